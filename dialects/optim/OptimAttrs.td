@@ -1,0 +1,118 @@
+//===- OptimAttrs.td - Attributes of the optim dialect -----*- tablegen -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_ATTRS
+#define OPTIM_ATTRS
+
+include "optim/OptimDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def Optim_LrAdjustOriginal : I32EnumAttrCase<"original", 0>;
+def Optim_LrAdjustMatchRmsAdamW : I32EnumAttrCase<"match_rms_adamw", 1>;
+def Optim_LrAdjustNone : I32EnumAttrCase<"none", 2>;
+def Optim_LrAdjust : I32EnumAttr<"LrAdjust",
+    "rule scaling the learning rate by the matrix shape",
+    [Optim_LrAdjustOriginal, Optim_LrAdjustMatchRmsAdamW, Optim_LrAdjustNone]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::muon::optim";
+}
+def Optim_LrAdjustAttr : EnumAttr<Optim_Dialect, Optim_LrAdjust, "lr_adjust"> {
+  let summary = "learning-rate adjustment by matrix shape";
+  let description = [{
+    `original`: lr · max(1, A/B)^0.5 (Keller Jordan's Muon, torch default);
+    `match_rms_adamw`: lr · 0.2 · sqrt(max(A, B)) (Moonlight; matches the
+    update RMS of AdamW); `none`: lr unchanged. A×B is the shape of each
+    matrix as seen by the op's matrix view.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Optim_MatrixViewFlatten : I32EnumAttrCase<"flatten", 0>;
+def Optim_MatrixViewBatch : I32EnumAttrCase<"batch", 1>;
+def Optim_MatrixView : I32EnumAttr<"MatrixView",
+    "how a parameter of rank > 2 is seen as matrices",
+    [Optim_MatrixViewFlatten, Optim_MatrixViewBatch]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::muon::optim";
+}
+def Optim_MatrixViewAttr
+    : EnumAttr<Optim_Dialect, Optim_MatrixView, "matrix_view"> {
+  let summary = "matrix view of an N-D parameter";
+  let description = [{
+    `flatten`: one matrix of shape dim0 × (product of the other dims), as for
+    convolution kernels; `batch`: the last two dims are the matrix and all
+    leading dims index a batch of independent matrices, as for stacked experts
+    or per-head projections. Irrelevant for rank-2 parameters.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Optim_NSScheduleQuintic : I32EnumAttrCase<"quintic", 0>;
+def Optim_NSSchedulePolarExpress : I32EnumAttrCase<"polar_express", 1>;
+def Optim_NSScheduleCustom : I32EnumAttrCase<"custom", 2>;
+def Optim_NSScheduleKind : I32EnumAttr<"NSScheduleKind",
+    "family of Newton–Schulz coefficients",
+    [Optim_NSScheduleQuintic, Optim_NSSchedulePolarExpress,
+     Optim_NSScheduleCustom]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::muon::optim";
+}
+
+//===----------------------------------------------------------------------===//
+// NSScheduleAttr
+//===----------------------------------------------------------------------===//
+
+def Optim_NSScheduleAttr : AttrDef<Optim_Dialect, "NSSchedule"> {
+  let mnemonic = "ns_schedule";
+  let summary = "coefficients (a, b, c) of each Newton–Schulz iteration";
+  let description = [{
+    Iteration i computes `X = a_i X + (b_i S + c_i S S) X` with `S = X Xᵀ`.
+
+    - `#optim.ns_schedule<quintic>`: (3.4445, −4.7750, 2.0315) every
+      iteration; input normalized as U / (‖U‖_F + 1e-7) (Keller Jordan's
+      Muon, torch.optim.Muon).
+    - `#optim.ns_schedule<polar_express>`: the five tuned Polar Express
+      tuples (Amsel et al., arXiv 2505.16932, with safety factor); input
+      normalized as U / (‖U‖_F · 1.02 + 1e-6); the last tuple repeats when
+      more iterations are asked for.
+    - `#optim.ns_schedule<custom [(a, b, c), ...]>`: one tuple per iteration,
+      normalized like `quintic`; the op using it must ask for exactly as many
+      iterations as there are tuples.
+  }];
+  let parameters = (ins
+    "NSScheduleKind":$kind,
+    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$coefficients
+  );
+  let builders = [
+    AttrBuilder<(ins "NSScheduleKind":$kind), [{
+      return $_get($_ctxt, kind, ::mlir::DenseF64ArrayAttr());
+    }]>
+  ];
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Number of explicit tuples (custom schedules only).
+    size_t getNumTuples() const { return getCoefficientValues().size() / 3; }
+    /// Flattened (a, b, c) tuples; empty for the named schedules.
+    llvm::ArrayRef<double> getCoefficientValues() const {
+      if (auto coefficients = getCoefficients())
+        return coefficients.asArrayRef();
+      return {};
+    }
+    /// The (a, b, c) tuples of `steps` iterations.
+    llvm::SmallVector<std::array<double, 3>> getTuples(int64_t steps) const;
+    /// The input is normalized as U / (‖U‖_F · normScale + normEps).
+    double getNormScale() const;
+    double getNormEps() const;
+  }];
+}
+
+#endif // OPTIM_ATTRS

@@ -1,0 +1,320 @@
+//===- OptimOps.td - Operations of the optim dialect -------*- tablegen -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef OPTIM_OPS
+#define OPTIM_OPS
+
+include "optim/OptimAttrs.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints and shared attribute groups
+//===----------------------------------------------------------------------===//
+
+def Optim_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
+def Optim_ScalarFloat : 0DTensorOf<[AnyFloat]>;
+def Optim_ScalarStep : 0DTensorOf<[AnyFloat, AnySignlessInteger]>;
+
+// Attributes shared by every op that runs Newton–Schulz.
+defvar Optim_NSAttrs = (ins
+  OptionalAttr<Optim_NSScheduleAttr>:$schedule,
+  OptionalAttr<TypeAttrOf<AnyFloat>>:$compute_type,
+  DefaultValuedAttr<Optim_MatrixViewAttr, "MatrixView::flatten">:$view
+);
+
+// Accessors that resolve the optional NS attributes to their meaning.
+defvar Optim_NSExtraDecls = [{
+  /// The schedule, `quintic` when absent.
+  NSScheduleAttr getScheduleOrDefault();
+  /// Element type the GEMMs run in: `compute_type`, else the operand's.
+  mlir::Type getComputeElementType();
+}];
+
+//===----------------------------------------------------------------------===//
+// MuonOp
+//===----------------------------------------------------------------------===//
+
+def Optim_MuonOp : Optim_Op<"muon", [Pure,
+    AllTypesMatch<["param", "grad", "momentum_buffer", "new_param",
+                   "new_momentum_buffer"]>]> {
+  let summary = "one Muon step: momentum, Newton–Schulz, decoupled weight decay";
+  let description = [{
+    Updates a matrix parameter `W` (A×B) with gradient `G` and momentum
+    buffer `M`, following torch.optim.Muon:
+
+    ```
+    M' = β M + (1 − β) G
+    U  = nesterov ? (1 − β) G + β M' : M'
+    O  = NS(U)                     (see optim.newton_schulz)
+    W' = W · (1 − lr · wd) − lr · adjust(A, B) · O
+    ```
+
+    `β` is `momentum` (default 0.95), `wd` is `weight_decay` (default 0),
+    `adjust` is the `lr_adjust` rule (default `original`). `ns_steps`,
+    `schedule`, `compute_type` and `view` configure the orthogonalization as
+    on `optim.newton_schulz`. Parameters of rank > 2 are seen as matrices
+    through `view`.
+
+    Example:
+
+    ```mlir
+    %w1, %m1 = optim.muon %w, %g, %m, %lr {ns_steps = 5 : i64,
+        lr_adjust = #optim.lr_adjust<match_rms_adamw>}
+        : tensor<768x3072xf32>, tensor<f32>
+    ```
+  }];
+  let arguments = !con((ins
+    Optim_FloatTensor:$param,
+    Optim_FloatTensor:$grad,
+    Optim_FloatTensor:$momentum_buffer,
+    Optim_ScalarFloat:$lr,
+    DefaultValuedAttr<F64Attr, "0.95">:$momentum,
+    DefaultValuedAttr<BoolAttr, "true">:$nesterov,
+    DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+    DefaultValuedAttr<I64Attr, "5">:$ns_steps,
+    DefaultValuedAttr<Optim_LrAdjustAttr, "LrAdjust::original">:$lr_adjust
+  ), Optim_NSAttrs);
+  let results = (outs Optim_FloatTensor:$new_param,
+                      Optim_FloatTensor:$new_momentum_buffer);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $momentum_buffer `,` $lr attr-dict
+    `:` type($param) `,` type($lr)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = Optim_NSExtraDecls;
+}
+
+//===----------------------------------------------------------------------===//
+// Muon2Op
+//===----------------------------------------------------------------------===//
+
+def Optim_Muon2Op : Optim_Op<"muon2", [Pure,
+    AllTypesMatch<["param", "grad", "momentum_buffer"]>,
+    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "one Muon² step: second-moment preconditioning before NS";
+  let description = [{
+    Muon² (Liu et al., arXiv 2604.09967) divides the momentum by the square
+    root of an Adam-style second moment of the raw gradient before
+    orthogonalizing, which conditions the NS input so that fewer iterations
+    (default 3) reach Muon's orthogonality:
+
+    ```
+    M' = β M + (1 − β) G
+    V' = β₂ V + (1 − β₂) G ⊙ G
+    U  = nesterov ? (1 − β) G + β M' : M'
+    P  = U / (sqrt(V') + ε)
+    O  = NS(P)
+    W' = W · (1 − lr · wd) − lr · adjust(A, B) · O
+    ```
+
+    With one second-moment operand `V` has the parameter's shape. With two
+    operands the moment is factored (Muon²-F, Adafactor-style): a row factor
+    `V_r` (…×A×1) and a column factor `V_c` (…×1×B) of the matrix view,
+    updated with the row and column sums of G ⊙ G, and
+    `V̂ = V_r V_c / max(Σ V_c, ε)` replaces `V'` above.
+    No bias correction is applied: NS normalizes away any global scale.
+
+    Example:
+
+    ```mlir
+    %w1, %m1, %v1 = optim.muon2 %w, %g, %m, [%v], %lr {ns_steps = 3 : i64}
+        : tensor<64x256xf32>, [tensor<64x256xf32>], tensor<f32>
+    ```
+  }];
+  let arguments = !con((ins
+    Optim_FloatTensor:$param,
+    Optim_FloatTensor:$grad,
+    Optim_FloatTensor:$momentum_buffer,
+    Variadic<Optim_FloatTensor>:$second_moment,
+    Optim_ScalarFloat:$lr,
+    DefaultValuedAttr<F64Attr, "0.95">:$momentum,
+    DefaultValuedAttr<F64Attr, "0.95">:$beta2,
+    DefaultValuedAttr<F64Attr, "1.0e-8">:$eps,
+    DefaultValuedAttr<BoolAttr, "true">:$nesterov,
+    DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
+    DefaultValuedAttr<I64Attr, "3">:$ns_steps,
+    DefaultValuedAttr<Optim_LrAdjustAttr, "LrAdjust::original">:$lr_adjust
+  ), Optim_NSAttrs);
+  let results = (outs Optim_FloatTensor:$new_param,
+                      Optim_FloatTensor:$new_momentum_buffer,
+                      Variadic<Optim_FloatTensor>:$new_second_moment);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $momentum_buffer `,` `[` $second_moment `]` `,` $lr
+    attr-dict `:` type($param) `,` `[` type($second_moment) `]` `,` type($lr)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = Optim_NSExtraDecls # [{
+    /// True for Muon²-F (row and column second-moment factors).
+    bool isFactored() { return getSecondMoment().size() == 2; }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// AdamWOp
+//===----------------------------------------------------------------------===//
+
+def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
+    AllTypesMatch<["param", "grad", "exp_avg", "exp_avg_sq", "new_param",
+                   "new_exp_avg", "new_exp_avg_sq"]>]> {
+  let summary = "one AdamW step with bias correction and decoupled weight decay";
+  let description = [{
+    AdamW (Loshchilov & Hutter), as torch.optim.AdamW, for the parameters
+    Muon does not handle (embeddings, output head, norms, biases). `step` is
+    the 1-based step count `t` of this update (integer or float 0-d tensor):
+
+    ```
+    M' = β₁ M + (1 − β₁) G
+    V' = β₂ V + (1 − β₂) G ⊙ G
+    W' = W · (1 − lr · wd) − lr · (M' / (1 − β₁ᵗ)) / (sqrt(V' / (1 − β₂ᵗ)) + ε)
+    ```
+
+    Example:
+
+    ```mlir
+    %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %lr, %t {weight_decay = 0.1}
+        : tensor<768xf32>, tensor<f32>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins
+    Optim_FloatTensor:$param,
+    Optim_FloatTensor:$grad,
+    Optim_FloatTensor:$exp_avg,
+    Optim_FloatTensor:$exp_avg_sq,
+    Optim_ScalarFloat:$lr,
+    Optim_ScalarStep:$step,
+    DefaultValuedAttr<F64Attr, "0.9">:$beta1,
+    DefaultValuedAttr<F64Attr, "0.999">:$beta2,
+    DefaultValuedAttr<F64Attr, "1.0e-8">:$eps,
+    DefaultValuedAttr<F64Attr, "0.01">:$weight_decay
+  );
+  let results = (outs Optim_FloatTensor:$new_param,
+                      Optim_FloatTensor:$new_exp_avg,
+                      Optim_FloatTensor:$new_exp_avg_sq);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $lr `,` $step attr-dict
+    `:` type($param) `,` type($lr) `,` type($step)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// NewtonSchulzOp
+//===----------------------------------------------------------------------===//
+
+def Optim_NewtonSchulzOp : Optim_Op<"newton_schulz", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "Newton–Schulz orthogonalization (approximate polar factor)";
+  let description = [{
+    Approximates the polar factor U Vᵀ of each matrix `U = U Σ Vᵀ` of the
+    input by `steps` odd-polynomial iterations:
+
+    ```
+    X = U / (‖U‖_F · s + e)        (s, e from the schedule)
+    if A > B: X = Xᵀ               (iterate on the wide orientation)
+    for i in 0..steps-1:
+      S = X Xᵀ
+      X = a_i X + (b_i S + c_i S S) X
+    if A > B: X = Xᵀ
+    ```
+
+    `schedule` gives the (a_i, b_i, c_i) (default `quintic`);
+    `compute_type` the element type of the GEMMs (default: the input's,
+    e.g. `bf16` to match the GPU references; accumulation stays fp32);
+    `view` how an input of rank > 2 is seen as matrices.
+
+    Example:
+
+    ```mlir
+    %o = optim.newton_schulz %u {steps = 5 : i64,
+        schedule = #optim.ns_schedule<polar_express>, compute_type = bf16}
+        : tensor<768x3072xf32>
+    ```
+  }];
+  let arguments = !con((ins
+    Optim_FloatTensor:$input,
+    DefaultValuedAttr<I64Attr, "5">:$steps
+  ), Optim_NSAttrs);
+  let results = (outs Optim_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = Optim_NSExtraDecls;
+}
+
+//===----------------------------------------------------------------------===//
+// QKClipOp
+//===----------------------------------------------------------------------===//
+
+def Optim_QKClipOp : Optim_Op<"qk_clip", [Pure,
+    AllTypesMatch<["wq", "new_wq"]>, AllTypesMatch<["wk", "new_wk"]>]> {
+  let summary = "MuonClip: rescale W_q / W_k per head when attention logits grow";
+  let description = [{
+    Applied after the optimizer update of the query and key projections.
+    `max_logits` holds, per query head h, the forward pass's maximum
+    pre-softmax score S_h (over batch, query and key positions, scale
+    included). With `γ_h = min(1, τ / S_h)`:
+
+    ```
+    MHA (num_kv_heads = num_heads):  W_q^h *= γ_h^α ;  W_k^h *= γ_h^(1−α)
+    GQA (k-head g serves q-heads H_g, m_g = min_{h∈H_g} γ_h):
+                                     W_k^g *= m_g^α ;  W_q^h *= γ_h / m_g^α
+    MLA (rope_head_dim present):     q_C^h *= γ_h^α ;  q_R^h *= γ_h ;
+                                     k_C^h *= γ_h^(1−α) ; V and k_R untouched
+    ```
+
+    Head h owns the slice `[h·chunk, (h+1)·chunk)` of `head_axis`, where the
+    chunk is `head_dim` (MHA/GQA), `head_dim + rope_head_dim` for W_q and
+    `head_dim + v_head_dim` for W_k (MLA: `wq` is the up-projection to
+    [q_C | q_R] per head, `wk` the up-projection to [k_C | V] per head).
+    Rank-1 operands are biases. Heads with S_h ≤ τ (GQA: groups whose heads
+    are all ≤ τ) are left bitwise unchanged.
+
+    Example (GPT-2 small, c_attn split into W_q and W_k of shape 768×768
+    with heads along dim 1):
+
+    ```mlir
+    %wq1, %wk1 = optim.qk_clip %wq, %wk, %smax {num_heads = 12 : i64,
+        head_dim = 64 : i64, head_axis = 1 : i64}
+        : tensor<768x768xf32>, tensor<768x768xf32>, tensor<12xf32>
+    ```
+  }];
+  let arguments = (ins
+    Optim_FloatTensor:$wq,
+    Optim_FloatTensor:$wk,
+    StaticShapeTensorOf<[AnyFloat]>:$max_logits,
+    DefaultValuedAttr<F64Attr, "100.0">:$tau,
+    DefaultValuedAttr<F64Attr, "0.5">:$alpha,
+    I64Attr:$num_heads,
+    OptionalAttr<I64Attr>:$num_kv_heads,
+    I64Attr:$head_dim,
+    DefaultValuedAttr<I64Attr, "0">:$head_axis,
+    OptionalAttr<I64Attr>:$rope_head_dim,
+    DefaultValuedAttr<I64Attr, "0">:$v_head_dim
+  );
+  let results = (outs Optim_FloatTensor:$new_wq, Optim_FloatTensor:$new_wk);
+  let assemblyFormat = [{
+    $wq `,` $wk `,` $max_logits attr-dict
+    `:` type($wq) `,` type($wk) `,` type($max_logits)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of key heads: `num_kv_heads`, else `num_heads`.
+    int64_t getNumKeyHeads() {
+      return static_cast<int64_t>(getNumKvHeads().value_or(getNumHeads()));
+    }
+    /// True for Multi-head Latent Attention (rotary query part present).
+    bool isMLA() { return getRopeHeadDim().has_value(); }
+    /// Extent of one head along `head_axis` in W_q and in W_k.
+    int64_t getQueryChunk() {
+      return static_cast<int64_t>(getHeadDim() + getRopeHeadDim().value_or(0));
+    }
+    int64_t getKeyChunk() {
+      return static_cast<int64_t>(getHeadDim() + getVHeadDim());
+    }
+  }];
+}
+
+#endif // OPTIM_OPS

@@ -1,0 +1,40 @@
+//===- OptimOps.h - Operations of the optim dialect -------------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_DIALECT_OPTIM_IR_OPTIMOPS_H
+#define MUON_DIALECT_OPTIM_IR_OPTIMOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "muon/Dialect/Optim/IR/OptimAttrs.h"
+#include "muon/Dialect/Optim/IR/OptimDialect.h"
+
+namespace muon::optim {
+
+/// A tensor seen as a batch of matrices: `batch` leading extents (empty for a
+/// single matrix) and a `rows` × `cols` matrix each.
+struct MatrixShape {
+  llvm::SmallVector<int64_t> batch;
+  int64_t rows;
+  int64_t cols;
+
+  int64_t getBatchSize() const;
+};
+
+/// The matrices a tensor of rank >= 2 stands for under `view`: `flatten`
+/// gives one dim0 × (product of the rest) matrix, `batch` treats all but the
+/// last two dims as a batch.
+MatrixShape getMatrixShape(mlir::ShapedType type, MatrixView view);
+
+} // namespace muon::optim
+
+#define GET_OP_CLASSES
+#include "muon/Dialect/Optim/IR/OptimOps.h.inc"
+
+#endif // MUON_DIALECT_OPTIM_IR_OPTIMOPS_H

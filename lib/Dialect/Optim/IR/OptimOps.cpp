@@ -1,0 +1,320 @@
+//===- OptimOps.cpp - Operations of the optim dialect ---------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Dialect/Optim/IR/OptimOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/Format.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace muon::optim;
+
+//===----------------------------------------------------------------------===//
+// Matrix views
+//===----------------------------------------------------------------------===//
+
+int64_t MatrixShape::getBatchSize() const {
+  int64_t size = 1;
+  for (int64_t extent : batch)
+    size *= extent;
+  return size;
+}
+
+MatrixShape muon::optim::getMatrixShape(ShapedType type, MatrixView view) {
+  ArrayRef<int64_t> shape = type.getShape();
+  assert(shape.size() >= 2 && "matrix view of a tensor of rank < 2");
+  if (view == MatrixView::batch)
+    return {llvm::to_vector(shape.drop_back(2)), shape[shape.size() - 2],
+            shape.back()};
+  int64_t cols = 1;
+  for (int64_t extent : shape.drop_front())
+    cols *= extent;
+  return {{}, shape.front(), cols};
+}
+
+//===----------------------------------------------------------------------===//
+// Shared verification
+//===----------------------------------------------------------------------===//
+
+/// Hyper-parameters print as the user wrote them (0.1, not 1.000000e-01).
+static std::string formatValue(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
+/// Moment decay rates must lie in [0, 1): at 1 the state never moves.
+static LogicalResult verifyDecay(Operation *op, StringRef name, double value) {
+  if (value >= 0.0 && value < 1.0)
+    return success();
+  return op->emitOpError() << "expects '" << name << "' in [0, 1), got "
+                           << formatValue(value);
+}
+
+static LogicalResult verifyNonNegative(Operation *op, StringRef name,
+                                       double value) {
+  if (std::isfinite(value) && value >= 0.0)
+    return success();
+  return op->emitOpError() << "expects '" << name
+                           << "' to be finite and >= 0, got " << formatValue(value);
+}
+
+static LogicalResult verifyPositive(Operation *op, StringRef name,
+                                    double value) {
+  if (std::isfinite(value) && value > 0.0)
+    return success();
+  return op->emitOpError() << "expects '" << name
+                           << "' to be finite and > 0, got " << formatValue(value);
+}
+
+static LogicalResult verifyMatrixRank(Operation *op, Type type) {
+  int64_t rank = cast<ShapedType>(type).getRank();
+  if (rank >= 2)
+    return success();
+  return op->emitOpError() << "expects a matrix operand (rank >= 2), got rank "
+                           << rank << "; use optim.adamw for vectors";
+}
+
+/// Rules for every op that runs Newton–Schulz iterations.
+static LogicalResult verifyNewtonSchulzConfig(Operation *op, Type operandType,
+                                              int64_t steps,
+                                              NSScheduleAttr schedule,
+                                              std::optional<Type> computeType) {
+  if (failed(verifyMatrixRank(op, operandType)))
+    return failure();
+  if (steps < 1)
+    return op->emitOpError()
+           << "expects at least one Newton-Schulz iteration, got " << steps;
+  if (schedule && schedule.getKind() == NSScheduleKind::custom &&
+      static_cast<int64_t>(schedule.getNumTuples()) != steps)
+    return op->emitOpError()
+           << "has a custom NS schedule of " << schedule.getNumTuples()
+           << " (a, b, c) tuples for " << steps << " iterations";
+  if (computeType &&
+      !isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(*computeType))
+    return op->emitOpError()
+           << "expects 'compute_type' to be f16, bf16, f32 or f64, got "
+           << *computeType;
+  for (int64_t extent : cast<ShapedType>(operandType).getShape())
+    if (extent == 0)
+      return op->emitOpError() << "cannot orthogonalize an empty matrix "
+                               << operandType;
+  return success();
+}
+
+template <typename OpTy>
+static NSScheduleAttr getScheduleOrQuintic(OpTy op) {
+  if (NSScheduleAttr schedule = op.getScheduleAttr())
+    return schedule;
+  return NSScheduleAttr::get(op.getContext(), NSScheduleKind::quintic);
+}
+
+template <typename OpTy>
+static Type getComputeTypeOrElement(OpTy op, Value operand) {
+  if (std::optional<Type> type = op.getComputeType())
+    return *type;
+  return getElementTypeOrSelf(operand.getType());
+}
+
+//===----------------------------------------------------------------------===//
+// MuonOp
+//===----------------------------------------------------------------------===//
+
+NSScheduleAttr MuonOp::getScheduleOrDefault() {
+  return getScheduleOrQuintic(*this);
+}
+
+Type MuonOp::getComputeElementType() {
+  return getComputeTypeOrElement(*this, getParam());
+}
+
+LogicalResult MuonOp::verify() {
+  if (failed(verifyNewtonSchulzConfig(*this, getParam().getType(),
+                                      getNsSteps(), getScheduleAttr(),
+                                      getComputeType())) ||
+      failed(verifyDecay(*this, "momentum", getMomentum().convertToDouble())))
+    return failure();
+  return verifyNonNegative(*this, "weight_decay",
+                           getWeightDecay().convertToDouble());
+}
+
+//===----------------------------------------------------------------------===//
+// Muon2Op
+//===----------------------------------------------------------------------===//
+
+NSScheduleAttr Muon2Op::getScheduleOrDefault() {
+  return getScheduleOrQuintic(*this);
+}
+
+Type Muon2Op::getComputeElementType() {
+  return getComputeTypeOrElement(*this, getParam());
+}
+
+LogicalResult Muon2Op::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  // param, grad, momentum, second moment(s)..., lr.
+  if (operands.size() < 4)
+    return failure();
+  inferredReturnTypes.push_back(operands[0].getType());
+  inferredReturnTypes.push_back(operands[0].getType());
+  for (Value moment : operands.drop_front(3).drop_back())
+    inferredReturnTypes.push_back(moment.getType());
+  return success();
+}
+
+/// Shape of the row (…×A×1) or column (…×1×B) factor of Muon²-F.
+static RankedTensorType getFactorType(RankedTensorType paramType,
+                                      MatrixView view, bool rows) {
+  MatrixShape matrix = getMatrixShape(paramType, view);
+  SmallVector<int64_t> shape = matrix.batch;
+  shape.push_back(rows ? matrix.rows : 1);
+  shape.push_back(rows ? 1 : matrix.cols);
+  return RankedTensorType::get(shape, paramType.getElementType());
+}
+
+LogicalResult Muon2Op::verify() {
+  if (failed(verifyNewtonSchulzConfig(*this, getParam().getType(),
+                                      getNsSteps(), getScheduleAttr(),
+                                      getComputeType())) ||
+      failed(verifyDecay(*this, "momentum", getMomentum().convertToDouble())) ||
+      failed(verifyDecay(*this, "beta2", getBeta2().convertToDouble())) ||
+      failed(verifyPositive(*this, "eps", getEps().convertToDouble())) ||
+      failed(verifyNonNegative(*this, "weight_decay",
+                               getWeightDecay().convertToDouble())))
+    return failure();
+
+  auto paramType = cast<RankedTensorType>(getParam().getType());
+  OperandRange moments = getSecondMoment();
+  if (moments.size() == 1) {
+    if (moments[0].getType() != paramType)
+      return emitOpError() << "expects the second moment to have the "
+                              "parameter's type "
+                           << paramType << ", got " << moments[0].getType();
+    return success();
+  }
+  if (moments.size() != 2)
+    return emitOpError() << "expects one second-moment operand (full) or two "
+                            "(factored rows and columns), got "
+                         << moments.size();
+  RankedTensorType rowType = getFactorType(paramType, getView(), true);
+  RankedTensorType colType = getFactorType(paramType, getView(), false);
+  if (moments[0].getType() != rowType || moments[1].getType() != colType)
+    return emitOpError() << "expects factored second moments of types "
+                         << rowType << " and " << colType << ", got "
+                         << moments[0].getType() << " and "
+                         << moments[1].getType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AdamWOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdamWOp::verify() {
+  if (failed(verifyDecay(*this, "beta1", getBeta1().convertToDouble())) ||
+      failed(verifyDecay(*this, "beta2", getBeta2().convertToDouble())) ||
+      failed(verifyPositive(*this, "eps", getEps().convertToDouble())))
+    return failure();
+  return verifyNonNegative(*this, "weight_decay",
+                           getWeightDecay().convertToDouble());
+}
+
+//===----------------------------------------------------------------------===//
+// NewtonSchulzOp
+//===----------------------------------------------------------------------===//
+
+NSScheduleAttr NewtonSchulzOp::getScheduleOrDefault() {
+  return getScheduleOrQuintic(*this);
+}
+
+Type NewtonSchulzOp::getComputeElementType() {
+  return getComputeTypeOrElement(*this, getInput());
+}
+
+LogicalResult NewtonSchulzOp::verify() {
+  return verifyNewtonSchulzConfig(*this, getInput().getType(), getSteps(),
+                                  getScheduleAttr(), getComputeType());
+}
+
+//===----------------------------------------------------------------------===//
+// QKClipOp
+//===----------------------------------------------------------------------===//
+
+/// W_q or W_k must split into `numHeads` chunks along the head axis.
+static LogicalResult verifyHeadSplit(QKClipOp op, StringRef name,
+                                     ShapedType type, int64_t numHeads,
+                                     int64_t chunk) {
+  auto axis = static_cast<int64_t>(op.getHeadAxis());
+  int64_t extent = type.getDimSize(axis);
+  if (extent == numHeads * chunk)
+    return success();
+  return op.emitOpError() << "expects " << name << " to have " << numHeads
+                          << " heads x " << chunk << " = "
+                          << numHeads * chunk << " entries along head axis "
+                          << axis << ", got " << extent;
+}
+
+LogicalResult QKClipOp::verify() {
+  auto wqType = cast<ShapedType>(getWq().getType());
+  auto wkType = cast<ShapedType>(getWk().getType());
+  auto logitsType = cast<ShapedType>(getMaxLogits().getType());
+  // I64Attr accessors are unsigned; negative values must stay negative here.
+  auto numHeads = static_cast<int64_t>(getNumHeads());
+  int64_t numKeyHeads = getNumKeyHeads();
+  auto headAxis = static_cast<int64_t>(getHeadAxis());
+  auto headDim = static_cast<int64_t>(getHeadDim());
+  auto vHeadDim = static_cast<int64_t>(getVHeadDim());
+
+  if (wqType.getElementType() != wkType.getElementType() ||
+      wqType.getRank() != wkType.getRank())
+    return emitOpError() << "expects W_q and W_k of the same rank and element "
+                            "type, got "
+                         << wqType << " and " << wkType;
+  if (headAxis < 0 || headAxis >= wqType.getRank())
+    return emitOpError() << "expects 'head_axis' in [0, " << wqType.getRank()
+                         << "), got " << headAxis;
+  if (numHeads < 1 || numKeyHeads < 1 || headDim < 1)
+    return emitOpError() << "expects positive 'num_heads', 'num_kv_heads' and "
+                            "'head_dim'";
+  if (numHeads % numKeyHeads != 0)
+    return emitOpError() << "expects 'num_heads' (" << numHeads
+                         << ") to be a multiple of 'num_kv_heads' ("
+                         << numKeyHeads << ")";
+  if (isMLA()) {
+    auto ropeHeadDim = static_cast<int64_t>(*getRopeHeadDim());
+    if (ropeHeadDim < 1)
+      return emitOpError() << "expects a positive 'rope_head_dim', got "
+                           << ropeHeadDim;
+    if (numKeyHeads != numHeads)
+      return emitOpError() << "MLA expects one key head per query head";
+  }
+  if (vHeadDim < 0 || (vHeadDim != 0 && !isMLA()))
+    return emitOpError() << "'v_head_dim' is only meaningful for MLA "
+                            "('rope_head_dim' set) and must be >= 0";
+  if (failed(verifyHeadSplit(*this, "W_q", wqType, numHeads,
+                             getQueryChunk())) ||
+      failed(verifyHeadSplit(*this, "W_k", wkType, numKeyHeads,
+                             getKeyChunk())))
+    return failure();
+  if (logitsType.getRank() != 1 || logitsType.getDimSize(0) != numHeads)
+    return emitOpError() << "expects 'max_logits' of shape [" << numHeads
+                         << "] (one per query head), got " << logitsType;
+  if (failed(verifyPositive(*this, "tau", getTau().convertToDouble())))
+    return failure();
+  double alpha = getAlpha().convertToDouble();
+  if (!(alpha >= 0.0 && alpha <= 1.0))
+    return emitOpError() << "expects 'alpha' in [0, 1], got "
+                         << formatValue(alpha);
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "muon/Dialect/Optim/IR/OptimOps.cpp.inc"
