@@ -16,9 +16,13 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Pipelines/Pipelines.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  muon::optim::registerOptimPasses();
+  muon::registerMuonPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -1,0 +1,35 @@
+//===- Passes.h - Passes of the optim dialect -------------------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_DIALECT_OPTIM_TRANSFORMS_PASSES_H
+#define MUON_DIALECT_OPTIM_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
+namespace muon::optim {
+
+#define GEN_PASS_DECL
+#include "muon/Dialect/Optim/Transforms/Passes.h.inc"
+
+/// Patterns rewriting optim.muon / optim.muon2 into moment math around
+/// optim.newton_schulz.
+void populateOptimDecomposePatterns(mlir::RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "muon/Dialect/Optim/Transforms/Passes.h.inc"
+
+} // namespace muon::optim
+
+#endif // MUON_DIALECT_OPTIM_TRANSFORMS_PASSES_H
