@@ -66,4 +66,38 @@ def ConvertOptimToLinalg : Pass<"convert-optim-to-linalg"> {
   ];
 }
 
+def ConvertMatmulToBlas : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
+  let summary = "Call the CPU runtime's BLAS GEMMs for bufferized linalg matmuls";
+  let description = [{
+    Replaces `linalg.matmul` and `linalg.batch_matmul` on memrefs whose
+    operands are plain or transposed (no broadcast maps) by calls into the
+    project's CPU runtime (`runtime/cpu`), which runs OpenBLAS: `cblas_sgemm`
+    for f32 × f32 → f32 and `cblas_sbgemm` for bf16 × bf16 → f32 (the
+    Newton–Schulz GEMMs with `compute_type = bf16`). The runtime accumulates
+    into the output (beta = 1), exactly linalg's semantics, and takes any
+    strided layout (copying only when neither dimension is contiguous).
+
+    Pre-condition: bufferized IR. Matmuls of other element types stay and
+    are lowered to loops. The JIT or linker must provide
+    `libmuon_cpu_runtime.so`.
+
+    Before:
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<64x256xf32>, memref<256x64xf32>)
+                  outs(%c : memref<64x64xf32>)
+    ```
+    After:
+    ```mlir
+    %0 = memref.cast %a : memref<64x256xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    ...
+    call @muon_cpu_matmul_f32(%0, %1, %2, %c0, %c0) : (...) -> ()
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // OPTIM_PASSES

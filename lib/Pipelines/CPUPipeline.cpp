@@ -45,7 +45,10 @@ static void addBufferizationStage(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
-static void addLLVMStage(OpPassManager &pm) {
+static void addLLVMStage(OpPassManager &pm,
+                         const muon::MuonCPUPipelineOptions &options) {
+  if (options.blas)
+    pm.addPass(muon::optim::createConvertMatmulToBlas());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -63,7 +66,7 @@ void muon::buildMuonCPUPipeline(OpPassManager &pm,
   addBufferizationStage(pm);
   if (options.stopAfter == CPUPipelineStage::Bufferized)
     return;
-  addLLVMStage(pm);
+  addLLVMStage(pm, options);
 }
 
 void muon::registerMuonPipelines() {

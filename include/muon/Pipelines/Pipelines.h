@@ -32,6 +32,11 @@ struct MuonCPUPipelineOptions
                      "lowered"),
           clEnumValN(CPUPipelineStage::LLVM, "llvm",
                      "LLVM dialect with C-interface wrappers"))};
+  PassOptions::Option<bool> blas{
+      *this, "blas",
+      llvm::cl::desc("Run f32 and bf16 GEMMs through the CPU runtime's "
+                     "OpenBLAS calls instead of generated loops"),
+      llvm::cl::init(true)};
 };
 
 /// optim ops on tensors -> LLVM dialect for the execution engine or an object

@@ -1,0 +1,183 @@
+//===- MuonCpuRuntime.cpp - GEMM entry points of lowered CPU code ---------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// `convert-matmul-to-blas` turns bufferized linalg matmuls into calls of the
+// `_mlir_ciface_muon_cpu_*` functions below, which receive MLIR memref
+// descriptors and run OpenBLAS. C += op(A) · op(B), as linalg.matmul.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <cstdint>
+#include <vector>
+
+#define MUON_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+/// MLIR's memref descriptor (see mlir/ExecutionEngine/CRunnerUtils.h).
+template <typename T, int Rank>
+struct StridedMemRef {
+  T *allocated;
+  T *aligned;
+  int64_t offset;
+  int64_t sizes[Rank];
+  int64_t strides[Rank];
+};
+
+/// A strided rows × cols matrix as BLAS wants it: row-major with a leading
+/// dimension, read transposed if it was stored column-major. Matrices with
+/// neither dimension contiguous (rare) are copied.
+template <typename T>
+struct BlasMatrix {
+  const T *data;
+  int64_t ld;
+  bool columnMajor;
+  std::vector<T> copy;
+
+  BlasMatrix(const T *base, int64_t rows, int64_t cols, int64_t s0,
+             int64_t s1) {
+    if ((s1 == 1 || cols == 1) && (rows == 1 || s0 >= std::max<int64_t>(cols, 1))) {
+      data = base, columnMajor = false;
+      ld = rows == 1 ? std::max<int64_t>(cols, 1) : s0;
+      return;
+    }
+    if ((s0 == 1 || rows == 1) && (cols == 1 || s1 >= std::max<int64_t>(rows, 1))) {
+      data = base, columnMajor = true;
+      ld = cols == 1 ? std::max<int64_t>(rows, 1) : s1;
+      return;
+    }
+    copy.resize(rows * cols);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        copy[i * cols + j] = base[i * s0 + j * s1];
+    data = copy.data(), ld = std::max<int64_t>(cols, 1), columnMajor = false;
+  }
+
+  CBLAS_TRANSPOSE op(bool transposed) const {
+    return transposed != columnMajor ? CblasTrans : CblasNoTrans;
+  }
+};
+
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
+          int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+          float *c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c,
+              ldc);
+}
+
+/// bf16 × bf16 → f32. Debian's OpenBLAS has no sbgemm, so the operands are
+/// widened to f32 first: a bf16 product is exact in f32, so this equals a
+/// bf16 GEMM with f32 accumulation up to summation order.
+/// Only the `cols` entries of each row are read: past them may lie memory
+/// that is not ours (a column slice's last row).
+std::vector<float> widen(const uint16_t *data, int64_t rows, int64_t cols,
+                         int64_t ld) {
+  std::vector<float> wide(rows * ld);
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) {
+      uint32_t bits = static_cast<uint32_t>(data[i * ld + j]) << 16;
+      std::memcpy(&wide[i * ld + j], &bits, sizeof(float));
+    }
+  }
+  return wide;
+}
+
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
+          int64_t k, const uint16_t *a, int64_t lda, const uint16_t *b,
+          int64_t ldb, float *c, int64_t ldc) {
+  // Rows of each operand as stored (row-major, leading dimension ld).
+  bool plainA = ta == CblasNoTrans, plainB = tb == CblasNoTrans;
+  std::vector<float> wideA = widen(a, plainA ? m : k, plainA ? k : m, lda);
+  std::vector<float> wideB = widen(b, plainB ? k : n, plainB ? n : k, ldb);
+  gemm(ta, tb, m, n, k, wideA.data(), lda, wideB.data(), ldb, c, ldc);
+}
+
+/// One GEMM C(m×n) += op(A) · op(B) on strided matrices.
+template <typename T>
+void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
+                 bool transposeA, const T *b, const int64_t *bSizes,
+                 const int64_t *bStrides, bool transposeB, float *c,
+                 const int64_t *cSizes, const int64_t *cStrides) {
+  int64_t m = cSizes[0], n = cSizes[1];
+  int64_t k = transposeA ? aSizes[0] : aSizes[1];
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  BlasMatrix<T> lhs(a, aSizes[0], aSizes[1], aStrides[0], aStrides[1]);
+  BlasMatrix<T> rhs(b, bSizes[0], bSizes[1], bStrides[0], bStrides[1]);
+  if (cStrides[1] == 1 && cStrides[0] >= n) {
+    gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, lhs.data, lhs.ld,
+         rhs.data, rhs.ld, c, cStrides[0]);
+    return;
+  }
+  std::vector<float> out(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      out[i * n + j] = c[i * cStrides[0] + j * cStrides[1]];
+  gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, lhs.data, lhs.ld,
+       rhs.data, rhs.ld, out.data(), n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      c[i * cStrides[0] + j * cStrides[1]] = out[i * n + j];
+}
+
+template <typename T>
+void matmul(StridedMemRef<T, 2> *a, StridedMemRef<T, 2> *b,
+            StridedMemRef<float, 2> *c, int64_t transposeA,
+            int64_t transposeB) {
+  stridedGemm(a->aligned + a->offset, a->sizes, a->strides, transposeA,
+              b->aligned + b->offset, b->sizes, b->strides, transposeB,
+              c->aligned + c->offset, c->sizes, c->strides);
+}
+
+template <typename T>
+void batchMatmul(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
+                 StridedMemRef<float, 3> *c, int64_t transposeA,
+                 int64_t transposeB) {
+  for (int64_t i = 0; i < c->sizes[0]; ++i)
+    stridedGemm(a->aligned + a->offset + i * a->strides[0], a->sizes + 1,
+                a->strides + 1, transposeA,
+                b->aligned + b->offset + i * b->strides[0], b->sizes + 1,
+                b->strides + 1, transposeB,
+                c->aligned + c->offset + i * c->strides[0], c->sizes + 1,
+                c->strides + 1);
+}
+
+} // namespace
+
+MUON_EXPORT void _mlir_ciface_muon_cpu_matmul_f32(StridedMemRef<float, 2> *a,
+                                                  StridedMemRef<float, 2> *b,
+                                                  StridedMemRef<float, 2> *c,
+                                                  int64_t ta, int64_t tb) {
+  matmul(a, b, c, ta, tb);
+}
+
+MUON_EXPORT void
+_mlir_ciface_muon_cpu_matmul_bf16(StridedMemRef<uint16_t, 2> *a,
+                                  StridedMemRef<uint16_t, 2> *b,
+                                  StridedMemRef<float, 2> *c, int64_t ta,
+                                  int64_t tb) {
+  matmul(a, b, c, ta, tb);
+}
+
+MUON_EXPORT void
+_mlir_ciface_muon_cpu_batch_matmul_f32(StridedMemRef<float, 3> *a,
+                                       StridedMemRef<float, 3> *b,
+                                       StridedMemRef<float, 3> *c, int64_t ta,
+                                       int64_t tb) {
+  batchMatmul(a, b, c, ta, tb);
+}
+
+MUON_EXPORT void
+_mlir_ciface_muon_cpu_batch_matmul_bf16(StridedMemRef<uint16_t, 3> *a,
+                                        StridedMemRef<uint16_t, 3> *b,
+                                        StridedMemRef<float, 3> *c, int64_t ta,
+                                        int64_t tb) {
+  batchMatmul(a, b, c, ta, tb);
+}
