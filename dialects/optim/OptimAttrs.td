@@ -17,10 +17,13 @@ include "mlir/IR/EnumAttr.td"
 
 def Optim_LrAdjustOriginal : I32EnumAttrCase<"original", 0>;
 def Optim_LrAdjustMatchRmsAdamW : I32EnumAttrCase<"match_rms_adamw", 1>;
-def Optim_LrAdjustNone : I32EnumAttrCase<"none", 2>;
+def Optim_LrAdjustSpectralUnclamped
+    : I32EnumAttrCase<"spectral_unclamped", 2>;
+def Optim_LrAdjustNone : I32EnumAttrCase<"none", 3>;
 def Optim_LrAdjust : I32EnumAttr<"LrAdjust",
     "rule scaling the learning rate by the matrix shape",
-    [Optim_LrAdjustOriginal, Optim_LrAdjustMatchRmsAdamW, Optim_LrAdjustNone]> {
+    [Optim_LrAdjustOriginal, Optim_LrAdjustMatchRmsAdamW,
+     Optim_LrAdjustSpectralUnclamped, Optim_LrAdjustNone]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::muon::optim";
 }
@@ -29,7 +32,8 @@ def Optim_LrAdjustAttr : EnumAttr<Optim_Dialect, Optim_LrAdjust, "lr_adjust"> {
   let description = [{
     `original`: lr · max(1, A/B)^0.5 (Keller Jordan's Muon, torch default);
     `match_rms_adamw`: lr · 0.2 · sqrt(max(A, B)) (Moonlight; matches the
-    update RMS of AdamW); `none`: lr unchanged. A×B is the shape of each
+    update RMS of AdamW); `spectral_unclamped`: lr · sqrt(A/B) (Bernstein's
+    spectral scaling); `none`: lr unchanged. A×B is the shape of each
     matrix as seen by the op's matrix view.
   }];
   let assemblyFormat = "`<` $value `>`";

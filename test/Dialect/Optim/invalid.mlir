@@ -156,7 +156,7 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 
 // Unknown lr adjustment rules are rejected.
 func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
-  // expected-error @+2 {{expected ::muon::optim::LrAdjust to be one of: original, match_rms_adamw, none}}
+  // expected-error @+2 {{expected ::muon::optim::LrAdjust to be one of: original, match_rms_adamw, spectral_unclamped, none}}
   // expected-error @+1 {{failed to parse Optim_LrAdjustAttr parameter 'value' which is to be a `::muon::optim::LrAdjust`}}
   %w1, %m1 = optim.muon %w, %w, %w, %lr {lr_adjust = #optim.lr_adjust<sqrt>} : tensor<4x8xf32>, tensor<f32>
   return

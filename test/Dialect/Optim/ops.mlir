@@ -89,6 +89,14 @@ func.func @adamw(%w: tensor<768xf32>, %lr: tensor<f32>, %t: tensor<i64>,
 }
 
 // Newton–Schulz alone, default and fully specified.
+// CHECK-LABEL: func.func @muon_spectral
+// CHECK: lr_adjust = #optim.lr_adjust<spectral_unclamped>
+func.func @muon_spectral(%w: tensor<16x32xf32>, %lr: tensor<f32>) -> tensor<16x32xf32> {
+  %w1, %m1 = optim.muon %w, %w, %w, %lr {lr_adjust = #optim.lr_adjust<spectral_unclamped>}
+      : tensor<16x32xf32>, tensor<f32>
+  return %w1 : tensor<16x32xf32>
+}
+
 // CHECK-LABEL: func.func @newton_schulz
 // CHECK: optim.newton_schulz %{{.+}} : tensor<3072x768xf32>
 // CHECK: optim.newton_schulz %{{.+}} {compute_type = f16, schedule = #optim.ns_schedule<quintic>, steps = 3 : i64, view = #optim.matrix_view<batch>} : tensor<2x3x4x5xf32>
