@@ -2,6 +2,7 @@
 # lit configuration of the muon-mlir regression suite.
 
 import os
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -22,6 +23,15 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PYTHONPATH", os.path.join(config.muon_src_root, "python"),
+                             append_path=True)
+
+# Numeric tests run under the project's virtual environment; the torch
+# references need torch there.
+config.substitutions.append(("%python", config.python_executable))
+if subprocess.call([config.python_executable, "-c", "import torch"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("torch")
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
 tools = ["muon-opt"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -1,0 +1,83 @@
+"""MLIR text for single-op step functions, for tests and benchmarks."""
+
+MLIR_TYPES = {"float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16"}
+
+
+def tensor_type(shape, element="f32"):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
+def attr_dict(attrs):
+    """{'momentum': 0.9, 'nesterov': False, ...} -> MLIR attribute dict text.
+    Floats print as f64 attributes, ints as i64, bools as bools; strings are
+    written verbatim (enum attributes, types)."""
+    parts = []
+    for key, value in attrs.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = f"{value} : i64"
+        elif isinstance(value, float):
+            text = repr(value)
+        else:
+            text = str(value)
+        parts.append(f"{key} = {text}")
+    return "{" + ", ".join(parts) + "}" if parts else ""
+
+
+def muon_module(shape, attrs=None, element="f32"):
+    """@step(w, g, m, lr) -> (w', m')."""
+    t = tensor_type(shape, element)
+    return f"""func.func @step(%w: {t}, %g: {t}, %m: {t}, %lr: tensor<f32>) -> ({t}, {t}) {{
+  %w1, %m1 = optim.muon %w, %g, %m, %lr {attr_dict(attrs or {})} : {t}, tensor<f32>
+  return %w1, %m1 : {t}, {t}
+}}
+"""
+
+
+def muon2_module(shape, moment_shapes, attrs=None, element="f32"):
+    """@step(w, g, m, v..., lr) -> (w', m', v'...): one second-moment shape for
+    Muon², two (rows, columns) for Muon²-F."""
+    t = tensor_type(shape, element)
+    vts = [tensor_type(s, element) for s in moment_shapes]
+    vs = [f"%v{i}" for i in range(len(vts))]
+    args = ", ".join(f"{v}: {vt}" for v, vt in zip(vs, vts))
+    results = ", ".join([t, t] + vts)
+    names = ", ".join(["%w1", "%m1"] + [f"%r{i}" for i in range(len(vts))])
+    return f"""func.func @step(%w: {t}, %g: {t}, %m: {t}, {args}, %lr: tensor<f32>) -> ({results}) {{
+  {names} = optim.muon2 %w, %g, %m, [{", ".join(vs)}], %lr {attr_dict(attrs or {})} : {t}, [{", ".join(vts)}], tensor<f32>
+  return {names} : {results}
+}}
+"""
+
+
+def adamw_module(shape, attrs=None, element="f32", step_type="i64"):
+    """@step(w, g, m, v, lr, t) -> (w', m', v')."""
+    t = tensor_type(shape, element)
+    return f"""func.func @step(%w: {t}, %g: {t}, %m: {t}, %v: {t}, %lr: tensor<f32>, %t: tensor<{step_type}>) -> ({t}, {t}, {t}) {{
+  %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %lr, %t {attr_dict(attrs or {})} : {t}, tensor<f32>, tensor<{step_type}>
+  return %w1, %m1, %v1 : {t}, {t}, {t}
+}}
+"""
+
+
+def newton_schulz_module(shape, attrs=None, element="f32"):
+    """@ns(u) -> o."""
+    t = tensor_type(shape, element)
+    return f"""func.func @ns(%u: {t}) -> {t} {{
+  %o = optim.newton_schulz %u {attr_dict(attrs or {})} : {t}
+  return %o : {t}
+}}
+"""
+
+
+def qk_clip_module(wq_shape, wk_shape, num_heads, attrs, element="f32"):
+    """@clip(wq, wk, max_logits) -> (wq', wk')."""
+    tq, tk = tensor_type(wq_shape, element), tensor_type(wk_shape, element)
+    ts = tensor_type([num_heads], "f32")
+    attrs = dict(attrs, num_heads=num_heads)
+    return f"""func.func @clip(%wq: {tq}, %wk: {tk}, %s: {ts}) -> ({tq}, {tk}) {{
+  %q, %k = optim.qk_clip %wq, %wk, %s {attr_dict(attrs)} : {tq}, {tk}, {ts}
+  return %q, %k : {tq}, {tk}
+}}
+"""
