@@ -1,0 +1,280 @@
+//===- Npy.cpp - NumPy .npy files -----------------------------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The format (numpy.lib.format): the magic "\x93NUMPY", a major and a minor
+// version byte, the header length (uint16 in version 1, uint32 in versions 2
+// and 3, little-endian), then the header: a Python dict literal such as
+// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` padded with
+// spaces and a newline, then the raw elements.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Runner/Npy.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/LogicalResult.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace llvm;
+using namespace muon;
+
+static constexpr llvm::StringLiteral kMagic("\x93NUMPY");
+
+/// The .npy dtype string of `type`; bf16 has none (it is written as f32).
+static StringRef getNpyDescr(ElementType type) {
+  switch (type) {
+  case ElementType::F16:
+    return "<f2";
+  case ElementType::F32:
+    return "<f4";
+  case ElementType::F64:
+    return "<f8";
+  case ElementType::I1:
+    return "|b1";
+  case ElementType::I32:
+    return "<i4";
+  case ElementType::I64:
+    return "<i8";
+  case ElementType::BF16:
+    break;
+  }
+  llvm_unreachable("bf16 has no .npy dtype");
+}
+
+/// Only the spellings NumPy writes on little-endian hosts are accepted; a
+/// '>' byte order would need swapping and is rejected by the caller.
+static std::optional<ElementType> parseNpyDescr(StringRef descr) {
+  return llvm::StringSwitch<std::optional<ElementType>>(descr)
+      .Case("<f2", ElementType::F16)
+      .Case("<f4", ElementType::F32)
+      .Case("<f8", ElementType::F64)
+      .Case("|b1", ElementType::I1)
+      .Case("<i4", ElementType::I32)
+      .Case("<i8", ElementType::I64)
+      .Default(std::nullopt);
+}
+
+namespace {
+/// A recursive-descent reader for the small Python literal subset NumPy
+/// writes in a .npy header: a dict of strings, booleans and int tuples.
+class HeaderParser {
+public:
+  explicit HeaderParser(StringRef text) : rest(text) {}
+
+  /// Skips whitespace, then consumes `c` if it comes next.
+  bool consume(char c) {
+    rest = rest.ltrim();
+    return rest.consume_front(StringRef(&c, 1));
+  }
+
+  FailureOr<StringRef> parseString() {
+    rest = rest.ltrim();
+    if (rest.empty() || (rest[0] != '\'' && rest[0] != '"'))
+      return failure();
+    char quote = rest[0];
+    size_t end = rest.find(quote, 1);
+    if (end == StringRef::npos)
+      return failure();
+    StringRef value = rest.slice(1, end);
+    rest = rest.drop_front(end + 1);
+    return value;
+  }
+
+  FailureOr<bool> parseBool() {
+    rest = rest.ltrim();
+    if (rest.consume_front("True"))
+      return true;
+    if (rest.consume_front("False"))
+      return false;
+    return failure();
+  }
+
+  /// Parses `()`, `(3,)` or `(2, 3)`.
+  FailureOr<SmallVector<int64_t>> parseShape() {
+    if (!consume('('))
+      return failure();
+    SmallVector<int64_t> shape;
+    while (!consume(')')) {
+      rest = rest.ltrim();
+      size_t digits =
+          std::min(rest.find_first_not_of("0123456789"), rest.size());
+      int64_t dim;
+      if (rest.take_front(digits).getAsInteger(10, dim))
+        return failure();
+      shape.push_back(dim);
+      rest = rest.drop_front(digits);
+      if (!consume(',') && !peek(')'))
+        return failure();
+    }
+    return shape;
+  }
+
+  /// Whether `c` comes next, after whitespace, without consuming it.
+  bool peek(char c) {
+    rest = rest.ltrim();
+    return rest.starts_with(StringRef(&c, 1));
+  }
+
+  bool atEnd() const { return rest.trim().empty(); }
+
+private:
+  StringRef rest;
+};
+} // namespace
+
+/// The dtype, order and shape of a .npy header, checked field by field.
+struct NpyHeader {
+  ElementType elementType;
+  SmallVector<int64_t> shape;
+};
+
+static Expected<NpyHeader> parseHeader(StringRef path, StringRef text) {
+  auto malformed = [&](const Twine &what) {
+    return llvm::createStringError(path + ": malformed .npy header: " + what);
+  };
+  HeaderParser parser(text);
+  if (!parser.consume('{'))
+    return malformed("expected a dict");
+  std::optional<StringRef> descr;
+  std::optional<bool> fortranOrder;
+  std::optional<SmallVector<int64_t>> shape;
+  while (!parser.consume('}')) {
+    FailureOr<StringRef> key = parser.parseString();
+    if (failed(key) || !parser.consume(':'))
+      return malformed("expected a quoted key and ':'");
+    if (*key == "descr") {
+      FailureOr<StringRef> value = parser.parseString();
+      if (failed(value))
+        return llvm::createStringError(
+            path + ": unsupported dtype (structured arrays are not supported)");
+      descr = *value;
+    } else if (*key == "fortran_order") {
+      FailureOr<bool> value = parser.parseBool();
+      if (failed(value))
+        return malformed("'fortran_order' must be True or False");
+      fortranOrder = *value;
+    } else if (*key == "shape") {
+      FailureOr<SmallVector<int64_t>> value = parser.parseShape();
+      if (failed(value))
+        return malformed("'shape' must be a tuple of non-negative integers");
+      shape = std::move(*value);
+    } else {
+      return malformed("unexpected key '" + *key + "'");
+    }
+    // Python allows a trailing comma; without one the dict must end here.
+    if (!parser.consume(',') && !parser.peek('}'))
+      return malformed("expected ',' or '}' after the value of '" + *key +
+                       "'");
+  }
+  if (!parser.atEnd())
+    return malformed("unexpected text after the dict");
+  if (!descr || !fortranOrder || !shape)
+    return malformed("'descr', 'fortran_order' and 'shape' are required");
+
+  if (*fortranOrder)
+    return llvm::createStringError(
+        path + ": Fortran-order arrays are not supported (save a "
+               "C-contiguous array, e.g. numpy.ascontiguousarray)");
+  std::optional<ElementType> elementType = parseNpyDescr(*descr);
+  if (!elementType) {
+    StringRef why = descr->starts_with(">") ? " (big-endian)" : "";
+    return llvm::createStringError(
+        path + ": unsupported dtype '" + *descr + "'" + why +
+        "; supported: <f2 <f4 <f8 <i4 <i8 |b1");
+  }
+  return NpyHeader{*elementType, std::move(*shape)};
+}
+
+Expected<HostTensor> muon::readNpyFile(StringRef path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!file)
+    return llvm::createStringError(file.getError(), "cannot read '" + path +
+                                                        "': " +
+                                                        file.getError().message());
+  StringRef image = (*file)->getBuffer();
+
+  if (!image.consume_front(kMagic))
+    return llvm::createStringError(path +
+                                   ": not a .npy file (bad magic string)");
+  if (image.size() < 2)
+    return llvm::createStringError(path + ": truncated header");
+  uint8_t major = image[0], minor = image[1];
+  image = image.drop_front(2);
+  size_t lengthBytes = major == 1 ? 2 : 4;
+  if (major < 1 || major > 3)
+    return llvm::createStringError(path + ": unsupported .npy version " +
+                                   Twine(major) + "." + Twine(minor));
+  if (image.size() < lengthBytes)
+    return llvm::createStringError(path + ": truncated header");
+  uint32_t headerLength = 0;
+  for (size_t i = 0; i < lengthBytes; ++i)
+    headerLength |= static_cast<uint32_t>(static_cast<uint8_t>(image[i]))
+                    << (8 * i);
+  image = image.drop_front(lengthBytes);
+  if (image.size() < headerLength)
+    return llvm::createStringError(path + ": truncated header");
+
+  Expected<NpyHeader> header =
+      parseHeader(path, image.take_front(headerLength));
+  if (!header)
+    return header.takeError();
+  image = image.drop_front(headerLength);
+
+  HostTensor tensor(HostTensorType{header->elementType, header->shape});
+  MutableArrayRef<uint8_t> bytes = tensor.getBytes();
+  if (image.size() != bytes.size())
+    return llvm::createStringError(
+        path + ": " + (image.size() < bytes.size() ? "truncated" : "oversized") +
+        " data: a " + tensor.getType().str() + " array takes " +
+        Twine(bytes.size()) + " bytes, found " + Twine(image.size()));
+  std::memcpy(bytes.data(), image.data(), bytes.size());
+  return tensor;
+}
+
+/// The header dict, padded so that the data starts 64-byte aligned as NumPy
+/// itself does.
+static std::string formatHeader(ElementType elementType,
+                                ArrayRef<int64_t> shape) {
+  std::string dict;
+  llvm::raw_string_ostream os(dict);
+  os << "{'descr': '" << getNpyDescr(elementType)
+     << "', 'fortran_order': False, 'shape': (";
+  llvm::interleave(shape, os, ", ");
+  os << (shape.size() == 1 ? ",), }" : "), }");
+  size_t prefix = kMagic.size() + 2 + 2;
+  size_t total = llvm::alignTo(prefix + dict.size() + 1, 64);
+  dict.append(total - prefix - dict.size() - 1, ' ');
+  return dict + "\n";
+}
+
+Error muon::writeNpyFile(StringRef path, const HostTensor &tensor) {
+  if (tensor.getElementType() == ElementType::BF16)
+    return writeNpyFile(path, tensor.convertTo(ElementType::F32));
+
+  std::string header = formatHeader(tensor.getElementType(), tensor.getShape());
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return llvm::createStringError(ec, "cannot write '" + path +
+                                           "': " + ec.message());
+  os << kMagic << '\x01' << '\x00';
+  os << static_cast<char>(header.size() & 0xff)
+     << static_cast<char>(header.size() >> 8) << header;
+  ArrayRef<uint8_t> bytes = tensor.getBytes();
+  os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+  os.close();
+  if (os.has_error())
+    return llvm::createStringError(os.error(), "cannot write '" + path +
+                                                   "': " +
+                                                   os.error().message());
+  return Error::success();
+}
