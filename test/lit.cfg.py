@@ -21,7 +21,12 @@ config.substitutions.append(("%muon_obj_root", config.muon_obj_root))
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
+# %python runs the configured interpreter (the project venv, which has numpy
+# for writing and checking .npy fixtures) instead of the one running lit.
+config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
+config.substitutions.append(("%python", '"%s"' % config.python_executable))
+
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
-tools = ["muon-opt"]
+tools = ["muon-opt", "muon-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -16,9 +16,9 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Pipelines/Pipelines.h"
 #include "llvm/ADT/StringExtras.h"
@@ -179,14 +179,13 @@ Expected<std::unique_ptr<JitRunner>> JitRunner::load(StringRef path,
   auto impl = std::make_unique<Impl>(createRegistry());
   impl->options = std::move(options);
 
-  std::string errorMessage;
-  std::unique_ptr<llvm::MemoryBuffer> file =
-      openInputFile(path, &errorMessage);
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFileOrSTDIN(path);
   if (!file)
     return llvm::createStringError("cannot read module '" + path +
-                                   "': " + errorMessage);
+                                   "': " + file.getError().message());
   llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+  sourceMgr.AddNewSourceBuffer(std::move(*file), SMLoc());
   impl->module =
       parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&impl->context));
   if (!impl->module)
@@ -200,6 +199,13 @@ Expected<std::unique_ptr<JitRunner>> JitRunner::load(StringRef path,
   if (!signature)
     return signature.takeError();
   impl->signature = std::move(*signature);
+
+  // Compile only what the function needs: other functions may hold ops the
+  // CPU pipeline cannot lower (yet), and each costs JIT time. Once private,
+  // symbol-dce removes those the function does not call.
+  for (auto other : impl->module->getOps<func::FuncOp>())
+    if (other != *func)
+      other.setPrivate();
   return std::unique_ptr<JitRunner>(new JitRunner(std::move(impl)));
 }
 
@@ -311,6 +317,7 @@ JitRunner::run(ArrayRef<HostTensor> inputs) {
   assert(inputs.size() == signature.inputs.size() && "unchecked inputs");
 
   PassManager pm(&impl->context);
+  pm.addPass(createSymbolDCEPass());
   buildMuonCPUPipeline(pm, MuonCPUPipelineOptions());
   if (failed(pm.run(*impl->module)))
     return impl->errors.takeError("lowering to LLVM failed");
