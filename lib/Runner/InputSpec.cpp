@@ -89,9 +89,9 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec) {
   int64_t count = tensor.getNumElements();
   bool splat = values.size() == 1;
   if (!splat && static_cast<int64_t>(values.size()) != count)
-    return llvm::createStringError(
-        typeText + " takes " + Twine(count) + " values (or 1 to fill it), got " +
-        Twine(values.size()));
+    return createStringError(typeText + " takes " + Twine(count) +
+                             (count == 1 ? " value" : " values (or 1 to fill it)") +
+                             ", got " + Twine(values.size()));
   for (int64_t i = 0; i < count; ++i)
     if (llvm::Error error = parseElement(values[splat ? 0 : i], tensor, i))
       return std::move(error);

@@ -207,7 +207,8 @@ Expected<HostTensor> muon::readNpyFile(StringRef path) {
                                    ": not a .npy file (bad magic string)");
   if (image.size() < 2)
     return llvm::createStringError(path + ": truncated header");
-  uint8_t major = image[0], minor = image[1];
+  unsigned major = static_cast<uint8_t>(image[0]);
+  unsigned minor = static_cast<uint8_t>(image[1]);
   image = image.drop_front(2);
   size_t lengthBytes = major == 1 ? 2 : 4;
   if (major < 1 || major > 3)
