@@ -10,6 +10,7 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cassert>
 #include <cmath>
@@ -40,7 +41,7 @@ StringRef muon::getElementTypeName(ElementType type) {
 }
 
 std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
-  return llvm::StringSwitch<std::optional<ElementType>>(name)
+  return StringSwitch<std::optional<ElementType>>(name)
       .Case("f16", ElementType::F16)
       .Case("bf16", ElementType::BF16)
       .Case("f32", ElementType::F32)
@@ -113,6 +114,14 @@ int64_t HostTensorType::getNumElements() const {
   return count;
 }
 
+std::optional<uint64_t> HostTensorType::getByteSize() const {
+  int64_t size = getElementByteWidth(elementType);
+  for (int64_t dim : shape)
+    if (MulOverflow(size, dim, size))
+      return std::nullopt;
+  return size;
+}
+
 std::string HostTensorType::str() const {
   std::string result;
   for (int64_t dim : shape)
@@ -125,20 +134,17 @@ std::string HostTensorType::str() const {
 //===----------------------------------------------------------------------===//
 
 /// The semantics of the 16-bit float types, which have no C++ counterpart.
-static const llvm::fltSemantics &getHalfSemantics(ElementType type) {
-  return type == ElementType::F16 ? llvm::APFloat::IEEEhalf()
-                                  : llvm::APFloat::BFloat();
+static const fltSemantics &getHalfSemantics(ElementType type) {
+  return type == ElementType::F16 ? APFloat::IEEEhalf() : APFloat::BFloat();
 }
 
-template <typename T>
-static T load(const uint8_t *ptr) {
+template <typename T> static T load(const uint8_t *ptr) {
   T value;
   std::memcpy(&value, ptr, sizeof(T));
   return value;
 }
 
-template <typename T>
-static void store(uint8_t *ptr, T value) {
+template <typename T> static void store(uint8_t *ptr, T value) {
   std::memcpy(ptr, &value, sizeof(T));
 }
 
@@ -153,11 +159,11 @@ double HostTensor::getDouble(int64_t index) const {
   switch (type.elementType) {
   case ElementType::F16:
   case ElementType::BF16: {
-    llvm::APFloat value(getHalfSemantics(type.elementType),
-                        llvm::APInt(16, load<uint16_t>(ptr)));
+    APFloat value(getHalfSemantics(type.elementType),
+                  APInt(16, load<uint16_t>(ptr)));
     bool losesInfo;
-    value.convert(llvm::APFloat::IEEEdouble(),
-                  llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+    value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                  &losesInfo);
     return value.convertToDouble();
   }
   case ElementType::F32:
@@ -193,10 +199,10 @@ void HostTensor::setDouble(int64_t index, double value) {
   switch (type.elementType) {
   case ElementType::F16:
   case ElementType::BF16: {
-    llvm::APFloat narrowed(value);
+    APFloat narrowed(value);
     bool losesInfo;
     narrowed.convert(getHalfSemantics(type.elementType),
-                     llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+                     APFloat::rmNearestTiesToEven, &losesInfo);
     store<uint16_t>(ptr, narrowed.bitcastToAPInt().getZExtValue());
     return;
   }
@@ -248,6 +254,6 @@ double muon::getRelativeError(const HostTensor &got,
     expectedNorm += want * want;
   }
   // An all-zero expectation makes the error absolute instead of dividing by 0.
-  return std::sqrt(diffNorm) / std::max(std::sqrt(expectedNorm),
-                                        std::numeric_limits<double>::min());
+  return std::sqrt(diffNorm) /
+         std::max(std::sqrt(expectedNorm), std::numeric_limits<double>::min());
 }

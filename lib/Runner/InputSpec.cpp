@@ -22,34 +22,34 @@ static Expected<HostTensorType> parseTensorType(StringRef text) {
   for (StringRef dim : ArrayRef(parts).drop_back()) {
     int64_t size;
     if (dim.getAsInteger(10, size) || size < 0)
-      return llvm::createStringError(
-          "bad dimension '" + dim + "' in '" + text +
-          "' (expected static sizes like 2x2xf32)");
+      return createStringError("bad dimension '" + dim + "' in '" + text +
+                               "' (expected static sizes like 2x2xf32)");
     type.shape.push_back(size);
   }
   std::optional<ElementType> elementType = parseElementTypeName(parts.back());
   if (!elementType)
-    return llvm::createStringError("unsupported element type '" +
-                                   parts.back() + "' in '" + text +
-                                   "' (supported: " + getSupportedElementTypeNames() + ")");
+    return createStringError(
+        "unsupported element type '" + parts.back() + "' in '" + text +
+        "' (supported: " + getSupportedElementTypeNames() + ")");
   type.elementType = *elementType;
+  if (!type.getByteSize())
+    return createStringError("shape '" + text + "' is too large");
   return type;
 }
 
 /// Parses one literal of `elementType` and stores it at `index`.
-static llvm::Error parseElement(StringRef text, HostTensor &tensor,
-                                int64_t index) {
+static Error parseElement(StringRef text, HostTensor &tensor, int64_t index) {
   ElementType elementType = tensor.getElementType();
   auto invalid = [&] {
-    return llvm::createStringError("'" + text + "' is not a valid " +
-                                   getElementTypeName(elementType) + " value");
+    return createStringError("'" + text + "' is not a valid " +
+                             getElementTypeName(elementType) + " value");
   };
   if (isFloatElementType(elementType)) {
     double value;
     if (text.getAsDouble(value))
       return invalid();
     tensor.setDouble(index, value);
-    return llvm::Error::success();
+    return Error::success();
   }
   if (elementType == ElementType::I1) {
     if (text == "true" || text == "1")
@@ -58,7 +58,7 @@ static llvm::Error parseElement(StringRef text, HostTensor &tensor,
       tensor.setInt(index, 0);
     else
       return invalid();
-    return llvm::Error::success();
+    return Error::success();
   }
   int64_t value;
   if (text.getAsInteger(10, value))
@@ -66,16 +66,16 @@ static llvm::Error parseElement(StringRef text, HostTensor &tensor,
   if (elementType == ElementType::I32 &&
       (value < std::numeric_limits<int32_t>::min() ||
        value > std::numeric_limits<int32_t>::max()))
-    return llvm::createStringError("'" + text + "' does not fit in i32");
+    return createStringError("'" + text + "' does not fit in i32");
   tensor.setInt(index, value);
-  return llvm::Error::success();
+  return Error::success();
 }
 
 /// Parses `<type>=<values>`.
 static Expected<HostTensor> parseInlineTensor(StringRef spec) {
   auto [typeText, valuesText] = spec.split('=');
   if (typeText.size() == spec.size())
-    return llvm::createStringError(
+    return createStringError(
         "expected '@file.npy' or '<shape>x<type>=<values>' such as "
         "'2x2xf32=1,2,3,4'");
   Expected<HostTensorType> type = parseTensorType(typeText);
@@ -84,16 +84,17 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec) {
 
   // Brackets only group rows for the reader; the shape comes from the type.
   SmallVector<StringRef> values;
-  llvm::SplitString(valuesText, values, " \t\n,[]");
+  SplitString(valuesText, values, " \t\n,[]");
   HostTensor tensor(std::move(*type));
   int64_t count = tensor.getNumElements();
   bool splat = values.size() == 1;
   if (!splat && static_cast<int64_t>(values.size()) != count)
-    return createStringError(typeText + " takes " + Twine(count) +
-                             (count == 1 ? " value" : " values (or 1 to fill it)") +
-                             ", got " + Twine(values.size()));
+    return createStringError(
+        typeText + " takes " + Twine(count) +
+        (count == 1 ? " value" : " values (or 1 to fill it)") + ", got " +
+        Twine(values.size()));
   for (int64_t i = 0; i < count; ++i)
-    if (llvm::Error error = parseElement(values[splat ? 0 : i], tensor, i))
+    if (Error error = parseElement(values[splat ? 0 : i], tensor, i))
       return std::move(error);
   return tensor;
 }
@@ -110,8 +111,8 @@ muon::parseTensorSpecs(StringRef flag, ArrayRef<std::string> specs) {
   for (StringRef spec : specs) {
     Expected<HostTensor> tensor = parseTensorSpec(spec);
     if (!tensor)
-      return llvm::createStringError("--" + flag + "='" + spec +
-                                     "': " + toString(tensor.takeError()));
+      return createStringError("--" + flag + "='" + spec +
+                               "': " + toString(tensor.takeError()));
     tensors.push_back(std::move(*tensor));
   }
   return tensors;
@@ -122,6 +123,6 @@ Expected<OutputSpec> muon::parseOutputSpec(StringRef spec) {
     return OutputSpec{std::nullopt};
   if (spec.size() > 1 && spec.starts_with("@"))
     return OutputSpec{spec.drop_front().str()};
-  return llvm::createStringError("--output='" + spec +
-                                 "': expected '@file.npy' or '-'");
+  return createStringError("--output='" + spec +
+                           "': expected '@file.npy' or '-'");
 }

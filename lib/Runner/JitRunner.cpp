@@ -114,27 +114,25 @@ static Expected<func::FuncOp> selectFunction(ModuleOp module, StringRef name) {
     if (func.isPublic() && !func.isExternal())
       candidates.push_back(func);
   auto getNames = [&] {
-    return llvm::join(llvm::map_range(candidates,
-                                      [](func::FuncOp func) {
-                                        return func.getSymName();
-                                      }),
-                      ", ");
+    return llvm::join(
+        llvm::map_range(candidates,
+                        [](func::FuncOp func) { return func.getSymName(); }),
+        ", ");
   };
   if (candidates.empty())
     return llvm::createStringError("the module has no public function");
   if (name.empty()) {
     if (candidates.size() == 1)
       return candidates.front();
-    return llvm::createStringError(
-        "the module has several public functions (" + getNames() +
-        "); choose one with --function=");
+    return llvm::createStringError("the module has several public functions (" +
+                                   getNames() +
+                                   "); choose one with --function=");
   }
   for (func::FuncOp func : candidates)
     if (func.getSymName() == name)
       return func;
-  return llvm::createStringError("function '" + name +
-                                 "' not found; public functions: " +
-                                 getNames());
+  return llvm::createStringError(
+      "function '" + name + "' not found; public functions: " + getNames());
 }
 
 /// Maps an argument or result type to a host tensor type, or explains why
@@ -145,8 +143,8 @@ static Expected<HostTensorType> getHostTensorType(Type type, StringRef function,
   auto tensorType = dyn_cast<RankedTensorType>(type);
   std::optional<ElementType> elementType =
       tensorType ? getElementType(tensorType.getElementType()) : std::nullopt;
-  if (!tensorType || !tensorType.hasStaticShape() ||
-      tensorType.getEncoding() || !elementType) {
+  if (!tensorType || !tensorType.hasStaticShape() || tensorType.getEncoding() ||
+      !elementType) {
     std::string typeName;
     llvm::raw_string_ostream(typeName) << type;
     return llvm::createStringError(
@@ -217,9 +215,9 @@ static Error matchValues(MutableArrayRef<HostTensor> values,
                          ArrayRef<HostTensorType> types, StringRef function,
                          StringRef what) {
   if (values.size() != types.size())
-    return llvm::createStringError(
-        "wrong number of " + what + "s: function '" + function + "' has " +
-        Twine(types.size()) + ", got " + Twine(values.size()));
+    return llvm::createStringError("wrong number of " + what + "s: function '" +
+                                   function + "' has " + Twine(types.size()) +
+                                   ", got " + Twine(values.size()));
   for (auto [index, value, type] : llvm::enumerate(values, types)) {
     if (value.getElementType() == ElementType::F32 &&
         type.elementType == ElementType::BF16)
@@ -311,8 +309,7 @@ static SmallVector<int64_t> makeDescriptor(HostTensor &tensor) {
   return descriptor;
 }
 
-Expected<SmallVector<HostTensor>>
-JitRunner::run(ArrayRef<HostTensor> inputs) {
+Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   const FunctionSignature &signature = impl->signature;
   assert(inputs.size() == signature.inputs.size() && "unchecked inputs");
 

@@ -15,8 +15,8 @@
 #include "muon/Runner/Npy.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/LogicalResult.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/LogicalResult.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -25,7 +25,7 @@
 using namespace llvm;
 using namespace muon;
 
-static constexpr llvm::StringLiteral kMagic("\x93NUMPY");
+static constexpr StringLiteral kMagic("\x93NUMPY");
 
 /// The .npy dtype string of `type`; bf16 has none (it is written as f32).
 static StringRef getNpyDescr(ElementType type) {
@@ -51,7 +51,7 @@ static StringRef getNpyDescr(ElementType type) {
 /// Only the spellings NumPy writes on little-endian hosts are accepted; a
 /// '>' byte order would need swapping and is rejected by the caller.
 static std::optional<ElementType> parseNpyDescr(StringRef descr) {
-  return llvm::StringSwitch<std::optional<ElementType>>(descr)
+  return StringSwitch<std::optional<ElementType>>(descr)
       .Case("<f2", ElementType::F16)
       .Case("<f4", ElementType::F32)
       .Case("<f8", ElementType::F64)
@@ -137,7 +137,7 @@ struct NpyHeader {
 
 static Expected<NpyHeader> parseHeader(StringRef path, StringRef text) {
   auto malformed = [&](const Twine &what) {
-    return llvm::createStringError(path + ": malformed .npy header: " + what);
+    return createStringError(path + ": malformed .npy header: " + what);
   };
   HeaderParser parser(text);
   if (!parser.consume('{'))
@@ -152,7 +152,7 @@ static Expected<NpyHeader> parseHeader(StringRef path, StringRef text) {
     if (*key == "descr") {
       FailureOr<StringRef> value = parser.parseString();
       if (failed(value))
-        return llvm::createStringError(
+        return createStringError(
             path + ": unsupported dtype (structured arrays are not supported)");
       descr = *value;
     } else if (*key == "fortran_order") {
@@ -170,8 +170,7 @@ static Expected<NpyHeader> parseHeader(StringRef path, StringRef text) {
     }
     // Python allows a trailing comma; without one the dict must end here.
     if (!parser.consume(',') && !parser.peek('}'))
-      return malformed("expected ',' or '}' after the value of '" + *key +
-                       "'");
+      return malformed("expected ',' or '}' after the value of '" + *key + "'");
   }
   if (!parser.atEnd())
     return malformed("unexpected text after the dict");
@@ -179,50 +178,48 @@ static Expected<NpyHeader> parseHeader(StringRef path, StringRef text) {
     return malformed("'descr', 'fortran_order' and 'shape' are required");
 
   if (*fortranOrder)
-    return llvm::createStringError(
+    return createStringError(
         path + ": Fortran-order arrays are not supported (save a "
                "C-contiguous array, e.g. numpy.ascontiguousarray)");
   std::optional<ElementType> elementType = parseNpyDescr(*descr);
   if (!elementType) {
     StringRef why = descr->starts_with(">") ? " (big-endian)" : "";
-    return llvm::createStringError(
-        path + ": unsupported dtype '" + *descr + "'" + why +
-        "; supported: <f2 <f4 <f8 <i4 <i8 |b1");
+    return createStringError(path + ": unsupported dtype '" + *descr + "'" +
+                             why + "; supported: <f2 <f4 <f8 <i4 <i8 |b1");
   }
   return NpyHeader{*elementType, std::move(*shape)};
 }
 
 Expected<HostTensor> muon::readNpyFile(StringRef path) {
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
+  ErrorOr<std::unique_ptr<MemoryBuffer>> file =
+      MemoryBuffer::getFile(path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
   if (!file)
-    return llvm::createStringError(file.getError(), "cannot read '" + path +
-                                                        "': " +
-                                                        file.getError().message());
+    return createStringError(file.getError(), "cannot read '" + path + "': " +
+                                                  file.getError().message());
   StringRef image = (*file)->getBuffer();
 
   if (!image.consume_front(kMagic))
-    return llvm::createStringError(path +
-                                   ": not a .npy file (bad magic string)");
+    return createStringError(path + ": not a .npy file (bad magic string)");
   if (image.size() < 2)
-    return llvm::createStringError(path + ": truncated header");
+    return createStringError(path + ": truncated header");
   unsigned major = static_cast<uint8_t>(image[0]);
   unsigned minor = static_cast<uint8_t>(image[1]);
   image = image.drop_front(2);
-  size_t lengthBytes = major == 1 ? 2 : 4;
   if (major < 1 || major > 3)
-    return llvm::createStringError(path + ": unsupported .npy version " +
-                                   Twine(major) + "." + Twine(minor));
+    return createStringError(path + ": unsupported .npy version " +
+                             Twine(major) + "." + Twine(minor));
+  // Version 1 has a 16-bit header length; versions 2 and 3 a 32-bit one.
+  size_t lengthBytes = major == 1 ? 2 : 4;
   if (image.size() < lengthBytes)
-    return llvm::createStringError(path + ": truncated header");
+    return createStringError(path + ": truncated header");
   uint32_t headerLength = 0;
   for (size_t i = 0; i < lengthBytes; ++i)
     headerLength |= static_cast<uint32_t>(static_cast<uint8_t>(image[i]))
                     << (8 * i);
   image = image.drop_front(lengthBytes);
   if (image.size() < headerLength)
-    return llvm::createStringError(path + ": truncated header");
+    return createStringError(path + ": truncated header");
 
   Expected<NpyHeader> header =
       parseHeader(path, image.take_front(headerLength));
@@ -230,14 +227,17 @@ Expected<HostTensor> muon::readNpyFile(StringRef path) {
     return header.takeError();
   image = image.drop_front(headerLength);
 
-  HostTensor tensor(HostTensorType{header->elementType, header->shape});
-  MutableArrayRef<uint8_t> bytes = tensor.getBytes();
-  if (image.size() != bytes.size())
-    return llvm::createStringError(
-        path + ": " + (image.size() < bytes.size() ? "truncated" : "oversized") +
-        " data: a " + tensor.getType().str() + " array takes " +
-        Twine(bytes.size()) + " bytes, found " + Twine(image.size()));
-  std::memcpy(bytes.data(), image.data(), bytes.size());
+  HostTensorType type{header->elementType, header->shape};
+  std::optional<uint64_t> byteSize = type.getByteSize();
+  if (!byteSize)
+    return createStringError(path + ": shape too large");
+  if (image.size() != *byteSize)
+    return createStringError(
+        path + ": " + (image.size() < *byteSize ? "truncated" : "oversized") +
+        " data: a " + type.str() + " array takes " + Twine(*byteSize) +
+        " bytes, found " + Twine(image.size()));
+  HostTensor tensor(std::move(type));
+  std::memcpy(tensor.getBytes().data(), image.data(), image.size());
   return tensor;
 }
 
@@ -246,13 +246,13 @@ Expected<HostTensor> muon::readNpyFile(StringRef path) {
 static std::string formatHeader(ElementType elementType,
                                 ArrayRef<int64_t> shape) {
   std::string dict;
-  llvm::raw_string_ostream os(dict);
+  raw_string_ostream os(dict);
   os << "{'descr': '" << getNpyDescr(elementType)
      << "', 'fortran_order': False, 'shape': (";
-  llvm::interleave(shape, os, ", ");
+  interleave(shape, os, ", ");
   os << (shape.size() == 1 ? ",), }" : "), }");
   size_t prefix = kMagic.size() + 2 + 2;
-  size_t total = llvm::alignTo(prefix + dict.size() + 1, 64);
+  size_t total = alignTo(prefix + dict.size() + 1, 64);
   dict.append(total - prefix - dict.size() - 1, ' ');
   return dict + "\n";
 }
@@ -263,10 +263,10 @@ Error muon::writeNpyFile(StringRef path, const HostTensor &tensor) {
 
   std::string header = formatHeader(tensor.getElementType(), tensor.getShape());
   std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
+  raw_fd_ostream os(path, ec);
   if (ec)
-    return llvm::createStringError(ec, "cannot write '" + path +
-                                           "': " + ec.message());
+    return createStringError(ec,
+                             "cannot write '" + path + "': " + ec.message());
   os << kMagic << '\x01' << '\x00';
   os << static_cast<char>(header.size() & 0xff)
      << static_cast<char>(header.size() >> 8) << header;
@@ -274,8 +274,7 @@ Error muon::writeNpyFile(StringRef path, const HostTensor &tensor) {
   os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
   os.close();
   if (os.has_error())
-    return llvm::createStringError(os.error(), "cannot write '" + path +
-                                                   "': " +
-                                                   os.error().message());
+    return createStringError(os.error(), "cannot write '" + path +
+                                             "': " + os.error().message());
   return Error::success();
 }

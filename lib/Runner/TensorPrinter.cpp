@@ -12,18 +12,18 @@
 using namespace llvm;
 using namespace muon;
 
-static void printElement(llvm::raw_ostream &os, const HostTensor &tensor,
+static void printElement(raw_ostream &os, const HostTensor &tensor,
                          int64_t index) {
   if (isFloatElementType(tensor.getElementType()))
-    os << llvm::format("%g", tensor.getDouble(index));
+    os << format("%g", tensor.getDouble(index));
   else
     os << tensor.getInt(index);
 }
 
 /// Prints the elements of dimensions `dim...` starting at `offset`; every
 /// dimension but the outermost is bracketed, as in iree-run-module.
-static void printDims(llvm::raw_ostream &os, const HostTensor &tensor,
-                      unsigned dim, int64_t offset) {
+static void printDims(raw_ostream &os, const HostTensor &tensor, unsigned dim,
+                      int64_t offset) {
   ArrayRef<int64_t> shape = tensor.getShape();
   if (dim == shape.size()) {
     printElement(os, tensor, offset);
@@ -44,7 +44,7 @@ static void printDims(llvm::raw_ostream &os, const HostTensor &tensor,
   }
 }
 
-void muon::printTensor(llvm::raw_ostream &os, const HostTensor &tensor,
+void muon::printTensor(raw_ostream &os, const HostTensor &tensor,
                        int64_t maxElements) {
   os << tensor.getType().str() << '=';
   int64_t count = tensor.getNumElements();

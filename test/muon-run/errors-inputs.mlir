@@ -35,6 +35,9 @@
 // INT: muon-run: error: --input='2xi32=1,2.5': '2.5' is not a valid i32 value
 // RUN: not muon-run %s --input=i32=3000000000 2>&1 | FileCheck %s --check-prefix=RANGE
 // RANGE: muon-run: error: --input='i32=3000000000': '3000000000' does not fit in i32
+// RUN: not muon-run %s --input=99999999999x99999999999xf32=0 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=HUGE
+// HUGE: muon-run: error: --input='99999999999x99999999999xf32=0': shape '99999999999x99999999999xf32' is too large
 // RUN: not muon-run %s --input=i1=2 2>&1 | FileCheck %s --check-prefix=BOOL
 // BOOL: muon-run: error: --input='i1=2': '2' is not a valid i1 value
 

@@ -130,10 +130,10 @@ static llvm::Error runModule() {
     if (llvm::Error error = (*runner)->matchResults(*expected))
       return error;
   if (outputSpecs.size() > numResults)
-    return llvm::createStringError(
-        "too many --output flags: function '" +
-        (*runner)->getSignature().name + "' has " + llvm::Twine(numResults) +
-        " results, got " + llvm::Twine(outputSpecs.size()));
+    return llvm::createStringError("too many --output flags: function '" +
+                                   (*runner)->getSignature().name + "' has " +
+                                   llvm::Twine(numResults) + " results, got " +
+                                   llvm::Twine(outputSpecs.size()));
   llvm::SmallVector<OutputSpec> outputs;
   for (const std::string &spec : outputSpecs) {
     llvm::Expected<OutputSpec> output = parseOutputSpec(spec);

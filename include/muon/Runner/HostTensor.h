@@ -56,6 +56,10 @@ struct HostTensorType {
 
   int64_t getNumElements() const;
 
+  /// The bytes a tensor of this type takes, or std::nullopt when that
+  /// overflows: sizes from files and flags are checked before allocating.
+  std::optional<uint64_t> getByteSize() const;
+
   /// The `2x2xf32` spelling used on the command line (`f32` for rank 0).
   std::string str() const;
   /// The MLIR spelling, `tensor<2x2xf32>`.
