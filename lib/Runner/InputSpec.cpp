@@ -9,6 +9,7 @@
 #include "muon/Runner/Npy.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <cstring>
 #include <limits>
 
 using namespace llvm;
@@ -93,8 +94,19 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec) {
         typeText + " takes " + Twine(count) +
         (count == 1 ? " value" : " values (or 1 to fill it)") + ", got " +
         Twine(values.size()));
+  if (splat && count > 0) {
+    // Parse once and copy the bytes: text-to-float conversion is slow enough
+    // to dominate a splat over millions of elements.
+    if (Error error = parseElement(values.front(), tensor, 0))
+      return std::move(error);
+    MutableArrayRef<uint8_t> bytes = tensor.getBytes();
+    size_t width = getElementByteWidth(tensor.getElementType());
+    for (size_t offset = width; offset < bytes.size(); offset += width)
+      std::memcpy(&bytes[offset], bytes.data(), width);
+    return tensor;
+  }
   for (int64_t i = 0; i < count; ++i)
-    if (Error error = parseElement(values[splat ? 0 : i], tensor, i))
+    if (Error error = parseElement(values[i], tensor, i))
       return std::move(error);
   return tensor;
 }
