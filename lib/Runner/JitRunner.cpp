@@ -7,6 +7,7 @@
 #include "muon/Runner/JitRunner.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -269,6 +270,24 @@ loadSharedLibraries(ArrayRef<std::string> userPaths) {
   return paths;
 }
 
+/// Checks that every function the lowered module declares but does not
+/// define resolves in the process or a loaded library. The JIT would report
+/// a missing one only on stderr, with a generic materialization error.
+static Error checkExternalSymbols(ModuleOp module) {
+  // A null path adds the symbols of the process itself (libc's malloc, ...).
+  llvm::sys::DynamicLibrary::LoadLibraryPermanently(nullptr);
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+    StringRef name = func.getSymName();
+    if (!func.isExternal() || name.starts_with("llvm."))
+      continue;
+    if (!llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(name.str()))
+      return llvm::createStringError(
+          "unresolved symbol '" + name +
+          "': pass the library that defines it with --shared-libs=");
+  }
+  return Error::success();
+}
+
 /// A JIT for `module` at -O3, for the host CPU.
 static Expected<std::unique_ptr<ExecutionEngine>>
 createEngine(ModuleOp module, ArrayRef<StringRef> sharedLibPaths) {
@@ -313,6 +332,11 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   const FunctionSignature &signature = impl->signature;
   assert(inputs.size() == signature.inputs.size() && "unchecked inputs");
 
+  Expected<SmallVector<StringRef>> libs =
+      loadSharedLibraries(impl->options.sharedLibPaths);
+  if (!libs)
+    return libs.takeError();
+
   PassManager pm(&impl->context);
   pm.addPass(createSymbolDCEPass());
   buildMuonCPUPipeline(pm, MuonCPUPipelineOptions());
@@ -320,11 +344,9 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
     return impl->errors.takeError("lowering to LLVM failed");
   if (impl->options.printIRAfterPipeline)
     impl->module->print(llvm::errs());
+  if (Error error = checkExternalSymbols(*impl->module))
+    return error;
 
-  Expected<SmallVector<StringRef>> libs =
-      loadSharedLibraries(impl->options.sharedLibPaths);
-  if (!libs)
-    return libs.takeError();
   Expected<std::unique_ptr<ExecutionEngine>> engine =
       createEngine(*impl->module, *libs);
   if (!engine)

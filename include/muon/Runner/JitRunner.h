@@ -25,7 +25,8 @@ struct JitRunnerOptions {
   /// The function to run; empty selects the module's only public function.
   std::string functionName;
   /// Shared libraries that compiled code may call into, loaded after the MLIR
-  /// C runner utilities (which provide `memrefCopy` and friends).
+  /// C runner utilities (which provide `memrefCopy` and friends). Their
+  /// entry points must be exported symbols.
   llvm::SmallVector<std::string> sharedLibPaths;
   /// Print the module to stderr once the pipeline has lowered it to LLVM.
   bool printIRAfterPipeline = false;
@@ -61,7 +62,8 @@ public:
   llvm::Error matchResults(llvm::MutableArrayRef<HostTensor> expected) const;
 
   /// Lowers and JIT-compiles the module, then calls the function. `inputs`
-  /// must already match the signature (see `matchInputs`).
+  /// must already match the signature (see `matchInputs`) and are not
+  /// modified. Lowering rewrites the module, so call this once.
   llvm::Expected<llvm::SmallVector<HostTensor>>
   run(llvm::ArrayRef<HostTensor> inputs);
 
