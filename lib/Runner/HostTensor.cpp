@@ -183,7 +183,7 @@ int64_t HostTensor::getInt(int64_t index) const {
       bytes.data() + index * getElementByteWidth(type.elementType);
   switch (type.elementType) {
   case ElementType::I1:
-    // Compiled code may leave garbage in the upper 7 bits of an i1 byte.
+    // LLVM reads an i1 in memory as the low bit of its byte.
     return *ptr & 1;
   case ElementType::I32:
     return load<int32_t>(ptr);
