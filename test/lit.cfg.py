@@ -18,9 +18,15 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%muon_src_root", config.muon_src_root))
 config.substitutions.append(("%muon_obj_root", config.muon_obj_root))
+config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
+
+# %python runs the configured interpreter (the project venv, which has numpy
+# for writing and checking .npy fixtures) instead of the one running lit.
+config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
+config.substitutions.append(("%python", '"%s"' % config.python_executable))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PYTHONPATH", os.path.join(config.muon_src_root, "python"),
@@ -33,5 +39,5 @@ if subprocess.call([config.python_executable, "-c", "import torch"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("torch")
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
-tools = ["muon-opt"]
+tools = ["muon-opt", "muon-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

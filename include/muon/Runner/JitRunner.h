@@ -1,0 +1,78 @@
+//===- JitRunner.h - Run a function of an MLIR module on CPU ----*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Runs one function of a module on tensors: lowers the module with the muon
+// CPU pipeline, JIT-compiles it with the upstream ExecutionEngine and calls
+// the function's `_mlir_ciface_` wrapper with caller-allocated buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_RUNNER_JITRUNNER_H
+#define MUON_RUNNER_JITRUNNER_H
+
+#include "muon/Runner/HostTensor.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+
+namespace muon {
+
+struct JitRunnerOptions {
+  /// The function to run; empty selects the module's only public function.
+  std::string functionName;
+  /// Shared libraries that compiled code may call into, loaded after the MLIR
+  /// C runner utilities (which provide `memrefCopy` and friends). Their
+  /// entry points must be exported symbols.
+  llvm::SmallVector<std::string> sharedLibPaths;
+  /// Print the module to stderr once the pipeline has lowered it to LLVM.
+  bool printIRAfterPipeline = false;
+};
+
+/// The tensor types a function takes and returns.
+struct FunctionSignature {
+  std::string name;
+  llvm::SmallVector<HostTensorType> inputs;
+  llvm::SmallVector<HostTensorType> results;
+};
+
+/// A loaded module and the function in it to run.
+class JitRunner {
+public:
+  /// Parses and verifies the module at `path` (text or bytecode, `-` for
+  /// stdin), selects the function and checks that every argument and result
+  /// is a statically shaped tensor of a supported element type. Nothing is
+  /// compiled yet, so signature errors come fast.
+  static llvm::Expected<std::unique_ptr<JitRunner>>
+  load(llvm::StringRef path, JitRunnerOptions options);
+
+  ~JitRunner();
+
+  const FunctionSignature &getSignature() const;
+
+  /// Checks that `inputs` match the function's arguments in count, element
+  /// type and shape. NumPy has no bfloat16, so an f32 value given for a bf16
+  /// argument is rounded to bf16 in place.
+  llvm::Error matchInputs(llvm::MutableArrayRef<HostTensor> inputs) const;
+
+  /// The same check of `expected` against the function's results.
+  llvm::Error matchResults(llvm::MutableArrayRef<HostTensor> expected) const;
+
+  /// Lowers and JIT-compiles the module, then calls the function. `inputs`
+  /// must already match the signature (see `matchInputs`) and are not
+  /// modified. Lowering rewrites the module, so call this once.
+  llvm::Expected<llvm::SmallVector<HostTensor>>
+  run(llvm::ArrayRef<HostTensor> inputs);
+
+private:
+  struct Impl;
+  explicit JitRunner(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace muon
+
+#endif // MUON_RUNNER_JITRUNNER_H

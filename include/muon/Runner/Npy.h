@@ -1,0 +1,32 @@
+//===- Npy.h - NumPy .npy files ---------------------------------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Reads and writes single arrays in the NumPy .npy format (versions 1.0, 2.0
+// and 3.0), little-endian and C order only: the dtypes are '<f2', '<f4',
+// '<f8', '<i4', '<i8' and '|b1'. NumPy has no bfloat16, so bf16 tensors are
+// written as '<f4'; readers convert back where a bf16 value is expected.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_RUNNER_NPY_H
+#define MUON_RUNNER_NPY_H
+
+#include "muon/Runner/HostTensor.h"
+#include "llvm/Support/Error.h"
+
+namespace muon {
+
+/// Reads the array in the .npy file at `path`. Errors name the file and what
+/// is wrong with it (bad magic, header, unsupported dtype, Fortran order,
+/// truncated data).
+llvm::Expected<HostTensor> readNpyFile(llvm::StringRef path);
+
+/// Writes `tensor` to `path` as a version 1.0 .npy file.
+llvm::Error writeNpyFile(llvm::StringRef path, const HostTensor &tensor);
+
+} // namespace muon
+
+#endif // MUON_RUNNER_NPY_H

@@ -1,0 +1,383 @@
+//===- JitRunner.cpp - Run a function of an MLIR module on CPU ------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Runner/JitRunner.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+#include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Pipelines/Pipelines.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+
+using namespace mlir;
+using namespace muon;
+using llvm::Error;
+using llvm::Expected;
+
+#ifndef MUON_C_RUNNER_UTILS_PATH
+#error "MUON_C_RUNNER_UTILS_PATH must name libmlir_c_runner_utils.so"
+#endif
+
+namespace {
+/// Keeps the first error MLIR reports, formatted on one line as
+/// `file:line:col: message`, so that every failure becomes a single
+/// `muon-run: error:` line. Warnings and remarks still print as usual.
+class FirstErrorCollector {
+public:
+  explicit FirstErrorCollector(MLIRContext &context)
+      : handler(&context, [this](Diagnostic &diag) { return collect(diag); }) {}
+
+  /// An error made of `prefix` and the collected diagnostic, if any.
+  Error takeError(const Twine &prefix) {
+    std::string message = prefix.str();
+    if (!firstError.empty())
+      message += ": " + firstError;
+    firstError.clear();
+    return llvm::createStringError(message);
+  }
+
+private:
+  LogicalResult collect(Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Error)
+      return failure();
+    if (!firstError.empty())
+      return success();
+    llvm::raw_string_ostream os(firstError);
+    if (auto loc = diag.getLocation()->findInstanceOf<FileLineColLoc>())
+      os << loc.getFilename().getValue() << ':' << loc.getLine() << ':'
+         << loc.getColumn() << ": ";
+    os << diag.str();
+    return success();
+  }
+
+  std::string firstError;
+  ScopedDiagnosticHandler handler;
+};
+} // namespace
+
+struct JitRunner::Impl {
+  explicit Impl(const DialectRegistry &registry)
+      : context(registry), errors(context) {}
+
+  MLIRContext context;
+  // Declared after the context: its handler must go before the context does.
+  FirstErrorCollector errors;
+  OwningOpRef<ModuleOp> module;
+  FunctionSignature signature;
+  JitRunnerOptions options;
+};
+
+JitRunner::JitRunner(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
+JitRunner::~JitRunner() = default;
+
+const FunctionSignature &JitRunner::getSignature() const {
+  return impl->signature;
+}
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+static DialectRegistry createRegistry() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registry.insert<optim::OptimDialect>();
+  return registry;
+}
+
+/// The function `name` among the public functions with a body, or the only
+/// one when `name` is empty.
+static Expected<func::FuncOp> selectFunction(ModuleOp module, StringRef name) {
+  SmallVector<func::FuncOp> candidates;
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func.isPublic() && !func.isExternal())
+      candidates.push_back(func);
+  auto getNames = [&] {
+    return llvm::join(
+        llvm::map_range(candidates,
+                        [](func::FuncOp func) { return func.getSymName(); }),
+        ", ");
+  };
+  if (candidates.empty())
+    return llvm::createStringError("the module has no public function");
+  if (name.empty()) {
+    if (candidates.size() == 1)
+      return candidates.front();
+    return llvm::createStringError("the module has several public functions (" +
+                                   getNames() +
+                                   "); choose one with --function=");
+  }
+  for (func::FuncOp func : candidates)
+    if (func.getSymName() == name)
+      return func;
+  return llvm::createStringError(
+      "function '" + name + "' not found; public functions: " + getNames());
+}
+
+/// Maps an argument or result type to a host tensor type, or explains why
+/// muon-run cannot pass it.
+static Expected<HostTensorType> getHostTensorType(Type type, StringRef function,
+                                                  StringRef what,
+                                                  unsigned index) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  std::optional<ElementType> elementType =
+      tensorType ? getElementType(tensorType.getElementType()) : std::nullopt;
+  if (!tensorType || !tensorType.hasStaticShape() || tensorType.getEncoding() ||
+      !elementType) {
+    std::string typeName;
+    llvm::raw_string_ostream(typeName) << type;
+    return llvm::createStringError(
+        "function '" + function + "' " + what + " " + Twine(index) +
+        " has unsupported type " + typeName +
+        "; muon-run passes only statically shaped tensors of " +
+        getSupportedElementTypeNames());
+  }
+  return HostTensorType{*elementType, llvm::to_vector(tensorType.getShape())};
+}
+
+static Expected<FunctionSignature> buildSignature(func::FuncOp func) {
+  FunctionSignature signature{func.getSymName().str(), {}, {}};
+  for (auto [what, types, hostTypes] :
+       {std::make_tuple("input", func.getArgumentTypes(), &signature.inputs),
+        std::make_tuple("result", func.getResultTypes(), &signature.results)}) {
+    for (auto [index, type] : llvm::enumerate(types)) {
+      Expected<HostTensorType> hostType =
+          getHostTensorType(type, signature.name, what, index);
+      if (!hostType)
+        return hostType.takeError();
+      hostTypes->push_back(std::move(*hostType));
+    }
+  }
+  return signature;
+}
+
+Expected<std::unique_ptr<JitRunner>> JitRunner::load(StringRef path,
+                                                     JitRunnerOptions options) {
+  auto impl = std::make_unique<Impl>(createRegistry());
+  impl->options = std::move(options);
+
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
+      llvm::MemoryBuffer::getFileOrSTDIN(path);
+  if (!file)
+    return llvm::createStringError("cannot read module '" + path +
+                                   "': " + file.getError().message());
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(*file), SMLoc());
+  impl->module =
+      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&impl->context));
+  if (!impl->module)
+    return impl->errors.takeError("cannot parse module '" + path + "'");
+
+  Expected<func::FuncOp> func =
+      selectFunction(*impl->module, impl->options.functionName);
+  if (!func)
+    return func.takeError();
+  Expected<FunctionSignature> signature = buildSignature(*func);
+  if (!signature)
+    return signature.takeError();
+  impl->signature = std::move(*signature);
+
+  // Compile only what the function needs: other functions may hold ops the
+  // CPU pipeline cannot lower (yet), and each costs JIT time. Once private,
+  // symbol-dce removes those the function does not call.
+  for (auto other : impl->module->getOps<func::FuncOp>())
+    if (other != *func)
+      other.setPrivate();
+  return std::unique_ptr<JitRunner>(new JitRunner(std::move(impl)));
+}
+
+//===----------------------------------------------------------------------===//
+// Signature checks
+//===----------------------------------------------------------------------===//
+
+static Error matchValues(MutableArrayRef<HostTensor> values,
+                         ArrayRef<HostTensorType> types, StringRef function,
+                         StringRef what) {
+  if (values.size() != types.size())
+    return llvm::createStringError("wrong number of " + what + "s: function '" +
+                                   function + "' has " + Twine(types.size()) +
+                                   ", got " + Twine(values.size()));
+  for (auto [index, value, type] : llvm::enumerate(values, types)) {
+    if (value.getElementType() == ElementType::F32 &&
+        type.elementType == ElementType::BF16)
+      value = value.convertTo(ElementType::BF16);
+    StringRef mismatch;
+    if (value.getElementType() != type.elementType)
+      mismatch = "element type";
+    else if (value.getShape() != ArrayRef(type.shape))
+      mismatch = "shape";
+    else
+      continue;
+    return llvm::createStringError(
+        mismatch + " mismatch for " + what + " " + Twine(index) +
+        ": function '" + function + "' expects " + type.getTensorTypeName() +
+        ", got " + value.getType().getTensorTypeName());
+  }
+  return Error::success();
+}
+
+Error JitRunner::matchInputs(MutableArrayRef<HostTensor> inputs) const {
+  return matchValues(inputs, impl->signature.inputs, impl->signature.name,
+                     "input");
+}
+
+Error JitRunner::matchResults(MutableArrayRef<HostTensor> expected) const {
+  return matchValues(expected, impl->signature.results, impl->signature.name,
+                     "expected output");
+}
+
+//===----------------------------------------------------------------------===//
+// Execution
+//===----------------------------------------------------------------------===//
+
+/// Loads the runtime libraries up front: the ExecutionEngine only logs a
+/// library it cannot open and goes on, which would surface later as an
+/// unresolved symbol far from the cause.
+static Expected<SmallVector<StringRef>>
+loadSharedLibraries(ArrayRef<std::string> userPaths) {
+  SmallVector<StringRef> paths = {MUON_C_RUNNER_UTILS_PATH};
+  llvm::append_range(paths, userPaths);
+  for (StringRef path : paths) {
+    std::string errorMessage;
+    if (!llvm::sys::DynamicLibrary::getPermanentLibrary(path.str().c_str(),
+                                                        &errorMessage)
+             .isValid())
+      return llvm::createStringError("cannot load shared library '" + path +
+                                     "': " + errorMessage);
+  }
+  return paths;
+}
+
+/// Checks that every function the lowered module declares but does not
+/// define resolves in the process or a loaded library. The JIT would report
+/// a missing one only on stderr, with a generic materialization error.
+static Error checkExternalSymbols(ModuleOp module) {
+  // A null path adds the symbols of the process itself (libc's malloc, ...).
+  llvm::sys::DynamicLibrary::LoadLibraryPermanently(nullptr);
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+    StringRef name = func.getSymName();
+    if (!func.isExternal() || name.starts_with("llvm."))
+      continue;
+    if (!llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(name.str()))
+      return llvm::createStringError(
+          "unresolved symbol '" + name +
+          "': pass the library that defines it with --shared-libs=");
+  }
+  return Error::success();
+}
+
+/// A JIT for `module` at -O3, for the host CPU.
+static Expected<std::unique_ptr<ExecutionEngine>>
+createEngine(ModuleOp module, ArrayRef<StringRef> sharedLibPaths) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  Expected<llvm::orc::JITTargetMachineBuilder> builder =
+      llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  Expected<std::unique_ptr<llvm::TargetMachine>> targetMachine =
+      builder->createTargetMachine();
+  if (!targetMachine)
+    return targetMachine.takeError();
+
+  auto transformer = makeOptimizingTransformer(
+      /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get());
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  options.sharedLibPaths = sharedLibPaths;
+  return ExecutionEngine::create(module, options, std::move(*targetMachine));
+}
+
+/// A ranked memref descriptor as the C interface lays it out:
+/// `{T *allocated, T *aligned, int64_t offset, int64_t sizes[rank],
+/// int64_t strides[rank]}`. Every field is 8 bytes, hence an int64_t array.
+static SmallVector<int64_t> makeDescriptor(HostTensor &tensor) {
+  static_assert(sizeof(void *) == sizeof(int64_t), "64-bit hosts only");
+  auto data = reinterpret_cast<int64_t>(tensor.getBytes().data());
+  ArrayRef<int64_t> shape = tensor.getShape();
+  SmallVector<int64_t> descriptor = {data, data, /*offset=*/0};
+  llvm::append_range(descriptor, shape);
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
+    strides[dim] = strides[dim + 1] * shape[dim + 1];
+  llvm::append_range(descriptor, strides);
+  return descriptor;
+}
+
+Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
+  const FunctionSignature &signature = impl->signature;
+  assert(inputs.size() == signature.inputs.size() && "unchecked inputs");
+
+  Expected<SmallVector<StringRef>> libs =
+      loadSharedLibraries(impl->options.sharedLibPaths);
+  if (!libs)
+    return libs.takeError();
+
+  PassManager pm(&impl->context);
+  pm.addPass(createSymbolDCEPass());
+  buildMuonCPUPipeline(pm, MuonCPUPipelineOptions());
+  if (failed(pm.run(*impl->module)))
+    return impl->errors.takeError("lowering to LLVM failed");
+  if (impl->options.printIRAfterPipeline)
+    impl->module->print(llvm::errs());
+  if (Error error = checkExternalSymbols(*impl->module))
+    return error;
+
+  Expected<std::unique_ptr<ExecutionEngine>> engine =
+      createEngine(*impl->module, *libs);
+  if (!engine)
+    return impl->errors.takeError("JIT compilation failed: " +
+                                  toString(engine.takeError()));
+  std::string entryPoint = "_mlir_ciface_" + signature.name;
+  Expected<void (*)(void **)> packed = (*engine)->lookupPacked(entryPoint);
+  if (!packed)
+    return llvm::createStringError("JIT compilation failed: " +
+                                   toString(packed.takeError()));
+  (*engine)->initialize();
+
+  // One-shot bufferization treats function arguments as writable, so the
+  // compiled code may update inputs in place: it works on copies.
+  SmallVector<HostTensor> buffers(inputs);
+  for (const HostTensorType &type : signature.results)
+    buffers.emplace_back(type);
+  SmallVector<SmallVector<int64_t>> descriptors;
+  SmallVector<void *> descriptorPtrs;
+  for (HostTensor &buffer : buffers)
+    descriptors.push_back(makeDescriptor(buffer));
+  for (SmallVector<int64_t> &descriptor : descriptors)
+    descriptorPtrs.push_back(descriptor.data());
+  // The packed wrapper takes the address of each argument of the C
+  // interface function, and each of those is a pointer to a descriptor.
+  SmallVector<void *> packedArgs;
+  for (void *&ptr : descriptorPtrs)
+    packedArgs.push_back(&ptr);
+  (*packed)(packedArgs.data());
+
+  return SmallVector<HostTensor>(
+      std::make_move_iterator(buffers.begin() + inputs.size()),
+      std::make_move_iterator(buffers.end()));
+}
