@@ -37,7 +37,6 @@ static Value buildHeadScaling(OpBuilder &b, Location loc, Value weight,
   Type elementType = type.getElementType();
   Type arithType = getElementTypeOrSelf(first.getType());
   Value chunkValue = arith::ConstantIndexOp::create(b, loc, chunk);
-  Value splitValue = arith::ConstantIndexOp::create(b, loc, split);
   Value one = createFloatConstant(b, loc, arithType, 1.0);
   // The body converts by hand: the unscaled entry must pass through as is.
   return buildElementwise(
@@ -49,6 +48,8 @@ static Value buildHeadScaling(OpBuilder &b, Location loc, Value weight,
                Value factor =
                    tensor::ExtractOp::create(nested, nestedLoc, first, head);
                if (split < chunk) {
+                 Value splitValue =
+                     arith::ConstantIndexOp::create(nested, nestedLoc, split);
                  Value position = arith::RemUIOp::create(nested, nestedLoc,
                                                          index, chunkValue);
                  Value inFirst = arith::CmpIOp::create(
