@@ -36,13 +36,8 @@ static Value buildNormalize(OpBuilder &b, Location loc, Value input,
                             Type accType, double scale, double eps) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
-  Value sumOfSquares = buildReduction(
-      b, loc, input, {rank - 2, rank - 1}, accType, 0.0,
-      [](OpBuilder &nested, Location nestedLoc, Value acc, Value element) {
-        Value square = arith::MulFOp::create(nested, nestedLoc, element, element);
-        return arith::AddFOp::create(nested, nestedLoc, acc, square)
-            .getResult();
-      });
+  Value sumOfSquares =
+      buildSumOfSquares(b, loc, input, {rank - 2, rank - 1}, accType);
   Value scaleValue = createFloatConstant(b, loc, accType, scale);
   Value epsValue = createFloatConstant(b, loc, accType, eps);
   SmallVector<AffineMap> maps = {
@@ -105,8 +100,8 @@ static Value buildMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
   MLIRContext *ctx = b.getContext();
   unsigned numLoops = rank + 1;
   int64_t i = rank - 2, j = rank - 1, k = rank;
-  SmallVector<int64_t> batch = batched ? SmallVector<int64_t>{0}
-                                       : SmallVector<int64_t>{};
+  SmallVector<int64_t> batch =
+      batched ? SmallVector<int64_t>{0} : SmallVector<int64_t>{};
   auto map = [&](int64_t row, int64_t col) {
     SmallVector<int64_t> dims(batch);
     dims.append({row, col});
@@ -128,7 +123,8 @@ static Value buildCoefficientTable(OpBuilder &b, Location loc,
     for (double coefficient : tuple)
       values.push_back(b.getFloatAttr(accType, coefficient));
   auto type = RankedTensorType::get({steps, 3}, accType);
-  return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(type, values));
 }
 
 /// The `steps` iterations X = a·X + (b·S + c·S·S)·X, S = X·Xᵀ, as one
@@ -147,9 +143,11 @@ static Value buildIterations(OpBuilder &b, Location loc, Value input,
 
   auto loop = scf::ForOp::create(
       b, loc, lower, upper, one, ValueRange{input},
-      [&](OpBuilder &nested, Location nestedLoc, Value iv, ValueRange iterArgs) {
+      [&](OpBuilder &nested, Location nestedLoc, Value iv,
+          ValueRange iterArgs) {
         Value coefficients[3];
-        for (auto [coefficient, column] : llvm::zip_equal(coefficients, columns))
+        for (auto [coefficient, column] :
+             llvm::zip_equal(coefficients, columns))
           coefficient = tensor::ExtractOp::create(nested, nestedLoc, table,
                                                   ValueRange{iv, column});
         auto round = [&](Value value) {
@@ -157,18 +155,18 @@ static Value buildIterations(OpBuilder &b, Location loc, Value input,
         };
         Value x = iterArgs.front();
         Value xLow = round(x);
-        Value gram =
-            buildMatmul(nested, nestedLoc, xLow, xLow, /*transposeRhs=*/true,
-                        accType);
+        Value gram = buildMatmul(nested, nestedLoc, xLow, xLow,
+                                 /*transposeRhs=*/true, accType);
         Value gramLow = round(gram);
         Value gramSquared = buildMatmul(nested, nestedLoc, gramLow, gramLow,
                                         /*transposeRhs=*/false, accType);
         Value poly =
             buildElementwise(
                 nested, nestedLoc, {gram, gramSquared}, {}, gram.getType(),
-                accType, [&](OpBuilder &body, Location bodyLoc, ValueRange args) {
-                  Value linear = arith::MulFOp::create(body, bodyLoc,
-                                                       coefficients[1], args[0]);
+                accType,
+                [&](OpBuilder &body, Location bodyLoc, ValueRange args) {
+                  Value linear = arith::MulFOp::create(
+                      body, bodyLoc, coefficients[1], args[0]);
                   Value quadratic = arith::MulFOp::create(
                       body, bodyLoc, coefficients[2], args[1]);
                   return SmallVector<Value>{
@@ -181,8 +179,8 @@ static Value buildIterations(OpBuilder &b, Location loc, Value input,
         Value next = buildElementwiseUpdate(
             nested, nestedLoc, polyX, x, accType,
             [&](OpBuilder &body, Location bodyLoc, ValueRange args) {
-              Value scaled =
-                  arith::MulFOp::create(body, bodyLoc, coefficients[0], args[1]);
+              Value scaled = arith::MulFOp::create(body, bodyLoc,
+                                                   coefficients[0], args[1]);
               return SmallVector<Value>{
                   arith::AddFOp::create(body, bodyLoc, scaled, args[0])};
             });
@@ -225,8 +223,8 @@ struct NewtonSchulzToLinalg : public OpConversionPattern<NewtonSchulzOp> {
     if (tall)
       x = buildTranspose(rewriter, loc, x);
     x = convertElements(rewriter, loc, x, type.getElementType());
-    rewriter.replaceOp(op, reshape(rewriter, loc, x, type.getShape(),
-                                   reassociation));
+    rewriter.replaceOp(
+        op, reshape(rewriter, loc, x, type.getShape(), reassociation));
     return success();
   }
 };

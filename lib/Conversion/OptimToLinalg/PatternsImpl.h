@@ -1,4 +1,4 @@
-//===- PatternsImpl.h - Per-op patterns of convert-optim-to-linalg -*- C++ -*-===//
+//===- PatternsImpl.h - Per-op lowering patterns --------------*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //

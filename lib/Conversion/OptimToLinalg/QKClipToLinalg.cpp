@@ -88,7 +88,8 @@ struct QKClipToLinalg : public OpConversionPattern<QKClipOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    Type arithType = getArithmeticType(getElementTypeOrSelf(op.getWq().getType()));
+    Type arithType =
+        getArithmeticType(getElementTypeOrSelf(op.getWq().getType()));
     auto numHeads = static_cast<int64_t>(op.getNumHeads());
     int64_t numKeyHeads = op.getNumKeyHeads();
     auto headDim = static_cast<int64_t>(op.getHeadDim());
@@ -167,10 +168,9 @@ struct QKClipToLinalg : public OpConversionPattern<QKClipOp> {
       queryFactor = reshape(rewriter, loc, groupedFactor, {numHeads}, assoc);
     }
 
-    Value newWq =
-        buildHeadScaling(rewriter, loc, adaptor.getWq(), axis,
-                         op.getQueryChunk(), headDim, queryFactor,
-                         queryRopeFactor);
+    Value newWq = buildHeadScaling(rewriter, loc, adaptor.getWq(), axis,
+                                   op.getQueryChunk(), headDim, queryFactor,
+                                   queryRopeFactor);
     Value newWk = buildHeadScaling(rewriter, loc, adaptor.getWk(), axis,
                                    op.getKeyChunk(), headDim, keyFactor,
                                    /*second=*/Value());

@@ -78,9 +78,8 @@ static std::pair<Value, Value> buildMomentumUpdate(OpBuilder &b, OpTy op) {
   Location loc = op.getLoc();
   Type type = op.getParam().getType();
   Type arithType = getArithmeticType(getElementTypeOrSelf(type));
-  MomentumCoefficients coefficients(b, loc, arithType,
-                                    op.getMomentum().convertToDouble(),
-                                    op.getNesterov());
+  MomentumCoefficients coefficients(
+      b, loc, arithType, op.getMomentum().convertToDouble(), op.getNesterov());
   SmallVector<Type> resultTypes(op.getNesterov() ? 2 : 1, type);
   SmallVector<Value> results = buildElementwise(
       b, loc, {op.getGrad(), op.getMomentumBuffer()}, {}, resultTypes,
@@ -109,8 +108,8 @@ static Value buildParamUpdate(OpBuilder &b, OpTy op, Value ortho) {
   auto type = cast<RankedTensorType>(op.getParam().getType());
   Type arithType = getArithmeticType(type.getElementType());
   Value lr = extractScalar(b, loc, op.getLr(), arithType);
-  double adjust = getLrAdjustFactor(op.getLrAdjust(),
-                                    getMatrixShape(type, op.getView()));
+  double adjust =
+      getLrAdjustFactor(op.getLrAdjust(), getMatrixShape(type, op.getView()));
   Value stepSize = arith::MulFOp::create(
       b, loc, lr, createFloatConstant(b, loc, arithType, adjust));
   // Without weight decay W·1 is W: leave the multiplication out.
@@ -147,11 +146,6 @@ static Value buildPrecondition(OpBuilder &b, Location loc, Value update,
   return arith::DivFOp::create(b, loc, update, denom);
 }
 
-static Value addSquare(OpBuilder &b, Location loc, Value acc, Value element) {
-  Value square = arith::MulFOp::create(b, loc, element, element);
-  return arith::AddFOp::create(b, loc, acc, square);
-}
-
 static Value add(OpBuilder &b, Location loc, Value acc, Value element) {
   return arith::AddFOp::create(b, loc, acc, element);
 }
@@ -162,7 +156,8 @@ struct SecondMomentCoefficients {
   Value beta2, oneMinusBeta2, eps;
 
   SecondMomentCoefficients(OpBuilder &b, Location loc, Type type, Muon2Op op)
-      : beta2(createFloatConstant(b, loc, type, op.getBeta2().convertToDouble())),
+      : beta2(
+            createFloatConstant(b, loc, type, op.getBeta2().convertToDouble())),
         oneMinusBeta2(createFloatConstant(
             b, loc, type, 1.0 - op.getBeta2().convertToDouble())),
         eps(createFloatConstant(b, loc, type, op.getEps().convertToDouble())) {}
@@ -175,9 +170,8 @@ static SmallVector<Value> buildFullPrecondition(OpBuilder &b, Muon2Op op) {
   Location loc = op.getLoc();
   Type type = op.getParam().getType();
   Type arithType = getArithmeticType(getElementTypeOrSelf(type));
-  MomentumCoefficients momentum(b, loc, arithType,
-                                op.getMomentum().convertToDouble(),
-                                op.getNesterov());
+  MomentumCoefficients momentum(
+      b, loc, arithType, op.getMomentum().convertToDouble(), op.getNesterov());
   SecondMomentCoefficients second(b, loc, arithType, op);
   return buildElementwise(
       b, loc, {op.getGrad(), op.getMomentumBuffer(), op.getSecondMoment()[0]},
@@ -185,14 +179,14 @@ static SmallVector<Value> buildFullPrecondition(OpBuilder &b, Muon2Op op) {
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         auto [newMomentum, update] =
             momentum.build(nested, nestedLoc, args[0], args[1]);
-        Value square = arith::MulFOp::create(nested, nestedLoc, args[0], args[0]);
-        Value newMoment = buildMovingAverage(nested, nestedLoc, second.beta2,
-                                             second.oneMinusBeta2, args[2],
-                                             square);
-        return SmallVector<Value>{
-            newMomentum, newMoment,
-            buildPrecondition(nested, nestedLoc, update, newMoment,
-                              second.eps)};
+        Value square =
+            arith::MulFOp::create(nested, nestedLoc, args[0], args[0]);
+        Value newMoment =
+            buildMovingAverage(nested, nestedLoc, second.beta2,
+                               second.oneMinusBeta2, args[2], square);
+        return SmallVector<Value>{newMomentum, newMoment,
+                                  buildPrecondition(nested, nestedLoc, update,
+                                                    newMoment, second.eps)};
       });
 }
 
@@ -217,10 +211,10 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
   SmallVector<int64_t> batchDims = llvm::to_vector(llvm::seq<int64_t>(rowDim));
 
   // Factors …×A×1 / …×1×B become [batch?, A] / [batch?, B].
-  auto factorAssoc = matrix.batch.empty()
-                         ? groupDims({2})
-                         : groupDims({static_cast<int64_t>(matrix.batch.size()),
-                                      2});
+  auto factorAssoc =
+      matrix.batch.empty()
+          ? groupDims({2})
+          : groupDims({static_cast<int64_t>(matrix.batch.size()), 2});
   auto vectorShape = [&](int64_t extent) {
     SmallVector<int64_t> shape(ArrayRef<int64_t>(matrixShape).drop_back(2));
     shape.push_back(extent);
@@ -230,10 +224,8 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
   SmallVector<int64_t> colShape = vectorShape(matrix.cols);
 
   Value grad = reshape(b, loc, op.getGrad(), matrixShape, matrixAssoc);
-  Value rowSums =
-      buildReduction(b, loc, grad, {colDim}, arithType, 0.0, addSquare);
-  Value colSums =
-      buildReduction(b, loc, grad, {rowDim}, arithType, 0.0, addSquare);
+  Value rowSums = buildSumOfSquares(b, loc, grad, {colDim}, arithType);
+  Value colSums = buildSumOfSquares(b, loc, grad, {rowDim}, arithType);
 
   auto decayFactor = [&](Value factor, Value sums,
                          ArrayRef<int64_t> shape) -> Value {
@@ -242,26 +234,26 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
                b, loc, {vector, sums}, {},
                RankedTensorType::get(shape, elementType), arithType,
                [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-                 return SmallVector<Value>{
-                     buildMovingAverage(nested, nestedLoc, second.beta2,
-                                        second.oneMinusBeta2, args[0],
-                                        args[1])};
+                 return SmallVector<Value>{buildMovingAverage(
+                     nested, nestedLoc, second.beta2, second.oneMinusBeta2,
+                     args[0], args[1])};
                })
         .front();
   };
   Value newRows = decayFactor(op.getSecondMoment()[0], rowSums, rowShape);
   Value newCols = decayFactor(op.getSecondMoment()[1], colSums, colShape);
-  // Σ V_c' per matrix: reduce the last dim of [batch?, B].
-  Value colTotals = buildReduction(b, loc, newCols, {rowDim}, arithType, 0.0,
-                                   add);
+  // Σ V_c' per matrix: reduce the last dim of [batch?, B], which is dim
+  // `rowDim` of that lower-rank tensor.
+  Value colTotals =
+      buildReduction(b, loc, newCols, {rowDim}, arithType, 0.0, add);
 
   SmallVector<int64_t> rowDims(batchDims), colDims(batchDims);
   rowDims.push_back(rowDim);
   colDims.push_back(colDim);
-  SmallVector<AffineMap> maps = {
-      b.getMultiDimIdentityMap(rank), getProjectionMap(ctx, rank, rowDims),
-      getProjectionMap(ctx, rank, colDims),
-      getProjectionMap(ctx, rank, batchDims)};
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 getProjectionMap(ctx, rank, rowDims),
+                                 getProjectionMap(ctx, rank, colDims),
+                                 getProjectionMap(ctx, rank, batchDims)};
   Value matrixUpdate = reshape(b, loc, update, matrixShape, matrixAssoc);
   Value preconditioned =
       buildElementwise(
@@ -272,7 +264,8 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
                 arith::MulFOp::create(nested, nestedLoc, args[1], args[2]);
             Value total = arith::MaximumFOp::create(nested, nestedLoc, args[3],
                                                     second.eps);
-            Value moment = arith::DivFOp::create(nested, nestedLoc, outer, total);
+            Value moment =
+                arith::DivFOp::create(nested, nestedLoc, outer, total);
             return SmallVector<Value>{buildPrecondition(
                 nested, nestedLoc, args[0], moment, second.eps)};
           })
@@ -301,7 +294,8 @@ struct DecomposeMuon : public OpRewritePattern<MuonOp> {
       return failure();
     auto [newMomentum, update] = buildMomentumUpdate(rewriter, op);
     Value ortho = createNewtonSchulz(rewriter, op, update);
-    rewriter.replaceOp(op, {buildParamUpdate(rewriter, op, ortho), newMomentum});
+    rewriter.replaceOp(op,
+                       {buildParamUpdate(rewriter, op, ortho), newMomentum});
     return success();
   }
 };

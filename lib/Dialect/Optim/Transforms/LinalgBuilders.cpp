@@ -81,12 +81,10 @@ Value muon::optim::buildMovingAverage(OpBuilder &b, Location loc, Value beta,
 
 /// An all-parallel generic over the shape of `inits` writing into them; the
 /// body sees the inputs, then (with `readInits`) the init elements.
-static SmallVector<Value> buildParallelGeneric(OpBuilder &b, Location loc,
-                                               ValueRange inputs,
-                                               ArrayRef<AffineMap> inputMaps,
-                                               ValueRange inits, Type arithType,
-                                               bool readInits,
-                                               GenericBodyFn body) {
+static SmallVector<Value>
+buildParallelGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                     ArrayRef<AffineMap> inputMaps, ValueRange inits,
+                     Type arithType, bool readInits, GenericBodyFn body) {
   unsigned rank = cast<RankedTensorType>(inits.front().getType()).getRank();
   AffineMap identity = b.getMultiDimIdentityMap(rank);
   SmallVector<AffineMap> maps(inputMaps);
@@ -173,8 +171,7 @@ Value muon::optim::buildReduction(OpBuilder &b, Location loc, Value input,
   }
   Value empty = tensor::EmptyOp::create(b, loc, shape, accType);
   Value initValue = createFloatConstant(b, loc, accType, init);
-  Value filled =
-      linalg::FillOp::create(b, loc, initValue, empty).getResult(0);
+  Value filled = linalg::FillOp::create(b, loc, initValue, empty).getResult(0);
   SmallVector<AffineMap> maps = {
       b.getMultiDimIdentityMap(rank),
       getProjectionMap(b.getContext(), rank, keptDims)};
@@ -186,6 +183,19 @@ Value muon::optim::buildReduction(OpBuilder &b, Location loc, Value input,
                                 combine(nested, nestedLoc, args[1], element));
       });
   return generic.getResult(0);
+}
+
+Value muon::optim::buildSumOfSquares(OpBuilder &b, Location loc, Value input,
+                                     ArrayRef<int64_t> reducedDims,
+                                     Type accType) {
+  return buildReduction(
+      b, loc, input, reducedDims, accType, 0.0,
+      [](OpBuilder &nested, Location nestedLoc, Value acc, Value element) {
+        Value square =
+            arith::MulFOp::create(nested, nestedLoc, element, element);
+        return arith::AddFOp::create(nested, nestedLoc, acc, square)
+            .getResult();
+      });
 }
 
 SmallVector<ReassociationIndices>
@@ -214,7 +224,8 @@ Value muon::optim::reshape(OpBuilder &b, Location loc, Value value,
   return tensor::ExpandShapeOp::create(b, loc, target, value, reassociation);
 }
 
-SmallVector<int64_t> muon::optim::getMatrixFormShape(const MatrixShape &matrix) {
+SmallVector<int64_t>
+muon::optim::getMatrixFormShape(const MatrixShape &matrix) {
   if (matrix.batch.empty())
     return {matrix.rows, matrix.cols};
   return {matrix.getBatchSize(), matrix.rows, matrix.cols};

@@ -57,11 +57,10 @@ using GenericBodyFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
 /// (which share a shape). Inputs are read through `inputMaps` (identity when
 /// empty), converted to `arithType` before `body`; its results are converted
 /// to the element types of `resultTypes`.
-llvm::SmallVector<mlir::Value>
-buildElementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
-                 llvm::ArrayRef<mlir::AffineMap> inputMaps,
-                 mlir::TypeRange resultTypes, mlir::Type arithType,
-                 GenericBodyFn body);
+llvm::SmallVector<mlir::Value> buildElementwise(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
+    llvm::ArrayRef<mlir::AffineMap> inputMaps, mlir::TypeRange resultTypes,
+    mlir::Type arithType, GenericBodyFn body);
 
 /// Like `buildElementwise`, but computes in place of `target` (same-shaped
 /// inputs; `body` sees the inputs, then the element of `target`), so that the
@@ -85,6 +84,12 @@ mlir::Value buildReduction(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value input,
                            llvm::ArrayRef<int64_t> reducedDims,
                            mlir::Type accType, double init, CombineFn combine);
+
+/// Σ x² of `input` over `reducedDims`, accumulated in `accType`.
+mlir::Value buildSumOfSquares(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value input,
+                              llvm::ArrayRef<int64_t> reducedDims,
+                              mlir::Type accType);
 
 /// Affine map from the loops of a rank-`rank` generic to the dims `dims`.
 mlir::AffineMap getProjectionMap(mlir::MLIRContext *ctx, unsigned rank,
