@@ -1,4 +1,4 @@
-//===- PatternsImpl.h - Per-op lowering patterns --------------*- C++ -*-===//
+//===- PatternsImpl.h - Per-op lowering patterns ----------------*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //
