@@ -4,8 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The bias corrections and step sizes are scalars computed once; the
-// element-wise update follows torch.optim.AdamW's operation order:
+// The bias corrections and step sizes are scalars computed once, in f64 as
+// torch computes them in Python floats: in f32, rounding β₂ = 0.999 alone moves
+// 1 − β₂ᵗ by ~1e-5 relative at small t. The element-wise update follows
+// torch.optim.AdamW's operation order:
 // W·(1 − lr·wd) − (lr / (1 − β₁ᵗ)) · M' / (sqrt(V') / sqrt(1 − β₂ᵗ) + ε).
 //
 //===----------------------------------------------------------------------===//
@@ -52,15 +54,23 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
     double beta1 = op.getBeta1().convertToDouble();
     double beta2 = op.getBeta2().convertToDouble();
 
-    Value lr = extractScalar(rewriter, loc, adaptor.getLr(), arithType);
-    Value step = extractScalar(rewriter, loc, adaptor.getStep(), arithType);
+    // Scalars in f64, rounded once to the arithmetic type.
+    Type f64 = rewriter.getF64Type();
+    Value lr = extractScalar(rewriter, loc, adaptor.getLr(), f64);
+    Value step = extractScalar(rewriter, loc, adaptor.getStep(), f64);
     Value stepSize = arith::DivFOp::create(
         rewriter, loc, lr, buildBiasCorrection(rewriter, loc, beta1, step));
     Value correction2Root = math::SqrtOp::create(
         rewriter, loc, buildBiasCorrection(rewriter, loc, beta2, step));
     Value lrDecay = arith::MulFOp::create(
-        rewriter, loc, lr, constant(op.getWeightDecay().convertToDouble()));
-    Value decay = arith::SubFOp::create(rewriter, loc, constant(1.0), lrDecay);
+        rewriter, loc, lr,
+        createFloatConstant(rewriter, loc, f64,
+                            op.getWeightDecay().convertToDouble()));
+    Value decay = arith::SubFOp::create(
+        rewriter, loc, createFloatConstant(rewriter, loc, f64, 1.0), lrDecay);
+    stepSize = convertScalar(rewriter, loc, stepSize, arithType);
+    correction2Root = convertScalar(rewriter, loc, correction2Root, arithType);
+    decay = convertScalar(rewriter, loc, decay, arithType);
     Value beta1Value = constant(beta1), oneMinusBeta1 = constant(1.0 - beta1);
     Value beta2Value = constant(beta2), oneMinusBeta2 = constant(1.0 - beta2);
     Value eps = constant(op.getEps().convertToDouble());

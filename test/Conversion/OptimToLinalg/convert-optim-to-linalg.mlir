@@ -1,24 +1,30 @@
 // RUN: muon-opt %s -convert-optim-to-linalg -split-input-file | FileCheck %s
 
-// AdamW with an integer step: t is converted with sitofp, the bias corrections
-// 1 − β^t use math.powf in f32 outside the generic, which computes W', M', V'
-// in one pass: W·(1 − lr·wd) − (lr / (1 − β1^t)) · M' / (sqrt(V') / sqrt(1 − β2^t) + ε).
+// AdamW with an integer step: the scalars (t by sitofp, lr, the bias
+// corrections 1 − β^t by math.powf, lr / (1 − β1^t), sqrt(1 − β2^t),
+// 1 − lr·wd) are computed in f64 as torch does and rounded once to f32; one
+// generic computes W', M', V':
+// W·(1 − lr·wd) − (lr / (1 − β1^t)) · M' / (sqrt(V') / sqrt(1 − β2^t) + ε).
 // CHECK-LABEL: func.func @adamw_int_step
 // CHECK-SAME: (%[[W:.+]]: tensor<768xf32>, %[[G:.+]]: tensor<768xf32>, %[[M:.+]]: tensor<768xf32>, %[[V:.+]]: tensor<768xf32>, %[[LR:.+]]: tensor<f32>, %[[T:.+]]: tensor<i64>)
-// CHECK: %[[LR_VALUE:.+]] = tensor.extract %[[LR]][] : tensor<f32>
+// CHECK: %[[LR_F32:.+]] = tensor.extract %[[LR]][] : tensor<f32>
+// CHECK: %[[LR_VALUE:.+]] = arith.extf %[[LR_F32]] : f32 to f64
 // CHECK: %[[T_INT:.+]] = tensor.extract %[[T]][] : tensor<i64>
-// CHECK: %[[T_VALUE:.+]] = arith.sitofp %[[T_INT]] : i64 to f32
-// CHECK: %[[BETA1:.+]] = arith.constant 0.899999976 : f32
-// CHECK: %[[POW1:.+]] = math.powf %[[BETA1]], %[[T_VALUE]] : f32
+// CHECK: %[[T_VALUE:.+]] = arith.sitofp %[[T_INT]] : i64 to f64
+// CHECK: %[[BETA1:.+]] = arith.constant 9.000000e-01 : f64
+// CHECK: %[[POW1:.+]] = math.powf %[[BETA1]], %[[T_VALUE]] : f64
 // CHECK: %[[BC1:.+]] = arith.subf %{{.+}}, %[[POW1]]
-// CHECK: %[[STEP_SIZE:.+]] = arith.divf %[[LR_VALUE]], %[[BC1]]
-// CHECK: %[[BETA2:.+]] = arith.constant 9.990000e-01 : f32
-// CHECK: %[[POW2:.+]] = math.powf %[[BETA2]], %[[T_VALUE]] : f32
+// CHECK: %[[STEP_SIZE_F64:.+]] = arith.divf %[[LR_VALUE]], %[[BC1]]
+// CHECK: %[[BETA2:.+]] = arith.constant 0.99899999999999999 : f64
+// CHECK: %[[POW2:.+]] = math.powf %[[BETA2]], %[[T_VALUE]] : f64
 // CHECK: %[[BC2:.+]] = arith.subf %{{.+}}, %[[POW2]]
-// CHECK: %[[BC2_ROOT:.+]] = math.sqrt %[[BC2]]
-// CHECK: %[[WD:.+]] = arith.constant 1.000000e-01 : f32
+// CHECK: %[[BC2_ROOT_F64:.+]] = math.sqrt %[[BC2]]
+// CHECK: %[[WD:.+]] = arith.constant 1.000000e-01 : f64
 // CHECK: %[[LR_WD:.+]] = arith.mulf %[[LR_VALUE]], %[[WD]]
-// CHECK: %[[DECAY:.+]] = arith.subf %{{.+}}, %[[LR_WD]]
+// CHECK: %[[DECAY_F64:.+]] = arith.subf %{{.+}}, %[[LR_WD]]
+// CHECK: %[[STEP_SIZE:.+]] = arith.truncf %[[STEP_SIZE_F64]] : f64 to f32
+// CHECK: %[[BC2_ROOT:.+]] = arith.truncf %[[BC2_ROOT_F64]] : f64 to f32
+// CHECK: %[[DECAY:.+]] = arith.truncf %[[DECAY_F64]] : f64 to f32
 // CHECK: %[[EPS:.+]] = arith.constant 9.99999993E-9 : f32
 // CHECK: %[[RES:.+]]:3 = linalg.generic
 // CHECK-SAME: iterator_types = ["parallel"]
@@ -47,14 +53,14 @@ func.func @adamw_int_step(%w: tensor<768xf32>, %g: tensor<768xf32>,
 // -----
 
 // AdamW on a 0-d f16 parameter with an f16 step and bf16 lr: rank-0 maps, no
-// iterators, scalars widened to f32 and the results truncated back to f16.
+// iterators, f32 arithmetic in the body and the results truncated to f16.
 // CHECK-DAG: #[[$SCALAR:.+]] = affine_map<() -> ()>
 // CHECK-LABEL: func.func @adamw_scalar_float_step
 // CHECK-SAME: %[[LR:[^:]+]]: tensor<bf16>, %[[T:[^:]+]]: tensor<f16>)
 // CHECK: %[[LR_VALUE:.+]] = tensor.extract %[[LR]][] : tensor<bf16>
-// CHECK: arith.extf %[[LR_VALUE]] : bf16 to f32
+// CHECK: arith.extf %[[LR_VALUE]] : bf16 to f64
 // CHECK: %[[T_VALUE:.+]] = tensor.extract %[[T]][] : tensor<f16>
-// CHECK: arith.extf %[[T_VALUE]] : f16 to f32
+// CHECK: arith.extf %[[T_VALUE]] : f16 to f64
 // CHECK: linalg.generic {indexing_maps = [#[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]]], iterator_types = []}
 // CHECK-SAME: outs(%{{.+}}, %{{.+}}, %{{.+}} : tensor<f16>, tensor<f16>, tensor<f16>)
 // CHECK-COUNT-4: arith.extf %{{.+}} : f16 to f32
