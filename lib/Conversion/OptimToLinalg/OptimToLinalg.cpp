@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muon/Conversion/OptimToLinalg/OptimToLinalg.h"
+#include "PatternsImpl.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
@@ -19,9 +20,12 @@ namespace muon::optim {
 using namespace mlir;
 using namespace muon::optim;
 
-// TODO(skeleton): patterns are being written.
 void muon::optim::populateOptimToLinalgConversionPatterns(
-    RewritePatternSet &patterns) {}
+    RewritePatternSet &patterns) {
+  populateAdamWToLinalgPatterns(patterns);
+  populateNewtonSchulzToLinalgPatterns(patterns);
+  populateQKClipToLinalgPatterns(patterns);
+}
 
 namespace {
 struct ConvertOptimToLinalgPass

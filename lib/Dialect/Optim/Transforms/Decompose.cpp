@@ -3,11 +3,20 @@
 // Part of the muon-mlir project.
 //
 //===----------------------------------------------------------------------===//
+//
+// Expands the Muon updates into element-wise `linalg.generic`s (momentum,
+// Nesterov blend, second-moment preconditioning, decoupled weight decay)
+// around one `optim.newton_schulz`, which later passes see as a unit.
+//
+//===----------------------------------------------------------------------===//
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include <cmath>
 
 namespace muon::optim {
 #define GEN_PASS_DEF_OPTIMDECOMPOSE
@@ -17,16 +26,329 @@ namespace muon::optim {
 using namespace mlir;
 using namespace muon::optim;
 
-// TODO(skeleton): patterns are being written; the pass is a no-op until then.
-void muon::optim::populateOptimDecomposePatterns(RewritePatternSet &patterns) {}
+//===----------------------------------------------------------------------===//
+// Shared pieces of the Muon updates
+//===----------------------------------------------------------------------===//
+
+/// The learning-rate factor of `rule` for A×B matrices.
+static double getLrAdjustFactor(LrAdjust rule, const MatrixShape &matrix) {
+  auto rows = static_cast<double>(matrix.rows);
+  auto cols = static_cast<double>(matrix.cols);
+  switch (rule) {
+  case LrAdjust::original:
+    return std::sqrt(std::max(1.0, rows / cols));
+  case LrAdjust::match_rms_adamw:
+    return 0.2 * std::sqrt(std::max(rows, cols));
+  case LrAdjust::none:
+    return 1.0;
+  }
+  llvm_unreachable("unknown lr_adjust rule");
+}
+
+namespace {
+/// Momentum constants of one update, in the arithmetic type.
+struct MomentumCoefficients {
+  Value beta, oneMinusBeta;
+  bool nesterov;
+
+  MomentumCoefficients(OpBuilder &b, Location loc, Type type, double momentum,
+                       bool nesterov)
+      : beta(createFloatConstant(b, loc, type, momentum)),
+        oneMinusBeta(createFloatConstant(b, loc, type, 1.0 - momentum)),
+        nesterov(nesterov) {}
+
+  /// Returns {M', U} of one element: M' = βM + (1 − β)G and
+  /// U = nesterov ? (1 − β)G + βM' : M'.
+  std::pair<Value, Value> build(OpBuilder &b, Location loc, Value grad,
+                                Value momentum) const {
+    Value newMomentum =
+        buildMovingAverage(b, loc, beta, oneMinusBeta, momentum, grad);
+    if (!nesterov)
+      return {newMomentum, newMomentum};
+    return {newMomentum,
+            buildMovingAverage(b, loc, beta, oneMinusBeta, newMomentum, grad)};
+  }
+};
+} // namespace
+
+/// One `linalg.generic` computing M' and the NS input U (a single result when
+/// U = M').
+template <typename OpTy>
+static std::pair<Value, Value> buildMomentumUpdate(OpBuilder &b, OpTy op) {
+  Location loc = op.getLoc();
+  Type type = op.getParam().getType();
+  Type arithType = getArithmeticType(getElementTypeOrSelf(type));
+  MomentumCoefficients coefficients(
+      b, loc, arithType, op.getMomentum().convertToDouble(), op.getNesterov());
+  SmallVector<Type> resultTypes(op.getNesterov() ? 2 : 1, type);
+  SmallVector<Value> results = buildElementwise(
+      b, loc, {op.getGrad(), op.getMomentumBuffer()}, {}, resultTypes,
+      arithType, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        auto [newMomentum, update] =
+            coefficients.build(nested, nestedLoc, args[0], args[1]);
+        if (!coefficients.nesterov)
+          return SmallVector<Value>{newMomentum};
+        return SmallVector<Value>{newMomentum, update};
+      });
+  return {results.front(), results.back()};
+}
+
+/// `optim.newton_schulz` of `input` configured like the Muon op `op`.
+template <typename OpTy>
+static Value createNewtonSchulz(OpBuilder &b, OpTy op, Value input) {
+  return NewtonSchulzOp::create(b, op.getLoc(), input.getType(), input,
+                                op.getNsStepsAttr(), op.getScheduleAttr(),
+                                op.getComputeTypeAttr(), op.getViewAttr());
+}
+
+/// W' = W·(1 − lr·wd) − lr·adjust(A, B)·O, with lr read from its 0-d tensor.
+template <typename OpTy>
+static Value buildParamUpdate(OpBuilder &b, OpTy op, Value ortho) {
+  Location loc = op.getLoc();
+  auto type = cast<RankedTensorType>(op.getParam().getType());
+  Type arithType = getArithmeticType(type.getElementType());
+  Value lr = extractScalar(b, loc, op.getLr(), arithType);
+  double adjust =
+      getLrAdjustFactor(op.getLrAdjust(), getMatrixShape(type, op.getView()));
+  Value stepSize = arith::MulFOp::create(
+      b, loc, lr, createFloatConstant(b, loc, arithType, adjust));
+  // Without weight decay W·1 is W: leave the multiplication out.
+  Value decay;
+  if (double weightDecay = op.getWeightDecay().convertToDouble()) {
+    Value lrDecay = arith::MulFOp::create(
+        b, loc, lr, createFloatConstant(b, loc, arithType, weightDecay));
+    decay = arith::SubFOp::create(
+        b, loc, createFloatConstant(b, loc, arithType, 1.0), lrDecay);
+  }
+  return buildElementwise(
+             b, loc, {op.getParam(), ortho}, {}, type, arithType,
+             [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+               Value param = args[0];
+               if (decay)
+                 param = arith::MulFOp::create(nested, nestedLoc, param, decay);
+               Value step =
+                   arith::MulFOp::create(nested, nestedLoc, stepSize, args[1]);
+               return SmallVector<Value>{
+                   arith::SubFOp::create(nested, nestedLoc, param, step)};
+             })
+      .front();
+}
+
+//===----------------------------------------------------------------------===//
+// Muon² preconditioning
+//===----------------------------------------------------------------------===//
+
+/// u / (sqrt(v) + ε) of one element.
+static Value buildPrecondition(OpBuilder &b, Location loc, Value update,
+                               Value secondMoment, Value eps) {
+  Value root = math::SqrtOp::create(b, loc, secondMoment);
+  Value denom = arith::AddFOp::create(b, loc, root, eps);
+  return arith::DivFOp::create(b, loc, update, denom);
+}
+
+static Value add(OpBuilder &b, Location loc, Value acc, Value element) {
+  return arith::AddFOp::create(b, loc, acc, element);
+}
+
+namespace {
+/// Second-moment constants of one Muon² update, in the arithmetic type.
+struct SecondMomentCoefficients {
+  Value beta2, oneMinusBeta2, eps;
+
+  SecondMomentCoefficients(OpBuilder &b, Location loc, Type type, Muon2Op op)
+      : beta2(
+            createFloatConstant(b, loc, type, op.getBeta2().convertToDouble())),
+        oneMinusBeta2(createFloatConstant(
+            b, loc, type, 1.0 - op.getBeta2().convertToDouble())),
+        eps(createFloatConstant(b, loc, type, op.getEps().convertToDouble())) {}
+};
+} // namespace
+
+/// Full second moment: one generic computing M', V' and P = U / (sqrt(V') + ε).
+/// Returns {M', V', P}.
+static SmallVector<Value> buildFullPrecondition(OpBuilder &b, Muon2Op op) {
+  Location loc = op.getLoc();
+  Type type = op.getParam().getType();
+  Type arithType = getArithmeticType(getElementTypeOrSelf(type));
+  MomentumCoefficients momentum(
+      b, loc, arithType, op.getMomentum().convertToDouble(), op.getNesterov());
+  SecondMomentCoefficients second(b, loc, arithType, op);
+  return buildElementwise(
+      b, loc, {op.getGrad(), op.getMomentumBuffer(), op.getSecondMoment()[0]},
+      {}, {type, type, type}, arithType,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        auto [newMomentum, update] =
+            momentum.build(nested, nestedLoc, args[0], args[1]);
+        Value square =
+            arith::MulFOp::create(nested, nestedLoc, args[0], args[0]);
+        Value newMoment =
+            buildMovingAverage(nested, nestedLoc, second.beta2,
+                               second.oneMinusBeta2, args[2], square);
+        return SmallVector<Value>{newMomentum, newMoment,
+                                  buildPrecondition(nested, nestedLoc, update,
+                                                    newMoment, second.eps)};
+      });
+}
+
+/// Muon²-F: V_r' and V_c' from the row and column sums of G ⊙ G, then
+/// P = U / (sqrt(V_r' V_c' / max(Σ V_c', ε)) + ε). The work happens on the
+/// matrix form [batch?, A, B], with the factors as [batch?, A] and
+/// [batch?, B]. Returns {V_r', V_c', P}.
+static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
+                                                    Value update) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(op.getParam().getType());
+  Type elementType = type.getElementType();
+  Type arithType = getArithmeticType(elementType);
+  SecondMomentCoefficients second(b, loc, arithType, op);
+
+  MatrixShape matrix = getMatrixShape(type, op.getView());
+  SmallVector<int64_t> matrixShape = getMatrixFormShape(matrix);
+  auto matrixAssoc = getMatrixFormReassociation(type.getRank(), matrix);
+  auto rank = static_cast<int64_t>(matrixShape.size());
+  int64_t rowDim = rank - 2, colDim = rank - 1;
+  SmallVector<int64_t> batchDims = llvm::to_vector(llvm::seq<int64_t>(rowDim));
+
+  // Factors …×A×1 / …×1×B become [batch?, A] / [batch?, B].
+  auto factorAssoc =
+      matrix.batch.empty()
+          ? groupDims({2})
+          : groupDims({static_cast<int64_t>(matrix.batch.size()), 2});
+  auto vectorShape = [&](int64_t extent) {
+    SmallVector<int64_t> shape(ArrayRef<int64_t>(matrixShape).drop_back(2));
+    shape.push_back(extent);
+    return shape;
+  };
+  SmallVector<int64_t> rowShape = vectorShape(matrix.rows);
+  SmallVector<int64_t> colShape = vectorShape(matrix.cols);
+
+  Value grad = reshape(b, loc, op.getGrad(), matrixShape, matrixAssoc);
+  Value rowSums = buildSumOfSquares(b, loc, grad, {colDim}, arithType);
+  Value colSums = buildSumOfSquares(b, loc, grad, {rowDim}, arithType);
+
+  auto decayFactor = [&](Value factor, Value sums,
+                         ArrayRef<int64_t> shape) -> Value {
+    Value vector = reshape(b, loc, factor, shape, factorAssoc);
+    return buildElementwise(
+               b, loc, {vector, sums}, {},
+               RankedTensorType::get(shape, elementType), arithType,
+               [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+                 return SmallVector<Value>{buildMovingAverage(
+                     nested, nestedLoc, second.beta2, second.oneMinusBeta2,
+                     args[0], args[1])};
+               })
+        .front();
+  };
+  Value newRows = decayFactor(op.getSecondMoment()[0], rowSums, rowShape);
+  Value newCols = decayFactor(op.getSecondMoment()[1], colSums, colShape);
+  // Σ V_c' per matrix: reduce the last dim of [batch?, B], which is dim
+  // `rowDim` of that lower-rank tensor.
+  Value colTotals =
+      buildReduction(b, loc, newCols, {rowDim}, arithType, 0.0, add);
+
+  SmallVector<int64_t> rowDims(batchDims), colDims(batchDims);
+  rowDims.push_back(rowDim);
+  colDims.push_back(colDim);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 getProjectionMap(ctx, rank, rowDims),
+                                 getProjectionMap(ctx, rank, colDims),
+                                 getProjectionMap(ctx, rank, batchDims)};
+  Value matrixUpdate = reshape(b, loc, update, matrixShape, matrixAssoc);
+  Value preconditioned =
+      buildElementwise(
+          b, loc, {matrixUpdate, newRows, newCols, colTotals}, maps,
+          RankedTensorType::get(matrixShape, elementType), arithType,
+          [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+            Value outer =
+                arith::MulFOp::create(nested, nestedLoc, args[1], args[2]);
+            Value total = arith::MaximumFOp::create(nested, nestedLoc, args[3],
+                                                    second.eps);
+            Value moment =
+                arith::DivFOp::create(nested, nestedLoc, outer, total);
+            return SmallVector<Value>{buildPrecondition(
+                nested, nestedLoc, args[0], moment, second.eps)};
+          })
+          .front();
+
+  auto rowType = cast<RankedTensorType>(op.getSecondMoment()[0].getType());
+  auto colType = cast<RankedTensorType>(op.getSecondMoment()[1].getType());
+  return {reshape(b, loc, newRows, rowType.getShape(), factorAssoc),
+          reshape(b, loc, newCols, colType.getShape(), factorAssoc),
+          reshape(b, loc, preconditioned, type.getShape(), matrixAssoc)};
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Rewrites `optim.muon` into momentum generics, `optim.newton_schulz` and
+/// the weight update generic.
+struct DecomposeMuon : public OpRewritePattern<MuonOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MuonOp op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkSupportedOperandTypes(rewriter, op)))
+      return failure();
+    auto [newMomentum, update] = buildMomentumUpdate(rewriter, op);
+    Value ortho = createNewtonSchulz(rewriter, op, update);
+    rewriter.replaceOp(op,
+                       {buildParamUpdate(rewriter, op, ortho), newMomentum});
+    return success();
+  }
+};
+
+/// Rewrites `optim.muon2` (full or factored second moment) into moment
+/// generics, `optim.newton_schulz` of the preconditioned update and the
+/// weight update generic.
+struct DecomposeMuon2 : public OpRewritePattern<Muon2Op> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(Muon2Op op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkSupportedOperandTypes(rewriter, op)))
+      return failure();
+    SmallVector<Value> results;
+    Value preconditioned;
+    if (op.isFactored()) {
+      auto [newMomentum, update] = buildMomentumUpdate(rewriter, op);
+      SmallVector<Value> factored =
+          buildFactoredPrecondition(rewriter, op, update);
+      results = {newMomentum, factored[0], factored[1]};
+      preconditioned = factored[2];
+    } else {
+      SmallVector<Value> full = buildFullPrecondition(rewriter, op);
+      results = {full[0], full[1]};
+      preconditioned = full[2];
+    }
+    Value ortho = createNewtonSchulz(rewriter, op, preconditioned);
+    results.insert(results.begin(), buildParamUpdate(rewriter, op, ortho));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+} // namespace
+
+void muon::optim::populateOptimDecomposePatterns(RewritePatternSet &patterns) {
+  patterns.add<DecomposeMuon, DecomposeMuon2>(patterns.getContext());
+}
 
 namespace {
 struct OptimDecomposePass
     : public muon::optim::impl::OptimDecomposeBase<OptimDecomposePass> {
   void runOnOperation() override {
+    // A conversion (not a greedy rewrite) so that an op no pattern can
+    // decompose fails the pass once, with its diagnostic.
+    ConversionTarget target(getContext());
+    target.addIllegalOp<MuonOp, Muon2Op>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+
     RewritePatternSet patterns(&getContext());
     populateOptimDecomposePatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
       signalPassFailure();
   }
 };

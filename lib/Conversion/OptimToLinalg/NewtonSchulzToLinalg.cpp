@@ -1,0 +1,236 @@
+//===- NewtonSchulzToLinalg.cpp - optim.newton_schulz to linalg + scf -----===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// X = U / (‖U‖_F·s + e), transposed to the wide orientation, then one
+// `scf.for` over the schedule's (a, b, c) table with three GEMMs per
+// iteration. GEMM operands are rounded to `compute_type`; accumulation and the
+// iterate X stay in f32 (f64 when computing in f64).
+//
+//===----------------------------------------------------------------------===//
+
+#include "PatternsImpl.h"
+
+#include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace muon::optim;
+
+/// Dims of a matrix-form tensor [batch?, rows, cols] without the matrix dims.
+static SmallVector<int64_t> getBatchDims(RankedTensorType type) {
+  return llvm::to_vector(llvm::seq<int64_t>(type.getRank() - 2));
+}
+
+/// X / (‖X‖_F·scale + eps) per matrix, in `accType`.
+static Value buildNormalize(OpBuilder &b, Location loc, Value input,
+                            Type accType, double scale, double eps) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  Value sumOfSquares =
+      buildSumOfSquares(b, loc, input, {rank - 2, rank - 1}, accType);
+  Value scaleValue = createFloatConstant(b, loc, accType, scale);
+  Value epsValue = createFloatConstant(b, loc, accType, eps);
+  SmallVector<AffineMap> maps = {
+      b.getMultiDimIdentityMap(rank),
+      getProjectionMap(b.getContext(), rank, getBatchDims(type))};
+  return buildElementwise(
+             b, loc, {input, sumOfSquares}, maps, type.clone(accType), accType,
+             [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+               Value norm = math::SqrtOp::create(nested, nestedLoc, args[1]);
+               Value scaled =
+                   arith::MulFOp::create(nested, nestedLoc, norm, scaleValue);
+               Value denom =
+                   arith::AddFOp::create(nested, nestedLoc, scaled, epsValue);
+               return SmallVector<Value>{
+                   arith::DivFOp::create(nested, nestedLoc, args[0], denom)};
+             })
+      .front();
+}
+
+/// Swaps the two matrix dims of a matrix-form tensor.
+static Value buildTranspose(OpBuilder &b, Location loc, Value input) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> permutation = getBatchDims(type);
+  permutation.append({rank - 1, rank - 2});
+  SmallVector<int64_t> shape;
+  for (int64_t dim : permutation)
+    shape.push_back(type.getDimSize(dim));
+  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, input, init, permutation)
+      .getResult()
+      .front();
+}
+
+/// A `linalg.matmul`-like op with explicit `maps` accumulating into `init`.
+template <typename MatmulTy>
+static Value createMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                          Value init, ArrayAttr maps) {
+  auto matmul =
+      MatmulTy::create(b, loc, init.getType(), ValueRange{lhs, rhs}, init);
+  matmul.setIndexingMapsAttr(maps);
+  return matmul.getResult(0);
+}
+
+/// lhs · rhs (lhs · rhsᵀ when `transposeRhs`) per matrix of matrix-form
+/// tensors, accumulated in `accType` from a zero fill.
+static Value buildMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                         bool transposeRhs, Type accType) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  int64_t rank = lhsType.getRank();
+  bool batched = rank == 3;
+  SmallVector<int64_t> shape(lhsType.getShape().drop_back());
+  shape.push_back(rhsType.getDimSize(transposeRhs ? rank - 2 : rank - 1));
+  Value empty = tensor::EmptyOp::create(b, loc, shape, accType);
+  Value zero = createFloatConstant(b, loc, accType, 0.0);
+  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+
+  // Loops (batch?, i, j, k): C[i, j] += A[i, k] · B[k, j] (or B[j, k]).
+  MLIRContext *ctx = b.getContext();
+  unsigned numLoops = rank + 1;
+  int64_t i = rank - 2, j = rank - 1, k = rank;
+  SmallVector<int64_t> batch =
+      batched ? SmallVector<int64_t>{0} : SmallVector<int64_t>{};
+  auto map = [&](int64_t row, int64_t col) {
+    SmallVector<int64_t> dims(batch);
+    dims.append({row, col});
+    return AffineMapAttr::get(getProjectionMap(ctx, numLoops, dims));
+  };
+  ArrayAttr maps = b.getArrayAttr(
+      {map(i, k), transposeRhs ? map(j, k) : map(k, j), map(i, j)});
+  if (batched)
+    return createMatmul<linalg::BatchMatmulOp>(b, loc, lhs, rhs, init, maps);
+  return createMatmul<linalg::MatmulOp>(b, loc, lhs, rhs, init, maps);
+}
+
+/// The (a, b, c) of every iteration as a tensor<steps x 3 x accType>.
+static Value buildCoefficientTable(OpBuilder &b, Location loc,
+                                   NSScheduleAttr schedule, int64_t steps,
+                                   Type accType) {
+  SmallVector<Attribute> values;
+  for (const std::array<double, 3> &tuple : schedule.getTuples(steps))
+    for (double coefficient : tuple)
+      values.push_back(b.getFloatAttr(accType, coefficient));
+  auto type = RankedTensorType::get({steps, 3}, accType);
+  return arith::ConstantOp::create(b, loc,
+                                   DenseElementsAttr::get(type, values));
+}
+
+/// The `steps` iterations X = a·X + (b·S + c·S·S)·X, S = X·Xᵀ, as one
+/// `scf.for` over the coefficient table. GEMM inputs are rounded to
+/// `computeType`; X and the products stay in X's (accumulator) type.
+static Value buildIterations(OpBuilder &b, Location loc, Value input,
+                             NSScheduleAttr schedule, int64_t steps,
+                             Type computeType) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Type accType = type.getElementType();
+  Value table = buildCoefficientTable(b, loc, schedule, steps, accType);
+  Value lower = arith::ConstantIndexOp::create(b, loc, 0);
+  Value upper = arith::ConstantIndexOp::create(b, loc, steps);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value columns[3] = {lower, one, arith::ConstantIndexOp::create(b, loc, 2)};
+
+  auto loop = scf::ForOp::create(
+      b, loc, lower, upper, one, ValueRange{input},
+      [&](OpBuilder &nested, Location nestedLoc, Value iv,
+          ValueRange iterArgs) {
+        Value coefficients[3];
+        for (auto [coefficient, column] :
+             llvm::zip_equal(coefficients, columns))
+          coefficient = tensor::ExtractOp::create(nested, nestedLoc, table,
+                                                  ValueRange{iv, column});
+        auto round = [&](Value value) {
+          return convertElements(nested, nestedLoc, value, computeType);
+        };
+        Value x = iterArgs.front();
+        Value xLow = round(x);
+        Value gram = buildMatmul(nested, nestedLoc, xLow, xLow,
+                                 /*transposeRhs=*/true, accType);
+        Value gramLow = round(gram);
+        Value gramSquared = buildMatmul(nested, nestedLoc, gramLow, gramLow,
+                                        /*transposeRhs=*/false, accType);
+        Value poly =
+            buildElementwise(
+                nested, nestedLoc, {gram, gramSquared}, {}, gram.getType(),
+                accType,
+                [&](OpBuilder &body, Location bodyLoc, ValueRange args) {
+                  Value linear = arith::MulFOp::create(
+                      body, bodyLoc, coefficients[1], args[0]);
+                  Value quadratic = arith::MulFOp::create(
+                      body, bodyLoc, coefficients[2], args[1]);
+                  return SmallVector<Value>{
+                      arith::AddFOp::create(body, bodyLoc, linear, quadratic)};
+                })
+                .front();
+        Value polyX = buildMatmul(nested, nestedLoc, round(poly), xLow,
+                                  /*transposeRhs=*/false, accType);
+        // X is updated in place so that it bufferizes into the loop's buffer.
+        Value next = buildElementwiseUpdate(
+            nested, nestedLoc, polyX, x, accType,
+            [&](OpBuilder &body, Location bodyLoc, ValueRange args) {
+              Value scaled = arith::MulFOp::create(body, bodyLoc,
+                                                   coefficients[0], args[1]);
+              return SmallVector<Value>{
+                  arith::AddFOp::create(body, bodyLoc, scaled, args[0])};
+            });
+        scf::YieldOp::create(nested, nestedLoc, next);
+      });
+  return loop.getResult(0);
+}
+
+namespace {
+/// Lowers `optim.newton_schulz` to a norm reduction, transposes and an
+/// `scf.for` of `linalg.matmul`s (`linalg.batch_matmul` for batch views).
+struct NewtonSchulzToLinalg : public OpConversionPattern<NewtonSchulzOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(NewtonSchulzOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    if (failed(checkSupportedOperandTypes(rewriter, op)))
+      return failure();
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    Type computeType = op.getComputeElementType();
+    Type accType = isa<Float64Type>(computeType)
+                       ? computeType
+                       : Float32Type::get(rewriter.getContext());
+    NSScheduleAttr schedule = op.getScheduleOrDefault();
+
+    MatrixShape matrix = getMatrixShape(type, op.getView());
+    auto reassociation = getMatrixFormReassociation(type.getRank(), matrix);
+    Value x = reshape(rewriter, loc, adaptor.getInput(),
+                      getMatrixFormShape(matrix), reassociation);
+    x = buildNormalize(rewriter, loc, x, accType, schedule.getNormScale(),
+                       schedule.getNormEps());
+    // Iterate on the wide orientation: X·Xᵀ is then the smaller Gram matrix.
+    bool tall = matrix.rows > matrix.cols;
+    if (tall)
+      x = buildTranspose(rewriter, loc, x);
+    x = buildIterations(rewriter, loc, x, schedule,
+                        static_cast<int64_t>(op.getSteps()), computeType);
+    if (tall)
+      x = buildTranspose(rewriter, loc, x);
+    x = convertElements(rewriter, loc, x, type.getElementType());
+    rewriter.replaceOp(
+        op, reshape(rewriter, loc, x, type.getShape(), reassociation));
+    return success();
+  }
+};
+} // namespace
+
+void muon::optim::populateNewtonSchulzToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<NewtonSchulzToLinalg>(patterns.getContext());
+}

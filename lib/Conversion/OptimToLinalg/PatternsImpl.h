@@ -1,0 +1,26 @@
+//===- PatternsImpl.h - Per-op lowering patterns ----------------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Each op's lowering lives in its own file; these collect them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_CONVERSION_OPTIMTOLINALG_PATTERNSIMPL_H
+#define MUON_LIB_CONVERSION_OPTIMTOLINALG_PATTERNSIMPL_H
+
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
+namespace muon::optim {
+
+void populateAdamWToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateNewtonSchulzToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateQKClipToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+} // namespace muon::optim
+
+#endif // MUON_LIB_CONVERSION_OPTIMTOLINALG_PATTERNSIMPL_H

@@ -1,0 +1,117 @@
+// RUN: muon-opt %s -convert-optim-to-linalg -split-input-file | FileCheck %s
+
+// AdamW with an integer step: the scalars (t by sitofp, lr, the bias
+// corrections 1 − β^t by math.powf, lr / (1 − β1^t), sqrt(1 − β2^t),
+// 1 − lr·wd) are computed in f64 as torch does and rounded once to f32; one
+// generic computes W', M', V':
+// W·(1 − lr·wd) − (lr / (1 − β1^t)) · M' / (sqrt(V') / sqrt(1 − β2^t) + ε).
+// CHECK-LABEL: func.func @adamw_int_step
+// CHECK-SAME: (%[[W:.+]]: tensor<768xf32>, %[[G:.+]]: tensor<768xf32>, %[[M:.+]]: tensor<768xf32>, %[[V:.+]]: tensor<768xf32>, %[[LR:.+]]: tensor<f32>, %[[T:.+]]: tensor<i64>)
+// CHECK: %[[LR_F32:.+]] = tensor.extract %[[LR]][] : tensor<f32>
+// CHECK: %[[LR_VALUE:.+]] = arith.extf %[[LR_F32]] : f32 to f64
+// CHECK: %[[T_INT:.+]] = tensor.extract %[[T]][] : tensor<i64>
+// CHECK: %[[T_VALUE:.+]] = arith.sitofp %[[T_INT]] : i64 to f64
+// CHECK: %[[BETA1:.+]] = arith.constant 9.000000e-01 : f64
+// CHECK: %[[POW1:.+]] = math.powf %[[BETA1]], %[[T_VALUE]] : f64
+// CHECK: %[[BC1:.+]] = arith.subf %{{.+}}, %[[POW1]]
+// CHECK: %[[STEP_SIZE_F64:.+]] = arith.divf %[[LR_VALUE]], %[[BC1]]
+// CHECK: %[[BETA2:.+]] = arith.constant 0.99899999999999999 : f64
+// CHECK: %[[POW2:.+]] = math.powf %[[BETA2]], %[[T_VALUE]] : f64
+// CHECK: %[[BC2:.+]] = arith.subf %{{.+}}, %[[POW2]]
+// CHECK: %[[BC2_ROOT_F64:.+]] = math.sqrt %[[BC2]]
+// CHECK: %[[WD:.+]] = arith.constant 1.000000e-01 : f64
+// CHECK: %[[LR_WD:.+]] = arith.mulf %[[LR_VALUE]], %[[WD]]
+// CHECK: %[[DECAY_F64:.+]] = arith.subf %{{.+}}, %[[LR_WD]]
+// CHECK: %[[STEP_SIZE:.+]] = arith.truncf %[[STEP_SIZE_F64]] : f64 to f32
+// CHECK: %[[BC2_ROOT:.+]] = arith.truncf %[[BC2_ROOT_F64]] : f64 to f32
+// CHECK: %[[DECAY:.+]] = arith.truncf %[[DECAY_F64]] : f64 to f32
+// CHECK: %[[EPS:.+]] = arith.constant 9.99999993E-9 : f32
+// CHECK: %[[RES:.+]]:3 = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel"]
+// CHECK-SAME: ins(%[[W]], %[[G]], %[[M]], %[[V]] :
+// CHECK-NEXT: ^bb0(%[[WE:[^:]+]]: f32, %[[GE:[^:]+]]: f32, %[[ME:[^:]+]]: f32, %[[VE:[^:]+]]: f32,
+// CHECK:        %[[NEW_M:.+]] = arith.addf
+// CHECK:        %[[NEW_V:.+]] = arith.addf
+// CHECK-NEXT:   %[[ROOT:.+]] = math.sqrt %[[NEW_V]]
+// CHECK-NEXT:   %[[CORRECTED:.+]] = arith.divf %[[ROOT]], %[[BC2_ROOT]]
+// CHECK-NEXT:   %[[DENOM:.+]] = arith.addf %[[CORRECTED]], %[[EPS]]
+// CHECK-NEXT:   %[[RATIO:.+]] = arith.divf %[[NEW_M]], %[[DENOM]]
+// CHECK-NEXT:   %[[DELTA:.+]] = arith.mulf %[[STEP_SIZE]], %[[RATIO]]
+// CHECK-NEXT:   %[[DECAYED:.+]] = arith.mulf %[[WE]], %[[DECAY]]
+// CHECK-NEXT:   %[[NEW_W:.+]] = arith.subf %[[DECAYED]], %[[DELTA]]
+// CHECK-NEXT:   linalg.yield %[[NEW_W]], %[[NEW_M]], %[[NEW_V]]
+// CHECK: return %[[RES]]#0, %[[RES]]#1, %[[RES]]#2
+func.func @adamw_int_step(%w: tensor<768xf32>, %g: tensor<768xf32>,
+                          %m: tensor<768xf32>, %v: tensor<768xf32>,
+                          %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<768xf32>, tensor<768xf32>, tensor<768xf32>) {
+  %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %lr, %t {weight_decay = 0.1}
+      : tensor<768xf32>, tensor<f32>, tensor<i64>
+  return %w1, %m1, %v1 : tensor<768xf32>, tensor<768xf32>, tensor<768xf32>
+}
+
+// -----
+
+// AdamW on a 0-d f16 parameter with an f16 step and bf16 lr: rank-0 maps, no
+// iterators, f32 arithmetic in the body and the results truncated to f16.
+// CHECK-DAG: #[[$SCALAR:.+]] = affine_map<() -> ()>
+// CHECK-LABEL: func.func @adamw_scalar_float_step
+// CHECK-SAME: %[[LR:[^:]+]]: tensor<bf16>, %[[T:[^:]+]]: tensor<f16>)
+// CHECK: %[[LR_VALUE:.+]] = tensor.extract %[[LR]][] : tensor<bf16>
+// CHECK: arith.extf %[[LR_VALUE]] : bf16 to f64
+// CHECK: %[[T_VALUE:.+]] = tensor.extract %[[T]][] : tensor<f16>
+// CHECK: arith.extf %[[T_VALUE]] : f16 to f64
+// CHECK: linalg.generic {indexing_maps = [#[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]]], iterator_types = []}
+// CHECK-SAME: outs(%{{.+}}, %{{.+}}, %{{.+}} : tensor<f16>, tensor<f16>, tensor<f16>)
+// CHECK-COUNT-4: arith.extf %{{.+}} : f16 to f32
+// CHECK-COUNT-3: arith.truncf %{{.+}} : f32 to f16
+func.func @adamw_scalar_float_step(%w: tensor<f16>, %lr: tensor<bf16>,
+                                   %t: tensor<f16>) -> tensor<f16> {
+  %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t
+      : tensor<f16>, tensor<bf16>, tensor<f16>
+  return %w1 : tensor<f16>
+}
+
+// -----
+
+// AdamW in f64 keeps every scalar in f64.
+// CHECK-LABEL: func.func @adamw_f64
+// CHECK: arith.sitofp %{{.+}} : i32 to f64
+// CHECK: math.powf %{{.+}}, %{{.+}} : f64
+// CHECK-NOT: f32
+func.func @adamw_f64(%w: tensor<4x4xf64>, %lr: tensor<f64>, %t: tensor<i32>)
+    -> tensor<4x4xf64> {
+  %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t
+      : tensor<4x4xf64>, tensor<f64>, tensor<i32>
+  return %w1 : tensor<4x4xf64>
+}
+
+// -----
+
+// A whole step: Muon and Muon²-F decompose and their Newton–Schulz lowers in
+// the same conversion, next to AdamW and QK-clip; no optim op is left.
+// CHECK-LABEL: func.func @step
+// CHECK: scf.for
+// CHECK: linalg.matmul
+// CHECK: scf.for
+// CHECK: linalg.batch_matmul
+// CHECK: math.powf
+// CHECK: linalg.index
+// CHECK-NOT: optim.
+func.func @step(%w: tensor<64x32xf32>, %lr: tensor<f32>, %t: tensor<i64>,
+                %e: tensor<2x8x16xbf16>, %vr: tensor<2x8x1xbf16>,
+                %vc: tensor<2x1x16xbf16>, %b: tensor<64xf32>,
+                %s: tensor<4xf32>)
+    -> (tensor<64x32xf32>, tensor<2x8x16xbf16>, tensor<64xf32>,
+        tensor<64x32xf32>, tensor<64x32xf32>) {
+  %w1, %m1 = optim.muon %w, %w, %w, %lr : tensor<64x32xf32>, tensor<f32>
+  %e1, %em1, %vr1, %vc1 = optim.muon2 %e, %e, %e, [%vr, %vc], %lr
+      {view = #optim.matrix_view<batch>}
+      : tensor<2x8x16xbf16>, [tensor<2x8x1xbf16>, tensor<2x1x16xbf16>], tensor<f32>
+  %b1, %bm1, %bv1 = optim.adamw %b, %b, %b, %b, %lr, %t
+      : tensor<64xf32>, tensor<f32>, tensor<i64>
+  %q, %k = optim.qk_clip %w1, %w1, %s {num_heads = 4 : i64, head_dim = 8 : i64,
+      head_axis = 1 : i64} : tensor<64x32xf32>, tensor<64x32xf32>, tensor<4xf32>
+  return %w1, %e1, %b1, %q, %k : tensor<64x32xf32>, tensor<2x8x16xbf16>,
+      tensor<64xf32>, tensor<64x32xf32>, tensor<64x32xf32>
+}
