@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  cmake ninja-build g++ python3 python3-venv
+  cmake ninja-build g++ python3 python3-venv libopenblas-dev
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libonnx-dev libprotobuf-dev protobuf-compiler
 )
@@ -25,7 +25,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy" 2>/dev/null; then
+if ! .venv/bin/python -c "import numpy, torch" 2>/dev/null; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r python/requirements-test.txt
 fi
 

@@ -27,12 +27,16 @@
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+#include <chrono>
 
 using namespace mlir;
 using namespace muon;
 using llvm::Error;
 using llvm::Expected;
 
+#ifndef MUON_CPU_RUNTIME_PATH
+#error "MUON_CPU_RUNTIME_PATH must name libmuon_cpu_runtime.so"
+#endif
 #ifndef MUON_C_RUNNER_UTILS_PATH
 #error "MUON_C_RUNNER_UTILS_PATH must name libmlir_c_runner_utils.so"
 #endif
@@ -84,6 +88,7 @@ struct JitRunner::Impl {
   OwningOpRef<ModuleOp> module;
   FunctionSignature signature;
   JitRunnerOptions options;
+  SmallVector<double> benchmarkTimesMs;
 };
 
 JitRunner::JitRunner(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
@@ -257,7 +262,8 @@ Error JitRunner::matchResults(MutableArrayRef<HostTensor> expected) const {
 /// unresolved symbol far from the cause.
 static Expected<SmallVector<StringRef>>
 loadSharedLibraries(ArrayRef<std::string> userPaths) {
-  SmallVector<StringRef> paths = {MUON_C_RUNNER_UTILS_PATH};
+  SmallVector<StringRef> paths = {MUON_C_RUNNER_UTILS_PATH,
+                                  MUON_CPU_RUNTIME_PATH};
   llvm::append_range(paths, userPaths);
   for (StringRef path : paths) {
     std::string errorMessage;
@@ -328,6 +334,28 @@ static SmallVector<int64_t> makeDescriptor(HostTensor &tensor) {
   return descriptor;
 }
 
+/// Calls the packed `_mlir_ciface_` wrapper on `buffers` (inputs, then
+/// outputs).
+static void invokePacked(void (*packed)(void **),
+                         MutableArrayRef<HostTensor> buffers) {
+  SmallVector<SmallVector<int64_t>> descriptors;
+  SmallVector<void *> descriptorPtrs;
+  for (HostTensor &buffer : buffers)
+    descriptors.push_back(makeDescriptor(buffer));
+  for (SmallVector<int64_t> &descriptor : descriptors)
+    descriptorPtrs.push_back(descriptor.data());
+  // The packed wrapper takes the address of each argument of the C
+  // interface function, and each of those is a pointer to a descriptor.
+  SmallVector<void *> packedArgs;
+  for (void *&ptr : descriptorPtrs)
+    packedArgs.push_back(&ptr);
+  packed(packedArgs.data());
+}
+
+ArrayRef<double> JitRunner::getBenchmarkTimesMs() const {
+  return impl->benchmarkTimesMs;
+}
+
 Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   const FunctionSignature &signature = impl->signature;
   assert(inputs.size() == signature.inputs.size() && "unchecked inputs");
@@ -339,7 +367,9 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
 
   PassManager pm(&impl->context);
   pm.addPass(createSymbolDCEPass());
-  buildMuonCPUPipeline(pm, MuonCPUPipelineOptions());
+  MuonCPUPipelineOptions pipeline;
+  pipeline.blas = impl->options.useBlas;
+  buildMuonCPUPipeline(pm, pipeline);
   if (failed(pm.run(*impl->module)))
     return impl->errors.takeError("lowering to LLVM failed");
   if (impl->options.printIRAfterPipeline)
@@ -364,18 +394,20 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   SmallVector<HostTensor> buffers(inputs);
   for (const HostTensorType &type : signature.results)
     buffers.emplace_back(type);
-  SmallVector<SmallVector<int64_t>> descriptors;
-  SmallVector<void *> descriptorPtrs;
-  for (HostTensor &buffer : buffers)
-    descriptors.push_back(makeDescriptor(buffer));
-  for (SmallVector<int64_t> &descriptor : descriptors)
-    descriptorPtrs.push_back(descriptor.data());
-  // The packed wrapper takes the address of each argument of the C
-  // interface function, and each of those is a pointer to a descriptor.
-  SmallVector<void *> packedArgs;
-  for (void *&ptr : descriptorPtrs)
-    packedArgs.push_back(&ptr);
-  (*packed)(packedArgs.data());
+  invokePacked(*packed, buffers);
+
+  if (unsigned repetitions = impl->options.benchmarkRepetitions) {
+    // Timed calls run on scratch copies so they cannot disturb the results.
+    SmallVector<HostTensor> scratch(buffers);
+    impl->benchmarkTimesMs.clear();
+    for (unsigned i = 0; i < repetitions; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      invokePacked(*packed, scratch);
+      std::chrono::duration<double, std::milli> elapsed =
+          std::chrono::steady_clock::now() - start;
+      impl->benchmarkTimesMs.push_back(elapsed.count());
+    }
+  }
 
   return SmallVector<HostTensor>(
       std::make_move_iterator(buffers.begin() + inputs.size()),

@@ -7,6 +7,15 @@ def tensor_type(shape, element="f32"):
     return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
 
 
+def float_literal(value):
+    """MLIR float literals need a '.': 1e-08 -> 1.0e-08."""
+    text = repr(float(value))
+    if "." not in text and "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
 def attr_dict(attrs):
     """{'momentum': 0.9, 'nesterov': False, ...} -> MLIR attribute dict text.
     Floats print as f64 attributes, ints as i64, bools as bools; strings are
@@ -18,7 +27,7 @@ def attr_dict(attrs):
         elif isinstance(value, int):
             text = f"{value} : i64"
         elif isinstance(value, float):
-            text = repr(value)
+            text = float_literal(value)
         else:
             text = str(value)
         parts.append(f"{key} = {text}")

@@ -32,8 +32,10 @@ def weight_shape(rows):
 rng = np.random.default_rng(args.seed)
 wq = rng.standard_normal(weight_shape(q_rows)).astype(np.float32)
 wk = rng.standard_normal(weight_shape(k_rows)).astype(np.float32)
-# Every other head over tau, the rest under or exactly at it.
-smax = np.where(np.arange(args.num_heads) % 2 == 0,
+# Even heads of the first half over tau, the rest under or exactly at it, so
+# that GQA groups of the second half stay entirely under tau.
+heads = np.arange(args.num_heads)
+smax = np.where((heads % 2 == 0) & (heads < args.num_heads // 2),
                 args.tau * (1.5 + rng.random(args.num_heads)),
                 args.tau * rng.random(args.num_heads)).astype(np.float32)
 smax[-1] = args.tau

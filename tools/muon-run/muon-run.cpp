@@ -19,6 +19,7 @@
 #include "muon/Runner/Npy.h"
 #include "muon/Runner/TensorPrinter.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
@@ -82,6 +83,19 @@ static cl::opt<int64_t> printMaxElementCount(
              "--print_max_element_count=16"),
     cl::init(1024), cl::cat(runCategory));
 
+static cl::opt<bool> useBlas(
+    "blas",
+    cl::desc("Run f32/bf16 GEMMs through the CPU runtime's OpenBLAS calls; "
+             "--blas=false generates loops instead"),
+    cl::init(true), cl::cat(runCategory));
+
+static cl::opt<unsigned> benchmarkRepetitions(
+    "benchmark_repetitions",
+    cl::desc("Time this many extra calls after the first and print "
+             "'benchmark: ...' with the median, e.g. "
+             "--benchmark_repetitions=10"),
+    cl::init(0), cl::cat(runCategory));
+
 static cl::opt<bool> printIRAfterPipeline(
     "print-ir-after-pipeline",
     cl::desc("Print the module to stderr once lowered to the LLVM dialect, "
@@ -109,6 +123,8 @@ static llvm::Error runModule() {
   options.functionName = functionName;
   options.sharedLibPaths.assign(sharedLibs.begin(), sharedLibs.end());
   options.printIRAfterPipeline = printIRAfterPipeline;
+  options.useBlas = useBlas;
+  options.benchmarkRepetitions = benchmarkRepetitions;
   llvm::Expected<std::unique_ptr<JitRunner>> runner =
       JitRunner::load(moduleFilename, std::move(options));
   if (!runner)
@@ -155,6 +171,15 @@ static llvm::Error runModule() {
     llvm::outs() << "result[" << index << "]: ";
     printTensor(llvm::outs(), result, printMaxElementCount);
     llvm::outs() << '\n';
+  }
+  if (llvm::ArrayRef<double> times = (*runner)->getBenchmarkTimesMs();
+      !times.empty()) {
+    llvm::SmallVector<double> sorted(times);
+    llvm::sort(sorted);
+    llvm::outs() << llvm::format(
+        "benchmark: %zu runs of @%s: median %.3f ms, min %.3f ms, max %.3f ms\n",
+        sorted.size(), (*runner)->getSignature().name.c_str(),
+        sorted[sorted.size() / 2], sorted.front(), sorted.back());
   }
   llvm::outs().flush();
   for (auto [index, pair] : llvm::enumerate(llvm::zip(*results, *expected)))

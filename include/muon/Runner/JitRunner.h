@@ -28,6 +28,11 @@ struct JitRunnerOptions {
   /// C runner utilities (which provide `memrefCopy` and friends). Their
   /// entry points must be exported symbols.
   llvm::SmallVector<std::string> sharedLibPaths;
+  /// Run GEMMs through the project's CPU runtime (OpenBLAS), else as loops.
+  bool useBlas = true;
+  /// After the call that produces the results, time this many more calls
+  /// (on scratch copies of the buffers; compilation and I/O excluded).
+  unsigned benchmarkRepetitions = 0;
   /// Print the module to stderr once the pipeline has lowered it to LLVM.
   bool printIRAfterPipeline = false;
 };
@@ -66,6 +71,9 @@ public:
   /// modified. Lowering rewrites the module, so call this once.
   llvm::Expected<llvm::SmallVector<HostTensor>>
   run(llvm::ArrayRef<HostTensor> inputs);
+
+  /// Wall-clock time of each timed call of the last `run`, in milliseconds.
+  llvm::ArrayRef<double> getBenchmarkTimesMs() const;
 
 private:
   struct Impl;

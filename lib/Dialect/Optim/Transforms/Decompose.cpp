@@ -39,6 +39,8 @@ static double getLrAdjustFactor(LrAdjust rule, const MatrixShape &matrix) {
     return std::sqrt(std::max(1.0, rows / cols));
   case LrAdjust::match_rms_adamw:
     return 0.2 * std::sqrt(std::max(rows, cols));
+  case LrAdjust::spectral_unclamped:
+    return std::sqrt(rows / cols);
   case LrAdjust::none:
     return 1.0;
   }
