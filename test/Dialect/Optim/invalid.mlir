@@ -299,6 +299,16 @@ func.func @f(%u: tensor<8x8xf32>) {
 
 // -----
 
+// Newton–Schulz: at most 100 iterations (a huge count would materialize a
+// huge coefficient table).
+func.func @f(%u: tensor<8x8xf32>) {
+  // expected-error @+1 {{'optim.newton_schulz' op expects at most 100 Newton-Schulz iterations, got 1099511627776}}
+  %o = optim.newton_schulz %u {steps = 1099511627776 : i64} : tensor<8x8xf32>
+  return
+}
+
+// -----
+
 // Newton–Schulz: result type is the input type (generic form).
 func.func @f(%u: tensor<8x8xf32>) {
   // expected-error @+1 {{'optim.newton_schulz' op failed to verify that all of {input, result} have same type}}
@@ -346,7 +356,7 @@ func.func @f(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>, %s: tensor<12xf
 
 // QK-clip: W_q splits into the query heads.
 func.func @f(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>, %s: tensor<12xf32>) {
-  // expected-error @+1 {{'optim.qk_clip' op expects W_q to have 12 heads x 32 = 384 entries along head axis 0, got 768}}
+  // expected-error @+1 {{'optim.qk_clip' op expects W_q to have 12 heads x 32 entries along head axis 0, got 768}}
   %q, %k = optim.qk_clip %wq, %wk, %s {num_heads = 12 : i64, head_dim = 32 : i64} : tensor<768x768xf32>, tensor<768x768xf32>, tensor<12xf32>
   return
 }
@@ -355,7 +365,7 @@ func.func @f(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>, %s: tensor<12xf
 
 // QK-clip: W_k splits into the key heads.
 func.func @f(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>, %s: tensor<12xf32>) {
-  // expected-error @+1 {{'optim.qk_clip' op expects W_k to have 4 heads x 64 = 256 entries along head axis 1, got 768}}
+  // expected-error @+1 {{'optim.qk_clip' op expects W_k to have 4 heads x 64 entries along head axis 1, got 768}}
   %q, %k = optim.qk_clip %wq, %wk, %s {num_heads = 12 : i64, num_kv_heads = 4 : i64, head_dim = 64 : i64, head_axis = 1 : i64} : tensor<768x768xf32>, tensor<768x768xf32>, tensor<12xf32>
   return
 }
@@ -429,5 +439,14 @@ func.func @f(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>, %s: tensor<12xf
 func.func @f(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>, %s: tensor<12xf32>) {
   // expected-error @+1 {{'optim.qk_clip' op expects 'head_axis' in [0, 2), got -1}}
   %q, %k = optim.qk_clip %wq, %wk, %s {num_heads = 12 : i64, head_dim = 64 : i64, head_axis = -1 : i64} : tensor<768x768xf32>, tensor<768x768xf32>, tensor<12xf32>
+  return
+}
+
+// -----
+
+// QK-clip: a huge head count is a mismatch, not an overflow.
+func.func @f(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>, %s: tensor<12xf32>) {
+  // expected-error @+1 {{'optim.qk_clip' op expects W_q to have 4611686018427387904 heads x 64 entries along head axis 0, got 768}}
+  %q, %k = optim.qk_clip %wq, %wk, %s {num_heads = 4611686018427387904 : i64, head_dim = 64 : i64} : tensor<768x768xf32>, tensor<768x768xf32>, tensor<12xf32>
   return
 }

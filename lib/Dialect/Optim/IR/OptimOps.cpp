@@ -81,6 +81,8 @@ static LogicalResult verifyMatrixRank(Operation *op, Type type) {
                            << rank << "; use optim.adamw for vectors";
 }
 
+static constexpr int64_t kMaxNewtonSchulzSteps = 100;
+
 /// Rules for every op that runs Newton–Schulz iterations.
 static LogicalResult verifyNewtonSchulzConfig(Operation *op, Type operandType,
                                               int64_t steps,
@@ -91,6 +93,11 @@ static LogicalResult verifyNewtonSchulzConfig(Operation *op, Type operandType,
   if (steps < 1)
     return op->emitOpError()
            << "expects at least one Newton-Schulz iteration, got " << steps;
+  // Lowering materializes a table of per-iteration coefficients; beyond a
+  // few dozen iterations NS has long converged (torch caps it below 100).
+  if (steps > kMaxNewtonSchulzSteps)
+    return op->emitOpError() << "expects at most " << kMaxNewtonSchulzSteps
+                             << " Newton-Schulz iterations, got " << steps;
   if (schedule && schedule.getKind() == NSScheduleKind::custom &&
       static_cast<int64_t>(schedule.getNumTuples()) != steps)
     return op->emitOpError()
@@ -254,11 +261,11 @@ static LogicalResult verifyHeadSplit(QKClipOp op, StringRef name,
                                      int64_t chunk) {
   auto axis = static_cast<int64_t>(op.getHeadAxis());
   int64_t extent = type.getDimSize(axis);
-  if (extent == numHeads * chunk)
+  // Divides rather than multiplies: huge head counts must not overflow.
+  if (extent % numHeads == 0 && extent / numHeads == chunk)
     return success();
   return op.emitOpError() << "expects " << name << " to have " << numHeads
-                          << " heads x " << chunk << " = "
-                          << numHeads * chunk << " entries along head axis "
+                          << " heads x " << chunk << " entries along head axis "
                           << axis << ", got " << extent;
 }
 
