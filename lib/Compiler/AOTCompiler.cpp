@@ -63,7 +63,8 @@ createTargetMachine(StringRef cpu) {
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getProcessTriple());
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return llvm::createStringError("no LLVM target for '" + triple.str() +
                                    "': " + error);
@@ -143,9 +144,13 @@ static Error linkSharedLibrary(StringRef objectPath, StringRef outputPath,
     return llvm::createStringError(
         "cannot find the C compiler driver 'cc' on PATH to link the shared "
         "library; use --emit=object and link it yourself");
-  SmallVector<std::string> args = {*driver,        "-shared",
-                                   "-o",           outputPath.str(),
-                                   objectPath.str(), "-Wl,--no-undefined", "-lm"};
+  SmallVector<std::string> args = {*driver,
+                                   "-shared",
+                                   "-o",
+                                   outputPath.str(),
+                                   objectPath.str(),
+                                   "-Wl,--no-undefined",
+                                   "-lm"};
   for (const std::string &library : libraries) {
     args.push_back(library);
     args.push_back("-Wl,-rpath," + llvm::sys::path::parent_path(library).str());
@@ -168,16 +173,14 @@ static Error linkSharedLibrary(StringRef objectPath, StringRef outputPath,
   std::string log;
   if (auto buffer = llvm::MemoryBuffer::getFile(logPath))
     log = (*buffer)->getBuffer().rtrim().str();
-  return llvm::createStringError("linking '" + outputPath + "' failed (" +
-                                 llvm::join(args, " ") + ")" +
-                                 (errorMessage.empty() ? "" : ": ") +
-                                 errorMessage + (log.empty() ? "" : ":\n") +
-                                 log);
+  return llvm::createStringError(
+      "linking '" + outputPath + "' failed (" + llvm::join(args, " ") + ")" +
+      (errorMessage.empty() ? "" : ": ") + errorMessage +
+      (log.empty() ? "" : ":\n") + log);
 }
 
 /// Writes the optimized `llvmModule` as an object file to `os`.
-static Error emitObject(llvm::Module &llvmModule,
-                        llvm::TargetMachine &machine,
+static Error emitObject(llvm::Module &llvmModule, llvm::TargetMachine &machine,
                         llvm::raw_pwrite_stream &os) {
   llvm::legacy::PassManager codegen;
   if (machine.addPassesToEmitFile(codegen, os, nullptr,
@@ -226,10 +229,10 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   if (options.target == AOTTarget::CUDA)
     return llvm::createStringError(
         "--target=cuda is not yet supported; only --target=cpu is");
-  Expected<std::unique_ptr<llvm::ToolOutputFile>> output = openOutput(
-      options.outputPath, options.emit == AOTEmitKind::LLVMIR
-                              ? llvm::sys::fs::OF_Text
-                              : llvm::sys::fs::OF_None);
+  Expected<std::unique_ptr<llvm::ToolOutputFile>> output =
+      openOutput(options.outputPath, options.emit == AOTEmitKind::LLVMIR
+                                         ? llvm::sys::fs::OF_Text
+                                         : llvm::sys::fs::OF_None);
   if (!output)
     return output.takeError();
   SmallVector<DescriptionFile> descriptions;
@@ -285,8 +288,8 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   }
 
   SmallString<128> objectPath;
-  if (std::error_code error = llvm::sys::fs::createTemporaryFile(
-          "muon-compile", "o", objectPath))
+  if (std::error_code error =
+          llvm::sys::fs::createTemporaryFile("muon-compile", "o", objectPath))
     return llvm::createStringError("cannot create a temporary file: " +
                                    error.message());
   llvm::FileRemover removeObject(objectPath);

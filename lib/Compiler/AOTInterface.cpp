@@ -22,7 +22,8 @@ std::string muon::getFlatEntryPointName(const FunctionSignature &signature) {
 
 void muon::markInputsReadOnly(func::FuncOp func) {
   for (unsigned index = 0; index < func.getNumArguments(); ++index)
-    func.setArgAttr(index, bufferization::BufferizationDialect::kWritableAttrName,
+    func.setArgAttr(index,
+                    bufferization::BufferizationDialect::kWritableAttrName,
                     BoolAttr::get(func.getContext(), false));
 }
 
@@ -73,9 +74,9 @@ llvm::Error muon::addFlatEntryPoint(ModuleOp module,
         "as out-params");
 
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
-  auto type = LLVM::LLVMFunctionType::get(
-      LLVM::LLVMVoidType::get(context),
-      SmallVector<Type>(tensors.size(), ptrType));
+  auto type =
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                  SmallVector<Type>(tensors.size(), ptrType));
   auto entryPoint = LLVM::LLVMFuncOp::create(
       builder, loc, getFlatEntryPointName(signature), type);
   builder.setInsertionPointToStart(entryPoint.addEntryBlock(builder));
@@ -168,8 +169,8 @@ void muon::writeCHeader(const FunctionSignature &signature,
           isInput ? signature.inputNames[local] : signature.resultNames[local];
       os << "    ";
       if (flat)
-        os << (isInput ? "const " : "")
-           << getCElementType(type.elementType) << " *" << name;
+        os << (isInput ? "const " : "") << getCElementType(type.elementType)
+           << " *" << name;
       else
         os << "void *" << name;
       os << (index + 1 < numTensors ? "," : ");")

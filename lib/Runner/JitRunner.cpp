@@ -226,7 +226,7 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
       createEngine(module, *libs);
   if (!engine)
     return impl->step->takeError("JIT compilation failed: " +
-                                  toString(engine.takeError()));
+                                 toString(engine.takeError()));
   std::string entryPoint = "_mlir_ciface_" + signature.name;
   Expected<void (*)(void **)> packed = (*engine)->lookupPacked(entryPoint);
   if (!packed)

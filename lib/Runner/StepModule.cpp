@@ -141,8 +141,8 @@ static OwningOpRef<ModuleOp> parseModule(llvm::SourceMgr &sourceMgr,
   if (failed(parseAsmSourceFile(sourceMgr, &block, config, &state)))
     return nullptr;
   names = collectValueNames(state);
-  StringRef file =
-      sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBufferIdentifier();
+  StringRef file = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())
+                       ->getBufferIdentifier();
   return detail::constructContainerOpForParserIfNecessary<ModuleOp>(
       &block, &context, FileLineColLoc::get(&context, file, 0, 0));
 }
@@ -234,9 +234,9 @@ buildSignature(func::FuncOp func, const DenseMap<Value, std::string> &names) {
   for (BlockArgument arg : func.getArguments())
     signature.inputNames.push_back(getIdentifier(
         names.lookup(arg), "arg" + Twine(arg.getArgNumber()), used));
-  Operation *terminator =
-      func.getBody().hasOneBlock() ? func.getBody().front().getTerminator()
-                                   : nullptr;
+  Operation *terminator = func.getBody().hasOneBlock()
+                              ? func.getBody().front().getTerminator()
+                              : nullptr;
   for (unsigned index = 0; index < func.getNumResults(); ++index) {
     Value returned = terminator ? terminator->getOperand(index) : Value();
     std::string name = returned && !isa<BlockArgument>(returned)

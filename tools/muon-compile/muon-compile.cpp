@@ -53,19 +53,20 @@ static cl::opt<std::string>
                  "CPU and features of this machine)"),
         cl::value_desc("name"), cl::init("host"), cl::cat(compileCategory));
 
-static cl::opt<AOTEmitKind> emit(
-    "emit", cl::desc("What to write to -o, e.g. --emit=object"),
-    cl::values(
-        clEnumValN(AOTEmitKind::SharedLibrary, "shared",
-                   "a shared library (default)"),
-        clEnumValN(AOTEmitKind::Object, "object",
-                   "a relocatable object file"),
-        clEnumValN(AOTEmitKind::LLVMIR, "llvm-ir", "optimized LLVM IR text")),
-    cl::init(AOTEmitKind::SharedLibrary), cl::cat(compileCategory));
+static cl::opt<AOTEmitKind>
+    emit("emit", cl::desc("What to write to -o, e.g. --emit=object"),
+         cl::values(clEnumValN(AOTEmitKind::SharedLibrary, "shared",
+                               "a shared library (default)"),
+                    clEnumValN(AOTEmitKind::Object, "object",
+                               "a relocatable object file"),
+                    clEnumValN(AOTEmitKind::LLVMIR, "llvm-ir",
+                               "optimized LLVM IR text")),
+         cl::init(AOTEmitKind::SharedLibrary), cl::cat(compileCategory));
 
-static cl::opt<std::string> headerFilename(
-    "header", cl::desc("Also write a C header, e.g. --header=step.h"),
-    cl::value_desc("path"), cl::cat(compileCategory));
+static cl::opt<std::string>
+    headerFilename("header",
+                   cl::desc("Also write a C header, e.g. --header=step.h"),
+                   cl::value_desc("path"), cl::cat(compileCategory));
 
 static cl::opt<bool> noJSON(
     "no-json",

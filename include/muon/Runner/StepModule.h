@@ -14,11 +14,11 @@
 #ifndef MUON_RUNNER_STEPMODULE_H
 #define MUON_RUNNER_STEPMODULE_H
 
-#include "muon/Runner/HostTensor.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "muon/Runner/HostTensor.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
