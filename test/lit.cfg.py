@@ -39,5 +39,5 @@ if subprocess.call([config.python_executable, "-c", "import torch"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("torch")
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
-tools = ["muon-opt", "muon-run"]
+tools = ["muon-compile", "muon-opt", "muon-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -11,21 +11,11 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
-#include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Pipelines/Pipelines.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include <chrono>
 
@@ -41,52 +31,8 @@ using llvm::Expected;
 #error "MUON_C_RUNNER_UTILS_PATH must name libmlir_c_runner_utils.so"
 #endif
 
-namespace {
-/// Keeps the first error MLIR reports, formatted on one line as
-/// `file:line:col: message`, so that every failure becomes a single
-/// `muon-run: error:` line. Warnings and remarks still print as usual.
-class FirstErrorCollector {
-public:
-  explicit FirstErrorCollector(MLIRContext &context)
-      : handler(&context, [this](Diagnostic &diag) { return collect(diag); }) {}
-
-  /// An error made of `prefix` and the collected diagnostic, if any.
-  Error takeError(const Twine &prefix) {
-    std::string message = prefix.str();
-    if (!firstError.empty())
-      message += ": " + firstError;
-    firstError.clear();
-    return llvm::createStringError(message);
-  }
-
-private:
-  LogicalResult collect(Diagnostic &diag) {
-    if (diag.getSeverity() != DiagnosticSeverity::Error)
-      return failure();
-    if (!firstError.empty())
-      return success();
-    llvm::raw_string_ostream os(firstError);
-    if (auto loc = diag.getLocation()->findInstanceOf<FileLineColLoc>())
-      os << loc.getFilename().getValue() << ':' << loc.getLine() << ':'
-         << loc.getColumn() << ": ";
-    os << diag.str();
-    return success();
-  }
-
-  std::string firstError;
-  ScopedDiagnosticHandler handler;
-};
-} // namespace
-
 struct JitRunner::Impl {
-  explicit Impl(const DialectRegistry &registry)
-      : context(registry), errors(context) {}
-
-  MLIRContext context;
-  // Declared after the context: its handler must go before the context does.
-  FirstErrorCollector errors;
-  OwningOpRef<ModuleOp> module;
-  FunctionSignature signature;
+  std::unique_ptr<StepModule> step;
   JitRunnerOptions options;
   SmallVector<double> benchmarkTimesMs;
 };
@@ -95,121 +41,18 @@ JitRunner::JitRunner(std::unique_ptr<Impl> impl) : impl(std::move(impl)) {}
 JitRunner::~JitRunner() = default;
 
 const FunctionSignature &JitRunner::getSignature() const {
-  return impl->signature;
-}
-
-//===----------------------------------------------------------------------===//
-// Loading
-//===----------------------------------------------------------------------===//
-
-static DialectRegistry createRegistry() {
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registry.insert<optim::OptimDialect>();
-  return registry;
-}
-
-/// The function `name` among the public functions with a body, or the only
-/// one when `name` is empty.
-static Expected<func::FuncOp> selectFunction(ModuleOp module, StringRef name) {
-  SmallVector<func::FuncOp> candidates;
-  for (auto func : module.getOps<func::FuncOp>())
-    if (func.isPublic() && !func.isExternal())
-      candidates.push_back(func);
-  auto getNames = [&] {
-    return llvm::join(
-        llvm::map_range(candidates,
-                        [](func::FuncOp func) { return func.getSymName(); }),
-        ", ");
-  };
-  if (candidates.empty())
-    return llvm::createStringError("the module has no public function");
-  if (name.empty()) {
-    if (candidates.size() == 1)
-      return candidates.front();
-    return llvm::createStringError("the module has several public functions (" +
-                                   getNames() +
-                                   "); choose one with --function=");
-  }
-  for (func::FuncOp func : candidates)
-    if (func.getSymName() == name)
-      return func;
-  return llvm::createStringError(
-      "function '" + name + "' not found; public functions: " + getNames());
-}
-
-/// Maps an argument or result type to a host tensor type, or explains why
-/// muon-run cannot pass it.
-static Expected<HostTensorType> getHostTensorType(Type type, StringRef function,
-                                                  StringRef what,
-                                                  unsigned index) {
-  auto tensorType = dyn_cast<RankedTensorType>(type);
-  std::optional<ElementType> elementType =
-      tensorType ? getElementType(tensorType.getElementType()) : std::nullopt;
-  if (!tensorType || !tensorType.hasStaticShape() || tensorType.getEncoding() ||
-      !elementType) {
-    std::string typeName;
-    llvm::raw_string_ostream(typeName) << type;
-    return llvm::createStringError(
-        "function '" + function + "' " + what + " " + Twine(index) +
-        " has unsupported type " + typeName +
-        "; muon-run passes only statically shaped tensors of " +
-        getSupportedElementTypeNames());
-  }
-  return HostTensorType{*elementType, llvm::to_vector(tensorType.getShape())};
-}
-
-static Expected<FunctionSignature> buildSignature(func::FuncOp func) {
-  FunctionSignature signature{func.getSymName().str(), {}, {}};
-  for (auto [what, types, hostTypes] :
-       {std::make_tuple("input", func.getArgumentTypes(), &signature.inputs),
-        std::make_tuple("result", func.getResultTypes(), &signature.results)}) {
-    for (auto [index, type] : llvm::enumerate(types)) {
-      Expected<HostTensorType> hostType =
-          getHostTensorType(type, signature.name, what, index);
-      if (!hostType)
-        return hostType.takeError();
-      hostTypes->push_back(std::move(*hostType));
-    }
-  }
-  return signature;
+  return impl->step->getSignature();
 }
 
 Expected<std::unique_ptr<JitRunner>> JitRunner::load(StringRef path,
                                                      JitRunnerOptions options) {
-  auto impl = std::make_unique<Impl>(createRegistry());
+  Expected<std::unique_ptr<StepModule>> step =
+      StepModule::load(path, options.functionName);
+  if (!step)
+    return step.takeError();
+  auto impl = std::make_unique<Impl>();
+  impl->step = std::move(*step);
   impl->options = std::move(options);
-
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFileOrSTDIN(path);
-  if (!file)
-    return llvm::createStringError("cannot read module '" + path +
-                                   "': " + file.getError().message());
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(*file), SMLoc());
-  impl->module =
-      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&impl->context));
-  if (!impl->module)
-    return impl->errors.takeError("cannot parse module '" + path + "'");
-
-  Expected<func::FuncOp> func =
-      selectFunction(*impl->module, impl->options.functionName);
-  if (!func)
-    return func.takeError();
-  Expected<FunctionSignature> signature = buildSignature(*func);
-  if (!signature)
-    return signature.takeError();
-  impl->signature = std::move(*signature);
-
-  // Compile only what the function needs: other functions may hold ops the
-  // CPU pipeline cannot lower (yet), and each costs JIT time. Once private,
-  // symbol-dce removes those the function does not call.
-  for (auto other : impl->module->getOps<func::FuncOp>())
-    if (other != *func)
-      other.setPrivate();
   return std::unique_ptr<JitRunner>(new JitRunner(std::move(impl)));
 }
 
@@ -244,12 +87,13 @@ static Error matchValues(MutableArrayRef<HostTensor> values,
 }
 
 Error JitRunner::matchInputs(MutableArrayRef<HostTensor> inputs) const {
-  return matchValues(inputs, impl->signature.inputs, impl->signature.name,
-                     "input");
+  const FunctionSignature &signature = getSignature();
+  return matchValues(inputs, signature.inputs, signature.name, "input");
 }
 
 Error JitRunner::matchResults(MutableArrayRef<HostTensor> expected) const {
-  return matchValues(expected, impl->signature.results, impl->signature.name,
+  const FunctionSignature &signature = getSignature();
+  return matchValues(expected, signature.results, signature.name,
                      "expected output");
 }
 
@@ -357,7 +201,8 @@ ArrayRef<double> JitRunner::getBenchmarkTimesMs() const {
 }
 
 Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
-  const FunctionSignature &signature = impl->signature;
+  const FunctionSignature &signature = getSignature();
+  ModuleOp module = impl->step->getModule();
   assert(inputs.size() == signature.inputs.size() && "unchecked inputs");
 
   Expected<SmallVector<StringRef>> libs =
@@ -365,23 +210,23 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   if (!libs)
     return libs.takeError();
 
-  PassManager pm(&impl->context);
+  PassManager pm(&impl->step->getContext());
   pm.addPass(createSymbolDCEPass());
   MuonCPUPipelineOptions pipeline;
   pipeline.blas = impl->options.useBlas;
   buildMuonCPUPipeline(pm, pipeline);
-  if (failed(pm.run(*impl->module)))
-    return impl->errors.takeError("lowering to LLVM failed");
+  if (failed(pm.run(module)))
+    return impl->step->takeError("lowering to LLVM failed");
   if (impl->options.printIRAfterPipeline)
-    impl->module->print(llvm::errs());
-  if (Error error = checkExternalSymbols(*impl->module))
+    module.print(llvm::errs());
+  if (Error error = checkExternalSymbols(module))
     return error;
 
   Expected<std::unique_ptr<ExecutionEngine>> engine =
-      createEngine(*impl->module, *libs);
+      createEngine(module, *libs);
   if (!engine)
-    return impl->errors.takeError("JIT compilation failed: " +
-                                  toString(engine.takeError()));
+    return impl->step->takeError("JIT compilation failed: " +
+                                 toString(engine.takeError()));
   std::string entryPoint = "_mlir_ciface_" + signature.name;
   Expected<void (*)(void **)> packed = (*engine)->lookupPacked(entryPoint);
   if (!packed)

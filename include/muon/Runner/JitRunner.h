@@ -14,6 +14,7 @@
 #define MUON_RUNNER_JITRUNNER_H
 
 #include "muon/Runner/HostTensor.h"
+#include "muon/Runner/StepModule.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -35,13 +36,6 @@ struct JitRunnerOptions {
   unsigned benchmarkRepetitions = 0;
   /// Print the module to stderr once the pipeline has lowered it to LLVM.
   bool printIRAfterPipeline = false;
-};
-
-/// The tensor types a function takes and returns.
-struct FunctionSignature {
-  std::string name;
-  llvm::SmallVector<HostTensorType> inputs;
-  llvm::SmallVector<HostTensorType> results;
 };
 
 /// A loaded module and the function in it to run.

@@ -1,0 +1,53 @@
+//===- AOTCompiler.h - Compile a step to a shared library -------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Ahead-of-time compilation of one function of a module: the muon CPU
+// pipeline, a flat C entry point, LLVM IR at -O3, an object for a chosen
+// CPU and a shared library linked with the system compiler driver, plus a C
+// header and a JSON description of the ABI (docs/ABI.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_COMPILER_AOTCOMPILER_H
+#define MUON_COMPILER_AOTCOMPILER_H
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace muon {
+
+enum class AOTTarget { CPU, CUDA };
+
+/// What `compileAOT` writes to the output path.
+enum class AOTEmitKind { LLVMIR, Object, SharedLibrary };
+
+struct AOTCompileOptions {
+  /// The function to compile; empty selects the module's only public one.
+  std::string functionName;
+  AOTTarget target = AOTTarget::CPU;
+  /// The CPU to generate code for, e.g. `x86-64-v3`; empty: the host's CPU
+  /// and features (fastest, but the artifact may not run elsewhere).
+  std::string cpu;
+  AOTEmitKind emit = AOTEmitKind::SharedLibrary;
+  std::string outputPath;
+  /// Where to write the C header; empty: none.
+  std::string headerPath;
+  /// Where to write the JSON description; empty: none.
+  std::string jsonPath;
+  /// Run GEMMs through the CPU runtime (OpenBLAS), else as generated loops.
+  bool useBlas = true;
+};
+
+/// Compiles the module at `inputPath` as `options` say. Errors name the
+/// cause: a located MLIR diagnostic, an unsupported signature or target, or
+/// the linker's own output.
+llvm::Error compileAOT(llvm::StringRef inputPath,
+                       const AOTCompileOptions &options);
+
+} // namespace muon
+
+#endif // MUON_COMPILER_AOTCOMPILER_H

@@ -1,0 +1,57 @@
+//===- AOTInterface.h - The C interface of a compiled step ------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The pieces of docs/ABI.md that depend on the function: the flat entry
+// point `muon_<fn>` (generated in the LLVM dialect), the C header declaring
+// it and the JSON sidecar the Python wrapper reads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_COMPILER_AOTINTERFACE_H
+#define MUON_COMPILER_AOTINTERFACE_H
+
+#include "muon/Runner/StepModule.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir {
+class ModuleOp;
+} // namespace mlir
+
+namespace muon {
+
+/// Version of the ABI in docs/ABI.md, in the header and the JSON sidecar.
+constexpr int kAOTABIVersion = 1;
+
+/// The flat entry point's symbol: `muon_<fn>`.
+std::string getFlatEntryPointName(const FunctionSignature &signature);
+
+/// Marks every argument of `func` `bufferization.writable = false`, so that
+/// one-shot bufferization copies instead of writing into a caller's input.
+void markInputsReadOnly(mlir::func::FuncOp func);
+
+/// Adds `void muon_<fn>(T *arg, ..., T *result, ...)` to `module`, already
+/// lowered to the LLVM dialect: it builds the contiguous row-major memref
+/// descriptors of the static shapes and calls the lowered function.
+llvm::Error addFlatEntryPoint(mlir::ModuleOp module,
+                              const FunctionSignature &signature);
+
+/// Gives every function `module` defines internal linkage except the two
+/// entry points, so that the library exports nothing else: an exported
+/// `step` would otherwise be interposed by glibc's legacy `step(3)` in any
+/// process that loaded libc first (Python does), and crash.
+void internalizeAllButEntryPoints(mlir::ModuleOp module,
+                                  const FunctionSignature &signature);
+
+/// Writes the C header declaring both entry points.
+void writeCHeader(const FunctionSignature &signature, llvm::raw_ostream &os);
+
+/// Writes the JSON description (function, entry points, tensors).
+void writeJSONDescription(const FunctionSignature &signature,
+                          llvm::raw_ostream &os);
+
+} // namespace muon
+
+#endif // MUON_COMPILER_AOTINTERFACE_H

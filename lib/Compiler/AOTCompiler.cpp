@@ -1,0 +1,314 @@
+//===- AOTCompiler.cpp - Compile a step to a shared library ---------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Compiler/AOTCompiler.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Transforms/Passes.h"
+#include "muon/Compiler/AOTInterface.h"
+#include "muon/Pipelines/Pipelines.h"
+#include "muon/Runner/StepModule.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/ELFObjectFile.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+using namespace muon;
+using llvm::Error;
+using llvm::Expected;
+
+#ifndef MUON_CPU_RUNTIME_PATH
+#error "MUON_CPU_RUNTIME_PATH must name libmuon_cpu_runtime.so"
+#endif
+#ifndef MUON_C_RUNNER_UTILS_PATH
+#error "MUON_C_RUNNER_UTILS_PATH must name libmlir_c_runner_utils.so"
+#endif
+
+/// Opens `path` for writing now, so that an unwritable path fails before the
+/// slow compilation; the file is removed again unless kept.
+static Expected<std::unique_ptr<llvm::ToolOutputFile>>
+openOutput(StringRef path, llvm::sys::fs::OpenFlags flags) {
+  std::error_code error;
+  auto file = std::make_unique<llvm::ToolOutputFile>(path, error, flags);
+  if (error)
+    return llvm::createStringError("cannot write '" + path +
+                                   "': " + error.message());
+  return file;
+}
+
+/// A target machine for the host triple and `cpu` (empty: the host CPU with
+/// its features), producing position-independent code at -O3.
+static Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(StringRef cpu) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return llvm::createStringError("no LLVM target for '" + triple.str() +
+                                   "': " + error);
+  llvm::SubtargetFeatures features;
+  std::string cpuName = cpu.str();
+  if (cpu.empty() || cpu == "host") {
+    cpuName = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(feature.first(), feature.second);
+  }
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpuName, features.getString(), llvm::TargetOptions(),
+      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return llvm::createStringError("cannot create a target machine for '" +
+                                   triple.str() + "'");
+  if (!machine->getMCSubtargetInfo()->isCPUStringValid(cpuName))
+    return llvm::createStringError("unknown CPU '" + cpuName + "' for '" +
+                                   triple.str() + "'");
+  return machine;
+}
+
+/// Whether the shared library at `path` itself defines one of `symbols`
+/// (dlsym would also find what its dependencies, such as libc, define).
+static Expected<bool> definesAnyOf(StringRef path,
+                                   const llvm::StringSet<> &symbols) {
+  Expected<llvm::object::OwningBinary<llvm::object::ObjectFile>> binary =
+      llvm::object::ObjectFile::createObjectFile(path);
+  if (!binary)
+    return llvm::createStringError("cannot read runtime library '" + path +
+                                   "': " + toString(binary.takeError()));
+  auto *elf = dyn_cast<llvm::object::ELFObjectFileBase>(binary->getBinary());
+  if (!elf)
+    return llvm::createStringError("runtime library '" + path +
+                                   "' is not an ELF file");
+  for (const llvm::object::ELFSymbolRef &symbol :
+       elf->getDynamicSymbolIterators()) {
+    Expected<uint32_t> flags = symbol.getFlags();
+    Expected<StringRef> name = symbol.getName();
+    if (!flags || !name) {
+      llvm::consumeError(flags.takeError());
+      llvm::consumeError(name.takeError());
+      continue;
+    }
+    if (!(*flags & llvm::object::SymbolRef::SF_Undefined) &&
+        symbols.contains(*name))
+      return true;
+  }
+  return false;
+}
+
+/// The runtime libraries the lowered module calls into: the project's CPU
+/// runtime for GEMMs, MLIR's C runner utilities for `memrefCopy` and the
+/// like. Anything else must come from libc or libm.
+static Expected<SmallVector<std::string>> getRuntimeLibraries(ModuleOp module) {
+  llvm::StringSet<> external;
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+    if (func.isExternal())
+      external.insert(func.getSymName());
+  SmallVector<std::string> needed;
+  for (StringRef path : {MUON_CPU_RUNTIME_PATH, MUON_C_RUNNER_UTILS_PATH}) {
+    Expected<bool> used = definesAnyOf(path, external);
+    if (!used)
+      return used.takeError();
+    if (*used)
+      needed.push_back(path.str());
+  }
+  return needed;
+}
+
+/// Links `objectPath` into the shared library `outputPath` with the system
+/// compiler driver; the runtime libraries are found through an rpath.
+static Error linkSharedLibrary(StringRef objectPath, StringRef outputPath,
+                               ArrayRef<std::string> libraries) {
+  llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("cc");
+  if (!driver)
+    return llvm::createStringError(
+        "cannot find the C compiler driver 'cc' on PATH to link the shared "
+        "library; use --emit=object and link it yourself");
+  SmallVector<std::string> args = {*driver,
+                                   "-shared",
+                                   "-o",
+                                   outputPath.str(),
+                                   objectPath.str(),
+                                   "-Wl,--no-undefined",
+                                   "-lm"};
+  for (const std::string &library : libraries) {
+    args.push_back(library);
+    args.push_back("-Wl,-rpath," + llvm::sys::path::parent_path(library).str());
+  }
+
+  SmallString<128> logPath;
+  if (std::error_code error = llvm::sys::fs::createTemporaryFile(
+          "muon-compile-link", "log", logPath))
+    return llvm::createStringError("cannot create a temporary file: " +
+                                   error.message());
+  llvm::FileRemover removeLog(logPath);
+  std::optional<StringRef> redirects[] = {std::nullopt, logPath.str(),
+                                          logPath.str()};
+  SmallVector<StringRef> argRefs(args.begin(), args.end());
+  std::string errorMessage;
+  int status = llvm::sys::ExecuteAndWait(*driver, argRefs, std::nullopt,
+                                         redirects, 0, 0, &errorMessage);
+  if (status == 0)
+    return Error::success();
+  std::string log;
+  if (auto buffer = llvm::MemoryBuffer::getFile(logPath))
+    log = (*buffer)->getBuffer().rtrim().str();
+  return llvm::createStringError(
+      "linking '" + outputPath + "' failed (" + llvm::join(args, " ") + ")" +
+      (errorMessage.empty() ? "" : ": ") + errorMessage +
+      (log.empty() ? "" : ":\n") + log);
+}
+
+/// Writes the optimized `llvmModule` as an object file to `os`.
+static Error emitObject(llvm::Module &llvmModule, llvm::TargetMachine &machine,
+                        llvm::raw_pwrite_stream &os) {
+  llvm::legacy::PassManager codegen;
+  if (machine.addPassesToEmitFile(codegen, os, nullptr,
+                                  llvm::CodeGenFileType::ObjectFile))
+    return llvm::createStringError("the target cannot emit object files");
+  codegen.run(llvmModule);
+  os.flush();
+  return Error::success();
+}
+
+/// The header or JSON description at `path` (none if empty), opened up
+/// front and written only once the library exists.
+struct DescriptionFile {
+  std::unique_ptr<llvm::ToolOutputFile> file;
+  void (*write)(const FunctionSignature &, llvm::raw_ostream &);
+};
+
+static Error openDescriptions(const AOTCompileOptions &options,
+                              SmallVectorImpl<DescriptionFile> &files) {
+  for (auto [path, write] :
+       {std::make_pair(StringRef(options.headerPath), writeCHeader),
+        std::make_pair(StringRef(options.jsonPath), writeJSONDescription)}) {
+    if (path.empty())
+      continue;
+    Expected<std::unique_ptr<llvm::ToolOutputFile>> file =
+        openOutput(path, llvm::sys::fs::OF_Text);
+    if (!file)
+      return file.takeError();
+    files.push_back({std::move(*file), write});
+  }
+  return Error::success();
+}
+
+/// Writes the header and JSON description and keeps every output.
+static void finish(llvm::ToolOutputFile &output,
+                   MutableArrayRef<DescriptionFile> descriptions,
+                   const FunctionSignature &signature) {
+  for (DescriptionFile &description : descriptions) {
+    description.write(signature, description.file->os());
+    description.file->keep();
+  }
+  output.keep();
+}
+
+Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
+  if (options.target == AOTTarget::CUDA)
+    return llvm::createStringError(
+        "--target=cuda is not yet supported; only --target=cpu is");
+  Expected<std::unique_ptr<llvm::ToolOutputFile>> output =
+      openOutput(options.outputPath, options.emit == AOTEmitKind::LLVMIR
+                                         ? llvm::sys::fs::OF_Text
+                                         : llvm::sys::fs::OF_None);
+  if (!output)
+    return output.takeError();
+  SmallVector<DescriptionFile> descriptions;
+  if (Error error = openDescriptions(options, descriptions))
+    return error;
+  Expected<std::unique_ptr<llvm::TargetMachine>> machine =
+      createTargetMachine(options.cpu);
+  if (!machine)
+    return machine.takeError();
+
+  Expected<std::unique_ptr<StepModule>> step =
+      StepModule::load(inputPath, options.functionName);
+  if (!step)
+    return step.takeError();
+  const FunctionSignature &signature = (*step)->getSignature();
+  ModuleOp module = (*step)->getModule();
+
+  // Inputs belong to the caller (docs/ABI.md): bufferization must copy
+  // rather than update them in place.
+  markInputsReadOnly((*step)->getFunction());
+  PassManager pm(&(*step)->getContext());
+  pm.addPass(createSymbolDCEPass());
+  MuonCPUPipelineOptions pipeline;
+  pipeline.blas = options.useBlas;
+  buildMuonCPUPipeline(pm, pipeline);
+  if (failed(pm.run(module)))
+    return (*step)->takeError("lowering to LLVM failed");
+  if (Error error = addFlatEntryPoint(module, signature))
+    return error;
+  internalizeAllButEntryPoints(module, signature);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, inputPath);
+  if (!llvmModule)
+    return (*step)->takeError("translation to LLVM IR failed");
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  if (Error error = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                              machine->get())(llvmModule.get()))
+    return error;
+
+  if (options.emit == AOTEmitKind::LLVMIR) {
+    llvmModule->print((*output)->os(), nullptr);
+    finish(**output, descriptions, signature);
+    return Error::success();
+  }
+  if (options.emit == AOTEmitKind::Object) {
+    if (Error error = emitObject(*llvmModule, **machine, (*output)->os()))
+      return error;
+    finish(**output, descriptions, signature);
+    return Error::success();
+  }
+
+  SmallString<128> objectPath;
+  if (std::error_code error =
+          llvm::sys::fs::createTemporaryFile("muon-compile", "o", objectPath))
+    return llvm::createStringError("cannot create a temporary file: " +
+                                   error.message());
+  llvm::FileRemover removeObject(objectPath);
+  {
+    Expected<std::unique_ptr<llvm::ToolOutputFile>> object =
+        openOutput(objectPath, llvm::sys::fs::OF_None);
+    if (!object)
+      return object.takeError();
+    if (Error error = emitObject(*llvmModule, **machine, (*object)->os()))
+      return error;
+    (*object)->keep();
+  }
+  Expected<SmallVector<std::string>> libraries = getRuntimeLibraries(module);
+  if (!libraries)
+    return libraries.takeError();
+  (*output)->os().close();
+  if (Error error =
+          linkSharedLibrary(objectPath, options.outputPath, *libraries))
+    return error;
+  finish(**output, descriptions, signature);
+  return Error::success();
+}

@@ -1,0 +1,228 @@
+//===- AOTInterface.cpp - The C interface of a compiled step --------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Compiler/AOTInterface.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+using namespace muon;
+
+std::string muon::getFlatEntryPointName(const FunctionSignature &signature) {
+  return "muon_" + signature.name;
+}
+
+void muon::markInputsReadOnly(func::FuncOp func) {
+  for (unsigned index = 0; index < func.getNumArguments(); ++index)
+    func.setArgAttr(index,
+                    bufferization::BufferizationDialect::kWritableAttrName,
+                    BoolAttr::get(func.getContext(), false));
+}
+
+/// Every tensor the flat entry point takes, inputs then results.
+static SmallVector<const HostTensorType *>
+getAllTensors(const FunctionSignature &signature) {
+  SmallVector<const HostTensorType *> tensors;
+  for (const HostTensorType &type : signature.inputs)
+    tensors.push_back(&type);
+  for (const HostTensorType &type : signature.results)
+    tensors.push_back(&type);
+  return tensors;
+}
+
+/// Row-major strides of `shape`.
+static SmallVector<int64_t> getContiguousStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t dim = static_cast<int64_t>(shape.size()) - 2; dim >= 0; --dim)
+    strides[dim] = strides[dim + 1] * shape[dim + 1];
+  return strides;
+}
+
+llvm::Error muon::addFlatEntryPoint(ModuleOp module,
+                                    const FunctionSignature &signature) {
+  auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>(signature.name);
+  if (!callee)
+    return llvm::createStringError("lowered module has no function '" +
+                                   signature.name + "'");
+  MLIRContext *context = module.getContext();
+  Location loc = callee.getLoc();
+  auto ptrType = LLVM::LLVMPointerType::get(context);
+  auto i64Type = IntegerType::get(context, 64);
+
+  // The lowered function takes each memref expanded into its descriptor's
+  // fields: allocated and aligned pointers, offset, sizes, strides.
+  SmallVector<const HostTensorType *> tensors = getAllTensors(signature);
+  SmallVector<Type> expectedTypes;
+  for (const HostTensorType *type : tensors) {
+    expectedTypes.append({ptrType, ptrType, i64Type});
+    expectedTypes.append(2 * type->shape.size(), i64Type);
+  }
+  LLVM::LLVMFunctionType calleeType = callee.getFunctionType();
+  if (calleeType.getParams() != ArrayRef(expectedTypes) ||
+      !isa<LLVM::LLVMVoidType>(calleeType.getReturnType()))
+    return llvm::createStringError(
+        "lowered function '" + signature.name +
+        "' does not take its tensors as identity-layout memrefs with results "
+        "as out-params");
+
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  auto type =
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),
+                                  SmallVector<Type>(tensors.size(), ptrType));
+  auto entryPoint = LLVM::LLVMFuncOp::create(
+      builder, loc, getFlatEntryPointName(signature), type);
+  builder.setInsertionPointToStart(entryPoint.addEntryBlock(builder));
+  auto getConstant = [&](int64_t value) -> Value {
+    return LLVM::ConstantOp::create(builder, loc, i64Type,
+                                    builder.getI64IntegerAttr(value));
+  };
+  SmallVector<Value> args;
+  for (auto [data, tensor] : llvm::zip(entryPoint.getArguments(), tensors)) {
+    args.append({data, data, getConstant(0)});
+    for (int64_t size : tensor->shape)
+      args.push_back(getConstant(size));
+    for (int64_t stride : getContiguousStrides(tensor->shape))
+      args.push_back(getConstant(stride));
+  }
+  LLVM::CallOp::create(builder, loc, callee, args);
+  LLVM::ReturnOp::create(builder, loc, ValueRange());
+  return llvm::Error::success();
+}
+
+void muon::internalizeAllButEntryPoints(ModuleOp module,
+                                        const FunctionSignature &signature) {
+  std::string flat = getFlatEntryPointName(signature);
+  std::string ciface = "_mlir_ciface_" + signature.name;
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+    StringRef name = func.getSymName();
+    if (!func.isExternal() && name != flat && name != ciface)
+      func.setLinkage(LLVM::Linkage::Internal);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// C header
+//===----------------------------------------------------------------------===//
+
+/// The C type of one element; 16-bit floats travel as their raw bits.
+static StringRef getCElementType(ElementType type) {
+  switch (type) {
+  case ElementType::F16:
+  case ElementType::BF16:
+    return "uint16_t";
+  case ElementType::F32:
+    return "float";
+  case ElementType::F64:
+    return "double";
+  case ElementType::I1:
+    return "uint8_t";
+  case ElementType::I32:
+    return "int32_t";
+  case ElementType::I64:
+    return "int64_t";
+  }
+  llvm_unreachable("unknown element type");
+}
+
+void muon::writeCHeader(const FunctionSignature &signature,
+                        llvm::raw_ostream &os) {
+  std::string fn = signature.name;
+  std::string entryPoint = getFlatEntryPointName(signature);
+  std::string guard = "MUON_AOT_" + StringRef(fn).upper() + "_H";
+  size_t numInputs = signature.inputs.size();
+  size_t numTensors = numInputs + signature.results.size();
+
+  os << "/* Generated by muon-compile: the C interface of '" << fn
+     << "'. Do not edit.\n"
+     << " * ABI (version " << kAOTABIVersion << "): docs/ABI.md. Every tensor "
+     << "is a contiguous row-major buffer of\n"
+     << " * its static shape; f16/bf16 elements are raw uint16_t bits, i1 "
+     << "elements one byte (0 or 1).\n"
+     << " * Inputs are only read. Outputs are written whole and must not "
+        "overlap\n"
+     << " * any other argument. Calls on distinct buffers may run "
+        "concurrently. */\n"
+     << "#ifndef " << guard << "\n#define " << guard << "\n\n"
+     << "#include <stdint.h>\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "#define " << StringRef(entryPoint).upper() << "_ABI_VERSION "
+     << kAOTABIVersion << "\n"
+     << "enum { " << entryPoint << "_num_inputs = " << numInputs << ", "
+     << entryPoint << "_num_outputs = " << signature.results.size()
+     << " };\n\n";
+
+  auto writeParams = [&](bool flat) {
+    for (size_t index = 0; index < numTensors; ++index) {
+      bool isInput = index < numInputs;
+      size_t local = isInput ? index : index - numInputs;
+      const HostTensorType &type =
+          isInput ? signature.inputs[local] : signature.results[local];
+      StringRef name =
+          isInput ? signature.inputNames[local] : signature.resultNames[local];
+      os << "    ";
+      if (flat)
+        os << (isInput ? "const " : "") << getCElementType(type.elementType)
+           << " *" << name;
+      else
+        os << "void *" << name;
+      os << (index + 1 < numTensors ? "," : ");")
+         << llvm::formatv(" /* {0} {1}: {2} */\n", isInput ? "in " : "out",
+                          local, type.getTensorTypeName());
+    }
+    if (numTensors == 0)
+      os << "    void);\n";
+  };
+  os << "/* One data pointer per tensor: inputs, then outputs. */\n"
+     << "void " << entryPoint << "(\n";
+  writeParams(/*flat=*/true);
+  os << "\n/* MLIR's C interface: one pointer to a ranked memref descriptor\n"
+     << " * {T *allocated, T *aligned, int64_t offset, int64_t sizes[rank],\n"
+     << " * int64_t strides[rank]} per tensor: inputs, then outputs. */\n"
+     << "void _mlir_ciface_" << fn << "(\n";
+  writeParams(/*flat=*/false);
+  os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+}
+
+//===----------------------------------------------------------------------===//
+// JSON sidecar
+//===----------------------------------------------------------------------===//
+
+void muon::writeJSONDescription(const FunctionSignature &signature,
+                                llvm::raw_ostream &os) {
+  llvm::json::OStream json(os, /*IndentSize=*/2);
+  auto writeTensors = [&](ArrayRef<HostTensorType> types,
+                          ArrayRef<std::string> names) {
+    json.array([&] {
+      for (auto [type, name] : llvm::zip(types, names))
+        json.object([&] {
+          json.attribute("name", name);
+          json.attribute("dtype", getElementTypeName(type.elementType));
+          json.attributeArray("shape", [&] {
+            for (int64_t size : type.shape)
+              json.value(size);
+          });
+        });
+    });
+  };
+  json.object([&] {
+    json.attribute("abi_version", kAOTABIVersion);
+    json.attribute("function", signature.name);
+    json.attribute("entry_point", getFlatEntryPointName(signature));
+    json.attribute("ciface", "_mlir_ciface_" + signature.name);
+    json.attributeBegin("inputs");
+    writeTensors(signature.inputs, signature.inputNames);
+    json.attributeEnd();
+    json.attributeBegin("outputs");
+    writeTensors(signature.results, signature.resultNames);
+    json.attributeEnd();
+  });
+  os << "\n";
+}

@@ -1,0 +1,105 @@
+//===- muon-compile.cpp - Compile a step module ahead of time -------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Compiles one function of a module to a shared library with the C ABI of
+// docs/ABI.md, a C header and a JSON description for the Python wrapper:
+//
+//   muon-compile step.mlir --target=cpu -o libstep.so --header=step.h
+//
+// All logic lives in lib/Compiler; this file maps flags onto it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Compiler/AOTCompiler.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace muon;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory compileCategory("muon-compile options");
+
+static cl::opt<std::string>
+    inputFilename(cl::Positional,
+                  cl::desc("<module: .mlir text or bytecode, '-' for stdin; "
+                           "e.g. muon-compile step.mlir -o libstep.so>"),
+                  cl::init("-"), cl::cat(compileCategory));
+
+static cl::opt<std::string>
+    outputFilename("o", cl::desc("Output file, e.g. -o libstep.so"),
+                   cl::value_desc("path"), cl::Required,
+                   cl::cat(compileCategory));
+
+static cl::opt<std::string> functionName(
+    "function",
+    cl::desc("Function to compile, e.g. --function=step (default: the "
+             "module's only public function)"),
+    cl::value_desc("name"), cl::cat(compileCategory));
+
+static cl::opt<AOTTarget> target(
+    "target", cl::desc("Where the code runs, e.g. --target=cpu"),
+    cl::values(clEnumValN(AOTTarget::CPU, "cpu", "the host architecture"),
+               clEnumValN(AOTTarget::CUDA, "cuda", "NVIDIA GPUs (not yet)")),
+    cl::init(AOTTarget::CPU), cl::cat(compileCategory));
+
+static cl::opt<std::string>
+    cpu("cpu",
+        cl::desc("CPU to generate code for, e.g. --cpu=x86-64-v3 for an "
+                 "artifact that runs on any AVX2 machine (default: host, the "
+                 "CPU and features of this machine)"),
+        cl::value_desc("name"), cl::init("host"), cl::cat(compileCategory));
+
+static cl::opt<AOTEmitKind>
+    emit("emit", cl::desc("What to write to -o, e.g. --emit=object"),
+         cl::values(clEnumValN(AOTEmitKind::SharedLibrary, "shared",
+                               "a shared library (default)"),
+                    clEnumValN(AOTEmitKind::Object, "object",
+                               "a relocatable object file"),
+                    clEnumValN(AOTEmitKind::LLVMIR, "llvm-ir",
+                               "optimized LLVM IR text")),
+         cl::init(AOTEmitKind::SharedLibrary), cl::cat(compileCategory));
+
+static cl::opt<std::string>
+    headerFilename("header",
+                   cl::desc("Also write a C header, e.g. --header=step.h"),
+                   cl::value_desc("path"), cl::cat(compileCategory));
+
+static cl::opt<bool> noJSON(
+    "no-json",
+    cl::desc("Do not write the JSON description '<output>.json' that "
+             "python/muon_mlir/aot.py reads (written for --emit=shared)"),
+    cl::cat(compileCategory));
+
+static cl::opt<bool> useBlas(
+    "blas",
+    cl::desc("Run f32/bf16 GEMMs through the CPU runtime's OpenBLAS calls; "
+             "--blas=false generates loops instead"),
+    cl::init(true), cl::cat(compileCategory));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(compileCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv, "muon-compile: compile a step to a shared library\n");
+
+  AOTCompileOptions options;
+  options.functionName = functionName;
+  options.target = target;
+  options.cpu = cpu;
+  options.emit = emit;
+  options.outputPath = outputFilename;
+  options.headerPath = headerFilename;
+  if (emit == AOTEmitKind::SharedLibrary && !noJSON)
+    options.jsonPath = outputFilename + ".json";
+  options.useBlas = useBlas;
+  if (llvm::Error error = compileAOT(inputFilename, options)) {
+    llvm::WithColor::error(llvm::errs(), "muon-compile")
+        << llvm::toString(std::move(error)) << "\n";
+    return 1;
+  }
+  return 0;
+}
