@@ -368,6 +368,7 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   PassManager pm(&impl->context);
   pm.addPass(createSymbolDCEPass());
   MuonCPUPipelineOptions pipeline;
+  pipeline.bucket = impl->options.bucket;
   pipeline.blas = impl->options.useBlas;
   buildMuonCPUPipeline(pm, pipeline);
   if (failed(pm.run(*impl->module)))

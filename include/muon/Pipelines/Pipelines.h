@@ -32,6 +32,11 @@ struct MuonCPUPipelineOptions
                      "lowered"),
           clEnumValN(CPUPipelineStage::LLVM, "llvm",
                      "LLVM dialect with C-interface wrappers"))};
+  PassOptions::Option<bool> bucket{
+      *this, "bucket",
+      llvm::cl::desc("Batch same-shaped optimizer updates into one op per "
+                     "bucket first (optim-bucket)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> blas{
       *this, "blas",
       llvm::cl::desc("Run f32 and bf16 GEMMs through the CPU runtime's "
