@@ -38,6 +38,15 @@ config.substitutions.append(("%python", config.python_executable))
 if subprocess.call([config.python_executable, "-c", "import torch"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("torch")
+
+# Pass statistics are compiled out of release builds of LLVM/MLIR (such as
+# Debian's): tests that read them require this feature.
+_stats = subprocess.run(
+    [os.path.join(config.muon_tools_dir, "muon-opt"), "-cse", "-mlir-pass-statistics",
+     "-o", os.devnull], input="func.func @f() { return }", capture_output=True, text=True)
+if "num-cse'd" in _stats.stderr:
+    config.available_features.add("pass-statistics")
+
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
 tools = ["muon-compile", "muon-opt", "muon-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -20,7 +20,10 @@
 
 using namespace mlir;
 
-static void addLinalgStage(OpPassManager &pm) {
+static void addLinalgStage(OpPassManager &pm,
+                           const muon::MuonCPUPipelineOptions &options) {
+  if (options.bucket)
+    pm.addPass(muon::optim::createOptimBucket());
   pm.addPass(muon::optim::createOptimDecompose());
   pm.addPass(muon::optim::createConvertOptimToLinalg());
   pm.addPass(createCanonicalizerPass());
@@ -60,7 +63,7 @@ static void addLLVMStage(OpPassManager &pm,
 
 void muon::buildMuonCPUPipeline(OpPassManager &pm,
                                 const MuonCPUPipelineOptions &options) {
-  addLinalgStage(pm);
+  addLinalgStage(pm, options);
   if (options.stopAfter == CPUPipelineStage::Linalg)
     return;
   addBufferizationStage(pm);
@@ -73,7 +76,7 @@ void muon::registerMuonPipelines() {
   PassPipelineRegistration<MuonCPUPipelineOptions>(
       "muon-cpu-pipeline",
       "Lower optim ops on tensors to the LLVM dialect for CPU execution "
-      "(decompose, linalg, fusion, one-shot bufferization with out-params, "
+      "(optional bucketing, decompose, linalg, fusion, one-shot bufferization with out-params, "
       "loops, LLVM with C-interface wrappers)",
       buildMuonCPUPipeline);
 }

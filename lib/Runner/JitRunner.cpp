@@ -213,6 +213,7 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   PassManager pm(&impl->step->getContext());
   pm.addPass(createSymbolDCEPass());
   MuonCPUPipelineOptions pipeline;
+  pipeline.bucket = impl->options.bucket;
   pipeline.blas = impl->options.useBlas;
   buildMuonCPUPipeline(pm, pipeline);
   if (failed(pm.run(module)))

@@ -90,3 +90,43 @@ def qk_clip_module(wq_shape, wk_shape, num_heads, attrs, element="f32"):
   return %q, %k : {tq}, {tk}
 }}
 """
+
+
+def optimizer_step_module(params, muon_attrs=None, adamw_attrs=None):
+    """@step over many parameters, as a training step updates a model.
+    params: [(shape, "muon" | "adamw")]. Arguments: per parameter w, g, m
+    (and v for AdamW), then lr (Muon), adam_lr, t; results: per parameter
+    w', m' (and v'). Every Muon update shares %lr and `muon_attrs`, every
+    AdamW update %adam_lr, %t and `adamw_attrs`, so optim-bucket may batch
+    them."""
+    args, body, results, result_types = [], [], [], []
+    for i, (shape, kind) in enumerate(params):
+        t = tensor_type(shape)
+        states = ["w", "g", "m"] + (["v"] if kind == "adamw" else [])
+        args += [f"%{s}{i}: {t}" for s in states]
+        outs = [f"%{s}{i}_new" for s in states if s != "g"]
+        if kind == "muon":
+            body.append(f"  {', '.join(outs)} = optim.muon %w{i}, %g{i}, %m{i}, %lr "
+                        f"{attr_dict(muon_attrs or {})} : {t}, tensor<f32>")
+        else:
+            body.append(f"  {', '.join(outs)} = optim.adamw %w{i}, %g{i}, %m{i}, %v{i}, "
+                        f"%adam_lr, %t {attr_dict(adamw_attrs or {})} : {t}, tensor<f32>, tensor<i64>")
+        results += outs
+        result_types += [t] * len(outs)
+    args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>", "%t: tensor<i64>"]
+    types = ", ".join(result_types)
+    return (f"func.func @step({', '.join(args)}) -> ({types}) {{\n" + "\n".join(body) +
+            f"\n  return {', '.join(results)} : {types}\n}}\n")
+
+
+def gpt2_block_params(d_model, layers, vocab=None):
+    """Parameters of `layers` GPT-2 blocks (c_attn, attn c_proj, c_fc, mlp
+    c_proj through Muon; LayerNorm weights and biases and the linear biases
+    through AdamW), plus a vocab x d_model embedding (AdamW) if `vocab`."""
+    d = d_model
+    params = [((vocab, d), "adamw")] if vocab else []
+    for _ in range(layers):
+        params += [((d, 3 * d), "muon"), ((d, d), "muon"), ((d, 4 * d), "muon"),
+                   ((4 * d, d), "muon")]
+        params += [((n,), "adamw") for n in (d, d, 3 * d, d, d, d, 4 * d, d)]
+    return params

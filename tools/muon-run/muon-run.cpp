@@ -89,6 +89,13 @@ static cl::opt<bool> useBlas(
              "--blas=false generates loops instead"),
     cl::init(true), cl::cat(runCategory));
 
+static cl::opt<bool> bucket(
+    "bucket",
+    cl::desc("Batch same-shaped optimizer updates into one op per bucket "
+             "(optim-bucket) first, e.g. --bucket=true; off by default on "
+             "CPU, where it only adds packing copies"),
+    cl::init(false), cl::cat(runCategory));
+
 static cl::opt<unsigned> benchmarkRepetitions(
     "benchmark_repetitions",
     cl::desc("Time this many extra calls after the first and print "
@@ -124,6 +131,7 @@ static llvm::Error runModule() {
   options.sharedLibPaths.assign(sharedLibs.begin(), sharedLibs.end());
   options.printIRAfterPipeline = printIRAfterPipeline;
   options.useBlas = useBlas;
+  options.bucket = bucket;
   options.benchmarkRepetitions = benchmarkRepetitions;
   llvm::Expected<std::unique_ptr<JitRunner>> runner =
       JitRunner::load(moduleFilename, std::move(options));

@@ -29,6 +29,8 @@ struct JitRunnerOptions {
   /// C runner utilities (which provide `memrefCopy` and friends). Their
   /// entry points must be exported symbols.
   llvm::SmallVector<std::string> sharedLibPaths;
+  /// Batch same-shaped optimizer updates first (the `optim-bucket` pass).
+  bool bucket = false;
   /// Run GEMMs through the project's CPU runtime (OpenBLAS), else as loops.
   bool useBlas = true;
   /// After the call that produces the results, time this many more calls

@@ -17,7 +17,9 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
+class Block;
 class RewritePatternSet;
+class RewriterBase;
 } // namespace mlir
 
 namespace muon::optim {
@@ -28,6 +30,19 @@ namespace muon::optim {
 /// Patterns rewriting optim.muon / optim.muon2 into moment math around
 /// optim.newton_schulz.
 void populateOptimDecomposePatterns(mlir::RewritePatternSet &patterns);
+
+/// What `bucketOptimizerUpdates` did.
+struct BucketStatistics {
+  unsigned numBuckets = 0;
+  unsigned numBucketedOps = 0;
+};
+
+/// Replaces each bucket of at least `minBucketSize` (and 2) optim.muon,
+/// optim.muon2 (full second moment) or optim.adamw ops of `block` that can
+/// run as one op by that op on packed operands (see `optim-bucket`).
+BucketStatistics bucketOptimizerUpdates(mlir::RewriterBase &rewriter,
+                                        mlir::Block &block,
+                                        unsigned minBucketSize);
 
 #define GEN_PASS_REGISTRATION
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"

@@ -1,0 +1,152 @@
+"""GPU peer baselines for the optimizer-step benchmark (issue: GPU
+performance): one full step — Muon for the hidden matrices, AdamW for the
+rest — with torch.optim.Muon + AdamW eager, the same under torch.compile, and
+optax.contrib.muon under jax.jit; plus the bf16 GEMM ceiling and the copy
+bandwidth measured on the same device. muon-mlir's own GPU step joins this
+table when the GPU lowering lands.
+
+    python bench/gpu_peers.py [--sets gpt2,llama1b,ns4096] [--repetitions 20]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def gpt2_small():
+    d, muon, adamw = 768, [], [(50257, 768), (1024, 768)]
+    for _ in range(12):
+        muon += [(d, 3 * d), (d, d), (d, 4 * d), (4 * d, d)]
+        adamw += [(d,), (d,), (3 * d,), (d,), (d,), (d,), (4 * d,), (d,)]
+    return muon, adamw + [(d,), (d,)]
+
+
+def llama_1b():
+    d, ff, kv = 2048, 8192, 512  # 32 query heads, 8 key/value heads of 64
+    muon, adamw = [], [(128256, d)]
+    for _ in range(16):
+        muon += [(d, d), (kv, d), (kv, d), (d, d), (ff, d), (ff, d), (d, ff)]
+        adamw += [(d,), (d,)]
+    return muon, adamw + [(d,)]
+
+
+SETS = {"gpt2": gpt2_small, "llama1b": llama_1b,
+        "ns4096": lambda: ([(4096, 4096), (4096, 14336)], [])}
+
+
+def cuda_time(fn, repetitions):
+    import torch
+    fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def torch_step_ms(muon_shapes, adamw_shapes, repetitions, compiled):
+    import torch
+    torch.manual_seed(0)
+    make = lambda s: torch.nn.Parameter(torch.randn(s, device="cuda"))
+    muon = [make(s) for s in muon_shapes]
+    adamw = [make(s) for s in adamw_shapes]
+    for p in muon + adamw:
+        p.grad = torch.randn_like(p)
+    opts = [torch.optim.Muon(muon, lr=0.02, weight_decay=0.1)]
+    if adamw:
+        opts.append(torch.optim.AdamW(adamw, lr=6e-4, weight_decay=0.1))
+
+    def step():
+        for opt in opts:
+            opt.step()
+
+    if compiled:
+        step = torch.compile(step)
+    torch.cuda.reset_peak_memory_stats()
+    ms = cuda_time(step, repetitions)
+    return ms, torch.cuda.max_memory_allocated() / 2**30
+
+
+def ceilings():
+    import torch
+    a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+    ms = cuda_time(lambda: a @ a, 20)
+    x = torch.empty(2**28, device="cuda")  # 1 GiB
+    copy_ms = cuda_time(lambda: x.clone(), 20)
+    return 2 * 8192**3 / ms / 1e9, 2 * x.numel() * 4 / copy_ms / 1e6
+
+
+def optax_step_ms(muon_shapes, adamw_shapes, repetitions):
+    """optax.contrib.muon routes 2-D params to Muon and others to AdamW."""
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    import jax
+    import jax.numpy as jnp
+    import optax
+    key = jax.random.PRNGKey(0)
+    shapes = muon_shapes + adamw_shapes
+    params = [jax.random.normal(jax.random.fold_in(key, i), s) for i, s in enumerate(shapes)]
+    grads = [jax.random.normal(jax.random.fold_in(key, 1000 + i), s) for i, s in enumerate(shapes)]
+    # Embeddings are 2-D but belong to AdamW, as in the torch setup.
+    labels = ["muon"] * len(muon_shapes) + ["adam"] * len(adamw_shapes)
+    opt = optax.multi_transform(
+        {"muon": optax.contrib.muon(0.02, weight_decay=0.1),
+         "adam": optax.adamw(6e-4, weight_decay=0.1)}, labels)
+    state = opt.init(params)
+
+    @jax.jit
+    def step(params, state):
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    params, state = step(params, state)
+    jax.block_until_ready(params)
+    times = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        params, state = step(params, state)
+        jax.block_until_ready(params)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sets", default="gpt2,llama1b,ns4096")
+    p.add_argument("--repetitions", type=int, default=20)
+    p.add_argument("--optax-only", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.optax_only:  # child process: JAX and torch do not share the GPU well
+        muon, adamw = SETS[args.optax_only]()
+        print(json.dumps(optax_step_ms(muon, adamw, args.repetitions)))
+        return
+
+    import torch
+    print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}")
+    tflops, gbps = ceilings()
+    print(f"bf16 GEMM ceiling (8192^3, torch.matmul/cuBLAS): {tflops:.0f} TFLOP/s; "
+          f"copy bandwidth (1 GiB clone): {gbps:.0f} GB/s")
+    print(f"{'set':8} {'peer':34} {'median ms':>10} {'peak GiB':>9}")
+    for name in args.sets.split(","):
+        muon, adamw = SETS[name]()
+        for label, compiled in [("torch.optim.Muon+AdamW eager", False),
+                                ("torch.optim.Muon+AdamW compile", True)]:
+            ms, gib = torch_step_ms(muon, adamw, args.repetitions, compiled)
+            print(f"{name:8} {label:34} {ms:10.2f} {gib:9.2f}", flush=True)
+            torch.cuda.empty_cache()
+        child = subprocess.run([sys.executable, __file__, "--optax-only", name,
+                                "--repetitions", str(args.repetitions)],
+                               capture_output=True, text=True)
+        result = (f"{float(child.stdout.strip().splitlines()[-1]):10.2f}" if child.returncode == 0
+                  else "failed: " + (child.stderr.strip().splitlines() or ["?"])[-1][:80])
+        print(f"{name:8} {'optax.contrib.muon+adamw jax.jit':34} {result}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
