@@ -20,7 +20,7 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
-from muon_mlir import ir  # noqa: E402
+from muon_mlir import ir, torch_reference  # noqa: E402
 
 D, VOCAB, CONTEXT = 768, 50257, 1024
 
@@ -134,6 +134,8 @@ def main():
         rows = []
         t_eager = time_torch(params, arrays, args.repetitions, False)
         rows.append(("torch.optim.Muon + AdamW, eager (bf16 NS)", *t_eager, None))
+        with torch_reference.fp32_newton_schulz():
+            rows.append(("torch.optim.Muon + AdamW, eager, fp32 NS", *time_torch(params, arrays, args.repetitions, False), None))
         if args.torch_compile:
             rows.append(("torch.optim.Muon + AdamW, torch.compile", *time_torch(params, arrays, args.repetitions, True), None))
         for compute in ["bf16", "f32"]:
