@@ -13,6 +13,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "muon/Compiler/AOTInterface.h"
 #include "muon/Pipelines/Pipelines.h"
+#include "muon/Runner/RuntimeLibraries.h"
 #include "muon/Runner/StepModule.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -36,12 +37,6 @@ using namespace muon;
 using llvm::Error;
 using llvm::Expected;
 
-#ifndef MUON_CPU_RUNTIME_PATH
-#error "MUON_CPU_RUNTIME_PATH must name libmuon_cpu_runtime.so"
-#endif
-#ifndef MUON_C_RUNNER_UTILS_PATH
-#error "MUON_C_RUNNER_UTILS_PATH must name libmlir_c_runner_utils.so"
-#endif
 
 /// Opens `path` for writing now, so that an unwritable path fails before the
 /// slow compilation; the file is removed again unless kept.
@@ -125,7 +120,7 @@ static Expected<SmallVector<std::string>> getRuntimeLibraries(ModuleOp module) {
     if (func.isExternal())
       external.insert(func.getSymName());
   SmallVector<std::string> needed;
-  for (StringRef path : {MUON_CPU_RUNTIME_PATH, MUON_C_RUNNER_UTILS_PATH}) {
+  for (StringRef path : getCPURuntimeLibraries()) {
     Expected<bool> used = definesAnyOf(path, external);
     if (!used)
       return used.takeError();

@@ -14,6 +14,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "muon/Pipelines/Pipelines.h"
+#include "muon/Runner/RuntimeLibraries.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
@@ -24,12 +25,6 @@ using namespace muon;
 using llvm::Error;
 using llvm::Expected;
 
-#ifndef MUON_CPU_RUNTIME_PATH
-#error "MUON_CPU_RUNTIME_PATH must name libmuon_cpu_runtime.so"
-#endif
-#ifndef MUON_C_RUNNER_UTILS_PATH
-#error "MUON_C_RUNNER_UTILS_PATH must name libmlir_c_runner_utils.so"
-#endif
 
 struct JitRunner::Impl {
   std::unique_ptr<StepModule> step;
@@ -106,8 +101,7 @@ Error JitRunner::matchResults(MutableArrayRef<HostTensor> expected) const {
 /// unresolved symbol far from the cause.
 static Expected<SmallVector<StringRef>>
 loadSharedLibraries(ArrayRef<std::string> userPaths) {
-  SmallVector<StringRef> paths = {MUON_C_RUNNER_UTILS_PATH,
-                                  MUON_CPU_RUNTIME_PATH};
+  SmallVector<StringRef> paths(getCPURuntimeLibraries());
   llvm::append_range(paths, userPaths);
   for (StringRef path : paths) {
     std::string errorMessage;

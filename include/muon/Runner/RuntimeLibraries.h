@@ -1,0 +1,22 @@
+//===- RuntimeLibraries.h - Libraries lowered CPU code calls ----*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_RUNNER_RUNTIMELIBRARIES_H
+#define MUON_RUNNER_RUNTIMELIBRARIES_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace muon {
+
+/// The shared libraries code from the CPU pipeline may call, as this build
+/// was configured: MLIR's C runner utilities (`memrefCopy` and the like) and
+/// the project's CPU runtime (GEMMs). The JIT loads them; AOT links them.
+llvm::ArrayRef<llvm::StringRef> getCPURuntimeLibraries();
+
+} // namespace muon
+
+#endif // MUON_RUNNER_RUNTIMELIBRARIES_H
