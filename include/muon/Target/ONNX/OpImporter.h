@@ -1,0 +1,96 @@
+//===- OpImporter.h - Per-op ONNX node importers ----------------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The ONNX importer walks a graph in topological order and hands each node to
+// the importer registered for its (domain, op_type). Importers emit upstream
+// dialects (linalg/tensor/arith/math, `optim` for optimizer ops) on static
+// shapes and return one value per node output. Families of ops live in their
+// own files under lib/Target/ONNX/Ops/, each exposing a populate function.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_TARGET_ONNX_OPIMPORTER_H
+#define MUON_TARGET_ONNX_OPIMPORTER_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Value.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace onnx {
+class AttributeProto;
+class NodeProto;
+class TensorProto;
+} // namespace onnx
+
+namespace muon::onnx_import {
+
+/// Everything an op importer may look at while importing one node.
+class NodeContext {
+public:
+  NodeContext(mlir::OpBuilder &builder, mlir::Location loc,
+              const onnx::NodeProto &node, llvm::ArrayRef<mlir::Value> operands,
+              int64_t opsetVersion)
+      : builder(builder), loc(loc), node(node), operands(operands),
+        opsetVersion(opsetVersion) {}
+
+  mlir::OpBuilder &builder;
+  /// Names the node (and its model file) in every diagnostic.
+  mlir::Location loc;
+  const onnx::NodeProto &node;
+  /// One per node input; a null Value marks an omitted optional input ("").
+  llvm::ArrayRef<mlir::Value> operands;
+  /// Opset version of the node's domain, as the model imports it.
+  int64_t opsetVersion;
+
+  /// Number of outputs the node declares (trailing optional ones included).
+  int64_t getNumResults() const;
+  /// The operand at `index`, or null when absent/omitted.
+  mlir::Value getOperand(unsigned index) const;
+
+  /// Attribute lookups; std::nullopt when the attribute is absent. A present
+  /// attribute of the wrong kind is reported by `emitError` from the caller.
+  const onnx::AttributeProto *getAttr(llvm::StringRef name) const;
+  std::optional<int64_t> getIntAttr(llvm::StringRef name) const;
+  std::optional<float> getFloatAttr(llvm::StringRef name) const;
+  std::optional<std::string> getStringAttr(llvm::StringRef name) const;
+  std::optional<llvm::SmallVector<int64_t>>
+  getIntsAttr(llvm::StringRef name) const;
+  std::optional<llvm::SmallVector<float>>
+  getFloatsAttr(llvm::StringRef name) const;
+
+  /// An error located at the node, naming node, op type and domain.
+  mlir::InFlightDiagnostic emitError() const;
+};
+
+/// Imports one node; returns one Value per node output (null for outputs the
+/// importer does not produce, which must then be unused) or failure after
+/// emitting a diagnostic.
+using OpImportFn =
+    std::function<mlir::FailureOr<llvm::SmallVector<mlir::Value>>(
+        NodeContext &)>;
+
+/// (domain, op_type) -> importer. The default domain is spelled "" (as in
+/// NodeProto); "ai.onnx" is normalized to it.
+class OpImporterRegistry {
+public:
+  void add(llvm::StringRef domain, llvm::StringRef opType, OpImportFn fn);
+  const OpImportFn *lookup(llvm::StringRef domain,
+                           llvm::StringRef opType) const;
+
+private:
+  llvm::StringMap<OpImportFn> importers;
+};
+
+} // namespace muon::onnx_import
+
+#endif // MUON_TARGET_ONNX_OPIMPORTER_H
