@@ -1,0 +1,48 @@
+//===- OpImporters.h - Populate functions of the op families ----*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Each family of ONNX op importers registers its (domain, op_type) handlers
+// with one of these functions; the importer driver calls all of them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_TARGET_ONNX_OPIMPORTERS_H
+#define MUON_TARGET_ONNX_OPIMPORTERS_H
+
+#include "muon/Target/ONNX/OpImporter.h"
+
+namespace muon::onnx_import {
+
+//===----------------------------------------------------------------------===//
+// Forward and gradient ops (lib/Target/ONNX/Ops, library MuonONNXOps):
+// linalg/tensor/arith/math on static shapes.
+//===----------------------------------------------------------------------===//
+
+/// Add/Sub/Mul/Div/Pow (broadcasting), Sum/Mean/Max/Min, unary float math,
+/// Identity.
+void populateElementwiseImporters(OpImporterRegistry &registry);
+/// MatMul (batch broadcasting), Gemm, com.microsoft FusedMatMul.
+void populateMatMulImporters(OpImporterRegistry &registry);
+/// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
+/// Flatten.
+void populateShapeImporters(OpImporterRegistry &registry);
+/// ReduceSum, ReduceMean, ReduceMax.
+void populateReductionImporters(OpImporterRegistry &registry);
+/// LayerNormalization and com.microsoft LayerNormalizationGrad.
+void populateNormalizationImporters(OpImporterRegistry &registry);
+/// Softmax, LogSoftmax, Gelu, com.microsoft BiasGelu.
+void populateActivationImporters(OpImporterRegistry &registry);
+/// SoftmaxCrossEntropyLoss and com.microsoft SoftmaxCrossEntropyLossGrad.
+void populateLossImporters(OpImporterRegistry &registry);
+/// com.microsoft SoftmaxGrad(_13), LogSoftmaxGrad(_13), GeluGrad,
+/// BiasGeluGrad_dX, GatherGrad, InPlaceAccumulator(V2).
+void populateGradientImporters(OpImporterRegistry &registry);
+/// All of the forward and gradient families above.
+void populateForwardAndGradientImporters(OpImporterRegistry &registry);
+
+} // namespace muon::onnx_import
+
+#endif // MUON_TARGET_ONNX_OPIMPORTERS_H

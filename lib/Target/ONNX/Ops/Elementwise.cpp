@@ -1,0 +1,201 @@
+//===- Elementwise.cpp - ONNX element-wise op importers -------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Add/Sub/Mul/Div/Pow with numpy broadcasting, the variadic Sum/Mean/Max/Min,
+// and unary float math. Each becomes one `linalg.generic` whose indexing maps
+// do the broadcasting, so no broadcast copies are materialized.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+namespace {
+enum class BinaryKind { Add, Sub, Mul, Div, Pow, Max, Min };
+} // namespace
+
+/// `lhs <kind> rhs` on scalars of one float or integer type.
+static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind,
+                         Value lhs, Value rhs) {
+  if (isa<FloatType>(lhs.getType())) {
+    switch (kind) {
+    case BinaryKind::Add:
+      return arith::AddFOp::create(b, loc, lhs, rhs);
+    case BinaryKind::Sub:
+      return arith::SubFOp::create(b, loc, lhs, rhs);
+    case BinaryKind::Mul:
+      return arith::MulFOp::create(b, loc, lhs, rhs);
+    case BinaryKind::Div:
+      return arith::DivFOp::create(b, loc, lhs, rhs);
+    case BinaryKind::Pow:
+      return math::PowFOp::create(b, loc, lhs, rhs);
+    case BinaryKind::Max:
+      return arith::MaximumFOp::create(b, loc, lhs, rhs);
+    case BinaryKind::Min:
+      return arith::MinimumFOp::create(b, loc, lhs, rhs);
+    }
+  }
+  switch (kind) {
+  case BinaryKind::Add:
+    return arith::AddIOp::create(b, loc, lhs, rhs);
+  case BinaryKind::Sub:
+    return arith::SubIOp::create(b, loc, lhs, rhs);
+  case BinaryKind::Mul:
+    return arith::MulIOp::create(b, loc, lhs, rhs);
+  case BinaryKind::Div:
+    return arith::DivSIOp::create(b, loc, lhs, rhs);
+  case BinaryKind::Max:
+    return arith::MaxSIOp::create(b, loc, lhs, rhs);
+  case BinaryKind::Min:
+    return arith::MinSIOp::create(b, loc, lhs, rhs);
+  case BinaryKind::Pow:
+    break;
+  }
+  llvm_unreachable("integer Pow is rejected by the importer");
+}
+
+/// Checks that every input is present, static and of one element type (float
+/// only when `floatOnly`); returns that type.
+static FailureOr<Type> getCommonElementType(NodeContext &ctx, bool floatOnly) {
+  Type common;
+  for (unsigned i = 0, e = ctx.operands.size(); i < e; ++i) {
+    FailureOr<RankedTensorType> type = getOperandType(ctx, i);
+    if (failed(type))
+      return failure();
+    Type element = type->getElementType();
+    if (!common)
+      common = element;
+    if (element != common)
+      return ctx.emitError() << "expects inputs of one element type, got "
+                             << common << " and " << element;
+  }
+  if (floatOnly && !isa<FloatType>(common))
+    return ctx.emitError() << "expects float inputs, got " << common;
+  if (!common.isIntOrFloat())
+    return ctx.emitError() << "unsupported element type " << common;
+  return common;
+}
+
+/// Folds `kind` over all inputs (two for the binary ops, one or more for the
+/// variadic ones) in one broadcasting generic; Mean divides by the count.
+static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
+                               unsigned minInputs, unsigned maxInputs,
+                               bool mean = false) {
+  if (failed(checkNumOperands(ctx, minInputs, maxInputs)))
+    return failure();
+  FailureOr<Type> elementType =
+      getCommonElementType(ctx, kind == BinaryKind::Pow || mean);
+  if (failed(elementType))
+    return failure();
+  unsigned count = ctx.operands.size();
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, *elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value acc = args.front();
+        for (Value arg : args.drop_front())
+          acc = buildBinary(b, loc, kind, acc, arg);
+        if (mean)
+          acc = arith::DivFOp::create(
+              b, loc, acc, buildScalar(b, loc, acc.getType(), count));
+        return acc;
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+using UnaryFn = Value (*)(OpBuilder &, Location, Value);
+
+static ImportResult importUnary(NodeContext &ctx, UnaryFn fn) {
+  if (failed(checkNumOperands(ctx, 1, 1)))
+    return failure();
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(elementType))
+    return failure();
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, *elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        return fn(b, loc, args[0]);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+static Value buildSigmoid(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value negated = arith::NegFOp::create(b, loc, x);
+  Value exp = math::ExpOp::create(b, loc, negated);
+  Value one = buildScalar(b, loc, type, 1.0);
+  Value denominator = arith::AddFOp::create(b, loc, one, exp);
+  return arith::DivFOp::create(b, loc, one, denominator);
+}
+
+void muon::onnx_import::populateElementwiseImporters(
+    OpImporterRegistry &registry) {
+  auto addFold = [&](StringRef name, BinaryKind kind, unsigned min,
+                     unsigned max, bool mean = false) {
+    registry.add("", name, [=](NodeContext &ctx) {
+      return importFold(ctx, kind, min, max, mean);
+    });
+  };
+  addFold("Add", BinaryKind::Add, 2, 2);
+  addFold("Sub", BinaryKind::Sub, 2, 2);
+  addFold("Mul", BinaryKind::Mul, 2, 2);
+  addFold("Div", BinaryKind::Div, 2, 2);
+  addFold("Pow", BinaryKind::Pow, 2, 2);
+  addFold("Sum", BinaryKind::Add, 1, ~0u);
+  addFold("Mean", BinaryKind::Add, 1, ~0u, /*mean=*/true);
+  addFold("Max", BinaryKind::Max, 1, ~0u);
+  addFold("Min", BinaryKind::Min, 1, ~0u);
+
+  auto addUnary = [&](StringRef name, UnaryFn fn) {
+    registry.add("", name,
+                 [=](NodeContext &ctx) { return importUnary(ctx, fn); });
+  };
+  addUnary("Neg", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return arith::NegFOp::create(b, loc, x);
+  });
+  addUnary("Abs", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::AbsFOp::create(b, loc, x);
+  });
+  addUnary("Exp", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::ExpOp::create(b, loc, x);
+  });
+  addUnary("Log", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::LogOp::create(b, loc, x);
+  });
+  addUnary("Sqrt", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::SqrtOp::create(b, loc, x);
+  });
+  addUnary("Tanh", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::TanhOp::create(b, loc, x);
+  });
+  addUnary("Erf", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::ErfOp::create(b, loc, x);
+  });
+  addUnary("Reciprocal", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return arith::DivFOp::create(b, loc, buildScalar(b, loc, x.getType(), 1.0),
+                                 x);
+  });
+  addUnary("Relu", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return arith::MaximumFOp::create(b, loc, x,
+                                     buildScalar(b, loc, x.getType(), 0.0));
+  });
+  addUnary("Sigmoid", buildSigmoid);
+
+  registry.add("", "Identity", [](NodeContext &ctx) -> ImportResult {
+    if (failed(checkNumOperands(ctx, 1, 1)))
+      return failure();
+    return SmallVector<Value>{ctx.getOperand(0)};
+  });
+}

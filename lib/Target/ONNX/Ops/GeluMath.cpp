@@ -1,0 +1,61 @@
+//===- GeluMath.cpp - Scalar GELU and its derivative ----------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GeluMath.h"
+#include "ImporterUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+/// 0.5 (1 + erf(x / sqrt(2))), the normal CDF.
+static Value buildNormalCdf(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value scaled =
+      arith::MulFOp::create(b, loc, x, buildScalar(b, loc, type, M_SQRT1_2));
+  Value erf = math::ErfOp::create(b, loc, scaled);
+  Value onePlus =
+      arith::AddFOp::create(b, loc, erf, buildScalar(b, loc, type, 1.0));
+  return arith::MulFOp::create(b, loc, onePlus, buildScalar(b, loc, type, 0.5));
+}
+
+Value muon::onnx_import::buildGelu(OpBuilder &b, Location loc, Value x) {
+  return arith::MulFOp::create(b, loc, x, buildNormalCdf(b, loc, x));
+}
+
+Value muon::onnx_import::buildTanhGelu(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value cube = arith::MulFOp::create(
+      b, loc, x, arith::MulFOp::create(b, loc, x, x));
+  Value inner = arith::AddFOp::create(
+      b, loc, x,
+      arith::MulFOp::create(b, loc, cube, buildScalar(b, loc, type, 0.044715)));
+  Value tanh = math::TanhOp::create(
+      b, loc,
+      arith::MulFOp::create(b, loc, inner,
+                            buildScalar(b, loc, type, std::sqrt(2.0 / M_PI))));
+  Value onePlus =
+      arith::AddFOp::create(b, loc, tanh, buildScalar(b, loc, type, 1.0));
+  Value half = arith::MulFOp::create(b, loc, x, buildScalar(b, loc, type, 0.5));
+  return arith::MulFOp::create(b, loc, half, onePlus);
+}
+
+Value muon::onnx_import::buildGeluDerivative(OpBuilder &b, Location loc,
+                                             Value x) {
+  Type type = x.getType();
+  Value square = arith::MulFOp::create(b, loc, x, x);
+  Value exponent = arith::MulFOp::create(b, loc, square,
+                                         buildScalar(b, loc, type, -0.5));
+  Value density = arith::MulFOp::create(
+      b, loc, math::ExpOp::create(b, loc, exponent),
+      buildScalar(b, loc, type, 0.5 * M_2_SQRTPI * M_SQRT1_2));
+  Value xDensity = arith::MulFOp::create(b, loc, x, density);
+  return arith::AddFOp::create(b, loc, buildNormalCdf(b, loc, x), xDensity);
+}

@@ -1,0 +1,333 @@
+//===- Gradient.cpp - ONNX Runtime gradient op importers ------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The com.microsoft gradient ops ORT's gradient builder emits (semantics of
+// orttraining/core/graph/training_op_defs.cc and the CPU kernels):
+//   SoftmaxGrad_13(dY, Y)     dX = Y * (dY - sum(dY * Y, axis))
+//   LogSoftmaxGrad_13(dY, Y)  dX = dY - exp(Y) * sum(dY, axis)
+//   (SoftmaxGrad/LogSoftmaxGrad: the same over the pre-13 2-D view)
+//   GeluGrad(dY, X)           dX = dY * gelu'(X)
+//   BiasGeluGrad_dX(dY, X, B) dX = dY * gelu'(X + B)
+//   GatherGrad(shape, I, dY)  zeros(shape) with dY scatter-added at I
+//   InPlaceAccumulatorV2(buffer, value, overwrite?)
+//                             buffer' = overwrite ? value : buffer + value
+//   InPlaceAccumulator(old, value, update?)  update ? old + value : old
+//
+//===----------------------------------------------------------------------===//
+
+#include "GeluMath.h"
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+/// Checks two float inputs of one type; returns it.
+static FailureOr<RankedTensorType> getSameFloatTypes(NodeContext &ctx,
+                                                     unsigned first,
+                                                     unsigned second) {
+  if (failed(getFloatElementType(ctx, first)) ||
+      failed(getFloatElementType(ctx, second)))
+    return failure();
+  auto type = cast<RankedTensorType>(ctx.getOperand(first).getType());
+  if (ctx.getOperand(second).getType() != type)
+    return ctx.emitError() << "expects inputs #" << first << " and #" << second
+                           << " of one type, got " << type << " and "
+                           << ctx.getOperand(second).getType();
+  return type;
+}
+
+/// dX of softmax (or log-softmax) over `axis` of same-shaped dY and Y.
+static Value buildSoftmaxGrad(OpBuilder &b, Location loc, Value dy, Value y,
+                              int64_t axis, bool logSoftmax) {
+  auto type = cast<RankedTensorType>(y.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  Type elementType = type.getElementType();
+  Value weighted = dy;
+  if (!logSoftmax)
+    weighted = buildBroadcastMap(
+        b, loc, {dy, y}, shape, elementType,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::MulFOp::create(nb, nl, args[0], args[1]);
+        });
+  Value sum = buildReduce(b, loc, weighted, {axis}, /*keepDims=*/true,
+                          ReduceKind::Sum);
+  return buildBroadcastMap(
+      b, loc, {dy, y, sum}, shape, elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        if (logSoftmax) {
+          Value prob = math::ExpOp::create(nb, nl, args[1]);
+          Value scaled = arith::MulFOp::create(nb, nl, prob, args[2]);
+          return arith::SubFOp::create(nb, nl, args[0], scaled);
+        }
+        Value diff = arith::SubFOp::create(nb, nl, args[0], args[2]);
+        return arith::MulFOp::create(nb, nl, args[1], diff);
+      });
+}
+
+/// `coerce` selects the pre-opset-13 semantics (SoftmaxGrad, LogSoftmaxGrad):
+/// default axis 1 and normalization over the flattened trailing block.
+static ImportResult importSoftmaxGrad(NodeContext &ctx, bool logSoftmax,
+                                      bool coerce) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getSameFloatTypes(ctx, 0, 1);
+  if (failed(type))
+    return failure();
+  FailureOr<int64_t> axis = normalizeAxis(
+      ctx, ctx.getIntAttr("axis").value_or(coerce ? 1 : -1), type->getRank());
+  if (failed(axis))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value dy = ctx.getOperand(0), y = ctx.getOperand(1);
+  if (!coerce)
+    return SmallVector<Value>{
+        buildSoftmaxGrad(b, ctx.loc, dy, y, *axis, logSoftmax)};
+  SmallVector<int64_t> flat = getCoercedShape(type->getShape(), *axis);
+  Value result =
+      buildSoftmaxGrad(b, ctx.loc, buildReshape(b, ctx.loc, dy, flat),
+                       buildReshape(b, ctx.loc, y, flat), 1, logSoftmax);
+  return SmallVector<Value>{
+      buildReshape(b, ctx.loc, result, type->getShape())};
+}
+
+/// GeluGrad (no bias) and BiasGeluGrad_dX (bias broadcast onto X).
+static ImportResult importGeluGrad(NodeContext &ctx, bool hasBias) {
+  unsigned numInputs = hasBias ? 3 : 2;
+  if (failed(checkNumOperands(ctx, numInputs, numInputs)))
+    return failure();
+  FailureOr<RankedTensorType> type = getSameFloatTypes(ctx, 0, 1);
+  if (failed(type))
+    return failure();
+  if (hasBias) {
+    FailureOr<FloatType> biasType = getFloatElementType(ctx, 2);
+    if (failed(biasType))
+      return failure();
+    if (*biasType != type->getElementType())
+      return ctx.emitError() << "expects B of the element type of X";
+  }
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, type->getElementType(),
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value x = args[1];
+        if (hasBias)
+          x = arith::AddFOp::create(b, loc, x, args[2]);
+        return arith::MulFOp::create(b, loc, args[0],
+                                     buildGeluDerivative(b, loc, x))
+            .getResult();
+      });
+  if (failed(result))
+    return failure();
+  if (cast<RankedTensorType>(result->getType()) != *type)
+    return ctx.emitError() << "B must broadcast to the shape of X";
+  return SmallVector<Value>{*result};
+}
+
+/// GatherGrad: dData[pre, v, post] = sum over index positions p with
+/// I[p] == v (negative I counting from the end) of dY[pre, p, post]. One
+/// generic with the index dims as reductions: O(|data| * |I|) compares,
+/// cheap for the vocabulary sizes of small models and free of scatter
+/// conflicts.
+static ImportResult importGatherGrad(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 3)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 0);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 2);
+  if (failed(shape) || failed(indicesType) || failed(elementType))
+    return failure();
+  if (!isa<IntegerType>(indicesType->getElementType()))
+    return ctx.emitError() << "expects integer indices";
+  int64_t dataRank = shape->size();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), dataRank);
+  if (failed(axis))
+    return failure();
+  int64_t indexRank = indicesType->getRank();
+  SmallVector<int64_t> dyShape(ArrayRef<int64_t>(*shape).take_front(*axis));
+  llvm::append_range(dyShape, indicesType->getShape());
+  llvm::append_range(dyShape, ArrayRef<int64_t>(*shape).drop_front(*axis + 1));
+  auto dyType = cast<RankedTensorType>(ctx.getOperand(2).getType());
+  if (dyType.getShape() != ArrayRef<int64_t>(dyShape))
+    return ctx.emitError() << "expects dY of shape data[:axis] + indices + "
+                              "data[axis+1:], got "
+                           << dyType;
+
+  // Loops: data dims (parallel), then index dims (reduction).
+  OpBuilder &b = ctx.builder;
+  MLIRContext *context = b.getContext();
+  int64_t numLoops = dataRank + indexRank;
+  SmallVector<AffineExpr> indexExprs, dyExprs, dataExprs;
+  for (int64_t i = 0; i < indexRank; ++i)
+    indexExprs.push_back(getAffineDimExpr(dataRank + i, context));
+  for (int64_t i = 0; i < dataRank; ++i)
+    dataExprs.push_back(getAffineDimExpr(i, context));
+  for (int64_t i = 0; i < *axis; ++i)
+    dyExprs.push_back(getAffineDimExpr(i, context));
+  llvm::append_range(dyExprs, indexExprs);
+  for (int64_t i = *axis + 1; i < dataRank; ++i)
+    dyExprs.push_back(getAffineDimExpr(i, context));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(numLoops, 0, indexExprs, context),
+      AffineMap::get(numLoops, 0, dyExprs, context),
+      AffineMap::get(numLoops, 0, dataExprs, context)};
+  SmallVector<utils::IteratorType> iterators(numLoops,
+                                             utils::IteratorType::parallel);
+  for (int64_t i = dataRank; i < numLoops; ++i)
+    iterators[i] = utils::IteratorType::reduction;
+  Value init =
+      buildFilled(b, ctx.loc, *shape, b.getFloatAttr(*elementType, 0.0));
+  int64_t axisSize = (*shape)[*axis];
+  auto generic = linalg::GenericOp::create(
+      b, ctx.loc, init.getType(),
+      ValueRange{ctx.getOperand(1), ctx.getOperand(2)}, init, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Type indexType = args[0].getType();
+        Value index = args[0];
+        Value negative = arith::CmpIOp::create(
+            nb, nl, arith::CmpIPredicate::slt, index,
+            buildScalar(nb, nl, indexType, 0));
+        Value wrapped = arith::AddIOp::create(
+            nb, nl, index, buildScalar(nb, nl, indexType, axisSize));
+        index = arith::SelectOp::create(nb, nl, negative, wrapped, index);
+        Value position = arith::IndexCastOp::create(
+            nb, nl, indexType, linalg::IndexOp::create(nb, nl, *axis));
+        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                          index, position);
+        Value sum = arith::AddFOp::create(nb, nl, args[2], args[1]);
+        linalg::YieldOp::create(
+            nb, nl,
+            arith::SelectOp::create(nb, nl, hit, sum, args[2]).getResult());
+      });
+  return SmallVector<Value>{generic.getResult(0)};
+}
+
+/// The 0-d/1-element boolean flag `index` as an i1 scalar, or null when the
+/// input is omitted.
+static FailureOr<Value> getFlag(NodeContext &ctx, unsigned index) {
+  if (!ctx.getOperand(index))
+    return Value();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, index);
+  if (failed(type))
+    return failure();
+  if (!type->getElementType().isInteger(1) || type->getNumElements() != 1)
+    return ctx.emitError() << "expects input #" << index
+                           << " to be a single bool, got " << *type;
+  Value flat = buildReshape(ctx.builder, ctx.loc, ctx.getOperand(index), {});
+  return tensor::ExtractOp::create(ctx.builder, ctx.loc, flat, ValueRange())
+      .getResult();
+}
+
+/// `flag ? onTrue : onFalse` on tensors (the flag is a runtime value, so an
+/// element-wise select keeps the IR free of control flow).
+static Value buildSelect(OpBuilder &b, Location loc, Value flag, Value onTrue,
+                         Value onFalse) {
+  auto type = cast<RankedTensorType>(onTrue.getType());
+  return buildBroadcastMap(
+      b, loc, {onTrue, onFalse}, type.getShape(), type.getElementType(),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::SelectOp::create(nb, nl, flag, args[0], args[1]);
+      });
+}
+
+/// `value` converted to the float type `type` (extension or truncation).
+static Value buildFloatCast(OpBuilder &b, Location loc, Value value,
+                            Type type) {
+  unsigned from = value.getType().getIntOrFloatBitWidth();
+  unsigned to = type.getIntOrFloatBitWidth();
+  if (from < to)
+    return arith::ExtFOp::create(b, loc, type, value);
+  if (from > to)
+    return arith::TruncFOp::create(b, loc, type, value);
+  return value;
+}
+
+/// InPlaceAccumulator(V2); the value may have another float type than the
+/// buffer (an f16 gradient into an f32 buffer). Value semantics cannot update
+/// a buffer in place, so V2 needs its optional output 1 (the updated buffer)
+/// declared: without it the accumulated gradient would be dropped.
+static ImportResult importAccumulator(NodeContext &ctx, bool v2) {
+  if (failed(checkNumOperands(ctx, 2, 3)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> valueType = getOperandType(ctx, 1);
+  if (failed(type) || failed(valueType))
+    return failure();
+  if (!isa<FloatType>(type->getElementType()) ||
+      type->getShape() != valueType->getShape() ||
+      !isa<FloatType>(valueType->getElementType()))
+    return ctx.emitError() << "expects float buffer and value of one shape, "
+                              "got "
+                           << *type << " and " << *valueType;
+  if (v2 && ctx.getNumResults() < 2)
+    return ctx.emitError()
+           << "updates its buffer in place, which value semantics cannot "
+              "express: declare output 1 (accumulation_buffer_out)";
+  FailureOr<Value> flag = getFlag(ctx, 2);
+  if (failed(flag))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  Value buffer = ctx.getOperand(0), value = ctx.getOperand(1);
+  ArrayRef<int64_t> shape = type->getShape();
+  Type elementType = type->getElementType();
+  Value sum = buildBroadcastMap(
+      b, loc, {buffer, value}, shape, elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value converted = buildFloatCast(nb, nl, args[1], elementType);
+        return arith::AddFOp::create(nb, nl, args[0], converted);
+      });
+  if (!v2) {
+    // The flag asks for the update; without it the old sum stays.
+    Value result = *flag ? buildSelect(b, loc, *flag, sum, buffer) : sum;
+    return SmallVector<Value>{result};
+  }
+  Value result = sum;
+  if (*flag) {
+    Value overwritten = buildBroadcastMap(
+        b, loc, value, shape, elementType,
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return buildFloatCast(nb, nl, args[0], elementType);
+        });
+    result = buildSelect(b, loc, *flag, overwritten, sum);
+  }
+  Value updated = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({1}, b.getI1Type()),
+                             b.getBoolAttr(true)));
+  return SmallVector<Value>{updated, result};
+}
+
+void muon::onnx_import::populateGradientImporters(
+    OpImporterRegistry &registry) {
+  auto addSoftmaxGrad = [&](StringRef name, bool logSoftmax, bool coerce) {
+    registry.add("com.microsoft", name, [=](NodeContext &ctx) {
+      return importSoftmaxGrad(ctx, logSoftmax, coerce);
+    });
+  };
+  addSoftmaxGrad("SoftmaxGrad_13", /*logSoftmax=*/false, /*coerce=*/false);
+  addSoftmaxGrad("LogSoftmaxGrad_13", /*logSoftmax=*/true, /*coerce=*/false);
+  addSoftmaxGrad("SoftmaxGrad", /*logSoftmax=*/false, /*coerce=*/true);
+  addSoftmaxGrad("LogSoftmaxGrad", /*logSoftmax=*/true, /*coerce=*/true);
+  registry.add("com.microsoft", "GeluGrad", [](NodeContext &ctx) {
+    return importGeluGrad(ctx, /*hasBias=*/false);
+  });
+  registry.add("com.microsoft", "BiasGeluGrad_dX", [](NodeContext &ctx) {
+    return importGeluGrad(ctx, /*hasBias=*/true);
+  });
+  registry.add("com.microsoft", "GatherGrad", importGatherGrad);
+  registry.add("com.microsoft", "InPlaceAccumulator", [](NodeContext &ctx) {
+    return importAccumulator(ctx, /*v2=*/false);
+  });
+  registry.add("com.microsoft", "InPlaceAccumulatorV2", [](NodeContext &ctx) {
+    return importAccumulator(ctx, /*v2=*/true);
+  });
+}

@@ -1,0 +1,359 @@
+//===- ImporterUtils.cpp - Shared helpers of the ONNX op importers --------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+LogicalResult muon::onnx_import::checkNumOperands(NodeContext &ctx,
+                                                  unsigned min, unsigned max) {
+  unsigned count = ctx.operands.size();
+  while (count > 0 && !ctx.operands[count - 1])
+    --count;
+  if (count >= min && count <= max)
+    return success();
+  auto diag = ctx.emitError() << "expects ";
+  if (min == max)
+    diag << min;
+  else
+    diag << min << " to " << max;
+  diag << " inputs, got " << count;
+  return failure();
+}
+
+FailureOr<RankedTensorType> muon::onnx_import::getOperandType(NodeContext &ctx,
+                                                              unsigned index) {
+  Value value = ctx.getOperand(index);
+  if (!value)
+    return ctx.emitError() << "expects input #" << index;
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || !type.hasStaticShape())
+    return ctx.emitError() << "expects input #" << index
+                           << " to be a statically shaped tensor, got "
+                           << value.getType();
+  return type;
+}
+
+FailureOr<Value> muon::onnx_import::getRequiredOperand(NodeContext &ctx,
+                                                       unsigned index) {
+  if (failed(getOperandType(ctx, index)))
+    return failure();
+  return ctx.getOperand(index);
+}
+
+FailureOr<FloatType> muon::onnx_import::getFloatElementType(NodeContext &ctx,
+                                                            unsigned index) {
+  FailureOr<RankedTensorType> type = getOperandType(ctx, index);
+  if (failed(type))
+    return failure();
+  auto floatType = dyn_cast<FloatType>(type->getElementType());
+  if (!floatType)
+    return ctx.emitError() << "expects input #" << index
+                           << " to have a float element type, got "
+                           << type->getElementType();
+  return floatType;
+}
+
+FailureOr<int64_t> muon::onnx_import::normalizeAxis(NodeContext &ctx,
+                                                    int64_t axis, int64_t rank,
+                                                    StringRef what) {
+  if (axis < -rank || axis >= rank)
+    return ctx.emitError() << what << " " << axis
+                           << " is out of range for rank " << rank;
+  return axis < 0 ? axis + rank : axis;
+}
+
+FailureOr<SmallVector<int64_t>>
+muon::onnx_import::normalizeAxes(NodeContext &ctx, ArrayRef<int64_t> axes,
+                                 int64_t rank, StringRef what) {
+  SmallVector<int64_t> result;
+  for (int64_t axis : axes) {
+    FailureOr<int64_t> normalized = normalizeAxis(ctx, axis, rank, what);
+    if (failed(normalized))
+      return failure();
+    result.push_back(*normalized);
+  }
+  llvm::sort(result);
+  if (std::adjacent_find(result.begin(), result.end()) != result.end())
+    return ctx.emitError() << what << " name a dimension twice";
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>>
+muon::onnx_import::getConstantIntOperand(NodeContext &ctx, unsigned index) {
+  FailureOr<RankedTensorType> type = getOperandType(ctx, index);
+  if (failed(type))
+    return failure();
+  DenseIntElementsAttr attr;
+  if (!matchPattern(ctx.getOperand(index), m_Constant(&attr)))
+    return ctx.emitError() << "expects input #" << index
+                           << " to be a constant integer tensor (an "
+                              "initializer); computed shapes are not supported";
+  SmallVector<int64_t> values;
+  for (const APInt &value : attr.getValues<APInt>())
+    values.push_back(value.getSExtValue());
+  return values;
+}
+
+std::optional<SmallVector<int64_t>>
+muon::onnx_import::broadcastShapes(ArrayRef<ArrayRef<int64_t>> shapes) {
+  SmallVector<int64_t> result;
+  for (ArrayRef<int64_t> shape : shapes) {
+    if (shape.size() > result.size())
+      result.insert(result.begin(), shape.size() - result.size(), 1);
+    // Right-aligned: shape[i] lines up with result[offset + i].
+    size_t offset = result.size() - shape.size();
+    for (auto [i, dim] : llvm::enumerate(shape)) {
+      int64_t &out = result[offset + i];
+      if (dim == out || dim == 1)
+        continue;
+      if (out != 1)
+        return std::nullopt;
+      out = dim;
+    }
+  }
+  return result;
+}
+
+FailureOr<SmallVector<int64_t>>
+muon::onnx_import::getBroadcastShape(NodeContext &ctx, ValueRange values) {
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (Value value : values)
+    shapes.push_back(cast<RankedTensorType>(value.getType()).getShape());
+  std::optional<SmallVector<int64_t>> result = broadcastShapes(shapes);
+  if (!result) {
+    auto diag = ctx.emitError() << "input shapes do not broadcast:";
+    for (Value value : values)
+      diag << " " << value.getType();
+    return failure();
+  }
+  return *result;
+}
+
+InFlightDiagnostic muon::onnx_import::emitUnsupportedAttr(NodeContext &ctx,
+                                                          StringRef name) {
+  return ctx.emitError() << "unsupported value of attribute '" << name << "'";
+}
+
+/// The indexing map reading an operand of `shape` inside a loop nest over
+/// `resultShape`: right-aligned dims, constant 0 for broadcast size-1 dims.
+static AffineMap getBroadcastMap(MLIRContext *context, ArrayRef<int64_t> shape,
+                                 ArrayRef<int64_t> resultShape) {
+  size_t offset = resultShape.size() - shape.size();
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, dim] : llvm::enumerate(shape)) {
+    if (dim == 1 && resultShape[offset + i] != 1)
+      exprs.push_back(getAffineConstantExpr(0, context));
+    else
+      exprs.push_back(getAffineDimExpr(offset + i, context));
+  }
+  return AffineMap::get(resultShape.size(), 0, exprs, context);
+}
+
+Value muon::onnx_import::buildEmpty(OpBuilder &b, Location loc,
+                                    ArrayRef<int64_t> shape, Type elementType) {
+  return tensor::EmptyOp::create(b, loc, shape, elementType);
+}
+
+Value muon::onnx_import::buildFilled(OpBuilder &b, Location loc,
+                                     ArrayRef<int64_t> shape, TypedAttr value) {
+  Value empty = buildEmpty(b, loc, shape, value.getType());
+  Value scalar = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
+}
+
+Value muon::onnx_import::buildBroadcastMap(OpBuilder &b, Location loc,
+                                           ValueRange inputs,
+                                           ArrayRef<int64_t> resultShape,
+                                           Type elementType,
+                                           ScalarBodyFn body) {
+  MLIRContext *context = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value input : inputs)
+    maps.push_back(getBroadcastMap(
+        context, cast<RankedTensorType>(input.getType()).getShape(),
+        resultShape));
+  maps.push_back(b.getMultiDimIdentityMap(resultShape.size()));
+  SmallVector<utils::IteratorType> iterators(resultShape.size(),
+                                             utils::IteratorType::parallel);
+  Value init = buildEmpty(b, loc, resultShape, elementType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, init, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value result = body(nested, nestedLoc, args.drop_back());
+        linalg::YieldOp::create(nested, nestedLoc, result);
+      });
+  return generic.getResult(0);
+}
+
+FailureOr<Value> muon::onnx_import::buildElementwise(NodeContext &ctx,
+                                                     ValueRange inputs,
+                                                     Type elementType,
+                                                     ScalarBodyFn body) {
+  FailureOr<SmallVector<int64_t>> shape = getBroadcastShape(ctx, inputs);
+  if (failed(shape))
+    return failure();
+  return buildBroadcastMap(ctx.builder, ctx.loc, inputs, *shape, elementType,
+                           body);
+}
+
+Value muon::onnx_import::buildReshape(OpBuilder &b, Location loc, Value value,
+                                      ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getShape() == shape)
+    return value;
+  auto fullReassociation = [](int64_t rank) {
+    ReassociationIndices all(rank);
+    std::iota(all.begin(), all.end(), 0);
+    return SmallVector<ReassociationIndices>{all};
+  };
+  Type elementType = type.getElementType();
+  // Rank-0 tensors collapse/expand with an empty reassociation.
+  Value flat = value;
+  auto flatType = RankedTensorType::get({type.getNumElements()}, elementType);
+  if (type.getRank() == 0)
+    flat = tensor::ExpandShapeOp::create(b, loc, flatType, value,
+                                         ArrayRef<ReassociationIndices>{});
+  else if (type.getRank() > 1)
+    flat = tensor::CollapseShapeOp::create(b, loc, value,
+                                           fullReassociation(type.getRank()));
+  if (shape.size() == 1)
+    return flat;
+  auto resultType = RankedTensorType::get(shape, elementType);
+  if (shape.empty())
+    return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
+                                           ArrayRef<ReassociationIndices>{});
+  return tensor::ExpandShapeOp::create(b, loc, resultType, flat,
+                                       fullReassociation(shape.size()));
+}
+
+Value muon::onnx_import::buildTranspose(OpBuilder &b, Location loc,
+                                        Value value, ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return value;
+  SmallVector<int64_t> shape;
+  for (int64_t dim : perm)
+    shape.push_back(type.getDimSize(dim));
+  Value init = buildEmpty(b, loc, shape, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, value, init, perm).getResult()[0];
+}
+
+Value muon::onnx_import::buildScalar(OpBuilder &b, Location loc, Type type,
+                                     double value) {
+  if (isa<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
+}
+
+SmallVector<int64_t>
+muon::onnx_import::getKeptDimsShape(ArrayRef<int64_t> shape,
+                                    ArrayRef<int64_t> axes) {
+  SmallVector<int64_t> result(shape);
+  for (int64_t axis : axes)
+    result[axis] = 1;
+  return result;
+}
+
+SmallVector<int64_t>
+muon::onnx_import::getCoercedShape(ArrayRef<int64_t> shape, int64_t axis) {
+  int64_t rows = 1, cols = 1;
+  for (auto [i, dim] : llvm::enumerate(shape))
+    (static_cast<int64_t>(i) < axis ? rows : cols) *= dim;
+  return {rows, cols};
+}
+
+/// The neutral element of a reduction: 0, or the lowest value of the type.
+static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
+  if (auto floatType = dyn_cast<FloatType>(type)) {
+    if (kind == ReduceKind::Sum)
+      return b.getFloatAttr(type, 0.0);
+    return b.getFloatAttr(type, APFloat::getInf(floatType.getFloatSemantics(),
+                                                /*Negative=*/true));
+  }
+  unsigned width = type.getIntOrFloatBitWidth();
+  return b.getIntegerAttr(type, kind == ReduceKind::Sum
+                                    ? APInt::getZero(width)
+                                    : APInt::getSignedMinValue(width));
+}
+
+static Value combine(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                     ReduceKind kind) {
+  bool isFloat = isa<FloatType>(lhs.getType());
+  if (kind == ReduceKind::Sum)
+    return isFloat ? arith::AddFOp::create(b, loc, lhs, rhs).getResult()
+                   : arith::AddIOp::create(b, loc, lhs, rhs).getResult();
+  return isFloat ? arith::MaximumFOp::create(b, loc, lhs, rhs).getResult()
+                 : arith::MaxSIOp::create(b, loc, lhs, rhs).getResult();
+}
+
+Value muon::onnx_import::buildReduce(OpBuilder &b, Location loc, Value value,
+                                     ArrayRef<int64_t> axes, bool keepDims,
+                                     ReduceKind kind) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (axes.empty())
+    return value;
+  SmallVector<int64_t> reducedShape;
+  for (auto [i, dim] : llvm::enumerate(type.getShape()))
+    if (!llvm::is_contained(axes, static_cast<int64_t>(i)))
+      reducedShape.push_back(dim);
+  Value init = buildFilled(
+      b, loc, reducedShape, getReduceInit(b, type.getElementType(), kind));
+  auto reduce = linalg::ReduceOp::create(
+      b, loc, value, init, axes,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value result = combine(nested, nestedLoc, args[0], args[1], kind);
+        linalg::YieldOp::create(nested, nestedLoc, result);
+      });
+  Value result = reduce.getResult(0);
+  if (keepDims)
+    result = buildReshape(b, loc, result,
+                          getKeptDimsShape(type.getShape(), axes));
+  return result;
+}
+
+Value muon::onnx_import::buildSoftmax(OpBuilder &b, Location loc, Value value,
+                                      int64_t axis, bool logSoftmax) {
+  auto type = cast<RankedTensorType>(value.getType());
+  Type elementType = type.getElementType();
+  ArrayRef<int64_t> shape = type.getShape();
+  Value max = buildReduce(b, loc, value, {axis}, /*keepDims=*/true,
+                          ReduceKind::Max);
+  Value shifted = buildBroadcastMap(
+      b, loc, {value, max}, shape, elementType,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::SubFOp::create(nb, nl, args[0], args[1]);
+      });
+  Value exp = buildBroadcastMap(
+      b, loc, shifted, shape, elementType,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return math::ExpOp::create(nb, nl, args[0]);
+      });
+  Value sum =
+      buildReduce(b, loc, exp, {axis}, /*keepDims=*/true, ReduceKind::Sum);
+  if (logSoftmax)
+    return buildBroadcastMap(
+        b, loc, {shifted, sum}, shape, elementType,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          Value logSum = math::LogOp::create(nb, nl, args[1]);
+          return arith::SubFOp::create(nb, nl, args[0], logSum);
+        });
+  return buildBroadcastMap(
+      b, loc, {exp, sum}, shape, elementType,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::DivFOp::create(nb, nl, args[0], args[1]);
+      });
+}

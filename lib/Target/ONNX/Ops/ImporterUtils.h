@@ -1,0 +1,144 @@
+//===- ImporterUtils.h - Shared helpers of the ONNX op importers -*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Operand/attribute checks that report located errors through NodeContext,
+// and builders of the linalg/tensor/arith IR the op families share: numpy
+// broadcasting element-wise maps, reductions, reshapes and transposes, all on
+// static shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_TARGET_ONNX_OPS_IMPORTERUTILS_H
+#define MUON_LIB_TARGET_ONNX_OPS_IMPORTERUTILS_H
+
+#include "muon/Target/ONNX/OpImporter.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+namespace muon::onnx_import {
+
+using ImportResult = mlir::FailureOr<llvm::SmallVector<mlir::Value>>;
+
+//===----------------------------------------------------------------------===//
+// Checks (each emits a located error on failure)
+//===----------------------------------------------------------------------===//
+
+/// Fails unless the node has between `min` and `max` inputs (omitted trailing
+/// optional inputs count as absent).
+mlir::LogicalResult checkNumOperands(NodeContext &ctx, unsigned min,
+                                     unsigned max);
+
+/// Input `index`, which must be present and a statically shaped tensor.
+mlir::FailureOr<mlir::Value> getRequiredOperand(NodeContext &ctx,
+                                                unsigned index);
+
+/// The statically shaped tensor type of input `index`.
+mlir::FailureOr<mlir::RankedTensorType> getOperandType(NodeContext &ctx,
+                                                       unsigned index);
+
+/// Fails unless input `index` has a float element type.
+mlir::FailureOr<mlir::FloatType> getFloatElementType(NodeContext &ctx,
+                                                     unsigned index);
+
+/// `axis` in [-rank, rank) made non-negative; `what` names the attribute.
+mlir::FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis,
+                                       int64_t rank,
+                                       llvm::StringRef what = "axis");
+
+/// Sorted, unique, non-negative axes; duplicates and out-of-range values are
+/// errors.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+normalizeAxes(NodeContext &ctx, llvm::ArrayRef<int64_t> axes, int64_t rank,
+              llvm::StringRef what = "axes");
+
+/// The integer values of input `index`, which must be a constant (an
+/// initializer or a folded shape computation): shapes, axes and split sizes.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+getConstantIntOperand(NodeContext &ctx, unsigned index);
+
+/// Numpy-style broadcast of `shapes`; std::nullopt when they do not
+/// broadcast.
+std::optional<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<llvm::ArrayRef<int64_t>> shapes);
+
+/// Numpy-style broadcast of the shapes of `values` (all ranked, static).
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+getBroadcastShape(NodeContext &ctx, mlir::ValueRange values);
+
+/// Emits an error that attribute `name` has a value the importer does not
+/// support.
+mlir::InFlightDiagnostic emitUnsupportedAttr(NodeContext &ctx,
+                                             llvm::StringRef name);
+
+//===----------------------------------------------------------------------===//
+// IR builders
+//===----------------------------------------------------------------------===//
+
+using ScalarBodyFn = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// A parallel `linalg.generic` producing a tensor of `resultShape` x
+/// `elementType`; each input is broadcast numpy-style (right-aligned, size-1
+/// dimensions repeated) through its indexing map.
+mlir::Value buildBroadcastMap(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::ValueRange inputs,
+                              llvm::ArrayRef<int64_t> resultShape,
+                              mlir::Type elementType, ScalarBodyFn body);
+
+/// Like buildBroadcastMap with the broadcast shape of the inputs; fails (with
+/// an error) when the shapes do not broadcast.
+mlir::FailureOr<mlir::Value> buildElementwise(NodeContext &ctx,
+                                              mlir::ValueRange inputs,
+                                              mlir::Type elementType,
+                                              ScalarBodyFn body);
+
+/// `tensor.empty` of the given shape.
+mlir::Value buildEmpty(mlir::OpBuilder &b, mlir::Location loc,
+                       llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
+
+/// A tensor of the given shape filled with `value` (`linalg.fill`).
+mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
+                        llvm::ArrayRef<int64_t> shape, mlir::TypedAttr value);
+
+/// Reshapes a static tensor to `shape` (same element count) through a
+/// collapse to 1-D and an expand, which bufferize to views.
+mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value value, llvm::ArrayRef<int64_t> shape);
+
+/// `linalg.transpose` by `perm` (result dim i = input dim perm[i]).
+mlir::Value buildTranspose(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value value, llvm::ArrayRef<int64_t> perm);
+
+enum class ReduceKind { Sum, Max };
+
+/// Reduces `value` over the sorted, unique `axes`; with `keepDims` the
+/// reduced dimensions stay as size 1.
+mlir::Value buildReduce(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value value, llvm::ArrayRef<int64_t> axes,
+                        bool keepDims, ReduceKind kind);
+
+/// `value` (float or integer element type) as an arith constant of `type`.
+mlir::Value buildScalar(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Type type, double value);
+
+/// The shape `shape` with the dimensions in `axes` set to 1.
+llvm::SmallVector<int64_t> getKeptDimsShape(llvm::ArrayRef<int64_t> shape,
+                                            llvm::ArrayRef<int64_t> axes);
+
+/// The 2-D view [prod(dims < axis), prod(dims >= axis)] of `shape` that the
+/// softmax ops before opset 13 normalize over (per row).
+llvm::SmallVector<int64_t> getCoercedShape(llvm::ArrayRef<int64_t> shape,
+                                           int64_t axis);
+
+/// Numerically stable softmax (log-softmax with `logSoftmax`) of a float
+/// tensor over `axis`: the maximum is subtracted before exponentiating.
+mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value value, int64_t axis, bool logSoftmax);
+
+} // namespace muon::onnx_import
+
+#endif // MUON_LIB_TARGET_ONNX_OPS_IMPORTERUTILS_H

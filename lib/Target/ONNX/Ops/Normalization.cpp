@@ -1,0 +1,228 @@
+//===- Normalization.cpp - LayerNormalization and its gradient ------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// LayerNormalization normalizes over the trailing dimensions [axis, rank):
+//   mean = E[X], inv_std_dev = 1 / sqrt(E[(X - mean)^2] + epsilon)
+//   Y = (X - mean) * inv_std_dev * Scale + B
+// Mean and InvStdDev (kept dims of size 1) are the optional outputs 1 and 2,
+// which ORT's com.microsoft LayerNormalizationGrad consumes:
+//   x_hat = (X - mean) * inv_std_dev, g = dY * Scale
+//   dX = inv_std_dev * (g - E[g] - x_hat * E[g * x_hat])
+//   dScale = sum over the leading dims of dY * x_hat, dB = sum of dY.
+// Only f32 inputs with stash_type = 1 (statistics in f32) are supported.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+namespace {
+/// The normalized axes of a LayerNormalization(Grad) node and the checks
+/// both ops share.
+struct NormAxes {
+  SmallVector<int64_t> axes;
+  int64_t count = 1;
+};
+} // namespace
+
+static FailureOr<NormAxes> getNormAxes(NodeContext &ctx,
+                                       RankedTensorType type) {
+  if (!type.getElementType().isF32())
+    return ctx.emitError() << "expects f32 inputs, got "
+                           << type.getElementType();
+  if (ctx.getIntAttr("stash_type").value_or(1) != 1)
+    return emitUnsupportedAttr(ctx, "stash_type") << ": only 1 (f32)";
+  FailureOr<int64_t> axis = normalizeAxis(
+      ctx, ctx.getIntAttr("axis").value_or(-1), type.getRank());
+  if (failed(axis))
+    return failure();
+  NormAxes result;
+  for (int64_t i = *axis; i < type.getRank(); ++i) {
+    result.axes.push_back(i);
+    result.count *= type.getDimSize(i);
+  }
+  return result;
+}
+
+/// Fails unless input `index` is f32 and broadcasts to `shape` without
+/// growing it (Scale/B over the normalized dims, statistics over the rest).
+static LogicalResult checkBroadcastsTo(NodeContext &ctx, unsigned index,
+                                       ArrayRef<int64_t> shape) {
+  FailureOr<RankedTensorType> type = getOperandType(ctx, index);
+  if (failed(type))
+    return failure();
+  std::optional<SmallVector<int64_t>> broadcast =
+      broadcastShapes({type->getShape(), shape});
+  if (!type->getElementType().isF32() || !broadcast ||
+      ArrayRef<int64_t>(*broadcast) != shape)
+    return ctx.emitError() << "input #" << index << " of type " << *type
+                           << " does not broadcast to "
+                           << RankedTensorType::get(
+                                  shape, Float32Type::get(ctx.builder.getContext()));
+  return success();
+}
+
+/// `E[value]` over `axes` (kept dims).
+static Value buildMean(OpBuilder &b, Location loc, Value value,
+                       const NormAxes &norm) {
+  Value sum = buildReduce(b, loc, value, norm.axes, /*keepDims=*/true,
+                          ReduceKind::Sum);
+  auto type = cast<RankedTensorType>(sum.getType());
+  return buildBroadcastMap(
+      b, loc, sum, type.getShape(), type.getElementType(),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value count = buildScalar(nb, nl, args[0].getType(), norm.count);
+        return arith::DivFOp::create(nb, nl, args[0], count);
+      });
+}
+
+static ImportResult importLayerNorm(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 3)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  if (failed(type))
+    return failure();
+  FailureOr<NormAxes> norm = getNormAxes(ctx, *type);
+  if (failed(norm))
+    return failure();
+  ArrayRef<int64_t> shape = type->getShape();
+  bool hasBias = ctx.getOperand(2) != nullptr;
+  if (failed(checkBroadcastsTo(ctx, 1, shape)) ||
+      (hasBias && failed(checkBroadcastsTo(ctx, 2, shape))))
+    return failure();
+  float epsilon = ctx.getFloatAttr("epsilon").value_or(1e-5f);
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  Type f32 = type->getElementType();
+  Value x = ctx.getOperand(0);
+  Value mean = buildMean(b, loc, x, *norm);
+  Value centered = buildBroadcastMap(
+      b, loc, {x, mean}, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::SubFOp::create(nb, nl, args[0], args[1]);
+      });
+  Value squares = buildBroadcastMap(
+      b, loc, centered, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::MulFOp::create(nb, nl, args[0], args[0]);
+      });
+  Value variance = buildMean(b, loc, squares, *norm);
+  auto statType = cast<RankedTensorType>(variance.getType());
+  Value invStdDev = buildBroadcastMap(
+      b, loc, variance, statType.getShape(), f32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value eps = buildScalar(nb, nl, f32, epsilon);
+        Value sum = arith::AddFOp::create(nb, nl, args[0], eps);
+        return math::RsqrtOp::create(nb, nl, sum);
+      });
+  SmallVector<Value> inputs = {centered, invStdDev, ctx.getOperand(1)};
+  if (hasBias)
+    inputs.push_back(ctx.getOperand(2));
+  Value y = buildBroadcastMap(
+      b, loc, inputs, shape, f32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value normalized = arith::MulFOp::create(nb, nl, args[0], args[1]);
+        Value scaled = arith::MulFOp::create(nb, nl, normalized, args[2]);
+        if (!hasBias)
+          return scaled;
+        return arith::AddFOp::create(nb, nl, scaled, args[3]);
+      });
+  SmallVector<Value> results = {y, mean, invStdDev};
+  results.resize(std::min<int64_t>(ctx.getNumResults(), 3));
+  return results;
+}
+
+/// Sums `value` over the leading (non-normalized) dims into the shape of
+/// `like` (Scale's shape).
+static Value buildParamGrad(OpBuilder &b, Location loc, Value value,
+                            int64_t numLeading, RankedTensorType like) {
+  Value sum = buildReduce(b, loc, value,
+                          llvm::to_vector(llvm::seq<int64_t>(0, numLeading)),
+                          /*keepDims=*/false, ReduceKind::Sum);
+  return buildReshape(b, loc, sum, like.getShape());
+}
+
+static ImportResult importLayerNormGrad(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 5, 5)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 1);
+  FailureOr<RankedTensorType> dyType = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> scaleType = getOperandType(ctx, 2);
+  if (failed(type) || failed(dyType) || failed(scaleType))
+    return failure();
+  FailureOr<NormAxes> norm = getNormAxes(ctx, *type);
+  if (failed(norm))
+    return failure();
+  ArrayRef<int64_t> shape = type->getShape();
+  if (*dyType != *type)
+    return ctx.emitError() << "expects Y_grad of the type of X, got "
+                           << *dyType;
+  SmallVector<int64_t> statShape = getKeptDimsShape(shape, norm->axes);
+  if (failed(checkBroadcastsTo(ctx, 2, shape)) ||
+      failed(checkBroadcastsTo(ctx, 3, statShape)) ||
+      failed(checkBroadcastsTo(ctx, 4, statShape)))
+    return failure();
+  if (scaleType->getNumElements() !=
+      static_cast<int64_t>(norm->count))
+    return ctx.emitError() << "expects a scale with one element per "
+                              "normalized position, got "
+                           << *scaleType;
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  Type f32 = type->getElementType();
+  Value dy = ctx.getOperand(0), x = ctx.getOperand(1),
+        scale = ctx.getOperand(2), mean = ctx.getOperand(3),
+        invStdDev = ctx.getOperand(4);
+  Value xHat = buildBroadcastMap(
+      b, loc, {x, mean, invStdDev}, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value centered = arith::SubFOp::create(nb, nl, args[0], args[1]);
+        return arith::MulFOp::create(nb, nl, centered, args[2]);
+      });
+  Value g = buildBroadcastMap(
+      b, loc, {dy, scale}, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::MulFOp::create(nb, nl, args[0], args[1]);
+      });
+  Value gXHat = buildBroadcastMap(
+      b, loc, {g, xHat}, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::MulFOp::create(nb, nl, args[0], args[1]);
+      });
+  Value meanG = buildMean(b, loc, g, *norm);
+  Value meanGXHat = buildMean(b, loc, gXHat, *norm);
+  Value dx = buildBroadcastMap(
+      b, loc, {g, meanG, xHat, meanGXHat, invStdDev}, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value centered = arith::SubFOp::create(nb, nl, args[0], args[1]);
+        Value projected = arith::MulFOp::create(nb, nl, args[2], args[3]);
+        Value diff = arith::SubFOp::create(nb, nl, centered, projected);
+        return arith::MulFOp::create(nb, nl, diff, args[4]);
+      });
+  Value dyXHat = buildBroadcastMap(
+      b, loc, {dy, xHat}, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::MulFOp::create(nb, nl, args[0], args[1]);
+      });
+  int64_t numLeading = norm->axes.front();
+  SmallVector<Value> results = {
+      dx, buildParamGrad(b, loc, dyXHat, numLeading, *scaleType),
+      buildParamGrad(b, loc, dy, numLeading, *scaleType)};
+  results.resize(std::min<int64_t>(ctx.getNumResults(), 3));
+  return results;
+}
+
+void muon::onnx_import::populateNormalizationImporters(
+    OpImporterRegistry &registry) {
+  registry.add("", "LayerNormalization", importLayerNorm);
+  registry.add("com.microsoft", "LayerNormalizationGrad", importLayerNormGrad);
+}

@@ -1,0 +1,19 @@
+//===- Populate.cpp - All forward and gradient op importers ---------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Target/ONNX/OpImporters.h"
+
+void muon::onnx_import::populateForwardAndGradientImporters(
+    OpImporterRegistry &registry) {
+  populateElementwiseImporters(registry);
+  populateMatMulImporters(registry);
+  populateShapeImporters(registry);
+  populateReductionImporters(registry);
+  populateNormalizationImporters(registry);
+  populateActivationImporters(registry);
+  populateLossImporters(registry);
+  populateGradientImporters(registry);
+}

@@ -1,0 +1,377 @@
+//===- Shape.cpp - ONNX shape and data-movement op importers --------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Shapes are static, so shape-valued inputs (Reshape's shape, Split's sizes,
+// the axes of Squeeze/Unsqueeze) must be constants, and Shape itself folds to
+// a constant. Reshapes become collapse/expand pairs, Split extract_slices,
+// Concat insert_slices, Gather a generic that extracts from the data.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+/// Reshape: 0 copies the input dimension (unless allowzero), -1 is inferred.
+static ImportResult importReshape(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<SmallVector<int64_t>> requested = getConstantIntOperand(ctx, 1);
+  if (failed(type) || failed(requested))
+    return failure();
+  bool allowZero = ctx.getIntAttr("allowzero").value_or(0) != 0;
+  SmallVector<int64_t> shape;
+  int64_t inferred = -1, known = 1;
+  for (auto [i, dim] : llvm::enumerate(*requested)) {
+    if (dim == 0 && !allowZero) {
+      if (static_cast<int64_t>(i) >= type->getRank())
+        return ctx.emitError() << "shape entry " << i
+                               << " copies a dimension the input lacks";
+      dim = type->getDimSize(i);
+    }
+    if (dim == -1) {
+      if (inferred >= 0)
+        return ctx.emitError() << "shape has more than one -1";
+      inferred = i;
+    } else if (dim < 0) {
+      return ctx.emitError() << "invalid shape entry " << dim;
+    } else {
+      known *= dim;
+    }
+    shape.push_back(dim);
+  }
+  int64_t count = type->getNumElements();
+  if (inferred >= 0) {
+    if (known == 0 || count % known != 0)
+      return ctx.emitError() << "cannot infer the -1 entry: " << count
+                             << " elements into blocks of " << known;
+    shape[inferred] = count / known;
+  } else if (known != count) {
+    return ctx.emitError() << "cannot reshape " << *type << " ("
+                           << count << " elements) to " << known
+                           << " elements";
+  }
+  return SmallVector<Value>{
+      buildReshape(ctx.builder, ctx.loc, ctx.getOperand(0), shape)};
+}
+
+static ImportResult importTranspose(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 1)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  SmallVector<int64_t> perm =
+      ctx.getIntsAttr("perm").value_or(SmallVector<int64_t>());
+  if (!ctx.getAttr("perm"))
+    perm = llvm::to_vector(llvm::reverse(llvm::seq<int64_t>(0, rank)));
+  SmallVector<int64_t> sorted(perm);
+  llvm::sort(sorted);
+  if (!llvm::equal(sorted, llvm::seq<int64_t>(0, rank)))
+    return emitUnsupportedAttr(ctx, "perm")
+           << ": not a permutation of the " << rank << " input dimensions";
+  return SmallVector<Value>{
+      buildTranspose(ctx.builder, ctx.loc, ctx.getOperand(0), perm)};
+}
+
+/// Split along `axis` into sizes from the `split` input (opset >= 13), the
+/// `split` attribute (older), or equal parts (num_outputs or output count).
+static ImportResult importSplit(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  if (failed(type))
+    return failure();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), type->getRank());
+  if (failed(axis))
+    return failure();
+  int64_t dimSize = type->getDimSize(*axis);
+  int64_t numResults = ctx.getNumResults();
+  SmallVector<int64_t> sizes;
+  if (ctx.getOperand(1)) {
+    FailureOr<SmallVector<int64_t>> split = getConstantIntOperand(ctx, 1);
+    if (failed(split))
+      return failure();
+    sizes = *split;
+  } else if (auto split = ctx.getIntsAttr("split")) {
+    sizes = *split;
+  } else {
+    // Equal parts; with num_outputs (opset 18) the last one may be smaller.
+    int64_t parts = ctx.getIntAttr("num_outputs").value_or(numResults);
+    if (parts != numResults)
+      return emitUnsupportedAttr(ctx, "num_outputs")
+             << ": " << parts << " but the node has " << numResults
+             << " outputs";
+    int64_t chunk = llvm::divideCeil(dimSize, parts);
+    for (int64_t i = 0, left = dimSize; i < parts; ++i, left -= chunk)
+      sizes.push_back(std::min(chunk, left));
+  }
+  if (static_cast<int64_t>(sizes.size()) != numResults)
+    return ctx.emitError() << "has " << numResults << " outputs but "
+                           << sizes.size() << " split sizes";
+  int64_t total = 0;
+  for (int64_t size : sizes) {
+    if (size < 0)
+      return ctx.emitError() << "negative split size " << size;
+    total += size;
+  }
+  if (total != dimSize)
+    return ctx.emitError() << "split sizes add up to " << total
+                           << ", not to the axis size " << dimSize;
+  SmallVector<Value> results;
+  int64_t offset = 0;
+  for (int64_t size : sizes) {
+    SmallVector<OpFoldResult> offsets(type->getRank(),
+                                      ctx.builder.getIndexAttr(0));
+    SmallVector<OpFoldResult> extents, strides(type->getRank(),
+                                               ctx.builder.getIndexAttr(1));
+    for (int64_t dim : type->getShape())
+      extents.push_back(ctx.builder.getIndexAttr(dim));
+    offsets[*axis] = ctx.builder.getIndexAttr(offset);
+    extents[*axis] = ctx.builder.getIndexAttr(size);
+    results.push_back(tensor::ExtractSliceOp::create(
+        ctx.builder, ctx.loc, ctx.getOperand(0), offsets, extents, strides));
+    offset += size;
+  }
+  return results;
+}
+
+static ImportResult importConcat(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, ~0u)))
+    return failure();
+  std::optional<int64_t> axisAttr = ctx.getIntAttr("axis");
+  if (!axisAttr)
+    return ctx.emitError() << "expects attribute 'axis'";
+  FailureOr<RankedTensorType> first = getOperandType(ctx, 0);
+  if (failed(first))
+    return failure();
+  FailureOr<int64_t> axis = normalizeAxis(ctx, *axisAttr, first->getRank());
+  if (failed(axis))
+    return failure();
+  SmallVector<int64_t> shape(first->getShape());
+  shape[*axis] = 0;
+  for (unsigned i = 0, e = ctx.operands.size(); i < e; ++i) {
+    FailureOr<RankedTensorType> type = getOperandType(ctx, i);
+    if (failed(type))
+      return failure();
+    for (int64_t d = 0; d < first->getRank(); ++d)
+      if (d != *axis && (type->getRank() != first->getRank() ||
+                         type->getDimSize(d) != first->getDimSize(d) ||
+                         type->getElementType() != first->getElementType()))
+        return ctx.emitError() << "input #" << i << " of type " << *type
+                               << " does not concatenate with " << *first;
+    shape[*axis] += type->getDimSize(*axis);
+  }
+  OpBuilder &b = ctx.builder;
+  Value result = buildEmpty(b, ctx.loc, shape, first->getElementType());
+  int64_t offset = 0;
+  for (Value operand : ctx.operands) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
+    for (int64_t dim : type.getShape())
+      sizes.push_back(b.getIndexAttr(dim));
+    offsets[*axis] = b.getIndexAttr(offset);
+    result = tensor::InsertSliceOp::create(b, ctx.loc, operand, result, offsets,
+                                           sizes, strides);
+    offset += type.getDimSize(*axis);
+  }
+  return SmallVector<Value>{result};
+}
+
+/// Shape (with opset-15 start/end) is a constant on static shapes.
+static ImportResult importShape(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 1)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  auto clamp = [&](int64_t index) {
+    return std::clamp(index < 0 ? index + rank : index, int64_t(0), rank);
+  };
+  int64_t start = clamp(ctx.getIntAttr("start").value_or(0));
+  int64_t end = clamp(ctx.getIntAttr("end").value_or(rank));
+  ArrayRef<int64_t> dims =
+      type->getShape().slice(start, std::max<int64_t>(end - start, 0));
+  auto resultType = RankedTensorType::get({static_cast<int64_t>(dims.size())},
+                                          ctx.builder.getI64Type());
+  return SmallVector<Value>{arith::ConstantOp::create(
+      ctx.builder, ctx.loc, DenseIntElementsAttr::get(resultType, dims))};
+}
+
+/// Gather along `axis`: out[pre, idx..., post] = data[pre, indices[idx...],
+/// post]; negative indices count from the end (out-of-range ones are
+/// undefined behaviour, as there is no runtime error channel).
+static ImportResult importGather(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> dataType = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
+  if (failed(dataType) || failed(indicesType))
+    return failure();
+  if (!indicesType->getElementType().isInteger(64) &&
+      !indicesType->getElementType().isInteger(32))
+    return ctx.emitError() << "expects int32/int64 indices, got "
+                           << indicesType->getElementType();
+  FailureOr<int64_t> axis = normalizeAxis(
+      ctx, ctx.getIntAttr("axis").value_or(0), dataType->getRank());
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> dataShape = dataType->getShape();
+  int64_t indexRank = indicesType->getRank();
+  SmallVector<int64_t> shape(dataShape.take_front(*axis));
+  llvm::append_range(shape, indicesType->getShape());
+  llvm::append_range(shape, dataShape.drop_front(*axis + 1));
+
+  OpBuilder &b = ctx.builder;
+  MLIRContext *context = b.getContext();
+  int64_t numLoops = shape.size();
+  SmallVector<AffineExpr> indexExprs;
+  for (int64_t i = 0; i < indexRank; ++i)
+    indexExprs.push_back(getAffineDimExpr(*axis + i, context));
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(numLoops, 0, indexExprs, context),
+      b.getMultiDimIdentityMap(numLoops)};
+  SmallVector<utils::IteratorType> iterators(numLoops,
+                                             utils::IteratorType::parallel);
+  Value data = ctx.getOperand(0);
+  Value init = buildEmpty(b, ctx.loc, shape, dataType->getElementType());
+  int64_t axisSize = dataShape[*axis];
+  auto generic = linalg::GenericOp::create(
+      b, ctx.loc, init.getType(), ctx.getOperand(1), init, maps, iterators,
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value index = arith::IndexCastOp::create(nb, loc, nb.getIndexType(),
+                                                 args[0]);
+        Value zero = arith::ConstantIndexOp::create(nb, loc, 0);
+        Value size = arith::ConstantIndexOp::create(nb, loc, axisSize);
+        Value negative = arith::CmpIOp::create(
+            nb, loc, arith::CmpIPredicate::slt, index, zero);
+        Value wrapped = arith::AddIOp::create(nb, loc, index, size);
+        index = arith::SelectOp::create(nb, loc, negative, wrapped, index);
+        SmallVector<Value> coords;
+        for (int64_t i = 0; i < *axis; ++i)
+          coords.push_back(linalg::IndexOp::create(nb, loc, i));
+        coords.push_back(index);
+        for (int64_t i = *axis + indexRank; i < numLoops; ++i)
+          coords.push_back(linalg::IndexOp::create(nb, loc, i));
+        Value element = tensor::ExtractOp::create(nb, loc, data, coords);
+        linalg::YieldOp::create(nb, loc, element);
+      });
+  return SmallVector<Value>{generic.getResult(0)};
+}
+
+/// The axes of Squeeze/Unsqueeze: the second input (opset >= 13) or the
+/// `axes` attribute; nullopt when neither is given.
+static FailureOr<std::optional<SmallVector<int64_t>>>
+getAxesInputOrAttr(NodeContext &ctx) {
+  if (ctx.getOperand(1)) {
+    FailureOr<SmallVector<int64_t>> axes = getConstantIntOperand(ctx, 1);
+    if (failed(axes))
+      return failure();
+    return std::optional<SmallVector<int64_t>>(*axes);
+  }
+  return ctx.getIntsAttr("axes");
+}
+
+static ImportResult importSqueeze(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  auto axes = getAxesInputOrAttr(ctx);
+  if (failed(type) || failed(axes))
+    return failure();
+  SmallVector<int64_t> squeezed;
+  if (*axes) {
+    FailureOr<SmallVector<int64_t>> normalized =
+        normalizeAxes(ctx, **axes, type->getRank());
+    if (failed(normalized))
+      return failure();
+    squeezed = *normalized;
+    for (int64_t axis : squeezed)
+      if (type->getDimSize(axis) != 1)
+        return ctx.emitError() << "cannot squeeze dimension " << axis
+                               << " of size " << type->getDimSize(axis);
+  } else {
+    for (auto [i, dim] : llvm::enumerate(type->getShape()))
+      if (dim == 1)
+        squeezed.push_back(i);
+  }
+  SmallVector<int64_t> shape;
+  for (auto [i, dim] : llvm::enumerate(type->getShape()))
+    if (!llvm::is_contained(squeezed, static_cast<int64_t>(i)))
+      shape.push_back(dim);
+  return SmallVector<Value>{
+      buildReshape(ctx.builder, ctx.loc, ctx.getOperand(0), shape)};
+}
+
+static ImportResult importUnsqueeze(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  auto axes = getAxesInputOrAttr(ctx);
+  if (failed(type) || failed(axes))
+    return failure();
+  if (!*axes)
+    return ctx.emitError() << "expects axes";
+  int64_t rank = type->getRank() + (*axes)->size();
+  FailureOr<SmallVector<int64_t>> inserted = normalizeAxes(ctx, **axes, rank);
+  if (failed(inserted))
+    return failure();
+  SmallVector<int64_t> shape;
+  ArrayRef<int64_t> remaining = type->getShape();
+  for (int64_t i = 0; i < rank; ++i) {
+    if (llvm::is_contained(*inserted, i)) {
+      shape.push_back(1);
+      continue;
+    }
+    shape.push_back(remaining.front());
+    remaining = remaining.drop_front();
+  }
+  return SmallVector<Value>{
+      buildReshape(ctx.builder, ctx.loc, ctx.getOperand(0), shape)};
+}
+
+/// Flatten to 2-D: dims [0, axis) form the rows, [axis, rank) the columns.
+static ImportResult importFlatten(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 1)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  if (failed(type))
+    return failure();
+  int64_t rank = type->getRank();
+  int64_t axis = ctx.getIntAttr("axis").value_or(1);
+  if (axis < -rank || axis > rank)
+    return ctx.emitError() << "axis " << axis << " is out of range for rank "
+                           << rank;
+  if (axis < 0)
+    axis += rank;
+  return SmallVector<Value>{buildReshape(ctx.builder, ctx.loc,
+                                         ctx.getOperand(0),
+                                         getCoercedShape(type->getShape(),
+                                                         axis))};
+}
+
+void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
+  registry.add("", "Reshape", importReshape);
+  registry.add("", "Transpose", importTranspose);
+  registry.add("", "Split", importSplit);
+  registry.add("", "Concat", importConcat);
+  registry.add("", "Shape", importShape);
+  registry.add("", "Gather", importGather);
+  registry.add("", "Squeeze", importSqueeze);
+  registry.add("", "Unsqueeze", importUnsqueeze);
+  registry.add("", "Flatten", importFlatten);
+}
