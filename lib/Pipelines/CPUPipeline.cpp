@@ -58,6 +58,11 @@ static void addLLVMStage(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createConvertToLLVMPass());
+  // Math without an LLVM lowering (erf, in imported GELUs) calls libm, which
+  // the JIT process and AOT libraries (-lm) link; only what convert-to-llvm
+  // left is touched (libm has no rsqrtf, for one), then the calls lowered.
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
