@@ -202,6 +202,147 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// ONNX training optimizers (ai.onnx.preview.training, opset 1)
+//===----------------------------------------------------------------------===//
+
+// The ONNX optimizers all take the learning rate R and the update count T as
+// 0-d operands; T = 0 selects their special first-step rule at run time.
+class Optim_ONNXOptimizerOp<string mnemonic, list<string> tensors>
+    : Optim_Op<mnemonic, [Pure, AllTypesMatch<tensors>]>;
+
+def Optim_MomentumOp : Optim_ONNXOptimizerOp<"momentum",
+    ["param", "grad", "velocity", "new_param", "new_velocity"]> {
+  let summary = "SGD with momentum as ONNX Momentum (standard or Nesterov)";
+  let description = [{
+    The `Momentum` operator of ONNX's `ai.onnx.preview.training` domain. It is
+    not torch.optim.SGD's momentum: the gradient coefficient `beta` is 1 at
+    the first update (T = 0) and the L2 term enters the gradient:
+
+    ```
+    G_r = norm_coefficient · X + G
+    β'  = T > 0 ? beta : 1
+    V'  = alpha · V + β' · G_r
+    X'  = X − R · V'                     (nesterov = false, mode "standard")
+    X'  = X − R · (G_r + alpha · V')     (nesterov = true, mode "nesterov")
+    ```
+
+    Example:
+
+    ```mlir
+    %x1, %v1 = optim.momentum %x, %g, %v, %r, %t {alpha = 0.95, beta = 0.1,
+        norm_coefficient = 0.001, nesterov = false}
+        : tensor<2xf32>, tensor<f32>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins
+    Optim_FloatTensor:$param,
+    Optim_FloatTensor:$grad,
+    Optim_FloatTensor:$velocity,
+    Optim_ScalarFloat:$lr,
+    Optim_ScalarStep:$step,
+    F64Attr:$alpha,
+    F64Attr:$beta,
+    DefaultValuedAttr<F64Attr, "0.0">:$norm_coefficient,
+    DefaultValuedAttr<BoolAttr, "false">:$nesterov
+  );
+  let results = (outs Optim_FloatTensor:$new_param,
+                      Optim_FloatTensor:$new_velocity);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $velocity `,` $lr `,` $step attr-dict
+    `:` type($param) `,` type($lr) `,` type($step)
+  }];
+  let hasVerifier = 1;
+}
+
+def Optim_AdagradOp : Optim_ONNXOptimizerOp<"adagrad",
+    ["param", "grad", "accumulator", "new_param", "new_accumulator"]> {
+  let summary = "ADAGRAD as ONNX Adagrad (decaying learning rate, L2 term)";
+  let description = [{
+    The `Adagrad` operator of ONNX's `ai.onnx.preview.training` domain:
+
+    ```
+    r   = R / (1 + T · decay_factor)
+    G_r = norm_coefficient · X + G
+    H'  = H + G_r ⊙ G_r
+    X'  = X − r · G_r / (sqrt(H') + epsilon)
+    ```
+
+    Example:
+
+    ```mlir
+    %x1, %h1 = optim.adagrad %x, %g, %h, %r, %t {decay_factor = 0.1,
+        epsilon = 1.0e-5} : tensor<2xf32>, tensor<f32>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins
+    Optim_FloatTensor:$param,
+    Optim_FloatTensor:$grad,
+    Optim_FloatTensor:$accumulator,
+    Optim_ScalarFloat:$lr,
+    Optim_ScalarStep:$step,
+    DefaultValuedAttr<F64Attr, "0.0">:$decay_factor,
+    DefaultValuedAttr<F64Attr, "1.0e-6">:$epsilon,
+    DefaultValuedAttr<F64Attr, "0.0">:$norm_coefficient
+  );
+  let results = (outs Optim_FloatTensor:$new_param,
+                      Optim_FloatTensor:$new_accumulator);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $accumulator `,` $lr `,` $step attr-dict
+    `:` type($param) `,` type($lr) `,` type($step)
+  }];
+  let hasVerifier = 1;
+}
+
+def Optim_AdamOp : Optim_ONNXOptimizerOp<"adam",
+    ["param", "grad", "exp_avg", "exp_avg_sq", "new_param", "new_exp_avg",
+     "new_exp_avg_sq"]> {
+  let summary = "Adam as ONNX Adam (L2 term, lr-side bias correction)";
+  let description = [{
+    The `Adam` operator of ONNX's `ai.onnx.preview.training` domain. It
+    differs from `optim.adamw`: the L2 term enters the gradient, epsilon is
+    added to sqrt(H') before any bias correction, the correction scales the
+    learning rate and is skipped at T = 0, and the post-update decay is a
+    fixed factor:
+
+    ```
+    G_r = norm_coefficient · X + G
+    V'  = alpha · V + (1 − alpha) · G_r
+    H'  = beta · H + (1 − beta) · G_r ⊙ G_r
+    R'  = T > 0 ? R · sqrt(1 − beta^T) / (1 − alpha^T) : R
+    X'  = (1 − norm_coefficient_post) · (X − R' · V' / (sqrt(H') + epsilon))
+    ```
+
+    Example:
+
+    ```mlir
+    %x1, %v1, %h1 = optim.adam %x, %g, %v, %h, %r, %t {alpha = 0.95,
+        beta = 0.1, epsilon = 1.0e-7} : tensor<2xf32>, tensor<f32>, tensor<i64>
+    ```
+  }];
+  let arguments = (ins
+    Optim_FloatTensor:$param,
+    Optim_FloatTensor:$grad,
+    Optim_FloatTensor:$exp_avg,
+    Optim_FloatTensor:$exp_avg_sq,
+    Optim_ScalarFloat:$lr,
+    Optim_ScalarStep:$step,
+    DefaultValuedAttr<F64Attr, "0.9">:$alpha,
+    DefaultValuedAttr<F64Attr, "0.999">:$beta,
+    DefaultValuedAttr<F64Attr, "1.0e-6">:$epsilon,
+    DefaultValuedAttr<F64Attr, "0.0">:$norm_coefficient,
+    DefaultValuedAttr<F64Attr, "0.0">:$norm_coefficient_post
+  );
+  let results = (outs Optim_FloatTensor:$new_param,
+                      Optim_FloatTensor:$new_exp_avg,
+                      Optim_FloatTensor:$new_exp_avg_sq);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $lr `,` $step attr-dict
+    `:` type($param) `,` type($lr) `,` type($step)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // NewtonSchulzOp
 //===----------------------------------------------------------------------===//
 

@@ -7,6 +7,7 @@
 #include "muon/Runner/InputSpec.h"
 
 #include "muon/Runner/Npy.h"
+#include "muon/Runner/TensorProtoReader.h"
 #include "llvm/ADT/StringExtras.h"
 
 #include <cstring>
@@ -77,7 +78,7 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec) {
   auto [typeText, valuesText] = spec.split('=');
   if (typeText.size() == spec.size())
     return createStringError(
-        "expected '@file.npy' or '<shape>x<type>=<values>' such as "
+        "expected '@file.npy', '@file.pb' or '<shape>x<type>=<values>' such as "
         "'2x2xf32=1,2,3,4'");
   Expected<HostTensorType> type = parseTensorType(typeText);
   if (!type)
@@ -113,7 +114,8 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec) {
 
 Expected<HostTensor> muon::parseTensorSpec(StringRef spec) {
   if (spec.consume_front("@"))
-    return readNpyFile(spec);
+    return spec.ends_with(".pb") ? readTensorProtoFile(spec)
+                                 : readNpyFile(spec);
   return parseInlineTensor(spec);
 }
 

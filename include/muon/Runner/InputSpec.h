@@ -8,6 +8,7 @@
 // `--output=` flags, which follows iree-run-module:
 //
 //   @path.npy          the array stored in a .npy file
+//   @path.pb           the onnx.TensorProto stored in a .pb file
 //   2x2xf32=1,2,3,4    an inline tensor, values in row-major order
 //   4xf32=0.5          a single value fills the whole shape
 //   f32=0.02           a 0-d tensor
@@ -28,7 +29,7 @@
 
 namespace muon {
 
-/// Parses one tensor value (`@x.npy` or an inline literal).
+/// Parses one tensor value (`@x.npy`, `@x.pb` or an inline literal).
 llvm::Expected<HostTensor> parseTensorSpec(llvm::StringRef spec);
 
 /// Parses every value given to `flag`; errors quote the flag and the value.

@@ -24,6 +24,7 @@ void muon::optim::populateOptimToLinalgConversionPatterns(
     RewritePatternSet &patterns) {
   populateAdamWToLinalgPatterns(patterns);
   populateNewtonSchulzToLinalgPatterns(patterns);
+  populateONNXOptimizersToLinalgPatterns(patterns);
   populateQKClipToLinalgPatterns(patterns);
 }
 

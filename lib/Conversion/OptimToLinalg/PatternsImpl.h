@@ -19,6 +19,7 @@ namespace muon::optim {
 
 void populateAdamWToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateNewtonSchulzToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateONNXOptimizersToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateQKClipToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace muon::optim

@@ -39,9 +39,11 @@ class NodeContext {
 public:
   NodeContext(mlir::OpBuilder &builder, mlir::Location loc,
               const onnx::NodeProto &node, llvm::ArrayRef<mlir::Value> operands,
-              int64_t opsetVersion)
+              int64_t opsetVersion,
+              llvm::ArrayRef<llvm::SmallVector<mlir::Value>> sequenceOperands =
+                  {})
       : builder(builder), loc(loc), node(node), operands(operands),
-        opsetVersion(opsetVersion) {}
+        opsetVersion(opsetVersion), sequenceOperands(sequenceOperands) {}
 
   mlir::OpBuilder &builder;
   /// Names the node (and its model file) in every diagnostic.
@@ -52,13 +54,30 @@ public:
   /// Opset version of the node's domain, as the model imports it.
   int64_t opsetVersion;
 
+  /// Sequence-typed inputs (ONNX `seq(tensor)`, e.g. ONNX Runtime's
+  /// optimizer parameter lists) have static element types given at import
+  /// time; their elements are here, indexed like `operands` (empty for
+  /// tensor inputs), and their `operands` entry is null.
+  llvm::ArrayRef<llvm::SmallVector<mlir::Value>> sequenceOperands;
+  /// Sequence-typed results: an importer stores the elements of output
+  /// `index` here and returns a null Value for it.
+  llvm::DenseMap<unsigned, llvm::SmallVector<mlir::Value>> sequenceResults;
+
+  /// The elements of sequence operand `index`; std::nullopt when that input
+  /// is absent or not a sequence.
+  std::optional<llvm::ArrayRef<mlir::Value>>
+  getSequenceOperand(unsigned index) const;
+
   /// Number of outputs the node declares (trailing optional ones included).
   int64_t getNumResults() const;
   /// The operand at `index`, or null when absent/omitted.
   mlir::Value getOperand(unsigned index) const;
 
   /// Attribute lookups; std::nullopt when the attribute is absent. A present
-  /// attribute of the wrong kind is reported by `emitError` from the caller.
+  /// attribute of the wrong kind is reported (through `emitError`) by the
+  /// getter itself, which then returns std::nullopt and sets
+  /// `hadAttributeError`: the importer fails the node even if its importer
+  /// went on with a default.
   const onnx::AttributeProto *getAttr(llvm::StringRef name) const;
   std::optional<int64_t> getIntAttr(llvm::StringRef name) const;
   std::optional<float> getFloatAttr(llvm::StringRef name) const;
@@ -70,6 +89,9 @@ public:
 
   /// An error located at the node, naming node, op type and domain.
   mlir::InFlightDiagnostic emitError() const;
+
+  /// Set when a getter met an attribute of the wrong kind.
+  mutable bool hadAttributeError = false;
 };
 
 /// Imports one node; returns one Value per node output (null for outputs the

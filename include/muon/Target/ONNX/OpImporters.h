@@ -1,11 +1,11 @@
-//===- OpImporters.h - Populate functions of the op families ----*- C++ -*-===//
+//===- OpImporters.h - The families of ONNX op importers --------*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //
 //===----------------------------------------------------------------------===//
 //
-// Each family of ONNX op importers registers its (domain, op_type) handlers
-// with one of these functions; the importer driver calls all of them.
+// One populate function per file of lib/Target/ONNX/Ops/; the importer
+// registers every family through `populateAllOpImporters`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +15,11 @@
 #include "muon/Target/ONNX/OpImporter.h"
 
 namespace muon::onnx_import {
+
+/// ai.onnx.preview.training: Momentum, Adagrad, Adam (opset 1).
+void populateTrainingOpImporters(OpImporterRegistry &registry);
+/// com.microsoft (ONNX Runtime training): AdamWOptimizer, SGDOptimizerV2.
+void populateORTOptimizerImporters(OpImporterRegistry &registry);
 
 //===----------------------------------------------------------------------===//
 // Forward and gradient ops (lib/Target/ONNX/Ops, library MuonONNXOps):
@@ -42,6 +47,9 @@ void populateLossImporters(OpImporterRegistry &registry);
 void populateGradientImporters(OpImporterRegistry &registry);
 /// All of the forward and gradient families above.
 void populateForwardAndGradientImporters(OpImporterRegistry &registry);
+
+/// Every family above.
+void populateAllOpImporters(OpImporterRegistry &registry);
 
 } // namespace muon::onnx_import
 

@@ -235,6 +235,46 @@ LogicalResult AdamWOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// ONNX training optimizers
+//===----------------------------------------------------------------------===//
+
+/// Checks each (name, value) with `verifyNonNegative`.
+static LogicalResult
+verifyNonNegative(Operation *op,
+                  std::initializer_list<std::pair<StringRef, double>> values) {
+  for (auto [name, value] : values)
+    if (failed(verifyNonNegative(op, name, value)))
+      return failure();
+  return success();
+}
+
+LogicalResult MomentumOp::verify() {
+  return verifyNonNegative(
+      *this, {{"alpha", getAlpha().convertToDouble()},
+              {"beta", getBeta().convertToDouble()},
+              {"norm_coefficient", getNormCoefficient().convertToDouble()}});
+}
+
+LogicalResult AdagradOp::verify() {
+  return verifyNonNegative(
+      *this, {{"decay_factor", getDecayFactor().convertToDouble()},
+              {"epsilon", getEpsilon().convertToDouble()},
+              {"norm_coefficient", getNormCoefficient().convertToDouble()}});
+}
+
+LogicalResult AdamOp::verify() {
+  // alpha = 1 or beta = 1 would divide by 1 − alpha^T = 0 at T > 0.
+  if (failed(verifyDecay(*this, "alpha", getAlpha().convertToDouble())) ||
+      failed(verifyDecay(*this, "beta", getBeta().convertToDouble())) ||
+      failed(verifyDecay(*this, "norm_coefficient_post",
+                         getNormCoefficientPost().convertToDouble())))
+    return failure();
+  return verifyNonNegative(
+      *this, {{"epsilon", getEpsilon().convertToDouble()},
+              {"norm_coefficient", getNormCoefficient().convertToDouble()}});
+}
+
+//===----------------------------------------------------------------------===//
 // NewtonSchulzOp
 //===----------------------------------------------------------------------===//
 

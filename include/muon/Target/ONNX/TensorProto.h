@@ -1,0 +1,67 @@
+//===- TensorProto.h - Decoding ONNX TensorProto data -----------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Turns an onnx::TensorProto (an initializer, or a test-data `.pb` file) into
+// a shape and a dense row-major little-endian byte buffer, checking before any
+// allocation that the element count stays under a limit and agrees with the
+// stored data. Shared by the importer (initializers) and muon-run (`.pb`
+// inputs and expected outputs).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_TARGET_ONNX_TENSORPROTO_H
+#define MUON_TARGET_ONNX_TENSORPROTO_H
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace onnx {
+class TensorProto;
+} // namespace onnx
+
+namespace muon::onnx_import {
+
+/// Tensors with more elements than this (2^31) are rejected unless a caller
+/// passes another limit: no single tensor of a model protobuf can carry more
+/// data than protobuf's 2 GiB message limit anyway.
+inline constexpr uint64_t kDefaultMaxTensorElements = uint64_t(1) << 31;
+
+/// A decoded tensor: ONNX data type, shape and element bytes (booleans take
+/// one byte each, 16-bit floats their IEEE/bfloat16 bit pattern).
+struct DecodedTensor {
+  int32_t dataType;
+  llvm::SmallVector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+/// Bytes per element of a supported ONNX data type (FLOAT, DOUBLE, FLOAT16,
+/// BFLOAT16, INT8/16/32/64, BOOL); std::nullopt for the others.
+std::optional<size_t> getDataTypeByteWidth(int32_t dataType);
+
+/// ONNX's name of a data type ("FLOAT", "INT64", ...), or "<code N>".
+std::string getDataTypeName(int32_t dataType);
+
+/// Decodes `tensor`; errors say what is wrong (unsupported or undefined data
+/// type, negative or too many elements, external or segmented data, data
+/// size disagreeing with the shape, out-of-range values).
+llvm::Expected<DecodedTensor>
+decodeTensor(const onnx::TensorProto &tensor,
+             uint64_t maxElements = kDefaultMaxTensorElements);
+
+/// Reads a file holding one serialized TensorProto (the `.pb` files of ONNX
+/// backend test data). Errors are prefixed with the path.
+llvm::Expected<DecodedTensor>
+readTensorProtoFile(llvm::StringRef path,
+                    uint64_t maxElements = kDefaultMaxTensorElements);
+
+} // namespace muon::onnx_import
+
+#endif // MUON_TARGET_ONNX_TENSORPROTO_H

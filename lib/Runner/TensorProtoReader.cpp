@@ -1,0 +1,56 @@
+//===- TensorProtoReader.cpp - ONNX TensorProto .pb files -----------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Runner/TensorProtoReader.h"
+
+#include "muon/Target/ONNX/TensorProto.h"
+#include "onnx/onnx_pb.h"
+
+#include <cstring>
+
+using namespace llvm;
+using namespace muon;
+
+/// Our element type of an ONNX data type (booleans are one byte in both).
+static std::optional<ElementType> getONNXElementType(int32_t dataType) {
+  switch (dataType) {
+  case onnx::TensorProto::FLOAT16:
+    return ElementType::F16;
+  case onnx::TensorProto::BFLOAT16:
+    return ElementType::BF16;
+  case onnx::TensorProto::FLOAT:
+    return ElementType::F32;
+  case onnx::TensorProto::DOUBLE:
+    return ElementType::F64;
+  case onnx::TensorProto::BOOL:
+    return ElementType::I1;
+  case onnx::TensorProto::INT32:
+    return ElementType::I32;
+  case onnx::TensorProto::INT64:
+    return ElementType::I64;
+  default:
+    return std::nullopt;
+  }
+}
+
+Expected<HostTensor> muon::readTensorProtoFile(StringRef path) {
+  Expected<onnx_import::DecodedTensor> decoded =
+      onnx_import::readTensorProtoFile(path);
+  if (!decoded)
+    return decoded.takeError();
+  std::optional<ElementType> elementType = getONNXElementType(decoded->dataType);
+  if (!elementType)
+    return createStringError(
+        path + ": unsupported data type " +
+        onnx_import::getDataTypeName(decoded->dataType) +
+        " (supported: FLOAT16, BFLOAT16, FLOAT, DOUBLE, BOOL, INT32, INT64)");
+  HostTensor tensor(HostTensorType{*elementType, decoded->shape});
+  // decodeTensor checked the byte count against the shape.
+  assert(tensor.getBytes().size() == decoded->bytes.size());
+  std::memcpy(tensor.getBytes().data(), decoded->bytes.data(),
+              decoded->bytes.size());
+  return tensor;
+}

@@ -1,0 +1,543 @@
+//===- ONNXImporter.cpp - ONNX models to MLIR -----------------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The driver: parses the ModelProto with its limits, turns each graph (or
+// combination of graphs, for training) into a `func.func`, walks the nodes in
+// topological order and hands each to the importer registered for its
+// (domain, op_type). Every error is located at the model file, and at the
+// node or value it concerns.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Target/ONNX/ONNXImporter.h"
+
+#include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Target/ONNX/OpImporters.h"
+#include "TypeConversion.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Verifier.h"
+#include "onnx/onnx_pb.h"
+
+#include "llvm/ADT/StringSet.h"
+
+#include <queue>
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+/// "" and "ai.onnx" both name the default domain.
+static StringRef normalizeDomain(StringRef domain) {
+  return domain == "ai.onnx" ? StringRef() : domain;
+}
+
+namespace {
+/// A graph value: one tensor, or the elements of a sequence.
+struct GraphValue {
+  SmallVector<Value> values;
+  bool isSequence = false;
+};
+
+/// What a function imported from one or more graphs returns.
+struct FunctionResult {
+  /// The graph value returned.
+  std::string valueName;
+  /// Its `onnx.name` (the initializer it updates, for training results).
+  std::string label;
+};
+
+/// Describes one function to import: the graphs whose inputs, initializers,
+/// nodes and outputs are concatenated (ONNX's rule for training graphs).
+struct FunctionSpec {
+  std::string name;
+  SmallVector<const onnx::GraphProto *> graphs;
+  /// Initializers passed as leading arguments instead of constants.
+  SmallVector<std::string> stateArguments;
+  SmallVector<FunctionResult> results;
+};
+
+class ModelImporter {
+public:
+  ModelImporter(MLIRContext *context, StringRef fileName,
+                const onnx::ModelProto &model, const ONNXImportOptions &options,
+                const OpImporterRegistry &registry)
+      : context(context), fileLoc(FileLineColLoc::get(context, fileName, 0, 0)),
+        model(model), types(context, options), registry(registry) {}
+
+  LogicalResult importModel(ModuleOp module);
+
+private:
+  LogicalResult importFunction(ModuleOp module, const FunctionSpec &spec);
+  LogicalResult collectOpsets();
+
+  MLIRContext *context;
+  Location fileLoc;
+  const onnx::ModelProto &model;
+  ONNXTypeConverter types;
+  const OpImporterRegistry &registry;
+  /// Opset version per (normalized) domain.
+  llvm::StringMap<int64_t> opsets;
+
+  friend class FunctionImporter;
+};
+
+/// Imports one FunctionSpec.
+class FunctionImporter {
+public:
+  FunctionImporter(ModelImporter &model, const FunctionSpec &spec)
+      : model(model), spec(spec), builder(model.context) {}
+
+  FailureOr<func::FuncOp> run();
+
+private:
+  Location getValueLoc(StringRef name) {
+    return NameLoc::get(StringAttr::get(model.context, name), model.fileLoc);
+  }
+  Location getNodeLoc(const onnx::NodeProto &node, size_t index);
+  LogicalResult collectDefinitions();
+  LogicalResult createArguments(func::FuncOp func);
+  /// The value named `name`, materializing initializers on first use; null
+  /// when the name is undefined (or produced by no importer).
+  const GraphValue *lookup(StringRef name);
+  LogicalResult importNodes();
+  LogicalResult importNode(const onnx::NodeProto &node, size_t index);
+  LogicalResult createReturn(func::FuncOp func);
+
+  ModelImporter &model;
+  const FunctionSpec &spec;
+  OpBuilder builder;
+
+  llvm::StringMap<const onnx::TensorProto *> initializers;
+  llvm::StringMap<const onnx::ValueInfoProto *> inputs;
+  SmallVector<const onnx::ValueInfoProto *> inputOrder;
+  llvm::StringMap<const onnx::ValueInfoProto *> outputs;
+  SmallVector<const onnx::NodeProto *> nodes;
+  /// Value name -> index of the node producing it.
+  llvm::StringMap<size_t> producers;
+  llvm::StringMap<GraphValue> values;
+  /// Outputs the importer of their node did not produce.
+  llvm::StringMap<size_t> unproduced;
+};
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// FunctionImporter
+//===----------------------------------------------------------------------===//
+
+Location FunctionImporter::getNodeLoc(const onnx::NodeProto &node,
+                                      size_t index) {
+  std::string name = node.name();
+  if (name.empty())
+    name = node.op_type() + "#" + std::to_string(index);
+  return getValueLoc(name);
+}
+
+LogicalResult FunctionImporter::collectDefinitions() {
+  auto redefined = [&](StringRef name, StringRef what) {
+    return emitError(getValueLoc(name))
+           << "value '" << name << "' is defined more than once (" << what
+           << ")";
+  };
+  for (const onnx::GraphProto *graph : spec.graphs) {
+    if (graph->sparse_initializer_size() > 0)
+      return emitError(getValueLoc(graph->sparse_initializer(0).values().name()))
+             << "sparse initializers are not supported";
+    for (const onnx::TensorProto &init : graph->initializer()) {
+      if (init.name().empty())
+        return emitError(model.fileLoc) << "graph '" << graph->name()
+                                        << "' has an initializer without name";
+      if (!initializers.try_emplace(init.name(), &init).second)
+        return redefined(init.name(), "two initializers");
+    }
+    for (const onnx::ValueInfoProto &input : graph->input()) {
+      if (input.name().empty())
+        return emitError(model.fileLoc)
+               << "graph '" << graph->name() << "' has an input without name";
+      if (!inputs.try_emplace(input.name(), &input).second)
+        return redefined(input.name(), "two graph inputs");
+      inputOrder.push_back(&input);
+    }
+    for (const onnx::ValueInfoProto &output : graph->output())
+      outputs.try_emplace(output.name(), &output);
+    for (const onnx::NodeProto &node : graph->node())
+      nodes.push_back(&node);
+  }
+  for (auto [index, node] : llvm::enumerate(nodes)) {
+    for (const std::string &output : node->output()) {
+      if (output.empty())
+        continue;
+      if (inputs.count(output) || initializers.count(output))
+        return redefined(output, "a graph input or initializer and an output "
+                                 "of node '" +
+                                     node->name() + "'");
+      auto [it, inserted] = producers.try_emplace(output, index);
+      if (!inserted)
+        return redefined(output, "an output of nodes '" +
+                                     nodes[it->second]->name() + "' and '" +
+                                     node->name() + "'");
+    }
+  }
+  return success();
+}
+
+LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const std::string &name : spec.stateArguments) {
+    auto it = initializers.find(name);
+    if (it == initializers.end())
+      return emitError(getValueLoc(name))
+             << "training updates '" << name
+             << "', which is not an initializer of the model";
+    FailureOr<RankedTensorType> type =
+        model.types.convertTensorProtoType(*it->second, getValueLoc(name));
+    if (failed(type))
+      return failure();
+    argTypes.push_back(*type);
+    argNames.push_back(name);
+  }
+  // Arguments of each graph input; a sequence input contributes one per
+  // element. An input that is also an initializer (IR version < 4) stays an
+  // argument: the initializer is only its default.
+  SmallVector<std::pair<std::string, unsigned>> inputArgs;
+  for (const onnx::ValueInfoProto *input : inputOrder) {
+    if (llvm::is_contained(spec.stateArguments, input->name()))
+      continue;
+    FailureOr<ValueTypes> type =
+        model.types.convertValueInfo(*input, getValueLoc(input->name()));
+    if (failed(type))
+      return failure();
+    inputArgs.push_back({input->name(), type->types.size()});
+    for (auto [index, elementType] : llvm::enumerate(type->types)) {
+      argTypes.push_back(elementType);
+      argNames.push_back(type->isSequence ? input->name() + "[" +
+                                                std::to_string(index) + "]"
+                                          : input->name());
+    }
+    if (type->isSequence)
+      values[input->name()].isSequence = true;
+  }
+
+  func.setFunctionType(builder.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  for (auto [index, name] : llvm::enumerate(argNames))
+    func.setArgAttr(index, kONNXNameAttr, builder.getStringAttr(name));
+  unsigned next = 0;
+  for (const std::string &name : spec.stateArguments)
+    values[name].values.push_back(entry->getArgument(next++));
+  for (auto [name, count] : inputArgs)
+    for (unsigned i = 0; i < count; ++i)
+      values[name].values.push_back(entry->getArgument(next++));
+  builder.setInsertionPointToStart(entry);
+  return success();
+}
+
+const GraphValue *FunctionImporter::lookup(StringRef name) {
+  auto it = values.find(name);
+  if (it != values.end())
+    return &it->second;
+  auto init = initializers.find(name);
+  if (init == initializers.end())
+    return nullptr;
+  FailureOr<Value> constant =
+      model.types.createConstant(builder, *init->second, getValueLoc(name));
+  if (failed(constant))
+    return nullptr;
+  GraphValue &value = values[name];
+  value.values.push_back(*constant);
+  return &value;
+}
+
+LogicalResult FunctionImporter::importNodes() {
+  // Kahn's algorithm over node-to-node edges, preferring file order, so that
+  // unsorted graphs import and cycles are found.
+  SmallVector<unsigned> pending(nodes.size(), 0);
+  SmallVector<SmallVector<size_t>> consumers(nodes.size());
+  for (auto [index, node] : llvm::enumerate(nodes)) {
+    llvm::StringSet<> seen;
+    for (const std::string &input : node->input()) {
+      if (input.empty() || !seen.insert(input).second)
+        continue;
+      auto producer = producers.find(input);
+      if (producer != producers.end()) {
+        consumers[producer->second].push_back(index);
+        ++pending[index];
+      } else if (!values.count(input) && !initializers.count(input)) {
+        return emitError(getNodeLoc(*node, index))
+               << "node '" << node->name() << "' (" << node->op_type()
+               << "): input '" << input
+               << "' is not defined (no graph input, initializer or node "
+                  "output has that name)";
+      }
+    }
+  }
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
+  for (size_t index = 0; index < nodes.size(); ++index)
+    if (pending[index] == 0)
+      ready.push(index);
+  size_t imported = 0;
+  while (!ready.empty()) {
+    size_t index = ready.top();
+    ready.pop();
+    if (failed(importNode(*nodes[index], index)))
+      return failure();
+    ++imported;
+    for (size_t consumer : consumers[index])
+      if (--pending[consumer] == 0)
+        ready.push(consumer);
+  }
+  if (imported == nodes.size())
+    return success();
+  for (auto [index, node] : llvm::enumerate(nodes))
+    if (pending[index] != 0)
+      return emitError(getNodeLoc(*node, index))
+             << "node '" << node->name() << "' (" << node->op_type()
+             << ") is part of, or depends on, a cycle in the graph";
+  llvm_unreachable("unimported nodes without pending inputs");
+}
+
+LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
+                                           size_t index) {
+  Location loc = getNodeLoc(node, index);
+  StringRef domain = normalizeDomain(node.domain());
+  auto opset = model.opsets.find(domain);
+  SmallVector<Value> operands;
+  SmallVector<SmallVector<Value>> sequenceOperands;
+  NodeContext probe(builder, loc, node, operands, 0);
+  if (opset == model.opsets.end())
+    return probe.emitError()
+           << "the model imports no opset of domain '"
+           << (domain.empty() ? StringRef("ai.onnx") : domain) << "'";
+  const OpImportFn *importer = model.registry.lookup(domain, node.op_type());
+  if (!importer)
+    return probe.emitError() << "unsupported op '" << node.op_type()
+                             << "' (opset " << opset->second << ")";
+
+  for (const std::string &input : node.input()) {
+    operands.emplace_back();
+    sequenceOperands.emplace_back();
+    if (input.empty())
+      continue;
+    const GraphValue *value = lookup(input);
+    if (!value) {
+      if (unproduced.count(input))
+        return probe.emitError()
+               << "input '" << input << "' is an output the importer of node '"
+               << nodes[unproduced.lookup(input)]->name()
+               << "' does not produce";
+      return failure(); // The initializer's constant reported its error.
+    }
+    if (value->isSequence)
+      sequenceOperands.back() = value->values;
+    else
+      operands.back() = value->values.front();
+  }
+
+  NodeContext ctx(builder, loc, node, operands, opset->second,
+                  sequenceOperands);
+  FailureOr<SmallVector<Value>> results = (*importer)(ctx);
+  if (failed(results) || ctx.hadAttributeError)
+    return failure();
+  if (static_cast<int64_t>(results->size()) != ctx.getNumResults())
+    return ctx.emitError() << "importer returned " << results->size()
+                           << " values for " << ctx.getNumResults()
+                           << " outputs";
+  for (auto [resultIndex, name] : llvm::enumerate(node.output())) {
+    if (name.empty())
+      continue;
+    auto sequence = ctx.sequenceResults.find(resultIndex);
+    if (sequence != ctx.sequenceResults.end()) {
+      values[name] = GraphValue{sequence->second, /*isSequence=*/true};
+      continue;
+    }
+    if (Value value = (*results)[resultIndex])
+      values[name].values.push_back(value);
+    else
+      unproduced[name] = index;
+  }
+  return success();
+}
+
+LogicalResult FunctionImporter::createReturn(func::FuncOp func) {
+  SmallVector<Value> returned;
+  SmallVector<std::string> labels;
+  for (const FunctionResult &result : spec.results) {
+    Location loc = getValueLoc(result.valueName);
+    const GraphValue *value = lookup(result.valueName);
+    if (!value) {
+      if (unproduced.count(result.valueName))
+        return emitError(loc) << "output '" << result.valueName
+                              << "' is not produced by the importer of node '"
+                              << nodes[unproduced.lookup(result.valueName)]
+                                     ->name()
+                              << "'";
+      if (initializers.count(result.valueName))
+        return failure(); // Reported when decoding the initializer.
+      return emitError(loc) << "output '" << result.valueName
+                            << "' is not defined in the graph";
+    }
+    // A declared static type must agree with what the nodes compute.
+    auto declared = outputs.find(result.valueName);
+    if (declared != outputs.end() && !value->isSequence) {
+      std::optional<RankedTensorType> type =
+          model.types.getStaticType(*declared->second);
+      if (type && *type != value->values.front().getType())
+        return emitError(loc)
+               << "output '" << result.valueName << "' is declared as " << *type
+               << " but computes " << value->values.front().getType();
+    }
+    for (auto [index, element] : llvm::enumerate(value->values)) {
+      returned.push_back(element);
+      labels.push_back(value->isSequence
+                           ? result.label + "[" + std::to_string(index) + "]"
+                           : result.label);
+    }
+  }
+  func::ReturnOp::create(builder, model.fileLoc, returned);
+  func.setFunctionType(builder.getFunctionType(
+      func.getArgumentTypes(), ValueRange(returned).getTypes()));
+  for (auto [index, label] : llvm::enumerate(labels))
+    func.setResultAttr(index, kONNXNameAttr, builder.getStringAttr(label));
+  return success();
+}
+
+FailureOr<func::FuncOp> FunctionImporter::run() {
+  if (failed(collectDefinitions()))
+    return failure();
+  auto func = func::FuncOp::create(model.fileLoc, spec.name,
+                                   builder.getFunctionType({}, {}));
+  if (failed(createArguments(func)) || failed(importNodes()) ||
+      failed(createReturn(func))) {
+    func.erase();
+    return failure();
+  }
+  return func;
+}
+
+//===----------------------------------------------------------------------===//
+// ModelImporter
+//===----------------------------------------------------------------------===//
+
+LogicalResult ModelImporter::collectOpsets() {
+  for (const onnx::OperatorSetIdProto &opset : model.opset_import()) {
+    StringRef domain = normalizeDomain(opset.domain());
+    if (!opsets.try_emplace(domain, opset.version()).second)
+      return emitError(fileLoc) << "the model imports domain '"
+                                << opset.domain() << "' more than once";
+  }
+  return success();
+}
+
+LogicalResult ModelImporter::importModel(ModuleOp module) {
+  if (failed(collectOpsets()))
+    return failure();
+  const onnx::GraphProto &graph = model.graph();
+  SymbolTable symbols(module);
+  auto import = [&](const FunctionSpec &spec) -> LogicalResult {
+    FailureOr<func::FuncOp> func = FunctionImporter(*this, spec).run();
+    if (failed(func))
+      return failure();
+    symbols.insert(*func);
+    return success();
+  };
+
+  FunctionSpec main;
+  main.name = graph.name().empty() ? "main" : graph.name();
+  main.graphs.push_back(&graph);
+  for (const onnx::ValueInfoProto &output : graph.output())
+    main.results.push_back({output.name(), output.name()});
+  if (failed(import(main)))
+    return failure();
+
+  int numTrainings = model.training_info_size();
+  for (auto [index, training] : llvm::enumerate(model.training_info())) {
+    std::string suffix =
+        numTrainings == 1 ? "" : "_" + std::to_string(index);
+    if (training.initialization().node_size() > 0 ||
+        training.initialization().output_size() > 0) {
+      FunctionSpec init;
+      init.name = "train_init" + suffix;
+      init.graphs.push_back(&training.initialization());
+      for (const onnx::StringStringEntryProto &binding :
+           training.initialization_binding())
+        init.results.push_back({binding.value(), binding.key()});
+      if (failed(import(init)))
+        return failure();
+    }
+    FunctionSpec step;
+    step.name = "train_step" + suffix;
+    step.graphs = {&graph, &training.algorithm()};
+    for (const onnx::StringStringEntryProto &binding :
+         training.update_binding()) {
+      if (llvm::is_contained(step.stateArguments, binding.key()))
+        return emitError(fileLoc) << "update_binding of training_info "
+                                  << index << " binds '" << binding.key()
+                                  << "' twice";
+      step.stateArguments.push_back(binding.key());
+      step.results.push_back({binding.value(), binding.key()});
+    }
+    for (const onnx::GraphProto *part : step.graphs)
+      for (const onnx::ValueInfoProto &output : part->output())
+        step.results.push_back({output.name(), output.name()});
+    if (failed(import(step)))
+      return failure();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Entry point
+//===----------------------------------------------------------------------===//
+
+static const OpImporterRegistry &getRegistry() {
+  static const OpImporterRegistry registry = [] {
+    OpImporterRegistry registry;
+    populateAllOpImporters(registry);
+    return registry;
+  }();
+  return registry;
+}
+
+OwningOpRef<ModuleOp>
+muon::onnx_import::importONNXModel(llvm::MemoryBufferRef buffer,
+                                   MLIRContext *context,
+                                   const ONNXImportOptions &options) {
+  context->loadDialect<arith::ArithDialect, func::FuncDialect,
+                       linalg::LinalgDialect, math::MathDialect,
+                       tensor::TensorDialect, muon::optim::OptimDialect>();
+  Location fileLoc =
+      FileLineColLoc::get(context, buffer.getBufferIdentifier(), 0, 0);
+  StringRef bytes = buffer.getBuffer();
+  if (bytes.size() > options.maxFileBytes) {
+    emitError(fileLoc) << "model file of " << bytes.size()
+                       << " bytes exceeds the limit of " << options.maxFileBytes
+                       << " bytes";
+    return nullptr;
+  }
+  onnx::ModelProto model;
+  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    emitError(fileLoc) << "not a valid ONNX model: protobuf parsing failed "
+                          "(not an ONNX file, truncated or corrupt)";
+    return nullptr;
+  }
+  if (!model.has_graph() || !model.has_ir_version()) {
+    emitError(fileLoc) << "not an ONNX model: no "
+                       << (model.has_graph() ? "IR version" : "graph");
+    return nullptr;
+  }
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  ModelImporter importer(context, buffer.getBufferIdentifier(), model, options,
+                         getRegistry());
+  if (failed(importer.importModel(*module)) || failed(verify(*module)))
+    return nullptr;
+  return module;
+}

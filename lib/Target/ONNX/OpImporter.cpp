@@ -1,0 +1,117 @@
+//===- OpImporter.cpp - Per-op ONNX node importers ------------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Target/ONNX/OpImporter.h"
+
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+using onnx::AttributeProto;
+
+/// "" and "ai.onnx" both name the default domain.
+static StringRef normalizeDomain(StringRef domain) {
+  return domain == "ai.onnx" ? StringRef() : domain;
+}
+
+/// Registry key: domain and op type cannot contain '\0'.
+static std::string getKey(StringRef domain, StringRef opType) {
+  return (normalizeDomain(domain) + Twine('\0') + opType).str();
+}
+
+void OpImporterRegistry::add(StringRef domain, StringRef opType,
+                             OpImportFn fn) {
+  importers[getKey(domain, opType)] = std::move(fn);
+}
+
+const OpImportFn *OpImporterRegistry::lookup(StringRef domain,
+                                             StringRef opType) const {
+  auto it = importers.find(getKey(domain, opType));
+  return it == importers.end() ? nullptr : &it->second;
+}
+
+int64_t NodeContext::getNumResults() const { return node.output_size(); }
+
+Value NodeContext::getOperand(unsigned index) const {
+  return index < operands.size() ? operands[index] : Value();
+}
+
+std::optional<ArrayRef<Value>>
+NodeContext::getSequenceOperand(unsigned index) const {
+  if (index >= sequenceOperands.size() || sequenceOperands[index].empty())
+    return std::nullopt;
+  return ArrayRef<Value>(sequenceOperands[index]);
+}
+
+const AttributeProto *NodeContext::getAttr(StringRef name) const {
+  for (const AttributeProto &attr : node.attribute())
+    if (attr.name() == name)
+      return &attr;
+  return nullptr;
+}
+
+/// The attribute `name` if present with type `type`; a present attribute of
+/// another type is reported at the node and yields null.
+static const AttributeProto *getTypedAttr(const NodeContext &ctx,
+                                          StringRef name,
+                                          AttributeProto::AttributeType type) {
+  const AttributeProto *attr = ctx.getAttr(name);
+  if (!attr)
+    return nullptr;
+  // Old exporters leave `type` unset; trust the populated field then.
+  if (attr->has_type() && attr->type() != type) {
+    ctx.emitError() << "attribute '" << name << "' must be of type "
+                    << AttributeProto::AttributeType_Name(type) << ", got "
+                    << AttributeProto::AttributeType_Name(attr->type());
+    ctx.hadAttributeError = true;
+    return nullptr;
+  }
+  return attr;
+}
+
+std::optional<int64_t> NodeContext::getIntAttr(StringRef name) const {
+  if (const AttributeProto *attr =
+          getTypedAttr(*this, name, AttributeProto::INT))
+    return attr->i();
+  return std::nullopt;
+}
+
+std::optional<float> NodeContext::getFloatAttr(StringRef name) const {
+  if (const AttributeProto *attr =
+          getTypedAttr(*this, name, AttributeProto::FLOAT))
+    return attr->f();
+  return std::nullopt;
+}
+
+std::optional<std::string> NodeContext::getStringAttr(StringRef name) const {
+  if (const AttributeProto *attr =
+          getTypedAttr(*this, name, AttributeProto::STRING))
+    return attr->s();
+  return std::nullopt;
+}
+
+std::optional<SmallVector<int64_t>>
+NodeContext::getIntsAttr(StringRef name) const {
+  if (const AttributeProto *attr =
+          getTypedAttr(*this, name, AttributeProto::INTS))
+    return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
+  return std::nullopt;
+}
+
+std::optional<SmallVector<float>>
+NodeContext::getFloatsAttr(StringRef name) const {
+  if (const AttributeProto *attr =
+          getTypedAttr(*this, name, AttributeProto::FLOATS))
+    return SmallVector<float>(attr->floats().begin(), attr->floats().end());
+  return std::nullopt;
+}
+
+InFlightDiagnostic NodeContext::emitError() const {
+  StringRef domain = normalizeDomain(node.domain());
+  return mlir::emitError(loc)
+         << "node '" << node.name() << "' (" << node.op_type() << ", domain '"
+         << (domain.empty() ? StringRef("ai.onnx") : domain) << "'): ";
+}

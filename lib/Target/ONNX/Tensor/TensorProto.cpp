@@ -1,0 +1,192 @@
+//===- TensorProto.cpp - Decoding ONNX TensorProto data -------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Target/ONNX/TensorProto.h"
+
+#include "onnx/onnx_pb.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cstring>
+
+using namespace llvm;
+using namespace muon::onnx_import;
+using onnx::TensorProto;
+
+std::optional<size_t> muon::onnx_import::getDataTypeByteWidth(int32_t dataType) {
+  switch (dataType) {
+  case TensorProto::BOOL:
+  case TensorProto::INT8:
+    return 1;
+  case TensorProto::INT16:
+  case TensorProto::FLOAT16:
+  case TensorProto::BFLOAT16:
+    return 2;
+  case TensorProto::FLOAT:
+  case TensorProto::INT32:
+    return 4;
+  case TensorProto::DOUBLE:
+  case TensorProto::INT64:
+    return 8;
+  default:
+    return std::nullopt;
+  }
+}
+
+std::string muon::onnx_import::getDataTypeName(int32_t dataType) {
+  if (TensorProto::DataType_IsValid(dataType))
+    return TensorProto::DataType_Name(
+        static_cast<TensorProto::DataType>(dataType));
+  return "<code " + std::to_string(dataType) + ">";
+}
+
+/// Copies `values` (the typed repeated field holding the tensor) into
+/// `bytes`, narrowing each to `width` bytes; integers must fit.
+template <typename T>
+static Error copyTypedValues(const google::protobuf::RepeatedField<T> &values,
+                             int32_t dataType, size_t width,
+                             std::vector<uint8_t> &bytes) {
+  for (auto [index, value] : llvm::enumerate(values)) {
+    uint8_t *out = bytes.data() + index * width;
+    if constexpr (std::is_integral_v<T>) {
+      int64_t wide = value;
+      bool fits = true;
+      if (dataType == TensorProto::BOOL)
+        fits = wide == 0 || wide == 1;
+      else if (dataType == TensorProto::INT8)
+        fits = isInt<8>(wide);
+      else if (dataType == TensorProto::INT16)
+        fits = isInt<16>(wide);
+      else if (dataType == TensorProto::FLOAT16 ||
+               dataType == TensorProto::BFLOAT16)
+        fits = isUInt<16>(wide);
+      if (!fits)
+        return createStringError("value " + Twine(wide) + " at index " +
+                                 Twine(index) + " does not fit in " +
+                                 getDataTypeName(dataType));
+      // Little-endian: the low `width` bytes of the value.
+      std::memcpy(out, &wide, width);
+    } else {
+      std::memcpy(out, &value, width);
+    }
+  }
+  return Error::success();
+}
+
+Expected<DecodedTensor>
+muon::onnx_import::decodeTensor(const TensorProto &tensor,
+                                uint64_t maxElements) {
+  int32_t dataType = tensor.data_type();
+  std::optional<size_t> width = getDataTypeByteWidth(dataType);
+  if (!width)
+    return createStringError("unsupported data type " +
+                             getDataTypeName(dataType) +
+                             " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
+                             "INT8, INT16, INT32, INT64, BOOL)");
+  if (tensor.data_location() == TensorProto::EXTERNAL ||
+      tensor.external_data_size() > 0)
+    return createStringError(
+        "data stored outside the model (external data) is not supported; "
+        "save the model with its tensors inline");
+  if (tensor.has_segment())
+    return createStringError("segmented tensors are not supported");
+
+  DecodedTensor decoded;
+  decoded.dataType = dataType;
+  uint64_t count = 1;
+  for (int64_t dim : tensor.dims()) {
+    if (dim < 0)
+      return createStringError("negative dimension " + Twine(dim));
+    decoded.shape.push_back(dim);
+    // Checked before anything is allocated: the product may overflow.
+    if (dim != 0 && count > maxElements / static_cast<uint64_t>(dim))
+      return createStringError("more than " + Twine(maxElements) +
+                               " elements (the tensor size limit)");
+    count *= static_cast<uint64_t>(dim);
+  }
+
+  uint64_t byteSize = count * *width;
+  if (tensor.has_raw_data()) {
+    const std::string &raw = tensor.raw_data();
+    if (raw.size() != byteSize)
+      return createStringError(
+          "raw_data holds " + Twine(raw.size()) + " bytes, but " +
+          Twine(count) + " " + getDataTypeName(dataType) + " elements take " +
+          Twine(byteSize));
+    decoded.bytes.assign(raw.begin(), raw.end());
+    return decoded;
+  }
+
+  auto checkCount = [&](int64_t stored, StringRef field) -> Error {
+    if (static_cast<uint64_t>(stored) == count)
+      return Error::success();
+    return createStringError(field + " holds " + Twine(stored) +
+                             " values, but the shape has " + Twine(count) +
+                             " elements");
+  };
+  Error error = Error::success();
+  switch (dataType) {
+  case TensorProto::FLOAT:
+    error = checkCount(tensor.float_data_size(), "float_data");
+    break;
+  case TensorProto::DOUBLE:
+    error = checkCount(tensor.double_data_size(), "double_data");
+    break;
+  case TensorProto::INT64:
+    error = checkCount(tensor.int64_data_size(), "int64_data");
+    break;
+  default:
+    error = checkCount(tensor.int32_data_size(), "int32_data");
+    break;
+  }
+  if (error)
+    return std::move(error);
+  decoded.bytes.resize(byteSize);
+  switch (dataType) {
+  case TensorProto::FLOAT:
+    error = copyTypedValues(tensor.float_data(), dataType, *width,
+                            decoded.bytes);
+    break;
+  case TensorProto::DOUBLE:
+    error = copyTypedValues(tensor.double_data(), dataType, *width,
+                            decoded.bytes);
+    break;
+  case TensorProto::INT64:
+    error = copyTypedValues(tensor.int64_data(), dataType, *width,
+                            decoded.bytes);
+    break;
+  default:
+    error = copyTypedValues(tensor.int32_data(), dataType, *width,
+                            decoded.bytes);
+    break;
+  }
+  if (error)
+    return std::move(error);
+  return decoded;
+}
+
+Expected<DecodedTensor>
+muon::onnx_import::readTensorProtoFile(StringRef path, uint64_t maxElements) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> file =
+      MemoryBuffer::getFile(path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (!file)
+    return createStringError(file.getError(), "cannot read '" + path + "': " +
+                                                  file.getError().message());
+  StringRef image = (*file)->getBuffer();
+  TensorProto tensor;
+  if (image.size() > static_cast<size_t>(INT32_MAX) ||
+      !tensor.ParseFromArray(image.data(), static_cast<int>(image.size())))
+    return createStringError(path +
+                             ": not a serialized ONNX TensorProto (protobuf "
+                             "parsing failed: wrong format or truncated)");
+  if (!tensor.has_data_type() || tensor.data_type() == TensorProto::UNDEFINED)
+    return createStringError(path + ": not a TensorProto (no data type)");
+  Expected<DecodedTensor> decoded = decodeTensor(tensor, maxElements);
+  if (!decoded)
+    return createStringError(path + ": " + toString(decoded.takeError()));
+  return decoded;
+}

@@ -1,0 +1,60 @@
+//===- Translation.cpp - The --import-onnx translation --------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Target/ONNX/ONNXImporter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Tools/mlir-translate/Translation.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+void muon::onnx_import::registerImportONNXTranslation() {
+  static llvm::cl::list<std::string> sequenceSpecs(
+      "onnx-sequence",
+      llvm::cl::desc("Static element types of a sequence-typed ONNX value, "
+                     "repeated per sequence, e.g. "
+                     "--onnx-sequence=params=4x8xf32,8xf32"),
+      llvm::cl::value_desc("name=type,type,..."));
+  static llvm::cl::opt<uint64_t> maxTensorElements(
+      "onnx-max-tensor-elements",
+      llvm::cl::desc("Reject tensors with more elements than this"),
+      llvm::cl::init(kDefaultMaxTensorElements));
+
+  TranslateToMLIRRegistration registration(
+      "import-onnx", "Import an ONNX model (binary ModelProto) into func/optim",
+      [](llvm::SourceMgr &sourceMgr,
+         MLIRContext *context) -> OwningOpRef<Operation *> {
+        const llvm::MemoryBuffer *buffer =
+            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+        ONNXImportOptions options;
+        options.maxTensorElements = maxTensorElements;
+        for (StringRef spec : sequenceSpecs) {
+          auto [name, types] = spec.split('=');
+          if (name.empty() || types.empty()) {
+            emitError(UnknownLoc::get(context))
+                << "--onnx-sequence='" << spec
+                << "': expected name=type,type,... such as "
+                   "params=4x8xf32,8xf32";
+            return nullptr;
+          }
+          options.sequenceTypes[name] = types.str();
+        }
+        return importONNXModel(buffer->getMemBufferRef(), context, options);
+      },
+      [](DialectRegistry &registry) {
+        registry.insert<arith::ArithDialect, func::FuncDialect,
+                        linalg::LinalgDialect, math::MathDialect,
+                        tensor::TensorDialect, muon::optim::OptimDialect>();
+      });
+}

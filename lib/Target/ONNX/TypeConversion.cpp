@@ -1,0 +1,199 @@
+//===- TypeConversion.cpp - ONNX types and tensors to MLIR ----------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TypeConversion.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+FailureOr<Type> ONNXTypeConverter::convertElementType(int32_t dataType,
+                                                      Location loc,
+                                                      StringRef name) {
+  Builder b(context);
+  switch (dataType) {
+  case onnx::TensorProto::FLOAT:
+    return Type(b.getF32Type());
+  case onnx::TensorProto::DOUBLE:
+    return Type(b.getF64Type());
+  case onnx::TensorProto::FLOAT16:
+    return Type(b.getF16Type());
+  case onnx::TensorProto::BFLOAT16:
+    return Type(b.getBF16Type());
+  case onnx::TensorProto::INT8:
+    return Type(b.getI8Type());
+  case onnx::TensorProto::INT16:
+    return Type(b.getI16Type());
+  case onnx::TensorProto::INT32:
+    return Type(b.getI32Type());
+  case onnx::TensorProto::INT64:
+    return Type(b.getI64Type());
+  case onnx::TensorProto::BOOL:
+    return Type(b.getI1Type());
+  default:
+    return emitError(loc) << "'" << name << "' has unsupported element type "
+                          << getDataTypeName(dataType)
+                          << " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
+                             "INT8, INT16, INT32, INT64, BOOL)";
+  }
+}
+
+LogicalResult ONNXTypeConverter::checkSize(ArrayRef<int64_t> shape,
+                                           Location loc, StringRef name) {
+  uint64_t count = 1;
+  for (int64_t dim : shape) {
+    if (dim != 0 &&
+        count > options.maxTensorElements / static_cast<uint64_t>(dim))
+      return emitError(loc) << "'" << name << "' has more than "
+                            << options.maxTensorElements
+                            << " elements (the tensor size limit)";
+    count *= static_cast<uint64_t>(dim);
+  }
+  return success();
+}
+
+FailureOr<RankedTensorType>
+ONNXTypeConverter::convertTensorProtoType(const onnx::TensorProto &tensor,
+                                          Location loc) {
+  FailureOr<Type> elementType =
+      convertElementType(tensor.data_type(), loc, tensor.name());
+  if (failed(elementType))
+    return failure();
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  if (llvm::any_of(shape, [](int64_t dim) { return dim < 0; }))
+    return emitError(loc) << "initializer '" << tensor.name()
+                          << "' has a negative dimension";
+  if (failed(checkSize(shape, loc, tensor.name())))
+    return failure();
+  return RankedTensorType::get(shape, *elementType);
+}
+
+FailureOr<RankedTensorType>
+ONNXTypeConverter::convertTensorType(const onnx::TypeProto &type, Location loc,
+                                     StringRef name) {
+  auto fail = [&] { return emitError(loc) << "'" << name << "' "; };
+  if (!type.has_tensor_type()) {
+    StringRef kind = type.has_sequence_type()  ? "a sequence"
+                     : type.has_map_type()      ? "a map"
+                     : type.has_optional_type() ? "an optional"
+                     : type.has_sparse_tensor_type()
+                         ? "a sparse tensor"
+                         : "of unknown type";
+    return fail() << "is " << kind << "; only tensors"
+                  << (type.has_sequence_type()
+                          ? " (and sequences given with --onnx-sequence)"
+                          : "")
+                  << " are supported";
+  }
+  const onnx::TypeProto_Tensor &tensor = type.tensor_type();
+  if (!tensor.has_shape())
+    return fail() << "has no shape; only static shapes are supported";
+  SmallVector<int64_t> shape;
+  for (auto [index, dim] : llvm::enumerate(tensor.shape().dim())) {
+    if (!dim.has_dim_value()) {
+      InFlightDiagnostic diag = fail();
+      diag << "has a dynamic dimension " << index;
+      if (dim.has_dim_param())
+        diag << " ('" << dim.dim_param() << "')";
+      return diag << "; only static shapes are supported";
+    }
+    if (dim.dim_value() < 0)
+      return fail() << "has a negative dimension " << index;
+    shape.push_back(dim.dim_value());
+  }
+  if (failed(checkSize(shape, loc, name)))
+    return failure();
+  FailureOr<Type> elementType =
+      convertElementType(tensor.elem_type(), loc, name);
+  if (failed(elementType))
+    return failure();
+  return RankedTensorType::get(shape, *elementType);
+}
+
+FailureOr<ValueTypes> ONNXTypeConverter::parseSequenceTypes(StringRef spec,
+                                                            Location loc,
+                                                            StringRef name) {
+  ValueTypes result;
+  result.isSequence = true;
+  SmallVector<StringRef> parts;
+  spec.split(parts, ',');
+  for (StringRef part : parts) {
+    part = part.trim();
+    Type type = part.empty() ? Type()
+                             : parseType(("tensor<" + part + ">").str(),
+                                         context, nullptr, /*isKnownNullTerminated=*/false);
+    auto tensor = dyn_cast_or_null<RankedTensorType>(type);
+    if (!tensor || !tensor.hasStaticShape())
+      return emitError(loc) << "sequence '" << name << "': bad element type '"
+                            << part << "' (expected static types such as "
+                            << "4x8xf32,8xf32)";
+    if (failed(checkSize(tensor.getShape(), loc, name)))
+      return failure();
+    result.types.push_back(tensor);
+  }
+  return result;
+}
+
+FailureOr<ValueTypes>
+ONNXTypeConverter::convertValueInfo(const onnx::ValueInfoProto &info,
+                                    Location loc) {
+  if (info.type().has_sequence_type()) {
+    auto spec = options.sequenceTypes.find(info.name());
+    if (spec == options.sequenceTypes.end())
+      return emitError(loc)
+             << "'" << info.name()
+             << "' is a sequence; give the static types of its elements "
+                "with --onnx-sequence="
+             << info.name() << "=<type>,<type>,... (e.g. 4x8xf32,8xf32)";
+    return parseSequenceTypes(spec->second, loc, info.name());
+  }
+  FailureOr<RankedTensorType> type =
+      convertTensorType(info.type(), loc, info.name());
+  if (failed(type))
+    return failure();
+  return ValueTypes{{*type}, false};
+}
+
+std::optional<RankedTensorType>
+ONNXTypeConverter::getStaticType(const onnx::ValueInfoProto &info) {
+  if (!info.type().has_tensor_type())
+    return std::nullopt;
+  // A declaration that is not static is simply not compared: drop the
+  // conversion's diagnostics.
+  ScopedDiagnosticHandler quiet(context, [](Diagnostic &) { return success(); });
+  FailureOr<RankedTensorType> type =
+      convertTensorType(info.type(), UnknownLoc::get(context), info.name());
+  if (failed(type))
+    return std::nullopt;
+  return *type;
+}
+
+FailureOr<Value> ONNXTypeConverter::createConstant(OpBuilder &builder,
+                                                   const onnx::TensorProto &tensor,
+                                                   Location loc) {
+  FailureOr<RankedTensorType> type = convertTensorProtoType(tensor, loc);
+  if (failed(type))
+    return failure();
+  llvm::Expected<DecodedTensor> decoded =
+      decodeTensor(tensor, options.maxTensorElements);
+  if (!decoded)
+    return emitError(loc) << "initializer '" << tensor.name()
+                          << "': " << llvm::toString(decoded.takeError());
+  DenseElementsAttr attr;
+  if (type->getElementType().isInteger(1)) {
+    SmallVector<bool> bits(decoded->bytes.begin(), decoded->bytes.end());
+    attr = DenseElementsAttr::get(*type, ArrayRef<bool>(bits));
+  } else {
+    ArrayRef<char> raw(reinterpret_cast<const char *>(decoded->bytes.data()),
+                       decoded->bytes.size());
+    attr = DenseElementsAttr::getFromRawBuffer(*type, raw);
+  }
+  return arith::ConstantOp::create(builder, loc, attr).getResult();
+}

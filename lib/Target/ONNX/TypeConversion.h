@@ -1,0 +1,80 @@
+//===- TypeConversion.h - ONNX types and tensors to MLIR --------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// ONNX value types (tensors with static shapes; sequences whose element
+// types the import options give) and initializer data to MLIR types and
+// `arith.constant`s, with located errors for everything else.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_TARGET_ONNX_TYPECONVERSION_H
+#define MUON_LIB_TARGET_ONNX_TYPECONVERSION_H
+
+#include "muon/Target/ONNX/ONNXImporter.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace onnx {
+class TensorProto;
+class TypeProto;
+class ValueInfoProto;
+} // namespace onnx
+
+namespace muon::onnx_import {
+
+/// The MLIR types of one ONNX value: one tensor, or a sequence's elements.
+struct ValueTypes {
+  llvm::SmallVector<mlir::Type> types;
+  bool isSequence = false;
+};
+
+class ONNXTypeConverter {
+public:
+  ONNXTypeConverter(mlir::MLIRContext *context,
+                    const ONNXImportOptions &options)
+      : context(context), options(options) {}
+
+  /// The element type of an ONNX data type code (f32, bf16, i64, i1, ...).
+  mlir::FailureOr<mlir::Type> convertElementType(int32_t dataType,
+                                                 mlir::Location loc,
+                                                 llvm::StringRef name);
+
+  /// The type of an initializer from its data type and dims.
+  mlir::FailureOr<mlir::RankedTensorType>
+  convertTensorProtoType(const onnx::TensorProto &tensor, mlir::Location loc);
+
+  /// The types of a graph input (sequences: from the options).
+  mlir::FailureOr<ValueTypes> convertValueInfo(const onnx::ValueInfoProto &info,
+                                               mlir::Location loc);
+
+  /// The static tensor type `info` declares, if any (no diagnostics).
+  std::optional<mlir::RankedTensorType>
+  getStaticType(const onnx::ValueInfoProto &info);
+
+  /// An `arith.constant` holding the initializer's data.
+  mlir::FailureOr<mlir::Value> createConstant(mlir::OpBuilder &builder,
+                                              const onnx::TensorProto &tensor,
+                                              mlir::Location loc);
+
+private:
+  /// Checks the element count of `shape` against the limit.
+  mlir::LogicalResult checkSize(llvm::ArrayRef<int64_t> shape,
+                                mlir::Location loc, llvm::StringRef name);
+  mlir::FailureOr<mlir::RankedTensorType>
+  convertTensorType(const onnx::TypeProto &type, mlir::Location loc,
+                    llvm::StringRef name);
+  mlir::FailureOr<ValueTypes> parseSequenceTypes(llvm::StringRef spec,
+                                                 mlir::Location loc,
+                                                 llvm::StringRef name);
+
+  mlir::MLIRContext *context;
+  const ONNXImportOptions &options;
+};
+
+} // namespace muon::onnx_import
+
+#endif // MUON_LIB_TARGET_ONNX_TYPECONVERSION_H
