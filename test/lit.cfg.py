@@ -38,6 +38,10 @@ config.substitutions.append(("%python", config.python_executable))
 if subprocess.call([config.python_executable, "-c", "import torch"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("torch")
+# The ONNX op importer tests take their references from ONNX Runtime.
+if subprocess.call([config.python_executable, "-c", "import onnx, onnxruntime"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("onnxruntime")
 
 # Pass statistics are compiled out of release builds of LLVM/MLIR (such as
 # Debian's): tests that read them require this feature.

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Matchers.h"
 
 #include <numeric>
@@ -220,7 +221,15 @@ Value muon::onnx_import::buildReshape(OpBuilder &b, Location loc, Value value,
     return SmallVector<ReassociationIndices>{all};
   };
   Type elementType = type.getElementType();
-  // Rank-0 tensors collapse/expand with an empty reassociation.
+  auto resultType = RankedTensorType::get(shape, elementType);
+  // One collapse or expand where the dimensions group contiguously.
+  if (type.getRank() > static_cast<int64_t>(shape.size()) && !shape.empty())
+    if (auto groups = getReassociationIndicesForCollapse(type.getShape(), shape))
+      return tensor::CollapseShapeOp::create(b, loc, resultType, value, *groups);
+  if (type.getRank() < static_cast<int64_t>(shape.size()) && type.getRank() > 0)
+    if (auto groups = getReassociationIndicesForCollapse(shape, type.getShape()))
+      return tensor::ExpandShapeOp::create(b, loc, resultType, value, *groups);
+  // Otherwise through 1-D; rank-0 tensors use an empty reassociation.
   Value flat = value;
   auto flatType = RankedTensorType::get({type.getNumElements()}, elementType);
   if (type.getRank() == 0)
@@ -231,7 +240,6 @@ Value muon::onnx_import::buildReshape(OpBuilder &b, Location loc, Value value,
                                            fullReassociation(type.getRank()));
   if (shape.size() == 1)
     return flat;
-  auto resultType = RankedTensorType::get(shape, elementType);
   if (shape.empty())
     return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
                                            ArrayRef<ReassociationIndices>{});

@@ -104,8 +104,9 @@ mlir::Value buildEmpty(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<int64_t> shape, mlir::TypedAttr value);
 
-/// Reshapes a static tensor to `shape` (same element count) through a
-/// collapse to 1-D and an expand, which bufferize to views.
+/// Reshapes a static tensor to `shape` (same element count): one
+/// collapse_shape or expand_shape where dimensions group contiguously, else a
+/// collapse to 1-D and an expand; all bufferize to views.
 mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, llvm::ArrayRef<int64_t> shape);
 

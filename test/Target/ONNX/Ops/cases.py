@@ -1,0 +1,250 @@
+"""The single-node cases of check_ops.py, by op family."""
+
+import numpy as np
+from onnx import helper
+
+from check_ops import Case, f32, i64
+
+MS = "com.microsoft"
+
+
+def elementwise():
+    cases = [
+        Case("add_broadcast", "Add", [f32(2, 3, 4), f32(4)]),
+        Case("sub_broadcast_both", "Sub", [f32(2, 1, 4), f32(3, 1)]),
+        Case("mul_scalar", "Mul", [f32(2, 3), f32()]),
+        Case("div_rows", "Div", [f32(3, 4), f32(3, 1, positive=True)]),
+        Case("pow", "Pow", [f32(2, 4, positive=True), f32(4)]),
+        Case("add_int64", "Add", [i64([[1, 2], [3, 4]]), i64([10, -20])]),
+        Case("sum3", "Sum", [f32(2, 3), f32(3), f32(1, 3)]),
+        Case("mean2", "Mean", [f32(2, 3), f32(2, 1)]),
+        Case("max3", "Max", [f32(4), f32(2, 4), f32(1)]),
+        Case("min1", "Min", [f32(3, 2)]),
+    ]
+    for op in ["Neg", "Abs", "Exp", "Tanh", "Erf", "Reciprocal", "Relu",
+               "Sigmoid", "Identity"]:
+        cases.append(Case(op.lower(), op, [f32(3, 5)]))
+    for op in ["Log", "Sqrt"]:
+        cases.append(Case(op.lower(), op, [f32(3, 5, positive=True)]))
+    return cases
+
+
+def matmul():
+    return [
+        Case("matmul_2d", "MatMul", [f32(3, 4), f32(4, 5)]),
+        Case("matmul_batched", "MatMul", [f32(2, 3, 4, 5), f32(2, 3, 5, 6)]),
+        Case("matmul_rhs_matrix", "MatMul", [f32(2, 3, 4), f32(4, 5)]),
+        Case("matmul_broadcast_batch", "MatMul", [f32(2, 1, 4, 5), f32(3, 5, 6)]),
+        Case("matmul_lhs_matrix", "MatMul", [f32(4, 5), f32(2, 5, 3)]),
+        Case("matmul_vec_mat", "MatMul", [f32(4), f32(2, 4, 5)]),
+        Case("matmul_mat_vec", "MatMul", [f32(2, 3, 4), f32(4)]),
+        Case("matmul_vec_vec", "MatMul", [f32(4), f32(4)]),
+        Case("gemm_plain", "Gemm", [f32(3, 4), f32(4, 5)]),
+        Case("gemm_trans_bias_row", "Gemm", [f32(4, 3), f32(5, 4), f32(5)],
+             {"transA": 1, "transB": 1, "alpha": 0.5, "beta": 2.0}),
+        Case("gemm_bias_column", "Gemm", [f32(3, 4), f32(5, 4), f32(3, 1)],
+             {"transB": 1}),
+        Case("gemm_bias_scalar", "Gemm", [f32(3, 4), f32(4, 5), f32()],
+             {"beta": -1.0}),
+        Case("fused_matmul_transb_alpha", "FusedMatMul", [f32(2, 3, 4), f32(5, 4)],
+             {"transB": 1, "alpha": 0.25}, domain=MS),
+        Case("fused_matmul_transa", "FusedMatMul", [f32(2, 4, 3), f32(2, 4, 5)],
+             {"transA": 1}, domain=MS),
+        Case("fused_matmul_both", "FusedMatMul", [f32(6, 3), f32(5, 6)],
+             {"transA": 1, "transB": 1, "alpha": -2.0}, domain=MS),
+    ]
+
+
+def shape():
+    return [
+        Case("reshape_zero_infer", "Reshape", [f32(2, 3, 4), i64([0, -1, 2])],
+             consts={1}),
+        Case("reshape_to_vector", "Reshape", [f32(2, 3, 4), i64([24])], consts={1}),
+        Case("reshape_scalar", "Reshape", [f32(1, 1), i64([])], consts={1}),
+        Case("transpose_default", "Transpose", [f32(2, 3, 4)]),
+        Case("transpose_perm", "Transpose", [f32(2, 3, 4, 5)], {"perm": [0, 2, 3, 1]}),
+        Case("split_sizes", "Split", [f32(2, 7), i64([2, 5])], {"axis": -1},
+             outputs=2, consts={1}),
+        Case("split_equal", "Split", [f32(6, 3)], outputs=3, opset=13),
+        Case("split_num_outputs", "Split", [f32(2, 7)], {"axis": 1, "num_outputs": 3},
+             outputs=3, opset=18),
+        Case("split_attr_opset11", "Split", [f32(5, 2)], {"split": [1, 4]},
+             outputs=2, opset=11),
+        Case("concat_last", "Concat", [f32(2, 3), f32(2, 1), f32(2, 4)], {"axis": -1}),
+        Case("concat_first", "Concat", [f32(1, 3, 2), f32(2, 3, 2)], {"axis": 0}),
+        Case("shape_all", "Shape", [f32(2, 3, 4)]),
+        Case("shape_slice", "Shape", [f32(2, 3, 4, 5)], {"start": 1, "end": -1},
+             opset=15),
+        Case("gather_embedding", "Gather", [f32(10, 4), i64([[1, 9, -1], [0, 0, 3]])]),
+        Case("gather_axis1", "Gather", [f32(2, 5, 3), i64([4, -5, 2])], {"axis": 1}),
+        Case("gather_scalar_index", "Gather", [f32(4, 3), i64(2)]),
+        Case("squeeze_axes", "Squeeze", [f32(2, 1, 3, 1), i64([1, -1])], opset=13,
+             consts={1}),
+        Case("squeeze_all", "Squeeze", [f32(1, 3, 1)], opset=13),
+        Case("unsqueeze", "Unsqueeze", [f32(2, 3), i64([0, 3])], opset=13, consts={1}),
+        Case("flatten", "Flatten", [f32(2, 3, 4, 5)], {"axis": 2}),
+    ]
+
+
+def reduction():
+    return [
+        Case("reduce_sum_keep", "ReduceSum", [f32(2, 3, 4), i64([1])], consts={1}),
+        Case("reduce_sum_drop_two", "ReduceSum", [f32(2, 3, 4), i64([0, -1])],
+             {"keepdims": 0}, consts={1}),
+        Case("reduce_sum_all", "ReduceSum", [f32(2, 3, 4)], {"keepdims": 0}),
+        # ONNX Runtime 1.19's CPU ReduceSum fails on this (valid) case.
+        Case("reduce_sum_noop", "ReduceSum", [f32(2, 3)], {"noop_with_empty_axes": 1},
+             expect=lambda x: [x]),
+        Case("reduce_mean_attr", "ReduceMean", [f32(2, 3, 4)], {"axes": [2]}),
+        Case("reduce_max_input", "ReduceMax", [f32(2, 3, 4), i64([1, 2])],
+             {"keepdims": 0}, opset=18, consts={1}),
+    ]
+
+
+def normalization():
+    x = f32(3, 2, 8)
+    cases = [
+        Case("layernorm_last", "LayerNormalization", [x, f32(8), f32(8)],
+             outputs=3),
+        Case("layernorm_axis1_no_bias", "LayerNormalization",
+             [f32(3, 4, 5), f32(4, 5)], {"axis": 1, "epsilon": 1e-3}, outputs=3),
+        Case("layernorm_y_only", "LayerNormalization", [f32(4, 6), f32(6), f32(6)]),
+    ]
+    # LayerNormalizationGrad takes the statistics the forward stashed.
+    for name, axis, shape in [("layernorm_grad_last", -1, (3, 2, 8)),
+                              ("layernorm_grad_axis1", 1, (3, 4, 5))]:
+        x = f32(*shape, scale=3.0)
+        axes = tuple(range(axis % len(shape), len(shape)))
+        mean = x.mean(axis=axes, keepdims=True)
+        inv_std = (1.0 / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)).astype(np.float32)
+        cases.append(Case(name, "LayerNormalizationGrad",
+                          [f32(*shape), x, f32(*shape[axis % len(shape):]), mean, inv_std],
+                          {"axis": axis}, outputs=3, domain=MS))
+    return cases
+
+
+def activation():
+    return [
+        Case("softmax_last", "Softmax", [f32(2, 3, 5)], opset=13),
+        Case("softmax_axis1", "Softmax", [f32(2, 3, 5)], {"axis": 1}, opset=13),
+        Case("softmax_large_logits", "Softmax", [f32(4, 6, scale=1000.0)], opset=13),
+        Case("softmax_coerced_opset11", "Softmax", [f32(2, 3, 5)], {"axis": 1},
+             opset=11),
+        Case("logsoftmax_last", "LogSoftmax", [f32(3, 7, scale=50.0)], opset=13),
+        Case("gelu_erf", "Gelu", [f32(4, 5, scale=3.0)], opset=20),
+        Case("gelu_tanh", "Gelu", [f32(4, 5, scale=3.0)], {"approximate": "tanh"},
+             opset=20),
+        Case("bias_gelu", "BiasGelu", [f32(2, 3, 6, scale=2.0), f32(6)], domain=MS),
+    ]
+
+
+def loss():
+    labels = i64([[1, 4, 0], [3, 3, 2]])
+    return [
+        Case("sce_mean", "SoftmaxCrossEntropyLoss", [f32(6, 5), i64([0, 4, 2, 2, 1, 3])],
+             outputs=2),
+        Case("sce_sum", "SoftmaxCrossEntropyLoss", [f32(4, 3), i64([0, 1, 2, 1])],
+             {"reduction": "sum"}),
+        Case("sce_none_nd", "SoftmaxCrossEntropyLoss", [f32(2, 5, 3), labels],
+             {"reduction": "none"}, outputs=2),
+        Case("sce_weights_ignore", "SoftmaxCrossEntropyLoss",
+             [f32(2, 5, 3), labels, f32(5, positive=True)], {"ignore_index": 3}),
+        Case("sce_grad_mean", "SoftmaxCrossEntropyLossGrad",
+             [f32(), log_softmax(f32(6, 5)), i64([0, 4, 2, 2, 1, 3])], domain=MS),
+        Case("sce_grad_sum_weights", "SoftmaxCrossEntropyLossGrad",
+             [f32(), log_softmax(f32(4, 3)), i64([0, 1, 2, 1]), f32(3, positive=True)],
+             {"reduction": "sum"}, domain=MS),
+        Case("sce_grad_none_nd", "SoftmaxCrossEntropyLossGrad",
+             [f32(2, 3), log_softmax(f32(2, 5, 3)), labels], {"reduction": "none"},
+             domain=MS),
+        Case("sce_grad_mean_ignore_weights", "SoftmaxCrossEntropyLossGrad",
+             [f32(), log_softmax(f32(2, 5, 3)), labels, f32(5, positive=True)],
+             {"ignore_index": 3}, domain=MS),
+    ]
+
+
+def log_softmax(x):
+    shifted = x - x.max(axis=1, keepdims=True)
+    return (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))).astype(np.float32)
+
+
+def softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32)
+
+
+def accumulate_v2(buffer, value, overwrite=np.array([False])):
+    return [np.array([True]), value if overwrite[0] else buffer + value]
+
+
+def gradient():
+    flag = lambda value: np.array([value])
+    return [
+        Case("softmax_grad13_last", "SoftmaxGrad_13", [f32(2, 3, 5), softmax(f32(2, 3, 5), -1)],
+             domain=MS),
+        Case("softmax_grad13_axis1", "SoftmaxGrad_13", [f32(2, 3, 5), softmax(f32(2, 3, 5), 1)],
+             {"axis": 1}, domain=MS),
+        Case("softmax_grad_coerced", "SoftmaxGrad",
+             [f32(2, 3, 5), softmax(f32(2, 15), -1).reshape(2, 3, 5)], {"axis": 1},
+             domain=MS),
+        Case("logsoftmax_grad13", "LogSoftmaxGrad_13",
+             [f32(4, 6), np.log(softmax(f32(4, 6), -1))], domain=MS),
+        Case("gelu_grad", "GeluGrad", [f32(3, 4), f32(3, 4, scale=3.0)], domain=MS),
+        Case("bias_gelu_grad", "BiasGeluGrad_dX", [f32(2, 3, 4), f32(2, 3, 4), f32(4)],
+             domain=MS),
+        Case("gather_grad_axis0", "GatherGrad",
+             [i64([7, 3]), i64([[1, 1, 6], [0, -1, 1]]), f32(2, 3, 3)], domain=MS,
+             consts={0}),
+        Case("gather_grad_axis1", "GatherGrad",
+             [i64([2, 4, 3]), i64([3, 0, 3]), f32(2, 3, 3)], {"axis": 1}, domain=MS,
+             consts={0}),
+        # ORT updates the V2 buffer in place (its output 1 aliases input 0),
+        # which an InferenceSession does not hand back: numpy reference of
+        # its CPU kernel, buffer' = overwrite ? value : buffer + value.
+        Case("accumulator_v2_add", "InPlaceAccumulatorV2", [f32(3, 2), f32(3, 2), flag(False)],
+             outputs=2, domain=MS, expect=accumulate_v2),
+        Case("accumulator_v2_overwrite", "InPlaceAccumulatorV2",
+             [f32(3, 2), f32(3, 2), flag(True)], outputs=2, domain=MS,
+             expect=accumulate_v2),
+        Case("accumulator_v2_no_flag", "InPlaceAccumulatorV2", [f32(4), f32(4)],
+             outputs=2, domain=MS, expect=accumulate_v2),
+        Case("accumulator_update", "InPlaceAccumulator", [f32(4), f32(4), flag(True)],
+             domain=MS),
+        Case("accumulator_no_update", "InPlaceAccumulator", [f32(4), f32(4), flag(False)],
+             domain=MS),
+    ]
+
+
+FAMILIES = {
+    "elementwise": elementwise, "matmul": matmul, "shape": shape,
+    "reduction": reduction, "normalization": normalization,
+    "activation": activation, "loss": loss, "gradient": gradient,
+}
+
+# Models the importer must reject with a located error (see errors.test).
+ERROR_CASES = [
+    Case("gemm_bad_trans", "Gemm", [f32(3, 4), f32(4, 5)], {"transA": 2}),
+    Case("fused_matmul_trans_batch", "FusedMatMul", [f32(2, 3, 4), f32(2, 4, 5)],
+         {"transBatchA": 1}, domain=MS),
+    Case("matmul_mismatch", "MatMul", [f32(3, 4), f32(5, 6)]),
+    Case("add_no_broadcast", "Add", [f32(2, 3), f32(4)]),
+    Case("reshape_computed_shape", "Reshape", [f32(2, 3), i64([3, 2])]),
+    Case("reshape_bad_count", "Reshape", [f32(2, 3), i64([4, -1])], consts={1}),
+    Case("transpose_bad_perm", "Transpose", [f32(2, 3)], {"perm": [0, 0]}),
+    Case("split_bad_sizes", "Split", [f32(2, 7), i64([2, 4])], {"axis": 1},
+         outputs=2, consts={1}),
+    Case("softmax_bad_axis", "Softmax", [f32(2, 3)], {"axis": 2}, opset=13),
+    Case("gelu_bad_approximate", "Gelu", [f32(2, 3)], {"approximate": "fast"}, opset=20),
+    Case("layernorm_stash_f16", "LayerNormalization", [f32(2, 3), f32(3)],
+         {"stash_type": 10}),
+    Case("layernorm_f64", "LayerNormalization",
+         [np.ones((2, 3)), np.ones(3)]),
+    Case("sce_bad_reduction", "SoftmaxCrossEntropyLoss", [f32(4, 3), i64([0, 1, 2, 1])],
+         {"reduction": "max"}),
+    Case("sce_bad_labels", "SoftmaxCrossEntropyLoss", [f32(4, 3), i64([0, 1, 2])]),
+    Case("reduce_duplicate_axes", "ReduceSum", [f32(2, 3), i64([1, -1])], consts={1}),
+    Case("accumulator_v2_no_buffer_out", "InPlaceAccumulatorV2", [f32(3), f32(3)],
+         domain=MS),
+    Case("gather_grad_bad_dy", "GatherGrad", [i64([7, 3]), i64([1, 2]), f32(3, 3)],
+         domain=MS, consts={0}),
+]
