@@ -109,8 +109,7 @@ def external_data():
 
 
 def huge_dims():
-    t = helper.make_tensor("V", F, [1 << 40, 1 << 40], [])
-    return with_initializer(t)
+    return with_initializer(TensorProto(name="V", data_type=F, dims=[1 << 40, 1 << 40]))
 
 
 def cycle():
