@@ -38,8 +38,8 @@ static std::optional<std::string> getParameterName(Value value) {
   auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
   if (!func)
     return std::nullopt;
-  if (auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                    kNameAttr))
+  if (auto name =
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kNameAttr))
     return name.str();
   return std::nullopt;
 }
@@ -49,8 +49,7 @@ static std::optional<std::string> getEmbeddingReason(Value param,
                                                      StringRef name) {
   for (Operation *user : param.getUsers())
     if (user->getName().getStringRef().contains("gather"))
-      return "embedding (used by " + user->getName().getStringRef().str() +
-             ")";
+      return "embedding (used by " + user->getName().getStringRef().str() + ")";
   static const llvm::Regex embedding("embed|wte|wpe", llvm::Regex::IgnoreCase);
   if (embedding.match(name))
     return "embedding (by name)";
@@ -58,8 +57,8 @@ static std::optional<std::string> getEmbeddingReason(Value param,
 }
 
 static bool isOutputHead(StringRef name) {
-  static const llvm::Regex head(
-      "lm_head|classifier|(^|[./_:])head([./_:]|$)", llvm::Regex::IgnoreCase);
+  static const llvm::Regex head("lm_head|classifier|(^|[./_:])head([./_:]|$)",
+                                llvm::Regex::IgnoreCase);
   return head.match(name);
 }
 
@@ -88,8 +87,8 @@ OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
                               SmallVectorImpl<llvm::Regex> &excludes) {
   Operation *root = getOperation();
   if (algorithm != "muon" && algorithm != "muon2")
-    return root->emitError() << "optim-assign: unknown algorithm '"
-                             << algorithm << "' (expected muon or muon2)";
+    return root->emitError() << "optim-assign: unknown algorithm '" << algorithm
+                             << "' (expected muon or muon2)";
   useMuon2 = algorithm == "muon2";
   std::optional<LrAdjust> adjust = symbolizeLrAdjust(lrAdjust);
   if (!adjust)
@@ -119,8 +118,8 @@ OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
       llvm::Regex regex(pattern);
       std::string error;
       if (!regex.isValid(error))
-        return root->emitError() << "optim-assign: bad " << flag
-                                 << " pattern '" << pattern << "': " << error;
+        return root->emitError() << "optim-assign: bad " << flag << " pattern '"
+                                 << pattern << "': " << error;
       regexes->push_back(std::move(regex));
     }
   }
@@ -165,22 +164,21 @@ Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
       newOp.setNsStepsAttr(rewriter.getI64IntegerAttr(nsSteps));
   };
   if (useMuon2) {
-    auto muon2 = Muon2Op::create(
-        rewriter, loc, TypeRange{type, type, type},
-        ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(),
-                   op.getExpAvgSq(), op.getLr()});
+    auto muon2 =
+        Muon2Op::create(rewriter, loc, TypeRange{type, type, type},
+                        ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(),
+                                   op.getExpAvgSq(), op.getLr()});
     configure(muon2);
     rewriter.replaceOp(op, muon2.getResults());
     return muon2;
   }
-  auto muon =
-      MuonOp::create(rewriter, loc, TypeRange{type, type},
-                     ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(),
-                                op.getLr()});
+  auto muon = MuonOp::create(
+      rewriter, loc, TypeRange{type, type},
+      ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(), op.getLr()});
   configure(muon);
   // Muon has no second moment: V passes through unchanged.
-  rewriter.replaceOp(op, {muon.getNewParam(), muon.getNewMomentumBuffer(),
-                          op.getExpAvgSq()});
+  rewriter.replaceOp(
+      op, {muon.getNewParam(), muon.getNewMomentumBuffer(), op.getExpAvgSq()});
   return muon;
 }
 
@@ -199,8 +197,8 @@ void OptimAssignPass::runOnOperation() {
     if (keep) {
       if (report)
         op.emitRemark() << "optim-assign: '" << name << "' "
-                        << op.getParam().getType() << " keeps optim.adamw: "
-                        << *keep;
+                        << op.getParam().getType()
+                        << " keeps optim.adamw: " << *keep;
       continue;
     }
     Operation *newOp = rewrite(rewriter, op);
