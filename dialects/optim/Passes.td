@@ -9,6 +9,74 @@
 
 include "mlir/Pass/PassBase.td"
 
+def OptimAssign : Pass<"optim-assign"> {
+  let summary = "Route the AdamW updates of an imported graph to Muon or Muon²";
+  let description = [{
+    Rewrites the `optim.adamw` update of each parameter that Muon is meant
+    for — a 2-D hidden weight matrix — into `optim.muon` or `optim.muon2`
+    (`algorithm`), and leaves the AdamW update of every other parameter:
+
+    1. A parameter is named by the `onnx.name` attribute of the function
+       argument it comes from (set by `muon-translate --import-onnx`);
+       updates of values that are not named arguments are named `<unnamed>`.
+    2. A name matching an `exclude` regex keeps AdamW; with `include`
+       regexes given, only names matching one of them may move.
+    3. Rank other than 2 (biases, norms, conv kernels, stacked experts)
+       keeps AdamW.
+    4. Embeddings keep AdamW: the parameter is used by an op whose name
+       contains `gather` (ONNX Gather, `tensor.gather`) or its name contains
+       `embed`, `wte` or `wpe` (case-insensitive).
+    5. The output head keeps AdamW: the name contains `lm_head` or
+       `classifier`, or has a `head` component (`head.weight`,
+       `model/head`).
+    6. Everything else moves to Muon (or Muon²).
+
+    State: AdamW's first moment `M` becomes the Muon momentum buffer (both
+    are EMAs of the gradient, `M = β M + (1 − β) G`); for `muon` the second
+    moment `V` is returned unchanged, for `muon2` it becomes Muon²'s second
+    moment. The function signature therefore does not change. The learning
+    rate operand and `weight_decay` are reused; the default `lr-adjust` is
+    `match_rms_adamw`, which scales the update to AdamW's RMS so that the
+    AdamW learning rate remains appropriate (Moonlight).
+
+    With `report`, one remark per AdamW update says what it became and why.
+    Bad option values are errors on the processed op.
+
+    Before / after:
+    ```mlir
+    %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %lr, %t
+        : tensor<64x64xf32>, tensor<f32>, tensor<i64>
+    // becomes
+    %w1, %m1 = optim.muon %w, %g, %m, %lr {lr_adjust =
+        #optim.lr_adjust<match_rms_adamw>, ...} : tensor<64x64xf32>, tensor<f32>
+    // and uses of %v1 now use %v
+    ```
+  }];
+  let options = [
+    Option<"algorithm", "algorithm", "std::string", /*default=*/"\"muon\"",
+           "Optimizer for hidden matrices: muon or muon2">,
+    Option<"nsSteps", "ns-steps", "int64_t", /*default=*/"0",
+           "Newton-Schulz iterations (0: the op's default, 5 for muon and 3 "
+           "for muon2)">,
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"quintic\"",
+           "Newton-Schulz coefficients: quintic or polar_express">,
+    Option<"lrAdjust", "lr-adjust", "std::string",
+           /*default=*/"\"match_rms_adamw\"",
+           "Learning-rate rule: original, match_rms_adamw, "
+           "spectral_unclamped or none">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.95",
+           "Muon momentum (beta)">,
+    ListOption<"include", "include", "std::string",
+               "Regexes: only parameters whose name matches one may move to "
+               "Muon (default: all)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "Regexes: parameters whose name matches one keep AdamW">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit one remark per parameter saying what it was assigned">,
+  ];
+  let dependentDialects = ["::muon::optim::OptimDialect"];
+}
+
 def OptimBucket : Pass<"optim-bucket"> {
   let summary = "Batch same-shaped optimizer updates into one op per bucket";
   let description = [{

@@ -41,7 +41,8 @@ Expected<HostTensor> muon::readTensorProtoFile(StringRef path) {
       onnx_import::readTensorProtoFile(path);
   if (!decoded)
     return decoded.takeError();
-  std::optional<ElementType> elementType = getONNXElementType(decoded->dataType);
+  std::optional<ElementType> elementType =
+      getONNXElementType(decoded->dataType);
   if (!elementType)
     return createStringError(
         path + ": unsupported data type " +

@@ -30,7 +30,7 @@
 // TEXT: muon-run: error: --input='2x3xf32=1,2,x,4,5,6': 'x' is not a valid f32 value
 // RUN: not muon-run %s --input=2x3xf32 --input=f32=1 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=NOVALUE
-// NOVALUE: muon-run: error: --input='2x3xf32': expected '@file.npy' or '<shape>x<type>=<values>' such as '2x2xf32=1,2,3,4'
+// NOVALUE: muon-run: error: --input='2x3xf32': expected '@file.npy', '@file.pb' or '<shape>x<type>=<values>' such as '2x2xf32=1,2,3,4'
 // RUN: not muon-run %s --input=2xi32=1,2.5 2>&1 | FileCheck %s --check-prefix=INT
 // INT: muon-run: error: --input='2xi32=1,2.5': '2.5' is not a valid i32 value
 // RUN: not muon-run %s --input=i32=3000000000 2>&1 | FileCheck %s --check-prefix=RANGE

@@ -93,7 +93,8 @@ struct MomentumToLinalg : public OpConversionPattern<MomentumOp> {
           Value param = args[0];
           Value grad = buildRegularizedGrad(b, bodyLoc, l2, param, args[1]);
           Value velocity = arith::AddFOp::create(
-              b, bodyLoc, arith::MulFOp::create(b, bodyLoc, alphaValue, args[2]),
+              b, bodyLoc,
+              arith::MulFOp::create(b, bodyLoc, alphaValue, args[2]),
               arith::MulFOp::create(b, bodyLoc, gradScale, grad));
           Value direction = velocity;
           if (nesterov)
@@ -139,7 +140,8 @@ struct AdagradToLinalg : public OpConversionPattern<AdagradOp> {
           Value param = args[0];
           Value grad = buildRegularizedGrad(b, bodyLoc, l2, param, args[1]);
           Value accumulator = arith::AddFOp::create(
-              b, bodyLoc, args[2], arith::MulFOp::create(b, bodyLoc, grad, grad));
+              b, bodyLoc, args[2],
+              arith::MulFOp::create(b, bodyLoc, grad, grad));
           Value denom = arith::AddFOp::create(
               b, bodyLoc, math::SqrtOp::create(b, bodyLoc, accumulator), eps);
           Value delta = arith::DivFOp::create(
@@ -173,9 +175,9 @@ struct AdamToLinalg : public OpConversionPattern<AdamOp> {
     };
     Value corrected = arith::DivFOp::create(
         rewriter, loc,
-        arith::MulFOp::create(rewriter, loc, s.lr,
-                              math::SqrtOp::create(rewriter, loc,
-                                                   correction(beta))),
+        arith::MulFOp::create(
+            rewriter, loc, s.lr,
+            math::SqrtOp::create(rewriter, loc, correction(beta))),
         correction(alpha));
     Value rate = s.round(s.selectOnStep(corrected, s.lr));
     Value l2 = s.arith(op.getNormCoefficient().convertToDouble());
@@ -201,7 +203,8 @@ struct AdamToLinalg : public OpConversionPattern<AdamOp> {
           Value denom = arith::AddFOp::create(
               b, bodyLoc, math::SqrtOp::create(b, bodyLoc, expAvgSq), eps);
           Value delta = arith::MulFOp::create(
-              b, bodyLoc, rate, arith::DivFOp::create(b, bodyLoc, expAvg, denom));
+              b, bodyLoc, rate,
+              arith::DivFOp::create(b, bodyLoc, expAvg, denom));
           Value updated = arith::SubFOp::create(b, bodyLoc, param, delta);
           return SmallVector<Value>{
               arith::MulFOp::create(b, bodyLoc, keep, updated), expAvg,

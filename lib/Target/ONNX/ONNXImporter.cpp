@@ -14,9 +14,9 @@
 
 #include "muon/Target/ONNX/ONNXImporter.h"
 
+#include "TypeConversion.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Target/ONNX/OpImporters.h"
-#include "TypeConversion.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -148,7 +148,8 @@ LogicalResult FunctionImporter::collectDefinitions() {
   };
   for (const onnx::GraphProto *graph : spec.graphs) {
     if (graph->sparse_initializer_size() > 0)
-      return emitError(getValueLoc(graph->sparse_initializer(0).values().name()))
+      return emitError(
+                 getValueLoc(graph->sparse_initializer(0).values().name()))
              << "sparse initializers are not supported";
     for (const onnx::TensorProto &init : graph->initializer()) {
       if (init.name().empty())
@@ -218,9 +219,9 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
     inputArgs.push_back({input->name(), type->types.size()});
     for (auto [index, elementType] : llvm::enumerate(type->types)) {
       argTypes.push_back(elementType);
-      argNames.push_back(type->isSequence ? input->name() + "[" +
-                                                std::to_string(index) + "]"
-                                          : input->name());
+      argNames.push_back(type->isSequence
+                             ? input->name() + "[" + std::to_string(index) + "]"
+                             : input->name());
     }
     if (type->isSequence)
       values[input->name()].isSequence = true;
@@ -374,11 +375,10 @@ LogicalResult FunctionImporter::createReturn(func::FuncOp func) {
     const GraphValue *value = lookup(result.valueName);
     if (!value) {
       if (unproduced.count(result.valueName))
-        return emitError(loc) << "output '" << result.valueName
-                              << "' is not produced by the importer of node '"
-                              << nodes[unproduced.lookup(result.valueName)]
-                                     ->name()
-                              << "'";
+        return emitError(loc)
+               << "output '" << result.valueName
+               << "' is not produced by the importer of node '"
+               << nodes[unproduced.lookup(result.valueName)]->name() << "'";
       if (initializers.count(result.valueName))
         return failure(); // Reported when decoding the initializer.
       return emitError(loc) << "output '" << result.valueName
@@ -459,8 +459,7 @@ LogicalResult ModelImporter::importModel(ModuleOp module) {
 
   int numTrainings = model.training_info_size();
   for (auto [index, training] : llvm::enumerate(model.training_info())) {
-    std::string suffix =
-        numTrainings == 1 ? "" : "_" + std::to_string(index);
+    std::string suffix = numTrainings == 1 ? "" : "_" + std::to_string(index);
     if (training.initialization().node_size() > 0 ||
         training.initialization().output_size() > 0) {
       FunctionSpec init;
@@ -478,9 +477,8 @@ LogicalResult ModelImporter::importModel(ModuleOp module) {
     for (const onnx::StringStringEntryProto &binding :
          training.update_binding()) {
       if (llvm::is_contained(step.stateArguments, binding.key()))
-        return emitError(fileLoc) << "update_binding of training_info "
-                                  << index << " binds '" << binding.key()
-                                  << "' twice";
+        return emitError(fileLoc) << "update_binding of training_info " << index
+                                  << " binds '" << binding.key() << "' twice";
       step.stateArguments.push_back(binding.key());
       step.results.push_back({binding.value(), binding.key()});
     }

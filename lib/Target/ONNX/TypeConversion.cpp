@@ -51,9 +51,9 @@ LogicalResult ONNXTypeConverter::checkSize(ArrayRef<int64_t> shape,
   for (int64_t dim : shape) {
     if (dim != 0 &&
         count > options.maxTensorElements / static_cast<uint64_t>(dim))
-      return emitError(loc) << "'" << name << "' has more than "
-                            << options.maxTensorElements
-                            << " elements (the tensor size limit)";
+      return emitError(loc)
+             << "'" << name << "' has more than " << options.maxTensorElements
+             << " elements (the tensor size limit)";
     count *= static_cast<uint64_t>(dim);
   }
   return success();
@@ -80,12 +80,11 @@ ONNXTypeConverter::convertTensorType(const onnx::TypeProto &type, Location loc,
                                      StringRef name) {
   auto fail = [&] { return emitError(loc) << "'" << name << "' "; };
   if (!type.has_tensor_type()) {
-    StringRef kind = type.has_sequence_type()  ? "a sequence"
-                     : type.has_map_type()      ? "a map"
-                     : type.has_optional_type() ? "an optional"
-                     : type.has_sparse_tensor_type()
-                         ? "a sparse tensor"
-                         : "of unknown type";
+    StringRef kind = type.has_sequence_type()        ? "a sequence"
+                     : type.has_map_type()           ? "a map"
+                     : type.has_optional_type()      ? "an optional"
+                     : type.has_sparse_tensor_type() ? "a sparse tensor"
+                                                     : "of unknown type";
     return fail() << "is " << kind << "; only tensors"
                   << (type.has_sequence_type()
                           ? " (and sequences given with --onnx-sequence)"
@@ -126,9 +125,10 @@ FailureOr<ValueTypes> ONNXTypeConverter::parseSequenceTypes(StringRef spec,
   spec.split(parts, ',');
   for (StringRef part : parts) {
     part = part.trim();
-    Type type = part.empty() ? Type()
-                             : parseType(("tensor<" + part + ">").str(),
-                                         context, nullptr, /*isKnownNullTerminated=*/false);
+    Type type = part.empty()
+                    ? Type()
+                    : parseType(("tensor<" + part + ">").str(), context,
+                                nullptr, /*isKnownNullTerminated=*/false);
     auto tensor = dyn_cast_or_null<RankedTensorType>(type);
     if (!tensor || !tensor.hasStaticShape())
       return emitError(loc) << "sequence '" << name << "': bad element type '"
@@ -167,7 +167,8 @@ ONNXTypeConverter::getStaticType(const onnx::ValueInfoProto &info) {
     return std::nullopt;
   // A declaration that is not static is simply not compared: drop the
   // conversion's diagnostics.
-  ScopedDiagnosticHandler quiet(context, [](Diagnostic &) { return success(); });
+  ScopedDiagnosticHandler quiet(context,
+                                [](Diagnostic &) { return success(); });
   FailureOr<RankedTensorType> type =
       convertTensorType(info.type(), UnknownLoc::get(context), info.name());
   if (failed(type))
@@ -175,9 +176,8 @@ ONNXTypeConverter::getStaticType(const onnx::ValueInfoProto &info) {
   return *type;
 }
 
-FailureOr<Value> ONNXTypeConverter::createConstant(OpBuilder &builder,
-                                                   const onnx::TensorProto &tensor,
-                                                   Location loc) {
+FailureOr<Value> ONNXTypeConverter::createConstant(
+    OpBuilder &builder, const onnx::TensorProto &tensor, Location loc) {
   FailureOr<RankedTensorType> type = convertTensorProtoType(tensor, loc);
   if (failed(type))
     return failure();

@@ -44,8 +44,7 @@ getTensorList(NodeContext &ctx, unsigned index, StringRef what) {
     return SmallVector<Value>(*elements);
   if (Value value = ctx.getOperand(index))
     return SmallVector<Value>{value};
-  return ctx.emitError() << "input " << index << " (" << what
-                         << ") is missing";
+  return ctx.emitError() << "input " << index << " (" << what << ") is missing";
 }
 
 /// Gets the lists at `indices` and checks that they pair up element by
@@ -59,9 +58,9 @@ getMatchingLists(NodeContext &ctx, ArrayRef<unsigned> indices,
     if (failed(list))
       return failure();
     if (!lists.empty() && list->size() != lists.front().size())
-      return ctx.emitError() << "'" << name << "' has " << list->size()
-                             << " tensors but '" << names.front() << "' has "
-                             << lists.front().size();
+      return ctx.emitError()
+             << "'" << name << "' has " << list->size() << " tensors but '"
+             << names.front() << "' has " << lists.front().size();
     for (auto [i, value] : llvm::enumerate(*list))
       if (!lists.empty() && value.getType() != lists.front()[i].getType())
         return ctx.emitError()
@@ -100,8 +99,8 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
   FailureOr<double> weightDecay = getFloatAttr(ctx, "weight_decay", 0.0);
   FailureOr<int64_t> mode = getIntAttr(ctx, "adam_mode", 0);
   FailureOr<int64_t> correctBias = getIntAttr(ctx, "correct_bias", 1);
-  if (failed(alpha) || failed(beta) || failed(epsilon) ||
-      failed(weightDecay) || failed(mode) || failed(correctBias))
+  if (failed(alpha) || failed(beta) || failed(epsilon) || failed(weightDecay) ||
+      failed(mode) || failed(correctBias))
     return failure();
   if (*mode != 0)
     return ctx.emitError() << "unsupported adam_mode " << *mode
@@ -112,9 +111,9 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
   FailureOr<Value> lr = getScalarOperand(ctx, 0, "lr", /*allowInteger=*/false);
   FailureOr<Value> step =
       getScalarOperand(ctx, 1, "step", /*allowInteger=*/true);
-  FailureOr<SmallVector<SmallVector<Value>>> lists = getMatchingLists(
-      ctx, {2, 3, 4, 5},
-      {"weights", "gradients", "momentums_1", "momentums_2"});
+  FailureOr<SmallVector<SmallVector<Value>>> lists =
+      getMatchingLists(ctx, {2, 3, 4, 5},
+                       {"weights", "gradients", "momentums_1", "momentums_2"});
   if (failed(lr) || failed(step) || failed(lists))
     return failure();
 
@@ -168,8 +167,7 @@ static FailureOr<SmallVector<Value>> importSGDOptimizerV2(NodeContext &ctx) {
   SmallVector<Value> weights;
   for (auto [param, grad] : llvm::zip((*lists)[0], (*lists)[1])) {
     auto type = cast<RankedTensorType>(param.getType());
-    Value zero = arith::ConstantOp::create(
-        b, ctx.loc, b.getZeroAttr(type));
+    Value zero = arith::ConstantOp::create(b, ctx.loc, b.getZeroAttr(type));
     auto op = optim::MomentumOp::create(
         b, ctx.loc, type, type, param, grad, zero, *lr, step,
         b.getF64FloatAttr(0.0), b.getF64FloatAttr(1.0), b.getF64FloatAttr(0.0),

@@ -17,8 +17,7 @@ LogicalResult muon::onnx_import::checkKnownAttrs(NodeContext &ctx,
                                                  ArrayRef<StringRef> known) {
   for (const onnx::AttributeProto &attr : ctx.node.attribute())
     if (!llvm::is_contained(known, attr.name()))
-      return ctx.emitError() << "unsupported attribute '" << attr.name()
-                             << "'";
+      return ctx.emitError() << "unsupported attribute '" << attr.name() << "'";
   return success();
 }
 

@@ -70,13 +70,13 @@ getTrainingOperands(NodeContext &ctx, unsigned numGroups,
       if (!value)
         return ctx.emitError() << "input " << index << " (" << groupNames[group]
                                << " " << i << ") is missing or not a tensor";
-      Type expected = group == 0 ? value.getType()
-                                 : operands.groups[0][i].getType();
+      Type expected =
+          group == 0 ? value.getType() : operands.groups[0][i].getType();
       if (value.getType() != expected)
         return ctx.emitError()
                << "input " << index << " (" << groupNames[group] << " " << i
-               << ") has type " << value.getType() << " but "
-               << groupNames[0] << " " << i << " has " << expected;
+               << ") has type " << value.getType() << " but " << groupNames[0]
+               << " " << i << " has " << expected;
       operands.groups[group].push_back(value);
     }
   }
@@ -102,8 +102,8 @@ collectResults(int64_t count, function_ref<Operation *(int64_t)> build) {
 }
 
 static FailureOr<SmallVector<Value>> importMomentum(NodeContext &ctx) {
-  if (failed(checkKnownAttrs(ctx, {"alpha", "beta", "mode",
-                                   "norm_coefficient"})))
+  if (failed(
+          checkKnownAttrs(ctx, {"alpha", "beta", "mode", "norm_coefficient"})))
     return failure();
   FailureOr<double> alpha = getFloatAttr(ctx, "alpha", std::nullopt);
   FailureOr<double> beta = getFloatAttr(ctx, "beta", std::nullopt);
@@ -138,8 +138,8 @@ static FailureOr<SmallVector<Value>> importMomentum(NodeContext &ctx) {
 }
 
 static FailureOr<SmallVector<Value>> importAdagrad(NodeContext &ctx) {
-  if (failed(checkKnownAttrs(ctx, {"decay_factor", "epsilon",
-                                   "norm_coefficient"})))
+  if (failed(checkKnownAttrs(ctx,
+                             {"decay_factor", "epsilon", "norm_coefficient"})))
     return failure();
   FailureOr<double> decay = getFloatAttr(ctx, "decay_factor", 0.0);
   FailureOr<double> epsilon = getFloatAttr(ctx, "epsilon", 1e-6);
@@ -163,9 +163,9 @@ static FailureOr<SmallVector<Value>> importAdagrad(NodeContext &ctx) {
 }
 
 static FailureOr<SmallVector<Value>> importAdam(NodeContext &ctx) {
-  if (failed(checkKnownAttrs(ctx, {"alpha", "beta", "epsilon",
-                                   "norm_coefficient",
-                                   "norm_coefficient_post"})))
+  if (failed(
+          checkKnownAttrs(ctx, {"alpha", "beta", "epsilon", "norm_coefficient",
+                                "norm_coefficient_post"})))
     return failure();
   FailureOr<double> alpha = getFloatAttr(ctx, "alpha", 0.9);
   FailureOr<double> beta = getFloatAttr(ctx, "beta", 0.999);
@@ -194,13 +194,13 @@ static FailureOr<SmallVector<Value>> importAdam(NodeContext &ctx) {
 }
 
 /// The domain has only opset 1; a later one may change the formulas.
-static OpImportFn onlyOpset1(FailureOr<SmallVector<Value>> (*import)(
-    NodeContext &)) {
+static OpImportFn
+onlyOpset1(FailureOr<SmallVector<Value>> (*import)(NodeContext &)) {
   return [import](NodeContext &ctx) -> FailureOr<SmallVector<Value>> {
     if (ctx.opsetVersion != 1)
-      return ctx.emitError() << "unsupported opset " << ctx.opsetVersion
-                             << " of domain '" << kTrainingDomain
-                             << "' (only 1 is defined)";
+      return ctx.emitError()
+             << "unsupported opset " << ctx.opsetVersion << " of domain '"
+             << kTrainingDomain << "' (only 1 is defined)";
     return import(ctx);
   };
 }

@@ -16,7 +16,8 @@ using namespace llvm;
 using namespace muon::onnx_import;
 using onnx::TensorProto;
 
-std::optional<size_t> muon::onnx_import::getDataTypeByteWidth(int32_t dataType) {
+std::optional<size_t>
+muon::onnx_import::getDataTypeByteWidth(int32_t dataType) {
   switch (dataType) {
   case TensorProto::BOOL:
   case TensorProto::INT8:
@@ -112,10 +113,10 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
   if (tensor.has_raw_data()) {
     const std::string &raw = tensor.raw_data();
     if (raw.size() != byteSize)
-      return createStringError(
-          "raw_data holds " + Twine(raw.size()) + " bytes, but " +
-          Twine(count) + " " + getDataTypeName(dataType) + " elements take " +
-          Twine(byteSize));
+      return createStringError("raw_data holds " + Twine(raw.size()) +
+                               " bytes, but " + Twine(count) + " " +
+                               getDataTypeName(dataType) + " elements take " +
+                               Twine(byteSize));
     decoded.bytes.assign(raw.begin(), raw.end());
     return decoded;
   }
@@ -147,20 +148,20 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
   decoded.bytes.resize(byteSize);
   switch (dataType) {
   case TensorProto::FLOAT:
-    error = copyTypedValues(tensor.float_data(), dataType, *width,
-                            decoded.bytes);
+    error =
+        copyTypedValues(tensor.float_data(), dataType, *width, decoded.bytes);
     break;
   case TensorProto::DOUBLE:
-    error = copyTypedValues(tensor.double_data(), dataType, *width,
-                            decoded.bytes);
+    error =
+        copyTypedValues(tensor.double_data(), dataType, *width, decoded.bytes);
     break;
   case TensorProto::INT64:
-    error = copyTypedValues(tensor.int64_data(), dataType, *width,
-                            decoded.bytes);
+    error =
+        copyTypedValues(tensor.int64_data(), dataType, *width, decoded.bytes);
     break;
   default:
-    error = copyTypedValues(tensor.int32_data(), dataType, *width,
-                            decoded.bytes);
+    error =
+        copyTypedValues(tensor.int32_data(), dataType, *width, decoded.bytes);
     break;
   }
   if (error)

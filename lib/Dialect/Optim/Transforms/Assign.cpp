@@ -1,0 +1,212 @@
+//===- Assign.cpp - Route AdamW updates to Muon / Muon² -------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The policy users of Muon apply by hand: hidden weight matrices get Muon,
+// everything else (embeddings, output head, vectors) keeps AdamW. Parameters
+// are recognized by the `onnx.name` the importer puts on function arguments.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Dialect/Optim/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "llvm/Support/Regex.h"
+
+namespace muon::optim {
+#define GEN_PASS_DEF_OPTIMASSIGN
+#include "muon/Dialect/Optim/Transforms/Passes.h.inc"
+} // namespace muon::optim
+
+using namespace mlir;
+using namespace muon::optim;
+
+/// The attribute naming imported arguments (see ONNXImporter.h).
+static constexpr StringLiteral kNameAttr = "onnx.name";
+
+/// The `onnx.name` of the function argument `value` is, if any.
+static std::optional<std::string> getParameterName(Value value) {
+  auto arg = dyn_cast<BlockArgument>(value);
+  if (!arg || !arg.getOwner()->isEntryBlock())
+    return std::nullopt;
+  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  if (!func)
+    return std::nullopt;
+  if (auto name =
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kNameAttr))
+    return name.str();
+  return std::nullopt;
+}
+
+/// Why a parameter is treated as an embedding, or std::nullopt.
+static std::optional<std::string> getEmbeddingReason(Value param,
+                                                     StringRef name) {
+  for (Operation *user : param.getUsers())
+    if (user->getName().getStringRef().contains("gather"))
+      return "embedding (used by " + user->getName().getStringRef().str() + ")";
+  static const llvm::Regex embedding("embed|wte|wpe", llvm::Regex::IgnoreCase);
+  if (embedding.match(name))
+    return "embedding (by name)";
+  return std::nullopt;
+}
+
+static bool isOutputHead(StringRef name) {
+  static const llvm::Regex head("lm_head|classifier|(^|[./_:])head([./_:]|$)",
+                                llvm::Regex::IgnoreCase);
+  return head.match(name);
+}
+
+namespace {
+struct OptimAssignPass
+    : public muon::optim::impl::OptimAssignBase<OptimAssignPass> {
+  using OptimAssignBase::OptimAssignBase;
+
+  void runOnOperation() override;
+
+private:
+  /// Checks and converts the options; errors are reported on the op.
+  LogicalResult parseOptions(SmallVectorImpl<llvm::Regex> &includes,
+                             SmallVectorImpl<llvm::Regex> &excludes);
+  /// Replaces `op` by optim.muon / optim.muon2.
+  Operation *rewrite(RewriterBase &rewriter, AdamWOp op);
+
+  LrAdjust lrAdjustValue = LrAdjust::match_rms_adamw;
+  NSScheduleKind scheduleValue = NSScheduleKind::quintic;
+  bool useMuon2 = false;
+};
+} // namespace
+
+LogicalResult
+OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
+                              SmallVectorImpl<llvm::Regex> &excludes) {
+  Operation *root = getOperation();
+  if (algorithm != "muon" && algorithm != "muon2")
+    return root->emitError() << "optim-assign: unknown algorithm '" << algorithm
+                             << "' (expected muon or muon2)";
+  useMuon2 = algorithm == "muon2";
+  std::optional<LrAdjust> adjust = symbolizeLrAdjust(lrAdjust);
+  if (!adjust)
+    return root->emitError()
+           << "optim-assign: unknown lr-adjust '" << lrAdjust
+           << "' (expected original, match_rms_adamw, spectral_unclamped or "
+              "none)";
+  lrAdjustValue = *adjust;
+  std::optional<NSScheduleKind> kind = symbolizeNSScheduleKind(schedule);
+  if (!kind || *kind == NSScheduleKind::custom)
+    return root->emitError() << "optim-assign: unknown schedule '" << schedule
+                             << "' (expected quintic or polar_express)";
+  scheduleValue = *kind;
+  if (nsSteps < 0)
+    return root->emitError()
+           << "optim-assign: ns-steps must be >= 0 (0: the op's default), got "
+           << static_cast<int64_t>(nsSteps);
+  if (!(momentum >= 0.0 && momentum < 1.0))
+    return root->emitError()
+           << "optim-assign: momentum must lie in [0, 1), got "
+           << static_cast<double>(momentum);
+  for (auto [patterns, regexes, flag] :
+       {std::make_tuple(&include, &includes, "include"),
+        std::make_tuple(&exclude, &excludes, "exclude")}) {
+    regexes->clear();
+    for (const std::string &pattern : *patterns) {
+      llvm::Regex regex(pattern);
+      std::string error;
+      if (!regex.isValid(error))
+        return root->emitError() << "optim-assign: bad " << flag << " pattern '"
+                                 << pattern << "': " << error;
+      regexes->push_back(std::move(regex));
+    }
+  }
+  return success();
+}
+
+/// Why `op` keeps AdamW, or std::nullopt when it moves to Muon.
+static std::optional<std::string>
+getKeepReason(AdamWOp op, StringRef name, ArrayRef<llvm::Regex> includes,
+              ArrayRef<llvm::Regex> excludes) {
+  auto matches = [&](ArrayRef<llvm::Regex> regexes) {
+    return llvm::any_of(regexes,
+                        [&](const llvm::Regex &r) { return r.match(name); });
+  };
+  if (matches(excludes))
+    return std::string("excluded by name");
+  if (!includes.empty() && !matches(includes))
+    return std::string("not matched by an include pattern");
+  int64_t rank = op.getParam().getType().getRank();
+  if (rank != 2)
+    return "rank-" + std::to_string(rank) + " parameter";
+  if (std::optional<std::string> reason =
+          getEmbeddingReason(op.getParam(), name))
+    return reason;
+  if (isOutputHead(name))
+    return std::string("output head (by name)");
+  return std::nullopt;
+}
+
+Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Type type = op.getParam().getType();
+  MLIRContext *ctx = &getContext();
+  auto configure = [&](auto newOp) {
+    newOp.setMomentumAttr(rewriter.getF64FloatAttr(momentum));
+    newOp.setWeightDecayAttr(op.getWeightDecayAttr());
+    newOp.setLrAdjustAttr(LrAdjustAttr::get(ctx, lrAdjustValue));
+    if (scheduleValue != NSScheduleKind::quintic)
+      newOp.setScheduleAttr(NSScheduleAttr::get(ctx, scheduleValue));
+    if (nsSteps > 0)
+      newOp.setNsStepsAttr(rewriter.getI64IntegerAttr(nsSteps));
+  };
+  if (useMuon2) {
+    auto muon2 =
+        Muon2Op::create(rewriter, loc, TypeRange{type, type, type},
+                        ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(),
+                                   op.getExpAvgSq(), op.getLr()});
+    configure(muon2);
+    rewriter.replaceOp(op, muon2.getResults());
+    return muon2;
+  }
+  auto muon = MuonOp::create(
+      rewriter, loc, TypeRange{type, type},
+      ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(), op.getLr()});
+  configure(muon);
+  // Muon has no second moment: V passes through unchanged.
+  rewriter.replaceOp(
+      op, {muon.getNewParam(), muon.getNewMomentumBuffer(), op.getExpAvgSq()});
+  return muon;
+}
+
+void OptimAssignPass::runOnOperation() {
+  SmallVector<llvm::Regex> includes, excludes;
+  if (failed(parseOptions(includes, excludes)))
+    return signalPassFailure();
+  SmallVector<AdamWOp> updates;
+  getOperation()->walk([&](AdamWOp op) { updates.push_back(op); });
+  IRRewriter rewriter(&getContext());
+  for (AdamWOp op : updates) {
+    std::string name =
+        getParameterName(op.getParam()).value_or(std::string("<unnamed>"));
+    std::optional<std::string> keep =
+        getKeepReason(op, name, includes, excludes);
+    if (keep) {
+      if (report)
+        op.emitRemark() << "optim-assign: '" << name << "' "
+                        << op.getParam().getType()
+                        << " keeps optim.adamw: " << *keep;
+      continue;
+    }
+    Operation *newOp = rewrite(rewriter, op);
+    if (report)
+      newOp->emitRemark() << "optim-assign: '" << name << "' "
+                          << newOp->getOperand(0).getType() << " -> "
+                          << newOp->getName() << ": hidden matrix";
+    if (failed(verify(newOp)))
+      return signalPassFailure();
+  }
+}

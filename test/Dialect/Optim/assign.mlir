@@ -1,0 +1,73 @@
+// RUN: muon-opt %s -optim-assign -split-input-file | FileCheck %s
+// RUN: muon-opt %s -optim-assign="algorithm=muon2 ns-steps=4 schedule=polar_express lr-adjust=original momentum=0.9" -split-input-file | FileCheck %s --check-prefix=MUON2
+// RUN: muon-opt %s -optim-assign="exclude=fc2,attn[.]proj$" -split-input-file | FileCheck %s --check-prefix=EXCLUDE
+// RUN: muon-opt %s -optim-assign="include=attn\." -split-input-file | FileCheck %s --check-prefix=INCLUDE
+// RUN: muon-opt %s -optim-assign="report=true" -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
+
+// A hidden matrix moves to Muon: AdamW's first moment becomes the momentum
+// buffer, the second moment passes through; lr and weight decay are kept.
+// CHECK-LABEL: func.func @hidden
+// CHECK-SAME: (%[[W:.+]]: tensor<64x32xf32> {onnx.name = "fc1.weight"}, %[[G:.+]]: tensor<64x32xf32>, %[[M:.+]]: tensor<64x32xf32>, %[[V:.+]]: tensor<64x32xf32>, %[[LR:.+]]: tensor<f32>, %[[T:.+]]: tensor<i64>)
+// CHECK: %[[W1:.+]], %[[M1:.+]] = optim.muon %[[W]], %[[G]], %[[M]], %[[LR]] {lr_adjust = #optim.lr_adjust<match_rms_adamw>, weight_decay = 1.000000e-01 : f64}
+// CHECK-NOT: optim.adamw
+// CHECK: return %[[W1]], %[[M1]], %[[V]]
+// MUON2-LABEL: func.func @hidden
+// MUON2: %{{.+}}, %{{.+}}, %{{.+}} = optim.muon2 %arg0, %arg1, %arg2, [%arg3], %arg4 {momentum = 9.000000e-01 : f64, ns_steps = 4 : i64, schedule = #optim.ns_schedule<polar_express>, weight_decay = 1.000000e-01 : f64}
+// EXCLUDE-LABEL: func.func @hidden
+// EXCLUDE: optim.muon
+// INCLUDE-LABEL: func.func @hidden
+// INCLUDE: optim.adamw
+func.func @hidden(%w: tensor<64x32xf32> {onnx.name = "fc1.weight"}, %g: tensor<64x32xf32>, %m: tensor<64x32xf32>, %v: tensor<64x32xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> (tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>) {
+  // REPORT: remark: optim-assign: 'fc1.weight' 'tensor<64x32xf32>' -> optim.muon: hidden matrix
+  %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %lr, %t {weight_decay = 0.1} : tensor<64x32xf32>, tensor<f32>, tensor<i64>
+  return %w1, %m1, %v1 : tensor<64x32xf32>, tensor<64x32xf32>, tensor<64x32xf32>
+}
+
+// -----
+
+// Vectors, embeddings (by a gather use or by name), the output head and
+// unnamed updates of the wrong rank keep AdamW; exclude/include patterns
+// act on the names.
+// CHECK-LABEL: func.func @policy
+// CHECK-COUNT-4: optim.adamw
+// CHECK: optim.muon
+// CHECK-NOT: optim.adamw
+// CHECK: return
+// EXCLUDE-LABEL: func.func @policy
+// EXCLUDE-COUNT-5: optim.adamw
+// EXCLUDE-NOT: optim.muon
+// INCLUDE-LABEL: func.func @policy
+// INCLUDE-COUNT-4: optim.adamw
+// INCLUDE: optim.muon
+func.func @policy(%bias: tensor<32xf32> {onnx.name = "fc1.bias"},
+                  %table: tensor<100x32xf32> {onnx.name = "tok"},
+                  %wte: tensor<50x32xf32> {onnx.name = "transformer.wte.weight"},
+                  %head: tensor<32x50xf32> {onnx.name = "lm_head.weight"},
+                  %q: tensor<32x32xf32> {onnx.name = "h.0.attn.proj"},
+                  %ids: tensor<4x1xindex>,
+                  %lr: tensor<f32>, %t: tensor<i64>) -> (tensor<4x1x32xf32>, tensor<32xf32>, tensor<100x32xf32>, tensor<50x32xf32>, tensor<32x50xf32>, tensor<32x32xf32>) {
+  %rows = tensor.gather %table[%ids] gather_dims([0]) : (tensor<100x32xf32>, tensor<4x1xindex>) -> tensor<4x1x32xf32>
+  // REPORT: remark: optim-assign: 'fc1.bias' 'tensor<32xf32>' keeps optim.adamw: rank-1 parameter
+  %b1, %bm, %bv = optim.adamw %bias, %bias, %bias, %bias, %lr, %t : tensor<32xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'tok' 'tensor<100x32xf32>' keeps optim.adamw: embedding (used by tensor.gather)
+  %e1, %em, %ev = optim.adamw %table, %table, %table, %table, %lr, %t : tensor<100x32xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'transformer.wte.weight' 'tensor<50x32xf32>' keeps optim.adamw: embedding (by name)
+  %p1, %pm, %pv = optim.adamw %wte, %wte, %wte, %wte, %lr, %t : tensor<50x32xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'lm_head.weight' 'tensor<32x50xf32>' keeps optim.adamw: output head (by name)
+  %h1, %hm, %hv = optim.adamw %head, %head, %head, %head, %lr, %t : tensor<32x50xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'h.0.attn.proj' 'tensor<32x32xf32>' -> optim.muon: hidden matrix
+  %q1, %qm, %qv = optim.adamw %q, %q, %q, %q, %lr, %t : tensor<32x32xf32>, tensor<f32>, tensor<i64>
+  return %rows, %b1, %e1, %p1, %h1, %q1 : tensor<4x1x32xf32>, tensor<32xf32>, tensor<100x32xf32>, tensor<50x32xf32>, tensor<32x50xf32>, tensor<32x32xf32>
+}
+
+// -----
+
+// A parameter that is not a named argument is reported as <unnamed>.
+// CHECK-LABEL: func.func @unnamed
+// EXCLUDE-LABEL: func.func @unnamed
+// CHECK: optim.muon
+func.func @unnamed(%w: tensor<8x8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8x8xf32> {
+  // REPORT: remark: optim-assign: '<unnamed>' 'tensor<8x8xf32>' -> optim.muon: hidden matrix
+  %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t : tensor<8x8xf32>, tensor<f32>, tensor<i64>
+  return %w1 : tensor<8x8xf32>
+}

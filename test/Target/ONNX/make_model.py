@@ -1,0 +1,212 @@
+"""Writes a small ONNX model for the importer tests: make_model.py CASE OUT.
+
+Each case is a function below building one ModelProto with onnx.helper; the
+malformed ones are made by editing the protobuf after it is built."""
+
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+TRAINING = helper.make_opsetid("ai.onnx.preview.training", 1)
+MS = helper.make_opsetid("com.microsoft", 1)
+F = TensorProto.FLOAT
+
+
+def vi(name, shape, elem=F):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def model(nodes, inputs, outputs, inits=(), opsets=(TRAINING,), name="g"):
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
+    return helper.make_model(graph, opset_imports=list(opsets))
+
+
+def momentum_node(name="mom", **overrides):
+    attrs = dict(alpha=0.9, beta=0.5, norm_coefficient=0.0, mode="standard")
+    attrs.update(overrides)
+    return helper.make_node("Momentum", ["R", "T", "X", "G", "V"], ["X_new", "V_new"],
+                            name=name, domain="ai.onnx.preview.training", **attrs)
+
+
+def momentum_model(node=None, x_shape=(2, 3)):
+    return model([node or momentum_node()],
+                 [vi("R", []), vi("T", [], TensorProto.INT64), vi("X", x_shape),
+                  vi("G", x_shape), vi("V", x_shape)],
+                 [vi("X_new", x_shape), vi("V_new", x_shape)])
+
+
+def training_info():
+    """W (trained) and B (constant) are initializers; the algorithm graph
+    updates W with Momentum; update_binding W <- W_new."""
+    w = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3), "W")
+    b = numpy_helper.from_array(np.array([1, 2, 3], dtype=np.int64), "B")
+    inference = helper.make_graph([helper.make_node("Identity", ["W"], ["Y"], name="id")],
+                                  "net", [], [vi("Y", [2, 3])], initializer=[w, b])
+    step = helper.make_node("Momentum", ["R", "T", "W", "G", "V"], ["W_new", "V_new"],
+                            name="update", domain="ai.onnx.preview.training",
+                            alpha=0.9, beta=1.0, norm_coefficient=0.0, mode="standard")
+    algorithm = helper.make_graph(
+        [step], "algo",
+        [vi("R", []), vi("T", [], TensorProto.INT64), vi("G", [2, 3]), vi("V", [2, 3])],
+        [vi("V_new", [2, 3])])
+    info = onnx.TrainingInfoProto()
+    info.algorithm.CopyFrom(algorithm)
+    binding = info.update_binding.add()
+    binding.key, binding.value = "W", "W_new"
+    m = helper.make_model(inference, opset_imports=[helper.make_opsetid("", 17), TRAINING])
+    m.training_info.append(info)
+    # Identity belongs to the other op families; the test only checks the
+    # training function, so drop the inference graph's node and output.
+    del m.graph.node[:]
+    del m.graph.output[:]
+    return m
+
+
+def seq(name):
+    return helper.make_tensor_sequence_value_info(name, F, None)
+
+
+def ort_adamw(**attrs):
+    node = helper.make_node(
+        "AdamWOptimizer", ["lr", "step", "params", "grads", "m1", "m2"],
+        ["flag", "params_new", "m1_new", "m2_new"], name="adamw", domain="com.microsoft", **attrs)
+    return model([node], [vi("lr", []), vi("step", [], TensorProto.INT64), seq("params"),
+                          seq("grads"), seq("m1"), seq("m2")],
+                 [vi("flag", [], TensorProto.BOOL), seq("params_new"), seq("m1_new"),
+                  seq("m2_new")], opsets=(MS,))
+
+
+def ort_sgd():
+    node = helper.make_node("SGDOptimizerV2", ["lr", "params", "grads"],
+                            ["flag", "params_new"], name="sgd", domain="com.microsoft")
+    return model([node], [vi("lr", []), seq("params"), seq("grads")],
+                 [vi("flag", [], TensorProto.BOOL), seq("params_new")], opsets=(MS,))
+
+
+def with_initializer(tensor):
+    """Momentum whose V is the given initializer instead of an input."""
+    m = momentum_model()
+    del m.graph.input[4]
+    m.graph.initializer.append(tensor)
+    return m
+
+
+def raw_size_mismatch():
+    t = numpy_helper.from_array(np.zeros((2, 3), np.float32), "V")
+    t.raw_data = t.raw_data[:-4]
+    return with_initializer(t)
+
+
+def external_data():
+    t = numpy_helper.from_array(np.zeros((2, 3), np.float32), "V")
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    entry = t.external_data.add()
+    entry.key, entry.value = "location", "weights.bin"
+    return with_initializer(t)
+
+
+def huge_dims():
+    return with_initializer(TensorProto(name="V", data_type=F, dims=[1 << 40, 1 << 40]))
+
+
+def cycle():
+    a = helper.make_node("Momentum", ["R", "T", "X", "G", "V2"], ["X1", "V1"], name="first",
+                         domain="ai.onnx.preview.training", alpha=0.9, beta=0.5,
+                         norm_coefficient=0.0, mode="standard")
+    b = helper.make_node("Momentum", ["R", "T", "X1", "G", "V1"], ["X_new", "V2"], name="second",
+                         domain="ai.onnx.preview.training", alpha=0.9, beta=0.5,
+                         norm_coefficient=0.0, mode="standard")
+    return model([a, b], [vi("R", []), vi("T", [], TensorProto.INT64), vi("X", [2]), vi("G", [2])],
+                 [vi("X_new", [2])])
+
+
+def unsorted():
+    """The second node is listed first: the importer sorts topologically."""
+    m = cycle()
+    m.graph.node[0].input[4] = "V"
+    m.graph.input.append(vi("V", [2]))
+    nodes = list(m.graph.node)
+    del m.graph.node[:]
+    m.graph.node.extend([nodes[1], nodes[0]])
+    return m
+
+
+def duplicate_output():
+    m = momentum_model()
+    m.graph.node.append(momentum_node(name="again"))
+    return m
+
+
+def bad_attr_type():
+    node = momentum_node()
+    del node.attribute[0]
+    node.attribute.append(helper.make_attribute("alpha", 1))
+    return momentum_model(node)
+
+
+CASES = {
+    "momentum": momentum_model,
+    "training_info": training_info,
+    "ort_adamw": ort_adamw,
+    "ort_adamw_mode1": lambda: ort_adamw(adam_mode=1),
+    "ort_sgd": ort_sgd,
+    "unsupported_op": lambda: model(
+        [helper.make_node("Frobnicate", ["X"], ["Y"], name="frob", domain="com.example")],
+        [vi("X", [2])], [vi("Y", [2])], opsets=(helper.make_opsetid("com.example", 3),)),
+    "unknown_domain": lambda: momentum_model().__class__(
+        ir_version=8, graph=momentum_model().graph),
+    "dynamic_dim": lambda: momentum_model(x_shape=("N", 3)),
+    "no_shape": lambda: model([momentum_node()], [vi("R", []), vi("T", [], TensorProto.INT64),
+                                                  vi("X", None), vi("G", None), vi("V", None)],
+                              [vi("X_new", None), vi("V_new", None)]),
+    "string_input": lambda: model([], [vi("S", [2], TensorProto.STRING)], [vi("S", [2], TensorProto.STRING)]),
+    "missing_input": lambda: model([momentum_node()], [vi("R", []), vi("T", [], TensorProto.INT64),
+                                                       vi("X", [2]), vi("G", [2])],
+                                   [vi("X_new", [2])]),
+    "missing_output": lambda: model([], [vi("X", [2])], [vi("Y", [2])]),
+    "duplicate_input": lambda: model([], [vi("X", [2]), vi("X", [2])], [vi("X", [2])]),
+    "duplicate_output": duplicate_output,
+    "cycle": cycle,
+    "unsorted": unsorted,
+    "bad_attr_type": bad_attr_type,
+    "missing_attr": lambda: momentum_model(helper.make_node(
+        "Momentum", ["R", "T", "X", "G", "V"], ["X_new", "V_new"], name="mom",
+        domain="ai.onnx.preview.training", alpha=0.9, beta=0.5, mode="standard")),
+    "bad_mode": lambda: momentum_model(momentum_node(mode="heavy")),
+    "unknown_attr": lambda: momentum_model(momentum_node(gamma=1.0)),
+    "bad_alpha": lambda: model([helper.make_node(
+        "Adam", ["R", "T", "X", "G", "V", "H"], ["X_new", "V_new", "H_new"], name="adam",
+        domain="ai.onnx.preview.training", alpha=1.5)],
+        [vi("R", []), vi("T", [], TensorProto.INT64)] + [vi(n, [4]) for n in "XGVH"],
+        [vi(n, [4]) for n in ("X_new", "V_new", "H_new")]),
+    "wrong_arity": lambda: model([helper.make_node(
+        "Momentum", ["R", "T", "X", "G"], ["X_new"], name="mom", domain="ai.onnx.preview.training",
+        alpha=0.9, beta=0.5, norm_coefficient=0.0, mode="standard")],
+        [vi("R", []), vi("T", [], TensorProto.INT64), vi("X", [2]), vi("G", [2])], [vi("X_new", [2])]),
+    "vector_lr": lambda: model([momentum_node()], [vi("R", [1]), vi("T", [], TensorProto.INT64),
+                                                   vi("X", [2]), vi("G", [2]), vi("V", [2])],
+                               [vi("X_new", [2])]),
+    "mismatched_state": lambda: model([momentum_node()], [vi("R", []), vi("T", [], TensorProto.INT64),
+                                                          vi("X", [2]), vi("G", [2]), vi("V", [3])],
+                                      [vi("X_new", [2])]),
+    "output_type_mismatch": lambda: model([momentum_node()], [vi("R", []), vi("T", [], TensorProto.INT64),
+                                                              vi("X", [2]), vi("G", [2]), vi("V", [2])],
+                                          [vi("X_new", [3])]),
+    "const_init": lambda: with_initializer(
+        helper.make_tensor("V", F, [2, 3], [0.5, 1, 1.5, 2, 2.5, 3])),
+    "raw_size_mismatch": raw_size_mismatch,
+    "external_data": external_data,
+    "huge_dims": huge_dims,
+    "opset2": lambda: momentum_model().__class__(
+        ir_version=8, graph=momentum_model().graph,
+        opset_import=[helper.make_opsetid("ai.onnx.preview.training", 2)]),
+    "no_graph": lambda: onnx.ModelProto(ir_version=8),
+}
+
+if __name__ == "__main__":
+    m = CASES[sys.argv[1]]()
+    with open(sys.argv[2], "wb") as f:
+        f.write(m.SerializeToString())
