@@ -1,0 +1,90 @@
+"""Imports the artifacts of model.py, compiles one training step and runs it.
+
+The compiled step is forward + backward (ORT's training graph) + AdamW (its
+optimizer graph), optionally rerouted to Muon by `optim-assign`, built by
+muon-compile into a shared library that muon_mlir.aot calls.
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+from muon_mlir import aot, onnx_training  # noqa: E402
+
+BIN = os.path.join(ROOT, "build", "bin")
+
+
+def prepare(directory):
+    """Makes ORT's optimizer torch.optim.AdamW (adam_mode 0, for both ORT and
+    the importer) and writes the import copies with in-place results
+    declared. Returns (training, optimizer) paths to import."""
+    opt_path = os.path.join(directory, "optimizer_model.onnx")
+    optimizer = onnx.load(opt_path)
+    onnx_training.set_pytorch_adamw(optimizer)
+    # onnxblock stamps the optimizer model with the installed onnx package's
+    # IR version; ONNX Runtime 1.19 reads up to 10, which the graph fits.
+    optimizer.ir_version = min(optimizer.ir_version, 10)
+    onnx.save(optimizer, opt_path)
+    training, optimizer = onnx_training.declare_inplace_outputs(
+        onnx.load(os.path.join(directory, "training_model.onnx")), optimizer)
+    onnx_training.scalarize_optimizer_io(optimizer)
+    paths = (os.path.join(directory, "training_import.onnx"),
+             os.path.join(directory, "optimizer_import.onnx"))
+    onnx.save(training, paths[0])
+    onnx.save(optimizer, paths[1])
+    return paths
+
+
+def compile_step(directory, assign=None, bin_dir=BIN):
+    """Builds step.mlir (optim-assign'ed with the option string `assign`
+    when given) and compiles it. Returns (library, TrainingGraph)."""
+    training, optimizer = prepare(directory)
+    text, graph = onnx_training.build_step(os.path.join(bin_dir, "muon-translate"),
+                                           training, optimizer, directory)
+    name = "step" if assign is None else "step_assigned"
+    path = os.path.join(directory, name + ".mlir")
+    with open(path, "w") as f:
+        f.write(text)
+    if assign is not None:
+        # Inline the two graphs into @step so that optim-assign sees every
+        # update on a named parameter; its report lists the routing.
+        subprocess.run([os.path.join(bin_dir, "muon-opt"), path, "--inline",
+                        "--symbol-dce", f"--optim-assign={assign}", "-o", path],
+                       check=True)
+    library = os.path.join(directory, "lib" + name + ".so")
+    subprocess.run([os.path.join(bin_dir, "muon-compile"), path, "--target=cpu",
+                    "--function=step", "-o", library], check=True)
+    return library, graph
+
+
+def initial_parameters(directory, graph):
+    """The exported initial weights (the same values as ORT's checkpoint)."""
+    inits = {i.name: numpy_helper.to_array(i)
+             for i in onnx.load(os.path.join(directory, "forward.onnx")).graph.initializer}
+    return [np.ascontiguousarray(inits[p], dtype=np.float32) for p in graph.params]
+
+
+class CompiledTrainer:
+    def __init__(self, library, graph, params):
+        self.step_fn = aot.load(library)
+        self.params = params
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, idx, labels, lr):
+        """One forward/backward/update; returns the loss before the update."""
+        self.t += 1
+        n = len(self.params)
+        out = self.step_fn(idx, labels, *self.params, *self.m, *self.v,
+                           np.array(lr, dtype=np.float32), np.array(self.t, dtype=np.int64))
+        self.params, self.m, self.v = list(out[1:1 + n]), list(out[1 + n:1 + 2 * n]), \
+            list(out[1 + 2 * n:])
+        return float(out[0])

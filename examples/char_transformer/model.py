@@ -1,0 +1,110 @@
+"""The char-level transformer LM of the example and its ORT training artifacts.
+
+Two pre-LayerNorm blocks (d_model 64, 4 heads, GELU MLP 4x), learned
+positions, trained on the characters of sonnets.txt. Batch and sequence
+length are fixed at export, so every shape in the ONNX graphs is static.
+"""
+
+import math
+import os
+import warnings
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Config:
+    def __init__(self, vocab, batch=8, seq=32, d_model=64, heads=4, layers=2):
+        self.vocab, self.batch, self.seq = vocab, batch, seq
+        self.d_model, self.heads, self.layers = d_model, heads, layers
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.ln1, self.ln2 = nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model)
+        self.qkv = nn.Linear(c.d_model, 3 * c.d_model)
+        self.proj = nn.Linear(c.d_model, c.d_model)
+        self.fc = nn.Linear(c.d_model, 4 * c.d_model)
+        self.out = nn.Linear(4 * c.d_model, c.d_model)
+        self.register_buffer("mask", torch.triu(torch.full((c.seq, c.seq), -1e9), 1))
+
+    def forward(self, x):
+        c = self.c
+        heads = lambda t: t.view(c.batch, c.seq, c.heads, -1).transpose(1, 2)
+        q, k, v = map(heads, self.qkv(self.ln1(x)).split(c.d_model, -1))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(c.d_model // c.heads) + self.mask
+        y = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(x.shape)
+        x = x + self.proj(y)
+        return x + self.out(nn.functional.gelu(self.fc(self.ln2(x))))
+
+
+class CharLM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.tok = nn.Embedding(c.vocab, c.d_model)
+        self.pos = nn.Parameter(torch.randn(c.seq, c.d_model) * 0.02)
+        self.blocks = nn.Sequential(*[Block(c) for _ in range(c.layers)])
+        self.lnf = nn.LayerNorm(c.d_model)
+        self.head = nn.Linear(c.d_model, c.vocab)
+
+    def forward(self, idx):
+        x = self.blocks(self.tok(idx) + self.pos)
+        return self.head(self.lnf(x)).reshape(-1, self.c.vocab)
+
+
+def load_text(path=os.path.join(HERE, "sonnets.txt")):
+    text = open(path).read()
+    chars = sorted(set(text))
+    return np.array([chars.index(ch) for ch in text], dtype=np.int64), chars
+
+
+def batches(data, c, seed):
+    """Endless (idx [B, T], labels [B*T]) pairs at random offsets."""
+    rng = np.random.default_rng(seed)
+    while True:
+        starts = rng.integers(0, len(data) - c.seq - 1, size=c.batch)
+        idx = np.stack([data[s:s + c.seq] for s in starts])
+        labels = np.stack([data[s + 1:s + c.seq + 1] for s in starts]).reshape(-1)
+        yield idx, labels
+
+
+def make_artifacts(c, directory, seed=0, weight_decay=0.01):
+    """Exports the model (fixed shapes, legacy exporter) and writes ORT's
+    training artifacts: cross-entropy loss, AdamW. Returns the directory."""
+    from onnxruntime.training import artifacts
+    torch.manual_seed(seed)
+    model = CharLM(c)
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "forward.onnx")
+    with warnings.catch_warnings():  # the legacy exporter's deprecation notice
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(c.batch, c.seq, dtype=torch.int64),), path,
+                          dynamo=False, input_names=["idx"], output_names=["logits"],
+                          opset_version=17, do_constant_folding=False,
+                          training=torch.onnx.TrainingMode.TRAINING)
+    forward = onnx.load(path)
+    # ORT's LayerNormalization gradient reads the saved mean and inverse
+    # standard deviation, which torch's export leaves undeclared.
+    for node in forward.graph.node:
+        if node.op_type == "LayerNormalization":
+            while len(node.output) < 3:
+                node.output.append(f"{node.name}_stat{len(node.output)}")
+    params = [init.name for init in forward.graph.initializer if not init.name.endswith("mask")]
+    from onnxruntime.training.onnxblock.optim import AdamW
+    # ORT's graph transformers log every pass to stderr at info level.
+    saved = os.dup(2)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    try:
+        artifacts.generate_artifacts(
+            forward, requires_grad=params, loss=artifacts.LossType.CrossEntropyLoss,
+            optimizer=AdamW(weight_decay=weight_decay), artifact_directory=directory)
+    finally:
+        os.dup2(saved, 2)
+    return directory

@@ -1,0 +1,174 @@
+"""One compiled training step from ONNX Runtime training artifacts.
+
+`onnxruntime.training.artifacts.generate_artifacts` writes training_model.onnx
+(forward + backward; each gradient is accumulated into a buffer by
+InPlaceAccumulatorV2) and optimizer_model.onnx (one AdamWOptimizer over
+sequences of parameters, gradients and moments). Both update their buffers in
+place and output only "updated" flags. The importer works on values, so
+`declare_inplace_outputs` declares the optional outputs those ops define for
+the updated tensors (InPlaceAccumulatorV2's accumulation_buffer_out,
+AdamWOptimizer's updated weights and moments) as graph outputs. The math is
+unchanged: ONNX Runtime runs the same nodes.
+
+`build_step` imports both graphs with muon-translate and adds
+
+    func.func @step(idx, labels, params..., m..., v..., lr, t)
+        -> (loss, params'..., m'..., v'...)
+
+which calls the training graph (gradient buffers reset) and feeds its
+gradients to the optimizer graph: forward, backward and update in one module
+for muon-compile or muon-run. Its parameter arguments carry their ONNX names,
+so that after inlining `optim-assign` sees each AdamW update on a named
+parameter (and the Gather that makes the embedding one).
+"""
+
+import re
+import subprocess
+
+import onnx
+from onnx import helper
+
+_DTYPES = {onnx.TensorProto.FLOAT: "f32", onnx.TensorProto.INT64: "i64",
+           onnx.TensorProto.BOOL: "i1"}
+
+
+def _tensor_type(value_info):
+    t = value_info.type.tensor_type
+    dims = [str(d.dim_value) for d in t.shape.dim]
+    return "tensor<" + "x".join(dims + [_DTYPES[t.elem_type]]) + ">"
+
+
+class TrainingGraph:
+    """Names and types of the training graph's inputs and outputs."""
+
+    def __init__(self, model):
+        graph = model.graph
+        self.inputs = {i.name: _tensor_type(i) for i in graph.input}
+        accumulators = [n for n in graph.node if n.op_type == "InPlaceAccumulatorV2"]
+        # Parameter p's gradient accumulates into the buffer `<p>_grad.accumulation.buffer`.
+        self.buffers = [n.input[0] for n in accumulators]
+        self.params = [b[: -len("_grad.accumulation.buffer")] for b in self.buffers]
+        self.data = [n for n in self.inputs
+                     if n not in self.buffers and n not in self.params
+                     and n != "lazy_reset_grad"]
+        self.loss = graph.output[0].name
+
+
+def declare_inplace_outputs(training_model, optimizer_model):
+    """Copies of the two artifacts with their in-place results as outputs."""
+    training = onnx.ModelProto()
+    training.CopyFrom(training_model)
+    for node in training.graph.node:
+        if node.op_type == "InPlaceAccumulatorV2" and len(node.output) < 2:
+            name = node.input[0] + ".updated"
+            node.output.append(name)
+            training.graph.output.append(
+                helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    optimizer = onnx.ModelProto()
+    optimizer.CopyFrom(optimizer_model)
+    (node,) = [n for n in optimizer.graph.node if n.op_type == "AdamWOptimizer"]
+    sequence = helper.make_sequence_type_proto(
+        helper.make_tensor_type_proto(onnx.TensorProto.FLOAT, None))
+    for name in ["updated_params", "updated_first_order_moments",
+                 "updated_second_order_moments"][len(node.output) - 1:]:
+        node.output.append(name)
+        optimizer.graph.output.append(helper.make_value_info(name, sequence))
+    return training, optimizer
+
+
+def set_pytorch_adamw(optimizer_model):
+    """generate_artifacts hard-codes adam_mode = 1 (Hugging Face AdamW: bias
+    correction folded into the learning rate, epsilon outside it), which the
+    importer has no optim op for; adam_mode = 0 is torch.optim.AdamW, which
+    ONNX Runtime's kernel implements too."""
+    for node in optimizer_model.graph.node:
+        for attr in node.attribute:
+            if node.op_type == "AdamWOptimizer" and attr.name == "adam_mode":
+                attr.i = 0
+
+
+def scalarize_optimizer_io(optimizer_model):
+    """The importer takes lr and step as 0-d tensors and makes the updated
+    flag 0-d; ONNX Runtime declares all three with shape [1]."""
+    graph = optimizer_model.graph
+    for value in list(graph.input) + list(graph.output):
+        if value.type.HasField("tensor_type"):
+            dims = value.type.tensor_type.shape.dim
+            if len(dims) == 1 and dims[0].dim_value == 1:
+                del dims[:]
+
+
+def _import(translate, path, extra_args=()):
+    text = subprocess.run([translate, "--import-onnx", path, "--mlir-print-local-scope",
+                           *extra_args], check=True, capture_output=True,
+                          text=True).stdout
+    body = text.strip()
+    assert body.startswith("module {") and body.endswith("}"), body[:200]
+    return body[len("module {"):-1]
+
+
+def _rename(body, name):
+    body, count = re.subn(r"func\.func @[\w.$-]+\(", f"func.func private @{name}(",
+                          body, count=1)
+    assert count == 1
+    return body
+
+
+def build_step(translate, training_path, optimizer_path, work_prefix):
+    """Imports the (prepared) artifacts and returns the step module's text and
+    the TrainingGraph describing its arguments."""
+    training_model = onnx.load(training_path)
+    graph = TrainingGraph(training_model)
+    param_types = [graph.inputs[p] for p in graph.params]
+    shapes = ",".join(t[len("tensor<"):-1] for t in param_types)
+    sequences = [f"--onnx-sequence={s}={shapes}" for s in
+                 ("params", "gradients", "first_order_moments", "second_order_moments")]
+    train = _rename(_import(translate, training_path), "train")
+    optim = _rename(_import(translate, optimizer_path, sequences), "optimizer")
+
+    n = len(graph.params)
+    args = [f"%{i}: {graph.inputs[d]}" for i, d in enumerate(graph.data)]
+    data = [f"%{i}" for i in range(len(graph.data))]
+    p = [f"%p{i}" for i in range(n)]
+    m = [f"%m{i}" for i in range(n)]
+    v = [f"%v{i}" for i in range(n)]
+    # Parameters keep their ONNX names (optim-assign's routing reads them).
+    for suffix, values in (("", p), (".m", m), (".v", v)):
+        args += [f'{x}: {t} {{onnx.name = "{name}{suffix}"}}'
+                 for x, t, name in zip(values, param_types, graph.params)]
+    args += ["%lr: tensor<f32>", "%t: tensor<i64>"]
+
+    lines = []
+    zeros = []
+    for i, t in enumerate(param_types):
+        lines.append(f"    %z{i} = arith.constant dense<0.0> : {t}")
+        zeros.append(f"%z{i}")
+    lines.append("    %reset = arith.constant dense<true> : tensor<1xi1>")
+    train_args = []
+    for name in graph.inputs:
+        if name in graph.data:
+            train_args.append(data[graph.data.index(name)])
+        elif name in graph.params:
+            train_args.append(p[graph.params.index(name)])
+        elif name in graph.buffers:
+            train_args.append(zeros[graph.buffers.index(name)])
+        else:
+            train_args.append("%reset")
+    train_types = list(graph.inputs.values())
+    outputs = [o.name for o in training_model.graph.output]
+    train_results = ["tensor<f32>"] + ["tensor<1xi1>"] * n + param_types
+    lines.append(f"    %tr:{len(train_results)} = call @train({', '.join(train_args)}) : "
+                 f"({', '.join(train_types)}) -> ({', '.join(train_results)})")
+    grads = [f"%tr#{1 + n + i}" for i in range(n)]
+    opt_args = ["%lr", "%t"] + p + grads + m + v
+    opt_types = ["tensor<f32>", "tensor<i64>"] + param_types * 4
+    opt_results = ["tensor<i1>"] + param_types * 3
+    lines.append(f"    %op:{len(opt_results)} = call @optimizer({', '.join(opt_args)}) : "
+                 f"({', '.join(opt_types)}) -> ({', '.join(opt_results)})")
+    results = ["%tr#0"] + [f"%op#{1 + i}" for i in range(3 * n)]
+    result_types = ["tensor<f32>"] + param_types * 3
+    lines.append(f"    return {', '.join(results)} : {', '.join(result_types)}")
+    assert outputs[0] == graph.loss and len(outputs) == 1 + 2 * n
+    step = (f"  func.func @step({', '.join(args)}) -> ({', '.join(result_types)}) {{\n"
+            + "\n".join(lines) + "\n  }\n")
+    return "module {\n" + train + optim + step + "}\n", graph
