@@ -48,16 +48,23 @@ def compile_step(directory, assign=None, bin_dir=BIN):
     training, optimizer = prepare(directory)
     text, graph = onnx_training.build_step(os.path.join(bin_dir, "muon-translate"),
                                            training, optimizer, directory)
-    name = "step" if assign is None else "step_assigned"
-    path = os.path.join(directory, name + ".mlir")
+    path = os.path.join(directory, "step.mlir")
     with open(path, "w") as f:
         f.write(text)
+    name = "step"
     if assign is not None:
         # Inline the two graphs into @step so that optim-assign sees every
         # update on a named parameter; its report lists the routing.
-        subprocess.run([os.path.join(bin_dir, "muon-opt"), path, "--inline",
-                        "--symbol-dce", f"--optim-assign={assign}", "-o", path],
-                       check=True)
+        name = "step_assigned"
+        assigned = os.path.join(directory, name + ".mlir")
+        remarks = subprocess.run(
+            [os.path.join(bin_dir, "muon-opt"), path, "--inline", "--symbol-dce",
+             f"--optim-assign={assign}", "-o", assigned],
+            check=True, capture_output=True, text=True).stderr
+        for line in remarks.splitlines():
+            if "remark: " in line:
+                print(line.split("remark: ", 1)[1])
+        path = assigned
     library = os.path.join(directory, "lib" + name + ".so")
     subprocess.run([os.path.join(bin_dir, "muon-compile"), path, "--target=cpu",
                     "--function=step", "-o", library], check=True)

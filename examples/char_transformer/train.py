@@ -14,6 +14,7 @@ Muon from the same initial weights on the same batches.
 import argparse
 import os
 import sys
+import time
 
 import compiled_step
 import model
@@ -25,11 +26,15 @@ def train(library, graph, work, batches, steps, lr, label):
     trainer = compiled_step.CompiledTrainer(
         library, graph, compiled_step.initial_parameters(work, graph))
     losses = []
+    start = time.perf_counter()
     for step in range(steps + 1):
         idx, labels = batches[step]
         losses.append(trainer.step(idx, labels, lr))
         if step % 10 == 0:
             print(f"[{label}] step {step:4d}  loss {losses[-1]:.4f}", flush=True)
+    elapsed = time.perf_counter() - start
+    print(f"[{label}] {steps + 1} steps in {elapsed:.1f} s "
+          f"({1000 * elapsed / (steps + 1):.1f} ms/step)")
     return losses
 
 
@@ -47,10 +52,10 @@ def main():
     model.make_artifacts(c, args.work)
     stream = model.batches(data, c, seed=1)
     batches = [next(stream) for _ in range(args.steps + 1)]
-    # Muon for the 2-D hidden matrices; the token embedding (found through
-    # its Gather), the positional embedding and the head keep AdamW. The
-    # default lr-adjust (match_rms_adamw) keeps AdamW's learning rate valid.
-    runs = {"adamw": None, "muon": "exclude=^pos$ report=true"}
+    # Muon for the 2-D hidden matrices; the embeddings (token, position) and
+    # the head (by name) keep AdamW. The default lr-adjust (match_rms_adamw)
+    # keeps AdamW's learning rate valid for Muon.
+    runs = {"adamw": None, "muon": r"exclude=^tok\.weight$,^pos$ report=true"}
     if args.optimizer != "both":
         runs = {args.optimizer: runs[args.optimizer]}
     results = {}
@@ -60,8 +65,10 @@ def main():
                                label)
     print("loss at step " + "  ".join(f"{s:>6d}" for s in REPORT_STEPS if s <= args.steps))
     for label, losses in results.items():
+        tail = losses[-20:]
         print(f"{label:>12s} " + "  ".join(f"{losses[s]:6.3f}" for s in REPORT_STEPS
-                                           if s <= args.steps))
+                                           if s <= args.steps)
+              + f"   mean of the last {len(tail)}: {sum(tail) / len(tail):.3f}")
     return 0
 
 

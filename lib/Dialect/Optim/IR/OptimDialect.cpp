@@ -8,15 +8,31 @@
 #include "muon/Dialect/Optim/IR/OptimAttrs.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 
+#include "mlir/Transforms/InliningUtils.h"
+
 using namespace mlir;
 using namespace muon::optim;
 
 #include "muon/Dialect/Optim/IR/OptimDialect.cpp.inc"
+
+namespace {
+/// Optimizer ops are pure functions of their operands, so a call of a step
+/// function (e.g. an imported optimizer graph) may be inlined into its
+/// caller; optim-assign and optim-bucket then see every update in one body.
+struct OptimInlinerInterface : public DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
 
 void OptimDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "muon/Dialect/Optim/IR/OptimOps.cpp.inc"
       >();
+  addInterfaces<OptimInlinerInterface>();
   registerAttributes();
 }
