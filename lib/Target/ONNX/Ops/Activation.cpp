@@ -40,8 +40,7 @@ static ImportResult importSoftmax(NodeContext &ctx, bool logSoftmax) {
   Value flat = buildReshape(b, ctx.loc, ctx.getOperand(0),
                             getCoercedShape(type.getShape(), *axis));
   Value result = buildSoftmax(b, ctx.loc, flat, 1, logSoftmax);
-  return SmallVector<Value>{
-      buildReshape(b, ctx.loc, result, type.getShape())};
+  return SmallVector<Value>{buildReshape(b, ctx.loc, result, type.getShape())};
 }
 
 static ImportResult importGelu(NodeContext &ctx) {
@@ -55,11 +54,11 @@ static ImportResult importGelu(NodeContext &ctx) {
     return emitUnsupportedAttr(ctx, "approximate")
            << ": '" << approximate << "' (expects 'none' or 'tanh')";
   auto fn = approximate == "tanh" ? buildTanhGelu : buildGelu;
-  FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, *elementType,
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        return fn(b, loc, args[0]);
-      });
+  FailureOr<Value> result =
+      buildElementwise(ctx, ctx.operands, *elementType,
+                       [&](OpBuilder &b, Location loc, ValueRange args) {
+                         return fn(b, loc, args[0]);
+                       });
   if (failed(result))
     return failure();
   return SmallVector<Value>{*result};
@@ -74,12 +73,13 @@ static ImportResult importBiasGelu(NodeContext &ctx) {
     return failure();
   if (*elementType != *biasType)
     return ctx.emitError() << "expects A and B of one element type";
-  FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, *elementType,
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value sum = arith::AddFOp::create(b, loc, args[0], args[1]);
-        return buildGelu(b, loc, sum);
-      });
+  FailureOr<Value> result =
+      buildElementwise(ctx, ctx.operands, *elementType,
+                       [&](OpBuilder &b, Location loc, ValueRange args) {
+                         Value sum =
+                             arith::AddFOp::create(b, loc, args[0], args[1]);
+                         return buildGelu(b, loc, sum);
+                       });
   if (failed(result))
     return failure();
   return SmallVector<Value>{*result};

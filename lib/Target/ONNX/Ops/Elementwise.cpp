@@ -24,8 +24,8 @@ enum class BinaryKind { Add, Sub, Mul, Div, Pow, Max, Min };
 } // namespace
 
 /// `lhs <kind> rhs` on scalars of one float or integer type.
-static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind,
-                         Value lhs, Value rhs) {
+static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value lhs,
+                         Value rhs) {
   if (isa<FloatType>(lhs.getType())) {
     switch (kind) {
     case BinaryKind::Add:
@@ -121,11 +121,11 @@ static ImportResult importUnary(NodeContext &ctx, UnaryFn fn) {
   FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
   if (failed(elementType))
     return failure();
-  FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, *elementType,
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        return fn(b, loc, args[0]);
-      });
+  FailureOr<Value> result =
+      buildElementwise(ctx, ctx.operands, *elementType,
+                       [&](OpBuilder &b, Location loc, ValueRange args) {
+                         return fn(b, loc, args[0]);
+                       });
   if (failed(result))
     return failure();
   return SmallVector<Value>{*result};

@@ -32,8 +32,8 @@ Value muon::onnx_import::buildGelu(OpBuilder &b, Location loc, Value x) {
 
 Value muon::onnx_import::buildTanhGelu(OpBuilder &b, Location loc, Value x) {
   Type type = x.getType();
-  Value cube = arith::MulFOp::create(
-      b, loc, x, arith::MulFOp::create(b, loc, x, x));
+  Value cube =
+      arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
   Value inner = arith::AddFOp::create(
       b, loc, x,
       arith::MulFOp::create(b, loc, cube, buildScalar(b, loc, type, 0.044715)));
@@ -51,8 +51,8 @@ Value muon::onnx_import::buildGeluDerivative(OpBuilder &b, Location loc,
                                              Value x) {
   Type type = x.getType();
   Value square = arith::MulFOp::create(b, loc, x, x);
-  Value exponent = arith::MulFOp::create(b, loc, square,
-                                         buildScalar(b, loc, type, -0.5));
+  Value exponent =
+      arith::MulFOp::create(b, loc, square, buildScalar(b, loc, type, -0.5));
   Value density = arith::MulFOp::create(
       b, loc, math::ExpOp::create(b, loc, exponent),
       buildScalar(b, loc, type, 0.5 * M_2_SQRTPI * M_SQRT1_2));

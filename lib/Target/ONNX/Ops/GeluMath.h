@@ -1,4 +1,4 @@
-//===- GeluMath.h - Scalar GELU and its derivative ---------------*- C++ -*-===//
+//===- GeluMath.h - Scalar GELU and its derivative --------------*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //

@@ -31,9 +31,8 @@ using namespace mlir;
 using namespace muon::onnx_import;
 
 /// Checks two float inputs of one type; returns it.
-static FailureOr<RankedTensorType> getSameFloatTypes(NodeContext &ctx,
-                                                     unsigned first,
-                                                     unsigned second) {
+static FailureOr<RankedTensorType>
+getSameFloatTypes(NodeContext &ctx, unsigned first, unsigned second) {
   if (failed(getFloatElementType(ctx, first)) ||
       failed(getFloatElementType(ctx, second)))
     return failure();
@@ -58,8 +57,8 @@ static Value buildSoftmaxGrad(OpBuilder &b, Location loc, Value dy, Value y,
         [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
           return arith::MulFOp::create(nb, nl, args[0], args[1]);
         });
-  Value sum = buildReduce(b, loc, weighted, {axis}, /*keepDims=*/true,
-                          ReduceKind::Sum);
+  Value sum =
+      buildReduce(b, loc, weighted, {axis}, /*keepDims=*/true, ReduceKind::Sum);
   return buildBroadcastMap(
       b, loc, {dy, y, sum}, shape, elementType,
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
@@ -95,8 +94,7 @@ static ImportResult importSoftmaxGrad(NodeContext &ctx, bool logSoftmax,
   Value result =
       buildSoftmaxGrad(b, ctx.loc, buildReshape(b, ctx.loc, dy, flat),
                        buildReshape(b, ctx.loc, y, flat), 1, logSoftmax);
-  return SmallVector<Value>{
-      buildReshape(b, ctx.loc, result, type->getShape())};
+  return SmallVector<Value>{buildReshape(b, ctx.loc, result, type->getShape())};
 }
 
 /// GeluGrad (no bias) and BiasGeluGrad_dX (bias broadcast onto X).
@@ -192,9 +190,9 @@ static ImportResult importGatherGrad(NodeContext &ctx) {
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         Type indexType = args[0].getType();
         Value index = args[0];
-        Value negative = arith::CmpIOp::create(
-            nb, nl, arith::CmpIPredicate::slt, index,
-            buildScalar(nb, nl, indexType, 0));
+        Value negative =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, index,
+                                  buildScalar(nb, nl, indexType, 0));
         Value wrapped = arith::AddIOp::create(
             nb, nl, index, buildScalar(nb, nl, indexType, axisSize));
         index = arith::SelectOp::create(nb, nl, negative, wrapped, index);

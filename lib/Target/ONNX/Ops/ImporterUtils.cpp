@@ -224,10 +224,13 @@ Value muon::onnx_import::buildReshape(OpBuilder &b, Location loc, Value value,
   auto resultType = RankedTensorType::get(shape, elementType);
   // One collapse or expand where the dimensions group contiguously.
   if (type.getRank() > static_cast<int64_t>(shape.size()) && !shape.empty())
-    if (auto groups = getReassociationIndicesForCollapse(type.getShape(), shape))
-      return tensor::CollapseShapeOp::create(b, loc, resultType, value, *groups);
+    if (auto groups =
+            getReassociationIndicesForCollapse(type.getShape(), shape))
+      return tensor::CollapseShapeOp::create(b, loc, resultType, value,
+                                             *groups);
   if (type.getRank() < static_cast<int64_t>(shape.size()) && type.getRank() > 0)
-    if (auto groups = getReassociationIndicesForCollapse(shape, type.getShape()))
+    if (auto groups =
+            getReassociationIndicesForCollapse(shape, type.getShape()))
       return tensor::ExpandShapeOp::create(b, loc, resultType, value, *groups);
   // Otherwise through 1-D; rank-0 tensors use an empty reassociation.
   Value flat = value;
@@ -247,8 +250,8 @@ Value muon::onnx_import::buildReshape(OpBuilder &b, Location loc, Value value,
                                        fullReassociation(shape.size()));
 }
 
-Value muon::onnx_import::buildTranspose(OpBuilder &b, Location loc,
-                                        Value value, ArrayRef<int64_t> perm) {
+Value muon::onnx_import::buildTranspose(OpBuilder &b, Location loc, Value value,
+                                        ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(value.getType());
   if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
     return value;
@@ -276,8 +279,8 @@ muon::onnx_import::getKeptDimsShape(ArrayRef<int64_t> shape,
   return result;
 }
 
-SmallVector<int64_t>
-muon::onnx_import::getCoercedShape(ArrayRef<int64_t> shape, int64_t axis) {
+SmallVector<int64_t> muon::onnx_import::getCoercedShape(ArrayRef<int64_t> shape,
+                                                        int64_t axis) {
   int64_t rows = 1, cols = 1;
   for (auto [i, dim] : llvm::enumerate(shape))
     (static_cast<int64_t>(i) < axis ? rows : cols) *= dim;
@@ -318,8 +321,8 @@ Value muon::onnx_import::buildReduce(OpBuilder &b, Location loc, Value value,
   for (auto [i, dim] : llvm::enumerate(type.getShape()))
     if (!llvm::is_contained(axes, static_cast<int64_t>(i)))
       reducedShape.push_back(dim);
-  Value init = buildFilled(
-      b, loc, reducedShape, getReduceInit(b, type.getElementType(), kind));
+  Value init = buildFilled(b, loc, reducedShape,
+                           getReduceInit(b, type.getElementType(), kind));
   auto reduce = linalg::ReduceOp::create(
       b, loc, value, init, axes,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
@@ -328,8 +331,8 @@ Value muon::onnx_import::buildReduce(OpBuilder &b, Location loc, Value value,
       });
   Value result = reduce.getResult(0);
   if (keepDims)
-    result = buildReshape(b, loc, result,
-                          getKeptDimsShape(type.getShape(), axes));
+    result =
+        buildReshape(b, loc, result, getKeptDimsShape(type.getShape(), axes));
   return result;
 }
 
@@ -338,8 +341,8 @@ Value muon::onnx_import::buildSoftmax(OpBuilder &b, Location loc, Value value,
   auto type = cast<RankedTensorType>(value.getType());
   Type elementType = type.getElementType();
   ArrayRef<int64_t> shape = type.getShape();
-  Value max = buildReduce(b, loc, value, {axis}, /*keepDims=*/true,
-                          ReduceKind::Max);
+  Value max =
+      buildReduce(b, loc, value, {axis}, /*keepDims=*/true, ReduceKind::Max);
   Value shifted = buildBroadcastMap(
       b, loc, {value, max}, shape, elementType,
       [](OpBuilder &nb, Location nl, ValueRange args) -> Value {

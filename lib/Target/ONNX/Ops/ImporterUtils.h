@@ -1,4 +1,4 @@
-//===- ImporterUtils.h - Shared helpers of the ONNX op importers -*- C++ -*-===//
+//===- ImporterUtils.h - Shared helpers of ONNX op importers ----*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //
@@ -123,8 +123,8 @@ mlir::Value buildReduce(mlir::OpBuilder &b, mlir::Location loc,
                         bool keepDims, ReduceKind kind);
 
 /// `value` (float or integer element type) as an arith constant of `type`.
-mlir::Value buildScalar(mlir::OpBuilder &b, mlir::Location loc,
-                        mlir::Type type, double value);
+mlir::Value buildScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
+                        double value);
 
 /// The shape `shape` with the dimensions in `axes` set to 1.
 llvm::SmallVector<int64_t> getKeptDimsShape(llvm::ArrayRef<int64_t> shape,

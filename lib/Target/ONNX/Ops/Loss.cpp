@@ -33,8 +33,8 @@ enum class Reduction { None, Sum, Mean };
 
 /// The operands and attributes both ops share, checked.
 struct LossOperands {
-  Value scores; // scores (forward) or log_prob (gradient), [N, C, D...]
-  Value labels; // [N, D...], integer
+  Value scores;  // scores (forward) or log_prob (gradient), [N, C, D...]
+  Value labels;  // [N, D...], integer
   Value weights; // [C] or null
   Reduction reduction;
   int64_t ignoreIndex;
@@ -46,8 +46,7 @@ static FailureOr<LossOperands> getLossOperands(NodeContext &ctx,
                                                unsigned scoresIndex) {
   LossOperands result;
   FailureOr<FloatType> elementType = getFloatElementType(ctx, scoresIndex);
-  FailureOr<RankedTensorType> labelsType =
-      getOperandType(ctx, scoresIndex + 1);
+  FailureOr<RankedTensorType> labelsType = getOperandType(ctx, scoresIndex + 1);
   if (failed(elementType) || failed(labelsType))
     return failure();
   result.scores = ctx.getOperand(scoresIndex);
@@ -70,9 +69,9 @@ static FailureOr<LossOperands> getLossOperands(NodeContext &ctx,
       return failure();
     if (weightsType->getShape() != ArrayRef<int64_t>{shape[1]} ||
         weightsType->getElementType() != *elementType)
-      return ctx.emitError() << "expects weights of shape [C] = [" << shape[1]
-                             << "] and the scores' element type, got "
-                             << *weightsType;
+      return ctx.emitError()
+             << "expects weights of shape [C] = [" << shape[1]
+             << "] and the scores' element type, got " << *weightsType;
     result.weights = weights;
   }
   std::string reduction = ctx.getStringAttr("reduction").value_or("mean");
@@ -91,9 +90,8 @@ static FailureOr<LossOperands> getLossOperands(NodeContext &ctx,
 
 /// The label of an element as an index, 0 for ignored ones (whose weight is
 /// 0), and whether it is ignored.
-static std::pair<Value, Value> buildLabelIndex(OpBuilder &b, Location loc,
-                                               Value label,
-                                               int64_t ignoreIndex) {
+static std::pair<Value, Value>
+buildLabelIndex(OpBuilder &b, Location loc, Value label, int64_t ignoreIndex) {
   Value ignore = buildScalar(b, loc, label.getType(), ignoreIndex);
   Value ignored =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, label, ignore);
@@ -106,8 +104,7 @@ static std::pair<Value, Value> buildLabelIndex(OpBuilder &b, Location loc,
 /// the label index, the ignored flag and the loop indices.
 static Value buildOverLabels(
     OpBuilder &b, Location loc, const LossOperands &ops,
-    function_ref<Value(OpBuilder &, Location, Value, Value, ValueRange)>
-        body) {
+    function_ref<Value(OpBuilder &, Location, Value, Value, ValueRange)> body) {
   auto labelsType = cast<RankedTensorType>(ops.labels.getType());
   int64_t rank = labelsType.getRank();
   Type elementType = ops.scoresType.getElementType();
@@ -138,11 +135,10 @@ static Value buildSampleWeights(OpBuilder &b, Location loc,
       [&](OpBuilder &nb, Location nl, Value index, Value ignored,
           ValueRange) -> Value {
         Type type = ops.scoresType.getElementType();
-        Value weight = ops.weights
-                           ? tensor::ExtractOp::create(nb, nl, ops.weights,
-                                                       ValueRange{index})
-                                 .getResult()
-                           : buildScalar(nb, nl, type, 1.0);
+        Value weight = ops.weights ? tensor::ExtractOp::create(
+                                         nb, nl, ops.weights, ValueRange{index})
+                                         .getResult()
+                                   : buildScalar(nb, nl, type, 1.0);
         return arith::SelectOp::create(nb, nl, ignored,
                                        buildScalar(nb, nl, type, 0.0), weight);
       });
@@ -252,15 +248,14 @@ static ImportResult importLossGrad(NodeContext &ctx) {
         // Ignored samples have zero weight already.
         Value index = buildLabelIndex(nb, nl, args[1], ignoreIndex).first;
         Value cls = linalg::IndexOp::create(nb, nl, 1);
-        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                          index, cls);
-        Value oneHot = arith::SelectOp::create(
-            nb, nl, hit, buildScalar(nb, nl, type, 1.0),
-            buildScalar(nb, nl, type, 0.0));
+        Value hit =
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, index, cls);
+        Value oneHot =
+            arith::SelectOp::create(nb, nl, hit, buildScalar(nb, nl, type, 1.0),
+                                    buildScalar(nb, nl, type, 0.0));
         Value diff = arith::SubFOp::create(nb, nl, prob, oneHot);
-        linalg::YieldOp::create(nb, nl,
-                                arith::MulFOp::create(nb, nl, diff, args[2])
-                                    .getResult());
+        linalg::YieldOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, diff, args[2]).getResult());
       });
   return SmallVector<Value>{generic.getResult(0)};
 }

@@ -41,8 +41,8 @@ static FailureOr<NormAxes> getNormAxes(NodeContext &ctx,
                            << type.getElementType();
   if (ctx.getIntAttr("stash_type").value_or(1) != 1)
     return emitUnsupportedAttr(ctx, "stash_type") << ": only 1 (f32)";
-  FailureOr<int64_t> axis = normalizeAxis(
-      ctx, ctx.getIntAttr("axis").value_or(-1), type.getRank());
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(-1), type.getRank());
   if (failed(axis))
     return failure();
   NormAxes result;
@@ -67,15 +67,16 @@ static LogicalResult checkBroadcastsTo(NodeContext &ctx, unsigned index,
     return ctx.emitError() << "input #" << index << " of type " << *type
                            << " does not broadcast to "
                            << RankedTensorType::get(
-                                  shape, Float32Type::get(ctx.builder.getContext()));
+                                  shape,
+                                  Float32Type::get(ctx.builder.getContext()));
   return success();
 }
 
 /// `E[value]` over `axes` (kept dims).
 static Value buildMean(OpBuilder &b, Location loc, Value value,
                        const NormAxes &norm) {
-  Value sum = buildReduce(b, loc, value, norm.axes, /*keepDims=*/true,
-                          ReduceKind::Sum);
+  Value sum =
+      buildReduce(b, loc, value, norm.axes, /*keepDims=*/true, ReduceKind::Sum);
   auto type = cast<RankedTensorType>(sum.getType());
   return buildBroadcastMap(
       b, loc, sum, type.getShape(), type.getElementType(),
@@ -171,8 +172,7 @@ static ImportResult importLayerNormGrad(NodeContext &ctx) {
       failed(checkBroadcastsTo(ctx, 3, statShape)) ||
       failed(checkBroadcastsTo(ctx, 4, statShape)))
     return failure();
-  if (scaleType->getNumElements() !=
-      static_cast<int64_t>(norm->count))
+  if (scaleType->getNumElements() != static_cast<int64_t>(norm->count))
     return ctx.emitError() << "expects a scale with one element per "
                               "normalized position, got "
                            << *scaleType;

@@ -19,20 +19,16 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
-static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
-                                 bool mean) {
+static ImportResult importReduce(NodeContext &ctx, ReduceKind kind, bool mean) {
   if (failed(checkNumOperands(ctx, 1, 2)))
     return failure();
   FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
   if (failed(type))
     return failure();
-  if ((mean || kind == ReduceKind::Sum) &&
-      !isa<FloatType>(type->getElementType()) &&
-      !type->getElementType().isSignlessInteger())
-    return ctx.emitError() << "unsupported element type "
-                           << type->getElementType();
-  if (mean && !isa<FloatType>(type->getElementType()))
-    return ctx.emitError() << "expects a float input";
+  Type elementType = type->getElementType();
+  bool isFloat = isa<FloatType>(elementType);
+  if (!isFloat && !(elementType.isSignlessInteger() && !mean))
+    return ctx.emitError() << "unsupported element type " << elementType;
   SmallVector<int64_t> axes;
   if (ctx.getOperand(1)) {
     FailureOr<SmallVector<int64_t>> values = getConstantIntOperand(ctx, 1);

@@ -35,8 +35,8 @@ static ImportResult importReshape(NodeContext &ctx) {
   for (auto [i, dim] : llvm::enumerate(*requested)) {
     if (dim == 0 && !allowZero) {
       if (static_cast<int64_t>(i) >= type->getRank())
-        return ctx.emitError() << "shape entry " << i
-                               << " copies a dimension the input lacks";
+        return ctx.emitError()
+               << "shape entry " << i << " copies a dimension the input lacks";
       dim = type->getDimSize(i);
     }
     if (dim == -1) {
@@ -57,9 +57,8 @@ static ImportResult importReshape(NodeContext &ctx) {
                              << " elements into blocks of " << known;
     shape[inferred] = count / known;
   } else if (known != count) {
-    return ctx.emitError() << "cannot reshape " << *type << " ("
-                           << count << " elements) to " << known
-                           << " elements";
+    return ctx.emitError() << "cannot reshape " << *type << " (" << count
+                           << " elements) to " << known << " elements";
   }
   return SmallVector<Value>{
       buildReshape(ctx.builder, ctx.loc, ctx.getOperand(0), shape)};
@@ -135,8 +134,8 @@ static ImportResult importSplit(NodeContext &ctx) {
   for (int64_t size : sizes) {
     SmallVector<OpFoldResult> offsets(type->getRank(),
                                       ctx.builder.getIndexAttr(0));
-    SmallVector<OpFoldResult> extents, strides(type->getRank(),
-                                               ctx.builder.getIndexAttr(1));
+    SmallVector<OpFoldResult> extents,
+        strides(type->getRank(), ctx.builder.getIndexAttr(1));
     for (int64_t dim : type->getShape())
       extents.push_back(ctx.builder.getIndexAttr(dim));
     offsets[*axis] = ctx.builder.getIndexAttr(offset);
@@ -253,8 +252,8 @@ static ImportResult importGather(NodeContext &ctx) {
   auto generic = linalg::GenericOp::create(
       b, ctx.loc, init.getType(), ctx.getOperand(1), init, maps, iterators,
       [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value index = arith::IndexCastOp::create(nb, loc, nb.getIndexType(),
-                                                 args[0]);
+        Value index =
+            arith::IndexCastOp::create(nb, loc, nb.getIndexType(), args[0]);
         Value zero = arith::ConstantIndexOp::create(nb, loc, 0);
         Value size = arith::ConstantIndexOp::create(nb, loc, axisSize);
         Value negative = arith::CmpIOp::create(
@@ -358,10 +357,9 @@ static ImportResult importFlatten(NodeContext &ctx) {
                            << rank;
   if (axis < 0)
     axis += rank;
-  return SmallVector<Value>{buildReshape(ctx.builder, ctx.loc,
-                                         ctx.getOperand(0),
-                                         getCoercedShape(type->getShape(),
-                                                         axis))};
+  return SmallVector<Value>{
+      buildReshape(ctx.builder, ctx.loc, ctx.getOperand(0),
+                   getCoercedShape(type->getShape(), axis))};
 }
 
 void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
