@@ -52,6 +52,8 @@ if "num-cse'd" in _stats.stderr:
 _cuda_bin = "/usr/local/cuda/bin"
 if os.path.exists(os.path.join(_cuda_bin, "ptxas")):
     llvm_config.with_environment("PATH", _cuda_bin, append_path=True)
+    # MLIR's NVVM target finds libdevice (math functions) through CUDA_HOME.
+    config.environment["CUDA_HOME"] = os.path.dirname(_cuda_bin)
     config.available_features.add("ptxas")
 
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]

@@ -65,7 +65,7 @@ struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
                 b, kloc, memref::LoadOp::create(b, kloc, input, flat),
                 arithType));
           SmallVector<Value> results =
-              scalars->build(b, kloc, op, args[0], args[1], args[2], args[3]);
+              scalars->build(b, kloc, args[0], args[1], args[2], args[3]);
           for (auto [result, output] : llvm::zip_equal(results, outputs))
             memref::StoreOp::create(
                 b, kloc, convertScalar(b, kloc, result, elementType), output,

@@ -19,7 +19,6 @@
 #include "muon/Dialect/Optim/Transforms/UpdateMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -40,19 +39,17 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
     Type type = op.getParam().getType();
     Type arithType = getArithmeticType(getElementTypeOrSelf(type));
     // On CPU the scalars are computed once, outside the element loop.
-    AdamWScalars scalars(
-        rewriter, loc, op,
-        tensor::ExtractOp::create(rewriter, loc, adaptor.getLr(), ValueRange()),
-        tensor::ExtractOp::create(rewriter, loc, adaptor.getStep(),
-                                  ValueRange()),
-        arithType);
+    Type f64 = rewriter.getF64Type();
+    Value lr = extractScalar(rewriter, loc, adaptor.getLr(), f64);
+    Value step = extractScalar(rewriter, loc, adaptor.getStep(), f64);
+    AdamWScalars scalars(rewriter, loc, op, lr, step, arithType);
     SmallVector<Value> results = buildElementwise(
         rewriter, loc,
         {adaptor.getParam(), adaptor.getGrad(), adaptor.getExpAvg(),
          adaptor.getExpAvgSq()},
         {}, {type, type, type}, arithType,
         [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
-          return scalars.build(b, bodyLoc, op, args[0], args[1], args[2],
+          return scalars.build(b, bodyLoc, args[0], args[1], args[2],
                                args[3]);
         });
     rewriter.replaceOp(op, results);

@@ -114,26 +114,26 @@ AdamWScalars::AdamWScalars(OpBuilder &b, Location loc, AdamWOp op, Value lr,
   stepSize = convertScalar(b, loc, size, arithType);
   correction2Root = convertScalar(b, loc, root, arithType);
   decay = convertScalar(b, loc, decayFactor, arithType);
+  double b1 = op.getBeta1().convertToDouble();
+  double b2 = op.getBeta2().convertToDouble();
+  beta1 = createFloatConstant(b, loc, arithType, b1);
+  oneMinusBeta1 = createFloatConstant(b, loc, arithType, 1.0 - b1);
+  beta2 = createFloatConstant(b, loc, arithType, b2);
+  oneMinusBeta2 = createFloatConstant(b, loc, arithType, 1.0 - b2);
+  eps = createFloatConstant(b, loc, arithType, op.getEps().convertToDouble());
 }
 
-SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc, AdamWOp op,
+SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc,
                                        Value param, Value grad, Value expAvg,
                                        Value expAvgSq) const {
-  Type type = param.getType();
-  auto constant = [&](double value) {
-    return createFloatConstant(b, loc, type, value);
-  };
-  double beta1 = op.getBeta1().convertToDouble();
-  double beta2 = op.getBeta2().convertToDouble();
   Value square = arith::MulFOp::create(b, loc, grad, grad);
-  Value newExpAvg = buildMovingAverage(b, loc, constant(beta1),
-                                       constant(1.0 - beta1), expAvg, grad);
-  Value newExpAvgSq = buildMovingAverage(
-      b, loc, constant(beta2), constant(1.0 - beta2), expAvgSq, square);
+  Value newExpAvg =
+      buildMovingAverage(b, loc, beta1, oneMinusBeta1, expAvg, grad);
+  Value newExpAvgSq =
+      buildMovingAverage(b, loc, beta2, oneMinusBeta2, expAvgSq, square);
   Value root = math::SqrtOp::create(b, loc, newExpAvgSq);
   Value corrected = arith::DivFOp::create(b, loc, root, correction2Root);
-  Value denom = arith::AddFOp::create(
-      b, loc, corrected, constant(op.getEps().convertToDouble()));
+  Value denom = arith::AddFOp::create(b, loc, corrected, eps);
   Value ratio = arith::DivFOp::create(b, loc, newExpAvg, denom);
   Value delta = arith::MulFOp::create(b, loc, stepSize, ratio);
   Value decayed = arith::MulFOp::create(b, loc, param, decay);

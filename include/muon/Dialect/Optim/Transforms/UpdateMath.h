@@ -69,6 +69,8 @@ struct ParamUpdateScalars {
 /// type: the bias-corrected step size, sqrt(1 − β₂ᵗ) and the decay factor.
 struct AdamWScalars {
   mlir::Value stepSize, correction2Root, decay;
+  /// β₁, 1 − β₁, β₂, 1 − β₂ and ε in the arithmetic type.
+  mlir::Value beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps;
 
   /// `lr` and `step` are scalars of any float/integer type.
   AdamWScalars(mlir::OpBuilder &b, mlir::Location loc, AdamWOp op,
@@ -77,7 +79,7 @@ struct AdamWScalars {
   /// Returns {W', M', V'} of one element (inputs in the arithmetic type),
   /// in torch.optim.AdamW's operation order.
   llvm::SmallVector<mlir::Value> build(mlir::OpBuilder &b, mlir::Location loc,
-                                       AdamWOp op, mlir::Value param,
+                                       mlir::Value param,
                                        mlir::Value grad, mlir::Value expAvg,
                                        mlir::Value expAvgSq) const;
 };
