@@ -53,10 +53,9 @@ struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
     buildKernel(
         rewriter, loc, /*rows=*/1, type.getNumElements(), {},
         [&](OpBuilder &b, Location kloc, Value) {
-          scalars.emplace(b, kloc, op,
-                          memref::LoadOp::create(b, kloc, lr, ValueRange()),
-                          memref::LoadOp::create(b, kloc, step, ValueRange()),
-                          arithType);
+          Value rate = memref::LoadOp::create(b, kloc, lr, ValueRange());
+          Value count = memref::LoadOp::create(b, kloc, step, ValueRange());
+          scalars.emplace(b, kloc, op, rate, count, arithType);
         },
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
           SmallVector<Value> args;
