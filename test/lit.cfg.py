@@ -51,6 +51,15 @@ _stats = subprocess.run(
 if "num-cse'd" in _stats.stderr:
     config.available_features.add("pass-statistics")
 
+# The GPU pipeline's binary stage runs ptxas from the CUDA toolkit; tests of
+# that stage require this feature.
+_cuda_bin = "/usr/local/cuda/bin"
+if os.path.exists(os.path.join(_cuda_bin, "ptxas")):
+    llvm_config.with_environment("PATH", _cuda_bin, append_path=True)
+    # MLIR's NVVM target finds libdevice (math functions) through CUDA_HOME.
+    config.environment["CUDA_HOME"] = os.path.dirname(_cuda_bin)
+    config.available_features.add("ptxas")
+
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
 tools = ["muon-compile", "muon-opt", "muon-run", "muon-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

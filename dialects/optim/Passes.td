@@ -239,4 +239,102 @@ def ConvertMatmulToBlas : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
   ];
 }
 
+def ConvertOptimToKernels : Pass<"convert-optim-to-kernels"> {
+  let summary = "Lower optimizer updates to fused block × thread kernels and "
+                "runtime GEMM calls (GPU pipeline)";
+  let description = [{
+    The GPU pipeline's lowering of `optim.muon`, `optim.muon2` (full second
+    moment) and `optim.adamw`. Each op, typically a bucket of N same-shaped
+    matrices from `optim-bucket`, becomes a fixed number of kernels whatever
+    N is. A kernel is two nested `scf.parallel`s on buffers: the outer one
+    over (block, matrix) is the grid, the inner one over 256 threads is the
+    block; consecutive threads take consecutive elements (coalesced), each
+    thread up to 16 elements of its matrix. For Muon/Muon²:
+
+    1. momentum, Nesterov blend (Muon²: second moment and preconditioning)
+       and the per-matrix Σ U², each thread adding its partial sum
+       atomically into one of 32 slots per matrix;
+    2. X = U / (‖U‖_F·s + e) in the Newton–Schulz compute type;
+    3. after the Newton–Schulz GEMMs, W' = W·(1 − lr·wd) − lr·adjust·X.
+
+    The GEMMs are calls of the runtime's
+    `muon_gpu_gemm_{bf16,f32}(A, B, C, D, alpha, beta, transA, transB)`
+    (D = alpha·op(A)·op(B) + beta·C per batch index, rank-3 strided
+    memrefs) with the schedule's coefficients folded into alpha/beta:
+    S = X·Xᵀ; T = c·S·S + b·S; X' = T·X + a·X — three per iteration; tall
+    matrices iterate on Xᵀ through the transpose flags (S = Xᵀ·X,
+    X' = X·Tᵀ + a·X). AdamW is one kernel; every thread loads lr and the
+    step from their device buffers and computes the bias corrections.
+
+    The op's tensors enter through `bufferization.to_buffer` (read-only)
+    and its results leave fresh buffers through `bufferization.to_tensor
+    restrict writable`, so one-shot bufferization turns the rest of the
+    function into buffers around the kernels. The same IR runs on CPU
+    (the CPU runtime implements the GEMM entry points), which is how the
+    fused arithmetic is tested without a GPU.
+
+    Pre-condition: tensors. Post-condition: no `optim.muon`, `optim.muon2`
+    or `optim.adamw` left; Muon²-F and Newton–Schulz compute types other
+    than f32/bf16 are errors.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ConvertLinalgToThreadLoops : Pass<"convert-linalg-to-thread-loops"> {
+  let summary = "Turn linalg ops on buffers into block × thread parallel loops";
+  let description = [{
+    The GPU pipeline's generic path for linalg ops the fused kernels do not
+    cover (e.g. `optim.qk_clip`'s generics): each op becomes an
+    `scf.parallel` over its parallel dims (reductions run as `scf.for`
+    inside), collapsed into one dim and tiled by `block-size`, without
+    min/max bounds, so `gpu-map-parallel-loops` maps the tile loop to
+    blocks and the loop inside it to threads with consecutive threads on
+    consecutive elements. Loop nests that are already two-level (the fused
+    kernels) are left alone.
+
+    Pre-condition: bufferized IR. Post-condition: no linalg op on buffers.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "unsigned", /*default=*/"256",
+           "Threads per block">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def ConvertMemoryToGPU : Pass<"convert-memory-to-gpu"> {
+  let summary = "Put every buffer of the step in device memory";
+  let description = [{
+    Host code must never dereference device memory, so every allocation,
+    free, copy and fill of the bufferized step becomes a GPU runtime
+    operation: `memref.alloc` → `gpu.alloc` of its bytes viewed with
+    `memref.view`, `memref.dealloc` → `gpu.dealloc`, `memref.copy` →
+    `gpu.memcpy` and `linalg.fill` of a whole 16/32-bit buffer →
+    `gpu.memset`. Copies of bucket slices (contiguous, at a static offset
+    into an allocation) become copies of views at the slice's byte offset,
+    because the upstream `gpu.memcpy` lowering takes identity layouts only.
+
+    Post-condition: no `memref.alloc`/`alloca`/`dealloc`/`copy` left; a
+    copy of a non-contiguous buffer is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // OPTIM_PASSES

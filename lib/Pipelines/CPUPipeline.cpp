@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muon/Pipelines/Pipelines.h"
+#include "Stages.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -31,7 +32,7 @@ static void addLinalgStage(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
-static void addBufferizationStage(OpPassManager &pm) {
+void muon::addBufferizationStage(OpPassManager &pm) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -75,13 +76,4 @@ void muon::buildMuonCPUPipeline(OpPassManager &pm,
   if (options.stopAfter == CPUPipelineStage::Bufferized)
     return;
   addLLVMStage(pm, options);
-}
-
-void muon::registerMuonPipelines() {
-  PassPipelineRegistration<MuonCPUPipelineOptions>(
-      "muon-cpu-pipeline",
-      "Lower optim ops on tensors to the LLVM dialect for CPU execution "
-      "(optional bucketing, decompose, linalg, fusion, one-shot bufferization with out-params, "
-      "loops, LLVM with C-interface wrappers)",
-      buildMuonCPUPipeline);
 }

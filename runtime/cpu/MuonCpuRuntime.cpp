@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <type_traits>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #define MUON_EXPORT extern "C" __attribute__((visibility("default")))
@@ -199,4 +200,80 @@ _mlir_ciface_muon_cpu_batch_matmul_bf16(StridedMemRef<uint16_t, 3> *a,
                                         StridedMemRef<float, 3> *c, int64_t ta,
                                         int64_t tb) {
   batchMatmul(a, b, c, ta, tb);
+}
+
+//===----------------------------------------------------------------------===//
+// The GPU pipeline's GEMM entry points, on CPU
+//===----------------------------------------------------------------------===//
+//
+// `muon-gpu-pipeline` calls muon_gpu_gemm_{bf16,f32}: per batch index,
+// D = alpha · op(A) · op(B) + beta · C, all four operands of one element type,
+// accumulation in f32. The CUDA runtime runs them on cuBLASLt; these CPU
+// versions let the pipeline's fused stage run (and be tested) here.
+
+namespace {
+
+float toFloat(float value) { return value; }
+float toFloat(uint16_t bf16) {
+  uint32_t bits = static_cast<uint32_t>(bf16) << 16;
+  float value;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+template <typename T> T fromFloat(float value);
+template <> float fromFloat<float>(float value) { return value; }
+/// Round to nearest even, as the GPU's f32 -> bf16 conversion; NaN stays NaN.
+template <> uint16_t fromFloat<uint16_t>(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return static_cast<uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+template <typename T>
+void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
+                     StridedMemRef<T, 3> *c, StridedMemRef<T, 3> *d,
+                     float alpha, float beta, bool transposeA,
+                     bool transposeB) {
+  int64_t m = d->sizes[1], n = d->sizes[2];
+  std::vector<float> product(m * n);
+  const int64_t productSizes[2] = {m, n}, productStrides[2] = {n, 1};
+  for (int64_t batch = 0; batch < d->sizes[0]; ++batch) {
+    std::fill(product.begin(), product.end(), 0.0f);
+    stridedGemm(a->aligned + a->offset + batch * a->strides[0], a->sizes + 1,
+                a->strides + 1, transposeA,
+                b->aligned + b->offset + batch * b->strides[0], b->sizes + 1,
+                b->strides + 1, transposeB, product.data(), productSizes,
+                productStrides);
+    const T *addend = c->aligned + c->offset + batch * c->strides[0];
+    T *result = d->aligned + d->offset + batch * d->strides[0];
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float value = alpha * product[i * n + j];
+        // beta = 0 ignores C, which may be uninitialized.
+        if (beta != 0.0f)
+          value += beta * toFloat(addend[i * c->strides[1] + j * c->strides[2]]);
+        result[i * d->strides[1] + j * d->strides[2]] = fromFloat<T>(value);
+      }
+  }
+}
+
+} // namespace
+
+// The i1 flags arrive as `int`: only their lowest bit is defined.
+MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32(
+    StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
+    StridedMemRef<float, 3> *c, StridedMemRef<float, 3> *d, float alpha,
+    float beta, int transposeA, int transposeB) {
+  scaledBatchGemm(a, b, c, d, alpha, beta, transposeA & 1, transposeB & 1);
+}
+
+MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_bf16(
+    StridedMemRef<uint16_t, 3> *a, StridedMemRef<uint16_t, 3> *b,
+    StridedMemRef<uint16_t, 3> *c, StridedMemRef<uint16_t, 3> *d, float alpha,
+    float beta, int transposeA, int transposeB) {
+  scaledBatchGemm(a, b, c, d, alpha, beta, transposeA & 1, transposeB & 1);
 }

@@ -53,6 +53,54 @@ struct MuonCPUPipelineOptions
 void buildMuonCPUPipeline(mlir::OpPassManager &pm,
                           const MuonCPUPipelineOptions &options);
 
+/// Where the GPU pipeline may stop so that each stage can be inspected.
+enum class GPUPipelineStage { Fused, Bufferized, GPU, LLVM };
+
+struct MuonGPUPipelineOptions
+    : public mlir::PassPipelineOptions<MuonGPUPipelineOptions> {
+  PassOptions::Option<GPUPipelineStage> stopAfter{
+      *this, "stop-after",
+      llvm::cl::desc("Last stage to run (default: llvm)"),
+      llvm::cl::init(GPUPipelineStage::LLVM),
+      llvm::cl::values(
+          clEnumValN(GPUPipelineStage::Fused, "fused",
+                     "optimizer updates as fused kernel loop nests and GEMM "
+                     "calls on buffers inside the tensor program; runs on "
+                     "CPU through muon-run"),
+          clEnumValN(GPUPipelineStage::Bufferized, "bufferized",
+                     "on buffers, results as out-params"),
+          clEnumValN(GPUPipelineStage::GPU, "gpu",
+                     "device memory, kernels outlined into gpu.module and "
+                     "launched with gpu.launch_func"),
+          clEnumValN(GPUPipelineStage::LLVM, "llvm",
+                     "LLVM dialect host code with C-interface wrappers and "
+                     "the kernels embedded as a gpu.binary"))};
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture of the cubin"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX features (the PTX version)"),
+      llvm::cl::init("+ptx86")};
+  PassOptions::Option<std::string> binaryFormat{
+      *this, "format",
+      llvm::cl::desc("gpu-module-to-binary format: fatbin (cubin + PTX), "
+                     "bin (cubin), isa (PTX text), offloading (LLVM IR)"),
+      llvm::cl::init("fatbin")};
+  PassOptions::Option<bool> bucket{
+      *this, "bucket",
+      llvm::cl::desc("Batch same-shaped optimizer updates into one op per "
+                     "bucket first (optim-bucket), so that kernels and GEMMs "
+                     "per bucket do not grow with its parameters"),
+      llvm::cl::init(true)};
+};
+
+/// optim ops on tensors -> host code in the LLVM dialect calling the GPU
+/// runtime (`mgpu*` and the `muon_gpu_gemm_*` GEMMs), kernels embedded as a
+/// fatbin. Public functions take device buffers, results as trailing
+/// out-params, with `_mlir_ciface_` wrappers.
+void buildMuonGPUPipeline(mlir::OpPassManager &pm,
+                          const MuonGPUPipelineOptions &options);
+
 /// Registers `muon-cpu-pipeline` (and later pipelines) with the pass registry.
 void registerMuonPipelines();
 

@@ -10,10 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "muon/Conversion/RuntimeCalls.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace muon::optim {
@@ -79,16 +79,6 @@ std::optional<std::string> getRuntimeFunction(linalg::LinalgOp op,
   return std::nullopt;
 }
 
-/// A rank-`rank` memref with fully dynamic sizes, strides and offset: the one
-/// type each runtime entry point takes, whatever layout bufferization chose.
-MemRefType getDynamicStridedType(MemRefType type) {
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> dynamic(rank, ShapedType::kDynamic);
-  auto layout = StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic,
-                                       dynamic);
-  return MemRefType::get(dynamic, type.getElementType(), layout);
-}
-
 /// Rewrites linalg.matmul / linalg.batch_matmul on memrefs into a call of the
 /// CPU runtime GEMM for their element types.
 template <typename MatmulOp>
@@ -110,28 +100,14 @@ struct MatmulToRuntimeCall : OpRewritePattern<MatmulOp> {
 
     Location loc = op.getLoc();
     SmallVector<Value> args;
-    for (Value operand : op->getOperands()) {
-      auto type = cast<MemRefType>(operand.getType());
-      args.push_back(memref::CastOp::create(
-          rewriter, loc, getDynamicStridedType(type), operand));
-    }
+    for (Value operand : op->getOperands())
+      args.push_back(muon::castToDynamicStrided(rewriter, loc, operand));
     args.push_back(arith::ConstantIntOp::create(rewriter, loc,
                                                 layout->transposeA, 64));
     args.push_back(arith::ConstantIntOp::create(rewriter, loc,
                                                 layout->transposeB, 64));
-
-    auto module = op->template getParentOfType<ModuleOp>();
-    FunctionType fnType =
-        rewriter.getFunctionType(ValueRange(args).getTypes(), {});
-    if (!SymbolTable::lookupSymbolIn(module, *callee)) {
-      OpBuilder::InsertionGuard guard(rewriter);
-      rewriter.setInsertionPointToStart(module.getBody());
-      auto decl = func::FuncOp::create(rewriter, loc, *callee, fnType);
-      decl.setPrivate();
-      // The runtime takes memref descriptors by pointer.
-      decl->setAttr("llvm.emit_c_interface", rewriter.getUnitAttr());
-    }
-    rewriter.replaceOpWithNewOp<func::CallOp>(op, *callee, TypeRange(), args);
+    muon::createRuntimeCall(rewriter, loc, *callee, args);
+    rewriter.eraseOp(op);
     return success();
   }
 };

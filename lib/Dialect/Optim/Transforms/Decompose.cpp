@@ -13,10 +13,10 @@
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Dialect/Optim/Transforms/UpdateMath.h"
 
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
-#include <cmath>
 
 namespace muon::optim {
 #define GEN_PASS_DEF_OPTIMDECOMPOSE
@@ -29,49 +29,6 @@ using namespace muon::optim;
 //===----------------------------------------------------------------------===//
 // Shared pieces of the Muon updates
 //===----------------------------------------------------------------------===//
-
-/// The learning-rate factor of `rule` for A×B matrices.
-static double getLrAdjustFactor(LrAdjust rule, const MatrixShape &matrix) {
-  auto rows = static_cast<double>(matrix.rows);
-  auto cols = static_cast<double>(matrix.cols);
-  switch (rule) {
-  case LrAdjust::original:
-    return std::sqrt(std::max(1.0, rows / cols));
-  case LrAdjust::match_rms_adamw:
-    return 0.2 * std::sqrt(std::max(rows, cols));
-  case LrAdjust::spectral_unclamped:
-    return std::sqrt(rows / cols);
-  case LrAdjust::none:
-    return 1.0;
-  }
-  llvm_unreachable("unknown lr_adjust rule");
-}
-
-namespace {
-/// Momentum constants of one update, in the arithmetic type.
-struct MomentumCoefficients {
-  Value beta, oneMinusBeta;
-  bool nesterov;
-
-  MomentumCoefficients(OpBuilder &b, Location loc, Type type, double momentum,
-                       bool nesterov)
-      : beta(createFloatConstant(b, loc, type, momentum)),
-        oneMinusBeta(createFloatConstant(b, loc, type, 1.0 - momentum)),
-        nesterov(nesterov) {}
-
-  /// Returns {M', U} of one element: M' = βM + (1 − β)G and
-  /// U = nesterov ? (1 − β)G + βM' : M'.
-  std::pair<Value, Value> build(OpBuilder &b, Location loc, Value grad,
-                                Value momentum) const {
-    Value newMomentum =
-        buildMovingAverage(b, loc, beta, oneMinusBeta, momentum, grad);
-    if (!nesterov)
-      return {newMomentum, newMomentum};
-    return {newMomentum,
-            buildMovingAverage(b, loc, beta, oneMinusBeta, newMomentum, grad)};
-  }
-};
-} // namespace
 
 /// One `linalg.generic` computing M' and the NS input U (a single result when
 /// U = M').
@@ -110,28 +67,15 @@ static Value buildParamUpdate(OpBuilder &b, OpTy op, Value ortho) {
   auto type = cast<RankedTensorType>(op.getParam().getType());
   Type arithType = getArithmeticType(type.getElementType());
   Value lr = extractScalar(b, loc, op.getLr(), arithType);
-  double adjust =
-      getLrAdjustFactor(op.getLrAdjust(), getMatrixShape(type, op.getView()));
-  Value stepSize = arith::MulFOp::create(
-      b, loc, lr, createFloatConstant(b, loc, arithType, adjust));
-  // Without weight decay W·1 is W: leave the multiplication out.
-  Value decay;
-  if (double weightDecay = op.getWeightDecay().convertToDouble()) {
-    Value lrDecay = arith::MulFOp::create(
-        b, loc, lr, createFloatConstant(b, loc, arithType, weightDecay));
-    decay = arith::SubFOp::create(
-        b, loc, createFloatConstant(b, loc, arithType, 1.0), lrDecay);
-  }
+  ParamUpdateScalars scalars(
+      b, loc, lr,
+      getLrAdjustFactor(op.getLrAdjust(), getMatrixShape(type, op.getView())),
+      op.getWeightDecay().convertToDouble());
   return buildElementwise(
              b, loc, {op.getParam(), ortho}, {}, type, arithType,
              [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-               Value param = args[0];
-               if (decay)
-                 param = arith::MulFOp::create(nested, nestedLoc, param, decay);
-               Value step =
-                   arith::MulFOp::create(nested, nestedLoc, stepSize, args[1]);
                return SmallVector<Value>{
-                   arith::SubFOp::create(nested, nestedLoc, param, step)};
+                   scalars.build(nested, nestedLoc, args[0], args[1])};
              })
       .front();
 }
@@ -140,31 +84,9 @@ static Value buildParamUpdate(OpBuilder &b, OpTy op, Value ortho) {
 // Muon² preconditioning
 //===----------------------------------------------------------------------===//
 
-/// u / (sqrt(v) + ε) of one element.
-static Value buildPrecondition(OpBuilder &b, Location loc, Value update,
-                               Value secondMoment, Value eps) {
-  Value root = math::SqrtOp::create(b, loc, secondMoment);
-  Value denom = arith::AddFOp::create(b, loc, root, eps);
-  return arith::DivFOp::create(b, loc, update, denom);
-}
-
 static Value add(OpBuilder &b, Location loc, Value acc, Value element) {
   return arith::AddFOp::create(b, loc, acc, element);
 }
-
-namespace {
-/// Second-moment constants of one Muon² update, in the arithmetic type.
-struct SecondMomentCoefficients {
-  Value beta2, oneMinusBeta2, eps;
-
-  SecondMomentCoefficients(OpBuilder &b, Location loc, Type type, Muon2Op op)
-      : beta2(
-            createFloatConstant(b, loc, type, op.getBeta2().convertToDouble())),
-        oneMinusBeta2(createFloatConstant(
-            b, loc, type, 1.0 - op.getBeta2().convertToDouble())),
-        eps(createFloatConstant(b, loc, type, op.getEps().convertToDouble())) {}
-};
-} // namespace
 
 /// Full second moment: one generic computing M', V' and P = U / (sqrt(V') + ε).
 /// Returns {M', V', P}.

@@ -7,8 +7,11 @@
 #ifndef MUON_DIALECT_OPTIM_TRANSFORMS_PASSES_H
 #define MUON_DIALECT_OPTIM_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -43,6 +46,12 @@ struct BucketStatistics {
 BucketStatistics bucketOptimizerUpdates(mlir::RewriterBase &rewriter,
                                         mlir::Block &block,
                                         unsigned minBucketSize);
+
+/// Patterns lowering optim.muon, optim.muon2 (full second moment) and
+/// optim.adamw to fused kernels and runtime GEMM calls
+/// (`convert-optim-to-kernels`).
+void populateOptimToKernelsConversionPatterns(
+    mlir::RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"

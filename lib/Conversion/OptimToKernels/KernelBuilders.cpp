@@ -1,0 +1,194 @@
+//===- KernelBuilders.cpp - Kernels as block × thread loop nests ----------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilders.h"
+
+#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace muon::optim;
+
+/// Elements a thread handles at most: enough to amortize its prologue and
+/// reduction atomics, few enough to leave tens of thousands of threads for
+/// the matrices of a GPT-2-sized bucket.
+static constexpr int64_t kMaxElementsPerThread = 16;
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Maps the dims of `loop` to `processors`. gpu-map-parallel-loops keeps an
+/// explicit mapping, and a loop the canonicalizer rebuilds (dropping a unit
+/// dim) gets the same one back from its greedy mapping.
+static void setMapping(scf::ParallelOp loop,
+                       ArrayRef<gpu::Processor> processors) {
+  MLIRContext *ctx = loop.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(1, ctx);
+  SmallVector<gpu::ParallelLoopDimMappingAttr> mapping;
+  for (gpu::Processor processor : processors)
+    mapping.push_back(gpu::ParallelLoopDimMappingAttr::get(ctx, processor,
+                                                           identity, identity));
+  (void)gpu::setMappingAttr(loop, mapping);
+}
+
+void muon::optim::buildKernel(OpBuilder &b, Location loc, int64_t rows,
+                              int64_t elements, ValueRange accumulatorInits,
+                              KernelPrologueFn prologue, KernelBodyFn body,
+                              KernelEpilogueFn epilogue) {
+  int64_t blocksPerRow = std::max<int64_t>(
+      1, ceilDiv(elements, kThreadsPerBlock * kMaxElementsPerThread));
+  int64_t threadsPerRow = blocksPerRow * kThreadsPerBlock;
+  int64_t iterations = std::max<int64_t>(1, ceilDiv(elements, threadsPerRow));
+  bool exact = iterations * threadsPerRow == elements;
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value).getResult();
+  };
+  Value zero = index(0), one = index(1);
+
+  auto grid = scf::ParallelOp::create(
+      b, loc, ValueRange{zero, zero},
+      ValueRange{index(blocksPerRow), index(rows)}, ValueRange{one, one},
+      [&](OpBuilder &gb, Location gloc, ValueRange gridIvs) {
+        Value block = gridIvs[0], row = gridIvs[1];
+        // Per-block values live between the two loops, which also keeps
+        // the canonicalizer from merging the nest into one level.
+        Value blockBase = arith::MulIOp::create(
+            gb, gloc, block,
+            arith::ConstantIndexOp::create(gb, gloc, kThreadsPerBlock));
+        Value rowStart = arith::MulIOp::create(
+            gb, gloc, row, arith::ConstantIndexOp::create(gb, gloc, elements));
+        auto threads = scf::ParallelOp::create(
+            gb, gloc, ValueRange{zero}, ValueRange{index(kThreadsPerBlock)},
+            ValueRange{one},
+            [&](OpBuilder &tb, Location tloc, ValueRange threadIvs) {
+              auto c = [&](int64_t value) {
+                return arith::ConstantIndexOp::create(tb, tloc, value)
+                    .getResult();
+              };
+              // The thread's rank within its row.
+              Value thread =
+                  arith::AddIOp::create(tb, tloc, blockBase, threadIvs[0]);
+              prologue(tb, tloc, row);
+              auto loop = scf::ForOp::create(
+                  tb, tloc, c(0), c(iterations), c(1), accumulatorInits,
+                  [&](OpBuilder &lb, Location lloc, Value it, ValueRange accs) {
+                    // Element it · threadsPerRow + thread of the row.
+                    Value inRow = arith::AddIOp::create(
+                        lb, lloc,
+                        arith::MulIOp::create(
+                            lb, lloc, it,
+                            arith::ConstantIndexOp::create(lb, lloc,
+                                                           threadsPerRow)),
+                        thread);
+                    Value flat =
+                        arith::AddIOp::create(lb, lloc, rowStart, inRow);
+                    if (exact) {
+                      scf::YieldOp::create(lb, lloc,
+                                           body(lb, lloc, row, flat, accs));
+                      return;
+                    }
+                    Value inBounds = arith::CmpIOp::create(
+                        lb, lloc, arith::CmpIPredicate::ult, inRow,
+                        arith::ConstantIndexOp::create(lb, lloc, elements));
+                    auto guard = scf::IfOp::create(
+                        lb, lloc, inBounds,
+                        [&](OpBuilder &ib, Location iloc) {
+                          scf::YieldOp::create(ib, iloc,
+                                               body(ib, iloc, row, flat, accs));
+                        },
+                        [&](OpBuilder &ib, Location iloc) {
+                          scf::YieldOp::create(ib, iloc, accs);
+                        });
+                    scf::YieldOp::create(lb, lloc, guard.getResults());
+                  });
+              epilogue(tb, tloc, row, thread, loop.getResults());
+            });
+        setMapping(threads, {gpu::Processor::ThreadX});
+      });
+  setMapping(grid, {gpu::Processor::BlockX, gpu::Processor::BlockY});
+}
+
+void muon::optim::buildSlotAccumulate(OpBuilder &b, Location loc, Value slots,
+                                      Value row, Value thread, Value partial) {
+  Value slot = arith::RemUIOp::create(
+      b, loc, thread, arith::ConstantIndexOp::create(b, loc, kReductionSlots));
+  memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, partial,
+                              slots, ValueRange{row, slot});
+}
+
+Value muon::optim::buildSlotSum(OpBuilder &b, Location loc, Value slots,
+                                Value row) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value count = arith::ConstantIndexOp::create(b, loc, kReductionSlots);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value init = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  auto loop = scf::ForOp::create(
+      b, loc, zero, count, one, ValueRange{init},
+      [&](OpBuilder &lb, Location lloc, Value slot, ValueRange acc) {
+        Value value =
+            memref::LoadOp::create(lb, lloc, slots, ValueRange{row, slot});
+        scf::YieldOp::create(
+            lb, lloc, ValueRange{arith::AddFOp::create(lb, lloc, acc[0], value)});
+      });
+  return loop.getResult(0);
+}
+
+Value muon::optim::createSlots(OpBuilder &b, Location loc, int64_t rows) {
+  Value slots = allocBuffer(b, loc, {rows, kReductionSlots}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  linalg::FillOp::create(b, loc, zero, slots);
+  return slots;
+}
+
+/// Reassociation collapsing all `rank` dims into one.
+static SmallVector<ReassociationIndices> getFlatReassociation(int64_t rank) {
+  return {llvm::to_vector(llvm::seq<int64_t>(rank))};
+}
+
+Value muon::optim::toFlatBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.getRank() > 1)
+    tensor = reshape(b, loc, tensor, {type.getNumElements()},
+                     getFlatReassociation(type.getRank()));
+  auto flatType = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(flatType.getShape(), flatType.getElementType()),
+      tensor, /*read_only=*/true);
+}
+
+Value muon::optim::allocBuffer(OpBuilder &b, Location loc,
+                               ArrayRef<int64_t> shape, Type elementType) {
+  return memref::AllocOp::create(b, loc, MemRefType::get(shape, elementType));
+}
+
+Value muon::optim::flatten(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getRank() == 1)
+    return buffer;
+  return memref::CollapseShapeOp::create(b, loc, buffer,
+                                         getFlatReassociation(type.getRank()));
+}
+
+Value muon::optim::toResultTensor(OpBuilder &b, Location loc, Value buffer,
+                                  RankedTensorType type) {
+  auto bufferType = cast<MemRefType>(buffer.getType());
+  // The buffer is fresh and has no other tensor: restrict, writable.
+  Value tensor = bufferization::ToTensorOp::create(
+      b, loc,
+      RankedTensorType::get(bufferType.getShape(),
+                            bufferType.getElementType()),
+      buffer, /*restrict=*/true, /*writable=*/true);
+  if (type.getRank() <= 1)
+    return tensor;
+  return reshape(b, loc, tensor, type.getShape(),
+                 getFlatReassociation(type.getRank()));
+}

@@ -1,0 +1,87 @@
+//===- KernelBuilders.h - Kernels as block × thread loop nests --*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Every fused kernel is emitted as two nested `scf.parallel`s on memrefs: the
+// outer one over (block, row) becomes the grid, the inner one over the
+// threads of a block becomes the block (`gpu-map-parallel-loops` maps nest
+// level 0 to blocks and level 1 to threads). The same IR lowers to plain
+// loops on CPU, which is how the fused arithmetic is tested without a GPU.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_CONVERSION_OPTIMTOKERNELS_KERNELBUILDERS_H
+#define MUON_LIB_CONVERSION_OPTIMTOKERNELS_KERNELBUILDERS_H
+
+#include "mlir/IR/Builders.h"
+
+namespace muon::optim {
+
+/// Threads per block of every kernel.
+constexpr int64_t kThreadsPerBlock = 256;
+
+/// Per-row reductions accumulate into this many slots (thread i adds into
+/// slot i mod kReductionSlots) so that atomics on one address do not
+/// serialize a whole matrix; readers sum the slots.
+constexpr int64_t kReductionSlots = 32;
+
+/// Runs once per thread of row `row` before its elements (scalars loaded
+/// from device buffers, reductions of a previous kernel).
+using KernelPrologueFn =
+    llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value row)>;
+/// Computes the element at `flatIndex` = row · elements + (index in the
+/// row) of flat buffers; returns the updated accumulators.
+using KernelBodyFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
+    mlir::OpBuilder &, mlir::Location, mlir::Value row, mlir::Value flatIndex,
+    mlir::ValueRange accumulators)>;
+/// Runs once per thread after its elements, with the thread's index within
+/// the row (0 .. threads per row) and its final accumulators.
+using KernelEpilogueFn = llvm::function_ref<void(
+    mlir::OpBuilder &, mlir::Location, mlir::Value row, mlir::Value thread,
+    mlir::ValueRange accumulators)>;
+
+/// Emits a kernel over `rows` independent rows of `elements` elements each.
+/// Consecutive threads take consecutive elements (coalesced); each thread
+/// handles up to a few elements of its row, strided by the row's threads.
+void buildKernel(mlir::OpBuilder &b, mlir::Location loc, int64_t rows,
+                 int64_t elements, mlir::ValueRange accumulatorInits,
+                 KernelPrologueFn prologue, KernelBodyFn body,
+                 KernelEpilogueFn epilogue);
+
+/// Adds a thread's partial sum into `slots[row, thread mod kReductionSlots]`
+/// (a rows × kReductionSlots f32 buffer) atomically.
+void buildSlotAccumulate(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value slots, mlir::Value row,
+                         mlir::Value thread, mlir::Value partial);
+
+/// Σ over the slots of `row`.
+mlir::Value buildSlotSum(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value slots, mlir::Value row);
+
+/// A rows × kReductionSlots f32 buffer, zero-filled.
+mlir::Value createSlots(mlir::OpBuilder &b, mlir::Location loc, int64_t rows);
+
+//===----------------------------------------------------------------------===//
+// The boundary between the tensor program and the kernels' buffers
+//===----------------------------------------------------------------------===//
+
+/// The buffer of `tensor`, read-only, collapsed to one dim (rank 0 stays).
+mlir::Value toFlatBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value tensor);
+
+/// A fresh buffer of `shape` (device memory in the GPU pipeline).
+mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                        llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
+
+/// `buffer` collapsed to one dim.
+mlir::Value flatten(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
+
+/// The tensor of the fresh flat buffer `buffer`, reshaped to `type`.
+mlir::Value toResultTensor(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value buffer, mlir::RankedTensorType type);
+
+} // namespace muon::optim
+
+#endif // MUON_LIB_CONVERSION_OPTIMTOKERNELS_KERNELBUILDERS_H

@@ -1,0 +1,45 @@
+//===- OptimToKernels.cpp - optim updates to fused kernels + GEMM calls ---===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PatternsImpl.h"
+
+#include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Dialect/Optim/Transforms/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace muon::optim {
+#define GEN_PASS_DEF_CONVERTOPTIMTOKERNELS
+#include "muon/Dialect/Optim/Transforms/Passes.h.inc"
+} // namespace muon::optim
+
+using namespace mlir;
+using namespace muon::optim;
+
+void muon::optim::populateOptimToKernelsConversionPatterns(
+    RewritePatternSet &patterns) {
+  populateMuonToKernelsPatterns(patterns);
+  populateAdamWToKernelsPatterns(patterns);
+}
+
+namespace {
+struct ConvertOptimToKernelsPass
+    : public muon::optim::impl::ConvertOptimToKernelsBase<
+          ConvertOptimToKernelsPass> {
+  void runOnOperation() override {
+    ConversionTarget target(getContext());
+    target.addIllegalOp<MuonOp, Muon2Op, AdamWOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+
+    RewritePatternSet patterns(&getContext());
+    populateOptimToKernelsConversionPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,79 @@
+//===- GPUPipeline.cpp - optim to host code + GPU kernels -----------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Bucketing first, so that the number of kernels and GEMMs per step depends
+// on the number of buckets, not of parameters; then the fused kernels and
+// GEMM calls (convert-optim-to-kernels) inside the tensor program, the
+// bufferization the CPU pipeline uses, device memory, the upstream mapping
+// of parallel loops to the GPU, and the upstream NVVM/binary lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Stages.h"
+#include "muon/Pipelines/Pipelines.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "muon/Dialect/Optim/Transforms/Passes.h"
+
+using namespace mlir;
+
+static void addFusedStage(OpPassManager &pm,
+                          const muon::MuonGPUPipelineOptions &options) {
+  if (options.bucket)
+    pm.addPass(muon::optim::createOptimBucket());
+  pm.addPass(muon::optim::createConvertOptimToKernels());
+  // What the kernels do not cover (QK-clip, a standalone Newton–Schulz)
+  // takes the linalg path.
+  pm.addPass(muon::optim::createConvertOptimToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCSEPass());
+}
+
+static void addGPUStage(OpPassManager &pm) {
+  // Memory first: whole-buffer fills become memsets, not kernels.
+  pm.addNestedPass<func::FuncOp>(muon::optim::createConvertMemoryToGPU());
+  pm.addNestedPass<func::FuncOp>(
+      muon::optim::createConvertLinalgToThreadLoops());
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  // gpu-to-llvm lowers memory operations in their asynchronous form only.
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+static void addLLVMStage(OpPassManager &pm,
+                         const muon::MuonGPUPipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFormat = options.binaryFormat;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void muon::buildMuonGPUPipeline(OpPassManager &pm,
+                                const MuonGPUPipelineOptions &options) {
+  addFusedStage(pm, options);
+  if (options.stopAfter == GPUPipelineStage::Fused)
+    return;
+  addBufferizationStage(pm);
+  if (options.stopAfter == GPUPipelineStage::Bufferized)
+    return;
+  addGPUStage(pm);
+  if (options.stopAfter == GPUPipelineStage::GPU)
+    return;
+  addLLVMStage(pm, options);
+}

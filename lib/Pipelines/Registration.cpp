@@ -1,0 +1,27 @@
+//===- Registration.cpp - Register the muon-mlir pipelines ----------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+void muon::registerMuonPipelines() {
+  PassPipelineRegistration<MuonCPUPipelineOptions>(
+      "muon-cpu-pipeline",
+      "Lower optim ops on tensors to the LLVM dialect for CPU execution "
+      "(optional bucketing, decompose, linalg, fusion, one-shot bufferization with out-params, "
+      "loops, LLVM with C-interface wrappers)",
+      buildMuonCPUPipeline);
+  PassPipelineRegistration<MuonGPUPipelineOptions>(
+      "muon-gpu-pipeline",
+      "Lower optim ops on tensors to host code calling the GPU runtime and "
+      "kernels embedded as a fatbin (bucketing, fused kernels, GEMM calls, "
+      "one-shot bufferization with out-params, device memory, gpu dialect, "
+      "NVVM, gpu-module-to-binary)",
+      buildMuonGPUPipeline);
+}

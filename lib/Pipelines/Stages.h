@@ -1,0 +1,22 @@
+//===- Stages.h - Stages shared by the pipelines ----------------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_PIPELINES_STAGES_H
+#define MUON_LIB_PIPELINES_STAGES_H
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace muon {
+
+/// One-shot bufferization of the whole module with results as caller-owned
+/// out-params, then deallocation of the remaining temporaries.
+void addBufferizationStage(mlir::OpPassManager &pm);
+
+} // namespace muon
+
+#endif // MUON_LIB_PIPELINES_STAGES_H

@@ -1,0 +1,58 @@
+// RUN: muon-opt %s --convert-optim-to-kernels -split-input-file -verify-diagnostics | FileCheck %s
+
+// A wide Muon update: operands enter as read-only buffers, K1 accumulates
+// Σ U² into 32 zeroed slots per matrix, K2 normalizes, three GEMMs per
+// iteration (wide: S = X·Xᵀ with transB), K3 loads lr on the device, the
+// results leave as restrict tensors.
+// CHECK-LABEL: func.func @muon_wide
+// CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<2048xf32> to memref<2048xf32>
+// CHECK: %[[SLOTS:.*]] = memref.alloc() : memref<1x32xf32>
+// CHECK: linalg.fill {{.*}} outs(%[[SLOTS]] : memref<1x32xf32>)
+// CHECK: scf.parallel
+// CHECK: memref.atomic_rmw addf {{.*}}, %[[SLOTS]]
+// CHECK: math.sqrt
+// CHECK: call @muon_gpu_gemm_f32({{.*}}) {{.*}}
+// CHECK-COUNT-8: call @muon_gpu_gemm_f32
+// CHECK-NOT: call @muon_gpu_gemm_f32
+// CHECK: memref.load %{{.*}}[] : memref<f32>
+// CHECK: bufferization.to_tensor %{{.*}} restrict writable
+// CHECK-NOT: optim.muon
+func.func @muon_wide(%w: tensor<32x64xf32>, %lr: tensor<f32>) -> tensor<32x64xf32> {
+  %w1, %m1 = optim.muon %w, %w, %w, %lr {ns_steps = 3 : i64} : tensor<32x64xf32>, tensor<f32>
+  return %w1 : tensor<32x64xf32>
+}
+
+// -----
+
+// AdamW is one kernel; lr and the step are loaded by each thread.
+// CHECK-LABEL: func.func @adamw
+// CHECK: scf.parallel
+// CHECK: memref.load %{{.*}}[] : memref<f32>
+// CHECK: memref.load %{{.*}}[] : memref<i64>
+// CHECK: math.powf
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @adamw(%w: tensor<10x3xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<10x3xf32> {
+  %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t : tensor<10x3xf32>, tensor<f32>, tensor<i64>
+  return %w1 : tensor<10x3xf32>
+}
+
+// -----
+
+func.func @f16_compute(%w: tensor<8x8xf32>, %lr: tensor<f32>) -> tensor<8x8xf32> {
+  // expected-error @+2 {{cannot run Newton–Schulz in 'f16' on the GPU: the GEMMs take f32 or bf16}}
+  // expected-error @+1 {{failed to legalize operation 'optim.muon'}}
+  %w1, %m1 = optim.muon %w, %w, %w, %lr {compute_type = f16} : tensor<8x8xf32>, tensor<f32>
+  return %w1 : tensor<8x8xf32>
+}
+
+// -----
+
+func.func @factored(%w: tensor<8x16xf32>, %vr: tensor<8x1xf32>, %vc: tensor<1x16xf32>,
+                    %lr: tensor<f32>) -> tensor<8x16xf32> {
+  // expected-error @+2 {{with a factored second moment (Muon²-F) is not supported by the GPU kernels yet}}
+  // expected-error @+1 {{failed to legalize operation 'optim.muon2'}}
+  %w1, %m1, %vr1, %vc1 = optim.muon2 %w, %w, %w, [%vr, %vc], %lr
+      : tensor<8x16xf32>, [tensor<8x1xf32>, tensor<1x16xf32>], tensor<f32>
+  return %w1 : tensor<8x16xf32>
+}

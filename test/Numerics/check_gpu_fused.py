@@ -1,0 +1,70 @@
+"""A GPT-2-like optimizer step lowered by muon-gpu-pipeline up to its fused
+stage (bucketed updates as the GPU kernels' loop nests plus the
+muon_gpu_gemm_* calls with the Newton–Schulz coefficients in alpha/beta),
+executed on CPU by muon-run, against torch.optim.Muon and torch.optim.AdamW.
+fp32: the fp32 Newton–Schulz reference; bf16: torch.optim.Muon as shipped."""
+
+import contextlib
+import subprocess
+
+import numpy as np
+from muon_mlir import ir, runner, testing, torch_reference
+
+p = testing.parser(__doc__)
+p.add_argument("--muon-opt", default="muon-opt")
+p.add_argument("--d-model", type=int, default=32)
+p.add_argument("--layers", type=int, default=2)
+p.add_argument("--vocab", type=int, default=96)
+p.add_argument("--compute", choices=["f32", "bf16"], default="f32")
+p.add_argument("--tol", type=float, default=1e-5, help="limit on W, M, V")
+p.add_argument("--update-tol", type=float, default=1e-5,
+               help="limit on W' - W of the Muon parameters")
+args = p.parse_args()
+
+params = ir.gpt2_block_params(args.d_model, args.layers, args.vocab)
+muon_attrs = {"weight_decay": 0.1}
+if args.compute == "bf16":
+    muon_attrs["compute_type"] = "bf16"
+adamw_attrs = {"weight_decay": 0.01}
+module = ir.optimizer_step_module(params, muon_attrs, adamw_attrs)
+fused = subprocess.run(
+    [args.muon_opt, "-", "--muon-gpu-pipeline=stop-after=fused"], input=module,
+    capture_output=True, text=True, check=True).stdout
+
+rng = np.random.default_rng(args.seed)
+inputs, states = [], []
+for shape, kind in params:
+    w = rng.standard_normal(shape).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    m = 0.1 * rng.standard_normal(shape).astype(np.float32)
+    v = np.abs(0.01 * rng.standard_normal(shape)).astype(np.float32)
+    state = [w, g, m] + ([v] if kind == "adamw" else [])
+    inputs += state
+    states.append(state)
+lr, adam_lr, t = 0.02, 1e-3, 3
+inputs += [np.float32(lr), np.float32(adam_lr), np.int64(t)]
+num_results = sum(3 if kind == "adamw" else 2 for _, kind in params)
+results = iter(runner.run(fused, "step", inputs, num_results, args.runner))
+
+pairs = {}
+patch = (torch_reference.fp32_newton_schulz() if args.compute == "f32"
+         else contextlib.nullcontext())
+with patch:
+    for i, ((shape, kind), state) in enumerate(zip(params, states)):
+        label = f"{kind}{i} {'x'.join(map(str, shape))}"
+        if kind == "muon":
+            w, g, m = state
+            w_ref, m_ref = torch_reference.muon_steps(w, [g], m, [lr], **{
+                k: v for k, v in muon_attrs.items() if k != "compute_type"})
+            w_new = next(results)
+            pairs[f"{label} W"] = (w_new, w_ref, args.tol)
+            pairs[f"{label} W'-W"] = (w_new - w, w_ref - w, args.update_tol)
+            pairs[f"{label} M"] = (next(results), m_ref, args.tol)
+        else:
+            w, g, m, v = state
+            want = torch_reference.adamw_steps(w, [g], m, v, [adam_lr], t,
+                                               **adamw_attrs)
+            for name, ref in zip(["W", "M", "V"], want):
+                pairs[f"{label} {name}"] = (next(results), ref, args.tol)
+testing.check(f"gpu fused {args.compute} d_model={args.d_model} "
+              f"layers={args.layers}", pairs)

@@ -1,0 +1,51 @@
+// RUN: muon-opt %s --muon-gpu-pipeline="stop-after=fused" | FileCheck %s --check-prefix=FUSED
+// RUN: muon-opt %s --muon-gpu-pipeline="stop-after=bufferized" | FileCheck %s --check-prefix=BUF
+// RUN: muon-opt %s --muon-gpu-pipeline="stop-after=gpu" | FileCheck %s --check-prefix=GPU
+
+// Two same-shaped tall Muon updates share one bucket: three kernels (grid of
+// blocks over (block, matrix), 256 threads each) and three GEMMs per
+// Newton–Schulz iteration with (a, b, c) in alpha/beta; tall matrices use the
+// transpose flags (S = Xᵀ·X, X' = X·Tᵀ + a·X).
+// FUSED: func.func private @muon_gpu_gemm_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, f32, f32, i1, i1) attributes {llvm.emit_c_interface}
+// FUSED-LABEL: func.func @step
+// FUSED-SAME: tensor<128x32xf32>
+// FUSED: scf.parallel
+// FUSED: scf.parallel
+// FUSED: memref.atomic_rmw addf
+// FUSED: mapping = [#gpu.loop_dim_map<processor = thread_x
+// FUSED: call @muon_gpu_gemm_f32({{.*}}, %[[ONE:.*]], %[[ZERO:.*]], %true, %false)
+// FUSED: call @muon_gpu_gemm_f32({{.*}}, %[[C:.*]], %[[B:.*]], %false, %false)
+// FUSED: call @muon_gpu_gemm_f32({{.*}}, %[[ONE]], %[[A:.*]], %false, %true)
+// FUSED-COUNT-12: call @muon_gpu_gemm_f32
+// FUSED-NOT: call @muon_gpu_gemm_f32
+// FUSED-NOT: optim.
+
+// Results become trailing out-params on buffers.
+// BUF-LABEL: func.func @step
+// BUF-SAME: %{{.*}}: memref<128x32xf32>, %{{.*}}: memref<128x32xf32>, %{{.*}}: memref<f32>, %{{.*}}: memref<128x32xf32>, %{{.*}}: memref<128x32xf32>)
+// BUF-NOT: tensor<
+
+// Device memory only, kernels outlined and launched; lr reaches the kernels
+// as a buffer, never read on the host.
+// GPU: module attributes {gpu.container_module}
+// GPU-LABEL: func.func @step
+// GPU-NOT: memref.alloc
+// GPU-NOT: memref.load
+// GPU: gpu.alloc async
+// GPU: gpu.memset async
+// GPU-COUNT-3: gpu.launch_func async {{.*}} blocks in (%c2, %c1, %c1) threads in (%c256, %c1, %c1)
+// GPU-NOT: gpu.launch_func
+// GPU: gpu.dealloc async
+// GPU-NOT: memref.load
+// GPU-NOT: memref.copy
+// GPU-NOT: memref.alloc
+// GPU: gpu.module @step_kernel
+// GPU: gpu.func @step_kernel
+// GPU: gpu.thread_id x
+// GPU: memref.atomic_rmw addf
+func.func @step(%a: tensor<128x32xf32>, %b: tensor<128x32xf32>,
+                %lr: tensor<f32>) -> (tensor<128x32xf32>, tensor<128x32xf32>) {
+  %a1, %ma = optim.muon %a, %a, %a, %lr : tensor<128x32xf32>, tensor<f32>
+  %b1, %mb = optim.muon %b, %b, %b, %lr : tensor<128x32xf32>, tensor<f32>
+  return %a1, %b1 : tensor<128x32xf32>, tensor<128x32xf32>
+}
