@@ -8,6 +8,7 @@
 // docs/ABI.md, a C header and a JSON description for the Python wrapper:
 //
 //   muon-compile step.mlir --target=cpu -o libstep.so --header=step.h
+//   muon-compile step.mlir --target=cuda -o libstep.so --header=step.h
 //
 // All logic lives in lib/Compiler; this file maps flags onto it.
 //
@@ -43,7 +44,9 @@ static cl::opt<std::string> functionName(
 static cl::opt<AOTTarget> target(
     "target", cl::desc("Where the code runs, e.g. --target=cpu"),
     cl::values(clEnumValN(AOTTarget::CPU, "cpu", "the host architecture"),
-               clEnumValN(AOTTarget::CUDA, "cuda", "NVIDIA GPUs (not yet)")),
+               clEnumValN(AOTTarget::CUDA, "cuda",
+                          "NVIDIA GPUs: host code calling the CUDA runtime, "
+                          "kernels embedded as a GPU binary")),
     cl::init(AOTTarget::CPU), cl::cat(compileCategory));
 
 static cl::opt<std::string>
@@ -52,6 +55,28 @@ static cl::opt<std::string>
                  "artifact that runs on any AVX2 machine (default: host, the "
                  "CPU and features of this machine)"),
         cl::value_desc("name"), cl::init("host"), cl::cat(compileCategory));
+
+static cl::opt<std::string>
+    cudaChip("cuda-chip",
+             cl::desc("--target=cuda: SM architecture of the kernels, e.g. "
+                      "--cuda-chip=sm_80 (default: sm_90, H100/H200)"),
+             cl::value_desc("sm_XY"), cl::init(CUDATargetOptions().chip),
+             cl::cat(compileCategory));
+
+static cl::opt<std::string> cudaFeatures(
+    "cuda-features",
+    cl::desc("--target=cuda: NVPTX features, e.g. --cuda-features=+ptx80 "
+             "(the default; sm_90 needs PTX 7.8 or newer)"),
+    cl::value_desc("features"), cl::init(CUDATargetOptions().features),
+    cl::cat(compileCategory));
+
+static cl::opt<std::string> cudaFormat(
+    "cuda-format",
+    cl::desc("--target=cuda: the embedded GPU binary, e.g. "
+             "--cuda-format=fatbin (default: cubin + PTX), bin (cubin only) "
+             "or isa (PTX only)"),
+    cl::value_desc("format"), cl::init(CUDATargetOptions().format),
+    cl::cat(compileCategory));
 
 static cl::opt<AOTEmitKind>
     emit("emit", cl::desc("What to write to -o, e.g. --emit=object"),
@@ -96,6 +121,9 @@ int main(int argc, char **argv) {
   if (emit == AOTEmitKind::SharedLibrary && !noJSON)
     options.jsonPath = outputFilename + ".json";
   options.useBlas = useBlas;
+  options.cuda.chip = cudaChip;
+  options.cuda.features = cudaFeatures;
+  options.cuda.format = cudaFormat;
   if (llvm::Error error = compileAOT(inputFilename, options)) {
     llvm::WithColor::error(llvm::errs(), "muon-compile")
         << llvm::toString(std::move(error)) << "\n";

@@ -17,6 +17,10 @@ namespace muon {
 /// the project's CPU runtime (GEMMs). The JIT loads them; AOT links them.
 llvm::ArrayRef<llvm::StringRef> getCPURuntimeLibraries();
 
+/// The project's CUDA runtime (runtime/cuda) that code compiled for
+/// `--target=cuda` links against; empty if this build has no CUDA toolkit.
+llvm::StringRef getCUDARuntimeLibrary();
+
 } // namespace muon
 
 #endif // MUON_RUNNER_RUNTIMELIBRARIES_H
