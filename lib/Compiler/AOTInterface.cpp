@@ -92,14 +92,15 @@ llvm::Error muon::addFlatEntryPoint(ModuleOp module,
   if (cuda)
     params.push_back(ptrType);
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
-  auto type = LLVM::LLVMFunctionType::get(cuda ? Type(i32Type) : voidType,
-                                          params);
+  auto type =
+      LLVM::LLVMFunctionType::get(cuda ? Type(i32Type) : voidType, params);
   auto entryPoint = LLVM::LLVMFuncOp::create(
       builder, loc, getFlatEntryPointName(signature), type);
   builder.setInsertionPointToStart(entryPoint.addEntryBlock(builder));
   if (cuda) {
-    auto begin = getOrInsertFunction(
-        module, "muon_gpu_begin", LLVM::LLVMFunctionType::get(voidType, ptrType));
+    auto begin =
+        getOrInsertFunction(module, "muon_gpu_begin",
+                            LLVM::LLVMFunctionType::get(voidType, ptrType));
     LLVM::CallOp::create(builder, loc, begin,
                          ValueRange(entryPoint.getArguments().back()));
   }
@@ -123,8 +124,8 @@ llvm::Error muon::addFlatEntryPoint(ModuleOp module,
   }
   auto end = getOrInsertFunction(module, "muon_gpu_end",
                                  LLVM::LLVMFunctionType::get(i32Type, {}));
-  Value status = LLVM::CallOp::create(builder, loc, end, ValueRange())
-                     .getResult();
+  Value status =
+      LLVM::CallOp::create(builder, loc, end, ValueRange()).getResult();
   LLVM::ReturnOp::create(builder, loc, status);
   return llvm::Error::success();
 }

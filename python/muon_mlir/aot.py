@@ -176,13 +176,13 @@ class CompiledFunction:
                             f"({', '.join(s.name for s in self.inputs)}), got {len(inputs)}")
         if stream is not None and self.target != "cuda":
             raise TypeError(f"{self.name}: stream= is for CUDA steps")
+        if out is not None and len(out) != len(self.outputs):
+            raise TypeError(f"{self.name}: expected {len(self.outputs)} outputs in out=, "
+                            f"got {len(out)}")
         device = _cuda_device(inputs, self.inputs) if self.target == "cuda" else "cpu"
         if out is None:
             use_torch = device != "cpu" or any(_is_torch(x) for x in inputs)
             out = [self._allocate(spec, use_torch, device) for spec in self.outputs]
-        elif len(out) != len(self.outputs):
-            raise TypeError(f"{self.name}: expected {len(self.outputs)} outputs in out=, "
-                            f"got {len(out)}")
         pointers = [_check(x, s, "input", device) for x, s in zip(inputs, self.inputs)]
         out_pointers = [_check(x, s, "output", device) for x, s in zip(out, self.outputs)]
         _check_no_overlap(list(zip(pointers, inputs)), list(zip(out_pointers, out)),

@@ -38,8 +38,7 @@ using namespace muon::cuda;
 namespace {
 
 /// MLIR's ranked memref descriptor (mlir/ExecutionEngine/CRunnerUtils.h).
-template <typename T>
-struct MemRef3D {
+template <typename T> struct MemRef3D {
   T *allocated;
   T *aligned;
   int64_t offset;
@@ -57,9 +56,9 @@ std::atomic<bool> allowTF32{false};
 bool checkCublas(cublasStatus_t status, const char *what) {
   if (status == CUBLAS_STATUS_SUCCESS)
     return true;
-  recordError(MUON_GPU_ERROR_CUBLAS, std::string(what) + " failed: " +
-                                         cublasLtGetStatusName(status) + ": " +
-                                         cublasLtGetStatusString(status));
+  recordError(MUON_GPU_ERROR_CUBLAS,
+              std::string(what) + " failed: " + cublasLtGetStatusName(status) +
+                  ": " + cublasLtGetStatusString(status));
   return false;
 }
 
@@ -105,16 +104,16 @@ bool getOperand(const char *gemm, const char *name, const MemRef3D<T> *memref,
     recordError(MUON_GPU_ERROR_INVALID_ARGUMENT,
                 std::string(gemm) + ": operand " + name +
                     " has overlapping rows or columns (leading stride " +
-                    std::to_string(operand.ld) + " < " +
-                    std::to_string(minLd) + ")");
+                    std::to_string(operand.ld) + " < " + std::to_string(minLd) +
+                    ")");
     return false;
   }
   operand.batchStride = sizes[0] > 1 ? strides[0] : 0;
   operand.data = reinterpret_cast<char *>(memref->aligned + memref->offset);
   uint64_t bits = reinterpret_cast<uintptr_t>(operand.data) |
                   uint64_t(operand.batchStride * int64_t(sizeof(T)));
-  operand.alignment = bits ? std::min(bits & -bits, kMaxAlignment)
-                           : kMaxAlignment;
+  operand.alignment =
+      bits ? std::min(bits & -bits, kMaxAlignment) : kMaxAlignment;
   return true;
 }
 
@@ -140,9 +139,9 @@ std::map<CUcontext, DeviceState> deviceStates;
 cublasLtMatrixLayout_t createLayout(cudaDataType_t type, const Operand &op,
                                     int32_t batch) {
   cublasLtMatrixLayout_t layout = nullptr;
-  if (!checkCublas(cublasLtMatrixLayoutCreate(&layout, type, op.rows, op.cols,
-                                              op.ld),
-                   "cublasLtMatrixLayoutCreate"))
+  if (!checkCublas(
+          cublasLtMatrixLayoutCreate(&layout, type, op.rows, op.cols, op.ld),
+          "cublasLtMatrixLayoutCreate"))
     return nullptr;
   if (batch > 1 &&
       (!checkCublas(cublasLtMatrixLayoutSetAttribute(
@@ -172,17 +171,17 @@ void destroyPlan(Plan &plan) {
 bool createPlan(cublasLtHandle_t handle, const char *gemm, cudaDataType_t type,
                 cublasComputeType_t compute, const Operand &first,
                 cublasOperation_t firstOp, const Operand &second,
-                cublasOperation_t secondOp, const Operand &c,
-                const Operand &d, int32_t batch, Plan &plan) {
+                cublasOperation_t secondOp, const Operand &c, const Operand &d,
+                int32_t batch, Plan &plan) {
   if (!checkCublas(cublasLtMatmulDescCreate(&plan.matmul, compute, CUDA_R_32F),
                    "cublasLtMatmulDescCreate") ||
-      !checkCublas(cublasLtMatmulDescSetAttribute(
-                       plan.matmul, CUBLASLT_MATMUL_DESC_TRANSA, &firstOp,
-                       sizeof(firstOp)),
+      !checkCublas(cublasLtMatmulDescSetAttribute(plan.matmul,
+                                                  CUBLASLT_MATMUL_DESC_TRANSA,
+                                                  &firstOp, sizeof(firstOp)),
                    "cublasLtMatmulDescSetAttribute") ||
-      !checkCublas(cublasLtMatmulDescSetAttribute(
-                       plan.matmul, CUBLASLT_MATMUL_DESC_TRANSB, &secondOp,
-                       sizeof(secondOp)),
+      !checkCublas(cublasLtMatmulDescSetAttribute(plan.matmul,
+                                                  CUBLASLT_MATMUL_DESC_TRANSB,
+                                                  &secondOp, sizeof(secondOp)),
                    "cublasLtMatmulDescSetAttribute"))
     return false;
   plan.a = createLayout(type, first, batch);
@@ -197,13 +196,14 @@ bool createPlan(cublasLtHandle_t handle, const char *gemm, cudaDataType_t type,
                    "cublasLtMatmulPreferenceCreate"))
     return false;
   uint64_t workspace = kWorkspaceBytes;
-  uint32_t alignments[] = {
-      uint32_t(first.alignment), uint32_t(second.alignment),
-      uint32_t(c.alignment), uint32_t(d.alignment)};
-  bool ok = checkCublas(cublasLtMatmulPreferenceSetAttribute(
-                            preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
-                            &workspace, sizeof(workspace)),
-                        "cublasLtMatmulPreferenceSetAttribute");
+  uint32_t alignments[] = {uint32_t(first.alignment),
+                           uint32_t(second.alignment), uint32_t(c.alignment),
+                           uint32_t(d.alignment)};
+  bool ok =
+      checkCublas(cublasLtMatmulPreferenceSetAttribute(
+                      preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                      &workspace, sizeof(workspace)),
+                  "cublasLtMatmulPreferenceSetAttribute");
   const cublasLtMatmulPreferenceAttributes_t alignmentAttrs[] = {
       CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES,
       CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
@@ -222,13 +222,12 @@ bool createPlan(cublasLtHandle_t handle, const char *gemm, cudaDataType_t type,
                          "cublasLtMatmulAlgoGetHeuristic");
   cublasLtMatmulPreferenceDestroy(preference);
   if (ok && found == 0) {
-    recordError(MUON_GPU_ERROR_CUBLAS,
-                std::string(gemm) + ": cuBLASLt has no algorithm for " +
-                    std::to_string(batch) + " x (" +
-                    std::to_string(first.rows) + "x" +
-                    std::to_string(first.cols) + ") x (" +
-                    std::to_string(second.rows) + "x" +
-                    std::to_string(second.cols) + ")");
+    recordError(
+        MUON_GPU_ERROR_CUBLAS,
+        std::string(gemm) + ": cuBLASLt has no algorithm for " +
+            std::to_string(batch) + " x (" + std::to_string(first.rows) + "x" +
+            std::to_string(first.cols) + ") x (" + std::to_string(second.rows) +
+            "x" + std::to_string(second.cols) + ")");
     ok = false;
   }
   plan.algo = result.algo;
@@ -264,9 +263,9 @@ CUdeviceptr getWorkspace(DeviceState &state, CUstream stream) {
 
 /// The entry points' common body; `T` is the element type's storage.
 template <typename T>
-void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
-          MemRef3D<T> *b, MemRef3D<T> *c, MemRef3D<T> *d, float alpha,
-          float beta, uint8_t transAFlag, uint8_t transBFlag) {
+void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a, MemRef3D<T> *b,
+          MemRef3D<T> *c, MemRef3D<T> *d, float alpha, float beta,
+          uint8_t transAFlag, uint8_t transBFlag) {
   ScopedContext context;
   if (hasError() || !context.ok())
     return;
@@ -284,8 +283,8 @@ void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
   bool useC = beta != 0.0f;
   if (a->sizes[0] != batch || b->sizes[0] != batch || k != kB ||
       d->sizes[1] != m || d->sizes[2] != n ||
-      (useC && (c->sizes[0] != batch || c->sizes[1] != m ||
-                c->sizes[2] != n))) {
+      (useC &&
+       (c->sizes[0] != batch || c->sizes[1] != m || c->sizes[2] != n))) {
     recordError(MUON_GPU_ERROR_INVALID_ARGUMENT,
                 std::string(name) + ": shapes do not match: A " + shape(a) +
                     (transA ? "^T" : "") + ", B " + shape(b) +
@@ -297,9 +296,9 @@ void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
     return;
   if (k == 0 || batch > INT32_MAX) {
     recordError(MUON_GPU_ERROR_INVALID_ARGUMENT,
-                std::string(name) + ": unsupported problem (K = " +
-                    std::to_string(k) + ", batch = " + std::to_string(batch) +
-                    ")");
+                std::string(name) +
+                    ": unsupported problem (K = " + std::to_string(k) +
+                    ", batch = " + std::to_string(batch) + ")");
     return;
   }
 
@@ -329,9 +328,9 @@ void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
   const Operand &second = swap ? opA : opB;
   bool firstOp = (swap ? !transB : transA) != first.transposed;
   bool secondOp = (swap ? !transA : transB) != second.transposed;
-  cublasComputeType_t compute =
-      type == CUDA_R_32F && allowTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32
-                                      : CUBLAS_COMPUTE_32F;
+  cublasComputeType_t compute = type == CUDA_R_32F && allowTF32
+                                    ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                    : CUBLAS_COMPUTE_32F;
   auto opOf = [](bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; };
 
   std::lock_guard<std::mutex> lock(stateMutex);
@@ -362,10 +361,9 @@ void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
                  opD.batchStride,
                  int64_t(opD.alignment)};
   auto [it, inserted] = state->plans.try_emplace(key);
-  if (inserted &&
-      !createPlan(state->handle, name, type, compute, first, opOf(firstOp),
-                  second, opOf(secondOp), opC, opD, int32_t(batch),
-                  it->second)) {
+  if (inserted && !createPlan(state->handle, name, type, compute, first,
+                              opOf(firstOp), second, opOf(secondOp), opC, opD,
+                              int32_t(batch), it->second)) {
     destroyPlan(it->second);
     state->plans.erase(it);
     return;
@@ -385,18 +383,21 @@ void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
 
 } // namespace
 
-MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_bf16(
-    MemRef3D<uint16_t> *a, MemRef3D<uint16_t> *b, MemRef3D<uint16_t> *c,
-    MemRef3D<uint16_t> *d, float alpha, float beta, uint8_t transA,
-    uint8_t transB) {
+MUON_EXPORT void
+_mlir_ciface_muon_gpu_gemm_bf16(MemRef3D<uint16_t> *a, MemRef3D<uint16_t> *b,
+                                MemRef3D<uint16_t> *c, MemRef3D<uint16_t> *d,
+                                float alpha, float beta, uint8_t transA,
+                                uint8_t transB) {
   gemm("muon_gpu_gemm_bf16", CUDA_R_16BF, a, b, c, d, alpha, beta, transA,
        transB);
 }
 
-MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32(
-    MemRef3D<float> *a, MemRef3D<float> *b, MemRef3D<float> *c,
-    MemRef3D<float> *d, float alpha, float beta, uint8_t transA,
-    uint8_t transB) {
+MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32(MemRef3D<float> *a,
+                                                MemRef3D<float> *b,
+                                                MemRef3D<float> *c,
+                                                MemRef3D<float> *d, float alpha,
+                                                float beta, uint8_t transA,
+                                                uint8_t transB) {
   gemm("muon_gpu_gemm_f32", CUDA_R_32F, a, b, c, d, alpha, beta, transA,
        transB);
 }

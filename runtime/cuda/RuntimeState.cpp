@@ -83,9 +83,7 @@ void muon::cuda::recordError(int code, const std::string &message) {
   threadState.message = message;
 }
 
-bool muon::cuda::hasError() {
-  return threadState.status != MUON_GPU_SUCCESS;
-}
+bool muon::cuda::hasError() { return threadState.status != MUON_GPU_SUCCESS; }
 
 bool muon::cuda::check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)

@@ -57,8 +57,8 @@ void writeCHeader(const FunctionSignature &signature, AOTTarget target,
                   llvm::raw_ostream &os);
 
 /// Writes the JSON description (target, function, entry points, tensors).
-void writeJSONDescription(const FunctionSignature &signature,
-                          AOTTarget target, llvm::raw_ostream &os);
+void writeJSONDescription(const FunctionSignature &signature, AOTTarget target,
+                          llvm::raw_ostream &os);
 
 } // namespace muon
 

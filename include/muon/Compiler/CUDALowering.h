@@ -1,4 +1,5 @@
-//===- CUDALowering.h - Lower a step for muon-compile --target=cuda -*- C++ -*-//
+//===- CUDALowering.h - Lower a step for muon-compile --target=cuda -*- C++
+//-*-//
 //
 // Part of the muon-mlir project.
 //
