@@ -266,8 +266,7 @@ template <typename T>
 void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a, MemRef3D<T> *b,
           MemRef3D<T> *c, MemRef3D<T> *d, float alpha, float beta,
           uint8_t transAFlag, uint8_t transBFlag) {
-  ScopedContext context;
-  if (hasError() || !context.ok())
+  if (hasError())
     return;
   // i1 arguments arrive in a register whose upper bits MLIR leaves undefined.
   bool transA = transAFlag & 1, transB = transBFlag & 1;
@@ -333,6 +332,10 @@ void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a, MemRef3D<T> *b,
                                     : CUBLAS_COMPUTE_32F;
   auto opOf = [](bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; };
 
+  // Arguments are checked before the GPU is touched.
+  ScopedContext context;
+  if (!context.ok())
+    return;
   std::lock_guard<std::mutex> lock(stateMutex);
   DeviceState *state = getDeviceState(context.get());
   if (!state)

@@ -88,16 +88,16 @@ bool muon::cuda::hasError() { return threadState.status != MUON_GPU_SUCCESS; }
 bool muon::cuda::check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)
     return true;
-  const char *name = nullptr;
-  const char *text = nullptr;
-  // Both fail only for results this driver does not know.
-  if (cuGetErrorName(result, &name) != CUDA_SUCCESS)
-    name = "unknown CUresult";
-  if (cuGetErrorString(result, &text) != CUDA_SUCCESS)
-    text = "";
-  recordError(MUON_GPU_ERROR_CUDA, std::string(what) + " failed: " + name +
-                                       " (" + std::to_string(result) +
-                                       "): " + text);
+  std::string message =
+      std::string(what) + " failed: CUresult " + std::to_string(result);
+  // Both fail for results this driver does not know, and in the toolkit's
+  // stub library (CUDA_ERROR_STUB_LIBRARY), which answers every call so.
+  const char *name = nullptr, *text = nullptr;
+  if (cuGetErrorName(result, &name) == CUDA_SUCCESS && name)
+    message += std::string(" ") + name;
+  if (cuGetErrorString(result, &text) == CUDA_SUCCESS && text)
+    message += std::string(": ") + text;
+  recordError(MUON_GPU_ERROR_CUDA, message);
   return false;
 }
 
