@@ -88,7 +88,17 @@ void buildInterimCUDALowering(OpPassManager &pm,
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   nvvm.cubinFeatures = options.features;
-  nvvm.cubinFormat = options.format;
+  switch (options.format) {
+  case muon::CUDABinaryFormat::Fatbin:
+    nvvm.cubinFormat = "fatbin";
+    break;
+  case muon::CUDABinaryFormat::Cubin:
+    nvvm.cubinFormat = "bin";
+    break;
+  case muon::CUDABinaryFormat::PTX:
+    nvvm.cubinFormat = "isa";
+    break;
+  }
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
 

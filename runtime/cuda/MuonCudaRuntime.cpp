@@ -40,7 +40,9 @@ namespace {
 /// A GPU binary and what has been loaded from it, per context.
 struct LazyModule {
   const void *data;
-  size_t size;
+  /// For PTX (`--cuda-format=isa`): the JIT's optimization level; -1 for a
+  /// cubin or fatbin.
+  int jitOptLevel;
   std::mutex mutex;
   std::map<CUcontext, CUmodule> modules;
   /// Kernel names are constant strings of the step library.
@@ -89,8 +91,13 @@ bool isCapturing(CUstream stream) {
 // Modules and launches
 //===----------------------------------------------------------------------===//
 
-MUON_EXPORT void *mgpuModuleLoad(void *data, size_t size) {
-  return new LazyModule{data, size, {}, {}, {}};
+MUON_EXPORT void *mgpuModuleLoad(void *data, size_t /*size*/) {
+  return new LazyModule{data, /*jitOptLevel=*/-1, {}, {}, {}};
+}
+
+/// `data` is NUL-terminated PTX, compiled by the driver on first use.
+MUON_EXPORT void *mgpuModuleLoadJIT(void *data, int optLevel) {
+  return new LazyModule{data, optLevel, {}, {}, {}};
 }
 
 MUON_EXPORT void mgpuModuleUnload(void *handle) {
@@ -114,7 +121,13 @@ MUON_EXPORT CUfunction mgpuModuleGetFunction(void *handle, const char *name) {
   CUmodule &loaded = module->modules[context.get()];
   if (!loaded) {
     RelaxedCaptureMode relaxed;
-    if (!check(cuModuleLoadData(&loaded, module->data), "cuModuleLoadData")) {
+    CUjit_option option = CU_JIT_OPTIMIZATION_LEVEL;
+    void *value = reinterpret_cast<void *>(intptr_t(module->jitOptLevel));
+    bool jit = module->jitOptLevel >= 0;
+    if (!check(cuModuleLoadDataEx(&loaded, module->data, jit ? 1 : 0,
+                                  jit ? &option : nullptr,
+                                  jit ? &value : nullptr),
+               "cuModuleLoadDataEx")) {
       loaded = nullptr;
       return nullptr;
     }

@@ -16,8 +16,12 @@
 
 #include "muon/Compiler/AOTCompiler.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/WithColor.h"
+
+#include <cstdlib>
 
 using namespace muon;
 namespace cl = llvm::cl;
@@ -70,13 +74,15 @@ static cl::opt<std::string> cudaFeatures(
     cl::value_desc("features"), cl::init(CUDATargetOptions().features),
     cl::cat(compileCategory));
 
-static cl::opt<std::string> cudaFormat(
+static cl::opt<CUDABinaryFormat> cudaFormat(
     "cuda-format",
-    cl::desc("--target=cuda: the embedded GPU binary, e.g. "
-             "--cuda-format=fatbin (default: cubin + PTX), bin (cubin only) "
-             "or isa (PTX only)"),
-    cl::value_desc("format"), cl::init(CUDATargetOptions().format),
-    cl::cat(compileCategory));
+    cl::desc("--target=cuda: the embedded GPU binary, e.g. --cuda-format=bin"),
+    cl::values(clEnumValN(CUDABinaryFormat::Fatbin, "fatbin",
+                          "cubin + PTX (default)"),
+               clEnumValN(CUDABinaryFormat::Cubin, "bin", "cubin only"),
+               clEnumValN(CUDABinaryFormat::PTX, "isa",
+                          "PTX only, JIT-compiled by the driver")),
+    cl::init(CUDABinaryFormat::Fatbin), cl::cat(compileCategory));
 
 static cl::opt<AOTEmitKind>
     emit("emit", cl::desc("What to write to -o, e.g. --emit=object"),
@@ -105,8 +111,18 @@ static cl::opt<bool> useBlas(
              "--blas=false generates loops instead"),
     cl::init(true), cl::cat(compileCategory));
 
+/// Backends report some bad options (e.g. a PTX version too old for the
+/// chip) as fatal errors: one error line and exit 1, outputs removed, rather
+/// than an abort with a stack dump.
+static void reportFatalError(void *, const char *reason, bool) {
+  llvm::WithColor::error(llvm::errs(), "muon-compile") << reason << "\n";
+  llvm::sys::RunInterruptHandlers();
+  std::exit(1);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  llvm::install_fatal_error_handler(reportFatalError);
   cl::HideUnrelatedOptions(compileCategory);
   cl::ParseCommandLineOptions(
       argc, argv, "muon-compile: compile a step to a shared library\n");

@@ -24,15 +24,23 @@ class OpPassManager;
 
 namespace muon {
 
+/// What `gpu-module-to-binary` embeds in the host code.
+enum class CUDABinaryFormat {
+  /// cubin for the chip plus its PTX, which newer GPUs' drivers can JIT.
+  Fatbin,
+  /// cubin only.
+  Cubin,
+  /// PTX only, compiled by the driver when first loaded.
+  PTX,
+};
+
 /// The GPU code to generate.
 struct CUDATargetOptions {
   /// SM architecture of the kernels, e.g. `sm_90` (H100/H200) or `sm_80`.
   std::string chip = "sm_90";
   /// NVPTX features; sm_90 needs PTX ISA 7.8 or newer, LLVM defaults older.
   std::string features = "+ptx80";
-  /// What gpu-module-to-binary embeds: `fatbin` (cubin + PTX, so newer GPUs
-  /// can JIT the PTX), `bin` (cubin only) or `isa` (PTX only).
-  std::string format = "fatbin";
+  CUDABinaryFormat format = CUDABinaryFormat::Fatbin;
 };
 
 /// Adds the lowering from optim/linalg on tensors to LLVM-dialect host code
