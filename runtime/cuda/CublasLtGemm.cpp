@@ -336,51 +336,58 @@ void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a, MemRef3D<T> *b,
   ScopedContext context;
   if (!context.ok())
     return;
-  std::lock_guard<std::mutex> lock(stateMutex);
-  DeviceState *state = getDeviceState(context.get());
-  if (!state)
-    return;
-  PlanKey key = {type,
-                 compute,
-                 firstOp,
-                 secondOp,
-                 batch,
-                 int64_t(first.rows),
-                 int64_t(first.cols),
-                 first.ld,
-                 first.batchStride,
-                 int64_t(first.alignment),
-                 int64_t(second.rows),
-                 int64_t(second.cols),
-                 second.ld,
-                 second.batchStride,
-                 int64_t(second.alignment),
-                 int64_t(opD.rows),
-                 int64_t(opD.cols),
-                 opC.ld,
-                 opC.batchStride,
-                 int64_t(opC.alignment),
-                 opD.ld,
-                 opD.batchStride,
-                 int64_t(opD.alignment)};
-  auto [it, inserted] = state->plans.try_emplace(key);
-  if (inserted && !createPlan(state->handle, name, type, compute, first,
-                              opOf(firstOp), second, opOf(secondOp), opC, opD,
-                              int32_t(batch), it->second)) {
-    destroyPlan(it->second);
-    state->plans.erase(it);
-    return;
-  }
+  // The caches are shared by all threads; the matmul itself runs unlocked
+  // (cached plans live as long as the process).
   CUstream stream = getStream();
-  CUdeviceptr workspace = getWorkspace(*state, stream);
-  if (!workspace)
-    return;
-  const Plan &plan = it->second;
-  checkCublas(cublasLtMatmul(state->handle, plan.matmul, &alpha, first.data,
-                             plan.a, second.data, plan.b, &beta, opC.data,
-                             plan.c, opD.data, plan.d, &plan.algo,
-                             reinterpret_cast<void *>(workspace),
-                             kWorkspaceBytes, stream),
+  Plan plan;
+  cublasLtHandle_t handle;
+  CUdeviceptr workspace;
+  {
+    std::lock_guard<std::mutex> lock(stateMutex);
+    DeviceState *state = getDeviceState(context.get());
+    if (!state)
+      return;
+    PlanKey key = {type,
+                   compute,
+                   firstOp,
+                   secondOp,
+                   batch,
+                   int64_t(first.rows),
+                   int64_t(first.cols),
+                   first.ld,
+                   first.batchStride,
+                   int64_t(first.alignment),
+                   int64_t(second.rows),
+                   int64_t(second.cols),
+                   second.ld,
+                   second.batchStride,
+                   int64_t(second.alignment),
+                   int64_t(opD.rows),
+                   int64_t(opD.cols),
+                   opC.ld,
+                   opC.batchStride,
+                   int64_t(opC.alignment),
+                   opD.ld,
+                   opD.batchStride,
+                   int64_t(opD.alignment)};
+    auto [it, inserted] = state->plans.try_emplace(key);
+    if (inserted && !createPlan(state->handle, name, type, compute, first,
+                                opOf(firstOp), second, opOf(secondOp), opC, opD,
+                                int32_t(batch), it->second)) {
+      destroyPlan(it->second);
+      state->plans.erase(it);
+      return;
+    }
+    workspace = getWorkspace(*state, stream);
+    if (!workspace)
+      return;
+    plan = it->second;
+    handle = state->handle;
+  }
+  checkCublas(cublasLtMatmul(
+                  handle, plan.matmul, &alpha, first.data, plan.a, second.data,
+                  plan.b, &beta, opC.data, plan.c, opD.data, plan.d, &plan.algo,
+                  reinterpret_cast<void *>(workspace), kWorkspaceBytes, stream),
               "cublasLtMatmul");
 }
 

@@ -23,6 +23,7 @@ def check(r, what):
 
 check(step(x, y, a), "default stream")
 side = torch.cuda.Stream()
+side.wait_stream(torch.cuda.current_stream())
 with torch.cuda.stream(side):
     r = step(x, y, a)
 side.synchronize()
@@ -34,6 +35,7 @@ check(out, "out=")
 graph = torch.cuda.CUDAGraph()
 out.zero_()
 capture = torch.cuda.Stream()
+capture.wait_stream(torch.cuda.current_stream())
 with torch.cuda.stream(capture):
     step(x, y, a, out=(out,))  # warm-up: loads the module outside capture
     capture.synchronize()
