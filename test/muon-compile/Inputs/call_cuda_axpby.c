@@ -1,7 +1,8 @@
-/* Links against a step compiled with --target=cuda through its header, so
- * that every symbol the library needs must resolve; it is run only where a
- * GPU is. Passing host pointers is wrong on purpose: the runtime must report
- * it as a status, not crash. */
+/* Calls a step compiled with --target=cuda through its header. Linking it
+ * proves every symbol the library needs resolves; it is run only against the
+ * toolkit's stub driver (test/runtime/cuda/no-device.test), where the call
+ * must return a failure status and message instead of crashing, so its host
+ * buffers never reach a GPU. */
 #include "axpby.h"
 
 #include <stdio.h>
