@@ -43,6 +43,20 @@ if subprocess.call([config.python_executable, "-c", "import onnx, onnxruntime"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("onnxruntime")
 
+# `cuda`: this build has the CUDA runtime and --target=cuda (a toolkit, no
+# GPU needed). `cuda-device`: a GPU is usable from the venv's torch, so tests
+# may execute compiled CUDA steps.
+if config.muon_enable_cuda:
+    config.available_features.add("cuda")
+    config.substitutions.append(("%cuda_library_dir", config.cuda_library_dir))
+    config.substitutions.append(("%cuda_driver_library", config.cuda_driver_library))
+    # ptxas, which gpu-module-to-binary runs.
+    llvm_config.with_environment("PATH", config.cuda_bin_dir, append_path=True)
+    if subprocess.call([config.python_executable, "-c",
+                        "import sys, torch; sys.exit(not torch.cuda.is_available())"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+        config.available_features.add("cuda-device")
+
 # Pass statistics are compiled out of release builds of LLVM/MLIR (such as
 # Debian's): tests that read them require this feature.
 _stats = subprocess.run(

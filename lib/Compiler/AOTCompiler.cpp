@@ -37,7 +37,6 @@ using namespace muon;
 using llvm::Error;
 using llvm::Expected;
 
-
 /// Opens `path` for writing now, so that an unwritable path fails before the
 /// slow compilation; the file is removed again unless kept.
 static Expected<std::unique_ptr<llvm::ToolOutputFile>>
@@ -111,16 +110,26 @@ static Expected<bool> definesAnyOf(StringRef path,
   return false;
 }
 
-/// The runtime libraries the lowered module calls into: the project's CPU
-/// runtime for GEMMs, MLIR's C runner utilities for `memrefCopy` and the
-/// like. Anything else must come from libc or libm.
-static Expected<SmallVector<std::string>> getRuntimeLibraries(ModuleOp module) {
+/// The runtime libraries the lowered module calls into: MLIR's C runner
+/// utilities for `memrefCopy` and the like, plus the project's CPU runtime
+/// for CPU GEMMs or its CUDA runtime for GPU code. Never both for CUDA: the
+/// CPU runtime also defines `muon_gpu_gemm_*` (the GPU pipeline's fused stage
+/// runs on CPU), and whichever library loads first would serve the calls.
+/// Anything else must come from libc or libm.
+static Expected<SmallVector<std::string>>
+getRuntimeLibraries(ModuleOp module, AOTTarget target) {
   llvm::StringSet<> external;
   for (auto func : module.getOps<LLVM::LLVMFuncOp>())
     if (func.isExternal())
       external.insert(func.getSymName());
+  SmallVector<StringRef> candidates;
+  if (target == AOTTarget::CUDA)
+    candidates = {getCUDARuntimeLibrary(), getCRunnerUtilsLibrary()};
+  else
+    candidates.append(getCPURuntimeLibraries().begin(),
+                      getCPURuntimeLibraries().end());
   SmallVector<std::string> needed;
-  for (StringRef path : getCPURuntimeLibraries()) {
+  for (StringRef path : candidates) {
     Expected<bool> used = definesAnyOf(path, external);
     if (!used)
       return used.takeError();
@@ -190,7 +199,7 @@ static Error emitObject(llvm::Module &llvmModule, llvm::TargetMachine &machine,
 /// front and written only once the library exists.
 struct DescriptionFile {
   std::unique_ptr<llvm::ToolOutputFile> file;
-  void (*write)(const FunctionSignature &, llvm::raw_ostream &);
+  void (*write)(const FunctionSignature &, AOTTarget, llvm::raw_ostream &);
 };
 
 static Error openDescriptions(const AOTCompileOptions &options,
@@ -212,18 +221,20 @@ static Error openDescriptions(const AOTCompileOptions &options,
 /// Writes the header and JSON description and keeps every output.
 static void finish(llvm::ToolOutputFile &output,
                    MutableArrayRef<DescriptionFile> descriptions,
-                   const FunctionSignature &signature) {
+                   const FunctionSignature &signature, AOTTarget target) {
   for (DescriptionFile &description : descriptions) {
-    description.write(signature, description.file->os());
+    description.write(signature, target, description.file->os());
     description.file->keep();
   }
   output.keep();
 }
 
 Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
-  if (options.target == AOTTarget::CUDA)
+  bool cuda = options.target == AOTTarget::CUDA;
+  if (cuda && getCUDARuntimeLibrary().empty())
     return llvm::createStringError(
-        "--target=cuda is not yet supported; only --target=cpu is");
+        "--target=cuda needs muon-mlir built with a CUDA toolkit (CMake "
+        "found none, or MUON_CUDA=OFF)");
   Expected<std::unique_ptr<llvm::ToolOutputFile>> output =
       openOutput(options.outputPath, options.emit == AOTEmitKind::LLVMIR
                                          ? llvm::sys::fs::OF_Text
@@ -250,14 +261,19 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   markInputsReadOnly((*step)->getFunction());
   PassManager pm(&(*step)->getContext());
   pm.addPass(createSymbolDCEPass());
-  MuonCPUPipelineOptions pipeline;
-  pipeline.blas = options.useBlas;
-  buildMuonCPUPipeline(pm, pipeline);
+  if (cuda) {
+    registerCUDATranslations((*step)->getContext());
+    buildCUDALowering(pm, options.cuda);
+  } else {
+    MuonCPUPipelineOptions pipeline;
+    pipeline.blas = options.useBlas;
+    buildMuonCPUPipeline(pm, pipeline);
+  }
   if (failed(pm.run(module)))
     return (*step)->takeError("lowering to LLVM failed");
-  if (Error error = addFlatEntryPoint(module, signature))
+  if (Error error = addFlatEntryPoint(module, signature, options.target))
     return error;
-  internalizeAllButEntryPoints(module, signature);
+  internalizeAllButEntryPoints(module, signature, options.target);
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -272,13 +288,13 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
 
   if (options.emit == AOTEmitKind::LLVMIR) {
     llvmModule->print((*output)->os(), nullptr);
-    finish(**output, descriptions, signature);
+    finish(**output, descriptions, signature, options.target);
     return Error::success();
   }
   if (options.emit == AOTEmitKind::Object) {
     if (Error error = emitObject(*llvmModule, **machine, (*output)->os()))
       return error;
-    finish(**output, descriptions, signature);
+    finish(**output, descriptions, signature, options.target);
     return Error::success();
   }
 
@@ -297,13 +313,14 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
       return error;
     (*object)->keep();
   }
-  Expected<SmallVector<std::string>> libraries = getRuntimeLibraries(module);
+  Expected<SmallVector<std::string>> libraries =
+      getRuntimeLibraries(module, options.target);
   if (!libraries)
     return libraries.takeError();
   (*output)->os().close();
   if (Error error =
           linkSharedLibrary(objectPath, options.outputPath, *libraries))
     return error;
-  finish(**output, descriptions, signature);
+  finish(**output, descriptions, signature, options.target);
   return Error::success();
 }

@@ -18,3 +18,15 @@ llvm::ArrayRef<llvm::StringRef> muon::getCPURuntimeLibraries() {
                                               MUON_CPU_RUNTIME_PATH};
   return libraries;
 }
+
+llvm::StringRef muon::getCRunnerUtilsLibrary() {
+  return MUON_C_RUNNER_UTILS_PATH;
+}
+
+llvm::StringRef muon::getCUDARuntimeLibrary() {
+#ifdef MUON_CUDA_RUNTIME_PATH
+  return MUON_CUDA_RUNTIME_PATH;
+#else
+  return "";
+#endif
+}

@@ -1,12 +1,17 @@
-"""Call a step compiled by muon-compile from Python (numpy or CPU torch).
+"""Call a step compiled by muon-compile from Python.
 
     step = aot.load("libstep.so")           # reads libstep.so.json
-    w1, m1 = step(w, g, m, lr)              # numpy arrays or torch tensors
+    w1, m1 = step(w, g, m, lr)              # --target=cpu: numpy arrays or CPU torch tensors
+    w1, m1 = step(w, g, m, lr)              # --target=cuda: CUDA torch tensors
+    step(w, g, m, lr, out=(w1, m1))         # write into preallocated outputs
 
 The library's flat entry point `muon_<fn>` takes one data pointer per tensor
-(inputs, then outputs; docs/ABI.md); this module checks each argument against
-the signature muon-compile wrote next to the library, allocates the outputs
-and passes the pointers through ctypes.
+(inputs, then outputs; docs/ABI.md), for CUDA then a stream, and returns a
+status; this module checks each argument against the signature muon-compile
+wrote next to the library, allocates the outputs and passes the pointers
+through ctypes. CUDA steps are enqueued on torch's current stream of the
+tensors' device (or `stream=`), so they order with the surrounding torch work
+and can be captured in a CUDA graph.
 """
 
 import ctypes
@@ -15,7 +20,9 @@ import os
 
 import numpy as np
 
-ABI_VERSION = 1
+ABI_VERSION = 2
+# Version 1 libraries (CPU only, no "target" field) are still accepted.
+_KNOWN_ABI_VERSIONS = (1, 2)
 
 # f16/bf16 cross the ABI as raw 16-bit values; numpy has no bfloat16.
 _NUMPY_DTYPES = {"f16": np.float16, "f32": np.float32, "f64": np.float64,
@@ -43,12 +50,19 @@ def _torch_dtype(spec):
     return getattr(torch, _TORCH_DTYPES[spec.dtype])
 
 
-def _check(value, spec, what):
-    """Returns the data pointer of `value` after checking it against `spec`."""
+def _check(value, spec, what, device):
+    """Returns the data pointer of `value` after checking it against `spec`;
+    `device` is "cpu" or the torch.device every CUDA tensor must be on."""
+    if device != "cpu" and not _is_torch(value):
+        raise TypeError(f"{what} {spec.name}: expected a CUDA torch tensor, got "
+                        f"{type(value).__name__}")
     if _is_torch(value):
-        if value.device.type != "cpu":
+        if device == "cpu" and value.device.type != "cpu":
             raise ValueError(f"{what} {spec.name}: expected a CPU tensor, got one on "
                              f"{value.device}")
+        if device != "cpu" and value.device != device:
+            raise ValueError(f"{what} {spec.name}: expected a CUDA tensor on {device}, "
+                             f"got one on {value.device}")
         dtype, expected = value.dtype, _torch_dtype(spec)
         contiguous = value.is_contiguous()
         pointer = value.data_ptr()
@@ -75,49 +89,124 @@ def _check(value, spec, what):
     return pointer
 
 
+def _nbytes(value):
+    return value.nbytes if isinstance(value, np.ndarray) else \
+        value.numel() * value.element_size()
+
+
+def _check_no_overlap(inputs, outputs, specs):
+    """The ABI forbids an output overlapping any other argument."""
+    ranges = [(p, p + _nbytes(v)) for p, v in inputs + outputs]
+    for index, (pointer, value) in enumerate(outputs):
+        begin, end = pointer, pointer + _nbytes(value)
+        for other, (b, e) in enumerate(ranges):
+            if other != len(inputs) + index and begin < e and b < end:
+                raise ValueError(f"output {specs[index].name}: overlaps another argument "
+                                 "(outputs must be distinct buffers; docs/ABI.md)")
+
+
+def _cuda_device(inputs, specs):
+    """The device of the first input (all are checked against it)."""
+    for value, spec in zip(inputs, specs):
+        if _is_torch(value) and value.device.type == "cuda":
+            return value.device
+        got = f"a tensor on {value.device}" if _is_torch(value) else type(value).__name__
+        raise ValueError(f"input {spec.name}: expected a CUDA torch tensor, got {got}")
+    import torch
+    return torch.device("cuda", torch.cuda.current_device())
+
+
 class CompiledFunction:
     """A function of a library compiled by muon-compile; call it with its
     inputs in argument order. Outputs are new arrays (torch tensors if any
-    input is one) unless given with `out=`, which is written and returned."""
+    input is one; on the inputs' GPU for CUDA) unless given with `out=`, which
+    is written and returned. CUDA calls take `stream=` (a torch.cuda.Stream;
+    default: the current stream of the inputs' device) and raise RuntimeError
+    with the runtime's message if the step fails to launch."""
 
     def __init__(self, library_path, signature):
-        if signature.get("abi_version") != ABI_VERSION:
+        if signature.get("abi_version") not in _KNOWN_ABI_VERSIONS:
             raise ValueError(f"{library_path}: ABI version {signature.get('abi_version')}, "
-                             f"this wrapper speaks {ABI_VERSION}")
+                             f"this wrapper speaks {', '.join(map(str, _KNOWN_ABI_VERSIONS))}")
         self.name = signature["function"]
+        self.target = signature.get("target", "cpu")
+        if self.target not in ("cpu", "cuda"):
+            raise ValueError(f"{library_path}: unknown target {self.target!r}")
         self.inputs = [TensorSpec(**t) for t in signature["inputs"]]
         self.outputs = [TensorSpec(**t) for t in signature["outputs"]]
-        # Keep the library loaded as long as the function lives.
-        self._library = ctypes.CDLL(os.path.abspath(library_path))
-        self._entry = getattr(self._library, signature["entry_point"])
-        self._entry.restype = None
-        self._entry.argtypes = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs))
+        self._path = os.path.abspath(library_path)
+        self._entry_point = signature["entry_point"]
+        self._library = None
+
+    def _load(self):
+        """Loads the library on first call: a CUDA step needs the GPU driver,
+        which argument errors should not. It stays loaded as long as the
+        function lives."""
+        if self._library is not None:
+            return
+        library = ctypes.CDLL(self._path)
+        self._entry = getattr(library, self._entry_point)
+        pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs))
+        if self.target == "cuda":
+            self._entry.restype = ctypes.c_int
+            self._entry.argtypes = pointers + [ctypes.c_void_p]
+            self._last_error = library.muon_gpu_last_error
+            self._last_error.restype = ctypes.c_char_p
+            self._last_error.argtypes = []
+        else:
+            self._entry.restype = None
+            self._entry.argtypes = pointers
+        self._library = library
 
     def __repr__(self):
-        return f"<muon AOT {self.name}({self.inputs}) -> {self.outputs}>"
+        target = " cuda" if self.target == "cuda" else ""
+        return f"<muon AOT{target} {self.name}({self.inputs}) -> {self.outputs}>"
 
-    def _allocate(self, spec, use_torch):
+    def _allocate(self, spec, use_torch, device="cpu"):
         if use_torch:
             import torch
-            return torch.empty(spec.shape, dtype=_torch_dtype(spec))
+            return torch.empty(spec.shape, dtype=_torch_dtype(spec), device=device)
         if spec.dtype not in _NUMPY_DTYPES:
             raise TypeError(f"output {spec.name}: {spec.dtype} needs torch inputs or out=")
         return np.empty(spec.shape, _NUMPY_DTYPES[spec.dtype])
 
-    def __call__(self, *inputs, out=None):
+    def __call__(self, *inputs, out=None, stream=None):
         if len(inputs) != len(self.inputs):
             raise TypeError(f"{self.name}: expected {len(self.inputs)} inputs "
                             f"({', '.join(s.name for s in self.inputs)}), got {len(inputs)}")
-        if out is None:
-            use_torch = any(_is_torch(x) for x in inputs)
-            out = [self._allocate(spec, use_torch) for spec in self.outputs]
-        elif len(out) != len(self.outputs):
+        if stream is not None and self.target != "cuda":
+            raise TypeError(f"{self.name}: stream= is for CUDA steps")
+        if out is not None and len(out) != len(self.outputs):
             raise TypeError(f"{self.name}: expected {len(self.outputs)} outputs in out=, "
                             f"got {len(out)}")
-        pointers = [_check(x, s, "input") for x, s in zip(inputs, self.inputs)]
-        pointers += [_check(x, s, "output") for x, s in zip(out, self.outputs)]
-        self._entry(*pointers)
+        device = _cuda_device(inputs, self.inputs) if self.target == "cuda" else "cpu"
+        if out is None:
+            use_torch = device != "cpu" or any(_is_torch(x) for x in inputs)
+            out = [self._allocate(spec, use_torch, device) for spec in self.outputs]
+        pointers = [_check(x, s, "input", device) for x, s in zip(inputs, self.inputs)]
+        out_pointers = [_check(x, s, "output", device) for x, s in zip(out, self.outputs)]
+        _check_no_overlap(list(zip(pointers, inputs)), list(zip(out_pointers, out)),
+                          self.outputs)
+        self._load()
+        if self.target == "cuda":
+            self._call_cuda(pointers + out_pointers, device, stream)
+        else:
+            self._entry(*pointers, *out_pointers)
         return out[0] if len(out) == 1 else tuple(out)
+
+    def _call_cuda(self, pointers, device, stream):
+        import torch
+        with torch.cuda.device(device):
+            if stream is None:
+                stream = torch.cuda.current_stream(device)
+            elif stream.device != device:
+                raise ValueError(f"{self.name}: stream is on {stream.device}, the "
+                                 f"tensors on {device}")
+            status = self._entry(*pointers, stream.cuda_stream)
+        if status != 0:
+            message = self._last_error().decode(errors="replace")
+            raise RuntimeError(f"{self.name}: CUDA step failed (status {status}): "
+                               f"{message}")
 
 
 def load(path, signature=None):

@@ -8,6 +8,7 @@
 // docs/ABI.md, a C header and a JSON description for the Python wrapper:
 //
 //   muon-compile step.mlir --target=cpu -o libstep.so --header=step.h
+//   muon-compile step.mlir --target=cuda -o libstep.so --header=step.h
 //
 // All logic lives in lib/Compiler; this file maps flags onto it.
 //
@@ -15,8 +16,12 @@
 
 #include "muon/Compiler/AOTCompiler.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/WithColor.h"
+
+#include <cstdlib>
 
 using namespace muon;
 namespace cl = llvm::cl;
@@ -43,7 +48,9 @@ static cl::opt<std::string> functionName(
 static cl::opt<AOTTarget> target(
     "target", cl::desc("Where the code runs, e.g. --target=cpu"),
     cl::values(clEnumValN(AOTTarget::CPU, "cpu", "the host architecture"),
-               clEnumValN(AOTTarget::CUDA, "cuda", "NVIDIA GPUs (not yet)")),
+               clEnumValN(AOTTarget::CUDA, "cuda",
+                          "NVIDIA GPUs: host code calling the CUDA runtime, "
+                          "kernels embedded as a GPU binary")),
     cl::init(AOTTarget::CPU), cl::cat(compileCategory));
 
 static cl::opt<std::string>
@@ -52,6 +59,30 @@ static cl::opt<std::string>
                  "artifact that runs on any AVX2 machine (default: host, the "
                  "CPU and features of this machine)"),
         cl::value_desc("name"), cl::init("host"), cl::cat(compileCategory));
+
+static cl::opt<std::string>
+    cudaChip("cuda-chip",
+             cl::desc("--target=cuda: SM architecture of the kernels, e.g. "
+                      "--cuda-chip=sm_80 (default: sm_90, H100/H200)"),
+             cl::value_desc("sm_XY"), cl::init(CUDATargetOptions().chip),
+             cl::cat(compileCategory));
+
+static cl::opt<std::string> cudaFeatures(
+    "cuda-features",
+    cl::desc("--target=cuda: NVPTX features, e.g. --cuda-features=+ptx80 "
+             "(the default; sm_90 needs PTX 7.8 or newer)"),
+    cl::value_desc("features"), cl::init(CUDATargetOptions().features),
+    cl::cat(compileCategory));
+
+static cl::opt<CUDABinaryFormat> cudaFormat(
+    "cuda-format",
+    cl::desc("--target=cuda: the embedded GPU binary, e.g. --cuda-format=bin"),
+    cl::values(clEnumValN(CUDABinaryFormat::Fatbin, "fatbin",
+                          "cubin + PTX (default)"),
+               clEnumValN(CUDABinaryFormat::Cubin, "bin", "cubin only"),
+               clEnumValN(CUDABinaryFormat::PTX, "isa",
+                          "PTX only, JIT-compiled by the driver")),
+    cl::init(CUDABinaryFormat::Fatbin), cl::cat(compileCategory));
 
 static cl::opt<AOTEmitKind>
     emit("emit", cl::desc("What to write to -o, e.g. --emit=object"),
@@ -80,8 +111,18 @@ static cl::opt<bool> useBlas(
              "--blas=false generates loops instead"),
     cl::init(true), cl::cat(compileCategory));
 
+/// Backends report some bad options (e.g. a PTX version too old for the
+/// chip) as fatal errors: one error line and exit 1, outputs removed, rather
+/// than an abort with a stack dump.
+static void reportFatalError(void *, const char *reason, bool) {
+  llvm::WithColor::error(llvm::errs(), "muon-compile") << reason << "\n";
+  llvm::sys::RunInterruptHandlers();
+  std::exit(1);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  llvm::install_fatal_error_handler(reportFatalError);
   cl::HideUnrelatedOptions(compileCategory);
   cl::ParseCommandLineOptions(
       argc, argv, "muon-compile: compile a step to a shared library\n");
@@ -96,6 +137,9 @@ int main(int argc, char **argv) {
   if (emit == AOTEmitKind::SharedLibrary && !noJSON)
     options.jsonPath = outputFilename + ".json";
   options.useBlas = useBlas;
+  options.cuda.chip = cudaChip;
+  options.cuda.features = cudaFeatures;
+  options.cuda.format = cudaFormat;
   if (llvm::Error error = compileAOT(inputFilename, options)) {
     llvm::WithColor::error(llvm::errs(), "muon-compile")
         << llvm::toString(std::move(error)) << "\n";

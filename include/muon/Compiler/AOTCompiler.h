@@ -5,15 +5,17 @@
 //===----------------------------------------------------------------------===//
 //
 // Ahead-of-time compilation of one function of a module: the muon CPU
-// pipeline, a flat C entry point, LLVM IR at -O3, an object for a chosen
-// CPU and a shared library linked with the system compiler driver, plus a C
-// header and a JSON description of the ABI (docs/ABI.md).
+// pipeline (or the CUDA lowering, with kernels embedded as a GPU binary), a
+// flat C entry point, LLVM IR at -O3, an object for a chosen CPU and a shared
+// library linked with the system compiler driver, plus a C header and a JSON
+// description of the ABI (docs/ABI.md).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef MUON_COMPILER_AOTCOMPILER_H
 #define MUON_COMPILER_AOTCOMPILER_H
 
+#include "muon/Compiler/CUDALowering.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -40,6 +42,8 @@ struct AOTCompileOptions {
   std::string jsonPath;
   /// Run GEMMs through the CPU runtime (OpenBLAS), else as generated loops.
   bool useBlas = true;
+  /// The GPU code to embed for `AOTTarget::CUDA`.
+  CUDATargetOptions cuda;
 };
 
 /// Compiles the module at `inputPath` as `options` say. Errors name the

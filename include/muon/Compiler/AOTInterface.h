@@ -13,6 +13,7 @@
 #ifndef MUON_COMPILER_AOTINTERFACE_H
 #define MUON_COMPILER_AOTINTERFACE_H
 
+#include "muon/Compiler/AOTCompiler.h"
 #include "muon/Runner/StepModule.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -23,7 +24,8 @@ class ModuleOp;
 namespace muon {
 
 /// Version of the ABI in docs/ABI.md, in the header and the JSON sidecar.
-constexpr int kAOTABIVersion = 1;
+/// 2: `--target=cuda` and the JSON `target` field; CPU entry points as in 1.
+constexpr int kAOTABIVersion = 2;
 
 /// The flat entry point's symbol: `muon_<fn>`.
 std::string getFlatEntryPointName(const FunctionSignature &signature);
@@ -34,22 +36,28 @@ void markInputsReadOnly(mlir::func::FuncOp func);
 
 /// Adds `void muon_<fn>(T *arg, ..., T *result, ...)` to `module`, already
 /// lowered to the LLVM dialect: it builds the contiguous row-major memref
-/// descriptors of the static shapes and calls the lowered function.
+/// descriptors of the static shapes and calls the lowered function. For
+/// CUDA: `int muon_<fn>(T *arg, ..., T *result, ..., void *stream)`, the
+/// call bracketed by the runtime's muon_gpu_begin(stream) / muon_gpu_end().
 llvm::Error addFlatEntryPoint(mlir::ModuleOp module,
-                              const FunctionSignature &signature);
+                              const FunctionSignature &signature,
+                              AOTTarget target);
 
-/// Gives every function `module` defines internal linkage except the two
-/// entry points, so that the library exports nothing else: an exported
+/// Gives every function `module` defines internal linkage except the entry
+/// points (CPU: both; CUDA: the flat one), so that the library exports
+/// nothing else: an exported
 /// `step` would otherwise be interposed by glibc's legacy `step(3)` in any
 /// process that loaded libc first (Python does), and crash.
 void internalizeAllButEntryPoints(mlir::ModuleOp module,
-                                  const FunctionSignature &signature);
+                                  const FunctionSignature &signature,
+                                  AOTTarget target);
 
-/// Writes the C header declaring both entry points.
-void writeCHeader(const FunctionSignature &signature, llvm::raw_ostream &os);
+/// Writes the C header declaring the entry points.
+void writeCHeader(const FunctionSignature &signature, AOTTarget target,
+                  llvm::raw_ostream &os);
 
-/// Writes the JSON description (function, entry points, tensors).
-void writeJSONDescription(const FunctionSignature &signature,
+/// Writes the JSON description (target, function, entry points, tensors).
+void writeJSONDescription(const FunctionSignature &signature, AOTTarget target,
                           llvm::raw_ostream &os);
 
 } // namespace muon

@@ -17,6 +17,13 @@ namespace muon {
 /// the project's CPU runtime (GEMMs). The JIT loads them; AOT links them.
 llvm::ArrayRef<llvm::StringRef> getCPURuntimeLibraries();
 
+/// MLIR's C runner utilities alone (one of getCPURuntimeLibraries()).
+llvm::StringRef getCRunnerUtilsLibrary();
+
+/// The project's CUDA runtime (runtime/cuda) that code compiled for
+/// `--target=cuda` links against; empty if this build has no CUDA toolkit.
+llvm::StringRef getCUDARuntimeLibrary();
+
 } // namespace muon
 
 #endif // MUON_RUNNER_RUNTIMELIBRARIES_H
