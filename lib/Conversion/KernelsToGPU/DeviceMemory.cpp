@@ -10,7 +10,7 @@
 // lowering of gpu.memcpy takes identity layouts only, but the packed buckets
 // are copied slice by slice; so each allocation is raw bytes seen through a
 // `memref.view`, and a contiguous slice becomes another view at its byte
-// offset.
+// offset. Strided copies run as kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,27 +46,37 @@ static Value getDeviceAllocation(Value value) {
   return nullptr;
 }
 
-/// An identity-layout memref aliasing the contiguous `value`: itself, or a
-/// `memref.view` of its device allocation at its byte offset.
-static FailureOr<Value> getIdentityView(OpBuilder &b, Location loc,
-                                        Value value) {
+/// Whether `value` is a static, contiguous row-major buffer that an
+/// identity-layout view can alias: identity already, or a slice of a device
+/// allocation of the step.
+static bool hasIdentityView(Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  if (type.getLayout().isIdentity())
+    return true;
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  return getDeviceAllocation(value) &&
+         memref::isStaticShapeAndContiguousRowMajor(type) &&
+         succeeded(type.getStridesAndOffset(strides, offset)) &&
+         !ShapedType::isDynamic(offset);
+}
+
+/// An identity-layout memref aliasing `value`, which hasIdentityView: itself,
+/// or a `memref.view` of its device allocation at its byte offset.
+static Value getIdentityView(OpBuilder &b, Location loc, Value value) {
   auto type = cast<MemRefType>(value.getType());
   if (type.getLayout().isIdentity())
     return value;
   int64_t offset;
   SmallVector<int64_t> strides;
-  Value raw = getDeviceAllocation(value);
-  if (!raw || !memref::isStaticShapeAndContiguousRowMajor(type) ||
-      failed(type.getStridesAndOffset(strides, offset)) ||
-      ShapedType::isDynamic(offset))
-    return failure();
+  (void)type.getStridesAndOffset(strides, offset);
   // Allocations are viewed from byte 0, so the element offset of a slice is
   // relative to the start of its raw buffer.
   Value shift = arith::ConstantIndexOp::create(
       b, loc, offset * type.getElementTypeBitWidth() / 8);
   return memref::ViewOp::create(
              b, loc, MemRefType::get(type.getShape(), type.getElementType()),
-             raw, shift, ValueRange())
+             getDeviceAllocation(value), shift, ValueRange())
       .getResult();
 }
 
@@ -78,8 +88,7 @@ struct AllocToGPU : OpRewritePattern<memref::AllocOp> {
                                 PatternRewriter &rewriter) const override {
     MemRefType type = op.getType();
     if (!type.hasStaticShape() || !type.getLayout().isIdentity())
-      return op.emitOpError("needs a static shape and identity layout to "
-                            "live in device memory");
+      return rewriter.notifyMatchFailure(op, "not static with identity layout");
     Location loc = op.getLoc();
     int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
     auto rawType = MemRefType::get({bytes}, rewriter.getI8Type());
@@ -106,19 +115,22 @@ struct DeallocToGPU : OpRewritePattern<memref::DeallocOp> {
   }
 };
 
-/// memref.copy of contiguous buffers → gpu.memcpy.
+/// memref.copy of contiguous buffers → gpu.memcpy; any other copy (a strided
+/// slice, as forward graphs insert into and extract from) → linalg.copy,
+/// which becomes a kernel like the rest of linalg.
 struct CopyToGPU : OpRewritePattern<memref::CopyOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(memref::CopyOp op,
                                 PatternRewriter &rewriter) const override {
-    FailureOr<Value> source =
-        getIdentityView(rewriter, op.getLoc(), op.getSource());
-    FailureOr<Value> target =
-        getIdentityView(rewriter, op.getLoc(), op.getTarget());
-    if (failed(source) || failed(target))
-      return rewriter.notifyMatchFailure(op, "not contiguous device buffers");
-    rewriter.replaceOpWithNewOp<gpu::MemcpyOp>(op, Type(), ValueRange(),
-                                               *target, *source);
+    Value source = op.getSource(), target = op.getTarget();
+    if (!hasIdentityView(source) || !hasIdentityView(target)) {
+      rewriter.replaceOpWithNewOp<linalg::CopyOp>(op, source, target);
+      return success();
+    }
+    Location loc = op.getLoc();
+    rewriter.replaceOpWithNewOp<gpu::MemcpyOp>(
+        op, Type(), ValueRange(), getIdentityView(rewriter, loc, target),
+        getIdentityView(rewriter, loc, source));
     return success();
   }
 };
@@ -144,13 +156,17 @@ struct FillToGPU : OpRewritePattern<linalg::FillOp> {
 struct ConvertMemoryToGPUPass
     : public muon::optim::impl::ConvertMemoryToGPUBase<ConvertMemoryToGPUPass> {
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<AllocToGPU, DeallocToGPU, CopyToGPU, FillToGPU>(
-        &getContext());
+    // Allocations first: whether a copy is a memcpy depends on its buffers
+    // being device allocations already.
+    RewritePatternSet allocations(&getContext());
+    allocations.add<AllocToGPU>(&getContext());
+    RewritePatternSet uses(&getContext());
+    uses.add<DeallocToGPU, CopyToGPU, FillToGPU>(&getContext());
     GreedyRewriteConfig config;
     config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(allocations),
+                                     config)) ||
+        failed(applyPatternsGreedily(getOperation(), std::move(uses), config)))
       signalPassFailure();
     // Whatever is left would make the host touch device memory.
     WalkResult leftover = getOperation()->walk([](Operation *op) {
@@ -158,8 +174,8 @@ struct ConvertMemoryToGPUPass
                memref::CopyOp>(op))
         return WalkResult::advance();
       op->emitOpError("cannot be turned into a device memory operation (a "
-                      "non-contiguous copy or a buffer not allocated by the "
-                      "step)");
+                      "dynamic shape, a non-identity allocation or a stack "
+                      "buffer)");
       return WalkResult::interrupt();
     });
     if (leftover.wasInterrupted())
