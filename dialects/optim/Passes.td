@@ -243,8 +243,8 @@ def ConvertOptimToKernels : Pass<"convert-optim-to-kernels"> {
   let summary = "Lower optimizer updates to fused block × thread kernels and "
                 "runtime GEMM calls (GPU pipeline)";
   let description = [{
-    The GPU pipeline's lowering of `optim.muon`, `optim.muon2` (full second
-    moment) and `optim.adamw`. Each op, typically a bucket of N same-shaped
+    The GPU pipeline's lowering of `optim.muon`, `optim.muon2`,
+    `optim.adamw` and `optim.newton_schulz`. Each op, typically a bucket of N same-shaped
     matrices from `optim-bucket`, becomes a fixed number of kernels whatever
     N is. A kernel is two nested `scf.parallel`s on buffers: the outer one
     over (block, matrix) is the grid, the inner one over 256 threads is the
@@ -264,7 +264,11 @@ def ConvertOptimToKernels : Pass<"convert-optim-to-kernels"> {
     S = X·Xᵀ; T = c·S·S + b·S; X' = T·X + a·X — three per iteration; tall
     matrices iterate on Xᵀ through the transpose flags (S = Xᵀ·X,
     X' = X·Tᵀ + a·X). AdamW is one kernel; every thread loads lr and the
-    step from their device buffers and computes the bias corrections.
+    step from their device buffers and computes the bias corrections. A
+    standalone `optim.newton_schulz` is a Σ x² kernel, step 2 and the
+    GEMMs. Muon²-F is not fused: it decomposes as in `optim-decompose`
+    (moment generics, later generic kernels) around an
+    `optim.newton_schulz`.
 
     The op's tensors enter through `bufferization.to_buffer` (read-only)
     and its results leave fresh buffers through `bufferization.to_tensor
@@ -273,9 +277,9 @@ def ConvertOptimToKernels : Pass<"convert-optim-to-kernels"> {
     (the CPU runtime implements the GEMM entry points), which is how the
     fused arithmetic is tested without a GPU.
 
-    Pre-condition: tensors. Post-condition: no `optim.muon`, `optim.muon2`
-    or `optim.adamw` left; Muon²-F and Newton–Schulz compute types other
-    than f32/bf16 are errors.
+    Pre-condition: tensors. Post-condition: no `optim.muon`, `optim.muon2`,
+    `optim.adamw` or `optim.newton_schulz` left; Newton–Schulz compute
+    types other than f32/bf16 are errors.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -294,7 +298,8 @@ def ConvertLinalgToThreadLoops : Pass<"convert-linalg-to-thread-loops"> {
   let summary = "Turn linalg ops on buffers into block × thread parallel loops";
   let description = [{
     The GPU pipeline's generic path for linalg ops the fused kernels do not
-    cover (e.g. `optim.qk_clip`'s generics): each op becomes an
+    cover (`optim.qk_clip`'s and Muon²-F's generics, imported forward and
+    backward ops): each op becomes an
     `scf.parallel` over its parallel dims (reductions run as `scf.for`
     inside), collapsed into one dim and tiled by `block-size`, without
     min/max bounds, so `gpu-map-parallel-loops` maps the tile loop to

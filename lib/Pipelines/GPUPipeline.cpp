@@ -32,7 +32,7 @@ static void addFusedStage(OpPassManager &pm,
   if (options.bucket)
     pm.addPass(muon::optim::createOptimBucket());
   pm.addPass(muon::optim::createConvertOptimToKernels());
-  // What the kernels do not cover (QK-clip, a standalone Newton–Schulz)
+  // What the kernels do not cover (QK-clip)
   // takes the linalg path.
   pm.addPass(muon::optim::createConvertOptimToLinalg());
   pm.addPass(createCanonicalizerPass());

@@ -33,7 +33,7 @@ attrs = {"nesterov": bool(args.nesterov), "ns_steps": args.ns_steps,
          "weight_decay": args.weight_decay,
          "schedule": f"#optim.ns_schedule<{args.schedule}>",
          "view": f"#optim.matrix_view<{args.view}>"}
-module = ir.muon2_module(args.shape, moment_shapes, attrs)
+module = testing.lower(ir.muon2_module(args.shape, moment_shapes, attrs), args)
 
 state = [w0, m0] + moments0
 ref = [w0, m0] + moments0

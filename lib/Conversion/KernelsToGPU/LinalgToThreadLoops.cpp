@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The ops the fused kernels do not cover (QK-clip's generics, a standalone
-// Newton–Schulz) reach the GPU through this generic path: parallel dims
+// The ops the fused kernels do not cover (QK-clip's and Muon²-F's
+// generics, imported forward and backward ops) reach the GPU through this
+// generic path: parallel dims
 // collapsed into one, tiled by the block size, so that consecutive threads
 // take consecutive elements; reduction dims run sequentially per thread.
 //

@@ -66,9 +66,9 @@ struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
           SmallVector<Value> results =
               scalars->build(b, kloc, args[0], args[1], args[2], args[3]);
           for (auto [result, output] : llvm::zip_equal(results, outputs))
-            memref::StoreOp::create(
-                b, kloc, convertScalar(b, kloc, result, elementType), output,
-                flat);
+            memref::StoreOp::create(b, kloc,
+                                    convertScalar(b, kloc, result, elementType),
+                                    output, flat);
           return SmallVector<Value>{};
         },
         [](OpBuilder &, Location, Value, Value, ValueRange) {});

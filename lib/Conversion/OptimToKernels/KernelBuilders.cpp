@@ -84,10 +84,9 @@ void muon::optim::buildKernel(OpBuilder &b, Location loc, int64_t rows,
                     // Element it · threadsPerRow + thread of the row.
                     Value inRow = arith::AddIOp::create(
                         lb, lloc,
-                        arith::MulIOp::create(
-                            lb, lloc, it,
-                            arith::ConstantIndexOp::create(lb, lloc,
-                                                           threadsPerRow)),
+                        arith::MulIOp::create(lb, lloc, it,
+                                              arith::ConstantIndexOp::create(
+                                                  lb, lloc, threadsPerRow)),
                         thread);
                     Value flat =
                         arith::AddIOp::create(lb, lloc, rowStart, inRow);
@@ -137,7 +136,8 @@ Value muon::optim::buildSlotSum(OpBuilder &b, Location loc, Value slots,
         Value value =
             memref::LoadOp::create(lb, lloc, slots, ValueRange{row, slot});
         scf::YieldOp::create(
-            lb, lloc, ValueRange{arith::AddFOp::create(lb, lloc, acc[0], value)});
+            lb, lloc,
+            ValueRange{arith::AddFOp::create(lb, lloc, acc[0], value)});
       });
   return loop.getResult(0);
 }
@@ -152,6 +152,19 @@ Value muon::optim::createSlots(OpBuilder &b, Location loc, int64_t rows) {
 /// Reassociation collapsing all `rank` dims into one.
 static SmallVector<ReassociationIndices> getFlatReassociation(int64_t rank) {
   return {llvm::to_vector(llvm::seq<int64_t>(rank))};
+}
+
+Value muon::optim::loadAs(OpBuilder &b, Location loc, Value buffer,
+                          ValueRange index, Type type) {
+  return convertScalar(b, loc, memref::LoadOp::create(b, loc, buffer, index),
+                       type);
+}
+
+void muon::optim::storeConverted(OpBuilder &b, Location loc, Value value,
+                                 Value buffer, ValueRange index) {
+  Type type = cast<MemRefType>(buffer.getType()).getElementType();
+  memref::StoreOp::create(b, loc, convertScalar(b, loc, value, type), buffer,
+                          index);
 }
 
 Value muon::optim::toFlatBuffer(OpBuilder &b, Location loc, Value tensor) {
@@ -184,8 +197,7 @@ Value muon::optim::toResultTensor(OpBuilder &b, Location loc, Value buffer,
   // The buffer is fresh and has no other tensor: restrict, writable.
   Value tensor = bufferization::ToTensorOp::create(
       b, loc,
-      RankedTensorType::get(bufferType.getShape(),
-                            bufferType.getElementType()),
+      RankedTensorType::get(bufferType.getShape(), bufferType.getElementType()),
       buffer, /*restrict=*/true, /*writable=*/true);
   if (type.getRank() <= 1)
     return tensor;

@@ -29,8 +29,8 @@ constexpr int64_t kReductionSlots = 32;
 
 /// Runs once per thread of row `row` before its elements (scalars loaded
 /// from device buffers, reductions of a previous kernel).
-using KernelPrologueFn =
-    llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value row)>;
+using KernelPrologueFn = llvm::function_ref<void(
+    mlir::OpBuilder &, mlir::Location, mlir::Value row)>;
 /// Computes the element at `flatIndex` = row · elements + (index in the
 /// row) of flat buffers; returns the updated accumulators.
 using KernelBodyFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
@@ -38,9 +38,9 @@ using KernelBodyFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
     mlir::ValueRange accumulators)>;
 /// Runs once per thread after its elements, with the thread's index within
 /// the row (0 .. threads per row) and its final accumulators.
-using KernelEpilogueFn = llvm::function_ref<void(
-    mlir::OpBuilder &, mlir::Location, mlir::Value row, mlir::Value thread,
-    mlir::ValueRange accumulators)>;
+using KernelEpilogueFn =
+    llvm::function_ref<void(mlir::OpBuilder &, mlir::Location, mlir::Value row,
+                            mlir::Value thread, mlir::ValueRange accumulators)>;
 
 /// Emits a kernel over `rows` independent rows of `elements` elements each.
 /// Consecutive threads take consecutive elements (coalesced); each thread
@@ -53,8 +53,8 @@ void buildKernel(mlir::OpBuilder &b, mlir::Location loc, int64_t rows,
 /// Adds a thread's partial sum into `slots[row, thread mod kReductionSlots]`
 /// (a rows × kReductionSlots f32 buffer) atomically.
 void buildSlotAccumulate(mlir::OpBuilder &b, mlir::Location loc,
-                         mlir::Value slots, mlir::Value row,
-                         mlir::Value thread, mlir::Value partial);
+                         mlir::Value slots, mlir::Value row, mlir::Value thread,
+                         mlir::Value partial);
 
 /// Σ over the slots of `row`.
 mlir::Value buildSlotSum(mlir::OpBuilder &b, mlir::Location loc,
@@ -62,6 +62,14 @@ mlir::Value buildSlotSum(mlir::OpBuilder &b, mlir::Location loc,
 
 /// A rows × kReductionSlots f32 buffer, zero-filled.
 mlir::Value createSlots(mlir::OpBuilder &b, mlir::Location loc, int64_t rows);
+
+/// `buffer[index]` converted to `type`.
+mlir::Value loadAs(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer,
+                   mlir::ValueRange index, mlir::Type type);
+
+/// Stores `value` converted to the element type of `buffer`.
+void storeConverted(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                    mlir::Value buffer, mlir::ValueRange index);
 
 //===----------------------------------------------------------------------===//
 // The boundary between the tensor program and the kernels' buffers

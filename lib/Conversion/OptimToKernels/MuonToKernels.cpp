@@ -8,20 +8,17 @@
 // 3 × steps GEMM calls, whatever N is:
 //   K1  M' = βM + (1−β)G, U = Nesterov blend (Muon²: V', U/(sqrt V'+ε)),
 //       and per-matrix Σ U² partials (atomics into kReductionSlots slots);
-//   K2  X = U / (‖U‖·s + e), rounded to the compute type;
-//   GEMMs per iteration, with the (a, b, c) folded into alpha/beta:
-//       S = X·Xᵀ ; T = c·S·S + b·S ; X' = T·X + a·X
-//       (tall matrices iterate on Xᵀ through the transpose flags:
-//        S = Xᵀ·X, X' = X·Tᵀ + a·X, so no transpose is materialized);
+//   K2 + GEMMs  Newton–Schulz (NewtonSchulzToKernels.cpp);
 //   K3  W' = W·(1 − lr·wd) − lr·adjust·X.
-// lr stays a device buffer that K3 loads.
+// lr stays a device buffer that K3 loads. Muon²-F is not fused: it
+// decomposes (optim-decompose's patterns) into moment generics, which run
+// as generic kernels, around an `optim.newton_schulz`.
 //
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilders.h"
 #include "PatternsImpl.h"
 
-#include "muon/Conversion/RuntimeCalls.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/UpdateMath.h"
@@ -34,95 +31,6 @@
 
 using namespace mlir;
 using namespace muon::optim;
-
-static Value load(OpBuilder &b, Location loc, Value buffer, ValueRange index,
-                  Type type) {
-  return convertScalar(b, loc, memref::LoadOp::create(b, loc, buffer, index),
-                       type);
-}
-
-static void store(OpBuilder &b, Location loc, Value value, Value buffer,
-                  ValueRange index) {
-  Type type = cast<MemRefType>(buffer.getType()).getElementType();
-  memref::StoreOp::create(b, loc, convertScalar(b, loc, value, type), buffer,
-                          index);
-}
-
-/// D = alpha·op(A)·op(B) + beta·C per matrix of N×rows×cols buffers, through
-/// the runtime GEMM for their element type (cuBLASLt on GPU).
-static void createGemm(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                       Value addend, Value result, double alpha, double beta,
-                       bool transposeLhs, bool transposeRhs) {
-  Type type = cast<MemRefType>(lhs.getType()).getElementType();
-  StringRef callee =
-      type.isBF16() ? "muon_gpu_gemm_bf16" : "muon_gpu_gemm_f32";
-  SmallVector<Value> args;
-  for (Value buffer : {lhs, rhs, addend, result})
-    args.push_back(muon::castToDynamicStrided(b, loc, buffer));
-  args.push_back(createFloatConstant(b, loc, b.getF32Type(), alpha));
-  args.push_back(createFloatConstant(b, loc, b.getF32Type(), beta));
-  args.push_back(arith::ConstantIntOp::create(b, loc, transposeLhs, 1));
-  args.push_back(arith::ConstantIntOp::create(b, loc, transposeRhs, 1));
-  muon::createRuntimeCall(b, loc, callee, args);
-}
-
-/// Newton–Schulz of the flat N·A·B buffer `input`, whose per-matrix Σ x² is
-/// in `slots`: K2 and the GEMM chain. Returns the flat result in
-/// `computeType`.
-static Value buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
-                               Value slots, const MatrixShape &matrix,
-                               int64_t numMatrices, NSScheduleAttr schedule,
-                               int64_t steps, Type computeType) {
-  int64_t rows = matrix.rows, cols = matrix.cols;
-  Value iterates[2] = {
-      allocBuffer(b, loc, {numMatrices, rows, cols}, computeType),
-      allocBuffer(b, loc, {numMatrices, rows, cols}, computeType)};
-
-  // K2: X = U / (‖U‖_F·scale + eps), rounded to the compute type.
-  Value first = flatten(b, loc, iterates[0]);
-  Type f32 = b.getF32Type();
-  Value scale = createFloatConstant(b, loc, f32, schedule.getNormScale());
-  Value eps = createFloatConstant(b, loc, f32, schedule.getNormEps());
-  Value denom;
-  buildKernel(
-      b, loc, numMatrices, rows * cols, {},
-      [&](OpBuilder &pb, Location ploc, Value row) {
-        Value norm =
-            math::SqrtOp::create(pb, ploc, buildSlotSum(pb, ploc, slots, row));
-        denom = arith::AddFOp::create(
-            pb, ploc, arith::MulFOp::create(pb, ploc, norm, scale), eps);
-      },
-      [&](OpBuilder &kb, Location kloc, Value, Value flat, ValueRange) {
-        Value x = load(kb, kloc, input, flat, f32);
-        store(kb, kloc, arith::DivFOp::create(kb, kloc, x, denom), first, flat);
-        return SmallVector<Value>{};
-      },
-      [](OpBuilder &, Location, Value, Value, ValueRange) {});
-
-  // Work on the wide orientation: the Gram matrix is m×m, m = min(A, B).
-  bool tall = rows > cols;
-  int64_t gramSize = std::min(rows, cols);
-  Value gram = allocBuffer(b, loc, {numMatrices, gramSize, gramSize},
-                           computeType);
-  Value poly = allocBuffer(b, loc, {numMatrices, gramSize, gramSize},
-                           computeType);
-  for (auto [step, coefficients] :
-       llvm::enumerate(schedule.getTuples(steps))) {
-    auto [a, bCoeff, c] = coefficients;
-    Value x = iterates[step % 2], next = iterates[(step + 1) % 2];
-    // S = X·Xᵀ (tall: Xᵀ·X); beta 0 ignores the contents of S.
-    createGemm(b, loc, x, x, gram, gram, 1.0, 0.0, /*transposeLhs=*/tall,
-               /*transposeRhs=*/!tall);
-    // T = c·S·S + b·S.
-    createGemm(b, loc, gram, gram, gram, poly, c, bCoeff, false, false);
-    // X' = T·X + a·X (tall: X·Tᵀ + a·X, the transpose of T·Xᵀ + a·Xᵀ).
-    if (tall)
-      createGemm(b, loc, x, poly, x, next, 1.0, a, false, true);
-    else
-      createGemm(b, loc, poly, x, x, next, 1.0, a, false, false);
-  }
-  return flatten(b, loc, iterates[steps % 2]);
-}
 
 namespace {
 /// Lowers `optim.muon` and `optim.muon2` (full second moment) to K1, K2, the
@@ -139,18 +47,14 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     if constexpr (kIsMuon2) {
-      if (op.isFactored()) {
-        op.emitOpError("with a factored second moment (Muon²-F) is not "
-                       "supported by the GPU kernels yet");
+      if (op.isFactored())
         return rewriter.notifyMatchFailure(op, "factored second moment");
-      }
     }
+    // An unsupported compute type is reported by the Newton–Schulz pattern
+    // once the op has decomposed.
     Type computeType = op.getComputeElementType();
-    if (!computeType.isF32() && !computeType.isBF16()) {
-      op.emitOpError() << "cannot run Newton–Schulz in " << computeType
-                       << " on the GPU: the GEMMs take f32 or bf16";
-      return rewriter.notifyMatchFailure(op, "unsupported compute type");
-    }
+    if (!computeType.isF32() && !computeType.isBF16())
+      return rewriter.notifyMatchFailure(op, "GEMM compute type");
 
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getParam().getType());
@@ -188,23 +92,23 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
         rewriter, loc, numMatrices, elements, {zero},
         [](OpBuilder &, Location, Value) {},
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
-          Value g = load(b, kloc, grad, flat, arithType);
-          Value m = load(b, kloc, momentum, flat, arithType);
+          Value g = loadAs(b, kloc, grad, flat, arithType);
+          Value m = loadAs(b, kloc, momentum, flat, arithType);
           auto [newM, u] = coefficients.build(b, kloc, g, m);
-          store(b, kloc, newM, newMomentum, flat);
+          storeConverted(b, kloc, newM, newMomentum, flat);
           if (second) {
-            Value v = load(b, kloc, secondMoment, flat, arithType);
+            Value v = loadAs(b, kloc, secondMoment, flat, arithType);
             Value square = arith::MulFOp::create(b, kloc, g, g);
             Value newV = buildMovingAverage(b, kloc, second->beta2,
                                             second->oneMinusBeta2, v, square);
-            store(b, kloc, newV, newSecondMoment, flat);
+            storeConverted(b, kloc, newV, newSecondMoment, flat);
             u = buildPrecondition(b, kloc, u, newV, second->eps);
           }
           // The norm sees U as stored (rounded to the parameter type), as
           // the Newton–Schulz input of the reference lowering does.
           u = convertScalar(b, kloc, convertScalar(b, kloc, u, elementType),
                             b.getF32Type());
-          store(b, kloc, u, update, flat);
+          storeConverted(b, kloc, u, update, flat);
           Value square = arith::MulFOp::create(b, kloc, u, u);
           return SmallVector<Value>{
               arith::AddFOp::create(b, kloc, accs[0], square)};
@@ -214,10 +118,10 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
           buildSlotAccumulate(b, kloc, slots, row, thread, accs[0]);
         });
 
-    Value ortho = buildNewtonSchulz(
-        rewriter, loc, update, slots, matrix, numMatrices,
-        op.getScheduleOrDefault(), static_cast<int64_t>(op.getNsSteps()),
-        computeType);
+    Value ortho =
+        buildNewtonSchulz(rewriter, loc, update, slots, matrix, numMatrices,
+                          op.getScheduleOrDefault(),
+                          static_cast<int64_t>(op.getNsSteps()), computeType);
 
     // K3: decoupled weight decay and the adjusted step.
     double adjust = getLrAdjustFactor(op.getLrAdjust(), matrix);
@@ -226,13 +130,14 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     buildKernel(
         rewriter, loc, numMatrices, elements, {},
         [&](OpBuilder &b, Location kloc, Value) {
-          Value rate = load(b, kloc, lr, {}, arithType);
+          Value rate = loadAs(b, kloc, lr, {}, arithType);
           scalars.emplace(b, kloc, rate, adjust, weightDecay);
         },
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
-          Value w = load(b, kloc, param, flat, arithType);
-          Value o = load(b, kloc, ortho, flat, arithType);
-          store(b, kloc, scalars->build(b, kloc, w, o), newParam, flat);
+          Value w = loadAs(b, kloc, param, flat, arithType);
+          Value o = loadAs(b, kloc, ortho, flat, arithType);
+          storeConverted(b, kloc, scalars->build(b, kloc, w, o), newParam,
+                         flat);
           return SmallVector<Value>{};
         },
         [](OpBuilder &, Location, Value, Value, ValueRange) {});
@@ -249,6 +154,7 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
 } // namespace
 
 void muon::optim::populateMuonToKernelsPatterns(RewritePatternSet &patterns) {
+  // Above the decomposition patterns the pass also holds.
   patterns.add<MuonToKernels<MuonOp>, MuonToKernels<Muon2Op>>(
-      patterns.getContext());
+      patterns.getContext(), /*benefit=*/2);
 }

@@ -24,6 +24,10 @@ void muon::optim::populateOptimToKernelsConversionPatterns(
     RewritePatternSet &patterns) {
   populateMuonToKernelsPatterns(patterns);
   populateAdamWToKernelsPatterns(patterns);
+  populateNewtonSchulzToKernelsPatterns(patterns);
+  // What the fused kernels do not cover (Muon²-F) decomposes; its
+  // `optim.newton_schulz` then lowers to GEMM calls as well.
+  populateOptimDecomposePatterns(patterns);
 }
 
 namespace {
@@ -32,7 +36,7 @@ struct ConvertOptimToKernelsPass
           ConvertOptimToKernelsPass> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
-    target.addIllegalOp<MuonOp, Muon2Op, AdamWOp>();
+    target.addIllegalOp<MuonOp, Muon2Op, AdamWOp, NewtonSchulzOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     RewritePatternSet patterns(&getContext());

@@ -48,11 +48,42 @@ func.func @f16_compute(%w: tensor<8x8xf32>, %lr: tensor<f32>) -> tensor<8x8xf32>
 
 // -----
 
+// Muon²-F is not fused: its moments decompose into generics (the row and
+// column sums of G², the factored estimate, the preconditioned update), the
+// Newton–Schulz into its reduction kernel + GEMM calls.
+// CHECK-LABEL: func.func @factored
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
+// CHECK: memref.atomic_rmw addf
+// CHECK-COUNT-15: call @muon_gpu_gemm_f32
+// CHECK-NOT: call @muon_gpu_gemm
+// CHECK-NOT: optim.
+// CHECK: return
 func.func @factored(%w: tensor<8x16xf32>, %vr: tensor<8x1xf32>, %vc: tensor<1x16xf32>,
                     %lr: tensor<f32>) -> tensor<8x16xf32> {
-  // expected-error @+2 {{with a factored second moment (Muon²-F) is not supported by the GPU kernels yet}}
-  // expected-error @+1 {{failed to legalize operation 'optim.muon2'}}
-  %w1, %m1, %vr1, %vc1 = optim.muon2 %w, %w, %w, [%vr, %vc], %lr
+  %w1, %m1, %vr1, %vc1 = optim.muon2 %w, %w, %w, [%vr, %vc], %lr {ns_steps = 5 : i64}
       : tensor<8x16xf32>, [tensor<8x1xf32>, tensor<1x16xf32>], tensor<f32>
   return %w1 : tensor<8x16xf32>
+}
+
+// -----
+
+// A standalone tall Newton–Schulz with bf16 GEMMs: Σ x² kernel, K2, three
+// bf16 GEMMs per iteration (tall: S = Xᵀ·X, transA), and a kernel rounding
+// the bf16 result back to f32.
+// CHECK-LABEL: func.func @newton_schulz_tall_bf16
+// CHECK: memref.atomic_rmw addf
+// CHECK: math.sqrt
+// CHECK: %[[TRUE:.+]] = arith.constant true
+// CHECK: %[[FALSE:.+]] = arith.constant false
+// CHECK: call @muon_gpu_gemm_bf16({{.*}}, %[[TRUE]], %[[FALSE]])
+// CHECK-COUNT-5: call @muon_gpu_gemm_bf16
+// CHECK-NOT: call @muon_gpu_gemm
+// CHECK: scf.parallel
+// CHECK: arith.extf {{.*}} : bf16 to f32
+// CHECK: memref.store {{.*}} : memref<1536xf32>
+// CHECK-NOT: optim.newton_schulz
+func.func @newton_schulz_tall_bf16(%x: tensor<48x32xf32>) -> tensor<48x32xf32> {
+  %o = optim.newton_schulz %x {steps = 2 : i64, compute_type = bf16} : tensor<48x32xf32>
+  return %o : tensor<48x32xf32>
 }
