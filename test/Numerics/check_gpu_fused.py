@@ -10,7 +10,7 @@ import contextlib
 import subprocess
 
 import numpy as np
-from muon_mlir import ir, runner, testing, torch_reference
+from muon_mlir import ir, runner, step_testing, testing, torch_reference
 
 p = testing.parser(__doc__)
 p.add_argument("--muon-opt", default="muon-opt")
@@ -33,20 +33,7 @@ if args.compute == "bf16":
 adamw_attrs = {"weight_decay": 0.01}
 module = ir.optimizer_step_module(params, muon_attrs, adamw_attrs)
 
-rng = np.random.default_rng(args.seed)
-inputs, states = [], []
-for shape, kind in params:
-    w = rng.standard_normal(shape).astype(np.float32)
-    g = rng.standard_normal(shape).astype(np.float32)
-    m = 0.1 * rng.standard_normal(shape).astype(np.float32)
-    v = np.abs(0.01 * rng.standard_normal(shape)).astype(np.float32)
-    state = [w, g, m] + ([v] if kind == "adamw" else [])
-    inputs += state
-    states.append(state)
-lr, adam_lr, t = 0.02, 1e-3, 3
-inputs += [np.float32(lr), np.float32(adam_lr), np.int64(t)]
-num_results = sum(3 if kind == "adamw" else 2 for _, kind in params)
-
+inputs, states, num_results = step_testing.random_inputs(params, args.seed)
 
 def run_fused_on_cpu():
     fused = subprocess.run(
@@ -68,27 +55,12 @@ def run_on_gpu():
     return [r.cpu().numpy() for r in results]
 
 
-results = iter(run_on_gpu() if args.device == "cuda" else run_fused_on_cpu())
+results = run_on_gpu() if args.device == "cuda" else run_fused_on_cpu()
 
-pairs = {}
 patch = (torch_reference.fp32_newton_schulz() if args.compute == "f32"
          else contextlib.nullcontext())
 with patch:
-    for i, ((shape, kind), state) in enumerate(zip(params, states)):
-        label = f"{kind}{i} {'x'.join(map(str, shape))}"
-        if kind == "muon":
-            w, g, m = state
-            w_ref, m_ref = torch_reference.muon_steps(w, [g], m, [lr], **{
-                k: v for k, v in muon_attrs.items() if k != "compute_type"})
-            w_new = next(results)
-            pairs[f"{label} W"] = (w_new, w_ref, args.tol)
-            pairs[f"{label} W'-W"] = (w_new - w, w_ref - w, args.update_tol)
-            pairs[f"{label} M"] = (next(results), m_ref, args.tol)
-        else:
-            w, g, m, v = state
-            want = torch_reference.adamw_steps(w, [g], m, v, [adam_lr], t,
-                                               **adamw_attrs)
-            for name, ref in zip(["W", "M", "V"], want):
-                pairs[f"{label} {name}"] = (next(results), ref, args.tol)
+    pairs = step_testing.reference_pairs(params, states, results, muon_attrs,
+                                         adamw_attrs, args.tol, args.update_tol)
 testing.check(f"gpu fused {args.compute} d_model={args.d_model} "
               f"layers={args.layers}", pairs)
