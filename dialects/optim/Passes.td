@@ -206,10 +206,14 @@ def ConvertOptimToLinalg : Pass<"convert-optim-to-linalg"> {
 }
 
 def ConvertMatmulToBlas : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
-  let summary = "Call the CPU runtime's BLAS GEMMs for bufferized linalg matmuls";
+  let summary = "Call the runtime's BLAS GEMMs for bufferized linalg matmuls";
   let description = [{
-    Replaces `linalg.matmul` and `linalg.batch_matmul` on memrefs whose
-    operands are plain or transposed (no broadcast maps) by calls into the
+    Replaces GEMM-shaped contractions on memrefs — `linalg.matmul`,
+    `linalg.batch_matmul`, and the multiply-accumulate generics elementwise
+    fusion makes of them, whose row, column or reduction dims may span
+    several loop dims (reshapes folded into the maps; the groups are
+    collapsed back) — whose operands are plain or transposed (no broadcast
+    maps) by calls into the
     project's CPU runtime (`runtime/cpu`), which runs OpenBLAS: `cblas_sgemm`
     for f32 × f32 → f32 and `cblas_sbgemm` for bf16 × bf16 → f32 (the
     Newton–Schulz GEMMs with `compute_type = bf16`). The runtime accumulates
@@ -219,6 +223,14 @@ def ConvertMatmulToBlas : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
     Pre-condition: bufferized IR. Matmuls of other element types stay and
     are lowered to loops. The JIT or linker must provide
     `libmuon_cpu_runtime.so`.
+
+    `runtime=gpu` (the GPU pipeline) calls the GPU runtime's
+    `muon_gpu_gemm_{f32,bf16}(A, B, C, C, 1, 1, transA, transB)` instead
+    (cuBLASLt: D = op(A)·op(B) + C in place, 2-D buffers viewed as a batch
+    of one) for matmuls whose operands share the element type f32 or bf16
+    and whose matrices are contiguous along one dim; others stay for the
+    generic thread loops. The CPU runtime implements these entry points
+    too, so `muon-cpu-pipeline{blas-runtime=gpu}` runs this lowering on CPU.
 
     Before:
     ```mlir
@@ -232,6 +244,11 @@ def ConvertMatmulToBlas : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
     call @muon_cpu_matmul_f32(%0, %1, %2, %c0, %c0) : (...) -> ()
     ```
   }];
+  let options = [
+    Option<"runtime", "runtime", "std::string", /*default=*/"\"cpu\"",
+           "Whose GEMM entry points to call: cpu (OpenBLAS) or gpu "
+           "(muon_gpu_gemm_*, cuBLASLt)">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",

@@ -42,9 +42,13 @@ def prepare(directory):
     return paths
 
 
-def compile_step(directory, assign=None, bin_dir=BIN):
+def compile_step(directory, assign=None, bin_dir=BIN, gpu_fused=False):
     """Builds step.mlir (optim-assign'ed with the option string `assign`
-    when given) and compiles it. Returns (library, TrainingGraph)."""
+    when given) and compiles it for CPU; with `gpu_fused`, its GPU pipeline
+    form up to the fused stage (the GPU kernels as loops) with every matmul
+    through the GPU GEMM entry points (their CPU implementation), which
+    checks the GPU pipeline's arithmetic on CPU. Returns
+    (library, TrainingGraph)."""
     training, optimizer = prepare(directory)
     text, graph = onnx_training.build_step(os.path.join(bin_dir, "muon-translate"),
                                            training, optimizer, directory)
@@ -65,9 +69,16 @@ def compile_step(directory, assign=None, bin_dir=BIN):
             if "remark: " in line:
                 print(line.split("remark: ", 1)[1])
         path = assigned
+    if gpu_fused:
+        name += "_gpu_fused"
+        fused = os.path.join(directory, name + ".mlir")
+        subprocess.run([os.path.join(bin_dir, "muon-opt"), path, "--inline", "--symbol-dce",
+                        "--muon-gpu-pipeline=stop-after=fused", "-o", fused], check=True)
+        path = fused
     library = os.path.join(directory, "lib" + name + ".so")
+    gemms = ["--blas-runtime=gpu"] if gpu_fused else []
     subprocess.run([os.path.join(bin_dir, "muon-compile"), path, "--target=cpu",
-                    "--function=step", "-o", library], check=True)
+                    "--function=step", "-o", library, *gemms], check=True)
     return library, graph
 
 

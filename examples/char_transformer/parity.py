@@ -7,6 +7,9 @@ after the last step: relative error |a - b| / |b| (Frobenius for tensors)
 must stay <= --rtol (default 1e-5). Exits 1 otherwise.
 
   python examples/char_transformer/parity.py --steps 5 --work /tmp/parity
+
+--gpu-fused compiles the step's GPU form (fused kernels as loops, GEMM calls)
+for CPU instead, checking the GPU pipeline's arithmetic without a GPU.
 """
 
 import argparse
@@ -46,12 +49,15 @@ def main():
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--work", required=True)
     parser.add_argument("--bin", default=compiled_step.BIN)
+    parser.add_argument("--gpu-fused", action="store_true",
+                        help="compile the GPU pipeline's fused stage (run on CPU)")
     args = parser.parse_args()
 
     data, chars = model.load_text()
     c = model.Config(vocab=len(chars))
     model.make_artifacts(c, args.work)
-    library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin)
+    library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin,
+                                                gpu_fused=args.gpu_fused)
     stream = model.batches(data, c, seed=1)
     batches = [next(stream) for _ in range(args.steps)]
 

@@ -267,6 +267,7 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   } else {
     MuonCPUPipelineOptions pipeline;
     pipeline.blas = options.useBlas;
+    pipeline.blasRuntime = options.blasRuntime;
     buildMuonCPUPipeline(pm, pipeline);
   }
   if (failed(pm.run(module)))

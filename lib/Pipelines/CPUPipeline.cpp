@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "muon/Pipelines/Pipelines.h"
 #include "Stages.h"
+#include "muon/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -51,8 +51,12 @@ void muon::addBufferizationStage(OpPassManager &pm) {
 
 static void addLLVMStage(OpPassManager &pm,
                          const muon::MuonCPUPipelineOptions &options) {
-  if (options.blas)
-    pm.addPass(muon::optim::createConvertMatmulToBlas());
+  if (options.blas) {
+    muon::optim::ConvertMatmulToBlasOptions blas;
+    blas.runtime =
+        options.blasRuntime == muon::BlasRuntime::GPU ? "gpu" : "cpu";
+    pm.addPass(muon::optim::createConvertMatmulToBlas(blas));
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

@@ -41,6 +41,10 @@ static void addFusedStage(OpPassManager &pm,
 }
 
 static void addGPUStage(OpPassManager &pm) {
+  // The matmuls of imported forward/backward graphs: cuBLASLt.
+  muon::optim::ConvertMatmulToBlasOptions blas;
+  blas.runtime = "gpu";
+  pm.addPass(muon::optim::createConvertMatmulToBlas(blas));
   // Memory first: whole-buffer fills become memsets, not kernels.
   pm.addNestedPass<func::FuncOp>(muon::optim::createConvertMemoryToGPU());
   pm.addNestedPass<func::FuncOp>(

@@ -14,7 +14,8 @@ void muon::registerMuonPipelines() {
   PassPipelineRegistration<MuonCPUPipelineOptions>(
       "muon-cpu-pipeline",
       "Lower optim ops on tensors to the LLVM dialect for CPU execution "
-      "(optional bucketing, decompose, linalg, fusion, one-shot bufferization with out-params, "
+      "(optional bucketing, decompose, linalg, fusion, one-shot bufferization "
+      "with out-params, "
       "loops, LLVM with C-interface wrappers)",
       buildMuonCPUPipeline);
   PassPipelineRegistration<MuonGPUPipelineOptions>(

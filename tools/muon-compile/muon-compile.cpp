@@ -111,6 +111,17 @@ static cl::opt<bool> useBlas(
              "--blas=false generates loops instead"),
     cl::init(true), cl::cat(compileCategory));
 
+static cl::opt<BlasRuntime> blasRuntime(
+    "blas-runtime",
+    cl::desc("Whose GEMM entry points --blas calls (--target=cpu)"),
+    cl::init(BlasRuntime::CPU),
+    cl::values(clEnumValN(BlasRuntime::CPU, "cpu", "OpenBLAS/oneDNN"),
+               clEnumValN(BlasRuntime::GPU, "gpu",
+                          "muon_gpu_gemm_*, as the GPU pipeline calls them "
+                          "(CPU implementation): checks that lowering on "
+                          "CPU")),
+    cl::cat(compileCategory));
+
 /// Backends report some bad options (e.g. a PTX version too old for the
 /// chip) as fatal errors: one error line and exit 1, outputs removed, rather
 /// than an abort with a stack dump.
@@ -137,6 +148,7 @@ int main(int argc, char **argv) {
   if (emit == AOTEmitKind::SharedLibrary && !noJSON)
     options.jsonPath = outputFilename + ".json";
   options.useBlas = useBlas;
+  options.blasRuntime = blasRuntime;
   options.cuda.chip = cudaChip;
   options.cuda.features = cudaFeatures;
   options.cuda.format = cudaFormat;

@@ -16,6 +16,7 @@
 #define MUON_COMPILER_AOTCOMPILER_H
 
 #include "muon/Compiler/CUDALowering.h"
+#include "muon/Pipelines/Pipelines.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -42,6 +43,8 @@ struct AOTCompileOptions {
   std::string jsonPath;
   /// Run GEMMs through the CPU runtime (OpenBLAS), else as generated loops.
   bool useBlas = true;
+  /// Whose GEMM entry points those calls use (CPU target).
+  BlasRuntime blasRuntime = BlasRuntime::CPU;
   /// The GPU code to embed for `AOTTarget::CUDA`.
   CUDATargetOptions cuda;
 };

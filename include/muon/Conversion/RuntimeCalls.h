@@ -1,4 +1,5 @@
-//===- RuntimeCalls.h - Calls of the project's runtime libraries -*- C++ -*-===//
+//===- RuntimeCalls.h - Calls of the project's runtime libraries -*- C++
+//-*-===//
 //
 // Part of the muon-mlir project.
 //
@@ -32,6 +33,14 @@ mlir::Value castToDynamicStrided(mlir::OpBuilder &b, mlir::Location loc,
 mlir::func::CallOp createRuntimeCall(mlir::OpBuilder &b, mlir::Location loc,
                                      llvm::StringRef callee,
                                      mlir::ValueRange args);
+
+/// D = alpha·op(A)·op(B) + beta·C per batch index of the rank-3 buffers,
+/// through the GPU runtime's `muon_gpu_gemm_{f32,bf16}` for their element
+/// type (cuBLASLt on GPU; the CPU runtime implements it for tests).
+void createGPUGemmCall(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
+                       mlir::Value rhs, mlir::Value addend, mlir::Value result,
+                       double alpha, double beta, bool transposeLhs,
+                       bool transposeRhs);
 
 } // namespace muon
 

@@ -18,11 +18,19 @@ namespace muon {
 /// Where the CPU pipeline may stop so that each stage can be inspected.
 enum class CPUPipelineStage { Linalg, Bufferized, LLVM };
 
+/// Whose GEMM entry points bufferized matmuls call.
+enum class BlasRuntime {
+  /// The CPU runtime's OpenBLAS/oneDNN calls.
+  CPU,
+  /// The GPU runtime's `muon_gpu_gemm_*` (which the CPU runtime implements
+  /// too, so that the GPU pipeline's GEMM lowering can run on CPU).
+  GPU,
+};
+
 struct MuonCPUPipelineOptions
     : public mlir::PassPipelineOptions<MuonCPUPipelineOptions> {
   PassOptions::Option<CPUPipelineStage> stopAfter{
-      *this, "stop-after",
-      llvm::cl::desc("Last stage to run (default: llvm)"),
+      *this, "stop-after", llvm::cl::desc("Last stage to run (default: llvm)"),
       llvm::cl::init(CPUPipelineStage::LLVM),
       llvm::cl::values(
           clEnumValN(CPUPipelineStage::Linalg, "linalg",
@@ -44,6 +52,15 @@ struct MuonCPUPipelineOptions
       llvm::cl::desc("Run f32 and bf16 GEMMs through the CPU runtime's "
                      "OpenBLAS calls instead of generated loops"),
       llvm::cl::init(true)};
+  PassOptions::Option<BlasRuntime> blasRuntime{
+      *this, "blas-runtime",
+      llvm::cl::desc("Whose GEMM entry points the BLAS calls use"),
+      llvm::cl::init(BlasRuntime::CPU),
+      llvm::cl::values(
+          clEnumValN(BlasRuntime::CPU, "cpu", "OpenBLAS/oneDNN (default)"),
+          clEnumValN(BlasRuntime::GPU, "gpu",
+                     "muon_gpu_gemm_*, as the GPU pipeline calls them; "
+                     "checks that lowering on CPU"))};
 };
 
 /// optim ops on tensors -> LLVM dialect for the execution engine or an object
@@ -59,8 +76,7 @@ enum class GPUPipelineStage { Fused, Bufferized, GPU, LLVM };
 struct MuonGPUPipelineOptions
     : public mlir::PassPipelineOptions<MuonGPUPipelineOptions> {
   PassOptions::Option<GPUPipelineStage> stopAfter{
-      *this, "stop-after",
-      llvm::cl::desc("Last stage to run (default: llvm)"),
+      *this, "stop-after", llvm::cl::desc("Last stage to run (default: llvm)"),
       llvm::cl::init(GPUPipelineStage::LLVM),
       llvm::cl::values(
           clEnumValN(GPUPipelineStage::Fused, "fused",

@@ -6,13 +6,19 @@
 //
 // Newton–Schulz spends nearly all its time in GEMMs; loops from
 // convert-linalg-to-loops run them an order of magnitude below what OpenBLAS
-// reaches on the same cores, so bufferized matmuls become runtime calls.
+// reaches on the same cores, so bufferized matmuls become runtime calls. The
+// GPU pipeline does the same for the matmuls of imported training graphs
+// (cuBLASLt instead of generic thread loops).
 //
 //===----------------------------------------------------------------------===//
+
+#include "GemmMatch.h"
 
 #include "muon/Conversion/RuntimeCalls.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -25,47 +31,9 @@ using namespace mlir;
 
 namespace {
 
-/// Which operands of a (batch) matmul are read transposed, from its indexing
-/// maps; failure for broadcasts and other non-GEMM maps.
-struct GemmLayout {
-  bool transposeA;
-  bool transposeB;
-};
-
-FailureOr<GemmLayout> getGemmLayout(linalg::LinalgOp op, unsigned numBatch) {
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  MLIRContext *ctx = op.getContext();
-  // Loop dims: batch..., m, n, k.
-  auto dims = [&](std::initializer_list<unsigned> inner) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned b = 0; b < numBatch; ++b)
-      exprs.push_back(getAffineDimExpr(b, ctx));
-    for (unsigned d : inner)
-      exprs.push_back(getAffineDimExpr(numBatch + d, ctx));
-    return AffineMap::get(numBatch + 3, 0, exprs, ctx);
-  };
-  enum { M = 0, N = 1, K = 2 };
-  if (maps.size() != 3 || maps[2] != dims({M, N}))
-    return failure();
-  GemmLayout layout;
-  if (maps[0] == dims({M, K}))
-    layout.transposeA = false;
-  else if (maps[0] == dims({K, M}))
-    layout.transposeA = true;
-  else
-    return failure();
-  if (maps[1] == dims({K, N}))
-    layout.transposeB = false;
-  else if (maps[1] == dims({N, K}))
-    layout.transposeB = true;
-  else
-    return failure();
-  return layout;
-}
-
-/// Name of the runtime entry point for these element types, if there is one.
-std::optional<std::string> getRuntimeFunction(linalg::LinalgOp op,
-                                              bool batched) {
+/// Name of the CPU runtime entry point for these element types, if any.
+std::optional<std::string> getCPURuntimeFunction(linalg::LinalgOp op,
+                                                 bool batched) {
   Type a = getElementTypeOrSelf(op.getDpsInputOperand(0)->get().getType());
   Type b = getElementTypeOrSelf(op.getDpsInputOperand(1)->get().getType());
   Type c = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
@@ -79,45 +47,125 @@ std::optional<std::string> getRuntimeFunction(linalg::LinalgOp op,
   return std::nullopt;
 }
 
-/// Rewrites linalg.matmul / linalg.batch_matmul on memrefs into a call of the
-/// CPU runtime GEMM for their element types.
-template <typename MatmulOp>
-struct MatmulToRuntimeCall : OpRewritePattern<MatmulOp> {
-  using OpRewritePattern<MatmulOp>::OpRewritePattern;
+bool hasGemmView(Value buffer, ArrayRef<ReassociationIndices> groups) {
+  auto type = cast<MemRefType>(buffer.getType());
+  return groups.size() == static_cast<size_t>(type.getRank()) ||
+         memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups);
+}
 
-  LogicalResult matchAndRewrite(MatmulOp op,
+/// `buffer` with its dim groups collapsed: [batch,] rows, cols; with
+/// `batched`, a missing batch dim becomes a leading unit dim.
+Value toGemmView(OpBuilder &b, Location loc, Value buffer,
+                 ArrayRef<ReassociationIndices> groups, bool batched) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (groups.size() != static_cast<size_t>(type.getRank()))
+    buffer = memref::CollapseShapeOp::create(b, loc, buffer, groups);
+  auto view = cast<MemRefType>(buffer.getType());
+  if (!batched || view.getRank() == 3)
+    return buffer;
+  SmallVector<int64_t> shape = {1, view.getDimSize(0), view.getDimSize(1)};
+  // The result type follows from the layout: a leading unit dim expands any.
+  return memref::ExpandShapeOp::create(
+      b, loc, shape, buffer, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+}
+
+/// Whether the GPU runtime's GEMM takes the matrices of `buffer` viewed
+/// through `groups`: static, each contiguous along one of its two dims
+/// (cuBLASLt's leading dimension).
+bool hasGPUGemmLayout(Value buffer, ArrayRef<ReassociationIndices> groups) {
+  auto type = cast<MemRefType>(buffer.getType());
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  if (!type.hasStaticShape() ||
+      failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  size_t n = groups.size();
+  return strides[groups[n - 1].back()] == 1 ||
+         strides[groups[n - 2].back()] == 1;
+}
+
+/// Rewrites GEMM contractions on memrefs into a call of the runtime GEMM for
+/// their element types: the CPU runtime's BLAS entry points, or the GPU
+/// runtime's D = op(A)·op(B) + C with D = C.
+struct GemmToRuntimeCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  GemmToRuntimeCall(MLIRContext *context, bool gpu)
+      : OpInterfaceRewritePattern<linalg::LinalgOp>(context), gpu(gpu) {}
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
-    constexpr bool batched = std::is_same_v<MatmulOp, linalg::BatchMatmulOp>;
-    auto linalgOp = cast<linalg::LinalgOp>(op.getOperation());
-    if (!linalgOp.hasPureBufferSemantics())
+    if (!op.hasPureBufferSemantics())
       return rewriter.notifyMatchFailure(op, "expects bufferized operands");
-    FailureOr<GemmLayout> layout = getGemmLayout(linalgOp, batched ? 1 : 0);
-    if (failed(layout))
+    FailureOr<muon::GemmMatch> match = muon::matchGemm(op);
+    if (failed(match))
       return rewriter.notifyMatchFailure(op, "not a plain or transposed GEMM");
-    std::optional<std::string> callee = getRuntimeFunction(linalgOp, batched);
+    for (auto [operand, groups] : llvm::zip(op->getOperands(), match->groups))
+      if (!hasGemmView(operand, groups))
+        return rewriter.notifyMatchFailure(op, "dim groups do not collapse");
+    return gpu ? rewriteToGPUCall(op, *match, rewriter)
+               : rewriteToCPUCall(op, *match, rewriter);
+  }
+
+private:
+  LogicalResult rewriteToCPUCall(linalg::LinalgOp op,
+                                 const muon::GemmMatch &match,
+                                 PatternRewriter &rewriter) const {
+    std::optional<std::string> callee =
+        getCPURuntimeFunction(op, match.hasBatch);
     if (!callee)
       return rewriter.notifyMatchFailure(op, "no runtime GEMM for its types");
-
     Location loc = op.getLoc();
     SmallVector<Value> args;
-    for (Value operand : op->getOperands())
-      args.push_back(muon::castToDynamicStrided(rewriter, loc, operand));
-    args.push_back(arith::ConstantIntOp::create(rewriter, loc,
-                                                layout->transposeA, 64));
-    args.push_back(arith::ConstantIntOp::create(rewriter, loc,
-                                                layout->transposeB, 64));
+    for (auto [operand, groups] : llvm::zip(op->getOperands(), match.groups))
+      args.push_back(muon::castToDynamicStrided(
+          rewriter, loc,
+          toGemmView(rewriter, loc, operand, groups, match.hasBatch)));
+    args.push_back(
+        arith::ConstantIntOp::create(rewriter, loc, match.transposeA, 64));
+    args.push_back(
+        arith::ConstantIntOp::create(rewriter, loc, match.transposeB, 64));
     muon::createRuntimeCall(rewriter, loc, *callee, args);
     rewriter.eraseOp(op);
     return success();
   }
+
+  LogicalResult rewriteToGPUCall(linalg::LinalgOp op,
+                                 const muon::GemmMatch &match,
+                                 PatternRewriter &rewriter) const {
+    Type type = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
+    if (!type.isF32() && !type.isBF16())
+      return rewriter.notifyMatchFailure(op, "no GPU GEMM for its type");
+    for (auto [operand, groups] : llvm::zip(op->getOperands(), match.groups))
+      if (getElementTypeOrSelf(operand.getType()) != type ||
+          !hasGPUGemmLayout(operand, groups))
+        return rewriter.notifyMatchFailure(op, "mixed types or layout");
+    Location loc = op.getLoc();
+    auto view = [&](unsigned operand) {
+      return toGemmView(rewriter, loc, op->getOperand(operand),
+                        match.groups[operand], /*batched=*/true);
+    };
+    Value accumulator = view(2);
+    muon::createGPUGemmCall(rewriter, loc, view(0), view(1), accumulator,
+                            accumulator, /*alpha=*/1.0, /*beta=*/1.0,
+                            match.transposeA, match.transposeB);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  bool gpu;
 };
 
 struct ConvertMatmulToBlasPass
     : muon::optim::impl::ConvertMatmulToBlasBase<ConvertMatmulToBlasPass> {
+  using ConvertMatmulToBlasBase::ConvertMatmulToBlasBase;
+
   void runOnOperation() override {
+    if (runtime != "cpu" && runtime != "gpu") {
+      getOperation()->emitError() << "convert-matmul-to-blas: unknown runtime '"
+                                  << runtime << "' (expected cpu or gpu)";
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    patterns.add<MatmulToRuntimeCall<linalg::MatmulOp>,
-                 MatmulToRuntimeCall<linalg::BatchMatmulOp>>(&getContext());
+    patterns.add<GemmToRuntimeCall>(&getContext(), runtime == "gpu");
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -29,23 +29,6 @@
 using namespace mlir;
 using namespace muon::optim;
 
-/// D = alpha·op(A)·op(B) + beta·C per matrix of N×rows×cols buffers, through
-/// the runtime GEMM for their element type (cuBLASLt on GPU).
-static void createGemm(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                       Value addend, Value result, double alpha, double beta,
-                       bool transposeLhs, bool transposeRhs) {
-  Type type = cast<MemRefType>(lhs.getType()).getElementType();
-  StringRef callee = type.isBF16() ? "muon_gpu_gemm_bf16" : "muon_gpu_gemm_f32";
-  SmallVector<Value> args;
-  for (Value buffer : {lhs, rhs, addend, result})
-    args.push_back(muon::castToDynamicStrided(b, loc, buffer));
-  args.push_back(createFloatConstant(b, loc, b.getF32Type(), alpha));
-  args.push_back(createFloatConstant(b, loc, b.getF32Type(), beta));
-  args.push_back(arith::ConstantIntOp::create(b, loc, transposeLhs, 1));
-  args.push_back(arith::ConstantIntOp::create(b, loc, transposeRhs, 1));
-  muon::createRuntimeCall(b, loc, callee, args);
-}
-
 Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
                                      Value slots, const MatrixShape &matrix,
                                      int64_t numMatrices,
@@ -89,15 +72,17 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
     auto [a, bCoeff, c] = coefficients;
     Value x = iterates[step % 2], next = iterates[(step + 1) % 2];
     // S = X·Xᵀ (tall: Xᵀ·X); beta 0 ignores the contents of S.
-    createGemm(b, loc, x, x, gram, gram, 1.0, 0.0, /*transposeLhs=*/tall,
-               /*transposeRhs=*/!tall);
+    muon::createGPUGemmCall(b, loc, x, x, gram, gram, 1.0, 0.0,
+                            /*transposeLhs=*/tall,
+                            /*transposeRhs=*/!tall);
     // T = c·S·S + b·S.
-    createGemm(b, loc, gram, gram, gram, poly, c, bCoeff, false, false);
+    muon::createGPUGemmCall(b, loc, gram, gram, gram, poly, c, bCoeff, false,
+                            false);
     // X' = T·X + a·X (tall: X·Tᵀ + a·X, the transpose of T·Xᵀ + a·Xᵀ).
     if (tall)
-      createGemm(b, loc, x, poly, x, next, 1.0, a, false, true);
+      muon::createGPUGemmCall(b, loc, x, poly, x, next, 1.0, a, false, true);
     else
-      createGemm(b, loc, poly, x, x, next, 1.0, a, false, false);
+      muon::createGPUGemmCall(b, loc, poly, x, x, next, 1.0, a, false, false);
   }
   return flatten(b, loc, iterates[steps % 2]);
 }

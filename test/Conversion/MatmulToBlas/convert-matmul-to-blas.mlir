@@ -1,4 +1,5 @@
 // RUN: muon-opt %s -convert-matmul-to-blas -split-input-file | FileCheck %s
+// RUN: muon-opt %s -convert-matmul-to-blas=runtime=gpu -split-input-file | FileCheck %s --check-prefix=GPU
 
 // A plain f32 GEMM becomes one runtime call with no transposes; the callee is
 // declared once with the C interface.
@@ -11,6 +12,19 @@
 // CHECK-DAG: %[[CC:.+]] = memref.cast %[[C]]
 // CHECK: call @muon_cpu_matmul_f32(%[[CA]], %[[CB]], %[[CC]], %[[NO]], %[[NO]])
 // CHECK-NOT: linalg.matmul
+// The GPU runtime's GEMM takes rank-3 views and accumulates in place:
+// D = 1·A·B + 1·C with D = C.
+// GPU: func.func private @muon_gpu_gemm_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, f32, f32, i1, i1) attributes {llvm.emit_c_interface}
+// GPU-LABEL: func.func @plain
+// GPU-DAG: %[[A3:.+]] = memref.expand_shape %{{.+}} {{\[\[}}0, 1], [2]] output_shape [1, 4, 8]
+// GPU-DAG: %[[C3:.+]] = memref.expand_shape %{{.+}} {{\[\[}}0, 1], [2]] output_shape [1, 4, 3]
+// GPU-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// GPU-DAG: %[[FALSE:.+]] = arith.constant false
+// GPU-DAG: %[[CA:.+]] = memref.cast %[[A3]] :
+// GPU-DAG: %[[CC:.+]] = memref.cast %[[C3]] :
+// GPU-DAG: %[[CD:.+]] = memref.cast %[[C3]] :
+// GPU: call @muon_gpu_gemm_f32(%[[CA]], %{{.+}}, %[[CC]], %[[CD]], %[[ONE]], %[[ONE]], %[[FALSE]], %[[FALSE]])
+// GPU-NOT: linalg.matmul
 func.func @plain(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) {
   linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
   return
@@ -24,6 +38,10 @@ func.func @plain(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) 
 // CHECK-DAG: %[[NO:.+]] = arith.constant 0 : i64
 // CHECK-DAG: %[[YES:.+]] = arith.constant 1 : i64
 // CHECK: call @muon_cpu_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %[[NO]], %[[YES]])
+// cuBLASLt needs unit stride along one dim of each matrix: left alone.
+// GPU-LABEL: func.func @gram
+// GPU: linalg.matmul
+// GPU-NOT: call
 func.func @gram(%x: memref<8x16xf32>, %s: memref<4x4xf32>) {
   %v = memref.subview %x[0, 0] [4, 8] [1, 2] : memref<8x16xf32> to memref<4x8xf32, strided<[16, 2]>>
   linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
@@ -39,6 +57,10 @@ func.func @gram(%x: memref<8x16xf32>, %s: memref<4x4xf32>) {
 // CHECK-DAG: %[[NO:.+]] = arith.constant 0 : i64
 // CHECK-DAG: %[[YES:.+]] = arith.constant 1 : i64
 // CHECK: call @muon_cpu_batch_matmul_bf16(%{{.+}}, %{{.+}}, %{{.+}}, %[[YES]], %[[NO]])
+// The GPU GEMM takes one element type for all operands: left alone.
+// GPU-LABEL: func.func @batched_bf16
+// GPU: linalg.batch_matmul
+// GPU-NOT: call
 func.func @batched_bf16(%a: memref<2x8x4xbf16>, %b: memref<2x8x3xbf16>, %c: memref<2x4x3xf32>) {
   linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>]
       ins(%a, %b : memref<2x8x4xbf16>, memref<2x8x3xbf16>) outs(%c : memref<2x4x3xf32>)
@@ -58,4 +80,100 @@ func.func @unsupported(%t: tensor<4x4xf32>, %h: memref<4x4xf16>, %hc: memref<4x4
   linalg.matmul ins(%h, %h : memref<4x4xf16>, memref<4x4xf16>) outs(%hc : memref<4x4xf32>)
   linalg.matmul ins(%f, %f : memref<4x4xf32>, memref<4x4xf32>) outs(%d : memref<4x4xf64>)
   return %r : tensor<4x4xf32>
+}
+
+// -----
+
+// Elementwise fusion folds reshapes into the contraction: rows spread over
+// two loop dims (batch × sequence) are one matrix dim once collapsed.
+// CHECK-LABEL: func.func @fused_rows
+// CHECK-DAG: %[[A:.+]] = memref.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : memref<8x32x64xf32> into memref<256x64xf32>
+// CHECK-DAG: %[[C:.+]] = memref.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : memref<8x32x192xf32> into memref<256x192xf32>
+// CHECK: call @muon_cpu_matmul_f32
+// CHECK-NOT: linalg.generic
+// GPU-LABEL: func.func @fused_rows
+// GPU: memref.collapse_shape
+// GPU: call @muon_gpu_gemm_f32
+// GPU-NOT: linalg.generic
+func.func @fused_rows(%x: memref<8x32x64xf32>, %w: memref<64x192xf32>, %y: memref<8x32x192xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>,
+                                   affine_map<(d0, d1, d2, d3) -> (d3, d2)>,
+                                   affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x32x64xf32>, memref<64x192xf32>) outs(%y : memref<8x32x192xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A weight gradient: the reduction spans two loop dims (batch × sequence),
+// A is read transposed (its rows are K).
+// CHECK-LABEL: func.func @weight_gradient
+// CHECK-DAG: %[[TRUE:.+]] = arith.constant 1 : i64
+// CHECK-DAG: %[[FALSE:.+]] = arith.constant 0 : i64
+// CHECK-DAG: memref.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : memref<8x32x64xf32> into memref<256x64xf32>
+// CHECK-DAG: memref.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : memref<8x32x192xf32> into memref<256x192xf32>
+// CHECK: call @muon_cpu_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %[[TRUE]], %[[FALSE]])
+func.func @weight_gradient(%x: memref<8x32x64xf32>, %dy: memref<8x32x192xf32>, %dw: memref<64x192xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k0, k1) -> (k0, k1, m)>,
+                                   affine_map<(m, n, k0, k1) -> (k0, k1, n)>,
+                                   affine_map<(m, n, k0, k1) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %dy : memref<8x32x64xf32>, memref<8x32x192xf32>) outs(%dw : memref<64x192xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Not GEMMs: the K dims in different orders in A and B (no common
+// linearization), a broadcast into the result, and a reduction that is not
+// a multiply-accumulate.
+// CHECK-LABEL: func.func @not_gemms
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT: call
+// GPU-LABEL: func.func @not_gemms
+// GPU-NOT: call
+func.func @not_gemms(%a: memref<4x2x3xf32>, %b: memref<3x2x5xf32>, %c: memref<4x5xf32>,
+                     %v: memref<4x6xf32>, %w: memref<6x5xf32>, %d: memref<7x4x5xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k0, k1) -> (m, k0, k1)>,
+                                   affine_map<(m, n, k0, k1) -> (k1, k0, n)>,
+                                   affine_map<(m, n, k0, k1) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : memref<4x2x3xf32>, memref<3x2x5xf32>) outs(%c : memref<4x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(r, m, n, k) -> (m, k)>,
+                                   affine_map<(r, m, n, k) -> (k, n)>,
+                                   affine_map<(r, m, n, k) -> (r, m, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%v, %w : memref<4x6xf32>, memref<6x5xf32>) outs(%d : memref<7x4x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                   affine_map<(m, n, k) -> (k, n)>,
+                                   affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%v, %w : memref<4x6xf32>, memref<6x5xf32>) outs(%c : memref<4x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.addf %x, %y : f32
+    %s = arith.maximumf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
 }

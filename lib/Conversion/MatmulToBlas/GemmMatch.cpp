@@ -1,0 +1,92 @@
+//===- GemmMatch.cpp - Contractions the runtime GEMMs compute -------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GemmMatch.h"
+
+using namespace mlir;
+
+namespace {
+enum class DimKind { Batch, M, N, K };
+
+/// The role of each loop dim from which operands use it.
+FailureOr<SmallVector<DimKind>> classifyDims(linalg::LinalgOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<DimKind> kinds;
+  for (unsigned d = 0, e = op.getNumLoops(); d < e; ++d) {
+    bool a = maps[0].isFunctionOfDim(d), b = maps[1].isFunctionOfDim(d),
+         c = maps[2].isFunctionOfDim(d);
+    if (iterators[d] == utils::IteratorType::reduction && a && b && !c)
+      kinds.push_back(DimKind::K);
+    else if (iterators[d] == utils::IteratorType::parallel && c)
+      kinds.push_back(a && b ? DimKind::Batch : a ? DimKind::M : DimKind::N);
+    else
+      return failure();
+    if (c && !a && !b)
+      return failure(); // a broadcast into the result
+  }
+  return kinds;
+}
+} // namespace
+
+FailureOr<muon::GemmMatch> muon::matchGemm(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op))
+    return failure();
+  FailureOr<SmallVector<DimKind>> kinds = classifyDims(op);
+  if (failed(kinds))
+    return failure();
+
+  // Each operand's dims as runs of one kind; the loop dims of a kind must
+  // come in the same order in every operand that has them.
+  GemmMatch match;
+  SmallVector<DimKind> runs[3];
+  SmallVector<unsigned> order[4];
+  bool seen[4] = {false, false, false, false};
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  for (unsigned operand = 0; operand < 3; ++operand) {
+    SmallVector<unsigned> dimsOfKind[4];
+    for (auto [position, expr] : llvm::enumerate(maps[operand].getResults())) {
+      unsigned dim = cast<AffineDimExpr>(expr).getPosition();
+      DimKind kind = (*kinds)[dim];
+      if (runs[operand].empty() || runs[operand].back() != kind) {
+        runs[operand].push_back(kind);
+        match.groups[operand].emplace_back();
+      }
+      match.groups[operand].back().push_back(position);
+      dimsOfKind[static_cast<unsigned>(kind)].push_back(dim);
+    }
+    for (unsigned kind = 0; kind < 4; ++kind) {
+      if (dimsOfKind[kind].empty())
+        continue;
+      if (seen[kind] && order[kind] != dimsOfKind[kind])
+        return failure();
+      seen[kind] = true;
+      order[kind] = dimsOfKind[kind];
+    }
+  }
+
+  using K = DimKind;
+  match.hasBatch = runs[2].front() == K::Batch;
+  auto is = [&](unsigned operand, std::initializer_list<DimKind> matrix) {
+    ArrayRef<DimKind> kindsOfRuns = runs[operand];
+    if (match.hasBatch) {
+      if (kindsOfRuns.front() != K::Batch)
+        return false;
+      kindsOfRuns = kindsOfRuns.drop_front();
+    }
+    return kindsOfRuns == ArrayRef<DimKind>(matrix);
+  };
+  if (!is(2, {K::M, K::N}))
+    return failure();
+  match.transposeA = is(0, {K::K, K::M});
+  if (!match.transposeA && !is(0, {K::M, K::K}))
+    return failure();
+  match.transposeB = is(1, {K::N, K::K});
+  if (!match.transposeB && !is(1, {K::K, K::N}))
+    return failure();
+  return match;
+}

@@ -1,0 +1,33 @@
+//===- GemmMatch.h - Contractions the runtime GEMMs compute -----*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_CONVERSION_MATMULTOBLAS_GEMMMATCH_H
+#define MUON_LIB_CONVERSION_MATMULTOBLAS_GEMMMATCH_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace muon {
+
+/// A contraction that is a (batched) GEMM once each operand's dims are
+/// grouped: optional batch dims, then the two matrix dims — A: M, K (K, M
+/// when transposed); B: K, N (N, K); C: M, N. A group may span several loop
+/// dims, as elementwise fusion folds reshapes into the contraction.
+struct GemmMatch {
+  bool hasBatch;
+  bool transposeA;
+  bool transposeB;
+  /// Per operand (A, B, C): its dims as [batch,] rows, cols groups.
+  llvm::SmallVector<mlir::ReassociationIndices> groups[3];
+};
+
+/// Named (batch) matmuls and the multiply-accumulate generics fusion makes
+/// of them; failure for broadcasts, transposed results, and dims whose
+/// order differs between operands (their groups would not linearize alike).
+mlir::FailureOr<GemmMatch> matchGemm(mlir::linalg::LinalgOp op);
+
+} // namespace muon
+
+#endif // MUON_LIB_CONVERSION_MATMULTOBLAS_GEMMMATCH_H
