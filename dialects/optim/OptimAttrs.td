@@ -39,6 +39,27 @@ def Optim_LrAdjustAttr : EnumAttr<Optim_Dialect, Optim_LrAdjust, "lr_adjust"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Optim_AdamWVariantTorch : I32EnumAttrCase<"torch", 0>;
+def Optim_AdamWVariantHuggingFace : I32EnumAttrCase<"huggingface", 1>;
+def Optim_AdamWVariant : I32EnumAttr<"AdamWVariant",
+    "where AdamW applies bias correction and weight decay",
+    [Optim_AdamWVariantTorch, Optim_AdamWVariantHuggingFace]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::muon::optim";
+}
+def Optim_AdamWVariantAttr
+    : EnumAttr<Optim_Dialect, Optim_AdamWVariant, "adamw_variant"> {
+  let summary = "AdamW formulation";
+  let description = [{
+    `torch` (torch.optim.AdamW; ONNX Runtime's `adam_mode = 0`): bias
+    correction on M and V, decay before the update. `huggingface`
+    (transformers' AdamW; ONNX Runtime's `adam_mode = 1`, what its
+    `generate_artifacts` emits): bias correction folded into the learning
+    rate, ε outside it, decay after the update.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def Optim_MatrixViewFlatten : I32EnumAttrCase<"flatten", 0>;
 def Optim_MatrixViewBatch : I32EnumAttrCase<"batch", 1>;
 def Optim_MatrixView : I32EnumAttr<"MatrixView",

@@ -172,6 +172,15 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
     W' = W · (1 − lr · wd) − lr · (M' / (1 − β₁ᵗ)) / (sqrt(V' / (1 − β₂ᵗ)) + ε)
     ```
 
+    `variant = #optim.adamw_variant<huggingface>` (ONNX Runtime's
+    `adam_mode = 1`) computes instead
+
+    ```
+    W' = (W − lr · sqrt(1 − β₂ᵗ) / (1 − β₁ᵗ) · M' / (sqrt(V') + ε)) · (1 − lr · wd)
+    ```
+
+    and `bias_correction = false` drops the (1 − βᵗ) factors from either.
+
     Example:
 
     ```mlir
@@ -189,7 +198,9 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
     DefaultValuedAttr<F64Attr, "0.9">:$beta1,
     DefaultValuedAttr<F64Attr, "0.999">:$beta2,
     DefaultValuedAttr<F64Attr, "1.0e-8">:$eps,
-    DefaultValuedAttr<F64Attr, "0.01">:$weight_decay
+    DefaultValuedAttr<F64Attr, "0.01">:$weight_decay,
+    DefaultValuedAttr<BoolAttr, "true">:$bias_correction,
+    DefaultValuedAttr<Optim_AdamWVariantAttr, "AdamWVariant::torch">:$variant
   );
   let results = (outs Optim_FloatTensor:$new_param,
                       Optim_FloatTensor:$new_exp_avg,

@@ -21,13 +21,15 @@ from muon_mlir import aot, onnx_training  # noqa: E402
 BIN = os.path.join(ROOT, "build", "bin")
 
 
-def prepare(directory):
-    """Makes ORT's optimizer torch.optim.AdamW (adam_mode 0, for both ORT and
-    the importer) and writes the import copies with in-place results
-    declared. Returns (training, optimizer) paths to import."""
+def prepare(directory, adam_mode=None):
+    """Writes the import copies of the artifacts with in-place results
+    declared; with `adam_mode`, first sets it in ORT's optimizer model too
+    (0: torch.optim.AdamW; generate_artifacts makes 1, Hugging Face's).
+    Returns (training, optimizer) paths to import."""
     opt_path = os.path.join(directory, "optimizer_model.onnx")
     optimizer = onnx.load(opt_path)
-    onnx_training.set_pytorch_adamw(optimizer)
+    if adam_mode is not None:
+        onnx_training.set_adam_mode(optimizer, adam_mode)
     # onnxblock stamps the optimizer model with the installed onnx package's
     # IR version; ONNX Runtime 1.19 reads up to 10, which the graph fits.
     optimizer.ir_version = min(optimizer.ir_version, 10)
@@ -42,14 +44,15 @@ def prepare(directory):
     return paths
 
 
-def compile_step(directory, assign=None, bin_dir=BIN, gpu_fused=False):
+def compile_step(directory, assign=None, bin_dir=BIN, gpu_fused=False,
+                 adam_mode=None):
     """Builds step.mlir (optim-assign'ed with the option string `assign`
     when given) and compiles it for CPU; with `gpu_fused`, its GPU pipeline
     form up to the fused stage (the GPU kernels as loops) with every matmul
     through the GPU GEMM entry points (their CPU implementation), which
-    checks the GPU pipeline's arithmetic on CPU. Returns
-    (library, TrainingGraph)."""
-    training, optimizer = prepare(directory)
+    checks the GPU pipeline's arithmetic on CPU. `adam_mode`: as prepare().
+    Returns (library, TrainingGraph)."""
+    training, optimizer = prepare(directory, adam_mode)
     text, graph = onnx_training.build_step(os.path.join(bin_dir, "muon-translate"),
                                            training, optimizer, directory)
     path = os.path.join(directory, "step.mlir")

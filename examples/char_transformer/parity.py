@@ -51,13 +51,17 @@ def main():
     parser.add_argument("--bin", default=compiled_step.BIN)
     parser.add_argument("--gpu-fused", action="store_true",
                         help="compile the GPU pipeline's fused stage (run on CPU)")
+    parser.add_argument("--adam-mode", type=int, choices=[0, 1],
+                        help="set AdamWOptimizer's adam_mode for ORT and the "
+                             "import (default: as generate_artifacts makes it, 1)")
     args = parser.parse_args()
 
     data, chars = model.load_text()
     c = model.Config(vocab=len(chars))
     model.make_artifacts(c, args.work)
     library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin,
-                                                gpu_fused=args.gpu_fused)
+                                                gpu_fused=args.gpu_fused,
+                                                adam_mode=args.adam_mode)
     stream = model.batches(data, c, seed=1)
     batches = [next(stream) for _ in range(args.steps)]
 

@@ -76,15 +76,15 @@ def declare_inplace_outputs(training_model, optimizer_model):
     return training, optimizer
 
 
-def set_pytorch_adamw(optimizer_model):
-    """generate_artifacts hard-codes adam_mode = 1 (Hugging Face AdamW: bias
-    correction folded into the learning rate, epsilon outside it), which the
-    importer has no optim op for; adam_mode = 0 is torch.optim.AdamW, which
-    ONNX Runtime's kernel implements too."""
+def set_adam_mode(optimizer_model, mode):
+    """Sets adam_mode of the AdamWOptimizer nodes: generate_artifacts
+    hard-codes 1 (Hugging Face AdamW: bias correction folded into the
+    learning rate, epsilon outside it, decay after the update); 0 is
+    torch.optim.AdamW. ONNX Runtime's kernel and the importer take both."""
     for node in optimizer_model.graph.node:
         for attr in node.attribute:
             if node.op_type == "AdamWOptimizer" and attr.name == "adam_mode":
-                attr.i = 0
+                attr.i = mode
 
 
 def scalarize_optimizer_io(optimizer_model):

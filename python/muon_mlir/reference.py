@@ -129,6 +129,23 @@ def qk_clip(wq, wk, max_logits, num_heads, head_dim, num_kv_heads=None,
     return scale(wq, q_scale), scale(wk, k_scale), q_scale, k_scale
 
 
+def adamw_step(w, g, m, v, lr, t, betas=(0.9, 0.999), eps=1e-8,
+               weight_decay=0.01, bias_correction=True, variant="torch"):
+    """One AdamW step in float64: torch.optim.AdamW's formulation, or
+    ("huggingface") ONNX Runtime's AdamWOptimizer adam_mode 1: bias
+    correction on the learning rate, eps outside it, decay after the update.
+    Returns (w', m', v')."""
+    w, g, m, v = (np.asarray(x, np.float64) for x in (w, g, m, v))
+    b1, b2 = betas
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    c1, c2 = (1 - b1**t, 1 - b2**t) if bias_correction else (1.0, 1.0)
+    if variant == "huggingface":
+        w = w - lr * np.sqrt(c2) / c1 * m / (np.sqrt(v) + eps)
+        return w * (1 - lr * weight_decay), m, v
+    return w * (1 - lr * weight_decay) - lr / c1 * m / (np.sqrt(v / c2) + eps), m, v
+
+
 def relative_error(got, want):
     """‖got − want‖_F / ‖want‖_F (absolute when want is zero)."""
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)

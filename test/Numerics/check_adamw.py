@@ -1,7 +1,9 @@
-"""optim.adamw executed by muon-run versus torch.optim.AdamW over several steps."""
+"""optim.adamw executed by muon-run versus torch.optim.AdamW over several
+steps; the Hugging Face variant and updates without bias correction versus
+the float64 formulas of ONNX Runtime's AdamWOptimizer (reference.adamw_step)."""
 
 import numpy as np
-from muon_mlir import ir, runner, testing, torch_reference
+from muon_mlir import ir, reference, runner, testing, torch_reference
 
 p = testing.parser(__doc__)
 p.add_argument("--shape", type=testing.shape, default=())
@@ -12,6 +14,9 @@ p.add_argument("--beta2", type=float, default=0.999)
 p.add_argument("--eps", type=float, default=1e-8)
 p.add_argument("--weight-decay", type=float, default=0.01)
 p.add_argument("--steps", type=int, default=3)
+p.add_argument("--variant", default="torch", choices=["torch", "huggingface"])
+p.add_argument("--no-bias-correction", action="store_true")
+p.add_argument("--lr", type=float, default=1e-3, help="lr of the first step")
 args = p.parse_args()
 
 rng = np.random.default_rng(args.seed)
@@ -20,10 +25,12 @@ fresh = args.start_step == 1
 m0 = np.zeros(args.shape, np.float32) if fresh else 0.1 * rng.standard_normal(args.shape).astype(np.float32)
 v0 = np.zeros(args.shape, np.float32) if fresh else 0.01 * rng.random(args.shape).astype(np.float32)
 grads = [rng.standard_normal(args.shape).astype(np.float32) for _ in range(args.steps)]
-lrs = [1e-3 * (1 + i) for i in range(args.steps)]
+lrs = [args.lr * (1 + i) for i in range(args.steps)]
 
 attrs = {"beta1": args.beta1, "beta2": args.beta2, "eps": args.eps,
-         "weight_decay": args.weight_decay}
+         "weight_decay": args.weight_decay,
+         "variant": f"#optim.adamw_variant<{args.variant}>",
+         "bias_correction": not args.no_bias_correction}
 module = ir.adamw_module(args.shape, attrs, step_type=args.step_type)
 step_dtype = {"i64": np.int64, "i32": np.int32, "f32": np.float32}[args.step_type]
 
@@ -32,9 +39,16 @@ for i, (g, lr) in enumerate(zip(grads, lrs)):
     t = step_dtype(args.start_step + i)
     w, m, v = runner.run(module, "step", [w, g, m, v, np.float32(lr), t], 3, args.runner)
 
-w_ref, m_ref, v_ref = torch_reference.adamw_steps(
-    w0, grads, m0, v0, lrs, args.start_step, (args.beta1, args.beta2), args.eps,
-    args.weight_decay)
+if args.variant == "torch" and not args.no_bias_correction:
+    w_ref, m_ref, v_ref = torch_reference.adamw_steps(
+        w0, grads, m0, v0, lrs, args.start_step, (args.beta1, args.beta2), args.eps,
+        args.weight_decay)
+else:
+    w_ref, m_ref, v_ref = w0, m0, v0
+    for i, (g, lr) in enumerate(zip(grads, lrs)):
+        w_ref, m_ref, v_ref = reference.adamw_step(
+            w_ref, g, m_ref, v_ref, lr, args.start_step + i, (args.beta1, args.beta2),
+            args.eps, args.weight_decay, not args.no_bias_correction, args.variant)
 testing.check(f"adamw {vars(args)}", {
     "W": (w, w_ref, 1e-5), "M": (m, m_ref, 1e-5), "V": (v, v_ref, 1e-5),
     "W'-W": (w - w0, w_ref - w0, 1e-5)})

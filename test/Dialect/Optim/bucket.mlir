@@ -202,3 +202,23 @@ func.func @views(%k: tensor<4x8x6xf32>, %s: tensor<2x4x48xf32>,
   return %k1, %s1, %p1, %q1 : tensor<4x8x6xf32>, tensor<2x4x48xf32>,
       tensor<4x48xf32>, tensor<4x48xf32>
 }
+
+// -----
+
+// AdamW updates join only with the same formulation: two torch-variant
+// updates (one spelled out) share a bucket, the Hugging Face one and the one
+// without bias correction stay alone.
+// CHECK-LABEL: func.func @adamw_variants
+// CHECK: optim.adamw {{.*}} {bias_correction = false} : tensor<8xf32>
+// CHECK: optim.adamw {{.*}} {variant = #optim.adamw_variant<huggingface>} : tensor<8xf32>
+// CHECK: optim.adamw {{.*}} : tensor<16xf32>, tensor<f32>, tensor<i64>
+// CHECK-NOT: optim.adamw
+func.func @adamw_variants(%a: tensor<8xf32>, %b: tensor<8xf32>, %c: tensor<8xf32>,
+                          %d: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  %a1, %am, %av = optim.adamw %a, %a, %a, %a, %lr, %t : tensor<8xf32>, tensor<f32>, tensor<i64>
+  %b1, %bm, %bv = optim.adamw %b, %b, %b, %b, %lr, %t {bias_correction = false} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  %c1, %cm, %cv = optim.adamw %c, %c, %c, %c, %lr, %t {variant = #optim.adamw_variant<huggingface>} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  %d1, %dm, %dv = optim.adamw %d, %d, %d, %d, %lr, %t {variant = #optim.adamw_variant<torch>} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %a1, %b1, %c1, %d1 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}

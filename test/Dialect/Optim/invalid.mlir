@@ -450,3 +450,12 @@ func.func @f(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>, %s: tensor<12xf
   %q, %k = optim.qk_clip %wq, %wk, %s {num_heads = 4611686018427387904 : i64, head_dim = 64 : i64} : tensor<768x768xf32>, tensor<768x768xf32>, tensor<12xf32>
   return
 }
+
+// -----
+
+func.func @adamw_unknown_variant(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<8xf32> {
+  // expected-error @+2 {{expected ::muon::optim::AdamWVariant to be one of: torch, huggingface}}
+  // expected-error @+1 {{failed to parse Optim_AdamWVariantAttr parameter 'value'}}
+  %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t {variant = #optim.adamw_variant<keras>} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %w1 : tensor<8xf32>
+}

@@ -151,7 +151,8 @@ CASES = {
     "momentum": momentum_model,
     "training_info": training_info,
     "ort_adamw": ort_adamw,
-    "ort_adamw_mode1": lambda: ort_adamw(adam_mode=1),
+    "ort_adamw_mode1": lambda: ort_adamw(adam_mode=1, correct_bias=0),
+    "ort_adamw_mode2": lambda: ort_adamw(adam_mode=2),
     "ort_sgd": ort_sgd,
     "unsupported_op": lambda: model(
         [helper.make_node("Frobnicate", ["X"], ["Y"], name="frob", domain="com.example")],

@@ -84,8 +84,8 @@ static std::pair<BucketKey, Candidate>
 describeMatrixUpdate(OpTy op, ArrayRef<NamedAttribute> config) {
   auto type = cast<RankedTensorType>(op.getParam().getType());
   MatrixShape matrix = getMatrixShape(type, op.getView());
-  auto sliceType = RankedTensorType::get({matrix.rows, matrix.cols},
-                                         type.getElementType());
+  auto sliceType =
+      RankedTensorType::get({matrix.rows, matrix.cols}, type.getElementType());
   Candidate candidate{op,
                       getMatrixFormShape(matrix),
                       getMatrixFormReassociation(type.getRank(), matrix),
@@ -107,19 +107,20 @@ describeCandidate(Operation *op) {
       .Case([&](MuonOp muon) {
         return describeMatrixUpdate(muon, getMuonConfig(b, muon));
       })
-      .Case([&](Muon2Op muon2)
-                -> std::optional<std::pair<BucketKey, Candidate>> {
-        // Factored moments are per matrix but not parameter-shaped; they are
-        // left for later (they would need their own packing).
-        if (muon2.isFactored())
-          return std::nullopt;
-        SmallVector<NamedAttribute> config = getMuonConfig(b, muon2);
-        config.push_back(b.getNamedAttr(
-            "beta2", b.getF64FloatAttr(muon2.getBeta2().convertToDouble())));
-        config.push_back(b.getNamedAttr(
-            "eps", b.getF64FloatAttr(muon2.getEps().convertToDouble())));
-        return describeMatrixUpdate(muon2, config);
-      })
+      .Case(
+          [&](Muon2Op muon2) -> std::optional<std::pair<BucketKey, Candidate>> {
+            // Factored moments are per matrix but not parameter-shaped; they
+            // are left for later (they would need their own packing).
+            if (muon2.isFactored())
+              return std::nullopt;
+            SmallVector<NamedAttribute> config = getMuonConfig(b, muon2);
+            config.push_back(b.getNamedAttr(
+                "beta2",
+                b.getF64FloatAttr(muon2.getBeta2().convertToDouble())));
+            config.push_back(b.getNamedAttr(
+                "eps", b.getF64FloatAttr(muon2.getEps().convertToDouble())));
+            return describeMatrixUpdate(muon2, config);
+          })
       .Case([&](AdamWOp adamw) {
         auto type = cast<RankedTensorType>(adamw.getParam().getType());
         // A 0-d parameter expands to one element (empty reassociation).
@@ -140,6 +141,9 @@ describeCandidate(Operation *op) {
             b.getNamedAttr("beta2", getF64(adamw.getBeta2())),
             b.getNamedAttr("eps", getF64(adamw.getEps())),
             b.getNamedAttr("weight_decay", getF64(adamw.getWeightDecay())),
+            b.getNamedAttr("bias_correction",
+                           b.getBoolAttr(adamw.getBiasCorrection())),
+            b.getNamedAttr("variant", adamw.getVariantAttr()),
         });
         BucketKey key{adamw->getName(),
                       RankedTensorType::get({}, type.getElementType()), config,
@@ -204,9 +208,9 @@ static SmallVector<Bucket> collectBuckets(Block &block) {
       }
       it->second = buckets.size();
     }
-    buckets.push_back(
-        {std::get<RankedTensorType>(key), {std::move(candidate)},
-         getFirstUser(&op)});
+    buckets.push_back({std::get<RankedTensorType>(key),
+                       {std::move(candidate)},
+                       getFirstUser(&op)});
   }
   return buckets;
 }
@@ -274,9 +278,9 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
   // with the view switched to a batch of the stacked matrices.
   NamedAttrList attributes(first.op->getAttrDictionary());
   if (first.viewAttrName)
-    attributes.set(first.viewAttrName,
-                   MatrixViewAttr::get(rewriter.getContext(),
-                                       MatrixView::batch));
+    attributes.set(
+        first.viewAttrName,
+        MatrixViewAttr::get(rewriter.getContext(), MatrixView::batch));
   SmallVector<Type> resultTypes(first.op->getNumResults(), packedType);
   OperationState state(loc, first.op->getName(), operands, resultTypes,
                        attributes.getAttrs());
@@ -290,9 +294,9 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
     SmallVector<Value> replacements;
     for (auto [packedResult, result] :
          llvm::zip_equal(packedOp->getResults(), member.op->getResults())) {
-      Value part = tensor::ExtractSliceOp::create(
-          rewriter, loc, partType, packedResult, slice.offsets, slice.sizes,
-          slice.strides);
+      Value part = tensor::ExtractSliceOp::create(rewriter, loc, partType,
+                                                  packedResult, slice.offsets,
+                                                  slice.sizes, slice.strides);
       replacements.push_back(
           reshape(rewriter, loc, part,
                   cast<RankedTensorType>(result.getType()).getShape(),

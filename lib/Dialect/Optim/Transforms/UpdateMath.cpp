@@ -72,8 +72,8 @@ ParamUpdateScalars::ParamUpdateScalars(OpBuilder &b, Location loc, Value lr,
   if (weightDecay != 0.0) {
     Value lrDecay = arith::MulFOp::create(
         b, loc, lr, createFloatConstant(b, loc, type, weightDecay));
-    decay = arith::SubFOp::create(b, loc, createFloatConstant(b, loc, type, 1.0),
-                                  lrDecay);
+    decay = arith::SubFOp::create(
+        b, loc, createFloatConstant(b, loc, type, 1.0), lrDecay);
   }
 }
 
@@ -100,19 +100,30 @@ AdamWScalars::AdamWScalars(OpBuilder &b, Location loc, AdamWOp op, Value lr,
   Type f64 = b.getF64Type();
   lr = convertScalar(b, loc, lr, f64);
   step = convertScalar(b, loc, step, f64);
-  Value size = arith::DivFOp::create(
-      b, loc, lr,
-      buildBiasCorrection(b, loc, op.getBeta1().convertToDouble(), step));
-  Value root = math::SqrtOp::create(
-      b, loc,
-      buildBiasCorrection(b, loc, op.getBeta2().convertToDouble(), step));
+  bool huggingFace = op.getVariant() == AdamWVariant::huggingface;
+  decayAfterUpdate = huggingFace;
+  Value size = lr, root;
+  if (op.getBiasCorrection()) {
+    size = arith::DivFOp::create(
+        b, loc, lr,
+        buildBiasCorrection(b, loc, op.getBeta1().convertToDouble(), step));
+    root = math::SqrtOp::create(
+        b, loc,
+        buildBiasCorrection(b, loc, op.getBeta2().convertToDouble(), step));
+    // Hugging Face folds the correction of V' into the step size.
+    if (huggingFace) {
+      size = arith::MulFOp::create(b, loc, size, root);
+      root = Value();
+    }
+  }
   Value lrDecay = arith::MulFOp::create(
       b, loc, lr,
       createFloatConstant(b, loc, f64, op.getWeightDecay().convertToDouble()));
   Value decayFactor = arith::SubFOp::create(
       b, loc, createFloatConstant(b, loc, f64, 1.0), lrDecay);
   stepSize = convertScalar(b, loc, size, arithType);
-  correction2Root = convertScalar(b, loc, root, arithType);
+  if (root)
+    correction2Root = convertScalar(b, loc, root, arithType);
   decay = convertScalar(b, loc, decayFactor, arithType);
   double b1 = op.getBeta1().convertToDouble();
   double b2 = op.getBeta2().convertToDouble();
@@ -123,8 +134,8 @@ AdamWScalars::AdamWScalars(OpBuilder &b, Location loc, AdamWOp op, Value lr,
   eps = createFloatConstant(b, loc, arithType, op.getEps().convertToDouble());
 }
 
-SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc,
-                                       Value param, Value grad, Value expAvg,
+SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc, Value param,
+                                       Value grad, Value expAvg,
                                        Value expAvgSq) const {
   Value square = arith::MulFOp::create(b, loc, grad, grad);
   Value newExpAvg =
@@ -132,11 +143,17 @@ SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc,
   Value newExpAvgSq =
       buildMovingAverage(b, loc, beta2, oneMinusBeta2, expAvgSq, square);
   Value root = math::SqrtOp::create(b, loc, newExpAvgSq);
-  Value corrected = arith::DivFOp::create(b, loc, root, correction2Root);
-  Value denom = arith::AddFOp::create(b, loc, corrected, eps);
+  if (correction2Root)
+    root = arith::DivFOp::create(b, loc, root, correction2Root);
+  Value denom = arith::AddFOp::create(b, loc, root, eps);
   Value ratio = arith::DivFOp::create(b, loc, newExpAvg, denom);
   Value delta = arith::MulFOp::create(b, loc, stepSize, ratio);
-  Value decayed = arith::MulFOp::create(b, loc, param, decay);
-  return {arith::SubFOp::create(b, loc, decayed, delta), newExpAvg,
-          newExpAvgSq};
+  Value newParam;
+  if (decayAfterUpdate)
+    newParam = arith::MulFOp::create(
+        b, loc, arith::SubFOp::create(b, loc, param, delta), decay);
+  else
+    newParam = arith::SubFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, param, decay), delta);
+  return {newParam, newExpAvg, newExpAvgSq};
 }

@@ -9,11 +9,10 @@
 // parameter lists are sequences (`seq(tensor)`), whose elements the importer
 // has expanded to one value each; a node becomes one optim op per element.
 //
-// - AdamWOptimizer with adam_mode = 0 (PyTorch) and correct_bias = 1 is
-//   exactly optim.adamw: W·(1 − lr·wd) − lr·(M'/(1 − α^t)) /
-//   (sqrt(V'/(1 − β^t)) + ε). adam_mode = 1 (Hugging Face: bias correction
-//   on the learning rate, decay after the update) and correct_bias = 0 have
-//   no optim op yet and are rejected.
+// - AdamWOptimizer is optim.adamw: adam_mode = 0 (PyTorch) its `torch`
+//   variant, adam_mode = 1 (Hugging Face: bias correction on the learning
+//   rate, decay after the update) its `huggingface` one, correct_bias its
+//   `bias_correction`.
 // - SGDOptimizerV2 (W − lr·G) is optim.momentum with alpha = 0, beta = 1 and
 //   a zero velocity, whose new velocity is dropped.
 //
@@ -102,12 +101,15 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
   if (failed(alpha) || failed(beta) || failed(epsilon) || failed(weightDecay) ||
       failed(mode) || failed(correctBias))
     return failure();
-  if (*mode != 0)
+  if (*mode != 0 && *mode != 1)
     return ctx.emitError() << "unsupported adam_mode " << *mode
-                           << " (only 0, PyTorch's AdamW, maps to optim.adamw)";
-  if (*correctBias != 1)
+                           << " (0: PyTorch's AdamW, 1: Hugging Face's)";
+  if (*correctBias != 0 && *correctBias != 1)
     return ctx.emitError() << "unsupported correct_bias " << *correctBias
-                           << " (optim.adamw always corrects the bias)";
+                           << " (expects 0 or 1)";
+  auto variant = optim::AdamWVariantAttr::get(
+      ctx.builder.getContext(), *mode == 1 ? optim::AdamWVariant::huggingface
+                                           : optim::AdamWVariant::torch);
   FailureOr<Value> lr = getScalarOperand(ctx, 0, "lr", /*allowInteger=*/false);
   FailureOr<Value> step =
       getScalarOperand(ctx, 1, "step", /*allowInteger=*/true);
@@ -125,7 +127,8 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
         b, ctx.loc, param.getType(), param.getType(), param.getType(), param,
         (*lists)[1][i], (*lists)[2][i], (*lists)[3][i], *lr, *step,
         b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
-        b.getF64FloatAttr(*epsilon), b.getF64FloatAttr(*weightDecay));
+        b.getF64FloatAttr(*epsilon), b.getF64FloatAttr(*weightDecay),
+        b.getBoolAttr(*correctBias == 1), variant);
     if (failed(verifyCreated(op)))
       return failure();
     weights.push_back(op.getNewParam());

@@ -68,7 +68,11 @@ struct ParamUpdateScalars {
 /// floats) from lr and the step count and rounded once to the arithmetic
 /// type: the bias-corrected step size, sqrt(1 − β₂ᵗ) and the decay factor.
 struct AdamWScalars {
+  /// correction2Root is null where V' is not corrected (the Hugging Face
+  /// variant, or no bias correction).
   mlir::Value stepSize, correction2Root, decay;
+  /// Whether decay applies to the updated weight (Hugging Face).
+  bool decayAfterUpdate;
   /// β₁, 1 − β₁, β₂, 1 − β₂ and ε in the arithmetic type.
   mlir::Value beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps;
 
@@ -77,10 +81,11 @@ struct AdamWScalars {
                mlir::Value lr, mlir::Value step, mlir::Type arithType);
 
   /// Returns {W', M', V'} of one element (inputs in the arithmetic type),
-  /// in torch.optim.AdamW's operation order.
+  /// in the operation order of torch.optim.AdamW or, for the Hugging Face
+  /// variant, ONNX Runtime's kernel.
   llvm::SmallVector<mlir::Value> build(mlir::OpBuilder &b, mlir::Location loc,
-                                       mlir::Value param,
-                                       mlir::Value grad, mlir::Value expAvg,
+                                       mlir::Value param, mlir::Value grad,
+                                       mlir::Value expAvg,
                                        mlir::Value expAvgSq) const;
 };
 
