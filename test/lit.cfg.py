@@ -48,5 +48,6 @@ if "num-cse'd" in _stats.stderr:
     config.available_features.add("pass-statistics")
 
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
-tools = ["muon-compile", "muon-opt", "muon-run"]
+tools = ["muon-compile", "muon-fuzz-input-spec", "muon-fuzz-npy",
+         "muon-fuzz-optim-parser", "muon-opt", "muon-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

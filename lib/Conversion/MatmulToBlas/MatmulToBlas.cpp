@@ -16,6 +16,8 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <limits>
+
 namespace muon::optim {
 #define GEN_PASS_DEF_CONVERTMATMULTOBLAS
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
@@ -79,6 +81,24 @@ std::optional<std::string> getRuntimeFunction(linalg::LinalgOp op,
   return std::nullopt;
 }
 
+/// OpenBLAS (Debian's build) takes sizes and leading dimensions as 32-bit
+/// ints: a matmul with a static size or stride beyond that stays a loop nest,
+/// which indexes in 64 bits.
+bool fitsBlasIndexing(linalg::LinalgOp op) {
+  constexpr int64_t kMaxBlasInt = std::numeric_limits<int32_t>::max();
+  for (Value operand : op->getOperands()) {
+    auto type = cast<MemRefType>(operand.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)))
+      return false;
+    for (int64_t extent : llvm::concat<const int64_t>(type.getShape(), strides))
+      if (!ShapedType::isDynamic(extent) && extent > kMaxBlasInt)
+        return false;
+  }
+  return true;
+}
+
 /// A rank-`rank` memref with fully dynamic sizes, strides and offset: the one
 /// type each runtime entry point takes, whatever layout bufferization chose.
 MemRefType getDynamicStridedType(MemRefType type) {
@@ -107,6 +127,8 @@ struct MatmulToRuntimeCall : OpRewritePattern<MatmulOp> {
     std::optional<std::string> callee = getRuntimeFunction(linalgOp, batched);
     if (!callee)
       return rewriter.notifyMatchFailure(op, "no runtime GEMM for its types");
+    if (!fitsBlasIndexing(linalgOp))
+      return rewriter.notifyMatchFailure(op, "sizes beyond 32-bit BLAS ints");
 
     Location loc = op.getLoc();
     SmallVector<Value> args;

@@ -57,7 +57,11 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
     // Scalars in f64, rounded once to the arithmetic type.
     Type f64 = rewriter.getF64Type();
     Value lr = extractScalar(rewriter, loc, adaptor.getLr(), f64);
-    Value step = extractScalar(rewriter, loc, adaptor.getStep(), f64);
+    // t < 1 would make 1 − β^t zero or negative (t = 0: a division by
+    // zero); such steps are taken as the first one, t = 1.
+    Value step = arith::MaximumFOp::create(
+        rewriter, loc, extractScalar(rewriter, loc, adaptor.getStep(), f64),
+        createFloatConstant(rewriter, loc, f64, 1.0));
     Value stepSize = arith::DivFOp::create(
         rewriter, loc, lr, buildBiasCorrection(rewriter, loc, beta1, step));
     Value correction2Root = math::SqrtOp::create(

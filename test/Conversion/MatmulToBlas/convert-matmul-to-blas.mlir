@@ -59,3 +59,29 @@ func.func @unsupported(%t: tensor<4x4xf32>, %h: memref<4x4xf16>, %hc: memref<4x4
   linalg.matmul ins(%f, %f : memref<4x4xf32>, memref<4x4xf32>) outs(%d : memref<4x4xf64>)
   return %r : tensor<4x4xf32>
 }
+
+// -----
+
+// BLAS takes 32-bit sizes and leading dimensions: a K of 2^31 or a row
+// stride of 2^31 keeps the (64-bit indexed) linalg op.
+// CHECK-LABEL: func.func @beyond_blas_int
+// CHECK-NOT: call @muon_cpu_matmul_f32
+// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : memref<1x2147483648xf32>, memref<2147483648x1xf32>)
+// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : memref<2x2xf32, strided<[2147483648, 1]>>, memref<2x2xf32>)
+func.func @beyond_blas_int(%a: memref<1x2147483648xf32>, %b: memref<2147483648x1xf32>, %c: memref<1x1xf32>,
+                           %s: memref<2x2xf32, strided<[2147483648, 1]>>, %d: memref<2x2xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x2147483648xf32>, memref<2147483648x1xf32>) outs(%c : memref<1x1xf32>)
+  linalg.matmul ins(%s, %d : memref<2x2xf32, strided<[2147483648, 1]>>, memref<2x2xf32>) outs(%d : memref<2x2xf32>)
+  return
+}
+
+// -----
+
+// 2^31 − 1 still fits.
+// CHECK-LABEL: func.func @largest_blas_int
+// CHECK: call @muon_cpu_matmul_f32
+// CHECK-NOT: linalg.matmul
+func.func @largest_blas_int(%a: memref<1x2147483647xf32>, %b: memref<2147483647x1xf32>, %c: memref<1x1xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x2147483647xf32>, memref<2147483647x1xf32>) outs(%c : memref<1x1xf32>)
+  return
+}
