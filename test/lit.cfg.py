@@ -26,7 +26,21 @@ llvm_config.use_default_substitutions()
 # %python runs the configured interpreter (the project venv, which has numpy
 # for writing and checking .npy fixtures) instead of the one running lit.
 config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
-config.substitutions.append(("%python", '"%s"' % config.python_executable))
+python_command = '"%s"' % config.python_executable
+
+# Sanitizer builds (MUON_ENABLE_SANITIZERS, README): the tools, the CPU
+# runtime and the steps muon-compile links against it carry ASan; libMLIR,
+# Python, numpy and torch do not. Leaks are not checked (MLIR's registries
+# live until exit); UBSan findings fail the test. Python loads the
+# instrumented runtime through AOT-compiled steps, so it gets the ASan
+# runtime preloaded; C callers load it after libc, which ASan must accept.
+if config.muon_sanitizers:
+    config.environment["ASAN_OPTIONS"] = (
+        "detect_leaks=0:verify_asan_link_order=0:allocator_may_return_null=1")
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    python_command = 'env LD_PRELOAD="%s" %s' % (config.asan_runtime, python_command)
+    config.available_features.add("sanitizers")
+config.substitutions.append(("%python", python_command))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PYTHONPATH", os.path.join(config.muon_src_root, "python"),
@@ -34,7 +48,6 @@ llvm_config.with_environment("PYTHONPATH", os.path.join(config.muon_src_root, "p
 
 # Numeric tests run under the project's virtual environment; the torch
 # references need torch there.
-config.substitutions.append(("%python", config.python_executable))
 if subprocess.call([config.python_executable, "-c", "import torch"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("torch")
