@@ -26,8 +26,8 @@ static bool replay(const llvm::Twine &path) {
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
   if (!file) {
-    llvm::errs() << "cannot read '" << path << "': " << file.getError().message()
-                 << '\n';
+    llvm::errs() << "cannot read '" << path
+                 << "': " << file.getError().message() << '\n';
     return false;
   }
   // A copy of exactly the input's size, so that ASan sees overreads.

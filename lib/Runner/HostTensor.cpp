@@ -168,8 +168,7 @@ template <typename T> static void store(uint8_t *ptr, T value) {
   std::memcpy(ptr, &value, sizeof(T));
 }
 
-HostTensor::HostTensor(HostTensorType type)
-    : type(std::move(type)) {
+HostTensor::HostTensor(HostTensorType type) : type(std::move(type)) {
   std::optional<uint64_t> size = this->type.getByteSize();
   assert(size && "tensor size overflows");
   bytes.resize(*size);

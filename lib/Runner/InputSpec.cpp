@@ -120,8 +120,9 @@ Expected<HostTensor> muon::parseTensorSpec(StringRef spec, uint64_t maxBytes) {
   return parseInlineTensor(spec, maxBytes);
 }
 
-Expected<SmallVector<HostTensor>> muon::parseTensorSpecs(
-    StringRef flag, ArrayRef<std::string> specs, uint64_t maxBytes) {
+Expected<SmallVector<HostTensor>>
+muon::parseTensorSpecs(StringRef flag, ArrayRef<std::string> specs,
+                       uint64_t maxBytes) {
   SmallVector<HostTensor> tensors;
   for (StringRef spec : specs) {
     Expected<HostTensor> tensor = parseTensorSpec(spec, maxBytes);

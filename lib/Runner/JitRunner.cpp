@@ -17,8 +17,8 @@
 #include "muon/Runner/RuntimeLibraries.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/TargetSelect.h"
 
 #include <chrono>
 
@@ -45,16 +45,17 @@ const FunctionSignature &JitRunner::getSignature() const {
 static Error checkMemoryNeeded(const FunctionSignature &signature,
                                uint64_t maxBytes) {
   uint64_t total = 0;
-  for (const HostTensorType &type : llvm::concat<const HostTensorType>(
-           signature.inputs, signature.results))
+  for (const HostTensorType &type :
+       llvm::concat<const HostTensorType>(signature.inputs, signature.results))
     // StepModule has checked that each size fits in 64 bits.
     total = llvm::SaturatingAdd(total, *type.getByteSize());
   if (total <= maxBytes)
     return Error::success();
   return llvm::createStringError(
-      "function '" + signature.name + "' cannot run here: its arguments and "
-      "results take " + Twine(total) + " bytes, more than the limit of " +
-      Twine(maxBytes) + " bytes (this machine's memory)");
+      "function '" + signature.name +
+      "' cannot run here: its arguments and results take " + Twine(total) +
+      " bytes, more than the limit of " + Twine(maxBytes) +
+      " bytes (this machine's memory)");
 }
 
 Expected<std::unique_ptr<JitRunner>> JitRunner::load(StringRef path,
@@ -63,8 +64,8 @@ Expected<std::unique_ptr<JitRunner>> JitRunner::load(StringRef path,
       StepModule::load(path, options.functionName);
   if (!step)
     return step.takeError();
-  if (Error error = checkMemoryNeeded((*step)->getSignature(),
-                                      options.maxTensorBytes))
+  if (Error error =
+          checkMemoryNeeded((*step)->getSignature(), options.maxTensorBytes))
     return std::move(error);
   auto impl = std::make_unique<Impl>();
   impl->step = std::move(*step);

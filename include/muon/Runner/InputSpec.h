@@ -32,8 +32,7 @@ namespace muon {
 /// literal whose type takes more than `maxBytes` is an error, checked before
 /// allocating (a .npy file allocates no more than the file holds).
 llvm::Expected<HostTensor>
-parseTensorSpec(llvm::StringRef spec,
-                uint64_t maxBytes = getHostMemoryBytes());
+parseTensorSpec(llvm::StringRef spec, uint64_t maxBytes = getHostMemoryBytes());
 
 /// Parses every value given to `flag`; errors quote the flag and the value.
 llvm::Expected<llvm::SmallVector<HostTensor>>

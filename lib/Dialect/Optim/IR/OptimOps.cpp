@@ -159,9 +159,8 @@ Type MuonOp::getComputeElementType() {
 
 LogicalResult MuonOp::verify() {
   if (failed(verifyAddressable(*this)) ||
-      failed(verifyNewtonSchulzConfig(*this, getParam().getType(),
-                                      getNsSteps(), getScheduleAttr(),
-                                      getComputeType())) ||
+      failed(verifyNewtonSchulzConfig(*this, getParam().getType(), getNsSteps(),
+                                      getScheduleAttr(), getComputeType())) ||
       failed(verifyDecay(*this, "momentum", getMomentum().convertToDouble())))
     return failure();
   return verifyNonNegative(*this, "weight_decay",
@@ -206,9 +205,8 @@ static RankedTensorType getFactorType(RankedTensorType paramType,
 
 LogicalResult Muon2Op::verify() {
   if (failed(verifyAddressable(*this)) ||
-      failed(verifyNewtonSchulzConfig(*this, getParam().getType(),
-                                      getNsSteps(), getScheduleAttr(),
-                                      getComputeType())) ||
+      failed(verifyNewtonSchulzConfig(*this, getParam().getType(), getNsSteps(),
+                                      getScheduleAttr(), getComputeType())) ||
       failed(verifyDecay(*this, "momentum", getMomentum().convertToDouble())) ||
       failed(verifyDecay(*this, "beta2", getBeta2().convertToDouble())) ||
       failed(verifyPositive(*this, "eps", getEps().convertToDouble())) ||
@@ -331,8 +329,8 @@ LogicalResult QKClipOp::verify() {
                             "('rope_head_dim' set) and must be >= 0";
   // The per-head chunks (getQueryChunk, getKeyChunk) are these sums.
   int64_t chunk;
-  if (llvm::AddOverflow(headDim, static_cast<int64_t>(getRopeHeadDim().value_or(0)),
-                        chunk) ||
+  if (llvm::AddOverflow(
+          headDim, static_cast<int64_t>(getRopeHeadDim().value_or(0)), chunk) ||
       llvm::AddOverflow(headDim, vHeadDim, chunk))
     return emitOpError() << "expects 'head_dim' plus 'rope_head_dim' or "
                             "'v_head_dim' to fit in 64 bits";
