@@ -26,7 +26,24 @@ llvm_config.use_default_substitutions()
 # %python runs the configured interpreter (the project venv, which has numpy
 # for writing and checking .npy fixtures) instead of the one running lit.
 config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
-config.substitutions.append(("%python", '"%s"' % config.python_executable))
+python_command = '"%s"' % config.python_executable
+
+# Sanitizer builds (MUON_ENABLE_SANITIZERS, README): the tools, the CPU
+# runtime and the steps muon-compile links against it carry ASan; libMLIR,
+# Python, numpy, torch and the tests' C callers do not. The ASan runtime is
+# preloaded into every process, as it must come first in any process that
+# loads the instrumented CPU runtime (Python and C callers of AOT-compiled
+# steps). Leaks are not checked (MLIR's registries live until exit), UBSan
+# findings fail the test, and user poisoning is off: LLVM's allocators poison
+# their slabs in code inlined into our files but not in libMLIR, whose
+# objects would then read as poisoned.
+if config.muon_sanitizers:
+    config.environment["LD_PRELOAD"] = config.asan_runtime
+    config.environment["ASAN_OPTIONS"] = (
+        "detect_leaks=0:allocator_may_return_null=1:allow_user_poisoning=0")
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    config.available_features.add("sanitizers")
+config.substitutions.append(("%python", python_command))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PYTHONPATH", os.path.join(config.muon_src_root, "python"),
@@ -34,7 +51,6 @@ llvm_config.with_environment("PYTHONPATH", os.path.join(config.muon_src_root, "p
 
 # Numeric tests run under the project's virtual environment; the torch
 # references need torch there.
-config.substitutions.append(("%python", config.python_executable))
 if subprocess.call([config.python_executable, "-c", "import torch"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("torch")
@@ -75,5 +91,6 @@ if os.path.exists(os.path.join(_cuda_bin, "ptxas")):
     config.available_features.add("ptxas")
 
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
-tools = ["muon-compile", "muon-opt", "muon-run", "muon-translate"]
+tools = ["muon-compile", "muon-fuzz-input-spec", "muon-fuzz-npy",
+         "muon-fuzz-optim-parser", "muon-opt", "muon-run", "muon-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -164,7 +164,8 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
   let description = [{
     AdamW (Loshchilov & Hutter), as torch.optim.AdamW, for the parameters
     Muon does not handle (embeddings, output head, norms, biases). `step` is
-    the 1-based step count `t` of this update (integer or float 0-d tensor):
+    the 1-based step count `t` of this update (integer or float 0-d tensor);
+    a step below 1 is taken as t = 1 (at t = 0, 1 − βᵗ would be 0):
 
     ```
     M' = β₁ M + (1 − β₁) G

@@ -220,8 +220,9 @@ def ConvertMatmulToBlas : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
     into the output (beta = 1), exactly linalg's semantics, and takes any
     strided layout (copying only when neither dimension is contiguous).
 
-    Pre-condition: bufferized IR. Matmuls of other element types stay and
-    are lowered to loops. The JIT or linker must provide
+    Pre-condition: bufferized IR. Matmuls of other element types, and those
+    with a static size or stride beyond 2^31 − 1 (BLAS takes 32-bit ints),
+    stay and are lowered to loops, which index in 64 bits. The JIT or linker must provide
     `libmuon_cpu_runtime.so`.
 
     `runtime=gpu` (the GPU pipeline) calls the GPU runtime's

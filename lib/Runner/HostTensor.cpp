@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <unistd.h>
 
 using namespace llvm;
 using namespace muon;
@@ -122,6 +123,25 @@ std::optional<uint64_t> HostTensorType::getByteSize() const {
   return size;
 }
 
+uint64_t muon::getHostMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return std::numeric_limits<uint64_t>::max();
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize);
+}
+
+Error HostTensorType::checkByteSize(uint64_t maxBytes) const {
+  std::optional<uint64_t> size = getByteSize();
+  if (!size)
+    return createStringError("a " + str() +
+                             " tensor has more bytes than 64-bit sizes count");
+  if (*size > maxBytes)
+    return createStringError("a " + str() + " tensor takes " + Twine(*size) +
+                             " bytes, more than the limit of " +
+                             Twine(maxBytes) + " bytes");
+  return Error::success();
+}
+
 std::string HostTensorType::str() const {
   std::string result;
   for (int64_t dim : shape)
@@ -148,10 +168,11 @@ template <typename T> static void store(uint8_t *ptr, T value) {
   std::memcpy(ptr, &value, sizeof(T));
 }
 
-HostTensor::HostTensor(HostTensorType type)
-    : type(std::move(type)),
-      bytes(this->type.getNumElements() *
-            getElementByteWidth(this->type.elementType)) {}
+HostTensor::HostTensor(HostTensorType type) : type(std::move(type)) {
+  std::optional<uint64_t> size = this->type.getByteSize();
+  assert(size && "tensor size overflows");
+  bytes.resize(*size);
+}
 
 double HostTensor::getDouble(int64_t index) const {
   const uint8_t *ptr =

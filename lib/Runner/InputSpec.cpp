@@ -74,7 +74,8 @@ static Error parseElement(StringRef text, HostTensor &tensor, int64_t index) {
 }
 
 /// Parses `<type>=<values>`.
-static Expected<HostTensor> parseInlineTensor(StringRef spec) {
+static Expected<HostTensor> parseInlineTensor(StringRef spec,
+                                              uint64_t maxBytes) {
   auto [typeText, valuesText] = spec.split('=');
   if (typeText.size() == spec.size())
     return createStringError(
@@ -83,6 +84,8 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec) {
   Expected<HostTensorType> type = parseTensorType(typeText);
   if (!type)
     return type.takeError();
+  if (Error error = type->checkByteSize(maxBytes))
+    return std::move(error);
 
   // Brackets only group rows for the reader; the shape comes from the type.
   SmallVector<StringRef> values;
@@ -112,18 +115,19 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec) {
   return tensor;
 }
 
-Expected<HostTensor> muon::parseTensorSpec(StringRef spec) {
+Expected<HostTensor> muon::parseTensorSpec(StringRef spec, uint64_t maxBytes) {
   if (spec.consume_front("@"))
     return spec.ends_with(".pb") ? readTensorProtoFile(spec)
                                  : readNpyFile(spec);
-  return parseInlineTensor(spec);
+  return parseInlineTensor(spec, maxBytes);
 }
 
 Expected<SmallVector<HostTensor>>
-muon::parseTensorSpecs(StringRef flag, ArrayRef<std::string> specs) {
+muon::parseTensorSpecs(StringRef flag, ArrayRef<std::string> specs,
+                       uint64_t maxBytes) {
   SmallVector<HostTensor> tensors;
   for (StringRef spec : specs) {
-    Expected<HostTensor> tensor = parseTensorSpec(spec);
+    Expected<HostTensor> tensor = parseTensorSpec(spec, maxBytes);
     if (!tensor)
       return createStringError("--" + flag + "='" + spec +
                                "': " + toString(tensor.takeError()));

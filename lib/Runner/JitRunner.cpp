@@ -17,14 +17,15 @@
 #include "muon/Runner/RuntimeLibraries.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/TargetSelect.h"
+
 #include <chrono>
 
 using namespace mlir;
 using namespace muon;
 using llvm::Error;
 using llvm::Expected;
-
 
 struct JitRunner::Impl {
   std::unique_ptr<StepModule> step;
@@ -39,12 +40,33 @@ const FunctionSignature &JitRunner::getSignature() const {
   return impl->step->getSignature();
 }
 
+/// Arguments and results are allocated on the host: a signature that cannot
+/// fit is reported before anything is parsed, allocated or compiled.
+static Error checkMemoryNeeded(const FunctionSignature &signature,
+                               uint64_t maxBytes) {
+  uint64_t total = 0;
+  for (const HostTensorType &type :
+       llvm::concat<const HostTensorType>(signature.inputs, signature.results))
+    // StepModule has checked that each size fits in 64 bits.
+    total = llvm::SaturatingAdd(total, *type.getByteSize());
+  if (total <= maxBytes)
+    return Error::success();
+  return llvm::createStringError(
+      "function '" + signature.name +
+      "' cannot run here: its arguments and results take " + Twine(total) +
+      " bytes, more than the limit of " + Twine(maxBytes) +
+      " bytes (this machine's memory)");
+}
+
 Expected<std::unique_ptr<JitRunner>> JitRunner::load(StringRef path,
                                                      JitRunnerOptions options) {
   Expected<std::unique_ptr<StepModule>> step =
       StepModule::load(path, options.functionName);
   if (!step)
     return step.takeError();
+  if (Error error =
+          checkMemoryNeeded((*step)->getSignature(), options.maxTensorBytes))
+    return std::move(error);
   auto impl = std::make_unique<Impl>();
   impl->step = std::move(*step);
   impl->options = std::move(options);

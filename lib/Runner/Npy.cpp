@@ -197,8 +197,10 @@ Expected<HostTensor> muon::readNpyFile(StringRef path) {
   if (!file)
     return createStringError(file.getError(), "cannot read '" + path + "': " +
                                                   file.getError().message());
-  StringRef image = (*file)->getBuffer();
+  return readNpy(path, (*file)->getBuffer());
+}
 
+Expected<HostTensor> muon::readNpy(StringRef path, StringRef image) {
   if (!image.consume_front(kMagic))
     return createStringError(path + ": not a .npy file (bad magic string)");
   if (image.size() < 2)
@@ -237,41 +239,58 @@ Expected<HostTensor> muon::readNpyFile(StringRef path) {
         " data: a " + type.str() + " array takes " + Twine(*byteSize) +
         " bytes, found " + Twine(image.size()));
   HostTensor tensor(std::move(type));
-  std::memcpy(tensor.getBytes().data(), image.data(), image.size());
+  // An empty tensor has no buffer: memcpy from/to null is undefined even for
+  // 0 bytes.
+  if (!image.empty())
+    std::memcpy(tensor.getBytes().data(), image.data(), image.size());
   return tensor;
 }
 
 /// The header dict, padded so that the data starts 64-byte aligned as NumPy
-/// itself does.
+/// itself does; `prefix` is the size of what precedes it.
 static std::string formatHeader(ElementType elementType,
-                                ArrayRef<int64_t> shape) {
+                                ArrayRef<int64_t> shape, size_t prefix) {
   std::string dict;
   raw_string_ostream os(dict);
   os << "{'descr': '" << getNpyDescr(elementType)
      << "', 'fortran_order': False, 'shape': (";
   interleave(shape, os, ", ");
   os << (shape.size() == 1 ? ",), }" : "), }");
-  size_t prefix = kMagic.size() + 2 + 2;
   size_t total = alignTo(prefix + dict.size() + 1, 64);
   dict.append(total - prefix - dict.size() - 1, ' ');
   return dict + "\n";
 }
 
-Error muon::writeNpyFile(StringRef path, const HostTensor &tensor) {
+void muon::writeNpy(raw_ostream &os, const HostTensor &tensor) {
   if (tensor.getElementType() == ElementType::BF16)
-    return writeNpyFile(path, tensor.convertTo(ElementType::F32));
+    return writeNpy(os, tensor.convertTo(ElementType::F32));
 
-  std::string header = formatHeader(tensor.getElementType(), tensor.getShape());
+  // Version 1.0 unless the header outgrows its 16-bit length (rank > ~10^4).
+  size_t prefix = kMagic.size() + 2 + 2;
+  std::string header =
+      formatHeader(tensor.getElementType(), tensor.getShape(), prefix);
+  unsigned lengthBytes = 2;
+  if (header.size() > 0xffff) {
+    prefix = kMagic.size() + 2 + 4;
+    header = formatHeader(tensor.getElementType(), tensor.getShape(), prefix);
+    lengthBytes = 4;
+  }
+  os << kMagic << static_cast<char>(lengthBytes == 2 ? 1 : 2) << '\x00';
+  for (unsigned i = 0; i < lengthBytes; ++i)
+    os << static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  os << header;
+  ArrayRef<uint8_t> bytes = tensor.getBytes();
+  if (!bytes.empty())
+    os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+}
+
+Error muon::writeNpyFile(StringRef path, const HostTensor &tensor) {
   std::error_code ec;
   raw_fd_ostream os(path, ec);
   if (ec)
     return createStringError(ec,
                              "cannot write '" + path + "': " + ec.message());
-  os << kMagic << '\x01' << '\x00';
-  os << static_cast<char>(header.size() & 0xff)
-     << static_cast<char>(header.size() >> 8) << header;
-  ArrayRef<uint8_t> bytes = tensor.getBytes();
-  os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+  writeNpy(os, tensor);
   os.close();
   if (os.has_error())
     return createStringError(os.error(), "cannot write '" + path +

@@ -198,7 +198,14 @@ static Expected<HostTensorType> getHostTensorType(Type type, StringRef function,
         "; only statically shaped tensors of " +
         getSupportedElementTypeNames() + " can be passed");
   }
-  return HostTensorType{*elementType, llvm::to_vector(tensorType.getShape())};
+  HostTensorType hostType{*elementType, llvm::to_vector(tensorType.getShape())};
+  // Byte offsets into the tensor must fit the 64-bit index of the lowering.
+  if (!hostType.getByteSize())
+    return llvm::createStringError("function '" + function + "' " + what + " " +
+                                   Twine(index) + " of type " +
+                                   hostType.getTensorTypeName() +
+                                   " has more bytes than 64-bit sizes count");
+  return hostType;
 }
 
 /// `name` as a C identifier, or `fallback` when it has none or repeats one

@@ -17,6 +17,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <optional>
@@ -49,6 +50,11 @@ size_t getElementByteWidth(ElementType type);
 
 bool isFloatElementType(ElementType type);
 
+/// Bytes of physical memory of this machine: the default limit on what
+/// muon-run allocates for tensors, so that a huge shape is an error rather
+/// than an abort in the allocator.
+uint64_t getHostMemoryBytes();
+
 /// Element type and static shape of a tensor.
 struct HostTensorType {
   ElementType elementType;
@@ -59,6 +65,10 @@ struct HostTensorType {
   /// The bytes a tensor of this type takes, or std::nullopt when that
   /// overflows: sizes from files and flags are checked before allocating.
   std::optional<uint64_t> getByteSize() const;
+
+  /// Succeeds if a tensor of this type takes at most `maxBytes`; the error
+  /// says how much it would take.
+  llvm::Error checkByteSize(uint64_t maxBytes) const;
 
   /// The `2x2xf32` spelling used on the command line (`f32` for rank 0).
   std::string str() const;
@@ -76,7 +86,8 @@ struct HostTensorType {
 /// A dense row-major tensor owning its bytes.
 class HostTensor {
 public:
-  /// A zero-filled tensor of `type`.
+  /// A zero-filled tensor of `type`, whose size the caller has checked
+  /// (`checkByteSize`).
   explicit HostTensor(HostTensorType type);
 
   const HostTensorType &getType() const { return type; }

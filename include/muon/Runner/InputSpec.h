@@ -29,12 +29,16 @@
 
 namespace muon {
 
-/// Parses one tensor value (`@x.npy`, `@x.pb` or an inline literal).
-llvm::Expected<HostTensor> parseTensorSpec(llvm::StringRef spec);
+/// Parses one tensor value (`@x.npy`, `@x.pb` or an inline literal). An
+/// inline literal whose type takes more than `maxBytes` is an error, checked
+/// before allocating (a file allocates no more than the file holds).
+llvm::Expected<HostTensor>
+parseTensorSpec(llvm::StringRef spec, uint64_t maxBytes = getHostMemoryBytes());
 
 /// Parses every value given to `flag`; errors quote the flag and the value.
 llvm::Expected<llvm::SmallVector<HostTensor>>
-parseTensorSpecs(llvm::StringRef flag, llvm::ArrayRef<std::string> specs);
+parseTensorSpecs(llvm::StringRef flag, llvm::ArrayRef<std::string> specs,
+                 uint64_t maxBytes = getHostMemoryBytes());
 
 /// Where `--output=` sends a result: a .npy file, or standard output.
 struct OutputSpec {

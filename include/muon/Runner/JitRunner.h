@@ -38,6 +38,9 @@ struct JitRunnerOptions {
   unsigned benchmarkRepetitions = 0;
   /// Print the module to stderr once the pipeline has lowered it to LLVM.
   bool printIRAfterPipeline = false;
+  /// Most bytes the function's arguments and results may take together: a
+  /// larger signature is refused by `load` instead of aborting in malloc.
+  uint64_t maxTensorBytes = getHostMemoryBytes();
 };
 
 /// A loaded module and the function in it to run.

@@ -16,6 +16,7 @@
 
 #include "muon/Runner/HostTensor.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace muon {
 
@@ -24,7 +25,15 @@ namespace muon {
 /// truncated data).
 llvm::Expected<HostTensor> readNpyFile(llvm::StringRef path);
 
-/// Writes `tensor` to `path` as a version 1.0 .npy file.
+/// Reads the array in `image`, the bytes of a .npy file; errors start with
+/// `path`. No more is allocated than `image` holds.
+llvm::Expected<HostTensor> readNpy(llvm::StringRef path, llvm::StringRef image);
+
+/// Writes `tensor` as a .npy file: version 1.0, or 2.0 for a header too long
+/// for version 1's 16-bit length.
+void writeNpy(llvm::raw_ostream &os, const HostTensor &tensor);
+
+/// Writes `tensor` to the file `path` (see `writeNpy`).
 llvm::Error writeNpyFile(llvm::StringRef path, const HostTensor &tensor);
 
 } // namespace muon

@@ -22,6 +22,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <limits>
+
 namespace muon::optim {
 #define GEN_PASS_DEF_CONVERTMATMULTOBLAS
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
@@ -51,6 +53,30 @@ bool hasGemmView(Value buffer, ArrayRef<ReassociationIndices> groups) {
   auto type = cast<MemRefType>(buffer.getType());
   return groups.size() == static_cast<size_t>(type.getRank()) ||
          memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups);
+}
+
+/// OpenBLAS (Debian's build) takes sizes and leading dimensions as 32-bit
+/// ints: a matmul whose matrices (after collapsing the groups) have a size
+/// or stride beyond that stays a loop nest, which indexes in 64 bits.
+bool fitsBlasIndexing(Value buffer, ArrayRef<ReassociationIndices> groups) {
+  constexpr int64_t kMaxBlasInt = std::numeric_limits<int32_t>::max();
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type.hasStaticShape() ||
+      failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  for (const ReassociationIndices &group : groups) {
+    int64_t size = 1;
+    for (int64_t dim : group) {
+      if (ShapedType::isDynamic(strides[dim]) || strides[dim] > kMaxBlasInt)
+        return false;
+      size *= type.getDimSize(dim);
+      if (size > kMaxBlasInt)
+        return false;
+    }
+  }
+  return true;
 }
 
 /// `buffer` with its dim groups collapsed: [batch,] rows, cols; with
@@ -113,6 +139,9 @@ private:
         getCPURuntimeFunction(op, match.hasBatch);
     if (!callee)
       return rewriter.notifyMatchFailure(op, "no runtime GEMM for its types");
+    for (auto [operand, groups] : llvm::zip(op->getOperands(), match.groups))
+      if (!fitsBlasIndexing(operand, groups))
+        return rewriter.notifyMatchFailure(op, "sizes beyond 32-bit BLAS ints");
     Location loc = op.getLoc();
     SmallVector<Value> args;
     for (auto [operand, groups] : llvm::zip(op->getOperands(), match.groups))

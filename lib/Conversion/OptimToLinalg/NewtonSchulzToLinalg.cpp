@@ -31,20 +31,24 @@ static SmallVector<int64_t> getBatchDims(RankedTensorType type) {
   return llvm::to_vector(llvm::seq<int64_t>(type.getRank() - 2));
 }
 
-/// X / (‖X‖_F·scale + eps) per matrix, in `accType`.
+/// X / (‖X‖_F·scale + eps) per matrix, as an `accType` tensor. The norm and
+/// the division are computed in f64: in f32 the sum of squares overflows for
+/// entries beyond ~1e19 (the update would silently become 0) and underflows
+/// below ~1e-19.
 static Value buildNormalize(OpBuilder &b, Location loc, Value input,
                             Type accType, double scale, double eps) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
+  Type normType = b.getF64Type();
   Value sumOfSquares =
-      buildSumOfSquares(b, loc, input, {rank - 2, rank - 1}, accType);
-  Value scaleValue = createFloatConstant(b, loc, accType, scale);
-  Value epsValue = createFloatConstant(b, loc, accType, eps);
+      buildSumOfSquares(b, loc, input, {rank - 2, rank - 1}, normType);
+  Value scaleValue = createFloatConstant(b, loc, normType, scale);
+  Value epsValue = createFloatConstant(b, loc, normType, eps);
   SmallVector<AffineMap> maps = {
       b.getMultiDimIdentityMap(rank),
       getProjectionMap(b.getContext(), rank, getBatchDims(type))};
   return buildElementwise(
-             b, loc, {input, sumOfSquares}, maps, type.clone(accType), accType,
+             b, loc, {input, sumOfSquares}, maps, type.clone(accType), normType,
              [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
                Value norm = math::SqrtOp::create(nested, nestedLoc, args[1]);
                Value scaled =

@@ -143,6 +143,7 @@ func.func @weight_gradient(%x: memref<8x32x64xf32>, %dy: memref<8x32x192xf32>, %
 // CHECK-NOT: call
 // GPU-LABEL: func.func @not_gemms
 // GPU-NOT: call
+// GPU: return
 func.func @not_gemms(%a: memref<4x2x3xf32>, %b: memref<3x2x5xf32>, %c: memref<4x5xf32>,
                      %v: memref<4x6xf32>, %w: memref<6x5xf32>, %d: memref<7x4x5xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k0, k1) -> (m, k0, k1)>,
@@ -175,5 +176,35 @@ func.func @not_gemms(%a: memref<4x2x3xf32>, %b: memref<3x2x5xf32>, %c: memref<4x
     %s = arith.maximumf %z, %p : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// BLAS takes 32-bit sizes and leading dimensions: a K of 2^31 or a row
+// stride of 2^31 keeps the (64-bit indexed) linalg op.
+// CHECK-LABEL: func.func @beyond_blas_int
+// CHECK-NOT: call @muon_cpu_matmul_f32
+// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : memref<1x2147483648xf32>, memref<2147483648x1xf32>)
+// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : memref<2x2xf32, strided<[2147483648, 1]>>, memref<2x2xf32>)
+// cuBLASLt takes 64-bit sizes and leading dimensions.
+// GPU-LABEL: func.func @beyond_blas_int
+// GPU-COUNT-2: call @muon_gpu_gemm_f32
+// GPU-NOT: linalg.matmul
+func.func @beyond_blas_int(%a: memref<1x2147483648xf32>, %b: memref<2147483648x1xf32>, %c: memref<1x1xf32>,
+                           %s: memref<2x2xf32, strided<[2147483648, 1]>>, %d: memref<2x2xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x2147483648xf32>, memref<2147483648x1xf32>) outs(%c : memref<1x1xf32>)
+  linalg.matmul ins(%s, %d : memref<2x2xf32, strided<[2147483648, 1]>>, memref<2x2xf32>) outs(%d : memref<2x2xf32>)
+  return
+}
+
+// -----
+
+// 2^31 − 1 still fits.
+// CHECK-LABEL: func.func @largest_blas_int
+// CHECK: call @muon_cpu_matmul_f32
+// CHECK-NOT: linalg.matmul
+func.func @largest_blas_int(%a: memref<1x2147483647xf32>, %b: memref<2147483647x1xf32>, %c: memref<1x1xf32>) {
+  linalg.matmul ins(%a, %b : memref<1x2147483647xf32>, memref<2147483647x1xf32>) outs(%c : memref<1x1xf32>)
   return
 }

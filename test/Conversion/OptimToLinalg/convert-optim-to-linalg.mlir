@@ -1,6 +1,6 @@
 // RUN: muon-opt %s -convert-optim-to-linalg -split-input-file | FileCheck %s
 
-// AdamW with an integer step: the scalars (t by sitofp, lr, the bias
+// AdamW with an integer step: the scalars (t by sitofp, clamped to >= 1, lr, the bias
 // corrections 1 − β^t by math.powf, lr / (1 − β1^t), sqrt(1 − β2^t),
 // 1 − lr·wd) are computed in f64 as torch does and rounded once to f32; one
 // generic computes W', M', V':
@@ -10,7 +10,9 @@
 // CHECK: %[[LR_F32:.+]] = tensor.extract %[[LR]][] : tensor<f32>
 // CHECK: %[[LR_VALUE:.+]] = arith.extf %[[LR_F32]] : f32 to f64
 // CHECK: %[[T_INT:.+]] = tensor.extract %[[T]][] : tensor<i64>
-// CHECK: %[[T_VALUE:.+]] = arith.sitofp %[[T_INT]] : i64 to f64
+// CHECK: %[[T_RAW:.+]] = arith.sitofp %[[T_INT]] : i64 to f64
+// CHECK: %[[ONE:.+]] = arith.constant 1.000000e+00 : f64
+// CHECK: %[[T_VALUE:.+]] = arith.maximumf %[[T_RAW]], %[[ONE]] : f64
 // CHECK: %[[BETA1:.+]] = arith.constant 9.000000e-01 : f64
 // CHECK: %[[POW1:.+]] = math.powf %[[BETA1]], %[[T_VALUE]] : f64
 // CHECK: %[[BC1:.+]] = arith.subf %{{.+}}, %[[POW1]]

@@ -1,6 +1,7 @@
 // RUN: muon-opt %s -convert-optim-to-linalg -split-input-file | FileCheck %s
 
-// Wide f32 matrix, quintic: f32 norm reduction, X = U / (‖U‖·1 + 1e-7), no
+// Wide f32 matrix, quintic: f64 norm reduction (no overflow for huge
+// entries), X = U / (‖U‖·1 + 1e-7) in f64 rounded to f32, no
 // transpose, one scf.for over a 5x3 coefficient table with X·Xᵀ (transposed
 // operand through indexing_maps), S·S and T·X as linalg.matmul, X updated in
 // place of the iter_arg.
@@ -12,18 +13,21 @@
 // CHECK-LABEL: func.func @ns_wide
 // CHECK-SAME: (%[[U:.+]]: tensor<64x256xf32>)
 // CHECK: %[[ZERO:.+]] = linalg.fill
-// CHECK-SAME: -> tensor<f32>
-// CHECK: %[[SUMSQ:.+]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$SCALAR]]], iterator_types = ["reduction", "reduction"]} ins(%[[U]] : tensor<64x256xf32>) outs(%[[ZERO]] : tensor<f32>)
+// CHECK-SAME: -> tensor<f64>
+// CHECK: %[[SUMSQ:.+]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$SCALAR]]], iterator_types = ["reduction", "reduction"]} ins(%[[U]] : tensor<64x256xf32>) outs(%[[ZERO]] : tensor<f64>)
+// CHECK:   arith.extf %{{.+}} : f32 to f64
 // CHECK:   arith.mulf
 // CHECK:   arith.addf
-// CHECK-DAG: %[[SCALE:.+]] = arith.constant 1.000000e+00 : f32
-// CHECK-DAG: %[[EPS:.+]] = arith.constant 1.000000e-07 : f32
+// CHECK-DAG: %[[SCALE:.+]] = arith.constant 1.000000e+00 : f64
+// CHECK-DAG: %[[EPS:.+]] = arith.constant 9.9999999999999995E-8 : f64
 // CHECK: %[[X0:.+]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$SCALAR]], #[[$ID]]], {{.*}} ins(%[[U]], %[[SUMSQ]] :
-// CHECK-NEXT: ^bb0(%[[UE:[^:]+]]: f32, %[[SE:[^:]+]]: f32,
+// CHECK-NEXT: ^bb0(%{{[^:]+}}: f32, %[[SE:[^:]+]]: f64,
+// CHECK-NEXT:   %[[UE:.+]] = arith.extf
 // CHECK-NEXT:   %[[NORM:.+]] = math.sqrt %[[SE]]
 // CHECK-NEXT:   %[[SCALED:.+]] = arith.mulf %[[NORM]], %[[SCALE]]
 // CHECK-NEXT:   %[[DENOM:.+]] = arith.addf %[[SCALED]], %[[EPS]]
-// CHECK-NEXT:   arith.divf %[[UE]], %[[DENOM]]
+// CHECK-NEXT:   %[[QUOT:.+]] = arith.divf %[[UE]], %[[DENOM]]
+// CHECK-NEXT:   arith.truncf %[[QUOT]] : f64 to f32
 // CHECK-NOT: linalg.transpose
 // CHECK: %[[TABLE:.+]] = arith.constant dense<{{\[}}[3.444500e+00, -4.775000e+00, 2.031500e+00], [3.444500e+00, -4.775000e+00, 2.031500e+00], [3.444500e+00, -4.775000e+00, 2.031500e+00], [3.444500e+00, -4.775000e+00, 2.031500e+00], [3.444500e+00, -4.775000e+00, 2.031500e+00]]> : tensor<5x3xf32>
 // CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
@@ -96,8 +100,8 @@ func.func @ns_bf16_compute(%u: tensor<32x48xf32>) -> tensor<32x48xf32> {
 // Polar Express: normalization 1.02 and 1e-6; a 7-step table repeats the last
 // tuple; the loop stays a loop (no unrolling).
 // CHECK-LABEL: func.func @ns_polar_express
-// CHECK-DAG: arith.constant 1.020000e+00 : f32
-// CHECK-DAG: arith.constant 9.99999997E-7 : f32
+// CHECK-DAG: arith.constant 1.020000e+00 : f64
+// CHECK-DAG: arith.constant 9.9999999999999995E-7 : f64
 // CHECK: arith.constant dense<{{\[}}[8.15655422, -22.4832935, 15.8787699], [4.042930e+00, -2.80891752, 0.500017822], [3.89166784, -2.77248406, 0.506064832], [3.28575373, -2.36812949, 0.464490235], [2.3465414, -1.70978284, 0.423235506], [2.3465414, -1.70978284, 0.423235506], [2.3465414, -1.70978284, 0.423235506]]> : tensor<7x3xf32>
 // CHECK: %[[STEPS:.+]] = arith.constant 7 : index
 // CHECK: scf.for %{{.+}} = %{{.+}} to %[[STEPS]]
@@ -135,9 +139,9 @@ func.func @ns_custom(%u: tensor<8x8xf32>) -> tensor<8x8xf32> {
 // CHECK-LABEL: func.func @ns_batch
 // CHECK-SAME: (%[[U:.+]]: tensor<2x3x16x8xf16>)
 // CHECK: %[[U3:.+]] = tensor.collapse_shape %[[U]] {{\[}}[0, 1], [2], [3]] : tensor<2x3x16x8xf16> into tensor<6x16x8xf16>
-// CHECK: %[[SUMSQ:.+]] = linalg.generic {indexing_maps = [#[[$ID3]], #[[$PERBATCH]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[U3]] : tensor<6x16x8xf16>) outs(%{{.+}} : tensor<6xf32>)
-// CHECK:   arith.extf %{{.+}} : f16 to f32
-// CHECK: linalg.generic {indexing_maps = [#[[$ID3]], #[[$PERBATCH]], #[[$ID3]]], {{.*}} ins(%[[U3]], %[[SUMSQ]] : tensor<6x16x8xf16>, tensor<6xf32>) outs(%{{.+}} : tensor<6x16x8xf32>)
+// CHECK: %[[SUMSQ:.+]] = linalg.generic {indexing_maps = [#[[$ID3]], #[[$PERBATCH]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[U3]] : tensor<6x16x8xf16>) outs(%{{.+}} : tensor<6xf64>)
+// CHECK:   arith.extf %{{.+}} : f16 to f64
+// CHECK: linalg.generic {indexing_maps = [#[[$ID3]], #[[$PERBATCH]], #[[$ID3]]], {{.*}} ins(%[[U3]], %[[SUMSQ]] : tensor<6x16x8xf16>, tensor<6xf64>) outs(%{{.+}} : tensor<6x16x8xf32>)
 // CHECK: linalg.transpose {{.*}} permutation = [0, 2, 1]
 // CHECK: scf.for
 // CHECK:   linalg.batch_matmul indexing_maps = [#[[$BA]], #[[$BBT]], #[[$BC]]] ins(%{{.+}}, %{{.+}} : tensor<6x8x16xbf16>, tensor<6x8x16xbf16>) outs(%{{.+}} : tensor<6x8x8xf32>)

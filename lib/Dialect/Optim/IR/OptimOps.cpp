@@ -10,6 +10,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
 #include <cmath>
 
 using namespace mlir;
@@ -71,6 +72,21 @@ static LogicalResult verifyPositive(Operation *op, StringRef name,
     return success();
   return op->emitOpError() << "expects '" << name
                            << "' to be finite and > 0, got " << formatValue(value);
+}
+
+/// Every tensor operand must be addressable with the 64-bit index type the
+/// lowering computes offsets in: its size in bytes must fit in an int64_t.
+static LogicalResult verifyAddressable(Operation *op) {
+  for (Type type : op->getOperandTypes()) {
+    auto shaped = cast<ShapedType>(type);
+    int64_t bytes = llvm::divideCeil(shaped.getElementTypeBitWidth(), 8);
+    for (int64_t extent : shaped.getShape())
+      if (llvm::MulOverflow(bytes, extent, bytes))
+        return op->emitOpError()
+               << "operand of type " << type
+               << " has more bytes than a 64-bit index can address";
+  }
+  return success();
 }
 
 static LogicalResult verifyMatrixRank(Operation *op, Type type) {
@@ -142,9 +158,9 @@ Type MuonOp::getComputeElementType() {
 }
 
 LogicalResult MuonOp::verify() {
-  if (failed(verifyNewtonSchulzConfig(*this, getParam().getType(),
-                                      getNsSteps(), getScheduleAttr(),
-                                      getComputeType())) ||
+  if (failed(verifyAddressable(*this)) ||
+      failed(verifyNewtonSchulzConfig(*this, getParam().getType(), getNsSteps(),
+                                      getScheduleAttr(), getComputeType())) ||
       failed(verifyDecay(*this, "momentum", getMomentum().convertToDouble())))
     return failure();
   return verifyNonNegative(*this, "weight_decay",
@@ -188,9 +204,9 @@ static RankedTensorType getFactorType(RankedTensorType paramType,
 }
 
 LogicalResult Muon2Op::verify() {
-  if (failed(verifyNewtonSchulzConfig(*this, getParam().getType(),
-                                      getNsSteps(), getScheduleAttr(),
-                                      getComputeType())) ||
+  if (failed(verifyAddressable(*this)) ||
+      failed(verifyNewtonSchulzConfig(*this, getParam().getType(), getNsSteps(),
+                                      getScheduleAttr(), getComputeType())) ||
       failed(verifyDecay(*this, "momentum", getMomentum().convertToDouble())) ||
       failed(verifyDecay(*this, "beta2", getBeta2().convertToDouble())) ||
       failed(verifyPositive(*this, "eps", getEps().convertToDouble())) ||
@@ -226,7 +242,8 @@ LogicalResult Muon2Op::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdamWOp::verify() {
-  if (failed(verifyDecay(*this, "beta1", getBeta1().convertToDouble())) ||
+  if (failed(verifyAddressable(*this)) ||
+      failed(verifyDecay(*this, "beta1", getBeta1().convertToDouble())) ||
       failed(verifyDecay(*this, "beta2", getBeta2().convertToDouble())) ||
       failed(verifyPositive(*this, "eps", getEps().convertToDouble())))
     return failure();
@@ -287,6 +304,8 @@ Type NewtonSchulzOp::getComputeElementType() {
 }
 
 LogicalResult NewtonSchulzOp::verify() {
+  if (failed(verifyAddressable(*this)))
+    return failure();
   return verifyNewtonSchulzConfig(*this, getInput().getType(), getSteps(),
                                   getScheduleAttr(), getComputeType());
 }
@@ -320,6 +339,8 @@ LogicalResult QKClipOp::verify() {
   auto headDim = static_cast<int64_t>(getHeadDim());
   auto vHeadDim = static_cast<int64_t>(getVHeadDim());
 
+  if (failed(verifyAddressable(*this)))
+    return failure();
   if (wqType.getElementType() != wkType.getElementType() ||
       wqType.getRank() != wkType.getRank())
     return emitOpError() << "expects W_q and W_k of the same rank and element "
@@ -346,6 +367,13 @@ LogicalResult QKClipOp::verify() {
   if (vHeadDim < 0 || (vHeadDim != 0 && !isMLA()))
     return emitOpError() << "'v_head_dim' is only meaningful for MLA "
                             "('rope_head_dim' set) and must be >= 0";
+  // The per-head chunks (getQueryChunk, getKeyChunk) are these sums.
+  int64_t chunk;
+  if (llvm::AddOverflow(
+          headDim, static_cast<int64_t>(getRopeHeadDim().value_or(0)), chunk) ||
+      llvm::AddOverflow(headDim, vHeadDim, chunk))
+    return emitOpError() << "expects 'head_dim' plus 'rope_head_dim' or "
+                            "'v_head_dim' to fit in 64 bits";
   if (failed(verifyHeadSplit(*this, "W_q", wqType, numHeads,
                              getQueryChunk())) ||
       failed(verifyHeadSplit(*this, "W_k", wkType, numKeyHeads,

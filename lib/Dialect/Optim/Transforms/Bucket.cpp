@@ -20,6 +20,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace muon::optim {
 #define GEN_PASS_DEF_OPTIMBUCKET
@@ -165,8 +166,18 @@ struct Bucket {
   SmallVector<Candidate> members;
   /// Earliest op of the block that uses a result of a member (null: none).
   Operation *firstUser = nullptr;
+  /// Bytes of the packed parameter, which must stay addressable.
+  int64_t bytes = 0;
 };
 } // namespace
+
+/// Bytes of the parameter `op` updates (its first operand); the verifiers
+/// have checked that this fits in an int64_t.
+static int64_t getParamBytes(Operation *op) {
+  auto type = cast<ShapedType>(op->getOperand(0).getType());
+  return type.getNumElements() *
+         llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+}
 
 /// The earlier of two ops of one block, either of which may be null.
 static Operation *getEarlier(Operation *a, Operation *b) {
@@ -198,19 +209,24 @@ static SmallVector<Bucket> collectBuckets(Block &block) {
     if (!described)
       continue;
     auto &[key, candidate] = *described;
+    int64_t bytes = getParamBytes(&op);
     auto [it, inserted] = openBucket.try_emplace(key, buckets.size());
     if (!inserted) {
       Bucket &bucket = buckets[it->second];
-      if (!bucket.firstUser || op.isBeforeInBlock(bucket.firstUser)) {
+      int64_t packedBytes;
+      if ((!bucket.firstUser || op.isBeforeInBlock(bucket.firstUser)) &&
+          !llvm::AddOverflow(bucket.bytes, bytes, packedBytes)) {
         bucket.firstUser = getEarlier(bucket.firstUser, getFirstUser(&op));
         bucket.members.push_back(std::move(candidate));
+        bucket.bytes = packedBytes;
         continue;
       }
       it->second = buckets.size();
     }
     buckets.push_back({std::get<RankedTensorType>(key),
                        {std::move(candidate)},
-                       getFirstUser(&op)});
+                       getFirstUser(&op),
+                       bytes});
   }
   return buckets;
 }

@@ -99,7 +99,10 @@ AdamWScalars::AdamWScalars(OpBuilder &b, Location loc, AdamWOp op, Value lr,
                            Value step, Type arithType) {
   Type f64 = b.getF64Type();
   lr = convertScalar(b, loc, lr, f64);
-  step = convertScalar(b, loc, step, f64);
+  // t < 1 would make 1 − βᵗ zero or negative (t = 0: a division by zero);
+  // such steps are taken as the first one, t = 1.
+  step = arith::MaximumFOp::create(b, loc, convertScalar(b, loc, step, f64),
+                                   createFloatConstant(b, loc, f64, 1.0));
   bool huggingFace = op.getVariant() == AdamWVariant::huggingface;
   decayAfterUpdate = huggingFace;
   Value size = lr, root;

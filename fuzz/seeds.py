@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of a fuzz target from the repository's test inputs.
+
+usage: seeds.py <target> <output dir>
+
+  muon-fuzz-npy           every .npy file under examples/ and test/
+  muon-fuzz-input-spec    every --input=/--expected_output=/--output= value
+                          quoted in test/, examples/ and python/
+  muon-fuzz-optim-parser  every .mlir case under test/ (split at `// -----`
+                          and split-file `//--- name` markers) and examples/
+
+A new target adds a function to SEEDS.
+"""
+import hashlib
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def files(*patterns):
+    for pattern in patterns:
+        yield from sorted(ROOT.glob(pattern))
+
+
+def npy_file(descr, shape, data, version=1):
+    """A .npy image written by hand (no numpy needed)."""
+    dims = ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "")
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}"
+    length_bytes = 2 if version == 1 else 4
+    header += " " * (-(10 + length_bytes - 2 + len(header) + 1) % 64) + "\n"
+    return (b"\x93NUMPY" + bytes([version, 0]) +
+            len(header).to_bytes(length_bytes, "little") + header.encode() + data)
+
+
+def npy_seeds():
+    yield npy_file("<f4", (2, 3), bytes(24))
+    yield npy_file("<f8", (), bytes(8), version=2)
+    yield npy_file("<i8", (3,), bytes(24), version=3)
+    yield npy_file("|b1", (2, 2), bytes(4))
+    yield npy_file("<f2", (0, 4), b"")
+    yield npy_file("<i4", (1, 1, 1), bytes(4))
+    for path in files("examples/**/*.npy", "test/**/*.npy"):
+        yield path.read_bytes()
+
+
+FLAG = re.compile(r"--(input|expected_output|output)=([^\s\"']+)")
+
+
+def input_spec_seeds():
+    for path in files("test/**/*", "examples/**/*.py", "python/**/*.py"):
+        if not path.is_file():
+            continue
+        for kind, value in FLAG.findall(path.read_text(errors="replace")):
+            yield (("-\n" + value) if kind == "output" else value + "\n-").encode()
+
+
+# Splits a file at `// -----` (-split-input-file) and at split-file markers.
+CASE_SPLIT = re.compile(r"^// -----\s*$|^//--- .*$", re.MULTILINE)
+
+
+def optim_parser_seeds():
+    for path in files("test/**/*.mlir", "examples/**/*.mlir"):
+        for case in CASE_SPLIT.split(path.read_text()):
+            # RUN/CHECK lines only make the inputs longer.
+            lines = [l for l in case.splitlines()
+                     if not re.match(r"\s*// *(RUN|CHECK|[A-Z-]+:)", l)]
+            text = "\n".join(lines).strip()
+            if text:
+                yield text.encode()
+
+
+SEEDS = {
+    "muon-fuzz-npy": npy_seeds,
+    "muon-fuzz-input-spec": input_spec_seeds,
+    "muon-fuzz-optim-parser": optim_parser_seeds,
+}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in SEEDS:
+        sys.exit(__doc__)
+    out = pathlib.Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for seed in SEEDS[sys.argv[1]]():
+        (out / hashlib.sha1(seed).hexdigest()).write_bytes(seed)
+        count += 1
+    print(f"{count} seeds in {out}")
+
+
+if __name__ == "__main__":
+    main()
