@@ -4,7 +4,8 @@
 #   fuzz/run.sh <target> <seconds> [libFuzzer flags...]
 #   fuzz/run.sh muon-fuzz-npy 600
 #
-# Targets: muon-fuzz-npy, muon-fuzz-input-spec, muon-fuzz-optim-parser.
+# Targets: muon-fuzz-npy, muon-fuzz-input-spec, muon-fuzz-optim-parser,
+# muon-fuzz-onnx-import, muon-fuzz-tensor-proto.
 # Configures build-fuzz/ with clang-22 and -DMUON_ENABLE_FUZZING=ON the first
 # time. The corpus grows in build-fuzz/fuzz/<target>/corpus (seeded from the
 # tests by fuzz/seeds.py); crashes, timeouts and out-of-memory inputs land in

@@ -8,13 +8,21 @@ usage: seeds.py <target> <output dir>
                           quoted in test/, examples/ and python/
   muon-fuzz-optim-parser  every .mlir case under test/ (split at `// -----`
                           and split-file `//--- name` markers) and examples/
+  muon-fuzz-onnx-import   the models of the importer tests (make_model.py)
+                          and of ONNX's training-op conformance cases
+  muon-fuzz-tensor-proto  the .pb inputs and outputs of those cases
+
+The ONNX seeds are written by the test generators, which need the `onnx`
+package of the project's .venv.
 
 A new target adds a function to SEEDS.
 """
 import hashlib
 import pathlib
 import re
+import subprocess
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -71,10 +79,41 @@ def optim_parser_seeds():
                 yield text.encode()
 
 
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+ONNX_TESTS = ROOT / "test" / "Target" / "ONNX"
+
+
+def generated_onnx_files(pattern):
+    """Files matching `pattern` among what the ONNX test generators write."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        run = lambda *args: subprocess.run([str(VENV_PYTHON), *map(str, args)],
+                                           check=True, capture_output=True)
+        cases = re.findall(r'^    "(\w+)":', (ONNX_TESTS / "make_model.py").read_text(),
+                           re.MULTILINE)
+        for case in cases:
+            run(ONNX_TESTS / "make_model.py", case, tmp / f"{case}.onnx")
+        for case in ["test_adam_multiple", "test_momentum", "test_nesterov_momentum",
+                     "test_adagrad_multiple"]:
+            run(ONNX_TESTS / "conformance" / "gen_node_test.py", case, tmp / case)
+        for path in sorted(tmp.glob(pattern)):
+            yield path.read_bytes()
+
+
+def onnx_import_seeds():
+    yield from generated_onnx_files("**/*.onnx")
+
+
+def tensor_proto_seeds():
+    yield from generated_onnx_files("**/*.pb")
+
+
 SEEDS = {
     "muon-fuzz-npy": npy_seeds,
     "muon-fuzz-input-spec": input_spec_seeds,
     "muon-fuzz-optim-parser": optim_parser_seeds,
+    "muon-fuzz-onnx-import": onnx_import_seeds,
+    "muon-fuzz-tensor-proto": tensor_proto_seeds,
 }
 
 

@@ -92,5 +92,6 @@ if os.path.exists(os.path.join(_cuda_bin, "ptxas")):
 
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
 tools = ["muon-compile", "muon-fuzz-input-spec", "muon-fuzz-npy",
-         "muon-fuzz-optim-parser", "muon-opt", "muon-run", "muon-translate"]
+         "muon-fuzz-onnx-import", "muon-fuzz-optim-parser",
+         "muon-fuzz-tensor-proto", "muon-opt", "muon-run", "muon-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -36,16 +36,17 @@ static std::optional<ElementType> getONNXElementType(int32_t dataType) {
   }
 }
 
-Expected<HostTensor> muon::readTensorProtoFile(StringRef path) {
-  Expected<onnx_import::DecodedTensor> decoded =
-      onnx_import::readTensorProtoFile(path);
+/// The host tensor of `decoded`, or an error naming `name` for data types
+/// muon-run has no element type for.
+static Expected<HostTensor>
+toHostTensor(StringRef name, Expected<onnx_import::DecodedTensor> decoded) {
   if (!decoded)
     return decoded.takeError();
   std::optional<ElementType> elementType =
       getONNXElementType(decoded->dataType);
   if (!elementType)
     return createStringError(
-        path + ": unsupported data type " +
+        name + ": unsupported data type " +
         onnx_import::getDataTypeName(decoded->dataType) +
         " (supported: FLOAT16, BFLOAT16, FLOAT, DOUBLE, BOOL, INT32, INT64)");
   HostTensor tensor(HostTensorType{*elementType, decoded->shape});
@@ -54,4 +55,12 @@ Expected<HostTensor> muon::readTensorProtoFile(StringRef path) {
   std::memcpy(tensor.getBytes().data(), decoded->bytes.data(),
               decoded->bytes.size());
   return tensor;
+}
+
+Expected<HostTensor> muon::readTensorProtoFile(StringRef path) {
+  return toHostTensor(path, onnx_import::readTensorProtoFile(path));
+}
+
+Expected<HostTensor> muon::readTensorProto(StringRef name, StringRef image) {
+  return toHostTensor(name, onnx_import::parseTensorProto(name, image));
 }

@@ -23,6 +23,10 @@ namespace muon {
 /// Reads the TensorProto in the file at `path`; errors name the file.
 llvm::Expected<HostTensor> readTensorProtoFile(llvm::StringRef path);
 
+/// The same for the serialized TensorProto `image`; errors name `name`.
+llvm::Expected<HostTensor> readTensorProto(llvm::StringRef name,
+                                           llvm::StringRef image);
+
 } // namespace muon
 
 #endif // MUON_RUNNER_TENSORPROTOREADER_H

@@ -62,6 +62,12 @@ llvm::Expected<DecodedTensor>
 readTensorProtoFile(llvm::StringRef path,
                     uint64_t maxElements = kDefaultMaxTensorElements);
 
+/// The same for the serialized TensorProto `image`; errors are prefixed with
+/// `name`.
+llvm::Expected<DecodedTensor>
+parseTensorProto(llvm::StringRef name, llvm::StringRef image,
+                 uint64_t maxElements = kDefaultMaxTensorElements);
+
 } // namespace muon::onnx_import
 
 #endif // MUON_TARGET_ONNX_TENSORPROTO_H

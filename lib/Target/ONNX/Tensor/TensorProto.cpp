@@ -177,17 +177,22 @@ muon::onnx_import::readTensorProtoFile(StringRef path, uint64_t maxElements) {
   if (!file)
     return createStringError(file.getError(), "cannot read '" + path + "': " +
                                                   file.getError().message());
-  StringRef image = (*file)->getBuffer();
+  return parseTensorProto(path, (*file)->getBuffer(), maxElements);
+}
+
+Expected<muon::onnx_import::DecodedTensor>
+muon::onnx_import::parseTensorProto(StringRef name, StringRef image,
+                                    uint64_t maxElements) {
   TensorProto tensor;
   if (image.size() > static_cast<size_t>(INT32_MAX) ||
       !tensor.ParseFromArray(image.data(), static_cast<int>(image.size())))
-    return createStringError(path +
+    return createStringError(name +
                              ": not a serialized ONNX TensorProto (protobuf "
                              "parsing failed: wrong format or truncated)");
   if (!tensor.has_data_type() || tensor.data_type() == TensorProto::UNDEFINED)
-    return createStringError(path + ": not a TensorProto (no data type)");
+    return createStringError(name + ": not a TensorProto (no data type)");
   Expected<DecodedTensor> decoded = decodeTensor(tensor, maxElements);
   if (!decoded)
-    return createStringError(path + ": " + toString(decoded.takeError()));
+    return createStringError(name + ": " + toString(decoded.takeError()));
   return decoded;
 }
