@@ -37,7 +37,10 @@ python3 fuzz/seeds.py "$target" "$work/seeds"
 
 # Leaks are not what these runs look for (and libMLIR's registrations would
 # report some); out-of-memory and slow inputs are.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
+# User poisoning is off: LLVM's allocators poison their slabs in code inlined
+# into the targets but not in the uninstrumented libMLIR, whose objects would
+# then read as poisoned (test/lit.cfg.py does the same).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1:allow_user_poisoning=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 dict=fuzz/$target.dict
 exec "$build/bin/$target" "$work/corpus" "$work/seeds" \

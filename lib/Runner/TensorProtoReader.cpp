@@ -52,8 +52,11 @@ toHostTensor(StringRef name, Expected<onnx_import::DecodedTensor> decoded) {
   HostTensor tensor(HostTensorType{*elementType, decoded->shape});
   // decodeTensor checked the byte count against the shape.
   assert(tensor.getBytes().size() == decoded->bytes.size());
-  std::memcpy(tensor.getBytes().data(), decoded->bytes.data(),
-              decoded->bytes.size());
+  // An empty tensor has no buffer: memcpy from/to null is undefined even for
+  // zero bytes (a fuzzer finding, test/fuzz/Inputs/tensor-proto).
+  if (!decoded->bytes.empty())
+    std::memcpy(tensor.getBytes().data(), decoded->bytes.data(),
+                decoded->bytes.size());
   return tensor;
 }
 
