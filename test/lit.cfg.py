@@ -37,8 +37,11 @@ python_command = '"%s"' % config.python_executable
 # findings fail the test, and user poisoning is off: LLVM's allocators poison
 # their slabs in code inlined into our files but not in libMLIR, whose
 # objects would then read as poisoned.
+# libstdc++ is preloaded with it so that ASan's __cxa_throw interceptor finds
+# the real one when Python (which does not link libstdc++) runs C++ code that
+# throws, as ONNX Runtime does.
 if config.muon_sanitizers:
-    config.environment["LD_PRELOAD"] = config.asan_runtime
+    config.environment["LD_PRELOAD"] = config.asan_runtime + " libstdc++.so.6"
     config.environment["ASAN_OPTIONS"] = (
         "detect_leaks=0:allocator_may_return_null=1:allow_user_poisoning=0")
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
