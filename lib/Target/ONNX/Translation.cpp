@@ -31,6 +31,12 @@ void muon::onnx_import::registerImportONNXTranslation() {
       llvm::cl::desc("Reject tensors with more elements than this"),
       llvm::cl::init(kDefaultMaxTensorElements));
 
+  static llvm::cl::opt<uint64_t> maxFileBytes(
+      "onnx-max-file-bytes",
+      llvm::cl::desc("Reject model files larger than this, before parsing "
+                     "(at most 2147483647: protobuf's limit)"),
+      llvm::cl::init(ONNXImportOptions().maxFileBytes));
+
   TranslateToMLIRRegistration registration(
       "import-onnx", "Import an ONNX model (binary ModelProto) into func/optim",
       [](llvm::SourceMgr &sourceMgr,
@@ -39,6 +45,14 @@ void muon::onnx_import::registerImportONNXTranslation() {
             sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
         ONNXImportOptions options;
         options.maxTensorElements = maxTensorElements;
+        if (maxFileBytes > ONNXImportOptions().maxFileBytes) {
+          emitError(UnknownLoc::get(context))
+              << "--onnx-max-file-bytes=" << maxFileBytes.getValue()
+              << " exceeds " << ONNXImportOptions().maxFileBytes
+              << ", the largest message protobuf parses";
+          return nullptr;
+        }
+        options.maxFileBytes = maxFileBytes;
         for (StringRef spec : sequenceSpecs) {
           auto [name, types] = spec.split('=');
           if (name.empty() || types.empty()) {
