@@ -1,0 +1,669 @@
+//===- AttentionMatch.cpp - Find attention scores and their projections ---===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Heads are followed by value: every traced tensor carries a Layout saying,
+// per dimension, which factors index it (major to minor). The projection
+// output `x · W` starts as [rows][features]; reshapes split and merge
+// factors, transposes permute them, slices of a fused QKV projection move
+// the feature offset, broadcasts (GQA's repeat of key heads) add Repeat
+// factors. At QKᵀ, the contraction dimension must be the within-head
+// feature factor (stride 1, extent head_dim) on both sides and the batch
+// dimensions must pair the query head factor with the key head factor (times
+// its repeat), which is what makes the trace a proof of the head structure
+// rather than a guess from shapes. The head factor is then followed forward
+// to the scores the softmax reads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionMatch.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace muon::optim;
+
+namespace {
+enum class FactorKind { Other, Feature, Repeat, Head };
+
+/// One factor of a dimension. A Feature factor of stride s adds i·s to the
+/// projection feature that element i comes from.
+struct Factor {
+  FactorKind kind;
+  int64_t size;
+  int64_t stride = 0;
+};
+using Factors = SmallVector<Factor, 2>;
+
+/// Where the elements of a traced tensor come from.
+struct Layout {
+  SmallVector<Factors> dims;
+  /// Added to every feature (Q/K/V slices of one fused projection).
+  int64_t featureOffset = 0;
+};
+} // namespace
+
+static ArrayRef<int64_t> getShape(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+
+static void dropUnitFactors(Factors &factors) {
+  llvm::erase_if(factors, [](const Factor &f) { return f.size == 1; });
+}
+
+static int64_t product(ArrayRef<Factor> factors) {
+  int64_t result = 1;
+  for (const Factor &f : factors)
+    result *= f.size;
+  return result;
+}
+
+/// Removes from the front of `from` factors of product `size`, splitting the
+/// last one if it is larger than needed.
+static FailureOr<Factors> takeFactors(Factors &from, int64_t size) {
+  Factors taken;
+  dropUnitFactors(from);
+  while (size > 1) {
+    if (from.empty())
+      return failure();
+    Factor &front = from.front();
+    if (size % front.size == 0) {
+      taken.push_back(front);
+      size /= front.size;
+      from.erase(from.begin());
+      continue;
+    }
+    if (front.size % size != 0)
+      return failure();
+    int64_t inner = front.size / size;
+    taken.push_back({front.kind, size, front.stride * inner});
+    front.size = inner;
+    size = 1;
+  }
+  return taken;
+}
+
+//===----------------------------------------------------------------------===//
+// Views: ops that only move elements
+//===----------------------------------------------------------------------===//
+
+/// A linalg.generic whose body yields its one input, read through dims and
+/// zeros of the loops (a broadcast, possibly dropping unit dims).
+static bool isBroadcastGeneric(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      !op.isAllParallelLoops())
+    return false;
+  Block &body = op.getRegion().front();
+  if (body.getOperations().size() != 1 ||
+      body.getTerminator()->getOperand(0) != body.getArgument(0))
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!maps[1].isIdentity())
+    return false;
+  return llvm::all_of(maps[0].getResults(), [](AffineExpr expr) {
+    auto constant = dyn_cast<AffineConstantExpr>(expr);
+    return isa<AffineDimExpr>(expr) || (constant && constant.getValue() == 0);
+  });
+}
+
+/// The operand a shape-only op reads: reshapes, transposes, slices and
+/// broadcasts. Null for any other op.
+static Value getViewSource(Operation *op) {
+  return TypeSwitch<Operation *, Value>(op)
+      .Case<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+          [](auto reshape) { return reshape.getSrc(); })
+      .Case([](tensor::ExtractSliceOp slice) { return slice.getSource(); })
+      .Case<linalg::TransposeOp, linalg::BroadcastOp>(
+          [](auto view) { return view.getInput(); })
+      .Case([](linalg::GenericOp generic) {
+        return isBroadcastGeneric(generic) ? generic.getDpsInputs()[0]
+                                           : Value();
+      })
+      .Default(Value());
+}
+
+static FailureOr<Layout> transferExpand(tensor::ExpandShapeOp op,
+                                        const Layout &in) {
+  Layout out{{}, in.featureOffset};
+  ArrayRef<int64_t> shape = op.getResultType().getShape();
+  for (auto [source, group] : llvm::enumerate(op.getReassociationIndices())) {
+    Factors from = in.dims[source];
+    for (int64_t dim : group) {
+      FailureOr<Factors> taken = takeFactors(from, shape[dim]);
+      if (failed(taken))
+        return failure();
+      out.dims.push_back(*taken);
+    }
+    dropUnitFactors(from);
+    if (!from.empty())
+      return failure();
+  }
+  return out;
+}
+
+static Layout transferCollapse(tensor::CollapseShapeOp op, const Layout &in) {
+  Layout out{{}, in.featureOffset};
+  for (ReassociationIndices group : op.getReassociationIndices()) {
+    Factors merged;
+    for (int64_t dim : group)
+      llvm::append_range(merged, in.dims[dim]);
+    out.dims.push_back(merged);
+  }
+  return out;
+}
+
+/// Slices keep a layout only when each sliced dimension is one Feature
+/// factor: a contiguous feature range (the Q, K or V part of a fused QKV).
+static FailureOr<Layout> transferSlice(tensor::ExtractSliceOp op,
+                                       const Layout &in) {
+  if (!op.hasUnitStride() || !op.getType().hasStaticShape() ||
+      ShapedType::isDynamicShape(op.getStaticOffsets()))
+    return failure();
+  Layout out{{}, in.featureOffset};
+  llvm::SmallBitVector dropped = op.getDroppedDims();
+  ArrayRef<int64_t> sourceShape = op.getSourceType().getShape();
+  for (auto [dim, factors] : llvm::enumerate(in.dims)) {
+    Factors kept = factors;
+    dropUnitFactors(kept);
+    int64_t offset = op.getStaticOffsets()[dim];
+    int64_t size = op.getStaticSizes()[dim];
+    if (size != sourceShape[dim]) {
+      if (kept.size() != 1 || kept[0].kind != FactorKind::Feature)
+        return failure();
+      out.featureOffset += offset * kept[0].stride;
+      kept[0].size = size;
+      dropUnitFactors(kept);
+    }
+    if (!dropped.test(dim))
+      out.dims.push_back(kept);
+  }
+  return out;
+}
+
+static FailureOr<Layout> transferBroadcastGeneric(linalg::GenericOp op,
+                                                  const Layout &in) {
+  ArrayRef<int64_t> shape = getShape(op.getResult(0));
+  Layout out{SmallVector<Factors>(shape.size()), in.featureOffset};
+  SmallVector<bool> fromInput(shape.size(), false);
+  for (auto [inputDim, expr] :
+       llvm::enumerate(op.getIndexingMapsArray()[0].getResults())) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      out.dims[dim.getPosition()] = in.dims[inputDim];
+      fromInput[dim.getPosition()] = true;
+      continue;
+    }
+    Factors unit = in.dims[inputDim];
+    dropUnitFactors(unit);
+    if (!unit.empty())
+      return failure();
+  }
+  for (auto [dim, size] : llvm::enumerate(shape))
+    if (!fromInput[dim] && size != 1)
+      out.dims[dim] = {{FactorKind::Repeat, size}};
+  return out;
+}
+
+static Layout transferBroadcast(linalg::BroadcastOp op, const Layout &in) {
+  ArrayRef<int64_t> shape = getShape(op->getResult(0));
+  Layout out{{}, in.featureOffset};
+  const Factors *next = in.dims.begin();
+  for (auto [dim, size] : llvm::enumerate(shape)) {
+    if (llvm::is_contained(op.getDimensions(), static_cast<int64_t>(dim)))
+      out.dims.push_back({{FactorKind::Repeat, size}});
+    else
+      out.dims.push_back(*next++);
+  }
+  return out;
+}
+
+/// The layout of a view op's result given that of its source.
+static FailureOr<Layout> transferView(Operation *op, const Layout &in) {
+  return TypeSwitch<Operation *, FailureOr<Layout>>(op)
+      .Case([&](tensor::ExpandShapeOp expand) {
+        return transferExpand(expand, in);
+      })
+      .Case([&](tensor::CollapseShapeOp collapse) {
+        return transferCollapse(collapse, in);
+      })
+      .Case([&](tensor::ExtractSliceOp slice) {
+        return transferSlice(slice, in);
+      })
+      .Case([&](linalg::TransposeOp transpose) {
+        Layout out{{}, in.featureOffset};
+        for (int64_t dim : transpose.getPermutation())
+          out.dims.push_back(in.dims[dim]);
+        return out;
+      })
+      .Case([&](linalg::BroadcastOp broadcast) {
+        return transferBroadcast(broadcast, in);
+      })
+      .Case([&](linalg::GenericOp generic) {
+        return transferBroadcastGeneric(generic, in);
+      })
+      .Default([](Operation *) { return failure(); });
+}
+
+/// The value `value` is a view of: itself when no view op defines it.
+static Value getViewRoot(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    Value source = getViewSource(def);
+    if (!source)
+      break;
+    value = source;
+  }
+  return value;
+}
+
+/// A weight rather than an activation: up to views, a function argument or
+/// a constant.
+static bool isLeaf(Value value) {
+  Value root = getViewRoot(value);
+  return isa<BlockArgument>(root) || matchPattern(root, m_Constant());
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise ops on the traced path
+//===----------------------------------------------------------------------===//
+
+/// For an all-parallel two-input generic with an identity result map whose
+/// body is one arith op on the two inputs, that op; else null.
+static Operation *getBinaryBody(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.isAllParallelLoops() || !op.getIndexingMapsArray()[2].isIdentity())
+    return nullptr;
+  Block &body = op.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return nullptr;
+  Operation &inner = body.front();
+  if (inner.getNumOperands() != 2 || inner.getNumResults() != 1 ||
+      body.getTerminator()->getOperand(0) != inner.getResult(0))
+    return nullptr;
+  for (Value operand : inner.getOperands())
+    if (operand != body.getArgument(0) && operand != body.getArgument(1))
+      return nullptr;
+  return &inner;
+}
+
+/// Index (0 or 1) of the input of `op` read with an identity map whose value
+/// is an activation of the result's shape, if exactly one is.
+static std::optional<unsigned> getActivationInput(linalg::GenericOp op) {
+  std::optional<unsigned> found;
+  for (unsigned i = 0; i < 2; ++i) {
+    Value input = op.getDpsInputs()[i];
+    if (!op.getIndexingMapsArray()[i].isIdentity() ||
+        input.getType() != op.getResult(0).getType() || isLeaf(input))
+      continue;
+    if (found)
+      return std::nullopt;
+    found = i;
+  }
+  return found;
+}
+
+//===----------------------------------------------------------------------===//
+// Tracing
+//===----------------------------------------------------------------------===//
+
+/// linalg.matmul or linalg.batch_matmul with their default maps.
+static bool isPlainContraction(Operation *op) {
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(op))
+    return !matmul.hasUserDefinedMaps();
+  if (auto batch = dyn_cast<linalg::BatchMatmulOp>(op))
+    return !batch.hasUserDefinedMaps();
+  return false;
+}
+
+static std::string describe(Operation *op) {
+  std::string text = "'" + op->getName().getStringRef().str() + "'";
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    text += " (" + name.getName().str() + ")";
+  return text;
+}
+
+namespace {
+class Tracer {
+public:
+  explicit Tracer(AttentionMatch &match) : match(match) {}
+
+  AttentionKind kind = AttentionKind::NotAttention;
+  std::string reason;
+
+  FailureOr<Layout> traceScores(Value value);
+
+private:
+  FailureOr<Layout> traceContraction(Operation *op);
+  FailureOr<Layout> traceSide(Value value, ProjectionMatch &side,
+                              StringRef name);
+  FailureOr<Layout> traceSideElementwise(linalg::GenericOp op,
+                                         ProjectionMatch &side,
+                                         StringRef name);
+  FailureOr<Layout> traceProjection(linalg::MatmulOp op,
+                                    ProjectionMatch &side, StringRef name);
+  FailureOr<Layout> untraceable(const Twine &why) {
+    kind = AttentionKind::Untraceable;
+    reason = why.str();
+    return failure();
+  }
+
+  AttentionMatch &match;
+};
+} // namespace
+
+/// Whether a contraction of two activations is reachable from `op` through
+/// a few ops: the scores of an attention the tracer cannot see through.
+static bool reachesScoreContraction(Operation *op, unsigned depth) {
+  if (!op || depth == 0)
+    return false;
+  if (isPlainContraction(op))
+    return !isLeaf(op->getOperand(0)) && !isLeaf(op->getOperand(1));
+  if (!isa<linalg::LinalgOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+           tensor::ExtractSliceOp>(op))
+    return false;
+  for (Value operand : op->getOperands())
+    if (reachesScoreContraction(operand.getDefiningOp(), depth - 1))
+      return true;
+  return false;
+}
+
+FailureOr<Layout> Tracer::traceScores(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return failure();
+  if (isPlainContraction(def))
+    return traceContraction(def);
+  if (Value source = getViewSource(def)) {
+    FailureOr<Layout> in = traceScores(source);
+    if (failed(in))
+      return failure();
+    FailureOr<Layout> out = transferView(def, *in);
+    if (failed(out))
+      return untraceable("cannot follow the heads of the scores through " +
+                         describe(def));
+    return out;
+  }
+  // Scale and mask: element-wise arithmetic with one activation operand.
+  if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
+    Operation *body = getBinaryBody(generic);
+    std::optional<unsigned> input = getActivationInput(generic);
+    if (body && input &&
+        isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp>(body))
+      return traceScores(generic.getDpsInputs()[*input]);
+  }
+  if (reachesScoreContraction(def, /*depth=*/6))
+    return untraceable("the scores come from QKᵀ through " + describe(def) +
+                       ", which the pass cannot see through");
+  return failure();
+}
+
+FailureOr<Layout> Tracer::traceContraction(Operation *op) {
+  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+  // A product with a weight is a layer, not QKᵀ.
+  if (isLeaf(lhs) || isLeaf(rhs))
+    return failure();
+  kind = AttentionKind::Untraceable;
+  FailureOr<Layout> query = traceSide(lhs, match.query, "query");
+  if (failed(query))
+    return failure();
+  FailureOr<Layout> key = traceSide(rhs, match.key, "key");
+  if (failed(key))
+    return failure();
+
+  bool batched = isa<linalg::BatchMatmulOp>(op);
+  // query: [batch?, M, D]; key: [batch?, D, N].
+  int64_t rank = batched ? 3 : 2;
+  Factors queryInner = query->dims[rank - 1], keyInner = key->dims[rank - 2];
+  dropUnitFactors(queryInner);
+  dropUnitFactors(keyInner);
+  auto isWithinHead = [](const Factors &f) {
+    return f.size() == 1 && f[0].kind == FactorKind::Feature &&
+           f[0].stride == 1;
+  };
+  if (!isWithinHead(queryInner) || !isWithinHead(keyInner))
+    return untraceable("QKᵀ does not contract over the features of one "
+                       "head on both sides");
+  int64_t headDim = queryInner[0].size;
+  auto hasFeature = [](const Factors &f) {
+    return llvm::any_of(
+        f, [](const Factor &x) { return x.kind != FactorKind::Other; });
+  };
+  if (hasFeature(query->dims[rank - 2]) || hasFeature(key->dims[rank - 1]))
+    return untraceable("QKᵀ mixes head features into the query or key "
+                       "positions");
+
+  // Batch factors: before the head, the head (key: and its repeat), after.
+  struct Split {
+    int64_t before = 1, heads = 1, repeat = 1, after = 1;
+  };
+  auto splitBatch = [&](Factors batch, bool allowRepeat) -> FailureOr<Split> {
+    dropUnitFactors(batch);
+    Split split;
+    auto head = llvm::find_if(
+        batch, [](const Factor &f) { return f.kind != FactorKind::Other; });
+    if (head == batch.end()) {
+      split.before = product(batch);
+      return split;
+    }
+    if (head->kind != FactorKind::Feature || head->stride != headDim)
+      return failure();
+    split.before = product(ArrayRef(batch.begin(), head));
+    split.heads = head->size;
+    auto rest = std::next(head);
+    if (allowRepeat && rest != batch.end() &&
+        rest->kind == FactorKind::Repeat)
+      split.repeat = (rest++)->size;
+    if (hasFeature(Factors(rest, batch.end())))
+      return failure();
+    split.after = product(ArrayRef(rest, batch.end()));
+    return split;
+  };
+  Split querySplit, keySplit;
+  if (batched) {
+    FailureOr<Split> q = splitBatch(query->dims[0], /*allowRepeat=*/false);
+    FailureOr<Split> k = splitBatch(key->dims[0], /*allowRepeat=*/true);
+    if (failed(q) || failed(k))
+      return untraceable("the batch of QKᵀ is not (…, head, …) on both "
+                         "sides (a key head may be followed by its repeat)");
+    querySplit = *q;
+    keySplit = *k;
+  }
+  if (querySplit.before != keySplit.before ||
+      querySplit.after != keySplit.after ||
+      querySplit.heads != keySplit.heads * keySplit.repeat)
+    return untraceable("query head h does not meet key head h / " +
+                       Twine(keySplit.repeat) + " in QKᵀ");
+  match.headDim = headDim;
+  match.query.numHeads = querySplit.heads;
+  match.key.numHeads = keySplit.heads;
+  match.query.featureOffset = query->featureOffset;
+  match.key.featureOffset = key->featureOffset;
+
+  // The scores: [batch?, M, N] with the query head marked.
+  Layout scores;
+  auto positions = [](Factors f) {
+    for (Factor &x : f)
+      x = {FactorKind::Other, x.size};
+    return f;
+  };
+  if (batched) {
+    Factors batch;
+    for (const Factor &f : query->dims[0])
+      batch.push_back({f.kind == FactorKind::Feature ? FactorKind::Head
+                                                     : FactorKind::Other,
+                       f.size});
+    scores.dims.push_back(batch);
+  }
+  scores.dims.push_back(positions(query->dims[rank - 2]));
+  scores.dims.push_back(positions(key->dims[rank - 1]));
+  return scores;
+}
+
+FailureOr<Layout> Tracer::traceSide(Value value, ProjectionMatch &side,
+                                    StringRef name) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return untraceable("the " + name + " is a function argument");
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(def);
+      matmul && !matmul.hasUserDefinedMaps())
+    return traceProjection(matmul, side, name);
+  if (Value source = getViewSource(def)) {
+    FailureOr<Layout> in = traceSide(source, side, name);
+    if (failed(in))
+      return failure();
+    FailureOr<Layout> out = transferView(def, *in);
+    if (failed(out))
+      return untraceable("cannot follow the " + name + " heads through " +
+                         describe(def));
+    return out;
+  }
+  if (auto generic = dyn_cast<linalg::GenericOp>(def))
+    if (getBinaryBody(generic))
+      return traceSideElementwise(generic, side, name);
+  return untraceable("the " + name + " comes from " + describe(def) +
+                     ", not from a projection x·W (+ b) through reshapes, "
+                     "transposes, slices, broadcasts and constant scaling");
+}
+
+/// Constant scaling (linear in W, so it commutes with the clip) and the
+/// bias of the projection.
+FailureOr<Layout> Tracer::traceSideElementwise(linalg::GenericOp op,
+                                               ProjectionMatch &side,
+                                               StringRef name) {
+  Operation *body = getBinaryBody(op);
+  std::optional<unsigned> input = getActivationInput(op);
+  auto notLinear = [&] {
+    return untraceable("the " + name + " goes through " + describe(op) +
+                       ", which is not linear in its projection");
+  };
+  if (!input)
+    return notLinear();
+  Value other = op.getDpsInputs()[1 - *input];
+  Block &block = op.getRegion().front();
+  bool tracedFirst = body->getOperand(0) == block.getArgument(*input);
+  bool isScale = isa<arith::MulFOp>(body) ||
+                 (isa<arith::DivFOp>(body) && tracedFirst);
+  if (isScale && matchPattern(other, m_Constant()))
+    return traceSide(op.getDpsInputs()[*input], side, name);
+  if (!isa<arith::AddFOp>(body) || side.bias || !isa<BlockArgument>(other) ||
+      getShape(other).size() != 1)
+    return notLinear();
+  FailureOr<Layout> in = traceSide(op.getDpsInputs()[*input], side, name);
+  if (failed(in))
+    return failure();
+  // The bias must index the projection's features directly.
+  AffineMap map = op.getIndexingMapsArray()[1 - *input];
+  auto dim = dyn_cast<AffineDimExpr>(map.getResult(0));
+  Factors features = dim ? in->dims[dim.getPosition()] : Factors();
+  dropUnitFactors(features);
+  if (in->featureOffset != 0 || features.size() != 1 ||
+      features[0].kind != FactorKind::Feature || features[0].stride != 1 ||
+      features[0].size != getShape(other)[0])
+    return notLinear();
+  side.bias = other;
+  return in;
+}
+
+FailureOr<Layout> Tracer::traceProjection(linalg::MatmulOp op,
+                                          ProjectionMatch &side,
+                                          StringRef name) {
+  Value weight = op.getInputs()[1];
+  side.featureAxis = 1;
+  if (auto transpose = weight.getDefiningOp<linalg::TransposeOp>()) {
+    weight = transpose.getInput();
+    side.featureAxis = 0;
+  }
+  if (!isa<BlockArgument>(weight) && !matchPattern(weight, m_Constant()))
+    return untraceable("the " + name + " projection " + describe(op) +
+                       " does not multiply by a weight (a function argument "
+                       "or constant, optionally transposed)");
+  side.weight = weight;
+  ArrayRef<int64_t> shape = getShape(op.getResult(0));
+  Layout out;
+  out.dims.push_back({{FactorKind::Other, shape[0]}});
+  out.dims.push_back({{FactorKind::Feature, shape[1], 1}});
+  for (Factors &factors : out.dims)
+    dropUnitFactors(factors);
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+std::optional<Value> muon::optim::getSoftmaxInput(Operation *op) {
+  if (auto softmax = dyn_cast<linalg::SoftmaxOp>(op))
+    return softmax.getInput();
+  auto reduce = dyn_cast<linalg::ReduceOp>(op);
+  if (!reduce || reduce.getInputs().size() != 1)
+    return std::nullopt;
+  Value input = reduce.getInputs()[0];
+  int64_t rank = getShape(input).size();
+  Block &body = reduce.getCombiner().front();
+  if (reduce.getDimensions() != ArrayRef<int64_t>{rank - 1} ||
+      body.getOperations().size() != 2 ||
+      !isa<arith::MaximumFOp, arith::MaxNumFOp>(body.front()))
+    return std::nullopt;
+  // The stable expansion subtracts the (re-expanded) maximum from the input.
+  Value max = reduce->getResult(0);
+  for (Operation *user : input.getUsers()) {
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    Operation *inner = generic ? getBinaryBody(generic) : nullptr;
+    if (!inner || !isa<arith::SubFOp>(inner) ||
+        generic.getDpsInputs()[0] != input)
+      continue;
+    Value subtracted = generic.getDpsInputs()[1];
+    if (auto expand = subtracted.getDefiningOp<tensor::ExpandShapeOp>())
+      subtracted = expand.getSrc();
+    if (subtracted == max)
+      return input;
+  }
+  return std::nullopt;
+}
+
+AttentionKind muon::optim::matchAttention(Value scores, AttentionMatch &match,
+                                          std::string &reason) {
+  match = AttentionMatch();
+  Tracer tracer(match);
+  FailureOr<Layout> layout = tracer.traceScores(scores);
+  if (failed(layout)) {
+    reason = tracer.reason;
+    return tracer.kind;
+  }
+  match.scores = scores;
+  int64_t numHeadFactors = 0;
+  for (const Factors &factors : layout->dims)
+    numHeadFactors += llvm::count_if(
+        factors, [](const Factor &f) { return f.kind == FactorKind::Head; });
+  if (numHeadFactors > 1 ||
+      (numHeadFactors == 0 && match.query.numHeads != 1)) {
+    reason = "the heads are split across dimensions of the scores";
+    return AttentionKind::Untraceable;
+  }
+  // One head: a unit head dimension in front.
+  if (numHeadFactors == 0)
+    layout->dims.front().insert(layout->dims.front().begin(),
+                                {FactorKind::Head, 1});
+  // One expand_shape dimension per factor (a unit one for a dimension of
+  // size 1), so that the head is a dimension of its own.
+  for (Factors factors : layout->dims) {
+    llvm::erase_if(factors, [](const Factor &f) {
+      return f.size == 1 && f.kind != FactorKind::Head;
+    });
+    if (factors.empty())
+      factors.push_back({FactorKind::Other, 1});
+    SmallVector<int64_t, 2> group;
+    for (const Factor &f : factors) {
+      if (f.kind == FactorKind::Head)
+        match.headFactor = match.factorShape.size();
+      group.push_back(match.factorShape.size());
+      match.factorShape.push_back(f.size);
+    }
+    match.factorGroups.push_back(group);
+  }
+  return AttentionKind::Matched;
+}
