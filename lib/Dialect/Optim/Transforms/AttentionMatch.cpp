@@ -390,8 +390,9 @@ FailureOr<Layout> Tracer::traceScores(Value value) {
   // Scale and mask: element-wise arithmetic with one activation operand.
   if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
     Operation *body = getBinaryBody(generic);
-    std::optional<unsigned> input = getActivationInput(generic);
-    if (body && input &&
+    std::optional<unsigned> input =
+        body ? getActivationInput(generic) : std::nullopt;
+    if (input &&
         isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp>(body))
       return traceScores(generic.getDpsInputs()[*input]);
   }
