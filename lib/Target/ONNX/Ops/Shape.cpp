@@ -7,7 +7,8 @@
 // Shapes are static, so shape-valued inputs (Reshape's shape, Split's sizes,
 // the axes of Squeeze/Unsqueeze) must be constants, and Shape itself folds to
 // a constant. Reshapes become collapse/expand pairs, Split extract_slices,
-// Concat insert_slices, Gather a generic that extracts from the data.
+// Concat insert_slices, Gather a generic that extracts from the data, Expand a
+// broadcasting generic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -343,6 +344,27 @@ static ImportResult importUnsqueeze(NodeContext &ctx) {
       buildReshape(ctx.builder, ctx.loc, ctx.getOperand(0), shape)};
 }
 
+/// Expand broadcasts numpy-style in both directions: the result has the
+/// broadcast shape of the input's and `shape` (a size-1 entry of `shape`
+/// keeps the input's dimension).
+static ImportResult importExpand(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 1);
+  if (failed(type) || failed(shape))
+    return failure();
+  std::optional<SmallVector<int64_t>> result =
+      broadcastShapes({type->getShape(), *shape});
+  if (!result || llvm::any_of(*shape, [](int64_t dim) { return dim < 0; }))
+    return ctx.emitError() << "cannot expand " << *type << " to shape ["
+                           << llvm::make_range(shape->begin(), shape->end())
+                           << "]";
+  return SmallVector<Value>{buildBroadcastMap(
+      ctx.builder, ctx.loc, ctx.getOperand(0), *result, type->getElementType(),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; })};
+}
+
 /// Flatten to 2-D: dims [0, axis) form the rows, [axis, rank) the columns.
 static ImportResult importFlatten(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 1, 1)))
@@ -372,4 +394,5 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Squeeze", importSqueeze);
   registry.add("", "Unsqueeze", importUnsqueeze);
   registry.add("", "Flatten", importFlatten);
+  registry.add("", "Expand", importExpand);
 }

@@ -1,0 +1,62 @@
+"""Small attention modules in the forms optim-insert-qk-clip traces.
+
+MHA (separate Q/K/V projections with biases, torch's Linear layout), GQA
+(Llama's repeat_kv: key/value heads expanded in place across their query
+heads). Each module returns the attention output; `max_logits` computes the
+reference per-query-head maximum of the pre-softmax scores with numpy.
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class Attention(nn.Module):
+    """Causal attention with `heads` query heads over `kv_heads` key/value
+    heads (kv_heads == heads: MHA)."""
+
+    def __init__(self, d_model=32, heads=4, kv_heads=None, head_dim=8, seq=6, bias=True):
+        super().__init__()
+        self.heads, self.kv_heads = heads, kv_heads or heads
+        self.head_dim, self.seq = head_dim, seq
+        self.q = nn.Linear(d_model, heads * head_dim, bias=bias)
+        self.k = nn.Linear(d_model, self.kv_heads * head_dim, bias=bias)
+        self.v = nn.Linear(d_model, self.kv_heads * head_dim, bias=bias)
+        self.o = nn.Linear(heads * head_dim, d_model, bias=bias)
+        self.register_buffer("mask", torch.triu(torch.full((seq, seq), -1e9), 1))
+
+    def split(self, t, heads):
+        b, s, _ = t.shape
+        return t.view(b, s, heads, self.head_dim).transpose(1, 2)
+
+    def repeat_kv(self, t):
+        rep = self.heads // self.kv_heads
+        if rep == 1:
+            return t
+        b, h, s, d = t.shape
+        return t[:, :, None, :, :].expand(b, h, rep, s, d).reshape(b, h * rep, s, d)
+
+    def scores(self, x):
+        q = self.split(self.q(x), self.heads)
+        k = self.repeat_kv(self.split(self.k(x), self.kv_heads))
+        return q @ k.transpose(-2, -1) / math.sqrt(self.head_dim) + self.mask
+
+    def forward(self, x):
+        v = self.repeat_kv(self.split(self.v(x), self.kv_heads))
+        y = torch.softmax(self.scores(x), -1) @ v
+        return self.o(y.transpose(1, 2).reshape(x.shape[0], x.shape[1], -1))
+
+
+def max_logits(module, x):
+    """S_h: max over batch, query and key positions of the masked scores."""
+    with torch.no_grad():
+        s = module.scores(torch.as_tensor(x)).numpy()
+    return s.max(axis=(0, 2, 3))
+
+
+MODULES = {
+    "mha": lambda: Attention(heads=4),
+    "gqa": lambda: Attention(heads=4, kv_heads=2, bias=False),
+}
