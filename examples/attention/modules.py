@@ -60,3 +60,15 @@ MODULES = {
     "mha": lambda: Attention(heads=4),
     "gqa": lambda: Attention(heads=4, kv_heads=2, bias=False),
 }
+
+
+def export(module, path, batch=2):
+    """torch.onnx.export with static shapes (legacy exporter, no constant
+    folding: parameters keep their names and torch's Linear layout)."""
+    import warnings
+    x = torch.zeros(batch, module.seq, module.q.in_features)
+    with warnings.catch_warnings():  # the legacy exporter's deprecation notice
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (x,), path, dynamo=False, input_names=["x"],
+                          output_names=["y"], opset_version=17, do_constant_folding=False)
+    return path
