@@ -72,3 +72,53 @@ def export(module, path, batch=2):
         torch.onnx.export(module, (x,), path, dynamo=False, input_names=["x"],
                           output_names=["y"], opset_version=17, do_constant_folding=False)
     return path
+
+
+def fused_op_model(op, seed=0, batch=2, seq=6, d_model=16, heads=4, kv_heads=2, head_dim=8):
+    """A one-attention ONNX model using a fused attention op, with its
+    weights and the reference max logits per query head on input `x`:
+    op "Attention" (opset 23): x·W_q, x·W_k, x·W_v (GQA: `kv_heads`) into
+    Attention with is_causal; op "com.microsoft.Attention": one packed
+    [d_model, 3·H·D] weight and bias, unidirectional (MHA).
+    Returns (model, weights {name: array}, x, max_logits)."""
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, seq, d_model)).astype(np.float32)
+    hidden = heads * head_dim
+
+    def weight(*shape):
+        return (rng.standard_normal(shape) * 1.5).astype(np.float32)
+
+    if op == "Attention":
+        weights = {"wq": weight(d_model, hidden), "wk": weight(d_model, kv_heads * head_dim),
+                   "wv": weight(d_model, kv_heads * head_dim)}
+        nodes = [helper.make_node("MatMul", ["x", w], [w + "_out"], name=f"/{w}/MatMul")
+                 for w in ("wq", "wk", "wv")]
+        nodes.append(helper.make_node("Attention", ["wq_out", "wk_out", "wv_out"], ["y"],
+                                      name="/attn/Attention", is_causal=1,
+                                      q_num_heads=heads, kv_num_heads=kv_heads))
+        q = (x @ weights["wq"]).reshape(batch, seq, heads, head_dim)
+        k = (x @ weights["wk"]).reshape(batch, seq, kv_heads, head_dim)
+        k = np.repeat(k, heads // kv_heads, axis=2)
+        opsets = [helper.make_opsetid("", 23)]
+    elif op == "com.microsoft.Attention":
+        kv_heads = heads
+        weights = {"qkv.weight": weight(d_model, 3 * hidden), "qkv.bias": weight(3 * hidden)}
+        nodes = [helper.make_node("Attention", ["x", "qkv.weight", "qkv.bias"], ["y"],
+                                  name="/attn/Attention", domain="com.microsoft",
+                                  num_heads=heads, unidirectional=1)]
+        qkv = x @ weights["qkv.weight"] + weights["qkv.bias"]
+        q = qkv[..., :hidden].reshape(batch, seq, heads, head_dim)
+        k = qkv[..., hidden:2 * hidden].reshape(batch, seq, heads, head_dim)
+        opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    else:
+        raise ValueError(op)
+    scores = np.einsum("bshd,bthd->bhst", q, k) / math.sqrt(head_dim)
+    causal = np.triu(np.ones((seq, seq), dtype=bool), 1)
+    max_logits = np.where(causal, -np.inf, scores).max(axis=(0, 2, 3))
+    graph = helper.make_graph(
+        nodes, op, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, seq, hidden])],
+        [numpy_helper.from_array(w, n) for n, w in weights.items()])
+    model = helper.make_model(graph, opset_imports=opsets, ir_version=8)
+    return model, weights, x, max_logits

@@ -1,11 +1,14 @@
-"""optim-insert-qk-clip on torch-exported attention modules, executed with
-muon-run against numpy: the step (forward + identity AdamW update, lr = 0)
-returns W_q/W_k (and biases) clipped with the max logits of its own forward
-pass. W_q and W_k are scaled up so that some heads exceed tau; tau lies
-between two heads' max logits. Checks: every weight and bias within 1e-5 of
-reference.qk_clip applied with torch's max logits (relative Frobenius);
-rows of heads under tau bitwise unchanged; per query head, the product of
-its W_q factor and its key head's W_k factor equals gamma_h (1e-5)."""
+"""optim-insert-qk-clip on exported attention models, executed with muon-run
+against numpy: the step (forward + identity AdamW update, lr = 0) returns
+W_q/W_k (and biases) clipped with the max logits of its own forward pass.
+Models: torch modules (MHA with biases, GQA with repeat_kv) with W_q/W_k
+scaled up so that some heads exceed tau, or one fused ONNX attention op
+(Attention-23 with GQA, com.microsoft Attention with packed QKV weights).
+tau lies between two key groups' largest max logits. Checks: the clipped head slices
+within 1e-5 of reference.qk_clip applied with the reference max logits
+(relative Frobenius); rows of heads under tau and all other parameter
+entries bitwise unchanged; per query head, the product of its W_q factor
+and its key head's W_k factor equals gamma_h (1e-5)."""
 
 import os
 import subprocess
@@ -20,8 +23,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "examples", "attention"))
 import modules  # noqa: E402
 
+FUSED = {"onnx-attention": "Attention", "ms-attention": "com.microsoft.Attention"}
+
 p = testing.parser(__doc__)
-p.add_argument("--module", choices=sorted(modules.MODULES), required=True)
+p.add_argument("--model", choices=sorted(modules.MODULES) + sorted(FUSED), required=True)
 p.add_argument("--opt", default="muon-opt")
 p.add_argument("--translate", default="muon-translate")
 p.add_argument("--work", required=True)
@@ -29,18 +34,35 @@ p.add_argument("--alpha", type=float, default=0.5)
 args = p.parse_args()
 os.makedirs(args.work, exist_ok=True)
 
-torch.manual_seed(args.seed)
-module = modules.MODULES[args.module]()
-with torch.no_grad():
-    module.q.weight.mul_(4.0)
-    module.k.weight.mul_(4.0)
-x = np.random.default_rng(args.seed).standard_normal((2, module.seq, 32)).astype(np.float32)
-smax = modules.max_logits(module, x).astype(np.float64)
-order = np.sort(smax)
+# Each clipped pair: (W_q name, W_k name, head axis, W_q offset, W_k offset).
+if args.model in modules.MODULES:
+    torch.manual_seed(args.seed)
+    module = modules.MODULES[args.model]()
+    with torch.no_grad():
+        module.q.weight.mul_(4.0)
+        module.k.weight.mul_(4.0)
+    x = np.random.default_rng(args.seed).standard_normal((2, module.seq, 32)).astype(np.float32)
+    smax = modules.max_logits(module, x).astype(np.float64)
+    model = onnx.load(modules.export(module, os.path.join(args.work, "model.onnx")))
+    weights = {n: p.detach().numpy().astype(np.float32) for n, p in module.named_parameters()}
+    heads, kv_heads, head_dim = module.heads, module.kv_heads, module.head_dim
+    pairs = [("q.weight", "k.weight", 0, 0, 0)]
+    if "q.bias" in weights:
+        pairs.append(("q.bias", "k.bias", 0, 0, 0))
+else:
+    model, weights, x, smax = modules.fused_op_model(FUSED[args.model], seed=args.seed)
+    heads, head_dim = 4, 8
+    if args.model == "onnx-attention":
+        kv_heads, pairs = 2, [("wq", "wk", 1, 0, 0)]
+    else:
+        kv_heads = heads
+        pairs = [("qkv.weight", "qkv.weight", 1, 0, 32), ("qkv.bias", "qkv.bias", 0, 0, 32)]
+smax = np.asarray(smax, dtype=np.float64)
+# tau between two key groups' largest logits: some groups stay under it.
+order = np.sort(smax.reshape(kv_heads, -1).max(axis=1))
 tau = float((order[len(order) // 2 - 1] + order[len(order) // 2]) / 2)
 
-model = onnx.load(modules.export(module, os.path.join(args.work, "model.onnx")))
-params = [i.name for i in model.graph.initializer if i.name != "mask"]
+params = [i.name for i in model.graph.initializer if i.name in weights]
 prepared = os.path.join(args.work, "prepared.onnx")
 onnx.save(forward_step.prepare(model, params), prepared)
 step = forward_step.build_step(args.translate, prepared, params)
@@ -49,7 +71,6 @@ clipped = subprocess.run(
      f"--optim-insert-qk-clip=tau={tau!r} alpha={args.alpha!r}"],
     input=step, capture_output=True, text=True, check=True).stdout
 
-weights = {n: p.detach().numpy().astype(np.float32) for n, p in module.named_parameters()}
 values = [weights[n] for n in params]
 zeros = [np.zeros_like(v) for v in values]
 outs = runner.run(clipped, "step", [x, *values, *zeros, *zeros, *zeros,
@@ -57,36 +78,45 @@ outs = runner.run(clipped, "step", [x, *values, *zeros, *zeros, *zeros,
                   1 + len(params), args.runner)
 got = dict(zip(params, outs[1:]))
 
-heads, kv_heads, head_dim = module.heads, module.kv_heads, module.head_dim
 gamma = np.minimum(1.0, tau / smax)
-print(f"{args.module}: max logits {np.round(smax, 3).tolist()}, tau {tau:.3f}")
-pairs = {}
-names = [("q.weight", "k.weight", 0)]
-if "q.bias" in weights:
-    names.append(("q.bias", "k.bias", 0))
-for qn, kn, axis in names:
+print(f"{args.model}: max logits {np.round(smax, 3).tolist()}, tau {tau:.3f}")
+checks = {}
+untouched = {n: np.ones(weights[n].shape, dtype=bool) for n in params}
+
+
+def heads_of(w, axis, offset, count):
+    """[count, head_dim, ...]: the head slices of w along axis."""
+    part = np.take(w, np.arange(offset, offset + count * head_dim), axis=axis)
+    part = np.moveaxis(part, axis, 0)
+    return part.reshape(count, head_dim, *part.shape[1:])
+
+
+for qn, kn, axis, q_off, k_off in pairs:
+    q_w, k_w = heads_of(weights[qn], axis, q_off, heads), heads_of(weights[kn], axis, k_off, kv_heads)
+    q_g, k_g = heads_of(got[qn], axis, q_off, heads), heads_of(got[kn], axis, k_off, kv_heads)
+    flat = lambda t: t.reshape(t.shape[0] * t.shape[1], -1)  # noqa: E731
     want_q, want_k, q_scale, k_scale = reference.qk_clip(
-        weights[qn], weights[kn], smax, heads, head_dim,
-        kv_heads if kv_heads != heads else None, axis, tau, args.alpha)
-    pairs[qn] = (got[qn], want_q, 1e-5)
-    pairs[kn] = (got[kn], want_k, 1e-5)
-    for name, scale, want in ((qn, q_scale, weights[qn]), (kn, k_scale, weights[kn])):
-        if not np.array_equal(got[name][scale == 1.0], want[scale == 1.0]):
-            print(f"FAIL {name}: rows of heads under tau changed")
+        flat(q_w), flat(k_w), smax, heads, head_dim,
+        kv_heads if kv_heads != heads else None, 0, tau, args.alpha)
+    checks[qn + " (query heads)"] = (flat(q_g), want_q, 1e-5)
+    checks[kn + " (key heads)"] = (flat(k_g), want_k, 1e-5)
+    for label, scale, g, w in (("query", q_scale, q_g, q_w), ("key", k_scale, k_g, k_w)):
+        if not np.array_equal(flat(g)[scale == 1.0], flat(w)[scale == 1.0]):
+            print(f"FAIL {label} heads under tau changed")
             sys.exit(1)
-    # Measured factors: per head, the ratio of norms of clipped to original.
-    q_f = np.array([np.linalg.norm(got[qn][h * head_dim:(h + 1) * head_dim]) /
-                    np.linalg.norm(weights[qn][h * head_dim:(h + 1) * head_dim])
-                    for h in range(heads)])
-    k_f = np.array([np.linalg.norm(got[kn][g * head_dim:(g + 1) * head_dim]) /
-                    np.linalg.norm(weights[kn][g * head_dim:(g + 1) * head_dim])
-                    for g in range(kv_heads)])
-    product = q_f * k_f[np.arange(heads) // (heads // kv_heads)]
-    pairs[f"{qn}·{kn} factor products vs gamma_h"] = (product, gamma, 1e-5)
+    for name, off, count in ((qn, q_off, heads), (kn, k_off, kv_heads)):
+        index = [slice(None)] * weights[name].ndim
+        index[axis] = slice(off, off + count * head_dim)
+        untouched[name][tuple(index)] = False
+    norms = lambda t: np.linalg.norm(t.reshape(t.shape[0], -1), axis=1)  # noqa: E731
+    product = (norms(q_g) / norms(q_w)) * (norms(k_g) / norms(k_w))[
+        np.arange(heads) // (heads // kv_heads)]
+    checks[f"{qn}·{kn} factor products vs gamma_h"] = (product, gamma, 1e-5)
     print(f"ok   {qn}/{kn}: {int((q_scale == 1).sum())}/{q_scale.size} and "
           f"{int((k_scale == 1).sum())}/{k_scale.size} rows under tau bitwise unchanged")
-# Everything else passes through the identity update unchanged.
 for name in params:
-    if name not in pairs:
-        pairs[name] = (got[name], weights[name], 0.0)
-testing.check(args.module, pairs)
+    if not np.array_equal(got[name][untouched[name]], weights[name][untouched[name]]):
+        print(f"FAIL {name}: entries outside the clipped heads changed")
+        sys.exit(1)
+print("ok   every other parameter entry bitwise unchanged")
+testing.check(args.model, checks)

@@ -290,20 +290,25 @@ static Operation *getBinaryBody(linalg::GenericOp op) {
   return &inner;
 }
 
-/// Index (0 or 1) of the input of `op` read with an identity map whose value
-/// is an activation of the result's shape, if exactly one is.
-static std::optional<unsigned> getActivationInput(linalg::GenericOp op) {
-  std::optional<unsigned> found;
+/// Indices of the inputs of a two-input `op` read with an identity map whose
+/// value is an activation of the result's shape.
+static SmallVector<unsigned, 2> getActivationInputs(linalg::GenericOp op) {
+  SmallVector<unsigned, 2> found;
   for (unsigned i = 0; i < 2; ++i) {
     Value input = op.getDpsInputs()[i];
-    if (!op.getIndexingMapsArray()[i].isIdentity() ||
-        input.getType() != op.getResult(0).getType() || isLeaf(input))
-      continue;
-    if (found)
-      return std::nullopt;
-    found = i;
+    if (op.getIndexingMapsArray()[i].isIdentity() &&
+        input.getType() == op.getResult(0).getType() && !isLeaf(input))
+      found.push_back(i);
   }
   return found;
+}
+
+/// The one activation input of `op` (see getActivationInputs), if unique.
+static std::optional<unsigned> getActivationInput(linalg::GenericOp op) {
+  SmallVector<unsigned, 2> found = getActivationInputs(op);
+  if (found.size() != 1)
+    return std::nullopt;
+  return found.front();
 }
 
 //===----------------------------------------------------------------------===//
@@ -387,14 +392,21 @@ FailureOr<Layout> Tracer::traceScores(Value value) {
                          describe(def));
     return out;
   }
-  // Scale and mask: element-wise arithmetic with one activation operand.
+  // Scale and mask: element-wise arithmetic on the scores; a full-size mask
+  // computed from activations is told apart by not coming from QKᵀ.
   if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
     Operation *body = getBinaryBody(generic);
-    std::optional<unsigned> input =
-        body ? getActivationInput(generic) : std::nullopt;
-    if (input &&
+    SmallVector<unsigned, 2> inputs;
+    if (body &&
         isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp>(body))
-      return traceScores(generic.getDpsInputs()[*input]);
+      inputs = getActivationInputs(generic);
+    if (inputs.size() == 2)
+      llvm::erase_if(inputs, [&](unsigned i) {
+        return !reachesScoreContraction(
+            generic.getDpsInputs()[i].getDefiningOp(), /*depth=*/6);
+      });
+    if (inputs.size() == 1)
+      return traceScores(generic.getDpsInputs()[inputs.front()]);
   }
   if (reachesScoreContraction(def, /*depth=*/6))
     return untraceable("the scores come from QKᵀ through " + describe(def) +
