@@ -181,11 +181,15 @@ def OptimInsertQKClip : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
        inserted back — and later users of the updated weights see the
        clipped ones. Biases get their own rank-1 `optim.qk_clip`.
 
-    An attention whose Q or K cannot be traced to updated weights gets a
-    warning at the softmax (the ONNX node name) saying why, and is left
+    The fused ONNX attention ops (Attention-23, com.microsoft Attention and
+    MultiHeadAttention) are lowered by `muon-translate` to this unfused form
+    and are found the same way. An attention whose Q or K cannot be traced
+    to updated weights gets a warning at the softmax naming it (the ONNX
+    node, also after inlining) and saying where tracing stopped, and is left
     unclipped. Run before `optim-bucket` (buckets pack parameters). Not
-    handled yet: rotary embeddings on Q/K, MLA's compressed projections and
-    the fused ONNX attention ops.
+    handled yet: rotary embeddings on Q/K, soft-capped scores, and MLA's
+    compressed projections (DeepSeek-V3 / Kimi K2; `optim.qk_clip` has the
+    MLA rule, the matcher does not trace it).
 
     Before (schematically):
     ```mlir

@@ -174,8 +174,7 @@ void OptimAssignPass::runOnOperation() {
   getOperation()->walk([&](AdamWOp op) { updates.push_back(op); });
   IRRewriter rewriter(&getContext());
   for (AdamWOp op : updates) {
-    std::string name =
-        getParameterNameOrUnnamed(op.getParam());
+    std::string name = getParameterNameOrUnnamed(op.getParam());
     std::optional<std::string> keep =
         getKeepReason(op, name, includes, excludes);
     if (keep) {

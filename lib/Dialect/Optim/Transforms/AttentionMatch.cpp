@@ -326,7 +326,8 @@ static bool isPlainContraction(Operation *op) {
 
 static std::string describe(Operation *op) {
   std::string text = "'" + op->getName().getStringRef().str() + "'";
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+  // Inlined ops keep their node's NameLoc inside a CallSiteLoc.
+  if (auto name = op->getLoc()->findInstanceOf<NameLoc>())
     text += " (" + name.getName().str() + ")";
   return text;
 }
@@ -346,10 +347,9 @@ private:
   FailureOr<Layout> traceSide(Value value, ProjectionMatch &side,
                               StringRef name);
   FailureOr<Layout> traceSideElementwise(linalg::GenericOp op,
-                                         ProjectionMatch &side,
-                                         StringRef name);
-  FailureOr<Layout> traceProjection(linalg::MatmulOp op,
-                                    ProjectionMatch &side, StringRef name);
+                                         ProjectionMatch &side, StringRef name);
+  FailureOr<Layout> traceProjection(linalg::MatmulOp op, ProjectionMatch &side,
+                                    StringRef name);
   FailureOr<Layout> untraceable(const Twine &why) {
     kind = AttentionKind::Untraceable;
     reason = why.str();
@@ -467,8 +467,7 @@ FailureOr<Layout> Tracer::traceContraction(Operation *op) {
     split.before = product(ArrayRef(batch.begin(), head));
     split.heads = head->size;
     auto rest = std::next(head);
-    if (allowRepeat && rest != batch.end() &&
-        rest->kind == FactorKind::Repeat)
+    if (allowRepeat && rest != batch.end() && rest->kind == FactorKind::Repeat)
       split.repeat = (rest++)->size;
     if (hasFeature(Factors(rest, batch.end())))
       return failure();
@@ -506,9 +505,9 @@ FailureOr<Layout> Tracer::traceContraction(Operation *op) {
   if (batched) {
     Factors batch;
     for (const Factor &f : query->dims[0])
-      batch.push_back({f.kind == FactorKind::Feature ? FactorKind::Head
-                                                     : FactorKind::Other,
-                       f.size});
+      batch.push_back(
+          {f.kind == FactorKind::Feature ? FactorKind::Head : FactorKind::Other,
+           f.size});
     scores.dims.push_back(batch);
   }
   scores.dims.push_back(positions(query->dims[rank - 2]));
@@ -558,8 +557,8 @@ FailureOr<Layout> Tracer::traceSideElementwise(linalg::GenericOp op,
   Value other = op.getDpsInputs()[1 - *input];
   Block &block = op.getRegion().front();
   bool tracedFirst = body->getOperand(0) == block.getArgument(*input);
-  bool isScale = isa<arith::MulFOp>(body) ||
-                 (isa<arith::DivFOp>(body) && tracedFirst);
+  bool isScale =
+      isa<arith::MulFOp>(body) || (isa<arith::DivFOp>(body) && tracedFirst);
   if (isScale && matchPattern(other, m_Constant()))
     return traceSide(op.getDpsInputs()[*input], side, name);
   if (!isa<arith::AddFOp>(body) || side.bias || !isa<BlockArgument>(other) ||

@@ -62,9 +62,8 @@ private:
 
 static SmallVector<OpFoldResult> getIndexAttrs(OpBuilder &b,
                                                ArrayRef<int64_t> values) {
-  return llvm::map_to_vector(values, [&](int64_t v) -> OpFoldResult {
-    return b.getIndexAttr(v);
-  });
+  return llvm::map_to_vector(
+      values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
 }
 
 /// Offsets, sizes and strides of `side`'s slice of a tensor of `shape`.
@@ -89,14 +88,14 @@ static Value readSide(OpBuilder &b, Location loc, const ClipSide &side,
                       RankedTensorType sliceType) {
   if (!side.param)
     return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(
-                    sliceType, b.getZeroAttr(sliceType.getElementType())));
+        b, loc,
+        DenseElementsAttr::get(sliceType,
+                               b.getZeroAttr(sliceType.getElementType())));
   Value updated = side.update->newParam;
   if (isWholeTensor(side))
     return updated;
-  auto [offsets, sizes, strides] =
-      getSliceParams(b, cast<RankedTensorType>(updated.getType()).getShape(),
-                     side);
+  auto [offsets, sizes, strides] = getSliceParams(
+      b, cast<RankedTensorType>(updated.getType()).getShape(), side);
   return tensor::ExtractSliceOp::create(b, loc, sliceType, updated, offsets,
                                         sizes, strides);
 }
@@ -133,13 +132,13 @@ static void clipPair(OpBuilder &b, Location loc, Operation *after, ClipSide q,
   };
   Value wq = track(readSide(b, loc, q, sliceType(q.extent)));
   Value wk = track(readSide(b, loc, k, sliceType(k.extent)));
-  auto clip = QKClipOp::create(
-      b, loc, wq, wk, maxLogits, APFloat(config.tau), APFloat(config.alpha),
-      config.numHeads,
-      config.numKeyHeads == config.numHeads
-          ? IntegerAttr()
-          : b.getI64IntegerAttr(config.numKeyHeads),
-      config.headDim, present.axis, /*rope_head_dim=*/IntegerAttr());
+  auto clip = QKClipOp::create(b, loc, wq, wk, maxLogits, APFloat(config.tau),
+                               APFloat(config.alpha), config.numHeads,
+                               config.numKeyHeads == config.numHeads
+                                   ? IntegerAttr()
+                                   : b.getI64IntegerAttr(config.numKeyHeads),
+                               config.headDim, present.axis,
+                               /*rope_head_dim=*/IntegerAttr());
   created.insert(clip);
 
   // Write back: Q and K may be slices of one fused parameter.
@@ -188,11 +187,22 @@ static Value buildMaxLogits(OpBuilder &b, Location loc,
       });
 }
 
+/// Warns at `softmax` that its attention is left unclipped, naming the
+/// attention by its node (the NameLoc the ONNX importer sets, also inside
+/// the CallSiteLoc of inlined ops).
+static InFlightDiagnostic warnUnclipped(Operation *softmax) {
+  InFlightDiagnostic diag = softmax->emitWarning() << "attention ";
+  if (auto name = softmax->getLoc()->findInstanceOf<NameLoc>())
+    diag << "'" << name.getName().str() << "' ";
+  diag << "not clipped: ";
+  return diag;
+}
+
 LogicalResult OptimInsertQKClipPass::insertClip(Operation *softmax,
                                                 const AttentionMatch &match) {
   auto warn = [&]() {
     ++numUntraced;
-    return softmax->emitWarning() << "attention not clipped: ";
+    return warnUnclipped(softmax);
   };
   const ProjectionMatch &query = match.query, &key = match.key;
   if (query.featureAxis != key.featureAxis) {
@@ -274,7 +284,7 @@ void OptimInsertQKClipPass::runOnOperation() {
       break;
     case AttentionKind::Untraceable:
       ++numUntraced;
-      softmax->emitWarning() << "attention not clipped: " << reason;
+      warnUnclipped(softmax) << reason;
       break;
     case AttentionKind::Matched:
       (void)insertClip(softmax, match);

@@ -90,11 +90,11 @@ static Value buildHeadMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
 /// `x` op a broadcast `y`, element-wise in x's shape.
 template <typename OpTy>
 static Value buildBinary(OpBuilder &b, Location loc, Value x, Value y) {
-  return buildBroadcastMap(b, loc, {x, y}, getShape(x), getElementType(x),
-                           [](OpBuilder &nb, Location nl, ValueRange args) {
-                             return OpTy::create(nb, nl, args[0], args[1])
-                                 .getResult();
-                           });
+  return buildBroadcastMap(
+      b, loc, {x, y}, getShape(x), getElementType(x),
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        return OpTy::create(nb, nl, args[0], args[1]).getResult();
+      });
 }
 
 namespace {
@@ -136,8 +136,8 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
       options.scale.value_or(1.0 / std::sqrt(static_cast<double>(qs[3])));
   auto scalarType = RankedTensorType::get({}, elementType);
   Value scaleValue = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(scalarType,
-                                     b.getFloatAttr(elementType, scale)));
+      b, loc,
+      DenseElementsAttr::get(scalarType, b.getFloatAttr(elementType, scale)));
   scores = buildBinary<arith::MulFOp>(b, loc, scores, scaleValue);
   if (options.softcap > 0.0)
     scores = buildBroadcastMap(
@@ -145,9 +145,8 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
         [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
           Value cap = buildScalar(nb, nl, elementType, options.softcap);
           Value ratio = arith::DivFOp::create(nb, nl, args[0], cap);
-          return arith::MulFOp::create(nb, nl,
-                                       math::TanhOp::create(nb, nl, ratio),
-                                       cap);
+          return arith::MulFOp::create(
+              nb, nl, math::TanhOp::create(nb, nl, ratio), cap);
         });
   double negInf = -std::numeric_limits<double>::infinity();
   if (options.causal) {
@@ -157,8 +156,8 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
       for (int64_t j = 0; j < cols; ++j)
         values.push_back(b.getFloatAttr(elementType, j > i ? negInf : 0.0));
     auto type = RankedTensorType::get({rows, cols}, elementType);
-    Value causal = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, values));
+    Value causal =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
     scores = buildBinary<arith::AddFOp>(b, loc, scores, causal);
   }
   if (Value mask = options.mask) {
@@ -309,9 +308,9 @@ static ImportResult importORTAttention(NodeContext &ctx) {
     return ctx.emitError() << "expects input [B, S, In] and weights "
                               "[In, hidden], got "
                            << input.getType() << " and " << weights.getType();
-  SmallVector<int64_t> sizes = ctx.getIntsAttr("qkv_hidden_sizes")
-                                   .value_or(SmallVector<int64_t>(
-                                       3, wShape[1] / 3));
+  SmallVector<int64_t> sizes =
+      ctx.getIntsAttr("qkv_hidden_sizes")
+          .value_or(SmallVector<int64_t>(3, wShape[1] / 3));
   if (sizes.size() != 3 || sizes[0] != sizes[1] ||
       sizes[0] + sizes[1] + sizes[2] != wShape[1])
     return ctx.emitError() << "expects qkv_hidden_sizes (equal Q and K) "
@@ -327,12 +326,12 @@ static ImportResult importORTAttention(NodeContext &ctx) {
   int64_t rows = inShape[0] * inShape[1];
   Value init = buildFilled(b, loc, {rows, wShape[1]},
                            b.getFloatAttr(getElementType(input), 0.0));
-  Value qkv = linalg::MatmulOp::create(
-                  b, loc,
-                  ValueRange{buildReshape(b, loc, input, {rows, inShape[2]}),
-                             weights},
-                  init)
-                  .getResult(0);
+  Value qkv =
+      linalg::MatmulOp::create(
+          b, loc,
+          ValueRange{buildReshape(b, loc, input, {rows, inShape[2]}), weights},
+          init)
+          .getResult(0);
   qkv = buildReshape(b, loc, qkv, {inShape[0], inShape[1], wShape[1]});
   if (Value bias = ctx.getOperand(2)) {
     if (getShape(bias) != ArrayRef<int64_t>{wShape[1]})
@@ -349,8 +348,8 @@ static ImportResult importORTAttention(NodeContext &ctx) {
                                          b.getIndexAttr(inShape[1]),
                                          b.getIndexAttr(size)};
     SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
-    Value part = tensor::ExtractSliceOp::create(b, loc, qkv, offsets, extents,
-                                                strides);
+    Value part =
+        tensor::ExtractSliceOp::create(b, loc, qkv, offsets, extents, strides);
     parts.push_back(splitHeads(b, loc, part, *heads));
     offset += size;
   }
@@ -360,8 +359,8 @@ static ImportResult importORTAttention(NodeContext &ctx) {
     options.scale = *scale;
   options.causal = ctx.getIntAttr("unidirectional").value_or(0) != 0;
   options.mask = ctx.getOperand(5);
-  FailureOr<Value> y = buildAttention(ctx, parts[0], parts[1], parts[2],
-                                      options);
+  FailureOr<Value> y =
+      buildAttention(ctx, parts[0], parts[1], parts[2], options);
   if (failed(y))
     return failure();
   return SmallVector<Value>{mergeHeads(b, loc, *y)};
@@ -370,7 +369,6 @@ static ImportResult importORTAttention(NodeContext &ctx) {
 void muon::onnx_import::populateAttentionImporters(
     OpImporterRegistry &registry) {
   registry.add("", "Attention", importAttention);
-  registry.add("com.microsoft", "MultiHeadAttention",
-               importMultiHeadAttention);
+  registry.add("com.microsoft", "MultiHeadAttention", importMultiHeadAttention);
   registry.add("com.microsoft", "Attention", importORTAttention);
 }
