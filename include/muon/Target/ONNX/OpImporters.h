@@ -32,7 +32,7 @@ void populateElementwiseImporters(OpImporterRegistry &registry);
 /// MatMul (batch broadcasting), Gemm, com.microsoft FusedMatMul.
 void populateMatMulImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
-/// Flatten, Expand.
+/// Flatten, Expand, Slice.
 void populateShapeImporters(OpImporterRegistry &registry);
 /// ReduceSum, ReduceMean, ReduceMax.
 void populateReductionImporters(OpImporterRegistry &registry);

@@ -83,6 +83,10 @@ def shape():
         Case("squeeze_all", "Squeeze", [f32(1, 3, 1)], opset=13),
         Case("unsqueeze", "Unsqueeze", [f32(2, 3), i64([0, 3])], opset=13, consts={1}),
         Case("flatten", "Flatten", [f32(2, 3, 4, 5)], {"axis": 2}),
+        Case("slice_axes_steps", "Slice", [f32(4, 6, 5), i64([1, -4]), i64([100, -1]),
+                                           i64([0, 2]), i64([2, 1])], consts={1, 2, 3, 4}),
+        Case("slice_default_axes", "Slice", [f32(4, 6), i64([0, 3]), i64([2, 6])],
+             consts={1, 2}),
         # GQA's repeat_kv: a unit axis expanded; a 1 in shape keeps the input's.
         Case("expand_repeat", "Expand", [f32(2, 3, 1, 4), i64([2, 3, 5, 4])], consts={1}),
         Case("expand_bidirectional", "Expand", [f32(3, 1), i64([2, 1, 6])], consts={1}),
