@@ -169,11 +169,20 @@ def OptimInsertQKClip : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
        addition to `linalg.matmul(x, W)` or `linalg.matmul(x, transpose(W))`
        with `W` a function argument or constant. The trace proves the head
        layout: QKᵀ must contract over the features of one head (stride 1)
-       and pair query head h with key head h / (num_heads / num_kv_heads).
-    3. **Max logits.** After the scores, a reduction `max` over every
+       and pair query head h with key head h / (num_heads / num_kv_heads)
+       (one shared key head: MQA).
+    3. **MLA** (DeepSeek-V3, Kimi K2): when Q and K are concatenations
+       [q_C | rope(q_R)] and [k_C | rope(k_R)] along the head features, each
+       part is traced on its own: q_C and q_R to the per-head chunks
+       [q_C | q_R] of one up-projection W_uq, k_C to the chunks [k_C | V] of
+       W_ukv, k_R to one rotary key shared by all heads (its compressed
+       projection is not clipped). Rotary embeddings `x·cos + rotate_half(x)
+       ·sin` (constant tables) are seen through. The clip gets
+       `rope_head_dim` and `v_head_dim`.
+    4. **Max logits.** After the scores, a reduction `max` over every
        dimension but the query head (batch, query and key positions; masked
        positions never win) gives S_h, a `tensor<Hxf32>`.
-    4. **Clip.** W_q and W_k (and their biases) must each be the `param` of
+    5. **Clip.** W_q and W_k (and their biases) must each be the `param` of
        one optimizer update (`optim.muon`, `muon2`, `adamw`, `momentum`,
        `adagrad`, `adam`). After the later update, `optim.qk_clip` (with
        `tau`, `alpha`, the traced head counts and head axis) rescales the
@@ -187,9 +196,8 @@ def OptimInsertQKClip : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
     to updated weights gets a warning at the softmax naming it (the ONNX
     node, also after inlining) and saying where tracing stopped, and is left
     unclipped. Run before `optim-bucket` (buckets pack parameters). Not
-    handled yet: rotary embeddings on Q/K, soft-capped scores, and MLA's
-    compressed projections (DeepSeek-V3 / Kimi K2; `optim.qk_clip` has the
-    MLA rule, the matcher does not trace it).
+    handled: rotary embeddings on MHA/GQA's Q/K (only MLA's separate
+    rotary part is traced), soft-capped scores, KV caches.
 
     Before (schematically):
     ```mlir

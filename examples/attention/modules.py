@@ -2,8 +2,11 @@
 
 MHA (separate Q/K/V projections with biases, torch's Linear layout), GQA
 (Llama's repeat_kv: key/value heads expanded in place across their query
-heads). Each module returns the attention output; `max_logits` computes the
-reference per-query-head maximum of the pre-softmax scores with numpy.
+heads), MLA (DeepSeek-V3 / Kimi K2 multi-head latent attention: compressed
+projections, per-head [q_C | q_R] and [k_C | V] up-projections, a rotary key
+shared by all heads). Each module returns the attention output;
+`max_logits` computes the reference per-query-head maximum of the
+pre-softmax scores.
 """
 
 import math
@@ -19,7 +22,7 @@ class Attention(nn.Module):
 
     def __init__(self, d_model=32, heads=4, kv_heads=None, head_dim=8, seq=6, bias=True):
         super().__init__()
-        self.heads, self.kv_heads = heads, kv_heads or heads
+        self.d_model, self.heads, self.kv_heads = d_model, heads, kv_heads or heads
         self.head_dim, self.seq = head_dim, seq
         self.q = nn.Linear(d_model, heads * head_dim, bias=bias)
         self.k = nn.Linear(d_model, self.kv_heads * head_dim, bias=bias)
@@ -49,6 +52,60 @@ class Attention(nn.Module):
         return self.o(y.transpose(1, 2).reshape(x.shape[0], x.shape[1], -1))
 
 
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class LatentAttention(nn.Module):
+    """MLA without KV cache: q = W_uq·norm(W_dq·x) per head [q_C | q_R],
+    [c_KV | k_R] = W_dkv·x, [k_C | V] = W_ukv·norm(c_KV) per head; q_R and
+    the shared k_R get rotary embeddings."""
+
+    def __init__(self, d_model=32, heads=4, q_lora=12, kv_lora=16, nope=8, rope=4,
+                 v_dim=8, seq=6):
+        super().__init__()
+        self.d_model, self.heads = d_model, heads
+        self.nope, self.rope, self.v_dim = nope, rope, v_dim
+        self.seq, self.kv_lora = seq, kv_lora
+        self.wq_a = nn.Linear(d_model, q_lora, bias=False)
+        self.q_norm = nn.LayerNorm(q_lora)
+        self.wq_b = nn.Linear(q_lora, heads * (nope + rope), bias=False)
+        self.wkv_a = nn.Linear(d_model, kv_lora + rope, bias=False)
+        self.kv_norm = nn.LayerNorm(kv_lora)
+        self.wkv_b = nn.Linear(kv_lora, heads * (nope + v_dim), bias=False)
+        self.wo = nn.Linear(heads * v_dim, d_model, bias=False)
+        angle = torch.arange(seq)[:, None] * 10000 ** (-torch.arange(0, rope, 2) / rope)
+        angle = torch.cat([angle, angle], -1)
+        self.register_buffer("cos", angle.cos())
+        self.register_buffer("sin", angle.sin())
+        self.register_buffer("mask", torch.triu(torch.full((seq, seq), -1e9), 1))
+
+    def rotary(self, x):
+        return x * self.cos + rotate_half(x) * self.sin
+
+    def qkv(self, x):
+        b, s, _ = x.shape
+        q = self.wq_b(self.q_norm(self.wq_a(x))).view(b, s, self.heads, -1).transpose(1, 2)
+        q_c, q_r = torch.split(q, [self.nope, self.rope], -1)
+        c_kv, k_r = torch.split(self.wkv_a(x), [self.kv_lora, self.rope], -1)
+        k_r = self.rotary(k_r.view(b, s, 1, self.rope).transpose(1, 2))
+        kv = self.wkv_b(self.kv_norm(c_kv)).view(b, s, self.heads, -1).transpose(1, 2)
+        k_c, v = torch.split(kv, [self.nope, self.v_dim], -1)
+        q = torch.cat([q_c, self.rotary(q_r)], -1)
+        k = torch.cat([k_c, k_r.expand(-1, self.heads, -1, -1)], -1)
+        return q, k, v
+
+    def scores(self, x):
+        q, k, _ = self.qkv(x)
+        return q @ k.transpose(-2, -1) / math.sqrt(self.nope + self.rope) + self.mask
+
+    def forward(self, x):
+        _, _, v = self.qkv(x)
+        y = torch.softmax(self.scores(x), -1) @ v
+        return self.wo(y.transpose(1, 2).reshape(x.shape[0], self.seq, -1))
+
+
 def max_logits(module, x):
     """S_h: max over batch, query and key positions of the masked scores."""
     with torch.no_grad():
@@ -59,6 +116,7 @@ def max_logits(module, x):
 MODULES = {
     "mha": lambda: Attention(heads=4),
     "gqa": lambda: Attention(heads=4, kv_heads=2, bias=False),
+    "mla": LatentAttention,
 }
 
 
@@ -66,7 +124,7 @@ def export(module, path, batch=2):
     """torch.onnx.export with static shapes (legacy exporter, no constant
     folding: parameters keep their names and torch's Linear layout)."""
     import warnings
-    x = torch.zeros(batch, module.seq, module.q.in_features)
+    x = torch.zeros(batch, module.seq, module.d_model)
     with warnings.catch_warnings():  # the legacy exporter's deprecation notice
         warnings.simplefilter("ignore")
         torch.onnx.export(module, (x,), path, dynamo=False, input_names=["x"],

@@ -1,14 +1,16 @@
 """optim-insert-qk-clip on exported attention models, executed with muon-run
 against numpy: the step (forward + identity AdamW update, lr = 0) returns
 W_q/W_k (and biases) clipped with the max logits of its own forward pass.
-Models: torch modules (MHA with biases, GQA with repeat_kv) with W_q/W_k
-scaled up so that some heads exceed tau, or one fused ONNX attention op
+Models: torch modules (MHA with biases, GQA with repeat_kv, MLA with
+rotary embeddings) with their Q/K weights scaled up so that some heads
+exceed tau, or one fused ONNX attention op
 (Attention-23 with GQA, com.microsoft Attention with packed QKV weights).
 tau lies between two key groups' largest max logits. Checks: the clipped head slices
 within 1e-5 of reference.qk_clip applied with the reference max logits
 (relative Frobenius); rows of heads under tau and all other parameter
-entries bitwise unchanged; per query head, the product of its W_q factor
-and its key head's W_k factor equals gamma_h (1e-5)."""
+entries bitwise unchanged (MLA: V, the shared rotary key's W_dkv); per
+query head, the product of its W_q factor and its key head's W_k factor
+(MLA: of q_C and k_C) equals gamma_h, and MLA's q_R factor is gamma_h (1e-5)."""
 
 import os
 import subprocess
@@ -35,20 +37,30 @@ args = p.parse_args()
 os.makedirs(args.work, exist_ok=True)
 
 # Each clipped pair: (W_q name, W_k name, head axis, W_q offset, W_k offset).
+# MLA: the rotary query part and the value part of each head's chunks.
+rope_dim, v_dim = None, 0
 if args.model in modules.MODULES:
     torch.manual_seed(args.seed)
     module = modules.MODULES[args.model]()
+    mla = args.model == "mla"
+    scaled = ["wq_b", "wkv_b", "wkv_a"] if mla else ["q", "k"]
     with torch.no_grad():
-        module.q.weight.mul_(4.0)
-        module.k.weight.mul_(4.0)
-    x = np.random.default_rng(args.seed).standard_normal((2, module.seq, 32)).astype(np.float32)
+        for name in scaled:
+            getattr(module, name).weight.mul_(4.0)
+    x = np.random.default_rng(args.seed).standard_normal(
+        (2, module.seq, module.d_model)).astype(np.float32)
     smax = modules.max_logits(module, x).astype(np.float64)
     model = onnx.load(modules.export(module, os.path.join(args.work, "model.onnx")))
     weights = {n: p.detach().numpy().astype(np.float32) for n, p in module.named_parameters()}
-    heads, kv_heads, head_dim = module.heads, module.kv_heads, module.head_dim
-    pairs = [("q.weight", "k.weight", 0, 0, 0)]
-    if "q.bias" in weights:
-        pairs.append(("q.bias", "k.bias", 0, 0, 0))
+    if mla:
+        heads, kv_heads, head_dim = module.heads, module.heads, module.nope
+        rope_dim, v_dim = module.rope, module.v_dim
+        pairs = [("wq_b.weight", "wkv_b.weight", 0, 0, 0)]
+    else:
+        heads, kv_heads, head_dim = module.heads, module.kv_heads, module.head_dim
+        pairs = [("q.weight", "k.weight", 0, 0, 0)]
+        if "q.bias" in weights:
+            pairs.append(("q.bias", "k.bias", 0, 0, 0))
 else:
     model, weights, x, smax = modules.fused_op_model(FUSED[args.model], seed=args.seed)
     heads, head_dim = 4, 8
@@ -84,34 +96,44 @@ checks = {}
 untouched = {n: np.ones(weights[n].shape, dtype=bool) for n in params}
 
 
-def heads_of(w, axis, offset, count):
-    """[count, head_dim, ...]: the head slices of w along axis."""
-    part = np.take(w, np.arange(offset, offset + count * head_dim), axis=axis)
+q_chunk, k_chunk = head_dim + (rope_dim or 0), head_dim + v_dim
+
+
+def heads_of(w, axis, offset, count, chunk):
+    """[count, chunk, ...]: the head slices of w along axis."""
+    part = np.take(w, np.arange(offset, offset + count * chunk), axis=axis)
     part = np.moveaxis(part, axis, 0)
-    return part.reshape(count, head_dim, *part.shape[1:])
+    return part.reshape(count, chunk, *part.shape[1:])
 
 
 for qn, kn, axis, q_off, k_off in pairs:
-    q_w, k_w = heads_of(weights[qn], axis, q_off, heads), heads_of(weights[kn], axis, k_off, kv_heads)
-    q_g, k_g = heads_of(got[qn], axis, q_off, heads), heads_of(got[kn], axis, k_off, kv_heads)
+    q_w = heads_of(weights[qn], axis, q_off, heads, q_chunk)
+    k_w = heads_of(weights[kn], axis, k_off, kv_heads, k_chunk)
+    q_g = heads_of(got[qn], axis, q_off, heads, q_chunk)
+    k_g = heads_of(got[kn], axis, k_off, kv_heads, k_chunk)
     flat = lambda t: t.reshape(t.shape[0] * t.shape[1], -1)  # noqa: E731
     want_q, want_k, q_scale, k_scale = reference.qk_clip(
         flat(q_w), flat(k_w), smax, heads, head_dim,
-        kv_heads if kv_heads != heads else None, 0, tau, args.alpha)
+        kv_heads if kv_heads != heads else None, 0, tau, args.alpha, rope_dim, v_dim)
     checks[qn + " (query heads)"] = (flat(q_g), want_q, 1e-5)
     checks[kn + " (key heads)"] = (flat(k_g), want_k, 1e-5)
     for label, scale, g, w in (("query", q_scale, q_g, q_w), ("key", k_scale, k_g, k_w)):
         if not np.array_equal(flat(g)[scale == 1.0], flat(w)[scale == 1.0]):
             print(f"FAIL {label} heads under tau changed")
             sys.exit(1)
-    for name, off, count in ((qn, q_off, heads), (kn, k_off, kv_heads)):
+    for name, off, count, chunk in ((qn, q_off, heads, q_chunk), (kn, k_off, kv_heads, k_chunk)):
         index = [slice(None)] * weights[name].ndim
-        index[axis] = slice(off, off + count * head_dim)
+        index[axis] = slice(off, off + count * chunk)
         untouched[name][tuple(index)] = False
+    # Measured per-head factors: norm ratios of the content parts (q_C/k_C,
+    # or the whole head), and of MLA's rotary query part.
     norms = lambda t: np.linalg.norm(t.reshape(t.shape[0], -1), axis=1)  # noqa: E731
-    product = (norms(q_g) / norms(q_w)) * (norms(k_g) / norms(k_w))[
-        np.arange(heads) // (heads // kv_heads)]
+    factor = lambda g, w: norms(g[:, :head_dim]) / norms(w[:, :head_dim])  # noqa: E731
+    product = factor(q_g, q_w) * factor(k_g, k_w)[np.arange(heads) // (heads // kv_heads)]
     checks[f"{qn}·{kn} factor products vs gamma_h"] = (product, gamma, 1e-5)
+    if rope_dim:
+        rotary = norms(q_g[:, head_dim:]) / norms(q_w[:, head_dim:])
+        checks[f"{qn} rotary part factor vs gamma_h"] = (rotary, gamma, 1e-5)
     print(f"ok   {qn}/{kn}: {int((q_scale == 1).sum())}/{q_scale.size} and "
           f"{int((k_scale == 1).sum())}/{k_scale.size} rows under tau bitwise unchanged")
 for name in params:

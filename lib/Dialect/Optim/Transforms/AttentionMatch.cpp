@@ -14,7 +14,9 @@
 // dimensions must pair the query head factor with the key head factor (times
 // its repeat), which is what makes the trace a proof of the head structure
 // rather than a guess from shapes. The head factor is then followed forward
-// to the scores the softmax reads.
+// to the scores the softmax reads. MLA's QKᵀ reads concatenated [content |
+// rotary] features; each part is traced as a product of its own (the
+// rotary key shared by all heads) and the parts must agree on the heads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,7 +54,82 @@ static std::string describe(Operation *op) {
   return text;
 }
 
+/// `x` when `value` is x times a constant (element-wise).
+static Value getConstantScaled(Value value) {
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  Operation *body = generic ? getBinaryBody(generic) : nullptr;
+  std::optional<unsigned> input =
+      body ? getActivationInput(generic) : std::nullopt;
+  if (!isa_and_nonnull<arith::MulFOp>(body) || !input ||
+      !matchPattern(generic.getDpsInputs()[1 - *input], m_Constant()))
+    return Value();
+  return generic.getDpsInputs()[*input];
+}
+
+/// Whether `value` is [−x₂, x₁] for [x₁, x₂] the halves of the last
+/// dimension of `x` (rotate_half of the rotary embedding).
+static bool isRotateHalf(Value value, Value x) {
+  int64_t last = getShape(x).size() - 1;
+  std::optional<ConcatView> concat = findConcat(value, last);
+  int64_t half = getShape(x)[last] / 2;
+  if (!concat || !concat->views.empty() || concat->pieces.size() != 2 ||
+      concat->pieces[0].size != half || 2 * half != getShape(x)[last])
+    return false;
+  auto isHalf = [&](Value v, int64_t offset) {
+    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+    return slice && slice.getSource() == x && slice.hasUnitStride() &&
+           slice.getSourceType().getRank() == slice.getType().getRank() &&
+           llvm::all_of(llvm::seq<int64_t>(0, last),
+                        [&](int64_t d) {
+                          return slice.getStaticOffsets()[d] == 0 &&
+                                 slice.getStaticSizes()[d] == getShape(x)[d];
+                        }) &&
+           slice.getStaticOffsets()[last] == offset &&
+           slice.getStaticSizes()[last] == half;
+  };
+  auto negated = concat->pieces[0].source.getDefiningOp<linalg::GenericOp>();
+  if (!negated || negated.getNumDpsInputs() != 1 ||
+      negated.getRegion().front().getOperations().size() != 2 ||
+      !isa<arith::NegFOp>(negated.getRegion().front().front()) ||
+      !llvm::all_of(negated.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return false;
+  return isHalf(negated.getDpsInputs()[0], half) &&
+         isHalf(concat->pieces[1].source, 0);
+}
+
+/// For `x·cos + rotate_half(x)·sin` with constant cos and sin (a rotary
+/// embedding, linear within the rotary features of each head), `x`.
+static Value matchRotary(linalg::GenericOp add) {
+  Operation *body = getBinaryBody(add);
+  if (!isa_and_nonnull<arith::AddFOp>(body) ||
+      getActivationInputs(add).size() != 2)
+    return Value();
+  Value lhs = getConstantScaled(add.getDpsInputs()[0]);
+  Value rhs = getConstantScaled(add.getDpsInputs()[1]);
+  if (!lhs || !rhs)
+    return Value();
+  if (isRotateHalf(rhs, lhs))
+    return lhs;
+  if (isRotateHalf(lhs, rhs))
+    return rhs;
+  return Value();
+}
+
 namespace {
+/// The batch factors of one side of QKᵀ: before the head, the head (stride:
+/// features between heads; a shared key has none, only its repeat), the
+/// repeat of a key head across its query heads, after.
+struct BatchSplit {
+  int64_t before = 1, heads = 1, stride = 0, repeat = 1, after = 1;
+};
+
+/// How QKᵀ pairs query heads with key heads, over `headDim` features.
+struct HeadPairing {
+  int64_t headDim = 0;
+  BatchSplit query, key;
+};
+
 class Tracer {
 public:
   explicit Tracer(AttentionMatch &match) : match(match) {}
@@ -64,13 +141,17 @@ public:
 
 private:
   FailureOr<Layout> traceContraction(Operation *op);
+  FailureOr<Layout> traceLatent(const ConcatView &queryParts,
+                                const ConcatView &keyParts, bool batched);
+  FailureOr<HeadPairing> pairHeads(const Layout &query, const Layout &key,
+                                   bool batched);
   FailureOr<Layout> traceSide(Value value, ProjectionMatch &side,
                               StringRef name);
   FailureOr<Layout> traceSideElementwise(linalg::GenericOp op,
                                          ProjectionMatch &side, StringRef name);
   FailureOr<Layout> traceProjection(linalg::MatmulOp op, ProjectionMatch &side,
                                     StringRef name);
-  FailureOr<Layout> untraceable(const Twine &why) {
+  LogicalResult untraceable(const Twine &why) {
     kind = AttentionKind::Untraceable;
     reason = why.str();
     return failure();
@@ -134,23 +215,43 @@ FailureOr<Layout> Tracer::traceScores(Value value) {
   return failure();
 }
 
-FailureOr<Layout> Tracer::traceContraction(Operation *op) {
-  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
-  // A product with a weight is a layer, not QKᵀ.
-  if (isLeaf(lhs) || isLeaf(rhs))
-    return failure();
-  kind = AttentionKind::Untraceable;
-  FailureOr<Layout> query = traceSide(lhs, match.query, "query");
-  if (failed(query))
-    return failure();
-  FailureOr<Layout> key = traceSide(rhs, match.key, "key");
-  if (failed(key))
-    return failure();
+/// Whether a dimension's factors hold projection features (or repeats).
+static bool hasFeature(const Factors &factors) {
+  return llvm::any_of(
+      factors, [](const Factor &f) { return f.kind != FactorKind::Other; });
+}
 
-  bool batched = isa<linalg::BatchMatmulOp>(op);
+static FailureOr<BatchSplit> splitBatch(Factors batch, bool isKey) {
+  dropUnitFactors(batch);
+  BatchSplit split;
+  auto head = llvm::find_if(
+      batch, [](const Factor &f) { return f.kind != FactorKind::Other; });
+  if (head == batch.end()) {
+    split.before = product(batch);
+    return split;
+  }
+  split.before = product(ArrayRef(batch.begin(), head));
+  auto rest = head;
+  if (head->kind == FactorKind::Feature) {
+    split.heads = head->size;
+    split.stride = head->stride;
+    ++rest;
+  } else if (!isKey) {
+    return failure();
+  }
+  if (isKey && rest != batch.end() && rest->kind == FactorKind::Repeat)
+    split.repeat = (rest++)->size;
+  if (hasFeature(Factors(rest, batch.end())))
+    return failure();
+  split.after = product(ArrayRef(rest, batch.end()));
+  return split;
+}
+
+FailureOr<HeadPairing> Tracer::pairHeads(const Layout &query, const Layout &key,
+                                         bool batched) {
   // query: [batch?, M, D]; key: [batch?, D, N].
   int64_t rank = batched ? 3 : 2;
-  Factors queryInner = query->dims[rank - 1], keyInner = key->dims[rank - 2];
+  Factors queryInner = query.dims[rank - 1], keyInner = key.dims[rank - 2];
   dropUnitFactors(queryInner);
   dropUnitFactors(keyInner);
   auto isWithinHead = [](const Factors &f) {
@@ -160,62 +261,32 @@ FailureOr<Layout> Tracer::traceContraction(Operation *op) {
   if (!isWithinHead(queryInner) || !isWithinHead(keyInner))
     return untraceable("QKᵀ does not contract over the features of one "
                        "head on both sides");
-  int64_t headDim = queryInner[0].size;
-  auto hasFeature = [](const Factors &f) {
-    return llvm::any_of(
-        f, [](const Factor &x) { return x.kind != FactorKind::Other; });
-  };
-  if (hasFeature(query->dims[rank - 2]) || hasFeature(key->dims[rank - 1]))
+  if (hasFeature(query.dims[rank - 2]) || hasFeature(key.dims[rank - 1]))
     return untraceable("QKᵀ mixes head features into the query or key "
                        "positions");
-
-  // Batch factors: before the head, the head (key: and its repeat), after.
-  struct Split {
-    int64_t before = 1, heads = 1, repeat = 1, after = 1;
-  };
-  auto splitBatch = [&](Factors batch, bool allowRepeat) -> FailureOr<Split> {
-    dropUnitFactors(batch);
-    Split split;
-    auto head = llvm::find_if(
-        batch, [](const Factor &f) { return f.kind != FactorKind::Other; });
-    if (head == batch.end()) {
-      split.before = product(batch);
-      return split;
-    }
-    if (head->kind != FactorKind::Feature || head->stride != headDim)
-      return failure();
-    split.before = product(ArrayRef(batch.begin(), head));
-    split.heads = head->size;
-    auto rest = std::next(head);
-    if (allowRepeat && rest != batch.end() && rest->kind == FactorKind::Repeat)
-      split.repeat = (rest++)->size;
-    if (hasFeature(Factors(rest, batch.end())))
-      return failure();
-    split.after = product(ArrayRef(rest, batch.end()));
-    return split;
-  };
-  Split querySplit, keySplit;
+  HeadPairing pairing;
+  pairing.headDim = queryInner[0].size;
   if (batched) {
-    FailureOr<Split> q = splitBatch(query->dims[0], /*allowRepeat=*/false);
-    FailureOr<Split> k = splitBatch(key->dims[0], /*allowRepeat=*/true);
+    FailureOr<BatchSplit> q = splitBatch(query.dims[0], /*isKey=*/false);
+    FailureOr<BatchSplit> k = splitBatch(key.dims[0], /*isKey=*/true);
     if (failed(q) || failed(k))
       return untraceable("the batch of QKᵀ is not (…, head, …) on both "
                          "sides (a key head may be followed by its repeat)");
-    querySplit = *q;
-    keySplit = *k;
+    pairing.query = *q;
+    pairing.key = *k;
   }
-  if (querySplit.before != keySplit.before ||
-      querySplit.after != keySplit.after ||
-      querySplit.heads != keySplit.heads * keySplit.repeat)
+  const BatchSplit &q = pairing.query, &k = pairing.key;
+  if (q.before != k.before || q.after != k.after ||
+      q.heads != k.heads * k.repeat)
     return untraceable("query head h does not meet key head h / " +
-                       Twine(keySplit.repeat) + " in QKᵀ");
-  match.headDim = headDim;
-  match.query.numHeads = querySplit.heads;
-  match.key.numHeads = keySplit.heads;
-  match.query.featureOffset = query->featureOffset;
-  match.key.featureOffset = key->featureOffset;
+                       Twine(k.repeat) + " in QKᵀ");
+  return pairing;
+}
 
-  // The scores: [batch?, M, N] with the query head marked.
+/// The scores [batch?, M, N] of QKᵀ, the query head marked.
+static Layout getScoresLayout(const Layout &query, const Layout &key,
+                              bool batched) {
+  int64_t rank = batched ? 3 : 2;
   Layout scores;
   auto positions = [](Factors f) {
     for (Factor &x : f)
@@ -224,15 +295,124 @@ FailureOr<Layout> Tracer::traceContraction(Operation *op) {
   };
   if (batched) {
     Factors batch;
-    for (const Factor &f : query->dims[0])
+    for (const Factor &f : query.dims[0])
       batch.push_back(
           {f.kind == FactorKind::Feature ? FactorKind::Head : FactorKind::Other,
            f.size});
     scores.dims.push_back(batch);
   }
-  scores.dims.push_back(positions(query->dims[rank - 2]));
-  scores.dims.push_back(positions(key->dims[rank - 1]));
+  scores.dims.push_back(positions(query.dims[rank - 2]));
+  scores.dims.push_back(positions(key.dims[rank - 1]));
   return scores;
+}
+
+FailureOr<Layout> Tracer::traceContraction(Operation *op) {
+  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+  // A product with a weight is a layer, not QKᵀ.
+  if (isLeaf(lhs) || isLeaf(rhs))
+    return failure();
+  kind = AttentionKind::Untraceable;
+  bool batched = isa<linalg::BatchMatmulOp>(op);
+  int64_t rank = batched ? 3 : 2;
+  std::optional<ConcatView> queryParts = findConcat(lhs, rank - 1);
+  std::optional<ConcatView> keyParts = findConcat(rhs, rank - 2);
+  if (queryParts || keyParts) {
+    if (!queryParts || !keyParts)
+      return untraceable("only one side of QKᵀ concatenates its head "
+                         "features");
+    return traceLatent(*queryParts, *keyParts, batched);
+  }
+  FailureOr<Layout> query = traceSide(lhs, match.query, "query");
+  if (failed(query))
+    return failure();
+  FailureOr<Layout> key = traceSide(rhs, match.key, "key");
+  if (failed(key))
+    return failure();
+  FailureOr<HeadPairing> pairing = pairHeads(*query, *key, batched);
+  if (failed(pairing))
+    return failure();
+  int64_t headDim = pairing->headDim;
+  if ((pairing->query.stride && pairing->query.stride != headDim) ||
+      (pairing->key.stride && pairing->key.stride != headDim))
+    return untraceable("the heads of W_q or W_k hold more features than "
+                       "QKᵀ reads (only MLA's [q_C | q_R] chunks are "
+                       "traced)");
+  match.headDim = headDim;
+  match.query.numHeads = pairing->query.heads;
+  match.key.numHeads = pairing->key.heads;
+  match.query.featureOffset = query->featureOffset;
+  match.key.featureOffset = key->featureOffset;
+  match.query.headStride = match.key.headStride = headDim;
+  return getScoresLayout(*query, *key, batched);
+}
+
+/// MLA (DeepSeek-V3, Kimi K2): q = [q_C | rope(q_R)] per head from the
+/// up-projection W_uq (per-head chunks [q_C | q_R]); k = [k_C | rope(k_R)]
+/// with k_C from W_ukv (per-head chunks [k_C | V]) and k_R one rotary key
+/// shared by all heads (from the compressed projection, not clipped).
+FailureOr<Layout> Tracer::traceLatent(const ConcatView &queryParts,
+                                      const ConcatView &keyParts,
+                                      bool batched) {
+  auto offsetsOf = [](const ConcatView &parts) {
+    return llvm::map_to_vector(parts.pieces,
+                               [](const ConcatPiece &p) { return p.offset; });
+  };
+  if (queryParts.pieces.size() != 2 ||
+      offsetsOf(queryParts) != offsetsOf(keyParts))
+    return untraceable("QKᵀ concatenates head features other than MLA's "
+                       "[content | rotary] parts");
+  ProjectionMatch ropeQuery, ropeKey;
+  SmallVector<Layout, 2> queries, keys;
+  for (auto [i, q, k] : llvm::enumerate(queryParts.pieces, keyParts.pieces)) {
+    ProjectionMatch &querySide = i == 0 ? match.query : ropeQuery;
+    ProjectionMatch &keySide = i == 0 ? match.key : ropeKey;
+    FailureOr<Layout> query = traceSide(q.source, querySide, "query");
+    if (failed(query))
+      return failure();
+    FailureOr<Layout> key = traceSide(k.source, keySide, "key");
+    if (failed(key))
+      return failure();
+    FailureOr<Layout> queryView = transferPiece(queryParts, *query);
+    FailureOr<Layout> keyView = transferPiece(keyParts, *key);
+    if (failed(queryView) || failed(keyView))
+      return untraceable("cannot follow the heads of the concatenated "
+                         "query or key to QKᵀ");
+    queries.push_back(*queryView);
+    keys.push_back(*keyView);
+  }
+  FailureOr<HeadPairing> content = pairHeads(queries[0], keys[0], batched);
+  if (failed(content))
+    return failure();
+  FailureOr<HeadPairing> rotary = pairHeads(queries[1], keys[1], batched);
+  if (failed(rotary))
+    return failure();
+  int64_t heads = content->query.heads, headDim = content->headDim;
+  int64_t ropeDim = rotary->headDim, queryStride = content->query.stride;
+  int64_t keyStride = content->key.stride;
+  auto numFeatures = [](const ProjectionMatch &side) {
+    return getShape(side.weight)[side.featureAxis];
+  };
+  if (content->key.heads != heads || content->key.repeat != 1 ||
+      rotary->key.heads != 1 || rotary->query.heads != heads)
+    return untraceable("MLA expects one content key head per query head and "
+                       "one rotary key shared by all heads");
+  if (ropeQuery.weight != match.query.weight ||
+      ropeQuery.featureAxis != match.query.featureAxis ||
+      ropeQuery.bias != match.query.bias ||
+      rotary->query.stride != queryStride ||
+      queries[1].featureOffset != queries[0].featureOffset + headDim ||
+      queryStride != headDim + ropeDim || keyStride < headDim ||
+      queries[0].featureOffset != 0 || keys[0].featureOffset != 0 ||
+      numFeatures(match.query) != heads * queryStride ||
+      numFeatures(match.key) != heads * keyStride)
+    return untraceable("MLA expects W_uq with per-head [q_C | q_R] chunks "
+                       "and W_ukv with per-head [k_C | V] chunks");
+  match.headDim = headDim;
+  match.ropeHeadDim = ropeDim;
+  match.query.numHeads = match.key.numHeads = heads;
+  match.query.headStride = queryStride;
+  match.key.headStride = keyStride;
+  return getScoresLayout(queries[0], keys[0], batched);
 }
 
 FailureOr<Layout> Tracer::traceSide(Value value, ProjectionMatch &side,
@@ -253,9 +433,13 @@ FailureOr<Layout> Tracer::traceSide(Value value, ProjectionMatch &side,
                          describe(def));
     return out;
   }
-  if (auto generic = dyn_cast<linalg::GenericOp>(def))
+  if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
+    // A rotary embedding keeps each feature within its head's rotary part.
+    if (Value source = matchRotary(generic))
+      return traceSide(source, side, name);
     if (getBinaryBody(generic))
       return traceSideElementwise(generic, side, name);
+  }
   return untraceable("the " + name + " comes from " + describe(def) +
                      ", not from a projection x·W (+ b) through reshapes, "
                      "transposes, slices, broadcasts and constant scaling");

@@ -36,6 +36,9 @@ struct ProjectionMatch {
   /// First feature of this side (non-zero when Q/K/V share one projection).
   int64_t featureOffset = 0;
   int64_t numHeads = 1;
+  /// Features from one head to the next: head_dim, or for MLA the per-head
+  /// chunk of the up-projection ([q_C | q_R] or [k_C | V]).
+  int64_t headStride = 0;
 };
 
 /// One attention traced to its projections.
@@ -44,6 +47,8 @@ struct AttentionMatch {
   mlir::Value scores;
   ProjectionMatch query, key;
   int64_t headDim = 0;
+  /// MLA: features of the rotary query part q_R per head.
+  std::optional<int64_t> ropeHeadDim;
   /// `scores` seen with each dimension split into its factors (shape and
   /// reassociation for a `tensor.expand_shape`), and the factor that is the
   /// query head.

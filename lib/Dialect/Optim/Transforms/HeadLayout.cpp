@@ -94,10 +94,12 @@ Value heads::getViewSource(Operation *op) {
       .Default(Value());
 }
 
+/// `shape`: the result shape (differs from the op's for a concatenation
+/// piece, see transferPiece).
 static FailureOr<Layout> transferExpand(tensor::ExpandShapeOp op,
-                                        const Layout &in) {
+                                        const Layout &in,
+                                        ArrayRef<int64_t> shape) {
   Layout out{{}, in.featureOffset};
-  ArrayRef<int64_t> shape = op.getResultType().getShape();
   for (auto [source, group] : llvm::enumerate(op.getReassociationIndices())) {
     Factors from = in.dims[source];
     for (int64_t dim : group) {
@@ -192,7 +194,7 @@ static Layout transferBroadcast(linalg::BroadcastOp op, const Layout &in) {
 FailureOr<Layout> heads::transferView(Operation *op, const Layout &in) {
   return TypeSwitch<Operation *, FailureOr<Layout>>(op)
       .Case([&](tensor::ExpandShapeOp expand) {
-        return transferExpand(expand, in);
+        return transferExpand(expand, in, expand.getResultType().getShape());
       })
       .Case([&](tensor::CollapseShapeOp collapse) {
         return transferCollapse(collapse, in);
@@ -275,4 +277,118 @@ std::optional<unsigned> heads::getActivationInput(linalg::GenericOp op) {
   if (found.size() != 1)
     return std::nullopt;
   return found.front();
+}
+
+//===----------------------------------------------------------------------===//
+// Concatenations
+//===----------------------------------------------------------------------===//
+
+/// The pieces of a concatenation along `dim`: tensor.insert_slice ops into a
+/// tensor.empty, each covering the other dimensions whole, together tiling
+/// `dim`.
+static std::optional<SmallVector<ConcatPiece>> getPieces(Value value,
+                                                         int64_t dim) {
+  SmallVector<ConcatPiece> pieces;
+  ArrayRef<int64_t> shape = getShape(value);
+  while (auto insert = value.getDefiningOp<tensor::InsertSliceOp>()) {
+    if (!insert.hasUnitStride() ||
+        insert.getSourceType().getRank() != static_cast<int64_t>(shape.size()))
+      return std::nullopt;
+    for (auto [d, extent] : llvm::enumerate(shape)) {
+      int64_t offset = insert.getStaticOffsets()[d];
+      int64_t size = insert.getStaticSizes()[d];
+      if (ShapedType::isDynamic(offset) || ShapedType::isDynamic(size) ||
+          (static_cast<int64_t>(d) != dim && (offset != 0 || size != extent)))
+        return std::nullopt;
+    }
+    pieces.push_back({insert.getSource(), insert.getStaticOffsets()[dim],
+                      insert.getStaticSizes()[dim]});
+    value = insert.getDest();
+  }
+  if (pieces.empty() || !value.getDefiningOp<tensor::EmptyOp>())
+    return std::nullopt;
+  llvm::sort(pieces, [](const ConcatPiece &a, const ConcatPiece &b) {
+    return a.offset < b.offset;
+  });
+  int64_t next = 0;
+  for (const ConcatPiece &piece : pieces) {
+    if (piece.offset != next)
+      return std::nullopt;
+    next += piece.size;
+  }
+  if (next != shape[dim])
+    return std::nullopt;
+  return pieces;
+}
+
+std::optional<ConcatView> heads::findConcat(Value value, int64_t dim) {
+  ConcatView concat;
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(def)) {
+      SmallVector<ReassociationIndices> groups =
+          collapse.getReassociationIndices();
+      if (groups[dim].size() != 1)
+        return std::nullopt;
+      dim = groups[dim].front();
+      value = collapse.getSrc();
+    } else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(def)) {
+      SmallVector<ReassociationIndices> groups =
+          expand.getReassociationIndices();
+      auto group = llvm::find_if(groups, [&](const ReassociationIndices &g) {
+        return llvm::is_contained(g, dim);
+      });
+      if (group->size() != 1)
+        return std::nullopt;
+      dim = std::distance(groups.begin(), group);
+      value = expand.getSrc();
+    } else if (auto transpose = dyn_cast<linalg::TransposeOp>(def)) {
+      dim = transpose.getPermutation()[dim];
+      value = transpose.getInput();
+    } else {
+      std::optional<SmallVector<ConcatPiece>> pieces = getPieces(value, dim);
+      if (!pieces)
+        return std::nullopt;
+      concat.pieces = std::move(*pieces);
+      concat.dim = dim;
+      std::reverse(concat.views.begin(), concat.views.end());
+      return concat;
+    }
+    concat.views.push_back(def);
+  }
+  return std::nullopt;
+}
+
+FailureOr<Layout> heads::transferPiece(const ConcatView &concat,
+                                       const Layout &piece) {
+  Layout layout = piece;
+  int64_t dim = concat.dim;
+  for (Operation *op : concat.views) {
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
+      SmallVector<ReassociationIndices> groups =
+          collapse.getReassociationIndices();
+      dim = std::distance(groups.begin(),
+                          llvm::find_if(groups, [&](const auto &g) {
+                            return llvm::is_contained(g, dim);
+                          }));
+      layout = transferCollapse(collapse, layout);
+    } else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op)) {
+      SmallVector<int64_t> shape(expand.getResultType().getShape());
+      int64_t result = expand.getReassociationIndices()[dim].front();
+      shape[result] = product(layout.dims[dim]);
+      FailureOr<Layout> out = transferExpand(expand, layout, shape);
+      if (failed(out))
+        return failure();
+      layout = *out;
+      dim = result;
+    } else {
+      auto transpose = cast<linalg::TransposeOp>(op);
+      dim = std::distance(transpose.getPermutation().begin(),
+                          llvm::find(transpose.getPermutation(), dim));
+      FailureOr<Layout> out = transferView(op, layout);
+      if (failed(out))
+        return failure();
+      layout = *out;
+    }
+  }
+  return layout;
 }

@@ -69,6 +69,34 @@ llvm::SmallVector<unsigned, 2> getActivationInputs(mlir::linalg::GenericOp op);
 /// The one activation input of `op` (see getActivationInputs), if unique.
 std::optional<unsigned> getActivationInput(mlir::linalg::GenericOp op);
 
+/// One input of a concatenation: `source` fills [offset, offset + size) of
+/// the concatenated dimension.
+struct ConcatPiece {
+  mlir::Value source;
+  int64_t offset, size;
+};
+
+/// A concatenation (tensor.insert_slice ops into a tensor.empty) seen through
+/// reshapes and transposes that keep the concatenated dimension whole.
+struct ConcatView {
+  /// Ordered by offset.
+  llvm::SmallVector<ConcatPiece> pieces;
+  /// The concatenated dimension of the concatenation's result.
+  int64_t dim = 0;
+  /// The views from the concatenation to the value it was found from.
+  llvm::SmallVector<mlir::Operation *> views;
+};
+
+/// The concatenation along dimension `dim` of `value` that `value` is a view
+/// of, if any.
+std::optional<ConcatView> findConcat(mlir::Value value, int64_t dim);
+
+/// The layout the value findConcat started from would have if it held only
+/// the piece whose layout is `piece` (the views re-applied with the
+/// concatenated dimension at the piece's extent).
+mlir::FailureOr<Layout> transferPiece(const ConcatView &concat,
+                                      const Layout &piece);
+
 } // namespace muon::optim::heads
 
 #endif // MUON_LIB_DIALECT_OPTIM_TRANSFORMS_HEADLAYOUT_H

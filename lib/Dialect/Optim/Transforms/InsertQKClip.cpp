@@ -47,6 +47,9 @@ struct ClipSide {
 struct ClipConfig {
   double tau, alpha;
   int64_t numHeads, numKeyHeads, headDim;
+  /// MLA: the rotary query part and the value part of W_k's head chunks.
+  std::optional<int64_t> ropeHeadDim;
+  int64_t vHeadDim = 0;
 };
 
 struct OptimInsertQKClipPass
@@ -138,7 +141,10 @@ static void clipPair(OpBuilder &b, Location loc, Operation *after, ClipSide q,
                                    ? IntegerAttr()
                                    : b.getI64IntegerAttr(config.numKeyHeads),
                                config.headDim, present.axis,
-                               /*rope_head_dim=*/IntegerAttr());
+                               config.ropeHeadDim
+                                   ? b.getI64IntegerAttr(*config.ropeHeadDim)
+                                   : IntegerAttr(),
+                               config.vHeadDim);
   created.insert(clip);
 
   // Write back: Q and K may be slices of one fused parameter.
@@ -241,7 +247,13 @@ LogicalResult OptimInsertQKClipPass::insertClip(Operation *softmax,
   Value maxLogits = buildMaxLogits(b, loc, match);
   if (last == match.scores.getDefiningOp())
     last = maxLogits.getDefiningOp();
-  ClipConfig config{tau, alpha, query.numHeads, key.numHeads, match.headDim};
+  ClipConfig config{tau,
+                    alpha,
+                    query.numHeads,
+                    key.numHeads,
+                    match.headDim,
+                    match.ropeHeadDim,
+                    key.headStride - match.headDim};
   auto side = [&](Value param, int64_t axis, const ProjectionMatch &proj) {
     ClipSide result;
     if (!param)
@@ -250,7 +262,7 @@ LogicalResult OptimInsertQKClipPass::insertClip(Operation *softmax,
     result.update = getParameterUpdate(param);
     result.axis = axis;
     result.offset = proj.featureOffset;
-    result.extent = proj.numHeads * match.headDim;
+    result.extent = proj.numHeads * proj.headStride;
     return result;
   };
   clipPair(b, loc, last, side(query.weight, query.featureAxis, query),
