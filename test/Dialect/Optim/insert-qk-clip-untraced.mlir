@@ -133,3 +133,64 @@ func.func @gqa_tiled(%x: tensor<12x32xf32>, %wq: tensor<32x32xf32>, %wk: tensor<
   %wk1, %mk1 = optim.muon %wk, %gk, %gk, %lr : tensor<32x16xf32>, tensor<f32>
   return %p, %wq1, %wk1 : tensor<8x6x6xf32>, tensor<32x32xf32>, tensor<32x16xf32>
 }
+
+// -----
+
+#bcast = affine_map<(d0, d1, d2) -> (0, d1, d2)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// MLA-like attention whose rotary query part comes from its own weight:
+// optim.qk_clip's MLA rule needs [q_C | q_R] chunks of one W_uq.
+func.func @mla_separate_rotary_query(%x: tensor<5x16xf32>, %wuq: tensor<16x8xf32>, %wqr: tensor<16x4xf32>,
+                                     %wukv: tensor<16x16xf32>, %wdkv: tensor<16x2xf32>, %lr: tensor<f32>)
+    -> (tensor<2x5x5xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<16x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %eq = tensor.empty() : tensor<5x8xf32>
+  %zq = linalg.fill ins(%zero : f32) outs(%eq : tensor<5x8xf32>) -> tensor<5x8xf32>
+  %q = linalg.matmul ins(%x, %wuq : tensor<5x16xf32>, tensor<16x8xf32>) outs(%zq : tensor<5x8xf32>) -> tensor<5x8xf32>
+  %eqr = tensor.empty() : tensor<5x4xf32>
+  %zqr = linalg.fill ins(%zero : f32) outs(%eqr : tensor<5x4xf32>) -> tensor<5x4xf32>
+  %qr0 = linalg.matmul ins(%x, %wqr : tensor<5x16xf32>, tensor<16x4xf32>) outs(%zqr : tensor<5x4xf32>) -> tensor<5x4xf32>
+  %ek = tensor.empty() : tensor<5x16xf32>
+  %zk = linalg.fill ins(%zero : f32) outs(%ek : tensor<5x16xf32>) -> tensor<5x16xf32>
+  %kv = linalg.matmul ins(%x, %wukv : tensor<5x16xf32>, tensor<16x16xf32>) outs(%zk : tensor<5x16xf32>) -> tensor<5x16xf32>
+  %er = tensor.empty() : tensor<5x2xf32>
+  %zr = linalg.fill ins(%zero : f32) outs(%er : tensor<5x2xf32>) -> tensor<5x2xf32>
+  %kr = linalg.matmul ins(%x, %wdkv : tensor<5x16xf32>, tensor<16x2xf32>) outs(%zr : tensor<5x2xf32>) -> tensor<5x2xf32>
+  %q3 = tensor.expand_shape %q [[0], [1, 2]] output_shape [5, 2, 4] : tensor<5x8xf32> into tensor<5x2x4xf32>
+  %eqt = tensor.empty() : tensor<2x5x4xf32>
+  %qc = linalg.transpose ins(%q3 : tensor<5x2x4xf32>) outs(%eqt : tensor<2x5x4xf32>) permutation = [1, 0, 2]
+  %qr3 = tensor.expand_shape %qr0 [[0], [1, 2]] output_shape [5, 2, 2] : tensor<5x4xf32> into tensor<5x2x2xf32>
+  %eqrt = tensor.empty() : tensor<2x5x2xf32>
+  %qr = linalg.transpose ins(%qr3 : tensor<5x2x2xf32>) outs(%eqrt : tensor<2x5x2xf32>) permutation = [1, 0, 2]
+  %kv3 = tensor.expand_shape %kv [[0], [1, 2]] output_shape [5, 2, 8] : tensor<5x16xf32> into tensor<5x2x8xf32>
+  %ekt = tensor.empty() : tensor<2x5x8xf32>
+  %kvt = linalg.transpose ins(%kv3 : tensor<5x2x8xf32>) outs(%ekt : tensor<2x5x8xf32>) permutation = [1, 0, 2]
+  %kc = tensor.extract_slice %kvt[0, 0, 0] [2, 5, 4] [1, 1, 1] : tensor<2x5x8xf32> to tensor<2x5x4xf32>
+  %kr3 = tensor.expand_shape %kr [[0, 1], [2]] output_shape [1, 5, 2] : tensor<5x2xf32> into tensor<1x5x2xf32>
+  %ekr = tensor.empty() : tensor<2x5x2xf32>
+  %krb = linalg.generic {indexing_maps = [#bcast, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%kr3 : tensor<1x5x2xf32>) outs(%ekr : tensor<2x5x2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<2x5x2xf32>
+  %e6 = tensor.empty() : tensor<2x5x6xf32>
+  %q0 = tensor.insert_slice %qc into %e6[0, 0, 0] [2, 5, 4] [1, 1, 1] : tensor<2x5x4xf32> into tensor<2x5x6xf32>
+  %qcat = tensor.insert_slice %qr into %q0[0, 0, 4] [2, 5, 2] [1, 1, 1] : tensor<2x5x2xf32> into tensor<2x5x6xf32>
+  %k0 = tensor.insert_slice %kc into %e6[0, 0, 0] [2, 5, 4] [1, 1, 1] : tensor<2x5x4xf32> into tensor<2x5x6xf32>
+  %kcat = tensor.insert_slice %krb into %k0[0, 0, 4] [2, 5, 2] [1, 1, 1] : tensor<2x5x2xf32> into tensor<2x5x6xf32>
+  %etk = tensor.empty() : tensor<2x6x5xf32>
+  %kT = linalg.transpose ins(%kcat : tensor<2x5x6xf32>) outs(%etk : tensor<2x6x5xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<2x5x5xf32>
+  %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x5x5xf32>) -> tensor<2x5x5xf32>
+  %s = linalg.batch_matmul ins(%qcat, %kT : tensor<2x5x6xf32>, tensor<2x6x5xf32>) outs(%zs : tensor<2x5x5xf32>) -> tensor<2x5x5xf32>
+  // expected-warning@+1 {{attention not clipped: MLA expects W_uq with per-head [q_C | q_R] chunks and W_ukv with per-head [k_C | V] chunks}}
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x5x5xf32>) outs(%es : tensor<2x5x5xf32>) -> tensor<2x5x5xf32>
+  %gq = arith.constant dense<1.0> : tensor<16x8xf32>
+  %gqr = arith.constant dense<1.0> : tensor<16x4xf32>
+  %gk = arith.constant dense<1.0> : tensor<16x16xf32>
+  %wuq1, %mq = optim.muon %wuq, %gq, %gq, %lr : tensor<16x8xf32>, tensor<f32>
+  %wqr1, %mqr = optim.muon %wqr, %gqr, %gqr, %lr : tensor<16x4xf32>, tensor<f32>
+  %wukv1, %mk = optim.muon %wukv, %gk, %gk, %lr : tensor<16x16xf32>, tensor<f32>
+  return %p, %wuq1, %wqr1, %wukv1 : tensor<2x5x5xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<16x16xf32>
+}

@@ -255,3 +255,70 @@ func.func @not_attention(%x: tensor<6x32xf32>, %w: tensor<32x10xf32>, %g: tensor
   %w1, %m1 = optim.muon %w, %g, %m, %lr : tensor<32x10xf32>, tensor<f32>
   return %p, %w1 : tensor<6x10xf32>, tensor<32x10xf32>
 }
+
+// -----
+
+#bcast = affine_map<(d0, d1, d2) -> (0, d1, d2)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// MLA with 2 heads: per-head chunks [q_C (4) | q_R (2)] of W_uq and
+// [k_C (4) | V (4)] of W_ukv; the rotary key comes from W_dkv and is shared
+// by both heads. Q and K are concatenations along the head features; the
+// clip covers W_uq and W_ukv, not W_dkv.
+// CHECK-LABEL: func.func @mla
+// CHECK: %[[SMAX:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<2xf32>)
+// CHECK: %[[WQ1:.+]], %{{.+}} = optim.muon %arg1
+// CHECK: %[[WK1:.+]], %{{.+}} = optim.muon %arg2
+// CHECK: %[[NQ:.+]], %[[NK:.+]] = optim.qk_clip %[[WQ1]], %[[WK1]], %[[SMAX]] {head_axis = 1 : i64, head_dim = 4 : i64, num_heads = 2 : i64, rope_head_dim = 2 : i64, v_head_dim = 4 : i64} : tensor<16x12xf32>, tensor<16x16xf32>, tensor<2xf32>
+// CHECK: %[[WR1:.+]], %{{.+}} = optim.muon %arg3
+// CHECK: return %{{.+}}, %[[NQ]], %[[NK]], %[[WR1]]
+func.func @mla(%x: tensor<5x16xf32>, %wuq: tensor<16x12xf32>, %wukv: tensor<16x16xf32>,
+               %wdkv: tensor<16x2xf32>, %lr: tensor<f32>)
+    -> (tensor<2x5x5xf32>, tensor<16x12xf32>, tensor<16x16xf32>, tensor<16x2xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %eq = tensor.empty() : tensor<5x12xf32>
+  %zq = linalg.fill ins(%zero : f32) outs(%eq : tensor<5x12xf32>) -> tensor<5x12xf32>
+  %q = linalg.matmul ins(%x, %wuq : tensor<5x16xf32>, tensor<16x12xf32>) outs(%zq : tensor<5x12xf32>) -> tensor<5x12xf32>
+  %ek = tensor.empty() : tensor<5x16xf32>
+  %zk = linalg.fill ins(%zero : f32) outs(%ek : tensor<5x16xf32>) -> tensor<5x16xf32>
+  %kv = linalg.matmul ins(%x, %wukv : tensor<5x16xf32>, tensor<16x16xf32>) outs(%zk : tensor<5x16xf32>) -> tensor<5x16xf32>
+  %er = tensor.empty() : tensor<5x2xf32>
+  %zr = linalg.fill ins(%zero : f32) outs(%er : tensor<5x2xf32>) -> tensor<5x2xf32>
+  %kr = linalg.matmul ins(%x, %wdkv : tensor<5x16xf32>, tensor<16x2xf32>) outs(%zr : tensor<5x2xf32>) -> tensor<5x2xf32>
+  // Heads first: [H, S, chunk].
+  %q3 = tensor.expand_shape %q [[0], [1, 2]] output_shape [5, 2, 6] : tensor<5x12xf32> into tensor<5x2x6xf32>
+  %eqt = tensor.empty() : tensor<2x5x6xf32>
+  %qt = linalg.transpose ins(%q3 : tensor<5x2x6xf32>) outs(%eqt : tensor<2x5x6xf32>) permutation = [1, 0, 2]
+  %kv3 = tensor.expand_shape %kv [[0], [1, 2]] output_shape [5, 2, 8] : tensor<5x16xf32> into tensor<5x2x8xf32>
+  %ekt = tensor.empty() : tensor<2x5x8xf32>
+  %kvt = linalg.transpose ins(%kv3 : tensor<5x2x8xf32>) outs(%ekt : tensor<2x5x8xf32>) permutation = [1, 0, 2]
+  %qc = tensor.extract_slice %qt[0, 0, 0] [2, 5, 4] [1, 1, 1] : tensor<2x5x6xf32> to tensor<2x5x4xf32>
+  %qr = tensor.extract_slice %qt[0, 0, 4] [2, 5, 2] [1, 1, 1] : tensor<2x5x6xf32> to tensor<2x5x2xf32>
+  %kc = tensor.extract_slice %kvt[0, 0, 0] [2, 5, 4] [1, 1, 1] : tensor<2x5x8xf32> to tensor<2x5x4xf32>
+  // The shared rotary key, broadcast over the heads.
+  %kr3 = tensor.expand_shape %kr [[0, 1], [2]] output_shape [1, 5, 2] : tensor<5x2xf32> into tensor<1x5x2xf32>
+  %ekr = tensor.empty() : tensor<2x5x2xf32>
+  %krb = linalg.generic {indexing_maps = [#bcast, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%kr3 : tensor<1x5x2xf32>) outs(%ekr : tensor<2x5x2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<2x5x2xf32>
+  %e6 = tensor.empty() : tensor<2x5x6xf32>
+  %q0 = tensor.insert_slice %qc into %e6[0, 0, 0] [2, 5, 4] [1, 1, 1] : tensor<2x5x4xf32> into tensor<2x5x6xf32>
+  %qcat = tensor.insert_slice %qr into %q0[0, 0, 4] [2, 5, 2] [1, 1, 1] : tensor<2x5x2xf32> into tensor<2x5x6xf32>
+  %k0 = tensor.insert_slice %kc into %e6[0, 0, 0] [2, 5, 4] [1, 1, 1] : tensor<2x5x4xf32> into tensor<2x5x6xf32>
+  %kcat = tensor.insert_slice %krb into %k0[0, 0, 4] [2, 5, 2] [1, 1, 1] : tensor<2x5x2xf32> into tensor<2x5x6xf32>
+  %etk = tensor.empty() : tensor<2x6x5xf32>
+  %kT = linalg.transpose ins(%kcat : tensor<2x5x6xf32>) outs(%etk : tensor<2x6x5xf32>) permutation = [0, 2, 1]
+  %es = tensor.empty() : tensor<2x5x5xf32>
+  %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<2x5x5xf32>) -> tensor<2x5x5xf32>
+  %s = linalg.batch_matmul ins(%qcat, %kT : tensor<2x5x6xf32>, tensor<2x6x5xf32>) outs(%zs : tensor<2x5x5xf32>) -> tensor<2x5x5xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x5x5xf32>) outs(%es : tensor<2x5x5xf32>) -> tensor<2x5x5xf32>
+  %gq = arith.constant dense<1.0> : tensor<16x12xf32>
+  %gk = arith.constant dense<1.0> : tensor<16x16xf32>
+  %gr = arith.constant dense<1.0> : tensor<16x2xf32>
+  %wuq1, %mq = optim.muon %wuq, %gq, %gq, %lr : tensor<16x12xf32>, tensor<f32>
+  %wukv1, %mk = optim.muon %wukv, %gk, %gk, %lr : tensor<16x16xf32>, tensor<f32>
+  %wdkv1, %mr = optim.muon %wdkv, %gr, %gr, %lr : tensor<16x2xf32>, tensor<f32>
+  return %p, %wuq1, %wukv1, %wdkv1 : tensor<2x5x5xf32>, tensor<16x12xf32>, tensor<16x16xf32>, tensor<16x2xf32>
+}
