@@ -58,8 +58,9 @@ struct OptimInsertQKClipPass
   void runOnOperation() override;
 
 private:
-  LogicalResult insertClip(Operation *softmax, const AttentionMatch &match);
-  llvm::DenseSet<Value> clipped;
+  /// `clipped`: the parameters already clipped in this function.
+  LogicalResult insertClip(Operation *softmax, const AttentionMatch &match,
+                           llvm::DenseSet<Value> &clipped);
 };
 } // namespace
 
@@ -85,8 +86,8 @@ static bool isWholeTensor(const ClipSide &side) {
              cast<ShapedType>(side.param.getType()).getDimSize(side.axis);
 }
 
-/// The updated head slice of `side` (zeros of `like`'s shape for an absent
-/// bias).
+/// The updated head slice of `side`, of type `sliceType` (zeros for an
+/// absent bias).
 static Value readSide(OpBuilder &b, Location loc, const ClipSide &side,
                       RankedTensorType sliceType) {
   if (!side.param)
@@ -120,11 +121,13 @@ static Value writeSide(OpBuilder &b, Location loc, const ClipSide &side,
 static void clipPair(OpBuilder &b, Location loc, Operation *after, ClipSide q,
                      ClipSide k, Value maxLogits, const ClipConfig &config) {
   const ClipSide &present = q.param ? q : k;
-  auto presentType = cast<RankedTensorType>(present.param.getType());
-  auto sliceType = [&](int64_t extent) {
-    SmallVector<int64_t> shape(presentType.getShape());
-    shape[present.axis] = extent;
-    return RankedTensorType::get(shape, presentType.getElementType());
+  // An absent bias takes the shape of the other side's (rank 1).
+  auto sliceType = [&](const ClipSide &side) {
+    auto type =
+        cast<RankedTensorType>((side.param ? side : present).param.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape[present.axis] = side.extent;
+    return RankedTensorType::get(shape, type.getElementType());
   };
   b.setInsertionPointAfter(after);
   SmallPtrSet<Operation *, 8> created;
@@ -133,8 +136,8 @@ static void clipPair(OpBuilder &b, Location loc, Operation *after, ClipSide q,
       created.insert(def);
     return v;
   };
-  Value wq = track(readSide(b, loc, q, sliceType(q.extent)));
-  Value wk = track(readSide(b, loc, k, sliceType(k.extent)));
+  Value wq = track(readSide(b, loc, q, sliceType(q)));
+  Value wk = track(readSide(b, loc, k, sliceType(k)));
   auto clip = QKClipOp::create(b, loc, wq, wk, maxLogits, APFloat(config.tau),
                                APFloat(config.alpha), config.numHeads,
                                config.numKeyHeads == config.numHeads
@@ -204,8 +207,10 @@ static InFlightDiagnostic warnUnclipped(Operation *softmax) {
   return diag;
 }
 
-LogicalResult OptimInsertQKClipPass::insertClip(Operation *softmax,
-                                                const AttentionMatch &match) {
+LogicalResult
+OptimInsertQKClipPass::insertClip(Operation *softmax,
+                                  const AttentionMatch &match,
+                                  llvm::DenseSet<Value> &clipped) {
   auto warn = [&]() {
     ++numUntraced;
     return warnUnclipped(softmax);
@@ -288,6 +293,7 @@ void OptimInsertQKClipPass::runOnOperation() {
     if (std::optional<Value> input = getSoftmaxInput(op))
       softmaxes.push_back({op, *input});
   });
+  llvm::DenseSet<Value> clipped;
   for (auto [softmax, scores] : softmaxes) {
     AttentionMatch match;
     std::string reason;
@@ -299,7 +305,7 @@ void OptimInsertQKClipPass::runOnOperation() {
       warnUnclipped(softmax) << reason;
       break;
     case AttentionKind::Matched:
-      (void)insertClip(softmax, match);
+      (void)insertClip(softmax, match, clipped);
       break;
     }
   }
