@@ -176,9 +176,11 @@ def OptimInsertQKClip : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
        part is traced on its own: q_C and q_R to the per-head chunks
        [q_C | q_R] of one up-projection W_uq, k_C to the chunks [k_C | V] of
        W_ukv, k_R to one rotary key shared by all heads (its compressed
-       projection is not clipped). Rotary embeddings `x·cos + rotate_half(x)
-       ·sin` (constant tables) are seen through. The clip gets
-       `rope_head_dim` and `v_head_dim`.
+       projection is not clipped). The clip gets `rope_head_dim` and
+       `v_head_dim`.
+
+    Rotary embeddings `x·cos + rotate_half(x)·sin` (constant tables) are
+    seen through on any Q or K: they only mix features within a head.
     4. **Max logits.** After the scores, a reduction `max` over every
        dimension but the query head (batch, query and key positions; masked
        positions never win) gives S_h, a `tensor<Hxf32>`.
@@ -196,8 +198,8 @@ def OptimInsertQKClip : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
     to updated weights gets a warning at the softmax naming it (the ONNX
     node, also after inlining) and saying where tracing stopped, and is left
     unclipped. Run before `optim-bucket` (buckets pack parameters). Not
-    handled: rotary embeddings on MHA/GQA's Q/K (only MLA's separate
-    rotary part is traced), soft-capped scores, KV caches.
+    handled: soft-capped scores (the max of the softmax input is not the
+    raw logit), normalized Q/K (QK-norm: not linear in W), KV caches.
 
     Before (schematically):
     ```mlir

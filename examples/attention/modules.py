@@ -2,7 +2,7 @@
 
 MHA (separate Q/K/V projections with biases, torch's Linear layout), GQA
 (Llama's repeat_kv: key/value heads expanded in place across their query
-heads), MLA (DeepSeek-V3 / Kimi K2 multi-head latent attention: compressed
+heads; optionally with Llama's rotary embedding), MLA (DeepSeek-V3 / Kimi K2 multi-head latent attention: compressed
 projections, per-head [q_C | q_R] and [k_C | V] up-projections, a rotary key
 shared by all heads). Each module returns the attention output;
 `max_logits` computes the reference per-query-head maximum of the
@@ -20,8 +20,13 @@ class Attention(nn.Module):
     """Causal attention with `heads` query heads over `kv_heads` key/value
     heads (kv_heads == heads: MHA)."""
 
-    def __init__(self, d_model=32, heads=4, kv_heads=None, head_dim=8, seq=6, bias=True):
+    def __init__(self, d_model=32, heads=4, kv_heads=None, head_dim=8, seq=6, bias=True,
+                 rotary=False):
         super().__init__()
+        self.rotary = rotary
+        if rotary:  # Llama's rotary embedding over the whole head
+            self.register_buffer("cos", rotary_table(seq, head_dim).cos())
+            self.register_buffer("sin", rotary_table(seq, head_dim).sin())
         self.d_model, self.heads, self.kv_heads = d_model, heads, kv_heads or heads
         self.head_dim, self.seq = head_dim, seq
         self.q = nn.Linear(d_model, heads * head_dim, bias=bias)
@@ -41,15 +46,24 @@ class Attention(nn.Module):
         b, h, s, d = t.shape
         return t[:, :, None, :, :].expand(b, h, rep, s, d).reshape(b, h * rep, s, d)
 
+    def rope(self, t):
+        return t * self.cos + rotate_half(t) * self.sin if self.rotary else t
+
     def scores(self, x):
-        q = self.split(self.q(x), self.heads)
-        k = self.repeat_kv(self.split(self.k(x), self.kv_heads))
+        q = self.rope(self.split(self.q(x), self.heads))
+        k = self.repeat_kv(self.rope(self.split(self.k(x), self.kv_heads)))
         return q @ k.transpose(-2, -1) / math.sqrt(self.head_dim) + self.mask
 
     def forward(self, x):
         v = self.repeat_kv(self.split(self.v(x), self.kv_heads))
         y = torch.softmax(self.scores(x), -1) @ v
         return self.o(y.transpose(1, 2).reshape(x.shape[0], x.shape[1], -1))
+
+
+def rotary_table(seq, dim):
+    """Rotary angles [seq, dim] (both halves of the features alike)."""
+    angle = torch.arange(seq)[:, None] * 10000 ** (-torch.arange(0, dim, 2) / dim)
+    return torch.cat([angle, angle], -1)
 
 
 def rotate_half(x):
@@ -75,10 +89,8 @@ class LatentAttention(nn.Module):
         self.kv_norm = nn.LayerNorm(kv_lora)
         self.wkv_b = nn.Linear(kv_lora, heads * (nope + v_dim), bias=False)
         self.wo = nn.Linear(heads * v_dim, d_model, bias=False)
-        angle = torch.arange(seq)[:, None] * 10000 ** (-torch.arange(0, rope, 2) / rope)
-        angle = torch.cat([angle, angle], -1)
-        self.register_buffer("cos", angle.cos())
-        self.register_buffer("sin", angle.sin())
+        self.register_buffer("cos", rotary_table(seq, rope).cos())
+        self.register_buffer("sin", rotary_table(seq, rope).sin())
         self.register_buffer("mask", torch.triu(torch.full((seq, seq), -1e9), 1))
 
     def rotary(self, x):
@@ -116,6 +128,7 @@ def max_logits(module, x):
 MODULES = {
     "mha": lambda: Attention(heads=4),
     "gqa": lambda: Attention(heads=4, kv_heads=2, bias=False),
+    "gqa-rope": lambda: Attention(heads=4, kv_heads=2, bias=False, rotary=True),
     "mla": LatentAttention,
 }
 
