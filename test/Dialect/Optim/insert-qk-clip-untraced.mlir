@@ -194,3 +194,24 @@ func.func @mla_separate_rotary_query(%x: tensor<5x16xf32>, %wuq: tensor<16x8xf32
   %wukv1, %mk = optim.muon %wukv, %gk, %gk, %lr : tensor<16x16xf32>, tensor<f32>
   return %p, %wuq1, %wqr1, %wukv1 : tensor<2x5x5xf32>, tensor<16x8xf32>, tensor<16x4xf32>, tensor<16x16xf32>
 }
+
+// -----
+
+// Tied Q/K weights (q = k = x·W): the query and key factors of a head would
+// both apply to the same entries.
+func.func @tied(%x: tensor<6x32xf32>, %w: tensor<32x8xf32>, %g: tensor<32x8xf32>, %lr: tensor<f32>)
+    -> (tensor<6x6xf32>, tensor<32x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<6x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %q = linalg.matmul ins(%x, %w : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %et = tensor.empty() : tensor<8x6xf32>
+  %kt = linalg.transpose ins(%q : tensor<6x8xf32>) outs(%et : tensor<8x6xf32>) permutation = [1, 0]
+  %es = tensor.empty() : tensor<6x6xf32>
+  %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %s = linalg.matmul ins(%q, %kt : tensor<6x8xf32>, tensor<8x6xf32>) outs(%zs : tensor<6x6xf32>) -> tensor<6x6xf32>
+  // expected-warning@+1 {{attention not clipped: W_q and W_k share features (tied weights): the query and key factors cannot both apply}}
+  %p = linalg.softmax dimension(1) ins(%s : tensor<6x6xf32>) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %w1, %m1 = optim.muon %w, %g, %g, %lr : tensor<32x8xf32>, tensor<f32>
+  return %p, %w1 : tensor<6x6xf32>, tensor<32x8xf32>
+}

@@ -220,6 +220,18 @@ OptimInsertQKClipPass::insertClip(Operation *softmax,
     warn() << "W_q and W_k hold their heads on different axes";
     return failure();
   }
+  // One parameter may hold both (fused QKV), but not the same features
+  // (tied Q/K weights): their factors differ.
+  auto overlaps = [](int64_t a, int64_t aSize, int64_t b, int64_t bSize) {
+    return a < b + bSize && b < a + aSize;
+  };
+  if (query.weight == key.weight &&
+      overlaps(query.featureOffset, query.numHeads * query.headStride,
+               key.featureOffset, key.numHeads * key.headStride)) {
+    warn() << "W_q and W_k share features (tied weights): the query and key "
+              "factors cannot both apply";
+    return failure();
+  }
   // Every parameter involved must be updated once, in the softmax's block,
   // and not be clipped already by another attention.
   SmallVector<std::pair<Value, StringRef>> params = {{query.weight, "W_q"},
