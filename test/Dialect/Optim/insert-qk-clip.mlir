@@ -77,8 +77,8 @@ func.func @mha(%x: tensor<12x32xf32>, %wq: tensor<32x32xf32>, %wk: tensor<32x32x
 // CHECK-SAME: %[[W:[^:]+]]: tensor<96x32xf32>, %[[B:[^:]+]]: tensor<96xf32>
 // CHECK: %[[MASKED:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}} : tensor<2x4x6x6xf32>, tensor<6x6xf32>)
 // CHECK: %[[SMAX:.+]] = linalg.generic {{.*}} ins(%[[MASKED]] : tensor<2x4x6x6xf32>) outs(%{{.+}} : tensor<4xf32>)
-// CHECK: %[[W1:.+]], %{{.+}}, %{{.+}} = optim.adamw %[[W]]
-// CHECK: %[[B1:.+]], %{{.+}}, %{{.+}} = optim.adamw %[[B]]
+// CHECK: %[[W1:[^ ,]+]], %{{.+}}, %{{.+}} = optim.adamw %[[W]]
+// CHECK: %[[B1:[^ ,]+]], %{{.+}}, %{{.+}} = optim.adamw %[[B]]
 // CHECK: %[[BQ:.+]] = tensor.extract_slice %[[B1]][0] [32] [1] : tensor<96xf32> to tensor<32xf32>
 // CHECK: %[[BK:.+]] = tensor.extract_slice %[[B1]][32] [32] [1] : tensor<96xf32> to tensor<32xf32>
 // CHECK: %[[CBQ:.+]], %[[CBK:.+]] = optim.qk_clip %[[BQ]], %[[BK]], %[[SMAX]] {head_dim = 8 : i64, num_heads = 4 : i64} : tensor<32xf32>, tensor<32xf32>, tensor<4xf32>
@@ -321,4 +321,44 @@ func.func @mla(%x: tensor<5x16xf32>, %wuq: tensor<16x12xf32>, %wukv: tensor<16x1
   %wukv1, %mk = optim.muon %wukv, %gk, %gk, %lr : tensor<16x16xf32>, tensor<f32>
   %wdkv1, %mr = optim.muon %wdkv, %gr, %gr, %lr : tensor<16x2xf32>, tensor<f32>
   return %p, %wuq1, %wukv1, %wdkv1 : tensor<2x5x5xf32>, tensor<16x12xf32>, tensor<16x16xf32>, tensor<16x2xf32>
+}
+
+// -----
+
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#bias2 = affine_map<(d0, d1) -> (d1)>
+
+// Only the query projection has a bias: its clip pairs it with zeros for
+// the absent key bias (whose result is unused).
+// CHECK-LABEL: func.func @query_bias_only
+// CHECK: %[[B1:[^ ,]+]], %{{.+}} = optim.adamw %arg3
+// CHECK: %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : tensor<8xf32>
+// CHECK: %[[CB:.+]], %{{.+}} = optim.qk_clip %[[B1]], %[[ZERO]], %{{.+}} {head_dim = 8 : i64, num_heads = 1 : i64} : tensor<8xf32>, tensor<8xf32>, tensor<1xf32>
+// CHECK: %[[CQ:.+]], %[[CK:.+]] = optim.qk_clip
+// CHECK: return %{{.+}}, %[[CQ]], %[[CK]], %[[CB]]
+func.func @query_bias_only(%x: tensor<6x32xf32>, %wq: tensor<32x8xf32>, %wk: tensor<32x8xf32>,
+                           %bq: tensor<8xf32>, %g: tensor<32x8xf32>, %gb: tensor<8xf32>,
+                           %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<6x6xf32>, tensor<32x8xf32>, tensor<32x8xf32>, tensor<8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<6x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %q0 = linalg.matmul ins(%x, %wq : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %q = linalg.generic {indexing_maps = [#id2, #bias2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%q0, %bq : tensor<6x8xf32>, tensor<8xf32>) outs(%e : tensor<6x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<6x8xf32>
+  %k = linalg.matmul ins(%x, %wk : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %et = tensor.empty() : tensor<8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<6x8xf32>) outs(%et : tensor<8x6xf32>) permutation = [1, 0]
+  %es = tensor.empty() : tensor<6x6xf32>
+  %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %s = linalg.matmul ins(%q, %kt : tensor<6x8xf32>, tensor<8x6xf32>) outs(%zs : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %p = linalg.softmax dimension(1) ins(%s : tensor<6x6xf32>) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %wq1, %mq = optim.muon %wq, %g, %g, %lr : tensor<32x8xf32>, tensor<f32>
+  %wk1, %mk = optim.muon %wk, %g, %g, %lr : tensor<32x8xf32>, tensor<f32>
+  %bq1, %mb, %vb = optim.adamw %bq, %gb, %gb, %gb, %lr, %t : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %p, %wq1, %wk1, %bq1 : tensor<6x6xf32>, tensor<32x8xf32>, tensor<32x8xf32>, tensor<8xf32>
 }

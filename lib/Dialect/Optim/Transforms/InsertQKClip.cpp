@@ -271,12 +271,12 @@ OptimInsertQKClipPass::insertClip(Operation *softmax,
                     match.headDim,
                     match.ropeHeadDim,
                     key.headStride - match.headDim};
+  // An absent bias still has its extent: the clip reads zeros in its place.
   auto side = [&](Value param, int64_t axis, const ProjectionMatch &proj) {
     ClipSide result;
-    if (!param)
-      return result;
     result.param = param;
-    result.update = getParameterUpdate(param);
+    if (param)
+      result.update = getParameterUpdate(param);
     result.axis = axis;
     result.offset = proj.featureOffset;
     result.extent = proj.numHeads * proj.headStride;
