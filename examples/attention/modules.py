@@ -129,6 +129,7 @@ MODULES = {
     "mha": lambda: Attention(heads=4),
     "gqa": lambda: Attention(heads=4, kv_heads=2, bias=False),
     "gqa-rope": lambda: Attention(heads=4, kv_heads=2, bias=False, rotary=True),
+    "mqa": lambda: Attention(heads=4, kv_heads=1, bias=False),
     "mla": LatentAttention,
 }
 

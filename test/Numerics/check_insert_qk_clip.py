@@ -70,9 +70,11 @@ else:
         kv_heads = heads
         pairs = [("qkv.weight", "qkv.weight", 1, 0, 32), ("qkv.bias", "qkv.bias", 0, 0, 32)]
 smax = np.asarray(smax, dtype=np.float64)
-# tau between two key groups' largest logits: some groups stay under it.
-order = np.sort(smax.reshape(kv_heads, -1).max(axis=1))
-tau = float((order[len(order) // 2 - 1] + order[len(order) // 2]) / 2)
+# tau between two key groups' largest logits: some groups stay under it
+# (one key group, MQA: between its two largest heads).
+order = np.sort(smax.reshape(kv_heads, -1).max(axis=1) if kv_heads > 1 else smax)
+tau = float((order[len(order) // 2 - 1] + order[len(order) // 2]) / 2
+            if kv_heads > 1 else (order[-1] + order[-2]) / 2)
 
 params = [i.name for i in model.graph.initializer if i.name in weights]
 prepared = os.path.join(args.work, "prepared.onnx")
