@@ -148,6 +148,98 @@ def OptimBucket : Pass<"optim-bucket"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def OptimInsertQKClip : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
+  let summary = "Clip W_q / W_k after the optimizer update (MuonClip)";
+  let description = [{
+    In a training-step function (forward, backward and optimizer updates in
+    one function, e.g. after `--inline`), finds each attention and adds
+    QK-clip (MuonClip, Kimi K2):
+
+    1. **Scores.** Every softmax — `linalg.softmax`, or the stable expansion
+       the ONNX importer emits (max reduction over the last dimension, then
+       `exp(x − max)`) — whose input comes, through element-wise scale and
+       mask arithmetic and reshapes/transposes, from a `linalg.matmul` or
+       `linalg.batch_matmul` of two activations is an attention; its input
+       is the pre-softmax scores. Softmaxes of `x · W` (a contraction with a
+       weight: output heads, routers) are not attentions.
+    2. **Projections.** Q and K are traced back through
+       `tensor.expand_shape`/`collapse_shape`/`extract_slice` (the split of
+       a fused QKV projection), `linalg.transpose`, broadcasts (GQA's repeat
+       of key heads), multiplication or division by constants and the bias
+       addition to `linalg.matmul(x, W)` or `linalg.matmul(x, transpose(W))`
+       with `W` a function argument or constant. The trace proves the head
+       layout: QKᵀ must contract over the features of one head (stride 1)
+       and pair query head h with key head h / (num_heads / num_kv_heads)
+       (one shared key head: MQA).
+    3. **MLA** (DeepSeek-V3, Kimi K2): when Q and K are concatenations
+       [q_C | rope(q_R)] and [k_C | rope(k_R)] along the head features, each
+       part is traced on its own: q_C and q_R to the per-head chunks
+       [q_C | q_R] of one up-projection W_uq, k_C to the chunks [k_C | V] of
+       W_ukv, k_R to one rotary key shared by all heads (its compressed
+       projection is not clipped). The clip gets `rope_head_dim` and
+       `v_head_dim`.
+
+    Rotary embeddings `x·cos + rotate_half(x)·sin` (constant tables) are
+    seen through on any Q or K: they only mix features within a head.
+    4. **Max logits.** After the scores, a reduction `max` over every
+       dimension but the query head (batch, query and key positions; masked
+       positions never win) gives S_h, a `tensor<Hxf32>`.
+    5. **Clip.** W_q and W_k (and their biases) must each be the `param` of
+       one optimizer update (`optim.muon`, `muon2`, `adamw`, `momentum`,
+       `adagrad`, `adam`). After the later update, `optim.qk_clip` (with
+       `tau`, `alpha`, the traced head counts and head axis) rescales the
+       updated weights — their head slices for a fused projection, which are
+       inserted back — and later users of the updated weights see the
+       clipped ones. Biases get their own rank-1 `optim.qk_clip`.
+
+    The fused ONNX attention ops (Attention-23, com.microsoft Attention and
+    MultiHeadAttention) are lowered by `muon-translate` to this unfused form
+    and are found the same way. An attention whose Q or K cannot be traced
+    to updated weights gets a warning at the softmax naming it (the ONNX
+    node, also after inlining) and saying where tracing stopped, and is left
+    unclipped. Run before `optim-bucket` (buckets pack parameters). Not
+    handled: soft-capped scores (the max of the softmax input is not the
+    raw logit), normalized Q/K (QK-norm: not linear in W), KV caches.
+
+    Before (schematically):
+    ```mlir
+    %q = linalg.matmul ins(%x, %wq ...)   // → expand, transpose to [B,H,T,D]
+    %s = linalg.batch_matmul ins(%qh, %kt ...)
+    %p = linalg.softmax dimension(2) ins(%s ...)
+    ...
+    %wq1, %mq1 = optim.muon %wq, %gq, %mq, %lr : tensor<64x64xf32>, tensor<f32>
+    %wk1, %mk1 = optim.muon %wk, %gk, %mk, %lr : tensor<64x64xf32>, tensor<f32>
+    return %wq1, %wk1 ...
+    ```
+    After:
+    ```mlir
+    %smax = linalg.reduce { arith.maximumf } ins(%s4 ...) dimensions = [0, 2, 3]
+    ...
+    %wq2, %wk2 = optim.qk_clip %wq1, %wk1, %smax {tau = 100.0, alpha = 0.5,
+        num_heads = 4, head_dim = 16, head_axis = 1} : ...
+    return %wq2, %wk2 ...
+    ```
+  }];
+  let options = [
+    Option<"tau", "tau", "double", /*default=*/"100.0",
+           "Logit threshold: heads whose max logit exceeds it are scaled "
+           "down to it">,
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Share of the correction applied to W_q (the rest to W_k)">,
+  ];
+  let statistics = [
+    Statistic<"numClipped", "num-clipped", "Number of attentions clipped">,
+    Statistic<"numUntraced", "num-untraced",
+              "Number of attentions left unclipped (with a warning)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+    "::muon::optim::OptimDialect",
+  ];
+}
+
 def OptimDecompose : Pass<"optim-decompose"> {
   let summary = "Expand optim.muon and optim.muon2 into moment math and "
                 "optim.newton_schulz";

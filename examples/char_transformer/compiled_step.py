@@ -45,9 +45,10 @@ def prepare(directory, adam_mode=None):
 
 
 def compile_step(directory, assign=None, bin_dir=BIN, gpu_fused=False,
-                 adam_mode=None):
+                 adam_mode=None, qk_clip_tau=None):
     """Builds step.mlir (optim-assign'ed with the option string `assign`
-    when given) and compiles it for CPU; with `gpu_fused`, its GPU pipeline
+    when given; with `qk_clip_tau`, QK-clip added by optim-insert-qk-clip)
+    and compiles it for CPU; with `gpu_fused`, its GPU pipeline
     form up to the fused stage (the GPU kernels as loops) with every matmul
     through the GPU GEMM entry points (their CPU implementation), which
     checks the GPU pipeline's arithmetic on CPU. `adam_mode`: as prepare().
@@ -59,19 +60,27 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu_fused=False,
     with open(path, "w") as f:
         f.write(text)
     name = "step"
+    passes = []
     if assign is not None:
-        # Inline the two graphs into @step so that optim-assign sees every
-        # update on a named parameter; its report lists the routing.
-        name = "step_assigned"
-        assigned = os.path.join(directory, name + ".mlir")
-        remarks = subprocess.run(
+        name += "_assigned"
+        passes.append(f"--optim-assign={assign}")
+    if qk_clip_tau is not None:
+        name += "_qk_clip"
+        passes.append(f"--optim-insert-qk-clip=tau={qk_clip_tau!r}")
+    if passes:
+        # Inline the two graphs into @step so that the passes see the
+        # forward pass and every update on a named parameter together;
+        # optim-assign's report lists the routing.
+        transformed = os.path.join(directory, name + ".mlir")
+        diagnostics = subprocess.run(
             [os.path.join(bin_dir, "muon-opt"), path, "--inline", "--symbol-dce",
-             f"--optim-assign={assign}", "-o", assigned],
+             *passes, "-o", transformed],
             check=True, capture_output=True, text=True).stderr
-        for line in remarks.splitlines():
-            if "remark: " in line:
-                print(line.split("remark: ", 1)[1])
-        path = assigned
+        for line in diagnostics.splitlines():
+            for kind in ("remark: ", "warning: "):
+                if kind in line:
+                    print(line.split(kind, 1)[1] if kind == "remark: " else line)
+        path = transformed
     if gpu_fused:
         name += "_gpu_fused"
         fused = os.path.join(directory, name + ".mlir")

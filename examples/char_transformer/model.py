@@ -34,12 +34,19 @@ class Block(nn.Module):
         self.out = nn.Linear(4 * c.d_model, c.d_model)
         self.register_buffer("mask", torch.triu(torch.full((c.seq, c.seq), -1e9), 1))
 
-    def forward(self, x):
+    def heads(self, x):
+        """Q, K, V of the block input x, as [batch, heads, seq, head_dim]."""
         c = self.c
-        heads = lambda t: t.view(c.batch, c.seq, c.heads, -1).transpose(1, 2)
-        q, k, v = map(heads, self.qkv(self.ln1(x)).split(c.d_model, -1))
-        scores = q @ k.transpose(-2, -1) / math.sqrt(c.d_model // c.heads) + self.mask
-        y = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(x.shape)
+        split = lambda t: t.view(c.batch, c.seq, c.heads, -1).transpose(1, 2)
+        return map(split, self.qkv(self.ln1(x)).split(c.d_model, -1))
+
+    def scores(self, q, k):
+        """The pre-softmax attention scores: scaled, causally masked."""
+        return q @ k.transpose(-2, -1) / math.sqrt(self.c.d_model // self.c.heads) + self.mask
+
+    def forward(self, x):
+        q, k, v = self.heads(x)
+        y = (torch.softmax(self.scores(q, k), -1) @ v).transpose(1, 2).reshape(x.shape)
         x = x + self.proj(y)
         return x + self.out(nn.functional.gelu(self.fc(self.ln2(x))))
 
@@ -57,6 +64,22 @@ class CharLM(nn.Module):
     def forward(self, idx):
         x = self.blocks(self.tok(idx) + self.pos)
         return self.head(self.lnf(x)).reshape(-1, self.c.vocab)
+
+
+def max_logits(c, names, values, idx):
+    """Per block and head, the max pre-softmax score over batch, query and key
+    positions (masked positions excluded) of the model with parameters
+    `values` (ONNX names = torch names) on the batch `idx`: [layers, heads]."""
+    model = CharLM(c)
+    model.load_state_dict({n: torch.tensor(v) for n, v in zip(names, values)},
+                          strict=False)
+    result = []
+    with torch.no_grad():
+        x = model.tok(torch.as_tensor(idx)) + model.pos
+        for block in model.blocks:
+            result.append(block.scores(*list(block.heads(x))[:2]).amax(dim=(0, 2, 3)))
+            x = block(x)
+    return torch.stack(result).numpy()
 
 
 def load_text(path=os.path.join(HERE, "sonnets.txt")):

@@ -6,9 +6,13 @@ into one step function, compiles it for CPU with muon-compile and trains,
 printing the loss. With --optimizer=muon the imported AdamW updates of the
 2-D hidden matrices are rerouted to Muon by `optim-assign` first (embedding,
 output head and 1-D parameters keep AdamW); --optimizer=both runs AdamW and
-Muon from the same initial weights on the same batches.
+Muon from the same initial weights on the same batches. With --qk-clip,
+`optim-insert-qk-clip` adds QK-clip (MuonClip) with threshold --qk-clip-tau
+to the step, and each log line shows the largest attention logit of the
+step's forward pass.
 
   python examples/char_transformer/train.py --steps 200 --optimizer=both
+  python examples/char_transformer/train.py --optimizer=muon --qk-clip --qk-clip-tau 20
 """
 
 import argparse
@@ -22,16 +26,21 @@ import model
 REPORT_STEPS = (0, 50, 100, 200)
 
 
-def train(library, graph, work, batches, steps, lr, label):
+def train(library, graph, work, batches, steps, lr, label, config=None):
+    """Trains from the exported weights; with `config`, log lines also show
+    the forward pass's largest attention logit."""
     trainer = compiled_step.CompiledTrainer(
         library, graph, compiled_step.initial_parameters(work, graph))
     losses = []
     start = time.perf_counter()
     for step in range(steps + 1):
         idx, labels = batches[step]
+        logits = (model.max_logits(config, graph.params, trainer.params, idx).max()
+                  if config is not None and step % 10 == 0 else None)
         losses.append(trainer.step(idx, labels, lr))
         if step % 10 == 0:
-            print(f"[{label}] step {step:4d}  loss {losses[-1]:.4f}", flush=True)
+            extra = f"  max logit {logits:.2f}" if logits is not None else ""
+            print(f"[{label}] step {step:4d}  loss {losses[-1]:.4f}{extra}", flush=True)
     elapsed = time.perf_counter() - start
     print(f"[{label}] {steps + 1} steps in {elapsed:.1f} s "
           f"({1000 * elapsed / (steps + 1):.1f} ms/step)")
@@ -43,6 +52,10 @@ def main():
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--optimizer", choices=["adamw", "muon", "both"], default="both")
     parser.add_argument("--lr", type=float, default=3e-3, help="AdamW learning rate")
+    parser.add_argument("--qk-clip", action="store_true",
+                        help="add QK-clip (optim-insert-qk-clip) to the step")
+    parser.add_argument("--qk-clip-tau", type=float, default=100.0,
+                        help="QK-clip threshold on the max attention logit")
     parser.add_argument("--work", default=os.path.join(compiled_step.ROOT, "build",
                                                        "char_transformer"))
     args = parser.parse_args()
@@ -60,9 +73,10 @@ def main():
         runs = {args.optimizer: runs[args.optimizer]}
     results = {}
     for label, assign in runs.items():
-        library, graph = compiled_step.compile_step(args.work, assign)
+        tau = args.qk_clip_tau if args.qk_clip else None
+        library, graph = compiled_step.compile_step(args.work, assign, qk_clip_tau=tau)
         results[label] = train(library, graph, args.work, batches, args.steps, args.lr,
-                               label)
+                               label, c if args.qk_clip else None)
     print("loss at step " + "  ".join(f"{s:>6d}" for s in REPORT_STEPS if s <= args.steps))
     for label, losses in results.items():
         tail = losses[-20:]

@@ -98,16 +98,18 @@ def scalarize_optimizer_io(optimizer_model):
                 del dims[:]
 
 
-def _import(translate, path, extra_args=()):
+def import_body(translate, path, extra_args=()):
+    """The body of the imported module. Locations are kept: every op carries
+    its ONNX node name, which diagnostics of later passes report."""
     text = subprocess.run([translate, "--import-onnx", path, "--mlir-print-local-scope",
-                           *extra_args], check=True, capture_output=True,
-                          text=True).stdout
-    body = text.strip()
+                           "--mlir-print-debuginfo", *extra_args], check=True,
+                          capture_output=True, text=True).stdout
+    body = re.sub(r"\s*loc\([^\n]*\)$", "", text.strip())
     assert body.startswith("module {") and body.endswith("}"), body[:200]
     return body[len("module {"):-1]
 
 
-def _rename(body, name):
+def rename_function(body, name):
     body, count = re.subn(r"func\.func @[\w.$-]+\(", f"func.func private @{name}(",
                           body, count=1)
     assert count == 1
@@ -123,8 +125,8 @@ def build_step(translate, training_path, optimizer_path, work_prefix):
     shapes = ",".join(t[len("tensor<"):-1] for t in param_types)
     sequences = [f"--onnx-sequence={s}={shapes}" for s in
                  ("params", "gradients", "first_order_moments", "second_order_moments")]
-    train = _rename(_import(translate, training_path), "train")
-    optim = _rename(_import(translate, optimizer_path, sequences), "optimizer")
+    train = rename_function(import_body(translate, training_path), "train")
+    optim = rename_function(import_body(translate, optimizer_path, sequences), "optimizer")
 
     n = len(graph.params)
     args = [f"%{i}: {graph.inputs[d]}" for i, d in enumerate(graph.data)]

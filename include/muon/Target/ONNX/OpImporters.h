@@ -32,7 +32,7 @@ void populateElementwiseImporters(OpImporterRegistry &registry);
 /// MatMul (batch broadcasting), Gemm, com.microsoft FusedMatMul.
 void populateMatMulImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
-/// Flatten.
+/// Flatten, Expand, Slice.
 void populateShapeImporters(OpImporterRegistry &registry);
 /// ReduceSum, ReduceMean, ReduceMax.
 void populateReductionImporters(OpImporterRegistry &registry);
@@ -40,6 +40,9 @@ void populateReductionImporters(OpImporterRegistry &registry);
 void populateNormalizationImporters(OpImporterRegistry &registry);
 /// Softmax, LogSoftmax, Gelu, com.microsoft BiasGelu.
 void populateActivationImporters(OpImporterRegistry &registry);
+/// Attention (opset 23), com.microsoft MultiHeadAttention and Attention,
+/// lowered to the unfused matmul/softmax form.
+void populateAttentionImporters(OpImporterRegistry &registry);
 /// SoftmaxCrossEntropyLoss and com.microsoft SoftmaxCrossEntropyLossGrad.
 void populateLossImporters(OpImporterRegistry &registry);
 /// com.microsoft SoftmaxGrad(_13), LogSoftmaxGrad(_13), GeluGrad,

@@ -14,9 +14,10 @@
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
+#include "ParameterInfo.h"
+
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/Support/Regex.h"
 
 namespace muon::optim {
@@ -26,23 +27,6 @@ namespace muon::optim {
 
 using namespace mlir;
 using namespace muon::optim;
-
-/// The attribute naming imported arguments (see ONNXImporter.h).
-static constexpr StringLiteral kNameAttr = "onnx.name";
-
-/// The `onnx.name` of the function argument `value` is, if any.
-static std::optional<std::string> getParameterName(Value value) {
-  auto arg = dyn_cast<BlockArgument>(value);
-  if (!arg || !arg.getOwner()->isEntryBlock())
-    return std::nullopt;
-  auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-  if (!func)
-    return std::nullopt;
-  if (auto name =
-          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kNameAttr))
-    return name.str();
-  return std::nullopt;
-}
 
 /// Why a parameter is treated as an embedding, or std::nullopt.
 static std::optional<std::string> getEmbeddingReason(Value param,
@@ -190,8 +174,7 @@ void OptimAssignPass::runOnOperation() {
   getOperation()->walk([&](AdamWOp op) { updates.push_back(op); });
   IRRewriter rewriter(&getContext());
   for (AdamWOp op : updates) {
-    std::string name =
-        getParameterName(op.getParam()).value_or(std::string("<unnamed>"));
+    std::string name = getParameterNameOrUnnamed(op.getParam());
     std::optional<std::string> keep =
         getKeepReason(op, name, includes, excludes);
     if (keep) {

@@ -14,6 +14,7 @@ void muon::onnx_import::populateForwardAndGradientImporters(
   populateReductionImporters(registry);
   populateNormalizationImporters(registry);
   populateActivationImporters(registry);
+  populateAttentionImporters(registry);
   populateLossImporters(registry);
   populateGradientImporters(registry);
 }

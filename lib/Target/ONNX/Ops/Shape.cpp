@@ -6,8 +6,9 @@
 //
 // Shapes are static, so shape-valued inputs (Reshape's shape, Split's sizes,
 // the axes of Squeeze/Unsqueeze) must be constants, and Shape itself folds to
-// a constant. Reshapes become collapse/expand pairs, Split extract_slices,
-// Concat insert_slices, Gather a generic that extracts from the data.
+// a constant. Reshapes become collapse/expand pairs, Split and Slice
+// extract_slices, Concat insert_slices, Gather a generic that extracts from the
+// data, Expand a broadcasting generic.
 //
 //===----------------------------------------------------------------------===//
 
@@ -145,6 +146,69 @@ static ImportResult importSplit(NodeContext &ctx) {
     offset += size;
   }
   return results;
+}
+
+/// Slice (opset >= 10): constant starts, ends, axes and positive steps;
+/// out-of-range bounds are clamped as ONNX specifies.
+static ImportResult importSlice(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 5)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<SmallVector<int64_t>> starts = getConstantIntOperand(ctx, 1);
+  FailureOr<SmallVector<int64_t>> ends = getConstantIntOperand(ctx, 2);
+  if (failed(type) || failed(starts) || failed(ends))
+    return failure();
+  int64_t rank = type->getRank();
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  axes.resize(starts->size());
+  if (ctx.getOperand(3)) {
+    FailureOr<SmallVector<int64_t>> given = getConstantIntOperand(ctx, 3);
+    if (failed(given))
+      return failure();
+    axes = *given;
+  }
+  SmallVector<int64_t> steps(starts->size(), 1);
+  if (ctx.getOperand(4)) {
+    FailureOr<SmallVector<int64_t>> given = getConstantIntOperand(ctx, 4);
+    if (failed(given))
+      return failure();
+    steps = *given;
+  }
+  if (ends->size() != starts->size() || axes.size() != starts->size() ||
+      steps.size() != starts->size())
+    return ctx.emitError() << "expects starts, ends, axes and steps of one "
+                              "length";
+  OpBuilder &b = ctx.builder;
+  SmallVector<int64_t> offsets(rank, 0), sizes(type->getShape()),
+      strides(rank, 1);
+  SmallVector<bool> seen(rank, false);
+  for (auto [i, rawAxis] : llvm::enumerate(axes)) {
+    FailureOr<int64_t> axis = normalizeAxis(ctx, rawAxis, rank, "axes");
+    if (failed(axis))
+      return failure();
+    if (seen[*axis])
+      return ctx.emitError() << "axes name dimension " << *axis << " twice";
+    seen[*axis] = true;
+    if (steps[i] < 1)
+      return ctx.emitError()
+             << "only positive steps are supported, got " << steps[i];
+    int64_t dim = type->getDimSize(*axis);
+    auto clamp = [&](int64_t index) {
+      return std::clamp<int64_t>(index < 0 ? index + dim : index, 0, dim);
+    };
+    int64_t start = clamp((*starts)[i]), end = clamp((*ends)[i]);
+    offsets[*axis] = start;
+    sizes[*axis] =
+        std::max<int64_t>(0, (end - start + steps[i] - 1) / steps[i]);
+    strides[*axis] = steps[i];
+  }
+  auto attrs = [&](ArrayRef<int64_t> values) {
+    return llvm::map_to_vector(
+        values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
+  };
+  return SmallVector<Value>{tensor::ExtractSliceOp::create(
+      b, ctx.loc, ctx.getOperand(0), attrs(offsets), attrs(sizes),
+      attrs(strides))};
 }
 
 static ImportResult importConcat(NodeContext &ctx) {
@@ -343,6 +407,27 @@ static ImportResult importUnsqueeze(NodeContext &ctx) {
       buildReshape(ctx.builder, ctx.loc, ctx.getOperand(0), shape)};
 }
 
+/// Expand broadcasts numpy-style in both directions: the result has the
+/// broadcast shape of the input's and `shape` (a size-1 entry of `shape`
+/// keeps the input's dimension).
+static ImportResult importExpand(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 1);
+  if (failed(type) || failed(shape))
+    return failure();
+  std::optional<SmallVector<int64_t>> result =
+      broadcastShapes({type->getShape(), *shape});
+  if (!result || llvm::any_of(*shape, [](int64_t dim) { return dim < 0; }))
+    return ctx.emitError() << "cannot expand " << *type << " to shape ["
+                           << llvm::make_range(shape->begin(), shape->end())
+                           << "]";
+  return SmallVector<Value>{buildBroadcastMap(
+      ctx.builder, ctx.loc, ctx.getOperand(0), *result, type->getElementType(),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; })};
+}
+
 /// Flatten to 2-D: dims [0, axis) form the rows, [axis, rank) the columns.
 static ImportResult importFlatten(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 1, 1)))
@@ -372,4 +457,6 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Squeeze", importSqueeze);
   registry.add("", "Unsqueeze", importUnsqueeze);
   registry.add("", "Flatten", importFlatten);
+  registry.add("", "Expand", importExpand);
+  registry.add("", "Slice", importSlice);
 }

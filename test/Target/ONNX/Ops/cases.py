@@ -3,7 +3,7 @@
 import numpy as np
 from onnx import helper
 
-from check_ops import Case, f32, i64
+from check_ops import RNG, Case, f32, i64
 
 MS = "com.microsoft"
 
@@ -83,6 +83,13 @@ def shape():
         Case("squeeze_all", "Squeeze", [f32(1, 3, 1)], opset=13),
         Case("unsqueeze", "Unsqueeze", [f32(2, 3), i64([0, 3])], opset=13, consts={1}),
         Case("flatten", "Flatten", [f32(2, 3, 4, 5)], {"axis": 2}),
+        Case("slice_axes_steps", "Slice", [f32(4, 6, 5), i64([1, -4]), i64([100, -1]),
+                                           i64([0, 2]), i64([2, 1])], consts={1, 2, 3, 4}),
+        Case("slice_default_axes", "Slice", [f32(4, 6), i64([0, 3]), i64([2, 6])],
+             consts={1, 2}),
+        # GQA's repeat_kv: a unit axis expanded; a 1 in shape keeps the input's.
+        Case("expand_repeat", "Expand", [f32(2, 3, 1, 4), i64([2, 3, 5, 4])], consts={1}),
+        Case("expand_bidirectional", "Expand", [f32(3, 1), i64([2, 1, 6])], consts={1}),
     ]
 
 
@@ -215,10 +222,53 @@ def gradient():
     ]
 
 
+def onnx_reference(case):
+    """`case` with onnx's reference implementation as its reference (for
+    ops newer than the installed ONNX Runtime, such as Attention-23)."""
+    from onnx.reference import ReferenceEvaluator
+    case.expect = lambda *_: ReferenceEvaluator(case.model()).run(None, case.feeds())
+    return case
+
+
+def bool_mask(*shape):
+    mask = RNG.random(shape) < 0.7
+    mask[..., 0] = True  # no fully masked row
+    return mask
+
+
+def attention():
+    return [
+        onnx_reference(Case("attention_4d", "Attention",
+                            [f32(2, 4, 6, 8), f32(2, 4, 5, 8), f32(2, 4, 5, 8)], opset=23)),
+        onnx_reference(Case("attention_3d_gqa_causal", "Attention",
+                            [f32(2, 6, 32), f32(2, 6, 16), f32(2, 6, 24)],
+                            {"q_num_heads": 4, "kv_num_heads": 2, "is_causal": 1},
+                            opset=23)),
+        onnx_reference(Case("attention_bool_mask_scale", "Attention",
+                            [f32(2, 4, 6, 8), f32(2, 2, 5, 8), f32(2, 2, 5, 8),
+                             bool_mask(6, 5)], {"scale": 0.3}, opset=23)),
+        onnx_reference(Case("attention_float_mask_softcap", "Attention",
+                            [f32(2, 4, 6, 8, scale=3.0), f32(2, 4, 5, 8), f32(2, 4, 5, 8),
+                             f32(2, 1, 6, 5)], {"softcap": 2.0}, opset=23)),
+        # Full-shape attention_bias: ONNX Runtime 1.19 misreads a batch-1 one.
+        Case("ms_multi_head_attention", "MultiHeadAttention",
+             [f32(2, 6, 32), f32(2, 5, 32), f32(2, 5, 24), None, None, f32(2, 4, 6, 5)],
+             {"num_heads": 4}, domain=MS),
+        Case("ms_multi_head_attention_causal", "MultiHeadAttention",
+             [f32(2, 6, 32), f32(2, 6, 32), f32(2, 6, 32)],
+             {"num_heads": 4, "unidirectional": 1, "scale": 0.2}, domain=MS),
+        Case("ms_attention", "Attention", [f32(2, 6, 16), f32(16, 96), f32(96)],
+             {"num_heads": 4, "unidirectional": 1}, domain=MS),
+        Case("ms_attention_hidden_sizes", "Attention", [f32(2, 6, 16), f32(16, 80), f32(80)],
+             {"num_heads": 4, "qkv_hidden_sizes": [32, 32, 16]}, domain=MS),
+    ]
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
-    "activation": activation, "loss": loss, "gradient": gradient,
+    "activation": activation, "attention": attention, "loss": loss,
+    "gradient": gradient,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -245,6 +295,11 @@ ERROR_CASES = [
     Case("reduce_duplicate_axes", "ReduceSum", [f32(2, 3), i64([1, -1])], consts={1}),
     Case("accumulator_v2_no_buffer_out", "InPlaceAccumulatorV2", [f32(3), f32(3)],
          domain=MS),
+    Case("attention_kv_cache", "Attention",
+         [f32(1, 2, 3, 4), f32(1, 2, 3, 4), f32(1, 2, 3, 4), None, f32(1, 2, 2, 4),
+          f32(1, 2, 2, 4)], opset=23),
+    Case("ms_attention_rotary", "Attention", [f32(1, 3, 8), f32(8, 24), f32(24)],
+         {"num_heads": 2, "do_rotary": 1}, domain=MS),
     Case("gather_grad_bad_dy", "GatherGrad", [i64([7, 3]), i64([1, 2]), f32(3, 3)],
          domain=MS, consts={0}),
 ]

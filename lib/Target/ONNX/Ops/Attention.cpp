@@ -1,0 +1,374 @@
+//===- Attention.cpp - Fused attention op importers -----------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// ONNX Attention (opset 23) and ONNX Runtime's com.microsoft
+// MultiHeadAttention and Attention are lowered to the unfused form torch
+// exports: heads split by reshape + transpose, QKᵀ as linalg.batch_matmul,
+// the scale and additive masks as element-wise generics, the stable softmax,
+// and a linalg.batch_matmul with V. Lowering rather than keeping one fused
+// op means every later stage sees attention one way: the BLAS lowering takes
+// the products, and optim-insert-qk-clip's matcher traces these graphs like
+// torch's. Key/value heads of GQA are repeated in place (np.repeat on the
+// head axis, as ONNX specifies).
+//
+// Not supported (located errors): KV caches (past/present), the outputs
+// besides Y, key padding masks and masks shorter than the key sequence,
+// com.microsoft rotary embeddings and packed QKV inputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+static ArrayRef<int64_t> getShape(Value value) {
+  return cast<RankedTensorType>(value.getType()).getShape();
+}
+
+static Type getElementType(Value value) {
+  return cast<RankedTensorType>(value.getType()).getElementType();
+}
+
+/// [B, S, H·D] → [B, H, S, D].
+static Value splitHeads(OpBuilder &b, Location loc, Value x, int64_t heads) {
+  ArrayRef<int64_t> shape = getShape(x);
+  Value split =
+      buildReshape(b, loc, x, {shape[0], shape[1], heads, shape[2] / heads});
+  return buildTranspose(b, loc, split, {0, 2, 1, 3});
+}
+
+/// [B, H, S, D] → [B, S, H·D].
+static Value mergeHeads(OpBuilder &b, Location loc, Value y) {
+  ArrayRef<int64_t> shape = getShape(y);
+  Value transposed = buildTranspose(b, loc, y, {0, 2, 1, 3});
+  return buildReshape(b, loc, transposed,
+                      {shape[0], shape[2], shape[1] * shape[3]});
+}
+
+/// [B, Hkv, L, D] → [B, Hkv·repeat, L, D], each head repeated in place.
+static Value repeatHeads(OpBuilder &b, Location loc, Value x, int64_t repeat) {
+  if (repeat == 1)
+    return x;
+  ArrayRef<int64_t> s = getShape(x);
+  Value unit = buildReshape(b, loc, x, {s[0], s[1], 1, s[2], s[3]});
+  Value repeated = buildBroadcastMap(
+      b, loc, unit, {s[0], s[1], repeat, s[2], s[3]}, getElementType(x),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  return buildReshape(b, loc, repeated, {s[0], s[1] * repeat, s[2], s[3]});
+}
+
+/// lhs[B, H, M, K] · rhs[B, H, K, N] as one batch_matmul over B·H.
+static Value buildHeadMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  ArrayRef<int64_t> l = getShape(lhs), r = getShape(rhs);
+  int64_t batch = l[0] * l[1];
+  Type elementType = getElementType(lhs);
+  Value init = buildFilled(b, loc, {batch, l[2], r[3]},
+                           b.getFloatAttr(elementType, 0.0));
+  Value product =
+      linalg::BatchMatmulOp::create(
+          b, loc,
+          ValueRange{buildReshape(b, loc, lhs, {batch, l[2], l[3]}),
+                     buildReshape(b, loc, rhs, {batch, r[2], r[3]})},
+          init)
+          .getResult(0);
+  return buildReshape(b, loc, product, {l[0], l[1], l[2], r[3]});
+}
+
+/// `x` op a broadcast `y`, element-wise in x's shape.
+template <typename OpTy>
+static Value buildBinary(OpBuilder &b, Location loc, Value x, Value y) {
+  return buildBroadcastMap(
+      b, loc, {x, y}, getShape(x), getElementType(x),
+      [](OpBuilder &nb, Location nl, ValueRange args) {
+        return OpTy::create(nb, nl, args[0], args[1]).getResult();
+      });
+}
+
+namespace {
+/// What the fused ops add to softmax(Q Kᵀ · scale) V.
+struct AttentionOptions {
+  std::optional<double> scale; // default 1/sqrt(head_size)
+  double softcap = 0.0;        // > 0: c · tanh(scores / c)
+  bool causal = false;         // key j > query i masked
+  Value mask; // bool (true: attend) or additive float, broadcast to scores
+};
+} // namespace
+
+/// softmax(Q Kᵀ · scale + masks) V for Q [B, H, S, D], K [B, Hkv, L, D] and
+/// V [B, Hkv, L, Dv]; returns [B, H, S, Dv].
+static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
+                                       Value v,
+                                       const AttentionOptions &options) {
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  ArrayRef<int64_t> qs = getShape(q), ks = getShape(k), vs = getShape(v);
+  if (qs.size() != 4 || ks.size() != 4 || vs.size() != 4 || qs[0] != ks[0] ||
+      ks[0] != vs[0] || qs[3] != ks[3] || ks[1] != vs[1] || ks[2] != vs[2] ||
+      ks[1] == 0 || qs[1] % ks[1] != 0)
+    return ctx.emitError() << "expects Q [B, H, S, D], K [B, Hkv, L, D] and "
+                              "V [B, Hkv, L, Dv] with Hkv dividing H, got "
+                           << q.getType() << ", " << k.getType() << " and "
+                           << v.getType();
+  Type elementType = getElementType(q);
+  if (getElementType(k) != elementType || getElementType(v) != elementType)
+    return ctx.emitError() << "expects Q, K and V of one element type";
+  int64_t repeat = qs[1] / ks[1];
+  k = repeatHeads(b, loc, k, repeat);
+  v = repeatHeads(b, loc, v, repeat);
+
+  Value scores =
+      buildHeadMatmul(b, loc, q, buildTranspose(b, loc, k, {0, 1, 3, 2}));
+  SmallVector<int64_t> scoreShape(getShape(scores));
+  double scale =
+      options.scale.value_or(1.0 / std::sqrt(static_cast<double>(qs[3])));
+  auto scalarType = RankedTensorType::get({}, elementType);
+  Value scaleValue = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(scalarType, b.getFloatAttr(elementType, scale)));
+  scores = buildBinary<arith::MulFOp>(b, loc, scores, scaleValue);
+  if (options.softcap > 0.0)
+    scores = buildBroadcastMap(
+        b, loc, scores, scoreShape, elementType,
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          Value cap = buildScalar(nb, nl, elementType, options.softcap);
+          Value ratio = arith::DivFOp::create(nb, nl, args[0], cap);
+          return arith::MulFOp::create(
+              nb, nl, math::TanhOp::create(nb, nl, ratio), cap);
+        });
+  double negInf = -std::numeric_limits<double>::infinity();
+  if (options.causal) {
+    int64_t rows = qs[2], cols = ks[2];
+    SmallVector<Attribute> values;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        values.push_back(b.getFloatAttr(elementType, j > i ? negInf : 0.0));
+    auto type = RankedTensorType::get({rows, cols}, elementType);
+    Value causal =
+        arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
+    scores = buildBinary<arith::AddFOp>(b, loc, scores, causal);
+  }
+  if (Value mask = options.mask) {
+    if (!broadcastShapes({scoreShape, getShape(mask)}) ||
+        *broadcastShapes({scoreShape, getShape(mask)}) != scoreShape)
+      return ctx.emitError() << "expects a mask that broadcasts to the scores "
+                             << scores.getType() << ", got " << mask.getType();
+    if (getElementType(mask).isInteger(1))
+      mask = buildBroadcastMap(
+          b, loc, mask, getShape(mask), elementType,
+          [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+            return arith::SelectOp::create(
+                nb, nl, args[0], buildScalar(nb, nl, elementType, 0.0),
+                buildScalar(nb, nl, elementType, negInf));
+          });
+    else if (getElementType(mask) != elementType)
+      return ctx.emitError() << "expects a bool mask or one of the scores' "
+                                "element type, got "
+                             << mask.getType();
+    scores = buildBinary<arith::AddFOp>(b, loc, scores, mask);
+  }
+  Value probabilities = buildSoftmax(b, loc, scores, 3, /*logSoftmax=*/false);
+  return buildHeadMatmul(b, loc, probabilities, v);
+}
+
+/// Fails unless only the node's first output is used.
+static LogicalResult checkOnlyFirstOutput(NodeContext &ctx) {
+  if (ctx.getNumResults() > 1)
+    return ctx.emitError() << "only the first output is supported (no KV "
+                              "cache or attention-weight outputs)";
+  return success();
+}
+
+/// Fails when input `index` (a KV cache or padding input) is present.
+static LogicalResult checkAbsent(NodeContext &ctx, unsigned index,
+                                 StringRef what) {
+  if (ctx.getOperand(index))
+    return ctx.emitError() << what << " is not supported";
+  return success();
+}
+
+/// The head count attribute `name`, which must be positive and divide `dim`.
+static FailureOr<int64_t> getHeads(NodeContext &ctx, StringRef name,
+                                   int64_t dim) {
+  std::optional<int64_t> heads = ctx.getIntAttr(name);
+  if (!heads || *heads < 1 || dim % *heads != 0)
+    return ctx.emitError() << "expects a positive '" << name
+                           << "' dividing the hidden size " << dim;
+  return *heads;
+}
+
+/// Checks the float type of inputs [0, count).
+static LogicalResult checkFloatInputs(NodeContext &ctx, unsigned count) {
+  for (unsigned i = 0; i < count; ++i)
+    if (failed(getFloatElementType(ctx, i)))
+      return failure();
+  return success();
+}
+
+/// ONNX Attention (opset 23): Q, K, V as [B, H, S, D] or [B, S, H·D] (with
+/// q_num_heads / kv_num_heads), optional attn_mask; scale, softcap,
+/// is_causal.
+static ImportResult importAttention(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 7)) || failed(checkFloatInputs(ctx, 3)) ||
+      failed(checkAbsent(ctx, 4, "past_key")) ||
+      failed(checkAbsent(ctx, 5, "past_value")) ||
+      failed(checkAbsent(ctx, 6, "nonpad_kv_seqlen")) ||
+      failed(checkOnlyFirstOutput(ctx)))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value q = ctx.getOperand(0), k = ctx.getOperand(1), v = ctx.getOperand(2);
+  bool packed = getShape(q).size() == 3;
+  if (packed) {
+    if (getShape(k).size() != 3 || getShape(v).size() != 3)
+      return ctx.emitError() << "expects Q, K and V of one rank (3 or 4)";
+    FailureOr<int64_t> qHeads = getHeads(ctx, "q_num_heads", getShape(q)[2]);
+    if (failed(qHeads))
+      return failure();
+    FailureOr<int64_t> kvHeads = getHeads(ctx, "kv_num_heads", getShape(k)[2]);
+    if (failed(kvHeads) || getShape(v)[2] % *kvHeads != 0)
+      return ctx.emitError() << "expects 'kv_num_heads' dividing the key and "
+                                "value hidden sizes";
+    q = splitHeads(b, ctx.loc, q, *qHeads);
+    k = splitHeads(b, ctx.loc, k, *kvHeads);
+    v = splitHeads(b, ctx.loc, v, *kvHeads);
+  }
+  AttentionOptions options;
+  if (std::optional<float> scale = ctx.getFloatAttr("scale"))
+    options.scale = *scale;
+  options.softcap = ctx.getFloatAttr("softcap").value_or(0.0f);
+  options.causal = ctx.getIntAttr("is_causal").value_or(0) != 0;
+  options.mask = ctx.getOperand(3);
+  FailureOr<Value> y = buildAttention(ctx, q, k, v, options);
+  if (failed(y))
+    return failure();
+  return SmallVector<Value>{packed ? mergeHeads(b, ctx.loc, *y) : *y};
+}
+
+/// com.microsoft MultiHeadAttention, unpacked [B, S, hidden] query, key and
+/// value; optional attention_bias (additive); num_heads, scale,
+/// unidirectional.
+static ImportResult importMultiHeadAttention(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 8)) || failed(checkFloatInputs(ctx, 3)) ||
+      failed(checkAbsent(ctx, 3, "bias")) ||
+      failed(checkAbsent(ctx, 4, "key_padding_mask")) ||
+      failed(checkAbsent(ctx, 6, "past_key")) ||
+      failed(checkAbsent(ctx, 7, "past_value")) ||
+      failed(checkOnlyFirstOutput(ctx)))
+    return failure();
+  Value q = ctx.getOperand(0), k = ctx.getOperand(1), v = ctx.getOperand(2);
+  if (getShape(q).size() != 3 || getShape(k).size() != 3 ||
+      getShape(v).size() != 3)
+    return ctx.emitError() << "expects query, key and value of shape "
+                              "[B, S, hidden] (packed forms are not supported)";
+  FailureOr<int64_t> heads = getHeads(ctx, "num_heads", getShape(q)[2]);
+  if (failed(heads))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  AttentionOptions options;
+  if (std::optional<float> scale = ctx.getFloatAttr("scale");
+      scale && *scale != 0.0f)
+    options.scale = *scale;
+  options.causal = ctx.getIntAttr("unidirectional").value_or(0) != 0;
+  options.mask = ctx.getOperand(5);
+  FailureOr<Value> y = buildAttention(
+      ctx, splitHeads(b, ctx.loc, q, *heads), splitHeads(b, ctx.loc, k, *heads),
+      splitHeads(b, ctx.loc, v, *heads), options);
+  if (failed(y))
+    return failure();
+  return SmallVector<Value>{mergeHeads(b, ctx.loc, *y)};
+}
+
+/// com.microsoft Attention: the QKV projection input · weights + bias (one
+/// [In, hq + hk + hv] weight), then multi-head attention; num_heads,
+/// qkv_hidden_sizes, scale, unidirectional; optional attention_bias.
+static ImportResult importORTAttention(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 7)) || failed(checkFloatInputs(ctx, 2)) ||
+      failed(checkAbsent(ctx, 3, "mask_index")) ||
+      failed(checkAbsent(ctx, 4, "past")) ||
+      failed(checkAbsent(ctx, 6, "past_sequence_length")) ||
+      failed(checkOnlyFirstOutput(ctx)))
+    return failure();
+  if (ctx.getIntAttr("do_rotary").value_or(0) != 0)
+    return emitUnsupportedAttr(ctx, "do_rotary");
+  Value input = ctx.getOperand(0), weights = ctx.getOperand(1);
+  ArrayRef<int64_t> inShape = getShape(input), wShape = getShape(weights);
+  if (inShape.size() != 3 || wShape.size() != 2 || wShape[0] != inShape[2])
+    return ctx.emitError() << "expects input [B, S, In] and weights "
+                              "[In, hidden], got "
+                           << input.getType() << " and " << weights.getType();
+  SmallVector<int64_t> sizes =
+      ctx.getIntsAttr("qkv_hidden_sizes")
+          .value_or(SmallVector<int64_t>(3, wShape[1] / 3));
+  if (sizes.size() != 3 || sizes[0] != sizes[1] ||
+      sizes[0] + sizes[1] + sizes[2] != wShape[1])
+    return ctx.emitError() << "expects qkv_hidden_sizes (equal Q and K) "
+                              "summing to the weights' columns "
+                           << wShape[1];
+  FailureOr<int64_t> heads = getHeads(ctx, "num_heads", sizes[0]);
+  if (failed(heads) || sizes[2] % *heads != 0)
+    return ctx.emitError() << "expects 'num_heads' dividing each of "
+                              "qkv_hidden_sizes";
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  // input · weights over the flattened rows (one GEMM), then the bias.
+  int64_t rows = inShape[0] * inShape[1];
+  Value init = buildFilled(b, loc, {rows, wShape[1]},
+                           b.getFloatAttr(getElementType(input), 0.0));
+  Value qkv =
+      linalg::MatmulOp::create(
+          b, loc,
+          ValueRange{buildReshape(b, loc, input, {rows, inShape[2]}), weights},
+          init)
+          .getResult(0);
+  qkv = buildReshape(b, loc, qkv, {inShape[0], inShape[1], wShape[1]});
+  if (Value bias = ctx.getOperand(2)) {
+    if (getShape(bias) != ArrayRef<int64_t>{wShape[1]})
+      return ctx.emitError() << "expects a bias of shape [" << wShape[1]
+                             << "], got " << bias.getType();
+    qkv = buildBinary<arith::AddFOp>(b, loc, qkv, bias);
+  }
+  SmallVector<Value, 3> parts;
+  int64_t offset = 0;
+  for (int64_t size : sizes) {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                         b.getIndexAttr(offset)};
+    SmallVector<OpFoldResult> extents = {b.getIndexAttr(inShape[0]),
+                                         b.getIndexAttr(inShape[1]),
+                                         b.getIndexAttr(size)};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    Value part =
+        tensor::ExtractSliceOp::create(b, loc, qkv, offsets, extents, strides);
+    parts.push_back(splitHeads(b, loc, part, *heads));
+    offset += size;
+  }
+  AttentionOptions options;
+  if (std::optional<float> scale = ctx.getFloatAttr("scale");
+      scale && *scale != 0.0f)
+    options.scale = *scale;
+  options.causal = ctx.getIntAttr("unidirectional").value_or(0) != 0;
+  options.mask = ctx.getOperand(5);
+  FailureOr<Value> y =
+      buildAttention(ctx, parts[0], parts[1], parts[2], options);
+  if (failed(y))
+    return failure();
+  return SmallVector<Value>{mergeHeads(b, loc, *y)};
+}
+
+void muon::onnx_import::populateAttentionImporters(
+    OpImporterRegistry &registry) {
+  registry.add("", "Attention", importAttention);
+  registry.add("com.microsoft", "MultiHeadAttention", importMultiHeadAttention);
+  registry.add("com.microsoft", "Attention", importORTAttention);
+}
