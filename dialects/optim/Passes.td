@@ -373,7 +373,10 @@ def ConvertOptimToKernels : Pass<"convert-optim-to-kernels"> {
     memrefs) with the schedule's coefficients folded into alpha/beta:
     S = X·Xᵀ; T = c·S·S + b·S; X' = T·X + a·X — three per iteration; tall
     matrices iterate on Xᵀ through the transpose flags (S = Xᵀ·X,
-    X' = X·Tᵀ + a·X). AdamW is one kernel; every thread loads lr and the
+    X' = X·Tᵀ + a·X). S and T are symmetric products (S·S = S·Sᵀ) and call
+    `muon_gpu_syrk_{bf16,f32}(A, C, D, alpha, beta, transA)` (D =
+    alpha·op(A)·op(A)ᵀ + beta·C) instead, which lets the runtime compute
+    only half of each. AdamW is one kernel; every thread loads lr and the
     step from their device buffers and computes the bias corrections. A
     standalone `optim.newton_schulz` is a Σ x² kernel, step 2 and the
     GEMMs. Muon²-F is not fused: it decomposes as in `optim-decompose`

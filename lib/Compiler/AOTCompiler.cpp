@@ -113,8 +113,9 @@ static Expected<bool> definesAnyOf(StringRef path,
 /// The runtime libraries the lowered module calls into: MLIR's C runner
 /// utilities for `memrefCopy` and the like, plus the project's CPU runtime
 /// for CPU GEMMs or its CUDA runtime for GPU code. Never both for CUDA: the
-/// CPU runtime also defines `muon_gpu_gemm_*` (the GPU pipeline's fused stage
-/// runs on CPU), and whichever library loads first would serve the calls.
+/// CPU runtime also defines `muon_gpu_{gemm,syrk}_*` (the GPU pipeline's
+/// fused stage runs on CPU), and whichever library loads first would serve
+/// the calls.
 /// Anything else must come from libc or libm.
 static Expected<SmallVector<std::string>>
 getRuntimeLibraries(ModuleOp module, AOTTarget target) {

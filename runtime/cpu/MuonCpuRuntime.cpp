@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SymmetricBlocks.h"
+
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.h>
 
@@ -128,7 +130,7 @@ void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
   if (cStrides[1] == 1 && cStrides[0] >= n) {
     // The same f32 matrix times its own transpose: X·Xᵀ or Xᵀ·X.
     if constexpr (std::is_same_v<T, float>) {
-      if (lhs.data == rhs.data && lhs.ld == rhs.ld && ta != tb) {
+      if (lhs.data == rhs.data && lhs.ld == rhs.ld && ta != tb && m == n) {
         gram(ta, m, k, lhs.data, lhs.ld, c, cStrides[0]);
         return;
       }
@@ -276,4 +278,55 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_bf16(
     StridedMemRef<uint16_t, 3> *c, StridedMemRef<uint16_t, 3> *d, float alpha,
     float beta, int transposeA, int transposeB) {
   scaledBatchGemm(a, b, c, d, alpha, beta, transposeA & 1, transposeB & 1);
+}
+
+// muon_gpu_syrk_{bf16,f32}: D = alpha · op(A) · op(A)ᵀ + beta · C with C
+// symmetric, by the same block rows and mirror as the CUDA runtime
+// (SymmetricBlocks.h), so that tests of the fused stage cover the
+// decomposition; MUON_GPU_SYMMETRIC_BLOCK sets its block rows here too.
+namespace {
+
+template <typename T>
+void symmetricRankK(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *c,
+                    StridedMemRef<T, 3> *d, float alpha, float beta,
+                    bool transA) {
+  int64_t m = d->sizes[1];
+  int64_t blockRows = muon::runtime::symmetricBlockRows(
+      m, muon::runtime::symmetricBlockRowsSetting());
+  if (blockRows >= m) {
+    scaledBatchGemm(a, a, c, d, alpha, beta, transA, !transA);
+    return;
+  }
+  muon::runtime::forEachUpperBlockRow(
+      *a, transA, *c, *d, blockRows,
+      [&](StridedMemRef<T, 3> lhs, StridedMemRef<T, 3> rhs,
+          StridedMemRef<T, 3> addend, StridedMemRef<T, 3> result) {
+        scaledBatchGemm(&lhs, &rhs, &addend, &result, alpha, beta, transA,
+                        !transA);
+        return true;
+      });
+  for (int64_t batch = 0; batch < d->sizes[0]; ++batch) {
+    T *matrix = d->aligned + d->offset + batch * d->strides[0];
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < m; ++j)
+        if (muon::runtime::isMirrored(i, j, blockRows))
+          matrix[i * d->strides[1] + j * d->strides[2]] =
+              matrix[j * d->strides[1] + i * d->strides[2]];
+  }
+}
+
+} // namespace
+
+MUON_EXPORT void _mlir_ciface_muon_gpu_syrk_f32(StridedMemRef<float, 3> *a,
+                                                StridedMemRef<float, 3> *c,
+                                                StridedMemRef<float, 3> *d,
+                                                float alpha, float beta,
+                                                int transposeA) {
+  symmetricRankK(a, c, d, alpha, beta, transposeA & 1);
+}
+
+MUON_EXPORT void _mlir_ciface_muon_gpu_syrk_bf16(
+    StridedMemRef<uint16_t, 3> *a, StridedMemRef<uint16_t, 3> *c,
+    StridedMemRef<uint16_t, 3> *d, float alpha, float beta, int transposeA) {
+  symmetricRankK(a, c, d, alpha, beta, transposeA & 1);
 }

@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CublasLtGemm.h"
 #include "RuntimeState.h"
 
 #include <cublasLt.h>
@@ -36,15 +37,6 @@
 using namespace muon::cuda;
 
 namespace {
-
-/// MLIR's ranked memref descriptor (mlir/ExecutionEngine/CRunnerUtils.h).
-template <typename T> struct MemRef3D {
-  T *allocated;
-  T *aligned;
-  int64_t offset;
-  int64_t sizes[3];
-  int64_t strides[3];
-};
 
 /// cuBLAS's recommendation for Hopper; enough for every earlier GPU.
 constexpr uint64_t kWorkspaceBytes = 32ull << 20;
@@ -261,15 +253,14 @@ CUdeviceptr getWorkspace(DeviceState &state, CUstream stream) {
   return workspace;
 }
 
-/// The entry points' common body; `T` is the element type's storage.
+} // namespace
+
 template <typename T>
-void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a, MemRef3D<T> *b,
-          MemRef3D<T> *c, MemRef3D<T> *d, float alpha, float beta,
-          uint8_t transAFlag, uint8_t transBFlag) {
+void muon::cuda::gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
+                      MemRef3D<T> *b, MemRef3D<T> *c, MemRef3D<T> *d,
+                      float alpha, float beta, bool transA, bool transB) {
   if (hasError())
     return;
-  // i1 arguments arrive in a register whose upper bits MLIR leaves undefined.
-  bool transA = transAFlag & 1, transB = transBFlag & 1;
   int64_t batch = d->sizes[0];
   int64_t m = transA ? a->sizes[2] : a->sizes[1];
   int64_t k = transA ? a->sizes[1] : a->sizes[2];
@@ -391,15 +382,22 @@ void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a, MemRef3D<T> *b,
               "cublasLtMatmul");
 }
 
-} // namespace
+template void muon::cuda::gemm(const char *, cudaDataType_t,
+                               MemRef3D<uint16_t> *, MemRef3D<uint16_t> *,
+                               MemRef3D<uint16_t> *, MemRef3D<uint16_t> *,
+                               float, float, bool, bool);
+template void muon::cuda::gemm(const char *, cudaDataType_t, MemRef3D<float> *,
+                               MemRef3D<float> *, MemRef3D<float> *,
+                               MemRef3D<float> *, float, float, bool, bool);
 
+// i1 arguments arrive in a register whose upper bits MLIR leaves undefined.
 MUON_EXPORT void
 _mlir_ciface_muon_gpu_gemm_bf16(MemRef3D<uint16_t> *a, MemRef3D<uint16_t> *b,
                                 MemRef3D<uint16_t> *c, MemRef3D<uint16_t> *d,
                                 float alpha, float beta, uint8_t transA,
                                 uint8_t transB) {
-  gemm("muon_gpu_gemm_bf16", CUDA_R_16BF, a, b, c, d, alpha, beta, transA,
-       transB);
+  gemm("muon_gpu_gemm_bf16", CUDA_R_16BF, a, b, c, d, alpha, beta, transA & 1,
+       transB & 1);
 }
 
 MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32(MemRef3D<float> *a,
@@ -408,8 +406,8 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32(MemRef3D<float> *a,
                                                 MemRef3D<float> *d, float alpha,
                                                 float beta, uint8_t transA,
                                                 uint8_t transB) {
-  gemm("muon_gpu_gemm_f32", CUDA_R_32F, a, b, c, d, alpha, beta, transA,
-       transB);
+  gemm("muon_gpu_gemm_f32", CUDA_R_32F, a, b, c, d, alpha, beta, transA & 1,
+       transB & 1);
 }
 
 MUON_EXPORT void muon_gpu_set_allow_tf32(int allow) { allowTF32 = allow != 0; }

@@ -5,8 +5,8 @@
  *===----------------------------------------------------------------------===*
  *
  * What libmuon_cuda_runtime.so exports besides the entry points lowered host
- * code calls (`mgpu*`, `_mlir_ciface_muon_gpu_gemm_*`): the status protocol
- * around one compiled call (docs/ABI.md) and a GEMM precision switch.
+ * code calls (`mgpu*`, `_mlir_ciface_muon_gpu_{gemm,syrk}_*`): the status
+ * protocol around one compiled call (docs/ABI.md) and GEMM switches.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -46,6 +46,12 @@ const char *muon_gpu_last_error(void);
  * faster, but inputs are rounded to 10 mantissa bits. Off by default so that
  * f32 steps stay f32-exact. Process-wide. */
 void muon_gpu_set_allow_tf32(int allow);
+
+/* Rows per block row of the symmetric products of Newton–Schulz
+ * (muon_gpu_syrk_*): products of m >= 2 * rows compute their block upper
+ * triangle in block rows and mirror the rest; 0 makes every product one full
+ * GEMM. Default: MUON_GPU_SYMMETRIC_BLOCK or 1024. Process-wide. */
+void muon_gpu_set_symmetric_block(int64_t rows);
 
 #ifdef __cplusplus
 }

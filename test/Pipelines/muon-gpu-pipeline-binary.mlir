@@ -11,11 +11,12 @@
 // GEMM calls and the runtime's memory calls, and the kernels embedded as a
 // fatbin for sm_90a. With format=isa the object is PTX text, which ptxas
 // accepts.
-// CHECK: llvm.call @_mlir_ciface_muon_gpu_gemm_bf16
+// CHECK-DAG: llvm.call @_mlir_ciface_muon_gpu_gemm_bf16
+// CHECK-DAG: llvm.call @_mlir_ciface_muon_gpu_syrk_bf16
 // CHECK: llvm.func @step(
 // CHECK: llvm.call @mgpuMemAlloc
 // CHECK: gpu.launch_func
-// CHECK-COUNT-15: llvm.call @muon_gpu_gemm_bf16
+// CHECK-COUNT-15: llvm.call @muon_gpu_{{gemm|syrk}}_bf16
 // CHECK: gpu.launch_func
 // CHECK: llvm.call @mgpuMemFree
 // CHECK: llvm.func @_mlir_ciface_step(

@@ -4,20 +4,22 @@
 
 // Two same-shaped tall Muon updates share one bucket: three kernels (grid of
 // blocks over (block, matrix), 256 threads each) and three GEMMs per
-// Newton–Schulz iteration with (a, b, c) in alpha/beta; tall matrices use the
-// transpose flags (S = Xᵀ·X, X' = X·Tᵀ + a·X).
-// FUSED: func.func private @muon_gpu_gemm_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, f32, f32, i1, i1) attributes {llvm.emit_c_interface}
+// Newton–Schulz iteration with (a, b, c) in alpha/beta, the two symmetric
+// ones (S, T) as syrk calls; tall matrices use the transpose flags
+// (S = Xᵀ·X, X' = X·Tᵀ + a·X).
+// FUSED-DAG: func.func private @muon_gpu_syrk_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, f32, f32, i1) attributes {llvm.emit_c_interface}
+// FUSED-DAG: func.func private @muon_gpu_gemm_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, f32, f32, i1, i1) attributes {llvm.emit_c_interface}
 // FUSED-LABEL: func.func @step
 // FUSED-SAME: tensor<128x32xf32>
 // FUSED: scf.parallel
 // FUSED: scf.parallel
 // FUSED: memref.atomic_rmw addf
 // FUSED: mapping = [#gpu.loop_dim_map<processor = thread_x
-// FUSED: call @muon_gpu_gemm_f32({{.*}}, %[[ONE:.*]], %[[ZERO:.*]], %true, %false)
-// FUSED: call @muon_gpu_gemm_f32({{.*}}, %[[C:.*]], %[[B:.*]], %false, %false)
+// FUSED: call @muon_gpu_syrk_f32({{.*}}, %[[ONE:.*]], %[[ZERO:.*]], %true)
+// FUSED: call @muon_gpu_syrk_f32({{.*}}, %[[C:.*]], %[[B:.*]], %false)
 // FUSED: call @muon_gpu_gemm_f32({{.*}}, %[[ONE]], %[[A:.*]], %false, %true)
-// FUSED-COUNT-12: call @muon_gpu_gemm_f32
-// FUSED-NOT: call @muon_gpu_gemm_f32
+// FUSED-COUNT-12: call @muon_gpu_{{gemm|syrk}}_f32
+// FUSED-NOT: call @muon_gpu_
 // FUSED-NOT: optim.
 
 // Results become trailing out-params on buffers.

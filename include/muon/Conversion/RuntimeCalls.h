@@ -42,6 +42,14 @@ void createGPUGemmCall(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
                        double alpha, double beta, bool transposeLhs,
                        bool transposeRhs);
 
+/// D = alpha·op(A)·op(A)ᵀ + beta·C per batch index, C symmetric, through
+/// the GPU runtime's `muon_gpu_syrk_{f32,bf16}`: the product is symmetric,
+/// so the runtime may compute half of it (runtime/common/SymmetricBlocks.h).
+void createGPUSymmetricRankKCall(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value lhs, mlir::Value addend,
+                                 mlir::Value result, double alpha, double beta,
+                                 bool transposeLhs);
+
 } // namespace muon
 
 #endif // MUON_CONVERSION_RUNTIMECALLS_H

@@ -71,13 +71,13 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
   for (auto [step, coefficients] : llvm::enumerate(schedule.getTuples(steps))) {
     auto [a, bCoeff, c] = coefficients;
     Value x = iterates[step % 2], next = iterates[(step + 1) % 2];
-    // S = X·Xᵀ (tall: Xᵀ·X); beta 0 ignores the contents of S.
-    muon::createGPUGemmCall(b, loc, x, x, gram, gram, 1.0, 0.0,
-                            /*transposeLhs=*/tall,
-                            /*transposeRhs=*/!tall);
-    // T = c·S·S + b·S.
-    muon::createGPUGemmCall(b, loc, gram, gram, gram, poly, c, bCoeff, false,
-                            false);
+    // S = X·Xᵀ (tall: Xᵀ·X); beta 0 ignores the contents of S. Both S and
+    // T are symmetric: the runtime may compute half of each.
+    muon::createGPUSymmetricRankKCall(b, loc, x, gram, gram, 1.0, 0.0,
+                                      /*transposeLhs=*/tall);
+    // T = c·S·S + b·S, with S·S = S·Sᵀ.
+    muon::createGPUSymmetricRankKCall(b, loc, gram, gram, poly, c, bCoeff,
+                                      /*transposeLhs=*/false);
     // X' = T·X + a·X (tall: X·Tᵀ + a·X, the transpose of T·Xᵀ + a·Xᵀ).
     if (tall)
       muon::createGPUGemmCall(b, loc, x, poly, x, next, 1.0, a, false, true);

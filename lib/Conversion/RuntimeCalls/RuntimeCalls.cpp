@@ -42,19 +42,41 @@ func::CallOp muon::createRuntimeCall(OpBuilder &b, Location loc,
   return func::CallOp::create(b, loc, callee, TypeRange(), args);
 }
 
+/// The f32 scalars and i1 flags that follow a GPU GEMM call's buffers.
+static void appendGemmScalars(OpBuilder &b, Location loc,
+                              SmallVectorImpl<Value> &args, double alpha,
+                              double beta, ArrayRef<bool> flags) {
+  Type f32 = b.getF32Type();
+  args.push_back(arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, alpha)));
+  args.push_back(arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, beta)));
+  for (bool flag : flags)
+    args.push_back(arith::ConstantIntOp::create(b, loc, flag, 1));
+}
+
+/// `name` + "_bf16" or "_f32" for the element type of `buffer`.
+static std::string gpuCallee(StringRef name, Value buffer) {
+  Type type = cast<MemRefType>(buffer.getType()).getElementType();
+  return (name + (type.isBF16() ? "_bf16" : "_f32")).str();
+}
+
 void muon::createGPUGemmCall(OpBuilder &b, Location loc, Value lhs, Value rhs,
                              Value addend, Value result, double alpha,
                              double beta, bool transposeLhs,
                              bool transposeRhs) {
-  Type type = cast<MemRefType>(lhs.getType()).getElementType();
-  StringRef callee = type.isBF16() ? "muon_gpu_gemm_bf16" : "muon_gpu_gemm_f32";
   SmallVector<Value> args;
   for (Value buffer : {lhs, rhs, addend, result})
     args.push_back(castToDynamicStrided(b, loc, buffer));
-  Type f32 = b.getF32Type();
-  args.push_back(arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, alpha)));
-  args.push_back(arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, beta)));
-  args.push_back(arith::ConstantIntOp::create(b, loc, transposeLhs, 1));
-  args.push_back(arith::ConstantIntOp::create(b, loc, transposeRhs, 1));
-  createRuntimeCall(b, loc, callee, args);
+  appendGemmScalars(b, loc, args, alpha, beta, {transposeLhs, transposeRhs});
+  createRuntimeCall(b, loc, gpuCallee("muon_gpu_gemm", lhs), args);
+}
+
+void muon::createGPUSymmetricRankKCall(OpBuilder &b, Location loc, Value lhs,
+                                       Value addend, Value result,
+                                       double alpha, double beta,
+                                       bool transposeLhs) {
+  SmallVector<Value> args;
+  for (Value buffer : {lhs, addend, result})
+    args.push_back(castToDynamicStrided(b, loc, buffer));
+  appendGemmScalars(b, loc, args, alpha, beta, {transposeLhs});
+  createRuntimeCall(b, loc, gpuCallee("muon_gpu_syrk", lhs), args);
 }

@@ -2,8 +2,8 @@
 
 // A wide Muon update: operands enter as read-only buffers, K1 accumulates
 // Σ U² into 32 zeroed slots per matrix, K2 normalizes, three GEMMs per
-// iteration (wide: S = X·Xᵀ with transB), K3 loads lr on the device, the
-// results leave as restrict tensors.
+// iteration (wide: S = X·Xᵀ; S and T as symmetric products, syrk), K3 loads
+// lr on the device, the results leave as restrict tensors.
 // CHECK-LABEL: func.func @muon_wide
 // CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<2048xf32> to memref<2048xf32>
 // CHECK: %[[SLOTS:.*]] = memref.alloc() : memref<1x32xf32>
@@ -11,9 +11,11 @@
 // CHECK: scf.parallel
 // CHECK: memref.atomic_rmw addf {{.*}}, %[[SLOTS]]
 // CHECK: math.sqrt
-// CHECK: call @muon_gpu_gemm_f32({{.*}}) {{.*}}
-// CHECK-COUNT-8: call @muon_gpu_gemm_f32
-// CHECK-NOT: call @muon_gpu_gemm_f32
+// CHECK: call @muon_gpu_syrk_f32({{.*}}, %false{{(_[0-9]+)?}})
+// CHECK: call @muon_gpu_syrk_f32({{.*}}, %false{{(_[0-9]+)?}})
+// CHECK: call @muon_gpu_gemm_f32({{.*}}, %false{{(_[0-9]+)?}}, %false{{(_[0-9]+)?}})
+// CHECK-COUNT-6: call @muon_gpu_{{gemm|syrk}}_f32
+// CHECK-NOT: call @muon_gpu_
 // CHECK: memref.load %{{.*}}[] : memref<f32>
 // CHECK: bufferization.to_tensor %{{.*}} restrict writable
 // CHECK-NOT: optim.muon
@@ -55,8 +57,8 @@ func.func @f16_compute(%w: tensor<8x8xf32>, %lr: tensor<f32>) -> tensor<8x8xf32>
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
 // CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
 // CHECK: memref.atomic_rmw addf
-// CHECK-COUNT-15: call @muon_gpu_gemm_f32
-// CHECK-NOT: call @muon_gpu_gemm
+// CHECK-COUNT-15: call @muon_gpu_{{gemm|syrk}}_f32
+// CHECK-NOT: call @muon_gpu_
 // CHECK-NOT: optim.
 // CHECK: return
 func.func @factored(%w: tensor<8x16xf32>, %vr: tensor<8x1xf32>, %vc: tensor<1x16xf32>,
@@ -69,16 +71,16 @@ func.func @factored(%w: tensor<8x16xf32>, %vr: tensor<8x1xf32>, %vc: tensor<1x16
 // -----
 
 // A standalone tall Newton–Schulz with bf16 GEMMs: Σ x² kernel, K2, three
-// bf16 GEMMs per iteration (tall: S = Xᵀ·X, transA), and a kernel rounding
-// the bf16 result back to f32.
+// bf16 GEMMs per iteration (tall: S = Xᵀ·X, transA; X' = X·Tᵀ + a·X, transB),
+// and a kernel rounding the bf16 result back to f32.
 // CHECK-LABEL: func.func @newton_schulz_tall_bf16
 // CHECK: memref.atomic_rmw addf
 // CHECK: math.sqrt
-// CHECK: %[[TRUE:.+]] = arith.constant true
-// CHECK: %[[FALSE:.+]] = arith.constant false
-// CHECK: call @muon_gpu_gemm_bf16({{.*}}, %[[TRUE]], %[[FALSE]])
-// CHECK-COUNT-5: call @muon_gpu_gemm_bf16
-// CHECK-NOT: call @muon_gpu_gemm
+// CHECK: call @muon_gpu_syrk_bf16({{.*}}, %true{{(_[0-9]+)?}})
+// CHECK: call @muon_gpu_syrk_bf16({{.*}}, %false{{(_[0-9]+)?}})
+// CHECK: call @muon_gpu_gemm_bf16({{.*}}, %false{{(_[0-9]+)?}}, %true{{(_[0-9]+)?}})
+// CHECK-COUNT-3: call @muon_gpu_{{gemm|syrk}}_bf16
+// CHECK-NOT: call @muon_gpu_
 // CHECK: scf.parallel
 // CHECK: arith.extf {{.*}} : bf16 to f32
 // CHECK: memref.store {{.*}} : memref<1536xf32>

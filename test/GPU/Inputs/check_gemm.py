@@ -5,46 +5,17 @@ a garbage C; then the recorded-error path for a non-contiguous operand.
 Budgets: f32 1e-5 relative (Frobenius; fp32 compute, no TF32), bf16 1e-2
 (bf16 inputs rounded the same way for the reference, fp32 accumulation)."""
 
-import ctypes
 import itertools
 import sys
 
 import torch
+from runtime_ctypes import Runtime, operand
 
-lib = ctypes.CDLL(sys.argv[1])
-lib.muon_gpu_begin.argtypes = [ctypes.c_void_p]
-lib.muon_gpu_end.restype = ctypes.c_int
-lib.muon_gpu_last_error.restype = ctypes.c_char_p
-
-
-class MemRef3D(ctypes.Structure):
-    _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
-                ("offset", ctypes.c_int64), ("sizes", ctypes.c_int64 * 3),
-                ("strides", ctypes.c_int64 * 3)]
-
-
-def memref(t):
-    """A descriptor of a 3-D (possibly strided) view: offsets in elements."""
-    base = t.untyped_storage().data_ptr()
-    return MemRef3D(base, base, t.storage_offset(), tuple(t.shape), tuple(t.stride()))
+runtime = Runtime(sys.argv[1])
 
 
 def gemm(dtype, a, b, c, d, alpha, beta, ta, tb):
-    fn = lib._mlir_ciface_muon_gpu_gemm_bf16 if dtype == torch.bfloat16 \
-        else lib._mlir_ciface_muon_gpu_gemm_f32
-    fn.argtypes = [ctypes.POINTER(MemRef3D)] * 4 + [ctypes.c_float] * 2 + [ctypes.c_uint8] * 2
-    descs = [memref(x) for x in (a, b, c, d)]
-    lib.muon_gpu_begin(ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
-    fn(*[ctypes.byref(x) for x in descs], alpha, beta, ta, tb)
-    status = lib.muon_gpu_end()
-    torch.cuda.synchronize()
-    return status
-
-
-def operand(batch, rows, cols, dtype, column_major):
-    if column_major:
-        return torch.randn(batch, cols, rows, device="cuda").to(dtype).transpose(1, 2)
-    return torch.randn(batch, rows, cols, device="cuda").to(dtype)
+    return runtime.call("muon_gpu_gemm", dtype, (a, b, c, d), (alpha, beta), (ta, tb))
 
 
 torch.manual_seed(0)
@@ -62,7 +33,7 @@ for dtype, ta, tb, acol, bcol, inplace, beta in itertools.product(
     d = c if inplace else torch.empty(batch, m, n, device="cuda", dtype=dtype)
     c_ref = c.double().clone()
     status = gemm(dtype, a, b, c, d, 1.5, beta, ta, tb)
-    assert status == 0, lib.muon_gpu_last_error()
+    assert status == 0, runtime.last_error()
     opa = a.double().transpose(1, 2) if ta else a.double()
     opb = b.double().transpose(1, 2) if tb else b.double()
     ref = 1.5 * opa @ opb + (beta * c_ref if beta else 0)
@@ -77,4 +48,4 @@ a = torch.randn(1, 8, 16, device="cuda")[:, :, ::2]
 b = torch.randn(1, 8, 8, device="cuda")
 d = torch.empty(1, 8, 8, device="cuda")
 status = gemm(torch.float32, a, b, d, d, 1.0, 0.0, 0, 0)
-print("status", status, lib.muon_gpu_last_error().decode())
+print("status", status, runtime.last_error())

@@ -1,4 +1,5 @@
-"""Calls libmuon_cuda_runtime's GEMM entry points with descriptors the
+"""Calls libmuon_cuda_runtime's GEMM and symmetric-product entry points with
+descriptors the
 runtime must refuse, where no GPU is (the toolkit's stub stands in for
 libcuda.so.1, so any driver call fails): each case runs on a fresh thread
 (errors are per thread), must record status 3 with a message before touching
@@ -26,18 +27,25 @@ def desc(sizes, strides=None, address=0x10000):
     return MemRef3D(address, address, 0, sizes, strides)
 
 
-def run(name, dtype, a, b, c, d, beta=0.0, ta=0, tb=0):
+def call(name, entry, dtype, memrefs, beta, flags):
     def body():
-        fn = getattr(lib, f"_mlir_ciface_muon_gpu_gemm_{dtype}")
-        fn.argtypes = [ctypes.POINTER(MemRef3D)] * 4 + [ctypes.c_float] * 2 + \
-            [ctypes.c_uint8] * 2
-        fn(ctypes.byref(a), ctypes.byref(b), ctypes.byref(c), ctypes.byref(d),
-           1.0, beta, ta, tb)
+        fn = getattr(lib, f"_mlir_ciface_muon_gpu_{entry}_{dtype}")
+        fn.argtypes = [ctypes.POINTER(MemRef3D)] * len(memrefs) + \
+            [ctypes.c_float] * 2 + [ctypes.c_uint8] * len(flags)
+        fn(*map(ctypes.byref, memrefs), 1.0, beta, *flags)
         status = lib.muon_gpu_end()
         print(f"{name}: status {status}: {lib.muon_gpu_last_error().decode()}")
     thread = threading.Thread(target=body)
     thread.start()
     thread.join()
+
+
+def run(name, dtype, a, b, c, d, beta=0.0, ta=0, tb=0):
+    call(name, "gemm", dtype, (a, b, c, d), beta, (ta, tb))
+
+
+def run_syrk(name, dtype, a, c, d, beta=0.0, ta=0):
+    call(name, "syrk", dtype, (a, c, d), beta, (ta,))
 
 
 d = desc((2, 4, 3), address=0x20000)
@@ -54,3 +62,13 @@ run("order", "bf16", desc((2, 4, 5)), desc((2, 5, 3)),
 # beta = 0: C is not read, so its bogus descriptor is no error.
 run("valid", "bf16", desc((2, 4, 5)), desc((2, 3, 5)), desc((0, 0, 0), (0, 0, 0)), d,
     tb=1)
+
+# Symmetric products: small ones are one GEMM and report as the GEMMs do;
+# split into block rows of 2, the first block's GEMM reports.
+d = desc((2, 4, 4), address=0x20000)
+run_syrk("syrk shape", "f32", desc((2, 5, 6)), d, d)
+run_syrk("syrk square", "bf16", desc((2, 4, 6)), d, desc((2, 4, 3), address=0x20000))
+lib.muon_gpu_set_symmetric_block.argtypes = [ctypes.c_int64]
+lib.muon_gpu_set_symmetric_block(2)
+run_syrk("syrk split strided", "f32", desc((2, 4, 6), (48, 12, 2)), d, d)
+run_syrk("syrk split valid", "bf16", desc((2, 6, 4)), d, d, ta=1)
