@@ -54,10 +54,11 @@ struct LazyModule {
 /// step is reused by the next instead of being returned to the driver at
 /// every synchronization (the default pool's behaviour). Kept apart from the
 /// default pool, which other libraries in the process may configure.
+std::mutex poolMutex;
+std::map<CUcontext, CUmemoryPool> pools;
+
 CUmemoryPool getMemoryPool(CUcontext context) {
-  static std::mutex mutex;
-  static std::map<CUcontext, CUmemoryPool> pools;
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(poolMutex);
   CUmemoryPool &pool = pools[context];
   if (pool)
     return pool;
@@ -267,4 +268,33 @@ MUON_EXPORT void mgpuMemset16(void *dst, unsigned short value, size_t count,
   check(cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                          getStream(stream)),
         "mgpuMemset16");
+}
+
+//===----------------------------------------------------------------------===//
+// Memory statistics
+//===----------------------------------------------------------------------===//
+
+/// High-water mark of the bytes in use in the runtime's pools (steps'
+/// temporaries outside graph capture), summed over contexts; 0 if a query
+/// fails. The caller's own tensors are not included.
+MUON_EXPORT uint64_t muon_gpu_peak_temporary_bytes() {
+  std::lock_guard<std::mutex> lock(poolMutex);
+  uint64_t total = 0;
+  for (auto &[context, pool] : pools) {
+    cuuint64_t high = 0;
+    if (pool && cuMemPoolGetAttribute(pool, CU_MEMPOOL_ATTR_USED_MEM_HIGH,
+                                      &high) == CUDA_SUCCESS)
+      total += high;
+  }
+  return total;
+}
+
+/// Restarts the high-water mark from the bytes in use now.
+MUON_EXPORT void muon_gpu_reset_peak_temporary_bytes() {
+  std::lock_guard<std::mutex> lock(poolMutex);
+  for (auto &[context, pool] : pools) {
+    cuuint64_t zero = 0;
+    if (pool)
+      (void)cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_USED_MEM_HIGH, &zero);
+  }
 }

@@ -6,7 +6,8 @@
  *
  * What libmuon_cuda_runtime.so exports besides the entry points lowered host
  * code calls (`mgpu*`, `_mlir_ciface_muon_gpu_{gemm,syrk}_*`): the status
- * protocol around one compiled call (docs/ABI.md) and GEMM switches.
+ * protocol around one compiled call (docs/ABI.md), GEMM switches and memory
+ * statistics.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -52,6 +53,13 @@ void muon_gpu_set_allow_tf32(int allow);
  * triangle in block rows and mirror the rest; 0 makes every product one full
  * GEMM. Default: MUON_GPU_SYMMETRIC_BLOCK or 1024. Process-wide. */
 void muon_gpu_set_symmetric_block(int64_t rows);
+
+/* The most device memory the runtime's own pools have held at once for the
+ * temporaries of compiled steps (not counting the caller's tensors, nor
+ * allocations made during CUDA graph capture), summed over devices, since
+ * the first step or the last reset. */
+uint64_t muon_gpu_peak_temporary_bytes(void);
+void muon_gpu_reset_peak_temporary_bytes(void);
 
 #ifdef __cplusplus
 }
