@@ -386,7 +386,12 @@ def ConvertOptimToKernels : Pass<"convert-optim-to-kernels"> {
     The op's tensors enter through `bufferization.to_buffer` (read-only)
     and its results leave fresh buffers through `bufferization.to_tensor
     restrict writable`, so one-shot bufferization turns the rest of the
-    function into buffers around the kernels. The same IR runs on CPU
+    function into buffers around the kernels. A Muon/Muon² bucket that
+    `optim-bucket` packed from whole tensors (and unpacks into whole
+    tensors) is not copied: the kernels read each parameter's own buffer
+    and write one result buffer per matrix (which become the function's
+    out-params), choosing a row's buffers with one `scf.index_switch`; only
+    the Newton–Schulz input and iterates are packed. The same IR runs on CPU
     (the CPU runtime implements the GEMM entry points), which is how the
     fused arithmetic is tested without a GPU.
 

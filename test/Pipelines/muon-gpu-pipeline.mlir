@@ -28,11 +28,14 @@
 // BUF-NOT: tensor<
 
 // Device memory only, kernels outlined and launched; lr reaches the kernels
-// as a buffer, never read on the host.
+// as a buffer, never read on the host. The bucket is not packed: the kernels
+// read the parameters' buffers and write W' into the out-params (no copies
+// in or out), choosing a matrix's buffers by its row.
 // GPU: module attributes {gpu.container_module}
 // GPU-LABEL: func.func @step
 // GPU-NOT: memref.alloc
 // GPU-NOT: memref.load
+// GPU-NOT: gpu.memcpy
 // GPU: gpu.alloc async
 // GPU: gpu.memset async
 // GPU-COUNT-3: gpu.launch_func async {{.*}} blocks in (%c2, %c1, %c1) threads in (%c256, %c1, %c1)
@@ -40,10 +43,12 @@
 // GPU: gpu.dealloc async
 // GPU-NOT: memref.load
 // GPU-NOT: memref.copy
+// GPU-NOT: gpu.memcpy
 // GPU-NOT: memref.alloc
 // GPU: gpu.module @step_kernel
 // GPU: gpu.func @step_kernel
 // GPU: gpu.thread_id x
+// GPU: scf.index_switch
 // GPU: memref.atomic_rmw addf
 func.func @step(%a: tensor<128x32xf32>, %b: tensor<128x32xf32>,
                 %lr: tensor<f32>) -> (tensor<128x32xf32>, tensor<128x32xf32>) {

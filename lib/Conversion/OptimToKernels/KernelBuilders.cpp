@@ -199,7 +199,7 @@ Value muon::optim::toResultTensor(OpBuilder &b, Location loc, Value buffer,
       b, loc,
       RankedTensorType::get(bufferType.getShape(), bufferType.getElementType()),
       buffer, /*restrict=*/true, /*writable=*/true);
-  if (type.getRank() <= 1)
+  if (type.getRank() <= 1 || bufferType.getShape() == type.getShape())
     return tensor;
   return reshape(b, loc, tensor, type.getShape(),
                  getFlatReassociation(type.getRank()));

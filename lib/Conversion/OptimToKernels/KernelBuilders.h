@@ -86,7 +86,8 @@ mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
 /// `buffer` collapsed to one dim.
 mlir::Value flatten(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
 
-/// The tensor of the fresh flat buffer `buffer`, reshaped to `type`.
+/// The tensor of the fresh buffer `buffer` (flat or of `type`'s shape), of
+/// `type`.
 mlir::Value toResultTensor(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value buffer, mlir::RankedTensorType type);
 

@@ -10,12 +10,15 @@
 //       and per-matrix Σ U² partials (atomics into kReductionSlots slots);
 //   K2 + GEMMs  Newton–Schulz (NewtonSchulzToKernels.cpp);
 //   K3  W' = W·(1 − lr·wd) − lr·adjust·X.
-// lr stays a device buffer that K3 loads. Muon²-F is not fused: it
+// lr stays a device buffer that K3 loads. A bucket packed by optim-bucket
+// is read and written in its parameters' own buffers (BucketBuffers.h).
+// Muon²-F is not fused: it
 // decomposes (optim-decompose's patterns) into moment generics, which run
 // as generic kernels, around an `optim.newton_schulz`.
 //
 //===----------------------------------------------------------------------===//
 
+#include "BucketBuffers.h"
 #include "KernelBuilders.h"
 #include "PatternsImpl.h"
 
@@ -65,18 +68,27 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     int64_t elements = matrix.rows * matrix.cols;
     int64_t total = numMatrices * elements;
 
-    Value param = toFlatBuffer(rewriter, loc, adaptor.getParam());
-    Value grad = toFlatBuffer(rewriter, loc, adaptor.getGrad());
-    Value momentum = toFlatBuffer(rewriter, loc, adaptor.getMomentumBuffer());
+    // Per-parameter buffers where optim-bucket packed them (BucketBuffers.h);
+    // only the Newton–Schulz input is a packed temporary.
+    auto operand = [&](Value tensor) {
+      return BucketBuffer::forOperand(rewriter, loc, tensor, numMatrices);
+    };
+    auto result = [&](Value tensor) {
+      return BucketBuffer::forResult(rewriter, loc, tensor, numMatrices);
+    };
+    BucketBuffer param = operand(adaptor.getParam());
+    BucketBuffer grad = operand(adaptor.getGrad());
+    BucketBuffer momentum = operand(adaptor.getMomentumBuffer());
     Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
-    Value secondMoment;
-    if constexpr (kIsMuon2)
-      secondMoment = toFlatBuffer(rewriter, loc, adaptor.getSecondMoment()[0]);
-    Value newParam = allocBuffer(rewriter, loc, {total}, elementType);
-    Value newMomentum = allocBuffer(rewriter, loc, {total}, elementType);
-    Value newSecondMoment =
-        secondMoment ? allocBuffer(rewriter, loc, {total}, elementType)
-                     : Value();
+    std::optional<BucketBuffer> secondMoment, newSecondMoment;
+    Value secondMomentResult;
+    if constexpr (kIsMuon2) {
+      secondMomentResult = op.getNewSecondMoment()[0];
+      secondMoment.emplace(operand(adaptor.getSecondMoment()[0]));
+      newSecondMoment.emplace(result(secondMomentResult));
+    }
+    BucketBuffer newParam = result(op.getNewParam());
+    BucketBuffer newMomentum = result(op.getNewMomentumBuffer());
     Value update = allocBuffer(rewriter, loc, {total}, elementType);
     Value slots = createSlots(rewriter, loc, numMatrices);
 
@@ -88,20 +100,28 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     if constexpr (kIsMuon2)
       second.emplace(rewriter, loc, arithType, op);
     Value zero = createFloatConstant(rewriter, loc, rewriter.getF32Type(), 0.0);
+    // The row's buffers of G, M, M' (and V, V'), chosen once per thread.
+    SmallVector<const BucketBuffer *> k1Buckets = {&grad, &momentum,
+                                                   &newMomentum};
+    if (secondMoment)
+      k1Buckets.append({&*secondMoment, &*newSecondMoment});
+    SmallVector<RowBuffer> k1Rows;
     buildKernel(
         rewriter, loc, numMatrices, elements, {zero},
-        [](OpBuilder &, Location, Value) {},
+        [&](OpBuilder &b, Location kloc, Value row) {
+          k1Rows = BucketBuffer::selectRow(b, kloc, k1Buckets, row);
+        },
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
-          Value g = loadAs(b, kloc, grad, flat, arithType);
-          Value m = loadAs(b, kloc, momentum, flat, arithType);
+          Value g = BucketBuffer::load(b, kloc, k1Rows[0], flat, arithType);
+          Value m = BucketBuffer::load(b, kloc, k1Rows[1], flat, arithType);
           auto [newM, u] = coefficients.build(b, kloc, g, m);
-          storeConverted(b, kloc, newM, newMomentum, flat);
+          BucketBuffer::store(b, kloc, k1Rows[2], newM, flat);
           if (second) {
-            Value v = loadAs(b, kloc, secondMoment, flat, arithType);
+            Value v = BucketBuffer::load(b, kloc, k1Rows[3], flat, arithType);
             Value square = arith::MulFOp::create(b, kloc, g, g);
             Value newV = buildMovingAverage(b, kloc, second->beta2,
                                             second->oneMinusBeta2, v, square);
-            storeConverted(b, kloc, newV, newSecondMoment, flat);
+            BucketBuffer::store(b, kloc, k1Rows[4], newV, flat);
             u = buildPrecondition(b, kloc, u, newV, second->eps);
           }
           // The norm sees U as stored (rounded to the parameter type), as
@@ -127,26 +147,29 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     double adjust = getLrAdjustFactor(op.getLrAdjust(), matrix);
     double weightDecay = op.getWeightDecay().convertToDouble();
     std::optional<ParamUpdateScalars> scalars;
+    SmallVector<RowBuffer> k3Rows;
     buildKernel(
         rewriter, loc, numMatrices, elements, {},
-        [&](OpBuilder &b, Location kloc, Value) {
+        [&](OpBuilder &b, Location kloc, Value row) {
           Value rate = loadAs(b, kloc, lr, {}, arithType);
           scalars.emplace(b, kloc, rate, adjust, weightDecay);
+          k3Rows = BucketBuffer::selectRow(b, kloc, {&param, &newParam}, row);
         },
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
-          Value w = loadAs(b, kloc, param, flat, arithType);
+          Value w = BucketBuffer::load(b, kloc, k3Rows[0], flat, arithType);
           Value o = loadAs(b, kloc, ortho, flat, arithType);
-          storeConverted(b, kloc, scalars->build(b, kloc, w, o), newParam,
-                         flat);
+          BucketBuffer::store(b, kloc, k3Rows[1], scalars->build(b, kloc, w, o),
+                              flat);
           return SmallVector<Value>{};
         },
         [](OpBuilder &, Location, Value, Value, ValueRange) {});
 
     SmallVector<Value> results = {
-        toResultTensor(rewriter, loc, newParam, type),
-        toResultTensor(rewriter, loc, newMomentum, type)};
+        newParam.replaceResult(rewriter, loc, op.getNewParam()),
+        newMomentum.replaceResult(rewriter, loc, op.getNewMomentumBuffer())};
     if (newSecondMoment)
-      results.push_back(toResultTensor(rewriter, loc, newSecondMoment, type));
+      results.push_back(
+          newSecondMoment->replaceResult(rewriter, loc, secondMomentResult));
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -89,3 +89,58 @@ func.func @newton_schulz_tall_bf16(%x: tensor<48x32xf32>) -> tensor<48x32xf32> {
   %o = optim.newton_schulz %x {steps = 2 : i64, compute_type = bf16} : tensor<48x32xf32>
   return %o : tensor<48x32xf32>
 }
+
+// -----
+
+// A bucket packed by optim-bucket (insert_slice of whole matrices into
+// tensor.empty, extract_slice of whole matrices out) is not copied: the
+// kernels read the two parameters' own buffers and write per-matrix
+// results, the row's buffers chosen by one scf.index_switch per kernel; only
+// the Newton–Schulz input is a packed (2×…) temporary.
+// (The packing is left dead for the canonicalizer.)
+// CHECK-LABEL: func.func @bucket
+// CHECK: %[[C0:.*]] = tensor.collapse_shape %arg0
+// CHECK: bufferization.to_buffer %[[C0]] read_only : tensor<512xf32> to memref<512xf32>
+// CHECK: %[[C1:.*]] = tensor.collapse_shape %arg1
+// CHECK: bufferization.to_buffer %[[C1]] read_only : tensor<512xf32> to memref<512xf32>
+// CHECK-DAG: %[[R0:.*]] = memref.alloc() : memref<16x32xf32>
+// CHECK-DAG: %[[R1:.*]] = memref.alloc() : memref<16x32xf32>
+// CHECK: memref.alloc() : memref<1024xf32>
+// CHECK: scf.index_switch
+// CHECK: case 1 {
+// CHECK: memref.atomic_rmw addf
+// CHECK: call @muon_gpu_syrk_f32
+// CHECK: scf.index_switch
+// CHECK-DAG: %[[T0:.*]] = bufferization.to_tensor %[[R0]] restrict writable : memref<16x32xf32> to tensor<16x32xf32>
+// CHECK-DAG: %[[T1:.*]] = bufferization.to_tensor %[[R1]] restrict writable : memref<16x32xf32> to tensor<16x32xf32>
+// CHECK-NOT: tensor.extract_slice
+// CHECK: return %[[T0]], %[[T1]]
+func.func @bucket(%w0: tensor<16x32xf32>, %w1: tensor<16x32xf32>, %lr: tensor<f32>)
+    -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  %e = tensor.empty() : tensor<2x16x32xf32>
+  %p0 = tensor.insert_slice %w0 into %e[0, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
+  %p = tensor.insert_slice %w1 into %p0[1, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
+  %n, %m = optim.muon %p, %p, %p, %lr {ns_steps = 1 : i64, view = #optim.matrix_view<batch>}
+      : tensor<2x16x32xf32>, tensor<f32>
+  %r0 = tensor.extract_slice %n[0, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xf32> to tensor<16x32xf32>
+  %r1 = tensor.extract_slice %n[1, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xf32> to tensor<16x32xf32>
+  return %r0, %r1 : tensor<16x32xf32>, tensor<16x32xf32>
+}
+
+// -----
+
+// Packed otherwise (a matrix inserted twice) or used whole: packed buffers.
+// CHECK-LABEL: func.func @bucket_kept_packed
+// CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<1024xf32> to memref<1024xf32>
+// CHECK-NOT: scf.index_switch
+// CHECK: return
+func.func @bucket_kept_packed(%w0: tensor<16x32xf32>, %w1: tensor<16x32xf32>, %lr: tensor<f32>)
+    -> tensor<2x16x32xf32> {
+  %e = tensor.empty() : tensor<2x16x32xf32>
+  %p0 = tensor.insert_slice %w0 into %e[0, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
+  %p1 = tensor.insert_slice %w1 into %p0[1, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
+  %p = tensor.insert_slice %w0 into %p1[1, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
+  %n, %m = optim.muon %p, %p, %p, %lr {ns_steps = 1 : i64, view = #optim.matrix_view<batch>}
+      : tensor<2x16x32xf32>, tensor<f32>
+  return %n : tensor<2x16x32xf32>
+}
