@@ -391,7 +391,11 @@ def ConvertOptimToKernels : Pass<"convert-optim-to-kernels"> {
     tensors) is not copied: the kernels read each parameter's own buffer
     and write one result buffer per matrix (which become the function's
     out-params), choosing a row's buffers with one `scf.index_switch`; only
-    the Newton–Schulz input and iterates are packed. The same IR runs on CPU
+    the Newton–Schulz input and iterates are packed. An AdamW bucket (a
+    concatenation of parameters of any shapes) is likewise one kernel over
+    rows of different lengths, each row with its own blocks; buckets whose
+    buffers would overflow the 32 KB of kernel parameters take several
+    kernels (AdamW) or stay packed (Muon). The same IR runs on CPU
     (the CPU runtime implements the GEMM entry points), which is how the
     fused arithmetic is tested without a GPU.
 

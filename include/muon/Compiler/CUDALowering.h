@@ -38,8 +38,10 @@ enum class CUDABinaryFormat {
 struct CUDATargetOptions {
   /// SM architecture of the kernels, e.g. `sm_90` (H100/H200) or `sm_80`.
   std::string chip = "sm_90";
-  /// NVPTX features; sm_90 needs PTX ISA 7.8 or newer, LLVM defaults older.
-  std::string features = "+ptx80";
+  /// NVPTX features; sm_90 needs PTX ISA 7.8 or newer (LLVM defaults
+  /// older), kernels with more than 4 KB of parameters (buckets of many
+  /// tensors, BucketBuffers.h) 8.1 or newer.
+  std::string features = "+ptx86";
   CUDABinaryFormat format = CUDABinaryFormat::Fatbin;
 };
 

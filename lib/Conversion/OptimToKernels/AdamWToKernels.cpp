@@ -4,12 +4,14 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// AdamW is element-wise: one kernel over the (bucketed, concatenated)
-// parameter. lr and the step count stay device buffers: every thread loads
+// AdamW is element-wise: one kernel over the parameter, or over every
+// parameter of an optim-bucket concatenation, each read and written in its
+// own buffer (one row per parameter, BucketBuffers.h). lr and the step count stay device buffers: every thread loads
 // them and computes the bias corrections once, before its elements.
 //
 //===----------------------------------------------------------------------===//
 
+#include "BucketBuffers.h"
 #include "KernelBuilders.h"
 #include "PatternsImpl.h"
 
@@ -17,6 +19,7 @@
 #include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/UpdateMath.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -38,44 +41,57 @@ struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
     Type elementType = type.getElementType();
     Type arithType = getArithmeticType(elementType);
 
-    SmallVector<Value> inputs;
+    // One row per tensor of an optim-bucket packing, read and written in
+    // the parameters' own buffers (BucketBuffers.h).
+    BucketLayout layout = BucketLayout::get(adaptor.getParam());
+    SmallVector<BucketBuffer, 4> inputs, outputs;
     for (Value operand : {adaptor.getParam(), adaptor.getGrad(),
                           adaptor.getExpAvg(), adaptor.getExpAvgSq()})
-      inputs.push_back(toFlatBuffer(rewriter, loc, operand));
+      inputs.push_back(BucketBuffer::forOperand(rewriter, loc, operand, layout));
+    for (Value result : op->getResults())
+      outputs.push_back(BucketBuffer::forResult(rewriter, loc, result, layout));
     Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
     Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
-    SmallVector<Value> outputs;
-    for (int i = 0; i < 3; ++i)
-      outputs.push_back(
-          allocBuffer(rewriter, loc, {type.getNumElements()}, elementType));
+    SmallVector<const BucketBuffer *> buckets;
+    for (const BucketBuffer &bucket : llvm::concat<BucketBuffer>(inputs, outputs))
+      buckets.push_back(&bucket);
 
-    std::optional<AdamWScalars> scalars;
-    buildKernel(
-        rewriter, loc, /*rows=*/1, type.getNumElements(), {},
-        [&](OpBuilder &b, Location kloc, Value) {
-          Value rate = memref::LoadOp::create(b, kloc, lr, ValueRange());
-          Value count = memref::LoadOp::create(b, kloc, step, ValueRange());
-          scalars.emplace(b, kloc, op, rate, count, arithType);
-        },
-        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
-          SmallVector<Value> args;
-          for (Value input : inputs)
-            args.push_back(convertScalar(
-                b, kloc, memref::LoadOp::create(b, kloc, input, flat),
-                arithType));
-          SmallVector<Value> results =
-              scalars->build(b, kloc, args[0], args[1], args[2], args[3]);
-          for (auto [result, output] : llvm::zip_equal(results, outputs))
-            memref::StoreOp::create(b, kloc,
-                                    convertScalar(b, kloc, result, elementType),
-                                    output, flat);
-          return SmallVector<Value>{};
-        },
-        [](OpBuilder &, Location, Value, Value, ValueRange) {});
+    // Seven per-row buffers per row: kernels of at most so many rows.
+    int64_t rowsPerKernel =
+        std::max<int64_t>(1, kMaxRowBuffersPerKernel / int64_t(buckets.size()));
+    for (int64_t first = 0; first < layout.getNumRows(); first += rowsPerKernel) {
+      int64_t count = std::min(rowsPerKernel, layout.getNumRows() - first);
+      std::optional<AdamWScalars> scalars;
+      SmallVector<RowBuffer> rowBuffers;
+      buildRaggedKernel(
+          rewriter, loc, ArrayRef(layout.offsets).slice(first, count),
+          ArrayRef(layout.sizes).slice(first, count),
+          [&](OpBuilder &b, Location kloc, Value localRow) {
+            Value rate = memref::LoadOp::create(b, kloc, lr, ValueRange());
+            Value steps = memref::LoadOp::create(b, kloc, step, ValueRange());
+            scalars.emplace(b, kloc, op, rate, steps, arithType);
+            Value row = arith::AddIOp::create(
+                b, kloc, localRow,
+                arith::ConstantIndexOp::create(b, kloc, first));
+            rowBuffers =
+                BucketBuffer::selectRow(b, kloc, buckets, row, first, count);
+          },
+          [&](OpBuilder &b, Location kloc, Value, Value flat) {
+            SmallVector<Value> args;
+            for (const RowBuffer &input : ArrayRef(rowBuffers).take_front(4))
+              args.push_back(
+                  BucketBuffer::load(b, kloc, input, flat, arithType));
+            SmallVector<Value> results =
+                scalars->build(b, kloc, args[0], args[1], args[2], args[3]);
+            for (auto [result, output] :
+                 llvm::zip_equal(results, ArrayRef(rowBuffers).drop_front(4)))
+              BucketBuffer::store(b, kloc, output, result, flat);
+          });
+    }
 
     SmallVector<Value> results;
-    for (Value output : outputs)
-      results.push_back(toResultTensor(rewriter, loc, output, type));
+    for (auto [output, result] : llvm::zip_equal(outputs, op->getResults()))
+      results.push_back(output.replaceResult(rewriter, loc, result));
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -7,8 +7,6 @@
 #include "BucketBuffers.h"
 #include "KernelBuilders.h"
 
-#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
-
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -18,143 +16,229 @@
 using namespace mlir;
 using namespace muon::optim;
 
-/// The index of the whole matrix a slice of a packed N×… tensor covers
-/// (offsets [i, 0, …], sizes [1, dims…], unit strides, dim 0 dropped), or
-/// nothing.
-static std::optional<int64_t>
-getMatrixIndex(OffsetSizeAndStrideOpInterface slice, RankedTensorType packed,
-               RankedTensorType matrix) {
-  if (matrix.getShape() != packed.getShape().drop_front() ||
-      !slice.hasUnitStride())
+namespace {
+/// A whole row of a packed tensor: its flat offset and size.
+struct RowExtent {
+  int64_t offset, size;
+};
+
+/// One tensor inserted whole into a packing.
+struct PackedSource {
+  RowExtent extent;
+  Value source;
+};
+} // namespace
+
+/// The row a slice of `packed` (of type `part`) inserts or extracts whole:
+/// N-D, offsets [i, 0, …] and sizes [1, dims…] (dim 0 dropped); 1-D, any
+/// static [offset, offset + size). Nothing for other slices.
+static std::optional<RowExtent>
+getRowExtent(OffsetSizeAndStrideOpInterface slice, RankedTensorType packed,
+             RankedTensorType part) {
+  if (!slice.hasUnitStride())
     return std::nullopt;
   SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
   SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
-  std::optional<int64_t> index = getConstantIntValue(offsets[0]);
-  if (!index || *index < 0 || *index >= packed.getDimSize(0) ||
-      getConstantIntValue(sizes[0]) != 1)
+  std::optional<int64_t> offset = getConstantIntValue(offsets[0]);
+  std::optional<int64_t> size = getConstantIntValue(sizes[0]);
+  if (!offset || !size)
     return std::nullopt;
-  for (auto [offset, size, dim] : llvm::zip_equal(
-           ArrayRef(offsets).drop_front(), ArrayRef(sizes).drop_front(),
-           packed.getShape().drop_front()))
-    if (!isZeroInteger(offset) || getConstantIntValue(size) != dim)
+  if (packed.getRank() == 1)
+    return RowExtent{*offset, *size};
+  if (*size != 1 || part.getShape() != packed.getShape().drop_front())
+    return std::nullopt;
+  for (auto [o, s, dim] : llvm::zip_equal(ArrayRef(offsets).drop_front(),
+                                          ArrayRef(sizes).drop_front(),
+                                          packed.getShape().drop_front()))
+    if (!isZeroInteger(o) || getConstantIntValue(s) != dim)
       return std::nullopt;
-  return index;
+  int64_t rowElements = part.getNumElements();
+  return RowExtent{*offset * rowElements, rowElements};
 }
 
-/// The N whole tensors `packed` was built from by inserting each into a
-/// `tensor.empty`, in order; nothing if it was built otherwise.
-static std::optional<SmallVector<Value>> getPackedSources(Value packed) {
+/// The tensors `packed` was built from by inserting each whole into a
+/// `tensor.empty`, sorted by offset and covering it exactly once; nothing
+/// if it was built otherwise.
+static std::optional<SmallVector<PackedSource>> getPackedSources(Value packed) {
   auto type = cast<RankedTensorType>(packed.getType());
-  SmallVector<Value> sources(type.getDimSize(0));
+  if (!type.hasStaticShape() || type.getRank() == 0)
+    return std::nullopt;
+  SmallVector<PackedSource> sources;
   Value current = packed;
   while (auto insert = current.getDefiningOp<tensor::InsertSliceOp>()) {
-    std::optional<int64_t> index =
-        getMatrixIndex(insert, type, insert.getSourceType());
-    // A later insert of the same matrix would overwrite an earlier one;
-    // such chains are not optim-bucket's and stay packed.
-    if (!index || sources[*index])
+    std::optional<RowExtent> extent =
+        getRowExtent(insert, type, insert.getSourceType());
+    if (!extent)
       return std::nullopt;
-    sources[*index] = insert.getSource();
+    sources.push_back({*extent, insert.getSource()});
     current = insert.getDest();
   }
-  if (!current.getDefiningOp<tensor::EmptyOp>() ||
-      llvm::any_of(sources, [](Value source) { return !source; }))
+  if (!current.getDefiningOp<tensor::EmptyOp>() || sources.size() < 2)
+    return std::nullopt;
+  llvm::sort(sources, [](const PackedSource &a, const PackedSource &b) {
+    return a.extent.offset < b.extent.offset;
+  });
+  // Overlaps (an insert overwriting another) and gaps are not optim-bucket's.
+  int64_t next = 0;
+  for (const PackedSource &source : sources) {
+    if (source.extent.offset != next || source.extent.size <= 0)
+      return std::nullopt;
+    next += source.extent.size;
+  }
+  if (next != type.getNumElements())
     return std::nullopt;
   return sources;
 }
 
-/// Whether every use of `result` extracts one whole matrix.
-static bool isOnlyUnpacked(Value result) {
-  auto type = cast<RankedTensorType>(result.getType());
-  return !result.use_empty() &&
-         llvm::all_of(result.getUsers(), [&](Operation *user) {
-           auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
-           return slice && getMatrixIndex(slice, type, slice.getType());
-         });
+BucketLayout BucketLayout::get(Value packed) {
+  BucketLayout layout;
+  if (std::optional<SmallVector<PackedSource>> sources =
+          getPackedSources(packed)) {
+    for (const PackedSource &source : *sources) {
+      layout.offsets.push_back(source.extent.offset);
+      layout.sizes.push_back(source.extent.size);
+    }
+    return layout;
+  }
+  layout.offsets = {0};
+  layout.sizes = {cast<RankedTensorType>(packed.getType()).getNumElements()};
+  return layout;
 }
 
-/// Packed dim 0 must be the bucket (a rank > 3 parameter under the batch
-/// view has more matrices than entries: it stays packed).
-static bool isBucketOf(Value tensor, int64_t numMatrices) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  return type.getRank() >= 3 && type.getDimSize(0) == numMatrices &&
-         numMatrices > 1;
+/// The row of `layout` that `extent` is, or -1.
+static int64_t findRow(const BucketLayout &layout, RowExtent extent) {
+  const int64_t *it = llvm::lower_bound(layout.offsets, extent.offset);
+  if (it == layout.offsets.end() || *it != extent.offset)
+    return -1;
+  int64_t row = it - layout.offsets.begin();
+  return layout.sizes[row] == extent.size ? row : -1;
 }
 
 BucketBuffer BucketBuffer::forOperand(OpBuilder &b, Location loc,
-                                      Value tensor, int64_t numMatrices) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  int64_t elements = type.getNumElements() / std::max<int64_t>(numMatrices, 1);
-  if (isBucketOf(tensor, numMatrices))
-    if (std::optional<SmallVector<Value>> sources = getPackedSources(tensor)) {
-      SmallVector<Value> buffers;
-      for (Value source : *sources)
-        buffers.push_back(toFlatBuffer(b, loc, source));
-      return BucketBuffer(std::move(buffers), elements, /*perMatrix=*/true);
+                                      Value tensor,
+                                      const BucketLayout &layout) {
+  if (layout.getNumRows() > 1)
+    if (std::optional<SmallVector<PackedSource>> sources =
+            getPackedSources(tensor)) {
+      bool same = llvm::all_of(llvm::enumerate(*sources), [&](auto source) {
+        return findRow(layout, source.value().extent) ==
+               int64_t(source.index());
+      });
+      if (same && int64_t(sources->size()) == layout.getNumRows()) {
+        SmallVector<Value> buffers;
+        for (const PackedSource &source : *sources)
+          buffers.push_back(toFlatBuffer(b, loc, source.source));
+        return BucketBuffer(std::move(buffers), layout, /*perRow=*/true);
+      }
     }
-  return BucketBuffer({toFlatBuffer(b, loc, tensor)}, elements,
-                      /*perMatrix=*/false);
+  return BucketBuffer({toFlatBuffer(b, loc, tensor)}, layout,
+                      /*perRow=*/false);
+}
+
+/// The unpacking use `slice` stands for: the slice itself, or its only
+/// user if that reshapes it back to the parameter's shape.
+static Operation *getUnpacked(tensor::ExtractSliceOp slice) {
+  if (slice->hasOneUse())
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(*slice->user_begin()))
+      return expand;
+  return slice;
+}
+
+/// The row of `layout` each use of `result` extracts whole (one use per
+/// row at most), or nothing.
+static std::optional<SmallVector<tensor::ExtractSliceOp>>
+getUnpackingSlices(Value result, const BucketLayout &layout) {
+  auto type = cast<RankedTensorType>(result.getType());
+  SmallVector<tensor::ExtractSliceOp> slices(layout.getNumRows());
+  for (Operation *user : result.getUsers()) {
+    auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+    if (!slice)
+      return std::nullopt;
+    std::optional<RowExtent> extent = getRowExtent(slice, type, slice.getType());
+    int64_t row = extent ? findRow(layout, *extent) : -1;
+    if (row < 0 || slices[row])
+      return std::nullopt;
+    slices[row] = slice;
+  }
+  return slices;
 }
 
 BucketBuffer BucketBuffer::forResult(OpBuilder &b, Location loc, Value result,
-                                     int64_t numMatrices) {
+                                     const BucketLayout &layout) {
   auto type = cast<RankedTensorType>(result.getType());
   Type elementType = type.getElementType();
-  int64_t elements = type.getNumElements() / std::max<int64_t>(numMatrices, 1);
-  if (isBucketOf(result, numMatrices) && isOnlyUnpacked(result)) {
-    SmallVector<Value> buffers, shaped;
-    for (int64_t i = 0; i < numMatrices; ++i) {
-      shaped.push_back(
-          allocBuffer(b, loc, type.getShape().drop_front(), elementType));
-      buffers.push_back(flatten(b, loc, shaped.back()));
-    }
-    return BucketBuffer(std::move(buffers), elements, /*perMatrix=*/true,
-                        std::move(shaped));
+  std::optional<SmallVector<tensor::ExtractSliceOp>> slices;
+  if (layout.getNumRows() > 1 && !result.use_empty())
+    slices = getUnpackingSlices(result, layout);
+  if (!slices)
+    return BucketBuffer(
+        {allocBuffer(b, loc, {type.getNumElements()}, elementType)}, layout,
+        /*perRow=*/false);
+  SmallVector<Value> buffers, shaped;
+  for (auto [slice, size] : llvm::zip_equal(*slices, layout.sizes)) {
+    // Allocated in the shape the function returns, so that out-param
+    // conversion makes it the caller's buffer.
+    SmallVector<int64_t> shape = {size};
+    if (slice)
+      shape = llvm::to_vector(
+          cast<RankedTensorType>(getUnpacked(slice)->getResult(0).getType())
+              .getShape());
+    shaped.push_back(allocBuffer(b, loc, shape, elementType));
+    buffers.push_back(flatten(b, loc, shaped.back()));
   }
-  return BucketBuffer({allocBuffer(b, loc, {type.getNumElements()}, elementType)},
-                      elements, /*perMatrix=*/false);
+  return BucketBuffer(std::move(buffers), layout, /*perRow=*/true,
+                      std::move(shaped));
+}
+
+/// Rows of one bucket differ in size: a row's buffer is seen as memref<?xT>.
+static MemRefType getRowBufferType(Value buffer) {
+  return MemRefType::get({ShapedType::kDynamic},
+                         cast<MemRefType>(buffer.getType()).getElementType());
 }
 
 SmallVector<RowBuffer>
 BucketBuffer::selectRow(OpBuilder &b, Location loc,
-                        ArrayRef<const BucketBuffer *> buckets, Value row) {
+                        ArrayRef<const BucketBuffer *> buckets, Value row,
+                        int64_t firstRow, int64_t numRows) {
   SmallVector<RowBuffer> selected(buckets.size());
   SmallVector<Type> types;
   SmallVector<size_t> switched;
-  int64_t numMatrices = 0;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   for (auto [i, bucket] : llvm::enumerate(buckets)) {
-    if (!bucket->perMatrix) {
+    if (!bucket->perRow) {
       selected[i] = {bucket->buffers.front(), zero};
       continue;
     }
-    numMatrices = bucket->buffers.size();
-    types.push_back(bucket->buffers.front().getType());
+    if (numRows < 0)
+      numRows = bucket->layout.getNumRows() - firstRow;
+    types.append({getRowBufferType(bucket->buffers.front()), b.getIndexType()});
     switched.push_back(i);
   }
   if (switched.empty())
     return selected;
-  SmallVector<int64_t> cases = llvm::to_vector(llvm::seq<int64_t>(numMatrices));
-  auto choice = scf::IndexSwitchOp::create(b, loc, types, row, cases,
-                                           cases.size());
-  auto yieldMatrix = [&](Region &region, int64_t matrix) {
+  SmallVector<int64_t> cases =
+      llvm::to_vector(llvm::seq<int64_t>(firstRow, firstRow + numRows));
+  auto choice =
+      scf::IndexSwitchOp::create(b, loc, types, row, cases, cases.size());
+  auto yieldRow = [&](Region &region, int64_t r) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&region.emplaceBlock());
-    SmallVector<Value> buffers;
-    for (size_t i : switched)
-      buffers.push_back(buckets[i]->buffers[matrix]);
-    scf::YieldOp::create(b, loc, buffers);
+    SmallVector<Value> values;
+    for (size_t i : switched) {
+      Value buffer = buckets[i]->buffers[r];
+      values.append(
+          {memref::CastOp::create(b, loc, getRowBufferType(buffer), buffer),
+           arith::ConstantIndexOp::create(b, loc,
+                                          buckets[i]->layout.offsets[r])});
+    }
+    scf::YieldOp::create(b, loc, values);
   };
-  // Rows are always in range; the default is matrix 0 to keep it total.
-  yieldMatrix(choice.getDefaultRegion(), 0);
-  for (int64_t matrix : cases)
-    yieldMatrix(choice.getCaseRegions()[matrix], matrix);
-  for (auto [result, i] : llvm::zip_equal(choice.getResults(), switched)) {
-    Value rowStart = arith::MulIOp::create(
-        b, loc, row,
-        arith::ConstantIndexOp::create(b, loc, buckets[i]->elements));
-    selected[i] = {result, rowStart};
-  }
+  // Rows are always in range; the default keeps the switch total.
+  yieldRow(choice.getDefaultRegion(), firstRow);
+  for (auto [region, r] : llvm::zip_equal(choice.getCaseRegions(), cases))
+    yieldRow(region, r);
+  for (auto [k, i] : llvm::enumerate(switched))
+    selected[i] = {choice.getResult(2 * k), choice.getResult(2 * k + 1)};
   return selected;
 }
 
@@ -173,13 +257,18 @@ void BucketBuffer::store(OpBuilder &b, Location loc, const RowBuffer &row,
 Value BucketBuffer::replaceResult(RewriterBase &rewriter, Location loc,
                                   Value result) const {
   auto type = cast<RankedTensorType>(result.getType());
-  if (!perMatrix)
+  if (!perRow)
     return toResultTensor(rewriter, loc, buffers.front(), type);
-  for (Operation *user : llvm::make_early_inc_range(result.getUsers())) {
-    auto slice = cast<tensor::ExtractSliceOp>(user);
-    int64_t index = *getMatrixIndex(slice, type, slice.getType());
-    rewriter.replaceOp(slice, toResultTensor(rewriter, loc, shaped[index],
-                                             slice.getType()));
+  SmallVector<tensor::ExtractSliceOp> slices =
+      *getUnpackingSlices(result, layout);
+  for (auto [slice, buffer] : llvm::zip_equal(slices, shaped)) {
+    if (!slice)
+      continue;
+    Operation *unpacked = getUnpacked(slice);
+    auto unpackedType = cast<RankedTensorType>(unpacked->getResult(0).getType());
+    // A replaced expand_shape leaves its slice dead, for the canonicalizer.
+    rewriter.replaceOp(unpacked,
+                       toResultTensor(rewriter, loc, buffer, unpackedType));
   }
   return tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                  type.getElementType());

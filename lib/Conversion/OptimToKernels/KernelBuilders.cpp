@@ -116,6 +116,97 @@ void muon::optim::buildKernel(OpBuilder &b, Location loc, int64_t rows,
   setMapping(grid, {gpu::Processor::BlockX, gpu::Processor::BlockY});
 }
 
+void muon::optim::buildRaggedKernel(OpBuilder &b, Location loc,
+                                    ArrayRef<int64_t> offsets,
+                                    ArrayRef<int64_t> sizes,
+                                    KernelPrologueFn prologue,
+                                    RaggedBodyFn body) {
+  constexpr int64_t chunk = kThreadsPerBlock * kMaxElementsPerThread;
+  SmallVector<int64_t> blockStarts;
+  int64_t totalBlocks = 0;
+  for (int64_t size : sizes) {
+    blockStarts.push_back(totalBlocks);
+    totalBlocks += std::max<int64_t>(1, ceilDiv(size, chunk));
+  }
+  auto index = [&](OpBuilder &ib, Location iloc, int64_t value) {
+    return arith::ConstantIndexOp::create(ib, iloc, value).getResult();
+  };
+  Value zero = index(b, loc, 0), one = index(b, loc, 1);
+
+  auto grid = scf::ParallelOp::create(
+      b, loc, ValueRange{zero}, ValueRange{index(b, loc, totalBlocks)},
+      ValueRange{one}, [&](OpBuilder &gb, Location gloc, ValueRange gridIvs) {
+        Value block = gridIvs[0];
+        // row = the number of later rows' first blocks at or before `block`.
+        Value row = index(gb, gloc, 0);
+        for (int64_t start : ArrayRef(blockStarts).drop_front()) {
+          Value after = arith::CmpIOp::create(gb, gloc, arith::CmpIPredicate::uge,
+                                              block, index(gb, gloc, start));
+          row = arith::AddIOp::create(
+              gb, gloc, row,
+              arith::SelectOp::create(gb, gloc, after, index(gb, gloc, 1),
+                                      index(gb, gloc, 0)));
+        }
+        // The row's first block, size and offset.
+        SmallVector<Value> rowInfo;
+        if (sizes.size() == 1) {
+          rowInfo = {index(gb, gloc, 0), index(gb, gloc, sizes[0]),
+                     index(gb, gloc, offsets[0])};
+        } else {
+          SmallVector<int64_t> cases =
+              llvm::to_vector(llvm::seq<int64_t>(sizes.size()));
+          auto info = scf::IndexSwitchOp::create(
+              gb, gloc, SmallVector<Type>(3, gb.getIndexType()), row, cases,
+              cases.size());
+          auto yieldRow = [&](Region &region, int64_t r) {
+            OpBuilder::InsertionGuard guard(gb);
+            gb.setInsertionPointToStart(&region.emplaceBlock());
+            scf::YieldOp::create(gb, gloc,
+                                 ValueRange{index(gb, gloc, blockStarts[r]),
+                                            index(gb, gloc, sizes[r]),
+                                            index(gb, gloc, offsets[r])});
+          };
+          yieldRow(info.getDefaultRegion(), 0);
+          for (int64_t r : cases)
+            yieldRow(info.getCaseRegions()[r], r);
+          rowInfo = llvm::to_vector_of<Value>(info.getResults());
+        }
+        Value chunkStart = arith::MulIOp::create(
+            gb, gloc, arith::SubIOp::create(gb, gloc, block, rowInfo[0]),
+            index(gb, gloc, chunk));
+        auto threads = scf::ParallelOp::create(
+            gb, gloc, ValueRange{zero}, ValueRange{index(gb, gloc, kThreadsPerBlock)},
+            ValueRange{one},
+            [&](OpBuilder &tb, Location tloc, ValueRange threadIvs) {
+              prologue(tb, tloc, row);
+              Value first =
+                  arith::AddIOp::create(tb, tloc, chunkStart, threadIvs[0]);
+              scf::ForOp::create(
+                  tb, tloc, index(tb, tloc, 0),
+                  index(tb, tloc, kMaxElementsPerThread), index(tb, tloc, 1),
+                  ValueRange{},
+                  [&](OpBuilder &lb, Location lloc, Value it, ValueRange) {
+                    Value inRow = arith::AddIOp::create(
+                        lb, lloc, first,
+                        arith::MulIOp::create(lb, lloc, it,
+                                              index(lb, lloc, kThreadsPerBlock)));
+                    Value inBounds = arith::CmpIOp::create(
+                        lb, lloc, arith::CmpIPredicate::ult, inRow, rowInfo[1]);
+                    scf::IfOp::create(lb, lloc, inBounds,
+                                      [&](OpBuilder &ib, Location iloc) {
+                                        body(ib, iloc, row,
+                                             arith::AddIOp::create(
+                                                 ib, iloc, rowInfo[2], inRow));
+                                        scf::YieldOp::create(ib, iloc);
+                                      });
+                    scf::YieldOp::create(lb, lloc);
+                  });
+            });
+        setMapping(threads, {gpu::Processor::ThreadX});
+      });
+  setMapping(grid, {gpu::Processor::BlockX});
+}
+
 void muon::optim::buildSlotAccumulate(OpBuilder &b, Location loc, Value slots,
                                       Value row, Value thread, Value partial) {
   Value slot = arith::RemUIOp::create(

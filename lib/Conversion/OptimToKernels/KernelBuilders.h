@@ -50,6 +50,21 @@ void buildKernel(mlir::OpBuilder &b, mlir::Location loc, int64_t rows,
                  KernelPrologueFn prologue, KernelBodyFn body,
                  KernelEpilogueFn epilogue);
 
+/// Computes the element at `flatIndex` of row `row` of a ragged kernel.
+using RaggedBodyFn = llvm::function_ref<void(
+    mlir::OpBuilder &, mlir::Location, mlir::Value row, mlir::Value flatIndex)>;
+
+/// Emits an element-wise kernel (no reductions) over rows of different
+/// lengths, row r being the flat elements [offsets[r], offsets[r] +
+/// sizes[r]) — the parameters of an AdamW bucket. Every row gets its own
+/// blocks of up to kThreadsPerBlock × 16 consecutive elements, so a block,
+/// and the prologue of each of its threads, belongs to one row; the grid is
+/// one-dimensional.
+void buildRaggedKernel(mlir::OpBuilder &b, mlir::Location loc,
+                       llvm::ArrayRef<int64_t> offsets,
+                       llvm::ArrayRef<int64_t> sizes, KernelPrologueFn prologue,
+                       RaggedBodyFn body);
+
 /// Adds a thread's partial sum into `slots[row, thread mod kReductionSlots]`
 /// (a rows × kReductionSlots f32 buffer) atomically.
 void buildSlotAccumulate(mlir::OpBuilder &b, mlir::Location loc,

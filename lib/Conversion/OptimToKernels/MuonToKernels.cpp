@@ -70,11 +70,16 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
 
     // Per-parameter buffers where optim-bucket packed them (BucketBuffers.h);
     // only the Newton–Schulz input is a packed temporary.
+    // (K1 takes up to five per-row buffers.)
+    BucketLayout layout = BucketLayout::get(adaptor.getParam());
+    if (layout.getNumRows() != numMatrices ||
+        numMatrices * 5 > kMaxRowBuffersPerKernel)
+      layout = BucketLayout::whole(total);
     auto operand = [&](Value tensor) {
-      return BucketBuffer::forOperand(rewriter, loc, tensor, numMatrices);
+      return BucketBuffer::forOperand(rewriter, loc, tensor, layout);
     };
     auto result = [&](Value tensor) {
-      return BucketBuffer::forResult(rewriter, loc, tensor, numMatrices);
+      return BucketBuffer::forResult(rewriter, loc, tensor, layout);
     };
     BucketBuffer param = operand(adaptor.getParam());
     BucketBuffer grad = operand(adaptor.getGrad());

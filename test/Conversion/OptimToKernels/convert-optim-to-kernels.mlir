@@ -144,3 +144,35 @@ func.func @bucket_kept_packed(%w0: tensor<16x32xf32>, %w1: tensor<16x32xf32>, %l
       : tensor<2x16x32xf32>, tensor<f32>
   return %n : tensor<2x16x32xf32>
 }
+
+// -----
+
+// An AdamW bucket (parameters of any shapes flattened and concatenated) is
+// one kernel over rows of different lengths: each row's blocks find their
+// row, and one scf.index_switch picks its buffers (cast to memref<?xf32>)
+// and offset; the results are allocated in the parameters' shapes.
+// CHECK-LABEL: func.func @adamw_bucket
+// CHECK-DAG: %[[R0:.*]] = memref.alloc() : memref<4x3xf32>
+// CHECK-DAG: %[[R1:.*]] = memref.alloc() : memref<5xf32>
+// CHECK: scf.parallel
+// CHECK: arith.cmpi uge
+// CHECK: scf.index_switch
+// CHECK: math.powf
+// CHECK: scf.index_switch
+// CHECK: memref.cast %{{.*}} : memref<12xf32> to memref<?xf32>
+// CHECK-NOT: scf.parallel
+// CHECK-DAG: %[[T0:.*]] = bufferization.to_tensor %[[R0]] restrict writable : memref<4x3xf32> to tensor<4x3xf32>
+// CHECK-DAG: %[[T1:.*]] = bufferization.to_tensor %[[R1]] restrict writable : memref<5xf32> to tensor<5xf32>
+// CHECK: return %[[T0]], %[[T1]]
+func.func @adamw_bucket(%w0: tensor<4x3xf32>, %w1: tensor<5xf32>, %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<4x3xf32>, tensor<5xf32>) {
+  %e = tensor.empty() : tensor<17xf32>
+  %c0 = tensor.collapse_shape %w0 [[0, 1]] : tensor<4x3xf32> into tensor<12xf32>
+  %p0 = tensor.insert_slice %c0 into %e[0] [12] [1] : tensor<12xf32> into tensor<17xf32>
+  %p = tensor.insert_slice %w1 into %p0[12] [5] [1] : tensor<5xf32> into tensor<17xf32>
+  %n, %m, %v = optim.adamw %p, %p, %p, %p, %lr, %t : tensor<17xf32>, tensor<f32>, tensor<i64>
+  %s0 = tensor.extract_slice %n[0] [12] [1] : tensor<17xf32> to tensor<12xf32>
+  %r0 = tensor.expand_shape %s0 [[0, 1]] output_shape [4, 3] : tensor<12xf32> into tensor<4x3xf32>
+  %r1 = tensor.extract_slice %n[12] [5] [1] : tensor<17xf32> to tensor<5xf32>
+  return %r0, %r1 : tensor<4x3xf32>, tensor<5xf32>
+}
