@@ -404,12 +404,16 @@ def run_peers(args, name):
             ms, error = gpu_peers.optax_in_child(name, args.repetitions)
             peers[peer] = {"ms": ms, "error": error}
             continue
-        step = gpu_peers.torch_step(muon, adamw, peer == "compile", args.device)
-        ms, gib = gpu_peers.measure(step, args.repetitions, args.device)
-        peers[peer] = {"ms": ms, "torch_peak_gib": gib}
+        try:  # a peer that breaks (torch.compile, out of memory) costs its row only
+            step = gpu_peers.torch_step(muon, adamw, peer == "compile", args.device)
+            ms, gib = gpu_peers.measure(step, args.repetitions, args.device)
+            peers[peer] = {"ms": ms, "torch_peak_gib": gib}
+            if args.device == "cuda":
+                peers[peer]["kernels"], peers[peer]["copies"] = count_launches(step)
+        except Exception as e:  # noqa: BLE001
+            peers[peer] = {"ms": None, "error": f"{type(e).__name__}: {e}"[:100]}
+        step = None
         if args.device == "cuda":
-            peers[peer]["kernels"], peers[peer]["copies"] = count_launches(step)
-            del step
             torch.cuda.empty_cache()
     return peers
 
