@@ -157,6 +157,10 @@ def build(args):
     for name, entry in manifest["sets"].items():
         print(f"{name}: static launches per step: {describe_static(entry['step']['static'])}; "
               f"NS alone: {describe_static(entry['ns']['static'])}")
+    if manifest["ortho"]:
+        print(f"orthogonality study on {args.ortho_set}: static launches per step: Muon-5 "
+              f"{describe_static(manifest['ortho']['muon5']['static'])}; Muon²-3 "
+              f"{describe_static(manifest['ortho']['muon2_3']['static'])}")
     if size > MAX_ARTIFACT_BYTES:
         sys.exit(f"error: {args.out} holds {size / 2**20:.1f} MiB, over the "
                  f"{MAX_ARTIFACT_BYTES >> 20} MiB the device tool carries")
