@@ -283,8 +283,9 @@ def load(args, entry):
     return aot.load(os.path.join(args.artifacts, entry["file"]))
 
 
-def mlir_set(args, manifest, name):
-    """Numerics, step time, memory and launches of muon-mlir on one set."""
+def mlir_set(args, manifest, name, runtime):
+    """Numerics, step time, memory and launches of muon-mlir on one set;
+    `runtime`: the CUDA runtime library (ctypes), None on CPU."""
     import torch
     entry, device = manifest["sets"][name], args.device
     params = [(tuple(s), k) for s, k in entry["params"]]
@@ -296,6 +297,7 @@ def mlir_set(args, manifest, name):
     if device == "cuda":
         torch.cuda.synchronize()
         free_before, reserved_before = torch.cuda.mem_get_info()[0], torch.cuda.memory_reserved()
+        runtime.muon_gpu_reset_peak_temporary_bytes()
     run()  # states -> results (the next call writes states): checked against torch
     numerics = check_numerics(params, states, results, want)
     del want
@@ -311,6 +313,7 @@ def mlir_set(args, manifest, name):
         free_after, reserved_after = torch.cuda.mem_get_info()[0], torch.cuda.memory_reserved()
         out["outside_torch_gib"] = ((free_before - free_after) -
                                     (reserved_after - reserved_before)) / 2**30
+        out["temporaries_gib"] = runtime.muon_gpu_peak_temporary_bytes() / 2**30
         out["kernels"], out["copies"] = count_launches(run)
     ns = load(args, entry["ns"])
     gen = torch.Generator(device).manual_seed(1)
@@ -371,13 +374,16 @@ def child(args):
     import torch  # before the libraries: its libcublasLt.so.13 serves the runtime
     with open(os.path.join(args.artifacts, "manifest.json")) as f:
         manifest = json.load(f)
+    runtime = None
     if manifest["runtime"]:
         # Loaded by name when a step library loads: preloading it from the
         # artifacts makes LD_LIBRARY_PATH optional.
-        ctypes.CDLL(os.path.join(args.artifacts, manifest["runtime"]), mode=ctypes.RTLD_GLOBAL)
+        runtime = ctypes.CDLL(os.path.join(args.artifacts, manifest["runtime"]),
+                              mode=ctypes.RTLD_GLOBAL)
+        runtime.muon_gpu_peak_temporary_bytes.restype = ctypes.c_uint64
     torch.manual_seed(0)
     result = (mlir_ortho(args, manifest) if args.child == "ortho"
-              else mlir_set(args, manifest, args.child))
+              else mlir_set(args, manifest, args.child, runtime))
     print(json.dumps(result))
 
 
@@ -437,7 +443,7 @@ def print_set(name, entry, mlir, peers, ceilings):
         print(f"muon-mlir FAILED: {mlir['error']}")
         return
     print(f"{'implementation':34} {'median ms':>10} {'speedup':>8} {'kernels':>8} "
-          f"{'copies':>7} {'torch GiB':>10} {'+outside':>9}")
+          f"{'copies':>7} {'torch GiB':>10} {'+temps':>7} {'+outside':>9}")
     rows = [("muon-mlir (bf16 NS)", mlir)] + [(PEERS[p], r) for p, r in peers.items()]
     for label, r in rows:
         speedup = (f"{r['ms'] / mlir['ms']:7.2f}x" if r.get("ms") is not None
@@ -447,7 +453,7 @@ def print_set(name, entry, mlir, peers, ceilings):
             continue
         print(f"{label:34} {r['ms']:10.2f} {speedup:>8} {fmt(r.get('kernels'), 'd'):>8} "
               f"{fmt(r.get('copies'), 'd'):>7} {fmt(r.get('torch_peak_gib')):>10} "
-              f"{fmt(r.get('outside_torch_gib')):>9}")
+              f"{fmt(r.get('temporaries_gib')):>7} {fmt(r.get('outside_torch_gib')):>9}")
     tflop = entry["ns_flops"] / 1e12
     achieved = tflop / mlir["ns_ms"] * 1e3
     line = f"NS alone: {mlir['ns_ms']:.2f} ms for {tflop:.2f} TFLOP: {achieved:.1f} TFLOP/s"
@@ -547,8 +553,9 @@ def run(args):
               f"copy bandwidth (1 GiB clone): {gbps:.0f} GB/s")
     print(f"device: {results['device']}, torch {torch.__version__}, median of {args.repetitions}; "
           "speedup = peer ms / muon-mlir ms; kernels, copies: one step under torch.profiler; "
-          "torch GiB: peak of torch's allocator (state, outputs); +outside: memory the "
-          "muon-mlir step holds outside it (runtime pool, cuBLASLt workspace)", flush=True)
+          "torch GiB: peak of torch's allocator (state, outputs); +temps: peak of the "
+          "runtime's temporaries; +outside: device memory the muon-mlir step holds outside "
+          "torch's allocator (runtime pool, cuBLASLt workspace, kernels)", flush=True)
     for name in names:
         mlir = in_child(args, name)
         results["sets"][name] = {"mlir": mlir, "peers": run_peers(args, name)}
