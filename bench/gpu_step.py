@@ -3,7 +3,7 @@
 machine, which has torch and JAX but no MLIR.
 
     .venv/bin/python bench/gpu_step.py build --out gpu-artifacts/bench
-    LD_LIBRARY_PATH=gpu-artifacts/bench PYTHONPATH=python \\
+    LD_LIBRARY_PATH=gpu-artifacts/bench \\
         python3 bench/gpu_step.py run --artifacts gpu-artifacts/bench --json results.json
 
 Per parameter set `build` compiles (muon-compile) the whole step — Muon with
@@ -90,17 +90,20 @@ def elementwise_bytes(params):
 # --------------------------------------------------------------------------
 
 def static_launches(module_path, muon_opt):
-    """Launches per call in the host code of the GPU pipeline's `gpu` stage,
-    where NS is unrolled and there are no host loops: kernels
+    """Launches in the host code of the GPU pipeline's `gpu` stage: kernels
     (gpu.launch_func), runtime calls (GEMMs and the like, each one or more
-    launches of cuBLASLt), and stream copies and fills."""
+    launches of cuBLASLt), and stream copies and fills. NS is unrolled there,
+    so these are the launches of one call unless the host code loops
+    (`host_loops`: then they count loop bodies once)."""
     text = subprocess.run([muon_opt, module_path, "--muon-gpu-pipeline=stop-after=gpu"],
                           capture_output=True, text=True, check=True).stdout
-    calls = collections.Counter(re.findall(r"call @(muon_gpu_\w+)", text))
-    kernels = text.count("gpu.launch_func")
+    host = text.split("gpu.module @")[0]  # the kernels' modules follow the host code
+    calls = collections.Counter(re.findall(r"call @(muon_gpu_\w+)", host))
+    kernels = host.count("gpu.launch_func")
     return {"kernels": kernels, "runtime_calls": dict(calls),
             "launches": kernels + sum(calls.values()),
-            "memcpy": text.count("gpu.memcpy "), "memset": text.count("gpu.memset ")}
+            "memcpy": host.count("gpu.memcpy "), "memset": host.count("gpu.memset "),
+            "host_loops": len(re.findall(r"scf\.(?:for|while|parallel) ", host))}
 
 
 def compile_module(args, module, stem):
@@ -167,8 +170,9 @@ def build(args):
 
 
 def describe_static(s):
+    loops = f"; {s['host_loops']} host loops, bodies counted once" if s["host_loops"] else ""
     return (f"{s['launches']} ({s['kernels']} kernels + {sum(s['runtime_calls'].values())} "
-            f"runtime calls; {s['memcpy']} memcpy, {s['memset']} memset)")
+            f"runtime calls; {s['memcpy']} memcpy, {s['memset']} memset{loops})")
 
 
 # --------------------------------------------------------------------------
