@@ -2,8 +2,8 @@
 performance): one full step — Muon for the hidden matrices, AdamW for the
 rest — with torch.optim.Muon + AdamW eager, the same under torch.compile, and
 optax.contrib.muon under jax.jit; plus the bf16 GEMM ceiling and the copy
-bandwidth measured on the same device. muon-mlir's own GPU step joins this
-table when the GPU lowering lands.
+bandwidth measured on the same device. bench/gpu_step.py times muon-mlir's
+compiled step against these peers in one run, through the helpers here.
 
     python bench/gpu_peers.py [--sets gpt2,llama1b,ns4096] [--repetitions 20]
 """
@@ -35,51 +35,82 @@ def llama_1b():
 
 
 SETS = {"gpt2": gpt2_small, "llama1b": llama_1b,
-        "ns4096": lambda: ([(4096, 4096), (4096, 14336)], [])}
+        "ns4096": lambda: ([(4096, 4096), (4096, 14336)], []),
+        # bench/gpu_step.py's own test set, small enough for a CPU.
+        "tiny": lambda: ([(64, 192), (64, 192), (64, 64), (128, 64)], [(100, 64), (64,), (192,)])}
+
+# The step every peer (and muon-mlir in gpu_step.py) runs.
+MUON_LR, ADAMW_LR, WEIGHT_DECAY = 0.02, 6e-4, 0.1
 
 
-def cuda_time(fn, repetitions):
+def synchronize(device):
     import torch
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def median_ms(fn, repetitions, device="cuda"):
+    """Median wall time of `fn` to completion on `device`, after one warm-up."""
     fn()
-    torch.cuda.synchronize()
+    synchronize(device)
     times = []
     for _ in range(repetitions):
         start = time.perf_counter()
         fn()
-        torch.cuda.synchronize()
+        synchronize(device)
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
 
 
-def torch_step_ms(muon_shapes, adamw_shapes, repetitions, compiled):
+def measure(fn, repetitions, device="cuda"):
+    """(median ms, peak GiB torch allocated meanwhile; None off CUDA)."""
+    import torch
+    if device != "cuda":
+        return median_ms(fn, repetitions, device), None
+    torch.cuda.reset_peak_memory_stats()
+    ms = median_ms(fn, repetitions, device)
+    return ms, torch.cuda.max_memory_allocated() / 2**30
+
+
+def torch_optimizers(muon, adamw):
+    """torch.optim.Muon (bf16 Newton–Schulz, as shipped) on `muon`, AdamW on `adamw`."""
+    import torch
+    opts = [torch.optim.Muon(muon, lr=MUON_LR, weight_decay=WEIGHT_DECAY)]
+    if adamw:
+        opts.append(torch.optim.AdamW(adamw, lr=ADAMW_LR, weight_decay=WEIGHT_DECAY))
+    return opts
+
+
+def torch_step(muon_shapes, adamw_shapes, compiled, device="cuda"):
+    """One step of torch_optimizers over random parameters and gradients, as a
+    function of no arguments (through torch.compile if `compiled`)."""
     import torch
     torch.manual_seed(0)
-    make = lambda s: torch.nn.Parameter(torch.randn(s, device="cuda"))
+    make = lambda s: torch.nn.Parameter(torch.randn(s, device=device))
     muon = [make(s) for s in muon_shapes]
     adamw = [make(s) for s in adamw_shapes]
     for p in muon + adamw:
         p.grad = torch.randn_like(p)
-    opts = [torch.optim.Muon(muon, lr=0.02, weight_decay=0.1)]
-    if adamw:
-        opts.append(torch.optim.AdamW(adamw, lr=6e-4, weight_decay=0.1))
+    opts = torch_optimizers(muon, adamw)
 
     def step():
         for opt in opts:
             opt.step()
 
-    if compiled:
-        step = torch.compile(step)
-    torch.cuda.reset_peak_memory_stats()
-    ms = cuda_time(step, repetitions)
-    return ms, torch.cuda.max_memory_allocated() / 2**30
+    return torch.compile(step) if compiled else step
+
+
+def torch_step_ms(muon_shapes, adamw_shapes, repetitions, compiled, device="cuda"):
+    return measure(torch_step(muon_shapes, adamw_shapes, compiled, device), repetitions, device)
 
 
 def ceilings():
+    """(bf16 GEMM TFLOP/s, copy GB/s counting the bytes read and written)."""
     import torch
     a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
-    ms = cuda_time(lambda: a @ a, 20)
+    ms = median_ms(lambda: a @ a, 20)
     x = torch.empty(2**28, device="cuda")  # 1 GiB
-    copy_ms = cuda_time(lambda: x.clone(), 20)
+    copy_ms = median_ms(lambda: x.clone(), 20)
     return 2 * 8192**3 / ms / 1e9, 2 * x.numel() * 4 / copy_ms / 1e6
 
 
@@ -96,8 +127,8 @@ def optax_step_ms(muon_shapes, adamw_shapes, repetitions):
     # Embeddings are 2-D but belong to AdamW, as in the torch setup.
     labels = ["muon"] * len(muon_shapes) + ["adam"] * len(adamw_shapes)
     opt = optax.multi_transform(
-        {"muon": optax.contrib.muon(0.02, weight_decay=0.1),
-         "adam": optax.adamw(6e-4, weight_decay=0.1)}, labels)
+        {"muon": optax.contrib.muon(MUON_LR, weight_decay=WEIGHT_DECAY),
+         "adam": optax.adamw(ADAMW_LR, weight_decay=WEIGHT_DECAY)}, labels)
     state = opt.init(params)
 
     @jax.jit
@@ -114,6 +145,16 @@ def optax_step_ms(muon_shapes, adamw_shapes, repetitions):
         jax.block_until_ready(params)
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
+
+
+def optax_in_child(name, repetitions):
+    """optax_step_ms of set `name` in a child process, as JAX and torch do not
+    share the GPU well: (median ms, None) or (None, the child's last error line)."""
+    child = subprocess.run([sys.executable, __file__, "--optax-only", name,
+                            "--repetitions", str(repetitions)], capture_output=True, text=True)
+    if child.returncode == 0:
+        return float(child.stdout.strip().splitlines()[-1]), None
+    return None, (child.stderr.strip().splitlines() or ["?"])[-1][:80]
 
 
 def main():
@@ -140,11 +181,8 @@ def main():
             ms, gib = torch_step_ms(muon, adamw, args.repetitions, compiled)
             print(f"{name:8} {label:34} {ms:10.2f} {gib:9.2f}", flush=True)
             torch.cuda.empty_cache()
-        child = subprocess.run([sys.executable, __file__, "--optax-only", name,
-                                "--repetitions", str(args.repetitions)],
-                               capture_output=True, text=True)
-        result = (f"{float(child.stdout.strip().splitlines()[-1]):10.2f}" if child.returncode == 0
-                  else "failed: " + (child.stderr.strip().splitlines() or ["?"])[-1][:80])
+        ms, error = optax_in_child(name, args.repetitions)
+        result = f"{ms:10.2f}" if error is None else "failed: " + error
         print(f"{name:8} {'optax.contrib.muon+adamw jax.jit':34} {result}", flush=True)
 
 

@@ -4,6 +4,7 @@
     w1, m1 = step(w, g, m, lr)              # --target=cpu: numpy arrays or CPU torch tensors
     w1, m1 = step(w, g, m, lr)              # --target=cuda: CUDA torch tensors
     step(w, g, m, lr, out=(w1, m1))         # write into preallocated outputs
+    run = step.bind(w, g, m, lr, out=(w1, m1)); run()   # checked once, for timing loops
 
 The library's flat entry point `muon_<fn>` takes one data pointer per tensor
 (inputs, then outputs; docs/ABI.md), for CUDA then a stream, and returns a
@@ -171,6 +172,18 @@ class CompiledFunction:
         return np.empty(spec.shape, _NUMPY_DTYPES[spec.dtype])
 
     def __call__(self, *inputs, out=None, stream=None):
+        run, out = self._bind(inputs, out, stream)
+        run()
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def bind(self, *inputs, out, stream=None):
+        """Checks the arguments once and returns a function of no arguments
+        that runs the step on them: for timing loops, where the per-call
+        checks of a step with hundreds of tensors would be timed too. It
+        holds the buffers; they must keep their storage (no resize_)."""
+        return self._bind(inputs, out, stream)[0]
+
+    def _bind(self, inputs, out, stream):
         if len(inputs) != len(self.inputs):
             raise TypeError(f"{self.name}: expected {len(self.inputs)} inputs "
                             f"({', '.join(s.name for s in self.inputs)}), got {len(inputs)}")
@@ -188,11 +201,14 @@ class CompiledFunction:
         _check_no_overlap(list(zip(pointers, inputs)), list(zip(out_pointers, out)),
                           self.outputs)
         self._load()
-        if self.target == "cuda":
-            self._call_cuda(pointers + out_pointers, device, stream)
-        else:
-            self._entry(*pointers, *out_pointers)
-        return out[0] if len(out) == 1 else tuple(out)
+        pointers += out_pointers
+
+        def run(buffers=(inputs, out)):  # holds the buffers for as long as `run` lives
+            if self.target == "cuda":
+                self._call_cuda(pointers, device, stream)
+            else:
+                self._entry(*pointers)
+        return run, out
 
     def _call_cuda(self, pointers, device, stream):
         import torch

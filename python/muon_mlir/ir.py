@@ -80,6 +80,20 @@ def newton_schulz_module(shape, attrs=None, element="f32"):
 """
 
 
+def newton_schulz_batches_module(batches, attrs=None, element="f32"):
+    """@ns(u0, u1, ...) -> (o0, o1, ...): one optim.newton_schulz per
+    (count, (A, B)) of `batches` on a count×A×B tensor seen as a batch of
+    matrices, the work of a bucketed Muon step's orthogonalization."""
+    attrs = dict(attrs or {}, view="#optim.matrix_view<batch>")
+    types = [tensor_type((count,) + tuple(shape), element) for count, shape in batches]
+    args = ", ".join(f"%u{i}: {t}" for i, t in enumerate(types))
+    body = "".join(f"  %o{i} = optim.newton_schulz %u{i} {attr_dict(attrs)} : {t}\n"
+                   for i, t in enumerate(types))
+    results = ", ".join(f"%o{i}" for i in range(len(types)))
+    return (f"func.func @ns({args}) -> ({', '.join(types)}) {{\n{body}"
+            f"  return {results} : {', '.join(types)}\n}}\n")
+
+
 def qk_clip_module(wq_shape, wk_shape, num_heads, attrs, element="f32"):
     """@clip(wq, wk, max_logits) -> (wq', wk')."""
     tq, tk = tensor_type(wq_shape, element), tensor_type(wk_shape, element)
@@ -92,22 +106,26 @@ def qk_clip_module(wq_shape, wk_shape, num_heads, attrs, element="f32"):
 """
 
 
-def optimizer_step_module(params, muon_attrs=None, adamw_attrs=None):
+def optimizer_step_module(params, muon_attrs=None, adamw_attrs=None, muon2_attrs=None):
     """@step over many parameters, as a training step updates a model.
-    params: [(shape, "muon" | "adamw")]. Arguments: per parameter w, g, m
-    (and v for AdamW), then lr (Muon), adam_lr, t; results: per parameter
-    w', m' (and v'). Every Muon update shares %lr and `muon_attrs`, every
-    AdamW update %adam_lr, %t and `adamw_attrs`, so optim-bucket may batch
-    them."""
+    params: [(shape, "muon" | "muon2" | "adamw")]. Arguments: per parameter
+    w, g, m (and v for AdamW and Muon², one second moment of the parameter's
+    shape), then lr (Muon, Muon²), adam_lr, t; results: per parameter w', m'
+    (and v'). Every Muon update shares %lr and `muon_attrs`, every Muon²
+    update %lr and `muon2_attrs`, every AdamW update %adam_lr, %t and
+    `adamw_attrs`, so optim-bucket may batch them."""
     args, body, results, result_types = [], [], [], []
     for i, (shape, kind) in enumerate(params):
         t = tensor_type(shape)
-        states = ["w", "g", "m"] + (["v"] if kind == "adamw" else [])
+        states = ["w", "g", "m"] + (["v"] if kind != "muon" else [])
         args += [f"%{s}{i}: {t}" for s in states]
         outs = [f"%{s}{i}_new" for s in states if s != "g"]
         if kind == "muon":
             body.append(f"  {', '.join(outs)} = optim.muon %w{i}, %g{i}, %m{i}, %lr "
                         f"{attr_dict(muon_attrs or {})} : {t}, tensor<f32>")
+        elif kind == "muon2":
+            body.append(f"  {', '.join(outs)} = optim.muon2 %w{i}, %g{i}, %m{i}, [%v{i}], %lr "
+                        f"{attr_dict(muon2_attrs or {})} : {t}, [{t}], tensor<f32>")
         else:
             body.append(f"  {', '.join(outs)} = optim.adamw %w{i}, %g{i}, %m{i}, %v{i}, "
                         f"%adam_lr, %t {attr_dict(adamw_attrs or {})} : {t}, tensor<f32>, tensor<i64>")

@@ -4,10 +4,14 @@ muon_gpu_gemm_* calls with the Newton–Schulz coefficients in alpha/beta),
 executed on CPU by muon-run, against torch.optim.Muon and torch.optim.AdamW.
 fp32: the fp32 Newton–Schulz reference; bf16: torch.optim.Muon as shipped.
 With --device=cuda the whole pipeline runs instead: the step compiled by
-muon-compile --target=cuda, called on CUDA tensors (needs a GPU)."""
+muon-compile --target=cuda, called on CUDA tensors (needs a GPU). The GPU
+machine has no MLIR: there, --library takes the step built here by the same
+command with --compile-only (bench/README.md)."""
 
 import contextlib
+import os
 import subprocess
+import sys
 
 import numpy as np
 from muon_mlir import ir, runner, step_testing, testing, torch_reference
@@ -17,6 +21,10 @@ p.add_argument("--muon-opt", default="muon-opt")
 p.add_argument("--muon-compile", default="muon-compile")
 p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
 p.add_argument("--work", default=".", help="where --device=cuda puts its library")
+p.add_argument("--library", help="--device=cuda: a step library built by --compile-only "
+               "with the same step options, instead of compiling one into --work")
+p.add_argument("--compile-only", action="store_true",
+               help="compile the step to --library (and its module to LIBRARY.mlir) and exit")
 p.add_argument("--d-model", type=int, default=32)
 p.add_argument("--layers", type=int, default=2)
 p.add_argument("--vocab", type=int, default=96)
@@ -35,6 +43,20 @@ module = ir.optimizer_step_module(params, muon_attrs, adamw_attrs)
 
 inputs, states, num_results = step_testing.random_inputs(params, args.seed)
 
+
+def compile_library(library):
+    subprocess.run([args.muon_compile, "-", "--target=cuda", "-o", library],
+                   input=module, text=True, check=True)
+    with open(library + ".mlir", "w") as f:
+        f.write(module)
+
+
+if args.compile_only:
+    if not args.library:
+        p.error("--compile-only needs --library")
+    compile_library(args.library)
+    sys.exit(0)
+
 def run_fused_on_cpu():
     fused = subprocess.run(
         [args.muon_opt, "-", "--muon-gpu-pipeline=stop-after=fused"], input=module,
@@ -43,12 +65,17 @@ def run_fused_on_cpu():
 
 
 def run_on_gpu():
-    import os
     import torch
     from muon_mlir import aot
-    library = os.path.join(args.work, "libgpu_step.so")
-    subprocess.run([args.muon_compile, "-", "--target=cuda", "-o", library],
-                   input=module, text=True, check=True)
+    library = args.library
+    if library is None:
+        library = os.path.join(args.work, "libgpu_step.so")
+        compile_library(library)
+    # Shapes alone would not catch a library of another --compute.
+    source = library + ".mlir"
+    if not os.path.exists(source) or open(source).read() != module:
+        sys.exit(f"error: {library} was not compiled from this step by --compile-only "
+                 "with the same --d-model, --layers, --vocab and --compute")
     step = aot.load(library)
     results = step(*(torch.from_numpy(np.asarray(x)).cuda() for x in inputs))
     torch.cuda.synchronize()

@@ -1,0 +1,615 @@
+"""muon-mlir's compiled optimizer step against the GPU peers of gpu_peers.py
+(issue 6), as one command pair: `build` here, where MLIR is, `run` on the GPU
+machine, which has torch and JAX but no MLIR.
+
+    .venv/bin/python bench/gpu_step.py build --out gpu-artifacts/bench
+    LD_LIBRARY_PATH=gpu-artifacts/bench \\
+        python3 bench/gpu_step.py run --artifacts gpu-artifacts/bench --json results.json
+
+Per parameter set `build` compiles (muon-compile) the whole step — Muon with
+bf16 Newton–Schulz (as torch.optim.Muon ships) and weight decay 0.1 on the
+hidden matrices, AdamW with weight decay 0.1 on embeddings and 1-D
+parameters — and its Newton–Schulz alone (each group of same-shaped Muon
+matrices as one batched optim.newton_schulz: the work of the bucketed step),
+plus, for the orthogonality study, Muon (5 NS steps) and Muon² (3 steps, one
+full second moment) on the matrices of --ortho-set. It writes manifest.json:
+shapes, files, launches per step counted in the GPU pipeline's `gpu` stage,
+NS FLOP and elementwise bytes.
+
+`run` checks the first step against torch.optim.Muon + AdamW (bf16 budgets of
+test/GPU/muon-step.test), then times it with preallocated ping-pong state,
+its NS alone, and the peers, and prints one table per set, the orthogonality
+study and the issue's targets. A numerics miss exits non-zero after the
+tables. muon-mlir runs in a child process per set, so that the runtime's
+memory pool (shared by every step a process loads) is that set's alone.
+--device cpu (artifacts from `build --target cpu`) runs the same logic on CPU
+torch, without the parts that need CUDA: the harness's own test on `tiny`.
+"""
+
+import argparse
+import collections
+import ctypes
+import itertools
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpu_peers  # noqa: E402
+from gpu_peers import ADAMW_LR, MUON_LR, WEIGHT_DECAY  # noqa: E402
+
+NS_STEPS = 5
+MUON_ATTRS = {"weight_decay": WEIGHT_DECAY, "compute_type": "bf16"}
+ADAMW_ATTRS = {"weight_decay": WEIGHT_DECAY}
+T = 3  # AdamW's step count, as in the numeric tests (bias correction on)
+# The orthogonality study reads O off W' = −lr·adjust·O at W = 0, lr = 1.
+ORTHO_MUON = {"weight_decay": 0.0, "compute_type": "bf16", "ns_steps": 5}
+ORTHO_MUON2 = {"weight_decay": 0.0, "compute_type": "bf16", "ns_steps": 3}
+# Budgets of test/GPU/muon-step.test (bf16 NS): relative Frobenius error of
+# W, M, V, and of the update W' − W of the Muon parameters (two bf16
+# implementations of five NS iterations round differently).
+STATE_TOL, UPDATE_TOL = 1e-4, 3e-2
+MAX_ARTIFACT_BYTES = 64 << 20  # what the device tool carries
+DEFAULT_BIN = os.path.join(ROOT, "build", "bin")
+
+
+def set_params(name):
+    """[(shape, "muon" | "adamw")] of a set of gpu_peers.SETS."""
+    muon, adamw = gpu_peers.SETS[name]()
+    return [(tuple(s), "muon") for s in muon] + [(tuple(s), "adamw") for s in adamw]
+
+
+def ns_batches(shapes):
+    """[(count, shape)] of the same-shaped matrices, as optim-bucket groups them."""
+    return [(n, s) for s, n in collections.Counter(map(tuple, shapes)).items()]
+
+
+def ns_flops(shapes, steps):
+    """Per matrix and step X·Xᵀ, S·S and (bS + cS²)·X on the wide orientation
+    (m = min dim, n = max dim), as full GEMMs: 4m²n + 2m³."""
+    return sum(steps * (4 * min(s) ** 2 * max(s) + 2 * min(s) ** 3) for s in shapes)
+
+
+def elementwise_bytes(params):
+    """HBM bytes no step can avoid outside Newton–Schulz: every f32 state
+    read once and written once and the gradient read, 5 × 4 B per Muon
+    element (W, G, M in; W', M' out), 7 × 4 B per AdamW or Muon² element
+    (with V in and V' out). NS's own traffic is in the NS time."""
+    return sum(4 * (5 if kind == "muon" else 7) * math.prod(shape) for shape, kind in params)
+
+
+# --------------------------------------------------------------------------
+# build (here)
+# --------------------------------------------------------------------------
+
+def static_launches(module_path, muon_opt):
+    """Launches in the host code of the GPU pipeline's `gpu` stage: kernels
+    (gpu.launch_func), runtime calls (GEMMs and the like, each one or more
+    launches of cuBLASLt), and stream copies and fills. NS is unrolled there,
+    so these are the launches of one call unless the host code loops
+    (`host_loops`: then they count loop bodies once)."""
+    text = subprocess.run([muon_opt, module_path, "--muon-gpu-pipeline=stop-after=gpu"],
+                          capture_output=True, text=True, check=True).stdout
+    host = text.split("gpu.module @")[0]  # the kernels' modules follow the host code
+    calls = collections.Counter(re.findall(r"call @(muon_gpu_\w+)", host))
+    kernels = host.count("gpu.launch_func")
+    return {"kernels": kernels, "runtime_calls": dict(calls),
+            "launches": kernels + sum(calls.values()),
+            "memcpy": host.count("gpu.memcpy "), "memset": host.count("gpu.memset "),
+            "host_loops": len(re.findall(r"scf\.(?:for|while|parallel) ", host))}
+
+
+def compile_module(args, module, stem):
+    """Writes DIR/<stem>.mlir, compiles DIR/lib<stem>.so (and its .json); the
+    file name and static launch counts for the manifest."""
+    source = os.path.join(args.out, stem + ".mlir")
+    with open(source, "w") as f:
+        f.write(module)
+    library = f"lib{stem}.so"
+    subprocess.run([args.muon_compile, source, f"--target={args.target}",
+                    "-o", os.path.join(args.out, library)], check=True)
+    return {"file": library, "static": static_launches(source, args.muon_opt)}
+
+
+def build(args):
+    from muon_mlir import ir
+    start = time.perf_counter()
+    os.makedirs(args.out, exist_ok=True)
+    manifest = {"target": args.target, "muon_attrs": MUON_ATTRS, "adamw_attrs": ADAMW_ATTRS,
+                "ns_steps": NS_STEPS, "sets": {}, "ortho": None, "runtime": None}
+    ns_attrs = {"steps": NS_STEPS, "compute_type": "bf16"}
+    for name in args.sets.split(","):
+        set_start = time.perf_counter()
+        params = set_params(name)
+        muon = [s for s, kind in params if kind == "muon"]
+        manifest["sets"][name] = {
+            "params": params, "ns_batches": ns_batches(muon),
+            "ns_flops": ns_flops(muon, NS_STEPS), "elementwise_bytes": elementwise_bytes(params),
+            "step": compile_module(args, ir.optimizer_step_module(params, MUON_ATTRS, ADAMW_ATTRS),
+                                   name),
+            "ns": compile_module(args, ir.newton_schulz_batches_module(ns_batches(muon), ns_attrs),
+                                 f"{name}_ns")}
+        print(f"{name}: compiled in {time.perf_counter() - set_start:.1f} s", flush=True)
+    if args.ortho_set:
+        matrices = [s for s, kind in set_params(args.ortho_set) if kind == "muon"]
+        manifest["ortho"] = {
+            "set": args.ortho_set, "matrices": matrices,
+            "muon5": compile_module(args, ir.optimizer_step_module(
+                [(s, "muon") for s in matrices], muon_attrs=ORTHO_MUON), "ortho_muon5"),
+            "muon2_3": compile_module(args, ir.optimizer_step_module(
+                [(s, "muon2") for s in matrices], muon2_attrs=ORTHO_MUON2), "ortho_muon2_3")}
+    if args.target == "cuda":
+        # The step libraries need it at load time; the GPU machine has none.
+        compiler = os.path.realpath(shutil.which(args.muon_compile) or args.muon_compile)
+        runtime = os.path.join(os.path.dirname(compiler), "..", "lib", "libmuon_cuda_runtime.so")
+        shutil.copyfile(runtime, os.path.join(args.out, "libmuon_cuda_runtime.so"))
+        manifest["runtime"] = "libmuon_cuda_runtime.so"
+    manifest["build_seconds"] = round(time.perf_counter() - start, 1)
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    size = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
+    print(f"built {', '.join(manifest['sets'])} in {manifest['build_seconds']} s: {args.out} "
+          f"holds {size / 2**20:.1f} MiB")
+    for name, entry in manifest["sets"].items():
+        print(f"{name}: static launches per step: {describe_static(entry['step']['static'])}; "
+              f"NS alone: {describe_static(entry['ns']['static'])}")
+    if manifest["ortho"]:
+        print(f"orthogonality study on {args.ortho_set}: static launches per step: Muon-5 "
+              f"{describe_static(manifest['ortho']['muon5']['static'])}; Muon²-3 "
+              f"{describe_static(manifest['ortho']['muon2_3']['static'])}")
+    if size > MAX_ARTIFACT_BYTES:
+        sys.exit(f"error: {args.out} holds {size / 2**20:.1f} MiB, over the "
+                 f"{MAX_ARTIFACT_BYTES >> 20} MiB the device tool carries")
+
+
+def describe_static(s):
+    loops = f"; {s['host_loops']} host loops, bodies counted once" if s["host_loops"] else ""
+    return (f"{s['launches']} ({s['kernels']} kernels + {sum(s['runtime_calls'].values())} "
+            f"runtime calls; {s['memcpy']} memcpy, {s['memset']} memset{loops})")
+
+
+# --------------------------------------------------------------------------
+# run (there): muon-mlir, in a child process per set
+# --------------------------------------------------------------------------
+
+def state_names(kind):
+    """What a step updates per parameter, in argument (and result) order."""
+    return ["w", "m"] + (["v"] if kind != "muon" else [])
+
+
+def step_arguments(params, states, grads, scalars):
+    """@step's inputs: per parameter w, g, m(, v), then lr, adam_lr, t."""
+    flat = []
+    for state, g in zip(states, grads):
+        flat += [state[0], g, *state[1:]]
+    return flat + scalars
+
+
+def ping_pong(library, params, states, grads, scalars):
+    """A function that runs one step from one state buffer set into the
+    other and back, the inputs and outputs bound once; and the other set."""
+    import torch
+    other = [[torch.empty_like(x) for x in s] for s in states]
+    runs = [library.bind(*step_arguments(params, a, grads, scalars), out=sum(b, []))
+            for a, b in [(states, other), (other, states)]]
+    turn = itertools.cycle(runs)
+    return (lambda: next(turn)()), other
+
+
+def scalar_inputs(device, lr=MUON_LR):
+    import torch
+    return [torch.tensor(lr, device=device), torch.tensor(ADAMW_LR, device=device),
+            torch.tensor(T, dtype=torch.int64, device=device)]
+
+
+def torch_reference(params, states, grads):
+    """One step of gpu_peers.torch_optimizers (what the peers time) from
+    `states`: per parameter [W', M'(, V')]."""
+    import torch
+    ps = [torch.nn.Parameter(s[0].clone()) for s in states]
+    for p, g in zip(ps, grads):
+        p.grad = g
+    opts = gpu_peers.torch_optimizers([p for p, (_, k) in zip(ps, params) if k == "muon"],
+                                      [p for p, (_, k) in zip(ps, params) if k == "adamw"])
+    for p, s, (_, kind) in zip(ps, states, params):
+        if kind == "muon":
+            opts[0].state[p]["momentum_buffer"] = s[1].clone()
+        else:
+            opts[1].state[p].update(step=torch.tensor(float(T - 1)), exp_avg=s[1].clone(),
+                                    exp_avg_sq=s[2].clone())
+    for opt in opts:
+        opt.step()
+    return [[p.detach()] + ([opts[0].state[p]["momentum_buffer"]] if kind == "muon" else
+                            [opts[1].state[p]["exp_avg"], opts[1].state[p]["exp_avg_sq"]])
+            for p, (_, kind) in zip(ps, params)]
+
+
+def relative_error(got, want):
+    """‖got − want‖_F / ‖want‖_F in float64, as muon_mlir.reference (absolute
+    when want is zero)."""
+    import torch
+    got, want = got.double(), want.double()
+    denom = torch.linalg.vector_norm(want).item()
+    return torch.linalg.vector_norm(got - want).item() / (denom if denom > 0 else 1.0)
+
+
+def check_numerics(params, before, got, want):
+    """Worst error per (optimizer, tensor) against its budget, and the labels
+    of every tensor over budget."""
+    worst, failures = {}, []
+    for i, ((shape, kind), b, g, w) in enumerate(zip(params, before, got, want)):
+        pairs = [(n.upper(), gi, wi, STATE_TOL) for n, gi, wi in zip(state_names(kind), g, w)]
+        if kind == "muon":
+            pairs.append(("W'-W", g[0] - b[0], w[0] - b[0], UPDATE_TOL))
+        for name, gi, wi, limit in pairs:
+            err = relative_error(gi, wi)
+            key = f"{kind} {name}"
+            worst[key] = [max(err, worst.get(key, [0.0])[0]), limit]
+            if not err <= limit:  # NaN fails too
+                failures.append(f"{kind}{i} {'x'.join(map(str, shape))} {name}: {err:.3e} > {limit:.0e}")
+    return {"worst": worst, "failures": failures, "ok": not failures}
+
+
+def random_states(params, device, seed=0):
+    import torch
+    gen = torch.Generator(device).manual_seed(seed)
+    randn = lambda shape, scale=1.0: scale * torch.randn(shape, generator=gen, device=device)
+    states = [[randn(s), randn(s, 0.1)] + ([randn(s, 0.01).abs()] if kind != "muon" else [])
+              for s, kind in params]
+    return states, [randn(s) for s, _ in params]
+
+
+def count_launches(fn):
+    """(kernels, memcpy + memset) of one call of `fn`, from torch.profiler's
+    CUDA activity: CUPTI records every kernel of the process, the runtime's
+    driver launches and cuBLASLt's included."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    names = [e.name for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    copies = sum(n.startswith(("Memcpy", "Memset")) for n in names)
+    return len(names) - copies, copies
+
+
+def load(args, entry):
+    from muon_mlir import aot
+    return aot.load(os.path.join(args.artifacts, entry["file"]))
+
+
+def mlir_set(args, manifest, name, runtime):
+    """Numerics, step time, memory and launches of muon-mlir on one set;
+    `runtime`: the CUDA runtime library (ctypes), None on CPU."""
+    import torch
+    entry, device = manifest["sets"][name], args.device
+    params = [(tuple(s), k) for s, k in entry["params"]]
+    step = load(args, entry["step"])
+    states, grads = random_states(params, device)
+    scalars = scalar_inputs(device)
+    want = torch_reference(params, states, grads)
+    run, results = ping_pong(step, params, states, grads, scalars)
+    if device == "cuda":
+        torch.cuda.synchronize()
+        free_before, reserved_before = torch.cuda.mem_get_info()[0], torch.cuda.memory_reserved()
+        runtime.muon_gpu_reset_peak_temporary_bytes()
+    run()  # states -> results (the next call writes states): checked against torch
+    numerics = check_numerics(params, states, results, want)
+    del want
+    out = {"numerics": numerics}
+    if device == "cuda":
+        torch.cuda.empty_cache()
+    out["ms"], out["torch_peak_gib"] = gpu_peers.measure(run, args.repetitions, device)
+    if device == "cuda":
+        # Device memory the step holds outside torch's allocator (the
+        # runtime's stream-ordered pool, which keeps its high-water mark;
+        # cuBLASLt's workspace; the kernels): the drop in free memory not
+        # explained by torch's own reservations.
+        free_after, reserved_after = torch.cuda.mem_get_info()[0], torch.cuda.memory_reserved()
+        out["outside_torch_gib"] = ((free_before - free_after) -
+                                    (reserved_after - reserved_before)) / 2**30
+        out["temporaries_gib"] = runtime.muon_gpu_peak_temporary_bytes() / 2**30
+        out["kernels"], out["copies"] = count_launches(run)
+    ns = load(args, entry["ns"])
+    gen = torch.Generator(device).manual_seed(1)
+    u = [torch.randn((n, *s), generator=gen, device=device) for n, s in entry["ns_batches"]]
+    o = [torch.empty_like(x) for x in u]
+    out["ns_ms"] = gpu_peers.median_ms(ns.bind(*u, out=o), args.repetitions, device)
+    return out
+
+
+def decaying_gradient(shape, gen, device):
+    """G = U diag(σ) Vᵀ with random orthonormal U, V and σ_i = 1/(i + 1)."""
+    import torch
+    k = min(shape)
+    u = torch.linalg.qr(torch.randn(shape[0], k, generator=gen, device=device))[0]
+    v = torch.linalg.qr(torch.randn(shape[1], k, generator=gen, device=device))[0]
+    sigma = 1.0 / torch.arange(1, k + 1, device=device, dtype=torch.float32)
+    return (u * sigma) @ v.T
+
+
+def orthogonality(o):
+    """σ_min/σ_max of O and ‖X Xᵀ − I‖_F/√m for X = O on its wide side
+    (m = min dim; the Gram matrix on the other side has rank m)."""
+    import torch
+    x = o.float() if o.shape[0] <= o.shape[1] else o.float().T
+    sigma = torch.linalg.svdvals(x)
+    eye = torch.eye(x.shape[0], device=x.device)
+    gram = (torch.linalg.matrix_norm(x @ x.T - eye) / math.sqrt(x.shape[0])).item()
+    return {"spread": (sigma.min() / sigma.max()).item(), "gram_error": gram}
+
+
+def mlir_ortho(args, manifest):
+    """Muon-5 and Muon²-3 from W = 0, M = 0 at lr = 1 on gradients with a
+    decaying spectrum; Muon²'s second moment is the mean of G ⊙ G over four
+    earlier gradients of the same spectrum (a steady-state estimate). The
+    update is then −adjust(A, B)·O with adjust = max(1, A/B)^½ (lr_adjust
+    `original`)."""
+    import torch
+    ortho, device = manifest["ortho"], args.device
+    gen = torch.Generator(device).manual_seed(2)
+    grads = [decaying_gradient(s, gen, device) for s in ortho["matrices"]]
+    moments = [sum(decaying_gradient(s, gen, device) ** 2 for _ in range(4)) / 4
+               for s in ortho["matrices"]]
+    out = {}
+    for label, kind in [("muon5", "muon"), ("muon2_3", "muon2")]:
+        params = [(tuple(s), kind) for s in ortho["matrices"]]
+        states = [[torch.zeros_like(g), torch.zeros_like(g)] + ([v] if kind == "muon2" else [])
+                  for g, v in zip(grads, moments)]
+        run, results = ping_pong(load(args, ortho[label]), params, states,
+                                 grads, scalar_inputs(device, lr=1.0))
+        run()
+        adjust = [max(1.0, s[0] / s[1]) ** 0.5 for s, _ in params]
+        out[label] = {"matrices": [orthogonality(-r[0] / a) for r, a in zip(results, adjust)],
+                      "ms": gpu_peers.median_ms(run, args.repetitions, device)}
+    return out
+
+
+def child(args):
+    import torch  # before the libraries: its libcublasLt.so.13 serves the runtime
+    with open(os.path.join(args.artifacts, "manifest.json")) as f:
+        manifest = json.load(f)
+    runtime = None
+    if manifest["runtime"]:
+        # Loaded by name when a step library loads: preloading it from the
+        # artifacts makes LD_LIBRARY_PATH optional.
+        runtime = ctypes.CDLL(os.path.join(args.artifacts, manifest["runtime"]),
+                              mode=ctypes.RTLD_GLOBAL)
+        runtime.muon_gpu_peak_temporary_bytes.restype = ctypes.c_uint64
+    torch.manual_seed(0)
+    result = (mlir_ortho(args, manifest) if args.child == "ortho"
+              else mlir_set(args, manifest, args.child, runtime))
+    print(json.dumps(result))
+
+
+def in_child(args, what):
+    """mlir_set / mlir_ortho in a child process: its result, or {"error": ...}."""
+    command = [sys.executable, __file__, "run", "--artifacts", args.artifacts, "--device",
+               args.device, "--repetitions", str(args.repetitions), "--child", what]
+    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        return {"error": f"{' '.join(command)} exited with {proc.returncode}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------
+# run (there): peers, tables, targets
+# --------------------------------------------------------------------------
+
+PEERS = {"eager": "torch.optim.Muon+AdamW eager", "compile": "torch.optim.Muon+AdamW compile",
+         "optax": "optax.contrib.muon+adamw jax.jit"}
+
+
+def run_peers(args, name):
+    import torch
+    muon, adamw = gpu_peers.SETS[name]()
+    peers = {}
+    for peer in args.peers.split(","):
+        if peer == "optax":
+            ms, error = gpu_peers.optax_in_child(name, args.repetitions)
+            peers[peer] = {"ms": ms, "error": error}
+            continue
+        try:  # a peer that breaks (torch.compile, out of memory) costs its row only
+            step = gpu_peers.torch_step(muon, adamw, peer == "compile", args.device)
+            ms, gib = gpu_peers.measure(step, args.repetitions, args.device)
+            peers[peer] = {"ms": ms, "torch_peak_gib": gib}
+            if args.device == "cuda":
+                peers[peer]["kernels"], peers[peer]["copies"] = count_launches(step)
+        except Exception as e:  # noqa: BLE001
+            peers[peer] = {"ms": None, "error": f"{type(e).__name__}: {e}"[:100]}
+        step = None
+        if args.device == "cuda":
+            torch.cuda.empty_cache()
+    return peers
+
+
+def fmt(value, spec=".2f", missing="—"):
+    return missing if value is None else format(value, spec)
+
+
+def print_set(name, entry, mlir, peers, ceilings):
+    params = [(tuple(s), k) for s, k in entry["params"]]
+    count = lambda kind: sum(k == kind for _, k in params)
+    size = lambda kind: sum(math.prod(s) for s, k in params if k == kind) / 1e6
+    print(f"\n== {name}: Muon on {count('muon')} matrices ({size('muon'):.1f}M), AdamW on "
+          f"{count('adamw')} tensors ({size('adamw'):.1f}M) ==")
+    print(f"static launches per step (gpu stage): {describe_static(entry['step']['static'])}")
+    if "error" in mlir:
+        print(f"muon-mlir FAILED: {mlir['error']}")
+        return
+    print(f"{'implementation':34} {'median ms':>10} {'speedup':>8} {'kernels':>8} "
+          f"{'copies':>7} {'torch GiB':>10} {'+temps':>7} {'+outside':>9}")
+    rows = [("muon-mlir (bf16 NS)", mlir)] + [(PEERS[p], r) for p, r in peers.items()]
+    for label, r in rows:
+        speedup = (f"{r['ms'] / mlir['ms']:7.2f}x" if r.get("ms") is not None
+                   else "")  # peer time / muon-mlir time
+        if r.get("error"):
+            print(f"{label:34} failed: {r['error']}")
+            continue
+        print(f"{label:34} {r['ms']:10.2f} {speedup:>8} {fmt(r.get('kernels'), 'd'):>8} "
+              f"{fmt(r.get('copies'), 'd'):>7} {fmt(r.get('torch_peak_gib')):>10} "
+              f"{fmt(r.get('temporaries_gib')):>7} {fmt(r.get('outside_torch_gib')):>9}")
+    tflop = entry["ns_flops"] / 1e12
+    achieved = tflop / mlir["ns_ms"] * 1e3
+    line = f"NS alone: {mlir['ns_ms']:.2f} ms for {tflop:.2f} TFLOP: {achieved:.1f} TFLOP/s"
+    if ceilings:
+        line += f" = {100 * achieved / ceilings['gemm_tflops']:.0f}% of the bf16 GEMM ceiling"
+    print(line)
+    elementwise = mlir["ms"] - mlir["ns_ms"]
+    line = (f"elementwise (step − NS): {elementwise:.2f} ms for "
+            f"{entry['elementwise_bytes'] / 1e9:.2f} GB")
+    if ceilings:
+        roofline = entry["elementwise_bytes"] / ceilings["copy_gbps"] / 1e6
+        line += f"; HBM roofline {roofline:.2f} ms ({100 * roofline / elementwise:.0f}% of it)"
+    print(line)
+    n = mlir["numerics"]
+    worst = ", ".join(f"{k} {e:.1e} (≤{lim:.0e})" for k, (e, lim) in sorted(n["worst"].items()))
+    print(f"numerics vs torch.optim.Muon+AdamW (bf16 NS): {'ok' if n['ok'] else 'FAILED'}: {worst}")
+    for failure in n["failures"][:20]:
+        print(f"  FAIL {failure}")
+
+
+def print_ortho(manifest, ortho):
+    print(f"\n== orthogonality: Muon-5 vs Muon²-3 on {manifest['ortho']['set']}'s matrices "
+          f"(G = U diag(1/(i+1)) Vᵀ, W = M = 0, lr = 1) ==")
+    if "error" in ortho:
+        print(f"FAILED: {ortho['error']}")
+        return
+    shapes = ["x".join(map(str, s)) for s in manifest["ortho"]["matrices"]]
+    print(f"{'method':10} {'median ms':>10} " + " ".join(
+        f"{s + ' σmin/σmax':>22} {'‖XXᵀ−I‖/√m':>12}" for s in shapes))
+    for label, key in [("Muon-5", "muon5"), ("Muon²-3", "muon2_3")]:
+        r = ortho[key]
+        print(f"{label:10} {r['ms']:10.2f} " + " ".join(
+            f"{m['spread']:22.3f} {m['gram_error']:12.3f}" for m in r["matrices"]))
+
+
+def targets(results):
+    """[(target, measured, met)] for the issue's targets whose sets ran; met
+    is None where a needed figure is missing."""
+    rows, sets = [], results["sets"]
+
+    def speedup(name, peer):
+        mlir, p = sets[name]["mlir"], sets[name]["peers"].get(peer, {})
+        return p["ms"] / mlir["ms"] if p.get("ms") and mlir.get("ms") else None
+
+    def row(target, value, met, unit="x"):
+        rows.append((target, fmt(value, ".2f") + unit, None if value is None else met(value)))
+
+    if "gpt2" in sets:
+        row("gpt2: ≥ 3x torch eager", speedup("gpt2", "eager"), lambda x: x >= 3)
+        compiled = [s for s in (speedup("gpt2", p) for p in ("compile", "optax")) if s]
+        row("gpt2: ≥ 1.5x the fastest compiled peer (measured ones)",
+            min(compiled, default=None), lambda x: x >= 1.5)
+    if "llama1b" in sets:
+        row("llama1b: ≥ 1.3x torch eager", speedup("llama1b", "eager"), lambda x: x >= 1.3)
+        compiled = [s for s in (speedup("llama1b", p) for p in ("compile", "optax")) if s]
+        row("llama1b: ahead of every compiled peer (measured ones)",
+            min(compiled, default=None), lambda x: x > 1)
+    if "ns4096" in sets and results["ceilings"] and "ns_ms" in sets["ns4096"]["mlir"]:
+        achieved = (results["manifest"]["sets"]["ns4096"]["ns_flops"] /
+                    sets["ns4096"]["mlir"]["ns_ms"] / 1e9)
+        row("ns4096: NS ≥ 70% of the bf16 GEMM ceiling",
+            100 * achieved / results["ceilings"]["gemm_tflops"], lambda x: x >= 70, "%")
+    ortho = results.get("ortho")
+    if ortho and "error" not in ortho:
+        m5, m2 = ortho["muon5"], ortho["muon2_3"]
+        matched = (max(m["gram_error"] for m in m2["matrices"]) <=
+                   max(m["gram_error"] for m in m5["matrices"]))
+        ratio = m5["ms"] / m2["ms"]
+        rows.append(("Muon²-3 ≥ 1.5x faster than Muon-5, ‖XXᵀ−I‖ no larger",
+                     f"{ratio:.2f}x, {'matched' if matched else 'less orthogonal'}",
+                     ratio >= 1.5 and matched))
+    return rows
+
+
+def run(args):
+    if args.child:
+        return child(args)
+    import torch
+    with open(os.path.join(args.artifacts, "manifest.json")) as f:
+        manifest = json.load(f)
+    expected = "cuda" if args.device == "cuda" else "cpu"
+    if manifest["target"] != expected:
+        sys.exit(f"error: {args.artifacts} was built with --target {manifest['target']}, "
+                 f"--device {args.device} needs --target {expected}")
+    names = args.sets.split(",") if args.sets else list(manifest["sets"])
+    missing = [n for n in names if n not in manifest["sets"]]
+    if missing:
+        sys.exit(f"error: {args.artifacts} has no {', '.join(missing)} (built: "
+                 f"{', '.join(manifest['sets'])})")
+    results = {"device": "cpu", "torch": torch.__version__, "manifest": manifest, "sets": {},
+               "ceilings": None, "ortho": None}
+    if args.device == "cuda":
+        results["device"] = torch.cuda.get_device_name()
+        tflops, gbps = gpu_peers.ceilings()
+        results["ceilings"] = {"gemm_tflops": tflops, "copy_gbps": gbps}
+        print(f"bf16 GEMM ceiling (8192^3, torch.matmul/cuBLAS): {tflops:.0f} TFLOP/s; "
+              f"copy bandwidth (1 GiB clone): {gbps:.0f} GB/s")
+    print(f"device: {results['device']}, torch {torch.__version__}, median of {args.repetitions}; "
+          "speedup = peer ms / muon-mlir ms; kernels, copies: one step under torch.profiler; "
+          "torch GiB: peak of torch's allocator (state, outputs); +temps: peak of the "
+          "runtime's temporaries; +outside: device memory the muon-mlir step holds outside "
+          "torch's allocator (runtime pool, cuBLASLt workspace, kernels)", flush=True)
+    for name in names:
+        mlir = in_child(args, name)
+        results["sets"][name] = {"mlir": mlir, "peers": run_peers(args, name)}
+        print_set(name, manifest["sets"][name], mlir, results["sets"][name]["peers"],
+                  results["ceilings"])
+    if manifest["ortho"] and manifest["ortho"]["set"] in names:
+        results["ortho"] = in_child(args, "ortho")
+        print_ortho(manifest, results["ortho"])
+    results["targets"] = targets(results)
+    print("\n== targets (issue 6) ==")
+    for target, measured, met in results["targets"]:
+        status = {True: "met", False: "NOT met", None: "not measured"}[met]
+        print(f"{target:60} {measured:>22}  {status}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    failed = [n for n, r in results["sets"].items()
+              if "error" in r["mlir"] or not r["mlir"]["numerics"]["ok"]]
+    if results["ortho"] and "error" in results["ortho"]:
+        failed.append("ortho")
+    if failed:
+        sys.exit(f"error: muon-mlir failed or missed the torch numerics budget on "
+                 f"{', '.join(failed)}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="compile the steps and write DIR/manifest.json (here)")
+    b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--sets", default="gpt2,llama1b,ns4096",
+                   help=f"of {', '.join(gpu_peers.SETS)}")
+    b.add_argument("--ortho-set", default="ns4096",
+                   help="whose Muon matrices the orthogonality study uses ('' for none)")
+    b.add_argument("--target", choices=["cuda", "cpu"], default="cuda")
+    b.add_argument("--muon-opt", default=os.path.join(DEFAULT_BIN, "muon-opt"))
+    b.add_argument("--muon-compile", default=os.path.join(DEFAULT_BIN, "muon-compile"),
+                   help="its ../lib/libmuon_cuda_runtime.so is copied into DIR")
+    r = sub.add_parser("run", help="check and time the steps against the peers (there)")
+    r.add_argument("--artifacts", required=True, metavar="DIR")
+    r.add_argument("--sets", help="default: every set of the manifest")
+    r.add_argument("--repetitions", type=int, default=20)
+    r.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
+    r.add_argument("--peers", default="eager,compile,optax", help=f"of {', '.join(PEERS)}")
+    r.add_argument("--json", metavar="FILE", help="write every result here")
+    r.add_argument("--child", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    build(args) if args.command == "build" else run(args)
+
+
+if __name__ == "__main__":
+    main()
