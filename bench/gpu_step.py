@@ -324,6 +324,14 @@ def mlir_set(args, manifest, name, runtime):
     u = [torch.randn((n, *s), generator=gen, device=device) for n, s in entry["ns_batches"]]
     o = [torch.empty_like(x) for x in u]
     out["ns_ms"] = gpu_peers.median_ms(ns.bind(*u, out=o), args.repetitions, device)
+    if device == "cuda":
+        # The same NS with every symmetric product (S = X·Xᵀ, S·S) as one
+        # full GEMM: what computing half of each gains.
+        runtime.muon_gpu_set_symmetric_block(0)
+        out["ns_full_gemm_ms"] = gpu_peers.median_ms(ns.bind(*u, out=o),
+                                                     args.repetitions, device)
+        runtime.muon_gpu_set_symmetric_block(
+            int(os.environ.get("MUON_GPU_SYMMETRIC_BLOCK", "1024")))
     return out
 
 
@@ -385,6 +393,7 @@ def child(args):
         runtime = ctypes.CDLL(os.path.join(args.artifacts, manifest["runtime"]),
                               mode=ctypes.RTLD_GLOBAL)
         runtime.muon_gpu_peak_temporary_bytes.restype = ctypes.c_uint64
+        runtime.muon_gpu_set_symmetric_block.argtypes = [ctypes.c_int64]
     torch.manual_seed(0)
     result = (mlir_ortho(args, manifest) if args.child == "ortho"
               else mlir_set(args, manifest, args.child, runtime))
@@ -463,6 +472,9 @@ def print_set(name, entry, mlir, peers, ceilings):
     line = f"NS alone: {mlir['ns_ms']:.2f} ms for {tflop:.2f} TFLOP: {achieved:.1f} TFLOP/s"
     if ceilings:
         line += f" = {100 * achieved / ceilings['gemm_tflops']:.0f}% of the bf16 GEMM ceiling"
+    if "ns_full_gemm_ms" in mlir:
+        line += (f"; {mlir['ns_full_gemm_ms']:.2f} ms with the symmetric products as "
+                 "full GEMMs (MUON_GPU_SYMMETRIC_BLOCK=0)")
     print(line)
     elementwise = mlir["ms"] - mlir["ns_ms"]
     line = (f"elementwise (step − NS): {elementwise:.2f} ms for "
