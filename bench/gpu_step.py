@@ -287,6 +287,25 @@ def load(args, entry):
     return aot.load(os.path.join(args.artifacts, entry["file"]))
 
 
+def graph_replay_ms(run, repetitions):
+    """{"graph_ms": median ms per step replaying a CUDA graph of two steps
+    (both ping-pong directions)}, or {"graph_error": why capture failed}:
+    what launch overhead costs the step."""
+    import torch
+    try:
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            run(), run()  # modules, plans and workspaces exist before capture
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            run(), run()
+        return {"graph_ms": gpu_peers.median_ms(graph.replay, repetitions) / 2}
+    except Exception as error:  # reported in the table, the rest still runs
+        return {"graph_error": str(error).splitlines()[0][:160]}
+
+
 def mlir_set(args, manifest, name, runtime):
     """Numerics, step time, memory and launches of muon-mlir on one set;
     `runtime`: the CUDA runtime library (ctypes), None on CPU."""
@@ -319,6 +338,7 @@ def mlir_set(args, manifest, name, runtime):
                                     (reserved_after - reserved_before)) / 2**30
         out["temporaries_gib"] = runtime.muon_gpu_peak_temporary_bytes() / 2**30
         out["kernels"], out["copies"] = count_launches(run)
+        out.update(graph_replay_ms(run, args.repetitions))
     ns = load(args, entry["ns"])
     gen = torch.Generator(device).manual_seed(1)
     u = [torch.randn((n, *s), generator=gen, device=device) for n, s in entry["ns_batches"]]
@@ -467,6 +487,10 @@ def print_set(name, entry, mlir, peers, ceilings):
         print(f"{label:34} {r['ms']:10.2f} {speedup:>8} {fmt(r.get('kernels'), 'd'):>8} "
               f"{fmt(r.get('copies'), 'd'):>7} {fmt(r.get('torch_peak_gib')):>10} "
               f"{fmt(r.get('temporaries_gib')):>7} {fmt(r.get('outside_torch_gib')):>9}")
+    if "graph_ms" in mlir:
+        print(f"muon-mlir replayed from a CUDA graph: {mlir['graph_ms']:.2f} ms per step")
+    elif "graph_error" in mlir:
+        print(f"muon-mlir CUDA graph capture failed: {mlir['graph_error']}")
     tflop = entry["ns_flops"] / 1e12
     achieved = tflop / mlir["ns_ms"] * 1e3
     line = f"NS alone: {mlir['ns_ms']:.2f} ms for {tflop:.2f} TFLOP: {achieved:.1f} TFLOP/s"
