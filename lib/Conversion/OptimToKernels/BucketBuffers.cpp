@@ -170,10 +170,13 @@ BucketBuffer BucketBuffer::forResult(OpBuilder &b, Location loc, Value result,
   std::optional<SmallVector<tensor::ExtractSliceOp>> slices;
   if (layout.getNumRows() > 1 && !result.use_empty())
     slices = getUnpackingSlices(result, layout);
-  if (!slices)
-    return BucketBuffer(
-        {allocBuffer(b, loc, {type.getNumElements()}, elementType)}, layout,
-        /*perRow=*/false);
+  if (!slices) {
+    // In the result's shape, so that a returned result is the caller's
+    // out-param rather than a copy into it.
+    Value shaped = allocBuffer(b, loc, type.getShape(), elementType);
+    return BucketBuffer({flatten(b, loc, shaped)}, layout, /*perRow=*/false,
+                        {shaped});
+  }
   SmallVector<Value> buffers, shaped;
   for (auto [slice, size] : llvm::zip_equal(*slices, layout.sizes)) {
     // Allocated in the shape the function returns, so that out-param
@@ -258,7 +261,7 @@ Value BucketBuffer::replaceResult(RewriterBase &rewriter, Location loc,
                                   Value result) const {
   auto type = cast<RankedTensorType>(result.getType());
   if (!perRow)
-    return toResultTensor(rewriter, loc, buffers.front(), type);
+    return toResultTensor(rewriter, loc, shaped.front(), type);
   SmallVector<tensor::ExtractSliceOp> slices =
       *getUnpackingSlices(result, layout);
   for (auto [slice, buffer] : llvm::zip_equal(slices, shaped)) {

@@ -97,8 +97,9 @@ private:
 
   /// Flat views the kernels index.
   llvm::SmallVector<mlir::Value> buffers;
-  /// Per-row results: the allocations in the unpacked tensors' shapes,
-  /// which become the function's out-params when returned.
+  /// Results: the allocations in the result's shape (packed) or the
+  /// unpacked tensors' shapes (per row), which become the function's
+  /// out-params when returned.
   llvm::SmallVector<mlir::Value> shaped;
   BucketLayout layout;
   bool perRow;

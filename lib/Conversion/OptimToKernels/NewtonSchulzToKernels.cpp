@@ -137,8 +137,11 @@ struct NewtonSchulzToKernels : public OpConversionPattern<NewtonSchulzOp> {
                           op.getScheduleOrDefault(),
                           static_cast<int64_t>(op.getSteps()), computeType);
     if (computeType != type.getElementType()) {
-      Value rounded = allocBuffer(rewriter, loc, {numMatrices * elements},
-                                  type.getElementType());
+      // In the result's shape, so that a returned result is the caller's
+      // out-param rather than a copy into it.
+      Value roundedResult =
+          allocBuffer(rewriter, loc, type.getShape(), type.getElementType());
+      Value rounded = flatten(rewriter, loc, roundedResult);
       buildKernel(
           rewriter, loc, numMatrices, elements, {},
           [](OpBuilder &, Location, Value) {},
@@ -148,7 +151,7 @@ struct NewtonSchulzToKernels : public OpConversionPattern<NewtonSchulzOp> {
             return SmallVector<Value>{};
           },
           [](OpBuilder &, Location, Value, Value, ValueRange) {});
-      result = rounded;
+      result = roundedResult;
     }
     rewriter.replaceOp(op, toResultTensor(rewriter, loc, result, type));
     return success();
