@@ -24,6 +24,8 @@ updates = [((24, 40), "muon2"), ((40, 24), "muon"), ((24, 40), "muon2"),
            ((40, 24), "muon"), ((40, 24), "muon"), ((16, 16), "muon2")]
 updates += [(((i % 7) * 300 + 5,) if i % 3 else (i % 5 + 1, 17), "adamw")
             for i in range(args.adamw)]
+if args.adamw:
+    updates.append(((), "adamw"))  # a 0-d parameter: one element
 module = ir.optimizer_step_module(updates, {"weight_decay": 0.1}, {"weight_decay": 0.1},
                                   {"weight_decay": 0.1, "compute_type": "bf16"})
 rng = np.random.default_rng(args.seed)

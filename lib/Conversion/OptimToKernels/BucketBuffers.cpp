@@ -7,6 +7,8 @@
 #include "BucketBuffers.h"
 #include "KernelBuilders.h"
 
+#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -114,6 +116,14 @@ static int64_t findRow(const BucketLayout &layout, RowExtent extent) {
   return layout.sizes[row] == extent.size ? row : -1;
 }
 
+/// The flat buffer of an element-indexed operand: rank 0 becomes one
+/// element (toFlatBuffer keeps it rank 0, as scalar operands are loaded).
+static Value toElementBuffer(OpBuilder &b, Location loc, Value tensor) {
+  if (cast<RankedTensorType>(tensor.getType()).getRank() == 0)
+    tensor = reshape(b, loc, tensor, {1}, {});
+  return toFlatBuffer(b, loc, tensor);
+}
+
 BucketBuffer BucketBuffer::forOperand(OpBuilder &b, Location loc,
                                       Value tensor,
                                       const BucketLayout &layout) {
@@ -127,11 +137,11 @@ BucketBuffer BucketBuffer::forOperand(OpBuilder &b, Location loc,
       if (same && int64_t(sources->size()) == layout.getNumRows()) {
         SmallVector<Value> buffers;
         for (const PackedSource &source : *sources)
-          buffers.push_back(toFlatBuffer(b, loc, source.source));
+          buffers.push_back(toElementBuffer(b, loc, source.source));
         return BucketBuffer(std::move(buffers), layout, /*perRow=*/true);
       }
     }
-  return BucketBuffer({toFlatBuffer(b, loc, tensor)}, layout,
+  return BucketBuffer({toElementBuffer(b, loc, tensor)}, layout,
                       /*perRow=*/false);
 }
 

@@ -278,6 +278,10 @@ Value muon::optim::flatten(OpBuilder &b, Location loc, Value buffer) {
   auto type = cast<MemRefType>(buffer.getType());
   if (type.getRank() == 1)
     return buffer;
+  if (type.getRank() == 0)
+    return memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get({1}, type.getElementType()), buffer,
+        ArrayRef<ReassociationIndices>{});
   return memref::CollapseShapeOp::create(b, loc, buffer,
                                          getFlatReassociation(type.getRank()));
 }

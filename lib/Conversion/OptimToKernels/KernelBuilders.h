@@ -98,7 +98,7 @@ mlir::Value toFlatBuffer(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
 
-/// `buffer` collapsed to one dim.
+/// `buffer` collapsed (or, rank 0, expanded) to one dim.
 mlir::Value flatten(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
 
 /// The tensor of the fresh buffer `buffer` (flat or of `type`'s shape), of
