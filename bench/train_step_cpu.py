@@ -83,10 +83,7 @@ def main():
                         help="skip torch.compile (its first steps compile C++)")
     args = parser.parse_args()
 
-    data, chars = model.load_text()
-    c = model.Config(vocab=len(chars))
-    stream = model.batches(data, c, seed=1)
-    batches = [next(stream) for _ in range(args.warmup + args.steps)]
+    c, batches = model.training_data(args.warmup + args.steps)
     print(f"char transformer (d_model {c.d_model}, {c.layers} layers, batch "
           f"{c.batch}x{c.seq}), {torch.get_num_threads()} threads; median of "
           f"{args.steps} steps after {args.warmup}")

@@ -98,6 +98,15 @@ def batches(data, c, seed):
         yield idx, labels
 
 
+def training_data(count, seed=1):
+    """The model config for sonnets.txt and its first `count` batches (the
+    same ones in every script, so runs are comparable)."""
+    data, chars = load_text()
+    c = Config(vocab=len(chars))
+    stream = batches(data, c, seed=seed)
+    return c, [next(stream) for _ in range(count)]
+
+
 def make_artifacts(c, directory, seed=0, weight_decay=0.01):
     """Exports the model (fixed shapes, legacy exporter) and writes ORT's
     training artifacts: cross-entropy loss, AdamW. Returns the directory."""

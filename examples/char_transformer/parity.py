@@ -56,14 +56,11 @@ def main():
                              "import (default: as generate_artifacts makes it, 1)")
     args = parser.parse_args()
 
-    data, chars = model.load_text()
-    c = model.Config(vocab=len(chars))
+    c, batches = model.training_data(args.steps)
     model.make_artifacts(c, args.work)
     library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin,
                                                 gpu_fused=args.gpu_fused,
                                                 adam_mode=args.adam_mode)
-    stream = model.batches(data, c, seed=1)
-    batches = [next(stream) for _ in range(args.steps)]
 
     trainer = compiled_step.CompiledTrainer(
         library, graph, compiled_step.initial_parameters(args.work, graph))

@@ -42,11 +42,8 @@ def main():
                                                        "char_transformer"))
     args = parser.parse_args()
 
-    data, chars = model.load_text()
-    c = model.Config(vocab=len(chars))
+    c, batches = model.training_data(args.steps)
     model.make_artifacts(c, args.work)
-    stream = model.batches(data, c, seed=1)
-    batches = [next(stream) for _ in range(args.steps)]
     series = {}
     for label, tau in (("without", None), ("with", args.tau)):
         library, graph = compiled_step.compile_step(args.work, qk_clip_tau=tau)

@@ -60,11 +60,8 @@ def main():
                                                        "char_transformer"))
     args = parser.parse_args()
 
-    data, chars = model.load_text()
-    c = model.Config(vocab=len(chars))
+    c, batches = model.training_data(args.steps + 1)
     model.make_artifacts(c, args.work)
-    stream = model.batches(data, c, seed=1)
-    batches = [next(stream) for _ in range(args.steps + 1)]
     # Muon for the 2-D hidden matrices; the embeddings (token, position) and
     # the head (by name) keep AdamW. The default lr-adjust (match_rms_adamw)
     # keeps AdamW's learning rate valid for Muon.
