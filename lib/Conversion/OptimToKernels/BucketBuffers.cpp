@@ -222,13 +222,19 @@ BucketBuffer::selectRow(OpBuilder &b, Location loc,
       selected[i] = {bucket->buffers.front(), zero};
       continue;
     }
-    if (numRows < 0)
-      numRows = bucket->layout.getNumRows() - firstRow;
-    types.append({getRowBufferType(bucket->buffers.front()), b.getIndexType()});
+    types.push_back(getRowBufferType(bucket->buffers.front()));
     switched.push_back(i);
   }
   if (switched.empty())
     return selected;
+  // The buckets of one kernel are packings of one layout: one row start.
+  const BucketLayout &layout = buckets[switched.front()]->layout;
+  assert(llvm::all_of(switched, [&](size_t i) {
+           return buckets[i]->layout.offsets == layout.offsets;
+         }) && "per-row buckets of one kernel with different layouts");
+  if (numRows < 0)
+    numRows = layout.getNumRows() - firstRow;
+  types.push_back(b.getIndexType());
   SmallVector<int64_t> cases =
       llvm::to_vector(llvm::seq<int64_t>(firstRow, firstRow + numRows));
   auto choice =
@@ -239,19 +245,20 @@ BucketBuffer::selectRow(OpBuilder &b, Location loc,
     SmallVector<Value> values;
     for (size_t i : switched) {
       Value buffer = buckets[i]->buffers[r];
-      values.append(
-          {memref::CastOp::create(b, loc, getRowBufferType(buffer), buffer),
-           arith::ConstantIndexOp::create(b, loc,
-                                          buckets[i]->layout.offsets[r])});
+      values.push_back(
+          memref::CastOp::create(b, loc, getRowBufferType(buffer), buffer));
     }
+    values.push_back(
+        arith::ConstantIndexOp::create(b, loc, layout.offsets[r]));
     scf::YieldOp::create(b, loc, values);
   };
   // Rows are always in range; the default keeps the switch total.
   yieldRow(choice.getDefaultRegion(), firstRow);
   for (auto [region, r] : llvm::zip_equal(choice.getCaseRegions(), cases))
     yieldRow(region, r);
+  Value rowStart = choice.getResults().back();
   for (auto [k, i] : llvm::enumerate(switched))
-    selected[i] = {choice.getResult(2 * k), choice.getResult(2 * k + 1)};
+    selected[i] = {choice.getResult(k), rowStart};
   return selected;
 }
 
