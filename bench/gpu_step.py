@@ -24,6 +24,11 @@ tables. muon-mlir runs in a child process per set, so that the runtime's
 memory pool (shared by every step a process loads) is that set's alone.
 --device cpu (artifacts from `build --target cpu`) runs the same logic on CPU
 torch, without the parts that need CUDA: the harness's own test on `tiny`.
+`build --target emulated` compiles the GPU program itself for CPU (kernels
+and device memory operations run on the host, muon-compile
+--pipeline=gpu-emulation), so `run --device cpu` checks the very step the
+GPU will run against torch before any GPU time is spent (timings there mean
+nothing).
 """
 
 import argparse
@@ -113,7 +118,9 @@ def compile_module(args, module, stem):
     with open(source, "w") as f:
         f.write(module)
     library = f"lib{stem}.so"
-    subprocess.run([args.muon_compile, source, f"--target={args.target}",
+    target = (["--target=cpu", "--pipeline=gpu-emulation"] if args.target == "emulated"
+              else [f"--target={args.target}"])
+    subprocess.run([args.muon_compile, source, *target,
                     "-o", os.path.join(args.out, library)], check=True)
     return {"file": library, "static": static_launches(source, args.muon_opt)}
 
@@ -574,10 +581,10 @@ def run(args):
     import torch
     with open(os.path.join(args.artifacts, "manifest.json")) as f:
         manifest = json.load(f)
-    expected = "cuda" if args.device == "cuda" else "cpu"
-    if manifest["target"] != expected:
+    expected = ["cuda"] if args.device == "cuda" else ["cpu", "emulated"]
+    if manifest["target"] not in expected:
         sys.exit(f"error: {args.artifacts} was built with --target {manifest['target']}, "
-                 f"--device {args.device} needs --target {expected}")
+                 f"--device {args.device} needs --target {' or '.join(expected)}")
     names = args.sets.split(",") if args.sets else list(manifest["sets"])
     missing = [n for n in names if n not in manifest["sets"]]
     if missing:
@@ -631,7 +638,8 @@ def main():
                    help=f"of {', '.join(gpu_peers.SETS)}")
     b.add_argument("--ortho-set", default="ns4096",
                    help="whose Muon matrices the orthogonality study uses ('' for none)")
-    b.add_argument("--target", choices=["cuda", "cpu"], default="cuda")
+    b.add_argument("--target", choices=["cuda", "cpu", "emulated"], default="cuda",
+                   help="emulated: the GPU program compiled for CPU (check it there)")
     b.add_argument("--muon-opt", default=os.path.join(DEFAULT_BIN, "muon-opt"))
     b.add_argument("--muon-compile", default=os.path.join(DEFAULT_BIN, "muon-compile"),
                    help="its ../lib/libmuon_cuda_runtime.so is copied into DIR")

@@ -464,4 +464,58 @@ def ConvertMemoryToGPU : Pass<"convert-memory-to-gpu"> {
   ];
 }
 
+def SinkScalarReads : Pass<"sink-scalar-reads"> {
+  let summary = "Compute scalars read from 0-d tensors inside the "
+                "linalg.generic ops that use them";
+  let description = [{
+    Lowerings read a 0-d tensor (the learning rate, the step count) once
+    with `tensor.extract`, derive their scalars from it with arith/math
+    ops, and capture the results in the bodies of their `linalg.generic`s.
+    That is right on a CPU and wrong on a GPU, where the tensor is device
+    memory that host code cannot read. This pass makes each such generic
+    take the 0-d tensors as inputs (indexing map `(d0, ...) -> ()`) and
+    recompute the scalar chain in its body, so the reads happen in the
+    kernel, as the fused kernels do. The GPU pipeline runs it before
+    bufferization.
+
+    Only pure scalar computations in the generic's block are moved; reads
+    that other ops use stay where they are (and the GPU emulation reports
+    them).
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ConvertGPUToHostLoops : Pass<"convert-gpu-to-host-loops", "::mlir::ModuleOp"> {
+  let summary = "Run a GPU program's kernels and memory operations on the host";
+  let description = [{
+    Executes the GPU pipeline's `gpu` stage on CPU, so that everything it
+    does short of NVVM (device memory, kernel mapping and outlining, launch
+    bounds, the asynchronous ordering) is tested without a GPU. Each
+    `gpu.launch_func` becomes an `scf.parallel` over grid × block that runs
+    the kernel's body with `gpu.block_id`, `gpu.thread_id`,
+    `gpu.global_id`, `gpu.block_dim` and `gpu.grid_dim` replaced by the
+    loop's indices and bounds; `gpu.alloc`, `gpu.dealloc`, `gpu.memcpy` and
+    `gpu.memset` become `memref.alloc`, `memref.dealloc`, `memref.copy` and
+    `linalg.fill`; `gpu.wait` and every `!gpu.async.token` disappear, since
+    the host runs each operation after the ones before it, which satisfies
+    every dependency. The `gpu.module`s are erased.
+
+    Running the threads of a block one after another is only faithful when
+    they do not communicate: a kernel with barriers, shuffles, reductions
+    across threads or workgroup/private memory is an error. So is host code
+    that reads or writes a buffer itself (outside the runtime's calls):
+    every buffer of the GPU program is device memory, and a GPU run would
+    fault there.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // OPTIM_PASSES

@@ -44,14 +44,15 @@ def prepare(directory, adam_mode=None):
     return paths
 
 
-def compile_step(directory, assign=None, bin_dir=BIN, gpu_fused=False,
+def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
                  adam_mode=None, qk_clip_tau=None):
     """Builds step.mlir (optim-assign'ed with the option string `assign`
     when given; with `qk_clip_tau`, QK-clip added by optim-insert-qk-clip)
-    and compiles it for CPU; with `gpu_fused`, its GPU pipeline
-    form up to the fused stage (the GPU kernels as loops) with every matmul
-    through the GPU GEMM entry points (their CPU implementation), which
-    checks the GPU pipeline's arithmetic on CPU. `adam_mode`: as prepare().
+    and compiles it for CPU. `gpu` compiles the GPU pipeline's program for
+    CPU instead, every matmul through the GPU GEMM entry points (their CPU
+    implementation): "fused", its fused stage (the GPU kernels as loops);
+    "emulated", its gpu stage (device memory, kernel launches on grids) with
+    the kernels run on the host. `adam_mode`: as prepare().
     Returns (library, TrainingGraph)."""
     training, optimizer = prepare(directory, adam_mode)
     text, graph = onnx_training.build_step(os.path.join(bin_dir, "muon-translate"),
@@ -81,16 +82,19 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu_fused=False,
                 if kind in line:
                     print(line.split(kind, 1)[1] if kind == "remark: " else line)
         path = transformed
-    if gpu_fused:
-        name += "_gpu_fused"
-        fused = os.path.join(directory, name + ".mlir")
+    lowering = []
+    if gpu is not None:
+        name += "_gpu_" + gpu
+        inlined = os.path.join(directory, name + ".mlir")
+        stage = ["--muon-gpu-pipeline=stop-after=fused"] if gpu == "fused" else []
         subprocess.run([os.path.join(bin_dir, "muon-opt"), path, "--inline", "--symbol-dce",
-                        "--muon-gpu-pipeline=stop-after=fused", "-o", fused], check=True)
-        path = fused
+                        *stage, "-o", inlined], check=True)
+        path = inlined
+        lowering = (["--blas-runtime=gpu"] if gpu == "fused"
+                    else ["--pipeline=gpu-emulation"])
     library = os.path.join(directory, "lib" + name + ".so")
-    gemms = ["--blas-runtime=gpu"] if gpu_fused else []
     subprocess.run([os.path.join(bin_dir, "muon-compile"), path, "--target=cpu",
-                    "--function=step", "-o", library, *gemms], check=True)
+                    "--function=step", "-o", library, *lowering], check=True)
     return library, graph
 
 

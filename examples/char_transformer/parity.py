@@ -8,8 +8,11 @@ must stay <= --rtol (default 1e-5). Exits 1 otherwise.
 
   python examples/char_transformer/parity.py --steps 5 --work /tmp/parity
 
---gpu-fused compiles the step's GPU form (fused kernels as loops, GEMM calls)
-for CPU instead, checking the GPU pipeline's arithmetic without a GPU.
+--gpu compiles the step's GPU form for CPU instead, checking the GPU
+pipeline without a GPU: "fused", its fused stage (kernels as loops, GEMM
+calls); "emulated", the whole GPU program (device memory, kernels launched
+on grids, asynchronous order) with kernels and memory operations run on the
+host (muon-compile --pipeline=gpu-emulation).
 """
 
 import argparse
@@ -42,6 +45,20 @@ def rel(a, b):
     return np.linalg.norm(np.asarray(a, np.float64) - b) / max(np.linalg.norm(b), 1e-30)
 
 
+MUON_ASSIGN = r"exclude=^tok\.weight$,^pos$"
+
+
+def compiled_steps(args, batches, gpu):
+    """Losses and final parameters of the compiled step (`gpu`: its GPU form)."""
+    library, graph = compiled_step.compile_step(
+        args.work, bin_dir=args.bin, gpu=gpu, adam_mode=args.adam_mode,
+        assign=MUON_ASSIGN if args.muon else None, qk_clip_tau=args.qk_clip_tau)
+    trainer = compiled_step.CompiledTrainer(
+        library, graph, compiled_step.initial_parameters(args.work, graph))
+    losses = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
+    return losses, dict(zip(graph.params, trainer.params))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5)
@@ -49,31 +66,40 @@ def main():
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--work", required=True)
     parser.add_argument("--bin", default=compiled_step.BIN)
-    parser.add_argument("--gpu-fused", action="store_true",
-                        help="compile the GPU pipeline's fused stage (run on CPU)")
+    parser.add_argument("--gpu", choices=["fused", "emulated"],
+                        help="compile the GPU pipeline's program (run on CPU)")
     parser.add_argument("--adam-mode", type=int, choices=[0, 1],
                         help="set AdamWOptimizer's adam_mode for ORT and the "
                              "import (default: as generate_artifacts makes it, 1)")
+    parser.add_argument("--reference", choices=["ort", "cpu"], default="ort",
+                        help="compare with ORT's training API, or with the step "
+                             "compiled for CPU (then --muon / --qk-clip-tau, which "
+                             "ORT cannot run, may change the step)")
+    parser.add_argument("--muon", action="store_true",
+                        help="--reference=cpu: Muon for the hidden matrices "
+                             "(optim-assign, as train.py does)")
+    parser.add_argument("--qk-clip-tau", type=float,
+                        help="--reference=cpu: add QK-clip with this threshold")
     args = parser.parse_args()
+    if args.reference == "ort" and (args.muon or args.qk_clip_tau is not None):
+        parser.error("--muon and --qk-clip-tau need --reference=cpu")
 
     c, batches = model.training_data(args.steps)
     model.make_artifacts(c, args.work)
-    library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin,
-                                                gpu_fused=args.gpu_fused,
-                                                adam_mode=args.adam_mode)
-
-    trainer = compiled_step.CompiledTrainer(
-        library, graph, compiled_step.initial_parameters(args.work, graph))
-    ours = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
-    theirs, state = ort_steps(args.work, batches, args.lr)
+    ours, params = compiled_steps(args, batches, args.gpu)
+    if args.reference == "ort":
+        theirs, state = ort_steps(args.work, batches, args.lr)
+        reference = {name: state.parameters[name].data for name in params}
+    else:
+        theirs, reference = compiled_steps(args, batches, None)
 
     worst = 0.0
     for step, (a, b) in enumerate(zip(ours, theirs)):
         err = abs(a - b) / abs(b)
         worst = max(worst, err)
-        print(f"step {step}: loss muon {a:.7f} ort {b:.7f} rel err {err:.2e}")
-    for name, value in zip(graph.params, trainer.params):
-        err = rel(value, state.parameters[name].data)
+        print(f"step {step}: loss muon {a:.7f} {args.reference} {b:.7f} rel err {err:.2e}")
+    for name, value in params.items():
+        err = rel(value, reference[name])
         worst = max(worst, err)
         print(f"param {name}: rel err {err:.2e}")
     print(f"max rel err {worst:.2e} (tolerance {args.rtol:.0e})")

@@ -265,6 +265,8 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   if (cuda) {
     registerCUDATranslations((*step)->getContext());
     buildCUDALowering(pm, options.cuda);
+  } else if (options.hostPipeline == HostPipeline::GPUEmulation) {
+    buildMuonGPUEmulationPipeline(pm, MuonGPUEmulationPipelineOptions());
   } else {
     MuonCPUPipelineOptions pipeline;
     pipeline.blas = options.useBlas;

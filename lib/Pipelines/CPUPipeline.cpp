@@ -57,6 +57,10 @@ static void addLLVMStage(OpPassManager &pm,
         options.blasRuntime == muon::BlasRuntime::GPU ? "gpu" : "cpu";
     pm.addPass(muon::optim::createConvertMatmulToBlas(blas));
   }
+  muon::addHostLLVMStage(pm);
+}
+
+void muon::addHostLLVMStage(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

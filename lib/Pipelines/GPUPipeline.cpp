@@ -38,6 +38,8 @@ static void addFusedStage(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCSEPass());
+  // The device reads lr and the step count, not the host.
+  pm.addPass(muon::optim::createSinkScalarReads());
 }
 
 static void addGPUStage(OpPassManager &pm) {
@@ -80,4 +82,14 @@ void muon::buildMuonGPUPipeline(OpPassManager &pm,
   if (options.stopAfter == GPUPipelineStage::GPU)
     return;
   addLLVMStage(pm, options);
+}
+
+void muon::buildMuonGPUEmulationPipeline(
+    OpPassManager &pm, const MuonGPUEmulationPipelineOptions &options) {
+  MuonGPUPipelineOptions gpu;
+  gpu.bucket = options.bucket;
+  gpu.stopAfter = GPUPipelineStage::GPU;
+  buildMuonGPUPipeline(pm, gpu);
+  pm.addPass(muon::optim::createConvertGPUToHostLoops());
+  addHostLLVMStage(pm);
 }

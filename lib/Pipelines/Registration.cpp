@@ -25,4 +25,10 @@ void muon::registerMuonPipelines() {
       "one-shot bufferization with out-params, device memory, gpu dialect, "
       "NVVM, gpu-module-to-binary)",
       buildMuonGPUPipeline);
+  PassPipelineRegistration<MuonGPUEmulationPipelineOptions>(
+      "muon-gpu-emulation-pipeline",
+      "muon-gpu-pipeline up to its gpu stage, then kernels and device memory "
+      "operations on the host (convert-gpu-to-host-loops) lowered to the "
+      "LLVM dialect like the CPU pipeline: the GPU program run without a GPU",
+      buildMuonGPUEmulationPipeline);
 }

@@ -17,6 +17,11 @@ namespace muon {
 /// out-params, then deallocation of the remaining temporaries.
 void addBufferizationStage(mlir::OpPassManager &pm);
 
+/// Bufferized host code (loops, linalg on buffers, runtime calls) to the LLVM
+/// dialect with C-interface wrappers; math without an LLVM lowering calls
+/// libm.
+void addHostLLVMStage(mlir::OpPassManager &pm);
+
 } // namespace muon
 
 #endif // MUON_LIB_PIPELINES_STAGES_H

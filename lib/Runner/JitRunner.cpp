@@ -228,10 +228,14 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
 
   PassManager pm(&impl->step->getContext());
   pm.addPass(createSymbolDCEPass());
-  MuonCPUPipelineOptions pipeline;
-  pipeline.bucket = impl->options.bucket;
-  pipeline.blas = impl->options.useBlas;
-  buildMuonCPUPipeline(pm, pipeline);
+  if (impl->options.pipeline == HostPipeline::GPUEmulation) {
+    buildMuonGPUEmulationPipeline(pm, MuonGPUEmulationPipelineOptions());
+  } else {
+    MuonCPUPipelineOptions pipeline;
+    pipeline.bucket = impl->options.bucket;
+    pipeline.blas = impl->options.useBlas;
+    buildMuonCPUPipeline(pm, pipeline);
+  }
   if (failed(pm.run(module)))
     return impl->step->takeError("lowering to LLVM failed");
   if (impl->options.printIRAfterPipeline)

@@ -20,6 +20,11 @@ p = testing.parser(__doc__)
 p.add_argument("--muon-opt", default="muon-opt")
 p.add_argument("--muon-compile", default="muon-compile")
 p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+p.add_argument("--emulate", action="store_true",
+               help="on CPU, run the whole GPU pipeline up to its gpu stage "
+                    "(device memory, kernels launched on grids) with the "
+                    "kernels and memory operations on the host "
+                    "(muon-run --pipeline=gpu-emulation), not only its fused stage")
 p.add_argument("--work", default=".", help="where --device=cuda puts its library")
 p.add_argument("--library", help="--device=cuda: a step library built by --compile-only "
                "with the same step options, instead of compiling one into --work")
@@ -58,6 +63,9 @@ if args.compile_only:
     sys.exit(0)
 
 def run_fused_on_cpu():
+    if args.emulate:
+        return runner.run(module, "step", inputs, num_results,
+                          args.runner + " --pipeline=gpu-emulation")
     fused = subprocess.run(
         [args.muon_opt, "-", "--muon-gpu-pipeline=stop-after=fused"], input=module,
         capture_output=True, text=True, check=True).stdout

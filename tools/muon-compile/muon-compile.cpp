@@ -122,6 +122,14 @@ static cl::opt<BlasRuntime> blasRuntime(
                           "CPU")),
     cl::cat(compileCategory));
 
+static cl::opt<HostPipeline> hostPipeline(
+    "pipeline", cl::desc("How --target=cpu lowers the module"),
+    cl::values(clEnumValN(HostPipeline::CPU, "cpu", "muon-cpu-pipeline"),
+               clEnumValN(HostPipeline::GPUEmulation, "gpu-emulation",
+                          "muon-gpu-emulation-pipeline: the GPU program, "
+                          "kernels and device memory run on the host")),
+    cl::init(HostPipeline::CPU), cl::cat(compileCategory));
+
 /// Backends report some bad options (e.g. a PTX version too old for the
 /// chip) as fatal errors: one error line and exit 1, outputs removed, rather
 /// than an abort with a stack dump.
@@ -138,6 +146,11 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv, "muon-compile: compile a step to a shared library\n");
 
+  if (target == AOTTarget::CUDA && hostPipeline != HostPipeline::CPU) {
+    llvm::WithColor::error(llvm::errs(), "muon-compile")
+        << "--pipeline applies to --target=cpu only\n";
+    return 1;
+  }
   AOTCompileOptions options;
   options.functionName = functionName;
   options.target = target;
@@ -149,6 +162,7 @@ int main(int argc, char **argv) {
     options.jsonPath = outputFilename + ".json";
   options.useBlas = useBlas;
   options.blasRuntime = blasRuntime;
+  options.hostPipeline = hostPipeline;
   options.cuda.chip = cudaChip;
   options.cuda.features = cudaFeatures;
   options.cuda.format = cudaFormat;

@@ -45,6 +45,9 @@ struct AOTCompileOptions {
   bool useBlas = true;
   /// Whose GEMM entry points those calls use (CPU target).
   BlasRuntime blasRuntime = BlasRuntime::CPU;
+  /// How the CPU target lowers the module (useBlas and blasRuntime are the
+  /// CPU pipeline's).
+  HostPipeline hostPipeline = HostPipeline::CPU;
   /// The GPU code to embed for `AOTTarget::CUDA`.
   CUDATargetOptions cuda;
 };

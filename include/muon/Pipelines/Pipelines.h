@@ -117,6 +117,31 @@ struct MuonGPUPipelineOptions
 void buildMuonGPUPipeline(mlir::OpPassManager &pm,
                           const MuonGPUPipelineOptions &options);
 
+struct MuonGPUEmulationPipelineOptions
+    : public mlir::PassPipelineOptions<MuonGPUEmulationPipelineOptions> {
+  PassOptions::Option<bool> bucket{
+      *this, "bucket",
+      llvm::cl::desc("As in muon-gpu-pipeline (optim-bucket first)"),
+      llvm::cl::init(true)};
+};
+
+/// The GPU pipeline up to its `gpu` stage, whose kernels and device memory
+/// operations then run on the host (`convert-gpu-to-host-loops`), lowered
+/// like the CPU pipeline's code: everything the GPU pipeline does short of
+/// NVVM, executable (and checked against references) without a GPU. The
+/// GEMMs call the CPU runtime's `muon_gpu_*` entry points.
+void buildMuonGPUEmulationPipeline(
+    mlir::OpPassManager &pm, const MuonGPUEmulationPipelineOptions &options);
+
+/// What lowers a module for execution on the host (muon-run, muon-compile
+/// --target=cpu).
+enum class HostPipeline {
+  /// `muon-cpu-pipeline`.
+  CPU,
+  /// `muon-gpu-emulation-pipeline`: the GPU program, run on the host.
+  GPUEmulation,
+};
+
 /// Registers `muon-cpu-pipeline` (and later pipelines) with the pass registry.
 void registerMuonPipelines();
 

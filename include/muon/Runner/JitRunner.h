@@ -13,6 +13,7 @@
 #ifndef MUON_RUNNER_JITRUNNER_H
 #define MUON_RUNNER_JITRUNNER_H
 
+#include "muon/Pipelines/Pipelines.h"
 #include "muon/Runner/HostTensor.h"
 #include "muon/Runner/StepModule.h"
 #include "llvm/Support/Error.h"
@@ -29,7 +30,9 @@ struct JitRunnerOptions {
   /// C runner utilities (which provide `memrefCopy` and friends). Their
   /// entry points must be exported symbols.
   llvm::SmallVector<std::string> sharedLibPaths;
-  /// Batch same-shaped optimizer updates first (the `optim-bucket` pass).
+  HostPipeline pipeline = HostPipeline::CPU;
+  /// Batch same-shaped optimizer updates first (the `optim-bucket` pass; the
+  /// GPU emulation always does).
   bool bucket = false;
   /// Run GEMMs through the project's CPU runtime (OpenBLAS), else as loops.
   bool useBlas = true;

@@ -41,6 +41,51 @@ static SmallVector<scf::ParallelOp> getSingleLevelLoops(Operation *root) {
   return loops;
 }
 
+/// `op` with its parallel dims outermost: loops are generated in dim order,
+/// and a reduction dim outside a parallel one would be a host loop around
+/// kernel launches.
+static FailureOr<linalg::LinalgOp> hoistParallelDims(RewriterBase &rewriter,
+                                                     linalg::LinalgOp op) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<unsigned> order;
+  for (bool parallel : {true, false})
+    for (auto [dim, iterator] : llvm::enumerate(iterators))
+      if (linalg::isParallelIterator(iterator) == parallel)
+        order.push_back(dim);
+  if (llvm::is_sorted(order))
+    return op;
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic) {
+    FailureOr<linalg::GenericOp> generalized =
+        linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generalized))
+      return failure();
+    generic = *generalized;
+  }
+  FailureOr<linalg::GenericOp> interchanged =
+      linalg::interchangeGenericOp(rewriter, generic, order);
+  if (failed(interchanged))
+    return failure();
+  return cast<linalg::LinalgOp>(interchanged->getOperation());
+}
+
+/// Loops of `op` in the current block: an scf.parallel over its parallel
+/// dims around scf.for over its reductions. An op without parallel dims (a
+/// full reduction, a 0-d computation) runs inside a one-iteration
+/// scf.parallel, i.e. on one GPU thread: never on the host.
+static LogicalResult buildThreadLoops(RewriterBase &rewriter,
+                                      linalg::LinalgOp op) {
+  if (op.getNumParallelLoops() > 0)
+    return linalg::linalgOpToParallelLoops(rewriter, op);
+  Location loc = op.getLoc();
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  auto single = scf::ParallelOp::create(rewriter, loc, zero, one, one);
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(single.getBody()->getTerminator());
+  return linalg::linalgOpToLoops(rewriter, op);
+}
+
 namespace {
 struct ConvertLinalgToThreadLoopsPass
     : public muon::optim::impl::ConvertLinalgToThreadLoopsBase<
@@ -56,11 +101,12 @@ struct ConvertLinalgToThreadLoopsPass
     });
     for (linalg::LinalgOp op : ops) {
       rewriter.setInsertionPoint(op);
-      if (failed(linalg::linalgOpToParallelLoops(rewriter, op))) {
+      FailureOr<linalg::LinalgOp> ordered = hoistParallelDims(rewriter, op);
+      if (failed(ordered) || failed(buildThreadLoops(rewriter, *ordered))) {
         op->emitOpError("cannot be turned into parallel loops");
         return signalPassFailure();
       }
-      rewriter.eraseOp(op);
+      rewriter.eraseOp(*ordered);
     }
     for (scf::ParallelOp loop : getSingleLevelLoops(getOperation())) {
       if (loop.getNumLoops() < 2)

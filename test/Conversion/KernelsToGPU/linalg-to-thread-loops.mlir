@@ -49,3 +49,88 @@ func.func @reduction(%a: memref<4x48xf32>, %out: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// A column reduction whose reduction dim comes first: the parallel dim is
+// moved outermost, so the reduction runs inside each thread instead of as a
+// host loop around kernel launches.
+// CHECK-LABEL: func.func @reduction_first
+// CHECK-NOT: scf.for
+// CHECK: scf.parallel
+// CHECK:   scf.parallel
+// CHECK:     scf.if
+// CHECK:       scf.for
+// CHECK:         memref.load %{{.+}}[%{{.+}}, %{{.+}}] : memref<48x4xf32>
+// CHECK:         arith.addf
+// CHECK-NOT: linalg.generic
+func.func @reduction_first(%a: memref<48x4xf32>, %out: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%a : memref<48x4xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// A named op with the same problem (the reduction of a linalg.reduce is
+// generalized and interchanged).
+// CHECK-LABEL: func.func @named_reduction_first
+// CHECK-NOT: scf.for
+// CHECK: scf.parallel
+// CHECK:   scf.parallel
+// CHECK:       scf.for
+// CHECK:         arith.maximumf
+// CHECK-NOT: linalg.reduce
+func.func @named_reduction_first(%a: memref<48x4xf32>, %out: memref<4xf32>) {
+  linalg.reduce ins(%a : memref<48x4xf32>) outs(%out : memref<4xf32>) dimensions = [0]
+    (%x: f32, %o: f32) {
+      %y = arith.maximumf %x, %o : f32
+      linalg.yield %y : f32
+    }
+  return
+}
+
+// -----
+
+// No parallel dim (a full reduction) and no dim at all (0-d): each runs on
+// one thread of a one-block launch, never in host code.
+// CHECK-LABEL: func.func @full_reduction
+// CHECK-NOT: memref.load
+// CHECK: scf.parallel
+// CHECK:   scf.parallel
+// CHECK:     scf.if
+// CHECK:       scf.for
+// CHECK:         memref.load
+// CHECK-LABEL: func.func @scalar
+// CHECK-NOT: memref.load
+// CHECK: scf.parallel
+// CHECK:   scf.parallel
+// CHECK:     scf.if
+// CHECK:       memref.load
+// CHECK:       arith.mulf
+func.func @full_reduction(%a: memref<80xf32>, %out: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%a : memref<80xf32>) outs(%out : memref<f32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+func.func @scalar(%a: memref<f32>, %out: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>],
+                  iterator_types = []}
+      ins(%a : memref<f32>) outs(%out : memref<f32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.mulf %x, %x : f32
+    linalg.yield %y : f32
+  }
+  return
+}

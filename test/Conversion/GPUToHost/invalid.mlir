@@ -1,0 +1,50 @@
+// RUN: muon-opt %s -convert-gpu-to-host-loops -split-input-file -verify-diagnostics
+
+// Threads run one after another on the host: a barrier cannot be honored.
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @sync(%b: memref<8xf32>) kernel {
+      // expected-error @below {{'gpu.barrier' op cannot run on the host: threads of a block run one after another there, and this op needs them together}}
+      gpu.barrier
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    // expected-error @below {{'gpu.func' op uses workgroup or private memory, which threads run one after another cannot share}}
+    gpu.func @shared(%b: memref<8xf32>) workgroup(%tile: memref<8xf32, #gpu.address_space<workgroup>>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Host code reading a buffer: device memory on a GPU, a fault there.
+module attributes {gpu.container_module} {
+  func.func @host_read(%lr: memref<f32>, %out: memref<f32>) {
+    // expected-error @below {{'memref.load' op reads or writes a buffer in host code; every buffer of a GPU program is device memory, so a GPU run would fault here}}
+    %x = memref.load %lr[] : memref<f32>
+    return
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  func.func @cluster(%b: memref<8xf32>) {
+    %c1 = arith.constant 1 : index
+    // expected-error @below {{'gpu.launch_func' op uses thread block clusters or dynamic shared memory, which the host does not emulate}}
+    gpu.launch_func @kernels::@k clusters in (%c1, %c1, %c1) blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%b : memref<8xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @k(%b: memref<8xf32>) kernel {
+      gpu.return
+    }
+  }
+}
