@@ -122,13 +122,10 @@ static cl::opt<BlasRuntime> blasRuntime(
                           "CPU")),
     cl::cat(compileCategory));
 
-static cl::opt<HostPipeline> hostPipeline(
-    "pipeline", cl::desc("How --target=cpu lowers the module"),
-    cl::values(clEnumValN(HostPipeline::CPU, "cpu", "muon-cpu-pipeline"),
-               clEnumValN(HostPipeline::GPUEmulation, "gpu-emulation",
-                          "muon-gpu-emulation-pipeline: the GPU program, "
-                          "kernels and device memory run on the host")),
-    cl::init(HostPipeline::CPU), cl::cat(compileCategory));
+static cl::opt<HostPipeline>
+    hostPipeline("pipeline", cl::desc("How --target=cpu lowers the module"),
+                 getHostPipelineValues(), cl::init(HostPipeline::CPU),
+                 cl::cat(compileCategory));
 
 /// Backends report some bad options (e.g. a PTX version too old for the
 /// chip) as fatal errors: one error line and exit 1, outputs removed, rather

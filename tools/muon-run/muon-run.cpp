@@ -84,13 +84,11 @@ static cl::opt<int64_t> printMaxElementCount(
              "--print_max_element_count=16"),
     cl::init(1024), cl::cat(runCategory));
 
-static cl::opt<HostPipeline> pipeline(
-    "pipeline", cl::desc("How the module is lowered"),
-    cl::values(clEnumValN(HostPipeline::CPU, "cpu", "muon-cpu-pipeline"),
-               clEnumValN(HostPipeline::GPUEmulation, "gpu-emulation",
-                          "muon-gpu-emulation-pipeline: the GPU program, "
-                          "kernels and device memory run on the host")),
-    cl::init(HostPipeline::CPU), cl::cat(runCategory));
+static cl::opt<HostPipeline> pipeline("pipeline",
+                                      cl::desc("How the module is lowered"),
+                                      getHostPipelineValues(),
+                                      cl::init(HostPipeline::CPU),
+                                      cl::cat(runCategory));
 
 static cl::opt<bool> useBlas(
     "blas",

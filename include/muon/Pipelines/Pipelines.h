@@ -142,6 +142,15 @@ enum class HostPipeline {
   GPUEmulation,
 };
 
+/// The values of muon-run's and muon-compile's `--pipeline`.
+inline llvm::cl::ValuesClass getHostPipelineValues() {
+  return llvm::cl::values(
+      clEnumValN(HostPipeline::CPU, "cpu", "muon-cpu-pipeline"),
+      clEnumValN(HostPipeline::GPUEmulation, "gpu-emulation",
+                 "muon-gpu-emulation-pipeline: the GPU program, kernels and "
+                 "device memory run on the host"));
+}
+
 /// Registers `muon-cpu-pipeline` (and later pipelines) with the pass registry.
 void registerMuonPipelines();
 
