@@ -135,7 +135,24 @@ struct CopyToGPU : OpRewritePattern<memref::CopyOp> {
   }
 };
 
-/// linalg.fill of a whole buffer with a 32- or 16-bit constant → gpu.memset.
+/// The 32-bit pattern that a 64-bit constant `value` repeats (zero, for
+/// one), if any.
+static std::optional<uint32_t> getRepeated32BitPattern(Value value) {
+  llvm::APInt bits;
+  if (auto constant = value.getDefiningOp<arith::ConstantOp>()) {
+    if (auto floatAttr = dyn_cast<FloatAttr>(constant.getValue()))
+      bits = floatAttr.getValue().bitcastToAPInt();
+    else if (auto intAttr = dyn_cast<IntegerAttr>(constant.getValue()))
+      bits = intAttr.getValue();
+  }
+  if (bits.getBitWidth() != 64 || bits.extractBits(32, 0) != bits.extractBits(32, 32))
+    return std::nullopt;
+  return bits.extractBits(32, 0).getZExtValue();
+}
+
+/// linalg.fill of a whole buffer with a 32- or 16-bit constant → gpu.memset;
+/// a 64-bit constant repeating a 32-bit pattern (0.0 in f64 slots) →
+/// gpu.memset of the same bytes viewed as i32.
 struct FillToGPU : OpRewritePattern<linalg::FillOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(linalg::FillOp op,
@@ -143,12 +160,37 @@ struct FillToGPU : OpRewritePattern<linalg::FillOp> {
     if (!op.hasPureBufferSemantics())
       return failure();
     Value buffer = op.getOutputs().front();
+    Value value = op.getInputs().front();
     auto type = cast<MemRefType>(buffer.getType());
     unsigned width = type.getElementTypeBitWidth();
-    if (!type.getLayout().isIdentity() || (width != 32 && width != 16))
+    if (!type.getLayout().isIdentity())
+      return rewriter.notifyMatchFailure(op, "not contiguous");
+    if (width == 64)
+      return rewriteAsWords(op, buffer, value, rewriter);
+    if (width != 32 && width != 16)
       return rewriter.notifyMatchFailure(op, "not a memset");
     rewriter.replaceOpWithNewOp<gpu::MemsetOp>(op, Type(), ValueRange(), buffer,
-                                               op.getInputs().front());
+                                               value);
+    return success();
+  }
+
+  static LogicalResult rewriteAsWords(linalg::FillOp op, Value buffer,
+                                      Value value, PatternRewriter &rewriter) {
+    std::optional<uint32_t> pattern = getRepeated32BitPattern(value);
+    auto view = buffer.getDefiningOp<memref::ViewOp>();
+    auto type = cast<MemRefType>(buffer.getType());
+    if (!pattern || !view || !type.hasStaticShape() ||
+        !view.getSource().getDefiningOp<gpu::AllocOp>())
+      return rewriter.notifyMatchFailure(op, "not a 32-bit pattern memset");
+    Location loc = op.getLoc();
+    auto words = memref::ViewOp::create(
+        rewriter, loc,
+        MemRefType::get({2 * type.getNumElements()}, rewriter.getI32Type()),
+        view.getSource(), view.getByteShift(), ValueRange());
+    Value word = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getI32IntegerAttr(static_cast<int32_t>(*pattern)));
+    rewriter.replaceOpWithNewOp<gpu::MemsetOp>(op, Type(), ValueRange(), words,
+                                               word);
     return success();
   }
 };

@@ -215,12 +215,19 @@ void muon::optim::buildSlotAccumulate(OpBuilder &b, Location loc, Value slots,
                               slots, ValueRange{row, slot});
 }
 
+Value muon::optim::accumulateSquare(OpBuilder &b, Location loc, Value acc,
+                                    Value x) {
+  Value wide = convertScalar(b, loc, x, acc.getType());
+  return arith::AddFOp::create(b, loc, acc,
+                               arith::MulFOp::create(b, loc, wide, wide));
+}
+
 Value muon::optim::buildSlotSum(OpBuilder &b, Location loc, Value slots,
                                 Value row) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value count = arith::ConstantIndexOp::create(b, loc, kReductionSlots);
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value init = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value init = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
   auto loop = scf::ForOp::create(
       b, loc, zero, count, one, ValueRange{init},
       [&](OpBuilder &lb, Location lloc, Value slot, ValueRange acc) {
@@ -234,8 +241,8 @@ Value muon::optim::buildSlotSum(OpBuilder &b, Location loc, Value slots,
 }
 
 Value muon::optim::createSlots(OpBuilder &b, Location loc, int64_t rows) {
-  Value slots = allocBuffer(b, loc, {rows, kReductionSlots}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value slots = allocBuffer(b, loc, {rows, kReductionSlots}, b.getF64Type());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
   linalg::FillOp::create(b, loc, zero, slots);
   return slots;
 }

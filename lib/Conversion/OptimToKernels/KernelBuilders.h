@@ -66,16 +66,22 @@ void buildRaggedKernel(mlir::OpBuilder &b, mlir::Location loc,
                        RaggedBodyFn body);
 
 /// Adds a thread's partial sum into `slots[row, thread mod kReductionSlots]`
-/// (a rows × kReductionSlots f32 buffer) atomically.
+/// (a rows × kReductionSlots f64 buffer) atomically.
 void buildSlotAccumulate(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value slots, mlir::Value row, mlir::Value thread,
                          mlir::Value partial);
 
-/// Σ over the slots of `row`.
+/// acc + x², with x (any float) widened to acc's f64.
+mlir::Value accumulateSquare(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value acc, mlir::Value x);
+
+/// Σ over the slots of `row`, in f64.
 mlir::Value buildSlotSum(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value slots, mlir::Value row);
 
-/// A rows × kReductionSlots f32 buffer, zero-filled.
+/// A rows × kReductionSlots f64 buffer, zero-filled. Sums of squares are
+/// f64 so that they do not overflow for entries beyond ~1e19, as the CPU
+/// lowering's norms do not.
 mlir::Value createSlots(mlir::OpBuilder &b, mlir::Location loc, int64_t rows);
 
 /// `buffer[index]` converted to `type`.

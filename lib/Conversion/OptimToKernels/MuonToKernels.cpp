@@ -104,7 +104,7 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     std::optional<SecondMomentCoefficients> second;
     if constexpr (kIsMuon2)
       second.emplace(rewriter, loc, arithType, op);
-    Value zero = createFloatConstant(rewriter, loc, rewriter.getF32Type(), 0.0);
+    Value zero = createFloatConstant(rewriter, loc, rewriter.getF64Type(), 0.0);
     // The row's buffers of G, M, M' (and V, V'), chosen once per thread.
     SmallVector<const BucketBuffer *> k1Buckets = {&grad, &momentum,
                                                    &newMomentum};
@@ -134,9 +134,7 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
           u = convertScalar(b, kloc, convertScalar(b, kloc, u, elementType),
                             b.getF32Type());
           storeConverted(b, kloc, u, update, flat);
-          Value square = arith::MulFOp::create(b, kloc, u, u);
-          return SmallVector<Value>{
-              arith::AddFOp::create(b, kloc, accs[0], square)};
+          return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], u)};
         },
         [&](OpBuilder &b, Location kloc, Value row, Value thread,
             ValueRange accs) {

@@ -39,23 +39,26 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
       allocBuffer(b, loc, {numMatrices, rows, cols}, computeType),
       allocBuffer(b, loc, {numMatrices, rows, cols}, computeType)};
 
-  // K2: X = U / (‖U‖_F·scale + eps), rounded to the compute type.
+  // K2: X = U / (‖U‖_F·scale + eps), rounded to the compute type. In f64,
+  // like the norm: U near f32's range has a norm beyond it.
   Value first = flatten(b, loc, iterates[0]);
-  Type f32 = b.getF32Type();
-  Value scale = createFloatConstant(b, loc, f32, schedule.getNormScale());
-  Value eps = createFloatConstant(b, loc, f32, schedule.getNormEps());
-  Value denom;
+  Type f64 = b.getF64Type();
+  Value scale = createFloatConstant(b, loc, f64, schedule.getNormScale());
+  Value eps = createFloatConstant(b, loc, f64, schedule.getNormEps());
+  Value inverse;
   buildKernel(
       b, loc, numMatrices, rows * cols, {},
       [&](OpBuilder &pb, Location ploc, Value row) {
         Value norm =
             math::SqrtOp::create(pb, ploc, buildSlotSum(pb, ploc, slots, row));
-        denom = arith::AddFOp::create(
+        Value denom = arith::AddFOp::create(
             pb, ploc, arith::MulFOp::create(pb, ploc, norm, scale), eps);
+        inverse = arith::DivFOp::create(
+            pb, ploc, createFloatConstant(pb, ploc, f64, 1.0), denom);
       },
       [&](OpBuilder &kb, Location kloc, Value, Value flat, ValueRange) {
-        Value x = loadAs(kb, kloc, input, flat, f32);
-        storeConverted(kb, kloc, arith::DivFOp::create(kb, kloc, x, denom),
+        Value x = loadAs(kb, kloc, input, flat, f64);
+        storeConverted(kb, kloc, arith::MulFOp::create(kb, kloc, x, inverse),
                        first, flat);
         return SmallVector<Value>{};
       },
@@ -117,15 +120,13 @@ struct NewtonSchulzToKernels : public OpConversionPattern<NewtonSchulzOp> {
 
     Value input = toFlatBuffer(rewriter, loc, adaptor.getInput());
     Value slots = createSlots(rewriter, loc, numMatrices);
-    Value zero = createFloatConstant(rewriter, loc, f32, 0.0);
+    Value zero = createFloatConstant(rewriter, loc, rewriter.getF64Type(), 0.0);
     buildKernel(
         rewriter, loc, numMatrices, elements, {zero},
         [](OpBuilder &, Location, Value) {},
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
           Value x = loadAs(b, kloc, input, flat, f32);
-          Value square = arith::MulFOp::create(b, kloc, x, x);
-          return SmallVector<Value>{
-              arith::AddFOp::create(b, kloc, accs[0], square)};
+          return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], x)};
         },
         [&](OpBuilder &b, Location kloc, Value row, Value thread,
             ValueRange accs) {

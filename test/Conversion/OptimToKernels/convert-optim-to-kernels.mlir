@@ -1,16 +1,21 @@
 // RUN: muon-opt %s --convert-optim-to-kernels -split-input-file -verify-diagnostics | FileCheck %s
 
 // A wide Muon update: operands enter as read-only buffers, K1 accumulates
-// Σ U² into 32 zeroed slots per matrix, K2 normalizes, three GEMMs per
+// Σ U² into 32 zeroed f64 slots per matrix (no overflow near f32's range),
+// K2 normalizes with the f64 norm's reciprocal, three GEMMs per
 // iteration (wide: S = X·Xᵀ; S and T as symmetric products, syrk), K3 loads
 // lr on the device, the results leave as restrict tensors.
 // CHECK-LABEL: func.func @muon_wide
 // CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<2048xf32> to memref<2048xf32>
-// CHECK: %[[SLOTS:.*]] = memref.alloc() : memref<1x32xf32>
-// CHECK: linalg.fill {{.*}} outs(%[[SLOTS]] : memref<1x32xf32>)
+// CHECK: %[[SLOTS:.*]] = memref.alloc() : memref<1x32xf64>
+// CHECK: linalg.fill {{.*}} outs(%[[SLOTS]] : memref<1x32xf64>)
 // CHECK: scf.parallel
-// CHECK: memref.atomic_rmw addf {{.*}}, %[[SLOTS]]
-// CHECK: math.sqrt
+// CHECK: arith.extf %{{.*}} : f32 to f64
+// CHECK: memref.atomic_rmw addf {{.*}}, %[[SLOTS]]{{.*}} : (f64, memref<1x32xf64>) -> f64
+// CHECK: math.sqrt %{{.*}} : f64
+// CHECK: arith.divf %{{.*}} : f64
+// CHECK: arith.mulf %{{.*}} : f64
+// CHECK: arith.truncf %{{.*}} : f64 to f32
 // CHECK: call @muon_gpu_syrk_f32({{.*}}, %false{{(_[0-9]+)?}})
 // CHECK: call @muon_gpu_syrk_f32({{.*}}, %false{{(_[0-9]+)?}})
 // CHECK: call @muon_gpu_gemm_f32({{.*}}, %false{{(_[0-9]+)?}}, %false{{(_[0-9]+)?}})
