@@ -53,6 +53,9 @@ static void addGPUStage(OpPassManager &pm) {
       muon::optim::createConvertLinalgToThreadLoops());
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
+  // Constants (trip counts, row sizes, strides) become part of the kernels,
+  // not parameters: NVPTX then sees static loops it can unroll.
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   // gpu-to-llvm lowers memory operations in their asynchronous form only.
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());

@@ -57,9 +57,13 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
             pb, ploc, createFloatConstant(pb, ploc, f64, 1.0), denom);
       },
       [&](OpBuilder &kb, Location kloc, Value, Value flat, ValueRange) {
+        // Through f32: hosts have no f64 → bf16 conversion outside
+        // compiler-rt (the emulated program runs there).
         Value x = loadAs(kb, kloc, input, flat, f64);
-        storeConverted(kb, kloc, arith::MulFOp::create(kb, kloc, x, inverse),
-                       first, flat);
+        Value scaled = arith::MulFOp::create(kb, kloc, x, inverse);
+        storeConverted(kb, kloc,
+                       convertScalar(kb, kloc, scaled, kb.getF32Type()), first,
+                       flat);
         return SmallVector<Value>{};
       },
       [](OpBuilder &, Location, Value, Value, ValueRange) {});
