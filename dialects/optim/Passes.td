@@ -505,10 +505,13 @@ def ConvertGPUToHostLoops : Pass<"convert-gpu-to-host-loops", "::mlir::ModuleOp"
 
     Running the threads of a block one after another is only faithful when
     they do not communicate: a kernel with barriers, shuffles, reductions
-    across threads or workgroup/private memory is an error. So is host code
+    across threads or workgroup/private memory is an error, as are calls to
+    device functions, clusters and dynamic shared memory. So is host code
     that reads or writes a buffer itself (outside the runtime's calls):
     every buffer of the GPU program is device memory, and a GPU run would
     fault there.
+
+    Pre-condition: kernels outlined (`gpu.launch_func`, not `gpu.launch`).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/SCF/Transforms/Patterns.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -51,6 +52,11 @@ static LogicalResult checkEmulable(gpu::GPUFuncOp kernel) {
     return kernel.emitOpError("has more than one block; only structured "
                               "kernels run on the host");
   WalkResult result = kernel.walk([](Operation *op) {
+    if (isa<CallOpInterface>(op)) {
+      op->emitOpError("calls a device function, which the host emulation "
+                      "does not inline");
+      return WalkResult::interrupt();
+    }
     if (!isa<gpu::GPUDialect>(op->getDialect()) ||
         isa<gpu::BlockIdOp, gpu::ThreadIdOp, gpu::GlobalIdOp, gpu::BlockDimOp,
             gpu::GridDimOp, gpu::ReturnOp, gpu::GPUFuncOp>(op))
@@ -218,6 +224,10 @@ struct ConvertGPUToHostLoopsPass
     bool emulable = true;
     module.walk([&](gpu::GPUFuncOp kernel) {
       emulable &= succeeded(checkEmulable(kernel));
+    });
+    module.walk([&](gpu::LaunchOp launch) {
+      launch.emitOpError("must be outlined first (gpu-kernel-outlining)");
+      emulable = false;
     });
     module.walk([&](gpu::LaunchFuncOp launch) {
       if (!launch.hasClusterSize() && !launch.getDynamicSharedMemorySize())

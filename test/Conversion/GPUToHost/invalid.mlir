@@ -48,3 +48,30 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    func.func @helper() {
+      return
+    }
+    gpu.func @k() kernel {
+      // expected-error @below {{'func.call' op calls a device function, which the host emulation does not inline}}
+      func.call @helper() : () -> ()
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+func.func @inline_launch() {
+  %c1 = arith.constant 1 : index
+  // expected-error @below {{'gpu.launch' op must be outlined first (gpu-kernel-outlining)}}
+  gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1)
+             threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+    gpu.terminator
+  }
+  return
+}
