@@ -612,9 +612,12 @@ def run(args):
         results["ortho"] = in_child(args, "ortho")
         print_ortho(manifest, results["ortho"])
     results["targets"] = targets(results)
-    print("\n== targets (issue 6) ==")
+    # The targets are H100 figures: a CPU run checks the harness, not them.
+    print("\n== targets (issue 6) ==" + ("" if args.device == "cuda" else
+                                         " (CPU run: not judged)"))
     for target, measured, met in results["targets"]:
-        status = {True: "met", False: "NOT met", None: "not measured"}[met]
+        status = ({True: "met", False: "NOT met", None: "not measured"}[met]
+                  if args.device == "cuda" else "not judged")
         print(f"{target:60} {measured:>22}  {status}")
     if args.json:
         with open(args.json, "w") as f:
