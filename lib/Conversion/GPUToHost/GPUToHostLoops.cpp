@@ -28,8 +28,8 @@ namespace muon::optim {
 
 using namespace mlir;
 
-/// The single value each operand of a 1:N adaptor holds (tokens aside,
-/// nothing here converts to more than one value).
+/// The values of a 1:N adaptor's operands, concatenated: one per operand,
+/// none for a token.
 static SmallVector<Value> flatten(ArrayRef<ValueRange> operands) {
   SmallVector<Value> values;
   for (ValueRange range : operands)
@@ -57,7 +57,7 @@ static LogicalResult checkEmulable(gpu::GPUFuncOp kernel) {
                       "does not inline");
       return WalkResult::interrupt();
     }
-    if (!isa<gpu::GPUDialect>(op->getDialect()) ||
+    if (!isa_and_nonnull<gpu::GPUDialect>(op->getDialect()) ||
         isa<gpu::BlockIdOp, gpu::ThreadIdOp, gpu::GlobalIdOp, gpu::BlockDimOp,
             gpu::GridDimOp, gpu::ReturnOp, gpu::GPUFuncOp>(op))
       return WalkResult::advance();
@@ -71,7 +71,7 @@ static LogicalResult checkEmulable(gpu::GPUFuncOp kernel) {
 /// Host code may not touch a buffer itself: all of them are device memory.
 static LogicalResult checkNoHostAccess(func::FuncOp func) {
   WalkResult result = func.walk([](Operation *op) {
-    if (isa<gpu::GPUDialect>(op->getDialect()))
+    if (isa_and_nonnull<gpu::GPUDialect>(op->getDialect()))
       return WalkResult::advance();
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
     if (!effects)
