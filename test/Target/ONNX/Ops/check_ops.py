@@ -13,6 +13,7 @@ optimizer numerics), exact equality for integer and bool results.
 """
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -104,7 +105,7 @@ def run_case(case, translate, run, work_dir):
     mlir_path = os.path.join(case_dir, "model.mlir")
     subprocess.run([translate, "--import-onnx",
                     model_path, "-o", mlir_path], check=True)
-    args = [run, mlir_path]
+    args = [*shlex.split(run), mlir_path]
     for name, value in case.feeds().items():
         path = os.path.join(case_dir, name + ".npy")
         np.save(path, value)
