@@ -160,13 +160,18 @@ elif args.case == "empty-adamw":
 elif args.case == "huge-gradient":
     # NS is scale-invariant away from eps: finite gradients near f32's range
     # (‖G‖² ≈ 1e43 overflows f32, not the f64 norm) give the update of G.
+    # With a bf16 NS the GPU kernels round U to bf16 before its norm (as
+    # torch.optim.Muon does), and G·scale rounds differently from G: the
+    # bf16 budget then (an overflow would give an update of 0, error 1).
+    limit = 1e-5 if args.compute == "f32" else 3e-2
     w, g, zero, lr = randn(), randn(), np.zeros(shape, f32), f32(0.02)
     module = ir.muon_module(shape, compute)
     w_ref, _ = run(module, "step", [w, g, zero, lr], 2)
     for scale in [1e20, 1e30]:
         w1, _ = run(module, "step", [w, g * f32(scale), zero, lr], 2)
         err = reference.relative_error(w1 - w, w_ref - w)
-        expect(f"muon G·{scale:g}: update rel.err {err:.2e} <= 1e-5 vs G", err <= 1e-5)
+        expect(f"muon G·{scale:g}: update rel.err {err:.2e} <= {limit:.0e} vs G",
+               err <= limit)
 
 if failures:
     sys.exit(1)

@@ -94,7 +94,14 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     }
     BucketBuffer newParam = result(op.getNewParam());
     BucketBuffer newMomentum = result(op.getNewMomentumBuffer());
-    Value update = allocBuffer(rewriter, loc, {total}, elementType);
+    // U in the narrower of the parameter and compute types: a bf16
+    // Newton–Schulz reads half the bytes, and its norm is that of the
+    // rounded U, as torch.optim.Muon rounds G to bf16 before its norm.
+    Type updateType = computeType.getIntOrFloatBitWidth() <
+                              elementType.getIntOrFloatBitWidth()
+                          ? computeType
+                          : elementType;
+    Value update = allocBuffer(rewriter, loc, {total}, updateType);
     Value slots = createSlots(rewriter, loc, numMatrices);
 
     // K1: moments, NS input and its per-matrix Σ x² partials.
@@ -129,9 +136,8 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
             BucketBuffer::store(b, kloc, k1Rows[4], newV, flat);
             u = buildPrecondition(b, kloc, u, newV, second->eps);
           }
-          // The norm sees U as stored (rounded to the parameter type), as
-          // the Newton–Schulz input of the reference lowering does.
-          u = convertScalar(b, kloc, convertScalar(b, kloc, u, elementType),
+          // The norm sees U as stored.
+          u = convertScalar(b, kloc, convertScalar(b, kloc, u, updateType),
                             b.getF32Type());
           storeConverted(b, kloc, u, update, flat);
           return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], u)};
