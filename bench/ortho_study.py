@@ -78,9 +78,11 @@ def study(inputs, max_steps, schedule, muon_run):
         out[shape] = {}
         for i, method in enumerate(("muon", "muon2")):
             per_k = results[i * max_steps:(i + 1) * max_steps]
-            out[shape][method] = [
-                {name: statistics.median(orthogonality(o)[name] for o in batch)
-                 for name, _, _ in METRICS} for batch in per_k]
+            out[shape][method] = []
+            for batch in per_k:
+                measured = [orthogonality(o) for o in batch]
+                out[shape][method].append({name: statistics.median(m[name] for m in measured)
+                                           for name, _, _ in METRICS})
     return out
 
 
