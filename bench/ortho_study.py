@@ -12,13 +12,17 @@ program does the same bf16 arithmetic) for k = 1..--max-steps iterations and
 prints, per matrix shape, the median over layers of ‖XXᵀ − I‖_F/√m (X = O on
 its wide side, m its rows) and of σ_min/σ_max of O. The verdict names, per
 metric, the fewest Muon iterations that match Muon²-3 on every shape:
-Muon²-3's NS does 3/k of that work.
+Muon²-3's NS does 3/k of that work. --json writes the tables and the
+verdict over every checkpoint of the quintic schedule (the one the GPU
+benchmark's steps use), which `gpu_step.py build --ortho-matched` takes to
+time Muon²-3 against the Muon-k that matches it.
 
     .venv/bin/python bench/ortho_study.py --d-model 256 --layers 4 --steps 200
 """
 
 import argparse
 import collections
+import json
 import operator
 import os
 import statistics
@@ -114,6 +118,16 @@ def matched_steps(result, metric, as_good):
     return needed
 
 
+def overall_verdict(records, max_steps):
+    """{metric: the fewest Muon iterations matching Muon²-3 at every quintic
+    checkpoint, or None if Muon-max_steps does not}."""
+    verdict = {}
+    for metric, _, _ in METRICS:
+        ks = [r["matched"][metric] for r in records if r["schedule"] == "quintic"]
+        verdict[metric] = None if None in ks or not ks else max(ks)
+    return {"muon2_steps": MUON2_STEPS, "max_steps": max_steps, "matched": verdict}
+
+
 def report(step, loss, schedule, result, max_steps):
     print(f"\n== step {step} (loss {loss:.3f}), schedule {schedule}: median over the "
           f"matrices of each shape ==")
@@ -124,12 +138,14 @@ def report(step, loss, schedule, result, max_steps):
             row = [" ".join(f"{x[metric]:6.3f}" for x in r[m]) for m in ("muon", "muon2")]
             print(f"{'x'.join(map(str, shape)):>10} {label:>12} |          {row[0]} |"
                   f"           {row[1]}")
+    matched = {}
     for metric, label, as_good in METRICS:
-        k = matched_steps(result, metric, as_good)
+        k = matched[metric] = matched_steps(result, metric, as_good)
         print(f"verdict ({label}): " + (
             f"Muon²-{MUON2_STEPS} is matched by Muon-{k}, whose NS does "
             f"{k / MUON2_STEPS:.2f}x Muon²-{MUON2_STEPS}'s work" if k else
             f"Muon²-{MUON2_STEPS} is more orthogonal than Muon-{max_steps} on some shape"))
+    return matched
 
 
 def train(args):
@@ -188,6 +204,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--muon-run", default=os.path.join(ROOT, "build", "bin", "muon-run"),
                         help="muon-run, with options if any (shell words)")
+    parser.add_argument("--json", metavar="FILE",
+                        help="write the tables and the overall verdict here")
     args = parser.parse_args()
     if any(s not in NS_TOL for s in args.schedules.split(",")):
         parser.error(f"--schedules takes {', '.join(NS_TOL)}")
@@ -196,10 +214,21 @@ def main():
         parser.error(f"--max-steps must be at least {MUON2_STEPS}, checkpoints non-negative")
     print(f"char transformer d_model {args.d_model}, {args.layers} layers, batch "
           f"{args.batch}x{args.seq}; NS by optim.newton_schulz (bf16) through {args.muon_run}")
+    records = []
     for step, loss, inputs in train(args):
         for schedule in args.schedules.split(","):
-            report(step, loss, schedule, study(inputs, args.max_steps, schedule, args.muon_run),
-                   args.max_steps)
+            result = study(inputs, args.max_steps, schedule, args.muon_run)
+            matched = report(step, loss, schedule, result, args.max_steps)
+            records.append({"step": step, "loss": loss, "schedule": schedule,
+                            "matched": matched, "shapes": [
+                                {"shape": list(shape), **per_method}
+                                for shape, per_method in result.items()]})
+    if args.json:
+        config = {k: getattr(args, k) for k in ("d_model", "layers", "heads", "batch", "seq",
+                                                "checkpoints", "seed")}
+        with open(args.json, "w") as f:
+            json.dump({"config": config, "checkpoints": records,
+                       **overall_verdict(records, args.max_steps)}, f, indent=1)
 
 
 if __name__ == "__main__":
