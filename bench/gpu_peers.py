@@ -147,11 +147,17 @@ def optax_step_ms(muon_shapes, adamw_shapes, repetitions):
     return statistics.median(times)
 
 
-def optax_in_child(name, repetitions):
+def optax_in_child(name, repetitions, timeout=None):
     """optax_step_ms of set `name` in a child process, as JAX and torch do not
-    share the GPU well: (median ms, None) or (None, the child's last error line)."""
-    child = subprocess.run([sys.executable, __file__, "--optax-only", name,
-                            "--repetitions", str(repetitions)], capture_output=True, text=True)
+    share the GPU well: (median ms, None) or (None, the child's last error
+    line). A child past `timeout` seconds is killed: optax did not finish the
+    LLaMA-1B set within a 10-minute device call."""
+    try:
+        child = subprocess.run([sys.executable, __file__, "--optax-only", name,
+                                "--repetitions", str(repetitions)], capture_output=True,
+                               text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout:g} s"
     if child.returncode == 0:
         return float(child.stdout.strip().splitlines()[-1]), None
     return None, (child.stderr.strip().splitlines() or ["?"])[-1][:80]
@@ -161,6 +167,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sets", default="gpt2,llama1b,ns4096")
     p.add_argument("--repetitions", type=int, default=20)
+    p.add_argument("--optax-timeout", type=float, default=300, help="seconds per set")
     p.add_argument("--optax-only", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.optax_only:  # child process: JAX and torch do not share the GPU well
@@ -181,7 +188,7 @@ def main():
             ms, gib = torch_step_ms(muon, adamw, args.repetitions, compiled)
             print(f"{name:8} {label:34} {ms:10.2f} {gib:9.2f}", flush=True)
             torch.cuda.empty_cache()
-        ms, error = optax_in_child(name, args.repetitions)
+        ms, error = optax_in_child(name, args.repetitions, args.optax_timeout)
         result = f"{ms:10.2f}" if error is None else "failed: " + error
         print(f"{name:8} {'optax.contrib.muon+adamw jax.jit':34} {result}", flush=True)
 

@@ -476,10 +476,15 @@ def child(args):
 
 
 def in_child(args, what):
-    """mlir_set / mlir_ortho in a child process: its result, or {"error": ...}."""
+    """mlir_set / mlir_ortho in a child process: its result, or {"error": ...}
+    (a child that hangs costs its row, not the device call)."""
     command = [sys.executable, __file__, "run", "--artifacts", args.artifacts, "--device",
                args.device, "--repetitions", str(args.repetitions), "--child", what]
-    proc = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    try:
+        proc = subprocess.run(command, stdout=subprocess.PIPE, text=True,
+                              timeout=args.child_timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"{' '.join(command)} timed out after {args.child_timeout:g} s"}
     if proc.returncode != 0:
         return {"error": f"{' '.join(command)} exited with {proc.returncode}"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -499,7 +504,7 @@ def run_peers(args, name):
     peers = {}
     for peer in args.peers.split(","):
         if peer == "optax":
-            ms, error = gpu_peers.optax_in_child(name, args.repetitions)
+            ms, error = gpu_peers.optax_in_child(name, args.repetitions, args.child_timeout)
             peers[peer] = {"ms": ms, "error": error}
             continue
         try:  # a peer that breaks (torch.compile, out of memory) costs its row only
@@ -527,21 +532,21 @@ def print_set(name, entry, mlir, peers, ceilings):
     print(f"\n== {name}: Muon on {count('muon')} matrices ({size('muon'):.1f}M), AdamW on "
           f"{count('adamw')} tensors ({size('adamw'):.1f}M) ==")
     print(f"static launches per step (gpu stage): {describe_static(entry['step']['static'])}")
-    if "error" in mlir:
-        print(f"muon-mlir FAILED: {mlir['error']}")
-        return
     print(f"{'implementation':34} {'median ms':>10} {'speedup':>8} {'kernels':>8} "
           f"{'copies':>7} {'torch GiB':>10} {'+temps':>7} {'+outside':>9}")
     rows = [("muon-mlir (bf16 NS)", mlir)] + [(PEERS[p], r) for p, r in peers.items()]
     for label, r in rows:
-        speedup = (f"{r['ms'] / mlir['ms']:7.2f}x" if r.get("ms") is not None
+        speedup = (f"{r['ms'] / mlir['ms']:7.2f}x" if r.get("ms") and mlir.get("ms")
                    else "")  # peer time / muon-mlir time
         if r.get("error"):
-            print(f"{label:34} failed: {r['error']}")
+            print(f"muon-mlir FAILED: {r['error']}" if r is mlir else
+                  f"{label:34} failed: {r['error']}")
             continue
         print(f"{label:34} {r['ms']:10.2f} {speedup:>8} {fmt(r.get('kernels'), 'd'):>8} "
               f"{fmt(r.get('copies'), 'd'):>7} {fmt(r.get('torch_peak_gib')):>10} "
               f"{fmt(r.get('temporaries_gib')):>7} {fmt(r.get('outside_torch_gib')):>9}")
+    if "error" in mlir:  # the peers' rows above are all there is
+        return
     if "graph_ms" in mlir:
         print(f"muon-mlir replayed from a CUDA graph: {mlir['graph_ms']:.2f} ms per step")
     elif "graph_error" in mlir:
@@ -646,6 +651,14 @@ def ortho_targets(manifest, ortho):
     return rows
 
 
+def save(args, results):
+    """--json, rewritten as results come in: a device call cut off at its
+    limit still returns the sets it finished."""
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
 def run(args):
     if args.child:
         return child(args)
@@ -679,6 +692,7 @@ def run(args):
         results["sets"][name] = {"mlir": mlir, "peers": run_peers(args, name)}
         print_set(name, manifest["sets"][name], mlir, results["sets"][name]["peers"],
                   results["ceilings"])
+        save(args, results)
     if manifest["ortho"] and manifest["ortho"]["set"] in names:
         results["ortho"] = in_child(args, "ortho")
         print_ortho(manifest, results["ortho"])
@@ -690,9 +704,7 @@ def run(args):
         status = ({True: "met", False: "NOT met", None: "not measured"}[met]
                   if args.device == "cuda" else "not judged")
         print(f"{target:60} {measured:>22}  {status}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    save(args, results)
     failed = [n for n, r in results["sets"].items()
               if "error" in r["mlir"] or not r["mlir"]["numerics"]["ok"]]
     if results["ortho"] and "error" in results["ortho"]:
@@ -740,6 +752,8 @@ def main():
     r.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     r.add_argument("--peers", default="eager,compile,optax", help=f"of {', '.join(PEERS)}")
     r.add_argument("--json", metavar="FILE", help="write every result here")
+    r.add_argument("--child-timeout", type=float, default=300, metavar="SECONDS",
+                   help="per muon-mlir set, orthogonality study and optax peer")
     r.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args()
     build(args) if args.command == "build" else run(args)
