@@ -124,7 +124,7 @@ def overall_verdict(records, max_steps):
     verdict = {}
     for metric, _, _ in METRICS:
         ks = [r["matched"][metric] for r in records if r["schedule"] == "quintic"]
-        verdict[metric] = None if None in ks or not ks else max(ks)
+        verdict[metric] = None if None in ks else max(ks)
     return {"muon2_steps": MUON2_STEPS, "max_steps": max_steps, "matched": verdict}
 
 
@@ -209,6 +209,8 @@ def main():
     args = parser.parse_args()
     if any(s not in NS_TOL for s in args.schedules.split(",")):
         parser.error(f"--schedules takes {', '.join(NS_TOL)}")
+    if args.json and "quintic" not in args.schedules.split(","):
+        parser.error("--json's verdict is the quintic schedule's: add it to --schedules")
     args.checkpoints = sorted({int(s) for s in args.checkpoints.split(",") if s} or {args.steps})
     if args.max_steps < MUON2_STEPS or args.checkpoints[0] < 0:
         parser.error(f"--max-steps must be at least {MUON2_STEPS}, checkpoints non-negative")
