@@ -14,6 +14,7 @@
 
 #include "muon/Target/ONNX/ONNXImporter.h"
 
+#include "ConstantFolding.h"
 #include "TypeConversion.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Target/ONNX/OpImporters.h"
@@ -344,6 +345,9 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
 
   NodeContext ctx(builder, loc, node, operands, opset->second,
                   sequenceOperands);
+  Block *block = builder.getInsertionBlock();
+  Block::iterator point = builder.getInsertionPoint();
+  Operation *previous = point == block->begin() ? nullptr : &*std::prev(point);
   FailureOr<SmallVector<Value>> results = (*importer)(ctx);
   if (failed(results) || ctx.hadAttributeError)
     return failure();
@@ -351,6 +355,9 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
     return ctx.emitError() << "importer returned " << results->size()
                            << " values for " << ctx.getNumResults()
                            << " outputs";
+  foldConstantIntegerResults(
+      builder, previous ? std::next(previous->getIterator()) : block->begin(),
+      *results);
   for (auto [resultIndex, name] : llvm::enumerate(node.output())) {
     if (name.empty())
       continue;

@@ -147,7 +147,29 @@ def bad_attr_type():
     return momentum_model(node)
 
 
+def shape_subgraph():
+    """Reshape's shape computed from Shape(X) as exporters write it (Gather,
+    Mul, Unsqueeze, Concat): folded to a constant. Add on the i64 input J
+    reads a runtime value and stays."""
+    i64 = TensorProto.INT64
+    const = lambda name, value: numpy_helper.from_array(np.array(value, np.int64), name)
+    nodes = [helper.make_node("Shape", ["X"], ["s"])]
+    for i in range(3):
+        nodes.append(helper.make_node("Gather", ["s", f"c{i}"], [f"n{i}"]))
+    nodes += [helper.make_node("Mul", ["n1", "n2"], ["n12"]),
+              helper.make_node("Unsqueeze", ["n0", "axes"], ["u0"]),
+              helper.make_node("Unsqueeze", ["n12", "axes"], ["u1"]),
+              helper.make_node("Concat", ["u0", "u1"], ["shape"], axis=0),
+              helper.make_node("Reshape", ["X", "shape"], ["Y"]),
+              helper.make_node("Add", ["J", "shape"], ["K"])]
+    inits = [const(f"c{i}", i) for i in range(3)] + [const("axes", [0])]
+    return model(nodes, [vi("X", [2, 3, 4]), vi("J", [2], i64)],
+                 [vi("Y", [2, 12]), vi("K", [2], i64)], inits,
+                 opsets=[helper.make_opsetid("", 17)])
+
+
 CASES = {
+    "shape_subgraph": shape_subgraph,
     "momentum": momentum_model,
     "training_info": training_info,
     "ort_adamw": ort_adamw,

@@ -32,22 +32,29 @@ void populateElementwiseImporters(OpImporterRegistry &registry);
 /// MatMul (batch broadcasting), Gemm, com.microsoft FusedMatMul.
 void populateMatMulImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
-/// Flatten, Expand, Slice.
+/// Flatten, Expand, Slice, Tile.
 void populateShapeImporters(OpImporterRegistry &registry);
 /// ReduceSum, ReduceMean, ReduceMax.
 void populateReductionImporters(OpImporterRegistry &registry);
-/// LayerNormalization and com.microsoft LayerNormalizationGrad.
+/// LayerNormalization, SimplifiedLayerNormalization (RMSNorm) and their
+/// com.microsoft gradients.
 void populateNormalizationImporters(OpImporterRegistry &registry);
-/// Softmax, LogSoftmax, Gelu, com.microsoft BiasGelu.
+/// Softmax, LogSoftmax, Gelu, com.microsoft BiasGelu and QuickGelu.
 void populateActivationImporters(OpImporterRegistry &registry);
 /// Attention (opset 23), com.microsoft MultiHeadAttention and Attention,
 /// lowered to the unfused matmul/softmax form.
 void populateAttentionImporters(OpImporterRegistry &registry);
 /// SoftmaxCrossEntropyLoss and com.microsoft SoftmaxCrossEntropyLossGrad.
 void populateLossImporters(OpImporterRegistry &registry);
-/// com.microsoft SoftmaxGrad(_13), LogSoftmaxGrad(_13), GeluGrad,
-/// BiasGeluGrad_dX, GatherGrad, InPlaceAccumulator(V2).
+/// com.microsoft SoftmaxGrad(_13), LogSoftmaxGrad(_13), GatherGrad,
+/// InPlaceAccumulator(V2).
 void populateGradientImporters(OpImporterRegistry &registry);
+/// com.microsoft ReluGrad, TanhGrad, SigmoidGrad, GeluGrad, BiasGeluGrad_dX,
+/// QuickGeluGrad.
+void populateActivationGradImporters(OpImporterRegistry &registry);
+/// Dropout (without a random mask: ratio 0 or inference) and com.microsoft
+/// DropoutGrad.
+void populateDropoutImporters(OpImporterRegistry &registry);
 /// All of the forward and gradient families above.
 void populateForwardAndGradientImporters(OpImporterRegistry &registry);
 

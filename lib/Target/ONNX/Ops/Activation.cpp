@@ -7,12 +7,13 @@
 // Softmax/LogSoftmax subtract the maximum before exponentiating (stable for
 // any logits). From opset 13 they normalize over the single dimension
 // `axis` (default -1); earlier opsets flatten to 2-D at `axis` (default 1)
-// and normalize over the trailing block. Gelu (opset 20, erf or tanh) and
-// com.microsoft BiasGelu (gelu(X + B), erf) are element-wise.
+// and normalize over the trailing block. Gelu (opset 20, erf or tanh),
+// com.microsoft BiasGelu (gelu(X + B), erf) and QuickGelu (X sigmoid(alpha X),
+// which ORT fuses SiLU into) are element-wise.
 //
 //===----------------------------------------------------------------------===//
 
-#include "GeluMath.h"
+#include "ActivationMath.h"
 #include "ImporterUtils.h"
 #include "muon/Target/ONNX/OpImporters.h"
 
@@ -43,17 +44,15 @@ static ImportResult importSoftmax(NodeContext &ctx, bool logSoftmax) {
   return SmallVector<Value>{buildReshape(b, ctx.loc, result, type.getShape())};
 }
 
-static ImportResult importGelu(NodeContext &ctx) {
+/// One element-wise generic applying `fn` to the node's single float input.
+static ImportResult importUnaryActivation(
+    NodeContext &ctx,
+    llvm::function_ref<Value(OpBuilder &, Location, Value)> fn) {
   if (failed(checkNumOperands(ctx, 1, 1)))
     return failure();
   FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
   if (failed(elementType))
     return failure();
-  std::string approximate = ctx.getStringAttr("approximate").value_or("none");
-  if (approximate != "none" && approximate != "tanh")
-    return emitUnsupportedAttr(ctx, "approximate")
-           << ": '" << approximate << "' (expects 'none' or 'tanh')";
-  auto fn = approximate == "tanh" ? buildTanhGelu : buildGelu;
   FailureOr<Value> result =
       buildElementwise(ctx, ctx.operands, *elementType,
                        [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -62,6 +61,15 @@ static ImportResult importGelu(NodeContext &ctx) {
   if (failed(result))
     return failure();
   return SmallVector<Value>{*result};
+}
+
+static ImportResult importGelu(NodeContext &ctx) {
+  std::string approximate = ctx.getStringAttr("approximate").value_or("none");
+  if (approximate != "none" && approximate != "tanh")
+    return emitUnsupportedAttr(ctx, "approximate")
+           << ": '" << approximate << "' (expects 'none' or 'tanh')";
+  return importUnaryActivation(ctx, approximate == "tanh" ? buildTanhGelu
+                                                          : buildGelu);
 }
 
 static ImportResult importBiasGelu(NodeContext &ctx) {
@@ -85,6 +93,14 @@ static ImportResult importBiasGelu(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
+static ImportResult importQuickGelu(NodeContext &ctx) {
+  double alpha = ctx.getFloatAttr("alpha").value_or(1.702f);
+  return importUnaryActivation(ctx,
+                               [alpha](OpBuilder &b, Location loc, Value x) {
+                                 return buildQuickGelu(b, loc, x, alpha);
+                               });
+}
+
 void muon::onnx_import::populateActivationImporters(
     OpImporterRegistry &registry) {
   registry.add("", "Softmax", [](NodeContext &ctx) {
@@ -96,4 +112,5 @@ void muon::onnx_import::populateActivationImporters(
   registry.add("", "Gelu", importGelu);
   registry.add("com.microsoft", "Gelu", importGelu);
   registry.add("com.microsoft", "BiasGelu", importBiasGelu);
+  registry.add("com.microsoft", "QuickGelu", importQuickGelu);
 }

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ActivationMath.h"
 #include "ImporterUtils.h"
 #include "muon/Target/ONNX/OpImporters.h"
 
@@ -129,15 +130,6 @@ static ImportResult importUnary(NodeContext &ctx, UnaryFn fn) {
   if (failed(result))
     return failure();
   return SmallVector<Value>{*result};
-}
-
-static Value buildSigmoid(OpBuilder &b, Location loc, Value x) {
-  Type type = x.getType();
-  Value negated = arith::NegFOp::create(b, loc, x);
-  Value exp = math::ExpOp::create(b, loc, negated);
-  Value one = buildScalar(b, loc, type, 1.0);
-  Value denominator = arith::AddFOp::create(b, loc, one, exp);
-  return arith::DivFOp::create(b, loc, one, denominator);
 }
 
 void muon::onnx_import::populateElementwiseImporters(

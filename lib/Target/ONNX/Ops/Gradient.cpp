@@ -4,13 +4,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The com.microsoft gradient ops ORT's gradient builder emits (semantics of
+// The com.microsoft gradient ops ORT's gradient builder emits, less the
+// activations' (ActivationGrad.cpp) and dropout's (semantics of
 // orttraining/core/graph/training_op_defs.cc and the CPU kernels):
 //   SoftmaxGrad_13(dY, Y)     dX = Y * (dY - sum(dY * Y, axis))
 //   LogSoftmaxGrad_13(dY, Y)  dX = dY - exp(Y) * sum(dY, axis)
 //   (SoftmaxGrad/LogSoftmaxGrad: the same over the pre-13 2-D view)
-//   GeluGrad(dY, X)           dX = dY * gelu'(X)
-//   BiasGeluGrad_dX(dY, X, B) dX = dY * gelu'(X + B)
 //   GatherGrad(shape, I, dY)  zeros(shape) with dY scatter-added at I
 //   InPlaceAccumulatorV2(buffer, value, overwrite?)
 //                             buffer' = overwrite ? value : buffer + value
@@ -18,7 +17,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GeluMath.h"
 #include "ImporterUtils.h"
 #include "muon/Target/ONNX/OpImporters.h"
 
@@ -29,20 +27,6 @@
 
 using namespace mlir;
 using namespace muon::onnx_import;
-
-/// Checks two float inputs of one type; returns it.
-static FailureOr<RankedTensorType>
-getSameFloatTypes(NodeContext &ctx, unsigned first, unsigned second) {
-  if (failed(getFloatElementType(ctx, first)) ||
-      failed(getFloatElementType(ctx, second)))
-    return failure();
-  auto type = cast<RankedTensorType>(ctx.getOperand(first).getType());
-  if (ctx.getOperand(second).getType() != type)
-    return ctx.emitError() << "expects inputs #" << first << " and #" << second
-                           << " of one type, got " << type << " and "
-                           << ctx.getOperand(second).getType();
-  return type;
-}
 
 /// dX of softmax (or log-softmax) over `axis` of same-shaped dY and Y.
 static Value buildSoftmaxGrad(OpBuilder &b, Location loc, Value dy, Value y,
@@ -95,38 +79,6 @@ static ImportResult importSoftmaxGrad(NodeContext &ctx, bool logSoftmax,
       buildSoftmaxGrad(b, ctx.loc, buildReshape(b, ctx.loc, dy, flat),
                        buildReshape(b, ctx.loc, y, flat), 1, logSoftmax);
   return SmallVector<Value>{buildReshape(b, ctx.loc, result, type->getShape())};
-}
-
-/// GeluGrad (no bias) and BiasGeluGrad_dX (bias broadcast onto X).
-static ImportResult importGeluGrad(NodeContext &ctx, bool hasBias) {
-  unsigned numInputs = hasBias ? 3 : 2;
-  if (failed(checkNumOperands(ctx, numInputs, numInputs)))
-    return failure();
-  FailureOr<RankedTensorType> type = getSameFloatTypes(ctx, 0, 1);
-  if (failed(type))
-    return failure();
-  if (hasBias) {
-    FailureOr<FloatType> biasType = getFloatElementType(ctx, 2);
-    if (failed(biasType))
-      return failure();
-    if (*biasType != type->getElementType())
-      return ctx.emitError() << "expects B of the element type of X";
-  }
-  FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, type->getElementType(),
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value x = args[1];
-        if (hasBias)
-          x = arith::AddFOp::create(b, loc, x, args[2]);
-        return arith::MulFOp::create(b, loc, args[0],
-                                     buildGeluDerivative(b, loc, x))
-            .getResult();
-      });
-  if (failed(result))
-    return failure();
-  if (cast<RankedTensorType>(result->getType()) != *type)
-    return ctx.emitError() << "B must broadcast to the shape of X";
-  return SmallVector<Value>{*result};
 }
 
 /// GatherGrad: dData[pre, v, post] = sum over index positions p with
@@ -315,12 +267,6 @@ void muon::onnx_import::populateGradientImporters(
   addSoftmaxGrad("LogSoftmaxGrad_13", /*logSoftmax=*/true, /*coerce=*/false);
   addSoftmaxGrad("SoftmaxGrad", /*logSoftmax=*/false, /*coerce=*/true);
   addSoftmaxGrad("LogSoftmaxGrad", /*logSoftmax=*/true, /*coerce=*/true);
-  registry.add("com.microsoft", "GeluGrad", [](NodeContext &ctx) {
-    return importGeluGrad(ctx, /*hasBias=*/false);
-  });
-  registry.add("com.microsoft", "BiasGeluGrad_dX", [](NodeContext &ctx) {
-    return importGeluGrad(ctx, /*hasBias=*/true);
-  });
   registry.add("com.microsoft", "GatherGrad", importGatherGrad);
   registry.add("com.microsoft", "InPlaceAccumulator", [](NodeContext &ctx) {
     return importAccumulator(ctx, /*v2=*/false);

@@ -67,6 +67,20 @@ FailureOr<FloatType> muon::onnx_import::getFloatElementType(NodeContext &ctx,
   return floatType;
 }
 
+FailureOr<RankedTensorType>
+muon::onnx_import::getSameFloatTypes(NodeContext &ctx, unsigned first,
+                                     unsigned second) {
+  if (failed(getFloatElementType(ctx, first)) ||
+      failed(getFloatElementType(ctx, second)))
+    return failure();
+  auto type = cast<RankedTensorType>(ctx.getOperand(first).getType());
+  if (ctx.getOperand(second).getType() != type)
+    return ctx.emitError() << "expects inputs #" << first << " and #" << second
+                           << " of one type, got " << type << " and "
+                           << ctx.getOperand(second).getType();
+  return type;
+}
+
 FailureOr<int64_t> muon::onnx_import::normalizeAxis(NodeContext &ctx,
                                                     int64_t axis, int64_t rank,
                                                     StringRef what) {

@@ -44,6 +44,11 @@ mlir::FailureOr<mlir::RankedTensorType> getOperandType(NodeContext &ctx,
 mlir::FailureOr<mlir::FloatType> getFloatElementType(NodeContext &ctx,
                                                      unsigned index);
 
+/// The type of inputs `first` and `second`, which must be one float tensor
+/// type.
+mlir::FailureOr<mlir::RankedTensorType>
+getSameFloatTypes(NodeContext &ctx, unsigned first, unsigned second);
+
 /// `axis` in [-rank, rank) made non-negative; `what` names the attribute.
 mlir::FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis,
                                        int64_t rank,

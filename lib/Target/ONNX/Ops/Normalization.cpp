@@ -1,4 +1,4 @@
-//===- Normalization.cpp - LayerNormalization and its gradient ------------===//
+//===- Normalization.cpp - Layer and RMS normalization, gradients ---------===//
 //
 // Part of the muon-mlir project.
 //
@@ -12,6 +12,11 @@
 //   x_hat = (X - mean) * inv_std_dev, g = dY * Scale
 //   dX = inv_std_dev * (g - E[g] - x_hat * E[g * x_hat])
 //   dScale = sum over the leading dims of dY * x_hat, dB = sum of dY.
+// SimplifiedLayerNormalization (RMSNorm; ORT fuses x * rsqrt(mean(x^2) + eps)
+// * w into it) skips the centering and the bias, and its output 1 is
+// InvStdDev; com.microsoft SimplifiedLayerNormalizationGrad(dY, X, Scale,
+// InvStdDev) is the gradient above with mean = 0 and without E[g]:
+//   dX = inv_std_dev * (g - x_hat * E[g * x_hat]), dScale as above.
 // Only f32 inputs with stash_type = 1 (statistics in f32) are supported.
 //
 //===----------------------------------------------------------------------===//
@@ -86,8 +91,32 @@ static Value buildMean(OpBuilder &b, Location loc, Value value,
       });
 }
 
-static ImportResult importLayerNorm(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 2, 3)))
+/// 1 / sqrt(E[centered^2] + epsilon) over the normalized axes (kept dims).
+static Value buildInvStdDev(OpBuilder &b, Location loc, Value centered,
+                            const NormAxes &norm, float epsilon) {
+  auto type = cast<RankedTensorType>(centered.getType());
+  Type f32 = type.getElementType();
+  Value squares = buildBroadcastMap(
+      b, loc, centered, type.getShape(), f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::MulFOp::create(nb, nl, args[0], args[0]);
+      });
+  Value variance = buildMean(b, loc, squares, norm);
+  auto statType = cast<RankedTensorType>(variance.getType());
+  return buildBroadcastMap(
+      b, loc, variance, statType.getShape(), f32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value eps = buildScalar(nb, nl, f32, epsilon);
+        Value sum = arith::AddFOp::create(nb, nl, args[0], eps);
+        return math::RsqrtOp::create(nb, nl, sum);
+      });
+}
+
+/// LayerNormalization (`simplified`: SimplifiedLayerNormalization, no
+/// centering and no bias). Results: Y, then Mean (LayerNormalization only)
+/// and InvStdDev as far as the node declares them.
+static ImportResult importLayerNorm(NodeContext &ctx, bool simplified) {
+  if (failed(checkNumOperands(ctx, 2, simplified ? 2 : 3)))
     return failure();
   FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
   if (failed(type))
@@ -104,27 +133,16 @@ static ImportResult importLayerNorm(NodeContext &ctx) {
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
   Type f32 = type->getElementType();
-  Value x = ctx.getOperand(0);
-  Value mean = buildMean(b, loc, x, *norm);
-  Value centered = buildBroadcastMap(
-      b, loc, {x, mean}, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return arith::SubFOp::create(nb, nl, args[0], args[1]);
-      });
-  Value squares = buildBroadcastMap(
-      b, loc, centered, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return arith::MulFOp::create(nb, nl, args[0], args[0]);
-      });
-  Value variance = buildMean(b, loc, squares, *norm);
-  auto statType = cast<RankedTensorType>(variance.getType());
-  Value invStdDev = buildBroadcastMap(
-      b, loc, variance, statType.getShape(), f32,
-      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value eps = buildScalar(nb, nl, f32, epsilon);
-        Value sum = arith::AddFOp::create(nb, nl, args[0], eps);
-        return math::RsqrtOp::create(nb, nl, sum);
-      });
+  Value centered = ctx.getOperand(0), mean;
+  if (!simplified) {
+    mean = buildMean(b, loc, centered, *norm);
+    centered = buildBroadcastMap(
+        b, loc, {centered, mean}, shape, f32,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::SubFOp::create(nb, nl, args[0], args[1]);
+        });
+  }
+  Value invStdDev = buildInvStdDev(b, loc, centered, *norm, epsilon);
   SmallVector<Value> inputs = {centered, invStdDev, ctx.getOperand(1)};
   if (hasBias)
     inputs.push_back(ctx.getOperand(2));
@@ -137,8 +155,11 @@ static ImportResult importLayerNorm(NodeContext &ctx) {
           return scaled;
         return arith::AddFOp::create(nb, nl, scaled, args[3]);
       });
-  SmallVector<Value> results = {y, mean, invStdDev};
-  results.resize(std::min<int64_t>(ctx.getNumResults(), 3));
+  SmallVector<Value> results = {y};
+  if (!simplified)
+    results.push_back(mean);
+  results.push_back(invStdDev);
+  results.resize(std::min<int64_t>(ctx.getNumResults(), results.size()));
   return results;
 }
 
@@ -152,8 +173,12 @@ static Value buildParamGrad(OpBuilder &b, Location loc, Value value,
   return buildReshape(b, loc, sum, like.getShape());
 }
 
-static ImportResult importLayerNormGrad(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 5, 5)))
+/// LayerNormalizationGrad(dY, X, Scale, Mean, InvStdDev) -> dX, dScale, dB;
+/// `simplified`: SimplifiedLayerNormalizationGrad(dY, X, Scale, InvStdDev)
+/// -> dX, dScale (mean 0, no E[g] term).
+static ImportResult importLayerNormGrad(NodeContext &ctx, bool simplified) {
+  unsigned numInputs = simplified ? 4 : 5;
+  if (failed(checkNumOperands(ctx, numInputs, numInputs)))
     return failure();
   FailureOr<RankedTensorType> type = getOperandType(ctx, 1);
   FailureOr<RankedTensorType> dyType = getOperandType(ctx, 0);
@@ -168,10 +193,11 @@ static ImportResult importLayerNormGrad(NodeContext &ctx) {
     return ctx.emitError() << "expects Y_grad of the type of X, got "
                            << *dyType;
   SmallVector<int64_t> statShape = getKeptDimsShape(shape, norm->axes);
-  if (failed(checkBroadcastsTo(ctx, 2, shape)) ||
-      failed(checkBroadcastsTo(ctx, 3, statShape)) ||
-      failed(checkBroadcastsTo(ctx, 4, statShape)))
+  if (failed(checkBroadcastsTo(ctx, 2, shape)))
     return failure();
+  for (unsigned i = 3; i < numInputs; ++i)
+    if (failed(checkBroadcastsTo(ctx, i, statShape)))
+      return failure();
   if (scaleType->getNumElements() != static_cast<int64_t>(norm->count))
     return ctx.emitError() << "expects a scale with one element per "
                               "normalized position, got "
@@ -179,50 +205,61 @@ static ImportResult importLayerNormGrad(NodeContext &ctx) {
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
   Type f32 = type->getElementType();
-  Value dy = ctx.getOperand(0), x = ctx.getOperand(1),
-        scale = ctx.getOperand(2), mean = ctx.getOperand(3),
-        invStdDev = ctx.getOperand(4);
+  Value dy = ctx.getOperand(0), scale = ctx.getOperand(2),
+        invStdDev = ctx.getOperand(numInputs - 1);
+  SmallVector<Value> xHatInputs = {ctx.getOperand(1), invStdDev};
+  if (!simplified)
+    xHatInputs.push_back(ctx.getOperand(3));
   Value xHat = buildBroadcastMap(
-      b, loc, {x, mean, invStdDev}, shape, f32,
+      b, loc, xHatInputs, shape, f32,
       [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value centered = arith::SubFOp::create(nb, nl, args[0], args[1]);
-        return arith::MulFOp::create(nb, nl, centered, args[2]);
+        Value centered = args[0];
+        if (args.size() > 2)
+          centered = arith::SubFOp::create(nb, nl, centered, args[2]);
+        return arith::MulFOp::create(nb, nl, centered, args[1]);
       });
-  Value g = buildBroadcastMap(
-      b, loc, {dy, scale}, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return arith::MulFOp::create(nb, nl, args[0], args[1]);
-      });
-  Value gXHat = buildBroadcastMap(
-      b, loc, {g, xHat}, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return arith::MulFOp::create(nb, nl, args[0], args[1]);
-      });
-  Value meanG = buildMean(b, loc, g, *norm);
-  Value meanGXHat = buildMean(b, loc, gXHat, *norm);
+  auto multiply = [&](Value lhs, Value rhs) {
+    return buildBroadcastMap(
+        b, loc, {lhs, rhs}, shape, f32,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::MulFOp::create(nb, nl, args[0], args[1]);
+        });
+  };
+  Value g = multiply(dy, scale);
+  Value meanGXHat = buildMean(b, loc, multiply(g, xHat), *norm);
+  SmallVector<Value> dxInputs = {g, xHat, meanGXHat, invStdDev};
+  if (!simplified)
+    dxInputs.push_back(buildMean(b, loc, g, *norm));
   Value dx = buildBroadcastMap(
-      b, loc, {g, meanG, xHat, meanGXHat, invStdDev}, shape, f32,
+      b, loc, dxInputs, shape, f32,
       [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value centered = arith::SubFOp::create(nb, nl, args[0], args[1]);
-        Value projected = arith::MulFOp::create(nb, nl, args[2], args[3]);
+        Value centered = args[0];
+        if (args.size() > 4)
+          centered = arith::SubFOp::create(nb, nl, centered, args[4]);
+        Value projected = arith::MulFOp::create(nb, nl, args[1], args[2]);
         Value diff = arith::SubFOp::create(nb, nl, centered, projected);
-        return arith::MulFOp::create(nb, nl, diff, args[4]);
-      });
-  Value dyXHat = buildBroadcastMap(
-      b, loc, {dy, xHat}, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return arith::MulFOp::create(nb, nl, args[0], args[1]);
+        return arith::MulFOp::create(nb, nl, diff, args[3]);
       });
   int64_t numLeading = norm->axes.front();
   SmallVector<Value> results = {
-      dx, buildParamGrad(b, loc, dyXHat, numLeading, *scaleType),
-      buildParamGrad(b, loc, dy, numLeading, *scaleType)};
-  results.resize(std::min<int64_t>(ctx.getNumResults(), 3));
+      dx, buildParamGrad(b, loc, multiply(dy, xHat), numLeading, *scaleType)};
+  if (!simplified)
+    results.push_back(buildParamGrad(b, loc, dy, numLeading, *scaleType));
+  results.resize(std::min<int64_t>(ctx.getNumResults(), results.size()));
   return results;
 }
 
 void muon::onnx_import::populateNormalizationImporters(
     OpImporterRegistry &registry) {
-  registry.add("", "LayerNormalization", importLayerNorm);
-  registry.add("com.microsoft", "LayerNormalizationGrad", importLayerNormGrad);
+  for (bool simplified : {false, true}) {
+    StringRef name =
+        simplified ? "SimplifiedLayerNormalization" : "LayerNormalization";
+    // ORT defines SimplifiedLayerNormalization in the ONNX domain.
+    registry.add("", name, [=](NodeContext &ctx) {
+      return importLayerNorm(ctx, simplified);
+    });
+    registry.add("com.microsoft", (name + "Grad").str(), [=](NodeContext &ctx) {
+      return importLayerNormGrad(ctx, simplified);
+    });
+  }
 }

@@ -17,4 +17,6 @@ void muon::onnx_import::populateForwardAndGradientImporters(
   populateAttentionImporters(registry);
   populateLossImporters(registry);
   populateGradientImporters(registry);
+  populateActivationGradImporters(registry);
+  populateDropoutImporters(registry);
 }

@@ -8,7 +8,7 @@
 // the axes of Squeeze/Unsqueeze) must be constants, and Shape itself folds to
 // a constant. Reshapes become collapse/expand pairs, Split and Slice
 // extract_slices, Concat insert_slices, Gather a generic that extracts from the
-// data, Expand a broadcasting generic.
+// data, Expand and Tile broadcasting generics.
 //
 //===----------------------------------------------------------------------===//
 
@@ -428,6 +428,36 @@ static ImportResult importExpand(NodeContext &ctx) {
       [](OpBuilder &, Location, ValueRange args) { return args[0]; })};
 }
 
+/// Tile repeats the whole input `repeats[i]` times along dim i: the input
+/// viewed as [1, d0, 1, d1, ...], broadcast to [r0, d0, r1, d1, ...] and
+/// collapsed pairwise to [r0 * d0, r1 * d1, ...].
+static ImportResult importTile(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<SmallVector<int64_t>> repeats = getConstantIntOperand(ctx, 1);
+  if (failed(type) || failed(repeats))
+    return failure();
+  if (static_cast<int64_t>(repeats->size()) != type->getRank() ||
+      llvm::any_of(*repeats, [](int64_t r) { return r < 1; }))
+    return ctx.emitError() << "expects one positive repeat per dimension of "
+                           << *type << ", got ["
+                           << llvm::make_range(repeats->begin(), repeats->end())
+                           << "]";
+  SmallVector<int64_t> unitShape, tiledShape, resultShape;
+  for (auto [dim, repeat] : llvm::zip(type->getShape(), *repeats)) {
+    llvm::append_values(unitShape, 1, dim);
+    llvm::append_values(tiledShape, repeat, dim);
+    resultShape.push_back(repeat * dim);
+  }
+  OpBuilder &b = ctx.builder;
+  Value unit = buildReshape(b, ctx.loc, ctx.getOperand(0), unitShape);
+  Value tiled = buildBroadcastMap(
+      b, ctx.loc, unit, tiledShape, type->getElementType(),
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  return SmallVector<Value>{buildReshape(b, ctx.loc, tiled, resultShape)};
+}
+
 /// Flatten to 2-D: dims [0, axis) form the rows, [axis, rank) the columns.
 static ImportResult importFlatten(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 1, 1)))
@@ -459,4 +489,5 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Flatten", importFlatten);
   registry.add("", "Expand", importExpand);
   registry.add("", "Slice", importSlice);
+  registry.add("", "Tile", importTile);
 }

@@ -90,6 +90,9 @@ def shape():
         # GQA's repeat_kv: a unit axis expanded; a 1 in shape keeps the input's.
         Case("expand_repeat", "Expand", [f32(2, 3, 1, 4), i64([2, 3, 5, 4])], consts={1}),
         Case("expand_bidirectional", "Expand", [f32(3, 1), i64([2, 1, 6])], consts={1}),
+        Case("tile", "Tile", [f32(2, 3, 4), i64([2, 1, 3])], consts={1}),
+        # GQA's repeat_interleave as torch exports it: unsqueeze, tile, reshape.
+        Case("tile_int64", "Tile", [i64([[1, 2, 3], [4, 5, 6]]), i64([3, 2])], consts={1}),
     ]
 
 
@@ -117,6 +120,22 @@ def normalization():
              [f32(3, 4, 5), f32(4, 5)], {"axis": 1, "epsilon": 1e-3}, outputs=3),
         Case("layernorm_y_only", "LayerNormalization", [f32(4, 6), f32(6), f32(6)]),
     ]
+    cases += [
+        Case("rmsnorm_last", "SimplifiedLayerNormalization", [f32(3, 2, 8), f32(8)],
+             {"epsilon": 1e-6}, outputs=2),
+        Case("rmsnorm_axis1", "SimplifiedLayerNormalization", [f32(3, 4, 5), f32(4, 5)],
+             {"axis": 1}, outputs=2),
+        Case("rmsnorm_y_only", "SimplifiedLayerNormalization", [f32(4, 6), f32(6)]),
+    ]
+    for name, axis, shape in [("rmsnorm_grad_last", -1, (3, 2, 8)),
+                              ("rmsnorm_grad_axis1", 1, (3, 4, 5))]:
+        x = f32(*shape, scale=3.0)
+        axes = tuple(range(axis % len(shape), len(shape)))
+        inv_rms = (1.0 / np.sqrt((x * x).mean(axis=axes, keepdims=True) + 1e-5))
+        cases.append(Case(name, "SimplifiedLayerNormalizationGrad",
+                          [f32(*shape), x, f32(*shape[axis % len(shape):]),
+                           inv_rms.astype(np.float32)], {"axis": axis}, outputs=2,
+                          domain=MS))
     # LayerNormalizationGrad takes the statistics the forward stashed.
     for name, axis, shape in [("layernorm_grad_last", -1, (3, 2, 8)),
                               ("layernorm_grad_axis1", 1, (3, 4, 5))]:
@@ -142,6 +161,10 @@ def activation():
         Case("gelu_tanh", "Gelu", [f32(4, 5, scale=3.0)], {"approximate": "tanh"},
              opset=20),
         Case("bias_gelu", "BiasGelu", [f32(2, 3, 6, scale=2.0), f32(6)], domain=MS),
+        # alpha 1: SiLU, as ORT fuses x * sigmoid(x).
+        Case("quick_gelu_silu", "QuickGelu", [f32(4, 5, scale=4.0)], {"alpha": 1.0},
+             domain=MS),
+        Case("quick_gelu_default", "QuickGelu", [f32(4, 5, scale=4.0)], domain=MS),
     ]
 
 
@@ -180,6 +203,10 @@ def softmax(x, axis):
     return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32)
 
 
+def sigmoid(x):
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+
+
 def accumulate_v2(buffer, value, overwrite=np.array([False])):
     return [np.array([True]), value if overwrite[0] else buffer + value]
 
@@ -198,6 +225,14 @@ def gradient():
              [f32(4, 6), np.log(softmax(f32(4, 6), -1))], domain=MS),
         Case("gelu_grad", "GeluGrad", [f32(3, 4), f32(3, 4, scale=3.0)], domain=MS),
         Case("bias_gelu_grad", "BiasGeluGrad_dX", [f32(2, 3, 4), f32(2, 3, 4), f32(4)],
+             domain=MS),
+        Case("relu_grad", "ReluGrad", [f32(3, 4), f32(3, 4)], domain=MS),
+        Case("tanh_grad", "TanhGrad", [f32(3, 4), np.tanh(f32(3, 4, scale=2.0))], domain=MS),
+        Case("sigmoid_grad", "SigmoidGrad", [f32(3, 4), sigmoid(f32(3, 4, scale=2.0))],
+             domain=MS),
+        Case("quick_gelu_grad_silu", "QuickGeluGrad", [f32(3, 4), f32(3, 4, scale=4.0)],
+             {"alpha": 1.0}, domain=MS),
+        Case("quick_gelu_grad_default", "QuickGeluGrad", [f32(3, 4), f32(3, 4, scale=4.0)],
              domain=MS),
         Case("gather_grad_axis0", "GatherGrad",
              [i64([7, 3]), i64([[1, 1, 6], [0, -1, 1]]), f32(2, 3, 3)], domain=MS,
@@ -219,6 +254,27 @@ def gradient():
              domain=MS),
         Case("accumulator_no_update", "InPlaceAccumulator", [f32(4), f32(4), flag(False)],
              domain=MS),
+    ]
+
+
+def dropout():
+    mask = RNG.random((3, 4)) < 0.7
+    scalar = lambda value: np.array(value, dtype=np.float32)
+    return [
+        # Identity cases: ratio 0 in training mode, inference mode, and the
+        # inference-only Dropout of opset 10.
+        Case("dropout_ratio0_training", "Dropout", [f32(3, 4), scalar(0.0), np.array(True)],
+             outputs=2, consts={1, 2}),
+        Case("dropout_inference", "Dropout", [f32(3, 4), scalar(0.3), np.array(False)],
+             outputs=2, consts={1, 2}),
+        Case("dropout_default_mode", "Dropout", [f32(3, 4)], outputs=2),
+        # ONNX Runtime 1.19 returns an all-false mask here; onnx's reference
+        # (and opset 12's definition of inference) an all-true one.
+        onnx_reference(Case("dropout_opset10", "Dropout", [f32(3, 4)], {"ratio": 0.2},
+                            outputs=2, opset=10)),
+        # The ratio a runtime value; absent, 0.5.
+        Case("dropout_grad", "DropoutGrad", [f32(3, 4), mask, scalar(0.25)], domain=MS),
+        Case("dropout_grad_default_ratio", "DropoutGrad", [f32(3, 4), mask], domain=MS),
     ]
 
 
@@ -268,7 +324,7 @@ FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
-    "gradient": gradient,
+    "gradient": gradient, "dropout": dropout,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -302,4 +358,12 @@ ERROR_CASES = [
          {"num_heads": 2, "do_rotary": 1}, domain=MS),
     Case("gather_grad_bad_dy", "GatherGrad", [i64([7, 3]), i64([1, 2]), f32(3, 3)],
          domain=MS, consts={0}),
+    Case("dropout_training", "Dropout",
+         [f32(3, 4), np.array(0.1, np.float32), np.array(True)], consts={1, 2}),
+    Case("dropout_runtime_mode", "Dropout", [f32(3, 4), np.array(0.1, np.float32),
+                                             np.array(True)], consts={1}),
+    Case("dropout_grad_float_mask", "DropoutGrad", [f32(3, 4), f32(3, 4)], domain=MS),
+    Case("tile_zero_repeat", "Tile", [f32(2, 3), i64([2, 0])], consts={1}),
+    Case("rmsnorm_grad_bad_stat", "SimplifiedLayerNormalizationGrad",
+         [f32(3, 4), f32(3, 4), f32(4), f32(4, 1)], domain=MS),
 ]

@@ -1,10 +1,10 @@
-//===- GeluMath.cpp - Scalar GELU and its derivative ----------------------===//
+//===- ActivationMath.cpp - Scalar activations and derivatives ------------===//
 //
 // Part of the muon-mlir project.
 //
 //===----------------------------------------------------------------------===//
 
-#include "GeluMath.h"
+#include "ActivationMath.h"
 #include "ImporterUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -58,4 +58,38 @@ Value muon::onnx_import::buildGeluDerivative(OpBuilder &b, Location loc,
       buildScalar(b, loc, type, 0.5 * M_2_SQRTPI * M_SQRT1_2));
   Value xDensity = arith::MulFOp::create(b, loc, x, density);
   return arith::AddFOp::create(b, loc, buildNormalCdf(b, loc, x), xDensity);
+}
+
+Value muon::onnx_import::buildSigmoid(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value exp = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+  Value one = buildScalar(b, loc, type, 1.0);
+  return arith::DivFOp::create(b, loc, one,
+                               arith::AddFOp::create(b, loc, one, exp));
+}
+
+/// sigmoid(alpha x).
+static Value buildScaledSigmoid(OpBuilder &b, Location loc, Value x,
+                                double alpha) {
+  Value scaled =
+      arith::MulFOp::create(b, loc, x, buildScalar(b, loc, x.getType(), alpha));
+  return buildSigmoid(b, loc, scaled);
+}
+
+Value muon::onnx_import::buildQuickGelu(OpBuilder &b, Location loc, Value x,
+                                        double alpha) {
+  return arith::MulFOp::create(b, loc, x, buildScaledSigmoid(b, loc, x, alpha));
+}
+
+Value muon::onnx_import::buildQuickGeluDerivative(OpBuilder &b, Location loc,
+                                                  Value x, double alpha) {
+  Type type = x.getType();
+  Value s = buildScaledSigmoid(b, loc, x, alpha);
+  Value oneMinus =
+      arith::SubFOp::create(b, loc, buildScalar(b, loc, type, 1.0), s);
+  Value slope = arith::MulFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, x, s),
+      arith::MulFOp::create(b, loc, oneMinus,
+                            buildScalar(b, loc, type, alpha)));
+  return arith::AddFOp::create(b, loc, s, slope);
 }

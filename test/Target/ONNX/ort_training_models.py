@@ -1,0 +1,204 @@
+"""Other model families through ORT training artifacts, against ORT.
+
+Small torch models whose exported training graphs use what the example's
+char transformer does not: LLaMA-style (RMSNorm, which ORT fuses into
+SimplifiedLayerNormalization; SwiGLU, fused into QuickGelu; GQA through
+repeat_interleave, a Tile whose gradient computes its shapes; causal
+scaled_dot_product_attention; no biases), GPT-2-style (tied embedding,
+nn.MultiheadAttention, tanh GELU: Tanh/TanhGrad) and an MLP (ReLU, a
+sigmoid gate, Dropout). Each is exported with static shapes, turned into
+ORT training artifacts (cross entropy, AdamW) and compiled into one step
+(examples/char_transformer/compiled_step.py); N steps on random batches
+must match ORT's training API on the same files: every loss and every
+parameter within --rtol relative error (Frobenius).
+
+  ort_training_models.py MODEL --work DIR [--bin DIR] [--gpu emulated]
+  ort_training_models.py mlp-dropout --work DIR    artifacts only (p = 0.1)
+"""
+
+import argparse
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+sys.path.insert(0, os.path.join(ROOT, "examples", "char_transformer"))
+
+import compiled_step  # noqa: E402
+from parity import ort_steps, rel  # noqa: E402
+
+BATCH, SEQ, VOCAB, D, HEADS = 4, 16, 40, 32, 4
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(1.0 + 0.1 * torch.randn(d))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.weight
+
+
+class Llama(nn.Module):
+    """One pre-norm block: GQA (2 key/value heads for 4 query heads)."""
+
+    def __init__(self):
+        super().__init__()
+        kv = D // 2
+        self.tok = nn.Embedding(VOCAB, D)
+        self.norm1, self.norm2, self.norm_f = RMSNorm(D), RMSNorm(D), RMSNorm(D)
+        self.q, self.k, self.v = (nn.Linear(D, D, bias=False), nn.Linear(D, kv, bias=False),
+                                  nn.Linear(D, kv, bias=False))
+        self.o = nn.Linear(D, D, bias=False)
+        self.gate, self.up = nn.Linear(D, 3 * D, bias=False), nn.Linear(D, 3 * D, bias=False)
+        self.down = nn.Linear(3 * D, D, bias=False)
+        self.head = nn.Linear(D, VOCAB, bias=False)
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = self.norm1(x)
+        hd = D // HEADS
+        split = lambda t, n: t.view(BATCH, SEQ, n, hd).transpose(1, 2)
+        q = split(self.q(h), HEADS)
+        k = split(self.k(h), HEADS // 2).repeat_interleave(2, dim=1)
+        v = split(self.v(h), HEADS // 2).repeat_interleave(2, dim=1)
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.o(a.transpose(1, 2).reshape(BATCH, SEQ, D))
+        h = self.norm2(x)
+        x = x + self.down(F.silu(self.gate(h)) * self.up(h))
+        return self.head(self.norm_f(x)).reshape(-1, VOCAB)
+
+
+class GPT2(nn.Module):
+    """Learned positions, nn.MultiheadAttention with a causal mask, tanh GELU,
+    output projection tied to the token embedding."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(VOCAB, D), nn.Embedding(SEQ, D)
+        self.ln1, self.ln2, self.ln_f = nn.LayerNorm(D), nn.LayerNorm(D), nn.LayerNorm(D)
+        self.attn = nn.MultiheadAttention(D, HEADS, batch_first=True)
+        self.fc, self.proj = nn.Linear(D, 4 * D), nn.Linear(4 * D, D)
+        self.register_buffer("mask", torch.triu(torch.ones(SEQ, SEQ, dtype=torch.bool), 1))
+
+    def forward(self, idx):
+        x = self.tok(idx) + self.pos(torch.arange(SEQ))
+        h = self.ln1(x)
+        x = x + self.attn(h, h, h, attn_mask=self.mask, need_weights=False)[0]
+        x = x + self.proj(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+        return (self.ln_f(x) @ self.tok.weight.t()).reshape(-1, VOCAB)
+
+
+class MLP(nn.Module):
+    def __init__(self, dropout):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.fc, self.gate = nn.Linear(D, 2 * D), nn.Linear(D, 2 * D)
+        self.out = nn.Linear(2 * D, VOCAB)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = F.relu(self.fc(x)) * torch.sigmoid(self.gate(x))
+        return self.out(self.drop(h)).reshape(-1, VOCAB)
+
+
+# Entries whose gradient is zero in exact arithmetic: softmax is invariant
+# to the key bias (it adds q.b_k to a whole row of scores). Their rounding
+# noise, which AdamW divides by its own root mean square, moves them by
+# ~1e-5 in either implementation, so they are checked to stay that small
+# instead of against each other.
+ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)}}
+NOISE_BOUND = 1e-3
+
+MODELS = {"llama": Llama, "gpt2": GPT2, "mlp": lambda: MLP(0.0),
+          "mlp-dropout": lambda: MLP(0.1)}
+
+
+def make_artifacts(name, directory, seed=0):
+    from onnxruntime.training import artifacts
+    from onnxruntime.training.onnxblock.optim import AdamW
+    import onnx
+    torch.manual_seed(seed)
+    model = MODELS[name]()
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "forward.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(BATCH, SEQ, dtype=torch.int64),), path,
+                          dynamo=False, input_names=["idx"], output_names=["logits"],
+                          opset_version=17, do_constant_folding=False,
+                          training=torch.onnx.TrainingMode.TRAINING)
+    forward = onnx.load(path)
+    for node in forward.graph.node:  # ORT's LayerNormalizationGrad reads them
+        if node.op_type == "LayerNormalization":
+            while len(node.output) < 3:
+                node.output.append(f"{node.name}_stat{len(node.output)}")
+    params = [i.name for i in forward.graph.initializer
+              if i.data_type == onnx.TensorProto.FLOAT and len(i.dims) > 0]
+    saved = os.dup(2)  # ORT logs every graph transformer to stderr
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    try:
+        artifacts.generate_artifacts(
+            forward, requires_grad=params, loss=artifacts.LossType.CrossEntropyLoss,
+            optimizer=AdamW(weight_decay=0.01), artifact_directory=directory)
+    finally:
+        os.dup2(saved, 2)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", choices=sorted(MODELS))
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--bin", default=compiled_step.BIN)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--lr", type=float, default=1e-2)
+    parser.add_argument("--rtol", type=float, default=1e-5)
+    parser.add_argument("--gpu", choices=["emulated"],
+                        help="compile the GPU pipeline's program, run on the host")
+    args = parser.parse_args()
+    make_artifacts(args.model, args.work)
+    if args.model == "mlp-dropout":
+        return 0
+    rng = np.random.default_rng(3)
+    batches = [(rng.integers(0, VOCAB, (BATCH, SEQ)), rng.integers(0, VOCAB, BATCH * SEQ))
+               for _ in range(args.steps)]
+    library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=args.gpu)
+    trainer = compiled_step.CompiledTrainer(
+        library, graph, compiled_step.initial_parameters(args.work, graph))
+    ours = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
+    theirs, state = ort_steps(args.work, batches, args.lr)
+    worst = 0.0
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        err = abs(a - b) / abs(b)
+        worst = max(worst, err)
+        print(f"step {step}: loss muon {a:.7f} ort {b:.7f} rel err {err:.2e}")
+    initial = dict(zip(graph.params, compiled_step.initial_parameters(args.work, graph)))
+    for name, value in zip(graph.params, trainer.params):
+        reference = state.parameters[name].data
+        noise = ZERO_GRADIENT.get(args.model, {}).get(name)
+        if noise is not None:
+            moved = max(np.abs(value[noise] - initial[name][noise]).max(),
+                        np.abs(reference[noise] - initial[name][noise]).max())
+            print(f"param {name}[{noise.start}:{noise.stop}]: zero gradient, "
+                  f"moved {moved:.1e} (bound {NOISE_BOUND:.0e})")
+            if moved > NOISE_BOUND:
+                worst = float("inf")
+            keep = np.ones(value.shape[0], bool)
+            keep[noise] = False
+            value, reference = value[keep], reference[keep]
+        err = rel(value, reference)
+        worst = max(worst, err)
+        print(f"param {name}: rel err {err:.2e}")
+    print(f"{args.model}: max rel err {worst:.2e} (tolerance {args.rtol:.0e})")
+    return 0 if worst <= args.rtol else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
