@@ -5,8 +5,9 @@ char transformer does not: LLaMA-style (RMSNorm, which ORT fuses into
 SimplifiedLayerNormalization; SwiGLU, fused into QuickGelu; GQA through
 repeat_interleave, a Tile whose gradient computes its shapes; causal
 scaled_dot_product_attention; no biases), GPT-2-style (tied embedding,
-nn.MultiheadAttention, tanh GELU: Tanh/TanhGrad) and an MLP (ReLU, a
-sigmoid gate, Dropout). Each is exported with static shapes, turned into
+nn.MultiheadAttention, tanh GELU: Tanh/TanhGrad), a hand-written block
+(mean/variance LayerNorm, masked_fill: Where) and an MLP (ReLU, a sigmoid
+gate, Dropout). Each is exported with static shapes, turned into
 ORT training artifacts (cross entropy, AdamW) and compiled into one step
 (examples/char_transformer/compiled_step.py); N steps on random batches
 must match ORT's training API on the same files: every loss and every
@@ -95,6 +96,34 @@ class GPT2(nn.Module):
         return (self.ln_f(x) @ self.tok.weight.t()).reshape(-1, VOCAB)
 
 
+class Masked(nn.Module):
+    """Written out as in many hand-written models: LayerNorm from mean and
+    variance (ORT fuses it into LayerNormalization), masked_fill of a causal
+    mask (Where), a padding_idx embedding, erf GELU."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D, padding_idx=0)
+        self.qkv, self.o = nn.Linear(D, 3 * D), nn.Linear(D, D)
+        self.gain, self.bias = nn.Parameter(torch.ones(D)), nn.Parameter(torch.zeros(D))
+        self.head = nn.Linear(D, VOCAB)
+
+    def norm(self, x):
+        mean = x.mean(-1, keepdim=True)
+        var = ((x - mean) ** 2).mean(-1, keepdim=True)
+        return (x - mean) / torch.sqrt(var + 1e-5) * self.gain + self.bias
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        q, k, v = (t.view(BATCH, SEQ, HEADS, -1).transpose(1, 2)
+                   for t in self.qkv(self.norm(x)).split(D, -1))
+        scores = q @ k.transpose(-1, -2) / (D // HEADS) ** 0.5
+        causal = torch.tril(torch.ones(SEQ, SEQ)).view(1, 1, SEQ, SEQ)
+        scores = scores.masked_fill(causal == 0, float("-inf"))
+        y = (F.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(BATCH, SEQ, D)
+        return self.head(F.gelu(x + self.o(y))).reshape(-1, VOCAB)
+
+
 class MLP(nn.Module):
     def __init__(self, dropout):
         super().__init__()
@@ -114,10 +143,11 @@ class MLP(nn.Module):
 # noise, which AdamW divides by its own root mean square, moves them by
 # ~1e-5 in either implementation, so they are checked to stay that small
 # instead of against each other.
-ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)}}
+ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)},
+                 "masked": {"qkv.bias": slice(D, 2 * D)}}
 NOISE_BOUND = 1e-3
 
-MODELS = {"llama": Llama, "gpt2": GPT2, "mlp": lambda: MLP(0.0),
+MODELS = {"llama": Llama, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1)}
 
 

@@ -29,6 +29,9 @@ void populateORTOptimizerImporters(OpImporterRegistry &registry);
 /// Add/Sub/Mul/Div/Pow (broadcasting), Sum/Mean/Max/Min, unary float math,
 /// Identity.
 void populateElementwiseImporters(OpImporterRegistry &registry);
+/// Equal/Less/LessOrEqual/Greater/GreaterOrEqual, Not/And/Or/Xor, Where,
+/// Cast.
+void populateLogicImporters(OpImporterRegistry &registry);
 /// MatMul (batch broadcasting), Gemm, com.microsoft FusedMatMul.
 void populateMatMulImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,

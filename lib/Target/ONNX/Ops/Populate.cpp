@@ -9,6 +9,7 @@
 void muon::onnx_import::populateForwardAndGradientImporters(
     OpImporterRegistry &registry) {
   populateElementwiseImporters(registry);
+  populateLogicImporters(registry);
   populateMatMulImporters(registry);
   populateShapeImporters(registry);
   populateReductionImporters(registry);

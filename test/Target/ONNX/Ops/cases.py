@@ -257,6 +257,39 @@ def gradient():
     ]
 
 
+def logic():
+    TP = __import__("onnx").TensorProto
+    bools = lambda *shape: RNG.random(shape) < 0.5
+    ints = lambda *shape: RNG.integers(-3, 4, shape).astype(np.int64)
+    x = f32(3, 4, scale=2.0)
+    return [
+        Case("equal_float", "Equal", [x, np.where(RNG.random((3, 4)) < 0.5, x, f32(3, 4))]),
+        Case("equal_int_broadcast", "Equal", [ints(3, 4), ints(4)]),
+        Case("equal_bool", "Equal", [bools(3, 4), bools(3, 4)], opset=11),
+        Case("less", "Less", [f32(3, 4), f32(4)]),
+        Case("less_or_equal_int", "LessOrEqual", [ints(2, 3), ints(2, 1)]),
+        Case("greater", "Greater", [ints(5), ints(1)]),
+        Case("greater_or_equal", "GreaterOrEqual", [f32(2, 3), f32(2, 3)]),
+        Case("not", "Not", [bools(3, 4)]),
+        Case("and", "And", [bools(3, 4), bools(4)]),
+        Case("or", "Or", [bools(3, 4), bools(3, 1)]),
+        Case("xor", "Xor", [bools(3, 4), bools(3, 4)]),
+        # masked_fill as exported: Where(mask, fill, scores).
+        Case("where_masked_fill", "Where", [bools(4, 4), np.array(-1e9, np.float32),
+                                            f32(2, 4, 4)]),
+        Case("where_int", "Where", [bools(3, 1), ints(3, 4), ints(4)]),
+        Case("cast_float_to_int", "Cast", [f32(3, 4, scale=5.0)], {"to": TP.INT64}),
+        Case("cast_int_to_float", "Cast", [ints(3, 4)], {"to": TP.FLOAT}),
+        Case("cast_float_to_bool", "Cast", [np.array([0.0, -0.0, 1.5, -2.0], np.float32)],
+             {"to": TP.BOOL}),
+        Case("cast_bool_to_float", "Cast", [bools(3, 4)], {"to": TP.FLOAT}),
+        Case("cast_bool_to_int", "Cast", [bools(3, 4)], {"to": TP.INT32}),
+        Case("cast_int64_to_int32", "Cast", [ints(3, 4)], {"to": TP.INT32}),
+        Case("cast_float_to_double", "Cast", [f32(3, 4)], {"to": TP.DOUBLE}),
+        Case("cast_same_type", "Cast", [f32(3, 4)], {"to": TP.FLOAT}),
+    ]
+
+
 def dropout():
     mask = RNG.random((3, 4)) < 0.7
     scalar = lambda value: np.array(value, dtype=np.float32)
@@ -324,7 +357,7 @@ FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
-    "gradient": gradient, "dropout": dropout,
+    "gradient": gradient, "dropout": dropout, "logic": logic,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -363,6 +396,9 @@ ERROR_CASES = [
     Case("dropout_runtime_mode", "Dropout", [f32(3, 4), np.array(0.1, np.float32),
                                              np.array(True)], consts={1}),
     Case("dropout_grad_float_mask", "DropoutGrad", [f32(3, 4), f32(3, 4)], domain=MS),
+    Case("cast_to_uint8", "Cast", [f32(3)], {"to": 2}),
+    Case("where_float_condition", "Where", [f32(3), f32(3), f32(3)]),
+    Case("and_int", "And", [i64([1, 0]), i64([1, 1])]),
     Case("tile_zero_repeat", "Tile", [f32(2, 3), i64([2, 0])], consts={1}),
     Case("rmsnorm_grad_bad_stat", "SimplifiedLayerNormalizationGrad",
          [f32(3, 4), f32(3, 4), f32(4), f32(4, 1)], domain=MS),

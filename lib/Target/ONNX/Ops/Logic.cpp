@@ -1,0 +1,226 @@
+//===- Logic.cpp - Comparison, logic, Where and Cast importers ------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Exporters write masks with these (masked_fill is Equal/Where, boolean
+// masks are Cast). All broadcast numpy-style in one generic:
+//   Equal Less LessOrEqual Greater GreaterOrEqual -> bool (floats compare
+//   ordered: NaN is unequal to everything; integers signed)
+//   Not And Or Xor on bools; Where(cond, X, Y) = cond ? X : Y
+//   Cast(to) between the float, signed integer and bool types the importer
+//   reads: float -> integer truncates toward zero, x -> bool is x != 0,
+//   bool -> number is 0/1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+/// Checks that inputs [first, end) share one element type; returns it.
+static FailureOr<Type> getSharedElementType(NodeContext &ctx, unsigned first) {
+  Type shared;
+  for (unsigned i = first, e = ctx.operands.size(); i < e; ++i) {
+    FailureOr<RankedTensorType> type = getOperandType(ctx, i);
+    if (failed(type))
+      return failure();
+    if (shared && type->getElementType() != shared)
+      return ctx.emitError() << "expects inputs #" << first << ".." << e - 1
+                             << " of one element type, got " << shared
+                             << " and " << type->getElementType();
+    shared = type->getElementType();
+  }
+  return shared;
+}
+
+static ImportResult importCompare(NodeContext &ctx, arith::CmpFPredicate fpred,
+                                  arith::CmpIPredicate ipred) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<Type> type = getSharedElementType(ctx, 0);
+  if (failed(type))
+    return failure();
+  bool isFloat = isa<FloatType>(*type);
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, ctx.builder.getI1Type(),
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        if (isFloat)
+          return arith::CmpFOp::create(b, loc, fpred, args[0], args[1]);
+        return arith::CmpIOp::create(b, loc, ipred, args[0], args[1]);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+namespace {
+enum class LogicKind { Not, And, Or, Xor };
+} // namespace
+
+static ImportResult importLogic(NodeContext &ctx, LogicKind kind) {
+  unsigned numInputs = kind == LogicKind::Not ? 1 : 2;
+  if (failed(checkNumOperands(ctx, numInputs, numInputs)))
+    return failure();
+  FailureOr<Type> type = getSharedElementType(ctx, 0);
+  if (failed(type))
+    return failure();
+  if (!type->isInteger(1))
+    return ctx.emitError() << "expects bool inputs, got " << *type;
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, *type,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        switch (kind) {
+        case LogicKind::Not:
+          return arith::XOrIOp::create(
+              b, loc, args[0], buildScalar(b, loc, args[0].getType(), 1));
+        case LogicKind::And:
+          return arith::AndIOp::create(b, loc, args[0], args[1]);
+        case LogicKind::Or:
+          return arith::OrIOp::create(b, loc, args[0], args[1]);
+        case LogicKind::Xor:
+          return arith::XOrIOp::create(b, loc, args[0], args[1]);
+        }
+        llvm_unreachable("unknown logic op");
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+static ImportResult importWhere(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 3)))
+    return failure();
+  FailureOr<RankedTensorType> condType = getOperandType(ctx, 0);
+  FailureOr<Type> type = getSharedElementType(ctx, 1);
+  if (failed(condType) || failed(type))
+    return failure();
+  if (!condType->getElementType().isInteger(1))
+    return ctx.emitError() << "expects a bool condition, got " << *condType;
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, *type,
+      [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+/// The element type of Cast's `to`; null for types the importer does not
+/// read (unsigned, strings, 8-bit floats, complex).
+static Type getCastTarget(Builder &b, int64_t to) {
+  switch (to) {
+  case onnx::TensorProto::FLOAT:
+    return b.getF32Type();
+  case onnx::TensorProto::DOUBLE:
+    return b.getF64Type();
+  case onnx::TensorProto::FLOAT16:
+    return b.getF16Type();
+  case onnx::TensorProto::BFLOAT16:
+    return b.getBF16Type();
+  case onnx::TensorProto::INT8:
+    return b.getI8Type();
+  case onnx::TensorProto::INT16:
+    return b.getI16Type();
+  case onnx::TensorProto::INT32:
+    return b.getI32Type();
+  case onnx::TensorProto::INT64:
+    return b.getI64Type();
+  case onnx::TensorProto::BOOL:
+    return b.getI1Type();
+  default:
+    return {};
+  }
+}
+
+/// `value` converted to `to` with Cast's semantics.
+static Value buildCast(OpBuilder &b, Location loc, Value value, Type to) {
+  Type from = value.getType();
+  if (from == to)
+    return value;
+  if (to.isInteger(1)) {
+    Value zero = buildScalar(b, loc, from, 0);
+    if (isa<FloatType>(from))
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, value,
+                                   zero);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value, zero);
+  }
+  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+  bool fromBool = from.isInteger(1);
+  unsigned fromWidth = from.getIntOrFloatBitWidth();
+  unsigned toWidth = to.getIntOrFloatBitWidth();
+  if (fromFloat && toFloat) {
+    if (fromWidth < toWidth)
+      return arith::ExtFOp::create(b, loc, to, value);
+    // f16 <-> bf16 have one width: through f32.
+    if (fromWidth == toWidth)
+      value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+    return arith::TruncFOp::create(b, loc, to, value);
+  }
+  if (toFloat)
+    return fromBool ? arith::UIToFPOp::create(b, loc, to, value).getResult()
+                    : arith::SIToFPOp::create(b, loc, to, value).getResult();
+  if (fromFloat)
+    return arith::FPToSIOp::create(b, loc, to, value);
+  if (fromWidth < toWidth)
+    return fromBool ? arith::ExtUIOp::create(b, loc, to, value).getResult()
+                    : arith::ExtSIOp::create(b, loc, to, value).getResult();
+  return arith::TruncIOp::create(b, loc, to, value);
+}
+
+static ImportResult importCast(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 1)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  if (failed(type))
+    return failure();
+  std::optional<int64_t> to = ctx.getIntAttr("to");
+  if (!to)
+    return ctx.emitError() << "expects attribute 'to'";
+  Type target = getCastTarget(ctx.builder, *to);
+  if (!target)
+    return emitUnsupportedAttr(ctx, "to")
+           << ": " << *to << " (expects a float, signed integer or bool type)";
+  if (ctx.getIntAttr("saturate").value_or(1) != 1)
+    return emitUnsupportedAttr(ctx, "saturate") << ": only 1";
+  if (target == type->getElementType())
+    return SmallVector<Value>{ctx.getOperand(0)};
+  return SmallVector<Value>{buildBroadcastMap(
+      ctx.builder, ctx.loc, ctx.getOperand(0), type->getShape(), target,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        return buildCast(b, loc, args[0], target);
+      })};
+}
+
+void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
+  auto addCompare = [&](StringRef name, arith::CmpFPredicate fpred,
+                        arith::CmpIPredicate ipred) {
+    registry.add("", name, [=](NodeContext &ctx) {
+      return importCompare(ctx, fpred, ipred);
+    });
+  };
+  addCompare("Equal", arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
+  addCompare("Less", arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt);
+  addCompare("LessOrEqual", arith::CmpFPredicate::OLE,
+             arith::CmpIPredicate::sle);
+  addCompare("Greater", arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt);
+  addCompare("GreaterOrEqual", arith::CmpFPredicate::OGE,
+             arith::CmpIPredicate::sge);
+  auto addLogic = [&](StringRef name, LogicKind kind) {
+    registry.add("", name,
+                 [=](NodeContext &ctx) { return importLogic(ctx, kind); });
+  };
+  addLogic("Not", LogicKind::Not);
+  addLogic("And", LogicKind::And);
+  addLogic("Or", LogicKind::Or);
+  addLogic("Xor", LogicKind::Xor);
+  registry.add("", "Where", importWhere);
+  registry.add("", "Cast", importCast);
+}
