@@ -158,10 +158,12 @@ def OptimInsertQKClip : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
     1. **Scores.** Every softmax — `linalg.softmax`, or the stable expansion
        the ONNX importer emits (max reduction over the last dimension, then
        `exp(x − max)`) — whose input comes, through element-wise scale and
-       mask arithmetic and reshapes/transposes, from a `linalg.matmul` or
-       `linalg.batch_matmul` of two activations is an attention; its input
-       is the pre-softmax scores. Softmaxes of `x · W` (a contraction with a
-       weight: output heads, routers) are not attentions.
+       mask arithmetic (an additive mask, or a select with a fixed mask and
+       fill: masked_fill, ONNX `Where`) and reshapes/transposes, from a
+       `linalg.matmul` or `linalg.batch_matmul` of two activations is an
+       attention; its input is the pre-softmax scores. Softmaxes of `x · W`
+       (a contraction with a weight: output heads, routers) are not
+       attentions.
     2. **Projections.** Q and K are traced back through
        `tensor.expand_shape`/`collapse_shape`/`extract_slice` (the split of
        a fused QKV projection), `linalg.transpose`, broadcasts (GQA's repeat

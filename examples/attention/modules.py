@@ -21,9 +21,9 @@ class Attention(nn.Module):
     heads (kv_heads == heads: MHA)."""
 
     def __init__(self, d_model=32, heads=4, kv_heads=None, head_dim=8, seq=6, bias=True,
-                 rotary=False):
+                 rotary=False, masked_fill=False):
         super().__init__()
-        self.rotary = rotary
+        self.rotary, self.masked_fill = rotary, masked_fill
         if rotary:  # Llama's rotary embedding over the whole head
             self.register_buffer("cos", rotary_table(seq, head_dim).cos())
             self.register_buffer("sin", rotary_table(seq, head_dim).sin())
@@ -52,7 +52,10 @@ class Attention(nn.Module):
     def scores(self, x):
         q = self.rope(self.split(self.q(x), self.heads))
         k = self.repeat_kv(self.rope(self.split(self.k(x), self.kv_heads)))
-        return q @ k.transpose(-2, -1) / math.sqrt(self.head_dim) + self.mask
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
+        if self.masked_fill:  # as many hand-written models mask: ONNX Where
+            return scores.masked_fill(self.mask < 0, float("-inf"))
+        return scores + self.mask
 
     def forward(self, x):
         v = self.repeat_kv(self.split(self.v(x), self.kv_heads))
@@ -127,6 +130,7 @@ def max_logits(module, x):
 
 MODULES = {
     "mha": lambda: Attention(heads=4),
+    "mha-masked-fill": lambda: Attention(heads=4, masked_fill=True),
     "gqa": lambda: Attention(heads=4, kv_heads=2, bias=False),
     "gqa-rope": lambda: Attention(heads=4, kv_heads=2, bias=False, rotary=True),
     "mqa": lambda: Attention(heads=4, kv_heads=1, bias=False),

@@ -94,6 +94,48 @@ func.func @softcap(%x: tensor<6x32xf32>, %wq: tensor<32x8xf32>, %wk: tensor<32x8
 
 // -----
 
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+
+// A select whose condition comes from the scores themselves (a clamp of
+// large logits): not a masked_fill with a fixed mask.
+func.func @score_dependent_select(%x: tensor<6x32xf32>, %wq: tensor<32x8xf32>, %wk: tensor<32x8xf32>,
+                                  %g: tensor<32x8xf32>, %lr: tensor<f32>)
+    -> (tensor<6x6xf32>, tensor<32x8xf32>, tensor<32x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %cap = arith.constant 5.0 : f32
+  %e = tensor.empty() : tensor<6x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %q = linalg.matmul ins(%x, %wq : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %k = linalg.matmul ins(%x, %wk : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %et = tensor.empty() : tensor<8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<6x8xf32>) outs(%et : tensor<8x6xf32>) permutation = [1, 0]
+  %es = tensor.empty() : tensor<6x6xf32>
+  %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %s = linalg.matmul ins(%q, %kt : tensor<6x8xf32>, tensor<8x6xf32>) outs(%zs : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %big = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%s : tensor<6x6xf32>) outs(%es : tensor<6x6xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %t = arith.cmpf ogt, %a, %cap : f32
+    %f = arith.uitofp %t : i1 to f32
+    linalg.yield %f : f32
+  } -> tensor<6x6xf32>
+  %c = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%big, %s : tensor<6x6xf32>, tensor<6x6xf32>) outs(%es : tensor<6x6xf32>) {
+  ^bb0(%b: f32, %a: f32, %o: f32):
+    %t = arith.cmpf one, %b, %zero : f32
+    %r = arith.select %t, %cap, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<6x6xf32> loc("/attn/clamp")
+  // expected-warning@+1 {{attention not clipped: the scores come from QKᵀ through 'linalg.generic' (/attn/clamp), which the pass cannot see through}}
+  %p = linalg.softmax dimension(1) ins(%c : tensor<6x6xf32>) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %m = arith.constant dense<0.0> : tensor<32x8xf32>
+  %wq1, %mq1 = optim.muon %wq, %g, %m, %lr : tensor<32x8xf32>, tensor<f32>
+  %wk1, %mk1 = optim.muon %wk, %g, %m, %lr : tensor<32x8xf32>, tensor<f32>
+  return %p, %wq1, %wk1 : tensor<6x6xf32>, tensor<32x8xf32>, tensor<32x8xf32>
+}
+
+// -----
+
 #bcast = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
 #id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
 

@@ -60,6 +60,51 @@ func.func @mha(%x: tensor<12x32xf32>, %wq: tensor<32x32xf32>, %wk: tensor<32x32x
 
 // -----
 
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#scalar2 = affine_map<(d0, d1) -> ()>
+
+// masked_fill as exporters write it (ONNX Where): select(mask, -inf, scores)
+// with a constant mask and fill. The max logit is taken of the masked
+// scores, which the softmax normalizes.
+// CHECK-LABEL: func.func @masked_fill
+// CHECK: %[[MASKED:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<6x6xi1>, tensor<f32>, tensor<6x6xf32>)
+// CHECK: arith.select
+// CHECK: %[[EXPANDED:.+]] = tensor.expand_shape %[[MASKED]]
+// CHECK: %[[SMAX:.+]] = linalg.generic {{.*}} ins(%[[EXPANDED]] : tensor<1x6x6xf32>) outs(%{{.+}} : tensor<1xf32>)
+// CHECK: linalg.softmax dimension(1) ins(%[[MASKED]]
+// CHECK: optim.qk_clip %{{.+}}, %{{.+}}, %[[SMAX]] {head_axis = 1 : i64, head_dim = 8 : i64, num_heads = 1 : i64} : tensor<32x8xf32>, tensor<32x8xf32>, tensor<1xf32>
+func.func @masked_fill(%x: tensor<6x32xf32>, %wq: tensor<32x8xf32>, %wk: tensor<32x8xf32>,
+                       %g: tensor<32x8xf32>, %lr: tensor<f32>)
+    -> (tensor<6x6xf32>, tensor<32x8xf32>, tensor<32x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<6x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %q = linalg.matmul ins(%x, %wq : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %k = linalg.matmul ins(%x, %wk : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %et = tensor.empty() : tensor<8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<6x8xf32>) outs(%et : tensor<8x6xf32>) permutation = [1, 0]
+  %es = tensor.empty() : tensor<6x6xf32>
+  %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %s = linalg.matmul ins(%q, %kt : tensor<6x8xf32>, tensor<8x6xf32>) outs(%zs : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %mask = arith.constant dense<[[false, true, true, true, true, true], [false, false, true, true, true, true],
+      [false, false, false, true, true, true], [false, false, false, false, true, true],
+      [false, false, false, false, false, true], [false, false, false, false, false, false]]> : tensor<6x6xi1>
+  %fill = arith.constant dense<0xFF800000> : tensor<f32>
+  %c = linalg.generic {indexing_maps = [#id2, #scalar2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%mask, %fill, %s : tensor<6x6xi1>, tensor<f32>, tensor<6x6xf32>) outs(%es : tensor<6x6xf32>) {
+  ^bb0(%m: i1, %f: f32, %a: f32, %o: f32):
+    %r = arith.select %m, %f, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<6x6xf32>
+  %p = linalg.softmax dimension(1) ins(%c : tensor<6x6xf32>) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %mom = arith.constant dense<0.0> : tensor<32x8xf32>
+  %wq1, %mq1 = optim.muon %wq, %g, %mom, %lr : tensor<32x8xf32>, tensor<f32>
+  %wk1, %mk1 = optim.muon %wk, %g, %mom, %lr : tensor<32x8xf32>, tensor<f32>
+  return %p, %wq1, %wk1 : tensor<6x6xf32>, tensor<32x8xf32>, tensor<32x8xf32>
+}
+
+// -----
+
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 #bias3 = affine_map<(d0, d1, d2) -> (d2)>
 #id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>

@@ -4,7 +4,8 @@ Small torch models whose exported training graphs use what the example's
 char transformer does not: LLaMA-style (RMSNorm, which ORT fuses into
 SimplifiedLayerNormalization; SwiGLU, fused into QuickGelu; GQA through
 repeat_interleave, a Tile whose gradient computes its shapes; causal
-scaled_dot_product_attention; no biases), GPT-2-style (tied embedding,
+scaled_dot_product_attention; no biases; and a variant with rotary
+embeddings, whose gradient has ORT's ConcatTraining/SplitTraining), GPT-2-style (tied embedding,
 nn.MultiheadAttention, tanh GELU: Tanh/TanhGrad), a hand-written block
 (mean/variance LayerNorm, masked_fill: Where) and an MLP (ReLU, a sigmoid
 gate, Dropout). Each is exported with static shapes, turned into
@@ -70,6 +71,45 @@ class Llama(nn.Module):
         k = split(self.k(h), HEADS // 2).repeat_interleave(2, dim=1)
         v = split(self.v(h), HEADS // 2).repeat_interleave(2, dim=1)
         a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.o(a.transpose(1, 2).reshape(BATCH, SEQ, D))
+        h = self.norm2(x)
+        x = x + self.down(F.silu(self.gate(h)) * self.up(h))
+        return self.head(self.norm_f(x)).reshape(-1, VOCAB)
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class LlamaRope(Llama):
+    """Rotary embeddings (Neg, Slice, Concat: ORT's ConcatTraining and
+    SplitTraining in the gradient), GQA by expand + reshape, an additive
+    causal mask instead of SDPA."""
+
+    def __init__(self):
+        super().__init__()
+        hd = D // HEADS
+        freqs = torch.outer(torch.arange(SEQ).float(),
+                            1.0 / 10000 ** (torch.arange(0, hd, 2).float() / hd))
+        angles = torch.cat((freqs, freqs), -1)
+        self.register_buffer("cos", angles.cos())
+        self.register_buffer("sin", angles.sin())
+        self.register_buffer("causal", torch.triu(torch.full((SEQ, SEQ), float("-inf")), 1))
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = self.norm1(x)
+        hd, kv = D // HEADS, HEADS // 2
+        split = lambda t, n: t.view(BATCH, SEQ, n, hd).transpose(1, 2)
+        rotate = lambda t: t * self.cos + rotate_half(t) * self.sin
+        repeat = lambda t: t[:, :, None].expand(BATCH, kv, 2, SEQ, hd).reshape(
+            BATCH, HEADS, SEQ, hd)
+        q = rotate(split(self.q(h), HEADS))
+        k = repeat(rotate(split(self.k(h), kv)))
+        v = repeat(split(self.v(h), kv))
+        scores = q @ k.transpose(-1, -2) / hd ** 0.5 + self.causal
+        a = scores.softmax(-1) @ v
         x = x + self.o(a.transpose(1, 2).reshape(BATCH, SEQ, D))
         h = self.norm2(x)
         x = x + self.down(F.silu(self.gate(h)) * self.up(h))
@@ -147,7 +187,7 @@ ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)},
                  "masked": {"qkv.bias": slice(D, 2 * D)}}
 NOISE_BOUND = 1e-3
 
-MODELS = {"llama": Llama, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+MODELS = {"llama": Llama, "llama-rope": LlamaRope, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1)}
 
 
@@ -170,8 +210,8 @@ def make_artifacts(name, directory, seed=0):
         if node.op_type == "LayerNormalization":
             while len(node.output) < 3:
                 node.output.append(f"{node.name}_stat{len(node.output)}")
-    params = [i.name for i in forward.graph.initializer
-              if i.data_type == onnx.TensorProto.FLOAT and len(i.dims) > 0]
+    trained = {name for name, _ in model.named_parameters()}
+    params = [i.name for i in forward.graph.initializer if i.name in trained]
     saved = os.dup(2)  # ORT logs every graph transformer to stderr
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     try:

@@ -176,6 +176,36 @@ static bool reachesScoreContraction(Operation *op, unsigned depth) {
   return false;
 }
 
+/// For `cond ? fill : x` or `cond ? x : fill` with x the one input that is
+/// an activation (masked_fill as exporters write it: Where with a constant
+/// or argument mask and fill), the index of x.
+static std::optional<unsigned> getMaskedInput(linalg::GenericOp op) {
+  if (op.getNumDpsInits() != 1 || !op.isAllParallelLoops() ||
+      !op.getIndexingMapsArray().back().isIdentity())
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  auto select = dyn_cast<arith::SelectOp>(body.front());
+  if (!select || body.getOperations().size() != 2 ||
+      body.getTerminator()->getOperand(0) != select.getResult())
+    return std::nullopt;
+  std::optional<unsigned> active;
+  for (auto [i, input] : llvm::enumerate(op.getDpsInputs())) {
+    if (isLeaf(input))
+      continue;
+    if (active)
+      return std::nullopt;
+    active = i;
+  }
+  if (!active || !op.getIndexingMapsArray()[*active].isIdentity() ||
+      op.getDpsInputs()[*active].getType() != op.getResult(0).getType())
+    return std::nullopt;
+  Value arg = body.getArgument(*active);
+  if (select.getCondition() == arg ||
+      (select.getTrueValue() != arg && select.getFalseValue() != arg))
+    return std::nullopt;
+  return active;
+}
+
 FailureOr<Layout> Tracer::traceScores(Value value) {
   Operation *def = value.getDefiningOp();
   if (!def)
@@ -207,6 +237,8 @@ FailureOr<Layout> Tracer::traceScores(Value value) {
       });
     if (inputs.size() == 1)
       return traceScores(generic.getDpsInputs()[inputs.front()]);
+    if (std::optional<unsigned> masked = getMaskedInput(generic))
+      return traceScores(generic.getDpsInputs()[*masked]);
   }
   if (reachesScoreContraction(def, /*depth=*/6))
     return untraceable("the scores come from QKᵀ through " + describe(def) +

@@ -8,7 +8,8 @@
 // the axes of Squeeze/Unsqueeze) must be constants, and Shape itself folds to
 // a constant. Reshapes become collapse/expand pairs, Split and Slice
 // extract_slices, Concat insert_slices, Gather a generic that extracts from the
-// data, Expand and Tile broadcasting generics.
+// data, Expand and Tile broadcasting generics. ORT's ConcatTraining and
+// SplitTraining are Concat and Split-13 with the extents as a tensor.
 //
 //===----------------------------------------------------------------------===//
 
@@ -254,6 +255,28 @@ static ImportResult importConcat(NodeContext &ctx) {
   return SmallVector<Value>{result};
 }
 
+/// com.microsoft ConcatTraining: Concat plus an optional second output, each
+/// input's extent along the axis (which SplitTraining, its gradient, reads).
+static ImportResult importConcatTraining(NodeContext &ctx) {
+  ImportResult results = importConcat(ctx);
+  if (failed(results) || ctx.getNumResults() < 2)
+    return results;
+  auto type = cast<RankedTensorType>(results->front().getType());
+  int64_t axis = *ctx.getIntAttr("axis");
+  if (axis < 0)
+    axis += type.getRank();
+  SmallVector<int64_t> lengths;
+  for (Value operand : ctx.operands)
+    lengths.push_back(
+        cast<RankedTensorType>(operand.getType()).getDimSize(axis));
+  auto lengthsType = RankedTensorType::get(
+      {static_cast<int64_t>(lengths.size())}, ctx.builder.getI64Type());
+  results->push_back(arith::ConstantOp::create(
+      ctx.builder, ctx.loc,
+      DenseIntElementsAttr::get(lengthsType, ArrayRef<int64_t>(lengths))));
+  return results;
+}
+
 /// Shape (with opset-15 start/end) is a constant on static shapes.
 static ImportResult importShape(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 1, 1)))
@@ -482,6 +505,9 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Transpose", importTranspose);
   registry.add("", "Split", importSplit);
   registry.add("", "Concat", importConcat);
+  registry.add("com.microsoft", "ConcatTraining", importConcatTraining);
+  // Split with its sizes as input 1, as Split-13 takes them.
+  registry.add("com.microsoft", "SplitTraining", importSplit);
   registry.add("", "Shape", importShape);
   registry.add("", "Gather", importGather);
   registry.add("", "Squeeze", importSqueeze);
