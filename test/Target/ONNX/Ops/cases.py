@@ -72,6 +72,11 @@ def shape():
              outputs=2, opset=11),
         Case("concat_last", "Concat", [f32(2, 3), f32(2, 1), f32(2, 4)], {"axis": -1}),
         Case("concat_first", "Concat", [f32(1, 3, 2), f32(2, 3, 2)], {"axis": 0}),
+        # ORT's training forms: the extents as an output, and as an input.
+        Case("concat_training", "ConcatTraining", [f32(2, 3), f32(2, 1), f32(2, 4)],
+             {"axis": -1}, outputs=2, domain=MS),
+        Case("split_training", "SplitTraining", [f32(2, 7), i64([2, 5])], {"axis": 1},
+             outputs=2, consts={1}, domain=MS),
         Case("shape_all", "Shape", [f32(2, 3, 4)]),
         Case("shape_slice", "Shape", [f32(2, 3, 4, 5)], {"start": 1, "end": -1},
              opset=15),
