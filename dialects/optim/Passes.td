@@ -24,8 +24,10 @@ def OptimAssign : Pass<"optim-assign"> {
     3. Rank other than 2 (biases, norms, conv kernels, stacked experts)
        keeps AdamW.
     4. Embeddings keep AdamW: the parameter is used by an op whose name
-       contains `gather` (ONNX Gather, `tensor.gather`) or its name contains
-       `embed`, `wte` or `wpe` (case-insensitive).
+       contains `gather` (`tensor.gather`), is read inside a linalg body at
+       a position computed from data (`tensor.extract` with an index that
+       is not a `linalg.index` or constant: the ONNX importer's Gather), or
+       its name contains `embed`, `wte` or `wpe` (case-insensitive).
     5. The output head keeps AdamW: the name contains `lm_head` or
        `classifier`, or has a `head` component (`head.weight`,
        `model/head`).

@@ -62,6 +62,41 @@ func.func @policy(%bias: tensor<32xf32> {onnx.name = "fc1.bias"},
 
 // -----
 
+// The ONNX importer's Gather reads the table inside a linalg.generic at
+// positions computed from the ids: an embedding (tied or not). A matrix read
+// only at iteration indices is not.
+// CHECK-LABEL: func.func @imported_gather
+// EXCLUDE-LABEL: func.func @imported_gather
+// INCLUDE-LABEL: func.func @imported_gather
+// CHECK: optim.adamw
+// CHECK: optim.muon
+#ids = affine_map<(d0, d1) -> (d0)>
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+func.func @imported_gather(%table: tensor<100x32xf32> {onnx.name = "tok.weight"},
+                           %w: tensor<4x32xf32> {onnx.name = "fc.weight"},
+                           %ids: tensor<4xi64>, %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<4x32xf32>, tensor<100x32xf32>, tensor<4x32xf32>) {
+  %e = tensor.empty() : tensor<4x32xf32>
+  %rows = linalg.generic {indexing_maps = [#ids, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%ids : tensor<4xi64>) outs(%e : tensor<4x32xf32>) {
+  ^bb0(%id: i64, %o: f32):
+    %i = arith.index_cast %id : i64 to index
+    %j = linalg.index 1 : index
+    %x = tensor.extract %table[%i, %j] : tensor<100x32xf32>
+    %c = arith.constant 0 : index
+    %y = tensor.extract %w[%c, %j] : tensor<4x32xf32>
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<4x32xf32>
+  // REPORT: remark: optim-assign: 'tok.weight' 'tensor<100x32xf32>' keeps optim.adamw: embedding (rows looked up by index in linalg.generic)
+  %e1, %em, %ev = optim.adamw %table, %table, %table, %table, %lr, %t : tensor<100x32xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'fc.weight' 'tensor<4x32xf32>' -> optim.muon: hidden matrix
+  %w1, %wm, %wv = optim.adamw %w, %w, %w, %w, %lr, %t : tensor<4x32xf32>, tensor<f32>, tensor<i64>
+  return %rows, %e1, %w1 : tensor<4x32xf32>, tensor<100x32xf32>, tensor<4x32xf32>
+}
+
+// -----
+
 // A parameter that is not a named argument is reported as <unnamed>.
 // CHECK-LABEL: func.func @unnamed
 // EXCLUDE-LABEL: func.func @unnamed

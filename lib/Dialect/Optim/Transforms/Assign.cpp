@@ -16,6 +16,9 @@
 
 #include "ParameterInfo.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/Regex.h"
@@ -28,12 +31,33 @@ namespace muon::optim {
 using namespace mlir;
 using namespace muon::optim;
 
+/// Whether `user` reads `param` at positions computed from data: a
+/// `tensor.extract` in a linalg body with an index that is not an iteration
+/// index (the ONNX importer's Gather).
+static bool isDataDependentRead(Operation *user) {
+  auto extract = dyn_cast<tensor::ExtractOp>(user);
+  if (!extract || !extract->getParentOfType<linalg::LinalgOp>())
+    return false;
+  return llvm::any_of(extract.getIndices(), [](Value index) {
+    return !index.getDefiningOp<linalg::IndexOp>() &&
+           !matchPattern(index, m_Constant());
+  });
+}
+
 /// Why a parameter is treated as an embedding, or std::nullopt.
 static std::optional<std::string> getEmbeddingReason(Value param,
                                                      StringRef name) {
-  for (Operation *user : param.getUsers())
+  for (Operation *user : param.getUsers()) {
     if (user->getName().getStringRef().contains("gather"))
       return "embedding (used by " + user->getName().getStringRef().str() + ")";
+    if (isDataDependentRead(user))
+      return std::string("embedding (rows looked up by index in ") +
+             user->getParentOfType<linalg::LinalgOp>()
+                 ->getName()
+                 .getStringRef()
+                 .str() +
+             ")";
+  }
   static const llvm::Regex embedding("embed|wte|wpe", llvm::Regex::IgnoreCase);
   if (embedding.match(name))
     return "embedding (by name)";
