@@ -14,7 +14,7 @@ ORT training artifacts (cross entropy, AdamW) and compiled into one step
 must match ORT's training API on the same files: every loss and every
 parameter within --rtol relative error (Frobenius).
 
-  ort_training_models.py MODEL --work DIR [--bin DIR] [--gpu emulated]
+  ort_training_models.py MODEL --work DIR [--bin DIR] [--gpu emulated [--muon]]
   ort_training_models.py mlp-dropout --work DIR    artifacts only (p = 0.1)
 """
 
@@ -232,26 +232,44 @@ def main():
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--gpu", choices=["emulated"],
                         help="compile the GPU pipeline's program, run on the host")
+    parser.add_argument("--muon", action="store_true",
+                        help="route the hidden matrices to Muon (optim-assign's "
+                             "default policy) and compare the --gpu step with the "
+                             "same step compiled for CPU, as ORT cannot run Muon")
     args = parser.parse_args()
+    if args.muon and not args.gpu:
+        parser.error("--muon compares the GPU program with the CPU step: give --gpu")
     make_artifacts(args.model, args.work)
     if args.model == "mlp-dropout":
         return 0
     rng = np.random.default_rng(3)
     batches = [(rng.integers(0, VOCAB, (BATCH, SEQ)), rng.integers(0, VOCAB, BATCH * SEQ))
                for _ in range(args.steps)]
-    library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=args.gpu)
-    trainer = compiled_step.CompiledTrainer(
-        library, graph, compiled_step.initial_parameters(args.work, graph))
-    ours = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
-    theirs, state = ort_steps(args.work, batches, args.lr)
+    assign = "report=true" if args.muon else None
+
+    def compiled_run(gpu):
+        library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=gpu,
+                                                    assign=assign)
+        trainer = compiled_step.CompiledTrainer(
+            library, graph, compiled_step.initial_parameters(args.work, graph))
+        return [trainer.step(idx, labels, args.lr) for idx, labels in batches], trainer, graph
+
+    ours, trainer, graph = compiled_run(args.gpu)
+    if args.muon:
+        theirs, cpu, _ = compiled_run(None)
+        reference_params = dict(zip(graph.params, cpu.params))
+    else:
+        theirs, state = ort_steps(args.work, batches, args.lr)
+        reference_params = {name: state.parameters[name].data for name in graph.params}
     worst = 0.0
     for step, (a, b) in enumerate(zip(ours, theirs)):
         err = abs(a - b) / abs(b)
         worst = max(worst, err)
-        print(f"step {step}: loss muon {a:.7f} ort {b:.7f} rel err {err:.2e}")
+        print(f"step {step}: loss muon {a:.7f} {'cpu' if args.muon else 'ort'} {b:.7f} "
+              f"rel err {err:.2e}")
     initial = dict(zip(graph.params, compiled_step.initial_parameters(args.work, graph)))
     for name, value in zip(graph.params, trainer.params):
-        reference = state.parameters[name].data
+        reference = reference_params[name]
         noise = ZERO_GRADIENT.get(args.model, {}).get(name)
         if noise is not None:
             moved = max(np.abs(value[noise] - initial[name][noise]).max(),
