@@ -8,7 +8,8 @@ usage: seeds.py <target> <output dir>
                           quoted in test/, examples/ and python/
   muon-fuzz-optim-parser  every .mlir case under test/ (split at `// -----`
                           and split-file `//--- name` markers) and examples/
-  muon-fuzz-onnx-import   the models of the importer tests (make_model.py)
+  muon-fuzz-onnx-import   the models of the importer tests (make_model.py,
+                          the op cases of Ops/check_ops.py)
                           and of ONNX's training-op conformance cases
   muon-fuzz-tensor-proto  the .pb inputs and outputs of those cases
 
@@ -96,6 +97,8 @@ def generated_onnx_files(pattern):
         for case in ["test_adam_multiple", "test_momentum", "test_nesterov_momentum",
                      "test_adagrad_multiple"]:
             run(ONNX_TESTS / "conformance" / "gen_node_test.py", case, tmp / case)
+        for flag in ("--models", "--errors"):
+            run(ONNX_TESTS / "Ops" / "check_ops.py", flag, tmp / "ops")
         for path in sorted(tmp.glob(pattern)):
             yield path.read_bytes()
 

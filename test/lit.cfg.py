@@ -61,6 +61,10 @@ if subprocess.call([config.python_executable, "-c", "import torch"],
 if subprocess.call([config.python_executable, "-c", "import onnx, onnxruntime"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("onnxruntime")
+# Hugging Face models for the importer's model-family tests.
+if subprocess.call([config.python_executable, "-c", "import transformers"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("transformers")
 
 # `cuda`: this build has the CUDA runtime and --target=cuda (a toolkit, no
 # GPU needed). `cuda-device`: a GPU is usable from the venv's torch, so tests

@@ -8,7 +8,8 @@ scaled_dot_product_attention; no biases; and a variant with rotary
 embeddings, whose gradient has ORT's ConcatTraining/SplitTraining), GPT-2-style (tied embedding,
 nn.MultiheadAttention, tanh GELU: Tanh/TanhGrad), a hand-written block
 (mean/variance LayerNorm, masked_fill: Where) and an MLP (ReLU, a sigmoid
-gate, Dropout). Each is exported with static shapes, turned into
+gate, Dropout); and Hugging Face's GPT-2 (Conv1D layout, FastGelu) and
+LLaMA (rotary, GQA, SDPA) definitions with random weights. Each is exported with static shapes, turned into
 ORT training artifacts (cross entropy, AdamW) and compiled into one step
 (examples/char_transformer/compiled_step.py); N steps on random batches
 must match ORT's training API on the same files: every loss and every
@@ -184,11 +185,38 @@ class MLP(nn.Module):
 # ~1e-5 in either implementation, so they are checked to stay that small
 # instead of against each other.
 ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)},
+                 "hf-gpt2": {f"m.transformer.h.{i}.attn.c_attn.bias": slice(D, 2 * D)
+                             for i in range(2)},
                  "masked": {"qkv.bias": slice(D, 2 * D)}}
 NOISE_BOUND = 1e-3
 
+class HuggingFace(nn.Module):
+    """A Hugging Face causal LM (random weights, dropout off) as logits
+    [batch * seq, vocab]; parameter names keep the library's."""
+
+    def __init__(self, kind):
+        super().__init__()
+        import transformers
+        common = dict(vocab_size=VOCAB, max_position_embeddings=SEQ)
+        if kind == "gpt2":  # Conv1D (x·W) layout, fused c_attn, tied head
+            config = transformers.GPT2Config(
+                n_positions=SEQ, n_embd=D, n_layer=2, n_head=HEADS, resid_pdrop=0.0,
+                embd_pdrop=0.0, attn_pdrop=0.0, **common)
+            self.m = transformers.GPT2LMHeadModel(config)
+        else:  # RMSNorm, rotary embeddings, GQA, SwiGLU, SDPA
+            config = transformers.LlamaConfig(
+                hidden_size=D, intermediate_size=2 * D, num_hidden_layers=2,
+                num_attention_heads=HEADS, num_key_value_heads=HEADS // 2, **common)
+            self.m = transformers.LlamaForCausalLM(config)
+
+    def forward(self, idx):
+        out = self.m(input_ids=idx, use_cache=False, return_dict=False)[0]
+        return out.reshape(-1, VOCAB)
+
+
 MODELS = {"llama": Llama, "llama-rope": LlamaRope, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
-          "mlp-dropout": lambda: MLP(0.1)}
+          "mlp-dropout": lambda: MLP(0.1),
+          "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
 
 
 def make_artifacts(name, directory, seed=0):

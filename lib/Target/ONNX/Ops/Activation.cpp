@@ -8,8 +8,9 @@
 // any logits). From opset 13 they normalize over the single dimension
 // `axis` (default -1); earlier opsets flatten to 2-D at `axis` (default 1)
 // and normalize over the trailing block. Gelu (opset 20, erf or tanh),
-// com.microsoft BiasGelu (gelu(X + B), erf) and QuickGelu (X sigmoid(alpha X),
-// which ORT fuses SiLU into) are element-wise.
+// com.microsoft BiasGelu (gelu(X + B), erf), FastGelu (the same with the tanh
+// approximation, which ORT fuses GPT-2's GELU into; B optional) and QuickGelu
+// (X sigmoid(alpha X), which ORT fuses SiLU into) are element-wise.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,22 +73,25 @@ static ImportResult importGelu(NodeContext &ctx) {
                                                           : buildGelu);
 }
 
-static ImportResult importBiasGelu(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 2, 2)))
+/// BiasGelu (erf) and com.microsoft FastGelu (tanh approximation, bias
+/// optional): gelu(A + B), B broadcast onto A.
+static ImportResult importBiasGelu(NodeContext &ctx, bool tanh) {
+  if (failed(checkNumOperands(ctx, tanh ? 1 : 2, 2)))
     return failure();
+  if (!ctx.getOperand(1))
+    return importUnaryActivation(ctx, buildTanhGelu);
   FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
   FailureOr<FloatType> biasType = getFloatElementType(ctx, 1);
   if (failed(elementType) || failed(biasType))
     return failure();
   if (*elementType != *biasType)
     return ctx.emitError() << "expects A and B of one element type";
-  FailureOr<Value> result =
-      buildElementwise(ctx, ctx.operands, *elementType,
-                       [&](OpBuilder &b, Location loc, ValueRange args) {
-                         Value sum =
-                             arith::AddFOp::create(b, loc, args[0], args[1]);
-                         return buildGelu(b, loc, sum);
-                       });
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, *elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value sum = arith::AddFOp::create(b, loc, args[0], args[1]);
+        return tanh ? buildTanhGelu(b, loc, sum) : buildGelu(b, loc, sum);
+      });
   if (failed(result))
     return failure();
   return SmallVector<Value>{*result};
@@ -111,6 +115,11 @@ void muon::onnx_import::populateActivationImporters(
   });
   registry.add("", "Gelu", importGelu);
   registry.add("com.microsoft", "Gelu", importGelu);
-  registry.add("com.microsoft", "BiasGelu", importBiasGelu);
+  registry.add("com.microsoft", "BiasGelu", [](NodeContext &ctx) {
+    return importBiasGelu(ctx, /*tanh=*/false);
+  });
+  registry.add("com.microsoft", "FastGelu", [](NodeContext &ctx) {
+    return importBiasGelu(ctx, /*tanh=*/true);
+  });
   registry.add("com.microsoft", "QuickGelu", importQuickGelu);
 }

@@ -12,6 +12,8 @@
 //   SigmoidGrad(dY, Y)           dX = dY * Y * (1 - Y)
 //   GeluGrad(dY, X)              dX = dY * gelu'(X)
 //   BiasGeluGrad_dX(dY, X, B)    dX = dY * gelu'(X + B)
+//   FastGeluGrad(dY, X)          dX = dY * tanh_gelu'(X)
+//   BiasFastGeluGrad_dX(dY, X, B)  dX = dY * tanh_gelu'(X + B)
 //   QuickGeluGrad(dY, X; alpha)  dX = dY * quick_gelu'(X)
 //
 //===----------------------------------------------------------------------===//
@@ -82,12 +84,14 @@ static Value buildSigmoidGrad(OpBuilder &b, Location loc, Value dy,
   return arith::MulFOp::create(b, loc, dy, slope);
 }
 
+/// dY * derivative(X [+ B]).
+template <Value (*derivative)(OpBuilder &, Location, Value)>
 static Value buildGeluGrad(OpBuilder &b, Location loc, Value dy,
                            ValueRange args) {
   Value x = args[0];
   if (args.size() > 1)
     x = arith::AddFOp::create(b, loc, x, args[1]);
-  return arith::MulFOp::create(b, loc, dy, buildGeluDerivative(b, loc, x));
+  return arith::MulFOp::create(b, loc, dy, derivative(b, loc, x));
 }
 
 void muon::onnx_import::populateActivationGradImporters(
@@ -101,8 +105,12 @@ void muon::onnx_import::populateActivationGradImporters(
   add("ReluGrad", /*hasBias=*/false, buildReluGrad);
   add("TanhGrad", /*hasBias=*/false, buildTanhGrad);
   add("SigmoidGrad", /*hasBias=*/false, buildSigmoidGrad);
-  add("GeluGrad", /*hasBias=*/false, buildGeluGrad);
-  add("BiasGeluGrad_dX", /*hasBias=*/true, buildGeluGrad);
+  add("GeluGrad", /*hasBias=*/false, buildGeluGrad<buildGeluDerivative>);
+  add("BiasGeluGrad_dX", /*hasBias=*/true, buildGeluGrad<buildGeluDerivative>);
+  add("FastGeluGrad", /*hasBias=*/false,
+      buildGeluGrad<buildTanhGeluDerivative>);
+  add("BiasFastGeluGrad_dX", /*hasBias=*/true,
+      buildGeluGrad<buildTanhGeluDerivative>);
   registry.add("com.microsoft", "QuickGeluGrad", [](NodeContext &ctx) {
     double alpha = ctx.getFloatAttr("alpha").value_or(1.702f);
     return importActivationGrad(

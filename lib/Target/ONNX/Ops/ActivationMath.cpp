@@ -30,21 +30,49 @@ Value muon::onnx_import::buildGelu(OpBuilder &b, Location loc, Value x) {
   return arith::MulFOp::create(b, loc, x, buildNormalCdf(b, loc, x));
 }
 
-Value muon::onnx_import::buildTanhGelu(OpBuilder &b, Location loc, Value x) {
+/// tanh(sqrt(2/pi) (x + 0.044715 x^3)).
+static Value buildTanhGeluInner(OpBuilder &b, Location loc, Value x) {
   Type type = x.getType();
   Value cube =
       arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
   Value inner = arith::AddFOp::create(
       b, loc, x,
       arith::MulFOp::create(b, loc, cube, buildScalar(b, loc, type, 0.044715)));
-  Value tanh = math::TanhOp::create(
+  return math::TanhOp::create(
       b, loc,
       arith::MulFOp::create(b, loc, inner,
                             buildScalar(b, loc, type, std::sqrt(2.0 / M_PI))));
-  Value onePlus =
-      arith::AddFOp::create(b, loc, tanh, buildScalar(b, loc, type, 1.0));
+}
+
+Value muon::onnx_import::buildTanhGelu(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  Value onePlus = arith::AddFOp::create(b, loc, buildTanhGeluInner(b, loc, x),
+                                        buildScalar(b, loc, type, 1.0));
   Value half = arith::MulFOp::create(b, loc, x, buildScalar(b, loc, type, 0.5));
   return arith::MulFOp::create(b, loc, half, onePlus);
+}
+
+Value muon::onnx_import::buildTanhGeluDerivative(OpBuilder &b, Location loc,
+                                                 Value x) {
+  Type type = x.getType();
+  auto scalar = [&](double value) { return buildScalar(b, loc, type, value); };
+  Value tanh = buildTanhGeluInner(b, loc, x);
+  Value cdf = arith::MulFOp::create(
+      b, loc, arith::AddFOp::create(b, loc, tanh, scalar(1.0)), scalar(0.5));
+  // du/dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+  Value square = arith::MulFOp::create(b, loc, x, x);
+  Value slope = arith::MulFOp::create(
+      b, loc,
+      arith::AddFOp::create(
+          b, loc, arith::MulFOp::create(b, loc, square, scalar(3 * 0.044715)),
+          scalar(1.0)),
+      scalar(std::sqrt(2.0 / M_PI)));
+  Value sech2 = arith::SubFOp::create(
+      b, loc, scalar(1.0), arith::MulFOp::create(b, loc, tanh, tanh));
+  Value density = arith::MulFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, x, scalar(0.5)),
+      arith::MulFOp::create(b, loc, sech2, slope));
+  return arith::AddFOp::create(b, loc, cdf, density);
 }
 
 Value muon::onnx_import::buildGeluDerivative(OpBuilder &b, Location loc,

@@ -7,6 +7,8 @@
 // The activations whose forward ops and ORT gradients share their math:
 //   gelu(x)  = 0.5 x (1 + erf(x / sqrt(2)))
 //   gelu'(x) = 0.5 (1 + erf(x / sqrt(2))) + x exp(-x^2 / 2) / sqrt(2 pi)
+//   tanh_gelu(x)  = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+//   tanh_gelu'(x) = 0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) du/dx
 //   sigmoid(x) = 1 / (1 + exp(-x))
 //   quick_gelu(x)  = x sigmoid(alpha x)          (alpha = 1: SiLU)
 //   quick_gelu'(x) = s + alpha x s (1 - s),  s = sigmoid(alpha x)
@@ -28,6 +30,9 @@ mlir::Value buildTanhGelu(mlir::OpBuilder &b, mlir::Location loc,
 
 mlir::Value buildGeluDerivative(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Value x);
+
+mlir::Value buildTanhGeluDerivative(mlir::OpBuilder &b, mlir::Location loc,
+                                    mlir::Value x);
 
 mlir::Value buildSigmoid(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 

@@ -166,6 +166,9 @@ def activation():
         Case("gelu_tanh", "Gelu", [f32(4, 5, scale=3.0)], {"approximate": "tanh"},
              opset=20),
         Case("bias_gelu", "BiasGelu", [f32(2, 3, 6, scale=2.0), f32(6)], domain=MS),
+        # GPT-2's tanh GELU as ORT fuses it, with and without a bias.
+        Case("fast_gelu", "FastGelu", [f32(4, 5, scale=3.0)], domain=MS),
+        Case("fast_gelu_bias", "FastGelu", [f32(2, 3, 6, scale=2.0), f32(6)], domain=MS),
         # alpha 1: SiLU, as ORT fuses x * sigmoid(x).
         Case("quick_gelu_silu", "QuickGelu", [f32(4, 5, scale=4.0)], {"alpha": 1.0},
              domain=MS),
@@ -234,6 +237,9 @@ def gradient():
         Case("relu_grad", "ReluGrad", [f32(3, 4), f32(3, 4)], domain=MS),
         Case("tanh_grad", "TanhGrad", [f32(3, 4), np.tanh(f32(3, 4, scale=2.0))], domain=MS),
         Case("sigmoid_grad", "SigmoidGrad", [f32(3, 4), sigmoid(f32(3, 4, scale=2.0))],
+             domain=MS),
+        Case("fast_gelu_grad", "FastGeluGrad", [f32(3, 4), f32(3, 4, scale=3.0)], domain=MS),
+        Case("bias_fast_gelu_grad", "BiasFastGeluGrad_dX", [f32(2, 3, 4), f32(2, 3, 4), f32(4)],
              domain=MS),
         Case("quick_gelu_grad_silu", "QuickGeluGrad", [f32(3, 4), f32(3, 4, scale=4.0)],
              {"alpha": 1.0}, domain=MS),

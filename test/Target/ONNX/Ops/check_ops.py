@@ -9,6 +9,7 @@ optimizer numerics), exact equality for integer and bool results.
 
   check_ops.py FAMILY MUON_TRANSLATE MUON_RUN WORK_DIR   run FAMILY's cases
   check_ops.py --errors WORK_DIR                         write the error models
+  check_ops.py --models WORK_DIR                         write every case's model
   check_ops.py --model CASE PATH                         write one case's model
 """
 
@@ -136,6 +137,12 @@ def main(argv):
         case = next(c for cases in FAMILIES.values() for c in cases()
                     if c.name == argv[2])
         onnx.save(case.model(), argv[3])
+        return 0
+    if argv[1] == "--models":
+        os.makedirs(argv[2], exist_ok=True)
+        for cases in FAMILIES.values():
+            for case in cases():
+                onnx.save(case.model(), os.path.join(argv[2], case.name + ".onnx"))
         return 0
     if argv[1] == "--errors":
         os.makedirs(argv[2], exist_ok=True)
