@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -47,8 +48,8 @@ static ImportResult importReshape(NodeContext &ctx) {
       inferred = i;
     } else if (dim < 0) {
       return ctx.emitError() << "invalid shape entry " << dim;
-    } else {
-      known *= dim;
+    } else if (llvm::MulOverflow(known, dim, known)) {
+      return ctx.emitError() << "shape entries multiply to 2^63 or more";
     }
     shape.push_back(dim);
   }
@@ -468,10 +469,15 @@ static ImportResult importTile(NodeContext &ctx) {
                            << llvm::make_range(repeats->begin(), repeats->end())
                            << "]";
   SmallVector<int64_t> unitShape, tiledShape, resultShape;
+  int64_t count = 1;
   for (auto [dim, repeat] : llvm::zip(type->getShape(), *repeats)) {
+    int64_t tiled;
+    if (llvm::MulOverflow(dim, repeat, tiled) ||
+        llvm::MulOverflow(count, tiled, count))
+      return ctx.emitError() << "the tiled result has 2^63 elements or more";
     llvm::append_values(unitShape, 1, dim);
     llvm::append_values(tiledShape, repeat, dim);
-    resultShape.push_back(repeat * dim);
+    resultShape.push_back(tiled);
   }
   OpBuilder &b = ctx.builder;
   Value unit = buildReshape(b, ctx.loc, ctx.getOperand(0), unitShape);
