@@ -361,6 +361,15 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
   for (auto [resultIndex, name] : llvm::enumerate(node.output())) {
     if (name.empty())
       continue;
+    // Computed tensors obey the size limit of read ones (Expand, Tile or a
+    // constant shape can ask for any size).
+    if (Value value = (*results)[resultIndex])
+      if (auto type = dyn_cast<RankedTensorType>(value.getType());
+          type && model.types.exceedsSizeLimit(type.getShape()))
+        return ctx.emitError()
+               << "output '" << name << "' of type " << type
+               << " has more than " << model.types.getMaxTensorElements()
+               << " elements (the tensor size limit)";
     auto sequence = ctx.sequenceResults.find(resultIndex);
     if (sequence != ctx.sequenceResults.end()) {
       values[name] = GraphValue{sequence->second, /*isSequence=*/true};

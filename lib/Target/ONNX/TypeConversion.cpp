@@ -45,17 +45,23 @@ FailureOr<Type> ONNXTypeConverter::convertElementType(int32_t dataType,
   }
 }
 
-LogicalResult ONNXTypeConverter::checkSize(ArrayRef<int64_t> shape,
-                                           Location loc, StringRef name) {
+bool ONNXTypeConverter::exceedsSizeLimit(ArrayRef<int64_t> shape) const {
   uint64_t count = 1;
   for (int64_t dim : shape) {
     if (dim != 0 &&
         count > options.maxTensorElements / static_cast<uint64_t>(dim))
-      return emitError(loc)
-             << "'" << name << "' has more than " << options.maxTensorElements
-             << " elements (the tensor size limit)";
+      return true;
     count *= static_cast<uint64_t>(dim);
   }
+  return false;
+}
+
+LogicalResult ONNXTypeConverter::checkSize(ArrayRef<int64_t> shape,
+                                           Location loc, StringRef name) {
+  if (exceedsSizeLimit(shape))
+    return emitError(loc) << "'" << name << "' has more than "
+                          << options.maxTensorElements
+                          << " elements (the tensor size limit)";
   return success();
 }
 

@@ -60,6 +60,10 @@ public:
                                               const onnx::TensorProto &tensor,
                                               mlir::Location loc);
 
+  /// Whether `shape` has more elements than the tensor size limit.
+  bool exceedsSizeLimit(llvm::ArrayRef<int64_t> shape) const;
+  uint64_t getMaxTensorElements() const { return options.maxTensorElements; }
+
 private:
   /// Checks the element count of `shape` against the limit.
   mlir::LogicalResult checkSize(llvm::ArrayRef<int64_t> shape,

@@ -410,6 +410,7 @@ ERROR_CASES = [
     Case("cast_to_uint8", "Cast", [f32(3)], {"to": 2}),
     Case("where_float_condition", "Where", [f32(3), f32(3), f32(3)]),
     Case("and_int", "And", [i64([1, 0]), i64([1, 1])]),
+    Case("expand_huge", "Expand", [f32(1), i64([1 << 20, 1 << 20])], consts={1}),
     Case("tile_zero_repeat", "Tile", [f32(2, 3), i64([2, 0])], consts={1}),
     Case("rmsnorm_grad_bad_stat", "SimplifiedLayerNormalizationGrad",
          [f32(3, 4), f32(3, 4), f32(4), f32(4, 1)], domain=MS),
