@@ -5,15 +5,16 @@ char transformer does not: LLaMA-style (RMSNorm, which ORT fuses into
 SimplifiedLayerNormalization; SwiGLU, fused into QuickGelu; GQA through
 repeat_interleave, a Tile whose gradient computes its shapes; causal
 scaled_dot_product_attention; no biases; and a variant with rotary
-embeddings, whose gradient has ORT's ConcatTraining/SplitTraining), GPT-2-style (tied embedding,
-nn.MultiheadAttention, tanh GELU: Tanh/TanhGrad), a hand-written block
-(mean/variance LayerNorm, masked_fill: Where) and an MLP (ReLU, a sigmoid
-gate, Dropout); and Hugging Face's GPT-2 (Conv1D layout, FastGelu) and
-LLaMA (rotary, GQA, SDPA) definitions with random weights. Each is exported with static shapes, turned into
-ORT training artifacts (cross entropy, AdamW) and compiled into one step
-(examples/char_transformer/compiled_step.py); N steps on random batches
-must match ORT's training API on the same files: every loss and every
-parameter within --rtol relative error (Frobenius).
+embeddings, whose gradient has ORT's ConcatTraining/SplitTraining),
+GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
+Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
+Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes) and
+Hugging Face's GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA)
+definitions with random weights. Each is exported with static shapes,
+turned into ORT training artifacts (cross entropy, AdamW) and compiled into
+one step (examples/char_transformer/compiled_step.py); N steps on random
+batches must match ORT's training API on the same files: every loss and
+every parameter within --rtol relative error (Frobenius).
 
   ort_training_models.py MODEL --work DIR [--bin DIR] [--gpu emulated [--muon]]
   ort_training_models.py mlp-dropout --work DIR    artifacts only (p = 0.1)
