@@ -220,7 +220,7 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope, "gpt2": GPT2, "masked": Maske
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
 
 
-def make_artifacts(name, directory, seed=0):
+def make_artifacts(name, directory, seed=0, opset=17):
     from onnxruntime.training import artifacts
     from onnxruntime.training.onnxblock.optim import AdamW
     import onnx
@@ -232,7 +232,7 @@ def make_artifacts(name, directory, seed=0):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (torch.zeros(BATCH, SEQ, dtype=torch.int64),), path,
                           dynamo=False, input_names=["idx"], output_names=["logits"],
-                          opset_version=17, do_constant_folding=False,
+                          opset_version=opset, do_constant_folding=False,
                           training=torch.onnx.TrainingMode.TRAINING)
     forward = onnx.load(path)
     for node in forward.graph.node:  # ORT's LayerNormalizationGrad reads them
@@ -258,6 +258,7 @@ def main():
     parser.add_argument("--bin", default=compiled_step.BIN)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--lr", type=float, default=1e-2)
+    parser.add_argument("--opset", type=int, default=17, help="the export's ONNX opset")
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--gpu", choices=["emulated"],
                         help="compile the GPU pipeline's program, run on the host")
@@ -268,7 +269,7 @@ def main():
     args = parser.parse_args()
     if args.muon and not args.gpu:
         parser.error("--muon compares the GPU program with the CPU step: give --gpu")
-    make_artifacts(args.model, args.work)
+    make_artifacts(args.model, args.work, opset=args.opset)
     if args.model == "mlp-dropout":
         return 0
     rng = np.random.default_rng(3)
