@@ -19,11 +19,9 @@ from onnx.reference import ReferenceEvaluator
 
 from . import onnx_training
 
-_DTYPES = {onnx.TensorProto.FLOAT: "f32", onnx.TensorProto.INT64: "i64"}
-
-
-def _type(shape, elem_type):
-    return "tensor<" + "".join(f"{d}x" for d in shape) + _DTYPES[elem_type] + ">"
+def _type(shape, elem_type, name):
+    return ("tensor<" + "".join(f"{d}x" for d in shape)
+            + onnx_training.element_type(elem_type, name) + ">")
 
 
 def prepare(model, params):
@@ -64,10 +62,10 @@ def build_step(translate, model_path, params):
     model = onnx.load(model_path)
     graph = model.graph
     types = {i.name: _type([d.dim_value for d in i.type.tensor_type.shape.dim],
-                           i.type.tensor_type.elem_type) for i in graph.input}
+                           i.type.tensor_type.elem_type, i.name) for i in graph.input}
     data = [i.name for i in graph.input if i.name not in params]
     outputs = [_type([d.dim_value for d in o.type.tensor_type.shape.dim],
-                     o.type.tensor_type.elem_type) for o in graph.output]
+                     o.type.tensor_type.elem_type, o.name) for o in graph.output]
     forward = onnx_training.rename_function(
         onnx_training.import_body(translate, model_path), "forward")
 

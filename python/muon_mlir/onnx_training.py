@@ -28,14 +28,30 @@ import subprocess
 import onnx
 from onnx import helper
 
-_DTYPES = {onnx.TensorProto.FLOAT: "f32", onnx.TensorProto.INT64: "i64",
+# The element types muon-translate reads.
+_DTYPES = {onnx.TensorProto.FLOAT: "f32", onnx.TensorProto.DOUBLE: "f64",
+           onnx.TensorProto.FLOAT16: "f16", onnx.TensorProto.BFLOAT16: "bf16",
+           onnx.TensorProto.INT8: "i8", onnx.TensorProto.INT16: "i16",
+           onnx.TensorProto.INT32: "i32", onnx.TensorProto.INT64: "i64",
            onnx.TensorProto.BOOL: "i1"}
+
+
+def element_type(elem_type, name):
+    """The MLIR spelling of ONNX element type `elem_type` of value `name`."""
+    if elem_type not in _DTYPES:
+        raise ValueError(f"'{name}': element type "
+                         f"{onnx.TensorProto.DataType.Name(elem_type)} is not supported "
+                         f"(supported: {', '.join(sorted(_DTYPES.values()))})")
+    return _DTYPES[elem_type]
 
 
 def _tensor_type(value_info):
     t = value_info.type.tensor_type
+    if any(not d.HasField("dim_value") for d in t.shape.dim):
+        raise ValueError(f"'{value_info.name}' has a dynamic shape; export the model "
+                         "with static shapes")
     dims = [str(d.dim_value) for d in t.shape.dim]
-    return "tensor<" + "x".join(dims + [_DTYPES[t.elem_type]]) + ">"
+    return "tensor<" + "x".join(dims + [element_type(t.elem_type, value_info.name)]) + ">"
 
 
 class TrainingGraph:
