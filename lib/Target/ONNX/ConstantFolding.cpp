@@ -38,9 +38,14 @@ static unsigned getIntegerWidth(Type type) {
 static RankedTensorType getFoldableType(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape() ||
-      !getIntegerWidth(tensor.getElementType()) ||
-      tensor.getNumElements() > kMaxElements)
+      !getIntegerWidth(tensor.getElementType()))
     return {};
+  // Dims of any size reach here (the importer bounds results only after
+  // folding): count without overflow.
+  int64_t count = 1;
+  for (int64_t dim : tensor.getShape())
+    if (dim > kMaxElements || (count *= dim) > kMaxElements)
+      return {};
   return tensor;
 }
 
@@ -328,7 +333,7 @@ LogicalResult Evaluator::evaluateTranspose(linalg::TransposeOp op) {
 LogicalResult Evaluator::evaluateSlice(OffsetSizeAndStrideOpInterface slice,
                                        Value source, Value dest, Value result) {
   HostTensor *input = getTensor(source);
-  auto type = dyn_cast<RankedTensorType>(result.getType());
+  RankedTensorType type = getFoldableType(result.getType());
   ArrayRef<int64_t> offsets = slice.getStaticOffsets(),
                     sizes = slice.getStaticSizes(),
                     strides = slice.getStaticStrides();
@@ -344,12 +349,24 @@ LogicalResult Evaluator::evaluateSlice(OffsetSizeAndStrideOpInterface slice,
       return failure();
     output = *destTensor;
   }
-  int64_t count = ShapedType::getNumElements(sizes);
+  // The slice has as many elements as the source (insert) or the result
+  // (extract), both foldable; other sizes are rejected before they multiply.
+  int64_t count = dest ? input->data.size() : type.getNumElements();
+  int64_t product = 1;
+  for (int64_t size : sizes)
+    if (size < 0 || size > count || (product *= size) > count)
+      return failure();
+  if (product != count)
+    return failure();
+  ArrayRef<int64_t> bounds = dest ? output.shape : input->shape;
   SmallVector<int64_t> index(sizes.size());
   for (int64_t linear = 0; linear < count; ++linear) {
     SmallVector<int64_t> position = delinearize(linear, sizes);
-    for (size_t d = 0; d < sizes.size(); ++d)
+    for (size_t d = 0; d < sizes.size(); ++d) {
       index[d] = offsets[d] + position[d] * strides[d];
+      if (index[d] < 0 || index[d] >= bounds[d])
+        return failure();
+    }
     if (dest)
       output.at(index) = input->data[linear];
     else
