@@ -6,6 +6,9 @@
 
 #include "muon/Target/ONNX/OpImporter.h"
 
+#include "TypeConversion.h"
+#include "muon/Target/ONNX/TensorProto.h"
+
 #include "onnx/onnx_pb.h"
 
 using namespace mlir;
@@ -99,6 +102,29 @@ NodeContext::getIntsAttr(StringRef name) const {
           getTypedAttr(*this, name, AttributeProto::INTS))
     return SmallVector<int64_t>(attr->ints().begin(), attr->ints().end());
   return std::nullopt;
+}
+
+std::optional<DenseElementsAttr>
+NodeContext::getTensorAttr(StringRef name) const {
+  const AttributeProto *attr =
+      getTypedAttr(*this, name, AttributeProto::TENSOR);
+  if (!attr)
+    return std::nullopt;
+  llvm::Expected<DecodedTensor> decoded = decodeTensor(attr->t());
+  Type elementType =
+      decoded ? getElementType(builder.getContext(), decoded->dataType)
+              : Type();
+  if (!decoded || !elementType) {
+    InFlightDiagnostic diag = emitError() << "attribute '" << name << "': ";
+    if (!decoded)
+      diag << llvm::toString(decoded.takeError());
+    else
+      diag << "unsupported element type " << getDataTypeName(decoded->dataType);
+    hadAttributeError = true;
+    return std::nullopt;
+  }
+  return getDenseAttr(RankedTensorType::get(decoded->shape, elementType),
+                      *decoded);
 }
 
 std::optional<SmallVector<float>>

@@ -14,35 +14,53 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
-FailureOr<Type> ONNXTypeConverter::convertElementType(int32_t dataType,
-                                                      Location loc,
-                                                      StringRef name) {
+Type muon::onnx_import::getElementType(MLIRContext *context, int32_t dataType) {
   Builder b(context);
   switch (dataType) {
   case onnx::TensorProto::FLOAT:
-    return Type(b.getF32Type());
+    return b.getF32Type();
   case onnx::TensorProto::DOUBLE:
-    return Type(b.getF64Type());
+    return b.getF64Type();
   case onnx::TensorProto::FLOAT16:
-    return Type(b.getF16Type());
+    return b.getF16Type();
   case onnx::TensorProto::BFLOAT16:
-    return Type(b.getBF16Type());
+    return b.getBF16Type();
   case onnx::TensorProto::INT8:
-    return Type(b.getI8Type());
+    return b.getI8Type();
   case onnx::TensorProto::INT16:
-    return Type(b.getI16Type());
+    return b.getI16Type();
   case onnx::TensorProto::INT32:
-    return Type(b.getI32Type());
+    return b.getI32Type();
   case onnx::TensorProto::INT64:
-    return Type(b.getI64Type());
+    return b.getI64Type();
   case onnx::TensorProto::BOOL:
-    return Type(b.getI1Type());
+    return b.getI1Type();
   default:
-    return emitError(loc) << "'" << name << "' has unsupported element type "
-                          << getDataTypeName(dataType)
-                          << " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
-                             "INT8, INT16, INT32, INT64, BOOL)";
+    return {};
   }
+}
+
+DenseElementsAttr
+muon::onnx_import::getDenseAttr(RankedTensorType type,
+                                const DecodedTensor &decoded) {
+  if (type.getElementType().isInteger(1)) {
+    SmallVector<bool> bits(decoded.bytes.begin(), decoded.bytes.end());
+    return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+  }
+  ArrayRef<char> raw(reinterpret_cast<const char *>(decoded.bytes.data()),
+                     decoded.bytes.size());
+  return DenseElementsAttr::getFromRawBuffer(type, raw);
+}
+
+FailureOr<Type> ONNXTypeConverter::convertElementType(int32_t dataType,
+                                                      Location loc,
+                                                      StringRef name) {
+  if (Type type = getElementType(context, dataType))
+    return type;
+  return emitError(loc) << "'" << name << "' has unsupported element type "
+                        << getDataTypeName(dataType)
+                        << " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
+                           "INT8, INT16, INT32, INT64, BOOL)";
 }
 
 bool ONNXTypeConverter::exceedsSizeLimit(ArrayRef<int64_t> shape) const {
@@ -192,14 +210,6 @@ FailureOr<Value> ONNXTypeConverter::createConstant(
   if (!decoded)
     return emitError(loc) << "initializer '" << tensor.name()
                           << "': " << llvm::toString(decoded.takeError());
-  DenseElementsAttr attr;
-  if (type->getElementType().isInteger(1)) {
-    SmallVector<bool> bits(decoded->bytes.begin(), decoded->bytes.end());
-    attr = DenseElementsAttr::get(*type, ArrayRef<bool>(bits));
-  } else {
-    ArrayRef<char> raw(reinterpret_cast<const char *>(decoded->bytes.data()),
-                       decoded->bytes.size());
-    attr = DenseElementsAttr::getFromRawBuffer(*type, raw);
-  }
-  return arith::ConstantOp::create(builder, loc, attr).getResult();
+  return arith::ConstantOp::create(builder, loc, getDenseAttr(*type, *decoded))
+      .getResult();
 }

@@ -26,6 +26,15 @@ class ValueInfoProto;
 
 namespace muon::onnx_import {
 
+/// The MLIR element type of an ONNX data type the importer reads (FLOAT,
+/// DOUBLE, FLOAT16, BFLOAT16, INT8/16/32/64, BOOL); null for the others.
+mlir::Type getElementType(mlir::MLIRContext *context, int32_t dataType);
+
+/// The decoded tensor's elements as an attribute of `type` (its shape and
+/// element type).
+mlir::DenseElementsAttr getDenseAttr(mlir::RankedTensorType type,
+                                     const DecodedTensor &decoded);
+
 /// The MLIR types of one ONNX value: one tensor, or a sequence's elements.
 struct ValueTypes {
   llvm::SmallVector<mlir::Type> types;

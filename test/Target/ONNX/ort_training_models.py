@@ -251,6 +251,28 @@ def make_artifacts(name, directory, seed=0, opset=17):
         os.dup2(saved, 2)
 
 
+def check_forward(args):
+    """forward.onnx as exported (torch's Constant nodes and shape arithmetic
+    included) through muon-translate and muon-run, against ORT inference."""
+    import subprocess
+    import onnxruntime as ort
+    path = os.path.join(args.work, "forward.onnx")
+    idx = np.random.default_rng(5).integers(0, VOCAB, (BATCH, SEQ))
+    expected = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
+        None, {"idx": idx})[0]
+    mlir = os.path.join(args.work, "forward.mlir")
+    subprocess.run([os.path.join(args.bin, "muon-translate"), "--import-onnx", path,
+                    "-o", mlir], check=True)
+    np.save(os.path.join(args.work, "idx.npy"), idx)
+    out = os.path.join(args.work, "logits.npy")
+    subprocess.run([os.path.join(args.bin, "muon-run"), mlir,
+                    "--input=@" + os.path.join(args.work, "idx.npy"),
+                    "--output=@" + out], check=True, stdout=subprocess.DEVNULL)
+    err = rel(np.load(out), expected)
+    print(f"{args.model} forward: logits rel err {err:.2e} (tolerance {args.rtol:.0e})")
+    return 0 if err <= args.rtol else 1
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", choices=sorted(MODELS))
@@ -266,7 +288,14 @@ def main():
                         help="route the hidden matrices to Muon (optim-assign's "
                              "default policy) and compare the --gpu step with the "
                              "same step compiled for CPU, as ORT cannot run Muon")
+    parser.add_argument("--forward", action="store_true",
+                        help="instead: import the exported forward graph itself "
+                             "(Constant nodes, shape arithmetic) and compare its "
+                             "logits with ONNX Runtime inference")
     args = parser.parse_args()
+    if args.forward:
+        make_artifacts(args.model, args.work, opset=args.opset)
+        return check_forward(args)
     if args.muon and not args.gpu:
         parser.error("--muon compares the GPU program with the CPU step: give --gpu")
     make_artifacts(args.model, args.work, opset=args.opset)

@@ -15,6 +15,7 @@
 #ifndef MUON_TARGET_ONNX_OPIMPORTER_H
 #define MUON_TARGET_ONNX_OPIMPORTER_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Value.h"
@@ -86,6 +87,10 @@ public:
   getIntsAttr(llvm::StringRef name) const;
   std::optional<llvm::SmallVector<float>>
   getFloatsAttr(llvm::StringRef name) const;
+  /// A TENSOR attribute's data (decoded like an initializer); an undecodable
+  /// tensor is reported like an attribute of the wrong kind.
+  std::optional<mlir::DenseElementsAttr>
+  getTensorAttr(llvm::StringRef name) const;
 
   /// An error located at the node, naming node, op type and domain.
   mlir::InFlightDiagnostic emitError() const;

@@ -26,6 +26,8 @@ void populateORTOptimizerImporters(OpImporterRegistry &registry);
 // linalg/tensor/arith/math on static shapes.
 //===----------------------------------------------------------------------===//
 
+/// Constant, ConstantOfShape, Range (constant scalars).
+void populateConstantImporters(OpImporterRegistry &registry);
 /// Add/Sub/Mul/Div/Pow (broadcasting), Sum/Mean/Max/Min, unary float math,
 /// Identity.
 void populateElementwiseImporters(OpImporterRegistry &registry);

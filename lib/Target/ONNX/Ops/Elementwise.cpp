@@ -114,6 +114,47 @@ static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
   return SmallVector<Value>{*result};
 }
 
+/// Mod: integers take the divisor's sign (fmod = 0, Python's %) or the
+/// dividend's (fmod = 1, C's fmod); floats need fmod = 1.
+static ImportResult importMod(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<Type> elementType = getCommonElementType(ctx, /*floatOnly=*/false);
+  if (failed(elementType))
+    return failure();
+  bool fmod = ctx.getIntAttr("fmod").value_or(0) != 0;
+  bool isFloat = isa<FloatType>(*elementType);
+  if (isFloat && !fmod)
+    return emitUnsupportedAttr(ctx, "fmod")
+           << ": 0 with float inputs (ONNX requires 1)";
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, *elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        if (isFloat)
+          return arith::RemFOp::create(b, loc, args[0], args[1]);
+        Value rem = arith::RemSIOp::create(b, loc, args[0], args[1]);
+        if (fmod)
+          return rem;
+        // A non-zero remainder whose sign differs from the divisor's moves
+        // by one divisor.
+        Value zero = buildScalar(b, loc, rem.getType(), 0);
+        Value nonZero =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, rem, zero);
+        Value remNegative =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, rem, zero);
+        Value divisorNegative = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::slt, args[1], zero);
+        Value differ =
+            arith::XOrIOp::create(b, loc, remNegative, divisorNegative);
+        Value adjust = arith::AndIOp::create(b, loc, nonZero, differ);
+        Value shifted = arith::AddIOp::create(b, loc, rem, args[1]);
+        return arith::SelectOp::create(b, loc, adjust, shifted, rem);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
 using UnaryFn = Value (*)(OpBuilder &, Location, Value);
 
 static ImportResult importUnary(NodeContext &ctx, UnaryFn fn) {
@@ -184,6 +225,32 @@ void muon::onnx_import::populateElementwiseImporters(
                                      buildScalar(b, loc, x.getType(), 0.0));
   });
   addUnary("Sigmoid", buildSigmoid);
+  addUnary("Sin", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::SinOp::create(b, loc, x);
+  });
+  addUnary("Cos", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::CosOp::create(b, loc, x);
+  });
+  addUnary("Floor", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::FloorOp::create(b, loc, x);
+  });
+  addUnary("Ceil", [](OpBuilder &b, Location loc, Value x) -> Value {
+    return math::CeilOp::create(b, loc, x);
+  });
+  addUnary("Sign", [](OpBuilder &b, Location loc, Value x) -> Value {
+    // -1, 0 or 1; NaN stays NaN (ONNX Runtime's std::copysign-free sign).
+    Value zero = buildScalar(b, loc, x.getType(), 0.0);
+    Value positive =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+    Value negative =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
+    Value sign = arith::SelectOp::create(
+        b, loc, positive, buildScalar(b, loc, x.getType(), 1.0),
+        arith::SelectOp::create(b, loc, negative,
+                                buildScalar(b, loc, x.getType(), -1.0), x));
+    return sign;
+  });
+  registry.add("", "Mod", importMod);
 
   registry.add("", "Identity", [](NodeContext &ctx) -> ImportResult {
     if (failed(checkNumOperands(ctx, 1, 1)))

@@ -12,6 +12,7 @@
 //   Cast(to) between the float, signed integer and bool types the importer
 //   reads: float -> integer truncates toward zero, x -> bool is x != 0,
 //   bool -> number is 0/1.
+//   Trilu: the upper or lower triangle of the last two dims (causal masks).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "onnx/onnx_pb.h"
 
 using namespace mlir;
@@ -199,6 +201,46 @@ static ImportResult importCast(NodeContext &ctx) {
       })};
 }
 
+/// Trilu keeps the upper (upper = 1) or lower triangle of the last two dims
+/// shifted by diagonal k (constant input 1, default 0), zeroing the rest:
+/// element (i, j) stays when j - i >= k (upper) or j - i <= k (lower).
+static ImportResult importTrilu(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  if (failed(type))
+    return failure();
+  if (type->getRank() < 2)
+    return ctx.emitError() << "expects a tensor of rank 2 or more, got "
+                           << *type;
+  int64_t k = 0;
+  if (ctx.getOperand(1)) {
+    FailureOr<SmallVector<int64_t>> diagonal = getConstantIntOperand(ctx, 1);
+    if (failed(diagonal))
+      return failure();
+    if (diagonal->size() != 1)
+      return ctx.emitError() << "expects a single k";
+    k = diagonal->front();
+  }
+  bool upper = ctx.getIntAttr("upper").value_or(1) != 0;
+  int64_t rank = type->getRank();
+  Type elementType = type->getElementType();
+  return SmallVector<Value>{buildBroadcastMap(
+      ctx.builder, ctx.loc, ctx.getOperand(0), type->getShape(), elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value row = linalg::IndexOp::create(b, loc, rank - 2);
+        Value column = linalg::IndexOp::create(b, loc, rank - 1);
+        Value offset = arith::SubIOp::create(b, loc, column, row);
+        Value diagonal = arith::ConstantIndexOp::create(b, loc, k);
+        Value keep = arith::CmpIOp::create(b, loc,
+                                           upper ? arith::CmpIPredicate::sge
+                                                 : arith::CmpIPredicate::sle,
+                                           offset, diagonal);
+        Value zero = buildScalar(b, loc, elementType, 0);
+        return arith::SelectOp::create(b, loc, keep, args[0], zero);
+      })};
+}
+
 void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   auto addCompare = [&](StringRef name, arith::CmpFPredicate fpred,
                         arith::CmpIPredicate ipred) {
@@ -223,4 +265,5 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   addLogic("Xor", LogicKind::Xor);
   registry.add("", "Where", importWhere);
   registry.add("", "Cast", importCast);
+  registry.add("", "Trilu", importTrilu);
 }

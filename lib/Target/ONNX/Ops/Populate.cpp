@@ -8,6 +8,7 @@
 
 void muon::onnx_import::populateForwardAndGradientImporters(
     OpImporterRegistry &registry) {
+  populateConstantImporters(registry);
   populateElementwiseImporters(registry);
   populateLogicImporters(registry);
   populateMatMulImporters(registry);

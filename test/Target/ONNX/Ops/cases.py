@@ -21,8 +21,14 @@ def elementwise():
         Case("max3", "Max", [f32(4), f32(2, 4), f32(1)]),
         Case("min1", "Min", [f32(3, 2)]),
     ]
+    cases += [
+        Case("mod_python", "Mod", [i64([[7, -7, 7, -7, 0]]), i64([3, 3, -3, -3, 5])]),
+        Case("mod_fmod_int", "Mod", [i64([7, -7, 7, -7]), i64([3, 3, -3, -3])], {"fmod": 1}),
+        Case("mod_fmod_float", "Mod", [f32(3, 4, scale=5.0), f32(4, positive=True)],
+             {"fmod": 1}),
+    ]
     for op in ["Neg", "Abs", "Exp", "Tanh", "Erf", "Reciprocal", "Relu",
-               "Sigmoid", "Identity"]:
+               "Sigmoid", "Identity", "Sin", "Cos", "Floor", "Ceil", "Sign"]:
         cases.append(Case(op.lower(), op, [f32(3, 5)]))
     for op in ["Log", "Sqrt"]:
         cases.append(Case(op.lower(), op, [f32(3, 5, positive=True)]))
@@ -301,6 +307,31 @@ def logic():
     ]
 
 
+def constant():
+    from onnx import numpy_helper
+    value = numpy_helper.from_array(f32(2, 3), "value")
+    return [
+        Case("constant_tensor", "Constant", [], {"value": value}),
+        Case("constant_bool_tensor", "Constant", [],
+             {"value": numpy_helper.from_array(np.array([True, False]), "value")}),
+        Case("constant_float", "Constant", [], {"value_float": 2.5}),
+        Case("constant_floats", "Constant", [], {"value_floats": [1.0, -2.0]}),
+        Case("constant_int", "Constant", [], {"value_int": -3}),
+        Case("constant_ints", "Constant", [], {"value_ints": [4, 5, 6]}),
+        Case("constant_of_shape_default", "ConstantOfShape", [i64([2, 3])], consts={0}),
+        Case("constant_of_shape_int", "ConstantOfShape", [i64([4])], consts={0},
+             attrs={"value": numpy_helper.from_array(np.array([7], np.int64), "value")}),
+        Case("range_int", "Range", [i64(2), i64(11), i64(3)], consts={0, 1, 2}),
+        Case("range_float_down", "Range", [np.array(1.0, np.float32),
+                                          np.array(-1.5, np.float32),
+                                          np.array(-0.5, np.float32)], consts={0, 1, 2}),
+        Case("trilu_upper", "Trilu", [f32(2, 4, 5)]),
+        Case("trilu_lower_k", "Trilu", [f32(4, 5), i64(1)], {"upper": 0}, consts={1}),
+        Case("trilu_upper_negative_k", "Trilu", [i64(np.arange(12).reshape(3, 4)), i64(-1)],
+             consts={1}),
+    ]
+
+
 def dropout():
     mask = RNG.random((3, 4)) < 0.7
     scalar = lambda value: np.array(value, dtype=np.float32)
@@ -368,7 +399,7 @@ FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
-    "gradient": gradient, "dropout": dropout, "logic": logic,
+    "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -411,6 +442,10 @@ ERROR_CASES = [
     Case("where_float_condition", "Where", [f32(3), f32(3), f32(3)]),
     Case("and_int", "And", [i64([1, 0]), i64([1, 1])]),
     Case("expand_huge", "Expand", [f32(1), i64([1 << 20, 1 << 20])], consts={1}),
+    Case("constant_string", "Constant", [], {"value_string": "text"}),
+    Case("range_runtime", "Range", [i64(0), i64(4), i64(1)], consts={0, 2}),
+    Case("range_zero_delta", "Range", [i64(0), i64(4), i64(0)], consts={0, 1, 2}),
+    Case("mod_float_python", "Mod", [f32(3), f32(3)]),
     Case("tile_zero_repeat", "Tile", [f32(2, 3), i64([2, 0])], consts={1}),
     Case("rmsnorm_grad_bad_stat", "SimplifiedLayerNormalizationGrad",
          [f32(3, 4), f32(3, 4), f32(4), f32(4, 1)], domain=MS),
