@@ -44,10 +44,11 @@ static FailureOr<Attribute> getConstantScalar(NodeContext &ctx, unsigned index,
   return *attr.value_begin<Attribute>();
 }
 
-/// Whether the node drops nothing: inference mode or ratio 0.
-static FailureOr<bool> isIdentityDropout(NodeContext &ctx) {
+/// Succeeds when the node drops nothing (inference mode or ratio 0); errors
+/// otherwise.
+static LogicalResult checkDropsNothing(NodeContext &ctx) {
   if (ctx.opsetVersion < 12 || !ctx.getOperand(2))
-    return true;
+    return success();
   FailureOr<Attribute> training = getConstantScalar(ctx, 2, "training_mode");
   if (failed(training))
     return failure();
@@ -55,7 +56,7 @@ static FailureOr<bool> isIdentityDropout(NodeContext &ctx) {
   if (!trainingAttr)
     return ctx.emitError() << "expects a bool training_mode";
   if (!trainingAttr.getValue())
-    return true;
+    return success();
   double ratio = kDefaultRatio;
   if (ctx.getOperand(1)) {
     FailureOr<Attribute> ratioAttr = getConstantScalar(ctx, 1, "ratio");
@@ -67,7 +68,7 @@ static FailureOr<bool> isIdentityDropout(NodeContext &ctx) {
     ratio = floatAttr.getValueAsDouble();
   }
   if (ratio == 0.0)
-    return true;
+    return success();
   std::string ratioText;
   llvm::raw_string_ostream(ratioText) << llvm::format("%g", ratio);
   return ctx.emitError()
@@ -83,10 +84,8 @@ static ImportResult importDropout(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
   if (failed(type) || failed(getFloatElementType(ctx, 0)))
     return failure();
-  FailureOr<bool> identity = isIdentityDropout(ctx);
-  if (failed(identity))
+  if (failed(checkDropsNothing(ctx)))
     return failure();
-  assert(*identity && "a dropping Dropout is rejected above");
   SmallVector<Value> results = {ctx.getOperand(0)};
   if (ctx.getNumResults() > 1)
     results.push_back(buildFilled(ctx.builder, ctx.loc, type->getShape(),
