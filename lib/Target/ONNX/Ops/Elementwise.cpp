@@ -66,23 +66,15 @@ static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value lhs,
 
 /// Checks that every input is present, static and of one element type (float
 /// only when `floatOnly`); returns that type.
-static FailureOr<Type> getCommonElementType(NodeContext &ctx, bool floatOnly) {
-  Type common;
-  for (unsigned i = 0, e = ctx.operands.size(); i < e; ++i) {
-    FailureOr<RankedTensorType> type = getOperandType(ctx, i);
-    if (failed(type))
-      return failure();
-    Type element = type->getElementType();
-    if (!common)
-      common = element;
-    if (element != common)
-      return ctx.emitError() << "expects inputs of one element type, got "
-                             << common << " and " << element;
-  }
-  if (floatOnly && !isa<FloatType>(common))
-    return ctx.emitError() << "expects float inputs, got " << common;
-  if (!common.isIntOrFloat())
-    return ctx.emitError() << "unsupported element type " << common;
+static FailureOr<Type> getArithmeticElementType(NodeContext &ctx,
+                                                bool floatOnly) {
+  FailureOr<Type> common = getCommonElementType(ctx);
+  if (failed(common))
+    return failure();
+  if (floatOnly && !isa<FloatType>(*common))
+    return ctx.emitError() << "expects float inputs, got " << *common;
+  if (!common->isIntOrFloat())
+    return ctx.emitError() << "unsupported element type " << *common;
   return common;
 }
 
@@ -94,7 +86,7 @@ static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
   if (failed(checkNumOperands(ctx, minInputs, maxInputs)))
     return failure();
   FailureOr<Type> elementType =
-      getCommonElementType(ctx, kind == BinaryKind::Pow || mean);
+      getArithmeticElementType(ctx, kind == BinaryKind::Pow || mean);
   if (failed(elementType))
     return failure();
   unsigned count = ctx.operands.size();
@@ -119,7 +111,8 @@ static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
 static ImportResult importMod(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 2, 2)))
     return failure();
-  FailureOr<Type> elementType = getCommonElementType(ctx, /*floatOnly=*/false);
+  FailureOr<Type> elementType =
+      getArithmeticElementType(ctx, /*floatOnly=*/false);
   if (failed(elementType))
     return failure();
   bool fmod = ctx.getIntAttr("fmod").value_or(0) != 0;

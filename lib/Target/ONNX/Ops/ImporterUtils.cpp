@@ -67,6 +67,23 @@ FailureOr<FloatType> muon::onnx_import::getFloatElementType(NodeContext &ctx,
   return floatType;
 }
 
+FailureOr<Type> muon::onnx_import::getCommonElementType(NodeContext &ctx,
+                                                        unsigned first) {
+  Type common;
+  for (unsigned i = first, e = ctx.operands.size(); i < e; ++i) {
+    FailureOr<RankedTensorType> type = getOperandType(ctx, i);
+    if (failed(type))
+      return failure();
+    Type element = type->getElementType();
+    if (!common)
+      common = element;
+    if (element != common)
+      return ctx.emitError() << "expects inputs of one element type, got "
+                             << common << " and " << element;
+  }
+  return common;
+}
+
 FailureOr<RankedTensorType>
 muon::onnx_import::getSameFloatTypes(NodeContext &ctx, unsigned first,
                                      unsigned second) {

@@ -44,6 +44,10 @@ mlir::FailureOr<mlir::RankedTensorType> getOperandType(NodeContext &ctx,
 mlir::FailureOr<mlir::FloatType> getFloatElementType(NodeContext &ctx,
                                                      unsigned index);
 
+/// The element type inputs `first`.. share (all present and static).
+mlir::FailureOr<mlir::Type> getCommonElementType(NodeContext &ctx,
+                                                 unsigned first = 0);
+
 /// The type of inputs `first` and `second`, which must be one float tensor
 /// type.
 mlir::FailureOr<mlir::RankedTensorType>

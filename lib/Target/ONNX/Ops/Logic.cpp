@@ -26,27 +26,11 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
-/// Checks that inputs [first, end) share one element type; returns it.
-static FailureOr<Type> getSharedElementType(NodeContext &ctx, unsigned first) {
-  Type shared;
-  for (unsigned i = first, e = ctx.operands.size(); i < e; ++i) {
-    FailureOr<RankedTensorType> type = getOperandType(ctx, i);
-    if (failed(type))
-      return failure();
-    if (shared && type->getElementType() != shared)
-      return ctx.emitError() << "expects inputs #" << first << ".." << e - 1
-                             << " of one element type, got " << shared
-                             << " and " << type->getElementType();
-    shared = type->getElementType();
-  }
-  return shared;
-}
-
 static ImportResult importCompare(NodeContext &ctx, arith::CmpFPredicate fpred,
                                   arith::CmpIPredicate ipred) {
   if (failed(checkNumOperands(ctx, 2, 2)))
     return failure();
-  FailureOr<Type> type = getSharedElementType(ctx, 0);
+  FailureOr<Type> type = getCommonElementType(ctx, 0);
   if (failed(type))
     return failure();
   bool isFloat = isa<FloatType>(*type);
@@ -70,7 +54,7 @@ static ImportResult importLogic(NodeContext &ctx, LogicKind kind) {
   unsigned numInputs = kind == LogicKind::Not ? 1 : 2;
   if (failed(checkNumOperands(ctx, numInputs, numInputs)))
     return failure();
-  FailureOr<Type> type = getSharedElementType(ctx, 0);
+  FailureOr<Type> type = getCommonElementType(ctx, 0);
   if (failed(type))
     return failure();
   if (!type->isInteger(1))
@@ -100,7 +84,7 @@ static ImportResult importWhere(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 3)))
     return failure();
   FailureOr<RankedTensorType> condType = getOperandType(ctx, 0);
-  FailureOr<Type> type = getSharedElementType(ctx, 1);
+  FailureOr<Type> type = getCommonElementType(ctx, 1);
   if (failed(condType) || failed(type))
     return failure();
   if (!condType->getElementType().isInteger(1))
