@@ -104,6 +104,10 @@ NodeContext::getIntsAttr(StringRef name) const {
   return std::nullopt;
 }
 
+Type NodeContext::convertDataType(int32_t dataType) const {
+  return getElementType(builder.getContext(), dataType);
+}
+
 std::optional<DenseElementsAttr>
 NodeContext::getTensorAttr(StringRef name) const {
   const AttributeProto *attr =

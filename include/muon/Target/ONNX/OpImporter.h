@@ -92,6 +92,10 @@ public:
   std::optional<mlir::DenseElementsAttr>
   getTensorAttr(llvm::StringRef name) const;
 
+  /// The element type of ONNX data type `dataType` (Cast's `to`), or null
+  /// for the types the importer does not read.
+  mlir::Type convertDataType(int32_t dataType) const;
+
   /// An error located at the node, naming node, op type and domain.
   mlir::InFlightDiagnostic emitError() const;
 

@@ -21,7 +21,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "onnx/onnx_pb.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -99,33 +98,6 @@ static ImportResult importWhere(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
-/// The element type of Cast's `to`; null for types the importer does not
-/// read (unsigned, strings, 8-bit floats, complex).
-static Type getCastTarget(Builder &b, int64_t to) {
-  switch (to) {
-  case onnx::TensorProto::FLOAT:
-    return b.getF32Type();
-  case onnx::TensorProto::DOUBLE:
-    return b.getF64Type();
-  case onnx::TensorProto::FLOAT16:
-    return b.getF16Type();
-  case onnx::TensorProto::BFLOAT16:
-    return b.getBF16Type();
-  case onnx::TensorProto::INT8:
-    return b.getI8Type();
-  case onnx::TensorProto::INT16:
-    return b.getI16Type();
-  case onnx::TensorProto::INT32:
-    return b.getI32Type();
-  case onnx::TensorProto::INT64:
-    return b.getI64Type();
-  case onnx::TensorProto::BOOL:
-    return b.getI1Type();
-  default:
-    return {};
-  }
-}
-
 /// `value` converted to `to` with Cast's semantics.
 static Value buildCast(OpBuilder &b, Location loc, Value value, Type to) {
   Type from = value.getType();
@@ -170,7 +142,7 @@ static ImportResult importCast(NodeContext &ctx) {
   std::optional<int64_t> to = ctx.getIntAttr("to");
   if (!to)
     return ctx.emitError() << "expects attribute 'to'";
-  Type target = getCastTarget(ctx.builder, *to);
+  Type target = ctx.convertDataType(*to);
   if (!target)
     return emitUnsupportedAttr(ctx, "to")
            << ": " << *to << " (expects a float, signed integer or bool type)";
