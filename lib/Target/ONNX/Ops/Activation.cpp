@@ -45,32 +45,13 @@ static ImportResult importSoftmax(NodeContext &ctx, bool logSoftmax) {
   return SmallVector<Value>{buildReshape(b, ctx.loc, result, type.getShape())};
 }
 
-/// One element-wise generic applying `fn` to the node's single float input.
-static ImportResult importUnaryActivation(
-    NodeContext &ctx,
-    llvm::function_ref<Value(OpBuilder &, Location, Value)> fn) {
-  if (failed(checkNumOperands(ctx, 1, 1)))
-    return failure();
-  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
-  if (failed(elementType))
-    return failure();
-  FailureOr<Value> result =
-      buildElementwise(ctx, ctx.operands, *elementType,
-                       [&](OpBuilder &b, Location loc, ValueRange args) {
-                         return fn(b, loc, args[0]);
-                       });
-  if (failed(result))
-    return failure();
-  return SmallVector<Value>{*result};
-}
-
 static ImportResult importGelu(NodeContext &ctx) {
   std::string approximate = ctx.getStringAttr("approximate").value_or("none");
   if (approximate != "none" && approximate != "tanh")
     return emitUnsupportedAttr(ctx, "approximate")
            << ": '" << approximate << "' (expects 'none' or 'tanh')";
-  return importUnaryActivation(ctx, approximate == "tanh" ? buildTanhGelu
-                                                          : buildGelu);
+  return importUnaryFloat(ctx,
+                          approximate == "tanh" ? buildTanhGelu : buildGelu);
 }
 
 /// BiasGelu (erf) and com.microsoft FastGelu (tanh approximation, bias
@@ -79,7 +60,7 @@ static ImportResult importBiasGelu(NodeContext &ctx, bool tanh) {
   if (failed(checkNumOperands(ctx, tanh ? 1 : 2, 2)))
     return failure();
   if (!ctx.getOperand(1))
-    return importUnaryActivation(ctx, buildTanhGelu);
+    return importUnaryFloat(ctx, buildTanhGelu);
   FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
   FailureOr<FloatType> biasType = getFloatElementType(ctx, 1);
   if (failed(elementType) || failed(biasType))
@@ -99,10 +80,9 @@ static ImportResult importBiasGelu(NodeContext &ctx, bool tanh) {
 
 static ImportResult importQuickGelu(NodeContext &ctx) {
   double alpha = ctx.getFloatAttr("alpha").value_or(1.702f);
-  return importUnaryActivation(ctx,
-                               [alpha](OpBuilder &b, Location loc, Value x) {
-                                 return buildQuickGelu(b, loc, x, alpha);
-                               });
+  return importUnaryFloat(ctx, [alpha](OpBuilder &b, Location loc, Value x) {
+    return buildQuickGelu(b, loc, x, alpha);
+  });
 }
 
 void muon::onnx_import::populateActivationImporters(

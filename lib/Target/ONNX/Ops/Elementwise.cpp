@@ -150,20 +150,10 @@ static ImportResult importMod(NodeContext &ctx) {
 
 using UnaryFn = Value (*)(OpBuilder &, Location, Value);
 
-static ImportResult importUnary(NodeContext &ctx, UnaryFn fn) {
-  if (failed(checkNumOperands(ctx, 1, 1)))
-    return failure();
-  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
-  if (failed(elementType))
-    return failure();
-  FailureOr<Value> result =
-      buildElementwise(ctx, ctx.operands, *elementType,
-                       [&](OpBuilder &b, Location loc, ValueRange args) {
-                         return fn(b, loc, args[0]);
-                       });
-  if (failed(result))
-    return failure();
-  return SmallVector<Value>{*result};
+/// The unary op `OpT` on `x`.
+template <typename OpT>
+static Value buildUnaryOp(OpBuilder &b, Location loc, Value x) {
+  return OpT::create(b, loc, x);
 }
 
 void muon::onnx_import::populateElementwiseImporters(
@@ -186,29 +176,15 @@ void muon::onnx_import::populateElementwiseImporters(
 
   auto addUnary = [&](StringRef name, UnaryFn fn) {
     registry.add("", name,
-                 [=](NodeContext &ctx) { return importUnary(ctx, fn); });
+                 [=](NodeContext &ctx) { return importUnaryFloat(ctx, fn); });
   };
-  addUnary("Neg", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return arith::NegFOp::create(b, loc, x);
-  });
-  addUnary("Abs", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::AbsFOp::create(b, loc, x);
-  });
-  addUnary("Exp", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::ExpOp::create(b, loc, x);
-  });
-  addUnary("Log", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::LogOp::create(b, loc, x);
-  });
-  addUnary("Sqrt", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::SqrtOp::create(b, loc, x);
-  });
-  addUnary("Tanh", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::TanhOp::create(b, loc, x);
-  });
-  addUnary("Erf", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::ErfOp::create(b, loc, x);
-  });
+  addUnary("Neg", buildUnaryOp<arith::NegFOp>);
+  addUnary("Abs", buildUnaryOp<math::AbsFOp>);
+  addUnary("Exp", buildUnaryOp<math::ExpOp>);
+  addUnary("Log", buildUnaryOp<math::LogOp>);
+  addUnary("Sqrt", buildUnaryOp<math::SqrtOp>);
+  addUnary("Tanh", buildUnaryOp<math::TanhOp>);
+  addUnary("Erf", buildUnaryOp<math::ErfOp>);
   addUnary("Reciprocal", [](OpBuilder &b, Location loc, Value x) -> Value {
     return arith::DivFOp::create(b, loc, buildScalar(b, loc, x.getType(), 1.0),
                                  x);
@@ -218,20 +194,12 @@ void muon::onnx_import::populateElementwiseImporters(
                                      buildScalar(b, loc, x.getType(), 0.0));
   });
   addUnary("Sigmoid", buildSigmoid);
-  addUnary("Sin", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::SinOp::create(b, loc, x);
-  });
-  addUnary("Cos", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::CosOp::create(b, loc, x);
-  });
-  addUnary("Floor", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::FloorOp::create(b, loc, x);
-  });
-  addUnary("Ceil", [](OpBuilder &b, Location loc, Value x) -> Value {
-    return math::CeilOp::create(b, loc, x);
-  });
+  addUnary("Sin", buildUnaryOp<math::SinOp>);
+  addUnary("Cos", buildUnaryOp<math::CosOp>);
+  addUnary("Floor", buildUnaryOp<math::FloorOp>);
+  addUnary("Ceil", buildUnaryOp<math::CeilOp>);
   addUnary("Sign", [](OpBuilder &b, Location loc, Value x) -> Value {
-    // -1, 0 or 1; NaN stays NaN (ONNX Runtime's std::copysign-free sign).
+    // -1, 0 or 1; NaN stays NaN.
     Value zero = buildScalar(b, loc, x.getType(), 0.0);
     Value positive =
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);

@@ -194,6 +194,23 @@ static AffineMap getBroadcastMap(MLIRContext *context, ArrayRef<int64_t> shape,
   return AffineMap::get(resultShape.size(), 0, exprs, context);
 }
 
+ImportResult muon::onnx_import::importUnaryFloat(
+    NodeContext &ctx, function_ref<Value(OpBuilder &, Location, Value)> fn) {
+  if (failed(checkNumOperands(ctx, 1, 1)))
+    return failure();
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(elementType))
+    return failure();
+  FailureOr<Value> result =
+      buildElementwise(ctx, ctx.operands, *elementType,
+                       [&](OpBuilder &b, Location loc, ValueRange args) {
+                         return fn(b, loc, args[0]);
+                       });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
 Value muon::onnx_import::buildEmpty(OpBuilder &b, Location loc,
                                     ArrayRef<int64_t> shape, Type elementType) {
   return tensor::EmptyOp::create(b, loc, shape, elementType);

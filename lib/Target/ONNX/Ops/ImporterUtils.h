@@ -105,6 +105,14 @@ mlir::FailureOr<mlir::Value> buildElementwise(NodeContext &ctx,
                                               mlir::Type elementType,
                                               ScalarBodyFn body);
 
+/// A node with one float input imported as one element-wise generic
+/// applying `fn` to it.
+ImportResult
+importUnaryFloat(NodeContext &ctx,
+                 llvm::function_ref<mlir::Value(mlir::OpBuilder &,
+                                                mlir::Location, mlir::Value)>
+                     fn);
+
 /// `tensor.empty` of the given shape.
 mlir::Value buildEmpty(mlir::OpBuilder &b, mlir::Location loc,
                        llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
