@@ -19,7 +19,7 @@ shapes, files, launches per step counted in the GPU pipeline's `gpu` stage,
 NS FLOP and elementwise bytes.
 
 `run` checks the first step against torch.optim.Muon + AdamW (bf16 budgets of
-test/GPU/muon-step.test), then times it with preallocated ping-pong state,
+test/Integration/GPU/muon-step.test), then times it with preallocated ping-pong state,
 its NS alone, and the peers, and prints one table per set, the orthogonality
 study and the issue's targets. A numerics miss exits non-zero after the
 tables. muon-mlir runs in a child process per set, so that the runtime's
@@ -62,7 +62,7 @@ MUON2_STEPS = 3
 # ortho_study.py's metrics: the target's speedup is judged against the Muon-k
 # that matches Muon²-3 in each.
 ORTHO_METRICS = {"gram": "‖XXᵀ−I‖/√m", "spread": "σmin/σmax"}
-# Budgets of test/GPU/muon-step.test (bf16 NS): relative Frobenius error of
+# Budgets of test/Integration/GPU/muon-step.test (bf16 NS): relative Frobenius error of
 # W, M, V, and of the update W' − W of the Muon parameters (two bf16
 # implementations of five NS iterations round differently).
 STATE_TOL, UPDATE_TOL = 1e-4, 3e-2

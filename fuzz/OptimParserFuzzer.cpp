@@ -20,6 +20,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include <cstdlib>
@@ -65,9 +66,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   PassManager pm(&context);
   // Verified below, once: a pass that reports success must leave valid IR.
   pm.enableVerifier(false);
-  pm.addPass(muon::optim::createOptimBucket());
-  pm.addPass(muon::optim::createOptimDecompose());
-  pm.addPass(muon::optim::createConvertOptimToLinalg());
+  pm.addPass(muon::optim::createOptimBucketPass());
+  pm.addPass(muon::optim::createOptimDecomposePass());
+  pm.addPass(muon::createConvertOptimToLinalgPass());
   if (succeeded(pm.run(*module)) && failed(verify(*module)))
     std::abort();
   return 0;

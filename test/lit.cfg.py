@@ -14,6 +14,10 @@ config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.muon_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+# Integration/ (model families, benchmark harnesses, GPU runs) is its own
+# target, check-muon-integration, which sets this parameter.
+if lit_config.params.get("integration") != "1":
+    config.excludes.append("Integration")
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%muon_src_root", config.muon_src_root))

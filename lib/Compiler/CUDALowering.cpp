@@ -18,17 +18,7 @@ void muon::buildCUDALowering(OpPassManager &pm,
   MuonGPUPipelineOptions gpu;
   gpu.chip = options.chip;
   gpu.features = options.features;
-  switch (options.format) {
-  case CUDABinaryFormat::Fatbin:
-    gpu.binaryFormat = "fatbin";
-    break;
-  case CUDABinaryFormat::Cubin:
-    gpu.binaryFormat = "bin";
-    break;
-  case CUDABinaryFormat::PTX:
-    gpu.binaryFormat = "isa";
-    break;
-  }
+  gpu.binaryFormat = options.format;
   buildMuonGPUPipeline(pm, gpu);
 }
 

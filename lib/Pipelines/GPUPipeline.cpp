@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
 using namespace mlir;
@@ -30,27 +31,26 @@ using namespace mlir;
 static void addFusedStage(OpPassManager &pm,
                           const muon::MuonGPUPipelineOptions &options) {
   if (options.bucket)
-    pm.addPass(muon::optim::createOptimBucket());
-  pm.addPass(muon::optim::createConvertOptimToKernels());
+    pm.addPass(muon::optim::createOptimBucketPass());
+  pm.addPass(muon::createConvertOptimToKernelsPass());
   // What the kernels do not cover (QK-clip)
   // takes the linalg path.
-  pm.addPass(muon::optim::createConvertOptimToLinalg());
+  pm.addPass(muon::createConvertOptimToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCSEPass());
   // The device reads lr and the step count, not the host.
-  pm.addPass(muon::optim::createSinkScalarReads());
+  pm.addPass(muon::createConvertScalarReadsToGenericInputsPass());
 }
 
 static void addGPUStage(OpPassManager &pm) {
   // The matmuls of imported forward/backward graphs: cuBLASLt.
-  muon::optim::ConvertMatmulToBlasOptions blas;
-  blas.runtime = "gpu";
-  pm.addPass(muon::optim::createConvertMatmulToBlas(blas));
+  muon::ConvertMatmulToBlasPassOptions blas;
+  blas.runtime = muon::BlasRuntime::GPU;
+  pm.addPass(muon::createConvertMatmulToBlasPass(blas));
   // Memory first: whole-buffer fills become memsets, not kernels.
-  pm.addNestedPass<func::FuncOp>(muon::optim::createConvertMemoryToGPU());
-  pm.addNestedPass<func::FuncOp>(
-      muon::optim::createConvertLinalgToThreadLoops());
+  pm.addNestedPass<func::FuncOp>(muon::createConvertMemoryToGPUPass());
+  pm.addNestedPass<func::FuncOp>(muon::createConvertLinalgToThreadLoopsPass());
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   // Constants (trip counts, row sizes, strides) become part of the kernels,
@@ -63,13 +63,26 @@ static void addGPUStage(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+/// gpu-module-to-binary's name of `format`.
+static StringRef getBinaryFormatName(muon::CUDABinaryFormat format) {
+  switch (format) {
+  case muon::CUDABinaryFormat::Fatbin:
+    return "fatbin";
+  case muon::CUDABinaryFormat::Cubin:
+    return "bin";
+  case muon::CUDABinaryFormat::PTX:
+    return "isa";
+  }
+  llvm_unreachable("unknown CUDA binary format");
+}
+
 static void addLLVMStage(OpPassManager &pm,
                          const muon::MuonGPUPipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   nvvm.cubinFeatures = options.features;
-  nvvm.cubinFormat = options.binaryFormat;
+  nvvm.cubinFormat = getBinaryFormatName(options.binaryFormat).str();
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
 
@@ -93,6 +106,6 @@ void muon::buildMuonGPUEmulationPipeline(
   gpu.bucket = options.bucket;
   gpu.stopAfter = GPUPipelineStage::GPU;
   buildMuonGPUPipeline(pm, gpu);
-  pm.addPass(muon::optim::createConvertGPUToHostLoops());
+  pm.addPass(muon::createConvertGPUToHostLoopsPass());
   addHostLLVMStage(pm);
 }

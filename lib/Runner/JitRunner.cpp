@@ -14,7 +14,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "muon/Pipelines/Pipelines.h"
-#include "muon/Runner/RuntimeLibraries.h"
+#include "muon/Step/RuntimeLibraries.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/MathExtras.h"

@@ -1,4 +1,4 @@
-"""Independent numpy references written from the formulas of design.md §1
+"""Independent numpy references written from the formulas of docs/formulas.md
 (float64 throughout, so they are more accurate than the code under test)."""
 
 import numpy as np
@@ -96,7 +96,7 @@ def muon2_step(w, g, m, moments, lr, momentum=0.95, beta2=0.95, eps=1e-8,
 
 def qk_clip(wq, wk, max_logits, num_heads, head_dim, num_kv_heads=None,
             head_axis=0, tau=100.0, alpha=0.5, rope_head_dim=None, v_head_dim=0):
-    """MuonClip per design.md §1: MHA, GQA and MLA."""
+    """MuonClip per docs/formulas.md: MHA, GQA and MLA."""
     num_kv_heads = num_kv_heads or num_heads
     gamma = np.minimum(1.0, tau / np.asarray(max_logits, np.float64))
     group = num_heads // num_kv_heads

@@ -16,12 +16,14 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 #include "muon/Pipelines/Pipelines.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   muon::optim::registerOptimPasses();
+  muon::registerMuonConversionPasses();
   muon::registerMuonPipelines();
 
   mlir::DialectRegistry registry;

@@ -14,7 +14,7 @@
 #define MUON_COMPILER_AOTINTERFACE_H
 
 #include "muon/Compiler/AOTCompiler.h"
-#include "muon/Runner/StepModule.h"
+#include "muon/Step/StepModule.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir {

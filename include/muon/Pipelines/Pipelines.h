@@ -8,6 +8,7 @@
 #define MUON_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassOptions.h"
+#include "muon/Conversion/MatmulToBlas/MatmulToBlas.h"
 
 namespace mlir {
 class OpPassManager;
@@ -17,15 +18,6 @@ namespace muon {
 
 /// Where the CPU pipeline may stop so that each stage can be inspected.
 enum class CPUPipelineStage { Linalg, Bufferized, LLVM };
-
-/// Whose GEMM entry points bufferized matmuls call.
-enum class BlasRuntime {
-  /// The CPU runtime's OpenBLAS/oneDNN calls.
-  CPU,
-  /// The GPU runtime's `muon_gpu_gemm_*` (which the CPU runtime implements
-  /// too, so that the GPU pipeline's GEMM lowering can run on CPU).
-  GPU,
-};
 
 struct MuonCPUPipelineOptions
     : public mlir::PassPipelineOptions<MuonCPUPipelineOptions> {
@@ -70,6 +62,39 @@ struct MuonCPUPipelineOptions
 void buildMuonCPUPipeline(mlir::OpPassManager &pm,
                           const MuonCPUPipelineOptions &options);
 
+/// What `gpu-module-to-binary` embeds in the host code.
+enum class CUDABinaryFormat {
+  /// cubin for the chip plus its PTX, which newer GPUs' drivers can JIT.
+  Fatbin,
+  /// cubin only.
+  Cubin,
+  /// PTX only, compiled by the driver when first loaded.
+  PTX,
+};
+
+/// The values of `format` (muon-gpu-pipeline) and `--cuda-format`
+/// (muon-compile).
+inline llvm::cl::ValuesClass getCUDABinaryFormatValues() {
+  return llvm::cl::values(
+      clEnumValN(CUDABinaryFormat::Fatbin, "fatbin", "cubin + PTX (default)"),
+      clEnumValN(CUDABinaryFormat::Cubin, "bin", "cubin only"),
+      clEnumValN(CUDABinaryFormat::PTX, "isa",
+                 "PTX only, JIT-compiled by the driver"));
+}
+
+/// The GPU code to generate: the one set of defaults of muon-gpu-pipeline
+/// and `muon-compile --target=cuda`.
+struct CUDATargetOptions {
+  /// SM architecture of the kernels: H100/H200 (`sm_90a` cubins run on
+  /// sm_90 parts only; `sm_80` for A100).
+  std::string chip = "sm_90a";
+  /// NVPTX features; sm_90 needs PTX ISA 7.8 or newer (LLVM defaults
+  /// older), kernels with more than 4 KB of parameters (buckets of many
+  /// tensors, BucketBuffers.h) 8.1 or newer.
+  std::string features = "+ptx86";
+  CUDABinaryFormat format = CUDABinaryFormat::Fatbin;
+};
+
 /// Where the GPU pipeline may stop so that each stage can be inspected.
 enum class GPUPipelineStage { Fused, Bufferized, GPU, LLVM };
 
@@ -93,15 +118,13 @@ struct MuonGPUPipelineOptions
                      "the kernels embedded as a gpu.binary"))};
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("GPU architecture of the cubin"),
-      llvm::cl::init("sm_90a")};
+      llvm::cl::init(CUDATargetOptions().chip)};
   PassOptions::Option<std::string> features{
       *this, "features", llvm::cl::desc("PTX features (the PTX version)"),
-      llvm::cl::init("+ptx86")};
-  PassOptions::Option<std::string> binaryFormat{
-      *this, "format",
-      llvm::cl::desc("gpu-module-to-binary format: fatbin (cubin + PTX), "
-                     "bin (cubin), isa (PTX text), offloading (LLVM IR)"),
-      llvm::cl::init("fatbin")};
+      llvm::cl::init(CUDATargetOptions().features)};
+  PassOptions::Option<CUDABinaryFormat> binaryFormat{
+      *this, "format", llvm::cl::desc("What gpu-module-to-binary embeds"),
+      llvm::cl::init(CUDATargetOptions().format), getCUDABinaryFormatValues()};
   PassOptions::Option<bool> bucket{
       *this, "bucket",
       llvm::cl::desc("Batch same-shaped optimizer updates into one op per "

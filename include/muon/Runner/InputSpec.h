@@ -21,7 +21,7 @@
 #ifndef MUON_RUNNER_INPUTSPEC_H
 #define MUON_RUNNER_INPUTSPEC_H
 
-#include "muon/Runner/HostTensor.h"
+#include "muon/Step/HostTensor.h"
 #include "llvm/Support/Error.h"
 
 #include <optional>

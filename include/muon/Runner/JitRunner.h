@@ -14,8 +14,8 @@
 #define MUON_RUNNER_JITRUNNER_H
 
 #include "muon/Pipelines/Pipelines.h"
-#include "muon/Runner/HostTensor.h"
-#include "muon/Runner/StepModule.h"
+#include "muon/Step/HostTensor.h"
+#include "muon/Step/StepModule.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>

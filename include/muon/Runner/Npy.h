@@ -14,7 +14,7 @@
 #ifndef MUON_RUNNER_NPY_H
 #define MUON_RUNNER_NPY_H
 
-#include "muon/Runner/HostTensor.h"
+#include "muon/Step/HostTensor.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 

@@ -7,7 +7,7 @@
 #ifndef MUON_RUNNER_TENSORPRINTER_H
 #define MUON_RUNNER_TENSORPRINTER_H
 
-#include "muon/Runner/HostTensor.h"
+#include "muon/Step/HostTensor.h"
 
 namespace llvm {
 class raw_ostream;

@@ -15,7 +15,7 @@
 #ifndef MUON_RUNNER_TENSORPROTOREADER_H
 #define MUON_RUNNER_TENSORPROTOREADER_H
 
-#include "muon/Runner/HostTensor.h"
+#include "muon/Step/HostTensor.h"
 #include "llvm/Support/Error.h"
 
 namespace muon {

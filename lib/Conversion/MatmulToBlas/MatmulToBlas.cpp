@@ -15,7 +15,7 @@
 #include "GemmMatch.h"
 
 #include "muon/Conversion/RuntimeCalls.h"
-#include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Conversion/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -24,10 +24,10 @@
 
 #include <limits>
 
-namespace muon::optim {
-#define GEN_PASS_DEF_CONVERTMATMULTOBLAS
-#include "muon/Dialect/Optim/Transforms/Passes.h.inc"
-} // namespace muon::optim
+namespace muon {
+#define GEN_PASS_DEF_CONVERTMATMULTOBLASPASS
+#include "muon/Conversion/Passes.h.inc"
+} // namespace muon
 
 using namespace mlir;
 
@@ -183,18 +183,14 @@ private:
   bool gpu;
 };
 
-struct ConvertMatmulToBlasPass
-    : muon::optim::impl::ConvertMatmulToBlasBase<ConvertMatmulToBlasPass> {
-  using ConvertMatmulToBlasBase::ConvertMatmulToBlasBase;
+struct ConvertMatmulToBlas
+    : muon::impl::ConvertMatmulToBlasPassBase<ConvertMatmulToBlas> {
+  using ConvertMatmulToBlasPassBase::ConvertMatmulToBlasPassBase;
 
   void runOnOperation() override {
-    if (runtime != "cpu" && runtime != "gpu") {
-      getOperation()->emitError() << "convert-matmul-to-blas: unknown runtime '"
-                                  << runtime << "' (expected cpu or gpu)";
-      return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
-    patterns.add<GemmToRuntimeCall>(&getContext(), runtime == "gpu");
+    patterns.add<GemmToRuntimeCall>(&getContext(),
+                                    runtime == muon::BlasRuntime::GPU);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

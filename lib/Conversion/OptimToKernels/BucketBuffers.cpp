@@ -7,7 +7,7 @@
 #include "BucketBuffers.h"
 #include "KernelBuilders.h"
 
-#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"

@@ -23,8 +23,8 @@
 #include "PatternsImpl.h"
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
-#include "muon/Dialect/Optim/Transforms/UpdateMath.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"

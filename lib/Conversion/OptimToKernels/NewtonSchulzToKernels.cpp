@@ -20,7 +20,7 @@
 
 #include "muon/Conversion/RuntimeCalls.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"

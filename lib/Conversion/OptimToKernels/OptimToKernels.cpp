@@ -7,20 +7,21 @@
 #include "PatternsImpl.h"
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Transforms/DialectConversion.h"
 
-namespace muon::optim {
-#define GEN_PASS_DEF_CONVERTOPTIMTOKERNELS
-#include "muon/Dialect/Optim/Transforms/Passes.h.inc"
-} // namespace muon::optim
+namespace muon {
+#define GEN_PASS_DEF_CONVERTOPTIMTOKERNELSPASS
+#include "muon/Conversion/Passes.h.inc"
+} // namespace muon
 
 using namespace mlir;
 using namespace muon::optim;
 
-void muon::optim::populateOptimToKernelsConversionPatterns(
+void muon::populateOptimToKernelsConversionPatterns(
     RewritePatternSet &patterns) {
   populateMuonToKernelsPatterns(patterns);
   populateAdamWToKernelsPatterns(patterns);
@@ -31,16 +32,15 @@ void muon::optim::populateOptimToKernelsConversionPatterns(
 }
 
 namespace {
-struct ConvertOptimToKernelsPass
-    : public muon::optim::impl::ConvertOptimToKernelsBase<
-          ConvertOptimToKernelsPass> {
+struct ConvertOptimToKernels
+    : public muon::impl::ConvertOptimToKernelsPassBase<ConvertOptimToKernels> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addIllegalOp<MuonOp, Muon2Op, AdamWOp, NewtonSchulzOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     RewritePatternSet patterns(&getContext());
-    populateOptimToKernelsConversionPatterns(patterns);
+    muon::populateOptimToKernelsConversionPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

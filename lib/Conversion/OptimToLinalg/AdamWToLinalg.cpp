@@ -15,8 +15,8 @@
 #include "PatternsImpl.h"
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
-#include "muon/Dialect/Optim/Transforms/UpdateMath.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/TypeUtilities.h"

@@ -4,23 +4,23 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "muon/Conversion/OptimToLinalg/OptimToLinalg.h"
 #include "PatternsImpl.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
-namespace muon::optim {
-#define GEN_PASS_DEF_CONVERTOPTIMTOLINALG
-#include "muon/Dialect/Optim/Transforms/Passes.h.inc"
-} // namespace muon::optim
+namespace muon {
+#define GEN_PASS_DEF_CONVERTOPTIMTOLINALGPASS
+#include "muon/Conversion/Passes.h.inc"
+} // namespace muon
 
 using namespace mlir;
 using namespace muon::optim;
 
-void muon::optim::populateOptimToLinalgConversionPatterns(
+void muon::populateOptimToLinalgConversionPatterns(
     RewritePatternSet &patterns) {
   populateAdamWToLinalgPatterns(patterns);
   populateNewtonSchulzToLinalgPatterns(patterns);
@@ -29,9 +29,8 @@ void muon::optim::populateOptimToLinalgConversionPatterns(
 }
 
 namespace {
-struct ConvertOptimToLinalgPass
-    : public muon::optim::impl::ConvertOptimToLinalgBase<
-          ConvertOptimToLinalgPass> {
+struct ConvertOptimToLinalg
+    : public muon::impl::ConvertOptimToLinalgPassBase<ConvertOptimToLinalg> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
@@ -42,7 +41,7 @@ struct ConvertOptimToLinalgPass
 
     RewritePatternSet patterns(&getContext());
     populateOptimDecomposePatterns(patterns);
-    populateOptimToLinalgConversionPatterns(patterns);
+    muon::populateOptimToLinalgConversionPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

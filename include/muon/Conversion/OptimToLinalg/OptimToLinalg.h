@@ -7,16 +7,21 @@
 #ifndef MUON_CONVERSION_OPTIMTOLINALG_OPTIMTOLINALG_H
 #define MUON_CONVERSION_OPTIMTOLINALG_OPTIMTOLINALG_H
 
+#include "mlir/Pass/Pass.h"
+
 namespace mlir {
 class RewritePatternSet;
 } // namespace mlir
 
-namespace muon::optim {
+namespace muon {
 
-/// Patterns lowering optim.newton_schulz, optim.adamw and optim.qk_clip to
-/// linalg/tensor/arith/math/scf on tensors.
+/// Patterns lowering optim.newton_schulz, optim.adamw, optim.qk_clip and the
+/// ONNX optimizer ops to linalg/tensor/arith/math/scf on tensors.
 void populateOptimToLinalgConversionPatterns(mlir::RewritePatternSet &patterns);
 
-} // namespace muon::optim
+#define GEN_PASS_DECL_CONVERTOPTIMTOLINALGPASS
+#include "muon/Conversion/Passes.h.inc"
+
+} // namespace muon
 
 #endif // MUON_CONVERSION_OPTIMTOLINALG_OPTIMTOLINALG_H

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // One populate function per file of lib/Target/ONNX/Ops/; the importer
-// registers every family through `populateAllOpImporters`.
+// registers every family through `populateAllOpImporters` (Ops/Populate.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -60,9 +60,6 @@ void populateActivationGradImporters(OpImporterRegistry &registry);
 /// Dropout (without a random mask: ratio 0 or inference) and com.microsoft
 /// DropoutGrad.
 void populateDropoutImporters(OpImporterRegistry &registry);
-/// All of the forward and gradient families above.
-void populateForwardAndGradientImporters(OpImporterRegistry &registry);
-
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

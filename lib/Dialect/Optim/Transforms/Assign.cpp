@@ -24,7 +24,7 @@
 #include "llvm/Support/Regex.h"
 
 namespace muon::optim {
-#define GEN_PASS_DEF_OPTIMASSIGN
+#define GEN_PASS_DEF_OPTIMASSIGNPASS
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
 } // namespace muon::optim
 
@@ -72,8 +72,8 @@ static bool isOutputHead(StringRef name) {
 
 namespace {
 struct OptimAssignPass
-    : public muon::optim::impl::OptimAssignBase<OptimAssignPass> {
-  using OptimAssignBase::OptimAssignBase;
+    : public muon::optim::impl::OptimAssignPassBase<OptimAssignPass> {
+  using OptimAssignPassBase::OptimAssignPassBase;
 
   void runOnOperation() override;
 
@@ -83,10 +83,6 @@ private:
                              SmallVectorImpl<llvm::Regex> &excludes);
   /// Replaces `op` by optim.muon / optim.muon2.
   Operation *rewrite(RewriterBase &rewriter, AdamWOp op);
-
-  LrAdjust lrAdjustValue = LrAdjust::match_rms_adamw;
-  NSScheduleKind scheduleValue = NSScheduleKind::quintic;
-  bool useMuon2 = false;
 };
 } // namespace
 
@@ -94,22 +90,6 @@ LogicalResult
 OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
                               SmallVectorImpl<llvm::Regex> &excludes) {
   Operation *root = getOperation();
-  if (algorithm != "muon" && algorithm != "muon2")
-    return root->emitError() << "optim-assign: unknown algorithm '" << algorithm
-                             << "' (expected muon or muon2)";
-  useMuon2 = algorithm == "muon2";
-  std::optional<LrAdjust> adjust = symbolizeLrAdjust(lrAdjust);
-  if (!adjust)
-    return root->emitError()
-           << "optim-assign: unknown lr-adjust '" << lrAdjust
-           << "' (expected original, match_rms_adamw, spectral_unclamped or "
-              "none)";
-  lrAdjustValue = *adjust;
-  std::optional<NSScheduleKind> kind = symbolizeNSScheduleKind(schedule);
-  if (!kind || *kind == NSScheduleKind::custom)
-    return root->emitError() << "optim-assign: unknown schedule '" << schedule
-                             << "' (expected quintic or polar_express)";
-  scheduleValue = *kind;
   if (nsSteps < 0)
     return root->emitError()
            << "optim-assign: ns-steps must be >= 0 (0: the op's default), got "
@@ -165,13 +145,13 @@ Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
   auto configure = [&](auto newOp) {
     newOp.setMomentumAttr(rewriter.getF64FloatAttr(momentum));
     newOp.setWeightDecayAttr(op.getWeightDecayAttr());
-    newOp.setLrAdjustAttr(LrAdjustAttr::get(ctx, lrAdjustValue));
-    if (scheduleValue != NSScheduleKind::quintic)
-      newOp.setScheduleAttr(NSScheduleAttr::get(ctx, scheduleValue));
+    newOp.setLrAdjustAttr(LrAdjustAttr::get(ctx, lrAdjust));
+    if (schedule != NSScheduleKind::quintic)
+      newOp.setScheduleAttr(NSScheduleAttr::get(ctx, schedule));
     if (nsSteps > 0)
       newOp.setNsStepsAttr(rewriter.getI64IntegerAttr(nsSteps));
   };
-  if (useMuon2) {
+  if (algorithm == HiddenMatrixOptimizer::Muon2) {
     auto muon2 =
         Muon2Op::create(rewriter, loc, TypeRange{type, type, type},
                         ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(),

@@ -14,7 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include "mlir/IR/TypeUtilities.h"
@@ -23,7 +23,7 @@
 #include "llvm/Support/MathExtras.h"
 
 namespace muon::optim {
-#define GEN_PASS_DEF_OPTIMBUCKET
+#define GEN_PASS_DEF_OPTIMBUCKETPASS
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
 } // namespace muon::optim
 
@@ -346,8 +346,8 @@ BucketStatistics muon::optim::bucketOptimizerUpdates(RewriterBase &rewriter,
 
 namespace {
 struct OptimBucketPass
-    : public muon::optim::impl::OptimBucketBase<OptimBucketPass> {
-  using OptimBucketBase::OptimBucketBase;
+    : public muon::optim::impl::OptimBucketPassBase<OptimBucketPass> {
+  using OptimBucketPassBase::OptimBucketPassBase;
 
   void runOnOperation() override {
     // Collected first: rewriting adds ops, never blocks.

@@ -11,15 +11,15 @@
 //===----------------------------------------------------------------------===//
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
-#include "muon/Dialect/Optim/Transforms/UpdateMath.h"
+#include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace muon::optim {
-#define GEN_PASS_DEF_OPTIMDECOMPOSE
+#define GEN_PASS_DEF_OPTIMDECOMPOSEPASS
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
 } // namespace muon::optim
 
@@ -261,7 +261,7 @@ void muon::optim::populateOptimDecomposePatterns(RewritePatternSet &patterns) {
 
 namespace {
 struct OptimDecomposePass
-    : public muon::optim::impl::OptimDecomposeBase<OptimDecomposePass> {
+    : public muon::optim::impl::OptimDecomposePassBase<OptimDecomposePass> {
   void runOnOperation() override {
     // A conversion (not a greedy rewrite) so that an op no pattern can
     // decompose fails the pass once, with its diagnostic.

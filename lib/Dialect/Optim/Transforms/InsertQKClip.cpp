@@ -17,7 +17,7 @@
 
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Transforms/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include "llvm/ADT/MapVector.h"
@@ -25,7 +25,7 @@
 #include <limits>
 
 namespace muon::optim {
-#define GEN_PASS_DEF_OPTIMINSERTQKCLIP
+#define GEN_PASS_DEF_OPTIMINSERTQKCLIPPASS
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
 } // namespace muon::optim
 
@@ -53,7 +53,7 @@ struct ClipConfig {
 };
 
 struct OptimInsertQKClipPass
-    : public muon::optim::impl::OptimInsertQKClipBase<OptimInsertQKClipPass> {
+    : public muon::optim::impl::OptimInsertQKClipPassBase<OptimInsertQKClipPass> {
   using Base::Base;
   void runOnOperation() override;
 

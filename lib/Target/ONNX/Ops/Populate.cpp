@@ -1,4 +1,4 @@
-//===- Populate.cpp - All forward and gradient op importers ---------------===//
+//===- Populate.cpp - Every family of ONNX op importers -------------------===//
 //
 // Part of the muon-mlir project.
 //
@@ -6,8 +6,9 @@
 
 #include "muon/Target/ONNX/OpImporters.h"
 
-void muon::onnx_import::populateForwardAndGradientImporters(
-    OpImporterRegistry &registry) {
+void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
+  populateTrainingOpImporters(registry);
+  populateORTOptimizerImporters(registry);
   populateConstantImporters(registry);
   populateElementwiseImporters(registry);
   populateLogicImporters(registry);

@@ -7,17 +7,13 @@
 #ifndef MUON_DIALECT_OPTIM_TRANSFORMS_PASSES_H
 #define MUON_DIALECT_OPTIM_TRANSFORMS_PASSES_H
 
-#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
+#include "muon/Dialect/Optim/IR/OptimAttrs.h"
 
 namespace mlir {
 class Block;
@@ -26,6 +22,9 @@ class RewriterBase;
 } // namespace mlir
 
 namespace muon::optim {
+
+/// What `optim-assign` moves hidden matrices to.
+enum class HiddenMatrixOptimizer { Muon, Muon2 };
 
 #define GEN_PASS_DECL
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
@@ -46,12 +45,6 @@ struct BucketStatistics {
 BucketStatistics bucketOptimizerUpdates(mlir::RewriterBase &rewriter,
                                         mlir::Block &block,
                                         unsigned minBucketSize);
-
-/// Patterns lowering optim.muon, optim.muon2 (full second moment) and
-/// optim.adamw to fused kernels and runtime GEMM calls
-/// (`convert-optim-to-kernels`).
-void populateOptimToKernelsConversionPatterns(
-    mlir::RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"

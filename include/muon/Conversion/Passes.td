@@ -1,0 +1,272 @@
+//===- Passes.td - Conversion passes of muon-mlir ----------*- tablegen -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Passes that lower the optim dialect and the programs around it: to linalg
+// (CPU), to fused kernels and runtime GEMM calls (GPU), and the GPU program's
+// memory, thread mapping and host emulation. The dialect's own passes
+// (dialects/optim/Passes.td) never leave the optim dialect's level.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_CONVERSION_PASSES
+#define MUON_CONVERSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertOptimToLinalgPass : Pass<"convert-optim-to-linalg"> {
+  let summary = "Lower optim ops to linalg, tensor, arith, math and scf";
+  let description = [{
+    The CPU reference lowering: every op of the `optim` dialect becomes
+    upstream ops on tensors. `optim.muon`/`optim.muon2` are decomposed as by
+    `optim-decompose`; `optim.newton_schulz` becomes a Frobenius-norm
+    reduction, an optional transpose to the wide orientation, and an
+    `scf.for` over the iterations whose (a, b, c) are read from a constant
+    table, each iteration three `linalg.matmul`s (`linalg.batch_matmul` for
+    batched views) in `compute_type` with f32 accumulation;
+    `optim.adamw` and `optim.qk_clip` become `linalg.generic`s.
+
+    Post-condition: no op of the `optim` dialect is left (dialect conversion
+    fails otherwise).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ConvertOptimToKernelsPass : Pass<"convert-optim-to-kernels"> {
+  let summary = "Lower optimizer updates to fused block × thread kernels and "
+                "runtime GEMM calls (GPU pipeline)";
+  let description = [{
+    The GPU pipeline's lowering of `optim.muon`, `optim.muon2`,
+    `optim.adamw` and `optim.newton_schulz`. Each op, typically a bucket of N same-shaped
+    matrices from `optim-bucket`, becomes a fixed number of kernels whatever
+    N is. A kernel is two nested `scf.parallel`s on buffers: the outer one
+    over (block, matrix) is the grid, the inner one over 256 threads is the
+    block; consecutive threads take consecutive elements (coalesced), each
+    thread up to 16 elements of its matrix. For Muon/Muon²:
+
+    1. momentum, Nesterov blend (Muon²: second moment and preconditioning)
+       and the per-matrix Σ U², each thread adding its partial sum
+       atomically into one of 32 slots per matrix;
+    2. X = U / (‖U‖_F·s + e) in the Newton–Schulz compute type;
+    3. after the Newton–Schulz GEMMs, W' = W·(1 − lr·wd) − lr·adjust·X.
+
+    The GEMMs are calls of the runtime's
+    `muon_gpu_gemm_{bf16,f32}(A, B, C, D, alpha, beta, transA, transB)`
+    (D = alpha·op(A)·op(B) + beta·C per batch index, rank-3 strided
+    memrefs) with the schedule's coefficients folded into alpha/beta:
+    S = X·Xᵀ; T = c·S·S + b·S; X' = T·X + a·X — three per iteration; tall
+    matrices iterate on Xᵀ through the transpose flags (S = Xᵀ·X,
+    X' = X·Tᵀ + a·X). S and T are symmetric products (S·S = S·Sᵀ) and call
+    `muon_gpu_syrk_{bf16,f32}(A, C, D, alpha, beta, transA)` (D =
+    alpha·op(A)·op(A)ᵀ + beta·C) instead, which lets the runtime compute
+    only half of each. AdamW is one kernel; every thread loads lr and the
+    step from their device buffers and computes the bias corrections. A
+    standalone `optim.newton_schulz` is a Σ x² kernel, step 2 and the
+    GEMMs. Muon²-F is not fused: it decomposes as in `optim-decompose`
+    (moment generics, later generic kernels) around an
+    `optim.newton_schulz`.
+
+    The op's tensors enter through `bufferization.to_buffer` (read-only)
+    and its results leave fresh buffers through `bufferization.to_tensor
+    restrict writable`, so one-shot bufferization turns the rest of the
+    function into buffers around the kernels. A Muon/Muon² bucket that
+    `optim-bucket` packed from whole tensors (and unpacks into whole
+    tensors) is not copied: the kernels read each parameter's own buffer
+    and write one result buffer per matrix (which become the function's
+    out-params), choosing a row's buffers with one `scf.index_switch`; only
+    the Newton–Schulz input and iterates are packed. An AdamW bucket (a
+    concatenation of parameters of any shapes) is likewise one kernel over
+    rows of different lengths, each row with its own blocks; buckets whose
+    buffers would overflow the 32 KB of kernel parameters take several
+    kernels (AdamW) or stay packed (Muon). The same IR runs on CPU
+    (the CPU runtime implements the GEMM entry points), which is how the
+    fused arithmetic is tested without a GPU.
+
+    Pre-condition: tensors. Post-condition: no `optim.muon`, `optim.muon2`,
+    `optim.adamw` or `optim.newton_schulz` left; Newton–Schulz compute
+    types other than f32/bf16 are errors.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ConvertScalarReadsToGenericInputsPass
+    : Pass<"convert-scalar-reads-to-generic-inputs"> {
+  let summary = "Compute scalars read from 0-d tensors inside the "
+                "linalg.generic ops that use them";
+  let description = [{
+    Lowerings read a 0-d tensor (the learning rate, the step count) once
+    with `tensor.extract`, derive their scalars from it with arith/math
+    ops, and capture the results in the bodies of their `linalg.generic`s.
+    That is right on a CPU and wrong on a GPU, where the tensor is device
+    memory that host code cannot read. This pass makes each such generic
+    take the 0-d tensors as inputs (indexing map `(d0, ...) -> ()`) and
+    recompute the scalar chain in its body, so the reads happen in the
+    kernel, as the fused kernels do. The GPU pipeline runs it before
+    bufferization.
+
+    Only pure scalar computations in the generic's block are moved; reads
+    that other ops use stay where they are (and the GPU emulation reports
+    them).
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ConvertMatmulToBlasPass : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
+  let summary = "Call the runtime's BLAS GEMMs for bufferized linalg matmuls";
+  let description = [{
+    Replaces GEMM-shaped contractions on memrefs — `linalg.matmul`,
+    `linalg.batch_matmul`, and the multiply-accumulate generics elementwise
+    fusion makes of them, whose row, column or reduction dims may span
+    several loop dims (reshapes folded into the maps; the groups are
+    collapsed back) — whose operands are plain or transposed (no broadcast
+    maps) by calls into the
+    project's CPU runtime (`runtime/cpu`), which runs OpenBLAS: `cblas_sgemm`
+    for f32 × f32 → f32 and `cblas_sbgemm` for bf16 × bf16 → f32 (the
+    Newton–Schulz GEMMs with `compute_type = bf16`). The runtime accumulates
+    into the output (beta = 1), exactly linalg's semantics, and takes any
+    strided layout (copying only when neither dimension is contiguous).
+
+    Pre-condition: bufferized IR. Matmuls of other element types, and those
+    with a static size or stride beyond 2^31 − 1 (BLAS takes 32-bit ints),
+    stay and are lowered to loops, which index in 64 bits. The JIT or linker must provide
+    `libmuon_cpu_runtime.so`.
+
+    `runtime=gpu` (the GPU pipeline) calls the GPU runtime's
+    `muon_gpu_gemm_{f32,bf16}(A, B, C, C, 1, 1, transA, transB)` instead
+    (cuBLASLt: D = op(A)·op(B) + C in place, 2-D buffers viewed as a batch
+    of one) for matmuls whose operands share the element type f32 or bf16
+    and whose matrices are contiguous along one dim; others stay for the
+    generic thread loops. The CPU runtime implements these entry points
+    too, so `muon-cpu-pipeline{blas-runtime=gpu}` runs this lowering on CPU.
+
+    Before:
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<64x256xf32>, memref<256x64xf32>)
+                  outs(%c : memref<64x64xf32>)
+    ```
+    After:
+    ```mlir
+    %0 = memref.cast %a : memref<64x256xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+    ...
+    call @muon_cpu_matmul_f32(%0, %1, %2, %c0, %c0) : (...) -> ()
+    ```
+  }];
+  let options = [
+    Option<"runtime", "runtime", "::muon::BlasRuntime",
+           /*default=*/"::muon::BlasRuntime::CPU",
+           "Whose GEMM entry points to call", [{::llvm::cl::values(
+             clEnumValN(::muon::BlasRuntime::CPU, "cpu",
+                        "the CPU runtime's OpenBLAS/oneDNN calls"),
+             clEnumValN(::muon::BlasRuntime::GPU, "gpu",
+                        "the GPU runtime's muon_gpu_gemm_* (cuBLASLt)"))}]>,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def ConvertLinalgToThreadLoopsPass : Pass<"convert-linalg-to-thread-loops"> {
+  let summary = "Turn linalg ops on buffers into block × thread parallel loops";
+  let description = [{
+    The GPU pipeline's generic path for linalg ops the fused kernels do not
+    cover (`optim.qk_clip`'s and Muon²-F's generics, imported forward and
+    backward ops): each op becomes an
+    `scf.parallel` over its parallel dims (reductions run as `scf.for`
+    inside), collapsed into one dim and tiled by `block-size`, without
+    min/max bounds, so `gpu-map-parallel-loops` maps the tile loop to
+    blocks and the loop inside it to threads with consecutive threads on
+    consecutive elements. Loop nests that are already two-level (the fused
+    kernels) are left alone.
+
+    Pre-condition: bufferized IR. Post-condition: no linalg op on buffers.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "unsigned", /*default=*/"256",
+           "Threads per block">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def ConvertMemoryToGPUPass : Pass<"convert-memory-to-gpu"> {
+  let summary = "Put every buffer of the step in device memory";
+  let description = [{
+    Host code must never dereference device memory, so every allocation,
+    free, copy and fill of the bufferized step becomes a GPU runtime
+    operation: `memref.alloc` → `gpu.alloc` of its bytes viewed with
+    `memref.view`, `memref.dealloc` → `gpu.dealloc`, `memref.copy` →
+    `gpu.memcpy` and `linalg.fill` of a whole 16/32-bit buffer →
+    `gpu.memset`. Copies of bucket slices (contiguous, at a static offset
+    into an allocation) become copies of views at the slice's byte offset,
+    because the upstream `gpu.memcpy` lowering takes identity layouts only.
+
+    Post-condition: no `memref.alloc`/`alloca`/`dealloc`/`copy` left; a
+    copy of a non-contiguous buffer is an error.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
+def ConvertGPUToHostLoopsPass : Pass<"convert-gpu-to-host-loops", "::mlir::ModuleOp"> {
+  let summary = "Run a GPU program's kernels and memory operations on the host";
+  let description = [{
+    Executes the GPU pipeline's `gpu` stage on CPU, so that everything it
+    does short of NVVM (device memory, kernel mapping and outlining, launch
+    bounds, the asynchronous ordering) is tested without a GPU. Each
+    `gpu.launch_func` becomes an `scf.parallel` over grid × block that runs
+    the kernel's body with `gpu.block_id`, `gpu.thread_id`,
+    `gpu.global_id`, `gpu.block_dim` and `gpu.grid_dim` replaced by the
+    loop's indices and bounds; `gpu.alloc`, `gpu.dealloc`, `gpu.memcpy` and
+    `gpu.memset` become `memref.alloc`, `memref.dealloc`, `memref.copy` and
+    `linalg.fill`; `gpu.wait` and every `!gpu.async.token` disappear, since
+    the host runs each operation after the ones before it, which satisfies
+    every dependency. The `gpu.module`s are erased.
+
+    Running the threads of a block one after another is only faithful when
+    they do not communicate: a kernel with barriers, shuffles, reductions
+    across threads or workgroup/private memory is an error, as are calls to
+    device functions, clusters and dynamic shared memory. So is host code
+    that reads or writes a buffer itself (outside the runtime's calls):
+    every buffer of the GPU program is device memory, and a GPU run would
+    fault there.
+
+    Pre-condition: kernels outlined (`gpu.launch_func`, not `gpu.launch`).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+#endif // MUON_CONVERSION_PASSES

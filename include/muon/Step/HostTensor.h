@@ -1,0 +1,129 @@
+//===- HostTensor.h - Dense tensors in host memory --------------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The values muon-run moves between files, the command line and JIT-compiled
+// code: a dense, row-major buffer with an element type and a static shape.
+// The byte layout of each element type is the one the LLVM lowering of a
+// memref uses, so a buffer can be handed to compiled code as is.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_STEP_HOSTTENSOR_H
+#define MUON_STEP_HOSTTENSOR_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class Type;
+} // namespace mlir
+
+namespace muon {
+
+/// Element types muon-run can pass to and from compiled code.
+enum class ElementType { F16, BF16, F32, F64, I1, I32, I64 };
+
+/// The MLIR spelling of `type` ("f32", "i1", ...).
+llvm::StringRef getElementTypeName(ElementType type);
+
+/// Parses an MLIR element type spelling; std::nullopt if unsupported.
+std::optional<ElementType> parseElementTypeName(llvm::StringRef name);
+
+/// The supported element types, comma separated, for error messages.
+llvm::StringRef getSupportedElementTypeNames();
+
+/// Maps an MLIR element type to ours; std::nullopt if unsupported.
+std::optional<ElementType> getElementType(mlir::Type type);
+
+/// Bytes per element in memory (i1 takes a whole byte, as in LLVM).
+size_t getElementByteWidth(ElementType type);
+
+bool isFloatElementType(ElementType type);
+
+/// Bytes of physical memory of this machine: the default limit on what
+/// muon-run allocates for tensors, so that a huge shape is an error rather
+/// than an abort in the allocator.
+uint64_t getHostMemoryBytes();
+
+/// Element type and static shape of a tensor.
+struct HostTensorType {
+  ElementType elementType;
+  llvm::SmallVector<int64_t> shape;
+
+  int64_t getNumElements() const;
+
+  /// The bytes a tensor of this type takes, or std::nullopt when that
+  /// overflows: sizes from files and flags are checked before allocating.
+  std::optional<uint64_t> getByteSize() const;
+
+  /// Succeeds if a tensor of this type takes at most `maxBytes`; the error
+  /// says how much it would take.
+  llvm::Error checkByteSize(uint64_t maxBytes) const;
+
+  /// The `2x2xf32` spelling used on the command line (`f32` for rank 0).
+  std::string str() const;
+  /// The MLIR spelling, `tensor<2x2xf32>`.
+  std::string getTensorTypeName() const { return "tensor<" + str() + ">"; }
+
+  bool operator==(const HostTensorType &other) const {
+    return elementType == other.elementType && shape == other.shape;
+  }
+  bool operator!=(const HostTensorType &other) const {
+    return !(*this == other);
+  }
+};
+
+/// A dense row-major tensor owning its bytes.
+class HostTensor {
+public:
+  /// A zero-filled tensor of `type`, whose size the caller has checked
+  /// (`checkByteSize`).
+  explicit HostTensor(HostTensorType type);
+
+  const HostTensorType &getType() const { return type; }
+  ElementType getElementType() const { return type.elementType; }
+  llvm::ArrayRef<int64_t> getShape() const { return type.shape; }
+  int64_t getNumElements() const { return type.getNumElements(); }
+
+  /// The raw element bytes, `getNumElements() * getElementByteWidth()` long.
+  llvm::MutableArrayRef<uint8_t> getBytes() { return bytes; }
+  llvm::ArrayRef<uint8_t> getBytes() const { return bytes; }
+
+  /// Element `index` (row-major) widened to double; integers convert exactly
+  /// up to 2^53, which is all comparisons and printing need.
+  double getDouble(int64_t index) const;
+  /// Element `index` of an integer tensor.
+  int64_t getInt(int64_t index) const;
+
+  /// Stores `value` at `index`, rounding to nearest even for narrower floats.
+  void setDouble(int64_t index, double value);
+  /// Stores `value` at `index` of an integer tensor, truncating to its width.
+  void setInt(int64_t index, int64_t value);
+
+  /// A copy converted to the float type `elementType`; this tensor must hold
+  /// floats too (bf16 travels through .npy files as f32).
+  HostTensor convertTo(ElementType elementType) const;
+
+private:
+  HostTensorType type;
+  std::vector<uint8_t> bytes;
+};
+
+/// The relative Frobenius error ||got - expected|| / max(||expected||, tiny),
+/// the measure `--expected_output` thresholds. Both tensors must have the
+/// same shape; NaN anywhere makes the error NaN (never "close").
+double getRelativeError(const HostTensor &got, const HostTensor &expected);
+
+} // namespace muon
+
+#endif // MUON_STEP_HOSTTENSOR_H

@@ -1,0 +1,123 @@
+//===- LinalgToThreadLoops.cpp - linalg on buffers to block × thread loops ===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The ops the fused kernels do not cover (QK-clip's and Muon²-F's
+// generics, imported forward and backward ops) reach the GPU through this
+// generic path: parallel dims
+// collapsed into one, tiled by the block size, so that consecutive threads
+// take consecutive elements; reduction dims run sequentially per thread.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Conversion/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace muon {
+#define GEN_PASS_DEF_CONVERTLINALGTOTHREADLOOPSPASS
+#include "muon/Conversion/Passes.h.inc"
+} // namespace muon
+
+using namespace mlir;
+
+/// Single-level `scf.parallel`s at the top of the function: the loops
+/// `linalgOpToParallelLoops` produced (kernel nests are two-level).
+static SmallVector<scf::ParallelOp> getSingleLevelLoops(Operation *root) {
+  SmallVector<scf::ParallelOp> loops;
+  root->walk([&](scf::ParallelOp loop) {
+    if (loop->getParentOfType<scf::ParallelOp>())
+      return;
+    WalkResult nested = loop.getBody()->walk(
+        [](scf::ParallelOp) { return WalkResult::interrupt(); });
+    if (!nested.wasInterrupted())
+      loops.push_back(loop);
+  });
+  return loops;
+}
+
+/// `op` with its parallel dims outermost: loops are generated in dim order,
+/// and a reduction dim outside a parallel one would be a host loop around
+/// kernel launches.
+static FailureOr<linalg::LinalgOp> hoistParallelDims(RewriterBase &rewriter,
+                                                     linalg::LinalgOp op) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<unsigned> order;
+  for (bool parallel : {true, false})
+    for (auto [dim, iterator] : llvm::enumerate(iterators))
+      if (linalg::isParallelIterator(iterator) == parallel)
+        order.push_back(dim);
+  if (llvm::is_sorted(order))
+    return op;
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic) {
+    FailureOr<linalg::GenericOp> generalized =
+        linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generalized))
+      return failure();
+    generic = *generalized;
+  }
+  FailureOr<linalg::GenericOp> interchanged =
+      linalg::interchangeGenericOp(rewriter, generic, order);
+  if (failed(interchanged))
+    return failure();
+  return cast<linalg::LinalgOp>(interchanged->getOperation());
+}
+
+/// Loops of `op` in the current block: an scf.parallel over its parallel
+/// dims around scf.for over its reductions. An op without parallel dims (a
+/// full reduction, a 0-d computation) runs inside a one-iteration
+/// scf.parallel, i.e. on one GPU thread: never on the host.
+static LogicalResult buildThreadLoops(RewriterBase &rewriter,
+                                      linalg::LinalgOp op) {
+  if (op.getNumParallelLoops() > 0)
+    return linalg::linalgOpToParallelLoops(rewriter, op);
+  Location loc = op.getLoc();
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  auto single = scf::ParallelOp::create(rewriter, loc, zero, one, one);
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(single.getBody()->getTerminator());
+  return linalg::linalgOpToLoops(rewriter, op);
+}
+
+namespace {
+struct ConvertLinalgToThreadLoops
+    : public muon::impl::ConvertLinalgToThreadLoopsPassBase<ConvertLinalgToThreadLoops> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics())
+        ops.push_back(op);
+    });
+    for (linalg::LinalgOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::LinalgOp> ordered = hoistParallelDims(rewriter, op);
+      if (failed(ordered) || failed(buildThreadLoops(rewriter, *ordered))) {
+        op->emitOpError("cannot be turned into parallel loops");
+        return signalPassFailure();
+      }
+      rewriter.eraseOp(*ordered);
+    }
+    for (scf::ParallelOp loop : getSingleLevelLoops(getOperation())) {
+      if (loop.getNumLoops() < 2)
+        continue;
+      rewriter.setInsertionPoint(loop);
+      std::vector<unsigned> all(loop.getNumLoops());
+      std::iota(all.begin(), all.end(), 0);
+      collapseParallelLoops(rewriter, loop, {all});
+    }
+    for (scf::ParallelOp loop : getSingleLevelLoops(getOperation()))
+      scf::tileParallelLoop(loop, {static_cast<int64_t>(blockSize)},
+                            /*noMinMaxBounds=*/true);
+  }
+};
+} // namespace

@@ -1,0 +1,227 @@
+//===- DeviceMemory.cpp - Host buffer ops to GPU runtime memory ops -------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Every buffer of the step lives in device memory, and host code must never
+// dereference one: allocations, frees, copies and fills become gpu.alloc,
+// gpu.dealloc, gpu.memcpy and gpu.memset (mgpuMemAlloc, ...). The upstream
+// lowering of gpu.memcpy takes identity layouts only, but the packed buckets
+// are copied slice by slice; so each allocation is raw bytes seen through a
+// `memref.view`, and a contiguous slice becomes another view at its byte
+// offset. Strided copies run as kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Conversion/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace muon {
+#define GEN_PASS_DEF_CONVERTMEMORYTOGPUPASS
+#include "muon/Conversion/Passes.h.inc"
+} // namespace muon
+
+using namespace mlir;
+
+/// The raw device allocation `value` is a view of (through view-like ops),
+/// or null.
+static Value getDeviceAllocation(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (isa<gpu::AllocOp>(def))
+      return value;
+    if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(def))
+      value = metadata.getSource();
+    else if (auto viewLike = dyn_cast<ViewLikeOpInterface>(def))
+      value = viewLike.getViewSource();
+    else
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// Whether `value` is a static, contiguous row-major buffer that an
+/// identity-layout view can alias: identity already, or a slice of a device
+/// allocation of the step.
+static bool hasIdentityView(Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  if (type.getLayout().isIdentity())
+    return true;
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  return getDeviceAllocation(value) &&
+         memref::isStaticShapeAndContiguousRowMajor(type) &&
+         succeeded(type.getStridesAndOffset(strides, offset)) &&
+         !ShapedType::isDynamic(offset);
+}
+
+/// An identity-layout memref aliasing `value`, which hasIdentityView: itself,
+/// or a `memref.view` of its device allocation at its byte offset.
+static Value getIdentityView(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<MemRefType>(value.getType());
+  if (type.getLayout().isIdentity())
+    return value;
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  (void)type.getStridesAndOffset(strides, offset);
+  // Allocations are viewed from byte 0, so the element offset of a slice is
+  // relative to the start of its raw buffer.
+  Value shift = arith::ConstantIndexOp::create(
+      b, loc, offset * type.getElementTypeBitWidth() / 8);
+  return memref::ViewOp::create(
+             b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+             getDeviceAllocation(value), shift, ValueRange())
+      .getResult();
+}
+
+namespace {
+/// memref.alloc → raw gpu.alloc of its bytes + memref.view.
+struct AllocToGPU : OpRewritePattern<memref::AllocOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::AllocOp op,
+                                PatternRewriter &rewriter) const override {
+    MemRefType type = op.getType();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+      return rewriter.notifyMatchFailure(op, "not static with identity layout");
+    Location loc = op.getLoc();
+    int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    auto rawType = MemRefType::get({bytes}, rewriter.getI8Type());
+    Value raw = gpu::AllocOp::create(rewriter, loc, rawType, Type(),
+                                     ValueRange(), ValueRange(), ValueRange())
+                    .getMemref();
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    rewriter.replaceOpWithNewOp<memref::ViewOp>(op, type, raw, zero,
+                                                ValueRange());
+    return success();
+  }
+};
+
+/// memref.dealloc of (a view of) a device allocation → gpu.dealloc.
+struct DeallocToGPU : OpRewritePattern<memref::DeallocOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::DeallocOp op,
+                                PatternRewriter &rewriter) const override {
+    Value raw = getDeviceAllocation(op.getMemref());
+    if (!raw)
+      return rewriter.notifyMatchFailure(op, "not a device allocation");
+    rewriter.replaceOpWithNewOp<gpu::DeallocOp>(op, Type(), ValueRange(), raw);
+    return success();
+  }
+};
+
+/// memref.copy of contiguous buffers → gpu.memcpy; any other copy (a strided
+/// slice, as forward graphs insert into and extract from) → linalg.copy,
+/// which becomes a kernel like the rest of linalg.
+struct CopyToGPU : OpRewritePattern<memref::CopyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    Value source = op.getSource(), target = op.getTarget();
+    if (!hasIdentityView(source) || !hasIdentityView(target)) {
+      rewriter.replaceOpWithNewOp<linalg::CopyOp>(op, source, target);
+      return success();
+    }
+    Location loc = op.getLoc();
+    rewriter.replaceOpWithNewOp<gpu::MemcpyOp>(
+        op, Type(), ValueRange(), getIdentityView(rewriter, loc, target),
+        getIdentityView(rewriter, loc, source));
+    return success();
+  }
+};
+
+/// The 32-bit pattern that a 64-bit constant `value` repeats (zero, for
+/// one), if any.
+static std::optional<uint32_t> getRepeated32BitPattern(Value value) {
+  llvm::APInt bits;
+  if (auto constant = value.getDefiningOp<arith::ConstantOp>()) {
+    if (auto floatAttr = dyn_cast<FloatAttr>(constant.getValue()))
+      bits = floatAttr.getValue().bitcastToAPInt();
+    else if (auto intAttr = dyn_cast<IntegerAttr>(constant.getValue()))
+      bits = intAttr.getValue();
+  }
+  if (bits.getBitWidth() != 64 || bits.extractBits(32, 0) != bits.extractBits(32, 32))
+    return std::nullopt;
+  return bits.extractBits(32, 0).getZExtValue();
+}
+
+/// linalg.fill of a whole buffer with a 32- or 16-bit constant → gpu.memset;
+/// a 64-bit constant repeating a 32-bit pattern (0.0 in f64 slots) →
+/// gpu.memset of the same bytes viewed as i32.
+struct FillToGPU : OpRewritePattern<linalg::FillOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::FillOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return failure();
+    Value buffer = op.getOutputs().front();
+    Value value = op.getInputs().front();
+    auto type = cast<MemRefType>(buffer.getType());
+    unsigned width = type.getElementTypeBitWidth();
+    if (!type.getLayout().isIdentity())
+      return rewriter.notifyMatchFailure(op, "not contiguous");
+    if (width == 64)
+      return rewriteAsWords(op, buffer, value, rewriter);
+    if (width != 32 && width != 16)
+      return rewriter.notifyMatchFailure(op, "not a memset");
+    rewriter.replaceOpWithNewOp<gpu::MemsetOp>(op, Type(), ValueRange(), buffer,
+                                               value);
+    return success();
+  }
+
+  static LogicalResult rewriteAsWords(linalg::FillOp op, Value buffer,
+                                      Value value, PatternRewriter &rewriter) {
+    std::optional<uint32_t> pattern = getRepeated32BitPattern(value);
+    auto view = buffer.getDefiningOp<memref::ViewOp>();
+    auto type = cast<MemRefType>(buffer.getType());
+    if (!pattern || !view || !type.hasStaticShape() ||
+        !view.getSource().getDefiningOp<gpu::AllocOp>())
+      return rewriter.notifyMatchFailure(op, "not a 32-bit pattern memset");
+    Location loc = op.getLoc();
+    auto words = memref::ViewOp::create(
+        rewriter, loc,
+        MemRefType::get({2 * type.getNumElements()}, rewriter.getI32Type()),
+        view.getSource(), view.getByteShift(), ValueRange());
+    Value word = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getI32IntegerAttr(static_cast<int32_t>(*pattern)));
+    rewriter.replaceOpWithNewOp<gpu::MemsetOp>(op, Type(), ValueRange(), words,
+                                               word);
+    return success();
+  }
+};
+
+struct ConvertMemoryToGPU
+    : public muon::impl::ConvertMemoryToGPUPassBase<ConvertMemoryToGPU> {
+  void runOnOperation() override {
+    // Allocations first: whether a copy is a memcpy depends on its buffers
+    // being device allocations already.
+    RewritePatternSet allocations(&getContext());
+    allocations.add<AllocToGPU>(&getContext());
+    RewritePatternSet uses(&getContext());
+    uses.add<DeallocToGPU, CopyToGPU, FillToGPU>(&getContext());
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(allocations),
+                                     config)) ||
+        failed(applyPatternsGreedily(getOperation(), std::move(uses), config)))
+      signalPassFailure();
+    // Whatever is left would make the host touch device memory.
+    WalkResult leftover = getOperation()->walk([](Operation *op) {
+      if (!isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
+               memref::CopyOp>(op))
+        return WalkResult::advance();
+      op->emitOpError("cannot be turned into a device memory operation (a "
+                      "dynamic shape, a non-identity allocation or a stack "
+                      "buffer)");
+      return WalkResult::interrupt();
+    });
+    if (leftover.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

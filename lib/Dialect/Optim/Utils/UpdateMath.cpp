@@ -1,0 +1,162 @@
+//===- UpdateMath.cpp - Per-element math of the optimizer updates ---------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Dialect/Optim/Utils/UpdateMath.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace muon::optim;
+
+double muon::optim::getLrAdjustFactor(LrAdjust rule,
+                                      const MatrixShape &matrix) {
+  auto rows = static_cast<double>(matrix.rows);
+  auto cols = static_cast<double>(matrix.cols);
+  switch (rule) {
+  case LrAdjust::original:
+    return std::sqrt(std::max(1.0, rows / cols));
+  case LrAdjust::match_rms_adamw:
+    return 0.2 * std::sqrt(std::max(rows, cols));
+  case LrAdjust::spectral_unclamped:
+    return std::sqrt(rows / cols);
+  case LrAdjust::none:
+    return 1.0;
+  }
+  llvm_unreachable("unknown lr_adjust rule");
+}
+
+MomentumCoefficients::MomentumCoefficients(OpBuilder &b, Location loc,
+                                           Type type, double momentum,
+                                           bool nesterov)
+    : beta(createFloatConstant(b, loc, type, momentum)),
+      oneMinusBeta(createFloatConstant(b, loc, type, 1.0 - momentum)),
+      nesterov(nesterov) {}
+
+std::pair<Value, Value> MomentumCoefficients::build(OpBuilder &b, Location loc,
+                                                    Value grad,
+                                                    Value momentum) const {
+  Value newMomentum =
+      buildMovingAverage(b, loc, beta, oneMinusBeta, momentum, grad);
+  if (!nesterov)
+    return {newMomentum, newMomentum};
+  return {newMomentum,
+          buildMovingAverage(b, loc, beta, oneMinusBeta, newMomentum, grad)};
+}
+
+SecondMomentCoefficients::SecondMomentCoefficients(OpBuilder &b, Location loc,
+                                                   Type type, Muon2Op op)
+    : beta2(createFloatConstant(b, loc, type, op.getBeta2().convertToDouble())),
+      oneMinusBeta2(createFloatConstant(b, loc, type,
+                                        1.0 - op.getBeta2().convertToDouble())),
+      eps(createFloatConstant(b, loc, type, op.getEps().convertToDouble())) {}
+
+Value muon::optim::buildPrecondition(OpBuilder &b, Location loc, Value update,
+                                     Value secondMoment, Value eps) {
+  Value root = math::SqrtOp::create(b, loc, secondMoment);
+  Value denom = arith::AddFOp::create(b, loc, root, eps);
+  return arith::DivFOp::create(b, loc, update, denom);
+}
+
+ParamUpdateScalars::ParamUpdateScalars(OpBuilder &b, Location loc, Value lr,
+                                       double adjust, double weightDecay) {
+  Type type = lr.getType();
+  stepSize = arith::MulFOp::create(b, loc, lr,
+                                   createFloatConstant(b, loc, type, adjust));
+  // Without weight decay W·1 is W: leave the multiplication out.
+  if (weightDecay != 0.0) {
+    Value lrDecay = arith::MulFOp::create(
+        b, loc, lr, createFloatConstant(b, loc, type, weightDecay));
+    decay = arith::SubFOp::create(
+        b, loc, createFloatConstant(b, loc, type, 1.0), lrDecay);
+  }
+}
+
+Value ParamUpdateScalars::build(OpBuilder &b, Location loc, Value param,
+                                Value ortho) const {
+  if (decay)
+    param = arith::MulFOp::create(b, loc, param, decay);
+  Value step = arith::MulFOp::create(b, loc, stepSize, ortho);
+  return arith::SubFOp::create(b, loc, param, step);
+}
+
+/// 1 − β^t.
+static Value buildBiasCorrection(OpBuilder &b, Location loc, double beta,
+                                 Value step) {
+  Type type = step.getType();
+  Value power = math::PowFOp::create(
+      b, loc, createFloatConstant(b, loc, type, beta), step);
+  return arith::SubFOp::create(b, loc, createFloatConstant(b, loc, type, 1.0),
+                               power);
+}
+
+AdamWScalars::AdamWScalars(OpBuilder &b, Location loc, AdamWOp op, Value lr,
+                           Value step, Type arithType) {
+  Type f64 = b.getF64Type();
+  lr = convertScalar(b, loc, lr, f64);
+  // t < 1 would make 1 − βᵗ zero or negative (t = 0: a division by zero);
+  // such steps are taken as the first one, t = 1.
+  step = arith::MaximumFOp::create(b, loc, convertScalar(b, loc, step, f64),
+                                   createFloatConstant(b, loc, f64, 1.0));
+  bool huggingFace = op.getVariant() == AdamWVariant::huggingface;
+  decayAfterUpdate = huggingFace;
+  Value size = lr, root;
+  if (op.getBiasCorrection()) {
+    size = arith::DivFOp::create(
+        b, loc, lr,
+        buildBiasCorrection(b, loc, op.getBeta1().convertToDouble(), step));
+    root = math::SqrtOp::create(
+        b, loc,
+        buildBiasCorrection(b, loc, op.getBeta2().convertToDouble(), step));
+    // Hugging Face folds the correction of V' into the step size.
+    if (huggingFace) {
+      size = arith::MulFOp::create(b, loc, size, root);
+      root = Value();
+    }
+  }
+  Value lrDecay = arith::MulFOp::create(
+      b, loc, lr,
+      createFloatConstant(b, loc, f64, op.getWeightDecay().convertToDouble()));
+  Value decayFactor = arith::SubFOp::create(
+      b, loc, createFloatConstant(b, loc, f64, 1.0), lrDecay);
+  stepSize = convertScalar(b, loc, size, arithType);
+  if (root)
+    correction2Root = convertScalar(b, loc, root, arithType);
+  decay = convertScalar(b, loc, decayFactor, arithType);
+  double b1 = op.getBeta1().convertToDouble();
+  double b2 = op.getBeta2().convertToDouble();
+  beta1 = createFloatConstant(b, loc, arithType, b1);
+  oneMinusBeta1 = createFloatConstant(b, loc, arithType, 1.0 - b1);
+  beta2 = createFloatConstant(b, loc, arithType, b2);
+  oneMinusBeta2 = createFloatConstant(b, loc, arithType, 1.0 - b2);
+  eps = createFloatConstant(b, loc, arithType, op.getEps().convertToDouble());
+}
+
+SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc, Value param,
+                                       Value grad, Value expAvg,
+                                       Value expAvgSq) const {
+  Value square = arith::MulFOp::create(b, loc, grad, grad);
+  Value newExpAvg =
+      buildMovingAverage(b, loc, beta1, oneMinusBeta1, expAvg, grad);
+  Value newExpAvgSq =
+      buildMovingAverage(b, loc, beta2, oneMinusBeta2, expAvgSq, square);
+  Value root = math::SqrtOp::create(b, loc, newExpAvgSq);
+  if (correction2Root)
+    root = arith::DivFOp::create(b, loc, root, correction2Root);
+  Value denom = arith::AddFOp::create(b, loc, root, eps);
+  Value ratio = arith::DivFOp::create(b, loc, newExpAvg, denom);
+  Value delta = arith::MulFOp::create(b, loc, stepSize, ratio);
+  Value newParam;
+  if (decayAfterUpdate)
+    newParam = arith::MulFOp::create(
+        b, loc, arith::SubFOp::create(b, loc, param, delta), decay);
+  else
+    newParam = arith::SubFOp::create(
+        b, loc, arith::MulFOp::create(b, loc, param, decay), delta);
+  return {newParam, newExpAvg, newExpAvgSq};
+}

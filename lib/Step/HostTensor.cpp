@@ -1,0 +1,280 @@
+//===- HostTensor.cpp - Dense tensors in host memory ----------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Step/HostTensor.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cassert>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <unistd.h>
+
+using namespace llvm;
+using namespace muon;
+
+StringRef muon::getElementTypeName(ElementType type) {
+  switch (type) {
+  case ElementType::F16:
+    return "f16";
+  case ElementType::BF16:
+    return "bf16";
+  case ElementType::F32:
+    return "f32";
+  case ElementType::F64:
+    return "f64";
+  case ElementType::I1:
+    return "i1";
+  case ElementType::I32:
+    return "i32";
+  case ElementType::I64:
+    return "i64";
+  }
+  llvm_unreachable("unknown element type");
+}
+
+std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
+  return StringSwitch<std::optional<ElementType>>(name)
+      .Case("f16", ElementType::F16)
+      .Case("bf16", ElementType::BF16)
+      .Case("f32", ElementType::F32)
+      .Case("f64", ElementType::F64)
+      .Case("i1", ElementType::I1)
+      .Case("i32", ElementType::I32)
+      .Case("i64", ElementType::I64)
+      .Default(std::nullopt);
+}
+
+StringRef muon::getSupportedElementTypeNames() {
+  return "f16, bf16, f32, f64, i1, i32, i64";
+}
+
+std::optional<ElementType> muon::getElementType(mlir::Type type) {
+  if (type.isF16())
+    return ElementType::F16;
+  if (type.isBF16())
+    return ElementType::BF16;
+  if (type.isF32())
+    return ElementType::F32;
+  if (type.isF64())
+    return ElementType::F64;
+  // Signless only: signed/unsigned integers do not survive the LLVM lowering.
+  if (type.isSignlessInteger(1))
+    return ElementType::I1;
+  if (type.isSignlessInteger(32))
+    return ElementType::I32;
+  if (type.isSignlessInteger(64))
+    return ElementType::I64;
+  return std::nullopt;
+}
+
+size_t muon::getElementByteWidth(ElementType type) {
+  switch (type) {
+  case ElementType::I1:
+    return 1;
+  case ElementType::F16:
+  case ElementType::BF16:
+    return 2;
+  case ElementType::F32:
+  case ElementType::I32:
+    return 4;
+  case ElementType::F64:
+  case ElementType::I64:
+    return 8;
+  }
+  llvm_unreachable("unknown element type");
+}
+
+bool muon::isFloatElementType(ElementType type) {
+  switch (type) {
+  case ElementType::F16:
+  case ElementType::BF16:
+  case ElementType::F32:
+  case ElementType::F64:
+    return true;
+  case ElementType::I1:
+  case ElementType::I32:
+  case ElementType::I64:
+    return false;
+  }
+  llvm_unreachable("unknown element type");
+}
+
+int64_t HostTensorType::getNumElements() const {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+std::optional<uint64_t> HostTensorType::getByteSize() const {
+  int64_t size = getElementByteWidth(elementType);
+  for (int64_t dim : shape)
+    if (MulOverflow(size, dim, size))
+      return std::nullopt;
+  return size;
+}
+
+uint64_t muon::getHostMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return std::numeric_limits<uint64_t>::max();
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize);
+}
+
+Error HostTensorType::checkByteSize(uint64_t maxBytes) const {
+  std::optional<uint64_t> size = getByteSize();
+  if (!size)
+    return createStringError("a " + str() +
+                             " tensor has more bytes than 64-bit sizes count");
+  if (*size > maxBytes)
+    return createStringError("a " + str() + " tensor takes " + Twine(*size) +
+                             " bytes, more than the limit of " +
+                             Twine(maxBytes) + " bytes");
+  return Error::success();
+}
+
+std::string HostTensorType::str() const {
+  std::string result;
+  for (int64_t dim : shape)
+    result += std::to_string(dim) + "x";
+  return result + getElementTypeName(elementType).str();
+}
+
+//===----------------------------------------------------------------------===//
+// Element access
+//===----------------------------------------------------------------------===//
+
+/// The semantics of the 16-bit float types, which have no C++ counterpart.
+static const fltSemantics &getHalfSemantics(ElementType type) {
+  return type == ElementType::F16 ? APFloat::IEEEhalf() : APFloat::BFloat();
+}
+
+template <typename T> static T load(const uint8_t *ptr) {
+  T value;
+  std::memcpy(&value, ptr, sizeof(T));
+  return value;
+}
+
+template <typename T> static void store(uint8_t *ptr, T value) {
+  std::memcpy(ptr, &value, sizeof(T));
+}
+
+HostTensor::HostTensor(HostTensorType type) : type(std::move(type)) {
+  std::optional<uint64_t> size = this->type.getByteSize();
+  assert(size && "tensor size overflows");
+  bytes.resize(*size);
+}
+
+double HostTensor::getDouble(int64_t index) const {
+  const uint8_t *ptr =
+      bytes.data() + index * getElementByteWidth(type.elementType);
+  switch (type.elementType) {
+  case ElementType::F16:
+  case ElementType::BF16: {
+    APFloat value(getHalfSemantics(type.elementType),
+                  APInt(16, load<uint16_t>(ptr)));
+    bool losesInfo;
+    value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                  &losesInfo);
+    return value.convertToDouble();
+  }
+  case ElementType::F32:
+    return load<float>(ptr);
+  case ElementType::F64:
+    return load<double>(ptr);
+  case ElementType::I1:
+  case ElementType::I32:
+  case ElementType::I64:
+    return static_cast<double>(getInt(index));
+  }
+  llvm_unreachable("unknown element type");
+}
+
+int64_t HostTensor::getInt(int64_t index) const {
+  const uint8_t *ptr =
+      bytes.data() + index * getElementByteWidth(type.elementType);
+  switch (type.elementType) {
+  case ElementType::I1:
+    // LLVM reads an i1 in memory as the low bit of its byte.
+    return *ptr & 1;
+  case ElementType::I32:
+    return load<int32_t>(ptr);
+  case ElementType::I64:
+    return load<int64_t>(ptr);
+  default:
+    llvm_unreachable("getInt on a float tensor");
+  }
+}
+
+void HostTensor::setDouble(int64_t index, double value) {
+  uint8_t *ptr = bytes.data() + index * getElementByteWidth(type.elementType);
+  switch (type.elementType) {
+  case ElementType::F16:
+  case ElementType::BF16: {
+    APFloat narrowed(value);
+    bool losesInfo;
+    narrowed.convert(getHalfSemantics(type.elementType),
+                     APFloat::rmNearestTiesToEven, &losesInfo);
+    store<uint16_t>(ptr, narrowed.bitcastToAPInt().getZExtValue());
+    return;
+  }
+  case ElementType::F32:
+    store<float>(ptr, static_cast<float>(value));
+    return;
+  case ElementType::F64:
+    store<double>(ptr, value);
+    return;
+  default:
+    llvm_unreachable("setDouble on an integer tensor");
+  }
+}
+
+void HostTensor::setInt(int64_t index, int64_t value) {
+  uint8_t *ptr = bytes.data() + index * getElementByteWidth(type.elementType);
+  switch (type.elementType) {
+  case ElementType::I1:
+    store<uint8_t>(ptr, value != 0);
+    return;
+  case ElementType::I32:
+    store<int32_t>(ptr, static_cast<int32_t>(value));
+    return;
+  case ElementType::I64:
+    store<int64_t>(ptr, value);
+    return;
+  default:
+    llvm_unreachable("setInt on a float tensor");
+  }
+}
+
+HostTensor HostTensor::convertTo(ElementType elementType) const {
+  assert(isFloatElementType(type.elementType) &&
+         isFloatElementType(elementType) && "only floats convert");
+  HostTensor result(HostTensorType{elementType, type.shape});
+  for (int64_t i = 0, e = getNumElements(); i < e; ++i)
+    result.setDouble(i, getDouble(i));
+  return result;
+}
+
+double muon::getRelativeError(const HostTensor &got,
+                              const HostTensor &expected) {
+  assert(got.getShape() == expected.getShape() && "shape mismatch");
+  double diffNorm = 0.0, expectedNorm = 0.0;
+  for (int64_t i = 0, e = got.getNumElements(); i < e; ++i) {
+    double want = expected.getDouble(i);
+    double diff = got.getDouble(i) - want;
+    diffNorm += diff * diff;
+    expectedNorm += want * want;
+  }
+  // An all-zero expectation makes the error absolute instead of dividing by 0.
+  return std::sqrt(diffNorm) /
+         std::max(std::sqrt(expectedNorm), std::numeric_limits<double>::min());
+}

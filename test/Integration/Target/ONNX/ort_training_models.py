@@ -1,0 +1,351 @@
+"""Other model families through ORT training artifacts, against ORT.
+
+Small torch models whose exported training graphs use what the example's
+char transformer does not: LLaMA-style (RMSNorm, which ORT fuses into
+SimplifiedLayerNormalization; SwiGLU, fused into QuickGelu; GQA through
+repeat_interleave, a Tile whose gradient computes its shapes; causal
+scaled_dot_product_attention; no biases; and a variant with rotary
+embeddings, whose gradient has ORT's ConcatTraining/SplitTraining),
+GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
+Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
+Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes) and
+Hugging Face's GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA)
+definitions with random weights. Each is exported with static shapes,
+turned into ORT training artifacts (cross entropy, AdamW) and compiled into
+one step (examples/char_transformer/compiled_step.py); N steps on random
+batches must match ORT's training API on the same files: every loss and
+every parameter within --rtol relative error (Frobenius).
+
+  ort_training_models.py MODEL --work DIR [--bin DIR] [--gpu emulated [--muon]]
+  ort_training_models.py mlp-dropout --work DIR    artifacts only (p = 0.1)
+"""
+
+import argparse
+import os
+import sys
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
+sys.path.insert(0, os.path.join(ROOT, "examples", "char_transformer"))
+
+import compiled_step  # noqa: E402
+from parity import ort_steps, rel  # noqa: E402
+
+BATCH, SEQ, VOCAB, D, HEADS = 4, 16, 40, 32, 4
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(1.0 + 0.1 * torch.randn(d))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.weight
+
+
+class Llama(nn.Module):
+    """One pre-norm block: GQA (2 key/value heads for 4 query heads)."""
+
+    def __init__(self):
+        super().__init__()
+        kv = D // 2
+        self.tok = nn.Embedding(VOCAB, D)
+        self.norm1, self.norm2, self.norm_f = RMSNorm(D), RMSNorm(D), RMSNorm(D)
+        self.q, self.k, self.v = (nn.Linear(D, D, bias=False), nn.Linear(D, kv, bias=False),
+                                  nn.Linear(D, kv, bias=False))
+        self.o = nn.Linear(D, D, bias=False)
+        self.gate, self.up = nn.Linear(D, 3 * D, bias=False), nn.Linear(D, 3 * D, bias=False)
+        self.down = nn.Linear(3 * D, D, bias=False)
+        self.head = nn.Linear(D, VOCAB, bias=False)
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = self.norm1(x)
+        hd = D // HEADS
+        split = lambda t, n: t.view(BATCH, SEQ, n, hd).transpose(1, 2)
+        q = split(self.q(h), HEADS)
+        k = split(self.k(h), HEADS // 2).repeat_interleave(2, dim=1)
+        v = split(self.v(h), HEADS // 2).repeat_interleave(2, dim=1)
+        a = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.o(a.transpose(1, 2).reshape(BATCH, SEQ, D))
+        h = self.norm2(x)
+        x = x + self.down(F.silu(self.gate(h)) * self.up(h))
+        return self.head(self.norm_f(x)).reshape(-1, VOCAB)
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class LlamaRope(Llama):
+    """Rotary embeddings (Neg, Slice, Concat: ORT's ConcatTraining and
+    SplitTraining in the gradient), GQA by expand + reshape, an additive
+    causal mask instead of SDPA."""
+
+    def __init__(self):
+        super().__init__()
+        hd = D // HEADS
+        freqs = torch.outer(torch.arange(SEQ).float(),
+                            1.0 / 10000 ** (torch.arange(0, hd, 2).float() / hd))
+        angles = torch.cat((freqs, freqs), -1)
+        self.register_buffer("cos", angles.cos())
+        self.register_buffer("sin", angles.sin())
+        self.register_buffer("causal", torch.triu(torch.full((SEQ, SEQ), float("-inf")), 1))
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = self.norm1(x)
+        hd, kv = D // HEADS, HEADS // 2
+        split = lambda t, n: t.view(BATCH, SEQ, n, hd).transpose(1, 2)
+        rotate = lambda t: t * self.cos + rotate_half(t) * self.sin
+        repeat = lambda t: t[:, :, None].expand(BATCH, kv, 2, SEQ, hd).reshape(
+            BATCH, HEADS, SEQ, hd)
+        q = rotate(split(self.q(h), HEADS))
+        k = repeat(rotate(split(self.k(h), kv)))
+        v = repeat(split(self.v(h), kv))
+        scores = q @ k.transpose(-1, -2) / hd ** 0.5 + self.causal
+        a = scores.softmax(-1) @ v
+        x = x + self.o(a.transpose(1, 2).reshape(BATCH, SEQ, D))
+        h = self.norm2(x)
+        x = x + self.down(F.silu(self.gate(h)) * self.up(h))
+        return self.head(self.norm_f(x)).reshape(-1, VOCAB)
+
+
+class GPT2(nn.Module):
+    """Learned positions, nn.MultiheadAttention with a causal mask, tanh GELU,
+    output projection tied to the token embedding."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(VOCAB, D), nn.Embedding(SEQ, D)
+        self.ln1, self.ln2, self.ln_f = nn.LayerNorm(D), nn.LayerNorm(D), nn.LayerNorm(D)
+        self.attn = nn.MultiheadAttention(D, HEADS, batch_first=True)
+        self.fc, self.proj = nn.Linear(D, 4 * D), nn.Linear(4 * D, D)
+        self.register_buffer("mask", torch.triu(torch.ones(SEQ, SEQ, dtype=torch.bool), 1))
+
+    def forward(self, idx):
+        x = self.tok(idx) + self.pos(torch.arange(SEQ))
+        h = self.ln1(x)
+        x = x + self.attn(h, h, h, attn_mask=self.mask, need_weights=False)[0]
+        x = x + self.proj(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+        return (self.ln_f(x) @ self.tok.weight.t()).reshape(-1, VOCAB)
+
+
+class Masked(nn.Module):
+    """Written out as in many hand-written models: LayerNorm from mean and
+    variance (ORT fuses it into LayerNormalization), masked_fill of a causal
+    mask (Where), a padding_idx embedding, erf GELU."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D, padding_idx=0)
+        self.qkv, self.o = nn.Linear(D, 3 * D), nn.Linear(D, D)
+        self.gain, self.bias = nn.Parameter(torch.ones(D)), nn.Parameter(torch.zeros(D))
+        self.head = nn.Linear(D, VOCAB)
+
+    def norm(self, x):
+        mean = x.mean(-1, keepdim=True)
+        var = ((x - mean) ** 2).mean(-1, keepdim=True)
+        return (x - mean) / torch.sqrt(var + 1e-5) * self.gain + self.bias
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        q, k, v = (t.view(BATCH, SEQ, HEADS, -1).transpose(1, 2)
+                   for t in self.qkv(self.norm(x)).split(D, -1))
+        scores = q @ k.transpose(-1, -2) / (D // HEADS) ** 0.5
+        causal = torch.tril(torch.ones(SEQ, SEQ)).view(1, 1, SEQ, SEQ)
+        scores = scores.masked_fill(causal == 0, float("-inf"))
+        y = (F.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(BATCH, SEQ, D)
+        return self.head(F.gelu(x + self.o(y))).reshape(-1, VOCAB)
+
+
+class MLP(nn.Module):
+    def __init__(self, dropout):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.fc, self.gate = nn.Linear(D, 2 * D), nn.Linear(D, 2 * D)
+        self.out = nn.Linear(2 * D, VOCAB)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = F.relu(self.fc(x)) * torch.sigmoid(self.gate(x))
+        return self.out(self.drop(h)).reshape(-1, VOCAB)
+
+
+# Entries whose gradient is zero in exact arithmetic: softmax is invariant
+# to the key bias (it adds q.b_k to a whole row of scores). Their rounding
+# noise, which AdamW divides by its own root mean square, moves them by
+# ~1e-5 in either implementation, so they are checked to stay that small
+# instead of against each other.
+ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)},
+                 "hf-gpt2": {f"m.transformer.h.{i}.attn.c_attn.bias": slice(D, 2 * D)
+                             for i in range(2)},
+                 "masked": {"qkv.bias": slice(D, 2 * D)}}
+NOISE_BOUND = 1e-3
+
+class HuggingFace(nn.Module):
+    """A Hugging Face causal LM (random weights, dropout off) as logits
+    [batch * seq, vocab]; parameter names keep the library's."""
+
+    def __init__(self, kind):
+        super().__init__()
+        import transformers
+        common = dict(vocab_size=VOCAB, max_position_embeddings=SEQ)
+        if kind == "gpt2":  # Conv1D (x·W) layout, fused c_attn, tied head
+            config = transformers.GPT2Config(
+                n_positions=SEQ, n_embd=D, n_layer=2, n_head=HEADS, resid_pdrop=0.0,
+                embd_pdrop=0.0, attn_pdrop=0.0, **common)
+            self.m = transformers.GPT2LMHeadModel(config)
+        else:  # RMSNorm, rotary embeddings, GQA, SwiGLU, SDPA
+            config = transformers.LlamaConfig(
+                hidden_size=D, intermediate_size=2 * D, num_hidden_layers=2,
+                num_attention_heads=HEADS, num_key_value_heads=HEADS // 2, **common)
+            self.m = transformers.LlamaForCausalLM(config)
+
+    def forward(self, idx):
+        out = self.m(input_ids=idx, use_cache=False, return_dict=False)[0]
+        return out.reshape(-1, VOCAB)
+
+
+MODELS = {"llama": Llama, "llama-rope": LlamaRope, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+          "mlp-dropout": lambda: MLP(0.1),
+          "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
+
+
+def make_artifacts(name, directory, seed=0, opset=17):
+    from onnxruntime.training import artifacts
+    from onnxruntime.training.onnxblock.optim import AdamW
+    import onnx
+    torch.manual_seed(seed)
+    model = MODELS[name]()
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "forward.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(BATCH, SEQ, dtype=torch.int64),), path,
+                          dynamo=False, input_names=["idx"], output_names=["logits"],
+                          opset_version=opset, do_constant_folding=False,
+                          training=torch.onnx.TrainingMode.TRAINING)
+    forward = onnx.load(path)
+    for node in forward.graph.node:  # ORT's LayerNormalizationGrad reads them
+        if node.op_type == "LayerNormalization":
+            while len(node.output) < 3:
+                node.output.append(f"{node.name}_stat{len(node.output)}")
+    trained = {name for name, _ in model.named_parameters()}
+    params = [i.name for i in forward.graph.initializer if i.name in trained]
+    saved = os.dup(2)  # ORT logs every graph transformer to stderr
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    try:
+        artifacts.generate_artifacts(
+            forward, requires_grad=params, loss=artifacts.LossType.CrossEntropyLoss,
+            optimizer=AdamW(weight_decay=0.01), artifact_directory=directory)
+    finally:
+        os.dup2(saved, 2)
+
+
+def check_forward(args):
+    """forward.onnx as exported (torch's Constant nodes and shape arithmetic
+    included) through muon-translate and muon-run, against ORT inference."""
+    import subprocess
+    import onnxruntime as ort
+    path = os.path.join(args.work, "forward.onnx")
+    idx = np.random.default_rng(5).integers(0, VOCAB, (BATCH, SEQ))
+    expected = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
+        None, {"idx": idx})[0]
+    mlir = os.path.join(args.work, "forward.mlir")
+    subprocess.run([os.path.join(args.bin, "muon-translate"), "--import-onnx", path,
+                    "-o", mlir], check=True)
+    np.save(os.path.join(args.work, "idx.npy"), idx)
+    out = os.path.join(args.work, "logits.npy")
+    subprocess.run([os.path.join(args.bin, "muon-run"), mlir,
+                    "--input=@" + os.path.join(args.work, "idx.npy"),
+                    "--output=@" + out], check=True, stdout=subprocess.DEVNULL)
+    err = rel(np.load(out), expected)
+    print(f"{args.model} forward: logits rel err {err:.2e} (tolerance {args.rtol:.0e})")
+    return 0 if err <= args.rtol else 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", choices=sorted(MODELS))
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--bin", default=compiled_step.BIN)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--lr", type=float, default=1e-2)
+    parser.add_argument("--opset", type=int, default=17, help="the export's ONNX opset")
+    parser.add_argument("--rtol", type=float, default=1e-5)
+    parser.add_argument("--gpu", choices=["emulated"],
+                        help="compile the GPU pipeline's program, run on the host")
+    parser.add_argument("--muon", action="store_true",
+                        help="route the hidden matrices to Muon (optim-assign's "
+                             "default policy) and compare the --gpu step with the "
+                             "same step compiled for CPU, as ORT cannot run Muon")
+    parser.add_argument("--forward", action="store_true",
+                        help="instead: import the exported forward graph itself "
+                             "(Constant nodes, shape arithmetic) and compare its "
+                             "logits with ONNX Runtime inference")
+    args = parser.parse_args()
+    if args.forward:
+        make_artifacts(args.model, args.work, opset=args.opset)
+        return check_forward(args)
+    if args.muon and not args.gpu:
+        parser.error("--muon compares the GPU program with the CPU step: give --gpu")
+    make_artifacts(args.model, args.work, opset=args.opset)
+    if args.model == "mlp-dropout":
+        return 0
+    rng = np.random.default_rng(3)
+    batches = [(rng.integers(0, VOCAB, (BATCH, SEQ)), rng.integers(0, VOCAB, BATCH * SEQ))
+               for _ in range(args.steps)]
+    assign = "report=true" if args.muon else None
+
+    def compiled_run(gpu):
+        library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=gpu,
+                                                    assign=assign)
+        trainer = compiled_step.CompiledTrainer(
+            library, graph, compiled_step.initial_parameters(args.work, graph))
+        return [trainer.step(idx, labels, args.lr) for idx, labels in batches], trainer, graph
+
+    ours, trainer, graph = compiled_run(args.gpu)
+    if args.muon:
+        theirs, cpu, _ = compiled_run(None)
+        reference_params = dict(zip(graph.params, cpu.params))
+    else:
+        theirs, state = ort_steps(args.work, batches, args.lr)
+        reference_params = {name: state.parameters[name].data for name in graph.params}
+    worst = 0.0
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        err = abs(a - b) / abs(b)
+        worst = max(worst, err)
+        print(f"step {step}: loss muon {a:.7f} {'cpu' if args.muon else 'ort'} {b:.7f} "
+              f"rel err {err:.2e}")
+    initial = dict(zip(graph.params, compiled_step.initial_parameters(args.work, graph)))
+    for name, value in zip(graph.params, trainer.params):
+        reference = reference_params[name]
+        noise = ZERO_GRADIENT.get(args.model, {}).get(name)
+        if noise is not None:
+            moved = max(np.abs(value[noise] - initial[name][noise]).max(),
+                        np.abs(reference[noise] - initial[name][noise]).max())
+            print(f"param {name}[{noise.start}:{noise.stop}]: zero gradient, "
+                  f"moved {moved:.1e} (bound {NOISE_BOUND:.0e})")
+            if moved > NOISE_BOUND:
+                worst = float("inf")
+            keep = np.ones(value.shape[0], bool)
+            keep[noise] = False
+            value, reference = value[keep], reference[keep]
+        err = rel(value, reference)
+        worst = max(worst, err)
+        print(f"param {name}: rel err {err:.2e}")
+    print(f"{args.model}: max rel err {worst:.2e} (tolerance {args.rtol:.0e})")
+    return 0 if worst <= args.rtol else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
