@@ -173,9 +173,9 @@ def OptimInsertQKClipPass : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp">
     one function, e.g. after `--inline`), finds each attention and adds
     QK-clip (MuonClip, Kimi K2):
 
-    1. **Scores.** Every softmax — `linalg.softmax`, or the stable expansion
-       the ONNX importer emits (max reduction over the last dimension, then
-       `exp(x − max)`) — whose input comes, through element-wise scale and
+    1. **Scores.** Every `linalg.softmax` (the ONNX importer emits softmaxes
+       as this named op; run before `muon-decompose-softmax`) whose input
+       comes, through element-wise scale and
        mask arithmetic (an additive mask, or a select with a fixed mask and
        fill: masked_fill, ONNX `Where`) and reshapes/transposes, from a
        `linalg.matmul` or `linalg.batch_matmul` of two activations is an

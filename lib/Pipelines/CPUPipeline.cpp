@@ -13,6 +13,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -22,6 +23,7 @@ static void addLinalgStage(OpPassManager &pm,
     pm.addPass(muon::optim::createOptimBucketPass());
   pm.addPass(muon::optim::createOptimDecomposePass());
   pm.addPass(muon::createConvertOptimToLinalgPass());
+  pm.addPass(muon::createDecomposeSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCSEPass());

@@ -25,6 +25,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -36,6 +37,7 @@ static void addFusedStage(OpPassManager &pm,
   // What the kernels do not cover (QK-clip)
   // takes the linalg path.
   pm.addPass(muon::createConvertOptimToLinalgPass());
+  pm.addPass(muon::createDecomposeSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCSEPass());

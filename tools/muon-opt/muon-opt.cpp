@@ -18,12 +18,14 @@
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Transforms/Passes.h"
 #include "muon/Pipelines/Pipelines.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   muon::optim::registerOptimPasses();
   muon::registerMuonConversionPasses();
+  muon::registerMuonTransformsPasses();
   muon::registerMuonPipelines();
 
   mlir::DialectRegistry registry;

@@ -110,7 +110,6 @@ func.func @masked_fill(%x: tensor<6x32xf32>, %wq: tensor<32x8xf32>, %wk: tensor<
 #id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 #scalar4 = affine_map<(d0, d1, d2, d3) -> ()>
 #mask4 = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
-#row4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
 
 // What muon-translate makes of a torch Linear(d, 3d) QKV projection: W is
 // [3d, d] (heads along dim 0) and transposed, a bias is added, Q and K are
@@ -141,7 +140,6 @@ func.func @fused_qkv(%x: tensor<2x6x32xf32>, %w: tensor<96x32xf32>, %b: tensor<9
                      %lr: tensor<f32>, %t: tensor<i64>)
     -> (tensor<2x4x6x6xf32>, tensor<96x32xf32>, tensor<96xf32>) {
   %zero = arith.constant 0.0 : f32
-  %ninf = arith.constant 0xFF800000 : f32
   %ew = tensor.empty() : tensor<32x96xf32>
   %wt = linalg.transpose ins(%w : tensor<96x32xf32>) outs(%ew : tensor<32x96xf32>) permutation = [1, 0]
   %x2 = tensor.collapse_shape %x [[0, 1], [2]] : tensor<2x6x32xf32> into tensor<12x32xf32>
@@ -185,24 +183,10 @@ func.func @fused_qkv(%x: tensor<2x6x32xf32>, %w: tensor<96x32xf32>, %b: tensor<9
     %d = arith.addf %a, %c : f32
     linalg.yield %d : f32
   } -> tensor<2x4x6x6xf32>
-  // The importer's stable softmax: max over keys, then x - max, exp, ...
-  %er = tensor.empty() : tensor<2x4x6xf32>
-  %fr = linalg.fill ins(%ninf : f32) outs(%er : tensor<2x4x6xf32>) -> tensor<2x4x6xf32>
-  %max = linalg.reduce ins(%masked : tensor<2x4x6x6xf32>) outs(%fr : tensor<2x4x6xf32>) dimensions = [3]
-    (%in: f32, %init: f32) {
-      %m = arith.maximumf %in, %init : f32
-      linalg.yield %m : f32
-    }
-  %max4 = tensor.expand_shape %max [[0], [1], [2, 3]] output_shape [2, 4, 6, 1] : tensor<2x4x6xf32> into tensor<2x4x6x1xf32>
-  %shifted = linalg.generic {indexing_maps = [#id4, #row4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
-      ins(%masked, %max4 : tensor<2x4x6x6xf32>, tensor<2x4x6x1xf32>) outs(%e4 : tensor<2x4x6x6xf32>) {
-  ^bb0(%a: f32, %c: f32, %o: f32):
-    %d = arith.subf %a, %c : f32
-    linalg.yield %d : f32
-  } -> tensor<2x4x6x6xf32>
+  %p = linalg.softmax dimension(3) ins(%masked : tensor<2x4x6x6xf32>) outs(%e4 : tensor<2x4x6x6xf32>) -> tensor<2x4x6x6xf32>
   %w1, %mw1, %vw1 = optim.adamw %w, %gw, %mw, %vw, %lr, %t : tensor<96x32xf32>, tensor<f32>, tensor<i64>
   %b1, %mb1, %vb1 = optim.adamw %b, %gb, %mb, %vb, %lr, %t : tensor<96xf32>, tensor<f32>, tensor<i64>
-  return %shifted, %w1, %b1 : tensor<2x4x6x6xf32>, tensor<96x32xf32>, tensor<96xf32>
+  return %p, %w1, %b1 : tensor<2x4x6x6xf32>, tensor<96x32xf32>, tensor<96xf32>
 }
 
 // -----

@@ -545,30 +545,6 @@ FailureOr<Layout> Tracer::traceProjection(linalg::MatmulOp op,
 std::optional<Value> muon::optim::getSoftmaxInput(Operation *op) {
   if (auto softmax = dyn_cast<linalg::SoftmaxOp>(op))
     return softmax.getInput();
-  auto reduce = dyn_cast<linalg::ReduceOp>(op);
-  if (!reduce || reduce.getInputs().size() != 1)
-    return std::nullopt;
-  Value input = reduce.getInputs()[0];
-  int64_t rank = getShape(input).size();
-  Block &body = reduce.getCombiner().front();
-  if (reduce.getDimensions() != ArrayRef<int64_t>{rank - 1} ||
-      body.getOperations().size() != 2 ||
-      !isa<arith::MaximumFOp, arith::MaxNumFOp>(body.front()))
-    return std::nullopt;
-  // The stable expansion subtracts the (re-expanded) maximum from the input.
-  Value max = reduce->getResult(0);
-  for (Operation *user : input.getUsers()) {
-    auto generic = dyn_cast<linalg::GenericOp>(user);
-    Operation *inner = generic ? getBinaryBody(generic) : nullptr;
-    if (!inner || !isa<arith::SubFOp>(inner) ||
-        generic.getDpsInputs()[0] != input)
-      continue;
-    Value subtracted = generic.getDpsInputs()[1];
-    if (auto expand = subtracted.getDefiningOp<tensor::ExpandShapeOp>())
-      subtracted = expand.getSrc();
-    if (subtracted == max)
-      return input;
-  }
   return std::nullopt;
 }
 

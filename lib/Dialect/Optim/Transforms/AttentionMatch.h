@@ -57,10 +57,8 @@ struct AttentionMatch {
   int64_t headFactor = 0;
 };
 
-/// The input of a softmax: of `linalg.softmax`, or of the max reduction that
-/// starts the numerically stable expansion the ONNX importer emits
-/// (`linalg.reduce` max over the last dimension whose result is subtracted
-/// from the input before exponentiating). Empty for any other op.
+/// The input of a `linalg.softmax` (the ONNX importer emits softmaxes as
+/// that named op); empty for any other op.
 std::optional<mlir::Value> getSoftmaxInput(mlir::Operation *op);
 
 enum class AttentionKind {

@@ -387,6 +387,14 @@ Value muon::onnx_import::buildReduce(OpBuilder &b, Location loc, Value value,
 Value muon::onnx_import::buildSoftmax(OpBuilder &b, Location loc, Value value,
                                       int64_t axis, bool logSoftmax) {
   auto type = cast<RankedTensorType>(value.getType());
+  // A named op: attention matching and GPU code generation see a softmax,
+  // and muon-decompose-softmax expands it in the pipelines.
+  if (!logSoftmax)
+    return linalg::SoftmaxOp::create(
+               b, loc, type, value,
+               buildEmpty(b, loc, type.getShape(), type.getElementType()),
+               axis)
+        .getResult()[0];
   Type elementType = type.getElementType();
   ArrayRef<int64_t> shape = type.getShape();
   Value max =
@@ -403,16 +411,10 @@ Value muon::onnx_import::buildSoftmax(OpBuilder &b, Location loc, Value value,
       });
   Value sum =
       buildReduce(b, loc, exp, {axis}, /*keepDims=*/true, ReduceKind::Sum);
-  if (logSoftmax)
-    return buildBroadcastMap(
-        b, loc, {shifted, sum}, shape, elementType,
-        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          Value logSum = math::LogOp::create(nb, nl, args[1]);
-          return arith::SubFOp::create(nb, nl, args[0], logSum);
-        });
   return buildBroadcastMap(
-      b, loc, {exp, sum}, shape, elementType,
+      b, loc, {shifted, sum}, shape, elementType,
       [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return arith::DivFOp::create(nb, nl, args[0], args[1]);
+        Value logSum = math::LogOp::create(nb, nl, args[1]);
+        return arith::SubFOp::create(nb, nl, args[0], logSum);
       });
 }

@@ -152,8 +152,8 @@ llvm::SmallVector<int64_t> getKeptDimsShape(llvm::ArrayRef<int64_t> shape,
 llvm::SmallVector<int64_t> getCoercedShape(llvm::ArrayRef<int64_t> shape,
                                            int64_t axis);
 
-/// Numerically stable softmax (log-softmax with `logSoftmax`) of a float
-/// tensor over `axis`: the maximum is subtracted before exponentiating.
+/// Softmax of a float tensor over `axis` as `linalg.softmax`; with
+/// `logSoftmax` the numerically stable log-softmax (max subtracted first).
 mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, int64_t axis, bool logSoftmax);
 
