@@ -20,7 +20,7 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
-from muon_mlir import ir, torch_reference  # noqa: E402
+from muon_mlir.testing import ir, torch_reference  # noqa: E402
 
 D, VOCAB, CONTEXT = 768, 50257, 1024
 

@@ -131,7 +131,7 @@ def compile_module(args, module, stem):
 
 
 def build(args):
-    from muon_mlir import ir
+    from muon_mlir.testing import ir
     start = time.perf_counter()
     # Checked before minutes of compiling.
     matched = read_matched(args.ortho_matched) if args.ortho_matched else None
@@ -286,7 +286,7 @@ def torch_reference(params, states, grads):
 
 
 def relative_error(got, want):
-    """‖got − want‖_F / ‖want‖_F in float64, as muon_mlir.reference (absolute
+    """‖got − want‖_F / ‖want‖_F in float64, as muon_mlir.testing.reference (absolute
     when want is zero)."""
     import torch
     got, want = got.double(), want.double()

@@ -33,7 +33,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 sys.path.insert(0, os.path.join(ROOT, "examples", "char_transformer"))
-from muon_mlir import reference, runner  # noqa: E402
+from muon_mlir import runner  # noqa: E402
+from muon_mlir.testing import reference  # noqa: E402
 
 BETA = BETA2 = 0.95
 EPS = 1e-8

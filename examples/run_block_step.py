@@ -8,7 +8,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
-from muon_mlir import block_step, reference, runner  # noqa: E402
+from muon_mlir import runner  # noqa: E402
+from muon_mlir.testing import block_step, reference  # noqa: E402
 
 LIMIT = 1e-5
 names, inputs = block_step.load_inputs(ROOT)

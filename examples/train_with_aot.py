@@ -20,7 +20,7 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from muon_mlir import aot  # noqa: E402
-from muon_mlir.ir import tensor_type  # noqa: E402
+from muon_mlir.testing.ir import tensor_type  # noqa: E402
 
 IN, HIDDEN, OUT = 16, 64, 4
 

@@ -1,5 +1,5 @@
 """Writes the step module (forward + identity AdamW updates, see
-muon_mlir.forward_step) of one module of modules.py exported by torch:
+muon_mlir.testing.forward_step) of one module of modules.py exported by torch:
 
   python examples/attention/export_step.py mla WORK_DIR [--translate PATH]
 
@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 import modules  # noqa: E402
-from muon_mlir import forward_step  # noqa: E402
+from muon_mlir.testing import forward_step  # noqa: E402
 
 
 def main():

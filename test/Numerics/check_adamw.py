@@ -3,7 +3,8 @@ steps; the Hugging Face variant and updates without bias correction versus
 the float64 formulas of ONNX Runtime's AdamWOptimizer (reference.adamw_step)."""
 
 import numpy as np
-from muon_mlir import ir, reference, runner, testing, torch_reference
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir, reference, torch_reference
 
 p = testing.parser(__doc__)
 p.add_argument("--shape", type=testing.shape, default=())

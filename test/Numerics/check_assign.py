@@ -4,7 +4,8 @@ torch.optim.Muon for the hidden matrix and torch.optim.AdamW for the bias."""
 import subprocess
 
 import numpy as np
-from muon_mlir import runner, testing, torch_reference
+from muon_mlir import runner, testing
+from muon_mlir.testing import torch_reference
 
 p = testing.parser(__doc__)
 p.add_argument("--opt", default="muon-opt", help="path of muon-opt")

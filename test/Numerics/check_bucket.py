@@ -4,7 +4,8 @@ optim-bucket (--bucket=true) and without (the CPU default). Checks that
 both give bitwise identical results, and that they match torch.optim.Muon
 (fp32 Newton–Schulz) and torch.optim.AdamW."""
 
-from muon_mlir import ir, runner, step_testing, testing, torch_reference
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir, steps, torch_reference
 
 p = testing.parser(__doc__)
 p.add_argument("--d-model", type=int, default=32)
@@ -18,7 +19,7 @@ muon_attrs = {"weight_decay": 0.1}
 adamw_attrs = {"weight_decay": 0.01}
 module = ir.optimizer_step_module(params, muon_attrs, adamw_attrs)
 
-inputs, states, num_results = step_testing.random_inputs(params, args.seed)
+inputs, states, num_results = steps.random_inputs(params, args.seed)
 
 bucketed = runner.run(module, "step", inputs, num_results, args.runner,
                       extra_args=["--bucket=true"])
@@ -34,6 +35,6 @@ if mismatched:
     raise SystemExit(1)
 
 with torch_reference.fp32_newton_schulz():
-    pairs = step_testing.reference_pairs(params, states, bucketed, muon_attrs,
+    pairs = steps.reference_pairs(params, states, bucketed, muon_attrs,
                                          adamw_attrs, args.tol)
 testing.check(f"bucket d_model={args.d_model} layers={args.layers}", pairs)

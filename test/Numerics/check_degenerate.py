@@ -4,7 +4,8 @@ docs/numerics.md defines for each (one case per --case)."""
 import sys
 
 import numpy as np
-from muon_mlir import ir, reference, runner, testing
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir, reference
 
 p = testing.parser(__doc__)
 p.add_argument("--case", required=True, choices=[

@@ -11,7 +11,8 @@ muon.test, muon2.test and gpu-fused.test."""
 import subprocess
 
 import numpy as np
-from muon_mlir import ir, runner, testing
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir
 
 p = testing.parser(__doc__)
 p.add_argument("--muon-opt", default="muon-opt")

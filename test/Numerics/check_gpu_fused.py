@@ -14,7 +14,8 @@ import subprocess
 import sys
 
 import numpy as np
-from muon_mlir import ir, runner, step_testing, testing, torch_reference
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir, steps, torch_reference
 
 p = testing.parser(__doc__)
 p.add_argument("--muon-opt", default="muon-opt")
@@ -46,7 +47,7 @@ if args.compute == "bf16":
 adamw_attrs = {"weight_decay": 0.01}
 module = ir.optimizer_step_module(params, muon_attrs, adamw_attrs)
 
-inputs, states, num_results = step_testing.random_inputs(params, args.seed)
+inputs, states, num_results = steps.random_inputs(params, args.seed)
 
 
 def compile_library(library):
@@ -95,7 +96,7 @@ results = run_on_gpu() if args.device == "cuda" else run_fused_on_cpu()
 patch = (torch_reference.fp32_newton_schulz() if args.compute == "f32"
          else contextlib.nullcontext())
 with patch:
-    pairs = step_testing.reference_pairs(params, states, results, muon_attrs,
+    pairs = steps.reference_pairs(params, states, results, muon_attrs,
                                          adamw_attrs, args.tol, args.update_tol)
 testing.check(f"gpu fused {args.compute} d_model={args.d_model} "
               f"layers={args.layers}", pairs)

@@ -19,7 +19,8 @@ import sys
 import numpy as np
 import onnx
 import torch
-from muon_mlir import forward_step, reference, runner, testing
+from muon_mlir import runner, testing
+from muon_mlir.testing import forward_step, reference
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "examples", "attention"))

@@ -3,7 +3,8 @@
 import contextlib
 
 import numpy as np
-from muon_mlir import ir, runner, testing, torch_reference
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir, torch_reference
 
 p = testing.parser(__doc__)
 p.add_argument("--shape", type=testing.shape, required=True)

@@ -2,7 +2,8 @@
 reference written from the Muon² formulas."""
 
 import numpy as np
-from muon_mlir import ir, reference, runner, testing
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir, reference
 
 p = testing.parser(__doc__)
 p.add_argument("--shape", type=testing.shape, required=True)

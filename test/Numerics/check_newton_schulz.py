@@ -4,7 +4,8 @@ each schedule, orientation, view and compute type."""
 import ast
 
 import numpy as np
-from muon_mlir import ir, reference, runner, testing
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir, reference
 
 p = testing.parser(__doc__)
 p.add_argument("--shape", type=testing.shape, required=True)

@@ -4,7 +4,8 @@ factors, bitwise-unchanged heads under tau, and per-query-head products."""
 import sys
 
 import numpy as np
-from muon_mlir import ir, reference, runner, testing
+from muon_mlir import runner, testing
+from muon_mlir.testing import ir, reference
 
 p = testing.parser(__doc__)
 p.add_argument("--num-heads", type=int, required=True)

@@ -8,7 +8,8 @@ import argparse
 import os
 
 import numpy as np
-from muon_mlir import aot, block_step, reference, runner
+from muon_mlir import aot, runner
+from muon_mlir.testing import block_step, reference
 
 p = argparse.ArgumentParser(description=__doc__)
 p.add_argument("library")

@@ -1,4 +1,8 @@
-"""Shared plumbing of the numeric tests under test/Numerics."""
+"""What the test suite and benchmarks use, not the user API: module builders
+(`ir`), numpy references (`reference`), torch references
+(`torch_reference`), whole-step inputs and references (`steps`), the bundled
+example (`block_step`), forward-only ONNX models as steps (`forward_step`),
+and (here) the shared plumbing of the numeric tests under test/Numerics."""
 
 import argparse
 import subprocess

@@ -17,7 +17,7 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from . import onnx_training
+from .. import onnx_training
 
 def _type(shape, elem_type, name):
     return ("tensor<" + "".join(f"{d}x" for d in shape)
