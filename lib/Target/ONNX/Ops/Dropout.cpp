@@ -79,9 +79,8 @@ static LogicalResult checkDropsNothing(NodeContext &ctx) {
 }
 
 static ImportResult importDropout(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 3)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 3);
   if (failed(type) || failed(getFloatElementType(ctx, 0)))
     return failure();
   if (failed(checkDropsNothing(ctx)))
@@ -94,9 +93,8 @@ static ImportResult importDropout(NodeContext &ctx) {
 }
 
 static ImportResult importDropoutGrad(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 2, 4)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 2, 4);
   FailureOr<RankedTensorType> maskType = getOperandType(ctx, 1);
   if (failed(type) || failed(maskType) || failed(getFloatElementType(ctx, 0)))
     return failure();

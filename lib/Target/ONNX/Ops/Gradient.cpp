@@ -205,9 +205,8 @@ static Value buildFloatCast(OpBuilder &b, Location loc, Value value,
 /// a buffer in place, so V2 needs its optional output 1 (the updated buffer)
 /// declared: without it the accumulated gradient would be dropped.
 static ImportResult importAccumulator(NodeContext &ctx, bool v2) {
-  if (failed(checkNumOperands(ctx, 2, 3)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 2, 3);
   FailureOr<RankedTensorType> valueType = getOperandType(ctx, 1);
   if (failed(type) || failed(valueType))
     return failure();

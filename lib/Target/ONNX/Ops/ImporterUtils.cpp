@@ -47,11 +47,12 @@ FailureOr<RankedTensorType> muon::onnx_import::getOperandType(NodeContext &ctx,
   return type;
 }
 
-FailureOr<Value> muon::onnx_import::getRequiredOperand(NodeContext &ctx,
-                                                       unsigned index) {
-  if (failed(getOperandType(ctx, index)))
+FailureOr<RankedTensorType>
+muon::onnx_import::getFirstOperandType(NodeContext &ctx, unsigned minOperands,
+                                       unsigned maxOperands) {
+  if (failed(checkNumOperands(ctx, minOperands, maxOperands)))
     return failure();
-  return ctx.getOperand(index);
+  return getOperandType(ctx, 0);
 }
 
 FailureOr<FloatType> muon::onnx_import::getFloatElementType(NodeContext &ctx,

@@ -32,13 +32,14 @@ using ImportResult = mlir::FailureOr<llvm::SmallVector<mlir::Value>>;
 mlir::LogicalResult checkNumOperands(NodeContext &ctx, unsigned min,
                                      unsigned max);
 
-/// Input `index`, which must be present and a statically shaped tensor.
-mlir::FailureOr<mlir::Value> getRequiredOperand(NodeContext &ctx,
-                                                unsigned index);
-
 /// The statically shaped tensor type of input `index`.
 mlir::FailureOr<mlir::RankedTensorType> getOperandType(NodeContext &ctx,
                                                        unsigned index);
+
+/// checkNumOperands, then the statically shaped type of input 0.
+mlir::FailureOr<mlir::RankedTensorType>
+getFirstOperandType(NodeContext &ctx, unsigned minOperands,
+                    unsigned maxOperands);
 
 /// Fails unless input `index` has a float element type.
 mlir::FailureOr<mlir::FloatType> getFloatElementType(NodeContext &ctx,

@@ -80,9 +80,8 @@ static ImportResult importLogic(NodeContext &ctx, LogicKind kind) {
 }
 
 static ImportResult importWhere(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 3, 3)))
-    return failure();
-  FailureOr<RankedTensorType> condType = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> condType =
+      getFirstOperandType(ctx, 3, 3);
   FailureOr<Type> type = getCommonElementType(ctx, 1);
   if (failed(condType) || failed(type))
     return failure();
@@ -134,9 +133,8 @@ static Value buildCast(OpBuilder &b, Location loc, Value value, Type to) {
 }
 
 static ImportResult importCast(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 1)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   std::optional<int64_t> to = ctx.getIntAttr("to");
@@ -161,9 +159,8 @@ static ImportResult importCast(NodeContext &ctx) {
 /// shifted by diagonal k (constant input 1, default 0), zeroing the rest:
 /// element (i, j) stays when j - i >= k (upper) or j - i <= k (lower).
 static ImportResult importTrilu(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 2)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 2);
   if (failed(type))
     return failure();
   if (type->getRank() < 2)

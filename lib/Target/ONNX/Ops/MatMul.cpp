@@ -197,13 +197,18 @@ getTransposedOperands(NodeContext &ctx) {
   return std::make_pair(operands[0], operands[1]);
 }
 
-static ImportResult importMatMul(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 2, 2)))
-    return failure();
+/// op(A) x op(B) of the node's two inputs.
+static FailureOr<Value> buildTransposedMatMul(NodeContext &ctx) {
   FailureOr<std::pair<Value, Value>> operands = getTransposedOperands(ctx);
   if (failed(operands))
     return failure();
-  FailureOr<Value> result = buildMatMul(ctx, operands->first, operands->second);
+  return buildMatMul(ctx, operands->first, operands->second);
+}
+
+static ImportResult importMatMul(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<Value> result = buildTransposedMatMul(ctx);
   if (failed(result))
     return failure();
   return SmallVector<Value>{*result};
@@ -218,10 +223,7 @@ static ImportResult importFusedMatMul(NodeContext &ctx) {
   for (StringRef name : {"transBatchA", "transBatchB"})
     if (ctx.getIntAttr(name).value_or(0) != 0)
       return emitUnsupportedAttr(ctx, name) << ": only 0 is supported";
-  FailureOr<std::pair<Value, Value>> operands = getTransposedOperands(ctx);
-  if (failed(operands))
-    return failure();
-  FailureOr<Value> result = buildMatMul(ctx, operands->first, operands->second);
+  FailureOr<Value> result = buildTransposedMatMul(ctx);
   if (failed(result))
     return failure();
   double alpha = ctx.getFloatAttr("alpha").value_or(1.0f);

@@ -20,9 +20,8 @@ using namespace mlir;
 using namespace muon::onnx_import;
 
 static ImportResult importReduce(NodeContext &ctx, ReduceKind kind, bool mean) {
-  if (failed(checkNumOperands(ctx, 1, 2)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 2);
   if (failed(type))
     return failure();
   Type elementType = type->getElementType();

@@ -26,9 +26,8 @@ using namespace muon::onnx_import;
 
 /// Reshape: 0 copies the input dimension (unless allowzero), -1 is inferred.
 static ImportResult importReshape(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 2, 2)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 2, 2);
   FailureOr<SmallVector<int64_t>> requested = getConstantIntOperand(ctx, 1);
   if (failed(type) || failed(requested))
     return failure();
@@ -68,9 +67,8 @@ static ImportResult importReshape(NodeContext &ctx) {
 }
 
 static ImportResult importTranspose(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 1)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   int64_t rank = type->getRank();
@@ -90,9 +88,8 @@ static ImportResult importTranspose(NodeContext &ctx) {
 /// Split along `axis` into sizes from the `split` input (opset >= 13), the
 /// `split` attribute (older), or equal parts (num_outputs or output count).
 static ImportResult importSplit(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 2)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 2);
   if (failed(type))
     return failure();
   FailureOr<int64_t> axis =
@@ -153,9 +150,8 @@ static ImportResult importSplit(NodeContext &ctx) {
 /// Slice (opset >= 10): constant starts, ends, axes and positive steps;
 /// out-of-range bounds are clamped as ONNX specifies.
 static ImportResult importSlice(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 3, 5)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 3, 5);
   FailureOr<SmallVector<int64_t>> starts = getConstantIntOperand(ctx, 1);
   FailureOr<SmallVector<int64_t>> ends = getConstantIntOperand(ctx, 2);
   if (failed(type) || failed(starts) || failed(ends))
@@ -280,9 +276,8 @@ static ImportResult importConcatTraining(NodeContext &ctx) {
 
 /// Shape (with opset-15 start/end) is a constant on static shapes.
 static ImportResult importShape(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 1)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   int64_t rank = type->getRank();
@@ -303,9 +298,8 @@ static ImportResult importShape(NodeContext &ctx) {
 /// post]; negative indices count from the end (out-of-range ones are
 /// undefined behaviour, as there is no runtime error channel).
 static ImportResult importGather(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 2, 2)))
-    return failure();
-  FailureOr<RankedTensorType> dataType = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> dataType =
+      getFirstOperandType(ctx, 2, 2);
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
   if (failed(dataType) || failed(indicesType))
     return failure();
@@ -374,9 +368,8 @@ getAxesInputOrAttr(NodeContext &ctx) {
 }
 
 static ImportResult importSqueeze(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 2)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 2);
   auto axes = getAxesInputOrAttr(ctx);
   if (failed(type) || failed(axes))
     return failure();
@@ -405,9 +398,8 @@ static ImportResult importSqueeze(NodeContext &ctx) {
 }
 
 static ImportResult importUnsqueeze(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 2)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 2);
   auto axes = getAxesInputOrAttr(ctx);
   if (failed(type) || failed(axes))
     return failure();
@@ -435,9 +427,8 @@ static ImportResult importUnsqueeze(NodeContext &ctx) {
 /// broadcast shape of the input's and `shape` (a size-1 entry of `shape`
 /// keeps the input's dimension).
 static ImportResult importExpand(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 2, 2)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 2, 2);
   FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 1);
   if (failed(type) || failed(shape))
     return failure();
@@ -456,9 +447,8 @@ static ImportResult importExpand(NodeContext &ctx) {
 /// viewed as [1, d0, 1, d1, ...], broadcast to [r0, d0, r1, d1, ...] and
 /// collapsed pairwise to [r0 * d0, r1 * d1, ...].
 static ImportResult importTile(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 2, 2)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 2, 2);
   FailureOr<SmallVector<int64_t>> repeats = getConstantIntOperand(ctx, 1);
   if (failed(type) || failed(repeats))
     return failure();
@@ -489,9 +479,8 @@ static ImportResult importTile(NodeContext &ctx) {
 
 /// Flatten to 2-D: dims [0, axis) form the rows, [axis, rank) the columns.
 static ImportResult importFlatten(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 1)))
-    return failure();
-  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   int64_t rank = type->getRank();
