@@ -5,9 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // Operand/attribute checks that report located errors through NodeContext,
-// and builders of the linalg/tensor/arith IR the op families share: numpy
-// broadcasting element-wise maps, reductions, reshapes and transposes, all on
-// static shapes.
+// and the importers' own builders (softmax, broadcasting with located
+// errors); the generic linalg/tensor builders are muon/Utils/LinalgBuilders.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +14,7 @@
 #define MUON_LIB_TARGET_ONNX_OPS_IMPORTERUTILS_H
 
 #include "muon/Target/ONNX/OpImporter.h"
+#include "muon/Utils/LinalgBuilders.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -85,19 +85,19 @@ mlir::InFlightDiagnostic emitUnsupportedAttr(NodeContext &ctx,
                                              llvm::StringRef name);
 
 //===----------------------------------------------------------------------===//
-// IR builders
+// IR builders (the shared ones: muon/Utils/LinalgBuilders.h)
 //===----------------------------------------------------------------------===//
 
-using ScalarBodyFn = llvm::function_ref<mlir::Value(
-    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
-
-/// A parallel `linalg.generic` producing a tensor of `resultShape` x
-/// `elementType`; each input is broadcast numpy-style (right-aligned, size-1
-/// dimensions repeated) through its indexing map.
-mlir::Value buildBroadcastMap(mlir::OpBuilder &b, mlir::Location loc,
-                              mlir::ValueRange inputs,
-                              llvm::ArrayRef<int64_t> resultShape,
-                              mlir::Type elementType, ScalarBodyFn body);
+using muon::buildBroadcastMap;
+using muon::buildEmpty;
+using muon::buildFilled;
+using muon::buildReduce;
+using muon::buildReshape;
+using muon::buildScalar;
+using muon::buildTranspose;
+using muon::getKeptDimsShape;
+using muon::ReduceKind;
+using muon::ScalarBodyFn;
 
 /// Like buildBroadcastMap with the broadcast shape of the inputs; fails (with
 /// an error) when the shapes do not broadcast.
@@ -113,40 +113,6 @@ importUnaryFloat(NodeContext &ctx,
                  llvm::function_ref<mlir::Value(mlir::OpBuilder &,
                                                 mlir::Location, mlir::Value)>
                      fn);
-
-/// `tensor.empty` of the given shape.
-mlir::Value buildEmpty(mlir::OpBuilder &b, mlir::Location loc,
-                       llvm::ArrayRef<int64_t> shape, mlir::Type elementType);
-
-/// A tensor of the given shape filled with `value` (`linalg.fill`).
-mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
-                        llvm::ArrayRef<int64_t> shape, mlir::TypedAttr value);
-
-/// Reshapes a static tensor to `shape` (same element count): one
-/// collapse_shape or expand_shape where dimensions group contiguously, else a
-/// collapse to 1-D and an expand; all bufferize to views.
-mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc,
-                         mlir::Value value, llvm::ArrayRef<int64_t> shape);
-
-/// `linalg.transpose` by `perm` (result dim i = input dim perm[i]).
-mlir::Value buildTranspose(mlir::OpBuilder &b, mlir::Location loc,
-                           mlir::Value value, llvm::ArrayRef<int64_t> perm);
-
-enum class ReduceKind { Sum, Max };
-
-/// Reduces `value` over the sorted, unique `axes`; with `keepDims` the
-/// reduced dimensions stay as size 1.
-mlir::Value buildReduce(mlir::OpBuilder &b, mlir::Location loc,
-                        mlir::Value value, llvm::ArrayRef<int64_t> axes,
-                        bool keepDims, ReduceKind kind);
-
-/// `value` (float or integer element type) as an arith constant of `type`.
-mlir::Value buildScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
-                        double value);
-
-/// The shape `shape` with the dimensions in `axes` set to 1.
-llvm::SmallVector<int64_t> getKeptDimsShape(llvm::ArrayRef<int64_t> shape,
-                                            llvm::ArrayRef<int64_t> axes);
 
 /// The 2-D view [prod(dims < axis), prod(dims >= axis)] of `shape` that the
 /// softmax ops before opset 13 normalize over (per row).
