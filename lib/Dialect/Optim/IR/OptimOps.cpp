@@ -63,7 +63,8 @@ static LogicalResult verifyNonNegative(Operation *op, StringRef name,
   if (std::isfinite(value) && value >= 0.0)
     return success();
   return op->emitOpError() << "expects '" << name
-                           << "' to be finite and >= 0, got " << formatValue(value);
+                           << "' to be finite and >= 0, got "
+                           << formatValue(value);
 }
 
 static LogicalResult verifyPositive(Operation *op, StringRef name,
@@ -71,7 +72,8 @@ static LogicalResult verifyPositive(Operation *op, StringRef name,
   if (std::isfinite(value) && value > 0.0)
     return success();
   return op->emitOpError() << "expects '" << name
-                           << "' to be finite and > 0, got " << formatValue(value);
+                           << "' to be finite and > 0, got "
+                           << formatValue(value);
 }
 
 /// Every tensor operand must be addressable with the 64-bit index type the
@@ -126,13 +128,12 @@ static LogicalResult verifyNewtonSchulzConfig(Operation *op, Type operandType,
            << *computeType;
   for (int64_t extent : cast<ShapedType>(operandType).getShape())
     if (extent == 0)
-      return op->emitOpError() << "cannot orthogonalize an empty matrix "
-                               << operandType;
+      return op->emitOpError()
+             << "cannot orthogonalize an empty matrix " << operandType;
   return success();
 }
 
-template <typename OpTy>
-static NSScheduleAttr getScheduleOrQuintic(OpTy op) {
+template <typename OpTy> static NSScheduleAttr getScheduleOrQuintic(OpTy op) {
   if (NSScheduleAttr schedule = op.getScheduleAttr())
     return schedule;
   return NSScheduleAttr::get(op.getContext(), NSScheduleKind::quintic);
@@ -161,9 +162,10 @@ LogicalResult MuonOp::verify() {
   if (failed(verifyAddressable(*this)) ||
       failed(verifyNewtonSchulzConfig(*this, getParam().getType(), getNsSteps(),
                                       getScheduleAttr(), getComputeType())) ||
-      failed(verifyDecay(*this, "momentum", getMomentum().convertToDouble())))
+      failed(verifyDecay(*this, getMomentumAttrName(),
+                         getMomentum().convertToDouble())))
     return failure();
-  return verifyNonNegative(*this, "weight_decay",
+  return verifyNonNegative(*this, getWeightDecayAttrName(),
                            getWeightDecay().convertToDouble());
 }
 
@@ -180,9 +182,8 @@ Type Muon2Op::getComputeElementType() {
 }
 
 LogicalResult Muon2Op::inferReturnTypes(
-    MLIRContext *, std::optional<Location>, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferredReturnTypes) {
+    MLIRContext *, std::optional<Location>, ValueRange operands, DictionaryAttr,
+    OpaqueProperties, RegionRange, SmallVectorImpl<Type> &inferredReturnTypes) {
   // param, grad, momentum, second moment(s)..., lr.
   if (operands.size() < 4)
     return failure();
@@ -207,10 +208,13 @@ LogicalResult Muon2Op::verify() {
   if (failed(verifyAddressable(*this)) ||
       failed(verifyNewtonSchulzConfig(*this, getParam().getType(), getNsSteps(),
                                       getScheduleAttr(), getComputeType())) ||
-      failed(verifyDecay(*this, "momentum", getMomentum().convertToDouble())) ||
-      failed(verifyDecay(*this, "beta2", getBeta2().convertToDouble())) ||
-      failed(verifyPositive(*this, "eps", getEps().convertToDouble())) ||
-      failed(verifyNonNegative(*this, "weight_decay",
+      failed(verifyDecay(*this, getMomentumAttrName(),
+                         getMomentum().convertToDouble())) ||
+      failed(verifyDecay(*this, getBeta2AttrName(),
+                         getBeta2().convertToDouble())) ||
+      failed(verifyPositive(*this, getEpsAttrName(),
+                            getEps().convertToDouble())) ||
+      failed(verifyNonNegative(*this, getWeightDecayAttrName(),
                                getWeightDecay().convertToDouble())))
     return failure();
 
@@ -243,11 +247,14 @@ LogicalResult Muon2Op::verify() {
 
 LogicalResult AdamWOp::verify() {
   if (failed(verifyAddressable(*this)) ||
-      failed(verifyDecay(*this, "beta1", getBeta1().convertToDouble())) ||
-      failed(verifyDecay(*this, "beta2", getBeta2().convertToDouble())) ||
-      failed(verifyPositive(*this, "eps", getEps().convertToDouble())))
+      failed(verifyDecay(*this, getBeta1AttrName(),
+                         getBeta1().convertToDouble())) ||
+      failed(verifyDecay(*this, getBeta2AttrName(),
+                         getBeta2().convertToDouble())) ||
+      failed(
+          verifyPositive(*this, getEpsAttrName(), getEps().convertToDouble())))
     return failure();
-  return verifyNonNegative(*this, "weight_decay",
+  return verifyNonNegative(*this, getWeightDecayAttrName(),
                            getWeightDecay().convertToDouble());
 }
 
@@ -267,28 +274,33 @@ verifyNonNegative(Operation *op,
 
 LogicalResult MomentumOp::verify() {
   return verifyNonNegative(
-      *this, {{"alpha", getAlpha().convertToDouble()},
-              {"beta", getBeta().convertToDouble()},
-              {"norm_coefficient", getNormCoefficient().convertToDouble()}});
+      *this,
+      {{getAlphaAttrName(), getAlpha().convertToDouble()},
+       {getBetaAttrName(), getBeta().convertToDouble()},
+       {getNormCoefficientAttrName(), getNormCoefficient().convertToDouble()}});
 }
 
 LogicalResult AdagradOp::verify() {
   return verifyNonNegative(
-      *this, {{"decay_factor", getDecayFactor().convertToDouble()},
-              {"epsilon", getEpsilon().convertToDouble()},
-              {"norm_coefficient", getNormCoefficient().convertToDouble()}});
+      *this,
+      {{getDecayFactorAttrName(), getDecayFactor().convertToDouble()},
+       {getEpsilonAttrName(), getEpsilon().convertToDouble()},
+       {getNormCoefficientAttrName(), getNormCoefficient().convertToDouble()}});
 }
 
 LogicalResult AdamOp::verify() {
   // alpha = 1 or beta = 1 would divide by 1 − alpha^T = 0 at T > 0.
-  if (failed(verifyDecay(*this, "alpha", getAlpha().convertToDouble())) ||
-      failed(verifyDecay(*this, "beta", getBeta().convertToDouble())) ||
-      failed(verifyDecay(*this, "norm_coefficient_post",
+  if (failed(verifyDecay(*this, getAlphaAttrName(),
+                         getAlpha().convertToDouble())) ||
+      failed(
+          verifyDecay(*this, getBetaAttrName(), getBeta().convertToDouble())) ||
+      failed(verifyDecay(*this, getNormCoefficientPostAttrName(),
                          getNormCoefficientPost().convertToDouble())))
     return failure();
   return verifyNonNegative(
-      *this, {{"epsilon", getEpsilon().convertToDouble()},
-              {"norm_coefficient", getNormCoefficient().convertToDouble()}});
+      *this,
+      {{getEpsilonAttrName(), getEpsilon().convertToDouble()},
+       {getNormCoefficientAttrName(), getNormCoefficient().convertToDouble()}});
 }
 
 //===----------------------------------------------------------------------===//
@@ -374,15 +386,15 @@ LogicalResult QKClipOp::verify() {
       llvm::AddOverflow(headDim, vHeadDim, chunk))
     return emitOpError() << "expects 'head_dim' plus 'rope_head_dim' or "
                             "'v_head_dim' to fit in 64 bits";
-  if (failed(verifyHeadSplit(*this, "W_q", wqType, numHeads,
-                             getQueryChunk())) ||
-      failed(verifyHeadSplit(*this, "W_k", wkType, numKeyHeads,
-                             getKeyChunk())))
+  if (failed(
+          verifyHeadSplit(*this, "W_q", wqType, numHeads, getQueryChunk())) ||
+      failed(verifyHeadSplit(*this, "W_k", wkType, numKeyHeads, getKeyChunk())))
     return failure();
   if (logitsType.getRank() != 1 || logitsType.getDimSize(0) != numHeads)
     return emitOpError() << "expects 'max_logits' of shape [" << numHeads
                          << "] (one per query head), got " << logitsType;
-  if (failed(verifyPositive(*this, "tau", getTau().convertToDouble())))
+  if (failed(
+          verifyPositive(*this, getTauAttrName(), getTau().convertToDouble())))
     return failure();
   double alpha = getAlpha().convertToDouble();
   if (!(alpha >= 0.0 && alpha <= 1.0))

@@ -14,8 +14,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/MapVector.h"
@@ -66,16 +66,17 @@ struct Candidate {
 template <typename OpTy>
 static SmallVector<NamedAttribute> getMuonConfig(Builder &b, OpTy op) {
   return {
-      b.getNamedAttr("momentum",
+      NamedAttribute(op.getMomentumAttrName(),
                      b.getF64FloatAttr(op.getMomentum().convertToDouble())),
-      b.getNamedAttr("nesterov", b.getBoolAttr(op.getNesterov())),
-      b.getNamedAttr("weight_decay",
+      NamedAttribute(op.getNesterovAttrName(), b.getBoolAttr(op.getNesterov())),
+      NamedAttribute(op.getWeightDecayAttrName(),
                      b.getF64FloatAttr(op.getWeightDecay().convertToDouble())),
-      b.getNamedAttr("ns_steps", b.getI64IntegerAttr(op.getNsSteps())),
-      b.getNamedAttr("lr_adjust",
+      NamedAttribute(op.getNsStepsAttrName(),
+                     b.getI64IntegerAttr(op.getNsSteps())),
+      NamedAttribute(op.getLrAdjustAttrName(),
                      LrAdjustAttr::get(op.getContext(), op.getLrAdjust())),
-      b.getNamedAttr("schedule", op.getScheduleOrDefault()),
-      b.getNamedAttr("compute_type",
+      NamedAttribute(op.getScheduleAttrName(), op.getScheduleOrDefault()),
+      NamedAttribute(op.getComputeTypeAttrName(),
                      TypeAttr::get(op.getComputeElementType()))};
 }
 
@@ -115,11 +116,12 @@ describeCandidate(Operation *op) {
             if (muon2.isFactored())
               return std::nullopt;
             SmallVector<NamedAttribute> config = getMuonConfig(b, muon2);
-            config.push_back(b.getNamedAttr(
-                "beta2",
+            config.push_back(NamedAttribute(
+                muon2.getBeta2AttrName(),
                 b.getF64FloatAttr(muon2.getBeta2().convertToDouble())));
-            config.push_back(b.getNamedAttr(
-                "eps", b.getF64FloatAttr(muon2.getEps().convertToDouble())));
+            config.push_back(NamedAttribute(
+                muon2.getEpsAttrName(),
+                b.getF64FloatAttr(muon2.getEps().convertToDouble())));
             return describeMatrixUpdate(muon2, config);
           })
       .Case([&](AdamWOp adamw) {
@@ -138,13 +140,14 @@ describeCandidate(Operation *op) {
           return b.getF64FloatAttr(value.convertToDouble());
         };
         DictionaryAttr config = b.getDictionaryAttr({
-            b.getNamedAttr("beta1", getF64(adamw.getBeta1())),
-            b.getNamedAttr("beta2", getF64(adamw.getBeta2())),
-            b.getNamedAttr("eps", getF64(adamw.getEps())),
-            b.getNamedAttr("weight_decay", getF64(adamw.getWeightDecay())),
-            b.getNamedAttr("bias_correction",
+            NamedAttribute(adamw.getBeta1AttrName(), getF64(adamw.getBeta1())),
+            NamedAttribute(adamw.getBeta2AttrName(), getF64(adamw.getBeta2())),
+            NamedAttribute(adamw.getEpsAttrName(), getF64(adamw.getEps())),
+            NamedAttribute(adamw.getWeightDecayAttrName(),
+                           getF64(adamw.getWeightDecay())),
+            NamedAttribute(adamw.getBiasCorrectionAttrName(),
                            b.getBoolAttr(adamw.getBiasCorrection())),
-            b.getNamedAttr("variant", adamw.getVariantAttr()),
+            NamedAttribute(adamw.getVariantAttrName(), adamw.getVariantAttr()),
         });
         BucketKey key{adamw->getName(),
                       RankedTensorType::get({}, type.getElementType()), config,
