@@ -1,4 +1,4 @@
-//===- DeviceMemory.cpp - Host buffer ops to GPU runtime memory ops -------===//
+//===- MemoryToGPU.cpp - Host buffer ops to GPU runtime memory ops --------===//
 //
 // Part of the muon-mlir project.
 //

@@ -1,4 +1,4 @@
-//===- SinkScalarReads.cpp - 0-d tensor reads into generic bodies ---------===//
+//===- ScalarReadsToGenericInputs.cpp - 0-d tensor reads into generics ----===//
 //
 // Part of the muon-mlir project.
 //
