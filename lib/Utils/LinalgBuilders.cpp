@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <numeric>
 
@@ -31,44 +32,38 @@ static AffineMap getBroadcastMap(MLIRContext *context, ArrayRef<int64_t> shape,
   return AffineMap::get(resultShape.size(), 0, exprs, context);
 }
 
-Value muon::buildEmpty(OpBuilder &b, Location loc,
-                                    ArrayRef<int64_t> shape, Type elementType) {
+Value muon::buildEmpty(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                       Type elementType) {
   return tensor::EmptyOp::create(b, loc, shape, elementType);
 }
 
-Value muon::buildFilled(OpBuilder &b, Location loc,
-                                     ArrayRef<int64_t> shape, TypedAttr value) {
+Value muon::buildFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                        TypedAttr value) {
   Value empty = buildEmpty(b, loc, shape, value.getType());
   Value scalar = arith::ConstantOp::create(b, loc, value);
   return linalg::FillOp::create(b, loc, scalar, empty).getResult(0);
 }
 
-Value muon::buildBroadcastMap(OpBuilder &b, Location loc,
-                                           ValueRange inputs,
-                                           ArrayRef<int64_t> resultShape,
-                                           Type elementType,
-                                           ScalarBodyFn body) {
-  MLIRContext *context = b.getContext();
+Value muon::buildBroadcastMap(OpBuilder &b, Location loc, ValueRange inputs,
+                              ArrayRef<int64_t> resultShape, Type elementType,
+                              ScalarBodyFn body) {
   SmallVector<AffineMap> maps;
   for (Value input : inputs)
     maps.push_back(getBroadcastMap(
-        context, cast<RankedTensorType>(input.getType()).getShape(),
+        b.getContext(), cast<RankedTensorType>(input.getType()).getShape(),
         resultShape));
-  maps.push_back(b.getMultiDimIdentityMap(resultShape.size()));
-  SmallVector<utils::IteratorType> iterators(resultShape.size(),
-                                             utils::IteratorType::parallel);
-  Value init = buildEmpty(b, loc, resultShape, elementType);
-  auto generic = linalg::GenericOp::create(
-      b, loc, init.getType(), inputs, init, maps, iterators,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value result = body(nested, nestedLoc, args.drop_back());
-        linalg::YieldOp::create(nested, nestedLoc, result);
-      });
-  return generic.getResult(0);
+  return buildElementwise(
+             b, loc, inputs, maps,
+             RankedTensorType::get(resultShape, elementType),
+             /*arithType=*/nullptr,
+             [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+               return SmallVector<Value>{body(nested, nestedLoc, args)};
+             })
+      .front();
 }
 
 Value muon::buildReshape(OpBuilder &b, Location loc, Value value,
-                                      ArrayRef<int64_t> shape) {
+                         ArrayRef<int64_t> shape) {
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getShape() == shape)
     return value;
@@ -108,7 +103,7 @@ Value muon::buildReshape(OpBuilder &b, Location loc, Value value,
 }
 
 Value muon::buildTranspose(OpBuilder &b, Location loc, Value value,
-                                        ArrayRef<int64_t> perm) {
+                           ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(value.getType());
   if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
     return value;
@@ -119,17 +114,15 @@ Value muon::buildTranspose(OpBuilder &b, Location loc, Value value,
   return linalg::TransposeOp::create(b, loc, value, init, perm).getResult()[0];
 }
 
-Value muon::buildScalar(OpBuilder &b, Location loc, Type type,
-                                     double value) {
+Value muon::buildScalar(OpBuilder &b, Location loc, Type type, double value) {
   if (isa<FloatType>(type))
-    return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+    return createFloatConstant(b, loc, type, value);
   return arith::ConstantOp::create(
       b, loc, b.getIntegerAttr(type, static_cast<int64_t>(value)));
 }
 
-SmallVector<int64_t>
-muon::getKeptDimsShape(ArrayRef<int64_t> shape,
-                                    ArrayRef<int64_t> axes) {
+SmallVector<int64_t> muon::getKeptDimsShape(ArrayRef<int64_t> shape,
+                                            ArrayRef<int64_t> axes) {
   SmallVector<int64_t> result(shape);
   for (int64_t axis : axes)
     result[axis] = 1;
@@ -161,8 +154,8 @@ static Value combine(OpBuilder &b, Location loc, Value lhs, Value rhs,
 }
 
 Value muon::buildReduce(OpBuilder &b, Location loc, Value value,
-                                     ArrayRef<int64_t> axes, bool keepDims,
-                                     ReduceKind kind) {
+                        ArrayRef<int64_t> axes, bool keepDims,
+                        ReduceKind kind) {
   auto type = cast<RankedTensorType>(value.getType());
   if (axes.empty())
     return value;
@@ -183,4 +176,182 @@ Value muon::buildReduce(OpBuilder &b, Location loc, Value value,
     result =
         buildReshape(b, loc, result, getKeptDimsShape(type.getShape(), axes));
   return result;
+}
+
+Value muon::createFloatConstant(OpBuilder &b, Location loc, Type type,
+                                double value) {
+  // FloatAttr::get rounds the double to nearest-even in `type`.
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value muon::convertScalar(OpBuilder &b, Location loc, Value value, Type type) {
+  Type source = value.getType();
+  if (source == type)
+    return value;
+  if (auto intType = dyn_cast<IntegerType>(source)) {
+    // An i1 step of `true` is 1, not -1.
+    if (intType.getWidth() == 1)
+      return arith::UIToFPOp::create(b, loc, type, value);
+    return arith::SIToFPOp::create(b, loc, type, value);
+  }
+  unsigned sourceWidth = cast<FloatType>(source).getWidth();
+  unsigned targetWidth = cast<FloatType>(type).getWidth();
+  if (sourceWidth < targetWidth)
+    return arith::ExtFOp::create(b, loc, type, value);
+  if (sourceWidth > targetWidth)
+    return arith::TruncFOp::create(b, loc, type, value);
+  // Same width, different format (f16 <-> bf16): through f32, exactly.
+  Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
+  return arith::TruncFOp::create(b, loc, type, wide);
+}
+
+Value muon::extractScalar(OpBuilder &b, Location loc, Value tensor, Type type) {
+  Value element = tensor::ExtractOp::create(b, loc, tensor, ValueRange());
+  return convertScalar(b, loc, element, type);
+}
+
+/// An all-parallel generic over the shape of `inits` writing into them; the
+/// body sees the inputs, then (with `readInits`) the init elements.
+static SmallVector<Value>
+buildParallelGeneric(OpBuilder &b, Location loc, ValueRange inputs,
+                     ArrayRef<AffineMap> inputMaps, ValueRange inits,
+                     Type arithType, bool readInits, GenericBodyFn body) {
+  unsigned rank = cast<RankedTensorType>(inits.front().getType()).getRank();
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  SmallVector<AffineMap> maps(inputMaps);
+  if (maps.empty())
+    maps.assign(inputs.size(), identity);
+  maps.append(inits.size(), identity);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, inits.getTypes(), inputs, inits, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        SmallVector<Value> operands;
+        for (Value arg : readInits ? args : args.take_front(inputs.size()))
+          operands.push_back(
+              arithType ? convertScalar(nested, nestedLoc, arg, arithType)
+                        : arg);
+        SmallVector<Value> results = body(nested, nestedLoc, operands);
+        if (arithType)
+          for (auto [result, init] : llvm::zip_equal(results, inits))
+            result = convertScalar(nested, nestedLoc, result,
+                                   getElementTypeOrSelf(init.getType()));
+        linalg::YieldOp::create(nested, nestedLoc, results);
+      });
+  return SmallVector<Value>(generic.getResults());
+}
+
+SmallVector<Value> muon::buildElementwise(OpBuilder &b, Location loc,
+                                          ValueRange inputs,
+                                          ArrayRef<AffineMap> inputMaps,
+                                          TypeRange resultTypes, Type arithType,
+                                          GenericBodyFn body) {
+  SmallVector<Value> inits;
+  for (Type type : resultTypes) {
+    auto tensorType = cast<RankedTensorType>(type);
+    inits.push_back(tensor::EmptyOp::create(b, loc, tensorType.getShape(),
+                                            tensorType.getElementType()));
+  }
+  return buildParallelGeneric(b, loc, inputs, inputMaps, inits, arithType,
+                              /*readInits=*/false, body);
+}
+
+Value muon::buildElementwiseUpdate(OpBuilder &b, Location loc,
+                                   ValueRange inputs, Value target,
+                                   Type arithType, GenericBodyFn body) {
+  return buildParallelGeneric(b, loc, inputs, {}, target, arithType,
+                              /*readInits=*/true, body)
+      .front();
+}
+
+Value muon::convertElements(OpBuilder &b, Location loc, Value value,
+                            Type elementType) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getElementType() == elementType)
+    return value;
+  return buildElementwise(b, loc, value, {}, type.clone(elementType),
+                          elementType,
+                          [](OpBuilder &, Location, ValueRange args) {
+                            return SmallVector<Value>(args);
+                          })
+      .front();
+}
+
+AffineMap muon::getProjectionMap(MLIRContext *ctx, unsigned rank,
+                                 ArrayRef<int64_t> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t dim : dims)
+    exprs.push_back(getAffineDimExpr(dim, ctx));
+  return AffineMap::get(rank, 0, exprs, ctx);
+}
+
+Value muon::buildReduction(OpBuilder &b, Location loc, Value input,
+                           ArrayRef<int64_t> reducedDims, Type accType,
+                           double init, CombineFn combine) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  unsigned rank = inputType.getRank();
+  SmallVector<int64_t> keptDims, shape;
+  SmallVector<utils::IteratorType> iterators;
+  for (unsigned dim = 0; dim < rank; ++dim) {
+    if (llvm::is_contained(reducedDims, dim)) {
+      iterators.push_back(utils::IteratorType::reduction);
+      continue;
+    }
+    iterators.push_back(utils::IteratorType::parallel);
+    keptDims.push_back(dim);
+    shape.push_back(inputType.getDimSize(dim));
+  }
+  Value empty = tensor::EmptyOp::create(b, loc, shape, accType);
+  Value initValue = createFloatConstant(b, loc, accType, init);
+  Value filled = linalg::FillOp::create(b, loc, initValue, empty).getResult(0);
+  SmallVector<AffineMap> maps = {
+      b.getMultiDimIdentityMap(rank),
+      getProjectionMap(b.getContext(), rank, keptDims)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, filled.getType(), input, filled, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value element = convertScalar(nested, nestedLoc, args[0], accType);
+        linalg::YieldOp::create(nested, nestedLoc,
+                                combine(nested, nestedLoc, args[1], element));
+      });
+  return generic.getResult(0);
+}
+
+Value muon::buildSumOfSquares(OpBuilder &b, Location loc, Value input,
+                              ArrayRef<int64_t> reducedDims, Type accType) {
+  return buildReduction(
+      b, loc, input, reducedDims, accType, 0.0,
+      [](OpBuilder &nested, Location nestedLoc, Value acc, Value element) {
+        Value square =
+            arith::MulFOp::create(nested, nestedLoc, element, element);
+        return arith::AddFOp::create(nested, nestedLoc, acc, square)
+            .getResult();
+      });
+}
+
+SmallVector<ReassociationIndices>
+muon::groupDims(ArrayRef<int64_t> groupSizes) {
+  SmallVector<ReassociationIndices> reassociation;
+  int64_t next = 0;
+  for (int64_t size : groupSizes) {
+    ReassociationIndices group;
+    for (int64_t i = 0; i < size; ++i)
+      group.push_back(next++);
+    reassociation.push_back(group);
+  }
+  return reassociation;
+}
+
+Value muon::reshape(OpBuilder &b, Location loc, Value value,
+                    ArrayRef<int64_t> shape,
+                    ArrayRef<ReassociationIndices> reassociation) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto target = RankedTensorType::get(shape, type.getElementType());
+  if (target.getRank() == type.getRank())
+    return value;
+  if (target.getRank() < type.getRank())
+    return tensor::CollapseShapeOp::create(b, loc, target, value,
+                                           reassociation);
+  return tensor::ExpandShapeOp::create(b, loc, target, value, reassociation);
 }

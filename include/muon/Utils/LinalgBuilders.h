@@ -4,20 +4,91 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// IR builders the ONNX importer and the lowerings share: empty and filled
-// tensors, numpy-broadcasting element-wise generics, reshapes, transposes and
-// reductions, all on static shapes.
+// IR builders the ONNX importer and the lowerings share: scalar constants and
+// conversions, empty and filled tensors, element-wise generics (explicit or
+// numpy-broadcasting maps), reshapes, transposes and reductions, all on static
+// shapes.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef MUON_UTILS_LINALGBUILDERS_H
 #define MUON_UTILS_LINALGBUILDERS_H
 
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 namespace muon {
+
+/// A float constant of `type`, `value` rounded to nearest-even.
+mlir::Value createFloatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Type type, double value);
+
+/// Converts a float or (step-count) integer scalar to the float type `type`.
+mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value value, mlir::Type type);
+
+/// Reads a 0-d tensor and converts its value to `type`.
+mlir::Value extractScalar(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value tensor, mlir::Type type);
+
+/// Body of a `linalg.generic`: receives the input elements converted to the
+/// generic's arithmetic type and returns one value per result.
+using GenericBodyFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// Builds an all-parallel `linalg.generic` over the shape of `resultTypes`
+/// (which share a shape). Inputs are read through `inputMaps` (identity when
+/// empty), converted to `arithType` before `body`; its results are converted
+/// to the element types of `resultTypes` (a null `arithType`: no conversions).
+llvm::SmallVector<mlir::Value> buildElementwise(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
+    llvm::ArrayRef<mlir::AffineMap> inputMaps, mlir::TypeRange resultTypes,
+    mlir::Type arithType, GenericBodyFn body);
+
+/// Like `buildElementwise`, but computes in place of `target` (same-shaped
+/// inputs; `body` sees the inputs, then the element of `target`), so that the
+/// result bufferizes into `target`'s buffer, e.g. an `scf.for` iter_arg.
+mlir::Value buildElementwiseUpdate(mlir::OpBuilder &b, mlir::Location loc,
+                                   mlir::ValueRange inputs, mlir::Value target,
+                                   mlir::Type arithType, GenericBodyFn body);
+
+/// `value` with its elements converted to `elementType` (itself if equal).
+mlir::Value convertElements(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value value, mlir::Type elementType);
+
+/// Combines an accumulator with one input element (already in the
+/// accumulator type).
+using CombineFn = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::Value acc, mlir::Value element)>;
+
+/// Reduces `input` over `reducedDims` into a fresh `accType` tensor of the
+/// remaining dims filled with `init`: acc = combine(acc, element).
+mlir::Value buildReduction(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value input,
+                           llvm::ArrayRef<int64_t> reducedDims,
+                           mlir::Type accType, double init, CombineFn combine);
+
+/// Σ x² of `input` over `reducedDims`, accumulated in `accType`.
+mlir::Value buildSumOfSquares(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value input,
+                              llvm::ArrayRef<int64_t> reducedDims,
+                              mlir::Type accType);
+
+/// Affine map from the loops of a rank-`rank` generic to the dims `dims`.
+mlir::AffineMap getProjectionMap(mlir::MLIRContext *ctx, unsigned rank,
+                                 llvm::ArrayRef<int64_t> dims);
+
+/// Groups consecutive dims into a reassociation of the given group sizes.
+llvm::SmallVector<mlir::ReassociationIndices>
+groupDims(llvm::ArrayRef<int64_t> groupSizes);
+
+/// Collapses or expands the static `value` to `shape` along `reassociation`
+/// (`value` itself when the rank already matches).
+mlir::Value reshape(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                    llvm::ArrayRef<int64_t> shape,
+                    llvm::ArrayRef<mlir::ReassociationIndices> reassociation);
 
 using ScalarBodyFn = llvm::function_ref<mlir::Value(
     mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;

@@ -224,8 +224,7 @@ Value muon::onnx_import::buildSoftmax(OpBuilder &b, Location loc, Value value,
   if (!logSoftmax)
     return linalg::SoftmaxOp::create(
                b, loc, type, value,
-               buildEmpty(b, loc, type.getShape(), type.getElementType()),
-               axis)
+               buildEmpty(b, loc, type.getShape(), type.getElementType()), axis)
         .getResult()[0];
   Type elementType = type.getElementType();
   ArrayRef<int64_t> shape = type.getShape();
