@@ -64,6 +64,46 @@ struct ParamUpdateScalars {
                     mlir::Value ortho) const;
 };
 
+/// 1 − βᵗ, the bias correction of a moment after t steps, in the type of
+/// `step`.
+mlir::Value buildBiasCorrection(mlir::OpBuilder &b, mlir::Location loc,
+                                double beta, mlir::Value step);
+
+/// lr and the step count of one update in f64, as torch and ONNX Runtime
+/// compute their step-dependent scalars (in Python floats, in double), and
+/// the helpers that build those scalars and round them once to the
+/// arithmetic type of the element-wise math.
+struct StepScalars {
+  /// `lr` and `step` are scalars of any float/integer type; lr is converted
+  /// first.
+  StepScalars(mlir::OpBuilder &b, mlir::Location loc, mlir::Type arithType,
+              mlir::Value lr, mlir::Value step);
+
+  /// Reads lr and the step from their 0-d tensors; the arithmetic type is
+  /// that of the elements of `param`.
+  static StepScalars fromTensors(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value param, mlir::Value lrTensor,
+                                 mlir::Value stepTensor);
+
+  mlir::Value f64(double value) const;
+  mlir::Value arith(double value) const;
+  /// Rounds an f64 scalar to the arithmetic type.
+  mlir::Value round(mlir::Value value) const;
+  /// `onPositive` when t > 0, else `onFirst` (ONNX's first-update rule).
+  mlir::Value selectOnStep(mlir::Value onPositive, mlir::Value onFirst) const;
+  /// max(t, 1): t < 1 would make 1 − βᵗ zero or negative (t = 0: a division
+  /// by zero), so such steps are taken as the first one (AdamW).
+  mlir::Value firstStepAtLeastOne() const;
+  /// 1 − β^`step` in f64.
+  mlir::Value biasCorrection(double beta, mlir::Value step) const;
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  mlir::Type arithType;
+  /// In f64.
+  mlir::Value lr, step;
+};
+
 /// Scalars of one AdamW update, computed in f64 (as torch does in Python
 /// floats) from lr and the step count and rounded once to the arithmetic
 /// type: the bias-corrected step size, sqrt(1 − β₂ᵗ) and the decay factor.
@@ -76,9 +116,7 @@ struct AdamWScalars {
   /// β₁, 1 − β₁, β₂, 1 − β₂ and ε in the arithmetic type.
   mlir::Value beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps;
 
-  /// `lr` and `step` are scalars of any float/integer type.
-  AdamWScalars(mlir::OpBuilder &b, mlir::Location loc, AdamWOp op,
-               mlir::Value lr, mlir::Value step, mlir::Type arithType);
+  AdamWScalars(AdamWOp op, const StepScalars &scalars);
 
   /// Returns {W', M', V'} of one element (inputs in the arithmetic type),
   /// in the operation order of torch.optim.AdamW or, for the Hugging Face
