@@ -105,12 +105,7 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     Value slots = createSlots(rewriter, loc, numMatrices);
 
     // K1: moments, NS input and its per-matrix Σ x² partials.
-    MomentumCoefficients coefficients(rewriter, loc, arithType,
-                                      op.getMomentum().convertToDouble(),
-                                      op.getNesterov());
-    std::optional<SecondMomentCoefficients> second;
-    if constexpr (kIsMuon2)
-      second.emplace(rewriter, loc, arithType, op);
+    MuonUpdateMath math(rewriter, loc, op);
     Value zero = createFloatConstant(rewriter, loc, rewriter.getF64Type(), 0.0);
     // The row's buffers of G, M, M' (and V, V'), chosen once per thread.
     SmallVector<const BucketBuffer *> k1Buckets = {&grad, &momentum,
@@ -126,16 +121,15 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
           Value g = BucketBuffer::load(b, kloc, k1Rows[0], flat, arithType);
           Value m = BucketBuffer::load(b, kloc, k1Rows[1], flat, arithType);
-          auto [newM, u] = coefficients.build(b, kloc, g, m);
-          BucketBuffer::store(b, kloc, k1Rows[2], newM, flat);
-          if (second) {
-            Value v = BucketBuffer::load(b, kloc, k1Rows[3], flat, arithType);
-            Value square = arith::MulFOp::create(b, kloc, g, g);
-            Value newV = buildMovingAverage(b, kloc, second->beta2,
-                                            second->oneMinusBeta2, v, square);
-            BucketBuffer::store(b, kloc, k1Rows[4], newV, flat);
-            u = buildPrecondition(b, kloc, u, newV, second->eps);
-          }
+          Value v;
+          if (secondMoment)
+            v = BucketBuffer::load(b, kloc, k1Rows[3], flat, arithType);
+          MuonMoments moments = math.buildMoments(b, kloc, g, m, v);
+          BucketBuffer::store(b, kloc, k1Rows[2], moments.newMomentum, flat);
+          if (secondMoment)
+            BucketBuffer::store(b, kloc, k1Rows[4], moments.newSecondMoment,
+                                flat);
+          Value u = moments.update;
           // The norm sees U as stored.
           u = convertScalar(b, kloc, convertScalar(b, kloc, u, updateType),
                             b.getF32Type());
@@ -153,15 +147,13 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
                           static_cast<int64_t>(op.getNsSteps()), computeType);
 
     // K3: decoupled weight decay and the adjusted step.
-    double adjust = getLrAdjustFactor(op.getLrAdjust(), matrix);
-    double weightDecay = op.getWeightDecay().convertToDouble();
     std::optional<ParamUpdateScalars> scalars;
     SmallVector<RowBuffer> k3Rows;
     buildKernel(
         rewriter, loc, numMatrices, elements, {},
         [&](OpBuilder &b, Location kloc, Value row) {
           Value rate = loadAs(b, kloc, lr, {}, arithType);
-          scalars.emplace(b, kloc, rate, adjust, weightDecay);
+          scalars.emplace(math.buildParamScalars(b, kloc, rate));
           k3Rows = BucketBuffer::selectRow(b, kloc, {&param, &newParam}, row);
         },
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {

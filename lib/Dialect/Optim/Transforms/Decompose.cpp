@@ -33,21 +33,20 @@ using namespace muon::optim;
 /// One `linalg.generic` computing M' and the NS input U (a single result when
 /// U = M').
 template <typename OpTy>
-static std::pair<Value, Value> buildMomentumUpdate(OpBuilder &b, OpTy op) {
-  Location loc = op.getLoc();
+static std::pair<Value, Value> buildMomentumUpdate(OpBuilder &b, OpTy op,
+                                                   const MuonUpdateMath &math) {
   Type type = op.getParam().getType();
-  Type arithType = getArithmeticType(getElementTypeOrSelf(type));
-  MomentumCoefficients coefficients(
-      b, loc, arithType, op.getMomentum().convertToDouble(), op.getNesterov());
-  SmallVector<Type> resultTypes(op.getNesterov() ? 2 : 1, type);
+  bool nesterov = op.getNesterov();
+  SmallVector<Type> resultTypes(nesterov ? 2 : 1, type);
   SmallVector<Value> results = buildElementwise(
-      b, loc, {op.getGrad(), op.getMomentumBuffer()}, {}, resultTypes,
-      arithType, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        auto [newMomentum, update] =
-            coefficients.build(nested, nestedLoc, args[0], args[1]);
-        if (!coefficients.nesterov)
-          return SmallVector<Value>{newMomentum};
-        return SmallVector<Value>{newMomentum, update};
+      b, op.getLoc(), {op.getGrad(), op.getMomentumBuffer()}, {}, resultTypes,
+      math.getArithType(),
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        MuonMoments moments =
+            math.buildMoments(nested, nestedLoc, args[0], args[1]);
+        if (!nesterov)
+          return SmallVector<Value>{moments.newMomentum};
+        return SmallVector<Value>{moments.newMomentum, moments.update};
       });
   return {results.front(), results.back()};
 }
@@ -62,17 +61,15 @@ static Value createNewtonSchulz(OpBuilder &b, OpTy op, Value input) {
 
 /// W' = W·(1 − lr·wd) − lr·adjust(A, B)·O, with lr read from its 0-d tensor.
 template <typename OpTy>
-static Value buildParamUpdate(OpBuilder &b, OpTy op, Value ortho) {
+static Value buildParamUpdate(OpBuilder &b, OpTy op, const MuonUpdateMath &math,
+                              Value ortho) {
   Location loc = op.getLoc();
-  auto type = cast<RankedTensorType>(op.getParam().getType());
-  Type arithType = getArithmeticType(type.getElementType());
+  Type arithType = math.getArithType();
   Value lr = extractScalar(b, loc, op.getLr(), arithType);
-  ParamUpdateScalars scalars(
-      b, loc, lr,
-      getLrAdjustFactor(op.getLrAdjust(), getMatrixShape(type, op.getView())),
-      op.getWeightDecay().convertToDouble());
+  ParamUpdateScalars scalars = math.buildParamScalars(b, loc, lr);
   return buildElementwise(
-             b, loc, {op.getParam(), ortho}, {}, type, arithType,
+             b, loc, {op.getParam(), ortho}, {}, op.getParam().getType(),
+             arithType,
              [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
                return SmallVector<Value>{
                    scalars.build(nested, nestedLoc, args[0], args[1])};
@@ -90,27 +87,18 @@ static Value add(OpBuilder &b, Location loc, Value acc, Value element) {
 
 /// Full second moment: one generic computing M', V' and P = U / (sqrt(V') + ε).
 /// Returns {M', V', P}.
-static SmallVector<Value> buildFullPrecondition(OpBuilder &b, Muon2Op op) {
-  Location loc = op.getLoc();
+static SmallVector<Value> buildFullPrecondition(OpBuilder &b, Muon2Op op,
+                                                const MuonUpdateMath &math) {
   Type type = op.getParam().getType();
-  Type arithType = getArithmeticType(getElementTypeOrSelf(type));
-  MomentumCoefficients momentum(
-      b, loc, arithType, op.getMomentum().convertToDouble(), op.getNesterov());
-  SecondMomentCoefficients second(b, loc, arithType, op);
   return buildElementwise(
-      b, loc, {op.getGrad(), op.getMomentumBuffer(), op.getSecondMoment()[0]},
-      {}, {type, type, type}, arithType,
+      b, op.getLoc(),
+      {op.getGrad(), op.getMomentumBuffer(), op.getSecondMoment()[0]}, {},
+      {type, type, type}, math.getArithType(),
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        auto [newMomentum, update] =
-            momentum.build(nested, nestedLoc, args[0], args[1]);
-        Value square =
-            arith::MulFOp::create(nested, nestedLoc, args[0], args[0]);
-        Value newMoment =
-            buildMovingAverage(nested, nestedLoc, second.beta2,
-                               second.oneMinusBeta2, args[2], square);
-        return SmallVector<Value>{newMomentum, newMoment,
-                                  buildPrecondition(nested, nestedLoc, update,
-                                                    newMoment, second.eps)};
+        MuonMoments moments =
+            math.buildMoments(nested, nestedLoc, args[0], args[1], args[2]);
+        return SmallVector<Value>{moments.newMomentum, moments.newSecondMoment,
+                                  moments.update};
       });
 }
 
@@ -118,14 +106,15 @@ static SmallVector<Value> buildFullPrecondition(OpBuilder &b, Muon2Op op) {
 /// P = U / (sqrt(V_r' V_c' / max(Σ V_c', ε)) + ε). The work happens on the
 /// matrix form [batch?, A, B], with the factors as [batch?, A] and
 /// [batch?, B]. Returns {V_r', V_c', P}.
-static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
-                                                    Value update) {
+static SmallVector<Value>
+buildFactoredPrecondition(OpBuilder &b, Muon2Op op, const MuonUpdateMath &math,
+                          Value update) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(op.getParam().getType());
   Type elementType = type.getElementType();
-  Type arithType = getArithmeticType(elementType);
-  SecondMomentCoefficients second(b, loc, arithType, op);
+  Type arithType = math.getArithType();
+  const SecondMomentCoefficients &second = math.getSecondMoment();
 
   MatrixShape matrix = getMatrixShape(type, op.getView());
   SmallVector<int64_t> matrixShape = getMatrixFormShape(matrix);
@@ -216,10 +205,11 @@ struct DecomposeMuon : public OpRewritePattern<MuonOp> {
                                 PatternRewriter &rewriter) const override {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
-    auto [newMomentum, update] = buildMomentumUpdate(rewriter, op);
+    MuonUpdateMath math(rewriter, op.getLoc(), op);
+    auto [newMomentum, update] = buildMomentumUpdate(rewriter, op, math);
     Value ortho = createNewtonSchulz(rewriter, op, update);
-    rewriter.replaceOp(op,
-                       {buildParamUpdate(rewriter, op, ortho), newMomentum});
+    rewriter.replaceOp(
+        op, {buildParamUpdate(rewriter, op, math, ortho), newMomentum});
     return success();
   }
 };
@@ -234,21 +224,23 @@ struct DecomposeMuon2 : public OpRewritePattern<Muon2Op> {
                                 PatternRewriter &rewriter) const override {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
+    MuonUpdateMath math(rewriter, op.getLoc(), op);
     SmallVector<Value> results;
     Value preconditioned;
     if (op.isFactored()) {
-      auto [newMomentum, update] = buildMomentumUpdate(rewriter, op);
+      auto [newMomentum, update] = buildMomentumUpdate(rewriter, op, math);
       SmallVector<Value> factored =
-          buildFactoredPrecondition(rewriter, op, update);
+          buildFactoredPrecondition(rewriter, op, math, update);
       results = {newMomentum, factored[0], factored[1]};
       preconditioned = factored[2];
     } else {
-      SmallVector<Value> full = buildFullPrecondition(rewriter, op);
+      SmallVector<Value> full = buildFullPrecondition(rewriter, op, math);
       results = {full[0], full[1]};
       preconditioned = full[2];
     }
     Value ortho = createNewtonSchulz(rewriter, op, preconditioned);
-    results.insert(results.begin(), buildParamUpdate(rewriter, op, ortho));
+    results.insert(results.begin(),
+                   buildParamUpdate(rewriter, op, math, ortho));
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -86,6 +86,46 @@ Value ParamUpdateScalars::build(OpBuilder &b, Location loc, Value param,
   return arith::SubFOp::create(b, loc, param, step);
 }
 
+MuonUpdateMath::MuonUpdateMath(OpBuilder &b, Location loc, Operation *op) {
+  auto init = [&](auto muonOp) {
+    auto type = cast<RankedTensorType>(muonOp.getParam().getType());
+    arithType = getArithmeticType(type.getElementType());
+    momentum.emplace(b, loc, arithType,
+                     muonOp.getMomentum().convertToDouble(),
+                     muonOp.getNesterov());
+    adjust = getLrAdjustFactor(muonOp.getLrAdjust(),
+                               getMatrixShape(type, muonOp.getView()));
+    weightDecay = muonOp.getWeightDecay().convertToDouble();
+  };
+  if (auto muon2 = dyn_cast<Muon2Op>(op)) {
+    init(muon2);
+    second.emplace(b, loc, arithType, muon2);
+    factored = muon2.isFactored();
+    return;
+  }
+  init(cast<MuonOp>(op));
+}
+
+MuonMoments MuonUpdateMath::buildMoments(OpBuilder &b, Location loc,
+                                         Value grad, Value momentumValue,
+                                         Value secondMoment) const {
+  auto [newMomentum, update] = momentum->build(b, loc, grad, momentumValue);
+  if (!secondMoment)
+    return {newMomentum, update, Value()};
+  Value square = arith::MulFOp::create(b, loc, grad, grad);
+  Value newSecondMoment = buildMovingAverage(
+      b, loc, second->beta2, second->oneMinusBeta2, secondMoment, square);
+  return {newMomentum,
+          buildPrecondition(b, loc, update, newSecondMoment, second->eps),
+          newSecondMoment};
+}
+
+ParamUpdateScalars MuonUpdateMath::buildParamScalars(OpBuilder &b,
+                                                     Location loc,
+                                                     Value lr) const {
+  return ParamUpdateScalars(b, loc, lr, adjust, weightDecay);
+}
+
 Value muon::optim::buildBiasCorrection(OpBuilder &b, Location loc, double beta,
                                        Value step) {
   Type type = step.getType();

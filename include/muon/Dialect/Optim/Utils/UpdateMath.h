@@ -17,6 +17,8 @@
 
 #include "mlir/IR/Builders.h"
 
+#include <optional>
+
 namespace muon::optim {
 
 /// The learning-rate factor of `rule` for A×B matrices.
@@ -62,6 +64,48 @@ struct ParamUpdateScalars {
   /// W·decay − stepSize·O of one element.
   mlir::Value build(mlir::OpBuilder &b, mlir::Location loc, mlir::Value param,
                     mlir::Value ortho) const;
+};
+
+/// The per-element results of a Muon/Muon² update's moment stage.
+struct MuonMoments {
+  /// M' and the Newton–Schulz input U (preconditioned for Muon²).
+  mlir::Value newMomentum, update;
+  /// V' of a full second moment; null for Muon and Muon²-F.
+  mlir::Value newSecondMoment;
+};
+
+/// The per-element math of one `optim.muon`/`optim.muon2`, shared by the
+/// linalg decomposition and the fused kernels. Built once per op, before its
+/// first loop: the constructor creates the moment constants.
+class MuonUpdateMath {
+public:
+  /// `op` is an `optim.muon` or `optim.muon2`.
+  MuonUpdateMath(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op);
+
+  /// The type the element-wise math runs in.
+  mlir::FloatType getArithType() const { return arithType; }
+  /// Whether V is one tensor of the parameter's shape (Muon² unfactored).
+  bool hasFullSecondMoment() const { return second && !factored; }
+  /// β₂, 1 − β₂ and ε of a Muon² update.
+  const SecondMomentCoefficients &getSecondMoment() const { return *second; }
+
+  /// M' = βM + (1 − β)G, U (Nesterov blend) and, when `secondMoment` is
+  /// given, V' = β₂V + (1 − β₂)G² and U / (sqrt(V') + ε), of one element
+  /// (inputs in the arithmetic type).
+  MuonMoments buildMoments(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value grad, mlir::Value momentum,
+                           mlir::Value secondMoment = {}) const;
+
+  /// lr·adjust(A, B) and 1 − lr·wd from lr in the arithmetic type.
+  ParamUpdateScalars buildParamScalars(mlir::OpBuilder &b, mlir::Location loc,
+                                       mlir::Value lr) const;
+
+private:
+  mlir::FloatType arithType;
+  std::optional<MomentumCoefficients> momentum;
+  std::optional<SecondMomentCoefficients> second;
+  bool factored = false;
+  double adjust, weightDecay;
 };
 
 /// 1 − βᵗ, the bias correction of a moment after t steps, in the type of
