@@ -283,7 +283,10 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_bf16(
 // muon_gpu_syrk_{bf16,f32}: D = alpha · op(A) · op(A)ᵀ + beta · C with C
 // symmetric, by the same block rows and mirror as the CUDA runtime
 // (SymmetricBlocks.h), so that tests of the fused stage cover the
-// decomposition; MUON_GPU_SYMMETRIC_BLOCK sets its block rows here too.
+// decomposition when MUON_GPU_SYMMETRIC_BLOCK sets its block rows. Unset, the
+// CPU computes one product per matrix (ssyrk for f32: already half the work),
+// as CPU-compiled Newton–Schulz calls these too: more, smaller GEMMs only
+// cost time here.
 namespace {
 
 template <typename T>
@@ -292,7 +295,7 @@ void symmetricRankK(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *c,
                     bool transA) {
   int64_t m = d->sizes[1];
   int64_t blockRows = muon::runtime::symmetricBlockRows(
-      m, muon::runtime::symmetricBlockRowsSetting());
+      m, muon::runtime::symmetricBlockRowsSetting(/*unsetRows=*/0));
   if (blockRows >= m) {
     scaledBatchGemm(a, a, c, d, alpha, beta, transA, !transA);
     return;
