@@ -22,6 +22,7 @@
 #include "KernelBuilders.h"
 #include "PatternsImpl.h"
 
+#include "muon/Conversion/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
@@ -56,7 +57,7 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     // An unsupported compute type is reported by the Newton–Schulz pattern
     // once the op has decomposed.
     Type computeType = op.getComputeElementType();
-    if (!computeType.isF32() && !computeType.isBF16())
+    if (!muon::hasRuntimeGemm(computeType))
       return rewriter.notifyMatchFailure(op, "GEMM compute type");
 
     Location loc = op.getLoc();
@@ -94,13 +95,8 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
     }
     BucketBuffer newParam = result(op.getNewParam());
     BucketBuffer newMomentum = result(op.getNewMomentumBuffer());
-    // U in the narrower of the parameter and compute types: a bf16
-    // Newton–Schulz reads half the bytes, and its norm is that of the
-    // rounded U, as torch.optim.Muon rounds G to bf16 before its norm.
-    Type updateType = computeType.getIntOrFloatBitWidth() <
-                              elementType.getIntOrFloatBitWidth()
-                          ? computeType
-                          : elementType;
+    // U as Newton–Schulz reads it (a bf16 one reads half the bytes).
+    Type updateType = getNSInputType(elementType, computeType);
     Value update = allocBuffer(rewriter, loc, {total}, updateType);
     Value slots = createSlots(rewriter, loc, numMatrices);
 
@@ -158,7 +154,9 @@ struct MuonToKernels : public OpConversionPattern<OpTy> {
         },
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
           Value w = BucketBuffer::load(b, kloc, k3Rows[0], flat, arithType);
-          Value o = loadAs(b, kloc, ortho, flat, arithType);
+          // O rounded to the parameter type, as the op's result is.
+          Value o = convertScalar(
+              b, kloc, loadAs(b, kloc, ortho, flat, elementType), arithType);
           BucketBuffer::store(b, kloc, k3Rows[1], scalars->build(b, kloc, w, o),
                               flat);
           return SmallVector<Value>{};

@@ -86,6 +86,41 @@ Value ParamUpdateScalars::build(OpBuilder &b, Location loc, Value param,
   return arith::SubFOp::create(b, loc, param, step);
 }
 
+Type muon::optim::getNSInputType(Type elementType, Type computeType) {
+  return computeType.getIntOrFloatBitWidth() <
+                 elementType.getIntOrFloatBitWidth()
+             ? computeType
+             : elementType;
+}
+
+bool muon::optim::iteratesTransposed(const MatrixShape &matrix) {
+  return matrix.rows > matrix.cols;
+}
+
+NSNormalization::NSNormalization(OpBuilder &b, Location loc,
+                                 NSScheduleAttr schedule)
+    : scale(createFloatConstant(b, loc, b.getF64Type(),
+                                schedule.getNormScale())),
+      eps(createFloatConstant(b, loc, b.getF64Type(), schedule.getNormEps())) {
+}
+
+Value NSNormalization::buildDenominator(OpBuilder &b, Location loc,
+                                        Value sumOfSquares) const {
+  Value norm = math::SqrtOp::create(b, loc, sumOfSquares);
+  Value scaled = arith::MulFOp::create(b, loc, norm, scale);
+  return arith::AddFOp::create(b, loc, scaled, eps);
+}
+
+Value NSNormalization::buildElement(OpBuilder &b, Location loc, Value element,
+                                    Value denominator, Type type) const {
+  Value wide = convertScalar(b, loc, element, b.getF64Type());
+  Value quotient = arith::DivFOp::create(b, loc, wide, denominator);
+  if (type.isF64())
+    return quotient;
+  return convertScalar(b, loc, convertScalar(b, loc, quotient, b.getF32Type()),
+                       type);
+}
+
 MuonUpdateMath::MuonUpdateMath(OpBuilder &b, Location loc, Operation *op) {
   auto init = [&](auto muonOp) {
     auto type = cast<RankedTensorType>(muonOp.getParam().getType());

@@ -66,6 +66,46 @@ struct ParamUpdateScalars {
                     mlir::Value ortho) const;
 };
 
+//===----------------------------------------------------------------------===//
+// Newton–Schulz
+//===----------------------------------------------------------------------===//
+
+/// The type the Newton–Schulz input U is rounded to before its norm: the
+/// compute type where it is strictly narrower than `elementType`, else
+/// `elementType`. A bf16 Newton–Schulz of f32 updates normalizes the rounded
+/// U, as torch.optim.Muon rounds G to bf16 before its norm.
+mlir::Type getNSInputType(mlir::Type elementType, mlir::Type computeType);
+
+/// Whether Newton–Schulz iterates on Xᵀ (tall matrices, rows > cols): the
+/// Gram matrix is then the smaller one, m×m with m = min(rows, cols).
+bool iteratesTransposed(const MatrixShape &matrix);
+
+/// The normalization X₀ = U / (‖U‖_F·s + e) of Newton–Schulz. Everything is
+/// in f64, like the norm: U near f32's range has a norm beyond it, and an f32
+/// Σ u² underflows below ~1e-19.
+struct NSNormalization {
+  /// s and e of `schedule`, as f64 constants.
+  NSNormalization(mlir::OpBuilder &b, mlir::Location loc,
+                  NSScheduleAttr schedule);
+
+  /// sqrt(Σ u²)·s + e of one matrix from its f64 sum of squares.
+  mlir::Value buildDenominator(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value sumOfSquares) const;
+
+  /// u / `denominator` (u widened to f64), rounded to `type` through f32
+  /// (hosts convert f64 to bf16 only through compiler-rt; the GPU program
+  /// also runs emulated there).
+  mlir::Value buildElement(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value element, mlir::Value denominator,
+                           mlir::Type type) const;
+
+  mlir::Value scale, eps;
+};
+
+//===----------------------------------------------------------------------===//
+// Muon
+//===----------------------------------------------------------------------===//
+
 /// The per-element results of a Muon/Muon² update's moment stage.
 struct MuonMoments {
   /// M' and the Newton–Schulz input U (preconditioned for Muon²).
