@@ -22,19 +22,40 @@ def ConvertOptimToLinalgPass : Pass<"convert-optim-to-linalg"> {
     The CPU reference lowering: every op of the `optim` dialect becomes
     upstream ops on tensors. `optim.muon`/`optim.muon2` are decomposed as by
     `optim-decompose`; `optim.newton_schulz` becomes a Frobenius-norm
-    reduction, an optional transpose to the wide orientation, and an
+    reduction in f64 of the input rounded to the narrower of its type and
+    `compute_type`, X₀ = U / (‖U‖_F·s + e) in `compute_type`, and the
+    iterations, with X, S = X·Xᵀ and T = b·S + c·S·S stored in
+    `compute_type` and the products accumulated in f32 (f64 for f64):
+    with `ns-gemm=runtime` and an f32/bf16 compute type, the same
+    `muon_gpu_{gemm,syrk}_*` calls as `convert-optim-to-kernels` (three per
+    iteration, the coefficients in alpha/beta, on the buffer of X₀:
+    `bufferization.to_buffer` read-only in, `to_tensor restrict writable`
+    out); otherwise an optional transpose to the wide orientation and an
     `scf.for` over the iterations whose (a, b, c) are read from a constant
     table, each iteration three `linalg.matmul`s (`linalg.batch_matmul` for
-    batched views) in `compute_type` with f32 accumulation;
-    `optim.adamw` and `optim.qk_clip` become `linalg.generic`s.
+    batched views). `optim.adamw` and `optim.qk_clip` become
+    `linalg.generic`s.
 
     Post-condition: no op of the `optim` dialect is left (dialect conversion
     fails otherwise).
   }];
+  let options = [
+    Option<"nsGemm", "ns-gemm", "::muon::NewtonSchulzGemm",
+           /*default=*/"::muon::NewtonSchulzGemm::Linalg",
+           "How optim.newton_schulz runs its GEMMs", [{::llvm::cl::values(
+             clEnumValN(::muon::NewtonSchulzGemm::Linalg, "linalg",
+                        "an scf.for of linalg.matmul"),
+             clEnumValN(::muon::NewtonSchulzGemm::Runtime, "runtime",
+                        "muon_gpu_{gemm,syrk}_* calls, as the GPU pipeline "
+                        "makes them (f32/bf16 compute; linalg otherwise)"))}]>,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];

@@ -20,10 +20,10 @@ namespace muon {
 using namespace mlir;
 using namespace muon::optim;
 
-void muon::populateOptimToLinalgConversionPatterns(
-    RewritePatternSet &patterns) {
+void muon::populateOptimToLinalgConversionPatterns(RewritePatternSet &patterns,
+                                                   NewtonSchulzGemm nsGemm) {
   populateAdamWToLinalgPatterns(patterns);
-  populateNewtonSchulzToLinalgPatterns(patterns);
+  populateNewtonSchulzToLinalgPatterns(patterns, nsGemm);
   populateONNXOptimizersToLinalgPatterns(patterns);
   populateQKClipToLinalgPatterns(patterns);
 }
@@ -31,6 +31,8 @@ void muon::populateOptimToLinalgConversionPatterns(
 namespace {
 struct ConvertOptimToLinalg
     : public muon::impl::ConvertOptimToLinalgPassBase<ConvertOptimToLinalg> {
+  using Base::Base;
+
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
@@ -41,7 +43,7 @@ struct ConvertOptimToLinalg
 
     RewritePatternSet patterns(&getContext());
     populateOptimDecomposePatterns(patterns);
-    muon::populateOptimToLinalgConversionPatterns(patterns);
+    muon::populateOptimToLinalgConversionPatterns(patterns, nsGemm);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
