@@ -7,7 +7,6 @@
 #include "PatternsImpl.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Conversion/Passes.h"
-#include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -41,8 +40,17 @@ struct ConvertOptimToLinalg
     target.addIllegalDialect<OptimDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
+    // optim-decompose is the one pass that decomposes the Muon updates.
+    WalkResult undecomposed = getOperation()->walk([](Operation *op) {
+      if (!isa<MuonOp, Muon2Op>(op))
+        return WalkResult::advance();
+      op->emitOpError("must be decomposed first (optim-decompose)");
+      return WalkResult::interrupt();
+    });
+    if (undecomposed.wasInterrupted())
+      return signalPassFailure();
+
     RewritePatternSet patterns(&getContext());
-    populateOptimDecomposePatterns(patterns);
     muon::populateOptimToLinalgConversionPatterns(patterns, nsGemm);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))

@@ -1,4 +1,4 @@
-// RUN: muon-opt %s --convert-optim-to-kernels -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: muon-opt %s --optim-decompose=keep-fusable=true --convert-optim-to-kernels -split-input-file -verify-diagnostics | FileCheck %s
 
 // A wide Muon update: operands enter as read-only buffers, K1 accumulates
 // Σ U² into 32 zeroed f64 slots per matrix (no overflow near f32's range),
