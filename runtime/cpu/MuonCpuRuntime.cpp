@@ -241,7 +241,10 @@ void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
                      float alpha, float beta, bool transposeA,
                      bool transposeB) {
   int64_t m = d->sizes[1], n = d->sizes[2];
-  std::vector<float> product(m * n);
+  // Reused across calls: Newton–Schulz makes three per iteration, and a
+  // fresh multi-megabyte vector each time is fresh pages to fault in.
+  static thread_local std::vector<float> product;
+  product.resize(m * n);
   const int64_t productSizes[2] = {m, n}, productStrides[2] = {n, 1};
   for (int64_t batch = 0; batch < d->sizes[0]; ++batch) {
     std::fill(product.begin(), product.end(), 0.0f);
