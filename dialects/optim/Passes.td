@@ -270,7 +270,15 @@ def OptimDecomposePass : Pass<"optim-decompose"> {
     one `optim.newton_schulz` that keeps the orthogonalization as a single op
     for later passes (bucketing, GEMM lowering) to see.
 
-    Pre-condition: none. Post-condition: no `optim.muon`/`optim.muon2` left;
+    This is the only pass that decomposes the Muon updates:
+    `convert-optim-to-linalg` requires it to have run, and the GPU pipeline
+    runs it with `keep-fusable` before `convert-optim-to-kernels`, which
+    fuses `optim.muon` and full-moment `optim.muon2` itself. Both follow
+    the one order of an update (`buildMuonUpdate`, MuonUpdate.h) and its
+    per-element math (`MuonUpdateMath`).
+
+    Pre-condition: none. Post-condition: no `optim.muon`/`optim.muon2` left
+    (with `keep-fusable`: no `optim.muon2` with a factored second moment);
     `optim.newton_schulz`, `optim.adamw` and `optim.qk_clip` untouched.
 
     Before:
@@ -285,6 +293,12 @@ def OptimDecomposePass : Pass<"optim-decompose"> {
     %w1 = linalg.generic ... // w (1 − lr wd) − lr · adjust · o
     ```
   }];
+  let options = [
+    Option<"keepFusable", "keep-fusable", "bool", /*default=*/"false",
+           "Decompose only optim.muon2 with a factored second moment; leave "
+           "optim.muon and full-moment optim.muon2 to "
+           "convert-optim-to-kernels, which fuses them">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

@@ -22,7 +22,12 @@ static void addLinalgStage(OpPassManager &pm,
   if (options.bucket)
     pm.addPass(muon::optim::createOptimBucketPass());
   pm.addPass(muon::optim::createOptimDecomposePass());
-  pm.addPass(muon::createConvertOptimToLinalgPass());
+  // With BLAS, Newton–Schulz calls the GEMM entry points the GPU pipeline
+  // calls (the CPU runtime implements them on OpenBLAS/oneDNN).
+  muon::ConvertOptimToLinalgPassOptions toLinalg;
+  toLinalg.nsGemm = options.blas ? muon::NewtonSchulzGemm::Runtime
+                                 : muon::NewtonSchulzGemm::Linalg;
+  pm.addPass(muon::createConvertOptimToLinalgPass(toLinalg));
   pm.addPass(muon::createDecomposeSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());

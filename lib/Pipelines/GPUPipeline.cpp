@@ -33,6 +33,11 @@ static void addFusedStage(OpPassManager &pm,
                           const muon::MuonGPUPipelineOptions &options) {
   if (options.bucket)
     pm.addPass(muon::optim::createOptimBucketPass());
+  // What the kernels do not fuse (Muon²-F) decomposes here; its
+  // `optim.newton_schulz` then lowers to GEMM calls as well.
+  muon::optim::OptimDecomposePassOptions decompose;
+  decompose.keepFusable = true;
+  pm.addPass(muon::optim::createOptimDecomposePass(decompose));
   pm.addPass(muon::createConvertOptimToKernelsPass());
   // What the kernels do not cover (QK-clip)
   // takes the linalg path.

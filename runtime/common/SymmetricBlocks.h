@@ -44,18 +44,20 @@ inline int64_t symmetricBlockRows(int64_t m, int64_t blockRows) {
 }
 
 /// The block rows the runtime uses: MUON_GPU_SYMMETRIC_BLOCK if set (0
-/// turns the decomposition off), else the default. Read once per process.
-inline int64_t symmetricBlockRowsSetting() {
+/// turns the decomposition off), else `unsetRows`. The variable is read once
+/// per process.
+inline int64_t
+symmetricBlockRowsSetting(int64_t unsetRows = kDefaultSymmetricBlockRows) {
+  // -1: unset or malformed.
   static const int64_t setting = [] {
     const char *text = std::getenv("MUON_GPU_SYMMETRIC_BLOCK");
     if (!text || !*text)
-      return kDefaultSymmetricBlockRows;
+      return int64_t(-1);
     char *end = nullptr;
     long long value = std::strtoll(text, &end, 10);
-    return *end == '\0' && value >= 0 ? int64_t(value)
-                                      : kDefaultSymmetricBlockRows;
+    return *end == '\0' && value >= 0 ? int64_t(value) : int64_t(-1);
   }();
-  return setting;
+  return setting < 0 ? unsetRows : setting;
 }
 
 /// Calls `gemm(lhs, rhs, addend, result)` with sub-descriptors of the

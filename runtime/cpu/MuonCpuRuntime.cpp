@@ -241,7 +241,10 @@ void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
                      float alpha, float beta, bool transposeA,
                      bool transposeB) {
   int64_t m = d->sizes[1], n = d->sizes[2];
-  std::vector<float> product(m * n);
+  // Reused across calls: Newton–Schulz makes three per iteration, and a
+  // fresh multi-megabyte vector each time is fresh pages to fault in.
+  static thread_local std::vector<float> product;
+  product.resize(m * n);
   const int64_t productSizes[2] = {m, n}, productStrides[2] = {n, 1};
   for (int64_t batch = 0; batch < d->sizes[0]; ++batch) {
     std::fill(product.begin(), product.end(), 0.0f);
@@ -283,7 +286,10 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_bf16(
 // muon_gpu_syrk_{bf16,f32}: D = alpha · op(A) · op(A)ᵀ + beta · C with C
 // symmetric, by the same block rows and mirror as the CUDA runtime
 // (SymmetricBlocks.h), so that tests of the fused stage cover the
-// decomposition; MUON_GPU_SYMMETRIC_BLOCK sets its block rows here too.
+// decomposition when MUON_GPU_SYMMETRIC_BLOCK sets its block rows. Unset, the
+// CPU computes one product per matrix (ssyrk for f32: already half the work),
+// as CPU-compiled Newton–Schulz calls these too: more, smaller GEMMs only
+// cost time here.
 namespace {
 
 template <typename T>
@@ -292,7 +298,7 @@ void symmetricRankK(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *c,
                     bool transA) {
   int64_t m = d->sizes[1];
   int64_t blockRows = muon::runtime::symmetricBlockRows(
-      m, muon::runtime::symmetricBlockRowsSetting());
+      m, muon::runtime::symmetricBlockRowsSetting(/*unsetRows=*/0));
   if (blockRows >= m) {
     scaledBatchGemm(a, a, c, d, alpha, beta, transA, !transA);
     return;

@@ -20,21 +20,43 @@ def ConvertOptimToLinalgPass : Pass<"convert-optim-to-linalg"> {
   let summary = "Lower optim ops to linalg, tensor, arith, math and scf";
   let description = [{
     The CPU reference lowering: every op of the `optim` dialect becomes
-    upstream ops on tensors. `optim.muon`/`optim.muon2` are decomposed as by
-    `optim-decompose`; `optim.newton_schulz` becomes a Frobenius-norm
-    reduction, an optional transpose to the wide orientation, and an
+    upstream ops on tensors. `optim.muon`/`optim.muon2` must have been
+    decomposed by `optim-decompose` (an error otherwise);
+    `optim.newton_schulz` becomes a Frobenius-norm
+    reduction in f64 of the input rounded to the narrower of its type and
+    `compute_type`, X₀ = U / (‖U‖_F·s + e) in `compute_type`, and the
+    iterations, with X, S = X·Xᵀ and T = b·S + c·S·S stored in
+    `compute_type` and the products accumulated in f32 (f64 for f64):
+    with `ns-gemm=runtime` and an f32/bf16 compute type, the same
+    `muon_gpu_{gemm,syrk}_*` calls as `convert-optim-to-kernels` (three per
+    iteration, the coefficients in alpha/beta, on the buffer of X₀:
+    `bufferization.to_buffer` read-only in, `to_tensor restrict writable`
+    out); otherwise an optional transpose to the wide orientation and an
     `scf.for` over the iterations whose (a, b, c) are read from a constant
     table, each iteration three `linalg.matmul`s (`linalg.batch_matmul` for
-    batched views) in `compute_type` with f32 accumulation;
-    `optim.adamw` and `optim.qk_clip` become `linalg.generic`s.
+    batched views). `optim.adamw` and `optim.qk_clip` become
+    `linalg.generic`s.
 
     Post-condition: no op of the `optim` dialect is left (dialect conversion
     fails otherwise).
   }];
+  let options = [
+    Option<"nsGemm", "ns-gemm", "::muon::NewtonSchulzGemm",
+           /*default=*/"::muon::NewtonSchulzGemm::Linalg",
+           "How optim.newton_schulz runs its GEMMs", [{::llvm::cl::values(
+             clEnumValN(::muon::NewtonSchulzGemm::Linalg, "linalg",
+                        "an scf.for of linalg.matmul"),
+             clEnumValN(::muon::NewtonSchulzGemm::Runtime, "runtime",
+                        "muon_gpu_{gemm,syrk}_* calls, as the GPU pipeline "
+                        "makes them (f32/bf16 compute; linalg otherwise)"))}]>,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
@@ -70,9 +92,12 @@ def ConvertOptimToKernelsPass : Pass<"convert-optim-to-kernels"> {
     only half of each. AdamW is one kernel; every thread loads lr and the
     step from their device buffers and computes the bias corrections. A
     standalone `optim.newton_schulz` is a Σ x² kernel, step 2 and the
-    GEMMs. Muon²-F is not fused: it decomposes as in `optim-decompose`
-    (moment generics, later generic kernels) around an
-    `optim.newton_schulz`.
+    GEMMs. Muon²-F is not fused: `optim-decompose` (`keep-fusable`, which
+    the GPU pipeline runs first) decomposes it into moment generics, later
+    generic kernels, around an `optim.newton_schulz`; this pass does not
+    decompose (a factored `optim.muon2` is an error). The update's order
+    and per-element math are `optim-decompose`'s (`buildMuonUpdate`,
+    `MuonUpdateMath`).
 
     The op's tensors enter through `bufferization.to_buffer` (read-only)
     and its results leave fresh buffers through `bufferization.to_tensor
@@ -142,8 +167,11 @@ def ConvertMatmulToBlasPass : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp">
     collapsed back) — whose operands are plain or transposed (no broadcast
     maps) by calls into the
     project's CPU runtime (`runtime/cpu`), which runs OpenBLAS: `cblas_sgemm`
-    for f32 × f32 → f32 and `cblas_sbgemm` for bf16 × bf16 → f32 (the
-    Newton–Schulz GEMMs with `compute_type = bf16`). The runtime accumulates
+    for f32 × f32 → f32 and `cblas_sbgemm` for bf16 × bf16 → f32 (e.g. the
+    matmuls of imported forward/backward graphs; an f32/bf16 Newton–Schulz
+    does not reach it in the CPU pipeline, which lowers it to the runtime's
+    `muon_gpu_{gemm,syrk}_*` calls directly: `convert-optim-to-linalg`
+    `ns-gemm=runtime`). The runtime accumulates
     into the output (beta = 1), exactly linalg's semantics, and takes any
     strided layout (copying only when neither dimension is contiguous).
 

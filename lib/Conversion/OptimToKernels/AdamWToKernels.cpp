@@ -69,7 +69,7 @@ struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
           [&](OpBuilder &b, Location kloc, Value localRow) {
             Value rate = memref::LoadOp::create(b, kloc, lr, ValueRange());
             Value steps = memref::LoadOp::create(b, kloc, step, ValueRange());
-            scalars.emplace(b, kloc, op, rate, steps, arithType);
+            scalars.emplace(op, StepScalars(b, kloc, arithType, rate, steps));
             Value row = arith::AddIOp::create(
                 b, kloc, localRow,
                 arith::ConstantIndexOp::create(b, kloc, first));

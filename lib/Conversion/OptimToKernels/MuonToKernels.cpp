@@ -11,10 +11,11 @@
 //   K2 + GEMMs  Newton–Schulz (NewtonSchulzToKernels.cpp);
 //   K3  W' = W·(1 − lr·wd) − lr·adjust·X.
 // lr stays a device buffer that K3 loads. A bucket packed by optim-bucket
-// is read and written in its parameters' own buffers (BucketBuffers.h).
-// Muon²-F is not fused: it
-// decomposes (optim-decompose's patterns) into moment generics, which run
-// as generic kernels, around an `optim.newton_schulz`.
+// is read and written in its parameters' own buffers (BucketBuffers.h). The
+// order of the steps is buildMuonUpdate's (MuonUpdate.h), which
+// optim-decompose shares. Muon²-F is not fused: optim-decompose
+// (keep-fusable) decomposes it into moment generics, which run as generic
+// kernels, around an `optim.newton_schulz`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,8 +23,10 @@
 #include "KernelBuilders.h"
 #include "PatternsImpl.h"
 
+#include "muon/Conversion/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/MuonUpdate.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -36,157 +39,194 @@ using namespace mlir;
 using namespace muon::optim;
 
 namespace {
-/// Lowers `optim.muon` and `optim.muon2` (full second moment) to K1, K2, the
-/// Newton–Schulz GEMM calls and K3 on the buffers of their operands.
+/// Emits a Muon/Muon² update (buildMuonUpdate) as K1, K2 + the Newton–Schulz
+/// GEMM calls and K3 on the buffers of the op's operands and results.
+template <typename OpTy>
+class KernelMuonEmitter {
+public:
+  using OpAdaptor = typename OpTy::Adaptor;
+  static constexpr bool kIsMuon2 = std::is_same_v<OpTy, Muon2Op>;
+
+  /// U as Newton–Schulz reads it and its per-matrix Σ x² slots.
+  struct Moments {
+    Value update, slots;
+  };
+
+  KernelMuonEmitter(RewriterBase &rewriter, OpTy op, OpAdaptor adaptor)
+      : rewriter(rewriter), op(op), loc(op.getLoc()),
+        type(cast<RankedTensorType>(op.getParam().getType())),
+        elementType(type.getElementType()),
+        computeType(op.getComputeElementType()),
+        matrix(getMatrixShape(type, op.getView())),
+        numMatrices(matrix.getBatchSize()),
+        elements(matrix.rows * matrix.cols),
+        // Per-parameter buffers where optim-bucket packed them
+        // (BucketBuffers.h); only the Newton–Schulz input is a packed
+        // temporary. (K1 takes up to five per-row buffers.)
+        layout(getLayout(adaptor.getParam(), numMatrices, elements)),
+        param(operand(adaptor.getParam())), grad(operand(adaptor.getGrad())),
+        momentum(operand(adaptor.getMomentumBuffer())),
+        lr(toFlatBuffer(rewriter, loc, adaptor.getLr())) {
+    if constexpr (kIsMuon2) {
+      secondMoment.emplace(operand(adaptor.getSecondMoment()[0]));
+      newSecondMoment.emplace(result(op.getNewSecondMoment()[0]));
+    }
+    newParam.emplace(result(op.getNewParam()));
+    newMomentum.emplace(result(op.getNewMomentumBuffer()));
+  }
+
+  /// K1: M' (and V'), U in getNSInputType, and U's per-matrix Σ x²
+  /// partials.
+  Moments emitMoments(OpBuilder &builder, const MuonUpdateMath &math) {
+    Type arithType = math.getArithType();
+    // U as Newton–Schulz reads it (a bf16 one reads half the bytes).
+    Type updateType = getNSInputType(elementType, computeType);
+    Moments moments = {
+        allocBuffer(builder, loc, {numMatrices * elements}, updateType),
+        createSlots(builder, loc, numMatrices)};
+    Value zero = createFloatConstant(builder, loc, builder.getF64Type(), 0.0);
+    // The row's buffers of G, M, M' (and V, V'), chosen once per thread.
+    SmallVector<const BucketBuffer *> buckets = {&grad, &momentum,
+                                                 &*newMomentum};
+    if (secondMoment)
+      buckets.append({&*secondMoment, &*newSecondMoment});
+    SmallVector<RowBuffer> rows;
+    buildKernel(
+        builder, loc, numMatrices, elements, {zero},
+        [&](OpBuilder &b, Location kloc, Value row) {
+          rows = BucketBuffer::selectRow(b, kloc, buckets, row);
+        },
+        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
+          Value g = BucketBuffer::load(b, kloc, rows[0], flat, arithType);
+          Value m = BucketBuffer::load(b, kloc, rows[1], flat, arithType);
+          Value v;
+          if (secondMoment)
+            v = BucketBuffer::load(b, kloc, rows[3], flat, arithType);
+          MuonMoments values = math.buildMoments(b, kloc, g, m, v);
+          BucketBuffer::store(b, kloc, rows[2], values.newMomentum, flat);
+          if (secondMoment)
+            BucketBuffer::store(b, kloc, rows[4], values.newSecondMoment,
+                                flat);
+          // The norm sees U as stored.
+          Value u = convertScalar(
+              b, kloc, convertScalar(b, kloc, values.update, updateType),
+              b.getF32Type());
+          storeConverted(b, kloc, u, moments.update, flat);
+          return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], u)};
+        },
+        [&](OpBuilder &b, Location kloc, Value row, Value thread,
+            ValueRange accs) {
+          buildSlotAccumulate(b, kloc, moments.slots, row, thread, accs[0]);
+        });
+    return moments;
+  }
+
+  /// K2 and the GEMM calls.
+  Value emitOrthogonalize(OpBuilder &b, const Moments &moments) {
+    return buildNewtonSchulz(b, loc, moments.update, moments.slots, matrix,
+                             numMatrices, op.getScheduleOrDefault(),
+                             static_cast<int64_t>(op.getNsSteps()),
+                             computeType);
+  }
+
+  /// K3: decoupled weight decay and the adjusted step; lr is loaded on the
+  /// device.
+  Value emitParamUpdate(OpBuilder &builder, const MuonUpdateMath &math,
+                        Value ortho) {
+    Type arithType = math.getArithType();
+    std::optional<ParamUpdateScalars> scalars;
+    SmallVector<RowBuffer> rows;
+    buildKernel(
+        builder, loc, numMatrices, elements, {},
+        [&](OpBuilder &b, Location kloc, Value row) {
+          Value rate = loadAs(b, kloc, lr, {}, arithType);
+          scalars.emplace(math.buildParamScalars(b, kloc, rate));
+          rows = BucketBuffer::selectRow(b, kloc, {&param, &*newParam}, row);
+        },
+        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
+          Value w = BucketBuffer::load(b, kloc, rows[0], flat, arithType);
+          // O rounded to the parameter type, as the op's result is.
+          Value o = convertScalar(
+              b, kloc, loadAs(b, kloc, ortho, flat, elementType), arithType);
+          BucketBuffer::store(b, kloc, rows[1], scalars->build(b, kloc, w, o),
+                              flat);
+          return SmallVector<Value>{};
+        },
+        [](OpBuilder &, Location, Value, Value, ValueRange) {});
+    return newParam->replaceResult(rewriter, loc, op.getNewParam());
+  }
+
+  SmallVector<Value> results(OpBuilder &, Value newParamTensor,
+                             const Moments &) {
+    SmallVector<Value> values = {
+        newParamTensor,
+        newMomentum->replaceResult(rewriter, loc, op.getNewMomentumBuffer())};
+    if constexpr (kIsMuon2)
+      values.push_back(newSecondMoment->replaceResult(
+          rewriter, loc, op.getNewSecondMoment()[0]));
+    return values;
+  }
+
+private:
+  static BucketLayout getLayout(Value param, int64_t numMatrices,
+                                int64_t elements) {
+    BucketLayout layout = BucketLayout::get(param);
+    if (layout.getNumRows() != numMatrices ||
+        numMatrices * 5 > kMaxRowBuffersPerKernel)
+      return BucketLayout::whole(numMatrices * elements);
+    return layout;
+  }
+  BucketBuffer operand(Value tensor) {
+    return BucketBuffer::forOperand(rewriter, loc, tensor, layout);
+  }
+  BucketBuffer result(Value tensor) {
+    return BucketBuffer::forResult(rewriter, loc, tensor, layout);
+  }
+
+  RewriterBase &rewriter;
+  OpTy op;
+  Location loc;
+  RankedTensorType type;
+  Type elementType, computeType;
+  MatrixShape matrix;
+  int64_t numMatrices, elements;
+  BucketLayout layout;
+  BucketBuffer param, grad, momentum;
+  Value lr;
+  // Results are created after the operands (BucketBuffer has no default).
+  std::optional<BucketBuffer> newParam, newMomentum, secondMoment,
+      newSecondMoment;
+};
+
+/// Lowers `optim.muon` and `optim.muon2` with a full second moment. Muon²-F
+/// is not fused: optim-decompose (keep-fusable) decomposes it first.
 template <typename OpTy>
 struct MuonToKernels : public OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   using OpAdaptor = typename OpConversionPattern<OpTy>::OpAdaptor;
-  static constexpr bool kIsMuon2 = std::is_same_v<OpTy, Muon2Op>;
 
   LogicalResult
   matchAndRewrite(OpTy op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
-    if constexpr (kIsMuon2) {
-      if (op.isFactored())
+    if constexpr (std::is_same_v<OpTy, Muon2Op>) {
+      if (op.isFactored()) {
+        op.emitOpError() << "with a factored second moment is not fused: "
+                            "decompose it first (optim-decompose)";
         return rewriter.notifyMatchFailure(op, "factored second moment");
+      }
     }
-    // An unsupported compute type is reported by the Newton–Schulz pattern
-    // once the op has decomposed.
-    Type computeType = op.getComputeElementType();
-    if (!computeType.isF32() && !computeType.isBF16())
+    if (failed(muon::checkRuntimeGemmType(op, op.getComputeElementType())))
       return rewriter.notifyMatchFailure(op, "GEMM compute type");
-
-    Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getParam().getType());
-    Type elementType = type.getElementType();
-    Type arithType = getArithmeticType(elementType);
-    MatrixShape matrix = getMatrixShape(type, op.getView());
-    int64_t numMatrices = matrix.getBatchSize();
-    int64_t elements = matrix.rows * matrix.cols;
-    int64_t total = numMatrices * elements;
-
-    // Per-parameter buffers where optim-bucket packed them (BucketBuffers.h);
-    // only the Newton–Schulz input is a packed temporary.
-    // (K1 takes up to five per-row buffers.)
-    BucketLayout layout = BucketLayout::get(adaptor.getParam());
-    if (layout.getNumRows() != numMatrices ||
-        numMatrices * 5 > kMaxRowBuffersPerKernel)
-      layout = BucketLayout::whole(total);
-    auto operand = [&](Value tensor) {
-      return BucketBuffer::forOperand(rewriter, loc, tensor, layout);
-    };
-    auto result = [&](Value tensor) {
-      return BucketBuffer::forResult(rewriter, loc, tensor, layout);
-    };
-    BucketBuffer param = operand(adaptor.getParam());
-    BucketBuffer grad = operand(adaptor.getGrad());
-    BucketBuffer momentum = operand(adaptor.getMomentumBuffer());
-    Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
-    std::optional<BucketBuffer> secondMoment, newSecondMoment;
-    Value secondMomentResult;
-    if constexpr (kIsMuon2) {
-      secondMomentResult = op.getNewSecondMoment()[0];
-      secondMoment.emplace(operand(adaptor.getSecondMoment()[0]));
-      newSecondMoment.emplace(result(secondMomentResult));
-    }
-    BucketBuffer newParam = result(op.getNewParam());
-    BucketBuffer newMomentum = result(op.getNewMomentumBuffer());
-    // U in the narrower of the parameter and compute types: a bf16
-    // Newton–Schulz reads half the bytes, and its norm is that of the
-    // rounded U, as torch.optim.Muon rounds G to bf16 before its norm.
-    Type updateType = computeType.getIntOrFloatBitWidth() <
-                              elementType.getIntOrFloatBitWidth()
-                          ? computeType
-                          : elementType;
-    Value update = allocBuffer(rewriter, loc, {total}, updateType);
-    Value slots = createSlots(rewriter, loc, numMatrices);
-
-    // K1: moments, NS input and its per-matrix Σ x² partials.
-    MomentumCoefficients coefficients(rewriter, loc, arithType,
-                                      op.getMomentum().convertToDouble(),
-                                      op.getNesterov());
-    std::optional<SecondMomentCoefficients> second;
-    if constexpr (kIsMuon2)
-      second.emplace(rewriter, loc, arithType, op);
-    Value zero = createFloatConstant(rewriter, loc, rewriter.getF64Type(), 0.0);
-    // The row's buffers of G, M, M' (and V, V'), chosen once per thread.
-    SmallVector<const BucketBuffer *> k1Buckets = {&grad, &momentum,
-                                                   &newMomentum};
-    if (secondMoment)
-      k1Buckets.append({&*secondMoment, &*newSecondMoment});
-    SmallVector<RowBuffer> k1Rows;
-    buildKernel(
-        rewriter, loc, numMatrices, elements, {zero},
-        [&](OpBuilder &b, Location kloc, Value row) {
-          k1Rows = BucketBuffer::selectRow(b, kloc, k1Buckets, row);
-        },
-        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
-          Value g = BucketBuffer::load(b, kloc, k1Rows[0], flat, arithType);
-          Value m = BucketBuffer::load(b, kloc, k1Rows[1], flat, arithType);
-          auto [newM, u] = coefficients.build(b, kloc, g, m);
-          BucketBuffer::store(b, kloc, k1Rows[2], newM, flat);
-          if (second) {
-            Value v = BucketBuffer::load(b, kloc, k1Rows[3], flat, arithType);
-            Value square = arith::MulFOp::create(b, kloc, g, g);
-            Value newV = buildMovingAverage(b, kloc, second->beta2,
-                                            second->oneMinusBeta2, v, square);
-            BucketBuffer::store(b, kloc, k1Rows[4], newV, flat);
-            u = buildPrecondition(b, kloc, u, newV, second->eps);
-          }
-          // The norm sees U as stored.
-          u = convertScalar(b, kloc, convertScalar(b, kloc, u, updateType),
-                            b.getF32Type());
-          storeConverted(b, kloc, u, update, flat);
-          return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], u)};
-        },
-        [&](OpBuilder &b, Location kloc, Value row, Value thread,
-            ValueRange accs) {
-          buildSlotAccumulate(b, kloc, slots, row, thread, accs[0]);
-        });
-
-    Value ortho =
-        buildNewtonSchulz(rewriter, loc, update, slots, matrix, numMatrices,
-                          op.getScheduleOrDefault(),
-                          static_cast<int64_t>(op.getNsSteps()), computeType);
-
-    // K3: decoupled weight decay and the adjusted step.
-    double adjust = getLrAdjustFactor(op.getLrAdjust(), matrix);
-    double weightDecay = op.getWeightDecay().convertToDouble();
-    std::optional<ParamUpdateScalars> scalars;
-    SmallVector<RowBuffer> k3Rows;
-    buildKernel(
-        rewriter, loc, numMatrices, elements, {},
-        [&](OpBuilder &b, Location kloc, Value row) {
-          Value rate = loadAs(b, kloc, lr, {}, arithType);
-          scalars.emplace(b, kloc, rate, adjust, weightDecay);
-          k3Rows = BucketBuffer::selectRow(b, kloc, {&param, &newParam}, row);
-        },
-        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
-          Value w = BucketBuffer::load(b, kloc, k3Rows[0], flat, arithType);
-          Value o = loadAs(b, kloc, ortho, flat, arithType);
-          BucketBuffer::store(b, kloc, k3Rows[1], scalars->build(b, kloc, w, o),
-                              flat);
-          return SmallVector<Value>{};
-        },
-        [](OpBuilder &, Location, Value, Value, ValueRange) {});
-
-    SmallVector<Value> results = {
-        newParam.replaceResult(rewriter, loc, op.getNewParam()),
-        newMomentum.replaceResult(rewriter, loc, op.getNewMomentumBuffer())};
-    if (newSecondMoment)
-      results.push_back(
-          newSecondMoment->replaceResult(rewriter, loc, secondMomentResult));
-    rewriter.replaceOp(op, results);
+    KernelMuonEmitter<OpTy> emitter(rewriter, op, adaptor);
+    rewriter.replaceOp(op, buildMuonUpdate(rewriter, op, emitter));
     return success();
   }
 };
 } // namespace
 
 void muon::optim::populateMuonToKernelsPatterns(RewritePatternSet &patterns) {
-  // Above the decomposition patterns the pass also holds.
   patterns.add<MuonToKernels<MuonOp>, MuonToKernels<Muon2Op>>(
-      patterns.getContext(), /*benefit=*/2);
+      patterns.getContext());
 }

@@ -8,7 +8,6 @@
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Conversion/Passes.h"
-#include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -26,9 +25,6 @@ void muon::populateOptimToKernelsConversionPatterns(
   populateMuonToKernelsPatterns(patterns);
   populateAdamWToKernelsPatterns(patterns);
   populateNewtonSchulzToKernelsPatterns(patterns);
-  // What the fused kernels do not cover (Muon²-F) decomposes; its
-  // `optim.newton_schulz` then lowers to GEMM calls as well.
-  populateOptimDecomposePatterns(patterns);
 }
 
 namespace {

@@ -18,13 +18,9 @@ void populateMuonToKernelsPatterns(mlir::RewritePatternSet &patterns);
 void populateAdamWToKernelsPatterns(mlir::RewritePatternSet &patterns);
 void populateNewtonSchulzToKernelsPatterns(mlir::RewritePatternSet &patterns);
 
-/// Fails with an error on `op` unless the GEMM runtime takes `computeType`.
-mlir::LogicalResult checkGemmComputeType(mlir::Operation *op,
-                                         mlir::Type computeType);
-
 /// Newton–Schulz of the flat N·A·B buffer `input` (N = `numMatrices`), whose
 /// per-matrix Σ x² is in `slots`: the normalization kernel and the GEMM
-/// chain. Returns the flat result in `computeType`.
+/// calls (createNewtonSchulzGemmCalls). Returns the flat result in `computeType`.
 mlir::Value buildNewtonSchulz(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value input, mlir::Value slots,
                               const MatrixShape &matrix, int64_t numMatrices,

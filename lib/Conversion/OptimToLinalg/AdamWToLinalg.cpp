@@ -18,8 +18,6 @@
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -37,17 +35,15 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
       return failure();
     Location loc = op.getLoc();
     Type type = op.getParam().getType();
-    Type arithType = getArithmeticType(getElementTypeOrSelf(type));
     // On CPU the scalars are computed once, outside the element loop.
-    Type f64 = rewriter.getF64Type();
-    Value lr = extractScalar(rewriter, loc, adaptor.getLr(), f64);
-    Value step = extractScalar(rewriter, loc, adaptor.getStep(), f64);
-    AdamWScalars scalars(rewriter, loc, op, lr, step, arithType);
+    StepScalars step = StepScalars::fromTensors(
+        rewriter, loc, adaptor.getParam(), adaptor.getLr(), adaptor.getStep());
+    AdamWScalars scalars(op, step);
     SmallVector<Value> results = buildElementwise(
         rewriter, loc,
         {adaptor.getParam(), adaptor.getGrad(), adaptor.getExpAvg(),
          adaptor.getExpAvgSq()},
-        {}, {type, type, type}, arithType,
+        {}, {type, type, type}, step.arithType,
         [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
           return scalars.build(b, bodyLoc, args[0], args[1], args[2],
                                args[3]);

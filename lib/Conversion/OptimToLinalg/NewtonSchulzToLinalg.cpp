@@ -4,21 +4,27 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// X = U / (‖U‖_F·s + e), transposed to the wide orientation, then one
-// `scf.for` over the schedule's (a, b, c) table with three GEMMs per
-// iteration. GEMM operands are rounded to `compute_type`; accumulation and the
-// iterate X stay in f32 (f64 when computing in f64).
-//
+// X₀ = U / (‖U‖_F·s + e) (NSNormalization, on U rounded to
+// getNSInputType), then the iterations: with `ns-gemm=runtime` and an f32 or
+// bf16 compute type, the runtime GEMM calls the GPU pipeline makes
+// (NewtonSchulzGemms.h) on the buffer of X₀; otherwise the wide orientation
+// (a transpose for tall matrices) and one `scf.for` over the schedule's
+// (a, b, c) table with three `linalg.matmul`s per iteration. Either way X, S
+// and T are stored in `compute_type` and the products accumulate in f32
+// (f64 when computing in f64).
 //===----------------------------------------------------------------------===//
 
 #include "PatternsImpl.h"
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Conversion/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -31,32 +37,25 @@ static SmallVector<int64_t> getBatchDims(RankedTensorType type) {
   return llvm::to_vector(llvm::seq<int64_t>(type.getRank() - 2));
 }
 
-/// X / (‖X‖_F·scale + eps) per matrix, as an `accType` tensor. The norm and
-/// the division are computed in f64: in f32 the sum of squares overflows for
-/// entries beyond ~1e19 (the update would silently become 0) and underflows
-/// below ~1e-19.
+/// X₀ per matrix of the matrix-form `input`, as an `iterateType` tensor.
 static Value buildNormalize(OpBuilder &b, Location loc, Value input,
-                            Type accType, double scale, double eps) {
+                            Type iterateType, NSScheduleAttr schedule) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
-  Type normType = b.getF64Type();
+  Type f64 = b.getF64Type();
   Value sumOfSquares =
-      buildSumOfSquares(b, loc, input, {rank - 2, rank - 1}, normType);
-  Value scaleValue = createFloatConstant(b, loc, normType, scale);
-  Value epsValue = createFloatConstant(b, loc, normType, eps);
+      buildSumOfSquares(b, loc, input, {rank - 2, rank - 1}, f64);
+  NSNormalization normalization(b, loc, schedule);
   SmallVector<AffineMap> maps = {
       b.getMultiDimIdentityMap(rank),
       getProjectionMap(b.getContext(), rank, getBatchDims(type))};
   return buildElementwise(
-             b, loc, {input, sumOfSquares}, maps, type.clone(accType), normType,
+             b, loc, {input, sumOfSquares}, maps, type.clone(iterateType), f64,
              [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-               Value norm = math::SqrtOp::create(nested, nestedLoc, args[1]);
-               Value scaled =
-                   arith::MulFOp::create(nested, nestedLoc, norm, scaleValue);
-               Value denom =
-                   arith::AddFOp::create(nested, nestedLoc, scaled, epsValue);
-               return SmallVector<Value>{
-                   arith::DivFOp::create(nested, nestedLoc, args[0], denom)};
+               Value denominator =
+                   normalization.buildDenominator(nested, nestedLoc, args[1]);
+               return SmallVector<Value>{normalization.buildElement(
+                   nested, nestedLoc, args[0], denominator, iterateType)};
              })
       .front();
 }
@@ -132,13 +131,13 @@ static Value buildCoefficientTable(OpBuilder &b, Location loc,
 }
 
 /// The `steps` iterations X = a·X + (b·S + c·S·S)·X, S = X·Xᵀ, as one
-/// `scf.for` over the coefficient table. GEMM inputs are rounded to
-/// `computeType`; X and the products stay in X's (accumulator) type.
+/// `scf.for` over the coefficient table. X, S and T = b·S + c·S·S are stored
+/// in X's element type (the compute type), as the runtime GEMMs store them;
+/// products accumulate in `accType`.
 static Value buildIterations(OpBuilder &b, Location loc, Value input,
                              NSScheduleAttr schedule, int64_t steps,
-                             Type computeType) {
-  auto type = cast<RankedTensorType>(input.getType());
-  Type accType = type.getElementType();
+                             Type accType) {
+  Type iterateType = cast<RankedTensorType>(input.getType()).getElementType();
   Value table = buildCoefficientTable(b, loc, schedule, steps, accType);
   Value lower = arith::ConstantIndexOp::create(b, loc, 0);
   Value upper = arith::ConstantIndexOp::create(b, loc, steps);
@@ -155,14 +154,12 @@ static Value buildIterations(OpBuilder &b, Location loc, Value input,
           coefficient = tensor::ExtractOp::create(nested, nestedLoc, table,
                                                   ValueRange{iv, column});
         auto round = [&](Value value) {
-          return convertElements(nested, nestedLoc, value, computeType);
+          return convertElements(nested, nestedLoc, value, iterateType);
         };
         Value x = iterArgs.front();
-        Value xLow = round(x);
-        Value gram = buildMatmul(nested, nestedLoc, xLow, xLow,
-                                 /*transposeRhs=*/true, accType);
-        Value gramLow = round(gram);
-        Value gramSquared = buildMatmul(nested, nestedLoc, gramLow, gramLow,
+        Value gram = round(buildMatmul(nested, nestedLoc, x, x,
+                                       /*transposeRhs=*/true, accType));
+        Value gramSquared = buildMatmul(nested, nestedLoc, gram, gram,
                                         /*transposeRhs=*/false, accType);
         Value poly =
             buildElementwise(
@@ -177,7 +174,7 @@ static Value buildIterations(OpBuilder &b, Location loc, Value input,
                       arith::AddFOp::create(body, bodyLoc, linear, quadratic)};
                 })
                 .front();
-        Value polyX = buildMatmul(nested, nestedLoc, round(poly), xLow,
+        Value polyX = buildMatmul(nested, nestedLoc, poly, x,
                                   /*transposeRhs=*/false, accType);
         // X is updated in place so that it bufferizes into the loop's buffer.
         Value next = buildElementwiseUpdate(
@@ -193,11 +190,41 @@ static Value buildIterations(OpBuilder &b, Location loc, Value input,
   return loop.getResult(0);
 }
 
+/// The iterations as runtime GEMM calls on the buffer of the matrix-form X₀.
+static Value buildRuntimeIterations(OpBuilder &b, Location loc, Value x0,
+                                    const MatrixShape &matrix,
+                                    NSScheduleAttr schedule, int64_t steps) {
+  auto type = cast<RankedTensorType>(x0.getType());
+  auto bufferType = MemRefType::get(type.getShape(), type.getElementType());
+  Value buffer = bufferization::ToBufferOp::create(b, loc, bufferType, x0,
+                                                   /*read_only=*/true);
+  // The runtime takes N×A×B buffers: a single matrix is viewed as 1×A×B.
+  // (Reshaping the buffers, not the tensors, keeps the surrounding
+  // element-wise generics 2-D, writing straight into the results.)
+  bool single = type.getRank() == 2;
+  auto batchAssoc = groupDims({2, 1});
+  if (single)
+    buffer = memref::ExpandShapeOp::create(
+        b, loc,
+        MemRefType::get({1, matrix.rows, matrix.cols}, type.getElementType()),
+        buffer, batchAssoc);
+  Value result = muon::createNewtonSchulzGemmCalls(
+      b, loc, buffer, /*x0IsScratch=*/false, matrix, schedule, steps);
+  if (single)
+    result = memref::CollapseShapeOp::create(b, loc, result, batchAssoc);
+  // The result buffer is fresh and has no other tensor: restrict, writable.
+  return bufferization::ToTensorOp::create(b, loc, type, result,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
 namespace {
-/// Lowers `optim.newton_schulz` to a norm reduction, transposes and an
-/// `scf.for` of `linalg.matmul`s (`linalg.batch_matmul` for batch views).
+/// Lowers `optim.newton_schulz` to a norm reduction and the iterations:
+/// runtime GEMM calls, or transposes and an `scf.for` of `linalg.matmul`s
+/// (`linalg.batch_matmul` for batch views).
 struct NewtonSchulzToLinalg : public OpConversionPattern<NewtonSchulzOp> {
-  using OpConversionPattern::OpConversionPattern;
+  NewtonSchulzToLinalg(MLIRContext *context, muon::NewtonSchulzGemm gemm)
+      : OpConversionPattern(context), gemm(gemm) {}
 
   LogicalResult
   matchAndRewrite(NewtonSchulzOp op, OpAdaptor adaptor,
@@ -206,35 +233,44 @@ struct NewtonSchulzToLinalg : public OpConversionPattern<NewtonSchulzOp> {
       return failure();
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getInput().getType());
+    Type elementType = type.getElementType();
     Type computeType = op.getComputeElementType();
     Type accType = isa<Float64Type>(computeType)
                        ? computeType
                        : Float32Type::get(rewriter.getContext());
     NSScheduleAttr schedule = op.getScheduleOrDefault();
+    auto steps = static_cast<int64_t>(op.getSteps());
 
     MatrixShape matrix = getMatrixShape(type, op.getView());
     auto reassociation = getMatrixFormReassociation(type.getRank(), matrix);
     Value x = reshape(rewriter, loc, adaptor.getInput(),
                       getMatrixFormShape(matrix), reassociation);
-    x = buildNormalize(rewriter, loc, x, accType, schedule.getNormScale(),
-                       schedule.getNormEps());
-    // Iterate on the wide orientation: X·Xᵀ is then the smaller Gram matrix.
-    bool tall = matrix.rows > matrix.cols;
-    if (tall)
-      x = buildTranspose(rewriter, loc, x);
-    x = buildIterations(rewriter, loc, x, schedule,
-                        static_cast<int64_t>(op.getSteps()), computeType);
-    if (tall)
-      x = buildTranspose(rewriter, loc, x);
-    x = convertElements(rewriter, loc, x, type.getElementType());
+    x = convertElements(rewriter, loc, x,
+                        getNSInputType(elementType, computeType));
+    x = buildNormalize(rewriter, loc, x, computeType, schedule);
+    if (gemm == muon::NewtonSchulzGemm::Runtime &&
+        muon::hasRuntimeGemm(computeType) && steps > 0) {
+      x = buildRuntimeIterations(rewriter, loc, x, matrix, schedule, steps);
+    } else {
+      bool tall = iteratesTransposed(matrix);
+      if (tall)
+        x = buildTranspose(rewriter, loc, x);
+      x = buildIterations(rewriter, loc, x, schedule, steps, accType);
+      if (tall)
+        x = buildTranspose(rewriter, loc, x);
+    }
+    x = convertElements(rewriter, loc, x, elementType);
     rewriter.replaceOp(
         op, reshape(rewriter, loc, x, type.getShape(), reassociation));
     return success();
   }
+
+private:
+  muon::NewtonSchulzGemm gemm;
 };
 } // namespace
 
 void muon::optim::populateNewtonSchulzToLinalgPatterns(
-    RewritePatternSet &patterns) {
-  patterns.add<NewtonSchulzToLinalg>(patterns.getContext());
+    RewritePatternSet &patterns, muon::NewtonSchulzGemm gemm) {
+  patterns.add<NewtonSchulzToLinalg>(patterns.getContext(), gemm);
 }

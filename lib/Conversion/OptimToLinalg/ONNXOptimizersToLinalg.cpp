@@ -16,45 +16,14 @@
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
 using namespace muon::optim;
-
-namespace {
-/// The f64 scalars and arithmetic type every ONNX optimizer lowering needs.
-struct ScalarContext {
-  ScalarContext(OpBuilder &b, Location loc, Value param, Value lr, Value step)
-      : b(b), loc(loc),
-        arithType(getArithmeticType(getElementTypeOrSelf(param.getType()))),
-        lr(extractScalar(b, loc, lr, b.getF64Type())),
-        step(extractScalar(b, loc, step, b.getF64Type())) {}
-
-  Value f64(double value) {
-    return createFloatConstant(b, loc, b.getF64Type(), value);
-  }
-  Value arith(double value) {
-    return createFloatConstant(b, loc, arithType, value);
-  }
-  /// `onPositive` when T > 0, else `onFirst` (ONNX's first-update rule).
-  Value selectOnStep(Value onPositive, Value onFirst) {
-    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                           step, f64(0.0));
-    return arith::SelectOp::create(b, loc, positive, onPositive, onFirst);
-  }
-  /// Rounds an f64 scalar to the arithmetic type.
-  Value round(Value value) { return convertScalar(b, loc, value, arithType); }
-
-  OpBuilder &b;
-  Location loc;
-  Type arithType;
-  Value lr, step;
-};
-} // namespace
 
 /// norm_coefficient · X + G, the gradient with ONNX's L2 term.
 static Value buildRegularizedGrad(OpBuilder &b, Location loc, Value coefficient,
@@ -74,8 +43,8 @@ struct MomentumToLinalg : public OpConversionPattern<MomentumOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    ScalarContext s(rewriter, loc, adaptor.getParam(), adaptor.getLr(),
-                    adaptor.getStep());
+    StepScalars s = StepScalars::fromTensors(
+        rewriter, loc, adaptor.getParam(), adaptor.getLr(), adaptor.getStep());
     double alpha = op.getAlpha().convertToDouble();
     Value lr = s.round(s.lr);
     Value gradScale = s.round(
@@ -120,8 +89,8 @@ struct AdagradToLinalg : public OpConversionPattern<AdagradOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    ScalarContext s(rewriter, loc, adaptor.getParam(), adaptor.getLr(),
-                    adaptor.getStep());
+    StepScalars s = StepScalars::fromTensors(
+        rewriter, loc, adaptor.getParam(), adaptor.getLr(), adaptor.getStep());
     // r = R / (1 + T · decay_factor)
     Value decay = arith::MulFOp::create(
         rewriter, loc, s.step, s.f64(op.getDecayFactor().convertToDouble()));
@@ -164,21 +133,18 @@ struct AdamToLinalg : public OpConversionPattern<AdamOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    ScalarContext s(rewriter, loc, adaptor.getParam(), adaptor.getLr(),
-                    adaptor.getStep());
+    StepScalars s = StepScalars::fromTensors(
+        rewriter, loc, adaptor.getParam(), adaptor.getLr(), adaptor.getStep());
     double alpha = op.getAlpha().convertToDouble();
     double beta = op.getBeta().convertToDouble();
     // R' = R · sqrt(1 − beta^T) / (1 − alpha^T) for T > 0, else R.
-    auto correction = [&](double base) {
-      Value power = math::PowFOp::create(rewriter, loc, s.f64(base), s.step);
-      return arith::SubFOp::create(rewriter, loc, s.f64(1.0), power);
-    };
     Value corrected = arith::DivFOp::create(
         rewriter, loc,
         arith::MulFOp::create(
             rewriter, loc, s.lr,
-            math::SqrtOp::create(rewriter, loc, correction(beta))),
-        correction(alpha));
+            math::SqrtOp::create(rewriter, loc,
+                                 s.biasCorrection(beta, s.step))),
+        s.biasCorrection(alpha, s.step));
     Value rate = s.round(s.selectOnStep(corrected, s.lr));
     Value l2 = s.arith(op.getNormCoefficient().convertToDouble());
     Value eps = s.arith(op.getEpsilon().convertToDouble());

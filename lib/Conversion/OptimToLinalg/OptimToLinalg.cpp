@@ -7,7 +7,6 @@
 #include "PatternsImpl.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Conversion/Passes.h"
-#include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -20,10 +19,10 @@ namespace muon {
 using namespace mlir;
 using namespace muon::optim;
 
-void muon::populateOptimToLinalgConversionPatterns(
-    RewritePatternSet &patterns) {
+void muon::populateOptimToLinalgConversionPatterns(RewritePatternSet &patterns,
+                                                   NewtonSchulzGemm nsGemm) {
   populateAdamWToLinalgPatterns(patterns);
-  populateNewtonSchulzToLinalgPatterns(patterns);
+  populateNewtonSchulzToLinalgPatterns(patterns, nsGemm);
   populateONNXOptimizersToLinalgPatterns(patterns);
   populateQKClipToLinalgPatterns(patterns);
 }
@@ -31,6 +30,8 @@ void muon::populateOptimToLinalgConversionPatterns(
 namespace {
 struct ConvertOptimToLinalg
     : public muon::impl::ConvertOptimToLinalgPassBase<ConvertOptimToLinalg> {
+  using Base::Base;
+
   void runOnOperation() override {
     ConversionTarget target(getContext());
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
@@ -39,9 +40,18 @@ struct ConvertOptimToLinalg
     target.addIllegalDialect<OptimDialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
+    // optim-decompose is the one pass that decomposes the Muon updates.
+    WalkResult undecomposed = getOperation()->walk([](Operation *op) {
+      if (!isa<MuonOp, Muon2Op>(op))
+        return WalkResult::advance();
+      op->emitOpError("must be decomposed first (optim-decompose)");
+      return WalkResult::interrupt();
+    });
+    if (undecomposed.wasInterrupted())
+      return signalPassFailure();
+
     RewritePatternSet patterns(&getContext());
-    populateOptimDecomposePatterns(patterns);
-    muon::populateOptimToLinalgConversionPatterns(patterns);
+    muon::populateOptimToLinalgConversionPatterns(patterns, nsGemm);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -11,14 +11,13 @@
 #ifndef MUON_LIB_CONVERSION_OPTIMTOLINALG_PATTERNSIMPL_H
 #define MUON_LIB_CONVERSION_OPTIMTOLINALG_PATTERNSIMPL_H
 
-namespace mlir {
-class RewritePatternSet;
-} // namespace mlir
+#include "muon/Conversion/OptimToLinalg/OptimToLinalg.h"
 
 namespace muon::optim {
 
 void populateAdamWToLinalgPatterns(mlir::RewritePatternSet &patterns);
-void populateNewtonSchulzToLinalgPatterns(mlir::RewritePatternSet &patterns);
+void populateNewtonSchulzToLinalgPatterns(mlir::RewritePatternSet &patterns,
+                                          muon::NewtonSchulzGemm gemm);
 void populateONNXOptimizersToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateQKClipToLinalgPatterns(mlir::RewritePatternSet &patterns);
 

@@ -1,4 +1,4 @@
-// RUN: muon-opt %s -convert-optim-to-linalg -split-input-file | FileCheck %s
+// RUN: muon-opt %s -optim-decompose -convert-optim-to-linalg -split-input-file | FileCheck %s
 
 // AdamW with an integer step: the scalars (t by sitofp, clamped to >= 1, lr, the bias
 // corrections 1 − β^t by math.powf, lr / (1 − β1^t), sqrt(1 − β2^t),

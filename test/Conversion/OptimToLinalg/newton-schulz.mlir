@@ -1,4 +1,5 @@
 // RUN: muon-opt %s -convert-optim-to-linalg -split-input-file | FileCheck %s
+// RUN: muon-opt %s -convert-optim-to-linalg=ns-gemm=runtime -split-input-file | FileCheck %s --check-prefix=CALLS
 
 // Wide f32 matrix, quintic: f64 norm reduction (no overflow for huge
 // entries), X = U / (‖U‖·1 + 1e-7) in f64 rounded to f32, no
@@ -53,6 +54,23 @@
 // CHECK-NEXT:   arith.addf %[[AX]], %[[TXE]]
 // CHECK:   scf.yield %[[NEXT]] : tensor<64x256xf32>
 // CHECK: return %[[RES]] : tensor<64x256xf32>
+// ns-gemm=runtime: the same X₀, then the GPU pipeline's runtime calls on its
+// buffer (read-only: the iterates are fresh buffers; a single matrix viewed
+// as 1×A×B), 3 per iteration with (a, b, c) in alpha/beta; the result leaves
+// as a restrict tensor.
+// CALLS-LABEL: func.func @ns_wide
+// CALLS: %[[X0:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<64x256xf32>)
+// CALLS: %[[BUF:.+]] = bufferization.to_buffer %[[X0]] read_only : tensor<64x256xf32> to memref<64x256xf32>
+// CALLS: memref.expand_shape %[[BUF]] {{\[}}[0, 1], [2]] output_shape [1, 64, 256] : memref<64x256xf32> into memref<1x64x256xf32>
+// CALLS-NOT: scf.for
+// CALLS: call @muon_gpu_syrk_f32({{.*}}, %false{{(_[0-9]+)?}})
+// CALLS: call @muon_gpu_syrk_f32({{.*}}, %false{{(_[0-9]+)?}})
+// CALLS: call @muon_gpu_gemm_f32({{.*}}, %false{{(_[0-9]+)?}}, %false{{(_[0-9]+)?}})
+// CALLS-COUNT-12: call @muon_gpu_{{gemm|syrk}}_f32
+// CALLS-NOT: call @muon_gpu_
+// CALLS: %[[OUT:.+]] = memref.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : memref<1x64x256xf32> into memref<64x256xf32>
+// CALLS: %[[RES:.+]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<64x256xf32> to tensor<64x256xf32>
+// CALLS: return %[[RES]]
 func.func @ns_wide(%u: tensor<64x256xf32>) -> tensor<64x256xf32> {
   %o = optim.newton_schulz %u : tensor<64x256xf32>
   return %o : tensor<64x256xf32>
@@ -69,6 +87,15 @@ func.func @ns_wide(%u: tensor<64x256xf32>) -> tensor<64x256xf32> {
 // CHECK:   linalg.matmul {{.*}} -> tensor<64x64xf32>
 // CHECK: %[[TALL:.+]] = linalg.transpose ins(%[[LOOP]] : tensor<64x256xf32>) outs(%{{.+}} : tensor<256x64xf32>) permutation = [1, 0]
 // CHECK: return %[[TALL]]
+// ns-gemm=runtime: no transpose; the transpose flags do it (S = Xᵀ·X,
+// X' = X·Tᵀ + a·X).
+// CALLS-LABEL: func.func @ns_tall
+// CALLS-NOT: linalg.transpose
+// CALLS: call @muon_gpu_syrk_f32({{.*}}, %true{{(_[0-9]+)?}})
+// CALLS: call @muon_gpu_syrk_f32({{.*}}, %false{{(_[0-9]+)?}})
+// CALLS: call @muon_gpu_gemm_f32({{.*}}, %false{{(_[0-9]+)?}}, %true{{(_[0-9]+)?}})
+// CALLS-NOT: linalg.transpose
+// CALLS: return
 func.func @ns_tall(%u: tensor<256x64xf32>) -> tensor<256x64xf32> {
   %o = optim.newton_schulz %u : tensor<256x64xf32>
   return %o : tensor<256x64xf32>
@@ -76,20 +103,28 @@ func.func @ns_tall(%u: tensor<256x64xf32>) -> tensor<256x64xf32> {
 
 // -----
 
-// compute_type = bf16: X stays f32 across iterations but is truncated to bf16
-// before every GEMM, which accumulates in f32.
+// compute_type = bf16: U is rounded to bf16 before its norm, and X, S and T
+// are stored in bf16 across iterations (as the runtime GEMMs store them);
+// every GEMM accumulates in f32.
 // CHECK-LABEL: func.func @ns_bf16_compute
-// CHECK: scf.for {{.*}} iter_args(%[[X:.+]] = %{{.+}}) -> (tensor<32x48xf32>)
-// CHECK:   %[[XLOW:.+]] = linalg.generic {{.*}} ins(%[[X]] : tensor<32x48xf32>) outs(%{{.+}} : tensor<32x48xbf16>)
-// CHECK-NEXT: ^bb0(%[[XE:[^:]+]]: f32, %{{.+}}: bf16):
-// CHECK-NEXT:   %[[TRUNC:.+]] = arith.truncf %[[XE]] : f32 to bf16
+// CHECK:   %[[ULOW:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<32x48xf32>) outs(%{{.+}} : tensor<32x48xbf16>)
+// CHECK-NEXT: ^bb0(%[[UE:[^:]+]]: f32, %{{.+}}: bf16):
+// CHECK-NEXT:   %[[TRUNC:.+]] = arith.truncf %[[UE]] : f32 to bf16
 // CHECK-NEXT:   linalg.yield %[[TRUNC]] : bf16
-// CHECK:   %[[S:.+]] = linalg.matmul {{.*}} ins(%[[XLOW]], %[[XLOW]] : tensor<32x48xbf16>, tensor<32x48xbf16>) outs(%{{.+}} : tensor<32x32xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[ULOW]] : tensor<32x48xbf16>) outs(%{{.+}} : tensor<f64>)
+// CHECK: scf.for {{.*}} iter_args(%[[X:.+]] = %{{.+}}) -> (tensor<32x48xbf16>)
+// CHECK:   %[[S:.+]] = linalg.matmul {{.*}} ins(%[[X]], %[[X]] : tensor<32x48xbf16>, tensor<32x48xbf16>) outs(%{{.+}} : tensor<32x32xf32>)
 // CHECK:   %[[SLOW:.+]] = linalg.generic {{.*}} ins(%[[S]] : tensor<32x32xf32>) outs(%{{.+}} : tensor<32x32xbf16>)
 // CHECK:   linalg.matmul ins(%[[SLOW]], %[[SLOW]] : tensor<32x32xbf16>, tensor<32x32xbf16>) outs(%{{.+}} : tensor<32x32xf32>)
 // CHECK:   %[[TLOW:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<32x32xbf16>)
-// CHECK:   linalg.matmul ins(%[[TLOW]], %[[XLOW]] : tensor<32x32xbf16>, tensor<32x48xbf16>) outs(%{{.+}} : tensor<32x48xf32>)
-// CHECK:   linalg.generic {{.*}} outs(%[[X]] : tensor<32x48xf32>)
+// CHECK:   linalg.matmul ins(%[[TLOW]], %[[X]] : tensor<32x32xbf16>, tensor<32x48xbf16>) outs(%{{.+}} : tensor<32x48xf32>)
+// CHECK:   linalg.generic {{.*}} outs(%[[X]] : tensor<32x48xbf16>)
+// ns-gemm=runtime: bf16 buffers and the bf16 entry points.
+// CALLS-LABEL: func.func @ns_bf16_compute
+// CALLS: bufferization.to_buffer %{{.+}} read_only : tensor<32x48xbf16> to memref<32x48xbf16>
+// CALLS-COUNT-15: call @muon_gpu_{{gemm|syrk}}_bf16
+// CALLS-NOT: call @muon_gpu_
+// CALLS: return
 func.func @ns_bf16_compute(%u: tensor<32x48xf32>) -> tensor<32x48xf32> {
   %o = optim.newton_schulz %u {compute_type = bf16} : tensor<32x48xf32>
   return %o : tensor<32x48xf32>
@@ -141,7 +176,7 @@ func.func @ns_custom(%u: tensor<8x8xf32>) -> tensor<8x8xf32> {
 // CHECK: %[[U3:.+]] = tensor.collapse_shape %[[U]] {{\[}}[0, 1], [2], [3]] : tensor<2x3x16x8xf16> into tensor<6x16x8xf16>
 // CHECK: %[[SUMSQ:.+]] = linalg.generic {indexing_maps = [#[[$ID3]], #[[$PERBATCH]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[U3]] : tensor<6x16x8xf16>) outs(%{{.+}} : tensor<6xf64>)
 // CHECK:   arith.extf %{{.+}} : f16 to f64
-// CHECK: linalg.generic {indexing_maps = [#[[$ID3]], #[[$PERBATCH]], #[[$ID3]]], {{.*}} ins(%[[U3]], %[[SUMSQ]] : tensor<6x16x8xf16>, tensor<6xf64>) outs(%{{.+}} : tensor<6x16x8xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[$ID3]], #[[$PERBATCH]], #[[$ID3]]], {{.*}} ins(%[[U3]], %[[SUMSQ]] : tensor<6x16x8xf16>, tensor<6xf64>) outs(%{{.+}} : tensor<6x16x8xbf16>)
 // CHECK: linalg.transpose {{.*}} permutation = [0, 2, 1]
 // CHECK: scf.for
 // CHECK:   linalg.batch_matmul indexing_maps = [#[[$BA]], #[[$BBT]], #[[$BC]]] ins(%{{.+}}, %{{.+}} : tensor<6x8x16xbf16>, tensor<6x8x16xbf16>) outs(%{{.+}} : tensor<6x8x8xf32>)
@@ -173,7 +208,13 @@ func.func @ns_flatten(%u: tensor<8x3x3x2xf32>) -> tensor<8x3x3x2xf32> {
 
 // -----
 
-// f64 computes and accumulates in f64 throughout (table included).
+// f64 computes and accumulates in f64 throughout (table included). The
+// runtimes have no f64 GEMMs: ns-gemm=runtime keeps the loop.
+// CALLS-LABEL: func.func @ns_f64
+// CALLS-NOT: call @muon_gpu_
+// CALLS: scf.for
+// CALLS-NOT: call @muon_gpu_
+// CALLS: return
 // CHECK-LABEL: func.func @ns_f64
 // CHECK: arith.constant dense<{{.*}}> : tensor<5x3xf64>
 // CHECK: scf.for {{.*}} -> (tensor<8x16xf64>)

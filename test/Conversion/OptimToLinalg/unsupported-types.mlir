@@ -1,4 +1,4 @@
-// RUN: muon-opt %s -convert-optim-to-linalg -split-input-file -verify-diagnostics
+// RUN: muon-opt %s -optim-decompose -convert-optim-to-linalg -split-input-file -verify-diagnostics
 
 // Element types without a lowering (here f8) fail the conversion with a
 // diagnostic naming the type instead of producing wrong IR.

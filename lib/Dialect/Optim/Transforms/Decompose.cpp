@@ -6,16 +6,17 @@
 //
 // Expands the Muon updates into element-wise `linalg.generic`s (momentum,
 // Nesterov blend, second-moment preconditioning, decoupled weight decay)
-// around one `optim.newton_schulz`, which later passes see as a unit.
-//
+// around one `optim.newton_schulz`, which later passes see as a unit. The
+// order of the steps is buildMuonUpdate's (MuonUpdate.h), which the fused
+// kernels share; this pass is the only one that decomposes.
 //===----------------------------------------------------------------------===//
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Dialect/Optim/Utils/MuonUpdate.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
-#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace muon::optim {
@@ -27,30 +28,8 @@ using namespace mlir;
 using namespace muon::optim;
 
 //===----------------------------------------------------------------------===//
-// Shared pieces of the Muon updates
+// Pieces of the Muon updates on tensors
 //===----------------------------------------------------------------------===//
-
-/// One `linalg.generic` computing M' and the NS input U (a single result when
-/// U = M').
-template <typename OpTy>
-static std::pair<Value, Value> buildMomentumUpdate(OpBuilder &b, OpTy op) {
-  Location loc = op.getLoc();
-  Type type = op.getParam().getType();
-  Type arithType = getArithmeticType(getElementTypeOrSelf(type));
-  MomentumCoefficients coefficients(
-      b, loc, arithType, op.getMomentum().convertToDouble(), op.getNesterov());
-  SmallVector<Type> resultTypes(op.getNesterov() ? 2 : 1, type);
-  SmallVector<Value> results = buildElementwise(
-      b, loc, {op.getGrad(), op.getMomentumBuffer()}, {}, resultTypes,
-      arithType, [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        auto [newMomentum, update] =
-            coefficients.build(nested, nestedLoc, args[0], args[1]);
-        if (!coefficients.nesterov)
-          return SmallVector<Value>{newMomentum};
-        return SmallVector<Value>{newMomentum, update};
-      });
-  return {results.front(), results.back()};
-}
 
 /// `optim.newton_schulz` of `input` configured like the Muon op `op`.
 template <typename OpTy>
@@ -62,17 +41,15 @@ static Value createNewtonSchulz(OpBuilder &b, OpTy op, Value input) {
 
 /// W' = W·(1 − lr·wd) − lr·adjust(A, B)·O, with lr read from its 0-d tensor.
 template <typename OpTy>
-static Value buildParamUpdate(OpBuilder &b, OpTy op, Value ortho) {
+static Value buildParamUpdate(OpBuilder &b, OpTy op, const MuonUpdateMath &math,
+                              Value ortho) {
   Location loc = op.getLoc();
-  auto type = cast<RankedTensorType>(op.getParam().getType());
-  Type arithType = getArithmeticType(type.getElementType());
+  Type arithType = math.getArithType();
   Value lr = extractScalar(b, loc, op.getLr(), arithType);
-  ParamUpdateScalars scalars(
-      b, loc, lr,
-      getLrAdjustFactor(op.getLrAdjust(), getMatrixShape(type, op.getView())),
-      op.getWeightDecay().convertToDouble());
+  ParamUpdateScalars scalars = math.buildParamScalars(b, loc, lr);
   return buildElementwise(
-             b, loc, {op.getParam(), ortho}, {}, type, arithType,
+             b, loc, {op.getParam(), ortho}, {}, op.getParam().getType(),
+             arithType,
              [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
                return SmallVector<Value>{
                    scalars.build(nested, nestedLoc, args[0], args[1])};
@@ -88,44 +65,19 @@ static Value add(OpBuilder &b, Location loc, Value acc, Value element) {
   return arith::AddFOp::create(b, loc, acc, element);
 }
 
-/// Full second moment: one generic computing M', V' and P = U / (sqrt(V') + ε).
-/// Returns {M', V', P}.
-static SmallVector<Value> buildFullPrecondition(OpBuilder &b, Muon2Op op) {
-  Location loc = op.getLoc();
-  Type type = op.getParam().getType();
-  Type arithType = getArithmeticType(getElementTypeOrSelf(type));
-  MomentumCoefficients momentum(
-      b, loc, arithType, op.getMomentum().convertToDouble(), op.getNesterov());
-  SecondMomentCoefficients second(b, loc, arithType, op);
-  return buildElementwise(
-      b, loc, {op.getGrad(), op.getMomentumBuffer(), op.getSecondMoment()[0]},
-      {}, {type, type, type}, arithType,
-      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        auto [newMomentum, update] =
-            momentum.build(nested, nestedLoc, args[0], args[1]);
-        Value square =
-            arith::MulFOp::create(nested, nestedLoc, args[0], args[0]);
-        Value newMoment =
-            buildMovingAverage(nested, nestedLoc, second.beta2,
-                               second.oneMinusBeta2, args[2], square);
-        return SmallVector<Value>{newMomentum, newMoment,
-                                  buildPrecondition(nested, nestedLoc, update,
-                                                    newMoment, second.eps)};
-      });
-}
-
 /// Muon²-F: V_r' and V_c' from the row and column sums of G ⊙ G, then
 /// P = U / (sqrt(V_r' V_c' / max(Σ V_c', ε)) + ε). The work happens on the
 /// matrix form [batch?, A, B], with the factors as [batch?, A] and
 /// [batch?, B]. Returns {V_r', V_c', P}.
-static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
-                                                    Value update) {
+static SmallVector<Value>
+buildFactoredPrecondition(OpBuilder &b, Muon2Op op, const MuonUpdateMath &math,
+                          Value update) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(op.getParam().getType());
   Type elementType = type.getElementType();
-  Type arithType = getArithmeticType(elementType);
-  SecondMomentCoefficients second(b, loc, arithType, op);
+  Type arithType = math.getArithType();
+  const SecondMomentCoefficients &second = math.getSecondMoment();
 
   MatrixShape matrix = getMatrixShape(type, op.getView());
   SmallVector<int64_t> matrixShape = getMatrixFormShape(matrix);
@@ -207,70 +159,113 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// Rewrites `optim.muon` into momentum generics, `optim.newton_schulz` and
-/// the weight update generic.
-struct DecomposeMuon : public OpRewritePattern<MuonOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// Emits a Muon/Muon² update (buildMuonUpdate) as `linalg.generic`s on
+/// tensors around one `optim.newton_schulz`.
+template <typename OpTy>
+class TensorMuonEmitter {
+public:
+  /// The new state in the op's result order (M', then V' or V_r', V_c') and
+  /// the Newton–Schulz input.
+  struct Moments {
+    SmallVector<Value> state;
+    Value update;
+  };
 
-  LogicalResult matchAndRewrite(MuonOp op,
-                                PatternRewriter &rewriter) const override {
-    if (failed(checkSupportedOperandTypes(rewriter, op)))
-      return failure();
-    auto [newMomentum, update] = buildMomentumUpdate(rewriter, op);
-    Value ortho = createNewtonSchulz(rewriter, op, update);
-    rewriter.replaceOp(op,
-                       {buildParamUpdate(rewriter, op, ortho), newMomentum});
-    return success();
-  }
-};
+  explicit TensorMuonEmitter(OpTy op) : op(op) {}
 
-/// Rewrites `optim.muon2` (full or factored second moment) into moment
-/// generics, `optim.newton_schulz` of the preconditioned update and the
-/// weight update generic.
-struct DecomposeMuon2 : public OpRewritePattern<Muon2Op> {
-  using OpRewritePattern::OpRewritePattern;
-
-  LogicalResult matchAndRewrite(Muon2Op op,
-                                PatternRewriter &rewriter) const override {
-    if (failed(checkSupportedOperandTypes(rewriter, op)))
-      return failure();
-    SmallVector<Value> results;
-    Value preconditioned;
-    if (op.isFactored()) {
-      auto [newMomentum, update] = buildMomentumUpdate(rewriter, op);
-      SmallVector<Value> factored =
-          buildFactoredPrecondition(rewriter, op, update);
-      results = {newMomentum, factored[0], factored[1]};
-      preconditioned = factored[2];
-    } else {
-      SmallVector<Value> full = buildFullPrecondition(rewriter, op);
-      results = {full[0], full[1]};
-      preconditioned = full[2];
+  /// One generic over G, M (and a full V) computing M' (and V') and U, U
+  /// only where it is not M'; Muon²-F then preconditions U by its factors.
+  Moments emitMoments(OpBuilder &b, const MuonUpdateMath &math) {
+    bool full = math.hasFullSecondMoment();
+    bool separateUpdate = full || op.getNesterov();
+    SmallVector<Value> inputs = {op.getGrad(), op.getMomentumBuffer()};
+    if constexpr (std::is_same_v<OpTy, Muon2Op>) {
+      if (full)
+        inputs.push_back(op.getSecondMoment()[0]);
     }
-    Value ortho = createNewtonSchulz(rewriter, op, preconditioned);
-    results.insert(results.begin(), buildParamUpdate(rewriter, op, ortho));
-    rewriter.replaceOp(op, results);
+    SmallVector<Type> resultTypes(1 + full + separateUpdate,
+                                  op.getParam().getType());
+    SmallVector<Value> results = buildElementwise(
+        b, op.getLoc(), inputs, {}, resultTypes, math.getArithType(),
+        [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+          MuonMoments moments = math.buildMoments(
+              nested, nestedLoc, args[0], args[1], full ? args[2] : Value());
+          SmallVector<Value> values = {moments.newMomentum};
+          if (full)
+            values.push_back(moments.newSecondMoment);
+          if (separateUpdate)
+            values.push_back(moments.update);
+          return values;
+        });
+    Moments moments = {{results.front()}, results.back()};
+    if (full)
+      moments.state.push_back(results[1]);
+    if constexpr (std::is_same_v<OpTy, Muon2Op>) {
+      if (op.isFactored()) {
+        SmallVector<Value> factored =
+            buildFactoredPrecondition(b, op, math, moments.update);
+        moments.state.append({factored[0], factored[1]});
+        moments.update = factored[2];
+      }
+    }
+    return moments;
+  }
+
+  Value emitOrthogonalize(OpBuilder &b, const Moments &moments) {
+    return createNewtonSchulz(b, op, moments.update);
+  }
+
+  Value emitParamUpdate(OpBuilder &b, const MuonUpdateMath &math,
+                        Value ortho) {
+    return buildParamUpdate(b, op, math, ortho);
+  }
+
+  SmallVector<Value> results(OpBuilder &, Value newParam,
+                             const Moments &moments) {
+    SmallVector<Value> values = {newParam};
+    values.append(moments.state);
+    return values;
+  }
+
+private:
+  OpTy op;
+};
+
+/// Rewrites `optim.muon` / `optim.muon2` (full or factored second moment)
+/// into moment generics, `optim.newton_schulz` of the (preconditioned)
+/// update and the weight update generic.
+template <typename OpTy>
+struct DecomposeMuonUpdate : public OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkSupportedOperandTypes(rewriter, op)))
+      return failure();
+    TensorMuonEmitter<OpTy> emitter(op);
+    rewriter.replaceOp(op, buildMuonUpdate(rewriter, op, emitter));
     return success();
   }
 };
-} // namespace
 
-void muon::optim::populateOptimDecomposePatterns(RewritePatternSet &patterns) {
-  patterns.add<DecomposeMuon, DecomposeMuon2>(patterns.getContext());
-}
-
-namespace {
 struct OptimDecomposePass
     : public muon::optim::impl::OptimDecomposePassBase<OptimDecomposePass> {
+  using Base::Base;
+
   void runOnOperation() override {
     // A conversion (not a greedy rewrite) so that an op no pattern can
-    // decompose fails the pass once, with its diagnostic.
+    // decompose fails the pass once, with its diagnostic. With
+    // keep-fusable, what convert-optim-to-kernels fuses stays.
     ConversionTarget target(getContext());
-    target.addIllegalOp<MuonOp, Muon2Op>();
+    bool keep = keepFusable;
+    target.addDynamicallyLegalOp<MuonOp>([keep](MuonOp) { return keep; });
+    target.addDynamicallyLegalOp<Muon2Op>(
+        [keep](Muon2Op op) { return keep && !op.isFactored(); });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     RewritePatternSet patterns(&getContext());
-    populateOptimDecomposePatterns(patterns);
+    patterns.add<DecomposeMuonUpdate<MuonOp>, DecomposeMuonUpdate<Muon2Op>>(
+        &getContext());
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/TypeUtilities.h"
 #include <cmath>
 
 using namespace mlir;
@@ -85,9 +86,83 @@ Value ParamUpdateScalars::build(OpBuilder &b, Location loc, Value param,
   return arith::SubFOp::create(b, loc, param, step);
 }
 
-/// 1 − β^t.
-static Value buildBiasCorrection(OpBuilder &b, Location loc, double beta,
-                                 Value step) {
+Type muon::optim::getNSInputType(Type elementType, Type computeType) {
+  return computeType.getIntOrFloatBitWidth() <
+                 elementType.getIntOrFloatBitWidth()
+             ? computeType
+             : elementType;
+}
+
+bool muon::optim::iteratesTransposed(const MatrixShape &matrix) {
+  return matrix.rows > matrix.cols;
+}
+
+NSNormalization::NSNormalization(OpBuilder &b, Location loc,
+                                 NSScheduleAttr schedule)
+    : scale(createFloatConstant(b, loc, b.getF64Type(),
+                                schedule.getNormScale())),
+      eps(createFloatConstant(b, loc, b.getF64Type(), schedule.getNormEps())) {
+}
+
+Value NSNormalization::buildDenominator(OpBuilder &b, Location loc,
+                                        Value sumOfSquares) const {
+  Value norm = math::SqrtOp::create(b, loc, sumOfSquares);
+  Value scaled = arith::MulFOp::create(b, loc, norm, scale);
+  return arith::AddFOp::create(b, loc, scaled, eps);
+}
+
+Value NSNormalization::buildElement(OpBuilder &b, Location loc, Value element,
+                                    Value denominator, Type type) const {
+  Value wide = convertScalar(b, loc, element, b.getF64Type());
+  Value quotient = arith::DivFOp::create(b, loc, wide, denominator);
+  if (type.isF64())
+    return quotient;
+  return convertScalar(b, loc, convertScalar(b, loc, quotient, b.getF32Type()),
+                       type);
+}
+
+MuonUpdateMath::MuonUpdateMath(OpBuilder &b, Location loc, Operation *op) {
+  auto init = [&](auto muonOp) {
+    auto type = cast<RankedTensorType>(muonOp.getParam().getType());
+    arithType = getArithmeticType(type.getElementType());
+    momentum.emplace(b, loc, arithType,
+                     muonOp.getMomentum().convertToDouble(),
+                     muonOp.getNesterov());
+    adjust = getLrAdjustFactor(muonOp.getLrAdjust(),
+                               getMatrixShape(type, muonOp.getView()));
+    weightDecay = muonOp.getWeightDecay().convertToDouble();
+  };
+  if (auto muon2 = dyn_cast<Muon2Op>(op)) {
+    init(muon2);
+    second.emplace(b, loc, arithType, muon2);
+    factored = muon2.isFactored();
+    return;
+  }
+  init(cast<MuonOp>(op));
+}
+
+MuonMoments MuonUpdateMath::buildMoments(OpBuilder &b, Location loc,
+                                         Value grad, Value momentumValue,
+                                         Value secondMoment) const {
+  auto [newMomentum, update] = momentum->build(b, loc, grad, momentumValue);
+  if (!secondMoment)
+    return {newMomentum, update, Value()};
+  Value square = arith::MulFOp::create(b, loc, grad, grad);
+  Value newSecondMoment = buildMovingAverage(
+      b, loc, second->beta2, second->oneMinusBeta2, secondMoment, square);
+  return {newMomentum,
+          buildPrecondition(b, loc, update, newSecondMoment, second->eps),
+          newSecondMoment};
+}
+
+ParamUpdateScalars MuonUpdateMath::buildParamScalars(OpBuilder &b,
+                                                     Location loc,
+                                                     Value lr) const {
+  return ParamUpdateScalars(b, loc, lr, adjust, weightDecay);
+}
+
+Value muon::optim::buildBiasCorrection(OpBuilder &b, Location loc, double beta,
+                                       Value step) {
   Type type = step.getType();
   Value power = math::PowFOp::create(
       b, loc, createFloatConstant(b, loc, type, beta), step);
@@ -95,24 +170,61 @@ static Value buildBiasCorrection(OpBuilder &b, Location loc, double beta,
                                power);
 }
 
-AdamWScalars::AdamWScalars(OpBuilder &b, Location loc, AdamWOp op, Value lr,
-                           Value step, Type arithType) {
+StepScalars::StepScalars(OpBuilder &b, Location loc, Type arithType, Value lr,
+                         Value step)
+    : b(b), loc(loc), arithType(arithType),
+      lr(convertScalar(b, loc, lr, b.getF64Type())),
+      step(convertScalar(b, loc, step, b.getF64Type())) {}
+
+StepScalars StepScalars::fromTensors(OpBuilder &b, Location loc, Value param,
+                                     Value lrTensor, Value stepTensor) {
   Type f64 = b.getF64Type();
-  lr = convertScalar(b, loc, lr, f64);
-  // t < 1 would make 1 − βᵗ zero or negative (t = 0: a division by zero);
-  // such steps are taken as the first one, t = 1.
-  step = arith::MaximumFOp::create(b, loc, convertScalar(b, loc, step, f64),
-                                   createFloatConstant(b, loc, f64, 1.0));
+  Value lr = extractScalar(b, loc, lrTensor, f64);
+  Value step = extractScalar(b, loc, stepTensor, f64);
+  return StepScalars(b, loc, getArithmeticType(getElementTypeOrSelf(param)),
+                     lr, step);
+}
+
+Value StepScalars::f64(double value) const {
+  return createFloatConstant(b, loc, b.getF64Type(), value);
+}
+
+Value StepScalars::arith(double value) const {
+  return createFloatConstant(b, loc, arithType, value);
+}
+
+Value StepScalars::round(Value value) const {
+  return convertScalar(b, loc, value, arithType);
+}
+
+Value StepScalars::selectOnStep(Value onPositive, Value onFirst) const {
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         step, f64(0.0));
+  return arith::SelectOp::create(b, loc, positive, onPositive, onFirst);
+}
+
+Value StepScalars::firstStepAtLeastOne() const {
+  return arith::MaximumFOp::create(b, loc, step, f64(1.0));
+}
+
+Value StepScalars::biasCorrection(double beta, Value step) const {
+  return buildBiasCorrection(b, loc, beta, step);
+}
+
+AdamWScalars::AdamWScalars(AdamWOp op, const StepScalars &s) {
+  OpBuilder &b = s.b;
+  Location loc = s.loc;
+  Type f64 = b.getF64Type();
+  Value lr = s.lr;
+  Value step = s.firstStepAtLeastOne();
   bool huggingFace = op.getVariant() == AdamWVariant::huggingface;
   decayAfterUpdate = huggingFace;
   Value size = lr, root;
   if (op.getBiasCorrection()) {
     size = arith::DivFOp::create(
-        b, loc, lr,
-        buildBiasCorrection(b, loc, op.getBeta1().convertToDouble(), step));
+        b, loc, lr, s.biasCorrection(op.getBeta1().convertToDouble(), step));
     root = math::SqrtOp::create(
-        b, loc,
-        buildBiasCorrection(b, loc, op.getBeta2().convertToDouble(), step));
+        b, loc, s.biasCorrection(op.getBeta2().convertToDouble(), step));
     // Hugging Face folds the correction of V' into the step size.
     if (huggingFace) {
       size = arith::MulFOp::create(b, loc, size, root);
@@ -124,17 +236,17 @@ AdamWScalars::AdamWScalars(OpBuilder &b, Location loc, AdamWOp op, Value lr,
       createFloatConstant(b, loc, f64, op.getWeightDecay().convertToDouble()));
   Value decayFactor = arith::SubFOp::create(
       b, loc, createFloatConstant(b, loc, f64, 1.0), lrDecay);
-  stepSize = convertScalar(b, loc, size, arithType);
+  stepSize = s.round(size);
   if (root)
-    correction2Root = convertScalar(b, loc, root, arithType);
-  decay = convertScalar(b, loc, decayFactor, arithType);
+    correction2Root = s.round(root);
+  decay = s.round(decayFactor);
   double b1 = op.getBeta1().convertToDouble();
   double b2 = op.getBeta2().convertToDouble();
-  beta1 = createFloatConstant(b, loc, arithType, b1);
-  oneMinusBeta1 = createFloatConstant(b, loc, arithType, 1.0 - b1);
-  beta2 = createFloatConstant(b, loc, arithType, b2);
-  oneMinusBeta2 = createFloatConstant(b, loc, arithType, 1.0 - b2);
-  eps = createFloatConstant(b, loc, arithType, op.getEps().convertToDouble());
+  beta1 = s.arith(b1);
+  oneMinusBeta1 = s.arith(1.0 - b1);
+  beta2 = s.arith(b2);
+  oneMinusBeta2 = s.arith(1.0 - b2);
+  eps = s.arith(op.getEps().convertToDouble());
 }
 
 SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc, Value param,

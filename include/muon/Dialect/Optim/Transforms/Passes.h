@@ -29,10 +29,6 @@ enum class HiddenMatrixOptimizer { Muon, Muon2 };
 #define GEN_PASS_DECL
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
 
-/// Patterns rewriting optim.muon / optim.muon2 into moment math around
-/// optim.newton_schulz.
-void populateOptimDecomposePatterns(mlir::RewritePatternSet &patterns);
-
 /// What `bucketOptimizerUpdates` did.
 struct BucketStatistics {
   unsigned numBuckets = 0;
