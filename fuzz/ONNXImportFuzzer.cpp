@@ -34,8 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                            "gradients", "momentums_1", "momentums_2"})
     options.sequenceTypes[name] = "4x8xf32,8xf32";
   llvm::MemoryBufferRef buffer(
-      llvm::StringRef(reinterpret_cast<const char *>(data), size),
-      "fuzz.onnx");
+      llvm::StringRef(reinterpret_cast<const char *>(data), size), "fuzz.onnx");
   OwningOpRef<ModuleOp> module =
       muon::onnx_import::importONNXModel(buffer, &context, options);
   if (module && failed(verify(*module)))

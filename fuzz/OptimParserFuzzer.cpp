@@ -19,8 +19,8 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Conversion/Passes.h"
+#include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
 #include <cstdlib>

@@ -17,11 +17,11 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <type_traits>
-#include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #define MUON_EXPORT extern "C" __attribute__((visibility("default")))
@@ -29,8 +29,7 @@
 namespace {
 
 /// MLIR's memref descriptor (see mlir/ExecutionEngine/CRunnerUtils.h).
-template <typename T, int Rank>
-struct StridedMemRef {
+template <typename T, int Rank> struct StridedMemRef {
   T *allocated;
   T *aligned;
   int64_t offset;
@@ -41,8 +40,7 @@ struct StridedMemRef {
 /// A strided rows × cols matrix as BLAS wants it: row-major with a leading
 /// dimension, read transposed if it was stored column-major. Matrices with
 /// neither dimension contiguous (rare) are copied.
-template <typename T>
-struct BlasMatrix {
+template <typename T> struct BlasMatrix {
   const T *data;
   int64_t ld;
   bool columnMajor;
@@ -50,12 +48,14 @@ struct BlasMatrix {
 
   BlasMatrix(const T *base, int64_t rows, int64_t cols, int64_t s0,
              int64_t s1) {
-    if ((s1 == 1 || cols == 1) && (rows == 1 || s0 >= std::max<int64_t>(cols, 1))) {
+    if ((s1 == 1 || cols == 1) &&
+        (rows == 1 || s0 >= std::max<int64_t>(cols, 1))) {
       data = base, columnMajor = false;
       ld = rows == 1 ? std::max<int64_t>(cols, 1) : s0;
       return;
     }
-    if ((s0 == 1 || rows == 1) && (cols == 1 || s1 >= std::max<int64_t>(rows, 1))) {
+    if ((s0 == 1 || rows == 1) &&
+        (cols == 1 || s1 >= std::max<int64_t>(rows, 1))) {
       data = base, columnMajor = true;
       ld = cols == 1 ? std::max<int64_t>(rows, 1) : s1;
       return;
@@ -92,10 +92,11 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const uint16_t *a, int64_t lda, const uint16_t *b,
           int64_t ldb, float *c, int64_t ldc) {
   dnnl_status_t status = dnnl_gemm_bf16bf16f32(
-      ta == CblasTrans ? 'T' : 'N', tb == CblasTrans ? 'T' : 'N', m, n, k,
-      1.0f, a, lda, b, ldb, 1.0f, c, ldc);
+      ta == CblasTrans ? 'T' : 'N', tb == CblasTrans ? 'T' : 'N', m, n, k, 1.0f,
+      a, lda, b, ldb, 1.0f, c, ldc);
   if (status != dnnl_success) {
-    std::fprintf(stderr, "muon_cpu_runtime: dnnl_gemm_bf16bf16f32 failed (%d)\n",
+    std::fprintf(stderr,
+                 "muon_cpu_runtime: dnnl_gemm_bf16bf16f32 failed (%d)\n",
                  static_cast<int>(status));
     std::abort();
   }
@@ -104,8 +105,8 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
 /// C(m×m) += A·Aᵀ: the Gram matrix of Newton–Schulz is symmetric, so syrk
 /// computes half of it (about 40% faster than sgemm at 768×3072) into a
 /// scratch triangle that is then mirrored into C.
-void gram(CBLAS_TRANSPOSE ta, int64_t m, int64_t k, const float *a,
-          int64_t lda, float *c, int64_t ldc) {
+void gram(CBLAS_TRANSPOSE ta, int64_t m, int64_t k, const float *a, int64_t lda,
+          float *c, int64_t ldc) {
   std::vector<float> upper(m * m);
   cblas_ssyrk(CblasRowMajor, CblasUpper, ta, m, k, 1.0f, a, lda, 0.0f,
               upper.data(), m);
@@ -180,27 +181,21 @@ MUON_EXPORT void _mlir_ciface_muon_cpu_matmul_f32(StridedMemRef<float, 2> *a,
   matmul(a, b, c, ta, tb);
 }
 
-MUON_EXPORT void
-_mlir_ciface_muon_cpu_matmul_bf16(StridedMemRef<uint16_t, 2> *a,
-                                  StridedMemRef<uint16_t, 2> *b,
-                                  StridedMemRef<float, 2> *c, int64_t ta,
-                                  int64_t tb) {
+MUON_EXPORT void _mlir_ciface_muon_cpu_matmul_bf16(
+    StridedMemRef<uint16_t, 2> *a, StridedMemRef<uint16_t, 2> *b,
+    StridedMemRef<float, 2> *c, int64_t ta, int64_t tb) {
   matmul(a, b, c, ta, tb);
 }
 
-MUON_EXPORT void
-_mlir_ciface_muon_cpu_batch_matmul_f32(StridedMemRef<float, 3> *a,
-                                       StridedMemRef<float, 3> *b,
-                                       StridedMemRef<float, 3> *c, int64_t ta,
-                                       int64_t tb) {
+MUON_EXPORT void _mlir_ciface_muon_cpu_batch_matmul_f32(
+    StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
+    StridedMemRef<float, 3> *c, int64_t ta, int64_t tb) {
   batchMatmul(a, b, c, ta, tb);
 }
 
-MUON_EXPORT void
-_mlir_ciface_muon_cpu_batch_matmul_bf16(StridedMemRef<uint16_t, 3> *a,
-                                        StridedMemRef<uint16_t, 3> *b,
-                                        StridedMemRef<float, 3> *c, int64_t ta,
-                                        int64_t tb) {
+MUON_EXPORT void _mlir_ciface_muon_cpu_batch_matmul_bf16(
+    StridedMemRef<uint16_t, 3> *a, StridedMemRef<uint16_t, 3> *b,
+    StridedMemRef<float, 3> *c, int64_t ta, int64_t tb) {
   batchMatmul(a, b, c, ta, tb);
 }
 
@@ -260,7 +255,8 @@ void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
         float value = alpha * product[i * n + j];
         // beta = 0 ignores C, which may be uninitialized.
         if (beta != 0.0f)
-          value += beta * toFloat(addend[i * c->strides[1] + j * c->strides[2]]);
+          value +=
+              beta * toFloat(addend[i * c->strides[1] + j * c->strides[2]]);
         result[i * d->strides[1] + j * d->strides[2]] = fromFloat<T>(value);
       }
   }
@@ -331,8 +327,10 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_syrk_f32(StridedMemRef<float, 3> *a,
   symmetricRankK(a, c, d, alpha, beta, transposeA & 1);
 }
 
-MUON_EXPORT void _mlir_ciface_muon_gpu_syrk_bf16(
-    StridedMemRef<uint16_t, 3> *a, StridedMemRef<uint16_t, 3> *c,
-    StridedMemRef<uint16_t, 3> *d, float alpha, float beta, int transposeA) {
+MUON_EXPORT void _mlir_ciface_muon_gpu_syrk_bf16(StridedMemRef<uint16_t, 3> *a,
+                                                 StridedMemRef<uint16_t, 3> *c,
+                                                 StridedMemRef<uint16_t, 3> *d,
+                                                 float alpha, float beta,
+                                                 int transposeA) {
   symmetricRankK(a, c, d, alpha, beta, transposeA & 1);
 }

@@ -31,9 +31,9 @@ template <typename T> struct MemRef3D {
 /// on the current call's stream; errors are recorded under `name`. `T` is
 /// the element type's storage (uint16_t for bf16, float for f32).
 template <typename T>
-void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
-          MemRef3D<T> *b, MemRef3D<T> *c, MemRef3D<T> *d, float alpha,
-          float beta, bool transA, bool transB);
+void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a, MemRef3D<T> *b,
+          MemRef3D<T> *c, MemRef3D<T> *d, float alpha, float beta, bool transA,
+          bool transB);
 
 } // namespace muon::cuda
 

@@ -34,15 +34,16 @@ alignas(64) const unsigned char kSymmetricMirrorFatbin[] = {
 };
 
 std::atomic<int64_t> &blockRowsSetting() {
-  static std::atomic<int64_t> setting{muon::runtime::symmetricBlockRowsSetting()};
+  static std::atomic<int64_t> setting{
+      muon::runtime::symmetricBlockRowsSetting()};
   return setting;
 }
 
 /// D(i, j) = D(j, i) below the block upper triangle, in one launch.
 template <typename T>
 void mirror(const char *kernel, const MemRef3D<T> &d, int64_t blockRows) {
-  static void *module = mgpuModuleLoad(
-      const_cast<unsigned char *>(kSymmetricMirrorFatbin), 0);
+  static void *module =
+      mgpuModuleLoad(const_cast<unsigned char *>(kSymmetricMirrorFatbin), 0);
   CUfunction function = mgpuModuleGetFunction(module, kernel);
   if (!function)
     return;
@@ -57,8 +58,8 @@ void mirror(const char *kernel, const MemRef3D<T> &d, int64_t blockRows) {
   T *data = d.aligned + d.offset;
   int64_t rowStride = d.strides[1], colStride = d.strides[2],
           batchStride = d.strides[0];
-  void *params[] = {&data, &m, &rowStride, &colStride, &batchStride,
-                    &blockRows};
+  void *params[] = {&data,      &m,           &rowStride,
+                    &colStride, &batchStride, &blockRows};
   ScopedContext context;
   if (!context.ok())
     return;
@@ -97,19 +98,19 @@ void symmetricRankK(const char *name, const char *mirrorKernel,
 
 } // namespace
 
-MUON_EXPORT void
-_mlir_ciface_muon_gpu_syrk_bf16(MemRef3D<uint16_t> *a, MemRef3D<uint16_t> *c,
-                                MemRef3D<uint16_t> *d, float alpha, float beta,
-                                uint8_t transA) {
-  symmetricRankK("muon_gpu_syrk_bf16", "muon_symmetric_mirror_b16",
-                 CUDA_R_16BF, a, c, d, alpha, beta, transA & 1);
+MUON_EXPORT void _mlir_ciface_muon_gpu_syrk_bf16(MemRef3D<uint16_t> *a,
+                                                 MemRef3D<uint16_t> *c,
+                                                 MemRef3D<uint16_t> *d,
+                                                 float alpha, float beta,
+                                                 uint8_t transA) {
+  symmetricRankK("muon_gpu_syrk_bf16", "muon_symmetric_mirror_b16", CUDA_R_16BF,
+                 a, c, d, alpha, beta, transA & 1);
 }
 
 MUON_EXPORT void _mlir_ciface_muon_gpu_syrk_f32(MemRef3D<float> *a,
                                                 MemRef3D<float> *c,
-                                                MemRef3D<float> *d,
-                                                float alpha, float beta,
-                                                uint8_t transA) {
+                                                MemRef3D<float> *d, float alpha,
+                                                float beta, uint8_t transA) {
   symmetricRankK("muon_gpu_syrk_f32", "muon_symmetric_mirror_b32", CUDA_R_32F,
                  a, c, d, alpha, beta, transA & 1);
 }

@@ -22,9 +22,8 @@ constexpr int kTile = 32;
 /// Launched with blockDim (32, 8) and grid (tiles, tiles, batch); block
 /// (x, y) writes the tile of rows [32y, 32y + 32) × columns [32x, 32x + 32).
 template <typename T>
-__device__ void mirror(T *data, int64_t m, int64_t rowStride,
-                       int64_t colStride, int64_t batchStride,
-                       int64_t blockRows) {
+__device__ void mirror(T *data, int64_t m, int64_t rowStride, int64_t colStride,
+                       int64_t batchStride, int64_t blockRows) {
   __shared__ T tile[kTile][kTile + 1];
   int64_t rowBegin = int64_t(blockIdx.y) * kTile;
   int64_t colBegin = int64_t(blockIdx.x) * kTile;

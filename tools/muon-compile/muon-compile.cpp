@@ -63,27 +63,28 @@ static cl::opt<std::string>
 // Help texts name the defaults the GPU pipeline defines.
 static const std::string cudaChipHelp =
     "--target=cuda: SM architecture of the kernels, e.g. --cuda-chip=sm_80 "
-    "(default: " + CUDATargetOptions().chip + ", H100/H200)";
+    "(default: " +
+    CUDATargetOptions().chip + ", H100/H200)";
 static const std::string cudaFeaturesHelp =
     "--target=cuda: NVPTX features, e.g. --cuda-features=+ptx80 (default: " +
     CUDATargetOptions().features + "; sm_90 needs PTX 7.8 or newer)";
 
-static cl::opt<std::string>
-    cudaChip("cuda-chip", cl::desc(cudaChipHelp),
-             cl::value_desc("sm_XY"), cl::init(CUDATargetOptions().chip),
-             cl::cat(compileCategory));
+static cl::opt<std::string> cudaChip("cuda-chip", cl::desc(cudaChipHelp),
+                                     cl::value_desc("sm_XY"),
+                                     cl::init(CUDATargetOptions().chip),
+                                     cl::cat(compileCategory));
 
-static cl::opt<std::string> cudaFeatures(
-    "cuda-features",
-    cl::desc(cudaFeaturesHelp),
-    cl::value_desc("features"), cl::init(CUDATargetOptions().features),
-    cl::cat(compileCategory));
+static cl::opt<std::string> cudaFeatures("cuda-features",
+                                         cl::desc(cudaFeaturesHelp),
+                                         cl::value_desc("features"),
+                                         cl::init(CUDATargetOptions().features),
+                                         cl::cat(compileCategory));
 
 static cl::opt<CUDABinaryFormat> cudaFormat(
     "cuda-format",
     cl::desc("--target=cuda: the embedded GPU binary, e.g. --cuda-format=bin"),
-    getCUDABinaryFormatValues(),
-    cl::init(CUDABinaryFormat::Fatbin), cl::cat(compileCategory));
+    getCUDABinaryFormatValues(), cl::init(CUDABinaryFormat::Fatbin),
+    cl::cat(compileCategory));
 
 static cl::opt<AOTEmitKind>
     emit("emit", cl::desc("What to write to -o, e.g. --emit=object"),

@@ -15,11 +15,11 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Conversion/Passes.h"
+#include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
-#include "muon/Transforms/Passes.h"
 #include "muon/Pipelines/Pipelines.h"
+#include "muon/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();

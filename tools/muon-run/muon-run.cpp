@@ -193,7 +193,8 @@ static llvm::Error runModule() {
     llvm::SmallVector<double> sorted(times);
     llvm::sort(sorted);
     llvm::outs() << llvm::format(
-        "benchmark: %zu runs of @%s: median %.3f ms, min %.3f ms, max %.3f ms\n",
+        "benchmark: %zu runs of @%s: median %.3f ms, min %.3f ms, max %.3f "
+        "ms\n",
         sorted.size(), (*runner)->getSignature().name.c_str(),
         sorted[sorted.size() / 2], sorted.front(), sorted.back());
   }

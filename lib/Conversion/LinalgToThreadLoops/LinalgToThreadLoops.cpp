@@ -88,7 +88,8 @@ static LogicalResult buildThreadLoops(RewriterBase &rewriter,
 
 namespace {
 struct ConvertLinalgToThreadLoops
-    : public muon::impl::ConvertLinalgToThreadLoopsPassBase<ConvertLinalgToThreadLoops> {
+    : public muon::impl::ConvertLinalgToThreadLoopsPassBase<
+          ConvertLinalgToThreadLoops> {
   using Base::Base;
 
   void runOnOperation() override {

@@ -14,8 +14,8 @@
 
 #include "GemmMatch.h"
 
-#include "muon/Conversion/RuntimeCalls.h"
 #include "muon/Conversion/Passes.h"
+#include "muon/Conversion/RuntimeCalls.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"

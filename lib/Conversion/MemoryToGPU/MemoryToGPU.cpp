@@ -145,7 +145,8 @@ static std::optional<uint32_t> getRepeated32BitPattern(Value value) {
     else if (auto intAttr = dyn_cast<IntegerAttr>(constant.getValue()))
       bits = intAttr.getValue();
   }
-  if (bits.getBitWidth() != 64 || bits.extractBits(32, 0) != bits.extractBits(32, 32))
+  if (bits.getBitWidth() != 64 ||
+      bits.extractBits(32, 0) != bits.extractBits(32, 32))
     return std::nullopt;
   return bits.extractBits(32, 0).getZExtValue();
 }
@@ -188,7 +189,8 @@ struct FillToGPU : OpRewritePattern<linalg::FillOp> {
         MemRefType::get({2 * type.getNumElements()}, rewriter.getI32Type()),
         view.getSource(), view.getByteShift(), ValueRange());
     Value word = arith::ConstantOp::create(
-        rewriter, loc, rewriter.getI32IntegerAttr(static_cast<int32_t>(*pattern)));
+        rewriter, loc,
+        rewriter.getI32IntegerAttr(static_cast<int32_t>(*pattern)));
     rewriter.replaceOpWithNewOp<gpu::MemsetOp>(op, Type(), ValueRange(), words,
                                                word);
     return success();

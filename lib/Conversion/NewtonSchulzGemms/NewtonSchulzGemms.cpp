@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "muon/Conversion/NewtonSchulzGemms.h"
+#include "muon/Conversion/NewtonSchulzGemms/NewtonSchulzGemms.h"
 #include "muon/Conversion/RuntimeCalls.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 

@@ -6,8 +6,9 @@
 //
 // AdamW is element-wise: one kernel over the parameter, or over every
 // parameter of an optim-bucket concatenation, each read and written in its
-// own buffer (one row per parameter, BucketBuffers.h). lr and the step count stay device buffers: every thread loads
-// them and computes the bias corrections once, before its elements.
+// own buffer (one row per parameter, BucketBuffers.h). lr and the step count
+// stay device buffers: every thread loads them and computes the bias
+// corrections once, before its elements.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,19 +48,22 @@ struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
     SmallVector<BucketBuffer, 4> inputs, outputs;
     for (Value operand : {adaptor.getParam(), adaptor.getGrad(),
                           adaptor.getExpAvg(), adaptor.getExpAvgSq()})
-      inputs.push_back(BucketBuffer::forOperand(rewriter, loc, operand, layout));
+      inputs.push_back(
+          BucketBuffer::forOperand(rewriter, loc, operand, layout));
     for (Value result : op->getResults())
       outputs.push_back(BucketBuffer::forResult(rewriter, loc, result, layout));
     Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
     Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
     SmallVector<const BucketBuffer *> buckets;
-    for (const BucketBuffer &bucket : llvm::concat<BucketBuffer>(inputs, outputs))
+    for (const BucketBuffer &bucket :
+         llvm::concat<BucketBuffer>(inputs, outputs))
       buckets.push_back(&bucket);
 
     // Seven per-row buffers per row: kernels of at most so many rows.
     int64_t rowsPerKernel =
         std::max<int64_t>(1, kMaxRowBuffersPerKernel / int64_t(buckets.size()));
-    for (int64_t first = 0; first < layout.getNumRows(); first += rowsPerKernel) {
+    for (int64_t first = 0; first < layout.getNumRows();
+         first += rowsPerKernel) {
       int64_t count = std::min(rowsPerKernel, layout.getNumRows() - first);
       std::optional<AdamWScalars> scalars;
       SmallVector<RowBuffer> rowBuffers;

@@ -124,8 +124,7 @@ static Value toElementBuffer(OpBuilder &b, Location loc, Value tensor) {
   return toFlatBuffer(b, loc, tensor);
 }
 
-BucketBuffer BucketBuffer::forOperand(OpBuilder &b, Location loc,
-                                      Value tensor,
+BucketBuffer BucketBuffer::forOperand(OpBuilder &b, Location loc, Value tensor,
                                       const BucketLayout &layout) {
   if (layout.getNumRows() > 1)
     if (std::optional<SmallVector<PackedSource>> sources =
@@ -164,7 +163,8 @@ getUnpackingSlices(Value result, const BucketLayout &layout) {
     auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
     if (!slice)
       return std::nullopt;
-    std::optional<RowExtent> extent = getRowExtent(slice, type, slice.getType());
+    std::optional<RowExtent> extent =
+        getRowExtent(slice, type, slice.getType());
     int64_t row = extent ? findRow(layout, *extent) : -1;
     if (row < 0 || slices[row])
       return std::nullopt;
@@ -229,9 +229,11 @@ BucketBuffer::selectRow(OpBuilder &b, Location loc,
     return selected;
   // The buckets of one kernel are packings of one layout: one row start.
   const BucketLayout &layout = buckets[switched.front()]->layout;
-  assert(llvm::all_of(switched, [&](size_t i) {
-           return buckets[i]->layout.offsets == layout.offsets;
-         }) && "per-row buckets of one kernel with different layouts");
+  assert(llvm::all_of(switched,
+                      [&](size_t i) {
+                        return buckets[i]->layout.offsets == layout.offsets;
+                      }) &&
+         "per-row buckets of one kernel with different layouts");
   if (numRows < 0)
     numRows = layout.getNumRows() - firstRow;
   types.push_back(b.getIndexType());
@@ -248,8 +250,7 @@ BucketBuffer::selectRow(OpBuilder &b, Location loc,
       values.push_back(
           memref::CastOp::create(b, loc, getRowBufferType(buffer), buffer));
     }
-    values.push_back(
-        arith::ConstantIndexOp::create(b, loc, layout.offsets[r]));
+    values.push_back(arith::ConstantIndexOp::create(b, loc, layout.offsets[r]));
     scf::YieldOp::create(b, loc, values);
   };
   // Rows are always in range; the default keeps the switch total.
@@ -285,7 +286,8 @@ Value BucketBuffer::replaceResult(RewriterBase &rewriter, Location loc,
     if (!slice)
       continue;
     Operation *unpacked = getUnpacked(slice);
-    auto unpackedType = cast<RankedTensorType>(unpacked->getResult(0).getType());
+    auto unpackedType =
+        cast<RankedTensorType>(unpacked->getResult(0).getType());
     // A replaced expand_shape leaves its slice dead, for the canonicalizer.
     rewriter.replaceOp(unpacked,
                        toResultTensor(rewriter, loc, buffer, unpackedType));

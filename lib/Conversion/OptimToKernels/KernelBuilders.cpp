@@ -140,8 +140,9 @@ void muon::optim::buildRaggedKernel(OpBuilder &b, Location loc,
         // row = the number of later rows' first blocks at or before `block`.
         Value row = index(gb, gloc, 0);
         for (int64_t start : ArrayRef(blockStarts).drop_front()) {
-          Value after = arith::CmpIOp::create(gb, gloc, arith::CmpIPredicate::uge,
-                                              block, index(gb, gloc, start));
+          Value after =
+              arith::CmpIOp::create(gb, gloc, arith::CmpIPredicate::uge, block,
+                                    index(gb, gloc, start));
           row = arith::AddIOp::create(
               gb, gloc, row,
               arith::SelectOp::create(gb, gloc, after, index(gb, gloc, 1),
@@ -175,8 +176,8 @@ void muon::optim::buildRaggedKernel(OpBuilder &b, Location loc,
             gb, gloc, arith::SubIOp::create(gb, gloc, block, rowInfo[0]),
             index(gb, gloc, chunk));
         auto threads = scf::ParallelOp::create(
-            gb, gloc, ValueRange{zero}, ValueRange{index(gb, gloc, kThreadsPerBlock)},
-            ValueRange{one},
+            gb, gloc, ValueRange{zero},
+            ValueRange{index(gb, gloc, kThreadsPerBlock)}, ValueRange{one},
             [&](OpBuilder &tb, Location tloc, ValueRange threadIvs) {
               prologue(tb, tloc, row);
               Value first =
@@ -188,8 +189,8 @@ void muon::optim::buildRaggedKernel(OpBuilder &b, Location loc,
                   [&](OpBuilder &lb, Location lloc, Value it, ValueRange) {
                     Value inRow = arith::AddIOp::create(
                         lb, lloc, first,
-                        arith::MulIOp::create(lb, lloc, it,
-                                              index(lb, lloc, kThreadsPerBlock)));
+                        arith::MulIOp::create(
+                            lb, lloc, it, index(lb, lloc, kThreadsPerBlock)));
                     Value inBounds = arith::CmpIOp::create(
                         lb, lloc, arith::CmpIPredicate::ult, inRow, rowInfo[1]);
                     scf::IfOp::create(lb, lloc, inBounds,

@@ -23,7 +23,7 @@
 #include "KernelBuilders.h"
 #include "PatternsImpl.h"
 
-#include "muon/Conversion/NewtonSchulzGemms.h"
+#include "muon/Conversion/NewtonSchulzGemms/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/MuonUpdate.h"
@@ -41,8 +41,7 @@ using namespace muon::optim;
 namespace {
 /// Emits a Muon/Muon² update (buildMuonUpdate) as K1, K2 + the Newton–Schulz
 /// GEMM calls and K3 on the buffers of the op's operands and results.
-template <typename OpTy>
-class KernelMuonEmitter {
+template <typename OpTy> class KernelMuonEmitter {
 public:
   using OpAdaptor = typename OpTy::Adaptor;
   static constexpr bool kIsMuon2 = std::is_same_v<OpTy, Muon2Op>;
@@ -58,8 +57,7 @@ public:
         elementType(type.getElementType()),
         computeType(op.getComputeElementType()),
         matrix(getMatrixShape(type, op.getView())),
-        numMatrices(matrix.getBatchSize()),
-        elements(matrix.rows * matrix.cols),
+        numMatrices(matrix.getBatchSize()), elements(matrix.rows * matrix.cols),
         // Per-parameter buffers where optim-bucket packed them
         // (BucketBuffers.h); only the Newton–Schulz input is a packed
         // temporary. (K1 takes up to five per-row buffers.)
@@ -105,8 +103,7 @@ public:
           MuonMoments values = math.buildMoments(b, kloc, g, m, v);
           BucketBuffer::store(b, kloc, rows[2], values.newMomentum, flat);
           if (secondMoment)
-            BucketBuffer::store(b, kloc, rows[4], values.newSecondMoment,
-                                flat);
+            BucketBuffer::store(b, kloc, rows[4], values.newSecondMoment, flat);
           // The norm sees U as stored.
           Value u = convertScalar(
               b, kloc, convertScalar(b, kloc, values.update, updateType),

@@ -13,7 +13,7 @@
 #include "KernelBuilders.h"
 #include "PatternsImpl.h"
 
-#include "muon/Conversion/NewtonSchulzGemms.h"
+#include "muon/Conversion/NewtonSchulzGemms/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
@@ -48,18 +48,18 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
       [&](OpBuilder &kb, Location kloc, Value, Value flat, ValueRange) {
         Value u = loadAs(kb, kloc, input, flat,
                          getNSInputType(inputType, computeType));
-        storeConverted(kb, kloc,
-                       normalization.buildElement(kb, kloc, u, denominator,
-                                                  computeType),
-                       first, flat);
+        storeConverted(
+            kb, kloc,
+            normalization.buildElement(kb, kloc, u, denominator, computeType),
+            first, flat);
         return SmallVector<Value>{};
       },
       [](OpBuilder &, Location, Value, Value, ValueRange) {});
 
   return flatten(b, loc,
                  muon::createNewtonSchulzGemmCalls(b, loc, x0,
-                                                   /*x0IsScratch=*/true,
-                                                   matrix, schedule, steps));
+                                                   /*x0IsScratch=*/true, matrix,
+                                                   schedule, steps));
 }
 
 namespace {

@@ -6,8 +6,8 @@
 
 #include "PatternsImpl.h"
 
-#include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Conversion/Passes.h"
+#include "muon/Dialect/Optim/IR/OptimOps.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Transforms/DialectConversion.h"

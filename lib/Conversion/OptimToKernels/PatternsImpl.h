@@ -20,7 +20,8 @@ void populateNewtonSchulzToKernelsPatterns(mlir::RewritePatternSet &patterns);
 
 /// Newton–Schulz of the flat N·A·B buffer `input` (N = `numMatrices`), whose
 /// per-matrix Σ x² is in `slots`: the normalization kernel and the GEMM
-/// calls (createNewtonSchulzGemmCalls). Returns the flat result in `computeType`.
+/// calls (createNewtonSchulzGemmCalls). Returns the flat result in
+/// `computeType`.
 mlir::Value buildNewtonSchulz(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value input, mlir::Value slots,
                               const MatrixShape &matrix, int64_t numMatrices,

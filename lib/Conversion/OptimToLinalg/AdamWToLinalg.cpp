@@ -45,8 +45,7 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
          adaptor.getExpAvgSq()},
         {}, {type, type, type}, step.arithType,
         [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
-          return scalars.build(b, bodyLoc, args[0], args[1], args[2],
-                               args[3]);
+          return scalars.build(b, bodyLoc, args[0], args[1], args[2], args[3]);
         });
     rewriter.replaceOp(op, results);
     return success();

@@ -16,8 +16,8 @@
 
 #include "PatternsImpl.h"
 
+#include "muon/Conversion/NewtonSchulzGemms/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Conversion/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 

@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "PatternsImpl.h"
-#include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Conversion/Passes.h"
+#include "muon/Dialect/Optim/IR/OptimOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/DialectConversion.h"

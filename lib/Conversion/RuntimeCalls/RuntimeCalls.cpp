@@ -71,9 +71,8 @@ void muon::createGPUGemmCall(OpBuilder &b, Location loc, Value lhs, Value rhs,
 }
 
 void muon::createGPUSymmetricRankKCall(OpBuilder &b, Location loc, Value lhs,
-                                       Value addend, Value result,
-                                       double alpha, double beta,
-                                       bool transposeLhs) {
+                                       Value addend, Value result, double alpha,
+                                       double beta, bool transposeLhs) {
   SmallVector<Value> args;
   for (Value buffer : {lhs, addend, result})
     args.push_back(castToDynamicStrided(b, loc, buffer));

@@ -114,7 +114,8 @@ struct SinkIntoGeneric : OpRewritePattern<linalg::GenericOp> {
 };
 
 struct ConvertScalarReadsToGenericInputs
-    : public muon::impl::ConvertScalarReadsToGenericInputsPassBase<ConvertScalarReadsToGenericInputs> {
+    : public muon::impl::ConvertScalarReadsToGenericInputsPassBase<
+          ConvertScalarReadsToGenericInputs> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<SinkIntoGeneric>(&getContext());

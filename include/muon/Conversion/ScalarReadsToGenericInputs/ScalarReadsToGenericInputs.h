@@ -1,4 +1,5 @@
-//===- ScalarReadsToGenericInputs.h - 0-d reads into generic inputs *- C++ -*-===//
+//===- ScalarReadsToGenericInputs.h - 0-d reads into generic inputs *- C++
+//-*-===//
 //
 // Part of the muon-mlir project.
 //

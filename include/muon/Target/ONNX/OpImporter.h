@@ -15,8 +15,8 @@
 #ifndef MUON_TARGET_ONNX_OPIMPORTER_H
 #define MUON_TARGET_ONNX_OPIMPORTER_H
 
-#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
@@ -38,11 +38,10 @@ namespace muon::onnx_import {
 /// Everything an op importer may look at while importing one node.
 class NodeContext {
 public:
-  NodeContext(mlir::OpBuilder &builder, mlir::Location loc,
-              const onnx::NodeProto &node, llvm::ArrayRef<mlir::Value> operands,
-              int64_t opsetVersion,
-              llvm::ArrayRef<llvm::SmallVector<mlir::Value>> sequenceOperands =
-                  {})
+  NodeContext(
+      mlir::OpBuilder &builder, mlir::Location loc, const onnx::NodeProto &node,
+      llvm::ArrayRef<mlir::Value> operands, int64_t opsetVersion,
+      llvm::ArrayRef<llvm::SmallVector<mlir::Value>> sequenceOperands = {})
       : builder(builder), loc(loc), node(node), operands(operands),
         opsetVersion(opsetVersion), sequenceOperands(sequenceOperands) {}
 

@@ -45,7 +45,8 @@ static constexpr std::array<std::array<double, 3>, 5> kPolarExpress = {{
 
 LogicalResult
 NSScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                       NSScheduleKind kind, DenseF64ArrayAttr coefficientsAttr) {
+                       NSScheduleKind kind,
+                       DenseF64ArrayAttr coefficientsAttr) {
   ArrayRef<double> coefficients;
   if (coefficientsAttr)
     coefficients = coefficientsAttr.asArrayRef();
@@ -88,15 +89,16 @@ Attribute NSScheduleAttr::parse(AsmParser &parser, Type) {
       coefficients.append(abc.begin(), abc.end());
       return success();
     };
-    if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square,
-                                       parseTuple, " in custom NS schedule"))
+    if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, parseTuple,
+                                       " in custom NS schedule"))
       return {};
   }
   if (parser.parseGreater())
     return {};
   DenseF64ArrayAttr coefficientsAttr;
   if (!coefficients.empty())
-    coefficientsAttr = DenseF64ArrayAttr::get(parser.getContext(), coefficients);
+    coefficientsAttr =
+        DenseF64ArrayAttr::get(parser.getContext(), coefficients);
   return parser.getChecked<NSScheduleAttr>(loc, parser.getContext(), *kind,
                                            coefficientsAttr);
 }

@@ -12,8 +12,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/MuonUpdate.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
@@ -69,9 +69,9 @@ static Value add(OpBuilder &b, Location loc, Value acc, Value element) {
 /// P = U / (sqrt(V_r' V_c' / max(Σ V_c', ε)) + ε). The work happens on the
 /// matrix form [batch?, A, B], with the factors as [batch?, A] and
 /// [batch?, B]. Returns {V_r', V_c', P}.
-static SmallVector<Value>
-buildFactoredPrecondition(OpBuilder &b, Muon2Op op, const MuonUpdateMath &math,
-                          Value update) {
+static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
+                                                    const MuonUpdateMath &math,
+                                                    Value update) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(op.getParam().getType());
@@ -161,8 +161,7 @@ buildFactoredPrecondition(OpBuilder &b, Muon2Op op, const MuonUpdateMath &math,
 namespace {
 /// Emits a Muon/Muon² update (buildMuonUpdate) as `linalg.generic`s on
 /// tensors around one `optim.newton_schulz`.
-template <typename OpTy>
-class TensorMuonEmitter {
+template <typename OpTy> class TensorMuonEmitter {
 public:
   /// The new state in the op's result order (M', then V' or V_r', V_c') and
   /// the Newton–Schulz input.
@@ -215,8 +214,7 @@ public:
     return createNewtonSchulz(b, op, moments.update);
   }
 
-  Value emitParamUpdate(OpBuilder &b, const MuonUpdateMath &math,
-                        Value ortho) {
+  Value emitParamUpdate(OpBuilder &b, const MuonUpdateMath &math, Value ortho) {
     return buildParamUpdate(b, op, math, ortho);
   }
 

@@ -17,8 +17,8 @@
 
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
-#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 
 #include "llvm/ADT/MapVector.h"
 
@@ -53,7 +53,8 @@ struct ClipConfig {
 };
 
 struct OptimInsertQKClipPass
-    : public muon::optim::impl::OptimInsertQKClipPassBase<OptimInsertQKClipPass> {
+    : public muon::optim::impl::OptimInsertQKClipPassBase<
+          OptimInsertQKClipPass> {
   using Base::Base;
   void runOnOperation() override;
 

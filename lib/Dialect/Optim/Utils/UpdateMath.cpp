@@ -99,10 +99,9 @@ bool muon::optim::iteratesTransposed(const MatrixShape &matrix) {
 
 NSNormalization::NSNormalization(OpBuilder &b, Location loc,
                                  NSScheduleAttr schedule)
-    : scale(createFloatConstant(b, loc, b.getF64Type(),
-                                schedule.getNormScale())),
-      eps(createFloatConstant(b, loc, b.getF64Type(), schedule.getNormEps())) {
-}
+    : scale(
+          createFloatConstant(b, loc, b.getF64Type(), schedule.getNormScale())),
+      eps(createFloatConstant(b, loc, b.getF64Type(), schedule.getNormEps())) {}
 
 Value NSNormalization::buildDenominator(OpBuilder &b, Location loc,
                                         Value sumOfSquares) const {
@@ -125,8 +124,7 @@ MuonUpdateMath::MuonUpdateMath(OpBuilder &b, Location loc, Operation *op) {
   auto init = [&](auto muonOp) {
     auto type = cast<RankedTensorType>(muonOp.getParam().getType());
     arithType = getArithmeticType(type.getElementType());
-    momentum.emplace(b, loc, arithType,
-                     muonOp.getMomentum().convertToDouble(),
+    momentum.emplace(b, loc, arithType, muonOp.getMomentum().convertToDouble(),
                      muonOp.getNesterov());
     adjust = getLrAdjustFactor(muonOp.getLrAdjust(),
                                getMatrixShape(type, muonOp.getView()));
@@ -141,8 +139,8 @@ MuonUpdateMath::MuonUpdateMath(OpBuilder &b, Location loc, Operation *op) {
   init(cast<MuonOp>(op));
 }
 
-MuonMoments MuonUpdateMath::buildMoments(OpBuilder &b, Location loc,
-                                         Value grad, Value momentumValue,
+MuonMoments MuonUpdateMath::buildMoments(OpBuilder &b, Location loc, Value grad,
+                                         Value momentumValue,
                                          Value secondMoment) const {
   auto [newMomentum, update] = momentum->build(b, loc, grad, momentumValue);
   if (!secondMoment)
@@ -155,8 +153,7 @@ MuonMoments MuonUpdateMath::buildMoments(OpBuilder &b, Location loc,
           newSecondMoment};
 }
 
-ParamUpdateScalars MuonUpdateMath::buildParamScalars(OpBuilder &b,
-                                                     Location loc,
+ParamUpdateScalars MuonUpdateMath::buildParamScalars(OpBuilder &b, Location loc,
                                                      Value lr) const {
   return ParamUpdateScalars(b, loc, lr, adjust, weightDecay);
 }
@@ -181,8 +178,8 @@ StepScalars StepScalars::fromTensors(OpBuilder &b, Location loc, Value param,
   Type f64 = b.getF64Type();
   Value lr = extractScalar(b, loc, lrTensor, f64);
   Value step = extractScalar(b, loc, stepTensor, f64);
-  return StepScalars(b, loc, getArithmeticType(getElementTypeOrSelf(param)),
-                     lr, step);
+  return StepScalars(b, loc, getArithmeticType(getElementTypeOrSelf(param)), lr,
+                     step);
 }
 
 Value StepScalars::f64(double value) const {
@@ -198,8 +195,8 @@ Value StepScalars::round(Value value) const {
 }
 
 Value StepScalars::selectOnStep(Value onPositive, Value onFirst) const {
-  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                         step, f64(0.0));
+  Value positive =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, step, f64(0.0));
   return arith::SelectOp::create(b, loc, positive, onPositive, onFirst);
 }
 

@@ -79,8 +79,7 @@ static LogicalResult checkDropsNothing(NodeContext &ctx) {
 }
 
 static ImportResult importDropout(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 3);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 3);
   if (failed(type) || failed(getFloatElementType(ctx, 0)))
     return failure();
   if (failed(checkDropsNothing(ctx)))
@@ -93,8 +92,7 @@ static ImportResult importDropout(NodeContext &ctx) {
 }
 
 static ImportResult importDropoutGrad(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 2, 4);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 4);
   FailureOr<RankedTensorType> maskType = getOperandType(ctx, 1);
   if (failed(type) || failed(maskType) || failed(getFloatElementType(ctx, 0)))
     return failure();

@@ -205,8 +205,7 @@ static Value buildFloatCast(OpBuilder &b, Location loc, Value value,
 /// a buffer in place, so V2 needs its optional output 1 (the updated buffer)
 /// declared: without it the accumulated gradient would be dropped.
 static ImportResult importAccumulator(NodeContext &ctx, bool v2) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 2, 3);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 3);
   FailureOr<RankedTensorType> valueType = getOperandType(ctx, 1);
   if (failed(type) || failed(valueType))
     return failure();

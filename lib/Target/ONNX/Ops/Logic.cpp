@@ -80,8 +80,7 @@ static ImportResult importLogic(NodeContext &ctx, LogicKind kind) {
 }
 
 static ImportResult importWhere(NodeContext &ctx) {
-  FailureOr<RankedTensorType> condType =
-      getFirstOperandType(ctx, 3, 3);
+  FailureOr<RankedTensorType> condType = getFirstOperandType(ctx, 3, 3);
   FailureOr<Type> type = getCommonElementType(ctx, 1);
   if (failed(condType) || failed(type))
     return failure();
@@ -133,8 +132,7 @@ static Value buildCast(OpBuilder &b, Location loc, Value value, Type to) {
 }
 
 static ImportResult importCast(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 1);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   std::optional<int64_t> to = ctx.getIntAttr("to");
@@ -159,8 +157,7 @@ static ImportResult importCast(NodeContext &ctx) {
 /// shifted by diagonal k (constant input 1, default 0), zeroing the rest:
 /// element (i, j) stays when j - i >= k (upper) or j - i <= k (lower).
 static ImportResult importTrilu(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 2);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 2);
   if (failed(type))
     return failure();
   if (type->getRank() < 2)

@@ -20,8 +20,7 @@ using namespace mlir;
 using namespace muon::onnx_import;
 
 static ImportResult importReduce(NodeContext &ctx, ReduceKind kind, bool mean) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 2);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 2);
   if (failed(type))
     return failure();
   Type elementType = type->getElementType();

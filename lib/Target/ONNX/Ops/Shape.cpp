@@ -26,8 +26,7 @@ using namespace muon::onnx_import;
 
 /// Reshape: 0 copies the input dimension (unless allowzero), -1 is inferred.
 static ImportResult importReshape(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 2, 2);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
   FailureOr<SmallVector<int64_t>> requested = getConstantIntOperand(ctx, 1);
   if (failed(type) || failed(requested))
     return failure();
@@ -67,8 +66,7 @@ static ImportResult importReshape(NodeContext &ctx) {
 }
 
 static ImportResult importTranspose(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 1);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   int64_t rank = type->getRank();
@@ -88,8 +86,7 @@ static ImportResult importTranspose(NodeContext &ctx) {
 /// Split along `axis` into sizes from the `split` input (opset >= 13), the
 /// `split` attribute (older), or equal parts (num_outputs or output count).
 static ImportResult importSplit(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 2);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 2);
   if (failed(type))
     return failure();
   FailureOr<int64_t> axis =
@@ -150,8 +147,7 @@ static ImportResult importSplit(NodeContext &ctx) {
 /// Slice (opset >= 10): constant starts, ends, axes and positive steps;
 /// out-of-range bounds are clamped as ONNX specifies.
 static ImportResult importSlice(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 3, 5);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 5);
   FailureOr<SmallVector<int64_t>> starts = getConstantIntOperand(ctx, 1);
   FailureOr<SmallVector<int64_t>> ends = getConstantIntOperand(ctx, 2);
   if (failed(type) || failed(starts) || failed(ends))
@@ -276,8 +272,7 @@ static ImportResult importConcatTraining(NodeContext &ctx) {
 
 /// Shape (with opset-15 start/end) is a constant on static shapes.
 static ImportResult importShape(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 1);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   int64_t rank = type->getRank();
@@ -298,8 +293,7 @@ static ImportResult importShape(NodeContext &ctx) {
 /// post]; negative indices count from the end (out-of-range ones are
 /// undefined behaviour, as there is no runtime error channel).
 static ImportResult importGather(NodeContext &ctx) {
-  FailureOr<RankedTensorType> dataType =
-      getFirstOperandType(ctx, 2, 2);
+  FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 2, 2);
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
   if (failed(dataType) || failed(indicesType))
     return failure();
@@ -368,8 +362,7 @@ getAxesInputOrAttr(NodeContext &ctx) {
 }
 
 static ImportResult importSqueeze(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 2);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 2);
   auto axes = getAxesInputOrAttr(ctx);
   if (failed(type) || failed(axes))
     return failure();
@@ -398,8 +391,7 @@ static ImportResult importSqueeze(NodeContext &ctx) {
 }
 
 static ImportResult importUnsqueeze(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 2);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 2);
   auto axes = getAxesInputOrAttr(ctx);
   if (failed(type) || failed(axes))
     return failure();
@@ -427,8 +419,7 @@ static ImportResult importUnsqueeze(NodeContext &ctx) {
 /// broadcast shape of the input's and `shape` (a size-1 entry of `shape`
 /// keeps the input's dimension).
 static ImportResult importExpand(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 2, 2);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
   FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 1);
   if (failed(type) || failed(shape))
     return failure();
@@ -447,8 +438,7 @@ static ImportResult importExpand(NodeContext &ctx) {
 /// viewed as [1, d0, 1, d1, ...], broadcast to [r0, d0, r1, d1, ...] and
 /// collapsed pairwise to [r0 * d0, r1 * d1, ...].
 static ImportResult importTile(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 2, 2);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
   FailureOr<SmallVector<int64_t>> repeats = getConstantIntOperand(ctx, 1);
   if (failed(type) || failed(repeats))
     return failure();
@@ -479,8 +469,7 @@ static ImportResult importTile(NodeContext &ctx) {
 
 /// Flatten to 2-D: dims [0, axis) form the rows, [axis, rank) the columns.
 static ImportResult importFlatten(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type =
-      getFirstOperandType(ctx, 1, 1);
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   int64_t rank = type->getRank();

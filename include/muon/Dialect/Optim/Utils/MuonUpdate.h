@@ -32,9 +32,8 @@ namespace muon::optim {
 ///       the values replacing the op's results, in their order
 /// The per-element arithmetic of every loop is `MuonUpdateMath`'s.
 template <typename Emitter>
-llvm::SmallVector<mlir::Value> buildMuonUpdate(mlir::OpBuilder &b,
-                                               mlir::Operation *op,
-                                               Emitter &emitter) {
+llvm::SmallVector<mlir::Value>
+buildMuonUpdate(mlir::OpBuilder &b, mlir::Operation *op, Emitter &emitter) {
   MuonUpdateMath math(b, op->getLoc(), op);
   auto moments = emitter.emitMoments(b, math);
   auto ortho = emitter.emitOrthogonalize(b, moments);

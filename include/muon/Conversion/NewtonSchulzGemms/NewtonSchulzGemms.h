@@ -1,4 +1,4 @@
-//===- NewtonSchulzGemms.h - Newton–Schulz as runtime GEMM calls -*- C++ -*-===//
+//===- NewtonSchulzGemms.h - Newton–Schulz as runtime GEMM calls *- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //
@@ -11,8 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MUON_CONVERSION_NEWTONSCHULZGEMMS_H
-#define MUON_CONVERSION_NEWTONSCHULZGEMMS_H
+#ifndef MUON_CONVERSION_NEWTONSCHULZGEMMS_NEWTONSCHULZGEMMS_H
+#define MUON_CONVERSION_NEWTONSCHULZGEMMS_NEWTONSCHULZGEMMS_H
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 
@@ -44,4 +44,4 @@ mlir::Value createNewtonSchulzGemmCalls(mlir::OpBuilder &b, mlir::Location loc,
 
 } // namespace muon
 
-#endif // MUON_CONVERSION_NEWTONSCHULZGEMMS_H
+#endif // MUON_CONVERSION_NEWTONSCHULZGEMMS_NEWTONSCHULZGEMMS_H
