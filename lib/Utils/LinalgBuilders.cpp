@@ -302,9 +302,7 @@ Value muon::buildReduction(OpBuilder &b, Location loc, Value input,
     keptDims.push_back(dim);
     shape.push_back(inputType.getDimSize(dim));
   }
-  Value empty = tensor::EmptyOp::create(b, loc, shape, accType);
-  Value initValue = createFloatConstant(b, loc, accType, init);
-  Value filled = linalg::FillOp::create(b, loc, initValue, empty).getResult(0);
+  Value filled = buildFilled(b, loc, shape, b.getFloatAttr(accType, init));
   SmallVector<AffineMap> maps = {
       b.getMultiDimIdentityMap(rank),
       getProjectionMap(b.getContext(), rank, keptDims)};

@@ -61,18 +61,12 @@ static Value buildNormalize(OpBuilder &b, Location loc, Value input,
 }
 
 /// Swaps the two matrix dims of a matrix-form tensor.
-static Value buildTranspose(OpBuilder &b, Location loc, Value input) {
+static Value transposeMatrices(OpBuilder &b, Location loc, Value input) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
   SmallVector<int64_t> permutation = getBatchDims(type);
   permutation.append({rank - 1, rank - 2});
-  SmallVector<int64_t> shape;
-  for (int64_t dim : permutation)
-    shape.push_back(type.getDimSize(dim));
-  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
-  return linalg::TransposeOp::create(b, loc, input, init, permutation)
-      .getResult()
-      .front();
+  return muon::buildTranspose(b, loc, input, permutation);
 }
 
 /// A `linalg.matmul`-like op with explicit `maps` accumulating into `init`.
@@ -95,9 +89,7 @@ static Value buildMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
   bool batched = rank == 3;
   SmallVector<int64_t> shape(lhsType.getShape().drop_back());
   shape.push_back(rhsType.getDimSize(transposeRhs ? rank - 2 : rank - 1));
-  Value empty = tensor::EmptyOp::create(b, loc, shape, accType);
-  Value zero = createFloatConstant(b, loc, accType, 0.0);
-  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  Value init = muon::buildFilled(b, loc, shape, b.getFloatAttr(accType, 0.0));
 
   // Loops (batch?, i, j, k): C[i, j] += A[i, k] · B[k, j] (or B[j, k]).
   MLIRContext *ctx = b.getContext();
@@ -254,10 +246,10 @@ struct NewtonSchulzToLinalg : public OpConversionPattern<NewtonSchulzOp> {
     } else {
       bool tall = iteratesTransposed(matrix);
       if (tall)
-        x = buildTranspose(rewriter, loc, x);
+        x = transposeMatrices(rewriter, loc, x);
       x = buildIterations(rewriter, loc, x, schedule, steps, accType);
       if (tall)
-        x = buildTranspose(rewriter, loc, x);
+        x = transposeMatrices(rewriter, loc, x);
     }
     x = convertElements(rewriter, loc, x, elementType);
     rewriter.replaceOp(
