@@ -29,8 +29,13 @@ if ! .venv/bin/python -c "import numpy, torch, onnx, onnxruntime, transformers" 
   .venv/bin/pip install --quiet --disable-pip-version-check -r python/requirements-test.txt
 fi
 
+# ccache, when installed, makes rebuilds in other checkouts of the tree cheap.
+LAUNCHER=()
+if command -v ccache >/dev/null; then
+  LAUNCHER=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 if [ ! -f build/build.ninja ]; then
-  cmake -G Ninja -S . -B build \
+  cmake -G Ninja -S . -B build "${LAUNCHER[@]}" \
     -DCMAKE_BUILD_TYPE=Release \
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
     -DPython3_EXECUTABLE="$PWD/.venv/bin/python"
