@@ -15,6 +15,11 @@
 
 namespace muon {
 
+/// The function attribute `muon-assertions-to-status` sets: the message of
+/// each status code, code i + 1 at position i.
+inline constexpr llvm::StringLiteral kStatusMessagesAttrName =
+    "muon.status_messages";
+
 #define GEN_PASS_DECL
 #include "muon/Transforms/Passes.h.inc"
 

@@ -45,4 +45,58 @@ def DecomposeSoftmaxPass : Pass<"muon-decompose-softmax"> {
   ];
 }
 
+def AssertionsToStatusPass
+    : Pass<"muon-assertions-to-status", "::mlir::ModuleOp"> {
+  let summary = "Turn a step's cf.assert checks into a status result";
+  let description = [{
+    The ONNX importer guards what a malformed input could turn into an
+    out-of-bounds access — a token id outside the embedding table, a label
+    outside the classes — with `cf.assert` on a condition computed from the
+    input tensors (and clamps the index, so the access itself stays in
+    bounds). Lowered as they are, asserts abort the process: a compiled step
+    called from Python would take the interpreter with it, and on a GPU the
+    host cannot even read the condition without a synchronization.
+
+    This pass removes the asserts of every function that nothing in the
+    module calls and appends one result instead: a `tensor<i32>` holding 0
+    when every condition held, else the 1-based position of the first one
+    that failed. The messages, in order, become the function's
+    `muon.status_messages` string array, which `muon-run`, `muon-compile`'s
+    JSON and the Python wrapper use to report the failure by its message
+    instead of a number. The status is computed by a `linalg.generic` from
+    0-d tensors of the conditions, so it stays on the device with the rest of
+    the step. Functions without asserts are left as they are.
+
+    Only asserts in a function's entry block are converted: one nested in a
+    region (or in a function with callers) is an error, as its condition
+    might not be evaluated on every call.
+
+    Before:
+    ```mlir
+    func.func @step(%ids: tensor<8xi64>, ...) -> tensor<4x16xf32> {
+      %ok = linalg.generic ... -> tensor<i1>
+      %c = tensor.extract %ok[] : tensor<i1>
+      cf.assert %c, "Gather 'embed': index out of range [0, 100) in 'ids'"
+      ...
+      return %w : tensor<4x16xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @step(%ids: tensor<8xi64>, ...) -> (tensor<4x16xf32>, tensor<i32>)
+        attributes {muon.status_messages = ["Gather 'embed': ..."]} {
+      %ok = linalg.generic ... -> tensor<i1>
+      %status = linalg.generic ins(%ok : tensor<i1>) ... -> tensor<i32>
+      ...
+      return %w, %status : tensor<4x16xf32>, tensor<i32>
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // MUON_TRANSFORMS_PASSES
