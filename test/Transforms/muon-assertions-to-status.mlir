@@ -59,13 +59,44 @@ func.func @nested(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
 
 // -----
 
-func.func private @callee(%p: i1) {
-  // expected-error @below {{cannot turn the assertions of 'callee' into a status result: the function has callers}}
-  cf.assert %p, "in a callee"
+// A caller takes the callee's status as a check of its own: callee codes are
+// shifted past the caller's earlier checks and the messages appended.
+// CHECK-LABEL: func.func private @callee
+// CHECK-SAME: -> (tensor<4xf32>, tensor<i32>) attributes {muon.status_messages = ["in the callee"]}
+// CHECK-LABEL: func.func @caller
+// CHECK-SAME: -> (tensor<4xf32>, tensor<i32>) attributes {muon.status_messages = ["in the caller", "in the callee"]}
+// CHECK: %[[OK:.+]] = tensor.from_elements
+// CHECK: %[[R:.+]]:2 = call @callee(%{{.+}}) {note = "kept"} : (tensor<4xf32>, i1) -> (tensor<4xf32>, tensor<i32>)
+// CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} ins(%[[OK]], %[[R]]#1 : tensor<i1>, tensor<i32>)
+// CHECK: ^bb0(%[[A:.+]]: i1, %[[S:.+]]: i32, %{{.+}}: i32):
+// CHECK: %[[FAILED:.+]] = arith.cmpi ne, %[[S]], %{{.+}} : i32
+// CHECK: %[[OFFSET:.+]] = arith.constant 1 : i32
+// CHECK: %[[SHIFTED:.+]] = arith.addi %[[S]], %[[OFFSET]] : i32
+// CHECK: %[[CALLEE:.+]] = arith.select %[[FAILED]], %[[SHIFTED]], %{{.+}} : i32
+// CHECK: arith.select %[[A]], %[[CALLEE]], %{{.+}} : i32
+// CHECK: return %[[R]]#0, %[[STATUS]] : tensor<4xf32>, tensor<i32>
+func.func private @callee(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
+  cf.assert %p, "in the callee"
+  return %x : tensor<4xf32>
+}
+
+func.func @caller(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
+  cf.assert %p, "in the caller"
+  %y = call @callee(%x, %p) {note = "kept"} : (tensor<4xf32>, i1) -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func private @checked(%p: i1) {
+  cf.assert %p, "checked"
   return
 }
 
-func.func @caller(%p: i1) {
-  call @callee(%p) : (i1) -> ()
+func.func @conditional_call(%p: i1) {
+  scf.if %p {
+    // expected-error @below {{cannot turn a call of a function with checks nested in a region into a status result}}
+    func.call @checked(%p) : (i1) -> ()
+  }
   return
 }

@@ -57,19 +57,20 @@ def AssertionsToStatusPass
     called from Python would take the interpreter with it, and on a GPU the
     host cannot even read the condition without a synchronization.
 
-    This pass removes the asserts of every function that nothing in the
-    module calls and appends one result instead: a `tensor<i32>` holding 0
-    when every condition held, else the 1-based position of the first one
-    that failed. The messages, in order, become the function's
+    This pass removes the asserts of every function and appends one result
+    instead: a `tensor<i32>` holding 0 when every condition held, else the
+    1-based position of the first one that failed. A function calling such a
+    function (an imported training graph called by the joined step) takes
+    the callee's status as one more check, its messages appended to its own:
+    callees are converted first. The messages, in order, become the function's
     `muon.status_messages` string array, which `muon-run`, `muon-compile`'s
     JSON and the Python wrapper use to report the failure by its message
     instead of a number. The status is computed by a `linalg.generic` from
     0-d tensors of the conditions, so it stays on the device with the rest of
     the step. Functions without asserts are left as they are.
 
-    Only asserts in a function's entry block are converted: one nested in a
-    region (or in a function with callers) is an error, as its condition
-    might not be evaluated on every call.
+    Only asserts and calls in a function's entry block are converted: one
+    nested in a region is an error, as it might not run on every call.
 
     Before:
     ```mlir
