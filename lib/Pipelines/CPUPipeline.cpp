@@ -43,6 +43,8 @@ static void addLLVMStage(OpPassManager &pm,
     blas.runtime = options.blasRuntime;
     pm.addPass(muon::createConvertMatmulToBlasPass(blas));
   }
+  if (options.approximateMath)
+    pm.addPass(muon::createApproximateMathPass());
   muon::addHostLLVMStage(pm);
 }
 

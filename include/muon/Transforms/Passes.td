@@ -100,4 +100,32 @@ def AssertionsToStatusPass
   ];
 }
 
+def ApproximateMathPass : Pass<"muon-approximate-math"> {
+  let summary = "Replace math.erf/exp/tanh by upstream's polynomial approximations";
+  let description = [{
+    Lowered as they are, `math.erf` (every GELU of an imported graph) and
+    the other transcendental ops of the CPU path become one libm call per
+    element, which also keeps LLVM from vectorizing the loop around them.
+    This pass rewrites the ops named in `ops` into upstream's polynomial
+    approximations (`populateMathPolynomialApproximationPatterns`): plain
+    arithmetic that vectorizes, computed in f32 (f16/bf16 operands are
+    extended first). The CPU pipeline runs it on its loops; the GPU keeps the
+    device library's functions.
+
+    Accuracy, measured against libm over 2^24 inputs by
+    test/Transforms/muon-approximate-math-accuracy.test: see
+    docs/numerics.md (all within the CPU parity budgets of 1e-5 relative).
+  }];
+  let options = [
+    ListOption<"ops", "ops", "std::string",
+               "Mnemonics of the math ops to approximate (default: erf, "
+               "exp, tanh)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // MUON_TRANSFORMS_PASSES
