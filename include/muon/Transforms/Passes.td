@@ -11,9 +11,9 @@
 #ifndef MUON_TRANSFORMS_PASSES
 #define MUON_TRANSFORMS_PASSES
 
-include "mlir/Pass/PassBase.td"
+include "muon/Pass/PassBase.td"
 
-def DecomposeSoftmaxPass : Pass<"muon-decompose-softmax"> {
+def DecomposeSoftmaxPass : MuonPass<"muon-decompose-softmax"> {
   let summary = "Expand linalg.softmax into its max, exp, sum and divide ops";
   let description = [{
     The ONNX importer keeps a softmax as one `linalg.softmax`, so that
