@@ -81,8 +81,12 @@ static ArrayAttr getStatusMessages(func::FuncOp func) {
               : ArrayAttr();
 }
 
-/// A call of a function that now returns a status, with that result added.
-static Value addStatusResult(OpBuilder &b, func::CallOp call) {
+/// The status a call of a converted function returns, adding that result to
+/// the call unless it has it already.
+static Value getCallStatus(OpBuilder &b, func::CallOp call,
+                           func::FuncOp callee) {
+  if (call.getNumResults() == callee.getNumResults())
+    return call.getResults().back();
   b.setInsertionPoint(call);
   SmallVector<Type> types(call.getResultTypes());
   types.push_back(RankedTensorType::get({}, b.getI32Type()));
@@ -140,11 +144,11 @@ static LogicalResult convertFunction(func::FuncOp func,
       messages.push_back(assertOp.getMsgAttr());
     } else if (auto call = dyn_cast<func::CallOp>(op);
                call && llvm::is_contained(calls, call)) {
-      ArrayAttr calleeMessages =
-          getStatusMessages(symbols.lookupNearestSymbolFrom<func::FuncOp>(
-              call, call.getCalleeAttr()));
+      auto callee = symbols.lookupNearestSymbolFrom<func::FuncOp>(
+          call, call.getCalleeAttr());
+      ArrayAttr calleeMessages = getStatusMessages(callee);
       llvm::append_range(messages, calleeMessages);
-      checks.push_back({addStatusResult(b, call), false, offset});
+      checks.push_back({getCallStatus(b, call, callee), false, offset});
     }
   }
   auto returnOp = cast<func::ReturnOp>(func.front().getTerminator());
@@ -188,8 +192,10 @@ struct AssertionsToStatusPass
     DenseSet<Operation *> visiting;
     for (auto func : getOperation().getOps<func::FuncOp>())
       collectPostOrder(func, symbols, order, visiting);
+    // A function converted before (by an earlier run) is left as it is.
     for (func::FuncOp func : order)
-      if (!func.isExternal() && failed(convertFunction(func, symbols)))
+      if (!func.isExternal() && !getStatusMessages(func) &&
+          failed(convertFunction(func, symbols)))
         return signalPassFailure();
   }
 };

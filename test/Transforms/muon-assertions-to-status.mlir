@@ -1,4 +1,6 @@
 // RUN: muon-opt %s -muon-assertions-to-status -split-input-file -verify-diagnostics | FileCheck %s
+// Idempotent: a second run finds the converted functions and calls as they are.
+// RUN: muon-opt %s -muon-assertions-to-status -muon-assertions-to-status -split-input-file -verify-diagnostics | FileCheck %s
 
 // Two checks: the status is 0 or the 1-based index of the first failure,
 // computed on tensors from the checked 0-d tensor and from a host scalar.
