@@ -46,7 +46,7 @@ def DecomposeSoftmaxPass : MuonPass<"muon-decompose-softmax"> {
 }
 
 def AssertionsToStatusPass
-    : Pass<"muon-assertions-to-status", "::mlir::ModuleOp"> {
+    : MuonPass<"muon-assertions-to-status", "::mlir::ModuleOp"> {
   let summary = "Turn a step's cf.assert checks into a status result";
   let description = [{
     The ONNX importer guards what a malformed input could turn into an
@@ -100,7 +100,7 @@ def AssertionsToStatusPass
   ];
 }
 
-def ApproximateMathPass : Pass<"muon-approximate-math"> {
+def ApproximateMathPass : MuonPass<"muon-approximate-math"> {
   let summary = "Replace math.erf/exp/tanh by upstream's polynomial approximations";
   let description = [{
     Lowered as they are, `math.erf` (every GELU of an imported graph) and
