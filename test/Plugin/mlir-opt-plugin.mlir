@@ -3,6 +3,12 @@
 // RUN: %mlir_opt %s --load-dialect-plugin=%muon_plugin | %mlir_opt --load-dialect-plugin=%muon_plugin | FileCheck %s --check-prefix=PARSE
 // RUN: %mlir_opt %s --load-dialect-plugin=%muon_plugin --load-pass-plugin=%muon_plugin --pass-pipeline="builtin.module(optim-assign, muon-cpu-pipeline{stop-after=linalg})" | FileCheck %s --check-prefix=LINALG
 // RUN: %mlir_opt %s --load-pass-plugin=%muon_plugin --load-dialect-plugin=%muon_plugin --pass-pipeline="builtin.module(optim-assign{algorithm=muon2 ns-steps=3}, optim-decompose)" | FileCheck %s --check-prefix=DECOMPOSE
+// All the way to LLVM, the plugin's output is muon-opt's (whose numerics the
+// Numerics/ and muon-run tests check).
+// RUN: %mlir_opt %s --load-dialect-plugin=%muon_plugin --load-pass-plugin=%muon_plugin --pass-pipeline="builtin.module(optim-assign, muon-cpu-pipeline)" -o %t.plugin.mlir
+// RUN: muon-opt %s --pass-pipeline="builtin.module(optim-assign, muon-cpu-pipeline)" -o %t.muon-opt.mlir
+// RUN: diff %t.plugin.mlir %t.muon-opt.mlir
+// RUN: FileCheck %s --check-prefix=LLVM < %t.plugin.mlir
 
 // PARSE-LABEL: func.func @step
 // PARSE: optim.adamw %{{.+}} {weight_decay = 1.000000e-01 : f64} : tensor<64x32xf32>, tensor<f32>, tensor<i64>
@@ -15,6 +21,9 @@
 // LINALG: linalg.generic
 // LINALG-NOT: optim.
 // LINALG: return
+
+// LLVM: llvm.func @_mlir_ciface_step(
+// LLVM-NOT: optim.
 
 // DECOMPOSE-LABEL: func.func @step
 // DECOMPOSE-NOT: optim.adamw

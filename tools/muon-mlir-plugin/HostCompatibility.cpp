@@ -19,6 +19,8 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/Config/llvm-config.h"
 
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <link.h>
@@ -51,21 +53,16 @@ static int collectLibMLIRs(struct dl_phdr_info *info, size_t, void *data) {
   return 0;
 }
 
-std::string muon::plugin::checkHostMLIR() {
-  std::vector<std::string> loaded;
-  dl_iterate_phdr(collectLibMLIRs, &loaded);
-  for (const std::string &path : loaded) {
-    if (baseName(path.c_str()) != kBuiltForMLIR)
-      return "the host process loads " + path +
-             " (another MLIR release); this plugin was built for " +
-             kBuiltForMLIR +
-             " (LLVM " LLVM_VERSION_STRING
-             ") and works only in tools linked against it, such as that "
-             "release's mlir-opt";
-  }
+/// The file `path` names after symlinks, or `path` itself.
+static std::string realPath(const std::string &path) {
+  char resolved[PATH_MAX];
+  return realpath(path.c_str(), resolved) ? resolved : path;
+}
 
-  // The libMLIR the plugin's own calls resolve to: a host that carries MLIR
-  // statically (and exports it) would take them over.
+std::string muon::plugin::checkHostMLIR() {
+  // The libMLIR the plugin's own calls resolve to: with another release's
+  // libMLIR loaded first, or a host that carries MLIR statically (and
+  // exports it), that is not the one it was linked against.
   mlir::LogicalResult (*probe)(mlir::Operation *, bool) = &mlir::verify;
   Dl_info where;
   if (!dladdr(reinterpret_cast<void *>(probe), &where) || !where.dli_fname)
@@ -75,5 +72,20 @@ std::string muon::plugin::checkHostMLIR() {
            where.dli_fname + ", not " + kBuiltForMLIR +
            ": load it only into tools linked against " + kBuiltForMLIR +
            " (LLVM " LLVM_VERSION_STRING ")";
+
+  // Any other libMLIR in the process (another release's, or a second copy)
+  // holds registries the plugin's registrations would never reach.
+  std::string bound = realPath(where.dli_fname);
+  std::vector<std::string> loaded;
+  dl_iterate_phdr(collectLibMLIRs, &loaded);
+  for (const std::string &path : loaded) {
+    if (realPath(path) != bound)
+      return "the host process loads " + path +
+             " besides the MLIR this plugin is bound to (" + bound +
+             "); this plugin was built for " + kBuiltForMLIR +
+             " (LLVM " LLVM_VERSION_STRING
+             ") and works only in tools linked against it alone, such as "
+             "that release's mlir-opt";
+  }
   return "";
 }

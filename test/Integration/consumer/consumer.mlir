@@ -21,10 +21,25 @@
 // RUN: FileCheck %s --check-prefix=LLVM < %t/consumer-llvm.mlir
 // RUN: %t/prefix/bin/muon-opt %s --pass-pipeline="builtin.module(canonicalize, optim-assign, muon-cpu-pipeline)" -o %t/muon-opt-llvm.mlir
 // RUN: diff %t/consumer-llvm.mlir %t/muon-opt-llvm.mlir
+// The version file accepts this release's major.minor and refuses others.
+// RUN: %cmake -S %S/Inputs/version-check -B %t/version-ok -DREQUESTED=0.1 \
+// RUN:   -DMuonMLIR_DIR=%t/prefix/lib/cmake/MuonMLIR | FileCheck %s --check-prefix=VERSION-OK
+// RUN: not %cmake -S %S/Inputs/version-check -B %t/version-bad -DREQUESTED=9.0 \
+// RUN:   -DMuonMLIR_DIR=%t/prefix/lib/cmake/MuonMLIR 2>&1 | FileCheck %s --check-prefix=VERSION-BAD
+// A consumer pointing MLIR_DIR at another LLVM release is refused.
+// RUN: not %cmake -S %S/Inputs/version-check -B %t/other-mlir -DREQUESTED=0.1 \
+// RUN:   -DMLIR_DIR=%S/Inputs/mlir-21 -DMuonMLIR_DIR=%t/prefix/lib/cmake/MuonMLIR 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=OTHER-MLIR
 // Bad input is a located error, not a crash.
 // RUN: echo 'func.func @f(%%a: tensor<4xf32>) { %%b = optim.muon %%a : tensor<4xf32> return }' > %t/bad.mlir
 // RUN: not %t/build/consumer-compiler %t/bad.mlir 2>&1 | FileCheck %s --check-prefix=BAD
 
+// VERSION-OK: found MuonMLIR 0.1.0
+// VERSION-BAD: Could not find a configuration file for package "MuonMLIR" that is
+// VERSION-BAD: compatible with requested version "9.0"
+// VERSION-BAD: version: 0.1.0
+// OTHER-MLIR: muon-mlir was built against LLVM {{[0-9.]+}} but MLIR_DIR
+// OTHER-MLIR: mlir-21) is LLVM 21.1.0
 // FOUND: muon-mlir for LLVM {{[0-9.]+}} in {{.*}}/prefix/lib/cmake/MuonMLIR
 
 // The importer's AdamW on a named hidden matrix becomes Muon; the norm
