@@ -229,11 +229,20 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     consecutive elements. Loop nests that are already two-level (the fused
     kernels) are left alone.
 
+    Each thread walks its reduction dims serially, and an op without
+    parallel dims runs on one thread. Where a thread's serial share reaches
+    `serial-remark-threshold` elements, a remark names the op (and its ONNX
+    node): such a kernel is one of the step's slow ones on a GPU.
+
     Pre-condition: bufferized IR. Post-condition: no linalg op on buffers.
   }];
   let options = [
     Option<"blockSize", "block-size", "unsigned", /*default=*/"256",
            "Threads per block">,
+    Option<"serialRemarkThreshold", "serial-remark-threshold", "int64_t",
+           /*default=*/"4096",
+           "Remark on ops whose threads each walk at least this many "
+           "elements serially (0: never)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
