@@ -48,14 +48,33 @@ def rel(a, b):
 MUON_ASSIGN = r"exclude=^tok\.weight$,^pos$"
 
 
-def compiled_steps(args, batches, gpu):
-    """Losses and final parameters of the compiled step (`gpu`: its GPU form)."""
+def check_bad_inputs(trainer, batch, vocab):
+    """A token id and a label outside the vocabulary: the step raises
+    ValueError with its check's message and changes no parameter."""
+    for what, position in (("token id", 0), ("label", 1)):
+        bad = [np.array(x, copy=True) for x in batch]
+        bad[position].flat[-1] = vocab
+        before = [np.array(p, copy=True) for p in trainer.params]
+        try:
+            trainer.step(*bad, 1e-3)
+            print(f"bad {what}: no error")
+        except ValueError as error:
+            print(f"bad {what}: ValueError: {error}")
+        unchanged = all(np.array_equal(a, b) for a, b in zip(before, trainer.params))
+        print(f"bad {what}: parameters {'unchanged' if unchanged else 'CHANGED'}")
+
+
+def compiled_steps(args, batches, gpu, vocab=None):
+    """Losses and final parameters of the compiled step (`gpu`: its GPU form);
+    with `vocab`, then the bad-input checks."""
     library, graph = compiled_step.compile_step(
         args.work, bin_dir=args.bin, gpu=gpu, adam_mode=args.adam_mode,
         assign=MUON_ASSIGN if args.muon else None, qk_clip_tau=args.qk_clip_tau)
     trainer = compiled_step.CompiledTrainer(
         library, graph, compiled_step.initial_parameters(args.work, graph))
     losses = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
+    if vocab is not None:
+        check_bad_inputs(trainer, batches[0], vocab)
     return losses, dict(zip(graph.params, trainer.params))
 
 
@@ -86,7 +105,7 @@ def main():
 
     c, batches = model.training_data(args.steps)
     model.make_artifacts(c, args.work)
-    ours, params = compiled_steps(args, batches, args.gpu)
+    ours, params = compiled_steps(args, batches, args.gpu, vocab=c.vocab)
     if args.reference == "ort":
         theirs, state = ort_steps(args.work, batches, args.lr)
         reference = {name: state.parameters[name].data for name in params}
