@@ -136,6 +136,8 @@ static ImportResult importGatherGrad(NodeContext &ctx) {
   Value init =
       buildFilled(b, ctx.loc, *shape, b.getFloatAttr(*elementType, 0.0));
   int64_t axisSize = (*shape)[*axis];
+  if (failed(checkConstantIndices(ctx, 1, *axis, axisSize)))
+    return failure();
   auto generic = linalg::GenericOp::create(
       b, ctx.loc, init.getType(),
       ValueRange{ctx.getOperand(1), ctx.getOperand(2)}, init, maps, iterators,

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Matchers.h"
+#include "onnx/onnx_pb.h"
 
 #include <numeric>
 
@@ -195,6 +196,24 @@ ImportResult muon::onnx_import::importUnaryFloat(
   if (failed(result))
     return failure();
   return SmallVector<Value>{*result};
+}
+
+LogicalResult muon::onnx_import::checkConstantIndices(NodeContext &ctx,
+                                                      unsigned index,
+                                                      int64_t axis,
+                                                      int64_t axisSize) {
+  DenseIntElementsAttr indices;
+  if (!matchPattern(ctx.getOperand(index), m_Constant(&indices)))
+    return success();
+  for (auto [position, element] : llvm::enumerate(indices.getValues<APInt>()))
+    if (int64_t value = element.getSExtValue();
+        value < -axisSize || value >= axisSize)
+      return ctx.emitError() << "index " << value << " (element " << position
+                             << " of constant input '" << ctx.node.input(index)
+                             << "') is out of range for axis " << axis
+                             << " of size " << axisSize << " (expects ["
+                             << -axisSize << ", " << axisSize << "))";
+  return success();
 }
 
 FailureOr<Value> muon::onnx_import::buildElementwise(NodeContext &ctx,

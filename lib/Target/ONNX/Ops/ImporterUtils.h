@@ -70,6 +70,12 @@ normalizeAxes(NodeContext &ctx, llvm::ArrayRef<int64_t> axes, int64_t rank,
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 getConstantIntOperand(NodeContext &ctx, unsigned index);
 
+/// When input `index` is a constant (an initializer, folded shape
+/// arithmetic), fails unless each of its elements indexes an axis of
+/// `axisSize` entries ([-axisSize, axisSize)); computed indices pass.
+mlir::LogicalResult checkConstantIndices(NodeContext &ctx, unsigned index,
+                                         int64_t axis, int64_t axisSize);
+
 /// Numpy-style broadcast of `shapes`; std::nullopt when they do not
 /// broadcast.
 std::optional<llvm::SmallVector<int64_t>>
