@@ -45,4 +45,34 @@ def DecomposeSoftmaxPass : Pass<"muon-decompose-softmax"> {
   ];
 }
 
+def FuseElementwisePass : Pass<"muon-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Elementwise fusion and reshape propagation that keep the "
+                "named GEMMs";
+  let description = [{
+    Upstream's `linalg-fuse-elementwise-ops` (elementwise producer/consumer
+    fusion, reshapes folded by expansion, expand_shape bubbled up, constant
+    folding), except that no reshape is folded into or out of a contraction
+    (`linalg.matmul`, `linalg.batch_matmul`, ...): upstream's pattern would
+    rewrite such a GEMM into a `linalg.generic` with the reshape's dimensions
+    expanded, and elementwise fusion would then merge its producers into it,
+    so that it no longer reaches `convert-matmul-to-blas` (the BLAS /
+    cuBLASLt calls). The ONNX importer writes a matmul of a 3-D activation
+    as a collapse_shape into a 2-D `linalg.matmul`, and a convolution as
+    im2col feeding one: with upstream's pass none of them stayed a GEMM.
+
+    ```mlir
+    %r = linalg.generic ... -> tensor<2x3x4xf32>            // e.g. ReLU
+    %c = tensor.collapse_shape %r [[0, 1], [2]] : ... into tensor<6x4xf32>
+    %y = linalg.matmul ins(%c, %w : tensor<6x4xf32>, tensor<4x5xf32>) ...
+    ```
+    keeps its `linalg.matmul` here; `linalg-fuse-elementwise-ops` turns the
+    three ops into one 3-D contraction generic.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // MUON_TRANSFORMS_PASSES

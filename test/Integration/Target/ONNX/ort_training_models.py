@@ -102,13 +102,18 @@ class LlamaRope(Llama):
         self.register_buffer("cos", angles.cos())
         self.register_buffer("sin", angles.sin())
         self.register_buffer("causal", torch.triu(torch.full((SEQ, SEQ), float("-inf")), 1))
+        self.register_buffer("cos_pairs", freqs.cos())
+        self.register_buffer("sin_pairs", freqs.sin())
+
+    def rotate(self, t):
+        return t * self.cos + rotate_half(t) * self.sin
 
     def forward(self, idx):
         x = self.tok(idx)
         h = self.norm1(x)
         hd, kv = D // HEADS, HEADS // 2
         split = lambda t, n: t.view(BATCH, SEQ, n, hd).transpose(1, 2)
-        rotate = lambda t: t * self.cos + rotate_half(t) * self.sin
+        rotate = self.rotate
         repeat = lambda t: t[:, :, None].expand(BATCH, kv, 2, SEQ, hd).reshape(
             BATCH, HEADS, SEQ, hd)
         q = rotate(split(self.q(h), HEADS))
@@ -120,6 +125,36 @@ class LlamaRope(Llama):
         h = self.norm2(x)
         x = x + self.down(F.silu(self.gate(h)) * self.up(h))
         return self.head(self.norm_f(x)).reshape(-1, VOCAB)
+
+
+class LlamaRopeInterleaved(LlamaRope):
+    """Rotary embeddings on interleaved (even, odd) pairs, as GPT-J and
+    Meta's LLaMA code write them: strided slices x[..., ::2] and x[..., 1::2]
+    (whose gradient is ORT's SliceGrad), stacked and flattened back."""
+
+    def rotate(self, t):
+        even, odd = t[..., ::2], t[..., 1::2]
+        return torch.stack((even * self.cos_pairs - odd * self.sin_pairs,
+                            even * self.sin_pairs + odd * self.cos_pairs), -1).flatten(-2)
+
+
+class CNN(nn.Module):
+    """Convolutions over the embedded sequence: a 1-D one (dilation, padding,
+    2 groups) with a residual, then a 2-D one (stride, padding) over
+    (position, channel) planes."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv1 = nn.Conv1d(D, D, 3, padding=2, dilation=2, groups=2)
+        self.conv2 = nn.Conv2d(1, 4, (3, 3), stride=(1, 2), padding=1)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = F.relu(self.conv1(x.transpose(1, 2))).transpose(1, 2) + x
+        z = F.relu(self.conv2(h.unsqueeze(1)))
+        return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
 class GPT2(nn.Module):
@@ -219,7 +254,8 @@ class HuggingFace(nn.Module):
         return out.reshape(-1, VOCAB)
 
 
-MODELS = {"llama": Llama, "llama-rope": LlamaRope, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+MODELS = {"llama": Llama, "llama-rope": LlamaRope,
+          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
 

@@ -423,11 +423,68 @@ def attention():
     ]
 
 
+def conv():
+    cases = [
+        Case("conv1d", "Conv", [f32(2, 3, 9), f32(4, 3, 3)]),
+        Case("conv1d_stride_pad_dilation_bias", "Conv", [f32(2, 4, 11), f32(6, 4, 3), f32(6)],
+             {"strides": [2], "pads": [2, 1], "dilations": [2]}),
+        Case("conv1d_groups", "Conv", [f32(2, 6, 8), f32(9, 2, 3), f32(9)], {"group": 3,
+                                                                            "pads": [1, 1]}),
+        Case("conv2d", "Conv", [f32(2, 3, 6, 5), f32(4, 3, 3, 3), f32(4)]),
+        Case("conv2d_stride_pad_dilation", "Conv", [f32(2, 3, 9, 8), f32(5, 3, 3, 2)],
+             {"strides": [2, 3], "pads": [1, 0, 2, 1], "dilations": [2, 1]}),
+        Case("conv2d_depthwise", "Conv", [f32(1, 4, 7, 7), f32(8, 1, 3, 3), f32(8)],
+             {"group": 4, "pads": [1, 1, 1, 1]}),
+        Case("conv2d_same_upper", "Conv", [f32(1, 2, 7, 6), f32(3, 2, 4, 3)],
+             {"auto_pad": "SAME_UPPER", "strides": [2, 2]}),
+        Case("conv2d_same_lower", "Conv", [f32(1, 2, 7, 6), f32(3, 2, 4, 3)],
+             {"auto_pad": "SAME_LOWER", "strides": [2, 1]}),
+        Case("conv2d_valid_kernel_shape", "Conv", [f32(1, 2, 5, 5), f32(2, 2, 2, 2)],
+             {"auto_pad": "VALID", "kernel_shape": [2, 2]}),
+        # A 1x1 convolution is one plain GEMM over positions.
+        Case("conv2d_pointwise", "Conv", [f32(2, 8, 4, 4), f32(16, 8, 1, 1)]),
+    ]
+    # ConvGrad (ORT's CPU kernel as the reference) for every forward case.
+    # ORT's ConvGrad ignores auto_pad (its gradient builder sees explicit
+    # pads from exporters): those cases' reference is ORT on the same pads
+    # spelled out.
+    from check_ops import reference
+    for case in list(cases):
+        x, w = case.inputs[0], case.inputs[1]
+        shape = reference(Case(case.name, "Conv", [x, w], case.attrs))[0].shape
+        attrs = dict(case.attrs)
+        attrs.setdefault("kernel_shape", list(w.shape[2:]))
+        grad = Case(case.name + "_grad", "ConvGrad", [f32(*shape), x, w], attrs,
+                    outputs=3, domain=MS)
+        if attrs.get("auto_pad", "NOTSET") != "NOTSET":
+            explicit = dict(attrs, pads=same_pads(x.shape[2:], w.shape[2:], attrs))
+            del explicit["auto_pad"]
+            spelled = Case(grad.name, "ConvGrad", grad.inputs, explicit, outputs=3, domain=MS)
+            grad.expect = lambda *_, spelled=spelled: reference(spelled)
+        cases.append(grad)
+    return cases
+
+
+def same_pads(spatial, kernel, attrs):
+    """ONNX's explicit pads for auto_pad (VALID, SAME_UPPER, SAME_LOWER)."""
+    begin, end = [], []
+    for i, (size, k) in enumerate(zip(spatial, kernel)):
+        stride = attrs.get("strides", [1] * len(spatial))[i]
+        extent = (k - 1) * attrs.get("dilations", [1] * len(spatial))[i] + 1
+        total = 0 if attrs["auto_pad"] == "VALID" else \
+            max(0, (-(-size // stride) - 1) * stride + extent - size)
+        small = total // 2
+        begin.append(small if attrs["auto_pad"] != "SAME_LOWER" else total - small)
+        end.append(total - begin[-1])
+    return begin + end
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
+    "conv": conv,
 }
 
 # Models the importer must reject with a located error (see errors.test).
