@@ -21,8 +21,12 @@ def OptimAssignPass : Pass<"optim-assign"> {
        updates of values that are not named arguments are named `<unnamed>`.
     2. A name matching an `exclude` regex keeps AdamW; with `include`
        regexes given, only names matching one of them may move.
-    3. Rank other than 2 (biases, norms, conv kernels, stacked experts)
-       keeps AdamW.
+    3. Rank 1 (biases, norms) keeps AdamW. A parameter of rank > 2 moves
+       only when the step reads it as its flatten view [dim0, product of
+       the others] (a `tensor.collapse_shape` to that matrix: the ONNX
+       importer's convolution kernels [O, I, k...]); Muon then
+       orthogonalizes that view (`view = flatten`). Other ranks > 2
+       (stacked experts, per-head tensors) keep AdamW.
     4. Embeddings keep AdamW: the parameter is used by an op whose name
        contains `gather` (`tensor.gather`), is read inside a linalg body at
        a position computed from data (`tensor.extract` with an index that

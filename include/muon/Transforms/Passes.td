@@ -52,13 +52,14 @@ def FuseElementwisePass : Pass<"muon-fuse-elementwise", "::mlir::func::FuncOp"> 
     Upstream's `linalg-fuse-elementwise-ops` (elementwise producer/consumer
     fusion, reshapes folded by expansion, expand_shape bubbled up, constant
     folding), except that no reshape is folded into or out of a contraction
-    (`linalg.matmul`, `linalg.batch_matmul`, ...): upstream's pattern would
-    rewrite such a GEMM into a `linalg.generic` with the reshape's dimensions
-    expanded, and elementwise fusion would then merge its producers into it,
-    so that it no longer reaches `convert-matmul-to-blas` (the BLAS /
-    cuBLASLt calls). The ONNX importer writes a matmul of a 3-D activation
-    as a collapse_shape into a 2-D `linalg.matmul`, and a convolution as
-    im2col feeding one: with upstream's pass none of them stayed a GEMM.
+    (`linalg.matmul`, `linalg.batch_matmul`, ...): upstream's pattern
+    rewrites such a GEMM into a `linalg.generic` with the reshape's
+    dimensions expanded, and elementwise fusion then merges a single-use
+    producer into it (a convolution's im2col, a ReLU), after which it is no
+    longer GEMM-shaped for `convert-matmul-to-blas` (the BLAS / cuBLASLt
+    calls). The ONNX importer writes a matmul of a 3-D activation as a
+    collapse_shape into a 2-D `linalg.matmul`, and a convolution as im2col
+    feeding one.
 
     ```mlir
     %r = linalg.generic ... -> tensor<2x3x4xf32>            // e.g. ReLU
