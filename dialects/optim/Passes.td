@@ -203,8 +203,14 @@ def OptimInsertQKClipPass : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp">
        projection is not clipped). The clip gets `rope_head_dim` and
        `v_head_dim`.
 
-    Rotary embeddings `x·cos + rotate_half(x)·sin` (constant tables) are
-    seen through on any Q or K: they only mix features within a head.
+    Rotary embeddings are seen through on any Q or K in every form models
+    write: each output feature is a combination with constant coefficients
+    of the features of the same position (`lib/Dialect/Optim/Transforms/
+    RotaryMatch.cpp`): half-split `x·cos + rotate_half(x)·sin`, interleaved
+    even/odd pairs (strided slices, stacked and flattened back), partial
+    rotary (`[rope(x[..., :r]) | x[..., r:]]`, not MLA's two projections),
+    and the real form of a complex multiply ((re, im) pairs read by
+    Gather). An added constant (affine, not linear) is not seen through.
     4. **Max logits.** After the scores, a reduction `max` over every
        dimension but the query head (batch, query and key positions; masked
        positions never win) gives S_h, a `tensor<Hxf32>`.
