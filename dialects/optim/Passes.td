@@ -21,8 +21,12 @@ def OptimAssignPass : MuonPass<"optim-assign"> {
        updates of values that are not named arguments are named `<unnamed>`.
     2. A name matching an `exclude` regex keeps AdamW; with `include`
        regexes given, only names matching one of them may move.
-    3. Rank other than 2 (biases, norms, conv kernels, stacked experts)
-       keeps AdamW.
+    3. Rank 1 (biases, norms) keeps AdamW. A parameter of rank > 2 moves
+       only when the step reads it as its flatten view [dim0, product of
+       the others] (a `tensor.collapse_shape` to that matrix: the ONNX
+       importer's convolution kernels [O, I, k...]); Muon then
+       orthogonalizes that view (`view = flatten`). Other ranks > 2
+       (stacked experts, per-head tensors) keep AdamW.
     4. Embeddings keep AdamW: the parameter is used by an op whose name
        contains `gather` (`tensor.gather`), is read inside a linalg body at
        a position computed from data (`tensor.extract` with an index that
@@ -199,8 +203,14 @@ def OptimInsertQKClipPass : MuonPass<"optim-insert-qk-clip", "::mlir::func::Func
        projection is not clipped). The clip gets `rope_head_dim` and
        `v_head_dim`.
 
-    Rotary embeddings `x·cos + rotate_half(x)·sin` (constant tables) are
-    seen through on any Q or K: they only mix features within a head.
+    Rotary embeddings are seen through on any Q or K in every form models
+    write: each output feature is a combination with constant coefficients
+    of the features of the same position (`lib/Dialect/Optim/Transforms/
+    RotaryMatch.cpp`): half-split `x·cos + rotate_half(x)·sin`, interleaved
+    even/odd pairs (strided slices, stacked and flattened back), partial
+    rotary (`[rope(x[..., :r]) | x[..., r:]]`, not MLA's two projections),
+    and the real form of a complex multiply ((re, im) pairs read by
+    Gather). An added constant (affine, not linear) is not seen through.
     4. **Max logits.** After the scores, a reduction `max` over every
        dimension but the query head (batch, query and key positions; masked
        positions never win) gives S_h, a `tensor<Hxf32>`.

@@ -2,7 +2,9 @@
 
 MHA (separate Q/K/V projections with biases, torch's Linear layout), GQA
 (Llama's repeat_kv: key/value heads expanded in place across their query
-heads; optionally with Llama's rotary embedding), MLA (DeepSeek-V3 / Kimi K2 multi-head latent attention: compressed
+heads; optionally with a rotary embedding in one of the forms models write:
+Llama's rotate_half, interleaved even/odd pairs, partial rotary over half of
+each head, or the real form of Meta LLaMA's complex multiply), MLA (DeepSeek-V3 / Kimi K2 multi-head latent attention: compressed
 projections, per-head [q_C | q_R] and [k_C | V] up-projections, a rotary key
 shared by all heads). Each module returns the attention output;
 `max_logits` computes the reference per-query-head maximum of the
@@ -24,9 +26,19 @@ class Attention(nn.Module):
                  rotary=False, masked_fill=False):
         super().__init__()
         self.rotary, self.masked_fill = rotary, masked_fill
-        if rotary:  # Llama's rotary embedding over the whole head
-            self.register_buffer("cos", rotary_table(seq, head_dim).cos())
-            self.register_buffer("sin", rotary_table(seq, head_dim).sin())
+        # rotary: False, True or "half" (Llama's rotate_half), "interleaved"
+        # (GPT-J's even/odd pairs), "partial" (rotate_half over the first
+        # half of each head, the rest passed through), "complex" (Meta
+        # LLaMA's view_as_complex product, written over (re, im) pairs:
+        # torch.onnx cannot export complex tensors).
+        self.rotary = "half" if rotary is True else rotary
+        rotated = head_dim // 2 if self.rotary == "partial" else head_dim
+        if self.rotary:
+            angles = rotary_table(seq, rotated)
+            self.register_buffer("cos", angles.cos())
+            self.register_buffer("sin", angles.sin())
+            self.register_buffer("cos_pairs", angles[:, : rotated // 2].cos())
+            self.register_buffer("sin_pairs", angles[:, : rotated // 2].sin())
         self.d_model, self.heads, self.kv_heads = d_model, heads, kv_heads or heads
         self.head_dim, self.seq = head_dim, seq
         self.q = nn.Linear(d_model, heads * head_dim, bias=bias)
@@ -47,7 +59,22 @@ class Attention(nn.Module):
         return t[:, :, None, :, :].expand(b, h, rep, s, d).reshape(b, h * rep, s, d)
 
     def rope(self, t):
-        return t * self.cos + rotate_half(t) * self.sin if self.rotary else t
+        if self.rotary == "half":
+            return t * self.cos + rotate_half(t) * self.sin
+        if self.rotary == "partial":
+            r = self.cos.shape[-1]
+            part = t[..., :r]
+            return torch.cat((part * self.cos + rotate_half(part) * self.sin, t[..., r:]), -1)
+        if self.rotary == "interleaved":
+            even, odd = t[..., ::2], t[..., 1::2]
+            c, s = self.cos_pairs, self.sin_pairs
+            return torch.stack((even * c - odd * s, even * s + odd * c), -1).flatten(-2)
+        if self.rotary == "complex":
+            pairs = t.reshape(*t.shape[:-1], -1, 2)
+            re, im = pairs[..., 0], pairs[..., 1]
+            c, s = self.cos_pairs, self.sin_pairs
+            return torch.stack((re * c - im * s, re * s + im * c), -1).reshape(t.shape)
+        return t
 
     def scores(self, x):
         q = self.rope(self.split(self.q(x), self.heads))
@@ -133,6 +160,10 @@ MODULES = {
     "mha-masked-fill": lambda: Attention(heads=4, masked_fill=True),
     "gqa": lambda: Attention(heads=4, kv_heads=2, bias=False),
     "gqa-rope": lambda: Attention(heads=4, kv_heads=2, bias=False, rotary=True),
+    "gqa-rope-interleaved": lambda: Attention(heads=4, kv_heads=2, bias=False,
+                                              rotary="interleaved"),
+    "gqa-rope-partial": lambda: Attention(heads=4, kv_heads=2, bias=False, rotary="partial"),
+    "gqa-rope-complex": lambda: Attention(heads=4, kv_heads=2, bias=False, rotary="complex"),
     "mqa": lambda: Attention(heads=4, kv_heads=1, bias=False),
     "mla": LatentAttention,
 }

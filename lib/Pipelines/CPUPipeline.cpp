@@ -32,7 +32,8 @@ static void addLinalgStage(OpPassManager &pm,
   pm.addPass(muon::createConvertOptimToLinalgPass(toLinalg));
   pm.addPass(muon::createDecomposeSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  // Keeps the GEMMs named (upstream's pass folds reshapes into them).
+  pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
   pm.addPass(createCSEPass());
 }
 

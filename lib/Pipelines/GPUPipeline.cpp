@@ -47,7 +47,8 @@ static void addFusedStage(OpPassManager &pm,
   pm.addPass(muon::createConvertOptimToLinalgPass());
   pm.addPass(muon::createDecomposeSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  // Keeps the GEMMs named (upstream's pass folds reshapes into them).
+  pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
   pm.addPass(createCSEPass());
   // The device reads lr and the step count, not the host.
   pm.addPass(muon::createConvertScalarReadsToGenericInputsPass());

@@ -319,10 +319,22 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
     return probe.emitError()
            << "the model imports no opset of domain '"
            << (domain.empty() ? StringRef("ai.onnx") : domain) << "'";
-  const OpImportFn *importer = model.registry.lookup(domain, node.op_type());
+  const RegisteredImporter *importer =
+      model.registry.lookup(domain, node.op_type());
   if (!importer)
     return probe.emitError() << "unsupported op '" << node.op_type()
                              << "' (opset " << opset->second << ")";
+  const OpsetRange &versions = importer->versions;
+  if (opset->second < versions.since || opset->second > versions.until) {
+    InFlightDiagnostic diag =
+        probe.emitError() << "unsupported opset " << opset->second
+                          << " of domain '"
+                          << (domain.empty() ? StringRef("ai.onnx") : domain)
+                          << "': " << node.op_type() << " is imported for ";
+    if (versions.since == versions.until)
+      return diag << "opset " << versions.since << " only";
+    return diag << "opsets " << versions.since << " to " << versions.until;
+  }
 
   for (const std::string &input : node.input()) {
     operands.emplace_back();
@@ -349,7 +361,7 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
   Block *block = builder.getInsertionBlock();
   Block::iterator point = builder.getInsertionPoint();
   Operation *previous = point == block->begin() ? nullptr : &*std::prev(point);
-  FailureOr<SmallVector<Value>> results = (*importer)(ctx);
+  FailureOr<SmallVector<Value>> results = importer->import(ctx);
   if (failed(results) || ctx.hadAttributeError)
     return failure();
   if (static_cast<int64_t>(results->size()) != ctx.getNumResults())

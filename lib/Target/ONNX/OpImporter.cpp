@@ -25,15 +25,23 @@ static std::string getKey(StringRef domain, StringRef opType) {
   return (normalizeDomain(domain) + Twine('\0') + opType).str();
 }
 
-void OpImporterRegistry::add(StringRef domain, StringRef opType,
-                             OpImportFn fn) {
-  importers[getKey(domain, opType)] = std::move(fn);
+void OpImporterRegistry::add(StringRef domain, StringRef opType, OpImportFn fn,
+                             OpsetRange versions) {
+  if (versions.until == 0)
+    versions.until = getLatestOpset(normalizeDomain(domain));
+  importers[getKey(domain, opType)] = {std::move(fn), versions};
 }
 
-const OpImportFn *OpImporterRegistry::lookup(StringRef domain,
-                                             StringRef opType) const {
+const RegisteredImporter *OpImporterRegistry::lookup(StringRef domain,
+                                                     StringRef opType) const {
   auto it = importers.find(getKey(domain, opType));
   return it == importers.end() ? nullptr : &it->second;
+}
+
+int64_t OpImporterRegistry::getLatestOpset(StringRef domain) {
+  // Each registration's `since` was checked against ONNX 1.23's operator
+  // history (onnx.defs); a newer opset may redefine any op.
+  return normalizeDomain(domain).empty() ? 28 : 1;
 }
 
 int64_t NodeContext::getNumResults() const { return node.output_size(); }

@@ -106,3 +106,34 @@ func.func @unnamed(%w: tensor<8x8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> te
   %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t : tensor<8x8xf32>, tensor<f32>, tensor<i64>
   return %w1 : tensor<8x8xf32>
 }
+
+// -----
+
+// A convolution kernel [O, I, kh, kw] read as its flatten view [O, I·kh·kw]
+// (the ONNX importer's Conv GEMM) moves to Muon, which orthogonalizes that
+// view (view = flatten, the default); a rank-3 parameter read otherwise
+// (stacked per-head tensors) keeps AdamW, as does a kernel collapsed into
+// another matrix.
+// CHECK-LABEL: func.func @conv_kernels
+// CHECK: %[[K:.+]], %{{.+}} = optim.muon %arg0
+// CHECK-NOT: view
+// CHECK-SAME: : tensor<16x8x3x3xf32>, tensor<f32>
+// CHECK: optim.adamw %arg1
+// CHECK: optim.adamw %arg2
+// MUON2-LABEL: func.func @conv_kernels
+// MUON2: optim.muon2 %arg0, {{.*}} : tensor<16x8x3x3xf32>
+func.func @conv_kernels(%k: tensor<16x8x3x3xf32> {onnx.name = "conv.weight"},
+                        %s: tensor<4x8x8xf32> {onnx.name = "stacked"},
+                        %r: tensor<16x8x3x3xf32> {onnx.name = "rows.weight"},
+                        %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<16x72xf32>, tensor<384x3xf32>, tensor<16x8x3x3xf32>, tensor<4x8x8xf32>, tensor<16x8x3x3xf32>) {
+  %flat = tensor.collapse_shape %k [[0], [1, 2, 3]] : tensor<16x8x3x3xf32> into tensor<16x72xf32>
+  %rows = tensor.collapse_shape %r [[0, 1, 2], [3]] : tensor<16x8x3x3xf32> into tensor<384x3xf32>
+  // REPORT: remark: optim-assign: 'conv.weight' 'tensor<16x8x3x3xf32>' -> optim.muon: convolution kernel, orthogonalized as its flatten view 16x72
+  %k1, %km, %kv = optim.adamw %k, %k, %k, %k, %lr, %t : tensor<16x8x3x3xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'stacked' 'tensor<4x8x8xf32>' keeps optim.adamw: rank-3 parameter not read as a matrix
+  %s1, %sm, %sv = optim.adamw %s, %s, %s, %s, %lr, %t : tensor<4x8x8xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'rows.weight' 'tensor<16x8x3x3xf32>' keeps optim.adamw: rank-4 parameter not read as a matrix
+  %r1, %rm, %rv = optim.adamw %r, %r, %r, %r, %lr, %t : tensor<16x8x3x3xf32>, tensor<f32>, tensor<i64>
+  return %flat, %rows, %k1, %s1, %r1 : tensor<16x72xf32>, tensor<384x3xf32>, tensor<16x8x3x3xf32>, tensor<4x8x8xf32>, tensor<16x8x3x3xf32>
+}

@@ -257,3 +257,46 @@ func.func @tied(%x: tensor<6x32xf32>, %w: tensor<32x8xf32>, %g: tensor<32x8xf32>
   %w1, %m1 = optim.muon %w, %g, %g, %lr : tensor<32x8xf32>, tensor<f32>
   return %p, %w1 : tensor<6x6xf32>, tensor<32x8xf32>
 }
+
+// -----
+
+#id2r = affine_map<(d0, d1) -> (d0, d1)>
+
+// A rotary-like mix of K's features with an added constant (x·cos +
+// rotate_half(x)·sin + 1): affine, not linear, so a clip of W_k would not
+// scale it; the warning names the node.
+func.func @affine_rotary_key(%x: tensor<6x32xf32>, %wq: tensor<32x8xf32>, %wk: tensor<32x8xf32>,
+                             %g: tensor<32x8xf32>, %lr: tensor<f32>)
+    -> (tensor<6x6xf32>, tensor<32x8xf32>, tensor<32x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %cos = arith.constant dense<0.5> : tensor<6x8xf32>
+  %e = tensor.empty() : tensor<6x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %q = linalg.matmul ins(%x, %wq : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %k0 = linalg.matmul ins(%x, %wk : tensor<6x32xf32>, tensor<32x8xf32>) outs(%z : tensor<6x8xf32>) -> tensor<6x8xf32>
+  %lo = tensor.extract_slice %k0[0, 0] [6, 4] [1, 1] : tensor<6x8xf32> to tensor<6x4xf32>
+  %hi = tensor.extract_slice %k0[0, 4] [6, 4] [1, 1] : tensor<6x8xf32> to tensor<6x4xf32>
+  %c0 = tensor.insert_slice %hi into %e[0, 0] [6, 4] [1, 1] : tensor<6x4xf32> into tensor<6x8xf32>
+  %rot = tensor.insert_slice %lo into %c0[0, 4] [6, 4] [1, 1] : tensor<6x4xf32> into tensor<6x8xf32>
+  %k = linalg.generic {indexing_maps = [#id2r, #id2r, #id2r, #id2r], iterator_types = ["parallel", "parallel"]}
+      ins(%k0, %rot, %cos : tensor<6x8xf32>, tensor<6x8xf32>, tensor<6x8xf32>) outs(%e : tensor<6x8xf32>) {
+  ^bb0(%a: f32, %r: f32, %c: f32, %o: f32):
+    %ac = arith.mulf %a, %c : f32
+    %rc = arith.mulf %r, %c : f32
+    %s = arith.addf %ac, %rc : f32
+    %t = arith.addf %s, %one : f32
+    linalg.yield %t : f32
+  } -> tensor<6x8xf32> loc("/attn/rope_plus_one")
+  %et = tensor.empty() : tensor<8x6xf32>
+  %kt = linalg.transpose ins(%k : tensor<6x8xf32>) outs(%et : tensor<8x6xf32>) permutation = [1, 0]
+  %es = tensor.empty() : tensor<6x6xf32>
+  %zs = linalg.fill ins(%zero : f32) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %s = linalg.matmul ins(%q, %kt : tensor<6x8xf32>, tensor<8x6xf32>) outs(%zs : tensor<6x6xf32>) -> tensor<6x6xf32>
+  // expected-warning@+1 {{attention not clipped: the key comes from 'linalg.generic' (/attn/rope_plus_one), not from a projection x·W (+ b) through reshapes, transposes, slices, broadcasts and constant scaling}}
+  %p = linalg.softmax dimension(1) ins(%s : tensor<6x6xf32>) outs(%es : tensor<6x6xf32>) -> tensor<6x6xf32>
+  %m = arith.constant dense<0.0> : tensor<32x8xf32>
+  %wq1, %mq1 = optim.muon %wq, %g, %m, %lr : tensor<32x8xf32>, tensor<f32>
+  %wk1, %mk1 = optim.muon %wk, %g, %m, %lr : tensor<32x8xf32>, tensor<f32>
+  return %p, %wq1, %wk1 : tensor<6x6xf32>, tensor<32x8xf32>, tensor<32x8xf32>
+}

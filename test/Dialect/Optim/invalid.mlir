@@ -459,3 +459,29 @@ func.func @adamw_unknown_variant(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor
   %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t {variant = #optim.adamw_variant<keras>} : tensor<8xf32>, tensor<f32>, tensor<i64>
   return %w1 : tensor<8xf32>
 }
+
+// -----
+
+// A NaN coefficient in a custom schedule (written as its IEEE bit pattern).
+func.func @f(%u: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{custom NS schedule coefficient b of tuple 1 must be finite, got NaN}}
+  %o = optim.newton_schulz %u {steps = 2 : i64, schedule = #optim.ns_schedule<custom [(3.0, -4.0, 2.0), (3.0, 0x7FF8000000000000, 2.0)]>} : tensor<4x8xf32>
+  return %o : tensor<4x8xf32>
+}
+
+// -----
+
+// An infinite coefficient, on every op that carries a schedule.
+func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
+  // expected-error @+1 {{custom NS schedule coefficient a of tuple 0 must be finite, got +inf}}
+  %w1, %m1 = optim.muon %w, %w, %w, %lr {ns_steps = 1 : i64, schedule = #optim.ns_schedule<custom [(0x7FF0000000000000, -4.0, 2.0)]>} : tensor<4x8xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
+  // expected-error @+1 {{custom NS schedule coefficient c of tuple 0 must be finite, got -inf}}
+  %r:3 = optim.muon2 %w, %w, %w, [%w], %lr {ns_steps = 1 : i64, schedule = #optim.ns_schedule<custom [(3.0, -4.0, 0xFFF0000000000000)]>} : tensor<4x8xf32>, [tensor<4x8xf32>], tensor<f32>
+  return
+}

@@ -109,16 +109,39 @@ using OpImportFn =
     std::function<mlir::FailureOr<llvm::SmallVector<mlir::Value>>(
         NodeContext &)>;
 
+/// The opset versions of its domain whose definition of the op an importer
+/// implements: a model importing another version of the domain is rejected
+/// at each node of the op (a different version may change the semantics, as
+/// Softmax's axis did in opset 13, or not exist at all).
+struct OpsetRange {
+  int64_t since = 1;
+  /// 0: the newest version of the domain the importers were checked against
+  /// (OpImporterRegistry::getLatestOpset).
+  int64_t until = 0;
+};
+
+/// An importer and the versions it implements.
+struct RegisteredImporter {
+  OpImportFn import;
+  OpsetRange versions;
+};
+
 /// (domain, op_type) -> importer. The default domain is spelled "" (as in
 /// NodeProto); "ai.onnx" is normalized to it.
 class OpImporterRegistry {
 public:
-  void add(llvm::StringRef domain, llvm::StringRef opType, OpImportFn fn);
-  const OpImportFn *lookup(llvm::StringRef domain,
-                           llvm::StringRef opType) const;
+  void add(llvm::StringRef domain, llvm::StringRef opType, OpImportFn fn,
+           OpsetRange versions = {});
+  const RegisteredImporter *lookup(llvm::StringRef domain,
+                                   llvm::StringRef opType) const;
+
+  /// The newest opset of `domain` the importers were checked against
+  /// (ai.onnx: ONNX 1.23's 28; com.microsoft and ai.onnx.preview.training
+  /// define only 1).
+  static int64_t getLatestOpset(llvm::StringRef domain);
 
 private:
-  llvm::StringMap<OpImportFn> importers;
+  llvm::StringMap<RegisteredImporter> importers;
 };
 
 } // namespace muon::onnx_import

@@ -36,6 +36,7 @@ void populateElementwiseImporters(OpImporterRegistry &registry);
 void populateLogicImporters(OpImporterRegistry &registry);
 /// MatMul (batch broadcasting), Gemm, com.microsoft FusedMatMul.
 void populateMatMulImporters(OpImporterRegistry &registry);
+void populateConvImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
 /// Flatten, Expand, Slice, Tile.
 void populateShapeImporters(OpImporterRegistry &registry);

@@ -60,9 +60,14 @@ NSScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "custom NS schedule needs one or more (a, b, c) "
                           "tuples, got "
                        << coefficients.size() << " coefficients";
-  for (double c : coefficients)
+  for (auto [index, c] : llvm::enumerate(coefficients))
     if (!std::isfinite(c))
-      return emitError() << "custom NS schedule coefficients must be finite";
+      return emitError() << "custom NS schedule coefficient "
+                         << StringRef("abc").substr(index % 3, 1)
+                         << " of tuple " << index / 3 << " must be finite, got "
+                         << (std::isnan(c) ? "NaN"
+                             : c > 0       ? "+inf"
+                                           : "-inf");
   return success();
 }
 

@@ -116,6 +116,13 @@ static LogicalResult verifyNewtonSchulzConfig(Operation *op, Type operandType,
   if (steps > kMaxNewtonSchulzSteps)
     return op->emitOpError() << "expects at most " << kMaxNewtonSchulzSteps
                              << " Newton-Schulz iterations, got " << steps;
+  // Attributes built with the unchecked `get` (C++ or Python builders in
+  // release builds) skip the attribute verifier: a NaN or infinite
+  // coefficient would poison every update.
+  if (schedule && failed(NSScheduleAttr::verify(
+                      [&] { return op->emitOpError(); }, schedule.getKind(),
+                      schedule.getCoefficients())))
+    return failure();
   if (schedule && schedule.getKind() == NSScheduleKind::custom &&
       static_cast<int64_t>(schedule.getNumTuples()) != steps)
     return op->emitOpError()

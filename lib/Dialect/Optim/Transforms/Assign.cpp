@@ -64,6 +64,22 @@ static std::optional<std::string> getEmbeddingReason(Value param,
   return std::nullopt;
 }
 
+/// The flatten view [dim0, product of the others] of a parameter of rank > 2
+/// when the step reads it as that matrix (a collapse_shape to it, as the
+/// ONNX importer reads convolution kernels [O, I, k...] for its GEMMs):
+/// Muon then orthogonalizes that view (`view = flatten`), as users of Muon
+/// do for convolutions. std::nullopt otherwise.
+static std::optional<std::pair<int64_t, int64_t>> getFlattenView(Value param) {
+  for (Operation *user : param.getUsers()) {
+    auto collapse = dyn_cast<tensor::CollapseShapeOp>(user);
+    if (collapse && collapse.getResultType().getRank() == 2 &&
+        collapse.getReassociationIndices().front().size() == 1)
+      return std::make_pair(collapse.getResultType().getDimSize(0),
+                            collapse.getResultType().getDimSize(1));
+  }
+  return std::nullopt;
+}
+
 static bool isOutputHead(StringRef name) {
   static const llvm::Regex head("lm_head|classifier|(^|[./_:])head([./_:]|$)",
                                 llvm::Regex::IgnoreCase);
@@ -127,8 +143,9 @@ getKeepReason(AdamWOp op, StringRef name, ArrayRef<llvm::Regex> includes,
   if (!includes.empty() && !matches(includes))
     return std::string("not matched by an include pattern");
   int64_t rank = op.getParam().getType().getRank();
-  if (rank != 2)
-    return "rank-" + std::to_string(rank) + " parameter";
+  if (rank < 2 || (rank > 2 && !getFlattenView(op.getParam())))
+    return "rank-" + std::to_string(rank) + " parameter" +
+           (rank > 2 ? " not read as a matrix" : "");
   if (std::optional<std::string> reason =
           getEmbeddingReason(op.getParam(), name))
     return reason;
@@ -188,11 +205,21 @@ void OptimAssignPass::runOnOperation() {
                         << " keeps optim.adamw: " << *keep;
       continue;
     }
+    std::optional<std::pair<int64_t, int64_t>> view =
+        op.getParam().getType().getRank() > 2 ? getFlattenView(op.getParam())
+                                              : std::nullopt;
     Operation *newOp = rewrite(rewriter, op);
-    if (report)
-      newOp->emitRemark() << "optim-assign: '" << name << "' "
-                          << newOp->getOperand(0).getType() << " -> "
-                          << newOp->getName() << ": hidden matrix";
+    if (report) {
+      InFlightDiagnostic remark = newOp->emitRemark()
+                                  << "optim-assign: '" << name << "' "
+                                  << newOp->getOperand(0).getType() << " -> "
+                                  << newOp->getName() << ": ";
+      if (view)
+        remark << "convolution kernel, orthogonalized as its flatten view "
+               << view->first << "x" << view->second;
+      else
+        remark << "hidden matrix";
+    }
     if (failed(verify(newOp)))
       return signalPassFailure();
   }

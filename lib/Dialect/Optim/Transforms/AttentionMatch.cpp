@@ -22,6 +22,7 @@
 
 #include "AttentionMatch.h"
 #include "HeadLayout.h"
+#include "RotaryMatch.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -51,68 +52,6 @@ static std::string describe(Operation *op) {
   if (auto name = op->getLoc()->findInstanceOf<NameLoc>())
     text += " (" + name.getName().str() + ")";
   return text;
-}
-
-/// `x` when `value` is x times a constant (element-wise).
-static Value getConstantScaled(Value value) {
-  auto generic = value.getDefiningOp<linalg::GenericOp>();
-  Operation *body = generic ? getBinaryBody(generic) : nullptr;
-  std::optional<unsigned> input =
-      body ? getActivationInput(generic) : std::nullopt;
-  if (!isa_and_nonnull<arith::MulFOp>(body) || !input ||
-      !matchPattern(generic.getDpsInputs()[1 - *input], m_Constant()))
-    return Value();
-  return generic.getDpsInputs()[*input];
-}
-
-/// Whether `value` is [−x₂, x₁] for [x₁, x₂] the halves of the last
-/// dimension of `x` (rotate_half of the rotary embedding).
-static bool isRotateHalf(Value value, Value x) {
-  int64_t last = getShape(x).size() - 1;
-  std::optional<ConcatView> concat = findConcat(value, last);
-  int64_t half = getShape(x)[last] / 2;
-  if (!concat || !concat->views.empty() || concat->pieces.size() != 2 ||
-      concat->pieces[0].size != half || 2 * half != getShape(x)[last])
-    return false;
-  auto isHalf = [&](Value v, int64_t offset) {
-    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
-    return slice && slice.getSource() == x && slice.hasUnitStride() &&
-           slice.getSourceType().getRank() == slice.getType().getRank() &&
-           llvm::all_of(llvm::seq<int64_t>(0, last),
-                        [&](int64_t d) {
-                          return slice.getStaticOffsets()[d] == 0 &&
-                                 slice.getStaticSizes()[d] == getShape(x)[d];
-                        }) &&
-           slice.getStaticOffsets()[last] == offset &&
-           slice.getStaticSizes()[last] == half;
-  };
-  auto negated = concat->pieces[0].source.getDefiningOp<linalg::GenericOp>();
-  if (!negated || negated.getNumDpsInputs() != 1 ||
-      negated.getRegion().front().getOperations().size() != 2 ||
-      !isa<arith::NegFOp>(negated.getRegion().front().front()) ||
-      !llvm::all_of(negated.getIndexingMapsArray(),
-                    [](AffineMap map) { return map.isIdentity(); }))
-    return false;
-  return isHalf(negated.getDpsInputs()[0], half) &&
-         isHalf(concat->pieces[1].source, 0);
-}
-
-/// For `x·cos + rotate_half(x)·sin` with constant cos and sin (a rotary
-/// embedding, linear within the rotary features of each head), `x`.
-static Value matchRotary(linalg::GenericOp add) {
-  Operation *body = getBinaryBody(add);
-  if (!isa_and_nonnull<arith::AddFOp>(body) ||
-      getActivationInputs(add).size() != 2)
-    return Value();
-  Value lhs = getConstantScaled(add.getDpsInputs()[0]);
-  Value rhs = getConstantScaled(add.getDpsInputs()[1]);
-  if (!lhs || !rhs)
-    return Value();
-  if (isRotateHalf(rhs, lhs))
-    return lhs;
-  if (isRotateHalf(lhs, rhs))
-    return rhs;
-  return Value();
 }
 
 namespace {
@@ -347,7 +286,12 @@ FailureOr<Layout> Tracer::traceContraction(Operation *op) {
   int64_t rank = batched ? 3 : 2;
   std::optional<ConcatView> queryParts = findConcat(lhs, rank - 1);
   std::optional<ConcatView> keyParts = findConcat(rhs, rank - 2);
-  if (queryParts || keyParts) {
+  // Partial rotary concatenates [rope(x[..., :r]) | x[..., r:]] of one x
+  // per side: a feature mix traced as a whole, not MLA's two projections.
+  auto isMixed = [](Value side) {
+    return static_cast<bool>(matchFeatureMix(getViewRoot(side)));
+  };
+  if ((queryParts || keyParts) && !(isMixed(lhs) && isMixed(rhs))) {
     if (!queryParts || !keyParts)
       return untraceable("only one side of QKᵀ concatenates its head "
                          "features");
@@ -454,6 +398,21 @@ FailureOr<Layout> Tracer::traceSide(Value value, ProjectionMatch &side,
   if (auto matmul = dyn_cast<linalg::MatmulOp>(def);
       matmul && !matmul.hasUserDefinedMaps())
     return traceProjection(matmul, side, name);
+  // A rotary embedding (any form: half-split, interleaved, partial) keeps
+  // each feature within its head.
+  if (Value source = matchFeatureMix(value)) {
+    FailureOr<Layout> in = traceSide(source, side, name);
+    if (failed(in))
+      return failure();
+    FailureOr<Layout> out =
+        transferReshape(*in, getShape(source), getShape(value));
+    if (failed(out))
+      return untraceable("cannot follow the " + name +
+                         " heads through its rotary embedding " +
+                         describe(def));
+    return out;
+  }
+
   if (Value source = getViewSource(def)) {
     FailureOr<Layout> in = traceSide(source, side, name);
     if (failed(in))
@@ -465,9 +424,6 @@ FailureOr<Layout> Tracer::traceSide(Value value, ProjectionMatch &side,
     return out;
   }
   if (auto generic = dyn_cast<linalg::GenericOp>(def)) {
-    // A rotary embedding keeps each feature within its head's rotary part.
-    if (Value source = matchRotary(generic))
-      return traceSide(source, side, name);
     if (getBinaryBody(generic))
       return traceSideElementwise(generic, side, name);
   }

@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -96,11 +97,11 @@ Value heads::getViewSource(Operation *op) {
 
 /// `shape`: the result shape (differs from the op's for a concatenation
 /// piece, see transferPiece).
-static FailureOr<Layout> transferExpand(tensor::ExpandShapeOp op,
+static FailureOr<Layout> transferExpand(ArrayRef<ReassociationIndices> groups,
                                         const Layout &in,
                                         ArrayRef<int64_t> shape) {
   Layout out{{}, in.featureOffset};
-  for (auto [source, group] : llvm::enumerate(op.getReassociationIndices())) {
+  for (auto [source, group] : llvm::enumerate(groups)) {
     Factors from = in.dims[source];
     for (int64_t dim : group) {
       FailureOr<Factors> taken = takeFactors(from, shape[dim]);
@@ -115,9 +116,10 @@ static FailureOr<Layout> transferExpand(tensor::ExpandShapeOp op,
   return out;
 }
 
-static Layout transferCollapse(tensor::CollapseShapeOp op, const Layout &in) {
+static Layout transferCollapse(ArrayRef<ReassociationIndices> groups,
+                               const Layout &in) {
   Layout out{{}, in.featureOffset};
-  for (ReassociationIndices group : op.getReassociationIndices()) {
+  for (const ReassociationIndices &group : groups) {
     Factors merged;
     for (int64_t dim : group)
       llvm::append_range(merged, in.dims[dim]);
@@ -191,13 +193,29 @@ static Layout transferBroadcast(linalg::BroadcastOp op, const Layout &in) {
 }
 
 /// The layout of a view op's result given that of its source.
+FailureOr<Layout> heads::transferReshape(const Layout &in,
+                                         ArrayRef<int64_t> from,
+                                         ArrayRef<int64_t> to) {
+  if (from == to)
+    return in;
+  if (to.size() < from.size()) {
+    if (auto groups = getReassociationIndicesForCollapse(from, to))
+      return transferCollapse(*groups, in);
+  } else if (to.size() > from.size()) {
+    if (auto groups = getReassociationIndicesForCollapse(to, from))
+      return transferExpand(*groups, in, to);
+  }
+  return failure();
+}
+
 FailureOr<Layout> heads::transferView(Operation *op, const Layout &in) {
   return TypeSwitch<Operation *, FailureOr<Layout>>(op)
       .Case([&](tensor::ExpandShapeOp expand) {
-        return transferExpand(expand, in, expand.getResultType().getShape());
+        return transferExpand(expand.getReassociationIndices(), in,
+                              expand.getResultType().getShape());
       })
       .Case([&](tensor::CollapseShapeOp collapse) {
-        return transferCollapse(collapse, in);
+        return transferCollapse(collapse.getReassociationIndices(), in);
       })
       .Case([&](tensor::ExtractSliceOp slice) {
         return transferSlice(slice, in);
@@ -370,12 +388,13 @@ FailureOr<Layout> heads::transferPiece(const ConcatView &concat,
                           llvm::find_if(groups, [&](const auto &g) {
                             return llvm::is_contained(g, dim);
                           }));
-      layout = transferCollapse(collapse, layout);
+      layout = transferCollapse(collapse.getReassociationIndices(), layout);
     } else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op)) {
       SmallVector<int64_t> shape(expand.getResultType().getShape());
       int64_t result = expand.getReassociationIndices()[dim].front();
       shape[result] = product(layout.dims[dim]);
-      FailureOr<Layout> out = transferExpand(expand, layout, shape);
+      FailureOr<Layout> out =
+          transferExpand(expand.getReassociationIndices(), layout, shape);
       if (failed(out))
         return failure();
       layout = *out;

@@ -51,6 +51,12 @@ mlir::Value getViewSource(mlir::Operation *op);
 /// The layout of a view op's result given that of its source.
 mlir::FailureOr<Layout> transferView(mlir::Operation *op, const Layout &in);
 
+/// The layout of a value of shape `from` reshaped to `to` (one collapse or
+/// one expansion of contiguous dimensions), if such a reshape exists.
+mlir::FailureOr<Layout> transferReshape(const Layout &in,
+                                        llvm::ArrayRef<int64_t> from,
+                                        llvm::ArrayRef<int64_t> to);
+
 /// The value `value` is a view of: itself when no view op defines it.
 mlir::Value getViewRoot(mlir::Value value);
 

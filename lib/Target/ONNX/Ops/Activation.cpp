@@ -93,7 +93,7 @@ void muon::onnx_import::populateActivationImporters(
   registry.add("", "LogSoftmax", [](NodeContext &ctx) {
     return importSoftmax(ctx, /*logSoftmax=*/true);
   });
-  registry.add("", "Gelu", importGelu);
+  registry.add("", "Gelu", importGelu, {/*since=*/20});
   registry.add("com.microsoft", "Gelu", importGelu);
   registry.add("com.microsoft", "BiasGelu", [](NodeContext &ctx) {
     return importBiasGelu(ctx, /*tanh=*/false);

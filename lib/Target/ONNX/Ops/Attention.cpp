@@ -368,7 +368,8 @@ static ImportResult importORTAttention(NodeContext &ctx) {
 
 void muon::onnx_import::populateAttentionImporters(
     OpImporterRegistry &registry) {
-  registry.add("", "Attention", importAttention);
+  // Attention-25's sliding windows are not imported.
+  registry.add("", "Attention", importAttention, {/*since=*/23, /*until=*/24});
   registry.add("com.microsoft", "MultiHeadAttention", importMultiHeadAttention);
   registry.add("com.microsoft", "Attention", importORTAttention);
 }

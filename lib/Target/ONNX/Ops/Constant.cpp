@@ -164,6 +164,6 @@ static ImportResult importRange(NodeContext &ctx) {
 void muon::onnx_import::populateConstantImporters(
     OpImporterRegistry &registry) {
   registry.add("", "Constant", importConstant);
-  registry.add("", "ConstantOfShape", importConstantOfShape);
-  registry.add("", "Range", importRange);
+  registry.add("", "ConstantOfShape", importConstantOfShape, {/*since=*/9});
+  registry.add("", "Range", importRange, {/*since=*/11});
 }

@@ -131,6 +131,7 @@ static ImportResult importDropoutGrad(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateDropoutImporters(OpImporterRegistry &registry) {
-  registry.add("", "Dropout", importDropout);
+  // Dropout-1 and 6 drop unless `is_test`.
+  registry.add("", "Dropout", importDropout, {/*since=*/7});
   registry.add("com.microsoft", "DropoutGrad", importDropoutGrad);
 }

@@ -148,6 +148,39 @@ static ImportResult importMod(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
+/// com.microsoft Scale, which ORT's gradients of ReduceMean and of the
+/// mean-reduced losses write: X · s, or X · (1 / s) with scale_down (as ORT's
+/// kernel computes it); s is one element of any number type (ORT's
+/// gradient builder passes an int64 element count from Size).
+static ImportResult importScale(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
+  if (failed(type))
+    return failure();
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  FailureOr<RankedTensorType> scaleType = getOperandType(ctx, 1);
+  if (failed(elementType) || failed(scaleType))
+    return failure();
+  Type scaleElement = scaleType->getElementType();
+  if (scaleType->getNumElements() != 1 || scaleElement.isInteger(1) ||
+      !scaleElement.isIntOrFloat())
+    return ctx.emitError() << "expects a one-element numeric scale, got "
+                           << *scaleType;
+  bool down = ctx.getIntAttr("scale_down").value_or(0) != 0;
+  Value scale = buildReshape(ctx.builder, ctx.loc, ctx.getOperand(1), {});
+  FailureOr<Value> result = buildElementwise(
+      ctx, {ctx.getOperand(0), scale}, *elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value factor = muon::convertScalar(b, loc, args[1], *elementType);
+        if (down)
+          factor = arith::DivFOp::create(
+              b, loc, buildScalar(b, loc, *elementType, 1.0), factor);
+        return arith::MulFOp::create(b, loc, args[0], factor);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
 using UnaryFn = Value (*)(OpBuilder &, Location, Value);
 
 /// The unary op `OpT` on `x`.
@@ -158,11 +191,15 @@ static Value buildUnaryOp(OpBuilder &b, Location loc, Value x) {
 
 void muon::onnx_import::populateElementwiseImporters(
     OpImporterRegistry &registry) {
+  // Opsets: numpy broadcasting of the binary ops since 7 (before: the
+  // `broadcast`/`axis` attributes); variadic ops and unary ones since 6
+  // (before: `consumed_inputs`).
   auto addFold = [&](StringRef name, BinaryKind kind, unsigned min,
                      unsigned max, bool mean = false) {
-    registry.add("", name, [=](NodeContext &ctx) {
-      return importFold(ctx, kind, min, max, mean);
-    });
+    registry.add(
+        "", name,
+        [=](NodeContext &ctx) { return importFold(ctx, kind, min, max, mean); },
+        {/*since=*/max == 2 ? 7 : 6});
   };
   addFold("Add", BinaryKind::Add, 2, 2);
   addFold("Sub", BinaryKind::Sub, 2, 2);
@@ -174,9 +211,10 @@ void muon::onnx_import::populateElementwiseImporters(
   addFold("Max", BinaryKind::Max, 1, ~0u);
   addFold("Min", BinaryKind::Min, 1, ~0u);
 
-  auto addUnary = [&](StringRef name, UnaryFn fn) {
+  auto addUnary = [&](StringRef name, UnaryFn fn, int64_t since = 6) {
     registry.add("", name,
-                 [=](NodeContext &ctx) { return importUnaryFloat(ctx, fn); });
+                 [=](NodeContext &ctx) { return importUnaryFloat(ctx, fn); },
+                 {since});
   };
   addUnary("Neg", buildUnaryOp<arith::NegFOp>);
   addUnary("Abs", buildUnaryOp<math::AbsFOp>);
@@ -184,7 +222,7 @@ void muon::onnx_import::populateElementwiseImporters(
   addUnary("Log", buildUnaryOp<math::LogOp>);
   addUnary("Sqrt", buildUnaryOp<math::SqrtOp>);
   addUnary("Tanh", buildUnaryOp<math::TanhOp>);
-  addUnary("Erf", buildUnaryOp<math::ErfOp>);
+  addUnary("Erf", buildUnaryOp<math::ErfOp>, /*since=*/9);
   addUnary("Reciprocal", [](OpBuilder &b, Location loc, Value x) -> Value {
     return arith::DivFOp::create(b, loc, buildScalar(b, loc, x.getType(), 1.0),
                                  x);
@@ -194,24 +232,28 @@ void muon::onnx_import::populateElementwiseImporters(
                                      buildScalar(b, loc, x.getType(), 0.0));
   });
   addUnary("Sigmoid", buildSigmoid);
-  addUnary("Sin", buildUnaryOp<math::SinOp>);
-  addUnary("Cos", buildUnaryOp<math::CosOp>);
+  addUnary("Sin", buildUnaryOp<math::SinOp>, /*since=*/7);
+  addUnary("Cos", buildUnaryOp<math::CosOp>, /*since=*/7);
   addUnary("Floor", buildUnaryOp<math::FloorOp>);
   addUnary("Ceil", buildUnaryOp<math::CeilOp>);
-  addUnary("Sign", [](OpBuilder &b, Location loc, Value x) -> Value {
-    // -1, 0 or 1; NaN stays NaN.
-    Value zero = buildScalar(b, loc, x.getType(), 0.0);
-    Value positive =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
-    Value negative =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
-    Value sign = arith::SelectOp::create(
-        b, loc, positive, buildScalar(b, loc, x.getType(), 1.0),
-        arith::SelectOp::create(b, loc, negative,
-                                buildScalar(b, loc, x.getType(), -1.0), x));
-    return sign;
-  });
-  registry.add("", "Mod", importMod);
+  addUnary(
+      "Sign",
+      [](OpBuilder &b, Location loc, Value x) -> Value {
+        // -1, 0 or 1; NaN stays NaN.
+        Value zero = buildScalar(b, loc, x.getType(), 0.0);
+        Value positive =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+        Value negative =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
+        Value sign = arith::SelectOp::create(
+            b, loc, positive, buildScalar(b, loc, x.getType(), 1.0),
+            arith::SelectOp::create(b, loc, negative,
+                                    buildScalar(b, loc, x.getType(), -1.0), x));
+        return sign;
+      },
+      /*since=*/9);
+  registry.add("", "Mod", importMod, {/*since=*/10});
+  registry.add("com.microsoft", "Scale", importScale);
 
   registry.add("", "Identity", [](NodeContext &ctx) -> ImportResult {
     if (failed(checkNumOperands(ctx, 1, 1)))

@@ -267,11 +267,11 @@ LogicalResult muon::onnx_import::checkIndices(NodeContext &ctx,
   std::string input = ctx.node.input(operand);
   DenseIntElementsAttr constant;
   if (matchPattern(indices, m_Constant(&constant))) {
-    for (const APInt &value : constant.getValues<APInt>())
+    for (auto [position, value] : llvm::enumerate(constant.getValues<APInt>()))
       if (!inRange(value.getSExtValue()))
         return ctx.emitError()
-               << "index " << value.getSExtValue() << " in input '" << input
-               << "' is outside " << range;
+               << "index " << value.getSExtValue() << " (element " << position
+               << " of constant input '" << input << "') is outside " << range;
     return success();
   }
 

@@ -192,28 +192,32 @@ static ImportResult importTrilu(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
+  // Numpy broadcasting since opset 7 (before: `broadcast`/`axis`).
   auto addCompare = [&](StringRef name, arith::CmpFPredicate fpred,
-                        arith::CmpIPredicate ipred) {
-    registry.add("", name, [=](NodeContext &ctx) {
-      return importCompare(ctx, fpred, ipred);
-    });
+                        arith::CmpIPredicate ipred, int64_t since = 7) {
+    registry.add(
+        "", name,
+        [=](NodeContext &ctx) { return importCompare(ctx, fpred, ipred); },
+        {since});
   };
   addCompare("Equal", arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
   addCompare("Less", arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt);
   addCompare("LessOrEqual", arith::CmpFPredicate::OLE,
-             arith::CmpIPredicate::sle);
+             arith::CmpIPredicate::sle, /*since=*/12);
   addCompare("Greater", arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt);
   addCompare("GreaterOrEqual", arith::CmpFPredicate::OGE,
-             arith::CmpIPredicate::sge);
+             arith::CmpIPredicate::sge, /*since=*/12);
   auto addLogic = [&](StringRef name, LogicKind kind) {
     registry.add("", name,
-                 [=](NodeContext &ctx) { return importLogic(ctx, kind); });
+                 [=](NodeContext &ctx) { return importLogic(ctx, kind); },
+                 {/*since=*/kind == LogicKind::Not ? 1 : 7});
   };
   addLogic("Not", LogicKind::Not);
   addLogic("And", LogicKind::And);
   addLogic("Or", LogicKind::Or);
   addLogic("Xor", LogicKind::Xor);
-  registry.add("", "Where", importWhere);
-  registry.add("", "Cast", importCast);
-  registry.add("", "Trilu", importTrilu);
+  registry.add("", "Where", importWhere, {/*since=*/9});
+  // Cast-1 names `to` by string.
+  registry.add("", "Cast", importCast, {/*since=*/6});
+  registry.add("", "Trilu", importTrilu, {/*since=*/14});
 }

@@ -269,6 +269,6 @@ static ImportResult importLossGrad(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateLossImporters(OpImporterRegistry &registry) {
-  registry.add("", "SoftmaxCrossEntropyLoss", importLoss);
+  registry.add("", "SoftmaxCrossEntropyLoss", importLoss, {/*since=*/12});
   registry.add("com.microsoft", "SoftmaxCrossEntropyLossGrad", importLossGrad);
 }

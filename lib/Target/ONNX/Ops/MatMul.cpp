@@ -283,6 +283,7 @@ void muon::onnx_import::populateMatMulImporters(OpImporterRegistry &registry) {
         return emitUnsupportedAttr(ctx, name) << ": MatMul has none";
     return importMatMul(ctx);
   });
-  registry.add("", "Gemm", importGemm);
+  // Gemm-1 to 6 broadcast C only with `broadcast`.
+  registry.add("", "Gemm", importGemm, {/*since=*/7});
   registry.add("com.microsoft", "FusedMatMul", importFusedMatMul);
 }

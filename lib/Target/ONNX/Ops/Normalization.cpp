@@ -255,9 +255,11 @@ void muon::onnx_import::populateNormalizationImporters(
     StringRef name =
         simplified ? "SimplifiedLayerNormalization" : "LayerNormalization";
     // ORT defines SimplifiedLayerNormalization in the ONNX domain.
-    registry.add("", name, [=](NodeContext &ctx) {
-      return importLayerNorm(ctx, simplified);
-    });
+    // ORT registers SimplifiedLayerNormalization as of ONNX opset 1.
+    registry.add(
+        "", name,
+        [=](NodeContext &ctx) { return importLayerNorm(ctx, simplified); },
+        {/*since=*/simplified ? 1 : 17});
     registry.add("com.microsoft", (name + "Grad").str(), [=](NodeContext &ctx) {
       return importLayerNormGrad(ctx, simplified);
     });

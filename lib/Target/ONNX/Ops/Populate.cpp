@@ -13,6 +13,7 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateElementwiseImporters(registry);
   populateLogicImporters(registry);
   populateMatMulImporters(registry);
+  populateConvImporters(registry);
   populateShapeImporters(registry);
   populateReductionImporters(registry);
   populateNormalizationImporters(registry);

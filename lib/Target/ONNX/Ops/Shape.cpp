@@ -144,26 +144,37 @@ static ImportResult importSplit(NodeContext &ctx) {
   return results;
 }
 
-/// Slice (opset >= 10): constant starts, ends, axes and positive steps;
-/// out-of-range bounds are clamped as ONNX specifies.
-static ImportResult importSlice(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 5);
-  FailureOr<SmallVector<int64_t>> starts = getConstantIntOperand(ctx, 1);
-  FailureOr<SmallVector<int64_t>> ends = getConstantIntOperand(ctx, 2);
-  if (failed(type) || failed(starts) || failed(ends))
+namespace {
+/// The static offsets, sizes and strides of a slice.
+struct SliceParams {
+  SmallVector<int64_t> offsets, sizes, strides;
+};
+} // namespace
+
+/// The slice of a tensor of `shape` that Slice's constant inputs starts,
+/// ends and the optional axes and steps (node inputs `first` to `first + 3`)
+/// select; out-of-range bounds are clamped as ONNX specifies, and an empty
+/// range (x[:, 6:6]) gives a zero-size slice.
+static FailureOr<SliceParams>
+getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
+  FailureOr<SmallVector<int64_t>> starts = getConstantIntOperand(ctx, first);
+  FailureOr<SmallVector<int64_t>> ends = getConstantIntOperand(ctx, first + 1);
+  if (failed(starts) || failed(ends))
     return failure();
-  int64_t rank = type->getRank();
+  int64_t rank = shape.size();
   SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
   axes.resize(starts->size());
-  if (ctx.getOperand(3)) {
-    FailureOr<SmallVector<int64_t>> given = getConstantIntOperand(ctx, 3);
+  if (ctx.getOperand(first + 2)) {
+    FailureOr<SmallVector<int64_t>> given =
+        getConstantIntOperand(ctx, first + 2);
     if (failed(given))
       return failure();
     axes = *given;
   }
   SmallVector<int64_t> steps(starts->size(), 1);
-  if (ctx.getOperand(4)) {
-    FailureOr<SmallVector<int64_t>> given = getConstantIntOperand(ctx, 4);
+  if (ctx.getOperand(first + 3)) {
+    FailureOr<SmallVector<int64_t>> given =
+        getConstantIntOperand(ctx, first + 3);
     if (failed(given))
       return failure();
     steps = *given;
@@ -172,9 +183,8 @@ static ImportResult importSlice(NodeContext &ctx) {
       steps.size() != starts->size())
     return ctx.emitError() << "expects starts, ends, axes and steps of one "
                               "length";
-  OpBuilder &b = ctx.builder;
-  SmallVector<int64_t> offsets(rank, 0), sizes(type->getShape()),
-      strides(rank, 1);
+  SliceParams params{SmallVector<int64_t>(rank, 0), SmallVector<int64_t>(shape),
+                     SmallVector<int64_t>(rank, 1)};
   SmallVector<bool> seen(rank, false);
   for (auto [i, rawAxis] : llvm::enumerate(axes)) {
     FailureOr<int64_t> axis = normalizeAxis(ctx, rawAxis, rank, "axes");
@@ -186,23 +196,71 @@ static ImportResult importSlice(NodeContext &ctx) {
     if (steps[i] < 1)
       return ctx.emitError()
              << "only positive steps are supported, got " << steps[i];
-    int64_t dim = type->getDimSize(*axis);
+    int64_t dim = shape[*axis];
     auto clamp = [&](int64_t index) {
       return std::clamp<int64_t>(index < 0 ? index + dim : index, 0, dim);
     };
     int64_t start = clamp((*starts)[i]), end = clamp((*ends)[i]);
-    offsets[*axis] = start;
-    sizes[*axis] =
+    int64_t size =
         std::max<int64_t>(0, (end - start + steps[i] - 1) / steps[i]);
-    strides[*axis] = steps[i];
+    // An empty slice starts anywhere; 0 keeps it in bounds (start may be
+    // the dimension itself).
+    params.offsets[*axis] = size == 0 ? 0 : start;
+    params.sizes[*axis] = size;
+    params.strides[*axis] = steps[i];
   }
-  auto attrs = [&](ArrayRef<int64_t> values) {
-    return llvm::map_to_vector(
-        values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
-  };
+  return params;
+}
+
+static SmallVector<OpFoldResult> getIndexAttrs(OpBuilder &b,
+                                               ArrayRef<int64_t> values) {
+  return llvm::map_to_vector(
+      values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
+}
+
+/// Slice (opset >= 10): constant starts, ends, axes and positive steps.
+static ImportResult importSlice(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 5);
+  if (failed(type))
+    return failure();
+  FailureOr<SliceParams> params = getSliceParams(ctx, type->getShape(), 1);
+  if (failed(params))
+    return failure();
+  OpBuilder &b = ctx.builder;
   return SmallVector<Value>{tensor::ExtractSliceOp::create(
-      b, ctx.loc, ctx.getOperand(0), attrs(offsets), attrs(sizes),
-      attrs(strides))};
+      b, ctx.loc, ctx.getOperand(0), getIndexAttrs(b, params->offsets),
+      getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides))};
+}
+
+/// com.microsoft SliceGrad(dY, shape, starts, ends[, axes, steps]): zeros of
+/// the sliced input's `shape` with dY written where Slice read (strided
+/// slices such as x[..., ::2] included).
+static ImportResult importSliceGrad(NodeContext &ctx) {
+  FailureOr<RankedTensorType> dyType = getFirstOperandType(ctx, 4, 6);
+  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 1);
+  if (failed(dyType) || failed(shape))
+    return failure();
+  if (llvm::any_of(*shape, [](int64_t dim) { return dim < 0; }))
+    return ctx.emitError() << "expects a non-negative shape, got ["
+                           << llvm::make_range(shape->begin(), shape->end())
+                           << "]";
+  FailureOr<SliceParams> params = getSliceParams(ctx, *shape, 2);
+  if (failed(params))
+    return failure();
+  if (dyType->getShape() != ArrayRef<int64_t>(params->sizes))
+    return ctx.emitError() << "expects dY of the slice's shape ["
+                           << llvm::make_range(params->sizes.begin(),
+                                               params->sizes.end())
+                           << "], got " << *dyType;
+  OpBuilder &b = ctx.builder;
+  Type elementType = dyType->getElementType();
+  if (!isa<FloatType>(elementType))
+    return ctx.emitError() << "expects a float dY, got " << elementType;
+  Value zeros =
+      buildFilled(b, ctx.loc, *shape, b.getFloatAttr(elementType, 0.0));
+  return SmallVector<Value>{tensor::InsertSliceOp::create(
+      b, ctx.loc, ctx.getOperand(0), zeros, getIndexAttrs(b, params->offsets),
+      getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides))};
 }
 
 static ImportResult importConcat(NodeContext &ctx) {
@@ -289,6 +347,19 @@ static ImportResult importShape(NodeContext &ctx) {
       ctx.builder, ctx.loc, DenseIntElementsAttr::get(resultType, dims))};
 }
 
+/// Size is a constant on static shapes (ORT's gradients of mean reductions
+/// divide element counts).
+static ImportResult importSize(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  auto resultType = RankedTensorType::get({}, ctx.builder.getI64Type());
+  return SmallVector<Value>{arith::ConstantOp::create(
+      ctx.builder, ctx.loc,
+      DenseIntElementsAttr::get(resultType,
+                                ArrayRef<int64_t>{type->getNumElements()}))};
+}
+
 /// Gather along `axis`: out[pre, idx..., post] = data[pre, indices[idx...],
 /// post]; negative indices count from the end. Out-of-range indices fail the
 /// step's input check (checkIndices) and are clamped meanwhile, so that the
@@ -307,6 +378,7 @@ static ImportResult importGather(NodeContext &ctx) {
   if (failed(axis))
     return failure();
   ArrayRef<int64_t> dataShape = dataType->getShape();
+  int64_t axisSize = dataShape[*axis];
   int64_t indexRank = indicesType->getRank();
   SmallVector<int64_t> shape(dataShape.take_front(*axis));
   llvm::append_range(shape, indicesType->getShape());
@@ -489,19 +561,24 @@ static ImportResult importFlatten(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
-  registry.add("", "Reshape", importReshape);
+  // Opsets: the shape, starts/ends and repeats as inputs since Reshape-5,
+  // Slice-10 and Tile-6; Split-1 could take its sizes as an input; Concat-1
+  // defaulted the axis.
+  registry.add("", "Reshape", importReshape, {/*since=*/5});
   registry.add("", "Transpose", importTranspose);
-  registry.add("", "Split", importSplit);
-  registry.add("", "Concat", importConcat);
+  registry.add("", "Split", importSplit, {/*since=*/2});
+  registry.add("", "Concat", importConcat, {/*since=*/4});
   registry.add("com.microsoft", "ConcatTraining", importConcatTraining);
   // Split with its sizes as input 1, as Split-13 takes them.
   registry.add("com.microsoft", "SplitTraining", importSplit);
   registry.add("", "Shape", importShape);
+  registry.add("", "Size", importSize);
   registry.add("", "Gather", importGather);
   registry.add("", "Squeeze", importSqueeze);
   registry.add("", "Unsqueeze", importUnsqueeze);
   registry.add("", "Flatten", importFlatten);
-  registry.add("", "Expand", importExpand);
-  registry.add("", "Slice", importSlice);
-  registry.add("", "Tile", importTile);
+  registry.add("", "Expand", importExpand, {/*since=*/8});
+  registry.add("", "Slice", importSlice, {/*since=*/10});
+  registry.add("com.microsoft", "SliceGrad", importSliceGrad);
+  registry.add("", "Tile", importTile, {/*since=*/6});
 }

@@ -193,21 +193,9 @@ static FailureOr<SmallVector<Value>> importAdam(NodeContext &ctx) {
   });
 }
 
-/// The domain has only opset 1; a later one may change the formulas.
-static OpImportFn
-onlyOpset1(FailureOr<SmallVector<Value>> (*import)(NodeContext &)) {
-  return [import](NodeContext &ctx) -> FailureOr<SmallVector<Value>> {
-    if (ctx.opsetVersion != 1)
-      return ctx.emitError()
-             << "unsupported opset " << ctx.opsetVersion << " of domain '"
-             << kTrainingDomain << "' (only 1 is defined)";
-    return import(ctx);
-  };
-}
-
 void muon::onnx_import::populateTrainingOpImporters(
     OpImporterRegistry &registry) {
-  registry.add(kTrainingDomain, "Momentum", onlyOpset1(importMomentum));
-  registry.add(kTrainingDomain, "Adagrad", onlyOpset1(importAdagrad));
-  registry.add(kTrainingDomain, "Adam", onlyOpset1(importAdam));
+  registry.add(kTrainingDomain, "Momentum", importMomentum);
+  registry.add(kTrainingDomain, "Adagrad", importAdagrad);
+  registry.add(kTrainingDomain, "Adam", importAdam);
 }

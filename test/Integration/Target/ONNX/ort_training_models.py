@@ -16,7 +16,11 @@ one step (examples/char_transformer/compiled_step.py); N steps on random
 batches must match ORT's training API on the same files: every loss and
 every parameter within --rtol relative error (Frobenius).
 
-  ort_training_models.py MODEL --work DIR [--bin DIR] [--gpu emulated [--muon]]
+With --loss, generate_artifacts appends MSELoss, L1Loss or BCEWithLogitsLoss
+(float targets of the logits' shape) instead of cross entropy.
+
+  ort_training_models.py MODEL --work DIR [--bin DIR] [--loss LOSS]
+                         [--gpu emulated [--muon]]
   ort_training_models.py mlp-dropout --work DIR    artifacts only (p = 0.1)
 """
 
@@ -98,13 +102,18 @@ class LlamaRope(Llama):
         self.register_buffer("cos", angles.cos())
         self.register_buffer("sin", angles.sin())
         self.register_buffer("causal", torch.triu(torch.full((SEQ, SEQ), float("-inf")), 1))
+        self.register_buffer("cos_pairs", freqs.cos())
+        self.register_buffer("sin_pairs", freqs.sin())
+
+    def rotate(self, t):
+        return t * self.cos + rotate_half(t) * self.sin
 
     def forward(self, idx):
         x = self.tok(idx)
         h = self.norm1(x)
         hd, kv = D // HEADS, HEADS // 2
         split = lambda t, n: t.view(BATCH, SEQ, n, hd).transpose(1, 2)
-        rotate = lambda t: t * self.cos + rotate_half(t) * self.sin
+        rotate = self.rotate
         repeat = lambda t: t[:, :, None].expand(BATCH, kv, 2, SEQ, hd).reshape(
             BATCH, HEADS, SEQ, hd)
         q = rotate(split(self.q(h), HEADS))
@@ -116,6 +125,36 @@ class LlamaRope(Llama):
         h = self.norm2(x)
         x = x + self.down(F.silu(self.gate(h)) * self.up(h))
         return self.head(self.norm_f(x)).reshape(-1, VOCAB)
+
+
+class LlamaRopeInterleaved(LlamaRope):
+    """Rotary embeddings on interleaved (even, odd) pairs, as GPT-J and
+    Meta's LLaMA code write them: strided slices x[..., ::2] and x[..., 1::2]
+    (whose gradient is ORT's SliceGrad), stacked and flattened back."""
+
+    def rotate(self, t):
+        even, odd = t[..., ::2], t[..., 1::2]
+        return torch.stack((even * self.cos_pairs - odd * self.sin_pairs,
+                            even * self.sin_pairs + odd * self.cos_pairs), -1).flatten(-2)
+
+
+class CNN(nn.Module):
+    """Convolutions over the embedded sequence: a 1-D one (dilation, padding,
+    2 groups) with a residual, then a 2-D one (stride, padding) over
+    (position, channel) planes."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv1 = nn.Conv1d(D, D, 3, padding=2, dilation=2, groups=2)
+        self.conv2 = nn.Conv2d(1, 4, (3, 3), stride=(1, 2), padding=1)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = F.relu(self.conv1(x.transpose(1, 2))).transpose(1, 2) + x
+        z = F.relu(self.conv2(h.unsqueeze(1)))
+        return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
 class GPT2(nn.Module):
@@ -215,12 +254,26 @@ class HuggingFace(nn.Module):
         return out.reshape(-1, VOCAB)
 
 
-MODELS = {"llama": Llama, "llama-rope": LlamaRope, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+MODELS = {"llama": Llama, "llama-rope": LlamaRope,
+          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
 
 
-def make_artifacts(name, directory, seed=0, opset=17):
+LOSSES = ["CrossEntropyLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss"]
+
+
+def make_targets(loss, rng):
+    """A batch's targets for `loss`: class ids, or floats of the logits' shape
+    (probabilities for BCEWithLogitsLoss)."""
+    if loss == "CrossEntropyLoss":
+        return rng.integers(0, VOCAB, BATCH * SEQ)
+    if loss == "BCEWithLogitsLoss":
+        return rng.random((BATCH * SEQ, VOCAB)).astype(np.float32)
+    return rng.standard_normal((BATCH * SEQ, VOCAB)).astype(np.float32)
+
+
+def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss"):
     from onnxruntime.training import artifacts
     from onnxruntime.training.onnxblock.optim import AdamW
     import onnx
@@ -245,7 +298,7 @@ def make_artifacts(name, directory, seed=0, opset=17):
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     try:
         artifacts.generate_artifacts(
-            forward, requires_grad=params, loss=artifacts.LossType.CrossEntropyLoss,
+            forward, requires_grad=params, loss=getattr(artifacts.LossType, loss),
             optimizer=AdamW(weight_decay=0.01), artifact_directory=directory)
     finally:
         os.dup2(saved, 2)
@@ -281,6 +334,10 @@ def main():
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--opset", type=int, default=17, help="the export's ONNX opset")
+    parser.add_argument("--loss", choices=LOSSES, default="CrossEntropyLoss",
+                        help="the loss generate_artifacts appends (MSELoss, L1Loss "
+                             "and BCEWithLogitsLoss: float targets of the logits' "
+                             "shape; their gradients use Size and Scale)")
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--gpu", choices=["emulated"],
                         help="compile the GPU pipeline's program, run on the host")
@@ -298,11 +355,11 @@ def main():
         return check_forward(args)
     if args.muon and not args.gpu:
         parser.error("--muon compares the GPU program with the CPU step: give --gpu")
-    make_artifacts(args.model, args.work, opset=args.opset)
+    make_artifacts(args.model, args.work, opset=args.opset, loss=args.loss)
     if args.model == "mlp-dropout":
         return 0
     rng = np.random.default_rng(3)
-    batches = [(rng.integers(0, VOCAB, (BATCH, SEQ)), rng.integers(0, VOCAB, BATCH * SEQ))
+    batches = [(rng.integers(0, VOCAB, (BATCH, SEQ)), make_targets(args.loss, rng))
                for _ in range(args.steps)]
     assign = "report=true" if args.muon else None
 
@@ -323,7 +380,7 @@ def main():
     worst = 0.0
     for step, (a, b) in enumerate(zip(ours, theirs)):
         err = abs(a - b) / abs(b)
-        worst = max(worst, err)
+        worst = max(worst, err) if np.isfinite(err) else float("inf")  # NaN fails
         print(f"step {step}: loss muon {a:.7f} {'cpu' if args.muon else 'ort'} {b:.7f} "
               f"rel err {err:.2e}")
     initial = dict(zip(graph.params, compiled_step.initial_parameters(args.work, graph)))
@@ -341,7 +398,7 @@ def main():
             keep[noise] = False
             value, reference = value[keep], reference[keep]
         err = rel(value, reference)
-        worst = max(worst, err)
+        worst = max(worst, err) if np.isfinite(err) else float("inf")  # NaN fails
         print(f"param {name}: rel err {err:.2e}")
     print(f"{args.model}: max rel err {worst:.2e} (tolerance {args.rtol:.0e})")
     return 0 if worst <= args.rtol else 1

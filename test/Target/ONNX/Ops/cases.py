@@ -98,6 +98,18 @@ def shape():
                                            i64([0, 2]), i64([2, 1])], consts={1, 2, 3, 4}),
         Case("slice_default_axes", "Slice", [f32(4, 6), i64([0, 3]), i64([2, 6])],
              consts={1, 2}),
+        # x[..., ::2] and x[..., 1::2] (interleaved rotary pairs).
+        Case("slice_strided_even", "Slice", [f32(2, 3, 8), i64([0]), i64([2**62]), i64([-1]),
+                                             i64([2])], consts={1, 2, 3, 4}),
+        Case("slice_strided_odd", "Slice", [f32(2, 3, 8), i64([1]), i64([2**62]), i64([-1]),
+                                            i64([2])], consts={1, 2, 3, 4}),
+        # x[:, 6:6] and a start past the end: zero-size results.
+        Case("slice_empty", "Slice", [f32(4, 6), i64([6]), i64([6]), i64([1])],
+             consts={1, 2, 3}),
+        Case("slice_empty_clamped", "Slice", [f32(4, 6), i64([9]), i64([12]), i64([1])],
+             consts={1, 2, 3}),
+        Case("size", "Size", [f32(2, 3, 4)]),
+        Case("size_scalar", "Size", [f32()]),
         # GQA's repeat_kv: a unit axis expanded; a 1 in shape keeps the input's.
         Case("expand_repeat", "Expand", [f32(2, 3, 1, 4), i64([2, 3, 5, 4])], consts={1}),
         Case("expand_bidirectional", "Expand", [f32(3, 1), i64([2, 1, 6])], consts={1}),
@@ -167,6 +179,8 @@ def activation():
         Case("softmax_large_logits", "Softmax", [f32(4, 6, scale=1000.0)], opset=13),
         Case("softmax_coerced_opset11", "Softmax", [f32(2, 3, 5)], {"axis": 1},
              opset=11),
+        # Opset 1's Softmax: the same 2-D coercion, default axis 1.
+        Case("softmax_opset1", "Softmax", [f32(2, 3, 5)], opset=1),
         Case("logsoftmax_last", "LogSoftmax", [f32(3, 7, scale=50.0)], opset=13),
         Case("gelu_erf", "Gelu", [f32(4, 5, scale=3.0)], opset=20),
         Case("gelu_tanh", "Gelu", [f32(4, 5, scale=3.0)], {"approximate": "tanh"},
@@ -193,6 +207,10 @@ def loss():
              {"reduction": "none"}, outputs=2),
         Case("sce_weights_ignore", "SoftmaxCrossEntropyLoss",
              [f32(2, 5, 3), labels, f32(5, positive=True)], {"ignore_index": 3}),
+        # The mean-reduction gradient ORT writes for MSELoss, L1Loss and
+        # BCEWithLogitsLoss: Scale by 1 / Size (an int64 count).
+        Case("scale_down_int64", "Scale", [f32(), i64(24)], {"scale_down": 1}, domain=MS),
+        Case("scale_up_float", "Scale", [f32(3, 4), np.array([0.5], np.float32)], domain=MS),
         Case("sce_grad_mean", "SoftmaxCrossEntropyLossGrad",
              [f32(), log_softmax(f32(6, 5)), i64([0, 4, 2, 2, 1, 3])], domain=MS),
         Case("sce_grad_sum_weights", "SoftmaxCrossEntropyLossGrad",
@@ -267,6 +285,16 @@ def gradient():
              expect=accumulate_v2),
         Case("accumulator_v2_no_flag", "InPlaceAccumulatorV2", [f32(4), f32(4)],
              outputs=2, domain=MS, expect=accumulate_v2),
+        # Strided (x[..., 1::2]), offset and empty slices' gradients.
+        Case("slice_grad_strided", "SliceGrad",
+             [f32(2, 3, 4), i64([2, 3, 8]), i64([1]), i64([2**62]), i64([-1]), i64([2])],
+             domain=MS, consts={1, 2, 3, 4, 5}),
+        Case("slice_grad_two_axes", "SliceGrad",
+             [f32(3, 2, 5), i64([4, 6, 5]), i64([1, -4]), i64([100, -2]), i64([0, 1])],
+             domain=MS, consts={1, 2, 3, 4}),
+        Case("slice_grad_empty", "SliceGrad",
+             [np.zeros((4, 0), np.float32), i64([4, 6]), i64([6]), i64([6]), i64([1])],
+             domain=MS, consts={1, 2, 3, 4}),
         Case("accumulator_update", "InPlaceAccumulator", [f32(4), f32(4), flag(True)],
              domain=MS),
         Case("accumulator_no_update", "InPlaceAccumulator", [f32(4), f32(4), flag(False)],
@@ -395,11 +423,68 @@ def attention():
     ]
 
 
+def conv():
+    cases = [
+        Case("conv1d", "Conv", [f32(2, 3, 9), f32(4, 3, 3)]),
+        Case("conv1d_stride_pad_dilation_bias", "Conv", [f32(2, 4, 11), f32(6, 4, 3), f32(6)],
+             {"strides": [2], "pads": [2, 1], "dilations": [2]}),
+        Case("conv1d_groups", "Conv", [f32(2, 6, 8), f32(9, 2, 3), f32(9)], {"group": 3,
+                                                                            "pads": [1, 1]}),
+        Case("conv2d", "Conv", [f32(2, 3, 6, 5), f32(4, 3, 3, 3), f32(4)]),
+        Case("conv2d_stride_pad_dilation", "Conv", [f32(2, 3, 9, 8), f32(5, 3, 3, 2)],
+             {"strides": [2, 3], "pads": [1, 0, 2, 1], "dilations": [2, 1]}),
+        Case("conv2d_depthwise", "Conv", [f32(1, 4, 7, 7), f32(8, 1, 3, 3), f32(8)],
+             {"group": 4, "pads": [1, 1, 1, 1]}),
+        Case("conv2d_same_upper", "Conv", [f32(1, 2, 7, 6), f32(3, 2, 4, 3)],
+             {"auto_pad": "SAME_UPPER", "strides": [2, 2]}),
+        Case("conv2d_same_lower", "Conv", [f32(1, 2, 7, 6), f32(3, 2, 4, 3)],
+             {"auto_pad": "SAME_LOWER", "strides": [2, 1]}),
+        Case("conv2d_valid_kernel_shape", "Conv", [f32(1, 2, 5, 5), f32(2, 2, 2, 2)],
+             {"auto_pad": "VALID", "kernel_shape": [2, 2]}),
+        # A 1x1 convolution is one plain GEMM over positions.
+        Case("conv2d_pointwise", "Conv", [f32(2, 8, 4, 4), f32(16, 8, 1, 1)]),
+    ]
+    # ConvGrad (ORT's CPU kernel as the reference) for every forward case.
+    # ORT's ConvGrad ignores auto_pad (its gradient builder sees explicit
+    # pads from exporters): those cases' reference is ORT on the same pads
+    # spelled out.
+    from check_ops import reference
+    for case in list(cases):
+        x, w = case.inputs[0], case.inputs[1]
+        shape = reference(Case(case.name, "Conv", [x, w], case.attrs))[0].shape
+        attrs = dict(case.attrs)
+        attrs.setdefault("kernel_shape", list(w.shape[2:]))
+        grad = Case(case.name + "_grad", "ConvGrad", [f32(*shape), x, w], attrs,
+                    outputs=3, domain=MS)
+        if attrs.get("auto_pad", "NOTSET") != "NOTSET":
+            explicit = dict(attrs, pads=same_pads(x.shape[2:], w.shape[2:], attrs))
+            del explicit["auto_pad"]
+            spelled = Case(grad.name, "ConvGrad", grad.inputs, explicit, outputs=3, domain=MS)
+            grad.expect = lambda *_, spelled=spelled: reference(spelled)
+        cases.append(grad)
+    return cases
+
+
+def same_pads(spatial, kernel, attrs):
+    """ONNX's explicit pads for auto_pad (VALID, SAME_UPPER, SAME_LOWER)."""
+    begin, end = [], []
+    for i, (size, k) in enumerate(zip(spatial, kernel)):
+        stride = attrs.get("strides", [1] * len(spatial))[i]
+        extent = (k - 1) * attrs.get("dilations", [1] * len(spatial))[i] + 1
+        total = 0 if attrs["auto_pad"] == "VALID" else \
+            max(0, (-(-size // stride) - 1) * stride + extent - size)
+        small = total // 2
+        begin.append(small if attrs["auto_pad"] != "SAME_LOWER" else total - small)
+        end.append(total - begin[-1])
+    return begin + end
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
+    "conv": conv,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -449,4 +534,23 @@ ERROR_CASES = [
     Case("tile_zero_repeat", "Tile", [f32(2, 3), i64([2, 0])], consts={1}),
     Case("rmsnorm_grad_bad_stat", "SimplifiedLayerNormalizationGrad",
          [f32(3, 4), f32(3, 4), f32(4), f32(4, 1)], domain=MS),
+    # Opset versions outside what each importer implements.
+    Case("softmax_opset99", "Softmax", [f32(2, 3)], opset=99),
+    Case("add_opset_negative", "Add", [f32(2, 3), f32(3)], opset=-5),
+    Case("gemm_opset6", "Gemm", [f32(3, 4), f32(4, 5)], opset=6),
+    Case("attention_opset25", "Attention", [f32(1, 2, 3, 4), f32(1, 2, 3, 4), f32(1, 2, 3, 4)],
+         opset=25),
+    Case("fused_matmul_ms_opset2", "FusedMatMul", [f32(3, 4), f32(4, 5)], domain=MS,
+         ms_opset=2),
+    # Constant indices outside the gathered axis.
+    Case("gather_index_out_of_range", "Gather", [f32(10, 4), i64([[1, 10], [0, 3]])],
+         consts={1}),
+    Case("gather_index_below_range", "Gather", [f32(2, 5), i64([-6])], {"axis": 1},
+         consts={1}),
+    Case("gather_grad_index_out_of_range", "GatherGrad",
+         [i64([7, 3]), i64([1, 7]), f32(2, 3)], domain=MS, consts={0, 1}),
+    Case("scale_two_elements", "Scale", [f32(3), f32(2)], domain=MS),
+    Case("slice_grad_bad_dy", "SliceGrad",
+         [f32(2, 3), i64([2, 8]), i64([0]), i64([8]), i64([1]), i64([2])],
+         domain=MS, consts={1, 2, 3, 4, 5}),
 ]

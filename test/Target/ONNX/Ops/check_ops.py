@@ -41,10 +41,10 @@ class Case:
     (shape-like operands must be constants for the importer)."""
 
     def __init__(self, name, op, inputs, attrs=None, outputs=1,
-                 domain="", opset=17, consts=(), rtol=RTOL, expect=None):
+                 domain="", opset=17, consts=(), rtol=RTOL, expect=None, ms_opset=1):
         self.name, self.op, self.domain = name, op, domain
         self.inputs, self.attrs = inputs, attrs or {}
-        self.num_outputs, self.opset = outputs, opset
+        self.num_outputs, self.opset, self.ms_opset = outputs, opset, ms_opset
         self.consts, self.rtol = set(consts), rtol
         # A numpy reference for what ONNX Runtime's CPU kernels reject.
         self.expect = expect
@@ -71,7 +71,7 @@ class Case:
                 for o, r in zip(outs, output_types)]
         graph = helper.make_graph([node], self.name, graph_inputs, graph_outputs, inits)
         opsets = [helper.make_opsetid("", self.opset),
-                  helper.make_opsetid("com.microsoft", 1)]
+                  helper.make_opsetid("com.microsoft", self.ms_opset)]
         # ONNX Runtime 1.19 reads IR versions up to 10.
         return helper.make_model(graph, opset_imports=opsets, ir_version=8)
 

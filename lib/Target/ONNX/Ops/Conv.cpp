@@ -1,0 +1,551 @@
+//===- Conv.cpp - ONNX Conv and ORT ConvGrad importers --------------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Convolutions as GEMMs (im2col), so that they reach the BLAS / GPU GEMM
+// calls like every other matmul: per group g,
+//
+//   cols[g] = im2col(X)            [N·P, Cg·K]   (P output positions, K taps)
+//   Y[g]    = cols[g] · W[g]ᵀ      [N·P, Mg]     W[g] = W[g·Mg:(g+1)·Mg]
+//                                                flattened to [Mg, Cg·K]
+//   dW[g]   = dY[g]ᵀ · cols[g]     [Mg, Cg·K]
+//   dX      = col2im(dY[g] · W[g]) (a gather over the taps landing on each
+//                                   input position)
+//
+// cols is a linalg.generic reading X with zero padding; one group is a
+// linalg.matmul, several a linalg.batch_matmul over groups. The weight is read
+// through its flatten view [M, Cg·K] (a collapse_shape), the matrix Muon
+// orthogonalizes for convolution kernels (optim-assign).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+namespace {
+/// Sizes of one convolution; spatial vectors have one entry per spatial
+/// dimension.
+struct ConvGeometry {
+  int64_t batch = 0, channels = 0, outChannels = 0, group = 1;
+  SmallVector<int64_t> input, kernel, strides, dilations, padBegin, output;
+
+  int64_t getRank() const { return input.size(); }
+  int64_t getGroupChannels() const { return channels / group; }
+  int64_t getGroupOutChannels() const { return outChannels / group; }
+  int64_t getNumTaps() const { return product(kernel); }
+  int64_t getNumPositions() const { return product(output); }
+  static int64_t product(ArrayRef<int64_t> values) {
+    int64_t result = 1;
+    for (int64_t v : values)
+      result *= v;
+    return result;
+  }
+};
+} // namespace
+
+/// A spatial attribute `name` with one positive entry per spatial dimension
+/// (default: all 1).
+static FailureOr<SmallVector<int64_t>>
+getSpatialAttr(NodeContext &ctx, StringRef name, int64_t rank) {
+  SmallVector<int64_t> values =
+      ctx.getIntsAttr(name).value_or(SmallVector<int64_t>(rank, 1));
+  if (static_cast<int64_t>(values.size()) != rank ||
+      llvm::any_of(values, [](int64_t v) { return v < 1; }))
+    return emitUnsupportedAttr(ctx, name)
+           << ": expects " << rank << " positive values, got ["
+           << llvm::make_range(values.begin(), values.end()) << "]";
+  return values;
+}
+
+/// Checks X [N, C, D...] and W [M, C/group, k...] and reads the attributes
+/// (kernel_shape, strides, dilations, group, pads or auto_pad).
+static FailureOr<ConvGeometry>
+getConvGeometry(NodeContext &ctx, RankedTensorType x, RankedTensorType w) {
+  if (x.getRank() < 3 || w.getRank() != x.getRank() ||
+      x.getElementType() != w.getElementType() ||
+      !isa<FloatType>(x.getElementType()))
+    return ctx.emitError() << "expects float X [N, C, D...] and W [M, C/group, "
+                              "k...] of one rank (>= 3) and element type, got "
+                           << x << " and " << w;
+  ConvGeometry geometry;
+  int64_t rank = x.getRank() - 2;
+  geometry.batch = x.getDimSize(0);
+  geometry.channels = x.getDimSize(1);
+  geometry.outChannels = w.getDimSize(0);
+  geometry.input.assign(x.getShape().drop_front(2).begin(), x.getShape().end());
+  geometry.kernel.assign(w.getShape().drop_front(2).begin(),
+                         w.getShape().end());
+  geometry.group = ctx.getIntAttr("group").value_or(1);
+  int64_t group = geometry.group;
+  if (group < 1 || geometry.channels % group != 0 ||
+      geometry.outChannels % group != 0 ||
+      w.getDimSize(1) * group != geometry.channels)
+    return ctx.emitError() << "group " << group
+                           << " must divide the input channels ("
+                           << geometry.channels << ") and the output channels ("
+                           << geometry.outChannels
+                           << "), with W's dimension 1 the input channels per "
+                              "group, got "
+                           << w;
+  if (auto kernel = ctx.getIntsAttr("kernel_shape");
+      kernel && ArrayRef<int64_t>(*kernel) != ArrayRef(geometry.kernel))
+    return emitUnsupportedAttr(ctx, "kernel_shape")
+           << ": [" << llvm::make_range(kernel->begin(), kernel->end())
+           << "] differs from W's spatial shape";
+  FailureOr<SmallVector<int64_t>> strides =
+      getSpatialAttr(ctx, "strides", rank);
+  FailureOr<SmallVector<int64_t>> dilations =
+      getSpatialAttr(ctx, "dilations", rank);
+  if (failed(strides) || failed(dilations))
+    return failure();
+  geometry.strides = *strides;
+  geometry.dilations = *dilations;
+
+  std::string autoPad = ctx.getStringAttr("auto_pad").value_or("NOTSET");
+  SmallVector<int64_t> pads(2 * rank, 0);
+  if (autoPad == "NOTSET") {
+    if (auto given = ctx.getIntsAttr("pads")) {
+      if (static_cast<int64_t>(given->size()) != 2 * rank ||
+          llvm::any_of(*given, [](int64_t p) { return p < 0; }))
+        return emitUnsupportedAttr(ctx, "pads")
+               << ": expects " << 2 * rank << " non-negative values";
+      pads = *given;
+    }
+  } else if (ctx.getAttr("pads")) {
+    return emitUnsupportedAttr(ctx, "pads") << ": given with auto_pad";
+  } else if (autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+             autoPad != "SAME_LOWER") {
+    return emitUnsupportedAttr(ctx, "auto_pad")
+           << ": '" << autoPad
+           << "' (expects NOTSET, VALID, SAME_UPPER or SAME_LOWER)";
+  }
+  for (int64_t i = 0; i < rank; ++i) {
+    int64_t in = geometry.input[i], stride = geometry.strides[i];
+    int64_t extent = (geometry.kernel[i] - 1) * geometry.dilations[i] + 1;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      // Output ceil(in / stride); the odd padding goes to the end (UPPER).
+      int64_t out = llvm::divideCeil(in, stride);
+      int64_t total = std::max<int64_t>(0, (out - 1) * stride + extent - in);
+      int64_t small = total / 2;
+      pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
+      pads[rank + i] = total - pads[i];
+    }
+    int64_t padded = in + pads[i] + pads[rank + i];
+    if (padded < extent)
+      return ctx.emitError()
+             << "spatial dimension " << i << ": the dilated kernel (" << extent
+             << ") is larger than the padded input (" << padded << ")";
+    geometry.padBegin.push_back(pads[i]);
+    geometry.output.push_back((padded - extent) / stride + 1);
+  }
+  return geometry;
+}
+
+namespace {
+/// Index arithmetic in a generic's body.
+struct IndexMath {
+  OpBuilder &b;
+  Location loc;
+
+  Value constant(int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, constant(c));
+  }
+  Value div(Value x, int64_t c) {
+    return arith::DivUIOp::create(b, loc, x, constant(c));
+  }
+  Value rem(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, constant(c));
+  }
+  Value compare(arith::CmpIPredicate predicate, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, predicate, x, y);
+  }
+  Value both(Value x, Value y) {
+    return x ? arith::AndIOp::create(b, loc, x, y).getResult() : y;
+  }
+  /// `value` clamped to [0, bound - 1].
+  Value clamp(Value value, int64_t bound) {
+    return arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, value, constant(0)),
+        constant(bound - 1));
+  }
+  /// The row-major linear index of `indices` in `shape`.
+  Value linearize(ArrayRef<Value> indices, ArrayRef<int64_t> shape) {
+    Value linear = indices.front();
+    for (auto [index, extent] :
+         llvm::zip(indices.drop_front(), shape.drop_front()))
+      linear = add(mul(linear, extent), index);
+    return linear;
+  }
+  /// The indices in `shape` of the row-major linear index `linear`.
+  SmallVector<Value> delinearize(Value linear, ArrayRef<int64_t> shape) {
+    SmallVector<Value> indices(shape.size());
+    for (int64_t i = shape.size() - 1; i > 0; --i) {
+      indices[i] = rem(linear, shape[i]);
+      linear = div(linear, shape[i]);
+    }
+    indices[0] = linear;
+    return indices;
+  }
+};
+
+using IndexBodyFn = function_ref<Value(IndexMath &, ArrayRef<Value> indices)>;
+} // namespace
+
+/// A linalg.generic computing each element of `shape` from its indices;
+/// operands are read with tensor.extract. With `reduction`, trailing
+/// reduction loops of those extents (their indices follow the result's) sum
+/// the body's values. The GEMMs' operands and results are such generics, not
+/// reshapes of other values: the elementwise fusion pass would fold a
+/// reshape next to a generic into the GEMM and turn it into a generic that
+/// no longer reaches BLAS.
+static Value buildIndexGeneric(OpBuilder &b, Location loc,
+                               ArrayRef<int64_t> shape, Type elementType,
+                               IndexBodyFn body,
+                               ArrayRef<int64_t> reduction = {}) {
+  MLIRContext *context = b.getContext();
+  int64_t numResultDims = shape.size();
+  int64_t numLoops = numResultDims + reduction.size();
+  SmallVector<AffineExpr> resultExprs, reductionExprs;
+  for (int64_t i = 0; i < numLoops; ++i)
+    (i < numResultDims ? resultExprs : reductionExprs)
+        .push_back(getAffineDimExpr(i, context));
+  SmallVector<utils::IteratorType> iterators(numLoops,
+                                             utils::IteratorType::parallel);
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  Value init = buildEmpty(b, loc, shape, elementType);
+  if (!reduction.empty()) {
+    for (int64_t i = numResultDims; i < numLoops; ++i)
+      iterators[i] = utils::IteratorType::reduction;
+    // The reduction loops get their extents from an operand indexed by
+    // them (its values are not read).
+    inputs.push_back(buildEmpty(b, loc, reduction, elementType));
+    maps.push_back(AffineMap::get(numLoops, 0, reductionExprs, context));
+    init = buildFilled(b, loc, shape, b.getFloatAttr(elementType, 0.0));
+  }
+  maps.push_back(AffineMap::get(numLoops, 0, resultExprs, context));
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, init, maps, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        IndexMath math{nb, nl};
+        SmallVector<Value> indices;
+        for (int64_t i = 0; i < numLoops; ++i)
+          indices.push_back(linalg::IndexOp::create(nb, nl, i));
+        Value value = body(math, indices);
+        if (!reduction.empty())
+          value = arith::AddFOp::create(nb, nl, args.back(), value);
+        linalg::YieldOp::create(nb, nl, value);
+      });
+  return generic.getResult(0);
+}
+
+/// `dims` with the group count in front when there are several groups (the
+/// GEMMs are then batched over groups).
+static SmallVector<int64_t> getGroupedShape(const ConvGeometry &geometry,
+                                            ArrayRef<int64_t> dims) {
+  SmallVector<int64_t> shape;
+  if (geometry.group > 1)
+    shape.push_back(geometry.group);
+  llvm::append_range(shape, dims);
+  return shape;
+}
+
+/// The group index and the two matrix indices of a grouped-shape element.
+static std::tuple<Value, Value, Value>
+splitGrouped(IndexMath &math, ArrayRef<Value> indices, int64_t group) {
+  if (group > 1)
+    return {indices[0], indices[1], indices[2]};
+  return {math.constant(0), indices[0], indices[1]};
+}
+
+/// The indices of a grouped-shape element of `value` at (g, row, column).
+static SmallVector<Value> getGroupedCoords(const ConvGeometry &geometry,
+                                           Value g, Value row, Value column) {
+  if (geometry.group > 1)
+    return {g, row, column};
+  return {row, column};
+}
+
+/// lhs [(G,) a, k] · rhs [(G,) k, n]: linalg.matmul for one group,
+/// linalg.batch_matmul over groups.
+static Value buildGroupedMatmul(OpBuilder &b, Location loc, Value lhs,
+                                Value rhs) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  ArrayRef<int64_t> rhsShape = cast<RankedTensorType>(rhs.getType()).getShape();
+  SmallVector<int64_t> shape(lhsType.getShape().drop_back());
+  shape.push_back(rhsShape.back());
+  Value init =
+      buildFilled(b, loc, shape, b.getFloatAttr(lhsType.getElementType(), 0.0));
+  if (shape.size() == 2)
+    return linalg::MatmulOp::create(b, loc, ValueRange{lhs, rhs}, init)
+        .getResult(0);
+  return linalg::BatchMatmulOp::create(b, loc, ValueRange{lhs, rhs}, init)
+      .getResult(0);
+}
+
+/// im2col of X: cols [(G,) N·P, Cg·K] (or its transpose [(G,) Cg·K, N·P]
+/// with `taps_first`), cols[g, (n, o), (c, k)] = X[n, g·Cg + c,
+/// o·stride + k·dilation - padBegin], 0 in the padding.
+static Value buildIm2Col(OpBuilder &b, Location loc, Value x,
+                         const ConvGeometry &geometry, bool tapsFirst) {
+  int64_t rank = geometry.getRank(), cg = geometry.getGroupChannels();
+  int64_t positions = geometry.batch * geometry.getNumPositions();
+  int64_t taps = cg * geometry.getNumTaps();
+  SmallVector<int64_t> positionShape = {geometry.batch};
+  llvm::append_range(positionShape, geometry.output);
+  SmallVector<int64_t> tapShape = {cg};
+  llvm::append_range(tapShape, geometry.kernel);
+  Type elementType = cast<RankedTensorType>(x.getType()).getElementType();
+  SmallVector<int64_t> shape =
+      getGroupedShape(geometry, tapsFirst ? ArrayRef<int64_t>{taps, positions}
+                                          : ArrayRef<int64_t>{positions, taps});
+  return buildIndexGeneric(
+      b, loc, shape, elementType,
+      [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
+        auto [g, row, column] = splitGrouped(math, indices, geometry.group);
+        SmallVector<Value> position =
+            math.delinearize(tapsFirst ? column : row, positionShape);
+        SmallVector<Value> tap =
+            math.delinearize(tapsFirst ? row : column, tapShape);
+        SmallVector<Value> coords = {position[0],
+                                     math.add(math.mul(g, cg), tap[0])};
+        Value valid;
+        for (int64_t i = 0; i < rank; ++i) {
+          Value at =
+              math.sub(math.add(math.mul(position[1 + i], geometry.strides[i]),
+                                math.mul(tap[1 + i], geometry.dilations[i])),
+                       math.constant(geometry.padBegin[i]));
+          // Unsigned: a negative position wraps to a huge one.
+          valid =
+              math.both(valid, math.compare(arith::CmpIPredicate::ult, at,
+                                            math.constant(geometry.input[i])));
+          coords.push_back(math.clamp(at, geometry.input[i]));
+        }
+        Value element = tensor::ExtractOp::create(math.b, math.loc, x, coords);
+        return arith::SelectOp::create(
+            math.b, math.loc, valid, element,
+            buildScalar(math.b, math.loc, elementType, 0.0));
+      });
+}
+
+/// W [M, Cg, k...] as the GEMM operand [(G,) Mg, Cg·K]: its flatten view
+/// [M, Cg·K] (the matrix optim-assign gives Muon), split by group.
+static Value buildGroupedWeight(OpBuilder &b, Location loc, Value w,
+                                const ConvGeometry &geometry) {
+  int64_t columns = geometry.getGroupChannels() * geometry.getNumTaps();
+  Value flat = buildReshape(b, loc, w, {geometry.outChannels, columns});
+  if (geometry.group == 1)
+    return flat;
+  return buildReshape(
+      b, loc, flat, {geometry.group, geometry.getGroupOutChannels(), columns});
+}
+
+/// dY [N, M, O...] as [(G,) Mg, N·P], or [(G,) N·P, Mg] with
+/// `positionsFirst`.
+static Value buildGroupedOutput(OpBuilder &b, Location loc, Value dy,
+                                const ConvGeometry &geometry,
+                                bool positionsFirst) {
+  int64_t mg = geometry.getGroupOutChannels();
+  int64_t positions = geometry.batch * geometry.getNumPositions();
+  SmallVector<int64_t> positionShape = {geometry.batch};
+  llvm::append_range(positionShape, geometry.output);
+  SmallVector<int64_t> shape = getGroupedShape(
+      geometry, positionsFirst ? ArrayRef<int64_t>{positions, mg}
+                               : ArrayRef<int64_t>{mg, positions});
+  return buildIndexGeneric(
+      b, loc, shape, cast<RankedTensorType>(dy.getType()).getElementType(),
+      [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
+        auto [g, row, column] = splitGrouped(math, indices, geometry.group);
+        Value m = positionsFirst ? column : row;
+        SmallVector<Value> position =
+            math.delinearize(positionsFirst ? row : column, positionShape);
+        SmallVector<Value> coords = {position[0], math.add(math.mul(g, mg), m)};
+        llvm::append_range(coords, ArrayRef(position).drop_front());
+        return tensor::ExtractOp::create(math.b, math.loc, dy, coords);
+      });
+}
+
+/// The linear index of (n, o...) in the GEMMs' N·P dimension.
+static Value getPositionIndex(IndexMath &math, const ConvGeometry &geometry,
+                              ArrayRef<Value> position) {
+  SmallVector<int64_t> shape = {geometry.batch};
+  llvm::append_range(shape, geometry.output);
+  return math.linearize(position, shape);
+}
+
+/// Conv: X [N, C, D...], W [M, C/group, k...], optional B [M] -> Y [N, M,
+/// O...].
+static ImportResult importConv(NodeContext &ctx) {
+  FailureOr<RankedTensorType> xType = getFirstOperandType(ctx, 2, 3);
+  FailureOr<RankedTensorType> wType = getOperandType(ctx, 1);
+  if (failed(xType) || failed(wType))
+    return failure();
+  FailureOr<ConvGeometry> geometry = getConvGeometry(ctx, *xType, *wType);
+  if (failed(geometry))
+    return failure();
+  Value bias = ctx.getOperand(2);
+  Type elementType = xType->getElementType();
+  auto biasType = RankedTensorType::get({geometry->outChannels}, elementType);
+  if (bias && bias.getType() != biasType)
+    return ctx.emitError() << "expects B of type " << biasType << ", got "
+                           << bias.getType();
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  // Y[g] [Mg, N·P] = W[g] [Mg, Cg·K] · colsᵀ[g] [Cg·K, N·P].
+  Value product = buildGroupedMatmul(
+      b, loc, buildGroupedWeight(b, loc, ctx.getOperand(1), *geometry),
+      buildIm2Col(b, loc, ctx.getOperand(0), *geometry, /*tapsFirst=*/true));
+  SmallVector<int64_t> shape = {geometry->batch, geometry->outChannels};
+  llvm::append_range(shape, geometry->output);
+  int64_t mg = geometry->getGroupOutChannels();
+  Value y = buildIndexGeneric(
+      b, loc, shape, elementType,
+      [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
+        SmallVector<Value> position = {indices[0]};
+        llvm::append_range(position, indices.drop_front(2));
+        SmallVector<Value> coords = getGroupedCoords(
+            *geometry, math.div(indices[1], mg), math.rem(indices[1], mg),
+            getPositionIndex(math, *geometry, position));
+        Value value =
+            tensor::ExtractOp::create(math.b, math.loc, product, coords);
+        if (!bias)
+          return value;
+        Value offset =
+            tensor::ExtractOp::create(math.b, math.loc, bias, indices[1]);
+        return arith::AddFOp::create(math.b, math.loc, value, offset);
+      });
+  return SmallVector<Value>{y};
+}
+
+/// col2im of dcols [(G,) N·P, Cg·K] into dX [N, C, D...]: each input
+/// position sums the taps that read it (o·stride + k·dilation - padBegin =
+/// x).
+static Value buildCol2Im(OpBuilder &b, Location loc, Value dcols,
+                         const ConvGeometry &geometry, Type elementType) {
+  int64_t rank = geometry.getRank(), cg = geometry.getGroupChannels();
+  SmallVector<int64_t> shape = {geometry.batch, geometry.channels};
+  llvm::append_range(shape, geometry.input);
+  SmallVector<int64_t> tapShape = {cg};
+  llvm::append_range(tapShape, geometry.kernel);
+  return buildIndexGeneric(
+      b, loc, shape, elementType,
+      [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
+        // Loops: n, channel, x_1..x_r, then the taps k_1..k_r.
+        Value channel = indices[1];
+        SmallVector<Value> position = {indices[0]},
+                           tap = {math.rem(channel, cg)};
+        Value valid;
+        for (int64_t i = 0; i < rank; ++i) {
+          Value k = indices[2 + rank + i];
+          tap.push_back(k);
+          // t = x + padBegin - k·dilation must be o·stride, o in [0, O).
+          Value t = math.sub(
+              math.add(indices[2 + i], math.constant(geometry.padBegin[i])),
+              math.mul(k, geometry.dilations[i]));
+          Value nonNegative =
+              math.compare(arith::CmpIPredicate::sge, t, math.constant(0));
+          Value clamped =
+              arith::MaxSIOp::create(math.b, math.loc, t, math.constant(0));
+          Value o = math.div(clamped, geometry.strides[i]);
+          Value aligned = math.compare(arith::CmpIPredicate::eq,
+                                       math.rem(clamped, geometry.strides[i]),
+                                       math.constant(0));
+          Value inside = math.compare(arith::CmpIPredicate::ult, o,
+                                      math.constant(geometry.output[i]));
+          valid = math.both(valid,
+                            math.both(nonNegative, math.both(aligned, inside)));
+          position.push_back(math.clamp(o, geometry.output[i]));
+        }
+        SmallVector<Value> coords =
+            getGroupedCoords(geometry, math.div(channel, cg),
+                             getPositionIndex(math, geometry, position),
+                             math.linearize(tap, tapShape));
+        Value element =
+            tensor::ExtractOp::create(math.b, math.loc, dcols, coords);
+        return arith::SelectOp::create(
+            math.b, math.loc, valid, element,
+            buildScalar(math.b, math.loc, elementType, 0.0));
+      },
+      geometry.kernel);
+}
+
+/// com.microsoft ConvGrad(dY, X, W) -> dX, dW, dB (each output optional),
+/// with Conv's attributes.
+static ImportResult importConvGrad(NodeContext &ctx) {
+  FailureOr<RankedTensorType> dyType = getFirstOperandType(ctx, 3, 3);
+  FailureOr<RankedTensorType> xType = getOperandType(ctx, 1);
+  FailureOr<RankedTensorType> wType = getOperandType(ctx, 2);
+  if (failed(dyType) || failed(xType) || failed(wType))
+    return failure();
+  FailureOr<ConvGeometry> geometry = getConvGeometry(ctx, *xType, *wType);
+  if (failed(geometry))
+    return failure();
+  Type elementType = xType->getElementType();
+  SmallVector<int64_t> yShape = {geometry->batch, geometry->outChannels};
+  llvm::append_range(yShape, geometry->output);
+  auto yType = RankedTensorType::get(yShape, elementType);
+  if (*dyType != yType)
+    return ctx.emitError() << "expects dY of Conv's output type " << yType
+                           << ", got " << *dyType;
+  auto wanted = [&](int64_t index) {
+    return index < ctx.getNumResults() && !ctx.node.output(index).empty();
+  };
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  Value dy = ctx.getOperand(0);
+  SmallVector<Value> results(ctx.getNumResults());
+  if (wanted(0)) {
+    // dcols[g] [N·P, Cg·K] = dYᵀ[g] [N·P, Mg] · W[g] [Mg, Cg·K].
+    Value dcols = buildGroupedMatmul(
+        b, loc,
+        buildGroupedOutput(b, loc, dy, *geometry, /*positionsFirst=*/true),
+        buildGroupedWeight(b, loc, ctx.getOperand(2), *geometry));
+    results[0] = buildCol2Im(b, loc, dcols, *geometry, elementType);
+  }
+  if (wanted(1)) {
+    // dW[g] [Mg, Cg·K] = dY[g] [Mg, N·P] · cols[g] [N·P, Cg·K].
+    Value dw = buildGroupedMatmul(
+        b, loc,
+        buildGroupedOutput(b, loc, dy, *geometry, /*positionsFirst=*/false),
+        buildIm2Col(b, loc, ctx.getOperand(1), *geometry,
+                    /*tapsFirst=*/false));
+    int64_t mg = geometry->getGroupOutChannels();
+    SmallVector<int64_t> tapShape(wType->getShape().drop_front());
+    results[1] = buildIndexGeneric(
+        b, loc, wType->getShape(), elementType,
+        [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
+          SmallVector<Value> coords = getGroupedCoords(
+              *geometry, math.div(indices[0], mg), math.rem(indices[0], mg),
+              math.linearize(indices.drop_front(), tapShape));
+          return tensor::ExtractOp::create(math.b, math.loc, dw, coords);
+        });
+  }
+  if (wanted(2)) {
+    SmallVector<int64_t> axes = {0};
+    for (int64_t i = 0; i < geometry->getRank(); ++i)
+      axes.push_back(2 + i);
+    results[2] =
+        buildReduce(b, loc, dy, axes, /*keepDims=*/false, ReduceKind::Sum);
+  }
+  return results;
+}
+
+void muon::onnx_import::populateConvImporters(OpImporterRegistry &registry) {
+  registry.add("", "Conv", importConv);
+  registry.add("com.microsoft", "ConvGrad", importConvGrad);
+}

@@ -1,0 +1,71 @@
+// RUN: muon-opt %s -muon-fuse-elementwise -split-input-file | FileCheck %s
+// RUN: muon-opt %s -linalg-fuse-elementwise-ops -split-input-file | FileCheck %s --check-prefix=UPSTREAM
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// A GEMM of a 3-D activation as the ONNX importer writes it (a ReLU, the
+// rows collapsed, a 2-D matmul, the rows expanded, a bias added): the
+// matmul stays a named op for convert-matmul-to-blas; the elementwise ops
+// around it still fuse with each other. Upstream's pass folds the reshapes
+// into the matmul and fuses the ReLU into the resulting contraction generic.
+// CHECK-LABEL: func.func @relu_matmul_bias
+// CHECK: %[[RELU:.+]] = linalg.generic
+// CHECK: arith.maximumf
+// CHECK: %[[ROWS:.+]] = tensor.collapse_shape %[[RELU]] {{\[}}[0, 1], [2]] : tensor<2x3x4xf32> into tensor<6x4xf32>
+// CHECK: %[[MM:.+]] = linalg.matmul ins(%[[ROWS]], %{{.+}} : tensor<6x4xf32>, tensor<4x5xf32>)
+// CHECK: tensor.expand_shape %[[MM]]
+// CHECK: linalg.generic
+// CHECK: arith.addf
+// UPSTREAM-LABEL: func.func @relu_matmul_bias
+// UPSTREAM-NOT: linalg.matmul
+// UPSTREAM: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// UPSTREAM: arith.maximumf
+// UPSTREAM: arith.mulf
+func.func @relu_matmul_bias(%x: tensor<2x3x4xf32>, %w: tensor<4x5xf32>, %b: tensor<2x3x5xf32>) -> tensor<2x3x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x4xf32>
+  %r = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<2x3x4xf32>) outs(%e : tensor<2x3x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x4xf32>
+  %c = tensor.collapse_shape %r [[0, 1], [2]] : tensor<2x3x4xf32> into tensor<6x4xf32>
+  %e2 = tensor.empty() : tensor<6x5xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e2 : tensor<6x5xf32>) -> tensor<6x5xf32>
+  %mm = linalg.matmul ins(%c, %w : tensor<6x4xf32>, tensor<4x5xf32>) outs(%acc : tensor<6x5xf32>) -> tensor<6x5xf32>
+  %y = tensor.expand_shape %mm [[0, 1], [2]] output_shape [2, 3, 5] : tensor<6x5xf32> into tensor<2x3x5xf32>
+  %e3 = tensor.empty() : tensor<2x3x5xf32>
+  %s = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%y, %b : tensor<2x3x5xf32>, tensor<2x3x5xf32>) outs(%e3 : tensor<2x3x5xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %a = arith.addf %in, %in2 : f32
+    linalg.yield %a : f32
+  } -> tensor<2x3x5xf32>
+  return %s : tensor<2x3x5xf32>
+}
+
+// -----
+
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+
+// Elementwise chains still fuse into one generic.
+// CHECK-LABEL: func.func @chain
+// CHECK-COUNT-1: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @chain(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %a = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<4x8xf32>
+  %b = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = math.exp %in : f32
+    linalg.yield %m : f32
+  } -> tensor<4x8xf32>
+  return %b : tensor<4x8xf32>
+}
