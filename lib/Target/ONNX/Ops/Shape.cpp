@@ -379,6 +379,8 @@ static ImportResult importGather(NodeContext &ctx) {
     return failure();
   ArrayRef<int64_t> dataShape = dataType->getShape();
   int64_t axisSize = dataShape[*axis];
+  if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
+    return failure();
   int64_t indexRank = indicesType->getRank();
   SmallVector<int64_t> shape(dataShape.take_front(*axis));
   llvm::append_range(shape, indicesType->getShape());
@@ -397,9 +399,6 @@ static ImportResult importGather(NodeContext &ctx) {
                                              utils::IteratorType::parallel);
   Value data = ctx.getOperand(0);
   Value init = buildEmpty(b, ctx.loc, shape, dataType->getElementType());
-  int64_t axisSize = dataShape[*axis];
-  if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
-    return failure();
   auto generic = linalg::GenericOp::create(
       b, ctx.loc, init.getType(), ctx.getOperand(1), init, maps, iterators,
       [&](OpBuilder &nb, Location loc, ValueRange args) {
