@@ -138,7 +138,7 @@ class Muon(torch.optim.Optimizer):
             elif p.device != device:
                 raise ValueError(f"{what}: on {p.device}, but the group's other parameters "
                                  f"are on {device}; one param group must live on one device")
-            kind = _plan.route(p, name, group["use_muon"], group["algorithm"])
+            kind = _plan.route(p, name, group["use_muon"], group["algorithm"], what)
             view = _plan.view_of(p, name, group["view"]) if kind != "adamw" else None
             state = self._state_for(p, kind, what)
             element = _plan.ELEMENT_TYPES[str(p.dtype)]
@@ -182,8 +182,8 @@ class Muon(torch.optim.Optimizer):
                 state[key] = value.reshape(()).contiguous()
                 continue
             if value.shape != p.shape:
-                raise ValueError(f"{what}: state '{key}' has shape {tuple(value.shape)}, "
-                                 f"the parameter {tuple(p.shape)}")
+                raise ValueError(f"{what}: its shape changed since its state was created: "
+                                 f"state '{key}' has shape {tuple(value.shape)}")
             if value.dtype != p.dtype or value.device != p.device or \
                     not value.is_contiguous():
                 state[key] = value.to(device=p.device, dtype=p.dtype,

@@ -25,16 +25,17 @@ _ADAMW_NAMES = re.compile(r"(^|[._])(embed|embedding|embeddings|wte|wpe|tok_emb|
 _QUINTIC = (3.4445, -4.775, 2.0315)
 
 
-def route(param, name, use_muon, algorithm):
+def route(param, name, use_muon, algorithm, what):
     """'muon', 'muon2' or 'adamw' for `param` in a group whose `use_muon` is
     True, False or None (automatic: hidden matrices of rank >= 2, by shape
-    and, when the optimizer has parameter names, by name)."""
+    and, when the optimizer has parameter names, by name). `what` names the
+    parameter in errors."""
     if use_muon is None:
         use_muon = param.ndim >= 2 and not (name and _ADAMW_NAMES.search(name.lower()))
     if not use_muon:
         return "adamw"
     if param.ndim < 2:
-        raise ValueError(f"{describe(param, name)}: Muon needs a parameter of rank >= 2 "
+        raise ValueError(f"{what}: Muon needs a parameter of rank >= 2 "
                          f"(a matrix, a conv kernel, stacked matrices), got shape "
                          f"{tuple(param.shape)}; use AdamW for it (use_muon=False)")
     return algorithm
