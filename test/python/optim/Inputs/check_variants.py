@@ -7,7 +7,7 @@ Parameters are compared to 1e-5 relative, updates W − W0 to 1e-4."""
 import numpy as np
 import torch
 
-from muon_mlir.optim import Muon
+from muon_mlir.optim import Muon, QKClip
 from muon_mlir.testing import reference
 
 LR, STEPS = 0.02, 3
@@ -45,3 +45,25 @@ run("no Nesterov, match_rms_adamw, polar_express", (16, 24), "w",
     {"nesterov": False, "lr_adjust": "match_rms_adamw", "ns_schedule": "polar_express",
      "weight_decay": 0.0}, reference.muon_step, nesterov=False, lr_adjust="match_rms_adamw",
     schedule="polar_express")
+
+# QK-clip: two attention layers' (W_q, W_k), heads along dim 0, some heads
+# over tau, against the reference; heads under tau stay bitwise unchanged.
+pairs, logits, want = [], [], []
+for layer in range(2):
+    wq, wk = (rng.standard_normal((32, 24)).astype(np.float32) for _ in range(2))
+    s = np.array([50.0, 180.0, 90.0, 400.0], np.float32)[::1 if layer else -1].copy()
+    ref_q, ref_k, _, _ = reference.qk_clip(wq, wk, s, num_heads=4, head_dim=8, tau=100.0)
+    pairs.append((torch.nn.Parameter(torch.from_numpy(wq.copy())),
+                  torch.nn.Parameter(torch.from_numpy(wk.copy()))))
+    logits.append(torch.from_numpy(s))
+    want += [(wq, ref_q), (wk, ref_k)]
+clip = QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False)
+clip.step(logits)
+got = [w.detach().numpy() for pair in pairs for w in pair]
+worst = max(float(np.abs(g - r).max() / np.abs(r).max()) for g, (_, r) in zip(got, want))
+unchanged = all(np.array_equal(g[h * 8:(h + 1) * 8], w0[h * 8:(h + 1) * 8])
+                for i, (g, (w0, _)) in enumerate(zip(got, want))
+                for h in range(4) if logits[i // 2][h] <= 100.0)
+assert worst <= 1e-6 and unchanged, (worst, unchanged)
+print(f"QK-clip on 2 layers: worst relative difference {worst:.1e} <= 1e-06, "
+      "heads under tau unchanged")
