@@ -75,7 +75,9 @@ class Muon(torch.optim.Optimizer):
 
     def add_param_group(self, param_group):
         if param_group.get("use_muon") is False:
-            # An AdamW group: torch.optim.AdamW's defaults, not Muon's.
+            # A group declared AdamW: torch.optim.AdamW's defaults, not
+            # Muon's (with the constructor's use_muon=False, its eps and
+            # weight_decay arguments apply).
             param_group = dict(param_group)
             param_group.setdefault("eps", 1e-8)
             param_group.setdefault("weight_decay", 1e-2)
