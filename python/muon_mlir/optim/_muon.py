@@ -72,6 +72,7 @@ class Muon(torch.optim.Optimizer):
         self.verbose = verbose
         super().__init__(params, defaults)
         self._compiled = {}  # (group index, layout) -> _CompiledGroupStep
+        self._bound = {}  # group index -> _Bound of its last step
 
     def add_param_group(self, param_group):
         if param_group.get("use_muon") is False:
@@ -86,7 +87,7 @@ class Muon(torch.optim.Optimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        self._compiled = {}
+        self._compiled, self._bound = {}, {}
 
     # -- state dicts -------------------------------------------------------
 
@@ -103,7 +104,7 @@ class Muon(torch.optim.Optimizer):
             # What decides the routing and the compiled code stays ours.
             group["use_muon"] = before["use_muon"]
             _check_group(group)
-        self._compiled = {}
+        self._compiled, self._bound = {}, {}
 
     # -- the step ----------------------------------------------------------
 
@@ -115,7 +116,8 @@ class Muon(torch.optim.Optimizer):
                 loss = closure()
         # Check every group before running any: bad input leaves all
         # parameters untouched.
-        calls = [self._prepare(index, group) for index, group in enumerate(self.param_groups)]
+        calls = [self._prepare_bound(index, group) or self._prepare(index, group)
+                 for index, group in enumerate(self.param_groups)]
         for call in calls:
             if call is not None:
                 call()
@@ -158,13 +160,41 @@ class Muon(torch.optim.Optimizer):
                                     verbose=self.verbose)
             compiled = _CompiledGroupStep(function, layout)
             self._compiled[(index, layout)] = compiled
-        lr = _scalar(group["lr"] if group["use_muon"] is not False else 0.0, device)
-        adam_lr = group["lr"] if group["use_muon"] is False else (
-            group["adamw_lr"] if group["adamw_lr"] is not None else group["lr"])
-        tensors += [lr, _scalar(adam_lr, device)]
+        rates = _learning_rates(group)
+        tensors += [_scalar(rate, device) for rate in rates]
         _check_distinct(tensors, entries, group, self._names(group))
         pointers = [t.data_ptr() for t in tensors]
+        self._bound[index] = _Bound(group, compiled, tensors, pointers, rates, device)
         return lambda: _run(compiled.function, pointers, tensors, device)
+
+    def _prepare_bound(self, index, group):
+        """The call of the last step of this group when nothing it was
+        checked for changed but the gradients' storage (the common case):
+        per parameter a handful of attribute reads instead of the full
+        checks, which run again (via _prepare) on any difference."""
+        bound = self._bound.get(index)
+        if bound is None or not bound.matches(group):
+            return None
+        pointers, tensors = list(bound.pointers), list(bound.tensors)
+        for slot, p, shape, dtype in bound.slots:
+            g = p.grad
+            if g is None or g.dtype != dtype or g.shape != shape or g.is_sparse or \
+                    not g.is_contiguous() or g.device != bound.device or \
+                    p.data_ptr() != pointers[slot - 1]:
+                return None
+            pointers[slot], tensors[slot] = g.data_ptr(), g
+        for p in bound.without_grad:
+            if p.grad is not None:
+                return None
+        rates = _learning_rates(group)
+        if any(isinstance(value, torch.Tensor) for value in rates):
+            return None
+        # A scheduler's new rate goes into the step's own 0-d tensors.
+        for value, old, tensor in zip(rates, bound.rates, tensors[-2:]):
+            if value != old:
+                tensor.fill_(value)
+        bound.rates = rates
+        return lambda: _run(bound.compiled.function, pointers, tensors, bound.device)
 
     def _state_for(self, p, kind, what):
         """The parameter's state for `kind`, created as torch does (zeros of
@@ -191,6 +221,32 @@ class Muon(torch.optim.Optimizer):
                 state[key] = value.to(device=p.device, dtype=p.dtype,
                                       memory_format=torch.contiguous_format)
         return state
+
+
+class _Bound:
+    """What the last full check of a group established: the compiled step,
+    its arguments (gradient slots refreshed each step), which parameters had
+    gradients, the compiled hyper-parameters and the learning rates."""
+
+    def __init__(self, group, compiled, tensors, pointers, rates, device):
+        self.compiled, self.tensors, self.pointers = compiled, tensors, pointers
+        self.rates, self.device, self.key = rates, device, _group_key(group)
+        params = {id(t) for t in tensors}
+        self.without_grad = [p for p in group["params"] if id(p) not in params]
+        # Each parameter is followed by its gradient in the arguments.
+        self.slots = [(i + 1, t, t.shape, t.dtype) for i, t in enumerate(tensors)
+                      if any(t is p for p in group["params"])]
+        self.params = group["params"]
+
+    def matches(self, group):
+        return group["params"] is self.params and _group_key(group) == self.key
+
+
+def _learning_rates(group):
+    """Muon's and AdamW's learning rates of the group."""
+    if group["use_muon"] is False:
+        return 0.0, group["lr"]
+    return group["lr"], group["adamw_lr"] if group["adamw_lr"] is not None else group["lr"]
 
 
 def _check_group(group):
