@@ -237,6 +237,11 @@ class _Bound:
         self.slots = [(i + 1, t, t.shape, t.dtype) for i, t in enumerate(tensors)
                       if any(t is p for p in group["params"])]
         self.params = group["params"]
+        # Not the gradients: holding them would keep last step's alive while
+        # backward makes the next ones (zero_grad sets them to None).
+        self.tensors = list(tensors)
+        for slot, *_ in self.slots:
+            self.tensors[slot] = None
 
     def matches(self, group):
         return group["params"] is self.params and _group_key(group) == self.key
