@@ -35,7 +35,8 @@ class Muon(torch.optim.Optimizer):
         lr: Muon's learning rate (torch.optim.Muon's meaning).
         weight_decay, momentum, nesterov, ns_steps, ns_coefficients,
         adjust_lr_fn / lr_adjust: as torch.optim.Muon ("original",
-            "match_rms_adamw", "spectral_unclamped", "none").
+            "match_rms_adamw", "spectral_unclamped", "none"); eps (the
+            Newton–Schulz normalization) only at its default, 1e-7.
         ns_schedule: "quintic" (torch's), "polar_express".
         algorithm: "muon" or "muon2" (second-moment preconditioned Muon²,
             with `beta2`; state key "second_moment").
@@ -162,7 +163,7 @@ class Muon(torch.optim.Optimizer):
             self._compiled[(index, layout)] = compiled
         rates = _learning_rates(group)
         tensors += [_scalar(rate, device) for rate in rates]
-        _check_distinct(tensors, entries, group, self._names(group))
+        _check_distinct(tensors, group)
         pointers = [t.data_ptr() for t in tensors]
         self._bound[index] = _Bound(group, compiled, tensors, pointers, rates, device)
         return lambda: _run(compiled.function, pointers, tensors, device)
@@ -265,6 +266,11 @@ def _check_group(group):
     if group["ns_schedule"] not in (None, "quintic", "polar_express"):
         raise ValueError(f"ns_schedule must be 'quintic' or 'polar_express', got "
                          f"{group['ns_schedule']!r}")
+    if group["use_muon"] is not False and group["eps"] != 1e-7:
+        # torch.optim.Muon's eps normalizes the Newton–Schulz input; the
+        # compiled iteration uses its default.
+        raise ValueError(f"eps={group['eps']} for Muon: only torch.optim.Muon's default 1e-7 "
+                         "is supported (AdamW's epsilon is adamw_eps)")
     if group["view"] not in (None, "flatten", "batch"):
         raise ValueError(f"view must be 'flatten' or 'batch', got {group['view']!r}")
     if group["use_muon"] not in (None, True, False):
@@ -304,7 +310,7 @@ def _check_grad(p, what):
     return grad if grad.is_contiguous() else grad.contiguous()
 
 
-def _check_distinct(tensors, entries, group, names):
+def _check_distinct(tensors, group):
     """Written buffers must not overlap any other argument (docs/ABI.md): a
     parameter listed twice, or state shared between parameters."""
     seen = {}
