@@ -61,11 +61,12 @@ def cache_dir():
 
 def compile_step(module, flags=(), name="step", verbose=True):
     """Returns the aot.CompiledFunction of `module` (MLIR text), compiled
-    with `flags` or found in the cache. Prints the compile time when it
-    compiles (verbose)."""
+    with `flags` or found in the cache (its `compile_seconds`: the compile
+    time, or None). Prints the compile time when it compiles (verbose)."""
     key = hashlib.sha256("\0".join([compiler_fingerprint(), module, *flags]).encode())
     directory = os.path.join(cache_dir(), key.hexdigest()[:32])
     library = os.path.join(directory, f"lib{name}.so")
+    seconds = None
     if not os.path.isfile(library + ".json"):
         start = time.perf_counter()
         os.makedirs(cache_dir(), exist_ok=True)
@@ -91,8 +92,10 @@ def compile_step(module, flags=(), name="step", verbose=True):
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        seconds = time.perf_counter() - start
         if verbose:
-            print(f"muon_mlir.optim: compiled a step in "
-                  f"{time.perf_counter() - start:.2f} s (cached in {directory})",
-                  file=sys.stderr)
-    return aot.load(library)
+            print(f"muon_mlir.optim: compiled a step in {seconds:.2f} s (cached in "
+                  f"{directory})", file=sys.stderr)
+    function = aot.load(library)
+    function.compile_seconds = seconds  # None: found in the cache
+    return function

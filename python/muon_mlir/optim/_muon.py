@@ -1,20 +1,60 @@
 """muon_mlir.optim.Muon: a torch.optim.Optimizer whose step is compiled."""
 
+import sys
+
 import torch
 
 from . import _plan
-from ._compiler import compile_step
+from ._compiler import cache_dir, compile_step
 
 _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
 
 
 class _CompiledGroupStep:
     """The compiled step of one param group for one set of parameters with
-    gradients; `layout` records what it was compiled for."""
+    gradients: one library call per chunk (_chunks), each taking its slice
+    of the group's arguments and then the two learning rates."""
 
-    def __init__(self, function, layout):
-        self.function, self.layout = function, layout
-        function._load()
+    def __init__(self, chunks, group, verbose, device):
+        flags = ("--target=cuda",) if device.type == "cuda" else ()
+        self.calls, seconds = [], []
+        for entries, (begin, end) in chunks:
+            # Chunks of the same shapes and options have the same module:
+            # compiled (and loaded) once.
+            function = compile_step(_plan.step_module(entries, group), flags, verbose=False)
+            function._load()
+            self.calls.append((function, begin, end))
+            if function.compile_seconds is not None:
+                seconds.append(function.compile_seconds)
+        if verbose and seconds:
+            libraries = len({f._path for f, *_ in self.calls})
+            print(f"muon_mlir.optim: compiled a step in {sum(seconds):.2f} s ({len(seconds)} "
+                  f"of its {libraries} libraries, cached in {cache_dir()})", file=sys.stderr)
+
+    def run(self, pointers, device):
+        rates = pointers[-2:]
+        for function, begin, end in self.calls:
+            _run(function, pointers[begin:end] + rates, device)
+
+
+def _chunks(entries, sizes):
+    """Splits a group's entries into the steps compiled separately: one per
+    Muon/Muon² parameter, one for all AdamW ones. The compiled code frees a
+    step's temporaries at its end, so a single step over every matrix would
+    hold every matrix's Newton–Schulz buffers at once; per matrix, only the
+    largest one's. AdamW updates in place without temporaries. Yields
+    (entries, (first, end) argument indices)."""
+    starts = [0]
+    for size in sizes:
+        starts.append(starts[-1] + size)
+    adamw = [i for i, entry in enumerate(entries) if entry[0] == "adamw"]
+    chunks = [([entries[i]], (starts[i], starts[i + 1])) for i, entry in enumerate(entries)
+              if entry[0] != "adamw"]
+    # AdamW parameters are contiguous in the arguments only if listed so;
+    # their chunk takes them in a block of its own (see _prepare's order).
+    if adamw:
+        chunks.append(([entries[i] for i in adamw], (starts[adamw[0]], starts[adamw[-1] + 1])))
+    return chunks
 
 
 class Muon(torch.optim.Optimizer):
@@ -133,7 +173,18 @@ class Muon(torch.optim.Optimizer):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
-        for position, (p, name) in enumerate(zip(group["params"], self._names(group))):
+        # AdamW parameters last, so that their one chunk has contiguous
+        # arguments (_chunks).
+        def is_adamw(item):
+            p, name = item[1]
+            try:
+                return _plan.route(p, name, group["use_muon"], group["algorithm"], "") == "adamw"
+            except ValueError:  # reported, with the parameter's name, below
+                return False
+
+        order = sorted(enumerate(zip(group["params"], self._names(group))), key=is_adamw)
+        sizes = []
+        for position, (p, name) in order:
             if p.grad is None:
                 continue
             what = _plan.describe(p, name, position)
@@ -149,6 +200,7 @@ class Muon(torch.optim.Optimizer):
             element = _plan.ELEMENT_TYPES[str(p.dtype)]
             entries.append((kind, tuple(p.shape), element, view))
             tensors += [p, grad] + [state[k] for k in _plan.STATE_KEYS[kind]]
+            sizes.append(2 + len(_plan.STATE_KEYS[kind]))
         if not entries:
             return None
         if device.type not in ("cpu", "cuda"):
@@ -156,17 +208,14 @@ class Muon(torch.optim.Optimizer):
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
         if compiled is None:
-            flags = ("--target=cuda",) if device.type == "cuda" else ()
-            function = compile_step(_plan.step_module(entries, group), flags,
-                                    verbose=self.verbose)
-            compiled = _CompiledGroupStep(function, layout)
+            compiled = _CompiledGroupStep(_chunks(entries, sizes), group, self.verbose, device)
             self._compiled[(index, layout)] = compiled
         rates = _learning_rates(group)
         tensors += [_scalar(rate, device) for rate in rates]
         _check_distinct(tensors, group)
         pointers = [t.data_ptr() for t in tensors]
         self._bound[index] = _Bound(group, compiled, tensors, pointers, rates, device)
-        return lambda: _run(compiled.function, pointers, tensors, device)
+        return lambda tensors=tensors: compiled.run(pointers, device)
 
     def _prepare_bound(self, index, group):
         """The call of the last step of this group when nothing it was
@@ -195,7 +244,7 @@ class Muon(torch.optim.Optimizer):
             if value != old:
                 tensor.fill_(value)
         bound.rates = rates
-        return lambda: _run(bound.compiled.function, pointers, tensors, bound.device)
+        return lambda tensors=tensors: bound.compiled.run(pointers, bound.device)
 
     def _state_for(self, p, kind, what):
         """The parameter's state for `kind`, created as torch does (zeros of
@@ -330,7 +379,7 @@ def _scalar(value, device):
     return torch.tensor(float(value), dtype=torch.float32, device=device)
 
 
-def _run(function, pointers, tensors, device):
+def _run(function, pointers, device):
     if device.type == "cuda":
         stream = torch.cuda.current_stream(device)
         status = function._entry(*pointers, stream.cuda_stream)

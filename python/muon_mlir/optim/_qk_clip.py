@@ -70,4 +70,4 @@ class QKClip:
             self._function = compile_step(self._module(), flags, name="clip",
                                           verbose=self.verbose)
             self._function._load()
-        _run(self._function, [t.data_ptr() for t in tensors], tensors, device)
+        _run(self._function, [t.data_ptr() for t in tensors], device)
