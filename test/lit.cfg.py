@@ -10,7 +10,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "MUON"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.muon_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
@@ -23,6 +23,18 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%muon_src_root", config.muon_src_root))
 config.substitutions.append(("%muon_obj_root", config.muon_obj_root))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
+# The LLVM release's own mlir-opt (Debian's mlir-opt-22), which loads
+# libMuonMLIRPlugin.so in test/Plugin.
+config.substitutions.append(("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+config.substitutions.append(("%cmake_generator", config.cmake_generator))
+config.substitutions.append(("%cmake", '"%s"' % config.cmake_command))
+config.substitutions.append(("%cxx_compiler", config.cxx_compiler))
+config.substitutions.append(
+    ("%cxx_launcher_flag",
+     "-DCMAKE_CXX_COMPILER_LAUNCHER=" + config.cxx_compiler_launcher
+     if config.cxx_compiler_launcher else ""))
+config.substitutions.append(
+    ("%muon_plugin", os.path.join(config.muon_obj_root, "lib", "libMuonMLIRPlugin.so")))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
@@ -102,7 +114,7 @@ if os.path.exists(os.path.join(_cuda_bin, "ptxas")):
     config.available_features.add("ptxas")
 
 tool_dirs = [config.muon_tools_dir, config.llvm_tools_dir]
-tools = ["muon-compile", "muon-fuzz-input-spec", "muon-fuzz-npy",
+tools = ["muon-capi-optim-test", "muon-compile", "muon-fuzz-input-spec", "muon-fuzz-npy",
          "muon-fuzz-onnx-import", "muon-fuzz-optim-parser",
          "muon-fuzz-tensor-proto", "muon-opt", "muon-run", "muon-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -7,9 +7,9 @@
 #ifndef OPTIM_PASSES
 #define OPTIM_PASSES
 
-include "mlir/Pass/PassBase.td"
+include "muon/Pass/PassBase.td"
 
-def OptimAssignPass : Pass<"optim-assign"> {
+def OptimAssignPass : MuonPass<"optim-assign"> {
   let summary = "Route the AdamW updates of an imported graph to Muon or Muon²";
   let description = [{
     Rewrites the `optim.adamw` update of each parameter that Muon is meant
@@ -95,7 +95,7 @@ def OptimAssignPass : Pass<"optim-assign"> {
   let dependentDialects = ["::muon::optim::OptimDialect"];
 }
 
-def OptimBucketPass : Pass<"optim-bucket"> {
+def OptimBucketPass : MuonPass<"optim-bucket"> {
   let summary = "Batch same-shaped optimizer updates into one op per bucket";
   let description = [{
     Groups the optimizer updates of each block into buckets and replaces
@@ -166,7 +166,7 @@ def OptimBucketPass : Pass<"optim-bucket"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
-def OptimInsertQKClipPass : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
+def OptimInsertQKClipPass : MuonPass<"optim-insert-qk-clip", "::mlir::func::FuncOp"> {
   let summary = "Clip W_q / W_k after the optimizer update (MuonClip)";
   let description = [{
     In a training-step function (forward, backward and optimizer updates in
@@ -260,7 +260,7 @@ def OptimInsertQKClipPass : Pass<"optim-insert-qk-clip", "::mlir::func::FuncOp">
   ];
 }
 
-def OptimDecomposePass : Pass<"optim-decompose"> {
+def OptimDecomposePass : MuonPass<"optim-decompose"> {
   let summary = "Expand optim.muon and optim.muon2 into moment math and "
                 "optim.newton_schulz";
   let description = [{

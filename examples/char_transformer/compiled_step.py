@@ -114,11 +114,12 @@ class CompiledTrainer:
         self.t = 0
 
     def step(self, idx, labels, lr):
-        """One forward/backward/update; returns the loss before the update."""
-        self.t += 1
+        """One forward/backward/update; returns the loss before the update.
+        Token ids or labels out of range raise ValueError and change nothing."""
         n = len(self.params)
         out = self.step_fn(idx, labels, *self.params, *self.m, *self.v,
-                           np.array(lr, dtype=np.float32), np.array(self.t, dtype=np.int64))
+                           np.array(lr, dtype=np.float32), np.array(self.t + 1, dtype=np.int64))
+        self.t += 1
         self.params, self.m, self.v = list(out[1:1 + n]), list(out[1 + n:1 + 2 * n]), \
             list(out[1 + 2 * n:])
         return float(out[0])

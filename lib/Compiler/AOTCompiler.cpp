@@ -274,6 +274,7 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
     MuonCPUPipelineOptions pipeline;
     pipeline.blas = options.useBlas;
     pipeline.blasRuntime = options.blasRuntime;
+    pipeline.approximateMath = options.approximateMath;
     buildMuonCPUPipeline(pm, pipeline);
   }
   if (failed(pm.run(module)))

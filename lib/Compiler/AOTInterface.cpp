@@ -216,6 +216,20 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
      << kAOTABIVersion << "\n"
      << "enum { " << entryPoint << "_num_inputs = " << numInputs << ", "
      << entryPoint << "_num_outputs = " << returned.size() << " };\n\n";
+  if (signature.hasStatus()) {
+    os << "/* The last output, `status`, checks the inputs: 0, or the 1-based "
+          "index of\n * the first failed check below; the other outputs are "
+          "then meaningless.\n";
+    for (auto [index, message] : llvm::enumerate(signature.statusMessages)) {
+      // Node names come from the model: keep them from closing the comment.
+      std::string text = message;
+      for (size_t at = text.find("*/"); at != std::string::npos;
+           at = text.find("*/", at))
+        text.replace(at, 2, "* /");
+      os << " *   " << index + 1 << ": " << text << "\n";
+    }
+    os << " */\n\n";
+  }
 
   // One parameter per tensor, then `trailing` if any.
   auto writeParams = [&](bool flat, StringRef trailing) {
@@ -319,6 +333,11 @@ void muon::writeJSONDescription(const FunctionSignature &signature,
     writeTensors(signature.results, signature.resultNames,
                  signature.resultAliases);
     json.attributeEnd();
+    if (signature.hasStatus())
+      json.attributeArray("status_messages", [&] {
+        for (const std::string &message : signature.statusMessages)
+          json.value(message);
+      });
   });
   os << "\n";
 }

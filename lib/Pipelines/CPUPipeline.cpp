@@ -19,6 +19,8 @@ using namespace mlir;
 
 static void addLinalgStage(OpPassManager &pm,
                            const muon::MuonCPUPipelineOptions &options) {
+  // Input checks report through a status result, not an abort.
+  pm.addPass(muon::createAssertionsToStatusPass());
   if (options.bucket)
     pm.addPass(muon::optim::createOptimBucketPass());
   pm.addPass(muon::optim::createOptimDecomposePass());
@@ -41,6 +43,8 @@ static void addLLVMStage(OpPassManager &pm,
     blas.runtime = options.blasRuntime;
     pm.addPass(muon::createConvertMatmulToBlasPass(blas));
   }
+  if (options.approximateMath)
+    pm.addPass(muon::createApproximateMathPass());
   muon::addHostLLVMStage(pm);
 }
 

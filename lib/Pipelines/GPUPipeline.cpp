@@ -31,6 +31,9 @@ using namespace mlir;
 
 static void addFusedStage(OpPassManager &pm,
                           const muon::MuonGPUPipelineOptions &options) {
+  // Input checks report through a status result computed on the device: the
+  // host never reads the data they check.
+  pm.addPass(muon::createAssertionsToStatusPass());
   if (options.bucket)
     pm.addPass(muon::optim::createOptimBucketPass());
   // What the kernels do not fuse (Muon²-F) decomposes here; its

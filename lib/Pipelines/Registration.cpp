@@ -6,26 +6,26 @@
 
 #include "muon/Pipelines/Pipelines.h"
 
-#include "mlir/Pass/PassRegistry.h"
+#include "muon/Pass/ListedOptions.h"
 
 using namespace mlir;
 
 void muon::registerMuonPipelines() {
-  PassPipelineRegistration<MuonCPUPipelineOptions>(
+  registerPipelineWithListedOptions<MuonCPUPipelineOptions>(
       "muon-cpu-pipeline",
       "Lower optim ops on tensors to the LLVM dialect for CPU execution "
       "(optional bucketing, decompose, linalg, fusion, one-shot bufferization "
       "with out-params, "
       "loops, LLVM with C-interface wrappers)",
       buildMuonCPUPipeline);
-  PassPipelineRegistration<MuonGPUPipelineOptions>(
+  registerPipelineWithListedOptions<MuonGPUPipelineOptions>(
       "muon-gpu-pipeline",
       "Lower optim ops on tensors to host code calling the GPU runtime and "
       "kernels embedded as a fatbin (bucketing, fused kernels, GEMM calls, "
       "one-shot bufferization with out-params, device memory, gpu dialect, "
       "NVVM, gpu-module-to-binary)",
       buildMuonGPUPipeline);
-  PassPipelineRegistration<MuonGPUEmulationPipelineOptions>(
+  registerPipelineWithListedOptions<MuonGPUEmulationPipelineOptions>(
       "muon-gpu-emulation-pipeline",
       "muon-gpu-pipeline up to its gpu stage, then kernels and device memory "
       "operations on the host (convert-gpu-to-host-loops) lowered to the "

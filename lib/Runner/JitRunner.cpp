@@ -112,8 +112,10 @@ Error JitRunner::matchInputs(MutableArrayRef<HostTensor> inputs) const {
 
 Error JitRunner::matchResults(MutableArrayRef<HostTensor> expected) const {
   const FunctionSignature &signature = getSignature();
-  return matchValues(expected, signature.results, signature.name,
-                     "expected output");
+  return matchValues(
+      expected,
+      ArrayRef(signature.results).take_front(signature.getNumUserResults()),
+      signature.name, "expected output");
 }
 
 //===----------------------------------------------------------------------===//
@@ -263,6 +265,16 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   for (const HostTensorType &type : signature.results)
     buffers.emplace_back(type);
   invokePacked(*packed, buffers);
+  if (signature.hasStatus()) {
+    int64_t status = buffers.back().getInt(0);
+    if (status != 0)
+      return llvm::createStringError(
+          "@" + signature.name + " rejected its inputs: " +
+          (status > 0 && status <= int64_t(signature.statusMessages.size())
+               ? signature.statusMessages[status - 1]
+               : "unknown status " + std::to_string(status)));
+    buffers.pop_back();
+  }
 
   if (unsigned repetitions = impl->options.benchmarkRepetitions) {
     // Timed calls run on scratch copies so they cannot disturb the results.

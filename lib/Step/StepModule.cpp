@@ -13,9 +13,11 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Transforms/Passes.h"
 #include "muon/Transforms/ResultAliases.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
@@ -257,11 +259,17 @@ buildSignature(func::FuncOp func, const DenseMap<Value, std::string> &names) {
   Operation *terminator = func.getBody().hasOneBlock()
                               ? func.getBody().front().getTerminator()
                               : nullptr;
+  if (auto messages =
+          func->getAttrOfType<ArrayAttr>(kStatusMessagesAttrName))
+    for (auto message : messages.getAsValueRange<StringAttr>())
+      signature.statusMessages.push_back(message.str());
   for (unsigned index = 0; index < func.getNumResults(); ++index) {
     Value returned = terminator ? terminator->getOperand(index) : Value();
     std::string name = returned && !isa<BlockArgument>(returned)
                            ? names.lookup(returned)
                            : std::string();
+    if (signature.hasStatus() && index + 1 == func.getNumResults())
+      name = "status";
     signature.resultNames.push_back(
         getIdentifier(name, "result" + Twine(index), used));
   }
@@ -286,6 +294,12 @@ Expected<std::unique_ptr<StepModule>> StepModule::load(StringRef path,
   Expected<func::FuncOp> func = selectFunction(*impl->module, functionName);
   if (!func)
     return func.takeError();
+  // Input checks become a status result the caller reads, not an abort.
+  PassManager pm(&impl->context);
+  pm.addPass(createAssertionsToStatusPass());
+  if (failed(pm.run(*impl->module)))
+    return impl->errors.takeError("cannot check the inputs of '" +
+                                  func->getSymName() + "'");
   Expected<FunctionSignature> signature = buildSignature(*func, names);
   if (!signature)
     return signature.takeError();

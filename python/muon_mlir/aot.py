@@ -147,6 +147,10 @@ class CompiledFunction:
         self.updated_inputs = {input_names.index(t["updates"]): t["name"]
                                for t in signature["outputs"] if "updates" in t}
         self._returns_status = signature["abi_version"] >= 3
+        # A step that checks its inputs returns a status last: not an output
+        # for the caller, but a reason to raise (docs/ABI.md).
+        self._status_messages = signature.get("status_messages")
+        self._status = self.outputs.pop() if self._status_messages else None
         self._path = os.path.abspath(library_path)
         self._entry_point = signature["entry_point"]
         self._library = None
@@ -159,7 +163,8 @@ class CompiledFunction:
             return
         library = ctypes.CDLL(self._path)
         self._entry = getattr(library, self._entry_point)
-        pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs))
+        pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs)
+                                        + (self._status is not None))
         if self.target == "cuda":
             self._entry.restype = ctypes.c_int
             self._entry.argtypes = pointers + [ctypes.c_void_p]
@@ -225,17 +230,41 @@ class CompiledFunction:
         names += [f"output {s.name}" for s in self.outputs]
         _check_no_overlap(list(zip(pointers, list(inputs) + list(out))), written, names)
         self._load()
+        status = None
+        if self._status is not None:
+            use_torch = device != "cpu" or any(_is_torch(x) for x in inputs)
+            status = self._allocate(self._status, use_torch, device)
+            pointers.append(_check(status, self._status, "output", device))
 
-        def run(buffers=(inputs, out)):  # holds the buffers for as long as `run` lives
+        def run(buffers=(inputs, out, status)):  # holds the buffers for as long as `run` lives
             if self.target == "cuda":
                 self._call_cuda(pointers, device, stream)
             elif self._returns_status:
-                status = self._entry(*pointers)
-                if status != 0:
-                    raise RuntimeError(f"{self.name}: step failed (status {status})")
+                code = self._entry(*pointers)
+                if code != 0:
+                    raise RuntimeError(f"{self.name}: step failed (status {code})")
             else:
                 self._entry(*pointers)
+            if status is not None:
+                self._check_status(status)
         return run, out
+
+    def _check_status(self, status):
+        """Raises ValueError with the message of the input check that failed.
+        On CUDA this waits for the step, except while a CUDA graph is being
+        captured (the replays are then unchecked)."""
+        if _is_torch(status):
+            import torch
+            if status.is_cuda and torch.cuda.is_current_stream_capturing():
+                return
+            code = int(status.item())
+        else:
+            code = int(status)
+        if code == 0:
+            return
+        messages = self._status_messages
+        reason = messages[code - 1] if 0 < code <= len(messages) else f"status {code}"
+        raise ValueError(f"{self.name} rejected its inputs: {reason}")
 
     def _call_cuda(self, pointers, device, stream):
         import torch

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #define MUON_EXPORT extern "C" __attribute__((visibility("default")))
@@ -230,11 +231,88 @@ template <> uint16_t fromFloat<uint16_t>(float value) {
   return static_cast<uint16_t>(bits >> 16);
 }
 
+/// Whether two strided memrefs' element ranges may overlap.
+template <typename T, int Rank>
+bool mayOverlap(const StridedMemRef<T, Rank> &x,
+                const StridedMemRef<T, Rank> &y) {
+  auto range = [](const StridedMemRef<T, Rank> &v) {
+    int64_t last = 0;
+    for (int i = 0; i < Rank; ++i) {
+      if (v.sizes[i] == 0)
+        return std::pair<const T *, const T *>(nullptr, nullptr);
+      last += (v.sizes[i] - 1) * v.strides[i];
+    }
+    const T *first = v.aligned + v.offset;
+    return std::pair<const T *, const T *>(first, first + last + 1);
+  };
+  auto [xBegin, xEnd] = range(x);
+  auto [yBegin, yEnd] = range(y);
+  return xBegin && yBegin && xBegin < yEnd && yBegin < xEnd;
+}
+
+/// D = alpha · op(A) · op(B) + beta · C for f32 with unit-stride rows of D:
+/// BLAS applies alpha and beta in D's own storage, saving the product buffer
+/// and the second pass over it (Newton–Schulz calls this 3× per iteration).
+/// `symmetric`: the product is op(A)·op(A)ᵀ and C is symmetric, so ssyrk
+/// computes the upper triangle and it is mirrored. False if D's layout does
+/// not allow it.
+bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
+                    StridedMemRef<float, 3> *c, StridedMemRef<float, 3> *d,
+                    float alpha, float beta, bool transposeA, bool transposeB,
+                    bool symmetric) {
+  int64_t m = d->sizes[1], n = d->sizes[2];
+  int64_t ldd = d->strides[1];
+  // D is written while A and B are read: only when they are disjoint.
+  if (d->strides[2] != 1 || ldd < std::max<int64_t>(n, 1) ||
+      mayOverlap(*a, *d) || mayOverlap(*b, *d))
+    return false;
+  int64_t k = transposeA ? a->sizes[1] : a->sizes[2];
+  for (int64_t batch = 0; batch < d->sizes[0]; ++batch) {
+    float *result = d->aligned + d->offset + batch * d->strides[0];
+    const float *addend = c->aligned + c->offset + batch * c->strides[0];
+    // beta = 0 ignores C, which may be uninitialized (BLAS does not read D).
+    if (beta != 0.0f && addend != result)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          result[i * ldd + j] = addend[i * c->strides[1] + j * c->strides[2]];
+    if (m == 0 || n == 0)
+      continue;
+    if (k == 0) {
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          result[i * ldd + j] =
+              beta == 0.0f ? 0.0f : beta * result[i * ldd + j];
+      continue;
+    }
+    const float *aBase = a->aligned + a->offset + batch * a->strides[0];
+    BlasMatrix<float> lhs(aBase, a->sizes[1], a->sizes[2], a->strides[1],
+                          a->strides[2]);
+    if (symmetric) {
+      cblas_ssyrk(CblasRowMajor, CblasUpper, lhs.op(transposeA), m, k, alpha,
+                  lhs.data, lhs.ld, beta, result, ldd);
+      for (int64_t i = 1; i < m; ++i)
+        for (int64_t j = 0; j < i; ++j)
+          result[i * ldd + j] = result[j * ldd + i];
+      continue;
+    }
+    const float *bBase = b->aligned + b->offset + batch * b->strides[0];
+    BlasMatrix<float> rhs(bBase, b->sizes[1], b->sizes[2], b->strides[1],
+                          b->strides[2]);
+    cblas_sgemm(CblasRowMajor, lhs.op(transposeA), rhs.op(transposeB), m, n, k,
+                alpha, lhs.data, lhs.ld, rhs.data, rhs.ld, beta, result, ldd);
+  }
+  return true;
+}
+
 template <typename T>
 void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
                      StridedMemRef<T, 3> *c, StridedMemRef<T, 3> *d,
                      float alpha, float beta, bool transposeA,
                      bool transposeB) {
+  if constexpr (std::is_same_v<T, float>)
+    if (gemmIntoResult(a, b, c, d, alpha, beta, transposeA, transposeB,
+                       /*symmetric=*/false))
+      return;
   int64_t m = d->sizes[1], n = d->sizes[2];
   // Reused across calls: Newton–Schulz makes three per iteration, and a
   // fresh multi-megabyte vector each time is fresh pages to fault in.
@@ -296,6 +374,10 @@ void symmetricRankK(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *c,
   int64_t blockRows = muon::runtime::symmetricBlockRows(
       m, muon::runtime::symmetricBlockRowsSetting(/*unsetRows=*/0));
   if (blockRows >= m) {
+    if constexpr (std::is_same_v<T, float>)
+      if (gemmIntoResult(a, a, c, d, alpha, beta, transA, !transA,
+                         /*symmetric=*/true))
+        return;
     scaledBatchGemm(a, a, c, d, alpha, beta, transA, !transA);
     return;
   }

@@ -121,6 +121,12 @@ static cl::opt<bool> useBlas(
              "--blas=false generates loops instead"),
     cl::init(true), cl::cat(compileCategory));
 
+static cl::opt<bool> approximateMath(
+    "approximate-math",
+    cl::desc("Compute erf/exp/tanh with vectorizable polynomials (default); "
+             "--approximate-math=false calls libm per element"),
+    cl::init(true), cl::cat(compileCategory));
+
 static cl::opt<BlasRuntime> blasRuntime(
     "blas-runtime",
     cl::desc("Whose GEMM entry points --blas calls (--target=cpu)"),
@@ -170,6 +176,7 @@ int main(int argc, char **argv) {
   options.inPlace = inPlace;
   options.useBlas = useBlas;
   options.blasRuntime = blasRuntime;
+  options.approximateMath = approximateMath;
   options.hostPipeline = hostPipeline;
   options.cuda.chip = cudaChip;
   options.cuda.features = cudaFeatures;

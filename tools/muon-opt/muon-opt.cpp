@@ -15,24 +15,17 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "muon/Conversion/Passes.h"
-#include "muon/Dialect/Optim/IR/OptimDialect.h"
-#include "muon/Dialect/Optim/Transforms/Passes.h"
-#include "muon/Pipelines/Pipelines.h"
-#include "muon/Transforms/Passes.h"
+#include "muon/InitAll.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
-  muon::optim::registerOptimPasses();
-  muon::registerMuonConversionPasses();
-  muon::registerMuonTransformsPasses();
-  muon::registerMuonPipelines();
+  muon::registerAllPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
-  registry.insert<muon::optim::OptimDialect>();
+  muon::registerAllDialects(registry);
 
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "muon-mlir optimizer driver\n", registry));

@@ -145,7 +145,7 @@ static llvm::Error runModule() {
       JitRunner::load(moduleFilename, std::move(options));
   if (!runner)
     return runner.takeError();
-  size_t numResults = (*runner)->getSignature().results.size();
+  size_t numResults = (*runner)->getSignature().getNumUserResults();
 
   // Every flag is checked before the (slow) compilation starts.
   llvm::Expected<llvm::SmallVector<HostTensor>> inputs =

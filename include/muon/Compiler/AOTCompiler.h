@@ -48,6 +48,8 @@ struct AOTCompileOptions {
   bool useBlas = true;
   /// Whose GEMM entry points those calls use (CPU target).
   BlasRuntime blasRuntime = BlasRuntime::CPU;
+  /// Polynomial erf/exp/tanh (CPU pipeline's approximate-math).
+  bool approximateMath = true;
   /// How the CPU target lowers the module (useBlas and blasRuntime are the
   /// CPU pipeline's).
   HostPipeline hostPipeline = HostPipeline::CPU;

@@ -14,9 +14,9 @@
 #ifndef MUON_CONVERSION_PASSES
 #define MUON_CONVERSION_PASSES
 
-include "mlir/Pass/PassBase.td"
+include "muon/Pass/PassBase.td"
 
-def ConvertOptimToLinalgPass : Pass<"convert-optim-to-linalg"> {
+def ConvertOptimToLinalgPass : MuonPass<"convert-optim-to-linalg"> {
   let summary = "Lower optim ops to linalg, tensor, arith, math and scf";
   let description = [{
     The CPU reference lowering: every op of the `optim` dialect becomes
@@ -62,7 +62,7 @@ def ConvertOptimToLinalgPass : Pass<"convert-optim-to-linalg"> {
   ];
 }
 
-def ConvertOptimToKernelsPass : Pass<"convert-optim-to-kernels"> {
+def ConvertOptimToKernelsPass : MuonPass<"convert-optim-to-kernels"> {
   let summary = "Lower optimizer updates to fused block × thread kernels and "
                 "runtime GEMM calls (GPU pipeline)";
   let description = [{
@@ -133,7 +133,7 @@ def ConvertOptimToKernelsPass : Pass<"convert-optim-to-kernels"> {
 }
 
 def ConvertScalarReadsToGenericInputsPass
-    : Pass<"convert-scalar-reads-to-generic-inputs"> {
+    : MuonPass<"convert-scalar-reads-to-generic-inputs"> {
   let summary = "Compute scalars read from 0-d tensors inside the "
                 "linalg.generic ops that use them";
   let description = [{
@@ -157,7 +157,7 @@ def ConvertScalarReadsToGenericInputsPass
   ];
 }
 
-def ConvertMatmulToBlasPass : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
+def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
   let summary = "Call the runtime's BLAS GEMMs for bufferized linalg matmuls";
   let description = [{
     Replaces GEMM-shaped contractions on memrefs — `linalg.matmul`,
@@ -216,7 +216,7 @@ def ConvertMatmulToBlasPass : Pass<"convert-matmul-to-blas", "::mlir::ModuleOp">
   ];
 }
 
-def ConvertLinalgToThreadLoopsPass : Pass<"convert-linalg-to-thread-loops"> {
+def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> {
   let summary = "Turn linalg ops on buffers into block × thread parallel loops";
   let description = [{
     The GPU pipeline's generic path for linalg ops the fused kernels do not
@@ -229,11 +229,20 @@ def ConvertLinalgToThreadLoopsPass : Pass<"convert-linalg-to-thread-loops"> {
     consecutive elements. Loop nests that are already two-level (the fused
     kernels) are left alone.
 
+    Each thread walks its reduction dims serially, and an op without
+    parallel dims runs on one thread. Where a thread's serial share reaches
+    `serial-remark-threshold` elements, a remark names the op (and its ONNX
+    node): such a kernel is one of the step's slow ones on a GPU.
+
     Pre-condition: bufferized IR. Post-condition: no linalg op on buffers.
   }];
   let options = [
     Option<"blockSize", "block-size", "unsigned", /*default=*/"256",
            "Threads per block">,
+    Option<"serialRemarkThreshold", "serial-remark-threshold", "int64_t",
+           /*default=*/"4096",
+           "Remark on ops whose threads each walk at least this many "
+           "elements serially (0: never)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -242,7 +251,7 @@ def ConvertLinalgToThreadLoopsPass : Pass<"convert-linalg-to-thread-loops"> {
   ];
 }
 
-def ConvertMemoryToGPUPass : Pass<"convert-memory-to-gpu"> {
+def ConvertMemoryToGPUPass : MuonPass<"convert-memory-to-gpu"> {
   let summary = "Put every buffer of the step in device memory";
   let description = [{
     Host code must never dereference device memory, so every allocation,
@@ -264,7 +273,7 @@ def ConvertMemoryToGPUPass : Pass<"convert-memory-to-gpu"> {
   ];
 }
 
-def ConvertGPUToHostLoopsPass : Pass<"convert-gpu-to-host-loops", "::mlir::ModuleOp"> {
+def ConvertGPUToHostLoopsPass : MuonPass<"convert-gpu-to-host-loops", "::mlir::ModuleOp"> {
   let summary = "Run a GPU program's kernels and memory operations on the host";
   let description = [{
     Executes the GPU pipeline's `gpu` stage on CPU, so that everything it

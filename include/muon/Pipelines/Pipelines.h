@@ -53,6 +53,12 @@ struct MuonCPUPipelineOptions
           clEnumValN(BlasRuntime::GPU, "gpu",
                      "muon_gpu_gemm_*, as the GPU pipeline calls them; "
                      "checks that lowering on CPU"))};
+  PassOptions::Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Compute erf, exp and tanh with polynomial "
+                     "approximations that vectorize (muon-approximate-math) "
+                     "instead of one libm call per element"),
+      llvm::cl::init(true)};
 };
 
 /// optim ops on tensors -> LLVM dialect for the execution engine or an object

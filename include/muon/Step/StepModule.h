@@ -44,6 +44,16 @@ struct FunctionSignature {
   bool isReturned(unsigned index) const { return !resultAliases[index]; }
   /// The result written into argument `index`'s buffer, if any.
   std::optional<unsigned> getResultUpdating(unsigned index) const;
+  /// Set when the function checks its inputs (muon-assertions-to-status):
+  /// its last result, named `status`, is a 0-d i32 that is 0 or the 1-based
+  /// index of the message of the first failed check.
+  llvm::SmallVector<std::string> statusMessages;
+
+  bool hasStatus() const { return !statusMessages.empty(); }
+  /// The results a caller asked for: all but the status.
+  size_t getNumUserResults() const {
+    return results.size() - (hasStatus() ? 1 : 0);
+  }
 };
 
 /// A module loaded for one function: owns the context, the module and the
@@ -52,7 +62,8 @@ class StepModule {
 public:
   /// Parses and verifies the module at `path` (text or bytecode, `-` for
   /// stdin), selects `functionName` among its public functions (empty: the
-  /// only one) and checks its signature. Every other function is made
+  /// only one), turns its input checks into a status result
+  /// (muon-assertions-to-status) and checks its signature. Every other function is made
   /// private, so that symbol-dce drops what the function does not call.
   static llvm::Expected<std::unique_ptr<StepModule>>
   load(llvm::StringRef path, llvm::StringRef functionName);

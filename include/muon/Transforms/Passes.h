@@ -13,9 +13,16 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
+#include "muon/Pass/ListedOptions.h"
 
 namespace muon {
+
+/// The function attribute `muon-assertions-to-status` sets: the message of
+/// each status code, code i + 1 at position i.
+inline constexpr llvm::StringLiteral kStatusMessagesAttrName =
+    "muon.status_messages";
 
 #define GEN_PASS_DECL
 #include "muon/Transforms/Passes.h.inc"

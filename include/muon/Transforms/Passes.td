@@ -11,9 +11,9 @@
 #ifndef MUON_TRANSFORMS_PASSES
 #define MUON_TRANSFORMS_PASSES
 
-include "mlir/Pass/PassBase.td"
+include "muon/Pass/PassBase.td"
 
-def DecomposeSoftmaxPass : Pass<"muon-decompose-softmax"> {
+def DecomposeSoftmaxPass : MuonPass<"muon-decompose-softmax"> {
   let summary = "Expand linalg.softmax into its max, exp, sum and divide ops";
   let description = [{
     The ONNX importer keeps a softmax as one `linalg.softmax`, so that
@@ -45,8 +45,91 @@ def DecomposeSoftmaxPass : Pass<"muon-decompose-softmax"> {
   ];
 }
 
+def AssertionsToStatusPass
+    : MuonPass<"muon-assertions-to-status", "::mlir::ModuleOp"> {
+  let summary = "Turn a step's cf.assert checks into a status result";
+  let description = [{
+    The ONNX importer guards what a malformed input could turn into an
+    out-of-bounds access — a token id outside the embedding table, a label
+    outside the classes — with `cf.assert` on a condition computed from the
+    input tensors (and clamps the index, so the access itself stays in
+    bounds). Lowered as they are, asserts abort the process: a compiled step
+    called from Python would take the interpreter with it, and on a GPU the
+    host cannot even read the condition without a synchronization.
+
+    This pass removes the asserts of every function and appends one result
+    instead: a `tensor<i32>` holding 0 when every condition held, else the
+    1-based position of the first one that failed. A function calling such a
+    function (an imported training graph called by the joined step) takes
+    the callee's status as one more check, its messages appended to its own:
+    callees are converted first. The messages, in order, become the function's
+    `muon.status_messages` string array, which `muon-run`, `muon-compile`'s
+    JSON and the Python wrapper use to report the failure by its message
+    instead of a number. The status is computed by a `linalg.generic` from
+    0-d tensors of the conditions, so it stays on the device with the rest of
+    the step. Functions without asserts are left as they are.
+
+    Only asserts and calls in a function's entry block are converted: one
+    nested in a region is an error, as it might not run on every call.
+
+    Before:
+    ```mlir
+    func.func @step(%ids: tensor<8xi64>, ...) -> tensor<4x16xf32> {
+      %ok = linalg.generic ... -> tensor<i1>
+      %c = tensor.extract %ok[] : tensor<i1>
+      cf.assert %c, "Gather 'embed': index out of range [0, 100) in 'ids'"
+      ...
+      return %w : tensor<4x16xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @step(%ids: tensor<8xi64>, ...) -> (tensor<4x16xf32>, tensor<i32>)
+        attributes {muon.status_messages = ["Gather 'embed': ..."]} {
+      %ok = linalg.generic ... -> tensor<i1>
+      %status = linalg.generic ins(%ok : tensor<i1>) ... -> tensor<i32>
+      ...
+      return %w, %status : tensor<4x16xf32>, tensor<i32>
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def ApproximateMathPass : MuonPass<"muon-approximate-math"> {
+  let summary = "Replace math.erf/exp/tanh by upstream's polynomial approximations";
+  let description = [{
+    Lowered as they are, `math.erf` (every GELU of an imported graph) and
+    the other transcendental ops of the CPU path become one libm call per
+    element, which also keeps LLVM from vectorizing the loop around them.
+    This pass rewrites the ops named in `ops` into upstream's polynomial
+    approximations (`populateMathPolynomialApproximationPatterns`): plain
+    arithmetic that vectorizes, computed in f32 (f16/bf16 operands are
+    extended first). The CPU pipeline runs it on its loops; the GPU keeps the
+    device library's functions.
+
+    Accuracy, measured against libm over 2^24 inputs by
+    test/Transforms/muon-approximate-math-accuracy.test: see
+    docs/numerics.md (all within the CPU parity budgets of 1e-5 relative).
+  }];
+  let options = [
+    ListOption<"ops", "ops", "std::string",
+               "Mnemonics of the math ops to approximate (default: erf, "
+               "exp, tanh)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def MaterializeAliasedResultsPass
-    : Pass<"muon-materialize-aliased-results", "::mlir::func::FuncOp"> {
+    : MuonPass<"muon-materialize-aliased-results", "::mlir::func::FuncOp"> {
   let summary = "Compute results tied to an argument into that argument's "
                 "tensor, before one-shot bufferization";
   let description = [{
@@ -84,7 +167,8 @@ def MaterializeAliasedResultsPass
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
-def DropAliasedResultsPass : Pass<"muon-drop-aliased-results", "::mlir::ModuleOp"> {
+def DropAliasedResultsPass
+    : MuonPass<"muon-drop-aliased-results", "::mlir::ModuleOp"> {
   let summary = "Drop the memref results that a function wrote into an "
                 "argument's buffer";
   let description = [{

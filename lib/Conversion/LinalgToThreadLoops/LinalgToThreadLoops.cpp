@@ -86,6 +86,26 @@ static LogicalResult buildThreadLoops(RewriterBase &rewriter,
   return linalg::linalgOpToLoops(rewriter, op);
 }
 
+/// Remarks on `op` if each of its threads walks at least `threshold`
+/// elements serially (its reduction extents; all of it on one thread when
+/// it has no parallel dim).
+static void remarkSerialWork(linalg::LinalgOp op, int64_t threshold) {
+  if (threshold <= 0)
+    return;
+  int64_t threads = 1, serial = 1;
+  for (auto [iterator, extent] :
+       llvm::zip(op.getIteratorTypesArray(), op.getStaticLoopRanges())) {
+    if (ShapedType::isDynamic(extent))
+      return;
+    (linalg::isParallelIterator(iterator) ? threads : serial) *= extent;
+  }
+  if (serial < threshold)
+    return;
+  op.emitRemark() << "runs on " << threads << " GPU thread"
+                  << (threads == 1 ? "" : "s") << ", each walking " << serial
+                  << " elements serially";
+}
+
 namespace {
 struct ConvertLinalgToThreadLoops
     : public muon::impl::ConvertLinalgToThreadLoopsPassBase<
@@ -100,6 +120,7 @@ struct ConvertLinalgToThreadLoops
         ops.push_back(op);
     });
     for (linalg::LinalgOp op : ops) {
+      remarkSerialWork(op, serialRemarkThreshold);
       rewriter.setInsertionPoint(op);
       FailureOr<linalg::LinalgOp> ordered = hoistParallelDims(rewriter, op);
       if (failed(ordered) || failed(buildThreadLoops(rewriter, *ordered))) {

@@ -20,6 +20,7 @@
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -524,9 +525,10 @@ OwningOpRef<ModuleOp>
 muon::onnx_import::importONNXModel(llvm::MemoryBufferRef buffer,
                                    MLIRContext *context,
                                    const ONNXImportOptions &options) {
-  context->loadDialect<arith::ArithDialect, func::FuncDialect,
-                       linalg::LinalgDialect, math::MathDialect,
-                       tensor::TensorDialect, muon::optim::OptimDialect>();
+  context
+      ->loadDialect<arith::ArithDialect, cf::ControlFlowDialect,
+                    func::FuncDialect, linalg::LinalgDialect, math::MathDialect,
+                    tensor::TensorDialect, muon::optim::OptimDialect>();
   Location fileLoc =
       FileLineColLoc::get(context, buffer.getBufferIdentifier(), 0, 0);
   StringRef bytes = buffer.getBuffer();

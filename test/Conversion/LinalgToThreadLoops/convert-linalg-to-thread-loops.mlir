@@ -134,3 +134,39 @@ func.func @scalar(%a: memref<f32>, %out: memref<f32>) {
   }
   return
 }
+
+// -----
+
+// Serial work per thread at or above the threshold is remarked, naming the
+// op: a row reduction of 8192 elements per thread, and a full reduction on
+// one thread; a short reduction is not.
+// RUN: muon-opt %s -convert-linalg-to-thread-loops=serial-remark-threshold=4096 -split-input-file -verify-diagnostics -o /dev/null
+// RUN: muon-opt %s -convert-linalg-to-thread-loops=serial-remark-threshold=0 -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=OFF
+// OFF-NOT: remark: runs on
+func.func @serial_reductions(%rows: memref<4x8192xf32>, %sums: memref<4xf32>,
+                             %total: memref<f32>, %short: memref<4x16xf32>) {
+  // expected-remark @below {{runs on 4 GPU threads, each walking 8192 elements serially}}
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%rows : memref<4x8192xf32>) outs(%sums : memref<4xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  // expected-remark @below {{runs on 1 GPU thread, each walking 32768 elements serially}}
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>],
+                  iterator_types = ["reduction", "reduction"]}
+      ins(%rows : memref<4x8192xf32>) outs(%total : memref<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%short : memref<4x16xf32>) outs(%sums : memref<4xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}

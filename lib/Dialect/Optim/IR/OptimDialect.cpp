@@ -6,6 +6,7 @@
 
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Dialect/Optim/IR/OptimAttrs.h"
+#include "muon/Dialect/Optim/IR/OptimBytecode.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 
 #include "mlir/Transforms/InliningUtils.h"
@@ -34,5 +35,6 @@ void OptimDialect::initialize() {
 #include "muon/Dialect/Optim/IR/OptimOps.cpp.inc"
       >();
   addInterfaces<OptimInlinerInterface>();
+  addBytecodeInterface(this);
   registerAttributes();
 }

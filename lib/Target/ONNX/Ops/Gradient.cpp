@@ -136,6 +136,10 @@ static ImportResult importGatherGrad(NodeContext &ctx) {
   Value init =
       buildFilled(b, ctx.loc, *shape, b.getFloatAttr(*elementType, 0.0));
   int64_t axisSize = (*shape)[*axis];
+  // An out-of-range index matches no row (nothing is read out of bounds),
+  // but the forward Gather read a clamped row: the step reports it.
+  if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
+    return failure();
   auto generic = linalg::GenericOp::create(
       b, ctx.loc, init.getType(),
       ValueRange{ctx.getOperand(1), ctx.getOperand(2)}, init, maps, iterators,

@@ -7,11 +7,13 @@
 #include "ImporterUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Matchers.h"
+#include "onnx/onnx_pb.h"
 
 #include <numeric>
 
@@ -248,4 +250,74 @@ Value muon::onnx_import::buildSoftmax(OpBuilder &b, Location loc, Value value,
         Value logSum = math::LogOp::create(nb, nl, args[1]);
         return arith::SubFOp::create(nb, nl, args[0], logSum);
       });
+}
+
+LogicalResult muon::onnx_import::checkIndices(NodeContext &ctx,
+                                              unsigned operand, int64_t lower,
+                                              int64_t size,
+                                              std::optional<int64_t> allowed) {
+  Value indices = ctx.getOperand(operand);
+  auto type = cast<RankedTensorType>(indices.getType());
+  auto inRange = [&](int64_t value) {
+    return (value >= lower && value < size) || value == allowed;
+  };
+  std::string range =
+      "[" + std::to_string(lower) + ", " + std::to_string(size) + ")" +
+      (allowed ? " and is not " + std::to_string(*allowed) : "");
+  std::string input = ctx.node.input(operand);
+  DenseIntElementsAttr constant;
+  if (matchPattern(indices, m_Constant(&constant))) {
+    for (const APInt &value : constant.getValues<APInt>())
+      if (!inRange(value.getSExtValue()))
+        return ctx.emitError()
+               << "index " << value.getSExtValue() << " in input '" << input
+               << "' is outside " << range;
+    return success();
+  }
+
+  // all(lower <= i < size or i == allowed), as a reduction to a 0-d i1.
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  int64_t rank = type.getRank();
+  Type elementType = type.getElementType();
+  Value init = buildFilled(b, loc, {}, b.getBoolAttr(true));
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, b.getContext())};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  Value ok =
+      linalg::GenericOp::create(
+          b, loc, init.getType(), indices, init, maps, iterators,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            auto compare = [&](arith::CmpIPredicate predicate, int64_t bound) {
+              return arith::CmpIOp::create(
+                  nb, nl, predicate, args[0],
+                  buildScalar(nb, nl, elementType, bound));
+            };
+            Value valid = arith::AndIOp::create(
+                nb, nl, compare(arith::CmpIPredicate::sge, lower),
+                compare(arith::CmpIPredicate::slt, size));
+            if (allowed)
+              valid = arith::OrIOp::create(
+                  nb, nl, valid, compare(arith::CmpIPredicate::eq, *allowed));
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::AndIOp::create(nb, nl, args[1], valid).getResult());
+          })
+          .getResult(0);
+  Value condition = tensor::ExtractOp::create(b, loc, ok);
+  cf::AssertOp::create(b, loc, condition,
+                       ctx.node.op_type() + " '" + ctx.node.name() +
+                           "': an index in input '" + input + "' is outside " +
+                           range);
+  return success();
+}
+
+Value muon::onnx_import::buildClampedIndex(OpBuilder &b, Location loc,
+                                           Value index, int64_t size) {
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value last =
+      arith::ConstantIndexOp::create(b, loc, std::max<int64_t>(size - 1, 0));
+  Value low = arith::MaxSIOp::create(b, loc, index, zero);
+  return arith::MinSIOp::create(b, loc, low, last);
 }

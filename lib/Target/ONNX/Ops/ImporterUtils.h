@@ -124,6 +124,20 @@ llvm::SmallVector<int64_t> getCoercedShape(llvm::ArrayRef<int64_t> shape,
 mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, int64_t axis, bool logSoftmax);
 
+/// Checks the indices in operand `operand` of the node, which it reads a
+/// dimension of size `size` with: each must lie in [lower, size) or equal
+/// `allowed`. Constant indices are checked now (an error if one is out of
+/// range); others get a `cf.assert` naming the node and the input, which
+/// `muon-assertions-to-status` turns into the step's status. The reading op
+/// must still clamp what it reads with: the assert does not stop it.
+mlir::LogicalResult checkIndices(NodeContext &ctx, unsigned operand,
+                                 int64_t lower, int64_t size,
+                                 std::optional<int64_t> allowed = {});
+
+/// `index` (an index value) clamped to [0, size).
+mlir::Value buildClampedIndex(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value index, int64_t size);
+
 } // namespace muon::onnx_import
 
 #endif // MUON_LIB_TARGET_ONNX_OPS_IMPORTERUTILS_H

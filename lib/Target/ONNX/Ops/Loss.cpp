@@ -85,19 +85,25 @@ static FailureOr<LossOperands> getLossOperands(NodeContext &ctx,
     return emitUnsupportedAttr(ctx, "reduction")
            << ": '" << reduction << "' (expects none, sum or mean)";
   result.ignoreIndex = ctx.getIntAttr("ignore_index").value_or(-1);
+  if (failed(
+          checkIndices(ctx, scoresIndex + 1, 0, shape[1], result.ignoreIndex)))
+    return failure();
   return result;
 }
 
 /// The label of an element as an index, 0 for ignored ones (whose weight is
-/// 0), and whether it is ignored.
-static std::pair<Value, Value>
-buildLabelIndex(OpBuilder &b, Location loc, Value label, int64_t ignoreIndex) {
+/// 0), and whether it is ignored. Out-of-range labels fail the step's input
+/// check (getLossOperands) and are clamped to a class meanwhile.
+static std::pair<Value, Value> buildLabelIndex(OpBuilder &b, Location loc,
+                                               Value label, int64_t ignoreIndex,
+                                               int64_t numClasses) {
   Value ignore = buildScalar(b, loc, label.getType(), ignoreIndex);
   Value ignored =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, label, ignore);
   Value safe = arith::SelectOp::create(
       b, loc, ignored, buildScalar(b, loc, label.getType(), 0), label);
-  return {arith::IndexCastOp::create(b, loc, b.getIndexType(), safe), ignored};
+  Value index = arith::IndexCastOp::create(b, loc, b.getIndexType(), safe);
+  return {buildClampedIndex(b, loc, index, numClasses), ignored};
 }
 
 /// A parallel generic over the label shape reading the labels; `body` gets
@@ -117,7 +123,8 @@ static Value buildOverLabels(
              SmallVector<AffineMap>{identity, identity}, iterators,
              [&](OpBuilder &nb, Location nl, ValueRange args) {
                auto [index, ignored] =
-                   buildLabelIndex(nb, nl, args[0], ops.ignoreIndex);
+                   buildLabelIndex(nb, nl, args[0], ops.ignoreIndex,
+                                   ops.scoresType.getDimSize(1));
                SmallVector<Value> loops;
                for (int64_t i = 0; i < rank; ++i)
                  loops.push_back(linalg::IndexOp::create(nb, nl, i));
@@ -246,7 +253,8 @@ static ImportResult importLossGrad(NodeContext &ctx) {
         Type type = args[0].getType();
         Value prob = math::ExpOp::create(nb, nl, args[0]);
         // Ignored samples have zero weight already.
-        Value index = buildLabelIndex(nb, nl, args[1], ignoreIndex).first;
+        Value index =
+            buildLabelIndex(nb, nl, args[1], ignoreIndex, shape[1]).first;
         Value cls = linalg::IndexOp::create(nb, nl, 1);
         Value hit =
             arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, index, cls);

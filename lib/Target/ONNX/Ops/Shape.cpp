@@ -290,8 +290,9 @@ static ImportResult importShape(NodeContext &ctx) {
 }
 
 /// Gather along `axis`: out[pre, idx..., post] = data[pre, indices[idx...],
-/// post]; negative indices count from the end (out-of-range ones are
-/// undefined behaviour, as there is no runtime error channel).
+/// post]; negative indices count from the end. Out-of-range indices fail the
+/// step's input check (checkIndices) and are clamped meanwhile, so that the
+/// read stays inside `data`.
 static ImportResult importGather(NodeContext &ctx) {
   FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 2, 2);
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
@@ -325,6 +326,8 @@ static ImportResult importGather(NodeContext &ctx) {
   Value data = ctx.getOperand(0);
   Value init = buildEmpty(b, ctx.loc, shape, dataType->getElementType());
   int64_t axisSize = dataShape[*axis];
+  if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
+    return failure();
   auto generic = linalg::GenericOp::create(
       b, ctx.loc, init.getType(), ctx.getOperand(1), init, maps, iterators,
       [&](OpBuilder &nb, Location loc, ValueRange args) {
@@ -336,6 +339,7 @@ static ImportResult importGather(NodeContext &ctx) {
             nb, loc, arith::CmpIPredicate::slt, index, zero);
         Value wrapped = arith::AddIOp::create(nb, loc, index, size);
         index = arith::SelectOp::create(nb, loc, negative, wrapped, index);
+        index = buildClampedIndex(nb, loc, index, axisSize);
         SmallVector<Value> coords;
         for (int64_t i = 0; i < *axis; ++i)
           coords.push_back(linalg::IndexOp::create(nb, loc, i));

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 #include "muon/Dialect/Optim/IR/OptimAttrs.h"
+#include "muon/Pass/ListedOptions.h"
 
 namespace mlir {
 class Block;

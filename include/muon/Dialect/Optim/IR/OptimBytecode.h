@@ -1,0 +1,31 @@
+//===- OptimBytecode.h - Versioned bytecode of the optim dialect -*- C++
+//-*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_DIALECT_OPTIM_IR_OPTIMBYTECODE_H
+#define MUON_DIALECT_OPTIM_IR_OPTIMBYTECODE_H
+
+#include <cstdint>
+
+namespace muon::optim {
+
+class OptimDialect;
+
+/// The version of the optim dialect that bytecode written by this build
+/// carries. Bump it when a change to the dialect's ops or attributes would
+/// make older files read differently, and teach upgradeFromVersion
+/// (OptimBytecode.cpp) to rewrite IR of the older versions; files of newer
+/// versions than this are rejected.
+///   1: the first versioned encoding (ops with their attributes in textual
+///      form).
+inline constexpr uint64_t kOptimBytecodeVersion = 1;
+
+/// Adds the dialect's BytecodeDialectInterface (OptimDialect::initialize).
+void addBytecodeInterface(OptimDialect *dialect);
+
+} // namespace muon::optim
+
+#endif // MUON_DIALECT_OPTIM_IR_OPTIMBYTECODE_H

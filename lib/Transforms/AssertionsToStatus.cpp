@@ -1,0 +1,202 @@
+//===- AssertionsToStatus.cpp - cf.assert checks as a status result -------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Transforms/Passes.h"
+
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace muon {
+#define GEN_PASS_DEF_ASSERTIONSTOSTATUSPASS
+#include "muon/Transforms/Passes.h.inc"
+} // namespace muon
+
+using namespace mlir;
+
+namespace {
+/// One source of failures of a function, in program order: an assertion
+/// (a 0-d i1 tensor, true when it holds) or a call to a function that
+/// returns a status (a 0-d i32 tensor, its codes shifted by `offset`).
+struct Check {
+  Value value;
+  bool isCondition;
+  int64_t offset;
+};
+} // namespace
+
+/// The condition as a 0-d i1 tensor: the tensor it was extracted from, if
+/// it was, so that the status never needs the value on the host.
+static Value getConditionTensor(OpBuilder &b, cf::AssertOp op) {
+  Value condition = op.getArg();
+  if (auto extract = condition.getDefiningOp<tensor::ExtractOp>())
+    if (extract.getTensor().getType().getRank() == 0)
+      return extract.getTensor();
+  b.setInsertionPoint(op);
+  return tensor::FromElementsOp::create(
+      b, op.getLoc(), RankedTensorType::get({}, b.getI1Type()), condition);
+}
+
+/// status = 0 if every check passes, else the code of the first failure.
+static Value buildStatus(OpBuilder &b, Location loc, ArrayRef<Check> checks) {
+  Type i32 = b.getI32Type();
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, i32);
+  SmallVector<Value> inputs = llvm::map_to_vector(
+      checks, [](const Check &check) { return check.value; });
+  SmallVector<AffineMap> maps(inputs.size() + 1,
+                              AffineMap::get(0, 0, b.getContext()));
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), inputs, init, maps,
+             ArrayRef<utils::IteratorType>{},
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value status = arith::ConstantIntOp::create(nb, nl, i32, 0);
+               for (int64_t i = checks.size() - 1; i >= 0; --i) {
+                 if (checks[i].isCondition) {
+                   Value code = arith::ConstantIntOp::create(
+                       nb, nl, i32, checks[i].offset + 1);
+                   status =
+                       arith::SelectOp::create(nb, nl, args[i], status, code);
+                   continue;
+                 }
+                 Value zero = arith::ConstantIntOp::create(nb, nl, i32, 0);
+                 Value failed = arith::CmpIOp::create(
+                     nb, nl, arith::CmpIPredicate::ne, args[i], zero);
+                 Value offset = arith::ConstantIntOp::create(nb, nl, i32,
+                                                             checks[i].offset);
+                 Value code = arith::AddIOp::create(nb, nl, args[i], offset);
+                 status = arith::SelectOp::create(nb, nl, failed, code, status);
+               }
+               linalg::YieldOp::create(nb, nl, status);
+             })
+      .getResult(0);
+}
+
+/// The messages of a converted function, null for others.
+static ArrayAttr getStatusMessages(func::FuncOp func) {
+  return func ? func->getAttrOfType<ArrayAttr>(muon::kStatusMessagesAttrName)
+              : ArrayAttr();
+}
+
+/// The status a call of a converted function returns, adding that result to
+/// the call unless it has it already.
+static Value getCallStatus(OpBuilder &b, func::CallOp call,
+                           func::FuncOp callee) {
+  if (call.getNumResults() == callee.getNumResults())
+    return call.getResults().back();
+  b.setInsertionPoint(call);
+  SmallVector<Type> types(call.getResultTypes());
+  types.push_back(RankedTensorType::get({}, b.getI32Type()));
+  auto newCall = func::CallOp::create(b, call.getLoc(), call.getCalleeAttr(),
+                                      types, call.getOperands());
+  newCall->setDiscardableAttrs(call->getDiscardableAttrDictionary());
+  call.replaceAllUsesWith(newCall.getResults().drop_back());
+  call.erase();
+  return newCall.getResults().back();
+}
+
+/// Converts `func`'s assertions and its calls of converted functions into
+/// one status result; nothing if it has neither.
+static LogicalResult convertFunction(func::FuncOp func,
+                                     SymbolTableCollection &symbols) {
+  OpBuilder b(func.getContext());
+  SmallVector<Check> checks;
+  SmallVector<Attribute> messages;
+  SmallVector<cf::AssertOp> asserts;
+  SmallVector<func::CallOp> calls;
+  WalkResult walk = func.walk([&](Operation *op) {
+    bool isAssert = isa<cf::AssertOp>(op);
+    auto call = dyn_cast<func::CallOp>(op);
+    if (call &&
+        !getStatusMessages(symbols.lookupNearestSymbolFrom<func::FuncOp>(
+            call, call.getCalleeAttr())))
+      call = nullptr;
+    if (!isAssert && !call)
+      return WalkResult::advance();
+    if (op->getBlock() != &func.front()) {
+      op->emitError() << "cannot turn "
+                      << (isAssert ? "an assertion"
+                                   : "a "
+                                     "call of a function with checks")
+                      << " nested in a region into a status result";
+      return WalkResult::interrupt();
+    }
+    if (isAssert)
+      asserts.push_back(cast<cf::AssertOp>(op));
+    else
+      calls.push_back(call);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  if (asserts.empty() && calls.empty())
+    return success();
+
+  // In program order, so that the first failure is the one reported.
+  for (Operation &op : llvm::make_early_inc_range(func.front())) {
+    int64_t offset = messages.size();
+    if (auto assertOp = dyn_cast<cf::AssertOp>(op);
+        assertOp && llvm::is_contained(asserts, assertOp)) {
+      checks.push_back({getConditionTensor(b, assertOp), true, offset});
+      messages.push_back(assertOp.getMsgAttr());
+    } else if (auto call = dyn_cast<func::CallOp>(op);
+               call && llvm::is_contained(calls, call)) {
+      auto callee = symbols.lookupNearestSymbolFrom<func::FuncOp>(
+          call, call.getCalleeAttr());
+      ArrayAttr calleeMessages = getStatusMessages(callee);
+      llvm::append_range(messages, calleeMessages);
+      checks.push_back({getCallStatus(b, call, callee), false, offset});
+    }
+  }
+  auto returnOp = cast<func::ReturnOp>(func.front().getTerminator());
+  b.setInsertionPoint(returnOp);
+  Value status = buildStatus(b, returnOp.getLoc(), checks);
+  for (cf::AssertOp op : asserts) {
+    Value condition = op.getArg();
+    op.erase();
+    if (Operation *def = condition.getDefiningOp();
+        def && isa<tensor::ExtractOp>(def) && def->use_empty())
+      def->erase();
+  }
+  returnOp.getOperandsMutable().append(status);
+  if (failed(func.insertResult(func.getNumResults(), status.getType(),
+                               DictionaryAttr())))
+    return failure();
+  func->setAttr(muon::kStatusMessagesAttrName, b.getArrayAttr(messages));
+  return success();
+}
+
+/// Post-order over the calls: callees before their callers.
+static void collectPostOrder(func::FuncOp func, SymbolTableCollection &symbols,
+                             llvm::SetVector<func::FuncOp> &order,
+                             DenseSet<Operation *> &visiting) {
+  if (order.contains(func) || !visiting.insert(func).second)
+    return;
+  func.walk([&](func::CallOp call) {
+    if (auto callee = symbols.lookupNearestSymbolFrom<func::FuncOp>(
+            call, call.getCalleeAttr()))
+      collectPostOrder(callee, symbols, order, visiting);
+  });
+  order.insert(func);
+}
+
+namespace {
+struct AssertionsToStatusPass
+    : muon::impl::AssertionsToStatusPassBase<AssertionsToStatusPass> {
+  void runOnOperation() override {
+    SymbolTableCollection symbols;
+    llvm::SetVector<func::FuncOp> order;
+    DenseSet<Operation *> visiting;
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      collectPostOrder(func, symbols, order, visiting);
+    // A function converted before (by an earlier run) is left as it is.
+    for (func::FuncOp func : order)
+      if (!func.isExternal() && !getStatusMessages(func) &&
+          failed(convertFunction(func, symbols)))
+        return signalPassFailure();
+  }
+};
+} // namespace

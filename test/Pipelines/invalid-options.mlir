@@ -1,0 +1,22 @@
+// Enum-typed pass and pipeline options reject values they do not name, and the
+// tool exits non-zero.
+// RUN: not muon-opt %s --pass-pipeline='builtin.module(convert-optim-to-linalg{ns-gemm=cublas})' 2>&1 | FileCheck %s --check-prefix=NSGEMM
+// RUN: not muon-opt %s --pass-pipeline='builtin.module(convert-matmul-to-blas{runtime=mkl})' 2>&1 | FileCheck %s --check-prefix=RUNTIME
+// RUN: not muon-opt %s --pass-pipeline='builtin.module(muon-gpu-pipeline{format=elf})' 2>&1 | FileCheck %s --check-prefix=FORMAT
+// RUN: not muon-opt %s --pass-pipeline='builtin.module(optim-assign{algorithm=sgd})' 2>&1 | FileCheck %s --check-prefix=ALGORITHM
+// RUN: not muon-opt %s --pass-pipeline='builtin.module(optim-assign{schedule=cubic})' 2>&1 | FileCheck %s --check-prefix=SCHEDULE
+// RUN: not muon-opt %s --pass-pipeline='builtin.module(optim-assign{lr-adjust=sqrt})' 2>&1 | FileCheck %s --check-prefix=LRADJUST
+
+// NSGEMM: for the --ns-gemm option: Cannot find option named 'cublas'!
+// NSGEMM: failed to add `convert-optim-to-linalg` with options `ns-gemm=cublas`
+// RUNTIME: for the --runtime option: Cannot find option named 'mkl'!
+// RUNTIME: failed to add `convert-matmul-to-blas` with options `runtime=mkl`
+// FORMAT: for the --format option: Cannot find option named 'elf'!
+// FORMAT: failed to add `muon-gpu-pipeline` with options `format=elf`
+// ALGORITHM: for the --algorithm option: Cannot find option named 'sgd'!
+// SCHEDULE: for the --schedule option: Cannot find option named 'cubic'!
+// LRADJUST: for the --lr-adjust option: Cannot find option named 'sqrt'!
+
+func.func @f() {
+  return
+}

@@ -1,0 +1,104 @@
+// RUN: muon-opt %s -muon-assertions-to-status -split-input-file -verify-diagnostics | FileCheck %s
+// Idempotent: a second run finds the converted functions and calls as they are.
+// RUN: muon-opt %s -muon-assertions-to-status -muon-assertions-to-status -split-input-file -verify-diagnostics | FileCheck %s
+
+// Two checks: the status is 0 or the 1-based index of the first failure,
+// computed on tensors from the checked 0-d tensor and from a host scalar.
+// CHECK-LABEL: func.func @step
+// CHECK-SAME: -> (tensor<4xf32>, tensor<i32>)
+// CHECK-SAME: muon.status_messages = ["ids out of range", "label out of range"]
+// CHECK-NOT: cf.assert
+// CHECK: %[[OK1:.+]] = linalg.generic
+// CHECK: %[[OK2:.+]] = tensor.from_elements %{{.+}} : tensor<i1>
+// CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} ins(%[[OK1]], %[[OK2]] : tensor<i1>, tensor<i1>) outs(%{{.+}} : tensor<i32>)
+// CHECK: ^bb0(%[[A:.+]]: i1, %[[B:.+]]: i1, %{{.+}}: i32):
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0 : i32
+// CHECK-DAG: %[[TWO:.+]] = arith.constant 2 : i32
+// CHECK: %[[S2:.+]] = arith.select %[[B]], %[[ZERO]], %[[TWO]] : i32
+// CHECK: %[[ONE:.+]] = arith.constant 1 : i32
+// CHECK: %[[S1:.+]] = arith.select %[[A]], %[[S2]], %[[ONE]] : i32
+// CHECK: linalg.yield %[[S1]] : i32
+// CHECK: return %{{.+}}, %[[STATUS]] : tensor<4xf32>, tensor<i32>
+func.func @step(%ids: tensor<8xi64>, %x: tensor<4xf32>, %label: i64) -> tensor<4xf32> {
+  %c100 = arith.constant 100 : i64
+  %true = arith.constant true
+  %init = tensor.empty() : tensor<i1>
+  %filled = linalg.fill ins(%true : i1) outs(%init : tensor<i1>) -> tensor<i1>
+  %ok = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>],
+                        iterator_types = ["reduction"]}
+      ins(%ids : tensor<8xi64>) outs(%filled : tensor<i1>) {
+  ^bb0(%id: i64, %acc: i1):
+    %lt = arith.cmpi ult, %id, %c100 : i64
+    %and = arith.andi %acc, %lt : i1
+    linalg.yield %and : i1
+  } -> tensor<i1>
+  %c = tensor.extract %ok[] : tensor<i1>
+  cf.assert %c, "ids out of range"
+  %label_ok = arith.cmpi ult, %label, %c100 : i64
+  cf.assert %label_ok, "label out of range"
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// Without checks, nothing changes.
+// CHECK-LABEL: func.func @unchecked
+// CHECK-SAME: -> tensor<4xf32> {
+// CHECK-NOT: muon.status_messages
+func.func @unchecked(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+func.func @nested(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
+  scf.if %p {
+    // expected-error @below {{cannot turn an assertion nested in a region into a status result}}
+    cf.assert %p, "nested"
+  }
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// A caller takes the callee's status as a check of its own: callee codes are
+// shifted past the caller's earlier checks and the messages appended.
+// CHECK-LABEL: func.func private @callee
+// CHECK-SAME: -> (tensor<4xf32>, tensor<i32>) attributes {muon.status_messages = ["in the callee"]}
+// CHECK-LABEL: func.func @caller
+// CHECK-SAME: -> (tensor<4xf32>, tensor<i32>) attributes {muon.status_messages = ["in the caller", "in the callee"]}
+// CHECK: %[[OK:.+]] = tensor.from_elements
+// CHECK: %[[R:.+]]:2 = call @callee(%{{.+}}) {note = "kept"} : (tensor<4xf32>, i1) -> (tensor<4xf32>, tensor<i32>)
+// CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} ins(%[[OK]], %[[R]]#1 : tensor<i1>, tensor<i32>)
+// CHECK: ^bb0(%[[A:.+]]: i1, %[[S:.+]]: i32, %{{.+}}: i32):
+// CHECK: %[[FAILED:.+]] = arith.cmpi ne, %[[S]], %{{.+}} : i32
+// CHECK: %[[OFFSET:.+]] = arith.constant 1 : i32
+// CHECK: %[[SHIFTED:.+]] = arith.addi %[[S]], %[[OFFSET]] : i32
+// CHECK: %[[CALLEE:.+]] = arith.select %[[FAILED]], %[[SHIFTED]], %{{.+}} : i32
+// CHECK: arith.select %[[A]], %[[CALLEE]], %{{.+}} : i32
+// CHECK: return %[[R]]#0, %[[STATUS]] : tensor<4xf32>, tensor<i32>
+func.func private @callee(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
+  cf.assert %p, "in the callee"
+  return %x : tensor<4xf32>
+}
+
+func.func @caller(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
+  cf.assert %p, "in the caller"
+  %y = call @callee(%x, %p) {note = "kept"} : (tensor<4xf32>, i1) -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func private @checked(%p: i1) {
+  cf.assert %p, "checked"
+  return
+}
+
+func.func @conditional_call(%p: i1) {
+  scf.if %p {
+    // expected-error @below {{cannot turn a call of a function with checks nested in a region into a status result}}
+    func.call @checked(%p) : (i1) -> ()
+  }
+  return
+}
