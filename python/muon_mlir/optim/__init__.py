@@ -4,7 +4,7 @@
     opt = Muon(model.named_parameters(), lr=0.02, adamw_lr=3e-4)
 
 `Muon` is a torch.optim.Optimizer: Muon (or Muon²) for hidden matrices,
-AdamW for the rest, one compiled in-place step per param group.
+AdamW for the rest, compiled in-place steps per param group.
 `combine_state_dicts` / `split_state_dict` move checkpoints between it and
 a torch.optim.Muon + torch.optim.AdamW pair. `QKClip` rescales query/key
 projections after a step when attention logits grow (MuonClip).

@@ -42,8 +42,8 @@ def _chunks(entries, sizes):
     Muon/Muon² parameter, one for all AdamW ones. The compiled code frees a
     step's temporaries at its end, so a single step over every matrix would
     hold every matrix's Newton–Schulz buffers at once; per matrix, only the
-    largest one's. AdamW updates in place without temporaries. Yields
-    (entries, (first, end) argument indices)."""
+    largest one's. AdamW updates in place without temporaries. Returns
+    [(entries, (first, end) argument indices)]."""
     starts = [0]
     for size in sizes:
         starts.append(starts[-1] + size)
@@ -58,8 +58,9 @@ def _chunks(entries, sizes):
 
 
 class Muon(torch.optim.Optimizer):
-    """Muon for hidden matrices, AdamW for everything else, in one compiled
-    in-place step per param group.
+    """Muon for hidden matrices, AdamW for everything else, in compiled
+    in-place steps (per param group: one library call per Muon matrix, the
+    same library for matrices of one shape, and one for its AdamW ones).
 
     Drop-in for torch.optim.Muon (same hyper-parameters, defaults and state
     keys) that also takes the parameters torch.optim.Muon rejects:
