@@ -118,3 +118,7 @@ tools = ["muon-capi-optim-test", "muon-compile", "muon-fuzz-input-spec", "muon-f
          "muon-fuzz-onnx-import", "muon-fuzz-optim-parser",
          "muon-fuzz-tensor-proto", "muon-opt", "muon-run", "muon-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# muon_mlir.optim compiles its steps with this build's muon-compile, into a
+# cache that tests point at their own %t directories (MUON_MLIR_CACHE).
+config.environment["MUON_COMPILE"] = os.path.join(config.muon_tools_dir, "muon-compile")

@@ -257,9 +257,12 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   const FunctionSignature &signature = (*step)->getSignature();
   ModuleOp module = (*step)->getModule();
 
+  if (!options.inPlace)
+    (*step)->dropResultAliases();
   // Inputs belong to the caller (docs/ABI.md): bufferization must copy
-  // rather than update them in place.
-  markInputsReadOnly((*step)->getFunction());
+  // rather than update them in place, except for those that a result is
+  // written into.
+  markInputsReadOnly((*step)->getFunction(), signature);
   PassManager pm(&(*step)->getContext());
   pm.addPass(createSymbolDCEPass());
   if (cuda) {

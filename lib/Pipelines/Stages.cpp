@@ -15,15 +15,24 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "muon/Transforms/Passes.h"
 
 using namespace mlir;
 
 void muon::addBufferizationStage(OpPassManager &pm) {
+  // Results tied to an argument (`optim.aliasing_output`, muon-compile's
+  // in-place ABI) are computed into its buffer: empty-tensor elimination
+  // lets an elementwise update write there directly instead of through a
+  // temporary, and the then redundant results are dropped before the rest
+  // become out-params. Without the marking these passes change nothing.
+  pm.addNestedPass<func::FuncOp>(muon::createMaterializeAliasedResultsPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(muon::createDropAliasedResultsPass());
 
   // Callers own every buffer: results become out-params, and a result
   // computed into a fresh allocation is computed into the caller's buffer.

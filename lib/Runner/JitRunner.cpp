@@ -64,6 +64,8 @@ Expected<std::unique_ptr<JitRunner>> JitRunner::load(StringRef path,
       StepModule::load(path, options.functionName);
   if (!step)
     return step.takeError();
+  // muon-run returns every result; in-place markings are muon-compile's ABI.
+  (*step)->dropResultAliases();
   if (Error error =
           checkMemoryNeeded((*step)->getSignature(), options.maxTensorBytes))
     return std::move(error);

@@ -18,6 +18,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Transforms/Passes.h"
+#include "muon/Transforms/ResultAliases.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -93,6 +94,18 @@ ModuleOp StepModule::getModule() { return *impl->module; }
 func::FuncOp StepModule::getFunction() { return impl->function; }
 const FunctionSignature &StepModule::getSignature() const {
   return impl->signature;
+}
+void StepModule::dropResultAliases() {
+  removeResultAliases(impl->function);
+  for (std::optional<unsigned> &alias : impl->signature.resultAliases)
+    alias.reset();
+}
+std::optional<unsigned>
+FunctionSignature::getResultUpdating(unsigned index) const {
+  for (auto [result, arg] : llvm::enumerate(resultAliases))
+    if (arg == index)
+      return result;
+  return std::nullopt;
 }
 Error StepModule::takeError(const Twine &prefix) {
   return impl->errors.takeError(prefix);
@@ -225,7 +238,7 @@ static std::string getIdentifier(StringRef name, const Twine &fallback,
 
 static Expected<FunctionSignature>
 buildSignature(func::FuncOp func, const DenseMap<Value, std::string> &names) {
-  FunctionSignature signature{func.getSymName().str(), {}, {}, {}, {}};
+  FunctionSignature signature{func.getSymName().str(), {}, {}, {}, {}, {}};
   for (auto [what, types, hostTypes] :
        {std::make_tuple("input", func.getArgumentTypes(), &signature.inputs),
         std::make_tuple("result", func.getResultTypes(), &signature.results)}) {
@@ -290,6 +303,11 @@ Expected<std::unique_ptr<StepModule>> StepModule::load(StringRef path,
   Expected<FunctionSignature> signature = buildSignature(*func, names);
   if (!signature)
     return signature.takeError();
+  FailureOr<SmallVector<std::optional<unsigned>>> aliases =
+      getResultAliases(*func);
+  if (failed(aliases))
+    return impl->errors.takeError("invalid in-place marking");
+  signature->resultAliases = std::move(*aliases);
   impl->function = *func;
   impl->signature = std::move(*signature);
 

@@ -4,11 +4,14 @@
     w1, m1 = step(w, g, m, lr)              # --target=cpu: numpy arrays or CPU torch tensors
     w1, m1 = step(w, g, m, lr)              # --target=cuda: CUDA torch tensors
     step(w, g, m, lr, out=(w1, m1))         # write into preallocated outputs
+    step(w, g, m, lr)                        # in-place ABI (v3): w, m updated in their buffers
     run = step.bind(w, g, m, lr, out=(w1, m1)); run()   # checked once, for timing loops
 
 The library's flat entry point `muon_<fn>` takes one data pointer per tensor
 (inputs, then outputs; docs/ABI.md), for CUDA then a stream, and returns a
-status; this module checks each argument against the signature muon-compile
+status. Results the module ties to an argument (`optim.aliasing_output`,
+ABI version 3) are written into that input's buffer and not returned. This
+module checks each argument against the signature muon-compile
 wrote next to the library, allocates the outputs and passes the pointers
 through ctypes. CUDA steps are enqueued on torch's current stream of the
 tensors' device (or `stream=`), so they order with the surrounding torch work
@@ -21,9 +24,10 @@ import os
 
 import numpy as np
 
-ABI_VERSION = 2
-# Version 1 libraries (CPU only, no "target" field) are still accepted.
-_KNOWN_ABI_VERSIONS = (1, 2)
+ABI_VERSION = 3
+# Version 1 libraries (CPU only, no "target" field) and version 2 ones (void
+# CPU entry points, no in-place results) are still accepted.
+_KNOWN_ABI_VERSIONS = (1, 2, 3)
 
 # f16/bf16 cross the ABI as raw 16-bit values; numpy has no bfloat16.
 _NUMPY_DTYPES = {"f16": np.float16, "f32": np.float32, "f64": np.float64,
@@ -74,8 +78,8 @@ def _check(value, spec, what, device):
         dtype, expected = value.dtype, np.dtype(_NUMPY_DTYPES[spec.dtype])
         contiguous = value.flags.c_contiguous
         pointer = value.ctypes.data
-        if what == "output" and not value.flags.writeable:
-            raise ValueError(f"output {spec.name}: the array is read-only")
+        if what in ("output", "in-out input") and not value.flags.writeable:
+            raise ValueError(f"{what} {spec.name}: the array is read-only")
     else:
         raise TypeError(f"{what} {spec.name}: expected a numpy array or torch tensor, "
                         f"got {type(value).__name__}")
@@ -95,15 +99,17 @@ def _nbytes(value):
         value.numel() * value.element_size()
 
 
-def _check_no_overlap(inputs, outputs, specs):
-    """The ABI forbids an output overlapping any other argument."""
-    ranges = [(p, p + _nbytes(v)) for p, v in inputs + outputs]
-    for index, (pointer, value) in enumerate(outputs):
-        begin, end = pointer, pointer + _nbytes(value)
+def _check_no_overlap(arguments, written, names):
+    """The ABI forbids a written buffer (an output or an in-out input)
+    overlapping any other argument. `arguments`: (pointer, value) of every
+    tensor; `written`: the indices of the written ones."""
+    ranges = [(p, p + _nbytes(v)) for p, v in arguments]
+    for index in written:
+        begin, end = ranges[index]
         for other, (b, e) in enumerate(ranges):
-            if other != len(inputs) + index and begin < e and b < end:
-                raise ValueError(f"output {specs[index].name}: overlaps another argument "
-                                 "(outputs must be distinct buffers; docs/ABI.md)")
+            if other != index and begin < e and b < end:
+                raise ValueError(f"{names[index]}: overlaps another argument "
+                                 "(written buffers must be distinct; docs/ABI.md)")
 
 
 def _cuda_device(inputs, specs):
@@ -134,7 +140,13 @@ class CompiledFunction:
         if self.target not in ("cpu", "cuda"):
             raise ValueError(f"{library_path}: unknown target {self.target!r}")
         self.inputs = [TensorSpec(**t) for t in signature["inputs"]]
-        self.outputs = [TensorSpec(**t) for t in signature["outputs"]]
+        # Results written into an input have no buffer of their own.
+        self.outputs = [TensorSpec(t["name"], t["dtype"], t["shape"])
+                        for t in signature["outputs"] if "updates" not in t]
+        input_names = [spec.name for spec in self.inputs]
+        self.updated_inputs = {input_names.index(t["updates"]): t["name"]
+                               for t in signature["outputs"] if "updates" in t}
+        self._returns_status = signature["abi_version"] >= 3
         # A step that checks its inputs returns a status last: not an output
         # for the caller, but a reason to raise (docs/ABI.md).
         self._status_messages = signature.get("status_messages")
@@ -160,13 +172,16 @@ class CompiledFunction:
             self._last_error.restype = ctypes.c_char_p
             self._last_error.argtypes = []
         else:
-            self._entry.restype = None
+            self._entry.restype = ctypes.c_int if self._returns_status else None
             self._entry.argtypes = pointers
         self._library = library
 
     def __repr__(self):
         target = " cuda" if self.target == "cuda" else ""
-        return f"<muon AOT{target} {self.name}({self.inputs}) -> {self.outputs}>"
+        updates = "".join(f", {self.inputs[i].name} <- {name}"
+                          for i, name in sorted(self.updated_inputs.items()))
+        return (f"<muon AOT{target} {self.name}({self.inputs}) -> {self.outputs}"
+                f"{updates}>")
 
     def _allocate(self, spec, use_torch, device="cpu"):
         if use_torch:
@@ -177,8 +192,12 @@ class CompiledFunction:
         return np.empty(spec.shape, _NUMPY_DTYPES[spec.dtype])
 
     def __call__(self, *inputs, out=None, stream=None):
+        """Returns the outputs (one, a tuple, or None when every result is
+        written into an input)."""
         run, out = self._bind(inputs, out, stream)
         run()
+        if not out:
+            return None
         return out[0] if len(out) == 1 else tuple(out)
 
     def bind(self, *inputs, out, stream=None):
@@ -201,12 +220,16 @@ class CompiledFunction:
         if out is None:
             use_torch = device != "cpu" or any(_is_torch(x) for x in inputs)
             out = [self._allocate(spec, use_torch, device) for spec in self.outputs]
-        pointers = [_check(x, s, "input", device) for x, s in zip(inputs, self.inputs)]
-        out_pointers = [_check(x, s, "output", device) for x, s in zip(out, self.outputs)]
-        _check_no_overlap(list(zip(pointers, inputs)), list(zip(out_pointers, out)),
-                          self.outputs)
+        kinds = ["in-out input" if i in self.updated_inputs else "input"
+                 for i in range(len(inputs))]
+        pointers = [_check(x, s, kind, device)
+                    for x, s, kind in zip(inputs, self.inputs, kinds)]
+        pointers += [_check(x, s, "output", device) for x, s in zip(out, self.outputs)]
+        written = sorted(self.updated_inputs) + [len(inputs) + i for i in range(len(out))]
+        names = [f"{kind} {s.name}" for kind, s in zip(kinds, self.inputs)]
+        names += [f"output {s.name}" for s in self.outputs]
+        _check_no_overlap(list(zip(pointers, list(inputs) + list(out))), written, names)
         self._load()
-        pointers += out_pointers
         status = None
         if self._status is not None:
             use_torch = device != "cpu" or any(_is_torch(x) for x in inputs)
@@ -216,6 +239,10 @@ class CompiledFunction:
         def run(buffers=(inputs, out, status)):  # holds the buffers for as long as `run` lives
             if self.target == "cuda":
                 self._call_cuda(pointers, device, stream)
+            elif self._returns_status:
+                code = self._entry(*pointers)
+                if code != 0:
+                    raise RuntimeError(f"{self.name}: step failed (status {code})")
             else:
                 self._entry(*pointers)
             if status is not None:

@@ -17,13 +17,13 @@
 
 // IR: target triple = "x86_64
 // IR-DAG: define void @_mlir_ciface_small(ptr
-// IR-DAG: define void @muon_small(ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}})
+// IR-DAG: define {{.*}}i32 @muon_small(ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}}, ptr {{.*}})
 
 // NM-DAG: T _mlir_ciface_small
 // NM-DAG: T muon_small
 
 // CHECK:      enum { muon_small_num_inputs = 9, muon_small_num_outputs = 5 };
-// CHECK:      void muon_small(
+// CHECK:      int muon_small(
 // CHECK-NEXT:     const float *w, /* in  0: tensor<8x4xf32> */
 // CHECK:          const int32_t *t, /* in  8: tensor<i32> */
 // CHECK-NEXT:     float *w1, /* out 0: tensor<8x4xf32> */

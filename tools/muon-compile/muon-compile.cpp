@@ -107,6 +107,14 @@ static cl::opt<bool> noJSON(
              "python/muon_mlir/aot.py reads (written for --emit=shared)"),
     cl::cat(compileCategory));
 
+static cl::opt<bool> inPlace(
+    "in-place",
+    cl::desc("Write each result tied to an argument by "
+             "'optim.aliasing_output = N' into that argument's buffer "
+             "(default); --in-place=false ignores the marking and returns "
+             "every result in a caller-allocated buffer"),
+    cl::init(true), cl::cat(compileCategory));
+
 static cl::opt<bool> useBlas(
     "blas",
     cl::desc("Run f32/bf16 GEMMs through the CPU runtime's OpenBLAS calls; "
@@ -165,6 +173,7 @@ int main(int argc, char **argv) {
   options.headerPath = headerFilename;
   if (emit == AOTEmitKind::SharedLibrary && !noJSON)
     options.jsonPath = outputFilename + ".json";
+  options.inPlace = inPlace;
   options.useBlas = useBlas;
   options.blasRuntime = blasRuntime;
   options.approximateMath = approximateMath;

@@ -41,6 +41,9 @@ struct AOTCompileOptions {
   std::string headerPath;
   /// Where to write the JSON description; empty: none.
   std::string jsonPath;
+  /// Write results tied to an argument (`optim.aliasing_output`) into its
+  /// buffer; false: return every result in a buffer of its own.
+  bool inPlace = true;
   /// Run GEMMs through the CPU runtime (OpenBLAS), else as generated loops.
   bool useBlas = true;
   /// Whose GEMM entry points those calls use (CPU target).

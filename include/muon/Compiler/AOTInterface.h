@@ -24,21 +24,26 @@ class ModuleOp;
 namespace muon {
 
 /// Version of the ABI in docs/ABI.md, in the header and the JSON sidecar.
+/// 3: results tied to an argument (`optim.aliasing_output`) are written
+/// into its buffer and not passed; CPU entry points return a status.
 /// 2: `--target=cuda` and the JSON `target` field; CPU entry points as in 1.
-constexpr int kAOTABIVersion = 2;
+constexpr int kAOTABIVersion = 3;
 
 /// The flat entry point's symbol: `muon_<fn>`.
 std::string getFlatEntryPointName(const FunctionSignature &signature);
 
-/// Marks every argument of `func` `bufferization.writable = false`, so that
-/// one-shot bufferization copies instead of writing into a caller's input.
-void markInputsReadOnly(mlir::func::FuncOp func);
+/// Marks every argument of `func` that no result is written into
+/// `bufferization.writable = false`, so that one-shot bufferization copies
+/// instead of writing into a caller's input.
+void markInputsReadOnly(mlir::func::FuncOp func,
+                        const FunctionSignature &signature);
 
-/// Adds `void muon_<fn>(T *arg, ..., T *result, ...)` to `module`, already
+/// Adds `int muon_<fn>(T *arg, ..., T *result, ...)` to `module`, already
 /// lowered to the LLVM dialect: it builds the contiguous row-major memref
-/// descriptors of the static shapes and calls the lowered function. For
-/// CUDA: `int muon_<fn>(T *arg, ..., T *result, ..., void *stream)`, the
-/// call bracketed by the runtime's muon_gpu_begin(stream) / muon_gpu_end().
+/// descriptors of the static shapes and calls the lowered function; results
+/// written into an argument have no pointer of their own. For CUDA:
+/// `int muon_<fn>(T *arg, ..., T *result, ..., void *stream)`, the call
+/// bracketed by the runtime's muon_gpu_begin(stream) / muon_gpu_end().
 llvm::Error addFlatEntryPoint(mlir::ModuleOp module,
                               const FunctionSignature &signature,
                               AOTTarget target);

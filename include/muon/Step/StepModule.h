@@ -22,6 +22,7 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace muon {
@@ -35,6 +36,14 @@ struct FunctionSignature {
   llvm::SmallVector<HostTensorType> results;
   llvm::SmallVector<std::string> inputNames;
   llvm::SmallVector<std::string> resultNames;
+  /// For each result, the argument whose buffer it is written into
+  /// (`optim.aliasing_output`), if any; such results are not returned.
+  llvm::SmallVector<std::optional<unsigned>> resultAliases;
+
+  /// Whether result `index` is returned in a buffer of its own.
+  bool isReturned(unsigned index) const { return !resultAliases[index]; }
+  /// The result written into argument `index`'s buffer, if any.
+  std::optional<unsigned> getResultUpdating(unsigned index) const;
   /// Set when the function checks its inputs (muon-assertions-to-status):
   /// its last result, named `status`, is a 0-d i32 that is 0 or the 1-based
   /// index of the message of the first failed check.
@@ -66,6 +75,9 @@ public:
   /// The selected function; null once lowering has replaced it.
   mlir::func::FuncOp getFunction();
   const FunctionSignature &getSignature() const;
+  /// Forgets the `optim.aliasing_output` markings: every result is then
+  /// returned in a buffer of its own (muon-run; muon-compile --in-place=0).
+  void dropResultAliases();
 
   /// An error made of `prefix` and the first error MLIR reported since the
   /// last call, as `prefix: file:line:col: message`.

@@ -159,4 +159,74 @@ def ApproximateMathPass : MuonPass<"muon-approximate-math"> {
   ];
 }
 
+def MaterializeAliasedResultsPass
+    : MuonPass<"muon-materialize-aliased-results", "::mlir::func::FuncOp"> {
+  let summary = "Compute results tied to an argument into that argument's "
+                "tensor, before one-shot bufferization";
+  let description = [{
+    An argument marked `optim.aliasing_output = N` donates its buffer to
+    result N (muon-compile's in-place ABI, docs/ABI.md). This pass marks the
+    argument `bufferization.writable = true` and wraps the returned value in
+    `bufferization.materialize_in_destination ... in %arg`, so that one-shot
+    bufferization computes the result in the argument's buffer: in place
+    where the analysis allows it (with `eliminate-empty-tensors`, an
+    elementwise update writes straight into the argument), else through a
+    temporary and one copy at the end. Either way the value the function
+    returns is equivalent to the argument, which `muon-drop-aliased-results`
+    then removes. Malformed markings (a result index out of range, a result
+    tied twice, differing types) are errors.
+
+    Before:
+    ```mlir
+    func.func @step(%w: tensor<4xf32> {optim.aliasing_output = 0 : i64},
+                    %g: tensor<4xf32>) -> tensor<4xf32> {
+      %w1 = arith.subf %w, %g : tensor<4xf32>
+      return %w1 : tensor<4xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @step(%w: tensor<4xf32> {bufferization.writable = true,
+                                       optim.aliasing_output = 0 : i64}, ...
+      %w1 = arith.subf %w, %g : tensor<4xf32>
+      %0 = bufferization.materialize_in_destination %w1 in %w
+          : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+      return %0 : tensor<4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def DropAliasedResultsPass
+    : MuonPass<"muon-drop-aliased-results", "::mlir::ModuleOp"> {
+  let summary = "Drop the memref results that a function wrote into an "
+                "argument's buffer";
+  let description = [{
+    After one-shot bufferization with function boundaries, each result tied
+    to an argument by `optim.aliasing_output` (and prepared by
+    `muon-materialize-aliased-results`) returns the argument's own buffer.
+    This pass erases those results, and the marking, so that callers pass
+    the argument's buffer once and find the result in it. A tied result that
+    does not return the argument's buffer, or a function with callers in the
+    module, is an error: dropping the result would lose the value.
+
+    Before:
+    ```mlir
+    func.func @step(%w: memref<4xf32> {optim.aliasing_output = 0 : i64},
+                    %g: memref<4xf32>) -> memref<4xf32> {
+      ...
+      return %w : memref<4xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @step(%w: memref<4xf32>, %g: memref<4xf32>) {
+      ...
+      return
+    }
+    ```
+  }];
+}
+
 #endif // MUON_TRANSFORMS_PASSES

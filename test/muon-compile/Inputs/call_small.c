@@ -24,7 +24,8 @@ int main(void) {
   memcpy(bmSaved, bm, sizeof bm);
 
   float w1[8 * 4], m1[8 * 4], b1[4], bm1[4], bv1[4];
-  muon_small(w, g, m, b, gb, bm, bv, &lr, &t, w1, m1, b1, bm1, bv1);
+  if (muon_small(w, g, m, b, gb, bm, bv, &lr, &t, w1, m1, b1, bm1, bv1) != 0)
+    return 2;
   printf("b1[0] = %.6f\n", b1[0]);
   int same = !memcmp(w, wSaved, sizeof w) && !memcmp(m, mSaved, sizeof m) &&
              !memcmp(bm, bmSaved, sizeof bm);

@@ -1,0 +1,394 @@
+"""muon_mlir.optim.Muon: a torch.optim.Optimizer whose step is compiled."""
+
+import sys
+
+import torch
+
+from . import _plan
+from ._compiler import cache_dir, compile_step
+
+_LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
+
+
+class _CompiledGroupStep:
+    """The compiled step of one param group for one set of parameters with
+    gradients: one library call per chunk (_chunks), each taking its slice
+    of the group's arguments and then the two learning rates."""
+
+    def __init__(self, chunks, group, verbose, device):
+        flags = ("--target=cuda",) if device.type == "cuda" else ()
+        self.calls, seconds = [], []
+        for entries, (begin, end) in chunks:
+            # Chunks of the same shapes and options have the same module:
+            # compiled (and loaded) once.
+            function = compile_step(_plan.step_module(entries, group), flags, verbose=False)
+            function._load()
+            self.calls.append((function, begin, end))
+            if function.compile_seconds is not None:
+                seconds.append(function.compile_seconds)
+        if verbose and seconds:
+            libraries = len({f._path for f, *_ in self.calls})
+            print(f"muon_mlir.optim: compiled a step in {sum(seconds):.2f} s ({len(seconds)} "
+                  f"of its {libraries} libraries, cached in {cache_dir()})", file=sys.stderr)
+
+    def run(self, pointers, device):
+        rates = pointers[-2:]
+        for function, begin, end in self.calls:
+            _run(function, pointers[begin:end] + rates, device)
+
+
+def _chunks(entries, sizes):
+    """Splits a group's entries into the steps compiled separately: one per
+    Muon/Muon² parameter, one for all AdamW ones. The compiled code frees a
+    step's temporaries at its end, so a single step over every matrix would
+    hold every matrix's Newton–Schulz buffers at once; per matrix, only the
+    largest one's. AdamW updates in place without temporaries. Returns
+    [(entries, (first, end) argument indices)]."""
+    starts = [0]
+    for size in sizes:
+        starts.append(starts[-1] + size)
+    adamw = [i for i, entry in enumerate(entries) if entry[0] == "adamw"]
+    chunks = [([entries[i]], (starts[i], starts[i + 1])) for i, entry in enumerate(entries)
+              if entry[0] != "adamw"]
+    # AdamW parameters are contiguous in the arguments only if listed so;
+    # their chunk takes them in a block of its own (see _prepare's order).
+    if adamw:
+        chunks.append(([entries[i] for i in adamw], (starts[adamw[0]], starts[adamw[-1] + 1])))
+    return chunks
+
+
+class Muon(torch.optim.Optimizer):
+    """Muon for hidden matrices, AdamW for everything else, in compiled
+    in-place steps (per param group: one library call per Muon matrix, the
+    same library for matrices of one shape, and one for its AdamW ones).
+
+    Drop-in for torch.optim.Muon (same hyper-parameters, defaults and state
+    keys) that also takes the parameters torch.optim.Muon rejects:
+    automatic routing sends rank >= 2 parameters to Muon — conv kernels as
+    [out, in·kh·kw] matrices, stacked experts [E, M, N] (`view="batch"`, or
+    a name containing "expert") as E matrices — and 1-D ones, embeddings and
+    output heads (by name, when given `model.named_parameters()`) to AdamW.
+    A group's `use_muon=True/False` overrides the routing; a group with
+    `use_muon=False` is a plain AdamW group whose `lr`, `betas`, `eps` and
+    `weight_decay` are AdamW's (torch.optim.AdamW's defaults apply).
+
+    Args (per-group overridable):
+        lr: Muon's learning rate (torch.optim.Muon's meaning).
+        weight_decay, momentum, nesterov, ns_steps, ns_coefficients,
+        adjust_lr_fn / lr_adjust: as torch.optim.Muon ("original",
+            "match_rms_adamw", "spectral_unclamped", "none"); eps (the
+            Newton–Schulz normalization) only at its default, 1e-7.
+        ns_schedule: "quintic" (torch's), "polar_express".
+        algorithm: "muon" or "muon2" (second-moment preconditioned Muon²,
+            with `beta2`; state key "second_moment").
+        adamw_lr (default: lr), betas, adamw_eps, adamw_weight_decay: AdamW
+            for the parameters routed to it in automatic groups.
+        use_muon: None (automatic), True or False.
+        view: "flatten" or "batch" for N-D Muon parameters (None: automatic).
+        verbose: print the compile time of each new step.
+
+    The step of a group is compiled on the first `step()` for its
+    parameters' shapes and dtypes (and again only when the set of
+    parameters with a gradient changes), cached on disk and reused across
+    runs; learning rates and AdamW step counts are tensors, so schedulers
+    never recompile. Parameters, momentum buffers and AdamW moments are
+    updated in their own storage.
+    """
+
+    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
+                 ns_coefficients=_plan._QUINTIC, eps=1e-7, ns_steps=5, adjust_lr_fn=None,
+                 *, lr_adjust=None, ns_schedule=None, algorithm="muon", beta2=0.95,
+                 adamw_lr=None, betas=(0.9, 0.999), adamw_eps=1e-8, adamw_weight_decay=0.01,
+                 use_muon=None, view=None, verbose=True):
+        if isinstance(lr, torch.Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
+        defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum,
+                        nesterov=nesterov, ns_coefficients=tuple(ns_coefficients), eps=eps,
+                        ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn,
+                        lr_adjust=lr_adjust, ns_schedule=ns_schedule, algorithm=algorithm,
+                        beta2=beta2, adamw_lr=adamw_lr, betas=tuple(betas),
+                        adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay,
+                        use_muon=use_muon, view=view)
+        self.verbose = verbose
+        super().__init__(params, defaults)
+        self._compiled = {}  # (group index, layout) -> _CompiledGroupStep
+        self._bound = {}  # group index -> _Bound of its last step
+
+    def add_param_group(self, param_group):
+        if param_group.get("use_muon") is False:
+            # A group declared AdamW: torch.optim.AdamW's defaults, not
+            # Muon's (with the constructor's use_muon=False, its eps and
+            # weight_decay arguments apply).
+            param_group = dict(param_group)
+            param_group.setdefault("eps", 1e-8)
+            param_group.setdefault("weight_decay", 1e-2)
+        super().add_param_group(param_group)
+        _check_group(self.param_groups[-1])
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        self._compiled, self._bound = {}, {}
+
+    # -- state dicts -------------------------------------------------------
+
+    def load_state_dict(self, state_dict):
+        """Loads a state dict of this optimizer, of torch.optim.Muon or of
+        torch.optim.AdamW (see combine_state_dicts for a pair of them): the
+        per-parameter state keys are torch's; hyper-parameters the saved
+        groups lack keep their current values."""
+        current = [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups]
+        super().load_state_dict(state_dict)
+        for group, before in zip(self.param_groups, current):
+            for key, value in before.items():
+                group.setdefault(key, value)
+            # What decides the routing and the compiled code stays ours.
+            group["use_muon"] = before["use_muon"]
+            _check_group(group)
+        self._compiled, self._bound = {}, {}
+
+    # -- the step ----------------------------------------------------------
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        # Check every group before running any: bad input leaves all
+        # parameters untouched.
+        calls = [self._prepare_bound(index, group) or self._prepare(index, group)
+                 for index, group in enumerate(self.param_groups)]
+        for call in calls:
+            if call is not None:
+                call()
+        return loss
+
+    def _names(self, group):
+        names = group.get("param_names")
+        return names if names and len(names) == len(group["params"]) else [None] * len(
+            group["params"])
+
+    def _prepare(self, index, group):
+        """Checks the group's tensors and returns the call of its compiled
+        step on them (None if no parameter has a gradient)."""
+        entries, tensors, device = [], [], None
+        # AdamW parameters last, so that their one chunk has contiguous
+        # arguments (_chunks).
+        def is_adamw(item):
+            p, name = item[1]
+            try:
+                return _plan.route(p, name, group["use_muon"], group["algorithm"], "") == "adamw"
+            except ValueError:  # reported, with the parameter's name, below
+                return False
+
+        order = sorted(enumerate(zip(group["params"], self._names(group))), key=is_adamw)
+        sizes = []
+        for position, (p, name) in order:
+            if p.grad is None:
+                continue
+            what = _plan.describe(p, name, position)
+            grad = _check_grad(p, what)
+            if device is None:
+                device = p.device
+            elif p.device != device:
+                raise ValueError(f"{what}: on {p.device}, but the group's other parameters "
+                                 f"are on {device}; one param group must live on one device")
+            kind = _plan.route(p, name, group["use_muon"], group["algorithm"], what)
+            view = _plan.view_of(p, name, group["view"]) if kind != "adamw" else None
+            state = self._state_for(p, kind, what)
+            element = _plan.ELEMENT_TYPES[str(p.dtype)]
+            entries.append((kind, tuple(p.shape), element, view))
+            tensors += [p, grad] + [state[k] for k in _plan.STATE_KEYS[kind]]
+            sizes.append(2 + len(_plan.STATE_KEYS[kind]))
+        if not entries:
+            return None
+        if device.type not in ("cpu", "cuda"):
+            raise ValueError(f"param group {index}: device {device} is not supported (CPU, CUDA)")
+        layout = (tuple(entries), device.type, _group_key(group))
+        compiled = self._compiled.get((index, layout))
+        if compiled is None:
+            compiled = _CompiledGroupStep(_chunks(entries, sizes), group, self.verbose, device)
+            self._compiled[(index, layout)] = compiled
+        rates = _learning_rates(group)
+        tensors += [_scalar(rate, device) for rate in rates]
+        _check_distinct(tensors, group)
+        pointers = [t.data_ptr() for t in tensors]
+        self._bound[index] = _Bound(group, compiled, tensors, pointers, rates, device)
+        return lambda tensors=tensors: compiled.run(pointers, device)
+
+    def _prepare_bound(self, index, group):
+        """The call of the last step of this group when nothing it was
+        checked for changed but the gradients' storage (the common case):
+        per parameter a handful of attribute reads instead of the full
+        checks, which run again (via _prepare) on any difference."""
+        bound = self._bound.get(index)
+        if bound is None or not bound.matches(group):
+            return None
+        pointers, tensors = list(bound.pointers), list(bound.tensors)
+        for slot, p, shape, dtype in bound.slots:
+            g = p.grad
+            if g is None or g.dtype != dtype or g.shape != shape or g.is_sparse or \
+                    not g.is_contiguous() or g.device != bound.device or \
+                    p.data_ptr() != pointers[slot - 1]:
+                return None
+            pointers[slot], tensors[slot] = g.data_ptr(), g
+        for p in bound.without_grad:
+            if p.grad is not None:
+                return None
+        rates = _learning_rates(group)
+        if any(isinstance(value, torch.Tensor) for value in rates):
+            return None
+        # A scheduler's new rate goes into the step's own 0-d tensors.
+        for value, old, tensor in zip(rates, bound.rates, tensors[-2:]):
+            if value != old:
+                tensor.fill_(value)
+        bound.rates = rates
+        return lambda tensors=tensors: bound.compiled.run(pointers, bound.device)
+
+    def _state_for(self, p, kind, what):
+        """The parameter's state for `kind`, created as torch does (zeros of
+        the parameter's shape; AdamW's step a float32 0-d tensor) and checked
+        when loaded from a checkpoint."""
+        state = self.state[p]
+        for key in _plan.STATE_KEYS[kind]:
+            if key not in state:
+                state[key] = (torch.zeros((), dtype=torch.float32) if key == "step"
+                              else torch.zeros_like(p, memory_format=torch.contiguous_format))
+            value = state[key]
+            if key == "step":
+                if not isinstance(value, torch.Tensor):
+                    value = torch.tensor(float(value))
+                if value.dtype != torch.float32 or value.device != p.device:
+                    value = value.to(device=p.device, dtype=torch.float32)
+                state[key] = value.reshape(()).contiguous()
+                continue
+            if value.shape != p.shape:
+                raise ValueError(f"{what}: its shape changed since its state was created: "
+                                 f"state '{key}' has shape {tuple(value.shape)}")
+            if value.dtype != p.dtype or value.device != p.device or \
+                    not value.is_contiguous():
+                state[key] = value.to(device=p.device, dtype=p.dtype,
+                                      memory_format=torch.contiguous_format)
+        return state
+
+
+class _Bound:
+    """What the last full check of a group established: the compiled step,
+    its arguments (gradient slots refreshed each step), which parameters had
+    gradients, the compiled hyper-parameters and the learning rates."""
+
+    def __init__(self, group, compiled, tensors, pointers, rates, device):
+        self.compiled, self.tensors, self.pointers = compiled, tensors, pointers
+        self.rates, self.device, self.key = rates, device, _group_key(group)
+        params = {id(t) for t in tensors}
+        self.without_grad = [p for p in group["params"] if id(p) not in params]
+        # Each parameter is followed by its gradient in the arguments.
+        self.slots = [(i + 1, t, t.shape, t.dtype) for i, t in enumerate(tensors)
+                      if any(t is p for p in group["params"])]
+        self.params = group["params"]
+        # Not the gradients: holding them would keep last step's alive while
+        # backward makes the next ones (zero_grad sets them to None).
+        self.tensors = list(tensors)
+        for slot, *_ in self.slots:
+            self.tensors[slot] = None
+
+    def matches(self, group):
+        return group["params"] is self.params and _group_key(group) == self.key
+
+
+def _learning_rates(group):
+    """Muon's and AdamW's learning rates of the group."""
+    if group["use_muon"] is False:
+        return 0.0, group["lr"]
+    return group["lr"], group["adamw_lr"] if group["adamw_lr"] is not None else group["lr"]
+
+
+def _check_group(group):
+    if group["algorithm"] not in ("muon", "muon2"):
+        raise ValueError(f"algorithm must be 'muon' or 'muon2', got {group['algorithm']!r}")
+    # torch.optim.Muon's spelling (adjust_lr_fn) and ours (lr_adjust).
+    adjust = group.get("lr_adjust") or group.get("adjust_lr_fn") or "original"
+    if adjust not in _LR_ADJUST:
+        raise ValueError(f"lr_adjust must be one of {', '.join(_LR_ADJUST)}, got {adjust!r}")
+    group["lr_adjust"] = adjust
+    if group["ns_schedule"] not in (None, "quintic", "polar_express"):
+        raise ValueError(f"ns_schedule must be 'quintic' or 'polar_express', got "
+                         f"{group['ns_schedule']!r}")
+    if group["use_muon"] is not False and group["eps"] != 1e-7:
+        # torch.optim.Muon's eps normalizes the Newton–Schulz input; the
+        # compiled iteration uses its default.
+        raise ValueError(f"eps={group['eps']} for Muon: only torch.optim.Muon's default 1e-7 "
+                         "is supported (AdamW's epsilon is adamw_eps)")
+    if group["view"] not in (None, "flatten", "batch"):
+        raise ValueError(f"view must be 'flatten' or 'batch', got {group['view']!r}")
+    if group["use_muon"] not in (None, True, False):
+        raise ValueError(f"use_muon must be None, True or False, got {group['use_muon']!r}")
+
+
+# Hyper-parameters compiled into the step (learning rates are inputs).
+_COMPILED_KEYS = ("weight_decay", "momentum", "nesterov", "ns_coefficients", "ns_steps",
+                  "lr_adjust", "ns_schedule", "algorithm", "beta2", "betas", "eps",
+                  "adamw_eps", "adamw_weight_decay", "use_muon", "view")
+
+
+def _group_key(group):
+    return tuple((k, tuple(group[k]) if isinstance(group[k], (list, tuple)) else group[k])
+                 for k in _COMPILED_KEYS)
+
+
+def _check_grad(p, what):
+    """The gradient of `p` as the step reads it, or a ValueError/TypeError
+    naming the parameter."""
+    grad = p.grad
+    if grad.is_sparse:
+        raise RuntimeError(f"{what}: sparse gradients are not supported")
+    if p.is_complex() or grad.is_complex():
+        raise TypeError(f"{what}: complex parameters and gradients are not supported")
+    if str(p.dtype) not in _plan.ELEMENT_TYPES:
+        raise TypeError(f"{what}: dtype {p.dtype} is not supported "
+                        f"({', '.join(_plan.ELEMENT_TYPES)})")
+    if grad.dtype != p.dtype:
+        raise TypeError(f"{what}: gradient has dtype {grad.dtype}, expected {p.dtype}")
+    if grad.shape != p.shape:
+        raise ValueError(f"{what}: gradient has shape {tuple(grad.shape)}")
+    if grad.device != p.device:
+        raise ValueError(f"{what}: gradient is on {grad.device}, the parameter on {p.device}")
+    if not p.is_contiguous():
+        raise ValueError(f"{what}: the parameter is not contiguous; it is updated in place")
+    return grad if grad.is_contiguous() else grad.contiguous()
+
+
+def _check_distinct(tensors, group):
+    """Written buffers must not overlap any other argument (docs/ABI.md): a
+    parameter listed twice, or state shared between parameters."""
+    seen = {}
+    for t in tensors:
+        pointer = t.data_ptr()
+        if pointer in seen and seen[pointer] is not t:
+            raise ValueError("two tensors of the step share storage (a parameter listed "
+                             "twice, or state shared between parameters)")
+        seen[pointer] = t
+    if len({id(p) for p in group["params"]}) != len(group["params"]):
+        raise ValueError("a parameter appears twice in one param group")
+
+
+def _scalar(value, device):
+    if isinstance(value, torch.Tensor):
+        return value.detach().to(device=device, dtype=torch.float32).reshape(())
+    return torch.tensor(float(value), dtype=torch.float32, device=device)
+
+
+def _run(function, pointers, device):
+    if device.type == "cuda":
+        stream = torch.cuda.current_stream(device)
+        status = function._entry(*pointers, stream.cuda_stream)
+        if status != 0:
+            message = function._last_error().decode(errors="replace")
+            raise RuntimeError(f"muon_mlir.optim: CUDA step failed (status {status}): "
+                               f"{message}")
+        return
+    status = function._entry(*pointers)
+    if status != 0:
+        raise RuntimeError(f"muon_mlir.optim: step failed (status {status})")

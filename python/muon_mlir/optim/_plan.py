@@ -1,0 +1,133 @@
+"""Which update each parameter gets, and the step module of a param group.
+
+A group's step is one function: per parameter with a gradient, its tensors
+(the parameter and its state tied to the results that update them,
+docs/ABI.md's in-place ABI; the gradient read only), then the group's Muon
+and AdamW learning rates as 0-d tensors, so that changing them recompiles
+nothing. AdamW's step count is a 0-d float32 tensor per parameter, as in
+torch.optim.AdamW, incremented by the compiled step itself.
+"""
+
+import re
+
+from ..testing.ir import attr_dict, float_literal, tensor_type
+
+# torch dtypes the step accepts, as MLIR element types.
+ELEMENT_TYPES = {"torch.float32": "f32", "torch.bfloat16": "bf16", "torch.float16": "f16",
+                 "torch.float64": "f64"}
+# The state each update keeps, in the step's argument order (torch's keys).
+STATE_KEYS = {"muon": ("momentum_buffer",), "muon2": ("momentum_buffer", "second_moment"),
+              "adamw": ("exp_avg", "exp_avg_sq", "step")}
+# Parameters that keep AdamW under automatic routing even when 2-D: they are
+# lookup tables or the output layer, not hidden linear maps.
+_ADAMW_NAMES = re.compile(r"(^|[._])(embed|embedding|embeddings|wte|wpe|tok_emb|pos_emb|"
+                          r"lm_head|head|classifier|output|unembed)([._]|$)")
+_QUINTIC = (3.4445, -4.775, 2.0315)
+
+
+def route(param, name, use_muon, algorithm, what):
+    """'muon', 'muon2' or 'adamw' for `param` in a group whose `use_muon` is
+    True, False or None (automatic: hidden matrices of rank >= 2, by shape
+    and, when the optimizer has parameter names, by name). `what` names the
+    parameter in errors."""
+    if use_muon is None:
+        use_muon = param.ndim >= 2 and not (name and _ADAMW_NAMES.search(name.lower()))
+    if not use_muon:
+        return "adamw"
+    if param.ndim < 2:
+        raise ValueError(f"{what}: Muon needs a parameter of rank >= 2 "
+                         f"(a matrix, a conv kernel, stacked matrices), got shape "
+                         f"{tuple(param.shape)}; use AdamW for it (use_muon=False)")
+    return algorithm
+
+
+def describe(param, name, index=None):
+    label = f"parameter '{name}'" if name else (
+        f"parameter #{index}" if index is not None else "parameter")
+    return f"{label} (shape {tuple(param.shape)}, {param.dtype})"
+
+
+def view_of(param, name, view):
+    """The matrix view of an N-D Muon parameter: 'batch' for stacked experts
+    ([E, M, N], by name or `view="batch"`), else 'flatten' (conv kernels:
+    [out, in·kh·kw])."""
+    if view is not None:
+        return view
+    return "batch" if param.ndim == 3 and name and "expert" in name.lower() else "flatten"
+
+
+def _muon_attrs(group, kind, view):
+    attrs = {"momentum": float(group["momentum"]), "nesterov": bool(group["nesterov"]),
+             "weight_decay": float(group["weight_decay"]), "ns_steps": int(group["ns_steps"]),
+             "lr_adjust": f"#optim.lr_adjust<{group['lr_adjust']}>"}
+    coefficients = group.get("ns_coefficients")
+    schedule = group.get("ns_schedule")
+    if schedule not in (None, "quintic"):
+        attrs["schedule"] = f"#optim.ns_schedule<{schedule}>"
+    elif coefficients is not None and tuple(coefficients) != _QUINTIC:
+        one = "(" + ", ".join(float_literal(c) for c in coefficients) + ")"
+        attrs["schedule"] = f"#optim.ns_schedule<custom [{', '.join([one] * attrs['ns_steps'])}]>"
+    if view != "flatten":
+        attrs["view"] = f"#optim.matrix_view<{view}>"
+    if kind == "muon2":
+        attrs["beta2"] = float(group["beta2"])
+    return attrs
+
+
+def _adamw_attrs(group, explicit):
+    """AdamW's hyper-parameters: the group's own in an AdamW group
+    (use_muon=False), else its adamw_* ones."""
+    beta1, beta2 = group["betas"]
+    return {"beta1": float(beta1), "beta2": float(beta2),
+            "eps": float(group["eps"] if explicit else group["adamw_eps"]),
+            "weight_decay": float(group["weight_decay"] if explicit
+                                  else group["adamw_weight_decay"])}
+
+
+_INCREMENT = """  %t{i}_1 = linalg.generic {{indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>],
+      iterator_types = []}} ins(%t{i} : tensor<f32>) outs(%t{i}_e : tensor<f32>) {{
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %one : f32
+    linalg.yield %y : f32
+  }} -> tensor<f32>"""
+
+
+def step_module(entries, group):
+    """@step for `entries`: [(kind, shape, element, view)] of the group's
+    parameters with gradients, in order."""
+    explicit_adamw = group.get("use_muon") is False
+    args, body, results, types = [], [], [], []
+
+    def tied(name, type_):
+        args.append(f"%{name}: {type_} {{optim.aliasing_output = {len(results)} : i64}}")
+        results.append(f"%{name}_1")
+        types.append(type_)
+
+    for i, (kind, shape, element, view) in enumerate(entries):
+        t = tensor_type(shape, element)
+        tied(f"w{i}", t)
+        args.append(f"%g{i}: {t}")
+        if kind == "adamw":
+            for state in (f"m{i}", f"v{i}"):
+                tied(state, t)
+            tied(f"t{i}", "tensor<f32>")
+            body.append(f"  %t{i}_e = tensor.empty() : tensor<f32>")
+            body.append(_INCREMENT.format(i=i))
+            body.append(f"  %w{i}_1, %m{i}_1, %v{i}_1 = optim.adamw %w{i}, %g{i}, %m{i}, %v{i}, "
+                        f"%adam_lr, %t{i}_1 {attr_dict(_adamw_attrs(group, explicit_adamw))} "
+                        f": {t}, tensor<f32>, tensor<f32>")
+        elif kind == "muon":
+            tied(f"m{i}", t)
+            body.append(f"  %w{i}_1, %m{i}_1 = optim.muon %w{i}, %g{i}, %m{i}, %lr "
+                        f"{attr_dict(_muon_attrs(group, kind, view))} : {t}, tensor<f32>")
+        else:
+            tied(f"m{i}", t)
+            tied(f"v{i}", t)
+            body.append(f"  %w{i}_1, %m{i}_1, %v{i}_1 = optim.muon2 %w{i}, %g{i}, %m{i}, [%v{i}], "
+                        f"%lr {attr_dict(_muon_attrs(group, kind, view))} : {t}, [{t}], "
+                        "tensor<f32>")
+    args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>"]
+    if any(kind == "adamw" for kind, *_ in entries):
+        body.insert(0, "  %one = arith.constant 1.0 : f32")
+    return (f"func.func @step({', '.join(args)}) -> ({', '.join(types)}) {{\n"
+            + "\n".join(body) + f"\n  return {', '.join(results)} : {', '.join(types)}\n}}\n")

@@ -1,0 +1,94 @@
+"""Checkpoints both ways and an LR scheduler run.
+
+torch -> ours: the torch pair trains 3 steps, its two state dicts are
+combined and loaded into muon_mlir.optim.Muon, which trains 3 more; ours ->
+torch: the reverse, split. Each must equal 6 steps of the torch pair alone
+(1e-5 relative). With a LambdaLR on both sides, 10 steps agree too and the
+step compiles once: the learning rate is an input of the compiled step.
+"""
+
+import torch
+
+import models
+from muon_mlir.optim import Muon, combine_state_dicts, split_state_dict
+
+TOLERANCE = 1e-5
+loss, batch = models.gpt_loss, models.gpt_batch
+
+
+def groups(model):
+    """Ours with the torch pair's two groups, in its order."""
+    named = list(model.named_parameters())
+    return Muon([{"params": [p for n, p in named if models.is_hidden_matrix(n, p)],
+                  "use_muon": True},
+                 {"params": [p for n, p in named if not models.is_hidden_matrix(n, p)],
+                  "use_muon": False, "lr": models.ADAMW_LR}], lr=models.LR, verbose=False)
+
+
+def report(label, model, reference):
+    worst, where = models.worst_relative(model, reference)
+    assert worst <= TOLERANCE, f"{label}: {where} differs by {worst:.2e}"
+    print(f"{label}: worst relative difference {worst:.1e} <= {TOLERANCE:g}")
+
+
+with models.fp32_newton_schulz():
+    # The reference: 6 steps of the torch pair.
+    base, reference = models.twins(models.TinyGPT)
+    pair = models.TorchPair(reference)
+    models.train(reference, pair, loss, batch, 6)
+
+    # torch -> ours.
+    model, _ = models.twins(models.TinyGPT)
+    first = models.TorchPair(model)
+    models.train(model, first, loss, batch, 3)
+    ours = groups(model)
+    ours.load_state_dict(combine_state_dicts(first.muon.state_dict(),
+                                             first.adamw.state_dict()))
+    assert set(ours.state[next(model.parameters())]) == {"step", "exp_avg", "exp_avg_sq"}
+    models.train(model, ours, loss, batch, 3, first_seed=3)
+    report("torch.optim.Muon + AdamW -> muon_mlir.optim.Muon", model, reference)
+
+    # ours -> torch, through a saved file.
+    model, _ = models.twins(models.TinyGPT)
+    ours = groups(model)
+    models.train(model, ours, loss, batch, 3)
+    torch.save(ours.state_dict(), "checkpoint.pt")
+    second = models.TorchPair(model)
+    muon_sd, adamw_sd = split_state_dict(torch.load("checkpoint.pt"), [1, 1])
+    second.muon.load_state_dict(muon_sd)
+    second.adamw.load_state_dict(adamw_sd)
+    models.train(model, second, loss, batch, 3, first_seed=3)
+    report("muon_mlir.optim.Muon -> torch.optim.Muon + AdamW", model, reference)
+
+    # Our own round trip: a fresh optimizer continues where one stopped.
+    model, _ = models.twins(models.TinyGPT)
+    ours = groups(model)
+    models.train(model, ours, loss, batch, 3)
+    resumed = groups(model)
+    resumed.load_state_dict(ours.state_dict())
+    models.train(model, resumed, loss, batch, 3, first_seed=3)
+    report("muon_mlir.optim.Muon -> muon_mlir.optim.Muon", model, reference)
+
+    # A schedule: warm-up then decay, on both sides.
+    def schedule(step):
+        return min(1.0, (step + 1) / 3) * 0.8 ** step
+
+    model, reference = models.twins(models.TinyGPT)
+    ours = groups(model)
+    pair = models.TorchPair(reference)
+    models.train(model, ours, loss, batch, 10,
+                 scheduler=torch.optim.lr_scheduler.LambdaLR(ours, schedule))
+
+    class Both:  # one scheduler object per torch optimizer, stepped together
+        def __init__(self):
+            self.parts = [torch.optim.lr_scheduler.LambdaLR(o, schedule)
+                          for o in (pair.muon, pair.adamw)]
+
+        def step(self):
+            for part in self.parts:
+                part.step()
+
+    models.train(reference, pair, loss, batch, 10, scheduler=Both())
+    report("LambdaLR, 10 steps", model, reference)
+    assert len(ours._compiled) == 2, len(ours._compiled)  # one step per group
+    print(f"compiled steps after 10 scheduled steps: {len(ours._compiled)} (one per group)")

@@ -1,0 +1,45 @@
+"""The step muon_mlir.optim builds for TinyGPT's parameters (Muon on the
+hidden matrices, AdamW with its step counter on the rest), compiled as the
+GPU program (`--pipeline=gpu-emulation`: the CUDA pipeline's kernels and
+device memory, run on the host) and for the CPU, updates the same copies of
+random parameters and state alike (1e-5 relative); with `--cuda`, the same
+module also compiles with --target=cuda."""
+
+import sys
+
+import torch
+
+import models
+from muon_mlir.optim import _compiler, _plan
+
+model = models.TinyGPT()
+entries = [(kind, tuple(p.shape), "f32", None if kind == "adamw" else "flatten")
+           for n, p in model.named_parameters()
+           for kind in [_plan.route(p, n, None, "muon", n)]]
+group = dict(weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=_plan._QUINTIC,
+             ns_steps=5, lr_adjust="original", ns_schedule=None, algorithm="muon", beta2=0.95,
+             betas=(0.9, 0.999), eps=1e-8, adamw_eps=1e-8, adamw_weight_decay=0.01,
+             use_muon=None, view=None)
+module = _plan.step_module(entries, group)
+cpu = _compiler.compile_step(module, verbose=False)
+emulated = _compiler.compile_step(module, ("--pipeline=gpu-emulation",), verbose=False)
+
+torch.manual_seed(0)
+inputs = []
+for spec in cpu.inputs:
+    x = torch.randn(spec.shape) if spec.shape else torch.tensor(0.02)
+    inputs.append(x.abs() if spec.name.startswith(("v", "t")) else x)
+copies = [[x.clone() for x in inputs] for _ in range(2)]
+for step, args in zip((cpu, emulated), copies):
+    for _ in range(2):
+        step(*args)
+worst = max(float((a - b).abs().max() / b.abs().max().clamp(min=1e-30))
+            for a, b in zip(*copies))
+changed = sum(not torch.equal(a, x) for a, x in zip(copies[0], inputs))
+assert worst <= 1e-5, worst
+print(f"{len(entries)} parameters, 2 steps: {changed} tensors updated in place, "
+      f"GPU program vs CPU: worst relative difference {worst:.1e} <= 1e-05")
+if "--cuda" in sys.argv:
+    cuda = _compiler.compile_step(module, ("--target=cuda",), verbose=False)
+    print(f"--target=cuda: {cuda.target}, {len(cuda.inputs)} inputs, "
+          f"{len(cuda.updated_inputs)} updated in place, {len(cuda.outputs)} outputs")

@@ -1,0 +1,85 @@
+"""Parameters without gradients are skipped as torch skips them (compiled
+once per set of parameters with gradients, not per step), and every bad
+input raises a Python exception naming the parameter, leaving all
+parameters as they were."""
+
+import torch
+
+import models
+from muon_mlir.optim import Muon
+
+# Skipping: on odd steps the head and one hidden matrix get no gradient.
+skipped = {"head.weight", "blocks.layers.0.linear1.weight"}
+
+
+def skip(step):
+    return skipped if step % 2 else set()
+
+
+with models.fp32_newton_schulz():
+    model, reference = models.twins(models.TinyGPT)
+    ours = Muon(model.named_parameters(), lr=models.LR, adamw_lr=models.ADAMW_LR,
+                verbose=False)
+    pair = models.TorchPair(reference)
+    models.train(model, ours, models.gpt_loss, models.gpt_batch, 6, skip=skip)
+    models.train(reference, pair, models.gpt_loss, models.gpt_batch, 6, skip=skip)
+worst, where = models.worst_relative(model, reference)
+assert worst <= 1e-5, f"{where}: {worst}"
+head = dict(model.named_parameters())["head.weight"]
+print(f"grads None on odd steps: worst relative difference {worst:.1e} <= 1e-05, "
+      f"head AdamW step {int(ours.state[head]['step'])}, "
+      f"{len(ours._compiled)} compiled steps for 6 steps")
+
+
+def expect_error(label, opt, params):
+    saved = [p.detach().clone() for p in params]
+    try:
+        opt.step()
+    except (TypeError, ValueError, RuntimeError) as e:
+        untouched = all(torch.equal(p.detach(), s) for p, s in zip(params, saved))
+        print(f"{label}: {type(e).__name__}: {e} [parameters "
+              f"{'untouched' if untouched else 'MODIFIED'}]")
+        return
+    raise AssertionError(f"{label}: no error")
+
+
+def fresh(*shapes, dtype=torch.float32):
+    params = [torch.nn.Parameter(torch.randn(s, dtype=dtype)) for s in shapes]
+    for p in params:
+        p.grad = torch.randn_like(p)
+    return params
+
+
+# A good parameter first in every case: its update must not happen either.
+good, bad = fresh((8, 4), (8, 4))
+bad.grad = torch.randn(8, 4).to_sparse()
+expect_error("sparse", Muon([("good", good), ("bad", bad)], verbose=False), [good, bad])
+
+good, bad = fresh((8, 4), (8, 4), dtype=torch.complex64)[0], fresh((8, 4), dtype=torch.complex64)[0]
+good = fresh((8, 4))[0]
+expect_error("complex", Muon([("good", good), ("bad", bad)], verbose=False), [good, bad])
+
+good, bad = fresh((8, 4), (8, 4))
+bad.grad.data = bad.grad.data.double()
+expect_error("grad dtype", Muon([("good", good), ("bad", bad)], verbose=False), [good, bad])
+
+good = fresh((8, 4))[0]
+bad = torch.nn.Parameter(torch.empty(8, 4, device="meta"))
+bad.grad = torch.empty(8, 4, device="meta")
+expect_error("mixed devices", Muon([("good", good), ("moved", bad)], verbose=False), [good])
+
+good, bad = fresh((8, 4), (8, 4))
+opt = Muon([("good", good), ("resized", bad)], verbose=False)
+opt.step()
+bad.data = torch.randn(8, 6)
+bad.grad = torch.randn(8, 6)
+expect_error("shape changed", opt, [good, bad])
+
+good, bias = fresh((8, 4), (8,))
+expect_error("Muon on a vector", Muon([{"params": [good, bias], "use_muon": True}],
+                                      verbose=False), [good, bias])
+
+good, twice = fresh((8, 4), (8, 4))
+opt = Muon([good, twice], verbose=False)
+opt.state[twice]["momentum_buffer"] = torch.zeros(8, 5)
+expect_error("bad checkpoint state", opt, [good, twice])
