@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "muon/Transforms/Passes.h"
+#include "muon/Transforms/ResultAliases.h"
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -71,6 +72,36 @@ static Value buildStatus(OpBuilder &b, Location loc, ArrayRef<Check> checks) {
                  status = arith::SelectOp::create(nb, nl, failed, code, status);
                }
                linalg::YieldOp::create(nb, nl, status);
+             })
+      .getResult(0);
+}
+
+/// `value` where `status` is 0, else `old`: a result written into its
+/// argument's buffer (optim.aliasing_output) keeps the argument's contents
+/// when a check fails. Element-wise, so it fuses into the result's producer.
+static Value buildKeptOnFailure(OpBuilder &b, Location loc, Value status,
+                                Value value, Value old) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  Value init =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  AffineMap identity = b.getMultiDimIdentityMap(rank);
+  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, b.getContext()),
+                                 identity, identity, identity};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, type, ValueRange{status, value, old}, init, maps,
+             iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value zero =
+                   arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), 0);
+               Value passed = arith::CmpIOp::create(
+                   nb, nl, arith::CmpIPredicate::eq, args[0], zero);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::SelectOp::create(nb, nl, passed, args[1], args[2])
+                       .getResult());
              })
       .getResult(0);
 }
@@ -154,6 +185,16 @@ static LogicalResult convertFunction(func::FuncOp func,
   auto returnOp = cast<func::ReturnOp>(func.front().getTerminator());
   b.setInsertionPoint(returnOp);
   Value status = buildStatus(b, returnOp.getLoc(), checks);
+  FailureOr<SmallVector<std::optional<unsigned>>> aliases =
+      muon::getResultAliases(func);
+  if (failed(aliases))
+    return failure();
+  for (auto [index, alias] : llvm::enumerate(*aliases))
+    if (alias)
+      returnOp.setOperand(index,
+                          buildKeptOnFailure(b, returnOp.getLoc(), status,
+                                             returnOp.getOperand(index),
+                                             func.getArgument(*alias)));
   for (cf::AssertOp op : asserts) {
     Value condition = op.getArg();
     op.erase();

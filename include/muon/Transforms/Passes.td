@@ -67,7 +67,11 @@ def AssertionsToStatusPass
     JSON and the Python wrapper use to report the failure by its message
     instead of a number. The status is computed by a `linalg.generic` from
     0-d tensors of the conditions, so it stays on the device with the rest of
-    the step. Functions without asserts are left as they are.
+    the step. A result written into its argument's buffer
+    (`optim.aliasing_output`, the in-place ABI) is selected element-wise
+    between the new value and the argument by the status, so a failed check
+    leaves parameters and state as they were. Functions without asserts are
+    left as they are.
 
     Only asserts and calls in a function's entry block are converted: one
     nested in a region is an error, as it might not run on every call.
