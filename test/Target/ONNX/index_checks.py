@@ -107,6 +107,34 @@ bad = good.copy()
 bad[0, 0] = VOCAB
 check("gather_grad", grad, [good, dy], expected, [bad, dy])
 
+# In place (optim.aliasing_output): table -= GatherGrad(ids, dy), the table
+# updated in its own buffer; with a bad id it must keep its values.
+with open(grad) as f:
+    imported = f.read().replace("func.func @gather_grad", "func.func private @gather_grad")
+in_place = os.path.join(WORK, "in_place.mlir")
+with open(in_place, "w") as f:
+    f.write(imported.rstrip().rstrip("}") + f"""
+  func.func @update(%table: tensor<{VOCAB}x{D}xf32> {{optim.aliasing_output = 0 : i64}},
+                    %ids: tensor<2x3xi64>, %dy: tensor<2x3x{D}xf32>) -> tensor<{VOCAB}x{D}xf32> {{
+    %g = call @gather_grad(%ids, %dy) : (tensor<2x3xi64>, tensor<2x3x{D}xf32>) -> tensor<{VOCAB}x{D}xf32>
+    %new = arith.subf %table, %g : tensor<{VOCAB}x{D}xf32>
+    return %new : tensor<{VOCAB}x{D}xf32>
+  }}
+}}
+""")
+for pipeline in ("cpu", "gpu-emulation"):
+    step = compiled(in_place, pipeline)
+    table = TABLE.copy()
+    step(table, good, dy)
+    assert np.array_equal(table, TABLE - expected), f"in place {pipeline}: wrong result"
+    try:
+        step(table, bad, dy)
+        print(f"in place {pipeline}: no error")
+    except ValueError as error:
+        print(f"in place {pipeline}: ValueError: {error}")
+    kept = np.array_equal(table, TABLE - expected)
+    print(f"in place {pipeline}: table {'unchanged' if kept else 'CHANGED'}")
+
 scores = np.zeros((3, 5), dtype=np.float32)
 loss = model("loss",
              helper.make_node("SoftmaxCrossEntropyLoss", ["scores", "labels"], ["loss"],
