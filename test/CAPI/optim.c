@@ -80,7 +80,7 @@ static void testDialectHandle(MlirContext ctx) {
 // CHECK: custom without coefficients is null: 1
 // CHECK: diagnostic: custom NS schedule needs one or more (a, b, c) tuples, got 0 coefficients
 // CHECK: empty custom is null: 1
-// CHECK: diagnostic: custom NS schedule coefficients must be finite
+// CHECK: diagnostic: custom NS schedule coefficient a of tuple 0 must be finite, got +inf
 // CHECK: infinite custom is null: 1
 // CHECK: lr_adjust is not a schedule: 0
 // clang-format on
