@@ -32,10 +32,15 @@ def OptimAssignPass : MuonPass<"optim-assign"> {
        a position computed from data (`tensor.extract` with an index that
        is not a `linalg.index` or constant: the ONNX importer's Gather), or
        its name contains `embed`, `wte` or `wpe` (case-insensitive).
-    5. The output head keeps AdamW: the name contains `lm_head` or
-       `classifier`, or has a `head` component (`head.weight`,
-       `model/head`).
-    6. Everything else moves to Muon (or Muon²).
+    5. The output head keeps AdamW: a contraction reads it (up to views)
+       on the path that ends in a scalar float result of the function (the
+       loss), walking back from that result and stopping at contractions;
+       or, by name, it contains `lm_head` or `classifier`, or has a `head`
+       component (`head.weight`, `model/head`).
+    6. Learned position embeddings keep AdamW: the parameter (up to views:
+       slices, broadcasts) is added to an activation (not to another
+       weight).
+    7. Everything else moves to Muon (or Muon²).
 
     State: AdamW's first moment `M` becomes the Muon momentum buffer (both
     are EMAs of the gradient, `M = β M + (1 − β) G`); for `muon` the second

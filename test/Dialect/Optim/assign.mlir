@@ -137,3 +137,60 @@ func.func @conv_kernels(%k: tensor<16x8x3x3xf32> {onnx.name = "conv.weight"},
   %r1, %rm, %rv = optim.adamw %r, %r, %r, %r, %lr, %t : tensor<16x8x3x3xf32>, tensor<f32>, tensor<i64>
   return %flat, %rows, %k1, %s1, %r1 : tensor<16x72xf32>, tensor<384x3xf32>, tensor<16x8x3x3xf32>, tensor<4x8x8xf32>, tensor<16x8x3x3xf32>
 }
+
+// -----
+
+// Routing from the graph, not from names: the projection whose product feeds
+// the scalar result (the loss) is the output head; a table added to the
+// activations (learned positions, broadcast over the batch) is a position
+// embedding; the hidden matrix before the head moves to Muon.
+// CHECK-LABEL: func.func @graph_roles
+// CHECK: optim.adamw %arg1
+// CHECK: optim.adamw %arg2
+// CHECK: optim.muon %arg3
+#bcast = affine_map<(d0, d1, d2) -> (d1, d2)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @graph_roles(%x: tensor<2x4x8xf32>,
+                       %proj: tensor<8x5xf32> {onnx.name = "logits_layer"},
+                       %table: tensor<4x8xf32> {onnx.name = "learned_positions"},
+                       %hidden: tensor<8x8xf32> {onnx.name = "mix"},
+                       %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<f32>, tensor<8x5xf32>, tensor<4x8xf32>, tensor<8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e3 = tensor.empty() : tensor<2x4x8xf32>
+  // The activations (token embeddings in a model; a function argument would
+  // be a weight).
+  %act = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<2x4x8xf32>) outs(%e3 : tensor<2x4x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = math.tanh %a : f32
+    linalg.yield %n : f32
+  } -> tensor<2x4x8xf32>
+  %h = linalg.generic {indexing_maps = [#id3, #bcast, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%act, %table : tensor<2x4x8xf32>, tensor<4x8xf32>) outs(%e3 : tensor<2x4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4x8xf32>
+  %rows = tensor.collapse_shape %h [[0, 1], [2]] : tensor<2x4x8xf32> into tensor<8x8xf32>
+  %e8 = tensor.empty() : tensor<8x8xf32>
+  %z8 = linalg.fill ins(%zero : f32) outs(%e8 : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %m = linalg.matmul ins(%rows, %hidden : tensor<8x8xf32>, tensor<8x8xf32>) outs(%z8 : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %e5 = tensor.empty() : tensor<8x5xf32>
+  %z5 = linalg.fill ins(%zero : f32) outs(%e5 : tensor<8x5xf32>) -> tensor<8x5xf32>
+  %y = linalg.matmul ins(%m, %proj : tensor<8x8xf32>, tensor<8x5xf32>) outs(%z5 : tensor<8x5xf32>) -> tensor<8x5xf32>
+  %e0 = tensor.empty() : tensor<f32>
+  %z0 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<f32>) -> tensor<f32>
+  %loss = linalg.reduce ins(%y : tensor<8x5xf32>) outs(%z0 : tensor<f32>) dimensions = [0, 1]
+    (%a: f32, %b: f32) {
+      %s = arith.addf %a, %b : f32
+      linalg.yield %s : f32
+    }
+  // REPORT: remark: optim-assign: 'logits_layer' 'tensor<8x5xf32>' keeps optim.adamw: output head (its product feeds the loss)
+  %p1, %pm, %pv = optim.adamw %proj, %proj, %proj, %proj, %lr, %t : tensor<8x5xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'learned_positions' 'tensor<4x8xf32>' keeps optim.adamw: position embedding (added to activations)
+  %t1, %tm, %tv = optim.adamw %table, %table, %table, %table, %lr, %t : tensor<4x8xf32>, tensor<f32>, tensor<i64>
+  // REPORT: remark: optim-assign: 'mix' 'tensor<8x8xf32>' -> optim.muon: hidden matrix
+  %h1, %hm, %hv = optim.adamw %hidden, %hidden, %hidden, %hidden, %lr, %t : tensor<8x8xf32>, tensor<f32>, tensor<i64>
+  return %loss, %p1, %t1, %h1 : tensor<f32>, tensor<8x5xf32>, tensor<4x8xf32>, tensor<8x8xf32>
+}

@@ -14,6 +14,7 @@
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 
+#include "HeadLayout.h"
 #include "ParameterInfo.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -21,6 +22,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "llvm/Support/Regex.h"
 
 namespace muon::optim {
@@ -78,6 +81,71 @@ static std::optional<std::pair<int64_t, int64_t>> getFlattenView(Value param) {
                             collapse.getResultType().getDimSize(1));
   }
   return std::nullopt;
+}
+
+/// Whether `param` is read, up to views, by a contraction on the path that
+/// ends in a scalar float result of its function (the loss): the output
+/// head, whose gradient is the loss's own. The walk goes back from each such
+/// result through every op but stops at contractions, so hidden layers
+/// further back are not reached.
+static bool feedsLoss(Value param) {
+  auto func = param.getParentRegion()->getParentOfType<FunctionOpInterface>();
+  if (!func || func.getFunctionBody().empty())
+    return false;
+  SmallVector<Value> worklist;
+  for (Block &block : func.getFunctionBody())
+    if (Operation *terminator = block.getTerminator();
+        terminator && terminator->hasTrait<OpTrait::ReturnLike>())
+      for (Value result : terminator->getOperands())
+        if (auto type = dyn_cast<RankedTensorType>(result.getType());
+            type && type.getRank() == 0 &&
+            isa<FloatType>(type.getElementType()))
+          worklist.push_back(result);
+  llvm::SmallPtrSet<Operation *, 32> visited;
+  while (!worklist.empty()) {
+    Operation *def = worklist.pop_back_val().getDefiningOp();
+    if (!def || !visited.insert(def).second ||
+        isa<OptimDialect>(def->getDialect()))
+      continue;
+    if (isa<linalg::ContractionOpInterface>(def) &&
+        !isa<linalg::GenericOp>(def)) {
+      if (llvm::any_of(def->getOperands(), [&](Value operand) {
+            return heads::getViewRoot(operand) == param;
+          }))
+        return true;
+      continue;
+    }
+    llvm::append_range(worklist, def->getOperands());
+    // Bodies read captured tensors too (the loss's label lookup).
+    llvm::SetVector<Value> captured;
+    getUsedValuesDefinedAbove(def->getRegions(), captured);
+    llvm::append_range(worklist, captured);
+  }
+  return false;
+}
+
+/// Whether `param` (up to views: slices, broadcasts) is added to an
+/// activation, as learned position embeddings are.
+static bool isAddedToActivations(Value param) {
+  SmallVector<Value> worklist = {param};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (OpOperand &use : value.getUses()) {
+      Operation *user = use.getOwner();
+      if (heads::getViewSource(user) == value) {
+        llvm::append_range(worklist, user->getResults());
+        continue;
+      }
+      auto generic = dyn_cast<linalg::GenericOp>(user);
+      Operation *body = generic ? heads::getBinaryBody(generic) : nullptr;
+      if (!isa_and_nonnull<arith::AddFOp>(body))
+        continue;
+      Value other = generic.getDpsInputs()[1 - use.getOperandNumber()];
+      if (use.getOperandNumber() < 2 && !heads::isLeaf(other))
+        return true;
+    }
+  }
+  return false;
 }
 
 static bool isOutputHead(StringRef name) {
@@ -149,6 +217,10 @@ getKeepReason(AdamWOp op, StringRef name, ArrayRef<llvm::Regex> includes,
   if (std::optional<std::string> reason =
           getEmbeddingReason(op.getParam(), name))
     return reason;
+  if (feedsLoss(op.getParam()))
+    return std::string("output head (its product feeds the loss)");
+  if (isAddedToActivations(op.getParam()))
+    return std::string("position embedding (added to activations)");
   if (isOutputHead(name))
     return std::string("output head (by name)");
   return std::nullopt;
