@@ -29,10 +29,6 @@
 
 namespace {
 
-/// Multiply-adds below which a GEMM stays on the calling thread (measured on
-/// 2 cores; see getSmallGemmLimit).
-constexpr int64_t kDefaultSmallGemmLimit = int64_t(1) << 22;
-
 /// MLIR's memref descriptor (see mlir/ExecutionEngine/CRunnerUtils.h).
 template <typename T, int Rank> struct StridedMemRef {
   T *allocated;
@@ -77,42 +73,11 @@ template <typename T> struct BlasMatrix {
   }
 };
 
-/// GEMMs below this many multiply-adds run on the calling thread: waking
-/// OpenBLAS's workers costs more than they save on the small products of a
-/// training step (bench/cpu_gemm_threads.py measures the crossover).
-/// MUON_CPU_SMALL_GEMM overrides it; 0 lets OpenBLAS decide for every size.
-int64_t getSmallGemmLimit() {
-  static const int64_t limit = [] {
-    const char *setting = std::getenv("MUON_CPU_SMALL_GEMM");
-    return setting ? std::max<int64_t>(std::atoll(setting), 0)
-                   : kDefaultSmallGemmLimit;
-  }();
-  return limit;
-}
-
-/// Runs `call` with OpenBLAS on one thread if the product has fewer than
-/// getSmallGemmLimit() multiply-adds, else with its configured threads.
-template <typename Fn>
-void withThreadsFor(int64_t m, int64_t n, int64_t k, Fn call) {
-  if (m * n * k >= getSmallGemmLimit()) {
-    call();
-    return;
-  }
-  int threads = openblas_get_num_threads();
-  if (threads > 1)
-    openblas_set_num_threads(1);
-  call();
-  if (threads > 1)
-    openblas_set_num_threads(threads);
-}
-
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
           float *c, int64_t ldc) {
-  withThreadsFor(m, n, k, [&] {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c,
-                ldc);
-  });
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c,
+              ldc);
 }
 
 /// bf16 × bf16 → f32 through oneDNN's AVX512-BF16 kernels (Debian's OpenBLAS
@@ -144,10 +109,8 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
 void gram(CBLAS_TRANSPOSE ta, int64_t m, int64_t k, const float *a, int64_t lda,
           float *c, int64_t ldc) {
   std::vector<float> upper(m * m);
-  withThreadsFor(m, m, k, [&] {
-    cblas_ssyrk(CblasRowMajor, CblasUpper, ta, m, k, 1.0f, a, lda, 0.0f,
-                upper.data(), m);
-  });
+  cblas_ssyrk(CblasRowMajor, CblasUpper, ta, m, k, 1.0f, a, lda, 0.0f,
+              upper.data(), m);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < m; ++j)
       c[i * ldc + j] += upper[std::min(i, j) * m + std::max(i, j)];
@@ -325,10 +288,8 @@ bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
     BlasMatrix<float> lhs(aBase, a->sizes[1], a->sizes[2], a->strides[1],
                           a->strides[2]);
     if (symmetric) {
-      withThreadsFor(m, m, k, [&] {
-        cblas_ssyrk(CblasRowMajor, CblasUpper, lhs.op(transposeA), m, k, alpha,
-                    lhs.data, lhs.ld, beta, result, ldd);
-      });
+      cblas_ssyrk(CblasRowMajor, CblasUpper, lhs.op(transposeA), m, k, alpha,
+                  lhs.data, lhs.ld, beta, result, ldd);
       for (int64_t i = 1; i < m; ++i)
         for (int64_t j = 0; j < i; ++j)
           result[i * ldd + j] = result[j * ldd + i];
@@ -337,11 +298,8 @@ bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
     const float *bBase = b->aligned + b->offset + batch * b->strides[0];
     BlasMatrix<float> rhs(bBase, b->sizes[1], b->sizes[2], b->strides[1],
                           b->strides[2]);
-    withThreadsFor(m, n, k, [&] {
-      cblas_sgemm(CblasRowMajor, lhs.op(transposeA), rhs.op(transposeB), m, n,
-                  k, alpha, lhs.data, lhs.ld, rhs.data, rhs.ld, beta, result,
-                  ldd);
-    });
+    cblas_sgemm(CblasRowMajor, lhs.op(transposeA), rhs.op(transposeB), m, n, k,
+                alpha, lhs.data, lhs.ld, rhs.data, rhs.ld, beta, result, ldd);
   }
   return true;
 }
