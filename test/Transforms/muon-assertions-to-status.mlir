@@ -46,7 +46,7 @@ func.func @step(%ids: tensor<8xi64>, %x: tensor<4xf32>, %label: i64) -> tensor<4
 // CHECK-LABEL: func.func @in_place
 // CHECK-SAME: (%[[W:.+]]: tensor<4xf32> {optim.aliasing_output = 0 : i64}, %{{.+}}: i1)
 // CHECK: %[[NEW:.+]] = arith.addf
-// CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} -> tensor<i32>
+// CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<i32>)
 // CHECK: %[[KEPT:.+]] = linalg.generic {{.*}} ins(%[[STATUS]], %[[NEW]], %[[W]] : tensor<i32>, tensor<4xf32>, tensor<4xf32>)
 // CHECK: ^bb0(%[[S:.+]]: i32, %[[N:.+]]: f32, %[[O:.+]]: f32, %{{.+}}: f32):
 // CHECK: %[[PASSED:.+]] = arith.cmpi eq, %[[S]], %{{.+}} : i32

@@ -117,7 +117,9 @@ with open(in_place, "w") as f:
   func.func @update(%table: tensor<{VOCAB}x{D}xf32> {{optim.aliasing_output = 0 : i64}},
                     %ids: tensor<2x3xi64>, %dy: tensor<2x3x{D}xf32>) -> tensor<{VOCAB}x{D}xf32> {{
     %g = call @gather_grad(%ids, %dy) : (tensor<2x3xi64>, tensor<2x3x{D}xf32>) -> tensor<{VOCAB}x{D}xf32>
-    %new = arith.subf %table, %g : tensor<{VOCAB}x{D}xf32>
+    %e = tensor.empty() : tensor<{VOCAB}x{D}xf32>
+    %new = linalg.sub ins(%table, %g : tensor<{VOCAB}x{D}xf32>, tensor<{VOCAB}x{D}xf32>)
+        outs(%e : tensor<{VOCAB}x{D}xf32>) -> tensor<{VOCAB}x{D}xf32>
     return %new : tensor<{VOCAB}x{D}xf32>
   }}
 }}
