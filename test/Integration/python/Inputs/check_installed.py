@@ -34,8 +34,10 @@ with fp32_newton_schulz():
             torch.nn.functional.mse_loss(model(x), y).backward()
             for o in opts:
                 o.step()
-libraries = glob.glob(os.path.join(os.environ["MUON_MLIR_CACHE"], "*", "libstep.so"))
-needed = subprocess.run(["ldd", libraries[0]], capture_output=True, text=True).stdout
+# The Muon library calls the runtime's GEMMs; the AdamW one links none.
+libraries = sorted(glob.glob(os.path.join(os.environ["MUON_MLIR_CACHE"], "*", "libstep.so")))
+needed = "".join(subprocess.run(["ldd", library], capture_output=True, text=True).stdout
+                 for library in libraries)
 runtime = [line.split("=>")[1].split()[0] for line in needed.splitlines()
            if "libmuon_cpu_runtime" in line][0]
 print(f"the step links {os.path.realpath(runtime)}")
