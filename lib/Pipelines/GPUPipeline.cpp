@@ -54,14 +54,18 @@ static void addFusedStage(OpPassManager &pm,
   pm.addPass(muon::createConvertScalarReadsToGenericInputsPass());
 }
 
-static void addGPUStage(OpPassManager &pm) {
+static void addGPUStage(OpPassManager &pm,
+                        const muon::MuonGPUPipelineOptions &options) {
   // The matmuls of imported forward/backward graphs: cuBLASLt.
   muon::ConvertMatmulToBlasPassOptions blas;
   blas.runtime = muon::BlasRuntime::GPU;
   pm.addPass(muon::createConvertMatmulToBlasPass(blas));
   // Memory first: whole-buffer fills become memsets, not kernels.
   pm.addNestedPass<func::FuncOp>(muon::createConvertMemoryToGPUPass());
-  pm.addNestedPass<func::FuncOp>(muon::createConvertLinalgToThreadLoopsPass());
+  muon::ConvertLinalgToThreadLoopsPassOptions threadLoops;
+  threadLoops.cooperativeThreshold = options.cooperativeThreshold;
+  pm.addNestedPass<func::FuncOp>(
+      muon::createConvertLinalgToThreadLoopsPass(threadLoops));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   // Constants (trip counts, row sizes, strides) become part of the kernels,
@@ -105,7 +109,7 @@ void muon::buildMuonGPUPipeline(OpPassManager &pm,
   addBufferizationStage(pm);
   if (options.stopAfter == GPUPipelineStage::Bufferized)
     return;
-  addGPUStage(pm);
+  addGPUStage(pm, options);
   if (options.stopAfter == GPUPipelineStage::GPU)
     return;
   addLLVMStage(pm, options);
@@ -115,6 +119,7 @@ void muon::buildMuonGPUEmulationPipeline(
     OpPassManager &pm, const MuonGPUEmulationPipelineOptions &options) {
   MuonGPUPipelineOptions gpu;
   gpu.bucket = options.bucket;
+  gpu.cooperativeThreshold = options.cooperativeThreshold;
   gpu.stopAfter = GPUPipelineStage::GPU;
   buildMuonGPUPipeline(pm, gpu);
   pm.addPass(muon::createConvertGPUToHostLoopsPass());

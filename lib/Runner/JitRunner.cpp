@@ -233,7 +233,9 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   PassManager pm(&impl->step->getContext());
   pm.addPass(createSymbolDCEPass());
   if (impl->options.pipeline == HostPipeline::GPUEmulation) {
-    buildMuonGPUEmulationPipeline(pm, MuonGPUEmulationPipelineOptions());
+    MuonGPUEmulationPipelineOptions emulation;
+    emulation.cooperativeThreshold = impl->options.cooperativeThreshold;
+    buildMuonGPUEmulationPipeline(pm, emulation);
   } else {
     MuonCPUPipelineOptions pipeline;
     pipeline.bucket = impl->options.bucket;

@@ -103,6 +103,13 @@ static cl::opt<bool> bucket(
              "CPU, where it only adds packing copies"),
     cl::init(false), cl::cat(runCategory));
 
+static cl::opt<int64_t> cooperativeThreshold(
+    "cooperative-threshold",
+    cl::desc("--pipeline=gpu-emulation: reduction length from which a block "
+             "of threads reduces each output element, e.g. "
+             "--cooperative-threshold=1 to run every reduction that way"),
+    cl::init(128), cl::cat(runCategory));
+
 static cl::opt<unsigned> benchmarkRepetitions(
     "benchmark_repetitions",
     cl::desc("Time this many extra calls after the first and print "
@@ -140,6 +147,7 @@ static llvm::Error runModule() {
   options.pipeline = pipeline;
   options.useBlas = useBlas;
   options.bucket = bucket;
+  options.cooperativeThreshold = cooperativeThreshold;
   options.benchmarkRepetitions = benchmarkRepetitions;
   llvm::Expected<std::unique_ptr<JitRunner>> runner =
       JitRunner::load(moduleFilename, std::move(options));

@@ -229,16 +229,36 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     consecutive elements. Loop nests that are already two-level (the fused
     kernels) are left alone.
 
-    Each thread walks its reduction dims serially, and an op without
-    parallel dims runs on one thread. Where a thread's serial share reaches
-    `serial-remark-threshold` elements, a remark names the op (and its ONNX
-    node): such a kernel is one of the step's slow ones on a GPU.
+    Reductions of at least `cooperative-threshold` elements per output
+    element whose every output is `combiner(f(inputs), accumulator)` with a
+    combiner `gpu.all_reduce` implements (add, mul, min, max, and, or, xor
+    on 32-bit values) become cooperative: a block per output element (the
+    parallel dims collapsed into the block loop), up to `block-size`
+    threads (whole warps, at least four elements each) that combine a
+    strided share of the flattened reduction (consecutive threads on
+    consecutive elements, coalesced on a contiguous row) into a partial,
+    a uniform `gpu.all_reduce` across the block, and thread 0 folding the
+    result into the output's old value. Softmax and LayerNorm rows, the
+    loss and bias gradients run this way.
+
+    Any other reduction is walked serially by each thread, and an op
+    without parallel dims runs on one thread. Where a thread's serial share
+    reaches `serial-remark-threshold` elements, a remark names the op (and
+    its ONNX node): such a kernel is one of the step's slow ones on a GPU.
 
     Pre-condition: bufferized IR. Post-condition: no linalg op on buffers.
   }];
   let options = [
     Option<"blockSize", "block-size", "unsigned", /*default=*/"256",
            "Threads per block">,
+    Option<"cooperativeReductions", "cooperative-reductions", "bool",
+           /*default=*/"true",
+           "Reduce long reductions with a block of threads per output "
+           "element">,
+    Option<"cooperativeThreshold", "cooperative-threshold", "int64_t",
+           /*default=*/"128",
+           "Reduction length from which a block of threads reduces each "
+           "output element">,
     Option<"serialRemarkThreshold", "serial-remark-threshold", "int64_t",
            /*default=*/"4096",
            "Remark on ops whose threads each walk at least this many "
@@ -247,6 +267,8 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
   ];
 }

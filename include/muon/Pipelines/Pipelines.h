@@ -137,6 +137,12 @@ struct MuonGPUPipelineOptions
                      "bucket first (optim-bucket), so that kernels and GEMMs "
                      "per bucket do not grow with its parameters"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> cooperativeThreshold{
+      *this, "cooperative-threshold",
+      llvm::cl::desc("Reduction length from which a block of threads "
+                     "reduces each output element "
+                     "(convert-linalg-to-thread-loops)"),
+      llvm::cl::init(128)};
 };
 
 /// optim ops on tensors -> host code in the LLVM dialect calling the GPU
@@ -152,6 +158,10 @@ struct MuonGPUEmulationPipelineOptions
       *this, "bucket",
       llvm::cl::desc("As in muon-gpu-pipeline (optim-bucket first)"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> cooperativeThreshold{
+      *this, "cooperative-threshold",
+      llvm::cl::desc("As in muon-gpu-pipeline (cooperative reductions)"),
+      llvm::cl::init(128)};
 };
 
 /// The GPU pipeline up to its `gpu` stage, whose kernels and device memory

@@ -34,6 +34,9 @@ struct JitRunnerOptions {
   /// Batch same-shaped optimizer updates first (the `optim-bucket` pass; the
   /// GPU emulation always does).
   bool bucket = false;
+  /// GPU emulation: reduction length from which a block of threads reduces
+  /// each output element (the GPU pipelines' `cooperative-threshold`).
+  int64_t cooperativeThreshold = 128;
   /// Run GEMMs through the project's CPU runtime (OpenBLAS), else as loops.
   bool useBlas = true;
   /// After the call that produces the results, time this many more calls

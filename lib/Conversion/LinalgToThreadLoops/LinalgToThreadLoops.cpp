@@ -8,10 +8,13 @@
 // generics, imported forward and backward ops) reach the GPU through this
 // generic path: parallel dims
 // collapsed into one, tiled by the block size, so that consecutive threads
-// take consecutive elements; reduction dims run sequentially per thread.
+// take consecutive elements; reduction dims run sequentially per thread,
+// unless they are long enough for a block per output element
+// (CooperativeReduction.cpp).
 //
 //===----------------------------------------------------------------------===//
 
+#include "CooperativeReduction.h"
 #include "muon/Conversion/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -86,6 +89,19 @@ static LogicalResult buildThreadLoops(RewriterBase &rewriter,
   return linalg::linalgOpToLoops(rewriter, op);
 }
 
+/// The number of elements each output element of `op` reduces, if static.
+static std::optional<int64_t> getReductionSize(linalg::LinalgOp op) {
+  int64_t size = 1;
+  for (auto [iterator, extent] :
+       llvm::zip(op.getIteratorTypesArray(), op.getStaticLoopRanges())) {
+    if (ShapedType::isDynamic(extent))
+      return std::nullopt;
+    if (iterator == utils::IteratorType::reduction)
+      size *= extent;
+  }
+  return size;
+}
+
 /// Remarks on `op` if each of its threads walks at least `threshold`
 /// elements serially (its reduction extents; all of it on one thread when
 /// it has no parallel dim).
@@ -120,10 +136,22 @@ struct ConvertLinalgToThreadLoops
         ops.push_back(op);
     });
     for (linalg::LinalgOp op : ops) {
-      remarkSerialWork(op, serialRemarkThreshold);
       rewriter.setInsertionPoint(op);
       FailureOr<linalg::LinalgOp> ordered = hoistParallelDims(rewriter, op);
-      if (failed(ordered) || failed(buildThreadLoops(rewriter, *ordered))) {
+      if (failed(ordered)) {
+        op->emitOpError("cannot be turned into parallel loops");
+        return signalPassFailure();
+      }
+      std::optional<int64_t> reductionSize = getReductionSize(*ordered);
+      if (cooperativeReductions && reductionSize &&
+          *reductionSize >= cooperativeThreshold &&
+          succeeded(
+              muon::buildCooperativeReduction(rewriter, *ordered, blockSize))) {
+        rewriter.eraseOp(*ordered);
+        continue;
+      }
+      remarkSerialWork(*ordered, serialRemarkThreshold);
+      if (failed(buildThreadLoops(rewriter, *ordered))) {
         op->emitOpError("cannot be turned into parallel loops");
         return signalPassFailure();
       }

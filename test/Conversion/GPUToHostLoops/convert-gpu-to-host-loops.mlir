@@ -103,3 +103,55 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// A kernel whose threads meet (a top-level all-reduce, then a barrier)
+// runs as a loop over the grid around one loop over the block per phase:
+// the all-reduce's operand and the values later phases use are kept per
+// thread (linear thread id x + bx·(y + by·z)), and the all-reduce combines
+// its buffer in thread order into one value the later phases read.
+// CHECK-LABEL: func.func @normalize
+// CHECK: scf.parallel (%[[BX:[^,]+]], %{{[^,]+}}, %{{[^,]+}}) =
+// CHECK-COUNT-2: memref.alloc(%{{.+}}) : memref<?xf32>
+// CHECK:   scf.parallel (%[[TX:[^,]+]], %[[TY:[^,]+]], %[[TZ:[^,]+]]) =
+// CHECK:     %[[X:.+]] = memref.load %{{.+}}[%[[BX]], %[[TX]]] : memref<2x64xf32>
+// CHECK:     %[[SQ:.+]] = arith.mulf %[[X]], %[[X]]
+// CHECK-DAG: memref.store %[[SQ]], %[[SQ_SLOT:alloc[_0-9]*]][
+// CHECK-DAG: memref.store %[[X]], %[[X_SLOT:alloc[_0-9]*]][
+// CHECK:   %[[FIRST:.+]] = memref.load %[[SQ_SLOT]][%{{.+}}]
+// CHECK:   %[[SUM:.+]] = scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[FIRST]]) -> (f32)
+// CHECK:     %[[NEXT:.+]] = memref.load %[[SQ_SLOT]][%[[I]]]
+// CHECK:     %[[ADDED:.+]] = arith.addf %[[ACC]], %[[NEXT]]
+// CHECK:     scf.yield %[[ADDED]]
+// CHECK:   scf.parallel (%[[TX2:[^,]+]], %{{[^,]+}}, %{{[^,]+}}) =
+// CHECK:     %[[X2:.+]] = memref.load %[[X_SLOT]]
+// CHECK:     arith.divf %[[X2]], %[[SUM]]
+// CHECK:     memref.store %{{.+}}, %{{.+}}[%[[BX]], %[[TX2]]]
+// CHECK:   scf.parallel
+// CHECK:   memref.dealloc
+// CHECK-NOT: gpu.
+module attributes {gpu.container_module} {
+  func.func @normalize(%in: memref<2x64xf32>, %out: memref<2x64xf32>) {
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c64 = arith.constant 64 : index
+    gpu.launch_func @kernels::@normalize
+        blocks in (%c2, %c1, %c1) threads in (%c64, %c1, %c1)
+        args(%in : memref<2x64xf32>, %out : memref<2x64xf32>)
+    return
+  }
+  gpu.module @kernels {
+    gpu.func @normalize(%a: memref<2x64xf32>, %b: memref<2x64xf32>) kernel {
+      %block = gpu.block_id x
+      %thread = gpu.thread_id x
+      %x = memref.load %a[%block, %thread] : memref<2x64xf32>
+      %sq = arith.mulf %x, %x : f32
+      %sum = gpu.all_reduce add %sq uniform {} : (f32) -> (f32)
+      %y = arith.divf %x, %sum : f32
+      memref.store %y, %b[%block, %thread] : memref<2x64xf32>
+      gpu.barrier
+      gpu.return
+    }
+  }
+}

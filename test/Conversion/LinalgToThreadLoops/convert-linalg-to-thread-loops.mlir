@@ -139,8 +139,9 @@ func.func @scalar(%a: memref<f32>, %out: memref<f32>) {
 
 // Serial work per thread at or above the threshold is remarked, naming the
 // op: a row reduction of 8192 elements per thread, and a full reduction on
-// one thread; a short reduction is not.
-// RUN: muon-opt %s -convert-linalg-to-thread-loops=serial-remark-threshold=4096 -split-input-file -verify-diagnostics -o /dev/null
+// one thread; a short reduction is not. (Without cooperative reductions:
+// cooperative-reductions.mlir has the remarks with them.)
+// RUN: muon-opt %s -convert-linalg-to-thread-loops="serial-remark-threshold=4096 cooperative-reductions=false" -split-input-file -verify-diagnostics -o /dev/null
 // RUN: muon-opt %s -convert-linalg-to-thread-loops=serial-remark-threshold=0 -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=OFF
 // OFF-NOT: remark: runs on
 func.func @serial_reductions(%rows: memref<4x8192xf32>, %sums: memref<4xf32>,

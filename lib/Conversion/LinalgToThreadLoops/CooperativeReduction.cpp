@@ -1,0 +1,239 @@
+//===- CooperativeReduction.cpp - one block per reduced element -----------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// A row reduction walked by one thread reads its row serially and leaves
+// the GPU idle when there are few rows (softmax and LayerNorm rows, the
+// loss, bias gradients). Here every output element gets a block: thread t
+// combines elements t, t + T, t + 2T, … of the (flattened) reduction, so a
+// warp reads consecutive elements of a contiguous row, and gpu.all_reduce
+// (shuffles + workgroup memory after NVVM lowering) combines the threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CooperativeReduction.h"
+
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <numeric>
+
+using namespace mlir;
+
+namespace {
+/// An output that is the reduction `combiner(f(inputs), accumulator)`.
+struct ReducedOutput {
+  Operation *combiner;
+  BlockArgument accumulator;
+  gpu::AllReduceOperation kind;
+  TypedAttr neutral;
+};
+} // namespace
+
+static std::optional<gpu::AllReduceOperation> getAllReduceKind(Operation *op) {
+  using Kind = gpu::AllReduceOperation;
+  return TypeSwitch<Operation *, std::optional<Kind>>(op)
+      .Case<arith::AddFOp, arith::AddIOp>([](auto) { return Kind::ADD; })
+      .Case<arith::MulFOp, arith::MulIOp>([](auto) { return Kind::MUL; })
+      .Case([](arith::MaxNumFOp) { return Kind::MAXNUMF; })
+      .Case([](arith::MinNumFOp) { return Kind::MINNUMF; })
+      .Case([](arith::MaximumFOp) { return Kind::MAXIMUMF; })
+      .Case([](arith::MinimumFOp) { return Kind::MINIMUMF; })
+      .Case([](arith::MaxSIOp) { return Kind::MAXSI; })
+      .Case([](arith::MinSIOp) { return Kind::MINSI; })
+      .Case([](arith::MaxUIOp) { return Kind::MAXUI; })
+      .Case([](arith::MinUIOp) { return Kind::MINUI; })
+      .Case([](arith::AndIOp) { return Kind::AND; })
+      .Case([](arith::OrIOp) { return Kind::OR; })
+      .Case([](arith::XOrIOp) { return Kind::XOR; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+/// Every output as a reduction over all reduction dims, or failure.
+/// `matchReduction` guarantees each accumulator feeds only its combiner,
+/// so the per-thread partials are independent of each other.
+static FailureOr<SmallVector<ReducedOutput>>
+matchReducedOutputs(linalg::LinalgOp op) {
+  SmallVector<BlockArgument> accumulators(op.getRegionOutputArgs());
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<ReducedOutput> outputs;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    for (auto [dim, iterator] : llvm::enumerate(iterators))
+      if (iterator == utils::IteratorType::reduction && map.isFunctionOfDim(dim))
+        return failure();
+    unsigned position = init.getOperandNumber() - op.getNumDpsInputs();
+    SmallVector<Operation *> combiners;
+    if (!matchReduction(accumulators, position, combiners) ||
+        combiners.size() != 1)
+      return failure();
+    Operation *combiner = combiners.front();
+    // gpu.all_reduce's NVVM lowering shuffles 32-bit values.
+    Type type = combiner->getResult(0).getType();
+    if (!type.isIntOrFloat() || type.getIntOrFloatBitWidth() != 32)
+      return failure();
+    std::optional<gpu::AllReduceOperation> kind = getAllReduceKind(combiner);
+    std::optional<TypedAttr> neutral = arith::getNeutralElement(combiner);
+    if (!kind || !neutral)
+      return failure();
+    outputs.push_back({combiner, accumulators[position], *kind, *neutral});
+  }
+  return outputs;
+}
+
+/// The indices `map` selects from the loop indices `ivs`.
+static SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
+                                   ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      indices.push_back(ivs[dim.getPosition()]);
+      continue;
+    }
+    indices.push_back(affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(map.getNumDims(), 0, expr), ivs));
+  }
+  return indices;
+}
+
+/// Indices of the reduction dims (extents `ranges`) at flat position `flat`,
+/// the last dim varying fastest.
+static SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value flat,
+                                      ArrayRef<int64_t> ranges) {
+  SmallVector<Value> indices(ranges.size());
+  for (int64_t i = static_cast<int64_t>(ranges.size()) - 1; i > 0; --i) {
+    Value extent = arith::ConstantIndexOp::create(b, loc, ranges[i]);
+    indices[i] = arith::RemUIOp::create(b, loc, flat, extent);
+    flat = arith::DivUIOp::create(b, loc, flat, extent);
+  }
+  indices[0] = flat;
+  return indices;
+}
+
+/// One step of the thread's partial reductions at loop indices `ivs`: the
+/// op's payload with the accumulators bound to `partials`.
+static SmallVector<Value> buildPayload(OpBuilder &b, Location loc,
+                                       linalg::LinalgOp op,
+                                       ArrayRef<ReducedOutput> outputs,
+                                       ValueRange ivs, ValueRange partials) {
+  IRMapping mapping;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value value = input->get();
+    if (isa<MemRefType>(value.getType()))
+      value = memref::LoadOp::create(
+          b, loc, value,
+          applyMap(b, loc, op.getMatchingIndexingMap(input), ivs));
+    mapping.map(op.getMatchingBlockArgument(input), value);
+  }
+  for (auto [output, partial] : llvm::zip(outputs, partials))
+    mapping.map(output.accumulator, partial);
+  Block *body = op.getBlock();
+  for (Operation &payload : body->without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(payload)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(payload, mapping);
+  }
+  return llvm::map_to_vector(body->getTerminator()->getOperands(),
+                             [&](Value v) { return mapping.lookupOrDefault(v); });
+}
+
+LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
+                                              linalg::LinalgOp op,
+                                              unsigned maxThreads) {
+  FailureOr<SmallVector<ReducedOutput>> outputs = matchReducedOutputs(op);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (failed(outputs) || llvm::any_of(ranges, ShapedType::isDynamic) ||
+      !op.hasPureBufferSemantics())
+    return failure();
+  unsigned numParallel = op.getNumParallelLoops();
+  ArrayRef<int64_t> parallelRanges = ArrayRef(ranges).take_front(numParallel);
+  ArrayRef<int64_t> reductionRanges = ArrayRef(ranges).drop_front(numParallel);
+  int64_t reductionSize =
+      std::accumulate(reductionRanges.begin(), reductionRanges.end(),
+                      int64_t{1}, std::multiplies<>());
+  // Whole warps, each thread combining at least four elements.
+  int64_t threads = std::clamp<int64_t>(
+      llvm::alignTo(llvm::divideCeil(reductionSize, 4), 32), 32, maxThreads);
+
+  Location loc = op.getLoc();
+  auto index = [&](int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, value);
+  };
+  Value zero = index(0), one = index(1);
+  SmallVector<Value> blockBounds = llvm::map_to_vector(parallelRanges, index);
+  if (blockBounds.empty())
+    blockBounds.push_back(one);
+  SmallVector<Value> zeros(blockBounds.size(), zero);
+  SmallVector<Value> ones(blockBounds.size(), one);
+  SmallVector<Value> neutrals = llvm::map_to_vector(
+      *outputs, [&](const ReducedOutput &output) -> Value {
+        return arith::ConstantOp::create(rewriter, loc, output.neutral);
+      });
+  Value threadCount = index(threads), reductionEnd = index(reductionSize);
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  auto blockLoop =
+      scf::ParallelOp::create(rewriter, loc, zeros, blockBounds, ones);
+  rewriter.setInsertionPoint(blockLoop.getBody()->getTerminator());
+  auto threadLoop = scf::ParallelOp::create(rewriter, loc, ValueRange{zero},
+                                            ValueRange{threadCount},
+                                            ValueRange{one});
+  rewriter.setInsertionPoint(threadLoop.getBody()->getTerminator());
+  Value thread = threadLoop.getInductionVars().front();
+  SmallVector<Value> parallelIvs(blockLoop.getInductionVars());
+  parallelIvs.truncate(numParallel);
+
+  auto partials = scf::ForOp::create(
+      rewriter, loc, thread, reductionEnd, threadCount, neutrals,
+      [&](OpBuilder &b, Location nested, Value flat, ValueRange accs) {
+        SmallVector<Value> ivs(parallelIvs);
+        llvm::append_range(ivs, delinearize(b, nested, flat, reductionRanges));
+        scf::YieldOp::create(
+            b, nested, buildPayload(b, nested, op, *outputs, ivs, accs));
+      });
+
+  SmallVector<Value> reduced;
+  for (auto [output, partial] : llvm::zip(*outputs, partials.getResults()))
+    reduced.push_back(gpu::AllReduceOp::create(
+        rewriter, loc, partial,
+        gpu::AllReduceOperationAttr::get(rewriter.getContext(), output.kind),
+        rewriter.getUnitAttr()));
+
+  // Thread 0 folds the block's result into what the output held.
+  Value isFirst = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                        thread, zero);
+  auto ifFirst = scf::IfOp::create(rewriter, loc, isFirst);
+  rewriter.setInsertionPoint(ifFirst.thenBlock()->getTerminator());
+  SmallVector<Value> outputIvs(parallelIvs);
+  outputIvs.append(reductionRanges.size(), zero);
+  for (auto [output, init, value] :
+       llvm::zip(*outputs, op.getDpsInitsMutable(), reduced)) {
+    SmallVector<Value> indices = applyMap(
+        rewriter, loc, op.getMatchingIndexingMap(&init), outputIvs);
+    Value old = memref::LoadOp::create(rewriter, loc, init.get(), indices);
+    IRMapping mapping;
+    for (Value operand : output.combiner->getOperands())
+      mapping.map(operand, operand == output.accumulator ? old : value);
+    Value combined = rewriter.clone(*output.combiner, mapping)->getResult(0);
+    memref::StoreOp::create(rewriter, loc, combined, init.get(), indices);
+  }
+
+  if (blockBounds.size() > 1) {
+    rewriter.setInsertionPoint(blockLoop);
+    std::vector<unsigned> all(blockBounds.size());
+    std::iota(all.begin(), all.end(), 0);
+    collapseParallelLoops(rewriter, blockLoop, {all});
+  }
+  return success();
+}

@@ -1,0 +1,27 @@
+//===- CooperativeReduction.h - one block per reduced element ---*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_CONVERSION_LINALGTOTHREADLOOPS_COOPERATIVEREDUCTION_H
+#define MUON_LIB_CONVERSION_LINALGTOTHREADLOOPS_COOPERATIVEREDUCTION_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace muon {
+
+/// Replaces `op` (on buffers, parallel dims first) by a block loop over its
+/// parallel iteration space around a thread loop of up to `maxThreads`
+/// threads: each thread combines a strided share of the reduction, a
+/// `gpu.all_reduce` combines the threads, and thread 0 folds the result into
+/// the output. Fails, leaving `op` untouched, when an output is not a plain
+/// reduction that `gpu.all_reduce` implements (one combiner op with a
+/// neutral element, 32-bit elements) or the loop ranges are not static.
+mlir::LogicalResult buildCooperativeReduction(mlir::RewriterBase &rewriter,
+                                              mlir::linalg::LinalgOp op,
+                                              unsigned maxThreads);
+
+} // namespace muon
+
+#endif // MUON_LIB_CONVERSION_LINALGTOTHREADLOOPS_COOPERATIVEREDUCTION_H

@@ -1,0 +1,162 @@
+// RUN: muon-opt %s -convert-linalg-to-thread-loops -split-input-file | FileCheck %s
+// RUN: muon-opt %s -convert-linalg-to-thread-loops=cooperative-threshold=2048 -split-input-file | FileCheck %s --check-prefix=LONGER
+// RUN: muon-opt %s -convert-linalg-to-thread-loops=cooperative-reductions=false -split-input-file | FileCheck %s --check-prefix=SERIAL
+
+// A row sum of 1024 elements: a block per row (4 blocks), 256 threads that
+// start at their thread index and step by 256 (consecutive threads on
+// consecutive elements), a uniform all-reduce, and thread 0 adding the sum
+// to what the output held.
+// CHECK-LABEL: func.func @row_sum
+// CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
+// CHECK-DAG: %[[C256:.+]] = arith.constant 256 : index
+// CHECK-DAG: %[[C1024:.+]] = arith.constant 1024 : index
+// CHECK-DAG: %[[NEUTRAL:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: scf.parallel (%[[ROW:.+]]) = (%[[C0]]) to (%[[C4]])
+// CHECK:   scf.parallel (%[[T:.+]]) = (%[[C0]]) to (%[[C256]])
+// CHECK:     %[[PARTIAL:.+]] = scf.for %[[J:.+]] = %[[T]] to %[[C1024]] step %[[C256]] iter_args(%[[ACC:.+]] = %[[NEUTRAL]]) -> (f32)
+// CHECK:       %[[X:.+]] = memref.load %{{.+}}[%[[ROW]], %[[J]]] : memref<4x1024xf32>
+// CHECK:       %[[SUM:.+]] = arith.addf %[[X]], %[[ACC]] : f32
+// CHECK:       scf.yield %[[SUM]]
+// CHECK:     %[[ROWSUM:.+]] = gpu.all_reduce add %[[PARTIAL]] uniform
+// CHECK:     %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %[[C0]]
+// CHECK:     scf.if %[[FIRST]]
+// CHECK:       %[[OLD:.+]] = memref.load %{{.+}}[%[[ROW]]] : memref<4xf32>
+// CHECK:       %[[NEW:.+]] = arith.addf %[[ROWSUM]], %[[OLD]] : f32
+// CHECK:       memref.store %[[NEW]], %{{.+}}[%[[ROW]]] : memref<4xf32>
+// CHECK-NOT: linalg.generic
+// LONGER-LABEL: func.func @row_sum
+// LONGER-NOT: gpu.all_reduce
+// SERIAL-LABEL: func.func @row_sum
+// SERIAL-NOT: gpu.all_reduce
+func.func @row_sum(%a: memref<4x1024xf32>, %out: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x1024xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// Two reduction dims (6 × 100 per output) flattened: each thread's flat
+// index is split back into the two dims; the two parallel dims (2 × 3)
+// collapse into one block loop of 6. A row max: neutral -inf; 160 threads
+// (600 / 4 rounded up to whole warps).
+// CHECK-LABEL: func.func @two_reduction_dims
+// LONGER-LABEL: func.func @two_reduction_dims
+// CHECK-DAG: %[[C160:.+]] = arith.constant 160 : index
+// CHECK-DAG: %[[C600:.+]] = arith.constant 600 : index
+// CHECK-DAG: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[TWO_BY_ONE:.+]] = arith.muli %{{.+}}, %{{.+}} : index
+// CHECK: %[[BLOCKS:.+]] = arith.muli %[[TWO_BY_ONE]], %{{.+}} : index
+// CHECK: scf.parallel (%[[B:.+]]) = (%{{.+}}) to (%[[BLOCKS]])
+// CHECK:   %[[J1:.+]] = arith.remsi %[[B]], %{{.+}}
+// CHECK:   %[[I1:.+]] = arith.divsi %[[B]], %{{.+}}
+// CHECK:   scf.parallel (%[[T:.+]]) = (%{{.+}}) to (%[[C160]])
+// CHECK:     scf.for %[[J:.+]] = %[[T]] to %[[C600]] step %[[C160]] iter_args(%{{.+}} = %[[NEG_INF]])
+// CHECK:       %[[C100:.+]] = arith.constant 100 : index
+// CHECK:       %[[K:.+]] = arith.remui %[[J]], %[[C100]]
+// CHECK:       %[[L:.+]] = arith.divui %[[J]], %[[C100]]
+// CHECK:       memref.load %{{.+}}[%[[I1]], %[[J1]], %[[L]], %[[K]]] : memref<2x3x6x100xf32>
+// CHECK:       arith.maximumf
+// CHECK:     gpu.all_reduce maximumf %{{.+}} uniform
+func.func @two_reduction_dims(%a: memref<2x3x6x100xf32>, %out: memref<2x3xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j, k, l) -> (i, j, k, l)>, affine_map<(i, j, k, l) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a : memref<2x3x6x100xf32>) outs(%out : memref<2x3xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// A column sum (a bias gradient: the reduction dim first) is interchanged
+// so the block loop runs over the columns. Two outputs, a sum and a sum of
+// squares (what a fused LayerNorm statistic computes), each get their own
+// partial and all-reduce; linalg.index in the payload (interchanged with
+// the dims: an affine.apply picking the row) reads the loop index.
+// CHECK-LABEL: func.func @column_stats
+// CHECK-DAG: %[[C8:.+]] = arith.constant 8 : index
+// CHECK: scf.parallel (%[[COL:.+]]) = (%{{.+}}) to (%[[C8]])
+// CHECK:   scf.for %[[ROW:.+]] = {{.+}} iter_args(%{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) -> (f32, f32)
+// CHECK:     memref.load %{{.+}}[%[[ROW]], %[[COL]]] : memref<512x8xf32>
+// CHECK:     %[[INDEX:.+]] = affine.apply #{{.+}}(%[[COL]], %[[ROW]])
+// CHECK:     arith.index_cast %[[INDEX]]
+// CHECK:   gpu.all_reduce add
+// CHECK:   gpu.all_reduce add
+// CHECK:   scf.if
+// CHECK-COUNT-2: memref.store
+func.func @column_stats(%a: memref<512x8xf32>, %sum: memref<8xf32>, %squares: memref<8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (j)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%a : memref<512x8xf32>) outs(%sum, %squares : memref<8xf32>, memref<8xf32>) {
+  ^bb0(%x: f32, %s: f32, %q: f32):
+    %i = linalg.index 0 : index
+    %ii = arith.index_cast %i : index to i32
+    %w = arith.sitofp %ii : i32 to f32
+    %wx = arith.mulf %w, %x : f32
+    %s2 = arith.addf %wx, %s : f32
+    %xx = arith.mulf %x, %x : f32
+    %q2 = arith.addf %xx, %q : f32
+    linalg.yield %s2, %q2 : f32, f32
+  }
+  return
+}
+
+// -----
+
+// A full reduction (the loss): one block of 256 threads instead of one
+// thread.
+// CHECK-LABEL: func.func @full_sum
+// LONGER-LABEL: func.func @full_sum
+// LONGER: gpu.all_reduce add
+// CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
+// CHECK: scf.parallel (%{{.+}}) = (%{{.+}}) to (%[[C1]])
+// CHECK:   gpu.all_reduce add
+// CHECK:   memref.load %{{.+}}[] : memref<f32>
+func.func @full_sum(%a: memref<64x100xf32>, %out: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>],
+                  iterator_types = ["reduction", "reduction"]}
+      ins(%a : memref<64x100xf32>) outs(%out : memref<f32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// Not plain reductions: an f16 sum (gpu.all_reduce's NVVM lowering shuffles
+// 32-bit values) and a decaying accumulation (no single combiner) stay
+// serial per thread.
+// CHECK-LABEL: func.func @not_cooperative
+// CHECK-NOT: gpu.all_reduce
+// CHECK: return
+func.func @not_cooperative(%h: memref<4x1024xf16>, %hout: memref<4xf16>,
+                           %a: memref<4x1024xf32>, %out: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%h : memref<4x1024xf16>) outs(%hout : memref<4xf16>) {
+  ^bb0(%x: f16, %o: f16):
+    %y = arith.addf %x, %o : f16
+    linalg.yield %y : f16
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x1024xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %half = arith.constant 0.5 : f32
+    %d = arith.mulf %o, %half : f32
+    %y = arith.addf %x, %d : f32
+    linalg.yield %y : f32
+  }
+  return
+}
