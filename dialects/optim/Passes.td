@@ -218,7 +218,10 @@ def OptimInsertQKClipPass : MuonPass<"optim-insert-qk-clip", "::mlir::func::Func
     Gather). An added constant (affine, not linear) is not seen through.
     4. **Max logits.** After the scores, a reduction `max` over every
        dimension but the query head (batch, query and key positions; masked
-       positions never win) gives S_h, a `tensor<Hxf32>`.
+       positions never win) gives S_h, a `tensor<Hxf32>`: first the row max
+       over the softmax's dim — the max the decomposed softmax needs too,
+       which `muon-decompose-softmax` then shares, so the scores are read
+       once — then the max of the row maxes.
     5. **Clip.** W_q and W_k (and their biases) must each be the `param` of
        one optimizer update (`optim.muon`, `muon2`, `adamw`, `momentum`,
        `adagrad`, `adam`). After the later update, `optim.qk_clip` (with

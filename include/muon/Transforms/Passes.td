@@ -24,6 +24,13 @@ def DecomposeSoftmaxPass : MuonPass<"muon-decompose-softmax"> {
     `linalg.generic` that elementwise fusion and the loop lowerings handle.
     The pipelines run it right after the optim conversions.
 
+    A row max of the same tensor over the same dim computed earlier in the
+    block (`arith.maxnumf` or `arith.maximumf` from −inf or NaN: the per-head
+    max logits of `optim-insert-qk-clip` start with one) replaces the
+    softmax's own, so QK-clip does not read the scores a second time. The
+    two maxima are equal unless a row holds a NaN, and then that row's
+    softmax is NaN with either.
+
     Before:
     ```mlir
     %p = linalg.softmax dimension(1) ins(%s : tensor<4x8xf32>)

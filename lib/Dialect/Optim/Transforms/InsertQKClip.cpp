@@ -174,27 +174,54 @@ static void clipPair(OpBuilder &b, Location loc, Operation *after, ClipSide q,
     });
 }
 
-/// The per-head max of the scores, computed right after them.
+static Value combineMax(OpBuilder &b, Location loc, Value acc, Value element) {
+  return arith::MaximumFOp::create(b, loc, acc, element).getResult();
+}
+
+/// The per-head max of the scores, computed right after them: the row max
+/// over the softmax dim (which the decomposed softmax computes too, and
+/// muon-decompose-softmax shares), then the max of the row maxes over every
+/// factor but the head. The scores are read once, by the row max.
 static Value buildMaxLogits(OpBuilder &b, Location loc,
-                            const AttentionMatch &match) {
+                            const AttentionMatch &match, int64_t softmaxDim) {
   b.setInsertionPointAfterValue(match.scores);
-  SmallVector<ReassociationIndices> groups;
-  for (const auto &group : match.factorGroups)
-    groups.push_back(ReassociationIndices(group.begin(), group.end()));
-  Value factors = reshape(b, loc, match.scores, match.factorShape, groups);
-  SmallVector<int64_t> reduced;
-  for (int64_t dim = 0, e = match.factorShape.size(); dim < e; ++dim)
-    if (dim != match.headFactor)
-      reduced.push_back(dim);
   Type elementType =
       cast<RankedTensorType>(match.scores.getType()).getElementType();
-  return buildReduction(
-      b, loc, factors, reduced, elementType,
-      -std::numeric_limits<double>::infinity(),
-      [](OpBuilder &nested, Location nestedLoc, Value acc, Value element) {
-        return arith::MaximumFOp::create(nested, nestedLoc, acc, element)
-            .getResult();
-      });
+  double lowest = -std::numeric_limits<double>::infinity();
+  ArrayRef<int64_t> softmaxFactors = match.factorGroups[softmaxDim];
+  Value rows = match.scores;
+  SmallVector<int64_t> shape;
+  SmallVector<ReassociationIndices> groups;
+  int64_t head = match.headFactor;
+  if (llvm::is_contained(softmaxFactors, match.headFactor)) {
+    // Not an attention's softmax over key positions: reduce the scores.
+    shape = match.factorShape;
+    for (const auto &group : match.factorGroups)
+      groups.push_back(ReassociationIndices(group.begin(), group.end()));
+  } else {
+    rows = buildReduction(b, loc, match.scores, {softmaxDim}, elementType,
+                          lowest, combineMax);
+    int64_t removed = softmaxFactors.size();
+    int64_t first = softmaxFactors.front();
+    for (auto [dim, group] : llvm::enumerate(match.factorGroups)) {
+      if (static_cast<int64_t>(dim) == softmaxDim)
+        continue;
+      ReassociationIndices &kept = groups.emplace_back();
+      for (int64_t factor : group) {
+        kept.push_back(factor < first ? factor : factor - removed);
+        shape.push_back(match.factorShape[factor]);
+      }
+    }
+    if (head > first)
+      head -= removed;
+  }
+  Value factors = reshape(b, loc, rows, shape, groups);
+  SmallVector<int64_t> reduced;
+  for (int64_t dim = 0, e = shape.size(); dim < e; ++dim)
+    if (dim != head)
+      reduced.push_back(dim);
+  return buildReduction(b, loc, factors, reduced, elementType, lowest,
+                        combineMax);
 }
 
 /// Warns at `softmax` that its attention is left unclipped, naming the
@@ -262,7 +289,8 @@ OptimInsertQKClipPass::insertClip(Operation *softmax,
 
   OpBuilder b(softmax->getContext());
   Location loc = softmax->getLoc();
-  Value maxLogits = buildMaxLogits(b, loc, match);
+  Value maxLogits = buildMaxLogits(
+      b, loc, match, cast<linalg::SoftmaxOp>(softmax).getDimension());
   if (last == match.scores.getDefiningOp())
     last = maxLogits.getDefiningOp();
   ClipConfig config{tau,
