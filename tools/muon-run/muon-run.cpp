@@ -108,7 +108,7 @@ static cl::opt<int64_t> cooperativeThreshold(
     cl::desc("--pipeline=gpu-emulation: reduction length from which a block "
              "of threads reduces each output element, e.g. "
              "--cooperative-threshold=1 to run every reduction that way"),
-    cl::init(128), cl::cat(runCategory));
+    cl::init(32), cl::cat(runCategory));
 
 static cl::opt<unsigned> benchmarkRepetitions(
     "benchmark_repetitions",

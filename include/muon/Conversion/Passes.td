@@ -238,8 +238,20 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     strided share of the flattened reduction (consecutive threads on
     consecutive elements, coalesced on a contiguous row) into a partial,
     a uniform `gpu.all_reduce` across the block, and thread 0 folding the
-    result into the output's old value. Softmax and LayerNorm rows, the
-    loss and bias gradients run this way.
+    result into the output's old value (read before the all-reduce, which
+    orders it before thread 0's store). Softmax and LayerNorm rows, the
+    loss and bias gradients run this way; from 32 elements (one warp per
+    row) the strided, coalesced reads of a warp beat one thread walking a
+    row.
+
+    The next op that touches memory, when it is element-wise over the same
+    iteration space and reads the reduced values only at its own row (the
+    exp after a softmax's max, the division after its sum, a LayerNorm's
+    normalization), runs in the same kernel after the all-reduce, reading
+    them from registers: it may write the reduction's input in place at the
+    elements the row read (the all-reduce orders the row's reads before),
+    but no other view of a buffer either op writes. A softmax is two
+    kernels.
 
     Any other reduction is walked serially by each thread, and an op
     without parallel dims runs on one thread. Where a thread's serial share
@@ -256,7 +268,7 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
            "Reduce long reductions with a block of threads per output "
            "element">,
     Option<"cooperativeThreshold", "cooperative-threshold", "int64_t",
-           /*default=*/"128",
+           /*default=*/"32",
            "Reduction length from which a block of threads reduces each "
            "output element">,
     Option<"serialRemarkThreshold", "serial-remark-threshold", "int64_t",

@@ -142,7 +142,7 @@ struct MuonGPUPipelineOptions
       llvm::cl::desc("Reduction length from which a block of threads "
                      "reduces each output element "
                      "(convert-linalg-to-thread-loops)"),
-      llvm::cl::init(128)};
+      llvm::cl::init(32)};
 };
 
 /// optim ops on tensors -> host code in the LLVM dialect calling the GPU
@@ -161,7 +161,7 @@ struct MuonGPUEmulationPipelineOptions
   PassOptions::Option<int64_t> cooperativeThreshold{
       *this, "cooperative-threshold",
       llvm::cl::desc("As in muon-gpu-pipeline (cooperative reductions)"),
-      llvm::cl::init(128)};
+      llvm::cl::init(32)};
 };
 
 /// The GPU pipeline up to its `gpu` stage, whose kernels and device memory

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <numeric>
@@ -119,23 +120,24 @@ static SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value flat,
   return indices;
 }
 
-/// One step of the thread's partial reductions at loop indices `ivs`: the
-/// op's payload with the accumulators bound to `partials`.
+/// `op`'s payload at loop indices `ivs`: block arguments bound to `bound`
+/// where given, other inputs loaded through their maps, other outputs
+/// loaded if the payload reads them. Returns the yielded values.
 static SmallVector<Value> buildPayload(OpBuilder &b, Location loc,
-                                       linalg::LinalgOp op,
-                                       ArrayRef<ReducedOutput> outputs,
-                                       ValueRange ivs, ValueRange partials) {
-  IRMapping mapping;
-  for (OpOperand *input : op.getDpsInputOperands()) {
-    Value value = input->get();
+                                       linalg::LinalgOp op, ValueRange ivs,
+                                       const IRMapping &bound) {
+  IRMapping mapping = bound;
+  for (OpOperand &operand : op->getOpOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(&operand);
+    if (mapping.contains(arg) || (op.isDpsInit(&operand) && arg.use_empty()))
+      continue;
+    Value value = operand.get();
     if (isa<MemRefType>(value.getType()))
       value = memref::LoadOp::create(
           b, loc, value,
-          applyMap(b, loc, op.getMatchingIndexingMap(input), ivs));
-    mapping.map(op.getMatchingBlockArgument(input), value);
+          applyMap(b, loc, op.getMatchingIndexingMap(&operand), ivs));
+    mapping.map(arg, value);
   }
-  for (auto [output, partial] : llvm::zip(outputs, partials))
-    mapping.map(output.accumulator, partial);
   Block *body = op.getBlock();
   for (Operation &payload : body->without_terminator()) {
     if (auto index = dyn_cast<linalg::IndexOp>(payload)) {
@@ -148,9 +150,59 @@ static SmallVector<Value> buildPayload(OpBuilder &b, Location loc,
                              [&](Value v) { return mapping.lookupOrDefault(v); });
 }
 
+/// Whether element-wise `consumer`, run by the block of each output
+/// element of `op` over the same iteration space right after the
+/// all-reduce, computes what it computes after `op`: it reads `op`'s
+/// outputs only as the reduced values of its own row (through the same
+/// maps), writes none of them, and writes an input of `op` only where the
+/// same row reads it (the all-reduce orders a row's reads before its
+/// writes; other blocks touch other rows).
+bool muon::canFuseIntoCooperativeReduction(linalg::LinalgOp op,
+                                           linalg::LinalgOp consumer) {
+  if (!consumer.hasPureBufferSemantics() ||
+      consumer.getNumLoops() != op.getNumLoops() ||
+      consumer.getNumParallelLoops() != consumer.getNumLoops() ||
+      consumer.getStaticLoopRanges() != op.getStaticLoopRanges())
+    return false;
+  // Rows are blocks only when the parallel dims come first.
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  if (!llvm::is_sorted(iterators, [](auto lhs, auto rhs) {
+        return lhs == utils::IteratorType::parallel &&
+               rhs != utils::IteratorType::parallel;
+      }))
+    return false;
+  auto getRoot = [](Value buffer) {
+    while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+      buffer = view.getViewSource();
+    return buffer;
+  };
+  for (OpOperand &used : consumer->getOpOperands()) {
+    if (!isa<MemRefType>(used.get().getType()))
+      continue;
+    bool consumerWrites = consumer.isDpsInit(&used);
+    AffineMap map = consumer.getMatchingIndexingMap(&used);
+    for (OpOperand &reduced : op->getOpOperands()) {
+      bool opWrites = op.isDpsInit(&reduced);
+      if (!isa<MemRefType>(reduced.get().getType()) ||
+          (!consumerWrites && !opWrites) ||
+          getRoot(used.get()) != getRoot(reduced.get()))
+        continue;
+      // Two views of one buffer, one of them written: their elements
+      // cannot be matched here.
+      if (used.get() != reduced.get() ||
+          map != op.getMatchingIndexingMap(&reduced))
+        return false;
+      if (opWrites ? consumerWrites : !map.isPermutation())
+        return false;
+    }
+  }
+  return true;
+}
+
 LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
                                               linalg::LinalgOp op,
-                                              unsigned maxThreads) {
+                                              unsigned maxThreads,
+                                              linalg::LinalgOp consumer) {
   FailureOr<SmallVector<ReducedOutput>> outputs = matchReducedOutputs(op);
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (failed(outputs) || llvm::any_of(ranges, ShapedType::isDynamic) ||
@@ -194,39 +246,79 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
   SmallVector<Value> parallelIvs(blockLoop.getInductionVars());
   parallelIvs.truncate(numParallel);
 
-  auto partials = scf::ForOp::create(
-      rewriter, loc, thread, reductionEnd, threadCount, neutrals,
-      [&](OpBuilder &b, Location nested, Value flat, ValueRange accs) {
-        SmallVector<Value> ivs(parallelIvs);
-        llvm::append_range(ivs, delinearize(b, nested, flat, reductionRanges));
-        scf::YieldOp::create(
-            b, nested, buildPayload(b, nested, op, *outputs, ivs, accs));
+  // Each thread's strided share of the row (or of the whole reduction).
+  auto reductionLoop = [&](ValueRange inits, auto body) {
+    return scf::ForOp::create(
+        rewriter, loc, thread, reductionEnd, threadCount, inits,
+        [&](OpBuilder &b, Location nested, Value flat, ValueRange iterArgs) {
+          SmallVector<Value> ivs(parallelIvs);
+          llvm::append_range(ivs,
+                             delinearize(b, nested, flat, reductionRanges));
+          scf::YieldOp::create(b, nested, body(b, nested, ivs, iterArgs));
+        });
+  };
+  auto partials = reductionLoop(
+      neutrals, [&](OpBuilder &b, Location nested, ArrayRef<Value> ivs,
+                    ValueRange accs) {
+        IRMapping bound;
+        for (auto [output, acc] : llvm::zip(*outputs, accs))
+          bound.map(output.accumulator, acc);
+        return buildPayload(b, nested, op, ivs, bound);
       });
 
-  SmallVector<Value> reduced;
-  for (auto [output, partial] : llvm::zip(*outputs, partials.getResults()))
-    reduced.push_back(gpu::AllReduceOp::create(
+  // What the outputs held is read before the all-reduce, which no thread
+  // passes before every thread has arrived: thread 0's store below cannot
+  // overtake another thread's read.
+  SmallVector<Value> outputIvs(parallelIvs);
+  outputIvs.append(reductionRanges.size(), zero);
+  SmallVector<SmallVector<Value>> outputIndices;
+  SmallVector<Value> olds;
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    outputIndices.push_back(applyMap(
+        rewriter, loc, op.getMatchingIndexingMap(&init), outputIvs));
+    olds.push_back(memref::LoadOp::create(rewriter, loc, init.get(),
+                                          outputIndices.back()));
+  }
+  SmallVector<Value> finals;
+  for (auto [output, partial, old] :
+       llvm::zip(*outputs, partials.getResults(), olds)) {
+    Value reduced = gpu::AllReduceOp::create(
         rewriter, loc, partial,
         gpu::AllReduceOperationAttr::get(rewriter.getContext(), output.kind),
-        rewriter.getUnitAttr()));
+        rewriter.getUnitAttr());
+    IRMapping mapping;
+    for (Value operand : output.combiner->getOperands())
+      mapping.map(operand, operand == output.accumulator ? old : reduced);
+    finals.push_back(rewriter.clone(*output.combiner, mapping)->getResult(0));
+  }
 
-  // Thread 0 folds the block's result into what the output held.
+  // Thread 0 stores the block's result.
   Value isFirst = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
                                         thread, zero);
   auto ifFirst = scf::IfOp::create(rewriter, loc, isFirst);
   rewriter.setInsertionPoint(ifFirst.thenBlock()->getTerminator());
-  SmallVector<Value> outputIvs(parallelIvs);
-  outputIvs.append(reductionRanges.size(), zero);
-  for (auto [output, init, value] :
-       llvm::zip(*outputs, op.getDpsInitsMutable(), reduced)) {
-    SmallVector<Value> indices = applyMap(
-        rewriter, loc, op.getMatchingIndexingMap(&init), outputIvs);
-    Value old = memref::LoadOp::create(rewriter, loc, init.get(), indices);
-    IRMapping mapping;
-    for (Value operand : output.combiner->getOperands())
-      mapping.map(operand, operand == output.accumulator ? old : value);
-    Value combined = rewriter.clone(*output.combiner, mapping)->getResult(0);
-    memref::StoreOp::create(rewriter, loc, combined, init.get(), indices);
+  for (auto [init, value, indices] :
+       llvm::zip(op.getDpsInits(), finals, outputIndices))
+    memref::StoreOp::create(rewriter, loc, value, init, indices);
+  rewriter.setInsertionPointAfter(ifFirst);
+
+  // The fused consumer reads the reduced values from registers.
+  if (consumer) {
+    IRMapping bound;
+    for (OpOperand *input : consumer.getDpsInputOperands())
+      for (auto [init, value] : llvm::zip(op.getDpsInits(), finals))
+        if (input->get() == init)
+          bound.map(consumer.getMatchingBlockArgument(input), value);
+    reductionLoop(ValueRange{}, [&](OpBuilder &b, Location nested,
+                                    ArrayRef<Value> ivs, ValueRange) {
+      SmallVector<Value> results = buildPayload(b, nested, consumer, ivs, bound);
+      for (auto [init, result] :
+           llvm::zip(consumer.getDpsInitsMutable(), results))
+        memref::StoreOp::create(
+            b, nested, result, init.get(),
+            applyMap(b, nested, consumer.getMatchingIndexingMap(&init), ivs));
+      return SmallVector<Value>();
+    });
   }
 
   if (blockBounds.size() > 1) {

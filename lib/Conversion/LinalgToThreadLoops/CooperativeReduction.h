@@ -18,9 +18,21 @@ namespace muon {
 /// the output. Fails, leaving `op` untouched, when an output is not a plain
 /// reduction that `gpu.all_reduce` implements (one combiner op with a
 /// neutral element, 32-bit elements) or the loop ranges are not static.
-mlir::LogicalResult buildCooperativeReduction(mlir::RewriterBase &rewriter,
-                                              mlir::linalg::LinalgOp op,
-                                              unsigned maxThreads);
+/// A non-null `consumer` (see canFuseIntoCooperativeReduction) runs in the
+/// same kernel after the all-reduce, over the same row; the caller erases
+/// both ops.
+mlir::LogicalResult
+buildCooperativeReduction(mlir::RewriterBase &rewriter,
+                          mlir::linalg::LinalgOp op, unsigned maxThreads,
+                          mlir::linalg::LinalgOp consumer = nullptr);
+
+/// Whether the element-wise `consumer` of `op`'s reduced values (the next
+/// op that touches memory after `op`) may run in `op`'s cooperative kernel:
+/// same iteration space, `op`'s parallel dims first, `op`'s outputs read
+/// only at their own row and not written, `op`'s inputs written only at
+/// the elements the same row reads.
+bool canFuseIntoCooperativeReduction(mlir::linalg::LinalgOp op,
+                                     mlir::linalg::LinalgOp consumer);
 
 } // namespace muon
 

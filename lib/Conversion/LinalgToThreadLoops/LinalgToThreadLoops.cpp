@@ -21,6 +21,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace muon {
 #define GEN_PASS_DEF_CONVERTLINALGTOTHREADLOOPSPASS
@@ -102,6 +103,14 @@ static std::optional<int64_t> getReductionSize(linalg::LinalgOp op) {
   return size;
 }
 
+/// The linalg op after `op` if it is the next op that touches memory.
+static linalg::LinalgOp getNextMemoryUser(Operation *op) {
+  for (Operation *next = op->getNextNode(); next; next = next->getNextNode())
+    if (!isMemoryEffectFree(next))
+      return dyn_cast<linalg::LinalgOp>(next);
+  return nullptr;
+}
+
 /// Remarks on `op` if each of its threads walks at least `threshold`
 /// elements serially (its reduction extents; all of it on one thread when
 /// it has no parallel dim).
@@ -135,7 +144,12 @@ struct ConvertLinalgToThreadLoops
       if (op.hasPureBufferSemantics())
         ops.push_back(op);
     });
+    // Consumers run inside a reduction's kernel are erased at the end, so
+    // that no op created meanwhile reuses their address.
+    SmallVector<Operation *> fused;
     for (linalg::LinalgOp op : ops) {
+      if (llvm::is_contained(fused, op.getOperation()))
+        continue;
       rewriter.setInsertionPoint(op);
       FailureOr<linalg::LinalgOp> ordered = hoistParallelDims(rewriter, op);
       if (failed(ordered)) {
@@ -144,11 +158,23 @@ struct ConvertLinalgToThreadLoops
       }
       std::optional<int64_t> reductionSize = getReductionSize(*ordered);
       if (cooperativeReductions && reductionSize &&
-          *reductionSize >= cooperativeThreshold &&
-          succeeded(
-              muon::buildCooperativeReduction(rewriter, *ordered, blockSize))) {
-        rewriter.eraseOp(*ordered);
-        continue;
+          *reductionSize >= cooperativeThreshold) {
+        linalg::LinalgOp consumer = getNextMemoryUser(*ordered);
+        if (consumer &&
+            !muon::canFuseIntoCooperativeReduction(*ordered, consumer))
+          consumer = nullptr;
+        // Nothing between the two touches memory: the kernel runs in the
+        // consumer's place, where its operands are all defined.
+        if (consumer)
+          rewriter.setInsertionPoint(consumer);
+        if (succeeded(muon::buildCooperativeReduction(rewriter, *ordered,
+                                                      blockSize, consumer))) {
+          rewriter.eraseOp(*ordered);
+          if (consumer)
+            fused.push_back(consumer);
+          continue;
+        }
+        rewriter.setInsertionPoint(*ordered);
       }
       remarkSerialWork(*ordered, serialRemarkThreshold);
       if (failed(buildThreadLoops(rewriter, *ordered))) {
@@ -157,6 +183,8 @@ struct ConvertLinalgToThreadLoops
       }
       rewriter.eraseOp(*ordered);
     }
+    for (Operation *consumer : fused)
+      rewriter.eraseOp(consumer);
     for (scf::ParallelOp loop : getSingleLevelLoops(getOperation())) {
       if (loop.getNumLoops() < 2)
         continue;

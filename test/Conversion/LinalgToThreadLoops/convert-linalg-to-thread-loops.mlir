@@ -1,4 +1,4 @@
-// RUN: muon-opt %s -convert-linalg-to-thread-loops=block-size=64 -split-input-file | FileCheck %s
+// RUN: muon-opt %s -convert-linalg-to-thread-loops="block-size=64 cooperative-reductions=false" -split-input-file | FileCheck %s
 
 // An element-wise op on a 4×48 buffer: one parallel loop over the 192
 // collapsed elements, tiled by the block size (a block loop stepping by 64
@@ -30,8 +30,9 @@ func.func @elementwise(%a: memref<4x48xf32>, %out: memref<4x48xf32>) {
 
 // -----
 
-// A row reduction: threads over the rows, the reduction dim as a
-// sequential scf.for inside each thread.
+// (The serial form of reductions; cooperative-reductions.mlir has the
+// cooperative one.) A row reduction: threads over the rows, the reduction
+// dim as a sequential scf.for inside each thread.
 // CHECK-LABEL: func.func @reduction
 // CHECK: scf.parallel
 // CHECK:   scf.parallel

@@ -4,8 +4,9 @@
 
 // A row sum of 1024 elements: a block per row (4 blocks), 256 threads that
 // start at their thread index and step by 256 (consecutive threads on
-// consecutive elements), a uniform all-reduce, and thread 0 adding the sum
-// to what the output held.
+// consecutive elements), a uniform all-reduce, and thread 0 storing the sum
+// added to what the output held (read before the all-reduce, which no
+// thread passes before all have arrived: the store cannot overtake a read).
 // CHECK-LABEL: func.func @row_sum
 // CHECK-DAG: %[[C0:.+]] = arith.constant 0 : index
 // CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
@@ -18,11 +19,11 @@
 // CHECK:       %[[X:.+]] = memref.load %{{.+}}[%[[ROW]], %[[J]]] : memref<4x1024xf32>
 // CHECK:       %[[SUM:.+]] = arith.addf %[[X]], %[[ACC]] : f32
 // CHECK:       scf.yield %[[SUM]]
+// CHECK:     %[[OLD:.+]] = memref.load %{{.+}}[%[[ROW]]] : memref<4xf32>
 // CHECK:     %[[ROWSUM:.+]] = gpu.all_reduce add %[[PARTIAL]] uniform
+// CHECK:     %[[NEW:.+]] = arith.addf %[[ROWSUM]], %[[OLD]] : f32
 // CHECK:     %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %[[C0]]
 // CHECK:     scf.if %[[FIRST]]
-// CHECK:       %[[OLD:.+]] = memref.load %{{.+}}[%[[ROW]]] : memref<4xf32>
-// CHECK:       %[[NEW:.+]] = arith.addf %[[ROWSUM]], %[[OLD]] : f32
 // CHECK:       memref.store %[[NEW]], %{{.+}}[%[[ROW]]] : memref<4xf32>
 // CHECK-NOT: linalg.generic
 // LONGER-LABEL: func.func @row_sum
@@ -119,8 +120,8 @@ func.func @column_stats(%a: memref<512x8xf32>, %sum: memref<8xf32>, %squares: me
 // LONGER: gpu.all_reduce add
 // CHECK-DAG: %[[C1:.+]] = arith.constant 1 : index
 // CHECK: scf.parallel (%{{.+}}) = (%{{.+}}) to (%[[C1]])
-// CHECK:   gpu.all_reduce add
 // CHECK:   memref.load %{{.+}}[] : memref<f32>
+// CHECK:   gpu.all_reduce add
 func.func @full_sum(%a: memref<64x100xf32>, %out: memref<f32>) {
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>],
                   iterator_types = ["reduction", "reduction"]}
@@ -157,6 +158,137 @@ func.func @not_cooperative(%h: memref<4x1024xf16>, %hout: memref<4xf16>,
     %d = arith.mulf %o, %half : f32
     %y = arith.addf %x, %d : f32
     linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// A bufferized softmax: row max, exp(x - max), row sum of the exps, their
+// in-place division. Each element-wise op that reads the reduced values of
+// its own row runs in the reduction's kernel after the all-reduce, reading
+// them from registers: two kernels instead of four. The fills stay apart.
+// CHECK-LABEL: func.func @softmax
+// CHECK-SAME: (%[[X:[^:]+]]: memref<4x1024xf32>, %[[OUT:[^:]+]]: memref<4x1024xf32>, %[[STAT:[^:]+]]: memref<4xf32>)
+// CHECK: scf.for %{{.+}} = %[[T:[^ ]+]] to %{{.+}} iter_args
+// CHECK:       memref.load %[[X]][%[[ROW:[^,]+]],
+// CHECK:       arith.maxnumf
+// CHECK:     %[[OLD_MAX:.+]] = memref.load %[[STAT]][%[[ROW]]]
+// CHECK:     %[[ROW_MAX:.+]] = gpu.all_reduce maxnumf
+// CHECK:     %[[MAX:.+]] = arith.maxnumf %[[ROW_MAX]], %[[OLD_MAX]]
+// CHECK:     scf.if
+// CHECK:       memref.store %[[MAX]], %[[STAT]][%[[ROW]]]
+// CHECK:     scf.for %[[J:.+]] = %[[T]] to
+// CHECK-NOT:   memref.load %[[STAT]]
+// CHECK:       %[[XJ:.+]] = memref.load %[[X]][%[[ROW]], %[[J]]]
+// CHECK:       %[[D:.+]] = arith.subf %[[XJ]], %[[MAX]]
+// CHECK:       %[[E:.+]] = math.exp %[[D]]
+// CHECK:       memref.store %[[E]], %[[OUT]][%[[ROW]], %[[J]]]
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK:   scf.parallel
+// CHECK:     gpu.all_reduce add
+// CHECK:     scf.for
+// CHECK:       arith.divf
+// CHECK:       memref.store %{{.+}}, %[[OUT]]
+// CHECK-NOT: linalg.generic
+#map = affine_map<(d0, d1) -> (d0, d1)>
+#map1 = affine_map<(d0, d1) -> (d0)>
+func.func @softmax(%x: memref<4x1024xf32>, %out: memref<4x1024xf32>, %stat: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %nan = arith.constant 0xFFC00000 : f32
+  linalg.fill ins(%nan : f32) outs(%stat : memref<4xf32>)
+  linalg.generic {indexing_maps = [#map, #map1], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1024xf32>) outs(%stat : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maxnumf %in, %acc : f32
+    linalg.yield %m : f32
+  }
+  linalg.generic {indexing_maps = [#map, #map1, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %stat : memref<4x1024xf32>, memref<4xf32>) outs(%out : memref<4x1024xf32>) {
+  ^bb0(%in: f32, %m: f32, %o: f32):
+    %d = arith.subf %in, %m : f32
+    %e = math.exp %d : f32
+    linalg.yield %e : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%stat : memref<4xf32>)
+  linalg.generic {indexing_maps = [#map, #map1], iterator_types = ["parallel", "reduction"]}
+      ins(%out : memref<4x1024xf32>) outs(%stat : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#map, #map1, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%out, %stat : memref<4x1024xf32>, memref<4xf32>) outs(%out : memref<4x1024xf32>) {
+  ^bb0(%e: f32, %s: f32, %o: f32):
+    %p = arith.divf %e, %s : f32
+    linalg.yield %p : f32
+  }
+  return
+}
+
+// -----
+
+// Not fused: a consumer reading the reduced values at another row (a
+// column of them), one writing the reduction's input at other elements (a
+// transposed in-place update), one over another iteration space: each
+// reduction kernel ends after thread 0's store, and the consumers are
+// kernels of their own.
+// CHECK-LABEL: func.func @not_fused
+// CHECK: gpu.all_reduce add
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<256xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: scf.reduce
+// CHECK: gpu.all_reduce add
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<256xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: scf.reduce
+// CHECK: gpu.all_reduce add
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<256xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: scf.reduce
+// CHECK-NOT: gpu.all_reduce
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#t = affine_map<(d0, d1) -> (d1, d0)>
+#r = affine_map<(d0, d1) -> (d0)>
+#c = affine_map<(d0, d1) -> (d1)>
+func.func @not_fused(%x: memref<256x256xf32>, %sums: memref<256xf32>, %y: memref<256x256xf32>,
+                     %z: memref<256x8xf32>) {
+  linalg.generic {indexing_maps = [#id, #r], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<256x256xf32>) outs(%sums : memref<256xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #c, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums : memref<256x256xf32>, memref<256xf32>) outs(%y : memref<256x256xf32>) {
+  ^bb0(%in: f32, %s: f32, %o: f32):
+    %d = arith.divf %in, %s : f32
+    linalg.yield %d : f32
+  }
+  linalg.generic {indexing_maps = [#id, #r], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<256x256xf32>) outs(%sums : memref<256xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#r, #t], iterator_types = ["parallel", "parallel"]}
+      ins(%sums : memref<256xf32>) outs(%x : memref<256x256xf32>) {
+  ^bb0(%s: f32, %o: f32):
+    %d = arith.divf %o, %s : f32
+    linalg.yield %d : f32
+  }
+  linalg.generic {indexing_maps = [#id, #r], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<256x256xf32>) outs(%sums : memref<256xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%z : memref<256x8xf32>) outs(%z : memref<256x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %d = arith.mulf %in, %in : f32
+    linalg.yield %d : f32
   }
   return
 }
