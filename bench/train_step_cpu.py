@@ -69,7 +69,7 @@ def torch_step(c, muon, compiled):
 
 
 def muon_mlir_step(work, assign):
-    library, graph = compiled_step.compile_step(work, assign)
+    library, graph = compiled_step.compile_step(work, assign, in_place=True)
     trainer = compiled_step.CompiledTrainer(
         library, graph, compiled_step.initial_parameters(work, graph))
     return lambda idx, labels: trainer.step(idx, labels, LR)

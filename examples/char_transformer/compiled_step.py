@@ -45,22 +45,24 @@ def prepare(directory, adam_mode=None):
 
 
 def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
-                 adam_mode=None, qk_clip_tau=None):
+                 adam_mode=None, qk_clip_tau=None, in_place=False):
     """Builds step.mlir (optim-assign'ed with the option string `assign`
     when given; with `qk_clip_tau`, QK-clip added by optim-insert-qk-clip)
     and compiles it for CPU. `gpu` compiles the GPU pipeline's program for
     CPU instead, every matmul through the GPU GEMM entry points (their CPU
     implementation): "fused", its fused stage (the GPU kernels as loops);
     "emulated", its gpu stage (device memory, kernel launches on grids) with
-    the kernels run on the host. `adam_mode`: as prepare().
+    the kernels run on the host. `adam_mode`: as prepare(). `in_place`:
+    parameters and moments updated in their own buffers (the step returns
+    only the loss; CompiledTrainer handles both forms).
     Returns (library, TrainingGraph)."""
     training, optimizer = prepare(directory, adam_mode)
     text, graph = onnx_training.build_step(os.path.join(bin_dir, "muon-translate"),
-                                           training, optimizer, directory)
+                                           training, optimizer, directory, in_place)
     path = os.path.join(directory, "step.mlir")
     with open(path, "w") as f:
         f.write(text)
-    name = "step"
+    name = "step_in_place" if in_place else "step"
     passes = []
     if assign is not None:
         name += "_assigned"
@@ -108,7 +110,8 @@ def initial_parameters(directory, graph):
 class CompiledTrainer:
     def __init__(self, library, graph, params):
         self.step_fn = aot.load(library)
-        self.params = params
+        # Writable copies: an in-place step updates them.
+        self.params = [np.array(p, copy=True) for p in params]
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
         self.t = 0
@@ -120,6 +123,8 @@ class CompiledTrainer:
         out = self.step_fn(idx, labels, *self.params, *self.m, *self.v,
                            np.array(lr, dtype=np.float32), np.array(self.t + 1, dtype=np.int64))
         self.t += 1
+        if self.step_fn.updated_inputs:  # in place: only the loss comes back
+            return float(out)
         self.params, self.m, self.v = list(out[1:1 + n]), list(out[1 + n:1 + 2 * n]), \
             list(out[1 + 2 * n:])
         return float(out[0])

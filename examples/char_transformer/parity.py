@@ -69,7 +69,8 @@ def compiled_steps(args, batches, gpu, vocab=None):
     with `vocab`, then the bad-input checks."""
     library, graph = compiled_step.compile_step(
         args.work, bin_dir=args.bin, gpu=gpu, adam_mode=args.adam_mode,
-        assign=MUON_ASSIGN if args.muon else None, qk_clip_tau=args.qk_clip_tau)
+        assign=MUON_ASSIGN if args.muon else None, qk_clip_tau=args.qk_clip_tau,
+        in_place=gpu is None)
     trainer = compiled_step.CompiledTrainer(
         library, graph, compiled_step.initial_parameters(args.work, graph))
     losses = [trainer.step(idx, labels, args.lr) for idx, labels in batches]

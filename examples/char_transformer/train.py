@@ -71,7 +71,8 @@ def main():
     results = {}
     for label, assign in runs.items():
         tau = args.qk_clip_tau if args.qk_clip else None
-        library, graph = compiled_step.compile_step(args.work, assign, qk_clip_tau=tau)
+        library, graph = compiled_step.compile_step(args.work, assign, qk_clip_tau=tau,
+                                                    in_place=True)
         results[label] = train(library, graph, args.work, batches, args.steps, args.lr,
                                label, c if args.qk_clip else None)
     print("loss at step " + "  ".join(f"{s:>6d}" for s in REPORT_STEPS if s <= args.steps))

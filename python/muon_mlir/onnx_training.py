@@ -132,9 +132,12 @@ def rename_function(body, name):
     return body
 
 
-def build_step(translate, training_path, optimizer_path, work_prefix):
+def build_step(translate, training_path, optimizer_path, work_prefix, in_place=False):
     """Imports the (prepared) artifacts and returns the step module's text and
-    the TrainingGraph describing its arguments."""
+    the TrainingGraph describing its arguments. `in_place` marks the updated
+    parameters and moments as results computed into their own arguments'
+    buffers (`optim.aliasing_output`: muon-compile's in-place ABI), so the
+    step returns only the loss."""
     training_model = onnx.load(training_path)
     graph = TrainingGraph(training_model)
     param_types = [graph.inputs[p] for p in graph.params]
@@ -187,6 +190,12 @@ def build_step(translate, training_path, optimizer_path, work_prefix):
     result_types = ["tensor<f32>"] + param_types * 3
     lines.append(f"    return {', '.join(results)} : {', '.join(result_types)}")
     assert outputs[0] == graph.loss and len(outputs) == 1 + 2 * n
+    if in_place:
+        # Arguments: data, then p, m, v (the results' order), then lr, t.
+        first = len(graph.data)
+        args[first:first + 3 * n] = [
+            f"{arg[:-1]}, optim.aliasing_output = {1 + i} : i64}}"
+            for i, arg in enumerate(args[first:first + 3 * n])]
     step = (f"  func.func @step({', '.join(args)}) -> ({', '.join(result_types)}) {{\n"
             + "\n".join(lines) + "\n  }\n")
     return "module {\n" + train + optim + step + "}\n", graph
