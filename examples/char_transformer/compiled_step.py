@@ -52,7 +52,9 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
     CPU instead, every matmul through the GPU GEMM entry points (their CPU
     implementation): "fused", its fused stage (the GPU kernels as loops);
     "emulated", its gpu stage (device memory, kernel launches on grids) with
-    the kernels run on the host. `adam_mode`: as prepare(). `in_place`:
+    the kernels run on the host; "cuda", the whole GPU pipeline for a GPU
+    (muon-compile --target=cuda; the library runs on a CUDA device, on
+    torch tensors). `adam_mode`: as prepare(). `in_place`:
     parameters and moments updated in their own buffers (the step returns
     only the loss; CompiledTrainer handles both forms).
     Returns (library, TrainingGraph)."""
@@ -84,19 +86,21 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
                 if kind in line:
                     print(line.split(kind, 1)[1] if kind == "remark: " else line)
         path = transformed
-    lowering = []
+    lowering = ["--target=cpu"]
     if gpu is not None:
+        # The GPU pipeline compiles one function: the graphs inlined.
         name += "_gpu_" + gpu
         inlined = os.path.join(directory, name + ".mlir")
         stage = ["--muon-gpu-pipeline=stop-after=fused"] if gpu == "fused" else []
         subprocess.run([os.path.join(bin_dir, "muon-opt"), path, "--inline", "--symbol-dce",
                         *stage, "-o", inlined], check=True)
         path = inlined
-        lowering = (["--blas-runtime=gpu"] if gpu == "fused"
-                    else ["--pipeline=gpu-emulation"])
+        lowering = {"fused": ["--target=cpu", "--blas-runtime=gpu"],
+                    "emulated": ["--target=cpu", "--pipeline=gpu-emulation"],
+                    "cuda": ["--target=cuda"]}[gpu]
     library = os.path.join(directory, "lib" + name + ".so")
-    subprocess.run([os.path.join(bin_dir, "muon-compile"), path, "--target=cpu",
-                    "--function=step", "-o", library, *lowering], check=True)
+    subprocess.run([os.path.join(bin_dir, "muon-compile"), path, *lowering,
+                    "--function=step", "-o", library], check=True)
     return library, graph
 
 
@@ -108,20 +112,44 @@ def initial_parameters(directory, graph):
 
 
 class CompiledTrainer:
-    def __init__(self, library, graph, params):
+    """Parameters and AdamW moments as numpy arrays, or, for a library
+    compiled with gpu="cuda", as torch tensors on `device` (a CUDA device),
+    where the step runs."""
+
+    def __init__(self, library, graph, params, device="cpu"):
         self.step_fn = aot.load(library)
-        # Writable copies: an in-place step updates them.
-        self.params = [np.array(p, copy=True) for p in params]
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
+        self.device = device
+        if device == "cpu":
+            # Writable copies: an in-place step updates them.
+            self.params = [np.array(p, copy=True) for p in params]
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+        else:
+            import torch
+            self.params = [torch.tensor(p, device=device) for p in params]
+            self.m = [torch.zeros_like(p) for p in self.params]
+            self.v = [torch.zeros_like(p) for p in self.params]
         self.t = 0
+
+    def _tensor(self, value, dtype):
+        if self.device == "cpu":
+            return np.asarray(value, dtype=dtype)
+        import torch
+        return torch.as_tensor(np.asarray(value, dtype=dtype), device=self.device)
+
+    def numpy_params(self):
+        """The current parameters as numpy arrays."""
+        if self.device == "cpu":
+            return self.params
+        return [p.cpu().numpy() for p in self.params]
 
     def step(self, idx, labels, lr):
         """One forward/backward/update; returns the loss before the update.
         Token ids or labels out of range raise ValueError and change nothing."""
         n = len(self.params)
-        out = self.step_fn(idx, labels, *self.params, *self.m, *self.v,
-                           np.array(lr, dtype=np.float32), np.array(self.t + 1, dtype=np.int64))
+        out = self.step_fn(self._tensor(idx, np.int64), self._tensor(labels, np.int64),
+                           *self.params, *self.m, *self.v, self._tensor(lr, np.float32),
+                           self._tensor(self.t + 1, np.int64))
         self.t += 1
         if self.step_fn.updated_inputs:  # in place: only the loss comes back
             return float(out)

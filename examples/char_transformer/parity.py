@@ -54,13 +54,13 @@ def check_bad_inputs(trainer, batch, vocab):
     for what, position in (("token id", 0), ("label", 1)):
         bad = [np.array(x, copy=True) for x in batch]
         bad[position].flat[-1] = vocab
-        before = [np.array(p, copy=True) for p in trainer.params]
+        before = [np.array(p, copy=True) for p in trainer.numpy_params()]
         try:
             trainer.step(*bad, 1e-3)
             print(f"bad {what}: no error")
         except ValueError as error:
             print(f"bad {what}: ValueError: {error}")
-        unchanged = all(np.array_equal(a, b) for a, b in zip(before, trainer.params))
+        unchanged = all(np.array_equal(a, b) for a, b in zip(before, trainer.numpy_params()))
         print(f"bad {what}: parameters {'unchanged' if unchanged else 'CHANGED'}")
 
 
@@ -70,13 +70,14 @@ def compiled_steps(args, batches, gpu, vocab=None):
     library, graph = compiled_step.compile_step(
         args.work, bin_dir=args.bin, gpu=gpu, adam_mode=args.adam_mode,
         assign=MUON_ASSIGN if args.muon else None, qk_clip_tau=args.qk_clip_tau,
-        in_place=gpu is None)
+        in_place=gpu in (None, "cuda"))
     trainer = compiled_step.CompiledTrainer(
-        library, graph, compiled_step.initial_parameters(args.work, graph))
+        library, graph, compiled_step.initial_parameters(args.work, graph),
+        "cuda" if gpu == "cuda" else "cpu")
     losses = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
     if vocab is not None:
         check_bad_inputs(trainer, batches[0], vocab)
-    return losses, dict(zip(graph.params, trainer.params))
+    return losses, dict(zip(graph.params, trainer.numpy_params()))
 
 
 def main():
@@ -86,8 +87,9 @@ def main():
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--work", required=True)
     parser.add_argument("--bin", default=compiled_step.BIN)
-    parser.add_argument("--gpu", choices=["fused", "emulated"],
-                        help="compile the GPU pipeline's program (run on CPU)")
+    parser.add_argument("--gpu", choices=["fused", "emulated", "cuda"],
+                        help="compile the GPU pipeline's program: run on CPU (fused, "
+                             "emulated) or on a CUDA GPU (cuda)")
     parser.add_argument("--adam-mode", type=int, choices=[0, 1],
                         help="set AdamWOptimizer's adam_mode for ORT and the "
                              "import (default: as generate_artifacts makes it, 1)")

@@ -11,8 +11,15 @@ Muon from the same initial weights on the same batches. With --qk-clip,
 to the step, and each log line shows the largest attention logit of the
 step's forward pass.
 
+--device cuda compiles the whole step for a GPU (muon-compile --target=cuda:
+the GPU pipeline's kernels and cuBLASLt GEMMs in one library) and trains on
+torch CUDA tensors; --device emulated runs that GPU program on the CPU
+(device memory, kernels on their grids, executed as host loops), which is
+how it is tested on machines without a GPU.
+
   python examples/char_transformer/train.py --steps 200 --optimizer=both
   python examples/char_transformer/train.py --optimizer=muon --qk-clip --qk-clip-tau 20
+  python examples/char_transformer/train.py --device cuda
 """
 
 import argparse
@@ -26,16 +33,17 @@ import model
 REPORT_STEPS = (0, 50, 100, 200)
 
 
-def train(library, graph, work, batches, steps, lr, label, config=None):
+def train(library, graph, work, batches, steps, lr, label, config=None, device="cpu"):
     """Trains from the exported weights; with `config`, log lines also show
     the forward pass's largest attention logit."""
     trainer = compiled_step.CompiledTrainer(
-        library, graph, compiled_step.initial_parameters(work, graph))
+        library, graph, compiled_step.initial_parameters(work, graph),
+        "cuda" if device == "cuda" else "cpu")
     losses = []
     start = time.perf_counter()
     for step in range(steps + 1):
         idx, labels = batches[step]
-        logits = (model.max_logits(config, graph.params, trainer.params, idx).max()
+        logits = (model.max_logits(config, graph.params, trainer.numpy_params(), idx).max()
                   if config is not None and step % 10 == 0 else None)
         losses.append(trainer.step(idx, labels, lr))
         if step % 10 == 0:
@@ -56,6 +64,9 @@ def main():
                         help="add QK-clip (optim-insert-qk-clip) to the step")
     parser.add_argument("--qk-clip-tau", type=float, default=100.0,
                         help="QK-clip threshold on the max attention logit")
+    parser.add_argument("--device", choices=["cpu", "cuda", "emulated"], default="cpu",
+                        help="where the step runs: the CPU pipeline, a CUDA GPU, or the "
+                             "GPU program emulated on the CPU")
     parser.add_argument("--work", default=os.path.join(compiled_step.ROOT, "build",
                                                        "char_transformer"))
     args = parser.parse_args()
@@ -71,10 +82,11 @@ def main():
     results = {}
     for label, assign in runs.items():
         tau = args.qk_clip_tau if args.qk_clip else None
+        gpu = None if args.device == "cpu" else args.device
         library, graph = compiled_step.compile_step(args.work, assign, qk_clip_tau=tau,
-                                                    in_place=True)
+                                                    gpu=gpu, in_place=True)
         results[label] = train(library, graph, args.work, batches, args.steps, args.lr,
-                               label, c if args.qk_clip else None)
+                               label, c if args.qk_clip else None, args.device)
     print("loss at step " + "  ".join(f"{s:>6d}" for s in REPORT_STEPS if s <= args.steps))
     for label, losses in results.items():
         tail = losses[-20:]
