@@ -50,6 +50,8 @@ static void addFusedStage(OpPassManager &pm,
   // Keeps the GEMMs named (upstream's pass folds reshapes into them).
   pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
   pm.addPass(createCSEPass());
+  // A loss or a bias gradient would occupy a few blocks of the device.
+  pm.addPass(muon::createSplitReductionsPass());
   // The device reads lr and the step count, not the host.
   pm.addPass(muon::createConvertScalarReadsToGenericInputsPass());
 }

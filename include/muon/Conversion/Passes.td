@@ -239,10 +239,14 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     consecutive elements, coalesced on a contiguous row) into a partial,
     a uniform `gpu.all_reduce` across the block, and thread 0 folding the
     result into the output's old value (read before the all-reduce, which
-    orders it before thread 0's store). Softmax and LayerNorm rows, the
-    loss and bias gradients run this way; from 32 elements (one warp per
-    row) the strided, coalesced reads of a warp beat one thread walking a
-    row.
+    orders it before thread 0's store). Row reductions (the innermost loop
+    walks the innermost dim of the first input: softmax and LayerNorm rows,
+    the loss) run this way; from 32 elements (one warp per row) the
+    strided, coalesced reads of a warp beat one thread walking a row. A
+    column reduction (bias gradients, after `muon-split-reductions` their
+    chunks) runs this way only with fewer than 1024 output elements: with
+    more, a thread per output element reads consecutive elements across a
+    warp and fills the device.
 
     The next op that touches memory, when it is element-wise over the same
     iteration space and reads the reduced values only at its own row (the

@@ -142,6 +142,41 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
   ];
 }
 
+def SplitReductionsPass : MuonPass<"muon-split-reductions"> {
+  let summary = "Split long reductions with few outputs into two reductions";
+  let description = [{
+    A reduction is parallel over its output elements only: on a GPU the
+    loss (one output) or a bias gradient (a few hundred columns reduced over
+    every token) occupies a handful of blocks. For linalg ops on tensors
+    reducing at least `min-reduction` elements into at most `max-outputs`
+    output elements, with one reduction dim (several consecutive ones,
+    contiguous in every operand, are first collapsed into one by
+    `linalg::collapseOpIterationDims`), upstream's `linalg::splitReduction`
+    splits the reduction dim into chunks of `chunk-length` to
+    4 × `chunk-length` elements (the smallest length dividing it; none: the
+    op is left alone): a first op reduces every chunk (the chunk index is a
+    new parallel dim in front of the output), a second combines the chunks
+    into the original output. A column reduction's first op then has one
+    thread per (chunk, column), consecutive threads on consecutive columns.
+    Ops without a plain combiner (one op with a neutral element) are left
+    alone. The sums are taken in another order: equal up to rounding.
+
+    The GPU pipeline runs it before bufferization.
+  }];
+  let options = [
+    Option<"minReduction", "min-reduction", "int64_t", /*default=*/"4096",
+           "Shortest reduction that is split">,
+    Option<"maxOutputs", "max-outputs", "int64_t", /*default=*/"4096",
+           "Most output elements of a split reduction">,
+    Option<"chunkLength", "chunk-length", "int64_t", /*default=*/"256",
+           "Shortest chunk">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def ApproximateMathPass : MuonPass<"muon-approximate-math"> {
   let summary = "Replace math.erf/exp/tanh by upstream's polynomial approximations";
   let description = [{

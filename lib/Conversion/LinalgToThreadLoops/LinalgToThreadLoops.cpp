@@ -111,6 +111,44 @@ static linalg::LinalgOp getNextMemoryUser(Operation *op) {
   return nullptr;
 }
 
+/// The number of output elements of `op` (its parallel iterations), if
+/// static.
+static std::optional<int64_t> getOutputCount(linalg::LinalgOp op) {
+  int64_t count = 1;
+  for (auto [iterator, extent] :
+       llvm::zip(op.getIteratorTypesArray(), op.getStaticLoopRanges())) {
+    if (ShapedType::isDynamic(extent))
+      return std::nullopt;
+    if (iterator == utils::IteratorType::parallel)
+      count *= extent;
+  }
+  return count;
+}
+
+/// Whether `op` (parallel dims first) reduces along rows: its innermost
+/// loop is a reduction that walks the innermost dim of its first buffer
+/// input, so the threads of a block read consecutive elements.
+static bool isRowReduction(linalg::LinalgOp op) {
+  unsigned last = op.getNumLoops() - 1;
+  if (op.getIteratorTypesArray()[last] != utils::IteratorType::reduction)
+    return false;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (!isa<MemRefType>(input->get().getType()))
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(input);
+    return map.getNumResults() > 0 &&
+           map.getResults().back() == getAffineDimExpr(last, op.getContext());
+  }
+  return true;
+}
+
+/// Output elements from which a column reduction (consecutive output
+/// elements along the inner dim of the input) runs a thread per output
+/// element: consecutive threads then read consecutive elements, and there
+/// are enough threads for the device (a block per element would read with
+/// the row stride).
+constexpr int64_t kColumnThreads = 1024;
+
 /// Remarks on `op` if each of its threads walks at least `threshold`
 /// elements serially (its reduction extents; all of it on one thread when
 /// it has no parallel dim).
@@ -157,8 +195,10 @@ struct ConvertLinalgToThreadLoops
         return signalPassFailure();
       }
       std::optional<int64_t> reductionSize = getReductionSize(*ordered);
-      if (cooperativeReductions && reductionSize &&
-          *reductionSize >= cooperativeThreshold) {
+      std::optional<int64_t> outputs = getOutputCount(*ordered);
+      if (cooperativeReductions && ordered->getNumReductionLoops() > 0 &&
+          reductionSize && outputs && *reductionSize >= cooperativeThreshold &&
+          (isRowReduction(*ordered) || *outputs < kColumnThreads)) {
         linalg::LinalgOp consumer = getNextMemoryUser(*ordered);
         if (consumer &&
             !muon::canFuseIntoCooperativeReduction(*ordered, consumer))

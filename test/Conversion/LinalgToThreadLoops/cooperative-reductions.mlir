@@ -1,6 +1,7 @@
 // RUN: muon-opt %s -convert-linalg-to-thread-loops -split-input-file | FileCheck %s
 // RUN: muon-opt %s -convert-linalg-to-thread-loops=cooperative-threshold=2048 -split-input-file | FileCheck %s --check-prefix=LONGER
 // RUN: muon-opt %s -convert-linalg-to-thread-loops=cooperative-reductions=false -split-input-file | FileCheck %s --check-prefix=SERIAL
+// RUN: muon-opt %s -convert-linalg-to-thread-loops=cooperative-threshold=1 -split-input-file | FileCheck %s --check-prefix=ONE
 
 // A row sum of 1024 elements: a block per row (4 blocks), 256 threads that
 // start at their thread index and step by 256 (consecutive threads on
@@ -286,6 +287,56 @@ func.func @not_fused(%x: memref<256x256xf32>, %sums: memref<256xf32>, %y: memref
   }
   linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
       ins(%z : memref<256x8xf32>) outs(%z : memref<256x8xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %d = arith.mulf %in, %in : f32
+    linalg.yield %d : f32
+  }
+  return
+}
+
+// -----
+
+// A column reduction with many outputs (2048 columns of 64 rows): a thread
+// per column, consecutive threads on consecutive elements of each row, no
+// all-reduce. The same shape reduced along its rows is cooperative.
+// CHECK-LABEL: func.func @columns_and_rows
+// CHECK-COUNT-1: gpu.all_reduce add
+// CHECK-NOT: gpu.all_reduce
+#in = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @columns_and_rows(%x: memref<64x2048xf32>, %cols: memref<2048xf32>, %y: memref<2048x64xf32>, %rows: memref<2048xf32>) {
+  linalg.generic {indexing_maps = [#in, #col], iterator_types = ["reduction", "parallel"]}
+      ins(%x : memref<64x2048xf32>) outs(%cols : memref<2048xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#in, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%y : memref<2048x64xf32>) outs(%rows : memref<2048xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// With every reduction cooperative, an op without loops and one without
+// reduction dims still take the element-wise path.
+// ONE-LABEL: func.func @no_reduction
+// ONE-NOT: gpu.all_reduce
+// ONE: return
+func.func @no_reduction(%a: memref<f32>, %b: memref<f32>, %x: memref<64xf32>, %y: memref<64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>], iterator_types = []}
+      ins(%a : memref<f32>) outs(%b : memref<f32>) {
+  ^bb0(%in: f32, %o: f32):
+    %d = arith.mulf %in, %in : f32
+    linalg.yield %d : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      ins(%x : memref<64xf32>) outs(%y : memref<64xf32>) {
   ^bb0(%in: f32, %o: f32):
     %d = arith.mulf %in, %in : f32
     linalg.yield %d : f32

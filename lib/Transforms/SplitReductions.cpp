@@ -1,0 +1,100 @@
+//===- SplitReductions.cpp - long reductions with few outputs in two -----===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// On a GPU a reduction is parallel over its output elements (a block or a
+// thread each): a loss (one output) or a bias gradient (a few hundred
+// columns over every token) leaves most of the device idle. Splitting the
+// reduction dim into chunks makes the chunk a parallel dim of a first
+// reduction, whose partial results a second, short reduction combines.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace muon {
+#define GEN_PASS_DEF_SPLITREDUCTIONSPASS
+#include "muon/Transforms/Passes.h.inc"
+} // namespace muon
+
+using namespace mlir;
+
+/// The chunk length for a reduction of `size` elements: the smallest
+/// divisor of `size` in [target, 4 · target], if any.
+static std::optional<int64_t> getChunkLength(int64_t size, int64_t target) {
+  for (int64_t length = target; length <= 4 * target && length < size; ++length)
+    if (size % length == 0)
+      return length;
+  return std::nullopt;
+}
+
+/// `op` with its reduction dims collapsed into one when they are
+/// consecutive and contiguous in every operand (a loss over every element
+/// of a tensor), so that splitReduction, which splits one reduction dim,
+/// applies; `op` itself otherwise.
+static linalg::LinalgOp collapseReductionDims(RewriterBase &rewriter,
+                                              linalg::LinalgOp op) {
+  SmallVector<unsigned> dims;
+  op.getReductionDims(dims);
+  if (dims.size() < 2 || dims.back() - dims.front() + 1 != dims.size() ||
+      !isa<linalg::GenericOp>(op.getOperation()))
+    return op;
+  ReassociationIndices group(dims.begin(), dims.end());
+  if (!linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), {group}))
+    return op;
+  FailureOr<linalg::CollapseResult> collapsed =
+      linalg::collapseOpIterationDims(op, {group}, rewriter);
+  if (failed(collapsed))
+    return op;
+  rewriter.replaceOp(op, collapsed->results);
+  return collapsed->collapsedOp;
+}
+
+namespace {
+struct SplitReductionsPass
+    : muon::impl::SplitReductionsPassBase<SplitReductionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> candidates;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && op.getNumReductionLoops() >= 1 &&
+          op.getNumDpsInits() == 1 && !op.hasDynamicShape())
+        candidates.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp candidate : candidates) {
+      int64_t reductionSize = 1, outputs = 1;
+      for (auto [iterator, extent] :
+           llvm::zip(candidate.getIteratorTypesArray(),
+                     candidate.getStaticLoopRanges()))
+        (iterator == utils::IteratorType::reduction ? reductionSize
+                                                    : outputs) *= extent;
+      if (reductionSize < minReduction || outputs > maxOutputs)
+        continue;
+      std::optional<int64_t> length =
+          getChunkLength(reductionSize, chunkLength);
+      if (!length)
+        continue;
+      int64_t chunks = reductionSize / *length;
+      rewriter.setInsertionPoint(candidate);
+      linalg::LinalgOp op = collapseReductionDims(rewriter, candidate);
+      if (op.getNumReductionLoops() != 1)
+        continue;
+      // Not a plain reduction (no combiner with a neutral element): left
+      // alone.
+      (void)linalg::splitReduction(
+          rewriter, op, [&](linalg::LinalgOp) {
+            return linalg::SplitReductionOptions{chunks, 0,
+                                                 /*innerParallel=*/false};
+          });
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,100 @@
+// RUN: muon-opt %s -muon-split-reductions -split-input-file | FileCheck %s
+
+// The loss: one output over 8192 elements. Chunks of 256: a first
+// reduction into 32 partial sums (the chunk a parallel dim), a second into
+// the output.
+// CHECK-LABEL: func.func @loss
+// CHECK-SAME: (%[[X:.+]]: tensor<8192xf32>, %[[INIT:.+]]: tensor<f32>)
+// CHECK: %[[CHUNKS:.+]] = tensor.expand_shape %[[X]] {{\[}}[0, 1]] output_shape [32, 256]
+// CHECK: %[[ZERO:.+]] = linalg.fill {{.*}} -> tensor<32xf32>
+// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[CHUNKS]] : tensor<32x256xf32>) outs(%[[ZERO]] : tensor<32xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]} ins(%[[PARTIAL]] : tensor<32xf32>) outs(%[[INIT]] : tensor<f32>)
+func.func @loss(%x: tensor<8192xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                       iterator_types = ["reduction"]}
+      ins(%x : tensor<8192xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// A bias gradient: 768 columns over 8192 tokens. The first reduction has
+// 32 × 768 outputs, each a chunk of 256 tokens of one column.
+// CHECK-LABEL: func.func @bias_grad
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [32, 256, 768]
+// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<32x256x768xf32>) outs(%{{.+}} : tensor<32x768xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[PARTIAL]] : tensor<32x768xf32>) outs(%{{.+}} : tensor<768xf32>)
+func.func @bias_grad(%dy: tensor<8192x768xf32>, %init: tensor<768xf32>) -> tensor<768xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(t, c) -> (t, c)>, affine_map<(t, c) -> (c)>],
+                       iterator_types = ["reduction", "parallel"]}
+      ins(%dy : tensor<8192x768xf32>) outs(%init : tensor<768xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<768xf32>
+  return %r : tensor<768xf32>
+}
+
+// -----
+
+// Left alone: a short reduction, one with many outputs, a length without a
+// divisor in [256, 1024] (4099 is prime), and a reduction without a plain
+// combiner.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-NOT: tensor.expand_shape
+// CHECK-COUNT-4: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @left_alone(%short: tensor<4000xf32>, %wide: tensor<8192x8192xf32>, %prime: tensor<4099xf32>,
+                      %s: tensor<f32>, %w: tensor<8192xf32>) -> (tensor<f32>, tensor<8192xf32>, tensor<f32>, tensor<f32>) {
+  %a = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%short : tensor<4000xf32>) outs(%s : tensor<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.addf %in, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  %b = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]}
+      ins(%wide : tensor<8192x8192xf32>) outs(%w : tensor<8192xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.addf %in, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<8192xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%prime : tensor<4099xf32>) outs(%s : tensor<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.addf %in, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  %d = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%w : tensor<8192xf32>) outs(%s : tensor<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %half = arith.constant 0.5 : f32
+    %decayed = arith.mulf %acc, %half : f32
+    %r = arith.addf %in, %decayed : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %a, %b, %c, %d : tensor<f32>, tensor<8192xf32>, tensor<f32>, tensor<f32>
+}
+
+// -----
+
+// A loss over every element of a 2-D tensor: its two reduction dims are
+// collapsed into one (contiguous in the input), then split.
+// CHECK-LABEL: func.func @loss_2d
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1]] : tensor<64x128xf32> into tensor<8192xf32>
+// CHECK: tensor.expand_shape %[[FLAT]] {{\[}}[0, 1]] output_shape [32, 256]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%{{.+}} : tensor<32x256xf32>) outs(%{{.+}} : tensor<32xf32>)
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]} ins(%{{.+}} : tensor<32xf32>) outs(%{{.+}} : tensor<f32>)
+func.func @loss_2d(%x: tensor<64x128xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> ()>],
+                       iterator_types = ["reduction", "reduction"]}
+      ins(%x : tensor<64x128xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
