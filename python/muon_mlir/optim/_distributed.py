@@ -297,36 +297,40 @@ class ShardedStep:
         the param groups) with ShardedTensors over this rank's state, for
         torch.distributed.checkpoint: Muon states in the parameter's shape
         with one shard on the owner, AdamW moments flattened with one shard
-        per slice, AdamW's step count as a 1-element tensor on the rank
-        that holds the parameter's first element. The local shards alias
-        the optimizer's state: dcp.load into this dict loads in place."""
+        per slice, AdamW's step count a plain (replicated) tensor on every
+        rank with a slice; each rank's dict has the
+        tensors it holds a shard of. The local shards alias the optimizer's
+        state: dcp.load into this dict loads in place."""
         if self.plan is None:
             self._build()
-        shards = {}  # (parameter, key) -> [(offsets, local tensor or None, rank)]
+        shards = {}  # (parameter, key) -> [(offsets, sizes, local tensor or None, rank)]
+        steps = {}  # AdamW parameter -> its step count, where a slice is here
         for rank in range(self.world):
             for i, start, end, _ in self.plan.segments[rank]:
                 it = self.items[i]
                 local = self._local_state(it, start, end) if rank == self.rank else None
                 for key in _plan.STATE_KEYS[it.kind]:
-                    if it.kind != "adamw":
-                        entry = ([0] * it.param.ndim, tuple(it.param.shape))
-                    elif key == "step":
-                        if start:
-                            continue
-                        entry = ([0], (1,))
-                    else:
-                        entry = ([start], (end - start,))
-                    tensor = None if local is None else (
-                        local[key].view(1) if key == "step" else local[key])
+                    if key == "step":
+                        # Replicated: every holder of a slice has the count.
+                        if local is not None:
+                            steps[i] = local[key]
+                        continue
+                    entry = ([start], (end - start,)) if it.kind == "adamw" else (
+                        [0] * it.param.ndim, tuple(it.param.shape))
+                    tensor = None if local is None else local[key]
                     shards.setdefault((i, key), []).append((*entry, tensor, rank))
         state = {}
         for (i, key), entries in shards.items():
+            # Only the tensors with a shard here: dcp.load mistakes a state
+            # dict holding others for a torch 2.3 checkpoint.
+            if all(tensor is None for *_, tensor, _ in entries):
+                continue
             it = self.items[i]
-            size = (1,) if key == "step" else (
-                tuple(it.param.shape) if it.kind != "adamw" else (it.param.numel(),))
-            dtype = torch.float32 if key == "step" else self.dtype
-            state.setdefault(i, {})[key] = _sharded_tensor(entries, size, dtype, self.device,
-                                                           self.group)
+            size = tuple(it.param.shape) if it.kind != "adamw" else (it.param.numel(),)
+            state.setdefault(i, {})[key] = _sharded_tensor(entries, size, self.dtype,
+                                                           self.device, self.group)
+        for i, step in steps.items():
+            state[i]["step"] = step
         groups = []
         first = 0
         for group in self.optimizer.param_groups:

@@ -74,10 +74,12 @@ def equal_rank(rank, world, path, out):
     dist.destroy_process_group()
 
 
-def reference(world):
+def reference(worlds):
+    """The single-process run: step k on the mean gradient of worlds[k]
+    micro-batches."""
     model, _ = models.twins(models.TinyGPT)
     opt = optimizer(model)
-    for step in range(STEPS):
+    for step, world in enumerate(worlds):
         total = [torch.zeros_like(p) for p in model.parameters()]
         for rank in range(world):
             opt.zero_grad()
@@ -94,7 +96,7 @@ def reference(world):
 def check_equal(world, out):
     path = tempfile.mktemp(dir=out)
     mp.spawn(equal_rank, args=(world, path, out), nprocs=world)
-    expected = reference(world).state_dict()
+    expected = reference([world] * STEPS).state_dict()
     shapes = [tuple(p.shape) for p in models.TinyGPT().parameters()]
     names = [n for n, _ in models.TinyGPT().named_parameters()]
     modelled = comm_model.ours_bytes(comm_model.routed(names, shapes), world, 4,
@@ -111,6 +113,45 @@ def check_equal(world, out):
           f"(2(N-1)/N·P = {2 * (world - 1) * elements * 4 // world}), check "
           f"{got['bytes']['check'] // STEPS} B; {got['calls']['reduce_scatter'] // STEPS} "
           f"buckets; NS FLOP imbalance {got['imbalance']:.1%}")
+
+
+def resume_rank(rank, world, path, out, first, steps):
+    """Steps [first, first + steps) at `world` ranks, from the checkpoint
+    in out/checkpoint if first > 0; saves one there at the end."""
+    import torch.distributed.checkpoint as dcp
+
+    init(rank, world, path)
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    if first:
+        model.load_state_dict(torch.load(f"{out}/model.pt"))
+        state = opt.state_dict()
+        dcp.load({"optim": state}, checkpoint_id=f"{out}/checkpoint")
+        opt.load_state_dict(state)
+    for step in range(first, first + steps):
+        opt.zero_grad()
+        models.gpt_loss(model, batch(step, rank, world)).backward()
+        quantize(model)
+        opt.step()
+    dcp.save({"optim": opt.state_dict()}, checkpoint_id=f"{out}/checkpoint")
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/model.pt")
+    dist.destroy_process_group()
+
+
+def check_resume(before, after, out):
+    """3 steps at `before` ranks, a torch.distributed.checkpoint, 2 steps at
+    `after` ranks from it: bitwise the single-process run."""
+    out = os.path.join(out, f"resume{before}to{after}")
+    os.makedirs(out)
+    mp.spawn(resume_rank, args=(before, tempfile.mktemp(dir=out), out, 0, 3), nprocs=before)
+    mp.spawn(resume_rank, args=(after, tempfile.mktemp(dir=out), out, 3, 2), nprocs=after)
+    expected = reference([before] * 3 + [after] * 2).state_dict()
+    got = torch.load(f"{out}/model.pt")
+    differ = [k for k, v in expected.items() if not torch.equal(v, got[k])]
+    assert not differ, f"{differ} differ from the single-process optimizer"
+    print(f"resume {before} -> {after} ranks: 3 + 2 steps through torch.distributed.checkpoint "
+          "bitwise equal to one process")
 
 
 def mismatch_rank(rank, world, path, out):
@@ -150,9 +191,8 @@ def dead_rank(rank, world, path, out):
                 # Die between the reduce_scatter and the all_gather.
                 _distributed.ShardedStep._compute = lambda *args: os._exit(1)
             before = {k: v.clone() for k, v in model.state_dict().items()}
-            inner = [b["inner"] for b in opt._sharded.buckets]
-            state = [{k: v.clone() for s in i.state.values() for k, v in s.items()}
-                     for i in inner if i is not None]
+            state = [(v, v.clone()) for inner in opt._sharded.inner if inner is not None
+                     for s in inner.state.values() for v in s.values()]
             start = time.monotonic()
             try:
                 opt.step()
@@ -160,9 +200,7 @@ def dead_rank(rank, world, path, out):
             except Exception as e:  # gloo's: connection closed or timeout
                 message = f"{type(e).__name__} after {time.monotonic() - start:.0f} s"
             same = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
-            same_state = all(torch.equal(a, b) for old, i in zip(
-                state, [i for i in inner if i is not None]) for a, b in zip(
-                old.values(), (v for s in i.state.values() for v in s.values())))
+            same_state = state and all(torch.equal(v, saved) for v, saved in state)
             with open(f"{out}/dead{rank}.txt", "w") as f:
                 f.write(f"{message}; parameters {'as before' if same else 'CHANGED'}, "
                         f"optimizer state {'as before' if same_state else 'CHANGED'}")
@@ -175,6 +213,8 @@ def check_dead(out):
     context = mp.spawn(dead_rank, args=(2, path, out), nprocs=2, join=False)
     for process in context.processes:
         process.join(60)
+    if not os.path.exists(f"{out}/dead0.txt"):
+        context.join()  # raises with the rank's traceback
     report = open(f"{out}/dead0.txt").read()
     seconds = float(report.split(" after ")[1].split(" s")[0]) if " after " in report else -1
     assert 0 <= seconds <= 15, report
@@ -189,6 +229,9 @@ if __name__ == "__main__":
             check_equal(2, out)
         elif case == "equal4":
             check_equal(4, out)
+        elif case == "resume":
+            check_resume(2, 4, out)
+            check_resume(4, 2, out)
         elif case == "mismatch":
             check_mismatch(2, out)
         elif case == "dead":
