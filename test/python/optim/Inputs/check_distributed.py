@@ -10,12 +10,23 @@ reduce_scatter adds them in; everything after the sum is the same compiled
 code on the same numbers. The bytes each rank counted at its collectives
 must equal bench/comm_model.py's model of the scheme for these shapes.
 
+`qkclip`: QKClip(process_group=...) with per-head max logits that differ
+by rank: every rank's weights equal one process clipping with their maximum.
+
 `mismatch`: rank 1 builds a model with a different hidden size; every rank
 must raise the same ValueError at the first step, before any update.
 
 `dead`: rank 1 exits after the reduce_scatter of step 3 (after computing
 nothing); rank 0 must get an exception from the process group within its
-timeout, and its parameters and optimizer state must be those before step 3.
+timeout, and its parameters and optimizer state must be those before step 3
+(rank 0 has updated its own matrices by then: they are rolled back).
+`hang`: the same with rank 1 stuck instead: the 10 s timeout must fire.
+
+`resume`: 3 steps at 2 (4) ranks, torch.distributed.checkpoint, 2 steps at
+4 (2) ranks from it: bitwise the single-process run with those gradients.
+
+    check_distributed.py quick   # 2 ranks: equal, qkclip, mismatch, dead (check-muon)
+    check_distributed.py         # 4 ranks, resume 2 <-> 4, hang (integration)
 """
 
 import datetime
@@ -26,10 +37,11 @@ import time
 
 import torch
 import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
 import torch.multiprocessing as mp
 
 import models
-from muon_mlir.optim import Muon, _distributed
+from muon_mlir.optim import Muon, QKClip, _distributed
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), *[os.pardir] * 4, "bench"))
 import comm_model  # noqa: E402
@@ -54,24 +66,151 @@ def batch(step, rank, world):
     return models.gpt_batch(step * world + rank)
 
 
-def init(rank, world, path, seconds=60):
-    dist.init_process_group("gloo", init_method=f"file://{path}", rank=rank,
-                            world_size=world, timeout=datetime.timedelta(seconds=seconds))
-
-
-def equal_rank(rank, world, path, out):
-    init(rank, world, path)
-    model, _ = models.twins(models.TinyGPT)
-    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
-    for step in range(STEPS):
+def train(model, opt, rank, world, steps):
+    for step in steps:
         opt.zero_grad()
         models.gpt_loss(model, batch(step, rank, world)).backward()
         quantize(model)
         opt.step()
+
+
+# -- on each rank: the cases share one gloo group, the dead rank last ----
+
+
+def rank_main(rank, world, path, out, cases):
+    dist.init_process_group("gloo", init_method=f"file://{path}", rank=rank,
+                            world_size=world, timeout=datetime.timedelta(seconds=10))
+    for case in cases:
+        globals()[f"{case}_rank"](rank, world, out)
+    if cases[-1] not in ("dead", "hang"):
+        dist.destroy_process_group()
+
+
+def equal_rank(rank, world, out):
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    train(model, opt, rank, world, range(STEPS))
     counter = opt._sharded.counter
     torch.save({"params": model.state_dict(), "bytes": counter.bytes, "calls": counter.calls,
                 "imbalance": opt._sharded.plan.imbalance()}, f"{out}/rank{rank}.pt")
-    dist.destroy_process_group()
+
+
+def save_rank(rank, world, out):
+    """3 steps, then a torch.distributed.checkpoint of the optimizer."""
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    train(model, opt, rank, world, range(3))
+    dcp.save({"optim": opt.state_dict()}, checkpoint_id=f"{out}/checkpoint{world}")
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/model{world}.pt")
+
+
+def resume_rank(rank, world, out):
+    """From the other world size's checkpoint, 2 more steps."""
+    other = {2: 4, 4: 2}[world]
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    model.load_state_dict(torch.load(f"{out}/model{other}.pt"))
+    state = opt.state_dict()
+    dcp.load({"optim": state}, checkpoint_id=f"{out}/checkpoint{other}")
+    opt.load_state_dict(state)
+    train(model, opt, rank, world, range(3, 5))
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/resumed{other}to{world}.pt")
+
+
+def clip_setup(rank):
+    """Two (W_q, W_k) pairs, the same on every rank, and per-head max
+    logits that differ by rank: some heads over tau on one rank only."""
+    g = torch.Generator().manual_seed(0)
+    pairs = [tuple(torch.randn(32, 24, generator=g) for _ in range(2)) for _ in range(2)]
+    logits = [torch.tensor([50.0, 180.0, 90.0, 40.0]).roll(rank + layer) for layer in range(2)]
+    return pairs, logits
+
+
+def qkclip_rank(rank, world, out):
+    pairs, logits = clip_setup(rank)
+    QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False,
+           process_group=dist.group.WORLD).step(logits)
+    torch.save(pairs, f"{out}/clip{rank}.pt")
+
+
+def check_qkclip(world, out):
+    """The ranks' weights equal one process clipping with the maximum of
+    every rank's logits."""
+    pairs, _ = clip_setup(0)
+    logits = [torch.stack(layer).amax(0) for layer in zip(*(clip_setup(r)[1]
+                                                            for r in range(world)))]
+    QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False).step(logits)
+    for rank in range(world):
+        got = torch.load(f"{out}/clip{rank}.pt")
+        assert all(torch.equal(a, b) for pa, pb in zip(pairs, got) for a, b in zip(pa, pb)), rank
+    clipped = sum(int((s > 100.0).sum()) for s in logits)
+    print(f"qk-clip {world}: every rank's weights bitwise equal to one process clipping with "
+          f"the maximum logits ({clipped} of 8 heads clipped)")
+
+
+def mismatch_rank(rank, world, out):
+    model = models.TinyGPT(d=48 if rank == 1 else 32)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    opt = optimizer(model, process_group=dist.group.WORLD)
+    models.gpt_loss(model, batch(0, rank, world)).backward()
+    try:
+        opt.step()
+        message = "no error"
+    except ValueError as e:
+        message = f"ValueError: {e}"
+    untouched = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    with open(f"{out}/mismatch{rank}.txt", "w") as f:
+        f.write(f"{message} [parameters {'untouched' if untouched else 'CHANGED'}]")
+
+
+def dead_rank(rank, world, out):
+    """Rank 1 exits inside step 3, after the reduce_scatter, before its
+    compute and the all_gather; the others report what they saw."""
+    fail_in_step(rank, world, out, "dead", lambda *args: os._exit(1))
+
+
+def hang_rank(rank, world, out):
+    """As dead_rank, but rank 1 hangs (past the 10 s timeout) instead."""
+    fail_in_step(rank, world, out, "hang", lambda *args: (time.sleep(25), os._exit(1)))
+
+
+def fail_in_step(rank, world, out, case, failure):
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD)
+    train(model, opt, rank, world, range(2))
+    opt.zero_grad()
+    models.gpt_loss(model, batch(2, rank, world)).backward()
+    if rank == 1:
+        _distributed.ShardedStep._compute = failure
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    state = [(v, v.clone()) for inner in opt._sharded.inner if inner is not None
+             for s in inner.state.values() for v in s.values()]
+    start = time.monotonic()
+    try:
+        opt.step()
+        message = "no error"
+    except Exception as e:  # gloo's: connection closed, or the timeout
+        message = f"{type(e).__name__} after {time.monotonic() - start:.0f} s"
+    same = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    same_state = state and all(torch.equal(v, saved) for v, saved in state)
+    with open(f"{out}/{case}{rank}.txt", "w") as f:
+        f.write(f"{message}; parameters {'as before' if same else 'CHANGED'}, "
+                f"optimizer state {'as before' if same_state else 'CHANGED'}")
+    os._exit(0)  # the group is broken: no destroy_process_group
+
+
+# -- in the parent ----------------------------------------------------------
+
+
+def spawn(world, out, cases):
+    context = mp.spawn(rank_main, args=(world, tempfile.mktemp(dir=out), out, cases),
+                       nprocs=world, join=False)
+    for process in context.processes:
+        process.join(120)
+    if not os.path.exists(f"{out}/{cases[-1]}0.txt"):
+        context.join()  # raises with a failed rank's traceback
 
 
 def reference(worlds):
@@ -90,20 +229,21 @@ def reference(worlds):
         for t, p in zip(total, model.parameters()):
             p.grad = t / world
         opt.step()
-    return model
+    return model.state_dict()
+
+
+def differing(expected, got):
+    return [k for k, v in expected.items() if not torch.equal(v, got[k])]
 
 
 def check_equal(world, out):
-    path = tempfile.mktemp(dir=out)
-    mp.spawn(equal_rank, args=(world, path, out), nprocs=world)
-    expected = reference([world] * STEPS).state_dict()
-    shapes = [tuple(p.shape) for p in models.TinyGPT().parameters()]
-    names = [n for n, _ in models.TinyGPT().named_parameters()]
+    expected = reference([world] * STEPS)
+    names, shapes = zip(*[(n, tuple(p.shape)) for n, p in models.TinyGPT().named_parameters()])
     modelled = comm_model.ours_bytes(comm_model.routed(names, shapes), world, 4,
                                      bucket_bytes=BUCKET_BYTES)
     for rank in range(world):
         got = torch.load(f"{out}/rank{rank}.pt")
-        differ = [k for k, v in expected.items() if not torch.equal(v, got["params"][k])]
+        differ = differing(expected, got["params"])
         assert not differ, f"rank {rank}: {differ} differ from the single-process optimizer"
         counted = got["bytes"]["reduce_scatter"] + got["bytes"]["all_gather"]
         assert counted == STEPS * modelled, (counted, STEPS * modelled)
@@ -112,127 +252,45 @@ def check_equal(world, out):
           f"bytes per rank per step {counted // STEPS} counted == {modelled} modelled "
           f"(2(N-1)/N·P = {2 * (world - 1) * elements * 4 // world}), check "
           f"{got['bytes']['check'] // STEPS} B; {got['calls']['reduce_scatter'] // STEPS} "
-          f"buckets; NS FLOP imbalance {got['imbalance']:.1%}")
-
-
-def resume_rank(rank, world, path, out, first, steps):
-    """Steps [first, first + steps) at `world` ranks, from the checkpoint
-    in out/checkpoint if first > 0; saves one there at the end."""
-    import torch.distributed.checkpoint as dcp
-
-    init(rank, world, path)
-    model, _ = models.twins(models.TinyGPT)
-    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
-    if first:
-        model.load_state_dict(torch.load(f"{out}/model.pt"))
-        state = opt.state_dict()
-        dcp.load({"optim": state}, checkpoint_id=f"{out}/checkpoint")
-        opt.load_state_dict(state)
-    for step in range(first, first + steps):
-        opt.zero_grad()
-        models.gpt_loss(model, batch(step, rank, world)).backward()
-        quantize(model)
-        opt.step()
-    dcp.save({"optim": opt.state_dict()}, checkpoint_id=f"{out}/checkpoint")
-    if rank == 0:
-        torch.save(model.state_dict(), f"{out}/model.pt")
-    dist.destroy_process_group()
+          f"parts; NS FLOP imbalance {got['imbalance']:.1%}")
 
 
 def check_resume(before, after, out):
-    """3 steps at `before` ranks, a torch.distributed.checkpoint, 2 steps at
-    `after` ranks from it: bitwise the single-process run."""
-    out = os.path.join(out, f"resume{before}to{after}")
-    os.makedirs(out)
-    mp.spawn(resume_rank, args=(before, tempfile.mktemp(dir=out), out, 0, 3), nprocs=before)
-    mp.spawn(resume_rank, args=(after, tempfile.mktemp(dir=out), out, 3, 2), nprocs=after)
-    expected = reference([before] * 3 + [after] * 2).state_dict()
-    got = torch.load(f"{out}/model.pt")
-    differ = [k for k, v in expected.items() if not torch.equal(v, got[k])]
+    differ = differing(reference([before] * 3 + [after] * 2),
+                       torch.load(f"{out}/resumed{before}to{after}.pt"))
     assert not differ, f"{differ} differ from the single-process optimizer"
     print(f"resume {before} -> {after} ranks: 3 + 2 steps through torch.distributed.checkpoint "
           "bitwise equal to one process")
 
 
-def mismatch_rank(rank, world, path, out):
-    init(rank, world, path)
-    model = models.TinyGPT(d=32 if rank == 0 else 48)
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    opt = optimizer(model, process_group=dist.group.WORLD)
-    models.gpt_loss(model, batch(0, rank, world)).backward()
-    try:
-        opt.step()
-        message = "no error"
-    except ValueError as e:
-        message = f"ValueError: {e}"
-    untouched = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
-    with open(f"{out}/mismatch{rank}.txt", "w") as f:
-        f.write(f"{message} [parameters {'untouched' if untouched else 'CHANGED'}]")
-    dist.destroy_process_group()
-
-
 def check_mismatch(world, out):
-    path = tempfile.mktemp(dir=out)
-    mp.spawn(mismatch_rank, args=(world, path, out), nprocs=world)
     messages = [open(f"{out}/mismatch{r}.txt").read() for r in range(world)]
     assert len(set(messages)) == 1, messages
     print(f"mismatch {world}: every rank: {messages[0]}")
 
 
-def dead_rank(rank, world, path, out):
-    init(rank, world, path, seconds=10)
-    model, _ = models.twins(models.TinyGPT)
-    opt = optimizer(model, process_group=dist.group.WORLD)
-    for step in range(3):
-        opt.zero_grad()
-        models.gpt_loss(model, batch(step, rank, world)).backward()
-        if step == 2:
-            if rank == 1:
-                # Die between the reduce_scatter and the all_gather.
-                _distributed.ShardedStep._compute = lambda *args: os._exit(1)
-            before = {k: v.clone() for k, v in model.state_dict().items()}
-            state = [(v, v.clone()) for inner in opt._sharded.inner if inner is not None
-                     for s in inner.state.values() for v in s.values()]
-            start = time.monotonic()
-            try:
-                opt.step()
-                message = "no error"
-            except Exception as e:  # gloo's: connection closed or timeout
-                message = f"{type(e).__name__} after {time.monotonic() - start:.0f} s"
-            same = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
-            same_state = state and all(torch.equal(v, saved) for v, saved in state)
-            with open(f"{out}/dead{rank}.txt", "w") as f:
-                f.write(f"{message}; parameters {'as before' if same else 'CHANGED'}, "
-                        f"optimizer state {'as before' if same_state else 'CHANGED'}")
-            os._exit(0)  # the group is broken: no destroy_process_group
-        opt.step()
-
-
-def check_dead(out):
-    path = tempfile.mktemp(dir=out)
-    context = mp.spawn(dead_rank, args=(2, path, out), nprocs=2, join=False)
-    for process in context.processes:
-        process.join(60)
-    if not os.path.exists(f"{out}/dead0.txt"):
-        context.join()  # raises with the rank's traceback
-    report = open(f"{out}/dead0.txt").read()
+def check_failure(case, out, within):
+    report = open(f"{out}/{case}0.txt").read()
     seconds = float(report.split(" after ")[1].split(" s")[0]) if " after " in report else -1
-    assert 0 <= seconds <= 15, report
-    print(f"dead rank: rank 0 gets {report.split(' after ')[0]} within the 10 s timeout; "
-          f"{report.split('; ')[1]}")
+    assert 0 <= seconds <= within, report
+    print(f"{case} rank: rank 0 gets {report.split(' after ')[0]} after {seconds:.0f} s "
+          f"(timeout 10 s); {report.split('; ')[1]}")
 
 
 if __name__ == "__main__":
-    out = os.getcwd()
-    for case in sys.argv[1:]:
-        if case == "equal2":
-            check_equal(2, out)
-        elif case == "equal4":
-            check_equal(4, out)
-        elif case == "resume":
-            check_resume(2, 4, out)
-            check_resume(4, 2, out)
-        elif case == "mismatch":
-            check_mismatch(2, out)
-        elif case == "dead":
-            check_dead(out)
+    out, cases = os.getcwd(), sys.argv[1:]
+    if cases == ["quick"]:  # check-muon: one 2-rank group
+        spawn(2, out, ["equal", "qkclip", "mismatch", "dead"])
+        check_equal(2, out)
+        check_qkclip(2, out)
+        check_mismatch(2, out)
+        check_failure("dead", out, 15)
+    else:  # the integration suite: 4 ranks, and resuming across 2 and 4
+        spawn(4, out, ["equal", "save"])
+        check_equal(4, out)
+        spawn(2, out, ["save", "resume"])
+        check_resume(4, 2, out)
+        spawn(4, out, ["resume"])
+        check_resume(2, 4, out)
+        spawn(2, out, ["hang"])
+        check_failure("hang", out, 20)
