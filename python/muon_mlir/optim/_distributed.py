@@ -36,7 +36,8 @@ import math
 import torch
 import torch.distributed as dist
 
-from . import _plan
+# _muon imports this module: its names are looked up at call time.
+from . import _muon, _plan
 
 
 def ns_flops(shape, view, ns_steps):
@@ -139,8 +140,9 @@ class _Item:
 
 class CommunicationCounter:
     """Bytes this rank sends in the optimizer's collectives, counted at
-    each call with the ring algorithm's (N-1)/N of the gathered or
-    scattered tensor (what NCCL's and gloo's ring implementations send)."""
+    each call as a ring algorithm sends them: (N-1)/N of the gathered or
+    scattered tensor (bench/comm_model.py's model, which the tests compare
+    these counts with)."""
 
     def __init__(self):
         self.bytes = {"reduce_scatter": 0, "all_gather": 0, "check": 0}
@@ -185,7 +187,7 @@ class ShardedStep:
             [it.param.numel() for it in items], [it.flops for it in items], self.world,
             self.bucket_bytes // element if self.bucket_bytes else None)
         self.signature = _digest([it.describe() for it in items] + [
-            repr(_muon_key(group)) for group in outer.param_groups])
+            repr(_muon._group_key(group)) for group in outer.param_groups])
         # This rank's tensors (views of the parameters: the compiled step
         # updates them in place), grouped by the part in which they end: an
         # inner optimizer per part, run as soon as that part is reduced.
@@ -221,8 +223,18 @@ class ShardedStep:
     def step(self):
         if self.plan is None:
             self._build()
+        if sum(len(g["params"]) for g in self.optimizer.param_groups) != len(self.items):
+            raise ValueError("muon_mlir.optim.Muon with a process group: the param groups "
+                             "changed after the first step; build a new optimizer (and load "
+                             "its state dict) instead")
         if not self._check():
             return
+        # Every rank checks every gradient, so that bad input raises the same
+        # error everywhere before any collective moves it (the check's hash
+        # makes the gradients' shapes and dtypes the same on all ranks).
+        for it in self.items:
+            if it.param.grad is not None:
+                _muon._check_grad(it.param, it.describe())
         plan, flat, mine = self.plan, self.flat, self.mine
         for _, it, at, start, length in self.spans:
             grad = it.param.grad
@@ -358,9 +370,8 @@ class ShardedStep:
             for key, value in saved.items():
                 if key not in ("params", "param_names", "use_muon"):
                     group[key] = value
-        from ._muon import _check_group
         for group in outer.param_groups:
-            _check_group(group)
+            _muon._check_group(group)
         saved_state = state_dict["state"]
         for i, start, end, _ in self.plan.segments[self.rank]:
             it = self.items[i]
@@ -432,22 +443,14 @@ def _digest(strings):
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _muon_key(group):
-    from ._muon import _group_key
-    return _group_key(group)
-
-
 def _inner_lr(group, use_muon):
-    from ._muon import _learning_rates
-    muon_lr, adamw_lr = _learning_rates(group)
+    muon_lr, adamw_lr = _muon._learning_rates(group)
     return muon_lr if use_muon else adamw_lr
 
 
 def _inner_optimizer(outer, shadows):
     """A muon_mlir.optim.Muon over `shadows` ([(tensor, offset, count,
     item)]), one group per outer group and update kind (None if empty)."""
-    from ._muon import Muon
-
     groups = {}
     for shadow, _, _, it in shadows:
         # The view the outer routing chose (by name for experts) is set
@@ -456,7 +459,7 @@ def _inner_optimizer(outer, shadows):
     if not groups:
         return None
     keys = sorted(groups)
-    inner = Muon([_inner_group(outer.param_groups[g], adamw, view, groups[g, adamw, view])
+    inner = _muon.Muon([_inner_group(outer.param_groups[g], adamw, view, groups[g, adamw, view])
                   for g, adamw, view in keys], verbose=outer.verbose)
     inner._outer_groups = [g for g, _, _ in keys]
     return inner

@@ -143,6 +143,7 @@ class Muon(torch.optim.Optimizer):
     def __setstate__(self, state):
         super().__setstate__(state)
         self._compiled, self._bound = {}, {}
+        self.__dict__.setdefault("_sharded", None)
 
     # -- state dicts -------------------------------------------------------
 

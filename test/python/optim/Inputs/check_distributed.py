@@ -10,6 +10,9 @@ reduce_scatter adds them in; everything after the sum is the same compiled
 code on the same numbers. The bytes each rank counted at its collectives
 must equal bench/comm_model.py's model of the scheme for these shapes.
 
+`single`: 3 steps of the plain optimizer, its state dict loaded into the
+sharded one at 2 ranks, 2 more steps: bitwise the single-process run.
+
 `qkclip`: QKClip(process_group=...) with per-head max logits that differ
 by rank: every rank's weights equal one process clipping with their maximum.
 
@@ -25,7 +28,7 @@ timeout, and its parameters and optimizer state must be those before step 3
 `resume`: 3 steps at 2 (4) ranks, torch.distributed.checkpoint, 2 steps at
 4 (2) ranks from it: bitwise the single-process run with those gradients.
 
-    check_distributed.py quick   # 2 ranks: equal, qkclip, mismatch, dead (check-muon)
+    check_distributed.py quick   # 2 ranks: equal, single, qkclip, mismatch, dead
     check_distributed.py         # 4 ranks, resume 2 <-> 4, hang (integration)
 """
 
@@ -117,6 +120,19 @@ def resume_rank(rank, world, out):
     train(model, opt, rank, world, range(3, 5))
     if rank == 0:
         torch.save(model.state_dict(), f"{out}/resumed{other}to{world}.pt")
+
+
+def single_rank(rank, world, out):
+    """3 steps of the single-process optimizer (on every rank alike), its
+    plain state dict loaded into the sharded one, 2 more steps."""
+    model, _ = models.twins(models.TinyGPT)
+    plain = optimizer(model)
+    train(model, plain, 0, 1, range(3))
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    opt.load_state_dict(plain.state_dict())
+    train(model, opt, rank, world, range(3, 5))
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/resumed1to{world}.pt")
 
 
 def clip_setup(rank):
@@ -259,8 +275,9 @@ def check_resume(before, after, out):
     differ = differing(reference([before] * 3 + [after] * 2),
                        torch.load(f"{out}/resumed{before}to{after}.pt"))
     assert not differ, f"{differ} differ from the single-process optimizer"
-    print(f"resume {before} -> {after} ranks: 3 + 2 steps through torch.distributed.checkpoint "
-          "bitwise equal to one process")
+    through = "a plain state dict" if before == 1 else "torch.distributed.checkpoint"
+    print(f"resume {before} -> {after} ranks: 3 + 2 steps through {through} bitwise equal "
+          "to one process")
 
 
 def check_mismatch(world, out):
@@ -280,8 +297,9 @@ def check_failure(case, out, within):
 if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
-        spawn(2, out, ["equal", "qkclip", "mismatch", "dead"])
+        spawn(2, out, ["equal", "single", "qkclip", "mismatch", "dead"])
         check_equal(2, out)
+        check_resume(1, 2, out)
         check_qkclip(2, out)
         check_mismatch(2, out)
         check_failure("dead", out, 15)
