@@ -153,20 +153,19 @@ class CommunicationCounter:
         self.calls[kind] += 1
 
 
-class ShardedStep:
-    """The distributed step of a muon_mlir.optim.Muon (its `_sharded`)."""
+class Collective:
+    """What the data-parallel and FSDP2 steps share: the optimizer's
+    parameters as _Items (built at the first step), the check that every
+    rank has the same ones, the byte counter and the rollback."""
 
-    def __init__(self, optimizer, process_group, average_gradients, bucket_bytes):
+    def __init__(self, optimizer, process_group):
         self.optimizer, self.group = optimizer, process_group
         self.world = dist.get_world_size(process_group)
         self.rank = dist.get_rank(process_group)
-        self.average, self.bucket_bytes = average_gradients, bucket_bytes
         self.counter = CommunicationCounter()
         self.plan = None
 
-    # -- layout ------------------------------------------------------------
-
-    def _build(self):
+    def _items(self):
         outer = self.optimizer
         items = []
         for g, group in enumerate(outer.param_groups):
@@ -182,12 +181,104 @@ class ShardedStep:
                              f"share one dtype and device, got {sorted(map(str, dtypes))} on "
                              f"{sorted(map(str, devices))}")
         self.items, self.dtype, self.device = items, dtypes.pop(), devices.pop()
+        self.signature = _digest([it.describe() for it in items] + [
+            repr(_muon._group_key(group)) for group in outer.param_groups])
+
+    def _check_step(self):
+        """Whether this step has gradients, checked on every rank alike
+        (param groups unchanged, same parameters and gradients everywhere,
+        each gradient valid) before any collective moves them."""
+        if sum(len(g["params"]) for g in self.optimizer.param_groups) != len(self.items):
+            raise ValueError("muon_mlir.optim.Muon with a process group: the param groups "
+                             "changed after the first step; build a new optimizer (and load "
+                             "its state dict) instead")
+        if not self._check():
+            return False
+        # The check's hash makes the gradients' shapes and dtypes the same on
+        # all ranks, so a bad one raises the same error everywhere.
+        for it in self.items:
+            if it.param.grad is not None:
+                self._check_grad(it)
+        return True
+
+    def _check_grad(self, it):
+        _muon._check_grad(it.param, it.describe())
+
+    def _check(self):
+        """Whether this step has gradients, after checking with one
+        all_gather that every rank has the same parameters and gradients
+        (so that all agree on which parameters are skipped, as torch skips
+        those whose .grad is None): a difference raises the same error on
+        every rank."""
+        grads = [it.param.grad for it in self.items]
+        step = _digest([str(self.signature)] + [
+            "-" if g is None else f"{g.dtype}{tuple(g.shape)}{g.layout}" for g in grads])
+        mine = torch.tensor([step], dtype=torch.int64, device=self.device)
+        every = torch.empty(self.world, dtype=torch.int64, device=self.device)
+        self.counter.add("check", every, self.world)
+        dist.all_gather_into_tensor(every, mine, group=self.group)
+        if len(set(every.tolist())) != 1:
+            self._mismatch(every.tolist())
+        return any(g is not None for g in grads)
+
+    def _mismatch(self, hashes):
+        def entry(it):
+            g = it.param.grad
+            return it.describe() + (", no gradient" if g is None else
+                                    f", gradient {tuple(g.shape)} {str(g.dtype)[6:]}")
+
+        described = [entry(it) for it in self.items]
+        everyone = [None] * self.world
+        dist.all_gather_object(everyone, described, group=self.group)
+        other = next(r for r, h in enumerate(hashes) if h != hashes[0])
+        first, second = everyone[0], everyone[other]
+        where = next((k for k, (a, b) in enumerate(zip(first, second)) if a != b),
+                     min(len(first), len(second)))
+        show = lambda entries: entries[where] if where < len(entries) else "nothing"
+        raise ValueError(
+            f"muon_mlir.optim.Muon with a process group: the ranks' parameters differ "
+            f"(rank 0: {len(first)} parameters, rank {other}: {len(second)}); parameter "
+            f"#{where} is '{show(first)}' on rank 0 but '{show(second)}' on rank {other}. "
+            "Every rank must build the same model and optimizer.")
+
+    @staticmethod
+    def _backup(tensors, inner, shadow, backups):
+        """Saves `shadow` and its state in `inner` (or that it has none)."""
+        for tensor in tensors:
+            backups.append((tensor, tensor.clone()))
+        state = inner.state.get(shadow)
+        if not state:
+            backups.append(((inner, shadow), None))
+        for value in (state or {}).values():
+            backups.append((value, value.clone()))
+
+    @staticmethod
+    def _restore(backups):
+        """Undoes this rank's updates of a failed step, newest first."""
+        for tensor, saved in reversed(backups):
+            if saved is None:
+                inner, shadow = tensor
+                inner.state.pop(shadow, None)
+            else:
+                tensor.copy_(saved)
+
+
+class ShardedStep(Collective):
+    """The data-parallel step of a muon_mlir.optim.Muon (its `_sharded`)."""
+
+    def __init__(self, optimizer, process_group, average_gradients, bucket_bytes):
+        super().__init__(optimizer, process_group)
+        self.average, self.bucket_bytes = average_gradients, bucket_bytes
+
+    # -- layout ------------------------------------------------------------
+
+    def _build(self):
+        self._items()
+        outer, items = self.optimizer, self.items
         element = torch.empty((), dtype=self.dtype).element_size()
         self.plan = plan = ShardPlan(
             [it.param.numel() for it in items], [it.flops for it in items], self.world,
             self.bucket_bytes // element if self.bucket_bytes else None)
-        self.signature = _digest([it.describe() for it in items] + [
-            repr(_muon._group_key(group)) for group in outer.param_groups])
         # This rank's tensors (views of the parameters: the compiled step
         # updates them in place), grouped by the part in which they end: an
         # inner optimizer per part, run as soon as that part is reduced.
@@ -223,18 +314,8 @@ class ShardedStep:
     def step(self):
         if self.plan is None:
             self._build()
-        if sum(len(g["params"]) for g in self.optimizer.param_groups) != len(self.items):
-            raise ValueError("muon_mlir.optim.Muon with a process group: the param groups "
-                             "changed after the first step; build a new optimizer (and load "
-                             "its state dict) instead")
-        if not self._check():
+        if not self._check_step():
             return
-        # Every rank checks every gradient, so that bad input raises the same
-        # error everywhere before any collective moves it (the check's hash
-        # makes the gradients' shapes and dtypes the same on all ranks).
-        for it in self.items:
-            if it.param.grad is not None:
-                _muon._check_grad(it.param, it.describe())
         plan, flat, mine = self.plan, self.flat, self.mine
         for _, it, at, start, length in self.spans:
             grad = it.param.grad
@@ -268,11 +349,7 @@ class ShardedStep:
         except BaseException:
             # A collective failed (a rank died, a timeout): undo this rank's
             # own updates so that no rank keeps part of the step.
-            for tensor, saved in reversed(backups):
-                if saved is None:
-                    self._forget(tensor)
-                else:
-                    tensor.copy_(saved)
+            self._restore(backups)
             raise
         for rank, it, at, start, length in self.spans:
             if rank != self.rank:
@@ -290,12 +367,7 @@ class ShardedStep:
             # skipped; the all_gather returns it unchanged.
             shadow.grad = None if it.param.grad is None else \
                 mine[offset:offset + count].view(shadow.shape)
-            backups.append((shadow, shadow.clone()))
-            state = inner.state.get(shadow)
-            if not state:
-                backups.append((shadow, None))
-            for value in (state or {}).values():
-                backups.append((value, value.clone()))
+            self._backup([shadow], inner, shadow, backups)
         for group, g in zip(inner.param_groups, inner._outer_groups):
             group["lr"] = _inner_lr(self.optimizer.param_groups[g], group["use_muon"])
         inner.step()
@@ -393,49 +465,6 @@ class ShardedStep:
                                     it.param.storage_offset() + start):
                     return inner._state_for(shadow, it.kind, it.describe())
         raise AssertionError(f"{it.describe()} [{start}, {end}) is not on rank {self.rank}")
-
-    def _forget(self, shadow):
-        for inner in self.inner:
-            if inner is not None:
-                inner.state.pop(shadow, None)
-
-    def _check(self):
-        """Whether this step has gradients, after checking with one
-        all_gather that every rank has the same parameters and gradients
-        (so that all agree on which parameters are skipped, as torch skips
-        those whose .grad is None): a difference raises the same error on
-        every rank."""
-        grads = [it.param.grad for it in self.items]
-        step = _digest([str(self.signature)] + [
-            "-" if g is None else f"{g.dtype}{tuple(g.shape)}{g.layout}" for g in grads])
-        mine = torch.tensor([step], dtype=torch.int64, device=self.device)
-        every = torch.empty(self.world, dtype=torch.int64, device=self.device)
-        self.counter.add("check", every, self.world)
-        dist.all_gather_into_tensor(every, mine, group=self.group)
-        if len(set(every.tolist())) != 1:
-            self._mismatch(every.tolist())
-        return any(g is not None for g in grads)
-
-    def _mismatch(self, hashes):
-        def entry(it):
-            g = it.param.grad
-            return it.describe() + (", no gradient" if g is None else
-                                    f", gradient {tuple(g.shape)} {str(g.dtype)[6:]}")
-
-        described = [entry(it) for it in self.items]
-        everyone = [None] * self.world
-        dist.all_gather_object(everyone, described, group=self.group)
-        other = next(r for r, h in enumerate(hashes) if h != hashes[0])
-        first, second = everyone[0], everyone[other]
-        where = next((k for k, (a, b) in enumerate(zip(first, second)) if a != b),
-                     min(len(first), len(second)))
-        show = lambda entries: entries[where] if where < len(entries) else "nothing"
-        raise ValueError(
-            f"muon_mlir.optim.Muon with a process group: the ranks' parameters differ "
-            f"(rank 0: {len(first)} parameters, rank {other}: {len(second)}); parameter "
-            f"#{where} is '{show(first)}' on rank 0 but '{show(second)}' on rank {other}. "
-            "Every rank must build the same model and optimizer.")
-
 
 def _digest(strings):
     """A signed 64-bit hash of `strings`, the same in every process."""
