@@ -153,6 +153,22 @@ class CommunicationCounter:
         self.calls[kind] += 1
 
 
+def sharded_step(optimizer, process_group, average_gradients, bucket_bytes):
+    """The distributed step of `optimizer`: FSDP2's when its parameters are
+    DTensors (over their mesh's group unless one is given), the
+    data-parallel one when given a process group, else None."""
+    from torch.distributed.tensor import DTensor
+
+    dtensors = [p for group in optimizer.param_groups for p in group["params"]
+                if isinstance(p, DTensor)]
+    if dtensors:
+        from ._fsdp import FSDPStep
+        return FSDPStep(optimizer, process_group or dtensors[0].device_mesh.get_group())
+    if process_group is None:
+        return None
+    return ShardedStep(optimizer, process_group, average_gradients, bucket_bytes)
+
+
 class Collective:
     """What the data-parallel and FSDP2 steps share: the optimizer's
     parameters as _Items (built at the first step), the check that every

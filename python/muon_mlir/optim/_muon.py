@@ -92,6 +92,9 @@ class Muon(torch.optim.Optimizer):
             step() after a backward on its own batch; the gradients are
             reduce-scattered, each matrix is updated by one rank and the
             results all-gathered (docs/distributed.md).
+            Parameters sharded by FSDP2 (`fully_shard`, DTensors) need no
+            process group: FSDP2 reduces the gradients, each Muon matrix's
+            owner gathers its rows, runs the step and returns them.
         average_gradients: with a process group, divide the summed
             gradients by the world size (DDP's convention).
         bucket_bytes: with a process group, the size of the buckets whose
@@ -126,8 +129,8 @@ class Muon(torch.optim.Optimizer):
         super().__init__(params, defaults)
         self._compiled = {}  # (group index, layout) -> _CompiledGroupStep
         self._bound = {}  # group index -> _Bound of its last step
-        self._sharded = None if process_group is None else _distributed.ShardedStep(
-            self, process_group, average_gradients, bucket_bytes)
+        self._sharded = _distributed.sharded_step(self, process_group, average_gradients,
+                                                  bucket_bytes)
 
     def add_param_group(self, param_group):
         if param_group.get("use_muon") is False:

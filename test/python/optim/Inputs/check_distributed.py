@@ -135,6 +135,27 @@ def single_rank(rank, world, out):
         torch.save(model.state_dict(), f"{out}/resumed1to{world}.pt")
 
 
+def fsdp_rank(rank, world, out):
+    """FSDP2 (fully_shard per block and at the root), 5 steps, no rounding
+    of the gradients: FSDP2 reduces them itself (see check_fsdp)."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    mesh = init_device_mesh("cpu", (world,))
+    model, _ = models.twins(models.TinyGPT)
+    for layer in model.blocks.layers:
+        fully_shard(layer, mesh=mesh)
+    fully_shard(model, mesh=mesh)
+    opt = optimizer(model)
+    for step in range(STEPS):
+        opt.zero_grad()
+        models.gpt_loss(model, batch(step, rank, world)).backward()
+        opt.step()
+    full = {k: v.full_tensor() for k, v in model.state_dict().items()}
+    if rank == 0:
+        torch.save({"params": full, "bytes": opt._sharded.counter.bytes}, f"{out}/fsdp.pt")
+
+
 def clip_setup(rank):
     """Two (W_q, W_k) pairs, the same on every rank, and per-head max
     logits that differ by rank: some heads over tau on one rank only."""
@@ -149,6 +170,17 @@ def qkclip_rank(rank, world, out):
     QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False,
            process_group=dist.group.WORLD).step(logits)
     torch.save(pairs, f"{out}/clip{rank}.pt")
+
+
+def check_fsdp(world, out):
+    """Bitwise against one process on 2 ranks: a sum of two floats does not
+    depend on the order, and FSDP2 divides by the world size (a power of
+    two) exactly."""
+    got = torch.load(f"{out}/fsdp.pt")
+    differ = differing(reference([world] * STEPS, rounded=False), got["params"])
+    assert not differ, f"FSDP2: {differ} differ from the single-process optimizer"
+    print(f"fsdp {world}: {STEPS} steps bitwise equal to one process; all_to_all "
+          f"{got['bytes']['all_to_all'] // STEPS} bytes per step from rank 0")
 
 
 def check_qkclip(world, out):
@@ -229,9 +261,9 @@ def spawn(world, out, cases):
         context.join()  # raises with a failed rank's traceback
 
 
-def reference(worlds):
+def reference(worlds, rounded=True):
     """The single-process run: step k on the mean gradient of worlds[k]
-    micro-batches."""
+    micro-batches (each rounded as the ranks round theirs)."""
     model, _ = models.twins(models.TinyGPT)
     opt = optimizer(model)
     for step, world in enumerate(worlds):
@@ -239,7 +271,8 @@ def reference(worlds):
         for rank in range(world):
             opt.zero_grad()
             models.gpt_loss(model, batch(step, rank, world)).backward()
-            quantize(model)
+            if rounded:
+                quantize(model)
             for t, p in zip(total, model.parameters()):
                 t += p.grad
         for t, p in zip(total, model.parameters()):
@@ -297,8 +330,9 @@ def check_failure(case, out, within):
 if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
-        spawn(2, out, ["equal", "single", "qkclip", "mismatch", "dead"])
+        spawn(2, out, ["equal", "single", "fsdp", "qkclip", "mismatch", "dead"])
         check_equal(2, out)
+        check_fsdp(2, out)
         check_resume(1, 2, out)
         check_qkclip(2, out)
         check_mismatch(2, out)
