@@ -25,6 +25,10 @@ matrices (in bytes of the gradient dtype).
                NS: round-robin owners
     owner      owner-based ideal (DMuon-style): 2(N-1)/N·P, no padding; NS:
                round-robin owners
+    ours-fsdp  muon_mlir.optim.Muon over FSDP2: FSDP2's 3(N-1)/N·P plus its
+               all_to_alls (gradient and parameter rows to the owner, rows
+               back: ≈ 3(N-1)/N²·M, the busiest rank's exact count); NS:
+               as ours
 
 The figures are per rank per step; the model of `ours` is what
 test/python/optim/distributed.test checks against the bytes counted at the
@@ -92,6 +96,27 @@ def ours_bytes(params, world, element_size, bucket_bytes=BUCKET_BYTES):
     return _plan_of(params, world, element_size, bucket_bytes).bytes_per_rank(element_size)
 
 
+def ours_fsdp_bytes(params, world, element_size):
+    """Bytes each rank sends per step in muon_mlir.optim.Muon's own
+    all_to_alls over FSDP2 (on top of FSDP2's traffic): the rows it holds of
+    the matrices others own, gradient and parameter, then the rows of its
+    own matrices that the others hold (Shard(0): torch.chunk's rows)."""
+    from muon_mlir.optim._fsdp import _rows
+
+    matrices = [shape for shape, kind in params if kind != "adamw"]
+    plan = ShardPlan([math.prod(s) for s in matrices],
+                     [ns_flops(s, "flatten", NS_STEPS) for s in matrices], world)
+    owner = {i: rank for rank in range(world) for i, *_ in plan.segments[rank]}
+    sent = [0] * world
+    for i, shape in enumerate(matrices):
+        width = math.prod(shape[1:])
+        for rank, (begin, end) in enumerate(_rows(shape[0], world)):
+            if rank != owner[i]:
+                sent[rank] += 2 * (end - begin) * width  # to the owner
+                sent[owner[i]] += (end - begin) * width  # and back
+    return [b * element_size for b in sent]
+
+
 def schemes(params, world, element_size, bucket_bytes=BUCKET_BYTES):
     """{scheme: (bytes per rank per step, NS FLOPs of the busiest rank)}."""
     n = world
@@ -106,6 +131,9 @@ def schemes(params, world, element_size, bucket_bytes=BUCKET_BYTES):
         "moonlight": (ring + (n - 1) * m_bytes / n, sum(flops)),
         "keller": (ring + (n - 1) * m_bytes / n, max(round_robin)),
         "dion": (3 * (n - 1) * p_bytes / n + 2 * (n - 1) * m_bytes / n ** 2, max(round_robin)),
+        "ours-fsdp": (3 * (n - 1) * p_bytes / n + max(ours_fsdp_bytes(params, world,
+                                                                       element_size)),
+                      max(plan.rank_flops)),
         "owner": (ring, max(round_robin)),
     }, plan
 
@@ -116,20 +144,25 @@ def main():
                         help="bytes per gradient/parameter element (2: bf16)")
     parser.add_argument("--bucket-bytes", type=int, default=BUCKET_BYTES)
     args = parser.parse_args()
-    names = ["ours", "moonlight", "keller", "dion", "owner"]
-    print(f"bytes sent per rank per step (GB, {args.dtype_bytes}-byte elements) | "
-          "NS TFLOP of the busiest rank | ours: padding, NS imbalance (max/mean - 1)")
-    print("| model | N | " + " | ".join(f"{s} GB" for s in names) + " | "
-          + " | ".join(f"{s} TF" for s in names) + " | pad | imbalance |")
-    print("|" + " --- |" * (2 + 2 * len(names) + 2))
-    for model, build in MODELS.items():
-        params = build()
-        for world in (8, 32, 128, 1024):
-            table, plan = schemes(params, world, args.dtype_bytes, args.bucket_bytes)
-            row = [f"{table[s][0] / 1e9:.3g}" for s in names]
-            row += [f"{table[s][1] / 1e12:.3g}" for s in names]
-            row += [f"{plan.padding / plan.elements:.1%}", f"{plan.imbalance():.1%}"]
-            print(f"| {model} | {world} | " + " | ".join(row) + " |")
+    names = ["ours", "owner", "keller", "moonlight", "dion", "ours-fsdp"]
+    rows = [(model, world, *schemes(build(), world, args.dtype_bytes, args.bucket_bytes))
+            for model, build in MODELS.items() for world in (8, 32, 128, 1024)]
+    print(f"GB sent per rank per step ({args.dtype_bytes}-byte elements); ours: padding "
+          "N·C/P - 1\n")
+    print("| model | N | " + " | ".join(names) + " | padding |")
+    print("|" + " --- |" * (3 + len(names)))
+    for model, world, table, plan in rows:
+        print(f"| {model} | {world} | " + " | ".join(f"{table[s][0] / 1e9:.3g}" for s in names)
+              + f" | {plan.padding / plan.elements:.1%} |")
+    print("\nNewton–Schulz TFLOP of the busiest rank (ns_steps = 5); ours: imbalance "
+          "max/mean - 1 of per-rank FLOPs\n")
+    print("| model | N | ours (LPT) | round-robin (keller, dion, owner) | moonlight (all) "
+          "| imbalance |")
+    print("|" + " --- |" * 6)
+    for model, world, table, plan in rows:
+        print(f"| {model} | {world} | {table['ours'][1] / 1e12:.3g} | "
+              f"{table['keller'][1] / 1e12:.3g} | {table['moonlight'][1] / 1e12:.3g} | "
+              f"{plan.imbalance():.1%} |")
 
 
 if __name__ == "__main__":
