@@ -257,6 +257,92 @@ class Collective:
             f"#{where} is '{show(first)}' on rank 0 but '{show(second)}' on rank {other}. "
             "Every rank must build the same model and optimizer.")
 
+    # -- checkpoints -------------------------------------------------------
+
+    def state_dict(self):
+        """torch.optim's layout (per parameter index, torch's state keys;
+        the param groups) with ShardedTensors over this rank's state, for
+        torch.distributed.checkpoint: Muon states in the parameter's shape
+        with one shard on the owner, AdamW moments flattened with one shard
+        per slice, AdamW's step count a plain (replicated) tensor on every
+        rank with a slice; each rank's dict has the
+        tensors it holds a shard of. The local shards alias the optimizer's
+        state: dcp.load into this dict loads in place."""
+        if self.plan is None:
+            self._build()
+        shards = {}  # (parameter, key) -> [(offsets, sizes, local tensor or None, rank)]
+        steps = {}  # AdamW parameter -> its step count, where a slice is here
+        for rank in range(self.world):
+            for i, start, end in self._segments(rank):
+                it = self.items[i]
+                local = self._local_state(it, start, end) if rank == self.rank else None
+                for key in _plan.STATE_KEYS[it.kind]:
+                    if key == "step":
+                        # Replicated: every holder of a slice has the count.
+                        if local is not None:
+                            steps[i] = local[key]
+                        continue
+                    entry = ([start], (end - start,)) if it.kind == "adamw" else (
+                        [0] * it.param.ndim, tuple(it.param.shape))
+                    tensor = None if local is None else (
+                        local[key].view(-1) if it.kind == "adamw" else local[key])
+                    shards.setdefault((i, key), []).append((*entry, tensor, rank))
+        state = {}
+        for (i, key), entries in shards.items():
+            # Only the tensors with a shard here: dcp.load mistakes a state
+            # dict holding others for a torch 2.3 checkpoint.
+            if all(tensor is None for *_, tensor, _ in entries):
+                continue
+            it = self.items[i]
+            size = tuple(it.param.shape) if it.kind != "adamw" else (it.param.numel(),)
+            state.setdefault(i, {})[key] = _sharded_tensor(entries, size, self.dtype,
+                                                           self.device, self.group)
+        for i, step in steps.items():
+            state[i]["step"] = step
+        groups = []
+        first = 0
+        for group in self.optimizer.param_groups:
+            saved = {k: v for k, v in group.items() if k not in ("params", "param_names")}
+            saved["params"] = list(range(first, first + len(group["params"])))
+            first += len(group["params"])
+            groups.append(saved)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Loads the hyper-parameters of `state_dict`'s groups and the state
+        of this rank's tensors from its ShardedTensors (state_dict()'s
+        layout, filled by dcp.load at any world size) or from full tensors
+        (a single-process state dict of this optimizer or torch's)."""
+        if self.plan is None:
+            self._build()
+        outer = self.optimizer
+        if len(state_dict["param_groups"]) != len(outer.param_groups):
+            raise ValueError(f"the state dict has {len(state_dict['param_groups'])} param "
+                             f"groups, the optimizer {len(outer.param_groups)}")
+        for group, saved in zip(outer.param_groups, state_dict["param_groups"]):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"a saved param group has {len(saved['params'])} parameters, "
+                                 f"the optimizer's {len(group['params'])}")
+            for key, value in saved.items():
+                if key not in ("params", "param_names", "use_muon"):
+                    group[key] = value
+        for group in outer.param_groups:
+            _muon._check_group(group)
+        saved_state = state_dict["state"]
+        for i, start, end in self._segments(self.rank):
+            it = self.items[i]
+            values = saved_state.get(i, saved_state.get(str(i)))
+            if values is None:
+                continue
+            local = self._local_state(it, start, end)
+            for key in _plan.STATE_KEYS[it.kind]:
+                if key not in values:
+                    raise ValueError(f"{it.describe()}: the state dict has no '{key}'")
+                target = local[key]
+                if it.kind == "adamw" and key != "step":
+                    target = target.view(-1)
+                target.copy_(_local_part(values[key], it, key, start, end))
+
     @staticmethod
     def _backup(tensors, inner, shadow, backups):
         """Saves `shadow` and its state in `inner` (or that it has none)."""
@@ -390,87 +476,9 @@ class ShardedStep(Collective):
         for shadow, offset, count, _ in self.shadows[j]:
             mine[offset:offset + count].copy_(shadow.reshape(-1))
 
-    # -- checkpoints -------------------------------------------------------
-
-    def state_dict(self):
-        """torch.optim's layout (per parameter index, torch's state keys;
-        the param groups) with ShardedTensors over this rank's state, for
-        torch.distributed.checkpoint: Muon states in the parameter's shape
-        with one shard on the owner, AdamW moments flattened with one shard
-        per slice, AdamW's step count a plain (replicated) tensor on every
-        rank with a slice; each rank's dict has the
-        tensors it holds a shard of. The local shards alias the optimizer's
-        state: dcp.load into this dict loads in place."""
-        if self.plan is None:
-            self._build()
-        shards = {}  # (parameter, key) -> [(offsets, sizes, local tensor or None, rank)]
-        steps = {}  # AdamW parameter -> its step count, where a slice is here
-        for rank in range(self.world):
-            for i, start, end, _ in self.plan.segments[rank]:
-                it = self.items[i]
-                local = self._local_state(it, start, end) if rank == self.rank else None
-                for key in _plan.STATE_KEYS[it.kind]:
-                    if key == "step":
-                        # Replicated: every holder of a slice has the count.
-                        if local is not None:
-                            steps[i] = local[key]
-                        continue
-                    entry = ([start], (end - start,)) if it.kind == "adamw" else (
-                        [0] * it.param.ndim, tuple(it.param.shape))
-                    tensor = None if local is None else local[key]
-                    shards.setdefault((i, key), []).append((*entry, tensor, rank))
-        state = {}
-        for (i, key), entries in shards.items():
-            # Only the tensors with a shard here: dcp.load mistakes a state
-            # dict holding others for a torch 2.3 checkpoint.
-            if all(tensor is None for *_, tensor, _ in entries):
-                continue
-            it = self.items[i]
-            size = tuple(it.param.shape) if it.kind != "adamw" else (it.param.numel(),)
-            state.setdefault(i, {})[key] = _sharded_tensor(entries, size, self.dtype,
-                                                           self.device, self.group)
-        for i, step in steps.items():
-            state[i]["step"] = step
-        groups = []
-        first = 0
-        for group in self.optimizer.param_groups:
-            saved = {k: v for k, v in group.items() if k not in ("params", "param_names")}
-            saved["params"] = list(range(first, first + len(group["params"])))
-            first += len(group["params"])
-            groups.append(saved)
-        return {"state": state, "param_groups": groups}
-
-    def load_state_dict(self, state_dict):
-        """Loads the hyper-parameters of `state_dict`'s groups and the state
-        of this rank's tensors from its ShardedTensors (state_dict()'s
-        layout, filled by dcp.load at any world size) or from full tensors
-        (a single-process state dict of this optimizer or torch's)."""
-        if self.plan is None:
-            self._build()
-        outer = self.optimizer
-        if len(state_dict["param_groups"]) != len(outer.param_groups):
-            raise ValueError(f"the state dict has {len(state_dict['param_groups'])} param "
-                             f"groups, the optimizer {len(outer.param_groups)}")
-        for group, saved in zip(outer.param_groups, state_dict["param_groups"]):
-            if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"a saved param group has {len(saved['params'])} parameters, "
-                                 f"the optimizer's {len(group['params'])}")
-            for key, value in saved.items():
-                if key not in ("params", "param_names", "use_muon"):
-                    group[key] = value
-        for group in outer.param_groups:
-            _muon._check_group(group)
-        saved_state = state_dict["state"]
-        for i, start, end, _ in self.plan.segments[self.rank]:
-            it = self.items[i]
-            values = saved_state.get(i, saved_state.get(str(i)))
-            if values is None:
-                continue
-            local = self._local_state(it, start, end)
-            for key in _plan.STATE_KEYS[it.kind]:
-                if key not in values:
-                    raise ValueError(f"{it.describe()}: the state dict has no '{key}'")
-                local[key].copy_(_local_part(values[key], it, key, start, end))
+    def _segments(self, rank):
+        """(item, start, end in the flattened parameter) of rank's tensors."""
+        return [(i, start, end) for i, start, end, _ in self.plan.segments[rank]]
 
     def _local_state(self, it, start, end):
         """The inner optimizer's state of this rank's tensor of `it` (the

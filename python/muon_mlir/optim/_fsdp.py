@@ -13,6 +13,9 @@ owner (ShardPlan, balanced by Newton–Schulz FLOPs):
     back      all_to_all: the owner returns each rank's rows of the result
     AdamW     each rank's compiled AdamW step on its own rows, no traffic
 
+Checkpoints: the data-parallel mode's ShardedTensor state dicts (see
+Collective.state_dict), in the same layout.
+
 A rank sends, per step, 2(N-1)/N² of the Muon bytes on the way in
 (gradient and parameter rows) and (N-1)/N² on the way back, on average:
 3(N-1)/N²·M on top of FSDP's own all_gather/reduce_scatter. The AdamW
@@ -71,16 +74,32 @@ class FSDPStep(Collective):
         self.muon = _inner_optimizer(self.optimizer, [
             (self.whole[it.index][0], 0, 0, it) for it in matrices if it.index in self.whole])
         # (Rows of a short parameter may be none here: nothing to update.)
-        self.local = {it.index: it.param.to_local() for it in self.items
+        self.local = {it.index: it.param.to_local().detach() for it in self.items
                       if it.kind == "adamw" and it.param.to_local().numel()}
         self.adamw = _inner_optimizer(self.optimizer, [
             (self.local[it.index], 0, 0, it) for it in self.items if it.index in self.local])
 
-    def state_dict(self):
-        raise NotImplementedError("muon_mlir.optim.Muon over FSDP2: checkpoints are not "
-                                  "implemented yet (the data-parallel mode has them)")
+    def _segments(self, rank):
+        """(item, start, end in the flattened parameter) of rank's tensors:
+        its owned matrices whole, its rows of the AdamW parameters — the
+        checkpoint layout of the data-parallel mode, so that checkpoints move
+        between the two."""
+        segments = []
+        for it in self.items:
+            if it.kind != "adamw":
+                if self.owner[it.index] == rank:
+                    segments.append((it.index, 0, it.param.numel()))
+                continue
+            begin, end = _rows(it.param.shape[0], self.world)[rank]
+            width = math.prod(it.param.shape[1:])
+            if end > begin:
+                segments.append((it.index, begin * width, end * width))
+        return segments
 
-    load_state_dict = state_dict
+    def _local_state(self, it, start, end):
+        if it.kind == "adamw":
+            return self.adamw._state_for(self.local[it.index], "adamw", it.describe())
+        return self.muon._state_for(self.whole[it.index][0], it.kind, it.describe())
 
     def _check_grad(self, it):
         _muon._check_grad(_LocalView(it.param), it.describe())

@@ -16,6 +16,9 @@ to one process on 2 ranks, within 1e-5 relative on 4 (FSDP2 reduces the
 gradients in its own order); the all_to_all bytes each rank counted equal
 bench/comm_model.py's model.
 
+`fsdpsave`/`fsdpresume`: the same resume under FSDP2, model and optimizer
+through torch.distributed.checkpoint: within 1e-5 of one process.
+
 `single`: 3 steps of the plain optimizer, its state dict loaded into the
 sharded one at 2 ranks, 2 more steps: bitwise the single-process run.
 
@@ -141,9 +144,8 @@ def single_rank(rank, world, out):
         torch.save(model.state_dict(), f"{out}/resumed1to{world}.pt")
 
 
-def fsdp_rank(rank, world, out):
-    """FSDP2 (fully_shard per block and at the root), 5 steps, no rounding
-    of the gradients: FSDP2 reduces them itself (see check_fsdp)."""
+def fsdp_model(world):
+    """TinyGPT under FSDP2: fully_shard per block and at the root."""
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
 
@@ -152,14 +154,57 @@ def fsdp_rank(rank, world, out):
     for layer in model.blocks.layers:
         fully_shard(layer, mesh=mesh)
     fully_shard(model, mesh=mesh)
-    opt = optimizer(model)
-    for step in range(STEPS):
+    return model, optimizer(model)
+
+
+def fsdp_train(model, opt, rank, world, steps):
+    """No rounding of the gradients: FSDP2 reduces them inside backward."""
+    for step in steps:
         opt.zero_grad()
         models.gpt_loss(model, batch(step, rank, world)).backward()
         opt.step()
+
+
+def fsdp_rank(rank, world, out):
+    """5 steps under FSDP2."""
+    model, opt = fsdp_model(world)
+    fsdp_train(model, opt, rank, world, range(STEPS))
     full = {k: v.full_tensor() for k, v in model.state_dict().items()}
     torch.save({"params": full, "bytes": opt._sharded.counter.bytes},
                f"{out}/fsdp{world}-{rank}.pt")
+
+
+def fsdpsave_rank(rank, world, out):
+    """3 steps under FSDP2, then model and optimizer through
+    torch.distributed.checkpoint."""
+    model, opt = fsdp_model(world)
+    fsdp_train(model, opt, rank, world, range(3))
+    dcp.save({"model": model.state_dict(), "optim": opt.state_dict()},
+             checkpoint_id=f"{out}/fsdp-checkpoint{world}")
+
+
+def fsdpresume_rank(rank, world, out):
+    """From the other world size's FSDP2 checkpoint, 2 more steps."""
+    other = {2: 4, 4: 2}[world]
+    model, opt = fsdp_model(world)
+    state = {"model": model.state_dict(), "optim": opt.state_dict()}
+    dcp.load(state, checkpoint_id=f"{out}/fsdp-checkpoint{other}")
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optim"])
+    fsdp_train(model, opt, rank, world, range(3, 5))
+    full = {k: v.full_tensor() for k, v in model.state_dict().items()}
+    if rank == 0:
+        torch.save(full, f"{out}/fsdp-resumed{other}to{world}.pt")
+
+
+def check_fsdp_resume(before, after, out):
+    """FSDP2 at 4 ranks does not sum like one process: 1e-5 relative."""
+    expected = reference([before] * 3 + [after] * 2, rounded=False)
+    got = torch.load(f"{out}/fsdp-resumed{before}to{after}.pt")
+    worst = max(float((got[k] - v).abs().max() / v.abs().max()) for k, v in expected.items())
+    assert worst <= 1e-5, f"FSDP2 resumed {before} -> {after}: {worst:.2e} from one process"
+    print(f"fsdp resume {before} -> {after} ranks: 3 + 2 steps through "
+          f"torch.distributed.checkpoint within {worst:.1e} <= 1e-05 of one process")
 
 
 def clip_setup(rank):
@@ -357,12 +402,14 @@ if __name__ == "__main__":
         check_mismatch(2, out)
         check_failure("dead", out, 15)
     else:  # the integration suite: 4 ranks, and resuming across 2 and 4
-        spawn(4, out, ["equal", "fsdp", "save"])
+        spawn(4, out, ["equal", "fsdp", "save", "fsdpsave"])
         check_equal(4, out)
         check_fsdp(4, out)
-        spawn(2, out, ["save", "resume"])
+        spawn(2, out, ["save", "resume", "fsdpsave", "fsdpresume"])
         check_resume(4, 2, out)
-        spawn(4, out, ["resume"])
+        check_fsdp_resume(4, 2, out)
+        spawn(4, out, ["resume", "fsdpresume"])
         check_resume(2, 4, out)
+        check_fsdp_resume(2, 4, out)
         spawn(2, out, ["hang"])
         check_failure("hang", out, 20)
