@@ -265,9 +265,9 @@ class Collective:
         torch.distributed.checkpoint: Muon states in the parameter's shape
         with one shard on the owner, AdamW moments flattened with one shard
         per slice, AdamW's step count a plain (replicated) tensor on every
-        rank with a slice; each rank's dict has the
-        tensors it holds a shard of. The local shards alias the optimizer's
-        state: dcp.load into this dict loads in place."""
+        rank with a slice. Each rank's dict has the tensors it holds a shard
+        of; the shards alias the optimizer's state, so dcp.load into this
+        dict loads in place."""
         if self.plan is None:
             self._build()
         shards = {}  # (parameter, key) -> [(offsets, sizes, local tensor or None, rank)]
@@ -490,6 +490,7 @@ class ShardedStep(Collective):
                     return inner._state_for(shadow, it.kind, it.describe())
         raise AssertionError(f"{it.describe()} [{start}, {end}) is not on rank {self.rank}")
 
+
 def _digest(strings):
     """A signed 64-bit hash of `strings`, the same in every process."""
     value = int.from_bytes(hashlib.sha256("\0".join(strings).encode()).digest()[:8], "little")
@@ -512,8 +513,9 @@ def _inner_optimizer(outer, shadows):
     if not groups:
         return None
     keys = sorted(groups)
-    inner = _muon.Muon([_inner_group(outer.param_groups[g], adamw, view, groups[g, adamw, view])
-                  for g, adamw, view in keys], verbose=outer.verbose)
+    inner = _muon.Muon([_inner_group(outer.param_groups[g], adamw, view,
+                                     groups[g, adamw, view]) for g, adamw, view in keys],
+                       verbose=outer.verbose)
     inner._outer_groups = [g for g, _, _ in keys]
     return inner
 
