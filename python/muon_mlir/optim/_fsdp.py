@@ -81,9 +81,8 @@ class FSDPStep(Collective):
 
     def _segments(self, rank):
         """(item, start, end in the flattened parameter) of rank's tensors:
-        its owned matrices whole, its rows of the AdamW parameters — the
-        checkpoint layout of the data-parallel mode, so that checkpoints move
-        between the two."""
+        its owned matrices whole, its rows of the AdamW parameters — in the
+        checkpoint layout of the data-parallel mode."""
         segments = []
         for it in self.items:
             if it.kind != "adamw":
