@@ -33,11 +33,13 @@ nothing); rank 0 must get an exception from the process group within its
 timeout, and its parameters and optimizer state must be those before step 3
 (rank 0 has updated its own matrices by then: they are rolled back).
 `hang`: the same with rank 1 stuck instead: the 10 s timeout must fire.
+`fsdpdead`: under FSDP2, rank 1 exits at the all_to_all that returns the
+owners' results: rank 0 (an owner) restores its momentum, changes nothing.
 
 `resume`: 3 steps at 2 (4) ranks, torch.distributed.checkpoint, 2 steps at
 4 (2) ranks from it: bitwise the single-process run with those gradients.
 
-    check_distributed.py quick   # 2 ranks: equal, single, fsdp, qkclip, mismatch, dead
+    check_distributed.py quick   # 2 ranks: equal, single, fsdp, qkclip, mismatch, dead; fsdpdead
     check_distributed.py         # 4 ranks (equal, fsdp), resume 2 <-> 4, hang
 """
 
@@ -53,7 +55,7 @@ import torch.distributed.checkpoint as dcp
 import torch.multiprocessing as mp
 
 import models
-from muon_mlir.optim import Muon, QKClip, _distributed
+from muon_mlir.optim import Muon, QKClip, _distributed, _fsdp
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), *[os.pardir] * 4, "bench"))
 import comm_model  # noqa: E402
@@ -94,7 +96,7 @@ def rank_main(rank, world, path, out, cases):
                             world_size=world, timeout=datetime.timedelta(seconds=10))
     for case in cases:
         globals()[f"{case}_rank"](rank, world, out)
-    if cases[-1] not in ("dead", "hang"):
+    if cases[-1] not in ("dead", "hang", "fsdpdead"):
         dist.destroy_process_group()
 
 
@@ -288,24 +290,53 @@ def hang_rank(rank, world, out):
     fail_in_step(rank, world, out, "hang", lambda *args: (time.sleep(25), os._exit(1)))
 
 
-def fail_in_step(rank, world, out, case, failure):
-    model, _ = models.twins(models.TinyGPT)
-    opt = optimizer(model, process_group=dist.group.WORLD)
-    train(model, opt, rank, world, range(2))
+def fsdpdead_rank(rank, world, out):
+    """As dead_rank under FSDP2: rank 1 exits at the second all_to_all of
+    step 3, after the owners have computed."""
+    original = _fsdp.FSDPStep._all_to_all
+    calls = []
+
+    def second_fails(self, *args):
+        calls.append(None)
+        if len(calls) == 2:
+            os._exit(1)
+        return original(self, *args)
+
+    fail_in_step(rank, world, out, "fsdpdead", (_fsdp.FSDPStep, "_all_to_all", second_fails),
+                 fsdp=True)
+
+
+def fail_in_step(rank, world, out, case, failure, fsdp=False):
+    """Two steps, then step 3 with `failure` ((class, attribute, value) or
+    ShardedStep._compute's replacement) on rank 1; rank 0 reports."""
+    if fsdp:
+        model, opt = fsdp_model(world)
+        fsdp_train(model, opt, rank, world, range(2))
+        inner = [opt._sharded.muon, opt._sharded.adamw]
+    else:
+        model, _ = models.twins(models.TinyGPT)
+        opt = optimizer(model, process_group=dist.group.WORLD)
+        train(model, opt, rank, world, range(2))
+        inner = opt._sharded.inner
+        failure = (_distributed.ShardedStep, "_compute", failure)
     opt.zero_grad()
     models.gpt_loss(model, batch(2, rank, world)).backward()
     if rank == 1:
-        _distributed.ShardedStep._compute = failure
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    state = [(v, v.clone()) for inner in opt._sharded.inner if inner is not None
-             for s in inner.state.values() for v in s.values()]
+        setattr(*failure)
+
+    def local():  # no DTensor operation: the group is about to break
+        return {k: getattr(v, "_local_tensor", v) for k, v in model.state_dict().items()}
+
+    before = {k: v.clone() for k, v in local().items()}
+    state = [(v, v.clone()) for i in inner if i is not None
+             for s in i.state.values() for v in s.values()]
     start = time.monotonic()
     try:
         opt.step()
         message = "no error"
     except Exception as e:  # gloo's: connection closed, or the timeout
         message = f"{type(e).__name__} after {time.monotonic() - start:.0f} s"
-    same = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    same = all(torch.equal(v, local()[k]) for k, v in before.items())
     same_state = state and all(torch.equal(v, saved) for v, saved in state)
     with open(f"{out}/{case}{rank}.txt", "w") as f:
         f.write(f"{message}; parameters {'as before' if same else 'CHANGED'}, "
@@ -401,6 +432,8 @@ if __name__ == "__main__":
         check_qkclip(2, out)
         check_mismatch(2, out)
         check_failure("dead", out, 15)
+        spawn(2, out, ["fsdpdead"])
+        check_failure("fsdpdead", out, 15)
     else:  # the integration suite: 4 ranks, and resuming across 2 and 4
         spawn(4, out, ["equal", "fsdp", "save", "fsdpsave"])
         check_equal(4, out)
