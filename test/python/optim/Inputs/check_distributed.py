@@ -199,16 +199,6 @@ def fsdpresume_rank(rank, world, out):
         torch.save(full, f"{out}/fsdp-resumed{other}to{world}.pt")
 
 
-def check_fsdp_resume(before, after, out):
-    """FSDP2 at 4 ranks does not sum like one process: 1e-5 relative."""
-    expected = reference([before] * 3 + [after] * 2, rounded=False)
-    got = torch.load(f"{out}/fsdp-resumed{before}to{after}.pt")
-    worst = max(float((got[k] - v).abs().max() / v.abs().max()) for k, v in expected.items())
-    assert worst <= 1e-5, f"FSDP2 resumed {before} -> {after}: {worst:.2e} from one process"
-    print(f"fsdp resume {before} -> {after} ranks: 3 + 2 steps through "
-          f"torch.distributed.checkpoint within {worst:.1e} <= 1e-05 of one process")
-
-
 def clip_setup(rank):
     """Two (W_q, W_k) pairs, the same on every rank, and per-head max
     logits that differ by rank: some heads over tau on one rank only."""
@@ -223,45 +213,6 @@ def qkclip_rank(rank, world, out):
     QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False,
            process_group=dist.group.WORLD).step(logits)
     torch.save(pairs, f"{out}/clip{rank}.pt")
-
-
-def check_fsdp(world, out):
-    """On 2 ranks bitwise against one process: a sum of two floats does not
-    depend on the order, and FSDP2 divides by the world size (a power of
-    two) exactly. On more, FSDP2's reduce_scatter adds in its own order:
-    1e-5 relative, the parity tests' bound against torch."""
-    expected = reference([world] * STEPS, rounded=False)
-    names, shapes = zip(*[(n, tuple(p.shape)) for n, p in models.TinyGPT().named_parameters()])
-    modelled = comm_model.ours_fsdp_bytes(comm_model.routed(names, shapes), world, 4)
-    for rank in range(world):
-        got = torch.load(f"{out}/fsdp{world}-{rank}.pt")
-        if world == 2:
-            differ = differing(expected, got["params"])
-            assert not differ, f"FSDP2, rank {rank}: {differ} differ from one process"
-        else:
-            worst = max(float((got["params"][k] - v).abs().max() / v.abs().max())
-                        for k, v in expected.items())
-            assert worst <= 1e-5, f"FSDP2, rank {rank}: {worst:.2e} from one process"
-        counted = got["bytes"]["all_to_all"]
-        assert counted == STEPS * modelled[rank], (rank, counted, STEPS * modelled[rank])
-    equal = "bitwise equal to" if world == 2 else f"within {worst:.1e} <= 1e-05 of"
-    print(f"fsdp {world}: {STEPS} steps {equal} one process on every rank; all_to_all bytes "
-          f"per rank per step counted == modelled: {[m for m in modelled]}")
-
-
-def check_qkclip(world, out):
-    """The ranks' weights equal one process clipping with the maximum of
-    every rank's logits."""
-    pairs, _ = clip_setup(0)
-    logits = [torch.stack(layer).amax(0) for layer in zip(*(clip_setup(r)[1]
-                                                            for r in range(world)))]
-    QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False).step(logits)
-    for rank in range(world):
-        got = torch.load(f"{out}/clip{rank}.pt")
-        assert all(torch.equal(a, b) for pa, pb in zip(pairs, got) for a, b in zip(pa, pb)), rank
-    clipped = sum(int((s > 100.0).sum()) for s in logits)
-    print(f"qk-clip {world}: every rank's weights bitwise equal to one process clipping with "
-          f"the maximum logits ({clipped} of 8 heads clipped)")
 
 
 def mismatch_rank(rank, world, out):
@@ -420,6 +371,55 @@ def check_failure(case, out, within):
     assert 0 <= seconds <= within, report
     print(f"{case} rank: rank 0 gets {report.split(' after ')[0]} after {seconds:.0f} s "
           f"(timeout 10 s); {report.split('; ')[1]}")
+
+
+def check_fsdp(world, out):
+    """On 2 ranks bitwise against one process: a sum of two floats does not
+    depend on the order, and FSDP2 divides by the world size (a power of
+    two) exactly. On more, FSDP2's reduce_scatter adds in its own order:
+    1e-5 relative, the parity tests' bound against torch."""
+    expected = reference([world] * STEPS, rounded=False)
+    names, shapes = zip(*[(n, tuple(p.shape)) for n, p in models.TinyGPT().named_parameters()])
+    modelled = comm_model.ours_fsdp_bytes(comm_model.routed(names, shapes), world, 4)
+    for rank in range(world):
+        got = torch.load(f"{out}/fsdp{world}-{rank}.pt")
+        if world == 2:
+            differ = differing(expected, got["params"])
+            assert not differ, f"FSDP2, rank {rank}: {differ} differ from one process"
+        else:
+            worst = max(float((got["params"][k] - v).abs().max() / v.abs().max())
+                        for k, v in expected.items())
+            assert worst <= 1e-5, f"FSDP2, rank {rank}: {worst:.2e} from one process"
+        counted = got["bytes"]["all_to_all"]
+        assert counted == STEPS * modelled[rank], (rank, counted, STEPS * modelled[rank])
+    equal = "bitwise equal to" if world == 2 else f"within {worst:.1e} <= 1e-05 of"
+    print(f"fsdp {world}: {STEPS} steps {equal} one process on every rank; all_to_all bytes "
+          f"per rank per step counted == modelled: {[m for m in modelled]}")
+
+
+def check_fsdp_resume(before, after, out):
+    """FSDP2 at 4 ranks does not sum like one process: 1e-5 relative."""
+    expected = reference([before] * 3 + [after] * 2, rounded=False)
+    got = torch.load(f"{out}/fsdp-resumed{before}to{after}.pt")
+    worst = max(float((got[k] - v).abs().max() / v.abs().max()) for k, v in expected.items())
+    assert worst <= 1e-5, f"FSDP2 resumed {before} -> {after}: {worst:.2e} from one process"
+    print(f"fsdp resume {before} -> {after} ranks: 3 + 2 steps through "
+          f"torch.distributed.checkpoint within {worst:.1e} <= 1e-05 of one process")
+
+
+def check_qkclip(world, out):
+    """The ranks' weights equal one process clipping with the maximum of
+    every rank's logits."""
+    pairs, _ = clip_setup(0)
+    logits = [torch.stack(layer).amax(0) for layer in zip(*(clip_setup(r)[1]
+                                                            for r in range(world)))]
+    QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False).step(logits)
+    for rank in range(world):
+        got = torch.load(f"{out}/clip{rank}.pt")
+        assert all(torch.equal(a, b) for pa, pb in zip(pairs, got) for a, b in zip(pa, pb)), rank
+    clipped = sum(int((s > 100.0).sum()) for s in logits)
+    print(f"qk-clip {world}: every rank's weights bitwise equal to one process clipping with "
+          f"the maximum logits ({clipped} of 8 heads clipped)")
 
 
 if __name__ == "__main__":
