@@ -19,6 +19,9 @@ bench/comm_model.py's model.
 `fsdpsave`/`fsdpresume`: the same resume under FSDP2, model and optimizer
 through torch.distributed.checkpoint: within 1e-5 of one process.
 
+`skip`: an AdamW and a Muon parameter without gradients on odd steps on
+every rank: skipped as one process skips them, bitwise.
+
 `single`: 3 steps of the plain optimizer, its state dict loaded into the
 sharded one at 2 ranks, 2 more steps: bitwise the single-process run.
 
@@ -39,7 +42,7 @@ owners' results: rank 0 (an owner) restores its momentum, changes nothing.
 `resume`: 3 steps at 2 (4) ranks, torch.distributed.checkpoint, 2 steps at
 4 (2) ranks from it: bitwise the single-process run with those gradients.
 
-    check_distributed.py quick   # 2 ranks: equal, single, fsdp, qkclip, mismatch, dead; fsdpdead
+    check_distributed.py quick   # 2 ranks: equal, skip, single, fsdp, qkclip, mismatch, dead; fsdpdead
     check_distributed.py         # 4 ranks (equal, fsdp), resume 2 <-> 4, hang
 """
 
@@ -80,11 +83,26 @@ def batch(step, rank, world):
     return models.gpt_batch(step * world + rank)
 
 
-def train(model, opt, rank, world, steps):
+# Parameters whose gradient the `skip` runs drop on odd steps (on every
+# rank alike): an AdamW one and a Muon one.
+SKIPPED = ("head.weight", "blocks.layers.0.linear1.weight")
+
+
+def drop_skipped(model, step):
+    named = dict(model.named_parameters())
+    assert all(name in named for name in SKIPPED)
+    if step % 2:
+        for name in SKIPPED:
+            named[name].grad = None
+
+
+def train(model, opt, rank, world, steps, skip=False):
     for step in steps:
         opt.zero_grad()
         models.gpt_loss(model, batch(step, rank, world)).backward()
         quantize(model)
+        if skip:
+            drop_skipped(model, step)
         opt.step()
 
 
@@ -131,6 +149,15 @@ def resume_rank(rank, world, out):
     train(model, opt, rank, world, range(3, 5))
     if rank == 0:
         torch.save(model.state_dict(), f"{out}/resumed{other}to{world}.pt")
+
+
+def skip_rank(rank, world, out):
+    """4 steps, SKIPPED without gradients on odd steps."""
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    train(model, opt, rank, world, range(4), skip=True)
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/skip.pt")
 
 
 def single_rank(rank, world, out):
@@ -307,9 +334,10 @@ def spawn(world, out, cases):
         context.join()  # raises with a failed rank's traceback
 
 
-def reference(worlds, rounded=True):
+def reference(worlds, rounded=True, skip=False):
     """The single-process run: step k on the mean gradient of worlds[k]
-    micro-batches (each rounded as the ranks round theirs)."""
+    micro-batches (each rounded as the ranks round theirs; SKIPPED dropped
+    on odd steps with `skip`)."""
     model, _ = models.twins(models.TinyGPT)
     opt = optimizer(model)
     for step, world in enumerate(worlds):
@@ -323,6 +351,8 @@ def reference(worlds, rounded=True):
                 t += p.grad
         for t, p in zip(total, model.parameters()):
             p.grad = t / world
+        if skip:
+            drop_skipped(model, step)
         opt.step()
     return model.state_dict()
 
@@ -357,6 +387,13 @@ def check_resume(before, after, out):
     through = "a plain state dict" if before == 1 else "torch.distributed.checkpoint"
     print(f"resume {before} -> {after} ranks: 3 + 2 steps through {through} bitwise equal "
           "to one process")
+
+
+def check_skip(world, out):
+    differ = differing(reference([world] * 4, skip=True), torch.load(f"{out}/skip.pt"))
+    assert not differ, f"{differ} differ from the single-process optimizer"
+    print(f"skip {world}: {', '.join(SKIPPED)} without gradients on odd steps (on every "
+          "rank): 4 steps bitwise equal to one process skipping them")
 
 
 def check_mismatch(world, out):
@@ -425,8 +462,9 @@ def check_qkclip(world, out):
 if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
-        spawn(2, out, ["equal", "single", "fsdp", "qkclip", "mismatch", "dead"])
+        spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "dead"])
         check_equal(2, out)
+        check_skip(2, out)
         check_fsdp(2, out)
         check_resume(1, 2, out)
         check_qkclip(2, out)
