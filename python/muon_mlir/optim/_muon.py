@@ -4,7 +4,7 @@ import sys
 
 import torch
 
-from . import _plan
+from . import _distributed, _plan
 from ._compiler import cache_dir, compile_step
 
 _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
@@ -86,6 +86,19 @@ class Muon(torch.optim.Optimizer):
         use_muon: None (automatic), True or False.
         view: "flatten" or "batch" for N-D Muon parameters (None: automatic).
         verbose: print the compile time of each new step.
+        process_group: a torch.distributed process group (e.g.
+            `torch.distributed.group.WORLD`): data-parallel training with
+            replicated parameters and no DDP wrapper. Each rank calls
+            step() after a backward on its own batch; the gradients are
+            reduce-scattered, each matrix is updated by one rank and the
+            results all-gathered (docs/distributed.md).
+            Parameters sharded by FSDP2 (`fully_shard`, DTensors) need no
+            process group: FSDP2 reduces the gradients, each Muon matrix's
+            owner gathers its rows, runs the step and returns them.
+        average_gradients: with a process group, divide the summed
+            gradients by the world size (DDP's convention).
+        bucket_bytes: with a process group, the size of the buckets whose
+            collectives overlap the compute of the others.
 
     The step of a group is compiled on the first `step()` for its
     parameters' shapes and dtypes (and again only when the set of
@@ -99,7 +112,8 @@ class Muon(torch.optim.Optimizer):
                  ns_coefficients=_plan._QUINTIC, eps=1e-7, ns_steps=5, adjust_lr_fn=None,
                  *, lr_adjust=None, ns_schedule=None, algorithm="muon", beta2=0.95,
                  adamw_lr=None, betas=(0.9, 0.999), adamw_eps=1e-8, adamw_weight_decay=0.01,
-                 use_muon=None, view=None, verbose=True):
+                 use_muon=None, view=None, verbose=True, process_group=None,
+                 average_gradients=True, bucket_bytes=256 << 20):
         if isinstance(lr, torch.Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
@@ -115,6 +129,8 @@ class Muon(torch.optim.Optimizer):
         super().__init__(params, defaults)
         self._compiled = {}  # (group index, layout) -> _CompiledGroupStep
         self._bound = {}  # group index -> _Bound of its last step
+        self._sharded = _distributed.sharded_step(self, process_group, average_gradients,
+                                                  bucket_bytes)
 
     def add_param_group(self, param_group):
         if param_group.get("use_muon") is False:
@@ -130,6 +146,7 @@ class Muon(torch.optim.Optimizer):
     def __setstate__(self, state):
         super().__setstate__(state)
         self._compiled, self._bound = {}, {}
+        self.__dict__.setdefault("_sharded", None)
 
     # -- state dicts -------------------------------------------------------
 
@@ -138,6 +155,8 @@ class Muon(torch.optim.Optimizer):
         torch.optim.AdamW (see combine_state_dicts for a pair of them): the
         per-parameter state keys are torch's; hyper-parameters the saved
         groups lack keep their current values."""
+        if self._sharded is not None:
+            return self._sharded.load_state_dict(state_dict)
         current = [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups]
         super().load_state_dict(state_dict)
         for group, before in zip(self.param_groups, current):
@@ -148,6 +167,19 @@ class Muon(torch.optim.Optimizer):
             _check_group(group)
         self._compiled, self._bound = {}, {}
 
+    def state_dict(self):
+        """torch.optim's state dict; with a process group, one whose state
+        tensors are ShardedTensors over each rank's part, to be saved and
+        loaded (at any world size) with torch.distributed.checkpoint:
+
+            dcp.save({"optim": opt.state_dict()}, checkpoint_id=path)
+            sd = opt.state_dict(); dcp.load({"optim": sd}, checkpoint_id=path)
+            opt.load_state_dict(sd)
+        """
+        if self._sharded is not None:
+            return self._sharded.state_dict()
+        return super().state_dict()
+
     # -- the step ----------------------------------------------------------
 
     @torch.no_grad()
@@ -156,6 +188,9 @@ class Muon(torch.optim.Optimizer):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        if self._sharded is not None:
+            self._sharded.step()
+            return loss
         # Check every group before running any: bad input leaves all
         # parameters untouched.
         calls = [self._prepare_bound(index, group) or self._prepare(index, group)

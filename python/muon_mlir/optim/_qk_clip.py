@@ -20,16 +20,22 @@ class QKClip:
     Each pair is (W_q, W_k) with heads along `head_axis` (0 for the weight of
     an nn.Linear, whose rows are output features); `max_logits` holds one
     float32 vector of `num_heads` per pair, on the weights' device. The step
-    is compiled once for the pairs' shapes and updates them in place."""
+    is compiled once for the pairs' shapes and updates them in place.
+
+    With `process_group` (data parallel, replicated weights: see
+    muon_mlir.optim.Muon's), each rank passes the max logits of its own
+    batch and the step clips with their maximum over ranks, all-reduced
+    (MAX) in one collective over all pairs packed together, so every
+    rank's weights stay identical."""
 
     def __init__(self, pairs, num_heads, head_dim, tau=100.0, alpha=0.5, head_axis=0,
-                 num_kv_heads=None, verbose=True):
+                 num_kv_heads=None, verbose=True, process_group=None):
         self.pairs = [tuple(pair) for pair in pairs]
         self.attrs = {"num_heads": int(num_heads), "head_dim": int(head_dim),
                       "head_axis": int(head_axis), "tau": float(tau), "alpha": float(alpha)}
         if num_kv_heads is not None:
             self.attrs["num_kv_heads"] = int(num_kv_heads)
-        self.verbose = verbose
+        self.verbose, self.process_group = verbose, process_group
         self._function = None
 
     def _module(self):
@@ -65,6 +71,11 @@ class QKClip:
                     raise ValueError(f"QKClip pair {i}: weights must be contiguous, on "
                                      f"{device}")
             tensors += [wq, wk, s]
+        if self.process_group is not None:
+            import torch.distributed as dist
+            packed = torch.cat(tensors[2::3])
+            dist.all_reduce(packed, op=dist.ReduceOp.MAX, group=self.process_group)
+            tensors[2::3] = packed.split(self.attrs["num_heads"])
         if self._function is None:
             flags = ("--target=cuda",) if device.type == "cuda" else ()
             self._function = compile_step(self._module(), flags, name="clip",

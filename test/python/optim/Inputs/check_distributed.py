@@ -1,0 +1,486 @@
+"""muon_mlir.optim.Muon(process_group=...) on gloo, CPU, against one process.
+
+`equal N`: N ranks (torch.multiprocessing, gloo) train TinyGPT 5 steps,
+each on its own batch, with the sharded optimizer; one process trains a
+twin with the plain optimizer on the mean of the same N gradients. The
+parameters must be bitwise equal. The gradients are rounded to multiples of
+2^-20 (|g| < 4 checked) on both sides, so that every partial sum of N <= 4
+of them is exact and the sum does not depend on the order gloo's
+reduce_scatter adds them in; everything after the sum is the same compiled
+code on the same numbers. The bytes each rank counted at its collectives
+must equal bench/comm_model.py's model of the scheme for these shapes.
+
+`fsdp`: TinyGPT under FSDP2 (fully_shard, DTensor Shard(0) parameters),
+5 steps with the same optimizer (owners gather matrix rows): bitwise equal
+to one process on 2 ranks, within 1e-5 relative on 4 (FSDP2 reduces the
+gradients in its own order); the all_to_all bytes each rank counted equal
+bench/comm_model.py's model.
+
+`fsdpsave`/`fsdpresume`: the same resume under FSDP2, model and optimizer
+through torch.distributed.checkpoint: within 1e-5 of one process.
+
+`skip`: an AdamW and a Muon parameter without gradients on odd steps on
+every rank: skipped as one process skips them, bitwise.
+
+`single`: 3 steps of the plain optimizer, its state dict loaded into the
+sharded one at 2 ranks, 2 more steps: bitwise the single-process run.
+
+`qkclip`: QKClip(process_group=...) with per-head max logits that differ
+by rank: every rank's weights equal one process clipping with their maximum.
+
+`mismatch`: rank 1 builds a model with a different hidden size; every rank
+must raise the same ValueError at the first step, before any update.
+
+`dead`: rank 1 exits after the reduce_scatter of step 3 (after computing
+nothing); rank 0 must get an exception from the process group within its
+timeout, and its parameters and optimizer state must be those before step 3
+(rank 0 has updated its own matrices by then: they are rolled back).
+`hang`: the same with rank 1 stuck instead: the 10 s timeout must fire.
+`fsdpdead`: under FSDP2, rank 1 exits at the all_to_all that returns the
+owners' results: rank 0 (an owner) restores its momentum, changes nothing.
+
+`resume`: 3 steps at 2 (4) ranks, torch.distributed.checkpoint, 2 steps at
+4 (2) ranks from it: bitwise the single-process run with those gradients.
+
+    check_distributed.py quick   # 2 ranks: equal, skip, single, fsdp, qkclip, mismatch, dead; fsdpdead
+    check_distributed.py         # 4 ranks (equal, fsdp), resume 2 <-> 4, hang
+"""
+
+import datetime
+import os
+import sys
+import tempfile
+import time
+
+import torch
+import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
+import torch.multiprocessing as mp
+
+import models
+from muon_mlir.optim import Muon, QKClip, _distributed, _fsdp
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), *[os.pardir] * 4, "bench"))
+import comm_model  # noqa: E402
+
+STEPS, GRID = 5, 2.0 ** -20
+# Small buckets: several per model, so the asynchronous path is exercised.
+BUCKET_BYTES = 16 << 10
+
+
+def quantize(model):
+    for p in model.parameters():
+        assert p.grad.abs().max() < 4, "gradients too large for exact sums"
+        p.grad.copy_(torch.round(p.grad / GRID) * GRID)
+
+
+def optimizer(model, **kwargs):
+    return Muon(model.named_parameters(), lr=models.LR, adamw_lr=models.ADAMW_LR,
+                verbose=False, **kwargs)
+
+
+def batch(step, rank, world):
+    return models.gpt_batch(step * world + rank)
+
+
+# Parameters whose gradient the `skip` runs drop on odd steps (on every
+# rank alike): an AdamW one and a Muon one.
+SKIPPED = ("head.weight", "blocks.layers.0.linear1.weight")
+
+
+def drop_skipped(model, step):
+    named = dict(model.named_parameters())
+    assert all(name in named for name in SKIPPED)
+    if step % 2:
+        for name in SKIPPED:
+            named[name].grad = None
+
+
+def train(model, opt, rank, world, steps, skip=False):
+    for step in steps:
+        opt.zero_grad()
+        models.gpt_loss(model, batch(step, rank, world)).backward()
+        quantize(model)
+        if skip:
+            drop_skipped(model, step)
+        opt.step()
+
+
+# -- on each rank: the cases share one gloo group, the dead rank last ----
+
+
+def rank_main(rank, world, path, out, cases):
+    dist.init_process_group("gloo", init_method=f"file://{path}", rank=rank,
+                            world_size=world, timeout=datetime.timedelta(seconds=10))
+    for case in cases:
+        globals()[f"{case}_rank"](rank, world, out)
+    if cases[-1] not in ("dead", "hang", "fsdpdead"):
+        dist.destroy_process_group()
+
+
+def equal_rank(rank, world, out):
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    train(model, opt, rank, world, range(STEPS))
+    counter = opt._sharded.counter
+    torch.save({"params": model.state_dict(), "bytes": counter.bytes, "calls": counter.calls,
+                "imbalance": opt._sharded.plan.imbalance()}, f"{out}/rank{rank}.pt")
+
+
+def save_rank(rank, world, out):
+    """3 steps, then a torch.distributed.checkpoint of the optimizer."""
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    train(model, opt, rank, world, range(3))
+    dcp.save({"optim": opt.state_dict()}, checkpoint_id=f"{out}/checkpoint{world}")
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/model{world}.pt")
+
+
+def resume_rank(rank, world, out):
+    """From the other world size's checkpoint, 2 more steps."""
+    other = {2: 4, 4: 2}[world]
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    model.load_state_dict(torch.load(f"{out}/model{other}.pt"))
+    state = opt.state_dict()
+    dcp.load({"optim": state}, checkpoint_id=f"{out}/checkpoint{other}")
+    opt.load_state_dict(state)
+    train(model, opt, rank, world, range(3, 5))
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/resumed{other}to{world}.pt")
+
+
+def skip_rank(rank, world, out):
+    """4 steps, SKIPPED without gradients on odd steps."""
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    train(model, opt, rank, world, range(4), skip=True)
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/skip.pt")
+
+
+def single_rank(rank, world, out):
+    """3 steps of the single-process optimizer (on every rank alike), its
+    plain state dict loaded into the sharded one, 2 more steps."""
+    model, _ = models.twins(models.TinyGPT)
+    plain = optimizer(model)
+    train(model, plain, 0, 1, range(3))
+    opt = optimizer(model, process_group=dist.group.WORLD, bucket_bytes=BUCKET_BYTES)
+    opt.load_state_dict(plain.state_dict())
+    train(model, opt, rank, world, range(3, 5))
+    if rank == 0:
+        torch.save(model.state_dict(), f"{out}/resumed1to{world}.pt")
+
+
+def fsdp_model(world):
+    """TinyGPT under FSDP2: fully_shard per block and at the root."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    mesh = init_device_mesh("cpu", (world,))
+    model, _ = models.twins(models.TinyGPT)
+    for layer in model.blocks.layers:
+        fully_shard(layer, mesh=mesh)
+    fully_shard(model, mesh=mesh)
+    return model, optimizer(model)
+
+
+def fsdp_train(model, opt, rank, world, steps):
+    """No rounding of the gradients: FSDP2 reduces them inside backward."""
+    for step in steps:
+        opt.zero_grad()
+        models.gpt_loss(model, batch(step, rank, world)).backward()
+        opt.step()
+
+
+def fsdp_rank(rank, world, out):
+    """5 steps under FSDP2."""
+    model, opt = fsdp_model(world)
+    fsdp_train(model, opt, rank, world, range(STEPS))
+    full = {k: v.full_tensor() for k, v in model.state_dict().items()}
+    torch.save({"params": full, "bytes": opt._sharded.counter.bytes},
+               f"{out}/fsdp{world}-{rank}.pt")
+
+
+def fsdpsave_rank(rank, world, out):
+    """3 steps under FSDP2, then model and optimizer through
+    torch.distributed.checkpoint."""
+    model, opt = fsdp_model(world)
+    fsdp_train(model, opt, rank, world, range(3))
+    dcp.save({"model": model.state_dict(), "optim": opt.state_dict()},
+             checkpoint_id=f"{out}/fsdp-checkpoint{world}")
+
+
+def fsdpresume_rank(rank, world, out):
+    """From the other world size's FSDP2 checkpoint, 2 more steps."""
+    other = {2: 4, 4: 2}[world]
+    model, opt = fsdp_model(world)
+    state = {"model": model.state_dict(), "optim": opt.state_dict()}
+    dcp.load(state, checkpoint_id=f"{out}/fsdp-checkpoint{other}")
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optim"])
+    fsdp_train(model, opt, rank, world, range(3, 5))
+    full = {k: v.full_tensor() for k, v in model.state_dict().items()}
+    if rank == 0:
+        torch.save(full, f"{out}/fsdp-resumed{other}to{world}.pt")
+
+
+def clip_setup(rank):
+    """Two (W_q, W_k) pairs, the same on every rank, and per-head max
+    logits that differ by rank: some heads over tau on one rank only."""
+    g = torch.Generator().manual_seed(0)
+    pairs = [tuple(torch.randn(32, 24, generator=g) for _ in range(2)) for _ in range(2)]
+    logits = [torch.tensor([50.0, 180.0, 90.0, 40.0]).roll(rank + layer) for layer in range(2)]
+    return pairs, logits
+
+
+def qkclip_rank(rank, world, out):
+    pairs, logits = clip_setup(rank)
+    QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False,
+           process_group=dist.group.WORLD).step(logits)
+    torch.save(pairs, f"{out}/clip{rank}.pt")
+
+
+def mismatch_rank(rank, world, out):
+    model = models.TinyGPT(d=48 if rank == 1 else 32)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    opt = optimizer(model, process_group=dist.group.WORLD)
+    models.gpt_loss(model, batch(0, rank, world)).backward()
+    try:
+        opt.step()
+        message = "no error"
+    except ValueError as e:
+        message = f"ValueError: {e}"
+    untouched = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    with open(f"{out}/mismatch{rank}.txt", "w") as f:
+        f.write(f"{message} [parameters {'untouched' if untouched else 'CHANGED'}]")
+
+
+def dead_rank(rank, world, out):
+    """Rank 1 exits inside step 3, after the reduce_scatter, before its
+    compute and the all_gather; the others report what they saw."""
+    fail_in_step(rank, world, out, "dead", lambda *args: os._exit(1))
+
+
+def hang_rank(rank, world, out):
+    """As dead_rank, but rank 1 hangs (past the 10 s timeout) instead."""
+    fail_in_step(rank, world, out, "hang", lambda *args: (time.sleep(25), os._exit(1)))
+
+
+def fsdpdead_rank(rank, world, out):
+    """As dead_rank under FSDP2: rank 1 exits at the second all_to_all of
+    step 3, after the owners have computed."""
+    original = _fsdp.FSDPStep._all_to_all
+    calls = []
+
+    def second_fails(self, *args):
+        calls.append(None)
+        if len(calls) == 2:
+            os._exit(1)
+        return original(self, *args)
+
+    fail_in_step(rank, world, out, "fsdpdead", (_fsdp.FSDPStep, "_all_to_all", second_fails),
+                 fsdp=True)
+
+
+def fail_in_step(rank, world, out, case, failure, fsdp=False):
+    """Two steps, then step 3 with `failure` ((class, attribute, value) or
+    ShardedStep._compute's replacement) on rank 1; rank 0 reports."""
+    if fsdp:
+        model, opt = fsdp_model(world)
+        fsdp_train(model, opt, rank, world, range(2))
+        inner = [opt._sharded.muon, opt._sharded.adamw]
+    else:
+        model, _ = models.twins(models.TinyGPT)
+        opt = optimizer(model, process_group=dist.group.WORLD)
+        train(model, opt, rank, world, range(2))
+        inner = opt._sharded.inner
+        failure = (_distributed.ShardedStep, "_compute", failure)
+    opt.zero_grad()
+    models.gpt_loss(model, batch(2, rank, world)).backward()
+    if rank == 1:
+        setattr(*failure)
+
+    def local():  # no DTensor operation: the group is about to break
+        return {k: getattr(v, "_local_tensor", v) for k, v in model.state_dict().items()}
+
+    before = {k: v.clone() for k, v in local().items()}
+    state = [(v, v.clone()) for i in inner if i is not None
+             for s in i.state.values() for v in s.values()]
+    start = time.monotonic()
+    try:
+        opt.step()
+        message = "no error"
+    except Exception as e:  # gloo's: connection closed, or the timeout
+        message = f"{type(e).__name__} after {time.monotonic() - start:.0f} s"
+    same = all(torch.equal(v, local()[k]) for k, v in before.items())
+    same_state = state and all(torch.equal(v, saved) for v, saved in state)
+    with open(f"{out}/{case}{rank}.txt", "w") as f:
+        f.write(f"{message}; parameters {'as before' if same else 'CHANGED'}, "
+                f"optimizer state {'as before' if same_state else 'CHANGED'}")
+    os._exit(0)  # the group is broken: no destroy_process_group
+
+
+# -- in the parent ----------------------------------------------------------
+
+
+def spawn(world, out, cases):
+    context = mp.spawn(rank_main, args=(world, tempfile.mktemp(dir=out), out, cases),
+                       nprocs=world, join=False)
+    for process in context.processes:
+        process.join(120)
+    if not os.path.exists(f"{out}/{cases[-1]}0.txt"):
+        context.join()  # raises with a failed rank's traceback
+
+
+def reference(worlds, rounded=True, skip=False):
+    """The single-process run: step k on the mean gradient of worlds[k]
+    micro-batches (each rounded as the ranks round theirs; SKIPPED dropped
+    on odd steps with `skip`)."""
+    model, _ = models.twins(models.TinyGPT)
+    opt = optimizer(model)
+    for step, world in enumerate(worlds):
+        total = [torch.zeros_like(p) for p in model.parameters()]
+        for rank in range(world):
+            opt.zero_grad()
+            models.gpt_loss(model, batch(step, rank, world)).backward()
+            if rounded:
+                quantize(model)
+            for t, p in zip(total, model.parameters()):
+                t += p.grad
+        for t, p in zip(total, model.parameters()):
+            p.grad = t / world
+        if skip:
+            drop_skipped(model, step)
+        opt.step()
+    return model.state_dict()
+
+
+def differing(expected, got):
+    return [k for k, v in expected.items() if not torch.equal(v, got[k])]
+
+
+def check_equal(world, out):
+    expected = reference([world] * STEPS)
+    names, shapes = zip(*[(n, tuple(p.shape)) for n, p in models.TinyGPT().named_parameters()])
+    modelled = comm_model.ours_bytes(comm_model.routed(names, shapes), world, 4,
+                                     bucket_bytes=BUCKET_BYTES)
+    for rank in range(world):
+        got = torch.load(f"{out}/rank{rank}.pt")
+        differ = differing(expected, got["params"])
+        assert not differ, f"rank {rank}: {differ} differ from the single-process optimizer"
+        counted = got["bytes"]["reduce_scatter"] + got["bytes"]["all_gather"]
+        assert counted == STEPS * modelled, (counted, STEPS * modelled)
+    elements = sum(v.numel() for v in expected.values())
+    print(f"equal {world}: {STEPS} steps bitwise equal to one process on every rank; "
+          f"bytes per rank per step {counted // STEPS} counted == {modelled} modelled "
+          f"(2(N-1)/N·P = {2 * (world - 1) * elements * 4 // world}), check "
+          f"{got['bytes']['check'] // STEPS} B; {got['calls']['reduce_scatter'] // STEPS} "
+          f"parts; NS FLOP imbalance {got['imbalance']:.1%}")
+
+
+def check_resume(before, after, out):
+    differ = differing(reference([before] * 3 + [after] * 2),
+                       torch.load(f"{out}/resumed{before}to{after}.pt"))
+    assert not differ, f"{differ} differ from the single-process optimizer"
+    through = "a plain state dict" if before == 1 else "torch.distributed.checkpoint"
+    print(f"resume {before} -> {after} ranks: 3 + 2 steps through {through} bitwise equal "
+          "to one process")
+
+
+def check_skip(world, out):
+    differ = differing(reference([world] * 4, skip=True), torch.load(f"{out}/skip.pt"))
+    assert not differ, f"{differ} differ from the single-process optimizer"
+    print(f"skip {world}: {', '.join(SKIPPED)} without gradients on odd steps (on every "
+          "rank): 4 steps bitwise equal to one process skipping them")
+
+
+def check_mismatch(world, out):
+    messages = [open(f"{out}/mismatch{r}.txt").read() for r in range(world)]
+    assert len(set(messages)) == 1, messages
+    print(f"mismatch {world}: every rank: {messages[0]}")
+
+
+def check_failure(case, out, within):
+    report = open(f"{out}/{case}0.txt").read()
+    seconds = float(report.split(" after ")[1].split(" s")[0]) if " after " in report else -1
+    assert 0 <= seconds <= within, report
+    print(f"{case} rank: rank 0 gets {report.split(' after ')[0]} after {seconds:.0f} s "
+          f"(timeout 10 s); {report.split('; ')[1]}")
+
+
+def check_fsdp(world, out):
+    """On 2 ranks bitwise against one process: a sum of two floats does not
+    depend on the order, and FSDP2 divides by the world size (a power of
+    two) exactly. On more, FSDP2's reduce_scatter adds in its own order:
+    1e-5 relative, the parity tests' bound against torch."""
+    expected = reference([world] * STEPS, rounded=False)
+    names, shapes = zip(*[(n, tuple(p.shape)) for n, p in models.TinyGPT().named_parameters()])
+    modelled = comm_model.ours_fsdp_bytes(comm_model.routed(names, shapes), world, 4)
+    for rank in range(world):
+        got = torch.load(f"{out}/fsdp{world}-{rank}.pt")
+        if world == 2:
+            differ = differing(expected, got["params"])
+            assert not differ, f"FSDP2, rank {rank}: {differ} differ from one process"
+        else:
+            worst = max(float((got["params"][k] - v).abs().max() / v.abs().max())
+                        for k, v in expected.items())
+            assert worst <= 1e-5, f"FSDP2, rank {rank}: {worst:.2e} from one process"
+        counted = got["bytes"]["all_to_all"]
+        assert counted == STEPS * modelled[rank], (rank, counted, STEPS * modelled[rank])
+    equal = "bitwise equal to" if world == 2 else f"within {worst:.1e} <= 1e-05 of"
+    print(f"fsdp {world}: {STEPS} steps {equal} one process on every rank; all_to_all bytes "
+          f"per rank per step counted == modelled: {[m for m in modelled]}")
+
+
+def check_fsdp_resume(before, after, out):
+    """FSDP2 at 4 ranks does not sum like one process: 1e-5 relative."""
+    expected = reference([before] * 3 + [after] * 2, rounded=False)
+    got = torch.load(f"{out}/fsdp-resumed{before}to{after}.pt")
+    worst = max(float((got[k] - v).abs().max() / v.abs().max()) for k, v in expected.items())
+    assert worst <= 1e-5, f"FSDP2 resumed {before} -> {after}: {worst:.2e} from one process"
+    print(f"fsdp resume {before} -> {after} ranks: 3 + 2 steps through "
+          f"torch.distributed.checkpoint within {worst:.1e} <= 1e-05 of one process")
+
+
+def check_qkclip(world, out):
+    """The ranks' weights equal one process clipping with the maximum of
+    every rank's logits."""
+    pairs, _ = clip_setup(0)
+    logits = [torch.stack(layer).amax(0) for layer in zip(*(clip_setup(r)[1]
+                                                            for r in range(world)))]
+    QKClip(pairs, num_heads=4, head_dim=8, tau=100.0, verbose=False).step(logits)
+    for rank in range(world):
+        got = torch.load(f"{out}/clip{rank}.pt")
+        assert all(torch.equal(a, b) for pa, pb in zip(pairs, got) for a, b in zip(pa, pb)), rank
+    clipped = sum(int((s > 100.0).sum()) for s in logits)
+    print(f"qk-clip {world}: every rank's weights bitwise equal to one process clipping with "
+          f"the maximum logits ({clipped} of 8 heads clipped)")
+
+
+if __name__ == "__main__":
+    out, cases = os.getcwd(), sys.argv[1:]
+    if cases == ["quick"]:  # check-muon: one 2-rank group
+        spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "dead"])
+        check_equal(2, out)
+        check_skip(2, out)
+        check_fsdp(2, out)
+        check_resume(1, 2, out)
+        check_qkclip(2, out)
+        check_mismatch(2, out)
+        check_failure("dead", out, 15)
+        spawn(2, out, ["fsdpdead"])
+        check_failure("fsdpdead", out, 15)
+    else:  # the integration suite: 4 ranks, and resuming across 2 and 4
+        spawn(4, out, ["equal", "fsdp", "save", "fsdpsave"])
+        check_equal(4, out)
+        check_fsdp(4, out)
+        spawn(2, out, ["save", "resume", "fsdpsave", "fsdpresume"])
+        check_resume(4, 2, out)
+        check_fsdp_resume(4, 2, out)
+        spawn(4, out, ["resume", "fsdpresume"])
+        check_resume(2, 4, out)
+        check_fsdp_resume(2, 4, out)
+        spawn(2, out, ["hang"])
+        check_failure("hang", out, 20)
