@@ -131,11 +131,13 @@ class CompiledTrainer:
             self.v = [torch.zeros_like(p) for p in self.params]
         self.t = 0
 
-    def _tensor(self, value, dtype):
+    def _tensor(self, value, dtype=None):
+        """`value` where the step runs (`dtype`: for Python scalars)."""
+        value = np.asarray(value, dtype=dtype)
         if self.device == "cpu":
-            return np.asarray(value, dtype=dtype)
+            return value
         import torch
-        return torch.as_tensor(np.asarray(value, dtype=dtype), device=self.device)
+        return torch.as_tensor(value, device=self.device)
 
     def numpy_params(self):
         """The current parameters as numpy arrays."""
@@ -147,7 +149,7 @@ class CompiledTrainer:
         """One forward/backward/update; returns the loss before the update.
         Token ids or labels out of range raise ValueError and change nothing."""
         n = len(self.params)
-        out = self.step_fn(self._tensor(idx, np.int64), self._tensor(labels, np.int64),
+        out = self.step_fn(self._tensor(idx), self._tensor(labels),
                            *self.params, *self.m, *self.v, self._tensor(lr, np.float32),
                            self._tensor(self.t + 1, np.int64))
         self.t += 1

@@ -52,9 +52,9 @@ static std::optional<unsigned> getRowMaxDim(linalg::LinalgOp op) {
   op.getReductionDims(reductionDims);
   unsigned dim = reductionDims.front();
   AffineMap outputMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (outputMap != AffineMap::getMultiDimIdentityMap(op.getNumLoops(),
-                                                     op.getContext())
-                       .dropResult(dim))
+  if (outputMap !=
+      AffineMap::getMultiDimIdentityMap(op.getNumLoops(), op.getContext())
+          .dropResult(dim))
     return std::nullopt;
   SmallVector<Operation *> combiners;
   if (!matchReduction(op.getRegionOutputArgs(), 0, combiners) ||

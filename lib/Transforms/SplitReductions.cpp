@@ -89,11 +89,10 @@ struct SplitReductionsPass
         continue;
       // Not a plain reduction (no combiner with a neutral element): left
       // alone.
-      (void)linalg::splitReduction(
-          rewriter, op, [&](linalg::LinalgOp) {
-            return linalg::SplitReductionOptions{chunks, 0,
-                                                 /*innerParallel=*/false};
-          });
+      (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
+        return linalg::SplitReductionOptions{chunks, 0,
+                                             /*innerParallel=*/false};
+      });
     }
   }
 };

@@ -164,14 +164,12 @@ public:
       if (!MemRefType::isValidElementType(value.getType()) ||
           isa<ShapedType>(value.getType()))
         return kernel.emitOpError("cannot run on the host: a value of type ")
-               << value.getType()
-               << " lives across a barrier or all-reduction";
+               << value.getType() << " lives across a barrier or all-reduction";
     return success();
   }
 
   void build(RewriterBase &rewriter, Location loc, IRMapping &mapping,
-             ValueRange blockIds, ValueRange gridSizes,
-             ValueRange blockSizes) {
+             ValueRange blockIds, ValueRange gridSizes, ValueRange blockSizes) {
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value threads = arith::MulIOp::create(
@@ -181,13 +179,15 @@ public:
     DenseMap<Value, Value> slots;
     for (Value value : crossing)
       slots[value] = memref::AllocOp::create(
-          rewriter, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()),
+          rewriter, loc,
+          MemRefType::get({ShapedType::kDynamic}, value.getType()),
           ValueRange{threads});
 
     auto phaseStart = body.begin();
     for (unsigned phase = 0; phase < numPhases; ++phase) {
-      auto phaseEnd = std::find_if(phaseStart, std::prev(body.end()),
-                                   [](Operation &op) { return isBlockSync(&op); });
+      auto phaseEnd =
+          std::find_if(phaseStart, std::prev(body.end()),
+                       [](Operation &op) { return isBlockSync(&op); });
       auto loop = scf::ParallelOp::create(rewriter, loc, {zero, zero, zero},
                                           blockSizes, {one, one, one});
       rewriter.setInsertionPoint(loop.getBody()->getTerminator());
@@ -197,17 +197,18 @@ public:
           rewriter, loc, ids[0],
           arith::MulIOp::create(
               rewriter, loc, blockSizes[0],
-              arith::AddIOp::create(
-                  rewriter, loc, ids[1],
-                  arith::MulIOp::create(rewriter, loc, blockSizes[1], ids[2]))));
+              arith::AddIOp::create(rewriter, loc, ids[1],
+                                    arith::MulIOp::create(rewriter, loc,
+                                                          blockSizes[1],
+                                                          ids[2]))));
       for (Value value : crossing)
         if (!isa<BlockArgument>(value) &&
             phaseOf.lookup(value.getDefiningOp()) < phase &&
             llvm::any_of(value.getUsers(), [&](Operation *user) {
               return getPhase(user) == phase;
             }))
-          mapping.map(value, memref::LoadOp::create(rewriter, loc,
-                                                    slots[value], thread));
+          mapping.map(value, memref::LoadOp::create(rewriter, loc, slots[value],
+                                                    thread));
       for (Operation &op : llvm::make_range(body.begin(), phaseStart))
         if (isRematerializable(&op))
           rewriter.clone(op, mapping);
@@ -325,9 +326,8 @@ struct LaunchFuncToParallelLoop : OpConversionPattern<gpu::LaunchFuncOp> {
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
 
-    if (llvm::any_of(body, [](Operation &nested) {
-          return isBlockSync(&nested);
-        })) {
+    if (llvm::any_of(body,
+                     [](Operation &nested) { return isBlockSync(&nested); })) {
       auto grid = scf::ParallelOp::create(rewriter, loc, {zero, zero, zero},
                                           gridSizes, {one, one, one});
       rewriter.setInsertionPoint(grid.getBody()->getTerminator());

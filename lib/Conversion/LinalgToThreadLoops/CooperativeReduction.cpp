@@ -70,7 +70,8 @@ matchReducedOutputs(linalg::LinalgOp op) {
   for (OpOperand &init : op.getDpsInitsMutable()) {
     AffineMap map = op.getMatchingIndexingMap(&init);
     for (auto [dim, iterator] : llvm::enumerate(iterators))
-      if (iterator == utils::IteratorType::reduction && map.isFunctionOfDim(dim))
+      if (iterator == utils::IteratorType::reduction &&
+          map.isFunctionOfDim(dim))
         return failure();
     unsigned position = init.getOperandNumber() - op.getNumDpsInputs();
     SmallVector<Operation *> combiners;
@@ -146,8 +147,9 @@ static SmallVector<Value> buildPayload(OpBuilder &b, Location loc,
     }
     b.clone(payload, mapping);
   }
-  return llvm::map_to_vector(body->getTerminator()->getOperands(),
-                             [&](Value v) { return mapping.lookupOrDefault(v); });
+  return llvm::map_to_vector(
+      body->getTerminator()->getOperands(),
+      [&](Value v) { return mapping.lookupOrDefault(v); });
 }
 
 /// Whether element-wise `consumer`, run by the block of each output
@@ -228,8 +230,8 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
     blockBounds.push_back(one);
   SmallVector<Value> zeros(blockBounds.size(), zero);
   SmallVector<Value> ones(blockBounds.size(), one);
-  SmallVector<Value> neutrals = llvm::map_to_vector(
-      *outputs, [&](const ReducedOutput &output) -> Value {
+  SmallVector<Value> neutrals =
+      llvm::map_to_vector(*outputs, [&](const ReducedOutput &output) -> Value {
         return arith::ConstantOp::create(rewriter, loc, output.neutral);
       });
   Value threadCount = index(threads), reductionEnd = index(reductionSize);
@@ -238,9 +240,9 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
   auto blockLoop =
       scf::ParallelOp::create(rewriter, loc, zeros, blockBounds, ones);
   rewriter.setInsertionPoint(blockLoop.getBody()->getTerminator());
-  auto threadLoop = scf::ParallelOp::create(rewriter, loc, ValueRange{zero},
-                                            ValueRange{threadCount},
-                                            ValueRange{one});
+  auto threadLoop =
+      scf::ParallelOp::create(rewriter, loc, ValueRange{zero},
+                              ValueRange{threadCount}, ValueRange{one});
   rewriter.setInsertionPoint(threadLoop.getBody()->getTerminator());
   Value thread = threadLoop.getInductionVars().front();
   SmallVector<Value> parallelIvs(blockLoop.getInductionVars());
@@ -257,9 +259,9 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
           scf::YieldOp::create(b, nested, body(b, nested, ivs, iterArgs));
         });
   };
-  auto partials = reductionLoop(
-      neutrals, [&](OpBuilder &b, Location nested, ArrayRef<Value> ivs,
-                    ValueRange accs) {
+  auto partials =
+      reductionLoop(neutrals, [&](OpBuilder &b, Location nested,
+                                  ArrayRef<Value> ivs, ValueRange accs) {
         IRMapping bound;
         for (auto [output, acc] : llvm::zip(*outputs, accs))
           bound.map(output.accumulator, acc);
@@ -274,8 +276,8 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
   SmallVector<SmallVector<Value>> outputIndices;
   SmallVector<Value> olds;
   for (OpOperand &init : op.getDpsInitsMutable()) {
-    outputIndices.push_back(applyMap(
-        rewriter, loc, op.getMatchingIndexingMap(&init), outputIvs));
+    outputIndices.push_back(
+        applyMap(rewriter, loc, op.getMatchingIndexingMap(&init), outputIvs));
     olds.push_back(memref::LoadOp::create(rewriter, loc, init.get(),
                                           outputIndices.back()));
   }
@@ -311,7 +313,8 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
           bound.map(consumer.getMatchingBlockArgument(input), value);
     reductionLoop(ValueRange{}, [&](OpBuilder &b, Location nested,
                                     ArrayRef<Value> ivs, ValueRange) {
-      SmallVector<Value> results = buildPayload(b, nested, consumer, ivs, bound);
+      SmallVector<Value> results =
+          buildPayload(b, nested, consumer, ivs, bound);
       for (auto [init, result] :
            llvm::zip(consumer.getDpsInitsMutable(), results))
         memref::StoreOp::create(

@@ -90,17 +90,25 @@ static LogicalResult buildThreadLoops(RewriterBase &rewriter,
   return linalg::linalgOpToLoops(rewriter, op);
 }
 
-/// The number of elements each output element of `op` reduces, if static.
-static std::optional<int64_t> getReductionSize(linalg::LinalgOp op) {
-  int64_t size = 1;
+namespace {
+/// How many output elements `op` computes and how many elements each
+/// reduces (the products of its parallel and its reduction extents).
+struct IterationCounts {
+  int64_t outputs = 1;
+  int64_t reduced = 1;
+};
+} // namespace
+
+static std::optional<IterationCounts> getIterationCounts(linalg::LinalgOp op) {
+  IterationCounts counts;
   for (auto [iterator, extent] :
        llvm::zip(op.getIteratorTypesArray(), op.getStaticLoopRanges())) {
     if (ShapedType::isDynamic(extent))
       return std::nullopt;
-    if (iterator == utils::IteratorType::reduction)
-      size *= extent;
+    (iterator == utils::IteratorType::reduction ? counts.reduced
+                                                : counts.outputs) *= extent;
   }
-  return size;
+  return counts;
 }
 
 /// The linalg op after `op` if it is the next op that touches memory.
@@ -109,20 +117,6 @@ static linalg::LinalgOp getNextMemoryUser(Operation *op) {
     if (!isMemoryEffectFree(next))
       return dyn_cast<linalg::LinalgOp>(next);
   return nullptr;
-}
-
-/// The number of output elements of `op` (its parallel iterations), if
-/// static.
-static std::optional<int64_t> getOutputCount(linalg::LinalgOp op) {
-  int64_t count = 1;
-  for (auto [iterator, extent] :
-       llvm::zip(op.getIteratorTypesArray(), op.getStaticLoopRanges())) {
-    if (ShapedType::isDynamic(extent))
-      return std::nullopt;
-    if (iterator == utils::IteratorType::parallel)
-      count *= extent;
-  }
-  return count;
 }
 
 /// Whether `op` (parallel dims first) reduces along rows: its innermost
@@ -153,17 +147,10 @@ constexpr int64_t kColumnThreads = 1024;
 /// elements serially (its reduction extents; all of it on one thread when
 /// it has no parallel dim).
 static void remarkSerialWork(linalg::LinalgOp op, int64_t threshold) {
-  if (threshold <= 0)
+  std::optional<IterationCounts> counts = getIterationCounts(op);
+  if (threshold <= 0 || !counts || counts->reduced < threshold)
     return;
-  int64_t threads = 1, serial = 1;
-  for (auto [iterator, extent] :
-       llvm::zip(op.getIteratorTypesArray(), op.getStaticLoopRanges())) {
-    if (ShapedType::isDynamic(extent))
-      return;
-    (linalg::isParallelIterator(iterator) ? threads : serial) *= extent;
-  }
-  if (serial < threshold)
-    return;
+  int64_t threads = counts->outputs, serial = counts->reduced;
   op.emitRemark() << "runs on " << threads << " GPU thread"
                   << (threads == 1 ? "" : "s") << ", each walking " << serial
                   << " elements serially";
@@ -194,11 +181,10 @@ struct ConvertLinalgToThreadLoops
         op->emitOpError("cannot be turned into parallel loops");
         return signalPassFailure();
       }
-      std::optional<int64_t> reductionSize = getReductionSize(*ordered);
-      std::optional<int64_t> outputs = getOutputCount(*ordered);
+      std::optional<IterationCounts> counts = getIterationCounts(*ordered);
       if (cooperativeReductions && ordered->getNumReductionLoops() > 0 &&
-          reductionSize && outputs && *reductionSize >= cooperativeThreshold &&
-          (isRowReduction(*ordered) || *outputs < kColumnThreads)) {
+          counts && counts->reduced >= cooperativeThreshold &&
+          (isRowReduction(*ordered) || counts->outputs < kColumnThreads)) {
         linalg::LinalgOp consumer = getNextMemoryUser(*ordered);
         if (consumer &&
             !muon::canFuseIntoCooperativeReduction(*ordered, consumer))
