@@ -61,6 +61,12 @@ static void addGPUStage(OpPassManager &pm) {
   pm.addPass(muon::createConvertMatmulToBlasPass(blas));
   // Memory first: whole-buffer fills become memsets, not kernels.
   pm.addNestedPass<func::FuncOp>(muon::createConvertMemoryToGPUPass());
+  // Embedding gradients: one thread per updated element, atomic adds. The
+  // generic thread-loop pass then tiles the loop like its own.
+  muon::ConvertScatterAddToLoopsPassOptions scatter;
+  scatter.atomic = true;
+  pm.addNestedPass<func::FuncOp>(
+      muon::createConvertScatterAddToLoopsPass(scatter));
   pm.addNestedPass<func::FuncOp>(muon::createConvertLinalgToThreadLoopsPass());
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
