@@ -548,3 +548,12 @@ func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<8xi64>, %t: tensor<100x16xf32>)
   optim.scatter_add %dy into %t[%ids] : tensor<8x16xf32>, tensor<8xi64> into tensor<100x16xf32>
   return
 }
+
+// -----
+
+// Scatter-add: ranked operands (the shape rule needs them).
+func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<*xi64>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expects ranked operands}}
+  %g = optim.scatter_add %dy into %t[%ids] : tensor<8x16xf32>, tensor<*xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}
