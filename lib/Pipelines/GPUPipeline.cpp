@@ -54,10 +54,12 @@ static void addFusedStage(OpPassManager &pm,
   pm.addPass(muon::createConvertScalarReadsToGenericInputsPass());
 }
 
-static void addGPUStage(OpPassManager &pm) {
+static void addGPUStage(OpPassManager &pm,
+                        const muon::MuonGPUPipelineOptions &options) {
   // The matmuls of imported forward/backward graphs: cuBLASLt.
   muon::ConvertMatmulToBlasPassOptions blas;
   blas.runtime = muon::BlasRuntime::GPU;
+  blas.precision = options.gemmPrecision;
   pm.addPass(muon::createConvertMatmulToBlasPass(blas));
   // Memory first: whole-buffer fills become memsets, not kernels.
   pm.addNestedPass<func::FuncOp>(muon::createConvertMemoryToGPUPass());
@@ -111,7 +113,7 @@ void muon::buildMuonGPUPipeline(OpPassManager &pm,
   addBufferizationStage(pm);
   if (options.stopAfter == GPUPipelineStage::Bufferized)
     return;
-  addGPUStage(pm);
+  addGPUStage(pm, options);
   if (options.stopAfter == GPUPipelineStage::GPU)
     return;
   addLLVMStage(pm, options);
@@ -121,6 +123,7 @@ void muon::buildMuonGPUEmulationPipeline(
     OpPassManager &pm, const MuonGPUEmulationPipelineOptions &options) {
   MuonGPUPipelineOptions gpu;
   gpu.bucket = options.bucket;
+  gpu.gemmPrecision = options.gemmPrecision;
   gpu.stopAfter = GPUPipelineStage::GPU;
   buildMuonGPUPipeline(pm, gpu);
   pm.addPass(muon::createConvertGPUToHostLoopsPass());

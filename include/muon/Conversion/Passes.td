@@ -188,6 +188,12 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
     and whose matrices are contiguous along one dim; others stay for the
     generic thread loops. The CPU runtime implements these entry points
     too, so `muon-cpu-pipeline{blas-runtime=gpu}` runs this lowering on CPU.
+    With `precision=tf32` or `bf16`, f32 GEMMs call
+    `muon_gpu_gemm_f32_as_tf32` / `muon_gpu_gemm_f32_as_bf16` instead (same
+    arguments; cuBLASLt's `CUBLAS_COMPUTE_32F_FAST_TF32` / `_FAST_16BF`:
+    inputs rounded to TF32 / bf16 on tensor cores, f32 accumulation and
+    output; the CPU runtime rounds the inputs the same way before its fp32
+    GEMM). bf16 GEMMs are unaffected; `runtime=cpu` takes fp32 only.
 
     Before:
     ```mlir
@@ -209,6 +215,10 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
                         "the CPU runtime's OpenBLAS/oneDNN calls"),
              clEnumValN(::muon::BlasRuntime::GPU, "gpu",
                         "the GPU runtime's muon_gpu_gemm_* (cuBLASLt)"))}]>,
+    Option<"precision", "precision", "::muon::GemmPrecision",
+           /*default=*/"::muon::GemmPrecision::FP32",
+           "runtime=gpu: how f32 GEMMs compute",
+           "::muon::getGemmPrecisionValues()">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
