@@ -385,17 +385,17 @@ StridedMemRef<float, 3> roundedCopy(const StridedMemRef<float, 3> &x,
   for (int64_t i = 0; i < n0; ++i)
     for (int64_t j = 0; j < n1; ++j)
       for (int64_t k = 0; k < n2; ++k)
-        storage[(i * n1 + j) * n2 + k] = roundMantissa(
-            x.aligned[x.offset + i * x.strides[0] + j * x.strides[1] +
-                      k * x.strides[2]],
-            mantissaBits);
+        storage[(i * n1 + j) * n2 + k] =
+            roundMantissa(x.aligned[x.offset + i * x.strides[0] +
+                                    j * x.strides[1] + k * x.strides[2]],
+                          mantissaBits);
   return {storage.data(), storage.data(), 0, {n0, n1, n2}, {n1 * n2, n2, 1}};
 }
 
 void roundedInputGemm(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
                       StridedMemRef<float, 3> *c, StridedMemRef<float, 3> *d,
-                      float alpha, float beta, bool transposeA,
-                      bool transposeB, int mantissaBits) {
+                      float alpha, float beta, bool transposeA, bool transposeB,
+                      int mantissaBits) {
   static thread_local std::vector<float> lhs, rhs;
   StridedMemRef<float, 3> roundedA = roundedCopy(*a, mantissaBits, lhs);
   StridedMemRef<float, 3> roundedB = roundedCopy(*b, mantissaBits, rhs);

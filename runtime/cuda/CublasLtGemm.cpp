@@ -417,18 +417,20 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32(MemRef3D<float> *a,
 
 // f32 GEMMs compiled with gemm-precision=tf32/bf16: tensor cores on inputs
 // rounded to TF32/bf16, f32 accumulation and output.
-MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32_as_tf32(
-    MemRef3D<float> *a, MemRef3D<float> *b, MemRef3D<float> *c,
-    MemRef3D<float> *d, float alpha, float beta, uint8_t transA,
-    uint8_t transB) {
+MUON_EXPORT void
+_mlir_ciface_muon_gpu_gemm_f32_as_tf32(MemRef3D<float> *a, MemRef3D<float> *b,
+                                       MemRef3D<float> *c, MemRef3D<float> *d,
+                                       float alpha, float beta, uint8_t transA,
+                                       uint8_t transB) {
   gemm("muon_gpu_gemm_f32_as_tf32", CUDA_R_32F, a, b, c, d, alpha, beta,
        transA & 1, transB & 1, GemmCompute::TF32);
 }
 
-MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32_as_bf16(
-    MemRef3D<float> *a, MemRef3D<float> *b, MemRef3D<float> *c,
-    MemRef3D<float> *d, float alpha, float beta, uint8_t transA,
-    uint8_t transB) {
+MUON_EXPORT void
+_mlir_ciface_muon_gpu_gemm_f32_as_bf16(MemRef3D<float> *a, MemRef3D<float> *b,
+                                       MemRef3D<float> *c, MemRef3D<float> *d,
+                                       float alpha, float beta, uint8_t transA,
+                                       uint8_t transB) {
   gemm("muon_gpu_gemm_f32_as_bf16", CUDA_R_32F, a, b, c, d, alpha, beta,
        transA & 1, transB & 1, GemmCompute::BF16);
 }

@@ -86,7 +86,8 @@ static SmallVector<Value> getDestCoordinates(ValueRange ivs, Value row,
                                              const ScatterLoops &loops) {
   SmallVector<Value> coordinates(ivs.take_front(loops.numPre));
   coordinates.push_back(row);
-  llvm::append_range(coordinates, ivs.drop_front(loops.numPre + loops.numIndex));
+  llvm::append_range(coordinates,
+                     ivs.drop_front(loops.numPre + loops.numIndex));
   return coordinates;
 }
 
@@ -113,8 +114,8 @@ struct ScatterAddToForLoops : OpRewritePattern<ScatterAddOp> {
         rewriter, loc, outer(loops.lowerBounds), outer(loops.upperBounds),
         outer(loops.steps), [&](OpBuilder &b, Location l, ValueRange outerIvs) {
           auto [row, inRange] =
-              buildRow(b, l, op.getIndices(),
-                       outerIvs.drop_front(loops.numPre), loops.extent);
+              buildRow(b, l, op.getIndices(), outerIvs.drop_front(loops.numPre),
+                       loops.extent);
           auto ifOp = scf::IfOp::create(b, l, inRange);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(ifOp.thenBlock());
@@ -124,11 +125,11 @@ struct ScatterAddToForLoops : OpRewritePattern<ScatterAddOp> {
               [&](OpBuilder &nb, Location nl, ValueRange innerIvs) {
                 SmallVector<Value> ivs(outerIvs);
                 llvm::append_range(ivs, innerIvs);
-                SmallVector<Value> destAt =
-                    getDestCoordinates(ivs, row, loops);
+                SmallVector<Value> destAt = getDestCoordinates(ivs, row, loops);
                 Value update =
                     memref::LoadOp::create(nb, nl, op.getUpdates(), ivs);
-                Value old = memref::LoadOp::create(nb, nl, op.getDest(), destAt);
+                Value old =
+                    memref::LoadOp::create(nb, nl, op.getDest(), destAt);
                 Value sum = arith::AddFOp::create(nb, nl, old, update);
                 memref::StoreOp::create(nb, nl, sum, op.getDest(), destAt);
               });
@@ -152,8 +153,10 @@ struct ScatterAddToAtomicLoop : OpRewritePattern<ScatterAddOp> {
     // A 0-d update still needs a thread: one iteration of a dummy dim.
     bool scalar = loops.lowerBounds.empty();
     if (scalar) {
-      loops.lowerBounds.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
-      loops.upperBounds.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
+      loops.lowerBounds.push_back(
+          arith::ConstantIndexOp::create(rewriter, loc, 0));
+      loops.upperBounds.push_back(
+          arith::ConstantIndexOp::create(rewriter, loc, 1));
       loops.steps.push_back(loops.upperBounds.back());
     }
     scf::ParallelOp::create(
@@ -161,10 +164,10 @@ struct ScatterAddToAtomicLoop : OpRewritePattern<ScatterAddOp> {
         [&](OpBuilder &b, Location l, ValueRange ivs) {
           if (scalar)
             ivs = ValueRange();
-          auto [row, inRange] = buildRow(
-              b, l, op.getIndices(),
-              ivs.drop_front(loops.numPre).take_front(loops.numIndex),
-              loops.extent);
+          auto [row, inRange] =
+              buildRow(b, l, op.getIndices(),
+                       ivs.drop_front(loops.numPre).take_front(loops.numIndex),
+                       loops.extent);
           auto ifOp = scf::IfOp::create(b, l, inRange);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(ifOp.thenBlock());
