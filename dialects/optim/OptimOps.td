@@ -8,6 +8,8 @@
 #define OPTIM_OPS
 
 include "optim/OptimAttrs.td"
+include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -469,6 +471,74 @@ def Optim_QKClipOp : Optim_Op<"qk_clip", [Pure,
     }
     int64_t getKeyChunk() {
       return static_cast<int64_t>(getHeadDim() + getVHeadDim());
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// ScatterAddOp
+//===----------------------------------------------------------------------===//
+
+def Optim_ScatterAddOp : Optim_Op<"scatter_add", [
+    DestinationStyleOpInterface,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DeclareOpInterfaceMethods<BufferizableOpInterface,
+        ["bufferizesToMemoryRead", "bufferizesToMemoryWrite",
+         "getAliasingValues", "bufferize"]>]> {
+  let summary = "accumulate rows of `updates` into `dest` at integer indices";
+  let description = [{
+    The gradient of a gather (an embedding lookup): for every position `p`
+    of `indices` and every `pre`, `post` of `dest`'s dims before and after
+    `axis`,
+
+    ```
+    dest[pre, i, post] += updates[pre, p, post]
+        where i = indices[p] (+ dest.shape[axis] if indices[p] < 0)
+    ```
+
+    so `updates` has shape `dest[:axis] + indices.shape + dest[axis+1:]`.
+    Repeated indices accumulate. An index still outside
+    `[0, dest.shape[axis])` after wrapping contributes nothing (its row is
+    skipped, never written out of bounds); producers that must report such
+    indices check them separately (the ONNX importer's `cf.assert`s). The
+    work is O(|updates|), not O(|dest| · |indices|) as a dense one-hot
+    contraction would be.
+
+    Destination-style, like a linalg op: on tensors it returns the updated
+    `dest` and bufferizes in place on its buffer; on buffers it has no
+    result and updates `dest`. `convert-scatter-add-to-loops` lowers the
+    buffer form, to a loop nest (CPU) or to parallel loops with atomic
+    adds (GPU, where the order of the additions, hence the rounding of a
+    repeated index, is not deterministic).
+
+    Example (the embedding gradient of 8 tokens into a 100 × 16 table):
+
+    ```mlir
+    %zero = arith.constant 0.0 : f32
+    %empty = tensor.empty() : tensor<100x16xf32>
+    %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<100x16xf32>)
+        -> tensor<100x16xf32>
+    %grad = optim.scatter_add %dy into %init[%ids] {axis = 0 : i64}
+        : tensor<8x16xf32>, tensor<8xi64> into tensor<100x16xf32>
+        -> tensor<100x16xf32>
+    ```
+  }];
+  let arguments = (ins
+    TensorOrMemRef<[AnyFloat]>:$updates,
+    TensorOrMemRef<[AnySignlessInteger]>:$indices,
+    TensorOrMemRef<[AnyFloat]>:$dest,
+    DefaultValuedAttr<I64Attr, "0">:$axis
+  );
+  let results = (outs Optional<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $updates `into` $dest `[` $indices `]` attr-dict
+    `:` type($updates) `,` type($indices) `into` type($dest)
+    (`->` type($result)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    mlir::MutableOperandRange getDpsInitsMutable() {
+      return getDestMutable();
     }
   }];
 }

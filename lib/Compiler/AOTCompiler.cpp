@@ -269,7 +269,9 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
     registerCUDATranslations((*step)->getContext());
     buildCUDALowering(pm, options.cuda);
   } else if (options.hostPipeline == HostPipeline::GPUEmulation) {
-    buildMuonGPUEmulationPipeline(pm, MuonGPUEmulationPipelineOptions());
+    MuonGPUEmulationPipelineOptions emulation;
+    emulation.gemmPrecision = options.cuda.gemmPrecision;
+    buildMuonGPUEmulationPipeline(pm, emulation);
   } else {
     MuonCPUPipelineOptions pipeline;
     pipeline.blas = options.useBlas;

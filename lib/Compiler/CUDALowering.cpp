@@ -19,6 +19,7 @@ void muon::buildCUDALowering(OpPassManager &pm,
   gpu.chip = options.chip;
   gpu.features = options.features;
   gpu.binaryFormat = options.format;
+  gpu.gemmPrecision = options.gemmPrecision;
   buildMuonGPUPipeline(pm, gpu);
 }
 

@@ -61,9 +61,16 @@ static void addGPUStage(OpPassManager &pm,
   // The matmuls of imported forward/backward graphs: cuBLASLt.
   muon::ConvertMatmulToBlasPassOptions blas;
   blas.runtime = muon::BlasRuntime::GPU;
+  blas.precision = options.gemmPrecision;
   pm.addPass(muon::createConvertMatmulToBlasPass(blas));
   // Memory first: whole-buffer fills become memsets, not kernels.
   pm.addNestedPass<func::FuncOp>(muon::createConvertMemoryToGPUPass());
+  // Embedding gradients: one thread per updated element, atomic adds. The
+  // generic thread-loop pass then tiles the loop like its own.
+  muon::ConvertScatterAddToLoopsPassOptions scatter;
+  scatter.atomic = true;
+  pm.addNestedPass<func::FuncOp>(
+      muon::createConvertScatterAddToLoopsPass(scatter));
   muon::ConvertLinalgToThreadLoopsPassOptions threadLoops;
   threadLoops.cooperativeThreshold = options.cooperativeThreshold;
   pm.addNestedPass<func::FuncOp>(
@@ -121,6 +128,7 @@ void muon::buildMuonGPUEmulationPipeline(
     OpPassManager &pm, const MuonGPUEmulationPipelineOptions &options) {
   MuonGPUPipelineOptions gpu;
   gpu.bucket = options.bucket;
+  gpu.gemmPrecision = options.gemmPrecision;
   gpu.cooperativeThreshold = options.cooperativeThreshold;
   gpu.stopAfter = GPUPipelineStage::GPU;
   buildMuonGPUPipeline(pm, gpu);

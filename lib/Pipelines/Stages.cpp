@@ -15,6 +15,7 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "muon/Conversion/Passes.h"
 #include "muon/Transforms/Passes.h"
 
 using namespace mlir;
@@ -45,6 +46,9 @@ void muon::addBufferizationStage(OpPassManager &pm) {
 }
 
 void muon::addHostLLVMStage(OpPassManager &pm) {
+  // The embedding gradients, as a loop nest (the GPU stage made atomic
+  // loops of them already).
+  pm.addNestedPass<func::FuncOp>(muon::createConvertScatterAddToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

@@ -357,6 +357,70 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_bf16(
   scaledBatchGemm(a, b, c, d, alpha, beta, transposeA & 1, transposeB & 1);
 }
 
+// muon_gpu_gemm_f32_as_{tf32,bf16} (gemm-precision=tf32/bf16): the inputs
+// rounded as tensor cores read them (to nearest, ties to even; the GPU may
+// break ties otherwise), then the fp32 GEMM, so that the GPU emulation has
+// the reduced precision's error.
+namespace {
+
+/// `value` with `mantissaBits` explicit mantissa bits (TF32: 10, bf16: 7).
+float roundMantissa(float value, int mantissaBits) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  if ((bits & 0x7f800000u) == 0x7f800000u)
+    return value; // inf and NaN stay
+  int drop = 23 - mantissaBits;
+  bits += ((1u << (drop - 1)) - 1) + ((bits >> drop) & 1u);
+  bits &= ~((1u << drop) - 1);
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+/// A contiguous copy of `x` in `storage` with every element rounded.
+StridedMemRef<float, 3> roundedCopy(const StridedMemRef<float, 3> &x,
+                                    int mantissaBits,
+                                    std::vector<float> &storage) {
+  int64_t n0 = x.sizes[0], n1 = x.sizes[1], n2 = x.sizes[2];
+  storage.resize(n0 * n1 * n2);
+  for (int64_t i = 0; i < n0; ++i)
+    for (int64_t j = 0; j < n1; ++j)
+      for (int64_t k = 0; k < n2; ++k)
+        storage[(i * n1 + j) * n2 + k] =
+            roundMantissa(x.aligned[x.offset + i * x.strides[0] +
+                                    j * x.strides[1] + k * x.strides[2]],
+                          mantissaBits);
+  return {storage.data(), storage.data(), 0, {n0, n1, n2}, {n1 * n2, n2, 1}};
+}
+
+void roundedInputGemm(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
+                      StridedMemRef<float, 3> *c, StridedMemRef<float, 3> *d,
+                      float alpha, float beta, bool transposeA, bool transposeB,
+                      int mantissaBits) {
+  static thread_local std::vector<float> lhs, rhs;
+  StridedMemRef<float, 3> roundedA = roundedCopy(*a, mantissaBits, lhs);
+  StridedMemRef<float, 3> roundedB = roundedCopy(*b, mantissaBits, rhs);
+  scaledBatchGemm(&roundedA, &roundedB, c, d, alpha, beta, transposeA,
+                  transposeB);
+}
+
+} // namespace
+
+MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32_as_tf32(
+    StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
+    StridedMemRef<float, 3> *c, StridedMemRef<float, 3> *d, float alpha,
+    float beta, int transposeA, int transposeB) {
+  roundedInputGemm(a, b, c, d, alpha, beta, transposeA & 1, transposeB & 1,
+                   /*mantissaBits=*/10);
+}
+
+MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32_as_bf16(
+    StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
+    StridedMemRef<float, 3> *c, StridedMemRef<float, 3> *d, float alpha,
+    float beta, int transposeA, int transposeB) {
+  roundedInputGemm(a, b, c, d, alpha, beta, transposeA & 1, transposeB & 1,
+                   /*mantissaBits=*/7);
+}
+
 // muon_gpu_syrk_{bf16,f32}: D = alpha · op(A) · op(A)ᵀ + beta · C with C
 // symmetric, by the same block rows and mirror as the CUDA runtime
 // (SymmetricBlocks.h), so that tests of the fused stage cover the

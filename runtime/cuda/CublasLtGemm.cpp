@@ -258,7 +258,8 @@ CUdeviceptr getWorkspace(DeviceState &state, CUstream stream) {
 template <typename T>
 void muon::cuda::gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
                       MemRef3D<T> *b, MemRef3D<T> *c, MemRef3D<T> *d,
-                      float alpha, float beta, bool transA, bool transB) {
+                      float alpha, float beta, bool transA, bool transB,
+                      GemmCompute computeKind) {
   if (hasError())
     return;
   int64_t batch = d->sizes[0];
@@ -318,9 +319,12 @@ void muon::cuda::gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
   const Operand &second = swap ? opA : opB;
   bool firstOp = (swap ? !transB : transA) != first.transposed;
   bool secondOp = (swap ? !transA : transB) != second.transposed;
-  cublasComputeType_t compute = type == CUDA_R_32F && allowTF32
-                                    ? CUBLAS_COMPUTE_32F_FAST_TF32
-                                    : CUBLAS_COMPUTE_32F;
+  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+  if (type == CUDA_R_32F && computeKind == GemmCompute::BF16)
+    compute = CUBLAS_COMPUTE_32F_FAST_16BF;
+  else if (type == CUDA_R_32F &&
+           (computeKind == GemmCompute::TF32 || allowTF32))
+    compute = CUBLAS_COMPUTE_32F_FAST_TF32;
   auto opOf = [](bool t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; };
 
   // Arguments are checked before the GPU is touched.
@@ -385,10 +389,11 @@ void muon::cuda::gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a,
 template void muon::cuda::gemm(const char *, cudaDataType_t,
                                MemRef3D<uint16_t> *, MemRef3D<uint16_t> *,
                                MemRef3D<uint16_t> *, MemRef3D<uint16_t> *,
-                               float, float, bool, bool);
+                               float, float, bool, bool, GemmCompute);
 template void muon::cuda::gemm(const char *, cudaDataType_t, MemRef3D<float> *,
                                MemRef3D<float> *, MemRef3D<float> *,
-                               MemRef3D<float> *, float, float, bool, bool);
+                               MemRef3D<float> *, float, float, bool, bool,
+                               GemmCompute);
 
 // i1 arguments arrive in a register whose upper bits MLIR leaves undefined.
 MUON_EXPORT void
@@ -408,6 +413,26 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32(MemRef3D<float> *a,
                                                 uint8_t transB) {
   gemm("muon_gpu_gemm_f32", CUDA_R_32F, a, b, c, d, alpha, beta, transA & 1,
        transB & 1);
+}
+
+// f32 GEMMs compiled with gemm-precision=tf32/bf16: tensor cores on inputs
+// rounded to TF32/bf16, f32 accumulation and output.
+MUON_EXPORT void
+_mlir_ciface_muon_gpu_gemm_f32_as_tf32(MemRef3D<float> *a, MemRef3D<float> *b,
+                                       MemRef3D<float> *c, MemRef3D<float> *d,
+                                       float alpha, float beta, uint8_t transA,
+                                       uint8_t transB) {
+  gemm("muon_gpu_gemm_f32_as_tf32", CUDA_R_32F, a, b, c, d, alpha, beta,
+       transA & 1, transB & 1, GemmCompute::TF32);
+}
+
+MUON_EXPORT void
+_mlir_ciface_muon_gpu_gemm_f32_as_bf16(MemRef3D<float> *a, MemRef3D<float> *b,
+                                       MemRef3D<float> *c, MemRef3D<float> *d,
+                                       float alpha, float beta, uint8_t transA,
+                                       uint8_t transB) {
+  gemm("muon_gpu_gemm_f32_as_bf16", CUDA_R_32F, a, b, c, d, alpha, beta,
+       transA & 1, transB & 1, GemmCompute::BF16);
 }
 
 MUON_EXPORT void muon_gpu_set_allow_tf32(int allow) { allowTF32 = allow != 0; }

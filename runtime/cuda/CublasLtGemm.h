@@ -27,13 +27,18 @@ template <typename T> struct MemRef3D {
   int64_t strides[3];
 };
 
+/// The compute type of an f32 GEMM: fp32 (TF32 when
+/// muon_gpu_set_allow_tf32 allows it), or the tensor-core input rounding the
+/// compiled step asked for (`gemm-precision`).
+enum class GemmCompute { Default, TF32, BF16 };
+
 /// Per batch b: D[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], enqueued
 /// on the current call's stream; errors are recorded under `name`. `T` is
 /// the element type's storage (uint16_t for bf16, float for f32).
 template <typename T>
 void gemm(const char *name, cudaDataType_t type, MemRef3D<T> *a, MemRef3D<T> *b,
           MemRef3D<T> *c, MemRef3D<T> *d, float alpha, float beta, bool transA,
-          bool transB);
+          bool transB, GemmCompute computeKind = GemmCompute::Default);
 
 } // namespace muon::cuda
 

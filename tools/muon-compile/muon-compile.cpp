@@ -86,6 +86,14 @@ static cl::opt<CUDABinaryFormat> cudaFormat(
     getCUDABinaryFormatValues(), cl::init(CUDABinaryFormat::Fatbin),
     cl::cat(compileCategory));
 
+static cl::opt<GemmPrecision> gemmPrecision(
+    "gemm-precision",
+    cl::desc("--target=cuda and --pipeline=gpu-emulation: how the f32 GEMMs "
+             "of imported graphs compute, e.g. --gemm-precision=tf32 "
+             "(default fp32, for parity with fp32 references)"),
+    getGemmPrecisionValues(), cl::init(CUDATargetOptions().gemmPrecision),
+    cl::cat(compileCategory));
+
 static cl::opt<AOTEmitKind>
     emit("emit", cl::desc("What to write to -o, e.g. --emit=object"),
          cl::values(clEnumValN(AOTEmitKind::SharedLibrary, "shared",
@@ -164,6 +172,13 @@ int main(int argc, char **argv) {
         << "--pipeline applies to --target=cpu only\n";
     return 1;
   }
+  if (target == AOTTarget::CPU && hostPipeline == HostPipeline::CPU &&
+      gemmPrecision != GemmPrecision::FP32) {
+    llvm::WithColor::error(llvm::errs(), "muon-compile")
+        << "--gemm-precision applies to --target=cuda and "
+           "--pipeline=gpu-emulation only\n";
+    return 1;
+  }
   AOTCompileOptions options;
   options.functionName = functionName;
   options.target = target;
@@ -181,6 +196,7 @@ int main(int argc, char **argv) {
   options.cuda.chip = cudaChip;
   options.cuda.features = cudaFeatures;
   options.cuda.format = cudaFormat;
+  options.cuda.gemmPrecision = gemmPrecision;
   if (llvm::Error error = compileAOT(inputFilename, options)) {
     llvm::WithColor::error(llvm::errs(), "muon-compile")
         << llvm::toString(std::move(error)) << "\n";

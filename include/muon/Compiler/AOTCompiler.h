@@ -53,7 +53,8 @@ struct AOTCompileOptions {
   /// How the CPU target lowers the module (useBlas and blasRuntime are the
   /// CPU pipeline's).
   HostPipeline hostPipeline = HostPipeline::CPU;
-  /// The GPU code to embed for `AOTTarget::CUDA`.
+  /// The GPU code to embed for `AOTTarget::CUDA` (its `gemmPrecision` also
+  /// applies to `HostPipeline::GPUEmulation`).
   CUDATargetOptions cuda;
 };
 

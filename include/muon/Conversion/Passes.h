@@ -26,6 +26,7 @@
 #include "muon/Conversion/OptimToKernels/OptimToKernels.h"
 #include "muon/Conversion/OptimToLinalg/OptimToLinalg.h"
 #include "muon/Conversion/ScalarReadsToGenericInputs/ScalarReadsToGenericInputs.h"
+#include "muon/Conversion/ScatterAddToLoops/ScatterAddToLoops.h"
 #include "muon/Pass/ListedOptions.h"
 
 namespace muon {

@@ -38,7 +38,8 @@ def ConvertOptimToLinalgPass : MuonPass<"convert-optim-to-linalg"> {
     `linalg.generic`s.
 
     Post-condition: no op of the `optim` dialect is left (dialect conversion
-    fails otherwise).
+    fails otherwise) but `optim.scatter_add`, which bufferizes and is
+    lowered on buffers (`convert-scatter-add-to-loops`).
   }];
   let options = [
     Option<"nsGemm", "ns-gemm", "::muon::NewtonSchulzGemm",
@@ -187,6 +188,12 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
     and whose matrices are contiguous along one dim; others stay for the
     generic thread loops. The CPU runtime implements these entry points
     too, so `muon-cpu-pipeline{blas-runtime=gpu}` runs this lowering on CPU.
+    With `precision=tf32` or `bf16`, f32 GEMMs call
+    `muon_gpu_gemm_f32_as_tf32` / `muon_gpu_gemm_f32_as_bf16` instead (same
+    arguments; cuBLASLt's `CUBLAS_COMPUTE_32F_FAST_TF32` / `_FAST_16BF`:
+    inputs rounded to TF32 / bf16 on tensor cores, f32 accumulation and
+    output; the CPU runtime rounds the inputs the same way before its fp32
+    GEMM). bf16 GEMMs are unaffected; `runtime=cpu` takes fp32 only.
 
     Before:
     ```mlir
@@ -208,6 +215,10 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
                         "the CPU runtime's OpenBLAS/oneDNN calls"),
              clEnumValN(::muon::BlasRuntime::GPU, "gpu",
                         "the GPU runtime's muon_gpu_gemm_* (cuBLASLt)"))}]>,
+    Option<"precision", "precision", "::muon::GemmPrecision",
+           /*default=*/"::muon::GemmPrecision::FP32",
+           "runtime=gpu: how f32 GEMMs compute",
+           "::muon::getGemmPrecisionValues()">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -284,6 +295,67 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
+def ConvertScatterAddToLoopsPass : MuonPass<"convert-scatter-add-to-loops"> {
+  let summary = "Lower optim.scatter_add on buffers to loops (CPU) or "
+                "parallel loops with atomic adds (GPU)";
+  let description = [{
+    `optim.scatter_add` (the embedding gradient of imported training graphs)
+    after bufferization: O(|updates|) work instead of the dense one-hot
+    contraction's O(|dest| · |indices|).
+
+    The default (the CPU) makes an `scf.for` nest: over the dims of `dest`
+    before `axis`, the positions of `indices`, then the dims after `axis`;
+    each position's index is loaded, wrapped when negative
+    (`+ dest.shape[axis]`) and range-checked once, and its row is a
+    load/add/store loop. `atomic` (the GPU pipeline, before
+    `convert-linalg-to-thread-loops`, which collapses and tiles the loop
+    into blocks × threads) makes one `scf.parallel` over all of those dims
+    whose body adds with `memref.atomic_rmw addf`: threads that share an
+    index add into the same element, in an order that varies from run to
+    run, so the rounding of repeated indices is not deterministic on a GPU
+    (the GPU emulation runs the same atomics one after another).
+
+    An index outside `[0, dest.shape[axis])` after wrapping skips its row:
+    nothing is ever read or written out of bounds. Reporting it is the
+    producer's job (the ONNX importer checks GatherGrad's indices with a
+    `cf.assert`, which `muon-assertions-to-status` turns into the step's
+    status).
+
+    Before:
+    ```mlir
+    optim.scatter_add %dy into %grad[%ids] {axis = 0 : i64}
+        : memref<8x16xf32>, memref<8xi64> into memref<100x16xf32>
+    ```
+    After (default):
+    ```mlir
+    scf.for %p = %c0 to %c8 step %c1 {
+      %i = memref.load %ids[%p] : memref<8xi64>
+      ...                                  // wrap, range check
+      scf.if %in_range {
+        scf.for %j = %c0 to %c16 step %c1 {
+          %u = memref.load %dy[%p, %j] : memref<8x16xf32>
+          %d = memref.load %grad[%row, %j] : memref<100x16xf32>
+          %s = arith.addf %d, %u : f32
+          memref.store %s, %grad[%row, %j] : memref<100x16xf32>
+        }
+      }
+    }
+    ```
+
+    Pre-condition: bufferized IR. Post-condition: no `optim.scatter_add`.
+  }];
+  let options = [
+    Option<"atomic", "atomic", "bool", /*default=*/"false",
+           "One scf.parallel with memref.atomic_rmw addf (GPU) instead of "
+           "an scf.for nest">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
   ];

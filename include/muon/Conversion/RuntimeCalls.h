@@ -36,11 +36,12 @@ mlir::func::CallOp createRuntimeCall(mlir::OpBuilder &b, mlir::Location loc,
 
 /// D = alpha·op(A)·op(B) + beta·C per batch index of the rank-3 buffers,
 /// through the GPU runtime's `muon_gpu_gemm_{f32,bf16}` for their element
-/// type (cuBLASLt on GPU; the CPU runtime implements it for tests).
+/// type (cuBLASLt on GPU; the CPU runtime implements it for tests), with
+/// `variant` appended to the name (`_as_tf32`: another compute precision).
 void createGPUGemmCall(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
                        mlir::Value rhs, mlir::Value addend, mlir::Value result,
                        double alpha, double beta, bool transposeLhs,
-                       bool transposeRhs);
+                       bool transposeRhs, llvm::StringRef variant = "");
 
 /// D = alpha·op(A)·op(A)ᵀ + beta·C per batch index, C symmetric, through
 /// the GPU runtime's `muon_gpu_syrk_{f32,bf16}`: the product is symmetric,

@@ -99,6 +99,8 @@ struct CUDATargetOptions {
   /// tensors, BucketBuffers.h) 8.1 or newer.
   std::string features = "+ptx86";
   CUDABinaryFormat format = CUDABinaryFormat::Fatbin;
+  /// How the imported graphs' f32 GEMMs compute (fp32 for parity).
+  GemmPrecision gemmPrecision = GemmPrecision::FP32;
 };
 
 /// Where the GPU pipeline may stop so that each stage can be inspected.
@@ -131,6 +133,12 @@ struct MuonGPUPipelineOptions
   PassOptions::Option<CUDABinaryFormat> binaryFormat{
       *this, "format", llvm::cl::desc("What gpu-module-to-binary embeds"),
       llvm::cl::init(CUDATargetOptions().format), getCUDABinaryFormatValues()};
+  PassOptions::Option<GemmPrecision> gemmPrecision{
+      *this, "gemm-precision",
+      llvm::cl::desc("How the f32 GEMMs of imported graphs compute "
+                     "(convert-matmul-to-blas precision)"),
+      llvm::cl::init(CUDATargetOptions().gemmPrecision),
+      getGemmPrecisionValues()};
   PassOptions::Option<bool> bucket{
       *this, "bucket",
       llvm::cl::desc("Batch same-shaped optimizer updates into one op per "
@@ -162,6 +170,11 @@ struct MuonGPUEmulationPipelineOptions
       *this, "cooperative-threshold",
       llvm::cl::desc("As in muon-gpu-pipeline (cooperative reductions)"),
       llvm::cl::init(32)};
+  PassOptions::Option<GemmPrecision> gemmPrecision{
+      *this, "gemm-precision",
+      llvm::cl::desc("As in muon-gpu-pipeline (the CPU runtime rounds the "
+                     "GEMM inputs as the tensor cores do)"),
+      llvm::cl::init(GemmPrecision::FP32), getGemmPrecisionValues()};
 };
 
 /// The GPU pipeline up to its `gpu` stage, whose kernels and device memory

@@ -114,8 +114,10 @@ bool hasGPUGemmLayout(Value buffer, ArrayRef<ReassociationIndices> groups) {
 /// their element types: the CPU runtime's BLAS entry points, or the GPU
 /// runtime's D = op(A)·op(B) + C with D = C.
 struct GemmToRuntimeCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
-  GemmToRuntimeCall(MLIRContext *context, bool gpu)
-      : OpInterfaceRewritePattern<linalg::LinalgOp>(context), gpu(gpu) {}
+  GemmToRuntimeCall(MLIRContext *context, bool gpu,
+                    muon::GemmPrecision precision)
+      : OpInterfaceRewritePattern<linalg::LinalgOp>(context), gpu(gpu),
+        precision(precision) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -173,14 +175,20 @@ private:
                         match.groups[operand], /*batched=*/true);
     };
     Value accumulator = view(2);
+    StringRef variant;
+    if (type.isF32() && precision == muon::GemmPrecision::TF32)
+      variant = "_as_tf32";
+    else if (type.isF32() && precision == muon::GemmPrecision::BF16)
+      variant = "_as_bf16";
     muon::createGPUGemmCall(rewriter, loc, view(0), view(1), accumulator,
                             accumulator, /*alpha=*/1.0, /*beta=*/1.0,
-                            match.transposeA, match.transposeB);
+                            match.transposeA, match.transposeB, variant);
     rewriter.eraseOp(op);
     return success();
   }
 
   bool gpu;
+  muon::GemmPrecision precision;
 };
 
 struct ConvertMatmulToBlas
@@ -188,9 +196,16 @@ struct ConvertMatmulToBlas
   using ConvertMatmulToBlasPassBase::ConvertMatmulToBlasPassBase;
 
   void runOnOperation() override {
+    if (runtime == muon::BlasRuntime::CPU &&
+        precision != muon::GemmPrecision::FP32) {
+      getOperation().emitError("convert-matmul-to-blas: precision=tf32/bf16 "
+                               "needs runtime=gpu (the CPU runtime's BLAS "
+                               "calls compute in fp32)");
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    patterns.add<GemmToRuntimeCall>(&getContext(),
-                                    runtime == muon::BlasRuntime::GPU);
+    patterns.add<GemmToRuntimeCall>(
+        &getContext(), runtime == muon::BlasRuntime::GPU, precision);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -38,6 +38,8 @@ struct ConvertOptimToLinalg
                            math::MathDialect, scf::SCFDialect,
                            tensor::TensorDialect>();
     target.addIllegalDialect<OptimDialect>();
+    // Lowered after bufferization (convert-scatter-add-to-loops).
+    target.addLegalOp<ScatterAddOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     // optim-decompose is the one pass that decomposes the Muon updates.

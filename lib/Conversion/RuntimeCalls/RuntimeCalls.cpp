@@ -61,13 +61,14 @@ static std::string gpuCallee(StringRef name, Value buffer) {
 
 void muon::createGPUGemmCall(OpBuilder &b, Location loc, Value lhs, Value rhs,
                              Value addend, Value result, double alpha,
-                             double beta, bool transposeLhs,
-                             bool transposeRhs) {
+                             double beta, bool transposeLhs, bool transposeRhs,
+                             StringRef variant) {
   SmallVector<Value> args;
   for (Value buffer : {lhs, rhs, addend, result})
     args.push_back(castToDynamicStrided(b, loc, buffer));
   appendGemmScalars(b, loc, args, alpha, beta, {transposeLhs, transposeRhs});
-  createRuntimeCall(b, loc, gpuCallee("muon_gpu_gemm", lhs), args);
+  createRuntimeCall(b, loc, gpuCallee("muon_gpu_gemm", lhs) + variant.str(),
+                    args);
 }
 
 void muon::createGPUSymmetricRankKCall(OpBuilder &b, Location loc, Value lhs,

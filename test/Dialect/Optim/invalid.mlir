@@ -485,3 +485,75 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
   %r:3 = optim.muon2 %w, %w, %w, [%w], %lr {ns_steps = 1 : i64, schedule = #optim.ns_schedule<custom [(3.0, -4.0, 0xFFF0000000000000)]>} : tensor<4x8xf32>, [tensor<4x8xf32>], tensor<f32>
   return
 }
+
+// -----
+
+// Scatter-add: updates must be dest[:axis] + indices + dest[axis+1:].
+func.func @f(%dy: tensor<8x15xf32>, %ids: tensor<8xi64>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expects updates of shape dest[:axis] + indices + dest[axis+1:] = 8x16, got 'tensor<8x15xf32>'}}
+  %g = optim.scatter_add %dy into %t[%ids] : tensor<8x15xf32>, tensor<8xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}
+
+// -----
+
+// Scatter-add: the axis must be a dim of dest.
+func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<8xi64>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expects 'axis' in [0, 2), got 2}}
+  %g = optim.scatter_add %dy into %t[%ids] {axis = 2 : i64} : tensor<8x16xf32>, tensor<8xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}
+
+// -----
+
+// Scatter-add: integer indices.
+func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<8xf32>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{operand #1 must be Tensor or MemRef of signless integer values}}
+  %g = optim.scatter_add %dy into %t[%ids] : tensor<8x16xf32>, tensor<8xf32> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}
+
+// -----
+
+// Scatter-add: float updates and destination.
+func.func @f(%dy: tensor<8x16xi32>, %ids: tensor<8xi64>, %t: tensor<100x16xi32>) {
+  // expected-error @+1 {{operand #0 must be Tensor or MemRef of floating-point values}}
+  %g = optim.scatter_add %dy into %t[%ids] : tensor<8x16xi32>, tensor<8xi64> into tensor<100x16xi32> -> tensor<100x16xi32>
+  return
+}
+
+// -----
+
+// Scatter-add: updates in dest's element type.
+func.func @f(%dy: tensor<8x16xbf16>, %ids: tensor<8xi64>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expects updates of dest's element type 'f32', got 'bf16'}}
+  %g = optim.scatter_add %dy into %t[%ids] : tensor<8x16xbf16>, tensor<8xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}
+
+// -----
+
+// Scatter-add: no mix of tensors and buffers.
+func.func @f(%dy: memref<8x16xf32>, %ids: tensor<8xi64>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expects all operands to be tensors or all buffers}}
+  %g = optim.scatter_add %dy into %t[%ids] : memref<8x16xf32>, tensor<8xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}
+
+// -----
+
+// Scatter-add: a tensor destination has its updated value as result.
+func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<8xi64>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expected the number of tensor results (0) to be equal to the number of output tensors (1)}}
+  optim.scatter_add %dy into %t[%ids] : tensor<8x16xf32>, tensor<8xi64> into tensor<100x16xf32>
+  return
+}
+
+// -----
+
+// Scatter-add: ranked operands (the shape rule needs them).
+func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<*xi64>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expects ranked operands}}
+  %g = optim.scatter_add %dy into %t[%ids] : tensor<8x16xf32>, tensor<*xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}

@@ -140,3 +140,20 @@ func.func @qk_clip(%wq: tensor<768x768xf32>, %wk: tensor<768x768xf32>,
       : tensor<768xf32>, tensor<768xf32>, tensor<12xf32>
   return
 }
+
+// Scatter-add on tensors (result) and on buffers (none), axis elided at 0.
+// CHECK-LABEL: func.func @scatter_add
+// CHECK-SAME: (%[[DY:.+]]: tensor<8x16xf32>, %[[IDS:.+]]: tensor<8xi64>, %[[T:.+]]: tensor<100x16xf32>
+// CHECK: optim.scatter_add %[[DY]] into %[[T]][%[[IDS]]] : tensor<8x16xf32>, tensor<8xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+// CHECK: optim.scatter_add %{{.+}} into %{{.+}}[%{{.+}}] {axis = 1 : i64} : memref<3x2x5x4xbf16>, memref<2x5xi32> into memref<3x7x4xbf16>
+// CHECK-NOT: ->
+func.func @scatter_add(%dy: tensor<8x16xf32>, %ids: tensor<8xi64>,
+                       %table: tensor<100x16xf32>, %mdy: memref<3x2x5x4xbf16>,
+                       %mids: memref<2x5xi32>, %mtable: memref<3x7x4xbf16>)
+    -> tensor<100x16xf32> {
+  %g = optim.scatter_add %dy into %table[%ids] {axis = 0 : i64}
+      : tensor<8x16xf32>, tensor<8xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+  optim.scatter_add %mdy into %mtable[%mids] {axis = 1 : i64}
+      : memref<3x2x5x4xbf16>, memref<2x5xi32> into memref<3x7x4xbf16>
+  return %g : tensor<100x16xf32>
+}

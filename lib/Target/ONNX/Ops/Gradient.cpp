@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "muon/Dialect/Optim/IR/OptimOps.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -82,10 +83,9 @@ static ImportResult importSoftmaxGrad(NodeContext &ctx, bool logSoftmax,
 }
 
 /// GatherGrad: dData[pre, v, post] = sum over index positions p with
-/// I[p] == v (negative I counting from the end) of dY[pre, p, post]. One
-/// generic with the index dims as reductions: O(|data| * |I|) compares,
-/// cheap for the vocabulary sizes of small models and free of scatter
-/// conflicts.
+/// I[p] == v (negative I counting from the end) of dY[pre, p, post], an
+/// optim.scatter_add of dY into zeros: O(|dY|) adds (a dense compare-and-add
+/// over every row of data would be O(|data| * |I|)).
 static ImportResult importGatherGrad(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 3)))
     return failure();
@@ -96,12 +96,10 @@ static ImportResult importGatherGrad(NodeContext &ctx) {
     return failure();
   if (!isa<IntegerType>(indicesType->getElementType()))
     return ctx.emitError() << "expects integer indices";
-  int64_t dataRank = shape->size();
   FailureOr<int64_t> axis =
-      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), dataRank);
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), shape->size());
   if (failed(axis))
     return failure();
-  int64_t indexRank = indicesType->getRank();
   SmallVector<int64_t> dyShape(ArrayRef<int64_t>(*shape).take_front(*axis));
   llvm::append_range(dyShape, indicesType->getShape());
   llvm::append_range(dyShape, ArrayRef<int64_t>(*shape).drop_front(*axis + 1));
@@ -111,57 +109,18 @@ static ImportResult importGatherGrad(NodeContext &ctx) {
                               "data[axis+1:], got "
                            << dyType;
 
-  // Loops: data dims (parallel), then index dims (reduction).
   OpBuilder &b = ctx.builder;
-  MLIRContext *context = b.getContext();
-  int64_t numLoops = dataRank + indexRank;
-  SmallVector<AffineExpr> indexExprs, dyExprs, dataExprs;
-  for (int64_t i = 0; i < indexRank; ++i)
-    indexExprs.push_back(getAffineDimExpr(dataRank + i, context));
-  for (int64_t i = 0; i < dataRank; ++i)
-    dataExprs.push_back(getAffineDimExpr(i, context));
-  for (int64_t i = 0; i < *axis; ++i)
-    dyExprs.push_back(getAffineDimExpr(i, context));
-  llvm::append_range(dyExprs, indexExprs);
-  for (int64_t i = *axis + 1; i < dataRank; ++i)
-    dyExprs.push_back(getAffineDimExpr(i, context));
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(numLoops, 0, indexExprs, context),
-      AffineMap::get(numLoops, 0, dyExprs, context),
-      AffineMap::get(numLoops, 0, dataExprs, context)};
-  SmallVector<utils::IteratorType> iterators(numLoops,
-                                             utils::IteratorType::parallel);
-  for (int64_t i = dataRank; i < numLoops; ++i)
-    iterators[i] = utils::IteratorType::reduction;
   Value init =
       buildFilled(b, ctx.loc, *shape, b.getFloatAttr(*elementType, 0.0));
   int64_t axisSize = (*shape)[*axis];
-  // An out-of-range index matches no row (nothing is read out of bounds),
-  // but the forward Gather read a clamped row: the step reports it.
+  // The scatter skips an out-of-range index (nothing is written out of
+  // bounds), but the forward Gather read a clamped row: the step reports it.
   if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
     return failure();
-  auto generic = linalg::GenericOp::create(
-      b, ctx.loc, init.getType(),
-      ValueRange{ctx.getOperand(1), ctx.getOperand(2)}, init, maps, iterators,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Type indexType = args[0].getType();
-        Value index = args[0];
-        Value negative =
-            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, index,
-                                  buildScalar(nb, nl, indexType, 0));
-        Value wrapped = arith::AddIOp::create(
-            nb, nl, index, buildScalar(nb, nl, indexType, axisSize));
-        index = arith::SelectOp::create(nb, nl, negative, wrapped, index);
-        Value position = arith::IndexCastOp::create(
-            nb, nl, indexType, linalg::IndexOp::create(nb, nl, *axis));
-        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                          index, position);
-        Value sum = arith::AddFOp::create(nb, nl, args[2], args[1]);
-        linalg::YieldOp::create(
-            nb, nl,
-            arith::SelectOp::create(nb, nl, hit, sum, args[2]).getResult());
-      });
-  return SmallVector<Value>{generic.getResult(0)};
+  auto scatter = muon::optim::ScatterAddOp::create(
+      b, ctx.loc, init.getType(), ctx.getOperand(2), ctx.getOperand(1), init,
+      b.getI64IntegerAttr(*axis));
+  return SmallVector<Value>{scatter.getResult()};
 }
 
 /// The 0-d/1-element boolean flag `index` as an i1 scalar, or null when the

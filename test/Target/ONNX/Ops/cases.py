@@ -275,6 +275,18 @@ def gradient():
         Case("gather_grad_axis1", "GatherGrad",
              [i64([2, 4, 3]), i64([3, 0, 3]), f32(2, 3, 3)], {"axis": 1}, domain=MS,
              consts={0}),
+        # An embedding gradient: 256 token ids (negative ones included) into
+        # 50 rows, most rows hit many times (the scatter's accumulation).
+        Case("gather_grad_embedding", "GatherGrad",
+             [i64([50, 32]), RNG.integers(-50, 50, size=(4, 64)), f32(4, 64, 32)],
+             domain=MS, consts={0}),
+        # int32 indices along the last axis (no dims after it).
+        Case("gather_grad_int32_last_axis", "GatherGrad",
+             [i64([3, 5]), np.asarray([4, -1, 4, 0], dtype=np.int32), f32(3, 4)],
+             {"axis": -1}, domain=MS, consts={0}),
+        # A 0-d index: dY is one row.
+        Case("gather_grad_scalar_index", "GatherGrad",
+             [i64([6, 4]), i64(-2), f32(4)], domain=MS, consts={0}),
         # ORT updates the V2 buffer in place (its output 1 aliases input 0),
         # which an InferenceSession does not hand back: numpy reference of
         # its CPU kernel, buffer' = overwrite ? value : buffer + value.
