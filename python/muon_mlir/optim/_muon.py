@@ -244,9 +244,11 @@ class Muon(torch.optim.Optimizer):
         if compiled is None:
             compiled = _CompiledGroupStep(_chunks(entries, sizes), group, self.verbose, device)
             self._compiled[(index, layout)] = compiled
+        # Before the rates: read-only, they may share one tensor (lr given as
+        # a tensor serves as both rates when adamw_lr is None).
+        _check_distinct(tensors, group)
         rates = _learning_rates(group)
         tensors += [_scalar(rate, device) for rate in rates]
-        _check_distinct(tensors, group)
         bound = _Bound(group, compiled, tensors, grad_slots, rates, device)
         self._bound[index] = bound
         grads = [tensors[slot] for slot in grad_slots]
