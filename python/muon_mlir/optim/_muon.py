@@ -179,19 +179,26 @@ class Muon(torch.optim.Optimizer):
 
     # -- the step ----------------------------------------------------------
 
-    @torch.no_grad()
     def step(self, closure=None):
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         if self._sharded is not None:
-            self._sharded.step()
+            with torch.no_grad():
+                self._sharded.step()
             return loss
         # Check every group before running any: bad input leaves all
-        # parameters untouched.
-        calls = [self._prepare_bound(index, group) or self._prepare(index, group)
-                 for index, group in enumerate(self.param_groups)]
+        # parameters untouched. The fast path records nothing for autograd
+        # (0-d rate tensors of its own): no_grad only around the full checks,
+        # which create state.
+        calls = []
+        for index, group in enumerate(self.param_groups):
+            call = self._prepare_bound(index, group)
+            if call is None:
+                with torch.no_grad():
+                    call = self._prepare(index, group)
+            calls.append(call)
         for call in calls:
             if call is not None:
                 call()
