@@ -280,7 +280,7 @@ class Muon(torch.optim.Optimizer):
         if list(map(_DATA_PTR, params)) != bound.param_pointers or \
                 list(map(_SHAPE, grads)) != bound.shapes or \
                 list(map(_DTYPE, grads)) != bound.dtypes or \
-                list(map(_DEVICE, grads)) != bound.devices or \
+                not bound.on_device(grads) or \
                 not all(map(_IS_CONTIGUOUS, grads)):
             return None
         if bound.without_grad and any(p.grad is not None for p in bound.without_grad):
@@ -340,7 +340,10 @@ class _Bound:
         self.param_pointers = list(map(_DATA_PTR, self.with_grad))
         self.shapes = list(map(_SHAPE, self.with_grad))
         self.dtypes = list(map(_DTYPE, self.with_grad))
-        self.devices = [device] * len(self.with_grad)
+        devices = [device] * len(self.with_grad)
+        # is_cpu reads a flag; .device builds an object per tensor.
+        self.on_device = (lambda grads: all(map(_IS_CPU, grads))) if device.type == "cpu" \
+            else (lambda grads: list(map(_DEVICE, grads)) == devices)
         # Not the gradients: holding them would keep last step's alive while
         # backward makes the next ones (zero_grad sets them to None).
         slots = set(grad_slots)
@@ -389,6 +392,7 @@ _GRAD = operator.attrgetter("grad")
 _SHAPE = operator.attrgetter("shape")
 _DTYPE = operator.attrgetter("dtype")
 _DEVICE = operator.attrgetter("device")
+_IS_CPU = operator.attrgetter("is_cpu")
 _DATA_PTR = torch.Tensor.data_ptr
 _IS_CONTIGUOUS = torch.Tensor.is_contiguous
 
