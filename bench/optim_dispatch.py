@@ -133,8 +133,7 @@ def main():
             results[row].append(median_step(opts, args.steps))
             if row == "ours":
                 results["ours-bare"].append(median_bare(bare_calls(opts[0]), args.steps))
-    count = len(make_params(args.d_model, args.layers, args.vocab)[0]) + len(
-        make_params(args.d_model, args.layers, args.vocab)[1])
+    count = sum(map(len, make_params(args.d_model, args.layers, args.vocab)))
     print(f"{count} parameters (d_model {args.d_model}, {args.layers} blocks), "
           f"median of {args.steps} steps, {args.repetitions} repetitions, 1 thread")
     print(f"{'optimizer':34s} {'median':>10s}   spread")
