@@ -9,6 +9,7 @@ setter's back (grad.data = ...) after fast steps: the error names it and no
 parameter changes."""
 
 import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from muon_mlir.optim import Muon
 from muon_mlir.testing.torch_reference import fp32_newton_schulz
@@ -86,3 +87,20 @@ except TypeError as e:
     untouched = all(torch.equal(ours[n].detach(), saved[n]) for n in SHAPES)
     print(f"grad dtype after fast steps: {e} "
           f"[parameters {'untouched' if untouched else 'MODIFIED'}]")
+
+# torch.optim.Optimizer's step hooks still run (the step skips torch's
+# wrapper only while none is registered and the profiler is off).
+seen = []
+handles = [opt.register_step_pre_hook(lambda o, a, k: seen.append("pre")),
+           opt.register_step_post_hook(lambda o, a, k: seen.append("post")),
+           register_optimizer_step_post_hook(
+               lambda o, a, k: seen.append("global post"))]
+set_grads(10)
+opt.step()
+for handle in handles:
+    handle.remove()
+opt.step()
+with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+    opt.step()
+ranges = [e.name for e in prof.events() if e.name.startswith("Optimizer.step#")]
+print(f"step hooks: {seen}; profiler range: {ranges}")
