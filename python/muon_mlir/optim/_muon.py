@@ -1,5 +1,8 @@
 """muon_mlir.optim.Muon: a torch.optim.Optimizer whose step is compiled."""
 
+import copy
+import functools
+import operator
 import sys
 
 import torch
@@ -30,11 +33,6 @@ class _CompiledGroupStep:
             libraries = len({f._path for f, *_ in self.calls})
             print(f"muon_mlir.optim: compiled a step in {sum(seconds):.2f} s ({len(seconds)} "
                   f"of its {libraries} libraries, cached in {cache_dir()})", file=sys.stderr)
-
-    def run(self, pointers, device):
-        rates = pointers[-2:]
-        for function, begin, end in self.calls:
-            _run(function, pointers[begin:end] + rates, device)
 
 
 def _chunks(entries, sizes):
@@ -182,19 +180,26 @@ class Muon(torch.optim.Optimizer):
 
     # -- the step ----------------------------------------------------------
 
-    @torch.no_grad()
     def step(self, closure=None):
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
         if self._sharded is not None:
-            self._sharded.step()
+            with torch.no_grad():
+                self._sharded.step()
             return loss
         # Check every group before running any: bad input leaves all
-        # parameters untouched.
-        calls = [self._prepare_bound(index, group) or self._prepare(index, group)
-                 for index, group in enumerate(self.param_groups)]
+        # parameters untouched. The fast path records nothing for autograd
+        # (0-d rate tensors of its own): no_grad only around the full checks,
+        # which create state.
+        calls = []
+        for index, group in enumerate(self.param_groups):
+            call = self._prepare_bound(index, group)
+            if call is None:
+                with torch.no_grad():
+                    call = self._prepare(index, group)
+            calls.append(call)
         for call in calls:
             if call is not None:
                 call()
@@ -219,7 +224,7 @@ class Muon(torch.optim.Optimizer):
                 return False
 
         order = sorted(enumerate(zip(group["params"], self._names(group))), key=is_adamw)
-        sizes = []
+        sizes, grad_slots = [], []
         for position, (p, name) in order:
             if p.grad is None:
                 continue
@@ -235,6 +240,7 @@ class Muon(torch.optim.Optimizer):
             state = self._state_for(p, kind, what)
             element = _plan.ELEMENT_TYPES[str(p.dtype)]
             entries.append((kind, tuple(p.shape), element, view))
+            grad_slots.append(len(tensors) + 1)
             tensors += [p, grad] + [state[k] for k in _plan.STATE_KEYS[kind]]
             sizes.append(2 + len(_plan.STATE_KEYS[kind]))
         if not entries:
@@ -246,41 +252,44 @@ class Muon(torch.optim.Optimizer):
         if compiled is None:
             compiled = _CompiledGroupStep(_chunks(entries, sizes), group, self.verbose, device)
             self._compiled[(index, layout)] = compiled
+        # Before the rates: read-only, they may share one tensor (lr given as
+        # a tensor serves as both rates when adamw_lr is None).
+        _check_distinct(tensors, group)
         rates = _learning_rates(group)
         tensors += [_scalar(rate, device) for rate in rates]
-        _check_distinct(tensors, group)
-        pointers = [t.data_ptr() for t in tensors]
-        self._bound[index] = _Bound(group, compiled, tensors, pointers, rates, device)
-        return lambda tensors=tensors: compiled.run(pointers, device)
+        bound = _Bound(group, compiled, tensors, grad_slots, rates, device)
+        self._bound[index] = bound
+        grads = [tensors[slot] for slot in grad_slots]
+        return lambda grads=grads: bound.run([g.data_ptr() for g in grads])
 
     def _prepare_bound(self, index, group):
         """The call of the last step of this group when nothing it was
         checked for changed but the gradients' storage (the common case):
-        per parameter a handful of attribute reads instead of the full
-        checks, which run again (via _prepare) on any difference."""
+        the same checks as _prepare's on the gradients and the parameters'
+        storage, each one C-level pass over the group (map, list equality)
+        against what _prepare established; any difference runs _prepare."""
         bound = self._bound.get(index)
-        if bound is None or not bound.matches(group):
+        if bound is None or group["params"] is not bound.params or \
+                len(bound.params) != bound.count or _KEY_VALUES(group) != bound.key:
             return None
-        pointers, tensors = list(bound.pointers), list(bound.tensors)
-        for slot, p, shape, dtype in bound.slots:
-            g = p.grad
-            if g is None or g.dtype != dtype or g.shape != shape or g.is_sparse or \
-                    not g.is_contiguous() or g.device != bound.device or \
-                    p.data_ptr() != pointers[slot - 1]:
-                return None
-            pointers[slot], tensors[slot] = g.data_ptr(), g
-        for p in bound.without_grad:
-            if p.grad is not None:
-                return None
-        rates = _learning_rates(group)
-        if any(isinstance(value, torch.Tensor) for value in rates):
+        params = bound.with_grad
+        grads = list(map(_GRAD, params))
+        try:  # None (TypeError) or sparse (RuntimeError: no storage)
+            pointers = list(map(_DATA_PTR, grads))
+        except (TypeError, RuntimeError):
             return None
-        # A scheduler's new rate goes into the step's own 0-d tensors.
-        for value, old, tensor in zip(rates, bound.rates, tensors[-2:]):
-            if value != old:
-                tensor.fill_(value)
-        bound.rates = rates
-        return lambda tensors=tensors: bound.compiled.run(pointers, bound.device)
+        if list(map(_DATA_PTR, params)) != bound.param_pointers or \
+                list(map(_SHAPE, grads)) != bound.shapes or \
+                list(map(_DTYPE, grads)) != bound.dtypes or \
+                not bound.on_device(grads) or \
+                not all(map(_IS_CONTIGUOUS, grads)):
+            return None
+        if bound.without_grad and any(p.grad is not None for p in bound.without_grad):
+            return None
+        if not bound.refresh_rates(_learning_rates(group)):
+            return None
+        # The gradients stay alive (in the lambda) until the call.
+        return lambda grads=grads: bound.run(pointers)
 
     def _state_for(self, p, kind, what):
         """The parameter's state for `kind`, created as torch does (zeros of
@@ -311,26 +320,108 @@ class Muon(torch.optim.Optimizer):
 
 class _Bound:
     """What the last full check of a group established: the compiled step,
-    its arguments (gradient slots refreshed each step), which parameters had
-    gradients, the compiled hyper-parameters and the learning rates."""
+    its arguments but the gradients (whose storage changes every step),
+    the parameters with and without gradients, what their gradients must
+    look like, the compiled hyper-parameters and the learning rates.
 
-    def __init__(self, group, compiled, tensors, pointers, rates, device):
-        self.compiled, self.tensors, self.pointers = compiled, tensors, pointers
-        self.rates, self.device, self.key = rates, device, _group_key(group)
-        params = {id(t) for t in tensors}
-        self.without_grad = [p for p in group["params"] if id(p) not in params]
-        # Each parameter is followed by its gradient in the arguments.
-        self.slots = [(i + 1, t, t.shape, t.dtype) for i, t in enumerate(tensors)
-                      if any(t is p for p in group["params"])]
-        self.params = group["params"]
+    The arguments are laid out once as the fixed pointers (parameters,
+    state, rates) followed by the gradients', and each library call picks
+    its own with an operator.itemgetter: a step concatenates two lists and
+    makes one C-level pick per call."""
+
+    def __init__(self, group, compiled, tensors, grad_slots, rates, device):
+        self.compiled, self.device = compiled, device
+        self.params, self.count = group["params"], len(group["params"])
+        # A copy: a list hyper-parameter changed in place must not compare
+        # equal to itself.
+        self.key = copy.deepcopy(_KEY_VALUES(group))
+        self.with_grad = [tensors[slot - 1] for slot in grad_slots]
+        with_grad = {id(p) for p in self.with_grad}
+        self.without_grad = [p for p in group["params"] if id(p) not in with_grad]
+        self.param_pointers = list(map(_DATA_PTR, self.with_grad))
+        self.shapes = list(map(_SHAPE, self.with_grad))
+        self.dtypes = list(map(_DTYPE, self.with_grad))
+        devices = [device] * len(self.with_grad)
+        # is_cpu reads a flag; .device builds an object per tensor.
+        self.on_device = (lambda grads: all(map(_IS_CPU, grads))) if device.type == "cpu" \
+            else (lambda grads: list(map(_DEVICE, grads)) == devices)
         # Not the gradients: holding them would keep last step's alive while
         # backward makes the next ones (zero_grad sets them to None).
-        self.tensors = list(tensors)
-        for slot, *_ in self.slots:
-            self.tensors[slot] = None
+        slots = set(grad_slots)
+        fixed = [i for i in range(len(tensors)) if i not in slots]
+        self.tensors = [tensors[i] for i in fixed]
+        self.fixed = [t.data_ptr() for t in self.tensors]
+        position = {i: k for k, i in enumerate(fixed)}
+        position.update({slot: len(fixed) + k for k, slot in enumerate(grad_slots)})
+        lr, adam_lr = position[len(tensors) - 2], position[len(tensors) - 1]
+        self.calls = [(function, operator.itemgetter(*[position[i] for i in range(begin, end)],
+                                                     lr, adam_lr))
+                      for function, begin, end in compiled.calls]
+        self.rates, self.scalars = rates, tensors[-2:]
+        # A tensor rate is read in place when the step's scalar is its storage.
+        self.shared = [isinstance(r, torch.Tensor) and r.data_ptr() == s.data_ptr()
+                       for r, s in zip(rates, self.scalars)]
 
-    def matches(self, group):
-        return group["params"] is self.params and _group_key(group) == self.key
+    def refresh_rates(self, rates):
+        """Brings the step's 0-d rate tensors up to date with the group's
+        (a scheduler's new float, a tensor rate's new value) in place;
+        False when a full check must rebind them."""
+        for value, old, scalar, shared in zip(rates, self.rates, self.scalars, self.shared):
+            if value is old:
+                if isinstance(value, torch.Tensor) and not shared:
+                    scalar.copy_(value.detach().reshape(()))
+            elif isinstance(value, torch.Tensor) or isinstance(old, torch.Tensor):
+                return False
+            elif value != old:
+                scalar.fill_(value)
+        self.rates = rates
+        return True
+
+    def run(self, grad_pointers):
+        arguments = self.fixed + grad_pointers
+        if self.device.type == "cuda":
+            for function, pick in self.calls:
+                _run(function, pick(arguments), self.device)
+            return
+        for function, pick in self.calls:
+            status = function._entry(*pick(arguments))
+            if status != 0:
+                raise RuntimeError(f"muon_mlir.optim: step failed (status {status})")
+
+
+_GRAD = operator.attrgetter("grad")
+_SHAPE = operator.attrgetter("shape")
+_DTYPE = operator.attrgetter("dtype")
+_DEVICE = operator.attrgetter("device")
+_IS_CPU = operator.attrgetter("is_cpu")
+_DATA_PTR = torch.Tensor.data_ptr
+_IS_CONTIGUOUS = torch.Tensor.is_contiguous
+
+
+def _step_hooks(step):
+    """torch.optim.Optimizer's step wrapper (hooks, a profiler range) where
+    it does something: when a step hook is registered or the profiler runs;
+    otherwise the step alone, without the ~5 µs of its record_function."""
+    full = torch.optim.Optimizer.profile_hook_step(step)
+    from torch.optim import optimizer as torch_optimizer
+    pre = getattr(torch_optimizer, "_global_optimizer_pre_hooks", None)
+    post = getattr(torch_optimizer, "_global_optimizer_post_hooks", None)
+    if pre is None or post is None:  # a torch whose hooks live elsewhere
+        return full
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        if pre or post or self._optimizer_step_pre_hooks or \
+                self._optimizer_step_post_hooks or torch._C._autograd._profiler_enabled():
+            return full(self, *args, **kwargs)
+        out = step(self, *args, **kwargs)
+        self._optimizer_step_code()
+        return out
+    wrapper.hooked = True  # torch.optim.Optimizer wraps it no further
+    return wrapper
+
+
+Muon.step = _step_hooks(Muon.step)
 
 
 def _learning_rates(group):
@@ -366,6 +457,9 @@ def _check_group(group):
 _COMPILED_KEYS = ("weight_decay", "momentum", "nesterov", "ns_coefficients", "ns_steps",
                   "lr_adjust", "ns_schedule", "algorithm", "beta2", "betas", "eps",
                   "adamw_eps", "adamw_weight_decay", "use_muon", "view")
+
+
+_KEY_VALUES = operator.itemgetter(*_COMPILED_KEYS)
 
 
 def _group_key(group):
