@@ -111,10 +111,24 @@ static std::optional<IterationCounts> getIterationCounts(linalg::LinalgOp op) {
   return counts;
 }
 
-/// The linalg op after `op` if it is the next op that touches memory.
+/// Whether `op`'s only memory effects allocate (a `gpu.alloc` of the next
+/// op's output): it touches no memory other ops use.
+static bool onlyAllocates(Operation *op) {
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffects(instances);
+  return llvm::all_of(instances, [](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Allocate>(e.getEffect());
+  });
+}
+
+/// The linalg op after `op` if it is the next op that reads or writes
+/// memory.
 static linalg::LinalgOp getNextMemoryUser(Operation *op) {
   for (Operation *next = op->getNextNode(); next; next = next->getNextNode())
-    if (!isMemoryEffectFree(next))
+    if (!isMemoryEffectFree(next) && !onlyAllocates(next))
       return dyn_cast<linalg::LinalgOp>(next);
   return nullptr;
 }
@@ -189,8 +203,9 @@ struct ConvertLinalgToThreadLoops
         if (consumer &&
             !muon::canFuseIntoCooperativeReduction(*ordered, consumer))
           consumer = nullptr;
-        // Nothing between the two touches memory: the kernel runs in the
-        // consumer's place, where its operands are all defined.
+        // Nothing between the two reads or writes memory: the kernel runs in
+        // the consumer's place, where its operands (an allocation of its
+        // output, say) are all defined.
         if (consumer)
           rewriter.setInsertionPoint(consumer);
         if (succeeded(muon::buildCooperativeReduction(rewriter, *ordered,

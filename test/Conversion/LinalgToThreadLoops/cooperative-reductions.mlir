@@ -230,6 +230,40 @@ func.func @softmax(%x: memref<4x1024xf32>, %out: memref<4x1024xf32>, %stat: memr
 
 // -----
 
+// An allocation of the consumer's output between the two (as bufferization
+// places it) does not keep them apart: the kernel runs where the consumer
+// was, after the allocation.
+// CHECK-LABEL: func.func @alloc_between
+// CHECK: %[[Y:.+]] = memref.alloc() : memref<4x1024xf32>
+// CHECK: scf.parallel
+// CHECK:   scf.parallel
+// CHECK:     gpu.all_reduce add
+// CHECK:     scf.for
+// CHECK:       arith.divf
+// CHECK:       memref.store %{{.+}}, %[[Y]]
+// CHECK-NOT: scf.parallel
+// CHECK: return %[[Y]]
+#map = affine_map<(d0, d1) -> (d0, d1)>
+#map1 = affine_map<(d0, d1) -> (d0)>
+func.func @alloc_between(%x: memref<4x1024xf32>, %sums: memref<4xf32>) -> memref<4x1024xf32> {
+  linalg.generic {indexing_maps = [#map, #map1], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1024xf32>) outs(%sums : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  %y = memref.alloc() : memref<4x1024xf32>
+  linalg.generic {indexing_maps = [#map, #map1, #map], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sums : memref<4x1024xf32>, memref<4xf32>) outs(%y : memref<4x1024xf32>) {
+  ^bb0(%e: f32, %s: f32, %o: f32):
+    %p = arith.divf %e, %s : f32
+    linalg.yield %p : f32
+  }
+  return %y : memref<4x1024xf32>
+}
+
+// -----
+
 // Not fused: a consumer reading the reduced values at another row (a
 // column of them), one writing the reduction's input at other elements (a
 // transposed in-place update), one over another iteration space: each
