@@ -134,18 +134,18 @@ static linalg::LinalgOp getNextMemoryUser(Operation *op) {
 }
 
 /// Whether `op` (parallel dims first) reduces along rows: its innermost
-/// loop is a reduction that walks the innermost dim of its first buffer
-/// input, so the threads of a block read consecutive elements.
+/// loop is a reduction that walks the innermost dim of the first buffer
+/// input that varies with it (scalars and broadcasts do not), so the
+/// threads of a block read consecutive elements.
 static bool isRowReduction(linalg::LinalgOp op) {
   unsigned last = op.getNumLoops() - 1;
   if (op.getIteratorTypesArray()[last] != utils::IteratorType::reduction)
     return false;
   for (OpOperand *input : op.getDpsInputOperands()) {
-    if (!isa<MemRefType>(input->get().getType()))
-      continue;
     AffineMap map = op.getMatchingIndexingMap(input);
-    return map.getNumResults() > 0 &&
-           map.getResults().back() == getAffineDimExpr(last, op.getContext());
+    if (!isa<MemRefType>(input->get().getType()) || !map.isFunctionOfDim(last))
+      continue;
+    return map.getResults().back() == getAffineDimExpr(last, op.getContext());
   }
   return true;
 }

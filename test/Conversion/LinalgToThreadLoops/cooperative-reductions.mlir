@@ -334,12 +334,13 @@ func.func @not_fused(%x: memref<256x256xf32>, %sums: memref<256xf32>, %y: memref
 // per column, consecutive threads on consecutive elements of each row, no
 // all-reduce. The same shape reduced along its rows is cooperative.
 // CHECK-LABEL: func.func @columns_and_rows
-// CHECK-COUNT-1: gpu.all_reduce add
+// CHECK-COUNT-2: gpu.all_reduce add
 // CHECK-NOT: gpu.all_reduce
 #in = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
 #row = affine_map<(d0, d1) -> (d0)>
-func.func @columns_and_rows(%x: memref<64x2048xf32>, %cols: memref<2048xf32>, %y: memref<2048x64xf32>, %rows: memref<2048xf32>) {
+func.func @columns_and_rows(%x: memref<64x2048xf32>, %cols: memref<2048xf32>, %y: memref<2048x64xf32>, %rows: memref<2048xf32>,
+                             %scale: memref<f32>) {
   linalg.generic {indexing_maps = [#in, #col], iterator_types = ["reduction", "parallel"]}
       ins(%x : memref<64x2048xf32>) outs(%cols : memref<2048xf32>) {
   ^bb0(%in: f32, %acc: f32):
@@ -350,6 +351,15 @@ func.func @columns_and_rows(%x: memref<64x2048xf32>, %cols: memref<2048xf32>, %y
       ins(%y : memref<2048x64xf32>) outs(%rows : memref<2048xf32>) {
   ^bb0(%in: f32, %acc: f32):
     %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  // A 0-d first input (lr, a scale) does not decide the layout: the row
+  // it reduces does.
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> ()>, #in, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%scale, %y : memref<f32>, memref<2048x64xf32>) outs(%rows : memref<2048xf32>) {
+  ^bb0(%c: f32, %in: f32, %acc: f32):
+    %p = arith.mulf %c, %in : f32
+    %s = arith.addf %p, %acc : f32
     linalg.yield %s : f32
   }
   return
