@@ -54,6 +54,12 @@ void muon::addHostLLVMStage(OpPassManager &pm) {
   pm.addPass(createSCFToControlFlowPass());
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
+  // Temporaries come from the CPU runtime's caching allocator
+  // (runtime/cpu/HostAllocator.cpp): malloc would hand a step's large
+  // buffers back to the kernel between calls and page-fault them in again.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createConvertToLLVMPass());
   // Math without an LLVM lowering (erf, in imported GELUs) calls libm, which
   // the JIT process and AOT libraries (-lm) link; only what convert-to-llvm

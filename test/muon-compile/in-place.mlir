@@ -67,7 +67,7 @@
 // PY: gpu-emulation vs muon-run: max relative difference {{.*}} <= 1e-06
 // PY: gradients unchanged
 // PY: read-only: in-out input w: the array is read-only
-// PY: overlap: in-out input w: overlaps another argument
+// PY: overlap: input g: overlaps in-out input w (written buffers must be distinct; docs/ABI.md)
 
 func.func @step(%w: tensor<8x16xf32> {optim.aliasing_output = 0 : i64}, %g: tensor<8x16xf32>,
                 %m: tensor<8x16xf32> {optim.aliasing_output = 2 : i64},
