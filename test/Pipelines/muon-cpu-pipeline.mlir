@@ -3,6 +3,10 @@
 // Every optim op (Muon, Muon² full and factored, a standalone Newton–Schulz
 // in bf16, AdamW, QK-clip) goes through decomposition, linalg, bufferization
 // and loops down to the LLVM dialect, with C-interface wrappers for callers.
+// Temporaries come from the CPU runtime's caching allocator.
+// CHECK-DAG: llvm.func @_mlir_memref_to_llvm_alloc(
+// CHECK-DAG: llvm.func @_mlir_memref_to_llvm_free(
+// CHECK-NOT: llvm.func @malloc(
 // CHECK: llvm.func @step(
 // CHECK: llvm.func @_mlir_ciface_step(
 // CHECK-NOT: optim.
