@@ -5,6 +5,7 @@ torch model trained eagerly and under torch.compile, in the same run, with
 AdamW and with Muon on the hidden matrices (AdamW on the rest).
 
     .venv/bin/python bench/train_step_cpu.py [--steps 50] [--no-compile]
+        [--d-model 256 --layers 4 --seq 128 ...]
 """
 
 import argparse
@@ -81,9 +82,14 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--no-compile", action="store_true",
                         help="skip torch.compile (its first steps compile C++)")
+    for size in ("batch", "seq", "d_model", "heads", "layers"):
+        parser.add_argument("--" + size.replace("_", "-"), type=int,
+                            help="model size (default: the example's)")
     args = parser.parse_args()
 
-    c, batches = model.training_data(args.warmup + args.steps)
+    sizes = {k: getattr(args, k) for k in ("batch", "seq", "d_model", "heads", "layers")
+             if getattr(args, k) is not None}
+    c, batches = model.training_data(args.warmup + args.steps, **sizes)
     print(f"char transformer (d_model {c.d_model}, {c.layers} layers, batch "
           f"{c.batch}x{c.seq}), {torch.get_num_threads()} threads; median of "
           f"{args.steps} steps after {args.warmup}")

@@ -98,11 +98,12 @@ def batches(data, c, seed):
         yield idx, labels
 
 
-def training_data(count, seed=1):
+def training_data(count, seed=1, **sizes):
     """The model config for sonnets.txt and its first `count` batches (the
-    same ones in every script, so runs are comparable)."""
+    same ones in every script, so runs are comparable). `sizes`: Config's
+    batch, seq, d_model, heads, layers (default: the example's)."""
     data, chars = load_text()
-    c = Config(vocab=len(chars))
+    c = Config(vocab=len(chars), **sizes)
     stream = batches(data, c, seed=seed)
     return c, [next(stream) for _ in range(count)]
 

@@ -7,6 +7,7 @@
 #include "muon/Compiler/AOTCompiler.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -137,6 +138,16 @@ getRuntimeLibraries(ModuleOp module, AOTTarget target) {
     if (*used)
       needed.push_back(path.str());
   }
+  // OpenMP constructs become runtime calls only in the translation to LLVM IR.
+  bool threaded = module
+                      .walk([](Operation *op) {
+                        return isa<omp::OpenMPDialect>(op->getDialect())
+                                   ? WalkResult::interrupt()
+                                   : WalkResult::advance();
+                      })
+                      .wasInterrupted();
+  if (threaded && !llvm::is_contained(needed, getOpenMPRuntimeLibrary()))
+    needed.push_back(getOpenMPRuntimeLibrary().str());
   return needed;
 }
 
@@ -277,6 +288,8 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
     pipeline.blas = options.useBlas;
     pipeline.blasRuntime = options.blasRuntime;
     pipeline.approximateMath = options.approximateMath;
+    pipeline.threads = options.threads;
+    pipeline.threadMinWork = options.threadMinWork;
     buildMuonCPUPipeline(pm, pipeline);
   }
   if (failed(pm.run(module)))

@@ -45,11 +45,25 @@ void muon::addBufferizationStage(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
-void muon::addHostLLVMStage(OpPassManager &pm) {
+void muon::addHostLLVMStage(OpPassManager &pm,
+                             std::optional<int64_t> threadMinWork) {
   // The embedding gradients, as a loop nest (the GPU stage made atomic
   // loops of them already).
   pm.addNestedPass<func::FuncOp>(muon::createConvertScatterAddToLoopsPass());
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  if (threadMinWork) {
+    // Parallel dims become scf.parallel; the loops worth a thread team go to
+    // OpenMP, the others back to serial loops.
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+    muon::HostParallelLoopsPassOptions parallel;
+    parallel.minWork = *threadMinWork;
+    pm.addPass(muon::createHostParallelLoopsPass(parallel));
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // Inlines the alloca scopes of loop bodies without allocas (before
+    // scf-to-cf splits the inner loops into blocks they cannot hold).
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  }
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());

@@ -16,6 +16,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Transforms/Passes.h"
 #include "muon/Transforms/ResultAliases.h"
@@ -71,6 +72,7 @@ static DialectRegistry createRegistry() {
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   registry.insert<optim::OptimDialect>();
   return registry;
 }

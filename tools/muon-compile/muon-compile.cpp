@@ -135,6 +135,18 @@ static cl::opt<bool> approximateMath(
              "--approximate-math=false calls libm per element"),
     cl::init(true), cl::cat(compileCategory));
 
+static cl::opt<bool> threads(
+    "parallel-loops",
+    cl::desc("Run large loop nests on OpenMP threads (default; "
+             "OMP_NUM_THREADS sets the team size); --parallel-loops=false runs "
+             "every loop on the calling thread"),
+    cl::init(true), cl::cat(compileCategory));
+
+static cl::opt<int64_t> threadMinWork(
+    "parallel-min-work",
+    cl::desc("Fewest innermost iterations of a loop nest run on threads"),
+    cl::init(32768), cl::cat(compileCategory));
+
 static cl::opt<BlasRuntime> blasRuntime(
     "blas-runtime",
     cl::desc("Whose GEMM entry points --blas calls (--target=cpu)"),
@@ -192,6 +204,8 @@ int main(int argc, char **argv) {
   options.useBlas = useBlas;
   options.blasRuntime = blasRuntime;
   options.approximateMath = approximateMath;
+  options.threads = threads;
+  options.threadMinWork = threadMinWork;
   options.hostPipeline = hostPipeline;
   options.cuda.chip = cudaChip;
   options.cuda.features = cudaFeatures;

@@ -50,6 +50,10 @@ struct AOTCompileOptions {
   BlasRuntime blasRuntime = BlasRuntime::CPU;
   /// Polynomial erf/exp/tanh (CPU pipeline's approximate-math).
   bool approximateMath = true;
+  /// Large loop nests on OpenMP threads (CPU pipeline's threads and
+  /// thread-min-work).
+  bool threads = true;
+  int64_t threadMinWork = 32768;
   /// How the CPU target lowers the module (useBlas and blasRuntime are the
   /// CPU pipeline's).
   HostPipeline hostPipeline = HostPipeline::CPU;

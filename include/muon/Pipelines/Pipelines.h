@@ -59,6 +59,17 @@ struct MuonCPUPipelineOptions
                      "approximations that vectorize (muon-approximate-math) "
                      "instead of one libm call per element"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> threads{
+      *this, "parallel-loops",
+      llvm::cl::desc("Run loop nests of at least `parallel-min-work` innermost "
+                     "iterations on OpenMP threads (libomp; OMP_NUM_THREADS "
+                     "sets the team size, default one per core)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> threadMinWork{
+      *this, "parallel-min-work",
+      llvm::cl::desc("Fewest innermost iterations of a loop nest run on "
+                     "threads (muon-host-parallel-loops)"),
+      llvm::cl::init(32768)};
 };
 
 /// optim ops on tensors -> LLVM dialect for the execution engine or an object

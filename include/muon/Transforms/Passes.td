@@ -205,6 +205,37 @@ def ApproximateMathPass : MuonPass<"muon-approximate-math"> {
   ];
 }
 
+def HostParallelLoopsPass : MuonPass<"muon-host-parallel-loops"> {
+  let summary = "Keep the scf.parallel loops worth a thread team; run the rest serially";
+  let description = [{
+    `convert-linalg-to-parallel-loops` makes every parallel dimension of a
+    linalg op an `scf.parallel` loop; `convert-scf-to-openmp` would then
+    fork a thread team for each, including the many small element-wise
+    loops of a training step, where waking the team costs more than the
+    loop. This pass keeps an outermost `scf.parallel` (no `scf.parallel`
+    around it) when its nest does at least `min-work` innermost iterations
+    (the product of the trip counts along its deepest loop chain; a dynamic
+    trip count counts as `min-work`); every other `scf.parallel`, nested
+    ones included, becomes nested `scf.for` loops (upstream's
+    `scf::parallelForToNestedFors`), so that a kept loop is the only level
+    of threads. A kept loop over several dims keeps only the outermost one
+    parallel, the others becoming serial loops inside it: OpenMP would
+    collapse them into one iteration space whose indices are recovered by
+    division in every iteration, which keeps LLVM from vectorizing the
+    innermost loop. Loops with reduction results
+    (`convert-linalg-to-parallel-loops` makes none) are left to
+    `convert-scf-to-openmp`.
+
+    The CPU pipeline runs it before `convert-scf-to-openmp` when its
+    `threads` option is on.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Fewest innermost iterations of a loop nest run by threads">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def MaterializeAliasedResultsPass
     : MuonPass<"muon-materialize-aliased-results", "::mlir::func::FuncOp"> {
   let summary = "Compute results tied to an argument into that argument's "
