@@ -137,10 +137,9 @@ static cl::opt<bool> approximateMath(
 
 static cl::opt<bool> threads(
     "parallel-loops",
-    cl::desc("Run large loop nests on OpenMP threads (default; "
-             "OMP_NUM_THREADS sets the team size); --parallel-loops=false runs "
-             "every loop on the calling thread"),
-    cl::init(true), cl::cat(compileCategory));
+    cl::desc("Run large loop nests on OpenMP threads (OMP_NUM_THREADS sets "
+             "the team size); off by default (docs/performance.md)"),
+    cl::init(false), cl::cat(compileCategory));
 
 static cl::opt<int64_t> threadMinWork(
     "parallel-min-work",

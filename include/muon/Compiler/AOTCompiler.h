@@ -52,7 +52,7 @@ struct AOTCompileOptions {
   bool approximateMath = true;
   /// Large loop nests on OpenMP threads (CPU pipeline's threads and
   /// thread-min-work).
-  bool threads = true;
+  bool threads = false;
   int64_t threadMinWork = 32768;
   /// How the CPU target lowers the module (useBlas and blasRuntime are the
   /// CPU pipeline's).

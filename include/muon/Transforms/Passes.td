@@ -227,7 +227,7 @@ def HostParallelLoopsPass : MuonPass<"muon-host-parallel-loops"> {
     `convert-scf-to-openmp`.
 
     The CPU pipeline runs it before `convert-scf-to-openmp` when its
-    `threads` option is on.
+    `parallel-loops` option is on (off by default: see the option).
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
