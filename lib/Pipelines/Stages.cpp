@@ -50,6 +50,8 @@ void muon::addHostLLVMStage(OpPassManager &pm,
   // The embedding gradients, as a loop nest (the GPU stage made atomic
   // loops of them already).
   pm.addNestedPass<func::FuncOp>(muon::createConvertScatterAddToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(
+      muon::createConvertLinalgReductionsToLoopsPass());
   if (threadMinWork) {
     // Parallel dims become scf.parallel; the loops worth a thread team go to
     // OpenMP, the others back to serial loops.

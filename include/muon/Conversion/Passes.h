@@ -27,6 +27,7 @@
 #include "muon/Conversion/OptimToLinalg/OptimToLinalg.h"
 #include "muon/Conversion/ScalarReadsToGenericInputs/ScalarReadsToGenericInputs.h"
 #include "muon/Conversion/ScatterAddToLoops/ScatterAddToLoops.h"
+#include "muon/Conversion/LinalgReductionsToLoops/LinalgReductionsToLoops.h"
 #include "muon/Pass/ListedOptions.h"
 
 namespace muon {

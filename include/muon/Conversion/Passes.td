@@ -300,6 +300,45 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
   ];
 }
 
+def ConvertLinalgReductionsToLoopsPass
+    : MuonPass<"convert-linalg-reductions-to-loops", "::mlir::func::FuncOp"> {
+  let summary = "Lower bufferized reductions to loops that accumulate in "
+                "registers";
+  let description = [{
+    `convert-linalg-to-loops` makes a reduction's body load its output
+    element, combine and store it back in every iteration; the output and
+    inputs are unrelated memrefs to LLVM, which must keep every store (it
+    may alias the next load) and, without reassociation, the strict order
+    of the additions: a latency-bound scalar chain. For `linalg.generic` ops
+    on buffers whose reduction dims come after all parallel dims (row
+    reductions: softmax, LayerNorm, cross-entropy, row sums), this pass
+    emits an `scf.for` nest over the parallel dims that loads each output
+    element once, an inner `scf.for` nest over the reduction dims carrying
+    the running values as `iter_args`, and one store per output element.
+    Legal because a linalg op's outputs are indexed by its parallel dims
+    only and a reduction's output buffer is not one of its inputs (checked:
+    ops that read a buffer they write are left alone).
+
+    With `reassociate` (default), the body's ops that combine a carried
+    value get `fastmath<reassoc>`, so LLVM may vectorize the loop with
+    partial sums: the order of the additions then differs from the
+    sequential one (rounding-level differences, like any vectorized or
+    threaded sum; docs/numerics.md).
+
+    Other linalg ops are left for `convert-linalg-to-loops`.
+  }];
+  let options = [
+    Option<"reassociate", "reassociate", "bool", /*default=*/"true",
+           "Let the combining ops reassociate (fastmath<reassoc>) so that "
+           "LLVM can vectorize the reduction">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def ConvertScatterAddToLoopsPass : MuonPass<"convert-scatter-add-to-loops"> {
   let summary = "Lower optim.scatter_add on buffers to loops (CPU) or "
                 "parallel loops with atomic adds (GPU)";
