@@ -27,6 +27,8 @@ void muon::addBufferizationStage(OpPassManager &pm) {
   // temporary, and the then redundant results are dropped before the rest
   // become out-params. Without the marking these passes change nothing.
   pm.addNestedPass<func::FuncOp>(muon::createMaterializeAliasedResultsPass());
+  // A fill CSE shared between writers would be copied for each of them.
+  pm.addNestedPass<func::FuncOp>(muon::createDuplicateSharedFillsPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

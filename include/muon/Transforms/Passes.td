@@ -236,6 +236,28 @@ def HostParallelLoopsPass : MuonPass<"muon-host-parallel-loops"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def DuplicateSharedFillsPass
+    : MuonPass<"muon-duplicate-shared-fills", "::mlir::func::FuncOp"> {
+  let summary = "Give every op that writes into a filled tensor its own fill";
+  let description = [{
+    CSE merges the identical `linalg.fill`s that initialize matmuls and
+    reductions (zeros, -inf), so one filled tensor becomes the init of many
+    ops. Each of them writes its init in place, so one-shot bufferization
+    fills one buffer and copies it for every writer: a copy (read and
+    write) per op instead of a fill (write). This pass clones a
+    `linalg.fill` on tensors, with its `tensor.empty` destination, right
+    before every op that takes it as a destination-style init; the original
+    keeps its other uses (or is erased when none is left). The bufferized
+    result has one fill per writer and no copy.
+
+    The pipelines run it right before bufferization.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def MaterializeAliasedResultsPass
     : MuonPass<"muon-materialize-aliased-results", "::mlir::func::FuncOp"> {
   let summary = "Compute results tied to an argument into that argument's "
