@@ -46,9 +46,9 @@ static void addLLVMStage(OpPassManager &pm,
   }
   if (options.approximateMath)
     pm.addPass(muon::createApproximateMathPass());
-  muon::addHostLLVMStage(pm, options.threads ? std::optional<int64_t>(
-                                                   options.threadMinWork)
-                                             : std::nullopt);
+  muon::addHostLLVMStage(pm, options.threads
+                                 ? std::optional<int64_t>(options.threadMinWork)
+                                 : std::nullopt);
 }
 
 void muon::buildMuonCPUPipeline(OpPassManager &pm,

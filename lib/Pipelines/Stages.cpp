@@ -48,7 +48,7 @@ void muon::addBufferizationStage(OpPassManager &pm) {
 }
 
 void muon::addHostLLVMStage(OpPassManager &pm,
-                             std::optional<int64_t> threadMinWork) {
+                            std::optional<int64_t> threadMinWork) {
   // The embedding gradients, as a loop nest (the GPU stage made atomic
   // loops of them already).
   pm.addNestedPass<func::FuncOp>(muon::createConvertScatterAddToLoopsPass());

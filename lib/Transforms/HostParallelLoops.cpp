@@ -38,9 +38,9 @@ static int64_t ownTripCount(LoopLikeOpInterface loop, int64_t unknown) {
     std::optional<int64_t> l = getConstantIntValue(lb);
     std::optional<int64_t> u = getConstantIntValue(ub);
     std::optional<int64_t> s = getConstantIntValue(step);
-    int64_t count = l && u && s && *s > 0 ? std::max<int64_t>(
-                                                 0, llvm::divideCeil(*u - *l, *s))
-                                          : unknown;
+    int64_t count = l && u && s && *s > 0
+                        ? std::max<int64_t>(0, llvm::divideCeil(*u - *l, *s))
+                        : unknown;
     total = multiplySaturated(total, count);
   }
   return total;
@@ -58,8 +58,7 @@ static int64_t nestWork(scf::ParallelOp root, int64_t unknown) {
     int64_t chain = 1;
     for (Operation *loop = inner; loop != root; loop = loop->getParentOp())
       if (auto enclosing = dyn_cast<LoopLikeOpInterface>(loop))
-        chain = multiplySaturated(
-            chain, ownTripCount(enclosing, unknown));
+        chain = multiplySaturated(chain, ownTripCount(enclosing, unknown));
     deepest = std::max(deepest, chain);
   });
   return multiplySaturated(rootCount, deepest);

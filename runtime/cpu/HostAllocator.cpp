@@ -103,9 +103,8 @@ void *allocate(size_t alignment, size_t size) {
   void *base = cache().take(capacity);
   if (!base)
     return nullptr;
-  uintptr_t user =
-      roundUp(reinterpret_cast<uintptr_t>(base) + sizeof(BlockHeader),
-              alignment);
+  uintptr_t user = roundUp(
+      reinterpret_cast<uintptr_t>(base) + sizeof(BlockHeader), alignment);
   auto *header = reinterpret_cast<BlockHeader *>(user) - 1;
   header->base = base;
   header->capacity = capacity;

@@ -77,7 +77,8 @@ struct ReductionToLoops : OpRewritePattern<linalg::GenericOp> {
     SmallVector<Value> lbs, ubs, steps;
     auto linalgOp = cast<linalg::LinalgOp>(op.getOperation());
     for (Range range : linalgOp.createLoopRanges(rewriter, loc)) {
-      lbs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, range.offset));
+      lbs.push_back(
+          getValueOrCreateConstantIndexOp(rewriter, loc, range.offset));
       ubs.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
       steps.push_back(
           getValueOrCreateConstantIndexOp(rewriter, loc, range.stride));
@@ -163,11 +164,11 @@ private:
       if (fastMath && llvm::any_of(clone->getOperands(), [&](Value operand) {
             return carriedSet.contains(operand);
           }))
-        clone->setAttr(fastMath.getFastMathAttrName(),
-                       arith::FastMathFlagsAttr::get(
-                           b.getContext(), fastMath.getFastMathFlagsAttr()
-                                                   .getValue() |
-                                               arith::FastMathFlags::reassoc));
+        clone->setAttr(
+            fastMath.getFastMathAttrName(),
+            arith::FastMathFlagsAttr::get(
+                b.getContext(), fastMath.getFastMathFlagsAttr().getValue() |
+                                    arith::FastMathFlags::reassoc));
     }
     scf::ValueVector yielded;
     for (Value value : body->getTerminator()->getOperands())
