@@ -114,7 +114,8 @@ def initial_parameters(directory, graph):
 class CompiledTrainer:
     """Parameters and AdamW moments as numpy arrays, or, for a library
     compiled with gpu="cuda", as torch tensors on `device` (a CUDA device),
-    where the step runs."""
+    where the step runs. An in-place CPU step is bound to the arrays on its
+    first call: update them in place, never replace them."""
 
     def __init__(self, library, graph, params, device="cpu"):
         self.step_fn = aot.load(library)
@@ -130,6 +131,33 @@ class CompiledTrainer:
             self.m = [torch.zeros_like(p) for p in self.params]
             self.v = [torch.zeros_like(p) for p in self.params]
         self.t = 0
+        self._bound = None
+
+    def _bind(self, idx, labels):
+        """An in-place CPU step bound once (aot's bind) to the parameters and
+        to buffers that each step copies its batch, lr and t into: the checks
+        of the step's ~100 arguments then run once, not every step."""
+        self._batch = (np.array(idx, copy=True), np.array(labels, copy=True))
+        self._scalars = (np.zeros((), np.float32), np.zeros((), np.int64))
+        self._loss = np.zeros((), np.float32)
+        run = self.step_fn.bind(*self._batch, *self.params, *self.m, *self.v,
+                                *self._scalars, out=[self._loss])
+        self._bound = run
+
+    def _step_bound(self, idx, labels, lr):
+        if self._bound is None:
+            self._bind(idx, labels)
+        for name, value, buffer in zip(("idx", "labels"), (idx, labels), self._batch):
+            value = np.asarray(value)
+            if value.shape != buffer.shape or value.dtype != buffer.dtype:
+                raise ValueError(f"{name}: expected {buffer.dtype} {buffer.shape}, "
+                                 f"got {value.dtype} {value.shape}")
+            np.copyto(buffer, value)
+        self._scalars[0][()] = lr
+        self._scalars[1][()] = self.t + 1
+        self._bound()
+        self.t += 1
+        return float(self._loss)
 
     def _tensor(self, value, dtype=None):
         """`value` where the step runs (`dtype`: for Python scalars)."""
@@ -148,6 +176,8 @@ class CompiledTrainer:
     def step(self, idx, labels, lr):
         """One forward/backward/update; returns the loss before the update.
         Token ids or labels out of range raise ValueError and change nothing."""
+        if self.device == "cpu" and self.step_fn.updated_inputs:
+            return self._step_bound(idx, labels, lr)
         n = len(self.params)
         out = self.step_fn(self._tensor(idx), self._tensor(labels),
                            *self.params, *self.m, *self.v, self._tensor(lr, np.float32),
