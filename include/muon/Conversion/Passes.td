@@ -317,7 +317,9 @@ def ConvertLinalgReductionsToLoopsPass
     the running values as `iter_args`, and one store per output element.
     Legal because a linalg op's outputs are indexed by its parallel dims
     only and a reduction's output buffer is not one of its inputs (checked:
-    ops that read a buffer they write are left alone).
+    ops that read a buffer they write are left alone, and so are ops whose
+    outputs some parallel dim does not index, whose rows would share output
+    elements).
 
     With `reassociate` (default), the body's ops that combine a carried
     value get `fastmath<reassoc>`, so LLVM may vectorize the loop with

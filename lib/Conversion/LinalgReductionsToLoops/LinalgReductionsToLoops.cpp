@@ -67,6 +67,12 @@ struct ReductionToLoops : OpRewritePattern<linalg::GenericOp> {
         if (map.isFunctionOfDim(dim))
           return rewriter.notifyMatchFailure(op, "output indexed by a "
                                                  "reduction dim");
+      // Rows run as an scf.parallel (threads with parallel-loops): each
+      // must own its output elements.
+      for (unsigned dim = 0; dim < numParallel; ++dim)
+        if (!map.isFunctionOfDim(dim))
+          return rewriter.notifyMatchFailure(op, "output not indexed by a "
+                                                 "parallel dim");
       Value root = getRootBuffer(output.get());
       for (OpOperand *input : op.getDpsInputOperands())
         if (getRootBuffer(input->get()) == root)

@@ -92,12 +92,14 @@ func.func @total(%x: memref<8x8xf32>, %m: memref<f32>) {
 
 // Left for convert-linalg-to-loops: a column reduction (reduction dim
 // first), an op that reads the buffer it writes (through a view), ops on
-// tensors and element-wise ops.
+// tensors, element-wise ops, and an output that a "parallel" dim does not
+// index (its rows would share output elements).
 // CHECK-LABEL: func.func @left_alone
-// CHECK-COUNT-4: linalg.generic
+// CHECK-COUNT-5: linalg.generic
 // CHECK-NOT: scf.
 func.func @left_alone(%x: memref<16x32xf32>, %s: memref<32xf32>, %buf: memref<16xf32>,
-                      %t: tensor<16x32xf32>, %ts: tensor<16xf32>) -> tensor<16xf32> {
+                      %t: tensor<16x32xf32>, %ts: tensor<16xf32>,
+                      %x3: memref<16x2x32xf32>, %buf2: memref<16xf32>) -> tensor<16xf32> {
   linalg.generic {
       indexing_maps = [affine_map<(j, i) -> (j, i)>, affine_map<(j, i) -> (i)>],
       iterator_types = ["reduction", "parallel"]}
@@ -123,6 +125,14 @@ func.func @left_alone(%x: memref<16x32xf32>, %s: memref<32xf32>, %buf: memref<16
     %r = arith.addf %a, %acc : f32
     linalg.yield %r : f32
   } -> tensor<16xf32>
+  linalg.generic {
+      indexing_maps = [affine_map<(i, k, j) -> (i, k, j)>, affine_map<(i, k, j) -> (i)>],
+      iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x3 : memref<16x2x32xf32>) outs(%buf2 : memref<16xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %sum = arith.addf %a, %acc : f32
+    linalg.yield %sum : f32
+  }
   linalg.generic {
       indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
       iterator_types = ["parallel"]}
