@@ -12,10 +12,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace muon {
@@ -24,13 +24,6 @@ namespace muon {
 } // namespace muon
 
 using namespace mlir;
-
-/// The buffer a view is taken of.
-static Value getRootBuffer(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
 
 /// `map`'s results at `ivs`, as index values.
 static SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
@@ -73,9 +66,10 @@ struct ReductionToLoops : OpRewritePattern<linalg::GenericOp> {
         if (!map.isFunctionOfDim(dim))
           return rewriter.notifyMatchFailure(op, "output not indexed by a "
                                                  "parallel dim");
-      Value root = getRootBuffer(output.get());
+      Value root = memref::skipViewLikeOps(cast<MemrefValue>(output.get()));
       for (OpOperand *input : op.getDpsInputOperands())
-        if (getRootBuffer(input->get()) == root)
+        if (auto buffer = dyn_cast<MemrefValue>(input->get());
+            buffer && memref::skipViewLikeOps(buffer) == root)
           return rewriter.notifyMatchFailure(op, "reads a buffer it writes");
     }
 

@@ -20,10 +20,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <numeric>
@@ -174,9 +174,7 @@ bool muon::canFuseIntoCooperativeReduction(linalg::LinalgOp op,
       }))
     return false;
   auto getRoot = [](Value buffer) {
-    while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-      buffer = view.getViewSource();
-    return buffer;
+    return memref::skipViewLikeOps(cast<MemrefValue>(buffer));
   };
   for (OpOperand &used : consumer->getOpOperands()) {
     if (!isa<MemRefType>(used.get().getType()))
