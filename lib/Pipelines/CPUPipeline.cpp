@@ -34,6 +34,9 @@ static void addLinalgStage(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them).
   pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
+  // The runtime GEMMs transpose their operands for free; copies do not.
+  if (options.blas)
+    pm.addNestedPass<func::FuncOp>(muon::createFoldTransposesIntoGemmsPass());
   pm.addPass(createCSEPass());
 }
 

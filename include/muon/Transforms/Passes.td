@@ -142,6 +142,47 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
   ];
 }
 
+def FoldTransposesIntoGemmsPass
+    : MuonPass<"muon-fold-transposes-into-gemms", "::mlir::func::FuncOp"> {
+  let summary = "Fold linalg.transposes of GEMM operands and results into "
+                "the GEMM's indexing maps";
+  let description = [{
+    Imported backward graphs transpose activations and weights before the
+    matmuls of their gradients (`dW = Xᵀ·dY`, `(Xᵀ·dY)ᵀ`), and a transposed
+    copy with a power-of-two stride is far slower than the GEMM's own
+    transpose flag. On tensors, this pass rewrites
+
+    - a contraction input produced by `linalg.transpose` into the
+      contraction reading the transpose's input through a permuted map;
+    - a `linalg.transpose` of a contraction result whose accumulator is a
+      `linalg.fill` into the contraction writing the transposed result
+      (with its operands swapped when `Cᵀ = Bᵀ·Aᵀ` is what makes it a GEMM);
+    - `collapse_shape(transpose(x))` into `transpose(collapse_shape(x))`
+      when each collapsed group stays one run of dims, so that the
+      transpose reaches the contraction it feeds.
+
+    A rewrite happens only when the contraction it produces is still one
+    `convert-matmul-to-blas` calls a runtime GEMM for (plain or transposed
+    operands, batch dims in one order); the result is a `linalg.generic`
+    with the original multiply-accumulate body.
+
+    ```mlir
+    %t = linalg.transpose ins(%x : tensor<64x32xf32>)
+           outs(%e : tensor<32x64xf32>) permutation = [1, 0]
+    %y = linalg.matmul ins(%t, %w : tensor<32x64xf32>, tensor<64x16xf32>) ...
+    // becomes
+    %y = linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (k, m)>,
+                                          affine_map<(m, n, k) -> (k, n)>,
+                                          affine_map<(m, n, k) -> (m, n)>], ...}
+           ins(%x, %w : tensor<64x32xf32>, tensor<64x16xf32>) ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def SplitReductionsPass : MuonPass<"muon-split-reductions"> {
   let summary = "Split long reductions with few outputs into two reductions";
   let description = [{

@@ -12,10 +12,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GemmMatch.h"
-
 #include "muon/Conversion/Passes.h"
 #include "muon/Conversion/RuntimeCalls.h"
+#include "muon/Utils/GemmMatch.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "GemmMatch.h"
+#include "muon/Utils/GemmMatch.h"
 
 using namespace mlir;
 
@@ -12,11 +12,11 @@ namespace {
 enum class DimKind { Batch, M, N, K };
 
 /// The role of each loop dim from which operands use it.
-FailureOr<SmallVector<DimKind>> classifyDims(linalg::LinalgOp op) {
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+FailureOr<SmallVector<DimKind>>
+classifyDims(ArrayRef<AffineMap> maps,
+             ArrayRef<utils::IteratorType> iterators) {
   SmallVector<DimKind> kinds;
-  for (unsigned d = 0, e = op.getNumLoops(); d < e; ++d) {
+  for (unsigned d = 0, e = iterators.size(); d < e; ++d) {
     bool a = maps[0].isFunctionOfDim(d), b = maps[1].isFunctionOfDim(d),
          c = maps[2].isFunctionOfDim(d);
     if (iterators[d] == utils::IteratorType::reduction && a && b && !c)
@@ -36,7 +36,17 @@ FailureOr<muon::GemmMatch> muon::matchGemm(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(op))
     return failure();
-  FailureOr<SmallVector<DimKind>> kinds = classifyDims(op);
+  return matchGemm(op.getIndexingMapsArray(), op.getIteratorTypesArray());
+}
+
+FailureOr<muon::GemmMatch>
+muon::matchGemm(ArrayRef<AffineMap> maps,
+                ArrayRef<utils::IteratorType> iterators) {
+  if (maps.size() != 3 || !llvm::all_of(maps, [](AffineMap map) {
+        return map.isProjectedPermutation();
+      }))
+    return failure();
+  FailureOr<SmallVector<DimKind>> kinds = classifyDims(maps, iterators);
   if (failed(kinds))
     return failure();
 
@@ -46,7 +56,6 @@ FailureOr<muon::GemmMatch> muon::matchGemm(linalg::LinalgOp op) {
   SmallVector<DimKind> runs[3];
   SmallVector<unsigned> order[4];
   bool seen[4] = {false, false, false, false};
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   for (unsigned operand = 0; operand < 3; ++operand) {
     SmallVector<unsigned> dimsOfKind[4];
     for (auto [position, expr] : llvm::enumerate(maps[operand].getResults())) {

@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef MUON_LIB_CONVERSION_MATMULTOBLAS_GEMMMATCH_H
-#define MUON_LIB_CONVERSION_MATMULTOBLAS_GEMMMATCH_H
+#ifndef MUON_UTILS_GEMMMATCH_H
+#define MUON_UTILS_GEMMMATCH_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
@@ -28,6 +28,12 @@ struct GemmMatch {
 /// order differs between operands (their groups would not linearize alike).
 mlir::FailureOr<GemmMatch> matchGemm(mlir::linalg::LinalgOp op);
 
+/// The same for a multiply-accumulate body with these indexing maps (A, B,
+/// C) and iterator types: whether a contraction not yet built would be one.
+mlir::FailureOr<GemmMatch>
+matchGemm(llvm::ArrayRef<mlir::AffineMap> maps,
+          llvm::ArrayRef<mlir::utils::IteratorType> iterators);
+
 } // namespace muon
 
-#endif // MUON_LIB_CONVERSION_MATMULTOBLAS_GEMMMATCH_H
+#endif // MUON_UTILS_GEMMMATCH_H

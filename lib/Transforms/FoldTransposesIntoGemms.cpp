@@ -1,0 +1,204 @@
+//===- FoldTransposesIntoGemms.cpp - Transposes as GEMM operand flags -----===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// A backward graph's `dW = Xᵀ·dY` arrives as a transposed copy of X feeding a
+// matmul. With power-of-two strides the copy's writes miss cache on every
+// element, and it costs more than the GEMM would with its transpose flag:
+// each transpose that a runtime GEMM can absorb becomes a permuted indexing
+// map of the contraction instead.
+//
+//===----------------------------------------------------------------------===//
+
+#include "muon/Transforms/Passes.h"
+#include "muon/Utils/GemmMatch.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace muon {
+#define GEN_PASS_DEF_FOLDTRANSPOSESINTOGEMMSPASS
+#include "muon/Transforms/Passes.h.inc"
+} // namespace muon
+
+using namespace mlir;
+
+namespace {
+
+/// The map reading a transpose's input where `map` read its result:
+/// `out[x] = in[y]` with `y[perm[k]] = x[k]`.
+AffineMap mapThroughTransposeInput(AffineMap map, ArrayRef<int64_t> perm) {
+  SmallVector<AffineExpr> results(perm.size());
+  for (auto [k, p] : llvm::enumerate(perm))
+    results[p] = map.getResult(k);
+  return AffineMap::get(map.getNumDims(), 0, results, map.getContext());
+}
+
+/// The map writing a transpose's result where `map` wrote its input.
+AffineMap mapThroughTransposeResult(AffineMap map, ArrayRef<int64_t> perm) {
+  SmallVector<AffineExpr> results;
+  for (int64_t p : perm)
+    results.push_back(map.getResult(p));
+  return AffineMap::get(map.getNumDims(), 0, results, map.getContext());
+}
+
+bool isGemmContraction(linalg::LinalgOp op) {
+  return op.hasPureTensorSemantics() && op.getNumDpsInputs() == 2 &&
+         op.getNumDpsInits() == 1 && linalg::isaContractionOpInterface(op);
+}
+
+/// A generic computing `op`'s body on `inputs` (in `op`'s input order, or
+/// swapped) with `maps` for (inputs..., init).
+linalg::GenericOp createContraction(PatternRewriter &rewriter,
+                                    linalg::LinalgOp op, Value lhs, Value rhs,
+                                    Value init, ArrayRef<AffineMap> maps,
+                                    bool swapped) {
+  Block *body = op.getBlock();
+  auto build = [&](OpBuilder &b, Location, ValueRange args) {
+    IRMapping mapping;
+    mapping.map(body->getArgument(0), args[swapped ? 1 : 0]);
+    mapping.map(body->getArgument(1), args[swapped ? 0 : 1]);
+    mapping.map(body->getArgument(2), args[2]);
+    for (Operation &nested : *body)
+      b.clone(nested, mapping);
+  };
+  return linalg::GenericOp::create(rewriter, op.getLoc(), init.getType(),
+                                   ValueRange{lhs, rhs}, ValueRange{init}, maps,
+                                   op.getIteratorTypesArray(), build);
+}
+
+/// contraction(transpose(x), y) -> contraction(x, y) with x's map permuted.
+struct FoldOperandTranspose : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isGemmContraction(op))
+      return rewriter.notifyMatchFailure(op, "not a GEMM-like contraction");
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    SmallVector<Value> inputs = op.getDpsInputs();
+    bool folded = false;
+    for (unsigned i = 0; i < 2; ++i) {
+      auto transpose = inputs[i].getDefiningOp<linalg::TransposeOp>();
+      if (!transpose || !transpose.hasPureTensorSemantics())
+        continue;
+      SmallVector<AffineMap> candidate = maps;
+      candidate[i] =
+          mapThroughTransposeInput(maps[i], transpose.getPermutation());
+      if (failed(muon::matchGemm(candidate, op.getIteratorTypesArray())))
+        continue;
+      maps = candidate;
+      inputs[i] = transpose.getInput();
+      folded = true;
+    }
+    if (!folded)
+      return rewriter.notifyMatchFailure(op, "no foldable transposed input");
+    Value init = op.getDpsInits()[0];
+    rewriter.replaceOp(op, createContraction(rewriter, op, inputs[0], inputs[1],
+                                             init, maps,
+                                             /*swapped=*/false));
+    return success();
+  }
+};
+
+/// transpose(contraction(a, b, fill)) -> contraction writing the transposed
+/// result, as (a, b) or, when that is what a GEMM computes, (b, a).
+struct FoldResultTranspose : OpRewritePattern<linalg::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::TransposeOp transpose,
+                                PatternRewriter &rewriter) const override {
+    auto op = transpose.getInput().getDefiningOp<linalg::LinalgOp>();
+    if (!op || !isGemmContraction(op) || !op->hasOneUse())
+      return rewriter.notifyMatchFailure(transpose, "not a contraction's");
+    auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+    if (!fill || !fill.hasPureTensorSemantics())
+      return rewriter.notifyMatchFailure(transpose, "accumulator not a fill");
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    maps[2] = mapThroughTransposeResult(maps[2], transpose.getPermutation());
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    bool swapped = false;
+    if (failed(muon::matchGemm(maps, iterators))) {
+      std::swap(maps[0], maps[1]);
+      swapped = true;
+      if (failed(muon::matchGemm(maps, iterators)))
+        return rewriter.notifyMatchFailure(transpose, "not a GEMM either way");
+    }
+    rewriter.setInsertionPoint(transpose);
+    auto type = cast<RankedTensorType>(transpose.getInit().getType());
+    Value empty = tensor::EmptyOp::create(
+        rewriter, fill.getLoc(), type.getShape(), type.getElementType());
+    Value init = linalg::FillOp::create(rewriter, fill.getLoc(),
+                                        fill.getInputs()[0], empty)
+                     .getResult(0);
+    Value lhs = op.getDpsInputs()[swapped ? 1 : 0];
+    Value rhs = op.getDpsInputs()[swapped ? 0 : 1];
+    rewriter.replaceOp(transpose, createContraction(rewriter, op, lhs, rhs,
+                                                    init, maps, swapped));
+    return success();
+  }
+};
+
+/// collapse_shape(transpose(x)) -> transpose(collapse_shape(x)) when each
+/// collapsed group of the transposed dims is a run of x's dims in order.
+struct BubbleCollapseThroughTranspose
+    : OpRewritePattern<tensor::CollapseShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::CollapseShapeOp collapse,
+                                PatternRewriter &rewriter) const override {
+    auto transpose = collapse.getSrc().getDefiningOp<linalg::TransposeOp>();
+    if (!transpose || !transpose.hasPureTensorSemantics() ||
+        !transpose->hasOneUse())
+      return rewriter.notifyMatchFailure(collapse, "not of a transpose");
+    ArrayRef<int64_t> perm = transpose.getPermutation();
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    // The input dims of each group, which must be consecutive.
+    SmallVector<std::pair<int64_t, unsigned>> firstInputDim;
+    for (auto [index, group] : llvm::enumerate(groups)) {
+      for (unsigned k = 1; k < group.size(); ++k)
+        if (perm[group[k]] != perm[group[k - 1]] + 1)
+          return rewriter.notifyMatchFailure(collapse, "group not a run");
+      firstInputDim.push_back({perm[group.front()], index});
+    }
+    llvm::sort(firstInputDim);
+    SmallVector<ReassociationIndices> inputGroups;
+    SmallVector<int64_t> newPerm(groups.size());
+    for (auto [position, entry] : llvm::enumerate(firstInputDim)) {
+      const ReassociationIndices &group = groups[entry.second];
+      ReassociationIndices &inputGroup = inputGroups.emplace_back();
+      for (int64_t dim : group)
+        inputGroup.push_back(perm[dim]);
+      newPerm[entry.second] = position;
+    }
+    Location loc = collapse.getLoc();
+    Value input = tensor::CollapseShapeOp::create(
+        rewriter, loc, transpose.getInput(), inputGroups);
+    auto resultType = cast<RankedTensorType>(collapse.getType());
+    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                         resultType.getElementType());
+    rewriter.replaceOpWithNewOp<linalg::TransposeOp>(collapse, input, init,
+                                                     newPerm);
+    return success();
+  }
+};
+
+struct FoldTransposesIntoGemmsPass
+    : muon::impl::FoldTransposesIntoGemmsPassBase<FoldTransposesIntoGemmsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FoldOperandTranspose, FoldResultTranspose,
+                 BubbleCollapseThroughTranspose>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,117 @@
+// RUN: muon-opt %s --split-input-file --muon-fold-transposes-into-gemms | FileCheck %s
+// RUN: muon-opt %s --split-input-file --muon-fold-transposes-into-gemms --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --convert-matmul-to-blas | FileCheck %s --check-prefix=BLAS
+
+// dW = Xᵀ·dY: the transposed input becomes a transposed map of the GEMM.
+// CHECK-DAG: #[[XT:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
+// CHECK-DAG: #[[B:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[C:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @operand
+// CHECK-SAME: (%[[X:.*]]: tensor<64x32xf32>, %[[DY:.*]]: tensor<64x16xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.generic {indexing_maps = [#[[XT]], #[[B]], #[[C]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME: ins(%[[X]], %[[DY]] : tensor<64x32xf32>, tensor<64x16xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// BLAS-LABEL: func.func @operand
+// BLAS-NOT: linalg.transpose
+// BLAS: call @muon_cpu_matmul_f32(%{{.*}}, %{{.*}}, %{{.*}}, %c1_i64, %c0_i64)
+func.func @operand(%x: tensor<64x32xf32>, %dy: tensor<64x16xf32>) -> tensor<32x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x64xf32>
+  %t = linalg.transpose ins(%x : tensor<64x32xf32>) outs(%e : tensor<32x64xf32>) permutation = [1, 0]
+  %acc = tensor.empty() : tensor<32x16xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%acc : tensor<32x16xf32>) -> tensor<32x16xf32>
+  %r = linalg.matmul ins(%t, %dy : tensor<32x64xf32>, tensor<64x16xf32>) outs(%f : tensor<32x16xf32>) -> tensor<32x16xf32>
+  return %r : tensor<32x16xf32>
+}
+
+// -----
+
+// (A·B)ᵀ with a zero accumulator: computed as Bᵀ·Aᵀ into a fresh fill of
+// the transposed shape, operands swapped (the output map (n, m) alone is no
+// GEMM the runtime computes).
+// CHECK-DAG: #[[BT:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[AT:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[CT:.*]] = affine_map<(d0, d1, d2) -> (d1, d0)>
+// CHECK-LABEL: func.func @result
+// CHECK-SAME: (%[[A:.*]]: tensor<8x4xf32>, %[[B:.*]]: tensor<4x6xf32>
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<6x8xf32>
+// CHECK: %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<6x8xf32>)
+// CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[BT]], #[[AT]], #[[CT]]]
+// CHECK-SAME: ins(%[[B]], %[[A]] : tensor<4x6xf32>, tensor<8x4xf32>) outs(%[[F]] : tensor<6x8xf32>)
+// CHECK: ^bb0(%[[EB:.*]]: f32, %[[EA:.*]]: f32, %[[OUT:.*]]: f32):
+// CHECK: %[[P:.*]] = arith.mulf %[[EA]], %[[EB]]
+// CHECK: arith.addf %[[OUT]], %[[P]]
+// CHECK-NOT: linalg.transpose
+// CHECK: return %[[R]]
+// BLAS-LABEL: func.func @result
+// BLAS-NOT: linalg.transpose
+// BLAS: call @muon_cpu_matmul_f32(%{{.*}}, %{{.*}}, %{{.*}}, %c1_i64, %c1_i64)
+func.func @result(%a: tensor<8x4xf32>, %b: tensor<4x6xf32>) -> tensor<6x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %acc = tensor.empty() : tensor<8x6xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%acc : tensor<8x6xf32>) -> tensor<8x6xf32>
+  %m = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x6xf32>) outs(%f : tensor<8x6xf32>) -> tensor<8x6xf32>
+  %e = tensor.empty() : tensor<6x8xf32>
+  %t = linalg.transpose ins(%m : tensor<8x6xf32>) outs(%e : tensor<6x8xf32>) permutation = [1, 0]
+  return %t : tensor<6x8xf32>
+}
+
+// -----
+
+// The weight gradient of a 3-D activation: transpose [2, 0, 1] then a
+// collapse of the two token dims. The collapse moves above the transpose,
+// which then folds into the GEMM.
+// CHECK-LABEL: func.func @collapse_after_transpose
+// CHECK-SAME: (%[[H:.*]]: tensor<2x3x5xf32>
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[H]] {{\[\[}}0, 1], [2]] : tensor<2x3x5xf32> into tensor<6x5xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[C]], %{{.*}} : tensor<6x5xf32>, tensor<6x4xf32>)
+func.func @collapse_after_transpose(%h: tensor<2x3x5xf32>, %dy: tensor<6x4xf32>) -> tensor<5x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<5x2x3xf32>
+  %t = linalg.transpose ins(%h : tensor<2x3x5xf32>) outs(%e : tensor<5x2x3xf32>) permutation = [2, 0, 1]
+  %c = tensor.collapse_shape %t [[0], [1, 2]] : tensor<5x2x3xf32> into tensor<5x6xf32>
+  %acc = tensor.empty() : tensor<5x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%acc : tensor<5x4xf32>) -> tensor<5x4xf32>
+  %r = linalg.matmul ins(%c, %dy : tensor<5x6xf32>, tensor<6x4xf32>) outs(%f : tensor<5x4xf32>) -> tensor<5x4xf32>
+  return %r : tensor<5x4xf32>
+}
+
+// -----
+
+// Left alone: a head transpose [0, 2, 1, 3] before a batched matmul would
+// put the sequence dim between the two batch dims (no GEMM the runtime
+// computes); a collapse whose group is not a run of the input's dims; a
+// transposed result whose accumulator is not a fill.
+// CHECK-LABEL: func.func @heads
+// CHECK: linalg.transpose
+// CHECK: linalg.batch_matmul
+// CHECK-LABEL: func.func @not_a_run
+// CHECK: linalg.transpose
+// CHECK: tensor.collapse_shape
+// CHECK-LABEL: func.func @accumulating
+// CHECK: linalg.matmul
+// CHECK: linalg.transpose
+func.func @heads(%q: tensor<2x8x4x16xf32>, %k: tensor<8x16x8xf32>, %acc: tensor<8x8x8xf32>) -> tensor<8x8x8xf32> {
+  %e = tensor.empty() : tensor<2x4x8x16xf32>
+  %t = linalg.transpose ins(%q : tensor<2x8x4x16xf32>) outs(%e : tensor<2x4x8x16xf32>) permutation = [0, 2, 1, 3]
+  %c = tensor.collapse_shape %t [[0, 1], [2], [3]] : tensor<2x4x8x16xf32> into tensor<8x8x16xf32>
+  %r = linalg.batch_matmul ins(%c, %k : tensor<8x8x16xf32>, tensor<8x16x8xf32>) outs(%acc : tensor<8x8x8xf32>) -> tensor<8x8x8xf32>
+  return %r : tensor<8x8x8xf32>
+}
+
+func.func @not_a_run(%x: tensor<2x3x5xf32>) -> tensor<15x2xf32> {
+  %e = tensor.empty() : tensor<5x3x2xf32>
+  %t = linalg.transpose ins(%x : tensor<2x3x5xf32>) outs(%e : tensor<5x3x2xf32>) permutation = [2, 1, 0]
+  %c = tensor.collapse_shape %t [[0, 1], [2]] : tensor<5x3x2xf32> into tensor<15x2xf32>
+  return %c : tensor<15x2xf32>
+}
+
+func.func @accumulating(%a: tensor<8x4xf32>, %b: tensor<4x6xf32>, %acc: tensor<8x6xf32>) -> tensor<6x8xf32> {
+  %m = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x6xf32>) outs(%acc : tensor<8x6xf32>) -> tensor<8x6xf32>
+  %e = tensor.empty() : tensor<6x8xf32>
+  %t = linalg.transpose ins(%m : tensor<8x6xf32>) outs(%e : tensor<6x8xf32>) permutation = [1, 0]
+  return %t : tensor<6x8xf32>
+}
