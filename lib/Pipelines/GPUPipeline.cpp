@@ -49,6 +49,8 @@ static void addFusedStage(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them).
   pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
+  // cuBLASLt transposes operands through their layouts: no copy kernels.
+  pm.addNestedPass<func::FuncOp>(muon::createFoldTransposesIntoGemmsPass());
   pm.addPass(createCSEPass());
   // A loss or a bias gradient would occupy a few blocks of the device.
   pm.addPass(muon::createSplitReductionsPass());
