@@ -51,6 +51,17 @@ bool isGemmContraction(linalg::LinalgOp op) {
          op.getNumDpsInits() == 1 && linalg::isaContractionOpInterface(op);
 }
 
+/// A slice bufferizes to a strided view whose dims may not collapse into
+/// the GEMM's matrix dims (convert-matmul-to-blas would leave loops): only
+/// one-dim groups are taken from one.
+bool isCollapsibleOnceBuffered(Value source,
+                               ArrayRef<ReassociationIndices> groups) {
+  return !source.getDefiningOp<tensor::ExtractSliceOp>() ||
+         llvm::all_of(groups, [](const ReassociationIndices &group) {
+           return group.size() == 1;
+         });
+}
+
 /// A generic computing `op`'s body on `inputs` (in `op`'s input order, or
 /// swapped) with `maps` for (inputs..., init).
 linalg::GenericOp createContraction(PatternRewriter &rewriter,
@@ -89,7 +100,10 @@ struct FoldOperandTranspose : OpInterfaceRewritePattern<linalg::LinalgOp> {
       SmallVector<AffineMap> candidate = maps;
       candidate[i] =
           mapThroughTransposeInput(maps[i], transpose.getPermutation());
-      if (failed(muon::matchGemm(candidate, op.getIteratorTypesArray())))
+      FailureOr<muon::GemmMatch> match =
+          muon::matchGemm(candidate, op.getIteratorTypesArray());
+      if (failed(match) ||
+          !isCollapsibleOnceBuffered(transpose.getInput(), match->groups[i]))
         continue;
       maps = candidate;
       inputs[i] = transpose.getInput();

@@ -115,3 +115,39 @@ func.func @accumulating(%a: tensor<8x4xf32>, %b: tensor<4x6xf32>, %acc: tensor<8
   %t = linalg.transpose ins(%m : tensor<8x6xf32>) outs(%e : tensor<6x8xf32>) permutation = [1, 0]
   return %t : tensor<6x8xf32>
 }
+
+// -----
+
+// A transposed slice (a strided view once bufferized) folds when each GEMM
+// dim is one dim of it, and not when a GEMM dim would span two of its dims
+// (K = k1·k2 below: the strided view's two dims might not collapse).
+// CHECK-LABEL: func.func @slices
+// CHECK: %[[S2:.*]] = tensor.extract_slice %arg0
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[S2]], %arg1 : tensor<16x8xf32>, tensor<16x4xf32>)
+// CHECK: %[[S3:.*]] = tensor.extract_slice %arg2
+// CHECK: %[[T3:.*]] = linalg.transpose ins(%[[S3]] : tensor<2x8x8xf32>)
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[T3]], %arg3 : tensor<8x2x8xf32>, tensor<2x8x4xf32>)
+#a = affine_map<(m, n, k1, k2) -> (m, k1, k2)>
+#b = affine_map<(m, n, k1, k2) -> (k1, k2, n)>
+#c = affine_map<(m, n, k1, k2) -> (m, n)>
+func.func @slices(%a: tensor<16x32xf32>, %dy: tensor<16x4xf32>, %x: tensor<2x8x32xf32>, %y: tensor<2x8x4xf32>) -> (tensor<8x4xf32>, tensor<8x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %s2 = tensor.extract_slice %a[0, 8] [16, 8] [1, 1] : tensor<16x32xf32> to tensor<16x8xf32>
+  %e2 = tensor.empty() : tensor<8x16xf32>
+  %t2 = linalg.transpose ins(%s2 : tensor<16x8xf32>) outs(%e2 : tensor<8x16xf32>) permutation = [1, 0]
+  %acc = tensor.empty() : tensor<8x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%acc : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %r2 = linalg.matmul ins(%t2, %dy : tensor<8x16xf32>, tensor<16x4xf32>) outs(%f : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %s3 = tensor.extract_slice %x[0, 0, 8] [2, 8, 8] [1, 1, 1] : tensor<2x8x32xf32> to tensor<2x8x8xf32>
+  %e3 = tensor.empty() : tensor<8x2x8xf32>
+  %t3 = linalg.transpose ins(%s3 : tensor<2x8x8xf32>) outs(%e3 : tensor<8x2x8xf32>) permutation = [2, 0, 1]
+  %r3 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%t3, %y : tensor<8x2x8xf32>, tensor<2x8x4xf32>) outs(%f : tensor<8x4xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %p = arith.mulf %in, %in_1 : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  return %r2, %r3 : tensor<8x4xf32>, tensor<8x4xf32>
+}
