@@ -164,7 +164,9 @@ def FoldTransposesIntoGemmsPass
     A rewrite happens only when the contraction it produces is still one
     `convert-matmul-to-blas` calls a runtime GEMM for (plain or transposed
     operands, batch dims in one order); the result is a `linalg.generic`
-    with the original multiply-accumulate body.
+    with the original multiply-accumulate body. A transposed
+    `tensor.extract_slice` is folded only when each GEMM dim is one dim of
+    it: its strided buffer might not collapse into a matrix dim otherwise.
 
     ```mlir
     %t = linalg.transpose ins(%x : tensor<64x32xf32>)
