@@ -129,6 +129,8 @@ struct FoldResultTranspose : OpRewritePattern<linalg::TransposeOp> {
     auto op = transpose.getInput().getDefiningOp<linalg::LinalgOp>();
     if (!op || !isGemmContraction(op) || !op->hasOneUse())
       return rewriter.notifyMatchFailure(transpose, "not a contraction's");
+    if (!transpose.getInit().getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(transpose, "dynamic shape");
     auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
     if (!fill || !fill.hasPureTensorSemantics())
       return rewriter.notifyMatchFailure(transpose, "accumulator not a fill");
@@ -169,6 +171,8 @@ struct BubbleCollapseThroughTranspose
     if (!transpose || !transpose.hasPureTensorSemantics() ||
         !transpose->hasOneUse())
       return rewriter.notifyMatchFailure(collapse, "not of a transpose");
+    if (!collapse.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(collapse, "dynamic shape");
     ArrayRef<int64_t> perm = transpose.getPermutation();
     SmallVector<ReassociationIndices> groups =
         collapse.getReassociationIndices();

@@ -151,3 +151,31 @@ func.func @slices(%a: tensor<16x32xf32>, %dy: tensor<16x4xf32>, %x: tensor<2x8x3
   } -> tensor<8x4xf32>
   return %r2, %r3 : tensor<8x4xf32>, tensor<8x4xf32>
 }
+
+// -----
+
+// Dynamic shapes: the operand still folds (no new tensor is made); the
+// transposed result and the collapse, which would need sized new tensors,
+// stay.
+// CHECK-LABEL: func.func @dynamic
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%arg0, %arg1 : tensor<?x8xf32>, tensor<?x4xf32>)
+// CHECK: %[[M:.*]] = linalg.matmul
+// CHECK: linalg.transpose ins(%[[M]] : tensor<?x4xf32>)
+// CHECK: linalg.transpose ins(%arg4 : tensor<?x2x3xf32>)
+// CHECK: tensor.collapse_shape
+func.func @dynamic(%x: tensor<?x8xf32>, %dy: tensor<?x4xf32>, %acc: tensor<8x4xf32>, %w: tensor<8x4xf32>, %h: tensor<?x2x3xf32>, %n: index) -> (tensor<8x4xf32>, tensor<4x?xf32>, tensor<?x2xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty(%n) : tensor<8x?xf32>
+  %t = linalg.transpose ins(%x : tensor<?x8xf32>) outs(%e : tensor<8x?xf32>) permutation = [1, 0]
+  %g = linalg.matmul ins(%t, %dy : tensor<8x?xf32>, tensor<?x4xf32>) outs(%acc : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %ef = tensor.empty(%n) : tensor<?x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%ef : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %m = linalg.matmul ins(%x, %w : tensor<?x8xf32>, tensor<8x4xf32>) outs(%f : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %e2 = tensor.empty(%n) : tensor<4x?xf32>
+  %mt = linalg.transpose ins(%m : tensor<?x4xf32>) outs(%e2 : tensor<4x?xf32>) permutation = [1, 0]
+  %e3 = tensor.empty(%n) : tensor<3x?x2xf32>
+  %ht = linalg.transpose ins(%h : tensor<?x2x3xf32>) outs(%e3 : tensor<3x?x2xf32>) permutation = [2, 0, 1]
+  %c = tensor.collapse_shape %ht [[0, 1], [2]] : tensor<3x?x2xf32> into tensor<?x2xf32>
+  return %g, %mt, %c : tensor<8x4xf32>, tensor<4x?xf32>, tensor<?x2xf32>
+}
