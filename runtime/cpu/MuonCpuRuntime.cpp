@@ -14,6 +14,7 @@
 #include "SymmetricBlocks.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
@@ -89,12 +90,25 @@ dnnl_gemm_bf16bf16f32(char transa, char transb, dnnl_dim_t m, dnnl_dim_t n,
                       dnnl_dim_t lda, const uint16_t *b, dnnl_dim_t ldb,
                       float beta, float *c, dnnl_dim_t ldc);
 
+/// Products below this many multiply-adds run oneDNN on the calling thread
+/// alone. oneDNN's libgomp team and OpenBLAS's pthreads share two cores: a
+/// small product costs less than the hand-off to a team member that the
+/// other pool's spinning worker keeps off its core (a compiled step with
+/// bf16 Newton–Schulz on 64×64…256×64 matrices ran ~50× slower).
+constexpr int64_t kSingleThreadBf16GemmWork = 1 << 24;
+
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const uint16_t *a, int64_t lda, const uint16_t *b,
           int64_t ldb, float *c, int64_t ldc) {
+  int teamSize = omp_get_max_threads();
+  bool alone = m * n * k < kSingleThreadBf16GemmWork && teamSize > 1;
+  if (alone)
+    omp_set_num_threads(1);
   dnnl_status_t status = dnnl_gemm_bf16bf16f32(
       ta == CblasTrans ? 'T' : 'N', tb == CblasTrans ? 'T' : 'N', m, n, k, 1.0f,
       a, lda, b, ldb, 1.0f, c, ldc);
+  if (alone)
+    omp_set_num_threads(teamSize);
   if (status != dnnl_success) {
     std::fprintf(stderr,
                  "muon_cpu_runtime: dnnl_gemm_bf16bf16f32 failed (%d)\n",
