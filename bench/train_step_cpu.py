@@ -102,6 +102,11 @@ def main():
             if not args.no_compile:
                 rows.append(("torch.compile", torch_step(c, muon, True)))
             rows.append(("muon-mlir (compiled step)", muon_mlir_step(work, assign)))
+            if muon:
+                # torch.optim.Muon runs Newton-Schulz in bf16; the default
+                # step above keeps the parameters' f32.
+                rows.append(("muon-mlir, bf16 NS",
+                             muon_mlir_step(work, assign + " ns-compute=bf16")))
             for name, step in rows:
                 print(f"{label:10} {name:24} {median_ms(step, batches, args.warmup):8.2f}",
                       flush=True)

@@ -81,6 +81,15 @@ def OptimAssignPass : MuonPass<"optim-assign"> {
                         "Keller Jordan's (3.4445, -4.7750, 2.0315)"),
              clEnumValN(::muon::optim::NSScheduleKind::polar_express,
                         "polar_express", "Polar Express, per iteration"))}]>,
+    Option<"nsCompute", "ns-compute", "::muon::optim::NewtonSchulzCompute",
+           /*default=*/"::muon::optim::NewtonSchulzCompute::Input",
+           "Element type of the Newton-Schulz GEMMs (compute_type)",
+           [{::llvm::cl::values(
+             clEnumValN(::muon::optim::NewtonSchulzCompute::Input, "input",
+                        "the parameter's (no compute_type)"),
+             clEnumValN(::muon::optim::NewtonSchulzCompute::BF16, "bf16",
+                        "bf16 operands, f32 accumulation, as "
+                        "torch.optim.Muon's Newton-Schulz"))}]>,
     Option<"lrAdjust", "lr-adjust", "::muon::optim::LrAdjust",
            /*default=*/"::muon::optim::LrAdjust::match_rms_adamw",
            "Learning-rate rule", [{::llvm::cl::values(

@@ -5,6 +5,7 @@ optimizer graph), optionally rerouted to Muon by `optim-assign`, built by
 muon-compile into a shared library that muon_mlir.aot calls.
 """
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -67,7 +68,8 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
     name = "step_in_place" if in_place else "step"
     passes = []
     if assign is not None:
-        name += "_assigned"
+        # One library per option string: a process may load several.
+        name += "_assigned_" + hashlib.sha1(assign.encode()).hexdigest()[:8]
         passes.append(f"--optim-assign={assign}")
     if qk_clip_tau is not None:
         name += "_qk_clip"

@@ -1,5 +1,7 @@
 // RUN: muon-opt %s -optim-assign -split-input-file | FileCheck %s
 // RUN: muon-opt %s -optim-assign="algorithm=muon2 ns-steps=4 schedule=polar_express lr-adjust=original momentum=0.9" -split-input-file | FileCheck %s --check-prefix=MUON2
+// RUN: muon-opt %s -optim-assign="ns-compute=bf16" -split-input-file | FileCheck %s --check-prefix=BF16
+// RUN: muon-opt %s -optim-assign="algorithm=muon2 ns-compute=bf16" -split-input-file | FileCheck %s --check-prefix=BF16-MUON2
 // RUN: muon-opt %s -optim-assign="exclude=fc2,attn[.]proj$" -split-input-file | FileCheck %s --check-prefix=EXCLUDE
 // RUN: muon-opt %s -optim-assign="include=attn\." -split-input-file | FileCheck %s --check-prefix=INCLUDE
 // RUN: muon-opt %s -optim-assign="report=true" -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
@@ -11,6 +13,10 @@
 // CHECK: %[[W1:.+]], %[[M1:.+]] = optim.muon %[[W]], %[[G]], %[[M]], %[[LR]] {lr_adjust = #optim.lr_adjust<match_rms_adamw>, weight_decay = 1.000000e-01 : f64}
 // CHECK-NOT: optim.adamw
 // CHECK: return %[[W1]], %[[M1]], %[[V]]
+// BF16-LABEL: func.func @hidden
+// BF16: optim.muon %arg0, %arg1, %arg2, %arg4 {compute_type = bf16,
+// BF16-MUON2-LABEL: func.func @hidden
+// BF16-MUON2: optim.muon2 %arg0, %arg1, %arg2, [%arg3], %arg4 {compute_type = bf16,
 // MUON2-LABEL: func.func @hidden
 // MUON2: %{{.+}}, %{{.+}}, %{{.+}} = optim.muon2 %arg0, %arg1, %arg2, [%arg3], %arg4 {momentum = 9.000000e-01 : f64, ns_steps = 4 : i64, schedule = #optim.ns_schedule<polar_express>, weight_decay = 1.000000e-01 : f64}
 // EXCLUDE-LABEL: func.func @hidden

@@ -239,6 +239,8 @@ Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
       newOp.setScheduleAttr(NSScheduleAttr::get(ctx, schedule));
     if (nsSteps > 0)
       newOp.setNsStepsAttr(rewriter.getI64IntegerAttr(nsSteps));
+    if (nsCompute == NewtonSchulzCompute::BF16)
+      newOp.setComputeTypeAttr(TypeAttr::get(rewriter.getBF16Type()));
   };
   if (algorithm == HiddenMatrixOptimizer::Muon2) {
     auto muon2 =

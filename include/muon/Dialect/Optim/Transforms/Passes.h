@@ -27,6 +27,9 @@ namespace muon::optim {
 /// What `optim-assign` moves hidden matrices to.
 enum class HiddenMatrixOptimizer { Muon, Muon2 };
 
+/// The element type `optim-assign` gives Newton–Schulz's GEMMs.
+enum class NewtonSchulzCompute { Input, BF16 };
+
 #define GEN_PASS_DECL
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
 
