@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -29,21 +30,14 @@ using namespace mlir;
 
 namespace {
 
-/// The map reading a transpose's input where `map` read its result:
-/// `out[x] = in[y]` with `y[perm[k]] = x[k]`.
-AffineMap mapThroughTransposeInput(AffineMap map, ArrayRef<int64_t> perm) {
-  SmallVector<AffineExpr> results(perm.size());
-  for (auto [k, p] : llvm::enumerate(perm))
-    results[p] = map.getResult(k);
-  return AffineMap::get(map.getNumDims(), 0, results, map.getContext());
-}
-
-/// The map writing a transpose's result where `map` wrote its input.
-AffineMap mapThroughTransposeResult(AffineMap map, ArrayRef<int64_t> perm) {
-  SmallVector<AffineExpr> results;
-  for (int64_t p : perm)
-    results.push_back(map.getResult(p));
-  return AffineMap::get(map.getNumDims(), 0, results, map.getContext());
+/// `map` with its results permuted: result k becomes result `perm[k]`'s.
+/// A transpose's result read through `map` is its input read through
+/// `map` permuted by the inverse permutation; its input written through `map`
+/// is its result written through `map` permuted by `perm`.
+AffineMap permuteResults(AffineMap map, ArrayRef<int64_t> perm) {
+  return AffineMap::get(map.getNumDims(), 0,
+                        applyPermutation(map.getResults(), perm),
+                        map.getContext());
 }
 
 bool isGemmContraction(linalg::LinalgOp op) {
@@ -98,8 +92,8 @@ struct FoldOperandTranspose : OpInterfaceRewritePattern<linalg::LinalgOp> {
       if (!transpose || !transpose.hasPureTensorSemantics())
         continue;
       SmallVector<AffineMap> candidate = maps;
-      candidate[i] =
-          mapThroughTransposeInput(maps[i], transpose.getPermutation());
+      candidate[i] = permuteResults(
+          maps[i], invertPermutationVector(transpose.getPermutation()));
       FailureOr<muon::GemmMatch> match =
           muon::matchGemm(candidate, op.getIteratorTypesArray());
       if (failed(match) ||
@@ -135,7 +129,7 @@ struct FoldResultTranspose : OpRewritePattern<linalg::TransposeOp> {
     if (!fill || !fill.hasPureTensorSemantics())
       return rewriter.notifyMatchFailure(transpose, "accumulator not a fill");
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    maps[2] = mapThroughTransposeResult(maps[2], transpose.getPermutation());
+    maps[2] = permuteResults(maps[2], transpose.getPermutation());
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
     bool swapped = false;
     if (failed(muon::matchGemm(maps, iterators))) {
