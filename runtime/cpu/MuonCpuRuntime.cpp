@@ -74,10 +74,11 @@ template <typename T> struct BlasMatrix {
   }
 };
 
+/// C = op(A)·op(B) + beta·C, beta 0 (C not read) or 1.
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-          float *c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c,
+          float *c, int64_t ldc, float beta) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c,
               ldc);
 }
 
@@ -99,14 +100,14 @@ constexpr int64_t kSingleThreadBf16GemmWork = 1 << 24;
 
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const uint16_t *a, int64_t lda, const uint16_t *b,
-          int64_t ldb, float *c, int64_t ldc) {
+          int64_t ldb, float *c, int64_t ldc, float beta) {
   int teamSize = omp_get_max_threads();
   bool alone = m * n * k < kSingleThreadBf16GemmWork && teamSize > 1;
   if (alone)
     omp_set_num_threads(1);
   dnnl_status_t status = dnnl_gemm_bf16bf16f32(
       ta == CblasTrans ? 'T' : 'N', tb == CblasTrans ? 'T' : 'N', m, n, k, 1.0f,
-      a, lda, b, ldb, 1.0f, c, ldc);
+      a, lda, b, ldb, beta, c, ldc);
   if (alone)
     omp_set_num_threads(teamSize);
   if (status != dnnl_success) {
@@ -117,25 +118,28 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
   }
 }
 
-/// C(m×m) += A·Aᵀ: the Gram matrix of Newton–Schulz is symmetric, so syrk
-/// computes half of it (about 40% faster than sgemm at 768×3072) into a
+/// C(m×m) = A·Aᵀ + beta·C: the Gram matrix of Newton–Schulz is symmetric, so
+/// syrk computes half of it (about 40% faster than sgemm at 768×3072) into a
 /// scratch triangle that is then mirrored into C.
 void gram(CBLAS_TRANSPOSE ta, int64_t m, int64_t k, const float *a, int64_t lda,
-          float *c, int64_t ldc) {
+          float *c, int64_t ldc, float beta) {
   std::vector<float> upper(m * m);
   cblas_ssyrk(CblasRowMajor, CblasUpper, ta, m, k, 1.0f, a, lda, 0.0f,
               upper.data(), m);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < m; ++j)
-      c[i * ldc + j] += upper[std::min(i, j) * m + std::max(i, j)];
+      c[i * ldc + j] = (beta == 0.0f ? 0.0f : c[i * ldc + j]) +
+                       upper[std::min(i, j) * m + std::max(i, j)];
 }
 
-/// One GEMM C(m×n) += op(A) · op(B) on strided matrices.
+/// One GEMM C(m×n) = op(A) · op(B) + beta·C on strided matrices, beta 0
+/// (C not read) or 1.
 template <typename T>
 void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
                  bool transposeA, const T *b, const int64_t *bSizes,
                  const int64_t *bStrides, bool transposeB, float *c,
-                 const int64_t *cSizes, const int64_t *cStrides) {
+                 const int64_t *cSizes, const int64_t *cStrides,
+                 float beta = 1.0f) {
   int64_t m = cSizes[0], n = cSizes[1];
   int64_t k = transposeA ? aSizes[0] : aSizes[1];
   if (m == 0 || n == 0 || k == 0)
@@ -147,19 +151,21 @@ void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
     // The same f32 matrix times its own transpose: X·Xᵀ or Xᵀ·X.
     if constexpr (std::is_same_v<T, float>) {
       if (lhs.data == rhs.data && lhs.ld == rhs.ld && ta != tb && m == n) {
-        gram(ta, m, k, lhs.data, lhs.ld, c, cStrides[0]);
+        gram(ta, m, k, lhs.data, lhs.ld, c, cStrides[0], beta);
         return;
       }
     }
-    gemm(ta, tb, m, n, k, lhs.data, lhs.ld, rhs.data, rhs.ld, c, cStrides[0]);
+    gemm(ta, tb, m, n, k, lhs.data, lhs.ld, rhs.data, rhs.ld, c, cStrides[0],
+         beta);
     return;
   }
   std::vector<float> out(m * n);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      out[i * n + j] = c[i * cStrides[0] + j * cStrides[1]];
+  if (beta != 0.0f)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        out[i * n + j] = c[i * cStrides[0] + j * cStrides[1]];
   gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, lhs.data, lhs.ld,
-       rhs.data, rhs.ld, out.data(), n);
+       rhs.data, rhs.ld, out.data(), n, beta);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j)
       c[i * cStrides[0] + j * cStrides[1]] = out[i * n + j];
@@ -235,15 +241,19 @@ float toFloat(uint16_t bf16) {
 
 template <typename T> T fromFloat(float value);
 template <> float fromFloat<float>(float value) { return value; }
-/// Round to nearest even, as the GPU's f32 -> bf16 conversion; NaN stays NaN.
+/// Round to nearest even, as the GPU's f32 -> bf16 conversion; NaN stays NaN
+/// (quieted). Branch-free, so that the epilogue loops vectorize.
 template <> uint16_t fromFloat<uint16_t>(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u)
-    return static_cast<uint16_t>((bits >> 16) | 0x40);
-  bits += 0x7fffu + ((bits >> 16) & 1u);
-  return static_cast<uint16_t>(bits >> 16);
+  uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+  uint32_t quiet = (bits >> 16) | 0x40u;
+  return static_cast<uint16_t>((bits & 0x7fffffffu) > 0x7f800000u ? quiet
+                                                                  : rounded);
 }
+
+/// Epilogues below this many elements stay on the calling thread.
+constexpr int64_t kParallelEpilogueElements = 1 << 16;
 
 /// Whether two strided memrefs' element ranges may overlap.
 template <typename T, int Rank>
@@ -318,6 +328,42 @@ bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
   return true;
 }
 
+/// One row of D = alpha · product + beta · C. beta = 0 ignores C, which may
+/// be uninitialized. Always inlined: so that it is compiled for each target
+/// of epilogueRowBf16.
+template <typename T>
+[[gnu::always_inline]] inline void
+epilogueRow(const float *product, const T *addend, int64_t cCol, T *result,
+            int64_t dCol, int64_t n, float alpha, float beta) {
+  if (beta == 0.0f && dCol == 1)
+    for (int64_t j = 0; j < n; ++j)
+      result[j] = fromFloat<T>(alpha * product[j]);
+  else if (beta == 0.0f)
+    for (int64_t j = 0; j < n; ++j)
+      result[j * dCol] = fromFloat<T>(alpha * product[j]);
+  else if (dCol == 1 && cCol == 1)
+    for (int64_t j = 0; j < n; ++j)
+      result[j] = fromFloat<T>(alpha * product[j] + beta * toFloat(addend[j]));
+  else
+    for (int64_t j = 0; j < n; ++j)
+      result[j * dCol] =
+          fromFloat<T>(alpha * product[j] + beta * toFloat(addend[j * cCol]));
+}
+
+/// The bf16 epilogue, the one that runs on every Newton–Schulz GEMM, in
+/// AVX-512 where the CPU has it (the runtime is built for baseline x86-64).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+epilogueRowBf16(const float *product, const uint16_t *addend, int64_t cCol,
+                uint16_t *result, int64_t dCol, int64_t n, float alpha,
+                float beta) {
+  epilogueRow(product, addend, cCol, result, dCol, n, alpha, beta);
+}
+void epilogueRow(const float *product, const uint16_t *addend, int64_t cCol,
+                 uint16_t *result, int64_t dCol, int64_t n, float alpha,
+                 float beta) {
+  epilogueRowBf16(product, addend, cCol, result, dCol, n, alpha, beta);
+}
+
 template <typename T>
 void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
                      StridedMemRef<T, 3> *c, StridedMemRef<T, 3> *d,
@@ -333,24 +379,25 @@ void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
   static thread_local std::vector<float> product;
   product.resize(m * n);
   const int64_t productSizes[2] = {m, n}, productStrides[2] = {n, 1};
+  // Captured by address: inside the parallel loop `product` would name each
+  // team member's own thread_local vector.
+  float *scratch = product.data();
   for (int64_t batch = 0; batch < d->sizes[0]; ++batch) {
-    std::fill(product.begin(), product.end(), 0.0f);
     stridedGemm(a->aligned + a->offset + batch * a->strides[0], a->sizes + 1,
                 a->strides + 1, transposeA,
                 b->aligned + b->offset + batch * b->strides[0], b->sizes + 1,
-                b->strides + 1, transposeB, product.data(), productSizes,
-                productStrides);
+                b->strides + 1, transposeB, scratch, productSizes,
+                productStrides, /*beta=*/0.0f);
     const T *addend = c->aligned + c->offset + batch * c->strides[0];
     T *result = d->aligned + d->offset + batch * d->strides[0];
+    int64_t cRow = c->strides[1], cCol = c->strides[2];
+    int64_t dRow = d->strides[1], dCol = d->strides[2];
+    // The epilogue on the GEMM's own OpenMP team (oneDNN's): on one thread
+    // it took a third of a bf16 Newton-Schulz step while the team spun.
+#pragma omp parallel for if (m * n >= kParallelEpilogueElements)
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        float value = alpha * product[i * n + j];
-        // beta = 0 ignores C, which may be uninitialized.
-        if (beta != 0.0f)
-          value +=
-              beta * toFloat(addend[i * c->strides[1] + j * c->strides[2]]);
-        result[i * d->strides[1] + j * d->strides[2]] = fromFloat<T>(value);
-      }
+      epilogueRow(scratch + i * n, addend + i * cRow, cCol, result + i * dRow,
+                  dCol, n, alpha, beta);
   }
 }
 
