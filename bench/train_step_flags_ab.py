@@ -1,9 +1,10 @@
 """The char transformer's compiled AdamW step built with several muon-compile
 flag sets from one step.mlir, timed alternately in one process (rounds x
-median of steps each), e.g. threads against none on the widened model:
+median of steps each), e.g. serial loops against threaded ones (the default) on
+the widened model:
 
     .venv/bin/python bench/train_step_flags_ab.py --d-model 256 --layers 4 \
-        --seq 128 --variant="--parallel-loops" --variant=""
+        --seq 128 --variant="--parallel-loops=false" --variant=""
 """
 import argparse
 import os

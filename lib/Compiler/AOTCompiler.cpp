@@ -146,8 +146,8 @@ getRuntimeLibraries(ModuleOp module, AOTTarget target) {
                                    : WalkResult::advance();
                       })
                       .wasInterrupted();
-  if (threaded && !llvm::is_contained(needed, getOpenMPRuntimeLibrary()))
-    needed.push_back(getOpenMPRuntimeLibrary().str());
+  if (threaded && !llvm::is_contained(needed, getCPURuntimeLibrary()))
+    needed.push_back(getCPURuntimeLibrary().str());
   return needed;
 }
 

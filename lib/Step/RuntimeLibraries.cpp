@@ -15,9 +15,6 @@
 #ifndef MUON_CPU_RUNTIME_PATH
 #error "MUON_CPU_RUNTIME_PATH must name libmuon_cpu_runtime.so"
 #endif
-#ifndef MUON_OPENMP_RUNTIME_PATH
-#error "MUON_OPENMP_RUNTIME_PATH must name libomp.so"
-#endif
 #ifndef MUON_C_RUNNER_UTILS_PATH
 #error "MUON_C_RUNNER_UTILS_PATH must name libmlir_c_runner_utils.so"
 #endif
@@ -38,15 +35,15 @@ static std::string findRuntime(llvm::StringRef builtPath) {
   return builtPath.str();
 }
 
-llvm::ArrayRef<llvm::StringRef> muon::getCPURuntimeLibraries() {
+llvm::StringRef muon::getCPURuntimeLibrary() {
   static const std::string cpuRuntime = findRuntime(MUON_CPU_RUNTIME_PATH);
-  static const llvm::StringRef libraries[] = {
-      MUON_C_RUNNER_UTILS_PATH, cpuRuntime, MUON_OPENMP_RUNTIME_PATH};
-  return libraries;
+  return cpuRuntime;
 }
 
-llvm::StringRef muon::getOpenMPRuntimeLibrary() {
-  return MUON_OPENMP_RUNTIME_PATH;
+llvm::ArrayRef<llvm::StringRef> muon::getCPURuntimeLibraries() {
+  static const llvm::StringRef libraries[] = {MUON_C_RUNNER_UTILS_PATH,
+                                              getCPURuntimeLibrary()};
+  return libraries;
 }
 
 llvm::StringRef muon::getCRunnerUtilsLibrary() {

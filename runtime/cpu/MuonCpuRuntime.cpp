@@ -74,14 +74,6 @@ template <typename T> struct BlasMatrix {
   }
 };
 
-/// C = op(A)·op(B) + beta·C, beta 0 (C not read) or 1.
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
-          int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-          float *c, int64_t ldc, float beta) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c,
-              ldc);
-}
-
 /// bf16 × bf16 → f32 through oneDNN's AVX512-BF16 kernels (Debian's OpenBLAS
 /// is built without sbgemm). The symbol is exported by libdnnl but declared
 /// only in oneDNN's internal headers.
@@ -91,28 +83,41 @@ dnnl_gemm_bf16bf16f32(char transa, char transb, dnnl_dim_t m, dnnl_dim_t n,
                       dnnl_dim_t lda, const uint16_t *b, dnnl_dim_t ldb,
                       float beta, float *c, dnnl_dim_t ldc);
 
-/// Products below this many multiply-adds run oneDNN on the calling thread
-/// alone. oneDNN's libgomp team and OpenBLAS's pthreads share two cores: a
-/// small product costs less than the hand-off to a team member that the
-/// other pool's spinning worker keeps off its core (a compiled step with
-/// bf16 Newton–Schulz on 64×64…256×64 matrices ran ~50× slower).
-constexpr int64_t kSingleThreadBf16GemmWork = 1 << 24;
+dnnl_status_t dnnlGemm(char ta, char tb, int64_t m, int64_t n, int64_t k,
+                       float alpha, const float *a, int64_t lda, const float *b,
+                       int64_t ldb, float beta, float *c, int64_t ldc) {
+  return dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+dnnl_status_t dnnlGemm(char ta, char tb, int64_t m, int64_t n, int64_t k,
+                       float alpha, const uint16_t *a, int64_t lda,
+                       const uint16_t *b, int64_t ldb, float beta, float *c,
+                       int64_t ldc) {
+  return dnnl_gemm_bf16bf16f32(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                               ldc);
+}
 
+/// Products below this many multiply-adds run oneDNN on the calling thread
+/// alone: cheaper than waking a team member for them.
+constexpr int64_t kSingleThreadGemmWork = 1 << 24;
+
+/// C = alpha·op(A)·op(B) + beta·C (beta 0: C not read) through oneDNN: its
+/// f32 and bf16 GEMMs run on GCC's OpenMP team, the one threaded loops use
+/// too (OpenMPEntryPoints.cpp), so that no second pool spins on the cores.
+template <typename T>
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
-          int64_t k, const uint16_t *a, int64_t lda, const uint16_t *b,
-          int64_t ldb, float *c, int64_t ldc, float beta) {
+          int64_t k, float alpha, const T *a, int64_t lda, const T *b,
+          int64_t ldb, float beta, float *c, int64_t ldc) {
   int teamSize = omp_get_max_threads();
-  bool alone = m * n * k < kSingleThreadBf16GemmWork && teamSize > 1;
+  bool alone = m * n * k < kSingleThreadGemmWork && teamSize > 1;
   if (alone)
     omp_set_num_threads(1);
-  dnnl_status_t status = dnnl_gemm_bf16bf16f32(
-      ta == CblasTrans ? 'T' : 'N', tb == CblasTrans ? 'T' : 'N', m, n, k, 1.0f,
-      a, lda, b, ldb, beta, c, ldc);
+  dnnl_status_t status =
+      dnnlGemm(ta == CblasTrans ? 'T' : 'N', tb == CblasTrans ? 'T' : 'N', m, n,
+               k, alpha, a, lda, b, ldb, beta, c, ldc);
   if (alone)
     omp_set_num_threads(teamSize);
   if (status != dnnl_success) {
-    std::fprintf(stderr,
-                 "muon_cpu_runtime: dnnl_gemm_bf16bf16f32 failed (%d)\n",
+    std::fprintf(stderr, "muon_cpu_runtime: oneDNN's GEMM failed (%d)\n",
                  static_cast<int>(status));
     std::abort();
   }
@@ -155,8 +160,8 @@ void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
         return;
       }
     }
-    gemm(ta, tb, m, n, k, lhs.data, lhs.ld, rhs.data, rhs.ld, c, cStrides[0],
-         beta);
+    gemm(ta, tb, m, n, k, 1.0f, lhs.data, lhs.ld, rhs.data, rhs.ld, beta, c,
+         cStrides[0]);
     return;
   }
   std::vector<float> out(m * n);
@@ -164,8 +169,8 @@ void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j)
         out[i * n + j] = c[i * cStrides[0] + j * cStrides[1]];
-  gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, lhs.data, lhs.ld,
-       rhs.data, rhs.ld, out.data(), n, beta);
+  gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, 1.0f, lhs.data, lhs.ld,
+       rhs.data, rhs.ld, beta, out.data(), n);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j)
       c[i * cStrides[0] + j * cStrides[1]] = out[i * n + j];
@@ -322,8 +327,8 @@ bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
     const float *bBase = b->aligned + b->offset + batch * b->strides[0];
     BlasMatrix<float> rhs(bBase, b->sizes[1], b->sizes[2], b->strides[1],
                           b->strides[2]);
-    cblas_sgemm(CblasRowMajor, lhs.op(transposeA), rhs.op(transposeB), m, n, k,
-                alpha, lhs.data, lhs.ld, rhs.data, rhs.ld, beta, result, ldd);
+    gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, alpha, lhs.data,
+         lhs.ld, rhs.data, rhs.ld, beta, result, ldd);
   }
   return true;
 }

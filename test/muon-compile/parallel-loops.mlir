@@ -1,22 +1,25 @@
-// With --parallel-loops, loop nests of at least `--parallel-min-work`
-// innermost iterations run on OpenMP threads: the library then links libomp,
-// and its results are equal with 1, 2 and 3 threads, to the default (serial)
-// build and to numpy (a GELU-like element-wise op over 512 x 256, a row softmax's max and sum
-// over 256 rows, an 8 x 8 op below the threshold).
+// By default (--parallel-loops), loop nests of at least `--parallel-min-work`
+// innermost iterations run on OpenMP threads: the library calls the CPU
+// runtime's OpenMP entry points (GCC's libgomp team, shared with oneDNN's
+// GEMMs), not LLVM's libomp, and its results are equal with 1, 2 and 3
+// threads, to a serial build (--parallel-loops=false) and to numpy (a
+// GELU-like element-wise op over 512 x 256, a row softmax's max and sum over
+// 256 rows, an 8 x 8 op below the threshold).
 
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: muon-compile %s --parallel-loops -o %t/libthreads.so
-// RUN: muon-compile %s -o %t/libserial.so
+// RUN: muon-compile %s -o %t/libthreads.so
+// RUN: muon-compile %s --parallel-loops=false -o %t/libserial.so
 // RUN: readelf -d %t/libthreads.so | FileCheck %s --check-prefix=THREADS
 // RUN: readelf -d %t/libserial.so | FileCheck %s --check-prefix=SERIAL
-// RUN: muon-opt %s --muon-cpu-pipeline=parallel-loops=true | FileCheck %s --check-prefix=IR
-// RUN: muon-opt %s --muon-cpu-pipeline | FileCheck %s --check-prefix=DEFAULT
+// RUN: muon-opt %s --muon-cpu-pipeline | FileCheck %s --check-prefix=IR
+// RUN: muon-opt %s --muon-cpu-pipeline=parallel-loops=false | FileCheck %s --check-prefix=SERIAL-IR
 // RUN: for n in 1 2 3; do env OMP_NUM_THREADS=$n %python %S/Inputs/check_parallel_loops.py %t/libthreads.so %t/libserial.so; done | FileCheck %s --check-prefix=PY
 
-// Off by default.
-// DEFAULT-NOT: omp.
+// SERIAL-IR-NOT: omp.
 
-// THREADS: NEEDED{{.*}}libomp
+// THREADS-NOT: libomp
+// THREADS: NEEDED{{.*}}libmuon_cpu_runtime
+// THREADS-NOT: libomp
 // SERIAL-NOT: libomp
 
 // Three loop nests large enough (the element-wise op, the max and the sum

@@ -137,9 +137,10 @@ static cl::opt<bool> approximateMath(
 
 static cl::opt<bool> threads(
     "parallel-loops",
-    cl::desc("Run large loop nests on OpenMP threads (OMP_NUM_THREADS sets "
-             "the team size); off by default (docs/performance.md)"),
-    cl::init(false), cl::cat(compileCategory));
+    cl::desc("Run large loop nests on OpenMP threads, the team the CPU "
+             "runtime's GEMMs use (OMP_NUM_THREADS sets its size); "
+             "--parallel-loops=false keeps them on the calling thread"),
+    cl::init(true), cl::cat(compileCategory));
 
 static cl::opt<int64_t> threadMinWork(
     "parallel-min-work",

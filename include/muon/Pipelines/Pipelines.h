@@ -62,13 +62,10 @@ struct MuonCPUPipelineOptions
   PassOptions::Option<bool> threads{
       *this, "parallel-loops",
       llvm::cl::desc("Run loop nests of at least `parallel-min-work` innermost "
-                     "iterations on OpenMP threads (libomp; OMP_NUM_THREADS "
-                     "sets the team size, default one per core). Off by "
-                     "default: on 2 cores it gained nothing measurable next "
-                     "to OpenBLAS's own thread pool, and on a loaded machine "
-                     "the fork-join waits cost up to +55% "
-                     "(docs/performance.md)"),
-      llvm::cl::init(false)};
+                     "iterations on OpenMP threads: the CPU runtime's team, "
+                     "shared with its oneDNN GEMMs (OMP_NUM_THREADS sets its "
+                     "size, default one per core)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> threadMinWork{
       *this, "parallel-min-work",
       llvm::cl::desc("Fewest innermost iterations of a loop nest run on "

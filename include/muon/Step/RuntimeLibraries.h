@@ -14,17 +14,17 @@ namespace muon {
 
 /// The shared libraries code from the CPU pipeline may call, as this build
 /// was configured: MLIR's C runner utilities (`memrefCopy` and the like) and
-/// the project's CPU runtime (GEMMs, the temporaries' allocator) and LLVM's
-/// OpenMP runtime (threaded loops). The JIT loads them; AOT links those the
-/// module calls.
+/// the project's CPU runtime. The JIT loads them; AOT links those the module
+/// calls.
 llvm::ArrayRef<llvm::StringRef> getCPURuntimeLibraries();
 
 /// MLIR's C runner utilities alone (one of getCPURuntimeLibraries()).
 llvm::StringRef getCRunnerUtilsLibrary();
 
-/// LLVM's OpenMP runtime (libomp), which loops run on threads call; the
-/// calls appear only when the module is translated to LLVM IR.
-llvm::StringRef getOpenMPRuntimeLibrary();
+/// The project's CPU runtime alone (runtime/cpu): GEMMs, the temporaries'
+/// allocator, and the OpenMP entry points of loops run on threads (whose
+/// calls appear only when the module is translated to LLVM IR).
+llvm::StringRef getCPURuntimeLibrary();
 
 /// The project's CUDA runtime (runtime/cuda) that code compiled for
 /// `--target=cuda` links against; empty if this build has no CUDA toolkit.
