@@ -25,7 +25,7 @@ static void addLinalgStage(OpPassManager &pm,
     pm.addPass(muon::optim::createOptimBucketPass());
   pm.addPass(muon::optim::createOptimDecomposePass());
   // With BLAS, Newton–Schulz calls the GEMM entry points the GPU pipeline
-  // calls (the CPU runtime implements them on OpenBLAS/oneDNN).
+  // calls (the CPU runtime implements them on oneDNN).
   muon::ConvertOptimToLinalgPassOptions toLinalg;
   toLinalg.nsGemm = options.blas ? muon::NewtonSchulzGemm::Runtime
                                  : muon::NewtonSchulzGemm::Linalg;

@@ -6,14 +6,13 @@
 //
 // `convert-matmul-to-blas` turns bufferized linalg matmuls into calls of the
 // `_mlir_ciface_muon_cpu_*` functions below, which receive MLIR memref
-// descriptors and run OpenBLAS (f32) or oneDNN (bf16). C += op(A) · op(B), as
+// descriptors and run oneDNN's f32 or bf16 GEMM. C += op(A) · op(B), as
 // linalg.matmul.
 //
 //===----------------------------------------------------------------------===//
 
 #include "SymmetricBlocks.h"
 
-#include <cblas.h>
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.h>
 
@@ -69,8 +68,9 @@ template <typename T> struct BlasMatrix {
     data = copy.data(), ld = std::max<int64_t>(cols, 1), columnMajor = false;
   }
 
-  CBLAS_TRANSPOSE op(bool transposed) const {
-    return transposed != columnMajor ? CblasTrans : CblasNoTrans;
+  /// oneDNN's operation flag: 'T' if stored transposed to how it is read.
+  char op(bool transposed) const {
+    return transposed != columnMajor ? 'T' : 'N';
   }
 };
 
@@ -104,16 +104,15 @@ constexpr int64_t kSingleThreadGemmWork = 1 << 24;
 /// f32 and bf16 GEMMs run on GCC's OpenMP team, the one threaded loops use
 /// too (OpenMPEntryPoints.cpp), so that no second pool spins on the cores.
 template <typename T>
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
-          int64_t k, float alpha, const T *a, int64_t lda, const T *b,
-          int64_t ldb, float beta, float *c, int64_t ldc) {
+void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
+          const T *a, int64_t lda, const T *b, int64_t ldb, float beta,
+          float *c, int64_t ldc) {
   int teamSize = omp_get_max_threads();
   bool alone = m * n * k < kSingleThreadGemmWork && teamSize > 1;
   if (alone)
     omp_set_num_threads(1);
   dnnl_status_t status =
-      dnnlGemm(ta == CblasTrans ? 'T' : 'N', tb == CblasTrans ? 'T' : 'N', m, n,
-               k, alpha, a, lda, b, ldb, beta, c, ldc);
+      dnnlGemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   if (alone)
     omp_set_num_threads(teamSize);
   if (status != dnnl_success) {
@@ -121,20 +120,6 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
                  static_cast<int>(status));
     std::abort();
   }
-}
-
-/// C(m×m) = A·Aᵀ + beta·C: the Gram matrix of Newton–Schulz is symmetric, so
-/// syrk computes half of it (about 40% faster than sgemm at 768×3072) into a
-/// scratch triangle that is then mirrored into C.
-void gram(CBLAS_TRANSPOSE ta, int64_t m, int64_t k, const float *a, int64_t lda,
-          float *c, int64_t ldc, float beta) {
-  std::vector<float> upper(m * m);
-  cblas_ssyrk(CblasRowMajor, CblasUpper, ta, m, k, 1.0f, a, lda, 0.0f,
-              upper.data(), m);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < m; ++j)
-      c[i * ldc + j] = (beta == 0.0f ? 0.0f : c[i * ldc + j]) +
-                       upper[std::min(i, j) * m + std::max(i, j)];
 }
 
 /// One GEMM C(m×n) = op(A) · op(B) + beta·C on strided matrices, beta 0
@@ -151,15 +136,8 @@ void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
     return;
   BlasMatrix<T> lhs(a, aSizes[0], aSizes[1], aStrides[0], aStrides[1]);
   BlasMatrix<T> rhs(b, bSizes[0], bSizes[1], bStrides[0], bStrides[1]);
-  CBLAS_TRANSPOSE ta = lhs.op(transposeA), tb = rhs.op(transposeB);
+  char ta = lhs.op(transposeA), tb = rhs.op(transposeB);
   if (cStrides[1] == 1 && cStrides[0] >= n) {
-    // The same f32 matrix times its own transpose: X·Xᵀ or Xᵀ·X.
-    if constexpr (std::is_same_v<T, float>) {
-      if (lhs.data == rhs.data && lhs.ld == rhs.ld && ta != tb && m == n) {
-        gram(ta, m, k, lhs.data, lhs.ld, c, cStrides[0], beta);
-        return;
-      }
-    }
     gemm(ta, tb, m, n, k, 1.0f, lhs.data, lhs.ld, rhs.data, rhs.ld, beta, c,
          cStrides[0]);
     return;
@@ -317,8 +295,11 @@ bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
     BlasMatrix<float> lhs(aBase, a->sizes[1], a->sizes[2], a->strides[1],
                           a->strides[2]);
     if (symmetric) {
-      cblas_ssyrk(CblasRowMajor, CblasUpper, lhs.op(transposeA), m, k, alpha,
-                  lhs.data, lhs.ld, beta, result, ldd);
+      // The whole product on oneDNN's team, then the upper triangle mirrored
+      // (an ssyrk computes half, but OpenBLAS's, the one Debian has, runs a
+      // pthread pool that spins against the OpenMP team of threaded loops).
+      gemm(lhs.op(transposeA), lhs.op(!transposeA), m, m, k, alpha, lhs.data,
+           lhs.ld, lhs.data, lhs.ld, beta, result, ldd);
       for (int64_t i = 1; i < m; ++i)
         for (int64_t j = 0; j < i; ++j)
           result[i * ldd + j] = result[j * ldd + i];

@@ -125,7 +125,7 @@ static cl::opt<bool> inPlace(
 
 static cl::opt<bool> useBlas(
     "blas",
-    cl::desc("Run f32/bf16 GEMMs through the CPU runtime's OpenBLAS calls; "
+    cl::desc("Run f32/bf16 GEMMs through the CPU runtime's oneDNN calls; "
              "--blas=false generates loops instead"),
     cl::init(true), cl::cat(compileCategory));
 
@@ -135,12 +135,12 @@ static cl::opt<bool> approximateMath(
              "--approximate-math=false calls libm per element"),
     cl::init(true), cl::cat(compileCategory));
 
-static cl::opt<bool> threads(
-    "parallel-loops",
-    cl::desc("Run large loop nests on OpenMP threads, the team the CPU "
-             "runtime's GEMMs use (OMP_NUM_THREADS sets its size); "
-             "--parallel-loops=false keeps them on the calling thread"),
-    cl::init(true), cl::cat(compileCategory));
+static cl::opt<bool>
+    threads("parallel-loops",
+            cl::desc("Run large loop nests on OpenMP threads, the team the CPU "
+                     "runtime's GEMMs use (OMP_NUM_THREADS sets its size); "
+                     "--parallel-loops=false keeps them on the calling thread"),
+            cl::init(true), cl::cat(compileCategory));
 
 static cl::opt<int64_t> threadMinWork(
     "parallel-min-work",
@@ -151,7 +151,7 @@ static cl::opt<BlasRuntime> blasRuntime(
     "blas-runtime",
     cl::desc("Whose GEMM entry points --blas calls (--target=cpu)"),
     cl::init(BlasRuntime::CPU),
-    cl::values(clEnumValN(BlasRuntime::CPU, "cpu", "OpenBLAS/oneDNN"),
+    cl::values(clEnumValN(BlasRuntime::CPU, "cpu", "oneDNN"),
                clEnumValN(BlasRuntime::GPU, "gpu",
                           "muon_gpu_gemm_*, as the GPU pipeline calls them "
                           "(CPU implementation): checks that lowering on "

@@ -92,7 +92,7 @@ static cl::opt<HostPipeline> pipeline("pipeline",
 
 static cl::opt<bool> useBlas(
     "blas",
-    cl::desc("Run f32/bf16 GEMMs through the CPU runtime's OpenBLAS calls; "
+    cl::desc("Run f32/bf16 GEMMs through the CPU runtime's oneDNN calls; "
              "--blas=false generates loops instead"),
     cl::init(true), cl::cat(runCategory));
 

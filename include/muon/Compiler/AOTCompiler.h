@@ -44,7 +44,7 @@ struct AOTCompileOptions {
   /// Write results tied to an argument (`optim.aliasing_output`) into its
   /// buffer; false: return every result in a buffer of its own.
   bool inPlace = true;
-  /// Run GEMMs through the CPU runtime (OpenBLAS), else as generated loops.
+  /// Run GEMMs through the CPU runtime (oneDNN), else as generated loops.
   bool useBlas = true;
   /// Whose GEMM entry points those calls use (CPU target).
   BlasRuntime blasRuntime = BlasRuntime::CPU;

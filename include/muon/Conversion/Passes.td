@@ -167,8 +167,8 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
     several loop dims (reshapes folded into the maps; the groups are
     collapsed back) — whose operands are plain or transposed (no broadcast
     maps) by calls into the
-    project's CPU runtime (`runtime/cpu`), which runs OpenBLAS: `cblas_sgemm`
-    for f32 × f32 → f32 and `cblas_sbgemm` for bf16 × bf16 → f32 (e.g. the
+    project's CPU runtime (`runtime/cpu`), which runs oneDNN: `dnnl_sgemm`
+    for f32 × f32 → f32 and its bf16 × bf16 → f32 GEMM (e.g. the
     matmuls of imported forward/backward graphs; an f32/bf16 Newton–Schulz
     does not reach it in the CPU pipeline, which lowers it to the runtime's
     `muon_gpu_{gemm,syrk}_*` calls directly: `convert-optim-to-linalg`
@@ -212,7 +212,7 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
            /*default=*/"::muon::BlasRuntime::CPU",
            "Whose GEMM entry points to call", [{::llvm::cl::values(
              clEnumValN(::muon::BlasRuntime::CPU, "cpu",
-                        "the CPU runtime's OpenBLAS/oneDNN calls"),
+                        "the CPU runtime's oneDNN calls"),
              clEnumValN(::muon::BlasRuntime::GPU, "gpu",
                         "the GPU runtime's muon_gpu_gemm_* (cuBLASLt)"))}]>,
     Option<"precision", "precision", "::muon::GemmPrecision",

@@ -42,14 +42,14 @@ struct MuonCPUPipelineOptions
   PassOptions::Option<bool> blas{
       *this, "blas",
       llvm::cl::desc("Run f32 and bf16 GEMMs through the CPU runtime's "
-                     "OpenBLAS calls instead of generated loops"),
+                     "oneDNN calls instead of generated loops"),
       llvm::cl::init(true)};
   PassOptions::Option<BlasRuntime> blasRuntime{
       *this, "blas-runtime",
       llvm::cl::desc("Whose GEMM entry points the BLAS calls use"),
       llvm::cl::init(BlasRuntime::CPU),
       llvm::cl::values(
-          clEnumValN(BlasRuntime::CPU, "cpu", "OpenBLAS/oneDNN (default)"),
+          clEnumValN(BlasRuntime::CPU, "cpu", "oneDNN (default)"),
           clEnumValN(BlasRuntime::GPU, "gpu",
                      "muon_gpu_gemm_*, as the GPU pipeline calls them; "
                      "checks that lowering on CPU"))};

@@ -37,7 +37,7 @@ struct JitRunnerOptions {
   /// GPU emulation: reduction length from which a block of threads reduces
   /// each output element (the GPU pipelines' `cooperative-threshold`).
   int64_t cooperativeThreshold = 32;
-  /// Run GEMMs through the project's CPU runtime (OpenBLAS), else as loops.
+  /// Run GEMMs through the project's CPU runtime (oneDNN), else as loops.
   bool useBlas = true;
   /// After the call that produces the results, time this many more calls
   /// (on scratch copies of the buffers; compilation and I/O excluded).

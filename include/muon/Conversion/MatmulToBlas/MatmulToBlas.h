@@ -14,7 +14,7 @@ namespace muon {
 
 /// Whose GEMM entry points bufferized matmuls call.
 enum class BlasRuntime {
-  /// The CPU runtime's OpenBLAS/oneDNN calls.
+  /// The CPU runtime's oneDNN calls.
   CPU,
   /// The GPU runtime's `muon_gpu_gemm_*` (which the CPU runtime implements
   /// too, so that the GPU pipeline's GEMM lowering can run on CPU).

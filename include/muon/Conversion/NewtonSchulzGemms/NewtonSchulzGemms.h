@@ -6,7 +6,7 @@
 //
 // The Newton–Schulz iterations as calls of the runtimes' GEMM entry points,
 // the one lowering of the iterations that the GPU pipeline (cuBLASLt) and
-// the CPU pipeline (OpenBLAS, with `blas`) share: they differ only in the
+// the CPU pipeline (oneDNN, with `blas`) share: they differ only in the
 // runtime library that implements `muon_gpu_{gemm,syrk}_{f32,bf16}`.
 //
 //===----------------------------------------------------------------------===//
