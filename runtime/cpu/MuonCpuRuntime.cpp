@@ -74,9 +74,8 @@ template <typename T> struct BlasMatrix {
   }
 };
 
-/// bf16 × bf16 → f32 through oneDNN's AVX512-BF16 kernels (Debian's OpenBLAS
-/// is built without sbgemm). The symbol is exported by libdnnl but declared
-/// only in oneDNN's internal headers.
+/// bf16 × bf16 → f32 through oneDNN's AVX512-BF16/AMX kernels. The symbol is
+/// exported by libdnnl but declared only in oneDNN's internal headers.
 extern "C" dnnl_status_t
 dnnl_gemm_bf16bf16f32(char transa, char transb, dnnl_dim_t m, dnnl_dim_t n,
                       dnnl_dim_t k, float alpha, const uint16_t *a,

@@ -270,7 +270,9 @@ def HostParallelLoopsPass : MuonPass<"muon-host-parallel-loops"> {
     `convert-scf-to-openmp`.
 
     The CPU pipeline runs it before `convert-scf-to-openmp` when its
-    `parallel-loops` option is on (off by default: see the option).
+    `parallel-loops` option is on (the default). The OpenMP calls the
+    translation emits resolve to the CPU runtime's entry points, which run
+    the loops on the same libgomp team as the runtime's GEMMs.
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
