@@ -259,9 +259,11 @@ bool mayOverlap(const StridedMemRef<T, Rank> &x,
 /// D = alpha · op(A) · op(B) + beta · C for f32 with unit-stride rows of D:
 /// BLAS applies alpha and beta in D's own storage, saving the product buffer
 /// and the second pass over it (Newton–Schulz calls this 3× per iteration).
-/// `symmetric`: the product is op(A)·op(A)ᵀ and C is symmetric, so ssyrk
-/// computes the upper triangle and it is mirrored. False if D's layout does
-/// not allow it.
+/// `symmetric`: the product is op(A)·op(A)ᵀ and C is symmetric; the upper
+/// triangle is mirrored so that D is exactly symmetric, as the GPU runtime's
+/// is. (The whole product is computed: OpenBLAS's ssyrk computed half, but
+/// its pthread pool spun against the OpenMP team of threaded loops.) False
+/// if D's layout does not allow it.
 bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
                     StridedMemRef<float, 3> *c, StridedMemRef<float, 3> *d,
                     float alpha, float beta, bool transposeA, bool transposeB,
@@ -293,22 +295,15 @@ bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
     const float *aBase = a->aligned + a->offset + batch * a->strides[0];
     BlasMatrix<float> lhs(aBase, a->sizes[1], a->sizes[2], a->strides[1],
                           a->strides[2]);
-    if (symmetric) {
-      // The whole product on oneDNN's team, then the upper triangle mirrored
-      // (an ssyrk computes half, but OpenBLAS's, the one Debian has, runs a
-      // pthread pool that spins against the OpenMP team of threaded loops).
-      gemm(lhs.op(transposeA), lhs.op(!transposeA), m, m, k, alpha, lhs.data,
-           lhs.ld, lhs.data, lhs.ld, beta, result, ldd);
-      for (int64_t i = 1; i < m; ++i)
-        for (int64_t j = 0; j < i; ++j)
-          result[i * ldd + j] = result[j * ldd + i];
-      continue;
-    }
     const float *bBase = b->aligned + b->offset + batch * b->strides[0];
     BlasMatrix<float> rhs(bBase, b->sizes[1], b->sizes[2], b->strides[1],
                           b->strides[2]);
     gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, alpha, lhs.data,
          lhs.ld, rhs.data, rhs.ld, beta, result, ldd);
+    if (symmetric)
+      for (int64_t i = 1; i < m; ++i)
+        for (int64_t j = 0; j < i; ++j)
+          result[i * ldd + j] = result[j * ldd + i];
   }
   return true;
 }
@@ -343,11 +338,6 @@ epilogueRowBf16(const float *product, const uint16_t *addend, int64_t cCol,
                 float beta) {
   epilogueRow(product, addend, cCol, result, dCol, n, alpha, beta);
 }
-void epilogueRow(const float *product, const uint16_t *addend, int64_t cCol,
-                 uint16_t *result, int64_t dCol, int64_t n, float alpha,
-                 float beta) {
-  epilogueRowBf16(product, addend, cCol, result, dCol, n, alpha, beta);
-}
 
 template <typename T>
 void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
@@ -381,8 +371,12 @@ void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
     // it took a third of a bf16 Newton-Schulz step while the team spun.
 #pragma omp parallel for if (m * n >= kParallelEpilogueElements)
     for (int64_t i = 0; i < m; ++i)
-      epilogueRow(scratch + i * n, addend + i * cRow, cCol, result + i * dRow,
-                  dCol, n, alpha, beta);
+      if constexpr (std::is_same_v<T, uint16_t>)
+        epilogueRowBf16(scratch + i * n, addend + i * cRow, cCol,
+                        result + i * dRow, dCol, n, alpha, beta);
+      else
+        epilogueRow(scratch + i * n, addend + i * cRow, cCol, result + i * dRow,
+                    dCol, n, alpha, beta);
   }
 }
 
@@ -471,9 +465,9 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32_as_bf16(
 // symmetric, by the same block rows and mirror as the CUDA runtime
 // (SymmetricBlocks.h), so that tests of the fused stage cover the
 // decomposition when MUON_GPU_SYMMETRIC_BLOCK sets its block rows. Unset, the
-// CPU computes one product per matrix (ssyrk for f32: already half the work),
-// as CPU-compiled Newton–Schulz calls these too: more, smaller GEMMs only
-// cost time here.
+// CPU computes one product per matrix, as CPU-compiled Newton–Schulz calls
+// these too: 256-row blocks saved only 3% of GPT-2's f32 step on 2 cores
+// (docs/performance.md).
 namespace {
 
 template <typename T>
