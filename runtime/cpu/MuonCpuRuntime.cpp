@@ -6,8 +6,8 @@
 //
 // `convert-matmul-to-blas` turns bufferized linalg matmuls into calls of the
 // `_mlir_ciface_muon_cpu_*` functions below, which receive MLIR memref
-// descriptors and run oneDNN's f32 or bf16 GEMM. C += op(A) · op(B), as
-// linalg.matmul.
+// descriptors and run oneDNN's f32 or bf16 GEMM: C = op(A) · op(B) + beta·C,
+// beta 1 as linalg.matmul, 0 where its accumulator was a zero fill.
 //
 //===----------------------------------------------------------------------===//
 
@@ -121,16 +121,20 @@ void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
   }
 }
 
-/// One GEMM C(m×n) = op(A) · op(B) + beta·C on strided matrices, beta 0
-/// (C not read) or 1.
+/// One GEMM C(m×n) = op(A) · op(B) + beta·C on strided matrices (beta 0:
+/// C not read).
 template <typename T>
 void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
                  bool transposeA, const T *b, const int64_t *bSizes,
                  const int64_t *bStrides, bool transposeB, float *c,
-                 const int64_t *cSizes, const int64_t *cStrides,
-                 float beta = 1.0f) {
+                 const int64_t *cSizes, const int64_t *cStrides, float beta) {
   int64_t m = cSizes[0], n = cSizes[1];
   int64_t k = transposeA ? aSizes[0] : aSizes[1];
+  if (k == 0 && beta != 1.0f)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c[i * cStrides[0] + j * cStrides[1]] =
+            beta == 0.0f ? 0.0f : beta * c[i * cStrides[0] + j * cStrides[1]];
   if (m == 0 || n == 0 || k == 0)
     return;
   BlasMatrix<T> lhs(a, aSizes[0], aSizes[1], aStrides[0], aStrides[1]);
@@ -155,51 +159,66 @@ void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
 
 template <typename T>
 void matmul(StridedMemRef<T, 2> *a, StridedMemRef<T, 2> *b,
-            StridedMemRef<float, 2> *c, int64_t transposeA,
-            int64_t transposeB) {
+            StridedMemRef<float, 2> *c, int64_t transposeA, int64_t transposeB,
+            float beta) {
   stridedGemm(a->aligned + a->offset, a->sizes, a->strides, transposeA,
               b->aligned + b->offset, b->sizes, b->strides, transposeB,
-              c->aligned + c->offset, c->sizes, c->strides);
+              c->aligned + c->offset, c->sizes, c->strides, beta);
 }
+
+/// Batches whose products are each below kSingleThreadGemmWork but together
+/// at least this many multiply-adds are split over the team, one product per
+/// thread at a time: attention's per-head products would otherwise all run
+/// on the calling thread while the rest of the team waits.
+constexpr int64_t kParallelBatchWork = 1 << 20;
 
 template <typename T>
 void batchMatmul(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
                  StridedMemRef<float, 3> *c, int64_t transposeA,
-                 int64_t transposeB) {
-  for (int64_t i = 0; i < c->sizes[0]; ++i)
+                 int64_t transposeB, float beta) {
+  int64_t batches = c->sizes[0];
+  int64_t work =
+      c->sizes[1] * c->sizes[2] * (transposeA ? a->sizes[1] : a->sizes[2]);
+  bool acrossBatch = batches > 1 && work < kSingleThreadGemmWork &&
+                     batches * work >= kParallelBatchWork;
+#pragma omp parallel for schedule(static) if (acrossBatch)
+  for (int64_t i = 0; i < batches; ++i)
     stridedGemm(a->aligned + a->offset + i * a->strides[0], a->sizes + 1,
                 a->strides + 1, transposeA,
                 b->aligned + b->offset + i * b->strides[0], b->sizes + 1,
                 b->strides + 1, transposeB,
                 c->aligned + c->offset + i * c->strides[0], c->sizes + 1,
-                c->strides + 1);
+                c->strides + 1, beta);
 }
 
 } // namespace
 
+// beta: 1 accumulates into C, as linalg.matmul; 0 overwrites it (C not
+// read), for a product whose accumulator was a zero fill.
 MUON_EXPORT void _mlir_ciface_muon_cpu_matmul_f32(StridedMemRef<float, 2> *a,
                                                   StridedMemRef<float, 2> *b,
                                                   StridedMemRef<float, 2> *c,
-                                                  int64_t ta, int64_t tb) {
-  matmul(a, b, c, ta, tb);
+                                                  int64_t ta, int64_t tb,
+                                                  float beta) {
+  matmul(a, b, c, ta, tb, beta);
 }
 
 MUON_EXPORT void _mlir_ciface_muon_cpu_matmul_bf16(
     StridedMemRef<uint16_t, 2> *a, StridedMemRef<uint16_t, 2> *b,
-    StridedMemRef<float, 2> *c, int64_t ta, int64_t tb) {
-  matmul(a, b, c, ta, tb);
+    StridedMemRef<float, 2> *c, int64_t ta, int64_t tb, float beta) {
+  matmul(a, b, c, ta, tb, beta);
 }
 
 MUON_EXPORT void _mlir_ciface_muon_cpu_batch_matmul_f32(
     StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
-    StridedMemRef<float, 3> *c, int64_t ta, int64_t tb) {
-  batchMatmul(a, b, c, ta, tb);
+    StridedMemRef<float, 3> *c, int64_t ta, int64_t tb, float beta) {
+  batchMatmul(a, b, c, ta, tb, beta);
 }
 
 MUON_EXPORT void _mlir_ciface_muon_cpu_batch_matmul_bf16(
     StridedMemRef<uint16_t, 3> *a, StridedMemRef<uint16_t, 3> *b,
-    StridedMemRef<float, 3> *c, int64_t ta, int64_t tb) {
-  batchMatmul(a, b, c, ta, tb);
+    StridedMemRef<float, 3> *c, int64_t ta, int64_t tb, float beta) {
+  batchMatmul(a, b, c, ta, tb, beta);
 }
 
 //===----------------------------------------------------------------------===//

@@ -175,6 +175,12 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
     `ns-gemm=runtime`). The runtime accumulates
     into the output (beta = 1), exactly linalg's semantics, and takes any
     strided layout (copying only when neither dimension is contiguous).
+    Where the accumulator is a zero `linalg.fill` of the same elements of a
+    fresh `memref.alloc` earlier in the same block, with no access to that
+    allocation in between (how bufferized contractions start), the fill is
+    erased and the call overwrites C instead (beta = 0): one pass over C
+    fewer per product. Batches of products too small to thread one by one
+    run spread over the runtime's OpenMP team.
 
     Pre-condition: bufferized IR. Matmuls of other element types, and those
     with a static size or stride beyond 2^31 − 1 (BLAS takes 32-bit ints),
@@ -182,8 +188,8 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
     `libmuon_cpu_runtime.so`.
 
     `runtime=gpu` (the GPU pipeline) calls the GPU runtime's
-    `muon_gpu_gemm_{f32,bf16}(A, B, C, C, 1, 1, transA, transB)` instead
-    (cuBLASLt: D = op(A)·op(B) + C in place, 2-D buffers viewed as a batch
+    `muon_gpu_gemm_{f32,bf16}(A, B, C, C, 1, beta, transA, transB)` instead
+    (cuBLASLt: D = op(A)·op(B) + beta·C in place, beta as above; 2-D buffers viewed as a batch
     of one) for matmuls whose operands share the element type f32 or bf16
     and whose matrices are contiguous along one dim; others stay for the
     generic thread loops. The CPU runtime implements these entry points
@@ -204,7 +210,7 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
     ```mlir
     %0 = memref.cast %a : memref<64x256xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
     ...
-    call @muon_cpu_matmul_f32(%0, %1, %2, %c0, %c0) : (...) -> ()
+    call @muon_cpu_matmul_f32(%0, %1, %2, %c0, %c0, %one) : (...) -> ()
     ```
   }];
   let options = [

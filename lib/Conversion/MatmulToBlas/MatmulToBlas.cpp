@@ -18,7 +18,9 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <limits>
@@ -109,6 +111,59 @@ bool hasGPUGemmLayout(Value buffer, ArrayRef<ReassociationIndices> groups) {
          strides[groups[n - 2].back()] == 1;
 }
 
+/// `buffer` without the reshapes and casts on it: views of the same elements.
+Value stripReshapes(Value buffer) {
+  while (Operation *op = buffer.getDefiningOp()) {
+    if (auto collapse = dyn_cast<memref::CollapseShapeOp>(op))
+      buffer = collapse.getSrc();
+    else if (auto expand = dyn_cast<memref::ExpandShapeOp>(op))
+      buffer = expand.getSrc();
+    else if (auto cast = dyn_cast<memref::CastOp>(op))
+      buffer = cast.getSource();
+    else
+      break;
+  }
+  return buffer;
+}
+
+/// The allocation `buffer` is a view of, if any.
+memref::AllocOp getAllocation(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  return buffer.getDefiningOp<memref::AllocOp>();
+}
+
+/// The zero fill of `op`'s accumulator that the product can overwrite
+/// instead (beta = 0): earlier in the same block, over the same elements of
+/// a fresh allocation that nothing reads or writes in between. Bufferized
+/// contractions start from such a fill; writing the product straight away
+/// saves a pass over C.
+linalg::FillOp getOverwritableZeroFill(linalg::LinalgOp op) {
+  Value accumulator = stripReshapes(op.getDpsInitOperand(0)->get());
+  memref::AllocOp allocation = getAllocation(accumulator);
+  if (!allocation)
+    return nullptr;
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    auto fill = dyn_cast<linalg::FillOp>(prev);
+    if (fill && fill.hasPureBufferSemantics() &&
+        stripReshapes(fill.getOutputs()[0]) == accumulator)
+      return matchPattern(fill.getInputs()[0], m_AnyZeroFloat()) ? fill
+                                                                 : nullptr;
+    // Any access to the allocation in between, nested ones included.
+    WalkResult access = prev->walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        if (isa<BaseMemRefType>(operand.getType()) &&
+            getAllocation(operand) == allocation &&
+            !isa<ViewLikeOpInterface>(nested))
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (access.wasInterrupted())
+      return nullptr;
+  }
+  return nullptr;
+}
+
 /// Rewrites GEMM contractions on memrefs into a call of the runtime GEMM for
 /// their element types: the CPU runtime's BLAS entry points, or the GPU
 /// runtime's D = op(A)·op(B) + C with D = C.
@@ -153,8 +208,13 @@ private:
         arith::ConstantIntOp::create(rewriter, loc, match.transposeA, 64));
     args.push_back(
         arith::ConstantIntOp::create(rewriter, loc, match.transposeB, 64));
+    linalg::FillOp fill = getOverwritableZeroFill(op);
+    args.push_back(arith::ConstantFloatOp::create(
+        rewriter, loc, rewriter.getF32Type(), APFloat(fill ? 0.0f : 1.0f)));
     muon::createRuntimeCall(rewriter, loc, *callee, args);
     rewriter.eraseOp(op);
+    if (fill)
+      rewriter.eraseOp(fill);
     return success();
   }
 
@@ -174,15 +234,19 @@ private:
                         match.groups[operand], /*batched=*/true);
     };
     Value accumulator = view(2);
+    linalg::FillOp fill = getOverwritableZeroFill(op);
     StringRef variant;
     if (type.isF32() && precision == muon::GemmPrecision::TF32)
       variant = "_as_tf32";
     else if (type.isF32() && precision == muon::GemmPrecision::BF16)
       variant = "_as_bf16";
     muon::createGPUGemmCall(rewriter, loc, view(0), view(1), accumulator,
-                            accumulator, /*alpha=*/1.0, /*beta=*/1.0,
-                            match.transposeA, match.transposeB, variant);
+                            accumulator, /*alpha=*/1.0,
+                            /*beta=*/fill ? 0.0 : 1.0, match.transposeA,
+                            match.transposeB, variant);
     rewriter.eraseOp(op);
+    if (fill)
+      rewriter.eraseOp(fill);
     return success();
   }
 

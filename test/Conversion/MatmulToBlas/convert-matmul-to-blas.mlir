@@ -1,16 +1,17 @@
 // RUN: muon-opt %s -convert-matmul-to-blas -split-input-file | FileCheck %s
 // RUN: muon-opt %s -convert-matmul-to-blas=runtime=gpu -split-input-file | FileCheck %s --check-prefix=GPU
 
-// A plain f32 GEMM becomes one runtime call with no transposes; the callee is
-// declared once with the C interface.
-// CHECK: func.func private @muon_cpu_matmul_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64) attributes {llvm.emit_c_interface}
+// A plain f32 GEMM becomes one runtime call with no transposes, accumulating
+// into C (beta = 1); the callee is declared once with the C interface.
+// CHECK: func.func private @muon_cpu_matmul_f32(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, i64, f32) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @plain
 // CHECK-SAME: (%[[A:.+]]: memref<4x8xf32>, %[[B:.+]]: memref<8x3xf32>, %[[C:.+]]: memref<4x3xf32>)
 // CHECK-DAG: %[[NO:.+]] = arith.constant 0 : i64
+// CHECK-DAG: %[[BETA:.+]] = arith.constant 1.000000e+00 : f32
 // CHECK-DAG: %[[CA:.+]] = memref.cast %[[A]] : memref<4x8xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
 // CHECK-DAG: %[[CB:.+]] = memref.cast %[[B]]
 // CHECK-DAG: %[[CC:.+]] = memref.cast %[[C]]
-// CHECK: call @muon_cpu_matmul_f32(%[[CA]], %[[CB]], %[[CC]], %[[NO]], %[[NO]])
+// CHECK: call @muon_cpu_matmul_f32(%[[CA]], %[[CB]], %[[CC]], %[[NO]], %[[NO]], %[[BETA]])
 // CHECK-NOT: linalg.matmul
 // The GPU runtime's GEMM takes rank-3 views and accumulates in place:
 // D = 1·A·B + 1·C with D = C.
@@ -37,7 +38,7 @@ func.func @plain(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %c: memref<4x3xf32>) 
 // CHECK-LABEL: func.func @gram
 // CHECK-DAG: %[[NO:.+]] = arith.constant 0 : i64
 // CHECK-DAG: %[[YES:.+]] = arith.constant 1 : i64
-// CHECK: call @muon_cpu_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %[[NO]], %[[YES]])
+// CHECK: call @muon_cpu_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %[[NO]], %[[YES]], %{{.+}})
 // cuBLASLt needs unit stride along one dim of each matrix: left alone.
 // GPU-LABEL: func.func @gram
 // GPU: linalg.matmul
@@ -52,11 +53,11 @@ func.func @gram(%x: memref<8x16xf32>, %s: memref<4x4xf32>) {
 // -----
 
 // Aᵀ·B with bf16 inputs and f32 accumulation, batched.
-// CHECK: func.func private @muon_cpu_batch_matmul_bf16(memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64, i64)
+// CHECK: func.func private @muon_cpu_batch_matmul_bf16(memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64, i64, f32)
 // CHECK-LABEL: func.func @batched_bf16
 // CHECK-DAG: %[[NO:.+]] = arith.constant 0 : i64
 // CHECK-DAG: %[[YES:.+]] = arith.constant 1 : i64
-// CHECK: call @muon_cpu_batch_matmul_bf16(%{{.+}}, %{{.+}}, %{{.+}}, %[[YES]], %[[NO]])
+// CHECK: call @muon_cpu_batch_matmul_bf16(%{{.+}}, %{{.+}}, %{{.+}}, %[[YES]], %[[NO]], %{{.+}})
 // The GPU GEMM takes one element type for all operands: left alone.
 // GPU-LABEL: func.func @batched_bf16
 // GPU: linalg.batch_matmul
@@ -118,7 +119,7 @@ func.func @fused_rows(%x: memref<8x32x64xf32>, %w: memref<64x192xf32>, %y: memre
 // CHECK-DAG: %[[FALSE:.+]] = arith.constant 0 : i64
 // CHECK-DAG: memref.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : memref<8x32x64xf32> into memref<256x64xf32>
 // CHECK-DAG: memref.collapse_shape %{{.+}} {{\[\[}}0, 1], [2]] : memref<8x32x192xf32> into memref<256x192xf32>
-// CHECK: call @muon_cpu_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %[[TRUE]], %[[FALSE]])
+// CHECK: call @muon_cpu_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %[[TRUE]], %[[FALSE]], %{{.+}})
 func.func @weight_gradient(%x: memref<8x32x64xf32>, %dy: memref<8x32x192xf32>, %dw: memref<64x192xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k0, k1) -> (k0, k1, m)>,
                                    affine_map<(m, n, k0, k1) -> (k0, k1, n)>,
@@ -207,4 +208,91 @@ func.func @beyond_blas_int(%a: memref<1x2147483648xf32>, %b: memref<2147483648x1
 func.func @largest_blas_int(%a: memref<1x2147483647xf32>, %b: memref<2147483647x1xf32>, %c: memref<1x1xf32>) {
   linalg.matmul ins(%a, %b : memref<1x2147483647xf32>, memref<2147483647x1xf32>) outs(%c : memref<1x1xf32>)
   return
+}
+
+// -----
+
+// A product into a fresh zero-filled buffer overwrites it (beta = 0): the
+// fill goes, on CPU and GPU; also through a reshape of the filled buffer.
+// CHECK-LABEL: func.func @zero_fill
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-NOT: linalg.fill
+// CHECK: call @muon_cpu_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[ZERO]])
+// CHECK-NOT: linalg.fill
+// CHECK: call @muon_cpu_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[ZERO]])
+// GPU-LABEL: func.func @zero_fill
+// GPU-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// GPU-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// GPU-NOT: linalg.fill
+// GPU: call @muon_gpu_gemm_f32(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[ONE]], %[[ZERO]],
+// GPU-NOT: linalg.fill
+// GPU: call @muon_gpu_gemm_f32(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[ONE]], %[[ZERO]],
+func.func @zero_fill(%a: memref<4x8xf32>, %b: memref<8x3xf32>) -> (memref<4x3xf32>, memref<2x2x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<4x3xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  %d = memref.alloc() : memref<2x2x3xf32>
+  linalg.fill ins(%zero : f32) outs(%d : memref<2x2x3xf32>)
+  %flat = memref.collapse_shape %d [[0, 1], [2]] : memref<2x2x3xf32> into memref<4x3xf32>
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%flat : memref<4x3xf32>)
+  return %c, %d : memref<4x3xf32>, memref<2x2x3xf32>
+}
+
+// -----
+
+// The fill stays, and the product accumulates (beta = 1), where the zeros
+// may matter: a non-zero fill; the buffer read in between (also through a
+// view); a second product into the same accumulator (the first overwrites);
+// a fill outside the loop that accumulates; a function argument (it may
+// alias another); a product into part of the filled buffer.
+// CHECK-LABEL: func.func @fill_kept
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK: linalg.fill ins(%[[ONE]] : f32)
+// CHECK: call @muon_cpu_matmul_f32({{.+}}, %[[ONE]])
+// CHECK: linalg.fill ins(%[[ZERO]] : f32)
+// CHECK: memref.copy
+// CHECK: call @muon_cpu_matmul_f32({{.+}}, %[[ONE]])
+// CHECK: call @muon_cpu_matmul_f32({{.+}}, %[[ZERO]])
+// CHECK: call @muon_cpu_matmul_f32({{.+}}, %[[ONE]])
+// CHECK: linalg.fill ins(%[[ZERO]] : f32)
+// CHECK: scf.for
+// CHECK: call @muon_cpu_matmul_f32({{.+}}, %[[ONE]])
+// CHECK: linalg.fill ins(%[[ZERO]] : f32)
+// CHECK: call @muon_cpu_matmul_f32({{.+}}, %[[ONE]])
+// CHECK: linalg.fill ins(%[[ZERO]] : f32)
+// CHECK: call @muon_cpu_matmul_f32({{.+}}, %[[ONE]])
+func.func @fill_kept(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %arg: memref<4x3xf32>,
+                     %n: index) -> (memref<4x3xf32>, memref<4x3xf32>, memref<4x3xf32>, memref<4x3xf32>, memref<8x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c = memref.alloc() : memref<4x3xf32>
+  linalg.fill ins(%one : f32) outs(%c : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  %d = memref.alloc() : memref<4x3xf32>
+  %copy = memref.alloc() : memref<4x3xf32>
+  linalg.fill ins(%zero : f32) outs(%d : memref<4x3xf32>)
+  %view = memref.cast %d : memref<4x3xf32> to memref<?x3xf32>
+  %copy_view = memref.cast %copy : memref<4x3xf32> to memref<?x3xf32>
+  memref.copy %view, %copy_view : memref<?x3xf32> to memref<?x3xf32>
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%d : memref<4x3xf32>)
+  %e = memref.alloc() : memref<4x3xf32>
+  linalg.fill ins(%zero : f32) outs(%e : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%e : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%e : memref<4x3xf32>)
+  %f = memref.alloc() : memref<4x3xf32>
+  linalg.fill ins(%zero : f32) outs(%f : memref<4x3xf32>)
+  scf.for %i = %c0 to %n step %c1 {
+    linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%f : memref<4x3xf32>)
+  }
+  linalg.fill ins(%zero : f32) outs(%arg : memref<4x3xf32>)
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%arg : memref<4x3xf32>)
+  %g = memref.alloc() : memref<8x3xf32>
+  linalg.fill ins(%zero : f32) outs(%g : memref<8x3xf32>)
+  %top = memref.subview %g[0, 0] [4, 3] [1, 1] : memref<8x3xf32> to memref<4x3xf32, strided<[3, 1]>>
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%top : memref<4x3xf32, strided<[3, 1]>>)
+  return %c, %d, %e, %f, %g : memref<4x3xf32>, memref<4x3xf32>, memref<4x3xf32>, memref<4x3xf32>, memref<8x3xf32>
 }
