@@ -34,9 +34,14 @@ static void addLinalgStage(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them).
   pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
-  // The runtime GEMMs transpose their operands for free; copies do not.
-  if (options.blas)
-    pm.addNestedPass<func::FuncOp>(muon::createFoldTransposesIntoGemmsPass());
+  // The runtime GEMMs transpose their operands for free; copies do not. On
+  // CPU, a loop of batched GEMMs over attention's batch dim is too.
+  if (options.blas) {
+    muon::FoldTransposesIntoGemmsPassOptions fold;
+    fold.interleavedBatch = true;
+    pm.addNestedPass<func::FuncOp>(
+        muon::createFoldTransposesIntoGemmsPass(fold));
+  }
   pm.addPass(createCSEPass());
 }
 

@@ -54,6 +54,7 @@ void muon::addHostLLVMStage(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(muon::createConvertScatterAddToLoopsPass());
   pm.addNestedPass<func::FuncOp>(
       muon::createConvertLinalgReductionsToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(muon::createStridedCopiesToLinalgPass());
   if (threadMinWork) {
     // Parallel dims become scf.parallel; the loops worth a thread team go to
     // OpenMP, the others back to serial loops.
@@ -68,10 +69,12 @@ void muon::addHostLLVMStage(OpPassManager &pm,
   } else {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   }
+  // Before lower-affine: views at loop-dependent offsets (a GEMM looped over
+  // a batch dim) expand to affine.apply.
+  pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
   // Temporaries come from the CPU runtime's caching allocator
   // (runtime/cpu/HostAllocator.cpp): malloc would hand a step's large
   // buffers back to the kernel between calls and page-fault them in again.

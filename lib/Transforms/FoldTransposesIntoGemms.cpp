@@ -16,6 +16,7 @@
 #include "muon/Utils/GemmMatch.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -43,6 +44,23 @@ AffineMap permuteResults(AffineMap map, ArrayRef<int64_t> perm) {
 bool isGemmContraction(linalg::LinalgOp op) {
   return op.hasPureTensorSemantics() && op.getNumDpsInputs() == 2 &&
          op.getNumDpsInits() == 1 && linalg::isaContractionOpInterface(op);
+}
+
+/// Whether `op`'s maps make a GEMM the pipeline calls: with
+/// `interleavedBatch`, also one whose operands keep batch dims between
+/// matrix dims.
+bool isCallableGemm(ArrayRef<AffineMap> maps,
+                    ArrayRef<utils::IteratorType> iterators,
+                    bool interleavedBatch, muon::GemmMatch *result = nullptr) {
+  FailureOr<muon::GemmMatch> match = muon::matchGemm(maps, iterators);
+  if (failed(match) ||
+      (!interleavedBatch &&
+       llvm::any_of(match->permutations,
+                    [](ArrayRef<int64_t> perm) { return !perm.empty(); })))
+    return false;
+  if (result)
+    *result = std::move(*match);
+  return true;
 }
 
 /// A slice bufferizes to a strided view whose dims may not collapse into
@@ -78,7 +96,9 @@ linalg::GenericOp createContraction(PatternRewriter &rewriter,
 
 /// contraction(transpose(x), y) -> contraction(x, y) with x's map permuted.
 struct FoldOperandTranspose : OpInterfaceRewritePattern<linalg::LinalgOp> {
-  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  FoldOperandTranspose(MLIRContext *context, bool interleavedBatch)
+      : OpInterfaceRewritePattern(context), interleavedBatch(interleavedBatch) {
+  }
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -94,10 +114,10 @@ struct FoldOperandTranspose : OpInterfaceRewritePattern<linalg::LinalgOp> {
       SmallVector<AffineMap> candidate = maps;
       candidate[i] = permuteResults(
           maps[i], invertPermutationVector(transpose.getPermutation()));
-      FailureOr<muon::GemmMatch> match =
-          muon::matchGemm(candidate, op.getIteratorTypesArray());
-      if (failed(match) ||
-          !isCollapsibleOnceBuffered(transpose.getInput(), match->groups[i]))
+      muon::GemmMatch match;
+      if (!isCallableGemm(candidate, op.getIteratorTypesArray(),
+                          interleavedBatch, &match) ||
+          !isCollapsibleOnceBuffered(transpose.getInput(), match.groups[i]))
         continue;
       maps = candidate;
       inputs[i] = transpose.getInput();
@@ -111,46 +131,78 @@ struct FoldOperandTranspose : OpInterfaceRewritePattern<linalg::LinalgOp> {
                                              /*swapped=*/false));
     return success();
   }
+
+  bool interleavedBatch;
 };
 
 /// transpose(contraction(a, b, fill)) -> contraction writing the transposed
-/// result, as (a, b) or, when that is what a GEMM computes, (b, a).
+/// result, as (a, b) or, when that is what a GEMM computes, (b, a). Through
+/// a collapse_shape of the result too: transpose(collapse(contraction)) ->
+/// collapse(contraction writing its result with the groups transposed).
 struct FoldResultTranspose : OpRewritePattern<linalg::TransposeOp> {
-  using OpRewritePattern::OpRewritePattern;
+  FoldResultTranspose(MLIRContext *context, bool interleavedBatch)
+      : OpRewritePattern(context), interleavedBatch(interleavedBatch) {}
 
   LogicalResult matchAndRewrite(linalg::TransposeOp transpose,
                                 PatternRewriter &rewriter) const override {
-    auto op = transpose.getInput().getDefiningOp<linalg::LinalgOp>();
+    Value result = transpose.getInput();
+    SmallVector<int64_t> perm(transpose.getPermutation());
+    // The groups of the permuted result that the collapse merges.
+    SmallVector<ReassociationIndices> groups;
+    auto collapse = result.getDefiningOp<tensor::CollapseShapeOp>();
+    if (collapse && collapse->hasOneUse()) {
+      SmallVector<ReassociationIndices> collapsed =
+          collapse.getReassociationIndices();
+      SmallVector<int64_t> expandedPerm;
+      for (int64_t dim : perm) {
+        ReassociationIndices &group = groups.emplace_back();
+        for (int64_t source : collapsed[dim]) {
+          group.push_back(expandedPerm.size());
+          expandedPerm.push_back(source);
+        }
+      }
+      perm = std::move(expandedPerm);
+      result = collapse.getSrc();
+    }
+    auto op = result.getDefiningOp<linalg::LinalgOp>();
     if (!op || !isGemmContraction(op) || !op->hasOneUse())
       return rewriter.notifyMatchFailure(transpose, "not a contraction's");
-    if (!transpose.getInit().getType().hasStaticShape())
+    auto resultType = cast<RankedTensorType>(result.getType());
+    if (!resultType.hasStaticShape())
       return rewriter.notifyMatchFailure(transpose, "dynamic shape");
     auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
     if (!fill || !fill.hasPureTensorSemantics())
       return rewriter.notifyMatchFailure(transpose, "accumulator not a fill");
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    maps[2] = permuteResults(maps[2], transpose.getPermutation());
+    maps[2] = permuteResults(maps[2], perm);
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
     bool swapped = false;
-    if (failed(muon::matchGemm(maps, iterators))) {
+    if (!isCallableGemm(maps, iterators, interleavedBatch)) {
       std::swap(maps[0], maps[1]);
       swapped = true;
-      if (failed(muon::matchGemm(maps, iterators)))
+      if (!isCallableGemm(maps, iterators, interleavedBatch))
         return rewriter.notifyMatchFailure(transpose, "not a GEMM either way");
     }
     rewriter.setInsertionPoint(transpose);
-    auto type = cast<RankedTensorType>(transpose.getInit().getType());
     Value empty = tensor::EmptyOp::create(
-        rewriter, fill.getLoc(), type.getShape(), type.getElementType());
+        rewriter, fill.getLoc(), applyPermutation(resultType.getShape(), perm),
+        resultType.getElementType());
     Value init = linalg::FillOp::create(rewriter, fill.getLoc(),
                                         fill.getInputs()[0], empty)
                      .getResult(0);
     Value lhs = op.getDpsInputs()[swapped ? 1 : 0];
     Value rhs = op.getDpsInputs()[swapped ? 0 : 1];
-    rewriter.replaceOp(transpose, createContraction(rewriter, op, lhs, rhs,
-                                                    init, maps, swapped));
+    Value transposed =
+        createContraction(rewriter, op, lhs, rhs, init, maps, swapped)
+            .getResult(0);
+    if (!groups.empty())
+      transposed = tensor::CollapseShapeOp::create(rewriter, transpose.getLoc(),
+                                                   transposed, groups);
+    rewriter.replaceOp(transpose, transposed);
     return success();
   }
+
+  bool interleavedBatch;
 };
 
 /// collapse_shape(transpose(x)) -> transpose(collapse_shape(x)) when each
@@ -205,9 +257,27 @@ struct FoldTransposesIntoGemmsPass
   using Base::Base;
 
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<FoldOperandTranspose, FoldResultTranspose,
-                 BubbleCollapseThroughTranspose>(&getContext());
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<FoldOperandTranspose, FoldResultTranspose>(context,
+                                                            interleavedBatch);
+    patterns.add<BubbleCollapseThroughTranspose>(context);
+    if (interleavedBatch) {
+      // A batch dim merged from a transposed operand's dims becomes those
+      // dims again in the contraction's loops, so the transpose can fold.
+      linalg::populateFoldReshapeOpsByExpansionPatterns(
+          patterns, [](OpOperand *fused) {
+            auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+            auto collapse =
+                fused->get().getDefiningOp<tensor::CollapseShapeOp>();
+            return consumer && collapse && isGemmContraction(consumer) &&
+                   collapse.getSrc().getDefiningOp<linalg::TransposeOp>();
+          });
+      tensor::ExpandShapeOp::getCanonicalizationPatterns(patterns, context);
+      tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, context);
+      // The expanded accumulator a fill again, for FoldResultTranspose.
+      linalg::FillOp::getCanonicalizationPatterns(patterns, context);
+    }
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

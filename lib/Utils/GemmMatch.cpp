@@ -6,6 +6,8 @@
 
 #include "muon/Utils/GemmMatch.h"
 
+#include "mlir/Dialect/Utils/IndexingUtils.h"
+
 using namespace mlir;
 
 namespace {
@@ -50,24 +52,35 @@ muon::matchGemm(ArrayRef<AffineMap> maps,
   if (failed(kinds))
     return failure();
 
-  // Each operand's dims as runs of one kind; the loop dims of a kind must
-  // come in the same order in every operand that has them.
+  // Each operand's dims as runs of one kind, batch dims first; the loop
+  // dims of a kind must come in the same order in every operand that has
+  // them.
   GemmMatch match;
   SmallVector<DimKind> runs[3];
   SmallVector<unsigned> order[4];
   bool seen[4] = {false, false, false, false};
   for (unsigned operand = 0; operand < 3; ++operand) {
     SmallVector<unsigned> dimsOfKind[4];
+    SmallVector<int64_t> batchFirst, matrix;
     for (auto [position, expr] : llvm::enumerate(maps[operand].getResults())) {
       unsigned dim = cast<AffineDimExpr>(expr).getPosition();
+      DimKind kind = (*kinds)[dim];
+      dimsOfKind[static_cast<unsigned>(kind)].push_back(dim);
+      (kind == DimKind::Batch ? batchFirst : matrix).push_back(position);
+    }
+    llvm::append_range(batchFirst, matrix);
+    for (auto [index, position] : llvm::enumerate(batchFirst)) {
+      unsigned dim =
+          cast<AffineDimExpr>(maps[operand].getResult(position)).getPosition();
       DimKind kind = (*kinds)[dim];
       if (runs[operand].empty() || runs[operand].back() != kind) {
         runs[operand].push_back(kind);
         match.groups[operand].emplace_back();
       }
-      match.groups[operand].back().push_back(position);
-      dimsOfKind[static_cast<unsigned>(kind)].push_back(dim);
+      match.groups[operand].back().push_back(index);
     }
+    if (!isIdentityPermutation(batchFirst))
+      match.permutations[operand] = std::move(batchFirst);
     for (unsigned kind = 0; kind < 4; ++kind) {
       if (dimsOfKind[kind].empty())
         continue;

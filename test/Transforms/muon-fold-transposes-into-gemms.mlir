@@ -1,5 +1,7 @@
 // RUN: muon-opt %s --split-input-file --muon-fold-transposes-into-gemms | FileCheck %s
 // RUN: muon-opt %s --split-input-file --muon-fold-transposes-into-gemms --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --convert-matmul-to-blas | FileCheck %s --check-prefix=BLAS
+// RUN: muon-opt %s --split-input-file --muon-fold-transposes-into-gemms=interleaved-batch | FileCheck %s --check-prefix=HEADS
+// RUN: muon-opt %s --split-input-file --muon-fold-transposes-into-gemms=interleaved-batch --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --convert-matmul-to-blas | FileCheck %s --check-prefix=HEADS-BLAS
 
 // dW = Xᵀ·dY: the transposed input becomes a transposed map of the GEMM.
 // CHECK-DAG: #[[XT:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
@@ -180,4 +182,95 @@ func.func @dynamic(%x: tensor<?x8xf32>, %dy: tensor<?x4xf32>, %acc: tensor<8x4xf
   %ht = linalg.transpose ins(%h : tensor<?x2x3xf32>) outs(%e3 : tensor<3x?x2xf32>) permutation = [2, 0, 1]
   %c = tensor.collapse_shape %ht [[0, 1], [2]] : tensor<3x?x2xf32> into tensor<?x2xf32>
   return %g, %mt, %c : tensor<8x4xf32>, tensor<4x?xf32>, tensor<?x2xf32>
+}
+
+// -----
+
+// Attention on [batch, seq, heads, head_dim] activations: per-head scores
+// S = Q·Kᵀ, then O = S·V written back as [batch, seq, heads·head_dim].
+// Without interleaved-batch every transpose stays (its fold would leave
+// the heads between matrix dims). With it, the batch dims the
+// collapse_shapes merge become loop dims again and all transposes fold;
+// the runtime then loops over the batch and calls a batched GEMM over the
+// heads, reading Q, K and V and writing O in place.
+// CHECK-LABEL: func.func @attention_heads
+// CHECK-COUNT-4: linalg.transpose
+// HEADS-LABEL: func.func @attention_heads
+// HEADS-SAME: (%[[Q:.*]]: tensor<2x8x4x16xf32>, %[[K:.*]]: tensor<2x8x4x16xf32>, %[[V:.*]]: tensor<2x8x4x16xf32>)
+// HEADS-NOT: linalg.transpose
+// HEADS: %[[S:.*]] = linalg.generic
+// HEADS-SAME: ins(%[[Q]], %[[K]] : tensor<2x8x4x16xf32>, tensor<2x8x4x16xf32>)
+// HEADS-SAME: outs(%{{.*}} : tensor<2x4x8x8xf32>)
+// HEADS: %[[O:.*]] = linalg.generic
+// HEADS-SAME: ins(%[[S]], %[[V]] : tensor<2x4x8x8xf32>, tensor<2x8x4x16xf32>)
+// HEADS-SAME: outs(%{{.*}} : tensor<2x8x4x16xf32>)
+// HEADS-NOT: linalg.transpose
+// HEADS: %[[R:.*]] = tensor.collapse_shape %[[O]] {{\[\[}}0], [1], [2, 3]] : tensor<2x8x4x16xf32> into tensor<2x8x64xf32>
+// HEADS: return %[[R]]
+// HEADS-BLAS-LABEL: func.func @attention_heads
+// HEADS-BLAS-NOT: linalg.fill
+// HEADS-BLAS: memref.transpose %{{.*}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<2x8x4x16xf32> to memref<2x4x8x16xf32, strided<[512, 16, 64, 1]>>
+// HEADS-BLAS: scf.for
+// HEADS-BLAS: memref.subview {{.*}} : memref<2x4x8x16xf32, strided<[512, 16, 64, 1]>> to memref<4x8x16xf32, strided<[16, 64, 1], offset: ?>>
+// HEADS-BLAS: call @muon_cpu_batch_matmul_f32(%{{.*}}, %{{.*}}, %{{.*}}, %c0_i64, %c1_i64, %cst{{.*}})
+// HEADS-BLAS: scf.for
+// HEADS-BLAS: call @muon_cpu_batch_matmul_f32(%{{.*}}, %{{.*}}, %{{.*}}, %c0_i64, %c0_i64, %cst{{.*}})
+// HEADS-BLAS-NOT: linalg.
+func.func @attention_heads(%q: tensor<2x8x4x16xf32>, %k: tensor<2x8x4x16xf32>, %v: tensor<2x8x4x16xf32>) -> tensor<2x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %eq = tensor.empty() : tensor<2x4x8x16xf32>
+  %qt = linalg.transpose ins(%q : tensor<2x8x4x16xf32>) outs(%eq : tensor<2x4x8x16xf32>) permutation = [0, 2, 1, 3]
+  %ek = tensor.empty() : tensor<2x4x16x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x8x4x16xf32>) outs(%ek : tensor<2x4x16x8xf32>) permutation = [0, 2, 3, 1]
+  %qc = tensor.collapse_shape %qt [[0, 1], [2], [3]] : tensor<2x4x8x16xf32> into tensor<8x8x16xf32>
+  %kc = tensor.collapse_shape %kt [[0, 1], [2], [3]] : tensor<2x4x16x8xf32> into tensor<8x16x8xf32>
+  %es = tensor.empty() : tensor<8x8x8xf32>
+  %fs = linalg.fill ins(%zero : f32) outs(%es : tensor<8x8x8xf32>) -> tensor<8x8x8xf32>
+  %s = linalg.batch_matmul ins(%qc, %kc : tensor<8x8x16xf32>, tensor<8x16x8xf32>) outs(%fs : tensor<8x8x8xf32>) -> tensor<8x8x8xf32>
+  %vt = linalg.transpose ins(%v : tensor<2x8x4x16xf32>) outs(%eq : tensor<2x4x8x16xf32>) permutation = [0, 2, 1, 3]
+  %vc = tensor.collapse_shape %vt [[0, 1], [2], [3]] : tensor<2x4x8x16xf32> into tensor<8x8x16xf32>
+  %eo = tensor.empty() : tensor<8x8x16xf32>
+  %fo = linalg.fill ins(%zero : f32) outs(%eo : tensor<8x8x16xf32>) -> tensor<8x8x16xf32>
+  %o = linalg.batch_matmul ins(%s, %vc : tensor<8x8x8xf32>, tensor<8x8x16xf32>) outs(%fo : tensor<8x8x16xf32>) -> tensor<8x8x16xf32>
+  %oe = tensor.expand_shape %o [[0, 1], [2], [3]] output_shape [2, 4, 8, 16] : tensor<8x8x16xf32> into tensor<2x4x8x16xf32>
+  %et = tensor.empty() : tensor<2x8x4x16xf32>
+  %ot = linalg.transpose ins(%oe : tensor<2x4x8x16xf32>) outs(%et : tensor<2x8x4x16xf32>) permutation = [0, 2, 1, 3]
+  %r = tensor.collapse_shape %ot [[0], [1], [2, 3]] : tensor<2x8x4x16xf32> into tensor<2x8x64xf32>
+  return %r : tensor<2x8x64xf32>
+}
+
+// -----
+
+// (A·B)ᵀ through a collapse of the result: A's rows span two dims (fused
+// reshapes); the transpose folds into the contraction, computed as Bᵀ·Aᵀ
+// into a [n, m1, m2] result, then collapsed. A plain GEMM: no
+// interleaved-batch needed.
+// CHECK-LABEL: func.func @collapsed_result
+// CHECK-SAME: (%[[A:.*]]: tensor<2x3x5xf32>, %[[B:.*]]: tensor<5x4xf32>)
+// CHECK: %[[F:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x2x3xf32>)
+// CHECK: %[[R:.*]] = linalg.generic
+// CHECK-SAME: ins(%[[B]], %[[A]] : tensor<5x4xf32>, tensor<2x3x5xf32>) outs(%[[F]] : tensor<4x2x3xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[R]] {{\[\[}}0], [1, 2]] : tensor<4x2x3xf32> into tensor<4x6xf32>
+// CHECK: return %[[C]]
+// BLAS-LABEL: func.func @collapsed_result
+// BLAS-NOT: linalg.transpose
+// BLAS: call @muon_cpu_matmul_f32(%{{.*}}, %{{.*}}, %{{.*}}, %c1_i64, %c1_i64, %cst{{.*}})
+#a = affine_map<(m1, m2, n, k) -> (m1, m2, k)>
+#b = affine_map<(m1, m2, n, k) -> (k, n)>
+#c = affine_map<(m1, m2, n, k) -> (m1, m2, n)>
+func.func @collapsed_result(%a: tensor<2x3x5xf32>, %b: tensor<5x4xf32>) -> tensor<4x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %m = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%a, %b : tensor<2x3x5xf32>, tensor<5x4xf32>) outs(%f : tensor<2x3x4xf32>) {
+  ^bb0(%in: f32, %in_1: f32, %out: f32):
+    %p = arith.mulf %in, %in_1 : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x3x4xf32>
+  %c = tensor.collapse_shape %m [[0, 1], [2]] : tensor<2x3x4xf32> into tensor<6x4xf32>
+  %et = tensor.empty() : tensor<4x6xf32>
+  %t = linalg.transpose ins(%c : tensor<6x4xf32>) outs(%et : tensor<4x6xf32>) permutation = [1, 0]
+  return %t : tensor<4x6xf32>
 }

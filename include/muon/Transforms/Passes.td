@@ -168,6 +168,16 @@ def FoldTransposesIntoGemmsPass
     `tensor.extract_slice` is folded only when each GEMM dim is one dim of
     it: its strided buffer might not collapse into a matrix dim otherwise.
 
+    With `interleaved-batch`, a contraction may also keep batch dims between
+    its matrix dims: attention's `[batch, seq, heads, head_dim]` activations
+    feed the per-head products without their `[batch, heads, seq, head_dim]`
+    copies. The batch dim a `collapse_shape(transpose(x))` operand merges is
+    expanded back into the contraction's loops (upstream's reshape fusion by
+    expansion) so that the transpose folds as above. `convert-matmul-to-blas`
+    then loops over the batch dims that no single stride spans and calls a
+    batched GEMM inside: what the CPU runtime runs well, but one more GPU
+    launch per iteration, so the GPU pipeline leaves it off.
+
     ```mlir
     %t = linalg.transpose ins(%x : tensor<64x32xf32>)
            outs(%e : tensor<32x64xf32>) permutation = [1, 0]
@@ -179,6 +189,12 @@ def FoldTransposesIntoGemmsPass
            ins(%x, %w : tensor<64x32xf32>, tensor<64x16xf32>) ...
     ```
   }];
+  let options = [
+    Option<"interleavedBatch", "interleaved-batch", "bool",
+           /*default=*/"false",
+           "Also fold transposes that leave batch dims between matrix dims "
+           "(the GEMM then runs as a loop of batched GEMMs)">,
+  ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect",
@@ -301,6 +317,30 @@ def DuplicateSharedFillsPass
     "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect",
   ];
+}
+
+def StridedCopiesToLinalgPass
+    : MuonPass<"muon-strided-copies-to-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy ops with a strided side into linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` between identity-layout
+    buffers to `memcpy`, and every other one to a call of the runner
+    utilities' `memrefCopy`, which walks the elements one at a time on one
+    thread (bufferized training steps copy gradients into their slices of a
+    fused buffer this way). This pass rewrites a `memref.copy` of ranked
+    memrefs with a non-identity layout on either side into `linalg.copy`,
+    which the host pipelines lower to loops like any other linalg op:
+    vectorized, and on threads where loops are. Contiguous copies stay.
+
+    ```mlir
+    memref.copy %a, %s : memref<8x256xf32> to memref<8x256xf32, strided<[768, 1]>>
+    // becomes
+    linalg.copy ins(%a : memref<8x256xf32>) outs(%s : memref<8x256xf32, strided<[768, 1]>>)
+    ```
+
+    The host LLVM stage runs it before linalg ops become loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
 def MaterializeAliasedResultsPass

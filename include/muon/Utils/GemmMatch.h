@@ -19,13 +19,20 @@ struct GemmMatch {
   bool hasBatch;
   bool transposeA;
   bool transposeB;
-  /// Per operand (A, B, C): its dims as [batch,] rows, cols groups.
+  /// Per operand (A, B, C): the order in which the GEMM reads its dims,
+  /// batch dims first, where that is not their stored order (batch dims
+  /// between matrix dims, as attention's heads between its sequence and
+  /// head dims); empty otherwise.
+  llvm::SmallVector<int64_t> permutations[3];
+  /// Per operand: its dims, permuted as above, as [batch,] rows, cols groups.
   llvm::SmallVector<mlir::ReassociationIndices> groups[3];
 };
 
 /// Named (batch) matmuls and the multiply-accumulate generics fusion makes
 /// of them; failure for broadcasts, transposed results, and dims whose
 /// order differs between operands (their groups would not linearize alike).
+/// Batch dims may sit anywhere in an operand; the matrix dims of each kind
+/// must be adjacent once the batch dims are taken out.
 mlir::FailureOr<GemmMatch> matchGemm(mlir::linalg::LinalgOp op);
 
 /// The same for a multiply-accumulate body with these indexing maps (A, B,

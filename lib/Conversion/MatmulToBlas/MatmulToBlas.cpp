@@ -18,6 +18,8 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -50,34 +52,76 @@ std::optional<std::string> getCPURuntimeFunction(linalg::LinalgOp op,
   return std::nullopt;
 }
 
-bool hasGemmView(Value buffer, ArrayRef<ReassociationIndices> groups) {
-  auto type = cast<MemRefType>(buffer.getType());
-  return groups.size() == static_cast<size_t>(type.getRank()) ||
-         memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups);
+/// The layout of one GEMM's operand: a static shape with known strides.
+struct OperandLayout {
+  SmallVector<int64_t> shape;
+  SmallVector<int64_t> strides;
+
+  /// `type`'s layout with its dims in `permutation`'s order (identity if
+  /// empty); failure for dynamic shapes or strides.
+  static FailureOr<OperandLayout> get(MemRefType type,
+                                      ArrayRef<int64_t> permutation) {
+    OperandLayout layout;
+    int64_t offset;
+    if (!type.hasStaticShape() ||
+        failed(type.getStridesAndOffset(layout.strides, offset)) ||
+        llvm::any_of(layout.strides, ShapedType::isDynamic))
+      return failure();
+    layout.shape = llvm::to_vector(type.getShape());
+    if (!permutation.empty()) {
+      applyPermutationToVector(layout.shape, permutation);
+      applyPermutationToVector(layout.strides, permutation);
+    }
+    return layout;
+  }
+
+  /// The layout without its first `count` dims (looped over).
+  OperandLayout dropFront(unsigned count) const {
+    return {llvm::to_vector(ArrayRef(shape).drop_front(count)),
+            llvm::to_vector(ArrayRef(strides).drop_front(count))};
+  }
+
+  MemRefType getType(Type element) const {
+    return MemRefType::get(shape, element,
+                           StridedLayoutAttr::get(element.getContext(),
+                                                  ShapedType::kDynamic,
+                                                  strides));
+  }
+};
+
+bool hasGemmView(const OperandLayout &layout, Type element,
+                 ArrayRef<ReassociationIndices> groups) {
+  return groups.size() == layout.shape.size() ||
+         memref::CollapseShapeOp::isGuaranteedCollapsible(
+             layout.getType(element), groups);
 }
 
-/// OpenBLAS (Debian's build) takes sizes and leading dimensions as 32-bit
-/// ints: a matmul whose matrices (after collapsing the groups) have a size
-/// or stride beyond that stays a loop nest, which indexes in 64 bits.
-bool fitsBlasIndexing(Value buffer, ArrayRef<ReassociationIndices> groups) {
+/// BLAS takes sizes and leading dimensions as 32-bit ints: a matmul whose
+/// matrices (after collapsing the groups) have a size or stride beyond that
+/// stays a loop nest, which indexes in 64 bits.
+bool fitsBlasIndexing(const OperandLayout &layout,
+                      ArrayRef<ReassociationIndices> groups) {
   constexpr int64_t kMaxBlasInt = std::numeric_limits<int32_t>::max();
-  auto type = cast<MemRefType>(buffer.getType());
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (!type.hasStaticShape() ||
-      failed(type.getStridesAndOffset(strides, offset)))
-    return false;
   for (const ReassociationIndices &group : groups) {
     int64_t size = 1;
     for (int64_t dim : group) {
-      if (ShapedType::isDynamic(strides[dim]) || strides[dim] > kMaxBlasInt)
+      if (layout.strides[dim] > kMaxBlasInt)
         return false;
-      size *= type.getDimSize(dim);
+      size *= layout.shape[dim];
       if (size > kMaxBlasInt)
         return false;
     }
   }
   return true;
+}
+
+/// Whether the GPU runtime's GEMM takes the matrices of this layout: each
+/// contiguous along one of its two dims (cuBLASLt's leading dimension).
+bool hasGPUGemmLayout(const OperandLayout &layout,
+                      ArrayRef<ReassociationIndices> groups) {
+  size_t n = groups.size();
+  return layout.strides[groups[n - 1].back()] == 1 ||
+         layout.strides[groups[n - 2].back()] == 1;
 }
 
 /// `buffer` with its dim groups collapsed: [batch,] rows, cols; with
@@ -96,19 +140,113 @@ Value toGemmView(OpBuilder &b, Location loc, Value buffer,
       b, loc, shape, buffer, SmallVector<ReassociationIndices>{{0, 1}, {2}});
 }
 
-/// Whether the GPU runtime's GEMM takes the matrices of `buffer` viewed
-/// through `groups`: static, each contiguous along one of its two dims
-/// (cuBLASLt's leading dimension).
-bool hasGPUGemmLayout(Value buffer, ArrayRef<ReassociationIndices> groups) {
-  auto type = cast<MemRefType>(buffer.getType());
-  int64_t offset;
-  SmallVector<int64_t> strides;
-  if (!type.hasStaticShape() ||
-      failed(type.getStridesAndOffset(strides, offset)))
-    return false;
-  size_t n = groups.size();
-  return strides[groups[n - 1].back()] == 1 ||
-         strides[groups[n - 2].back()] == 1;
+/// `groups` with the first `count` dims of the batch group looped over.
+SmallVector<ReassociationIndices>
+dropLoopedDims(ArrayRef<ReassociationIndices> groups, unsigned count) {
+  SmallVector<ReassociationIndices> result;
+  for (const ReassociationIndices &group : groups) {
+    ReassociationIndices shifted;
+    for (int64_t dim : group)
+      if (dim >= count)
+        shifted.push_back(dim - count);
+    if (!shifted.empty())
+      result.push_back(std::move(shifted));
+  }
+  return result;
+}
+
+/// The GEMM calls of one contraction: its operands' dims permuted batch
+/// first, and the leading batch dims that no single stride spans (heads
+/// interleaved with sequence positions) looped over around the call.
+struct GemmPlan {
+  SmallVector<OperandLayout> layouts; // per operand, after the loops
+  SmallVector<SmallVector<ReassociationIndices>> groups;
+  unsigned loopedDims = 0;
+};
+
+/// The plan for `op`, if every call's operands collapse to [batch,] rows,
+/// cols matrices that `accepts` takes.
+FailureOr<GemmPlan> planGemm(
+    linalg::LinalgOp op, const muon::GemmMatch &match,
+    function_ref<bool(const OperandLayout &, ArrayRef<ReassociationIndices>)>
+        accepts) {
+  SmallVector<OperandLayout> layouts;
+  for (auto [operand, permutation] :
+       llvm::zip(op->getOperands(), match.permutations)) {
+    FailureOr<OperandLayout> layout =
+        OperandLayout::get(cast<MemRefType>(operand.getType()), permutation);
+    if (failed(layout))
+      return failure();
+    layouts.push_back(*layout);
+  }
+  unsigned batchDims = match.hasBatch ? match.groups[2].front().size() : 0;
+  for (unsigned looped = 0; looped <= batchDims; ++looped) {
+    GemmPlan plan;
+    plan.loopedDims = looped;
+    bool feasible = true;
+    for (auto [operand, layout, groups] :
+         llvm::zip(op->getOperands(), layouts, match.groups)) {
+      plan.layouts.push_back(layout.dropFront(looped));
+      plan.groups.push_back(dropLoopedDims(groups, looped));
+      feasible = feasible &&
+                 hasGemmView(plan.layouts.back(),
+                             getElementTypeOrSelf(operand.getType()),
+                             plan.groups.back()) &&
+                 accepts(plan.layouts.back(), plan.groups.back());
+    }
+    if (feasible)
+      return plan;
+  }
+  return failure();
+}
+
+/// Emits `call` on each GEMM's operand views ([batch,] rows, cols before
+/// collapsing, per `plan`): in loops over the looped batch dims.
+void emitGemmCalls(
+    PatternRewriter &rewriter, linalg::LinalgOp op,
+    const muon::GemmMatch &match, const GemmPlan &plan,
+    function_ref<void(OpBuilder &, Location, ArrayRef<Value>)> call) {
+  Location loc = op.getLoc();
+  SmallVector<Value> views;
+  for (auto [operand, permutation] :
+       llvm::zip(op->getOperands(), match.permutations))
+    views.push_back(permutation.empty()
+                        ? operand
+                        : memref::TransposeOp::create(
+                              rewriter, loc, operand,
+                              AffineMapAttr::get(AffineMap::getPermutationMap(
+                                  permutation, rewriter.getContext()))));
+  if (plan.loopedDims == 0)
+    return call(rewriter, loc, views);
+  auto resultShape = cast<MemRefType>(views[2].getType()).getShape();
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t size : resultShape.take_front(plan.loopedDims)) {
+    lbs.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
+    ubs.push_back(arith::ConstantIndexOp::create(rewriter, loc, size));
+    steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
+  }
+  scf::buildLoopNest(
+      rewriter, loc, lbs, ubs, steps,
+      [&](OpBuilder &b, Location nested, ValueRange ivs) {
+        SmallVector<Value> slices;
+        for (Value view : views) {
+          auto type = cast<MemRefType>(view.getType());
+          SmallVector<OpFoldResult> offsets(ivs.begin(), ivs.end());
+          SmallVector<OpFoldResult> sizes(plan.loopedDims, b.getIndexAttr(1));
+          for (int64_t size : type.getShape().drop_front(plan.loopedDims)) {
+            offsets.push_back(b.getIndexAttr(0));
+            sizes.push_back(b.getIndexAttr(size));
+          }
+          SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+          auto sliceType = memref::SubViewOp::inferRankReducedResultType(
+              type.getShape().drop_front(plan.loopedDims), type, offsets, sizes,
+              strides);
+          slices.push_back(
+              memref::SubViewOp::create(b, nested, cast<MemRefType>(sliceType),
+                                        view, offsets, sizes, strides));
+        }
+        call(b, nested, slices);
+      });
 }
 
 /// `buffer` without the reshapes and casts on it: views of the same elements.
@@ -180,9 +318,6 @@ struct GemmToRuntimeCall : OpInterfaceRewritePattern<linalg::LinalgOp> {
     FailureOr<muon::GemmMatch> match = muon::matchGemm(op);
     if (failed(match))
       return rewriter.notifyMatchFailure(op, "not a plain or transposed GEMM");
-    for (auto [operand, groups] : llvm::zip(op->getOperands(), match->groups))
-      if (!hasGemmView(operand, groups))
-        return rewriter.notifyMatchFailure(op, "dim groups do not collapse");
     return gpu ? rewriteToGPUCall(op, *match, rewriter)
                : rewriteToCPUCall(op, *match, rewriter);
   }
@@ -191,27 +326,30 @@ private:
   LogicalResult rewriteToCPUCall(linalg::LinalgOp op,
                                  const muon::GemmMatch &match,
                                  PatternRewriter &rewriter) const {
-    std::optional<std::string> callee =
-        getCPURuntimeFunction(op, match.hasBatch);
+    FailureOr<GemmPlan> plan = planGemm(op, match, fitsBlasIndexing);
+    if (failed(plan))
+      return rewriter.notifyMatchFailure(
+          op, "dim groups do not collapse, or beyond 32-bit BLAS ints");
+    bool batched = plan->groups[2].size() == 3;
+    std::optional<std::string> callee = getCPURuntimeFunction(op, batched);
     if (!callee)
       return rewriter.notifyMatchFailure(op, "no runtime GEMM for its types");
-    for (auto [operand, groups] : llvm::zip(op->getOperands(), match.groups))
-      if (!fitsBlasIndexing(operand, groups))
-        return rewriter.notifyMatchFailure(op, "sizes beyond 32-bit BLAS ints");
-    Location loc = op.getLoc();
-    SmallVector<Value> args;
-    for (auto [operand, groups] : llvm::zip(op->getOperands(), match.groups))
-      args.push_back(muon::castToDynamicStrided(
-          rewriter, loc,
-          toGemmView(rewriter, loc, operand, groups, match.hasBatch)));
-    args.push_back(
-        arith::ConstantIntOp::create(rewriter, loc, match.transposeA, 64));
-    args.push_back(
-        arith::ConstantIntOp::create(rewriter, loc, match.transposeB, 64));
     linalg::FillOp fill = getOverwritableZeroFill(op);
-    args.push_back(arith::ConstantFloatOp::create(
-        rewriter, loc, rewriter.getF32Type(), APFloat(fill ? 0.0f : 1.0f)));
-    muon::createRuntimeCall(rewriter, loc, *callee, args);
+    float beta = fill ? 0.0f : 1.0f;
+    emitGemmCalls(rewriter, op, match, *plan,
+                  [&](OpBuilder &b, Location loc, ArrayRef<Value> views) {
+                    SmallVector<Value> args;
+                    for (auto [view, groups] : llvm::zip(views, plan->groups))
+                      args.push_back(muon::castToDynamicStrided(
+                          b, loc, toGemmView(b, loc, view, groups, batched)));
+                    args.push_back(arith::ConstantIntOp::create(
+                        b, loc, match.transposeA, 64));
+                    args.push_back(arith::ConstantIntOp::create(
+                        b, loc, match.transposeB, 64));
+                    args.push_back(arith::ConstantFloatOp::create(
+                        b, loc, b.getF32Type(), APFloat(beta)));
+                    muon::createRuntimeCall(b, loc, *callee, args);
+                  });
     rewriter.eraseOp(op);
     if (fill)
       rewriter.eraseOp(fill);
@@ -224,26 +362,31 @@ private:
     Type type = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
     if (!type.isF32() && !type.isBF16())
       return rewriter.notifyMatchFailure(op, "no GPU GEMM for its type");
-    for (auto [operand, groups] : llvm::zip(op->getOperands(), match.groups))
-      if (getElementTypeOrSelf(operand.getType()) != type ||
-          !hasGPUGemmLayout(operand, groups))
-        return rewriter.notifyMatchFailure(op, "mixed types or layout");
-    Location loc = op.getLoc();
-    auto view = [&](unsigned operand) {
-      return toGemmView(rewriter, loc, op->getOperand(operand),
-                        match.groups[operand], /*batched=*/true);
-    };
-    Value accumulator = view(2);
+    if (llvm::any_of(op->getOperands(), [&](Value operand) {
+          return getElementTypeOrSelf(operand.getType()) != type;
+        }))
+      return rewriter.notifyMatchFailure(op, "mixed element types");
+    FailureOr<GemmPlan> plan = planGemm(op, match, hasGPUGemmLayout);
+    if (failed(plan))
+      return rewriter.notifyMatchFailure(op, "layout");
     linalg::FillOp fill = getOverwritableZeroFill(op);
     StringRef variant;
     if (type.isF32() && precision == muon::GemmPrecision::TF32)
       variant = "_as_tf32";
     else if (type.isF32() && precision == muon::GemmPrecision::BF16)
       variant = "_as_bf16";
-    muon::createGPUGemmCall(rewriter, loc, view(0), view(1), accumulator,
-                            accumulator, /*alpha=*/1.0,
-                            /*beta=*/fill ? 0.0 : 1.0, match.transposeA,
-                            match.transposeB, variant);
+    emitGemmCalls(rewriter, op, match, *plan,
+                  [&](OpBuilder &b, Location loc, ArrayRef<Value> views) {
+                    SmallVector<Value> matrices;
+                    for (auto [view, groups] : llvm::zip(views, plan->groups))
+                      matrices.push_back(
+                          toGemmView(b, loc, view, groups, /*batched=*/true));
+                    muon::createGPUGemmCall(
+                        b, loc, matrices[0], matrices[1], matrices[2],
+                        matrices[2], /*alpha=*/1.0,
+                        /*beta=*/fill ? 0.0 : 1.0, match.transposeA,
+                        match.transposeB, variant);
+                  });
     rewriter.eraseOp(op);
     if (fill)
       rewriter.eraseOp(fill);

@@ -296,3 +296,66 @@ func.func @fill_kept(%a: memref<4x8xf32>, %b: memref<8x3xf32>, %arg: memref<4x3x
   linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x3xf32>) outs(%top : memref<4x3xf32, strided<[3, 1]>>)
   return %c, %d, %e, %f, %g : memref<4x3xf32>, memref<4x3xf32>, memref<4x3xf32>, memref<4x3xf32>, memref<8x3xf32>
 }
+
+// -----
+
+// Batch dims between matrix dims (attention heads between sequence and
+// head dims): the operands are read through memref.transpose views, batch
+// first. One batch dim (@middle_batch) is one batched call with its
+// stride; two that no single stride spans (@heads: batch × heads) become a
+// loop over the first around a batched call over the second, on CPU and
+// GPU alike. The zero fill of the whole accumulator still goes.
+// CHECK-LABEL: func.func @middle_batch
+// CHECK: %[[T:.+]] = memref.transpose %{{.+}} (d0, d1, d2) -> (d1, d0, d2) : memref<3x2x5xf32> to memref<2x3x5xf32, strided<[5, 10, 1]>>
+// CHECK-NOT: scf.for
+// CHECK: %[[CT:.+]] = memref.cast %[[T]]
+// CHECK: call @muon_cpu_batch_matmul_f32(%[[CT]], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}})
+// GPU-LABEL: func.func @middle_batch
+// GPU-NOT: scf.for
+// GPU: call @muon_gpu_gemm_f32
+func.func @middle_batch(%a: memref<3x2x5xf32>, %b: memref<2x5x4xf32>, %c: memref<2x3x4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (m, b, k)>,
+                                   affine_map<(b, m, n, k) -> (b, k, n)>,
+                                   affine_map<(b, m, n, k) -> (b, m, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<3x2x5xf32>, memref<2x5x4xf32>) outs(%c : memref<2x3x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// CHECK-LABEL: func.func @heads
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[TWO:.+]] = arith.constant 2 : index
+// CHECK-NOT: linalg.fill
+// CHECK: %[[Q:.+]] = memref.transpose %{{.+}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<2x3x4x5xf32> to memref<2x4x3x5xf32, strided<[60, 5, 20, 1]>>
+// CHECK: %[[K:.+]] = memref.transpose %{{.+}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<2x6x4x5xf32> to memref<2x4x6x5xf32, strided<[120, 5, 20, 1]>>
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[TWO]]
+// CHECK: memref.subview %[[Q]][%[[I]], 0, 0, 0] [1, 4, 3, 5] [1, 1, 1, 1] : memref<2x4x3x5xf32, strided<[60, 5, 20, 1]>> to memref<4x3x5xf32, strided<[5, 20, 1], offset: ?>>
+// CHECK: memref.subview %[[K]][%[[I]], 0, 0, 0] [1, 4, 6, 5]
+// CHECK: memref.subview %{{.+}}[%[[I]], 0, 0, 0] [1, 4, 3, 6] [1, 1, 1, 1] : memref<2x4x3x6xf32> to memref<4x3x6xf32, strided<[18, 6, 1], offset: ?>>
+// CHECK: call @muon_cpu_batch_matmul_f32(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[ZERO]])
+// GPU-LABEL: func.func @heads
+// GPU-NOT: linalg.fill
+// GPU: scf.for
+// GPU: memref.subview
+// GPU: call @muon_gpu_gemm_f32
+func.func @heads(%q: memref<2x3x4x5xf32>, %k: memref<2x6x4x5xf32>) -> memref<2x4x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s = memref.alloc() : memref<2x4x3x6xf32>
+  linalg.fill ins(%zero : f32) outs(%s : memref<2x4x3x6xf32>)
+  linalg.generic {indexing_maps = [affine_map<(b, h, m, n, k) -> (b, m, h, k)>,
+                                   affine_map<(b, h, m, n, k) -> (b, n, h, k)>,
+                                   affine_map<(b, h, m, n, k) -> (b, h, m, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<2x3x4x5xf32>, memref<2x6x4x5xf32>) outs(%s : memref<2x4x3x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %c, %p : f32
+    linalg.yield %r : f32
+  }
+  return %s : memref<2x4x3x6xf32>
+}
