@@ -32,6 +32,12 @@ static bool isContraction(Operation *op) {
          !isa<linalg::GenericOp>(op);
 }
 
+/// A linalg op with parallel loops only.
+static bool isElementwise(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.getNumLoops() == linalgOp.getNumParallelLoops();
+}
+
 namespace {
 struct FuseElementwisePass
     : muon::impl::FuseElementwisePassBase<FuseElementwisePass> {
@@ -39,11 +45,20 @@ struct FuseElementwisePass
     MLIRContext *context = &getContext();
     // Upstream's default (a single-use producer), and neither side of the
     // fusion a contraction: the operand's owner is the consumer (a linalg op
-    // or a reshape folded into its producer).
+    // or a reshape folded into its producer). Also a multi-result
+    // elementwise producer whose results each have one elementwise user (an
+    // optimizer update whose parameter and moments each pass through a
+    // status select): the fused op yields the results still used, so each
+    // fusion absorbs the producer instead of copying its work.
     linalg::ControlFusionFn control = [](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
-      return producer && producer->hasOneUse() &&
-             !isContraction(fused->getOwner()) && !isContraction(producer);
+      Operation *consumer = fused->getOwner();
+      if (!producer || isContraction(consumer) || isContraction(producer))
+        return false;
+      return producer->hasOneUse() ||
+             (isElementwise(producer) && isElementwise(consumer) &&
+              llvm::all_of(producer->getResults(),
+                           [](Value result) { return result.hasOneUse(); }));
     };
     RewritePatternSet patterns(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

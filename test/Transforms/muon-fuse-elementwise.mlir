@@ -69,3 +69,52 @@ func.func @chain(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   } -> tensor<4x8xf32>
   return %b : tensor<4x8xf32>
 }
+
+// -----
+
+// An update with two results (new value and moment), each through its own
+// status select (as muon-assertions-to-status leaves an in-place step):
+// each select absorbs what its result needs, and the update's own generic
+// is gone. Upstream's pass keeps the update and the two selects (its
+// producer has two uses).
+#id1 = affine_map<(d0) -> (d0)>
+#scalar = affine_map<(d0) -> ()>
+// CHECK-LABEL: func.func @update_through_selects
+// CHECK-SAME: (%[[S:.+]]: tensor<i32>, %[[P:.+]]: tensor<8xf32>, %[[G:.+]]: tensor<8xf32>, %[[M:.+]]: tensor<8xf32>)
+// CHECK: %[[NP:.+]] = linalg.generic {{.*}} ins(%[[S]], %[[P]], %[[G]], %[[M]] : {{.*}})
+// CHECK: arith.addf
+// CHECK: arith.subf
+// CHECK: arith.select
+// CHECK: %[[NM:.+]] = linalg.generic {{.*}} ins(%[[S]], %[[G]], %[[M]] : {{.*}})
+// CHECK-NOT: arith.subf
+// CHECK: arith.select
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[NP]], %[[NM]]
+// UPSTREAM-LABEL: func.func @update_through_selects
+// UPSTREAM-COUNT-3: linalg.generic
+func.func @update_through_selects(%status: tensor<i32>, %p: tensor<8xf32>, %g: tensor<8xf32>, %m: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<8xf32>
+  %u:2 = linalg.generic {indexing_maps = [#id1, #id1, #id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%p, %g, %m : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) outs(%e, %e : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%pi: f32, %gi: f32, %mi: f32, %o0: f32, %o1: f32):
+    %nm = arith.addf %mi, %gi : f32
+    %np = arith.subf %pi, %nm : f32
+    linalg.yield %np, %nm : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  %sp = linalg.generic {indexing_maps = [#scalar, #id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%status, %u#0, %p : tensor<i32>, tensor<8xf32>, tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%s: i32, %new: f32, %old: f32, %o: f32):
+    %ok = arith.cmpi eq, %s, %c0 : i32
+    %r = arith.select %ok, %new, %old : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %sm = linalg.generic {indexing_maps = [#scalar, #id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%status, %u#1, %m : tensor<i32>, tensor<8xf32>, tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%s: i32, %new: f32, %old: f32, %o: f32):
+    %ok = arith.cmpi eq, %s, %c0 : i32
+    %r = arith.select %ok, %new, %old : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  return %sp, %sm : tensor<8xf32>, tensor<8xf32>
+}

@@ -134,6 +134,15 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
     ```
     keeps its `linalg.matmul` here; `linalg-fuse-elementwise-ops` turns the
     three ops into one 3-D contraction generic.
+
+    Besides upstream's single-use producers, an elementwise producer whose
+    results each have one elementwise user fuses too: an optimizer update
+    whose new parameter and moments each pass through the status select of
+    `muon-assertions-to-status` becomes one generic per result that
+    computes what that result needs (the moment math again for the
+    parameter's: arithmetic is cheaper than a pass over memory) and writes
+    it in place, instead of the update into temporaries and a select pass
+    over each of them.
   }];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
