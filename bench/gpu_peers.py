@@ -9,6 +9,7 @@ compiled step against these peers in one run, through the helpers here.
 """
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -117,11 +118,16 @@ def ceilings():
     return 2 * 8192**3 / ms / 1e9, 2 * x.numel() * 4 / copy_ms / 1e6
 
 
-def optax_step_ms(muon_shapes, adamw_shapes, repetitions):
-    """optax.contrib.muon routes 2-D params to Muon and others to AdamW."""
+def optax_step_ms(muon_shapes, adamw_shapes, repetitions, precision=None):
+    """optax.contrib.muon routes 2-D params to Muon and others to AdamW.
+    Gradients are arguments of the jitted step, as a training loop passes
+    them (closed over, they would be GBs of constants to compile), and
+    params and state are donated, so XLA updates them in place. optax's
+    Newton-Schulz multiplies in f32; `precision="bfloat16"` runs it (the
+    step's only matmuls) at JAX's bf16 matmul precision instead: inputs
+    rounded to bf16, f32 accumulation, as the other peers' bf16 NS."""
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     import jax
-    import jax.numpy as jnp
     import optax
     key = jax.random.PRNGKey(0)
     shapes = muon_shapes + adamw_shapes
@@ -134,31 +140,34 @@ def optax_step_ms(muon_shapes, adamw_shapes, repetitions):
          "adam": optax.adamw(ADAMW_LR, weight_decay=WEIGHT_DECAY)}, labels)
     state = opt.init(params)
 
-    @jax.jit
-    def step(params, state):
+    @functools.partial(jax.jit, donate_argnums=(0, 1))
+    def step(params, state, grads):
         updates, state = opt.update(grads, state, params)
         return optax.apply_updates(params, updates), state
 
-    params, state = step(params, state)
-    jax.block_until_ready(params)
-    times = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        params, state = step(params, state)
+    with jax.default_matmul_precision(precision or "float32"):
+        params, state = step(params, state, grads)
         jax.block_until_ready(params)
-        times.append((time.perf_counter() - start) * 1e3)
+        times = []
+        for _ in range(repetitions):
+            start = time.perf_counter()
+            params, state = step(params, state, grads)
+            jax.block_until_ready(params)
+            times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
 
 
-def optax_in_child(name, repetitions, timeout=None):
+def optax_in_child(name, repetitions, timeout=None, precision=None):
     """optax_step_ms of set `name` in a child process, as JAX and torch do not
     share the GPU well: (median ms, None) or (None, the child's last error
-    line). A child past `timeout` seconds is killed: optax did not finish the
-    LLaMA-1B set within a 10-minute device call."""
+    line). A child past `timeout` seconds is killed (before gradients were
+    arguments, optax did not finish compiling the LLaMA-1B set within a
+    10-minute device call)."""
+    extra = ["--optax-precision", precision] if precision else []
     try:
         child = subprocess.run([sys.executable, __file__, "--optax-only", name,
-                                "--repetitions", str(repetitions)], capture_output=True,
-                               text=True, timeout=timeout)
+                                "--repetitions", str(repetitions), *extra],
+                               capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None, f"timed out after {timeout:g} s"
     if child.returncode == 0:
@@ -172,10 +181,11 @@ def main():
     p.add_argument("--repetitions", type=int, default=20)
     p.add_argument("--optax-timeout", type=float, default=300, help="seconds per set")
     p.add_argument("--optax-only", help=argparse.SUPPRESS)
+    p.add_argument("--optax-precision", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.optax_only:  # child process: JAX and torch do not share the GPU well
         muon, adamw = SETS[args.optax_only]()
-        print(json.dumps(optax_step_ms(muon, adamw, args.repetitions)))
+        print(json.dumps(optax_step_ms(muon, adamw, args.repetitions, args.optax_precision)))
         return
 
     import torch
@@ -191,9 +201,11 @@ def main():
             ms, gib = torch_step_ms(muon, adamw, args.repetitions, compiled)
             print(f"{name:8} {label:34} {ms:10.2f} {gib:9.2f}", flush=True)
             torch.cuda.empty_cache()
-        ms, error = optax_in_child(name, args.repetitions, args.optax_timeout)
-        result = f"{ms:10.2f}" if error is None else "failed: " + error
-        print(f"{name:8} {'optax.contrib.muon+adamw jax.jit':34} {result}", flush=True)
+        for label, precision in [("optax.contrib.muon+adamw jax.jit", None),
+                                 ("optax, NS matmuls at bf16", "bfloat16")]:
+            ms, error = optax_in_child(name, args.repetitions, args.optax_timeout, precision)
+            result = f"{ms:10.2f}" if error is None else "failed: " + error
+            print(f"{name:8} {label:34} {result}", flush=True)
 
 
 if __name__ == "__main__":

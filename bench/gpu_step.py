@@ -495,7 +495,8 @@ def in_child(args, what):
 # --------------------------------------------------------------------------
 
 PEERS = {"eager": "torch.optim.Muon+AdamW eager", "compile": "torch.optim.Muon+AdamW compile",
-         "optax": "optax.contrib.muon+adamw jax.jit"}
+         "optax": "optax.contrib.muon+adamw jax.jit (f32 NS)",
+         "optax-bf16": "optax, NS matmuls at bf16 precision"}
 
 
 def run_peers(args, name):
@@ -503,8 +504,10 @@ def run_peers(args, name):
     muon, adamw = gpu_peers.SETS[name]()
     peers = {}
     for peer in args.peers.split(","):
-        if peer == "optax":
-            ms, error = gpu_peers.optax_in_child(name, args.repetitions, args.child_timeout)
+        if peer in ("optax", "optax-bf16"):
+            ms, error = gpu_peers.optax_in_child(
+                name, args.repetitions, args.child_timeout,
+                "bfloat16" if peer == "optax-bf16" else None)
             peers[peer] = {"ms": ms, "error": error}
             continue
         try:  # a peer that breaks (torch.compile, out of memory) costs its row only
@@ -604,12 +607,12 @@ def targets(results):
 
     if "gpt2" in sets:
         row("gpt2: ≥ 3x torch eager", speedup("gpt2", "eager"), lambda x: x >= 3)
-        compiled = [s for s in (speedup("gpt2", p) for p in ("compile", "optax")) if s]
+        compiled = [s for s in (speedup("gpt2", p) for p in ("compile", "optax", "optax-bf16")) if s]
         row("gpt2: ≥ 1.5x the fastest compiled peer (measured ones)",
             min(compiled, default=None), lambda x: x >= 1.5)
     if "llama1b" in sets:
         row("llama1b: ≥ 1.3x torch eager", speedup("llama1b", "eager"), lambda x: x >= 1.3)
-        compiled = [s for s in (speedup("llama1b", p) for p in ("compile", "optax")) if s]
+        compiled = [s for s in (speedup("llama1b", p) for p in ("compile", "optax", "optax-bf16")) if s]
         row("llama1b: ahead of every compiled peer (measured ones)",
             min(compiled, default=None), lambda x: x > 1)
     if "ns4096" in sets and results["ceilings"] and "ns_ms" in sets["ns4096"]["mlir"]:
@@ -750,7 +753,7 @@ def main():
     r.add_argument("--sets", help="default: every set of the manifest")
     r.add_argument("--repetitions", type=int, default=20)
     r.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
-    r.add_argument("--peers", default="eager,compile,optax", help=f"of {', '.join(PEERS)}")
+    r.add_argument("--peers", default="eager,compile,optax,optax-bf16", help=f"of {', '.join(PEERS)}")
     r.add_argument("--json", metavar="FILE", help="write every result here")
     r.add_argument("--child-timeout", type=float, default=300, metavar="SECONDS",
                    help="per muon-mlir set, orthogonality study and optax peer")
