@@ -1,7 +1,8 @@
 """GPU peer baselines for the optimizer-step benchmark (issue: GPU
 performance): one full step — Muon for the hidden matrices, AdamW for the
-rest — with torch.optim.Muon + AdamW eager, the same under torch.compile, and
-optax.contrib.muon under jax.jit; plus the bf16 GEMM ceiling and the copy
+rest — with torch.optim.Muon + AdamW eager (AdamW also fused), the same
+under torch.compile (default and reduce-overhead, CUDA graphs), and
+optax.contrib.muon under jax.jit (as published and with bf16 matmuls); plus the bf16 GEMM ceiling and the copy
 bandwidth measured on the same device. bench/gpu_step.py times muon-mlir's
 compiled step against these peers in one run, through the helpers here.
 
@@ -76,18 +77,27 @@ def measure(fn, repetitions, device="cuda"):
     return ms, torch.cuda.max_memory_allocated() / 2**30
 
 
-def torch_optimizers(muon, adamw):
-    """torch.optim.Muon (bf16 Newton–Schulz, as shipped) on `muon`, AdamW on `adamw`."""
+def torch_optimizers(muon, adamw, fused=False):
+    """torch.optim.Muon (bf16 Newton–Schulz, as shipped) on `muon`, AdamW on
+    `adamw` (its single fused kernel per step with `fused`)."""
     import torch
     opts = [torch.optim.Muon(muon, lr=MUON_LR, weight_decay=WEIGHT_DECAY)]
     if adamw:
-        opts.append(torch.optim.AdamW(adamw, lr=ADAMW_LR, weight_decay=WEIGHT_DECAY))
+        opts.append(torch.optim.AdamW(adamw, lr=ADAMW_LR, weight_decay=WEIGHT_DECAY,
+                                      fused=fused or None))
     return opts
 
 
-def torch_step(muon_shapes, adamw_shapes, compiled, device="cuda"):
+# The torch peers, each configured as a user would at its best: eager (with
+# AdamW's fused kernel too) and torch.compile (default, and with CUDA graphs).
+TORCH_PEERS = {"eager": {}, "eager-fused": {"fused": True},
+               "compile": {"compile_mode": "default"},
+               "compile-ro": {"compile_mode": "reduce-overhead"}}
+
+
+def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fused=False):
     """One step of torch_optimizers over random parameters and gradients, as a
-    function of no arguments (through torch.compile if `compiled`)."""
+    function of no arguments (through torch.compile in `compile_mode`)."""
     import torch
     torch.manual_seed(0)
     make = lambda s: torch.nn.Parameter(torch.randn(s, device=device))
@@ -95,17 +105,18 @@ def torch_step(muon_shapes, adamw_shapes, compiled, device="cuda"):
     adamw = [make(s) for s in adamw_shapes]
     for p in muon + adamw:
         p.grad = torch.randn_like(p)
-    opts = torch_optimizers(muon, adamw)
+    opts = torch_optimizers(muon, adamw, fused)
 
     def step():
         for opt in opts:
             opt.step()
 
-    return torch.compile(step) if compiled else step
+    return torch.compile(step, mode=compile_mode) if compile_mode else step
 
 
-def torch_step_ms(muon_shapes, adamw_shapes, repetitions, compiled, device="cuda"):
-    return measure(torch_step(muon_shapes, adamw_shapes, compiled, device), repetitions, device)
+def torch_step_ms(muon_shapes, adamw_shapes, repetitions, peer, device="cuda"):
+    step = torch_step(muon_shapes, adamw_shapes, device=device, **TORCH_PEERS[peer])
+    return measure(step, repetitions, device)
 
 
 def ceilings():
@@ -196,10 +207,10 @@ def main():
     print(f"{'set':8} {'peer':34} {'median ms':>10} {'peak GiB':>9}")
     for name in args.sets.split(","):
         muon, adamw = SETS[name]()
-        for label, compiled in [("torch.optim.Muon+AdamW eager", False),
-                                ("torch.optim.Muon+AdamW compile", True)]:
-            ms, gib = torch_step_ms(muon, adamw, args.repetitions, compiled)
-            print(f"{name:8} {label:34} {ms:10.2f} {gib:9.2f}", flush=True)
+        for peer in TORCH_PEERS:
+            ms, gib = torch_step_ms(muon, adamw, args.repetitions, peer)
+            print(f"{name:8} {'torch.optim.Muon+AdamW ' + peer:34} {ms:10.2f} {gib:9.2f}",
+                  flush=True)
             torch.cuda.empty_cache()
         for label, precision in [("optax.contrib.muon+adamw jax.jit", None),
                                  ("optax, NS matmuls at bf16", "bfloat16")]:
