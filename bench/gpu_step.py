@@ -42,6 +42,7 @@ import math
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -532,6 +533,26 @@ def run_peers(args, name):
     return peers
 
 
+def measure_runs(args, name):
+    """Set `name` measured args.runs times, muon-mlir then its peers each
+    time (so that drift hits all rows alike): the first run's results, with
+    each row's ms the median of its runs' and `runs_ms` all of them."""
+    runs = [(in_child(args, name), run_peers(args, name)) for _ in range(args.runs)]
+    mlir, peers = runs[0]
+    for key, row in [(None, mlir), *peers.items()]:
+        times = [(m if key is None else p.get(key, {})).get("ms") for m, p in runs]
+        if row.get("ms") is not None and None not in times:
+            row["runs_ms"] = times
+            row["ms"] = statistics.median(times)
+    return mlir, peers
+
+
+def spread(row):
+    """'min–max' of a row's runs, if it has several."""
+    times = row.get("runs_ms", [])
+    return f"{min(times):.2f}–{max(times):.2f}" if len(times) > 1 else ""
+
+
 def fmt(value, spec=".2f", missing="—"):
     return missing if value is None else format(value, spec)
 
@@ -543,8 +564,8 @@ def print_set(name, entry, mlir, peers, ceilings):
     print(f"\n== {name}: Muon on {count('muon')} matrices ({size('muon'):.1f}M), AdamW on "
           f"{count('adamw')} tensors ({size('adamw'):.1f}M) ==")
     print(f"static launches per step (gpu stage): {describe_static(entry['step']['static'])}")
-    print(f"{'implementation':34} {'median ms':>10} {'speedup':>8} {'kernels':>8} "
-          f"{'copies':>7} {'torch GiB':>10} {'+temps':>7} {'+outside':>9}")
+    print(f"{'implementation':34} {'median ms':>10} {'runs':>13} {'speedup':>8} "
+          f"{'kernels':>8} {'copies':>7} {'torch GiB':>10} {'+temps':>7} {'+outside':>9}")
     rows = [("muon-mlir (bf16 NS)", mlir)] + [(PEERS[p], r) for p, r in peers.items()]
     for label, r in rows:
         speedup = (f"{r['ms'] / mlir['ms']:7.2f}x" if r.get("ms") and mlir.get("ms")
@@ -553,7 +574,8 @@ def print_set(name, entry, mlir, peers, ceilings):
             print(f"muon-mlir FAILED: {r['error']}" if r is mlir else
                   f"{label:34} failed: {r['error']}")
             continue
-        print(f"{label:34} {r['ms']:10.2f} {speedup:>8} {fmt(r.get('kernels'), 'd'):>8} "
+        print(f"{label:34} {r['ms']:10.2f} {spread(r):>13} {speedup:>8} "
+              f"{fmt(r.get('kernels'), 'd'):>8} "
               f"{fmt(r.get('copies'), 'd'):>7} {fmt(r.get('torch_peak_gib')):>10} "
               f"{fmt(r.get('temporaries_gib')):>7} {fmt(r.get('outside_torch_gib')):>9}")
     if "error" in mlir:  # the peers' rows above are all there is
@@ -693,14 +715,15 @@ def run(args):
         results["ceilings"] = {"gemm_tflops": tflops, "copy_gbps": gbps}
         print(f"bf16 GEMM ceiling (8192^3, torch.matmul/cuBLAS): {tflops:.0f} TFLOP/s; "
               f"copy bandwidth (1 GiB clone): {gbps:.0f} GB/s")
-    print(f"device: {results['device']}, torch {torch.__version__}, median of {args.repetitions}; "
+    print(f"device: {results['device']}, torch {torch.__version__}, median of {args.runs} "
+          f"runs of the median of {args.repetitions} steps (runs: their spread); "
           "speedup = peer ms / muon-mlir ms; kernels, copies: one step under torch.profiler; "
           "torch GiB: peak of torch's allocator (state, outputs); +temps: peak of the "
           "runtime's temporaries; +outside: device memory the muon-mlir step holds outside "
           "torch's allocator (runtime pool, cuBLASLt workspace, kernels)", flush=True)
     for name in names:
-        mlir = in_child(args, name)
-        results["sets"][name] = {"mlir": mlir, "peers": run_peers(args, name)}
+        mlir, peers = measure_runs(args, name)
+        results["sets"][name] = {"mlir": mlir, "peers": peers}
         print_set(name, manifest["sets"][name], mlir, results["sets"][name]["peers"],
                   results["ceilings"])
         save(args, results)
@@ -760,6 +783,9 @@ def main():
     r.add_argument("--artifacts", required=True, metavar="DIR")
     r.add_argument("--sets", help="default: every set of the manifest")
     r.add_argument("--repetitions", type=int, default=20)
+    r.add_argument("--runs", type=int, default=3,
+                   help="times each set is measured, muon-mlir and the peers in turn: "
+                        "a row's ms is the median of its runs', their spread printed")
     r.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     r.add_argument("--peers", default=",".join(PEERS), help=f"of {', '.join(PEERS)}")
     r.add_argument("--json", metavar="FILE", help="write every result here")
