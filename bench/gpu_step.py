@@ -321,10 +321,16 @@ def random_states(params, device, seed=0):
     return states, [randn(s) for s, _ in params]
 
 
-def count_launches(fn):
-    """(kernels, memcpy + memset) of one call of `fn`, from torch.profiler's
-    CUDA activity: CUPTI records every kernel of the process, the runtime's
-    driver launches and cuBLASLt's included."""
+# cuBLAS/cuBLASLt GEMM kernels, by the names their kernels carry.
+GEMM_KERNEL = re.compile(r"gemm|xmma|cutlass|nvjet|sm\d+_", re.IGNORECASE)
+
+
+def profile_launches(fn):
+    """What one call of `fn` ran on the device, from torch.profiler's CUDA
+    activity (CUPTI records every kernel of the process, the runtime's driver
+    launches and cuBLASLt's included): {"kernels", "copies" (memcpy +
+    memset), "gemm_ms", "other_kernel_ms", "copy_ms"}, times summed over the
+    device's own kernel durations."""
     import torch
     from torch.profiler import ProfilerActivity, profile
     fn()
@@ -332,9 +338,18 @@ def count_launches(fn):
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         fn()
         torch.cuda.synchronize()
-    names = [e.name for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
-    copies = sum(n.startswith(("Memcpy", "Memset")) for n in names)
-    return len(names) - copies, copies
+    out = {"kernels": 0, "copies": 0, "gemm_ms": 0.0, "other_kernel_ms": 0.0, "copy_ms": 0.0}
+    for e in prof.events():
+        if e.device_type != torch.autograd.DeviceType.CUDA:
+            continue
+        ms = e.time_range.elapsed_us() / 1e3
+        if e.name.startswith(("Memcpy", "Memset")):
+            out["copies"] += 1
+            out["copy_ms"] += ms
+        else:
+            out["kernels"] += 1
+            out["gemm_ms" if GEMM_KERNEL.search(e.name) else "other_kernel_ms"] += ms
+    return out
 
 
 def load(args, entry):
@@ -392,7 +407,7 @@ def mlir_set(args, manifest, name, runtime):
         out["outside_torch_gib"] = ((free_before - free_after) -
                                     (reserved_after - reserved_before)) / 2**30
         out["temporaries_gib"] = runtime.muon_gpu_peak_temporary_bytes() / 2**30
-        out["kernels"], out["copies"] = count_launches(run)
+        out.update(profile_launches(run))
         out.update(graph_replay_ms(run, args.repetitions))
     ns = load(args, entry["ns"])
     gen = torch.Generator(device).manual_seed(1)
@@ -524,7 +539,9 @@ def run_peers(args, name):
             ms, gib = gpu_peers.measure(step, args.repetitions, args.device)
             peers[peer] = {"ms": ms, "torch_peak_gib": gib}
             if args.device == "cuda":
-                peers[peer]["kernels"], peers[peer]["copies"] = count_launches(step)
+                launches = profile_launches(step)
+                peers[peer]["kernels"], peers[peer]["copies"] = (launches["kernels"],
+                                                                 launches["copies"])
         except Exception as e:  # noqa: BLE001
             peers[peer] = {"ms": None, "error": f"{type(e).__name__}: {e}"[:100]}
         step = None
@@ -593,13 +610,22 @@ def print_set(name, entry, mlir, peers, ceilings):
         line += (f"; {mlir['ns_full_gemm_ms']:.2f} ms with the symmetric products as "
                  "full GEMMs (MUON_GPU_SYMMETRIC_BLOCK=0)")
     print(line)
-    elementwise = mlir["ms"] - mlir["ns_ms"]
-    line = (f"elementwise (step − NS): {elementwise:.2f} ms for "
-            f"{entry['elementwise_bytes'] / 1e9:.2f} GB")
-    if ceilings:
-        roofline = entry["elementwise_bytes"] / ceilings["copy_gbps"] / 1e6
-        line += f"; HBM roofline {roofline:.2f} ms ({100 * roofline / elementwise:.0f}% of it)"
-    print(line)
+    if "other_kernel_ms" in mlir:
+        # Per-kernel device times of one step: what the hardware executed.
+        gb = entry["elementwise_bytes"] / 1e9
+        line = (f"one step's kernels (profiler): GEMMs {mlir['gemm_ms']:.2f} ms, other "
+                f"kernels {mlir['other_kernel_ms']:.2f} ms (the elementwise work, "
+                f"{gb:.2f} GB at least: {gb / mlir['other_kernel_ms'] * 1e3:.0f} GB/s), "
+                f"memcpy/memset {mlir['copy_ms']:.2f} ms")
+        if ceilings:
+            line += f"; copy bandwidth {ceilings['copy_gbps']:.0f} GB/s"
+        print(line)
+    else:
+        # No device profile off CUDA: the difference of totals, a rough
+        # figure only (the NS-alone module is not the step's NS).
+        print(f"elementwise (step − NS, no profiler on CPU): "
+              f"{mlir['ms'] - mlir['ns_ms']:.2f} ms for "
+              f"{entry['elementwise_bytes'] / 1e9:.2f} GB")
     n = mlir["numerics"]
     worst = ", ".join(f"{k} {e:.1e} (≤{lim:.0e})" for k, (e, lim) in sorted(n["worst"].items()))
     print(f"numerics vs torch.optim.Muon+AdamW (bf16 NS): {'ok' if n['ok'] else 'FAILED'}: {worst}")
