@@ -88,6 +88,30 @@ def ns_flops(shapes, steps):
     return sum(steps * (4 * min(s) ** 2 * max(s) + 2 * min(s) ** 3) for s in shapes)
 
 
+def symmetric_block_rows(m, block_rows=1024, max_blocks=8):
+    """runtime/common/SymmetricBlocks.h's symmetricBlockRows: rows per block
+    row of an m×m symmetric product (m itself: one full GEMM)."""
+    if block_rows <= 0 or m < 2 * block_rows:
+        return m
+    count = min(m // block_rows, max_blocks)
+    rows = -(-m // count)
+    granule = 64 if block_rows % 64 == 0 else 1
+    return -(-rows // granule) * granule
+
+
+def ns_executed_flops(shapes, steps, block_rows=1024):
+    """ns_flops as the runtime executes them: X·Xᵀ and S·S as the block upper
+    triangle of their block rows (one GEMM of rows × (m − first row) per block
+    row), (bS + cS²)·X whole."""
+    total = 0
+    for s in shapes:
+        m, n = min(s), max(s)
+        b = symmetric_block_rows(m, block_rows)
+        upper = sum(min(b, m - r) * (m - r) for r in range(0, m, b))  # of m·m
+        total += steps * (2 * upper * n + 2 * upper * m + 2 * m * m * n)
+    return total
+
+
 def elementwise_bytes(params):
     """HBM bytes no step can avoid outside Newton–Schulz: every f32 state
     read once and written once and the gradient read, 5 × 4 B per Muon
@@ -146,7 +170,9 @@ def build(args):
         muon = [s for s, kind in params if kind == "muon"]
         manifest["sets"][name] = {
             "params": params, "ns_batches": ns_batches(muon),
-            "ns_flops": ns_flops(muon, NS_STEPS), "elementwise_bytes": elementwise_bytes(params),
+            "ns_flops": ns_flops(muon, NS_STEPS),
+            "ns_executed_flops": ns_executed_flops(muon, NS_STEPS),
+            "elementwise_bytes": elementwise_bytes(params),
             "step": compile_module(args, ir.optimizer_step_module(params, MUON_ATTRS, ADAMW_ATTRS),
                                    name),
             "ns": compile_module(args, ir.newton_schulz_batches_module(ns_batches(muon), ns_attrs),
@@ -601,11 +627,16 @@ def print_set(name, entry, mlir, peers, ceilings):
         print(f"muon-mlir replayed from a CUDA graph: {mlir['graph_ms']:.2f} ms per step")
     elif "graph_error" in mlir:
         print(f"muon-mlir CUDA graph capture failed: {mlir['graph_error']}")
-    tflop = entry["ns_flops"] / 1e12
-    achieved = tflop / mlir["ns_ms"] * 1e3
-    line = f"NS alone: {mlir['ns_ms']:.2f} ms for {tflop:.2f} TFLOP: {achieved:.1f} TFLOP/s"
+    # Executed FLOPs (the symmetric products' block triangles) beside the
+    # full-GEMM equivalent: only the former is what the hardware ran.
+    full = entry["ns_flops"] / mlir["ns_ms"] / 1e9
+    executed = entry.get("ns_executed_flops", entry["ns_flops"]) / mlir["ns_ms"] / 1e9
+    line = (f"NS alone: {mlir['ns_ms']:.2f} ms: {executed:.1f} TFLOP/s executed "
+            f"({entry.get('ns_executed_flops', entry['ns_flops']) / 1e12:.2f} TFLOP), "
+            f"{full:.1f} TFLOP/s full-GEMM equivalent ({entry['ns_flops'] / 1e12:.2f} TFLOP)")
     if ceilings:
-        line += f" = {100 * achieved / ceilings['gemm_tflops']:.0f}% of the bf16 GEMM ceiling"
+        line += (f" = {100 * executed / ceilings['gemm_tflops']:.0f}% / "
+                 f"{100 * full / ceilings['gemm_tflops']:.0f}% of the bf16 GEMM ceiling")
     if "ns_full_gemm_ms" in mlir:
         line += (f"; {mlir['ns_full_gemm_ms']:.2f} ms with the symmetric products as "
                  "full GEMMs (MUON_GPU_SYMMETRIC_BLOCK=0)")
@@ -672,10 +703,11 @@ def targets(results):
         row("llama1b: ahead of every peer but eager (measured ones)",
             min(compiled, default=None), lambda x: x > 1)
     if "ns4096" in sets and results["ceilings"] and "ns_ms" in sets["ns4096"]["mlir"]:
-        achieved = (results["manifest"]["sets"]["ns4096"]["ns_flops"] /
+        entry = results["manifest"]["sets"]["ns4096"]
+        achieved = (entry.get("ns_executed_flops", entry["ns_flops"]) /
                     sets["ns4096"]["mlir"]["ns_ms"] / 1e9)
-        row("ns4096: NS ≥ 70% of the bf16 GEMM ceiling",
-            100 * achieved / results["ceilings"]["gemm_tflops"], lambda x: x >= 70, "%")
+        row("ns4096: NS ≥ 80% of the bf16 GEMM ceiling (executed FLOPs)",
+            100 * achieved / results["ceilings"]["gemm_tflops"], lambda x: x >= 80, "%")
     ortho = results.get("ortho")
     if ortho and "error" not in ortho:
         rows += ortho_targets(results["manifest"]["ortho"], ortho)
