@@ -12,6 +12,7 @@ compiled step against these peers in one run, through the helpers here.
 import argparse
 import functools
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -88,16 +89,66 @@ def torch_optimizers(muon, adamw, fused=False):
     return opts
 
 
+class BatchedMuon:
+    """Muon as users batch it by hand (modded-nanogpt / dion style): the
+    matrices of one shape stacked, one batched bf16 Newton–Schulz per shape,
+    momentum kept stacked; torch.optim.Muon's formulas and defaults
+    (momentum 0.95, Nesterov, lr scaled by max(1, A/B)^½, decoupled decay)."""
+
+    def __init__(self, params, lr, weight_decay, momentum=0.95, steps=5, eps=1e-7):
+        import torch
+        self.lr, self.weight_decay, self.momentum, self.steps, self.eps = (
+            lr, weight_decay, momentum, steps, eps)
+        groups = {}
+        for p in params:
+            groups.setdefault(tuple(p.shape), []).append(p)
+        self.groups = [(ps, torch.zeros((len(ps), *shape), device=ps[0].device))
+                       for shape, ps in groups.items()]
+
+    def newton_schulz(self, g):
+        import torch
+        a, b, c = 3.4445, -4.7750, 2.0315
+        x = g.to(torch.bfloat16)
+        tall = x.size(-2) > x.size(-1)
+        if tall:
+            x = x.mT
+        x = x / x.norm(dim=(-2, -1), keepdim=True).clamp(min=self.eps)
+        for _ in range(self.steps):  # torch.optim.Muon's iteration, batched
+            gram = x @ x.mT
+            x = torch.baddbmm(x, torch.baddbmm(gram, gram, gram, beta=b, alpha=c), x, beta=a)
+        return x.mT if tall else x
+
+    def step(self):
+        import torch
+        with torch.no_grad():
+            self._step()
+
+    def _step(self):
+        import torch
+        for params, buf in self.groups:
+            grads = torch.stack([p.grad for p in params])
+            buf.lerp_(grads, 1 - self.momentum)
+            update = self.newton_schulz(grads.lerp(buf, self.momentum))
+            rows, cols = params[0].shape
+            scale = -self.lr * math.sqrt(max(1, rows / cols))
+            torch._foreach_mul_(params, 1 - self.lr * self.weight_decay)
+            torch._foreach_add_(params, list(update.to(params[0].dtype).unbind()), alpha=scale)
+
+
 # The torch peers, each configured as a user would at its best: eager (with
-# AdamW's fused kernel too) and torch.compile (default, and with CUDA graphs).
+# AdamW's fused kernel too), torch.compile (default, and with CUDA graphs),
+# and Muon batched by hand under torch.compile.
 TORCH_PEERS = {"eager": {}, "eager-fused": {"fused": True},
                "compile": {"compile_mode": "default"},
-               "compile-ro": {"compile_mode": "reduce-overhead"}}
+               "compile-ro": {"compile_mode": "reduce-overhead"},
+               "batched": {"compile_mode": "default", "batched": True}}
 
 
-def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fused=False):
-    """One step of torch_optimizers over random parameters and gradients, as a
-    function of no arguments (through torch.compile in `compile_mode`)."""
+def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fused=False,
+               batched=False):
+    """One step of torch_optimizers (the Muon part BatchedMuon's with
+    `batched`) over random parameters and gradients, as a function of no
+    arguments (through torch.compile in `compile_mode`)."""
     import torch
     torch.manual_seed(0)
     make = lambda s: torch.nn.Parameter(torch.randn(s, device=device))
@@ -106,6 +157,8 @@ def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fuse
     for p in muon + adamw:
         p.grad = torch.randn_like(p)
     opts = torch_optimizers(muon, adamw, fused)
+    if batched:
+        opts[0] = BatchedMuon(muon, MUON_LR, WEIGHT_DECAY)
 
     def step():
         for opt in opts:

@@ -540,6 +540,7 @@ PEERS = {"eager": "torch.optim.Muon+AdamW eager",
          "eager-fused": "torch.optim.Muon+AdamW(fused) eager",
          "compile": "torch.optim.Muon+AdamW compile",
          "compile-ro": "torch.compile reduce-overhead",
+         "batched": "Muon batched by hand, compiled",
          "optax": "optax.contrib.muon+adamw jax.jit (f32 NS)",
          "optax-bf16": "optax, NS matmuls at bf16 precision"}
 
