@@ -11,6 +11,7 @@ compiled step against these peers in one run, through the helpers here.
 
 import argparse
 import functools
+import glob
 import json
 import math
 import os
@@ -135,23 +136,36 @@ class BatchedMuon:
             torch._foreach_add_(params, list(update.to(params[0].dtype).unbind()), alpha=scale)
 
 
+def add_wheels(directory):
+    """Makes the pure-Python wheels in `directory` importable: the GPU machine
+    has no network, so bench/gpu_step.py build downloads the peers' wheels
+    (heavyball) here and they travel with the artifacts."""
+    for wheel in sorted(glob.glob(os.path.join(directory, "*.whl"))):
+        if wheel not in sys.path:
+            sys.path.insert(0, wheel)
+
+
 # The torch peers, each configured as a user would at its best: eager (with
 # AdamW's fused kernel too), torch.compile (default, and with CUDA graphs),
-# and Muon batched by hand under torch.compile.
+# Muon batched by hand under torch.compile, and heavyball's Muon (a
+# compile-first library; AdamW stays torch's fused one for the rest).
 TORCH_PEERS = {"eager": {}, "eager-fused": {"fused": True},
                "compile": {"compile_mode": "default"},
                "compile-ro": {"compile_mode": "reduce-overhead"},
-               "batched": {"compile_mode": "default", "batched": True}}
+               "batched": {"compile_mode": "default", "batched": True},
+               "heavyball": {"fused": True, "muon": "heavyball"}}
 
 
 def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fused=False,
-               batched=False):
+               batched=False, muon=None):
     """One step of torch_optimizers (the Muon part BatchedMuon's with
-    `batched`) over random parameters and gradients, as a function of no
-    arguments (through torch.compile in `compile_mode`)."""
+    `batched`, heavyball.Muon's with `muon="heavyball"`) over random
+    parameters and gradients, as a function of no arguments (through
+    torch.compile in `compile_mode`)."""
     import torch
     torch.manual_seed(0)
     make = lambda s: torch.nn.Parameter(torch.randn(s, device=device))
+    library = muon
     muon = [make(s) for s in muon_shapes]
     adamw = [make(s) for s in adamw_shapes]
     for p in muon + adamw:
@@ -159,6 +173,9 @@ def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fuse
     opts = torch_optimizers(muon, adamw, fused)
     if batched:
         opts[0] = BatchedMuon(muon, MUON_LR, WEIGHT_DECAY)
+    elif library == "heavyball":
+        import heavyball
+        opts[0] = heavyball.Muon(muon, lr=MUON_LR, weight_decay=WEIGHT_DECAY)
 
     def step():
         for opt in opts:

@@ -155,6 +155,23 @@ def compile_module(args, module, stem):
     return {"file": library, "static": static_launches(source, args.muon_opt)}
 
 
+def download_wheels(args):
+    """The peers' pure-Python wheels (--peer-wheels) into DIR/wheels for the
+    GPU machine, which has no network: the names downloaded, or [] (the
+    peer's row then says why it failed)."""
+    if not args.peer_wheels:
+        return []
+    directory = os.path.join(args.out, "wheels")
+    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d",
+                           directory, *args.peer_wheels.split(",")],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"warning: could not download {args.peer_wheels}: "
+              f"{(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+        return []
+    return sorted(os.listdir(directory))
+
+
 def build(args):
     from muon_mlir.testing import ir
     start = time.perf_counter()
@@ -186,10 +203,12 @@ def build(args):
         runtime = os.path.join(os.path.dirname(compiler), "..", "lib", "libmuon_cuda_runtime.so")
         shutil.copyfile(runtime, os.path.join(args.out, "libmuon_cuda_runtime.so"))
         manifest["runtime"] = "libmuon_cuda_runtime.so"
+    manifest["peer_wheels"] = download_wheels(args)
     manifest["build_seconds"] = round(time.perf_counter() - start, 1)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
-    size = sum(os.path.getsize(os.path.join(args.out, f)) for f in os.listdir(args.out))
+    size = sum(os.path.getsize(os.path.join(root, f))
+               for root, _, files in os.walk(args.out) for f in files)
     print(f"built {', '.join(manifest['sets'])} in {manifest['build_seconds']} s: {args.out} "
           f"holds {size / 2**20:.1f} MiB")
     for name, entry in manifest["sets"].items():
@@ -541,6 +560,7 @@ PEERS = {"eager": "torch.optim.Muon+AdamW eager",
          "compile": "torch.optim.Muon+AdamW compile",
          "compile-ro": "torch.compile reduce-overhead",
          "batched": "Muon batched by hand, compiled",
+         "heavyball": "heavyball.Muon + AdamW(fused)",
          "optax": "optax.contrib.muon+adamw jax.jit (f32 NS)",
          "optax-bf16": "optax, NS matmuls at bf16 precision"}
 
@@ -551,6 +571,7 @@ FAST_PEERS = [p for p in PEERS if p != "eager"]
 
 def run_peers(args, name):
     import torch
+    gpu_peers.add_wheels(os.path.join(args.artifacts, "wheels"))
     muon, adamw = gpu_peers.SETS[name]()
     peers = {}
     for peer in args.peers.split(","):
@@ -824,6 +845,8 @@ def main():
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="compile the steps and write DIR/manifest.json (here)")
     b.add_argument("--out", required=True, metavar="DIR")
+    b.add_argument("--peer-wheels", default="heavyball,opt-einsum",
+                   help="PyPI packages of peers, downloaded into DIR/wheels (\"\": none)")
     b.add_argument("--sets", default="gpt2,llama1b,ns4096",
                    help=f"of {', '.join(gpu_peers.SETS)}")
     b.add_argument("--ortho-set", default="ns4096",
