@@ -153,19 +153,18 @@ TORCH_PEERS = {"eager": {}, "eager-fused": {"fused": True},
                "compile": {"compile_mode": "default"},
                "compile-ro": {"compile_mode": "reduce-overhead"},
                "batched": {"compile_mode": "default", "batched": True},
-               "heavyball": {"fused": True, "muon": "heavyball"}}
+               "heavyball": {"fused": True, "muon_library": "heavyball"}}
 
 
 def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fused=False,
-               batched=False, muon=None):
+               batched=False, muon_library=None):
     """One step of torch_optimizers (the Muon part BatchedMuon's with
-    `batched`, heavyball.Muon's with `muon="heavyball"`) over random
+    `batched`, heavyball.Muon's with `muon_library="heavyball"`) over random
     parameters and gradients, as a function of no arguments (through
     torch.compile in `compile_mode`)."""
     import torch
     torch.manual_seed(0)
     make = lambda s: torch.nn.Parameter(torch.randn(s, device=device))
-    library = muon
     muon = [make(s) for s in muon_shapes]
     adamw = [make(s) for s in adamw_shapes]
     for p in muon + adamw:
@@ -173,7 +172,7 @@ def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fuse
     opts = torch_optimizers(muon, adamw, fused)
     if batched:
         opts[0] = BatchedMuon(muon, MUON_LR, WEIGHT_DECAY)
-    elif library == "heavyball":
+    elif muon_library == "heavyball":
         import heavyball
         opts[0] = heavyball.Muon(muon, lr=MUON_LR, weight_decay=WEIGHT_DECAY)
 

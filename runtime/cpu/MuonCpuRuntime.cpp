@@ -121,13 +121,14 @@ void gemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
   }
 }
 
-/// One GEMM C(m×n) = op(A) · op(B) + beta·C on strided matrices (beta 0:
-/// C not read).
+/// One GEMM C(m×n) = alpha · op(A) · op(B) + beta·C on strided matrices
+/// (beta 0: C not read).
 template <typename T>
 void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
                  bool transposeA, const T *b, const int64_t *bSizes,
                  const int64_t *bStrides, bool transposeB, float *c,
-                 const int64_t *cSizes, const int64_t *cStrides, float beta) {
+                 const int64_t *cSizes, const int64_t *cStrides, float alpha,
+                 float beta) {
   int64_t m = cSizes[0], n = cSizes[1];
   int64_t k = transposeA ? aSizes[0] : aSizes[1];
   if (k == 0 && beta != 1.0f)
@@ -141,7 +142,7 @@ void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
   BlasMatrix<T> rhs(b, bSizes[0], bSizes[1], bStrides[0], bStrides[1]);
   char ta = lhs.op(transposeA), tb = rhs.op(transposeB);
   if (cStrides[1] == 1 && cStrides[0] >= n) {
-    gemm(ta, tb, m, n, k, 1.0f, lhs.data, lhs.ld, rhs.data, rhs.ld, beta, c,
+    gemm(ta, tb, m, n, k, alpha, lhs.data, lhs.ld, rhs.data, rhs.ld, beta, c,
          cStrides[0]);
     return;
   }
@@ -150,8 +151,8 @@ void stridedGemm(const T *a, const int64_t *aSizes, const int64_t *aStrides,
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j)
         out[i * n + j] = c[i * cStrides[0] + j * cStrides[1]];
-  gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, 1.0f, lhs.data, lhs.ld,
-       rhs.data, rhs.ld, beta, out.data(), n);
+  gemm(ta, tb, m, n, k, alpha, lhs.data, lhs.ld, rhs.data, rhs.ld, beta,
+       out.data(), n);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j)
       c[i * cStrides[0] + j * cStrides[1]] = out[i * n + j];
@@ -163,7 +164,7 @@ void matmul(StridedMemRef<T, 2> *a, StridedMemRef<T, 2> *b,
             float beta) {
   stridedGemm(a->aligned + a->offset, a->sizes, a->strides, transposeA,
               b->aligned + b->offset, b->sizes, b->strides, transposeB,
-              c->aligned + c->offset, c->sizes, c->strides, beta);
+              c->aligned + c->offset, c->sizes, c->strides, 1.0f, beta);
 }
 
 /// Batches whose products are each below kSingleThreadGemmWork but together
@@ -188,7 +189,7 @@ void batchMatmul(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
                 b->aligned + b->offset + i * b->strides[0], b->sizes + 1,
                 b->strides + 1, transposeB,
                 c->aligned + c->offset + i * c->strides[0], c->sizes + 1,
-                c->strides + 1, beta);
+                c->strides + 1, 1.0f, beta);
 }
 
 } // namespace
@@ -293,7 +294,6 @@ bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
   if (d->strides[2] != 1 || ldd < std::max<int64_t>(n, 1) ||
       mayOverlap(*a, *d) || mayOverlap(*b, *d))
     return false;
-  int64_t k = transposeA ? a->sizes[1] : a->sizes[2];
   for (int64_t batch = 0; batch < d->sizes[0]; ++batch) {
     float *result = d->aligned + d->offset + batch * d->strides[0];
     const float *addend = c->aligned + c->offset + batch * c->strides[0];
@@ -302,23 +302,11 @@ bool gemmIntoResult(StridedMemRef<float, 3> *a, StridedMemRef<float, 3> *b,
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < n; ++j)
           result[i * ldd + j] = addend[i * c->strides[1] + j * c->strides[2]];
-    if (m == 0 || n == 0)
-      continue;
-    if (k == 0) {
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j)
-          result[i * ldd + j] =
-              beta == 0.0f ? 0.0f : beta * result[i * ldd + j];
-      continue;
-    }
-    const float *aBase = a->aligned + a->offset + batch * a->strides[0];
-    BlasMatrix<float> lhs(aBase, a->sizes[1], a->sizes[2], a->strides[1],
-                          a->strides[2]);
-    const float *bBase = b->aligned + b->offset + batch * b->strides[0];
-    BlasMatrix<float> rhs(bBase, b->sizes[1], b->sizes[2], b->strides[1],
-                          b->strides[2]);
-    gemm(lhs.op(transposeA), rhs.op(transposeB), m, n, k, alpha, lhs.data,
-         lhs.ld, rhs.data, rhs.ld, beta, result, ldd);
+    stridedGemm(a->aligned + a->offset + batch * a->strides[0], a->sizes + 1,
+                a->strides + 1, transposeA,
+                b->aligned + b->offset + batch * b->strides[0], b->sizes + 1,
+                b->strides + 1, transposeB, result, d->sizes + 1,
+                d->strides + 1, alpha, beta);
     if (symmetric)
       for (int64_t i = 1; i < m; ++i)
         for (int64_t j = 0; j < i; ++j)
@@ -381,7 +369,7 @@ void scaledBatchGemm(StridedMemRef<T, 3> *a, StridedMemRef<T, 3> *b,
                 a->strides + 1, transposeA,
                 b->aligned + b->offset + batch * b->strides[0], b->sizes + 1,
                 b->strides + 1, transposeB, scratch, productSizes,
-                productStrides, /*beta=*/0.0f);
+                productStrides, /*alpha=*/1.0f, /*beta=*/0.0f);
     const T *addend = c->aligned + c->offset + batch * c->strides[0];
     T *result = d->aligned + d->offset + batch * d->strides[0];
     int64_t cRow = c->strides[1], cCol = c->strides[2];
