@@ -3,7 +3,10 @@ Muon for the 48 hidden matrices, AdamW for embeddings and 1-D parameters —
 compiled by muon-mlir and run by muon-run, against torch.optim.Muon + AdamW
 on the same cores in the same run.
 
-    .venv/bin/python bench/cpu_step.py [--repetitions 5] [--layers 12]
+    .venv/bin/python bench/cpu_step.py [--repetitions 5] [--layers 12] [--bucket]
+
+--bucket also times each muon-mlir variant with optim-bucket (one op per
+group of same-shaped matrices, one batched Newton–Schulz per group).
 """
 
 import argparse
@@ -61,7 +64,7 @@ def step_module(params, compute):
             + f"\n  return {', '.join(v for v, _ in results)} : {', '.join(t for _, t in results)}\n}}\n")
 
 
-def time_muon_mlir(params, arrays, compute, repetitions, tmp):
+def time_muon_mlir(params, arrays, compute, repetitions, tmp, bucket=False):
     module = os.path.join(tmp, f"step_{compute}.mlir")
     with open(module, "w") as f:
         f.write(step_module(params, compute))
@@ -72,7 +75,8 @@ def time_muon_mlir(params, arrays, compute, repetitions, tmp):
     inputs += ["--input=f32=0.02", "--input=f32=0.0006", "--input=i64=10"]
     # Results are discarded: only the timing line matters here.
     cmd = [os.path.join(ROOT, "build", "bin", "muon-run"), module, "--function=step",
-           f"--benchmark_repetitions={repetitions}", "--print_max_element_count=0"] + inputs
+           f"--benchmark_repetitions={repetitions}", "--print_max_element_count=0",
+           f"--bucket={str(bucket).lower()}"] + inputs
     start = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     total = time.perf_counter() - start
@@ -111,6 +115,7 @@ def main():
     p.add_argument("--layers", type=int, default=12)
     p.add_argument("--repetitions", type=int, default=5)
     p.add_argument("--torch-compile", action="store_true", help="also time torch.compile")
+    p.add_argument("--bucket", action="store_true", help="also time muon-mlir with optim-bucket")
     args = p.parse_args()
 
     torch.set_num_threads(os.cpu_count())
@@ -139,8 +144,10 @@ def main():
         if args.torch_compile:
             rows.append(("torch.optim.Muon + AdamW, torch.compile", *time_torch(params, arrays, args.repetitions, True), None))
         for compute in ["bf16", "f32"]:
-            median, best, total = time_muon_mlir(params, arrays, compute, args.repetitions, tmp)
-            rows.append((f"muon-mlir, NS compute_type={compute}", median, best, total))
+            for bucket in [False, True] if args.bucket else [False]:
+                median, best, total = time_muon_mlir(params, arrays, compute, args.repetitions, tmp, bucket)
+                rows.append((f"muon-mlir, NS compute_type={compute}" + (", bucketed" if bucket else ""),
+                             median, best, total))
 
     print(f"{'step':48} {'median ms':>10} {'min ms':>10} {'vs torch eager':>15}")
     for name, median, best, total in rows:

@@ -21,6 +21,12 @@ def Optim_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
 def Optim_ScalarFloat : 0DTensorOf<[AnyFloat]>;
 def Optim_ScalarStep : 0DTensorOf<[AnyFloat, AnySignlessInteger]>;
 
+// The tensors of member i of an update (its parameter, gradient, state and
+// results) have one type: `to` has `from`'s types, in order.
+class Optim_MembersTyped<string from, string to>
+    : RangedTypesMatchWith<"'" # to # "' have the types of '" # from # "'",
+                           from, to, "$_self">;
+
 // Attributes shared by every op that runs Newton–Schulz.
 defvar Optim_NSAttrs = (ins
   OptionalAttr<Optim_NSScheduleAttr>:$schedule,
@@ -40,9 +46,12 @@ defvar Optim_NSExtraDecls = [{
 // MuonOp
 //===----------------------------------------------------------------------===//
 
-def Optim_MuonOp : Optim_Op<"muon", [Pure,
-    AllTypesMatch<["param", "grad", "momentum_buffer", "new_param",
-                   "new_momentum_buffer"]>]> {
+def Optim_MuonOp : Optim_Op<"muon", [Pure, SameVariadicOperandSize,
+    SameVariadicResultSize,
+    Optim_MembersTyped<"params", "grads">,
+    Optim_MembersTyped<"params", "momentum_buffers">,
+    Optim_MembersTyped<"params", "new_params">,
+    Optim_MembersTyped<"params", "new_momentum_buffers">]> {
   let summary = "one Muon step: momentum, Newton–Schulz, decoupled weight decay";
   let description = [{
     Updates a matrix parameter `W` (A×B) with gradient `G` and momentum
@@ -61,18 +70,27 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure,
     on `optim.newton_schulz`. Parameters of rank > 2 are seen as matrices
     through `view`.
 
+    A bucket (`optim-bucket`) is one op over N parameters whose matrices
+    have one shape A×B and one element type: operands and results are
+    lists, member i being (`params[i]`, `grads[i]`, `momentum_buffers[i]`)
+    with results (`new_params[i]`, `new_momentum_buffers[i]`). Each member
+    is updated exactly as by its own op; the lowering runs the N
+    orthogonalizations as one batched Newton–Schulz.
+
     Example:
 
     ```mlir
     %w1, %m1 = optim.muon %w, %g, %m, %lr {ns_steps = 5 : i64,
         lr_adjust = #optim.lr_adjust<match_rms_adamw>}
         : tensor<768x3072xf32>, tensor<f32>
+    %a:2, %b:2 = optim.muon [%w0, %w1], [%g0, %g1], [%m0, %m1], %lr
+        : [tensor<768x768xf32>, tensor<768x768xf32>], tensor<f32>
     ```
   }];
   let arguments = !con((ins
-    Optim_FloatTensor:$param,
-    Optim_FloatTensor:$grad,
-    Optim_FloatTensor:$momentum_buffer,
+    Variadic<Optim_FloatTensor>:$params,
+    Variadic<Optim_FloatTensor>:$grads,
+    Variadic<Optim_FloatTensor>:$momentum_buffers,
     Optim_ScalarFloat:$lr,
     DefaultValuedAttr<F64Attr, "0.95">:$momentum,
     DefaultValuedAttr<BoolAttr, "true">:$nesterov,
@@ -80,11 +98,12 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure,
     DefaultValuedAttr<I64Attr, "5">:$ns_steps,
     DefaultValuedAttr<Optim_LrAdjustAttr, "LrAdjust::original">:$lr_adjust
   ), Optim_NSAttrs);
-  let results = (outs Optim_FloatTensor:$new_param,
-                      Optim_FloatTensor:$new_momentum_buffer);
+  let results = (outs Variadic<Optim_FloatTensor>:$new_params,
+                      Variadic<Optim_FloatTensor>:$new_momentum_buffers);
   let assemblyFormat = [{
-    $param `,` $grad `,` $momentum_buffer `,` $lr attr-dict
-    `:` type($param) `,` type($lr)
+    custom<Members>($params) `,` custom<Members>($grads) `,`
+    custom<Members>($momentum_buffers) `,` $lr attr-dict
+    `:` custom<MemberTypes>(type($params)) `,` type($lr)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = Optim_NSExtraDecls;
@@ -94,9 +113,13 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure,
 // Muon2Op
 //===----------------------------------------------------------------------===//
 
-def Optim_Muon2Op : Optim_Op<"muon2", [Pure,
-    AllTypesMatch<["param", "grad", "momentum_buffer"]>,
-    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
+    AttrSizedResultSegments,
+    Optim_MembersTyped<"params", "grads">,
+    Optim_MembersTyped<"params", "momentum_buffers">,
+    Optim_MembersTyped<"params", "new_params">,
+    Optim_MembersTyped<"params", "new_momentum_buffers">,
+    Optim_MembersTyped<"second_moments", "new_second_moments">]> {
   let summary = "one Muon² step: second-moment preconditioning before NS";
   let description = [{
     Muon² (Liu et al., arXiv 2604.09967) divides the momentum by the square
@@ -113,12 +136,16 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure,
     W' = W · (1 − lr · wd) − lr · adjust(A, B) · O
     ```
 
-    With one second-moment operand `V` has the parameter's shape. With two
-    operands the moment is factored (Muon²-F, Adafactor-style): a row factor
-    `V_r` (…×A×1) and a column factor `V_c` (…×1×B) of the matrix view,
-    updated with the row and column sums of G ⊙ G, and
+    With one second-moment operand per parameter `V` has the parameter's
+    shape. With two the moment is factored (Muon²-F, Adafactor-style): a
+    row factor `V_r` (…×A×1) and a column factor `V_c` (…×1×B) of the
+    matrix view, updated with the row and column sums of G ⊙ G, and
     `V̂ = V_r V_c / max(Σ V_c, ε)` replaces `V'` above.
     No bias correction is applied: NS normalizes away any global scale.
+
+    As `optim.muon`, one op may update a bucket of N parameters of one
+    matrix shape; `second_moments` then holds N full moments or N pairs
+    (`V_r`, `V_c`), in member order.
 
     Example:
 
@@ -128,10 +155,10 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure,
     ```
   }];
   let arguments = !con((ins
-    Optim_FloatTensor:$param,
-    Optim_FloatTensor:$grad,
-    Optim_FloatTensor:$momentum_buffer,
-    Variadic<Optim_FloatTensor>:$second_moment,
+    Variadic<Optim_FloatTensor>:$params,
+    Variadic<Optim_FloatTensor>:$grads,
+    Variadic<Optim_FloatTensor>:$momentum_buffers,
+    Variadic<Optim_FloatTensor>:$second_moments,
     Optim_ScalarFloat:$lr,
     DefaultValuedAttr<F64Attr, "0.95">:$momentum,
     DefaultValuedAttr<F64Attr, "0.95">:$beta2,
@@ -141,17 +168,40 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure,
     DefaultValuedAttr<I64Attr, "3">:$ns_steps,
     DefaultValuedAttr<Optim_LrAdjustAttr, "LrAdjust::original">:$lr_adjust
   ), Optim_NSAttrs);
-  let results = (outs Optim_FloatTensor:$new_param,
-                      Optim_FloatTensor:$new_momentum_buffer,
-                      Variadic<Optim_FloatTensor>:$new_second_moment);
+  let results = (outs Variadic<Optim_FloatTensor>:$new_params,
+                      Variadic<Optim_FloatTensor>:$new_momentum_buffers,
+                      Variadic<Optim_FloatTensor>:$new_second_moments);
   let assemblyFormat = [{
-    $param `,` $grad `,` $momentum_buffer `,` `[` $second_moment `]` `,` $lr
-    attr-dict `:` type($param) `,` `[` type($second_moment) `]` `,` type($lr)
+    custom<Members>($params) `,` custom<Members>($grads) `,`
+    custom<Members>($momentum_buffers) `,` `[` $second_moments `]` `,` $lr
+    attr-dict `:` custom<MemberTypes>(type($params), type($new_params),
+                                      type($new_momentum_buffers)) `,`
+    `[` custom<TypesTwice>(type($second_moments), type($new_second_moments))
+    `]` `,` type($lr)
   }];
+  // (Result types appear in the format only because ODS cannot yet infer
+  // the sizes of result segments; the parser copies them.)
+  // Version 1 bytecode has no list sizes (OptimBytecode.h).
+  let useCustomPropertiesEncoding = 1;
+  let builders = [
+    // Default hyper-parameters; results typed like the operands.
+    OpBuilder<(ins "::mlir::ValueRange":$params, "::mlir::ValueRange":$grads,
+                   "::mlir::ValueRange":$momentum_buffers,
+                   "::mlir::ValueRange":$second_moments, "::mlir::Value":$lr), [{
+      build($_builder, $_state, params.getTypes(), params.getTypes(),
+            second_moments.getTypes(), params, grads, momentum_buffers,
+            second_moments, lr, ::mlir::FloatAttr(), ::mlir::FloatAttr(),
+            ::mlir::FloatAttr(), ::mlir::BoolAttr(), ::mlir::FloatAttr(),
+            ::mlir::IntegerAttr(), LrAdjustAttr(), NSScheduleAttr(),
+            ::mlir::TypeAttr(), MatrixViewAttr());
+    }]>
+  ];
   let hasVerifier = 1;
   let extraClassDeclaration = Optim_NSExtraDecls # [{
     /// True for Muon²-F (row and column second-moment factors).
-    bool isFactored() { return getSecondMoment().size() == 2; }
+    bool isFactored() {
+      return getSecondMoments().size() == 2 * getParams().size();
+    }
   }];
 }
 
@@ -159,9 +209,14 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure,
 // AdamWOp
 //===----------------------------------------------------------------------===//
 
-def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
-    AllTypesMatch<["param", "grad", "exp_avg", "exp_avg_sq", "new_param",
-                   "new_exp_avg", "new_exp_avg_sq"]>]> {
+def Optim_AdamWOp : Optim_Op<"adamw", [Pure, SameVariadicOperandSize,
+    SameVariadicResultSize,
+    Optim_MembersTyped<"params", "grads">,
+    Optim_MembersTyped<"params", "exp_avgs">,
+    Optim_MembersTyped<"params", "exp_avg_sqs">,
+    Optim_MembersTyped<"params", "new_params">,
+    Optim_MembersTyped<"params", "new_exp_avgs">,
+    Optim_MembersTyped<"params", "new_exp_avg_sqs">]> {
   let summary = "one AdamW step with bias correction and decoupled weight decay";
   let description = [{
     AdamW (Loshchilov & Hutter), as torch.optim.AdamW, for the parameters
@@ -184,6 +239,10 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
 
     and `bias_correction = false` drops the (1 − βᵗ) factors from either.
 
+    A bucket (`optim-bucket`) is one op over N parameters of any shapes and
+    one element type: operands and results are lists in member order, as
+    on `optim.muon`.
+
     Example:
 
     ```mlir
@@ -192,10 +251,10 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
     ```
   }];
   let arguments = (ins
-    Optim_FloatTensor:$param,
-    Optim_FloatTensor:$grad,
-    Optim_FloatTensor:$exp_avg,
-    Optim_FloatTensor:$exp_avg_sq,
+    Variadic<Optim_FloatTensor>:$params,
+    Variadic<Optim_FloatTensor>:$grads,
+    Variadic<Optim_FloatTensor>:$exp_avgs,
+    Variadic<Optim_FloatTensor>:$exp_avg_sqs,
     Optim_ScalarFloat:$lr,
     Optim_ScalarStep:$step,
     DefaultValuedAttr<F64Attr, "0.9">:$beta1,
@@ -205,12 +264,14 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure,
     DefaultValuedAttr<BoolAttr, "true">:$bias_correction,
     DefaultValuedAttr<Optim_AdamWVariantAttr, "AdamWVariant::torch">:$variant
   );
-  let results = (outs Optim_FloatTensor:$new_param,
-                      Optim_FloatTensor:$new_exp_avg,
-                      Optim_FloatTensor:$new_exp_avg_sq);
+  let results = (outs Variadic<Optim_FloatTensor>:$new_params,
+                      Variadic<Optim_FloatTensor>:$new_exp_avgs,
+                      Variadic<Optim_FloatTensor>:$new_exp_avg_sqs);
   let assemblyFormat = [{
-    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $lr `,` $step attr-dict
-    `:` type($param) `,` type($lr) `,` type($step)
+    custom<Members>($params) `,` custom<Members>($grads) `,`
+    custom<Members>($exp_avgs) `,` custom<Members>($exp_avg_sqs) `,` $lr `,`
+    $step attr-dict `:` custom<MemberTypes>(type($params)) `,` type($lr) `,`
+    type($step)
   }];
   let hasVerifier = 1;
 }

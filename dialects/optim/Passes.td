@@ -117,35 +117,39 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
   let summary = "Batch same-shaped optimizer updates into one op per bucket";
   let description = [{
     Groups the optimizer updates of each block into buckets and replaces
-    every bucket of at least `min-bucket-size` ops by one op on packed
-    tensors, so that later stages see one launch (one batched Newton–Schulz,
-    one element-wise kernel) per bucket instead of one per parameter:
+    every bucket of at least `min-bucket-size` ops by one op over all their
+    parameters: the update ops take lists of parameters (member i is
+    `params[i]`, `grads[i]`, its state, and its results), so a bucket is
+    logical — nothing is packed or copied here. Later stages see one launch
+    (one batched Newton–Schulz, one element-wise kernel) per bucket instead
+    of one per parameter; the lowerings stack only the Newton–Schulz input
+    (`optim-decompose`: `tensor.insert_slice` of each member's update, which
+    the member's generic writes in place after empty-tensor elimination;
+    `convert-optim-to-kernels`: a kernel temporary) and read and write every
+    other tensor in its member's own buffer.
 
     - `optim.muon`, and `optim.muon2` with a full second moment: ops with
       the same matrix shape A×B (after their matrix view: a rank-2
       parameter, an N-D one flattened to dim0 × rest, or each matrix of a
       batch view), element type, hyper-parameters (resolved defaults
-      included) and the same `lr` SSA value. Their matrices are stacked
-      into an N×A×B tensor updated by one op with
-      `view = #optim.matrix_view<batch>`. The lr adjustment still sees
-      A×B per matrix, and the batched lowering runs the same per-matrix
-      arithmetic (norm, GEMMs, element-wise math) as the unbatched one, so
-      the results are bitwise identical on the CPU path; this is why the
-      pass needs no `deterministic` mode (test/Numerics/bucket.test checks
-      the claim).
+      included) and the same `lr` SSA value. The bucket reads its members
+      as a batch (`view = #optim.matrix_view<batch>`); a member flattened
+      by its own view joins as its matrix form (`tensor.collapse_shape` in,
+      `tensor.expand_shape` out). The lr adjustment still sees A×B per
+      matrix, and the batched lowering runs the same per-matrix arithmetic
+      (norm, GEMMs, element-wise math) as the unbatched one, so the results
+      are bitwise identical on the CPU path; this is why the pass needs no
+      `deterministic` mode (test/Numerics/bucket.test checks the claim).
     - `optim.adamw`: ops of any shapes with the same element type,
-      hyper-parameters and `lr` and `step` SSA values. AdamW is purely
-      element-wise, so each parameter is flattened and the vectors are
-      concatenated into one.
+      hyper-parameters and `lr` and `step` SSA values.
 
-    Operands are packed with `tensor.empty` + `tensor.insert_slice` and
-    results unpacked with `tensor.extract_slice` (+ reshape). The bucketed
-    op is placed where the last member was, so an op only joins a bucket if
-    no result of an earlier member is used before that point (in
-    particular, an update that consumes another's result, directly or
-    through other ops, never shares its bucket); otherwise it starts a new
-    bucket. Muon²-F (factored moments) and ops of other dialects are left
-    alone.
+    The bucketed op is placed where the last member was, so an op only
+    joins a bucket if no result of an earlier member is used before that
+    point (in particular, an update that consumes another's result,
+    directly or through other ops, never shares its bucket); otherwise it
+    starts a new bucket. Muon²-F (factored moments) and ops of other
+    dialects are left alone; an op that is a bucket already joins as one
+    op.
 
     Pre-condition: none. Post-condition: every bucket of `min-bucket-size`
     or more ops is one op; results are unchanged. Not done yet (future
@@ -159,16 +163,9 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
     ```
     After:
     ```mlir
-    %e = tensor.empty() : tensor<2x64x256xf32>
-    %p0 = tensor.insert_slice %w into %e[0, 0, 0] [1, 64, 256] [1, 1, 1]
-        : tensor<64x256xf32> into tensor<2x64x256xf32>
-    %p = tensor.insert_slice %v into %p0[1, 0, 0] [1, 64, 256] [1, 1, 1] ...
-    ...                                  // likewise the gradients, momenta
-    %pw1, %pm1 = optim.muon %p, %pg, %pm, %lr
-        {view = #optim.matrix_view<batch>} : tensor<2x64x256xf32>, tensor<f32>
-    %w1 = tensor.extract_slice %pw1[0, 0, 0] [1, 64, 256] [1, 1, 1]
-        : tensor<2x64x256xf32> to tensor<64x256xf32>
-    ...
+    %p:2, %q:2 = optim.muon [%w, %v], [%g, %h], [%m, %n], %lr
+        {view = #optim.matrix_view<batch>}
+        : [tensor<64x256xf32>, tensor<64x256xf32>], tensor<f32>
     ```
   }];
   let options = [

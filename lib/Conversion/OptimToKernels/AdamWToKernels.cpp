@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // AdamW is element-wise: one kernel over the parameter, or over every
-// parameter of an optim-bucket concatenation, each read and written in its
-// own buffer (one row per parameter, BucketBuffers.h). lr and the step count
+// parameter of a bucket, each read and written in its own buffer (one row
+// per parameter, BucketBuffers.h). lr and the step count
 // stay device buffers: every thread loads them and computes the bias
 // corrections once, before its elements.
 //
@@ -22,6 +22,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -38,20 +39,21 @@ struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getParam().getType());
-    Type elementType = type.getElementType();
-    Type arithType = getArithmeticType(elementType);
+    Type arithType =
+        getArithmeticType(getElementTypeOrSelf(op.getParams().front()));
 
-    // One row per tensor of an optim-bucket packing, read and written in
-    // the parameters' own buffers (BucketBuffers.h).
-    BucketLayout layout = BucketLayout::get(adaptor.getParam());
+    // One row per parameter, read and written in its own buffers
+    // (BucketBuffers.h); kernels of a few hundred rows at most.
+    BucketLayout layout = BucketLayout::get(op.getParams().getTypes(), 0);
     SmallVector<BucketBuffer, 4> inputs, outputs;
-    for (Value operand : {adaptor.getParam(), adaptor.getGrad(),
-                          adaptor.getExpAvg(), adaptor.getExpAvgSq()})
-      inputs.push_back(
-          BucketBuffer::forOperand(rewriter, loc, operand, layout));
-    for (Value result : op->getResults())
-      outputs.push_back(BucketBuffer::forResult(rewriter, loc, result, layout));
+    for (ValueRange operands : {adaptor.getParams(), adaptor.getGrads(),
+                                adaptor.getExpAvgs(), adaptor.getExpAvgSqs()})
+      inputs.push_back(BucketBuffer::forOperands(rewriter, loc, operands,
+                                                 layout, /*packed=*/false));
+    for (ResultRange results :
+         {op.getNewParams(), op.getNewExpAvgs(), op.getNewExpAvgSqs()})
+      outputs.push_back(BucketBuffer::forResults(
+          rewriter, loc, results.getTypes(), layout, /*packed=*/false));
     Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
     Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
     SmallVector<const BucketBuffer *> buckets;
@@ -94,8 +96,8 @@ struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
     }
 
     SmallVector<Value> results;
-    for (auto [output, result] : llvm::zip_equal(outputs, op->getResults()))
-      results.push_back(output.replaceResult(rewriter, loc, result));
+    for (const BucketBuffer &output : outputs)
+      llvm::append_range(results, output.getResults(rewriter, loc));
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -1,4 +1,4 @@
-//===- BucketBuffers.cpp - Bucket operands without packing copies ---------===//
+//===- BucketBuffers.cpp - Kernels over the members of a bucket -----------===//
 //
 // Part of the muon-mlir project.
 //
@@ -13,197 +13,84 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace muon::optim;
 
-namespace {
-/// A whole row of a packed tensor: its flat offset and size.
-struct RowExtent {
-  int64_t offset, size;
-};
-
-/// One tensor inserted whole into a packing.
-struct PackedSource {
-  RowExtent extent;
-  Value source;
-};
-} // namespace
-
-/// The row a slice of `packed` (of type `part`) inserts or extracts whole:
-/// N-D, offsets [i, 0, …] and sizes [1, dims…] (dim 0 dropped); 1-D, any
-/// static [offset, offset + size). Nothing for other slices.
-static std::optional<RowExtent>
-getRowExtent(OffsetSizeAndStrideOpInterface slice, RankedTensorType packed,
-             RankedTensorType part) {
-  if (!slice.hasUnitStride())
-    return std::nullopt;
-  SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
-  SmallVector<OpFoldResult> sizes = slice.getMixedSizes();
-  std::optional<int64_t> offset = getConstantIntValue(offsets[0]);
-  std::optional<int64_t> size = getConstantIntValue(sizes[0]);
-  if (!offset || !size)
-    return std::nullopt;
-  if (packed.getRank() == 1)
-    return RowExtent{*offset, *size};
-  if (*size != 1 || part.getShape() != packed.getShape().drop_front())
-    return std::nullopt;
-  for (auto [o, s, dim] : llvm::zip_equal(ArrayRef(offsets).drop_front(),
-                                          ArrayRef(sizes).drop_front(),
-                                          packed.getShape().drop_front()))
-    if (!isZeroInteger(o) || getConstantIntValue(s) != dim)
-      return std::nullopt;
-  int64_t rowElements = part.getNumElements();
-  return RowExtent{*offset * rowElements, rowElements};
-}
-
-/// The tensors `packed` was built from by inserting each whole into a
-/// `tensor.empty`, sorted by offset and covering it exactly once; nothing
-/// if it was built otherwise.
-static std::optional<SmallVector<PackedSource>> getPackedSources(Value packed) {
-  auto type = cast<RankedTensorType>(packed.getType());
-  if (!type.hasStaticShape() || type.getRank() == 0)
-    return std::nullopt;
-  SmallVector<PackedSource> sources;
-  Value current = packed;
-  while (auto insert = current.getDefiningOp<tensor::InsertSliceOp>()) {
-    std::optional<RowExtent> extent =
-        getRowExtent(insert, type, insert.getSourceType());
-    if (!extent)
-      return std::nullopt;
-    sources.push_back({*extent, insert.getSource()});
-    current = insert.getDest();
-  }
-  if (!current.getDefiningOp<tensor::EmptyOp>() || sources.size() < 2)
-    return std::nullopt;
-  llvm::sort(sources, [](const PackedSource &a, const PackedSource &b) {
-    return a.extent.offset < b.extent.offset;
-  });
-  // Overlaps (an insert overwriting another) and gaps are not optim-bucket's.
-  int64_t next = 0;
-  for (const PackedSource &source : sources) {
-    if (source.extent.offset != next || source.extent.size <= 0)
-      return std::nullopt;
-    next += source.extent.size;
-  }
-  if (next != type.getNumElements())
-    return std::nullopt;
-  return sources;
-}
-
-BucketLayout BucketLayout::get(Value packed) {
+BucketLayout BucketLayout::get(TypeRange memberTypes, int64_t rowElements) {
   BucketLayout layout;
-  if (std::optional<SmallVector<PackedSource>> sources =
-          getPackedSources(packed)) {
-    for (const PackedSource &source : *sources) {
-      layout.offsets.push_back(source.extent.offset);
-      layout.sizes.push_back(source.extent.size);
+  int64_t start = 0;
+  for (auto [member, type] : llvm::enumerate(memberTypes)) {
+    int64_t elements = cast<ShapedType>(type).getNumElements();
+    layout.memberStarts.push_back(start);
+    int64_t size = rowElements > 0 ? rowElements : elements;
+    for (int64_t offset = start; offset < start + elements; offset += size) {
+      layout.offsets.push_back(offset);
+      layout.sizes.push_back(size);
+      layout.rowMembers.push_back(member);
     }
-    return layout;
+    start += elements;
   }
-  layout.offsets = {0};
-  layout.sizes = {cast<RankedTensorType>(packed.getType()).getNumElements()};
   return layout;
 }
 
-/// The row of `layout` that `extent` is, or -1.
-static int64_t findRow(const BucketLayout &layout, RowExtent extent) {
-  const int64_t *it = llvm::lower_bound(layout.offsets, extent.offset);
-  if (it == layout.offsets.end() || *it != extent.offset)
-    return -1;
-  int64_t row = it - layout.offsets.begin();
-  return layout.sizes[row] == extent.size ? row : -1;
+/// `tensor` as one dim; rank 0 becomes one element.
+static Value flattenTensor(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.getRank() == 1)
+    return tensor;
+  SmallVector<ReassociationIndices> all;
+  if (type.getRank() > 0)
+    all = groupDims({type.getRank()});
+  return reshape(b, loc, tensor, {type.getNumElements()}, all);
 }
 
-/// The flat buffer of an element-indexed operand: rank 0 becomes one
-/// element (toFlatBuffer keeps it rank 0, as scalar operands are loaded).
-static Value toElementBuffer(OpBuilder &b, Location loc, Value tensor) {
-  if (cast<RankedTensorType>(tensor.getType()).getRank() == 0)
-    tensor = reshape(b, loc, tensor, {1}, {});
-  return toFlatBuffer(b, loc, tensor);
-}
-
-BucketBuffer BucketBuffer::forOperand(OpBuilder &b, Location loc, Value tensor,
-                                      const BucketLayout &layout) {
-  if (layout.getNumRows() > 1)
-    if (std::optional<SmallVector<PackedSource>> sources =
-            getPackedSources(tensor)) {
-      bool same = llvm::all_of(llvm::enumerate(*sources), [&](auto source) {
-        return findRow(layout, source.value().extent) ==
-               int64_t(source.index());
-      });
-      if (same && int64_t(sources->size()) == layout.getNumRows()) {
-        SmallVector<Value> buffers;
-        for (const PackedSource &source : *sources)
-          buffers.push_back(toElementBuffer(b, loc, source.source));
-        return BucketBuffer(std::move(buffers), layout, /*perRow=*/true);
-      }
-    }
-  return BucketBuffer({toElementBuffer(b, loc, tensor)}, layout,
-                      /*perRow=*/false);
-}
-
-/// The unpacking use `slice` stands for: the slice itself, or its only
-/// user if that reshapes it back to the parameter's shape.
-static Operation *getUnpacked(tensor::ExtractSliceOp slice) {
-  if (slice->hasOneUse())
-    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(*slice->user_begin()))
-      return expand;
-  return slice;
-}
-
-/// The row of `layout` each use of `result` extracts whole (one use per
-/// row at most), or nothing.
-static std::optional<SmallVector<tensor::ExtractSliceOp>>
-getUnpackingSlices(Value result, const BucketLayout &layout) {
-  auto type = cast<RankedTensorType>(result.getType());
-  SmallVector<tensor::ExtractSliceOp> slices(layout.getNumRows());
-  for (Operation *user : result.getUsers()) {
-    auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
-    if (!slice)
-      return std::nullopt;
-    std::optional<RowExtent> extent =
-        getRowExtent(slice, type, slice.getType());
-    int64_t row = extent ? findRow(layout, *extent) : -1;
-    if (row < 0 || slices[row])
-      return std::nullopt;
-    slices[row] = slice;
+BucketBuffer BucketBuffer::forOperands(OpBuilder &b, Location loc,
+                                       ValueRange members,
+                                       const BucketLayout &layout,
+                                       bool packed) {
+  if (!packed || members.size() == 1) {
+    SmallVector<Value> buffers;
+    for (Value member : members)
+      buffers.push_back(toFlatBuffer(b, loc, flattenTensor(b, loc, member)));
+    return BucketBuffer(std::move(buffers), layout);
   }
-  return slices;
+  Value concatenated = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{layout.getNumElements()},
+      getElementTypeOrSelf(members.front().getType()));
+  for (auto [member, start] : llvm::zip_equal(members, layout.memberStarts)) {
+    Value flat = flattenTensor(b, loc, member);
+    concatenated = tensor::InsertSliceOp::create(
+        b, loc, flat, concatenated,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(start)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(
+            cast<RankedTensorType>(flat.getType()).getNumElements())},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  }
+  return BucketBuffer({toFlatBuffer(b, loc, concatenated)}, layout);
 }
 
-BucketBuffer BucketBuffer::forResult(OpBuilder &b, Location loc, Value result,
-                                     const BucketLayout &layout) {
-  auto type = cast<RankedTensorType>(result.getType());
-  Type elementType = type.getElementType();
-  std::optional<SmallVector<tensor::ExtractSliceOp>> slices;
-  if (layout.getNumRows() > 1 && !result.use_empty())
-    slices = getUnpackingSlices(result, layout);
-  if (!slices) {
-    // In the result's shape, so that a returned result is the caller's
-    // out-param rather than a copy into it.
-    Value shaped = allocBuffer(b, loc, type.getShape(), elementType);
-    return BucketBuffer({flatten(b, loc, shaped)}, layout, /*perRow=*/false,
-                        {shaped});
-  }
-  SmallVector<Value> buffers, shaped;
-  for (auto [slice, size] : llvm::zip_equal(*slices, layout.sizes)) {
-    // Allocated in the shape the function returns, so that out-param
-    // conversion makes it the caller's buffer.
-    SmallVector<int64_t> shape = {size};
-    if (slice)
-      shape = llvm::to_vector(
-          cast<RankedTensorType>(getUnpacked(slice)->getResult(0).getType())
-              .getShape());
-    shaped.push_back(allocBuffer(b, loc, shape, elementType));
-    buffers.push_back(flatten(b, loc, shaped.back()));
-  }
-  return BucketBuffer(std::move(buffers), layout, /*perRow=*/true,
-                      std::move(shaped));
+BucketBuffer BucketBuffer::forResults(OpBuilder &b, Location loc,
+                                      TypeRange memberTypes,
+                                      const BucketLayout &layout, bool packed) {
+  SmallVector<Type> types(memberTypes);
+  Type elementType = getElementTypeOrSelf(types.front());
+  SmallVector<Value> shaped;
+  if (packed && types.size() > 1)
+    shaped.push_back(
+        allocBuffer(b, loc, {layout.getNumElements()}, elementType));
+  else
+    for (Type type : types)
+      shaped.push_back(allocBuffer(
+          b, loc, cast<RankedTensorType>(type).getShape(), elementType));
+  SmallVector<Value> buffers = llvm::map_to_vector(
+      shaped, [&](Value buffer) { return flatten(b, loc, buffer); });
+  return BucketBuffer(std::move(buffers), layout, std::move(shaped),
+                      std::move(types));
 }
 
-/// Rows of one bucket differ in size: a row's buffer is seen as memref<?xT>.
+/// Members of one bucket differ in size: a buffer is seen as memref<?xT>.
 static MemRefType getRowBufferType(Value buffer) {
   return MemRefType::get({ShapedType::kDynamic},
                          cast<MemRefType>(buffer.getType()).getElementType());
@@ -218,7 +105,7 @@ BucketBuffer::selectRow(OpBuilder &b, Location loc,
   SmallVector<size_t> switched;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   for (auto [i, bucket] : llvm::enumerate(buckets)) {
-    if (!bucket->perRow) {
+    if (bucket->isPacked()) {
       selected[i] = {bucket->buffers.front(), zero};
       continue;
     }
@@ -227,13 +114,12 @@ BucketBuffer::selectRow(OpBuilder &b, Location loc,
   }
   if (switched.empty())
     return selected;
-  // The buckets of one kernel are packings of one layout: one row start.
   const BucketLayout &layout = buckets[switched.front()]->layout;
   assert(llvm::all_of(switched,
                       [&](size_t i) {
                         return buckets[i]->layout.offsets == layout.offsets;
                       }) &&
-         "per-row buckets of one kernel with different layouts");
+         "per-member buffers of one kernel with different layouts");
   if (numRows < 0)
     numRows = layout.getNumRows() - firstRow;
   types.push_back(b.getIndexType());
@@ -244,13 +130,15 @@ BucketBuffer::selectRow(OpBuilder &b, Location loc,
   auto yieldRow = [&](Region &region, int64_t r) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&region.emplaceBlock());
+    int64_t member = layout.rowMembers[r];
     SmallVector<Value> values;
     for (size_t i : switched) {
-      Value buffer = buckets[i]->buffers[r];
+      Value buffer = buckets[i]->buffers[member];
       values.push_back(
           memref::CastOp::create(b, loc, getRowBufferType(buffer), buffer));
     }
-    values.push_back(arith::ConstantIndexOp::create(b, loc, layout.offsets[r]));
+    values.push_back(
+        arith::ConstantIndexOp::create(b, loc, layout.memberStarts[member]));
     scf::YieldOp::create(b, loc, values);
   };
   // Rows are always in range; the default keeps the switch total.
@@ -275,23 +163,28 @@ void BucketBuffer::store(OpBuilder &b, Location loc, const RowBuffer &row,
   storeConverted(b, loc, value, row.buffer, index);
 }
 
-Value BucketBuffer::replaceResult(RewriterBase &rewriter, Location loc,
-                                  Value result) const {
-  auto type = cast<RankedTensorType>(result.getType());
-  if (!perRow)
-    return toResultTensor(rewriter, loc, shaped.front(), type);
-  SmallVector<tensor::ExtractSliceOp> slices =
-      *getUnpackingSlices(result, layout);
-  for (auto [slice, buffer] : llvm::zip_equal(slices, shaped)) {
-    if (!slice)
-      continue;
-    Operation *unpacked = getUnpacked(slice);
-    auto unpackedType =
-        cast<RankedTensorType>(unpacked->getResult(0).getType());
-    // A replaced expand_shape leaves its slice dead, for the canonicalizer.
-    rewriter.replaceOp(unpacked,
-                       toResultTensor(rewriter, loc, buffer, unpackedType));
+SmallVector<Value> BucketBuffer::getResults(OpBuilder &b, Location loc) const {
+  SmallVector<Value> results;
+  if (shaped.size() == types.size()) {
+    for (auto [buffer, type] : llvm::zip_equal(shaped, types))
+      results.push_back(
+          toResultTensor(b, loc, buffer, cast<RankedTensorType>(type)));
+    return results;
   }
-  return tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                 type.getElementType());
+  auto packedType = RankedTensorType::get({layout.getNumElements()},
+                                          getElementTypeOrSelf(types.front()));
+  Value packed = toResultTensor(b, loc, shaped.front(), packedType);
+  for (auto [type, start] : llvm::zip_equal(types, layout.memberStarts)) {
+    auto memberType = cast<RankedTensorType>(type);
+    int64_t elements = memberType.getNumElements();
+    Value flat = tensor::ExtractSliceOp::create(
+        b, loc, packed, ArrayRef<OpFoldResult>{b.getIndexAttr(start)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(elements)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    SmallVector<ReassociationIndices> all;
+    if (memberType.getRank() > 0)
+      all = groupDims({memberType.getRank()});
+    results.push_back(reshape(b, loc, flat, memberType.getShape(), all));
+  }
+  return results;
 }

@@ -1,20 +1,17 @@
-//===- BucketBuffers.h - Bucket operands without packing copies -*- C++ -*-===//
+//===- BucketBuffers.h - Kernels over the members of a bucket --*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //
 //===----------------------------------------------------------------------===//
 //
-// `optim-bucket` packs the tensors of a bucket into one: N same-shaped
-// matrices stacked into N×A×B (Muon), or parameters of any shapes flattened
-// and concatenated into one vector (AdamW), with tensor.insert_slice into
-// tensor.empty, and unpacks the results with tensor.extract_slice (+
-// expand_shape). Bufferized as is, that is a copy in and a copy out of every
-// tensor of every parameter — more traffic than the fused kernels' own, and
-// one memcpy launch per copy. A BucketBuffer sees through the packing
-// instead: one buffer per packed tensor (the parameter's own memory, or the
-// caller's out-param for a result), the kernels choosing their row's buffer
-// once per thread. Only what Newton–Schulz needs batched (its input and
-// iterates) stays packed, in the kernels' own temporaries.
+// An update op of `optim-bucket` carries its N parameters as separate
+// operands (and results). Its kernels run over rows (a matrix of a Muon
+// bucket, a parameter of an AdamW one) numbered as if the members were
+// concatenated, and read and write each row in its member's own buffer: the
+// kernels choose their row's buffers once per thread. Nothing is packed but
+// what Newton–Schulz needs batched (its input and iterates, the kernels' own
+// temporaries), unless a kernel would take more buffers than its parameter
+// space holds: then the members are copied into one packed buffer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,54 +25,60 @@ namespace muon::optim {
 
 /// At most this many per-row buffers per kernel: each is a kernel argument
 /// (a 1-D memref descriptor, 40 bytes), and kernel parameters are limited to
-/// 32 KB (PTX 8.1+). Larger buckets take several kernels (AdamW) or stay
+/// 32 KB (PTX 8.1+). Larger buckets take several kernels (AdamW) or are
 /// packed (Muon).
 constexpr int64_t kMaxRowBuffersPerKernel = 600;
 
-/// Where the tensors of a packing lie in its flat (row-major) elements: row
-/// r is [offsets[r], offsets[r] + sizes[r]).
+/// The rows of a bucket's kernels in its members: row r is the flat
+/// elements [offsets[r], offsets[r] + sizes[r]) of the members' (virtual)
+/// concatenation and lies in member rowMembers[r], which starts at
+/// memberStarts[rowMembers[r]].
 struct BucketLayout {
-  llvm::SmallVector<int64_t> offsets, sizes;
+  llvm::SmallVector<int64_t> offsets, sizes, rowMembers, memberStarts;
 
-  /// The layout of `packed` if it is a packing of whole tensors (N-D: N
-  /// slices of dim 0; 1-D: a concatenation), else one row of everything.
-  static BucketLayout get(mlir::Value packed);
-  /// One row of `elements`.
-  static BucketLayout whole(int64_t elements) { return {{0}, {elements}}; }
+  /// Rows of `rowElements` elements (the members' sizes are multiples of
+  /// it), or, for 0, one row per member.
+  static BucketLayout get(mlir::TypeRange memberTypes, int64_t rowElements);
   int64_t getNumRows() const { return offsets.size(); }
+  int64_t getNumElements() const {
+    return offsets.empty() ? 0 : offsets.back() + sizes.back();
+  }
 };
 
-/// A row's buffer inside a kernel, and the flat index of the row's first
-/// element in it (0 for a row's own buffer).
+/// A row's buffer inside a kernel, and the flat index of its member's first
+/// element in it (0 for a member's own buffer).
 struct RowBuffer {
   mlir::Value buffer;
   mlir::Value rowStart;
 };
 
-/// The rows of a bucket operand or result: one flat buffer of the packed
-/// tensor, or one flat buffer per row.
+/// The buffers of one per-parameter operand or result list of a bucket: one
+/// flat buffer per member, or one packed buffer of all members.
 class BucketBuffer {
 public:
-  /// The buffer(s) of operand `tensor`: per row if `layout` is its packing.
-  static BucketBuffer forOperand(mlir::OpBuilder &b, mlir::Location loc,
-                                 mlir::Value tensor,
-                                 const BucketLayout &layout);
+  /// The members' own buffers, or (`packed`) a copy of them into one.
+  static BucketBuffer forOperands(mlir::OpBuilder &b, mlir::Location loc,
+                                  mlir::ValueRange members,
+                                  const BucketLayout &layout, bool packed);
 
-  /// Fresh buffer(s) for `result`: per row if every use of it extracts one
-  /// row of `layout`, else packed.
-  static BucketBuffer forResult(mlir::OpBuilder &b, mlir::Location loc,
-                                mlir::Value result, const BucketLayout &layout);
+  /// Fresh buffers for results of `memberTypes`: each in its member's
+  /// shape (so that a returned result becomes the caller's out-param), or
+  /// one packed buffer.
+  static BucketBuffer forResults(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::TypeRange memberTypes,
+                                 const BucketLayout &layout, bool packed);
 
   /// Inside a kernel, once per thread: the buffer of `row` of each of
-  /// `buckets`, chosen by one `scf.index_switch` over the kernel's rows
-  /// [firstRow, firstRow + numRows) (rows are uniform across a thread
-  /// block, so the branch does not diverge); numRows < 0: all rows.
+  /// `buckets` (of one layout), chosen by one `scf.index_switch` over the
+  /// kernel's rows [firstRow, firstRow + numRows) where members have their
+  /// own buffers (rows are uniform across a thread block, so the branch
+  /// does not diverge); numRows < 0: all rows.
   static llvm::SmallVector<RowBuffer>
   selectRow(mlir::OpBuilder &b, mlir::Location loc,
             llvm::ArrayRef<const BucketBuffer *> buckets, mlir::Value row,
             int64_t firstRow = 0, int64_t numRows = -1);
 
-  /// Element `flat` (of the packed tensor) through `row`'s buffer, as
+  /// Element `flat` (of the concatenation) through `row`'s buffer, as
   /// `type`; stores convert to the buffer's element type.
   static mlir::Value load(mlir::OpBuilder &b, mlir::Location loc,
                           const RowBuffer &row, mlir::Value flat,
@@ -83,26 +86,25 @@ public:
   static void store(mlir::OpBuilder &b, mlir::Location loc,
                     const RowBuffer &row, mlir::Value value, mlir::Value flat);
 
-  /// The tensor replacing `result` (the result forResult was given): per
-  /// row, every unpacking use is replaced by its row's tensor first and the
-  /// returned value is a dead placeholder.
-  mlir::Value replaceResult(mlir::RewriterBase &rewriter, mlir::Location loc,
-                            mlir::Value result) const;
+  /// The tensors of the results (forResults), one per member.
+  llvm::SmallVector<mlir::Value> getResults(mlir::OpBuilder &b,
+                                            mlir::Location loc) const;
 
 private:
   BucketBuffer(llvm::SmallVector<mlir::Value> buffers, BucketLayout layout,
-               bool perRow, llvm::SmallVector<mlir::Value> shaped = {})
+               llvm::SmallVector<mlir::Value> shaped = {},
+               llvm::SmallVector<mlir::Type> types = {})
       : buffers(std::move(buffers)), shaped(std::move(shaped)),
-        layout(std::move(layout)), perRow(perRow) {}
+        types(std::move(types)), layout(std::move(layout)) {}
 
-  /// Flat views the kernels index.
+  bool isPacked() const { return buffers.size() == 1; }
+
+  /// Flat views the kernels index: one per member, or one packed.
   llvm::SmallVector<mlir::Value> buffers;
-  /// Results: the allocations in the result's shape (packed) or the
-  /// unpacked tensors' shapes (per row), which become the function's
-  /// out-params when returned.
+  /// Results: the allocations behind `buffers`, and the members' types.
   llvm::SmallVector<mlir::Value> shaped;
+  llvm::SmallVector<mlir::Type> types;
   BucketLayout layout;
-  bool perRow;
 };
 
 } // namespace muon::optim

@@ -10,8 +10,8 @@
 //       and per-matrix Σ U² partials (atomics into kReductionSlots slots);
 //   K2 + GEMMs  Newton–Schulz (NewtonSchulzToKernels.cpp);
 //   K3  W' = W·(1 − lr·wd) − lr·adjust·X.
-// lr stays a device buffer that K3 loads. A bucket packed by optim-bucket
-// is read and written in its parameters' own buffers (BucketBuffers.h). The
+// lr stays a device buffer that K3 loads. A bucket's parameters are read
+// and written in their own buffers (BucketBuffers.h). The
 // order of the steps is buildMuonUpdate's (MuonUpdate.h), which
 // optim-decompose shares. Muon²-F is not fused: optim-decompose
 // (keep-fusable) decomposes it into moment generics, which run as generic
@@ -53,24 +53,28 @@ public:
 
   KernelMuonEmitter(RewriterBase &rewriter, OpTy op, OpAdaptor adaptor)
       : rewriter(rewriter), op(op), loc(op.getLoc()),
-        type(cast<RankedTensorType>(op.getParam().getType())),
+        type(cast<RankedTensorType>(op.getParams().front().getType())),
         elementType(type.getElementType()),
         computeType(op.getComputeElementType()),
         matrix(getMatrixShape(type, op.getView())),
-        numMatrices(matrix.getBatchSize()), elements(matrix.rows * matrix.cols),
-        // Per-parameter buffers where optim-bucket packed them
-        // (BucketBuffers.h); only the Newton–Schulz input is a packed
-        // temporary. (K1 takes up to five per-row buffers.)
-        layout(getLayout(adaptor.getParam(), numMatrices, elements)),
-        param(operand(adaptor.getParam())), grad(operand(adaptor.getGrad())),
-        momentum(operand(adaptor.getMomentumBuffer())),
+        elements(matrix.rows * matrix.cols),
+        // One row per matrix of the members, read and written in the
+        // members' own buffers (BucketBuffers.h); only the Newton–Schulz
+        // input is a packed temporary. K1 takes up to five buffers per
+        // member: beyond the kernel parameter space, the members are packed.
+        layout(BucketLayout::get(op.getParams().getTypes(), elements)),
+        numMatrices(layout.getNumRows()),
+        packed(int64_t(op.getParams().size()) * 5 > kMaxRowBuffersPerKernel),
+        param(operands(adaptor.getParams())),
+        grad(operands(adaptor.getGrads())),
+        momentum(operands(adaptor.getMomentumBuffers())),
         lr(toFlatBuffer(rewriter, loc, adaptor.getLr())) {
     if constexpr (kIsMuon2) {
-      secondMoment.emplace(operand(adaptor.getSecondMoment()[0]));
-      newSecondMoment.emplace(result(op.getNewSecondMoment()[0]));
+      secondMoment.emplace(operands(adaptor.getSecondMoments()));
+      newSecondMoment.emplace(results(op.getNewSecondMoments()));
     }
-    newParam.emplace(result(op.getNewParam()));
-    newMomentum.emplace(result(op.getNewMomentumBuffer()));
+    newParam.emplace(results(op.getNewParams()));
+    newMomentum.emplace(results(op.getNewMomentumBuffers()));
   }
 
   /// K1: M' (and V'), U in getNSInputType, and U's per-matrix Σ x²
@@ -128,8 +132,8 @@ public:
 
   /// K3: decoupled weight decay and the adjusted step; lr is loaded on the
   /// device.
-  Value emitParamUpdate(OpBuilder &builder, const MuonUpdateMath &math,
-                        Value ortho) {
+  SmallVector<Value> emitParamUpdate(OpBuilder &builder,
+                                     const MuonUpdateMath &math, Value ortho) {
     Type arithType = math.getArithType();
     std::optional<ParamUpdateScalars> scalars;
     SmallVector<RowBuffer> rows;
@@ -150,34 +154,25 @@ public:
           return SmallVector<Value>{};
         },
         [](OpBuilder &, Location, Value, Value, ValueRange) {});
-    return newParam->replaceResult(rewriter, loc, op.getNewParam());
+    return newParam->getResults(rewriter, loc);
   }
 
-  SmallVector<Value> results(OpBuilder &, Value newParamTensor,
+  SmallVector<Value> results(OpBuilder &b, ArrayRef<Value> newParams,
                              const Moments &) {
-    SmallVector<Value> values = {
-        newParamTensor,
-        newMomentum->replaceResult(rewriter, loc, op.getNewMomentumBuffer())};
+    SmallVector<Value> values(newParams);
+    llvm::append_range(values, newMomentum->getResults(b, loc));
     if constexpr (kIsMuon2)
-      values.push_back(newSecondMoment->replaceResult(
-          rewriter, loc, op.getNewSecondMoment()[0]));
+      llvm::append_range(values, newSecondMoment->getResults(b, loc));
     return values;
   }
 
 private:
-  static BucketLayout getLayout(Value param, int64_t numMatrices,
-                                int64_t elements) {
-    BucketLayout layout = BucketLayout::get(param);
-    if (layout.getNumRows() != numMatrices ||
-        numMatrices * 5 > kMaxRowBuffersPerKernel)
-      return BucketLayout::whole(numMatrices * elements);
-    return layout;
+  BucketBuffer operands(ValueRange members) {
+    return BucketBuffer::forOperands(rewriter, loc, members, layout, packed);
   }
-  BucketBuffer operand(Value tensor) {
-    return BucketBuffer::forOperand(rewriter, loc, tensor, layout);
-  }
-  BucketBuffer result(Value tensor) {
-    return BucketBuffer::forResult(rewriter, loc, tensor, layout);
+  BucketBuffer results(ResultRange members) {
+    return BucketBuffer::forResults(rewriter, loc, members.getTypes(), layout,
+                                    packed);
   }
 
   RewriterBase &rewriter;
@@ -186,8 +181,10 @@ private:
   RankedTensorType type;
   Type elementType, computeType;
   MatrixShape matrix;
-  int64_t numMatrices, elements;
+  int64_t elements;
   BucketLayout layout;
+  int64_t numMatrices;
+  bool packed;
   BucketBuffer param, grad, momentum;
   Value lr;
   // Results are created after the operands (BucketBuffer has no default).

@@ -34,19 +34,30 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    Type type = op.getParam().getType();
-    // On CPU the scalars are computed once, outside the element loop.
-    StepScalars step = StepScalars::fromTensors(
-        rewriter, loc, adaptor.getParam(), adaptor.getLr(), adaptor.getStep());
+    // On CPU the scalars are computed once, outside the element loops; a
+    // bucket is one loop per member, each as the member's own op would be.
+    StepScalars step =
+        StepScalars::fromTensors(rewriter, loc, adaptor.getParams().front(),
+                                 adaptor.getLr(), adaptor.getStep());
     AdamWScalars scalars(op, step);
-    SmallVector<Value> results = buildElementwise(
-        rewriter, loc,
-        {adaptor.getParam(), adaptor.getGrad(), adaptor.getExpAvg(),
-         adaptor.getExpAvgSq()},
-        {}, {type, type, type}, step.arithType,
-        [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
-          return scalars.build(b, bodyLoc, args[0], args[1], args[2], args[3]);
-        });
+    SmallVector<Value> newParams, newExpAvgs, newExpAvgSqs;
+    for (auto [param, grad, expAvg, expAvgSq] :
+         llvm::zip_equal(adaptor.getParams(), adaptor.getGrads(),
+                         adaptor.getExpAvgs(), adaptor.getExpAvgSqs())) {
+      Type type = param.getType();
+      SmallVector<Value> member = buildElementwise(
+          rewriter, loc, {param, grad, expAvg, expAvgSq}, {},
+          {type, type, type}, step.arithType,
+          [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+            return scalars.build(b, bodyLoc, args[0], args[1], args[2],
+                                 args[3]);
+          });
+      newParams.push_back(member[0]);
+      newExpAvgs.push_back(member[1]);
+      newExpAvgSqs.push_back(member[2]);
+    }
+    SmallVector<Value> results = llvm::to_vector(
+        llvm::concat<Value>(newParams, newExpAvgs, newExpAvgSqs));
     rewriter.replaceOp(op, results);
     return success();
   }

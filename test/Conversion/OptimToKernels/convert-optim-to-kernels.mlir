@@ -98,12 +98,10 @@ func.func @newton_schulz_tall_bf16(%x: tensor<48x32xf32>) -> tensor<48x32xf32> {
 
 // -----
 
-// A bucket packed by optim-bucket (insert_slice of whole matrices into
-// tensor.empty, extract_slice of whole matrices out) is not copied: the
-// kernels read the two parameters' own buffers and write per-matrix
-// results, the row's buffers chosen by one scf.index_switch per kernel; only
-// the Newton–Schulz input is a packed (2×…) temporary.
-// (The packing is left dead for the canonicalizer.)
+// A bucket (one op over two parameters) is not packed: the kernels read the
+// two parameters' own buffers and write per-matrix results, the row's
+// buffers chosen by one scf.index_switch per kernel; only the Newton–Schulz
+// input is a packed (2×…) temporary.
 // CHECK-LABEL: func.func @bucket
 // CHECK: %[[C0:.*]] = tensor.collapse_shape %arg0
 // CHECK: bufferization.to_buffer %[[C0]] read_only : tensor<512xf32> to memref<512xf32>
@@ -123,40 +121,44 @@ func.func @newton_schulz_tall_bf16(%x: tensor<48x32xf32>) -> tensor<48x32xf32> {
 // CHECK: return %[[T0]], %[[T1]]
 func.func @bucket(%w0: tensor<16x32xf32>, %w1: tensor<16x32xf32>, %lr: tensor<f32>)
     -> (tensor<16x32xf32>, tensor<16x32xf32>) {
-  %e = tensor.empty() : tensor<2x16x32xf32>
-  %p0 = tensor.insert_slice %w0 into %e[0, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
-  %p = tensor.insert_slice %w1 into %p0[1, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
-  %n, %m = optim.muon %p, %p, %p, %lr {ns_steps = 1 : i64, view = #optim.matrix_view<batch>}
-      : tensor<2x16x32xf32>, tensor<f32>
-  %r0 = tensor.extract_slice %n[0, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xf32> to tensor<16x32xf32>
-  %r1 = tensor.extract_slice %n[1, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<2x16x32xf32> to tensor<16x32xf32>
-  return %r0, %r1 : tensor<16x32xf32>, tensor<16x32xf32>
+  %n:2, %m:2 = optim.muon [%w0, %w1], [%w0, %w1], [%w0, %w1], %lr
+      {ns_steps = 1 : i64, view = #optim.matrix_view<batch>}
+      : [tensor<16x32xf32>, tensor<16x32xf32>], tensor<f32>
+  return %n#0, %n#1 : tensor<16x32xf32>, tensor<16x32xf32>
 }
 
 // -----
 
-// Packed otherwise (a matrix inserted twice) or used whole: packed buffers.
-// CHECK-LABEL: func.func @bucket_kept_packed
-// CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<1024xf32> to memref<1024xf32>
-// CHECK-NOT: scf.index_switch
-// CHECK: return
-func.func @bucket_kept_packed(%w0: tensor<16x32xf32>, %w1: tensor<16x32xf32>, %lr: tensor<f32>)
-    -> tensor<2x16x32xf32> {
-  %e = tensor.empty() : tensor<2x16x32xf32>
-  %p0 = tensor.insert_slice %w0 into %e[0, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
-  %p1 = tensor.insert_slice %w1 into %p0[1, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
-  %p = tensor.insert_slice %w0 into %p1[1, 0, 0] [1, 16, 32] [1, 1, 1] : tensor<16x32xf32> into tensor<2x16x32xf32>
-  %n, %m = optim.muon %p, %p, %p, %lr {ns_steps = 1 : i64, view = #optim.matrix_view<batch>}
-      : tensor<2x16x32xf32>, tensor<f32>
-  return %n : tensor<2x16x32xf32>
+// A member with a batch of matrices takes one row per matrix: rows 1 and 2
+// are both in the second member's buffer, which starts at element 512 of
+// the rows' numbering.
+// CHECK-LABEL: func.func @bucket_batch_member
+// CHECK: memref.alloc() : memref<1536xf32>
+// CHECK: scf.index_switch
+// CHECK: case 0 {
+// CHECK: memref.cast %{{.*}} : memref<512xf32> to memref<?xf32>
+// CHECK: case 1 {
+// CHECK: memref.cast %{{.*}} : memref<1024xf32> to memref<?xf32>
+// CHECK: arith.constant 512 : index
+// CHECK: case 2 {
+// CHECK: memref.cast %{{.*}} : memref<1024xf32> to memref<?xf32>
+// CHECK: arith.constant 512 : index
+// CHECK-NOT: case 3
+// CHECK: default {
+func.func @bucket_batch_member(%w0: tensor<16x32xf32>, %w1: tensor<2x16x32xf32>, %lr: tensor<f32>)
+    -> (tensor<16x32xf32>, tensor<2x16x32xf32>) {
+  %n:2, %m:2 = optim.muon [%w0, %w1], [%w0, %w1], [%w0, %w1], %lr
+      {ns_steps = 1 : i64, view = #optim.matrix_view<batch>}
+      : [tensor<16x32xf32>, tensor<2x16x32xf32>], tensor<f32>
+  return %n#0, %n#1 : tensor<16x32xf32>, tensor<2x16x32xf32>
 }
 
 // -----
 
-// An AdamW bucket (parameters of any shapes flattened and concatenated) is
-// one kernel over rows of different lengths: each row's blocks find their
-// row, and one scf.index_switch picks its buffers (cast to memref<?xf32>)
-// and offset; the results are allocated in the parameters' shapes.
+// An AdamW bucket (parameters of any shapes) is one kernel over rows of
+// different lengths: each row's blocks find their row, and one
+// scf.index_switch picks its buffers (cast to memref<?xf32>) and offset; the
+// results are allocated in the parameters' shapes.
 // CHECK-LABEL: func.func @adamw_bucket
 // CHECK-DAG: %[[R0:.*]] = memref.alloc() : memref<4x3xf32>
 // CHECK-DAG: %[[R1:.*]] = memref.alloc() : memref<5xf32>
@@ -172,13 +174,7 @@ func.func @bucket_kept_packed(%w0: tensor<16x32xf32>, %w1: tensor<16x32xf32>, %l
 // CHECK: return %[[T0]], %[[T1]]
 func.func @adamw_bucket(%w0: tensor<4x3xf32>, %w1: tensor<5xf32>, %lr: tensor<f32>, %t: tensor<i64>)
     -> (tensor<4x3xf32>, tensor<5xf32>) {
-  %e = tensor.empty() : tensor<17xf32>
-  %c0 = tensor.collapse_shape %w0 [[0, 1]] : tensor<4x3xf32> into tensor<12xf32>
-  %p0 = tensor.insert_slice %c0 into %e[0] [12] [1] : tensor<12xf32> into tensor<17xf32>
-  %p = tensor.insert_slice %w1 into %p0[12] [5] [1] : tensor<5xf32> into tensor<17xf32>
-  %n, %m, %v = optim.adamw %p, %p, %p, %p, %lr, %t : tensor<17xf32>, tensor<f32>, tensor<i64>
-  %s0 = tensor.extract_slice %n[0] [12] [1] : tensor<17xf32> to tensor<12xf32>
-  %r0 = tensor.expand_shape %s0 [[0, 1]] output_shape [4, 3] : tensor<12xf32> into tensor<4x3xf32>
-  %r1 = tensor.extract_slice %n[12] [5] [1] : tensor<17xf32> to tensor<5xf32>
-  return %r0, %r1 : tensor<4x3xf32>, tensor<5xf32>
+  %n:2, %m:2, %v:2 = optim.adamw [%w0, %w1], [%w0, %w1], [%w0, %w1], [%w0, %w1], %lr, %t
+      : [tensor<4x3xf32>, tensor<5xf32>], tensor<f32>, tensor<i64>
+  return %n#0, %n#1 : tensor<4x3xf32>, tensor<5xf32>
 }

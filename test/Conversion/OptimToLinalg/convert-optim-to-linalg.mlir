@@ -117,3 +117,21 @@ func.func @step(%w: tensor<64x32xf32>, %lr: tensor<f32>, %t: tensor<i64>,
   return %w1, %e1, %b1, %q, %k : tensor<64x32xf32>, tensor<2x8x16xbf16>,
       tensor<64xf32>, tensor<64x32xf32>, tensor<64x32xf32>
 }
+
+// -----
+
+// An AdamW bucket: the step scalars once, then one generic per member on its
+// own tensors, results in list order.
+// CHECK-LABEL: func.func @adamw_bucket
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<4x3xf32>, %[[B:[^:]+]]: tensor<5xf32>,
+// CHECK-COUNT-1: math.powf
+// CHECK: %[[NA:.+]]:3 = linalg.generic {{.*}} ins(%[[A]], %[[A]], %[[A]], %[[A]] : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>)
+// CHECK-NOT: math.powf
+// CHECK: %[[NB:.+]]:3 = linalg.generic {{.*}} ins(%[[B]], %[[B]], %[[B]], %[[B]] : tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>)
+// CHECK: return %[[NA]]#0, %[[NB]]#0, %[[NA]]#2, %[[NB]]#1
+func.func @adamw_bucket(%a: tensor<4x3xf32>, %b: tensor<5xf32>, %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<4x3xf32>, tensor<5xf32>, tensor<4x3xf32>, tensor<5xf32>) {
+  %w:2, %m:2, %v:2 = optim.adamw [%a, %b], [%a, %b], [%a, %b], [%a, %b], %lr, %t
+      : [tensor<4x3xf32>, tensor<5xf32>], tensor<f32>, tensor<i64>
+  return %w#0, %w#1, %v#0, %m#1 : tensor<4x3xf32>, tensor<5xf32>, tensor<4x3xf32>, tensor<5xf32>
+}

@@ -1,27 +1,18 @@
 // RUN: muon-opt %s -optim-bucket -split-input-file | FileCheck %s
 // RUN: muon-opt %s -optim-bucket="min-bucket-size=3" -split-input-file | FileCheck %s --check-prefix=MIN3
 
-// Twelve same-shaped Muon updates with the same lr: one optim.muon on a
-// 12x64x256 stack with the batch view; each operand packed by rank-reducing
-// insert_slices into a tensor.empty, each result unpacked by extract_slices.
+// Twelve same-shaped Muon updates with the same lr: one optim.muon whose
+// operand and result lists are the twelve members' (nothing packed: only the
+// lowering stacks the Newton–Schulz input), reading the matrices as a batch.
 // CHECK-LABEL: func.func @twelve_layers
-// CHECK: %[[EMPTY_W:.+]] = tensor.empty() : tensor<12x64x256xf32>
-// CHECK: %[[PW0:.+]] = tensor.insert_slice %[[W0:.+]] into %[[EMPTY_W]][0, 0, 0] [1, 64, 256] [1, 1, 1] : tensor<64x256xf32> into tensor<12x64x256xf32>
-// CHECK: tensor.insert_slice %{{.+}} into %[[PW0]][1, 0, 0] [1, 64, 256] [1, 1, 1]
-// CHECK: %[[PW:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[11, 0, 0] [1, 64, 256] [1, 1, 1]
-// CHECK: tensor.empty() : tensor<12x64x256xf32>
-// CHECK: %[[PG:.+]] = tensor.insert_slice %{{.+}}[11, 0, 0]
-// CHECK: tensor.empty() : tensor<12x64x256xf32>
-// CHECK: %[[PM:.+]] = tensor.insert_slice %{{.+}}[11, 0, 0]
-// CHECK: %[[NEW_W:.+]], %[[NEW_M:.+]] = optim.muon %[[PW]], %[[PG]], %[[PM]], %[[LR:.+]] {{{.*}}view = #optim.matrix_view<batch>, weight_decay = 1.000000e-01 : f64} : tensor<12x64x256xf32>, tensor<f32>
-// CHECK: %[[A0:.+]] = tensor.extract_slice %[[NEW_W]][0, 0, 0] [1, 64, 256] [1, 1, 1] : tensor<12x64x256xf32> to tensor<64x256xf32>
-// CHECK: %[[B0:.+]] = tensor.extract_slice %[[NEW_M]][0, 0, 0] [1, 64, 256] [1, 1, 1] : tensor<12x64x256xf32> to tensor<64x256xf32>
-// CHECK: %[[A11:.+]] = tensor.extract_slice %[[NEW_W]][11, 0, 0] [1, 64, 256] [1, 1, 1]
-// CHECK: %[[B11:.+]] = tensor.extract_slice %[[NEW_M]][11, 0, 0] [1, 64, 256] [1, 1, 1]
+// CHECK-SAME: (%[[W0:[^:]+]]: tensor<64x256xf32>, %[[G0:[^:]+]]: tensor<64x256xf32>, %[[M0:[^:]+]]: tensor<64x256xf32>, %[[W1:[^:]+]]: tensor<64x256xf32>,
+// CHECK-NOT: tensor.insert_slice
+// CHECK: %[[NEW_W:.+]]:12, %[[NEW_M:.+]]:12 = optim.muon [%[[W0]], %[[W1]], {{.*}}], [%[[G0]], {{.*}}], [%[[M0]], {{.*}}], %[[LR:.+]] {{{.*}}view = #optim.matrix_view<batch>, weight_decay = 1.000000e-01 : f64} : [tensor<64x256xf32>, {{.*}}], tensor<f32>
+// CHECK-NOT: tensor.extract_slice
 // CHECK-NOT: optim.muon
-// CHECK: return %[[A0]], %[[B0]], {{.*}}, %[[A11]], %[[B11]] :
+// CHECK: return %[[NEW_W]]#0, %[[NEW_M]]#0, %[[NEW_W]]#1, %[[NEW_M]]#1, {{.*}}, %[[NEW_W]]#11, %[[NEW_M]]#11 :
 // MIN3-LABEL: func.func @twelve_layers
-// MIN3-COUNT-1: optim.muon {{.*}} : tensor<12x64x256xf32>
+// MIN3-COUNT-1: optim.muon {{.*}} : [{{(tensor<64x256xf32>, )+}}tensor<64x256xf32>], tensor<f32>
 func.func @twelve_layers(%w0: tensor<64x256xf32>, %g0: tensor<64x256xf32>, %m0: tensor<64x256xf32>, %w1: tensor<64x256xf32>, %g1: tensor<64x256xf32>, %m1: tensor<64x256xf32>, %w2: tensor<64x256xf32>, %g2: tensor<64x256xf32>, %m2: tensor<64x256xf32>, %w3: tensor<64x256xf32>, %g3: tensor<64x256xf32>, %m3: tensor<64x256xf32>, %w4: tensor<64x256xf32>, %g4: tensor<64x256xf32>, %m4: tensor<64x256xf32>, %w5: tensor<64x256xf32>, %g5: tensor<64x256xf32>, %m5: tensor<64x256xf32>, %w6: tensor<64x256xf32>, %g6: tensor<64x256xf32>, %m6: tensor<64x256xf32>, %w7: tensor<64x256xf32>, %g7: tensor<64x256xf32>, %m7: tensor<64x256xf32>, %w8: tensor<64x256xf32>, %g8: tensor<64x256xf32>, %m8: tensor<64x256xf32>, %w9: tensor<64x256xf32>, %g9: tensor<64x256xf32>, %m9: tensor<64x256xf32>, %w10: tensor<64x256xf32>, %g10: tensor<64x256xf32>, %m10: tensor<64x256xf32>, %w11: tensor<64x256xf32>, %g11: tensor<64x256xf32>, %m11: tensor<64x256xf32>, %lr: tensor<f32>)
     -> (tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>, tensor<64x256xf32>) {
   %a0, %b0 = optim.muon %w0, %g0, %m0, %lr {weight_decay = 0.1} : tensor<64x256xf32>, tensor<f32>
@@ -44,11 +35,11 @@ func.func @twelve_layers(%w0: tensor<64x256xf32>, %g0: tensor<64x256xf32>, %m0: 
 // Mixed shapes: one bucket per matrix shape (64x256 and its transpose are
 // different shapes); the lone 32x32 update is left as it is.
 // CHECK-LABEL: func.func @mixed_shapes
-// CHECK-DAG: optim.muon {{.*}} : tensor<2x64x256xf32>, tensor<f32>
-// CHECK-DAG: optim.muon {{.*}} : tensor<2x256x64xf32>, tensor<f32>
+// CHECK-DAG: optim.muon {{.*}} : [tensor<64x256xf32>, tensor<64x256xf32>], tensor<f32>
+// CHECK-DAG: optim.muon {{.*}} : [tensor<256x64xf32>, tensor<256x64xf32>], tensor<f32>
 // CHECK-DAG: optim.muon %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<32x32xf32>, tensor<f32>
 // MIN3-LABEL: func.func @mixed_shapes
-// MIN3-NOT: tensor.insert_slice
+// MIN3-NOT: optim.muon [
 // MIN3: // -----
 func.func @mixed_shapes(%a: tensor<64x256xf32>, %b: tensor<256x64xf32>,
                         %c: tensor<32x32xf32>, %lr: tensor<f32>)
@@ -70,8 +61,8 @@ func.func @mixed_shapes(%a: tensor<64x256xf32>, %b: tensor<256x64xf32>,
 // CHECK-LABEL: func.func @attrs_and_lr
 // CHECK-SAME: %[[LR:[^:]+]]: tensor<f32>, %[[LR2:[^:]+]]: tensor<f32>
 // CHECK: optim.muon {{.*}}, %[[LR2]] : tensor<16x16xf32>
-// CHECK: optim.muon {{.*}}, %[[LR]] {momentum = 9.000000e-01 : f64, view = #optim.matrix_view<batch>} : tensor<2x16x16xf32>
-// CHECK: optim.muon {{.*}}, %[[LR]] {view = #optim.matrix_view<batch>} : tensor<3x16x16xf32>
+// CHECK: optim.muon {{.*}}, %[[LR]] {momentum = 9.000000e-01 : f64, view = #optim.matrix_view<batch>} : [tensor<16x16xf32>, tensor<16x16xf32>]
+// CHECK: optim.muon {{.*}}, %[[LR]] {view = #optim.matrix_view<batch>} : [tensor<16x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>]
 // CHECK-NOT: optim.muon
 func.func @attrs_and_lr(%w: tensor<16x16xf32>, %lr: tensor<f32>,
                         %lr2: tensor<f32>) -> (tensor<16x16xf32>,
@@ -94,23 +85,14 @@ func.func @attrs_and_lr(%w: tensor<16x16xf32>, %lr: tensor<f32>,
 
 // -----
 
-// AdamW of different shapes (768, 16x24 and 0-d: 768 + 384 + 1 elements),
-// same lr and step: each flattened to a vector, concatenated, one adamw; the
-// one with another step value stays separate.
+// AdamW of different shapes (768, 16x24 and 0-d), same lr and step: one
+// adamw over the three as they are; the one with another step value stays
+// separate.
 // CHECK-LABEL: func.func @adamw_sizes
 // CHECK-SAME: (%[[A:[^:]+]]: tensor<768xf32>, %[[B:[^:]+]]: tensor<16x24xf32>, %[[C:[^:]+]]: tensor<f32>,
-// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<1153xf32>
-// CHECK: %[[P0:.+]] = tensor.insert_slice %[[A]] into %[[EMPTY]][0] [768] [1] : tensor<768xf32> into tensor<1153xf32>
-// CHECK: %[[B_FLAT:.+]] = tensor.collapse_shape %[[B]] {{\[}}[0, 1]] : tensor<16x24xf32> into tensor<384xf32>
-// CHECK: %[[P1:.+]] = tensor.insert_slice %[[B_FLAT]] into %[[P0]][768] [384] [1]
-// CHECK: %[[C_VEC:.+]] = tensor.expand_shape %[[C]] [] output_shape [1] : tensor<f32> into tensor<1xf32>
-// CHECK: tensor.insert_slice %[[C_VEC]] into %[[P1]][1152] [1] [1]
-// CHECK: %[[NEW:.+]], %{{.+}}, %{{.+}} = optim.adamw {{.*}} {weight_decay = 1.000000e-01 : f64} : tensor<1153xf32>, tensor<f32>, tensor<i64>
-// CHECK: %[[B_NEW:.+]] = tensor.extract_slice %[[NEW]][768] [384] [1] : tensor<1153xf32> to tensor<384xf32>
-// CHECK: tensor.expand_shape %[[B_NEW]] {{\[}}[0, 1]] output_shape [16, 24] : tensor<384xf32> into tensor<16x24xf32>
-// CHECK: %[[C_NEW:.+]] = tensor.extract_slice %[[NEW]][1152] [1] [1] : tensor<1153xf32> to tensor<1xf32>
-// CHECK: tensor.collapse_shape %[[C_NEW]] [] : tensor<1xf32> into tensor<f32>
+// CHECK: %[[NEW:.+]]:3, %{{.+}}:3, %{{.+}}:3 = optim.adamw [%[[A]], %[[B]], %[[C]]], [%[[A]], %[[B]], %[[C]]], {{.*}} {weight_decay = 1.000000e-01 : f64} : [tensor<768xf32>, tensor<16x24xf32>, tensor<f32>], tensor<f32>, tensor<i64>
 // CHECK: optim.adamw {{.*}} : tensor<768xf32>, tensor<f32>, tensor<i64>
+// CHECK: return %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2,
 func.func @adamw_sizes(%a: tensor<768xf32>, %b: tensor<16x24xf32>,
                        %c: tensor<f32>, %lr: tensor<f32>, %t: tensor<i64>,
                        %t2: tensor<i64>)
@@ -129,13 +111,13 @@ func.func @adamw_sizes(%a: tensor<768xf32>, %b: tensor<16x24xf32>,
 
 // -----
 
-// Muon² with full second moments: four packed operands, three packed
-// results; Muon²-F (factored) is not bucketed.
+// Muon² with full second moments: four operand lists, three result lists;
+// Muon²-F (factored) is not bucketed.
 // CHECK-LABEL: func.func @muon2
-// CHECK: %{{.+}}, %{{.+}}, %[[NEW_V:.+]] = optim.muon2 %{{.+}}, %{{.+}}, %{{.+}}, [%{{.+}}], %{{.+}} {beta2 = 9.000000e-01 : f64, view = #optim.matrix_view<batch>} : tensor<2x32x48xf32>, [tensor<2x32x48xf32>], tensor<f32>
-// CHECK: tensor.extract_slice %[[NEW_V]][1, 0, 0] [1, 32, 48] [1, 1, 1]
+// CHECK: %[[NEW_W:.+]]:2, %{{.+}}:2, %[[NEW_V:.+]]:2 = optim.muon2 [%{{.+}}, %{{.+}}], [%{{.+}}, %{{.+}}], [%{{.+}}, %{{.+}}], [%{{.+}}, %{{.+}}], %{{.+}} {beta2 = 9.000000e-01 : f64, view = #optim.matrix_view<batch>} : [tensor<32x48xf32>, tensor<32x48xf32>], [tensor<32x48xf32>, tensor<32x48xf32>], tensor<f32>
 // CHECK: optim.muon2 {{.*}} : tensor<32x48xf32>, [tensor<32x1xf32>, tensor<1x48xf32>], tensor<f32>
 // CHECK: optim.muon2 {{.*}} : tensor<32x48xf32>, [tensor<32x1xf32>, tensor<1x48xf32>], tensor<f32>
+// CHECK: return %[[NEW_W]]#0, %[[NEW_V]]#1,
 func.func @muon2(%w: tensor<32x48xf32>, %r: tensor<32x1xf32>,
                  %c: tensor<1x48xf32>, %lr: tensor<f32>)
     -> (tensor<32x48xf32>, tensor<32x48xf32>, tensor<32x48xf32>,
@@ -161,8 +143,7 @@ func.func @muon2(%w: tensor<32x48xf32>, %r: tensor<32x1xf32>,
 // CHECK-SAME: (%[[W:[^:]+]]: tensor<16x16xf32>, %[[V:[^:]+]]: tensor<16x16xf32>, %[[LR:[^:]+]]: tensor<f32>)
 // CHECK: %[[W1:.+]], %{{.+}} = optim.muon %[[W]], %[[W]], %[[W]], %[[LR]] : tensor<16x16xf32>, tensor<f32>
 // CHECK: %[[X:.+]] = arith.addf %[[W1]], %[[W1]]
-// CHECK: tensor.insert_slice %[[X]]
-// CHECK: optim.muon {{.*}} : tensor<2x16x16xf32>, tensor<f32>
+// CHECK: optim.muon [%[[X]], %[[V]]], {{.*}} : [tensor<16x16xf32>, tensor<16x16xf32>], tensor<f32>
 // CHECK-NOT: optim.muon
 func.func @dependent(%w: tensor<16x16xf32>, %v: tensor<16x16xf32>,
                      %lr: tensor<f32>) -> (tensor<16x16xf32>,
@@ -176,20 +157,16 @@ func.func @dependent(%w: tensor<16x16xf32>, %v: tensor<16x16xf32>,
 
 // -----
 
-// N-D parameters join through their matrix view: a flattened 4x8x6 kernel is
-// one 4x48 matrix (collapsed in, expanded out), a 2x4x48 batch view two, a
-// plain 4x48 matrix one: a stack of 5.
+// N-D parameters join through their matrix view: a bucket reads its members
+// as a batch, so a flattened 4x8x6 kernel joins as its 4x48 matrix form
+// (collapsed in, expanded out), a 2x4x48 batch view and plain 4x48
+// matrices as they are.
 // CHECK-LABEL: func.func @views
-// CHECK-SAME: (%[[K:[^:]+]]: tensor<4x8x6xf32>, %[[S:[^:]+]]: tensor<2x4x48xf32>, %[[P:[^:]+]]: tensor<4x48xf32>,
+// CHECK-SAME: (%[[K:[^:]+]]: tensor<4x8x6xf32>, %[[S:[^:]+]]: tensor<2x4x48xf32>, %[[P:[^:]+]]: tensor<4x48xf32>, %[[Q:[^:]+]]: tensor<4x48xf32>,
 // CHECK: %[[K2:.+]] = tensor.collapse_shape %[[K]] {{\[}}[0], [1, 2]] : tensor<4x8x6xf32> into tensor<4x48xf32>
-// CHECK: %[[P0:.+]] = tensor.insert_slice %[[K2]] into %{{.+}}[0, 0, 0] [1, 4, 48] [1, 1, 1] : tensor<4x48xf32> into tensor<5x4x48xf32>
-// CHECK: %[[P1:.+]] = tensor.insert_slice %[[S]] into %[[P0]][1, 0, 0] [2, 4, 48] [1, 1, 1] : tensor<2x4x48xf32> into tensor<5x4x48xf32>
-// CHECK: tensor.insert_slice %[[P]] into %[[P1]][3, 0, 0] [1, 4, 48] [1, 1, 1] : tensor<4x48xf32> into tensor<5x4x48xf32>
-// CHECK: %[[NEW:.+]], %{{.+}} = optim.muon {{.*}} : tensor<5x4x48xf32>, tensor<f32>
-// CHECK: %[[K_NEW:.+]] = tensor.extract_slice %[[NEW]][0, 0, 0] [1, 4, 48] [1, 1, 1] : tensor<5x4x48xf32> to tensor<4x48xf32>
-// CHECK: tensor.expand_shape %[[K_NEW]] {{\[}}[0], [1, 2]] output_shape [4, 8, 6] : tensor<4x48xf32> into tensor<4x8x6xf32>
-// CHECK: tensor.extract_slice %[[NEW]][1, 0, 0] [2, 4, 48] [1, 1, 1] : tensor<5x4x48xf32> to tensor<2x4x48xf32>
-// CHECK: tensor.extract_slice %[[NEW]][4, 0, 0] [1, 4, 48] [1, 1, 1] : tensor<5x4x48xf32> to tensor<4x48xf32>
+// CHECK: %[[NEW:.+]]:4, %{{.+}}:4 = optim.muon [%[[K2]], %[[S]], %[[P]], %[[Q]]], {{.*}} {view = #optim.matrix_view<batch>} : [tensor<4x48xf32>, tensor<2x4x48xf32>, tensor<4x48xf32>, tensor<4x48xf32>], tensor<f32>
+// CHECK: %[[K_NEW:.+]] = tensor.expand_shape %[[NEW]]#0 {{\[}}[0], [1, 2]] output_shape [4, 8, 6] : tensor<4x48xf32> into tensor<4x8x6xf32>
+// CHECK: return %[[K_NEW]], %[[NEW]]#1, %[[NEW]]#2, %[[NEW]]#3 :
 func.func @views(%k: tensor<4x8x6xf32>, %s: tensor<2x4x48xf32>,
                  %p: tensor<4x48xf32>, %q: tensor<4x48xf32>, %lr: tensor<f32>)
     -> (tensor<4x8x6xf32>, tensor<2x4x48xf32>, tensor<4x48xf32>,
@@ -211,7 +188,7 @@ func.func @views(%k: tensor<4x8x6xf32>, %s: tensor<2x4x48xf32>,
 // CHECK-LABEL: func.func @adamw_variants
 // CHECK: optim.adamw {{.*}} {bias_correction = false} : tensor<8xf32>
 // CHECK: optim.adamw {{.*}} {variant = #optim.adamw_variant<huggingface>} : tensor<8xf32>
-// CHECK: optim.adamw {{.*}} : tensor<16xf32>, tensor<f32>, tensor<i64>
+// CHECK: optim.adamw {{.*}} : [tensor<8xf32>, tensor<8xf32>], tensor<f32>, tensor<i64>
 // CHECK-NOT: optim.adamw
 func.func @adamw_variants(%a: tensor<8xf32>, %b: tensor<8xf32>, %c: tensor<8xf32>,
                           %d: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>)

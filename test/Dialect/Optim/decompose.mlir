@@ -272,3 +272,31 @@ func.func @untouched(%u: tensor<4x4xf32>, %lr: tensor<f32>, %t: tensor<i64>)
       : tensor<4x4xf32>, tensor<f32>, tensor<i64>
   return %o, %w1 : tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+// A bucket: each member gets the generics its own op would (here M' = U, no
+// Nesterov), only the Newton–Schulz input is stacked (one 4x8 matrix and a
+// batch of two: 3x4x8), one NS runs on the stack as a batch, and each member
+// updates its parameter from its slice of O, with lr read once.
+// CHECK-LABEL: func.func @bucket
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<4x8xf32>, %[[B:[^:]+]]: tensor<2x4x8xf32>, %[[LR:[^:]+]]: tensor<f32>)
+// CHECK: %[[UA:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[A]] : tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK: %[[UB:.+]] = linalg.generic {{.*}} ins(%[[B]], %[[B]] : tensor<2x4x8xf32>, tensor<2x4x8xf32>)
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<3x4x8xf32>
+// CHECK: %[[P0:.+]] = tensor.insert_slice %[[UA]] into %[[EMPTY]][0, 0, 0] [1, 4, 8] [1, 1, 1] : tensor<4x8xf32> into tensor<3x4x8xf32>
+// CHECK: %[[P:.+]] = tensor.insert_slice %[[UB]] into %[[P0]][1, 0, 0] [2, 4, 8] [1, 1, 1] : tensor<2x4x8xf32> into tensor<3x4x8xf32>
+// CHECK: %[[O:.+]] = optim.newton_schulz %[[P]] {steps = 2 : i64, view = #optim.matrix_view<batch>} : tensor<3x4x8xf32>
+// CHECK-COUNT-1: tensor.extract %[[LR]]
+// CHECK: %[[OA:.+]] = tensor.extract_slice %[[O]][0, 0, 0] [1, 4, 8] [1, 1, 1] : tensor<3x4x8xf32> to tensor<4x8xf32>
+// CHECK: %[[OB:.+]] = tensor.extract_slice %[[O]][1, 0, 0] [2, 4, 8] [1, 1, 1] : tensor<3x4x8xf32> to tensor<2x4x8xf32>
+// CHECK: %[[WA:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[OA]] : tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK: %[[WB:.+]] = linalg.generic {{.*}} ins(%[[B]], %[[OB]] : tensor<2x4x8xf32>, tensor<2x4x8xf32>)
+// CHECK: return %[[WA]], %[[WB]], %[[UA]], %[[UB]]
+func.func @bucket(%a: tensor<4x8xf32>, %b: tensor<2x4x8xf32>, %lr: tensor<f32>)
+    -> (tensor<4x8xf32>, tensor<2x4x8xf32>, tensor<4x8xf32>, tensor<2x4x8xf32>) {
+  %w:2, %m:2 = optim.muon [%a, %b], [%a, %b], [%a, %b], %lr
+      {view = #optim.matrix_view<batch>, ns_steps = 2 : i64, nesterov = false}
+      : [tensor<4x8xf32>, tensor<2x4x8xf32>], tensor<f32>
+  return %w#0, %w#1, %m#0, %m#1 : tensor<4x8xf32>, tensor<2x4x8xf32>, tensor<4x8xf32>, tensor<2x4x8xf32>
+}

@@ -75,7 +75,7 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 
 // Parameter, gradient and momentum share one type (generic form).
 func.func @f(%w: tensor<4x8xf32>, %g: tensor<8x4xf32>, %lr: tensor<f32>) {
-  // expected-error @+1 {{'optim.muon' op failed to verify that all of {param, grad, momentum_buffer, new_param, new_momentum_buffer} have same type}}
+  // expected-error @+1 {{'optim.muon' op failed to verify that 'grads' have the types of 'params'}}
   %r:2 = "optim.muon"(%w, %g, %w, %lr) : (tensor<4x8xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
@@ -84,7 +84,7 @@ func.func @f(%w: tensor<4x8xf32>, %g: tensor<8x4xf32>, %lr: tensor<f32>) {
 
 // Element types match too.
 func.func @f(%w: tensor<4x8xf32>, %g: tensor<4x8xbf16>, %lr: tensor<f32>) {
-  // expected-error @+1 {{'optim.muon' op failed to verify that all of {param, grad, momentum_buffer, new_param, new_momentum_buffer} have same type}}
+  // expected-error @+1 {{'optim.muon' op failed to verify that 'grads' have the types of 'params'}}
   %r:2 = "optim.muon"(%w, %g, %w, %lr) : (tensor<4x8xf32>, tensor<4x8xbf16>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
@@ -93,7 +93,7 @@ func.func @f(%w: tensor<4x8xf32>, %g: tensor<4x8xbf16>, %lr: tensor<f32>) {
 
 // Shapes are static.
 func.func @f(%w: tensor<?x8xf32>, %lr: tensor<f32>) {
-  // expected-error @+1 {{'optim.muon' op operand #0 must be statically shaped tensor of floating-point values, but got 'tensor<?x8xf32>'}}
+  // expected-error @+1 {{'params' must be variadic of statically shaped tensor of floating-point values, but got 'tensor<?x8xf32>'}}
   %w1, %m1 = optim.muon %w, %w, %w, %lr : tensor<?x8xf32>, tensor<f32>
   return
 }
@@ -102,7 +102,7 @@ func.func @f(%w: tensor<?x8xf32>, %lr: tensor<f32>) {
 
 // Parameters are floating point.
 func.func @f(%w: tensor<4x8xi32>, %lr: tensor<f32>) {
-  // expected-error @+1 {{'optim.muon' op operand #0 must be statically shaped tensor of floating-point values, but got 'tensor<4x8xi32>'}}
+  // expected-error @+1 {{'params' must be variadic of statically shaped tensor of floating-point values, but got 'tensor<4x8xi32>'}}
   %w1, %m1 = optim.muon %w, %w, %w, %lr : tensor<4x8xi32>, tensor<f32>
   return
 }
@@ -211,7 +211,7 @@ func.func @f(%w: tensor<2x4x8xf32>, %vr: tensor<2x4x1xf32>, %vc: tensor<2x1x8xf3
 
 // Muon²: one or two second moments, no more.
 func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
-  // expected-error @+1 {{'optim.muon2' op expects one second-moment operand (full) or two (factored rows and columns), got 3}}
+  // expected-error @+1 {{'optim.muon2' op expects one second-moment operand (full) or two (factored rows and columns) per parameter, got 3 for 1}}
   %r:5 = optim.muon2 %w, %w, %w, [%w, %w, %w], %lr : tensor<4x8xf32>, [tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>], tensor<f32>
   return
 }
@@ -220,8 +220,8 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 
 // Muon²: at least one second moment (generic form).
 func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
-  // expected-error @+1 {{'optim.muon2' op expects one second-moment operand (full) or two (factored rows and columns), got 0}}
-  %r:2 = "optim.muon2"(%w, %w, %w, %lr) : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  // expected-error @+1 {{'optim.muon2' op expects one second-moment operand (full) or two (factored rows and columns) per parameter, got 0 for 1}}
+  %r:2 = "optim.muon2"(%w, %w, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1>, resultSegmentSizes = array<i32: 1, 1, 0>}> : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
 
@@ -274,7 +274,7 @@ func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<1xi64>) {
 
 // AdamW: state has the parameter's type (generic form).
 func.func @f(%w: tensor<8xf32>, %m: tensor<8xbf16>, %lr: tensor<f32>, %t: tensor<i64>) {
-  // expected-error @+1 {{'optim.adamw' op failed to verify that all of {param, grad, exp_avg, exp_avg_sq, new_param, new_exp_avg, new_exp_avg_sq} have same type}}
+  // expected-error @+1 {{'optim.adamw' op failed to verify that 'exp_avgs' have the types of 'params'}}
   %r:3 = "optim.adamw"(%w, %w, %m, %w, %lr, %t) : (tensor<8xf32>, tensor<8xf32>, tensor<8xbf16>, tensor<8xf32>, tensor<f32>, tensor<i64>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
   return
 }
@@ -555,5 +555,51 @@ func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<8xi64>, %t: tensor<100x16xf32>)
 func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<*xi64>, %t: tensor<100x16xf32>) {
   // expected-error @+1 {{expects ranked operands}}
   %g = optim.scatter_add %dy into %t[%ids] : tensor<8x16xf32>, tensor<*xi64> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}
+
+// -----
+
+// A bucket's parameters share one matrix shape (their orthogonalizations run
+// as one batch)...
+func.func @f(%a: tensor<4x8xf32>, %b: tensor<8x4xf32>, %lr: tensor<f32>) {
+  // expected-error @+1 {{'optim.muon' op expects every parameter to have 4x8 matrices, got 'tensor<8x4xf32>'}}
+  %w:2, %m:2 = optim.muon [%a, %b], [%a, %b], [%a, %b], %lr : [tensor<4x8xf32>, tensor<8x4xf32>], tensor<f32>
+  return
+}
+
+// -----
+
+// ... seen through the op's view: 2x4x8 is two 4x8 matrices only as a batch.
+func.func @f(%a: tensor<4x8xf32>, %b: tensor<2x4x8xf32>, %lr: tensor<f32>) {
+  // expected-error @+1 {{'optim.muon2' op expects every parameter to have 4x8 matrices, got 'tensor<2x4x8xf32>'}}
+  %w:2, %m:2, %v:2 = optim.muon2 [%a, %b], [%a, %b], [%a, %b], [%a, %b], %lr : [tensor<4x8xf32>, tensor<2x4x8xf32>], [tensor<4x8xf32>, tensor<2x4x8xf32>], tensor<f32>
+  return
+}
+
+// -----
+
+// ... and one element type.
+func.func @f(%a: tensor<8xf32>, %b: tensor<8xbf16>, %lr: tensor<f32>, %t: tensor<i64>) {
+  // expected-error @+1 {{'optim.adamw' op expects every parameter to have element type 'f32', got 'tensor<8xbf16>'}}
+  %w:2, %m:2, %v:2 = optim.adamw [%a, %b], [%a, %b], [%a, %b], [%a, %b], %lr, %t : [tensor<8xf32>, tensor<8xbf16>], tensor<f32>, tensor<i64>
+  return
+}
+
+// -----
+
+// An update has at least one parameter.
+func.func @f(%lr: tensor<f32>) {
+  // expected-error @+1 {{'optim.muon' op expects at least one parameter}}
+  optim.muon [], [], [], %lr : [], tensor<f32>
+  return
+}
+
+// -----
+
+// Factored Muon²: two factors per parameter, in member order.
+func.func @f(%a: tensor<4x8xf32>, %r: tensor<4x1xf32>, %c: tensor<1x8xf32>, %lr: tensor<f32>) {
+  // expected-error @+1 {{'optim.muon2' op expects factored second moments of types 'tensor<4x1xf32>' and 'tensor<1x8xf32>', got 'tensor<1x8xf32>' and 'tensor<4x1xf32>'}}
+  %w:2, %m:2, %v:4 = optim.muon2 [%a, %a], [%a, %a], [%a, %a], [%r, %c, %c, %r], %lr : [tensor<4x8xf32>, tensor<4x8xf32>], [tensor<4x1xf32>, tensor<1x8xf32>, tensor<1x8xf32>, tensor<4x1xf32>], tensor<f32>
   return
 }

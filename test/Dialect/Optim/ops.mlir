@@ -157,3 +157,29 @@ func.func @scatter_add(%dy: tensor<8x16xf32>, %ids: tensor<8xi64>,
       : memref<3x2x5x4xbf16>, memref<2x5xi32> into memref<3x7x4xbf16>
   return %g : tensor<100x16xf32>
 }
+
+// Buckets: one op over several parameters, operands and results as lists in
+// member order (a single member prints without brackets).
+// CHECK-LABEL: func.func @buckets
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<16x32xf32>, %[[B:[^:]+]]: tensor<2x16x32xf32>, %[[R:[^:]+]]: tensor<16x1xf32>, %[[C:[^:]+]]: tensor<1x32xf32>, %[[V:[^:]+]]: tensor<7xbf16>, %[[S:[^:]+]]: tensor<bf16>, %[[LR:[^:]+]]: tensor<f32>, %[[T:[^:]+]]: tensor<i64>)
+// CHECK: %{{.+}}:2, %{{.+}}:2 = optim.muon [%[[A]], %[[B]]], [%[[A]], %[[B]]], [%[[A]], %[[B]]], %[[LR]] {ns_steps = 2 : i64, view = #optim.matrix_view<batch>} : [tensor<16x32xf32>, tensor<2x16x32xf32>], tensor<f32>
+// CHECK: %{{.+}}:2, %{{.+}}:2, %{{.+}}:4 = optim.muon2 [%[[A]], %[[A]]], [%[[A]], %[[A]]], [%[[A]], %[[A]]], [%[[R]], %[[C]], %[[R]], %[[C]]], %[[LR]] {beta2 = 9.000000e-01 : f64} : [tensor<16x32xf32>, tensor<16x32xf32>], [tensor<16x1xf32>, tensor<1x32xf32>, tensor<16x1xf32>, tensor<1x32xf32>], tensor<f32>
+// CHECK: %{{.+}}:2, %{{.+}}:2, %{{.+}}:2 = optim.adamw [%[[V]], %[[S]]], [%[[V]], %[[S]]], [%[[V]], %[[S]]], [%[[V]], %[[S]]], %[[LR]], %[[T]] : [tensor<7xbf16>, tensor<bf16>], tensor<f32>, tensor<i64>
+// CHECK: optim.muon %[[A]], %[[A]], %[[A]], %[[LR]] : tensor<16x32xf32>, tensor<f32>
+func.func @buckets(%a: tensor<16x32xf32>, %b: tensor<2x16x32xf32>,
+                   %r: tensor<16x1xf32>, %c: tensor<1x32xf32>,
+                   %v: tensor<7xbf16>, %s: tensor<bf16>, %lr: tensor<f32>,
+                   %t: tensor<i64>) {
+  %w:2, %m:2 = optim.muon [%a, %b], [%a, %b], [%a, %b], %lr
+      {view = #optim.matrix_view<batch>, ns_steps = 2 : i64}
+      : [tensor<16x32xf32>, tensor<2x16x32xf32>], tensor<f32>
+  %fw:2, %fm:2, %fv:4 = optim.muon2 [%a, %a], [%a, %a], [%a, %a],
+      [%r, %c, %r, %c], %lr {beta2 = 0.9}
+      : [tensor<16x32xf32>, tensor<16x32xf32>],
+        [tensor<16x1xf32>, tensor<1x32xf32>, tensor<16x1xf32>, tensor<1x32xf32>],
+        tensor<f32>
+  %aw:2, %am:2, %av:2 = optim.adamw [%v, %s], [%v, %s], [%v, %s], [%v, %s],
+      %lr, %t : [tensor<7xbf16>, tensor<bf16>], tensor<f32>, tensor<i64>
+  %one:2 = optim.muon [%a], [%a], [%a], %lr : [tensor<16x32xf32>], tensor<f32>
+  return
+}

@@ -13,6 +13,7 @@
 
 #include "muon/Dialect/Optim/IR/OptimBytecode.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/Dialect/Optim/IR/OptimOps.h"
 
 #include "mlir/Bytecode/BytecodeImplementation.h"
 
@@ -50,15 +51,34 @@ struct OptimBytecodeInterface : public BytecodeDialectInterface {
     return std::make_unique<OptimDialectVersion>(version);
   }
 
-  LogicalResult upgradeFromVersion(Operation *,
-                                   const DialectVersion &) const final {
-    // Every readable version is 1, the first versioned encoding, so there is
-    // no older IR to rewrite yet; a version bump adds that rewrite here,
-    // keyed on the OptimDialectVersion read above.
+  LogicalResult upgradeFromVersion(Operation *top,
+                                   const DialectVersion &read) const final {
+    if (static_cast<const OptimDialectVersion &>(read).version >= 2)
+      return success();
+    // Version 1: one parameter per update. Muon²'s list sizes were not
+    // recorded (Muon2Op::readProperties left them for here).
+    top->walk([](Muon2Op op) {
+      auto &properties = op.getProperties();
+      int32_t moments = op->getNumOperands() - 4;
+      llvm::copy(ArrayRef<int32_t>{1, 1, 1, moments, 1},
+                 properties.operandSegmentSizes.begin());
+      llvm::copy(ArrayRef<int32_t>{1, 1, moments},
+                 properties.resultSegmentSizes.begin());
+    });
     return success();
   }
 };
 } // namespace
+
+uint64_t
+muon::optim::getOptimBytecodeVersion(const DialectBytecodeReader &reader) {
+  FailureOr<const DialectVersion *> version =
+      reader.getDialectVersion<OptimDialect>();
+  // Files that record no optim version predate versioning: version 1.
+  if (failed(version))
+    return 1;
+  return static_cast<const OptimDialectVersion *>(*version)->version;
+}
 
 void muon::optim::addBytecodeInterface(OptimDialect *dialect) {
   dialect->addInterfaces<OptimBytecodeInterface>();

@@ -5,6 +5,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Dialect/Optim/IR/OptimBytecode.h"
+
+#include "mlir/Bytecode/BytecodeImplementation.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -154,6 +157,125 @@ static Type getComputeTypeOrElement(OpTy op, Value operand) {
 }
 
 //===----------------------------------------------------------------------===//
+// Members of an update (one parameter, or a bucket of them)
+//===----------------------------------------------------------------------===//
+
+/// One member's operands as themselves, several in brackets.
+static ParseResult
+parseMembers(OpAsmParser &parser,
+             SmallVectorImpl<OpAsmParser::UnresolvedOperand> &operands) {
+  if (failed(parser.parseOptionalLSquare()))
+    return parser.parseOperand(operands.emplace_back());
+  return failure(parser.parseOperandList(operands) || parser.parseRSquare());
+}
+
+static void printMembers(OpAsmPrinter &printer, Operation *,
+                         OperandRange operands) {
+  if (operands.size() == 1) {
+    printer << operands.front();
+    return;
+  }
+  printer << '[' << operands << ']';
+}
+
+static ParseResult parseMemberTypes(OpAsmParser &parser,
+                                    SmallVectorImpl<Type> &types) {
+  if (failed(parser.parseOptionalLSquare()))
+    return parser.parseType(types.emplace_back());
+  // An empty list parses, for the verifier to reject with its message.
+  if (succeeded(parser.parseOptionalRSquare()))
+    return success();
+  return failure(parser.parseTypeList(types) || parser.parseRSquare());
+}
+
+static void printMemberTypes(OpAsmPrinter &printer, Operation *,
+                             TypeRange types) {
+  if (types.size() == 1) {
+    printer << types.front();
+    return;
+  }
+  printer << '[' << types << ']';
+}
+
+/// Muon²'s results have the operands' types (see OptimOps.td).
+static ParseResult parseMemberTypes(OpAsmParser &parser,
+                                    SmallVectorImpl<Type> &types,
+                                    SmallVectorImpl<Type> &newParams,
+                                    SmallVectorImpl<Type> &newMomenta) {
+  if (failed(parseMemberTypes(parser, types)))
+    return failure();
+  newParams.assign(types);
+  newMomenta.assign(types);
+  return success();
+}
+
+static void printMemberTypes(OpAsmPrinter &printer, Operation *op,
+                             TypeRange types, TypeRange, TypeRange) {
+  printMemberTypes(printer, op, types);
+}
+
+static ParseResult parseTypesTwice(OpAsmParser &parser,
+                                   SmallVectorImpl<Type> &types,
+                                   SmallVectorImpl<Type> &copies) {
+  Type type;
+  OptionalParseResult first = parser.parseOptionalType(type);
+  if (first.has_value()) {
+    if (failed(*first))
+      return failure();
+    types.push_back(type);
+    while (succeeded(parser.parseOptionalComma()))
+      if (parser.parseType(types.emplace_back()))
+        return failure();
+  }
+  copies.assign(types);
+  return success();
+}
+
+static void printTypesTwice(OpAsmPrinter &printer, Operation *, TypeRange types,
+                            TypeRange) {
+  printer << types;
+}
+
+/// At least one parameter, all of one element type.
+static LogicalResult verifyMembers(Operation *op, ValueRange params) {
+  if (params.empty())
+    return op->emitOpError() << "expects at least one parameter";
+  Type elementType = getElementTypeOrSelf(params.front().getType());
+  for (Value param : params.drop_front())
+    if (getElementTypeOrSelf(param.getType()) != elementType)
+      return op->emitOpError()
+             << "expects every parameter to have element type " << elementType
+             << ", got " << param.getType();
+  return success();
+}
+
+/// verifyMembers, the Newton–Schulz rules for each parameter, and one matrix
+/// shape for all (their orthogonalizations run as one batch).
+template <typename OpTy> static LogicalResult verifyMatrixMembers(OpTy op) {
+  OperandRange params = op.getParams();
+  if (failed(verifyMembers(op, params)))
+    return failure();
+  std::optional<MatrixShape> first;
+  for (Value param : params) {
+    if (failed(verifyNewtonSchulzConfig(op, param.getType(), op.getNsSteps(),
+                                        op.getScheduleAttr(),
+                                        op.getComputeType())))
+      return failure();
+    MatrixShape matrix =
+        getMatrixShape(cast<ShapedType>(param.getType()), op.getView());
+    if (!first) {
+      first = matrix;
+      continue;
+    }
+    if (matrix.rows != first->rows || matrix.cols != first->cols)
+      return op.emitOpError()
+             << "expects every parameter to have " << first->rows << "x"
+             << first->cols << " matrices, got " << param.getType();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // MuonOp
 //===----------------------------------------------------------------------===//
 
@@ -162,13 +284,11 @@ NSScheduleAttr MuonOp::getScheduleOrDefault() {
 }
 
 Type MuonOp::getComputeElementType() {
-  return getComputeTypeOrElement(*this, getParam());
+  return getComputeTypeOrElement(*this, getParams().front());
 }
 
 LogicalResult MuonOp::verify() {
-  if (failed(verifyAddressable(*this)) ||
-      failed(verifyNewtonSchulzConfig(*this, getParam().getType(), getNsSteps(),
-                                      getScheduleAttr(), getComputeType())) ||
+  if (failed(verifyAddressable(*this)) || failed(verifyMatrixMembers(*this)) ||
       failed(verifyDecay(*this, getMomentumAttrName(),
                          getMomentum().convertToDouble())))
     return failure();
@@ -185,20 +305,7 @@ NSScheduleAttr Muon2Op::getScheduleOrDefault() {
 }
 
 Type Muon2Op::getComputeElementType() {
-  return getComputeTypeOrElement(*this, getParam());
-}
-
-LogicalResult Muon2Op::inferReturnTypes(
-    MLIRContext *, std::optional<Location>, ValueRange operands, DictionaryAttr,
-    OpaqueProperties, RegionRange, SmallVectorImpl<Type> &inferredReturnTypes) {
-  // param, grad, momentum, second moment(s)..., lr.
-  if (operands.size() < 4)
-    return failure();
-  inferredReturnTypes.push_back(operands[0].getType());
-  inferredReturnTypes.push_back(operands[0].getType());
-  for (Value moment : operands.drop_front(3).drop_back())
-    inferredReturnTypes.push_back(moment.getType());
-  return success();
+  return getComputeTypeOrElement(*this, getParams().front());
 }
 
 /// Shape of the row (…×A×1) or column (…×1×B) factor of Muon²-F.
@@ -212,9 +319,7 @@ static RankedTensorType getFactorType(RankedTensorType paramType,
 }
 
 LogicalResult Muon2Op::verify() {
-  if (failed(verifyAddressable(*this)) ||
-      failed(verifyNewtonSchulzConfig(*this, getParam().getType(), getNsSteps(),
-                                      getScheduleAttr(), getComputeType())) ||
+  if (failed(verifyAddressable(*this)) || failed(verifyMatrixMembers(*this)) ||
       failed(verifyDecay(*this, getMomentumAttrName(),
                          getMomentum().convertToDouble())) ||
       failed(verifyDecay(*this, getBeta2AttrName(),
@@ -225,27 +330,71 @@ LogicalResult Muon2Op::verify() {
                                getWeightDecay().convertToDouble())))
     return failure();
 
-  auto paramType = cast<RankedTensorType>(getParam().getType());
-  OperandRange moments = getSecondMoment();
-  if (moments.size() == 1) {
-    if (moments[0].getType() != paramType)
-      return emitOpError() << "expects the second moment to have the "
-                              "parameter's type "
-                           << paramType << ", got " << moments[0].getType();
-    return success();
-  }
-  if (moments.size() != 2)
+  OperandRange params = getParams();
+  OperandRange moments = getSecondMoments();
+  size_t perParam = moments.size() / params.size();
+  if ((perParam != 1 && perParam != 2) ||
+      moments.size() != perParam * params.size())
     return emitOpError() << "expects one second-moment operand (full) or two "
-                            "(factored rows and columns), got "
-                         << moments.size();
-  RankedTensorType rowType = getFactorType(paramType, getView(), true);
-  RankedTensorType colType = getFactorType(paramType, getView(), false);
-  if (moments[0].getType() != rowType || moments[1].getType() != colType)
-    return emitOpError() << "expects factored second moments of types "
-                         << rowType << " and " << colType << ", got "
-                         << moments[0].getType() << " and "
-                         << moments[1].getType();
+                            "(factored rows and columns) per parameter, got "
+                         << moments.size() << " for " << params.size();
+  for (auto [i, param] : llvm::enumerate(params)) {
+    auto paramType = cast<RankedTensorType>(param.getType());
+    OperandRange own = moments.slice(i * perParam, perParam);
+    if (perParam == 1) {
+      if (own[0].getType() != paramType)
+        return emitOpError() << "expects the second moment to have the "
+                                "parameter's type "
+                             << paramType << ", got " << own[0].getType();
+      continue;
+    }
+    RankedTensorType rowType = getFactorType(paramType, getView(), true);
+    RankedTensorType colType = getFactorType(paramType, getView(), false);
+    if (own[0].getType() != rowType || own[1].getType() != colType)
+      return emitOpError() << "expects factored second moments of types "
+                           << rowType << " and " << colType << ", got "
+                           << own[0].getType() << " and " << own[1].getType();
+  }
   return success();
+}
+
+LogicalResult Muon2Op::readProperties(DialectBytecodeReader &reader,
+                                      OperationState &state) {
+  Properties &properties = state.getOrAddProperties<Properties>();
+  if (failed(reader.readOptionalAttribute(properties.beta2)) ||
+      failed(reader.readOptionalAttribute(properties.compute_type)) ||
+      failed(reader.readOptionalAttribute(properties.eps)) ||
+      failed(reader.readOptionalAttribute(properties.lr_adjust)) ||
+      failed(reader.readOptionalAttribute(properties.momentum)) ||
+      failed(reader.readOptionalAttribute(properties.nesterov)) ||
+      failed(reader.readOptionalAttribute(properties.ns_steps)) ||
+      failed(reader.readOptionalAttribute(properties.schedule)) ||
+      failed(reader.readOptionalAttribute(properties.view)) ||
+      failed(reader.readOptionalAttribute(properties.weight_decay)))
+    return failure();
+  // Version 1 files end here; the upgrade sets the sizes from the operands.
+  if (getOptimBytecodeVersion(reader) < 2)
+    return success();
+  return failure(failed(reader.readSparseArray(
+                     MutableArrayRef(properties.operandSegmentSizes))) ||
+                 failed(reader.readSparseArray(
+                     MutableArrayRef(properties.resultSegmentSizes))));
+}
+
+void Muon2Op::writeProperties(DialectBytecodeWriter &writer) {
+  Properties &properties = getProperties();
+  writer.writeOptionalAttribute(properties.beta2);
+  writer.writeOptionalAttribute(properties.compute_type);
+  writer.writeOptionalAttribute(properties.eps);
+  writer.writeOptionalAttribute(properties.lr_adjust);
+  writer.writeOptionalAttribute(properties.momentum);
+  writer.writeOptionalAttribute(properties.nesterov);
+  writer.writeOptionalAttribute(properties.ns_steps);
+  writer.writeOptionalAttribute(properties.schedule);
+  writer.writeOptionalAttribute(properties.view);
+  writer.writeOptionalAttribute(properties.weight_decay);
+  writer.writeSparseArray(ArrayRef(properties.operandSegmentSizes));
+  writer.writeSparseArray(ArrayRef(properties.resultSegmentSizes));
 }
 
 //===----------------------------------------------------------------------===//
@@ -254,6 +403,7 @@ LogicalResult Muon2Op::verify() {
 
 LogicalResult AdamWOp::verify() {
   if (failed(verifyAddressable(*this)) ||
+      failed(verifyMembers(*this, getParams())) ||
       failed(verifyDecay(*this, getBeta1AttrName(),
                          getBeta1().convertToDouble())) ||
       failed(verifyDecay(*this, getBeta2AttrName(),

@@ -210,16 +210,16 @@ getKeepReason(AdamWOp op, StringRef name, ArrayRef<llvm::Regex> includes,
     return std::string("excluded by name");
   if (!includes.empty() && !matches(includes))
     return std::string("not matched by an include pattern");
-  int64_t rank = op.getParam().getType().getRank();
-  if (rank < 2 || (rank > 2 && !getFlattenView(op.getParam())))
+  Value param = op.getParams().front();
+  int64_t rank = cast<RankedTensorType>(param.getType()).getRank();
+  if (rank < 2 || (rank > 2 && !getFlattenView(param)))
     return "rank-" + std::to_string(rank) + " parameter" +
            (rank > 2 ? " not read as a matrix" : "");
-  if (std::optional<std::string> reason =
-          getEmbeddingReason(op.getParam(), name))
+  if (std::optional<std::string> reason = getEmbeddingReason(param, name))
     return reason;
-  if (feedsLoss(op.getParam()))
+  if (feedsLoss(param))
     return std::string("output head (its product feeds the loss)");
-  if (isAddedToActivations(op.getParam()))
+  if (isAddedToActivations(param))
     return std::string("position embedding (added to activations)");
   if (isOutputHead(name))
     return std::string("output head (by name)");
@@ -229,7 +229,7 @@ getKeepReason(AdamWOp op, StringRef name, ArrayRef<llvm::Regex> includes,
 Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
-  Type type = op.getParam().getType();
+  SmallVector<Type> types(op.getParams().getTypes());
   MLIRContext *ctx = &getContext();
   auto configure = [&](auto newOp) {
     newOp.setMomentumAttr(rewriter.getF64FloatAttr(momentum));
@@ -244,20 +244,22 @@ Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
   };
   if (algorithm == HiddenMatrixOptimizer::Muon2) {
     auto muon2 =
-        Muon2Op::create(rewriter, loc, TypeRange{type, type, type},
-                        ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(),
-                                   op.getExpAvgSq(), op.getLr()});
+        Muon2Op::create(rewriter, loc, op.getParams(), op.getGrads(),
+                        op.getExpAvgs(), op.getExpAvgSqs(), op.getLr());
     configure(muon2);
     rewriter.replaceOp(op, muon2.getResults());
     return muon2;
   }
   auto muon = MuonOp::create(
-      rewriter, loc, TypeRange{type, type},
-      ValueRange{op.getParam(), op.getGrad(), op.getExpAvg(), op.getLr()});
+      rewriter, loc, llvm::to_vector(llvm::concat<const Type>(types, types)),
+      llvm::to_vector(llvm::concat<const Value>(op.getParams(), op.getGrads(),
+                                                op.getExpAvgs(),
+                                                ValueRange(op.getLr()))));
   configure(muon);
   // Muon has no second moment: V passes through unchanged.
-  rewriter.replaceOp(
-      op, {muon.getNewParam(), muon.getNewMomentumBuffer(), op.getExpAvgSq()});
+  SmallVector<Value> replacements(muon.getResults());
+  llvm::append_range(replacements, op.getExpAvgSqs());
+  rewriter.replaceOp(op, replacements);
   return muon;
 }
 
@@ -266,22 +268,28 @@ void OptimAssignPass::runOnOperation() {
   if (failed(parseOptions(includes, excludes)))
     return signalPassFailure();
   SmallVector<AdamWOp> updates;
-  getOperation()->walk([&](AdamWOp op) { updates.push_back(op); });
+  // Parameters are assigned one by one, before optim-bucket: a bucket
+  // (several parameters in one op) is left as it is.
+  getOperation()->walk([&](AdamWOp op) {
+    if (op.getParams().size() == 1)
+      updates.push_back(op);
+  });
   IRRewriter rewriter(&getContext());
   for (AdamWOp op : updates) {
-    std::string name = getParameterNameOrUnnamed(op.getParam());
+    Value param = op.getParams().front();
+    std::string name = getParameterNameOrUnnamed(param);
     std::optional<std::string> keep =
         getKeepReason(op, name, includes, excludes);
     if (keep) {
       if (report)
-        op.emitRemark() << "optim-assign: '" << name << "' "
-                        << op.getParam().getType()
+        op.emitRemark() << "optim-assign: '" << name << "' " << param.getType()
                         << " keeps optim.adamw: " << *keep;
       continue;
     }
     std::optional<std::pair<int64_t, int64_t>> view =
-        op.getParam().getType().getRank() > 2 ? getFlattenView(op.getParam())
-                                              : std::nullopt;
+        cast<RankedTensorType>(param.getType()).getRank() > 2
+            ? getFlattenView(param)
+            : std::nullopt;
     Operation *newOp = rewrite(rewriter, op);
     if (report) {
       InFlightDiagnostic remark = newOp->emitRemark()

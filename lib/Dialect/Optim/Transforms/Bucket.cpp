@@ -36,33 +36,30 @@ using namespace muon::optim;
 
 namespace {
 /// Ops with equal keys may share a bucket: same op name, same slice type
-/// (the packed tensor's type without its leading dim: A×B for matrices, a
-/// scalar shape for AdamW), same resolved hyper-parameters and the same
-/// SSA values for the shared scalar operands (lr, and AdamW's step).
+/// (A×B and the element type for matrices, a scalar of the element type for
+/// AdamW), same resolved hyper-parameters and the same SSA values for the
+/// shared scalar operands (lr, and AdamW's step).
 using BucketKey =
     std::tuple<OperationName, RankedTensorType, DictionaryAttr, Value, Value>;
 
-/// One op that may join a bucket, and how its tensors are packed.
+/// One op that may join a bucket (itself one parameter or a bucket).
 struct Candidate {
   Operation *op;
-  /// Shape of each per-parameter operand once reshaped for packing:
-  /// [A, B] (one matrix, inserted rank-reduced), [N, A, B] (a batch view)
-  /// or [n] (AdamW, flattened).
-  SmallVector<int64_t> partShape;
-  /// Reassociation between the parameter's shape and `partShape`.
-  SmallVector<ReassociationIndices> reassociation;
-  /// Extent of the op's slice along the packed tensor's leading dim.
-  int64_t extent;
-  /// The leading operands are per-parameter tensors; the rest are shared.
-  unsigned numPacked;
-  /// Name of the matrix-view attribute, null for AdamW.
-  StringAttr viewAttrName;
+  /// Its matrix view where a member has rank > 2 and is not read as a batch
+  /// (it joins the bucket as its matrix form); nothing otherwise.
+  std::optional<MatrixView> reshapedView;
+  /// Parameters it updates: each per-parameter operand and result group
+  /// (params, grads, states) has this many entries.
+  unsigned numMembers;
+  /// The trailing operands every member shares (lr, step).
+  unsigned numShared;
 };
 } // namespace
 
 /// Hyper-parameters every Newton–Schulz based update shares with its bucket,
 /// with optional attributes resolved to their meaning so that an explicit
-/// default equals an absent one.
+/// default equals an absent one. (Not the view: a bucket sees its members'
+/// matrices as a batch, see rewriteBucket.)
 template <typename OpTy>
 static SmallVector<NamedAttribute> getMuonConfig(Builder &b, OpTy op) {
   return {
@@ -80,27 +77,24 @@ static SmallVector<NamedAttribute> getMuonConfig(Builder &b, OpTy op) {
                      TypeAttr::get(op.getComputeElementType()))};
 }
 
-/// A Muon-family candidate: every matrix of the view becomes one A×B slice.
+/// A Muon-family candidate: its members' matrices are A×B.
 template <typename OpTy>
 static std::pair<BucketKey, Candidate>
 describeMatrixUpdate(OpTy op, ArrayRef<NamedAttribute> config) {
-  auto type = cast<RankedTensorType>(op.getParam().getType());
+  auto type = cast<RankedTensorType>(op.getParams().front().getType());
   MatrixShape matrix = getMatrixShape(type, op.getView());
   auto sliceType =
       RankedTensorType::get({matrix.rows, matrix.cols}, type.getElementType());
-  Candidate candidate{op,
-                      getMatrixFormShape(matrix),
-                      getMatrixFormReassociation(type.getRank(), matrix),
-                      matrix.getBatchSize(),
-                      op->getNumOperands() - 1,
-                      op.getViewAttrName()};
   BucketKey key{op->getName(), sliceType,
                 DictionaryAttr::get(op.getContext(), config), op.getLr(),
                 Value()};
-  return {key, std::move(candidate)};
+  std::optional<MatrixView> reshapedView;
+  if (op.getView() != MatrixView::batch)
+    reshapedView = op.getView();
+  return {key, Candidate{op, reshapedView, unsigned(op.getParams().size()), 1}};
 }
 
-/// The key and packing of `op`, or nothing if `op` cannot be bucketed.
+/// The key of `op`, or nothing if `op` cannot be bucketed.
 static std::optional<std::pair<BucketKey, Candidate>>
 describeCandidate(Operation *op) {
   Builder b(op->getContext());
@@ -112,7 +106,7 @@ describeCandidate(Operation *op) {
       .Case(
           [&](Muon2Op muon2) -> std::optional<std::pair<BucketKey, Candidate>> {
             // Factored moments are per matrix but not parameter-shaped; they
-            // are left for later (they would need their own packing).
+            // are left for later (they would need their own lowering).
             if (muon2.isFactored())
               return std::nullopt;
             SmallVector<NamedAttribute> config = getMuonConfig(b, muon2);
@@ -125,17 +119,6 @@ describeCandidate(Operation *op) {
             return describeMatrixUpdate(muon2, config);
           })
       .Case([&](AdamWOp adamw) {
-        auto type = cast<RankedTensorType>(adamw.getParam().getType());
-        // A 0-d parameter expands to one element (empty reassociation).
-        SmallVector<ReassociationIndices> reassociation;
-        if (type.getRank() > 0)
-          reassociation = groupDims({type.getRank()});
-        Candidate candidate{adamw,
-                            {type.getNumElements()},
-                            std::move(reassociation),
-                            type.getNumElements(),
-                            adamw->getNumOperands() - 2,
-                            StringAttr()};
         auto getF64 = [&](APFloat value) {
           return b.getF64FloatAttr(value.convertToDouble());
         };
@@ -149,10 +132,13 @@ describeCandidate(Operation *op) {
                            b.getBoolAttr(adamw.getBiasCorrection())),
             NamedAttribute(adamw.getVariantAttrName(), adamw.getVariantAttr()),
         });
-        BucketKey key{adamw->getName(),
-                      RankedTensorType::get({}, type.getElementType()), config,
-                      adamw.getLr(), adamw.getStep()};
-        return std::make_pair(key, std::move(candidate));
+        Type elementType =
+            getElementTypeOrSelf(adamw.getParams().front().getType());
+        BucketKey key{adamw->getName(), RankedTensorType::get({}, elementType),
+                      config, adamw.getLr(), adamw.getStep()};
+        return std::make_pair(key,
+                              Candidate{adamw, std::nullopt,
+                                        unsigned(adamw.getParams().size()), 2});
       })
       .Default([](Operation *) { return std::nullopt; });
 }
@@ -165,21 +151,30 @@ namespace {
 /// Ops of one block that will be replaced by one op at the position of the
 /// last of them.
 struct Bucket {
-  RankedTensorType sliceType;
   SmallVector<Candidate> members;
   /// Earliest op of the block that uses a result of a member (null: none).
   Operation *firstUser = nullptr;
-  /// Bytes of the packed parameter, which must stay addressable.
+  /// Bytes of the members' parameters, which a packing of them (the
+  /// lowering's Newton–Schulz input) must be able to address.
   int64_t bytes = 0;
 };
 } // namespace
 
-/// Bytes of the parameter `op` updates (its first operand); the verifiers
-/// have checked that this fits in an int64_t.
-static int64_t getParamBytes(Operation *op) {
-  auto type = cast<ShapedType>(op->getOperand(0).getType());
-  return type.getNumElements() *
-         llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+/// Bytes of the parameters `candidate` updates (its leading operands), or
+/// nothing if their sum overflows.
+static std::optional<int64_t> getParamBytes(const Candidate &candidate) {
+  int64_t total = 0;
+  for (Value param :
+       candidate.op->getOperands().take_front(candidate.numMembers)) {
+    auto type = cast<ShapedType>(param.getType());
+    if (llvm::AddOverflow(
+            total,
+            type.getNumElements() *
+                llvm::divideCeil(type.getElementTypeBitWidth(), 8),
+            total))
+      return std::nullopt;
+  }
+  return total;
 }
 
 /// The earlier of two ops of one block, either of which may be null.
@@ -212,24 +207,23 @@ static SmallVector<Bucket> collectBuckets(Block &block) {
     if (!described)
       continue;
     auto &[key, candidate] = *described;
-    int64_t bytes = getParamBytes(&op);
+    std::optional<int64_t> bytes = getParamBytes(candidate);
+    if (!bytes)
+      continue;
     auto [it, inserted] = openBucket.try_emplace(key, buckets.size());
     if (!inserted) {
       Bucket &bucket = buckets[it->second];
       int64_t packedBytes;
       if ((!bucket.firstUser || op.isBeforeInBlock(bucket.firstUser)) &&
-          !llvm::AddOverflow(bucket.bytes, bytes, packedBytes)) {
+          !llvm::AddOverflow(bucket.bytes, *bytes, packedBytes)) {
         bucket.firstUser = getEarlier(bucket.firstUser, getFirstUser(&op));
-        bucket.members.push_back(std::move(candidate));
+        bucket.members.push_back(candidate);
         bucket.bytes = packedBytes;
         continue;
       }
       it->second = buckets.size();
     }
-    buckets.push_back({std::get<RankedTensorType>(key),
-                       {std::move(candidate)},
-                       getFirstUser(&op),
-                       bytes});
+    buckets.push_back({{candidate}, getFirstUser(&op), *bytes});
   }
   return buckets;
 }
@@ -238,26 +232,21 @@ static SmallVector<Bucket> collectBuckets(Block &block) {
 // Rewriting
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// Offsets, sizes and unit strides of the slice [offset, offset + extent) of
-/// the leading dim of a packed tensor whose slices have type `sliceType`.
-struct SliceBounds {
-  SmallVector<OpFoldResult> offsets, sizes, strides;
+/// `value` of `member` as the bucket op takes it: its matrix form where the
+/// member reads it through a view other than a batch.
+static Value toBucketForm(OpBuilder &b, Location loc, const Candidate &member,
+                          Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!member.reshapedView || type.getRank() <= 2)
+    return value;
+  MatrixShape matrix = getMatrixShape(type, *member.reshapedView);
+  return reshape(b, loc, value, getMatrixFormShape(matrix),
+                 getMatrixFormReassociation(type.getRank(), matrix));
+}
 
-  SliceBounds(OpBuilder &b, RankedTensorType sliceType, int64_t offset,
-              int64_t extent)
-      : offsets(sliceType.getRank() + 1, b.getIndexAttr(0)),
-        sizes({b.getIndexAttr(extent)}),
-        strides(sliceType.getRank() + 1, b.getIndexAttr(1)) {
-    offsets.front() = b.getIndexAttr(offset);
-    for (int64_t dim : sliceType.getShape())
-      sizes.push_back(b.getIndexAttr(dim));
-  }
-};
-} // namespace
-
-/// Replaces the members of `bucket` by one op of the same kind on packed
-/// operands, inserted before the last member.
+/// Replaces the members of `bucket` by one op of the same kind whose
+/// operand and result lists are the members', inserted before the last
+/// member. A Muon-family bucket reads its members' matrices as a batch.
 static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
   const Candidate &first = bucket.members.front();
   Operation *last = bucket.members.back().op;
@@ -266,63 +255,67 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
   Location loc = rewriter.getFusedLoc(locs);
   rewriter.setInsertionPoint(last);
 
-  int64_t total = 0;
+  // Each per-parameter list (params, grads, states; new params, new
+  // states) is the concatenation of the members' lists.
+  unsigned numMembers = 0;
   for (const Candidate &member : bucket.members)
-    total += member.extent;
-  SmallVector<int64_t> packedShape = {total};
-  llvm::append_range(packedShape, bucket.sliceType.getShape());
-  auto packedType =
-      RankedTensorType::get(packedShape, bucket.sliceType.getElementType());
-
+    numMembers += member.numMembers;
+  unsigned numOperandLists =
+      (first.op->getNumOperands() - first.numShared) / first.numMembers;
+  unsigned numResultLists = first.op->getNumResults() / first.numMembers;
   SmallVector<Value> operands;
-  for (unsigned i = 0; i < first.numPacked; ++i) {
-    Value packed = tensor::EmptyOp::create(rewriter, loc, packedShape,
-                                           packedType.getElementType());
-    int64_t offset = 0;
-    for (const Candidate &member : bucket.members) {
-      Value part = reshape(rewriter, loc, member.op->getOperand(i),
-                           member.partShape, member.reassociation);
-      SliceBounds slice(rewriter, bucket.sliceType, offset, member.extent);
-      packed = tensor::InsertSliceOp::create(rewriter, loc, part, packed,
-                                             slice.offsets, slice.sizes,
-                                             slice.strides);
-      offset += member.extent;
-    }
-    operands.push_back(packed);
-  }
+  SmallVector<Type> resultTypes;
+  for (unsigned list = 0; list < numOperandLists; ++list)
+    for (const Candidate &member : bucket.members)
+      for (Value operand : member.op->getOperands().slice(
+               list * member.numMembers, member.numMembers))
+        operands.push_back(toBucketForm(rewriter, loc, member, operand));
   llvm::append_range(operands,
-                     first.op->getOperands().drop_front(first.numPacked));
+                     first.op->getOperands().take_back(first.numShared));
+  // Results have the types of the members' first operand list.
+  for (unsigned list = 0; list < numResultLists; ++list)
+    llvm::append_range(resultTypes,
+                       TypeRange(ValueRange(operands).take_front(numMembers)));
 
-  // Members have equal hyper-parameters: the first one's attributes serve,
-  // with the view switched to a batch of the stacked matrices.
+  // Members have equal hyper-parameters: the first one's attributes serve.
   NamedAttrList attributes(first.op->getAttrDictionary());
-  if (first.viewAttrName)
+  if (attributes.get("view"))
     attributes.set(
-        first.viewAttrName,
-        MatrixViewAttr::get(rewriter.getContext(), MatrixView::batch));
-  SmallVector<Type> resultTypes(first.op->getNumResults(), packedType);
+        "view", MatrixViewAttr::get(rewriter.getContext(), MatrixView::batch));
+  auto segments = [&](unsigned lists, unsigned shared) {
+    SmallVector<int32_t> sizes(lists, numMembers);
+    sizes.append(shared, 1);
+    return rewriter.getDenseI32ArrayAttr(sizes);
+  };
+  if (attributes.get("operandSegmentSizes")) {
+    attributes.set("operandSegmentSizes",
+                   segments(numOperandLists, first.numShared));
+    attributes.set("resultSegmentSizes", segments(numResultLists, 0));
+  }
   OperationState state(loc, first.op->getName(), operands, resultTypes,
                        attributes.getAttrs());
-  Operation *packedOp = rewriter.create(state);
+  Operation *bucketOp = rewriter.create(state);
 
-  int64_t offset = 0;
+  unsigned offset = 0;
   for (const Candidate &member : bucket.members) {
-    SliceBounds slice(rewriter, bucket.sliceType, offset, member.extent);
-    auto partType =
-        RankedTensorType::get(member.partShape, packedType.getElementType());
     SmallVector<Value> replacements;
-    for (auto [packedResult, result] :
-         llvm::zip_equal(packedOp->getResults(), member.op->getResults())) {
-      Value part = tensor::ExtractSliceOp::create(rewriter, loc, partType,
-                                                  packedResult, slice.offsets,
-                                                  slice.sizes, slice.strides);
-      replacements.push_back(
-          reshape(rewriter, loc, part,
-                  cast<RankedTensorType>(result.getType()).getShape(),
-                  member.reassociation));
-    }
+    for (unsigned list = 0; list < numResultLists; ++list)
+      for (auto [result, original] :
+           llvm::zip_equal(bucketOp->getResults().slice(
+                               list * numMembers + offset, member.numMembers),
+                           member.op->getResults().slice(
+                               list * member.numMembers, member.numMembers))) {
+        auto type = cast<RankedTensorType>(original.getType());
+        replacements.push_back(
+            type == result.getType()
+                ? result
+                : reshape(rewriter, loc, result, type.getShape(),
+                          getMatrixFormReassociation(
+                              type.getRank(),
+                              getMatrixShape(type, *member.reshapedView))));
+      }
     rewriter.replaceOp(member.op, replacements);
-    offset += member.extent;
+    offset += member.numMembers;
   }
 }
 
@@ -332,7 +325,8 @@ BucketStatistics muon::optim::bucketOptimizerUpdates(RewriterBase &rewriter,
   BucketStatistics statistics;
   // Rewriting one bucket keeps the others valid: it only erases its own
   // members, and their results are rebuilt at the last member, before every
-  // use (see collectBuckets).
+  // use (see collectBuckets). A candidate that is a bucket already counts
+  // as one op.
   for (const Bucket &bucket : collectBuckets(block)) {
     if (bucket.members.size() < std::max(minBucketSize, 2u))
       continue;

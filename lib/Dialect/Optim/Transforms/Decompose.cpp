@@ -31,30 +31,16 @@ using namespace muon::optim;
 // Pieces of the Muon updates on tensors
 //===----------------------------------------------------------------------===//
 
-/// `optim.newton_schulz` of `input` configured like the Muon op `op`.
+/// `optim.newton_schulz` of `input` configured like the Muon op `op`, on a
+/// packing of its members' matrices (`view`: batch) where it has several.
 template <typename OpTy>
 static Value createNewtonSchulz(OpBuilder &b, OpTy op, Value input) {
+  MatrixViewAttr view = op.getViewAttr();
+  if (op.getParams().size() > 1)
+    view = MatrixViewAttr::get(b.getContext(), MatrixView::batch);
   return NewtonSchulzOp::create(b, op.getLoc(), input.getType(), input,
                                 op.getNsStepsAttr(), op.getScheduleAttr(),
-                                op.getComputeTypeAttr(), op.getViewAttr());
-}
-
-/// W' = W·(1 − lr·wd) − lr·adjust(A, B)·O, with lr read from its 0-d tensor.
-template <typename OpTy>
-static Value buildParamUpdate(OpBuilder &b, OpTy op, const MuonUpdateMath &math,
-                              Value ortho) {
-  Location loc = op.getLoc();
-  Type arithType = math.getArithType();
-  Value lr = extractScalar(b, loc, op.getLr(), arithType);
-  ParamUpdateScalars scalars = math.buildParamScalars(b, loc, lr);
-  return buildElementwise(
-             b, loc, {op.getParam(), ortho}, {}, op.getParam().getType(),
-             arithType,
-             [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-               return SmallVector<Value>{
-                   scalars.build(nested, nestedLoc, args[0], args[1])};
-             })
-      .front();
+                                op.getComputeTypeAttr(), view);
 }
 
 //===----------------------------------------------------------------------===//
@@ -65,16 +51,18 @@ static Value add(OpBuilder &b, Location loc, Value acc, Value element) {
   return arith::AddFOp::create(b, loc, acc, element);
 }
 
-/// Muon²-F: V_r' and V_c' from the row and column sums of G ⊙ G, then
+/// Muon²-F of one member (its gradient and factors): V_r' and V_c' from the
+/// row and column sums of G ⊙ G, then
 /// P = U / (sqrt(V_r' V_c' / max(Σ V_c', ε)) + ε). The work happens on the
 /// matrix form [batch?, A, B], with the factors as [batch?, A] and
 /// [batch?, B]. Returns {V_r', V_c', P}.
-static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
-                                                    const MuonUpdateMath &math,
-                                                    Value update) {
+static SmallVector<Value>
+buildFactoredPrecondition(OpBuilder &b, Muon2Op op, const MuonUpdateMath &math,
+                          Value gradTensor, Value rowFactor, Value colFactor,
+                          Value update) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
-  auto type = cast<RankedTensorType>(op.getParam().getType());
+  auto type = cast<RankedTensorType>(gradTensor.getType());
   Type elementType = type.getElementType();
   Type arithType = math.getArithType();
   const SecondMomentCoefficients &second = math.getSecondMoment();
@@ -99,7 +87,7 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
   SmallVector<int64_t> rowShape = vectorShape(matrix.rows);
   SmallVector<int64_t> colShape = vectorShape(matrix.cols);
 
-  Value grad = reshape(b, loc, op.getGrad(), matrixShape, matrixAssoc);
+  Value grad = reshape(b, loc, gradTensor, matrixShape, matrixAssoc);
   Value rowSums = buildSumOfSquares(b, loc, grad, {colDim}, arithType);
   Value colSums = buildSumOfSquares(b, loc, grad, {rowDim}, arithType);
 
@@ -116,8 +104,8 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
                })
         .front();
   };
-  Value newRows = decayFactor(op.getSecondMoment()[0], rowSums, rowShape);
-  Value newCols = decayFactor(op.getSecondMoment()[1], colSums, colShape);
+  Value newRows = decayFactor(rowFactor, rowSums, rowShape);
+  Value newCols = decayFactor(colFactor, colSums, colShape);
   // Σ V_c' per matrix: reduce the last dim of [batch?, B], which is dim
   // `rowDim` of that lower-rank tensor.
   Value colTotals =
@@ -147,8 +135,8 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
           })
           .front();
 
-  auto rowType = cast<RankedTensorType>(op.getSecondMoment()[0].getType());
-  auto colType = cast<RankedTensorType>(op.getSecondMoment()[1].getType());
+  auto rowType = cast<RankedTensorType>(rowFactor.getType());
+  auto colType = cast<RankedTensorType>(colFactor.getType());
   return {reshape(b, loc, newRows, rowType.getShape(), factorAssoc),
           reshape(b, loc, newCols, colType.getShape(), factorAssoc),
           reshape(b, loc, preconditioned, type.getShape(), matrixAssoc)};
@@ -160,53 +148,39 @@ static SmallVector<Value> buildFactoredPrecondition(OpBuilder &b, Muon2Op op,
 
 namespace {
 /// Emits a Muon/Muon² update (buildMuonUpdate) as `linalg.generic`s on
-/// tensors around one `optim.newton_schulz`.
+/// tensors around one `optim.newton_schulz`: per member, the generics its
+/// own op would get; for a bucket, one Newton–Schulz of the members'
+/// matrices packed (packMatrices), the only tensor that is.
 template <typename OpTy> class TensorMuonEmitter {
 public:
-  /// The new state in the op's result order (M', then V' or V_r', V_c') and
-  /// the Newton–Schulz input.
+  /// Per member M' and V' (or V_r', V_c'), and the Newton–Schulz input.
   struct Moments {
-    SmallVector<Value> state;
+    SmallVector<Value> momenta, secondMoments;
     Value update;
   };
 
   explicit TensorMuonEmitter(OpTy op) : op(op) {}
 
-  /// One generic over G, M (and a full V) computing M' (and V') and U, U
-  /// only where it is not M'; Muon²-F then preconditions U by its factors.
+  /// Per member, one generic over G, M (and a full V) computing M' (and V')
+  /// and U, U only where it is not M'; Muon²-F then preconditions U by its
+  /// factors.
   Moments emitMoments(OpBuilder &b, const MuonUpdateMath &math) {
-    bool full = math.hasFullSecondMoment();
-    bool separateUpdate = full || op.getNesterov();
-    SmallVector<Value> inputs = {op.getGrad(), op.getMomentumBuffer()};
-    if constexpr (std::is_same_v<OpTy, Muon2Op>) {
-      if (full)
-        inputs.push_back(op.getSecondMoment()[0]);
-    }
-    SmallVector<Type> resultTypes(1 + full + separateUpdate,
-                                  op.getParam().getType());
-    SmallVector<Value> results = buildElementwise(
-        b, op.getLoc(), inputs, {}, resultTypes, math.getArithType(),
-        [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-          MuonMoments moments = math.buildMoments(
-              nested, nestedLoc, args[0], args[1], full ? args[2] : Value());
-          SmallVector<Value> values = {moments.newMomentum};
-          if (full)
-            values.push_back(moments.newSecondMoment);
-          if (separateUpdate)
-            values.push_back(moments.update);
-          return values;
-        });
-    Moments moments = {{results.front()}, results.back()};
-    if (full)
-      moments.state.push_back(results[1]);
-    if constexpr (std::is_same_v<OpTy, Muon2Op>) {
-      if (op.isFactored()) {
-        SmallVector<Value> factored =
-            buildFactoredPrecondition(b, op, math, moments.update);
-        moments.state.append({factored[0], factored[1]});
-        moments.update = factored[2];
+    Moments moments;
+    SmallVector<Value> updates;
+    for (auto [i, param] : llvm::enumerate(op.getParams())) {
+      SmallVector<Value> second;
+      if constexpr (std::is_same_v<OpTy, Muon2Op>) {
+        unsigned perParam = op.isFactored() ? 2 : 1;
+        second = llvm::to_vector(
+            op.getSecondMoments().slice(i * perParam, perParam));
       }
+      updates.push_back(
+          emitMemberMoments(b, math, param.getType(), op.getGrads()[i],
+                            op.getMomentumBuffers()[i], second, moments));
     }
+    moments.update = updates.size() == 1
+                         ? updates.front()
+                         : packMatrices(b, op.getLoc(), updates, op.getView());
     return moments;
   }
 
@@ -214,18 +188,76 @@ public:
     return createNewtonSchulz(b, op, moments.update);
   }
 
-  Value emitParamUpdate(OpBuilder &b, const MuonUpdateMath &math, Value ortho) {
-    return buildParamUpdate(b, op, math, ortho);
+  /// Per member W' = W·(1 − lr·wd) − lr·adjust(A, B)·O, with lr read once
+  /// from its 0-d tensor.
+  SmallVector<Value> emitParamUpdate(OpBuilder &b, const MuonUpdateMath &math,
+                                     Value ortho) {
+    Location loc = op.getLoc();
+    Type arithType = math.getArithType();
+    Value lr = extractScalar(b, loc, op.getLr(), arithType);
+    ParamUpdateScalars scalars = math.buildParamScalars(b, loc, lr);
+    OperandRange params = op.getParams();
+    SmallVector<Value> orthos = {ortho};
+    if (params.size() > 1)
+      orthos = unpackMatrices(b, loc, ortho, params.getTypes(), op.getView());
+    SmallVector<Value> newParams;
+    for (auto [param, memberOrtho] : llvm::zip_equal(params, orthos))
+      newParams.push_back(
+          buildElementwise(
+              b, loc, {param, memberOrtho}, {}, param.getType(), arithType,
+              [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+                return SmallVector<Value>{
+                    scalars.build(nested, nestedLoc, args[0], args[1])};
+              })
+              .front());
+    return newParams;
   }
 
-  SmallVector<Value> results(OpBuilder &, Value newParam,
+  SmallVector<Value> results(OpBuilder &, ArrayRef<Value> newParams,
                              const Moments &moments) {
-    SmallVector<Value> values = {newParam};
-    values.append(moments.state);
-    return values;
+    return llvm::to_vector(llvm::concat<const Value>(newParams, moments.momenta,
+                                                     moments.secondMoments));
   }
 
 private:
+  /// One member's moments generic (and Muon²-F preconditioning): appends
+  /// its new state to `moments` and returns its Newton–Schulz input.
+  Value emitMemberMoments(OpBuilder &b, const MuonUpdateMath &math,
+                          Type paramType, Value grad, Value momentum,
+                          ArrayRef<Value> second, Moments &moments) {
+    bool full = math.hasFullSecondMoment();
+    bool separateUpdate = full || op.getNesterov();
+    SmallVector<Value> inputs = {grad, momentum};
+    if (full)
+      inputs.push_back(second.front());
+    SmallVector<Type> resultTypes(1 + full + separateUpdate, paramType);
+    SmallVector<Value> results = buildElementwise(
+        b, op.getLoc(), inputs, {}, resultTypes, math.getArithType(),
+        [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+          MuonMoments values = math.buildMoments(
+              nested, nestedLoc, args[0], args[1], full ? args[2] : Value());
+          SmallVector<Value> out = {values.newMomentum};
+          if (full)
+            out.push_back(values.newSecondMoment);
+          if (separateUpdate)
+            out.push_back(values.update);
+          return out;
+        });
+    moments.momenta.push_back(results.front());
+    if (full)
+      moments.secondMoments.push_back(results[1]);
+    Value update = results.back();
+    if constexpr (std::is_same_v<OpTy, Muon2Op>) {
+      if (op.isFactored()) {
+        SmallVector<Value> factored = buildFactoredPrecondition(
+            b, op, math, grad, second[0], second[1], update);
+        moments.secondMoments.append({factored[0], factored[1]});
+        return factored[2];
+      }
+    }
+    return update;
+  }
+
   OpTy op;
 };
 

@@ -39,11 +39,17 @@ std::optional<ParameterUpdate> muon::optim::getParameterUpdate(Value param) {
   for (OpOperand &use : param.getUses()) {
     Value newParam =
         TypeSwitch<Operation *, Value>(use.getOwner())
-            .Case<MuonOp, Muon2Op, AdamWOp, MomentumOp, AdagradOp, AdamOp>(
-                [&](auto op) {
-                  return &use == &op.getParamMutable() ? op.getNewParam()
-                                                       : Value();
-                })
+            .Case<MuonOp, Muon2Op, AdamWOp>([&](auto op) -> Value {
+              // Member i of a bucket updates params[i] into new_params[i].
+              MutableOperandRange params = op.getParamsMutable();
+              for (auto [i, operand] : llvm::enumerate(params))
+                if (&use == &operand)
+                  return op.getNewParams()[i];
+              return Value();
+            })
+            .Case<MomentumOp, AdagradOp, AdamOp>([&](auto op) {
+              return &use == &op.getParamMutable() ? op.getNewParam() : Value();
+            })
             .Default(Value());
     if (!newParam)
       continue;

@@ -59,3 +59,78 @@ muon::optim::getMatrixFormReassociation(int64_t rank,
     return groupDims({1, rank - 1});
   return groupDims({rank - 2, 1, 1});
 }
+
+namespace {
+/// Where one member lies in a packing of matrices: rows
+/// [offset, offset + count) of the K×A×B tensor.
+struct PackedPart {
+  MatrixShape matrix;
+  int64_t offset;
+
+  /// Offsets, sizes and strides of the part's slice of the packing; a
+  /// single matrix is inserted rank-reduced (its form has no batch dim).
+  void getSlice(mlir::OpBuilder &b, SmallVectorImpl<OpFoldResult> &offsets,
+                SmallVectorImpl<OpFoldResult> &sizes,
+                SmallVectorImpl<OpFoldResult> &strides) const {
+    offsets.assign(
+        {b.getIndexAttr(offset), b.getIndexAttr(0), b.getIndexAttr(0)});
+    sizes.assign({b.getIndexAttr(matrix.getBatchSize()),
+                  b.getIndexAttr(matrix.rows), b.getIndexAttr(matrix.cols)});
+    strides.assign(3, b.getIndexAttr(1));
+  }
+};
+} // namespace
+
+/// The parts of members of `types`, in order, and their total count.
+static std::pair<SmallVector<PackedPart>, int64_t>
+getPackedParts(TypeRange types, MatrixView view) {
+  SmallVector<PackedPart> parts;
+  int64_t total = 0;
+  for (Type type : types) {
+    MatrixShape matrix = getMatrixShape(cast<ShapedType>(type), view);
+    parts.push_back({matrix, total});
+    total += matrix.getBatchSize();
+  }
+  return {std::move(parts), total};
+}
+
+Value muon::optim::packMatrices(OpBuilder &b, Location loc, ValueRange members,
+                                MatrixView view) {
+  auto [parts, total] = getPackedParts(members.getTypes(), view);
+  const MatrixShape &matrix = parts.front().matrix;
+  Value packed = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{total, matrix.rows, matrix.cols},
+      getElementTypeOrSelf(members.front().getType()));
+  for (auto [member, part] : llvm::zip_equal(members, parts)) {
+    auto type = cast<RankedTensorType>(member.getType());
+    Value form =
+        reshape(b, loc, member, getMatrixFormShape(part.matrix),
+                getMatrixFormReassociation(type.getRank(), part.matrix));
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    part.getSlice(b, offsets, sizes, strides);
+    packed = tensor::InsertSliceOp::create(b, loc, form, packed, offsets, sizes,
+                                           strides);
+  }
+  return packed;
+}
+
+SmallVector<Value> muon::optim::unpackMatrices(OpBuilder &b, Location loc,
+                                               Value packed,
+                                               TypeRange memberTypes,
+                                               MatrixView view) {
+  SmallVector<Value> members;
+  auto [parts, total] = getPackedParts(memberTypes, view);
+  for (auto [type, part] : llvm::zip_equal(memberTypes, parts)) {
+    auto memberType = cast<RankedTensorType>(type);
+    SmallVector<int64_t> formShape = getMatrixFormShape(part.matrix);
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    part.getSlice(b, offsets, sizes, strides);
+    Value form = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(formShape, memberType.getElementType()),
+        packed, offsets, sizes, strides);
+    members.push_back(
+        reshape(b, loc, form, memberType.getShape(),
+                getMatrixFormReassociation(memberType.getRank(), part.matrix)));
+  }
+  return members;
+}

@@ -122,7 +122,7 @@ Value NSNormalization::buildElement(OpBuilder &b, Location loc, Value element,
 
 MuonUpdateMath::MuonUpdateMath(OpBuilder &b, Location loc, Operation *op) {
   auto init = [&](auto muonOp) {
-    auto type = cast<RankedTensorType>(muonOp.getParam().getType());
+    auto type = cast<RankedTensorType>(muonOp.getParams().front().getType());
     arithType = getArithmeticType(type.getElementType());
     momentum.emplace(b, loc, arithType, muonOp.getMomentum().convertToDouble(),
                      muonOp.getNesterov());

@@ -131,9 +131,9 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
         b.getBoolAttr(*correctBias == 1), variant);
     if (failed(verifyCreated(op)))
       return failure();
-    weights.push_back(op.getNewParam());
-    moments1.push_back(op.getNewExpAvg());
-    moments2.push_back(op.getNewExpAvgSq());
+    weights.push_back(op.getNewParams().front());
+    moments1.push_back(op.getNewExpAvgs().front());
+    moments2.push_back(op.getNewExpAvgSqs().front());
   }
   SmallVector<Value> results{createUpdatedFlag(ctx)};
   SmallVector<Value> *sequences[] = {&weights, &moments1, &moments2};

@@ -10,6 +10,10 @@
 
 #include <cstdint>
 
+namespace mlir {
+class DialectBytecodeReader;
+} // namespace mlir
+
 namespace muon::optim {
 
 class OptimDialect;
@@ -21,10 +25,15 @@ class OptimDialect;
 /// versions than this are rejected.
 ///   1: the first versioned encoding (ops with their attributes in textual
 ///      form).
-inline constexpr uint64_t kOptimBytecodeVersion = 1;
+///   2: the updates carry lists of parameters (buckets); `optim.muon2`
+///      records the sizes of its operand and result lists.
+inline constexpr uint64_t kOptimBytecodeVersion = 2;
 
 /// Adds the dialect's BytecodeDialectInterface (OptimDialect::initialize).
 void addBytecodeInterface(OptimDialect *dialect);
+
+/// The optim version of the file `reader` reads.
+uint64_t getOptimBytecodeVersion(const mlir::DialectBytecodeReader &reader);
 
 } // namespace muon::optim
 

@@ -62,6 +62,20 @@ llvm::SmallVector<int64_t> getMatrixFormShape(const MatrixShape &matrix);
 llvm::SmallVector<mlir::ReassociationIndices>
 getMatrixFormReassociation(int64_t rank, const MatrixShape &matrix);
 
+/// The matrices of `members` (tensors of one matrix shape A×B seen through
+/// `view`) stacked into one K×A×B tensor, K their total count: the batched
+/// Newton–Schulz input of a bucket. Each member's matrix form is inserted
+/// into a `tensor.empty`, so that the producer of a member can write its
+/// part in place (empty-tensor elimination).
+mlir::Value packMatrices(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::ValueRange members, MatrixView view);
+
+/// The inverse of packMatrices: each member's part of `packed`, extracted
+/// and reshaped back to `memberTypes`.
+llvm::SmallVector<mlir::Value>
+unpackMatrices(mlir::OpBuilder &b, mlir::Location loc, mlir::Value packed,
+               mlir::TypeRange memberTypes, MatrixView view);
+
 } // namespace muon::optim
 
 #endif // MUON_DIALECT_OPTIM_UTILS_LINALGBUILDERS_H

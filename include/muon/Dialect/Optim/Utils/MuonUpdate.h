@@ -26,10 +26,14 @@ namespace muon::optim {
 ///       the loop(s) over G, M (and V): M', V' and the Newton–Schulz input U
 ///   Ortho emitOrthogonalize(OpBuilder &, const Moments &);
 ///       Newton–Schulz of U
-///   Value emitParamUpdate(OpBuilder &, const MuonUpdateMath &, Ortho);
-///       the loop computing W'; returns it
-///   SmallVector<Value> results(OpBuilder &, Value newParam, const Moments &);
+///   SmallVector<Value> emitParamUpdate(OpBuilder &, const MuonUpdateMath &,
+///                                      Ortho);
+///       the loop(s) computing W' of each member; returns them
+///   SmallVector<Value> results(OpBuilder &, ArrayRef<Value> newParams,
+///                              const Moments &);
 ///       the values replacing the op's results, in their order
+/// The emitter decides how a bucket's members share the loops; Newton–Schulz
+/// runs once, on all members' matrices.
 /// The per-element arithmetic of every loop is `MuonUpdateMath`'s.
 template <typename Emitter>
 llvm::SmallVector<mlir::Value>
@@ -37,8 +41,9 @@ buildMuonUpdate(mlir::OpBuilder &b, mlir::Operation *op, Emitter &emitter) {
   MuonUpdateMath math(b, op->getLoc(), op);
   auto moments = emitter.emitMoments(b, math);
   auto ortho = emitter.emitOrthogonalize(b, moments);
-  mlir::Value newParam = emitter.emitParamUpdate(b, math, ortho);
-  return emitter.results(b, newParam, moments);
+  llvm::SmallVector<mlir::Value> newParams =
+      emitter.emitParamUpdate(b, math, ortho);
+  return emitter.results(b, newParams, moments);
 }
 
 } // namespace muon::optim
