@@ -28,8 +28,10 @@ from muon_mlir.testing import ir, torch_reference  # noqa: E402
 D, VOCAB, CONTEXT = 768, 50257, 1024
 
 
-def gpt2_parameters(layers):
-    """(name, shape, optimizer) of GPT-2 small, HF Conv1D layout (in × out)."""
+def gpt2_parameters(layers, d=D):
+    """(name, shape, optimizer) of GPT-2 small (or its shape at width `d`),
+    HF Conv1D layout (in × out)."""
+    D = d  # noqa: N806 (the model's own name)
     params = [("wte", (VOCAB, D), "adamw"), ("wpe", (CONTEXT, D), "adamw")]
     for i in range(layers):
         params += [(f"h{i}.attn.c_attn", (D, 3 * D), "muon"),
@@ -113,16 +115,17 @@ def time_torch(params, arrays, repetitions, compile_step):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--layers", type=int, default=12)
+    p.add_argument("--d-model", type=int, default=D, help="width (GPT-2 small: 768)")
     p.add_argument("--repetitions", type=int, default=5)
     p.add_argument("--torch-compile", action="store_true", help="also time torch.compile")
     p.add_argument("--bucket", action="store_true", help="also time muon-mlir with optim-bucket")
     args = p.parse_args()
 
     torch.set_num_threads(os.cpu_count())
-    params = gpt2_parameters(args.layers)
+    params = gpt2_parameters(args.layers, args.d_model)
     n_muon = sum(int(np.prod(s)) for _, s, o in params if o == "muon")
     n_adamw = sum(int(np.prod(s)) for _, s, o in params if o == "adamw")
-    print(f"GPT-2 small, {args.layers} layers: {n_muon / 1e6:.1f}M params through Muon "
+    print(f"GPT-2 small, {args.layers} layers of width {args.d_model}: {n_muon / 1e6:.1f}M params through Muon "
           f"({sum(o == 'muon' for *_, o in params)} matrices), {n_adamw / 1e6:.1f}M through AdamW; "
           f"{os.cpu_count()} CPU threads, median of {args.repetitions}")
     rng = np.random.default_rng(0)

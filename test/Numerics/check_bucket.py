@@ -15,6 +15,8 @@ p.add_argument("--tol", type=float, default=1e-5, help="limit on W, M, V vs torc
 args = p.parse_args()
 
 params = ir.gpt2_block_params(args.d_model, args.layers, args.vocab)
+# A convolution-like kernel flattened by its view joins the d×d matrices.
+params.append(((args.d_model, 4, args.d_model // 4), "muon"))
 muon_attrs = {"weight_decay": 0.1}
 adamw_attrs = {"weight_decay": 0.01}
 module = ir.optimizer_step_module(params, muon_attrs, adamw_attrs)

@@ -1,6 +1,6 @@
 """Buckets in the GPU pipeline's fused stage, run on CPU by muon-run: Muon,
 Muon² and AdamW updates of several shapes (optim-bucket batches the Muon
-updates of one shape, and every AdamW update into one concatenation; the
+updates of one matrix shape, and every AdamW update into one op; the
 kernels read and write each parameter's own buffers, AdamW's rows split over
 several kernels past kMaxRowBuffersPerKernel) against the same step lowered
 with bucket=false (every update alone).
@@ -20,9 +20,11 @@ p.add_argument("--adamw", type=int, default=0,
                help="this many AdamW updates of assorted shapes too")
 args = p.parse_args()
 
-# (shape, op): repeated shapes form buckets of 2 and 3.
+# (shape, op): repeated shapes form buckets of 2 and 4; the 40x4x6 kernel,
+# flattened by its view, joins the 40x24 matrices as its matrix form.
 updates = [((24, 40), "muon2"), ((40, 24), "muon"), ((24, 40), "muon2"),
-           ((40, 24), "muon"), ((40, 24), "muon"), ((16, 16), "muon2")]
+           ((40, 24), "muon"), ((40, 4, 6), "muon"), ((40, 24), "muon"),
+           ((16, 16), "muon2")]
 updates += [(((i % 7) * 300 + 5,) if i % 3 else (i % 5 + 1, 17), "adamw")
             for i in range(args.adamw)]
 if args.adamw:

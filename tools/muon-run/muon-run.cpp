@@ -100,7 +100,7 @@ static cl::opt<bool> bucket(
     "bucket",
     cl::desc("Batch same-shaped optimizer updates into one op per bucket "
              "(optim-bucket) first, e.g. --bucket=true; off by default on "
-             "CPU, where it only adds packing copies"),
+             "CPU, where it is no faster"),
     cl::init(false), cl::cat(runCategory));
 
 static cl::opt<int64_t> cooperativeThreshold(

@@ -35,9 +35,11 @@ struct MuonCPUPipelineOptions
   PassOptions::Option<bool> bucket{
       *this, "bucket",
       llvm::cl::desc("Batch same-shaped optimizer updates into one op per "
-                     "bucket first (optim-bucket). Off on CPU: the runtime "
-                     "still runs one GEMM per matrix, so packing only adds "
-                     "copies (measured ~14% slower on GPT-2 layers)"),
+                     "bucket first (optim-bucket). Off on CPU: a bucket "
+                     "copies nothing, but one batched GEMM call per "
+                     "Newton-Schulz product is no faster there than one per "
+                     "matrix (GPT-2 shapes: within 3% either way, "
+                     "docs/performance.md)"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> blas{
       *this, "blas",
