@@ -47,15 +47,16 @@ static void addFusedStage(OpPassManager &pm,
   pm.addPass(muon::createConvertOptimToLinalgPass());
   pm.addPass(muon::createDecomposeSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
-  // Keeps the GEMMs named (upstream's pass folds reshapes into them).
-  pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
+  // Keeps the GEMMs named (upstream's pass folds reshapes into them). The
+  // device reads lr and the step count: kernels recompute their scalars.
+  muon::FuseElementwisePassOptions fuse;
+  fuse.fuseScalarProducers = true;
+  pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass(fuse));
   // cuBLASLt transposes operands through their layouts: no copy kernels.
   pm.addNestedPass<func::FuncOp>(muon::createFoldTransposesIntoGemmsPass());
   pm.addPass(createCSEPass());
   // A loss or a bias gradient would occupy a few blocks of the device.
   pm.addPass(muon::createSplitReductionsPass());
-  // The device reads lr and the step count, not the host.
-  pm.addPass(muon::createConvertScalarReadsToGenericInputsPass());
 }
 
 static void addGPUStage(OpPassManager &pm,

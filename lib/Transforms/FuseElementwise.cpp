@@ -38,9 +38,17 @@ static bool isElementwise(Operation *op) {
   return linalgOp && linalgOp.getNumLoops() == linalgOp.getNumParallelLoops();
 }
 
+/// A linalg op without loops: scalars computed from 0-d tensors.
+static bool isScalar(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  return linalgOp && linalgOp.getNumLoops() == 0;
+}
+
 namespace {
 struct FuseElementwisePass
     : muon::impl::FuseElementwisePassBase<FuseElementwisePass> {
+  using Base::Base;
+
   void runOnOperation() override {
     MLIRContext *context = &getContext();
     // Upstream's default (a single-use producer), and neither side of the
@@ -50,11 +58,14 @@ struct FuseElementwisePass
     // optimizer update whose parameter and moments each pass through a
     // status select): the fused op yields the results still used, so each
     // fusion absorbs the producer instead of copying its work.
-    linalg::ControlFusionFn control = [](OpOperand *fused) {
+    bool fuseScalars = fuseScalarProducers;
+    linalg::ControlFusionFn control = [fuseScalars](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
       Operation *consumer = fused->getOwner();
       if (!producer || isContraction(consumer) || isContraction(producer))
         return false;
+      if (isScalar(producer))
+        return fuseScalars;
       return producer->hasOneUse() ||
              (isElementwise(producer) && isElementwise(consumer) &&
               llvm::all_of(producer->getResults(),

@@ -205,11 +205,6 @@ Value muon::convertScalar(OpBuilder &b, Location loc, Value value, Type type) {
   return arith::TruncFOp::create(b, loc, type, wide);
 }
 
-Value muon::extractScalar(OpBuilder &b, Location loc, Value tensor, Type type) {
-  Value element = tensor::ExtractOp::create(b, loc, tensor, ValueRange());
-  return convertScalar(b, loc, element, type);
-}
-
 /// An all-parallel generic over the shape of `inits` writing into them; the
 /// body sees the inputs, then (with `readInits`) the init elements.
 static SmallVector<Value>
@@ -220,7 +215,10 @@ buildParallelGeneric(OpBuilder &b, Location loc, ValueRange inputs,
   AffineMap identity = b.getMultiDimIdentityMap(rank);
   SmallVector<AffineMap> maps(inputMaps);
   if (maps.empty())
-    maps.assign(inputs.size(), identity);
+    for (Value input : inputs)
+      maps.push_back(cast<RankedTensorType>(input.getType()).getRank() == 0
+                         ? AffineMap::get(rank, 0, b.getContext())
+                         : identity);
   maps.append(inits.size(), identity);
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
@@ -239,6 +237,41 @@ buildParallelGeneric(OpBuilder &b, Location loc, ValueRange inputs,
                                    getElementTypeOrSelf(init.getType()));
         linalg::YieldOp::create(nested, nestedLoc, results);
       });
+  return SmallVector<Value>(generic.getResults());
+}
+
+SmallVector<Value> muon::buildScalarGeneric(OpBuilder &b, Location loc,
+                                            ValueRange scalars,
+                                            GenericBodyFn body) {
+  // The body first, in a block of its own: its results give the types.
+  auto block = std::make_unique<Block>();
+  SmallVector<Value> elements;
+  for (Value scalar : scalars)
+    elements.push_back(
+        block->addArgument(getElementTypeOrSelf(scalar.getType()), loc));
+  SmallVector<Value> results;
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(block.get());
+    results = body(b, loc, elements);
+  }
+  SmallVector<Value> inits;
+  for (Value result : results) {
+    inits.push_back(
+        tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{}, result.getType()));
+    block->addArgument(result.getType(), loc);
+  }
+  AffineMap scalarMap = AffineMap::get(b.getContext());
+  SmallVector<AffineMap> maps(scalars.size() + inits.size(), scalarMap);
+  auto generic =
+      linalg::GenericOp::create(b, loc, ValueRange(inits).getTypes(), scalars,
+                                inits, maps, ArrayRef<utils::IteratorType>{});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(block.get());
+    linalg::YieldOp::create(b, loc, results);
+  }
+  generic.getRegion().push_back(block.release());
   return SmallVector<Value>(generic.getResults());
 }
 

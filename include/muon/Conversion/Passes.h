@@ -20,14 +20,13 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "muon/Conversion/GPUToHostLoops/GPUToHostLoops.h"
+#include "muon/Conversion/LinalgReductionsToLoops/LinalgReductionsToLoops.h"
 #include "muon/Conversion/LinalgToThreadLoops/LinalgToThreadLoops.h"
 #include "muon/Conversion/MatmulToBlas/MatmulToBlas.h"
 #include "muon/Conversion/MemoryToGPU/MemoryToGPU.h"
 #include "muon/Conversion/OptimToKernels/OptimToKernels.h"
 #include "muon/Conversion/OptimToLinalg/OptimToLinalg.h"
-#include "muon/Conversion/ScalarReadsToGenericInputs/ScalarReadsToGenericInputs.h"
 #include "muon/Conversion/ScatterAddToLoops/ScatterAddToLoops.h"
-#include "muon/Conversion/LinalgReductionsToLoops/LinalgReductionsToLoops.h"
 #include "muon/Pass/ListedOptions.h"
 
 namespace muon {

@@ -133,31 +133,6 @@ def ConvertOptimToKernelsPass : MuonPass<"convert-optim-to-kernels"> {
   ];
 }
 
-def ConvertScalarReadsToGenericInputsPass
-    : MuonPass<"convert-scalar-reads-to-generic-inputs"> {
-  let summary = "Compute scalars read from 0-d tensors inside the "
-                "linalg.generic ops that use them";
-  let description = [{
-    Lowerings read a 0-d tensor (the learning rate, the step count) once
-    with `tensor.extract`, derive their scalars from it with arith/math
-    ops, and capture the results in the bodies of their `linalg.generic`s.
-    That is right on a CPU and wrong on a GPU, where the tensor is device
-    memory that host code cannot read. This pass makes each such generic
-    take the 0-d tensors as inputs (indexing map `(d0, ...) -> ()`) and
-    recompute the scalar chain in its body, so the reads happen in the
-    kernel, as the fused kernels do. The GPU pipeline runs it before
-    bufferization.
-
-    Only pure scalar computations in the generic's block are moved; reads
-    that other ops use stay where they are (and the GPU emulation reports
-    them).
-  }];
-  let dependentDialects = [
-    "::mlir::linalg::LinalgDialect",
-    "::mlir::tensor::TensorDialect",
-  ];
-}
-
 def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::ModuleOp"> {
   let summary = "Call the runtime's BLAS GEMMs for bufferized linalg matmuls";
   let description = [{

@@ -143,7 +143,20 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
     parameter's: arithmetic is cheaper than a pass over memory) and writes
     it in place, instead of the update into temporaries and a select pass
     over each of them.
+
+    Scalars computed once from 0-d tensors (lr, the step count: the 0-d
+    generics of `buildScalarGeneric`) are fused into their consumers only
+    with `fuse-scalar-producers`: each consumer then recomputes them per
+    element, which the GPU pipeline wants (the device reads the 0-d
+    tensors; a few flops per thread instead of a kernel launch); a CPU
+    computes them once and loads them per element.
   }];
+  let options = [
+    Option<"fuseScalarProducers", "fuse-scalar-producers", "bool",
+           /*default=*/"false",
+           "Fuse 0-d producers into every consumer (recomputing them per "
+           "element)">,
+  ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::linalg::LinalgDialect",

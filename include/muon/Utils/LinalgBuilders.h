@@ -29,19 +29,27 @@ mlir::Value createFloatConstant(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Value value, mlir::Type type);
 
-/// Reads a 0-d tensor and converts its value to `type`.
-mlir::Value extractScalar(mlir::OpBuilder &b, mlir::Location loc,
-                          mlir::Value tensor, mlir::Type type);
-
 /// Body of a `linalg.generic`: receives the input elements converted to the
 /// generic's arithmetic type and returns one value per result.
 using GenericBodyFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
     mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
 
+/// Scalars computed once from 0-d tensors (lr, the step count): a 0-d
+/// `linalg.generic` whose body gets the tensors' elements and returns the
+/// scalars, each yielded as a 0-d tensor (of its type). Element-wise generics
+/// take them as inputs rather than capturing host reads: on a CPU they are
+/// computed once and loaded per element; the GPU pipeline's elementwise
+/// fusion recomputes them in each consumer, so the device reads the tensors.
+llvm::SmallVector<mlir::Value> buildScalarGeneric(mlir::OpBuilder &b,
+                                                  mlir::Location loc,
+                                                  mlir::ValueRange scalars,
+                                                  GenericBodyFn body);
+
 /// Builds an all-parallel `linalg.generic` over the shape of `resultTypes`
 /// (which share a shape). Inputs are read through `inputMaps` (identity when
-/// empty), converted to `arithType` before `body`; its results are converted
-/// to the element types of `resultTypes` (a null `arithType`: no conversions).
+/// empty, a broadcast `(d...) -> ()` for a 0-d input), converted to
+/// `arithType` before `body`; its results are converted to the element types
+/// of `resultTypes` (a null `arithType`: no conversions).
 llvm::SmallVector<mlir::Value> buildElementwise(
     mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
     llvm::ArrayRef<mlir::AffineMap> inputMaps, mlir::TypeRange resultTypes,

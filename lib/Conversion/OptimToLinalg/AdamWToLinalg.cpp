@@ -18,6 +18,7 @@
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -34,21 +35,27 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    // On CPU the scalars are computed once, outside the element loops; a
-    // bucket is one loop per member, each as the member's own op would be.
-    StepScalars step =
-        StepScalars::fromTensors(rewriter, loc, adaptor.getParams().front(),
-                                 adaptor.getLr(), adaptor.getStep());
-    AdamWScalars scalars(op, step);
+    Type arithType =
+        getArithmeticType(getElementTypeOrSelf(adaptor.getParams().front()));
+    // The step scalars once (buildScalarGeneric), taken as inputs by one
+    // generic per member: a bucket's members are updated as by their own ops.
+    SmallVector<Value> stepValues = buildScalarGeneric(
+        rewriter, loc, {adaptor.getLr(), adaptor.getStep()},
+        [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+          StepScalars step(b, bodyLoc, arithType, args[0], args[1]);
+          return AdamWScalars::buildStepValues(op, step);
+        });
     SmallVector<Value> newParams, newExpAvgs, newExpAvgSqs;
     for (auto [param, grad, expAvg, expAvgSq] :
          llvm::zip_equal(adaptor.getParams(), adaptor.getGrads(),
                          adaptor.getExpAvgs(), adaptor.getExpAvgSqs())) {
       Type type = param.getType();
+      SmallVector<Value> inputs = {param, grad, expAvg, expAvgSq};
+      llvm::append_range(inputs, stepValues);
       SmallVector<Value> member = buildElementwise(
-          rewriter, loc, {param, grad, expAvg, expAvgSq}, {},
-          {type, type, type}, step.arithType,
+          rewriter, loc, inputs, {}, {type, type, type}, arithType,
           [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+            AdamWScalars scalars(op, b, bodyLoc, arithType, args.drop_front(4));
             return scalars.build(b, bodyLoc, args[0], args[1], args[2],
                                  args[3]);
           });

@@ -8,7 +8,8 @@
 // each become one element-wise `linalg.generic`. Their step-dependent scalars
 // (the first-update rule at T = 0, Adam's bias correction, Adagrad's decayed
 // rate) are computed once in f64 and rounded to the arithmetic type, as for
-// optim.adamw.
+// optim.adamw, by a 0-d generic whose results the element-wise one takes as
+// inputs (buildScalarGeneric).
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,10 +21,30 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
 using namespace muon::optim;
+
+/// The type the element-wise math on `param`'s elements runs in.
+static Type getArithType(Value param) {
+  return getArithmeticType(getElementTypeOrSelf(param.getType()));
+}
+
+/// The scalars `build` derives from lr and the step count, computed once by
+/// a 0-d generic over their tensors (buildScalarGeneric).
+static SmallVector<Value>
+buildStepValues(OpBuilder &b, Location loc, Type arithType, Value lr,
+                Value step,
+                function_ref<SmallVector<Value>(const StepScalars &)> build) {
+  return buildScalarGeneric(
+      b, loc, {lr, step},
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        return build(
+            StepScalars(nested, nestedLoc, arithType, args[0], args[1]));
+      });
+}
 
 /// norm_coefficient · X + G, the gradient with ONNX's L2 term.
 static Value buildRegularizedGrad(OpBuilder &b, Location loc, Value coefficient,
@@ -43,23 +64,30 @@ struct MomentumToLinalg : public OpConversionPattern<MomentumOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    StepScalars s = StepScalars::fromTensors(
-        rewriter, loc, adaptor.getParam(), adaptor.getLr(), adaptor.getStep());
+    Type arithType = getArithType(adaptor.getParam());
     double alpha = op.getAlpha().convertToDouble();
-    Value lr = s.round(s.lr);
-    Value gradScale = s.round(
-        s.selectOnStep(s.f64(op.getBeta().convertToDouble()), s.f64(1.0)));
-    Value alphaValue = s.arith(alpha);
-    Value l2 = s.arith(op.getNormCoefficient().convertToDouble());
+    double beta = op.getBeta().convertToDouble();
+    // lr and the gradient's scale (1 at T = 0).
+    SmallVector<Value> stepValues = buildStepValues(
+        rewriter, loc, arithType, adaptor.getLr(), adaptor.getStep(),
+        [&](const StepScalars &s) {
+          return SmallVector<Value>{
+              s.round(s.lr), s.round(s.selectOnStep(s.f64(beta), s.f64(1.0)))};
+        });
+    Value alphaValue = createFloatConstant(rewriter, loc, arithType, alpha);
+    Value l2 = createFloatConstant(rewriter, loc, arithType,
+                                   op.getNormCoefficient().convertToDouble());
     bool nesterov = op.getNesterov();
 
     Type type = op.getParam().getType();
     SmallVector<Value> results = buildElementwise(
         rewriter, loc,
-        {adaptor.getParam(), adaptor.getGrad(), adaptor.getVelocity()}, {},
-        {type, type}, s.arithType,
+        {adaptor.getParam(), adaptor.getGrad(), adaptor.getVelocity(),
+         stepValues[0], stepValues[1]},
+        {}, {type, type}, arithType,
         [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
           Value param = args[0];
+          Value lr = args[3], gradScale = args[4];
           Value grad = buildRegularizedGrad(b, bodyLoc, l2, param, args[1]);
           Value velocity = arith::AddFOp::create(
               b, bodyLoc,
@@ -89,24 +117,31 @@ struct AdagradToLinalg : public OpConversionPattern<AdagradOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    StepScalars s = StepScalars::fromTensors(
-        rewriter, loc, adaptor.getParam(), adaptor.getLr(), adaptor.getStep());
+    Type arithType = getArithType(adaptor.getParam());
     // r = R / (1 + T · decay_factor)
-    Value decay = arith::MulFOp::create(
-        rewriter, loc, s.step, s.f64(op.getDecayFactor().convertToDouble()));
-    Value rate = s.round(arith::DivFOp::create(
-        rewriter, loc, s.lr,
-        arith::AddFOp::create(rewriter, loc, s.f64(1.0), decay)));
-    Value l2 = s.arith(op.getNormCoefficient().convertToDouble());
-    Value eps = s.arith(op.getEpsilon().convertToDouble());
+    SmallVector<Value> stepValues = buildStepValues(
+        rewriter, loc, arithType, adaptor.getLr(), adaptor.getStep(),
+        [&](const StepScalars &s) {
+          Value decay = arith::MulFOp::create(
+              s.b, s.loc, s.step, s.f64(op.getDecayFactor().convertToDouble()));
+          return SmallVector<Value>{s.round(arith::DivFOp::create(
+              s.b, s.loc, s.lr,
+              arith::AddFOp::create(s.b, s.loc, s.f64(1.0), decay)))};
+        });
+    Value l2 = createFloatConstant(rewriter, loc, arithType,
+                                   op.getNormCoefficient().convertToDouble());
+    Value eps = createFloatConstant(rewriter, loc, arithType,
+                                    op.getEpsilon().convertToDouble());
 
     Type type = op.getParam().getType();
     SmallVector<Value> results = buildElementwise(
         rewriter, loc,
-        {adaptor.getParam(), adaptor.getGrad(), adaptor.getAccumulator()}, {},
-        {type, type}, s.arithType,
+        {adaptor.getParam(), adaptor.getGrad(), adaptor.getAccumulator(),
+         stepValues[0]},
+        {}, {type, type}, arithType,
         [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
           Value param = args[0];
+          Value rate = args[3];
           Value grad = buildRegularizedGrad(b, bodyLoc, l2, param, args[1]);
           Value accumulator = arith::AddFOp::create(
               b, bodyLoc, args[2],
@@ -133,33 +168,40 @@ struct AdamToLinalg : public OpConversionPattern<AdamOp> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     Location loc = op.getLoc();
-    StepScalars s = StepScalars::fromTensors(
-        rewriter, loc, adaptor.getParam(), adaptor.getLr(), adaptor.getStep());
+    Type arithType = getArithType(adaptor.getParam());
     double alpha = op.getAlpha().convertToDouble();
     double beta = op.getBeta().convertToDouble();
     // R' = R · sqrt(1 − beta^T) / (1 − alpha^T) for T > 0, else R.
-    Value corrected = arith::DivFOp::create(
-        rewriter, loc,
-        arith::MulFOp::create(
-            rewriter, loc, s.lr,
-            math::SqrtOp::create(rewriter, loc,
-                                 s.biasCorrection(beta, s.step))),
-        s.biasCorrection(alpha, s.step));
-    Value rate = s.round(s.selectOnStep(corrected, s.lr));
-    Value l2 = s.arith(op.getNormCoefficient().convertToDouble());
-    Value eps = s.arith(op.getEpsilon().convertToDouble());
-    Value alphaValue = s.arith(alpha), oneMinusAlpha = s.arith(1.0 - alpha);
-    Value betaValue = s.arith(beta), oneMinusBeta = s.arith(1.0 - beta);
-    Value keep = s.arith(1.0 - op.getNormCoefficientPost().convertToDouble());
+    SmallVector<Value> stepValues = buildStepValues(
+        rewriter, loc, arithType, adaptor.getLr(), adaptor.getStep(),
+        [&](const StepScalars &s) {
+          Value corrected = arith::DivFOp::create(
+              s.b, s.loc,
+              arith::MulFOp::create(
+                  s.b, s.loc, s.lr,
+                  math::SqrtOp::create(s.b, s.loc,
+                                       s.biasCorrection(beta, s.step))),
+              s.biasCorrection(alpha, s.step));
+          return SmallVector<Value>{s.round(s.selectOnStep(corrected, s.lr))};
+        });
+    auto constant = [&](double value) {
+      return createFloatConstant(rewriter, loc, arithType, value);
+    };
+    Value l2 = constant(op.getNormCoefficient().convertToDouble());
+    Value eps = constant(op.getEpsilon().convertToDouble());
+    Value alphaValue = constant(alpha), oneMinusAlpha = constant(1.0 - alpha);
+    Value betaValue = constant(beta), oneMinusBeta = constant(1.0 - beta);
+    Value keep = constant(1.0 - op.getNormCoefficientPost().convertToDouble());
 
     Type type = op.getParam().getType();
     SmallVector<Value> results = buildElementwise(
         rewriter, loc,
         {adaptor.getParam(), adaptor.getGrad(), adaptor.getExpAvg(),
-         adaptor.getExpAvgSq()},
-        {}, {type, type, type}, s.arithType,
+         adaptor.getExpAvgSq(), stepValues[0]},
+        {}, {type, type, type}, arithType,
         [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
           Value param = args[0];
+          Value rate = args[4];
           Value grad = buildRegularizedGrad(b, bodyLoc, l2, param, args[1]);
           Value square = arith::MulFOp::create(b, bodyLoc, grad, grad);
           Value expAvg = buildMovingAverage(b, bodyLoc, alphaValue,

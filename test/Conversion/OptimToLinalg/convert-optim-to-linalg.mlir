@@ -2,14 +2,15 @@
 
 // AdamW with an integer step: the scalars (t by sitofp, clamped to >= 1, lr, the bias
 // corrections 1 − β^t by math.powf, lr / (1 − β1^t), sqrt(1 − β2^t),
-// 1 − lr·wd) are computed in f64 as torch does and rounded once to f32; one
-// generic computes W', M', V':
+// 1 − lr·wd) are computed once, by a 0-d generic over lr and t, in f64 as
+// torch does and rounded once to f32; one generic takes them as inputs and
+// computes W', M', V':
 // W·(1 − lr·wd) − (lr / (1 − β1^t)) · M' / (sqrt(V') / sqrt(1 − β2^t) + ε).
 // CHECK-LABEL: func.func @adamw_int_step
 // CHECK-SAME: (%[[W:.+]]: tensor<768xf32>, %[[G:.+]]: tensor<768xf32>, %[[M:.+]]: tensor<768xf32>, %[[V:.+]]: tensor<768xf32>, %[[LR:.+]]: tensor<f32>, %[[T:.+]]: tensor<i64>)
-// CHECK: %[[LR_F32:.+]] = tensor.extract %[[LR]][] : tensor<f32>
+// CHECK: %[[SCALARS:.+]]:3 = linalg.generic {{.*}}iterator_types = []} ins(%[[LR]], %[[T]] : tensor<f32>, tensor<i64>)
+// CHECK-NEXT: ^bb0(%[[LR_F32:[^:]+]]: f32, %[[T_INT:[^:]+]]: i64,
 // CHECK: %[[LR_VALUE:.+]] = arith.extf %[[LR_F32]] : f32 to f64
-// CHECK: %[[T_INT:.+]] = tensor.extract %[[T]][] : tensor<i64>
 // CHECK: %[[T_RAW:.+]] = arith.sitofp %[[T_INT]] : i64 to f64
 // CHECK: %[[ONE:.+]] = arith.constant 1.000000e+00 : f64
 // CHECK: %[[T_VALUE:.+]] = arith.maximumf %[[T_RAW]], %[[ONE]] : f64
@@ -27,19 +28,20 @@
 // CHECK: %[[STEP_SIZE:.+]] = arith.truncf %[[STEP_SIZE_F64]] : f64 to f32
 // CHECK: %[[BC2_ROOT:.+]] = arith.truncf %[[BC2_ROOT_F64]] : f64 to f32
 // CHECK: %[[DECAY:.+]] = arith.truncf %[[DECAY_F64]] : f64 to f32
-// CHECK: %[[EPS:.+]] = arith.constant 9.99999993E-9 : f32
+// CHECK-NEXT: linalg.yield %[[STEP_SIZE]], %[[BC2_ROOT]], %[[DECAY]]
 // CHECK: %[[RES:.+]]:3 = linalg.generic
 // CHECK-SAME: iterator_types = ["parallel"]
-// CHECK-SAME: ins(%[[W]], %[[G]], %[[M]], %[[V]] :
-// CHECK-NEXT: ^bb0(%[[WE:[^:]+]]: f32, %[[GE:[^:]+]]: f32, %[[ME:[^:]+]]: f32, %[[VE:[^:]+]]: f32,
+// CHECK-SAME: ins(%[[W]], %[[G]], %[[M]], %[[V]], %[[SCALARS]]#0, %[[SCALARS]]#1, %[[SCALARS]]#2 :
+// CHECK-NEXT: ^bb0(%[[WE:[^:]+]]: f32, %[[GE:[^:]+]]: f32, %[[ME:[^:]+]]: f32, %[[VE:[^:]+]]: f32, %[[SE:[^:]+]]: f32, %[[RE:[^:]+]]: f32, %[[DE:[^:]+]]: f32,
+// CHECK: %[[EPS:.+]] = arith.constant 9.99999993E-9 : f32
 // CHECK:        %[[NEW_M:.+]] = arith.addf
 // CHECK:        %[[NEW_V:.+]] = arith.addf
 // CHECK-NEXT:   %[[ROOT:.+]] = math.sqrt %[[NEW_V]]
-// CHECK-NEXT:   %[[CORRECTED:.+]] = arith.divf %[[ROOT]], %[[BC2_ROOT]]
+// CHECK-NEXT:   %[[CORRECTED:.+]] = arith.divf %[[ROOT]], %[[RE]]
 // CHECK-NEXT:   %[[DENOM:.+]] = arith.addf %[[CORRECTED]], %[[EPS]]
 // CHECK-NEXT:   %[[RATIO:.+]] = arith.divf %[[NEW_M]], %[[DENOM]]
-// CHECK-NEXT:   %[[DELTA:.+]] = arith.mulf %[[STEP_SIZE]], %[[RATIO]]
-// CHECK-NEXT:   %[[DECAYED:.+]] = arith.mulf %[[WE]], %[[DECAY]]
+// CHECK-NEXT:   %[[DELTA:.+]] = arith.mulf %[[SE]], %[[RATIO]]
+// CHECK-NEXT:   %[[DECAYED:.+]] = arith.mulf %[[WE]], %[[DE]]
 // CHECK-NEXT:   %[[NEW_W:.+]] = arith.subf %[[DECAYED]], %[[DELTA]]
 // CHECK-NEXT:   linalg.yield %[[NEW_W]], %[[NEW_M]], %[[NEW_V]]
 // CHECK: return %[[RES]]#0, %[[RES]]#1, %[[RES]]#2
@@ -59,11 +61,11 @@ func.func @adamw_int_step(%w: tensor<768xf32>, %g: tensor<768xf32>,
 // CHECK-DAG: #[[$SCALAR:.+]] = affine_map<() -> ()>
 // CHECK-LABEL: func.func @adamw_scalar_float_step
 // CHECK-SAME: %[[LR:[^:]+]]: tensor<bf16>, %[[T:[^:]+]]: tensor<f16>)
-// CHECK: %[[LR_VALUE:.+]] = tensor.extract %[[LR]][] : tensor<bf16>
+// CHECK: linalg.generic {{.*}}iterator_types = []} ins(%[[LR]], %[[T]] : tensor<bf16>, tensor<f16>)
+// CHECK-NEXT: ^bb0(%[[LR_VALUE:[^:]+]]: bf16, %[[T_VALUE:[^:]+]]: f16,
 // CHECK: arith.extf %[[LR_VALUE]] : bf16 to f64
-// CHECK: %[[T_VALUE:.+]] = tensor.extract %[[T]][] : tensor<f16>
 // CHECK: arith.extf %[[T_VALUE]] : f16 to f64
-// CHECK: linalg.generic {indexing_maps = [#[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]]], iterator_types = []}
+// CHECK: linalg.generic {indexing_maps = [#[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]], #[[$SCALAR]]], iterator_types = []}
 // CHECK-SAME: outs(%{{.+}}, %{{.+}}, %{{.+}} : tensor<f16>, tensor<f16>, tensor<f16>)
 // CHECK-COUNT-4: arith.extf %{{.+}} : f16 to f32
 // CHECK-COUNT-3: arith.truncf %{{.+}} : f32 to f16
@@ -124,10 +126,11 @@ func.func @step(%w: tensor<64x32xf32>, %lr: tensor<f32>, %t: tensor<i64>,
 // own tensors, results in list order.
 // CHECK-LABEL: func.func @adamw_bucket
 // CHECK-SAME: (%[[A:[^:]+]]: tensor<4x3xf32>, %[[B:[^:]+]]: tensor<5xf32>,
-// CHECK-COUNT-1: math.powf
-// CHECK: %[[NA:.+]]:3 = linalg.generic {{.*}} ins(%[[A]], %[[A]], %[[A]], %[[A]] : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>)
+// CHECK: %[[S:.+]]:3 = linalg.generic {{.*}}iterator_types = []}
+// CHECK-COUNT-2: math.powf
+// CHECK: %[[NA:.+]]:3 = linalg.generic {{.*}} ins(%[[A]], %[[A]], %[[A]], %[[A]], %[[S]]#0, %[[S]]#1, %[[S]]#2 : tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>, tensor<f32>, tensor<f32>, tensor<f32>)
 // CHECK-NOT: math.powf
-// CHECK: %[[NB:.+]]:3 = linalg.generic {{.*}} ins(%[[B]], %[[B]], %[[B]], %[[B]] : tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>)
+// CHECK: %[[NB:.+]]:3 = linalg.generic {{.*}} ins(%[[B]], %[[B]], %[[B]], %[[B]], %[[S]]#0, %[[S]]#1, %[[S]]#2 : tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<f32>, tensor<f32>, tensor<f32>)
 // CHECK: return %[[NA]]#0, %[[NB]]#0, %[[NA]]#2, %[[NB]]#1
 func.func @adamw_bucket(%a: tensor<4x3xf32>, %b: tensor<5xf32>, %lr: tensor<f32>, %t: tensor<i64>)
     -> (tensor<4x3xf32>, tensor<5xf32>, tensor<4x3xf32>, tensor<5xf32>) {

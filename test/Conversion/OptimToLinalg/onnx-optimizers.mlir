@@ -1,11 +1,13 @@
 // RUN: muon-opt %s -convert-optim-to-linalg -split-input-file | FileCheck %s
 
 // Nesterov momentum: the gradient coefficient is beta for T > 0 and 1 at
-// T = 0 (a scalar select in f64), then one generic computes
+// T = 0 (a scalar select in f64, once, in a 0-d generic over lr and T), then
+// one generic takes lr and the coefficient as inputs and computes
 // G_r = nc·X + G, V' = alpha·V + beta'·G_r, X' = X − R·(G_r + alpha·V').
 // CHECK-LABEL: func.func @momentum
 // CHECK-SAME: (%[[X:.+]]: tensor<4x8xf32>, %[[G:.+]]: tensor<4x8xf32>, %[[V:.+]]: tensor<4x8xf32>, %[[LR:.+]]: tensor<f32>, %[[T:.+]]: tensor<i64>)
-// CHECK: %[[T_INT:.+]] = tensor.extract %[[T]][] : tensor<i64>
+// CHECK: %[[STEP:.+]]:2 = linalg.generic {{.*}}iterator_types = []} ins(%[[LR]], %[[T]] : tensor<f32>, tensor<i64>)
+// CHECK-NEXT: ^bb0(%{{.+}}: f32, %[[T_INT:[^:]+]]: i64,
 // CHECK: %[[T_F64:.+]] = arith.sitofp %[[T_INT]] : i64 to f64
 // CHECK: %[[LR_F32:.+]] = arith.truncf
 // CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f64
@@ -14,19 +16,20 @@
 // CHECK: %[[POS:.+]] = arith.cmpf ogt, %[[T_F64]], %[[ZERO]] : f64
 // CHECK: %[[SEL:.+]] = arith.select %[[POS]], %[[BETA]], %[[ONE]] : f64
 // CHECK: %[[SCALE:.+]] = arith.truncf %[[SEL]] : f64 to f32
+// CHECK: linalg.yield %[[LR_F32]], %[[SCALE]]
 // CHECK-DAG: %[[ALPHA:.+]] = arith.constant 0.899999976 : f32
 // CHECK-DAG: %[[NC:.+]] = arith.constant 0.00999999977 : f32
 // CHECK: %[[RES:.+]]:2 = linalg.generic
-// CHECK-SAME: ins(%[[X]], %[[G]], %[[V]] :
-// CHECK-NEXT: ^bb0(%[[XE:[^:]+]]: f32, %[[GE:[^:]+]]: f32, %[[VE:[^:]+]]: f32,
+// CHECK-SAME: ins(%[[X]], %[[G]], %[[V]], %[[STEP]]#0, %[[STEP]]#1 :
+// CHECK-NEXT: ^bb0(%[[XE:[^:]+]]: f32, %[[GE:[^:]+]]: f32, %[[VE:[^:]+]]: f32, %[[LRE:[^:]+]]: f32, %[[SCALEE:[^:]+]]: f32,
 // CHECK: %[[L2:.+]] = arith.mulf %[[NC]], %[[XE]]
 // CHECK: %[[GR:.+]] = arith.addf %[[L2]], %[[GE]]
-// CHECK-DAG: %[[SG:.+]] = arith.mulf %[[SCALE]], %[[GR]]
+// CHECK-DAG: %[[SG:.+]] = arith.mulf %[[SCALEE]], %[[GR]]
 // CHECK-DAG: %[[AV:.+]] = arith.mulf %[[ALPHA]], %[[VE]]
 // CHECK: %[[NEWV:.+]] = arith.addf %[[AV]], %[[SG]]
 // CHECK: %[[AV1:.+]] = arith.mulf %[[ALPHA]], %[[NEWV]]
 // CHECK: %[[DIR:.+]] = arith.addf %[[GR]], %[[AV1]]
-// CHECK: %[[DELTA:.+]] = arith.mulf %[[LR_F32]], %[[DIR]]
+// CHECK: %[[DELTA:.+]] = arith.mulf %[[LRE]], %[[DIR]]
 // CHECK: %[[NEWX:.+]] = arith.subf %[[XE]], %[[DELTA]]
 // CHECK: linalg.yield %[[NEWX]], %[[NEWV]]
 // CHECK: return %[[RES]]#0, %[[RES]]#1
@@ -44,11 +47,13 @@ func.func @momentum(%x: tensor<4x8xf32>, %g: tensor<4x8xf32>, %v: tensor<4x8xf32
 // CHECK: %[[DEN:.+]] = arith.addf %{{.+}}, %[[DECAY]] : f64
 // CHECK: %[[RATE64:.+]] = arith.divf %{{.+}}, %[[DEN]] : f64
 // CHECK: %[[RATE:.+]] = arith.truncf %[[RATE64]] : f64 to f32
+// CHECK: linalg.yield %[[RATE]]
 // CHECK: linalg.generic
+// CHECK-NEXT: ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %[[RATEE:[^:]+]]: f32,
 // CHECK: %[[SQ:.+]] = arith.mulf %[[GR:.+]], %[[GR]] : f32
 // CHECK: %[[H:.+]] = arith.addf %{{.+}}, %[[SQ]] : f32
 // CHECK: math.sqrt %[[H]]
-// CHECK: arith.mulf %[[RATE]], %[[GR]]
+// CHECK: arith.mulf %[[RATEE]], %[[GR]]
 // CHECK-NOT: optim.
 func.func @adagrad(%x: tensor<16xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<16xf32> {
   %x1, %h1 = optim.adagrad %x, %x, %x, %lr, %t {decay_factor = 0.1} : tensor<16xf32>, tensor<f32>, tensor<i64>
@@ -65,9 +70,11 @@ func.func @adagrad(%x: tensor<16xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> ten
 // CHECK: %[[POS:.+]] = arith.cmpf ogt, %{{.+}}, %{{.+}} : f64
 // CHECK: %[[SEL:.+]] = arith.select %[[POS]], %[[COR]], %{{.+}} : f64
 // CHECK: %[[RATE:.+]] = arith.truncf %[[SEL]] : f64 to f32
+// CHECK: linalg.yield %[[RATE]]
 // CHECK: %[[KEEP:.+]] = arith.constant 9.900000e-01 : f32
 // CHECK: linalg.generic
-// CHECK: arith.mulf %[[RATE]],
+// CHECK-NEXT: ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %[[RATEE:[^:]+]]: f32,
+// CHECK: arith.mulf %[[RATEE]],
 // CHECK: %[[UPD:.+]] = arith.subf
 // CHECK: %[[FINAL:.+]] = arith.mulf %[[KEEP]], %[[UPD]]
 // CHECK: linalg.yield %[[FINAL]]

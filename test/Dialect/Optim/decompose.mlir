@@ -17,13 +17,15 @@
 // CHECK-NEXT:   %[[U:.+]] = arith.addf %[[BLEND_M]], %[[BLEND_G]]
 // CHECK-NEXT:   linalg.yield %[[NEW_M]], %[[U]] : f32, f32
 // CHECK: %[[O:.+]] = optim.newton_schulz %[[MOM]]#1 {compute_type = bf16, schedule = #optim.ns_schedule<polar_express>} : tensor<768x3072xf32>
-// CHECK: %[[LR_VALUE:.+]] = tensor.extract %[[LR]][] : tensor<f32>
-// CHECK: %[[ADJUST:.+]] = arith.constant 1.000000e+00 : f32
-// CHECK: %[[STEP:.+]] = arith.mulf %[[LR_VALUE]], %[[ADJUST]] : f32
+// CHECK: %[[STEP:.+]] = linalg.generic {{.*}}iterator_types = []} ins(%[[LR]] : tensor<f32>)
+// CHECK-NEXT: ^bb0(%[[LR_VALUE:[^:]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT:   %[[ADJUST:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT:   %[[STEP_VALUE:.+]] = arith.mulf %[[LR_VALUE]], %[[ADJUST]] : f32
+// CHECK-NEXT:   linalg.yield %[[STEP_VALUE]]
 // CHECK: %[[NEW_W:.+]] = linalg.generic
-// CHECK-SAME: ins(%[[W]], %[[O]] : tensor<768x3072xf32>, tensor<768x3072xf32>)
-// CHECK-NEXT: ^bb0(%[[WE:[^:]+]]: f32, %[[OE:[^:]+]]: f32, %{{.+}}: f32):
-// CHECK-NEXT:   %[[DELTA:.+]] = arith.mulf %[[STEP]], %[[OE]]
+// CHECK-SAME: ins(%[[W]], %[[O]], %[[STEP]] : tensor<768x3072xf32>, tensor<768x3072xf32>, tensor<f32>)
+// CHECK-NEXT: ^bb0(%[[WE:[^:]+]]: f32, %[[OE:[^:]+]]: f32, %[[SE:[^:]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT:   %[[DELTA:.+]] = arith.mulf %[[SE]], %[[OE]]
 // CHECK-NEXT:   %[[RES:.+]] = arith.subf %[[WE]], %[[DELTA]]
 // CHECK-NEXT:   linalg.yield %[[RES]]
 // CHECK: return %[[NEW_W]], %[[MOM]]#0
@@ -47,18 +49,20 @@ func.func @muon_nesterov(%w: tensor<768x3072xf32>, %g: tensor<768x3072xf32>,
 // CHECK: %[[MOM:.+]] = linalg.generic
 // CHECK: linalg.yield %{{.+}} : f32
 // CHECK: %[[O:.+]] = optim.newton_schulz %[[MOM]] {steps = 6 : i64} : tensor<3072x768xf32>
-// CHECK: %[[LR_VALUE:.+]] = tensor.extract %[[LR]][]
-// CHECK: %[[ADJUST:.+]] = arith.constant 2.000000e+00 : f32
-// CHECK: %[[STEP:.+]] = arith.mulf %[[LR_VALUE]], %[[ADJUST]]
-// CHECK: %[[WD:.+]] = arith.constant 1.000000e-01 : f32
-// CHECK: %[[LR_WD:.+]] = arith.mulf %[[LR_VALUE]], %[[WD]]
-// CHECK: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
-// CHECK: %[[DECAY:.+]] = arith.subf %[[ONE]], %[[LR_WD]]
+// CHECK: %[[SCALARS:.+]]:2 = linalg.generic {{.*}}iterator_types = []} ins(%[[LR]] : tensor<f32>)
+// CHECK-NEXT: ^bb0(%[[LR_VALUE:[^:]+]]: f32, %{{.+}}: f32, %{{.+}}: f32):
+// CHECK-NEXT:   %[[ADJUST:.+]] = arith.constant 2.000000e+00 : f32
+// CHECK-NEXT:   %[[STEP:.+]] = arith.mulf %[[LR_VALUE]], %[[ADJUST]]
+// CHECK-NEXT:   %[[WD:.+]] = arith.constant 1.000000e-01 : f32
+// CHECK-NEXT:   %[[LR_WD:.+]] = arith.mulf %[[LR_VALUE]], %[[WD]]
+// CHECK-NEXT:   %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK-NEXT:   %[[DECAY:.+]] = arith.subf %[[ONE]], %[[LR_WD]]
+// CHECK-NEXT:   linalg.yield %[[STEP]], %[[DECAY]]
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%[[W]], %[[O]] :
-// CHECK-NEXT: ^bb0(%[[WE:[^:]+]]: f32, %[[OE:[^:]+]]: f32, %{{.+}}: f32):
-// CHECK-NEXT:   %[[DECAYED:.+]] = arith.mulf %[[WE]], %[[DECAY]]
-// CHECK-NEXT:   %[[DELTA:.+]] = arith.mulf %[[STEP]], %[[OE]]
+// CHECK-SAME: ins(%[[W]], %[[O]], %[[SCALARS]]#0, %[[SCALARS]]#1 :
+// CHECK-NEXT: ^bb0(%[[WE:[^:]+]]: f32, %[[OE:[^:]+]]: f32, %[[SE:[^:]+]]: f32, %[[DE:[^:]+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT:   %[[DECAYED:.+]] = arith.mulf %[[WE]], %[[DE]]
+// CHECK-NEXT:   %[[DELTA:.+]] = arith.mulf %[[SE]], %[[OE]]
 // CHECK-NEXT:   arith.subf %[[DECAYED]], %[[DELTA]]
 func.func @muon_plain_tall(%w: tensor<3072x768xf32>, %g: tensor<3072x768xf32>,
                            %m: tensor<3072x768xf32>, %lr: tensor<f32>)
@@ -107,8 +111,9 @@ func.func @muon_no_adjust(%w: tensor<3072x768xf32>, %lr: tensor<f32>)
 // CHECK-DAG: arith.extf %[[ME]] : bf16 to f32
 // CHECK: arith.truncf %{{.+}} : f32 to bf16
 // CHECK: optim.newton_schulz %{{.+}} : tensor<64x32xbf16>
-// CHECK: %[[LR_VALUE:.+]] = tensor.extract %[[LR]][] : tensor<f16>
-// CHECK: arith.extf %[[LR_VALUE]] : f16 to f32
+// CHECK: linalg.generic {{.*}}iterator_types = []} ins(%[[LR]] : tensor<f16>)
+// CHECK-NEXT: ^bb0(%[[LR_VALUE:[^:]+]]: f16, %{{.+}}: f32):
+// CHECK-NEXT: arith.extf %[[LR_VALUE]] : f16 to f32
 // CHECK: linalg.generic
 // CHECK: arith.truncf %{{.+}} : f32 to bf16
 func.func @muon_bf16(%w: tensor<64x32xbf16>, %lr: tensor<f16>)
@@ -171,7 +176,7 @@ func.func @muon_batch(%w: tensor<8x64x32xf32>, %lr: tensor<f32>)
 // CHECK-NEXT:   %[[P:.+]] = arith.divf %[[U]], %[[DENOM]]
 // CHECK-NEXT:   linalg.yield %{{.+}}, %[[NEW_V]], %[[P]]
 // CHECK: %[[O:.+]] = optim.newton_schulz %[[MOM]]#2 {steps = 3 : i64} : tensor<64x256xf32>
-// CHECK: %[[NEW_W:.+]] = linalg.generic {{.*}} ins(%[[W]], %[[O]] :
+// CHECK: %[[NEW_W:.+]] = linalg.generic {{.*}} ins(%[[W]], %[[O]], %{{.+}} :
 // CHECK: return %[[NEW_W]], %[[MOM]]#0, %[[MOM]]#1
 func.func @muon2_full(%w: tensor<64x256xf32>, %g: tensor<64x256xf32>,
                       %m: tensor<64x256xf32>, %v: tensor<64x256xf32>,
@@ -215,7 +220,7 @@ func.func @muon2_full(%w: tensor<64x256xf32>, %g: tensor<64x256xf32>,
 // CHECK: %[[OUT_VC:.+]] = tensor.expand_shape %[[NEW_VC]] {{\[}}[0, 1]] output_shape [1, 8]
 // CHECK: %[[P:.+]] = tensor.expand_shape %[[P2]] {{\[}}[0], [1, 2]] output_shape [16, 2, 4]
 // CHECK: %[[O:.+]] = optim.newton_schulz %[[P]] {steps = 3 : i64} : tensor<16x2x4xf32>
-// CHECK: %[[NEW_W:.+]] = linalg.generic {{.*}} ins(%[[W]], %[[O]] :
+// CHECK: %[[NEW_W:.+]] = linalg.generic {{.*}} ins(%[[W]], %[[O]], %{{.+}} :
 // CHECK: return %[[NEW_W]], %[[MOM]]#0, %[[OUT_VR]], %[[OUT_VC]]
 func.func @muon2_factored_flatten(%w: tensor<16x2x4xf32>, %g: tensor<16x2x4xf32>,
                                   %m: tensor<16x2x4xf32>, %vr: tensor<16x1xf32>,
@@ -278,7 +283,7 @@ func.func @untouched(%u: tensor<4x4xf32>, %lr: tensor<f32>, %t: tensor<i64>)
 // A bucket: each member gets the generics its own op would (here M' = U, no
 // Nesterov), only the Newton–Schulz input is stacked (one 4x8 matrix and a
 // batch of two: 3x4x8), one NS runs on the stack as a batch, and each member
-// updates its parameter from its slice of O, with lr read once.
+// updates its parameter from its slice of O, with lr·adjust computed once.
 // CHECK-LABEL: func.func @bucket
 // CHECK-SAME: (%[[A:[^:]+]]: tensor<4x8xf32>, %[[B:[^:]+]]: tensor<2x4x8xf32>, %[[LR:[^:]+]]: tensor<f32>)
 // CHECK: %[[UA:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[A]] : tensor<4x8xf32>, tensor<4x8xf32>)
@@ -287,11 +292,11 @@ func.func @untouched(%u: tensor<4x4xf32>, %lr: tensor<f32>, %t: tensor<i64>)
 // CHECK: %[[P0:.+]] = tensor.insert_slice %[[UA]] into %[[EMPTY]][0, 0, 0] [1, 4, 8] [1, 1, 1] : tensor<4x8xf32> into tensor<3x4x8xf32>
 // CHECK: %[[P:.+]] = tensor.insert_slice %[[UB]] into %[[P0]][1, 0, 0] [2, 4, 8] [1, 1, 1] : tensor<2x4x8xf32> into tensor<3x4x8xf32>
 // CHECK: %[[O:.+]] = optim.newton_schulz %[[P]] {steps = 2 : i64, view = #optim.matrix_view<batch>} : tensor<3x4x8xf32>
-// CHECK-COUNT-1: tensor.extract %[[LR]]
+// CHECK: %[[STEP:.+]] = linalg.generic {{.*}}iterator_types = []} ins(%[[LR]] : tensor<f32>)
 // CHECK: %[[OA:.+]] = tensor.extract_slice %[[O]][0, 0, 0] [1, 4, 8] [1, 1, 1] : tensor<3x4x8xf32> to tensor<4x8xf32>
 // CHECK: %[[OB:.+]] = tensor.extract_slice %[[O]][1, 0, 0] [2, 4, 8] [1, 1, 1] : tensor<3x4x8xf32> to tensor<2x4x8xf32>
-// CHECK: %[[WA:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[OA]] : tensor<4x8xf32>, tensor<4x8xf32>)
-// CHECK: %[[WB:.+]] = linalg.generic {{.*}} ins(%[[B]], %[[OB]] : tensor<2x4x8xf32>, tensor<2x4x8xf32>)
+// CHECK: %[[WA:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[OA]], %[[STEP]] : tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>)
+// CHECK: %[[WB:.+]] = linalg.generic {{.*}} ins(%[[B]], %[[OB]], %[[STEP]] : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<f32>)
 // CHECK: return %[[WA]], %[[WB]], %[[UA]], %[[UB]]
 func.func @bucket(%a: tensor<4x8xf32>, %b: tensor<2x4x8xf32>, %lr: tensor<f32>)
     -> (tensor<4x8xf32>, tensor<2x4x8xf32>, tensor<4x8xf32>, tensor<2x4x8xf32>) {

@@ -188,28 +188,37 @@ public:
     return createNewtonSchulz(b, op, moments.update);
   }
 
-  /// Per member W' = W·(1 − lr·wd) − lr·adjust(A, B)·O, with lr read once
-  /// from its 0-d tensor.
+  /// Per member W' = W·(1 − lr·wd) − lr·adjust(A, B)·O; lr·adjust and
+  /// 1 − lr·wd are computed once from lr's 0-d tensor (buildScalarGeneric)
+  /// and taken as inputs.
   SmallVector<Value> emitParamUpdate(OpBuilder &b, const MuonUpdateMath &math,
                                      Value ortho) {
     Location loc = op.getLoc();
     Type arithType = math.getArithType();
-    Value lr = extractScalar(b, loc, op.getLr(), arithType);
-    ParamUpdateScalars scalars = math.buildParamScalars(b, loc, lr);
+    SmallVector<Value> scalars = buildScalarGeneric(
+        b, loc, op.getLr(),
+        [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+          Value lr = convertScalar(nested, nestedLoc, args[0], arithType);
+          return math.buildParamScalars(nested, nestedLoc, lr).getValues();
+        });
     OperandRange params = op.getParams();
     SmallVector<Value> orthos = {ortho};
     if (params.size() > 1)
       orthos = unpackMatrices(b, loc, ortho, params.getTypes(), op.getView());
     SmallVector<Value> newParams;
-    for (auto [param, memberOrtho] : llvm::zip_equal(params, orthos))
+    for (auto [param, memberOrtho] : llvm::zip_equal(params, orthos)) {
+      SmallVector<Value> inputs = {param, memberOrtho};
+      llvm::append_range(inputs, scalars);
       newParams.push_back(
           buildElementwise(
-              b, loc, {param, memberOrtho}, {}, param.getType(), arithType,
+              b, loc, inputs, {}, param.getType(), arithType,
               [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
                 return SmallVector<Value>{
-                    scalars.build(nested, nestedLoc, args[0], args[1])};
+                    ParamUpdateScalars(args.drop_front(2))
+                        .build(nested, nestedLoc, args[0], args[1])};
               })
               .front());
+    }
     return newParams;
   }
 

@@ -78,6 +78,17 @@ ParamUpdateScalars::ParamUpdateScalars(OpBuilder &b, Location loc, Value lr,
   }
 }
 
+ParamUpdateScalars::ParamUpdateScalars(ValueRange values)
+    : stepSize(values.front()), decay(values.size() > 1 ? values[1] : Value()) {
+}
+
+SmallVector<Value> ParamUpdateScalars::getValues() const {
+  SmallVector<Value> values = {stepSize};
+  if (decay)
+    values.push_back(decay);
+  return values;
+}
+
 Value ParamUpdateScalars::build(OpBuilder &b, Location loc, Value param,
                                 Value ortho) const {
   if (decay)
@@ -173,15 +184,6 @@ StepScalars::StepScalars(OpBuilder &b, Location loc, Type arithType, Value lr,
       lr(convertScalar(b, loc, lr, b.getF64Type())),
       step(convertScalar(b, loc, step, b.getF64Type())) {}
 
-StepScalars StepScalars::fromTensors(OpBuilder &b, Location loc, Value param,
-                                     Value lrTensor, Value stepTensor) {
-  Type f64 = b.getF64Type();
-  Value lr = extractScalar(b, loc, lrTensor, f64);
-  Value step = extractScalar(b, loc, stepTensor, f64);
-  return StepScalars(b, loc, getArithmeticType(getElementTypeOrSelf(param)), lr,
-                     step);
-}
-
 Value StepScalars::f64(double value) const {
   return createFloatConstant(b, loc, b.getF64Type(), value);
 }
@@ -208,14 +210,14 @@ Value StepScalars::biasCorrection(double beta, Value step) const {
   return buildBiasCorrection(b, loc, beta, step);
 }
 
-AdamWScalars::AdamWScalars(AdamWOp op, const StepScalars &s) {
+SmallVector<Value> AdamWScalars::buildStepValues(AdamWOp op,
+                                                 const StepScalars &s) {
   OpBuilder &b = s.b;
   Location loc = s.loc;
   Type f64 = b.getF64Type();
   Value lr = s.lr;
   Value step = s.firstStepAtLeastOne();
   bool huggingFace = op.getVariant() == AdamWVariant::huggingface;
-  decayAfterUpdate = huggingFace;
   Value size = lr, root;
   if (op.getBiasCorrection()) {
     size = arith::DivFOp::create(
@@ -233,17 +235,37 @@ AdamWScalars::AdamWScalars(AdamWOp op, const StepScalars &s) {
       createFloatConstant(b, loc, f64, op.getWeightDecay().convertToDouble()));
   Value decayFactor = arith::SubFOp::create(
       b, loc, createFloatConstant(b, loc, f64, 1.0), lrDecay);
-  stepSize = s.round(size);
+  SmallVector<Value> stepValues = {s.round(size)};
   if (root)
-    correction2Root = s.round(root);
-  decay = s.round(decayFactor);
+    stepValues.push_back(s.round(root));
+  stepValues.push_back(s.round(decayFactor));
+  return stepValues;
+}
+
+AdamWScalars::AdamWScalars(AdamWOp op, const StepScalars &s)
+    : AdamWScalars(op, s.b, s.loc, s.arithType, buildStepValues(op, s)) {}
+
+AdamWScalars::AdamWScalars(AdamWOp op, OpBuilder &b, Location loc,
+                           Type arithType, ValueRange stepValues)
+    : stepSize(stepValues.front()),
+      correction2Root(stepValues.size() > 2 ? stepValues[1] : Value()),
+      decay(stepValues.back()),
+      decayAfterUpdate(op.getVariant() == AdamWVariant::huggingface) {
   double b1 = op.getBeta1().convertToDouble();
   double b2 = op.getBeta2().convertToDouble();
-  beta1 = s.arith(b1);
-  oneMinusBeta1 = s.arith(1.0 - b1);
-  beta2 = s.arith(b2);
-  oneMinusBeta2 = s.arith(1.0 - b2);
-  eps = s.arith(op.getEps().convertToDouble());
+  beta1 = createFloatConstant(b, loc, arithType, b1);
+  oneMinusBeta1 = createFloatConstant(b, loc, arithType, 1.0 - b1);
+  beta2 = createFloatConstant(b, loc, arithType, b2);
+  oneMinusBeta2 = createFloatConstant(b, loc, arithType, 1.0 - b2);
+  eps = createFloatConstant(b, loc, arithType, op.getEps().convertToDouble());
+}
+
+SmallVector<Value> AdamWScalars::getStepValues() const {
+  SmallVector<Value> values = {stepSize};
+  if (correction2Root)
+    values.push_back(correction2Root);
+  values.push_back(decay);
+  return values;
 }
 
 SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc, Value param,

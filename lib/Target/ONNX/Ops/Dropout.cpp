@@ -113,18 +113,24 @@ static ImportResult importDropoutGrad(NodeContext &ctx) {
       return ctx.emitError() << "expects a one-element ratio of dY's element "
                                 "type, got "
                              << *ratioType;
-    ratio = tensor::ExtractOp::create(
-        b, loc, buildReshape(b, loc, ctx.getOperand(2), {}), ValueRange());
+    ratio = buildReshape(b, loc, ctx.getOperand(2), {});
   } else {
-    ratio = buildScalar(b, loc, elementType, kDefaultRatio);
+    ratio = buildFilled(b, loc, {}, b.getFloatAttr(elementType, kDefaultRatio));
   }
-  Value one = buildScalar(b, loc, elementType, 1.0);
-  Value scale = arith::DivFOp::create(
-      b, loc, one, arith::SubFOp::create(b, loc, one, ratio));
+  // 1 / (1 − ratio) once (on a GPU, in the kernel: the ratio is device data).
+  Value scale =
+      buildScalarGeneric(
+          b, loc, ratio,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value one = buildScalar(nb, nl, elementType, 1.0);
+            return SmallVector<Value>{arith::DivFOp::create(
+                nb, nl, one, arith::SubFOp::create(nb, nl, one, args[0]))};
+          })
+          .front();
   return SmallVector<Value>{buildBroadcastMap(
-      b, loc, {ctx.getOperand(0), ctx.getOperand(1)}, type->getShape(),
+      b, loc, {ctx.getOperand(0), ctx.getOperand(1), scale}, type->getShape(),
       elementType, [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value kept = arith::MulFOp::create(nb, nl, args[0], scale);
+        Value kept = arith::MulFOp::create(nb, nl, args[0], args[2]);
         Value zero = buildScalar(nb, nl, elementType, 0.0);
         return arith::SelectOp::create(nb, nl, args[1], kept, zero);
       })};

@@ -123,8 +123,9 @@ static ImportResult importGatherGrad(NodeContext &ctx) {
   return SmallVector<Value>{scatter.getResult()};
 }
 
-/// The 0-d/1-element boolean flag `index` as an i1 scalar, or null when the
-/// input is omitted.
+/// The 0-d/1-element boolean flag `index` as a 0-d tensor, or null when the
+/// input is omitted. (Element-wise generics take it as an input: on a GPU it
+/// is device data, which host code cannot read.)
 static FailureOr<Value> getFlag(NodeContext &ctx, unsigned index) {
   if (!ctx.getOperand(index))
     return Value();
@@ -134,9 +135,7 @@ static FailureOr<Value> getFlag(NodeContext &ctx, unsigned index) {
   if (!type->getElementType().isInteger(1) || type->getNumElements() != 1)
     return ctx.emitError() << "expects input #" << index
                            << " to be a single bool, got " << *type;
-  Value flat = buildReshape(ctx.builder, ctx.loc, ctx.getOperand(index), {});
-  return tensor::ExtractOp::create(ctx.builder, ctx.loc, flat, ValueRange())
-      .getResult();
+  return buildReshape(ctx.builder, ctx.loc, ctx.getOperand(index), {});
 }
 
 /// `flag ? onTrue : onFalse` on tensors (the flag is a runtime value, so an
@@ -145,9 +144,9 @@ static Value buildSelect(OpBuilder &b, Location loc, Value flag, Value onTrue,
                          Value onFalse) {
   auto type = cast<RankedTensorType>(onTrue.getType());
   return buildBroadcastMap(
-      b, loc, {onTrue, onFalse}, type.getShape(), type.getElementType(),
+      b, loc, {flag, onTrue, onFalse}, type.getShape(), type.getElementType(),
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return arith::SelectOp::create(nb, nl, flag, args[0], args[1]);
+        return arith::SelectOp::create(nb, nl, args[0], args[1], args[2]);
       });
 }
 

@@ -94,6 +94,7 @@ using muon::buildFilled;
 using muon::buildReduce;
 using muon::buildReshape;
 using muon::buildScalar;
+using muon::buildScalarGeneric;
 using muon::buildTranspose;
 using muon::getKeptDimsShape;
 using muon::ReduceKind;

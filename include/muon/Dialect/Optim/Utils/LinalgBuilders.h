@@ -25,12 +25,12 @@ namespace muon::optim {
 using muon::buildElementwise;
 using muon::buildElementwiseUpdate;
 using muon::buildReduction;
+using muon::buildScalarGeneric;
 using muon::buildSumOfSquares;
 using muon::CombineFn;
 using muon::convertElements;
 using muon::convertScalar;
 using muon::createFloatConstant;
-using muon::extractScalar;
 using muon::GenericBodyFn;
 using muon::getProjectionMap;
 using muon::groupDims;

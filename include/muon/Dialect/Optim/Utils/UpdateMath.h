@@ -60,6 +60,12 @@ struct ParamUpdateScalars {
 
   ParamUpdateScalars(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lr,
                      double adjust, double weightDecay);
+  /// The scalars getValues() returned, read back (e.g. as the arguments of
+  /// a generic that takes them as inputs).
+  explicit ParamUpdateScalars(mlir::ValueRange values);
+
+  /// stepSize, then decay where there is one.
+  llvm::SmallVector<mlir::Value> getValues() const;
 
   /// W·decay − stepSize·O of one element.
   mlir::Value build(mlir::OpBuilder &b, mlir::Location loc, mlir::Value param,
@@ -163,12 +169,6 @@ struct StepScalars {
   StepScalars(mlir::OpBuilder &b, mlir::Location loc, mlir::Type arithType,
               mlir::Value lr, mlir::Value step);
 
-  /// Reads lr and the step from their 0-d tensors; the arithmetic type is
-  /// that of the elements of `param`.
-  static StepScalars fromTensors(mlir::OpBuilder &b, mlir::Location loc,
-                                 mlir::Value param, mlir::Value lrTensor,
-                                 mlir::Value stepTensor);
-
   mlir::Value f64(double value) const;
   mlir::Value arith(double value) const;
   /// Rounds an f64 scalar to the arithmetic type.
@@ -201,6 +201,17 @@ struct AdamWScalars {
   mlir::Value beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps;
 
   AdamWScalars(AdamWOp op, const StepScalars &scalars);
+  /// The coefficients (β₁ … ε) at `b`'s insertion point and the step
+  /// scalars `stepValues` (getStepValues of this op's AdamWScalars, e.g. as
+  /// the arguments of a generic that takes them as inputs).
+  AdamWScalars(AdamWOp op, mlir::OpBuilder &b, mlir::Location loc,
+               mlir::Type arithType, mlir::ValueRange stepValues);
+
+  /// stepSize, correction2Root where there is one, decay.
+  llvm::SmallVector<mlir::Value> getStepValues() const;
+  /// The step scalars alone (getStepValues' order), from lr and the step.
+  static llvm::SmallVector<mlir::Value>
+  buildStepValues(AdamWOp op, const StepScalars &scalars);
 
   /// Returns {W', M', V'} of one element (inputs in the arithmetic type),
   /// in the operation order of torch.optim.AdamW or, for the Hugging Face
