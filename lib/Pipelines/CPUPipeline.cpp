@@ -34,6 +34,9 @@ static void addLinalgStage(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them).
   pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
+  // Scalars computed once (lr·adjust, bias corrections) are read once, before
+  // the loops that use them, instead of loaded per element.
+  pm.addNestedPass<func::FuncOp>(muon::createHoistScalarReadsPass());
   // The runtime GEMMs transpose their operands for free; copies do not. On
   // CPU, a loop of batched GEMMs over attention's batch dim is too.
   if (options.blas) {

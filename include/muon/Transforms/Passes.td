@@ -164,6 +164,27 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
   ];
 }
 
+def HoistScalarReadsPass : MuonPass<"muon-hoist-scalar-reads", "::mlir::func::FuncOp"> {
+  let summary = "Read the 0-d inputs of element-wise generics once, before "
+                "their loops (CPU)";
+  let description = [{
+    Lowerings pass the scalars of an update (lr·adjust, 1 − lr·wd, AdamW's
+    bias corrections), computed once by a 0-d `linalg.generic`, into the
+    element-wise generics as 0-d inputs (indexing map `(d...) -> ()`), so
+    that on a GPU each kernel reads them (`muon-fuse-elementwise
+    fuse-scalar-producers` recomputes them there). On a CPU this pass runs
+    upstream's `linalg-inline-scalar-operands` (each 0-d input becomes a
+    `tensor.extract` in the body) and moves the body's loop-invariant
+    scalar ops — those extracts and whatever is computed from them alone —
+    before the generic: the loops then keep the scalars in registers
+    instead of loading them per element.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def FoldTransposesIntoGemmsPass
     : MuonPass<"muon-fold-transposes-into-gemms", "::mlir::func::FuncOp"> {
   let summary = "Fold linalg.transposes of GEMM operands and results into "
