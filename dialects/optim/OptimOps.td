@@ -105,6 +105,17 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, SameVariadicOperandSize,
     custom<Members>($momentum_buffers) `,` $lr attr-dict
     `:` custom<MemberTypes>(type($params)) `,` type($lr)
   }];
+  let builders = [
+    // Default hyper-parameters; results typed like the operands.
+    OpBuilder<(ins "::mlir::ValueRange":$params, "::mlir::ValueRange":$grads,
+                   "::mlir::ValueRange":$momentum_buffers, "::mlir::Value":$lr), [{
+      build($_builder, $_state, params.getTypes(), params.getTypes(), params,
+            grads, momentum_buffers, lr, ::mlir::FloatAttr(),
+            ::mlir::BoolAttr(), ::mlir::FloatAttr(), ::mlir::IntegerAttr(),
+            LrAdjustAttr(), NSScheduleAttr(), ::mlir::TypeAttr(),
+            MatrixViewAttr());
+    }]>
+  ];
   let hasVerifier = 1;
   let extraClassDeclaration = Optim_NSExtraDecls;
 }

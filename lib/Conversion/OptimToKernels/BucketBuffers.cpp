@@ -37,13 +37,9 @@ BucketLayout BucketLayout::get(TypeRange memberTypes, int64_t rowElements) {
 
 /// `tensor` as one dim; rank 0 becomes one element.
 static Value flattenTensor(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  if (type.getRank() == 1)
-    return tensor;
-  SmallVector<ReassociationIndices> all;
-  if (type.getRank() > 0)
-    all = groupDims({type.getRank()});
-  return reshape(b, loc, tensor, {type.getNumElements()}, all);
+  return muon::buildReshape(
+      b, loc, tensor,
+      {cast<RankedTensorType>(tensor.getType()).getNumElements()});
 }
 
 BucketBuffer BucketBuffer::forOperands(OpBuilder &b, Location loc,
@@ -181,10 +177,7 @@ SmallVector<Value> BucketBuffer::getResults(OpBuilder &b, Location loc) const {
         b, loc, packed, ArrayRef<OpFoldResult>{b.getIndexAttr(start)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(elements)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-    SmallVector<ReassociationIndices> all;
-    if (memberType.getRank() > 0)
-      all = groupDims({memberType.getRank()});
-    results.push_back(reshape(b, loc, flat, memberType.getShape(), all));
+    results.push_back(muon::buildReshape(b, loc, flat, memberType.getShape()));
   }
   return results;
 }

@@ -229,7 +229,6 @@ getKeepReason(AdamWOp op, StringRef name, ArrayRef<llvm::Regex> includes,
 Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
-  SmallVector<Type> types(op.getParams().getTypes());
   MLIRContext *ctx = &getContext();
   auto configure = [&](auto newOp) {
     newOp.setMomentumAttr(rewriter.getF64FloatAttr(momentum));
@@ -250,11 +249,8 @@ Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
     rewriter.replaceOp(op, muon2.getResults());
     return muon2;
   }
-  auto muon = MuonOp::create(
-      rewriter, loc, llvm::to_vector(llvm::concat<const Type>(types, types)),
-      llvm::to_vector(llvm::concat<const Value>(op.getParams(), op.getGrads(),
-                                                op.getExpAvgs(),
-                                                ValueRange(op.getLr()))));
+  auto muon = MuonOp::create(rewriter, loc, op.getParams(), op.getGrads(),
+                             op.getExpAvgs(), op.getLr());
   configure(muon);
   // Muon has no second moment: V passes through unchanged.
   SmallVector<Value> replacements(muon.getResults());

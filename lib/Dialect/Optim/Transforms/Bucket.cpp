@@ -236,12 +236,10 @@ static SmallVector<Bucket> collectBuckets(Block &block) {
 /// member reads it through a view other than a batch.
 static Value toBucketForm(OpBuilder &b, Location loc, const Candidate &member,
                           Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  if (!member.reshapedView || type.getRank() <= 2)
+  if (!member.reshapedView ||
+      cast<RankedTensorType>(value.getType()).getRank() <= 2)
     return value;
-  MatrixShape matrix = getMatrixShape(type, *member.reshapedView);
-  return reshape(b, loc, value, getMatrixFormShape(matrix),
-                 getMatrixFormReassociation(type.getRank(), matrix));
+  return toMatrixForm(b, loc, value, *member.reshapedView);
 }
 
 /// Replaces the members of `bucket` by one op of the same kind whose
@@ -306,13 +304,10 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
                            member.op->getResults().slice(
                                list * member.numMembers, member.numMembers))) {
         auto type = cast<RankedTensorType>(original.getType());
-        replacements.push_back(
-            type == result.getType()
-                ? result
-                : reshape(rewriter, loc, result, type.getShape(),
-                          getMatrixFormReassociation(
-                              type.getRank(),
-                              getMatrixShape(type, *member.reshapedView))));
+        replacements.push_back(type == result.getType()
+                                   ? result
+                                   : fromMatrixForm(rewriter, loc, result, type,
+                                                    *member.reshapedView));
       }
     rewriter.replaceOp(member.op, replacements);
     offset += member.numMembers;

@@ -60,6 +60,21 @@ muon::optim::getMatrixFormReassociation(int64_t rank,
   return groupDims({rank - 2, 1, 1});
 }
 
+Value muon::optim::toMatrixForm(OpBuilder &b, Location loc, Value value,
+                                MatrixView view) {
+  auto type = cast<RankedTensorType>(value.getType());
+  MatrixShape matrix = getMatrixShape(type, view);
+  return reshape(b, loc, value, getMatrixFormShape(matrix),
+                 getMatrixFormReassociation(type.getRank(), matrix));
+}
+
+Value muon::optim::fromMatrixForm(OpBuilder &b, Location loc, Value form,
+                                  RankedTensorType type, MatrixView view) {
+  return reshape(
+      b, loc, form, type.getShape(),
+      getMatrixFormReassociation(type.getRank(), getMatrixShape(type, view)));
+}
+
 namespace {
 /// Where one member lies in a packing of matrices: rows
 /// [offset, offset + count) of the K×A×B tensor.
@@ -102,10 +117,7 @@ Value muon::optim::packMatrices(OpBuilder &b, Location loc, ValueRange members,
       b, loc, ArrayRef<int64_t>{total, matrix.rows, matrix.cols},
       getElementTypeOrSelf(members.front().getType()));
   for (auto [member, part] : llvm::zip_equal(members, parts)) {
-    auto type = cast<RankedTensorType>(member.getType());
-    Value form =
-        reshape(b, loc, member, getMatrixFormShape(part.matrix),
-                getMatrixFormReassociation(type.getRank(), part.matrix));
+    Value form = toMatrixForm(b, loc, member, view);
     SmallVector<OpFoldResult> offsets, sizes, strides;
     part.getSlice(b, offsets, sizes, strides);
     packed = tensor::InsertSliceOp::create(b, loc, form, packed, offsets, sizes,
@@ -128,9 +140,7 @@ SmallVector<Value> muon::optim::unpackMatrices(OpBuilder &b, Location loc,
     Value form = tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get(formShape, memberType.getElementType()),
         packed, offsets, sizes, strides);
-    members.push_back(
-        reshape(b, loc, form, memberType.getShape(),
-                getMatrixFormReassociation(memberType.getRank(), part.matrix)));
+    members.push_back(fromMatrixForm(b, loc, form, memberType, view));
   }
   return members;
 }

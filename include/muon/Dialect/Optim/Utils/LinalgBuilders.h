@@ -62,6 +62,16 @@ llvm::SmallVector<int64_t> getMatrixFormShape(const MatrixShape &matrix);
 llvm::SmallVector<mlir::ReassociationIndices>
 getMatrixFormReassociation(int64_t rank, const MatrixShape &matrix);
 
+/// `value` seen through `view` as its matrix form (getMatrixFormShape).
+mlir::Value toMatrixForm(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value value, MatrixView view);
+
+/// `form`, the matrix form of a tensor of `type` seen through `view`, back
+/// in `type`.
+mlir::Value fromMatrixForm(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value form, mlir::RankedTensorType type,
+                           MatrixView view);
+
 /// The matrices of `members` (tensors of one matrix shape A×B seen through
 /// `view`) stacked into one K×A×B tensor, K their total count: the batched
 /// Newton–Schulz input of a bucket. Each member's matrix form is inserted
