@@ -17,10 +17,12 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -87,12 +89,44 @@ dnnl_status_t dnnlGemm(char ta, char tb, int64_t m, int64_t n, int64_t k,
                        int64_t ldb, float beta, float *c, int64_t ldc) {
   return dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+/// The stored `rows` × `cols` bf16 matrix `m` (leading dimension `ld`)
+/// widened to a dense f32 one: exact, so a product of the copies is the
+/// bf16 product with f32 accumulation.
+static std::vector<float> widenBF16(const uint16_t *m, int64_t rows,
+                                    int64_t cols, int64_t ld) {
+  std::vector<float> wide(rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      uint32_t bits = uint32_t(m[i * ld + j]) << 16;
+      std::memcpy(&wide[i * cols + j], &bits, sizeof(bits));
+    }
+  return wide;
+}
+
 dnnl_status_t dnnlGemm(char ta, char tb, int64_t m, int64_t n, int64_t k,
                        float alpha, const uint16_t *a, int64_t lda,
                        const uint16_t *b, int64_t ldb, float beta, float *c,
                        int64_t ldc) {
-  return dnnl_gemm_bf16bf16f32(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                               ldc);
+  // CPUs without AVX512-BF16/AMX/AVX2-VNNI-2 have no bf16 kernel in oneDNN
+  // (dnnl_unimplemented): their products run as f32 GEMMs on widened
+  // copies, which a bf16 Newton–Schulz then pays for in copies and f32
+  // speed. MUON_CPU_BF16_AS_F32=1 takes that path anywhere (tests).
+  static std::atomic<bool> unimplemented{[] {
+    const char *value = std::getenv("MUON_CPU_BF16_AS_F32");
+    return value && std::string_view(value) == "1";
+  }()};
+  if (!unimplemented.load(std::memory_order_relaxed)) {
+    dnnl_status_t status = dnnl_gemm_bf16bf16f32(ta, tb, m, n, k, alpha, a, lda,
+                                                 b, ldb, beta, c, ldc);
+    if (status != dnnl_unimplemented)
+      return status;
+    unimplemented.store(true, std::memory_order_relaxed);
+  }
+  bool transA = ta == 'T', transB = tb == 'T';
+  std::vector<float> wideA = widenBF16(a, transA ? k : m, transA ? m : k, lda);
+  std::vector<float> wideB = widenBF16(b, transB ? n : k, transB ? k : n, ldb);
+  return dnnl_sgemm(ta, tb, m, n, k, alpha, wideA.data(), transA ? m : k,
+                    wideB.data(), transB ? k : n, beta, c, ldc);
 }
 
 /// Products below this many multiply-adds run oneDNN on the calling thread
@@ -229,7 +263,7 @@ MUON_EXPORT void _mlir_ciface_muon_cpu_batch_matmul_bf16(
 // `muon-gpu-pipeline` calls muon_gpu_gemm_{bf16,f32}: per batch index,
 // D = alpha · op(A) · op(B) + beta · C, all four operands of one element type,
 // accumulation in f32. The CUDA runtime runs them on cuBLASLt; these CPU
-// versions let the pipeline's fused stage run (and be tested) here.
+// versions let the GPU program run (and be tested) here, emulated.
 
 namespace {
 
@@ -470,7 +504,7 @@ MUON_EXPORT void _mlir_ciface_muon_gpu_gemm_f32_as_bf16(
 
 // muon_gpu_syrk_{bf16,f32}: D = alpha · op(A) · op(A)ᵀ + beta · C with C
 // symmetric, by the same block rows and mirror as the CUDA runtime
-// (SymmetricBlocks.h), so that tests of the fused stage cover the
+// (SymmetricBlocks.h), so that the emulated GPU program's tests cover the
 // decomposition when MUON_GPU_SYMMETRIC_BLOCK sets its block rows. Unset, the
 // CPU computes one product per matrix, as CPU-compiled Newton–Schulz calls
 // these too: 256-row blocks saved only 3% of GPT-2's f32 step on 2 cores
