@@ -296,8 +296,9 @@ def OptimDecomposePass : MuonPass<"optim-decompose"> {
 
     This is the only pass that decomposes the Muon updates:
     `convert-optim-to-linalg` requires it to have run, and the GPU pipeline
-    runs it with `keep-fusable` before `convert-optim-to-kernels`, which
-    fuses `optim.muon` and full-moment `optim.muon2` itself. Both follow
+    runs it with `keep-fusable`, keeping `optim.muon` and full-moment
+    `optim.muon2`, which bufferize into fused kernels
+    (lib/Conversion/OptimToKernels). Both follow
     the one order of an update (`buildMuonUpdate`, MuonUpdate.h) and its
     per-element math (`MuonUpdateMath`).
 
@@ -320,8 +321,8 @@ def OptimDecomposePass : MuonPass<"optim-decompose"> {
   let options = [
     Option<"keepFusable", "keep-fusable", "bool", /*default=*/"false",
            "Decompose only optim.muon2 with a factored second moment; leave "
-           "optim.muon and full-moment optim.muon2 to "
-           "convert-optim-to-kernels, which fuses them">,
+           "optim.muon and full-moment optim.muon2, which bufferize to "
+           "fused kernels">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -51,8 +51,7 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
     when given; with `qk_clip_tau`, QK-clip added by optim-insert-qk-clip)
     and compiles it for CPU. `gpu` compiles the GPU pipeline's program for
     CPU instead, every matmul through the GPU GEMM entry points (their CPU
-    implementation): "fused", its fused stage (the GPU kernels as loops);
-    "emulated", its gpu stage (device memory, kernel launches on grids) with
+    implementation): "emulated", its gpu stage (device memory, kernel launches on grids) with
     the kernels run on the host; "cuda", the whole GPU pipeline for a GPU
     (muon-compile --target=cuda; the library runs on a CUDA device, on
     torch tensors). `adam_mode`: as prepare(). `in_place`:
@@ -93,12 +92,10 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
         # The GPU pipeline compiles one function: the graphs inlined.
         name += "_gpu_" + gpu
         inlined = os.path.join(directory, name + ".mlir")
-        stage = ["--muon-gpu-pipeline=stop-after=fused"] if gpu == "fused" else []
         subprocess.run([os.path.join(bin_dir, "muon-opt"), path, "--inline", "--symbol-dce",
-                        *stage, "-o", inlined], check=True)
+                        "-o", inlined], check=True)
         path = inlined
-        lowering = {"fused": ["--target=cpu", "--blas-runtime=gpu"],
-                    "emulated": ["--target=cpu", "--pipeline=gpu-emulation"],
+        lowering = {"emulated": ["--target=cpu", "--pipeline=gpu-emulation"],
                     "cuda": ["--target=cuda"]}[gpu]
     library = os.path.join(directory, "lib" + name + ".so")
     subprocess.run([os.path.join(bin_dir, "muon-compile"), path, *lowering,

@@ -9,10 +9,9 @@ must stay <= --rtol (default 1e-5). Exits 1 otherwise.
   python examples/char_transformer/parity.py --steps 5 --work /tmp/parity
 
 --gpu compiles the step's GPU form for CPU instead, checking the GPU
-pipeline without a GPU: "fused", its fused stage (kernels as loops, GEMM
-calls); "emulated", the whole GPU program (device memory, kernels launched
-on grids, asynchronous order) with kernels and memory operations run on the
-host (muon-compile --pipeline=gpu-emulation).
+pipeline without a GPU: "emulated", the whole GPU program (device memory,
+kernels launched on grids, asynchronous order) with kernels and memory
+operations run on the host (muon-compile --pipeline=gpu-emulation).
 """
 
 import argparse
@@ -87,9 +86,9 @@ def main():
     parser.add_argument("--rtol", type=float, default=1e-5)
     parser.add_argument("--work", required=True)
     parser.add_argument("--bin", default=compiled_step.BIN)
-    parser.add_argument("--gpu", choices=["fused", "emulated", "cuda"],
-                        help="compile the GPU pipeline's program: run on CPU (fused, "
-                             "emulated) or on a CUDA GPU (cuda)")
+    parser.add_argument("--gpu", choices=["emulated", "cuda"],
+                        help="compile the GPU pipeline's program: run on CPU "
+                             "(emulated) or on a CUDA GPU (cuda)")
     parser.add_argument("--adam-mode", type=int, choices=[0, 1],
                         help="set AdamWOptimizer's adam_mode for ORT and the "
                              "import (default: as generate_artifacts makes it, 1)")

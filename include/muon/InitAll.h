@@ -19,8 +19,9 @@ class DialectRegistry;
 
 namespace muon {
 
-/// Adds the optim dialect to `registry`. The upstream dialects its passes
-/// produce are loaded by the passes themselves (getDependentDialects).
+/// Adds the optim dialect to `registry`, with the bufferization of its
+/// update ops into fused kernels. The upstream dialects its passes produce
+/// are loaded by the passes themselves (getDependentDialects).
 void registerAllDialects(mlir::DialectRegistry &registry);
 
 /// Registers every muon-mlir pass (optim dialect transforms, conversions,

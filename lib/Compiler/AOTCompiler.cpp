@@ -115,7 +115,7 @@ static Expected<bool> definesAnyOf(StringRef path,
 /// utilities for `memrefCopy` and the like, plus the project's CPU runtime
 /// for CPU GEMMs or its CUDA runtime for GPU code. Never both for CUDA: the
 /// CPU runtime also defines `muon_gpu_{gemm,syrk}_*` (the GPU pipeline's
-/// fused stage runs on CPU), and whichever library loads first would serve
+/// program emulated on CPU), and whichever library loads first would serve
 /// the calls.
 /// Anything else must come from libc or libm.
 static Expected<SmallVector<std::string>>

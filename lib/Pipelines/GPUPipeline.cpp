@@ -5,10 +5,11 @@
 //===----------------------------------------------------------------------===//
 //
 // Bucketing first, so that the number of kernels and GEMMs per step depends
-// on the number of buckets, not of parameters; then the fused kernels and
-// GEMM calls (convert-optim-to-kernels) inside the tensor program, the
-// bufferization the CPU pipeline uses, device memory, the upstream mapping
-// of parallel loops to the GPU, and the upstream NVVM/binary lowering.
+// on the number of buckets, not of parameters; then the bufferization the
+// CPU pipeline uses, in which the update ops become their fused kernels and
+// GEMM calls (lib/Conversion/OptimToKernels), device memory, the upstream
+// mapping of parallel loops to the GPU, and the upstream NVVM/binary
+// lowering.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,10 +42,12 @@ static void addFusedStage(OpPassManager &pm,
   muon::optim::OptimDecomposePassOptions decompose;
   decompose.keepFusable = true;
   pm.addPass(muon::optim::createOptimDecomposePass(decompose));
-  pm.addPass(muon::createConvertOptimToKernelsPass());
-  // What the kernels do not cover (QK-clip)
+  // The updates stay for bufferization, which forms their kernels
+  // (lib/Conversion/OptimToKernels); the rest (QK-clip, ONNX optimizers)
   // takes the linalg path.
-  pm.addPass(muon::createConvertOptimToLinalgPass());
+  muon::ConvertOptimToLinalgPassOptions linalg;
+  linalg.keepFusable = true;
+  pm.addPass(muon::createConvertOptimToLinalgPass(linalg));
   pm.addPass(muon::createDecomposeSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them). The

@@ -7,6 +7,7 @@
 #include "muon/InitAll.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "muon/Conversion/OptimToKernels/OptimToKernels.h"
 #include "muon/Conversion/Passes.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
@@ -15,6 +16,7 @@
 
 void muon::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<muon::optim::OptimDialect>();
+  muon::optim::registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 void muon::registerAllPasses() {

@@ -235,10 +235,11 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
   if (impl->options.pipeline == HostPipeline::GPUEmulation) {
     MuonGPUEmulationPipelineOptions emulation;
     emulation.cooperativeThreshold = impl->options.cooperativeThreshold;
+    emulation.bucket = impl->options.bucket.value_or(emulation.bucket);
     buildMuonGPUEmulationPipeline(pm, emulation);
   } else {
     MuonCPUPipelineOptions pipeline;
-    pipeline.bucket = impl->options.bucket;
+    pipeline.bucket = impl->options.bucket.value_or(pipeline.bucket);
     pipeline.blas = impl->options.useBlas;
     buildMuonCPUPipeline(pm, pipeline);
   }

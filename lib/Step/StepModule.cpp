@@ -17,7 +17,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
-#include "muon/Dialect/Optim/IR/OptimDialect.h"
+#include "muon/InitAll.h"
 #include "muon/Transforms/Passes.h"
 #include "muon/Transforms/ResultAliases.h"
 #include "llvm/ADT/DenseMap.h"
@@ -68,12 +68,12 @@ private:
 
 static DialectRegistry createRegistry() {
   DialectRegistry registry;
-  registerAllDialects(registry);
+  mlir::registerAllDialects(registry);
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
-  registry.insert<optim::OptimDialect>();
+  muon::registerAllDialects(registry);
   return registry;
 }
 

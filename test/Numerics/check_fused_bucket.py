@@ -1,4 +1,4 @@
-"""Buckets in the GPU pipeline's fused stage, run on CPU by muon-run: Muon,
+"""Buckets in the GPU pipeline, emulated on CPU by muon-run: Muon,
 Muon² and AdamW updates of several shapes (optim-bucket batches the Muon
 updates of one matrix shape, and every AdamW update into one op; the
 kernels read and write each parameter's own buffers, AdamW's rows split over
@@ -6,16 +6,13 @@ several kernels past kMaxRowBuffersPerKernel) against the same step lowered
 with bucket=false (every update alone).
 The per-matrix arithmetic is the same either way, so every result must agree
 bit for bit; the unbucketed updates are checked against the references by
-muon.test, muon2.test and gpu-fused.test."""
-
-import subprocess
+muon.test, muon2.test and gpu-emulation.test."""
 
 import numpy as np
 from muon_mlir import runner, testing
 from muon_mlir.testing import ir
 
 p = testing.parser(__doc__)
-p.add_argument("--muon-opt", default="muon-opt")
 p.add_argument("--adamw", type=int, default=0,
                help="this many AdamW updates of assorted shapes too")
 args = p.parse_args()
@@ -42,10 +39,8 @@ num_results = sum(2 if kind == "muon" else 3 for _, kind in updates)
 
 
 def fused(bucket):
-    lowered = subprocess.run(
-        [args.muon_opt, "-", f"--muon-gpu-pipeline=stop-after=fused bucket={bucket}"],
-        input=module, capture_output=True, text=True, check=True).stdout
-    return runner.run(lowered, "step", inputs, num_results, args.runner)
+    return runner.run(module, "step", inputs, num_results,
+                      f"{args.runner} --pipeline=gpu-emulation --bucket={bucket}")
 
 
 bucketed, alone = fused("true"), fused("false")

@@ -1,7 +1,8 @@
-"""A GPT-2-like optimizer step lowered by muon-gpu-pipeline up to its fused
-stage (bucketed updates as the GPU kernels' loop nests plus the
-muon_gpu_gemm_* calls with the Newton–Schulz coefficients in alpha/beta),
-executed on CPU by muon-run, against torch.optim.Muon and torch.optim.AdamW.
+"""A GPT-2-like optimizer step lowered by muon-gpu-pipeline (bucketed updates
+as the GPU kernels plus the muon_gpu_gemm_* calls with the Newton–Schulz
+coefficients in alpha/beta), its kernels and device memory emulated on CPU
+by muon-run --pipeline=gpu-emulation, against torch.optim.Muon and
+torch.optim.AdamW.
 fp32: the fp32 Newton–Schulz reference; bf16: torch.optim.Muon as shipped.
 With --device=cuda the whole pipeline runs instead: the step compiled by
 muon-compile --target=cuda, called on CUDA tensors (needs a GPU). The GPU
@@ -18,14 +19,8 @@ from muon_mlir import runner, testing
 from muon_mlir.testing import ir, steps, torch_reference
 
 p = testing.parser(__doc__)
-p.add_argument("--muon-opt", default="muon-opt")
 p.add_argument("--muon-compile", default="muon-compile")
 p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-p.add_argument("--emulate", action="store_true",
-               help="on CPU, run the whole GPU pipeline up to its gpu stage "
-                    "(device memory, kernels launched on grids) with the "
-                    "kernels and memory operations on the host "
-                    "(muon-run --pipeline=gpu-emulation), not only its fused stage")
 p.add_argument("--work", default=".", help="where --device=cuda puts its library")
 p.add_argument("--library", help="--device=cuda: a step library built by --compile-only "
                "with the same step options, instead of compiling one into --work")
@@ -63,14 +58,9 @@ if args.compile_only:
     compile_library(args.library)
     sys.exit(0)
 
-def run_fused_on_cpu():
-    if args.emulate:
-        return runner.run(module, "step", inputs, num_results,
-                          args.runner + " --pipeline=gpu-emulation")
-    fused = subprocess.run(
-        [args.muon_opt, "-", "--muon-gpu-pipeline=stop-after=fused"], input=module,
-        capture_output=True, text=True, check=True).stdout
-    return runner.run(fused, "step", inputs, num_results, args.runner)
+def run_emulated():
+    return runner.run(module, "step", inputs, num_results,
+                      args.runner + " --pipeline=gpu-emulation")
 
 
 def run_on_gpu():
@@ -91,7 +81,7 @@ def run_on_gpu():
     return [r.cpu().numpy() for r in results]
 
 
-results = run_on_gpu() if args.device == "cuda" else run_fused_on_cpu()
+results = run_on_gpu() if args.device == "cuda" else run_emulated()
 
 patch = (torch_reference.fp32_newton_schulz() if args.compute == "f32"
          else contextlib.nullcontext())

@@ -34,7 +34,7 @@ attrs = {"nesterov": bool(args.nesterov), "ns_steps": args.ns_steps,
          "weight_decay": args.weight_decay,
          "schedule": f"#optim.ns_schedule<{args.schedule}>",
          "view": f"#optim.matrix_view<{args.view}>"}
-module = testing.lower(ir.muon2_module(args.shape, moment_shapes, attrs), args)
+module = ir.muon2_module(args.shape, moment_shapes, attrs)
 
 state = [w0, m0] + moments0
 ref = [w0, m0] + moments0

@@ -28,7 +28,7 @@ if args.compute == "bf16":
 
 rng = np.random.default_rng(args.seed)
 u = rng.standard_normal(args.shape).astype(np.float32)
-(o,) = runner.run(testing.lower(ir.newton_schulz_module(args.shape, attrs), args), "ns", [u], 1, args.runner)
+(o,) = runner.run(ir.newton_schulz_module(args.shape, attrs), "ns", [u], 1, args.runner)
 mats, restore = reference.as_matrices(u, args.view)
 want = restore(reference.newton_schulz(mats, args.steps, schedule))
 testing.check(f"newton_schulz {vars(args)}", {"O": (o, want, args.tol)})

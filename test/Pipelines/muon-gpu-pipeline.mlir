@@ -2,29 +2,32 @@
 // RUN: muon-opt %s --muon-gpu-pipeline="stop-after=bufferized" | FileCheck %s --check-prefix=BUF
 // RUN: muon-opt %s --muon-gpu-pipeline="stop-after=gpu" | FileCheck %s --check-prefix=GPU
 
-// Two same-shaped tall Muon updates share one bucket: three kernels (grid of
-// blocks over (block, matrix), 256 threads each) and three GEMMs per
-// Newton–Schulz iteration with (a, b, c) in alpha/beta, the two symmetric
-// ones (S, T) as syrk calls; tall matrices use the transpose flags
-// (S = Xᵀ·X, X' = X·Tᵀ + a·X).
-// FUSED-DAG: func.func private @muon_gpu_syrk_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, f32, f32, i1) attributes {llvm.emit_c_interface}
-// FUSED-DAG: func.func private @muon_gpu_gemm_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, f32, f32, i1, i1) attributes {llvm.emit_c_interface}
+// Two same-shaped tall Muon updates share one bucket, still on tensors.
 // FUSED-LABEL: func.func @step
-// FUSED-SAME: tensor<128x32xf32>
-// FUSED: scf.parallel
-// FUSED: scf.parallel
-// FUSED: memref.atomic_rmw addf
-// FUSED: mapping = [#gpu.loop_dim_map<processor = thread_x
-// FUSED: call @muon_gpu_syrk_f32({{.*}}, %[[ONE:.*]], %[[ZERO:.*]], %true)
-// FUSED: call @muon_gpu_syrk_f32({{.*}}, %[[C:.*]], %[[B:.*]], %false)
-// FUSED: call @muon_gpu_gemm_f32({{.*}}, %[[ONE]], %[[A:.*]], %false, %true)
-// FUSED-COUNT-12: call @muon_gpu_{{gemm|syrk}}_f32
+// FUSED: optim.muon [%{{.*}}, %{{.*}}], [%{{.*}}, %{{.*}}], [%{{.*}}, %{{.*}}], %{{.*}}
+// FUSED-NOT: scf.parallel
 // FUSED-NOT: call @muon_gpu_
-// FUSED-NOT: optim.
 
-// Results become trailing out-params on buffers.
+// Bufferization forms the bucket's kernels: three (grid of blocks over
+// (block, matrix), 256 threads each) and three GEMMs per Newton–Schulz
+// iteration with (a, b, c) in alpha/beta, the two symmetric ones (S, T) as
+// syrk calls; tall matrices use the transpose flags (S = Xᵀ·X,
+// X' = X·Tᵀ + a·X). Results become trailing out-params on buffers.
+// BUF-DAG: func.func private @muon_gpu_syrk_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, f32, f32, i1) attributes {llvm.emit_c_interface}
+// BUF-DAG: func.func private @muon_gpu_gemm_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, f32, f32, i1, i1) attributes {llvm.emit_c_interface}
 // BUF-LABEL: func.func @step
 // BUF-SAME: %{{.*}}: memref<128x32xf32>, %{{.*}}: memref<128x32xf32>, %{{.*}}: memref<f32>, %{{.*}}: memref<128x32xf32>, %{{.*}}: memref<128x32xf32>)
+// BUF-NOT: tensor<
+// BUF: scf.parallel
+// BUF: scf.parallel
+// BUF: memref.atomic_rmw addf
+// BUF: mapping = [#gpu.loop_dim_map<processor = thread_x
+// BUF: call @muon_gpu_syrk_f32({{.*}}, %[[ONE:.*]], %[[ZERO:.*]], %true)
+// BUF: call @muon_gpu_syrk_f32({{.*}}, %[[C:.*]], %[[B:.*]], %false)
+// BUF: call @muon_gpu_gemm_f32({{.*}}, %[[ONE]], %[[A:.*]], %false, %true)
+// BUF-COUNT-12: call @muon_gpu_{{gemm|syrk}}_f32
+// BUF-NOT: call @muon_gpu_
+// BUF-NOT: optim.
 // BUF-NOT: tensor<
 
 // Device memory only, kernels outlined and launched; lr reaches the kernels

@@ -100,7 +100,7 @@ static cl::opt<bool> bucket(
     "bucket",
     cl::desc("Batch same-shaped optimizer updates into one op per bucket "
              "(optim-bucket) first, e.g. --bucket=true; off by default on "
-             "CPU, where it is no faster"),
+             "CPU, where it is no faster, on in --pipeline=gpu-emulation"),
     cl::init(false), cl::cat(runCategory));
 
 static cl::opt<int64_t> cooperativeThreshold(
@@ -146,7 +146,8 @@ static llvm::Error runModule() {
   options.printIRAfterPipeline = printIRAfterPipeline;
   options.pipeline = pipeline;
   options.useBlas = useBlas;
-  options.bucket = bucket;
+  if (bucket.getNumOccurrences())
+    options.bucket = bucket;
   options.cooperativeThreshold = cooperativeThreshold;
   options.benchmarkRepetitions = benchmarkRepetitions;
   llvm::Expected<std::unique_ptr<JitRunner>> runner =

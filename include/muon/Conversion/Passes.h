@@ -24,7 +24,6 @@
 #include "muon/Conversion/LinalgToThreadLoops/LinalgToThreadLoops.h"
 #include "muon/Conversion/MatmulToBlas/MatmulToBlas.h"
 #include "muon/Conversion/MemoryToGPU/MemoryToGPU.h"
-#include "muon/Conversion/OptimToKernels/OptimToKernels.h"
 #include "muon/Conversion/OptimToLinalg/OptimToLinalg.h"
 #include "muon/Conversion/ScatterAddToLoops/ScatterAddToLoops.h"
 #include "muon/Pass/ListedOptions.h"

@@ -28,7 +28,7 @@ def ConvertOptimToLinalgPass : MuonPass<"convert-optim-to-linalg"> {
     iterations, with X, S = X·Xᵀ and T = b·S + c·S·S stored in
     `compute_type` and the products accumulated in f32 (f64 for f64):
     with `ns-gemm=runtime` and an f32/bf16 compute type, the same
-    `muon_gpu_{gemm,syrk}_*` calls as `convert-optim-to-kernels` (three per
+    `muon_gpu_{gemm,syrk}_*` calls as its fused kernels (three per
     iteration, the coefficients in alpha/beta, on the buffer of X₀:
     `bufferization.to_buffer` read-only in, `to_tensor restrict writable`
     out); otherwise an optional transpose to the wide orientation and an
@@ -37,11 +37,20 @@ def ConvertOptimToLinalgPass : MuonPass<"convert-optim-to-linalg"> {
     batched views). `optim.adamw` and `optim.qk_clip` become
     `linalg.generic`s.
 
+    With `keep-fusable` (the GPU pipeline), `optim.muon`, `optim.muon2`
+    with a full second moment, `optim.adamw` and `optim.newton_schulz` stay:
+    one-shot bufferization turns them into their fused kernels
+    (`lib/Conversion/OptimToKernels`, docs/gpu.md).
+
     Post-condition: no op of the `optim` dialect is left (dialect conversion
     fails otherwise) but `optim.scatter_add`, which bufferizes and is
-    lowered on buffers (`convert-scatter-add-to-loops`).
+    lowered on buffers (`convert-scatter-add-to-loops`), and with
+    `keep-fusable` the ops above.
   }];
   let options = [
+    Option<"keepFusable", "keep-fusable", "bool", /*default=*/"false",
+           "Leave the ops that bufferize to fused kernels (optim.muon, "
+           "full-moment optim.muon2, optim.adamw, optim.newton_schulz)">,
     Option<"nsGemm", "ns-gemm", "::muon::NewtonSchulzGemm",
            /*default=*/"::muon::NewtonSchulzGemm::Linalg",
            "How optim.newton_schulz runs its GEMMs", [{::llvm::cl::values(
@@ -55,76 +64,6 @@ def ConvertOptimToLinalgPass : MuonPass<"convert-optim-to-linalg"> {
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::func::FuncDialect",
-    "::mlir::linalg::LinalgDialect",
-    "::mlir::math::MathDialect",
-    "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect",
-  ];
-}
-
-def ConvertOptimToKernelsPass : MuonPass<"convert-optim-to-kernels"> {
-  let summary = "Lower optimizer updates to fused block × thread kernels and "
-                "runtime GEMM calls (GPU pipeline)";
-  let description = [{
-    The GPU pipeline's lowering of `optim.muon`, `optim.muon2`,
-    `optim.adamw` and `optim.newton_schulz`. Each op, typically a bucket of N same-shaped
-    matrices from `optim-bucket`, becomes a fixed number of kernels whatever
-    N is. A kernel is two nested `scf.parallel`s on buffers: the outer one
-    over (block, matrix) is the grid, the inner one over 256 threads is the
-    block; consecutive threads take consecutive elements (coalesced), each
-    thread up to 16 elements of its matrix. For Muon/Muon²:
-
-    1. momentum, Nesterov blend (Muon²: second moment and preconditioning)
-       and the per-matrix Σ U², each thread adding its partial sum
-       atomically into one of 32 slots per matrix;
-    2. X = U / (‖U‖_F·s + e) in the Newton–Schulz compute type;
-    3. after the Newton–Schulz GEMMs, W' = W·(1 − lr·wd) − lr·adjust·X.
-
-    The GEMMs are calls of the runtime's
-    `muon_gpu_gemm_{bf16,f32}(A, B, C, D, alpha, beta, transA, transB)`
-    (D = alpha·op(A)·op(B) + beta·C per batch index, rank-3 strided
-    memrefs) with the schedule's coefficients folded into alpha/beta:
-    S = X·Xᵀ; T = c·S·S + b·S; X' = T·X + a·X — three per iteration; tall
-    matrices iterate on Xᵀ through the transpose flags (S = Xᵀ·X,
-    X' = X·Tᵀ + a·X). S and T are symmetric products (S·S = S·Sᵀ) and call
-    `muon_gpu_syrk_{bf16,f32}(A, C, D, alpha, beta, transA)` (D =
-    alpha·op(A)·op(A)ᵀ + beta·C) instead, which lets the runtime compute
-    only half of each. AdamW is one kernel; every thread loads lr and the
-    step from their device buffers and computes the bias corrections. A
-    standalone `optim.newton_schulz` is a Σ x² kernel, step 2 and the
-    GEMMs. Muon²-F is not fused: `optim-decompose` (`keep-fusable`, which
-    the GPU pipeline runs first) decomposes it into moment generics, later
-    generic kernels, around an `optim.newton_schulz`; this pass does not
-    decompose (a factored `optim.muon2` is an error). The update's order
-    and per-element math are `optim-decompose`'s (`buildMuonUpdate`,
-    `MuonUpdateMath`).
-
-    The op's tensors enter through `bufferization.to_buffer` (read-only)
-    and its results leave fresh buffers through `bufferization.to_tensor
-    restrict writable`, so one-shot bufferization turns the rest of the
-    function into buffers around the kernels. A Muon/Muon² bucket that
-    `optim-bucket` packed from whole tensors (and unpacks into whole
-    tensors) is not copied: the kernels read each parameter's own buffer
-    and write one result buffer per matrix (which become the function's
-    out-params), choosing a row's buffers with one `scf.index_switch`; only
-    the Newton–Schulz input and iterates are packed. An AdamW bucket (a
-    concatenation of parameters of any shapes) is likewise one kernel over
-    rows of different lengths, each row with its own blocks; buckets whose
-    buffers would overflow the 32 KB of kernel parameters take several
-    kernels (AdamW) or stay packed (Muon). The same IR runs on CPU
-    (the CPU runtime implements the GEMM entry points), which is how the
-    fused arithmetic is tested without a GPU.
-
-    Pre-condition: tensors. Post-condition: no `optim.muon`, `optim.muon2`,
-    `optim.adamw` or `optim.newton_schulz` left; Newton–Schulz compute
-    types other than f32/bf16 are errors.
-  }];
-  let dependentDialects = [
-    "::mlir::arith::ArithDialect",
-    "::mlir::bufferization::BufferizationDialect",
-    "::mlir::func::FuncDialect",
-    "::mlir::gpu::GPUDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",

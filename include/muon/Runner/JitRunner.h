@@ -19,6 +19,7 @@
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace muon {
@@ -31,9 +32,9 @@ struct JitRunnerOptions {
   /// entry points must be exported symbols.
   llvm::SmallVector<std::string> sharedLibPaths;
   HostPipeline pipeline = HostPipeline::CPU;
-  /// Batch same-shaped optimizer updates first (the `optim-bucket` pass; the
-  /// GPU emulation always does).
-  bool bucket = false;
+  /// Batch same-shaped optimizer updates first (the `optim-bucket` pass);
+  /// unset, the pipeline's default (off on CPU, on in the GPU emulation).
+  std::optional<bool> bucket;
   /// GPU emulation: reduction length from which a block of threads reduces
   /// each output element (the GPU pipelines' `cooperative-threshold`).
   int64_t cooperativeThreshold = 32;

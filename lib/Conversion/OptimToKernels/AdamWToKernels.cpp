@@ -14,7 +14,7 @@
 
 #include "BucketBuffers.h"
 #include "KernelBuilders.h"
-#include "PatternsImpl.h"
+#include "KernelLowerings.h"
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
@@ -23,87 +23,72 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/TypeUtilities.h"
-#include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
 using namespace muon::optim;
 
-namespace {
-/// Lowers `optim.adamw` to one kernel computing W', M' and V'.
-struct AdamWToKernels : public OpConversionPattern<AdamWOp> {
-  using OpConversionPattern::OpConversionPattern;
+FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
+                                                        AdamWOp op,
+                                                        ValueRange operands) {
+  if (failed(checkSupportedOperandTypes(rewriter, op)))
+    return failure();
+  AdamWOp::Adaptor adaptor(operands, op);
+  Location loc = op.getLoc();
+  Type arithType =
+      getArithmeticType(getElementTypeOrSelf(op.getParams().front()));
 
-  LogicalResult
-  matchAndRewrite(AdamWOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (failed(checkSupportedOperandTypes(rewriter, op)))
-      return failure();
-    Location loc = op.getLoc();
-    Type arithType =
-        getArithmeticType(getElementTypeOrSelf(op.getParams().front()));
+  // One row per parameter, read and written in its own buffers
+  // (BucketBuffers.h); kernels of a few hundred rows at most.
+  BucketLayout layout = BucketLayout::get(op.getParams().getTypes(), 0);
+  SmallVector<BucketBuffer, 4> inputs, outputs;
+  for (ValueRange members : {adaptor.getParams(), adaptor.getGrads(),
+                             adaptor.getExpAvgs(), adaptor.getExpAvgSqs()})
+    inputs.push_back(BucketBuffer::forOperands(rewriter, loc, members, layout,
+                                               /*packed=*/false));
+  for (ResultRange results :
+       {op.getNewParams(), op.getNewExpAvgs(), op.getNewExpAvgSqs()})
+    outputs.push_back(BucketBuffer::forResults(
+        rewriter, loc, results.getTypes(), layout, /*packed=*/false));
+  Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
+  Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
+  SmallVector<const BucketBuffer *> buckets;
+  for (const BucketBuffer &bucket : llvm::concat<BucketBuffer>(inputs, outputs))
+    buckets.push_back(&bucket);
 
-    // One row per parameter, read and written in its own buffers
-    // (BucketBuffers.h); kernels of a few hundred rows at most.
-    BucketLayout layout = BucketLayout::get(op.getParams().getTypes(), 0);
-    SmallVector<BucketBuffer, 4> inputs, outputs;
-    for (ValueRange operands : {adaptor.getParams(), adaptor.getGrads(),
-                                adaptor.getExpAvgs(), adaptor.getExpAvgSqs()})
-      inputs.push_back(BucketBuffer::forOperands(rewriter, loc, operands,
-                                                 layout, /*packed=*/false));
-    for (ResultRange results :
-         {op.getNewParams(), op.getNewExpAvgs(), op.getNewExpAvgSqs()})
-      outputs.push_back(BucketBuffer::forResults(
-          rewriter, loc, results.getTypes(), layout, /*packed=*/false));
-    Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
-    Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
-    SmallVector<const BucketBuffer *> buckets;
-    for (const BucketBuffer &bucket :
-         llvm::concat<BucketBuffer>(inputs, outputs))
-      buckets.push_back(&bucket);
-
-    // Seven per-row buffers per row: kernels of at most so many rows.
-    int64_t rowsPerKernel =
-        std::max<int64_t>(1, kMaxRowBuffersPerKernel / int64_t(buckets.size()));
-    for (int64_t first = 0; first < layout.getNumRows();
-         first += rowsPerKernel) {
-      int64_t count = std::min(rowsPerKernel, layout.getNumRows() - first);
-      std::optional<AdamWScalars> scalars;
-      SmallVector<RowBuffer> rowBuffers;
-      buildRaggedKernel(
-          rewriter, loc, ArrayRef(layout.offsets).slice(first, count),
-          ArrayRef(layout.sizes).slice(first, count),
-          [&](OpBuilder &b, Location kloc, Value localRow) {
-            Value rate = memref::LoadOp::create(b, kloc, lr, ValueRange());
-            Value steps = memref::LoadOp::create(b, kloc, step, ValueRange());
-            scalars.emplace(op, StepScalars(b, kloc, arithType, rate, steps));
-            Value row = arith::AddIOp::create(
-                b, kloc, localRow,
-                arith::ConstantIndexOp::create(b, kloc, first));
-            rowBuffers =
-                BucketBuffer::selectRow(b, kloc, buckets, row, first, count);
-          },
-          [&](OpBuilder &b, Location kloc, Value, Value flat) {
-            SmallVector<Value> args;
-            for (const RowBuffer &input : ArrayRef(rowBuffers).take_front(4))
-              args.push_back(
-                  BucketBuffer::load(b, kloc, input, flat, arithType));
-            SmallVector<Value> results =
-                scalars->build(b, kloc, args[0], args[1], args[2], args[3]);
-            for (auto [result, output] :
-                 llvm::zip_equal(results, ArrayRef(rowBuffers).drop_front(4)))
-              BucketBuffer::store(b, kloc, output, result, flat);
-          });
-    }
-
-    SmallVector<Value> results;
-    for (const BucketBuffer &output : outputs)
-      llvm::append_range(results, output.getResults(rewriter, loc));
-    rewriter.replaceOp(op, results);
-    return success();
+  // Seven per-row buffers per row: kernels of at most so many rows.
+  int64_t rowsPerKernel =
+      std::max<int64_t>(1, kMaxRowBuffersPerKernel / int64_t(buckets.size()));
+  for (int64_t first = 0; first < layout.getNumRows(); first += rowsPerKernel) {
+    int64_t count = std::min(rowsPerKernel, layout.getNumRows() - first);
+    std::optional<AdamWScalars> scalars;
+    SmallVector<RowBuffer> rowBuffers;
+    buildRaggedKernel(
+        rewriter, loc, ArrayRef(layout.offsets).slice(first, count),
+        ArrayRef(layout.sizes).slice(first, count),
+        [&](OpBuilder &b, Location kloc, Value localRow) {
+          Value rate = memref::LoadOp::create(b, kloc, lr, ValueRange());
+          Value steps = memref::LoadOp::create(b, kloc, step, ValueRange());
+          scalars.emplace(op, StepScalars(b, kloc, arithType, rate, steps));
+          Value row = arith::AddIOp::create(
+              b, kloc, localRow,
+              arith::ConstantIndexOp::create(b, kloc, first));
+          rowBuffers =
+              BucketBuffer::selectRow(b, kloc, buckets, row, first, count);
+        },
+        [&](OpBuilder &b, Location kloc, Value, Value flat) {
+          SmallVector<Value> args;
+          for (const RowBuffer &input : ArrayRef(rowBuffers).take_front(4))
+            args.push_back(BucketBuffer::load(b, kloc, input, flat, arithType));
+          SmallVector<Value> results =
+              scalars->build(b, kloc, args[0], args[1], args[2], args[3]);
+          for (auto [result, output] :
+               llvm::zip_equal(results, ArrayRef(rowBuffers).drop_front(4)))
+            BucketBuffer::store(b, kloc, output, result, flat);
+        });
   }
-};
-} // namespace
 
-void muon::optim::populateAdamWToKernelsPatterns(RewritePatternSet &patterns) {
-  patterns.add<AdamWToKernels>(patterns.getContext());
+  SmallVector<Value> results;
+  for (const BucketBuffer &output : outputs)
+    llvm::append_range(results, output.getResults(rewriter, loc));
+  return results;
 }

@@ -7,12 +7,9 @@
 #include "BucketBuffers.h"
 #include "KernelBuilders.h"
 
-#include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
-
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
@@ -35,36 +32,33 @@ BucketLayout BucketLayout::get(TypeRange memberTypes, int64_t rowElements) {
   return layout;
 }
 
-/// `tensor` as one dim; rank 0 becomes one element.
-static Value flattenTensor(OpBuilder &b, Location loc, Value tensor) {
-  return muon::buildReshape(
-      b, loc, tensor,
-      {cast<RankedTensorType>(tensor.getType()).getNumElements()});
+/// The part of the packed buffer `packed` from `start` on, as long as the
+/// flat buffer `like`.
+static Value getMemberView(OpBuilder &b, Location loc, Value packed,
+                           int64_t start, Value like) {
+  int64_t elements = cast<MemRefType>(like.getType()).getNumElements();
+  return memref::SubViewOp::create(
+      b, loc, packed, ArrayRef<OpFoldResult>{b.getIndexAttr(start)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(elements)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
 }
 
 BucketBuffer BucketBuffer::forOperands(OpBuilder &b, Location loc,
                                        ValueRange members,
                                        const BucketLayout &layout,
                                        bool packed) {
-  if (!packed || members.size() == 1) {
-    SmallVector<Value> buffers;
-    for (Value member : members)
-      buffers.push_back(toFlatBuffer(b, loc, flattenTensor(b, loc, member)));
+  SmallVector<Value> buffers = llvm::map_to_vector(members, [&](Value member) {
+    return flatten(b, loc, toFlatBuffer(b, loc, member));
+  });
+  if (!packed || members.size() == 1)
     return BucketBuffer(std::move(buffers), layout);
-  }
-  Value concatenated = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{layout.getNumElements()},
-      getElementTypeOrSelf(members.front().getType()));
-  for (auto [member, start] : llvm::zip_equal(members, layout.memberStarts)) {
-    Value flat = flattenTensor(b, loc, member);
-    concatenated = tensor::InsertSliceOp::create(
-        b, loc, flat, concatenated,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(start)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(
-            cast<RankedTensorType>(flat.getType()).getNumElements())},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-  }
-  return BucketBuffer({toFlatBuffer(b, loc, concatenated)}, layout);
+  Value concatenated =
+      allocBuffer(b, loc, {layout.getNumElements()},
+                  cast<MemRefType>(buffers.front().getType()).getElementType());
+  for (auto [buffer, start] : llvm::zip_equal(buffers, layout.memberStarts))
+    memref::CopyOp::create(b, loc, buffer,
+                           getMemberView(b, loc, concatenated, start, buffer));
+  return BucketBuffer({concatenated}, layout);
 }
 
 BucketBuffer BucketBuffer::forResults(OpBuilder &b, Location loc,
@@ -160,24 +154,18 @@ void BucketBuffer::store(OpBuilder &b, Location loc, const RowBuffer &row,
 }
 
 SmallVector<Value> BucketBuffer::getResults(OpBuilder &b, Location loc) const {
+  if (shaped.size() == types.size())
+    return shaped;
+  // Packed: each member's part, copied into a buffer of its own.
   SmallVector<Value> results;
-  if (shaped.size() == types.size()) {
-    for (auto [buffer, type] : llvm::zip_equal(shaped, types))
-      results.push_back(
-          toResultTensor(b, loc, buffer, cast<RankedTensorType>(type)));
-    return results;
-  }
-  auto packedType = RankedTensorType::get({layout.getNumElements()},
-                                          getElementTypeOrSelf(types.front()));
-  Value packed = toResultTensor(b, loc, shaped.front(), packedType);
   for (auto [type, start] : llvm::zip_equal(types, layout.memberStarts)) {
     auto memberType = cast<RankedTensorType>(type);
-    int64_t elements = memberType.getNumElements();
-    Value flat = tensor::ExtractSliceOp::create(
-        b, loc, packed, ArrayRef<OpFoldResult>{b.getIndexAttr(start)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(elements)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-    results.push_back(muon::buildReshape(b, loc, flat, memberType.getShape()));
+    Value member =
+        allocBuffer(b, loc, memberType.getShape(), memberType.getElementType());
+    Value flat = flatten(b, loc, member);
+    memref::CopyOp::create(
+        b, loc, getMemberView(b, loc, shaped.front(), start, flat), flat);
+    results.push_back(member);
   }
   return results;
 }

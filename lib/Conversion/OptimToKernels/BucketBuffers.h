@@ -56,7 +56,8 @@ struct RowBuffer {
 /// flat buffer per member, or one packed buffer of all members.
 class BucketBuffer {
 public:
-  /// The members' own buffers, or (`packed`) a copy of them into one.
+  /// The members' own buffers (`members`, contiguous or copied to be), or
+  /// (`packed`) a copy of them into one.
   static BucketBuffer forOperands(mlir::OpBuilder &b, mlir::Location loc,
                                   mlir::ValueRange members,
                                   const BucketLayout &layout, bool packed);
@@ -86,7 +87,7 @@ public:
   static void store(mlir::OpBuilder &b, mlir::Location loc,
                     const RowBuffer &row, mlir::Value value, mlir::Value flat);
 
-  /// The tensors of the results (forResults), one per member.
+  /// The result buffers (forResults), one per member in its shape.
   llvm::SmallVector<mlir::Value> getResults(mlir::OpBuilder &b,
                                             mlir::Location loc) const;
 

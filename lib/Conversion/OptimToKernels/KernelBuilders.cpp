@@ -9,7 +9,6 @@
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -266,15 +265,14 @@ void muon::optim::storeConverted(OpBuilder &b, Location loc, Value value,
                           index);
 }
 
-Value muon::optim::toFlatBuffer(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  if (type.getRank() > 1)
-    tensor = reshape(b, loc, tensor, {type.getNumElements()},
-                     getFlatReassociation(type.getRank()));
-  auto flatType = cast<RankedTensorType>(tensor.getType());
-  return bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(flatType.getShape(), flatType.getElementType()),
-      tensor, /*read_only=*/true);
+Value muon::optim::toFlatBuffer(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (!type.getLayout().isIdentity()) {
+    Value copy = allocBuffer(b, loc, type.getShape(), type.getElementType());
+    memref::CopyOp::create(b, loc, buffer, copy);
+    buffer = copy;
+  }
+  return type.getRank() == 0 ? buffer : flatten(b, loc, buffer);
 }
 
 Value muon::optim::allocBuffer(OpBuilder &b, Location loc,
@@ -294,16 +292,18 @@ Value muon::optim::flatten(OpBuilder &b, Location loc, Value buffer) {
                                          getFlatReassociation(type.getRank()));
 }
 
-Value muon::optim::toResultTensor(OpBuilder &b, Location loc, Value buffer,
-                                  RankedTensorType type) {
-  auto bufferType = cast<MemRefType>(buffer.getType());
-  // The buffer is fresh and has no other tensor: restrict, writable.
-  Value tensor = bufferization::ToTensorOp::create(
-      b, loc,
-      RankedTensorType::get(bufferType.getShape(), bufferType.getElementType()),
-      buffer, /*restrict=*/true, /*writable=*/true);
-  if (type.getRank() <= 1 || bufferType.getShape() == type.getShape())
-    return tensor;
-  return reshape(b, loc, tensor, type.getShape(),
-                 getFlatReassociation(type.getRank()));
+Value muon::optim::reshapeBuffer(OpBuilder &b, Location loc, Value buffer,
+                                 ArrayRef<int64_t> shape) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getShape() == shape)
+    return buffer;
+  Value flat = flatten(b, loc, buffer);
+  auto shapedType = MemRefType::get(shape, type.getElementType());
+  if (shape.size() == 1)
+    return flat;
+  if (shape.empty())
+    return memref::CollapseShapeOp::create(b, loc, shapedType, flat,
+                                           ArrayRef<ReassociationIndices>{});
+  return memref::ExpandShapeOp::create(b, loc, shapedType, flat,
+                                       getFlatReassociation(shape.size()));
 }

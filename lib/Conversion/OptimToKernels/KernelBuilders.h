@@ -93,12 +93,13 @@ void storeConverted(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                     mlir::Value buffer, mlir::ValueRange index);
 
 //===----------------------------------------------------------------------===//
-// The boundary between the tensor program and the kernels' buffers
+// The kernels' buffers
 //===----------------------------------------------------------------------===//
 
-/// The buffer of `tensor`, read-only, collapsed to one dim (rank 0 stays).
+/// An operand's buffer as the kernels index it: collapsed to one dim (rank 0
+/// stays), and copied first if it is a strided view.
 mlir::Value toFlatBuffer(mlir::OpBuilder &b, mlir::Location loc,
-                         mlir::Value tensor);
+                         mlir::Value buffer);
 
 /// A fresh buffer of `shape` (device memory in the GPU pipeline).
 mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
@@ -107,10 +108,9 @@ mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
 /// `buffer` collapsed (or, rank 0, expanded) to one dim.
 mlir::Value flatten(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
 
-/// The tensor of the fresh buffer `buffer` (flat or of `type`'s shape), of
-/// `type`.
-mlir::Value toResultTensor(mlir::OpBuilder &b, mlir::Location loc,
-                           mlir::Value buffer, mlir::RankedTensorType type);
+/// The contiguous `buffer` viewed in `shape` (same number of elements).
+mlir::Value reshapeBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value buffer, llvm::ArrayRef<int64_t> shape);
 
 } // namespace muon::optim
 

@@ -21,7 +21,7 @@
 
 #include "BucketBuffers.h"
 #include "KernelBuilders.h"
-#include "PatternsImpl.h"
+#include "KernelLowerings.h"
 
 #include "muon/Conversion/NewtonSchulzGemms/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
@@ -33,7 +33,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
 using namespace muon::optim;
@@ -192,35 +191,35 @@ private:
       newSecondMoment;
 };
 
-/// Lowers `optim.muon` and `optim.muon2` with a full second moment. Muon²-F
-/// is not fused: optim-decompose (keep-fusable) decomposes it first.
+/// buildKernels of `optim.muon` and `optim.muon2`.
 template <typename OpTy>
-struct MuonToKernels : public OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-  using OpAdaptor = typename OpConversionPattern<OpTy>::OpAdaptor;
-
-  LogicalResult
-  matchAndRewrite(OpTy op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (failed(checkSupportedOperandTypes(rewriter, op)))
+FailureOr<SmallVector<Value>> buildMuonKernels(RewriterBase &rewriter, OpTy op,
+                                               ValueRange operands) {
+  if (failed(checkSupportedOperandTypes(rewriter, op)))
+    return failure();
+  if constexpr (std::is_same_v<OpTy, Muon2Op>) {
+    if (op.isFactored()) {
+      op.emitOpError() << "with a factored second moment has no fused "
+                          "kernels: decompose it first (optim-decompose)";
       return failure();
-    if constexpr (std::is_same_v<OpTy, Muon2Op>) {
-      if (op.isFactored()) {
-        op.emitOpError() << "with a factored second moment is not fused: "
-                            "decompose it first (optim-decompose)";
-        return rewriter.notifyMatchFailure(op, "factored second moment");
-      }
     }
-    if (failed(muon::checkRuntimeGemmType(op, op.getComputeElementType())))
-      return rewriter.notifyMatchFailure(op, "GEMM compute type");
-    KernelMuonEmitter<OpTy> emitter(rewriter, op, adaptor);
-    rewriter.replaceOp(op, buildMuonUpdate(rewriter, op, emitter));
-    return success();
   }
-};
+  if (failed(muon::checkRuntimeGemmType(op, op.getComputeElementType())))
+    return failure();
+  KernelMuonEmitter<OpTy> emitter(rewriter, op,
+                                  typename OpTy::Adaptor(operands, op));
+  return buildMuonUpdate(rewriter, op, emitter);
+}
 } // namespace
 
-void muon::optim::populateMuonToKernelsPatterns(RewritePatternSet &patterns) {
-  patterns.add<MuonToKernels<MuonOp>, MuonToKernels<Muon2Op>>(
-      patterns.getContext());
+FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
+                                                        MuonOp op,
+                                                        ValueRange operands) {
+  return buildMuonKernels(rewriter, op, operands);
+}
+
+FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
+                                                        Muon2Op op,
+                                                        ValueRange operands) {
+  return buildMuonKernels(rewriter, op, operands);
 }

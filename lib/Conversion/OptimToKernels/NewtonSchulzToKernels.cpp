@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilders.h"
-#include "PatternsImpl.h"
+#include "KernelLowerings.h"
 
 #include "muon/Conversion/NewtonSchulzGemms/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
@@ -20,7 +20,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
 using namespace muon::optim;
@@ -62,71 +61,60 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
                                                    schedule, steps));
 }
 
-namespace {
 /// A standalone `optim.newton_schulz`: Σ x² per matrix, then the kernel
 /// chain above; the result is rounded back to the operand type if the GEMMs
 /// ran in another.
-struct NewtonSchulzToKernels : public OpConversionPattern<NewtonSchulzOp> {
-  using OpConversionPattern::OpConversionPattern;
+FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
+                                                        NewtonSchulzOp op,
+                                                        ValueRange operands) {
+  Type computeType = op.getComputeElementType();
+  if (failed(muon::checkRuntimeGemmType(op, computeType)))
+    return failure();
+  Location loc = op.getLoc();
+  auto type = cast<RankedTensorType>(op.getInput().getType());
+  MatrixShape matrix = getMatrixShape(type, op.getView());
+  int64_t numMatrices = matrix.getBatchSize();
+  int64_t elements = matrix.rows * matrix.cols;
+  Type f32 = rewriter.getF32Type();
 
-  LogicalResult
-  matchAndRewrite(NewtonSchulzOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Type computeType = op.getComputeElementType();
-    if (failed(muon::checkRuntimeGemmType(op, computeType)))
-      return failure();
-    Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getInput().getType());
-    MatrixShape matrix = getMatrixShape(type, op.getView());
-    int64_t numMatrices = matrix.getBatchSize();
-    int64_t elements = matrix.rows * matrix.cols;
-    Type f32 = rewriter.getF32Type();
+  Value input = toFlatBuffer(rewriter, loc, operands.front());
+  // The norm sees U as K2 reads it.
+  Type inputType = getNSInputType(type.getElementType(), computeType);
+  Value slots = createSlots(rewriter, loc, numMatrices);
+  Value zero = createFloatConstant(rewriter, loc, rewriter.getF64Type(), 0.0);
+  buildKernel(
+      rewriter, loc, numMatrices, elements, {zero},
+      [](OpBuilder &, Location, Value) {},
+      [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
+        Value x = loadAs(b, kloc, input, flat, inputType);
+        return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], x)};
+      },
+      [&](OpBuilder &b, Location kloc, Value row, Value thread,
+          ValueRange accs) {
+        buildSlotAccumulate(b, kloc, slots, row, thread, accs[0]);
+      });
 
-    Value input = toFlatBuffer(rewriter, loc, adaptor.getInput());
-    // The norm sees U as K2 reads it.
-    Type inputType = getNSInputType(type.getElementType(), computeType);
-    Value slots = createSlots(rewriter, loc, numMatrices);
-    Value zero = createFloatConstant(rewriter, loc, rewriter.getF64Type(), 0.0);
+  Value result =
+      buildNewtonSchulz(rewriter, loc, input, slots, matrix, numMatrices,
+                        op.getScheduleOrDefault(),
+                        static_cast<int64_t>(op.getSteps()), computeType);
+  if (computeType != type.getElementType()) {
+    // In the result's shape, so that a returned result is the caller's
+    // out-param rather than a copy into it.
+    Value roundedResult =
+        allocBuffer(rewriter, loc, type.getShape(), type.getElementType());
+    Value rounded = flatten(rewriter, loc, roundedResult);
     buildKernel(
-        rewriter, loc, numMatrices, elements, {zero},
+        rewriter, loc, numMatrices, elements, {},
         [](OpBuilder &, Location, Value) {},
-        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
-          Value x = loadAs(b, kloc, input, flat, inputType);
-          return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], x)};
+        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
+          storeConverted(b, kloc, loadAs(b, kloc, result, flat, f32), rounded,
+                         flat);
+          return SmallVector<Value>{};
         },
-        [&](OpBuilder &b, Location kloc, Value row, Value thread,
-            ValueRange accs) {
-          buildSlotAccumulate(b, kloc, slots, row, thread, accs[0]);
-        });
-
-    Value result =
-        buildNewtonSchulz(rewriter, loc, input, slots, matrix, numMatrices,
-                          op.getScheduleOrDefault(),
-                          static_cast<int64_t>(op.getSteps()), computeType);
-    if (computeType != type.getElementType()) {
-      // In the result's shape, so that a returned result is the caller's
-      // out-param rather than a copy into it.
-      Value roundedResult =
-          allocBuffer(rewriter, loc, type.getShape(), type.getElementType());
-      Value rounded = flatten(rewriter, loc, roundedResult);
-      buildKernel(
-          rewriter, loc, numMatrices, elements, {},
-          [](OpBuilder &, Location, Value) {},
-          [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
-            storeConverted(b, kloc, loadAs(b, kloc, result, flat, f32), rounded,
-                           flat);
-            return SmallVector<Value>{};
-          },
-          [](OpBuilder &, Location, Value, Value, ValueRange) {});
-      result = roundedResult;
-    }
-    rewriter.replaceOp(op, toResultTensor(rewriter, loc, result, type));
-    return success();
+        [](OpBuilder &, Location, Value, Value, ValueRange) {});
+    result = roundedResult;
   }
-};
-} // namespace
-
-void muon::optim::populateNewtonSchulzToKernelsPatterns(
-    RewritePatternSet &patterns) {
-  patterns.add<NewtonSchulzToKernels>(patterns.getContext());
+  return SmallVector<Value>{
+      reshapeBuffer(rewriter, loc, result, type.getShape())};
 }

@@ -40,11 +40,21 @@ struct ConvertOptimToLinalg
     target.addIllegalDialect<OptimDialect>();
     // Lowered after bufferization (convert-scatter-add-to-loops).
     target.addLegalOp<ScatterAddOp>();
+    // Bufferized into fused kernels (lib/Conversion/OptimToKernels).
+    auto isFusable = [&](Operation *op) {
+      if (!keepFusable)
+        return false;
+      if (auto muon2 = dyn_cast<Muon2Op>(op))
+        return !muon2.isFactored();
+      return isa<MuonOp, AdamWOp, NewtonSchulzOp>(op);
+    };
+    target.addDynamicallyLegalOp<MuonOp, Muon2Op, AdamWOp, NewtonSchulzOp>(
+        isFusable);
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
 
     // optim-decompose is the one pass that decomposes the Muon updates.
-    WalkResult undecomposed = getOperation()->walk([](Operation *op) {
-      if (!isa<MuonOp, Muon2Op>(op))
+    WalkResult undecomposed = getOperation()->walk([&](Operation *op) {
+      if (!isa<MuonOp, Muon2Op>(op) || isFusable(op))
         return WalkResult::advance();
       op->emitOpError("must be decomposed first (optim-decompose)");
       return WalkResult::interrupt();

@@ -5,7 +5,6 @@ example (`block_step`), forward-only ONNX models as steps (`forward_step`),
 and (here) the shared plumbing of the numeric tests under test/Numerics."""
 
 import argparse
-import subprocess
 import sys
 
 import numpy as np
@@ -17,19 +16,7 @@ def parser(description):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--runner", default="muon-run", help="path of muon-run")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--gpu-fused-with", metavar="MUON_OPT",
-                   help="run the GPU pipeline's fused stage (kernels as loop "
-                        "nests, GEMM calls) instead, lowered by this muon-opt")
     return p
-
-
-def lower(module, args):
-    """`module`, or its GPU-pipeline fused stage under --gpu-fused-with."""
-    if not args.gpu_fused_with:
-        return module
-    return subprocess.run(
-        [args.gpu_fused_with, "-", "--muon-gpu-pipeline=stop-after=fused"],
-        input=module, capture_output=True, text=True, check=True).stdout
 
 
 def shape(text):

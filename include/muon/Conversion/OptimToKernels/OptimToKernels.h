@@ -1,4 +1,4 @@
-//===- OptimToKernels.h - Lower optim to fused kernels ----------*- C++ -*-===//
+//===- OptimToKernels.h - optim updates bufferize to kernels ----*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //
@@ -7,23 +7,20 @@
 #ifndef MUON_CONVERSION_OPTIMTOKERNELS_OPTIMTOKERNELS_H
 #define MUON_CONVERSION_OPTIMTOKERNELS_OPTIMTOKERNELS_H
 
-#include "mlir/Pass/Pass.h"
-
 namespace mlir {
-class RewritePatternSet;
+class DialectRegistry;
 } // namespace mlir
 
-namespace muon {
+namespace muon::optim {
 
-/// Patterns lowering optim.muon, optim.muon2 (full second moment),
-/// optim.adamw and optim.newton_schulz to fused kernels and runtime GEMM
-/// calls.
-void populateOptimToKernelsConversionPatterns(
-    mlir::RewritePatternSet &patterns);
+/// Lets `optim.muon`, `optim.muon2` (full second moment), `optim.adamw` and
+/// `optim.newton_schulz` bufferize: each becomes its fused block × thread
+/// kernels and runtime GEMM calls on the buffers of its operands, writing
+/// fresh result buffers. The GPU pipeline keeps these ops until one-shot
+/// bufferization (convert-optim-to-linalg keep-fusable).
+void registerBufferizableOpInterfaceExternalModels(
+    mlir::DialectRegistry &registry);
 
-#define GEN_PASS_DECL_CONVERTOPTIMTOKERNELSPASS
-#include "muon/Conversion/Passes.h.inc"
-
-} // namespace muon
+} // namespace muon::optim
 
 #endif // MUON_CONVERSION_OPTIMTOKERNELS_OPTIMTOKERNELS_H

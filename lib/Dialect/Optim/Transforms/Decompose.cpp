@@ -294,7 +294,7 @@ struct OptimDecomposePass
   void runOnOperation() override {
     // A conversion (not a greedy rewrite) so that an op no pattern can
     // decompose fails the pass once, with its diagnostic. With
-    // keep-fusable, what convert-optim-to-kernels fuses stays.
+    // keep-fusable, what bufferizes to fused kernels stays.
     ConversionTarget target(getContext());
     bool keep = keepFusable;
     target.addDynamicallyLegalOp<MuonOp>([keep](MuonOp) { return keep; });

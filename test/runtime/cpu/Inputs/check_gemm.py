@@ -1,5 +1,5 @@
 """The CPU runtime's muon_gpu_gemm_{f32,bf16} entry points (what the GPU
-pipeline's GEMMs call when its fused stage runs on CPU, and what the CPU
+pipeline's GEMMs call when its program is emulated on CPU, and what the CPU
 pipeline's Newton-Schulz calls): D = alpha * op(A) * op(B) + beta * C per
 batch index, on strided operands, against numpy.
 

@@ -5,8 +5,9 @@
 //===----------------------------------------------------------------------===//
 //
 // The one sequence of a Muon/Muon² update, shared by the decomposition into
-// linalg on tensors (optim-decompose) and the fused kernels on buffers
-// (convert-optim-to-kernels), which differ only in how they emit loops:
+// linalg on tensors (optim-decompose) and the fused kernels the update ops
+// bufferize to (lib/Conversion/OptimToKernels), which differ only in how
+// they emit loops:
 //   momentum (and second moment, preconditioning) → Newton–Schulz of U →
 //   W' = W·(1 − lr·wd) − lr·adjust·O.
 //

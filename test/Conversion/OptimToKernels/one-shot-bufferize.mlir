@@ -1,13 +1,21 @@
-// RUN: muon-opt %s --optim-decompose=keep-fusable=true --convert-optim-to-kernels -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: muon-opt %s --optim-decompose=keep-fusable=true \
+// RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" \
+// RUN:   -split-input-file -verify-diagnostics | FileCheck %s
 
-// A wide Muon update: operands enter as read-only buffers, K1 accumulates
+// The update ops bufferize into their fused kernels and GEMM calls
+// (lib/Conversion/OptimToKernels): operands are read in place, every result
+// is a fresh buffer in its result's shape.
+
+// A wide Muon update: K1 reads the operands' buffers flattened, accumulates
 // Σ U² into 32 zeroed f64 slots per matrix (no overflow near f32's range),
 // K2 divides by the f64 norm's denominator sqrt(Σ)·s + e (computed once
 // per thread), three GEMMs per
 // iteration (wide: S = X·Xᵀ; S and T as symmetric products, syrk), K3 loads
-// lr on the device, the results leave as restrict tensors.
+// lr on the device into a fresh result buffer.
 // CHECK-LABEL: func.func @muon_wide
-// CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<2048xf32> to memref<2048xf32>
+// CHECK-SAME: (%[[W:.*]]: memref<32x64xf32>
+// CHECK: memref.collapse_shape %[[W]] {{.*}} : memref<32x64xf32> into memref<2048xf32>
+// CHECK: %[[NEW:.*]] = memref.alloc() : memref<32x64xf32>
 // CHECK: %[[SLOTS:.*]] = memref.alloc() : memref<1x32xf64>
 // CHECK: linalg.fill {{.*}} outs(%[[SLOTS]] : memref<1x32xf64>)
 // CHECK: scf.parallel
@@ -23,8 +31,8 @@
 // CHECK-COUNT-6: call @muon_gpu_{{gemm|syrk}}_f32
 // CHECK-NOT: call @muon_gpu_
 // CHECK: memref.load %{{.*}}[] : memref<f32>
-// CHECK: bufferization.to_tensor %{{.*}} restrict writable
 // CHECK-NOT: optim.muon
+// CHECK: return %[[NEW]] : memref<32x64xf32>
 func.func @muon_wide(%w: tensor<32x64xf32>, %lr: tensor<f32>) -> tensor<32x64xf32> {
   %w1, %m1 = optim.muon %w, %w, %w, %lr {ns_steps = 3 : i64} : tensor<32x64xf32>, tensor<f32>
   return %w1 : tensor<32x64xf32>
@@ -49,7 +57,7 @@ func.func @adamw(%w: tensor<10x3xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> ten
 
 func.func @f16_compute(%w: tensor<8x8xf32>, %lr: tensor<f32>) -> tensor<8x8xf32> {
   // expected-error @+2 {{cannot run Newton–Schulz in 'f16' on the GPU: the GEMMs take f32 or bf16}}
-  // expected-error @+1 {{failed to legalize operation 'optim.muon'}}
+  // expected-error @+1 {{failed to bufferize op}}
   %w1, %m1 = optim.muon %w, %w, %w, %lr {compute_type = f16} : tensor<8x8xf32>, tensor<f32>
   return %w1 : tensor<8x8xf32>
 }
@@ -103,10 +111,8 @@ func.func @newton_schulz_tall_bf16(%x: tensor<48x32xf32>) -> tensor<48x32xf32> {
 // buffers chosen by one scf.index_switch per kernel; only the Newton–Schulz
 // input is a packed (2×…) temporary.
 // CHECK-LABEL: func.func @bucket
-// CHECK: %[[C0:.*]] = tensor.collapse_shape %arg0
-// CHECK: bufferization.to_buffer %[[C0]] read_only : tensor<512xf32> to memref<512xf32>
-// CHECK: %[[C1:.*]] = tensor.collapse_shape %arg1
-// CHECK: bufferization.to_buffer %[[C1]] read_only : tensor<512xf32> to memref<512xf32>
+// CHECK: memref.collapse_shape %arg0 {{.*}} into memref<512xf32>
+// CHECK: memref.collapse_shape %arg1 {{.*}} into memref<512xf32>
 // CHECK-DAG: %[[R0:.*]] = memref.alloc() : memref<16x32xf32>
 // CHECK-DAG: %[[R1:.*]] = memref.alloc() : memref<16x32xf32>
 // CHECK: memref.alloc() : memref<1024xf32>
@@ -115,10 +121,8 @@ func.func @newton_schulz_tall_bf16(%x: tensor<48x32xf32>) -> tensor<48x32xf32> {
 // CHECK: memref.atomic_rmw addf
 // CHECK: call @muon_gpu_syrk_f32
 // CHECK: scf.index_switch
-// CHECK-DAG: %[[T0:.*]] = bufferization.to_tensor %[[R0]] restrict writable : memref<16x32xf32> to tensor<16x32xf32>
-// CHECK-DAG: %[[T1:.*]] = bufferization.to_tensor %[[R1]] restrict writable : memref<16x32xf32> to tensor<16x32xf32>
-// CHECK-NOT: tensor.extract_slice
-// CHECK: return %[[T0]], %[[T1]]
+// CHECK-NOT: memref.copy
+// CHECK: return %[[R0]], %[[R1]]
 func.func @bucket(%w0: tensor<16x32xf32>, %w1: tensor<16x32xf32>, %lr: tensor<f32>)
     -> (tensor<16x32xf32>, tensor<16x32xf32>) {
   %n:2, %m:2 = optim.muon [%w0, %w1], [%w0, %w1], [%w0, %w1], %lr
@@ -169,12 +173,26 @@ func.func @bucket_batch_member(%w0: tensor<16x32xf32>, %w1: tensor<2x16x32xf32>,
 // CHECK: scf.index_switch
 // CHECK: memref.cast %{{.*}} : memref<12xf32> to memref<?xf32>
 // CHECK-NOT: scf.parallel
-// CHECK-DAG: %[[T0:.*]] = bufferization.to_tensor %[[R0]] restrict writable : memref<4x3xf32> to tensor<4x3xf32>
-// CHECK-DAG: %[[T1:.*]] = bufferization.to_tensor %[[R1]] restrict writable : memref<5xf32> to tensor<5xf32>
-// CHECK: return %[[T0]], %[[T1]]
+// CHECK: return %[[R0]], %[[R1]]
 func.func @adamw_bucket(%w0: tensor<4x3xf32>, %w1: tensor<5xf32>, %lr: tensor<f32>, %t: tensor<i64>)
     -> (tensor<4x3xf32>, tensor<5xf32>) {
   %n:2, %m:2, %v:2 = optim.adamw [%w0, %w1], [%w0, %w1], [%w0, %w1], [%w0, %w1], %lr, %t
       : [tensor<4x3xf32>, tensor<5xf32>], tensor<f32>, tensor<i64>
   return %n#0, %n#1 : tensor<4x3xf32>, tensor<5xf32>
+}
+
+// -----
+
+// An operand that bufferizes to a strided view (a column block of a larger
+// buffer) is copied into a contiguous buffer the kernel can index flat.
+// CHECK-LABEL: func.func @strided_operand
+// CHECK: %[[VIEW:.*]] = memref.subview %arg0[0, 2] [4, 3] [1, 1]
+// CHECK: %[[COPY:.*]] = memref.alloc() : memref<4x3xf32>
+// CHECK: memref.copy %[[VIEW]], %[[COPY]]
+// CHECK: memref.collapse_shape %[[COPY]] {{.*}} into memref<12xf32>
+// CHECK: scf.parallel
+func.func @strided_operand(%w: tensor<4x8xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> tensor<4x3xf32> {
+  %s = tensor.extract_slice %w[0, 2] [4, 3] [1, 1] : tensor<4x8xf32> to tensor<4x3xf32>
+  %w1, %m1, %v1 = optim.adamw %s, %s, %s, %s, %lr, %t : tensor<4x3xf32>, tensor<f32>, tensor<i64>
+  return %w1 : tensor<4x3xf32>
 }

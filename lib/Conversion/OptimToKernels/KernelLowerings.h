@@ -1,0 +1,46 @@
+//===- KernelLowerings.h - Update ops as kernels on buffers ---*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_CONVERSION_OPTIMTOKERNELS_KERNELLOWERINGS_H
+#define MUON_LIB_CONVERSION_OPTIMTOKERNELS_KERNELLOWERINGS_H
+
+#include "muon/Dialect/Optim/IR/OptimOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Support/LLVM.h"
+
+namespace muon::optim {
+
+/// The kernels and GEMM calls of `op`, built at the insertion point on
+/// `operands` (the buffers of its tensor operands, in order). Returns one
+/// fresh buffer per result, in the result's shape; fails, with an error on
+/// `op`, where the op has no kernel lowering.
+mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+buildKernels(mlir::RewriterBase &rewriter, MuonOp op,
+             mlir::ValueRange operands);
+mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+buildKernels(mlir::RewriterBase &rewriter, Muon2Op op,
+             mlir::ValueRange operands);
+mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+buildKernels(mlir::RewriterBase &rewriter, AdamWOp op,
+             mlir::ValueRange operands);
+mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+buildKernels(mlir::RewriterBase &rewriter, NewtonSchulzOp op,
+             mlir::ValueRange operands);
+
+/// Newton–Schulz of the flat N·A·B buffer `input` (N = `numMatrices`), whose
+/// per-matrix Σ x² is in `slots`: the normalization kernel and the GEMM
+/// calls (createNewtonSchulzGemmCalls). Returns the flat result in
+/// `computeType`.
+mlir::Value buildNewtonSchulz(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value input, mlir::Value slots,
+                              const MatrixShape &matrix, int64_t numMatrices,
+                              NSScheduleAttr schedule, int64_t steps,
+                              mlir::Type computeType);
+
+} // namespace muon::optim
+
+#endif // MUON_LIB_CONVERSION_OPTIMTOKERNELS_KERNELLOWERINGS_H
