@@ -74,6 +74,8 @@ void muon::addHostLLVMStage(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
+  // No __truncsfbf2 libcalls, which not every libgcc has.
+  pm.addNestedPass<func::FuncOp>(muon::createExpandBF16ConversionsPass());
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   // Temporaries come from the CPU runtime's caching allocator
   // (runtime/cpu/HostAllocator.cpp): malloc would hand a step's large

@@ -386,6 +386,32 @@ def StridedCopiesToLinalgPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ExpandBF16ConversionsPass
+    : MuonPass<"muon-expand-bf16-conversions", "::mlir::func::FuncOp"> {
+  let summary = "Round f32 to bf16 (and widen back) with integer ops";
+  let description = [{
+    LLVM lowers `fptrunc float to bfloat` to a native instruction only on
+    CPUs with AVX512-BF16 or AVX-NE-CONVERT; elsewhere it calls
+    `__truncsfbf2`, which GCC 12's libgcc (Debian 12) does not have, so a
+    library compiled for such a CPU with a bf16 Newton–Schulz fails to link.
+    This pass applies upstream's bf16 expansion of the `arith` dialect alone
+    (`populateExpandBFloat16Patterns`; `arith-expand` would also rewrite
+    min/max and integer divisions): `arith.truncf` f32 → bf16 becomes
+    round-to-nearest-even on the bits (NaN stays a quiet NaN; subnormals are
+    kept, as torch's CPU conversion keeps them), `arith.extf` bf16 → f32 a
+    shift. The host LLVM stage runs it before the conversion to LLVM.
+
+    ```mlir
+    %b = arith.truncf %x : f32 to bf16
+    // becomes (schematically)
+    %i = arith.bitcast %x : f32 to i32
+    // ... + 0x7fff + ((%i >> 16) & 1), >> 16, NaN → 0x7fc0
+    %b = arith.bitcast %t : i16 to bf16
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def MaterializeAliasedResultsPass
     : MuonPass<"muon-materialize-aliased-results", "::mlir::func::FuncOp"> {
   let summary = "Compute results tied to an argument into that argument's "

@@ -1,0 +1,34 @@
+// RUN: muon-opt %s --muon-expand-bf16-conversions \
+// RUN:   | FileCheck %s --implicit-check-not=arith.extf --implicit-check-not="arith.truncf %arg0"
+
+// f32 -> bf16 rounds to nearest even on the bits (+ 0x7fff + the lowest
+// kept bit), NaN to the quiet NaN 0x7fc0; the way back is a shift. Other
+// conversions and ops stay.
+// CHECK-LABEL: func.func @round_trip
+// CHECK-SAME: (%[[X:.*]]: f32, %[[D:.*]]: f64)
+// CHECK-DAG: %[[ONE:.*]] = arith.constant 1 : i32
+// CHECK-DAG: %[[SIXTEEN:.*]] = arith.constant 16 : i32
+// CHECK-DAG: %[[QNAN:.*]] = arith.constant 32704 : i16
+// CHECK-DAG: %[[HALF:.*]] = arith.constant 32767 : i32
+// CHECK: %[[ISNAN:.*]] = arith.cmpf une, %[[X]], %[[X]] : f32
+// CHECK: %[[BITS:.*]] = arith.bitcast %[[X]] : f32 to i32
+// CHECK: %[[LOW:.*]] = arith.shrui %[[BITS]], %[[SIXTEEN]]
+// CHECK: %[[ODD:.*]] = arith.andi %[[LOW]], %[[ONE]]
+// CHECK: %[[BIAS:.*]] = arith.addi %[[ODD]], %[[HALF]]
+// CHECK: %[[SUM:.*]] = arith.addi %[[BITS]], %[[BIAS]]
+// CHECK: %[[HIGH:.*]] = arith.shrui %[[SUM]], %[[SIXTEEN]]
+// CHECK: %[[NARROW:.*]] = arith.trunci %[[HIGH]] : i32 to i16
+// CHECK: %[[PICK:.*]] = arith.select %[[ISNAN]], %[[QNAN]], %[[NARROW]] : i16
+// CHECK: %[[B:.*]] = arith.bitcast %[[PICK]] : i16 to bf16
+// CHECK: arith.bitcast %[[B]] : bf16 to i16
+// CHECK: arith.shli %{{.*}}, %[[SIXTEEN]] : i32
+// CHECK: %[[Y:.*]] = arith.bitcast %{{.*}} : i32 to f32
+// CHECK: %[[F:.*]] = arith.truncf %[[D]] : f64 to f32
+// CHECK: arith.maximumf %[[Y]], %[[F]] : f32
+func.func @round_trip(%x: f32, %d: f64) -> (f32, f32) {
+  %b = arith.truncf %x : f32 to bf16
+  %y = arith.extf %b : bf16 to f32
+  %f = arith.truncf %d : f64 to f32
+  %m = arith.maximumf %y, %f : f32
+  return %y, %m : f32, f32
+}
