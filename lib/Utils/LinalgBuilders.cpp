@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -62,9 +63,13 @@ Value muon::buildBroadcastMap(OpBuilder &b, Location loc, ValueRange inputs,
       .front();
 }
 
-Value muon::buildReshape(OpBuilder &b, Location loc, Value value,
-                         ArrayRef<int64_t> shape) {
-  auto type = cast<RankedTensorType>(value.getType());
+/// buildReshape with the collapse/expand ops of tensors or of memrefs, whose
+/// types of a shape `getType` builds.
+template <typename CollapseOp, typename ExpandOp>
+static Value buildReshapeWith(OpBuilder &b, Location loc, Value value,
+                              ArrayRef<int64_t> shape,
+                              function_ref<Type(ArrayRef<int64_t>)> getType) {
+  auto type = cast<ShapedType>(value.getType());
   if (type.getShape() == shape)
     return value;
   auto fullReassociation = [](int64_t rank) {
@@ -72,34 +77,49 @@ Value muon::buildReshape(OpBuilder &b, Location loc, Value value,
     std::iota(all.begin(), all.end(), 0);
     return SmallVector<ReassociationIndices>{all};
   };
-  Type elementType = type.getElementType();
-  auto resultType = RankedTensorType::get(shape, elementType);
+  Type resultType = getType(shape);
   // One collapse or expand where the dimensions group contiguously.
   if (type.getRank() > static_cast<int64_t>(shape.size()) && !shape.empty())
     if (auto groups =
             getReassociationIndicesForCollapse(type.getShape(), shape))
-      return tensor::CollapseShapeOp::create(b, loc, resultType, value,
-                                             *groups);
+      return CollapseOp::create(b, loc, resultType, value, *groups);
   if (type.getRank() < static_cast<int64_t>(shape.size()) && type.getRank() > 0)
     if (auto groups =
             getReassociationIndicesForCollapse(shape, type.getShape()))
-      return tensor::ExpandShapeOp::create(b, loc, resultType, value, *groups);
-  // Otherwise through 1-D; rank-0 tensors use an empty reassociation.
+      return ExpandOp::create(b, loc, resultType, value, *groups);
+  // Otherwise through 1-D; rank 0 uses an empty reassociation.
   Value flat = value;
-  auto flatType = RankedTensorType::get({type.getNumElements()}, elementType);
+  Type flatType = getType({type.getNumElements()});
   if (type.getRank() == 0)
-    flat = tensor::ExpandShapeOp::create(b, loc, flatType, value,
-                                         ArrayRef<ReassociationIndices>{});
+    flat = ExpandOp::create(b, loc, flatType, value,
+                            ArrayRef<ReassociationIndices>{});
   else if (type.getRank() > 1)
-    flat = tensor::CollapseShapeOp::create(b, loc, value,
-                                           fullReassociation(type.getRank()));
+    flat = CollapseOp::create(b, loc, flatType, value,
+                              fullReassociation(type.getRank()));
   if (shape.size() == 1)
     return flat;
   if (shape.empty())
-    return tensor::CollapseShapeOp::create(b, loc, resultType, flat,
-                                           ArrayRef<ReassociationIndices>{});
-  return tensor::ExpandShapeOp::create(b, loc, resultType, flat,
-                                       fullReassociation(shape.size()));
+    return CollapseOp::create(b, loc, resultType, flat,
+                              ArrayRef<ReassociationIndices>{});
+  return ExpandOp::create(b, loc, resultType, flat,
+                          fullReassociation(shape.size()));
+}
+
+Value muon::buildReshape(OpBuilder &b, Location loc, Value value,
+                         ArrayRef<int64_t> shape) {
+  Type elementType = getElementTypeOrSelf(value.getType());
+  if (auto buffer = dyn_cast<MemRefType>(value.getType())) {
+    assert(buffer.getLayout().isIdentity() && "reshape of a strided buffer");
+    return buildReshapeWith<memref::CollapseShapeOp, memref::ExpandShapeOp>(
+        b, loc, value, shape, [&](ArrayRef<int64_t> to) -> Type {
+          return MemRefType::get(to, elementType, MemRefLayoutAttrInterface(),
+                                 buffer.getMemorySpace());
+        });
+  }
+  return buildReshapeWith<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(
+      b, loc, value, shape, [&](ArrayRef<int64_t> to) -> Type {
+        return RankedTensorType::get(to, elementType);
+      });
 }
 
 Value muon::buildTranspose(OpBuilder &b, Location loc, Value value,

@@ -117,9 +117,10 @@ mlir::Value buildEmpty(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value buildFilled(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<int64_t> shape, mlir::TypedAttr value);
 
-/// Reshapes a static tensor to `shape` (same element count): one
-/// collapse_shape or expand_shape where dimensions group contiguously, else a
-/// collapse to 1-D and an expand; all bufferize to views.
+/// Reshapes a static tensor, or a buffer with the identity layout, to
+/// `shape` (same element count): one collapse_shape or expand_shape where
+/// dimensions group contiguously, else a collapse to 1-D and an expand; all
+/// views of the buffer.
 mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, llvm::ArrayRef<int64_t> shape);
 

@@ -247,11 +247,6 @@ Value muon::optim::createSlots(OpBuilder &b, Location loc, int64_t rows) {
   return slots;
 }
 
-/// Reassociation collapsing all `rank` dims into one.
-static SmallVector<ReassociationIndices> getFlatReassociation(int64_t rank) {
-  return {llvm::to_vector(llvm::seq<int64_t>(rank))};
-}
-
 Value muon::optim::loadAs(OpBuilder &b, Location loc, Value buffer,
                           ValueRange index, Type type) {
   return convertScalar(b, loc, memref::LoadOp::create(b, loc, buffer, index),
@@ -281,29 +276,6 @@ Value muon::optim::allocBuffer(OpBuilder &b, Location loc,
 }
 
 Value muon::optim::flatten(OpBuilder &b, Location loc, Value buffer) {
-  auto type = cast<MemRefType>(buffer.getType());
-  if (type.getRank() == 1)
-    return buffer;
-  if (type.getRank() == 0)
-    return memref::ExpandShapeOp::create(
-        b, loc, MemRefType::get({1}, type.getElementType()), buffer,
-        ArrayRef<ReassociationIndices>{});
-  return memref::CollapseShapeOp::create(b, loc, buffer,
-                                         getFlatReassociation(type.getRank()));
-}
-
-Value muon::optim::reshapeBuffer(OpBuilder &b, Location loc, Value buffer,
-                                 ArrayRef<int64_t> shape) {
-  auto type = cast<MemRefType>(buffer.getType());
-  if (type.getShape() == shape)
-    return buffer;
-  Value flat = flatten(b, loc, buffer);
-  auto shapedType = MemRefType::get(shape, type.getElementType());
-  if (shape.size() == 1)
-    return flat;
-  if (shape.empty())
-    return memref::CollapseShapeOp::create(b, loc, shapedType, flat,
-                                           ArrayRef<ReassociationIndices>{});
-  return memref::ExpandShapeOp::create(b, loc, shapedType, flat,
-                                       getFlatReassociation(shape.size()));
+  return muon::buildReshape(
+      b, loc, buffer, {cast<MemRefType>(buffer.getType()).getNumElements()});
 }

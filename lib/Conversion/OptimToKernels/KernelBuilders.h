@@ -108,10 +108,6 @@ mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
 /// `buffer` collapsed (or, rank 0, expanded) to one dim.
 mlir::Value flatten(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
 
-/// The contiguous `buffer` viewed in `shape` (same number of elements).
-mlir::Value reshapeBuffer(mlir::OpBuilder &b, mlir::Location loc,
-                          mlir::Value buffer, llvm::ArrayRef<int64_t> shape);
-
 } // namespace muon::optim
 
 #endif // MUON_LIB_CONVERSION_OPTIMTOKERNELS_KERNELBUILDERS_H

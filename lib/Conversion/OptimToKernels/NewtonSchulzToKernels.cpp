@@ -116,5 +116,5 @@ FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
     result = roundedResult;
   }
   return SmallVector<Value>{
-      reshapeBuffer(rewriter, loc, result, type.getShape())};
+      muon::buildReshape(rewriter, loc, result, type.getShape())};
 }
