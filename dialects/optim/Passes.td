@@ -50,7 +50,12 @@ def OptimAssignPass : MuonPass<"optim-assign"> {
     `match_rms_adamw`, which scales the update to AdamW's RMS so that the
     AdamW learning rate remains appropriate (Moonlight).
 
-    With `report`, one remark per AdamW update says what it became and why.
+    An AdamW bucket (several parameters in one op, e.g. from `optim-bucket`)
+    is routed member by member: each member that moves becomes an op of its
+    own (`optim-bucket` regroups them), the members that keep AdamW stay
+    one bucket.
+
+    With `report`, one remark per parameter says what it became and why.
     Bad option values are errors on the processed op.
 
     Before / after:

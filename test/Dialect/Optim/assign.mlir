@@ -200,3 +200,31 @@ func.func @graph_roles(%x: tensor<2x4x8xf32>,
   %h1, %hm, %hv = optim.adamw %hidden, %hidden, %hidden, %hidden, %lr, %t : tensor<8x8xf32>, tensor<f32>, tensor<i64>
   return %loss, %p1, %t1, %h1 : tensor<f32>, tensor<8x5xf32>, tensor<4x8xf32>, tensor<8x8xf32>
 }
+
+// -----
+
+// A bucket is routed member by member: the two hidden matrices each become
+// an optim.muon (optim-bucket regroups them later), the bias and the
+// embedding stay one AdamW bucket, every result in its place.
+// CHECK-LABEL: func.func @bucket
+// CHECK-SAME: (%[[W1:[^:]+]]: tensor<64x32xf32> {onnx.name = "fc1.weight"}, %[[B:[^:]+]]: tensor<32xf32> {onnx.name = "fc1.bias"}, %[[E:[^:]+]]: tensor<50x32xf32> {onnx.name = "wte.weight"}, %[[W2:[^:]+]]: tensor<32x64xf32> {onnx.name = "fc2.weight"}, %[[LR:[^:]+]]: tensor<f32>, %[[T:[^:]+]]: tensor<i64>)
+// CHECK: %[[KEPT:.+]]:2, %[[KM:.+]]:2, %[[KV:.+]]:2 = optim.adamw [%[[B]], %[[E]]], [%[[B]], %[[E]]], [%[[B]], %[[E]]], [%[[B]], %[[E]]], %[[LR]], %[[T]] {weight_decay = 1.000000e-01 : f64}
+// CHECK: %[[N1:.+]], %{{.+}} = optim.muon %[[W1]], %[[W1]], %[[W1]], %[[LR]]
+// CHECK: %[[N2:.+]], %{{.+}} = optim.muon %[[W2]], %[[W2]], %[[W2]], %[[LR]]
+// CHECK-NOT: optim.adamw
+// CHECK: return %[[N1]], %[[KEPT]]#0, %[[KEPT]]#1, %[[N2]], %[[KV]]#1
+// INCLUDE-LABEL: func.func @bucket
+// INCLUDE: optim.adamw [%arg0, %arg1, %arg2, %arg3]
+// INCLUDE-NOT: optim.muon
+func.func @bucket(%w1: tensor<64x32xf32> {onnx.name = "fc1.weight"}, %b: tensor<32xf32> {onnx.name = "fc1.bias"},
+                  %e: tensor<50x32xf32> {onnx.name = "wte.weight"}, %w2: tensor<32x64xf32> {onnx.name = "fc2.weight"},
+                  %lr: tensor<f32>, %t: tensor<i64>)
+    -> (tensor<64x32xf32>, tensor<32xf32>, tensor<50x32xf32>, tensor<32x64xf32>, tensor<50x32xf32>) {
+  // REPORT: remark: optim-assign: 'fc1.bias' 'tensor<32xf32>' keeps optim.adamw: rank-1 parameter
+  // REPORT: remark: optim-assign: 'wte.weight' 'tensor<50x32xf32>' keeps optim.adamw: embedding (by name)
+  // REPORT: remark: optim-assign: 'fc1.weight' 'tensor<64x32xf32>' -> optim.muon: hidden matrix
+  // REPORT: remark: optim-assign: 'fc2.weight' 'tensor<32x64xf32>' -> optim.muon: hidden matrix
+  %n:4, %m:4, %v:4 = optim.adamw [%w1, %b, %e, %w2], [%w1, %b, %e, %w2], [%w1, %b, %e, %w2], [%w1, %b, %e, %w2], %lr, %t {weight_decay = 0.1}
+      : [tensor<64x32xf32>, tensor<32xf32>, tensor<50x32xf32>, tensor<32x64xf32>], tensor<f32>, tensor<i64>
+  return %n#0, %n#1, %n#2, %n#3, %v#2 : tensor<64x32xf32>, tensor<32xf32>, tensor<50x32xf32>, tensor<32x64xf32>, tensor<50x32xf32>
+}

@@ -198,9 +198,9 @@ OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
   return success();
 }
 
-/// Why `op` keeps AdamW, or std::nullopt when it moves to Muon.
+/// Why `param` keeps AdamW, or std::nullopt when it moves to Muon.
 static std::optional<std::string>
-getKeepReason(AdamWOp op, StringRef name, ArrayRef<llvm::Regex> includes,
+getKeepReason(Value param, StringRef name, ArrayRef<llvm::Regex> includes,
               ArrayRef<llvm::Regex> excludes) {
   auto matches = [&](ArrayRef<llvm::Regex> regexes) {
     return llvm::any_of(regexes,
@@ -210,7 +210,6 @@ getKeepReason(AdamWOp op, StringRef name, ArrayRef<llvm::Regex> includes,
     return std::string("excluded by name");
   if (!includes.empty() && !matches(includes))
     return std::string("not matched by an include pattern");
-  Value param = op.getParams().front();
   int64_t rank = cast<RankedTensorType>(param.getType()).getRank();
   if (rank < 2 || (rank > 2 && !getFlattenView(param)))
     return "rank-" + std::to_string(rank) + " parameter" +
@@ -259,46 +258,86 @@ Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
   return muon;
 }
 
+/// An `optim.adamw` of `op`'s members `members` (its lr, step and
+/// attributes), built before `op`, which then no longer has results used.
+static AdamWOp extractMembers(RewriterBase &rewriter, AdamWOp op,
+                              ArrayRef<unsigned> members) {
+  auto pick = [&](auto range) {
+    return llvm::map_to_vector(members,
+                               [&](unsigned i) -> Value { return range[i]; });
+  };
+  SmallVector<SmallVector<Value>> lists = {
+      pick(op.getParams()), pick(op.getGrads()), pick(op.getExpAvgs()),
+      pick(op.getExpAvgSqs())};
+  SmallVector<Value> operands;
+  for (ArrayRef<Value> list : lists)
+    llvm::append_range(operands, list);
+  operands.append({op.getLr(), op.getStep()});
+  SmallVector<Type> resultTypes;
+  for (int list = 0; list < 3; ++list)
+    llvm::append_range(resultTypes, ValueRange(lists[list]).getTypes());
+  rewriter.setInsertionPoint(op);
+  auto subset = AdamWOp::create(rewriter, op.getLoc(), resultTypes, operands,
+                                op->getAttrs());
+  for (auto [k, i] : llvm::enumerate(members))
+    for (auto [from, to] :
+         {std::make_pair(op.getNewParams(), subset.getNewParams()),
+          std::make_pair(op.getNewExpAvgs(), subset.getNewExpAvgs()),
+          std::make_pair(op.getNewExpAvgSqs(), subset.getNewExpAvgSqs())})
+      rewriter.replaceAllUsesWith(from[i], to[k]);
+  return subset;
+}
+
 void OptimAssignPass::runOnOperation() {
   SmallVector<llvm::Regex> includes, excludes;
   if (failed(parseOptions(includes, excludes)))
     return signalPassFailure();
   SmallVector<AdamWOp> updates;
-  // Parameters are assigned one by one, before optim-bucket: a bucket
-  // (several parameters in one op) is left as it is.
-  getOperation()->walk([&](AdamWOp op) {
-    if (op.getParams().size() == 1)
-      updates.push_back(op);
-  });
+  getOperation()->walk([&](AdamWOp op) { updates.push_back(op); });
   IRRewriter rewriter(&getContext());
   for (AdamWOp op : updates) {
-    Value param = op.getParams().front();
-    std::string name = getParameterNameOrUnnamed(param);
-    std::optional<std::string> keep =
-        getKeepReason(op, name, includes, excludes);
-    if (keep) {
-      if (report)
+    SmallVector<unsigned> kept, moved;
+    for (auto [i, param] : llvm::enumerate(op.getParams())) {
+      std::string name = getParameterNameOrUnnamed(param);
+      std::optional<std::string> keep =
+          getKeepReason(param, name, includes, excludes);
+      (keep ? kept : moved).push_back(i);
+      if (keep && report)
         op.emitRemark() << "optim-assign: '" << name << "' " << param.getType()
                         << " keeps optim.adamw: " << *keep;
+    }
+    if (moved.empty())
       continue;
+    // A bucket (several parameters in one op) is routed member by member:
+    // each member that moves gets an op of its own, the rest stay a bucket.
+    SmallVector<AdamWOp> singles = {op};
+    if (op.getParams().size() > 1) {
+      if (!kept.empty())
+        extractMembers(rewriter, op, kept);
+      singles = llvm::map_to_vector(
+          moved, [&](unsigned i) { return extractMembers(rewriter, op, i); });
+      rewriter.eraseOp(op);
     }
-    std::optional<std::pair<int64_t, int64_t>> view =
-        cast<RankedTensorType>(param.getType()).getRank() > 2
-            ? getFlattenView(param)
-            : std::nullopt;
-    Operation *newOp = rewrite(rewriter, op);
-    if (report) {
-      InFlightDiagnostic remark = newOp->emitRemark()
-                                  << "optim-assign: '" << name << "' "
-                                  << newOp->getOperand(0).getType() << " -> "
-                                  << newOp->getName() << ": ";
-      if (view)
-        remark << "convolution kernel, orthogonalized as its flatten view "
-               << view->first << "x" << view->second;
-      else
-        remark << "hidden matrix";
+    for (AdamWOp single : singles) {
+      Value param = single.getParams().front();
+      std::optional<std::pair<int64_t, int64_t>> view =
+          cast<RankedTensorType>(param.getType()).getRank() > 2
+              ? getFlattenView(param)
+              : std::nullopt;
+      Operation *newOp = rewrite(rewriter, single);
+      if (report) {
+        InFlightDiagnostic remark =
+            newOp->emitRemark()
+            << "optim-assign: '" << getParameterNameOrUnnamed(param) << "' "
+            << param.getType() << " -> " << newOp->getName() << ": ";
+        if (view)
+          remark << "convolution kernel, orthogonalized as its flatten view "
+                 << view->first << "x" << view->second;
+        else
+          remark << "hidden matrix";
+      }
+      if (failed(verify(newOp)))
+        return signalPassFailure();
     }
-    if (failed(verify(newOp)))
-      return signalPassFailure();
   }
 }
