@@ -130,7 +130,7 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
     of one per parameter; the lowerings stack only the Newton–Schulz input
     (`optim-decompose`: `tensor.insert_slice` of each member's update, which
     the member's generic writes in place after empty-tensor elimination;
-    `convert-optim-to-kernels`: a kernel temporary) and read and write every
+    the fused kernels: a kernel temporary) and read and write every
     other tensor in its member's own buffer.
 
     - `optim.muon`, and `optim.muon2` with a full second moment: ops with
