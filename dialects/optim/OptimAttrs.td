@@ -91,6 +91,16 @@ def Optim_NSScheduleKind : I32EnumAttr<"NSScheduleKind",
   let cppNamespace = "::muon::optim";
 }
 
+def Optim_NSAlgorithmAuto : I32EnumAttrCase<"automatic", 0, "auto">;
+def Optim_NSAlgorithmStandard : I32EnumAttrCase<"standard", 1>;
+def Optim_NSAlgorithmGram : I32EnumAttrCase<"gram", 2>;
+def Optim_NSAlgorithm : I32EnumAttr<"NSAlgorithm",
+    "how the Newton–Schulz iterations are computed",
+    [Optim_NSAlgorithmAuto, Optim_NSAlgorithmStandard, Optim_NSAlgorithmGram]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::muon::optim";
+}
+
 //===----------------------------------------------------------------------===//
 // NSScheduleAttr
 //===----------------------------------------------------------------------===//
@@ -111,14 +121,39 @@ def Optim_NSScheduleAttr : AttrDef<Optim_Dialect, "NSSchedule"> {
     - `#optim.ns_schedule<custom [(a, b, c), ...]>`: one tuple per iteration,
       normalized like `quintic`; the op using it must ask for exactly as many
       iterations as there are tuples.
+
+    An optional second part says how the iterations are computed; both ways
+    give the same iterate in exact arithmetic (m×n wide orientation, m ≤ n):
+
+    - `standard`: the iteration above, three products per step, two of
+      them m×m×n.
+    - `gram`: Gram Newton–Schulz (Zhang, Amsel, Chen, Dao 2026). Every
+      iterate is `X_t = Q_t X_0` with Q_t a polynomial in `R_0 = X_0 X_0ᵀ`,
+      so the steps run on m×m matrices only:
+      `Z = b R + c R²; Q = Q Z + a Q (Q = Z + a I first); R = Z (R Z + a R)
+      + a (R Z + a R)`, and `X = Q X_0` once at the end. The recurrence of
+      R drifts from X Xᵀ in floating point; a *restart* before step i sets
+      `X = Q X`, `R = X Xᵀ`, `Q = I`. `restarts [i, ...]` lists them
+      (increasing, each in [1, steps − 1]); the default restarts every two
+      steps (2, 4, ...), which keeps the result within the standard
+      iteration's rounding error in f32 and bf16 (docs/formulas.md).
+    - absent (`auto`): `gram` when the GEMMs run in bf16 or f16 and the
+      cost model (NSCostModel.h) counts fewer executed FLOPs for it (about
+      n > 2m), else `standard`. f32 and f64 keep `standard`, whose rounding
+      matches torch's f32 reference.
+
+    Example: `#optim.ns_schedule<polar_express, gram restarts [2]>`.
   }];
   let parameters = (ins
     "NSScheduleKind":$kind,
-    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$coefficients
+    OptionalParameter<"::mlir::DenseF64ArrayAttr">:$coefficients,
+    DefaultValuedParameter<"NSAlgorithm", "NSAlgorithm::automatic">:$algorithm,
+    OptionalParameter<"::mlir::DenseI64ArrayAttr">:$restarts
   );
   let builders = [
     AttrBuilder<(ins "NSScheduleKind":$kind), [{
-      return $_get($_ctxt, kind, ::mlir::DenseF64ArrayAttr());
+      return $_get($_ctxt, kind, ::mlir::DenseF64ArrayAttr(),
+                   NSAlgorithm::automatic, ::mlir::DenseI64ArrayAttr());
     }]>
   ];
   let hasCustomAssemblyFormat = 1;
@@ -137,6 +172,10 @@ def Optim_NSScheduleAttr : AttrDef<Optim_Dialect, "NSSchedule"> {
     /// The input is normalized as U / (‖U‖_F · normScale + normEps).
     double getNormScale() const;
     double getNormEps() const;
+    /// Steps before which a Gram iteration restarts (explicit or default).
+    llvm::SmallVector<int64_t> getRestartSteps(int64_t steps) const;
+    /// The same attribute computing its iterations by `algorithm`.
+    NSScheduleAttr withAlgorithm(NSAlgorithm algorithm) const;
   }];
 }
 

@@ -51,7 +51,8 @@ MlirAttribute muonOptimNSScheduleAttrGetCustom(MlirContext ctx,
   // context's diagnostic handlers instead of asserting.
   return wrap(NSScheduleAttr::getChecked(
       [&] { return emitError(UnknownLoc::get(context)); }, context,
-      NSScheduleKind::custom, DenseF64ArrayAttr::get(context, values)));
+      NSScheduleKind::custom, DenseF64ArrayAttr::get(context, values),
+      NSAlgorithm::automatic, DenseI64ArrayAttr()));
 }
 
 bool muonAttributeIsAOptimNSSchedule(MlirAttribute attr) {

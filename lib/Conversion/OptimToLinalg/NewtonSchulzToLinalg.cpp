@@ -19,6 +19,7 @@
 #include "muon/Conversion/NewtonSchulzGemms/NewtonSchulzGemms.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/NSCostModel.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -182,6 +183,66 @@ static Value buildIterations(OpBuilder &b, Location loc, Value input,
   return loop.getResult(0);
 }
 
+/// The Gram iteration (NSScheduleAttr) on the wide matrix-form `input`,
+/// unrolled: every product is followed by its α·P + β·C epilogue in
+/// `accType` and stored in the compute type, as the runtime GEMMs do.
+static Value buildGramIterations(OpBuilder &b, Location loc, Value input,
+                                 NSScheduleAttr schedule, int64_t steps,
+                                 Type accType) {
+  Type iterateType = cast<RankedTensorType>(input.getType()).getElementType();
+  // α·lhs·op(rhs) + β·addend (β = 0: no addend read).
+  auto gemm = [&](Value lhs, Value rhs, bool transposeRhs, double alpha,
+                  Value addend, double beta) {
+    Value product = buildMatmul(b, loc, lhs, rhs, transposeRhs, accType);
+    if (alpha == 1.0 && beta == 0.0)
+      return convertElements(b, loc, product, iterateType);
+    auto resultType =
+        cast<RankedTensorType>(product.getType()).clone(iterateType);
+    SmallVector<Value> inputs = {product};
+    if (beta != 0.0)
+      inputs.push_back(addend);
+    return buildElementwise(
+               b, loc, inputs, {}, resultType, accType,
+               [&](OpBuilder &body, Location bodyLoc, ValueRange args) {
+                 Value result = args[0];
+                 if (alpha != 1.0)
+                   result = arith::MulFOp::create(
+                       body, bodyLoc,
+                       createFloatConstant(body, bodyLoc, accType, alpha),
+                       result);
+                 if (args.size() == 2)
+                   result = arith::AddFOp::create(
+                       body, bodyLoc, result,
+                       arith::MulFOp::create(
+                           body, bodyLoc,
+                           createFloatConstant(body, bodyLoc, accType, beta),
+                           args[1]));
+                 return SmallVector<Value>{result};
+               })
+        .front();
+  };
+  SmallVector<int64_t> restarts = schedule.getRestartSteps(steps);
+  Value x = input;
+  Value r = gemm(x, x, /*transposeRhs=*/true, 1.0, Value(), 0.0), q;
+  for (auto [step, coefficients] : llvm::enumerate(schedule.getTuples(steps))) {
+    auto [a, bCoeff, c] = coefficients;
+    if (llvm::is_contained(restarts, static_cast<int64_t>(step))) {
+      x = gemm(q, x, false, 1.0, Value(), 0.0);
+      r = gemm(x, x, true, 1.0, Value(), 0.0);
+      q = Value();
+    }
+    Value z = gemm(r, r, false, c, r, bCoeff);
+    bool segmentEnd = static_cast<int64_t>(step) + 1 == steps ||
+                      llvm::is_contained(restarts, step + 1);
+    if (!segmentEnd) {
+      Value rz = gemm(r, z, false, 1.0, r, a);
+      r = gemm(z, rz, false, 1.0, rz, a);
+    }
+    q = q ? gemm(q, z, false, 1.0, q, a) : buildAddToDiagonal(b, loc, z, a);
+  }
+  return gemm(q, x, false, 1.0, Value(), 0.0);
+}
+
 /// The iterations as runtime GEMM calls on the buffer of the matrix-form X₀.
 static Value buildRuntimeIterations(OpBuilder &b, Location loc, Value x0,
                                     const MatrixShape &matrix,
@@ -247,7 +308,11 @@ struct NewtonSchulzToLinalg : public OpConversionPattern<NewtonSchulzOp> {
       bool tall = iteratesTransposed(matrix);
       if (tall)
         x = transposeMatrices(rewriter, loc, x);
-      x = buildIterations(rewriter, loc, x, schedule, steps, accType);
+      if (resolveNSAlgorithm(schedule, matrix, steps, computeType) ==
+          NSAlgorithm::gram)
+        x = buildGramIterations(rewriter, loc, x, schedule, steps, accType);
+      else
+        x = buildIterations(rewriter, loc, x, schedule, steps, accType);
       if (tall)
         x = transposeMatrices(rewriter, loc, x);
     }

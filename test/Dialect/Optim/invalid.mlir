@@ -127,6 +127,50 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 
 // -----
 
+// Unknown algorithms are rejected where they are written.
+func.func @f(%u: tensor<4x8xf32>) {
+  // expected-error @+1 {{unknown NS algorithm 'cholesky', expected 'auto', 'standard' or 'gram'}}
+  %o = optim.newton_schulz %u {schedule = #optim.ns_schedule<quintic, cholesky>} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Restarts belong to the Gram iteration.
+func.func @f(%u: tensor<4x8xf32>) {
+  // expected-error @+1 {{NS restarts need the 'gram' algorithm, got 'standard'}}
+  %o = optim.newton_schulz %u {schedule = #optim.ns_schedule<quintic, standard restarts [2]>} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// Restarts are increasing steps from 1 on.
+func.func @f(%u: tensor<4x8xf32>) {
+  // expected-error @+1 {{NS restarts must be increasing steps >= 1, got 2 after 3}}
+  %o = optim.newton_schulz %u {schedule = #optim.ns_schedule<quintic, gram restarts [3, 2]>} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @f(%u: tensor<4x8xf32>) {
+  // expected-error @+1 {{NS restarts must be increasing steps >= 1, got 0}}
+  %o = optim.newton_schulz %u {schedule = #optim.ns_schedule<quintic, gram restarts [0]>} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// A restart before a step that does not run is a mistake, not a no-op.
+func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
+  // expected-error @+1 {{'optim.muon' op restarts its Gram iteration before step 3 of 3; restarts must be below 3}}
+  %w1, %m1 = optim.muon %w, %w, %w, %lr {ns_steps = 3 : i64, schedule = #optim.ns_schedule<quintic, gram restarts [1, 3]>} : tensor<4x8xf32>, tensor<f32>
+  return
+}
+
+// -----
+
 // A custom schedule is not empty.
 func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
   // expected-error @+1 {{custom NS schedule needs one or more (a, b, c) tuples, got 0 coefficients}}

@@ -37,6 +37,23 @@ func.func @muon_all_attrs(%w: tensor<8x64x32xbf16>, %lr: tensor<f32>)
   return %w1 : tensor<8x64x32xbf16>
 }
 
+// The algorithm part of a schedule: `auto` is the absence of one; Gram
+// restarts (explicit, or an empty list: none) print as written.
+// CHECK-LABEL: func.func @ns_algorithms
+// CHECK: schedule = #optim.ns_schedule<quintic>
+// CHECK: schedule = #optim.ns_schedule<polar_express, standard>
+// CHECK: schedule = #optim.ns_schedule<quintic, gram>
+// CHECK: schedule = #optim.ns_schedule<custom [(3.000000e+00, -3.200000e+00, 1.200000e+00), (2.000000e+00, -1.500000e+00, 5.000000e-01), (2.000000e+00, -1.500000e+00, 5.000000e-01)], gram restarts [1, 2]>
+// CHECK: schedule = #optim.ns_schedule<quintic, gram restarts []>
+func.func @ns_algorithms(%u: tensor<16x64xf32>, %w: tensor<16x64xf32>, %lr: tensor<f32>) {
+  %0 = optim.newton_schulz %u {schedule = #optim.ns_schedule<quintic, auto>} : tensor<16x64xf32>
+  %1 = optim.newton_schulz %u {schedule = #optim.ns_schedule<polar_express, standard>} : tensor<16x64xf32>
+  %2 = optim.newton_schulz %u {schedule = #optim.ns_schedule<quintic, gram>} : tensor<16x64xf32>
+  %3 = optim.newton_schulz %u {steps = 3 : i64, schedule = #optim.ns_schedule<custom [(3.0, -3.2, 1.2), (2.0, -1.5, 0.5), (2.0, -1.5, 0.5)], gram restarts [1, 2]>} : tensor<16x64xf32>
+  %w1, %m1 = optim.muon %w, %w, %w, %lr {schedule = #optim.ns_schedule<quintic, gram restarts []>} : tensor<16x64xf32>, tensor<f32>
+  return
+}
+
 // The `none` lr rule and a custom schedule keep their coefficients exactly.
 // CHECK-LABEL: func.func @muon_custom_schedule
 // CHECK: lr_adjust = #optim.lr_adjust<none>

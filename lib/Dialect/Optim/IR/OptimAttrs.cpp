@@ -43,10 +43,32 @@ static constexpr std::array<std::array<double, 3>, 5> kPolarExpress = {{
     {2.3465413258596377, -1.7097828382687081, 0.42323551169305323},
 }};
 
+/// Restarts are Gram's alone, and each must come after the one before it.
+static LogicalResult
+verifyRestarts(function_ref<InFlightDiagnostic()> emitError,
+               NSAlgorithm algorithm, DenseI64ArrayAttr restartsAttr) {
+  if (!restartsAttr)
+    return success();
+  if (algorithm != NSAlgorithm::gram)
+    return emitError() << "NS restarts need the 'gram' algorithm, got '"
+                       << stringifyNSAlgorithm(algorithm) << "'";
+  int64_t previous = 0;
+  for (int64_t step : restartsAttr.asArrayRef()) {
+    if (step <= previous)
+      return emitError() << "NS restarts must be increasing steps >= 1, got "
+                         << step << (previous ? " after " : "")
+                         << (previous ? std::to_string(previous) : "");
+    previous = step;
+  }
+  return success();
+}
+
 LogicalResult
 NSScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                       NSScheduleKind kind,
-                       DenseF64ArrayAttr coefficientsAttr) {
+                       NSScheduleKind kind, DenseF64ArrayAttr coefficientsAttr,
+                       NSAlgorithm algorithm, DenseI64ArrayAttr restartsAttr) {
+  if (failed(verifyRestarts(emitError, algorithm, restartsAttr)))
+    return failure();
   ArrayRef<double> coefficients;
   if (coefficientsAttr)
     coefficients = coefficientsAttr.asArrayRef();
@@ -98,6 +120,29 @@ Attribute NSScheduleAttr::parse(AsmParser &parser, Type) {
                                        " in custom NS schedule"))
       return {};
   }
+  NSAlgorithm algorithm = NSAlgorithm::automatic;
+  DenseI64ArrayAttr restartsAttr;
+  if (succeeded(parser.parseOptionalComma())) {
+    SMLoc algorithmLoc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&keyword))
+      return {};
+    std::optional<NSAlgorithm> parsed = symbolizeNSAlgorithm(keyword);
+    if (!parsed) {
+      parser.emitError(algorithmLoc, "unknown NS algorithm '")
+          << keyword << "', expected 'auto', 'standard' or 'gram'";
+      return {};
+    }
+    algorithm = *parsed;
+    if (succeeded(parser.parseOptionalKeyword("restarts"))) {
+      SmallVector<int64_t> restarts;
+      if (parser.parseCommaSeparatedList(
+              AsmParser::Delimiter::Square,
+              [&] { return parser.parseInteger(restarts.emplace_back()); },
+              " in NS restarts"))
+        return {};
+      restartsAttr = DenseI64ArrayAttr::get(parser.getContext(), restarts);
+    }
+  }
   if (parser.parseGreater())
     return {};
   DenseF64ArrayAttr coefficientsAttr;
@@ -105,7 +150,8 @@ Attribute NSScheduleAttr::parse(AsmParser &parser, Type) {
     coefficientsAttr =
         DenseF64ArrayAttr::get(parser.getContext(), coefficients);
   return parser.getChecked<NSScheduleAttr>(loc, parser.getContext(), *kind,
-                                           coefficientsAttr);
+                                           coefficientsAttr, algorithm,
+                                           restartsAttr);
 }
 
 void NSScheduleAttr::print(AsmPrinter &printer) const {
@@ -124,6 +170,13 @@ void NSScheduleAttr::print(AsmPrinter &printer) const {
       printer.printFloat(APFloat(coefficients[i + 2]));
       printer << ')';
     }
+    printer << ']';
+  }
+  if (getAlgorithm() != NSAlgorithm::automatic)
+    printer << ", " << stringifyNSAlgorithm(getAlgorithm());
+  if (DenseI64ArrayAttr restarts = getRestarts()) {
+    printer << " restarts [";
+    llvm::interleaveComma(restarts.asArrayRef(), printer);
     printer << ']';
   }
   printer << '>';
@@ -159,4 +212,21 @@ double NSScheduleAttr::getNormScale() const {
 
 double NSScheduleAttr::getNormEps() const {
   return getKind() == NSScheduleKind::polar_express ? 1e-6 : 1e-7;
+}
+
+SmallVector<int64_t> NSScheduleAttr::getRestartSteps(int64_t steps) const {
+  if (DenseI64ArrayAttr restarts = getRestarts())
+    return llvm::to_vector(restarts.asArrayRef());
+  // Every two steps: sparser restarts let R drift far from X Xᵀ in bf16
+  // (docs/formulas.md has the measurements).
+  SmallVector<int64_t> every2;
+  for (int64_t step = 2; step < steps; step += 2)
+    every2.push_back(step);
+  return every2;
+}
+
+NSScheduleAttr NSScheduleAttr::withAlgorithm(NSAlgorithm algorithm) const {
+  return get(getContext(), getKind(), getCoefficients(), algorithm,
+             algorithm == NSAlgorithm::gram ? getRestarts()
+                                            : DenseI64ArrayAttr());
 }

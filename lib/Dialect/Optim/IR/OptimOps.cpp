@@ -124,8 +124,15 @@ static LogicalResult verifyNewtonSchulzConfig(Operation *op, Type operandType,
   // coefficient would poison every update.
   if (schedule && failed(NSScheduleAttr::verify(
                       [&] { return op->emitOpError(); }, schedule.getKind(),
-                      schedule.getCoefficients())))
+                      schedule.getCoefficients(), schedule.getAlgorithm(),
+                      schedule.getRestarts())))
     return failure();
+  if (DenseI64ArrayAttr restarts = schedule ? schedule.getRestarts() : nullptr)
+    for (int64_t step : restarts.asArrayRef())
+      if (step >= steps)
+        return op->emitOpError()
+               << "restarts its Gram iteration before step " << step << " of "
+               << steps << "; restarts must be below " << steps;
   if (schedule && schedule.getKind() == NSScheduleKind::custom &&
       static_cast<int64_t>(schedule.getNumTuples()) != steps)
     return op->emitOpError()

@@ -37,6 +37,35 @@ FloatType muon::optim::getArithmeticType(Type type) {
   return cast<FloatType>(type);
 }
 
+Value muon::optim::buildAddToDiagonal(OpBuilder &b, Location loc, Value target,
+                                      double a) {
+  auto type = cast<ShapedType>(target.getType());
+  int64_t rank = type.getRank();
+  Type elementType = type.getElementType();
+  FloatType arithType = getArithmeticType(elementType);
+  bool onTensor = isa<RankedTensorType>(type);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, onTensor ? TypeRange{type} : TypeRange{}, ValueRange{},
+      ValueRange{target}, ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value row = linalg::IndexOp::create(nb, nloc, rank - 2);
+        Value col = linalg::IndexOp::create(nb, nloc, rank - 1);
+        Value onDiagonal =
+            arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, row, col);
+        Value shifted = arith::AddFOp::create(
+            nb, nloc, convertScalar(nb, nloc, args[0], arithType),
+            createFloatConstant(nb, nloc, arithType, a));
+        linalg::YieldOp::create(
+            nb, nloc,
+            ValueRange{arith::SelectOp::create(
+                nb, nloc, onDiagonal,
+                convertScalar(nb, nloc, shifted, elementType), args[0])});
+      });
+  return onTensor ? generic.getResult(0) : Value();
+}
+
 Value muon::optim::buildMovingAverage(OpBuilder &b, Location loc, Value beta,
                                       Value oneMinusBeta, Value average,
                                       Value sample) {

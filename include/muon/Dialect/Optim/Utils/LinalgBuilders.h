@@ -48,6 +48,12 @@ mlir::LogicalResult checkSupportedOperandTypes(mlir::RewriterBase &rewriter,
 /// of the update), else `type` itself.
 mlir::FloatType getArithmeticType(mlir::Type type);
 
+/// `target` (…×m×m, a tensor or a buffer) plus `a` on the diagonal of each
+/// matrix, computed in getArithmeticType and in place: a buffer is updated
+/// and null returned, a tensor's new value is returned.
+mlir::Value buildAddToDiagonal(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value target, double a);
+
 /// β·average + (1 − β)·sample: the update rule of every moment.
 mlir::Value buildMovingAverage(mlir::OpBuilder &b, mlir::Location loc,
                                mlir::Value beta, mlir::Value oneMinusBeta,
