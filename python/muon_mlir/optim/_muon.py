@@ -77,6 +77,10 @@ class Muon(torch.optim.Optimizer):
             "match_rms_adamw", "spectral_unclamped", "none"); eps (the
             Newton–Schulz normalization) only at its default, 1e-7.
         ns_schedule: "quintic" (torch's), "polar_express".
+        ns_algorithm: how the Newton–Schulz steps run: "auto" (Gram
+            Newton–Schulz for bf16/f16 matrices over twice as wide as tall,
+            else the standard iteration), "standard" or "gram"
+            (docs/formulas.md).
         algorithm: "muon" or "muon2" (second-moment preconditioned Muon²,
             with `beta2`; state key "second_moment").
         adamw_lr (default: lr), betas, adamw_eps, adamw_weight_decay: AdamW
@@ -108,7 +112,8 @@ class Muon(torch.optim.Optimizer):
 
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=_plan._QUINTIC, eps=1e-7, ns_steps=5, adjust_lr_fn=None,
-                 *, lr_adjust=None, ns_schedule=None, algorithm="muon", beta2=0.95,
+                 *, lr_adjust=None, ns_schedule=None, ns_algorithm="auto", algorithm="muon",
+                 beta2=0.95,
                  adamw_lr=None, betas=(0.9, 0.999), adamw_eps=1e-8, adamw_weight_decay=0.01,
                  use_muon=None, view=None, verbose=True, process_group=None,
                  average_gradients=True, bucket_bytes=256 << 20):
@@ -119,7 +124,8 @@ class Muon(torch.optim.Optimizer):
         defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum,
                         nesterov=nesterov, ns_coefficients=tuple(ns_coefficients), eps=eps,
                         ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn,
-                        lr_adjust=lr_adjust, ns_schedule=ns_schedule, algorithm=algorithm,
+                        lr_adjust=lr_adjust, ns_schedule=ns_schedule,
+                        ns_algorithm=ns_algorithm, algorithm=algorithm,
                         beta2=beta2, adamw_lr=adamw_lr, betas=tuple(betas),
                         adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay,
                         use_muon=use_muon, view=view)
@@ -442,6 +448,9 @@ def _check_group(group):
     if group["ns_schedule"] not in (None, "quintic", "polar_express"):
         raise ValueError(f"ns_schedule must be 'quintic' or 'polar_express', got "
                          f"{group['ns_schedule']!r}")
+    if group["ns_algorithm"] not in ("auto", "standard", "gram"):
+        raise ValueError(f"ns_algorithm must be 'auto', 'standard' or 'gram', got "
+                         f"{group['ns_algorithm']!r}")
     if group["use_muon"] is not False and group["eps"] != 1e-7:
         # torch.optim.Muon's eps normalizes the Newton–Schulz input; the
         # compiled iteration uses its default.
@@ -455,7 +464,7 @@ def _check_group(group):
 
 # Hyper-parameters compiled into the step (learning rates are inputs).
 _COMPILED_KEYS = ("weight_decay", "momentum", "nesterov", "ns_coefficients", "ns_steps",
-                  "lr_adjust", "ns_schedule", "algorithm", "beta2", "betas", "eps",
+                  "lr_adjust", "ns_schedule", "ns_algorithm", "algorithm", "beta2", "betas", "eps",
                   "adamw_eps", "adamw_weight_decay", "use_muon", "view")
 
 

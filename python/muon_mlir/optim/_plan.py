@@ -61,12 +61,15 @@ def _muon_attrs(group, kind, view):
              "weight_decay": float(group["weight_decay"]), "ns_steps": int(group["ns_steps"]),
              "lr_adjust": f"#optim.lr_adjust<{group['lr_adjust']}>"}
     coefficients = group.get("ns_coefficients")
-    schedule = group.get("ns_schedule")
-    if schedule not in (None, "quintic"):
-        attrs["schedule"] = f"#optim.ns_schedule<{schedule}>"
-    elif coefficients is not None and tuple(coefficients) != _QUINTIC:
+    schedule = group.get("ns_schedule") or "quintic"
+    if schedule == "quintic" and coefficients is not None and tuple(coefficients) != _QUINTIC:
         one = "(" + ", ".join(float_literal(c) for c in coefficients) + ")"
-        attrs["schedule"] = f"#optim.ns_schedule<custom [{', '.join([one] * attrs['ns_steps'])}]>"
+        schedule = f"custom [{', '.join([one] * attrs['ns_steps'])}]"
+    algorithm = group.get("ns_algorithm") or "auto"
+    if algorithm != "auto":
+        schedule += f", {algorithm}"
+    if schedule != "quintic":
+        attrs["schedule"] = f"#optim.ns_schedule<{schedule}>"
     if view != "flatten":
         attrs["view"] = f"#optim.matrix_view<{view}>"
     if kind == "muon2":

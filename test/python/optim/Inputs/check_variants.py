@@ -1,7 +1,8 @@
 """What torch.optim.Muon cannot do, against the float64 numpy reference of
 muon_mlir.testing.reference over 3 steps with fixed gradients: stacked
 experts as a batch of matrices, a conv kernel flattened, Muon² (3 NS
-steps), and other options (no Nesterov, match_rms_adamw, Polar Express).
+steps), and other options (no Nesterov, match_rms_adamw, Polar Express,
+Gram Newton–Schulz).
 Parameters are compared to 1e-5 relative, updates W − W0 to 1e-4."""
 
 import numpy as np
@@ -45,6 +46,9 @@ run("no Nesterov, match_rms_adamw, polar_express", (16, 24), "w",
     {"nesterov": False, "lr_adjust": "match_rms_adamw", "ns_schedule": "polar_express",
      "weight_decay": 0.0}, reference.muon_step, nesterov=False, lr_adjust="match_rms_adamw",
     schedule="polar_express")
+run("Gram Newton–Schulz, polar_express", (16, 64), "w",
+    {"ns_algorithm": "gram", "ns_schedule": "polar_express"}, reference.muon_step,
+    weight_decay=0.1, schedule="polar_express")
 
 # QK-clip: two attention layers' (W_q, W_k), heads along dim 0, some heads
 # over tau, against the reference; heads under tau stay bitwise unchanged.
