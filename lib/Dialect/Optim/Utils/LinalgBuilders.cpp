@@ -54,14 +54,18 @@ Value muon::optim::buildAddToDiagonal(OpBuilder &b, Location loc, Value target,
         Value col = linalg::IndexOp::create(nb, nloc, rank - 1);
         Value onDiagonal =
             arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, row, col);
+        // Selected in the arithmetic type: a bf16 select (or the phi LLVM
+        // makes of it) is promoted through __truncsfbf2 on hosts without
+        // AVX512-BF16; an off-diagonal element converts back exactly.
+        Value wide = convertScalar(nb, nloc, args[0], arithType);
         Value shifted = arith::AddFOp::create(
-            nb, nloc, convertScalar(nb, nloc, args[0], arithType),
-            createFloatConstant(nb, nloc, arithType, a));
+            nb, nloc, wide, createFloatConstant(nb, nloc, arithType, a));
         linalg::YieldOp::create(
             nb, nloc,
-            ValueRange{arith::SelectOp::create(
-                nb, nloc, onDiagonal,
-                convertScalar(nb, nloc, shifted, elementType), args[0])});
+            ValueRange{convertScalar(
+                nb, nloc,
+                arith::SelectOp::create(nb, nloc, onDiagonal, shifted, wide),
+                elementType)});
       });
   return onTensor ? generic.getResult(0) : Value();
 }
