@@ -82,10 +82,53 @@ def ns_batches(shapes):
     return [(n, s) for s, n in collections.Counter(map(tuple, shapes)).items()]
 
 
-def ns_flops(shapes, steps):
-    """Per matrix and step X·Xᵀ, S·S and (bS + cS²)·X on the wide orientation
-    (m = min dim, n = max dim), as full GEMMs: 4m²n + 2m³."""
-    return sum(steps * (4 * min(s) ** 2 * max(s) + 2 * min(s) ** 3) for s in shapes)
+def ns_restarts(steps):
+    """NSScheduleAttr::getRestartSteps's default: every two steps."""
+    return list(range(2, steps, 2))
+
+
+def ns_products(shape, steps, algorithm):
+    """The products of one matrix's NS on the wide orientation (m ≤ n), as
+    the compiler emits them for bf16 GEMMs (NewtonSchulzGemms.cpp):
+    [("syrk" | "gemm", p, q, s)], a p×q by q×s product each; `algorithm`
+    as the schedule names it ("auto": NSCostModel.cpp's choice)."""
+    m, n = min(shape), max(shape)
+    if ns_choice(shape, steps, algorithm) == "standard":
+        return [("syrk", m, n, m), ("syrk", m, m, m), ("gemm", m, m, n)] * steps
+    restarts = ns_restarts(steps)
+    products = [("syrk", m, n, m)]
+    for i in range(steps):
+        if i in restarts:
+            products += [("gemm", m, m, n), ("syrk", m, n, m)]
+        products.append(("syrk", m, m, m))
+        if i + 1 < steps and i + 1 not in restarts:
+            products += [("gemm", m, m, m)] * 2
+        if i != 0 and i not in restarts:
+            products.append(("gemm", m, m, m))
+    return products + [("gemm", m, m, n)]
+
+
+def ns_choice(shape, steps, algorithm):
+    """"standard" or "gram": `algorithm`, or for "auto" the fewer executed
+    FLOPs (the rule of NSCostModel.cpp for bf16 GEMMs)."""
+    if algorithm != "auto":
+        return algorithm
+    m, n = min(shape), max(shape)
+    gram, standard = (ns_model_flops(m, n, steps, a) for a in ("gram", "standard"))
+    return "gram" if gram < standard else "standard"
+
+
+def ns_model_flops(m, n, steps, algorithm):
+    """NSCostModel.cpp's executed-FLOP model (symmetric products at half)."""
+    return sum((1 if kind == "syrk" else 2) * p * q * s
+               for kind, p, q, s in ns_products((m, n), steps, algorithm))
+
+
+def ns_flops(shapes, steps, algorithm="auto"):
+    """NS FLOPs as full GEMMs (2pqs per product). The standard iteration is
+    4m²n + 2m³ per step; Gram's products are in ns_products."""
+    return sum(2 * p * q * r for shape in shapes
+               for _, p, q, r in ns_products(shape, steps, algorithm))
 
 
 def symmetric_block_rows(m, block_rows=1024, max_blocks=8):
@@ -99,17 +142,32 @@ def symmetric_block_rows(m, block_rows=1024, max_blocks=8):
     return -(-rows // granule) * granule
 
 
-def ns_executed_flops(shapes, steps, block_rows=1024):
-    """ns_flops as the runtime executes them: X·Xᵀ and S·S as the block upper
-    triangle of their block rows (one GEMM of rows × (m − first row) per block
-    row), (bS + cS²)·X whole."""
+def ns_executed_flops(shapes, steps, algorithm="auto", block_rows=1024):
+    """ns_flops as the runtime executes them: a symmetric product (syrk) as
+    the block upper triangle of its block rows (one GEMM of rows × (m − first
+    row) per block row), the other products whole."""
     total = 0
-    for s in shapes:
-        m, n = min(s), max(s)
-        b = symmetric_block_rows(m, block_rows)
-        upper = sum(min(b, m - r) * (m - r) for r in range(0, m, b))  # of m·m
-        total += steps * (2 * upper * n + 2 * upper * m + 2 * m * m * n)
+    for shape in shapes:
+        for kind, p, q, r in ns_products(shape, steps, algorithm):
+            if kind == "gemm":
+                total += 2 * p * q * r
+                continue
+            b = symmetric_block_rows(p, block_rows)
+            total += 2 * q * sum(min(b, p - row) * (p - row) for row in range(0, p, b))
     return total
+
+
+def check_ns_calls(static, batches, steps, algorithm):
+    """The compiled NS module's runtime calls must be the products the FLOP
+    figures count: a bucket of one shape is one batched call per product."""
+    want = collections.Counter()
+    for _, shape in batches:
+        want.update(f"muon_gpu_{kind}_bf16" for kind, *_ in ns_products(shape, steps, algorithm))
+    got = {k: v for k, v in static["runtime_calls"].items() if k in want or "syrk" in k
+           or "gemm" in k}
+    if got != dict(want):
+        raise SystemExit(f"the FLOP model's products {dict(want)} are not the compiled NS "
+                         f"module's calls {got}: update ns_products")
 
 
 def elementwise_bytes(params):
@@ -181,19 +239,27 @@ def build(args):
     manifest = {"target": args.target, "muon_attrs": MUON_ATTRS, "adamw_attrs": ADAMW_ATTRS,
                 "ns_steps": NS_STEPS, "sets": {}, "ortho": None, "runtime": None}
     ns_attrs = {"steps": NS_STEPS, "compute_type": "bf16"}
+    muon_attrs = dict(MUON_ATTRS)
+    if args.ns_algorithm != "auto":
+        schedule = f"#optim.ns_schedule<quintic, {args.ns_algorithm}>"
+        ns_attrs["schedule"] = muon_attrs["schedule"] = schedule
+    manifest["muon_attrs"], manifest["ns_algorithm"] = muon_attrs, args.ns_algorithm
     for name in args.sets.split(","):
         set_start = time.perf_counter()
         params = set_params(name)
         muon = [s for s, kind in params if kind == "muon"]
-        manifest["sets"][name] = {
+        entry = manifest["sets"][name] = {
             "params": params, "ns_batches": ns_batches(muon),
-            "ns_flops": ns_flops(muon, NS_STEPS),
-            "ns_executed_flops": ns_executed_flops(muon, NS_STEPS),
+            "ns_flops": ns_flops(muon, NS_STEPS, args.ns_algorithm),
+            "ns_executed_flops": ns_executed_flops(muon, NS_STEPS, args.ns_algorithm),
+            "ns_algorithms": {"x".join(map(str, s)): ns_choice(s, NS_STEPS, args.ns_algorithm)
+                              for s in sorted(set(muon))},
             "elementwise_bytes": elementwise_bytes(params),
-            "step": compile_module(args, ir.optimizer_step_module(params, MUON_ATTRS, ADAMW_ATTRS),
+            "step": compile_module(args, ir.optimizer_step_module(params, muon_attrs, ADAMW_ATTRS),
                                    name),
             "ns": compile_module(args, ir.newton_schulz_batches_module(ns_batches(muon), ns_attrs),
                                  f"{name}_ns")}
+        check_ns_calls(entry["ns"]["static"], entry["ns_batches"], NS_STEPS, args.ns_algorithm)
         print(f"{name}: compiled in {time.perf_counter() - set_start:.1f} s", flush=True)
     if args.ortho_set:
         manifest["ortho"] = build_ortho(args, ir, matched)
@@ -663,6 +729,9 @@ def print_set(name, entry, mlir, peers, ceilings):
         line += (f"; {mlir['ns_full_gemm_ms']:.2f} ms with the symmetric products as "
                  "full GEMMs (MUON_GPU_SYMMETRIC_BLOCK=0)")
     print(line)
+    gram = [shape for shape, how in entry.get("ns_algorithms", {}).items() if how == "gram"]
+    print("NS algorithm: " + (f"Gram on {', '.join(gram)}, standard on the rest" if gram
+                              else "standard on every shape"))
     if "other_kernel_ms" in mlir:
         # Per-kernel device times of one step: what the hardware executed.
         gb = entry["elementwise_bytes"] / 1e9
@@ -856,6 +925,9 @@ def main():
     b.add_argument("--ortho-matched", metavar="FILE",
                    help="bench/ortho_study.py --json: judge Muon²-3 against the Muon-k it "
                         "found to match it on real gradients")
+    b.add_argument("--ns-algorithm", choices=["auto", "standard", "gram"], default="auto",
+                   help="Newton–Schulz algorithm of muon-mlir's step (auto: the compiler's "
+                        "cost model, Gram for wide bf16 matrices)")
     b.add_argument("--target", choices=["cuda", "cpu", "emulated"], default="cuda",
                    help="emulated: the GPU program compiled for CPU (check it there)")
     b.add_argument("--muon-opt", default=os.path.join(DEFAULT_BIN, "muon-opt"))

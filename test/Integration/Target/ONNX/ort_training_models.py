@@ -20,7 +20,7 @@ With --loss, generate_artifacts appends MSELoss, L1Loss or BCEWithLogitsLoss
 (float targets of the logits' shape) instead of cross entropy.
 
   ort_training_models.py MODEL --work DIR [--bin DIR] [--loss LOSS]
-                         [--gpu emulated [--muon]]
+                         [--gpu emulated|cuda [--muon]]
   ort_training_models.py mlp-dropout --work DIR    artifacts only (p = 0.1)
 """
 
@@ -339,8 +339,9 @@ def main():
                              "and BCEWithLogitsLoss: float targets of the logits' "
                              "shape; their gradients use Size and Scale)")
     parser.add_argument("--rtol", type=float, default=1e-5)
-    parser.add_argument("--gpu", choices=["emulated"],
-                        help="compile the GPU pipeline's program, run on the host")
+    parser.add_argument("--gpu", choices=["emulated", "cuda"],
+                        help="compile the GPU pipeline's program, run on the host "
+                             "(emulated) or on a CUDA GPU, in place on torch tensors (cuda)")
     parser.add_argument("--muon", action="store_true",
                         help="route the hidden matrices to Muon (optim-assign's "
                              "default policy) and compare the --gpu step with the "
@@ -365,15 +366,17 @@ def main():
 
     def compiled_run(gpu):
         library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=gpu,
-                                                    assign=assign)
+                                                    assign=assign, in_place=gpu == "cuda")
         trainer = compiled_step.CompiledTrainer(
-            library, graph, compiled_step.initial_parameters(args.work, graph))
-        return [trainer.step(idx, labels, args.lr) for idx, labels in batches], trainer, graph
+            library, graph, compiled_step.initial_parameters(args.work, graph),
+            "cuda" if gpu == "cuda" else "cpu")
+        losses = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
+        return losses, trainer.numpy_params(), graph
 
-    ours, trainer, graph = compiled_run(args.gpu)
+    ours, params, graph = compiled_run(args.gpu)
     if args.muon:
         theirs, cpu, _ = compiled_run(None)
-        reference_params = dict(zip(graph.params, cpu.params))
+        reference_params = dict(zip(graph.params, cpu))
     else:
         theirs, state = ort_steps(args.work, batches, args.lr)
         reference_params = {name: state.parameters[name].data for name in graph.params}
@@ -384,7 +387,7 @@ def main():
         print(f"step {step}: loss muon {a:.7f} {'cpu' if args.muon else 'ort'} {b:.7f} "
               f"rel err {err:.2e}")
     initial = dict(zip(graph.params, compiled_step.initial_parameters(args.work, graph)))
-    for name, value in zip(graph.params, trainer.params):
+    for name, value in zip(graph.params, params):
         reference = reference_params[name]
         noise = ZERO_GRADIENT.get(args.model, {}).get(name)
         if noise is not None:
