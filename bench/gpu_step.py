@@ -841,16 +841,21 @@ def save(args, results):
             json.dump(results, f, indent=1)
 
 
+def check_target(args, manifest):
+    """Exits unless the artifacts were built for `--device`."""
+    expected = ["cuda"] if args.device == "cuda" else ["cpu", "emulated"]
+    if manifest["target"] not in expected:
+        sys.exit(f"error: {args.artifacts} was built with --target {manifest['target']}, "
+                 f"--device {args.device} needs --target {' or '.join(expected)}")
+
+
 def run(args):
     if args.child:
         return child(args)
     import torch
     with open(os.path.join(args.artifacts, "manifest.json")) as f:
         manifest = json.load(f)
-    expected = ["cuda"] if args.device == "cuda" else ["cpu", "emulated"]
-    if manifest["target"] not in expected:
-        sys.exit(f"error: {args.artifacts} was built with --target {manifest['target']}, "
-                 f"--device {args.device} needs --target {' or '.join(expected)}")
+    check_target(args, manifest)
     names = args.sets.split(",") if args.sets else list(manifest["sets"])
     missing = [n for n in names if n not in manifest["sets"]]
     if missing:

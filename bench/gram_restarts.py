@@ -8,16 +8,14 @@ store them.
     .venv/bin/python bench/gram_restarts.py
 """
 
+import os
+import sys
+
 import numpy as np
 
-QUINTIC = [(3.4445, -4.7750, 2.0315)]
-POLAR_EXPRESS = [
-    (8.156554524902461, -22.48329292557795, 15.878769915207462),
-    (4.042929935166739, -2.808917465908714, 0.5000178451051316),
-    (3.8916678022926607, -2.772484153217685, 0.5060648178503393),
-    (3.285753657755655, -2.3681294933425376, 0.46449024233003106),
-    (2.3465413258596377, -1.7097828382687081, 0.42323551169305323),
-]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "python"))
+from muon_mlir.testing.reference import POLAR_EXPRESS, QUINTIC  # noqa: E402
 
 
 def bf16(x):
@@ -74,8 +72,8 @@ def flops(m, n, steps, restarts=None):
 
 def main():
     rng = np.random.default_rng(0)
-    cases = [((64, 256), 1e3, "quintic", QUINTIC * 5), ((64, 256), 1e3, "polar_express", POLAR_EXPRESS),
-             ((128, 512), 1e6, "quintic x10", QUINTIC * 10)]
+    cases = [((64, 256), 1e3, "quintic", [QUINTIC] * 5), ((64, 256), 1e3, "polar_express", POLAR_EXPRESS),
+             ((128, 512), 1e6, "quintic x10", [QUINTIC] * 10)]
     print("max abs error against the f64 standard iteration")
     for (m, n), cond, name, tuples in cases:
         u, _ = np.linalg.qr(rng.standard_normal((m, m)))

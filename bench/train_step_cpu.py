@@ -50,16 +50,18 @@ def torch_optimizers(net, muon):
     return opts
 
 
-def torch_step(c, muon, compiled):
+def torch_step(c, muon, mode=None, device="cpu"):
+    """The seeded torch model's step on `device`: eager, or model and
+    optimizer steps under torch.compile(mode=`mode`)."""
     torch.manual_seed(0)
-    net = model.CharLM(c)
+    net = model.CharLM(c).to(device)
     opts = torch_optimizers(net, muon)
-    forward = torch.compile(net) if compiled else net
-    updates = [torch.compile(o.step) if compiled else o.step for o in opts]
+    forward = net if mode is None else torch.compile(net, mode=mode)
+    updates = [o.step if mode is None else torch.compile(o.step, mode=mode) for o in opts]
 
     def step(idx, labels):
-        loss = nn.functional.cross_entropy(forward(torch.from_numpy(idx)),
-                                           torch.from_numpy(labels))
+        loss = nn.functional.cross_entropy(forward(torch.as_tensor(idx, device=device)),
+                                           torch.as_tensor(labels, device=device))
         loss.backward()
         for update in updates:
             update()
@@ -98,9 +100,9 @@ def main():
         model.make_artifacts(c, work)
         for label, assign in [("adamw", None), ("muon", MUON_ASSIGN)]:
             muon = assign is not None
-            rows = [("torch eager", torch_step(c, muon, False))]
+            rows = [("torch eager", torch_step(c, muon))]
             if not args.no_compile:
-                rows.append(("torch.compile", torch_step(c, muon, True)))
+                rows.append(("torch.compile", torch_step(c, muon, "default")))
             rows.append(("muon-mlir (compiled step)", muon_mlir_step(work, assign)))
             if muon:
                 # torch.optim.Muon runs Newton-Schulz in bf16; the default

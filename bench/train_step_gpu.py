@@ -111,30 +111,6 @@ def initial_weights(c, names):
     return [state[n].numpy() for n in names]
 
 
-def torch_peer(c, muon, peer, device):
-    """train_step_cpu's torch step on `device`: eager, torch.compile
-    ("compile") or torch.compile(mode="reduce-overhead") ("compile-ro")."""
-    import torch
-    from torch import nn
-    torch.manual_seed(0)
-    net = model.CharLM(c).to(device)
-    opts = train_step_cpu.torch_optimizers(net, muon)
-    mode = {"eager": None, "compile": "default", "compile-ro": "reduce-overhead"}[peer]
-    forward = net if mode is None else torch.compile(net, mode=mode)
-    updates = [o.step if mode is None else torch.compile(o.step, mode=mode) for o in opts]
-
-    def step(idx, labels):
-        loss = nn.functional.cross_entropy(forward(torch.as_tensor(idx, device=device)),
-                                           torch.as_tensor(labels, device=device))
-        loss.backward()
-        for update in updates:
-            update()
-        for o in opts:
-            o.zero_grad(set_to_none=True)
-        return loss.item()
-    return step
-
-
 def timed(step, batches, args):
     """Median ms per step of each run (every step ends with its loss on the
     host, which waits for the device)."""
@@ -199,10 +175,7 @@ def run(args):
     import torch
     with open(os.path.join(args.artifacts, "manifest.json")) as f:
         manifest = json.load(f)
-    expected = ["cuda"] if args.device == "cuda" else ["emulated", "cpu"]
-    if manifest["target"] not in expected:
-        sys.exit(f"error: {args.artifacts} was built with --target {manifest['target']}, "
-                 f"--device {args.device} needs --target {' or '.join(expected)}")
+    gpu_step.check_target(args, manifest)
     # fp32 GEMMs on both sides: the compiled step's default precision.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -241,8 +214,10 @@ def run(args):
         rows = {"muon-mlir": measure("muon-mlir (compiled step)", ours, batches, args,
                                      runtime)}
         for peer in args.peers.split(","):
-            rows[peer] = measure(f"torch {peer}", lambda: torch_peer(c, muon, peer, args.device),
-                                 batches, args)
+            mode = {"eager": None, "compile": "default", "compile-ro": "reduce-overhead"}[peer]
+            rows[peer] = measure(
+                f"torch {peer}", lambda: train_step_cpu.torch_step(c, muon, mode, args.device),
+                batches, args)
         mine, eager = rows["muon-mlir"], rows.get("eager", {})
         if mine.get("losses") and eager.get("losses"):
             err = abs(mine["losses"][0] - eager["losses"][0]) / abs(eager["losses"][0])
