@@ -45,10 +45,14 @@ def gpt2_parameters(layers, d=D):
     return params + [("ln_f.weight", (D,), "adamw"), ("ln_f.bias", (D,), "adamw")]
 
 
-def step_module(params, compute):
-    """One function: every parameter's update, lr and step count as operands."""
+def step_module(params, compute, algorithm="auto"):
+    """One function: every parameter's update, lr and step count as operands;
+    `algorithm`: the Newton–Schulz algorithm ("auto": the compiler's choice)."""
     args, body, results = [], [], []
-    muon_attrs = ir.attr_dict({"weight_decay": 0.1, **({"compute_type": "bf16"} if compute == "bf16" else {})})
+    attrs = {"weight_decay": 0.1, **({"compute_type": "bf16"} if compute == "bf16" else {})}
+    if algorithm != "auto":
+        attrs["schedule"] = f"#optim.ns_schedule<quintic, {algorithm}>"
+    muon_attrs = ir.attr_dict(attrs)
     for i, (_, shape, opt) in enumerate(params):
         t = ir.tensor_type(shape)
         names = ["w", "g", "m"] + (["v"] if opt == "adamw" else [])
@@ -66,10 +70,10 @@ def step_module(params, compute):
             + f"\n  return {', '.join(v for v, _ in results)} : {', '.join(t for _, t in results)}\n}}\n")
 
 
-def time_muon_mlir(params, arrays, compute, repetitions, tmp, bucket=False):
-    module = os.path.join(tmp, f"step_{compute}.mlir")
+def time_muon_mlir(params, arrays, compute, repetitions, tmp, bucket=False, algorithm="auto"):
+    module = os.path.join(tmp, f"step_{compute}_{algorithm}.mlir")
     with open(module, "w") as f:
-        f.write(step_module(params, compute))
+        f.write(step_module(params, compute, algorithm))
     inputs = []
     for i, (_, _, opt) in enumerate(params):
         for n in ["w", "g", "m"] + (["v"] if opt == "adamw" else []):
@@ -119,6 +123,9 @@ def main():
     p.add_argument("--repetitions", type=int, default=5)
     p.add_argument("--torch-compile", action="store_true", help="also time torch.compile")
     p.add_argument("--bucket", action="store_true", help="also time muon-mlir with optim-bucket")
+    p.add_argument("--ns-algorithms", default="auto",
+                   help="comma-separated Newton–Schulz algorithms to time muon-mlir with "
+                        "(auto: Gram for bf16 matrices over twice as wide as tall; standard; gram)")
     args = p.parse_args()
 
     torch.set_num_threads(os.cpu_count())
@@ -147,10 +154,13 @@ def main():
         if args.torch_compile:
             rows.append(("torch.optim.Muon + AdamW, torch.compile", *time_torch(params, arrays, args.repetitions, True), None))
         for compute in ["bf16", "f32"]:
-            for bucket in [False, True] if args.bucket else [False]:
-                median, best, total = time_muon_mlir(params, arrays, compute, args.repetitions, tmp, bucket)
-                rows.append((f"muon-mlir, NS compute_type={compute}" + (", bucketed" if bucket else ""),
-                             median, best, total))
+            for algorithm in args.ns_algorithms.split(","):
+                for bucket in [False, True] if args.bucket else [False]:
+                    median, best, total = time_muon_mlir(params, arrays, compute, args.repetitions,
+                                                         tmp, bucket, algorithm)
+                    rows.append((f"muon-mlir, NS compute_type={compute}"
+                                 + (f", {algorithm}" if algorithm != "auto" else "")
+                                 + (", bucketed" if bucket else ""), median, best, total))
 
     print(f"{'step':48} {'median ms':>10} {'min ms':>10} {'vs torch eager':>15}")
     for name, median, best, total in rows:
