@@ -78,8 +78,10 @@ def set_params(name):
 
 
 def ns_batches(shapes):
-    """[(count, shape)] of the same-shaped matrices, as optim-bucket groups them."""
-    return [(n, s) for s, n in collections.Counter(map(tuple, shapes)).items()]
+    """[(count, shape)] of the matrices of one shape up to transposition (in
+    the wide orientation), as optim-bucket groups them."""
+    wide = (tuple(sorted(s)) for s in shapes)
+    return [(n, s) for s, n in collections.Counter(wide).items()]
 
 
 def ns_restarts(steps):

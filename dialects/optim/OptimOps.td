@@ -71,11 +71,13 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, SameVariadicOperandSize,
     through `view`.
 
     A bucket (`optim-bucket`) is one op over N parameters whose matrices
-    have one shape A×B and one element type: operands and results are
-    lists, member i being (`params[i]`, `grads[i]`, `momentum_buffers[i]`)
-    with results (`new_params[i]`, `new_momentum_buffers[i]`). Each member
-    is updated exactly as by its own op; the lowering runs the N
-    orthogonalizations as one batched Newton–Schulz.
+    are A×B or B×A, of one element type: operands and results are lists,
+    member i being (`params[i]`, `grads[i]`, `momentum_buffers[i]`) with
+    results (`new_params[i]`, `new_momentum_buffers[i]`). Each member is
+    updated as by its own op (`adjust` of its own shape); the lowering runs
+    the N orthogonalizations as one batched Newton–Schulz in the first
+    member's orientation, transposing the others in and out (NS(Uᵀ) =
+    NS(U)ᵀ).
 
     Example:
 

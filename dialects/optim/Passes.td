@@ -134,7 +134,8 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
     other tensor in its member's own buffer.
 
     - `optim.muon`, and `optim.muon2` with a full second moment: ops with
-      the same matrix shape A×B (after their matrix view: a rank-2
+      the same matrix shape A×B or its transpose B×A (after their matrix
+      view: a rank-2
       parameter, an N-D one flattened to dim0 × rest, or each matrix of a
       batch view), element type, hyper-parameters (resolved defaults
       included) and the same `lr` SSA value. The bucket reads its members
@@ -145,6 +146,12 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
       (norm, GEMMs, element-wise math) as the unbatched one, so the results
       are bitwise identical on the CPU path; this is why the pass needs no
       `deterministic` mode (test/Numerics/bucket.test checks the claim).
+      Transposed shapes share a bucket because NS(Uᵀ) = NS(U)ᵀ: Newton–
+      Schulz runs in the orientation most of the bucket's matrices have
+      (its members come first) and the others are transposed into and out
+      of the batch, so one batched orthogonalization serves, e.g., GPT-2's
+      768×3072 and 3072×768 MLP weights (their results agree with the
+      unbucketed ones up to the GEMMs' summation order).
     - `optim.adamw`: ops of any shapes with the same element type,
       hyper-parameters and `lr` and `step` SSA values.
 

@@ -169,3 +169,59 @@ SmallVector<Value> BucketBuffer::getResults(OpBuilder &b, Location loc) const {
   }
   return results;
 }
+
+TransposedRows::TransposedRows(TypeRange memberTypes, MatrixView view)
+    : matrix(getMatrixShape(cast<ShapedType>(memberTypes.front()), view)) {
+  matrix.batch.clear();
+  int64_t row = 0;
+  for (Type type : memberTypes) {
+    MatrixShape member = getMatrixShape(cast<ShapedType>(type), view);
+    int64_t count = member.getBatchSize();
+    if (member.rows != matrix.rows || member.cols != matrix.cols) {
+      if (!ranges.empty() && ranges.back().second == row)
+        ranges.back().second += count;
+      else
+        ranges.push_back({row, row + count});
+    }
+    row += count;
+  }
+}
+
+Value TransposedRows::buildIsTransposed(OpBuilder &b, Location loc,
+                                        Value row) const {
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  Value result;
+  for (auto [first, last] : ranges) {
+    Value inRange = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, row,
+                              index(first)),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row,
+                              index(last)));
+    result = result ? arith::OrIOp::create(b, loc, result, inRange) : inRange;
+  }
+  return result ? result : arith::ConstantIntOp::create(b, loc, 0, 1);
+}
+
+Value TransposedRows::buildPackedIndex(OpBuilder &b, Location loc, Value row,
+                                       Value flat) const {
+  if (empty())
+    return flat;
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  // The row's own matrix is B×A: element e = p·A + q.
+  Value start =
+      arith::MulIOp::create(b, loc, row, index(matrix.rows * matrix.cols));
+  Value e = arith::SubIOp::create(b, loc, flat, start);
+  Value p = arith::DivUIOp::create(b, loc, e, index(matrix.rows));
+  Value q = arith::RemUIOp::create(b, loc, e, index(matrix.rows));
+  Value packed = arith::AddIOp::create(
+      b, loc, start,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, q, index(matrix.cols)), p));
+  return arith::SelectOp::create(b, loc, buildIsTransposed(b, loc, row), packed,
+                                 flat);
+}

@@ -18,6 +18,8 @@
 #ifndef MUON_LIB_CONVERSION_OPTIMTOKERNELS_BUCKETBUFFERS_H
 #define MUON_LIB_CONVERSION_OPTIMTOKERNELS_BUCKETBUFFERS_H
 
+#include "muon/Dialect/Optim/IR/OptimOps.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -106,6 +108,35 @@ private:
   llvm::SmallVector<mlir::Value> shaped;
   llvm::SmallVector<mlir::Type> types;
   BucketLayout layout;
+};
+
+/// The rows (matrices) of a Muon bucket whose members are B×A where the
+/// bucket's matrices are A×B (the first member's shape). Newton–Schulz runs
+/// on them transposed (NS(Uᵀ) = NS(U)ᵀ): the kernel writing its input and
+/// the one reading its result map their indices. Rows are uniform across a
+/// thread block, so the selects do not diverge.
+class TransposedRows {
+public:
+  /// One row per matrix of `memberTypes` seen through `view`, in order.
+  TransposedRows(mlir::TypeRange memberTypes, MatrixView view);
+
+  bool empty() const { return ranges.empty(); }
+  /// The bucket's A×B.
+  const MatrixShape &getMatrix() const { return matrix; }
+
+  /// i1: whether `row` is a transposed row.
+  mlir::Value buildIsTransposed(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value row) const;
+
+  /// The flat index in the bucket's packed A×B matrices of the element at
+  /// `flat` in `row`'s own layout: (p, q) of a B×A row is (q, p) there.
+  mlir::Value buildPackedIndex(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value row, mlir::Value flat) const;
+
+private:
+  MatrixShape matrix;
+  /// [first, last) row ranges of transposed members, merged.
+  llvm::SmallVector<std::pair<int64_t, int64_t>> ranges;
 };
 
 } // namespace muon::optim

@@ -14,6 +14,8 @@
 
 namespace muon::optim {
 
+class TransposedRows;
+
 /// The kernels and GEMM calls of `op`, built at the insertion point on
 /// `operands` (the buffers of its tensor operands, in order). Returns one
 /// fresh buffer per result, in the result's shape; fails, with an error on
@@ -33,13 +35,16 @@ buildKernels(mlir::RewriterBase &rewriter, NewtonSchulzOp op,
 
 /// Newton–Schulz of the flat N·A·B buffer `input` (N = `numMatrices`), whose
 /// per-matrix Σ x² is in `slots`: the normalization kernel and the GEMM
-/// calls (createNewtonSchulzGemmCalls). Returns the flat result in
-/// `computeType`.
+/// calls (createNewtonSchulzGemmCalls). The matrices of `transposed` rows
+/// are B×A in `input` and iterate transposed; the result holds them as
+/// A×B (TransposedRows::buildPackedIndex finds their elements). Returns the
+/// flat result in `computeType`.
 mlir::Value buildNewtonSchulz(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value input, mlir::Value slots,
                               const MatrixShape &matrix, int64_t numMatrices,
                               NSScheduleAttr schedule, int64_t steps,
-                              mlir::Type computeType);
+                              mlir::Type computeType,
+                              const TransposedRows *transposed = nullptr);
 
 } // namespace muon::optim
 

@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// One Muon update of a bucket (N matrices A×B) becomes three kernels and
-// 3 × steps GEMM calls, whatever N is:
+// One Muon update of a bucket (N matrices A×B, or B×A: TransposedRows)
+// becomes three kernels and 3 × steps GEMM calls, whatever N is:
 //   K1  M' = βM + (1−β)G, U = Nesterov blend (Muon²: V', U/(sqrt V'+ε)),
 //       and per-matrix Σ U² partials (atomics into kReductionSlots slots);
 //   K2 + GEMMs  Newton–Schulz (NewtonSchulzToKernels.cpp);
@@ -62,6 +62,7 @@ public:
         // input is a packed temporary. K1 takes up to five buffers per
         // member: beyond the kernel parameter space, the members are packed.
         layout(BucketLayout::get(op.getParams().getTypes(), elements)),
+        transposed(op.getParams().getTypes(), op.getView()),
         numMatrices(layout.getNumRows()),
         packed(int64_t(op.getParams().size()) * 5 > kMaxRowBuffersPerKernel),
         param(operands(adaptor.getParams())),
@@ -125,12 +126,12 @@ public:
   Value emitOrthogonalize(OpBuilder &b, const Moments &moments) {
     return buildNewtonSchulz(b, loc, moments.update, moments.slots, matrix,
                              numMatrices, op.getScheduleOrDefault(),
-                             static_cast<int64_t>(op.getNsSteps()),
-                             computeType);
+                             static_cast<int64_t>(op.getNsSteps()), computeType,
+                             &transposed);
   }
 
-  /// K3: decoupled weight decay and the adjusted step; lr is loaded on the
-  /// device.
+  /// K3: decoupled weight decay and the adjusted step (adjust of the row's
+  /// own matrix shape); lr is loaded on the device.
   SmallVector<Value> emitParamUpdate(OpBuilder &builder,
                                      const MuonUpdateMath &math, Value ortho) {
     Type arithType = math.getArithType();
@@ -140,14 +141,24 @@ public:
         builder, loc, numMatrices, elements, {},
         [&](OpBuilder &b, Location kloc, Value row) {
           Value rate = loadAs(b, kloc, lr, {}, arithType);
-          scalars.emplace(math.buildParamScalars(b, kloc, rate));
+          Value adjust = math.buildAdjust(b, kloc, matrix);
+          if (!transposed.empty())
+            adjust = arith::SelectOp::create(
+                b, kloc, transposed.buildIsTransposed(b, kloc, row),
+                math.buildAdjust(b, kloc, {{}, matrix.cols, matrix.rows}),
+                adjust);
+          scalars.emplace(math.buildParamScalars(b, kloc, rate, adjust));
           rows = BucketBuffer::selectRow(b, kloc, {&param, &*newParam}, row);
         },
-        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange) {
+        [&](OpBuilder &b, Location kloc, Value row, Value flat, ValueRange) {
           Value w = BucketBuffer::load(b, kloc, rows[0], flat, arithType);
           // O rounded to the parameter type, as the op's result is.
           Value o = convertScalar(
-              b, kloc, loadAs(b, kloc, ortho, flat, elementType), arithType);
+              b, kloc,
+              loadAs(b, kloc, ortho,
+                     transposed.buildPackedIndex(b, kloc, row, flat),
+                     elementType),
+              arithType);
           BucketBuffer::store(b, kloc, rows[1], scalars->build(b, kloc, w, o),
                               flat);
           return SmallVector<Value>{};
@@ -182,6 +193,7 @@ private:
   MatrixShape matrix;
   int64_t elements;
   BucketLayout layout;
+  TransposedRows transposed;
   int64_t numMatrices;
   bool packed;
   BucketBuffer param, grad, momentum;

@@ -10,6 +10,7 @@
 // Muon²-F, which decomposes into one) gets its own reduction kernel.
 //===----------------------------------------------------------------------===//
 
+#include "BucketBuffers.h"
 #include "KernelBuilders.h"
 #include "KernelLowerings.h"
 
@@ -28,7 +29,8 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
                                      Value slots, const MatrixShape &matrix,
                                      int64_t numMatrices,
                                      NSScheduleAttr schedule, int64_t steps,
-                                     Type computeType) {
+                                     Type computeType,
+                                     const TransposedRows *transposed) {
   int64_t rows = matrix.rows, cols = matrix.cols;
   Value x0 = allocBuffer(b, loc, {numMatrices, rows, cols}, computeType);
 
@@ -44,13 +46,15 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
         denominator = normalization.buildDenominator(
             pb, ploc, buildSlotSum(pb, ploc, slots, row));
       },
-      [&](OpBuilder &kb, Location kloc, Value, Value flat, ValueRange) {
+      [&](OpBuilder &kb, Location kloc, Value row, Value flat, ValueRange) {
         Value u = loadAs(kb, kloc, input, flat,
                          getNSInputType(inputType, computeType));
         storeConverted(
             kb, kloc,
             normalization.buildElement(kb, kloc, u, denominator, computeType),
-            first, flat);
+            first,
+            transposed ? transposed->buildPackedIndex(kb, kloc, row, flat)
+                       : flat);
         return SmallVector<Value>{};
       },
       [](OpBuilder &, Location, Value, Value, ValueRange) {});

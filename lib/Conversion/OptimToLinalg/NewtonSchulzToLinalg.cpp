@@ -61,15 +61,6 @@ static Value buildNormalize(OpBuilder &b, Location loc, Value input,
       .front();
 }
 
-/// Swaps the two matrix dims of a matrix-form tensor.
-static Value transposeMatrices(OpBuilder &b, Location loc, Value input) {
-  auto type = cast<RankedTensorType>(input.getType());
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> permutation = getBatchDims(type);
-  permutation.append({rank - 1, rank - 2});
-  return muon::buildTranspose(b, loc, input, permutation);
-}
-
 /// A `linalg.matmul`-like op with explicit `maps` accumulating into `init`.
 template <typename MatmulTy>
 static Value createMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs,

@@ -49,3 +49,35 @@ def reference_pairs(params, states, results, muon_attrs, adamw_attrs, tol,
             if name == "W" and kind == "muon" and update_tol is not None:
                 pairs[f"{label} W'-W"] = (got - w, ref - w, update_tol)
     return pairs
+
+
+def compare_bucketed(params, bucketed, alone, transposed_tol):
+    """Checks a step run with optim-bucket against the same step unbucketed
+    (results of ir.optimizer_step_module over `params`): bit for bit, except
+    the W' of a Muon-family matrix whose transpose is updated by the same
+    kind of op (the two share a bucket and one orientation runs
+    Newton–Schulz transposed, so the GEMMs sum in another order): those
+    within `transposed_tol` of the largest entry. Prints both counts;
+    returns whether both hold."""
+    def matrix(shape):
+        return (shape[0], int(np.prod(shape[1:])))
+
+    kinds = {(kind, matrix(shape)) for shape, kind in params
+             if kind != "adamw" and len(shape) >= 2}
+    transposed, index = set(), 0
+    for shape, kind in params:
+        if kind != "adamw" and len(shape) >= 2:
+            rows, cols = matrix(shape)
+            if rows != cols and (kind, (cols, rows)) in kinds:
+                transposed.add(index)
+        index += 2 if kind == "muon" else 3
+    differ = [i for i, (a, b) in enumerate(zip(bucketed, alone))
+              if i not in transposed and a.tobytes() != b.tobytes()]
+    print(f"{len(bucketed) - len(transposed)} results, {len(differ)} differ "
+          f"bitwise: {' '.join(map(str, differ))}")
+    worst = max((float(np.max(np.abs(bucketed[i] - alone[i])) /
+                       max(float(np.max(np.abs(alone[i]))), 1e-30))
+                 for i in transposed), default=0.0)
+    print(f"{len(transposed)} W' of transposed bucket members, max rel diff "
+          f"{worst:.1e} (limit {transposed_tol:g})")
+    return not differ and worst <= transposed_tol

@@ -159,6 +159,42 @@ func.func @bucket_batch_member(%w0: tensor<16x32xf32>, %w1: tensor<2x16x32xf32>,
 
 // -----
 
+// Transposed members share the bucket's Newton–Schulz: rows 1 and 2 (the
+// 32x16 matrices) are stored into the 16x32 NS input transposed (K2: element
+// p·16 + q of the row goes to q·32 + p) and read back the same way (K3),
+// with their own lr adjustment (original: sqrt(32/16)).
+// CHECK-LABEL: func.func @bucket_transposed
+// CHECK: memref.atomic_rmw addf
+// CHECK: scf.parallel (%{{.+}}, %[[K2ROW:.+]]) =
+// CHECK: %[[P:.+]] = arith.divui %[[E:.+]], %{{.+}} : index
+// CHECK: %[[Q:.+]] = arith.remui %[[E]], %{{.+}} : index
+// CHECK: %[[Q32:.+]] = arith.muli %[[Q]], %{{.+}} : index
+// CHECK: %[[T:.+]] = arith.addi %[[Q32]], %[[P]] : index
+// CHECK: %[[PACKED:.+]] = arith.addi %{{.+}}, %[[T]] : index
+// CHECK: %[[BELOW:.+]] = arith.cmpi slt, %[[K2ROW]], %{{.+}} : index
+// CHECK: %[[FROM:.+]] = arith.cmpi sge, %[[K2ROW]], %{{.+}} : index
+// CHECK: %[[IN:.+]] = arith.andi %[[FROM]], %[[BELOW]] : i1
+// CHECK: %[[INDEX:.+]] = arith.select %[[IN]], %[[PACKED]], %{{.+}} : index
+// CHECK: memref.store %{{.+}}, %{{.+}}[%[[INDEX]]]
+// CHECK: call @muon_gpu_syrk_f32
+// CHECK: scf.parallel (%{{.+}}, %[[K3ROW:.+]]) =
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG: %[[SQRT2:.+]] = arith.constant 1.41421354 : f32
+// CHECK: arith.select %{{.+}}, %[[SQRT2]], %[[ONE]] : f32
+// CHECK: arith.divui
+// CHECK: %[[OINDEX:.+]] = arith.select %{{.+}}, %{{.+}}, %{{.+}} : index
+// CHECK: memref.load %{{.+}}[%[[OINDEX]]]
+// CHECK: return
+func.func @bucket_transposed(%w0: tensor<16x32xf32>, %w1: tensor<2x32x16xf32>, %lr: tensor<f32>)
+    -> (tensor<16x32xf32>, tensor<2x32x16xf32>) {
+  %n:2, %m:2 = optim.muon [%w0, %w1], [%w0, %w1], [%w0, %w1], %lr
+      {ns_steps = 1 : i64, view = #optim.matrix_view<batch>}
+      : [tensor<16x32xf32>, tensor<2x32x16xf32>], tensor<f32>
+  return %n#0, %n#1 : tensor<16x32xf32>, tensor<2x32x16xf32>
+}
+
+// -----
+
 // An AdamW bucket (parameters of any shapes) is one kernel over rows of
 // different lengths: each row's blocks find their row, and one
 // scf.index_switch picks its buffers (cast to memref<?xf32>) and offset; the

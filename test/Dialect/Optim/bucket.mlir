@@ -32,15 +32,37 @@ func.func @twelve_layers(%w0: tensor<64x256xf32>, %g0: tensor<64x256xf32>, %m0: 
 
 // -----
 
-// Mixed shapes: one bucket per matrix shape (64x256 and its transpose are
-// different shapes); the lone 32x32 update is left as it is.
+// Mixed shapes: one bucket per matrix shape up to transposition, the
+// orientation most of its matrices have first (the lowerings run
+// Newton–Schulz in it and transpose the others); 64x128 is a shape of its
+// own, and the lone 32x32 update is left as it is.
 // CHECK-LABEL: func.func @mixed_shapes
-// CHECK-DAG: optim.muon {{.*}} : [tensor<64x256xf32>, tensor<64x256xf32>], tensor<f32>
-// CHECK-DAG: optim.muon {{.*}} : [tensor<256x64xf32>, tensor<256x64xf32>], tensor<f32>
-// CHECK-DAG: optim.muon %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<32x32xf32>, tensor<f32>
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<64x256xf32>, %[[B:[^:]+]]: tensor<256x64xf32>
+// CHECK-DAG: %[[T:.+]]:3, %{{.+}}:3 = optim.muon [%[[B]], %[[B]], %[[A]]], {{.*}}view = #optim.matrix_view<batch>{{.*}} : [tensor<256x64xf32>, tensor<256x64xf32>, tensor<64x256xf32>], tensor<f32>
+// CHECK-DAG: optim.muon {{.*}} : [tensor<64x128xf32>, tensor<64x128xf32>], tensor<f32>
+// CHECK-DAG: %[[C:.+]], %{{.+}} = optim.muon %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<32x32xf32>, tensor<f32>
+// CHECK: return %[[T]]#2, %[[T]]#0, %{{.+}}, %[[T]]#1, %[[C]]
 // MIN3-LABEL: func.func @mixed_shapes
+// MIN3: optim.muon [{{.*}} : [tensor<256x64xf32>, tensor<256x64xf32>, tensor<64x256xf32>], tensor<f32>
 // MIN3-NOT: optim.muon [
 // MIN3: // -----
+func.func @mixed_shapes(%a: tensor<64x256xf32>, %b: tensor<256x64xf32>,
+                        %c: tensor<32x32xf32>, %d: tensor<64x128xf32>,
+                        %lr: tensor<f32>)
+    -> (tensor<64x256xf32>, tensor<256x64xf32>, tensor<64x128xf32>,
+        tensor<256x64xf32>, tensor<32x32xf32>, tensor<64x128xf32>) {
+  %a1, %ma1 = optim.muon %a, %a, %a, %lr : tensor<64x256xf32>, tensor<f32>
+  %b1, %mb1 = optim.muon %b, %b, %b, %lr : tensor<256x64xf32>, tensor<f32>
+  %d1, %md1 = optim.muon %d, %d, %d, %lr : tensor<64x128xf32>, tensor<f32>
+  %b2, %mb2 = optim.muon %b, %b, %b, %lr : tensor<256x64xf32>, tensor<f32>
+  %c1, %mc1 = optim.muon %c, %c, %c, %lr : tensor<32x32xf32>, tensor<f32>
+  %d2, %md2 = optim.muon %d, %d, %d, %lr : tensor<64x128xf32>, tensor<f32>
+  return %a1, %b1, %d1, %b2, %c1, %d2 : tensor<64x256xf32>, tensor<256x64xf32>,
+      tensor<64x128xf32>, tensor<256x64xf32>, tensor<32x32xf32>,
+      tensor<64x128xf32>
+}
+
+// -----
 func.func @mixed_shapes(%a: tensor<64x256xf32>, %b: tensor<256x64xf32>,
                         %c: tensor<32x32xf32>, %lr: tensor<f32>)
     -> (tensor<64x256xf32>, tensor<256x64xf32>, tensor<64x256xf32>,

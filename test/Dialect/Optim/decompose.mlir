@@ -305,3 +305,33 @@ func.func @bucket(%a: tensor<4x8xf32>, %b: tensor<2x4x8xf32>, %lr: tensor<f32>)
       : [tensor<4x8xf32>, tensor<2x4x8xf32>], tensor<f32>
   return %w#0, %w#1, %m#0, %m#1 : tensor<4x8xf32>, tensor<2x4x8xf32>, tensor<4x8xf32>, tensor<2x4x8xf32>
 }
+
+// -----
+
+// A bucket with transposed members: the 8x4 matrices enter the 4x8 stack
+// transposed, leave it transposed back, and step with their own lr·adjust
+// (original: 1 for 4x8, sqrt(2) for 8x4), computed once per orientation.
+// CHECK-LABEL: func.func @bucket_transposed
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<4x8xf32>, %[[B:[^:]+]]: tensor<2x8x4xf32>, %[[LR:[^:]+]]: tensor<f32>)
+// CHECK: %[[UA:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[A]] : tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK: %[[UB:.+]] = linalg.generic {{.*}} ins(%[[B]], %[[B]] : tensor<2x8x4xf32>, tensor<2x8x4xf32>)
+// CHECK: %[[P0:.+]] = tensor.insert_slice %[[UA]] into %{{.+}}[0, 0, 0] [1, 4, 8] [1, 1, 1] : tensor<4x8xf32> into tensor<3x4x8xf32>
+// CHECK: %[[UBT:.+]] = linalg.transpose ins(%[[UB]] : tensor<2x8x4xf32>) outs(%{{.+}} : tensor<2x4x8xf32>) permutation = [0, 2, 1]
+// CHECK: %[[P:.+]] = tensor.insert_slice %[[UBT]] into %[[P0]][1, 0, 0] [2, 4, 8] [1, 1, 1] : tensor<2x4x8xf32> into tensor<3x4x8xf32>
+// CHECK: %[[O:.+]] = optim.newton_schulz %[[P]] {view = #optim.matrix_view<batch>} : tensor<3x4x8xf32>
+// CHECK: %[[STEP:.+]]:2 = linalg.generic {{.*}}iterator_types = []} ins(%[[LR]] : tensor<f32>)
+// CHECK: arith.constant 1.000000e+00 : f32
+// CHECK: arith.constant 1.41421354 : f32
+// CHECK: %[[OA:.+]] = tensor.extract_slice %[[O]][0, 0, 0] [1, 4, 8] [1, 1, 1] : tensor<3x4x8xf32> to tensor<4x8xf32>
+// CHECK: %[[OB:.+]] = tensor.extract_slice %[[O]][1, 0, 0] [2, 4, 8] [1, 1, 1] : tensor<3x4x8xf32> to tensor<2x4x8xf32>
+// CHECK: %[[OBT:.+]] = linalg.transpose ins(%[[OB]] : tensor<2x4x8xf32>) outs(%{{.+}} : tensor<2x8x4xf32>) permutation = [0, 2, 1]
+// CHECK: %[[WA:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[OA]], %[[STEP]]#0 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>)
+// CHECK: %[[WB:.+]] = linalg.generic {{.*}} ins(%[[B]], %[[OBT]], %[[STEP]]#1 : tensor<2x8x4xf32>, tensor<2x8x4xf32>, tensor<f32>)
+// CHECK: return %[[WA]], %[[WB]]
+func.func @bucket_transposed(%a: tensor<4x8xf32>, %b: tensor<2x8x4xf32>, %lr: tensor<f32>)
+    -> (tensor<4x8xf32>, tensor<2x8x4xf32>) {
+  %w:2, %m:2 = optim.muon [%a, %b], [%a, %b], [%a, %b], %lr
+      {nesterov = false, view = #optim.matrix_view<batch>}
+      : [tensor<4x8xf32>, tensor<2x8x4xf32>], tensor<f32>
+  return %w#0, %w#1 : tensor<4x8xf32>, tensor<2x8x4xf32>
+}

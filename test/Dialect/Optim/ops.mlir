@@ -183,6 +183,8 @@ func.func @scatter_add(%dy: tensor<8x16xf32>, %ids: tensor<8xi64>,
 // CHECK: %{{.+}}:2, %{{.+}}:2, %{{.+}}:4 = optim.muon2 [%[[A]], %[[A]]], [%[[A]], %[[A]]], [%[[A]], %[[A]]], [%[[R]], %[[C]], %[[R]], %[[C]]], %[[LR]] {beta2 = 9.000000e-01 : f64} : [tensor<16x32xf32>, tensor<16x32xf32>], [tensor<16x1xf32>, tensor<1x32xf32>, tensor<16x1xf32>, tensor<1x32xf32>], tensor<f32>
 // CHECK: %{{.+}}:2, %{{.+}}:2, %{{.+}}:2 = optim.adamw [%[[V]], %[[S]]], [%[[V]], %[[S]]], [%[[V]], %[[S]]], [%[[V]], %[[S]]], %[[LR]], %[[T]] : [tensor<7xbf16>, tensor<bf16>], tensor<f32>, tensor<i64>
 // CHECK: optim.muon %[[A]], %[[A]], %[[A]], %[[LR]] : tensor<16x32xf32>, tensor<f32>
+// CHECK: %[[AT:.+]] = tensor.empty() : tensor<32x16xf32>
+// CHECK: optim.muon [%[[A]], %[[AT]]], [%[[A]], %[[AT]]], [%[[A]], %[[AT]]], %[[LR]] : [tensor<16x32xf32>, tensor<32x16xf32>], tensor<f32>
 func.func @buckets(%a: tensor<16x32xf32>, %b: tensor<2x16x32xf32>,
                    %r: tensor<16x1xf32>, %c: tensor<1x32xf32>,
                    %v: tensor<7xbf16>, %s: tensor<bf16>, %lr: tensor<f32>,
@@ -198,5 +200,9 @@ func.func @buckets(%a: tensor<16x32xf32>, %b: tensor<2x16x32xf32>,
   %aw:2, %am:2, %av:2 = optim.adamw [%v, %s], [%v, %s], [%v, %s], [%v, %s],
       %lr, %t : [tensor<7xbf16>, tensor<bf16>], tensor<f32>, tensor<i64>
   %one:2 = optim.muon [%a], [%a], [%a], %lr : [tensor<16x32xf32>], tensor<f32>
+  // Transposed matrices share a bucket.
+  %at = tensor.empty() : tensor<32x16xf32>
+  %tw:2, %tm:2 = optim.muon [%a, %at], [%a, %at], [%a, %at], %lr
+      : [tensor<16x32xf32>, tensor<32x16xf32>], tensor<f32>
   return
 }

@@ -42,6 +42,12 @@ MatrixShape muon::optim::getMatrixShape(ShapedType type, MatrixView view) {
   return {{}, shape.front(), cols};
 }
 
+bool muon::optim::isSameOrTransposed(const MatrixShape &a,
+                                     const MatrixShape &b) {
+  return (a.rows == b.rows && a.cols == b.cols) ||
+         (a.rows == b.cols && a.cols == b.rows);
+}
+
 //===----------------------------------------------------------------------===//
 // Shared verification
 //===----------------------------------------------------------------------===//
@@ -257,7 +263,8 @@ static LogicalResult verifyMembers(Operation *op, ValueRange params) {
 }
 
 /// verifyMembers, the Newton–Schulz rules for each parameter, and one matrix
-/// shape for all (their orthogonalizations run as one batch).
+/// shape up to transposition for all (their orthogonalizations run as one
+/// batch, the transposed members as NS(Uᵀ)ᵀ).
 template <typename OpTy> static LogicalResult verifyMatrixMembers(OpTy op) {
   OperandRange params = op.getParams();
   if (failed(verifyMembers(op, params)))
@@ -274,10 +281,11 @@ template <typename OpTy> static LogicalResult verifyMatrixMembers(OpTy op) {
       first = matrix;
       continue;
     }
-    if (matrix.rows != first->rows || matrix.cols != first->cols)
+    if (!isSameOrTransposed(matrix, *first))
       return op.emitOpError()
              << "expects every parameter to have " << first->rows << "x"
-             << first->cols << " matrices, got " << param.getType();
+             << first->cols << " or " << first->cols << "x" << first->rows
+             << " matrices, got " << param.getType();
   }
   return success();
 }

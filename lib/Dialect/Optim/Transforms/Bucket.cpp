@@ -53,6 +53,10 @@ struct Candidate {
   unsigned numMembers;
   /// The trailing operands every member shares (lr, step).
   unsigned numShared;
+  /// Muon family: whether its first member's matrices are tall (A > B), and
+  /// how many matrices it updates.
+  bool tall = false;
+  int64_t numMatrices = 0;
 };
 } // namespace
 
@@ -77,21 +81,28 @@ static SmallVector<NamedAttribute> getMuonConfig(Builder &b, OpTy op) {
                      TypeAttr::get(op.getComputeElementType()))};
 }
 
-/// A Muon-family candidate: its members' matrices are A×B.
+/// A Muon-family candidate: its members' matrices are A×B or B×A, which
+/// share a bucket (keyed by the wide orientation).
 template <typename OpTy>
 static std::pair<BucketKey, Candidate>
 describeMatrixUpdate(OpTy op, ArrayRef<NamedAttribute> config) {
   auto type = cast<RankedTensorType>(op.getParams().front().getType());
   MatrixShape matrix = getMatrixShape(type, op.getView());
-  auto sliceType =
-      RankedTensorType::get({matrix.rows, matrix.cols}, type.getElementType());
+  auto sliceType = RankedTensorType::get(
+      {std::min(matrix.rows, matrix.cols), std::max(matrix.rows, matrix.cols)},
+      type.getElementType());
   BucketKey key{op->getName(), sliceType,
                 DictionaryAttr::get(op.getContext(), config), op.getLr(),
                 Value()};
   std::optional<MatrixView> reshapedView;
   if (op.getView() != MatrixView::batch)
     reshapedView = op.getView();
-  return {key, Candidate{op, reshapedView, unsigned(op.getParams().size()), 1}};
+  int64_t numMatrices = 0;
+  for (Type param : op.getParams().getTypes())
+    numMatrices +=
+        getMatrixShape(cast<ShapedType>(param), op.getView()).getBatchSize();
+  return {key, Candidate{op, reshapedView, unsigned(op.getParams().size()), 1,
+                         matrix.rows > matrix.cols, numMatrices}};
 }
 
 /// The key of `op`, or nothing if `op` cannot be bucketed.
@@ -242,21 +253,39 @@ static Value toBucketForm(OpBuilder &b, Location loc, const Candidate &member,
   return toMatrixForm(b, loc, value, *member.reshapedView);
 }
 
+/// The members of a Muon-family bucket with the orientation most of its
+/// matrices have first: the lowerings run Newton–Schulz in the first
+/// member's orientation and transpose the others in and out.
+static SmallVector<Candidate> orderByOrientation(const Bucket &bucket) {
+  SmallVector<Candidate> members(bucket.members);
+  int64_t tall = 0, wide = 0;
+  for (const Candidate &member : members)
+    (member.tall ? tall : wide) += member.numMatrices;
+  if (!tall || !wide)
+    return members;
+  bool majorityTall = tall > wide;
+  std::stable_partition(
+      members.begin(), members.end(),
+      [&](const Candidate &member) { return member.tall == majorityTall; });
+  return members;
+}
+
 /// Replaces the members of `bucket` by one op of the same kind whose
 /// operand and result lists are the members', inserted before the last
 /// member. A Muon-family bucket reads its members' matrices as a batch.
 static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
-  const Candidate &first = bucket.members.front();
   Operation *last = bucket.members.back().op;
+  SmallVector<Candidate> members = orderByOrientation(bucket);
+  const Candidate &first = members.front();
   SmallVector<Location> locs = llvm::map_to_vector(
-      bucket.members, [](const Candidate &c) { return c.op->getLoc(); });
+      members, [](const Candidate &c) { return c.op->getLoc(); });
   Location loc = rewriter.getFusedLoc(locs);
   rewriter.setInsertionPoint(last);
 
   // Each per-parameter list (params, grads, states; new params, new
   // states) is the concatenation of the members' lists.
   unsigned numMembers = 0;
-  for (const Candidate &member : bucket.members)
+  for (const Candidate &member : members)
     numMembers += member.numMembers;
   unsigned numOperandLists =
       (first.op->getNumOperands() - first.numShared) / first.numMembers;
@@ -264,7 +293,7 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
   SmallVector<Value> operands;
   SmallVector<Type> resultTypes;
   for (unsigned list = 0; list < numOperandLists; ++list)
-    for (const Candidate &member : bucket.members)
+    for (const Candidate &member : members)
       for (Value operand : member.op->getOperands().slice(
                list * member.numMembers, member.numMembers))
         operands.push_back(toBucketForm(rewriter, loc, member, operand));
@@ -295,7 +324,7 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
   Operation *bucketOp = rewriter.create(state);
 
   unsigned offset = 0;
-  for (const Candidate &member : bucket.members) {
+  for (const Candidate &member : members) {
     SmallVector<Value> replacements;
     for (unsigned list = 0; list < numResultLists; ++list)
       for (auto [result, original] :

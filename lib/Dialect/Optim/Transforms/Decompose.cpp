@@ -189,26 +189,49 @@ public:
   }
 
   /// Per member W' = W·(1 − lr·wd) − lr·adjust(A, B)·O; lr·adjust and
-  /// 1 − lr·wd are computed once from lr's 0-d tensor (buildScalarGeneric)
-  /// and taken as inputs.
+  /// 1 − lr·wd are computed once per member orientation (A×B or B×A) from
+  /// lr's 0-d tensor (buildScalarGeneric) and taken as inputs.
   SmallVector<Value> emitParamUpdate(OpBuilder &b, const MuonUpdateMath &math,
                                      Value ortho) {
     Location loc = op.getLoc();
     Type arithType = math.getArithType();
+    OperandRange params = op.getParams();
+    SmallVector<MatrixShape> orientations;
+    SmallVector<size_t> memberOrientation;
+    for (Value param : params) {
+      MatrixShape matrix =
+          getMatrixShape(cast<ShapedType>(param.getType()), op.getView());
+      auto *it = llvm::find_if(orientations, [&](const MatrixShape &known) {
+        return known.rows == matrix.rows && known.cols == matrix.cols;
+      });
+      memberOrientation.push_back(it - orientations.begin());
+      if (it == orientations.end())
+        orientations.push_back(matrix);
+    }
     SmallVector<Value> scalars = buildScalarGeneric(
         b, loc, op.getLr(),
         [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
           Value lr = convertScalar(nested, nestedLoc, args[0], arithType);
-          return math.buildParamScalars(nested, nestedLoc, lr).getValues();
+          SmallVector<Value> values;
+          for (const MatrixShape &matrix : orientations)
+            llvm::append_range(
+                values, math.buildParamScalars(
+                                nested, nestedLoc, lr,
+                                math.buildAdjust(nested, nestedLoc, matrix))
+                            .getValues());
+          return values;
         });
-    OperandRange params = op.getParams();
+    size_t perOrientation = scalars.size() / orientations.size();
     SmallVector<Value> orthos = {ortho};
     if (params.size() > 1)
       orthos = unpackMatrices(b, loc, ortho, params.getTypes(), op.getView());
     SmallVector<Value> newParams;
-    for (auto [param, memberOrtho] : llvm::zip_equal(params, orthos)) {
+    for (auto [param, memberOrtho, orientation] :
+         llvm::zip_equal(params, orthos, memberOrientation)) {
       SmallVector<Value> inputs = {param, memberOrtho};
-      llvm::append_range(inputs, scalars);
+      llvm::append_range(inputs,
+                         ArrayRef(scalars).slice(orientation * perOrientation,
+                                                 perOrientation));
       newParams.push_back(
           buildElementwise(
               b, loc, inputs, {}, param.getType(), arithType,

@@ -108,12 +108,23 @@ Value muon::optim::fromMatrixForm(OpBuilder &b, Location loc, Value form,
       getMatrixFormReassociation(type.getRank(), getMatrixShape(type, view)));
 }
 
+Value muon::optim::transposeMatrices(OpBuilder &b, Location loc, Value form) {
+  int64_t rank = cast<RankedTensorType>(form.getType()).getRank();
+  SmallVector<int64_t> permutation =
+      llvm::to_vector(llvm::seq<int64_t>(rank - 2));
+  permutation.append({rank - 1, rank - 2});
+  return muon::buildTranspose(b, loc, form, permutation);
+}
+
 namespace {
 /// Where one member lies in a packing of matrices: rows
-/// [offset, offset + count) of the K×A×B tensor.
+/// [offset, offset + count) of the K×A×B tensor, its own matrices being
+/// A×B (`matrix`, possibly transposed relative to its own shape).
 struct PackedPart {
   MatrixShape matrix;
   int64_t offset;
+  /// The member's matrices are B×A: transposed into the packing.
+  bool transposed;
 
   /// Offsets, sizes and strides of the part's slice of the packing; a
   /// single matrix is inserted rank-reduced (its form has no batch dim).
@@ -136,7 +147,11 @@ getPackedParts(TypeRange types, MatrixView view) {
   int64_t total = 0;
   for (Type type : types) {
     MatrixShape matrix = getMatrixShape(cast<ShapedType>(type), view);
-    parts.push_back({matrix, total});
+    bool transposed = !parts.empty() && (matrix.rows != parts[0].matrix.rows ||
+                                         matrix.cols != parts[0].matrix.cols);
+    if (transposed)
+      std::swap(matrix.rows, matrix.cols);
+    parts.push_back({matrix, total, transposed});
     total += matrix.getBatchSize();
   }
   return {std::move(parts), total};
@@ -151,6 +166,8 @@ Value muon::optim::packMatrices(OpBuilder &b, Location loc, ValueRange members,
       getElementTypeOrSelf(members.front().getType()));
   for (auto [member, part] : llvm::zip_equal(members, parts)) {
     Value form = toMatrixForm(b, loc, member, view);
+    if (part.transposed)
+      form = transposeMatrices(b, loc, form);
     SmallVector<OpFoldResult> offsets, sizes, strides;
     part.getSlice(b, offsets, sizes, strides);
     packed = tensor::InsertSliceOp::create(b, loc, form, packed, offsets, sizes,
@@ -173,6 +190,8 @@ SmallVector<Value> muon::optim::unpackMatrices(OpBuilder &b, Location loc,
     Value form = tensor::ExtractSliceOp::create(
         b, loc, RankedTensorType::get(formShape, memberType.getElementType()),
         packed, offsets, sizes, strides);
+    if (part.transposed)
+      form = transposeMatrices(b, loc, form);
     members.push_back(fromMatrixForm(b, loc, form, memberType, view));
   }
   return members;

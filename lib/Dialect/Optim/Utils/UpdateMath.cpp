@@ -65,10 +65,9 @@ Value muon::optim::buildPrecondition(OpBuilder &b, Location loc, Value update,
 }
 
 ParamUpdateScalars::ParamUpdateScalars(OpBuilder &b, Location loc, Value lr,
-                                       double adjust, double weightDecay) {
+                                       Value adjust, double weightDecay) {
   Type type = lr.getType();
-  stepSize = arith::MulFOp::create(b, loc, lr,
-                                   createFloatConstant(b, loc, type, adjust));
+  stepSize = arith::MulFOp::create(b, loc, lr, adjust);
   // Without weight decay W·1 is W: leave the multiplication out.
   if (weightDecay != 0.0) {
     Value lrDecay = arith::MulFOp::create(
@@ -137,8 +136,7 @@ MuonUpdateMath::MuonUpdateMath(OpBuilder &b, Location loc, Operation *op) {
     arithType = getArithmeticType(type.getElementType());
     momentum.emplace(b, loc, arithType, muonOp.getMomentum().convertToDouble(),
                      muonOp.getNesterov());
-    adjust = getLrAdjustFactor(muonOp.getLrAdjust(),
-                               getMatrixShape(type, muonOp.getView()));
+    lrAdjust = muonOp.getLrAdjust();
     weightDecay = muonOp.getWeightDecay().convertToDouble();
   };
   if (auto muon2 = dyn_cast<Muon2Op>(op)) {
@@ -164,8 +162,15 @@ MuonMoments MuonUpdateMath::buildMoments(OpBuilder &b, Location loc, Value grad,
           newSecondMoment};
 }
 
+Value MuonUpdateMath::buildAdjust(OpBuilder &b, Location loc,
+                                  const MatrixShape &matrix) const {
+  return createFloatConstant(b, loc, arithType,
+                             getLrAdjustFactor(lrAdjust, matrix));
+}
+
 ParamUpdateScalars MuonUpdateMath::buildParamScalars(OpBuilder &b, Location loc,
-                                                     Value lr) const {
+                                                     Value lr,
+                                                     Value adjust) const {
   return ParamUpdateScalars(b, loc, lr, adjust, weightDecay);
 }
 

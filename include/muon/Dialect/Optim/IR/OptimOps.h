@@ -34,6 +34,10 @@ struct MatrixShape {
 /// last two dims as a batch.
 MatrixShape getMatrixShape(mlir::ShapedType type, MatrixView view);
 
+/// Whether `a`'s matrices are `b`'s or their transposes (batches aside): such
+/// members share a bucket.
+bool isSameOrTransposed(const MatrixShape &a, const MatrixShape &b);
+
 } // namespace muon::optim
 
 #define GET_OP_CLASSES

@@ -78,16 +78,22 @@ mlir::Value fromMatrixForm(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value form, mlir::RankedTensorType type,
                            MatrixView view);
 
-/// The matrices of `members` (tensors of one matrix shape A×B seen through
-/// `view`) stacked into one K×A×B tensor, K their total count: the batched
-/// Newton–Schulz input of a bucket. Each member's matrix form is inserted
-/// into a `tensor.empty`, so that the producer of a member can write its
-/// part in place (empty-tensor elimination).
+/// A matrix-form tensor ([batch?, A, B]) with its two matrix dims swapped.
+mlir::Value transposeMatrices(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value form);
+
+/// The matrices of `members` (tensors seen through `view` as A×B matrices,
+/// A×B being the first member's shape, or as their transposes B×A) stacked
+/// into one K×A×B tensor, K their total count: the batched Newton–Schulz
+/// input of a bucket, a B×A member transposed. Each member's matrix form is
+/// inserted into a `tensor.empty`, so that the producer of a member can
+/// write its part in place (empty-tensor elimination).
 mlir::Value packMatrices(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::ValueRange members, MatrixView view);
 
-/// The inverse of packMatrices: each member's part of `packed`, extracted
-/// and reshaped back to `memberTypes`.
+/// The inverse of packMatrices: each member's part of `packed`, extracted,
+/// transposed back where packMatrices transposed it, and reshaped back to
+/// `memberTypes`.
 llvm::SmallVector<mlir::Value>
 unpackMatrices(mlir::OpBuilder &b, mlir::Location loc, mlir::Value packed,
                mlir::TypeRange memberTypes, MatrixView view);

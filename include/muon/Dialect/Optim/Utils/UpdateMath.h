@@ -59,7 +59,7 @@ struct ParamUpdateScalars {
   mlir::Value stepSize, decay;
 
   ParamUpdateScalars(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lr,
-                     double adjust, double weightDecay);
+                     mlir::Value adjust, double weightDecay);
   /// The scalars getValues() returned, read back (e.g. as the arguments of
   /// a generic that takes them as inputs).
   explicit ParamUpdateScalars(mlir::ValueRange values);
@@ -142,16 +142,24 @@ public:
                            mlir::Value grad, mlir::Value momentum,
                            mlir::Value secondMoment = {}) const;
 
-  /// lr·adjust(A, B) and 1 − lr·wd from lr in the arithmetic type.
+  /// adjust(A, B) of the op's lr_adjust rule for a member of A×B matrices
+  /// (members of a bucket may be each other's transposes), in the arithmetic
+  /// type.
+  mlir::Value buildAdjust(mlir::OpBuilder &b, mlir::Location loc,
+                          const MatrixShape &matrix) const;
+
+  /// lr·adjust and 1 − lr·wd from lr and adjust in the arithmetic type.
   ParamUpdateScalars buildParamScalars(mlir::OpBuilder &b, mlir::Location loc,
-                                       mlir::Value lr) const;
+                                       mlir::Value lr,
+                                       mlir::Value adjust) const;
 
 private:
   mlir::FloatType arithType;
   std::optional<MomentumCoefficients> momentum;
   std::optional<SecondMomentCoefficients> second;
   bool factored = false;
-  double adjust, weightDecay;
+  LrAdjust lrAdjust;
+  double weightDecay;
 };
 
 /// 1 − βᵗ, the bias correction of a moment after t steps, in the type of
