@@ -2,7 +2,8 @@
 // receive result N in their own buffer. The entry point takes one pointer
 // per input plus the remaining results (here: the norm), header and JSON say
 // which input receives which result, the bufferized step updates the
-// parameter and state buffers without a copy, and the results equal those of
+// parameter and state buffers without a copy (on the CPU and, through the
+// update kernels, the GPU pipeline), and the results equal those of
 // the same step compiled with --in-place=false and of muon-run, on the CPU
 // and the GPU-emulation pipelines; the gradients stay untouched.
 
@@ -14,6 +15,7 @@
 // RUN: muon-compile %s --emit=llvm-ir -o %t/step.ll
 // RUN: FileCheck %s --check-prefix=IR --input-file=%t/step.ll
 // RUN: muon-opt %s --muon-cpu-pipeline=stop-after=bufferized | FileCheck %s --check-prefix=BUF
+// RUN: muon-opt %s --muon-gpu-pipeline=stop-after=bufferized | FileCheck %s --check-prefix=GPUBUF
 // RUN: muon-compile %s --in-place=false -o %t/libcopy.so
 // RUN: FileCheck %s --check-prefix=COPY --input-file=%t/libcopy.so.json
 // RUN: muon-compile %s --pipeline=gpu-emulation -o %t/libemu.so
@@ -58,6 +60,20 @@
 // BUF:       outs(%[[W]] : memref<8x16xf32>)
 // BUF-NOT:   memref.copy
 // BUF:       outs(%[[B]], %{{.+}}, %{{.+}} : memref<16xf32>, memref<16xf32>, memref<16xf32>)
+
+// The GPU pipeline's update kernels write the arguments too: no parameter-
+// or state-sized buffer is allocated, only the norm is copied out.
+// GPUBUF-LABEL: func.func @step(
+// GPUBUF-SAME:  %[[W:[^:]+]]: memref<8x16xf32>, %[[G:[^:]+]]: memref<8x16xf32>, %[[M:[^:]+]]: memref<8x16xf32>
+// GPUBUF-NOT:   memref.alloc() : memref<8x16xf32>
+// GPUBUF-NOT:   memref.alloc() : memref<16xf32>
+// GPUBUF:       memref.collapse_shape %[[W]]
+// GPUBUF-NOT:   memref.alloc() : memref<8x16xf32>
+// GPUBUF-NOT:   memref.alloc() : memref<16xf32>
+// GPUBUF-NOT:   memref.copy %{{.+}}, %[[W]]
+// GPUBUF-NOT:   memref.copy %{{.+}}, %[[M]]
+// GPUBUF:       memref.copy %{{.+}}, %{{.+}} : memref<f32> to memref<f32>
+// GPUBUF-NOT:   memref.copy
 
 // COPY: "abi_version": 3,
 // COPY-NOT: "updates"

@@ -27,9 +27,9 @@
 using namespace mlir;
 using namespace muon::optim;
 
-FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
-                                                        AdamWOp op,
-                                                        ValueRange operands) {
+FailureOr<SmallVector<Value>>
+muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
+                          ValueRange operands, ArrayRef<Value> destinations) {
   if (failed(checkSupportedOperandTypes(rewriter, op)))
     return failure();
   AdamWOp::Adaptor adaptor(operands, op);
@@ -47,8 +47,8 @@ FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
                                                /*packed=*/false));
   for (ResultRange results :
        {op.getNewParams(), op.getNewExpAvgs(), op.getNewExpAvgSqs()})
-    outputs.push_back(BucketBuffer::forResults(
-        rewriter, loc, results.getTypes(), layout, /*packed=*/false));
+    outputs.push_back(BucketBuffer::forResults(rewriter, loc, results, layout,
+                                               /*packed=*/false, destinations));
   Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
   Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
   SmallVector<const BucketBuffer *> buckets;

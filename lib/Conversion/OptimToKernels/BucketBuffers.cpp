@@ -62,22 +62,33 @@ BucketBuffer BucketBuffer::forOperands(OpBuilder &b, Location loc,
 }
 
 BucketBuffer BucketBuffer::forResults(OpBuilder &b, Location loc,
-                                      TypeRange memberTypes,
-                                      const BucketLayout &layout, bool packed) {
-  SmallVector<Type> types(memberTypes);
+                                      ResultRange members,
+                                      const BucketLayout &layout, bool packed,
+                                      ArrayRef<Value> destinations) {
+  SmallVector<Type> types(members.getTypes());
+  SmallVector<Value> memberDestinations =
+      llvm::map_to_vector(members, [&](OpResult result) {
+        return destinations.empty() ? Value()
+                                    : destinations[result.getResultNumber()];
+      });
   Type elementType = getElementTypeOrSelf(types.front());
   SmallVector<Value> shaped;
-  if (packed && types.size() > 1)
+  if (packed && types.size() > 1) {
     shaped.push_back(
         allocBuffer(b, loc, {layout.getNumElements()}, elementType));
-  else
-    for (Type type : types)
-      shaped.push_back(allocBuffer(
-          b, loc, cast<RankedTensorType>(type).getShape(), elementType));
+  } else {
+    for (auto [type, destination] : llvm::zip_equal(types, memberDestinations))
+      shaped.push_back(
+          destination
+              ? destination
+              : allocBuffer(b, loc, cast<RankedTensorType>(type).getShape(),
+                            elementType));
+    memberDestinations.clear();
+  }
   SmallVector<Value> buffers = llvm::map_to_vector(
       shaped, [&](Value buffer) { return flatten(b, loc, buffer); });
   return BucketBuffer(std::move(buffers), layout, std::move(shaped),
-                      std::move(types));
+                      std::move(types), std::move(memberDestinations));
 }
 
 /// Members of one bucket differ in size: a buffer is seen as memref<?xT>.
@@ -156,12 +167,15 @@ void BucketBuffer::store(OpBuilder &b, Location loc, const RowBuffer &row,
 SmallVector<Value> BucketBuffer::getResults(OpBuilder &b, Location loc) const {
   if (shaped.size() == types.size())
     return shaped;
-  // Packed: each member's part, copied into a buffer of its own.
+  // Packed: each member's part, copied into its destination or a buffer of
+  // its own.
   SmallVector<Value> results;
-  for (auto [type, start] : llvm::zip_equal(types, layout.memberStarts)) {
+  for (auto [i, type, start] : llvm::enumerate(types, layout.memberStarts)) {
     auto memberType = cast<RankedTensorType>(type);
-    Value member =
-        allocBuffer(b, loc, memberType.getShape(), memberType.getElementType());
+    Value member = !destinations.empty() && destinations[i]
+                       ? destinations[i]
+                       : allocBuffer(b, loc, memberType.getShape(),
+                                     memberType.getElementType());
     Value flat = flatten(b, loc, member);
     memref::CopyOp::create(
         b, loc, getMemberView(b, loc, shaped.front(), start, flat), flat);

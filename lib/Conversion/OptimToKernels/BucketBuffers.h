@@ -64,12 +64,14 @@ public:
                                   mlir::ValueRange members,
                                   const BucketLayout &layout, bool packed);
 
-  /// Fresh buffers for results of `memberTypes`: each in its member's
-  /// shape (so that a returned result becomes the caller's out-param), or
-  /// one packed buffer.
+  /// Buffers for the results `members`: each in its member's shape — the
+  /// buffer `destinations` holds for the result (its number indexes it;
+  /// none: a fresh one, so that a returned result becomes the caller's
+  /// out-param) —, or one packed buffer copied into those at the end.
   static BucketBuffer forResults(mlir::OpBuilder &b, mlir::Location loc,
-                                 mlir::TypeRange memberTypes,
-                                 const BucketLayout &layout, bool packed);
+                                 mlir::ResultRange members,
+                                 const BucketLayout &layout, bool packed,
+                                 llvm::ArrayRef<mlir::Value> destinations);
 
   /// Inside a kernel, once per thread: the buffer of `row` of each of
   /// `buckets` (of one layout), chosen by one `scf.index_switch` over the
@@ -96,17 +98,21 @@ public:
 private:
   BucketBuffer(llvm::SmallVector<mlir::Value> buffers, BucketLayout layout,
                llvm::SmallVector<mlir::Value> shaped = {},
-               llvm::SmallVector<mlir::Type> types = {})
+               llvm::SmallVector<mlir::Type> types = {},
+               llvm::SmallVector<mlir::Value> destinations = {})
       : buffers(std::move(buffers)), shaped(std::move(shaped)),
-        types(std::move(types)), layout(std::move(layout)) {}
+        types(std::move(types)), destinations(std::move(destinations)),
+        layout(std::move(layout)) {}
 
   bool isPacked() const { return buffers.size() == 1; }
 
   /// Flat views the kernels index: one per member, or one packed.
   llvm::SmallVector<mlir::Value> buffers;
-  /// Results: the allocations behind `buffers`, and the members' types.
+  /// Results: the buffers behind `buffers`, the members' types, and (packed)
+  /// each member's destination (null: fresh).
   llvm::SmallVector<mlir::Value> shaped;
   llvm::SmallVector<mlir::Type> types;
+  llvm::SmallVector<mlir::Value> destinations;
   BucketLayout layout;
 };
 

@@ -6,10 +6,14 @@
 //
 // `optim.muon`, `optim.muon2`, `optim.adamw` and `optim.newton_schulz`
 // bufferize into their fused kernels and GEMM calls, built on the buffers
-// one-shot bufferization assigns to their operands. The kernels only read
-// their operands and write every result into a fresh buffer in the
-// result's shape, which the analysis sees as an allocation (a result that
-// is returned becomes the caller's out-param).
+// one-shot bufferization assigns to their operands. The kernels write every
+// result into a fresh buffer in the result's shape, which the analysis sees
+// as an allocation (a result that is returned becomes the caller's
+// out-param) — except an updated parameter or state whose only use is to be
+// materialized into the donated argument it was computed from (the in-place
+// ABI, muon-materialize-aliased-results): that result is the argument's
+// buffer, updated in place (the kernels read and write each element of it
+// in one thread), so nothing is allocated for it or copied back.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +37,48 @@ using namespace mlir;
 using namespace mlir::bufferization;
 using namespace muon::optim;
 
+/// The operand result `result` is updated from: the same member's entry of
+/// the operand list its result list updates (parameters, then the states;
+/// the gradients, list 1, have no result). Muon, full Muon² and AdamW only.
+static OpOperand *getUpdatedOperand(OpResult result) {
+  Operation *op = result.getOwner();
+  if (auto muon2 = dyn_cast<Muon2Op>(op); muon2 && muon2.isFactored())
+    return nullptr;
+  if (!isa<MuonOp, Muon2Op, AdamWOp>(op))
+    return nullptr;
+  unsigned members =
+      op->getNumResults() / (isa<MuonOp>(op) ? 2 : 3); // W' and the new states
+  unsigned list = result.getResultNumber() / members;
+  unsigned member = result.getResultNumber() % members;
+  return &op->getOpOperand((list == 0 ? 0 : list + 1) * members + member);
+}
+
+/// Whether `result` is updated in place: its only use materializes it into
+/// the value it was updated from (a donated argument), which nothing else
+/// uses, so no one reads the old value after the update. Structural, so
+/// that analysis and bufferization agree: bufferizing the function's
+/// boundary replaces the argument by one `to_tensor` in both uses.
+static bool isUpdatedInPlace(OpResult result) {
+  OpOperand *updated = getUpdatedOperand(result);
+  if (!updated || !result.hasOneUse())
+    return false;
+  auto materialize =
+      dyn_cast<MaterializeInDestinationOp>(*result.getUsers().begin());
+  if (!materialize || materialize.getDest() != updated->get())
+    return false;
+  return llvm::all_of(updated->get().getUses(), [&](OpOperand &use) {
+    return use.getOwner() == materialize || &use == updated;
+  });
+}
+
+/// The result `operand` is updated into in place, if any.
+static OpResult getInPlaceResult(OpOperand &operand) {
+  for (OpResult result : operand.getOwner()->getResults())
+    if (getUpdatedOperand(result) == &operand && isUpdatedInPlace(result))
+      return result;
+  return {};
+}
+
 namespace {
 template <typename OpTy>
 struct UpdateKernelsOpInterface : public BufferizableOpInterface::ExternalModel<
@@ -42,22 +88,30 @@ struct UpdateKernelsOpInterface : public BufferizableOpInterface::ExternalModel<
     return true;
   }
 
-  bool bufferizesToMemoryWrite(Operation *, OpOperand &,
+  bool bufferizesToMemoryWrite(Operation *, OpOperand &operand,
                                const AnalysisState &) const {
-    return false;
+    return static_cast<bool>(getInPlaceResult(operand));
   }
 
-  AliasingValueList getAliasingValues(Operation *, OpOperand &,
+  AliasingValueList getAliasingValues(Operation *, OpOperand &operand,
                                       const AnalysisState &) const {
+    if (OpResult result = getInPlaceResult(operand))
+      return {{result, BufferRelation::Equivalent, /*isDefinite=*/true}};
     return {};
   }
 
-  bool bufferizesToAllocation(Operation *, Value) const { return true; }
+  bool bufferizesToAllocation(Operation *, Value value) const {
+    return !isUpdatedInPlace(cast<OpResult>(value));
+  }
 
-  FailureOr<BufferLikeType> getBufferType(Operation *, Value value,
-                                          const BufferizationOptions &,
-                                          const BufferizationState &,
-                                          SmallVector<Value> &) const {
+  FailureOr<BufferLikeType>
+  getBufferType(Operation *, Value value, const BufferizationOptions &options,
+                const BufferizationState &state,
+                SmallVector<Value> &invocationStack) const {
+    auto result = cast<OpResult>(value);
+    if (isUpdatedInPlace(result))
+      return bufferization::getBufferType(getUpdatedOperand(result)->get(),
+                                          options, state, invocationStack);
     auto type = cast<RankedTensorType>(value.getType());
     return cast<BufferLikeType>(
         MemRefType::get(type.getShape(), type.getElementType()));
@@ -66,6 +120,11 @@ struct UpdateKernelsOpInterface : public BufferizableOpInterface::ExternalModel<
   LogicalResult bufferize(Operation *op, RewriterBase &rewriter,
                           const BufferizationOptions &options,
                           BufferizationState &state) const {
+    // Decided before getBuffer adds uses to the operands.
+    SmallVector<bool> updatedInPlace =
+        llvm::map_to_vector(op->getResults(), [](OpResult result) {
+          return isUpdatedInPlace(result);
+        });
     SmallVector<Value> operands;
     for (Value operand : op->getOperands()) {
       FailureOr<Value> buffer = getBuffer(rewriter, operand, options, state);
@@ -73,10 +132,28 @@ struct UpdateKernelsOpInterface : public BufferizableOpInterface::ExternalModel<
         return failure();
       operands.push_back(*buffer);
     }
+    // Results updated in place are their operand's buffer: the kernels
+    // write it where its layout is the identity, else write a fresh buffer
+    // that is copied into it.
+    SmallVector<Value> destinations(op->getNumResults()), inPlace(destinations);
+    for (OpResult result : op->getResults()) {
+      if (!updatedInPlace[result.getResultNumber()])
+        continue;
+      Value buffer = operands[getUpdatedOperand(result)->getOperandNumber()];
+      inPlace[result.getResultNumber()] = buffer;
+      if (cast<MemRefType>(buffer.getType()).getLayout().isIdentity())
+        destinations[result.getResultNumber()] = buffer;
+    }
     FailureOr<SmallVector<Value>> results =
-        buildKernels(rewriter, cast<OpTy>(op), operands);
+        buildKernels(rewriter, cast<OpTy>(op), operands, destinations);
     if (failed(results))
       return failure();
+    for (auto [result, buffer] : llvm::zip_equal(*results, inPlace)) {
+      if (!buffer || result == buffer)
+        continue;
+      memref::CopyOp::create(rewriter, op->getLoc(), result, buffer);
+      result = buffer;
+    }
     replaceOpWithBufferizedValues(rewriter, op, *results);
     return success();
   }

@@ -18,20 +18,26 @@ class TransposedRows;
 
 /// The kernels and GEMM calls of `op`, built at the insertion point on
 /// `operands` (the buffers of its tensor operands, in order). Returns one
-/// fresh buffer per result, in the result's shape; fails, with an error on
-/// `op`, where the op has no kernel lowering.
+/// buffer per result, in the result's shape: `destinations[i]` where it is
+/// given (an identity-layout buffer the kernels may write while they read
+/// the operands: the in-place update of the operand the result replaces),
+/// else a fresh one; fails, with an error on `op`, where the op has no
+/// kernel lowering.
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
-buildKernels(mlir::RewriterBase &rewriter, MuonOp op,
-             mlir::ValueRange operands);
+buildKernels(mlir::RewriterBase &rewriter, MuonOp op, mlir::ValueRange operands,
+             llvm::ArrayRef<mlir::Value> destinations);
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
 buildKernels(mlir::RewriterBase &rewriter, Muon2Op op,
-             mlir::ValueRange operands);
+             mlir::ValueRange operands,
+             llvm::ArrayRef<mlir::Value> destinations);
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
 buildKernels(mlir::RewriterBase &rewriter, AdamWOp op,
-             mlir::ValueRange operands);
+             mlir::ValueRange operands,
+             llvm::ArrayRef<mlir::Value> destinations);
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
 buildKernels(mlir::RewriterBase &rewriter, NewtonSchulzOp op,
-             mlir::ValueRange operands);
+             mlir::ValueRange operands,
+             llvm::ArrayRef<mlir::Value> destinations);
 
 /// Newton–Schulz of the flat N·A·B buffer `input` (N = `numMatrices`), whose
 /// per-matrix Σ x² is in `slots`: the normalization kernel and the GEMM

@@ -50,8 +50,10 @@ public:
     Value update, slots;
   };
 
-  KernelMuonEmitter(RewriterBase &rewriter, OpTy op, OpAdaptor adaptor)
+  KernelMuonEmitter(RewriterBase &rewriter, OpTy op, OpAdaptor adaptor,
+                    ArrayRef<Value> destinations)
       : rewriter(rewriter), op(op), loc(op.getLoc()),
+        destinations(destinations),
         type(cast<RankedTensorType>(op.getParams().front().getType())),
         elementType(type.getElementType()),
         computeType(op.getComputeElementType()),
@@ -181,13 +183,14 @@ private:
     return BucketBuffer::forOperands(rewriter, loc, members, layout, packed);
   }
   BucketBuffer results(ResultRange members) {
-    return BucketBuffer::forResults(rewriter, loc, members.getTypes(), layout,
-                                    packed);
+    return BucketBuffer::forResults(rewriter, loc, members, layout, packed,
+                                    destinations);
   }
 
   RewriterBase &rewriter;
   OpTy op;
   Location loc;
+  ArrayRef<Value> destinations;
   RankedTensorType type;
   Type elementType, computeType;
   MatrixShape matrix;
@@ -206,7 +209,8 @@ private:
 /// buildKernels of `optim.muon` and `optim.muon2`.
 template <typename OpTy>
 FailureOr<SmallVector<Value>> buildMuonKernels(RewriterBase &rewriter, OpTy op,
-                                               ValueRange operands) {
+                                               ValueRange operands,
+                                               ArrayRef<Value> destinations) {
   if (failed(checkSupportedOperandTypes(rewriter, op)))
     return failure();
   if constexpr (std::is_same_v<OpTy, Muon2Op>) {
@@ -218,20 +222,20 @@ FailureOr<SmallVector<Value>> buildMuonKernels(RewriterBase &rewriter, OpTy op,
   }
   if (failed(muon::checkRuntimeGemmType(op, op.getComputeElementType())))
     return failure();
-  KernelMuonEmitter<OpTy> emitter(rewriter, op,
-                                  typename OpTy::Adaptor(operands, op));
+  KernelMuonEmitter<OpTy> emitter(
+      rewriter, op, typename OpTy::Adaptor(operands, op), destinations);
   return buildMuonUpdate(rewriter, op, emitter);
 }
 } // namespace
 
-FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
-                                                        MuonOp op,
-                                                        ValueRange operands) {
-  return buildMuonKernels(rewriter, op, operands);
+FailureOr<SmallVector<Value>>
+muon::optim::buildKernels(RewriterBase &rewriter, MuonOp op,
+                          ValueRange operands, ArrayRef<Value> destinations) {
+  return buildMuonKernels(rewriter, op, operands, destinations);
 }
 
-FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
-                                                        Muon2Op op,
-                                                        ValueRange operands) {
-  return buildMuonKernels(rewriter, op, operands);
+FailureOr<SmallVector<Value>>
+muon::optim::buildKernels(RewriterBase &rewriter, Muon2Op op,
+                          ValueRange operands, ArrayRef<Value> destinations) {
+  return buildMuonKernels(rewriter, op, operands, destinations);
 }

@@ -70,7 +70,8 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
 /// ran in another.
 FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
                                                         NewtonSchulzOp op,
-                                                        ValueRange operands) {
+                                                        ValueRange operands,
+                                                        ArrayRef<Value>) {
   Type computeType = op.getComputeElementType();
   if (failed(muon::checkRuntimeGemmType(op, computeType)))
     return failure();

@@ -232,3 +232,60 @@ func.func @strided_operand(%w: tensor<4x8xf32>, %lr: tensor<f32>, %t: tensor<i64
   %w1, %m1, %v1 = optim.adamw %s, %s, %s, %s, %lr, %t : tensor<4x3xf32>, tensor<f32>, tensor<i64>
   return %w1 : tensor<4x3xf32>
 }
+
+// -----
+
+// The in-place ABI (muon-materialize-aliased-results): a parameter and state
+// materialized into the donated arguments they were updated from are
+// updated in those buffers — the kernels store into the arguments, nothing
+// is allocated for them or copied back (what materialization leaves is a
+// self-copy, which canonicalization erases).
+// CHECK-LABEL: func.func @in_place
+// CHECK-SAME: (%[[W:[^:]+]]: memref<16x32xf32>, %{{[^:]+}}: memref<16x32xf32>, %[[M:[^:]+]]: memref<16x32xf32>
+// CHECK-DAG: %[[WFLAT:.+]] = memref.collapse_shape %[[W]]
+// CHECK-DAG: %[[MFLAT:.+]] = memref.collapse_shape %[[M]]
+// CHECK-NOT: memref.alloc() : memref<16x32xf32>
+// CHECK: memref.store %{{.+}}, %[[MFLAT]]
+// CHECK: memref.store %{{.+}}, %[[WFLAT]]
+// CHECK-NOT: memref.copy %alloc
+// CHECK: return
+func.func @in_place(%w: tensor<16x32xf32> {bufferization.writable = true},
+                    %g: tensor<16x32xf32>,
+                    %m: tensor<16x32xf32> {bufferization.writable = true},
+                    %lr: tensor<f32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  %w1, %m1 = optim.muon %w, %g, %m, %lr {ns_steps = 1 : i64}
+      : tensor<16x32xf32>, tensor<f32>
+  %0 = bufferization.materialize_in_destination %w1 in %w
+      : (tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  %1 = bufferization.materialize_in_destination %m1 in %m
+      : (tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %0, %1 : tensor<16x32xf32>, tensor<16x32xf32>
+}
+
+// -----
+
+// ... but not where the old value is read as well (here by a reduction of
+// W after the update): the update writes a fresh buffer, copied into the
+// argument at the end.
+// CHECK-LABEL: func.func @read_after_update
+// CHECK-SAME: (%[[W:[^:]+]]: memref<4x3xf32>
+// CHECK: %[[NEW:.+]] = memref.alloc() : memref<4x3xf32>
+// CHECK: linalg.reduce {{.*}} ins(%[[W]]
+// CHECK: memref.copy %[[NEW]], %[[W]]
+func.func @read_after_update(%w: tensor<4x3xf32> {bufferization.writable = true},
+                             %g: tensor<4x3xf32>, %m: tensor<4x3xf32>,
+                             %v: tensor<4x3xf32>, %lr: tensor<f32>,
+                             %t: tensor<i64>) -> (tensor<4x3xf32>, tensor<f32>) {
+  %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %lr, %t
+      : tensor<4x3xf32>, tensor<f32>, tensor<i64>
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.from_elements %zero : tensor<f32>
+  %sum = linalg.reduce ins(%w : tensor<4x3xf32>) outs(%init : tensor<f32>) dimensions = [0, 1]
+    (%x: f32, %acc: f32) {
+      %s = arith.addf %acc, %x : f32
+      linalg.yield %s : f32
+    }
+  %0 = bufferization.materialize_in_destination %w1 in %w
+      : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %0, %sum : tensor<4x3xf32>, tensor<f32>
+}
