@@ -215,6 +215,12 @@ def compile_module(args, module, stem):
     return {"file": library, "static": static_launches(source, args.muon_opt)}
 
 
+def mark_deterministic(module):
+    """`module` in a module marked optim.deterministic: the update kernels sum
+    their norms in a fixed order instead of atomically."""
+    return "module attributes {optim.deterministic} {\n" + module + "\n}\n"
+
+
 def download_wheels(args):
     """The peers' pure-Python wheels (--peer-wheels) into DIR/wheels for the
     GPU machine, which has no network: the names downloaded, or [] (the
@@ -261,6 +267,11 @@ def build(args):
                                    name),
             "ns": compile_module(args, ir.newton_schulz_batches_module(ns_batches(muon), ns_attrs),
                                  f"{name}_ns")}
+        if args.deterministic:
+            entry["step_deterministic"] = compile_module(
+                args, mark_deterministic(ir.optimizer_step_module(params, muon_attrs,
+                                                                  ADAMW_ATTRS)),
+                f"{name}_deterministic")
         check_ns_calls(entry["ns"]["static"], entry["ns_batches"], NS_STEPS, args.ns_algorithm)
         print(f"{name}: compiled in {time.perf_counter() - set_start:.1f} s", flush=True)
     if args.ortho_set:
@@ -369,6 +380,16 @@ def ping_pong(library, params, states, grads, scalars):
             for a, b in [(states, other), (other, states)]]
     turn = itertools.cycle(runs)
     return (lambda: next(turn)()), other
+
+
+def reproducible(library, params, states, grads, scalars):
+    """Whether two calls of the step on the same inputs write the same bits
+    into every output."""
+    import torch
+    outs = [[[torch.empty_like(x) for x in s] for s in states] for _ in range(2)]
+    for out in outs:
+        library.bind(*step_arguments(params, states, grads, scalars), out=sum(out, []))()
+    return all(torch.equal(a, b) for a, b in zip(sum(outs[0], []), sum(outs[1], [])))
 
 
 def scalar_inputs(device, lr=MUON_LR):
@@ -522,6 +543,16 @@ def mlir_set(args, manifest, name, runtime):
         out["temporaries_gib"] = runtime.muon_gpu_peak_temporary_bytes() / 2**30
         out.update(profile_launches(run))
         out.update(graph_replay_ms(run, args.repetitions))
+    if "step_deterministic" in entry:
+        # Run-to-run identical steps (optim.deterministic) and what they
+        # cost; whether the default step (atomic norms) happened to repeat.
+        deterministic = load(args, entry["step_deterministic"])
+        out["reproducible"] = {
+            "atomic": reproducible(step, params, states, grads, scalars),
+            "deterministic": reproducible(deterministic, params, states, grads, scalars)}
+        run_deterministic, _ = ping_pong(deterministic, params, states, grads, scalars)
+        out["deterministic_ms"], _ = gpu_peers.measure(run_deterministic, args.repetitions,
+                                                       device)
     ns = load(args, entry["ns"])
     gen = torch.Generator(device).manual_seed(1)
     u = [torch.randn((n, *s), generator=gen, device=device) for n, s in entry["ns_batches"]]
@@ -713,6 +744,13 @@ def print_set(name, entry, mlir, peers, ceilings):
               f"{fmt(r.get('temporaries_gib')):>7} {fmt(r.get('outside_torch_gib')):>9}")
     if "error" in mlir:  # the peers' rows above are all there is
         return
+    if "reproducible" in mlir:
+        same = mlir["reproducible"]
+        print(f"optim.deterministic: {mlir['deterministic_ms']:.2f} ms per step "
+              f"({mlir['deterministic_ms'] / mlir['ms']:.3f}x the default); two calls on the "
+              f"same inputs: {'bitwise identical' if same['deterministic'] else 'DIFFER'} "
+              f"(default, atomic norms: "
+              f"{'identical' if same['atomic'] else 'differ'} this time)")
     if "graph_ms" in mlir:
         print(f"muon-mlir replayed from a CUDA graph: {mlir['graph_ms']:.2f} ms per step")
     elif "graph_error" in mlir:
@@ -932,6 +970,9 @@ def main():
     b.add_argument("--ortho-matched", metavar="FILE",
                    help="bench/ortho_study.py --json: judge Muon²-3 against the Muon-k it "
                         "found to match it on real gradients")
+    b.add_argument("--deterministic", action="store_true",
+                   help="also build each step in a module marked optim.deterministic; "
+                        "run times it and checks two calls give the same bits")
     b.add_argument("--ns-algorithm", choices=["auto", "standard", "gram"], default="auto",
                    help="Newton–Schulz algorithm of muon-mlir's step (auto: the compiler's "
                         "cost model, Gram for wide bf16 matrices)")

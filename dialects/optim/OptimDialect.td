@@ -24,10 +24,23 @@ def Optim_Dialect : Dialect {
 
     The ops are lowered by `optim-decompose` and `convert-optim-to-linalg` to
     upstream dialects for execution.
+
+    A module marked `optim.deterministic` (a unit attribute) asks for GPU
+    kernels whose results do not change from run to run: the fused update
+    kernels then sum each matrix's ‖U‖² in a fixed order (per-thread
+    partials reduced by a few small kernels) instead of atomically.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
+
+    /// Name of the module attribute that asks for run-to-run identical
+    /// kernels.
+    static constexpr ::llvm::StringLiteral kDeterministicAttrName =
+        "optim.deterministic";
+    /// Whether the module around `op` carries kDeterministicAttrName.
+    static bool isDeterministic(::mlir::Operation *op);
   }];
 }
 

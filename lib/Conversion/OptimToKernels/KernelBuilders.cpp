@@ -39,13 +39,19 @@ static void setMapping(scf::ParallelOp loop,
   (void)gpu::setMappingAttr(loop, mapping);
 }
 
+/// Threads buildKernel gives each row of `elements` elements.
+static int64_t getThreadsPerRow(int64_t elements) {
+  return std::max<int64_t>(
+             1, ceilDiv(elements, kThreadsPerBlock * kMaxElementsPerThread)) *
+         kThreadsPerBlock;
+}
+
 void muon::optim::buildKernel(OpBuilder &b, Location loc, int64_t rows,
                               int64_t elements, ValueRange accumulatorInits,
                               KernelPrologueFn prologue, KernelBodyFn body,
                               KernelEpilogueFn epilogue) {
-  int64_t blocksPerRow = std::max<int64_t>(
-      1, ceilDiv(elements, kThreadsPerBlock * kMaxElementsPerThread));
-  int64_t threadsPerRow = blocksPerRow * kThreadsPerBlock;
+  int64_t threadsPerRow = getThreadsPerRow(elements);
+  int64_t blocksPerRow = threadsPerRow / kThreadsPerBlock;
   int64_t iterations = std::max<int64_t>(1, ceilDiv(elements, threadsPerRow));
   bool exact = iterations * threadsPerRow == elements;
   auto index = [&](int64_t value) {
@@ -207,12 +213,98 @@ void muon::optim::buildRaggedKernel(OpBuilder &b, Location loc,
   setMapping(grid, {gpu::Processor::BlockX});
 }
 
-void muon::optim::buildSlotAccumulate(OpBuilder &b, Location loc, Value slots,
-                                      Value row, Value thread, Value partial) {
+/// A zero-filled rows × kReductionSlots f64 buffer.
+static Value createSlots(OpBuilder &b, Location loc, int64_t rows) {
+  Value slots = allocBuffer(b, loc, {rows, kReductionSlots}, b.getF64Type());
+  Value zero = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
+  linalg::FillOp::create(b, loc, zero, slots);
+  return slots;
+}
+
+RowSums::RowSums(OpBuilder &b, Location loc, int64_t rows, int64_t elements,
+                 bool deterministic)
+    : rows(rows), threads(getThreadsPerRow(elements)),
+      deterministic(deterministic) {
+  partials = deterministic
+                 ? allocBuffer(b, loc, {rows, threads}, b.getF64Type())
+                 : createSlots(b, loc, rows);
+}
+
+void RowSums::accumulate(OpBuilder &b, Location loc, Value row, Value thread,
+                         Value partial) const {
+  if (deterministic) {
+    memref::StoreOp::create(b, loc, partial, partials, ValueRange{row, thread});
+    return;
+  }
   Value slot = arith::RemUIOp::create(
       b, loc, thread, arith::ConstantIndexOp::create(b, loc, kReductionSlots));
   memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, partial,
-                              slots, ValueRange{row, slot});
+                              partials, ValueRange{row, slot});
+}
+
+/// Σ of the `count` f64 elements of `buffer` from `start`, in order.
+static Value buildSerialSum(OpBuilder &b, Location loc, Value buffer,
+                            Value start, int64_t count) {
+  Value zero = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
+  auto c = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  return scf::ForOp::create(
+             b, loc, c(0), c(count), c(1), ValueRange{zero},
+             [&](OpBuilder &lb, Location lloc, Value i, ValueRange acc) {
+               Value value = memref::LoadOp::create(
+                   lb, lloc, buffer,
+                   ValueRange{arith::AddIOp::create(lb, lloc, start, i)});
+               scf::YieldOp::create(
+                   lb, lloc,
+                   ValueRange{arith::AddFOp::create(lb, lloc, acc[0], value)});
+             })
+      .getResult(0);
+}
+
+Value RowSums::finish(OpBuilder &b, Location loc) const {
+  if (!deterministic)
+    return partials;
+  // Each kernel sums up to 16 consecutive-strided partials per thread
+  // (buildKernel's order), until a row has one block's worth.
+  Value level = partials;
+  int64_t count = threads;
+  Value zero = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
+  while (count > kThreadsPerBlock) {
+    int64_t next = getThreadsPerRow(count);
+    Value sums = allocBuffer(b, loc, {rows, next}, b.getF64Type());
+    Value flat = flatten(b, loc, level);
+    buildKernel(
+        b, loc, rows, count, {zero}, [](OpBuilder &, Location, Value) {},
+        [&](OpBuilder &kb, Location kloc, Value, Value index, ValueRange accs) {
+          Value value = memref::LoadOp::create(kb, kloc, flat, index);
+          return SmallVector<Value>{
+              arith::AddFOp::create(kb, kloc, accs[0], value)};
+        },
+        [&](OpBuilder &kb, Location kloc, Value row, Value thread,
+            ValueRange accs) {
+          memref::StoreOp::create(kb, kloc, accs[0], sums,
+                                  ValueRange{row, thread});
+        });
+    level = sums;
+    count = next;
+  }
+  // The last partials of a row, summed by one thread into its first slot.
+  Value slots = createSlots(b, loc, rows);
+  Value flat = flatten(b, loc, level);
+  buildKernel(
+      b, loc, rows, 1, {}, [](OpBuilder &, Location, Value) {},
+      [&](OpBuilder &kb, Location kloc, Value row, Value, ValueRange) {
+        Value start = arith::MulIOp::create(
+            kb, kloc, row, arith::ConstantIndexOp::create(kb, kloc, count));
+        Value sum = buildSerialSum(kb, kloc, flat, start, count);
+        memref::StoreOp::create(
+            kb, kloc, sum, slots,
+            ValueRange{row, arith::ConstantIndexOp::create(kb, kloc, 0)});
+        return SmallVector<Value>{};
+      },
+      [](OpBuilder &, Location, Value, Value, ValueRange) {});
+  return slots;
 }
 
 Value muon::optim::accumulateSquare(OpBuilder &b, Location loc, Value acc,
@@ -238,13 +330,6 @@ Value muon::optim::buildSlotSum(OpBuilder &b, Location loc, Value slots,
             ValueRange{arith::AddFOp::create(lb, lloc, acc[0], value)});
       });
   return loop.getResult(0);
-}
-
-Value muon::optim::createSlots(OpBuilder &b, Location loc, int64_t rows) {
-  Value slots = allocBuffer(b, loc, {rows, kReductionSlots}, b.getF64Type());
-  Value zero = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
-  linalg::FillOp::create(b, loc, zero, slots);
-  return slots;
 }
 
 Value muon::optim::loadAs(OpBuilder &b, Location loc, Value buffer,

@@ -65,11 +65,34 @@ void buildRaggedKernel(mlir::OpBuilder &b, mlir::Location loc,
                        llvm::ArrayRef<int64_t> sizes, KernelPrologueFn prologue,
                        RaggedBodyFn body);
 
-/// Adds a thread's partial sum into `slots[row, thread mod kReductionSlots]`
-/// (a rows × kReductionSlots f64 buffer) atomically.
-void buildSlotAccumulate(mlir::OpBuilder &b, mlir::Location loc,
-                         mlir::Value slots, mlir::Value row, mlir::Value thread,
-                         mlir::Value partial);
+/// The per-row sums of a kernel over `rows` rows of `elements` elements
+/// (buildKernel), in f64 so that they do not overflow for entries beyond
+/// ~1e19, as the CPU lowering's norms do not. Each thread adds its partial
+/// in the kernel's epilogue (accumulate); finish() leaves the sums in a
+/// rows × kReductionSlots buffer that buildSlotSum reads. By default the
+/// threads add atomically into slot (thread mod kReductionSlots), in an
+/// order that varies from run to run on a GPU; `deterministic`, each thread
+/// stores its partial in a slot of its own and finish() sums them in a
+/// fixed order, by kernels of up to 16 partials per thread and a last
+/// one-thread-per-row kernel.
+class RowSums {
+public:
+  RowSums(mlir::OpBuilder &b, mlir::Location loc, int64_t rows,
+          int64_t elements, bool deterministic);
+
+  /// The epilogue's part: `thread`'s partial sum of `row`.
+  void accumulate(mlir::OpBuilder &b, mlir::Location loc, mlir::Value row,
+                  mlir::Value thread, mlir::Value partial) const;
+
+  /// After the kernel: the slots buildSlotSum reads.
+  mlir::Value finish(mlir::OpBuilder &b, mlir::Location loc) const;
+
+private:
+  int64_t rows, threads;
+  /// rows × kReductionSlots (atomic), or rows × threads (deterministic).
+  mlir::Value partials;
+  bool deterministic;
+};
 
 /// acc + x², with x (any float) widened to acc's f64.
 mlir::Value accumulateSquare(mlir::OpBuilder &b, mlir::Location loc,
@@ -78,11 +101,6 @@ mlir::Value accumulateSquare(mlir::OpBuilder &b, mlir::Location loc,
 /// Σ over the slots of `row`, in f64.
 mlir::Value buildSlotSum(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value slots, mlir::Value row);
-
-/// A rows × kReductionSlots f64 buffer, zero-filled. Sums of squares are
-/// f64 so that they do not overflow for entries beyond ~1e19, as the CPU
-/// lowering's norms do not.
-mlir::Value createSlots(mlir::OpBuilder &b, mlir::Location loc, int64_t rows);
 
 /// `buffer[index]` converted to `type`.
 mlir::Value loadAs(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer,

@@ -7,7 +7,9 @@
 // One Muon update of a bucket (N matrices A×B, or B×A: TransposedRows)
 // becomes three kernels and 3 × steps GEMM calls, whatever N is:
 //   K1  M' = βM + (1−β)G, U = Nesterov blend (Muon²: V', U/(sqrt V'+ε)),
-//       and per-matrix Σ U² partials (atomics into kReductionSlots slots);
+//       and per-matrix Σ U² partials (RowSums: atomics into kReductionSlots
+//       slots, or per-thread slots summed in a fixed order by a few small
+//       kernels in a module marked optim.deterministic);
 //   K2 + GEMMs  Newton–Schulz (NewtonSchulzToKernels.cpp);
 //   K3  W' = W·(1 − lr·wd) − lr·adjust·X.
 // lr stays a device buffer that K3 loads. A bucket's parameters are read
@@ -85,9 +87,10 @@ public:
     Type arithType = math.getArithType();
     // U as Newton–Schulz reads it (a bf16 one reads half the bytes).
     Type updateType = getNSInputType(elementType, computeType);
-    Moments moments = {
-        allocBuffer(builder, loc, {numMatrices * elements}, updateType),
-        createSlots(builder, loc, numMatrices)};
+    Value update =
+        allocBuffer(builder, loc, {numMatrices * elements}, updateType);
+    RowSums norms(builder, loc, numMatrices, elements,
+                  OptimDialect::isDeterministic(op));
     Value zero = createFloatConstant(builder, loc, builder.getF64Type(), 0.0);
     // The row's buffers of G, M, M' (and V, V'), chosen once per thread.
     SmallVector<const BucketBuffer *> buckets = {&grad, &momentum,
@@ -114,14 +117,14 @@ public:
           Value u = convertScalar(
               b, kloc, convertScalar(b, kloc, values.update, updateType),
               b.getF32Type());
-          storeConverted(b, kloc, u, moments.update, flat);
+          storeConverted(b, kloc, u, update, flat);
           return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], u)};
         },
         [&](OpBuilder &b, Location kloc, Value row, Value thread,
             ValueRange accs) {
-          buildSlotAccumulate(b, kloc, moments.slots, row, thread, accs[0]);
+          norms.accumulate(b, kloc, row, thread, accs[0]);
         });
-    return moments;
+    return {update, norms.finish(builder, loc)};
   }
 
   /// K2 and the GEMM calls.

@@ -85,7 +85,8 @@ FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
   Value input = toFlatBuffer(rewriter, loc, operands.front());
   // The norm sees U as K2 reads it.
   Type inputType = getNSInputType(type.getElementType(), computeType);
-  Value slots = createSlots(rewriter, loc, numMatrices);
+  RowSums norms(rewriter, loc, numMatrices, elements,
+                OptimDialect::isDeterministic(op));
   Value zero = createFloatConstant(rewriter, loc, rewriter.getF64Type(), 0.0);
   buildKernel(
       rewriter, loc, numMatrices, elements, {zero},
@@ -96,8 +97,9 @@ FailureOr<SmallVector<Value>> muon::optim::buildKernels(RewriterBase &rewriter,
       },
       [&](OpBuilder &b, Location kloc, Value row, Value thread,
           ValueRange accs) {
-        buildSlotAccumulate(b, kloc, slots, row, thread, accs[0]);
+        norms.accumulate(b, kloc, row, thread, accs[0]);
       });
+  Value slots = norms.finish(rewriter, loc);
 
   Value result =
       buildNewtonSchulz(rewriter, loc, input, slots, matrix, numMatrices,

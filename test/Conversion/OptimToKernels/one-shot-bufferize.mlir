@@ -289,3 +289,28 @@ func.func @read_after_update(%w: tensor<4x3xf32> {bufferization.writable = true}
       : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
   return %0, %sum : tensor<4x3xf32>, tensor<f32>
 }
+
+// -----
+
+// In a module marked optim.deterministic, K1 stores each thread's partial
+// norm (512 threads for 64x96) instead of adding it atomically; one kernel
+// sums them per 256-thread row, a last one-thread-per-row kernel sums
+// those into the first of the 32 slots Newton–Schulz's prologue reads.
+// CHECK-LABEL: func.func @deterministic
+// CHECK-NOT: memref.atomic_rmw
+// CHECK: %[[PARTIALS:.+]] = memref.alloc() : memref<1x512xf64>
+// CHECK: memref.store %{{.+}}, %[[PARTIALS]][%{{.+}}, %{{.+}}] : memref<1x512xf64>
+// CHECK: %[[LEVEL:.+]] = memref.alloc() : memref<1x256xf64>
+// CHECK: memref.store %{{.+}}, %[[LEVEL]][%{{.+}}, %{{.+}}] : memref<1x256xf64>
+// CHECK: %[[SLOTS:.+]] = memref.alloc() : memref<1x32xf64>
+// CHECK: scf.for
+// CHECK: memref.store %{{.+}}, %[[SLOTS]][%{{.+}}, %{{.+}}] : memref<1x32xf64>
+// CHECK-NOT: memref.atomic_rmw
+// CHECK: call @muon_gpu_syrk_f32
+module attributes {optim.deterministic} {
+  func.func @deterministic(%w: tensor<64x96xf32>, %lr: tensor<f32>) -> tensor<64x96xf32> {
+    %n, %m = optim.muon %w, %w, %w, %lr {ns_steps = 1 : i64}
+        : tensor<64x96xf32>, tensor<f32>
+    return %n : tensor<64x96xf32>
+  }
+}

@@ -38,3 +38,20 @@ void OptimDialect::initialize() {
   addBytecodeInterface(this);
   registerAttributes();
 }
+
+LogicalResult OptimDialect::verifyOperationAttribute(Operation *op,
+                                                     NamedAttribute attribute) {
+  if (attribute.getName() != kDeterministicAttrName)
+    return success();
+  if (!isa<UnitAttr>(attribute.getValue()) || !isa<ModuleOp>(op))
+    return op->emitError() << "'" << kDeterministicAttrName
+                           << "' must be a unit attribute on a module";
+  return success();
+}
+
+bool OptimDialect::isDeterministic(Operation *op) {
+  for (; op; op = op->getParentOp())
+    if (op->hasAttr(kDeterministicAttrName))
+      return true;
+  return false;
+}
