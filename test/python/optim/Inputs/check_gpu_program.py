@@ -2,8 +2,9 @@
 hidden matrices, AdamW with its step counter on the rest), compiled as the
 GPU program (`--pipeline=gpu-emulation`: the CUDA pipeline's kernels and
 device memory, run on the host) and for the CPU, updates the same copies of
-random parameters and state alike (1e-5 relative); with `--cuda`, the same
-module also compiles with --target=cuda."""
+random parameters and state alike (1e-5 relative); `--packed`: a bucket of
+133 small matrices instead; with `--cuda`, the same module also compiles
+with --target=cuda."""
 
 import sys
 
@@ -12,10 +13,17 @@ import torch
 import models
 from muon_mlir.optim import _compiler, _plan
 
-model = models.TinyGPT()
-entries = [(kind, tuple(p.shape), "f32", None if kind == "adamw" else "flatten")
-           for n, p in model.named_parameters()
-           for kind in [_plan.route(p, n, None, "muon", n)]]
+if "--packed" in sys.argv:
+    # 133 Muon matrices in one bucket (3 of them transposed): more buffers
+    # than a kernel takes, so the bucket is packed and its results copied
+    # into the parameters' and momenta's own (donated) buffers.
+    entries = ([("muon", (8, 12), "f32", "flatten")] * 130 +
+               [("muon", (12, 8), "f32", "flatten")] * 3 + [("adamw", (5,), "f32", None)] * 4)
+else:
+    model = models.TinyGPT()
+    entries = [(kind, tuple(p.shape), "f32", None if kind == "adamw" else "flatten")
+               for n, p in model.named_parameters()
+               for kind in [_plan.route(p, n, None, "muon", n)]]
 group = dict(weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=_plan._QUINTIC,
              ns_steps=5, lr_adjust="original", ns_schedule=None, algorithm="muon", beta2=0.95,
              betas=(0.9, 0.999), eps=1e-8, adamw_eps=1e-8, adamw_weight_decay=0.01,
