@@ -1,0 +1,66 @@
+"""Device memory of the in-place optimizer step muon_mlir.optim compiles
+(its step module for a gpu_peers set, one param group, defaults), read from
+the GPU pipeline's bufferized program without a GPU: the bytes of every
+allocation (temporaries: the parameters and states live in the caller's
+buffers) and the copies. Compare two builds with --muon-opt.
+
+    .venv/bin/python bench/static_memory.py --set gpt2 [--muon-opt build/bin/muon-opt]
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+import gpu_peers  # noqa: E402
+from muon_mlir.optim import _plan  # noqa: E402
+
+BYTES = {"f64": 8, "i64": 8, "f32": 4, "i32": 4, "bf16": 2, "f16": 2, "i8": 1, "i1": 1}
+GROUP = dict(weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=_plan._QUINTIC,
+             ns_steps=5, lr_adjust="original", ns_schedule=None, algorithm="muon", beta2=0.95,
+             betas=(0.9, 0.999), eps=1e-8, adamw_eps=1e-8, adamw_weight_decay=0.01,
+             use_muon=None, view=None)
+
+
+def step_module(name):
+    muon, adamw = gpu_peers.SETS[name]()
+    entries = ([("muon", tuple(s), "f32", "flatten") for s in muon] +
+               [("adamw", tuple(s), "f32", None) for s in adamw])
+    return _plan.step_module(entries, GROUP)
+
+
+def allocations(text):
+    """(bytes, count) of the memref.alloc ops of `text` (static shapes)."""
+    total = count = 0
+    for dims, element in re.findall(r"memref\.alloc\(\)[^:]*: memref<((?:\d+x)*)(\w+)>", text):
+        size = BYTES[element]
+        for extent in dims.split("x")[:-1]:
+            size *= int(extent)
+        total, count = total + size, count + 1
+    return total, count
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--set", default="gpt2", choices=sorted(gpu_peers.SETS))
+    p.add_argument("--muon-opt", default=os.path.join(ROOT, "build", "bin", "muon-opt"))
+    args = p.parse_args()
+    with tempfile.NamedTemporaryFile("w", suffix=".mlir") as f:
+        f.write(step_module(args.set))
+        f.flush()
+        text = subprocess.run([args.muon_opt, f.name, "--muon-gpu-pipeline=stop-after=bufferized"],
+                              capture_output=True, text=True, check=True).stdout
+    total, count = allocations(text)
+    print(f"{args.set}: {total / 2**20:.1f} MiB in {count} allocations, "
+          f"{text.count('memref.copy ')} memref.copy")
+
+
+if __name__ == "__main__":
+    main()
