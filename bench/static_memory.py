@@ -2,7 +2,8 @@
 (its step module for a gpu_peers set, one param group, defaults), read from
 the GPU pipeline's bufferized program without a GPU: the bytes of every
 allocation (temporaries: the parameters and states live in the caller's
-buffers) and the copies. Compare two builds with --muon-opt.
+buffers), the most of them live at once between allocation and
+deallocation, and the copies. Compare two builds with --muon-opt.
 
     .venv/bin/python bench/static_memory.py --set gpt2 [--muon-opt build/bin/muon-opt]
 """
@@ -35,15 +36,28 @@ def step_module(name):
     return _plan.step_module(entries, GROUP)
 
 
+ALLOC = re.compile(r"(%[\w.]+) = memref\.alloc\(\)[^:]*: memref<((?:\d+x)*)(\w+)>")
+DEALLOC = re.compile(r"memref\.dealloc (%[\w.]+)")
+
+
 def allocations(text):
-    """(bytes, count) of the memref.alloc ops of `text` (static shapes)."""
-    total = count = 0
-    for dims, element in re.findall(r"memref\.alloc\(\)[^:]*: memref<((?:\d+x)*)(\w+)>", text):
-        size = BYTES[element]
-        for extent in dims.split("x")[:-1]:
-            size *= int(extent)
-        total, count = total + size, count + 1
-    return total, count
+    """(total bytes, count, peak bytes live) of the memref.alloc ops of
+    `text` (static shapes), the peak in program order between each alloc
+    and its dealloc (straight-line host code: the step has no host loops)."""
+    total = count = live = peak = 0
+    sizes = {}
+    for line in text.splitlines():
+        if m := ALLOC.search(line):
+            name, dims, element = m.groups()
+            size = BYTES[element]
+            for extent in dims.split("x")[:-1]:
+                size *= int(extent)
+            sizes[name] = size
+            total, count, live = total + size, count + 1, live + size
+            peak = max(peak, live)
+        elif m := DEALLOC.search(line):
+            live -= sizes.pop(m.group(1), 0)
+    return total, count, peak
 
 
 def main():
@@ -57,9 +71,9 @@ def main():
         f.flush()
         text = subprocess.run([args.muon_opt, f.name, "--muon-gpu-pipeline=stop-after=bufferized"],
                               capture_output=True, text=True, check=True).stdout
-    total, count = allocations(text)
-    print(f"{args.set}: {total / 2**20:.1f} MiB in {count} allocations, "
-          f"{text.count('memref.copy ')} memref.copy")
+    total, count, peak = allocations(text)
+    print(f"{args.set}: {total / 2**20:.1f} MiB in {count} allocations, at most "
+          f"{peak / 2**20:.1f} MiB live at once, {text.count('memref.copy ')} memref.copy")
 
 
 if __name__ == "__main__":

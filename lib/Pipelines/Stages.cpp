@@ -45,6 +45,9 @@ void muon::addBufferizationStage(OpPassManager &pm) {
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createCanonicalizerPass());
+  // Deallocation frees at the end of the function: temporaries would all
+  // be live at once.
+  pm.addNestedPass<func::FuncOp>(muon::createEarlyDeallocationPass());
 }
 
 void muon::addHostLLVMStage(OpPassManager &pm,

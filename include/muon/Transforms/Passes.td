@@ -340,6 +340,34 @@ def HostParallelLoopsPass : MuonPass<"muon-host-parallel-loops"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def EarlyDeallocationPass
+    : MuonPass<"muon-early-deallocation", "::mlir::func::FuncOp"> {
+  let summary = "Move each buffer's dealloc right after its last use";
+  let description = [{
+    Upstream's ownership-based buffer deallocation frees a buffer at the end
+    of the block that owns it, so every temporary of a function is live
+    until it returns: the peak is the sum of all temporaries (in an
+    optimizer step, every bucket's Newton–Schulz buffers at once) rather
+    than what one part of the step needs. This pass moves a
+    `memref.dealloc` of a `memref.alloc` of the same block up to right
+    after the last op of that block that uses the buffer, directly or
+    through views (`ViewLikeOpInterface`, `memref.cast`), including uses
+    nested in the op's regions.
+
+    It leaves a dealloc where it is when the buffer may escape what it can
+    see: a use outside the block, an op other than a view that returns a
+    memref from it (it could alias it), or one that takes its pointer
+    (`memref.extract_aligned_pointer_as_index`). Frees on the GPU are
+    stream-ordered (cuMemFreeAsync on the step's stream), so freeing after
+    the last launch that reads a buffer is safe there as on the host.
+
+    The pipelines run it after buffer deallocation.
+  }];
+  let statistics = [
+    Statistic<"numMoved", "num-moved", "Number of deallocs moved earlier">,
+  ];
+}
+
 def DuplicateSharedFillsPass
     : MuonPass<"muon-duplicate-shared-fills", "::mlir::func::FuncOp"> {
   let summary = "Give every op that writes into a filled tensor its own fill";
