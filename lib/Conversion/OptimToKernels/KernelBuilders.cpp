@@ -242,26 +242,6 @@ void RowSums::accumulate(OpBuilder &b, Location loc, Value row, Value thread,
                               partials, ValueRange{row, slot});
 }
 
-/// Σ of the `count` f64 elements of `buffer` from `start`, in order.
-static Value buildSerialSum(OpBuilder &b, Location loc, Value buffer,
-                            Value start, int64_t count) {
-  Value zero = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
-  auto c = [&](int64_t value) {
-    return arith::ConstantIndexOp::create(b, loc, value);
-  };
-  return scf::ForOp::create(
-             b, loc, c(0), c(count), c(1), ValueRange{zero},
-             [&](OpBuilder &lb, Location lloc, Value i, ValueRange acc) {
-               Value value = memref::LoadOp::create(
-                   lb, lloc, buffer,
-                   ValueRange{arith::AddIOp::create(lb, lloc, start, i)});
-               scf::YieldOp::create(
-                   lb, lloc,
-                   ValueRange{arith::AddFOp::create(lb, lloc, acc[0], value)});
-             })
-      .getResult(0);
-}
-
 Value RowSums::finish(OpBuilder &b, Location loc) const {
   if (!deterministic)
     return partials;
@@ -291,13 +271,10 @@ Value RowSums::finish(OpBuilder &b, Location loc) const {
   }
   // The last partials of a row, summed by one thread into its first slot.
   Value slots = createSlots(b, loc, rows);
-  Value flat = flatten(b, loc, level);
   buildKernel(
       b, loc, rows, 1, {}, [](OpBuilder &, Location, Value) {},
       [&](OpBuilder &kb, Location kloc, Value row, Value, ValueRange) {
-        Value start = arith::MulIOp::create(
-            kb, kloc, row, arith::ConstantIndexOp::create(kb, kloc, count));
-        Value sum = buildSerialSum(kb, kloc, flat, start, count);
+        Value sum = buildSlotSum(kb, kloc, level, row);
         memref::StoreOp::create(
             kb, kloc, sum, slots,
             ValueRange{row, arith::ConstantIndexOp::create(kb, kloc, 0)});
@@ -317,7 +294,8 @@ Value muon::optim::accumulateSquare(OpBuilder &b, Location loc, Value acc,
 Value muon::optim::buildSlotSum(OpBuilder &b, Location loc, Value slots,
                                 Value row) {
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value count = arith::ConstantIndexOp::create(b, loc, kReductionSlots);
+  Value count = arith::ConstantIndexOp::create(
+      b, loc, cast<MemRefType>(slots.getType()).getDimSize(1));
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value init = arith::ConstantOp::create(b, loc, b.getF64FloatAttr(0.0));
   auto loop = scf::ForOp::create(

@@ -98,7 +98,7 @@ private:
 mlir::Value accumulateSquare(mlir::OpBuilder &b, mlir::Location loc,
                              mlir::Value acc, mlir::Value x);
 
-/// Σ over the slots of `row`, in f64.
+/// Σ over the slots of `row` of a rows × slots f64 buffer, in order.
 mlir::Value buildSlotSum(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value slots, mlir::Value row);
 
