@@ -20,6 +20,19 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def Optim_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
 def Optim_ScalarFloat : 0DTensorOf<[AnyFloat]>;
 def Optim_ScalarStep : 0DTensorOf<[AnyFloat, AnySignlessInteger]>;
+// Non-zero: the update is skipped (see Optim_SkipDoc).
+def Optim_SkipFlag : 0DTensorOf<[AnySignlessInteger]>;
+
+// How the updates document their optional `skip` operand.
+defvar Optim_SkipDoc = [{
+
+    `skip`, optional, is a 0-d integer tensor read on the device: where it
+    is non-zero the step is skipped and every result equals the operand it
+    updates (as torch's fused optimizers treat `found_inf`).
+    `muon-assertions-to-status` passes a step's status here, so that a
+    failed input check leaves parameters and state as they were inside the
+    update's own kernels, which then still update them in place.
+}];
 
 // The tensors of member i of an update (its parameter, gradient, state and
 // results) have one type: `to` has `from`'s types, in order.
@@ -46,7 +59,7 @@ defvar Optim_NSExtraDecls = [{
 // MuonOp
 //===----------------------------------------------------------------------===//
 
-def Optim_MuonOp : Optim_Op<"muon", [Pure, SameVariadicOperandSize,
+def Optim_MuonOp : Optim_Op<"muon", [Pure, AttrSizedOperandSegments,
     SameVariadicResultSize,
     Optim_MembersTyped<"params", "grads">,
     Optim_MembersTyped<"params", "momentum_buffers">,
@@ -88,12 +101,13 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, SameVariadicOperandSize,
     %a:2, %b:2 = optim.muon [%w0, %w1], [%g0, %g1], [%m0, %m1], %lr
         : [tensor<768x768xf32>, tensor<768x768xf32>], tensor<f32>
     ```
-  }];
+  }] # Optim_SkipDoc;
   let arguments = !con((ins
     Variadic<Optim_FloatTensor>:$params,
     Variadic<Optim_FloatTensor>:$grads,
     Variadic<Optim_FloatTensor>:$momentum_buffers,
     Optim_ScalarFloat:$lr,
+    Optional<Optim_SkipFlag>:$skip,
     DefaultValuedAttr<F64Attr, "0.95">:$momentum,
     DefaultValuedAttr<BoolAttr, "true">:$nesterov,
     DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
@@ -104,7 +118,8 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, SameVariadicOperandSize,
                       Variadic<Optim_FloatTensor>:$new_momentum_buffers);
   let assemblyFormat = [{
     custom<Members>($params) `,` custom<Members>($grads) `,`
-    custom<Members>($momentum_buffers) `,` $lr attr-dict
+    custom<Members>($momentum_buffers) `,` $lr
+    (`skip` `(` $skip^ `:` type($skip) `)`)? attr-dict
     `:` custom<MemberTypes>(type($params)) `,` type($lr)
   }];
   let builders = [
@@ -112,12 +127,15 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, SameVariadicOperandSize,
     OpBuilder<(ins "::mlir::ValueRange":$params, "::mlir::ValueRange":$grads,
                    "::mlir::ValueRange":$momentum_buffers, "::mlir::Value":$lr), [{
       build($_builder, $_state, params.getTypes(), params.getTypes(), params,
-            grads, momentum_buffers, lr, ::mlir::FloatAttr(),
+            grads, momentum_buffers, lr, /*skip=*/::mlir::Value(),
+            ::mlir::FloatAttr(),
             ::mlir::BoolAttr(), ::mlir::FloatAttr(), ::mlir::IntegerAttr(),
             LrAdjustAttr(), NSScheduleAttr(), ::mlir::TypeAttr(),
             MatrixViewAttr());
     }]>
   ];
+  // Version 2 bytecode has no list sizes (OptimBytecode.h).
+  let useCustomPropertiesEncoding = 1;
   let hasVerifier = 1;
   let extraClassDeclaration = Optim_NSExtraDecls;
 }
@@ -166,13 +184,14 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
     %w1, %m1, %v1 = optim.muon2 %w, %g, %m, [%v], %lr {ns_steps = 3 : i64}
         : tensor<64x256xf32>, [tensor<64x256xf32>], tensor<f32>
     ```
-  }];
+  }] # Optim_SkipDoc;
   let arguments = !con((ins
     Variadic<Optim_FloatTensor>:$params,
     Variadic<Optim_FloatTensor>:$grads,
     Variadic<Optim_FloatTensor>:$momentum_buffers,
     Variadic<Optim_FloatTensor>:$second_moments,
     Optim_ScalarFloat:$lr,
+    Optional<Optim_SkipFlag>:$skip,
     DefaultValuedAttr<F64Attr, "0.95">:$momentum,
     DefaultValuedAttr<F64Attr, "0.95">:$beta2,
     DefaultValuedAttr<F64Attr, "1.0e-8">:$eps,
@@ -187,14 +206,15 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
   let assemblyFormat = [{
     custom<Members>($params) `,` custom<Members>($grads) `,`
     custom<Members>($momentum_buffers) `,` `[` $second_moments `]` `,` $lr
-    attr-dict `:` custom<MemberTypes>(type($params), type($new_params),
+    (`skip` `(` $skip^ `:` type($skip) `)`)? attr-dict
+    `:` custom<MemberTypes>(type($params), type($new_params),
                                       type($new_momentum_buffers)) `,`
     `[` custom<TypesTwice>(type($second_moments), type($new_second_moments))
     `]` `,` type($lr)
   }];
   // (Result types appear in the format only because ODS cannot yet infer
   // the sizes of result segments; the parser copies them.)
-  // Version 1 bytecode has no list sizes (OptimBytecode.h).
+  // Version 1 bytecode has no list sizes, version 2 no `skip` (OptimBytecode.h).
   let useCustomPropertiesEncoding = 1;
   let builders = [
     // Default hyper-parameters; results typed like the operands.
@@ -203,7 +223,8 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
                    "::mlir::ValueRange":$second_moments, "::mlir::Value":$lr), [{
       build($_builder, $_state, params.getTypes(), params.getTypes(),
             second_moments.getTypes(), params, grads, momentum_buffers,
-            second_moments, lr, ::mlir::FloatAttr(), ::mlir::FloatAttr(),
+            second_moments, lr, /*skip=*/::mlir::Value(), ::mlir::FloatAttr(),
+            ::mlir::FloatAttr(),
             ::mlir::FloatAttr(), ::mlir::BoolAttr(), ::mlir::FloatAttr(),
             ::mlir::IntegerAttr(), LrAdjustAttr(), NSScheduleAttr(),
             ::mlir::TypeAttr(), MatrixViewAttr());
@@ -222,7 +243,7 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
 // AdamWOp
 //===----------------------------------------------------------------------===//
 
-def Optim_AdamWOp : Optim_Op<"adamw", [Pure, SameVariadicOperandSize,
+def Optim_AdamWOp : Optim_Op<"adamw", [Pure, AttrSizedOperandSegments,
     SameVariadicResultSize,
     Optim_MembersTyped<"params", "grads">,
     Optim_MembersTyped<"params", "exp_avgs">,
@@ -262,7 +283,7 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, SameVariadicOperandSize,
     %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %lr, %t {weight_decay = 0.1}
         : tensor<768xf32>, tensor<f32>, tensor<i64>
     ```
-  }];
+  }] # Optim_SkipDoc;
   let arguments = (ins
     Variadic<Optim_FloatTensor>:$params,
     Variadic<Optim_FloatTensor>:$grads,
@@ -270,6 +291,7 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, SameVariadicOperandSize,
     Variadic<Optim_FloatTensor>:$exp_avg_sqs,
     Optim_ScalarFloat:$lr,
     Optim_ScalarStep:$step,
+    Optional<Optim_SkipFlag>:$skip,
     DefaultValuedAttr<F64Attr, "0.9">:$beta1,
     DefaultValuedAttr<F64Attr, "0.999">:$beta2,
     DefaultValuedAttr<F64Attr, "1.0e-8">:$eps,
@@ -283,9 +305,12 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, SameVariadicOperandSize,
   let assemblyFormat = [{
     custom<Members>($params) `,` custom<Members>($grads) `,`
     custom<Members>($exp_avgs) `,` custom<Members>($exp_avg_sqs) `,` $lr `,`
-    $step attr-dict `:` custom<MemberTypes>(type($params)) `,` type($lr) `,`
+    $step (`skip` `(` $skip^ `:` type($skip) `)`)? attr-dict
+    `:` custom<MemberTypes>(type($params)) `,` type($lr) `,`
     type($step)
   }];
+  // Version 2 bytecode has no list sizes (OptimBytecode.h).
+  let useCustomPropertiesEncoding = 1;
   let hasVerifier = 1;
 }
 

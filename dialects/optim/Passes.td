@@ -118,6 +118,41 @@ def OptimAssignPass : MuonPass<"optim-assign"> {
   let dependentDialects = ["::muon::optim::OptimDialect"];
 }
 
+def OptimFoldSkipsPass : MuonPass<"optim-fold-skips"> {
+  let summary = "Fold selects that keep an update's operands into its skip operand";
+  let description = [{
+    `muon-assertions-to-status` keeps a step's parameters and state as they
+    were when a check fails by selecting, element-wise, between each updated
+    value and its argument under the step's status. That select cannot fuse
+    into `optim.muon`, `optim.muon2` or `optim.adamw`, which stay ops until
+    they bufferize into their own kernels: on the GPU it would cost one more
+    kernel and one more buffer per parameter and state, and the update
+    could no longer be written in place.
+
+    This pass gives such an update the status as its `skip` operand instead,
+    and removes the selects: the update's kernels keep each element
+    themselves. It applies when every use of every result of the update is
+    such a select (the `linalg.generic` `buildUnlessFlagged` builds:
+    `flag != 0 ? old : value`, `old` being the very operand the result
+    updates), all by one flag that dominates the update, and the update has
+    no `skip` yet. Anything else is left as it is, so results are unchanged
+    either way. Run it before `optim-bucket`, which buckets only updates
+    with the same `skip`.
+
+    Before:
+    ```mlir
+    %w1, %m1 = optim.muon %w, %g, %m, %lr : tensor<64x256xf32>, tensor<f32>
+    %kw = linalg.generic ... ins(%status, %w1, %w : ...)  // status ? %w : %w1
+    %km = linalg.generic ... ins(%status, %m1, %m : ...)
+    ```
+    After:
+    ```mlir
+    %kw, %km = optim.muon %w, %g, %m, %lr skip(%status : tensor<i32>)
+        : tensor<64x256xf32>, tensor<f32>
+    ```
+  }];
+}
+
 def OptimBucketPass : MuonPass<"optim-bucket"> {
   let summary = "Batch same-shaped optimizer updates into one op per bucket";
   let description = [{

@@ -168,9 +168,17 @@ class CompiledTrainer:
 
     def numpy_params(self):
         """The current parameters as numpy arrays."""
+        return self._numpy(self.params)
+
+    def numpy_state(self):
+        """Parameters, first and second moments (copies) and the step count."""
+        return [np.array(x, copy=True) for x in
+                self._numpy(self.params + self.m + self.v)] + [self.t]
+
+    def _numpy(self, tensors):
         if self.device == "cpu":
-            return self.params
-        return [p.cpu().numpy() for p in self.params]
+            return tensors
+        return [x.cpu().numpy() for x in tensors]
 
     def step(self, idx, labels, lr):
         """One forward/backward/update; returns the loss before the update.

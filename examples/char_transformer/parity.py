@@ -49,18 +49,19 @@ MUON_ASSIGN = r"exclude=^tok\.weight$,^pos$"
 
 def check_bad_inputs(trainer, batch, vocab):
     """A token id and a label outside the vocabulary: the step raises
-    ValueError with its check's message and changes no parameter."""
+    ValueError with its check's message and changes no parameter, no moment
+    and not the step count."""
     for what, position in (("token id", 0), ("label", 1)):
         bad = [np.array(x, copy=True) for x in batch]
         bad[position].flat[-1] = vocab
-        before = [np.array(p, copy=True) for p in trainer.numpy_params()]
+        before = trainer.numpy_state()
         try:
             trainer.step(*bad, 1e-3)
             print(f"bad {what}: no error")
         except ValueError as error:
             print(f"bad {what}: ValueError: {error}")
-        unchanged = all(np.array_equal(a, b) for a, b in zip(before, trainer.numpy_params()))
-        print(f"bad {what}: parameters {'unchanged' if unchanged else 'CHANGED'}")
+        unchanged = all(np.array_equal(a, b) for a, b in zip(before, trainer.numpy_state()))
+        print(f"bad {what}: parameters and state {'unchanged' if unchanged else 'CHANGED'}")
 
 
 def compiled_steps(args, batches, gpu, vocab=None):
@@ -69,7 +70,7 @@ def compiled_steps(args, batches, gpu, vocab=None):
     library, graph = compiled_step.compile_step(
         args.work, bin_dir=args.bin, gpu=gpu, adam_mode=args.adam_mode,
         assign=MUON_ASSIGN if args.muon else None, qk_clip_tau=args.qk_clip_tau,
-        in_place=gpu in (None, "cuda"))
+        in_place=True)
     trainer = compiled_step.CompiledTrainer(
         library, graph, compiled_step.initial_parameters(args.work, graph),
         "cuda" if gpu == "cuda" else "cpu")

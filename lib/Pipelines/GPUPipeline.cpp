@@ -35,6 +35,9 @@ static void addFusedStage(OpPassManager &pm,
   // Input checks report through a status result computed on the device: the
   // host never reads the data they check.
   pm.addPass(muon::createAssertionsToStatusPass());
+  // The updates keep their results themselves when a check fails, so that
+  // they still update in place.
+  pm.addPass(muon::optim::createOptimFoldSkipsPass());
   if (options.bucket)
     pm.addPass(muon::optim::createOptimBucketPass());
   // What the kernels do not fuse (Muon²-F) decomposes here; its

@@ -6,6 +6,7 @@
 
 #include "muon/Transforms/Passes.h"
 #include "muon/Transforms/ResultAliases.h"
+#include "muon/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -42,6 +43,26 @@ static Value getConditionTensor(OpBuilder &b, cf::AssertOp op) {
       b, op.getLoc(), RankedTensorType::get({}, b.getI1Type()), condition);
 }
 
+/// Right after the last op of `block` that defines a check: the status is
+/// known as early as it can be, so that an update after that point can take
+/// it as its `skip` operand (optim-fold-skips) and keep its results in
+/// place.
+static void setStatusInsertionPoint(OpBuilder &b, Block &block,
+                                    ArrayRef<Check> checks) {
+  Operation *last = nullptr;
+  for (const Check &check : checks) {
+    Operation *def = check.value.getDefiningOp();
+    if (def)
+      def = block.findAncestorOpInBlock(*def);
+    if (def && (!last || last->isBeforeInBlock(def)))
+      last = def;
+  }
+  if (last)
+    b.setInsertionPointAfter(last);
+  else
+    b.setInsertionPointToStart(&block);
+}
+
 /// status = 0 if every check passes, else the code of the first failure.
 static Value buildStatus(OpBuilder &b, Location loc, ArrayRef<Check> checks) {
   Type i32 = b.getI32Type();
@@ -72,36 +93,6 @@ static Value buildStatus(OpBuilder &b, Location loc, ArrayRef<Check> checks) {
                  status = arith::SelectOp::create(nb, nl, failed, code, status);
                }
                linalg::YieldOp::create(nb, nl, status);
-             })
-      .getResult(0);
-}
-
-/// `value` where `status` is 0, else `old`: a result written into its
-/// argument's buffer (optim.aliasing_output) keeps the argument's contents
-/// when a check fails. Element-wise, so it fuses into the result's producer.
-static Value buildKeptOnFailure(OpBuilder &b, Location loc, Value status,
-                                Value value, Value old) {
-  auto type = cast<RankedTensorType>(value.getType());
-  int64_t rank = type.getRank();
-  Value init =
-      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
-  AffineMap identity = b.getMultiDimIdentityMap(rank);
-  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, b.getContext()),
-                                 identity, identity, identity};
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, type, ValueRange{status, value, old}, init, maps,
-             iterators,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value zero =
-                   arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), 0);
-               Value passed = arith::CmpIOp::create(
-                   nb, nl, arith::CmpIPredicate::eq, args[0], zero);
-               linalg::YieldOp::create(
-                   nb, nl,
-                   arith::SelectOp::create(nb, nl, passed, args[1], args[2])
-                       .getResult());
              })
       .getResult(0);
 }
@@ -183,8 +174,9 @@ static LogicalResult convertFunction(func::FuncOp func,
     }
   }
   auto returnOp = cast<func::ReturnOp>(func.front().getTerminator());
-  b.setInsertionPoint(returnOp);
+  setStatusInsertionPoint(b, func.front(), checks);
   Value status = buildStatus(b, returnOp.getLoc(), checks);
+  b.setInsertionPoint(returnOp);
   FailureOr<SmallVector<std::optional<unsigned>>> aliases =
       muon::getResultAliases(func);
   if (failed(aliases))
@@ -192,9 +184,9 @@ static LogicalResult convertFunction(func::FuncOp func,
   for (auto [index, alias] : llvm::enumerate(*aliases))
     if (alias)
       returnOp.setOperand(index,
-                          buildKeptOnFailure(b, returnOp.getLoc(), status,
-                                             returnOp.getOperand(index),
-                                             func.getArgument(*alias)));
+                          muon::buildUnlessFlagged(b, returnOp.getLoc(), status,
+                                                   returnOp.getOperand(index),
+                                                   func.getArgument(*alias)));
   for (cf::AssertOp op : asserts) {
     Value condition = op.getArg();
     op.erase();

@@ -318,6 +318,21 @@ Value muon::buildElementwiseUpdate(OpBuilder &b, Location loc,
       .front();
 }
 
+Value muon::buildUnlessFlagged(OpBuilder &b, Location loc, Value flag,
+                               Value value, Value old) {
+  return buildElementwise(
+             b, loc, {flag, value, old}, {}, value.getType(), Type(),
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               Value zero = arith::ConstantOp::create(
+                   nb, nl, nb.getZeroAttr(args[0].getType()));
+               Value flagged = arith::CmpIOp::create(
+                   nb, nl, arith::CmpIPredicate::ne, args[0], zero);
+               return SmallVector<Value>{
+                   arith::SelectOp::create(nb, nl, flagged, args[2], args[1])};
+             })
+      .front();
+}
+
 Value muon::convertElements(OpBuilder &b, Location loc, Value value,
                             Type elementType) {
   auto type = cast<RankedTensorType>(value.getType());

@@ -42,15 +42,17 @@ func.func @step(%ids: tensor<8xi64>, %x: tensor<4xf32>, %label: i64) -> tensor<4
 // -----
 
 // A result written in place into its argument keeps the argument's value when
-// a check fails: select(status == 0, new, old), element-wise.
+// a check fails: status != 0 ? old : new, element-wise. The status is
+// computed right after its last check, before the update (which
+// optim-fold-skips can then give it as its skip operand).
 // CHECK-LABEL: func.func @in_place
 // CHECK-SAME: (%[[W:.+]]: tensor<4xf32> {optim.aliasing_output = 0 : i64}, %{{.+}}: i1)
-// CHECK: %[[NEW:.+]] = arith.addf
 // CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<i32>)
+// CHECK: %[[NEW:.+]] = arith.addf
 // CHECK: %[[KEPT:.+]] = linalg.generic {{.*}} ins(%[[STATUS]], %[[NEW]], %[[W]] : tensor<i32>, tensor<4xf32>, tensor<4xf32>)
 // CHECK: ^bb0(%[[S:.+]]: i32, %[[N:.+]]: f32, %[[O:.+]]: f32, %{{.+}}: f32):
-// CHECK: %[[PASSED:.+]] = arith.cmpi eq, %[[S]], %{{.+}} : i32
-// CHECK: arith.select %[[PASSED]], %[[N]], %[[O]] : f32
+// CHECK: %[[FAILED:.+]] = arith.cmpi ne, %[[S]], %{{.+}} : i32
+// CHECK: arith.select %[[FAILED]], %[[O]], %[[N]] : f32
 // CHECK: return %[[KEPT]], %[[STATUS]] : tensor<4xf32>, tensor<i32>
 func.func @in_place(%w: tensor<4xf32> {optim.aliasing_output = 0 : i64}, %p: i1) -> tensor<4xf32> {
   cf.assert %p, "checked"

@@ -62,6 +62,13 @@ mlir::Value buildElementwiseUpdate(mlir::OpBuilder &b, mlir::Location loc,
                                    mlir::ValueRange inputs, mlir::Value target,
                                    mlir::Type arithType, GenericBodyFn body);
 
+/// `value` where the 0-d integer tensor `flag` holds zero, else `old` (of
+/// `value`'s type): an update skipped when a check fails. Element-wise, so
+/// it fuses into `value`'s producer.
+mlir::Value buildUnlessFlagged(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value flag, mlir::Value value,
+                               mlir::Value old);
+
 /// `value` with its elements converted to `elementType` (itself if equal).
 mlir::Value convertElements(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value value, mlir::Type elementType);

@@ -51,6 +51,7 @@ muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
                                                /*packed=*/false, destinations));
   Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
   Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
+  SkipFlag skip(rewriter, loc, adaptor.getSkip());
   SmallVector<const BucketBuffer *> buckets;
   for (const BucketBuffer &bucket : llvm::concat<BucketBuffer>(inputs, outputs))
     buckets.push_back(&bucket);
@@ -74,6 +75,7 @@ muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
               arith::ConstantIndexOp::create(b, kloc, first));
           rowBuffers =
               BucketBuffer::selectRow(b, kloc, buckets, row, first, count);
+          skip.load(b, kloc);
         },
         [&](OpBuilder &b, Location kloc, Value, Value flat) {
           SmallVector<Value> args;
@@ -81,9 +83,12 @@ muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
             args.push_back(BucketBuffer::load(b, kloc, input, flat, arithType));
           SmallVector<Value> results =
               scalars->build(b, kloc, args[0], args[1], args[2], args[3]);
-          for (auto [result, output] :
-               llvm::zip_equal(results, ArrayRef(rowBuffers).drop_front(4)))
-            BucketBuffer::store(b, kloc, output, result, flat);
+          // W', M', V' update W, M, V.
+          SmallVector<Value> olds = {args[0], args[2], args[3]};
+          for (auto [result, old, output] : llvm::zip_equal(
+                   results, olds, ArrayRef(rowBuffers).drop_front(4)))
+            BucketBuffer::store(b, kloc, output,
+                                skip.select(b, kloc, result, old), flat);
         });
   }
 

@@ -32,49 +32,73 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 
 using namespace mlir;
 using namespace mlir::bufferization;
 using namespace muon::optim;
 
-/// The operand result `result` is updated from: the same member's entry of
-/// the operand list its result list updates (parameters, then the states;
-/// the gradients, list 1, have no result). Muon, full Muon² and AdamW only.
-static OpOperand *getUpdatedOperand(OpResult result) {
-  Operation *op = result.getOwner();
-  if (auto muon2 = dyn_cast<Muon2Op>(op); muon2 && muon2.isFactored())
+/// The operand `result` is updated from, where the fused kernels update
+/// it (Muon, full Muon² and AdamW).
+static OpOperand *getKernelUpdatedOperand(OpResult result) {
+  if (auto muon2 = dyn_cast<Muon2Op>(result.getOwner());
+      muon2 && muon2.isFactored())
     return nullptr;
-  if (!isa<MuonOp, Muon2Op, AdamWOp>(op))
-    return nullptr;
-  unsigned members =
-      op->getNumResults() / (isa<MuonOp>(op) ? 2 : 3); // W' and the new states
-  unsigned list = result.getResultNumber() / members;
-  unsigned member = result.getResultNumber() % members;
-  return &op->getOpOperand((list == 0 ? 0 : list + 1) * members + member);
+  return getUpdatedOperand(result);
+}
+
+/// Whether every other read of `value`'s buffer happens before `op`: each
+/// use other than `allowed` lies before `op` in its block, and so does each
+/// use of a value that may alias it (every shaped result of a user, but the
+/// results of a destination-style op, which alias its inits only, where
+/// `value` is an input). The forward graph's reads of a parameter are such.
+static bool isOnlyReadBefore(Value value, Operation *op,
+                             ArrayRef<OpOperand *> allowed) {
+  SmallVector<Value> worklist = {value};
+  DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value current = worklist.pop_back_val();
+    if (!seen.insert(current).second)
+      continue;
+    for (OpOperand &use : current.getUses()) {
+      if (llvm::is_contained(allowed, &use))
+        continue;
+      Operation *user = op->getBlock()->findAncestorOpInBlock(*use.getOwner());
+      if (!user || !user->isBeforeInBlock(op))
+        return false;
+      auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
+      if (dps && dps.isDpsInput(&use))
+        continue;
+      for (Value result : use.getOwner()->getResults())
+        if (isa<ShapedType>(result.getType()))
+          worklist.push_back(result);
+    }
+  }
+  return true;
 }
 
 /// Whether `result` is updated in place: its only use materializes it into
-/// the value it was updated from (a donated argument), which nothing else
-/// uses, so no one reads the old value after the update. Structural, so
-/// that analysis and bufferization agree: bufferizing the function's
-/// boundary replaces the argument by one `to_tensor` in both uses.
+/// the value it was updated from (a donated argument), whose other reads all
+/// come before the update, so no one reads the old value after it.
+/// Structural, so that analysis and bufferization agree: bufferizing the
+/// function's boundary replaces the argument by one `to_tensor`, and the
+/// reads before the update are bufferized (into reads of memrefs) first.
 static bool isUpdatedInPlace(OpResult result) {
-  OpOperand *updated = getUpdatedOperand(result);
+  OpOperand *updated = getKernelUpdatedOperand(result);
   if (!updated || !result.hasOneUse())
     return false;
   auto materialize =
       dyn_cast<MaterializeInDestinationOp>(*result.getUsers().begin());
   if (!materialize || materialize.getDest() != updated->get())
     return false;
-  return llvm::all_of(updated->get().getUses(), [&](OpOperand &use) {
-    return use.getOwner() == materialize || &use == updated;
-  });
+  return isOnlyReadBefore(updated->get(), result.getOwner(),
+                          {updated, &materialize.getDestMutable()});
 }
 
 /// The result `operand` is updated into in place, if any.
 static OpResult getInPlaceResult(OpOperand &operand) {
   for (OpResult result : operand.getOwner()->getResults())
-    if (getUpdatedOperand(result) == &operand && isUpdatedInPlace(result))
+    if (getKernelUpdatedOperand(result) == &operand && isUpdatedInPlace(result))
       return result;
   return {};
 }
@@ -110,8 +134,9 @@ struct UpdateKernelsOpInterface : public BufferizableOpInterface::ExternalModel<
                 SmallVector<Value> &invocationStack) const {
     auto result = cast<OpResult>(value);
     if (isUpdatedInPlace(result))
-      return bufferization::getBufferType(getUpdatedOperand(result)->get(),
-                                          options, state, invocationStack);
+      return bufferization::getBufferType(
+          getKernelUpdatedOperand(result)->get(), options, state,
+          invocationStack);
     auto type = cast<RankedTensorType>(value.getType());
     return cast<BufferLikeType>(
         MemRefType::get(type.getShape(), type.getElementType()));
@@ -139,7 +164,8 @@ struct UpdateKernelsOpInterface : public BufferizableOpInterface::ExternalModel<
     for (OpResult result : op->getResults()) {
       if (!updatedInPlace[result.getResultNumber()])
         continue;
-      Value buffer = operands[getUpdatedOperand(result)->getOperandNumber()];
+      Value buffer =
+          operands[getKernelUpdatedOperand(result)->getOperandNumber()];
       inPlace[result.getResultNumber()] = buffer;
       if (cast<MemRefType>(buffer.getType()).getLayout().isIdentity())
         destinations[result.getResultNumber()] = buffer;

@@ -316,6 +316,24 @@ Value muon::optim::loadAs(OpBuilder &b, Location loc, Value buffer,
                        type);
 }
 
+SkipFlag::SkipFlag(OpBuilder &b, Location loc, Value buffer)
+    : buffer(buffer ? toFlatBuffer(b, loc, buffer) : Value()) {}
+
+void SkipFlag::load(OpBuilder &b, Location loc) {
+  if (!buffer)
+    return;
+  Value flag = memref::LoadOp::create(b, loc, buffer, ValueRange());
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(flag.getType()));
+  skipped = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, flag, zero);
+}
+
+Value SkipFlag::select(OpBuilder &b, Location loc, Value updated,
+                       Value old) const {
+  if (!skipped)
+    return updated;
+  return arith::SelectOp::create(b, loc, skipped, old, updated);
+}
+
 void muon::optim::storeConverted(OpBuilder &b, Location loc, Value value,
                                  Value buffer, ValueRange index) {
   Type type = cast<MemRefType>(buffer.getType()).getElementType();

@@ -110,6 +110,23 @@ mlir::Value loadAs(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer,
 void storeConverted(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                     mlir::Value buffer, mlir::ValueRange index);
 
+/// An update's `skip` operand as its kernels apply it: each thread loads the
+/// flag in its prologue (load) and stores, for every result element, the
+/// element it updates where the flag is set (select).
+class SkipFlag {
+public:
+  /// `buffer`: the 0-d integer buffer of `skip`, null where the op has none.
+  SkipFlag(mlir::OpBuilder &b, mlir::Location loc, mlir::Value buffer);
+
+  void load(mlir::OpBuilder &b, mlir::Location loc);
+  /// `updated`, or `old` where the loaded flag is set.
+  mlir::Value select(mlir::OpBuilder &b, mlir::Location loc,
+                     mlir::Value updated, mlir::Value old) const;
+
+private:
+  mlir::Value buffer, skipped;
+};
+
 //===----------------------------------------------------------------------===//
 // The kernels' buffers
 //===----------------------------------------------------------------------===//

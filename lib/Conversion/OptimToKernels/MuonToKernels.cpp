@@ -72,7 +72,8 @@ public:
         param(operands(adaptor.getParams())),
         grad(operands(adaptor.getGrads())),
         momentum(operands(adaptor.getMomentumBuffers())),
-        lr(toFlatBuffer(rewriter, loc, adaptor.getLr())) {
+        lr(toFlatBuffer(rewriter, loc, adaptor.getLr())),
+        skip(rewriter, loc, adaptor.getSkip()) {
     if constexpr (kIsMuon2) {
       secondMoment.emplace(operands(adaptor.getSecondMoments()));
       newSecondMoment.emplace(results(op.getNewSecondMoments()));
@@ -102,6 +103,7 @@ public:
         builder, loc, numMatrices, elements, {zero},
         [&](OpBuilder &b, Location kloc, Value row) {
           rows = BucketBuffer::selectRow(b, kloc, buckets, row);
+          skip.load(b, kloc);
         },
         [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
           Value g = BucketBuffer::load(b, kloc, rows[0], flat, arithType);
@@ -110,9 +112,13 @@ public:
           if (secondMoment)
             v = BucketBuffer::load(b, kloc, rows[3], flat, arithType);
           MuonMoments values = math.buildMoments(b, kloc, g, m, v);
-          BucketBuffer::store(b, kloc, rows[2], values.newMomentum, flat);
+          BucketBuffer::store(b, kloc, rows[2],
+                              skip.select(b, kloc, values.newMomentum, m),
+                              flat);
           if (secondMoment)
-            BucketBuffer::store(b, kloc, rows[4], values.newSecondMoment, flat);
+            BucketBuffer::store(b, kloc, rows[4],
+                                skip.select(b, kloc, values.newSecondMoment, v),
+                                flat);
           // The norm sees U as stored.
           Value u = convertScalar(
               b, kloc, convertScalar(b, kloc, values.update, updateType),
@@ -154,6 +160,7 @@ public:
                 adjust);
           scalars.emplace(math.buildParamScalars(b, kloc, rate, adjust));
           rows = BucketBuffer::selectRow(b, kloc, {&param, &*newParam}, row);
+          skip.load(b, kloc);
         },
         [&](OpBuilder &b, Location kloc, Value row, Value flat, ValueRange) {
           Value w = BucketBuffer::load(b, kloc, rows[0], flat, arithType);
@@ -164,8 +171,9 @@ public:
                      transposed.buildPackedIndex(b, kloc, row, flat),
                      elementType),
               arithType);
-          BucketBuffer::store(b, kloc, rows[1], scalars->build(b, kloc, w, o),
-                              flat);
+          BucketBuffer::store(
+              b, kloc, rows[1],
+              skip.select(b, kloc, scalars->build(b, kloc, w, o), w), flat);
           return SmallVector<Value>{};
         },
         [](OpBuilder &, Location, Value, Value, ValueRange) {});
@@ -204,6 +212,7 @@ private:
   bool packed;
   BucketBuffer param, grad, momentum;
   Value lr;
+  SkipFlag skip;
   // Results are created after the operands (BucketBuffer has no default).
   std::optional<BucketBuffer> newParam, newMomentum, secondMoment,
       newSecondMoment;

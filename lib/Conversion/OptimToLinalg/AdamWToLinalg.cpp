@@ -65,6 +65,7 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
     }
     SmallVector<Value> results = llvm::to_vector(
         llvm::concat<Value>(newParams, newExpAvgs, newExpAvgSqs));
+    applySkip(rewriter, op, adaptor.getOperands(), results);
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -106,19 +106,28 @@ def qk_clip_module(wq_shape, wk_shape, num_heads, attrs, element="f32"):
 """
 
 
-def optimizer_step_module(params, muon_attrs=None, adamw_attrs=None, muon2_attrs=None):
+def optimizer_step_module(params, muon_attrs=None, adamw_attrs=None, muon2_attrs=None,
+                          in_place=False, checked=False):
     """@step over many parameters, as a training step updates a model.
     params: [(shape, "muon" | "muon2" | "adamw")]. Arguments: per parameter
     w, g, m (and v for AdamW and Muon², one second moment of the parameter's
     shape), then lr (Muon, Muon²), adam_lr, t; results: per parameter w', m'
     (and v'). Every Muon update shares %lr and `muon_attrs`, every Muon²
     update %lr and `muon2_attrs`, every AdamW update %adam_lr, %t and
-    `adamw_attrs`, so optim-bucket may batch them."""
+    `adamw_attrs`, so optim-bucket may batch them. `in_place`: each result
+    is tied to its argument (`optim.aliasing_output`, the in-place ABI);
+    `checked`: a last argument %ok (tensor<i1>) is asserted ("ok is false"),
+    as an imported step checks its inputs."""
     args, body, results, result_types = [], [], [], []
     for i, (shape, kind) in enumerate(params):
         t = tensor_type(shape)
         states = ["w", "g", "m"] + (["v"] if kind != "muon" else [])
-        args += [f"%{s}{i}: {t}" for s in states]
+        for s in states:
+            alias = ""
+            if in_place and s != "g":
+                alias = f" {{optim.aliasing_output = {len(results)} : i64}}"
+                results.append(f"%{s}{i}_new")
+            args.append(f"%{s}{i}: {t}{alias}")
         outs = [f"%{s}{i}_new" for s in states if s != "g"]
         if kind == "muon":
             body.append(f"  {', '.join(outs)} = optim.muon %w{i}, %g{i}, %m{i}, %lr "
@@ -129,9 +138,14 @@ def optimizer_step_module(params, muon_attrs=None, adamw_attrs=None, muon2_attrs
         else:
             body.append(f"  {', '.join(outs)} = optim.adamw %w{i}, %g{i}, %m{i}, %v{i}, "
                         f"%adam_lr, %t {attr_dict(adamw_attrs or {})} : {t}, tensor<f32>, tensor<i64>")
-        results += outs
+        if not in_place:
+            results += outs
         result_types += [t] * len(outs)
     args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>", "%t: tensor<i64>"]
+    if checked:
+        args.append("%ok: tensor<i1>")
+        body[:0] = ["  %ok_value = tensor.extract %ok[] : tensor<i1>",
+                    '  cf.assert %ok_value, "ok is false"']
     types = ", ".join(result_types)
     return (f"func.func @step({', '.join(args)}) -> ({types}) {{\n" + "\n".join(body) +
             f"\n  return {', '.join(results)} : {types}\n}}\n")

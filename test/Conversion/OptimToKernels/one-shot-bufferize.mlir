@@ -264,6 +264,38 @@ func.func @in_place(%w: tensor<16x32xf32> {bufferization.writable = true},
 
 // -----
 
+// With a skip flag the kernels stay in place: K1 and K3 load the flag once
+// per thread and store the old element instead of the new one where it is
+// set.
+// CHECK-LABEL: func.func @in_place_skip
+// CHECK-SAME: (%{{[^:]+}}: memref<16x32xf32>, %{{[^:]+}}: memref<16x32xf32>, %{{[^:]+}}: memref<16x32xf32>, %{{[^:]+}}: memref<f32>, %[[S:[^:]+]]: memref<i32>)
+// CHECK-NOT: memref.alloc() : memref<16x32xf32>
+// CHECK: %[[FLAG1:.+]] = memref.load %[[S]][] : memref<i32>
+// CHECK: %[[SKIP1:.+]] = arith.cmpi ne, %[[FLAG1]]
+// CHECK: %[[KEPTM:.+]] = arith.select %[[SKIP1]], %{{.+}}, %{{.+}} : f32
+// CHECK: memref.store %[[KEPTM]], %collapse_shape
+// CHECK: %[[FLAG3:.+]] = memref.load %[[S]][] : memref<i32>
+// CHECK: %[[SKIP3:.+]] = arith.cmpi ne, %[[FLAG3]]
+// CHECK: %[[KEPTW:.+]] = arith.select %[[SKIP3]], %{{.+}}, %{{.+}} : f32
+// CHECK: memref.store %[[KEPTW]], %collapse_shape
+// CHECK-NOT: memref.copy %alloc
+// CHECK: return
+func.func @in_place_skip(%w: tensor<16x32xf32> {bufferization.writable = true},
+                         %g: tensor<16x32xf32>,
+                         %m: tensor<16x32xf32> {bufferization.writable = true},
+                         %lr: tensor<f32>, %s: tensor<i32>)
+    -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  %w1, %m1 = optim.muon %w, %g, %m, %lr skip(%s : tensor<i32>) {ns_steps = 1 : i64}
+      : tensor<16x32xf32>, tensor<f32>
+  %0 = bufferization.materialize_in_destination %w1 in %w
+      : (tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  %1 = bufferization.materialize_in_destination %m1 in %m
+      : (tensor<16x32xf32>, tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %0, %1 : tensor<16x32xf32>, tensor<16x32xf32>
+}
+
+// -----
+
 // ... but not where the old value is read as well (here by a reduction of
 // W after the update): the update writes a fresh buffer, copied into the
 // argument at the end.

@@ -221,3 +221,32 @@ func.func @adamw_variants(%a: tensor<8xf32>, %b: tensor<8xf32>, %c: tensor<8xf32
   %d1, %dm, %dv = optim.adamw %d, %d, %d, %d, %lr, %t {variant = #optim.adamw_variant<torch>} : tensor<8xf32>, tensor<f32>, tensor<i64>
   return %a1, %b1, %c1, %d1 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// Updates join only with the same skip flag, which the bucket keeps: the
+// two skipped by %s share one, the unskipped and the one skipped by %u stay
+// alone.
+// CHECK-LABEL: func.func @skip_flags
+// CHECK-DAG: optim.muon %{{[^,\[]+}}, {{.*}} skip(%[[U:.+]] : tensor<i32>) : tensor<4x8xf32>, tensor<f32>
+// CHECK-DAG: optim.muon %{{[^,\[]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} : tensor<4x8xf32>, tensor<f32>
+// CHECK-DAG: optim.muon [%{{.+}}, %{{.+}}], {{.*}} skip(%[[S:[^ ]+]] : tensor<i32>) {view = #optim.matrix_view<batch>} : [tensor<4x8xf32>, tensor<4x8xf32>], tensor<f32>
+// CHECK-DAG: optim.adamw [%{{.+}}, %{{.+}}], {{.*}} skip(%[[S]] : tensor<i32>) : [tensor<8xf32>, tensor<3xf32>], tensor<f32>, tensor<i64>
+// MIN3-LABEL: func.func @skip_flags
+// MIN3-NOT: [
+// MIN3: return
+func.func @skip_flags(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>, %c: tensor<4x8xf32>,
+                      %d: tensor<4x8xf32>, %e: tensor<8xf32>, %f: tensor<3xf32>,
+                      %lr: tensor<f32>, %t: tensor<i64>, %s: tensor<i32>,
+                      %u: tensor<i32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>,
+        tensor<8xf32>, tensor<3xf32>) {
+  %a1, %am = optim.muon %a, %a, %a, %lr skip(%s : tensor<i32>) : tensor<4x8xf32>, tensor<f32>
+  %b1, %bm = optim.muon %b, %b, %b, %lr : tensor<4x8xf32>, tensor<f32>
+  %c1, %cm = optim.muon %c, %c, %c, %lr skip(%u : tensor<i32>) : tensor<4x8xf32>, tensor<f32>
+  %d1, %dm = optim.muon %d, %d, %d, %lr skip(%s : tensor<i32>) : tensor<4x8xf32>, tensor<f32>
+  %e1, %em, %ev = optim.adamw %e, %e, %e, %e, %lr, %t skip(%s : tensor<i32>) : tensor<8xf32>, tensor<f32>, tensor<i64>
+  %f1, %fm, %fv = optim.adamw %f, %f, %f, %f, %lr, %t skip(%s : tensor<i32>) : tensor<3xf32>, tensor<f32>, tensor<i64>
+  return %a1, %b1, %c1, %d1, %e1, %f1 : tensor<4x8xf32>, tensor<4x8xf32>,
+      tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<3xf32>
+}

@@ -335,3 +335,24 @@ func.func @bucket_transposed(%a: tensor<4x8xf32>, %b: tensor<2x8x4xf32>, %lr: te
       : [tensor<4x8xf32>, tensor<2x8x4xf32>], tensor<f32>
   return %w#0, %w#1 : tensor<4x8xf32>, tensor<2x8x4xf32>
 }
+
+// -----
+
+// With a skip flag, each result is kept at the operand it updates where the
+// flag is non-zero: one select per result, which fuses into its producer.
+// CHECK-LABEL: func.func @muon_skip
+// CHECK-SAME: (%[[W:[^:]+]]: tensor<4x8xf32>, %{{[^:]+}}: tensor<4x8xf32>, %[[M:[^:]+]]: tensor<4x8xf32>, %{{[^:]+}}: tensor<f32>, %[[S:[^:]+]]: tensor<i32>)
+// CHECK: %[[MOMENTS:.+]]:2 = linalg.generic
+// CHECK: optim.newton_schulz
+// CHECK: %[[NEWW:.+]] = linalg.generic {{.*}} ins(%[[W]],
+// CHECK: %[[KEPTW:.+]] = linalg.generic {{.*}} ins(%[[S]], %[[NEWW]], %[[W]] : tensor<i32>, tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK: arith.cmpi ne
+// CHECK: arith.select
+// CHECK: %[[KEPTM:.+]] = linalg.generic {{.*}} ins(%[[S]], %[[MOMENTS]]#0, %[[M]] : tensor<i32>, tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK: return %[[KEPTW]], %[[KEPTM]]
+func.func @muon_skip(%w: tensor<4x8xf32>, %g: tensor<4x8xf32>, %m: tensor<4x8xf32>,
+                     %lr: tensor<f32>, %s: tensor<i32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %w1, %m1 = optim.muon %w, %g, %m, %lr skip(%s : tensor<i32>) {ns_steps = 1 : i64}
+      : tensor<4x8xf32>, tensor<f32>
+  return %w1, %m1 : tensor<4x8xf32>, tensor<4x8xf32>
+}

@@ -76,7 +76,7 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 // Parameter, gradient and momentum share one type (generic form).
 func.func @f(%w: tensor<4x8xf32>, %g: tensor<8x4xf32>, %lr: tensor<f32>) {
   // expected-error @+1 {{'optim.muon' op failed to verify that 'grads' have the types of 'params'}}
-  %r:2 = "optim.muon"(%w, %g, %w, %lr) : (tensor<4x8xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  %r:2 = "optim.muon"(%w, %g, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}> : (tensor<4x8xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
 
@@ -85,7 +85,7 @@ func.func @f(%w: tensor<4x8xf32>, %g: tensor<8x4xf32>, %lr: tensor<f32>) {
 // Element types match too.
 func.func @f(%w: tensor<4x8xf32>, %g: tensor<4x8xbf16>, %lr: tensor<f32>) {
   // expected-error @+1 {{'optim.muon' op failed to verify that 'grads' have the types of 'params'}}
-  %r:2 = "optim.muon"(%w, %g, %w, %lr) : (tensor<4x8xf32>, tensor<4x8xbf16>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  %r:2 = "optim.muon"(%w, %g, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}> : (tensor<4x8xf32>, tensor<4x8xbf16>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
 
@@ -265,7 +265,7 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 // Muon²: at least one second moment (generic form).
 func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
   // expected-error @+1 {{'optim.muon2' op expects one second-moment operand (full) or two (factored rows and columns) per parameter, got 0 for 1}}
-  %r:2 = "optim.muon2"(%w, %w, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1>, resultSegmentSizes = array<i32: 1, 1, 0>}> : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  %r:2 = "optim.muon2"(%w, %w, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0>, resultSegmentSizes = array<i32: 1, 1, 0>}> : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
 
@@ -319,7 +319,7 @@ func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<1xi64>) {
 // AdamW: state has the parameter's type (generic form).
 func.func @f(%w: tensor<8xf32>, %m: tensor<8xbf16>, %lr: tensor<f32>, %t: tensor<i64>) {
   // expected-error @+1 {{'optim.adamw' op failed to verify that 'exp_avgs' have the types of 'params'}}
-  %r:3 = "optim.adamw"(%w, %w, %m, %w, %lr, %t) : (tensor<8xf32>, tensor<8xf32>, tensor<8xbf16>, tensor<8xf32>, tensor<f32>, tensor<i64>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  %r:3 = "optim.adamw"(%w, %w, %m, %w, %lr, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}> : (tensor<8xf32>, tensor<8xf32>, tensor<8xbf16>, tensor<8xf32>, tensor<f32>, tensor<i64>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
   return
 }
 
@@ -645,5 +645,22 @@ func.func @f(%lr: tensor<f32>) {
 func.func @f(%a: tensor<4x8xf32>, %r: tensor<4x1xf32>, %c: tensor<1x8xf32>, %lr: tensor<f32>) {
   // expected-error @+1 {{'optim.muon2' op expects factored second moments of types 'tensor<4x1xf32>' and 'tensor<1x8xf32>', got 'tensor<1x8xf32>' and 'tensor<4x1xf32>'}}
   %w:2, %m:2, %v:4 = optim.muon2 [%a, %a], [%a, %a], [%a, %a], [%r, %c, %c, %r], %lr : [tensor<4x8xf32>, tensor<4x8xf32>], [tensor<4x1xf32>, tensor<1x8xf32>, tensor<1x8xf32>, tensor<4x1xf32>], tensor<f32>
+  return
+}
+
+// -----
+
+// The skip flag is a 0-d integer tensor.
+func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>, %flag: tensor<f32>) {
+  // expected-error @+1 {{'optim.muon' op operand #4 must be 0D tensor of signless integer values, but got 'tensor<f32>'}}
+  %w1, %m1 = optim.muon %w, %w, %w, %lr skip(%flag : tensor<f32>) : tensor<4x8xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @f(%b: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>, %flags: tensor<2xi32>) {
+  // expected-error @+1 {{'optim.adamw' op operand #6 must be 0D tensor of signless integer values, but got 'tensor<2xi32>'}}
+  %b1, %bm, %bv = optim.adamw %b, %b, %b, %b, %lr, %t skip(%flags : tensor<2xi32>) : tensor<8xf32>, tensor<f32>, tensor<i64>
   return
 }

@@ -112,6 +112,26 @@ func.func @adamw(%w: tensor<768xf32>, %lr: tensor<f32>, %t: tensor<i64>,
   return %w1, %s1 : tensor<768xf32>, tensor<f16>
 }
 
+// The optional skip flag (any 0-d integer tensor), on a single update and
+// on a bucket.
+// CHECK-LABEL: func.func @skip
+// CHECK: optim.muon %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} skip(%{{.+}} : tensor<i32>) {ns_steps = 2 : i64} : tensor<4x8xf32>, tensor<f32>
+// CHECK: optim.muon2 {{.*}} skip(%{{.+}} : tensor<i1>) : [tensor<4x8xf32>, tensor<8x4xf32>], [tensor<4x8xf32>, tensor<8x4xf32>], tensor<f32>
+// CHECK: optim.adamw {{.*}}, %{{.+}} skip(%{{.+}} : tensor<i32>) {weight_decay = 0.000000e+00 : f64} : tensor<8xf32>, tensor<f32>, tensor<i64>
+func.func @skip(%w: tensor<4x8xf32>, %v: tensor<8x4xf32>, %b: tensor<8xf32>,
+                %lr: tensor<f32>, %t: tensor<i64>, %status: tensor<i32>,
+                %failed: tensor<i1>) {
+  %w1, %m1 = optim.muon %w, %w, %w, %lr skip(%status : tensor<i32>)
+      {ns_steps = 2 : i64} : tensor<4x8xf32>, tensor<f32>
+  %p:2, %q:2, %r:2 = optim.muon2 [%w, %v], [%w, %v], [%w, %v], [%w, %v], %lr
+      skip(%failed : tensor<i1>)
+      : [tensor<4x8xf32>, tensor<8x4xf32>], [tensor<4x8xf32>, tensor<8x4xf32>],
+        tensor<f32>
+  %b1, %bm, %bv = optim.adamw %b, %b, %b, %b, %lr, %t skip(%status : tensor<i32>)
+      {weight_decay = 0.0} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return
+}
+
 // Newton–Schulz alone, default and fully specified.
 // CHECK-LABEL: func.func @muon_spectral
 // CHECK: lr_adjust = #optim.lr_adjust<spectral_unclamped>

@@ -53,14 +53,29 @@ struct OptimBytecodeInterface : public BytecodeDialectInterface {
 
   LogicalResult upgradeFromVersion(Operation *top,
                                    const DialectVersion &read) const final {
-    if (static_cast<const OptimDialectVersion &>(read).version >= 2)
+    uint64_t version = static_cast<const OptimDialectVersion &>(read).version;
+    if (version >= 3)
+      return success();
+    // Before version 3 nothing had `skip`, and optim.muon and optim.adamw
+    // had equal lists without recorded sizes.
+    top->walk([](MuonOp op) {
+      int32_t members = (op->getNumOperands() - 1) / 3;
+      llvm::copy(ArrayRef<int32_t>{members, members, members, 1, 0},
+                 op.getProperties().operandSegmentSizes.begin());
+    });
+    top->walk([](AdamWOp op) {
+      int32_t members = (op->getNumOperands() - 2) / 4;
+      llvm::copy(ArrayRef<int32_t>{members, members, members, members, 1, 1, 0},
+                 op.getProperties().operandSegmentSizes.begin());
+    });
+    if (version >= 2)
       return success();
     // Version 1: one parameter per update. Muon²'s list sizes were not
     // recorded (Muon2Op::readProperties left them for here).
     top->walk([](Muon2Op op) {
       auto &properties = op.getProperties();
       int32_t moments = op->getNumOperands() - 4;
-      llvm::copy(ArrayRef<int32_t>{1, 1, 1, moments, 1},
+      llvm::copy(ArrayRef<int32_t>{1, 1, 1, moments, 1, 0},
                  properties.operandSegmentSizes.begin());
       llvm::copy(ArrayRef<int32_t>{1, 1, moments},
                  properties.resultSegmentSizes.begin());

@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MathExtras.h"
 #include <cmath>
@@ -291,6 +292,73 @@ template <typename OpTy> static LogicalResult verifyMatrixMembers(OpTy op) {
 }
 
 //===----------------------------------------------------------------------===//
+// Updates
+//===----------------------------------------------------------------------===//
+
+OpOperand *muon::optim::getUpdatedOperand(OpResult result) {
+  Operation *op = result.getOwner();
+  std::optional<unsigned> members =
+      TypeSwitch<Operation *, std::optional<unsigned>>(op)
+          .Case<MuonOp, Muon2Op, AdamWOp>(
+              [](auto update) { return unsigned(update.getParams().size()); })
+          .Default([](Operation *) { return std::nullopt; });
+  if (!members)
+    return nullptr;
+  // Result list k updates operand list k + 1 from the states on (list 1
+  // holds the gradients); Muon²-F's factor lists are twice as long, but
+  // are the last of both.
+  unsigned index = result.getResultNumber();
+  return &op->getOpOperand(index < *members ? index : index + *members);
+}
+
+Value muon::optim::getSkip(Operation *op) {
+  return TypeSwitch<Operation *, Value>(op)
+      .Case<MuonOp, Muon2Op, AdamWOp>(
+          [](auto update) -> Value { return update.getSkip(); })
+      .Default([](Operation *) { return Value(); });
+}
+
+//===----------------------------------------------------------------------===//
+// Bytecode of the updates
+//===----------------------------------------------------------------------===//
+
+/// An update's properties: its attributes in name order (as ODS's default
+/// encoding has them), then its operand and result list sizes, which files
+/// record from optim version `sizesSince` on; older files leave them zero
+/// for upgradeFromVersion (OptimBytecode.cpp) to set from the operands.
+template <size_t Operands, size_t Results, typename... Attrs>
+static LogicalResult
+readUpdateProperties(DialectBytecodeReader &reader,
+                     std::array<int32_t, Operands> &operandSizes,
+                     std::array<int32_t, Results> *resultSizes,
+                     uint64_t sizesSince, Attrs &...attrs) {
+  if ((failed(reader.readOptionalAttribute(attrs)) || ...))
+    return failure();
+  operandSizes.fill(0);
+  if (resultSizes)
+    resultSizes->fill(0);
+  if (getOptimBytecodeVersion(reader) < sizesSince)
+    return success();
+  // Lists added later (`skip`, version 3) are trailing: older sizes leave
+  // them at zero.
+  if (failed(reader.readSparseArray(MutableArrayRef(operandSizes))))
+    return failure();
+  return failure(resultSizes &&
+                 failed(reader.readSparseArray(MutableArrayRef(*resultSizes))));
+}
+
+template <size_t Operands, size_t Results, typename... Attrs>
+static void writeUpdateProperties(DialectBytecodeWriter &writer,
+                                  std::array<int32_t, Operands> &operandSizes,
+                                  std::array<int32_t, Results> *resultSizes,
+                                  Attrs &...attrs) {
+  (writer.writeOptionalAttribute(attrs), ...);
+  writer.writeSparseArray(ArrayRef(operandSizes));
+  if (resultSizes)
+    writer.writeSparseArray(ArrayRef(*resultSizes));
+}
+
+//===----------------------------------------------------------------------===//
 // MuonOp
 //===----------------------------------------------------------------------===//
 
@@ -309,6 +377,22 @@ LogicalResult MuonOp::verify() {
     return failure();
   return verifyNonNegative(*this, getWeightDecayAttrName(),
                            getWeightDecay().convertToDouble());
+}
+
+LogicalResult MuonOp::readProperties(DialectBytecodeReader &reader,
+                                     OperationState &state) {
+  Properties &p = state.getOrAddProperties<Properties>();
+  return readUpdateProperties<5, 0>(
+      reader, p.operandSegmentSizes, nullptr, /*sizesSince=*/3, p.compute_type,
+      p.lr_adjust, p.momentum, p.nesterov, p.ns_steps, p.schedule, p.view,
+      p.weight_decay);
+}
+
+void MuonOp::writeProperties(DialectBytecodeWriter &writer) {
+  Properties &p = getProperties();
+  writeUpdateProperties<5, 0>(
+      writer, p.operandSegmentSizes, nullptr, p.compute_type, p.lr_adjust,
+      p.momentum, p.nesterov, p.ns_steps, p.schedule, p.view, p.weight_decay);
 }
 
 //===----------------------------------------------------------------------===//
@@ -375,41 +459,19 @@ LogicalResult Muon2Op::verify() {
 
 LogicalResult Muon2Op::readProperties(DialectBytecodeReader &reader,
                                       OperationState &state) {
-  Properties &properties = state.getOrAddProperties<Properties>();
-  if (failed(reader.readOptionalAttribute(properties.beta2)) ||
-      failed(reader.readOptionalAttribute(properties.compute_type)) ||
-      failed(reader.readOptionalAttribute(properties.eps)) ||
-      failed(reader.readOptionalAttribute(properties.lr_adjust)) ||
-      failed(reader.readOptionalAttribute(properties.momentum)) ||
-      failed(reader.readOptionalAttribute(properties.nesterov)) ||
-      failed(reader.readOptionalAttribute(properties.ns_steps)) ||
-      failed(reader.readOptionalAttribute(properties.schedule)) ||
-      failed(reader.readOptionalAttribute(properties.view)) ||
-      failed(reader.readOptionalAttribute(properties.weight_decay)))
-    return failure();
-  // Version 1 files end here; the upgrade sets the sizes from the operands.
-  if (getOptimBytecodeVersion(reader) < 2)
-    return success();
-  return failure(failed(reader.readSparseArray(
-                     MutableArrayRef(properties.operandSegmentSizes))) ||
-                 failed(reader.readSparseArray(
-                     MutableArrayRef(properties.resultSegmentSizes))));
+  Properties &p = state.getOrAddProperties<Properties>();
+  return readUpdateProperties(
+      reader, p.operandSegmentSizes, &p.resultSegmentSizes, /*sizesSince=*/2,
+      p.beta2, p.compute_type, p.eps, p.lr_adjust, p.momentum, p.nesterov,
+      p.ns_steps, p.schedule, p.view, p.weight_decay);
 }
 
 void Muon2Op::writeProperties(DialectBytecodeWriter &writer) {
-  Properties &properties = getProperties();
-  writer.writeOptionalAttribute(properties.beta2);
-  writer.writeOptionalAttribute(properties.compute_type);
-  writer.writeOptionalAttribute(properties.eps);
-  writer.writeOptionalAttribute(properties.lr_adjust);
-  writer.writeOptionalAttribute(properties.momentum);
-  writer.writeOptionalAttribute(properties.nesterov);
-  writer.writeOptionalAttribute(properties.ns_steps);
-  writer.writeOptionalAttribute(properties.schedule);
-  writer.writeOptionalAttribute(properties.view);
-  writer.writeOptionalAttribute(properties.weight_decay);
-  writer.writeSparseArray(ArrayRef(properties.operandSegmentSizes));
-  writer.writeSparseArray(ArrayRef(properties.resultSegmentSizes));
+  Properties &p = getProperties();
+  writeUpdateProperties(writer, p.operandSegmentSizes, &p.resultSegmentSizes,
+                        p.beta2, p.compute_type, p.eps, p.lr_adjust, p.momentum,
+                        p.nesterov, p.ns_steps, p.schedule, p.view,
+                        p.weight_decay);
 }
 
 //===----------------------------------------------------------------------===//
@@ -428,6 +490,22 @@ LogicalResult AdamWOp::verify() {
     return failure();
   return verifyNonNegative(*this, getWeightDecayAttrName(),
                            getWeightDecay().convertToDouble());
+}
+
+LogicalResult AdamWOp::readProperties(DialectBytecodeReader &reader,
+                                      OperationState &state) {
+  Properties &p = state.getOrAddProperties<Properties>();
+  return readUpdateProperties<7, 0>(reader, p.operandSegmentSizes, nullptr,
+                                    /*sizesSince=*/3, p.beta1, p.beta2,
+                                    p.bias_correction, p.eps, p.variant,
+                                    p.weight_decay);
+}
+
+void AdamWOp::writeProperties(DialectBytecodeWriter &writer) {
+  Properties &p = getProperties();
+  writeUpdateProperties<7, 0>(writer, p.operandSegmentSizes, nullptr, p.beta1,
+                              p.beta2, p.bias_correction, p.eps, p.variant,
+                              p.weight_decay);
 }
 
 //===----------------------------------------------------------------------===//

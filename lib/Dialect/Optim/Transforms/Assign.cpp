@@ -239,6 +239,8 @@ Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
       newOp.setNsStepsAttr(rewriter.getI64IntegerAttr(nsSteps));
     if (nsCompute == NewtonSchulzCompute::BF16)
       newOp.setComputeTypeAttr(TypeAttr::get(rewriter.getBF16Type()));
+    if (Value skip = op.getSkip())
+      newOp.getSkipMutable().assign(skip);
   };
   if (algorithm == HiddenMatrixOptimizer::Muon2) {
     auto muon2 =
@@ -277,8 +279,13 @@ static AdamWOp extractMembers(RewriterBase &rewriter, AdamWOp op,
   for (int list = 0; list < 3; ++list)
     llvm::append_range(resultTypes, ValueRange(lists[list]).getTypes());
   rewriter.setInsertionPoint(op);
-  auto subset = AdamWOp::create(rewriter, op.getLoc(), resultTypes, operands,
-                                op->getAttrs());
+  TypeRange types = ValueRange(lists[0]).getTypes();
+  auto subset = AdamWOp::create(
+      rewriter, op.getLoc(), types, types, types, lists[0], lists[1], lists[2],
+      lists[3], op.getLr(), op.getStep(), op.getSkip(), op.getBeta1Attr(),
+      op.getBeta2Attr(), op.getEpsAttr(), op.getWeightDecayAttr(),
+      op.getBiasCorrectionAttr(), op.getVariantAttr());
+  subset->setDiscardableAttrs(op->getDiscardableAttrDictionary());
   for (auto [k, i] : llvm::enumerate(members))
     for (auto [from, to] :
          {std::make_pair(op.getNewParams(), subset.getNewParams()),

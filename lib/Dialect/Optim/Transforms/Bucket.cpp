@@ -38,9 +38,9 @@ namespace {
 /// Ops with equal keys may share a bucket: same op name, same slice type
 /// (A×B and the element type for matrices, a scalar of the element type for
 /// AdamW), same resolved hyper-parameters and the same SSA values for the
-/// shared scalar operands (lr, and AdamW's step).
-using BucketKey =
-    std::tuple<OperationName, RankedTensorType, DictionaryAttr, Value, Value>;
+/// shared scalar operands (lr, AdamW's step, and `skip`).
+using BucketKey = std::tuple<OperationName, RankedTensorType, DictionaryAttr,
+                             Value, Value, Value>;
 
 /// One op that may join a bucket (itself one parameter or a bucket).
 struct Candidate {
@@ -51,7 +51,7 @@ struct Candidate {
   /// Parameters it updates: each per-parameter operand and result group
   /// (params, grads, states) has this many entries.
   unsigned numMembers;
-  /// The trailing operands every member shares (lr, step).
+  /// The trailing operands every member shares (lr, step, skip).
   unsigned numShared;
   /// Muon family: whether its first member's matrices are tall (A > B), and
   /// how many matrices it updates.
@@ -91,9 +91,9 @@ describeMatrixUpdate(OpTy op, ArrayRef<NamedAttribute> config) {
   auto sliceType = RankedTensorType::get(
       {std::min(matrix.rows, matrix.cols), std::max(matrix.rows, matrix.cols)},
       type.getElementType());
-  BucketKey key{op->getName(), sliceType,
-                DictionaryAttr::get(op.getContext(), config), op.getLr(),
-                Value()};
+  BucketKey key{
+      op->getName(), sliceType, DictionaryAttr::get(op.getContext(), config),
+      op.getLr(),    Value(),   op.getSkip()};
   std::optional<MatrixView> reshapedView;
   if (op.getView() != MatrixView::batch)
     reshapedView = op.getView();
@@ -101,7 +101,8 @@ describeMatrixUpdate(OpTy op, ArrayRef<NamedAttribute> config) {
   for (Type param : op.getParams().getTypes())
     numMatrices +=
         getMatrixShape(cast<ShapedType>(param), op.getView()).getBatchSize();
-  return {key, Candidate{op, reshapedView, unsigned(op.getParams().size()), 1,
+  return {key, Candidate{op, reshapedView, unsigned(op.getParams().size()),
+                         1 + unsigned(op.getSkip() != nullptr),
                          matrix.rows > matrix.cols, numMatrices}};
 }
 
@@ -146,10 +147,12 @@ describeCandidate(Operation *op) {
         Type elementType =
             getElementTypeOrSelf(adamw.getParams().front().getType());
         BucketKey key{adamw->getName(), RankedTensorType::get({}, elementType),
-                      config, adamw.getLr(), adamw.getStep()};
-        return std::make_pair(key,
-                              Candidate{adamw, std::nullopt,
-                                        unsigned(adamw.getParams().size()), 2});
+                      config,           adamw.getLr(),
+                      adamw.getStep(),  adamw.getSkip()};
+        return std::make_pair(
+            key,
+            Candidate{adamw, std::nullopt, unsigned(adamw.getParams().size()),
+                      2 + unsigned(adamw.getSkip() != nullptr)});
       })
       .Default([](Operation *) { return std::nullopt; });
 }
@@ -309,16 +312,18 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
   if (attributes.get("view"))
     attributes.set(
         "view", MatrixViewAttr::get(rewriter.getContext(), MatrixView::batch));
-  auto segments = [&](unsigned lists, unsigned shared) {
-    SmallVector<int32_t> sizes(lists, numMembers);
-    sizes.append(shared, 1);
-    return rewriter.getDenseI32ArrayAttr(sizes);
+  // Every list has numMembers entries; the shared ones keep their sizes
+  // (an absent `skip` has none).
+  auto segments = [&](StringRef name, unsigned lists) {
+    auto sizes = dyn_cast_or_null<DenseI32ArrayAttr>(attributes.get(name));
+    if (!sizes)
+      return;
+    SmallVector<int32_t> resized(lists, numMembers);
+    llvm::append_range(resized, sizes.asArrayRef().drop_front(lists));
+    attributes.set(name, rewriter.getDenseI32ArrayAttr(resized));
   };
-  if (attributes.get("operandSegmentSizes")) {
-    attributes.set("operandSegmentSizes",
-                   segments(numOperandLists, first.numShared));
-    attributes.set("resultSegmentSizes", segments(numResultLists, 0));
-  }
+  segments("operandSegmentSizes", numOperandLists);
+  segments("resultSegmentSizes", numResultLists);
   OperationState state(loc, first.op->getName(), operands, resultTypes,
                        attributes.getAttrs());
   Operation *bucketOp = rewriter.create(state);

@@ -305,7 +305,9 @@ struct DecomposeMuonUpdate : public OpRewritePattern<OpTy> {
     if (failed(checkSupportedOperandTypes(rewriter, op)))
       return failure();
     TensorMuonEmitter<OpTy> emitter(op);
-    rewriter.replaceOp(op, buildMuonUpdate(rewriter, op, emitter));
+    SmallVector<Value> results = buildMuonUpdate(rewriter, op, emitter);
+    applySkip(rewriter, op, op->getOperands(), results);
+    rewriter.replaceOp(op, results);
     return success();
   }
 };

@@ -196,3 +196,16 @@ SmallVector<Value> muon::optim::unpackMatrices(OpBuilder &b, Location loc,
   }
   return members;
 }
+
+void muon::optim::applySkip(OpBuilder &b, Operation *op, ValueRange operands,
+                            MutableArrayRef<Value> results) {
+  if (!getSkip(op))
+    return;
+  // `skip` is the last operand.
+  Value skip = operands.back();
+  for (auto [result, value] : llvm::zip_equal(op->getResults(), results)) {
+    OpOperand *updated = getUpdatedOperand(result);
+    value = muon::buildUnlessFlagged(b, op->getLoc(), skip, value,
+                                     operands[updated->getOperandNumber()]);
+  }
+}

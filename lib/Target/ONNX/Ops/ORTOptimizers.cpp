@@ -126,7 +126,7 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
     auto op = optim::AdamWOp::create(
         b, ctx.loc, param.getType(), param.getType(), param.getType(), param,
         (*lists)[1][i], (*lists)[2][i], (*lists)[3][i], *lr, *step,
-        b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
+        /*skip=*/Value(), b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
         b.getF64FloatAttr(*epsilon), b.getF64FloatAttr(*weightDecay),
         b.getBoolAttr(*correctBias == 1), variant);
     if (failed(verifyCreated(op)))

@@ -27,7 +27,9 @@ class OptimDialect;
 ///      form).
 ///   2: the updates carry lists of parameters (buckets); `optim.muon2`
 ///      records the sizes of its operand and result lists.
-inline constexpr uint64_t kOptimBytecodeVersion = 2;
+///   3: `optim.muon`, `optim.muon2` and `optim.adamw` take an optional
+///      `skip` operand; all three record their operand list sizes.
+inline constexpr uint64_t kOptimBytecodeVersion = 3;
 
 /// Adds the dialect's BytecodeDialectInterface (OptimDialect::initialize).
 void addBytecodeInterface(OptimDialect *dialect);

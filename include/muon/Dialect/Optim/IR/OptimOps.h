@@ -43,4 +43,18 @@ bool isSameOrTransposed(const MatrixShape &a, const MatrixShape &b);
 #define GET_OP_CLASSES
 #include "muon/Dialect/Optim/IR/OptimOps.h.inc"
 
+namespace muon::optim {
+
+/// The operand a result of `optim.muon`, `optim.muon2` or `optim.adamw`
+/// replaces: W' its parameter, a new state the same member's state (the
+/// gradients, the second operand list, have no result); null for results of
+/// other ops.
+mlir::OpOperand *getUpdatedOperand(mlir::OpResult result);
+
+/// The `skip` operand of those updates (null where absent, or for other
+/// ops).
+mlir::Value getSkip(mlir::Operation *op);
+
+} // namespace muon::optim
+
 #endif // MUON_DIALECT_OPTIM_IR_OPTIMOPS_H

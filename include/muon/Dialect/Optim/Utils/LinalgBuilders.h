@@ -98,6 +98,14 @@ llvm::SmallVector<mlir::Value>
 unpackMatrices(mlir::OpBuilder &b, mlir::Location loc, mlir::Value packed,
                mlir::TypeRange memberTypes, MatrixView view);
 
+/// Applies the `skip` operand of the update `op`, if it has one, to
+/// `results` (one value per result of `op`): each is replaced by a select
+/// of its operand (`operands`: op's operands, or what a conversion remapped
+/// them to) where skip is non-zero (buildUnlessFlagged).
+void applySkip(mlir::OpBuilder &b, mlir::Operation *op,
+               mlir::ValueRange operands,
+               llvm::MutableArrayRef<mlir::Value> results);
+
 } // namespace muon::optim
 
 #endif // MUON_DIALECT_OPTIM_UTILS_LINALGBUILDERS_H
