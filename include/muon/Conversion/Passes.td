@@ -171,7 +171,11 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     consecutive elements, coalesced on a contiguous row) into a partial,
     a uniform `gpu.all_reduce` across the block, and thread 0 folding the
     result into the output's old value (read before the all-reduce, which
-    orders it before thread 0's store). Row reductions (the innermost loop
+    orders it before thread 0's store). Where the output was just filled
+    with a constant (a `gpu.memset` of the same buffer, which the reduction
+    overwrites entirely, with no access in between: how every imported
+    accumulator starts), the kernel folds into the constant instead and the
+    memset goes, one launch fewer per reduction. Row reductions (the innermost loop
     walks the innermost dim of the first input: softmax and LayerNorm rows,
     the loss) run this way; from 32 elements (one warp per row) the
     strided, coalesced reads of a warp beat one thread walking a row. A

@@ -24,6 +24,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <numeric>
@@ -119,6 +120,63 @@ static SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value flat,
   }
   indices[0] = flat;
   return indices;
+}
+
+/// `buffer` without the reshapes around it.
+static Value stripReshapes(Value buffer) {
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (!isa<memref::ExpandShapeOp, memref::CollapseShapeOp>(def))
+      break;
+    buffer = def->getOperand(0);
+  }
+  return buffer;
+}
+
+/// The `gpu.memset` of a constant (convert-memory-to-gpu's form of a
+/// whole-buffer `linalg.fill`) that `init`'s kernel can do without: earlier in
+/// `op`'s block, of the same buffer up to reshapes, every element of which the
+/// reduction writes (its map picks distinct loop dims, or 0 on unit dims), with
+/// nothing touching the buffer in between. The kernel then starts from the
+/// constant, which an imported graph's accumulators are all filled with,
+/// instead of loading it: one launch fewer per reduction. Null if there is
+/// none.
+static gpu::MemsetOp getOverwrittenFill(linalg::LinalgOp op, OpOperand &init) {
+  auto type = cast<MemRefType>(init.get().getType());
+  llvm::SmallDenseSet<unsigned> dims;
+  for (auto [result, extent] : llvm::zip_equal(
+           op.getMatchingIndexingMap(&init).getResults(), type.getShape())) {
+    if (auto dim = dyn_cast<AffineDimExpr>(result)) {
+      if (!dims.insert(dim.getPosition()).second)
+        return nullptr;
+      continue;
+    }
+    auto constant = dyn_cast<AffineConstantExpr>(result);
+    if (!constant || constant.getValue() != 0 || extent != 1)
+      return nullptr;
+  }
+  Value buffer = stripReshapes(init.get());
+  Value root = memref::skipViewLikeOps(cast<MemrefValue>(buffer));
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    auto memset = dyn_cast<gpu::MemsetOp>(prev);
+    if (memset && !memset.getAsyncToken() &&
+        stripReshapes(memset.getDst()) == buffer)
+      return memset.getValue().getType() == type.getElementType() &&
+                     matchPattern(memset.getValue(), m_Constant())
+                 ? memset
+                 : nullptr;
+    WalkResult access = prev->walk([&](Operation *nested) {
+      if (isa<ViewLikeOpInterface>(nested))
+        return WalkResult::advance();
+      for (Value operand : nested->getOperands())
+        if (auto memref = dyn_cast<MemrefValue>(operand);
+            memref && memref::skipViewLikeOps(memref) == root)
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (access.wasInterrupted())
+      return nullptr;
+  }
+  return nullptr;
 }
 
 /// `op`'s payload at loop indices `ivs`: block arguments bound to `bound`
@@ -218,6 +276,11 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
   int64_t threads = std::clamp<int64_t>(
       llvm::alignTo(llvm::divideCeil(reductionSize, 4), 32), 32, maxThreads);
 
+  SmallVector<gpu::MemsetOp> fills =
+      llvm::map_to_vector(op.getDpsInitsMutable(), [&](OpOperand &init) {
+        return getOverwrittenFill(op, init);
+      });
+
   Location loc = op.getLoc();
   auto index = [&](int64_t value) -> Value {
     return arith::ConstantIndexOp::create(rewriter, loc, value);
@@ -268,16 +331,18 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
 
   // What the outputs held is read before the all-reduce, which no thread
   // passes before every thread has arrived: thread 0's store below cannot
-  // overtake another thread's read.
+  // overtake another thread's read. A constant they were filled with just
+  // before is used as it is.
   SmallVector<Value> outputIvs(parallelIvs);
   outputIvs.append(reductionRanges.size(), zero);
   SmallVector<SmallVector<Value>> outputIndices;
   SmallVector<Value> olds;
-  for (OpOperand &init : op.getDpsInitsMutable()) {
+  for (auto [init, fill] : llvm::zip_equal(op.getDpsInitsMutable(), fills)) {
     outputIndices.push_back(
         applyMap(rewriter, loc, op.getMatchingIndexingMap(&init), outputIvs));
-    olds.push_back(memref::LoadOp::create(rewriter, loc, init.get(),
-                                          outputIndices.back()));
+    olds.push_back(fill ? fill.getValue()
+                        : memref::LoadOp::create(rewriter, loc, init.get(),
+                                                 outputIndices.back()));
   }
   SmallVector<Value> finals;
   for (auto [output, partial, old] :
@@ -328,5 +393,11 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
     std::iota(all.begin(), all.end(), 0);
     collapseParallelLoops(rewriter, blockLoop, {all});
   }
+  llvm::SmallSetVector<Operation *, 2> filled;
+  for (gpu::MemsetOp fill : fills)
+    if (fill)
+      filled.insert(fill);
+  for (Operation *fill : filled)
+    rewriter.eraseOp(fill);
   return success();
 }

@@ -387,3 +387,70 @@ func.func @no_reduction(%a: memref<f32>, %b: memref<f32>, %x: memref<64xf32>, %y
   }
   return
 }
+
+// -----
+
+// An accumulator filled just before (gpu.memset, as convert-memory-to-gpu
+// leaves a linalg.fill) is not filled at all: the kernel starts from the
+// constant instead of loading it, through a reshape of the filled buffer.
+// CHECK-LABEL: func.func @filled_accumulator
+// CHECK-SAME: (%{{[^:]+}}: memref<4x1024xf32>, %[[OUT:[^:]+]]: memref<4xf32>)
+// CHECK-DAG: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK-NOT: gpu.memset
+// CHECK: %[[ROWMAX:.+]] = gpu.all_reduce maxnumf
+// CHECK: %[[NEW:.+]] = arith.maxnumf %[[ROWMAX]], %[[NEG_INF]] : f32
+// CHECK: memref.store %[[NEW]]
+// SERIAL-LABEL: func.func @filled_accumulator
+// SERIAL: gpu.memset
+func.func @filled_accumulator(%a: memref<4x1024xf32>, %out: memref<4xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %column = memref.expand_shape %out [[0, 1]] output_shape [4, 1] : memref<4xf32> into memref<4x1xf32>
+  gpu.memset %column, %ninf : memref<4x1xf32>, f32
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x1024xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maxnumf %x, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+// -----
+
+// The fill stays where the buffer is read in between (or the fill is not a
+// constant): the kernel loads what the output holds.
+// CHECK-LABEL: func.func @read_between
+// CHECK: gpu.memset
+// CHECK: memref.copy
+// CHECK: memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
+// CHECK: gpu.all_reduce add
+// CHECK-LABEL: func.func @not_constant
+// CHECK: gpu.memset
+// CHECK: memref.load %{{.+}}[%{{.+}}] : memref<4xf32>
+// CHECK: gpu.all_reduce add
+func.func @read_between(%a: memref<4x1024xf32>, %out: memref<4xf32>, %copy: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  gpu.memset %out, %zero : memref<4xf32>, f32
+  memref.copy %out, %copy : memref<4xf32> to memref<4xf32>
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x1024xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
+
+func.func @not_constant(%a: memref<4x1024xf32>, %out: memref<4xf32>, %init: f32) {
+  gpu.memset %out, %init : memref<4xf32>, f32
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x1024xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %o : f32
+    linalg.yield %y : f32
+  }
+  return
+}
