@@ -190,8 +190,13 @@ def static_launches(module_path, muon_opt):
     launches of cuBLASLt), and stream copies and fills. NS is unrolled there,
     so these are the launches of one call unless the host code loops
     (`host_loops`: then they count loop bodies once)."""
-    text = subprocess.run([muon_opt, module_path, "--muon-gpu-pipeline=stop-after=gpu"],
-                          capture_output=True, text=True, check=True).stdout
+    return static_launches_of(subprocess.run(
+        [muon_opt, module_path, "--muon-gpu-pipeline=stop-after=gpu"],
+        capture_output=True, text=True, check=True).stdout)
+
+
+def static_launches_of(text):
+    """static_launches of the `gpu` stage's text."""
     host = text.split("gpu.module @")[0]  # the kernels' modules follow the host code
     calls = collections.Counter(re.findall(r"call @(muon_gpu_\w+)", host))
     kernels = host.count("gpu.launch_func")

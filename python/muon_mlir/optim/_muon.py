@@ -15,18 +15,18 @@ _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
 
 class _CompiledGroupStep:
     """The compiled step of one param group for one set of parameters with
-    gradients: one library call per chunk (_chunks), each taking its slice
-    of the group's arguments and then the two learning rates."""
+    gradients: one library call per chunk (_chunks), each taking its
+    entries' arguments and then the two learning rates."""
 
     def __init__(self, chunks, group, verbose, device):
         flags = ("--target=cuda",) if device.type == "cuda" else ()
         self.calls, seconds = [], []
-        for entries, (begin, end) in chunks:
+        for entries, arguments in chunks:
             # Chunks of the same shapes and options have the same module:
             # compiled (and loaded) once.
             function = compile_step(_plan.step_module(entries, group), flags, verbose=False)
             function._load()
-            self.calls.append((function, begin, end))
+            self.calls.append((function, arguments))
             if function.compile_seconds is not None:
                 seconds.append(function.compile_seconds)
         if verbose and seconds:
@@ -35,24 +35,34 @@ class _CompiledGroupStep:
                   f"of its {libraries} libraries, cached in {cache_dir()})", file=sys.stderr)
 
 
-def _chunks(entries, sizes):
-    """Splits a group's entries into the steps compiled separately: one per
-    Muon/Muon² parameter, one for all AdamW ones. The compiled code frees a
-    step's temporaries at its end, so a single step over every matrix would
-    hold every matrix's Newton–Schulz buffers at once; per matrix, only the
-    largest one's. AdamW updates in place without temporaries. Returns
-    [(entries, (first, end) argument indices)]."""
+def _chunks(entries, sizes, budget):
+    """Splits a group's entries into the steps compiled separately. The
+    compiled code frees a step's temporaries at its end, and a step over
+    every matrix would hold every matrix's Newton–Schulz buffers at once
+    (optim-bucket batches them on the GPU): Muon/Muon² matrices of one
+    kind, shape, dtype and view share a step only while their temporaries
+    (_plan.ns_temporary_bytes) stay within `budget` bytes, one matrix per
+    step at least. AdamW updates in place without temporaries: one step for
+    all of them. Returns [(entries, argument indices)] in the order of each
+    chunk's first entry."""
     starts = [0]
     for size in sizes:
         starts.append(starts[-1] + size)
-    adamw = [i for i, entry in enumerate(entries) if entry[0] == "adamw"]
-    chunks = [([entries[i]], (starts[i], starts[i + 1])) for i, entry in enumerate(entries)
-              if entry[0] != "adamw"]
-    # AdamW parameters are contiguous in the arguments only if listed so;
-    # their chunk takes them in a block of its own (see _prepare's order).
+    chunks, open_chunk, adamw = [], {}, []
+    for i, entry in enumerate(entries):
+        if entry[0] == "adamw":
+            adamw.append(i)
+            continue
+        chunk = open_chunk.get(entry)
+        cost = _plan.ns_temporary_bytes(entry)
+        if chunk is None or (len(chunk) + 1) * cost > budget:
+            chunk = open_chunk[entry] = []
+            chunks.append(chunk)
+        chunk.append(i)
     if adamw:
-        chunks.append(([entries[i] for i in adamw], (starts[adamw[0]], starts[adamw[-1] + 1])))
-    return chunks
+        chunks.append(adamw)
+    return [([entries[i] for i in chunk],
+             [k for i in chunk for k in range(starts[i], starts[i + 1])]) for chunk in chunks]
 
 
 class Muon(torch.optim.Optimizer):
@@ -101,6 +111,12 @@ class Muon(torch.optim.Optimizer):
             gradients by the world size (DDP's convention).
         bucket_bytes: with a process group, the size of the buckets whose
             collectives overlap the compute of the others.
+        ns_memory: bytes of Newton–Schulz temporaries one compiled call may
+            hold. Matrices of one shape share a call (on CUDA one batched
+            Newton–Schulz: fewer launches) up to it; 0: a call per matrix.
+            Default: 5% of the group's parameters, gradients and state, so
+            that the step's peak memory stays within 1.05× of
+            torch.optim.Muon's, which holds the same tensors.
 
     The step of a group is compiled on the first `step()` for its
     parameters' shapes and dtypes (and again only when the set of
@@ -116,7 +132,7 @@ class Muon(torch.optim.Optimizer):
                  beta2=0.95,
                  adamw_lr=None, betas=(0.9, 0.999), adamw_eps=1e-8, adamw_weight_decay=0.01,
                  use_muon=None, view=None, verbose=True, process_group=None,
-                 average_gradients=True, bucket_bytes=256 << 20):
+                 average_gradients=True, bucket_bytes=256 << 20, ns_memory=None):
         if isinstance(lr, torch.Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
@@ -130,6 +146,9 @@ class Muon(torch.optim.Optimizer):
                         adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay,
                         use_muon=use_muon, view=view)
         self.verbose = verbose
+        if ns_memory is not None and ns_memory < 0:
+            raise ValueError(f"ns_memory must be >= 0, got {ns_memory}")
+        self.ns_memory = ns_memory
         super().__init__(params, defaults)
         self._compiled = {}  # (group index, layout) -> _CompiledGroupStep
         self._bound = {}  # group index -> _Bound of its last step
@@ -220,8 +239,7 @@ class Muon(torch.optim.Optimizer):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
-        # AdamW parameters last, so that their one chunk has contiguous
-        # arguments (_chunks).
+        # AdamW parameters last: their chunk's arguments form one block.
         def is_adamw(item):
             p, name = item[1]
             try:
@@ -256,7 +274,11 @@ class Muon(torch.optim.Optimizer):
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
         if compiled is None:
-            compiled = _CompiledGroupStep(_chunks(entries, sizes), group, self.verbose, device)
+            budget = self.ns_memory
+            if budget is None:
+                budget = sum(t.numel() * t.element_size() for t in tensors) // 20
+            compiled = _CompiledGroupStep(_chunks(entries, sizes, budget), group,
+                                          self.verbose, device)
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
         # a tensor serves as both rates when adamw_lr is None).
@@ -360,9 +382,9 @@ class _Bound:
         position = {i: k for k, i in enumerate(fixed)}
         position.update({slot: len(fixed) + k for k, slot in enumerate(grad_slots)})
         lr, adam_lr = position[len(tensors) - 2], position[len(tensors) - 1]
-        self.calls = [(function, operator.itemgetter(*[position[i] for i in range(begin, end)],
+        self.calls = [(function, operator.itemgetter(*[position[i] for i in arguments],
                                                      lr, adam_lr))
-                      for function, begin, end in compiled.calls]
+                      for function, arguments in compiled.calls]
         self.rates, self.scalars = rates, tensors[-2:]
         # A tensor rate is read in place when the step's scalar is its storage.
         self.shared = [isinstance(r, torch.Tensor) and r.data_ptr() == s.data_ptr()
