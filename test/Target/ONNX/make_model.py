@@ -78,6 +78,18 @@ def ort_adamw(**attrs):
                   seq("m2_new")], opsets=(MS,))
 
 
+def ort_adamw_signal(signal_shape=()):
+    """AdamWOptimizer with its optional update_signal input."""
+    node = helper.make_node(
+        "AdamWOptimizer", ["lr", "step", "params", "grads", "m1", "m2", "signal"],
+        ["flag", "params_new", "m1_new", "m2_new"], name="adamw", domain="com.microsoft")
+    return model([node], [vi("lr", []), vi("step", [], TensorProto.INT64), seq("params"),
+                          seq("grads"), seq("m1"), seq("m2"),
+                          vi("signal", list(signal_shape), TensorProto.BOOL)],
+                 [vi("flag", [], TensorProto.BOOL), seq("params_new"), seq("m1_new"),
+                  seq("m2_new")], opsets=(MS,))
+
+
 def ort_sgd():
     node = helper.make_node("SGDOptimizerV2", ["lr", "params", "grads"],
                             ["flag", "params_new"], name="sgd", domain="com.microsoft")
@@ -175,6 +187,8 @@ CASES = {
     "ort_adamw": ort_adamw,
     "ort_adamw_mode1": lambda: ort_adamw(adam_mode=1, correct_bias=0),
     "ort_adamw_mode2": lambda: ort_adamw(adam_mode=2),
+    "ort_adamw_signal": ort_adamw_signal,
+    "ort_adamw_signal_vector": lambda: ort_adamw_signal((2,)),
     "ort_sgd": ort_sgd,
     "unsupported_op": lambda: model(
         [helper.make_node("Frobnicate", ["X"], ["Y"], name="frob", domain="com.example")],

@@ -16,8 +16,11 @@
 // - SGDOptimizerV2 (W − lr·G) is optim.momentum with alpha = 0, beta = 1 and
 //   a zero velocity, whose new velocity is dropped.
 //
-// The update_signal input (skip the update when false) is not supported; the
-// updated flag output is a constant true.
+// AdamWOptimizer's update_signal input (a 0-d bool, false in mixed-precision
+// training when a gradient overflowed) becomes the updates' `skip` operand
+// (its negation), and its updated flag output is that signal; without it,
+// or for SGDOptimizerV2 (which rejects it), every update is applied and the
+// flag is a constant true.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +28,7 @@
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Target/ONNX/OpImporters.h"
+#include "muon/Utils/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "onnx/onnx_pb.h"
@@ -80,6 +84,33 @@ static LogicalResult checkNoUpdateSignal(NodeContext &ctx, unsigned index) {
   return success();
 }
 
+/// The optional update_signal input at `index` and the `skip` flag it
+/// gives the updates (its negation, computed on the device); nulls if it is
+/// absent.
+static FailureOr<std::pair<Value, Value>> getUpdateSignal(NodeContext &ctx,
+                                                          unsigned index) {
+  if (index >= static_cast<unsigned>(ctx.node.input_size()) ||
+      ctx.node.input(index).empty())
+    return std::pair<Value, Value>();
+  Value signal = ctx.getOperand(index);
+  auto type = signal ? dyn_cast<RankedTensorType>(signal.getType())
+                     : RankedTensorType();
+  if (!type || type.getRank() != 0 || !type.getElementType().isInteger(1))
+    return ctx.emitError() << "input " << index
+                           << " (update_signal) must be a 0-d bool tensor, got "
+                           << (signal ? signal.getType() : Type());
+  Value skip =
+      muon::buildElementwise(
+          ctx.builder, ctx.loc, signal, {}, type, Type(),
+          [](OpBuilder &b, Location loc, ValueRange args) {
+            Value one = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1);
+            return SmallVector<Value>{
+                arith::XOrIOp::create(b, loc, args[0], one)};
+          })
+          .front();
+  return std::make_pair(signal, skip);
+}
+
 /// The updated-flag output: always true, since every update is applied.
 static Value createUpdatedFlag(NodeContext &ctx) {
   auto type = RankedTensorType::get({}, ctx.builder.getI1Type());
@@ -89,8 +120,7 @@ static Value createUpdatedFlag(NodeContext &ctx) {
 
 static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
   if (failed(checkKnownAttrs(ctx, {"alpha", "beta", "epsilon", "weight_decay",
-                                   "adam_mode", "correct_bias"})) ||
-      failed(checkNoUpdateSignal(ctx, 6)))
+                                   "adam_mode", "correct_bias"})))
     return failure();
   FailureOr<double> alpha = getFloatAttr(ctx, "alpha", 0.9);
   FailureOr<double> beta = getFloatAttr(ctx, "beta", 0.999);
@@ -116,7 +146,8 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
   FailureOr<SmallVector<SmallVector<Value>>> lists =
       getMatchingLists(ctx, {2, 3, 4, 5},
                        {"weights", "gradients", "momentums_1", "momentums_2"});
-  if (failed(lr) || failed(step) || failed(lists))
+  FailureOr<std::pair<Value, Value>> signal = getUpdateSignal(ctx, 6);
+  if (failed(lr) || failed(step) || failed(lists) || failed(signal))
     return failure();
 
   OpBuilder &b = ctx.builder;
@@ -126,7 +157,7 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
     auto op = optim::AdamWOp::create(
         b, ctx.loc, param.getType(), param.getType(), param.getType(), param,
         (*lists)[1][i], (*lists)[2][i], (*lists)[3][i], *lr, *step,
-        /*skip=*/Value(), b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
+        /*skip=*/signal->second, b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
         b.getF64FloatAttr(*epsilon), b.getF64FloatAttr(*weightDecay),
         b.getBoolAttr(*correctBias == 1), variant);
     if (failed(verifyCreated(op)))
@@ -135,7 +166,8 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
     moments1.push_back(op.getNewExpAvgs().front());
     moments2.push_back(op.getNewExpAvgSqs().front());
   }
-  SmallVector<Value> results{createUpdatedFlag(ctx)};
+  SmallVector<Value> results{signal->first ? signal->first
+                                           : createUpdatedFlag(ctx)};
   SmallVector<Value> *sequences[] = {&weights, &moments1, &moments2};
   for (int64_t output = 1; output < ctx.getNumResults() && output < 4;
        ++output) {

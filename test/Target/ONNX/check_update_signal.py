@@ -1,0 +1,57 @@
+"""AdamWOptimizer's update_signal, run: imported by muon-translate and run by
+muon-run (CPU pipeline, and the GPU program emulated on CPU); with the
+signal true every output equals the signal-less node's, bit for bit; with it
+false the flag is false and every parameter and moment comes back as it
+went in."""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_model  # noqa: E402
+from muon_mlir import runner  # noqa: E402
+
+p = argparse.ArgumentParser(description=__doc__)
+p.add_argument("--translate", default="muon-translate")
+p.add_argument("--runner", default="muon-run")
+args = p.parse_args()
+
+SHAPES = [(4, 8), (8,)]
+spec = ",".join("x".join(map(str, s)) + "xf32" for s in SHAPES)
+flags = [f"--onnx-sequence={name}={spec}" for name in ("params", "grads", "m1", "m2")]
+
+
+def imported(onnx_model):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "model.onnx")
+        make_model.onnx.save(onnx_model, path)
+        return subprocess.run([args.translate, "--import-onnx", path, *flags],
+                              capture_output=True, text=True, check=True).stdout
+
+
+rng = np.random.default_rng(0)
+tensors = [rng.standard_normal(s).astype(np.float32) for _ in range(3) for s in SHAPES]
+tensors += [np.abs(rng.standard_normal(s)).astype(np.float32) for s in SHAPES]
+inputs = [np.float32(1e-2), np.int64(3)] + tensors
+num_results = 1 + 3 * len(SHAPES)
+with_signal, plain = imported(make_model.ort_adamw_signal()), imported(make_model.ort_adamw())
+
+for pipeline in ("cpu", "gpu-emulation"):
+    run = f"{args.runner} --pipeline={pipeline}"
+    want = runner.run(plain, "g", inputs, num_results, run)
+    got = runner.run(with_signal, "g", inputs + [np.bool_(True)], num_results, run)
+    same = all(np.array_equal(a, b) for a, b in zip(got, want))
+    print(f"{pipeline}: signal true: flag {bool(got[0])}, "
+          f"{'identical to' if same else 'DIFFERENT from'} the update without a signal")
+    got = runner.run(with_signal, "g", inputs + [np.bool_(False)], num_results, run)
+    # Outputs: flag, params', m1', m2'; inputs: lr, step, params, grads, m1, m2.
+    n = len(SHAPES)
+    kept = inputs[2:2 + n] + inputs[2 + 2 * n:2 + 4 * n]
+    same = all(np.array_equal(a, b) for a, b in zip(got[1:], kept))
+    print(f"{pipeline}: signal false: flag {bool(got[0])}, parameters and moments "
+          f"{'unchanged' if same else 'CHANGED'}")
