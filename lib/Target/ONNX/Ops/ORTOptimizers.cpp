@@ -100,13 +100,13 @@ static FailureOr<std::pair<Value, Value>> getUpdateSignal(NodeContext &ctx,
                            << " (update_signal) must be a 0-d bool tensor, got "
                            << (signal ? signal.getType() : Type());
   Value skip =
-      muon::buildElementwise(
-          ctx.builder, ctx.loc, signal, {}, type, Type(),
-          [](OpBuilder &b, Location loc, ValueRange args) {
-            Value one = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1);
-            return SmallVector<Value>{
-                arith::XOrIOp::create(b, loc, args[0], one)};
-          })
+      muon::buildElementwise(ctx.builder, ctx.loc, signal, {}, type, Type(),
+                             [](OpBuilder &b, Location loc, ValueRange args) {
+                               Value one = arith::ConstantIntOp::create(
+                                   b, loc, b.getI1Type(), 1);
+                               return SmallVector<Value>{
+                                   arith::XOrIOp::create(b, loc, args[0], one)};
+                             })
           .front();
   return std::make_pair(signal, skip);
 }
@@ -157,9 +157,10 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
     auto op = optim::AdamWOp::create(
         b, ctx.loc, param.getType(), param.getType(), param.getType(), param,
         (*lists)[1][i], (*lists)[2][i], (*lists)[3][i], *lr, *step,
-        /*skip=*/signal->second, b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
-        b.getF64FloatAttr(*epsilon), b.getF64FloatAttr(*weightDecay),
-        b.getBoolAttr(*correctBias == 1), variant);
+        /*skip=*/signal->second, b.getF64FloatAttr(*alpha),
+        b.getF64FloatAttr(*beta), b.getF64FloatAttr(*epsilon),
+        b.getF64FloatAttr(*weightDecay), b.getBoolAttr(*correctBias == 1),
+        variant);
     if (failed(verifyCreated(op)))
       return failure();
     weights.push_back(op.getNewParams().front());
