@@ -6,7 +6,10 @@ examples/char_transformer at GPT-2 small's dimensions (12 layers, d_model
 artifacts, against the same torch model trained eagerly and under
 torch.compile (default and `reduce-overhead`), with AdamW and with Muon on
 the hidden matrices (bf16 Newton–Schulz, as torch.optim.Muon), in one run on
-one device, fp32 GEMMs on both sides (TF32 off).
+one device, fp32 GEMMs on both sides (TF32 off). `build --model llama-350m`
+takes a LLaMA-style model instead (RMSNorm, rotary embeddings, SwiGLU, no
+biases; d_model 1024, 24 layers, 16 heads, vocabulary 32000, batch 4x1024:
+369M parameters); any size can be overridden (--d-model, --layers, ...).
 
 The GPU machine has no MLIR: `build` (here) exports the model, compiles both
 steps for CUDA and writes them with the CUDA runtime and manifest.json into
@@ -46,8 +49,15 @@ import gpu_step  # noqa: E402
 import model  # noqa: E402
 import train_step_cpu  # noqa: E402
 
-GPT2_SMALL = {"vocab": 50257, "batch": 8, "seq": 1024, "d_model": 768, "heads": 12,
-              "layers": 12}
+MODELS = {
+    "gpt2-small": {"vocab": 50257, "batch": 8, "seq": 1024, "d_model": 768, "heads": 12,
+                   "layers": 12, "arch": "gpt"},
+    # LLaMA-style (RMSNorm, RoPE, SwiGLU of 2752, no biases): 24 x 12.6M in
+    # the blocks + 2 x 32.8M embedding and head = 368M parameters.
+    "llama-350m": {"vocab": 32000, "batch": 4, "seq": 1024, "d_model": 1024, "heads": 16,
+                   "layers": 24, "arch": "llama"},
+}
+SIZES = ("vocab", "batch", "seq", "d_model", "heads", "layers")
 OPTIMIZERS = {"adamw": None, "muon": train_step_cpu.MUON_ASSIGN + " ns-compute=bf16"}
 PEERS = ["eager", "compile", "compile-ro"]
 LOSS_RTOL = 1e-4
@@ -59,7 +69,8 @@ LOSS_RTOL = 1e-4
 
 def build(args):
     start = time.perf_counter()
-    sizes = {k: getattr(args, k) for k in GPT2_SMALL}
+    sizes = dict(MODELS[args.model])
+    sizes.update({k: getattr(args, k) for k in SIZES if getattr(args, k) is not None})
     c = model.Config(**sizes)
     os.makedirs(args.out, exist_ok=True)
     work = args.work or tempfile.mkdtemp(prefix="train-step-gpu-")
@@ -191,7 +202,8 @@ def run(args):
     batches = [(rng.integers(0, c.vocab, (c.batch, c.seq)),
                 rng.integers(0, c.vocab, c.batch * c.seq)) for _ in range(count)]
     device = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
-    print(f"{device}, torch {torch.__version__}: d_model {c.d_model}, {c.layers} layers, "
+    print(f"{device}, torch {torch.__version__}: {c.arch} blocks, d_model {c.d_model}, "
+          f"{c.layers} layers, "
           f"{c.heads} heads, vocab {c.vocab}, batch {c.batch}x{c.seq}; median of {args.runs} "
           f"runs of the median of {args.steps} steps after {args.warmup} (runs: their spread); "
           "kernels, GEMM and other ms: one step under torch.profiler; GiB: peak of torch's "
@@ -245,8 +257,11 @@ def main():
     b.add_argument("--work", metavar="DIR", help="ONNX artifacts (default: a temporary dir)")
     b.add_argument("--target", choices=["cuda", "emulated"], default="cuda")
     b.add_argument("--bin", default=compiled_step.BIN)
-    for key, value in GPT2_SMALL.items():
-        b.add_argument("--" + key.replace("_", "-"), type=int, default=value)
+    b.add_argument("--model", choices=sorted(MODELS), default="gpt2-small",
+                   help="the model's sizes and blocks (model.Config)")
+    for key in SIZES:
+        b.add_argument("--" + key.replace("_", "-"), type=int,
+                       help="override the --model's value")
     r = sub.add_parser("run", help="time on the GPU machine (or --device cpu)")
     r.add_argument("--artifacts", required=True, metavar="DIR")
     r.add_argument("--device", choices=["cuda", "cpu"], default="cuda")

@@ -3,6 +3,9 @@
 Two pre-LayerNorm blocks (d_model 64, 4 heads, GELU MLP 4x), learned
 positions, trained on the characters of sonnets.txt. Batch and sequence
 length are fixed at export, so every shape in the ONNX graphs is static.
+`arch="llama"` makes the blocks LLaMA's instead: RMSNorm, rotary position
+embeddings on Q and K, a SwiGLU MLP (hidden 8/3·d_model, rounded up to 64),
+no biases and no learned positions.
 """
 
 import math
@@ -18,9 +21,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Config:
-    def __init__(self, vocab, batch=8, seq=32, d_model=64, heads=4, layers=2):
+    def __init__(self, vocab, batch=8, seq=32, d_model=64, heads=4, layers=2, arch="gpt"):
+        if arch not in ("gpt", "llama"):
+            raise ValueError(f"arch must be 'gpt' or 'llama', got {arch!r}")
         self.vocab, self.batch, self.seq = vocab, batch, seq
-        self.d_model, self.heads, self.layers = d_model, heads, layers
+        self.d_model, self.heads, self.layers, self.arch = d_model, heads, layers, arch
+        self.hidden = 4 * d_model if arch == "gpt" else 64 * math.ceil(8 * d_model / 3 / 64)
+
+    def sizes(self):
+        """The keyword arguments that rebuild this config (with `vocab`)."""
+        return dict(vocab=self.vocab, batch=self.batch, seq=self.seq, d_model=self.d_model,
+                    heads=self.heads, layers=self.layers, arch=self.arch)
 
 
 class Block(nn.Module):
@@ -51,18 +62,74 @@ class Block(nn.Module):
         return x + self.out(nn.functional.gelu(self.fc(self.ln2(x))))
 
 
+class RMSNorm(nn.Module):
+    """x / sqrt(mean(x²) + eps) · weight (written out: opset 17 has no
+    RMSNormalization)."""
+
+    def __init__(self, d, eps=1e-6):
+        super().__init__()
+        self.eps, self.weight = eps, nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class LlamaBlock(Block):
+    """LLaMA's block: RMSNorm, rotary embeddings on Q and K (the half-split
+    form), SwiGLU, no biases. Shares Block's attention."""
+
+    def __init__(self, c):
+        nn.Module.__init__(self)
+        self.c = c
+        d, head_dim = c.d_model, c.d_model // c.heads
+        self.ln1, self.ln2 = RMSNorm(d), RMSNorm(d)
+        self.qkv = nn.Linear(d, 3 * d, bias=False)
+        self.proj = nn.Linear(d, d, bias=False)
+        self.gate = nn.Linear(d, c.hidden, bias=False)
+        self.up = nn.Linear(d, c.hidden, bias=False)
+        self.down = nn.Linear(c.hidden, d, bias=False)
+        self.register_buffer("mask", torch.triu(torch.full((c.seq, c.seq), -1e9), 1))
+        inverse = 1.0 / 10000 ** (torch.arange(0, head_dim, 2).float() / head_dim)
+        angles = torch.outer(torch.arange(c.seq).float(), inverse).repeat(1, 2)
+        self.register_buffer("rope_cos", angles.cos())
+        self.register_buffer("rope_sin", angles.sin())
+
+    def heads(self, x):
+        q, k, v = super().heads(x)
+        half = q.shape[-1] // 2
+
+        def rotate(t):
+            rotated = torch.cat([-t[..., half:], t[..., :half]], -1)
+            return t * self.rope_cos + rotated * self.rope_sin
+        return rotate(q), rotate(k), v
+
+    def forward(self, x):
+        q, k, v = self.heads(x)
+        y = (torch.softmax(self.scores(q, k), -1) @ v).transpose(1, 2).reshape(x.shape)
+        x = x + self.proj(y)
+        h = self.ln2(x)
+        return x + self.down(nn.functional.silu(self.gate(h)) * self.up(h))
+
+
 class CharLM(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.c = c
+        llama = c.arch == "llama"
         self.tok = nn.Embedding(c.vocab, c.d_model)
-        self.pos = nn.Parameter(torch.randn(c.seq, c.d_model) * 0.02)
-        self.blocks = nn.Sequential(*[Block(c) for _ in range(c.layers)])
-        self.lnf = nn.LayerNorm(c.d_model)
-        self.head = nn.Linear(c.d_model, c.vocab)
+        if not llama:
+            self.pos = nn.Parameter(torch.randn(c.seq, c.d_model) * 0.02)
+        self.blocks = nn.Sequential(*[(LlamaBlock if llama else Block)(c)
+                                      for _ in range(c.layers)])
+        self.lnf = RMSNorm(c.d_model) if llama else nn.LayerNorm(c.d_model)
+        self.head = nn.Linear(c.d_model, c.vocab, bias=not llama)
+
+    def embed(self, idx):
+        x = self.tok(torch.as_tensor(idx))
+        return x if self.c.arch == "llama" else x + self.pos
 
     def forward(self, idx):
-        x = self.blocks(self.tok(idx) + self.pos)
+        x = self.blocks(self.embed(idx))
         return self.head(self.lnf(x)).reshape(-1, self.c.vocab)
 
 
@@ -75,7 +142,7 @@ def max_logits(c, names, values, idx):
                           strict=False)
     result = []
     with torch.no_grad():
-        x = model.tok(torch.as_tensor(idx)) + model.pos
+        x = model.embed(idx)
         for block in model.blocks:
             result.append(block.scores(*list(block.heads(x))[:2]).amax(dim=(0, 2, 3)))
             x = block(x)
@@ -129,7 +196,10 @@ def make_artifacts(c, directory, seed=0, weight_decay=0.01):
         if node.op_type == "LayerNormalization":
             while len(node.output) < 3:
                 node.output.append(f"{node.name}_stat{len(node.output)}")
-    params = [init.name for init in forward.graph.initializer if not init.name.endswith("mask")]
+    params = [name for name, _ in model.named_parameters()]
+    missing = set(params) - {init.name for init in forward.graph.initializer}
+    if missing:
+        raise RuntimeError(f"parameters missing from the exported graph: {sorted(missing)}")
     from onnxruntime.training.onnxblock.optim import AdamW
     # ORT's graph transformers log every pass to stderr at info level.
     saved = os.dup(2)

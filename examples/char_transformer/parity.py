@@ -100,13 +100,15 @@ def main():
     parser.add_argument("--muon", action="store_true",
                         help="--reference=cpu: Muon for the hidden matrices "
                              "(optim-assign, as train.py does)")
+    parser.add_argument("--arch", choices=["gpt", "llama"], default="gpt",
+                        help="the model's blocks (model.Config): GPT-2's or LLaMA's")
     parser.add_argument("--qk-clip-tau", type=float,
                         help="--reference=cpu: add QK-clip with this threshold")
     args = parser.parse_args()
     if args.reference == "ort" and (args.muon or args.qk_clip_tau is not None):
         parser.error("--muon and --qk-clip-tau need --reference=cpu")
 
-    c, batches = model.training_data(args.steps)
+    c, batches = model.training_data(args.steps, arch=args.arch)
     model.make_artifacts(c, args.work)
     ours, params = compiled_steps(args, batches, args.gpu, vocab=c.vocab)
     if args.reference == "ort":
