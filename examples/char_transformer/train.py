@@ -11,6 +11,9 @@ Muon from the same initial weights on the same batches. With --qk-clip,
 to the step, and each log line shows the largest attention logit of the
 step's forward pass.
 
+--arch llama trains LLaMA-style blocks instead (RMSNorm, rotary
+embeddings, SwiGLU, no biases; model.Config).
+
 --device cuda compiles the whole step for a GPU (muon-compile --target=cuda:
 the GPU pipeline's kernels and cuBLASLt GEMMs in one library) and trains on
 torch CUDA tensors; --device emulated runs that GPU program on the CPU
@@ -20,6 +23,7 @@ how it is tested on machines without a GPU.
   python examples/char_transformer/train.py --steps 200 --optimizer=both
   python examples/char_transformer/train.py --optimizer=muon --qk-clip --qk-clip-tau 20
   python examples/char_transformer/train.py --device cuda
+  python examples/char_transformer/train.py --arch llama --optimizer=muon
 """
 
 import argparse
@@ -64,6 +68,8 @@ def main():
                         help="add QK-clip (optim-insert-qk-clip) to the step")
     parser.add_argument("--qk-clip-tau", type=float, default=100.0,
                         help="QK-clip threshold on the max attention logit")
+    parser.add_argument("--arch", choices=["gpt", "llama"], default="gpt",
+                        help="the model's blocks: GPT-2's or LLaMA's (model.Config)")
     parser.add_argument("--device", choices=["cpu", "cuda", "emulated"], default="cpu",
                         help="where the step runs: the CPU pipeline, a CUDA GPU, or the "
                              "GPU program emulated on the CPU")
@@ -71,7 +77,7 @@ def main():
                                                        "char_transformer"))
     args = parser.parse_args()
 
-    c, batches = model.training_data(args.steps + 1)
+    c, batches = model.training_data(args.steps + 1, arch=args.arch)
     model.make_artifacts(c, args.work)
     # Muon for the 2-D hidden matrices; the embeddings (token, position) and
     # the head (by name) keep AdamW. The default lr-adjust (match_rms_adamw)
