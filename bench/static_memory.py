@@ -15,7 +15,6 @@ the persistent bytes (parameters, gradients, state) they add to.
 """
 
 import argparse
-import math
 import os
 import re
 import subprocess
@@ -84,8 +83,7 @@ def report_chunks(name, muon_opt):
     entries = ([("muon", tuple(s), "f32", "flatten") for s in muon] +
                [("adamw", tuple(s), "f32", None) for s in adamw])
     sizes = [2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries]
-    persistent = sum(size * 4 * math.prod(shape)
-                     for size, (_, shape, *_) in zip(sizes, entries))
+    persistent = sum(map(_plan.step_bytes, entries))  # as the optimizer counts
     seen = {}
     for label, budget in [("0 (a call per matrix)", 0),
                           ("default (5%)", persistent // 20),

@@ -19,12 +19,12 @@ class _CompiledGroupStep:
     entries' arguments and then the two learning rates."""
 
     def __init__(self, chunks, group, verbose, device):
-        flags = ("--target=cuda",) if device.type == "cuda" else ()
         self.calls, seconds = [], []
         for entries, arguments in chunks:
             # Chunks of the same shapes and options have the same module:
             # compiled (and loaded) once.
-            function = compile_step(_plan.step_module(entries, group), flags, verbose=False)
+            function = compile_step(_plan.step_module(entries, group), _flags(device),
+                                    verbose=False)
             function._load()
             self.calls.append((function, arguments))
             if function.compile_seconds is not None:
@@ -33,6 +33,10 @@ class _CompiledGroupStep:
             libraries = len({f._path for f, *_ in self.calls})
             print(f"muon_mlir.optim: compiled a step in {sum(seconds):.2f} s ({len(seconds)} "
                   f"of its {libraries} libraries, cached in {cache_dir()})", file=sys.stderr)
+
+
+def _flags(device):
+    return ("--target=cuda",) if device.type == "cuda" else ()
 
 
 def _chunks(entries, sizes, budget):
@@ -239,17 +243,8 @@ class Muon(torch.optim.Optimizer):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
-        # AdamW parameters last: their chunk's arguments form one block.
-        def is_adamw(item):
-            p, name = item[1]
-            try:
-                return _plan.route(p, name, group["use_muon"], group["algorithm"], "") == "adamw"
-            except ValueError:  # reported, with the parameter's name, below
-                return False
-
-        order = sorted(enumerate(zip(group["params"], self._names(group))), key=is_adamw)
         sizes, grad_slots = [], []
-        for position, (p, name) in order:
+        for position, p, name in self._in_argument_order(group):
             if p.grad is None:
                 continue
             what = _plan.describe(p, name, position)
@@ -259,26 +254,20 @@ class Muon(torch.optim.Optimizer):
             elif p.device != device:
                 raise ValueError(f"{what}: on {p.device}, but the group's other parameters "
                                  f"are on {device}; one param group must live on one device")
-            kind = _plan.route(p, name, group["use_muon"], group["algorithm"], what)
-            view = _plan.view_of(p, name, group["view"]) if kind != "adamw" else None
-            state = self._state_for(p, kind, what)
-            element = _plan.ELEMENT_TYPES[str(p.dtype)]
-            entries.append((kind, tuple(p.shape), element, view))
+            entry = _entry(p, name, group, what)
+            state = self._state_for(p, entry[0], what)
+            entries.append(entry)
             grad_slots.append(len(tensors) + 1)
-            tensors += [p, grad] + [state[k] for k in _plan.STATE_KEYS[kind]]
-            sizes.append(2 + len(_plan.STATE_KEYS[kind]))
+            tensors += [p, grad] + [state[k] for k in _plan.STATE_KEYS[entry[0]]]
+            sizes.append(2 + len(_plan.STATE_KEYS[entry[0]]))
         if not entries:
             return None
-        if device.type not in ("cpu", "cuda"):
-            raise ValueError(f"param group {index}: device {device} is not supported (CPU, CUDA)")
+        _check_device(device, f"param group {index}")
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
         if compiled is None:
-            budget = self.ns_memory
-            if budget is None:
-                budget = sum(t.numel() * t.element_size() for t in tensors) // 20
-            compiled = _CompiledGroupStep(_chunks(entries, sizes, budget), group,
-                                          self.verbose, device)
+            compiled = _CompiledGroupStep(self._chunks_of(entries, sizes), group, self.verbose,
+                                          device)
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
         # a tensor serves as both rates when adamw_lr is None).
@@ -289,6 +278,49 @@ class Muon(torch.optim.Optimizer):
         self._bound[index] = bound
         grads = [tensors[slot] for slot in grad_slots]
         return lambda grads=grads: bound.run([g.data_ptr() for g in grads])
+
+    def precompile(self, device=None):
+        """Compiles every param group's step for all its parameters (as if
+        each had a gradient) for `device` (default: the parameters'), or
+        finds it in the cache, without loading it. A machine without the
+        compiler then runs `step()` from the cache (docs/integrating.md):
+        fill it here, e.g. for "cuda" with parameters on the "meta" device,
+        and copy it (`$MUON_MLIR_CACHE`) there."""
+        if self._sharded is not None:
+            raise ValueError("precompile: not available with a process group (each rank "
+                             "compiles the steps of its own shard)")
+        for index, group in enumerate(self.param_groups):
+            entries, sizes, target = [], [], device
+            for position, p, name in self._in_argument_order(group):
+                target = torch.device(target if target is not None else p.device)
+                entries.append(_entry(p, name, group, _plan.describe(p, name, position)))
+                sizes.append(2 + len(_plan.STATE_KEYS[entries[-1][0]]))
+            if not entries:
+                continue
+            _check_device(target, f"precompile: param group {index}")
+            for chunk, _ in self._chunks_of(entries, sizes):
+                compile_step(_plan.step_module(chunk, group), _flags(target), verbose=False,
+                             load=False)
+
+    def _in_argument_order(self, group):
+        """(position, parameter, name) of a group, AdamW parameters last:
+        their chunk's arguments form one block."""
+        def is_adamw(item):
+            _, p, name = item
+            try:
+                return _plan.route(p, name, group["use_muon"], group["algorithm"], "") == "adamw"
+            except ValueError:  # reported, with the parameter's name, by _entry
+                return False
+
+        items = [(i, p, name) for i, (p, name) in enumerate(zip(group["params"],
+                                                                 self._names(group)))]
+        return sorted(items, key=is_adamw)
+
+    def _chunks_of(self, entries, sizes):
+        budget = self.ns_memory
+        if budget is None:
+            budget = sum(map(_plan.step_bytes, entries)) // 20
+        return _chunks(entries, sizes, budget)
 
     def _prepare_bound(self, index, group):
         """The call of the last step of this group when nothing it was
@@ -498,6 +530,21 @@ def _group_key(group):
                  for k in _COMPILED_KEYS)
 
 
+def _entry(p, name, group, what):
+    """(kind, shape, element type, view) of a parameter's update."""
+    kind = _plan.route(p, name, group["use_muon"], group["algorithm"], what)
+    view = _plan.view_of(p, name, group["view"]) if kind != "adamw" else None
+    if str(p.dtype) not in _plan.ELEMENT_TYPES:
+        raise TypeError(f"{what}: dtype {p.dtype} is not supported "
+                        f"({', '.join(_plan.ELEMENT_TYPES)})")
+    return kind, tuple(p.shape), _plan.ELEMENT_TYPES[str(p.dtype)], view
+
+
+def _check_device(device, what):
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"{what}: device {device} is not supported (CPU, CUDA)")
+
+
 def _check_grad(p, what):
     """The gradient of `p` as the step reads it, or a ValueError/TypeError
     naming the parameter."""
@@ -506,9 +553,6 @@ def _check_grad(p, what):
         raise RuntimeError(f"{what}: sparse gradients are not supported")
     if p.is_complex() or grad.is_complex():
         raise TypeError(f"{what}: complex parameters and gradients are not supported")
-    if str(p.dtype) not in _plan.ELEMENT_TYPES:
-        raise TypeError(f"{what}: dtype {p.dtype} is not supported "
-                        f"({', '.join(_plan.ELEMENT_TYPES)})")
     if grad.dtype != p.dtype:
         raise TypeError(f"{what}: gradient has dtype {grad.dtype}, expected {p.dtype}")
     if grad.shape != p.shape:

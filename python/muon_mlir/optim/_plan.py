@@ -50,6 +50,17 @@ def describe(param, name, index=None):
 _ELEMENT_BYTES = {"f32": 4, "bf16": 2, "f16": 2, "f64": 8}
 
 
+def step_bytes(entry):
+    """Bytes of the tensors one entry's update takes: the parameter, its
+    gradient and its state (AdamW's step a float32 scalar)."""
+    kind, shape, element, _ = entry
+    numel = 1
+    for extent in shape:
+        numel *= extent
+    matrices = sum(key != "step" for key in STATE_KEYS[kind])
+    return numel * _ELEMENT_BYTES[element] * (2 + matrices) + 4 * ("step" in STATE_KEYS[kind])
+
+
 def ns_temporary_bytes(entry):
     """An upper bound on the Newton–Schulz temporaries the compiled update of
     one Muon/Muon² entry (kind, shape, element type, view) holds: per matrix
