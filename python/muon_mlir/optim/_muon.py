@@ -95,6 +95,10 @@ class Muon(torch.optim.Optimizer):
             Newton–Schulz for bf16/f16 matrices over twice as wide as tall,
             else the standard iteration), "standard" or "gram"
             (docs/formulas.md).
+        ns_dtype: the element type the Newton–Schulz GEMMs run in: None
+            (the parameter's), torch.bfloat16 (torch.optim.Muon's choice:
+            the same numbers and speed for float32 parameters),
+            torch.float16 or torch.float32.
         algorithm: "muon" or "muon2" (second-moment preconditioned Muon²,
             with `beta2`; state key "second_moment").
         adamw_lr (default: lr), betas, adamw_eps, adamw_weight_decay: AdamW
@@ -132,7 +136,8 @@ class Muon(torch.optim.Optimizer):
 
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
                  ns_coefficients=_plan._QUINTIC, eps=1e-7, ns_steps=5, adjust_lr_fn=None,
-                 *, lr_adjust=None, ns_schedule=None, ns_algorithm="auto", algorithm="muon",
+                 *, lr_adjust=None, ns_schedule=None, ns_algorithm="auto", ns_dtype=None,
+                 algorithm="muon",
                  beta2=0.95,
                  adamw_lr=None, betas=(0.9, 0.999), adamw_eps=1e-8, adamw_weight_decay=0.01,
                  use_muon=None, view=None, verbose=True, process_group=None,
@@ -145,7 +150,7 @@ class Muon(torch.optim.Optimizer):
                         nesterov=nesterov, ns_coefficients=tuple(ns_coefficients), eps=eps,
                         ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn,
                         lr_adjust=lr_adjust, ns_schedule=ns_schedule,
-                        ns_algorithm=ns_algorithm, algorithm=algorithm,
+                        ns_algorithm=ns_algorithm, ns_dtype=ns_dtype, algorithm=algorithm,
                         beta2=beta2, adamw_lr=adamw_lr, betas=tuple(betas),
                         adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay,
                         use_muon=use_muon, view=view)
@@ -440,13 +445,17 @@ class _Bound:
     def run(self, grad_pointers):
         arguments = self.fixed + grad_pointers
         if self.device.type == "cuda":
+            # One stream query per step, not per call (a few µs each).
+            stream = torch.cuda.current_stream(self.device).cuda_stream
             for function, pick in self.calls:
-                _run(function, pick(arguments), self.device)
+                status = function._entry(*pick(arguments), stream)
+                if status != 0:
+                    raise _failure(function, status, self.device)
             return
         for function, pick in self.calls:
             status = function._entry(*pick(arguments))
             if status != 0:
-                raise RuntimeError(f"muon_mlir.optim: step failed (status {status})")
+                raise _failure(function, status, self.device)
 
 
 _GRAD = operator.attrgetter("grad")
@@ -510,6 +519,9 @@ def _check_group(group):
         # compiled iteration uses its default.
         raise ValueError(f"eps={group['eps']} for Muon: only torch.optim.Muon's default 1e-7 "
                          "is supported (AdamW's epsilon is adamw_eps)")
+    if group["ns_dtype"] not in _NS_DTYPES:
+        raise ValueError(f"ns_dtype must be one of {', '.join(map(str, _NS_DTYPES))}, got "
+                         f"{group['ns_dtype']!r}")
     if group["view"] not in (None, "flatten", "batch"):
         raise ValueError(f"view must be 'flatten' or 'batch', got {group['view']!r}")
     if group["use_muon"] not in (None, True, False):
@@ -517,9 +529,10 @@ def _check_group(group):
 
 
 # Hyper-parameters compiled into the step (learning rates are inputs).
+_NS_DTYPES = (None, torch.bfloat16, torch.float16, torch.float32)
 _COMPILED_KEYS = ("weight_decay", "momentum", "nesterov", "ns_coefficients", "ns_steps",
-                  "lr_adjust", "ns_schedule", "ns_algorithm", "algorithm", "beta2", "betas", "eps",
-                  "adamw_eps", "adamw_weight_decay", "use_muon", "view")
+                  "lr_adjust", "ns_schedule", "ns_algorithm", "ns_dtype", "algorithm", "beta2",
+                  "betas", "eps", "adamw_eps", "adamw_weight_decay", "use_muon", "view")
 
 
 _KEY_VALUES = operator.itemgetter(*_COMPILED_KEYS)
@@ -585,14 +598,14 @@ def _scalar(value, device):
 
 
 def _run(function, pointers, device):
-    if device.type == "cuda":
-        stream = torch.cuda.current_stream(device)
-        status = function._entry(*pointers, stream.cuda_stream)
-        if status != 0:
-            message = function._last_error().decode(errors="replace")
-            raise RuntimeError(f"muon_mlir.optim: CUDA step failed (status {status}): "
-                               f"{message}")
-        return
-    status = function._entry(*pointers)
+    arguments = [torch.cuda.current_stream(device).cuda_stream] if device.type == "cuda" else []
+    status = function._entry(*pointers, *arguments)
     if status != 0:
-        raise RuntimeError(f"muon_mlir.optim: step failed (status {status})")
+        raise _failure(function, status, device)
+
+
+def _failure(function, status, device):
+    if device.type == "cuda":
+        message = function._last_error().decode(errors="replace")
+        return RuntimeError(f"muon_mlir.optim: CUDA step failed (status {status}): {message}")
+    return RuntimeError(f"muon_mlir.optim: step failed (status {status})")

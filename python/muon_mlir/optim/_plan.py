@@ -106,6 +106,8 @@ def _muon_attrs(group, kind, view):
         attrs["schedule"] = f"#optim.ns_schedule<{schedule}>"
     if view != "flatten":
         attrs["view"] = f"#optim.matrix_view<{view}>"
+    if group.get("ns_dtype") is not None:
+        attrs["compute_type"] = ELEMENT_TYPES[str(group["ns_dtype"])]
     if kind == "muon2":
         attrs["beta2"] = float(group["beta2"])
     return attrs
