@@ -288,7 +288,7 @@ class Muon(torch.optim.Optimizer):
         """Compiles every param group's step for all its parameters (as if
         each had a gradient) for `device` (default: the parameters'), or
         finds it in the cache, without loading it. A machine without the
-        compiler then runs `step()` from the cache (docs/integrating.md):
+        compiler then runs `step()` from the cache alone:
         fill it here, e.g. for "cuda" with parameters on the "meta" device,
         and copy it (`$MUON_MLIR_CACHE`) there."""
         if self._sharded is not None:
