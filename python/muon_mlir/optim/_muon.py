@@ -122,9 +122,12 @@ class Muon(torch.optim.Optimizer):
         ns_memory: bytes of Newton–Schulz temporaries one compiled call may
             hold. Matrices of one shape share a call (on CUDA one batched
             Newton–Schulz: fewer launches) up to it; 0: a call per matrix.
-            Default: 5% of the group's parameters, gradients and state, so
-            that the step's peak memory stays within 1.05× of
-            torch.optim.Muon's, which holds the same tensors.
+            Default on CUDA: 5% of the group's parameters, gradients and
+            state, so that the step's peak memory stays within 1.05× of
+            torch.optim.Muon's, which holds the same tensors; on CPU,
+            unbounded (one call per shape: the CPU step frees each
+            matrix's temporaries after its update, so the split saves no
+            memory there).
 
     The step of a group is compiled on the first `step()` for its
     parameters' shapes and dtypes (and again only when the set of
@@ -271,8 +274,8 @@ class Muon(torch.optim.Optimizer):
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
         if compiled is None:
-            compiled = _CompiledGroupStep(self._chunks_of(entries, sizes), group, self.verbose,
-                                          device)
+            compiled = _CompiledGroupStep(self._chunks_of(entries, sizes, device), group,
+                                          self.verbose, device)
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
         # a tensor serves as both rates when adamw_lr is None).
@@ -303,7 +306,7 @@ class Muon(torch.optim.Optimizer):
             if not entries:
                 continue
             _check_device(target, f"precompile: param group {index}")
-            for chunk, _ in self._chunks_of(entries, sizes):
+            for chunk, _ in self._chunks_of(entries, sizes, target):
                 compile_step(_plan.step_module(chunk, group), _flags(target), verbose=False,
                              load=False)
 
@@ -321,9 +324,13 @@ class Muon(torch.optim.Optimizer):
                                                                  self._names(group)))]
         return sorted(items, key=is_adamw)
 
-    def _chunks_of(self, entries, sizes):
+    def _chunks_of(self, entries, sizes, device):
         budget = self.ns_memory
-        if budget is None:
+        if budget is None and device.type == "cpu":
+            # The CPU step frees each matrix's temporaries after its update
+            # (it does not bucket): fewer calls cost no memory there.
+            budget = sys.maxsize
+        elif budget is None:
             budget = sum(map(_plan.step_bytes, entries)) // 20
         return _chunks(entries, sizes, budget)
 

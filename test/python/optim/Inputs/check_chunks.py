@@ -1,8 +1,8 @@
 """How muon_mlir.optim.Muon splits a group's step into compiled calls by
 `ns_memory` (the Newton–Schulz temporaries one call may hold): one call per
 matrix at 0, matrices of one shape sharing calls up to the budget, all of
-one shape in one call with an unbounded one, AdamW's parameters in one call
-always; and the parameters and states after 3 steps are the same, bit for
+one shape in one call with an unbounded one (the CPU default), AdamW's
+parameters in one call always; and the parameters and states after 3 steps are the same, bit for
 bit, however the step is split."""
 
 import numpy as np
@@ -42,6 +42,15 @@ for label, (_, state) in runs.items():
     same = len(state) == len(reference) and all(
         np.array_equal(a, b) for a, b in zip(state, reference))
     print(f"ns_memory {label}: {'identical' if same else 'DIFFERENT'} after 3 steps")
+
+# The default budget on CUDA (5% of the group's tensors: here under one
+# 16x32 matrix's temporaries), computed without a device.
+opt = Muon([(f"layer{i}.weight", torch.nn.Parameter(torch.zeros(s))) for i, s in enumerate(SHAPES)])
+entries = [("muon", s, "f32", "flatten") if len(s) > 1 else ("adamw", s, "f32", None)
+           for s in SHAPES]
+sizes = [2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries]
+print(f"ns_memory default on CUDA: {len(opt._chunks_of(entries, sizes, torch.device('cuda')))} "
+      "calls")
 
 try:
     Muon([torch.nn.Parameter(torch.zeros(4, 4))], ns_memory=-1)
