@@ -390,6 +390,56 @@ def DuplicateSharedFillsPass
   ];
 }
 
+def InsertSlicesInPlacePass
+    : MuonPass<"muon-insert-slices-in-place", "::mlir::func::FuncOp"> {
+  let summary = "Let the producers of a concatenation's parts write into it";
+  let description = [{
+    A training step concatenates its gradients of Q, K and V into the
+    gradient of the fused QKV projection: a chain of `tensor.insert_slice`s
+    whose sources are head transposes collapsed back to
+    [batch, seq, heads·head_dim]. Empty-tensor elimination would let each
+    transpose write into its slice of the concatenation instead of a
+    temporary, but it sees through neither the `collapse_shape` nor an
+    insertion whose destination is defined after the producer. Bufferized,
+    each part costs a copy kernel (GPU) or a strided copy loop (CPU) after
+    the producer. This pass prepares both:
+
+    1. A chain of `insert_slice`s with static, pairwise disjoint slices
+       whose intermediate results have no other use is rebuilt in the
+       order its sources are defined, each insertion right after its
+       source (the slices are disjoint, so the result is the same).
+    2. `insert_slice(collapse_shape(x)) into d` becomes
+       `collapse_shape(insert_slice(x) into expand_shape(d))` when the
+       collapsed dims' inner extents divide the slice's offset and the
+       destination's extent (the expanded slice is then a box); the
+       `expand_shape` is placed right after `d`'s definition.
+
+    Empty-tensor elimination then replaces the producer's `tensor.empty`
+    with the slice. Shapes must be static; other insertions are left as
+    they are. The pipelines run it right before empty-tensor elimination.
+
+    Before:
+    ```mlir
+    %t = linalg.transpose ins(%x : tensor<8x4x32x16xf32>)
+        outs(%e : tensor<8x32x4x16xf32>) permutation = [0, 2, 1, 3]
+    %c = tensor.collapse_shape %t [[0], [1], [2, 3]]
+        : tensor<8x32x4x16xf32> into tensor<8x32x64xf32>
+    %r = tensor.insert_slice %c into %d[0, 0, 64] [8, 32, 64] [1, 1, 1]
+        : tensor<8x32x64xf32> into tensor<8x32x192xf32>
+    ```
+    After:
+    ```mlir
+    %de = tensor.expand_shape %d [[0], [1], [2, 3]]
+        output_shape [8, 32, 12, 16] : tensor<8x32x192xf32> into tensor<8x32x12x16xf32>
+    %t = linalg.transpose ...
+    %i = tensor.insert_slice %t into %de[0, 0, 4, 0] [8, 32, 4, 16] [1, 1, 1, 1]
+    %r = tensor.collapse_shape %i [[0], [1], [2, 3]]
+        : tensor<8x32x12x16xf32> into tensor<8x32x192xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def StridedCopiesToLinalgPass
     : MuonPass<"muon-strided-copies-to-linalg", "::mlir::func::FuncOp"> {
   let summary = "Turn memref.copy ops with a strided side into linalg.copy";
