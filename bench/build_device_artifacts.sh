@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds, here, everything bench/device_session.sh runs on the GPU machine
+# (which has no MLIR and no network) into gpu-artifacts/ (git-ignored; the
+# device tool carries what one call needs, 64 MiB at most: see
+# bench/device_session.sh).
+# After scripts/setup.sh. About 15 minutes on 2 cores; steps whose output is
+# already there are skipped (remove gpu-artifacts/<dir> to rebuild one).
+#
+#   bash bench/build_device_artifacts.sh [--with-ortho-study]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+A=gpu-artifacts
+mkdir -p "$A"
+
+step() {  # step DIR COMMAND...: runs COMMAND unless DIR/manifest.json exists
+  local dir=$1; shift
+  if [[ -f "$dir/manifest.json" ]]; then
+    echo "== $dir: already built"; return
+  fi
+  echo "== $dir"; local start=$SECONDS
+  "$@"
+  echo "   $((SECONDS - start)) s"
+}
+
+# Issue 21: muon_mlir.optim.Muon on CUDA (a precompiled step cache).
+step "$A/optim" $PY bench/optim_gpu.py build --out "$A/optim"
+# Issue 20: whole training steps, GPT-2 small and the LLaMA-style 350M.
+step "$A/train" $PY bench/train_step_gpu.py build --out "$A/train"
+step "$A/train-llama" $PY bench/train_step_gpu.py build --model llama-350m --out "$A/train-llama"
+# Issue 23: the optimizer step against its peers (peer wheels downloaded here).
+ortho=()
+if [[ "${1:-}" == "--with-ortho-study" && ! -f "$A/ortho_study.json" ]]; then
+  $PY bench/ortho_study.py --d-model 512 --layers 4 --heads 8 --steps 200 \
+      --json "$A/ortho_study.json"
+fi
+[[ -f "$A/ortho_study.json" ]] && ortho=(--ortho-matched "$A/ortho_study.json")
+step "$A/bench" $PY bench/gpu_step.py build --out "$A/bench" "${ortho[@]}"
+
+du -sh "$A"/* | sed 's/^/   /'
+# What each call of bench/device_session.sh carries must fit 64 MiB.
+check_carry() {  # check_carry CALL DIR...
+  local call=$1; shift
+  local total
+  total=$(du -scb "$@" | tail -1 | cut -f1)
+  echo "device_session.sh $call carries $((total >> 20)) MiB: $*"
+  (( total <= 64 << 20 )) || { echo "error: over the 64 MiB the device tool carries" >&2; exit 1; }
+}
+check_carry first "$A/optim" "$A/train" "$A/bench"
+check_carry second "$A/train-llama" "$A/bench"
