@@ -413,10 +413,16 @@ class _Bound:
         self.param_pointers = list(map(_DATA_PTR, self.with_grad))
         self.shapes = list(map(_SHAPE, self.with_grad))
         self.dtypes = list(map(_DTYPE, self.with_grad))
-        devices = [device] * len(self.with_grad)
-        # is_cpu reads a flag; .device builds an object per tensor.
-        self.on_device = (lambda grads: all(map(_IS_CPU, grads))) if device.type == "cpu" \
-            else (lambda grads: list(map(_DEVICE, grads)) == devices)
+        # is_cpu/is_cuda read a flag; .device builds an object per tensor.
+        # With one visible GPU, a CUDA tensor is on it.
+        indices = [device.index] * len(self.with_grad)  # a tensor's device has one
+        if device.type == "cpu":
+            self.on_device = lambda grads: all(map(_IS_CPU, grads))
+        elif torch.cuda.device_count() == 1:
+            self.on_device = lambda grads: all(map(_IS_CUDA, grads))
+        else:
+            self.on_device = lambda grads: (all(map(_IS_CUDA, grads)) and
+                                            list(map(_GET_DEVICE, grads)) == indices)
         # Not the gradients: holding them would keep last step's alive while
         # backward makes the next ones (zero_grad sets them to None).
         slots = set(grad_slots)
@@ -468,8 +474,9 @@ class _Bound:
 _GRAD = operator.attrgetter("grad")
 _SHAPE = operator.attrgetter("shape")
 _DTYPE = operator.attrgetter("dtype")
-_DEVICE = operator.attrgetter("device")
 _IS_CPU = operator.attrgetter("is_cpu")
+_IS_CUDA = operator.attrgetter("is_cuda")
+_GET_DEVICE = torch.Tensor.get_device
 _DATA_PTR = torch.Tensor.data_ptr
 _IS_CONTIGUOUS = torch.Tensor.is_contiguous
 
