@@ -83,14 +83,16 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, AttrSizedOperandSegments,
     on `optim.newton_schulz`. Parameters of rank > 2 are seen as matrices
     through `view`.
 
-    A bucket (`optim-bucket`) is one op over N parameters whose matrices
-    are A×B or B×A, of one element type: operands and results are lists,
-    member i being (`params[i]`, `grads[i]`, `momentum_buffers[i]`) with
-    results (`new_params[i]`, `new_momentum_buffers[i]`). Each member is
-    updated as by its own op (`adjust` of its own shape); the lowering runs
-    the N orthogonalizations as one batched Newton–Schulz in the first
-    member's orientation, transposing the others in and out (NS(Uᵀ) =
-    NS(U)ᵀ).
+    A bucket (`optim-bucket`) is one op over N parameters of one element
+    type: operands and results are lists, member i being (`params[i]`,
+    `grads[i]`, `momentum_buffers[i]`) with results (`new_params[i]`,
+    `new_momentum_buffers[i]`). Each member is updated as by its own op
+    (`adjust` of its own shape); the lowering runs the N orthogonalizations
+    as one batched Newton–Schulz in the first member's orientation,
+    transposing the members that are the other way round (NS(Uᵀ) = NS(U)ᵀ)
+    and zero-padding smaller ones to the largest rows and columns
+    (NS([U 0; 0 0]) = [NS(U) 0; 0 0]; `optim-bucket` pads only near-equal
+    shapes, as padding costs FLOPs).
 
     Example:
 
@@ -174,9 +176,9 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
     `V̂ = V_r V_c / max(Σ V_c, ε)` replaces `V'` above.
     No bias correction is applied: NS normalizes away any global scale.
 
-    As `optim.muon`, one op may update a bucket of N parameters of one
-    matrix shape; `second_moments` then holds N full moments or N pairs
-    (`V_r`, `V_c`), in member order.
+    As `optim.muon`, one op may update a bucket of N parameters;
+    `second_moments` then holds N full moments or N pairs (`V_r`, `V_c`),
+    in member order.
 
     Example:
 

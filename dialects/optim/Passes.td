@@ -198,10 +198,21 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
     dialects are left alone; an op that is a bucket already joins as one
     op.
 
+    Near-equal shapes are zero-padded into one bucket: a shape m×n (m ≤ n
+    after orienting it wide) joins the bucket of a larger M×N (m ≤ M,
+    n ≤ N) when the standard iteration's FLOPs per step, 3·M²·N + M³,
+    exceed the shape's own 3·m²·n + m³ by at most `pad-waste` (default
+    1/8; each shape goes to the cheapest such larger one, and the shapes
+    chosen as buckets are those no larger one takes). Padding is exact:
+    with X̃ = [X 0; 0 0], X̃X̃ᵀ = diag(XXᵀ, 0), so every polynomial step
+    maps X̃ to [p(X) 0; 0 0] and the Frobenius norm is X's; the lowerings
+    pad each member's matrices with zeros, read its own part of the result
+    and apply its own lr adjustment (docs/formulas.md). Results agree with
+    the unpadded ones up to the GEMMs' summation order
+    (test/Numerics/bucket.test).
+
     Pre-condition: none. Post-condition: every bucket of `min-bucket-size`
-    or more ops is one op; results are unchanged. Not done yet (future
-    work): zero-padding near-equal shapes into one bucket, which is exact
-    for Newton–Schulz but needs a cost model (design notes §3).
+    or more ops is one op; results are unchanged up to rounding.
 
     Before:
     ```mlir
@@ -219,6 +230,10 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
     Option<"minBucketSize", "min-bucket-size", "unsigned", /*default=*/"2",
            "Smallest number of ops worth a bucket (values below 2 act as 2: "
            "a bucket of one is the op itself)">,
+    Option<"padWaste", "pad-waste", "double", /*default=*/"0.125",
+           "Zero-pad a Muon-family matrix shape into the bucket of a larger "
+           "one when Newton–Schulz on the padded matrix costs at most this "
+           "fraction more than on its own (0: no padding)">,
   ];
   let statistics = [
     Statistic<"numBuckets", "num-buckets", "Number of buckets formed">,

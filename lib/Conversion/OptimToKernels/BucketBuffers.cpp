@@ -184,49 +184,84 @@ SmallVector<Value> BucketBuffer::getResults(OpBuilder &b, Location loc) const {
   return results;
 }
 
-TransposedRows::TransposedRows(TypeRange memberTypes, MatrixView view)
-    : matrix(getMatrixShape(cast<ShapedType>(memberTypes.front()), view)) {
+BucketLayout muon::optim::getMatrixLayout(TypeRange memberTypes,
+                                          MatrixView view) {
+  BucketLayout layout;
+  int64_t start = 0;
+  for (auto [member, type] : llvm::enumerate(memberTypes)) {
+    MatrixShape matrix = getMatrixShape(cast<ShapedType>(type), view);
+    layout.memberStarts.push_back(start);
+    for (int64_t i = 0; i < matrix.getBatchSize(); ++i) {
+      layout.offsets.push_back(start);
+      layout.sizes.push_back(matrix.rows * matrix.cols);
+      layout.rowMembers.push_back(member);
+      start += matrix.rows * matrix.cols;
+    }
+  }
+  return layout;
+}
+
+BucketRows::BucketRows(TypeRange memberTypes, MatrixView view)
+    : matrix(getBucketMatrixShape(memberTypes, view)) {
   matrix.batch.clear();
-  int64_t row = 0;
+  MatrixShape first =
+      getMatrixShape(cast<ShapedType>(memberTypes.front()), view);
+  int64_t row = 0, start = 0;
   for (Type type : memberTypes) {
     MatrixShape member = getMatrixShape(cast<ShapedType>(type), view);
     int64_t count = member.getBatchSize();
-    if (member.rows != matrix.rows || member.cols != matrix.cols) {
-      if (!ranges.empty() && ranges.back().second == row)
-        ranges.back().second += count;
-      else
-        ranges.push_back({row, row + count});
-    }
+    bool transposed = isTransposedMember(first, member);
+    member.batch.clear();
+    padded |= member.rows * member.cols != matrix.rows * matrix.cols;
+    Range *last = ranges.empty() ? nullptr : &ranges.back();
+    if (last && last->transposed == transposed &&
+        last->member.rows == member.rows && last->member.cols == member.cols)
+      last->last += count;
+    else
+      ranges.push_back({row, row + count, member, transposed, start});
     row += count;
+    start += count * member.rows * member.cols;
   }
 }
 
-Value TransposedRows::buildIsTransposed(OpBuilder &b, Location loc,
-                                        Value row) const {
+bool BucketRows::hasTransposed() const {
+  return llvm::any_of(ranges,
+                      [](const Range &range) { return range.transposed; });
+}
+
+static Value buildInRange(OpBuilder &b, Location loc, Value row, int64_t first,
+                          int64_t last) {
   auto index = [&](int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
   };
+  return arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, row,
+                            index(first)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row,
+                            index(last)));
+}
+
+Value BucketRows::buildIsTransposed(OpBuilder &b, Location loc,
+                                    Value row) const {
   Value result;
-  for (auto [first, last] : ranges) {
-    Value inRange = arith::AndIOp::create(
-        b, loc,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, row,
-                              index(first)),
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row,
-                              index(last)));
+  for (const Range &range : ranges) {
+    if (!range.transposed)
+      continue;
+    Value inRange = buildInRange(b, loc, row, range.first, range.last);
     result = result ? arith::OrIOp::create(b, loc, result, inRange) : inRange;
   }
   return result ? result : arith::ConstantIntOp::create(b, loc, 0, 1);
 }
 
-Value TransposedRows::buildPackedIndex(OpBuilder &b, Location loc, Value row,
-                                       Value flat) const {
-  if (empty())
+Value BucketRows::buildPackedIndex(OpBuilder &b, Location loc, Value row,
+                                   Value flat) const {
+  if (!hasTransposed())
     return flat;
   auto index = [&](int64_t value) {
     return arith::ConstantIndexOp::create(b, loc, value);
   };
-  // The row's own matrix is B×A: element e = p·A + q.
+  // The row's own matrix is C×R: element e = p·R + q.
   Value start =
       arith::MulIOp::create(b, loc, row, index(matrix.rows * matrix.cols));
   Value e = arith::SubIOp::create(b, loc, flat, start);
@@ -238,4 +273,70 @@ Value TransposedRows::buildPackedIndex(OpBuilder &b, Location loc, Value row,
           b, loc, arith::MulIOp::create(b, loc, q, index(matrix.cols)), p));
   return arith::SelectOp::create(b, loc, buildIsTransposed(b, loc, row), packed,
                                  flat);
+}
+
+Value BucketRows::buildPerRow(
+    OpBuilder &b, Location loc, Value row,
+    function_ref<Value(const MatrixShape &)> fn) const {
+  Value result = fn(ranges.front().member);
+  for (const Range &range : ArrayRef(ranges).drop_front())
+    result = arith::SelectOp::create(
+        b, loc, buildInRange(b, loc, row, range.first, range.last),
+        fn(range.member), result);
+  return result;
+}
+
+BucketRows::RowShape BucketRows::buildRowShape(OpBuilder &b, Location loc,
+                                               Value row) const {
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  RowShape shape;
+  shape.rows = buildPerRow(b, loc, row, [&](const MatrixShape &member) {
+    return index(member.rows);
+  });
+  shape.cols = buildPerRow(b, loc, row, [&](const MatrixShape &member) {
+    return index(member.cols);
+  });
+  // A range's rows are consecutive matrices of its size.
+  Value start = index(ranges.front().start);
+  for (auto [i, range] : llvm::enumerate(ranges)) {
+    Value offset = arith::AddIOp::create(
+        b, loc, index(range.start),
+        arith::MulIOp::create(
+            b, loc, arith::SubIOp::create(b, loc, row, index(range.first)),
+            index(range.member.rows * range.member.cols)));
+    start =
+        i == 0 ? offset
+               : arith::SelectOp::create(
+                     b, loc, buildInRange(b, loc, row, range.first, range.last),
+                     offset, start);
+  }
+  shape.start = start;
+  return shape;
+}
+
+std::pair<Value, Value>
+BucketRows::buildMemberIndex(OpBuilder &b, Location loc, Value row, Value flat,
+                             const RowShape &shape) const {
+  auto index = [&](int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  };
+  // The row's R·C elements in its member's orientation: C×R when transposed.
+  Value width = arith::SelectOp::create(b, loc, buildIsTransposed(b, loc, row),
+                                        index(matrix.rows), index(matrix.cols));
+  Value e = arith::SubIOp::create(
+      b, loc, flat,
+      arith::MulIOp::create(b, loc, row, index(matrix.rows * matrix.cols)));
+  Value i = arith::DivUIOp::create(b, loc, e, width);
+  Value j = arith::RemUIOp::create(b, loc, e, width);
+  Value inside = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, shape.rows),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j, shape.cols));
+  Value member = arith::AddIOp::create(
+      b, loc, shape.start,
+      arith::AddIOp::create(b, loc,
+                            arith::MulIOp::create(b, loc, i, shape.cols), j));
+  return {inside, member};
 }

@@ -116,34 +116,72 @@ private:
   BucketLayout layout;
 };
 
-/// The rows (matrices) of a Muon bucket whose members are B×A where the
-/// bucket's matrices are A×B (the first member's shape). Newton–Schulz runs
-/// on them transposed (NS(Uᵀ) = NS(U)ᵀ): the kernel writing its input and
-/// the one reading its result map their indices. Rows are uniform across a
-/// thread block, so the selects do not diverge.
-class TransposedRows {
+/// The rows (matrices) of a Muon bucket as Newton–Schulz sees them: R×C
+/// (getBucketMatrixShape), the first member's orientation. A member whose
+/// matrices are the other way round (isTransposedMember) iterates
+/// transposed (NS(Uᵀ) = NS(U)ᵀ); a smaller one is zero-padded (NS([X 0;
+/// 0 0]) = [NS(X) 0; 0 0]). The kernels run over R·C elements per row in
+/// the member's orientation: the one writing Newton–Schulz's input writes
+/// zeros outside the member's matrix, and the indices map (buildPackedIndex,
+/// buildMemberIndex). Rows are uniform across a thread block, so the
+/// selects do not diverge.
+class BucketRows {
 public:
   /// One row per matrix of `memberTypes` seen through `view`, in order.
-  TransposedRows(mlir::TypeRange memberTypes, MatrixView view);
+  BucketRows(mlir::TypeRange memberTypes, MatrixView view);
 
-  bool empty() const { return ranges.empty(); }
-  /// The bucket's A×B.
+  /// The bucket's padded R×C (no batch).
   const MatrixShape &getMatrix() const { return matrix; }
+  bool hasTransposed() const;
+  /// Whether some member is smaller than R×C (or C×R).
+  bool isPadded() const { return padded; }
 
   /// i1: whether `row` is a transposed row.
   mlir::Value buildIsTransposed(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Value row) const;
 
-  /// The flat index in the bucket's packed A×B matrices of the element at
-  /// `flat` in `row`'s own layout: (p, q) of a B×A row is (q, p) there.
+  /// The flat index in the bucket's packed R×C matrices of the element at
+  /// `flat` in `row`'s orientation: (p, q) of a C×R row is (q, p) there.
   mlir::Value buildPackedIndex(mlir::OpBuilder &b, mlir::Location loc,
                                mlir::Value row, mlir::Value flat) const;
 
+  /// `fn` of the row's member matrix shape (its own orientation), selected
+  /// by row.
+  mlir::Value
+  buildPerRow(mlir::OpBuilder &b, mlir::Location loc, mlir::Value row,
+              llvm::function_ref<mlir::Value(const MatrixShape &)> fn) const;
+
+  /// Padded buckets: the row's member rows, columns and first element in
+  /// the members' concatenation (BucketLayout::getMatrices), once per thread.
+  struct RowShape {
+    mlir::Value rows, cols, start;
+  };
+  RowShape buildRowShape(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value row) const;
+  /// Padded buckets: whether the element at `flat` of `row` (R·C per row,
+  /// the member's orientation) lies in its member's matrix, and its index
+  /// in the members' concatenation.
+  std::pair<mlir::Value, mlir::Value>
+  buildMemberIndex(mlir::OpBuilder &b, mlir::Location loc, mlir::Value row,
+                   mlir::Value flat, const RowShape &shape) const;
+
 private:
+  /// Consecutive rows of one member shape and orientation.
+  struct Range {
+    int64_t first, last;
+    MatrixShape member;
+    bool transposed;
+    /// The first row's start in the members' concatenation.
+    int64_t start;
+  };
   MatrixShape matrix;
-  /// [first, last) row ranges of transposed members, merged.
-  llvm::SmallVector<std::pair<int64_t, int64_t>> ranges;
+  llvm::SmallVector<Range> ranges;
+  bool padded = false;
 };
+
+/// A Muon bucket's rows in its members' buffers: one per matrix, of the
+/// member's own size.
+BucketLayout getMatrixLayout(mlir::TypeRange memberTypes, MatrixView view);
 
 } // namespace muon::optim
 

@@ -14,7 +14,7 @@
 
 namespace muon::optim {
 
-class TransposedRows;
+class BucketRows;
 
 /// The kernels and GEMM calls of `op`, built at the insertion point on
 /// `operands` (the buffers of its tensor operands, in order). Returns one
@@ -41,16 +41,16 @@ buildKernels(mlir::RewriterBase &rewriter, NewtonSchulzOp op,
 
 /// Newton–Schulz of the flat N·A·B buffer `input` (N = `numMatrices`), whose
 /// per-matrix Σ x² is in `slots`: the normalization kernel and the GEMM
-/// calls (createNewtonSchulzGemmCalls). The matrices of `transposed` rows
-/// are B×A in `input` and iterate transposed; the result holds them as
-/// A×B (TransposedRows::buildPackedIndex finds their elements). Returns the
-/// flat result in `computeType`.
+/// calls (createNewtonSchulzGemmCalls). The transposed rows of
+/// `bucketRows` are B×A in `input` and iterate transposed; the result holds
+/// them as A×B (BucketRows::buildPackedIndex finds their elements). Returns
+/// the flat result in `computeType`.
 mlir::Value buildNewtonSchulz(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value input, mlir::Value slots,
                               const MatrixShape &matrix, int64_t numMatrices,
                               NSScheduleAttr schedule, int64_t steps,
                               mlir::Type computeType,
-                              const TransposedRows *transposed = nullptr);
+                              const BucketRows *bucketRows = nullptr);
 
 } // namespace muon::optim
 

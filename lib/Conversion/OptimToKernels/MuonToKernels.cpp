@@ -4,7 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// One Muon update of a bucket (N matrices A×B, or B×A: TransposedRows)
+// One Muon update of a bucket (N matrices, transposed and zero-padded to one
+// R×C as BucketRows says)
 // becomes three kernels and 3 × steps GEMM calls, whatever N is:
 //   K1  M' = βM + (1−β)G, U = Nesterov blend (Muon²: V', U/(sqrt V'+ε)),
 //       and per-matrix Σ U² partials (RowSums: atomics into kReductionSlots
@@ -59,14 +60,13 @@ public:
         type(cast<RankedTensorType>(op.getParams().front().getType())),
         elementType(type.getElementType()),
         computeType(op.getComputeElementType()),
-        matrix(getMatrixShape(type, op.getView())),
-        elements(matrix.rows * matrix.cols),
+        bucketRows(op.getParams().getTypes(), op.getView()),
+        matrix(bucketRows.getMatrix()), elements(matrix.rows * matrix.cols),
         // One row per matrix of the members, read and written in the
         // members' own buffers (BucketBuffers.h); only the Newton–Schulz
         // input is a packed temporary. K1 takes up to five buffers per
         // member: beyond the kernel parameter space, the members are packed.
-        layout(BucketLayout::get(op.getParams().getTypes(), elements)),
-        transposed(op.getParams().getTypes(), op.getView()),
+        layout(getMatrixLayout(op.getParams().getTypes(), op.getView())),
         numMatrices(layout.getNumRows()),
         packed(int64_t(op.getParams().size()) * 5 > kMaxRowBuffersPerKernel),
         param(operands(adaptor.getParams())),
@@ -85,7 +85,6 @@ public:
   /// K1: M' (and V'), U in getNSInputType, and U's per-matrix Σ x²
   /// partials.
   Moments emitMoments(OpBuilder &builder, const MuonUpdateMath &math) {
-    Type arithType = math.getArithType();
     // U as Newton–Schulz reads it (a bf16 one reads half the bytes).
     Type updateType = getNSInputType(elementType, computeType);
     Value update =
@@ -99,32 +98,36 @@ public:
     if (secondMoment)
       buckets.append({&*secondMoment, &*newSecondMoment});
     SmallVector<RowBuffer> rows;
+    std::optional<BucketRows::RowShape> shape;
     buildKernel(
         builder, loc, numMatrices, elements, {zero},
         [&](OpBuilder &b, Location kloc, Value row) {
           rows = BucketBuffer::selectRow(b, kloc, buckets, row);
           skip.load(b, kloc);
+          if (bucketRows.isPadded())
+            shape = bucketRows.buildRowShape(b, kloc, row);
         },
-        [&](OpBuilder &b, Location kloc, Value, Value flat, ValueRange accs) {
-          Value g = BucketBuffer::load(b, kloc, rows[0], flat, arithType);
-          Value m = BucketBuffer::load(b, kloc, rows[1], flat, arithType);
-          Value v;
-          if (secondMoment)
-            v = BucketBuffer::load(b, kloc, rows[3], flat, arithType);
-          MuonMoments values = math.buildMoments(b, kloc, g, m, v);
-          BucketBuffer::store(b, kloc, rows[2],
-                              skip.select(b, kloc, values.newMomentum, m),
-                              flat);
-          if (secondMoment)
-            BucketBuffer::store(b, kloc, rows[4],
-                                skip.select(b, kloc, values.newSecondMoment, v),
-                                flat);
-          // The norm sees U as stored.
-          Value u = convertScalar(
-              b, kloc, convertScalar(b, kloc, values.update, updateType),
-              b.getF32Type());
-          storeConverted(b, kloc, u, update, flat);
-          return SmallVector<Value>{accumulateSquare(b, kloc, accs[0], u)};
+        [&](OpBuilder &b, Location kloc, Value row, Value flat,
+            ValueRange accs) {
+          if (!shape)
+            return emitMomentsAt(b, kloc, math, rows, flat, flat, update,
+                                 accs[0]);
+          // Outside the member's matrix: U = 0, nothing else read or written.
+          auto [inside, member] =
+              bucketRows.buildMemberIndex(b, kloc, row, flat, *shape);
+          auto branch = scf::IfOp::create(b, kloc, accs[0].getType(), inside,
+                                          /*withElseRegion=*/true);
+          OpBuilder then = branch.getThenBodyBuilder();
+          scf::YieldOp::create(then, kloc,
+                               emitMomentsAt(then, kloc, math, rows, member,
+                                             flat, update, accs[0]));
+          OpBuilder otherwise = branch.getElseBodyBuilder();
+          storeConverted(
+              otherwise, kloc,
+              createFloatConstant(otherwise, kloc, otherwise.getF32Type(), 0.0),
+              update, flat);
+          scf::YieldOp::create(otherwise, kloc, accs[0]);
+          return SmallVector<Value>{branch.getResult(0)};
         },
         [&](OpBuilder &b, Location kloc, Value row, Value thread,
             ValueRange accs) {
@@ -133,12 +136,40 @@ public:
     return {update, norms.finish(builder, loc)};
   }
 
+  /// K1's element: M' (and V') at `member` in the members' buffers, U at
+  /// `flat` of the Newton–Schulz input; returns the updated Σ U².
+  SmallVector<Value> emitMomentsAt(OpBuilder &b, Location kloc,
+                                   const MuonUpdateMath &math,
+                                   ArrayRef<RowBuffer> rows, Value member,
+                                   Value flat, Value update, Value acc) {
+    Type arithType = math.getArithType();
+    Type updateType = getNSInputType(elementType, computeType);
+    Value g = BucketBuffer::load(b, kloc, rows[0], member, arithType);
+    Value m = BucketBuffer::load(b, kloc, rows[1], member, arithType);
+    Value v;
+    if (secondMoment)
+      v = BucketBuffer::load(b, kloc, rows[3], member, arithType);
+    MuonMoments values = math.buildMoments(b, kloc, g, m, v);
+    BucketBuffer::store(b, kloc, rows[2],
+                        skip.select(b, kloc, values.newMomentum, m), member);
+    if (secondMoment)
+      BucketBuffer::store(b, kloc, rows[4],
+                          skip.select(b, kloc, values.newSecondMoment, v),
+                          member);
+    // The norm sees U as stored.
+    Value u = convertScalar(b, kloc,
+                            convertScalar(b, kloc, values.update, updateType),
+                            b.getF32Type());
+    storeConverted(b, kloc, u, update, flat);
+    return {accumulateSquare(b, kloc, acc, u)};
+  }
+
   /// K2 and the GEMM calls.
   Value emitOrthogonalize(OpBuilder &b, const Moments &moments) {
     return buildNewtonSchulz(b, loc, moments.update, moments.slots, matrix,
                              numMatrices, op.getScheduleOrDefault(),
                              static_cast<int64_t>(op.getNsSteps()), computeType,
-                             &transposed);
+                             &bucketRows);
   }
 
   /// K3: decoupled weight decay and the adjusted step (adjust of the row's
@@ -148,32 +179,53 @@ public:
     Type arithType = math.getArithType();
     std::optional<ParamUpdateScalars> scalars;
     SmallVector<RowBuffer> rows;
+    std::optional<BucketRows::RowShape> shape;
     buildKernel(
         builder, loc, numMatrices, elements, {},
         [&](OpBuilder &b, Location kloc, Value row) {
           Value rate = loadAs(b, kloc, lr, {}, arithType);
-          Value adjust = math.buildAdjust(b, kloc, matrix);
-          if (!transposed.empty())
-            adjust = arith::SelectOp::create(
-                b, kloc, transposed.buildIsTransposed(b, kloc, row),
-                math.buildAdjust(b, kloc, {{}, matrix.cols, matrix.rows}),
-                adjust);
+          Value adjust;
+          if (bucketRows.isPadded()) {
+            adjust = bucketRows.buildPerRow(
+                b, kloc, row, [&](const MatrixShape &member) {
+                  return math.buildAdjust(b, kloc, member);
+                });
+            shape = bucketRows.buildRowShape(b, kloc, row);
+          } else {
+            adjust = math.buildAdjust(b, kloc, matrix);
+            if (bucketRows.hasTransposed())
+              adjust = arith::SelectOp::create(
+                  b, kloc, bucketRows.buildIsTransposed(b, kloc, row),
+                  math.buildAdjust(b, kloc, {{}, matrix.cols, matrix.rows}),
+                  adjust);
+          }
           scalars.emplace(math.buildParamScalars(b, kloc, rate, adjust));
           rows = BucketBuffer::selectRow(b, kloc, {&param, &*newParam}, row);
           skip.load(b, kloc);
         },
         [&](OpBuilder &b, Location kloc, Value row, Value flat, ValueRange) {
-          Value w = BucketBuffer::load(b, kloc, rows[0], flat, arithType);
+          Value member = flat;
+          std::optional<OpBuilder::InsertionGuard> guard;
+          if (shape) {
+            // Elements outside the member's matrix are padding: skipped.
+            auto [inside, index] =
+                bucketRows.buildMemberIndex(b, kloc, row, flat, *shape);
+            auto branch = scf::IfOp::create(b, kloc, inside);
+            guard.emplace(b);
+            b.setInsertionPoint(branch.thenBlock()->getTerminator());
+            member = index;
+          }
+          Value w = BucketBuffer::load(b, kloc, rows[0], member, arithType);
           // O rounded to the parameter type, as the op's result is.
           Value o = convertScalar(
               b, kloc,
               loadAs(b, kloc, ortho,
-                     transposed.buildPackedIndex(b, kloc, row, flat),
+                     bucketRows.buildPackedIndex(b, kloc, row, flat),
                      elementType),
               arithType);
           BucketBuffer::store(
               b, kloc, rows[1],
-              skip.select(b, kloc, scalars->build(b, kloc, w, o), w), flat);
+              skip.select(b, kloc, scalars->build(b, kloc, w, o), w), member);
           return SmallVector<Value>{};
         },
         [](OpBuilder &, Location, Value, Value, ValueRange) {});
@@ -204,10 +256,10 @@ private:
   ArrayRef<Value> destinations;
   RankedTensorType type;
   Type elementType, computeType;
+  BucketRows bucketRows;
   MatrixShape matrix;
   int64_t elements;
   BucketLayout layout;
-  TransposedRows transposed;
   int64_t numMatrices;
   bool packed;
   BucketBuffer param, grad, momentum;

@@ -30,7 +30,7 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
                                      int64_t numMatrices,
                                      NSScheduleAttr schedule, int64_t steps,
                                      Type computeType,
-                                     const TransposedRows *transposed) {
+                                     const BucketRows *bucketRows) {
   int64_t rows = matrix.rows, cols = matrix.cols;
   Value x0 = allocBuffer(b, loc, {numMatrices, rows, cols}, computeType);
 
@@ -53,7 +53,7 @@ Value muon::optim::buildNewtonSchulz(OpBuilder &b, Location loc, Value input,
             kb, kloc,
             normalization.buildElement(kb, kloc, u, denominator, computeType),
             first,
-            transposed ? transposed->buildPackedIndex(kb, kloc, row, flat)
+            bucketRows ? bucketRows->buildPackedIndex(kb, kloc, row, flat)
                        : flat);
         return SmallVector<Value>{};
       },

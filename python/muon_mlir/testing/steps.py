@@ -51,14 +51,14 @@ def reference_pairs(params, states, results, muon_attrs, adamw_attrs, tol,
     return pairs
 
 
-def compare_bucketed(params, bucketed, alone, transposed_tol):
+def compare_bucketed(params, bucketed, alone, transposed_tol, padded=()):
     """Checks a step run with optim-bucket against the same step unbucketed
     (results of ir.optimizer_step_module over `params`): bit for bit, except
     the W' of a Muon-family matrix whose transpose is updated by the same
-    kind of op (the two share a bucket and one orientation runs
-    Newton–Schulz transposed, so the GEMMs sum in another order): those
-    within `transposed_tol` of the largest entry. Prints both counts;
-    returns whether both hold."""
+    kind of op, or whose matrix shape is in `padded` (it shares a bucket of
+    another shape: Newton–Schulz runs transposed or zero-padded, so the GEMMs
+    sum in another order): those within `transposed_tol` of the largest
+    entry. Prints both counts; returns whether both hold."""
     def matrix(shape):
         return (shape[0], int(np.prod(shape[1:])))
 
@@ -68,7 +68,7 @@ def compare_bucketed(params, bucketed, alone, transposed_tol):
     for shape, kind in params:
         if kind != "adamw" and len(shape) >= 2:
             rows, cols = matrix(shape)
-            if rows != cols and (kind, (cols, rows)) in kinds:
+            if (rows != cols and (kind, (cols, rows)) in kinds) or (rows, cols) in padded:
                 transposed.add(index)
         index += 2 if kind == "muon" else 3
     differ = [i for i, (a, b) in enumerate(zip(bucketed, alone))
@@ -78,6 +78,6 @@ def compare_bucketed(params, bucketed, alone, transposed_tol):
     worst = max((float(np.max(np.abs(bucketed[i] - alone[i])) /
                        max(float(np.max(np.abs(alone[i]))), 1e-30))
                  for i in transposed), default=0.0)
-    print(f"{len(transposed)} W' of transposed bucket members, max rel diff "
+    print(f"{len(transposed)} W' of transposed or padded bucket members, max rel diff "
           f"{worst:.1e} (limit {transposed_tol:g})")
     return not differ and worst <= transposed_tol

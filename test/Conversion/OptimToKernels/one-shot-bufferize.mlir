@@ -195,6 +195,34 @@ func.func @bucket_transposed(%w0: tensor<16x32xf32>, %w1: tensor<2x32x16xf32>, %
 
 // -----
 
+// A padded bucket: rows run over the bucket's 16x32 elements; the 16x30
+// member's row finds its own shape and start, K1 stores U = 0 outside its
+// matrix (and touches none of its buffers there), K3 skips those elements.
+// CHECK-LABEL: func.func @bucket_padded
+// CHECK: scf.parallel
+// CHECK: scf.index_switch
+// CHECK: scf.if %{{.+}} -> (f64) {
+// CHECK: memref.load
+// CHECK: } else {
+// CHECK-NEXT: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: memref.store %[[ZERO]], %[[U:.+]][%{{.+}}] : memref<1024xf32>
+// CHECK-NEXT: scf.yield %{{.+}} : f64
+// CHECK: call @muon_gpu_syrk_f32
+// CHECK: scf.parallel
+// CHECK: scf.index_switch
+// CHECK: scf.if %{{.+}} {
+// CHECK: memref.load
+// CHECK: memref.store
+// CHECK: return
+func.func @bucket_padded(%w0: tensor<16x32xf32>, %w1: tensor<16x30xf32>, %lr: tensor<f32>)
+    -> (tensor<16x32xf32>, tensor<16x30xf32>) {
+  %n:2, %m:2 = optim.muon [%w0, %w1], [%w0, %w1], [%w0, %w1], %lr {ns_steps = 1 : i64}
+      : [tensor<16x32xf32>, tensor<16x30xf32>], tensor<f32>
+  return %n#0, %n#1 : tensor<16x32xf32>, tensor<16x30xf32>
+}
+
+// -----
+
 // An AdamW bucket (parameters of any shapes) is one kernel over rows of
 // different lengths: each row's blocks find their row, and one
 // scf.index_switch picks its buffers (cast to memref<?xf32>) and offset; the

@@ -1,5 +1,7 @@
 // RUN: muon-opt %s -optim-bucket -split-input-file | FileCheck %s
 // RUN: muon-opt %s -optim-bucket="min-bucket-size=3" -split-input-file | FileCheck %s --check-prefix=MIN3
+// RUN: muon-opt %s -optim-bucket="pad-waste=0" -split-input-file | FileCheck %s --check-prefix=NOPAD
+// RUN: muon-opt %s -optim-bucket="pad-waste=0.5" -split-input-file | FileCheck %s --check-prefix=PAD50
 
 // Twelve same-shaped Muon updates with the same lr: one optim.muon whose
 // operand and result lists are the twelve members' (nothing packed: only the
@@ -249,4 +251,41 @@ func.func @skip_flags(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>, %c: tensor<4x8xf
   %f1, %fm, %fv = optim.adamw %f, %f, %f, %f, %lr, %t skip(%s : tensor<i32>) : tensor<3xf32>, tensor<f32>, tensor<i64>
   return %a1, %b1, %c1, %d1, %e1, %f1 : tensor<4x8xf32>, tensor<4x8xf32>,
       tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<3xf32>
+}
+
+// -----
+
+// Near-equal shapes share a zero-padded bucket (default pad-waste 1/8):
+// Newton–Schulz on 32x64 costs 3·32²·64 + 32³ = 229376 FLOPs per step,
+// 1.07x 31x64's and 1.06x 32x60's, and the tall 64x31 joins as its 31x64
+// transpose (members of the majority orientation first); 30x64 (1.15x)
+// stays out, and 16x64 (3.7x) too. With
+// pad-waste=0 only equal and transposed shapes share; at 0.5, 30x64 joins
+// as well.
+// CHECK-LABEL: func.func @near_equal
+// CHECK-DAG: optim.muon [{{.*}} {view = #optim.matrix_view<batch>} : [tensor<32x64xf32>, tensor<31x64xf32>, tensor<32x60xf32>, tensor<32x64xf32>, tensor<64x31xf32>], tensor<f32>
+// CHECK-DAG: optim.muon %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} : tensor<30x64xf32>, tensor<f32>
+// CHECK-DAG: optim.muon %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} : tensor<16x64xf32>, tensor<f32>
+// NOPAD-LABEL: func.func @near_equal
+// NOPAD-DAG: optim.muon [{{.*}} : [tensor<31x64xf32>, tensor<64x31xf32>], tensor<f32>
+// NOPAD-DAG: optim.muon [{{.*}} : [tensor<32x64xf32>, tensor<32x64xf32>], tensor<f32>
+// NOPAD-DAG: optim.muon %{{.*}} : tensor<32x60xf32>, tensor<f32>
+// PAD50-LABEL: func.func @near_equal
+// PAD50: optim.muon [{{.*}} : [tensor<32x64xf32>, tensor<31x64xf32>, tensor<30x64xf32>, tensor<32x60xf32>, tensor<32x64xf32>, tensor<64x31xf32>], tensor<f32>
+// PAD50-NOT: optim.muon [
+func.func @near_equal(%a: tensor<32x64xf32>, %b: tensor<31x64xf32>, %c: tensor<30x64xf32>,
+                      %d: tensor<64x31xf32>, %e: tensor<32x60xf32>, %f: tensor<16x64xf32>,
+                      %lr: tensor<f32>)
+    -> (tensor<32x64xf32>, tensor<31x64xf32>, tensor<30x64xf32>, tensor<64x31xf32>,
+        tensor<32x60xf32>, tensor<16x64xf32>, tensor<32x64xf32>) {
+  %a1, %ma = optim.muon %a, %a, %a, %lr : tensor<32x64xf32>, tensor<f32>
+  %b1, %mb = optim.muon %b, %b, %b, %lr : tensor<31x64xf32>, tensor<f32>
+  %c1, %mc = optim.muon %c, %c, %c, %lr : tensor<30x64xf32>, tensor<f32>
+  %d1, %md = optim.muon %d, %d, %d, %lr : tensor<64x31xf32>, tensor<f32>
+  %e1, %me = optim.muon %e, %e, %e, %lr : tensor<32x60xf32>, tensor<f32>
+  %f1, %mf = optim.muon %f, %f, %f, %lr : tensor<16x64xf32>, tensor<f32>
+  %a2, %ma2 = optim.muon %a, %a, %a, %lr : tensor<32x64xf32>, tensor<f32>
+  return %a1, %b1, %c1, %d1, %e1, %f1, %a2 : tensor<32x64xf32>, tensor<31x64xf32>,
+      tensor<30x64xf32>, tensor<64x31xf32>, tensor<32x60xf32>, tensor<16x64xf32>,
+      tensor<32x64xf32>
 }

@@ -338,6 +338,31 @@ func.func @bucket_transposed(%a: tensor<4x8xf32>, %b: tensor<2x8x4xf32>, %lr: te
 
 // -----
 
+// A padded bucket: the 3x8 member's U goes into a zero-filled 2x4x8 stack
+// (rows 3 of its matrix stay 0), its 3x8 part of Newton–Schulz's result is
+// read back, and it steps with its own lr·adjust (original: 1 for 4x8 and
+// for 3x8; match_rms_adamw would differ).
+// CHECK-LABEL: func.func @bucket_padded
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<4x8xf32>, %[[B:[^:]+]]: tensor<3x8xf32>, %[[LR:[^:]+]]: tensor<f32>)
+// CHECK: %[[UA:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[A]] : tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK: %[[UB:.+]] = linalg.generic {{.*}} ins(%[[B]], %[[B]] : tensor<3x8xf32>, tensor<3x8xf32>)
+// CHECK: %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<2x4x8xf32>)
+// CHECK: %[[P0:.+]] = tensor.insert_slice %[[UA]] into %[[ZERO]][0, 0, 0] [1, 4, 8] [1, 1, 1] : tensor<4x8xf32> into tensor<2x4x8xf32>
+// CHECK: %[[P:.+]] = tensor.insert_slice %[[UB]] into %[[P0]][1, 0, 0] [1, 3, 8] [1, 1, 1] : tensor<3x8xf32> into tensor<2x4x8xf32>
+// CHECK: %[[O:.+]] = optim.newton_schulz %[[P]] {view = #optim.matrix_view<batch>} : tensor<2x4x8xf32>
+// CHECK: %[[OA:.+]] = tensor.extract_slice %[[O]][0, 0, 0] [1, 4, 8] [1, 1, 1] : tensor<2x4x8xf32> to tensor<4x8xf32>
+// CHECK: %[[OB:.+]] = tensor.extract_slice %[[O]][1, 0, 0] [1, 3, 8] [1, 1, 1] : tensor<2x4x8xf32> to tensor<3x8xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[A]], %[[OA]], %{{.+}} : tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>)
+// CHECK: linalg.generic {{.*}} ins(%[[B]], %[[OB]], %{{.+}} : tensor<3x8xf32>, tensor<3x8xf32>, tensor<f32>)
+func.func @bucket_padded(%a: tensor<4x8xf32>, %b: tensor<3x8xf32>, %lr: tensor<f32>)
+    -> (tensor<4x8xf32>, tensor<3x8xf32>) {
+  %w:2, %m:2 = optim.muon [%a, %b], [%a, %b], [%a, %b], %lr {nesterov = false}
+      : [tensor<4x8xf32>, tensor<3x8xf32>], tensor<f32>
+  return %w#0, %w#1 : tensor<4x8xf32>, tensor<3x8xf32>
+}
+
+// -----
+
 // With a skip flag, each result is kept at the operand it updates where the
 // flag is non-zero: one select per result, which fuses into its producer.
 // CHECK-LABEL: func.func @muon_skip

@@ -604,24 +604,6 @@ func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<*xi64>, %t: tensor<100x16xf32>)
 
 // -----
 
-// A bucket's parameters share one matrix shape up to transposition (their
-// orthogonalizations run as one batch)...
-func.func @f(%a: tensor<4x8xf32>, %b: tensor<8x3xf32>, %lr: tensor<f32>) {
-  // expected-error @+1 {{'optim.muon' op expects every parameter to have 4x8 or 8x4 matrices, got 'tensor<8x3xf32>'}}
-  %w:2, %m:2 = optim.muon [%a, %b], [%a, %b], [%a, %b], %lr : [tensor<4x8xf32>, tensor<8x3xf32>], tensor<f32>
-  return
-}
-
-// -----
-
-// ... seen through the op's view: 2x4x8 is two 4x8 matrices only as a batch.
-func.func @f(%a: tensor<4x8xf32>, %b: tensor<2x4x8xf32>, %lr: tensor<f32>) {
-  // expected-error @+1 {{'optim.muon2' op expects every parameter to have 4x8 or 8x4 matrices, got 'tensor<2x4x8xf32>'}}
-  %w:2, %m:2, %v:2 = optim.muon2 [%a, %b], [%a, %b], [%a, %b], [%a, %b], %lr : [tensor<4x8xf32>, tensor<2x4x8xf32>], [tensor<4x8xf32>, tensor<2x4x8xf32>], tensor<f32>
-  return
-}
-
-// -----
 
 // ... and one element type.
 func.func @f(%a: tensor<8xf32>, %b: tensor<8xbf16>, %lr: tensor<f32>, %t: tensor<i64>) {

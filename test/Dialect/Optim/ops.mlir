@@ -205,6 +205,8 @@ func.func @scatter_add(%dy: tensor<8x16xf32>, %ids: tensor<8xi64>,
 // CHECK: optim.muon %[[A]], %[[A]], %[[A]], %[[LR]] : tensor<16x32xf32>, tensor<f32>
 // CHECK: %[[AT:.+]] = tensor.empty() : tensor<32x16xf32>
 // CHECK: optim.muon [%[[A]], %[[AT]]], [%[[A]], %[[AT]]], [%[[A]], %[[AT]]], %[[LR]] : [tensor<16x32xf32>, tensor<32x16xf32>], tensor<f32>
+// CHECK: %[[N:.+]] = tensor.empty() : tensor<24x12xf32>
+// CHECK: optim.muon [%[[A]], %[[N]]], [%[[A]], %[[N]]], [%[[A]], %[[N]]], %[[LR]] : [tensor<16x32xf32>, tensor<24x12xf32>], tensor<f32>
 func.func @buckets(%a: tensor<16x32xf32>, %b: tensor<2x16x32xf32>,
                    %r: tensor<16x1xf32>, %c: tensor<1x32xf32>,
                    %v: tensor<7xbf16>, %s: tensor<bf16>, %lr: tensor<f32>,
@@ -224,5 +226,10 @@ func.func @buckets(%a: tensor<16x32xf32>, %b: tensor<2x16x32xf32>,
   %at = tensor.empty() : tensor<32x16xf32>
   %tw:2, %tm:2 = optim.muon [%a, %at], [%a, %at], [%a, %at], %lr
       : [tensor<16x32xf32>, tensor<32x16xf32>], tensor<f32>
+  // So do other shapes: 24x12 runs as its 12x24 transpose, zero-padded to
+  // 16x32.
+  %n = tensor.empty() : tensor<24x12xf32>
+  %pw:2, %pm:2 = optim.muon [%a, %n], [%a, %n], [%a, %n], %lr
+      : [tensor<16x32xf32>, tensor<24x12xf32>], tensor<f32>
   return
 }

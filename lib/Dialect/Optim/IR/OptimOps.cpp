@@ -49,6 +49,27 @@ bool muon::optim::isSameOrTransposed(const MatrixShape &a,
          (a.rows == b.cols && a.cols == b.rows);
 }
 
+bool muon::optim::isTransposedMember(const MatrixShape &first,
+                                     const MatrixShape &member) {
+  return (first.rows < first.cols && member.rows > member.cols) ||
+         (first.rows > first.cols && member.rows < member.cols);
+}
+
+MatrixShape muon::optim::getBucketMatrixShape(TypeRange types,
+                                              MatrixView view) {
+  MatrixShape first = getMatrixShape(cast<ShapedType>(types.front()), view);
+  MatrixShape bucket{{0}, 0, 0};
+  for (Type type : types) {
+    MatrixShape member = getMatrixShape(cast<ShapedType>(type), view);
+    if (isTransposedMember(first, member))
+      std::swap(member.rows, member.cols);
+    bucket.batch.front() += member.getBatchSize();
+    bucket.rows = std::max(bucket.rows, member.rows);
+    bucket.cols = std::max(bucket.cols, member.cols);
+  }
+  return bucket;
+}
+
 //===----------------------------------------------------------------------===//
 // Shared verification
 //===----------------------------------------------------------------------===//
@@ -263,31 +284,18 @@ static LogicalResult verifyMembers(Operation *op, ValueRange params) {
   return success();
 }
 
-/// verifyMembers, the Newton–Schulz rules for each parameter, and one matrix
-/// shape up to transposition for all (their orthogonalizations run as one
-/// batch, the transposed members as NS(Uᵀ)ᵀ).
+/// verifyMembers and the Newton–Schulz rules for each parameter. Members of
+/// any matrix shapes share a bucket: their orthogonalizations run as one
+/// batch of getBucketMatrixShape's (transposed and zero-padded) matrices.
 template <typename OpTy> static LogicalResult verifyMatrixMembers(OpTy op) {
   OperandRange params = op.getParams();
   if (failed(verifyMembers(op, params)))
     return failure();
-  std::optional<MatrixShape> first;
-  for (Value param : params) {
+  for (Value param : params)
     if (failed(verifyNewtonSchulzConfig(op, param.getType(), op.getNsSteps(),
                                         op.getScheduleAttr(),
                                         op.getComputeType())))
       return failure();
-    MatrixShape matrix =
-        getMatrixShape(cast<ShapedType>(param.getType()), op.getView());
-    if (!first) {
-      first = matrix;
-      continue;
-    }
-    if (!isSameOrTransposed(matrix, *first))
-      return op.emitOpError()
-             << "expects every parameter to have " << first->rows << "x"
-             << first->cols << " or " << first->cols << "x" << first->rows
-             << " matrices, got " << param.getType();
-  }
   return success();
 }
 

@@ -16,9 +16,11 @@
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
+#include "muon/Dialect/Optim/Utils/NSCostModel.h"
 
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -207,20 +209,78 @@ static Operation *getFirstUser(Operation *op) {
   return first;
 }
 
+/// Newton–Schulz FLOPs per step of a wide slice type (m×n, m ≤ n).
+static double getSliceFlops(RankedTensorType slice) {
+  return getStandardNSFlops({{}, slice.getDimSize(0), slice.getDimSize(1)},
+                            /*steps=*/1);
+}
+
+/// Replaces the slice type of each Muon-family key by the cheapest larger
+/// slice of the same other key fields whose Newton–Schulz costs at most
+/// 1 + `padWaste` times its own (see `optim-bucket`). Slices are considered
+/// from the most expensive down; one that no larger slice takes is a bucket
+/// shape of its own.
+static void
+padShapes(MutableArrayRef<std::pair<BucketKey, Candidate>> candidates,
+          double padWaste) {
+  auto withoutSlice = [](const BucketKey &key) {
+    BucketKey erased = key;
+    std::get<1>(erased) = RankedTensorType();
+    return erased;
+  };
+  llvm::MapVector<BucketKey, llvm::SetVector<RankedTensorType>> slices;
+  for (auto &[key, candidate] : candidates)
+    if (std::get<1>(key).getRank() == 2)
+      slices[withoutSlice(key)].insert(std::get<1>(key));
+  llvm::DenseMap<std::pair<BucketKey, RankedTensorType>, RankedTensorType>
+      padded;
+  for (auto &[erased, shapes] : slices) {
+    SmallVector<RankedTensorType> order(shapes.begin(), shapes.end());
+    llvm::stable_sort(order, [](RankedTensorType a, RankedTensorType b) {
+      return getSliceFlops(a) > getSliceFlops(b);
+    });
+    SmallVector<RankedTensorType> bucketShapes;
+    for (RankedTensorType slice : order) {
+      RankedTensorType best;
+      for (RankedTensorType larger : bucketShapes) {
+        bool fits = slice.getDimSize(0) <= larger.getDimSize(0) &&
+                    slice.getDimSize(1) <= larger.getDimSize(1);
+        if (fits &&
+            getSliceFlops(larger) <= (1 + padWaste) * getSliceFlops(slice) &&
+            (!best || getSliceFlops(larger) < getSliceFlops(best)))
+          best = larger;
+      }
+      if (best)
+        padded[{erased, slice}] = best;
+      else
+        bucketShapes.push_back(slice);
+    }
+  }
+  for (auto &[key, candidate] : candidates)
+    if (std::get<1>(key).getRank() == 2)
+      if (RankedTensorType bucketShape =
+              padded.lookup({withoutSlice(key), std::get<1>(key)}))
+        std::get<1>(key) = bucketShape;
+}
+
 /// Splits the candidates of `block` into buckets, in program order. An op
 /// joins the open bucket of its key only if no member's result is used
 /// before the op (the bucket is rebuilt at the op's position, which must
 /// still dominate every use, and an op depending on a member through any
 /// chain of ops has such a use); otherwise it opens a new bucket.
-static SmallVector<Bucket> collectBuckets(Block &block) {
+static SmallVector<Bucket> collectBuckets(Block &block, double padWaste) {
+  SmallVector<std::pair<BucketKey, Candidate>> candidates;
+  for (Operation &op : block)
+    if (std::optional<std::pair<BucketKey, Candidate>> described =
+            describeCandidate(&op))
+      candidates.push_back(std::move(*described));
+  if (padWaste > 0)
+    padShapes(candidates, padWaste);
+
   SmallVector<Bucket> buckets;
   llvm::DenseMap<BucketKey, unsigned> openBucket;
-  for (Operation &op : block) {
-    std::optional<std::pair<BucketKey, Candidate>> described =
-        describeCandidate(&op);
-    if (!described)
-      continue;
-    auto &[key, candidate] = *described;
+  for (auto &[key, candidate] : candidates) {
+    Operation &op = *candidate.op;
     std::optional<int64_t> bytes = getParamBytes(candidate);
     if (!bytes)
       continue;
@@ -350,13 +410,14 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
 
 BucketStatistics muon::optim::bucketOptimizerUpdates(RewriterBase &rewriter,
                                                      Block &block,
-                                                     unsigned minBucketSize) {
+                                                     unsigned minBucketSize,
+                                                     double padWaste) {
   BucketStatistics statistics;
   // Rewriting one bucket keeps the others valid: it only erases its own
   // members, and their results are rebuilt at the last member, before every
   // use (see collectBuckets). A candidate that is a bucket already counts
   // as one op.
-  for (const Bucket &bucket : collectBuckets(block)) {
+  for (const Bucket &bucket : collectBuckets(block, padWaste)) {
     if (bucket.members.size() < std::max(minBucketSize, 2u))
       continue;
     rewriteBucket(rewriter, bucket);
@@ -382,7 +443,7 @@ struct OptimBucketPass
     IRRewriter rewriter(&getContext());
     for (Block *block : blocks) {
       BucketStatistics statistics =
-          bucketOptimizerUpdates(rewriter, *block, minBucketSize);
+          bucketOptimizerUpdates(rewriter, *block, minBucketSize, padWaste);
       numBuckets += statistics.numBuckets;
       numBucketedOps += statistics.numBucketedOps;
     }

@@ -140,30 +140,41 @@ struct PackedPart {
 };
 } // namespace
 
-/// The parts of members of `types`, in order, and their total count.
-static std::pair<SmallVector<PackedPart>, int64_t>
-getPackedParts(TypeRange types, MatrixView view) {
+/// The parts of members of `types`, in order (getBucketMatrixShape's
+/// orientation; each at the top left of its padded matrices).
+static SmallVector<PackedPart> getPackedParts(TypeRange types,
+                                              MatrixView view) {
   SmallVector<PackedPart> parts;
   int64_t total = 0;
+  MatrixShape first = getMatrixShape(cast<ShapedType>(types.front()), view);
   for (Type type : types) {
     MatrixShape matrix = getMatrixShape(cast<ShapedType>(type), view);
-    bool transposed = !parts.empty() && (matrix.rows != parts[0].matrix.rows ||
-                                         matrix.cols != parts[0].matrix.cols);
+    bool transposed = isTransposedMember(first, matrix);
     if (transposed)
       std::swap(matrix.rows, matrix.cols);
     parts.push_back({matrix, total, transposed});
     total += matrix.getBatchSize();
   }
-  return {std::move(parts), total};
+  return parts;
 }
 
 Value muon::optim::packMatrices(OpBuilder &b, Location loc, ValueRange members,
                                 MatrixView view) {
-  auto [parts, total] = getPackedParts(members.getTypes(), view);
-  const MatrixShape &matrix = parts.front().matrix;
+  SmallVector<PackedPart> parts = getPackedParts(members.getTypes(), view);
+  MatrixShape matrix = getBucketMatrixShape(members.getTypes(), view);
+  Type elementType = getElementTypeOrSelf(members.front().getType());
   Value packed = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{total, matrix.rows, matrix.cols},
-      getElementTypeOrSelf(members.front().getType()));
+      b, loc,
+      ArrayRef<int64_t>{matrix.getBatchSize(), matrix.rows, matrix.cols},
+      elementType);
+  // Smaller members leave zeros around them (Newton–Schulz keeps them).
+  if (llvm::any_of(parts, [&](const PackedPart &part) {
+        return part.matrix.rows != matrix.rows ||
+               part.matrix.cols != matrix.cols;
+      }))
+    packed = linalg::FillOp::create(
+                 b, loc, createFloatConstant(b, loc, elementType, 0.0), packed)
+                 .getResult(0);
   for (auto [member, part] : llvm::zip_equal(members, parts)) {
     Value form = toMatrixForm(b, loc, member, view);
     if (part.transposed)
@@ -181,7 +192,7 @@ SmallVector<Value> muon::optim::unpackMatrices(OpBuilder &b, Location loc,
                                                TypeRange memberTypes,
                                                MatrixView view) {
   SmallVector<Value> members;
-  auto [parts, total] = getPackedParts(memberTypes, view);
+  SmallVector<PackedPart> parts = getPackedParts(memberTypes, view);
   for (auto [type, part] : llvm::zip_equal(memberTypes, parts)) {
     auto memberType = cast<RankedTensorType>(type);
     SmallVector<int64_t> formShape = getMatrixFormShape(part.matrix);

@@ -34,9 +34,20 @@ struct MatrixShape {
 /// last two dims as a batch.
 MatrixShape getMatrixShape(mlir::ShapedType type, MatrixView view);
 
-/// Whether `a`'s matrices are `b`'s or their transposes (batches aside): such
-/// members share a bucket.
+/// Whether `a`'s matrices are `b`'s or their transposes (batches aside).
 bool isSameOrTransposed(const MatrixShape &a, const MatrixShape &b);
+
+/// Whether a bucket member with `member`'s matrices joins the batch of a
+/// bucket whose first member has `first`'s transposed: when one is wider
+/// than tall and the other taller than wide (a square one never is).
+bool isTransposedMember(const MatrixShape &first, const MatrixShape &member);
+
+/// The matrices Newton–Schulz iterates on for the members `types` of a
+/// bucket under `view`: each member's, transposed where isTransposedMember,
+/// zero-padded to the largest rows and columns among them (exact: the
+/// iteration maps [X 0; 0 0] to [NS(X) 0; 0 0]); `batch` holds the total
+/// number of matrices.
+MatrixShape getBucketMatrixShape(mlir::TypeRange types, MatrixView view);
 
 } // namespace muon::optim
 

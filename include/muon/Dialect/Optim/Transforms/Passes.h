@@ -41,10 +41,13 @@ struct BucketStatistics {
 
 /// Replaces each bucket of at least `minBucketSize` (and 2) optim.muon,
 /// optim.muon2 (full second moment) or optim.adamw ops of `block` that can
-/// run as one op by that op on packed operands (see `optim-bucket`).
+/// run as one op by that op on packed operands, Muon-family shapes
+/// zero-padded into larger ones where Newton–Schulz costs at most
+/// `padWaste` more (see `optim-bucket`).
 BucketStatistics bucketOptimizerUpdates(mlir::RewriterBase &rewriter,
                                         mlir::Block &block,
-                                        unsigned minBucketSize);
+                                        unsigned minBucketSize,
+                                        double padWaste);
 
 #define GEN_PASS_REGISTRATION
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
