@@ -9,7 +9,6 @@ bit for bit (but the W' of matrices sharing a bucket with their transposes,
 whose GEMMs sum in another order); the unbucketed updates are checked against the references by
 muon.test, muon2.test and gpu-emulation.test."""
 
-import numpy as np
 from muon_mlir import runner, testing
 from muon_mlir.testing import ir, steps
 
@@ -34,14 +33,7 @@ if args.adamw:
     updates.append(((), "adamw"))  # a 0-d parameter: one element
 module = ir.optimizer_step_module(updates, {"weight_decay": 0.1}, {"weight_decay": 0.1},
                                   {"weight_decay": 0.1, "compute_type": "bf16"})
-rng = np.random.default_rng(args.seed)
-inputs = []
-for shape, kind in updates:
-    for state in ["w", "g", "m"] + (["v"] if kind != "muon" else []):
-        value = rng.standard_normal(shape).astype(np.float32)
-        inputs.append(np.abs(value) if state == "v" else value)
-inputs += [np.float32(0.02), np.float32(1e-3), np.int64(3)]
-num_results = sum(2 if kind == "muon" else 3 for _, kind in updates)
+inputs, _, num_results = steps.random_inputs(updates, args.seed)
 
 
 def fused(bucket):

@@ -9,7 +9,6 @@ second moments agree bit for bit and the W' of every matrix whose bucket
 runs on another shape (padded or transposed) within --tol of its largest
 entry (the GEMMs sum over more, zero, terms)."""
 
-import numpy as np
 from muon_mlir import runner, testing
 from muon_mlir.testing import ir, steps
 
@@ -27,14 +26,7 @@ updates = [((32, 64), "muon"), ((31, 64), "muon"), ((32, 64), "muon"),
 padded = {(31, 64), (64, 31), (32, 60), (23, 40)}
 module = ir.optimizer_step_module(updates, {"weight_decay": 0.1}, {},
                                   {"weight_decay": 0.1})
-rng = np.random.default_rng(args.seed)
-inputs = []
-for shape, kind in updates:
-    for state in ["w", "g", "m"] + (["v"] if kind == "muon2" else []):
-        value = rng.standard_normal(shape).astype(np.float32)
-        inputs.append(np.abs(value) if state == "v" else value)
-inputs += [np.float32(0.02), np.float32(1e-3), np.int64(3)]
-num_results = sum(2 if kind == "muon" else 3 for _, kind in updates)
+inputs, _, num_results = steps.random_inputs(updates, args.seed)
 
 
 def run(bucket):

@@ -9,8 +9,8 @@ LR, ADAM_LR, T = 0.02, 1e-3, 3
 
 
 def random_inputs(params, seed):
-    """Per parameter w, g, m (and v for AdamW), then lr, adam_lr and t, as
-    @step takes them. Returns (inputs, states, num_results)."""
+    """Per parameter w, g, m (and v for AdamW and Muon²), then lr, adam_lr
+    and t, as @step takes them. Returns (inputs, states, num_results)."""
     rng = np.random.default_rng(seed)
     inputs, states = [], []
     for shape, kind in params:
@@ -18,11 +18,11 @@ def random_inputs(params, seed):
         g = rng.standard_normal(shape).astype(np.float32)
         m = 0.1 * rng.standard_normal(shape).astype(np.float32)
         v = np.abs(0.01 * rng.standard_normal(shape)).astype(np.float32)
-        state = [w, g, m] + ([v] if kind == "adamw" else [])
+        state = [w, g, m] + ([v] if kind != "muon" else [])
         inputs += state
         states.append(state)
     inputs += [np.float32(LR), np.float32(ADAM_LR), np.int64(T)]
-    num_results = sum(3 if kind == "adamw" else 2 for _, kind in params)
+    num_results = sum(2 if kind == "muon" else 3 for _, kind in params)
     return inputs, states, num_results
 
 
