@@ -3,8 +3,10 @@
 # (which has no MLIR and no network) into gpu-artifacts/ (git-ignored; the
 # device tool carries what one call needs, 64 MiB at most: see
 # bench/device_session.sh).
-# After scripts/setup.sh. About 15 minutes on 2 cores; steps whose output is
-# already there are skipped (remove gpu-artifacts/<dir> to rebuild one).
+# After scripts/setup.sh. About 20 minutes on 2 cores (the GPT-2 training
+# step 6, the LLaMA-350M one 11); steps whose output is already there are
+# skipped (remove gpu-artifacts/<dir> to rebuild one). Carried: 29 MiB for
+# the first call, 33 MiB for the second.
 #
 #   bash bench/build_device_artifacts.sh [--with-ortho-study]
 set -euo pipefail
