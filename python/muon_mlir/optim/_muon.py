@@ -251,7 +251,7 @@ class Muon(torch.optim.Optimizer):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
-        sizes, grad_slots = [], []
+        grad_slots = []
         for position, p, name in self._in_argument_order(group):
             if p.grad is None:
                 continue
@@ -267,14 +267,13 @@ class Muon(torch.optim.Optimizer):
             entries.append(entry)
             grad_slots.append(len(tensors) + 1)
             tensors += [p, grad] + [state[k] for k in _plan.STATE_KEYS[entry[0]]]
-            sizes.append(2 + len(_plan.STATE_KEYS[entry[0]]))
         if not entries:
             return None
         _check_device(device, f"param group {index}")
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
         if compiled is None:
-            compiled = _CompiledGroupStep(self._chunks_of(entries, sizes, device), group,
+            compiled = _CompiledGroupStep(self._chunks_of(entries, device), group,
                                           self.verbose, device)
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
@@ -298,15 +297,14 @@ class Muon(torch.optim.Optimizer):
             raise ValueError("precompile: not available with a process group (each rank "
                              "compiles the steps of its own shard)")
         for index, group in enumerate(self.param_groups):
-            entries, sizes, target = [], [], device
-            for position, p, name in self._in_argument_order(group):
-                target = torch.device(target if target is not None else p.device)
-                entries.append(_entry(p, name, group, _plan.describe(p, name, position)))
-                sizes.append(2 + len(_plan.STATE_KEYS[entries[-1][0]]))
-            if not entries:
+            params = self._in_argument_order(group)
+            if not params:
                 continue
+            target = torch.device(device) if device is not None else params[0][1].device
             _check_device(target, f"precompile: param group {index}")
-            for chunk, _ in self._chunks_of(entries, sizes, target):
+            entries = [_entry(p, name, group, _plan.describe(p, name, position))
+                       for position, p, name in params]
+            for chunk, _ in self._chunks_of(entries, target):
                 compile_step(_plan.step_module(chunk, group), _flags(target), verbose=False,
                              load=False)
 
@@ -324,7 +322,8 @@ class Muon(torch.optim.Optimizer):
                                                                  self._names(group)))]
         return sorted(items, key=is_adamw)
 
-    def _chunks_of(self, entries, sizes, device):
+    def _chunks_of(self, entries, device):
+        sizes = [2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries]
         budget = self.ns_memory
         if budget is None and device.type == "cpu":
             # The CPU step frees each matrix's temporaries after its update
@@ -415,12 +414,12 @@ class _Bound:
         self.dtypes = list(map(_DTYPE, self.with_grad))
         # is_cpu/is_cuda read a flag; .device builds an object per tensor.
         # With one visible GPU, a CUDA tensor is on it.
-        indices = [device.index] * len(self.with_grad)  # a tensor's device has one
         if device.type == "cpu":
             self.on_device = lambda grads: all(map(_IS_CPU, grads))
         elif torch.cuda.device_count() == 1:
             self.on_device = lambda grads: all(map(_IS_CUDA, grads))
         else:
+            indices = [device.index] * len(self.with_grad)  # a tensor's device has one
             self.on_device = lambda grads: (all(map(_IS_CUDA, grads)) and
                                             list(map(_GET_DEVICE, grads)) == indices)
         # Not the gradients: holding them would keep last step's alive while

@@ -5,9 +5,10 @@
 //===----------------------------------------------------------------------===//
 //
 // Groups the optim.muon / optim.muon2 / optim.adamw ops of a block that can
-// run as one op (same per-slice shape, hyper-parameters and scalar operands)
-// and replaces each group by one op on tensors packed along a new leading
-// dim: a batch of matrices for the Muon updates, one long vector for AdamW.
+// run as one op (same per-slice shape up to transposition, or a near-equal
+// one zero-padded to it; same hyper-parameters and scalar operands) and
+// replaces each group by one op over all their parameters: a batch of
+// matrices for the Muon updates, one long vector for AdamW.
 // The analysis (which ops share a bucket) is done for the whole block before
 // anything is rewritten.
 //

@@ -48,8 +48,7 @@ for label, (_, state) in runs.items():
 opt = Muon([(f"layer{i}.weight", torch.nn.Parameter(torch.zeros(s))) for i, s in enumerate(SHAPES)])
 entries = [("muon", s, "f32", "flatten") if len(s) > 1 else ("adamw", s, "f32", None)
            for s in SHAPES]
-sizes = [2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries]
-print(f"ns_memory default on CUDA: {len(opt._chunks_of(entries, sizes, torch.device('cuda')))} "
+print(f"ns_memory default on CUDA: {len(opt._chunks_of(entries, torch.device('cuda')))} "
       "calls")
 
 try:
