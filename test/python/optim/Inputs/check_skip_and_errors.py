@@ -83,3 +83,8 @@ good, twice = fresh((8, 4), (8, 4))
 opt = Muon([good, twice], verbose=False)
 opt.state[twice]["momentum_buffer"] = torch.zeros(8, 5)
 expect_error("bad checkpoint state", opt, [good, twice])
+
+try:  # checked when the group is added, before any step
+    Muon(fresh((8, 4)), ns_dtype=torch.int32, verbose=False)
+except ValueError as e:
+    print(f"ns_dtype: ValueError: {e}")
