@@ -242,9 +242,9 @@ def run(args):
             failed |= not ok
         failed |= "error" in mine
         results["steps"][label] = rows
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        if args.json:  # after each optimizer: a run stopped at its time limit keeps the rest
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
     if failed:
         sys.exit("error: the compiled step failed or missed the loss budget")
 
