@@ -21,6 +21,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace muon {
@@ -61,9 +64,18 @@ static bool hasIdentityView(Value value) {
          !ShapedType::isDynamic(offset);
 }
 
+/// Bytes per element of `type` as the LLVM lowering lays buffers out, from
+/// the data layout: an i1 takes a whole byte, so 32 of them take 32 bytes,
+/// not the 4 their bit width suggests.
+static int64_t getElementBytes(Operation *op, MemRefType type) {
+  return DataLayout::closest(op).getTypeSize(type.getElementType());
+}
+
 /// An identity-layout memref aliasing `value`, which hasIdentityView: itself,
-/// or a `memref.view` of its device allocation at its byte offset.
-static Value getIdentityView(OpBuilder &b, Location loc, Value value) {
+/// or a `memref.view` of its device allocation at its byte offset (the view
+/// is created for `user`).
+static Value getIdentityView(OpBuilder &b, Operation *user, Value value) {
+  Location loc = user->getLoc();
   auto type = cast<MemRefType>(value.getType());
   if (type.getLayout().isIdentity())
     return value;
@@ -73,7 +85,7 @@ static Value getIdentityView(OpBuilder &b, Location loc, Value value) {
   // Allocations are viewed from byte 0, so the element offset of a slice is
   // relative to the start of its raw buffer.
   Value shift = arith::ConstantIndexOp::create(
-      b, loc, offset * type.getElementTypeBitWidth() / 8);
+      b, loc, offset * getElementBytes(user, type));
   return memref::ViewOp::create(
              b, loc, MemRefType::get(type.getShape(), type.getElementType()),
              getDeviceAllocation(value), shift, ValueRange())
@@ -90,7 +102,7 @@ struct AllocToGPU : OpRewritePattern<memref::AllocOp> {
     if (!type.hasStaticShape() || !type.getLayout().isIdentity())
       return rewriter.notifyMatchFailure(op, "not static with identity layout");
     Location loc = op.getLoc();
-    int64_t bytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    int64_t bytes = type.getNumElements() * getElementBytes(op, type);
     auto rawType = MemRefType::get({bytes}, rewriter.getI8Type());
     Value raw = gpu::AllocOp::create(rewriter, loc, rawType, Type(),
                                      ValueRange(), ValueRange(), ValueRange())
@@ -98,6 +110,59 @@ struct AllocToGPU : OpRewritePattern<memref::AllocOp> {
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
     rewriter.replaceOpWithNewOp<memref::ViewOp>(op, type, raw, zero,
                                                 ValueRange());
+    return success();
+  }
+};
+
+/// Whether `global` is only the source of copies: uploaded already.
+static bool isOnlyCopied(memref::GetGlobalOp global) {
+  return llvm::all_of(global->getUsers(), [&](Operation *user) {
+    auto copy = dyn_cast<gpu::MemcpyOp>(user);
+    return copy && copy.getSrc() == global.getResult();
+  });
+}
+
+/// memref.get_global of a constant (a mask or table of the imported graph)
+/// → a device copy made at the function's entry and freed at its returns:
+/// the global lives in host memory, which kernels cannot read.
+struct ConstantGlobalToGPU : OpRewritePattern<memref::GetGlobalOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::GetGlobalOp op,
+                                PatternRewriter &rewriter) const override {
+    if (isOnlyCopied(op))
+      return rewriter.notifyMatchFailure(op, "uploaded already");
+    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+        op, op.getNameAttr());
+    MemRefType type = op.getType();
+    if (!global || !global.getConstant() || !type.hasStaticShape() ||
+        !type.getLayout().isIdentity())
+      return rewriter.notifyMatchFailure(op, "not a static constant");
+    auto function = op->getParentOfType<FunctionOpInterface>();
+    if (!function || function.getFunctionBody().empty())
+      return rewriter.notifyMatchFailure(op, "not in a function body");
+    // A get_global has no operands: the entry block dominates every use,
+    // and a copy made there is made once per call, not per loop iteration.
+    rewriter.moveOpBefore(op, &function.getFunctionBody().front().front());
+    Location loc = op.getLoc();
+    rewriter.setInsertionPointAfter(op);
+    int64_t bytes = type.getNumElements() * getElementBytes(op, type);
+    Value raw = gpu::AllocOp::create(
+                    rewriter, loc, MemRefType::get({bytes}, rewriter.getI8Type()),
+                    Type(), ValueRange(), ValueRange(), ValueRange())
+                    .getMemref();
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value device =
+        memref::ViewOp::create(rewriter, loc, type, raw, zero, ValueRange());
+    auto upload = gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(),
+                                        device, op.getResult());
+    rewriter.replaceAllUsesExcept(op.getResult(), device, upload);
+    for (Block &block : function.getFunctionBody()) {
+      Operation *terminator = block.getTerminator();
+      if (!terminator->hasTrait<OpTrait::ReturnLike>())
+        continue;
+      rewriter.setInsertionPoint(terminator);
+      gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange(), raw);
+    }
     return success();
   }
 };
@@ -127,10 +192,9 @@ struct CopyToGPU : OpRewritePattern<memref::CopyOp> {
       rewriter.replaceOpWithNewOp<linalg::CopyOp>(op, source, target);
       return success();
     }
-    Location loc = op.getLoc();
     rewriter.replaceOpWithNewOp<gpu::MemcpyOp>(
-        op, Type(), ValueRange(), getIdentityView(rewriter, loc, target),
-        getIdentityView(rewriter, loc, source));
+        op, Type(), ValueRange(), getIdentityView(rewriter, op, target),
+        getIdentityView(rewriter, op, source));
     return success();
   }
 };
@@ -203,7 +267,7 @@ struct ConvertMemoryToGPU
     // Allocations first: whether a copy is a memcpy depends on its buffers
     // being device allocations already.
     RewritePatternSet allocations(&getContext());
-    allocations.add<AllocToGPU>(&getContext());
+    allocations.add<AllocToGPU, ConstantGlobalToGPU>(&getContext());
     RewritePatternSet uses(&getContext());
     uses.add<DeallocToGPU, CopyToGPU, FillToGPU>(&getContext());
     GreedyRewriteConfig config;
@@ -214,6 +278,12 @@ struct ConvertMemoryToGPU
       signalPassFailure();
     // Whatever is left would make the host touch device memory.
     WalkResult leftover = getOperation()->walk([](Operation *op) {
+      auto global = dyn_cast<memref::GetGlobalOp>(op);
+      if (global && !isOnlyCopied(global)) {
+        op->emitOpError("reads a global that kernels cannot read (not a "
+                        "constant of static shape)");
+        return WalkResult::interrupt();
+      }
       if (!isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
                memref::CopyOp>(op))
         return WalkResult::advance();

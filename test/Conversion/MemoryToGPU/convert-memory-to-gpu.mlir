@@ -66,3 +66,59 @@ func.func @dynamic(%n: index) {
   memref.dealloc %a : memref<?xf32>
   return
 }
+
+// -----
+
+// Sizes and offsets come from the data layout, as the LLVM lowering lays the
+// buffers out: an i1 takes a byte (32 bytes for 32 flags, where their bit
+// width would give 4 and the kernels would write past the allocation).
+// CHECK-LABEL: func.func @byte_per_i1
+// CHECK-DAG: %[[C16:.+]] = arith.constant 16 : index
+// CHECK: %[[RAW:.+]] = gpu.alloc () : memref<32xi8>
+// CHECK: %[[FLAGS:.+]] = memref.view %[[RAW]][%{{.+}}][] : memref<32xi8> to memref<32xi1>
+// CHECK: %[[HALF:.+]] = memref.view %[[RAW]][%[[C16]]][] : memref<32xi8> to memref<16xi1>
+// CHECK: gpu.memcpy %[[HALF]], %{{.+}} : memref<16xi1>, memref<16xi1>
+func.func @byte_per_i1(%arg: memref<16xi1>) -> memref<32xi1> {
+  %flags = memref.alloc() : memref<32xi1>
+  %half = memref.subview %flags[16] [16] [1] : memref<32xi1> to memref<16xi1, strided<[1], offset: 16>>
+  memref.copy %arg, %half : memref<16xi1> to memref<16xi1, strided<[1], offset: 16>>
+  return %flags : memref<32xi1>
+}
+
+// -----
+
+// A constant global (a causal mask of the imported graph) lives in host
+// memory: it is copied into device memory at the function's entry, also when
+// read inside a loop, and freed at each return.
+memref.global "private" constant @mask : memref<4x4xf32> = dense<0.0>
+// CHECK-LABEL: func.func @constant_global
+// CHECK: %[[HOST:.+]] = memref.get_global @mask : memref<4x4xf32>
+// CHECK-NEXT: %[[RAW:.+]] = gpu.alloc () : memref<64xi8>
+// CHECK: %[[MASK:.+]] = memref.view %[[RAW]][%{{.+}}][] : memref<64xi8> to memref<4x4xf32>
+// CHECK-NEXT: gpu.memcpy %[[MASK]], %[[HOST]] : memref<4x4xf32>, memref<4x4xf32>
+// CHECK: scf.for
+// CHECK: linalg.add ins(%[[MASK]], %{{.+}} : memref<4x4xf32>, memref<4x4xf32>)
+// CHECK: gpu.dealloc %[[RAW]] : memref<64xi8>
+// CHECK-NEXT: return
+func.func @constant_global(%arg: memref<4x4xf32>, %out: memref<4x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.for %i = %c0 to %c2 step %c1 {
+    %mask = memref.get_global @mask : memref<4x4xf32>
+    linalg.add ins(%mask, %arg : memref<4x4xf32>, memref<4x4xf32>) outs(%out : memref<4x4xf32>)
+  }
+  return
+}
+
+// -----
+
+// Kernels cannot read a mutable global (its host copy may change): an error,
+// not a host address in a kernel.
+memref.global "private" @state : memref<4xf32> = dense<0.0>
+func.func @mutable_global(%out: memref<4xf32>) {
+  // expected-error @+1 {{reads a global that kernels cannot read (not a constant of static shape)}}
+  %state = memref.get_global @state : memref<4xf32>
+  linalg.add ins(%state, %state : memref<4xf32>, memref<4xf32>) outs(%out : memref<4xf32>)
+  return
+}
