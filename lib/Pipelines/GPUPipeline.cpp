@@ -90,6 +90,7 @@ static void addGPUStage(OpPassManager &pm,
   // not parameters: NVPTX then sees static loops it can unroll.
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(muon::createNameKernelsAfterModulesPass());
   // gpu-to-llvm lowers memory operations in their asynchronous form only.
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
   pm.addPass(createCanonicalizerPass());

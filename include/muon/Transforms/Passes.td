@@ -279,6 +279,20 @@ def SplitReductionsPass : MuonPass<"muon-split-reductions"> {
   ];
 }
 
+def NameKernelsAfterModulesPass : MuonPass<"muon-name-kernels-after-modules"> {
+  let summary = "Give each outlined kernel its module's unique name";
+  let description = [{
+    `gpu-kernel-outlining` puts each kernel of a function `f` into a module
+    of a unique name (`f_kernel`, `f_kernel_0`, ...) but names every kernel
+    itself `f_kernel`: a profiler or `compute-sanitizer` then reports
+    hundreds of kernels under one name. This pass renames the only
+    `gpu.func` of each such `gpu.module` after the module and updates the
+    `gpu.launch_func` references, so that a report names the kernel, which
+    the IR after the GPU pipeline's `gpu` stage finds.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def ApproximateMathPass : MuonPass<"muon-approximate-math"> {
   let summary = "Replace math.erf/exp/tanh by upstream's polynomial approximations";
   let description = [{
