@@ -36,14 +36,24 @@ static std::optional<int64_t> getChunkLength(int64_t size, int64_t target) {
 
 /// `op` with its reduction dims collapsed into one when they are
 /// consecutive and contiguous in every operand (a loss over every element
-/// of a tensor), so that splitReduction, which splits one reduction dim,
-/// applies; `op` itself otherwise.
+/// of a tensor, a bias gradient over batch × sequence), so that
+/// splitReduction, which splits one reduction dim, applies; `op` itself
+/// otherwise. A `linalg.reduce` (as imported graphs write bias gradients) is
+/// generalized first: collapsing takes generic ops.
 static linalg::LinalgOp collapseReductionDims(RewriterBase &rewriter,
                                               linalg::LinalgOp op) {
   SmallVector<unsigned> dims;
   op.getReductionDims(dims);
-  if (dims.size() < 2 || dims.back() - dims.front() + 1 != dims.size() ||
-      !isa<linalg::GenericOp>(op.getOperation()))
+  if (dims.size() < 2 || dims.back() - dims.front() + 1 != dims.size())
+    return op;
+  if (isa<linalg::ReduceOp>(op.getOperation())) {
+    FailureOr<linalg::GenericOp> generic =
+        linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generic))
+      return op;
+    op = *generic;
+  }
+  if (!isa<linalg::GenericOp>(op.getOperation()))
     return op;
   ReassociationIndices group(dims.begin(), dims.end());
   if (!linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), {group}))

@@ -98,3 +98,23 @@ func.func @loss_2d(%x: tensor<64x128xf32>, %init: tensor<f32>) -> tensor<f32> {
   } -> tensor<f32>
   return %r : tensor<f32>
 }
+
+// -----
+
+// A bias gradient as imported graphs write it: linalg.reduce over batch and
+// sequence (dims 0 and 1, contiguous), generalized, collapsed into one
+// reduction dim of 8192 tokens and split like @bias_grad.
+// CHECK-LABEL: func.func @bias_grad_reduce
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<8x1024x768xf32> into tensor<8192x768xf32>
+// CHECK: tensor.expand_shape %[[FLAT]] {{\[}}[0, 1], [2]] output_shape [32, 256, 768]
+// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<32x256x768xf32>) outs(%{{.+}} : tensor<32x768xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[PARTIAL]] : tensor<32x768xf32>) outs(%{{.+}} : tensor<768xf32>)
+// CHECK-NOT: linalg.reduce
+func.func @bias_grad_reduce(%dy: tensor<8x1024x768xf32>, %init: tensor<768xf32>) -> tensor<768xf32> {
+  %r = linalg.reduce ins(%dy : tensor<8x1024x768xf32>) outs(%init : tensor<768xf32>) dimensions = [0, 1]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<768xf32>
+}

@@ -253,7 +253,10 @@ def SplitReductionsPass : MuonPass<"muon-split-reductions"> {
     reducing at least `min-reduction` elements into at most `max-outputs`
     output elements, with one reduction dim (several consecutive ones,
     contiguous in every operand, are first collapsed into one by
-    `linalg::collapseOpIterationDims`), upstream's `linalg::splitReduction`
+    `linalg::collapseOpIterationDims`, a `linalg.reduce` generalized for
+    it: on an H200, GPT-2 small's unsplit 3072-column bias gradients over
+    8 × 1024 tokens took 2.95 ms each, 24 of them a quarter of the step),
+    upstream's `linalg::splitReduction`
     splits the reduction dim into chunks of `chunk-length` to
     4 × `chunk-length` elements (the smallest length dividing it; none: the
     op is left alone): a first op reduces every chunk (the chunk index is a
