@@ -6,12 +6,13 @@
 #
 #   device tool: run(command="bash bench/device_session.sh first", timeout_s=600,
 #     carry=["gpu-artifacts/optim", "gpu-artifacts/train", "gpu-artifacts/bench"])
-#   device tool: run(command="bash bench/device_session.sh second", timeout_s=200,
-#     carry=["gpu-artifacts/bench"])          # at once, while the machine is warm
+#   device tool: run(command="bash bench/device_session.sh second", timeout_s=360,
+#     carry=["gpu-artifacts/train", "gpu-artifacts/bench"])   # at once, while warm
 #   (a later task: "llama-train" with carry=["gpu-artifacts/train-llama"])
 #
-# "first" (default, ~10 minutes) holds what has never run on a GPU; "second"
-# the larger optimizer sets; "llama-train" the LLaMA-style training step.
+# "first" (default, ~8 minutes) holds muon-mlir's measurements against the
+# eager peers; "second" the torch.compile peers, which compile for minutes;
+# "llama-train" the LLaMA-style training step.
 # Each measurement has its own time limit and writes its JSON and log as it
 # goes, so one that fails or overruns costs only itself; after each one,
 # $OUT/results.tar.gz is rewritten with all of them (the tool brings back 8
@@ -42,33 +43,27 @@ measure() {  # measure NAME SECONDS COMMAND...
 
 case "${1:-first}" in
   first)
-    # Issue 20: the whole GPT-2-small training step against torch eager
-    # first (numerics and timing), the torch.compile peers last: their
-    # compiles take minutes and must not cost the other measurements.
-    measure train_step_gpu 170 python3 bench/train_step_gpu.py run --artifacts "$A/train" \
+    # What the first H200 session (2026-12-04) learnt: torch.compile peers
+    # compile for minutes there, so this call holds everything else.
+    # Issue 20: the whole GPT-2-small training step against torch eager.
+    measure train_step_gpu 150 python3 bench/train_step_gpu.py run --artifacts "$A/train" \
       --steps 10 --warmup 2 --peers eager --json "$RESULTS/train_step_gpu.json"
     # Issue 21: parity, CUDA graphs, dispatch and memory of muon_mlir.optim.Muon.
-    measure optim_gpu 110 python3 bench/optim_gpu.py run --artifacts "$A/optim" \
-      --json "$RESULTS/optim_gpu.json"
-    # Issue 23: GPT-2 small's optimizer step against its peers, those that
-    # compile for long in a call of their own.
-    measure gpu_step_gpt2 120 python3 bench/gpu_step.py run --artifacts "$A/bench" \
-      --sets gpt2 --peers eager,eager-fused,batched,heavyball --child-timeout 60 \
-      --json "$RESULTS/gpu_step_gpt2.json"
-    measure gpu_step_gpt2_compiled 80 python3 bench/gpu_step.py run --artifacts "$A/bench" \
-      --sets gpt2 --peers compile,compile-ro,optax --child-timeout 40 \
-      --json "$RESULTS/gpu_step_gpt2_compiled.json"
-    measure train_step_gpu_compile 90 python3 bench/train_step_gpu.py run \
-      --artifacts "$A/train" --steps 10 --warmup 2 --peers compile,compile-ro \
-      --json "$RESULTS/train_step_gpu_compile.json"
+    measure optim_gpu 100 python3 bench/optim_gpu.py run --artifacts "$A/optim" \
+      --sets gpt2 --json "$RESULTS/optim_gpu.json"
+    # Issue 23: the optimizer sets against the eager peers.
+    measure gpu_step 200 python3 bench/gpu_step.py run --artifacts "$A/bench" \
+      --sets gpt2,ns4096,llama1b --peers eager,eager-fused --child-timeout 60 \
+      --json "$RESULTS/gpu_step.json"
     ;;
   second)
-    # What is left of a task's device time after "first": about 3 minutes.
-    measure gpu_step_llama1b 100 python3 bench/gpu_step.py run --artifacts "$A/bench" \
-      --sets llama1b --peers eager,batched --child-timeout 80 \
-      --json "$RESULTS/gpu_step_llama1b.json"
-    measure gpu_step_ns4096 60 python3 bench/gpu_step.py run --artifacts "$A/bench" \
-      --sets ns4096 --peers eager --child-timeout 50 --json "$RESULTS/gpu_step_ns4096.json"
+    # The peers that compile: each in its own measurement, minutes each.
+    measure train_step_gpu_compile 200 python3 bench/train_step_gpu.py run \
+      --artifacts "$A/train" --steps 10 --warmup 2 --peers compile-ro \
+      --json "$RESULTS/train_step_gpu_compile.json"
+    measure gpu_step_compiled 140 python3 bench/gpu_step.py run --artifacts "$A/bench" \
+      --sets gpt2 --peers compile,compile-ro,batched,heavyball --runs 1 --child-timeout 60 \
+      --json "$RESULTS/gpu_step_compiled.json"
     ;;
   llama-train)
     measure train_step_gpu_llama 240 python3 bench/train_step_gpu.py run \

@@ -66,6 +66,20 @@ static linalg::LinalgOp collapseReductionDims(RewriterBase &rewriter,
   return collapsed->collapsedOp;
 }
 
+/// Whether `op` reduces across the rows of its first input: its innermost
+/// dim is a parallel one (a bias gradient), so that threads on consecutive
+/// outputs read consecutive elements even when there are many outputs.
+static bool isColumnReduction(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() == 0)
+    return false;
+  AffineMap map = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  if (map.getNumResults() == 0)
+    return false;
+  auto innermost = dyn_cast<AffineDimExpr>(map.getResults().back());
+  return innermost && op.getIteratorTypesArray()[innermost.getPosition()] ==
+                          utils::IteratorType::parallel;
+}
+
 namespace {
 struct SplitReductionsPass
     : muon::impl::SplitReductionsPassBase<SplitReductionsPass> {
@@ -86,7 +100,9 @@ struct SplitReductionsPass
                      candidate.getStaticLoopRanges()))
         (iterator == utils::IteratorType::reduction ? reductionSize
                                                     : outputs) *= extent;
-      if (reductionSize < minReduction || outputs > maxOutputs)
+      int64_t limit =
+          isColumnReduction(candidate) ? maxColumnOutputs : maxOutputs;
+      if (reductionSize < minReduction || outputs > limit)
         continue;
       std::optional<int64_t> length =
           getChunkLength(reductionSize, chunkLength);

@@ -1,4 +1,5 @@
 // RUN: muon-opt %s -muon-split-reductions -split-input-file | FileCheck %s
+// RUN: muon-opt %s -muon-split-reductions="max-column-outputs=4096" -split-input-file | FileCheck %s --check-prefix=LIMIT
 
 // The loss: one output over 8192 elements. Chunks of 256: a first
 // reduction into 32 partial sums (the chunk a parallel dim), a second into
@@ -117,4 +118,35 @@ func.func @bias_grad_reduce(%dy: tensor<8x1024x768xf32>, %init: tensor<768xf32>)
       linalg.yield %s : f32
     }
   return %r : tensor<768xf32>
+}
+
+// -----
+
+// A column reduction with many outputs (a language-model head's bias
+// gradient) is split up to max-column-outputs; a row reduction with as many
+// outputs (a softmax's row sums) is left to a block per row.
+// CHECK-LABEL: func.func @head_bias_grad
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [32, 256, 50257]
+// CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<32x50257xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.+}} : tensor<50257xf32>)
+// CHECK-NOT: tensor.expand_shape
+// CHECK: linalg.generic {{.*}} ins(%{{.+}} : tensor<50257x8192xf32>) outs(%{{.+}} : tensor<50257xf32>)
+// LIMIT-LABEL: func.func @head_bias_grad
+// LIMIT-NOT: tensor.expand_shape
+func.func @head_bias_grad(%dy: tensor<8192x50257xf32>, %x: tensor<50257x8192xf32>, %init: tensor<50257xf32>) -> (tensor<50257xf32>, tensor<50257xf32>) {
+  %r = linalg.generic {indexing_maps = [affine_map<(t, c) -> (t, c)>, affine_map<(t, c) -> (c)>],
+                       iterator_types = ["reduction", "parallel"]}
+      ins(%dy : tensor<8192x50257xf32>) outs(%init : tensor<50257xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<50257xf32>
+  %rows = linalg.generic {indexing_maps = [affine_map<(r, c) -> (r, c)>, affine_map<(r, c) -> (r)>],
+                          iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<50257x8192xf32>) outs(%init : tensor<50257xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<50257xf32>
+  return %r, %rows : tensor<50257xf32>, tensor<50257xf32>
 }
