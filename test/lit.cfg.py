@@ -63,6 +63,10 @@ if config.muon_sanitizers:
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     config.available_features.add("sanitizers")
 config.substitutions.append(("%python", python_command))
+# Every host buffer of compiled code (CPU path, emulated device memory) gets
+# a guard zone checked when it is freed: a write past a buffer aborts the
+# test instead of passing silently (runtime/cpu/HostAllocator.cpp).
+config.environment["MUON_HOST_GUARD"] = "1"
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PYTHONPATH", os.path.join(config.muon_src_root, "python"),

@@ -14,11 +14,19 @@
 // here instead, by size, up to a cap (`MUON_HOST_CACHE_MB`, default 1024;
 // 0 turns caching off), and reused by the next allocation of that size.
 //
+// With `MUON_HOST_GUARD=1` (the test suite sets it) every buffer is followed
+// by a guard zone that freeing checks: a loop or an emulated kernel that
+// wrote past its buffer aborts with a message instead of corrupting a
+// neighbour silently. (Emulated device memory is host memory, so an
+// undersized device buffer shows up here before it faults on a GPU.)
+//
 //===----------------------------------------------------------------------===//
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -32,7 +40,21 @@ namespace {
 struct BlockHeader {
   void *base;
   size_t capacity;
+  /// The bytes asked for (where the guard zone starts).
+  size_t size;
 };
+
+/// Bytes of the guard zone after each buffer, and their value.
+constexpr size_t kGuardBytes = 64;
+constexpr unsigned char kGuardValue = 0xA5;
+
+bool guarded() {
+  static const bool enabled = [] {
+    const char *value = std::getenv("MUON_HOST_GUARD");
+    return value && *value && std::strcmp(value, "0") != 0;
+  }();
+  return enabled;
+}
 
 /// Alignment of every pointer handed out (a cache line; also what AVX-512
 /// loads prefer); larger requests are honored.
@@ -97,9 +119,13 @@ void *allocate(size_t alignment, size_t size) {
   if (alignment & (alignment - 1))
     return nullptr;
   // Sizes are rounded so that a step's temporaries of nearly equal sizes
-  // share blocks; the slack holds the header and the alignment.
+  // share blocks; the slack holds the header and the alignment (malloc's
+  // blocks are 16-byte aligned: the header ends at most alignment +
+  // sizeof(BlockHeader) bytes in).
   size_t granule = size < 4096 ? kMinAlignment : 4096;
-  size_t capacity = roundUp(size, granule) + alignment;
+  size_t guard = guarded() ? kGuardBytes : 0;
+  size_t capacity =
+      roundUp(size + guard, granule) + alignment + sizeof(BlockHeader);
   void *base = cache().take(capacity);
   if (!base)
     return nullptr;
@@ -108,7 +134,24 @@ void *allocate(size_t alignment, size_t size) {
   auto *header = reinterpret_cast<BlockHeader *>(user) - 1;
   header->base = base;
   header->capacity = capacity;
+  header->size = size;
+  if (guard)
+    std::memset(reinterpret_cast<char *>(user) + size, kGuardValue, guard);
   return reinterpret_cast<void *>(user);
+}
+
+/// Aborts if the guard zone after `pointer`'s buffer was written.
+void checkGuard(const void *pointer, const BlockHeader &header) {
+  const auto *zone = static_cast<const unsigned char *>(pointer) + header.size;
+  for (size_t i = 0; i < kGuardBytes; ++i) {
+    if (zone[i] == kGuardValue)
+      continue;
+    std::fprintf(stderr,
+                 "muon: a loop or kernel wrote past a buffer of %zu bytes "
+                 "(byte %zu after its end changed; MUON_HOST_GUARD)\n",
+                 header.size, i);
+    std::abort();
+  }
 }
 
 } // namespace
@@ -126,5 +169,7 @@ MUON_EXPORT void _mlir_memref_to_llvm_free(void *pointer) {
   if (!pointer)
     return;
   auto *header = reinterpret_cast<BlockHeader *>(pointer) - 1;
+  if (guarded())
+    checkGuard(pointer, *header);
   cache().give(header->base, header->capacity);
 }
