@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
@@ -114,12 +115,19 @@ struct AllocToGPU : OpRewritePattern<memref::AllocOp> {
   }
 };
 
-/// Whether `global` is only the source of copies: uploaded already.
-static bool isOnlyCopied(memref::GetGlobalOp global) {
-  return llvm::all_of(global->getUsers(), [&](Operation *user) {
-    auto copy = dyn_cast<gpu::MemcpyOp>(user);
-    return copy && copy.getSrc() == global.getResult();
-  });
+/// Whether `use` of a global stays on the host: the source of a copy (its
+/// upload), or a scalar read of host code (outside the `scf.parallel` loops
+/// that become kernels).
+static bool isHostUse(OpOperand &use) {
+  Operation *user = use.getOwner();
+  if (auto copy = dyn_cast<gpu::MemcpyOp>(user))
+    return copy.getSrc() == use.get();
+  return isa<memref::LoadOp>(user) && !user->getParentOfType<scf::ParallelOp>();
+}
+
+/// Whether kernels read `global` (directly: not uploaded yet).
+static bool isReadByKernels(memref::GetGlobalOp global) {
+  return !llvm::all_of(global->getUses(), isHostUse);
 }
 
 /// memref.get_global of a constant (a mask or table of the imported graph)
@@ -129,8 +137,8 @@ struct ConstantGlobalToGPU : OpRewritePattern<memref::GetGlobalOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(memref::GetGlobalOp op,
                                 PatternRewriter &rewriter) const override {
-    if (isOnlyCopied(op))
-      return rewriter.notifyMatchFailure(op, "uploaded already");
+    if (!isReadByKernels(op))
+      return rewriter.notifyMatchFailure(op, "uploaded already or host-only");
     auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
         op, op.getNameAttr());
     MemRefType type = op.getType();
@@ -155,7 +163,9 @@ struct ConstantGlobalToGPU : OpRewritePattern<memref::GetGlobalOp> {
         memref::ViewOp::create(rewriter, loc, type, raw, zero, ValueRange());
     auto upload = gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(),
                                         device, op.getResult());
-    rewriter.replaceAllUsesExcept(op.getResult(), device, upload);
+    rewriter.replaceUsesWithIf(op.getResult(), device, [&](OpOperand &use) {
+      return use.getOwner() != upload && !isHostUse(use);
+    });
     for (Block &block : function.getFunctionBody()) {
       Operation *terminator = block.getTerminator();
       if (!terminator->hasTrait<OpTrait::ReturnLike>())
@@ -279,7 +289,7 @@ struct ConvertMemoryToGPU
     // Whatever is left would make the host touch device memory.
     WalkResult leftover = getOperation()->walk([](Operation *op) {
       auto global = dyn_cast<memref::GetGlobalOp>(op);
-      if (global && !isOnlyCopied(global)) {
+      if (global && isReadByKernels(global)) {
         op->emitOpError("reads a global that kernels cannot read (not a "
                         "constant of static shape)");
         return WalkResult::interrupt();

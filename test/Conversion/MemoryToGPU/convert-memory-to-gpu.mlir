@@ -122,3 +122,32 @@ func.func @mutable_global(%out: memref<4xf32>) {
   linalg.add ins(%state, %state : memref<4xf32>, memref<4xf32>) outs(%out : memref<4xf32>)
   return
 }
+
+// -----
+
+// Host code's scalar reads of a constant keep reading the host's copy; the
+// kernels' uses (a linalg op, a loop nest that becomes a kernel) read the
+// device copy.
+memref.global "private" constant @table : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+// CHECK-LABEL: func.func @host_and_kernel_reads
+// CHECK: %[[HOST:.+]] = memref.get_global @table : memref<4xf32>
+// CHECK: %[[RAW:.+]] = gpu.alloc () : memref<16xi8>
+// CHECK: %[[TABLE:.+]] = memref.view %[[RAW]]
+// CHECK: gpu.memcpy %[[TABLE]], %[[HOST]]
+// CHECK: memref.load %[[HOST]][%{{.+}}] : memref<4xf32>
+// CHECK: linalg.add ins(%[[TABLE]], %[[TABLE]] : memref<4xf32>, memref<4xf32>)
+// CHECK: scf.parallel
+// CHECK-NEXT: memref.load %[[TABLE]]
+func.func @host_and_kernel_reads(%out: memref<4xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %table = memref.get_global @table : memref<4xf32>
+  %first = memref.load %table[%c0] : memref<4xf32>
+  linalg.add ins(%table, %table : memref<4xf32>, memref<4xf32>) outs(%out : memref<4xf32>)
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %v = memref.load %table[%i] : memref<4xf32>
+    memref.store %v, %out[%i] : memref<4xf32>
+  }
+  return %first : f32
+}
