@@ -338,9 +338,16 @@ def ConvertMemoryToGPUPass : MuonPass<"convert-memory-to-gpu"> {
     `gpu.memset`. Copies of bucket slices (contiguous, at a static offset
     into an allocation) become copies of views at the slice's byte offset,
     because the upstream `gpu.memcpy` lowering takes identity layouts only.
+    Byte sizes and offsets come from the data layout (an i1 takes a byte,
+    as the LLVM lowering stores it). A constant `memref.global` that
+    kernels read (an imported graph's causal mask) lives in host memory:
+    it is copied into a device allocation at the function's entry, freed
+    at its returns, and kernels read that copy; host code's scalar loads
+    keep reading the global.
 
     Post-condition: no `memref.alloc`/`alloca`/`dealloc`/`copy` left; a
-    copy of a non-contiguous buffer is an error.
+    copy of a non-contiguous buffer, or a mutable global that kernels
+    read, is an error.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
