@@ -23,8 +23,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/DataLayoutInterfaces.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace muon {
@@ -93,6 +93,21 @@ static Value getIdentityView(OpBuilder &b, Operation *user, Value value) {
       .getResult();
 }
 
+/// A device buffer of static identity-layout `type` for `op`: a raw
+/// gpu.alloc of its bytes seen through a `memref.view` at byte 0 (the view's
+/// source is the allocation to free).
+static memref::ViewOp createDeviceBuffer(OpBuilder &b, Operation *op,
+                                         MemRefType type) {
+  Location loc = op->getLoc();
+  int64_t bytes = type.getNumElements() * getElementBytes(op, type);
+  Value raw =
+      gpu::AllocOp::create(b, loc, MemRefType::get({bytes}, b.getI8Type()),
+                           Type(), ValueRange(), ValueRange(), ValueRange())
+          .getMemref();
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  return memref::ViewOp::create(b, loc, type, raw, zero, ValueRange());
+}
+
 namespace {
 /// memref.alloc → raw gpu.alloc of its bytes + memref.view.
 struct AllocToGPU : OpRewritePattern<memref::AllocOp> {
@@ -102,15 +117,7 @@ struct AllocToGPU : OpRewritePattern<memref::AllocOp> {
     MemRefType type = op.getType();
     if (!type.hasStaticShape() || !type.getLayout().isIdentity())
       return rewriter.notifyMatchFailure(op, "not static with identity layout");
-    Location loc = op.getLoc();
-    int64_t bytes = type.getNumElements() * getElementBytes(op, type);
-    auto rawType = MemRefType::get({bytes}, rewriter.getI8Type());
-    Value raw = gpu::AllocOp::create(rewriter, loc, rawType, Type(),
-                                     ValueRange(), ValueRange(), ValueRange())
-                    .getMemref();
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    rewriter.replaceOpWithNewOp<memref::ViewOp>(op, type, raw, zero,
-                                                ValueRange());
+    rewriter.replaceOp(op, createDeviceBuffer(rewriter, op, type).getResult());
     return success();
   }
 };
@@ -153,14 +160,8 @@ struct ConstantGlobalToGPU : OpRewritePattern<memref::GetGlobalOp> {
     rewriter.moveOpBefore(op, &function.getFunctionBody().front().front());
     Location loc = op.getLoc();
     rewriter.setInsertionPointAfter(op);
-    int64_t bytes = type.getNumElements() * getElementBytes(op, type);
-    Value raw = gpu::AllocOp::create(
-                    rewriter, loc, MemRefType::get({bytes}, rewriter.getI8Type()),
-                    Type(), ValueRange(), ValueRange(), ValueRange())
-                    .getMemref();
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value device =
-        memref::ViewOp::create(rewriter, loc, type, raw, zero, ValueRange());
+    memref::ViewOp device = createDeviceBuffer(rewriter, op, type);
+    Value raw = device.getSource();
     auto upload = gpu::MemcpyOp::create(rewriter, loc, Type(), ValueRange(),
                                         device, op.getResult());
     rewriter.replaceUsesWithIf(op.getResult(), device, [&](OpOperand &use) {
