@@ -27,8 +27,8 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 import gpu_peers  # noqa: E402
 from muon_mlir.optim import _plan  # noqa: E402
+from muon_mlir.testing.memory import allocations  # noqa: E402
 
-BYTES = {"f64": 8, "i64": 8, "f32": 4, "i32": 4, "bf16": 2, "f16": 2, "i8": 1, "i1": 1}
 GROUP = dict(weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=_plan._QUINTIC,
              ns_steps=5, lr_adjust="original", ns_schedule=None, algorithm="muon", beta2=0.95,
              betas=(0.9, 0.999), eps=1e-8, adamw_eps=1e-8, adamw_weight_decay=0.01,
@@ -40,30 +40,6 @@ def step_module(name):
     entries = ([("muon", tuple(s), "f32", "flatten") for s in muon] +
                [("adamw", tuple(s), "f32", None) for s in adamw])
     return _plan.step_module(entries, GROUP)
-
-
-ALLOC = re.compile(r"(%[\w.]+) = memref\.alloc\(\)[^:]*: memref<((?:\d+x)*)(\w+)>")
-DEALLOC = re.compile(r"memref\.dealloc (%[\w.]+)")
-
-
-def allocations(text):
-    """(total bytes, count, peak bytes live) of the memref.alloc ops of
-    `text` (static shapes), the peak in program order between each alloc
-    and its dealloc (straight-line host code: the step has no host loops)."""
-    total = count = live = peak = 0
-    sizes = {}
-    for line in text.splitlines():
-        if m := ALLOC.search(line):
-            name, dims, element = m.groups()
-            size = BYTES[element]
-            for extent in dims.split("x")[:-1]:
-                size *= int(extent)
-            sizes[name] = size
-            total, count, live = total + size, count + 1, live + size
-            peak = max(peak, live)
-        elif m := DEALLOC.search(line):
-            live -= sizes.pop(m.group(1), 0)
-    return total, count, peak
 
 
 def lower(module, muon_opt, stage):

@@ -211,6 +211,19 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
     the unpadded ones up to the GEMMs' summation order
     (test/Numerics/bucket.test).
 
+    With `max-temporary-bytes`, a Muon-family op joins an open bucket only
+    while the bucket's device temporaries stay within that many bytes;
+    otherwise it opens the next bucket of its key (an op alone may exceed
+    it). The estimate is what the fused-kernel lowering holds at once
+    (KernelMemory.h): two iterates of the bucket's N padded R×C matrices
+    and 2 (standard) or up to 4 (Gram) s×s matrices, s = min(R, C), in the
+    compute type, or U and X₀ before the GEMMs if that is more, plus packed
+    copies of the members' tensors when a bucket has over 120 members.
+    Each bucket frees its temporaries after its last kernel
+    (`muon-early-deallocation`), so the budget bounds a step's peak: an
+    optimizer that must stay near another's memory trades launches for
+    memory here, in one compiled step.
+
     Pre-condition: none. Post-condition: every bucket of `min-bucket-size`
     or more ops is one op; results are unchanged up to rounding.
 
@@ -234,6 +247,14 @@ def OptimBucketPass : MuonPass<"optim-bucket"> {
            "Zero-pad a Muon-family matrix shape into the bucket of a larger "
            "one when Newton–Schulz on the padded matrix costs at most this "
            "fraction more than on its own (0: no padding)">,
+    Option<"maxTemporaryBytes", "max-temporary-bytes", "int64_t",
+           /*default=*/"0",
+           "Estimated device temporaries one Muon-family bucket may hold, "
+           "in bytes (0: no limit)">,
+    Option<"reportTemporaryBytes", "report-temporary-bytes", "bool",
+           /*default=*/"false",
+           "Remark on each Muon-family bucket formed with its estimated "
+           "temporaries">,
   ];
   let statistics = [
     Statistic<"numBuckets", "num-buckets", "Number of buckets formed">,

@@ -282,6 +282,7 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   } else if (options.hostPipeline == HostPipeline::GPUEmulation) {
     MuonGPUEmulationPipelineOptions emulation;
     emulation.gemmPrecision = options.cuda.gemmPrecision;
+    emulation.bucketMemory = options.cuda.bucketMemory;
     buildMuonGPUEmulationPipeline(pm, emulation);
   } else {
     MuonCPUPipelineOptions pipeline;

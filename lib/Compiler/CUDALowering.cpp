@@ -20,6 +20,7 @@ void muon::buildCUDALowering(OpPassManager &pm,
   gpu.features = options.features;
   gpu.binaryFormat = options.format;
   gpu.gemmPrecision = options.gemmPrecision;
+  gpu.bucketMemory = options.bucketMemory;
   buildMuonGPUPipeline(pm, gpu);
 }
 

@@ -38,8 +38,11 @@ static void addFusedStage(OpPassManager &pm,
   // The updates keep their results themselves when a check fails, so that
   // they still update in place.
   pm.addPass(muon::optim::createOptimFoldSkipsPass());
-  if (options.bucket)
-    pm.addPass(muon::optim::createOptimBucketPass());
+  if (options.bucket) {
+    muon::optim::OptimBucketPassOptions bucket;
+    bucket.maxTemporaryBytes = options.bucketMemory;
+    pm.addPass(muon::optim::createOptimBucketPass(bucket));
+  }
   // What the kernels do not fuse (Muon²-F) decomposes here; its
   // `optim.newton_schulz` then lowers to GEMM calls as well.
   muon::optim::OptimDecomposePassOptions decompose;
@@ -138,6 +141,7 @@ void muon::buildMuonGPUEmulationPipeline(
     OpPassManager &pm, const MuonGPUEmulationPipelineOptions &options) {
   MuonGPUPipelineOptions gpu;
   gpu.bucket = options.bucket;
+  gpu.bucketMemory = options.bucketMemory;
   gpu.gemmPrecision = options.gemmPrecision;
   gpu.cooperativeThreshold = options.cooperativeThreshold;
   gpu.stopAfter = GPUPipelineStage::GPU;

@@ -94,6 +94,13 @@ static cl::opt<GemmPrecision> gemmPrecision(
     getGemmPrecisionValues(), cl::init(CUDATargetOptions().gemmPrecision),
     cl::cat(compileCategory));
 
+static cl::opt<int64_t> bucketMemory(
+    "bucket-memory",
+    cl::desc("Estimated device temporaries one optimizer bucket may hold, "
+             "in bytes (--target=cuda and --pipeline=gpu-emulation; 0: no "
+             "limit): a budget trades launches for memory"),
+    cl::init(0), cl::cat(compileCategory));
+
 static cl::opt<AOTEmitKind>
     emit("emit", cl::desc("What to write to -o, e.g. --emit=object"),
          cl::values(clEnumValN(AOTEmitKind::SharedLibrary, "shared",
@@ -191,6 +198,18 @@ int main(int argc, char **argv) {
            "--pipeline=gpu-emulation only\n";
     return 1;
   }
+  if (target == AOTTarget::CPU && hostPipeline == HostPipeline::CPU &&
+      bucketMemory != 0) {
+    llvm::WithColor::error(llvm::errs(), "muon-compile")
+        << "--bucket-memory applies to --target=cuda and "
+           "--pipeline=gpu-emulation only\n";
+    return 1;
+  }
+  if (bucketMemory < 0) {
+    llvm::WithColor::error(llvm::errs(), "muon-compile")
+        << "--bucket-memory must be >= 0, got " << bucketMemory << "\n";
+    return 1;
+  }
   AOTCompileOptions options;
   options.functionName = functionName;
   options.target = target;
@@ -211,6 +230,7 @@ int main(int argc, char **argv) {
   options.cuda.features = cudaFeatures;
   options.cuda.format = cudaFormat;
   options.cuda.gemmPrecision = gemmPrecision;
+  options.cuda.bucketMemory = bucketMemory;
   if (llvm::Error error = compileAOT(inputFilename, options)) {
     llvm::WithColor::error(llvm::errs(), "muon-compile")
         << llvm::toString(std::move(error)) << "\n";

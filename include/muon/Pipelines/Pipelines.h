@@ -115,6 +115,9 @@ struct CUDATargetOptions {
   CUDABinaryFormat format = CUDABinaryFormat::Fatbin;
   /// How the imported graphs' f32 GEMMs compute (fp32 for parity).
   GemmPrecision gemmPrecision = GemmPrecision::FP32;
+  /// Estimated device temporaries one optimizer bucket may hold, in bytes
+  /// (`optim-bucket` max-temporary-bytes; 0: no limit).
+  int64_t bucketMemory = 0;
 };
 
 /// Where the GPU pipeline may stop so that each stage can be inspected.
@@ -159,6 +162,12 @@ struct MuonGPUPipelineOptions
                      "bucket first (optim-bucket), so that kernels and GEMMs "
                      "per bucket do not grow with its parameters"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> bucketMemory{
+      *this, "bucket-memory",
+      llvm::cl::desc("Estimated device temporaries one Muon-family bucket "
+                     "may hold, in bytes (optim-bucket max-temporary-bytes; "
+                     "0: no limit)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> cooperativeThreshold{
       *this, "cooperative-threshold",
       llvm::cl::desc("Reduction length from which a block of threads "
@@ -180,6 +189,10 @@ struct MuonGPUEmulationPipelineOptions
       *this, "bucket",
       llvm::cl::desc("As in muon-gpu-pipeline (optim-bucket first)"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> bucketMemory{
+      *this, "bucket-memory",
+      llvm::cl::desc("As in muon-gpu-pipeline (temporaries per bucket)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> cooperativeThreshold{
       *this, "cooperative-threshold",
       llvm::cl::desc("As in muon-gpu-pipeline (cooperative reductions)"),

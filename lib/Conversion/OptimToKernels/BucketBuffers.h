@@ -19,17 +19,12 @@
 #define MUON_LIB_CONVERSION_OPTIMTOKERNELS_BUCKETBUFFERS_H
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "muon/Dialect/Optim/Utils/KernelMemory.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace muon::optim {
-
-/// At most this many per-row buffers per kernel: each is a kernel argument
-/// (a 1-D memref descriptor, 40 bytes), and kernel parameters are limited to
-/// 32 KB (PTX 8.1+). Larger buckets take several kernels (AdamW) or are
-/// packed (Muon).
-constexpr int64_t kMaxRowBuffersPerKernel = 600;
 
 /// The rows of a bucket's kernels in its members: row r is the flat
 /// elements [offsets[r], offsets[r] + sizes[r]) of the members' (virtual)

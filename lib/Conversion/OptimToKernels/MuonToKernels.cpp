@@ -68,7 +68,7 @@ public:
         // member: beyond the kernel parameter space, the members are packed.
         layout(getMatrixLayout(op.getParams().getTypes(), op.getView())),
         numMatrices(layout.getNumRows()),
-        packed(int64_t(op.getParams().size()) * 5 > kMaxRowBuffersPerKernel),
+        packed(isPackedMuonBucket(op.getParams().size())),
         param(operands(adaptor.getParams())),
         grad(operands(adaptor.getGrads())),
         momentum(operands(adaptor.getMomentumBuffers())),

@@ -16,6 +16,7 @@
 
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "muon/Dialect/Optim/Transforms/Passes.h"
+#include "muon/Dialect/Optim/Utils/KernelMemory.h"
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/NSCostModel.h"
 
@@ -174,8 +175,34 @@ struct Bucket {
   /// Bytes of the members' parameters, which a packing of them (the
   /// lowering's Newton–Schulz input) must be able to address.
   int64_t bytes = 0;
+  /// Parameters and (Muon family) matrices of the members.
+  int64_t numMembers = 0, numMatrices = 0;
+  /// Estimated kernel temporaries (nothing: they overflow int64_t).
+  std::optional<int64_t> temporaryBytes;
 };
 } // namespace
+
+/// The estimated kernel temporaries (KernelMemory.h) of a bucket of `key`
+/// with `numMembers` parameters and `numMatrices` matrices, `first` one of
+/// its members; 0 for AdamW (updated in place), nothing on overflow.
+static std::optional<int64_t> getTemporaryBytes(const BucketKey &key,
+                                                const Candidate &first,
+                                                int64_t numMembers,
+                                                int64_t numMatrices) {
+  auto describe = [&](auto op) -> std::optional<int64_t> {
+    RankedTensorType slice = std::get<1>(key);
+    return getMuonBucketTemporaryBytes(
+        {MatrixShape{{}, slice.getDimSize(0), slice.getDimSize(1)},
+         numMatrices, numMembers, slice.getElementType(),
+         op.getComputeElementType(), op.getScheduleOrDefault(),
+         static_cast<int64_t>(op.getNsSteps()),
+         isa<Muon2Op>(op.getOperation())});
+  };
+  return TypeSwitch<Operation *, std::optional<int64_t>>(first.op)
+      .Case([&](MuonOp op) { return describe(op); })
+      .Case([&](Muon2Op op) { return describe(op); })
+      .Default([](Operation *) { return 0; });
+}
 
 /// Bytes of the parameters `candidate` updates (its leading operands), or
 /// nothing if their sum overflows.
@@ -268,15 +295,17 @@ padShapes(MutableArrayRef<std::pair<BucketKey, Candidate>> candidates,
 /// joins the open bucket of its key only if no member's result is used
 /// before the op (the bucket is rebuilt at the op's position, which must
 /// still dominate every use, and an op depending on a member through any
-/// chain of ops has such a use); otherwise it opens a new bucket.
-static SmallVector<Bucket> collectBuckets(Block &block, double padWaste) {
+/// chain of ops has such a use) and, with a budget, the bucket's estimated
+/// temporaries stay within it; otherwise it opens a new bucket.
+static SmallVector<Bucket> collectBuckets(Block &block,
+                                          const BucketOptions &options) {
   SmallVector<std::pair<BucketKey, Candidate>> candidates;
   for (Operation &op : block)
     if (std::optional<std::pair<BucketKey, Candidate>> described =
             describeCandidate(&op))
       candidates.push_back(std::move(*described));
-  if (padWaste > 0)
-    padShapes(candidates, padWaste);
+  if (options.padWaste > 0)
+    padShapes(candidates, options.padWaste);
 
   SmallVector<Bucket> buckets;
   llvm::DenseMap<BucketKey, unsigned> openBucket;
@@ -289,16 +318,33 @@ static SmallVector<Bucket> collectBuckets(Block &block, double padWaste) {
     if (!inserted) {
       Bucket &bucket = buckets[it->second];
       int64_t packedBytes;
+      std::optional<int64_t> temporaryBytes = getTemporaryBytes(
+          key, candidate, bucket.numMembers + candidate.numMembers,
+          bucket.numMatrices + candidate.numMatrices);
+      bool fitsBudget = options.maxTemporaryBytes <= 0 ||
+                        (temporaryBytes &&
+                         *temporaryBytes <= options.maxTemporaryBytes);
       if ((!bucket.firstUser || op.isBeforeInBlock(bucket.firstUser)) &&
-          !llvm::AddOverflow(bucket.bytes, *bytes, packedBytes)) {
+          !llvm::AddOverflow(bucket.bytes, *bytes, packedBytes) &&
+          fitsBudget) {
         bucket.firstUser = getEarlier(bucket.firstUser, getFirstUser(&op));
         bucket.members.push_back(candidate);
         bucket.bytes = packedBytes;
+        bucket.numMembers += candidate.numMembers;
+        bucket.numMatrices += candidate.numMatrices;
+        bucket.temporaryBytes = temporaryBytes;
         continue;
       }
       it->second = buckets.size();
     }
-    buckets.push_back({{candidate}, getFirstUser(&op), *bytes});
+    buckets.push_back(
+        {{candidate},
+         getFirstUser(&op),
+         *bytes,
+         candidate.numMembers,
+         candidate.numMatrices,
+         getTemporaryBytes(key, candidate, candidate.numMembers,
+                           candidate.numMatrices)});
   }
   return buckets;
 }
@@ -337,7 +383,7 @@ static SmallVector<Candidate> orderByOrientation(const Bucket &bucket) {
 /// Replaces the members of `bucket` by one op of the same kind whose
 /// operand and result lists are the members', inserted before the last
 /// member. A Muon-family bucket reads its members' matrices as a batch.
-static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
+static Operation *rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
   Operation *last = bucket.members.back().op;
   SmallVector<Candidate> members = orderByOrientation(bucket);
   const Candidate &first = members.front();
@@ -407,21 +453,30 @@ static void rewriteBucket(RewriterBase &rewriter, const Bucket &bucket) {
     rewriter.replaceOp(member.op, replacements);
     offset += member.numMembers;
   }
+  return bucketOp;
 }
 
-BucketStatistics muon::optim::bucketOptimizerUpdates(RewriterBase &rewriter,
-                                                     Block &block,
-                                                     unsigned minBucketSize,
-                                                     double padWaste) {
+BucketStatistics
+muon::optim::bucketOptimizerUpdates(RewriterBase &rewriter, Block &block,
+                                    const BucketOptions &options) {
   BucketStatistics statistics;
   // Rewriting one bucket keeps the others valid: it only erases its own
   // members, and their results are rebuilt at the last member, before every
   // use (see collectBuckets). A candidate that is a bucket already counts
   // as one op.
-  for (const Bucket &bucket : collectBuckets(block, padWaste)) {
-    if (bucket.members.size() < std::max(minBucketSize, 2u))
+  for (const Bucket &bucket : collectBuckets(block, options)) {
+    if (bucket.members.size() < std::max(options.minBucketSize, 2u))
       continue;
-    rewriteBucket(rewriter, bucket);
+    Operation *bucketOp = rewriteBucket(rewriter, bucket);
+    if (options.reportTemporaryBytes && !isa<AdamWOp>(bucketOp)) {
+      InFlightDiagnostic remark = bucketOp->emitRemark()
+                                  << "bucket of " << bucket.numMatrices
+                                  << " matrices: ";
+      if (bucket.temporaryBytes)
+        remark << *bucket.temporaryBytes << " bytes of temporaries";
+      else
+        remark << "temporaries overflow int64_t";
+    }
     ++statistics.numBuckets;
     statistics.numBucketedOps += bucket.members.size();
   }
@@ -443,10 +498,12 @@ struct OptimBucketPass
     getOperation()->walk([&](Block *block) { blocks.push_back(block); });
     IRRewriter rewriter(&getContext());
     for (Block *block : blocks) {
-      BucketStatistics statistics =
-          bucketOptimizerUpdates(rewriter, *block, minBucketSize, padWaste);
+      BucketStatistics statistics = bucketOptimizerUpdates(
+          rewriter, *block,
+          {minBucketSize, padWaste, maxTemporaryBytes, reportTemporaryBytes});
       numBuckets += statistics.numBuckets;
       numBucketedOps += statistics.numBucketedOps;
+
     }
   }
 };

@@ -33,6 +33,17 @@ enum class NewtonSchulzCompute { Input, BF16 };
 #define GEN_PASS_DECL
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
 
+/// How `bucketOptimizerUpdates` forms buckets (`optim-bucket`'s options).
+struct BucketOptions {
+  unsigned minBucketSize = 2;
+  double padWaste = 0.125;
+  /// Estimated kernel temporaries one Muon-family bucket may hold (0: no
+  /// limit).
+  int64_t maxTemporaryBytes = 0;
+  /// A remark on each Muon-family bucket with its estimate.
+  bool reportTemporaryBytes = false;
+};
+
 /// What `bucketOptimizerUpdates` did.
 struct BucketStatistics {
   unsigned numBuckets = 0;
@@ -43,11 +54,11 @@ struct BucketStatistics {
 /// optim.muon2 (full second moment) or optim.adamw ops of `block` that can
 /// run as one op by that op on packed operands, Muon-family shapes
 /// zero-padded into larger ones where Newton–Schulz costs at most
-/// `padWaste` more (see `optim-bucket`).
+/// `padWaste` more, and Muon-family buckets kept within
+/// `maxTemporaryBytes` of estimated temporaries (see `optim-bucket`).
 BucketStatistics bucketOptimizerUpdates(mlir::RewriterBase &rewriter,
                                         mlir::Block &block,
-                                        unsigned minBucketSize,
-                                        double padWaste);
+                                        const BucketOptions &options);
 
 #define GEN_PASS_REGISTRATION
 #include "muon/Dialect/Optim/Transforms/Passes.h.inc"
