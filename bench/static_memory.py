@@ -7,16 +7,17 @@ deallocation, and the copies. Compare two builds with --muon-opt.
 
     .venv/bin/python bench/static_memory.py --set gpt2 [--muon-opt build/bin/muon-opt]
 
-With --chunks, the step as muon_mlir.optim.Muon really runs it: split into
-compiled calls by `ns_memory` (0: a call per matrix; the default, 5% of the
-parameters, gradients and state; unbounded: a call per shape), each call's
-static launches (gpu_step.static_launches) and most temporaries live, and
-the persistent bytes (parameters, gradients, state) they add to.
+With --budgets, the step under three `ns_memory` budgets, the device
+temporaries one bucket may hold (optim-bucket's max-temporary-bytes; 0: a
+bucket per matrix; the default, 5% of the parameters, gradients and state;
+unbounded: a bucket per shape): its static launches
+(gpu_step.static_launches), most temporaries live, and the persistent
+bytes (parameters, gradients, state) they add to. --ns-dtype bf16 runs
+Newton–Schulz in bf16 (torch.optim.Muon's choice).
 """
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -35,49 +36,37 @@ GROUP = dict(weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=_pl
              use_muon=None, view=None)
 
 
-def step_module(name):
+def set_entries(name):
     muon, adamw = gpu_peers.SETS[name]()
-    entries = ([("muon", tuple(s), "f32", "flatten") for s in muon] +
-               [("adamw", tuple(s), "f32", None) for s in adamw])
-    return _plan.step_module(entries, GROUP)
+    return ([("muon", tuple(s), "f32", "flatten") for s in muon] +
+            [("adamw", tuple(s), "f32", None) for s in adamw])
 
 
-def lower(module, muon_opt, stage):
+def lower(module, muon_opt, stage, budget=0):
     with tempfile.NamedTemporaryFile("w", suffix=".mlir") as f:
         f.write(module)
         f.flush()
-        return subprocess.run([muon_opt, f.name, f"--muon-gpu-pipeline=stop-after={stage}"],
+        return subprocess.run([muon_opt, f.name, f"--muon-gpu-pipeline=stop-after={stage} "
+                               f"bucket-memory={budget}"],
                               capture_output=True, text=True, check=True).stdout
 
 
-def report_chunks(name, muon_opt):
-    """Calls, launches and memory of the step split as muon_mlir.optim
-    splits it, for three `ns_memory` budgets."""
+def report_budgets(name, muon_opt, group):
+    """Launches and memory of the step for three `ns_memory` budgets."""
     import gpu_step
-    from muon_mlir.optim import _muon
-    muon, adamw = gpu_peers.SETS[name]()
-    entries = ([("muon", tuple(s), "f32", "flatten") for s in muon] +
-               [("adamw", tuple(s), "f32", None) for s in adamw])
-    sizes = [2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries]
+    entries = set_entries(name)
+    module = _plan.step_module(entries, group)
     persistent = sum(map(_plan.step_bytes, entries))  # as the optimizer counts
-    seen = {}
-    for label, budget in [("0 (a call per matrix)", 0),
+    for label, budget in [("0 (a bucket per matrix)", 1),
                           ("default (5%)", persistent // 20),
-                          ("unbounded", 1 << 62)]:
-        calls = _muon._chunks(entries, sizes, budget)
-        launches, peak = 0, 0
-        for chunk, _ in calls:
-            module = _plan.step_module(chunk, GROUP)
-            if module not in seen:
-                static = gpu_step.static_launches_of(lower(module, muon_opt, "gpu"))
-                seen[module] = (static["launches"] + static["memset"] + static["memcpy"],
-                                allocations(lower(module, muon_opt, "bufferized"))[2])
-            launches += seen[module][0]
-            peak = max(peak, seen[module][1])
-        print(f"{name}, ns_memory {label}: {len(calls)} calls, {launches} launches "
-              f"(kernels, runtime calls, memsets, copies), at most {peak / 2**20:.1f} MiB of "
-              f"temporaries live: {(persistent + peak) / persistent:.3f}x the "
-              f"{persistent / 2**20:.0f} MiB of parameters, gradients and state")
+                          ("unbounded", 0)]:
+        static = gpu_step.static_launches_of(lower(module, muon_opt, "gpu", budget))
+        launches = static["launches"] + static["memset"] + static["memcpy"]
+        peak = allocations(lower(module, muon_opt, "bufferized", budget))[2]
+        print(f"{name}, ns_memory {label}: {launches} launches (kernels, runtime calls, "
+              f"memsets, copies), at most {peak / 2**20:.1f} MiB of temporaries live: "
+              f"{(persistent + peak) / persistent:.3f}x the {persistent / 2**20:.0f} MiB of "
+              "parameters, gradients and state")
 
 
 def main():
@@ -85,12 +74,14 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--set", default="gpt2", choices=sorted(gpu_peers.SETS))
     p.add_argument("--muon-opt", default=os.path.join(ROOT, "build", "bin", "muon-opt"))
-    p.add_argument("--chunks", action="store_true",
-                   help="the step split into calls as muon_mlir.optim.Muon runs it")
+    p.add_argument("--budgets", action="store_true",
+                   help="the step under three ns_memory budgets")
+    p.add_argument("--ns-dtype", choices=["f32", "bf16"], default="f32")
     args = p.parse_args()
-    if args.chunks:
-        return report_chunks(args.set, args.muon_opt)
-    text = lower(step_module(args.set), args.muon_opt, "bufferized")
+    group = dict(GROUP, ns_dtype="torch.bfloat16" if args.ns_dtype == "bf16" else None)
+    if args.budgets:
+        return report_budgets(args.set, args.muon_opt, group)
+    text = lower(_plan.step_module(set_entries(args.set), group), args.muon_opt, "bufferized")
     total, count, peak = allocations(text)
     print(f"{args.set}: {total / 2**20:.1f} MiB in {count} allocations, at most "
           f"{peak / 2**20:.1f} MiB live at once, {text.count('memref.copy ')} memref.copy")

@@ -15,64 +15,31 @@ _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
 
 class _CompiledGroupStep:
     """The compiled step of one param group for one set of parameters with
-    gradients: one library call per chunk (_chunks), each taking its
-    entries' arguments and then the two learning rates."""
+    gradients: one library call taking every entry's arguments and then the
+    two learning rates (`calls`: [(function, argument indices)])."""
 
-    def __init__(self, chunks, group, verbose, device):
-        self.calls, seconds = [], []
-        for entries, arguments in chunks:
-            # Chunks of the same shapes and options have the same module:
-            # compiled (and loaded) once.
-            function = compile_step(_plan.step_module(entries, group), _flags(device),
-                                    verbose=False)
-            function._load()
-            self.calls.append((function, arguments))
-            if function.compile_seconds is not None:
-                seconds.append(function.compile_seconds)
-        if verbose and seconds:
-            libraries = len({f._path for f, *_ in self.calls})
-            print(f"muon_mlir.optim: compiled a step in {sum(seconds):.2f} s ({len(seconds)} "
-                  f"of its {libraries} libraries, cached in {cache_dir()})", file=sys.stderr)
+    def __init__(self, entries, group, flags, verbose):
+        function = compile_step(_plan.step_module(entries, group), flags, verbose=False)
+        function._load()
+        count = sum(2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries)
+        self.calls = [(function, range(count))]
+        if verbose and function.compile_seconds is not None:
+            print(f"muon_mlir.optim: compiled a step in {function.compile_seconds:.2f} s "
+                  f"(cached in {cache_dir()})", file=sys.stderr)
 
 
-def _flags(device):
-    return ("--target=cuda",) if device.type == "cuda" else ()
-
-
-def _chunks(entries, sizes, budget):
-    """Splits a group's entries into the steps compiled separately. The
-    compiled code frees a step's temporaries at its end, and a step over
-    every matrix would hold every matrix's Newton–Schulz buffers at once
-    (optim-bucket batches them on the GPU): Muon/Muon² matrices of one
-    kind, shape, dtype and view share a step only while their temporaries
-    (_plan.ns_temporary_bytes) stay within `budget` bytes, one matrix per
-    step at least. AdamW updates in place without temporaries: one step for
-    all of them. Returns [(entries, argument indices)] in the order of each
-    chunk's first entry."""
-    starts = [0]
-    for size in sizes:
-        starts.append(starts[-1] + size)
-    chunks, open_chunk, adamw = [], {}, []
-    for i, entry in enumerate(entries):
-        if entry[0] == "adamw":
-            adamw.append(i)
-            continue
-        chunk = open_chunk.get(entry)
-        cost = _plan.ns_temporary_bytes(entry)
-        if chunk is None or (len(chunk) + 1) * cost > budget:
-            chunk = open_chunk[entry] = []
-            chunks.append(chunk)
-        chunk.append(i)
-    if adamw:
-        chunks.append(adamw)
-    return [([entries[i] for i in chunk],
-             [k for i in chunk for k in range(starts[i], starts[i + 1])]) for chunk in chunks]
+def _flags(device, budget):
+    """muon-compile's flags for a step on `device`: on CUDA, the bytes of
+    temporaries one bucket may hold (muon-compile's 0 means no limit; at
+    least 1 byte: every matrix alone)."""
+    if device.type != "cuda":
+        return ()
+    return ("--target=cuda", f"--bucket-memory={int(min(max(budget, 1), 2**63 - 1))}")
 
 
 class Muon(torch.optim.Optimizer):
     """Muon for hidden matrices, AdamW for everything else, in compiled
-    in-place steps (per param group: one library call per Muon matrix, the
-    same library for matrices of one shape, and one for its AdamW ones).
+    in-place steps (one library call per param group and step).
 
     Drop-in for torch.optim.Muon (same hyper-parameters, defaults and state
     keys) that also takes the parameters torch.optim.Muon rejects:
@@ -119,15 +86,18 @@ class Muon(torch.optim.Optimizer):
             gradients by the world size (DDP's convention).
         bucket_bytes: with a process group, the size of the buckets whose
             collectives overlap the compute of the others.
-        ns_memory: bytes of Newton–Schulz temporaries one compiled call may
-            hold. Matrices of one shape share a call (on CUDA one batched
-            Newton–Schulz: fewer launches) up to it; 0: a call per matrix.
-            Default on CUDA: 5% of the group's parameters, gradients and
-            state, so that the step's peak memory stays within 1.05× of
-            torch.optim.Muon's, which holds the same tensors; on CPU,
-            unbounded (one call per shape: the CPU step frees each
-            matrix's temporaries after its update, so the split saves no
-            memory there).
+        ns_memory: on CUDA, bytes of device temporaries (Newton–Schulz
+            iterates and Gram matrices) one bucket of the compiled step may
+            hold. Matrices of one shape, its transpose or a near-equal one
+            share a bucket (one batched Newton–Schulz: fewer launches) up
+            to it (`optim-bucket`'s max-temporary-bytes, an estimate of
+            what the kernels allocate); each bucket frees its temporaries
+            before the next runs. None (default): 5% of the group's
+            parameters, gradients and state, so that the step's peak memory
+            stays within 1.05× of torch.optim.Muon's, which holds the same
+            tensors; 0: a bucket per matrix; float("inf"): one per shape.
+            The CPU step frees each matrix's temporaries after its update
+            and ignores it.
 
     The step of a group is compiled on the first `step()` for its
     parameters' shapes and dtypes (and again only when the set of
@@ -252,7 +222,7 @@ class Muon(torch.optim.Optimizer):
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
         grad_slots = []
-        for position, p, name in self._in_argument_order(group):
+        for position, p, name in self._positioned(group):
             if p.grad is None:
                 continue
             what = _plan.describe(p, name, position)
@@ -273,8 +243,8 @@ class Muon(torch.optim.Optimizer):
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
         if compiled is None:
-            compiled = _CompiledGroupStep(self._chunks_of(entries, device), group,
-                                          self.verbose, device)
+            compiled = _CompiledGroupStep(entries, group, self._flags(entries, device),
+                                          self.verbose)
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
         # a tensor serves as both rates when adamw_lr is None).
@@ -297,41 +267,26 @@ class Muon(torch.optim.Optimizer):
             raise ValueError("precompile: not available with a process group (each rank "
                              "compiles the steps of its own shard)")
         for index, group in enumerate(self.param_groups):
-            params = self._in_argument_order(group)
+            params = self._positioned(group)
             if not params:
                 continue
             target = torch.device(device) if device is not None else params[0][1].device
             _check_device(target, f"precompile: param group {index}")
             entries = [_entry(p, name, group, _plan.describe(p, name, position))
                        for position, p, name in params]
-            for chunk, _ in self._chunks_of(entries, target):
-                compile_step(_plan.step_module(chunk, group), _flags(target), verbose=False,
-                             load=False)
+            compile_step(_plan.step_module(entries, group), self._flags(entries, target),
+                         verbose=False, load=False)
 
-    def _in_argument_order(self, group):
-        """(position, parameter, name) of a group, AdamW parameters last:
-        their chunk's arguments form one block."""
-        def is_adamw(item):
-            _, p, name = item
-            try:
-                return _plan.route(p, name, group["use_muon"], group["algorithm"], "") == "adamw"
-            except ValueError:  # reported, with the parameter's name, by _entry
-                return False
+    def _positioned(self, group):
+        """(position, parameter, name) of each parameter of a group."""
+        return [(i, p, name) for i, (p, name) in enumerate(zip(group["params"],
+                                                                self._names(group)))]
 
-        items = [(i, p, name) for i, (p, name) in enumerate(zip(group["params"],
-                                                                 self._names(group)))]
-        return sorted(items, key=is_adamw)
-
-    def _chunks_of(self, entries, device):
-        sizes = [2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries]
+    def _flags(self, entries, device):
         budget = self.ns_memory
-        if budget is None and device.type == "cpu":
-            # The CPU step frees each matrix's temporaries after its update
-            # (it does not bucket): fewer calls cost no memory there.
-            budget = sys.maxsize
-        elif budget is None:
+        if budget is None:
             budget = sum(map(_plan.step_bytes, entries)) // 20
-        return _chunks(entries, sizes, budget)
+        return _flags(device, budget)
 
     def _prepare_bound(self, index, group):
         """The call of the last step of this group when nothing it was

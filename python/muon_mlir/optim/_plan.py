@@ -61,26 +61,6 @@ def step_bytes(entry):
     return numel * _ELEMENT_BYTES[element] * (2 + matrices) + 4 * ("step" in STATE_KEYS[kind])
 
 
-def ns_temporary_bytes(entry):
-    """An upper bound on the Newton–Schulz temporaries the compiled update of
-    one Muon/Muon² entry (kind, shape, element type, view) holds: per matrix
-    of its view, the update U and two iterates of the matrix's size and the
-    Gram matrix and its polynomial (m × m, m the smaller side), in the
-    parameter's element type (the lowerings' buffers, docs/gpu.md)."""
-    _, shape, element, view = entry
-    if view == "batch":
-        batch, rows, cols = shape[:-2], shape[-2], shape[-1]
-    else:
-        batch, rows, cols = (), shape[0], 1
-        for extent in shape[1:]:
-            cols *= extent
-    matrices = 1
-    for extent in batch:
-        matrices *= extent
-    side = min(rows, cols)
-    return matrices * (3 * rows * cols + 2 * side * side) * _ELEMENT_BYTES[element]
-
-
 def view_of(param, name, view):
     """The matrix view of an N-D Muon parameter: 'batch' for stacked experts
     ([E, M, N], by name or `view="batch"`), else 'flatten' (conv kernels:

@@ -192,10 +192,9 @@ static std::optional<int64_t> getTemporaryBytes(const BucketKey &key,
   auto describe = [&](auto op) -> std::optional<int64_t> {
     RankedTensorType slice = std::get<1>(key);
     return getMuonBucketTemporaryBytes(
-        {MatrixShape{{}, slice.getDimSize(0), slice.getDimSize(1)},
-         numMatrices, numMembers, slice.getElementType(),
-         op.getComputeElementType(), op.getScheduleOrDefault(),
-         static_cast<int64_t>(op.getNsSteps()),
+        {MatrixShape{{}, slice.getDimSize(0), slice.getDimSize(1)}, numMatrices,
+         numMembers, slice.getElementType(), op.getComputeElementType(),
+         op.getScheduleOrDefault(), static_cast<int64_t>(op.getNsSteps()),
          isa<Muon2Op>(op.getOperation())});
   };
   return TypeSwitch<Operation *, std::optional<int64_t>>(first.op)
@@ -321,12 +320,11 @@ static SmallVector<Bucket> collectBuckets(Block &block,
       std::optional<int64_t> temporaryBytes = getTemporaryBytes(
           key, candidate, bucket.numMembers + candidate.numMembers,
           bucket.numMatrices + candidate.numMatrices);
-      bool fitsBudget = options.maxTemporaryBytes <= 0 ||
-                        (temporaryBytes &&
-                         *temporaryBytes <= options.maxTemporaryBytes);
+      bool fitsBudget =
+          options.maxTemporaryBytes <= 0 ||
+          (temporaryBytes && *temporaryBytes <= options.maxTemporaryBytes);
       if ((!bucket.firstUser || op.isBeforeInBlock(bucket.firstUser)) &&
-          !llvm::AddOverflow(bucket.bytes, *bytes, packedBytes) &&
-          fitsBudget) {
+          !llvm::AddOverflow(bucket.bytes, *bytes, packedBytes) && fitsBudget) {
         bucket.firstUser = getEarlier(bucket.firstUser, getFirstUser(&op));
         bucket.members.push_back(candidate);
         bucket.bytes = packedBytes;
@@ -337,14 +335,13 @@ static SmallVector<Bucket> collectBuckets(Block &block,
       }
       it->second = buckets.size();
     }
-    buckets.push_back(
-        {{candidate},
-         getFirstUser(&op),
-         *bytes,
-         candidate.numMembers,
-         candidate.numMatrices,
-         getTemporaryBytes(key, candidate, candidate.numMembers,
-                           candidate.numMatrices)});
+    buckets.push_back({{candidate},
+                       getFirstUser(&op),
+                       *bytes,
+                       candidate.numMembers,
+                       candidate.numMatrices,
+                       getTemporaryBytes(key, candidate, candidate.numMembers,
+                                         candidate.numMatrices)});
   }
   return buckets;
 }
@@ -503,7 +500,6 @@ struct OptimBucketPass
           {minBucketSize, padWaste, maxTemporaryBytes, reportTemporaryBytes});
       numBuckets += statistics.numBuckets;
       numBucketedOps += statistics.numBucketedOps;
-
     }
   }
 };

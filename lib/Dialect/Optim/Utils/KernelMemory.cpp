@@ -78,9 +78,8 @@ muon::optim::getMuonBucketTemporaryBytes(const MuonBucketShape &shape) {
       plus(times(elements, iterates * computeBytes),
            times(squares, squareBuffers * computeBytes));
   std::optional<int64_t> normalization = times(
-      elements,
-      computeBytes +
-          getByteWidth(getNSInputType(shape.elementType, shape.computeType)));
+      elements, computeBytes + getByteWidth(getNSInputType(shape.elementType,
+                                                           shape.computeType)));
   if (!gemms || !normalization)
     return std::nullopt;
   std::optional<int64_t> bytes = std::max(*gemms, *normalization);

@@ -1,4 +1,5 @@
-//===- KernelMemory.h - Device temporaries of a Muon-family bucket -*- C++ -*-===//
+//===- KernelMemory.h - Device temporaries of a Muon-family bucket -*- C++
+//-*-===//
 //
 // Part of the muon-mlir project.
 //
@@ -55,7 +56,8 @@ struct MuonBucketShape {
 
 /// An upper bound on the device bytes the fused-kernel lowering of the
 /// bucket holds at once (see the file comment), or nothing on overflow.
-std::optional<int64_t> getMuonBucketTemporaryBytes(const MuonBucketShape &shape);
+std::optional<int64_t>
+getMuonBucketTemporaryBytes(const MuonBucketShape &shape);
 
 } // namespace muon::optim
 
