@@ -27,7 +27,9 @@ step() {  # step DIR COMMAND...: runs COMMAND unless DIR/manifest.json exists
 
 # Issue 21: muon_mlir.optim.Muon on CUDA (a precompiled step cache).
 step "$A/optim" $PY bench/optim_gpu.py build --out "$A/optim"
-# Issue 20: whole training steps, GPT-2 small and the LLaMA-style 350M.
+# Issue 20: whole training steps against ORT / the CPU compilation (small
+# models, five steps), GPT-2 small and the LLaMA-style 350M timed.
+step "$A/numerics" $PY bench/training_numerics.py build --out "$A/numerics"
 step "$A/train" $PY bench/train_step_gpu.py build --out "$A/train"
 step "$A/train-llama" $PY bench/train_step_gpu.py build --model llama-350m --out "$A/train-llama"
 # Issue 23: the optimizer step against its peers (peer wheels downloaded here).
@@ -48,6 +50,6 @@ check_carry() {  # check_carry CALL DIR...
   echo "device_session.sh $call carries $((total >> 20)) MiB: $*"
   (( total <= 64 << 20 )) || { echo "error: over the 64 MiB the device tool carries" >&2; exit 1; }
 }
-check_carry first "$A/optim" "$A/train" "$A/bench"
+check_carry first "$A/numerics" "$A/optim" "$A/train" "$A/bench"
 check_carry second "$A/train" "$A/bench"
 check_carry llama-train "$A/train-llama"

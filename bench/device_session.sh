@@ -5,7 +5,8 @@
 # bench/build_device_artifacts.sh here:
 #
 #   device tool: run(command="bash bench/device_session.sh first", timeout_s=600,
-#     carry=["gpu-artifacts/optim", "gpu-artifacts/train", "gpu-artifacts/bench"])
+#     carry=["gpu-artifacts/numerics", "gpu-artifacts/optim", "gpu-artifacts/train",
+#            "gpu-artifacts/bench"])
 #   device tool: run(command="bash bench/device_session.sh second", timeout_s=360,
 #     carry=["gpu-artifacts/train", "gpu-artifacts/bench"])   # at once, while warm
 #   (a later task: "llama-train" with carry=["gpu-artifacts/train-llama"])
@@ -45,6 +46,9 @@ case "${1:-first}" in
   first)
     # What the first H200 session (2026-12-04) learnt: torch.compile peers
     # compile for minutes there, so this call holds everything else.
+    # Issue 20: whole training steps against ORT / the CPU step (5 steps, 1e-4).
+    measure training_numerics 90 python3 bench/training_numerics.py run \
+      --artifacts "$A/numerics" --json "$RESULTS/training_numerics.json"
     # Issue 20: the whole GPT-2-small training step against torch eager.
     measure train_step_gpu 150 python3 bench/train_step_gpu.py run --artifacts "$A/train" \
       --steps 10 --warmup 2 --peers eager --json "$RESULTS/train_step_gpu.json"

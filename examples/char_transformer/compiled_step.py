@@ -1,5 +1,8 @@
 """Imports the artifacts of model.py, compiles one training step and runs it.
 
+(ONNX is imported where artifacts are read: CompiledTrainer runs a compiled
+step with numpy and torch alone, as on a GPU machine without ONNX.)
+
 The compiled step is forward + backward (ORT's training graph) + AdamW (its
 optimizer graph), optionally rerouted to Muon by `optim-assign`, built by
 muon-compile into a shared library that muon_mlir.aot calls.
@@ -11,13 +14,11 @@ import subprocess
 import sys
 
 import numpy as np
-import onnx
-from onnx import numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
-from muon_mlir import aot, onnx_training  # noqa: E402
+from muon_mlir import aot  # noqa: E402
 
 BIN = os.path.join(ROOT, "build", "bin")
 
@@ -27,6 +28,8 @@ def prepare(directory, adam_mode=None):
     declared; with `adam_mode`, first sets it in ORT's optimizer model too
     (0: torch.optim.AdamW; generate_artifacts makes 1, Hugging Face's).
     Returns (training, optimizer) paths to import."""
+    import onnx
+    from muon_mlir import onnx_training
     opt_path = os.path.join(directory, "optimizer_model.onnx")
     optimizer = onnx.load(opt_path)
     if adam_mode is not None:
@@ -58,6 +61,7 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
     parameters and moments updated in their own buffers (the step returns
     only the loss; CompiledTrainer handles both forms).
     Returns (library, TrainingGraph)."""
+    from muon_mlir import onnx_training
     training, optimizer = prepare(directory, adam_mode)
     text, graph = onnx_training.build_step(os.path.join(bin_dir, "muon-translate"),
                                            training, optimizer, directory, in_place)
@@ -105,6 +109,8 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
 
 def initial_parameters(directory, graph):
     """The exported initial weights (the same values as ORT's checkpoint)."""
+    import onnx
+    from onnx import numpy_helper
     inits = {i.name: numpy_helper.to_array(i)
              for i in onnx.load(os.path.join(directory, "forward.onnx")).graph.initializer}
     return [np.ascontiguousarray(inits[p], dtype=np.float32) for p in graph.params]

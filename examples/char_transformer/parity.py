@@ -18,10 +18,9 @@ import argparse
 import os
 import sys
 
-import numpy as np
-
 import compiled_step
 import model
+from muon_mlir.testing.training_parity import check_bad_inputs, compare, save_bundle
 
 
 def ort_steps(directory, batches, lr):
@@ -40,37 +39,21 @@ def ort_steps(directory, batches, lr):
     return losses, state
 
 
-def rel(a, b):
-    return np.linalg.norm(np.asarray(a, np.float64) - b) / max(np.linalg.norm(b), 1e-30)
-
-
 MUON_ASSIGN = r"exclude=^tok\.weight$,^pos$"
 
 
-def check_bad_inputs(trainer, batch, vocab):
-    """A token id and a label outside the vocabulary: the step raises
-    ValueError with its check's message and changes no parameter, no moment
-    and not the step count."""
-    for what, position in (("token id", 0), ("label", 1)):
-        bad = [np.array(x, copy=True) for x in batch]
-        bad[position].flat[-1] = vocab
-        before = trainer.numpy_state()
-        try:
-            trainer.step(*bad, 1e-3)
-            print(f"bad {what}: no error")
-        except ValueError as error:
-            print(f"bad {what}: ValueError: {error}")
-        unchanged = all(np.array_equal(a, b) for a, b in zip(before, trainer.numpy_state()))
-        print(f"bad {what}: parameters and state {'unchanged' if unchanged else 'CHANGED'}")
+def compile_args(args, gpu):
+    """(library, graph) of the step as `args` ask for it (`gpu`: its GPU form)."""
+    return compiled_step.compile_step(
+        args.work, bin_dir=args.bin, gpu=gpu, adam_mode=args.adam_mode,
+        assign=MUON_ASSIGN if args.muon else None, qk_clip_tau=args.qk_clip_tau,
+        in_place=True)
 
 
 def compiled_steps(args, batches, gpu, vocab=None):
     """Losses and final parameters of the compiled step (`gpu`: its GPU form);
     with `vocab`, then the bad-input checks."""
-    library, graph = compiled_step.compile_step(
-        args.work, bin_dir=args.bin, gpu=gpu, adam_mode=args.adam_mode,
-        assign=MUON_ASSIGN if args.muon else None, qk_clip_tau=args.qk_clip_tau,
-        in_place=True)
+    library, graph = compile_args(args, gpu)
     trainer = compiled_step.CompiledTrainer(
         library, graph, compiled_step.initial_parameters(args.work, graph),
         "cuda" if gpu == "cuda" else "cpu")
@@ -104,28 +87,37 @@ def main():
                         help="the model's blocks (model.Config): GPT-2's or LLaMA's")
     parser.add_argument("--qk-clip-tau", type=float,
                         help="--reference=cpu: add QK-clip with this threshold")
+    parser.add_argument("--bundle", metavar="DIR",
+                        help="with --gpu: compile the step and compute the reference "
+                             "here, and write both to DIR for bench/training_numerics.py "
+                             "to run elsewhere (with cuda: on a GPU machine)")
     args = parser.parse_args()
     if args.reference == "ort" and (args.muon or args.qk_clip_tau is not None):
         parser.error("--muon and --qk-clip-tau need --reference=cpu")
+    if args.bundle and not args.gpu:
+        parser.error("--bundle needs --gpu")
 
     c, batches = model.training_data(args.steps, arch=args.arch)
     model.make_artifacts(c, args.work)
-    ours, params = compiled_steps(args, batches, args.gpu, vocab=c.vocab)
+    if args.bundle:
+        library, graph = compile_args(args, args.gpu)
+        names = graph.params
+    else:
+        ours, params = compiled_steps(args, batches, args.gpu, vocab=c.vocab)
+        names = list(params)
     if args.reference == "ort":
         theirs, state = ort_steps(args.work, batches, args.lr)
-        reference = {name: state.parameters[name].data for name in params}
+        reference = {name: state.parameters[name].data for name in names}
     else:
         theirs, reference = compiled_steps(args, batches, None)
+    if args.bundle:
+        save_bundle(args.bundle, library, graph.params,
+                    compiled_step.initial_parameters(args.work, graph), batches, args.lr,
+                    theirs, reference, args.reference, args.rtol, vocab=c.vocab)
+        print(f"bundle written to {args.bundle}")
+        return 0
 
-    worst = 0.0
-    for step, (a, b) in enumerate(zip(ours, theirs)):
-        err = abs(a - b) / abs(b)
-        worst = max(worst, err) if np.isfinite(err) else float("inf")  # NaN fails
-        print(f"step {step}: loss muon {a:.7f} {args.reference} {b:.7f} rel err {err:.2e}")
-    for name, value in params.items():
-        err = rel(value, reference[name])
-        worst = max(worst, err) if np.isfinite(err) else float("inf")  # NaN fails
-        print(f"param {name}: rel err {err:.2e}")
+    worst = compare(ours, theirs, params, reference, args.reference)
     print(f"max rel err {worst:.2e} (tolerance {args.rtol:.0e})")
     return 0 if worst <= args.rtol else 1
 

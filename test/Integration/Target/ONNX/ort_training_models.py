@@ -39,7 +39,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 sys.path.insert(0, os.path.join(ROOT, "examples", "char_transformer"))
 
 import compiled_step  # noqa: E402
-from parity import ort_steps, rel  # noqa: E402
+from parity import ort_steps  # noqa: E402
+from muon_mlir.testing.training_parity import compare, rel, save_bundle  # noqa: E402
 
 BATCH, SEQ, VOCAB, D, HEADS = 4, 16, 40, 32, 4
 
@@ -228,7 +229,6 @@ ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)},
                  "hf-gpt2": {f"m.transformer.h.{i}.attn.c_attn.bias": slice(D, 2 * D)
                              for i in range(2)},
                  "masked": {"qkv.bias": slice(D, 2 * D)}}
-NOISE_BOUND = 1e-3
 
 class HuggingFace(nn.Module):
     """A Hugging Face causal LM (random weights, dropout off) as logits
@@ -350,7 +350,13 @@ def main():
                         help="instead: import the exported forward graph itself "
                              "(Constant nodes, shape arithmetic) and compare its "
                              "logits with ONNX Runtime inference")
+    parser.add_argument("--bundle", metavar="DIR",
+                        help="with --gpu: compile the step and compute the reference "
+                             "here, and write both to DIR for bench/training_numerics.py "
+                             "to run elsewhere (with cuda: on a GPU machine)")
     args = parser.parse_args()
+    if args.bundle and not args.gpu:
+        parser.error("--bundle needs --gpu")
     if args.forward:
         make_artifacts(args.model, args.work, opset=args.opset)
         return check_forward(args)
@@ -373,36 +379,27 @@ def main():
         losses = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
         return losses, trainer.numpy_params(), graph
 
-    ours, params, graph = compiled_run(args.gpu)
+    if args.bundle:
+        library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=args.gpu,
+                                                    assign=assign, in_place=True)
+    else:
+        ours, params, graph = compiled_run(args.gpu)
     if args.muon:
         theirs, cpu, _ = compiled_run(None)
         reference_params = dict(zip(graph.params, cpu))
     else:
         theirs, state = ort_steps(args.work, batches, args.lr)
         reference_params = {name: state.parameters[name].data for name in graph.params}
-    worst = 0.0
-    for step, (a, b) in enumerate(zip(ours, theirs)):
-        err = abs(a - b) / abs(b)
-        worst = max(worst, err) if np.isfinite(err) else float("inf")  # NaN fails
-        print(f"step {step}: loss muon {a:.7f} {'cpu' if args.muon else 'ort'} {b:.7f} "
-              f"rel err {err:.2e}")
-    initial = dict(zip(graph.params, compiled_step.initial_parameters(args.work, graph)))
-    for name, value in zip(graph.params, params):
-        reference = reference_params[name]
-        noise = ZERO_GRADIENT.get(args.model, {}).get(name)
-        if noise is not None:
-            moved = max(np.abs(value[noise] - initial[name][noise]).max(),
-                        np.abs(reference[noise] - initial[name][noise]).max())
-            print(f"param {name}[{noise.start}:{noise.stop}]: zero gradient, "
-                  f"moved {moved:.1e} (bound {NOISE_BOUND:.0e})")
-            if moved > NOISE_BOUND:
-                worst = float("inf")
-            keep = np.ones(value.shape[0], bool)
-            keep[noise] = False
-            value, reference = value[keep], reference[keep]
-        err = rel(value, reference)
-        worst = max(worst, err) if np.isfinite(err) else float("inf")  # NaN fails
-        print(f"param {name}: rel err {err:.2e}")
+    initial = compiled_step.initial_parameters(args.work, graph)
+    zero_gradient = ZERO_GRADIENT.get(args.model)
+    reference_name = "cpu" if args.muon else "ort"
+    if args.bundle:
+        save_bundle(args.bundle, library, graph.params, initial, batches, args.lr, theirs,
+                    reference_params, reference_name, args.rtol, zero_gradient=zero_gradient)
+        print(f"bundle written to {args.bundle}")
+        return 0
+    worst = compare(ours, theirs, dict(zip(graph.params, params)), reference_params,
+                    reference_name, dict(zip(graph.params, initial)), zero_gradient)
     print(f"{args.model}: max rel err {worst:.2e} (tolerance {args.rtol:.0e})")
     return 0 if worst <= args.rtol else 1
 
