@@ -25,6 +25,10 @@ namespace muon {
 
 using namespace mlir;
 
+/// Chunks of a column reduction are no shorter: its second op walks the
+/// chunks serially.
+constexpr int64_t kShortestColumnChunk = 32;
+
 /// The chunk length for a reduction of `size` elements: the smallest
 /// divisor of `size` in [target, 4 · target], if any.
 static std::optional<int64_t> getChunkLength(int64_t size, int64_t target) {
@@ -104,8 +108,15 @@ struct SplitReductionsPass
           isColumnReduction(candidate) ? maxColumnOutputs : maxOutputs;
       if (reductionSize < minReduction || outputs > limit)
         continue;
-      std::optional<int64_t> length =
-          getChunkLength(reductionSize, chunkLength);
+      // A column reduction's first op runs a thread per (chunk, column):
+      // few columns take shorter chunks, so that there are threads enough
+      // to keep the device's memory busy.
+      int64_t target = chunkLength;
+      if (isColumnReduction(candidate))
+        target = std::clamp<int64_t>(
+            reductionSize * outputs / std::max<int64_t>(columnThreads, 1),
+            std::min<int64_t>(kShortestColumnChunk, chunkLength), chunkLength);
+      std::optional<int64_t> length = getChunkLength(reductionSize, target);
       if (!length)
         continue;
       int64_t chunks = reductionSize / *length;

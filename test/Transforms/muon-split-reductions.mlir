@@ -1,5 +1,6 @@
 // RUN: muon-opt %s -muon-split-reductions -split-input-file | FileCheck %s
 // RUN: muon-opt %s -muon-split-reductions="max-column-outputs=4096" -split-input-file | FileCheck %s --check-prefix=LIMIT
+// RUN: muon-opt %s -muon-split-reductions="column-threads=0" -split-input-file | FileCheck %s --check-prefix=ANY
 
 // The loss: one output over 8192 elements. Chunks of 256: a first
 // reduction into 32 partial sums (the chunk a parallel dim), a second into
@@ -24,11 +25,16 @@ func.func @loss(%x: tensor<8192xf32>, %init: tensor<f32>) -> tensor<f32> {
 // -----
 
 // A bias gradient: 768 columns over 8192 tokens. The first reduction has
-// 32 × 768 outputs, each a chunk of 256 tokens of one column.
+// 64 × 768 outputs, each a chunk of 128 tokens of one column: chunks of 256
+// would give 24576 threads, under `column-threads` (65536); 128 is the
+// first divisor of 8192 from 8192 · 768 / 65536 = 96 on. With
+// column-threads=0 the chunks stay at 256.
 // CHECK-LABEL: func.func @bias_grad
-// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [32, 256, 768]
-// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<32x256x768xf32>) outs(%{{.+}} : tensor<32x768xf32>)
-// CHECK: linalg.generic {{.*}} ins(%[[PARTIAL]] : tensor<32x768xf32>) outs(%{{.+}} : tensor<768xf32>)
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [64, 128, 768]
+// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<64x128x768xf32>) outs(%{{.+}} : tensor<64x768xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[PARTIAL]] : tensor<64x768xf32>) outs(%{{.+}} : tensor<768xf32>)
+// ANY-LABEL: func.func @bias_grad
+// ANY: tensor.expand_shape %{{.+}} {{\[}}[0, 1], [2]] output_shape [32, 256, 768]
 func.func @bias_grad(%dy: tensor<8192x768xf32>, %init: tensor<768xf32>) -> tensor<768xf32> {
   %r = linalg.generic {indexing_maps = [affine_map<(t, c) -> (t, c)>, affine_map<(t, c) -> (c)>],
                        iterator_types = ["reduction", "parallel"]}
@@ -107,9 +113,9 @@ func.func @loss_2d(%x: tensor<64x128xf32>, %init: tensor<f32>) -> tensor<f32> {
 // reduction dim of 8192 tokens and split like @bias_grad.
 // CHECK-LABEL: func.func @bias_grad_reduce
 // CHECK: %[[FLAT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : tensor<8x1024x768xf32> into tensor<8192x768xf32>
-// CHECK: tensor.expand_shape %[[FLAT]] {{\[}}[0, 1], [2]] output_shape [32, 256, 768]
-// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<32x256x768xf32>) outs(%{{.+}} : tensor<32x768xf32>)
-// CHECK: linalg.generic {{.*}} ins(%[[PARTIAL]] : tensor<32x768xf32>) outs(%{{.+}} : tensor<768xf32>)
+// CHECK: tensor.expand_shape %[[FLAT]] {{\[}}[0, 1], [2]] output_shape [64, 128, 768]
+// CHECK: %[[PARTIAL:.+]] = linalg.generic {{.*}} ins(%{{.+}} : tensor<64x128x768xf32>) outs(%{{.+}} : tensor<64x768xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[PARTIAL]] : tensor<64x768xf32>) outs(%{{.+}} : tensor<768xf32>)
 // CHECK-NOT: linalg.reduce
 func.func @bias_grad_reduce(%dy: tensor<8x1024x768xf32>, %init: tensor<768xf32>) -> tensor<768xf32> {
   %r = linalg.reduce ins(%dy : tensor<8x1024x768xf32>) outs(%init : tensor<768xf32>) dimensions = [0, 1]

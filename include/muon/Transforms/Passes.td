@@ -266,7 +266,11 @@ def SplitReductionsPass : MuonPass<"muon-split-reductions"> {
     op is left alone): a first op reduces every chunk (the chunk index is a
     new parallel dim in front of the output), a second combines the chunks
     into the original output. A column reduction's first op then has one
-    thread per (chunk, column), consecutive threads on consecutive columns.
+    thread per (chunk, column), consecutive threads on consecutive columns;
+    with few columns the chunks shorten (down to 32 elements) until chunks ×
+    columns reaches `column-threads`: GPT-2 small's 768-column LayerNorm and
+    projection-bias gradients over 8192 tokens take 64 chunks of 128, 49152
+    threads, instead of 32 of 256.
     Ops without a plain combiner (one op with a neutral element) are left
     alone. The sums are taken in another order: equal up to rounding.
 
@@ -283,6 +287,10 @@ def SplitReductionsPass : MuonPass<"muon-split-reductions"> {
            "input's innermost dim parallel)">,
     Option<"chunkLength", "chunk-length", "int64_t", /*default=*/"256",
            "Shortest chunk">,
+    Option<"columnThreads", "column-threads", "int64_t", /*default=*/"65536",
+           "Threads (chunks × columns) the first op of a split column "
+           "reduction aims at: chunks shorten from `chunk-length` down to 32 "
+           "elements to reach it">,
   ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect",

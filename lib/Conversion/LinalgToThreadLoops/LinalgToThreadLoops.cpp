@@ -18,10 +18,12 @@
 #include "muon/Conversion/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace muon {
 #define GEN_PASS_DEF_CONVERTLINALGTOTHREADLOOPSPASS
@@ -73,21 +75,123 @@ static FailureOr<linalg::LinalgOp> hoistParallelDims(RewriterBase &rewriter,
   return cast<linalg::LinalgOp>(interchanged->getOperation());
 }
 
+/// Whether two index values are equal: the same value, or the results of
+/// equivalent ops on the same operands (loop lowering computes each access's
+/// indices with its own `affine.apply`s).
+static bool isSameIndex(Value a, Value b) {
+  if (a == b)
+    return true;
+  Operation *defA = a.getDefiningOp(), *defB = b.getDefiningOp();
+  return defA && defB &&
+         cast<OpResult>(a).getResultNumber() ==
+             cast<OpResult>(b).getResultNumber() &&
+         OperationEquivalence::isEquivalentTo(
+             defA, defB, OperationEquivalence::IgnoreLocations);
+}
+
+/// The load in `loop`'s body of the element `store` writes, if it is the
+/// only other access to that buffer in the loop, before the store, and the
+/// loop varies neither the buffer nor the indices (an output element
+/// accumulated over a reduction dim).
+static memref::LoadOp getAccumulatorLoad(scf::ForOp loop,
+                                         memref::StoreOp store) {
+  Value buffer = store.getMemRef();
+  auto invariant = [&](Value value) {
+    return loop.isDefinedOutsideOfLoop(value);
+  };
+  if (!invariant(buffer) || !llvm::all_of(store.getIndices(), invariant))
+    return nullptr;
+  memref::LoadOp load;
+  for (Operation *user : buffer.getUsers()) {
+    if (user == store || !loop->isAncestor(user))
+      continue;
+    auto candidate = dyn_cast<memref::LoadOp>(user);
+    if (load || !candidate || candidate->getBlock() != store->getBlock() ||
+        !candidate->isBeforeInBlock(store) ||
+        !llvm::all_of_zip(candidate.getIndices(), store.getIndices(),
+                          isSameIndex))
+      return nullptr;
+    load = candidate;
+  }
+  return load;
+}
+
+/// Carries `loop`'s accumulators (getAccumulatorLoad) in registers: each is
+/// loaded once before the loop, threaded through it as an iter_arg and
+/// stored once after it. Loop-lowered linalg reads and writes the output
+/// element on every iteration, and the backend cannot keep it in a register
+/// without knowing that the kernel's buffers do not alias: on an H200 a
+/// bias gradient over 8192 tokens then took 2.95 ms, ~360 ns per iteration,
+/// the round trip of a store and the load that reads it back.
+static void promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
+  // The indices' computations first, so that they are seen as invariant.
+  moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));
+  SmallVector<std::pair<memref::LoadOp, memref::StoreOp>> accumulators;
+  for (auto store : loop.getBody()->getOps<memref::StoreOp>())
+    if (memref::LoadOp load = getAccumulatorLoad(loop, store))
+      accumulators.push_back({load, store});
+  if (accumulators.empty())
+    return;
+  rewriter.setInsertionPoint(loop);
+  SmallVector<Value> inits;
+  for (auto [load, store] : accumulators)
+    inits.push_back(memref::LoadOp::create(
+        rewriter, load.getLoc(), load.getMemRef(), load.getIndices()));
+  unsigned first = loop.getNumResults();
+  FailureOr<LoopLikeOpInterface> carried = loop.replaceWithAdditionalYields(
+      rewriter, inits, /*replaceInitOperandUsesInLoop=*/false,
+      [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+        return llvm::map_to_vector(accumulators, [](auto accumulator) {
+          return accumulator.second.getValueToStore();
+        });
+      });
+  auto newLoop = cast<scf::ForOp>(carried->getOperation());
+  rewriter.setInsertionPointAfter(newLoop);
+  for (auto [index, accumulator] : llvm::enumerate(accumulators)) {
+    auto [load, store] = accumulator;
+    rewriter.replaceAllUsesWith(load.getResult(),
+                                newLoop.getRegionIterArgs()[first + index]);
+    memref::StoreOp::create(rewriter, store.getLoc(),
+                            newLoop.getResult(first + index), store.getMemRef(),
+                            store.getIndices());
+    rewriter.eraseOp(store);
+    rewriter.eraseOp(load);
+  }
+}
+
 /// Loops of `op` in the current block: an scf.parallel over its parallel
-/// dims around scf.for over its reductions. An op without parallel dims (a
-/// full reduction, a 0-d computation) runs inside a one-iteration
-/// scf.parallel, i.e. on one GPU thread: never on the host.
+/// dims around scf.for over its reductions, which carry the output element
+/// in a register. An op without parallel dims (a full reduction, a 0-d
+/// computation) runs inside a one-iteration scf.parallel, i.e. on one GPU
+/// thread: never on the host.
 static LogicalResult buildThreadLoops(RewriterBase &rewriter,
                                       linalg::LinalgOp op) {
-  if (op.getNumParallelLoops() > 0)
-    return linalg::linalgOpToParallelLoops(rewriter, op);
-  Location loc = op.getLoc();
-  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  auto single = scf::ParallelOp::create(rewriter, loc, zero, one, one);
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(single.getBody()->getTerminator());
-  return linalg::linalgOpToLoops(rewriter, op);
+  FailureOr<linalg::LinalgLoops> loops;
+  if (op.getNumParallelLoops() > 0) {
+    loops = linalg::linalgOpToParallelLoops(rewriter, op);
+  } else {
+    Location loc = op.getLoc();
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto single = scf::ParallelOp::create(rewriter, loc, zero, one, one);
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(single.getBody()->getTerminator());
+    loops = linalg::linalgOpToLoops(rewriter, op);
+  }
+  if (failed(loops))
+    return failure();
+  // Innermost first: an inner loop's accumulator, once carried, is loaded
+  // and stored around it in the next loop's body.
+  bool aliased = llvm::any_of(op.getDpsInputs(), [&](Value input) {
+    return llvm::is_contained(op.getDpsInits(), input);
+  });
+  if (!aliased) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    for (Operation *loop : llvm::reverse(*loops))
+      if (auto forOp = dyn_cast<scf::ForOp>(loop))
+        promoteAccumulators(rewriter, forOp);
+  }
+  return success();
 }
 
 namespace {

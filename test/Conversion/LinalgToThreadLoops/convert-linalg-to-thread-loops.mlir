@@ -56,14 +56,21 @@ func.func @reduction(%a: memref<4x48xf32>, %out: memref<4xf32>) {
 // A column reduction whose reduction dim comes first: the parallel dim is
 // moved outermost, so the reduction runs inside each thread instead of as a
 // host loop around kernel launches.
+// The output element is loaded once, carried in a register through the
+// reduction (an iter_arg) and stored once: not read and written back on
+// every iteration.
 // CHECK-LABEL: func.func @reduction_first
+// CHECK-SAME: (%[[A:.+]]: memref<48x4xf32>, %[[OUT:.+]]: memref<4xf32>)
 // CHECK-NOT: scf.for
 // CHECK: scf.parallel
 // CHECK:   scf.parallel
 // CHECK:     scf.if
-// CHECK:       scf.for
-// CHECK:         memref.load %{{.+}}[%{{.+}}, %{{.+}}] : memref<48x4xf32>
-// CHECK:         arith.addf
+// CHECK:       %[[INIT:.+]] = memref.load %[[OUT]][%{{.+}}] : memref<4xf32>
+// CHECK:       %[[SUM:.+]] = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[INIT]]) -> (f32) {
+// CHECK:         %[[X:.+]] = memref.load %[[A]][%{{.+}}, %{{.+}}] : memref<48x4xf32>
+// CHECK:         %[[NEXT:.+]] = arith.addf %[[X]], %[[ACC]]
+// CHECK-NEXT:    scf.yield %[[NEXT]] : f32
+// CHECK:       memref.store %[[SUM]], %[[OUT]][%{{.+}}] : memref<4xf32>
 // CHECK-NOT: linalg.generic
 func.func @reduction_first(%a: memref<48x4xf32>, %out: memref<4xf32>) {
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>],
@@ -169,6 +176,29 @@ func.func @serial_reductions(%rows: memref<4x8192xf32>, %sums: memref<4xf32>,
   ^bb0(%x: f32, %acc: f32):
     %s = arith.addf %x, %acc : f32
     linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// An op that also reads its output buffer as an input keeps reading and
+// writing it on every iteration: carrying the element in a register would
+// change what the input reads.
+// CHECK-LABEL: func.func @output_read_as_input
+// CHECK:       scf.for
+// CHECK-NOT:     iter_args
+// CHECK:         memref.load
+// CHECK:         memref.store
+func.func @output_read_as_input(%a: memref<48x4xf32>, %out: memref<4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(j, i) -> (i, j)>, affine_map<(j, i) -> (j)>,
+                                   affine_map<(j, i) -> (j)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a, %out : memref<48x4xf32>, memref<4xf32>) outs(%out : memref<4xf32>) {
+  ^bb0(%x: f32, %o: f32, %acc: f32):
+    %s = arith.addf %x, %o : f32
+    %y = arith.addf %s, %acc : f32
+    linalg.yield %y : f32
   }
   return
 }
