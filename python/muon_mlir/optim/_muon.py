@@ -128,7 +128,8 @@ class Muon(torch.optim.Optimizer):
                         adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay,
                         use_muon=use_muon, view=view)
         self.verbose = verbose
-        if ns_memory is not None and ns_memory < 0:
+        if ns_memory is not None and not (isinstance(ns_memory, (int, float)) and
+                                          ns_memory >= 0):  # NaN fails too
             raise ValueError(f"ns_memory must be >= 0, got {ns_memory}")
         self.ns_memory = ns_memory
         super().__init__(params, defaults)

@@ -78,7 +78,8 @@ for label, state in runs.items():
     print(f"ns_memory {label}: 3 steps, worst relative difference from per-matrix buckets "
           f"{worst:.0e} {'<=' if worst <= 1e-6 else '>'} 1e-06")
 
-try:
-    Muon([torch.nn.Parameter(torch.zeros(4, 4))], ns_memory=-1)
-except ValueError as error:
-    print(f"negative ns_memory: ValueError: {error}")
+for bad in (-1, float("nan"), "1GB"):
+    try:
+        Muon([torch.nn.Parameter(torch.zeros(4, 4))], ns_memory=bad)
+    except ValueError as error:
+        print(f"ns_memory={bad!r}: ValueError: {error}")
