@@ -15,6 +15,8 @@ bare compiled calls, on GPT-2 small's and the LLaMA-1B class's parameter sets
 - peak memory: torch's allocator peak during the steps (parameters,
   gradients, state, temporaries), plus for ours the runtime's peak
   temporaries (muon_gpu_peak_temporary_bytes), against torch.optim.Muon's;
+- `cuda_graph=True` (step() capturing and replaying its own CUDA graphs):
+  parity with the eager bf16 step (1e-5) and its time beside it;
 - CUDA graphs: step() captured once with `torch.cuda.graph` and replayed
   against the same steps run eagerly; a learning rate given as a device
   tensor, set to 0 between replays, leaves the parameters bitwise unchanged
@@ -58,7 +60,8 @@ def ns_dtype(name):
     return None if NS_DTYPES[name] is None else getattr(torch, NS_DTYPES[name])
 
 
-def ours(muon, adamw, variant, lr=gpu_peers.MUON_LR, adamw_lr=gpu_peers.ADAMW_LR):
+def ours(muon, adamw, variant, lr=gpu_peers.MUON_LR, adamw_lr=gpu_peers.ADAMW_LR,
+         cuda_graph=False):
     """muon_mlir.optim.Muon with the peers' hyper-parameters: a Muon group
     and an AdamW group (use_muon=False: torch.optim.AdamW's meaning)."""
     from muon_mlir.optim import Muon
@@ -67,7 +70,7 @@ def ours(muon, adamw, variant, lr=gpu_peers.MUON_LR, adamw_lr=gpu_peers.ADAMW_LR
         groups.append({"params": adamw, "use_muon": False, "lr": adamw_lr,
                        "weight_decay": gpu_peers.WEIGHT_DECAY})
     return Muon(groups, weight_decay=gpu_peers.WEIGHT_DECAY, ns_dtype=ns_dtype(variant),
-                verbose=False)
+                verbose=False, cuda_graph=cuda_graph)
 
 
 def build(args):
@@ -132,7 +135,7 @@ class Setup:
 def make(row, muon, adamw):
     if row.startswith("torch"):
         return gpu_peers.torch_optimizers(muon, adamw, fused=row.endswith("fused"))
-    return [ours(muon, adamw, row.split("-")[1])]
+    return [ours(muon, adamw, row.split("-")[1], cuda_graph=row.endswith("-graph"))]
 
 
 def step(opts):
@@ -146,7 +149,7 @@ def parity(setup, device):
     import torch
     from muon_mlir.testing.torch_reference import fp32_newton_schulz
     finals = {}
-    for row in ("reference", "torch-foreach", "ours-f32", "ours-bf16"):
+    for row in ("reference", "torch-foreach", "ours-f32", "ours-bf16", "ours-bf16-graph"):
         muon, adamw = setup.params()
         opts = make("torch-foreach" if row == "reference" else row, muon, adamw)
         with fp32_newton_schulz() if row == "reference" else contextlib.nullcontext():
@@ -165,6 +168,12 @@ def parity(setup, device):
         out[row] = {"param_rel": param, "update_rel": update}
     out["f32_ok"] = out["ours-f32"]["param_rel"] <= 1e-5 and out["ours-f32"]["update_rel"] <= 1e-4
     out["bf16_ok"] = out["ours-bf16"]["update_rel"] <= 2 * out["torch-foreach"]["update_rel"]
+    # Replayed from CUDA graphs (steps 2 and 3; the first is eager): the
+    # same kernels on the same data, up to the norms' atomic summation order.
+    out["graph_vs_eager_rel"] = max(
+        float((a - b).abs().max() / b.abs().max().clamp(min=1e-30))
+        for a, b in zip(finals["ours-bf16-graph"], finals["ours-bf16"]))
+    out["graph_ok"] = out["graph_vs_eager_rel"] <= 1e-5
     return out
 
 
@@ -199,7 +208,8 @@ def host_us(fn, steps, device):
 
 def timing(setup, args, runtime):
     import torch
-    rows = ["torch-foreach", "torch-fused", "ours-f32", "ours-bf16", "ours-bf16-bare"]
+    rows = ["torch-foreach", "torch-fused", "ours-f32", "ours-bf16", "ours-bf16-graph",
+            "ours-bf16-bare"]
     runs = {row: [] for row in rows}
     for _ in range(args.repetitions):
         for row in rows[:-1]:
@@ -310,7 +320,7 @@ def run(args):
             out["cuda_graph"] = graphs(setup, args)
         report(name, out)
         ok &= out["parity"]["f32_ok"] and out["parity"]["bf16_ok"] and \
-            out.get("cuda_graph", {"ok": True})["ok"]
+            out["parity"]["graph_ok"] and out.get("cuda_graph", {"ok": True})["ok"]
         del setup
         gc.collect()
         if args.json:  # after each set: a later one that fails keeps these
@@ -324,6 +334,7 @@ LABELS = {"torch-foreach": "torch.optim.Muon + AdamW(foreach)",
           "torch-fused": "torch.optim.Muon + AdamW(fused)",
           "ours-f32": "muon_mlir.optim.Muon, f32 NS",
           "ours-bf16": "muon_mlir.optim.Muon, bf16 NS",
+          "ours-bf16-graph": "  with cuda_graph=True",
           "ours-bf16-bare": "  its bare compiled calls"}
 
 
@@ -334,7 +345,8 @@ def report(name, out):
           f"{p['ours-f32']['update_rel']:.1e} (<= 1e-4): {'ok' if p['f32_ok'] else 'FAILED'}; "
           f"bf16 NS updates: ours {p['ours-bf16']['update_rel']:.1e}, torch.optim.Muon "
           f"{p['torch-foreach']['update_rel']:.1e} (ours <= 2x): "
-          f"{'ok' if p['bf16_ok'] else 'FAILED'}")
+          f"{'ok' if p['bf16_ok'] else 'FAILED'}; cuda_graph=True against eager "
+          f"{p['graph_vs_eager_rel']:.1e} (<= 1e-5): {'ok' if p['graph_ok'] else 'FAILED'}")
     t = out["timing"]
     print(f"{'':36s} {'ms/step (spread)':26s} {'host µs/step() (spread)':26s} peak GiB")
     for row, label in LABELS.items():

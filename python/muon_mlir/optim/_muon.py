@@ -8,6 +8,7 @@ import sys
 import torch
 
 from . import _distributed, _plan
+from ._graphs import GraphCache
 from ._compiler import cache_dir, compile_step
 
 _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
@@ -73,6 +74,14 @@ class Muon(torch.optim.Optimizer):
         use_muon: None (automatic), True or False.
         view: "flatten" or "batch" for N-D Muon parameters (None: automatic).
         verbose: print the compile time of each new step.
+        cuda_graph: on CUDA, step() captures the compiled step in a CUDA
+            graph and replays it (one launch instead of a few hundred),
+            once per set of gradient addresses, which torch's caching
+            allocator keeps from step to step in a training loop (two
+            graphs are kept). The first step runs eagerly; so does a step
+            inside the caller's own capture (torch.cuda.graph), and every
+            step once a capture fails or addresses change on five steps in
+            a row (with a warning). Default False until measured on a GPU.
         process_group: a torch.distributed process group (e.g.
             `torch.distributed.group.WORLD`): data-parallel training with
             replicated parameters and no DDP wrapper. Each rank calls
@@ -113,7 +122,7 @@ class Muon(torch.optim.Optimizer):
                  algorithm="muon",
                  beta2=0.95,
                  adamw_lr=None, betas=(0.9, 0.999), adamw_eps=1e-8, adamw_weight_decay=0.01,
-                 use_muon=None, view=None, verbose=True, process_group=None,
+                 use_muon=None, view=None, verbose=True, cuda_graph=False, process_group=None,
                  average_gradients=True, bucket_bytes=256 << 20, ns_memory=None):
         if isinstance(lr, torch.Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
@@ -128,6 +137,9 @@ class Muon(torch.optim.Optimizer):
                         adamw_eps=adamw_eps, adamw_weight_decay=adamw_weight_decay,
                         use_muon=use_muon, view=view)
         self.verbose = verbose
+        if not isinstance(cuda_graph, bool):
+            raise ValueError(f"cuda_graph must be True or False, got {cuda_graph!r}")
+        self.cuda_graph = cuda_graph
         if ns_memory is not None and not (isinstance(ns_memory, (int, float)) and
                                           ns_memory >= 0):  # NaN fails too
             raise ValueError(f"ns_memory must be >= 0, got {ns_memory}")
@@ -153,6 +165,7 @@ class Muon(torch.optim.Optimizer):
         super().__setstate__(state)
         self._compiled, self._bound = {}, {}
         self.__dict__.setdefault("_sharded", None)
+        self.__dict__.setdefault("cuda_graph", False)
 
     # -- state dicts -------------------------------------------------------
 
@@ -252,7 +265,8 @@ class Muon(torch.optim.Optimizer):
         _check_distinct(tensors, group)
         rates = _learning_rates(group)
         tensors += [_scalar(rate, device) for rate in rates]
-        bound = _Bound(group, compiled, tensors, grad_slots, rates, device)
+        graphs = GraphCache(device) if self.cuda_graph and device.type == "cuda" else None
+        bound = _Bound(group, compiled, tensors, grad_slots, rates, device, graphs)
         self._bound[index] = bound
         grads = [tensors[slot] for slot in grad_slots]
         return lambda grads=grads: bound.run([g.data_ptr() for g in grads])
@@ -356,8 +370,8 @@ class _Bound:
     its own with an operator.itemgetter: a step concatenates two lists and
     makes one C-level pick per call."""
 
-    def __init__(self, group, compiled, tensors, grad_slots, rates, device):
-        self.compiled, self.device = compiled, device
+    def __init__(self, group, compiled, tensors, grad_slots, rates, device, graphs=None):
+        self.compiled, self.device, self.graphs = compiled, device, graphs
         self.params, self.count = group["params"], len(group["params"])
         # A copy: a list hyper-parameter changed in place must not compare
         # equal to itself.
@@ -412,16 +426,17 @@ class _Bound:
 
     def run(self, grad_pointers):
         arguments = self.fixed + grad_pointers
-        if self.device.type == "cuda":
-            # One stream query per step, not per call (a few µs each).
-            stream = torch.cuda.current_stream(self.device).cuda_stream
-            for function, pick in self.calls:
-                status = function._entry(*pick(arguments), stream)
-                if status != 0:
-                    raise _failure(function, status, self.device)
+        if self.device.type != "cuda":
+            return self._launch(arguments)
+        if self.graphs is not None and self.graphs.run(
+                tuple(grad_pointers), lambda stream: self._launch(arguments, stream)):
             return
+        # One stream query per step, not per call (a few µs each).
+        self._launch(arguments, torch.cuda.current_stream(self.device).cuda_stream)
+
+    def _launch(self, arguments, *stream):
         for function, pick in self.calls:
-            status = function._entry(*pick(arguments))
+            status = function._entry(*pick(arguments), *stream)
             if status != 0:
                 raise _failure(function, status, self.device)
 
