@@ -10,16 +10,18 @@
 // CHECK-COUNT-6: gpu.launch_func
 // CHECK-NOT: gpu.launch_func
 // Each thread sums its chunk of a column in a register (an scf.for
-// iter_arg), loading and storing its output element once.
-// CHECK: gpu.func @bias_grads_kernel(%{{.+}}: index, %{{.+}}: index, %{{.+}}: memref<32x3072xf32>, %{{.+}}: memref<32x256x3072xf32>)
-// CHECK: memref.load %{{.+}} : memref<32x3072xf32>
-// CHECK-NEXT: scf.for {{.+}} iter_args
+// iter_arg) that starts from the constant the partials were filled with
+// (no memset left) and stores its output element once.
+// CHECK-NOT: gpu.memset
+// CHECK: gpu.func @bias_grads_kernel(%{{.+}}: index, %{{.+}}: index, %{{.+}}: memref<32x256x3072xf32>, %{{.+}}: memref<32x3072xf32>)
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: scf.for {{.+}} iter_args(%{{.+}} = %[[ZERO]])
 // CHECK-NOT: memref.store
 // CHECK: scf.yield
 // CHECK-NEXT: }
 // CHECK-NEXT: memref.store
-// CHECK: gpu.func @bias_grads_kernel_0(%{{.+}}: index, %{{.+}}: memref<3072xf32>, %{{.+}}: memref<32x3072xf32>)
-// CHECK: gpu.func @bias_grads_kernel_3(%{{.+}}: index, %{{.+}}: index, %{{.+}}: memref<32x50257xf32>, %{{.+}}: memref<32x256x50257xf32>)
+// CHECK: gpu.func @bias_grads_kernel_0(%{{.+}}: index, %{{.+}}: memref<32x3072xf32>, %{{.+}}: memref<3072xf32>)
+// CHECK: gpu.func @bias_grads_kernel_3(%{{.+}}: index, %{{.+}}: index, %{{.+}}: memref<32x256x50257xf32>, %{{.+}}: memref<32x50257xf32>)
 func.func @bias_grads(%mlp: tensor<8x1024x3072xf32>, %qkv: tensor<8x1024x2304xf32>,
                       %head: tensor<8x1024x50257xf32>)
     -> (tensor<3072xf32>, tensor<2304xf32>, tensor<50257xf32>) {

@@ -196,8 +196,9 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     Any other reduction is walked serially by each thread, and an op
     without parallel dims runs on one thread. The thread carries its output
     element in a register through the walk (an `scf.for` iter_arg: loaded
-    once before, stored once after) unless the op also reads that buffer as
-    an input: loop-lowered linalg reads and writes it on every iteration,
+    once before, or started from the constant of a memset the reduction
+    overwrites, as above, and stored once after) unless the op also reads
+    that buffer as an input: loop-lowered linalg reads and writes it on every iteration,
     which the backend cannot undo without knowing that the kernel's buffers
     do not alias, and each iteration then waits for its own store (on an
     H200, ~360 ns per element of a bias gradient). Where a thread's serial share

@@ -132,15 +132,7 @@ static Value stripReshapes(Value buffer) {
   return buffer;
 }
 
-/// The `gpu.memset` of a constant (convert-memory-to-gpu's form of a
-/// whole-buffer `linalg.fill`) that `init`'s kernel can do without: earlier in
-/// `op`'s block, of the same buffer up to reshapes, every element of which the
-/// reduction writes (its map picks distinct loop dims, or 0 on unit dims), with
-/// nothing touching the buffer in between. The kernel then starts from the
-/// constant, which an imported graph's accumulators are all filled with,
-/// instead of loading it: one launch fewer per reduction. Null if there is
-/// none.
-static gpu::MemsetOp getOverwrittenFill(linalg::LinalgOp op, OpOperand &init) {
+gpu::MemsetOp muon::getOverwrittenFill(linalg::LinalgOp op, OpOperand &init) {
   auto type = cast<MemRefType>(init.get().getType());
   llvm::SmallDenseSet<unsigned> dims;
   for (auto [result, extent] : llvm::zip_equal(

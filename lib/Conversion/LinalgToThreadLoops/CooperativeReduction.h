@@ -7,9 +7,21 @@
 #ifndef MUON_LIB_CONVERSION_LINALGTOTHREADLOOPS_COOPERATIVEREDUCTION_H
 #define MUON_LIB_CONVERSION_LINALGTOTHREADLOOPS_COOPERATIVEREDUCTION_H
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 namespace muon {
+
+/// The `gpu.memset` of a constant (convert-memory-to-gpu's form of a
+/// whole-buffer `linalg.fill`) that the kernel of `op`'s output `init` can
+/// do without: earlier in `op`'s block, of the same buffer up to reshapes,
+/// every element of which the reduction writes (its map picks distinct loop
+/// dims, or 0 on unit dims), with nothing touching the buffer in between.
+/// The kernel then starts from the constant, which an imported graph's
+/// accumulators are all filled with, instead of loading it: one launch
+/// fewer per reduction. Null if there is none.
+mlir::gpu::MemsetOp getOverwrittenFill(mlir::linalg::LinalgOp op,
+                                       mlir::OpOperand &init);
 
 /// Replaces `op` (on buffers, parallel dims first) by a block loop over its
 /// parallel iteration space around a thread loop of up to `maxThreads`

@@ -159,16 +159,51 @@ static void promoteAccumulators(RewriterBase &rewriter, scf::ForOp loop) {
   }
 }
 
+/// Replaces the loads of `buffer` in `root` by `value` if none of them runs
+/// inside a loop of `root` (each output element's accumulator is loaded
+/// once, carried in registers): true if they were all replaced.
+static bool replaceInitialLoads(RewriterBase &rewriter, Operation *root,
+                                Value buffer, Value value) {
+  SmallVector<memref::LoadOp> loads;
+  WalkResult walk = root->walk([&](memref::LoadOp load) {
+    if (load.getMemRef() != buffer)
+      return WalkResult::advance();
+    if (load->getParentOfType<scf::ForOp>() &&
+        root->isProperAncestor(load->getParentOfType<scf::ForOp>()))
+      return WalkResult::interrupt();
+    loads.push_back(load);
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return false;
+  for (memref::LoadOp load : loads)
+    rewriter.replaceOp(load, value);
+  return true;
+}
+
 /// Loops of `op` in the current block: an scf.parallel over its parallel
 /// dims around scf.for over its reductions, which carry the output element
-/// in a register. An op without parallel dims (a full reduction, a 0-d
-/// computation) runs inside a one-iteration scf.parallel, i.e. on one GPU
-/// thread: never on the host.
+/// in a register; an output just filled with a constant
+/// (getOverwrittenFill) starts from that constant, and its memset goes. An
+/// op without parallel dims (a full reduction, a 0-d computation) runs
+/// inside a one-iteration scf.parallel, i.e. on one GPU thread: never on the
+/// host.
 static LogicalResult buildThreadLoops(RewriterBase &rewriter,
                                       linalg::LinalgOp op) {
+  bool aliased = llvm::any_of(op.getDpsInputs(), [&](Value input) {
+    return llvm::is_contained(op.getDpsInits(), input);
+  });
+  SmallVector<std::pair<Value, gpu::MemsetOp>> fills;
+  if (!aliased && op.getNumReductionLoops() > 0)
+    for (OpOperand &init : op.getDpsInitsMutable())
+      if (gpu::MemsetOp fill = muon::getOverwrittenFill(op, init))
+        fills.push_back({init.get(), fill});
+
   FailureOr<linalg::LinalgLoops> loops;
+  Operation *root;
   if (op.getNumParallelLoops() > 0) {
     loops = linalg::linalgOpToParallelLoops(rewriter, op);
+    root = succeeded(loops) ? loops->front() : nullptr;
   } else {
     Location loc = op.getLoc();
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
@@ -177,20 +212,25 @@ static LogicalResult buildThreadLoops(RewriterBase &rewriter,
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(single.getBody()->getTerminator());
     loops = linalg::linalgOpToLoops(rewriter, op);
+    root = single;
   }
   if (failed(loops))
     return failure();
+  if (aliased)
+    return success();
+  OpBuilder::InsertionGuard guard(rewriter);
   // Innermost first: an inner loop's accumulator, once carried, is loaded
   // and stored around it in the next loop's body.
-  bool aliased = llvm::any_of(op.getDpsInputs(), [&](Value input) {
-    return llvm::is_contained(op.getDpsInits(), input);
-  });
-  if (!aliased) {
-    OpBuilder::InsertionGuard guard(rewriter);
-    for (Operation *loop : llvm::reverse(*loops))
-      if (auto forOp = dyn_cast<scf::ForOp>(loop))
-        promoteAccumulators(rewriter, forOp);
-  }
+  for (Operation *loop : llvm::reverse(*loops))
+    if (auto forOp = dyn_cast<scf::ForOp>(loop))
+      promoteAccumulators(rewriter, forOp);
+  llvm::SmallPtrSet<Operation *, 2> erased;
+  for (auto [buffer, fill] : fills)
+    if (!erased.contains(fill) &&
+        replaceInitialLoads(rewriter, root, buffer, fill.getValue())) {
+      erased.insert(fill);
+      rewriter.eraseOp(fill);
+    }
   return success();
 }
 

@@ -400,8 +400,12 @@ func.func @no_reduction(%a: memref<f32>, %b: memref<f32>, %x: memref<64xf32>, %y
 // CHECK: %[[ROWMAX:.+]] = gpu.all_reduce maxnumf
 // CHECK: %[[NEW:.+]] = arith.maxnumf %[[ROWMAX]], %[[NEG_INF]] : f32
 // CHECK: memref.store %[[NEW]]
+// Serially reduced, the same: each thread's register starts from the
+// constant.
 // SERIAL-LABEL: func.func @filled_accumulator
-// SERIAL: gpu.memset
+// SERIAL-DAG: %[[NEG_INF:.+]] = arith.constant 0xFF800000 : f32
+// SERIAL-NOT: gpu.memset
+// SERIAL: scf.for {{.+}} iter_args(%{{.+}} = %[[NEG_INF]]) -> (f32)
 func.func @filled_accumulator(%a: memref<4x1024xf32>, %out: memref<4xf32>) {
   %ninf = arith.constant 0xFF800000 : f32
   %column = memref.expand_shape %out [[0, 1]] output_shape [4, 1] : memref<4xf32> into memref<4x1xf32>
