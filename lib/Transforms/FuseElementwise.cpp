@@ -44,6 +44,34 @@ static bool isScalar(Operation *op) {
   return linalgOp && linalgOp.getNumLoops() == 0;
 }
 
+/// Whether the single-result elementwise `producer` may be recomputed in
+/// each of its consumers: every use is a fusable linalg consumer (so it is
+/// never materialized), and it reads at most one tensor of its result's
+/// size (the others broadcast: a mask, a bias), so that a consumer reading
+/// its inputs instead of its result reads no more. Each fusion then saves
+/// the result's write and read: an attention's scaled and masked scores,
+/// read by the softmax's max and exp, were a full pass over the
+/// batch × heads × sequence² scores of their own.
+static bool isRecomputable(Operation *producer) {
+  auto generic = dyn_cast<linalg::GenericOp>(producer);
+  if (!generic || !isElementwise(producer) || generic->getNumResults() != 1)
+    return false;
+  auto type = dyn_cast<RankedTensorType>(generic->getResult(0).getType());
+  if (!type || !type.hasStaticShape())
+    return false;
+  int64_t fullSize = llvm::count_if(generic.getDpsInputs(), [&](Value input) {
+    auto inputType = dyn_cast<RankedTensorType>(input.getType());
+    return !inputType || !inputType.hasStaticShape() ||
+           inputType.getNumElements() >= type.getNumElements();
+  });
+  return fullSize <= 1 &&
+         llvm::all_of(generic->getResult(0).getUses(), [](OpOperand &use) {
+           return !isContraction(use.getOwner()) &&
+                  isa<linalg::GenericOp>(use.getOwner()) &&
+                  linalg::areElementwiseOpsFusable(&use);
+         });
+}
+
 namespace {
 struct FuseElementwisePass
     : muon::impl::FuseElementwisePassBase<FuseElementwisePass> {
@@ -69,7 +97,8 @@ struct FuseElementwisePass
       return producer->hasOneUse() ||
              (isElementwise(producer) && isElementwise(consumer) &&
               llvm::all_of(producer->getResults(),
-                           [](Value result) { return result.hasOneUse(); }));
+                           [](Value result) { return result.hasOneUse(); })) ||
+             isRecomputable(producer);
     };
     RewritePatternSet patterns(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

@@ -118,3 +118,75 @@ func.func @update_through_selects(%status: tensor<i32>, %p: tensor<8xf32>, %g: t
   } -> tensor<8xf32>
   return %sp, %sm : tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// Attention's scaled and masked scores feed the softmax's max and its exp:
+// an element-wise producer with one full-size input (the mask broadcasts)
+// whose every user can take it in is recomputed in each, never stored.
+// CHECK-LABEL: func.func @masked_scores
+// CHECK-SAME: (%[[S:.+]]: tensor<2x4x4xf32>, %[[MASK:.+]]: tensor<4x4xf32>
+// CHECK: %[[MAX:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[S]], %[[MASK]] : tensor<2x4x4xf32>, tensor<4x4xf32>)
+// CHECK:   arith.addf
+// CHECK:   arith.maximumf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[S]], %[[MASK]], %[[MAX]] : tensor<2x4x4xf32>, tensor<4x4xf32>, tensor<2x4xf32>)
+// CHECK:   arith.addf
+// CHECK:   arith.subf
+// CHECK:   math.exp
+// CHECK-NOT: linalg.generic
+// Two full-size inputs: each consumer would read two tensors instead of
+// one; the sum stays stored.
+// CHECK-LABEL: func.func @two_full_inputs
+// CHECK-COUNT-3: linalg.generic
+#s3 = affine_map<(b, i, j) -> (b, i, j)>
+#m3 = affine_map<(b, i, j) -> (i, j)>
+#r3 = affine_map<(b, i, j) -> (b, i)>
+func.func @masked_scores(%s: tensor<2x4x4xf32>, %mask: tensor<4x4xf32>, %init: tensor<2x4xf32>)
+    -> (tensor<2x4xf32>, tensor<2x4x4xf32>) {
+  %e = tensor.empty() : tensor<2x4x4xf32>
+  %x = linalg.generic {indexing_maps = [#s3, #m3, #s3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s, %mask : tensor<2x4x4xf32>, tensor<4x4xf32>) outs(%e : tensor<2x4x4xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %y = arith.addf %a, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x4xf32>
+  %max = linalg.generic {indexing_maps = [#s3, #r3], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : tensor<2x4x4xf32>) outs(%init : tensor<2x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %y = arith.maximumf %a, %o : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4xf32>
+  %exp = linalg.generic {indexing_maps = [#s3, #r3, #s3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %max : tensor<2x4x4xf32>, tensor<2x4xf32>) outs(%e : tensor<2x4x4xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %d = arith.subf %a, %m : f32
+    %y = math.exp %d : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x4xf32>
+  return %max, %exp : tensor<2x4xf32>, tensor<2x4x4xf32>
+}
+
+func.func @two_full_inputs(%s: tensor<2x4x4xf32>, %t: tensor<2x4x4xf32>, %init: tensor<2x4xf32>)
+    -> (tensor<2x4xf32>, tensor<2x4x4xf32>) {
+  %e = tensor.empty() : tensor<2x4x4xf32>
+  %x = linalg.generic {indexing_maps = [#s3, #s3, #s3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s, %t : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%e : tensor<2x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %y = arith.addf %a, %b : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x4xf32>
+  %max = linalg.generic {indexing_maps = [#s3, #r3], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : tensor<2x4x4xf32>) outs(%init : tensor<2x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %y = arith.maximumf %a, %o : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4xf32>
+  %exp = linalg.generic {indexing_maps = [#s3, #r3, #s3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %max : tensor<2x4x4xf32>, tensor<2x4xf32>) outs(%e : tensor<2x4x4xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %d = arith.subf %a, %m : f32
+    %y = math.exp %d : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x4xf32>
+  return %max, %exp : tensor<2x4xf32>, tensor<2x4x4xf32>
+}
