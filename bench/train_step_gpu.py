@@ -73,7 +73,17 @@ def build(args):
     sizes.update({k: getattr(args, k) for k in SIZES if getattr(args, k) is not None})
     c = model.Config(**sizes)
     os.makedirs(args.out, exist_ok=True)
+    # The artifacts and modules of a GPT-2-sized step take 1.6 GB: a
+    # temporary directory is removed at the end (--work keeps them).
     work = args.work or tempfile.mkdtemp(prefix="train-step-gpu-")
+    try:
+        build_in(args, c, sizes, work, start)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def build_in(args, c, sizes, work, start):
     model.make_artifacts(c, work)
     manifest = {"target": args.target, "config": sizes, "steps": {}, "runtime": None}
     for label, assign in OPTIMIZERS.items():
@@ -254,7 +264,8 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="export and compile here")
     b.add_argument("--out", required=True, metavar="DIR")
-    b.add_argument("--work", metavar="DIR", help="ONNX artifacts (default: a temporary dir)")
+    b.add_argument("--work", metavar="DIR",
+                   help="ONNX artifacts and modules, kept (default: a temporary dir, removed)")
     b.add_argument("--target", choices=["cuda", "emulated"], default="cuda")
     b.add_argument("--bin", default=compiled_step.BIN)
     b.add_argument("--model", choices=sorted(MODELS), default="gpt2-small",
