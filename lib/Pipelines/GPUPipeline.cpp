@@ -57,9 +57,12 @@ static void addFusedStage(OpPassManager &pm,
   pm.addPass(muon::createDecomposeSoftmaxPass());
   pm.addPass(createCanonicalizerPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them). The
-  // device reads lr and the step count: kernels recompute their scalars.
+  // device reads lr and the step count: kernels recompute their scalars,
+  // and cheap element-wise producers rather than store them (memory, not
+  // arithmetic, bounds its kernels).
   muon::FuseElementwisePassOptions fuse;
   fuse.fuseScalarProducers = true;
+  fuse.recomputeProducers = true;
   pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass(fuse));
   // cuBLASLt transposes operands through their layouts: no copy kernels.
   pm.addNestedPass<func::FuncOp>(muon::createFoldTransposesIntoGemmsPass());

@@ -86,8 +86,9 @@ struct FuseElementwisePass
     // optimizer update whose parameter and moments each pass through a
     // status select): the fused op yields the results still used, so each
     // fusion absorbs the producer instead of copying its work.
-    bool fuseScalars = fuseScalarProducers;
-    linalg::ControlFusionFn control = [fuseScalars](OpOperand *fused) {
+    bool fuseScalars = fuseScalarProducers, recompute = recomputeProducers;
+    linalg::ControlFusionFn control = [fuseScalars,
+                                       recompute](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
       Operation *consumer = fused->getOwner();
       if (!producer || isContraction(consumer) || isContraction(producer))
@@ -98,7 +99,7 @@ struct FuseElementwisePass
              (isElementwise(producer) && isElementwise(consumer) &&
               llvm::all_of(producer->getResults(),
                            [](Value result) { return result.hasOneUse(); })) ||
-             isRecomputable(producer);
+             (recompute && isRecomputable(producer));
     };
     RewritePatternSet patterns(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

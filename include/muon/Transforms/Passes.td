@@ -144,10 +144,11 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
     it in place, instead of the update into temporaries and a select pass
     over each of them.
 
-    An elementwise producer that reads at most one tensor of its result's
-    size (the others broadcast: a mask, a bias, a row's max) and whose
-    every use is a `linalg.generic` it can fuse into is recomputed in each
-    and never stored: attention's scaled and masked scores, read by the
+    With `recompute-producers` (the GPU pipeline's choice), an elementwise
+    producer that reads at most one tensor of its result's size (the
+    others broadcast: a mask, a bias, a row's max) and whose every use is a
+    `linalg.generic` it can fuse into is recomputed in each and never
+    stored: attention's scaled and masked scores, read by the
     softmax's max and its exp, cost GPT-2 small's step a pass over
     8 × 12 × 1024² scores per layer to write and another to read back
     (12 kernels and 9.7 GB less; the softmax's exp is no longer stored
@@ -166,6 +167,10 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
            /*default=*/"false",
            "Fuse 0-d producers into every consumer (recomputing them per "
            "element)">,
+    Option<"recomputeProducers", "recompute-producers", "bool",
+           /*default=*/"false",
+           "Fuse an elementwise producer with one full-size input into each "
+           "of its consumers when all can take it, instead of storing it">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
