@@ -18,9 +18,7 @@ Newton–Schulz in bf16 (torch.optim.Muon's choice).
 
 import argparse
 import os
-import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "python"))
@@ -28,6 +26,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 import gpu_peers  # noqa: E402
 from muon_mlir.optim import _plan  # noqa: E402
+from muon_mlir.testing.ir import run_muon_opt  # noqa: E402
 from muon_mlir.testing.memory import allocations  # noqa: E402
 
 GROUP = dict(weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=_plan._QUINTIC,
@@ -43,12 +42,8 @@ def set_entries(name):
 
 
 def lower(module, muon_opt, stage, budget=0):
-    with tempfile.NamedTemporaryFile("w", suffix=".mlir") as f:
-        f.write(module)
-        f.flush()
-        return subprocess.run([muon_opt, f.name, f"--muon-gpu-pipeline=stop-after={stage} "
-                               f"bucket-memory={budget}"],
-                              capture_output=True, text=True, check=True).stdout
+    return run_muon_opt(muon_opt, module, f"--muon-gpu-pipeline=stop-after={stage} "
+                        f"bucket-memory={budget}").stdout
 
 
 def report_budgets(name, muon_opt, group):

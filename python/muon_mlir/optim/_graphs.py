@@ -12,6 +12,8 @@ loop captures once and replays from then on.
 import collections
 import warnings
 
+import torch
+
 
 class GraphCache:
     """The graphs of one bound step, keyed by its gradients' addresses.
@@ -74,11 +76,9 @@ class GraphCache:
                       "eagerly from now on", RuntimeWarning, stacklevel=4)
 
     def _capturing(self):
-        import torch
         return self.device.type == "cuda" and torch.cuda.is_current_stream_capturing()
 
     def _capture_cuda(self, launch):
-        import torch
         graph = torch.cuda.CUDAGraph()
         current = torch.cuda.current_stream(self.device)
         side = torch.cuda.Stream(self.device)  # never capture the legacy stream

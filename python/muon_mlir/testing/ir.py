@@ -1,5 +1,7 @@
 """MLIR text for single-op step functions, for tests and benchmarks."""
 
+import subprocess
+
 MLIR_TYPES = {"float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16"}
 
 
@@ -162,3 +164,11 @@ def gpt2_block_params(d_model, layers, vocab=None):
                    ((4 * d, d), "muon")]
         params += [((n,), "adamw") for n in (d, d, 3 * d, d, d, d, 4 * d, d)]
     return params
+
+
+def run_muon_opt(muon_opt, module, *options):
+    """`muon_opt` (a muon-opt executable) with `options` on the MLIR text
+    `module`, read from stdin: the completed process (stdout the result,
+    stderr the diagnostics); raises CalledProcessError if it fails."""
+    return subprocess.run([muon_opt, *options], input=module, capture_output=True, text=True,
+                          check=True)

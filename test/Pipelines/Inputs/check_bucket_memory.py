@@ -11,10 +11,9 @@ bucket's estimate counts every packed copy as live throughout: within
 """
 
 import re
-import subprocess
 import sys
-import tempfile
 
+from muon_mlir.testing.ir import run_muon_opt
 from muon_mlir.testing.memory import allocations
 
 MUON_OPT = sys.argv[1]
@@ -52,14 +51,6 @@ def step(ops):
             "\n".join(body) + f"\n  return {', '.join(r for r, _ in results)} : {types}\n}}\n")
 
 
-def run(module, *options):
-    with tempfile.NamedTemporaryFile("w", suffix=".mlir") as f:
-        f.write(module)
-        f.flush()
-        return subprocess.run([MUON_OPT, f.name, *options], capture_output=True, text=True,
-                              check=True)
-
-
 BF16 = "compute_type = bf16"
 STANDARD_BF16 = "compute_type = bf16, schedule = #optim.ns_schedule<quintic, standard>"
 CASES = {
@@ -75,9 +66,9 @@ CASES = {
 PACKED = {"packed (121 members)": [("muon", (16, 32), "f32", "")] * 121}
 for name, ops in {**CASES, **PACKED}.items():
     module = step(ops)
-    remarks = run(module, "--optim-bucket=report-temporary-bytes").stderr
+    remarks = run_muon_opt(MUON_OPT, module, "--optim-bucket=report-temporary-bytes").stderr
     matrices, estimate = max((int(m), int(b)) for m, b in REMARK.findall(remarks))
-    _, _, peak = allocations(run(module, "--muon-gpu-pipeline=stop-after=bufferized").stdout)
+    _, _, peak = allocations(run_muon_opt(MUON_OPT, module, "--muon-gpu-pipeline=stop-after=bufferized").stdout)
     # The norm's partial sums: at most 1024 f64 slots per matrix.
     slack = matrices * 1024 * 8
     low = 0.7 if name in PACKED else 0.9

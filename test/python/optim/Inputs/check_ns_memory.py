@@ -10,14 +10,13 @@ order) however the budget splits the step.
 """
 
 import re
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import torch
 
 from muon_mlir.optim import Muon, _compiler, _muon, _plan
+from muon_mlir.testing.ir import run_muon_opt
 
 # 5 + 3 transposed 16×32 matrices (one bucket), a 2×64 matrix, 2 vectors.
 SHAPES = [(16, 32)] * 5 + [(32, 16)] * 3 + [(2, 8, 8)] + [(16,)] * 2
@@ -38,11 +37,7 @@ def flags(ns_memory):
 
 
 def muon_ops(module, budget):
-    with tempfile.NamedTemporaryFile("w", suffix=".mlir") as f:
-        f.write(module)
-        f.flush()
-        out = subprocess.run([sys.argv[1], f.name, f"--optim-bucket=max-temporary-bytes={budget}"],
-                             capture_output=True, text=True, check=True).stdout
+    out = run_muon_opt(sys.argv[1], module, f"--optim-bucket=max-temporary-bytes={budget}").stdout
     return len(re.findall(r"= optim\.muon ", out))
 
 
