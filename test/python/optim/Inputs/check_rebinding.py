@@ -5,11 +5,17 @@ a parameter's storage replaced (p.data = ...; the old tensor must stay as it
 was), gradients updated in place instead of re-created, a non-contiguous
 gradient, a gradient gone (skipped), a float learning rate changed and a
 tensor one changed in place. Then a gradient's dtype changed behind the
-setter's back (grad.data = ...) after fast steps: the error names it and no
-parameter changes."""
+setter's back (grad.data = ...) after fast steps, and then its shape: the
+error names it and no parameter changes."""
+
+import sys
 
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
+
+if "--without-tensor-guard" in sys.argv:  # the checks of a torch without it
+    import torch._C._dynamo.guards
+    torch._C._dynamo.guards.TensorGuards = None
 
 from muon_mlir.optim import Muon
 from muon_mlir.testing.torch_reference import fp32_newton_schulz
@@ -78,15 +84,20 @@ print(f"9 steps with storage, gradient and learning-rate changes: worst relative
 assert worst() <= TOLERANCE, worst()
 
 saved = {n: p.detach().clone() for n, p in ours.items()}
-set_grads(9)
-ours["w2"].grad.data = ours["w2"].grad.data.double()
-try:
-    opt.step()
-    raise AssertionError("no error for a float64 gradient")
-except TypeError as e:
-    untouched = all(torch.equal(ours[n].detach(), saved[n]) for n in SHAPES)
-    print(f"grad dtype after fast steps: {e} "
-          f"[parameters {'untouched' if untouched else 'MODIFIED'}]")
+for what, change, error in [
+        ("dtype", lambda g: g.double(), TypeError),
+        ("shape", lambda g: g.reshape(8, 6), ValueError)]:
+    set_grads(9)
+    opt.step()  # a fast step, then the change behind the setter's back
+    saved = {n: p.detach().clone() for n, p in ours.items()}
+    ours["w2"].grad.data = change(ours["w2"].grad.data)
+    try:
+        opt.step()
+        raise AssertionError(f"no error for a gradient of another {what}")
+    except error as e:
+        untouched = all(torch.equal(ours[n].detach(), saved[n]) for n in SHAPES)
+        print(f"grad {what} after fast steps: {e} "
+              f"[parameters {'untouched' if untouched else 'MODIFIED'}]")
 
 # torch.optim.Optimizer's step hooks still run (the step skips torch's
 # wrapper only while none is registered and the profiler is off).
