@@ -17,6 +17,9 @@ bare compiled calls, on GPT-2 small's and the LLaMA-1B class's parameter sets
   temporaries (muon_gpu_peak_temporary_bytes), against torch.optim.Muon's;
 - `cuda_graph=True` (step() capturing and replaying its own CUDA graphs):
   parity with the eager bf16 step (1e-5) and its time beside it;
+- `deterministic=True` (norms summed in a fixed order, no atomics): its
+  replayed CUDA-graph steps bitwise equal to its eager ones (two runs of
+  the same step), and its time beside the default's (the cost);
 - CUDA graphs: step() captured once with `torch.cuda.graph` and replayed
   against the same steps run eagerly; a learning rate given as a device
   tensor, set to 0 between replays, leaves the parameters bitwise unchanged
@@ -61,7 +64,7 @@ def ns_dtype(name):
 
 
 def ours(muon, adamw, variant, lr=gpu_peers.MUON_LR, adamw_lr=gpu_peers.ADAMW_LR,
-         cuda_graph=False):
+         cuda_graph=False, deterministic=False):
     """muon_mlir.optim.Muon with the peers' hyper-parameters: a Muon group
     and an AdamW group (use_muon=False: torch.optim.AdamW's meaning)."""
     from muon_mlir.optim import Muon
@@ -70,7 +73,7 @@ def ours(muon, adamw, variant, lr=gpu_peers.MUON_LR, adamw_lr=gpu_peers.ADAMW_LR
         groups.append({"params": adamw, "use_muon": False, "lr": adamw_lr,
                        "weight_decay": gpu_peers.WEIGHT_DECAY})
     return Muon(groups, weight_decay=gpu_peers.WEIGHT_DECAY, ns_dtype=ns_dtype(variant),
-                verbose=False, cuda_graph=cuda_graph)
+                verbose=False, cuda_graph=cuda_graph, deterministic=deterministic)
 
 
 def build(args):
@@ -83,10 +86,11 @@ def build(args):
         with torch.device("meta"):
             muon = [torch.empty(s, requires_grad=True) for s in muon]
             adamw = [torch.empty(s, requires_grad=True) for s in adamw]
-        for variant in NS_DTYPES:
+        for variant, deterministic in [(v, False) for v in NS_DTYPES] + [("bf16", True)]:
             set_start = time.perf_counter()
-            ours(muon, adamw, variant).precompile(args.device)
-            print(f"{name}, {variant} Newton–Schulz: compiled in "
+            ours(muon, adamw, variant, deterministic=deterministic).precompile(args.device)
+            print(f"{name}, {variant} Newton–Schulz{', deterministic' * deterministic}: "
+                  f"compiled in "
                   f"{time.perf_counter() - set_start:.1f} s", flush=True)
     if args.device == "cuda":
         from muon_mlir.optim._compiler import find_muon_compile
@@ -135,7 +139,8 @@ class Setup:
 def make(row, muon, adamw):
     if row.startswith("torch"):
         return gpu_peers.torch_optimizers(muon, adamw, fused=row.endswith("fused"))
-    return [ours(muon, adamw, row.split("-")[1], cuda_graph=row.endswith("-graph"))]
+    return [ours(muon, adamw, row.split("-")[1], cuda_graph=row.endswith("-graph"),
+                 deterministic="-det" in row)]
 
 
 def step(opts):
@@ -149,7 +154,8 @@ def parity(setup, device):
     import torch
     from muon_mlir.testing.torch_reference import fp32_newton_schulz
     finals = {}
-    for row in ("reference", "torch-foreach", "ours-f32", "ours-bf16", "ours-bf16-graph"):
+    for row in ("reference", "torch-foreach", "ours-f32", "ours-bf16", "ours-bf16-graph",
+                "ours-bf16-det", "ours-bf16-det-graph"):
         muon, adamw = setup.params()
         opts = make("torch-foreach" if row == "reference" else row, muon, adamw)
         with fp32_newton_schulz() if row == "reference" else contextlib.nullcontext():
@@ -173,7 +179,10 @@ def parity(setup, device):
     out["graph_vs_eager_rel"] = max(
         float((a - b).abs().max() / b.abs().max().clamp(min=1e-30))
         for a, b in zip(finals["ours-bf16-graph"], finals["ours-bf16"]))
-    out["graph_ok"] = out["graph_vs_eager_rel"] <= 1e-5
+    # Deterministic: the same bits, eager or replayed.
+    out["det_bitwise"] = all(torch.equal(a, b) for a, b in zip(finals["ours-bf16-det-graph"],
+                                                              finals["ours-bf16-det"]))
+    out["graph_ok"] = out["graph_vs_eager_rel"] <= 1e-5 and out["det_bitwise"]
     return out
 
 
@@ -209,7 +218,7 @@ def host_us(fn, steps, device):
 def timing(setup, args, runtime):
     import torch
     rows = ["torch-foreach", "torch-fused", "ours-f32", "ours-bf16", "ours-bf16-graph",
-            "ours-bf16-bare"]
+            "ours-bf16-det", "ours-bf16-bare"]
     runs = {row: [] for row in rows}
     for _ in range(args.repetitions):
         for row in rows[:-1]:
@@ -335,6 +344,7 @@ LABELS = {"torch-foreach": "torch.optim.Muon + AdamW(foreach)",
           "ours-f32": "muon_mlir.optim.Muon, f32 NS",
           "ours-bf16": "muon_mlir.optim.Muon, bf16 NS",
           "ours-bf16-graph": "  with cuda_graph=True",
+          "ours-bf16-det": "  with deterministic=True",
           "ours-bf16-bare": "  its bare compiled calls"}
 
 
@@ -346,7 +356,9 @@ def report(name, out):
           f"bf16 NS updates: ours {p['ours-bf16']['update_rel']:.1e}, torch.optim.Muon "
           f"{p['torch-foreach']['update_rel']:.1e} (ours <= 2x): "
           f"{'ok' if p['bf16_ok'] else 'FAILED'}; cuda_graph=True against eager "
-          f"{p['graph_vs_eager_rel']:.1e} (<= 1e-5): {'ok' if p['graph_ok'] else 'FAILED'}")
+          f"{p['graph_vs_eager_rel']:.1e} (<= 1e-5), deterministic=True graph vs eager "
+          f"bitwise {'equal' if p['det_bitwise'] else 'DIFFERENT'}: "
+          f"{'ok' if p['graph_ok'] else 'FAILED'}")
     t = out["timing"]
     print(f"{'':36s} {'ms/step (spread)':26s} {'host µs/step() (spread)':26s} peak GiB")
     for row, label in LABELS.items():

@@ -515,7 +515,8 @@ def _inner_optimizer(outer, shadows):
     keys = sorted(groups)
     inner = _muon.Muon([_inner_group(outer.param_groups[g], adamw, view,
                                      groups[g, adamw, view]) for g, adamw, view in keys],
-                       verbose=outer.verbose)
+                       verbose=outer.verbose, deterministic=outer.deterministic,
+                       ns_memory=outer.ns_memory)
     inner._outer_groups = [g for g, _, _ in keys]
     return inner
 

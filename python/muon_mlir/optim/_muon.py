@@ -19,8 +19,9 @@ class _CompiledGroupStep:
     gradients: one library call taking every entry's arguments and then the
     two learning rates (`calls`: [(function, argument indices)])."""
 
-    def __init__(self, entries, group, flags, verbose):
-        function = compile_step(_plan.step_module(entries, group), flags, verbose=False)
+    def __init__(self, entries, group, flags, verbose, deterministic):
+        function = compile_step(_plan.step_module(entries, group, deterministic), flags,
+                                verbose=False)
         function._load()
         count = sum(2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries)
         self.calls = [(function, range(count))]
@@ -82,6 +83,11 @@ class Muon(torch.optim.Optimizer):
             inside the caller's own capture (torch.cuda.graph), and every
             step once a capture fails or addresses change on five steps in
             a row (with a warning). Default False until measured on a GPU.
+        deterministic: on CUDA, run-to-run bitwise identical steps: each
+            matrix's update norm is summed in a fixed order (per-thread
+            partials reduced by small kernels) instead of by atomics
+            (`optim.deterministic`, docs/gpu.md). The CPU step is
+            deterministic either way.
         process_group: a torch.distributed process group (e.g.
             `torch.distributed.group.WORLD`): data-parallel training with
             replicated parameters and no DDP wrapper. Each rank calls
@@ -122,8 +128,9 @@ class Muon(torch.optim.Optimizer):
                  algorithm="muon",
                  beta2=0.95,
                  adamw_lr=None, betas=(0.9, 0.999), adamw_eps=1e-8, adamw_weight_decay=0.01,
-                 use_muon=None, view=None, verbose=True, cuda_graph=False, process_group=None,
-                 average_gradients=True, bucket_bytes=256 << 20, ns_memory=None):
+                 use_muon=None, view=None, verbose=True, cuda_graph=False,
+                 deterministic=False, process_group=None, average_gradients=True,
+                 bucket_bytes=256 << 20, ns_memory=None):
         if isinstance(lr, torch.Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
@@ -140,6 +147,9 @@ class Muon(torch.optim.Optimizer):
         if not isinstance(cuda_graph, bool):
             raise ValueError(f"cuda_graph must be True or False, got {cuda_graph!r}")
         self.cuda_graph = cuda_graph
+        if not isinstance(deterministic, bool):
+            raise ValueError(f"deterministic must be True or False, got {deterministic!r}")
+        self.deterministic = deterministic
         if ns_memory is not None and not (isinstance(ns_memory, (int, float)) and
                                           ns_memory >= 0):  # NaN fails too
             raise ValueError(f"ns_memory must be >= 0, got {ns_memory}")
@@ -166,6 +176,7 @@ class Muon(torch.optim.Optimizer):
         self._compiled, self._bound = {}, {}
         self.__dict__.setdefault("_sharded", None)
         self.__dict__.setdefault("cuda_graph", False)
+        self.__dict__.setdefault("deterministic", False)
 
     # -- state dicts -------------------------------------------------------
 
@@ -258,7 +269,7 @@ class Muon(torch.optim.Optimizer):
         compiled = self._compiled.get((index, layout))
         if compiled is None:
             compiled = _CompiledGroupStep(entries, group, self._flags(entries, device),
-                                          self.verbose)
+                                          self.verbose, self.deterministic)
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
         # a tensor serves as both rates when adamw_lr is None).
@@ -289,7 +300,8 @@ class Muon(torch.optim.Optimizer):
             _check_device(target, f"precompile: param group {index}")
             entries = [_entry(p, name, group, _plan.describe(p, name, position))
                        for position, p, name in params]
-            compile_step(_plan.step_module(entries, group), self._flags(entries, target),
+            compile_step(_plan.step_module(entries, group, self.deterministic),
+                         self._flags(entries, target),
                          verbose=False, load=False)
 
     def _positioned(self, group):

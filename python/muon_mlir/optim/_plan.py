@@ -111,9 +111,10 @@ _INCREMENT = """  %t{i}_1 = linalg.generic {{indexing_maps = [affine_map<() -> (
   }} -> tensor<f32>"""
 
 
-def step_module(entries, group):
+def step_module(entries, group, deterministic=False):
     """@step for `entries`: [(kind, shape, element, view)] of the group's
-    parameters with gradients, in order."""
+    parameters with gradients, in order; `deterministic` marks its module
+    optim.deterministic (run-to-run identical GPU kernels)."""
     explicit_adamw = group.get("use_muon") is False
     args, body, results, types = [], [], [], []
 
@@ -148,5 +149,6 @@ def step_module(entries, group):
     args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>"]
     if any(kind == "adamw" for kind, *_ in entries):
         body.insert(0, "  %one = arith.constant 1.0 : f32")
-    return (f"func.func @step({', '.join(args)}) -> ({', '.join(types)}) {{\n"
+    step = (f"func.func @step({', '.join(args)}) -> ({', '.join(types)}) {{\n"
             + "\n".join(body) + f"\n  return {', '.join(results)} : {', '.join(types)}\n}}\n")
+    return f"module attributes {{optim.deterministic}} {{\n{step}}}\n" if deterministic else step

@@ -4,7 +4,9 @@ GPU program (`--pipeline=gpu-emulation`: the CUDA pipeline's kernels and
 device memory, run on the host) and for the CPU, updates the same copies of
 random parameters and state alike (1e-5 relative); `--packed`: a bucket of
 133 small matrices instead; with `--cuda`, the same module also compiles
-with --target=cuda."""
+with --target=cuda. `--deterministic MUON_OPT`: the module marked
+optim.deterministic (Muon(deterministic=True)), whose GPU program must
+have no atomic norm sums where the unmarked one has some."""
 
 import sys
 
@@ -12,6 +14,7 @@ import torch
 
 import models
 from muon_mlir.optim import _compiler, _plan
+from muon_mlir.testing.ir import run_muon_opt
 
 if "--packed" in sys.argv:
     # 133 Muon matrices in one bucket (3 of them transposed): more buffers
@@ -28,7 +31,16 @@ group = dict(weight_decay=0.1, momentum=0.95, nesterov=True, ns_coefficients=_pl
              ns_steps=5, lr_adjust="original", ns_schedule=None, algorithm="muon", beta2=0.95,
              betas=(0.9, 0.999), eps=1e-8, adamw_eps=1e-8, adamw_weight_decay=0.01,
              use_muon=None, view=None)
-module = _plan.step_module(entries, group)
+deterministic = "--deterministic" in sys.argv
+module = _plan.step_module(entries, group, deterministic)
+if deterministic:
+    muon_opt = sys.argv[sys.argv.index("--deterministic") + 1]
+    atomics = [run_muon_opt(muon_opt, _plan.step_module(entries, group, marked),
+                            "--muon-gpu-pipeline=stop-after=gpu").stdout.count("atomic_rmw")
+               for marked in (False, True)]
+    assert atomics[0] > 0 and atomics[1] == 0, atomics
+    print(f"optim.deterministic: atomic read-modify-writes in the GPU program "
+          f"{atomics[0]} -> {atomics[1]}")
 cpu = _compiler.compile_step(module, verbose=False)
 emulated = _compiler.compile_step(module, ("--pipeline=gpu-emulation",), verbose=False)
 

@@ -88,3 +88,8 @@ try:  # checked when the group is added, before any step
     Muon(fresh((8, 4)), ns_dtype=torch.int32, verbose=False)
 except ValueError as e:
     print(f"ns_dtype: ValueError: {e}")
+
+try:
+    Muon(fresh((8, 4)), deterministic=1, verbose=False)
+except ValueError as e:
+    print(f"deterministic: ValueError: {e}")
