@@ -7,7 +7,7 @@
 # step 6, the LLaMA-350M one 11, the numerics bundles 3); a directory is
 # rebuilt when the sources it comes from changed since it was built.
 # Carried: 47 MiB for the first call, 25 MiB for the second, 11 MiB for
-# llama-train.
+# llama-train, 56 MiB for gram.
 #
 #   bash bench/build_device_artifacts.sh [--with-ortho-study]
 set -euo pipefail
@@ -52,6 +52,12 @@ if [[ "${1:-}" == "--with-ortho-study" && ! -f "$A/ortho_study.json" ]]; then
 fi
 [[ -f "$A/ortho_study.json" ]] && ortho=(--ortho-matched "$A/ortho_study.json")
 step "$A/bench" $PY bench/gpu_step.py build --out "$A/bench" "${ortho[@]}"
+# Issue 23: the gram-newton-schulz peer, its wheels for the GPU machine's
+# Python 3.12 (their pinned closure; torch is there already). 54 MiB, so it
+# has a device call of its own ("gram"); downloaded once (3 minutes of xz).
+$PY bench/peer_wheels.py --out "$A/gram" gram-newton-schulz==0.1.6 quack-kernels==0.5.0 \
+    nvidia-cutlass-dsl==4.5.2 nvidia-cutlass-dsl-libs-base==4.5.2 \
+    "apache-tvm-ffi>=0.1.6,<0.2" torch-c-dlpack-ext einops
 
 du -sh "$A"/* | sed 's/^/   /'
 # What each call of bench/device_session.sh carries must fit 64 MiB.
@@ -65,3 +71,4 @@ check_carry() {  # check_carry CALL DIR...
 check_carry first "$A/numerics" "$A/optim" "$A/train" "$A/bench"
 check_carry second "$A/train" "$A/bench"
 check_carry llama-train "$A/train-llama"
+check_carry gram "$A/bench" "$A/gram"

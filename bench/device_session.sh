@@ -9,11 +9,13 @@
 #            "gpu-artifacts/bench"])
 #   device tool: run(command="bash bench/device_session.sh second", timeout_s=360,
 #     carry=["gpu-artifacts/train", "gpu-artifacts/bench"])   # at once, while warm
-#   (a later task: "llama-train" with carry=["gpu-artifacts/train-llama"])
+#   (a later task: "llama-train" with carry=["gpu-artifacts/train-llama"],
+#    "gram" with carry=["gpu-artifacts/bench", "gpu-artifacts/gram"])
 #
 # "first" (default, ~8 minutes) holds muon-mlir's measurements against the
 # eager peers; "second" the torch.compile peers, which compile for minutes;
-# "llama-train" the LLaMA-style training step.
+# "llama-train" the LLaMA-style training step; "gram" the gram-newton-schulz
+# peer (its wheels alone are 54 MiB) against muon-mlir and the eager peers.
 # Each measurement has its own time limit and writes its JSON and log as it
 # goes, so one that fails or overruns costs only itself; after each one,
 # $OUT/results.tar.gz is rewritten with all of them (the tool brings back 8
@@ -73,6 +75,12 @@ case "${1:-first}" in
     measure train_step_gpu_llama 240 python3 bench/train_step_gpu.py run \
       --artifacts "$A/train-llama" --steps 10 --warmup 2 --json "$RESULTS/train_step_gpu_llama.json"
     ;;
-  *) echo "usage: $0 [first|second|llama-train]" >&2; exit 2 ;;
+  gram)
+    # Its kernels compile (CuTe DSL) and its restarts autotune on first use.
+    measure gpu_step_gram 300 python3 bench/gpu_step.py run --artifacts "$A/bench" \
+      --extra-wheels "$A/gram" --sets gpt2,llama1b --peers gram,eager-fused --runs 3 \
+      --child-timeout 90 --json "$RESULTS/gpu_step_gram.json"
+    ;;
+  *) echo "usage: $0 [first|second|llama-train|gram]" >&2; exit 2 ;;
 esac
 printf '%s\n' "== summary" "${summary[@]}"

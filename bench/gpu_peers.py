@@ -11,7 +11,6 @@ compiled step against these peers in one run, through the helpers here.
 
 import argparse
 import functools
-import glob
 import json
 import math
 import os
@@ -48,6 +47,8 @@ SETS = {"gpt2": gpt2_small, "llama1b": llama_1b,
 
 # The step every peer (and muon-mlir in gpu_step.py) runs.
 MUON_LR, ADAMW_LR, WEIGHT_DECAY = 0.02, 6e-4, 0.1
+# torch.optim.Muon's Newton–Schulz coefficients (a, b, c), used by every peer.
+QUINTIC = (3.4445, -4.7750, 2.0315)
 
 
 def synchronize(device):
@@ -108,7 +109,7 @@ class BatchedMuon:
 
     def newton_schulz(self, g):
         import torch
-        a, b, c = 3.4445, -4.7750, 2.0315
+        a, b, c = QUINTIC
         x = g.to(torch.bfloat16)
         tall = x.size(-2) > x.size(-1)
         if tall:
@@ -137,12 +138,12 @@ class BatchedMuon:
 
 
 def add_wheels(directory):
-    """Makes the pure-Python wheels in `directory` importable: the GPU machine
-    has no network, so bench/gpu_step.py build downloads the peers' wheels
-    (heavyball) here and they travel with the artifacts."""
-    for wheel in sorted(glob.glob(os.path.join(directory, "*.whl"))):
-        if wheel not in sys.path:
-            sys.path.insert(0, wheel)
+    """Makes the peers' wheels in `directory` importable: the GPU machine has
+    no network, so they are downloaded here (bench/gpu_step.py build:
+    heavyball; bench/peer_wheels.py: gram-newton-schulz and its binary
+    dependencies) and travel with the artifacts."""
+    import peer_wheels
+    peer_wheels.install(directory)
 
 
 # The torch peers, each configured as a user would at its best: eager (with
@@ -153,7 +154,21 @@ TORCH_PEERS = {"eager": {}, "eager-fused": {"fused": True},
                "compile": {"compile_mode": "default"},
                "compile-ro": {"compile_mode": "reduce-overhead"},
                "batched": {"compile_mode": "default", "batched": True},
-               "heavyball": {"fused": True, "muon_library": "heavyball"}}
+               "heavyball": {"fused": True, "muon_library": "heavyball"},
+               "gram": {"fused": True, "muon_library": "gram"}}
+
+
+def gram_muon(params):
+    """Dao-AILab's gram-newton-schulz Muon (its symmetric CuTe-DSL GEMM
+    kernels on Hopper and later; restart positions autotuned when built)
+    with torch.optim.Muon's quintic coefficients, 5 steps and learning-rate
+    adjustment: the work of the other rows, Gram Newton–Schulz as published."""
+    import gram_newton_schulz
+    return gram_newton_schulz.Muon(
+        params, lr=MUON_LR, weight_decay=WEIGHT_DECAY, momentum=0.95, nesterov=True,
+        adjust_lr=lambda lr, shape: lr * math.sqrt(max(1, shape[-2] / shape[-1])),
+        ns_coefficients=[QUINTIC] * 5, ns_algorithm="gram_newton_schulz",
+        ns_use_kernels=params[0].is_cuda)
 
 
 def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fused=False,
@@ -175,6 +190,8 @@ def torch_step(muon_shapes, adamw_shapes, compile_mode=None, device="cuda", fuse
     elif muon_library == "heavyball":
         import heavyball
         opts[0] = heavyball.Muon(muon, lr=MUON_LR, weight_decay=WEIGHT_DECAY)
+    elif muon_library == "gram":
+        opts[0] = gram_muon(muon)
 
     def step():
         for opt in opts:

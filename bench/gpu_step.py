@@ -232,15 +232,14 @@ def download_wheels(args):
     peer's row then says why it failed)."""
     if not args.peer_wheels:
         return []
-    directory = os.path.join(args.out, "wheels")
-    proc = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d",
-                           directory, *args.peer_wheels.split(",")],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
+    import peer_wheels
+    try:
+        return peer_wheels.download(os.path.join(args.out, "wheels"),
+                                    args.peer_wheels.split(","), binary=False)
+    except subprocess.CalledProcessError as e:
         print(f"warning: could not download {args.peer_wheels}: "
-              f"{(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+              f"{(e.stderr.strip().splitlines() or ['?'])[-1]}")
         return []
-    return sorted(os.listdir(directory))
 
 
 def build(args):
@@ -665,6 +664,7 @@ PEERS = {"eager": "torch.optim.Muon+AdamW eager",
          "compile-ro": "torch.compile reduce-overhead",
          "batched": "Muon batched by hand, compiled",
          "heavyball": "heavyball.Muon + AdamW(fused)",
+         "gram": "gram-newton-schulz Muon + AdamW(fused)",
          "optax": "optax.contrib.muon+adamw jax.jit (f32 NS)",
          "optax-bf16": "optax, NS matmuls at bf16 precision"}
 
@@ -675,7 +675,8 @@ FAST_PEERS = [p for p in PEERS if p != "eager"]
 
 def run_peers(args, name):
     import torch
-    gpu_peers.add_wheels(os.path.join(args.artifacts, "wheels"))
+    for directory in [os.path.join(args.artifacts, "wheels")] + args.extra_wheels:
+        gpu_peers.add_wheels(directory)
     muon, adamw = gpu_peers.SETS[name]()
     peers = {}
     for peer in args.peers.split(","):
@@ -996,6 +997,8 @@ def main():
     r.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     r.add_argument("--peers", default=",".join(PEERS), help=f"of {', '.join(PEERS)}")
     r.add_argument("--json", metavar="FILE", help="write every result here")
+    r.add_argument("--extra-wheels", action="append", default=[], metavar="DIR",
+                   help="more peers' wheels (bench/peer_wheels.py), e.g. gram's")
     r.add_argument("--child-timeout", type=float, default=300, metavar="SECONDS",
                    help="per muon-mlir set, orthogonality study and optax peer")
     r.add_argument("--child", help=argparse.SUPPRESS)
