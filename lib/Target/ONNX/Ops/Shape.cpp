@@ -83,6 +83,10 @@ static ImportResult importTranspose(NodeContext &ctx) {
       buildTranspose(ctx.builder, ctx.loc, ctx.getOperand(0), perm)};
 }
 
+static bool isEmptyShape(ArrayRef<int64_t> shape) {
+  return llvm::is_contained(shape, 0);
+}
+
 /// Split along `axis` into sizes from the `split` input (opset >= 13), the
 /// `split` attribute (older), or equal parts (num_outputs or output count).
 static ImportResult importSplit(NodeContext &ctx) {
@@ -110,9 +114,11 @@ static ImportResult importSplit(NodeContext &ctx) {
       return emitUnsupportedAttr(ctx, "num_outputs")
              << ": " << parts << " but the node has " << numResults
              << " outputs";
+    if (parts < 1)
+      return ctx.emitError() << "has no outputs to split into";
     int64_t chunk = llvm::divideCeil(dimSize, parts);
     for (int64_t i = 0, left = dimSize; i < parts; ++i, left -= chunk)
-      sizes.push_back(std::min(chunk, left));
+      sizes.push_back(std::clamp<int64_t>(left, 0, chunk));
   }
   if (static_cast<int64_t>(sizes.size()) != numResults)
     return ctx.emitError() << "has " << numResults << " outputs but "
@@ -129,14 +135,22 @@ static ImportResult importSplit(NodeContext &ctx) {
   SmallVector<Value> results;
   int64_t offset = 0;
   for (int64_t size : sizes) {
+    SmallVector<int64_t> shape(type->getShape());
+    shape[*axis] = size;
+    // A zero-size part has no data to slice (and its offset may equal the
+    // extent, which a slice may not start at).
+    if (isEmptyShape(shape)) {
+      results.push_back(
+          buildEmpty(ctx.builder, ctx.loc, shape, type->getElementType()));
+      continue;
+    }
     SmallVector<OpFoldResult> offsets(type->getRank(),
                                       ctx.builder.getIndexAttr(0));
     SmallVector<OpFoldResult> extents,
         strides(type->getRank(), ctx.builder.getIndexAttr(1));
-    for (int64_t dim : type->getShape())
+    for (int64_t dim : shape)
       extents.push_back(ctx.builder.getIndexAttr(dim));
     offsets[*axis] = ctx.builder.getIndexAttr(offset);
-    extents[*axis] = ctx.builder.getIndexAttr(size);
     results.push_back(tensor::ExtractSliceOp::create(
         ctx.builder, ctx.loc, ctx.getOperand(0), offsets, extents, strides));
     offset += size;
@@ -291,9 +305,13 @@ static ImportResult importConcat(NodeContext &ctx) {
   }
   OpBuilder &b = ctx.builder;
   Value result = buildEmpty(b, ctx.loc, shape, first->getElementType());
+  if (isEmptyShape(shape))
+    return SmallVector<Value>{result};
   int64_t offset = 0;
   for (Value operand : ctx.operands) {
     auto type = cast<RankedTensorType>(operand.getType());
+    if (type.getDimSize(*axis) == 0)
+      continue; // nothing to insert, and its offset may be the extent
     SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
     SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
     for (int64_t dim : type.getShape())

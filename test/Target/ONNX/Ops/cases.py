@@ -76,6 +76,14 @@ def shape():
              outputs=3, opset=18),
         Case("split_attr_opset11", "Split", [f32(5, 2)], {"split": [1, 4]},
              outputs=2, opset=11),
+        # Zero-size parts: nothing to slice or insert.
+        Case("split_empty_part", "Split", [f32(4, 3), i64([4, 0])], outputs=2, consts={1}),
+        # [2, 2, 0] as the spec's "last chunk smaller" reads (ONNX Runtime
+        # asks for 6 rows instead).
+        onnx_reference(Case("split_num_outputs_empty_tail", "Split", [f32(4, 3)],
+                            {"num_outputs": 3}, outputs=3, opset=18)),
+        Case("concat_empty_input", "Concat", [f32(2, 0), f32(2, 3), f32(2, 0)], {"axis": 1}),
+        Case("concat_all_empty", "Concat", [f32(0, 2), f32(0, 3)], {"axis": 1}),
         Case("concat_last", "Concat", [f32(2, 3), f32(2, 1), f32(2, 4)], {"axis": -1}),
         Case("concat_first", "Concat", [f32(1, 3, 2), f32(2, 3, 2)], {"axis": 0}),
         # ORT's training forms: the extents as an output, and as an input.
@@ -511,6 +519,7 @@ ERROR_CASES = [
     Case("transpose_bad_perm", "Transpose", [f32(2, 3)], {"perm": [0, 0]}),
     Case("split_bad_sizes", "Split", [f32(2, 7), i64([2, 4])], {"axis": 1},
          outputs=2, consts={1}),
+    Case("split_no_outputs", "Split", [f32(4, 3)], outputs=0, opset=13),
     Case("softmax_bad_axis", "Softmax", [f32(2, 3)], {"axis": 2}, opset=13),
     Case("gelu_bad_approximate", "Gelu", [f32(2, 3)], {"approximate": "fast"}, opset=20),
     Case("layernorm_stash_f16", "LayerNormalization", [f32(2, 3), f32(3)],
