@@ -1,5 +1,5 @@
 // RUN: muon-opt %s --muon-expand-bf16-conversions \
-// RUN:   | FileCheck %s --implicit-check-not=arith.extf --implicit-check-not="arith.truncf %arg0"
+// RUN:   | FileCheck %s --implicit-check-not="to bf16" --implicit-check-not="bf16 to f"
 
 // f32 -> bf16 rounds to nearest even on the bits (+ 0x7fff + the lowest
 // kept bit), NaN to the quiet NaN 0x7fc0; the way back is a shift. Other
@@ -31,4 +31,33 @@ func.func @round_trip(%x: f32, %d: f64) -> (f32, f32) {
   %f = arith.truncf %d : f64 to f32
   %m = arith.maximumf %y, %f : f32
   return %y, %m : f32, f32
+}
+
+// f64 -> bf16 goes through f32 rounded to odd (the nearest f32, stepped
+// back toward zero when it rounded away, its lowest bit set when inexact),
+// then f32 -> bf16 as above; bf16 -> f64 widens through f32.
+// CHECK-LABEL: func.func @wide
+// CHECK-SAME: (%[[W:.*]]: vector<4xf64>)
+// CHECK: %[[NEAR:.*]] = arith.truncf %[[W]] : vector<4xf64> to vector<4xf32>
+// CHECK: %[[BACK:.*]] = arith.extf %[[NEAR]] : vector<4xf32> to vector<4xf64>
+// CHECK-DAG: arith.cmpf ogt, %[[BACK]], %[[W]]
+// CHECK-DAG: arith.cmpf olt, %[[BACK]], %[[W]]
+// CHECK: %[[AWAY:.*]] = arith.ori
+// CHECK: %[[NBITS:.*]] = arith.bitcast %[[NEAR]] : vector<4xf32> to vector<4xi32>
+// CHECK: %[[STEP:.*]] = arith.subi %[[NBITS]]
+// CHECK: %[[TRUNC:.*]] = arith.select %[[AWAY]], %[[STEP]], %[[NBITS]]
+// CHECK: %[[INEXACT:.*]] = arith.cmpf une, %[[BACK]], %[[W]]
+// CHECK: %[[STICKY:.*]] = arith.ori %[[TRUNC]]
+// CHECK: %[[ODD:.*]] = arith.select %[[INEXACT]], %[[STICKY]], %[[TRUNC]]
+// CHECK: %[[ODDF:.*]] = arith.bitcast %[[ODD]] : vector<4xi32> to vector<4xf32>
+// CHECK: arith.bitcast %[[ODDF]] : vector<4xf32> to vector<4xi32>
+// CHECK: %[[B16:.*]] = arith.bitcast %{{.*}} : vector<4xi16> to vector<4xbf16>
+// CHECK: arith.bitcast %[[B16]] : vector<4xbf16> to vector<4xi16>
+// CHECK: %[[F32:.*]] = arith.bitcast %{{.*}} : vector<4xi32> to vector<4xf32>
+// CHECK: %[[F64:.*]] = arith.extf %[[F32]] : vector<4xf32> to vector<4xf64>
+// CHECK: return %[[F64]]
+func.func @wide(%w: vector<4xf64>) -> vector<4xf64> {
+  %b = arith.truncf %w : vector<4xf64> to vector<4xbf16>
+  %y = arith.extf %b : vector<4xbf16> to vector<4xf64>
+  return %y : vector<4xf64>
 }

@@ -514,7 +514,7 @@ def StridedCopiesToLinalgPass
 
 def ExpandBF16ConversionsPass
     : MuonPass<"muon-expand-bf16-conversions", "::mlir::func::FuncOp"> {
-  let summary = "Round f32 to bf16 (and widen back) with integer ops";
+  let summary = "Round f32/f64 to bf16 (and widen back) with integer ops";
   let description = [{
     LLVM lowers `fptrunc float to bfloat` to a native instruction only on
     CPUs with AVX512-BF16 or AVX-NE-CONVERT; elsewhere it calls
@@ -525,7 +525,13 @@ def ExpandBF16ConversionsPass
     min/max and integer divisions): `arith.truncf` f32 → bf16 becomes
     round-to-nearest-even on the bits (NaN stays a quiet NaN; subnormals are
     kept, as torch's CPU conversion keeps them), `arith.extf` bf16 → f32 a
-    shift. The host LLVM stage runs it before the conversion to LLVM.
+    shift. f64 → bf16 (`__truncdfbf2`, missing too) first rounds to f32 *to
+    odd* — the nearest f32, stepped back toward zero when it rounded away,
+    its lowest bit set when inexact — so that the f32 → bf16 rounding after
+    it is still correctly rounded (rounding twice to nearest would turn
+    1 + 2⁻⁸ + 2⁻³⁰ into a tie and then 1, not 1 + 2⁻⁷); bf16 → f64 widens
+    through f32, exactly. The host LLVM stage runs it before the conversion
+    to LLVM.
 
     ```mlir
     %b = arith.truncf %x : f32 to bf16
