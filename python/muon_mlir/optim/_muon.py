@@ -2,6 +2,8 @@
 
 import copy
 import functools
+import math
+import numbers
 import operator
 import sys
 
@@ -246,7 +248,7 @@ class Muon(torch.optim.Optimizer):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
-        grad_slots = []
+        grad_slots, empty = [], []
         for position, p, name in self._positioned(group):
             if p.grad is None:
                 continue
@@ -259,6 +261,11 @@ class Muon(torch.optim.Optimizer):
                                  f"are on {device}; one param group must live on one device")
             entry = _entry(p, name, group, what)
             state = self._state_for(p, entry[0], what)
+            if entry[0] != "adamw" and p.numel() == 0:
+                # Nothing to orthogonalize (the op rejects empty matrices)
+                # or update; its state exists, as torch.optim.Muon's does.
+                empty.append(p)
+                continue
             entries.append(entry)
             grad_slots.append(len(tensors) + 1)
             tensors += [p, grad] + [state[k] for k in _plan.STATE_KEYS[entry[0]]]
@@ -277,7 +284,7 @@ class Muon(torch.optim.Optimizer):
         rates = _learning_rates(group)
         tensors += [_scalar(rate, device) for rate in rates]
         graphs = GraphCache(device) if self.cuda_graph and device.type == "cuda" else None
-        bound = _Bound(group, compiled, tensors, grad_slots, rates, device, graphs)
+        bound = _Bound(group, compiled, tensors, grad_slots, rates, device, graphs, empty)
         self._bound[index] = bound
         grads = [tensors[slot] for slot in grad_slots]
         return lambda grads=grads: bound.run([g.data_ptr() for g in grads])
@@ -355,6 +362,9 @@ class Muon(torch.optim.Optimizer):
             if key == "step":
                 if not isinstance(value, torch.Tensor):
                     value = torch.tensor(float(value))
+                if value.numel() != 1:
+                    raise ValueError(f"{what}: state 'step' must hold one number, got shape "
+                                     f"{tuple(value.shape)}")
                 if value.dtype != torch.float32 or value.device != p.device:
                     value = value.to(device=p.device, dtype=torch.float32)
                 state[key] = value.reshape(()).contiguous()
@@ -380,14 +390,16 @@ class _Bound:
     its own with an operator.itemgetter: a step concatenates two lists and
     makes one C-level pick per call."""
 
-    def __init__(self, group, compiled, tensors, grad_slots, rates, device, graphs=None):
+    def __init__(self, group, compiled, tensors, grad_slots, rates, device, graphs=None,
+                 empty=()):
         self.compiled, self.device, self.graphs = compiled, device, graphs
         self.params, self.count = group["params"], len(group["params"])
         # A copy: a list hyper-parameter changed in place must not compare
         # equal to itself.
         self.key = copy.deepcopy(_KEY_VALUES(group))
         self.with_grad = [tensors[slot - 1] for slot in grad_slots]
-        with_grad = {id(p) for p in self.with_grad}
+        # Empty Muon matrices are not stepped, with or without a gradient.
+        with_grad = {id(p) for p in [*self.with_grad, *empty]}
         self.without_grad = [p for p in group["params"] if id(p) not in with_grad]
         self.param_pointers = list(map(_DATA_PTR, self.with_grad))
         self.grads_match = _grads_like([tensors[slot] for slot in grad_slots], device)
@@ -539,6 +551,49 @@ def _check_group(group):
         raise ValueError(f"view must be 'flatten' or 'batch', got {group['view']!r}")
     if group["use_muon"] not in (None, True, False):
         raise ValueError(f"use_muon must be None, True or False, got {group['use_muon']!r}")
+    _check_hyper_parameters(group)
+
+
+def _check_hyper_parameters(group):
+    """The ranges the compiled ops verify (optim.muon, optim.muon2,
+    optim.adamw), checked when the group is added, as torch.optim checks
+    its own, rather than as a compile error at the first step."""
+    def check(name, value, low, high=None, low_open=False):
+        try:
+            ok = math.isfinite(value) and (value > low if low_open else value >= low) and \
+                (high is None or value < high)
+        except TypeError:
+            ok = False
+        if not ok:
+            bound = f"in [{low}, {high})" if high is not None else \
+                f"{'>' if low_open else '>='} {low}"
+            raise ValueError(f"{name} must be {bound}, got {value!r}")
+
+    explicit_adamw = group["use_muon"] is False
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    for name, value in zip(("betas[0]", "betas[1]"), betas):
+        check(name, value, 0.0, 1.0)
+    if explicit_adamw:
+        check("eps", group["eps"], 0.0, low_open=True)
+        check("weight_decay", group["weight_decay"], 0.0)
+        return
+    check("adamw_eps", group["adamw_eps"], 0.0, low_open=True)
+    check("adamw_weight_decay", group["adamw_weight_decay"], 0.0)
+    check("momentum", group["momentum"], 0.0, 1.0)
+    check("weight_decay", group["weight_decay"], 0.0)
+    if group["algorithm"] == "muon2":
+        check("beta2", group["beta2"], 0.0, 1.0)
+    steps = group["ns_steps"]
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or \
+            not 1 <= steps <= 100:
+        raise ValueError(f"ns_steps must be an integer in [1, 100], got {steps!r}")
+    coefficients = group["ns_coefficients"]
+    if not isinstance(coefficients, (tuple, list)) or len(coefficients) != 3 or \
+            not all(isinstance(c, numbers.Real) and math.isfinite(c) for c in coefficients):
+        raise ValueError(f"ns_coefficients must be three finite numbers (a, b, c), got "
+                         f"{coefficients!r}")
 
 
 # Hyper-parameters compiled into the step (learning rates are inputs).
@@ -595,6 +650,8 @@ def _check_distinct(tensors, group):
     parameter listed twice, or state shared between parameters."""
     seen = {}
     for t in tensors:
+        if t.numel() == 0:  # no storage to share (its pointer may be 0)
+            continue
         pointer = t.data_ptr()
         if pointer in seen and seen[pointer] is not t:
             raise ValueError("two tensors of the step share storage (a parameter listed "

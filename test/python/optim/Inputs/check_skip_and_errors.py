@@ -89,7 +89,41 @@ try:  # checked when the group is added, before any step
 except ValueError as e:
     print(f"ns_dtype: ValueError: {e}")
 
-try:
-    Muon(fresh((8, 4)), deterministic=1, verbose=False)
-except ValueError as e:
-    print(f"deterministic: ValueError: {e}")
+# Hyper-parameters out of the ops' ranges fail when the group is added, as
+# torch.optim's do, not as a compile error at the first step.
+for options in [{"deterministic": 1}, {"momentum": 1.0}, {"ns_steps": 2.5},
+                {"weight_decay": -1.0}, {"betas": (1.5, 0.9)}, {"adamw_eps": 0.0},
+                {"algorithm": "muon2", "beta2": 1.0}, {"ns_coefficients": (1.0, 2.0)}]:
+    try:
+        Muon(fresh((8, 4)), verbose=False, **options)
+        raise AssertionError(f"{options}: no error")
+    except ValueError as e:
+        print(f"{', '.join(options)}: ValueError: {e}")
+
+good, bias = fresh((8, 4), (8,))
+opt = Muon([good, bias], verbose=False)
+opt.state[bias].update(step=torch.tensor([1.0, 2.0]), exp_avg=torch.zeros(8),
+                       exp_avg_sq=torch.zeros(8))
+expect_error("bad checkpoint step", opt, [good, bias])
+
+# Empty parameters step as torch's do: an empty vector through AdamW (its
+# step counted), an empty matrix has a momentum buffer and nothing to
+# orthogonalize; they share no storage with anything (their pointers are 0).
+params = fresh((8, 4), (0,), (0, 4))
+twins = [torch.nn.Parameter(p.detach().clone()) for p in params]
+for p, twin in zip(params, twins):
+    twin.grad = p.grad.clone()
+opt = Muon([("w", params[0]), ("empty_vector", params[1]), ("empty_matrix", params[2])],
+           lr=0.02, verbose=False)
+torch_muon = torch.optim.Muon([twins[0], twins[2]], lr=0.02)
+torch_adamw = torch.optim.AdamW([twins[1]], lr=0.02)
+with models.fp32_newton_schulz():
+    for _ in range(2):
+        opt.step()
+        torch_muon.step()
+        torch_adamw.step()
+difference = float((params[0] - twins[0]).detach().abs().max() / twins[0].detach().abs().max())
+states = " | ".join(" ".join(sorted(opt.state[p])) for p in params[1:])
+print(f"empty parameters, 2 steps: state {states}, "
+      f"AdamW step {int(opt.state[params[1]]['step'])}, the matrix beside them within "
+      f"{'1e-5' if difference <= 1e-5 else f'{difference:.1e} (TOO FAR)'} of torch's")
