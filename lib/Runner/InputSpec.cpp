@@ -9,6 +9,7 @@
 #include "muon/Runner/Npy.h"
 #include "muon/Runner/TensorProtoReader.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 
 #include <cstring>
 #include <limits>
@@ -116,9 +117,16 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec,
 }
 
 Expected<HostTensor> muon::parseTensorSpec(StringRef spec, uint64_t maxBytes) {
-  if (spec.consume_front("@"))
+  if (spec.consume_front("@")) {
+    // A device or a FIFO (/dev/zero) would be read without end.
+    llvm::sys::fs::file_status status;
+    if (!llvm::sys::fs::status(spec, status) &&
+        !llvm::sys::fs::is_regular_file(status))
+      return createStringError("'" + spec +
+                               "': not a regular file (inputs are read whole)");
     return spec.ends_with(".pb") ? readTensorProtoFile(spec)
                                  : readNpyFile(spec);
+  }
   return parseInlineTensor(spec, maxBytes);
 }
 
