@@ -113,7 +113,19 @@ def initial_parameters(directory, graph):
     from onnx import numpy_helper
     inits = {i.name: numpy_helper.to_array(i)
              for i in onnx.load(os.path.join(directory, "forward.onnx")).graph.initializer}
-    return [np.ascontiguousarray(inits[p], dtype=np.float32) for p in graph.params]
+    # np.array, not ascontiguousarray: that makes a 0-d parameter 1-d.
+    return [np.array(inits[p], dtype=np.float32, order="C") for p in graph.params]
+
+
+def frozen_parameters(directory, graph):
+    """The exported weights of the graph's frozen parameters (inputs of the
+    training graph that are initializers of the forward model but not
+    trained: generate_artifacts' frozen_params), by name."""
+    import onnx
+    from onnx import numpy_helper
+    inits = {i.name: i for i in onnx.load(os.path.join(directory, "forward.onnx")).graph.initializer}
+    return {name: np.array(numpy_helper.to_array(inits[name]), order="C")
+            for name in graph.data if name in inits}
 
 
 class CompiledTrainer:
@@ -122,9 +134,10 @@ class CompiledTrainer:
     where the step runs. An in-place CPU step is bound to the arrays on its
     first call: update them in place, never replace them."""
 
-    def __init__(self, library, graph, params, device="cpu"):
+    def __init__(self, library, graph, params, device="cpu", frozen=None):
         self.step_fn = aot.load(library)
         self.device = device
+        self._layout = self._data_layout(graph, frozen or {})
         if device == "cpu":
             # Writable copies: an in-place step updates them.
             self.params = [np.array(p, copy=True) for p in params]
@@ -138,6 +151,24 @@ class CompiledTrainer:
         self.t = 0
         self._bound = None
 
+    def _data_layout(self, graph, frozen):
+        """The step's data arguments in the training graph's order: the
+        batch's two (idx, labels) and the frozen parameters' weights."""
+        names = graph.data if graph is not None else ["idx", "labels"]
+        unknown = [n for n in names if n not in frozen]
+        if len(unknown) != 2:
+            raise ValueError(
+                f"the step takes the data inputs {', '.join(names)}: the batch (idx, labels) "
+                "and the weights of frozen parameters, which frozen= gives "
+                f"(frozen_parameters(directory, graph)); without weights: {', '.join(unknown)}")
+        batch = iter(range(2))
+        return [("batch", next(batch)) if n in unknown else ("frozen", self._tensor(frozen[n]))
+                for n in names]
+
+    def _data(self, idx, labels):
+        batch = (idx, labels)
+        return [batch[x] if kind == "batch" else x for kind, x in self._layout]
+
     def _bind(self, idx, labels):
         """An in-place CPU step bound once (aot's bind) to the parameters and
         to buffers that each step copies its batch, lr and t into: the checks
@@ -145,7 +176,7 @@ class CompiledTrainer:
         self._batch = (np.array(idx, copy=True), np.array(labels, copy=True))
         self._scalars = (np.zeros((), np.float32), np.zeros((), np.int64))
         self._loss = np.zeros((), np.float32)
-        run = self.step_fn.bind(*self._batch, *self.params, *self.m, *self.v,
+        run = self.step_fn.bind(*self._data(*self._batch), *self.params, *self.m, *self.v,
                                 *self._scalars, out=[self._loss])
         self._bound = run
 
@@ -192,7 +223,7 @@ class CompiledTrainer:
         if self.device == "cpu" and self.step_fn.updated_inputs:
             return self._step_bound(idx, labels, lr)
         n = len(self.params)
-        out = self.step_fn(self._tensor(idx), self._tensor(labels),
+        out = self.step_fn(*self._data(self._tensor(idx), self._tensor(labels)),
                            *self.params, *self.m, *self.v, self._tensor(lr, np.float32),
                            self._tensor(self.t + 1, np.int64))
         self.t += 1

@@ -114,12 +114,19 @@ def scalarize_optimizer_io(optimizer_model):
                 del dims[:]
 
 
+class OnnxImportError(RuntimeError):
+    """muon-translate rejected a model; the message has its diagnostics."""
+
+
 def import_body(translate, path, extra_args=()):
     """The body of the imported module. Locations are kept: every op carries
     its ONNX node name, which diagnostics of later passes report."""
-    text = subprocess.run([translate, "--import-onnx", path, "--mlir-print-local-scope",
-                           "--mlir-print-debuginfo", *extra_args], check=True,
-                          capture_output=True, text=True).stdout
+    proc = subprocess.run([translate, "--import-onnx", path, "--mlir-print-local-scope",
+                           "--mlir-print-debuginfo", *extra_args],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:  # the importer's located message, not only its status
+        raise OnnxImportError(f"muon-translate could not import {path}:\n{proc.stderr.strip()}")
+    text = proc.stdout
     body = re.sub(r"\s*loc\([^\n]*\)$", "", text.strip())
     assert body.startswith("module {") and body.endswith("}"), body[:200]
     return body[len("module {"):-1]

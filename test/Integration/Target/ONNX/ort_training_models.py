@@ -220,6 +220,19 @@ class MLP(nn.Module):
         return self.out(self.drop(h)).reshape(-1, VOCAB)
 
 
+class FrozenMLP(MLP):
+    """The MLP with a frozen layer (generate_artifacts' frozen_params: its
+    weights are inputs of the step, not trained) and a 0-d parameter."""
+
+    def __init__(self):
+        super().__init__(0.0)
+        self.fc.requires_grad_(False)
+        self.scale = nn.Parameter(torch.tensor(1.5))
+
+    def forward(self, idx):
+        return super().forward(idx) * self.scale
+
+
 # Entries whose gradient is zero in exact arithmetic: softmax is invariant
 # to the key bias (it adds q.b_k to a whole row of scores). Their rounding
 # noise, which AdamW divides by its own root mean square, moves them by
@@ -256,7 +269,7 @@ class HuggingFace(nn.Module):
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
-          "mlp-dropout": lambda: MLP(0.1),
+          "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
 
 
@@ -292,13 +305,15 @@ def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss"):
         if node.op_type == "LayerNormalization":
             while len(node.output) < 3:
                 node.output.append(f"{node.name}_stat{len(node.output)}")
-    trained = {name for name, _ in model.named_parameters()}
+    trained = {name for name, p in model.named_parameters() if p.requires_grad}
     params = [i.name for i in forward.graph.initializer if i.name in trained]
+    frozen = [name for name, p in model.named_parameters() if not p.requires_grad]
     saved = os.dup(2)  # ORT logs every graph transformer to stderr
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     try:
         artifacts.generate_artifacts(
-            forward, requires_grad=params, loss=getattr(artifacts.LossType, loss),
+            forward, requires_grad=params, frozen_params=frozen,
+            loss=getattr(artifacts.LossType, loss),
             optimizer=AdamW(weight_decay=0.01), artifact_directory=directory)
     finally:
         os.dup2(saved, 2)
@@ -375,7 +390,8 @@ def main():
                                                     assign=assign, in_place=gpu == "cuda")
         trainer = compiled_step.CompiledTrainer(
             library, graph, compiled_step.initial_parameters(args.work, graph),
-            "cuda" if gpu == "cuda" else "cpu")
+            "cuda" if gpu == "cuda" else "cpu",
+            frozen=compiled_step.frozen_parameters(args.work, graph))
         losses = [trainer.step(idx, labels, args.lr) for idx, labels in batches]
         return losses, trainer.numpy_params(), graph
 
