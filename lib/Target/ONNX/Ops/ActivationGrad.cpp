@@ -15,6 +15,7 @@
 //   FastGeluGrad(dY, X)          dX = dY * tanh_gelu'(X)
 //   BiasFastGeluGrad_dX(dY, X, B)  dX = dY * tanh_gelu'(X + B)
 //   QuickGeluGrad(dY, X; alpha)  dX = dY * quick_gelu'(X)
+//   LeakyReluGrad(dY, Y; alpha)  dX = Y > 0 ? dY : alpha * dY
 //
 //===----------------------------------------------------------------------===//
 
@@ -111,6 +112,20 @@ void muon::onnx_import::populateActivationGradImporters(
       buildGeluGrad<buildTanhGeluDerivative>);
   add("BiasFastGeluGrad_dX", /*hasBias=*/true,
       buildGeluGrad<buildTanhGeluDerivative>);
+  registry.add("com.microsoft", "LeakyReluGrad", [](NodeContext &ctx) {
+    double alpha = ctx.getFloatAttr("alpha").value_or(0.01f);
+    return importActivationGrad(
+        ctx, /*hasBias=*/false,
+        [alpha](OpBuilder &b, Location loc, Value dy, ValueRange args) {
+          Value zero = buildScalar(b, loc, dy.getType(), 0.0);
+          Value positive = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OGT, args[0], zero);
+          Value scaled = arith::MulFOp::create(
+              b, loc, dy, buildScalar(b, loc, dy.getType(), alpha));
+          return arith::SelectOp::create(b, loc, positive, dy, scaled)
+              .getResult();
+        });
+  });
   registry.add("com.microsoft", "QuickGeluGrad", [](NodeContext &ctx) {
     double alpha = ctx.getFloatAttr("alpha").value_or(1.702f);
     return importActivationGrad(

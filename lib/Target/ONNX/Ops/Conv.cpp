@@ -502,9 +502,7 @@ static ImportResult importConvGrad(NodeContext &ctx) {
   if (*dyType != yType)
     return ctx.emitError() << "expects dY of Conv's output type " << yType
                            << ", got " << *dyType;
-  auto wanted = [&](int64_t index) {
-    return index < ctx.getNumResults() && !ctx.node.output(index).empty();
-  };
+  auto wanted = [&](int64_t index) { return hasResult(ctx, index); };
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
   Value dy = ctx.getOperand(0);

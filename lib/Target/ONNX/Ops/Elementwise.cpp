@@ -181,6 +181,59 @@ static ImportResult importScale(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
+/// Clip: X clamped to [min, max], bounds from the attributes (opset 6) or
+/// from optional 0-d inputs (opset 11). An absent bound is the type's
+/// largest finite value, as in ONNX Runtime's kernel (so ±inf become it);
+/// max wins where min > max.
+static ImportResult importClip(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 3);
+  if (failed(type))
+    return failure();
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(elementType))
+    return failure();
+  SmallVector<Value> inputs{ctx.getOperand(0)};
+  double largest =
+      APFloat::getLargest(elementType->getFloatSemantics()).convertToDouble();
+  double low = -largest, high = largest;
+  bool hasLow = false, hasHigh = false;
+  if (ctx.opsetVersion < 11) {
+    low = ctx.getFloatAttr("min").value_or(-largest);
+    high = ctx.getFloatAttr("max").value_or(largest);
+  } else {
+    for (unsigned i = 1; i < 3; ++i) {
+      Value bound = ctx.getOperand(i);
+      if (!bound)
+        continue;
+      auto boundType = cast<RankedTensorType>(bound.getType());
+      if (boundType.getRank() != 0 && boundType.getNumElements() != 1)
+        return ctx.emitError()
+               << "expects a scalar " << (i == 1 ? "min" : "max") << ", got "
+               << boundType;
+      if (boundType.getElementType() != *elementType)
+        return ctx.emitError() << "expects " << (i == 1 ? "min" : "max")
+                               << " of the input's element type";
+      inputs.push_back(buildReshape(ctx.builder, ctx.loc, bound, {}));
+      (i == 1 ? hasLow : hasHigh) = true;
+    }
+  }
+  FailureOr<Value> result = buildElementwise(
+      ctx, inputs, *elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value x = args[0];
+        unsigned next = 1;
+        Value lowValue =
+            hasLow ? args[next++] : buildScalar(b, loc, x.getType(), low);
+        Value highValue =
+            hasHigh ? args[next++] : buildScalar(b, loc, x.getType(), high);
+        x = arith::MaximumFOp::create(b, loc, x, lowValue);
+        return arith::MinimumFOp::create(b, loc, x, highValue).getResult();
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
 using UnaryFn = Value (*)(OpBuilder &, Location, Value);
 
 /// The unary op `OpT` on `x`.
@@ -252,6 +305,22 @@ void muon::onnx_import::populateElementwiseImporters(
         return sign;
       },
       /*since=*/9);
+  registry.add("", "LeakyRelu",
+               [](NodeContext &ctx) {
+                 double alpha = ctx.getFloatAttr("alpha").value_or(0.01f);
+                 return importUnaryFloat(ctx, [alpha](OpBuilder &b,
+                                                      Location loc, Value x) {
+                   Value zero = buildScalar(b, loc, x.getType(), 0.0);
+                   Value positive = arith::CmpFOp::create(
+                       b, loc, arith::CmpFPredicate::OGT, x, zero);
+                   Value scaled = arith::MulFOp::create(
+                       b, loc, x, buildScalar(b, loc, x.getType(), alpha));
+                   return arith::SelectOp::create(b, loc, positive, x, scaled)
+                       .getResult();
+                 });
+               },
+               {/*since=*/6});
+  registry.add("", "Clip", importClip, {/*since=*/6});
   registry.add("", "Mod", importMod, {/*since=*/10});
   registry.add("com.microsoft", "Scale", importScale);
 

@@ -14,6 +14,9 @@
 //   InPlaceAccumulatorV2(buffer, value, overwrite?)
 //                             buffer' = overwrite ? value : buffer + value
 //   InPlaceAccumulator(old, value, update?)  update ? old + value : old
+//   DivGrad(dY, A, B)         dA = dY / B, dB = -dY * A / B^2, each summed
+//                             over the dimensions its input was broadcast
+//                             along (either output may be omitted)
 //
 //===----------------------------------------------------------------------===//
 
@@ -216,6 +219,70 @@ static ImportResult importAccumulator(NodeContext &ctx, bool v2) {
   return SmallVector<Value>{updated, result};
 }
 
+/// `value` (of a broadcast result's shape) summed over the dimensions along
+/// which a tensor of `shape` was broadcast to it, in that shape.
+static Value sumToShape(OpBuilder &b, Location loc, Value value,
+                        ArrayRef<int64_t> shape) {
+  ArrayRef<int64_t> full = cast<RankedTensorType>(value.getType()).getShape();
+  int64_t leading = full.size() - shape.size();
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, leading));
+  for (auto [i, size] : llvm::enumerate(shape))
+    if (size == 1 && full[leading + i] != 1)
+      axes.push_back(leading + i);
+  if (!axes.empty())
+    value =
+        buildReduce(b, loc, value, axes, /*keepDims=*/false, ReduceKind::Sum);
+  return buildReshape(b, loc, value, shape);
+}
+
+static ImportResult importDivGrad(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 3)))
+    return failure();
+  FailureOr<Type> elementType = getCommonElementType(ctx, 0);
+  if (failed(elementType))
+    return failure();
+  if (!isa<FloatType>(*elementType))
+    return ctx.emitError() << "expects float tensors, got " << *elementType;
+  FailureOr<SmallVector<int64_t>> shape =
+      getBroadcastShape(ctx, {ctx.getOperand(1), ctx.getOperand(2)});
+  if (failed(shape))
+    return failure();
+  if (cast<RankedTensorType>(ctx.getOperand(0).getType()).getShape() !=
+      ArrayRef<int64_t>(*shape))
+    return ctx.emitError() << "expects dY of the broadcast shape of A and B";
+  auto shapeOf = [&](unsigned i) {
+    return cast<RankedTensorType>(ctx.getOperand(i).getType()).getShape();
+  };
+  SmallVector<Value> results(2);
+  OpBuilder &b = ctx.builder;
+  if (hasResult(ctx, 0)) {
+    FailureOr<Value> dA = buildElementwise(
+        ctx, {ctx.getOperand(0), ctx.getOperand(2)}, *elementType,
+        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return arith::DivFOp::create(b, loc, args[0], args[1]);
+        });
+    if (failed(dA))
+      return failure();
+    results[0] = sumToShape(b, ctx.loc, *dA, shapeOf(1));
+  }
+  if (hasResult(ctx, 1)) {
+    FailureOr<Value> dB = buildElementwise(
+        ctx, {ctx.getOperand(0), ctx.getOperand(1), ctx.getOperand(2)},
+        *elementType, [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          // -dY * (A / B) / B: B^2 alone could overflow.
+          Value quotient = arith::DivFOp::create(b, loc, args[1], args[2]);
+          Value scaled = arith::MulFOp::create(b, loc, args[0], quotient);
+          Value negated = arith::NegFOp::create(b, loc, scaled);
+          return arith::DivFOp::create(b, loc, negated, args[2]);
+        });
+    if (failed(dB))
+      return failure();
+    results[1] = sumToShape(b, ctx.loc, *dB, shapeOf(2));
+  }
+  results.resize(std::min<int64_t>(ctx.getNumResults(), 2));
+  return results;
+}
+
 void muon::onnx_import::populateGradientImporters(
     OpImporterRegistry &registry) {
   auto addSoftmaxGrad = [&](StringRef name, bool logSoftmax, bool coerce) {
@@ -228,6 +295,7 @@ void muon::onnx_import::populateGradientImporters(
   addSoftmaxGrad("SoftmaxGrad", /*logSoftmax=*/false, /*coerce=*/true);
   addSoftmaxGrad("LogSoftmaxGrad", /*logSoftmax=*/true, /*coerce=*/true);
   registry.add("com.microsoft", "GatherGrad", importGatherGrad);
+  registry.add("com.microsoft", "DivGrad", importDivGrad);
   registry.add("com.microsoft", "InPlaceAccumulator", [](NodeContext &ctx) {
     return importAccumulator(ctx, /*v2=*/false);
   });

@@ -20,6 +20,10 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
+bool muon::onnx_import::hasResult(NodeContext &ctx, int64_t index) {
+  return index < ctx.getNumResults() && !ctx.node.output(index).empty();
+}
+
 LogicalResult muon::onnx_import::checkNumOperands(NodeContext &ctx,
                                                   unsigned min, unsigned max) {
   unsigned count = ctx.operands.size();

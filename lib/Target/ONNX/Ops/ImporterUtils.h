@@ -27,6 +27,10 @@ using ImportResult = mlir::FailureOr<llvm::SmallVector<mlir::Value>>;
 // Checks (each emits a located error on failure)
 //===----------------------------------------------------------------------===//
 
+/// Whether the node declares output `index` under a name (an optional
+/// output may be omitted, or given as "").
+bool hasResult(NodeContext &ctx, int64_t index);
+
 /// Fails unless the node has between `min` and `max` inputs (omitted trailing
 /// optional inputs count as absent).
 mlir::LogicalResult checkNumOperands(NodeContext &ctx, unsigned min,

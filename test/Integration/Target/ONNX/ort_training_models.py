@@ -233,6 +233,23 @@ class FrozenMLP(MLP):
         return super().forward(idx) * self.scale
 
 
+class OpsMLP(nn.Module):
+    """LeakyRelu, torch.clamp (Clip), F.normalize (ReduceL2, Clip) and a
+    division by a learned tensor (DivGrad)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.fc = nn.Linear(D, 2 * D)
+        self.temperature = nn.Parameter(torch.full((2 * D,), 2.0))
+        self.out = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        h = F.leaky_relu(self.fc(self.tok(idx)), 0.1)
+        h = F.normalize(torch.clamp(h, -1.5, 2.0), dim=-1) / self.temperature
+        return self.out(h).reshape(-1, VOCAB)
+
+
 # Entries whose gradient is zero in exact arithmetic: softmax is invariant
 # to the key bias (it adds q.b_k to a whole row of scores). Their rounding
 # noise, which AdamW divides by its own root mean square, moves them by
@@ -270,6 +287,7 @@ class HuggingFace(nn.Module):
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
+          "mlp-ops": OpsMLP,
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
 
 

@@ -139,6 +139,9 @@ def reduction():
         Case("reduce_mean_attr", "ReduceMean", [f32(2, 3, 4)], {"axes": [2]}),
         Case("reduce_max_input", "ReduceMax", [f32(2, 3, 4), i64([1, 2])],
              {"keepdims": 0}, opset=18, consts={1}),
+        Case("reduce_l2_attr", "ReduceL2", [f32(2, 3, 4)], {"axes": [-1]}),
+        Case("reduce_l2_input_all", "ReduceL2", [f32(2, 3, 4), i64([0, 2])],
+             {"keepdims": 0}, opset=18, consts={1}),
     ]
 
 
@@ -181,7 +184,19 @@ def normalization():
 
 
 def activation():
+    f32_max = np.float32(np.finfo(np.float32).max)
     return [
+        Case("leaky_relu_default", "LeakyRelu", [f32(3, 4, scale=2.0)], opset=16),
+        Case("leaky_relu_alpha", "LeakyRelu", [f32(3, 4, scale=2.0)], {"alpha": 0.2}),
+        Case("clip_attrs_opset6", "Clip", [f32(3, 4, scale=2.0)], {"min": -0.5, "max": 0.7},
+             opset=6),
+        Case("clip_min_input", "Clip", [f32(3, 4, scale=2.0), np.array(-0.3, np.float32), None],
+             opset=13),
+        Case("clip_both_inputs", "Clip", [f32(3, 4, scale=2.0), np.array(-0.3, np.float32),
+                                          np.array(0.4, np.float32)], opset=13),
+        # Unbounded: infinities become the largest finite value, as ORT's do.
+        Case("clip_no_bounds", "Clip", [np.array([[np.inf, -np.inf, 1.5]], np.float32)],
+             opset=13, expect=lambda x: [np.clip(x, -f32_max, f32_max)]),
         Case("softmax_last", "Softmax", [f32(2, 3, 5)], opset=13),
         Case("softmax_axis1", "Softmax", [f32(2, 3, 5)], {"axis": 1}, opset=13),
         Case("softmax_large_logits", "Softmax", [f32(4, 6, scale=1000.0)], opset=13),
@@ -267,6 +282,18 @@ def gradient():
         Case("bias_gelu_grad", "BiasGeluGrad_dX", [f32(2, 3, 4), f32(2, 3, 4), f32(4)],
              domain=MS),
         Case("relu_grad", "ReluGrad", [f32(3, 4), f32(3, 4)], domain=MS),
+        Case("leaky_relu_grad", "LeakyReluGrad", [f32(3, 4), f32(3, 4)], {"alpha": 0.1},
+             domain=MS),
+        # Div's gradient with B broadcast (along a leading dim and rows, or
+        # along a unit dim), and with the same shapes.
+        Case("div_grad_broadcast_b", "DivGrad",
+             [f32(2, 3, 4), f32(2, 3, 4), f32(4, positive=True)], outputs=2, domain=MS),
+        Case("div_grad_broadcast_unit", "DivGrad",
+             [f32(2, 3, 4), f32(2, 3, 4), f32(3, 1, positive=True)], outputs=2, domain=MS),
+        Case("div_grad_broadcast_a", "DivGrad",
+             [f32(2, 3, 4), f32(3, 1), f32(2, 3, 4, positive=True)], outputs=2, domain=MS),
+        Case("div_grad_same_shape", "DivGrad",
+             [f32(3, 4), f32(3, 4), f32(3, 4, positive=True)], outputs=2, domain=MS),
         Case("tanh_grad", "TanhGrad", [f32(3, 4), np.tanh(f32(3, 4, scale=2.0))], domain=MS),
         Case("sigmoid_grad", "SigmoidGrad", [f32(3, 4), sigmoid(f32(3, 4, scale=2.0))],
              domain=MS),
@@ -520,6 +547,9 @@ ERROR_CASES = [
     Case("split_bad_sizes", "Split", [f32(2, 7), i64([2, 4])], {"axis": 1},
          outputs=2, consts={1}),
     Case("split_no_outputs", "Split", [f32(4, 3)], outputs=0, opset=13),
+    Case("clip_vector_min", "Clip", [f32(3, 4), f32(4), None], opset=13),
+    Case("div_grad_bad_dy", "DivGrad", [f32(3, 5), f32(3, 4), f32(4, positive=True)],
+         outputs=2, domain=MS),
     Case("softmax_bad_axis", "Softmax", [f32(2, 3)], {"axis": 2}, opset=13),
     Case("gelu_bad_approximate", "Gelu", [f32(2, 3)], {"approximate": "fast"}, opset=20),
     Case("layernorm_stash_f16", "LayerNormalization", [f32(2, 3), f32(3)],
