@@ -14,6 +14,9 @@
 //   InPlaceAccumulatorV2(buffer, value, overwrite?)
 //                             buffer' = overwrite ? value : buffer + value
 //   InPlaceAccumulator(old, value, update?)  update ? old + value : old
+//   GatherElementsGrad(dY, shape, I)  zeros(shape) with dY[p] added at p
+//                             with p[axis] = I[p], as a scatter-add of flat
+//                             positions
 //   DivGrad(dY, A, B)         dA = dY / B, dB = -dY * A / B^2, each summed
 //                             over the dimensions its input was broadcast
 //                             along (either output may be omitted)
@@ -124,6 +127,92 @@ static ImportResult importGatherGrad(NodeContext &ctx) {
       b, ctx.loc, init.getType(), ctx.getOperand(2), ctx.getOperand(1), init,
       b.getI64IntegerAttr(*axis));
   return SmallVector<Value>{scatter.getResult()};
+}
+
+static ImportResult importGatherElementsGrad(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 3)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 1);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 2);
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(shape) || failed(indicesType) || failed(elementType))
+    return failure();
+  if (!isa<IntegerType>(indicesType->getElementType()))
+    return ctx.emitError() << "expects integer indices";
+  int64_t rank = shape->size();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
+  if (failed(axis))
+    return failure();
+  auto dyType = cast<RankedTensorType>(ctx.getOperand(0).getType());
+  if (dyType.getShape() != indicesType->getShape() ||
+      indicesType->getRank() != rank ||
+      llvm::any_of(llvm::seq<int64_t>(0, rank), [&](int64_t d) {
+        return d != *axis && indicesType->getDimSize(d) > (*shape)[d];
+      }))
+    return ctx.emitError() << "expects dY and indices of one shape, of the "
+                              "data's rank and within it outside the axis, got "
+                           << dyType << " and " << *indicesType;
+  int64_t axisSize = (*shape)[*axis];
+  if (failed(checkIndices(ctx, 2, -axisSize, axisSize)))
+    return failure();
+  int64_t total = 1;
+  for (int64_t size : *shape)
+    total *= size;
+  // Each position's flat offset in the data; an out-of-range index gets one
+  // the scatter skips (negative even after its wrap).
+  OpBuilder &b = ctx.builder;
+  Type i64 = b.getI64Type();
+  Value offsetsInit = buildEmpty(b, ctx.loc, indicesType->getShape(), i64);
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  ArrayRef<int64_t> dataShape = *shape;
+  Value offsets =
+      linalg::GenericOp::create(
+          b, ctx.loc, offsetsInit.getType(), ctx.getOperand(2), offsetsInit,
+          maps, iterators,
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            Value index =
+                buildWrappedIndex(nb, loc, args[0], axisSize, /*clamp=*/false);
+            Value linear = arith::ConstantIndexOp::create(nb, loc, 0);
+            for (int64_t d = 0; d < rank; ++d) {
+              Value coord =
+                  d == *axis ? index : linalg::IndexOp::create(nb, loc, d);
+              linear = arith::AddIOp::create(
+                  nb, loc,
+                  arith::MulIOp::create(
+                      nb, loc, linear,
+                      arith::ConstantIndexOp::create(nb, loc, dataShape[d])),
+                  coord);
+            }
+            Value zero = arith::ConstantIndexOp::create(nb, loc, 0);
+            Value size = arith::ConstantIndexOp::create(nb, loc, axisSize);
+            Value inRange = arith::AndIOp::create(
+                nb, loc,
+                arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::sge, index,
+                                      zero),
+                arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, index,
+                                      size));
+            Value skipped =
+                arith::ConstantIndexOp::create(nb, loc, -2 * total - 1);
+            Value offset =
+                arith::SelectOp::create(nb, loc, inRange, linear, skipped);
+            Value result =
+                arith::IndexCastOp::create(nb, loc, nb.getI64Type(), offset);
+            linalg::YieldOp::create(nb, loc, result);
+          })
+          .getResult(0);
+  int64_t count = indicesType->getNumElements();
+  Value flatUpdates = buildReshape(b, ctx.loc, ctx.getOperand(0), {count});
+  Value flatOffsets = buildReshape(b, ctx.loc, offsets, {count});
+  Value init =
+      buildFilled(b, ctx.loc, {total}, b.getFloatAttr(*elementType, 0.0));
+  auto scatter = muon::optim::ScatterAddOp::create(
+      b, ctx.loc, init.getType(), flatUpdates, flatOffsets, init,
+      b.getI64IntegerAttr(0));
+  return SmallVector<Value>{
+      buildReshape(b, ctx.loc, scatter.getResult(), *shape)};
 }
 
 /// The 0-d/1-element boolean flag `index` as a 0-d tensor, or null when the
@@ -296,6 +385,7 @@ void muon::onnx_import::populateGradientImporters(
   addSoftmaxGrad("LogSoftmaxGrad", /*logSoftmax=*/true, /*coerce=*/true);
   registry.add("com.microsoft", "GatherGrad", importGatherGrad);
   registry.add("com.microsoft", "DivGrad", importDivGrad);
+  registry.add("com.microsoft", "GatherElementsGrad", importGatherElementsGrad);
   registry.add("com.microsoft", "InPlaceAccumulator", [](NodeContext &ctx) {
     return importAccumulator(ctx, /*v2=*/false);
   });

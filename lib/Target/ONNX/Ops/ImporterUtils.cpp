@@ -325,3 +325,16 @@ Value muon::onnx_import::buildClampedIndex(OpBuilder &b, Location loc,
   Value low = arith::MaxSIOp::create(b, loc, index, zero);
   return arith::MinSIOp::create(b, loc, low, last);
 }
+
+Value muon::onnx_import::buildWrappedIndex(OpBuilder &b, Location loc,
+                                           Value index, int64_t size,
+                                           bool clamp) {
+  index = arith::IndexCastOp::create(b, loc, b.getIndexType(), index);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value negative =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index, zero);
+  Value wrapped = arith::AddIOp::create(
+      b, loc, index, arith::ConstantIndexOp::create(b, loc, size));
+  index = arith::SelectOp::create(b, loc, negative, wrapped, index);
+  return clamp ? buildClampedIndex(b, loc, index, size) : index;
+}

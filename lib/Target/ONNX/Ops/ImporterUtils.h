@@ -143,6 +143,12 @@ mlir::LogicalResult checkIndices(NodeContext &ctx, unsigned operand,
 mlir::Value buildClampedIndex(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value index, int64_t size);
 
+/// The integer element `index` as an index value, wrapped once when negative
+/// (ONNX's -size..-1) and, unless `clamp` is false, clamped to [0, size).
+mlir::Value buildWrappedIndex(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value index, int64_t size,
+                              bool clamp = true);
+
 } // namespace muon::onnx_import
 
 #endif // MUON_LIB_TARGET_ONNX_OPS_IMPORTERUTILS_H

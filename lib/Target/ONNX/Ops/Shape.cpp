@@ -420,21 +420,60 @@ static ImportResult importGather(NodeContext &ctx) {
   auto generic = linalg::GenericOp::create(
       b, ctx.loc, init.getType(), ctx.getOperand(1), init, maps, iterators,
       [&](OpBuilder &nb, Location loc, ValueRange args) {
-        Value index =
-            arith::IndexCastOp::create(nb, loc, nb.getIndexType(), args[0]);
-        Value zero = arith::ConstantIndexOp::create(nb, loc, 0);
-        Value size = arith::ConstantIndexOp::create(nb, loc, axisSize);
-        Value negative = arith::CmpIOp::create(
-            nb, loc, arith::CmpIPredicate::slt, index, zero);
-        Value wrapped = arith::AddIOp::create(nb, loc, index, size);
-        index = arith::SelectOp::create(nb, loc, negative, wrapped, index);
-        index = buildClampedIndex(nb, loc, index, axisSize);
+        Value index = buildWrappedIndex(nb, loc, args[0], axisSize);
         SmallVector<Value> coords;
         for (int64_t i = 0; i < *axis; ++i)
           coords.push_back(linalg::IndexOp::create(nb, loc, i));
         coords.push_back(index);
         for (int64_t i = *axis + indexRank; i < numLoops; ++i)
           coords.push_back(linalg::IndexOp::create(nb, loc, i));
+        Value element = tensor::ExtractOp::create(nb, loc, data, coords);
+        linalg::YieldOp::create(nb, loc, element);
+      });
+  return SmallVector<Value>{generic.getResult(0)};
+}
+
+/// GatherElements: out[p] = data[p with p[axis] = indices[p]], indices of
+/// data's rank (each dimension at most data's) and out of their shape.
+static ImportResult importGatherElements(NodeContext &ctx) {
+  FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 2, 2);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
+  if (failed(dataType) || failed(indicesType))
+    return failure();
+  if (!indicesType->getElementType().isInteger(64) &&
+      !indicesType->getElementType().isInteger(32))
+    return ctx.emitError() << "expects int32/int64 indices, got "
+                           << indicesType->getElementType();
+  int64_t rank = dataType->getRank();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
+  if (failed(axis))
+    return failure();
+  if (indicesType->getRank() != rank ||
+      llvm::any_of(llvm::seq<int64_t>(0, rank), [&](int64_t d) {
+        return d != *axis &&
+               indicesType->getDimSize(d) > dataType->getDimSize(d);
+      }))
+    return ctx.emitError() << "expects indices of data's rank, no larger "
+                              "than data outside the axis, got "
+                           << *indicesType << " for " << *dataType;
+  int64_t axisSize = dataType->getDimSize(*axis);
+  if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value data = ctx.getOperand(0);
+  Value init = buildEmpty(b, ctx.loc, indicesType->getShape(),
+                          dataType->getElementType());
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, ctx.loc, init.getType(), ctx.getOperand(1), init, maps, iterators,
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        SmallVector<Value> coords;
+        for (int64_t i = 0; i < rank; ++i)
+          coords.push_back(linalg::IndexOp::create(nb, loc, i));
+        coords[*axis] = buildWrappedIndex(nb, loc, args[0], axisSize);
         Value element = tensor::ExtractOp::create(nb, loc, data, coords);
         linalg::YieldOp::create(nb, loc, element);
       });
@@ -585,6 +624,7 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Transpose", importTranspose);
   registry.add("", "Split", importSplit, {/*since=*/2});
   registry.add("", "Concat", importConcat, {/*since=*/4});
+  registry.add("", "GatherElements", importGatherElements, {/*since=*/11});
   registry.add("com.microsoft", "ConcatTraining", importConcatTraining);
   // Split with its sizes as input 1, as Split-13 takes them.
   registry.add("com.microsoft", "SplitTraining", importSplit);

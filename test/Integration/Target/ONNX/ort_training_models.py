@@ -234,8 +234,9 @@ class FrozenMLP(MLP):
 
 
 class OpsMLP(nn.Module):
-    """LeakyRelu, torch.clamp (Clip), F.normalize (ReduceL2, Clip) and a
-    division by a learned tensor (DivGrad)."""
+    """LeakyRelu, torch.clamp (Clip), F.normalize (ReduceL2, Clip), a
+    division by a learned tensor (DivGrad) and torch.gather with repeated
+    indices (GatherElements and its gradient)."""
 
     def __init__(self):
         super().__init__()
@@ -243,10 +244,14 @@ class OpsMLP(nn.Module):
         self.fc = nn.Linear(D, 2 * D)
         self.temperature = nn.Parameter(torch.full((2 * D,), 2.0))
         self.out = nn.Linear(2 * D, VOCAB)
+        picks = torch.randint(0, 2 * D, (BATCH, SEQ, 2 * D),
+                              generator=torch.Generator().manual_seed(1))
+        self.register_buffer("picks", picks)
 
     def forward(self, idx):
         h = F.leaky_relu(self.fc(self.tok(idx)), 0.1)
         h = F.normalize(torch.clamp(h, -1.5, 2.0), dim=-1) / self.temperature
+        h = h + torch.gather(h, -1, self.picks)
         return self.out(h).reshape(-1, VOCAB)
 
 
