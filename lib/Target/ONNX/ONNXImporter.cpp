@@ -121,6 +121,8 @@ private:
   llvm::StringMap<const onnx::ValueInfoProto *> inputs;
   SmallVector<const onnx::ValueInfoProto *> inputOrder;
   llvm::StringMap<const onnx::ValueInfoProto *> outputs;
+  /// The value_info entries and outputs: declared types of node results.
+  llvm::StringMap<const onnx::ValueInfoProto *> declared;
   SmallVector<const onnx::NodeProto *> nodes;
   /// Value name -> index of the node producing it.
   llvm::StringMap<size_t> producers;
@@ -168,8 +170,12 @@ LogicalResult FunctionImporter::collectDefinitions() {
         return redefined(input.name(), "two graph inputs");
       inputOrder.push_back(&input);
     }
-    for (const onnx::ValueInfoProto &output : graph->output())
+    for (const onnx::ValueInfoProto &output : graph->output()) {
       outputs.try_emplace(output.name(), &output);
+      declared.try_emplace(output.name(), &output);
+    }
+    for (const onnx::ValueInfoProto &info : graph->value_info())
+      declared.try_emplace(info.name(), &info);
     for (const onnx::NodeProto &node : graph->node())
       nodes.push_back(&node);
   }
@@ -356,8 +362,16 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
       operands.back() = value->values.front();
   }
 
+  SmallVector<std::optional<RankedTensorType>> declaredTypes;
+  for (const std::string &output : node.output()) {
+    auto info = declared.find(output);
+    declaredTypes.push_back(info == declared.end()
+                                ? std::nullopt
+                                : model.types.getStaticType(*info->second));
+  }
   NodeContext ctx(builder, loc, node, operands, opset->second,
                   sequenceOperands);
+  ctx.declaredResultTypes = declaredTypes;
   Block *block = builder.getInsertionBlock();
   Block::iterator point = builder.getInsertionPoint();
   Operation *previous = point == block->begin() ? nullptr : &*std::prev(point);

@@ -46,6 +46,12 @@ int64_t OpImporterRegistry::getLatestOpset(StringRef domain) {
 
 int64_t NodeContext::getNumResults() const { return node.output_size(); }
 
+std::optional<RankedTensorType>
+NodeContext::getDeclaredResultType(unsigned index) const {
+  return index < declaredResultTypes.size() ? declaredResultTypes[index]
+                                            : std::nullopt;
+}
+
 Value NodeContext::getOperand(unsigned index) const {
   return index < operands.size() ? operands[index] : Value();
 }

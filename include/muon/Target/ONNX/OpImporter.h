@@ -68,8 +68,16 @@ public:
   std::optional<llvm::ArrayRef<mlir::Value>>
   getSequenceOperand(unsigned index) const;
 
+  /// The static types the graph declares for the node's outputs (its
+  /// value_info or outputs, as shape inference writes them), by output;
+  /// std::nullopt where none is declared.
+  llvm::ArrayRef<std::optional<mlir::RankedTensorType>> declaredResultTypes;
+
   /// Number of outputs the node declares (trailing optional ones included).
   int64_t getNumResults() const;
+  /// The declared static type of output `index`, if any.
+  std::optional<mlir::RankedTensorType>
+  getDeclaredResultType(unsigned index) const;
   /// The operand at `index`, or null when absent/omitted.
   mlir::Value getOperand(unsigned index) const;
 

@@ -37,6 +37,8 @@ void populateLogicImporters(OpImporterRegistry &registry);
 /// MatMul (batch broadcasting), Gemm, com.microsoft FusedMatMul.
 void populateMatMulImporters(OpImporterRegistry &registry);
 void populateConvImporters(OpImporterRegistry &registry);
+/// MaxPool, MaxPoolGrad (Pool.cpp).
+void populatePoolImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
 /// Flatten, Expand, Slice, Tile.
 void populateShapeImporters(OpImporterRegistry &registry);

@@ -14,6 +14,7 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateLogicImporters(registry);
   populateMatMulImporters(registry);
   populateConvImporters(registry);
+  populatePoolImporters(registry);
   populateShapeImporters(registry);
   populateReductionImporters(registry);
   populateNormalizationImporters(registry);

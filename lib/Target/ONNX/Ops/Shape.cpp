@@ -378,11 +378,9 @@ static ImportResult importSize(NodeContext &ctx) {
                                 ArrayRef<int64_t>{type->getNumElements()}))};
 }
 
-/// Gather along `axis`: out[pre, idx..., post] = data[pre, indices[idx...],
-/// post]; negative indices count from the end. Out-of-range indices fail the
-/// step's input check (checkIndices) and are clamped meanwhile, so that the
-/// read stays inside `data`.
-static ImportResult importGather(NodeContext &ctx) {
+/// The types of a gather's data and int32/int64 indices.
+static FailureOr<std::pair<RankedTensorType, RankedTensorType>>
+getGatherTypes(NodeContext &ctx) {
   FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 2, 2);
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
   if (failed(dataType) || failed(indicesType))
@@ -391,17 +389,30 @@ static ImportResult importGather(NodeContext &ctx) {
       !indicesType->getElementType().isInteger(32))
     return ctx.emitError() << "expects int32/int64 indices, got "
                            << indicesType->getElementType();
+  return std::make_pair(*dataType, *indicesType);
+}
+
+/// Gather along `axis`: out[pre, idx..., post] = data[pre, indices[idx...],
+/// post]; negative indices count from the end. Out-of-range indices fail the
+/// step's input check (checkIndices) and are clamped meanwhile, so that the
+/// read stays inside `data`.
+static ImportResult importGather(NodeContext &ctx) {
+  FailureOr<std::pair<RankedTensorType, RankedTensorType>> types =
+      getGatherTypes(ctx);
+  if (failed(types))
+    return failure();
+  auto [dataType, indicesType] = *types;
   FailureOr<int64_t> axis = normalizeAxis(
-      ctx, ctx.getIntAttr("axis").value_or(0), dataType->getRank());
+      ctx, ctx.getIntAttr("axis").value_or(0), dataType.getRank());
   if (failed(axis))
     return failure();
-  ArrayRef<int64_t> dataShape = dataType->getShape();
+  ArrayRef<int64_t> dataShape = dataType.getShape();
   int64_t axisSize = dataShape[*axis];
   if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
     return failure();
-  int64_t indexRank = indicesType->getRank();
+  int64_t indexRank = indicesType.getRank();
   SmallVector<int64_t> shape(dataShape.take_front(*axis));
-  llvm::append_range(shape, indicesType->getShape());
+  llvm::append_range(shape, indicesType.getShape());
   llvm::append_range(shape, dataShape.drop_front(*axis + 1));
 
   OpBuilder &b = ctx.builder;
@@ -416,7 +427,7 @@ static ImportResult importGather(NodeContext &ctx) {
   SmallVector<utils::IteratorType> iterators(numLoops,
                                              utils::IteratorType::parallel);
   Value data = ctx.getOperand(0);
-  Value init = buildEmpty(b, ctx.loc, shape, dataType->getElementType());
+  Value init = buildEmpty(b, ctx.loc, shape, dataType.getElementType());
   auto generic = linalg::GenericOp::create(
       b, ctx.loc, init.getType(), ctx.getOperand(1), init, maps, iterators,
       [&](OpBuilder &nb, Location loc, ValueRange args) {
@@ -436,34 +447,30 @@ static ImportResult importGather(NodeContext &ctx) {
 /// GatherElements: out[p] = data[p with p[axis] = indices[p]], indices of
 /// data's rank (each dimension at most data's) and out of their shape.
 static ImportResult importGatherElements(NodeContext &ctx) {
-  FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 2, 2);
-  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
-  if (failed(dataType) || failed(indicesType))
+  FailureOr<std::pair<RankedTensorType, RankedTensorType>> types =
+      getGatherTypes(ctx);
+  if (failed(types))
     return failure();
-  if (!indicesType->getElementType().isInteger(64) &&
-      !indicesType->getElementType().isInteger(32))
-    return ctx.emitError() << "expects int32/int64 indices, got "
-                           << indicesType->getElementType();
-  int64_t rank = dataType->getRank();
+  auto [dataType, indicesType] = *types;
+  int64_t rank = dataType.getRank();
   FailureOr<int64_t> axis =
       normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
   if (failed(axis))
     return failure();
-  if (indicesType->getRank() != rank ||
+  if (indicesType.getRank() != rank ||
       llvm::any_of(llvm::seq<int64_t>(0, rank), [&](int64_t d) {
-        return d != *axis &&
-               indicesType->getDimSize(d) > dataType->getDimSize(d);
+        return d != *axis && indicesType.getDimSize(d) > dataType.getDimSize(d);
       }))
     return ctx.emitError() << "expects indices of data's rank, no larger "
                               "than data outside the axis, got "
-                           << *indicesType << " for " << *dataType;
-  int64_t axisSize = dataType->getDimSize(*axis);
+                           << indicesType << " for " << dataType;
+  int64_t axisSize = dataType.getDimSize(*axis);
   if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
     return failure();
   OpBuilder &b = ctx.builder;
   Value data = ctx.getOperand(0);
-  Value init = buildEmpty(b, ctx.loc, indicesType->getShape(),
-                          dataType->getElementType());
+  Value init =
+      buildEmpty(b, ctx.loc, indicesType.getShape(), dataType.getElementType());
   SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);

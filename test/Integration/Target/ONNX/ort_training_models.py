@@ -158,6 +158,22 @@ class CNN(nn.Module):
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
+class PoolCNN(nn.Module):
+    """A Conv2d over (position, channel) planes, max pooled over channel
+    pairs (MaxPool with its Indices, ORT's MaxPoolGrad)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d((1, 2))
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        z = self.pool(F.relu(self.conv(self.tok(idx).unsqueeze(1))))
+        return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
+
+
 class GPT2(nn.Module):
     """Learned positions, nn.MultiheadAttention with a causal mask, tanh GELU,
     output projection tied to the token embedding."""
@@ -290,7 +306,7 @@ class HuggingFace(nn.Module):
 
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
-          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
           "mlp-ops": OpsMLP,
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}

@@ -525,6 +525,33 @@ def conv():
     return cases
 
 
+def max_pool_grad(dy, indices, shape):
+    """ORT's MaxPoolGrad: zeros of X's shape with dY added at the flat
+    Indices (repeated ones accumulate)."""
+    dx = np.zeros(int(np.prod(shape)), np.float32)
+    np.add.at(dx, indices.ravel(), dy.ravel())
+    return [dx.reshape(shape)]
+
+
+def pool():
+    grad_x = (2, 3, 4, 4)
+    grad_indices = RNG.integers(0, np.prod(grad_x), size=(2, 3, 2, 2))
+    return [
+        Case("max_pool_2d", "MaxPool", [f32(2, 3, 6, 6)],
+             {"kernel_shape": [2, 2], "strides": [2, 2]}),
+        # Indices are flat offsets in X (batch and channel included).
+        Case("max_pool_indices_padded", "MaxPool", [f32(2, 3, 7, 6)],
+             {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, outputs=2),
+        Case("max_pool_1d_dilated", "MaxPool", [f32(2, 2, 9)],
+             {"kernel_shape": [2], "dilations": [2]}, outputs=2),
+        Case("max_pool_same_upper", "MaxPool", [f32(1, 2, 5, 5)],
+             {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+        Case("max_pool_grad", "MaxPoolGrad", [f32(2, 3, 2, 2), grad_indices],
+             {"kernel_shape": [2, 2], "strides": [2, 2]},
+             expect=lambda dy, i: max_pool_grad(dy, i, grad_x)),
+    ]
+
+
 def same_pads(spatial, kernel, attrs):
     """ONNX's explicit pads for auto_pad (VALID, SAME_UPPER, SAME_LOWER)."""
     begin, end = [], []
@@ -544,7 +571,7 @@ FAMILIES = {
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
-    "conv": conv,
+    "conv": conv, "pool": pool,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -562,6 +589,10 @@ ERROR_CASES = [
     Case("split_no_outputs", "Split", [f32(4, 3)], outputs=0, opset=13),
     Case("clip_vector_min", "Clip", [f32(3, 4), f32(4), None], opset=13),
     Case("gather_elements_bad_rank", "GatherElements", [f32(3, 4), i64([1, 2])]),
+    Case("max_pool_ceil_mode", "MaxPool", [f32(1, 1, 5, 5)],
+         {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
+    Case("max_pool_grad_undeclared", "MaxPoolGrad",
+         [f32(1, 1, 2, 2), i64([[[[0, 1], [2, 3]]]])], {"kernel_shape": [2, 2]}),
     Case("div_grad_bad_dy", "DivGrad", [f32(3, 5), f32(3, 4), f32(4, positive=True)],
          outputs=2, domain=MS),
     Case("softmax_bad_axis", "Softmax", [f32(2, 3)], {"axis": 2}, opset=13),

@@ -1,0 +1,50 @@
+//===- ConvGeometry.h - Sizes of convolutions and poolings ------*- C++ -*-===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The spatial attributes Conv, ConvGrad and the pooling ops share
+// (strides, dilations, pads or auto_pad) turned into padding and output
+// sizes, as ONNX defines them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MUON_LIB_TARGET_ONNX_OPS_CONVGEOMETRY_H
+#define MUON_LIB_TARGET_ONNX_OPS_CONVGEOMETRY_H
+
+#include "muon/Target/ONNX/OpImporter.h"
+
+#include "llvm/ADT/SmallVector.h"
+
+namespace muon::onnx_import {
+
+/// Sizes of one convolution; spatial vectors have one entry per spatial
+/// dimension.
+struct ConvGeometry {
+  int64_t batch = 0, channels = 0, outChannels = 0, group = 1;
+  llvm::SmallVector<int64_t> input, kernel, strides, dilations, padBegin,
+      output;
+
+  int64_t getRank() const { return input.size(); }
+  int64_t getGroupChannels() const { return channels / group; }
+  int64_t getGroupOutChannels() const { return outChannels / group; }
+  int64_t getNumTaps() const { return product(kernel); }
+  int64_t getNumPositions() const { return product(output); }
+  static int64_t product(llvm::ArrayRef<int64_t> values) {
+    int64_t result = 1;
+    for (int64_t v : values)
+      result *= v;
+    return result;
+  }
+};
+
+/// Reads strides, dilations and pads or auto_pad for `geometry`'s input and
+/// kernel (set by the caller) and sets its strides, dilations, padBegin and
+/// output; fails with a located error.
+mlir::LogicalResult fillSpatialGeometry(NodeContext &ctx,
+                                        ConvGeometry &geometry);
+
+} // namespace muon::onnx_import
+
+#endif // MUON_LIB_TARGET_ONNX_OPS_CONVGEOMETRY_H

@@ -1,0 +1,274 @@
+//===- Pool.cpp - ONNX pooling importers and their gradients --------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Max and average pooling over X [N, C, D...] and the gradients ORT's
+// training graphs take them with (ai.onnx MaxPoolGrad and AveragePoolGrad,
+// ORT's own definitions), as generics over the output positions with the
+// kernel's taps as reduction loops:
+//
+//   MaxPool          Y[o] = max of the window's unpadded taps; Indices[o] =
+//                    the first maximum's flat offset in X (over N·C·D..., as
+//                    ORT computes it, storage_order 0)
+//   MaxPoolGrad      dX = zeros with dY scatter-added at Indices
+//   AveragePool      Y[o] = sum / count, count the kernel's size
+//                    (count_include_pad) or the window's unpadded taps
+//   AveragePoolGrad  dX[x] = sum over the windows covering x of dY[o]/count(o)
+//
+// ceil_mode 1 is not imported. The gradients' dX shape is the one the graph
+// declares for their output (shape inference writes it; ORT's kernels read
+// it too).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ConvGeometry.h"
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "muon/Dialect/Optim/IR/OptimOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+/// X's sizes and the attributes of a pooling node (kernel_shape required).
+static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
+                                               RankedTensorType x) {
+  if (x.getRank() < 3 || !isa<FloatType>(x.getElementType()))
+    return ctx.emitError() << "expects a float X [N, C, D...], got " << x;
+  if (ctx.getIntAttr("ceil_mode").value_or(0) != 0)
+    return emitUnsupportedAttr(ctx, "ceil_mode") << ": only 0 is imported";
+  if (ctx.getIntAttr("storage_order").value_or(0) != 0)
+    return emitUnsupportedAttr(ctx, "storage_order")
+           << ": only 0 (row major) is imported";
+  ConvGeometry geometry;
+  geometry.batch = x.getDimSize(0);
+  geometry.channels = geometry.outChannels = x.getDimSize(1);
+  geometry.input.assign(x.getShape().drop_front(2).begin(), x.getShape().end());
+  std::optional<SmallVector<int64_t>> kernel = ctx.getIntsAttr("kernel_shape");
+  if (!kernel || kernel->size() != geometry.input.size() ||
+      llvm::any_of(*kernel, [](int64_t k) { return k < 1; }))
+    return ctx.emitError() << "expects kernel_shape with "
+                           << geometry.input.size() << " positive values";
+  geometry.kernel = *kernel;
+  if (failed(fillSpatialGeometry(ctx, geometry)))
+    return failure();
+  return geometry;
+}
+
+static SmallVector<int64_t> getPooledShape(const ConvGeometry &geometry) {
+  SmallVector<int64_t> shape{geometry.batch, geometry.channels};
+  llvm::append_range(shape, geometry.output);
+  return shape;
+}
+
+namespace {
+/// The generic of a pooling: loops over the result's dims [N, C, out...]
+/// then the kernel's taps (reductions), reading `inputs` through maps onto
+/// the result's dims.
+struct PoolLoops {
+  const ConvGeometry &geometry;
+
+  int64_t getNumResultDims() const { return 2 + geometry.getRank(); }
+  int64_t getNumLoops() const {
+    return getNumResultDims() + geometry.getRank();
+  }
+
+  /// The input coordinates (one per spatial dim, unclamped) of the tap the
+  /// loops are at, and whether it lies inside X.
+  std::pair<SmallVector<Value>, Value> getTap(OpBuilder &b,
+                                              Location loc) const {
+    SmallVector<Value> coords;
+    Value inside;
+    int64_t rank = geometry.getRank();
+    for (int64_t i = 0; i < rank; ++i) {
+      Value out = linalg::IndexOp::create(b, loc, 2 + i);
+      Value tap = linalg::IndexOp::create(b, loc, 2 + rank + i);
+      auto constant = [&](int64_t v) {
+        return arith::ConstantIndexOp::create(b, loc, v).getResult();
+      };
+      Value coord = arith::SubIOp::create(
+          b, loc,
+          arith::AddIOp::create(
+              b, loc,
+              arith::MulIOp::create(b, loc, out, constant(geometry.strides[i])),
+              arith::MulIOp::create(b, loc, tap,
+                                    constant(geometry.dilations[i]))),
+          constant(geometry.padBegin[i]));
+      Value valid = arith::AndIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, coord,
+                                constant(0)),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, coord,
+                                constant(geometry.input[i])));
+      inside = inside ? arith::AndIOp::create(b, loc, inside, valid) : valid;
+      coords.push_back(coord);
+    }
+    return {coords, inside};
+  }
+
+  /// X's element at the tap (clamped coordinates: read only where inside).
+  Value readTap(OpBuilder &b, Location loc, Value x,
+                ArrayRef<Value> coords) const {
+    SmallVector<Value> indices{linalg::IndexOp::create(b, loc, 0),
+                               linalg::IndexOp::create(b, loc, 1)};
+    for (auto [coord, size] : llvm::zip(coords, geometry.input))
+      indices.push_back(buildClampedIndex(b, loc, coord, size));
+    return tensor::ExtractOp::create(b, loc, x, indices);
+  }
+
+  /// A generic reducing `combine(accumulator, body())` over the taps into a
+  /// result of the pooled shape filled with `initial`; `inputs` are read at
+  /// the result's position.
+  Value build(OpBuilder &b, Location loc, Type elementType, TypedAttr initial,
+              ValueRange inputs,
+              function_ref<Value(OpBuilder &, Location, ValueRange inputs,
+                                 Value accumulator)>
+                  body) const {
+    MLIRContext *context = b.getContext();
+    int64_t numResultDims = getNumResultDims(), numLoops = getNumLoops();
+    SmallVector<AffineExpr> resultExprs, tapExprs;
+    for (int64_t i = 0; i < numLoops; ++i)
+      (i < numResultDims ? resultExprs : tapExprs)
+          .push_back(getAffineDimExpr(i, context));
+    AffineMap resultMap = AffineMap::get(numLoops, 0, resultExprs, context);
+    // The taps' extents come from an operand indexed by them.
+    SmallVector<Value> operands{
+        buildEmpty(b, loc, geometry.kernel, elementType)};
+    SmallVector<AffineMap> maps{AffineMap::get(numLoops, 0, tapExprs, context)};
+    for (Value input : inputs) {
+      operands.push_back(input);
+      maps.push_back(resultMap);
+    }
+    maps.push_back(resultMap);
+    SmallVector<utils::IteratorType> iterators(numLoops,
+                                               utils::IteratorType::parallel);
+    for (int64_t i = numResultDims; i < numLoops; ++i)
+      iterators[i] = utils::IteratorType::reduction;
+    Value init = buildFilled(b, loc, getPooledShape(geometry), initial);
+    auto generic = linalg::GenericOp::create(
+        b, loc, init.getType(), operands, init, maps, iterators,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value value =
+              body(nb, nl, args.drop_front().drop_back(), args.back());
+          linalg::YieldOp::create(nb, nl, value);
+        });
+    return generic.getResult(0);
+  }
+};
+} // namespace
+
+static ImportResult importMaxPool(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *type);
+  if (failed(geometry))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value x = ctx.getOperand(0);
+  auto elementType = cast<FloatType>(type->getElementType());
+  PoolLoops loops{*geometry};
+  TypedAttr lowest = b.getFloatAttr(
+      elementType, APFloat::getInf(elementType.getFloatSemantics(), true));
+  Value y = loops.build(
+      b, ctx.loc, elementType, lowest, {},
+      [&](OpBuilder &nb, Location loc, ValueRange, Value accumulator) {
+        auto [coords, inside] = loops.getTap(nb, loc);
+        Value value = loops.readTap(nb, loc, x, coords);
+        Value larger = arith::MaximumFOp::create(nb, loc, accumulator, value);
+        return arith::SelectOp::create(nb, loc, inside, larger, accumulator)
+            .getResult();
+      });
+  SmallVector<Value> results{y};
+  if (hasResult(ctx, 1)) {
+    // The first maximum in the taps' order, which is also the smallest
+    // flat offset: the smallest offset of an unpadded tap equal to Y.
+    Type i64 = b.getI64Type();
+    TypedAttr none = b.getI64IntegerAttr(std::numeric_limits<int64_t>::max());
+    SmallVector<int64_t> shape(type->getShape());
+    Value indices = loops.build(
+        b, ctx.loc, i64, none, y,
+        [&](OpBuilder &nb, Location loc, ValueRange inputs, Value accumulator) {
+          auto [coords, inside] = loops.getTap(nb, loc);
+          Value value = loops.readTap(nb, loc, x, coords);
+          Value isMax = arith::CmpFOp::create(
+              nb, loc, arith::CmpFPredicate::OEQ, value, inputs[0]);
+          SmallVector<Value> position{linalg::IndexOp::create(nb, loc, 0),
+                                      linalg::IndexOp::create(nb, loc, 1)};
+          llvm::append_range(position, coords);
+          Value linear = position.front();
+          for (auto [coord, size] : llvm::zip(ArrayRef(position).drop_front(),
+                                              ArrayRef(shape).drop_front()))
+            linear = arith::AddIOp::create(
+                nb, loc,
+                arith::MulIOp::create(
+                    nb, loc, linear,
+                    arith::ConstantIndexOp::create(nb, loc, size)),
+                coord);
+          Value offset = arith::IndexCastOp::create(nb, loc, i64, linear);
+          Value candidate = arith::SelectOp::create(
+              nb, loc, arith::AndIOp::create(nb, loc, inside, isMax), offset,
+              accumulator);
+          return arith::MinSIOp::create(nb, loc, accumulator, candidate)
+              .getResult();
+        });
+    results.push_back(indices);
+  }
+  results.resize(ctx.getNumResults());
+  return results;
+}
+
+/// The declared type of a gradient's dX, which must be X's.
+static FailureOr<RankedTensorType> getDeclaredDx(NodeContext &ctx,
+                                                 Type elementType) {
+  std::optional<RankedTensorType> type = ctx.getDeclaredResultType(0);
+  if (!type || type->getRank() < 3 || type->getElementType() != elementType)
+    return ctx.emitError()
+           << "needs its output's static type (X's, with dY's element type) "
+              "declared in the graph's value_info; run ONNX shape inference";
+  return *type;
+}
+
+static ImportResult importMaxPoolGrad(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> dyType = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
+  if (failed(dyType) || failed(indicesType))
+    return failure();
+  if (!isa<FloatType>(dyType->getElementType()) ||
+      !indicesType->getElementType().isInteger(64) ||
+      dyType->getShape() != indicesType->getShape())
+    return ctx.emitError() << "expects a float dY and int64 Indices of one "
+                              "shape, got "
+                           << *dyType << " and " << *indicesType;
+  FailureOr<RankedTensorType> dxType =
+      getDeclaredDx(ctx, dyType->getElementType());
+  if (failed(dxType))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  int64_t total = dxType->getNumElements(), count = dyType->getNumElements();
+  Value init = buildFilled(b, ctx.loc, {total},
+                           b.getFloatAttr(dyType->getElementType(), 0.0));
+  // An offset outside dX (a malformed Indices) adds nothing.
+  auto scatter = muon::optim::ScatterAddOp::create(
+      b, ctx.loc, init.getType(),
+      buildReshape(b, ctx.loc, ctx.getOperand(0), {count}),
+      buildReshape(b, ctx.loc, ctx.getOperand(1), {count}), init,
+      b.getI64IntegerAttr(0));
+  return SmallVector<Value>{
+      buildReshape(b, ctx.loc, scatter.getResult(), dxType->getShape())};
+}
+
+void muon::onnx_import::populatePoolImporters(OpImporterRegistry &registry) {
+  registry.add("", "MaxPool", importMaxPool, {/*since=*/10});
+  // ORT defines its pooling gradients in the default domain.
+  registry.add("", "MaxPoolGrad", importMaxPoolGrad);
+}
