@@ -37,7 +37,8 @@ void populateLogicImporters(OpImporterRegistry &registry);
 /// MatMul (batch broadcasting), Gemm, com.microsoft FusedMatMul.
 void populateMatMulImporters(OpImporterRegistry &registry);
 void populateConvImporters(OpImporterRegistry &registry);
-/// MaxPool, MaxPoolGrad (Pool.cpp).
+/// MaxPool, AveragePool, GlobalAveragePool and ORT's MaxPoolGrad,
+/// AveragePoolGrad (Pool.cpp).
 void populatePoolImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
 /// Flatten, Expand, Slice, Tile.

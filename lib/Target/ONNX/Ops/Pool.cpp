@@ -16,6 +16,7 @@
 //   AveragePool      Y[o] = sum / count, count the kernel's size
 //                    (count_include_pad) or the window's unpadded taps
 //   AveragePoolGrad  dX[x] = sum over the windows covering x of dY[o]/count(o)
+//   GlobalAveragePool  the mean over the spatial dims
 //
 // ceil_mode 1 is not imported. The gradients' dX shape is the one the graph
 // declares for their output (shape inference writes it; ORT's kernels read
@@ -123,14 +124,15 @@ struct PoolLoops {
     return tensor::ExtractOp::create(b, loc, x, indices);
   }
 
-  /// A generic reducing `combine(accumulator, body())` over the taps into a
-  /// result of the pooled shape filled with `initial`; `inputs` are read at
-  /// the result's position.
+  /// A generic whose body folds each tap into the accumulator, over a
+  /// result filled with `initial` of the pooled shape (or of `shape`, X's:
+  /// a gradient's loops); `inputs` are read at the result's position.
   Value build(OpBuilder &b, Location loc, Type elementType, TypedAttr initial,
               ValueRange inputs,
               function_ref<Value(OpBuilder &, Location, ValueRange inputs,
                                  Value accumulator)>
-                  body) const {
+                  body,
+              ArrayRef<int64_t> shape = {}) const {
     MLIRContext *context = b.getContext();
     int64_t numResultDims = getNumResultDims(), numLoops = getNumLoops();
     SmallVector<AffineExpr> resultExprs, tapExprs;
@@ -151,7 +153,8 @@ struct PoolLoops {
                                                utils::IteratorType::parallel);
     for (int64_t i = numResultDims; i < numLoops; ++i)
       iterators[i] = utils::IteratorType::reduction;
-    Value init = buildFilled(b, loc, getPooledShape(geometry), initial);
+    Value init = buildFilled(
+        b, loc, shape.empty() ? getPooledShape(geometry) : shape, initial);
     auto generic = linalg::GenericOp::create(
         b, loc, init.getType(), operands, init, maps, iterators,
         [&](OpBuilder &nb, Location nl, ValueRange args) {
@@ -225,6 +228,85 @@ static ImportResult importMaxPool(NodeContext &ctx) {
   return results;
 }
 
+/// Each output position's divisor: the kernel's size (count_include_pad)
+/// or the number of its unpadded taps.
+static Value buildPoolCounts(OpBuilder &b, Location loc, const PoolLoops &loops,
+                             FloatType elementType, bool includePad) {
+  return loops.build(
+      b, loc, elementType, b.getFloatAttr(elementType, 0.0), {},
+      [&](OpBuilder &nb, Location nl, ValueRange, Value accumulator) {
+        auto [coords, inside] = loops.getTap(nb, nl);
+        Value one = buildScalar(nb, nl, elementType, 1.0);
+        Value counted =
+            includePad
+                ? one
+                : arith::SelectOp::create(nb, nl, inside, one,
+                                          buildScalar(nb, nl, elementType, 0.0))
+                      .getResult();
+        return arith::AddFOp::create(nb, nl, accumulator, counted).getResult();
+      });
+}
+
+static Value buildDivide(OpBuilder &b, Location loc, Value numerator,
+                         Value denominator) {
+  auto type = cast<RankedTensorType>(numerator.getType());
+  return buildBroadcastMap(
+      b, loc, {numerator, denominator}, type.getShape(), type.getElementType(),
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::DivFOp::create(nb, nl, args[0], args[1]);
+      });
+}
+
+static ImportResult importAveragePool(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *type);
+  if (failed(geometry))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value x = ctx.getOperand(0);
+  auto elementType = cast<FloatType>(type->getElementType());
+  PoolLoops loops{*geometry};
+  Value sum = loops.build(
+      b, ctx.loc, elementType, b.getFloatAttr(elementType, 0.0), {},
+      [&](OpBuilder &nb, Location loc, ValueRange, Value accumulator) {
+        auto [coords, inside] = loops.getTap(nb, loc);
+        Value value = arith::SelectOp::create(
+            nb, loc, inside, loops.readTap(nb, loc, x, coords),
+            buildScalar(nb, loc, elementType, 0.0));
+        return arith::AddFOp::create(nb, loc, accumulator, value).getResult();
+      });
+  bool includePad = ctx.getIntAttr("count_include_pad").value_or(0) != 0;
+  Value counts = buildPoolCounts(b, ctx.loc, loops, elementType, includePad);
+  return SmallVector<Value>{buildDivide(b, ctx.loc, sum, counts)};
+}
+
+/// GlobalAveragePool: the mean over the spatial dims, kept as 1s (torch's
+/// AdaptiveAvgPool2d(1); ORT differentiates it with Scale and Expand).
+static ImportResult importGlobalAveragePool(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  auto elementType = dyn_cast<FloatType>(type->getElementType());
+  if (type->getRank() < 3 || !elementType)
+    return ctx.emitError() << "expects a float X [N, C, D...], got " << *type;
+  SmallVector<int64_t> axes =
+      llvm::to_vector(llvm::seq<int64_t>(2, type->getRank()));
+  int64_t count = 1;
+  for (int64_t axis : axes)
+    count *= type->getDimSize(axis);
+  Value sum = buildReduce(ctx.builder, ctx.loc, ctx.getOperand(0), axes,
+                          /*keepDims=*/true, ReduceKind::Sum);
+  auto sumType = cast<RankedTensorType>(sum.getType());
+  return SmallVector<Value>{buildBroadcastMap(
+      ctx.builder, ctx.loc, sum, sumType.getShape(), elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        return arith::DivFOp::create(b, loc, args[0],
+                                     buildScalar(b, loc, elementType, count));
+      })};
+}
+
 /// The declared type of a gradient's dX, which must be X's.
 static FailureOr<RankedTensorType> getDeclaredDx(NodeContext &ctx,
                                                  Type elementType) {
@@ -267,8 +349,82 @@ static ImportResult importMaxPoolGrad(NodeContext &ctx) {
       buildReshape(b, ctx.loc, scatter.getResult(), dxType->getShape())};
 }
 
+/// dX[x] = the sum, over the taps k, of dY[o] / count(o) for the output
+/// position o whose window has x at k (o·s + k·d − pad = x in every dim).
+static ImportResult importAveragePoolGrad(NodeContext &ctx) {
+  FailureOr<RankedTensorType> dyType = getFirstOperandType(ctx, 1, 1);
+  if (failed(dyType))
+    return failure();
+  auto elementType = dyn_cast<FloatType>(dyType->getElementType());
+  if (!elementType)
+    return ctx.emitError() << "expects a float dY, got " << *dyType;
+  FailureOr<RankedTensorType> dxType = getDeclaredDx(ctx, elementType);
+  if (failed(dxType))
+    return failure();
+  FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *dxType);
+  if (failed(geometry))
+    return failure();
+  if (ArrayRef<int64_t>(getPooledShape(*geometry)) != dyType->getShape())
+    return ctx.emitError() << "expects dY of the pooled shape of " << *dxType
+                           << ", got " << *dyType;
+  OpBuilder &b = ctx.builder;
+  PoolLoops loops{*geometry};
+  bool includePad = ctx.getIntAttr("count_include_pad").value_or(0) != 0;
+  Value scaled =
+      buildDivide(b, ctx.loc, ctx.getOperand(0),
+                  buildPoolCounts(b, ctx.loc, loops, elementType, includePad));
+  int64_t rank = geometry->getRank();
+  Value dx = loops.build(
+      b, ctx.loc, elementType, b.getFloatAttr(elementType, 0.0), {},
+      [&](OpBuilder &nb, Location loc, ValueRange, Value accumulator) {
+        auto constant = [&](int64_t v) {
+          return arith::ConstantIndexOp::create(nb, loc, v).getResult();
+        };
+        SmallVector<Value> position{linalg::IndexOp::create(nb, loc, 0),
+                                    linalg::IndexOp::create(nb, loc, 1)};
+        Value valid;
+        for (int64_t i = 0; i < rank; ++i) {
+          Value in = linalg::IndexOp::create(nb, loc, 2 + i);
+          Value tap = linalg::IndexOp::create(nb, loc, 2 + rank + i);
+          // t = x + pad - k·d = o·s for the window o, if any.
+          Value t = arith::SubIOp::create(
+              nb, loc,
+              arith::AddIOp::create(nb, loc, in,
+                                    constant(geometry->padBegin[i])),
+              arith::MulIOp::create(nb, loc, tap,
+                                    constant(geometry->dilations[i])));
+          Value stride = constant(geometry->strides[i]);
+          Value out = arith::DivSIOp::create(nb, loc, t, stride);
+          Value ok = arith::AndIOp::create(
+              nb, loc,
+              arith::AndIOp::create(
+                  nb, loc,
+                  arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::sge, t,
+                                        constant(0)),
+                  arith::CmpIOp::create(
+                      nb, loc, arith::CmpIPredicate::eq,
+                      arith::RemSIOp::create(nb, loc, t, stride), constant(0))),
+              arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, out,
+                                    constant(geometry->output[i])));
+          valid = valid ? arith::AndIOp::create(nb, loc, valid, ok) : ok;
+          position.push_back(
+              buildClampedIndex(nb, loc, out, geometry->output[i]));
+        }
+        Value value = arith::SelectOp::create(
+            nb, loc, valid,
+            tensor::ExtractOp::create(nb, loc, scaled, position),
+            buildScalar(nb, loc, elementType, 0.0));
+        return arith::AddFOp::create(nb, loc, accumulator, value).getResult();
+      },
+      dxType->getShape());
+  return SmallVector<Value>{dx};
+}
+
 void muon::onnx_import::populatePoolImporters(OpImporterRegistry &registry) {
   registry.add("", "MaxPool", importMaxPool, {/*since=*/10});
   // ORT defines its pooling gradients in the default domain.
   registry.add("", "MaxPoolGrad", importMaxPoolGrad);
+  registry.add("", "AveragePool", importAveragePool, {/*since=*/11});
+  registry.add("", "AveragePoolGrad", importAveragePoolGrad);
+  registry.add("", "GlobalAveragePool", importGlobalAveragePool);
 }

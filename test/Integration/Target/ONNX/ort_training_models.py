@@ -159,8 +159,9 @@ class CNN(nn.Module):
 
 
 class PoolCNN(nn.Module):
-    """A Conv2d over (position, channel) planes, max pooled over channel
-    pairs (MaxPool with its Indices, ORT's MaxPoolGrad)."""
+    """A Conv2d over (position, channel) planes, max and average pooled over
+    channel pairs (MaxPool with its Indices, ORT's MaxPoolGrad; AveragePool,
+    AveragePoolGrad) plus a global average (GlobalAveragePool)."""
 
     def __init__(self):
         super().__init__()
@@ -170,7 +171,8 @@ class PoolCNN(nn.Module):
         self.head = nn.Linear(2 * D, VOCAB)
 
     def forward(self, idx):
-        z = self.pool(F.relu(self.conv(self.tok(idx).unsqueeze(1))))
+        z = F.relu(self.conv(self.tok(idx).unsqueeze(1)))
+        z = self.pool(z) + F.avg_pool2d(z, (1, 2)) + F.adaptive_avg_pool2d(z, 1)
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 

@@ -533,6 +533,18 @@ def max_pool_grad(dy, indices, shape):
     return [dx.reshape(shape)]
 
 
+def avg_pool_grad(x_shape, kernel, strides, pads, include_pad):
+    """AveragePool's gradient by torch's autograd (avg_pool2d's backward)."""
+    def expect(dy):
+        import torch
+        x = torch.zeros(x_shape, requires_grad=True)
+        y = torch.nn.functional.avg_pool2d(x, kernel, strides, pads,
+                                           count_include_pad=include_pad)
+        y.backward(torch.from_numpy(dy))
+        return [x.grad.numpy()]
+    return expect
+
+
 def pool():
     grad_x = (2, 3, 4, 4)
     grad_indices = RNG.integers(0, np.prod(grad_x), size=(2, 3, 2, 2))
@@ -549,6 +561,26 @@ def pool():
         Case("max_pool_grad", "MaxPoolGrad", [f32(2, 3, 2, 2), grad_indices],
              {"kernel_shape": [2, 2], "strides": [2, 2]},
              expect=lambda dy, i: max_pool_grad(dy, i, grad_x)),
+        Case("avg_pool_2d", "AveragePool", [f32(2, 3, 6, 6)],
+             {"kernel_shape": [2, 2], "strides": [2, 2]}),
+        # Padded windows: divided by their unpadded taps, or by the kernel.
+        Case("avg_pool_padded", "AveragePool", [f32(2, 2, 7, 5)],
+             {"kernel_shape": [3, 3], "strides": [2, 1], "pads": [1, 1, 1, 1]}),
+        Case("avg_pool_include_pad", "AveragePool", [f32(2, 2, 7, 5)],
+             {"kernel_shape": [3, 3], "strides": [2, 1], "pads": [1, 1, 1, 1],
+              "count_include_pad": 1}),
+        Case("avg_pool_1d", "AveragePool", [f32(2, 3, 9)], {"kernel_shape": [3]}),
+        Case("global_avg_pool", "GlobalAveragePool", [f32(2, 3, 5, 4)]),
+        Case("avg_pool_grad_padded", "AveragePoolGrad", [f32(2, 2, 4, 5)],
+             {"kernel_shape": [3, 3], "strides": [2, 1], "pads": [1, 1, 1, 1]},
+             expect=avg_pool_grad((2, 2, 7, 5), 3, (2, 1), 1, False)),
+        Case("avg_pool_grad_include_pad", "AveragePoolGrad", [f32(2, 2, 4, 5)],
+             {"kernel_shape": [3, 3], "strides": [2, 1], "pads": [1, 1, 1, 1],
+              "count_include_pad": 1},
+             expect=avg_pool_grad((2, 2, 7, 5), 3, (2, 1), 1, True)),
+        Case("avg_pool_grad_strided", "AveragePoolGrad", [f32(2, 3, 3, 3)],
+             {"kernel_shape": [2, 2], "strides": [2, 2]},
+             expect=avg_pool_grad((2, 3, 6, 7), 2, 2, 0, False)),
     ]
 
 
