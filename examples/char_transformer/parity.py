@@ -26,8 +26,9 @@ from muon_mlir.testing.training_parity import check_bad_inputs, compare, save_bu
 def ort_steps(directory, batches, lr):
     from onnxruntime.training import api
     state = api.CheckpointState.load_checkpoint(os.path.join(directory, "checkpoint"))
-    module = api.Module(os.path.join(directory, "training_model.onnx"), state,
-                        os.path.join(directory, "eval_model.onnx"))
+    # Training only: no eval model (ORT fails to load its BatchNormalization
+    # with torch's training-mode outputs, which training never reads).
+    module = api.Module(os.path.join(directory, "training_model.onnx"), state)
     optimizer = api.Optimizer(os.path.join(directory, "optimizer_model.onnx"), module)
     optimizer.set_learning_rate(lr)
     module.train()

@@ -19,6 +19,15 @@
 //   dX = inv_std_dev * (g - x_hat * E[g * x_hat]), dScale as above.
 // Only f32 inputs with stash_type = 1 (statistics in f32) are supported.
 //
+// BatchNormalization (ORT's training form, com.microsoft BatchNormInternal:
+// X [N, C, D...], Scale, B, input_mean, input_var [C]) normalizes each
+// channel over N and D... with the batch's statistics (training_mode 1) or
+// the given ones (0). Its outputs: Y, the running statistics
+// (input · momentum + batch · (1 − momentum)), saved_mean and saved_inv_std,
+// which com.microsoft BatchNormalizationGrad(dY, X, Scale, saved_mean,
+// saved_inv_std) reads for the gradient above (Scale is constant over the
+// normalized axes): dX, dScale = sum of dY·x_hat, dB = sum of dY.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ImporterUtils.h"
@@ -249,6 +258,177 @@ static ImportResult importLayerNormGrad(NodeContext &ctx, bool simplified) {
   return results;
 }
 
+/// The per-channel axes of a batch normalization of `type` [N, C, D...].
+static FailureOr<NormAxes> getChannelNormAxes(NodeContext &ctx,
+                                              RankedTensorType type) {
+  if (!type.getElementType().isF32() || type.getRank() < 2)
+    return ctx.emitError() << "expects an f32 X [N, C, D...], got " << type;
+  NormAxes result;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (i != 1) {
+      result.axes.push_back(i);
+      result.count *= type.getDimSize(i);
+    }
+  return result;
+}
+
+/// Per-channel input `index` ([C]) as [C, 1...] to broadcast against X.
+static FailureOr<Value> getChannelInput(NodeContext &ctx, unsigned index,
+                                        RankedTensorType x) {
+  FailureOr<RankedTensorType> type = getOperandType(ctx, index);
+  if (failed(type))
+    return failure();
+  int64_t channels = x.getDimSize(1);
+  if (type->getElementType() != x.getElementType() ||
+      type->getShape() != ArrayRef<int64_t>{channels})
+    return ctx.emitError() << "expects input #" << index << " of type "
+                           << RankedTensorType::get({channels},
+                                                    x.getElementType())
+                           << ", got " << *type;
+  SmallVector<int64_t> shape{channels};
+  shape.append(x.getRank() - 2, 1);
+  return buildReshape(ctx.builder, ctx.loc, ctx.getOperand(index), shape);
+}
+
+static ImportResult importBatchNorm(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 5, 5)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  if (failed(type))
+    return failure();
+  FailureOr<NormAxes> norm = getChannelNormAxes(ctx, *type);
+  if (failed(norm))
+    return failure();
+  SmallVector<Value> channel;
+  for (unsigned i = 1; i < 5; ++i) {
+    FailureOr<Value> input = getChannelInput(ctx, i, *type);
+    if (failed(input))
+      return failure();
+    channel.push_back(*input);
+  }
+  int64_t trainingMode = ctx.getIntAttr("training_mode").value_or(0);
+  if (trainingMode != 0 && trainingMode != 1)
+    return emitUnsupportedAttr(ctx, "training_mode") << ": " << trainingMode;
+  float epsilon = ctx.getFloatAttr("epsilon").value_or(1e-5f);
+  float momentum = ctx.getFloatAttr("momentum").value_or(0.9f);
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  ArrayRef<int64_t> shape = type->getShape();
+  Type f32 = type->getElementType();
+  auto map = [&](ValueRange inputs, ArrayRef<int64_t> resultShape, auto body) {
+    return buildBroadcastMap(b, loc, inputs, resultShape, f32, body);
+  };
+  auto subtract = [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+    return arith::SubFOp::create(nb, nl, args[0], args[1]);
+  };
+  Value mean = channel[2], variance = channel[3], invStdDev, centered;
+  if (trainingMode == 1) {
+    mean = buildMean(b, loc, ctx.getOperand(0), *norm);
+    centered = map({ctx.getOperand(0), mean}, shape, subtract);
+    invStdDev = buildInvStdDev(b, loc, centered, *norm, epsilon);
+    Value squares =
+        map(centered, shape,
+            [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+              return arith::MulFOp::create(nb, nl, args[0], args[0]);
+            });
+    variance = buildMean(b, loc, squares, *norm);
+  } else {
+    centered = map({ctx.getOperand(0), mean}, shape, subtract);
+    invStdDev =
+        map(variance, cast<RankedTensorType>(variance.getType()).getShape(),
+            [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+              Value eps = buildScalar(nb, nl, f32, epsilon);
+              return math::RsqrtOp::create(
+                  nb, nl, arith::AddFOp::create(nb, nl, args[0], eps));
+            });
+  }
+  // Kept-dims statistics [1, C, 1...] (batch) or [C, 1...] (given) as [C].
+  int64_t channels = type->getDimSize(1);
+  auto perChannel = [&](Value value) {
+    return buildReshape(b, loc, value, {channels});
+  };
+  Value y =
+      map({centered, invStdDev, channel[0], channel[1]}, shape,
+          [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+            Value normalized = arith::MulFOp::create(nb, nl, args[0], args[1]);
+            Value scaled = arith::MulFOp::create(nb, nl, normalized, args[2]);
+            return arith::AddFOp::create(nb, nl, scaled, args[3]);
+          });
+  auto running = [&](unsigned index, Value batch) {
+    return map({ctx.getOperand(index), perChannel(batch)}, {channels},
+               [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                 Value kept = arith::MulFOp::create(
+                     nb, nl, args[0], buildScalar(nb, nl, f32, momentum));
+                 Value fresh = arith::MulFOp::create(
+                     nb, nl, args[1], buildScalar(nb, nl, f32, 1.0 - momentum));
+                 return arith::AddFOp::create(nb, nl, kept, fresh);
+               });
+  };
+  SmallVector<Value> results = {y, running(3, mean), running(4, variance),
+                                perChannel(mean), perChannel(invStdDev)};
+  results.resize(std::min<int64_t>(ctx.getNumResults(), results.size()));
+  return results;
+}
+
+static ImportResult importBatchNormGrad(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 5, 5)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 1);
+  FailureOr<RankedTensorType> dyType = getOperandType(ctx, 0);
+  if (failed(type) || failed(dyType))
+    return failure();
+  FailureOr<NormAxes> norm = getChannelNormAxes(ctx, *type);
+  if (failed(norm))
+    return failure();
+  if (*dyType != *type)
+    return ctx.emitError() << "expects dY of the type of X, got " << *dyType;
+  SmallVector<Value> channel;
+  for (unsigned i = 2; i < 5; ++i) {
+    FailureOr<Value> input = getChannelInput(ctx, i, *type);
+    if (failed(input))
+      return failure();
+    channel.push_back(*input);
+  }
+  Value scale = channel[0], mean = channel[1], invStdDev = channel[2];
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  ArrayRef<int64_t> shape = type->getShape();
+  Type f32 = type->getElementType();
+  Value dy = ctx.getOperand(0);
+  Value xHat = buildBroadcastMap(
+      b, loc, {ctx.getOperand(1), mean, invStdDev}, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value centered = arith::SubFOp::create(nb, nl, args[0], args[1]);
+        return arith::MulFOp::create(nb, nl, centered, args[2]);
+      });
+  auto multiply = [&](Value lhs, Value rhs) {
+    return buildBroadcastMap(
+        b, loc, {lhs, rhs}, shape, f32,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::MulFOp::create(nb, nl, args[0], args[1]);
+        });
+  };
+  Value g = multiply(dy, scale);
+  Value meanGXHat = buildMean(b, loc, multiply(g, xHat), *norm);
+  Value meanG = buildMean(b, loc, g, *norm);
+  Value dx = buildBroadcastMap(
+      b, loc, {g, xHat, meanGXHat, invStdDev, meanG}, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value centered = arith::SubFOp::create(nb, nl, args[0], args[4]);
+        Value projected = arith::MulFOp::create(nb, nl, args[1], args[2]);
+        Value diff = arith::SubFOp::create(nb, nl, centered, projected);
+        return arith::MulFOp::create(nb, nl, diff, args[3]);
+      });
+  auto channelSum = [&](Value value) {
+    return buildReduce(b, loc, value, norm->axes, /*keepDims=*/false,
+                       ReduceKind::Sum);
+  };
+  SmallVector<Value> results = {dx, channelSum(multiply(dy, xHat)),
+                                channelSum(dy)};
+  results.resize(std::min<int64_t>(ctx.getNumResults(), results.size()));
+  return results;
+}
+
 void muon::onnx_import::populateNormalizationImporters(
     OpImporterRegistry &registry) {
   for (bool simplified : {false, true}) {
@@ -264,4 +444,6 @@ void muon::onnx_import::populateNormalizationImporters(
       return importLayerNormGrad(ctx, simplified);
     });
   }
+  registry.add("com.microsoft", "BatchNormInternal", importBatchNorm);
+  registry.add("com.microsoft", "BatchNormalizationGrad", importBatchNormGrad);
 }

@@ -159,7 +159,8 @@ class CNN(nn.Module):
 
 
 class PoolCNN(nn.Module):
-    """A Conv2d over (position, channel) planes, max and average pooled over
+    """A Conv2d over (position, channel) planes, batch-normalized (ORT's
+    BatchNormInternal, BatchNormalizationGrad), max and average pooled over
     channel pairs (MaxPool with its Indices, ORT's MaxPoolGrad; AveragePool,
     AveragePoolGrad) plus a global average (GlobalAveragePool)."""
 
@@ -167,11 +168,12 @@ class PoolCNN(nn.Module):
         super().__init__()
         self.tok = nn.Embedding(VOCAB, D)
         self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.norm = nn.BatchNorm2d(4)
         self.pool = nn.MaxPool2d((1, 2))
         self.head = nn.Linear(2 * D, VOCAB)
 
     def forward(self, idx):
-        z = F.relu(self.conv(self.tok(idx).unsqueeze(1)))
+        z = F.relu(self.norm(self.conv(self.tok(idx).unsqueeze(1))))
         z = self.pool(z) + F.avg_pool2d(z, (1, 2)) + F.adaptive_avg_pool2d(z, 1)
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
@@ -274,14 +276,17 @@ class OpsMLP(nn.Module):
 
 
 # Entries whose gradient is zero in exact arithmetic: softmax is invariant
-# to the key bias (it adds q.b_k to a whole row of scores). Their rounding
+# to the key bias (it adds q.b_k to a whole row of scores), batch
+# normalization to the bias of the convolution before it. Their rounding
 # noise, which AdamW divides by its own root mean square, moves them by
 # ~1e-5 in either implementation, so they are checked to stay that small
 # instead of against each other.
 ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)},
                  "hf-gpt2": {f"m.transformer.h.{i}.attn.c_attn.bias": slice(D, 2 * D)
                              for i in range(2)},
-                 "masked": {"qkv.bias": slice(D, 2 * D)}}
+                 "masked": {"qkv.bias": slice(D, 2 * D)},
+                 # A bias before batch normalization: BN removes the shift.
+                 "cnn-pool": {"conv.bias": slice(0, 4)}}
 
 class HuggingFace(nn.Module):
     """A Hugging Face causal LM (random weights, dropout off) as logits

@@ -185,6 +185,24 @@ def normalization():
         cases.append(Case(name, "LayerNormalizationGrad",
                           [f32(*shape), x, f32(*shape[axis % len(shape):]), mean, inv_std],
                           {"axis": axis}, outputs=3, domain=MS))
+    # ORT's training form of BatchNormalization and its gradient: batch
+    # statistics (training_mode 1) or the given ones (0).
+    x = f32(3, 4, 5, 2, scale=2.0) + 1.0
+    mean, var = f32(4), f32(4, positive=True)
+    cases.append(Case("batch_norm_training", "BatchNormInternal",
+                      [x, f32(4), f32(4), mean, var], {"momentum": 0.8, "training_mode": 1},
+                      outputs=5, domain=MS))
+    cases.append(Case("batch_norm_inference", "BatchNormInternal",
+                      [x, f32(4), f32(4), mean, var], {"training_mode": 0}, domain=MS))
+    cases.append(Case("batch_norm_1d_training", "BatchNormInternal",
+                      [f32(6, 3), f32(3), f32(3), f32(3), f32(3, positive=True)],
+                      {"training_mode": 1, "epsilon": 1e-3}, outputs=5, domain=MS))
+    axes = (0, 2, 3)
+    batch_mean = x.mean(axis=axes)
+    inv_std = (1.0 / np.sqrt(x.var(axis=axes) + 1e-5)).astype(np.float32)
+    cases.append(Case("batch_norm_grad", "BatchNormalizationGrad",
+                      [f32(3, 4, 5, 2), x, f32(4), batch_mean, inv_std], {"epsilon": 1e-5},
+                      outputs=3, domain=MS))
     return cases
 
 
