@@ -29,6 +29,7 @@ void muon::addBufferizationStage(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(muon::createMaterializeAliasedResultsPass());
   // A fill CSE shared between writers would be copied for each of them.
   pm.addNestedPass<func::FuncOp>(muon::createDuplicateSharedFillsPass());
+  pm.addNestedPass<func::FuncOp>(muon::createDistinctReturnedValuesPass());
   // The parts of a concatenation (the Q, K, V gradients of a fused
   // projection) are computed into their slices, not copied there.
   pm.addNestedPass<func::FuncOp>(muon::createInsertSlicesInPlacePass());

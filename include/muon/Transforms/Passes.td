@@ -438,6 +438,29 @@ def DuplicateSharedFillsPass
   ];
 }
 
+def DistinctReturnedValuesPass
+    : MuonPass<"muon-distinct-returned-values", "::mlir::func::FuncOp"> {
+  let summary = "Give each tensor a function returns more than once a copy";
+  let description = [{
+    A function that returns one tensor value twice (an ONNX graph with two
+    outputs of one value, or zero-size results CSE merged into one
+    `tensor.empty`) would return one buffer twice after bufferization,
+    which `buffer-results-to-out-params` cannot turn into two out-params.
+    This pass replaces every repeated tensor operand of `func.return` with
+    `bufferization.alloc_tensor() copy(...)`, which bufferizes to a buffer
+    of its own (CSE does not merge it). The pipelines run it right before
+    bufferization.
+
+    ```mlir
+    return %t, %t : tensor<4xf32>, tensor<4xf32>
+    // becomes
+    %c = bufferization.alloc_tensor() copy(%t) : tensor<4xf32>
+    return %t, %c : tensor<4xf32>, tensor<4xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def InsertSlicesInPlacePass
     : MuonPass<"muon-insert-slices-in-place", "::mlir::func::FuncOp"> {
   let summary = "Let the producers of a concatenation's parts write into it";

@@ -78,6 +78,8 @@ def shape():
              outputs=2, opset=11),
         # Zero-size parts: nothing to slice or insert.
         Case("split_empty_part", "Split", [f32(4, 3), i64([4, 0])], outputs=2, consts={1}),
+        Case("split_two_empty_parts", "Split", [f32(4, 3), i64([0, 4, 0])], outputs=3,
+             consts={1}),
         # [2, 2, 0] as the spec's "last chunk smaller" reads (ONNX Runtime
         # asks for 6 rows instead).
         onnx_reference(Case("split_num_outputs_empty_tail", "Split", [f32(4, 3)],
