@@ -9,18 +9,21 @@
 // ORT's own definitions), as generics over the output positions with the
 // kernel's taps as reduction loops:
 //
-//   MaxPool          Y[o] = max of the window's unpadded taps; Indices[o] =
-//                    the first maximum's flat offset in X (over N·C·D..., as
-//                    ORT computes it, storage_order 0)
+//   MaxPool          Y[o] = max of the window's unpadded taps, from the
+//                    lowest finite value with NaN never larger (ORT's
+//                    kernel); Indices[o] = the first maximum's flat offset
+//                    in X (over N·C·D..., storage_order 0), or the first
+//                    tap's in a window of NaN or -inf
 //   MaxPoolGrad      dX = zeros with dY scatter-added at Indices
 //   AveragePool      Y[o] = sum / count, count the kernel's size
 //                    (count_include_pad) or the window's unpadded taps
 //   AveragePoolGrad  dX[x] = sum over the windows covering x of dY[o]/count(o)
 //   GlobalAveragePool  the mean over the spatial dims
 //
-// ceil_mode 1 is not imported. The gradients' dX shape is the one the graph
-// declares for their output (shape inference writes it; ORT's kernels read
-// it too).
+// ceil_mode 1 is not imported; pads must be smaller than the kernel (as ORT
+// requires). MaxPoolGrad reports Indices outside X. The gradients' dX shape is
+// the one the graph declares for their output (shape inference writes it; ORT's
+// kernels read it too).
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,6 +61,17 @@ static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
     return ctx.emitError() << "expects kernel_shape with "
                            << geometry.input.size() << " positive values";
   geometry.kernel = *kernel;
+  // As ORT requires: a window made of padding alone has no value.
+  if (std::optional<SmallVector<int64_t>> pads = ctx.getIntsAttr("pads"))
+    for (auto [i, pad] : llvm::enumerate(*pads))
+      if (pad >= geometry.kernel[i % geometry.kernel.size()])
+        return emitUnsupportedAttr(ctx, "pads")
+               << ": " << pad << " is not smaller than the kernel ("
+               << geometry.kernel[i % geometry.kernel.size()] << ")";
+  int64_t includePad = ctx.getIntAttr("count_include_pad").value_or(0);
+  if (includePad != 0 && includePad != 1)
+    return emitUnsupportedAttr(ctx, "count_include_pad")
+           << ": " << includePad << " (expects 0 or 1)";
   if (failed(fillSpatialGeometry(ctx, geometry)))
     return failure();
   return geometry;
@@ -178,24 +192,33 @@ static ImportResult importMaxPool(NodeContext &ctx) {
   Value x = ctx.getOperand(0);
   auto elementType = cast<FloatType>(type->getElementType());
   PoolLoops loops{*geometry};
+  // As ORT's kernel: from the lowest finite value, a tap counts when it is
+  // larger (so NaN never does, and a window of -inf gives the lowest).
   TypedAttr lowest = b.getFloatAttr(
-      elementType, APFloat::getInf(elementType.getFloatSemantics(), true));
+      elementType,
+      APFloat::getLargest(elementType.getFloatSemantics(), /*Negative=*/true));
   Value y = loops.build(
       b, ctx.loc, elementType, lowest, {},
       [&](OpBuilder &nb, Location loc, ValueRange, Value accumulator) {
         auto [coords, inside] = loops.getTap(nb, loc);
         Value value = loops.readTap(nb, loc, x, coords);
-        Value larger = arith::MaximumFOp::create(nb, loc, accumulator, value);
-        return arith::SelectOp::create(nb, loc, inside, larger, accumulator)
+        Value larger = arith::AndIOp::create(
+            nb, loc, inside,
+            arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OGT, value,
+                                  accumulator));
+        return arith::SelectOp::create(nb, loc, larger, value, accumulator)
             .getResult();
       });
   SmallVector<Value> results{y};
   if (hasResult(ctx, 1)) {
     // The first maximum in the taps' order, which is also the smallest
-    // flat offset: the smallest offset of an unpadded tap equal to Y.
+    // flat offset: the smallest offset of an unpadded tap equal to Y, or
+    // when none is (a window of NaN or -inf), of the first unpadded tap:
+    // the smallest key offset + (equal ? 0 : size of X).
     Type i64 = b.getI64Type();
     TypedAttr none = b.getI64IntegerAttr(std::numeric_limits<int64_t>::max());
     SmallVector<int64_t> shape(type->getShape());
+    int64_t total = type->getNumElements();
     Value indices = loops.build(
         b, ctx.loc, i64, none, y,
         [&](OpBuilder &nb, Location loc, ValueRange inputs, Value accumulator) {
@@ -216,11 +239,26 @@ static ImportResult importMaxPool(NodeContext &ctx) {
                     arith::ConstantIndexOp::create(nb, loc, size)),
                 coord);
           Value offset = arith::IndexCastOp::create(nb, loc, i64, linear);
-          Value candidate = arith::SelectOp::create(
-              nb, loc, arith::AndIOp::create(nb, loc, inside, isMax), offset,
-              accumulator);
+          Value key = arith::SelectOp::create(
+              nb, loc, isMax, offset,
+              arith::AddIOp::create(
+                  nb, loc, offset,
+                  arith::ConstantIntOp::create(nb, loc, i64, total)));
+          Value candidate =
+              arith::SelectOp::create(nb, loc, inside, key, accumulator);
           return arith::MinSIOp::create(nb, loc, accumulator, candidate)
               .getResult();
+        });
+    indices = buildBroadcastMap(
+        b, ctx.loc, indices,
+        cast<RankedTensorType>(indices.getType()).getShape(), i64,
+        [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+          Value size = arith::ConstantIntOp::create(nb, loc, i64, total);
+          Value fallback = arith::CmpIOp::create(
+              nb, loc, arith::CmpIPredicate::sge, args[0], size);
+          return arith::SelectOp::create(
+              nb, loc, fallback, arith::SubIOp::create(nb, loc, args[0], size),
+              args[0]);
         });
     results.push_back(indices);
   }
@@ -307,15 +345,26 @@ static ImportResult importGlobalAveragePool(NodeContext &ctx) {
       })};
 }
 
-/// The declared type of a gradient's dX, which must be X's.
-static FailureOr<RankedTensorType> getDeclaredDx(NodeContext &ctx,
-                                                 Type elementType) {
+/// The declared type of a gradient's dX, which must be X's: dY's element
+/// type, and a shape the node's attributes pool to dY's.
+static FailureOr<std::pair<RankedTensorType, ConvGeometry>>
+getDeclaredDx(NodeContext &ctx, RankedTensorType dy) {
   std::optional<RankedTensorType> type = ctx.getDeclaredResultType(0);
-  if (!type || type->getRank() < 3 || type->getElementType() != elementType)
+  if (!type)
     return ctx.emitError()
-           << "needs its output's static type (X's, with dY's element type) "
-              "declared in the graph's value_info; run ONNX shape inference";
-  return *type;
+           << "needs its output's static type (X's) declared in the graph's "
+              "value_info; run ONNX shape inference";
+  if (type->getRank() != dy.getRank() ||
+      type->getElementType() != dy.getElementType())
+    return ctx.emitError() << "declares its output as " << *type
+                           << ", which is not an X for dY " << dy;
+  FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *type);
+  if (failed(geometry))
+    return failure();
+  if (ArrayRef<int64_t>(getPooledShape(*geometry)) != dy.getShape())
+    return ctx.emitError() << "expects dY of the pooled shape of " << *type
+                           << ", got " << dy;
+  return std::make_pair(*type, *geometry);
 }
 
 static ImportResult importMaxPoolGrad(NodeContext &ctx) {
@@ -331,22 +380,24 @@ static ImportResult importMaxPoolGrad(NodeContext &ctx) {
     return ctx.emitError() << "expects a float dY and int64 Indices of one "
                               "shape, got "
                            << *dyType << " and " << *indicesType;
-  FailureOr<RankedTensorType> dxType =
-      getDeclaredDx(ctx, dyType->getElementType());
-  if (failed(dxType))
+  auto declared = getDeclaredDx(ctx, *dyType);
+  if (failed(declared))
     return failure();
+  RankedTensorType dxType = declared->first;
   OpBuilder &b = ctx.builder;
-  int64_t total = dxType->getNumElements(), count = dyType->getNumElements();
+  int64_t total = dxType.getNumElements(), count = dyType->getNumElements();
+  // MaxPool's offsets: any other is reported (and adds nothing).
+  if (failed(checkIndices(ctx, 1, 0, total)))
+    return failure();
   Value init = buildFilled(b, ctx.loc, {total},
                            b.getFloatAttr(dyType->getElementType(), 0.0));
-  // An offset outside dX (a malformed Indices) adds nothing.
   auto scatter = muon::optim::ScatterAddOp::create(
       b, ctx.loc, init.getType(),
       buildReshape(b, ctx.loc, ctx.getOperand(0), {count}),
       buildReshape(b, ctx.loc, ctx.getOperand(1), {count}), init,
       b.getI64IntegerAttr(0));
   return SmallVector<Value>{
-      buildReshape(b, ctx.loc, scatter.getResult(), dxType->getShape())};
+      buildReshape(b, ctx.loc, scatter.getResult(), dxType.getShape())};
 }
 
 /// dX[x] = the sum, over the taps k, of dY[o] / count(o) for the output
@@ -358,22 +409,18 @@ static ImportResult importAveragePoolGrad(NodeContext &ctx) {
   auto elementType = dyn_cast<FloatType>(dyType->getElementType());
   if (!elementType)
     return ctx.emitError() << "expects a float dY, got " << *dyType;
-  FailureOr<RankedTensorType> dxType = getDeclaredDx(ctx, elementType);
-  if (failed(dxType))
+  auto declared = getDeclaredDx(ctx, *dyType);
+  if (failed(declared))
     return failure();
-  FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *dxType);
-  if (failed(geometry))
-    return failure();
-  if (ArrayRef<int64_t>(getPooledShape(*geometry)) != dyType->getShape())
-    return ctx.emitError() << "expects dY of the pooled shape of " << *dxType
-                           << ", got " << *dyType;
+  RankedTensorType dxType = declared->first;
+  const ConvGeometry &geometry = declared->second;
   OpBuilder &b = ctx.builder;
-  PoolLoops loops{*geometry};
+  PoolLoops loops{geometry};
   bool includePad = ctx.getIntAttr("count_include_pad").value_or(0) != 0;
   Value scaled =
       buildDivide(b, ctx.loc, ctx.getOperand(0),
                   buildPoolCounts(b, ctx.loc, loops, elementType, includePad));
-  int64_t rank = geometry->getRank();
+  int64_t rank = geometry.getRank();
   Value dx = loops.build(
       b, ctx.loc, elementType, b.getFloatAttr(elementType, 0.0), {},
       [&](OpBuilder &nb, Location loc, ValueRange, Value accumulator) {
@@ -390,10 +437,10 @@ static ImportResult importAveragePoolGrad(NodeContext &ctx) {
           Value t = arith::SubIOp::create(
               nb, loc,
               arith::AddIOp::create(nb, loc, in,
-                                    constant(geometry->padBegin[i])),
+                                    constant(geometry.padBegin[i])),
               arith::MulIOp::create(nb, loc, tap,
-                                    constant(geometry->dilations[i])));
-          Value stride = constant(geometry->strides[i]);
+                                    constant(geometry.dilations[i])));
+          Value stride = constant(geometry.strides[i]);
           Value out = arith::DivSIOp::create(nb, loc, t, stride);
           Value ok = arith::AndIOp::create(
               nb, loc,
@@ -405,10 +452,10 @@ static ImportResult importAveragePoolGrad(NodeContext &ctx) {
                       nb, loc, arith::CmpIPredicate::eq,
                       arith::RemSIOp::create(nb, loc, t, stride), constant(0))),
               arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, out,
-                                    constant(geometry->output[i])));
+                                    constant(geometry.output[i])));
           valid = valid ? arith::AndIOp::create(nb, loc, valid, ok) : ok;
           position.push_back(
-              buildClampedIndex(nb, loc, out, geometry->output[i]));
+              buildClampedIndex(nb, loc, out, geometry.output[i]));
         }
         Value value = arith::SelectOp::create(
             nb, loc, valid,
@@ -416,7 +463,7 @@ static ImportResult importAveragePoolGrad(NodeContext &ctx) {
             buildScalar(nb, loc, elementType, 0.0));
         return arith::AddFOp::create(nb, loc, accumulator, value).getResult();
       },
-      dxType->getShape());
+      dxType.getShape());
   return SmallVector<Value>{dx};
 }
 

@@ -566,6 +566,8 @@ def avg_pool_grad(x_shape, kernel, strides, pads, include_pad):
 
 
 def pool():
+    nan_x = f32(1, 2, 4, 4)
+    nan_x[0, 0, 0, 0] = nan_x[0, 1, 2, 3] = nan_x[0, 1, 3, 3] = np.nan
     grad_x = (2, 3, 4, 4)
     grad_indices = RNG.integers(0, np.prod(grad_x), size=(2, 3, 2, 2))
     return [
@@ -576,6 +578,10 @@ def pool():
              {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, outputs=2),
         Case("max_pool_1d_dilated", "MaxPool", [f32(2, 2, 9)],
              {"kernel_shape": [2], "dilations": [2]}, outputs=2),
+        # NaN never counts as larger, as in ORT's kernel (every window here
+        # has a number).
+        Case("max_pool_nan", "MaxPool", [nan_x], {"kernel_shape": [2, 2], "strides": [2, 2]},
+             outputs=2),
         Case("max_pool_same_upper", "MaxPool", [f32(1, 2, 5, 5)],
              {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER"}),
         Case("max_pool_grad", "MaxPoolGrad", [f32(2, 3, 2, 2), grad_indices],
@@ -643,6 +649,8 @@ ERROR_CASES = [
     Case("gather_elements_bad_rank", "GatherElements", [f32(3, 4), i64([1, 2])]),
     Case("max_pool_ceil_mode", "MaxPool", [f32(1, 1, 5, 5)],
          {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
+    Case("max_pool_pads_not_below_kernel", "MaxPool", [f32(1, 1, 5, 5)],
+         {"kernel_shape": [2, 2], "pads": [2, 0, 0, 0]}),
     Case("max_pool_grad_undeclared", "MaxPoolGrad",
          [f32(1, 1, 2, 2), i64([[[[0, 1], [2, 3]]]])], {"kernel_shape": [2, 2]}),
     Case("div_grad_bad_dy", "DivGrad", [f32(3, 5), f32(3, 4), f32(4, positive=True)],
