@@ -182,6 +182,53 @@ static Value buildParamGrad(OpBuilder &b, Location loc, Value value,
   return buildReshape(b, loc, sum, like.getShape());
 }
 
+/// The input gradient of a normalization over `norm`'s axes and dY·x_hat
+/// (whose sums give dScale): x_hat = (X − mean) · inv_std_dev (no mean:
+/// RMSNorm), g = dY · Scale,
+///   dX = inv_std_dev · (g − E[g] − x_hat · E[g · x_hat])
+/// (without E[g] when there is no mean).
+static std::pair<Value, Value>
+buildNormGradients(OpBuilder &b, Location loc, Value dy, Value x, Value scale,
+                   Value mean, Value invStdDev, const NormAxes &norm) {
+  auto type = cast<RankedTensorType>(x.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  Type f32 = type.getElementType();
+  SmallVector<Value> xHatInputs = {x, invStdDev};
+  if (mean)
+    xHatInputs.push_back(mean);
+  Value xHat = buildBroadcastMap(
+      b, loc, xHatInputs, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value centered = args[0];
+        if (args.size() > 2)
+          centered = arith::SubFOp::create(nb, nl, centered, args[2]);
+        return arith::MulFOp::create(nb, nl, centered, args[1]);
+      });
+  auto multiply = [&](Value lhs, Value rhs) {
+    return buildBroadcastMap(
+        b, loc, {lhs, rhs}, shape, f32,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::MulFOp::create(nb, nl, args[0], args[1]);
+        });
+  };
+  Value g = multiply(dy, scale);
+  Value meanGXHat = buildMean(b, loc, multiply(g, xHat), norm);
+  SmallVector<Value> dxInputs = {g, xHat, meanGXHat, invStdDev};
+  if (mean)
+    dxInputs.push_back(buildMean(b, loc, g, norm));
+  Value dx = buildBroadcastMap(
+      b, loc, dxInputs, shape, f32,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value centered = args[0];
+        if (args.size() > 4)
+          centered = arith::SubFOp::create(nb, nl, centered, args[4]);
+        Value projected = arith::MulFOp::create(nb, nl, args[1], args[2]);
+        Value diff = arith::SubFOp::create(nb, nl, centered, projected);
+        return arith::MulFOp::create(nb, nl, diff, args[3]);
+      });
+  return {dx, multiply(dy, xHat)};
+}
+
 /// LayerNormalizationGrad(dY, X, Scale, Mean, InvStdDev) -> dX, dScale, dB;
 /// `simplified`: SimplifiedLayerNormalizationGrad(dY, X, Scale, InvStdDev)
 /// -> dX, dScale (mean 0, no E[g] term).
@@ -213,45 +260,14 @@ static ImportResult importLayerNormGrad(NodeContext &ctx, bool simplified) {
                            << *scaleType;
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
-  Type f32 = type->getElementType();
   Value dy = ctx.getOperand(0), scale = ctx.getOperand(2),
         invStdDev = ctx.getOperand(numInputs - 1);
-  SmallVector<Value> xHatInputs = {ctx.getOperand(1), invStdDev};
-  if (!simplified)
-    xHatInputs.push_back(ctx.getOperand(3));
-  Value xHat = buildBroadcastMap(
-      b, loc, xHatInputs, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value centered = args[0];
-        if (args.size() > 2)
-          centered = arith::SubFOp::create(nb, nl, centered, args[2]);
-        return arith::MulFOp::create(nb, nl, centered, args[1]);
-      });
-  auto multiply = [&](Value lhs, Value rhs) {
-    return buildBroadcastMap(
-        b, loc, {lhs, rhs}, shape, f32,
-        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          return arith::MulFOp::create(nb, nl, args[0], args[1]);
-        });
-  };
-  Value g = multiply(dy, scale);
-  Value meanGXHat = buildMean(b, loc, multiply(g, xHat), *norm);
-  SmallVector<Value> dxInputs = {g, xHat, meanGXHat, invStdDev};
-  if (!simplified)
-    dxInputs.push_back(buildMean(b, loc, g, *norm));
-  Value dx = buildBroadcastMap(
-      b, loc, dxInputs, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value centered = args[0];
-        if (args.size() > 4)
-          centered = arith::SubFOp::create(nb, nl, centered, args[4]);
-        Value projected = arith::MulFOp::create(nb, nl, args[1], args[2]);
-        Value diff = arith::SubFOp::create(nb, nl, centered, projected);
-        return arith::MulFOp::create(nb, nl, diff, args[3]);
-      });
+  auto [dx, dyXHat] = buildNormGradients(
+      b, loc, dy, ctx.getOperand(1), scale,
+      simplified ? Value() : ctx.getOperand(3), invStdDev, *norm);
   int64_t numLeading = norm->axes.front();
   SmallVector<Value> results = {
-      dx, buildParamGrad(b, loc, multiply(dy, xHat), numLeading, *scaleType)};
+      dx, buildParamGrad(b, loc, dyXHat, numLeading, *scaleType)};
   if (!simplified)
     results.push_back(buildParamGrad(b, loc, dy, numLeading, *scaleType));
   results.resize(std::min<int64_t>(ctx.getNumResults(), results.size()));
@@ -392,39 +408,15 @@ static ImportResult importBatchNormGrad(NodeContext &ctx) {
   Value scale = channel[0], mean = channel[1], invStdDev = channel[2];
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
-  ArrayRef<int64_t> shape = type->getShape();
-  Type f32 = type->getElementType();
-  Value dy = ctx.getOperand(0);
-  Value xHat = buildBroadcastMap(
-      b, loc, {ctx.getOperand(1), mean, invStdDev}, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value centered = arith::SubFOp::create(nb, nl, args[0], args[1]);
-        return arith::MulFOp::create(nb, nl, centered, args[2]);
-      });
-  auto multiply = [&](Value lhs, Value rhs) {
-    return buildBroadcastMap(
-        b, loc, {lhs, rhs}, shape, f32,
-        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          return arith::MulFOp::create(nb, nl, args[0], args[1]);
-        });
-  };
-  Value g = multiply(dy, scale);
-  Value meanGXHat = buildMean(b, loc, multiply(g, xHat), *norm);
-  Value meanG = buildMean(b, loc, g, *norm);
-  Value dx = buildBroadcastMap(
-      b, loc, {g, xHat, meanGXHat, invStdDev, meanG}, shape, f32,
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value centered = arith::SubFOp::create(nb, nl, args[0], args[4]);
-        Value projected = arith::MulFOp::create(nb, nl, args[1], args[2]);
-        Value diff = arith::SubFOp::create(nb, nl, centered, projected);
-        return arith::MulFOp::create(nb, nl, diff, args[3]);
-      });
+  auto [dx, dyXHat] =
+      buildNormGradients(b, loc, ctx.getOperand(0), ctx.getOperand(1), scale,
+                         mean, invStdDev, *norm);
   auto channelSum = [&](Value value) {
     return buildReduce(b, loc, value, norm->axes, /*keepDims=*/false,
                        ReduceKind::Sum);
   };
-  SmallVector<Value> results = {dx, channelSum(multiply(dy, xHat)),
-                                channelSum(dy)};
+  SmallVector<Value> results = {dx, channelSum(dyXHat),
+                                channelSum(ctx.getOperand(0))};
   results.resize(std::min<int64_t>(ctx.getNumResults(), results.size()));
   return results;
 }

@@ -181,17 +181,28 @@ struct PoolLoops {
 };
 } // namespace
 
-static ImportResult importMaxPool(NodeContext &ctx) {
+/// A pooling's X and its geometry.
+static FailureOr<std::pair<RankedTensorType, ConvGeometry>>
+getPoolInput(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
   FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *type);
   if (failed(geometry))
     return failure();
+  return std::make_pair(*type, *geometry);
+}
+
+static ImportResult importMaxPool(NodeContext &ctx) {
+  FailureOr<std::pair<RankedTensorType, ConvGeometry>> input =
+      getPoolInput(ctx);
+  if (failed(input))
+    return failure();
+  RankedTensorType type = input->first;
   OpBuilder &b = ctx.builder;
   Value x = ctx.getOperand(0);
-  auto elementType = cast<FloatType>(type->getElementType());
-  PoolLoops loops{*geometry};
+  auto elementType = cast<FloatType>(type.getElementType());
+  PoolLoops loops{input->second};
   // As ORT's kernel: from the lowest finite value, a tap counts when it is
   // larger (so NaN never does, and a window of -inf gives the lowest).
   TypedAttr lowest = b.getFloatAttr(
@@ -217,8 +228,8 @@ static ImportResult importMaxPool(NodeContext &ctx) {
     // the smallest key offset + (equal ? 0 : size of X).
     Type i64 = b.getI64Type();
     TypedAttr none = b.getI64IntegerAttr(std::numeric_limits<int64_t>::max());
-    SmallVector<int64_t> shape(type->getShape());
-    int64_t total = type->getNumElements();
+    SmallVector<int64_t> shape(type.getShape());
+    int64_t total = type.getNumElements();
     Value indices = loops.build(
         b, ctx.loc, i64, none, y,
         [&](OpBuilder &nb, Location loc, ValueRange inputs, Value accumulator) {
@@ -296,16 +307,15 @@ static Value buildDivide(OpBuilder &b, Location loc, Value numerator,
 }
 
 static ImportResult importAveragePool(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
-  if (failed(type))
+  FailureOr<std::pair<RankedTensorType, ConvGeometry>> input =
+      getPoolInput(ctx);
+  if (failed(input))
     return failure();
-  FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *type);
-  if (failed(geometry))
-    return failure();
+  RankedTensorType type = input->first;
   OpBuilder &b = ctx.builder;
   Value x = ctx.getOperand(0);
-  auto elementType = cast<FloatType>(type->getElementType());
-  PoolLoops loops{*geometry};
+  auto elementType = cast<FloatType>(type.getElementType());
+  PoolLoops loops{input->second};
   Value sum = loops.build(
       b, ctx.loc, elementType, b.getFloatAttr(elementType, 0.0), {},
       [&](OpBuilder &nb, Location loc, ValueRange, Value accumulator) {
