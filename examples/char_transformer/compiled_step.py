@@ -23,11 +23,12 @@ from muon_mlir import aot  # noqa: E402
 BIN = os.path.join(ROOT, "build", "bin")
 
 
-def prepare(directory, adam_mode=None):
+def prepare(directory, adam_mode=None, dims=None):
     """Writes the import copies of the artifacts with in-place results
     declared; with `adam_mode`, first sets it in ORT's optimizer model too
-    (0: torch.optim.AdamW; generate_artifacts makes 1, Hugging Face's).
-    Returns (training, optimizer) paths to import."""
+    (0: torch.optim.AdamW; generate_artifacts makes 1, Hugging Face's);
+    `dims` gives symbolic dimensions (a batch exported as dynamic) their
+    values, {name: value}. Returns (training, optimizer) paths to import."""
     import onnx
     from muon_mlir import onnx_training
     opt_path = os.path.join(directory, "optimizer_model.onnx")
@@ -41,6 +42,8 @@ def prepare(directory, adam_mode=None):
     training, optimizer = onnx_training.declare_inplace_outputs(
         onnx.load(os.path.join(directory, "training_model.onnx")), optimizer)
     onnx_training.scalarize_optimizer_io(optimizer)
+    if dims:
+        onnx_training.set_dims(training, dims)
     paths = (os.path.join(directory, "training_import.onnx"),
              os.path.join(directory, "optimizer_import.onnx"))
     onnx.save(training, paths[0])
@@ -49,7 +52,7 @@ def prepare(directory, adam_mode=None):
 
 
 def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
-                 adam_mode=None, qk_clip_tau=None, in_place=False):
+                 adam_mode=None, qk_clip_tau=None, in_place=False, dims=None):
     """Builds step.mlir (optim-assign'ed with the option string `assign`
     when given; with `qk_clip_tau`, QK-clip added by optim-insert-qk-clip)
     and compiles it for CPU. `gpu` compiles the GPU pipeline's program for
@@ -57,12 +60,12 @@ def compile_step(directory, assign=None, bin_dir=BIN, gpu=None,
     implementation): "emulated", its gpu stage (device memory, kernel launches on grids) with
     the kernels run on the host; "cuda", the whole GPU pipeline for a GPU
     (muon-compile --target=cuda; the library runs on a CUDA device, on
-    torch tensors). `adam_mode`: as prepare(). `in_place`:
+    torch tensors). `adam_mode`, `dims`: as prepare(). `in_place`:
     parameters and moments updated in their own buffers (the step returns
     only the loss; CompiledTrainer handles both forms).
     Returns (library, TrainingGraph)."""
     from muon_mlir import onnx_training
-    training, optimizer = prepare(directory, adam_mode)
+    training, optimizer = prepare(directory, adam_mode, dims)
     text, graph = onnx_training.build_step(os.path.join(bin_dir, "muon-translate"),
                                            training, optimizer, directory, in_place)
     path = os.path.join(directory, "step.mlir")

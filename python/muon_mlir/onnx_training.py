@@ -47,9 +47,12 @@ def element_type(elem_type, name):
 
 def _tensor_type(value_info):
     t = value_info.type.tensor_type
-    if any(not d.HasField("dim_value") for d in t.shape.dim):
-        raise ValueError(f"'{value_info.name}' has a dynamic shape; export the model "
-                         "with static shapes")
+    for d in t.shape.dim:
+        if not d.HasField("dim_value"):
+            hint = (f"give its value: dims={{'{d.dim_param}': N}}" if d.dim_param
+                    else "export the model with static shapes")
+            raise ValueError(f"'{value_info.name}' has a dynamic dimension "
+                             f"{d.dim_param or '(unnamed)'}; {hint}")
     dims = [str(d.dim_value) for d in t.shape.dim]
     return "tensor<" + "x".join(dims + [element_type(t.elem_type, value_info.name)]) + ">"
 
@@ -68,6 +71,22 @@ class TrainingGraph:
                      if n not in self.buffers and n not in self.params
                      and n != "lazy_reset_grad"]
         self.loss = graph.output[0].name
+
+
+def set_dims(model, dims):
+    """Gives the symbolic dimensions (dim_param names, such as a batch
+    exported as dynamic) of `model`'s inputs, outputs and value_info the
+    values in `dims`, in place: what muon-translate's --onnx-dim does, for
+    the graphs this module reads. A name no dimension has is an error."""
+    graph, unused = model.graph, set(dims)
+    for value in list(graph.input) + list(graph.output) + list(graph.value_info):
+        for d in value.type.tensor_type.shape.dim:
+            if d.HasField("dim_param") and d.dim_param in dims:
+                unused.discard(d.dim_param)
+                d.dim_value = dims[d.dim_param]  # clears dim_param (a oneof)
+    if unused:
+        raise ValueError(f"dims names {', '.join(sorted(unused))}, which no input, output "
+                         "or value_info of the graph has")
 
 
 def declare_inplace_outputs(training_model, optimizer_model):

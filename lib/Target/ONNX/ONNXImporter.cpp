@@ -547,6 +547,28 @@ static const OpImporterRegistry &getRegistry() {
   return registry;
 }
 
+/// Fails when a --onnx-dim names no symbolic dimension of the main graph's
+/// inputs, outputs or value_info (a misspelled name would else go unnoticed).
+static LogicalResult checkDimNames(const onnx::ModelProto &model,
+                                   const ONNXImportOptions &options,
+                                   Location fileLoc) {
+  llvm::StringSet<> used;
+  const onnx::GraphProto &graph = model.graph();
+  for (const auto *infos :
+       {&graph.input(), &graph.output(), &graph.value_info()})
+    for (const onnx::ValueInfoProto &info : *infos)
+      if (info.type().has_tensor_type())
+        for (const auto &dim : info.type().tensor_type().shape().dim())
+          if (dim.has_dim_param())
+            used.insert(dim.dim_param());
+  for (const auto &entry : options.dimValues)
+    if (!used.contains(entry.getKey()))
+      return emitError(fileLoc)
+             << "--onnx-dim names '" << entry.getKey()
+             << "', which no input, output or value_info of the graph uses";
+  return success();
+}
+
 OwningOpRef<ModuleOp>
 muon::onnx_import::importONNXModel(llvm::MemoryBufferRef buffer,
                                    MLIRContext *context,
@@ -576,6 +598,8 @@ muon::onnx_import::importONNXModel(llvm::MemoryBufferRef buffer,
     return nullptr;
   }
 
+  if (failed(checkDimNames(model, options, fileLoc)))
+    return nullptr;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   ModelImporter importer(context, buffer.getBufferIdentifier(), model, options,
                          getRegistry());

@@ -26,6 +26,11 @@ void muon::onnx_import::registerImportONNXTranslation() {
                      "repeated per sequence, e.g. "
                      "--onnx-sequence=params=4x8xf32,8xf32"),
       llvm::cl::value_desc("name=type,type,..."));
+  static llvm::cl::list<std::string> dimSpecs(
+      "onnx-dim",
+      llvm::cl::desc("Value of a symbolic (dim_param) dimension, repeated "
+                     "per name, e.g. --onnx-dim=batch=8"),
+      llvm::cl::value_desc("name=value"));
   static llvm::cl::opt<uint64_t> maxTensorElements(
       "onnx-max-tensor-elements",
       llvm::cl::desc("Reject tensors with more elements than this"),
@@ -63,6 +68,18 @@ void muon::onnx_import::registerImportONNXTranslation() {
             return nullptr;
           }
           options.sequenceTypes[name] = types.str();
+        }
+        for (StringRef spec : dimSpecs) {
+          auto [name, text] = spec.split('=');
+          int64_t value;
+          if (name.empty() || text.getAsInteger(10, value) || value < 0) {
+            emitError(UnknownLoc::get(context))
+                << "--onnx-dim='" << spec
+                << "': expected name=value with a non-negative value, such "
+                   "as batch=8";
+            return nullptr;
+          }
+          options.dimValues[name] = value;
         }
         return importONNXModel(buffer->getMemBufferRef(), context, options);
       },

@@ -120,13 +120,21 @@ ONNXTypeConverter::convertTensorType(const onnx::TypeProto &type, Location loc,
     return fail() << "has no shape; only static shapes are supported";
   SmallVector<int64_t> shape;
   for (auto [index, dim] : llvm::enumerate(tensor.shape().dim())) {
-    if (!dim.has_dim_value()) {
-      InFlightDiagnostic diag = fail();
-      diag << "has a dynamic dimension " << index;
-      if (dim.has_dim_param())
-        diag << " ('" << dim.dim_param() << "')";
-      return diag << "; only static shapes are supported";
+    if (!dim.has_dim_value() && dim.has_dim_param()) {
+      auto given = options.dimValues.find(dim.dim_param());
+      if (given != options.dimValues.end()) {
+        shape.push_back(given->second);
+        continue;
+      }
+      return fail() << "has a dynamic dimension " << index << " ('"
+                    << dim.dim_param()
+                    << "'); only static shapes are supported: give its "
+                       "value with --onnx-dim="
+                    << dim.dim_param() << "=N";
     }
+    if (!dim.has_dim_value())
+      return fail() << "has a dynamic dimension " << index
+                    << "; only static shapes are supported";
     if (dim.dim_value() < 0)
       return fail() << "has a negative dimension " << index;
     shape.push_back(dim.dim_value());

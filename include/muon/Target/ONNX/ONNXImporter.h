@@ -52,6 +52,10 @@ struct ONNXImportOptions {
   /// Element types of sequence-typed values, by ONNX value name, in the
   /// `--onnx-sequence` spelling: "4x8xf32,8xf32".
   llvm::StringMap<std::string> sequenceTypes;
+  /// Values of symbolic dimensions (ONNX dim_param names, such as a batch
+  /// dimension exported as dynamic), like ONNX Runtime's free dimension
+  /// overrides: `--onnx-dim=batch=8`.
+  llvm::StringMap<int64_t> dimValues;
 };
 
 /// Imports the serialized ModelProto in `buffer` (its identifier names the

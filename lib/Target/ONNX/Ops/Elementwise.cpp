@@ -242,6 +242,33 @@ static Value buildUnaryOp(OpBuilder &b, Location loc, Value x) {
   return OpT::create(b, loc, x);
 }
 
+/// Neg or Abs of a float or signed integer tensor (ORT's gradient of Pad
+/// negates its int64 pads).
+static ImportResult importNegOrAbs(NodeContext &ctx, bool abs) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  Type elementType = type->getElementType();
+  if (isa<FloatType>(elementType))
+    return importUnaryFloat(ctx, abs ? buildUnaryOp<math::AbsFOp>
+                                     : buildUnaryOp<arith::NegFOp>);
+  if (!elementType.isInteger() || elementType.isInteger(1))
+    return ctx.emitError() << "expects a float or integer input, got "
+                           << elementType;
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.getOperand(0), elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        if (abs)
+          return math::AbsIOp::create(b, loc, args[0]);
+        Value zero =
+            arith::ConstantOp::create(b, loc, b.getZeroAttr(elementType));
+        return arith::SubIOp::create(b, loc, zero, args[0]);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
 void muon::onnx_import::populateElementwiseImporters(
     OpImporterRegistry &registry) {
   // Opsets: numpy broadcasting of the binary ops since 7 (before: the
@@ -269,8 +296,14 @@ void muon::onnx_import::populateElementwiseImporters(
                  [=](NodeContext &ctx) { return importUnaryFloat(ctx, fn); },
                  {since});
   };
-  addUnary("Neg", buildUnaryOp<arith::NegFOp>);
-  addUnary("Abs", buildUnaryOp<math::AbsFOp>);
+  registry.add(
+      "", "Neg",
+      [](NodeContext &ctx) { return importNegOrAbs(ctx, /*abs=*/false); },
+      {/*since=*/6});
+  registry.add(
+      "", "Abs",
+      [](NodeContext &ctx) { return importNegOrAbs(ctx, /*abs=*/true); },
+      {/*since=*/6});
   addUnary("Exp", buildUnaryOp<math::ExpOp>);
   addUnary("Log", buildUnaryOp<math::LogOp>);
   addUnary("Sqrt", buildUnaryOp<math::SqrtOp>);

@@ -116,17 +116,20 @@ FailureOr<int64_t> muon::onnx_import::normalizeAxis(NodeContext &ctx,
 
 FailureOr<SmallVector<int64_t>>
 muon::onnx_import::normalizeAxes(NodeContext &ctx, ArrayRef<int64_t> axes,
-                                 int64_t rank, StringRef what) {
+                                 int64_t rank, StringRef what, bool sort) {
   SmallVector<int64_t> result;
+  SmallVector<bool> seen(rank, false);
   for (int64_t axis : axes) {
     FailureOr<int64_t> normalized = normalizeAxis(ctx, axis, rank, what);
     if (failed(normalized))
       return failure();
+    if (seen[*normalized])
+      return ctx.emitError() << what << " name a dimension twice";
+    seen[*normalized] = true;
     result.push_back(*normalized);
   }
-  llvm::sort(result);
-  if (std::adjacent_find(result.begin(), result.end()) != result.end())
-    return ctx.emitError() << what << " name a dimension twice";
+  if (sort)
+    llvm::sort(result);
   return result;
 }
 

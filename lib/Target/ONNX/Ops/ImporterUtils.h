@@ -63,11 +63,11 @@ mlir::FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis,
                                        int64_t rank,
                                        llvm::StringRef what = "axis");
 
-/// Sorted, unique, non-negative axes; duplicates and out-of-range values are
-/// errors.
+/// Unique, non-negative axes, sorted unless `sort` is false (when other
+/// inputs are given per axis); duplicates and out-of-range values are errors.
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 normalizeAxes(NodeContext &ctx, llvm::ArrayRef<int64_t> axes, int64_t rank,
-              llvm::StringRef what = "axes");
+              llvm::StringRef what = "axes", bool sort = true);
 
 /// The integer values of input `index`, which must be a constant (an
 /// initializer or a folded shape computation): shapes, axes and split sizes.

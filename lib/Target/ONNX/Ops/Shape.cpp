@@ -199,18 +199,15 @@ getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
                               "length";
   SliceParams params{SmallVector<int64_t>(rank, 0), SmallVector<int64_t>(shape),
                      SmallVector<int64_t>(rank, 1)};
-  SmallVector<bool> seen(rank, false);
-  for (auto [i, rawAxis] : llvm::enumerate(axes)) {
-    FailureOr<int64_t> axis = normalizeAxis(ctx, rawAxis, rank, "axes");
-    if (failed(axis))
-      return failure();
-    if (seen[*axis])
-      return ctx.emitError() << "axes name dimension " << *axis << " twice";
-    seen[*axis] = true;
+  FailureOr<SmallVector<int64_t>> normalized =
+      normalizeAxes(ctx, axes, rank, "axes", /*sort=*/false);
+  if (failed(normalized))
+    return failure();
+  for (auto [i, axis] : llvm::enumerate(*normalized)) {
     if (steps[i] < 1)
       return ctx.emitError()
              << "only positive steps are supported, got " << steps[i];
-    int64_t dim = shape[*axis];
+    int64_t dim = shape[axis];
     auto clamp = [&](int64_t index) {
       return std::clamp<int64_t>(index < 0 ? index + dim : index, 0, dim);
     };
@@ -219,9 +216,9 @@ getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
         std::max<int64_t>(0, (end - start + steps[i] - 1) / steps[i]);
     // An empty slice starts anywhere; 0 keeps it in bounds (start may be
     // the dimension itself).
-    params.offsets[*axis] = size == 0 ? 0 : start;
-    params.sizes[*axis] = size;
-    params.strides[*axis] = steps[i];
+    params.offsets[axis] = size == 0 ? 0 : start;
+    params.sizes[axis] = size;
+    params.strides[axis] = steps[i];
   }
   return params;
 }

@@ -178,6 +178,30 @@ class PoolCNN(nn.Module):
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
+class PadCNN(nn.Module):
+    """Convolutions around F.pad (ONNX Pad; ORT differentiates it with a Pad
+    by the negated pads, a crop), exported with a dynamic batch: the
+    training graph's inputs carry symbolic dimensions that DIMS binds."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.mix = nn.Conv2d(4, 2, 3)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        z = F.relu(self.conv(self.tok(idx).unsqueeze(1)))
+        z = self.mix(F.pad(z, (1, 1, 2, 0)))[:, :, :SEQ]
+        return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
+
+
+# Models exported with symbolic dimensions (torch.onnx.export's dynamic_axes)
+# and the values their compiled step binds them to.
+DYNAMIC_AXES = {"cnn-pad": {"idx": {0: "batch"}, "logits": {0: "rows"}}}
+DIMS = {"cnn-pad": {"batch": BATCH, "rows": BATCH * SEQ}}
+
+
 class GPT2(nn.Module):
     """Learned positions, nn.MultiheadAttention with a causal mask, tanh GELU,
     output projection tied to the token embedding."""
@@ -313,7 +337,7 @@ class HuggingFace(nn.Module):
 
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
-          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "cnn-pad": PadCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
           "mlp-ops": OpsMLP,
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
@@ -345,7 +369,8 @@ def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss"):
         torch.onnx.export(model, (torch.zeros(BATCH, SEQ, dtype=torch.int64),), path,
                           dynamo=False, input_names=["idx"], output_names=["logits"],
                           opset_version=opset, do_constant_folding=False,
-                          training=torch.onnx.TrainingMode.TRAINING)
+                          training=torch.onnx.TrainingMode.TRAINING,
+                          dynamic_axes=DYNAMIC_AXES.get(name))
     forward = onnx.load(path)
     for node in forward.graph.node:  # ORT's LayerNormalizationGrad reads them
         if node.op_type == "LayerNormalization":
@@ -433,7 +458,8 @@ def main():
 
     def compiled_run(gpu):
         library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=gpu,
-                                                    assign=assign, in_place=gpu == "cuda")
+                                                    assign=assign, in_place=gpu == "cuda",
+                                                    dims=DIMS.get(args.model))
         trainer = compiled_step.CompiledTrainer(
             library, graph, compiled_step.initial_parameters(args.work, graph),
             "cuda" if gpu == "cuda" else "cpu",
@@ -443,7 +469,8 @@ def main():
 
     if args.bundle:
         library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=args.gpu,
-                                                    assign=assign, in_place=True)
+                                                    assign=assign, in_place=True,
+                                                    dims=DIMS.get(args.model))
     else:
         ours, params, graph = compiled_run(args.gpu)
     if args.muon:

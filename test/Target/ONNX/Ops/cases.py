@@ -26,6 +26,9 @@ def elementwise():
         Case("mod_fmod_int", "Mod", [i64([7, -7, 7, -7]), i64([3, 3, -3, -3])], {"fmod": 1}),
         Case("mod_fmod_float", "Mod", [f32(3, 4, scale=5.0), f32(4, positive=True)],
              {"fmod": 1}),
+        # Integer Neg and Abs (ORT's gradient of Pad negates int64 pads).
+        Case("neg_int64", "Neg", [i64([[3, -2, 0], [-(2**62), 7, -1]])]),
+        Case("abs_int32", "Abs", [np.array([-5, 0, 9, -(2**31 - 1)], np.int32)]),
     ]
     for op in ["Neg", "Abs", "Exp", "Tanh", "Erf", "Reciprocal", "Relu",
                "Sigmoid", "Identity", "Sin", "Cos", "Floor", "Ceil", "Sign"]:
@@ -624,12 +627,43 @@ def same_pads(spatial, kernel, attrs):
     return begin + end
 
 
+def pad():
+    ints = np.arange(12, dtype=np.int64).reshape(3, 4)
+    return [
+        Case("pad_constant", "Pad", [f32(2, 3, 4, 5), i64([0, 0, 1, 2, 0, 0, 2, 1])],
+             consts={1}),
+        # The value from a graph input; negative pads crop first.
+        Case("pad_value_crop", "Pad",
+             [f32(2, 3, 4), i64([0, -1, 2, 1, 1, -2]), np.array(1.5, np.float32)],
+             consts={1}),
+        # What ORT's gradient of Pad runs: the negated pads, cropping only.
+        Case("pad_crop_only", "Pad", [f32(2, 5, 6), i64([0, -1, -2, 0, -3, -1])], consts={1}),
+        Case("pad_crop_to_empty", "Pad", [f32(2, 4), i64([0, -2, 0, -2])], consts={1}),
+        Case("pad_empty_input", "Pad", [f32(0, 3), i64([1, 0, 1, 2])], consts={1}),
+        Case("pad_edge", "Pad", [f32(2, 3, 4), i64([0, 2, 3, 0, 1, 2])], {"mode": "edge"},
+             consts={1}),
+        Case("pad_reflect", "Pad", [f32(2, 4, 5), i64([0, 3, -1, 0, 2, 3])],
+             {"mode": "reflect"}, consts={1}),
+        Case("pad_wrap", "Pad", [f32(2, 4, 3), i64([0, 4, -1, 0, 1, 2])], {"mode": "wrap"},
+             consts={1}, opset=19),
+        # Opset 18's axes, negative and out of order.
+        Case("pad_axes", "Pad", [f32(2, 3, 4), i64([2, 1, 0, 3]), None, i64([-1, 1])],
+             consts={1, 3}, opset=18),
+        Case("pad_attributes_opset10", "Pad", [f32(3, 4)],
+             {"pads": [1, 0, 2, 1], "value": -2.5}, opset=10),
+        Case("pad_int_reflect", "Pad", [ints, i64([1, 2, 1, 3])], {"mode": "reflect"},
+             consts={1}),
+        Case("pad_bool", "Pad", [np.array([[True, False, True]]), i64([1, 1, 0, 2])],
+             consts={1}),
+    ]
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
-    "conv": conv, "pool": pool,
+    "conv": conv, "pool": pool, "pad": pad,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -709,4 +743,13 @@ ERROR_CASES = [
     Case("slice_grad_bad_dy", "SliceGrad",
          [f32(2, 3), i64([2, 8]), i64([0]), i64([8]), i64([1]), i64([2])],
          domain=MS, consts={1, 2, 3, 4, 5}),
+    # ORT reads outside the input for these (garbage); rejected here.
+    Case("pad_reflect_too_far", "Pad", [f32(2, 3), i64([0, 3, 0, 0])], {"mode": "reflect"},
+         consts={1}),
+    Case("pad_edge_empty", "Pad", [f32(0, 3), i64([1, 0, 1, 0])], {"mode": "edge"},
+         consts={1}),
+    Case("pad_crop_too_far", "Pad", [f32(2, 3), i64([0, -2, 0, -2])], consts={1}),
+    Case("pad_wrap_opset17", "Pad", [f32(2, 3), i64([0, 1, 0, 1])], {"mode": "wrap"},
+         consts={1}),
+    Case("pad_computed_pads", "Pad", [f32(2, 3), i64([0, 1, 0, 1])]),
 ]
