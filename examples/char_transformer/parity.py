@@ -23,18 +23,21 @@ import model
 from muon_mlir.testing.training_parity import check_bad_inputs, compare, save_bundle
 
 
-def ort_steps(directory, batches, lr):
+def ort_steps(directory, batches, lr, training_model="training_model.onnx",
+              extra_inputs=lambda step: []):
+    """ORT's training API on the artifacts; `extra_inputs(step)` (step from
+    1) gives the inputs a modified `training_model` takes after the batch."""
     from onnxruntime.training import api
     state = api.CheckpointState.load_checkpoint(os.path.join(directory, "checkpoint"))
     # Training only: no eval model (ORT fails to load its BatchNormalization
     # with torch's training-mode outputs, which training never reads).
-    module = api.Module(os.path.join(directory, "training_model.onnx"), state)
+    module = api.Module(os.path.join(directory, training_model), state)
     optimizer = api.Optimizer(os.path.join(directory, "optimizer_model.onnx"), module)
     optimizer.set_learning_rate(lr)
     module.train()
     losses = []
-    for idx, labels in batches:
-        losses.append(float(module(idx, labels)))
+    for step, (idx, labels) in enumerate(batches, start=1):
+        losses.append(float(module(idx, labels, *extra_inputs(step))))
         optimizer.step()
         module.lazy_reset_grad()
     return losses, state

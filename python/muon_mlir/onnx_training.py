@@ -15,8 +15,10 @@ unchanged: ONNX Runtime runs the same nodes.
     func.func @step(idx, labels, params..., m..., v..., lr, t)
         -> (loss, params'..., m'..., v'...)
 
-which calls the training graph (gradient buffers reset) and feeds its
-gradients to the optimizer graph: forward, backward and update in one module
+which calls the training graph (gradient buffers reset; the step count t
+as the draw of its training-mode Dropouts, whose masks are thus fresh every
+step and the same when a step is replayed) and feeds its gradients to the
+optimizer graph: forward, backward and update in one module
 for muon-compile or muon-run. Its parameter arguments carry their ONNX names,
 so that after inlining `optim-assign` sees each AdamW update on a named
 parameter (and the Gather that makes the embedding one).
@@ -133,6 +135,11 @@ def scalarize_optimizer_io(optimizer_model):
                 del dims[:]
 
 
+# The argument muon-translate adds to a graph with random ops (training-mode
+# Dropout): the step counter their draws are a function of.
+RANDOM_STEP = "muon.random_step"
+
+
 class OnnxImportError(RuntimeError):
     """muon-translate rejected a model; the message has its diagnostics."""
 
@@ -202,6 +209,10 @@ def build_step(translate, training_path, optimizer_path, work_prefix, in_place=F
         else:
             train_args.append("%reset")
     train_types = list(graph.inputs.values())
+    if f'onnx.name = "{RANDOM_STEP}"' in train:
+        # Training-mode Dropout draws its masks from the step count.
+        train_args.append("%t")
+        train_types.append("tensor<i64>")
     outputs = [o.name for o in training_model.graph.output]
     train_results = ["tensor<f32>"] + ["tensor<1xi1>"] * n + param_types
     lines.append(f"    %tr:{len(train_results)} = call @train({', '.join(train_args)}) : "

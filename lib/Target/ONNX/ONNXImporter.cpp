@@ -112,10 +112,14 @@ private:
   LogicalResult importNodes();
   LogicalResult importNode(const onnx::NodeProto &node, size_t index);
   LogicalResult createReturn(func::FuncOp func);
+  Value getRandomStep();
 
   ModelImporter &model;
   const FunctionSpec &spec;
   OpBuilder builder;
+  func::FuncOp function;
+  /// The random step argument, once a node asked for it.
+  Value randomStep;
 
   llvm::StringMap<const onnx::TensorProto *> initializers;
   llvm::StringMap<const onnx::ValueInfoProto *> inputs;
@@ -372,6 +376,7 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
   NodeContext ctx(builder, loc, node, operands, opset->second,
                   sequenceOperands);
   ctx.declaredResultTypes = declaredTypes;
+  ctx.getRandomStep = [this] { return getRandomStep(); };
   Block *block = builder.getInsertionBlock();
   Block::iterator point = builder.getInsertionPoint();
   Operation *previous = point == block->begin() ? nullptr : &*std::prev(point);
@@ -452,11 +457,25 @@ LogicalResult FunctionImporter::createReturn(func::FuncOp func) {
   return success();
 }
 
+Value FunctionImporter::getRandomStep() {
+  if (!randomStep) {
+    unsigned index = function.getNumArguments();
+    function.insertArgument(
+        index, RankedTensorType::get({}, builder.getI64Type()),
+        builder.getDictionaryAttr(builder.getNamedAttr(
+            kONNXNameAttr, builder.getStringAttr(kRandomStepName))),
+        model.fileLoc);
+    randomStep = function.getArgument(index);
+  }
+  return randomStep;
+}
+
 FailureOr<func::FuncOp> FunctionImporter::run() {
   if (failed(collectDefinitions()))
     return failure();
   auto func = func::FuncOp::create(model.fileLoc, spec.name,
                                    builder.getFunctionType({}, {}));
+  function = func;
   if (failed(createArguments(func)) || failed(importNodes()) ||
       failed(createReturn(func))) {
     func.erase();

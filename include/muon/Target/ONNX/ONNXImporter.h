@@ -42,6 +42,9 @@ namespace muon::onnx_import {
 
 /// Attribute naming each argument and result after its ONNX value.
 inline constexpr llvm::StringLiteral kONNXNameAttr = "onnx.name";
+/// `onnx.name` of the step counter argument (tensor<i64>) that a function
+/// with random ops (training-mode Dropout) gains after the graph's inputs.
+inline constexpr llvm::StringLiteral kRandomStepName = "muon.random_step";
 
 struct ONNXImportOptions {
   /// Larger files are rejected before parsing: protobuf cannot parse

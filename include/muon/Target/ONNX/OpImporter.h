@@ -73,6 +73,13 @@ public:
   /// std::nullopt where none is declared.
   llvm::ArrayRef<std::optional<mlir::RankedTensorType>> declaredResultTypes;
 
+  /// The step counter random ops draw from (a 0-d i64 argument the function
+  /// gains on first use, named kRandomStepName): a random op's values are a
+  /// function of the node, the step and the element, so every step draws
+  /// afresh and a step replays identically. Null where the importer offers
+  /// none.
+  std::function<mlir::Value()> getRandomStep;
+
   /// Number of outputs the node declares (trailing optional ones included).
   int64_t getNumResults() const;
   /// The declared static type of output `index`, if any.

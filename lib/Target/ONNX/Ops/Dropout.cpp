@@ -1,5 +1,4 @@
-//===- Dropout.cpp - Dropout and its ORT gradient
-//--------------------------===//
+//===- Dropout.cpp - Dropout and its ORT gradient ------------------------===//
 //
 // Part of the muon-mlir project.
 //
@@ -8,9 +7,14 @@
 // Dropout(data, ratio = 0.5, training_mode = false) -> output, mask. Outside
 // training mode (and before opset 12, where Dropout is inference-only) and at
 // ratio 0 it is the identity with an all-true mask. A positive ratio in
-// training mode draws a fresh random mask every step; a compiled step has no
-// random state to draw it from, so that case is a located error rather than
-// a mask frozen across steps.
+// training mode draws its mask from a counter-based generator: element i of
+// step s is kept when a hash of (node, s, i) clears ratio·2^24, so
+//   output = mask ? data / (1 - ratio) : 0
+// is drawn afresh every step, identically on CPU and GPU and when a step is
+// replayed. s is the function's random step argument (`muon.random_step`,
+// added on first use after the graph's inputs); a training step passes its
+// step count. The node's `seed` attribute, else its name, selects its stream.
+// The masks are not ONNX Runtime's (its generator is its own).
 //
 // com.microsoft DropoutGrad(dY, mask, ratio = 0.5, training_mode) follows
 // ORT's CPU kernel, which ignores training_mode:
@@ -22,9 +26,14 @@
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
+#include "onnx/onnx_pb.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/xxhash.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -44,20 +53,27 @@ static FailureOr<Attribute> getConstantScalar(NodeContext &ctx, unsigned index,
   return *attr.value_begin<Attribute>();
 }
 
-/// Succeeds when the node drops nothing (inference mode or ratio 0); errors
-/// otherwise.
-static LogicalResult checkDropsNothing(NodeContext &ctx) {
+namespace {
+/// What a Dropout node does: drop with probability `ratio` in training mode.
+struct DropoutMode {
+  double ratio = kDefaultRatio;
+  bool training = false;
+};
+} // namespace
+
+/// Dropout's constant ratio and training_mode (inputs 1 and 2 from opset 12;
+/// earlier Dropouts are inference-only).
+static FailureOr<DropoutMode> getDropoutMode(NodeContext &ctx) {
+  DropoutMode mode;
   if (ctx.opsetVersion < 12 || !ctx.getOperand(2))
-    return success();
+    return mode;
   FailureOr<Attribute> training = getConstantScalar(ctx, 2, "training_mode");
   if (failed(training))
     return failure();
   auto trainingAttr = dyn_cast<BoolAttr>(*training);
   if (!trainingAttr)
     return ctx.emitError() << "expects a bool training_mode";
-  if (!trainingAttr.getValue())
-    return success();
-  double ratio = kDefaultRatio;
+  mode.training = trainingAttr.getValue();
   if (ctx.getOperand(1)) {
     FailureOr<Attribute> ratioAttr = getConstantScalar(ctx, 1, "ratio");
     if (failed(ratioAttr))
@@ -65,29 +81,119 @@ static LogicalResult checkDropsNothing(NodeContext &ctx) {
     auto floatAttr = dyn_cast<FloatAttr>(*ratioAttr);
     if (!floatAttr)
       return ctx.emitError() << "expects a float ratio";
-    ratio = floatAttr.getValueAsDouble();
+    mode.ratio = floatAttr.getValueAsDouble();
   }
-  if (ratio == 0.0)
-    return success();
-  std::string ratioText;
-  llvm::raw_string_ostream(ratioText) << llvm::format("%g", ratio);
-  return ctx.emitError()
-         << "ratio " << ratioText
-         << " in training mode needs a fresh random mask every step, which "
-            "a compiled step cannot draw; export the model with dropout "
-            "probability 0 (or in eval mode)";
+  if (mode.training && !(mode.ratio >= 0.0 && mode.ratio < 1.0)) {
+    std::string ratioText;
+    llvm::raw_string_ostream(ratioText) << llvm::format("%g", mode.ratio);
+    return ctx.emitError() << "ratio " << ratioText
+                           << " is outside [0, 1) in training mode";
+  }
+  return mode;
+}
+
+/// SplitMix64's finalizer: a bijection of 64-bit words whose outputs for
+/// consecutive inputs pass statistical tests.
+static Value buildMix64(OpBuilder &b, Location loc, Value z) {
+  auto constant = [&](uint64_t v) {
+    return arith::ConstantOp::create(
+               b, loc, b.getI64IntegerAttr(static_cast<int64_t>(v)))
+        .getResult();
+  };
+  auto xorShift = [&](Value x, uint64_t shift) {
+    return arith::XOrIOp::create(
+        b, loc, x, arith::ShRUIOp::create(b, loc, x, constant(shift)));
+  };
+  z = arith::MulIOp::create(b, loc, xorShift(z, 30),
+                            constant(0xBF58476D1CE4E5B9ull));
+  z = arith::MulIOp::create(b, loc, xorShift(z, 27),
+                            constant(0x94D049BB133111EBull));
+  return xorShift(z, 31);
+}
+
+/// The keep mask of a training-mode Dropout: element i of step s is kept
+/// when the top 24 bits of mix(mix(salt + s·γ) + (i + 1)·γ) are at least
+/// ratio·2^24 (γ: SplitMix64's increment), so each node, step and element
+/// draws independently and a step replays identically.
+static Value buildDropoutMask(NodeContext &ctx, ArrayRef<int64_t> shape,
+                              double ratio) {
+  OpBuilder &b = ctx.builder;
+  constexpr uint64_t gamma = 0x9E3779B97F4A7C15ull;
+  // The node's own stream: its seed attribute, else its name and output.
+  uint64_t salt =
+      ctx.getIntAttr("seed")
+          ? static_cast<uint64_t>(*ctx.getIntAttr("seed"))
+          : llvm::xxh3_64bits(ctx.node.name() + "/" + ctx.node.output(0));
+  auto threshold = static_cast<int64_t>(std::ceil(ratio * (1 << 24)));
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return buildBroadcastMap(
+      b, ctx.loc, ctx.getRandomStep(), shape, b.getI1Type(),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        auto constant = [&](int64_t v) {
+          return arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(v))
+              .getResult();
+        };
+        Value stream = buildMix64(
+            nb, nl,
+            arith::AddIOp::create(
+                nb, nl, constant(static_cast<int64_t>(salt)),
+                arith::MulIOp::create(nb, nl, args[0],
+                                      constant(static_cast<int64_t>(gamma)))));
+        Value linear = constant(1);
+        for (auto [d, stride] : llvm::enumerate(strides)) {
+          Value index = arith::IndexCastOp::create(
+              nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, d));
+          linear = arith::AddIOp::create(
+              nb, nl, linear,
+              arith::MulIOp::create(nb, nl, index, constant(stride)));
+        }
+        Value bits = arith::ShRUIOp::create(
+            nb, nl,
+            buildMix64(nb, nl,
+                       arith::AddIOp::create(
+                           nb, nl, stream,
+                           arith::MulIOp::create(
+                               nb, nl, linear,
+                               constant(static_cast<int64_t>(gamma))))),
+            constant(40));
+        return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::uge, bits,
+                                     constant(threshold));
+      });
 }
 
 static ImportResult importDropout(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 3);
-  if (failed(type) || failed(getFloatElementType(ctx, 0)))
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(type) || failed(elementType))
     return failure();
-  if (failed(checkDropsNothing(ctx)))
+  FailureOr<DropoutMode> mode = getDropoutMode(ctx);
+  if (failed(mode))
     return failure();
-  SmallVector<Value> results = {ctx.getOperand(0)};
+  OpBuilder &b = ctx.builder;
+  bool drops = mode->training && mode->ratio > 0.0;
+  if (drops && !ctx.getRandomStep)
+    return ctx.emitError() << "drops elements in training mode, but this "
+                              "import has no random step to draw from";
+  Value mask =
+      drops ? buildDropoutMask(ctx, type->getShape(), mode->ratio)
+            : buildFilled(b, ctx.loc, type->getShape(), b.getBoolAttr(true));
+  Value output = ctx.getOperand(0);
+  if (drops) {
+    double scale = 1.0 / (1.0 - mode->ratio);
+    output = buildBroadcastMap(
+        b, ctx.loc, {output, mask}, type->getShape(), *elementType,
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          Value kept = arith::MulFOp::create(
+              nb, nl, args[0], buildScalar(nb, nl, *elementType, scale));
+          return arith::SelectOp::create(
+              nb, nl, args[1], kept, buildScalar(nb, nl, *elementType, 0.0));
+        });
+  }
+  SmallVector<Value> results = {output};
   if (ctx.getNumResults() > 1)
-    results.push_back(buildFilled(ctx.builder, ctx.loc, type->getShape(),
-                                  ctx.builder.getBoolAttr(true)));
+    results.push_back(mask);
   return results;
 }
 

@@ -21,7 +21,8 @@ With --loss, generate_artifacts appends MSELoss, L1Loss or BCEWithLogitsLoss
 
   ort_training_models.py MODEL --work DIR [--bin DIR] [--loss LOSS]
                          [--gpu emulated|cuda [--muon]]
-  ort_training_models.py mlp-dropout --work DIR    artifacts only (p = 0.1)
+The MLP with Dropout p = 0.1 (mlp-dropout) draws fresh masks every step;
+ORT runs on the same masks (dropout_reference.py).
 """
 
 import argparse
@@ -39,6 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 sys.path.insert(0, os.path.join(ROOT, "examples", "char_transformer"))
 
 import compiled_step  # noqa: E402
+import dropout_reference  # noqa: E402
 from parity import ort_steps  # noqa: E402
 from muon_mlir.testing.training_parity import compare, rel, save_bundle  # noqa: E402
 
@@ -449,8 +451,8 @@ def main():
     if args.muon and not args.gpu:
         parser.error("--muon compares the GPU program with the CPU step: give --gpu")
     make_artifacts(args.model, args.work, opset=args.opset, loss=args.loss)
-    if args.model == "mlp-dropout":
-        return 0
+    # Training-mode Dropout: ORT on the compiled step's own masks.
+    dropouts = dropout_reference.pin_dropouts(args.work)
     rng = np.random.default_rng(3)
     batches = [(rng.integers(0, VOCAB, (BATCH, SEQ)), make_targets(args.loss, rng))
                for _ in range(args.steps)]
@@ -477,7 +479,9 @@ def main():
         theirs, cpu, _ = compiled_run(None)
         reference_params = dict(zip(graph.params, cpu))
     else:
-        theirs, state = ort_steps(args.work, batches, args.lr)
+        theirs, state = (ort_steps(args.work, batches, args.lr, "training_model_ort.onnx",
+                                   dropout_reference.mask_inputs(dropouts))
+                         if dropouts else ort_steps(args.work, batches, args.lr))
         reference_params = {name: state.parameters[name].data for name in graph.params}
     initial = compiled_step.initial_parameters(args.work, graph)
     zero_gradient = ZERO_GRADIENT.get(args.model)
