@@ -8,7 +8,8 @@ scaled_dot_product_attention; no biases; and a variant with rotary
 embeddings, whose gradient has ORT's ConcatTraining/SplitTraining),
 GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
 Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
-Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes) and
+Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes),
+convolutional ones (Conv, pooling, batch normalization, ConvTranspose) and
 Hugging Face's GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA)
 definitions with random weights. Each is exported with static shapes,
 turned into ORT training artifacts (cross entropy, AdamW) and compiled into
@@ -178,6 +179,23 @@ class PoolCNN(nn.Module):
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
+class TransposeCNN(nn.Module):
+    """A strided Conv2d over (position, channel) planes, then a
+    ConvTranspose2d back to their size (stride 2, padding 1, output_padding
+    1: ConvTranspose, ORT's ConvTransposeGrad)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        z = self.up(F.relu(self.conv(self.tok(idx).unsqueeze(1))))
+        return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
+
+
 class GPT2(nn.Module):
     """Learned positions, nn.MultiheadAttention with a causal mask, tanh GELU,
     output projection tied to the token embedding."""
@@ -313,7 +331,8 @@ class HuggingFace(nn.Module):
 
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
-          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN,
+          "cnn-transpose": TransposeCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
           "mlp-ops": OpsMLP,
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
@@ -363,6 +382,48 @@ def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss"):
             optimizer=AdamW(weight_decay=0.01), artifact_directory=directory)
     finally:
         os.dup2(saved, 2)
+
+
+def ort_reference(directory):
+    """The artifacts directory ORT's training API runs as the reference. ORT
+    has ConvTransposeGrad for CUDA only: a training model with it is copied
+    with each spelled by ORT's CPU kernels, as its definition reads (dX =
+    Conv(dY, W), dW = ConvGrad's with X and dY in each other's roles, dB =
+    ReduceSum(dY); test/Target/ONNX/Ops checks the op against torch)."""
+    import shutil
+    import onnx
+    from onnx import helper
+    model = onnx.load(os.path.join(directory, "training_model.onnx"))
+    if not any(n.op_type == "ConvTransposeGrad" for n in model.graph.node):
+        return directory
+    reference = os.path.join(directory, "ort-reference")
+    os.makedirs(reference, exist_ok=True)
+    for name in ("checkpoint", "optimizer_model.onnx"):
+        shutil.copy(os.path.join(directory, name), reference)
+    nodes = []
+    for node in model.graph.node:
+        if node.op_type != "ConvTransposeGrad":
+            nodes.append(node)
+            continue
+        dy, x, w = node.input
+        dx, dw, db = list(node.output) + [""] * (3 - len(node.output))
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute
+                 if a.name not in ("output_padding", "output_shape")}
+        if dx:
+            nodes.append(helper.make_node("Conv", [dy, w], [dx], **attrs))
+        if dw:
+            nodes.append(helper.make_node("ConvGrad", [x, dy, w], ["", dw], domain="com.microsoft",
+                                          **attrs))
+        if db:
+            axes = dy + "_bias_axes"
+            rank = len(attrs["kernel_shape"])
+            model.graph.initializer.append(onnx.numpy_helper.from_array(
+                np.array([0] + list(range(2, 2 + rank)), np.int64), axes))
+            nodes.append(helper.make_node("ReduceSum", [dy, axes], [db], keepdims=0))
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    onnx.save(model, os.path.join(reference, "training_model.onnx"))
+    return reference
 
 
 def check_forward(args):
@@ -450,7 +511,7 @@ def main():
         theirs, cpu, _ = compiled_run(None)
         reference_params = dict(zip(graph.params, cpu))
     else:
-        theirs, state = ort_steps(args.work, batches, args.lr)
+        theirs, state = ort_steps(ort_reference(args.work), batches, args.lr)
         reference_params = {name: state.parameters[name].data for name in graph.params}
     initial = compiled_step.initial_parameters(args.work, graph)
     zero_gradient = ZERO_GRADIENT.get(args.model)
