@@ -631,6 +631,9 @@ def conv_transpose():
         # Rows cropped by one (at the beginning), columns extended by one zero.
         Case("convt2d_output_shape", "ConvTranspose", [f32(1, 2, 3, 4), f32(2, 3, 3, 3), f32(3)],
              {"strides": [3, 2], "output_shape": [8, 10]}),
+        # Given pads yield to output_shape, as in ORT.
+        Case("convt1d_output_shape_ignores_pads", "ConvTranspose", [f32(1, 2, 4), f32(2, 3, 3)],
+             {"strides": [3], "output_shape": [10], "pads": [2, 0]}),
         Case("convt2d_output_shape_nchw_same_upper", "ConvTranspose",
              [f32(2, 2, 3, 4), f32(2, 3, 3, 3)],
              {"strides": [3, 2], "output_shape": [2, 3, 7, 8], "auto_pad": "SAME_UPPER"}),
