@@ -120,7 +120,7 @@ muon::onnx_import::fillTransposedSpatialGeometry(NodeContext &ctx,
            << ": expects " << rank << " values";
   for (int64_t i = 0; i < rank; ++i) {
     int64_t p = outputPadding[i];
-    // Larger, it would add output positions no input reaches.
+    // torch's bound too: beyond it, only positions no tap reaches are added.
     if (p < 0 || (p >= geometry.strides[i] && p >= geometry.dilations[i]))
       return emitUnsupportedAttr(ctx, "output_padding")
              << ": " << p
@@ -151,8 +151,9 @@ muon::onnx_import::fillTransposedSpatialGeometry(NodeContext &ctx,
     int64_t out, padBegin;
     if (outputShape || padsAttr->isSame()) {
       // The padding that crops the unpadded output to the wanted size (none
-      // when it is smaller: the rest is zeros, as ORT computes); its odd
-      // unit goes to the end with SAME_UPPER, to the beginning otherwise.
+      // when that is larger: the positions past it are zeros, as ORT
+      // computes them); its odd unit goes to the end with SAME_UPPER, to
+      // the beginning otherwise.
       out = outputShape ? (*outputShape)[i] : in * stride;
       int64_t total = std::max<int64_t>(0, unpadded - out);
       padBegin =
