@@ -19,6 +19,11 @@
 // through its flatten view [M, Cg·K] (a collapse_shape), the matrix Muon
 // orthogonalizes for convolution kernels (optim-assign).
 //
+// ConvTranspose is the dX of the convolution whose input has its output's
+// shape (W [C, M/group, k...] is that convolution's kernel as it is); its
+// gradient's dX is that convolution of dY, and its dW that convolution's
+// weight gradient with X and dY in each other's roles.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ConvGeometry.h"
@@ -33,41 +38,62 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
-/// Checks X [N, C, D...] and W [M, C/group, k...] and reads the attributes
-/// (kernel_shape, strides, dilations, group, pads or auto_pad).
-static FailureOr<ConvGeometry>
-getConvGeometry(NodeContext &ctx, RankedTensorType x, RankedTensorType w) {
+/// Checks X [N, C, D...] and W (Conv: [M, C/group, k...]; ConvTranspose:
+/// [C, M/group, k...]) and reads the attributes (kernel_shape, strides,
+/// dilations, group, pads or auto_pad; ConvTranspose's output_padding and
+/// output_shape) into the geometry of the convolution: for ConvTranspose,
+/// the one it is the data gradient of.
+static FailureOr<ConvGeometry> getConvGeometry(NodeContext &ctx,
+                                               RankedTensorType x,
+                                               RankedTensorType w,
+                                               bool transposed) {
+  ArrayRef<int64_t> spatial =
+      x.getShape().drop_front(std::min<int64_t>(2, x.getRank()));
   if (x.getRank() < 3 || w.getRank() != x.getRank() ||
       x.getElementType() != w.getElementType() ||
-      !isa<FloatType>(x.getElementType()))
-    return ctx.emitError() << "expects float X [N, C, D...] and W [M, C/group, "
-                              "k...] of one rank (>= 3) and element type, got "
+      !isa<FloatType>(x.getElementType()) ||
+      (transposed && llvm::is_contained(spatial, 0)))
+    return ctx.emitError() << "expects float X [N, C, D...]"
+                           << (transposed ? " (D > 0)" : "") << " and W "
+                           << (transposed ? "[C, M/group" : "[M, C/group")
+                           << ", k...] of one rank (>= 3) and element type, "
+                              "got "
                            << x << " and " << w;
   ConvGeometry geometry;
   geometry.batch = x.getDimSize(0);
-  geometry.channels = x.getDimSize(1);
-  geometry.outChannels = w.getDimSize(0);
-  geometry.input.assign(x.getShape().drop_front(2).begin(), x.getShape().end());
+  geometry.group = ctx.getIntAttr("group").value_or(1);
   geometry.kernel.assign(w.getShape().drop_front(2).begin(),
                          w.getShape().end());
-  geometry.group = ctx.getIntAttr("group").value_or(1);
-  int64_t group = geometry.group;
-  if (group < 1 || geometry.channels % group != 0 ||
-      geometry.outChannels % group != 0 ||
-      w.getDimSize(1) * group != geometry.channels)
-    return ctx.emitError() << "group " << group
-                           << " must divide the input channels ("
-                           << geometry.channels << ") and the output channels ("
-                           << geometry.outChannels
-                           << "), with W's dimension 1 the input channels per "
-                              "group, got "
-                           << w;
+  int64_t group = geometry.group, channels = x.getDimSize(1);
+  if (transposed) {
+    if (group < 1 || channels % group != 0 || w.getDimSize(0) != channels)
+      return ctx.emitError()
+             << "group " << group << " must divide the input channels ("
+             << channels << "), which must be W's dimension 0, got " << w;
+    geometry.channels = w.getDimSize(1) * group;
+    geometry.outChannels = channels;
+    geometry.output.assign(spatial.begin(), spatial.end());
+  } else {
+    geometry.channels = channels;
+    geometry.outChannels = w.getDimSize(0);
+    geometry.input.assign(spatial.begin(), spatial.end());
+    if (group < 1 || channels % group != 0 ||
+        geometry.outChannels % group != 0 ||
+        w.getDimSize(1) * group != channels)
+      return ctx.emitError()
+             << "group " << group << " must divide the input channels ("
+             << channels << ") and the output channels ("
+             << geometry.outChannels
+             << "), with W's dimension 1 the input channels per group, got "
+             << w;
+  }
   if (auto kernel = ctx.getIntsAttr("kernel_shape");
       kernel && ArrayRef<int64_t>(*kernel) != ArrayRef(geometry.kernel))
     return emitUnsupportedAttr(ctx, "kernel_shape")
            << ": [" << llvm::make_range(kernel->begin(), kernel->end())
            << "] differs from W's spatial shape";
-  if (failed(fillSpatialGeometry(ctx, geometry)))
+  if (failed(transposed ? fillTransposedSpatialGeometry(ctx, geometry)
+                        : fillSpatialGeometry(ctx, geometry)))
     return failure();
   return geometry;
 }
@@ -309,48 +335,37 @@ static Value getPositionIndex(IndexMath &math, const ConvGeometry &geometry,
   return math.linearize(position, shape);
 }
 
-/// Conv: X [N, C, D...], W [M, C/group, k...], optional B [M] -> Y [N, M,
-/// O...].
-static ImportResult importConv(NodeContext &ctx) {
-  FailureOr<RankedTensorType> xType = getFirstOperandType(ctx, 2, 3);
-  FailureOr<RankedTensorType> wType = getOperandType(ctx, 1);
-  if (failed(xType) || failed(wType))
-    return failure();
-  FailureOr<ConvGeometry> geometry = getConvGeometry(ctx, *xType, *wType);
-  if (failed(geometry))
-    return failure();
-  Value bias = ctx.getOperand(2);
-  Type elementType = xType->getElementType();
-  auto biasType = RankedTensorType::get({geometry->outChannels}, elementType);
-  if (bias && bias.getType() != biasType)
-    return ctx.emitError() << "expects B of type " << biasType << ", got "
-                           << bias.getType();
-  OpBuilder &b = ctx.builder;
-  Location loc = ctx.loc;
+/// `value` plus bias[channel] (no bias: `value`).
+static Value addBias(IndexMath &math, Value value, Value bias, Value channel) {
+  if (!bias)
+    return value;
+  Value offset = tensor::ExtractOp::create(math.b, math.loc, bias, channel);
+  return arith::AddFOp::create(math.b, math.loc, value, offset);
+}
+
+/// The convolution `geometry` of X [N, C, D...] with W [M, C/group, k...],
+/// plus B [M] when given: Y [N, M, O...].
+static Value buildConv(OpBuilder &b, Location loc, Value x, Value w, Value bias,
+                       const ConvGeometry &geometry) {
   // Y[g] [Mg, N·P] = W[g] [Mg, Cg·K] · colsᵀ[g] [Cg·K, N·P].
-  Value product = buildGroupedMatmul(
-      b, loc, buildGroupedWeight(b, loc, ctx.getOperand(1), *geometry),
-      buildIm2Col(b, loc, ctx.getOperand(0), *geometry, /*tapsFirst=*/true));
-  SmallVector<int64_t> shape = {geometry->batch, geometry->outChannels};
-  llvm::append_range(shape, geometry->output);
-  int64_t mg = geometry->getGroupOutChannels();
-  Value y = buildIndexGeneric(
-      b, loc, shape, elementType,
+  Value product =
+      buildGroupedMatmul(b, loc, buildGroupedWeight(b, loc, w, geometry),
+                         buildIm2Col(b, loc, x, geometry, /*tapsFirst=*/true));
+  SmallVector<int64_t> shape = {geometry.batch, geometry.outChannels};
+  llvm::append_range(shape, geometry.output);
+  int64_t mg = geometry.getGroupOutChannels();
+  return buildIndexGeneric(
+      b, loc, shape, cast<RankedTensorType>(x.getType()).getElementType(),
       [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
         SmallVector<Value> position = {indices[0]};
         llvm::append_range(position, indices.drop_front(2));
         SmallVector<Value> coords = getGroupedCoords(
-            *geometry, math.div(indices[1], mg), math.rem(indices[1], mg),
-            getPositionIndex(math, *geometry, position));
+            geometry, math.div(indices[1], mg), math.rem(indices[1], mg),
+            getPositionIndex(math, geometry, position));
         Value value =
             tensor::ExtractOp::create(math.b, math.loc, product, coords);
-        if (!bias)
-          return value;
-        Value offset =
-            tensor::ExtractOp::create(math.b, math.loc, bias, indices[1]);
-        return arith::AddFOp::create(math.b, math.loc, value, offset);
+        return addBias(math, value, bias, indices[1]);
       });
-  return SmallVector<Value>{y};
 }
 
 /// col2im of dcols [(G,) N·P, Cg·K] into dX [N, C, D...]: each input
@@ -405,56 +420,113 @@ static Value buildCol2Im(OpBuilder &b, Location loc, Value dcols,
       geometry.kernel);
 }
 
-/// com.microsoft ConvGrad(dY, X, W) -> dX, dW, dB (each output optional),
-/// with Conv's attributes.
-static ImportResult importConvGrad(NodeContext &ctx) {
+/// dX [N, C, D...] of the convolution `geometry` from dY [N, M, O...] and W:
+/// col2im(dY · W).
+static Value buildConvInputGrad(OpBuilder &b, Location loc, Value dy, Value w,
+                                const ConvGeometry &geometry) {
+  // dcols[g] [N·P, Cg·K] = dYᵀ[g] [N·P, Mg] · W[g] [Mg, Cg·K].
+  Value dcols = buildGroupedMatmul(
+      b, loc, buildGroupedOutput(b, loc, dy, geometry, /*positionsFirst=*/true),
+      buildGroupedWeight(b, loc, w, geometry));
+  return buildCol2Im(b, loc, dcols, geometry,
+                     cast<RankedTensorType>(dy.getType()).getElementType());
+}
+
+/// dW [M, C/group, k...] (`wType`) of the convolution `geometry` of X
+/// [N, C, D...] from dY [N, M, O...].
+static Value buildConvWeightGrad(OpBuilder &b, Location loc, Value dy, Value x,
+                                 RankedTensorType wType,
+                                 const ConvGeometry &geometry) {
+  // dW[g] [Mg, Cg·K] = dY[g] [Mg, N·P] · cols[g] [N·P, Cg·K].
+  Value dw = buildGroupedMatmul(
+      b, loc,
+      buildGroupedOutput(b, loc, dy, geometry, /*positionsFirst=*/false),
+      buildIm2Col(b, loc, x, geometry, /*tapsFirst=*/false));
+  int64_t mg = geometry.getGroupOutChannels();
+  SmallVector<int64_t> tapShape(wType.getShape().drop_front());
+  return buildIndexGeneric(
+      b, loc, wType.getShape(), wType.getElementType(),
+      [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
+        SmallVector<Value> coords = getGroupedCoords(
+            geometry, math.div(indices[0], mg), math.rem(indices[0], mg),
+            math.linearize(indices.drop_front(), tapShape));
+        return tensor::ExtractOp::create(math.b, math.loc, dw, coords);
+      });
+}
+
+/// Conv: X [N, C, D...], W [M, C/group, k...], optional B [M] -> Y [N, M,
+/// O...]. ConvTranspose: X [N, C, D...], W [C, M/group, k...], optional B
+/// [M] -> Y [N, M, O...], the dX of the convolution of Y by W for dY = X.
+static ImportResult importConvForward(NodeContext &ctx, bool transposed) {
+  FailureOr<RankedTensorType> xType = getFirstOperandType(ctx, 2, 3);
+  FailureOr<RankedTensorType> wType = getOperandType(ctx, 1);
+  if (failed(xType) || failed(wType))
+    return failure();
+  FailureOr<ConvGeometry> geometry =
+      getConvGeometry(ctx, *xType, *wType, transposed);
+  if (failed(geometry))
+    return failure();
+  Value x = ctx.getOperand(0), w = ctx.getOperand(1), bias = ctx.getOperand(2);
+  auto biasType = RankedTensorType::get(
+      {transposed ? geometry->channels : geometry->outChannels},
+      xType->getElementType());
+  if (bias && bias.getType() != biasType)
+    return ctx.emitError() << "expects B of type " << biasType << ", got "
+                           << bias.getType();
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  if (!transposed)
+    return SmallVector<Value>{buildConv(b, loc, x, w, bias, *geometry)};
+  Value unbiased = buildConvInputGrad(b, loc, x, w, *geometry);
+  if (!bias)
+    return SmallVector<Value>{unbiased};
+  // Apart from col2im, whose generic sums over the taps.
+  Value y = buildIndexGeneric(
+      b, loc, cast<RankedTensorType>(unbiased.getType()).getShape(),
+      xType->getElementType(),
+      [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
+        Value value =
+            tensor::ExtractOp::create(math.b, math.loc, unbiased, indices);
+        return addBias(math, value, bias, indices[1]);
+      });
+  return SmallVector<Value>{y};
+}
+
+/// com.microsoft ConvGrad and ConvTransposeGrad (dY, X, W) -> dX, dW, dB
+/// (each output optional), with their forward op's attributes.
+static ImportResult importConvGradients(NodeContext &ctx, bool transposed) {
   FailureOr<RankedTensorType> dyType = getFirstOperandType(ctx, 3, 3);
   FailureOr<RankedTensorType> xType = getOperandType(ctx, 1);
   FailureOr<RankedTensorType> wType = getOperandType(ctx, 2);
   if (failed(dyType) || failed(xType) || failed(wType))
     return failure();
-  FailureOr<ConvGeometry> geometry = getConvGeometry(ctx, *xType, *wType);
+  FailureOr<ConvGeometry> geometry =
+      getConvGeometry(ctx, *xType, *wType, transposed);
   if (failed(geometry))
     return failure();
-  Type elementType = xType->getElementType();
-  SmallVector<int64_t> yShape = {geometry->batch, geometry->outChannels};
-  llvm::append_range(yShape, geometry->output);
-  auto yType = RankedTensorType::get(yShape, elementType);
+  // The forward op's output: the convolution's, or for ConvTranspose the
+  // convolution's input.
+  SmallVector<int64_t> yShape = {
+      geometry->batch, transposed ? geometry->channels : geometry->outChannels};
+  llvm::append_range(yShape, transposed ? geometry->input : geometry->output);
+  auto yType = RankedTensorType::get(yShape, xType->getElementType());
   if (*dyType != yType)
-    return ctx.emitError() << "expects dY of Conv's output type " << yType
-                           << ", got " << *dyType;
-  auto wanted = [&](int64_t index) { return hasResult(ctx, index); };
+    return ctx.emitError() << "expects dY of "
+                           << (transposed ? "ConvTranspose" : "Conv")
+                           << "'s output type " << yType << ", got " << *dyType;
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
-  Value dy = ctx.getOperand(0);
+  Value dy = ctx.getOperand(0), x = ctx.getOperand(1), w = ctx.getOperand(2);
   SmallVector<Value> results(ctx.getNumResults());
-  if (wanted(0)) {
-    // dcols[g] [N·P, Cg·K] = dYᵀ[g] [N·P, Mg] · W[g] [Mg, Cg·K].
-    Value dcols = buildGroupedMatmul(
-        b, loc,
-        buildGroupedOutput(b, loc, dy, *geometry, /*positionsFirst=*/true),
-        buildGroupedWeight(b, loc, ctx.getOperand(2), *geometry));
-    results[0] = buildCol2Im(b, loc, dcols, *geometry, elementType);
-  }
-  if (wanted(1)) {
-    // dW[g] [Mg, Cg·K] = dY[g] [Mg, N·P] · cols[g] [N·P, Cg·K].
-    Value dw = buildGroupedMatmul(
-        b, loc,
-        buildGroupedOutput(b, loc, dy, *geometry, /*positionsFirst=*/false),
-        buildIm2Col(b, loc, ctx.getOperand(1), *geometry,
-                    /*tapsFirst=*/false));
-    int64_t mg = geometry->getGroupOutChannels();
-    SmallVector<int64_t> tapShape(wType->getShape().drop_front());
-    results[1] = buildIndexGeneric(
-        b, loc, wType->getShape(), elementType,
-        [&](IndexMath &math, ArrayRef<Value> indices) -> Value {
-          SmallVector<Value> coords = getGroupedCoords(
-              *geometry, math.div(indices[0], mg), math.rem(indices[0], mg),
-              math.linearize(indices.drop_front(), tapShape));
-          return tensor::ExtractOp::create(math.b, math.loc, dw, coords);
-        });
-  }
-  if (wanted(2)) {
+  if (hasResult(ctx, 0))
+    results[0] = transposed ? buildConv(b, loc, dy, w, /*bias=*/{}, *geometry)
+                            : buildConvInputGrad(b, loc, dy, w, *geometry);
+  if (hasResult(ctx, 1))
+    results[1] =
+        transposed
+            ? buildConvWeightGrad(b, loc, /*dy=*/x, /*x=*/dy, *wType, *geometry)
+            : buildConvWeightGrad(b, loc, dy, x, *wType, *geometry);
+  if (hasResult(ctx, 2)) {
     SmallVector<int64_t> axes = {0};
     for (int64_t i = 0; i < geometry->getRank(); ++i)
       axes.push_back(2 + i);
@@ -465,6 +537,18 @@ static ImportResult importConvGrad(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateConvImporters(OpImporterRegistry &registry) {
-  registry.add("", "Conv", importConv);
-  registry.add("com.microsoft", "ConvGrad", importConvGrad);
+  registry.add("", "Conv", [](NodeContext &ctx) {
+    return importConvForward(ctx, /*transposed=*/false);
+  });
+  registry.add("", "ConvTranspose",
+               [](NodeContext &ctx) {
+                 return importConvForward(ctx, /*transposed=*/true);
+               },
+               {/*since=*/11});
+  registry.add("com.microsoft", "ConvGrad", [](NodeContext &ctx) {
+    return importConvGradients(ctx, /*transposed=*/false);
+  });
+  registry.add("com.microsoft", "ConvTransposeGrad", [](NodeContext &ctx) {
+    return importConvGradients(ctx, /*transposed=*/true);
+  });
 }

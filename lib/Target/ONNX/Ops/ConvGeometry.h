@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The spatial attributes Conv, ConvGrad and the pooling ops share
-// (strides, dilations, pads or auto_pad) turned into padding and output
-// sizes, as ONNX defines them.
+// The spatial attributes Conv, ConvTranspose, their gradients and the
+// pooling ops share (strides, dilations, pads or auto_pad; ConvTranspose's
+// output_padding and output_shape) turned into padding and output sizes, as
+// ONNX defines them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,7 +21,8 @@
 namespace muon::onnx_import {
 
 /// Sizes of one convolution; spatial vectors have one entry per spatial
-/// dimension.
+/// dimension. A ConvTranspose is described by the convolution it is the data
+/// gradient of: that convolution's input is its output and the reverse.
 struct ConvGeometry {
   int64_t batch = 0, channels = 0, outChannels = 0, group = 1;
   llvm::SmallVector<int64_t> input, kernel, strides, dilations, padBegin,
@@ -44,6 +46,14 @@ struct ConvGeometry {
 /// output; fails with a located error.
 mlir::LogicalResult fillSpatialGeometry(NodeContext &ctx,
                                         ConvGeometry &geometry);
+
+/// For a ConvTranspose whose input sizes are `geometry.output`, with its
+/// batch, channels (its output channels) and kernel set: reads strides,
+/// dilations, output_padding, output_shape and pads or auto_pad and sets
+/// strides, dilations, padBegin and input (its output sizes); fails with a
+/// located error.
+mlir::LogicalResult fillTransposedSpatialGeometry(NodeContext &ctx,
+                                                  ConvGeometry &geometry);
 
 } // namespace muon::onnx_import
 

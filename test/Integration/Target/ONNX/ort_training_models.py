@@ -8,7 +8,8 @@ scaled_dot_product_attention; no biases; and a variant with rotary
 embeddings, whose gradient has ORT's ConcatTraining/SplitTraining),
 GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
 Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
-Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes) and
+Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes),
+convolutional ones (Conv, pooling, batch normalization, ConvTranspose) and
 Hugging Face's GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA)
 definitions with random weights. Each is exported with static shapes,
 turned into ORT training artifacts (cross entropy, AdamW) and compiled into
@@ -22,7 +23,7 @@ With --loss, generate_artifacts appends MSELoss, L1Loss or BCEWithLogitsLoss
   ort_training_models.py MODEL --work DIR [--bin DIR] [--loss LOSS]
                          [--gpu emulated|cuda [--muon]]
 The MLP with Dropout p = 0.1 (mlp-dropout) draws fresh masks every step;
-ORT runs on the same masks (dropout_reference.py).
+ORT runs on the same masks (ort_reference.py).
 """
 
 import argparse
@@ -40,7 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 sys.path.insert(0, os.path.join(ROOT, "examples", "char_transformer"))
 
 import compiled_step  # noqa: E402
-import dropout_reference  # noqa: E402
+import ort_reference  # noqa: E402
 from parity import ort_steps  # noqa: E402
 from muon_mlir.testing.training_parity import compare, rel, save_bundle  # noqa: E402
 
@@ -198,6 +199,23 @@ class PadCNN(nn.Module):
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
+class TransposeCNN(nn.Module):
+    """A strided Conv2d over (position, channel) planes, then a
+    ConvTranspose2d back to their size (stride 2, padding 1, output_padding
+    1: ConvTranspose, ORT's ConvTransposeGrad)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+        self.up = nn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        z = self.up(F.relu(self.conv(self.tok(idx).unsqueeze(1))))
+        return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
+
+
 # Models exported with symbolic dimensions (torch.onnx.export's dynamic_axes)
 # and the values their compiled step binds them to.
 DYNAMIC_AXES = {"cnn-pad": {"idx": {0: "batch"}, "logits": {0: "rows"}}}
@@ -339,7 +357,8 @@ class HuggingFace(nn.Module):
 
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
-          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "cnn-pad": PadCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "cnn-pad": PadCNN,
+          "cnn-transpose": TransposeCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
           "mlp-ops": OpsMLP,
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
@@ -452,7 +471,7 @@ def main():
         parser.error("--muon compares the GPU program with the CPU step: give --gpu")
     make_artifacts(args.model, args.work, opset=args.opset, loss=args.loss)
     # Training-mode Dropout: ORT on the compiled step's own masks.
-    dropouts = dropout_reference.pin_dropouts(args.work)
+    dropouts = ort_reference.pin_dropouts(args.work)
     rng = np.random.default_rng(3)
     batches = [(rng.integers(0, VOCAB, (BATCH, SEQ)), make_targets(args.loss, rng))
                for _ in range(args.steps)]
@@ -479,9 +498,9 @@ def main():
         theirs, cpu, _ = compiled_run(None)
         reference_params = dict(zip(graph.params, cpu))
     else:
-        theirs, state = (ort_steps(args.work, batches, args.lr, "training_model_ort.onnx",
-                                   dropout_reference.mask_inputs(dropouts))
-                         if dropouts else ort_steps(args.work, batches, args.lr))
+        theirs, state = ort_steps(args.work, batches, args.lr,
+                                  ort_reference.write_model(args.work, dropouts),
+                                  ort_reference.mask_inputs(dropouts))
         reference_params = {name: state.parameters[name].data for name in graph.params}
     initial = compiled_step.initial_parameters(args.work, graph)
     zero_gradient = ZERO_GRADIENT.get(args.model)

@@ -545,6 +545,124 @@ def conv():
             spelled = Case(grad.name, "ConvGrad", grad.inputs, explicit, outputs=3, domain=MS)
             grad.expect = lambda *_, spelled=spelled: reference(spelled)
         cases.append(grad)
+    return cases + conv_transpose()
+
+
+def conv_transpose_geometry(spatial, kernel, attrs):
+    """ConvTranspose's begin pads and output sizes as ONNX and ORT compute
+    them (output_shape or SAME_*: the padding cropping the unpadded output to
+    that size, its odd unit at the end for SAME_UPPER, else at the
+    beginning; none when the size is larger, which adds zeros)."""
+    rank = len(spatial)
+    strides = attrs.get("strides", [1] * rank)
+    dilations = attrs.get("dilations", [1] * rank)
+    output_padding = attrs.get("output_padding", [0] * rank)
+    pads = attrs.get("pads", [0] * 2 * rank)
+    auto_pad = attrs.get("auto_pad", "NOTSET")
+    wanted = attrs.get("output_shape")
+    begin, out = [], []
+    for i in range(rank):
+        unpadded = (strides[i] * (spatial[i] - 1) + output_padding[i]
+                    + (kernel[i] - 1) * dilations[i] + 1)
+        if wanted or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            out.append(wanted[len(wanted) - rank + i] if wanted else spatial[i] * strides[i])
+            total = max(0, unpadded - out[-1])
+            begin.append(total // 2 if auto_pad == "SAME_UPPER" else total - total // 2)
+        else:
+            begin.append(pads[i])
+            out.append(unpadded - pads[i] - pads[rank + i])
+    return begin, out
+
+
+def conv_transpose_torch(x, w, b, attrs):
+    """ConvTranspose in torch: the unpadded transposed convolution, then
+    cropped (or extended with zeros) to the geometry's window."""
+    import torch
+    from torch.nn import functional as F
+    rank = x.dim() - 2
+    begin, out = conv_transpose_geometry(x.shape[2:], w.shape[2:], attrs)
+    fn = [F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d][rank - 1]
+    y = fn(x, w, stride=attrs.get("strides", 1), dilation=attrs.get("dilations", 1),
+           groups=attrs.get("group", 1))
+    extra = []
+    for i in reversed(range(rank)):
+        extra += [0, max(0, begin[i] + out[i] - y.shape[2 + i])]
+    y = F.pad(y, extra)
+    for i in range(rank):
+        y = y.narrow(2 + i, begin[i], out[i])
+    return y + b.reshape(1, -1, *[1] * rank)
+
+
+def conv_transpose_grad(case, outputs):
+    """ConvTransposeGrad by torch's autograd of conv_transpose_torch (ORT
+    has this kernel for CUDA only), whose forward must first match ORT's
+    ConvTranspose kernel."""
+    from check_ops import reference, rel_error
+    def expect(dy, x, w):
+        import torch
+        xt = torch.from_numpy(x).requires_grad_()
+        wt = torch.from_numpy(w).requires_grad_()
+        bt = torch.zeros(w.shape[1] * case.attrs.get("group", 1), requires_grad=True)
+        y = conv_transpose_torch(xt, wt, bt, case.attrs)
+        forward = reference(Case(case.name, "ConvTranspose", [x, w], case.attrs))[0]
+        assert rel_error(y.detach().numpy(), forward) < 1e-6, case.name
+        y.backward(torch.from_numpy(dy))
+        return [t.grad.numpy() for t in (xt, wt, bt)][:outputs]
+    return expect
+
+
+def conv_transpose():
+    """ConvTranspose against ORT's CPU kernel; ConvTransposeGrad of each
+    (with the forward's attributes, as ORT's gradient builder writes it)
+    against torch."""
+    cases = [
+        Case("convt1d", "ConvTranspose", [f32(2, 3, 5), f32(3, 4, 3)], opset=11),
+        Case("convt1d_stride3_dilation2_pads_bias", "ConvTranspose",
+             [f32(2, 4, 6), f32(4, 2, 3), f32(2)],
+             {"strides": [3], "dilations": [2], "pads": [2, 1], "output_padding": [1]}),
+        # output_padding may reach the stride when below the dilation.
+        Case("convt1d_output_padding_dilation", "ConvTranspose",
+             [f32(1, 2, 5), f32(2, 3, 2)], {"dilations": [3], "output_padding": [2]}),
+        Case("convt2d_stride2_output_padding", "ConvTranspose",
+             [f32(2, 4, 4, 5), f32(4, 3, 3, 3), f32(3)],
+             {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}),
+        Case("convt2d_group2_asymmetric_pads", "ConvTranspose",
+             [f32(2, 4, 5, 4), f32(4, 3, 3, 2), f32(6)],
+             {"group": 2, "strides": [2, 1], "dilations": [1, 2], "pads": [0, 1, 2, 0]}),
+        Case("convt2d_depthwise", "ConvTranspose", [f32(1, 3, 4, 4), f32(3, 1, 3, 3)],
+             {"group": 3, "strides": [2, 2]}),
+        # Rows cropped by one (at the beginning), columns extended by one zero.
+        Case("convt2d_output_shape", "ConvTranspose", [f32(1, 2, 3, 4), f32(2, 3, 3, 3), f32(3)],
+             {"strides": [3, 2], "output_shape": [8, 10]}),
+        # Given pads yield to output_shape, as in ORT.
+        Case("convt1d_output_shape_ignores_pads", "ConvTranspose", [f32(1, 2, 4), f32(2, 3, 3)],
+             {"strides": [3], "output_shape": [10], "pads": [2, 0]}),
+        Case("convt2d_output_shape_nchw_same_upper", "ConvTranspose",
+             [f32(2, 2, 3, 4), f32(2, 3, 3, 3)],
+             {"strides": [3, 2], "output_shape": [2, 3, 7, 8], "auto_pad": "SAME_UPPER"}),
+        Case("convt2d_same_upper", "ConvTranspose", [f32(1, 2, 3, 4), f32(2, 2, 3, 3)],
+             {"strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+        Case("convt2d_same_lower", "ConvTranspose", [f32(1, 2, 3, 4), f32(2, 2, 3, 4)],
+             {"strides": [2, 3], "auto_pad": "SAME_LOWER"}),
+        Case("convt2d_valid_kernel_shape", "ConvTranspose", [f32(1, 2, 3, 3), f32(2, 2, 2, 2)],
+             {"auto_pad": "VALID", "kernel_shape": [2, 2], "strides": [2, 2]}, opset=21),
+        Case("convt3d", "ConvTranspose", [f32(1, 2, 3, 3, 2), f32(2, 2, 2, 3, 2), f32(2)],
+             {"strides": [2, 1, 2], "pads": [1, 0, 0, 0, 1, 1]}),
+        Case("convt2d_empty_batch", "ConvTranspose", [f32(0, 2, 3, 3), f32(2, 3, 2, 2), f32(3)],
+             {"strides": [2, 2]}),
+    ]
+    from check_ops import reference
+    for case in list(cases):
+        x, w = case.inputs[0], case.inputs[1]
+        shape = reference(Case(case.name, "ConvTranspose", [x, w], case.attrs))[0].shape
+        attrs = dict(case.attrs)
+        attrs.setdefault("kernel_shape", list(w.shape[2:]))
+        # Without a bias in the forward, dB is not asked for.
+        outputs = 3 if len(case.inputs) > 2 else 2
+        grad = Case(case.name + "_grad", "ConvTransposeGrad", [f32(*shape), x, w], attrs,
+                    outputs=outputs, domain=MS)
+        grad.expect = conv_transpose_grad(grad, outputs)
+        cases.append(grad)
     return cases
 
 
@@ -730,6 +848,7 @@ ERROR_CASES = [
     Case("gemm_opset6", "Gemm", [f32(3, 4), f32(4, 5)], opset=6),
     Case("attention_opset25", "Attention", [f32(1, 2, 3, 4), f32(1, 2, 3, 4), f32(1, 2, 3, 4)],
          opset=25),
+    Case("convt_opset10", "ConvTranspose", [f32(1, 2, 3), f32(2, 2, 2)], opset=10),
     Case("fused_matmul_ms_opset2", "FusedMatMul", [f32(3, 4), f32(4, 5)], domain=MS,
          ms_opset=2),
     # Constant indices outside the gathered axis.
@@ -740,6 +859,22 @@ ERROR_CASES = [
     Case("gather_grad_index_out_of_range", "GatherGrad",
          [i64([7, 3]), i64([1, 7]), f32(2, 3)], domain=MS, consts={0, 1}),
     Case("scale_two_elements", "Scale", [f32(3), f32(2)], domain=MS),
+    # ConvTranspose: W [C, M/group, k...] must match X [N, C, D...].
+    Case("convt_channels_mismatch", "ConvTranspose", [f32(1, 3, 4, 4), f32(2, 2, 3, 3)]),
+    Case("convt_group_not_dividing", "ConvTranspose", [f32(1, 3, 4, 4), f32(3, 2, 3, 3)],
+         {"group": 2}),
+    Case("convt_w_bad_rank", "ConvTranspose", [f32(1, 3, 4, 4), f32(3, 2, 3)]),
+    Case("convt_output_padding_too_large", "ConvTranspose", [f32(1, 2, 4, 4), f32(2, 2, 3, 3)],
+         {"strides": [2, 2], "dilations": [1, 2], "output_padding": [1, 2]}),
+    Case("convt_negative_pads", "ConvTranspose", [f32(1, 2, 4, 4), f32(2, 2, 3, 3)],
+         {"pads": [-1, 0, 0, 0]}),
+    Case("convt_pads_leave_no_output", "ConvTranspose", [f32(1, 2, 2), f32(2, 2, 2)],
+         {"pads": [2, 1]}),
+    Case("convt_bad_output_shape", "ConvTranspose", [f32(1, 2, 4, 4), f32(2, 2, 3, 3)],
+         {"output_shape": [1, 3, 6, 6]}),
+    Case("convt_grad_bad_dy", "ConvTransposeGrad", [f32(1, 2, 5, 5), f32(1, 2, 4, 4),
+                                                    f32(2, 2, 3, 3)],
+         {"strides": [2, 2]}, outputs=3, domain=MS),
     Case("slice_grad_bad_dy", "SliceGrad",
          [f32(2, 3), i64([2, 8]), i64([0]), i64([8]), i64([1]), i64([2])],
          domain=MS, consts={1, 2, 3, 4, 5}),

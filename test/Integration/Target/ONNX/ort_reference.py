@@ -1,0 +1,118 @@
+"""The training model ONNX Runtime runs as the reference of a compiled step,
+where ORT cannot run the artifacts as they are.
+
+- Training-mode Dropout: ORT draws masks from its own generator, the
+  compiled step from a hash of the node's seed, the step count and the
+  element (lib/Target/ONNX/Ops/Dropout.cpp). `pin_dropouts` gives each such
+  Dropout of training_model.onnx a seed (the import reads it); ORT's copy
+  multiplies by a scale and takes the mask as inputs, which `mask_inputs`
+  computes with muon_mlir.testing.dropout_masks (an independent numpy
+  implementation of the generator).
+- com.microsoft ConvTransposeGrad exists in ORT for CUDA only: ORT's copy
+  spells it with its CPU kernels as its definition reads (dX = Conv(dY, W),
+  dW = ConvGrad's with X and dY in each other's roles, dB = ReduceSum(dY);
+  test/Target/ONNX/Ops checks the op itself against torch).
+
+`write_model` writes that copy (training_model_ort.onnx) when one is needed
+and returns the file name ORT's training API loads.
+"""
+
+import os
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from muon_mlir.testing.dropout_masks import dropout_mask
+
+
+def _constants(model):
+    values = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant":
+            values[node.output[0]] = onnx.numpy_helper.to_array(node.attribute[0].t)
+    return values
+
+
+def pin_dropouts(directory, first_seed=1000):
+    """Seeds the training-mode Dropouts of training_model.onnx. Returns
+    [(name, input shape, seed, ratio)] per Dropout."""
+    path = os.path.join(directory, "training_model.onnx")
+    model = onnx.load(path)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
+    constants, dropouts = _constants(model), []
+    for node in model.graph.node:
+        if node.op_type != "Dropout" or not bool(constants[node.input[2]]):
+            continue
+        seed = first_seed + len(dropouts)
+        node.attribute.append(helper.make_attribute("seed", seed))
+        dropouts.append((node.name, shapes[node.input[0]], seed,
+                         float(constants[node.input[1]])))
+    if dropouts:
+        onnx.save(model, path)
+    return dropouts
+
+
+def mask_inputs(dropouts):
+    """The inputs ORT's copy takes at a step (from 1, the compiled step's
+    count): per Dropout, its scale (mask / (1 - ratio)) and mask."""
+    def inputs(step):
+        feeds = []
+        for _, shape, seed, ratio in dropouts:
+            mask = dropout_mask(shape, seed, step, ratio)
+            feeds += [mask * np.float32(1.0 / (1.0 - ratio)), mask]
+        return feeds
+    return inputs
+
+
+def _dropout_as_inputs(model, node, dropouts):
+    (shape,) = [shape for name, shape, _, _ in dropouts if name == node.name]
+    scale, mask = f"{node.name}.scale", f"{node.name}.mask"
+    model.graph.input.append(helper.make_tensor_value_info(scale, onnx.TensorProto.FLOAT, shape))
+    model.graph.input.append(helper.make_tensor_value_info(mask, onnx.TensorProto.BOOL, shape))
+    return [helper.make_node("Mul", [node.input[0], scale], [node.output[0]]),
+            helper.make_node("Identity", [mask], [node.output[1]])]
+
+
+def _conv_transpose_grad(model, node):
+    dy, x, w = node.input
+    dx, dw, db = list(node.output) + [""] * (3 - len(node.output))
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute
+             if a.name not in ("output_padding", "output_shape")}
+    nodes = []
+    if dx:
+        nodes.append(helper.make_node("Conv", [dy, w], [dx], **attrs))
+    if dw:
+        nodes.append(helper.make_node("ConvGrad", [x, dy, w], ["", dw], domain="com.microsoft",
+                                      **attrs))
+    if db:
+        axes = dy + "_bias_axes"
+        rank = len(attrs["kernel_shape"])
+        model.graph.initializer.append(onnx.numpy_helper.from_array(
+            np.array([0] + list(range(2, 2 + rank)), np.int64), axes))
+        nodes.append(helper.make_node("ReduceSum", [dy, axes], [db], keepdims=0))
+    return nodes
+
+
+def write_model(directory, dropouts):
+    """Writes ORT's copy of training_model.onnx if it needs one; returns
+    the file name to load."""
+    model = onnx.load(os.path.join(directory, "training_model.onnx"))
+    pinned = {name for name, _, _, _ in dropouts}
+    nodes, changed = [], False
+    for node in model.graph.node:
+        if node.op_type == "Dropout" and node.name in pinned:
+            nodes += _dropout_as_inputs(model, node, dropouts)
+        elif node.op_type == "ConvTransposeGrad":
+            nodes += _conv_transpose_grad(model, node)
+        else:
+            nodes.append(node)
+            continue
+        changed = True
+    if not changed:
+        return "training_model.onnx"
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    onnx.save(model, os.path.join(directory, "training_model_ort.onnx"))
+    return "training_model_ort.onnx"
