@@ -40,6 +40,8 @@ void populateConvImporters(OpImporterRegistry &registry);
 /// MaxPool, AveragePool, GlobalAveragePool and ORT's MaxPoolGrad,
 /// AveragePoolGrad (Pool.cpp).
 void populatePoolImporters(OpImporterRegistry &registry);
+/// Resize (nearest, linear) and com.microsoft ResizeGrad (Resize.cpp).
+void populateResizeImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
 /// Flatten, Expand, Slice, Tile.
 void populateShapeImporters(OpImporterRegistry &registry);

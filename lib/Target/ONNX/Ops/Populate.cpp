@@ -15,6 +15,7 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateMatMulImporters(registry);
   populateConvImporters(registry);
   populatePoolImporters(registry);
+  populateResizeImporters(registry);
   populateShapeImporters(registry);
   populateReductionImporters(registry);
   populateNormalizationImporters(registry);
