@@ -178,6 +178,87 @@ class PoolCNN(nn.Module):
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
+class UpsampleCNN(nn.Module):
+    """Conv2d over (position, channel) planes, upsampled by 2 twice
+    (nn.Upsample: Resize and ORT's ResizeGrad; bilinear with half_pixel and
+    with align_corners, the modes ORT's ResizeGrad takes, or nearest, whose
+    gradient ORT has no kernel for: forward only), a strided Conv2d back."""
+
+    def __init__(self, mode="bilinear"):
+        super().__init__()
+        corners = None if mode == "nearest" else True
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.up = nn.Upsample(scale_factor=2, mode=mode)
+        self.up_corners = nn.Upsample(scale_factor=2, mode=mode, align_corners=corners)
+        self.down = nn.Conv2d(2, 2, 2, stride=2)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        z = self.conv(self.tok(idx).unsqueeze(1))
+        z = self.down(F.relu(self.up(z) + self.up_corners(torch.tanh(z))))
+        return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
+
+
+def resize_grad_reference(directory):
+    """A copy of `directory`'s artifacts that ORT's CPU training can run: ORT
+    has ResizeGrad only for CUDA. Each ResizeGrad(dY, X) becomes
+    A_h^T · dY · A_w, the bilinear maps by torch's autograd of 1-D linear
+    interpolation (upsample_bilinear2d's backward, which ORT's kernel
+    follows; the ratio in/out, which is 1/scale for these integer scales).
+    Returns `directory` itself when there is none."""
+    import onnx
+    from onnx import helper, numpy_helper
+    model = onnx.load(os.path.join(directory, "training_model.onnx"))
+    if not any(n.op_type == "ResizeGrad" for n in model.graph.node):
+        return directory
+    import onnxruntime as ort
+    # Resize's input and output shapes, by running the forward graph (its
+    # scales are computed, which shape inference does not fold).
+    forward = onnx.load(os.path.join(directory, "forward.onnx"))
+    resizes = {n.input[0]: n.output[0] for n in forward.graph.node if n.op_type == "Resize"}
+    names = [name for pair in resizes.items() for name in pair]
+    forward.graph.output.extend(helper.make_empty_tensor_value_info(n) for n in names)
+    values = ort.InferenceSession(forward.SerializeToString(),
+                                  providers=["CPUExecutionProvider"]).run(
+        names, {"idx": np.zeros((BATCH, SEQ), np.int64)})
+    shapes = {name: value.shape for name, value in zip(names, values)}
+
+    def transposed_map(size_in, size_out, corners):  # [in, out]
+        eye = torch.eye(size_in).unsqueeze(0)
+        return F.interpolate(eye, size=size_out, mode="linear",
+                             align_corners=corners)[0].numpy()
+
+    nodes = []
+    for node in model.graph.node:
+        if node.op_type != "ResizeGrad":
+            nodes.append(node)
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        corners = attrs.get("coordinate_transformation_mode") == b"align_corners"
+        (_, _, in_h, in_w), x = shapes[node.input[1]], node.input[1]
+        _, _, out_h, out_w = shapes[resizes[x]]
+        ah_t = transposed_map(in_h, out_h, corners)
+        aw = transposed_map(in_w, out_w, corners).T.copy()
+        name = node.output[0]
+        nodes += [helper.make_node("Constant", [], [name + "_ah_t"],
+                                   value=numpy_helper.from_array(ah_t)),
+                  helper.make_node("Constant", [], [name + "_aw"],
+                                   value=numpy_helper.from_array(aw)),
+                  helper.make_node("MatMul", [name + "_ah_t", node.input[0]], [name + "_rows"]),
+                  helper.make_node("MatMul", [name + "_rows", name + "_aw"], [name])]
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    reference = os.path.join(directory, "ort-reference")
+    os.makedirs(reference, exist_ok=True)
+    onnx.save(model, os.path.join(reference, "training_model.onnx"))
+    for name in ["checkpoint", "optimizer_model.onnx"]:
+        link = os.path.join(reference, name)
+        if not os.path.lexists(link):
+            os.symlink(os.path.abspath(os.path.join(directory, name)), link)
+    return reference
+
+
 class GPT2(nn.Module):
     """Learned positions, nn.MultiheadAttention with a causal mask, tanh GELU,
     output projection tied to the token embedding."""
@@ -313,7 +394,9 @@ class HuggingFace(nn.Module):
 
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
-          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN,
+          "cnn-upsample": UpsampleCNN, "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
+          "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
           "mlp-ops": OpsMLP,
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
@@ -450,7 +533,7 @@ def main():
         theirs, cpu, _ = compiled_run(None)
         reference_params = dict(zip(graph.params, cpu))
     else:
-        theirs, state = ort_steps(args.work, batches, args.lr)
+        theirs, state = ort_steps(resize_grad_reference(args.work), batches, args.lr)
         reference_params = {name: state.parameters[name].data for name in graph.params}
     initial = compiled_step.initial_parameters(args.work, graph)
     zero_gradient = ZERO_GRADIENT.get(args.model)
