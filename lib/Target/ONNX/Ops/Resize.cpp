@@ -214,6 +214,10 @@ static FailureOr<SmallVector<int64_t>> getResizeAxes(NodeContext &ctx,
   return axes;
 }
 
+/// The largest resized dimension: the importer's tables hold a row per
+/// position.
+static constexpr int64_t kMaxResizedDim = int64_t(1) << 24;
+
 /// Every dimension of X with its output size and scale, as ORT's kernel
 /// computes them (in float: floor(scale · in) for scales, sizes / in as the
 /// scale for sizes, the aspect ratio policies scaling all axes alike).
@@ -244,7 +248,13 @@ static FailureOr<SmallVector<ResizedDim>> getResizedDims(NodeContext &ctx,
         return ctx.emitError() << "expects positive scales, got " << scale;
       ResizedDim &dim = dims[axis];
       dim.scale = scale;
-      dim.out = static_cast<int64_t>(scale * static_cast<float>(dim.in));
+      // A larger float would not convert to int64_t.
+      float out = scale * static_cast<float>(dim.in);
+      if (!(out <= static_cast<float>(kMaxResizedDim)))
+        return ctx.emitError()
+               << "resizes dimension " << axis << " of size " << dim.in
+               << " by " << scale << ": more than " << kMaxResizedDim;
+      dim.out = static_cast<int64_t>(out);
     }
   } else {
     FailureOr<SmallVector<int64_t>> sizes = getConstantIntOperand(ctx, 3);
@@ -259,8 +269,9 @@ static FailureOr<SmallVector<ResizedDim>> getResizedDims(NodeContext &ctx,
     float common =
         policy == "not_larger" ? std::numeric_limits<float>::max() : 0.0f;
     for (auto [axis, size] : llvm::zip_equal(*axes, *sizes)) {
-      if (size < 1)
-        return ctx.emitError() << "expects positive sizes, got " << size;
+      if (size < 1 || size > kMaxResizedDim)
+        return ctx.emitError() << "expects sizes from 1 to " << kMaxResizedDim
+                               << ", got " << size;
       ResizedDim &dim = dims[axis];
       dim.out = size;
       dim.scale = static_cast<float>(size) / static_cast<float>(dim.in);
@@ -276,10 +287,10 @@ static FailureOr<SmallVector<ResizedDim>> getResizedDims(NodeContext &ctx,
       }
   }
   for (auto [axis, dim] : llvm::enumerate(dims))
-    if (dim.out < 1 || dim.in < 1)
+    if (dim.out < 1 || dim.in < 1 || dim.out > kMaxResizedDim)
       return ctx.emitError()
              << "resizes dimension " << axis << " of size " << dim.in << " to "
-             << dim.out << "; empty tensors are not imported";
+             << dim.out << ": expects 1 to " << kMaxResizedDim;
   return dims;
 }
 

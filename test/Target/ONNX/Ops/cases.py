@@ -813,6 +813,8 @@ ERROR_CASES = [
          [f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)], opset=13),
     Case("resize_zero_scale", "Resize",
          [f32(1, 1, 2, 2), None, np.array([1, 1, 0, 2], np.float32)], opset=13, consts={2}),
+    Case("resize_huge_scale", "Resize",
+         [f32(1, 1, 2, 2), None, np.array([1, 1, 1e30, 2], np.float32)], opset=13, consts={2}),
     Case("resize_scales_rank", "Resize",
          [f32(1, 1, 2, 2), None, np.array([2, 2], np.float32)], opset=13, consts={2}),
     Case("resize_cubic", "Resize", [f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
