@@ -42,6 +42,8 @@ void populateConvImporters(OpImporterRegistry &registry);
 void populatePoolImporters(OpImporterRegistry &registry);
 /// Pad: constant, edge, reflect and wrap modes (Pad.cpp).
 void populatePadImporters(OpImporterRegistry &registry);
+/// Resize (nearest, linear) and com.microsoft ResizeGrad (Resize.cpp).
+void populateResizeImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
 /// Flatten, Expand, Slice, Tile.
 void populateShapeImporters(OpImporterRegistry &registry);

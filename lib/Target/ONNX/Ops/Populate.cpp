@@ -16,6 +16,7 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateConvImporters(registry);
   populatePoolImporters(registry);
   populatePadImporters(registry);
+  populateResizeImporters(registry);
   populateShapeImporters(registry);
   populateReductionImporters(registry);
   populateNormalizationImporters(registry);

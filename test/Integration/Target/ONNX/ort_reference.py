@@ -13,6 +13,12 @@ where ORT cannot run the artifacts as they are.
   dW = ConvGrad's with X and dY in each other's roles, dB = ReduceSum(dY);
   test/Target/ONNX/Ops checks the op itself against torch).
 
+- com.microsoft ResizeGrad exists in ORT for CUDA only too: ORT's copy
+  spells each ResizeGrad(dY, X) as A_hᵀ · dY · A_w, the bilinear maps from
+  torch's autograd of 1-D linear interpolation (upsample_bilinear2d's
+  backward, which ORT's kernel follows; the ratio in/out, which is 1/scale
+  for integer scales).
+
 `write_model` writes that copy (training_model_ort.onnx) when one is needed
 and returns the file name ORT's training API loads.
 """
@@ -95,17 +101,59 @@ def _conv_transpose_grad(model, node):
     return nodes
 
 
+def _resize_shapes(directory):
+    """Each Resize's input and output shapes, by running forward.onnx (its
+    scales are computed, which shape inference does not fold), by input."""
+    import onnxruntime as ort
+    forward = onnx.load(os.path.join(directory, "forward.onnx"))
+    resizes = {n.input[0]: n.output[0] for n in forward.graph.node if n.op_type == "Resize"}
+    names = [name for pair in resizes.items() for name in pair]
+    forward.graph.output.extend(helper.make_empty_tensor_value_info(n) for n in names)
+    feeds = {i.name: np.zeros([d.dim_value for d in i.type.tensor_type.shape.dim], np.int64)
+             for i in forward.graph.input}
+    values = ort.InferenceSession(forward.SerializeToString(),
+                                  providers=["CPUExecutionProvider"]).run(names, feeds)
+    shapes = dict(zip(names, (v.shape for v in values)))
+    return {x: (shapes[x], shapes[y]) for x, y in resizes.items()}
+
+
+def _transposed_linear_map(size_in, size_out, corners):
+    """[in, out]: torch's 1-D linear interpolation of the identity."""
+    import torch
+    from torch.nn import functional as F
+    eye = torch.eye(size_in).unsqueeze(0)
+    return F.interpolate(eye, size=size_out, mode="linear", align_corners=corners)[0].numpy()
+
+
+def _resize_grad(node, shapes):
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    corners = attrs.get("coordinate_transformation_mode") == b"align_corners"
+    (_, _, in_h, in_w), (_, _, out_h, out_w) = shapes[node.input[1]]
+    ah_t = _transposed_linear_map(in_h, out_h, corners)
+    aw = _transposed_linear_map(in_w, out_w, corners).T.copy()
+    name = node.output[0]
+    constant = onnx.numpy_helper.from_array
+    return [helper.make_node("Constant", [], [name + "_ah_t"], value=constant(ah_t)),
+            helper.make_node("Constant", [], [name + "_aw"], value=constant(aw)),
+            helper.make_node("MatMul", [name + "_ah_t", node.input[0]], [name + "_rows"]),
+            helper.make_node("MatMul", [name + "_rows", name + "_aw"], [name])]
+
+
 def write_model(directory, dropouts):
     """Writes ORT's copy of training_model.onnx if it needs one; returns
     the file name to load."""
     model = onnx.load(os.path.join(directory, "training_model.onnx"))
     pinned = {name for name, _, _, _ in dropouts}
+    resizes = (_resize_shapes(directory)
+               if any(n.op_type == "ResizeGrad" for n in model.graph.node) else {})
     nodes, changed = [], False
     for node in model.graph.node:
         if node.op_type == "Dropout" and node.name in pinned:
             nodes += _dropout_as_inputs(model, node, dropouts)
         elif node.op_type == "ConvTransposeGrad":
             nodes += _conv_transpose_grad(model, node)
+        elif node.op_type == "ResizeGrad":
+            nodes += _resize_grad(node, resizes)
         else:
             nodes.append(node)
             continue

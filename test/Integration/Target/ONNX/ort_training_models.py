@@ -216,6 +216,28 @@ class TransposeCNN(nn.Module):
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
+class UpsampleCNN(nn.Module):
+    """Conv2d over (position, channel) planes, upsampled by 2 twice
+    (nn.Upsample: Resize and ORT's ResizeGrad; bilinear with half_pixel and
+    with align_corners, the modes ORT's ResizeGrad takes, or nearest, whose
+    gradient ORT has no kernel for: forward only), a strided Conv2d back."""
+
+    def __init__(self, mode="bilinear"):
+        super().__init__()
+        corners = None if mode == "nearest" else True
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.up = nn.Upsample(scale_factor=2, mode=mode)
+        self.up_corners = nn.Upsample(scale_factor=2, mode=mode, align_corners=corners)
+        self.down = nn.Conv2d(2, 2, 2, stride=2)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        z = self.conv(self.tok(idx).unsqueeze(1))
+        z = self.down(F.relu(self.up(z) + self.up_corners(torch.tanh(z))))
+        return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
+
+
 # Models exported with symbolic dimensions (torch.onnx.export's dynamic_axes)
 # and the values their compiled step binds them to.
 DYNAMIC_AXES = {"cnn-pad": {"idx": {0: "batch"}, "logits": {0: "rows"}}}
@@ -358,7 +380,9 @@ class HuggingFace(nn.Module):
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "cnn-pad": PadCNN,
-          "cnn-transpose": TransposeCNN, "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
+          "cnn-transpose": TransposeCNN, "cnn-upsample": UpsampleCNN,
+          "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
+          "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
           "mlp-ops": OpsMLP,
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}

@@ -3,7 +3,7 @@
 import numpy as np
 from onnx import helper
 
-from check_ops import RNG, Case, f32, i64
+from check_ops import RNG, Case, f32, i64, reference
 
 MS = "com.microsoft"
 
@@ -731,6 +731,122 @@ def pool():
     ]
 
 
+def resize_grad(x_shape, align_corners, scale=None, size=None):
+    """ResizeGrad by torch's autograd: ORT's kernel (CUDA only) is
+    upsample_bilinear2d's backward."""
+    def expect(dy, *_):
+        import torch
+        x = torch.zeros(x_shape, requires_grad=True)
+        y = torch.nn.functional.interpolate(x, size=size, scale_factor=scale,
+                                            mode="bilinear", align_corners=align_corners)
+        y.backward(torch.from_numpy(dy))
+        return [x.grad.numpy()]
+    return expect
+
+
+def resize():
+    def scales(*values):
+        return np.asarray(values, dtype=np.float32)
+
+    def case(name, x, attrs, scale=None, size=None, opset=19, roi=None):
+        # Opset 11 requires roi and scales (empty when sizes are given).
+        inputs = [x, roi, scale, size]
+        if size is None:
+            inputs = inputs[:3]
+        if opset == 11 and scale is None:
+            inputs[2] = scales()
+        if opset == 11 and roi is None:
+            inputs[1] = scales()
+        return Case(name, "Resize", inputs, attrs, opset=opset,
+                    consts={i for i in (1, 2, 3) if i < len(inputs)
+                            and inputs[i] is not None})
+
+    cases = []
+    nearest = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"]
+    coordinates = ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
+                   "half_pixel_symmetric"]
+    # Every nearest_mode under every coordinate mode, up and down by
+    # non-integer scales (ties between two pixels decide the rounding).
+    for i, mode in enumerate(nearest):
+        for coord in coordinates:
+            cases.append(case(f"nearest_{mode}_{coord}", f32(2, 3, 5, 4),
+                              {"mode": "nearest", "nearest_mode": mode,
+                               "coordinate_transformation_mode": coord},
+                              scales(1, 1, (1.5, 0.6, 2.0, 0.5)[i], (0.6, 1.5, 3.0, 0.75)[i])))
+    cases += [
+        case("nearest_tf_half_pixel_opset11", f32(1, 2, 4, 6),
+             {"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn"},
+             scales(1, 1, 1.5, 0.5), opset=11),
+        case("nearest_sizes_opset11", f32(1, 2, 4, 6), {"mode": "nearest"},
+             size=i64([1, 2, 7, 3]), opset=11),
+        case("nearest_asymmetric_floor_x2_opset13", f32(2, 2, 3, 4),
+             {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+              "nearest_mode": "floor"}, scales(1, 1, 2, 2), opset=13),
+        # Batch and channels resized too (ORT's nearest takes any axis).
+        case("nearest_all_axes", f32(2, 3, 4), {"mode": "nearest"}, scales(2, 0.5, 1.5)),
+        case("nearest_1d", f32(7), {"mode": "nearest"}, scales(0.6)),
+    ]
+    # axes (opset 18): ORT 1.19's kernel misreads them, so the reference is
+    # the same resize spelled over every axis.
+    x = f32(2, 3, 5, 4)
+    axes = case("nearest_axes_opset18", x, {"mode": "nearest", "axes": [3, -2]},
+                scales(1.5, 0.6), opset=18)
+    axes.expect = lambda *_, x=x: reference(case("", x, {"mode": "nearest"},
+                                            scales(1, 1, 0.6, 1.5), opset=18))
+    cases.append(axes)
+    # Linear over the last two dims (rank 2 and 4) or three (rank 3 and 5),
+    # as ORT's kernel allows.
+    for coord in coordinates:
+        cases.append(case(f"linear_{coord}", f32(2, 3, 5, 4),
+                          {"mode": "linear", "coordinate_transformation_mode": coord},
+                          scales(1, 1, 1.5, 0.6)))
+        cases.append(case(f"linear_{coord}_down", f32(1, 2, 8, 6),
+                          {"mode": "linear", "coordinate_transformation_mode": coord},
+                          scales(1, 1, 0.5, 2.5)))
+    cases += [
+        case("linear_2d_sizes", f32(5, 4), {"mode": "linear"}, size=i64([3, 9])),
+        case("linear_sizes_to_one", f32(1, 1, 5, 4),
+             {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
+             size=i64([1, 1, 1, 7])),
+        case("linear_3d_rank3", f32(4, 3, 5), {"mode": "linear"}, scales(2, 0.5, 1.4)),
+        case("linear_3d_rank5", f32(1, 2, 3, 4, 5),
+             {"mode": "linear", "coordinate_transformation_mode": "align_corners"},
+             scales(1, 1, 2, 1.5, 0.6)),
+        case("linear_opset11", f32(1, 2, 4, 5), {"mode": "linear"},
+             scales(1, 1, 2, 2), opset=11),
+        case("linear_not_larger_opset18", f32(4, 6),
+             {"mode": "linear", "keep_aspect_ratio_policy": "not_larger"},
+             size=i64([8, 9]), opset=18),
+        case("linear_not_smaller_opset18", f32(4, 6),
+             {"mode": "linear", "keep_aspect_ratio_policy": "not_smaller"},
+             size=i64([5, 5]), opset=18),
+    ]
+    x = f32(2, 3, 4, 6)
+    axes = case("linear_axes_not_larger_opset18", x,
+                {"mode": "linear", "axes": [3, 2], "keep_aspect_ratio_policy": "not_larger"},
+                size=i64([9, 8]), opset=18)
+    axes.expect = lambda *_, x=x: reference(case("", x, {"mode": "linear"},
+                                            size=i64([2, 3, 6, 9]), opset=18))
+    cases.append(axes)
+    # ResizeGrad: ORT's kernel is CUDA only; torch's bilinear backward.
+    for name, x_shape, dy_shape, ac, scale, size in [
+            ("resize_grad_up2", (2, 3, 4, 5), (2, 3, 8, 10), False, (2.0, 2.0), None),
+            ("resize_grad_up_odd", (1, 2, 4, 5), (1, 2, 6, 7), False, (1.5, 1.5), None),
+            ("resize_grad_down", (1, 2, 8, 6), (1, 2, 4, 3), False, (0.5, 0.5), None),
+            ("resize_grad_align_corners", (2, 2, 4, 5), (2, 2, 8, 7), True, (2.0, 1.5),
+             None),
+            ("resize_grad_sizes", (1, 3, 5, 4), (1, 3, 7, 9), False, None, (7, 9)),
+            ("resize_grad_sizes_corners", (1, 3, 5, 4), (1, 3, 3, 9), True, None, (3, 9))]:
+        inputs = [f32(*dy_shape), f32(*x_shape), None,
+                  scales(1, 1, *scale) if scale else None]
+        cases.append(Case(name, "ResizeGrad", inputs if scale else inputs[:2],
+                          {"mode": "linear", "coordinate_transformation_mode":
+                           "align_corners" if ac else "half_pixel"},
+                          domain=MS, consts={3},
+                          expect=resize_grad(x_shape, ac, scale, size)))
+    return cases
+
+
 def same_pads(spatial, kernel, attrs):
     """ONNX's explicit pads for auto_pad (VALID, SAME_UPPER, SAME_LOWER)."""
     begin, end = [], []
@@ -781,7 +897,7 @@ FAMILIES = {
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
-    "conv": conv, "pool": pool, "pad": pad,
+    "conv": conv, "pool": pool, "pad": pad, "resize": resize,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -842,7 +958,38 @@ ERROR_CASES = [
     Case("tile_zero_repeat", "Tile", [f32(2, 3), i64([2, 0])], consts={1}),
     Case("rmsnorm_grad_bad_stat", "SimplifiedLayerNormalizationGrad",
          [f32(3, 4), f32(3, 4), f32(4), f32(4, 1)], domain=MS),
+    Case("resize_scales_and_sizes", "Resize",
+         [f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32), i64([1, 1, 4, 4])],
+         opset=13, consts={2, 3}),
+    Case("resize_computed_scales", "Resize",
+         [f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)], opset=13),
+    Case("resize_zero_scale", "Resize",
+         [f32(1, 1, 2, 2), None, np.array([1, 1, 0, 2], np.float32)], opset=13, consts={2}),
+    Case("resize_huge_scale", "Resize",
+         [f32(1, 1, 2, 2), None, np.array([1, 1, 1e30, 2], np.float32)], opset=13, consts={2}),
+    Case("resize_scales_rank", "Resize",
+         [f32(1, 1, 2, 2), None, np.array([2, 2], np.float32)], opset=13, consts={2}),
+    Case("resize_cubic", "Resize", [f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
+         {"mode": "cubic"}, opset=13, consts={2}),
+    Case("resize_tf_crop_and_resize", "Resize",
+         [f32(1, 1, 2, 2), np.array([0, 0, 0, 0, 1, 1, 1, 1], np.float32),
+          np.array([1, 1, 2, 2], np.float32)],
+         {"coordinate_transformation_mode": "tf_crop_and_resize"}, opset=13, consts={1, 2}),
+    Case("resize_antialias", "Resize",
+         [f32(1, 1, 4, 4), None, np.array([1, 1, 0.5, 0.5], np.float32)],
+         {"mode": "linear", "antialias": 1}, opset=18, consts={2}),
+    Case("resize_grad_nearest", "ResizeGrad",
+         [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
+         {"mode": "nearest"}, domain=MS, consts={3}),
+    Case("resize_grad_pytorch_half_pixel", "ResizeGrad",
+         [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
+         {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
+         domain=MS, consts={3}),
+    Case("resize_grad_rank3", "ResizeGrad", [f32(1, 4, 4), f32(1, 2, 2)],
+         {"mode": "linear"}, domain=MS),
     # Opset versions outside what each importer implements.
+    Case("resize_opset10", "Resize", [f32(1, 1, 2, 2), np.array([1, 1, 2, 2], np.float32)],
+         opset=10, consts={1}),
     Case("softmax_opset99", "Softmax", [f32(2, 3)], opset=99),
     Case("add_opset_negative", "Add", [f32(2, 3), f32(3)], opset=-5),
     Case("gemm_opset6", "Gemm", [f32(3, 4), f32(4, 5)], opset=6),
