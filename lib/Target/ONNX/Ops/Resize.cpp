@@ -22,16 +22,19 @@
 // half_pixel_symmetric, pytorch_half_pixel, asymmetric, align_corners,
 // tf_half_pixel_for_nn. Rejected: cubic, tf_crop_and_resize, antialias.
 //
-// ResizeGrad(dY, X, roi, scales): dX is the transposed linear map, again one
+// ResizeGrad(dY, X, roi, scales): dX is the transposed map, again one
 // band per axis, each dX position summing the dY positions it contributed
 // to. That is a gather-style reduction over a window of constant extent, not
 // a scatter-add: the contributors of every dX element are known at import,
 // so each result element is written once (no atomics on a GPU, and the same
 // generic in the CPU and GPU pipelines). ORT's kernel (CUDA only; derived
-// from torch's upsample_bilinear2d backward) defines what is imported: X
-// [N, C, H, W], mode linear, half_pixel (source index clamped at 0) or
-// align_corners, the ratio 1/scale (or in/out without scales), no axes,
-// stretch policy, no antialias.
+// from torch's upsample_bilinear2d backward) defines linear's: X
+// [N, C, H, W], half_pixel (source index clamped at 0) or align_corners,
+// the ratio 1/scale (or in/out without scales), no axes, stretch policy, no
+// antialias. ORT's artifacts also take nn.Upsample(mode="nearest") through
+// a nearest ResizeGrad, which no ORT kernel computes: here it is the
+// transposed gather of the forward Resize with the same attributes (the
+// scale given, or out/in), checked against torch's autograd.
 //
 //===----------------------------------------------------------------------===//
 
@@ -357,9 +360,8 @@ static Band buildBand(int64_t axis, int64_t sourceSize, const Taps &taps) {
   return band;
 }
 
-/// Resize's band along `axis`: each output position's taps.
-static Band buildResizeBand(const ResizeAttrs &attrs, int64_t axis,
-                            const ResizedDim &dim) {
+/// Resize's taps along one axis: each output position's sources.
+static Taps getResizeTaps(const ResizeAttrs &attrs, const ResizedDim &dim) {
   Taps taps(dim.out);
   float outLength = dim.out, inLength = dim.in;
   for (int64_t j = 0; j < dim.out; ++j) {
@@ -383,7 +385,24 @@ static Band buildResizeBand(const ResizeAttrs &attrs, int64_t axis,
     taps[j].push_back({low, highDistance});
     taps[j].push_back({high, lowDistance});
   }
-  return buildBand(axis, dim.in, taps);
+  return taps;
+}
+
+/// Resize's band along `axis`: each output position's taps.
+static Band buildResizeBand(const ResizeAttrs &attrs, int64_t axis,
+                            const ResizedDim &dim) {
+  return buildBand(axis, dim.in, getResizeTaps(attrs, dim));
+}
+
+/// The gradient of nearest Resize's band along `axis`: each input position
+/// sums the outputs that copied it (the forward gather transposed).
+static Band buildNearestGradBand(const ResizeAttrs &attrs, int64_t axis,
+                                 const ResizedDim &dim) {
+  Taps transposed(dim.in);
+  for (auto [j, list] : llvm::enumerate(getResizeTaps(attrs, dim)))
+    for (auto [position, weight] : list)
+      transposed[position].push_back({static_cast<int64_t>(j), weight});
+  return buildBand(axis, dim.out, transposed);
 }
 
 /// A 1-D i64 constant.
@@ -566,8 +585,8 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
   FailureOr<ResizeAttrs> attrs = getResizeAttrs(ctx);
   if (failed(attrs))
     return failure();
-  if (!attrs->linear || (attrs->coordinates != CoordinateMode::HalfPixel &&
-                         attrs->coordinates != CoordinateMode::AlignCorners))
+  if (attrs->linear && attrs->coordinates != CoordinateMode::HalfPixel &&
+      attrs->coordinates != CoordinateMode::AlignCorners)
     return ctx.emitError() << "imports what ONNX Runtime's kernel computes: "
                               "mode 'linear' with coordinate_transformation_"
                               "mode 'half_pixel' or 'align_corners'";
@@ -591,10 +610,20 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
   if (dyType->getShape() == xType->getShape())
     return SmallVector<Value>{dy};
   SmallVector<Band> bands;
-  for (int64_t axis : {2, 3})
-    bands.push_back(buildResizeGradBand(
-        axis, xType->getDimSize(axis), dyType->getDimSize(axis),
-        attrs->coordinates == CoordinateMode::AlignCorners, scales[axis]));
+  for (int64_t axis : {2, 3}) {
+    int64_t in = xType->getDimSize(axis), out = dyType->getDimSize(axis);
+    if (attrs->linear) {
+      bands.push_back(buildResizeGradBand(
+          axis, in, out, attrs->coordinates == CoordinateMode::AlignCorners,
+          scales[axis]));
+      continue;
+    }
+    // The forward's scale: the given one, else out / in as Resize derives
+    // it from sizes.
+    float scale =
+        scales[axis].value_or(static_cast<float>(out) / static_cast<float>(in));
+    bands.push_back(buildNearestGradBand(*attrs, axis, {in, out, scale}));
+  }
   return SmallVector<Value>{applyBands(ctx.builder, ctx.loc, dy, bands)};
 }
 

@@ -13,11 +13,12 @@ where ORT cannot run the artifacts as they are.
   dW = ConvGrad's with X and dY in each other's roles, dB = ReduceSum(dY);
   test/Target/ONNX/Ops checks the op itself against torch).
 
-- com.microsoft ResizeGrad exists in ORT for CUDA only too: ORT's copy
-  spells each ResizeGrad(dY, X) as A_hᵀ · dY · A_w, the bilinear maps from
-  torch's autograd of 1-D linear interpolation (upsample_bilinear2d's
-  backward, which ORT's kernel follows; the ratio in/out, which is 1/scale
-  for integer scales).
+- com.microsoft ResizeGrad exists in ORT for CUDA only too (and for no
+  device in mode nearest): ORT's copy spells each ResizeGrad(dY, X) as
+  A_hᵀ · dY · A_w, the maps of torch's 1-D interpolation of the identity
+  (bilinear: upsample_bilinear2d's backward, which ORT's kernel follows;
+  nearest: asymmetric floor, as torch exports it; the ratio in/out, which is
+  1/scale for integer scales).
 
 `write_model` writes that copy (training_model_ort.onnx) when one is needed
 and returns the file name ORT's training API loads.
@@ -117,20 +118,23 @@ def _resize_shapes(directory):
     return {x: (shapes[x], shapes[y]) for x, y in resizes.items()}
 
 
-def _transposed_linear_map(size_in, size_out, corners):
-    """[in, out]: torch's 1-D linear interpolation of the identity."""
+def _transposed_map(size_in, size_out, mode, corners):
+    """[in, out]: torch's 1-D interpolation of the identity (nearest: ONNX's
+    asymmetric floor, as torch exports it)."""
     import torch
     from torch.nn import functional as F
     eye = torch.eye(size_in).unsqueeze(0)
-    return F.interpolate(eye, size=size_out, mode="linear", align_corners=corners)[0].numpy()
+    return F.interpolate(eye, size=size_out, mode=mode, align_corners=corners)[0].numpy()
 
 
 def _resize_grad(node, shapes):
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    corners = attrs.get("coordinate_transformation_mode") == b"align_corners"
+    nearest = attrs.get("mode", b"nearest") == b"nearest"
+    mode, corners = ("nearest", None) if nearest else (
+        "linear", attrs.get("coordinate_transformation_mode") == b"align_corners")
     (_, _, in_h, in_w), (_, _, out_h, out_w) = shapes[node.input[1]]
-    ah_t = _transposed_linear_map(in_h, out_h, corners)
-    aw = _transposed_linear_map(in_w, out_w, corners).T.copy()
+    ah_t = _transposed_map(in_h, out_h, mode, corners)
+    aw = _transposed_map(in_w, out_w, mode, corners).T.copy()
     name = node.output[0]
     constant = onnx.numpy_helper.from_array
     return [helper.make_node("Constant", [], [name + "_ah_t"], value=constant(ah_t)),

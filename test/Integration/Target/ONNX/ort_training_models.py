@@ -220,7 +220,7 @@ class UpsampleCNN(nn.Module):
     """Conv2d over (position, channel) planes, upsampled by 2 twice
     (nn.Upsample: Resize and ORT's ResizeGrad; bilinear with half_pixel and
     with align_corners, the modes ORT's ResizeGrad takes, or nearest, whose
-    gradient ORT has no kernel for: forward only), a strided Conv2d back."""
+    gradient ORT has no kernel for), a strided Conv2d back."""
 
     def __init__(self, mode="bilinear"):
         super().__init__()

@@ -844,6 +844,36 @@ def resize():
                            "align_corners" if ac else "half_pixel"},
                           domain=MS, consts={3},
                           expect=resize_grad(x_shape, ac, scale, size)))
+
+    # Nearest ResizeGrad (ORT's artifacts write it for nn.Upsample's default
+    # mode, and no ORT kernel computes it): dX = Jᵀ·dY with J the Jacobian
+    # of ORT's own nearest Resize, run on the one-hot images of X's plane.
+    def nearest_grad(x_shape, attrs, scale, size):
+        n, c, h, w = x_shape
+        basis = np.eye(h * w, dtype=np.float32).reshape(h * w, 1, h, w)
+        sizes = None if size is None else i64([h * w, 1, *size])
+        (jacobian,) = reference(case("", basis, attrs, scale=scale, size=sizes))
+        jacobian = jacobian.reshape(h * w, -1)
+        return lambda dy, *_: [np.einsum("io,nco->nci", jacobian, dy.reshape(n, c, -1))
+                               .reshape(x_shape).astype(np.float32)]
+
+    torch_nearest = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+                     "nearest_mode": "floor"}
+    for name, x_shape, dy_shape, attrs, scale, size in [
+            ("resize_grad_nearest_up2", (2, 3, 4, 5), (2, 3, 8, 10), torch_nearest,
+             (2.0, 2.0), None),
+            ("resize_grad_nearest_up_odd", (1, 2, 4, 5), (1, 2, 6, 7), {"mode": "nearest"},
+             (1.5, 1.5), None),
+            ("resize_grad_nearest_down", (1, 2, 8, 6), (1, 2, 4, 3), torch_nearest,
+             (0.5, 0.5), None),
+            ("resize_grad_nearest_sizes", (1, 3, 5, 4), (1, 3, 7, 9),
+             {"mode": "nearest", "nearest_mode": "round_prefer_ceil"}, None, (7, 9))]:
+        inputs = [f32(*dy_shape), f32(*x_shape), None,
+                  scales(1, 1, *scale) if scale else None]
+        cases.append(Case(name, "ResizeGrad", inputs if scale else inputs[:2], attrs,
+                          domain=MS, consts={3},
+                          expect=nearest_grad(x_shape, attrs,
+                                              scales(1, 1, *scale) if scale else None, size)))
     return cases
 
 
@@ -978,9 +1008,9 @@ ERROR_CASES = [
     Case("resize_antialias", "Resize",
          [f32(1, 1, 4, 4), None, np.array([1, 1, 0.5, 0.5], np.float32)],
          {"mode": "linear", "antialias": 1}, opset=18, consts={2}),
-    Case("resize_grad_nearest", "ResizeGrad",
+    Case("resize_grad_cubic", "ResizeGrad",
          [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
-         {"mode": "nearest"}, domain=MS, consts={3}),
+         {"mode": "cubic"}, domain=MS, consts={3}),
     Case("resize_grad_pytorch_half_pixel", "ResizeGrad",
          [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
          {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
