@@ -29,10 +29,11 @@
 // so each result element is written once (no atomics on a GPU, and the same
 // generic in the CPU and GPU pipelines). ORT's kernel (CUDA only; derived
 // from torch's upsample_bilinear2d backward) defines linear's: X
-// [N, C, H, W], half_pixel (source index clamped at 0) or align_corners,
-// the ratio 1/scale (or in/out without scales), no axes, stretch policy, no
-// antialias. ORT's artifacts also take nn.Upsample(mode="nearest") through
-// a nearest ResizeGrad, which no ORT kernel computes: here it is the
+// [N, C, H, W] (here also [N, C, D...]: the same formula per axis, torch's
+// linear and trilinear backward), half_pixel (source index clamped at 0) or
+// align_corners, the ratio 1/scale (or in/out without scales), no axes, stretch
+// policy, no antialias. ORT's artifacts also take nn.Upsample(mode="nearest")
+// through a nearest ResizeGrad, which no ORT kernel computes: here it is the
 // transposed gather of the forward Resize with the same attributes (the
 // scale given, or out/in), checked against torch's autograd.
 //
@@ -540,7 +541,7 @@ static ImportResult importResize(NodeContext &ctx) {
       applyBands(ctx.builder, ctx.loc, ctx.getOperand(0), bands)};
 }
 
-/// ResizeGrad's band along `axis` (2 or 3): each dX position's taps in dY,
+/// ResizeGrad's band along spatial `axis`: each dX position's taps in dY,
 /// transposed from the forward taps ORT's kernel scatters (torch's
 /// upsample_bilinear2d backward: source index ratio · (o + 0.5) - 0.5
 /// clamped at 0, or ratio · o with align_corners).
@@ -575,12 +576,13 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
   FailureOr<RankedTensorType> xType = getOperandType(ctx, 1);
   if (failed(dyType) || failed(xType))
     return failure();
+  int64_t rank = xType->getRank();
   if (!isa<FloatType>(dyType->getElementType()) ||
-      dyType->getElementType() != xType->getElementType() ||
-      dyType->getRank() != 4 || xType->getRank() != 4 ||
+      dyType->getElementType() != xType->getElementType() || rank < 3 ||
+      dyType->getRank() != rank ||
       dyType->getShape().take_front(2) != xType->getShape().take_front(2))
-    return ctx.emitError() << "expects dY and X [N, C, H, W] of one float "
-                              "type with the same N and C, got "
+    return ctx.emitError() << "expects dY and X [N, C, D...] of one float "
+                              "type and rank with the same N and C, got "
                            << *dyType << " and " << *xType;
   FailureOr<ResizeAttrs> attrs = getResizeAttrs(ctx);
   if (failed(attrs))
@@ -596,13 +598,16 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
       "stretch")
     return emitUnsupportedAttr(ctx, "keep_aspect_ratio_policy")
            << ": only 'stretch' is imported";
-  SmallVector<std::optional<float>> scales(4);
+  SmallVector<std::optional<float>> scales(rank);
   if (hasElements(ctx, 3)) {
     FailureOr<SmallVector<float>> given = getConstantFloatOperand(ctx, 3);
     if (failed(given))
       return failure();
-    if (given->size() != 4 || !((*given)[2] > 0.0f) || !((*given)[3] > 0.0f))
-      return ctx.emitError() << "expects 4 scales, positive for H and W";
+    if (static_cast<int64_t>(given->size()) != rank ||
+        !llvm::all_of(llvm::drop_begin(*given, 2),
+                      [](float scale) { return scale > 0.0f; }))
+      return ctx.emitError()
+             << "expects " << rank << " scales, positive for the spatial dims";
     llvm::copy(*given, scales.begin());
   }
   Value dy = ctx.getOperand(0);
@@ -610,7 +615,7 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
   if (dyType->getShape() == xType->getShape())
     return SmallVector<Value>{dy};
   SmallVector<Band> bands;
-  for (int64_t axis : {2, 3}) {
+  for (int64_t axis = 2; axis < rank; ++axis) {
     int64_t in = xType->getDimSize(axis), out = dyType->getDimSize(axis);
     if (attrs->linear) {
       bands.push_back(buildResizeGradBand(

@@ -733,12 +733,13 @@ def pool():
 
 def resize_grad(x_shape, align_corners, scale=None, size=None):
     """ResizeGrad by torch's autograd: ORT's kernel (CUDA only) is
-    upsample_bilinear2d's backward."""
+    upsample_bilinear2d's backward (linear and trilinear for 1-D and 3-D)."""
     def expect(dy, *_):
         import torch
         x = torch.zeros(x_shape, requires_grad=True)
+        mode = {3: "linear", 4: "bilinear", 5: "trilinear"}[len(x_shape)]
         y = torch.nn.functional.interpolate(x, size=size, scale_factor=scale,
-                                            mode="bilinear", align_corners=align_corners)
+                                            mode=mode, align_corners=align_corners)
         y.backward(torch.from_numpy(dy))
         return [x.grad.numpy()]
     return expect
@@ -836,7 +837,11 @@ def resize():
             ("resize_grad_align_corners", (2, 2, 4, 5), (2, 2, 8, 7), True, (2.0, 1.5),
              None),
             ("resize_grad_sizes", (1, 3, 5, 4), (1, 3, 7, 9), False, None, (7, 9)),
-            ("resize_grad_sizes_corners", (1, 3, 5, 4), (1, 3, 3, 9), True, None, (3, 9))]:
+            ("resize_grad_sizes_corners", (1, 3, 5, 4), (1, 3, 3, 9), True, None, (3, 9)),
+            # nn.Upsample over sequences and volumes.
+            ("resize_grad_1d", (2, 3, 5), (2, 3, 10), False, (2.0,), None),
+            ("resize_grad_3d_corners", (1, 2, 3, 4, 2), (1, 2, 6, 8, 2), True,
+             (2.0, 2.0, 1.0), None)]:
         inputs = [f32(*dy_shape), f32(*x_shape), None,
                   scales(1, 1, *scale) if scale else None]
         cases.append(Case(name, "ResizeGrad", inputs if scale else inputs[:2],
@@ -849,11 +854,12 @@ def resize():
     # mode, and no ORT kernel computes it): dX = Jᵀ·dY with J the Jacobian
     # of ORT's own nearest Resize, run on the one-hot images of X's plane.
     def nearest_grad(x_shape, attrs, scale, size):
-        n, c, h, w = x_shape
-        basis = np.eye(h * w, dtype=np.float32).reshape(h * w, 1, h, w)
-        sizes = None if size is None else i64([h * w, 1, *size])
+        n, c, *spatial = x_shape
+        count = int(np.prod(spatial))
+        basis = np.eye(count, dtype=np.float32).reshape(count, 1, *spatial)
+        sizes = None if size is None else i64([count, 1, *size])
         (jacobian,) = reference(case("", basis, attrs, scale=scale, size=sizes))
-        jacobian = jacobian.reshape(h * w, -1)
+        jacobian = jacobian.reshape(count, -1)
         return lambda dy, *_: [np.einsum("io,nco->nci", jacobian, dy.reshape(n, c, -1))
                                .reshape(x_shape).astype(np.float32)]
 
@@ -867,7 +873,8 @@ def resize():
             ("resize_grad_nearest_down", (1, 2, 8, 6), (1, 2, 4, 3), torch_nearest,
              (0.5, 0.5), None),
             ("resize_grad_nearest_sizes", (1, 3, 5, 4), (1, 3, 7, 9),
-             {"mode": "nearest", "nearest_mode": "round_prefer_ceil"}, None, (7, 9))]:
+             {"mode": "nearest", "nearest_mode": "round_prefer_ceil"}, None, (7, 9)),
+            ("resize_grad_nearest_1d", (2, 3, 5), (2, 3, 15), torch_nearest, (3.0,), None)]:
         inputs = [f32(*dy_shape), f32(*x_shape), None,
                   scales(1, 1, *scale) if scale else None]
         cases.append(Case(name, "ResizeGrad", inputs if scale else inputs[:2], attrs,
@@ -1015,7 +1022,7 @@ ERROR_CASES = [
          [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
          {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
          domain=MS, consts={3}),
-    Case("resize_grad_rank3", "ResizeGrad", [f32(1, 4, 4), f32(1, 2, 2)],
+    Case("resize_grad_channel_mismatch", "ResizeGrad", [f32(1, 4, 4), f32(1, 2, 2)],
          {"mode": "linear"}, domain=MS),
     # Opset versions outside what each importer implements.
     Case("resize_opset10", "Resize", [f32(1, 1, 2, 2), np.array([1, 1, 2, 2], np.float32)],
