@@ -159,16 +159,20 @@ static ImportResult importSplit(NodeContext &ctx) {
 }
 
 namespace {
-/// The static offsets, sizes and strides of a slice.
+/// The static offsets, sizes and (positive) strides of a slice, and the
+/// dimensions a negative step then reads back to front.
 struct SliceParams {
   SmallVector<int64_t> offsets, sizes, strides;
+  SmallVector<bool> reversed;
 };
 } // namespace
 
 /// The slice of a tensor of `shape` that Slice's constant inputs starts,
 /// ends and the optional axes and steps (node inputs `first` to `first + 3`)
 /// select; out-of-range bounds are clamped as ONNX specifies, and an empty
-/// range (x[:, 6:6]) gives a zero-size slice.
+/// range (x[:, 6:6]) gives a zero-size slice. A negative step (x[::-1],
+/// torch.flip) selects the same elements as the positive one from its last
+/// element, reversed.
 static FailureOr<SliceParams>
 getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
   FailureOr<SmallVector<int64_t>> starts = getConstantIntOperand(ctx, first);
@@ -198,29 +202,68 @@ getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
     return ctx.emitError() << "expects starts, ends, axes and steps of one "
                               "length";
   SliceParams params{SmallVector<int64_t>(rank, 0), SmallVector<int64_t>(shape),
-                     SmallVector<int64_t>(rank, 1)};
+                     SmallVector<int64_t>(rank, 1),
+                     SmallVector<bool>(rank, false)};
   FailureOr<SmallVector<int64_t>> normalized =
       normalizeAxes(ctx, axes, rank, "axes", /*sort=*/false);
   if (failed(normalized))
     return failure();
   for (auto [i, axis] : llvm::enumerate(*normalized)) {
-    if (steps[i] < 1)
-      return ctx.emitError()
-             << "only positive steps are supported, got " << steps[i];
+    int64_t step = steps[i];
+    if (step == 0)
+      return ctx.emitError() << "steps must not be 0";
     int64_t dim = shape[axis];
+    // Forward steps clamp to [0, dim], backward ones to [-1, dim - 1].
+    int64_t low = step > 0 ? 0 : -1, high = step > 0 ? dim : dim - 1;
     auto clamp = [&](int64_t index) {
-      return std::clamp<int64_t>(index < 0 ? index + dim : index, 0, dim);
+      return std::clamp<int64_t>(index < 0 ? index + dim : index, low, high);
     };
     int64_t start = clamp((*starts)[i]), end = clamp((*ends)[i]);
-    int64_t size =
-        std::max<int64_t>(0, (end - start + steps[i] - 1) / steps[i]);
-    // An empty slice starts anywhere; 0 keeps it in bounds (start may be
-    // the dimension itself).
-    params.offsets[axis] = size == 0 ? 0 : start;
+    int64_t stride = step > 0 ? step : -step;
+    int64_t distance = step > 0 ? end - start : start - end;
+    int64_t size = std::max<int64_t>(0, (distance + stride - 1) / stride);
+    // The lowest selected index; an empty slice starts anywhere, 0 keeps it
+    // in bounds (start may be the dimension itself).
+    int64_t first = step > 0 ? start : start - (size - 1) * stride;
+    params.offsets[axis] = size == 0 ? 0 : first;
     params.sizes[axis] = size;
-    params.strides[axis] = steps[i];
+    params.strides[axis] = stride;
+    params.reversed[axis] = step < 0;
   }
   return params;
+}
+
+/// `value` with the dimensions where `reversed` is set read back to front.
+static Value buildReverse(OpBuilder &b, Location loc, Value value,
+                          ArrayRef<bool> reversed) {
+  if (!llvm::is_contained(reversed, true))
+    return value;
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{},
+             ValueRange{
+                 buildEmpty(b, loc, type.getShape(), type.getElementType())},
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               SmallVector<Value> indices;
+               for (int64_t d = 0; d < rank; ++d) {
+                 Value index = linalg::IndexOp::create(nb, nl, d);
+                 if (reversed[d])
+                   index = arith::SubIOp::create(
+                       nb, nl,
+                       arith::ConstantIndexOp::create(nb, nl,
+                                                      type.getDimSize(d) - 1),
+                       index);
+                 indices.push_back(index);
+               }
+               Value element =
+                   tensor::ExtractOp::create(nb, nl, value, indices);
+               linalg::YieldOp::create(nb, nl, element);
+             })
+      .getResult(0);
 }
 
 static SmallVector<OpFoldResult> getIndexAttrs(OpBuilder &b,
@@ -229,7 +272,7 @@ static SmallVector<OpFoldResult> getIndexAttrs(OpBuilder &b,
       values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
 }
 
-/// Slice (opset >= 10): constant starts, ends, axes and positive steps.
+/// Slice (opset >= 10): constant starts, ends, axes and steps.
 static ImportResult importSlice(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 5);
   if (failed(type))
@@ -238,9 +281,10 @@ static ImportResult importSlice(NodeContext &ctx) {
   if (failed(params))
     return failure();
   OpBuilder &b = ctx.builder;
-  return SmallVector<Value>{tensor::ExtractSliceOp::create(
+  Value slice = tensor::ExtractSliceOp::create(
       b, ctx.loc, ctx.getOperand(0), getIndexAttrs(b, params->offsets),
-      getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides))};
+      getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides));
+  return SmallVector<Value>{buildReverse(b, ctx.loc, slice, params->reversed)};
 }
 
 /// com.microsoft SliceGrad(dY, shape, starts, ends[, axes, steps]): zeros of
@@ -269,8 +313,9 @@ static ImportResult importSliceGrad(NodeContext &ctx) {
     return ctx.emitError() << "expects a float dY, got " << elementType;
   Value zeros =
       buildFilled(b, ctx.loc, *shape, b.getFloatAttr(elementType, 0.0));
+  Value dy = buildReverse(b, ctx.loc, ctx.getOperand(0), params->reversed);
   return SmallVector<Value>{tensor::InsertSliceOp::create(
-      b, ctx.loc, ctx.getOperand(0), zeros, getIndexAttrs(b, params->offsets),
+      b, ctx.loc, dy, zeros, getIndexAttrs(b, params->offsets),
       getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides))};
 }
 

@@ -126,6 +126,17 @@ def shape():
              consts={1, 2, 3}),
         Case("slice_empty_clamped", "Slice", [f32(4, 6), i64([9]), i64([12]), i64([1])],
              consts={1, 2, 3}),
+        # Negative steps: torch.flip (from the last element to INT64_MIN),
+        # strided and on two axes, mixed with a positive one, and empty.
+        Case("slice_flip", "Slice", [f32(3, 5, 2), i64([-1]), i64([-2**63]), i64([1]),
+                                     i64([-1])], consts={1, 2, 3, 4}),
+        Case("slice_negative_steps", "Slice", [f32(4, 9), i64([7, 3]), i64([0, -100]),
+                                               i64([1, 0]), i64([-2, -1])],
+             consts={1, 2, 3, 4}),
+        Case("slice_mixed_steps", "Slice", [f32(5, 8), i64([0, 7]), i64([4, 1]), i64([0, 1]),
+                                            i64([2, -3])], consts={1, 2, 3, 4}),
+        Case("slice_negative_empty", "Slice", [f32(4, 6), i64([2]), i64([5]), i64([1]),
+                                               i64([-1])], consts={1, 2, 3, 4}),
         Case("size", "Size", [f32(2, 3, 4)]),
         Case("size_scalar", "Size", [f32()]),
         # GQA's repeat_kv: a unit axis expanded; a 1 in shape keeps the input's.
@@ -294,6 +305,13 @@ def accumulate_v2(buffer, value, overwrite=np.array([False])):
     return [np.array([True]), value if overwrite[0] else buffer + value]
 
 
+def slice_grad_reference(dy, shape, *_):
+    """SliceGrad of x[:, 7:0:-2] by numpy."""
+    dx = np.zeros(shape, np.float32)
+    dx[:, 7:0:-2] = dy
+    return [dx]
+
+
 def gradient():
     flag = lambda value: np.array([value])
     return [
@@ -375,6 +393,14 @@ def gradient():
         Case("slice_grad_two_axes", "SliceGrad",
              [f32(3, 2, 5), i64([4, 6, 5]), i64([1, -4]), i64([100, -2]), i64([0, 1])],
              domain=MS, consts={1, 2, 3, 4}),
+        # Negative steps (torch.flip; every other element back to front).
+        Case("slice_grad_flip", "SliceGrad",
+             [f32(3, 5, 2), i64([3, 5, 2]), i64([-1]), i64([-2**63]), i64([1]), i64([-1])],
+             domain=MS, consts={1, 2, 3, 4, 5}),
+        # ORT's kernel fails here (narrowing_error): numpy's x[:, 7:0:-2].
+        Case("slice_grad_negative_stride", "SliceGrad",
+             [f32(4, 4), i64([4, 9]), i64([7]), i64([0]), i64([1]), i64([-2])],
+             domain=MS, consts={1, 2, 3, 4, 5}, expect=slice_grad_reference),
         Case("slice_grad_empty", "SliceGrad",
              [np.zeros((4, 0), np.float32), i64([4, 6]), i64([6]), i64([6]), i64([1])],
              domain=MS, consts={1, 2, 3, 4}),
@@ -1059,6 +1085,8 @@ ERROR_CASES = [
     Case("convt_grad_bad_dy", "ConvTransposeGrad", [f32(1, 2, 5, 5), f32(1, 2, 4, 4),
                                                     f32(2, 2, 3, 3)],
          {"strides": [2, 2]}, outputs=3, domain=MS),
+    Case("slice_zero_step", "Slice", [f32(4, 6), i64([0]), i64([3]), i64([1]), i64([0])],
+         consts={1, 2, 3, 4}),
     Case("slice_grad_bad_dy", "SliceGrad",
          [f32(2, 3), i64([2, 8]), i64([0]), i64([8]), i64([1]), i64([2])],
          domain=MS, consts={1, 2, 3, 4, 5}),
