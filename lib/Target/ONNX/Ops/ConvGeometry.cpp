@@ -74,7 +74,8 @@ static FailureOr<PadsAttr> readPads(NodeContext &ctx, int64_t rank) {
 }
 
 LogicalResult muon::onnx_import::fillSpatialGeometry(NodeContext &ctx,
-                                                     ConvGeometry &geometry) {
+                                                     ConvGeometry &geometry,
+                                                     bool ceilMode) {
   int64_t rank = geometry.getRank();
   if (failed(readStridesAndDilations(ctx, geometry)))
     return failure();
@@ -99,7 +100,14 @@ LogicalResult muon::onnx_import::fillSpatialGeometry(NodeContext &ctx,
              << "spatial dimension " << i << ": the dilated kernel (" << extent
              << ") is larger than the padded input (" << padded << ")";
     geometry.padBegin.push_back(pads[i]);
-    geometry.output.push_back((padded - extent) / stride + 1);
+    // SAME's output is ceil(in / stride) in either mode: ORT pads to it,
+    // negatively where the kernel is smaller than the stride, which the
+    // rounding down here matches.
+    bool roundUp = ceilMode && !padsAttr->isSame();
+    geometry.output.push_back((roundUp
+                                   ? llvm::divideCeil(padded - extent, stride)
+                                   : (padded - extent) / stride) +
+                              1);
   }
   return success();
 }

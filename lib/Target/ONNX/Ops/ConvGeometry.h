@@ -43,9 +43,12 @@ struct ConvGeometry {
 
 /// Reads strides, dilations and pads or auto_pad for `geometry`'s input and
 /// kernel (set by the caller) and sets its strides, dilations, padBegin and
-/// output; fails with a located error.
+/// output; fails with a located error. `ceilMode` (a pooling's ceil_mode)
+/// rounds the explicit or VALID padding's output size up, adding a last
+/// partial window; SAME's output, ceil(in / stride), is the same either way.
 mlir::LogicalResult fillSpatialGeometry(NodeContext &ctx,
-                                        ConvGeometry &geometry);
+                                        ConvGeometry &geometry,
+                                        bool ceilMode = false);
 
 /// For a ConvTranspose whose input sizes are `geometry.output`, with its
 /// batch, channels (its output channels) and kernel set: reads strides,

@@ -20,10 +20,14 @@
 //   AveragePoolGrad  dX[x] = sum over the windows covering x of dY[o]/count(o)
 //   GlobalAveragePool  the mean over the spatial dims
 //
-// ceil_mode 1 is not imported; pads must be smaller than the kernel (as ORT
-// requires). MaxPoolGrad reports Indices outside X. The gradients' dX shape is
-// the one the graph declares for their output (shape inference writes it; ORT's
-// kernels read it too).
+// ceil_mode 1 rounds the output size up as ORT does, adding a last window
+// that reaches past X and the end pads: its taps there are excluded like
+// padding's, and count_include_pad still divides by the kernel's size (ORT's
+// kernels; torch clips that window to X and the pads first). ORT keeps a
+// last window that starts past X, which is rejected. Pads must be smaller
+// than the kernel (as ORT requires). MaxPoolGrad reports Indices outside X.
+// The gradients' dX shape is the one the graph declares for their output
+// (shape inference writes it; ORT's kernels read it too).
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,8 +50,10 @@ static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
                                                RankedTensorType x) {
   if (x.getRank() < 3 || !isa<FloatType>(x.getElementType()))
     return ctx.emitError() << "expects a float X [N, C, D...], got " << x;
-  if (ctx.getIntAttr("ceil_mode").value_or(0) != 0)
-    return emitUnsupportedAttr(ctx, "ceil_mode") << ": only 0 is imported";
+  int64_t ceilMode = ctx.getIntAttr("ceil_mode").value_or(0);
+  if (ceilMode != 0 && ceilMode != 1)
+    return emitUnsupportedAttr(ctx, "ceil_mode")
+           << ": " << ceilMode << " (expects 0 or 1)";
   if (ctx.getIntAttr("storage_order").value_or(0) != 0)
     return emitUnsupportedAttr(ctx, "storage_order")
            << ": only 0 (row major) is imported";
@@ -72,8 +78,21 @@ static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
   if (includePad != 0 && includePad != 1)
     return emitUnsupportedAttr(ctx, "count_include_pad")
            << ": " << includePad << " (expects 0 or 1)";
-  if (failed(fillSpatialGeometry(ctx, geometry)))
+  if (failed(fillSpatialGeometry(ctx, geometry, ceilMode != 0)))
     return failure();
+  // Only ceil_mode's last window can start past X (pads are smaller than
+  // the kernel). ORT 1.19 keeps it and pools nothing there (the lowest
+  // value, an Indices entry in the previous plane, 0 or NaN for an
+  // average) where ONNX's shape inference and torch drop it: no answer
+  // agrees with both.
+  for (int64_t i = 0; i < geometry.getRank(); ++i) {
+    int64_t start =
+        (geometry.output[i] - 1) * geometry.strides[i] - geometry.padBegin[i];
+    if (start >= geometry.input[i])
+      return emitUnsupportedAttr(ctx, "ceil_mode")
+             << ": spatial dimension " << i << "'s last window starts at "
+             << start << ", past the input (" << geometry.input[i] << ")";
+  }
   return geometry;
 }
 

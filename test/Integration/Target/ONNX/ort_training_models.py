@@ -181,6 +181,27 @@ class PoolCNN(nn.Module):
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
+class PoolCeilCNN(nn.Module):
+    """Pooling with ceil_mode: a MaxPool2d over 3 columns with stride 2 (32
+    pool to 16, not 15: the last window reaches past X) and an average of 3
+    padded columns of that (16 + 2 to 9, not 8; ORT divides the partial
+    window by the kernel's size where torch clips it), both through ORT's
+    MaxPoolGrad and AveragePoolGrad."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.pool = nn.MaxPool2d((1, 3), (1, 2), ceil_mode=True)
+        self.head = nn.Linear(4 * (D // 2 + D // 4 + 1), VOCAB)
+
+    def forward(self, idx):
+        z = self.pool(F.relu(self.conv(self.tok(idx).unsqueeze(1))))
+        a = F.avg_pool2d(z, (1, 3), (1, 2), (0, 1), ceil_mode=True)
+        z = torch.cat((z, a), -1).permute(0, 2, 1, 3).reshape(BATCH, SEQ, -1)
+        return self.head(z).reshape(-1, VOCAB)
+
+
 class PadCNN(nn.Module):
     """Convolutions around F.pad (ONNX Pad; ORT differentiates it with a Pad
     by the negated pads, a crop), exported with a dynamic batch: the
@@ -379,7 +400,8 @@ class HuggingFace(nn.Module):
 
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
-          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN, "cnn-pad": PadCNN,
+          "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN,
+          "cnn-pool-ceil": PoolCeilCNN, "cnn-pad": PadCNN,
           "cnn-transpose": TransposeCNN, "cnn-upsample": UpsampleCNN,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),

@@ -700,16 +700,46 @@ def max_pool_grad(dy, indices, shape):
     return [dx.reshape(shape)]
 
 
-def avg_pool_grad(x_shape, kernel, strides, pads, include_pad):
+def avg_pool_grad(x_shape, kernel, strides, pads, include_pad, ceil_mode=False):
     """AveragePool's gradient by torch's autograd (avg_pool2d's backward)."""
     def expect(dy):
         import torch
         x = torch.zeros(x_shape, requires_grad=True)
-        y = torch.nn.functional.avg_pool2d(x, kernel, strides, pads,
+        y = torch.nn.functional.avg_pool2d(x, kernel, strides, pads, ceil_mode=ceil_mode,
                                            count_include_pad=include_pad)
         y.backward(torch.from_numpy(dy))
         return [x.grad.numpy()]
     return expect
+
+
+def transposed_jacobian(x_shape, forward):
+    """A gradient's reference dX = Jᵀ·dY, J the Jacobian of the linear
+    per-plane op ORT runs for `forward(images)` (a Case) on the one-hot
+    images of X's [N, C, spatial...] plane."""
+    n, c, *spatial = x_shape
+    size = int(np.prod(spatial))
+    basis = np.eye(size, dtype=np.float32).reshape(size, 1, *spatial)
+    (jacobian,) = reference(forward(basis))
+    jacobian = jacobian.reshape(size, -1)
+    return lambda dy, *_: [np.einsum("io,nco->nci", jacobian, dy.reshape(n, c, -1))
+                           .reshape(x_shape).astype(np.float32)]
+
+
+def max_pool_ceil_grad(x, kernel, strides):
+    """MaxPoolGrad's inputs for ORT's MaxPool of `x` with ceil_mode, and
+    torch's max_pool2d(ceil_mode=True) backward as the reference (its
+    argmax must be ORT's Indices)."""
+    attrs = {"kernel_shape": kernel, "strides": strides, "ceil_mode": 1}
+    y, indices = reference(Case("", "MaxPool", [x], attrs, outputs=2))
+    dy = f32(*y.shape)
+
+    def expect(dy, _):
+        import torch
+        xt = torch.from_numpy(x).requires_grad_()
+        torch.nn.functional.max_pool2d(xt, kernel, strides, ceil_mode=True).backward(
+            torch.from_numpy(dy))
+        return [xt.grad.numpy()]
+    return Case("max_pool_grad_ceil", "MaxPoolGrad", [dy, indices], attrs, expect=expect)
 
 
 def pool():
@@ -717,6 +747,10 @@ def pool():
     nan_x[0, 0, 0, 0] = nan_x[0, 1, 2, 3] = nan_x[0, 1, 3, 3] = np.nan
     grad_x = (2, 3, 4, 4)
     grad_indices = RNG.integers(0, np.prod(grad_x), size=(2, 3, 2, 2))
+    # ceil_mode adds a last window reaching past X and the end pads (8 + 2
+    # rows and 6 columns pool to 5 x 3, not 4 x 2).
+    ceil = {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 0, 1, 0], "ceil_mode": 1}
+    ceil_include = dict(ceil, count_include_pad=1)
     return [
         Case("max_pool_2d", "MaxPool", [f32(2, 3, 6, 6)],
              {"kernel_shape": [2, 2], "strides": [2, 2]}),
@@ -754,6 +788,30 @@ def pool():
         Case("avg_pool_grad_strided", "AveragePoolGrad", [f32(2, 3, 3, 3)],
              {"kernel_shape": [2, 2], "strides": [2, 2]},
              expect=avg_pool_grad((2, 3, 6, 7), 2, 2, 0, False)),
+        Case("max_pool_ceil", "MaxPool", [f32(2, 3, 6, 6)],
+             {"kernel_shape": [3, 2], "strides": [2, 2], "ceil_mode": 1}),
+        Case("max_pool_ceil_indices_padded", "MaxPool", [f32(2, 3, 8, 6)], ceil, outputs=2),
+        Case("max_pool_ceil_1d_dilated", "MaxPool", [f32(2, 2, 10)],
+             {"kernel_shape": [2], "strides": [3], "dilations": [2], "ceil_mode": 1},
+             outputs=2),
+        # The partial windows average their taps in X, or divide by the
+        # kernel's size even past the end pads.
+        Case("avg_pool_ceil_padded", "AveragePool", [f32(2, 2, 8, 6)], ceil),
+        Case("avg_pool_ceil_include_pad", "AveragePool", [f32(2, 2, 8, 6)], ceil_include),
+        Case("avg_pool_ceil_1d_include_pad", "AveragePool", [f32(2, 3, 9)],
+             {"kernel_shape": [2], "strides": [2], "ceil_mode": 1, "count_include_pad": 1}),
+        Case("avg_pool_ceil_dilated_opset19", "AveragePool", [f32(1, 2, 10, 8)],
+             {"kernel_shape": [2, 3], "strides": [2, 2], "dilations": [2, 1], "ceil_mode": 1,
+              "count_include_pad": 1}, opset=19),
+        max_pool_ceil_grad(f32(2, 2, 5, 6), [2, 3], [2, 2]),
+        Case("avg_pool_grad_ceil", "AveragePoolGrad", [f32(2, 2, 5, 3)], ceil,
+             expect=avg_pool_grad((2, 2, 8, 6), 3, 2, (1, 0), False, ceil_mode=True)),
+        Case("avg_pool_grad_ceil_include_pad", "AveragePoolGrad", [f32(2, 2, 5, 3)],
+             ceil_include,
+             # ORT's AveragePoolGrad is its forward's transpose; torch's
+             # differs in the windows past the end pads.
+             expect=transposed_jacobian(
+                 (2, 2, 8, 6), lambda x: Case("", "AveragePool", [x], ceil_include))),
     ]
 
 
@@ -880,14 +938,10 @@ def resize():
     # mode, and no ORT kernel computes it): dX = Jᵀ·dY with J the Jacobian
     # of ORT's own nearest Resize, run on the one-hot images of X's plane.
     def nearest_grad(x_shape, attrs, scale, size):
-        n, c, *spatial = x_shape
-        count = int(np.prod(spatial))
-        basis = np.eye(count, dtype=np.float32).reshape(count, 1, *spatial)
-        sizes = None if size is None else i64([count, 1, *size])
-        (jacobian,) = reference(case("", basis, attrs, scale=scale, size=sizes))
-        jacobian = jacobian.reshape(count, -1)
-        return lambda dy, *_: [np.einsum("io,nco->nci", jacobian, dy.reshape(n, c, -1))
-                               .reshape(x_shape).astype(np.float32)]
+        positions = int(np.prod(x_shape[2:]))
+        sizes = None if size is None else i64([positions, 1, *size])
+        return transposed_jacobian(
+            x_shape, lambda basis: case("", basis, attrs, scale=scale, size=sizes))
 
     torch_nearest = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
                      "nearest_mode": "floor"}
@@ -978,8 +1032,9 @@ ERROR_CASES = [
     Case("split_no_outputs", "Split", [f32(4, 3)], outputs=0, opset=13),
     Case("clip_vector_min", "Clip", [f32(3, 4), f32(4), None], opset=13),
     Case("gather_elements_bad_rank", "GatherElements", [f32(3, 4), i64([1, 2])]),
-    Case("max_pool_ceil_mode", "MaxPool", [f32(1, 1, 5, 5)],
-         {"kernel_shape": [2, 2], "strides": [2, 2], "ceil_mode": 1}),
+    # ceil_mode's last window would start past X (ORT pools nothing there).
+    Case("max_pool_ceil_empty_window", "MaxPool", [f32(1, 1, 5, 3)],
+         {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [0, 1, 0, 1], "ceil_mode": 1}),
     Case("max_pool_pads_not_below_kernel", "MaxPool", [f32(1, 1, 5, 5)],
          {"kernel_shape": [2, 2], "pads": [2, 0, 0, 0]}),
     Case("max_pool_grad_undeclared", "MaxPoolGrad",
