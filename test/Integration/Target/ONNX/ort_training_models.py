@@ -8,10 +8,12 @@ scaled_dot_product_attention; no biases; and a variant with rotary
 embeddings, whose gradient has ORT's ConcatTraining/SplitTraining),
 GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
 Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
-Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes),
-convolutional ones (Conv, pooling, batch normalization, ConvTranspose) and
-Hugging Face's GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA)
-definitions with random weights. Each is exported with static shapes,
+Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
+or p = 0.1), convolutional ones (Conv, pooling with and without ceil_mode,
+batch normalization, ConvTranspose, F.pad, nn.Upsample) and Hugging Face's
+GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA) definitions
+with random weights. Each is exported with static shapes (cnn-pad with a
+dynamic batch, bound when compiling),
 turned into ORT training artifacts (cross entropy, AdamW) and compiled into
 one step (examples/char_transformer/compiled_step.py); N steps on random
 batches must match ORT's training API on the same files: every loss and
@@ -20,10 +22,13 @@ every parameter within --rtol relative error (Frobenius).
 With --loss, generate_artifacts appends MSELoss, L1Loss or BCEWithLogitsLoss
 (float targets of the logits' shape) instead of cross entropy.
 
+Where ORT cannot run the artifacts as they are (training-mode Dropout
+draws its own masks; ConvTransposeGrad and ResizeGrad have no ORT CPU
+kernel), ORT runs a copy that ort_reference.py writes: the compiled step's
+masks as inputs, those gradients spelled with ORT's CPU kernels.
+
   ort_training_models.py MODEL --work DIR [--bin DIR] [--loss LOSS]
                          [--gpu emulated|cuda [--muon]]
-The MLP with Dropout p = 0.1 (mlp-dropout) draws fresh masks every step;
-ORT runs on the same masks (ort_reference.py).
 """
 
 import argparse
