@@ -48,10 +48,13 @@ void muon::onnx_import::registerImportONNXTranslation() {
          MLIRContext *context) -> OwningOpRef<Operation *> {
         const llvm::MemoryBuffer *buffer =
             sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+        // Option errors name the model they were given for.
+        Location fileLoc =
+            FileLineColLoc::get(context, buffer->getBufferIdentifier(), 0, 0);
         ONNXImportOptions options;
         options.maxTensorElements = maxTensorElements;
         if (maxFileBytes > ONNXImportOptions().maxFileBytes) {
-          emitError(UnknownLoc::get(context))
+          emitError(fileLoc)
               << "--onnx-max-file-bytes=" << maxFileBytes.getValue()
               << " exceeds " << ONNXImportOptions().maxFileBytes
               << ", the largest message protobuf parses";
@@ -61,10 +64,9 @@ void muon::onnx_import::registerImportONNXTranslation() {
         for (StringRef spec : sequenceSpecs) {
           auto [name, types] = spec.split('=');
           if (name.empty() || types.empty()) {
-            emitError(UnknownLoc::get(context))
-                << "--onnx-sequence='" << spec
-                << "': expected name=type,type,... such as "
-                   "params=4x8xf32,8xf32";
+            emitError(fileLoc) << "--onnx-sequence='" << spec
+                               << "': expected name=type,type,... such as "
+                                  "params=4x8xf32,8xf32";
             return nullptr;
           }
           options.sequenceTypes[name] = types.str();
@@ -73,7 +75,7 @@ void muon::onnx_import::registerImportONNXTranslation() {
           auto [name, text] = spec.split('=');
           int64_t value;
           if (name.empty() || text.getAsInteger(10, value) || value < 0) {
-            emitError(UnknownLoc::get(context))
+            emitError(fileLoc)
                 << "--onnx-dim='" << spec
                 << "': expected name=value with a non-negative value, such "
                    "as batch=8";

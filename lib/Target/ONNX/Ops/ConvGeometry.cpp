@@ -154,8 +154,22 @@ muon::onnx_import::fillTransposedSpatialGeometry(NodeContext &ctx,
   const SmallVector<int64_t> &pads = padsAttr->pads;
   for (int64_t i = 0; i < rank; ++i) {
     int64_t in = geometry.output[i], stride = geometry.strides[i];
-    int64_t extent = (geometry.kernel[i] - 1) * geometry.dilations[i] + 1;
-    int64_t unpadded = stride * (in - 1) + outputPadding[i] + extent;
+    int64_t extent, natural, unpadded;
+    if (llvm::MulOverflow(geometry.kernel[i] - 1, geometry.dilations[i],
+                          extent) ||
+        llvm::MulOverflow(stride, in - 1, natural) ||
+        llvm::AddOverflow(natural, extent + 1, natural) ||
+        llvm::AddOverflow(natural, outputPadding[i], unpadded))
+      return ctx.emitError() << "spatial dimension " << i
+                             << ": the output size overflows int64";
+    // Beyond what output_padding could add, ORT's kernel and ONNX's
+    // reference disagree (or fail): no definition to follow.
+    if (outputShape && (*outputShape)[i] - natural >= stride)
+      return emitUnsupportedAttr(ctx, "output_shape")
+             << ": " << (*outputShape)[i] << " in spatial dimension " << i
+             << " exceeds " << natural + stride - 1
+             << ", the most this input yields (its size " << natural
+             << " plus stride - 1)";
     int64_t out, padBegin;
     if (outputShape || padsAttr->isSame()) {
       // The padding that crops the unpadded output to the wanted size (none

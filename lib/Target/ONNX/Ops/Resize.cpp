@@ -611,6 +611,11 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
     llvm::copy(*given, scales.begin());
   }
   Value dy = ctx.getOperand(0);
+  // Nothing flows back through an empty dY (or into an empty X).
+  if (dyType->getNumElements() == 0 || xType->getNumElements() == 0)
+    return SmallVector<Value>{
+        buildFilled(ctx.builder, ctx.loc, xType->getShape(),
+                    ctx.builder.getZeroAttr(xType->getElementType()))};
   // As ORT's kernel: no resize, whatever the scales.
   if (dyType->getShape() == xType->getShape())
     return SmallVector<Value>{dy};

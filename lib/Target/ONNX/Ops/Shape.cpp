@@ -213,22 +213,30 @@ getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
     if (step == 0)
       return ctx.emitError() << "steps must not be 0";
     int64_t dim = shape[axis];
-    // Forward steps clamp to [0, dim], backward ones to [-1, dim - 1].
-    int64_t low = step > 0 ? 0 : -1, high = step > 0 ? dim : dim - 1;
-    auto clamp = [&](int64_t index) {
-      return std::clamp<int64_t>(index < 0 ? index + dim : index, low, high);
+    params.reversed[axis] = step < 0;
+    if (dim == 0) // Nothing to select (and no index to clamp to).
+      continue;
+    // As ONNX specifies: a negative index counts from the end; forward
+    // steps clamp both bounds to [0, dim], backward ones the start to
+    // [0, dim - 1] and the end to [-1, dim - 1].
+    auto clamp = [&](int64_t index, int64_t low, int64_t high) {
+      if (index < 0)
+        index = index < -dim ? -1 : index + dim;
+      return std::clamp<int64_t>(index, low, high);
     };
-    int64_t start = clamp((*starts)[i]), end = clamp((*ends)[i]);
-    int64_t stride = step > 0 ? step : -step;
-    int64_t distance = step > 0 ? end - start : start - end;
-    int64_t size = std::max<int64_t>(0, (distance + stride - 1) / stride);
+    bool forward = step > 0;
+    int64_t start = clamp((*starts)[i], 0, forward ? dim : dim - 1);
+    int64_t end = clamp((*ends)[i], forward ? 0 : -1, forward ? dim : dim - 1);
+    // |INT64_MIN| does not fit; any stride past the dimension selects one.
+    int64_t stride = forward ? step : -std::max(step, -dim - 1);
+    int64_t distance = forward ? end - start : start - end;
+    int64_t size = distance <= 0 ? 0 : (distance - 1) / stride + 1;
     // The lowest selected index; an empty slice starts anywhere, 0 keeps it
     // in bounds (start may be the dimension itself).
     int64_t first = step > 0 ? start : start - (size - 1) * stride;
     params.offsets[axis] = size == 0 ? 0 : first;
     params.sizes[axis] = size;
     params.strides[axis] = stride;
-    params.reversed[axis] = step < 0;
   }
   return params;
 }
@@ -281,6 +289,10 @@ static ImportResult importSlice(NodeContext &ctx) {
   if (failed(params))
     return failure();
   OpBuilder &b = ctx.builder;
+  // Nothing to read (a slice of a zero-size dimension would not verify).
+  if (llvm::is_contained(params->sizes, 0))
+    return SmallVector<Value>{
+        buildEmpty(b, ctx.loc, params->sizes, type->getElementType())};
   Value slice = tensor::ExtractSliceOp::create(
       b, ctx.loc, ctx.getOperand(0), getIndexAttrs(b, params->offsets),
       getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides));
@@ -313,6 +325,8 @@ static ImportResult importSliceGrad(NodeContext &ctx) {
     return ctx.emitError() << "expects a float dY, got " << elementType;
   Value zeros =
       buildFilled(b, ctx.loc, *shape, b.getFloatAttr(elementType, 0.0));
+  if (llvm::is_contained(params->sizes, 0))
+    return SmallVector<Value>{zeros};
   Value dy = buildReverse(b, ctx.loc, ctx.getOperand(0), params->reversed);
   return SmallVector<Value>{tensor::InsertSliceOp::create(
       b, ctx.loc, dy, zeros, getIndexAttrs(b, params->offsets),

@@ -137,6 +137,14 @@ def shape():
                                             i64([2, -3])], consts={1, 2, 3, 4}),
         Case("slice_negative_empty", "Slice", [f32(4, 6), i64([2]), i64([5]), i64([1]),
                                                i64([-1])], consts={1, 2, 3, 4}),
+        # Steps of ±(2^63 - 1) and -2^63 select one element; a zero-size
+        # dimension none.
+        Case("slice_step_max", "Slice", [f32(4, 6), i64([1]), i64([2**62]), i64([1]),
+                                         i64([2**63 - 1])], consts={1, 2, 3, 4}),
+        Case("slice_step_min", "Slice", [f32(4, 6), i64([-2]), i64([-2**63]), i64([1]),
+                                         i64([-2**63])], consts={1, 2, 3, 4}),
+        Case("slice_zero_dim_backward", "Slice", [f32(0, 5), i64([-1]), i64([-2**63]),
+                                                  i64([0]), i64([-1])], consts={1, 2, 3, 4}),
         Case("size", "Size", [f32(2, 3, 4)]),
         Case("size_scalar", "Size", [f32()]),
         # GQA's repeat_kv: a unit axis expanded; a 1 in shape keeps the input's.
@@ -961,6 +969,11 @@ def resize():
                           domain=MS, consts={3},
                           expect=nearest_grad(x_shape, attrs,
                                               scales(1, 1, *scale) if scale else None, size)))
+    # An empty X plane: nothing flows back.
+    cases.append(Case("resize_grad_nearest_empty", "ResizeGrad",
+                      [f32(1, 2, 0, 8), f32(1, 2, 0, 4), None, scales(1, 1, 1, 2)],
+                      torch_nearest, domain=MS, consts={3},
+                      expect=lambda *_: [np.zeros((1, 2, 0, 4), np.float32)]))
     return cases
 
 
@@ -1114,6 +1127,11 @@ ERROR_CASES = [
     Case("attention_opset25", "Attention", [f32(1, 2, 3, 4), f32(1, 2, 3, 4), f32(1, 2, 3, 4)],
          opset=25),
     Case("convt_opset10", "ConvTranspose", [f32(1, 2, 3), f32(2, 2, 2)], opset=10),
+    # Beyond output_padding's reach ORT and ONNX's reference disagree.
+    Case("convt_output_shape_too_large", "ConvTranspose", [f32(1, 2, 3, 3), f32(2, 2, 3, 3)],
+         {"output_shape": [20, 11]}),
+    Case("convt_stride_overflow", "ConvTranspose", [f32(1, 1, 5), f32(1, 1, 3)],
+         {"strides": [2**62]}),
     Case("fused_matmul_ms_opset2", "FusedMatMul", [f32(3, 4), f32(4, 5)], domain=MS,
          ms_opset=2),
     # Constant indices outside the gathered axis.
