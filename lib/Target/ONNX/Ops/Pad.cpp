@@ -69,6 +69,13 @@ getPads(NodeContext &ctx, int64_t rank) {
       return ctx.emitError() << "expects attribute 'pads'";
     pads = *attr;
   } else {
+    for (unsigned index : {1u, 3u}) {
+      Value operand = ctx.getOperand(index);
+      if (operand && cast<RankedTensorType>(operand.getType()).getRank() != 1)
+        return ctx.emitError()
+               << "expects " << (index == 1 ? "pads" : "axes")
+               << " to be a 1-D tensor, got " << operand.getType();
+    }
     FailureOr<SmallVector<int64_t>> given = getConstantIntOperand(ctx, 1);
     if (failed(given))
       return failure();

@@ -1172,4 +1172,5 @@ ERROR_CASES = [
     Case("pad_wrap_opset17", "Pad", [f32(2, 3), i64([0, 1, 0, 1])], {"mode": "wrap"},
          consts={1}),
     Case("pad_computed_pads", "Pad", [f32(2, 3), i64([0, 1, 0, 1])]),
+    Case("pad_pads_2d", "Pad", [f32(2, 3), i64([[0, 1], [0, 1]])], consts={1}),
 ]
