@@ -10,6 +10,10 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
+/// The largest stride, dilation or pad: sizes computed from a few products
+/// of them and of dimensions (at most 2^31) stay below 2^63.
+static constexpr int64_t kMaxSpatialAttr = int64_t(1) << 30;
+
 /// A spatial attribute `name` with one positive entry per spatial dimension
 /// (default: all 1).
 static FailureOr<SmallVector<int64_t>>
@@ -17,9 +21,10 @@ getSpatialAttr(NodeContext &ctx, StringRef name, int64_t rank) {
   SmallVector<int64_t> values =
       ctx.getIntsAttr(name).value_or(SmallVector<int64_t>(rank, 1));
   if (static_cast<int64_t>(values.size()) != rank ||
-      llvm::any_of(values, [](int64_t v) { return v < 1; }))
+      llvm::any_of(values,
+                   [](int64_t v) { return v < 1 || v > kMaxSpatialAttr; }))
     return emitUnsupportedAttr(ctx, name)
-           << ": expects " << rank << " positive values, got ["
+           << ": expects " << rank << " values in [1, 2^30], got ["
            << llvm::make_range(values.begin(), values.end()) << "]";
   return values;
 }
@@ -58,9 +63,10 @@ static FailureOr<PadsAttr> readPads(NodeContext &ctx, int64_t rank) {
   if (result.autoPad == "NOTSET") {
     if (auto given = ctx.getIntsAttr("pads")) {
       if (static_cast<int64_t>(given->size()) != 2 * rank ||
-          llvm::any_of(*given, [](int64_t p) { return p < 0; }))
+          llvm::any_of(*given,
+                       [](int64_t p) { return p < 0 || p > kMaxSpatialAttr; }))
         return emitUnsupportedAttr(ctx, "pads")
-               << ": expects " << 2 * rank << " non-negative values";
+               << ": expects " << 2 * rank << " values in [0, 2^30]";
       result.pads = *given;
     }
   } else if (ctx.getAttr("pads")) {
@@ -154,14 +160,10 @@ muon::onnx_import::fillTransposedSpatialGeometry(NodeContext &ctx,
   const SmallVector<int64_t> &pads = padsAttr->pads;
   for (int64_t i = 0; i < rank; ++i) {
     int64_t in = geometry.output[i], stride = geometry.strides[i];
-    int64_t extent, natural, unpadded;
-    if (llvm::MulOverflow(geometry.kernel[i] - 1, geometry.dilations[i],
-                          extent) ||
-        llvm::MulOverflow(stride, in - 1, natural) ||
-        llvm::AddOverflow(natural, extent + 1, natural) ||
-        llvm::AddOverflow(natural, outputPadding[i], unpadded))
-      return ctx.emitError() << "spatial dimension " << i
-                             << ": the output size overflows int64";
+    // No overflow: strides, dilations and pads are at most 2^30.
+    int64_t extent = (geometry.kernel[i] - 1) * geometry.dilations[i] + 1;
+    int64_t natural = stride * (in - 1) + extent;
+    int64_t unpadded = natural + outputPadding[i];
     // Beyond what output_padding could add, ORT's kernel and ONNX's
     // reference disagree (or fail): no definition to follow.
     if (outputShape && (*outputShape)[i] - natural >= stride)
