@@ -62,10 +62,12 @@ static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
   geometry.channels = geometry.outChannels = x.getDimSize(1);
   geometry.input.assign(x.getShape().drop_front(2).begin(), x.getShape().end());
   std::optional<SmallVector<int64_t>> kernel = ctx.getIntsAttr("kernel_shape");
+  // A kernel larger than any dimension (2^31) has no window; the bound
+  // keeps its dilated extent within int64.
   if (!kernel || kernel->size() != geometry.input.size() ||
-      llvm::any_of(*kernel, [](int64_t k) { return k < 1; }))
+      llvm::any_of(*kernel, [](int64_t k) { return k < 1 || k > (1ll << 31); }))
     return ctx.emitError() << "expects kernel_shape with "
-                           << geometry.input.size() << " positive values";
+                           << geometry.input.size() << " values in [1, 2^31]";
   geometry.kernel = *kernel;
   // As ORT requires: a window made of padding alone has no value.
   if (std::optional<SmallVector<int64_t>> pads = ctx.getIntsAttr("pads"))
