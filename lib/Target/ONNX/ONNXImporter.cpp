@@ -222,6 +222,10 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
   // argument: the initializer is only its default.
   SmallVector<std::pair<std::string, unsigned>> inputArgs;
   for (const onnx::ValueInfoProto *input : inputOrder) {
+    if (input->name() == kRandomStepName)
+      return emitError(getValueLoc(input->name()))
+             << "input '" << input->name()
+             << "' has the name of the importer's random step argument";
     if (llvm::is_contained(spec.stateArguments, input->name()))
       continue;
     FailureOr<ValueTypes> type =

@@ -81,7 +81,13 @@ void muon::onnx_import::registerImportONNXTranslation() {
                    "as batch=8";
             return nullptr;
           }
-          options.dimValues[name] = value;
+          auto [it, inserted] = options.dimValues.try_emplace(name, value);
+          if (!inserted && it->second != value) {
+            emitError(fileLoc)
+                << "--onnx-dim gives '" << name << "' two values, "
+                << it->second << " and " << value;
+            return nullptr;
+          }
         }
         return importONNXModel(buffer->getMemBufferRef(), context, options);
       },

@@ -196,6 +196,10 @@ CASES = {
     "unknown_domain": lambda: momentum_model().__class__(
         ir_version=8, graph=momentum_model().graph),
     "dynamic_dim": lambda: momentum_model(x_shape=("N", 3)),
+    "random_step_name": lambda: model(
+        [helper.make_node("Identity", ["muon.random_step"], ["Y"])],
+        [vi("muon.random_step", [], TensorProto.INT64)], [vi("Y", [], TensorProto.INT64)],
+        opsets=(helper.make_opsetid("", 17),)),
     "no_shape": lambda: model([momentum_node()], [vi("R", []), vi("T", [], TensorProto.INT64),
                                                   vi("X", None), vi("G", None), vi("V", None)],
                               [vi("X_new", None), vi("V_new", None)]),

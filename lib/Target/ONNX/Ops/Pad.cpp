@@ -125,7 +125,7 @@ getPadDims(NodeContext &ctx, ArrayRef<int64_t> shape,
     if (mode != PadMode::Constant && padding > 0 && dim.cropped == 0)
       return ctx.emitError() << "cannot pad the empty dimension " << d
                              << " but with a constant";
-    if (mode == PadMode::Reflect && padding >= dim.cropped)
+    if (mode == PadMode::Reflect && padding > 0 && padding >= dim.cropped)
       return ctx.emitError()
              << "reflect pads " << begin << ", " << end << " of dimension " << d
              << " must be smaller than its " << dim.cropped

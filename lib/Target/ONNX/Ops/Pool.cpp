@@ -95,6 +95,19 @@ static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
              << ": spatial dimension " << i << "'s last window starts at "
              << start << ", past the input (" << geometry.input[i] << ")";
   }
+  // Each output visits every tap of its window: bound the total (2^40, far
+  // beyond any real pooling, is minutes of work) rather than run for years.
+  constexpr int64_t kMaxTaps = int64_t(1) << 40;
+  int64_t taps = 1;
+  SmallVector<int64_t> factors{geometry.batch, geometry.channels};
+  for (int64_t i = 0; i < geometry.getRank(); ++i)
+    llvm::append_values(factors, geometry.output[i], geometry.kernel[i]);
+  for (int64_t factor : factors)
+    if (llvm::MulOverflow(taps, factor, taps) || taps > kMaxTaps)
+      return ctx.emitError()
+             << "pooling " << x << " with kernel_shape ["
+             << llvm::make_range(geometry.kernel.begin(), geometry.kernel.end())
+             << "] visits more than 2^40 taps";
   return geometry;
 }
 

@@ -291,10 +291,11 @@ static FailureOr<SmallVector<ResizedDim>> getResizedDims(NodeContext &ctx,
       }
   }
   for (auto [axis, dim] : llvm::enumerate(dims))
-    if (dim.out < 1 || dim.in < 1 || dim.out > kMaxResizedDim)
+    if (dim.in == 0 ? dim.out != 0 : dim.out < 1 || dim.out > kMaxResizedDim)
       return ctx.emitError()
              << "resizes dimension " << axis << " of size " << dim.in << " to "
-             << dim.out << ": expects 1 to " << kMaxResizedDim;
+             << dim.out << ": expects 1 to " << kMaxResizedDim
+             << " (0 from an empty dimension)";
   return dims;
 }
 
@@ -534,6 +535,9 @@ static ImportResult importResize(NodeContext &ctx) {
                            << ", but resizes " << *type << " to "
                            << RankedTensorType::get(shape,
                                                     type->getElementType());
+  if (llvm::is_contained(shape, 0)) // An empty result reads nothing.
+    return SmallVector<Value>{
+        buildEmpty(ctx.builder, ctx.loc, shape, type->getElementType())};
   SmallVector<Band> bands;
   for (auto [axis, dim] : llvm::enumerate(*dims))
     bands.push_back(buildResizeBand(*attrs, axis, dim));
@@ -622,6 +626,15 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
   SmallVector<Band> bands;
   for (int64_t axis = 2; axis < rank; ++axis) {
     int64_t in = xType->getDimSize(axis), out = dyType->getDimSize(axis);
+    // Scales that do not give dY's size from X's (ORT's CUDA kernel would
+    // index outside them) describe no Resize to differentiate.
+    if (scales[axis]) {
+      float resized = std::floor(static_cast<float>(in) * *scales[axis]);
+      if (!(resized == static_cast<float>(out)))
+        return ctx.emitError() << "scale " << *scales[axis] << " of dimension "
+                               << axis << " resizes " << in << " positions to "
+                               << resized << ", not to dY's " << out;
+    }
     if (attrs->linear) {
       bands.push_back(buildResizeGradBand(
           axis, in, out, attrs->coordinates == CoordinateMode::AlignCorners,

@@ -867,6 +867,8 @@ def resize():
                                "coordinate_transformation_mode": coord},
                               scales(1, 1, (1.5, 0.6, 2.0, 0.5)[i], (0.6, 1.5, 3.0, 0.75)[i])))
     cases += [
+        # An empty batch stays empty.
+        case("linear_empty_batch", f32(0, 2, 3, 3), {"mode": "linear"}, scales(1, 1, 2, 2)),
         case("nearest_tf_half_pixel_opset11", f32(1, 2, 4, 6),
              {"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn"},
              scales(1, 1, 1.5, 0.5), opset=11),
@@ -1019,6 +1021,9 @@ def pad():
              consts={1}),
         Case("pad_bool", "Pad", [np.array([[True, False, True]]), i64([1, 1, 0, 2])],
              consts={1}),
+        # An empty dimension, not padded, under reflect.
+        Case("pad_reflect_empty_unpadded", "Pad", [f32(0, 4), i64([0, 1, 0, 2])],
+             {"mode": "reflect"}, consts={1}),
     ]
 
 
@@ -1173,4 +1178,11 @@ ERROR_CASES = [
          consts={1}),
     Case("pad_computed_pads", "Pad", [f32(2, 3), i64([0, 1, 0, 1])]),
     Case("pad_pads_2d", "Pad", [f32(2, 3), i64([[0, 1], [0, 1]])], consts={1}),
+    # Scales that do not resize X to dY describe no Resize.
+    Case("resize_grad_scale_mismatch", "ResizeGrad",
+         [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 3, 2], np.float32)],
+         {"mode": "linear"}, domain=MS, consts={3}),
+    # 2^62 taps per output: rejected rather than run.
+    Case("max_pool_too_many_taps", "MaxPool", [f32(1, 1, 5, 5)],
+         {"kernel_shape": [2**31, 2**31], "pads": [2**30] * 4}),
 ]
