@@ -120,10 +120,10 @@ static Value buildDropoutMask(NodeContext &ctx, ArrayRef<int64_t> shape,
   OpBuilder &b = ctx.builder;
   constexpr uint64_t gamma = 0x9E3779B97F4A7C15ull;
   // The node's own stream: its seed attribute, else its name and output.
+  std::optional<int64_t> seed = ctx.getIntAttr("seed");
   uint64_t salt =
-      ctx.getIntAttr("seed")
-          ? static_cast<uint64_t>(*ctx.getIntAttr("seed"))
-          : llvm::xxh3_64bits(ctx.node.name() + "/" + ctx.node.output(0));
+      seed ? static_cast<uint64_t>(*seed)
+           : llvm::xxh3_64bits(ctx.node.name() + "/" + ctx.node.output(0));
   auto threshold = static_cast<int64_t>(std::ceil(ratio * (1 << 24)));
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)

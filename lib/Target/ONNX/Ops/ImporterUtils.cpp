@@ -329,6 +329,29 @@ Value muon::onnx_import::buildClampedIndex(OpBuilder &b, Location loc,
   return arith::MinSIOp::create(b, loc, low, last);
 }
 
+Value muon::onnx_import::buildIndexedRead(
+    OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape,
+    function_ref<Value(OpBuilder &, Location, int64_t, Value)> getIndex) {
+  Type elementType = cast<RankedTensorType>(source.getType()).getElementType();
+  int64_t rank = shape.size();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{RankedTensorType::get(shape, elementType)},
+             ValueRange{}, ValueRange{buildEmpty(b, loc, shape, elementType)},
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               SmallVector<Value> indices;
+               for (int64_t d = 0; d < rank; ++d)
+                 indices.push_back(
+                     getIndex(nb, nl, d, linalg::IndexOp::create(nb, nl, d)));
+               Value element =
+                   tensor::ExtractOp::create(nb, nl, source, indices);
+               linalg::YieldOp::create(nb, nl, element);
+             })
+      .getResult(0);
+}
+
 Value muon::onnx_import::buildWrappedIndex(OpBuilder &b, Location loc,
                                            Value index, int64_t size,
                                            bool clamp) {

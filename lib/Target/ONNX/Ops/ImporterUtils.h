@@ -143,6 +143,17 @@ mlir::LogicalResult checkIndices(NodeContext &ctx, unsigned operand,
 mlir::Value buildClampedIndex(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value index, int64_t size);
 
+/// A tensor of `shape` reading `source` at the indices `getIndex` computes,
+/// one per source dimension, from the position (`linalg.index` values): one
+/// parallel generic with a `tensor.extract`, which the GPU pipeline runs in
+/// its kernel. The indices must be in bounds.
+mlir::Value buildIndexedRead(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value source,
+    llvm::ArrayRef<int64_t> shape,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   int64_t dim, mlir::Value position)>
+        getIndex);
+
 /// The integer element `index` as an index value, wrapped once when negative
 /// (ONNX's -size..-1) and, unless `clamp` is false, clamped to [0, size).
 mlir::Value buildWrappedIndex(mlir::OpBuilder &b, mlir::Location loc,

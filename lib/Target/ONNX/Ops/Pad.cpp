@@ -24,7 +24,6 @@
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -167,32 +166,29 @@ static FailureOr<Value> buildPadding(NodeContext &ctx, Type elementType,
 }
 
 /// The cropped coordinate `padded - padBegin` moved into [0, cropped) as the
-/// mode reads it (the bounds checked in getPadDims make one step enough).
+/// edge, reflect or wrap mode reads it (the bounds checked in getPadDims
+/// make one step enough).
 static Value buildSourceIndex(OpBuilder &b, Location loc, Value padded,
                               const PadDim &dim, PadMode mode) {
   auto constant = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
   Value i = arith::SubIOp::create(b, loc, padded, constant(dim.padBegin));
-  Value last = constant(dim.cropped - 1);
-  Value below =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, constant(0));
-  Value above =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, i, last);
-  Value low, high;
-  switch (mode) {
-  case PadMode::Constant:
-  case PadMode::Edge:
+  if (mode == PadMode::Edge)
     return buildClampedIndex(b, loc, i, dim.cropped);
-  case PadMode::Reflect: // -i below, 2·last - i above
+  assert(mode != PadMode::Constant && "constant padding inserts the input");
+  Value low, high;
+  if (mode == PadMode::Reflect) { // -i below, 2·last - i above
     low = arith::SubIOp::create(b, loc, constant(0), i);
     high = arith::SubIOp::create(b, loc, constant(2 * (dim.cropped - 1)), i);
-    break;
-  case PadMode::Wrap: // i + m below, i - m above
+  } else { // wrap: i + m below, i - m above
     low = arith::AddIOp::create(b, loc, i, constant(dim.cropped));
     high = arith::SubIOp::create(b, loc, i, constant(dim.cropped));
-    break;
   }
+  Value below =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, constant(0));
+  Value above = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, i,
+                                      constant(dim.cropped - 1));
   Value inside = arith::SelectOp::create(b, loc, above, high, i);
   return arith::SelectOp::create(b, loc, below, low, inside);
 }
@@ -242,24 +238,11 @@ static ImportResult importPad(NodeContext &ctx) {
         getAsIndexOpFoldResult(b.getContext(), ones))};
   }
   // Edge, reflect and wrap read the cropped input at a computed position.
-  int64_t rank = type->getRank();
-  Value result =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{RankedTensorType::get(resultShape, elementType)},
-          ValueRange{},
-          ValueRange{buildEmpty(b, loc, resultShape, elementType)},
-          ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
-          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-          [&](OpBuilder &nb, Location nl, ValueRange) {
-            SmallVector<Value> indices;
-            for (auto [d, dim] : llvm::enumerate(*dims))
-              indices.push_back(buildSourceIndex(
-                  nb, nl, linalg::IndexOp::create(nb, nl, d), dim, *mode));
-            Value element = tensor::ExtractOp::create(nb, nl, x, indices);
-            linalg::YieldOp::create(nb, nl, element);
-          })
-          .getResult(0);
-  return SmallVector<Value>{result};
+  return SmallVector<Value>{buildIndexedRead(
+      b, loc, x, resultShape,
+      [&](OpBuilder &nb, Location nl, int64_t d, Value position) {
+        return buildSourceIndex(nb, nl, position, (*dims)[d], *mode);
+      })};
 }
 
 void muon::onnx_import::populatePadImporters(OpImporterRegistry &registry) {

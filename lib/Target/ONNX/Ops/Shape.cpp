@@ -246,32 +246,16 @@ static Value buildReverse(OpBuilder &b, Location loc, Value value,
                           ArrayRef<bool> reversed) {
   if (!llvm::is_contained(reversed, true))
     return value;
-  auto type = cast<RankedTensorType>(value.getType());
-  int64_t rank = type.getRank();
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, ValueRange{},
-             ValueRange{
-                 buildEmpty(b, loc, type.getShape(), type.getElementType())},
-             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(rank)},
-             SmallVector<utils::IteratorType>(rank,
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange) {
-               SmallVector<Value> indices;
-               for (int64_t d = 0; d < rank; ++d) {
-                 Value index = linalg::IndexOp::create(nb, nl, d);
-                 if (reversed[d])
-                   index = arith::SubIOp::create(
-                       nb, nl,
-                       arith::ConstantIndexOp::create(nb, nl,
-                                                      type.getDimSize(d) - 1),
-                       index);
-                 indices.push_back(index);
-               }
-               Value element =
-                   tensor::ExtractOp::create(nb, nl, value, indices);
-               linalg::YieldOp::create(nb, nl, element);
-             })
-      .getResult(0);
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(value.getType()).getShape();
+  return buildIndexedRead(
+      b, loc, value, shape,
+      [&](OpBuilder &nb, Location nl, int64_t d, Value position) -> Value {
+        if (!reversed[d])
+          return position;
+        return arith::SubIOp::create(
+            nb, nl, arith::ConstantIndexOp::create(nb, nl, shape[d] - 1),
+            position);
+      });
 }
 
 static SmallVector<OpFoldResult> getIndexAttrs(OpBuilder &b,
