@@ -205,7 +205,9 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     reaches `serial-remark-threshold` elements, a remark names the op (and
     its ONNX node): such a kernel is one of the step's slow ones on a GPU.
 
-    Pre-condition: bufferized IR. Post-condition: no linalg op on buffers.
+    Pre-condition: bufferized IR; an `scf.parallel` with reduction results
+    in the input is an error (tiling onto threads would drop them).
+    Post-condition: no linalg op on buffers.
   }];
   let options = [
     Option<"blockSize", "block-size", "unsigned", /*default=*/"256",
@@ -350,15 +352,17 @@ def ConvertMemoryToGPUPass : MuonPass<"convert-memory-to-gpu"> {
     kernels read (an imported graph's causal mask) lives in host memory:
     it is copied into a device allocation at the function's entry, freed
     at its returns, and kernels read that copy; host code's scalar loads
-    keep reading the global.
+    keep reading the global. Any other copy (a strided one) becomes
+    `linalg.copy`, a kernel once loops are mapped onto threads.
 
-    Post-condition: no `memref.alloc`/`alloca`/`dealloc`/`copy` left; a
-    copy of a non-contiguous buffer, or a mutable global that kernels
-    read, is an error.
+    Post-condition: no `memref.alloc`/`alloca`/`dealloc`/`copy` left; an
+    allocation of dynamic shape or non-identity layout, a stack buffer, an
+    unranked copy, or a mutable global that kernels read, is an error.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
   ];
 }

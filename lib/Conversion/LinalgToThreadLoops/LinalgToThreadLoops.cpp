@@ -321,6 +321,18 @@ struct ConvertLinalgToThreadLoops
   using Base::Base;
 
   void runOnOperation() override {
+    // Loops are tiled onto threads by upstream's tileParallelLoop, which
+    // drops reduction results: a reduction must arrive as linalg, where it
+    // gets a cooperative or per-thread kernel.
+    WalkResult reductions = getOperation()->walk([](scf::ParallelOp loop) {
+      if (loop.getNumReductions() == 0)
+        return WalkResult::advance();
+      loop.emitOpError("has reduction results, which cannot be mapped onto "
+                       "GPU threads (write the reduction as a linalg op)");
+      return WalkResult::interrupt();
+    });
+    if (reductions.wasInterrupted())
+      return signalPassFailure();
     IRRewriter rewriter(&getContext());
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {

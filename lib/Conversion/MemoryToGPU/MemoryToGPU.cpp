@@ -199,6 +199,9 @@ struct CopyToGPU : OpRewritePattern<memref::CopyOp> {
   LogicalResult matchAndRewrite(memref::CopyOp op,
                                 PatternRewriter &rewriter) const override {
     Value source = op.getSource(), target = op.getTarget();
+    if (!isa<MemRefType>(source.getType()) ||
+        !isa<MemRefType>(target.getType()))
+      return rewriter.notifyMatchFailure(op, "unranked");
     if (!hasIdentityView(source) || !hasIdentityView(target)) {
       rewriter.replaceOpWithNewOp<linalg::CopyOp>(op, source, target);
       return success();
@@ -299,8 +302,8 @@ struct ConvertMemoryToGPU
                memref::CopyOp>(op))
         return WalkResult::advance();
       op->emitOpError("cannot be turned into a device memory operation (a "
-                      "dynamic shape, a non-identity allocation or a stack "
-                      "buffer)");
+                      "dynamic shape, a non-identity allocation, a stack "
+                      "buffer or an unranked copy)");
       return WalkResult::interrupt();
     });
     if (leftover.wasInterrupted())

@@ -61,7 +61,7 @@ func.func @stack() -> f32 {
 // -----
 
 func.func @dynamic(%n: index) {
-  // expected-error @below {{'memref.alloc' op cannot be turned into a device memory operation (a dynamic shape, a non-identity allocation or a stack buffer)}}
+  // expected-error @below {{'memref.alloc' op cannot be turned into a device memory operation (a dynamic shape, a non-identity allocation, a stack buffer or an unranked copy)}}
   %a = memref.alloc(%n) : memref<?xf32>
   memref.dealloc %a : memref<?xf32>
   return
@@ -150,4 +150,23 @@ func.func @host_and_kernel_reads(%out: memref<4xf32>) -> f32 {
     memref.store %v, %out[%i] : memref<4xf32>
   }
   return %first : f32
+}
+
+// -----
+
+// A strided copy between arguments, with no linalg op in the input (the
+// pass loads the dialect itself), becomes linalg.copy.
+// CHECK-LABEL: func.func @strided_arguments
+// CHECK: linalg.copy ins(%{{.*}} : memref<8x256xf32, strided<[768, 1], offset: 256>>) outs(%{{.*}} : memref<8x256xf32>)
+func.func @strided_arguments(%d: memref<8x256xf32, strided<[768, 1], offset: 256>>, %e: memref<8x256xf32>) {
+  memref.copy %d, %e : memref<8x256xf32, strided<[768, 1], offset: 256>> to memref<8x256xf32>
+  return
+}
+
+// -----
+
+func.func @unranked_copy(%u: memref<*xf32>, %v: memref<*xf32>) {
+  // expected-error @below {{'memref.copy' op cannot be turned into a device memory operation}}
+  memref.copy %u, %v : memref<*xf32> to memref<*xf32>
+  return
 }
