@@ -26,4 +26,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateGradientImporters(registry);
   populateActivationGradImporters(registry);
   populateDropoutImporters(registry);
+  populateLSTMImporters(registry);
 }

@@ -1027,12 +1027,69 @@ def pad():
     ]
 
 
+def lstm_weights(steps, batch, inputs, hidden, directions=1):
+    """X, W, R, B, initial_h, initial_c, P of an LSTM."""
+    return (f32(steps, batch, inputs), f32(directions, 4 * hidden, inputs, scale=0.5),
+            f32(directions, 4 * hidden, hidden, scale=0.5), f32(directions, 8 * hidden),
+            f32(directions, batch, hidden), f32(directions, batch, hidden),
+            f32(directions, 3 * hidden))
+
+
+def lstm_training_outputs(inputs, hidden):
+    """ORT's LSTMTraining outputs (all_hidden_states, final h and c,
+    all_cell_states, iofc) for LSTMGrad's inputs."""
+    return reference(Case("forward", "LSTMTraining", inputs, {"hidden_size": hidden},
+                          outputs=5, domain=MS))
+
+
+def lstm_grad_case(name, with_initial, grads, hidden=6, steps=4, batch=3, inputs=5):
+    """LSTMGrad after ORT's LSTMTraining; `grads` picks which of dHAll, dHt,
+    dCt are given."""
+    x, w, r, b, h0, c0, _ = lstm_weights(steps, batch, inputs, hidden)
+    h0, c0 = (h0, c0) if with_initial else (None, None)
+    h_all, _, _, c_all, iofc = lstm_training_outputs([x, w, r, b, None, h0, c0], hidden)
+    d_all = f32(steps, 1, batch, hidden) if "all" in grads else None
+    d_h = f32(1, batch, hidden) if "h" in grads else None
+    d_c = f32(1, batch, hidden) if "c" in grads else None
+    return Case(name, "LSTMGrad", [x, w, r, None, h0, c0, h_all, c_all, iofc, d_all, d_h,
+                                   d_c], {"hidden_size": hidden}, outputs=6, domain=MS)
+
+
+def rnn():
+    x, w, r, b, h0, c0, p = lstm_weights(4, 3, 5, 6)
+    bidirectional = list(lstm_weights(4, 3, 5, 6, directions=2))
+    bidirectional.insert(4, None)
+    cases = [
+        Case("lstm_training", "LSTMTraining", [x, w, r, b, None, h0, c0],
+             {"hidden_size": 6, "direction": "forward"}, outputs=5, domain=MS),
+        Case("lstm_training_no_bias_no_initial", "LSTMTraining", [x, w, r],
+             {"hidden_size": 6}, outputs=5, domain=MS),
+        Case("lstm_training_peepholes", "LSTMTraining", [x, w, r, b, None, h0, c0, p],
+             {"hidden_size": 6}, outputs=5, domain=MS),
+        Case("lstm_training_one_step", "LSTMTraining", [*lstm_weights(1, 2, 3, 4)[:4]],
+             {"hidden_size": 4}, outputs=5, domain=MS),
+        lstm_grad_case("lstm_grad", True, ["all", "h", "c"]),
+        lstm_grad_case("lstm_grad_all_hidden_only", False, ["all"]),
+        lstm_grad_case("lstm_grad_final_only", True, ["h", "c"]),
+        lstm_grad_case("lstm_grad_one_step", False, ["all", "c"], hidden=4, steps=1,
+                       batch=2, inputs=3),
+        Case("lstm", "LSTM", [x, w, r, b, None, h0, c0], {"hidden_size": 6}, outputs=3),
+        Case("lstm_y_only_opset7", "LSTM", [x, w, r], {"hidden_size": 6}, opset=7),
+        Case("lstm_reverse_peepholes", "LSTM", [x, w, r, b, None, h0, c0, p],
+             {"hidden_size": 6, "direction": "reverse"}, outputs=3),
+        Case("lstm_bidirectional", "LSTM", bidirectional,
+             {"hidden_size": 6, "direction": "bidirectional",
+              "activations": ["Sigmoid", "Tanh", "Tanh"] * 2}, outputs=3, opset=14),
+    ]
+    return cases
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
-    "conv": conv, "pool": pool, "pad": pad, "resize": resize,
+    "conv": conv, "pool": pool, "pad": pad, "resize": resize, "rnn": rnn,
 }
 
 # Models the importer must reject with a located error (see errors.test).

@@ -1,0 +1,373 @@
+//===- LSTM.cpp - LSTM, LSTMTraining and LSTMGrad importers ---------------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// ONNX LSTM (forward, reverse, bidirectional; peepholes) and ONNX Runtime's
+// com.microsoft LSTMTraining, which is LSTM's forward that also returns what
+// its gradient reads: all cell states and the activated gates i, o, f, c of
+// every step ("iofc", [S, 1, B, 4H]); and LSTMGrad. They share one
+// per-direction recurrence (Recurrent.h); the formulas are in
+// docs/formulas.md.
+//
+// Like ONNX Runtime's training kernels, LSTMGrad's gradient does not flow
+// through peepholes (its schema takes no P), so its dP output (which ORT
+// overwrites per step and batch entry rather than accumulating) is a located
+// error. Not supported (located errors): sequence_lens, input_forget, clip,
+// activations other than sigmoid/tanh/tanh, layout 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Recurrent.h"
+
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+using namespace muon::onnx_import::rnn;
+
+static constexpr StringRef kActivations[] = {"sigmoid", "tanh", "tanh"};
+
+namespace {
+/// The shapes of one LSTM node: S steps, B batch, I inputs, H hidden, D
+/// directions.
+struct Dims {
+  int64_t steps, batch, input, hidden, directions;
+};
+
+/// The inputs of one direction (null where absent).
+struct DirectionInputs {
+  Value x, w, r, bias, h0, c0, peephole;
+};
+
+/// The stacked outputs of one direction, each [S, B, ...] in time order, and
+/// the final states [B, H].
+struct DirectionOutputs {
+  Value hAll, cAll, iofc, hLast, cLast;
+};
+} // namespace
+
+/// One direction's forward: i, o, f from σ and c from tanh of X·Wᵀ + H·Rᵀ +
+/// Wb + Rb (i and f with P⊙C_{t-1}, o with P⊙C_t), C = f⊙C_{t-1} + i⊙c,
+/// H = o⊙tanh(C).
+static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
+                                       const DirectionInputs &in,
+                                       const Dims &dims, bool reverse) {
+  int64_t hidden = dims.hidden;
+  Value bias;
+  if (in.bias) {
+    SmallVector<Value> halves = splitLast(b, loc, in.bias, 2);
+    bias = buildBroadcastMap(
+        b, loc, halves, {4 * hidden}, b.getF32Type(),
+        [](OpBuilder &nested, Location nestedLoc, ValueRange args) -> Value {
+          return arith::AddFOp::create(nested, nestedLoc, args[0], args[1]);
+        });
+  }
+  Value projected =
+      buildInputProjection(b, loc, in.x, in.w, in.bias ? bias : Value());
+  Value rT = buildTranspose(b, loc, in.r, {1, 0});
+  SmallVector<Value> peepholes;
+  if (in.peephole)
+    peepholes = splitLast(b, loc, in.peephole, 3);
+
+  SmallVector<int64_t> state{dims.batch, hidden};
+  Value h0 = in.h0 ? in.h0 : buildZeros(b, loc, state);
+  Value c0 = in.c0 ? in.c0 : buildZeros(b, loc, state);
+  SmallVector<Value> inits{
+      h0, c0,
+      buildEmpty(b, loc, {dims.steps, dims.batch, hidden}, b.getF32Type()),
+      buildEmpty(b, loc, {dims.steps, dims.batch, hidden}, b.getF32Type()),
+      buildEmpty(b, loc, {dims.steps, dims.batch, 4 * hidden}, b.getF32Type())};
+  SmallVector<Value> results = buildTimeLoop(
+      b, loc, dims.steps, reverse, inits,
+      [&](OpBuilder &nb, Location nl, Value t,
+          ValueRange args) -> SmallVector<Value> {
+        Value h = args[0], c = args[1];
+        SmallVector<Value> inputs =
+            splitLast(nb, nl, buildSlice(nb, nl, projected, t), 4);
+        llvm::append_range(inputs,
+                           splitLast(nb, nl, buildMatmul(nb, nl, h, rT), 4));
+        inputs.push_back(c);
+        llvm::append_range(inputs, peepholes);
+        bool hasPeepholes = !peepholes.empty();
+        SmallVector<Value> gates =
+            buildGateMath(nb, nl, inputs, newStates(nb, nl, state, 6),
+                          [&](OpBuilder &eb, Location el,
+                              ValueRange v) -> SmallVector<Value> {
+                            auto add = [&](Value lhs, Value rhs) -> Value {
+                              return arith::AddFOp::create(eb, el, lhs, rhs);
+                            };
+                            auto mul = [&](Value lhs, Value rhs) -> Value {
+                              return arith::MulFOp::create(eb, el, lhs, rhs);
+                            };
+                            Value cPrev = v[8];
+                            Value ai = add(v[0], v[4]), ao = add(v[1], v[5]),
+                                  af = add(v[2], v[6]), ac = add(v[3], v[7]);
+                            if (hasPeepholes) {
+                              ai = add(ai, mul(v[9], cPrev));
+                              af = add(af, mul(v[11], cPrev));
+                            }
+                            Value i = sigmoid(eb, el, ai),
+                                  f = sigmoid(eb, el, af), g = tanh(eb, el, ac);
+                            Value cNew = add(mul(f, cPrev), mul(i, g));
+                            if (hasPeepholes)
+                              ao = add(ao, mul(v[10], cNew));
+                            Value o = sigmoid(eb, el, ao);
+                            Value hNew = mul(o, tanh(eb, el, cNew));
+                            return {i, o, f, g, cNew, hNew};
+                          });
+        Value iofc = concatLast(nb, nl, ArrayRef(gates).take_front(4));
+        return {gates[5], gates[4], buildInsert(nb, nl, gates[5], args[2], t),
+                buildInsert(nb, nl, gates[4], args[3], t),
+                buildInsert(nb, nl, iofc, args[4], t)};
+      });
+  return {results[2], results[3], results[4], results[0], results[1]};
+}
+
+/// Values [S, B, X] of each direction as [S, D, B, X].
+static Value stackSteps(OpBuilder &b, Location loc, ArrayRef<Value> values) {
+  auto type = cast<RankedTensorType>(values.front().getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t directions = values.size();
+  if (directions == 1)
+    return buildReshape(b, loc, values.front(),
+                        {shape[0], 1, shape[1], shape[2]});
+  Value result = buildEmpty(b, loc, {shape[0], directions, shape[1], shape[2]},
+                            type.getElementType());
+  for (auto [d, value] : llvm::enumerate(values)) {
+    SmallVector<OpFoldResult> offsets{b.getIndexAttr(0),
+                                      b.getIndexAttr(static_cast<int64_t>(d)),
+                                      b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(
+        b.getContext(), {shape[0], 1, shape[1], shape[2]});
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    result = tensor::InsertSliceOp::create(b, loc, value, result, offsets,
+                                           sizes, strides);
+  }
+  return result;
+}
+
+/// Reads and checks the inputs and attributes shared by LSTM and
+/// LSTMTraining (X, W, R, B, sequence_lens, initial_h, initial_c, P).
+static FailureOr<std::pair<Dims, SmallVector<DirectionInputs>>>
+getForwardInputs(NodeContext &ctx, const Attributes &attrs) {
+  if (failed(checkNumOperands(ctx, 3, 8)))
+    return failure();
+  FailureOr<RankedTensorType> xType = getOperandType(ctx, 0);
+  if (failed(xType))
+    return failure();
+  if (xType->getRank() != 3 || !xType->getElementType().isF32())
+    return ctx.emitError() << "expects X of shape [seq_length, batch_size, "
+                              "input_size] x f32, got "
+                           << *xType;
+  if (ctx.getIntAttr("input_forget").value_or(0) != 0)
+    return emitUnsupportedAttr(ctx, "input_forget") << ": only 0";
+  Dims dims{xType->getShape()[0], xType->getShape()[1], xType->getShape()[2],
+            attrs.hiddenSize, attrs.numDirections};
+  int64_t d = dims.directions, h = dims.hidden;
+  FailureOr<Value> w = getInput(ctx, 1, {d, 4 * h, dims.input}, "W", false);
+  FailureOr<Value> r = getInput(ctx, 2, {d, 4 * h, h}, "R", false);
+  FailureOr<Value> bias = getInput(ctx, 3, {d, 8 * h}, "B");
+  FailureOr<Value> h0 = getInput(ctx, 5, {d, dims.batch, h}, "initial_h");
+  FailureOr<Value> c0 = getInput(ctx, 6, {d, dims.batch, h}, "initial_c");
+  FailureOr<Value> p = getInput(ctx, 7, {d, 3 * h}, "P");
+  if (failed(w) || failed(r) || failed(bias) || failed(h0) || failed(c0) ||
+      failed(p) || failed(checkAbsent(ctx, 4, "sequence_lens")))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  SmallVector<DirectionInputs> inputs;
+  for (int64_t i = 0; i < d; ++i) {
+    OpFoldResult index = b.getIndexAttr(i);
+    auto slice = [&](Value value) {
+      return value ? buildSlice(b, ctx.loc, value, index) : Value();
+    };
+    inputs.push_back({ctx.getOperand(0), slice(*w), slice(*r), slice(*bias),
+                      slice(*h0), slice(*c0), slice(*p)});
+  }
+  return std::make_pair(dims, inputs);
+}
+
+/// Runs every direction (direction 1 of a bidirectional LSTM backwards).
+static SmallVector<DirectionOutputs>
+buildDirections(NodeContext &ctx, const Attributes &attrs, const Dims &dims,
+                ArrayRef<DirectionInputs> inputs) {
+  SmallVector<DirectionOutputs> outputs;
+  for (auto [d, in] : llvm::enumerate(inputs))
+    outputs.push_back(buildDirection(ctx.builder, ctx.loc, in, dims,
+                                     attrs.reverse || d == 1));
+  return outputs;
+}
+
+/// ONNX LSTM: Y [S, D, B, H], Y_h and Y_c [D, B, H].
+static ImportResult importLSTM(NodeContext &ctx) {
+  FailureOr<Attributes> attrs = parseAttributes(ctx, kActivations, false);
+  if (failed(attrs))
+    return failure();
+  auto forward = getForwardInputs(ctx, *attrs);
+  if (failed(forward))
+    return failure();
+  SmallVector<DirectionOutputs> outs =
+      buildDirections(ctx, *attrs, forward->first, forward->second);
+  OpBuilder &b = ctx.builder;
+  SmallVector<Value> hAll, hLast, cLast;
+  for (const DirectionOutputs &out : outs) {
+    hAll.push_back(out.hAll);
+    hLast.push_back(out.hLast);
+    cLast.push_back(out.cLast);
+  }
+  return takeResults(ctx, {stackSteps(b, ctx.loc, hAll),
+                           stack(b, ctx.loc, hLast), stack(b, ctx.loc, cLast)});
+}
+
+/// com.microsoft LSTMTraining: all hidden states, final hidden and cell
+/// states, all cell states, iofc.
+static ImportResult importLSTMTraining(NodeContext &ctx) {
+  FailureOr<Attributes> attrs = parseAttributes(ctx, kActivations, true);
+  if (failed(attrs))
+    return failure();
+  auto forward = getForwardInputs(ctx, *attrs);
+  if (failed(forward))
+    return failure();
+  DirectionOutputs out =
+      buildDirections(ctx, *attrs, forward->first, forward->second).front();
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  return takeResults(ctx,
+                     {stackSteps(b, loc, out.hAll), stack(b, loc, out.hLast),
+                      stack(b, loc, out.cLast), stackSteps(b, loc, out.cAll),
+                      stackSteps(b, loc, out.iofc)});
+}
+
+/// com.microsoft LSTMGrad (inputs X, W, R, sequence_lens, initial_h,
+/// initial_c, all_hidden_states, all_cell_states, iofc, and the gradients of
+/// all hidden states, the final hidden and cell state): dX, dW, dR, dB, dH0,
+/// dC0. Backwards over time carrying dH, dC:
+///   dH += dHAll[t];  dC += dH⊙o⊙(1 - tanh²(C_t))
+///   d(i, o, f, c) pre-activation = (dC⊙c, dH⊙tanh(C_t), dC⊙C_{t-1}, dC⊙i)
+///                                  ⊙ (σ', σ', σ', tanh')
+///   dC ← dC⊙f;  dH ← dA·R
+/// then dX = dA·W, dW = dAᵀ·X, dR = dAᵀ·H_{t-1} over all steps, dB = Σ dA
+/// (twice: Wb and Rb).
+static ImportResult importLSTMGrad(NodeContext &ctx) {
+  FailureOr<Attributes> attrs = parseAttributes(ctx, kActivations, true);
+  if (failed(attrs) || failed(checkNumOperands(ctx, 9, 12)))
+    return failure();
+  if (ctx.getIntAttr("input_forget").value_or(0) != 0)
+    return emitUnsupportedAttr(ctx, "input_forget") << ": only 0";
+  if (hasResult(ctx, 6))
+    return ctx.emitError()
+           << "the peephole gradient (output 6) is not supported: ONNX "
+              "Runtime's LSTMGrad takes no peepholes";
+  FailureOr<RankedTensorType> xType = getOperandType(ctx, 0);
+  if (failed(xType))
+    return failure();
+  if (xType->getRank() != 3 || !xType->getElementType().isF32())
+    return ctx.emitError() << "expects X of shape [seq_length, batch_size, "
+                              "input_size] x f32, got "
+                           << *xType;
+  int64_t steps = xType->getShape()[0], batch = xType->getShape()[1],
+          input = xType->getShape()[2], h = attrs->hiddenSize;
+  FailureOr<Value> w = getInput(ctx, 1, {1, 4 * h, input}, "W", false);
+  FailureOr<Value> r = getInput(ctx, 2, {1, 4 * h, h}, "R", false);
+  FailureOr<Value> h0 = getInput(ctx, 4, {1, batch, h}, "initial_h");
+  FailureOr<Value> c0 = getInput(ctx, 5, {1, batch, h}, "initial_c");
+  FailureOr<Value> hAll =
+      getInput(ctx, 6, {steps, 1, batch, h}, "all_hidden_states", false);
+  FailureOr<Value> cAll =
+      getInput(ctx, 7, {steps, 1, batch, h}, "all_cell_states", false);
+  FailureOr<Value> iofcAll =
+      getInput(ctx, 8, {steps, 1, batch, 4 * h}, "iofc", false);
+  FailureOr<Value> dHAll =
+      getInput(ctx, 9, {steps, 1, batch, h}, "grad_all_hidden_states");
+  FailureOr<Value> dHt = getInput(ctx, 10, {1, batch, h}, "grad_final_h");
+  FailureOr<Value> dCt = getInput(ctx, 11, {1, batch, h}, "grad_final_c");
+  if (failed(w) || failed(r) || failed(h0) || failed(c0) || failed(hAll) ||
+      failed(cAll) || failed(iofcAll) || failed(dHAll) || failed(dHt) ||
+      failed(dCt) || failed(checkAbsent(ctx, 3, "sequence_lens")))
+    return failure();
+
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  SmallVector<int64_t> state{batch, h};
+  OpFoldResult zero = b.getIndexAttr(0);
+  auto direction = [&](Value value) {
+    return value ? buildSlice(b, loc, value, zero) : Value();
+  };
+  // [S, 1, B, X] -> [S, B, X].
+  auto steps3 = [&](Value value) {
+    if (!value)
+      return value;
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(value.getType()).getShape();
+    return buildReshape(b, loc, value, {shape[0], shape[2], shape[3]});
+  };
+  Value wD = direction(*w), rD = direction(*r);
+  Value initialH = *h0 ? direction(*h0) : buildZeros(b, loc, state);
+  Value initialC = *c0 ? direction(*c0) : buildZeros(b, loc, state);
+  Value hs = steps3(*hAll), cs = steps3(*cAll), iofc = steps3(*iofcAll);
+  Value dHs = steps3(*dHAll);
+  Value cPrevAll = buildPreviousStates(b, loc, cs, initialC);
+  Value dH = *dHt ? direction(*dHt) : buildZeros(b, loc, state);
+  Value dC = *dCt ? direction(*dCt) : buildZeros(b, loc, state);
+
+  SmallVector<Value> inits{
+      dH, dC, buildEmpty(b, loc, {steps, batch, 4 * h}, b.getF32Type())};
+  SmallVector<Value> results = buildTimeLoop(
+      b, loc, steps, /*backwards=*/true, inits,
+      [&](OpBuilder &nb, Location nl, Value t,
+          ValueRange args) -> SmallVector<Value> {
+        SmallVector<Value> inputs =
+            splitLast(nb, nl, buildSlice(nb, nl, iofc, t), 4);
+        inputs.push_back(buildSlice(nb, nl, cs, t));
+        inputs.push_back(buildSlice(nb, nl, cPrevAll, t));
+        inputs.push_back(args[0]);
+        inputs.push_back(args[1]);
+        if (dHs)
+          inputs.push_back(buildSlice(nb, nl, dHs, t));
+        SmallVector<Value> grads = buildGateMath(
+            nb, nl, inputs, newStates(nb, nl, state, 5),
+            [&](OpBuilder &eb, Location el,
+                ValueRange v) -> SmallVector<Value> {
+              auto mul = [&](Value lhs, Value rhs) -> Value {
+                return arith::MulFOp::create(eb, el, lhs, rhs);
+              };
+              Value i = v[0], o = v[1], f = v[2], g = v[3], c = v[4],
+                    cPrev = v[5], dh = v[6], dc = v[7];
+              if (v.size() > 8)
+                dh = arith::AddFOp::create(eb, el, dh, v[8]);
+              Value tc = tanh(eb, el, c);
+              dc = arith::AddFOp::create(
+                  eb, el, dc, mul(mul(dh, o), tanhDerivative(eb, el, tc)));
+              Value dai = mul(mul(dc, g), sigmoidDerivative(eb, el, i));
+              Value dao = mul(mul(dh, tc), sigmoidDerivative(eb, el, o));
+              Value daf = mul(mul(dc, cPrev), sigmoidDerivative(eb, el, f));
+              Value dag = mul(mul(dc, i), tanhDerivative(eb, el, g));
+              return {dai, dao, daf, dag, mul(dc, f)};
+            });
+        Value dA = concatLast(nb, nl, ArrayRef(grads).take_front(4));
+        return {buildMatmul(nb, nl, dA, rD), grads[4],
+                buildInsert(nb, nl, dA, args[2], t)};
+      });
+  Value dA = results[2];
+  WeightGradients grads =
+      buildWeightGradients(b, loc, dA, ctx.getOperand(0), wD);
+  Value hPrevAll = buildPreviousStates(b, loc, hs, initialH);
+  Value dR = buildMatmul(b, loc, flattenSteps(b, loc, dA),
+                         flattenSteps(b, loc, hPrevAll),
+                         /*transposeLhs=*/true);
+  Value dB = concatLast(b, loc, {grads.dBias, grads.dBias});
+  return takeResults(ctx,
+                     {grads.dX, stack(b, loc, {grads.dW}), stack(b, loc, {dR}),
+                      stack(b, loc, {dB}), stack(b, loc, {results[0]}),
+                      stack(b, loc, {results[1]}), Value()});
+}
+
+void muon::onnx_import::populateLSTMImporters(OpImporterRegistry &registry) {
+  registry.add("", "LSTM", importLSTM, {/*since=*/7});
+  registry.add("com.microsoft", "LSTMTraining", importLSTMTraining);
+  registry.add("com.microsoft", "LSTMGrad", importLSTMGrad);
+}
