@@ -38,11 +38,6 @@ void muon::addBufferizationStage(OpPassManager &pm) {
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
-  // A loop may carry a state it computes afresh each iteration (an RNN's
-  // hidden state: fusion turns the update's destination into a new tensor);
-  // the yield then gets a buffer of its own, which the deallocation pipeline
-  // frees.
-  bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(muon::createDropAliasedResultsPass());
 

@@ -78,15 +78,17 @@ static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
   Value h0 = in.h0 ? in.h0 : buildZeros(b, loc, state);
   Value c0 = in.c0 ? in.c0 : buildZeros(b, loc, state);
   SmallVector<Value> inits{
-      h0, c0,
-      buildEmpty(b, loc, {dims.steps, dims.batch, hidden}, b.getF32Type()),
-      buildEmpty(b, loc, {dims.steps, dims.batch, hidden}, b.getF32Type()),
+      buildStateSlots(b, loc, h0, dims.steps, reverse),
+      buildStateSlots(b, loc, c0, dims.steps, reverse),
       buildEmpty(b, loc, {dims.steps, dims.batch, 4 * hidden}, b.getF32Type())};
   SmallVector<Value> results = buildTimeLoop(
       b, loc, dims.steps, reverse, inits,
       [&](OpBuilder &nb, Location nl, Value t,
           ValueRange args) -> SmallVector<Value> {
-        Value h = args[0], c = args[1];
+        Value before = getSlot(nb, nl, t, reverse, false);
+        Value after = getSlot(nb, nl, t, reverse, true);
+        Value h = buildSlice(nb, nl, args[0], before);
+        Value c = buildSlice(nb, nl, args[1], before);
         SmallVector<Value> inputs =
             splitLast(nb, nl, buildSlice(nb, nl, projected, t), 4);
         llvm::append_range(inputs,
@@ -121,11 +123,14 @@ static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
                             return {i, o, f, g, cNew, hNew};
                           });
         Value iofc = concatLast(nb, nl, ArrayRef(gates).take_front(4));
-        return {gates[5], gates[4], buildInsert(nb, nl, gates[5], args[2], t),
-                buildInsert(nb, nl, gates[4], args[3], t),
-                buildInsert(nb, nl, iofc, args[4], t)};
+        return {buildInsert(nb, nl, gates[5], args[0], after),
+                buildInsert(nb, nl, gates[4], args[1], after),
+                buildInsert(nb, nl, iofc, args[2], t)};
       });
-  return {results[2], results[3], results[4], results[0], results[1]};
+  return {getStepStates(b, loc, results[0], reverse),
+          getStepStates(b, loc, results[1], reverse), results[2],
+          getFinalState(b, loc, results[0], reverse),
+          getFinalState(b, loc, results[1], reverse)};
 }
 
 /// Values [S, B, X] of each direction as [S, D, B, X].
@@ -314,18 +319,22 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
   Value dH = *dHt ? direction(*dHt) : buildZeros(b, loc, state);
   Value dC = *dCt ? direction(*dCt) : buildZeros(b, loc, state);
 
+  // Backwards: the gradients of the states before step t are in slot t.
   SmallVector<Value> inits{
-      dH, dC, buildEmpty(b, loc, {steps, batch, 4 * h}, b.getF32Type())};
+      buildStateSlots(b, loc, dH, steps, /*backwards=*/true),
+      buildStateSlots(b, loc, dC, steps, /*backwards=*/true),
+      buildEmpty(b, loc, {steps, batch, 4 * h}, b.getF32Type())};
   SmallVector<Value> results = buildTimeLoop(
       b, loc, steps, /*backwards=*/true, inits,
       [&](OpBuilder &nb, Location nl, Value t,
           ValueRange args) -> SmallVector<Value> {
+        Value after = getSlot(nb, nl, t, true, false);
         SmallVector<Value> inputs =
             splitLast(nb, nl, buildSlice(nb, nl, iofc, t), 4);
         inputs.push_back(buildSlice(nb, nl, cs, t));
         inputs.push_back(buildSlice(nb, nl, cPrevAll, t));
-        inputs.push_back(args[0]);
-        inputs.push_back(args[1]);
+        inputs.push_back(buildSlice(nb, nl, args[0], after));
+        inputs.push_back(buildSlice(nb, nl, args[1], after));
         if (dHs)
           inputs.push_back(buildSlice(nb, nl, dHs, t));
         SmallVector<Value> grads = buildGateMath(
@@ -349,7 +358,8 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
               return {dai, dao, daf, dag, mul(dc, f)};
             });
         Value dA = concatLast(nb, nl, ArrayRef(grads).take_front(4));
-        return {buildMatmul(nb, nl, dA, rD), grads[4],
+        return {buildInsert(nb, nl, buildMatmul(nb, nl, dA, rD), args[0], t),
+                buildInsert(nb, nl, grads[4], args[1], t),
                 buildInsert(nb, nl, dA, args[2], t)};
       });
   Value dA = results[2];
@@ -360,10 +370,11 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
                          flattenSteps(b, loc, hPrevAll),
                          /*transposeLhs=*/true);
   Value dB = concatLast(b, loc, {grads.dBias, grads.dBias});
-  return takeResults(ctx,
-                     {grads.dX, stack(b, loc, {grads.dW}), stack(b, loc, {dR}),
-                      stack(b, loc, {dB}), stack(b, loc, {results[0]}),
-                      stack(b, loc, {results[1]}), Value()});
+  return takeResults(
+      ctx, {grads.dX, stack(b, loc, {grads.dW}), stack(b, loc, {dR}),
+            stack(b, loc, {dB}),
+            stack(b, loc, {getFinalState(b, loc, results[0], true)}),
+            stack(b, loc, {getFinalState(b, loc, results[1], true)}), Value()});
 }
 
 void muon::onnx_import::populateLSTMImporters(OpImporterRegistry &registry) {

@@ -218,6 +218,41 @@ Value rnn::buildZeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
   return buildFilled(b, loc, shape, b.getF32FloatAttr(0.0f));
 }
 
+Value rnn::buildStateSlots(OpBuilder &b, Location loc, Value initial,
+                           int64_t steps, bool backwards) {
+  SmallVector<int64_t> shape{steps + 1};
+  llvm::append_range(shape, getShape(initial));
+  Value slots = buildEmpty(b, loc, shape, getElementType(initial));
+  return buildInsert(b, loc, initial, slots,
+                     b.getIndexAttr(backwards ? steps : 0));
+}
+
+Value rnn::getSlot(OpBuilder &b, Location loc, Value t, bool backwards,
+                   bool after) {
+  if (backwards == after)
+    return t;
+  return arith::AddIOp::create(b, loc, t,
+                               arith::ConstantIndexOp::create(b, loc, 1));
+}
+
+Value rnn::getStepStates(OpBuilder &b, Location loc, Value slots,
+                         bool backwards) {
+  SmallVector<int64_t> shape(getShape(slots));
+  shape[0] -= 1;
+  SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
+  offsets[0] = b.getIndexAttr(backwards ? 0 : 1);
+  SmallVector<OpFoldResult> sizes =
+      getAsIndexOpFoldResult(b.getContext(), shape);
+  SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(b, loc, slots, offsets, sizes, strides);
+}
+
+Value rnn::getFinalState(OpBuilder &b, Location loc, Value slots,
+                         bool backwards) {
+  int64_t steps = getShape(slots)[0] - 1;
+  return buildSlice(b, loc, slots, b.getIndexAttr(backwards ? 0 : steps));
+}
+
 Value rnn::buildPreviousStates(OpBuilder &b, Location loc, Value all,
                                Value initial) {
   ArrayRef<int64_t> shape = getShape(all);

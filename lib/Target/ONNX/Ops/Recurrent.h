@@ -101,6 +101,28 @@ mlir::Value flattenSteps(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value buildZeros(mlir::OpBuilder &b, mlir::Location loc,
                        llvm::ArrayRef<int64_t> shape);
 
+/// A state carried through the time loop lives in S+1 slots of one
+/// loop-carried tensor [S+1, ...]: step t reads the slot before it and
+/// writes the one after it (t and t+1 forwards, t+1 and t backwards). Every
+/// yield is then an insert_slice into the iter_arg, which bufferizes in
+/// place; a state tensor yielded afresh each step would not (fusion
+/// replaces the destination of the op computing it with a new tensor).
+/// Returns the slots with `initial` in the first slot read.
+mlir::Value buildStateSlots(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value initial, int64_t steps, bool backwards);
+
+/// The slot step t reads (`after` false) or writes (`after` true).
+mlir::Value getSlot(mlir::OpBuilder &b, mlir::Location loc, mlir::Value t,
+                    bool backwards, bool after);
+
+/// The states after each step [S, ...] in time order, from the slots.
+mlir::Value getStepStates(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value slots, bool backwards);
+
+/// The state after the last step, from the slots.
+mlir::Value getFinalState(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value slots, bool backwards);
+
 /// The states before each step: [initial, all[0], ..., all[S-2]] of the
 /// stacked states `all` [S, B, H] (in time order).
 mlir::Value buildPreviousStates(mlir::OpBuilder &b, mlir::Location loc,
