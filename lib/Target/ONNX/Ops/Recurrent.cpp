@@ -75,7 +75,7 @@ rnn::parseAttributes(NodeContext &ctx, ArrayRef<StringRef> defaultActivations,
   }
   for (StringRef name : {"activation_alpha", "activation_beta", "clip"})
     if (ctx.getAttr(name))
-      return emitUnsupportedAttr(ctx, name) << ": not supported";
+      return ctx.emitError() << "attribute '" << name << "' is not supported";
   if (ctx.getIntAttr("layout").value_or(0) != 0)
     return emitUnsupportedAttr(ctx, "layout")
            << ": only 0 (sequence-major) is supported";

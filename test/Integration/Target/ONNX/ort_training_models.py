@@ -404,6 +404,27 @@ class HuggingFace(nn.Module):
         return out.reshape(-1, VOCAB)
 
 
+class Recurrent(nn.Module):
+    """An embedding through a 1-D convolution into an nn.LSTM or nn.GRU (ORT's
+    LSTMTraining/LSTMGrad, GRUTraining/GRUGrad), whose every-step outputs
+    and final states (broadcast over the steps) feed a linear head: the
+    gradients of all hidden states and of the final ones both flow."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv1d(D, D, 3, padding=1)
+        self.rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(D, 24, batch_first=True)
+        self.head = nn.Linear(24, VOCAB)
+
+    def forward(self, idx):
+        x = self.conv(self.tok(idx).transpose(1, 2)).transpose(1, 2)
+        out, state = self.rnn(x)
+        final = sum(state) if self.kind == "lstm" else state
+        return self.head(out + final.transpose(0, 1)).reshape(-1, VOCAB)
+
+
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN,
           "cnn-pool-ceil": PoolCeilCNN, "cnn-pad": PadCNN,
@@ -411,7 +432,8 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
-          "mlp-ops": OpsMLP,
+          "mlp-ops": OpsMLP, "lstm": lambda: Recurrent("lstm"),
+          "gru": lambda: Recurrent("gru"),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
 
 
