@@ -33,12 +33,6 @@ using namespace muon::onnx_import::rnn;
 static constexpr StringRef kActivations[] = {"sigmoid", "tanh", "tanh"};
 
 namespace {
-/// The shapes of one LSTM node: S steps, B batch, I inputs, H hidden, D
-/// directions.
-struct Dims {
-  int64_t steps, batch, input, hidden, directions;
-};
-
 /// The inputs of one direction (null where absent).
 struct DirectionInputs {
   Value x, w, r, bias, h0, c0, peephole;
@@ -133,67 +127,32 @@ static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
           getFinalState(b, loc, results[1], reverse)};
 }
 
-/// Values [S, B, X] of each direction as [S, D, B, X].
-static Value stackSteps(OpBuilder &b, Location loc, ArrayRef<Value> values) {
-  auto type = cast<RankedTensorType>(values.front().getType());
-  ArrayRef<int64_t> shape = type.getShape();
-  int64_t directions = values.size();
-  if (directions == 1)
-    return buildReshape(b, loc, values.front(),
-                        {shape[0], 1, shape[1], shape[2]});
-  Value result = buildEmpty(b, loc, {shape[0], directions, shape[1], shape[2]},
-                            type.getElementType());
-  for (auto [d, value] : llvm::enumerate(values)) {
-    SmallVector<OpFoldResult> offsets{b.getIndexAttr(0),
-                                      b.getIndexAttr(static_cast<int64_t>(d)),
-                                      b.getIndexAttr(0), b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(
-        b.getContext(), {shape[0], 1, shape[1], shape[2]});
-    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-    result = tensor::InsertSliceOp::create(b, loc, value, result, offsets,
-                                           sizes, strides);
-  }
-  return result;
-}
-
 /// Reads and checks the inputs and attributes shared by LSTM and
 /// LSTMTraining (X, W, R, B, sequence_lens, initial_h, initial_c, P).
 static FailureOr<std::pair<Dims, SmallVector<DirectionInputs>>>
 getForwardInputs(NodeContext &ctx, const Attributes &attrs) {
   if (failed(checkNumOperands(ctx, 3, 8)))
     return failure();
-  FailureOr<RankedTensorType> xType = getOperandType(ctx, 0);
-  if (failed(xType))
-    return failure();
-  if (xType->getRank() != 3 || !xType->getElementType().isF32())
-    return ctx.emitError() << "expects X of shape [seq_length, batch_size, "
-                              "input_size] x f32, got "
-                           << *xType;
   if (ctx.getIntAttr("input_forget").value_or(0) != 0)
     return emitUnsupportedAttr(ctx, "input_forget") << ": only 0";
-  Dims dims{xType->getShape()[0], xType->getShape()[1], xType->getShape()[2],
-            attrs.hiddenSize, attrs.numDirections};
-  int64_t d = dims.directions, h = dims.hidden;
-  FailureOr<Value> w = getInput(ctx, 1, {d, 4 * h, dims.input}, "W", false);
-  FailureOr<Value> r = getInput(ctx, 2, {d, 4 * h, h}, "R", false);
-  FailureOr<Value> bias = getInput(ctx, 3, {d, 8 * h}, "B");
-  FailureOr<Value> h0 = getInput(ctx, 5, {d, dims.batch, h}, "initial_h");
-  FailureOr<Value> c0 = getInput(ctx, 6, {d, dims.batch, h}, "initial_c");
-  FailureOr<Value> p = getInput(ctx, 7, {d, 3 * h}, "P");
+  FailureOr<Dims> dims = getDims(ctx, attrs);
+  if (failed(dims))
+    return failure();
+  int64_t h = dims->hidden;
+  auto w = getPerDirection(ctx, 1, *dims, {4 * h, dims->input}, "W", false);
+  auto r = getPerDirection(ctx, 2, *dims, {4 * h, h}, "R", false);
+  auto bias = getPerDirection(ctx, 3, *dims, {8 * h}, "B");
+  auto h0 = getPerDirection(ctx, 5, *dims, {dims->batch, h}, "initial_h");
+  auto c0 = getPerDirection(ctx, 6, *dims, {dims->batch, h}, "initial_c");
+  auto p = getPerDirection(ctx, 7, *dims, {3 * h}, "P");
   if (failed(w) || failed(r) || failed(bias) || failed(h0) || failed(c0) ||
       failed(p) || failed(checkAbsent(ctx, 4, "sequence_lens")))
     return failure();
-  OpBuilder &b = ctx.builder;
   SmallVector<DirectionInputs> inputs;
-  for (int64_t i = 0; i < d; ++i) {
-    OpFoldResult index = b.getIndexAttr(i);
-    auto slice = [&](Value value) {
-      return value ? buildSlice(b, ctx.loc, value, index) : Value();
-    };
-    inputs.push_back({ctx.getOperand(0), slice(*w), slice(*r), slice(*bias),
-                      slice(*h0), slice(*c0), slice(*p)});
-  }
-  return std::make_pair(dims, inputs);
+  for (int64_t d = 0; d < dims->directions; ++d)
+    inputs.push_back({ctx.getOperand(0), (*w)[d], (*r)[d], (*bias)[d], (*h0)[d],
+                      (*c0)[d], (*p)[d]});
+  return std::make_pair(*dims, inputs);
 }
 
 /// Runs every direction (direction 1 of a bidirectional LSTM backwards).
@@ -267,19 +226,14 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
     return ctx.emitError()
            << "the peephole gradient (output 6) is not supported: ONNX "
               "Runtime's LSTMGrad takes no peepholes";
-  FailureOr<RankedTensorType> xType = getOperandType(ctx, 0);
-  if (failed(xType))
+  FailureOr<Dims> dims = getDims(ctx, *attrs);
+  if (failed(dims))
     return failure();
-  if (xType->getRank() != 3 || !xType->getElementType().isF32())
-    return ctx.emitError() << "expects X of shape [seq_length, batch_size, "
-                              "input_size] x f32, got "
-                           << *xType;
-  int64_t steps = xType->getShape()[0], batch = xType->getShape()[1],
-          input = xType->getShape()[2], h = attrs->hiddenSize;
-  FailureOr<Value> w = getInput(ctx, 1, {1, 4 * h, input}, "W", false);
-  FailureOr<Value> r = getInput(ctx, 2, {1, 4 * h, h}, "R", false);
-  FailureOr<Value> h0 = getInput(ctx, 4, {1, batch, h}, "initial_h");
-  FailureOr<Value> c0 = getInput(ctx, 5, {1, batch, h}, "initial_c");
+  int64_t steps = dims->steps, batch = dims->batch, h = dims->hidden;
+  auto w = getPerDirection(ctx, 1, *dims, {4 * h, dims->input}, "W", false);
+  auto r = getPerDirection(ctx, 2, *dims, {4 * h, h}, "R", false);
+  auto h0 = getPerDirection(ctx, 4, *dims, {batch, h}, "initial_h");
+  auto c0 = getPerDirection(ctx, 5, *dims, {batch, h}, "initial_c");
   FailureOr<Value> hAll =
       getInput(ctx, 6, {steps, 1, batch, h}, "all_hidden_states", false);
   FailureOr<Value> cAll =
@@ -288,8 +242,8 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
       getInput(ctx, 8, {steps, 1, batch, 4 * h}, "iofc", false);
   FailureOr<Value> dHAll =
       getInput(ctx, 9, {steps, 1, batch, h}, "grad_all_hidden_states");
-  FailureOr<Value> dHt = getInput(ctx, 10, {1, batch, h}, "grad_final_h");
-  FailureOr<Value> dCt = getInput(ctx, 11, {1, batch, h}, "grad_final_c");
+  auto dHt = getPerDirection(ctx, 10, *dims, {batch, h}, "grad_final_h");
+  auto dCt = getPerDirection(ctx, 11, *dims, {batch, h}, "grad_final_c");
   if (failed(w) || failed(r) || failed(h0) || failed(c0) || failed(hAll) ||
       failed(cAll) || failed(iofcAll) || failed(dHAll) || failed(dHt) ||
       failed(dCt) || failed(checkAbsent(ctx, 3, "sequence_lens")))
@@ -298,26 +252,15 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
   SmallVector<int64_t> state{batch, h};
-  OpFoldResult zero = b.getIndexAttr(0);
-  auto direction = [&](Value value) {
-    return value ? buildSlice(b, loc, value, zero) : Value();
-  };
-  // [S, 1, B, X] -> [S, B, X].
-  auto steps3 = [&](Value value) {
-    if (!value)
-      return value;
-    ArrayRef<int64_t> shape =
-        cast<RankedTensorType>(value.getType()).getShape();
-    return buildReshape(b, loc, value, {shape[0], shape[2], shape[3]});
-  };
-  Value wD = direction(*w), rD = direction(*r);
-  Value initialH = *h0 ? direction(*h0) : buildZeros(b, loc, state);
-  Value initialC = *c0 ? direction(*c0) : buildZeros(b, loc, state);
-  Value hs = steps3(*hAll), cs = steps3(*cAll), iofc = steps3(*iofcAll);
-  Value dHs = steps3(*dHAll);
+  Value wD = (*w)[0], rD = (*r)[0];
+  Value initialH = (*h0)[0] ? (*h0)[0] : buildZeros(b, loc, state);
+  Value initialC = (*c0)[0] ? (*c0)[0] : buildZeros(b, loc, state);
+  Value hs = dropDirection(b, loc, *hAll), cs = dropDirection(b, loc, *cAll);
+  Value iofc = dropDirection(b, loc, *iofcAll);
+  Value dHs = dropDirection(b, loc, *dHAll);
   Value cPrevAll = buildPreviousStates(b, loc, cs, initialC);
-  Value dH = *dHt ? direction(*dHt) : buildZeros(b, loc, state);
-  Value dC = *dCt ? direction(*dCt) : buildZeros(b, loc, state);
+  Value dH = (*dHt)[0] ? (*dHt)[0] : buildZeros(b, loc, state);
+  Value dC = (*dCt)[0] ? (*dCt)[0] : buildZeros(b, loc, state);
 
   // Backwards: the gradients of the states before step t are in slot t.
   SmallVector<Value> inits{

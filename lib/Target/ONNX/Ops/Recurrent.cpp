@@ -84,6 +84,63 @@ rnn::parseAttributes(NodeContext &ctx, ArrayRef<StringRef> defaultActivations,
   return attrs;
 }
 
+FailureOr<Dims> rnn::getDims(NodeContext &ctx, const Attributes &attrs) {
+  FailureOr<RankedTensorType> xType = getOperandType(ctx, 0);
+  if (failed(xType))
+    return failure();
+  if (xType->getRank() != 3 || !xType->getElementType().isF32())
+    return ctx.emitError() << "expects X of shape [seq_length, batch_size, "
+                              "input_size] x f32, got "
+                           << *xType;
+  ArrayRef<int64_t> shape = xType->getShape();
+  return Dims{shape[0], shape[1], shape[2], attrs.hiddenSize,
+              attrs.numDirections};
+}
+
+FailureOr<SmallVector<Value>>
+rnn::getPerDirection(NodeContext &ctx, unsigned index, const Dims &dims,
+                     ArrayRef<int64_t> shape, StringRef what, bool optional) {
+  SmallVector<int64_t> full{dims.directions};
+  llvm::append_range(full, shape);
+  FailureOr<Value> value = getInput(ctx, index, full, what, optional);
+  if (failed(value))
+    return failure();
+  SmallVector<Value> values(dims.directions);
+  if (*value)
+    for (int64_t d = 0; d < dims.directions; ++d)
+      values[d] =
+          buildSlice(ctx.builder, ctx.loc, *value, ctx.builder.getIndexAttr(d));
+  return values;
+}
+
+Value rnn::dropDirection(OpBuilder &b, Location loc, Value value) {
+  if (!value)
+    return value;
+  ArrayRef<int64_t> shape = getShape(value);
+  return buildReshape(b, loc, value, {shape[0], shape[2], shape[3]});
+}
+
+Value rnn::stackSteps(OpBuilder &b, Location loc, ArrayRef<Value> values) {
+  ArrayRef<int64_t> shape = getShape(values.front());
+  int64_t directions = values.size();
+  if (directions == 1)
+    return buildReshape(b, loc, values.front(),
+                        {shape[0], 1, shape[1], shape[2]});
+  Value result = buildEmpty(b, loc, {shape[0], directions, shape[1], shape[2]},
+                            getElementType(values.front()));
+  for (auto [d, value] : llvm::enumerate(values)) {
+    SmallVector<OpFoldResult> offsets{b.getIndexAttr(0),
+                                      b.getIndexAttr(static_cast<int64_t>(d)),
+                                      b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = getAsIndexOpFoldResult(
+        b.getContext(), {shape[0], 1, shape[1], shape[2]});
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    result = tensor::InsertSliceOp::create(b, loc, value, result, offsets,
+                                           sizes, strides);
+  }
+  return result;
+}
+
 LogicalResult rnn::checkAbsent(NodeContext &ctx, unsigned index,
                                StringRef what) {
   if (ctx.getOperand(index))

@@ -28,6 +28,12 @@ struct Attributes {
   bool reverse = false;
 };
 
+/// The shapes of one recurrent node: S steps, B batch, I inputs, H hidden,
+/// D directions.
+struct Dims {
+  int64_t steps, batch, input, hidden, directions;
+};
+
 /// Reads hidden_size and direction and rejects what the importers do not
 /// implement (located errors): other activations than `defaultActivations`
 /// (each direction's list), clip, a batch-first layout and, with `training`
@@ -37,6 +43,25 @@ mlir::FailureOr<Attributes>
 parseAttributes(NodeContext &ctx,
                 llvm::ArrayRef<llvm::StringRef> defaultActivations,
                 bool training);
+
+/// The dimensions of the node from X (input 0, [S, B, I] x f32) and `attrs`.
+mlir::FailureOr<Dims> getDims(NodeContext &ctx, const Attributes &attrs);
+
+/// Input `index` of shape [D, `shape`...], checked, as one [`shape`...]
+/// value per direction (all null when the optional input is absent).
+mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+getPerDirection(NodeContext &ctx, unsigned index, const Dims &dims,
+                llvm::ArrayRef<int64_t> shape, llvm::StringRef what,
+                bool optional = true);
+
+/// The stacked states of a one-direction training op [S, 1, B, X] as
+/// [S, B, X] (null stays null).
+mlir::Value dropDirection(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value value);
+
+/// Per-direction stacked states [S, B, X] as the ONNX layout [S, D, B, X].
+mlir::Value stackSteps(mlir::OpBuilder &b, mlir::Location loc,
+                       llvm::ArrayRef<mlir::Value> values);
 
 /// Fails unless the optional input `index` is absent (sequence_lens: every
 /// batch entry runs all steps).
