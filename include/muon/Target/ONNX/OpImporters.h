@@ -70,6 +70,8 @@ void populateActivationGradImporters(OpImporterRegistry &registry);
 void populateDropoutImporters(OpImporterRegistry &registry);
 /// LSTM, com.microsoft LSTMTraining and LSTMGrad.
 void populateLSTMImporters(OpImporterRegistry &registry);
+/// GRU, com.microsoft GRUTraining and GRUGrad.
+void populateGRUImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

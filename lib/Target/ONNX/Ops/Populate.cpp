@@ -27,4 +27,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateActivationGradImporters(registry);
   populateDropoutImporters(registry);
   populateLSTMImporters(registry);
+  populateGRUImporters(registry);
 }

@@ -189,11 +189,13 @@ Value rnn::buildSlice(OpBuilder &b, Location loc, Value value,
 }
 
 Value rnn::buildSliceLast(OpBuilder &b, Location loc, Value value,
-                          int64_t offset, int64_t size) {
+                          int64_t offset, int64_t size, int64_t dim) {
   SmallVector<int64_t> shape(getShape(value));
+  if (dim < 0)
+    dim += shape.size();
   SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
-  offsets.back() = b.getIndexAttr(offset);
-  shape.back() = size;
+  offsets[dim] = b.getIndexAttr(offset);
+  shape[dim] = size;
   SmallVector<OpFoldResult> sizes =
       getAsIndexOpFoldResult(b.getContext(), shape);
   SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
@@ -214,10 +216,12 @@ Value rnn::buildInsert(OpBuilder &b, Location loc, Value value, Value dest,
 }
 
 Value rnn::buildInsertLast(OpBuilder &b, Location loc, Value value, Value dest,
-                           int64_t offset) {
+                           int64_t offset, int64_t dim) {
   ArrayRef<int64_t> shape = getShape(value);
+  if (dim < 0)
+    dim += shape.size();
   SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
-  offsets.back() = b.getIndexAttr(offset);
+  offsets[dim] = b.getIndexAttr(offset);
   SmallVector<OpFoldResult> sizes =
       getAsIndexOpFoldResult(b.getContext(), shape);
   SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
@@ -234,13 +238,21 @@ SmallVector<Value> rnn::splitLast(OpBuilder &b, Location loc, Value value,
   return parts;
 }
 
-Value rnn::concatLast(OpBuilder &b, Location loc, ValueRange parts) {
+Value rnn::concatLast(OpBuilder &b, Location loc, ValueRange parts,
+                      int64_t dim) {
   SmallVector<int64_t> shape(getShape(parts.front()));
-  int64_t size = shape.back();
-  shape.back() *= parts.size();
+  if (dim < 0)
+    dim += shape.size();
+  int64_t offset = 0;
+  for (Value part : parts)
+    offset += getShape(part)[dim];
+  shape[dim] = offset;
   Value result = buildEmpty(b, loc, shape, getElementType(parts.front()));
-  for (auto [i, part] : llvm::enumerate(parts))
-    result = buildInsertLast(b, loc, part, result, i * size);
+  offset = 0;
+  for (Value part : parts) {
+    result = buildInsertLast(b, loc, part, result, offset, dim);
+    offset += getShape(part)[dim];
+  }
   return result;
 }
 

@@ -85,9 +85,10 @@ ImportResult takeResults(NodeContext &ctx,
 mlir::Value buildSlice(mlir::OpBuilder &b, mlir::Location loc,
                        mlir::Value value, mlir::OpFoldResult index);
 
-/// `value[..., offset:offset+size]` along the last dimension.
+/// `value[..., offset:offset+size]` along the last dimension (or `dim`).
 mlir::Value buildSliceLast(mlir::OpBuilder &b, mlir::Location loc,
-                           mlir::Value value, int64_t offset, int64_t size);
+                           mlir::Value value, int64_t offset, int64_t size,
+                           int64_t dim = -1);
 
 /// `dest` with `dest[index] = value` (leading dimension).
 mlir::Value buildInsert(mlir::OpBuilder &b, mlir::Location loc,
@@ -95,18 +96,19 @@ mlir::Value buildInsert(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::OpFoldResult index);
 
 /// `dest` with `value` written at `dest[..., offset:offset+size]` (last
-/// dimension; `value` of dest's shape but its last dimension).
+/// dimension, or `dim`; `value` of dest's shape but that dimension).
 mlir::Value buildInsertLast(mlir::OpBuilder &b, mlir::Location loc,
-                            mlir::Value value, mlir::Value dest,
-                            int64_t offset);
+                            mlir::Value value, mlir::Value dest, int64_t offset,
+                            int64_t dim = -1);
 
 /// The parts of `value` along its last dimension (`count` equal parts).
 llvm::SmallVector<mlir::Value> splitLast(mlir::OpBuilder &b, mlir::Location loc,
                                          mlir::Value value, int64_t count);
 
-/// `parts` (equal shapes) concatenated along the last dimension.
+/// `parts` (equal shapes but along `dim`) concatenated along the last
+/// dimension (or `dim`).
 mlir::Value concatLast(mlir::OpBuilder &b, mlir::Location loc,
-                       mlir::ValueRange parts);
+                       mlir::ValueRange parts, int64_t dim = -1);
 
 /// `values` (equal shapes) stacked along a new leading dimension.
 mlir::Value stack(mlir::OpBuilder &b, mlir::Location loc,

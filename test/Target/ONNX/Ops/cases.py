@@ -1055,6 +1055,29 @@ def lstm_grad_case(name, with_initial, grads, hidden=6, steps=4, batch=3, inputs
                                    d_c], {"hidden_size": hidden}, outputs=6, domain=MS)
 
 
+def gru_weights(steps, batch, inputs, hidden, directions=1):
+    """X, W, R, B, sequence_lens (None), initial_h of a GRU."""
+    return [f32(steps, batch, inputs), f32(directions, 3 * hidden, inputs, scale=0.5),
+            f32(directions, 3 * hidden, hidden, scale=0.5), f32(directions, 6 * hidden),
+            None, f32(directions, batch, hidden)]
+
+
+def gru_grad_case(name, linear_before_reset, with_bias, with_initial, grads, hidden=6,
+                  steps=4, batch=3, inputs=5):
+    """GRUGrad after ORT's GRUTraining; `grads` picks which of dHAll and dHt
+    are given."""
+    x, w, r, b, _, h0 = gru_weights(steps, batch, inputs, hidden)
+    b = b if with_bias else None
+    h0 = h0 if with_initial else None
+    attrs = {"hidden_size": hidden, "linear_before_reset": linear_before_reset}
+    h_all, _, zrh = reference(Case("forward", "GRUTraining", [x, w, r, b, None, h0], attrs,
+                                   outputs=3, domain=MS))
+    d_all = f32(steps, 1, batch, hidden) if "all" in grads else None
+    d_h = f32(1, batch, hidden) if "h" in grads else None
+    return Case(name, "GRUGrad", [x, w, r, b, None, h0, h_all, zrh, d_all, d_h], attrs,
+                outputs=5, domain=MS)
+
+
 def rnn():
     x, w, r, b, h0, c0, p = lstm_weights(4, 3, 5, 6)
     bidirectional = list(lstm_weights(4, 3, 5, 6, directions=2))
@@ -1080,6 +1103,28 @@ def rnn():
         Case("lstm_bidirectional", "LSTM", bidirectional,
              {"hidden_size": 6, "direction": "bidirectional",
               "activations": ["Sigmoid", "Tanh", "Tanh"] * 2}, outputs=3, opset=14),
+    ]
+    gx, gw, gr, gb, _, gh0 = gru_weights(4, 3, 5, 6)
+    for lbr in (0, 1):
+        attrs = {"hidden_size": 6, "linear_before_reset": lbr}
+        cases += [
+            Case(f"gru_training_lbr{lbr}", "GRUTraining", [gx, gw, gr, gb, None, gh0],
+                 attrs, outputs=3, domain=MS),
+            Case(f"gru_training_lbr{lbr}_no_bias_no_initial", "GRUTraining", [gx, gw, gr],
+                 attrs, outputs=3, domain=MS),
+            gru_grad_case(f"gru_grad_lbr{lbr}", lbr, True, True, ["all", "h"]),
+            gru_grad_case(f"gru_grad_lbr{lbr}_all_hidden_only", lbr, True, False, ["all"]),
+            gru_grad_case(f"gru_grad_lbr{lbr}_no_bias_final_only", lbr, False, True, ["h"]),
+            Case(f"gru_lbr{lbr}", "GRU", [gx, gw, gr, gb, None, gh0], attrs, outputs=2),
+            Case(f"gru_lbr{lbr}_reverse", "GRU", [gx, gw, gr, gb, None, gh0],
+                 {**attrs, "direction": "reverse"}, outputs=2),
+            Case(f"gru_lbr{lbr}_bidirectional", "GRU", gru_weights(4, 3, 5, 6, directions=2),
+                 {**attrs, "direction": "bidirectional"}, outputs=2, opset=14),
+        ]
+    cases += [
+        gru_grad_case("gru_grad_one_step", 1, True, False, ["all"], hidden=4, steps=1,
+                      batch=2, inputs=3),
+        Case("gru_y_only_opset7", "GRU", [gx, gw, gr], {"hidden_size": 6}, opset=7),
     ]
     return cases
 
@@ -1258,6 +1303,14 @@ ERROR_CASES = [
     Case("lstm_grad_peephole_output", "LSTMGrad",
          [f32(3, 2, 4), f32(1, 20, 4), f32(1, 20, 5), None, None, None, f32(3, 1, 2, 5),
           f32(3, 1, 2, 5), f32(3, 1, 2, 20)], {"hidden_size": 5}, outputs=7, domain=MS),
+    Case("gru_training_bidirectional", "GRUTraining", gru_weights(3, 2, 4, 5, 2)[:3],
+         {"hidden_size": 5, "direction": "bidirectional"}, outputs=3, domain=MS),
+    Case("gru_activations", "GRU", gru_weights(3, 2, 4, 5)[:3],
+         {"hidden_size": 5, "activations": ["HardSigmoid", "Tanh"]}),
+    Case("gru_missing_hidden_size", "GRU", gru_weights(3, 2, 4, 5)[:3]),
+    Case("gru_grad_bad_zrh", "GRUGrad",
+         [f32(3, 2, 4), f32(1, 15, 4), f32(1, 15, 5), None, None, None, f32(3, 1, 2, 5),
+          f32(3, 1, 2, 5)], {"hidden_size": 5}, outputs=5, domain=MS),
     # 2^62 taps per output: rejected rather than run.
     Case("max_pool_too_many_taps", "MaxPool", [f32(1, 1, 5, 5)],
          {"kernel_shape": [2**31, 2**31], "pads": [2**30] * 4}),
