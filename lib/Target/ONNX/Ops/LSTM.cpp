@@ -11,11 +11,11 @@
 // per-direction recurrence (Recurrent.h); the formulas are in
 // docs/formulas.md.
 //
-// Like ONNX Runtime's training kernels, LSTMGrad's gradient does not flow
-// through peepholes (its schema takes no P), so its dP output (which ORT
-// overwrites per step and batch entry rather than accumulating) is a located
-// error. Not supported (located errors): sequence_lens, input_forget, clip,
-// activations other than sigmoid/tanh/tanh, layout 1.
+// As in ONNX Runtime's kernel, LSTMGrad takes no P: the state gradients do
+// not flow through the peepholes, and dP sums each peephole's gate gradient
+// times the cell state it reads. Not supported (located errors):
+// sequence_lens, input_forget, clip, activations other than
+// sigmoid/tanh/tanh, layout 1.
 //
 //===----------------------------------------------------------------------===//
 
@@ -215,17 +215,13 @@ static ImportResult importLSTMTraining(NodeContext &ctx) {
 ///                                  ⊙ (σ', σ', σ', tanh')
 ///   dC ← dC⊙f;  dH ← dA·R
 /// then dX = dA·W, dW = dAᵀ·X, dR = dAᵀ·H_{t-1} over all steps, dB = Σ dA
-/// (twice: Wb and Rb).
+/// (twice: Wb and Rb), dP = Σ (dai⊙C_{t-1}, dao⊙C_t, daf⊙C_{t-1}).
 static ImportResult importLSTMGrad(NodeContext &ctx) {
   FailureOr<Attributes> attrs = parseAttributes(ctx, kActivations, true);
   if (failed(attrs) || failed(checkNumOperands(ctx, 9, 12)))
     return failure();
   if (ctx.getIntAttr("input_forget").value_or(0) != 0)
     return emitUnsupportedAttr(ctx, "input_forget") << ": only 0";
-  if (hasResult(ctx, 6))
-    return ctx.emitError()
-           << "the peephole gradient (output 6) is not supported: ONNX "
-              "Runtime's LSTMGrad takes no peepholes";
   FailureOr<Dims> dims = getDims(ctx, *attrs);
   if (failed(dims))
     return failure();
@@ -313,11 +309,26 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
                          flattenSteps(b, loc, hPrevAll),
                          /*transposeLhs=*/true);
   Value dB = concatLast(b, loc, {grads.dBias, grads.dBias});
-  return takeResults(
-      ctx, {grads.dX, stack(b, loc, {grads.dW}), stack(b, loc, {dR}),
-            stack(b, loc, {dB}),
-            stack(b, loc, {getFinalState(b, loc, results[0], true)}),
-            stack(b, loc, {getFinalState(b, loc, results[1], true)}), Value()});
+  // dP = Σ (dai⊙C_{t-1}, dao⊙C_t, daf⊙C_{t-1}) over steps and batch.
+  SmallVector<Value> dAParts = splitLast(b, loc, dA, 4);
+  SmallVector<Value> dPParts, dPStates{cPrevAll, cs, cPrevAll};
+  for (auto [part, states] :
+       llvm::zip_equal(ArrayRef(dAParts).take_front(3), dPStates))
+    dPParts.push_back(buildReduce(
+        b, loc,
+        buildBroadcastMap(
+            b, loc, {part, states}, {steps, batch, h}, b.getF32Type(),
+            [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+              return arith::MulFOp::create(nb, nl, args[0], args[1]);
+            }),
+        {0, 1}, /*keepDims=*/false, ReduceKind::Sum));
+  Value dP = concatLast(b, loc, dPParts);
+  return takeResults(ctx,
+                     {grads.dX, stack(b, loc, {grads.dW}), stack(b, loc, {dR}),
+                      stack(b, loc, {dB}),
+                      stack(b, loc, {getFinalState(b, loc, results[0], true)}),
+                      stack(b, loc, {getFinalState(b, loc, results[1], true)}),
+                      stack(b, loc, {dP})});
 }
 
 void muon::onnx_import::populateLSTMImporters(OpImporterRegistry &registry) {
