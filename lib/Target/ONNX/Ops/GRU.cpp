@@ -40,24 +40,6 @@ struct DirectionOutputs {
 };
 } // namespace
 
-static Value add(OpBuilder &b, Location loc, Value lhs, Value rhs) {
-  return arith::AddFOp::create(b, loc, lhs, rhs);
-}
-
-static Value mul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
-  return arith::MulFOp::create(b, loc, lhs, rhs);
-}
-
-/// A sum of two equally shaped tensors.
-static Value buildSum(OpBuilder &b, Location loc, Value lhs, Value rhs) {
-  auto type = cast<RankedTensorType>(lhs.getType());
-  return buildBroadcastMap(
-      b, loc, {lhs, rhs}, type.getShape(), type.getElementType(),
-      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        return add(nb, nl, args[0], args[1]);
-      });
-}
-
 /// H = (1 - z)⊙h̃ + z⊙H_{t-1}.
 static Value buildNewState(OpBuilder &b, Location loc, Value z, Value candidate,
                            Value hPrev) {

@@ -55,14 +55,9 @@ static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
   Value bias;
   if (in.bias) {
     SmallVector<Value> halves = splitLast(b, loc, in.bias, 2);
-    bias = buildBroadcastMap(
-        b, loc, halves, {4 * hidden}, b.getF32Type(),
-        [](OpBuilder &nested, Location nestedLoc, ValueRange args) -> Value {
-          return arith::AddFOp::create(nested, nestedLoc, args[0], args[1]);
-        });
+    bias = buildSum(b, loc, halves[0], halves[1]);
   }
-  Value projected =
-      buildInputProjection(b, loc, in.x, in.w, in.bias ? bias : Value());
+  Value projected = buildInputProjection(b, loc, in.x, in.w, bias);
   Value rT = buildTranspose(b, loc, in.r, {1, 0});
   SmallVector<Value> peepholes;
   if (in.peephole)
@@ -94,11 +89,11 @@ static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
             buildGateMath(nb, nl, inputs, newStates(nb, nl, state, 6),
                           [&](OpBuilder &eb, Location el,
                               ValueRange v) -> SmallVector<Value> {
-                            auto add = [&](Value lhs, Value rhs) -> Value {
-                              return arith::AddFOp::create(eb, el, lhs, rhs);
+                            auto add = [&](Value lhs, Value rhs) {
+                              return rnn::add(eb, el, lhs, rhs);
                             };
-                            auto mul = [&](Value lhs, Value rhs) -> Value {
-                              return arith::MulFOp::create(eb, el, lhs, rhs);
+                            auto mul = [&](Value lhs, Value rhs) {
+                              return rnn::mul(eb, el, lhs, rhs);
                             };
                             Value cPrev = v[8];
                             Value ai = add(v[0], v[4]), ao = add(v[1], v[5]),
@@ -267,29 +262,28 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
       b, loc, steps, /*backwards=*/true, inits,
       [&](OpBuilder &nb, Location nl, Value t,
           ValueRange args) -> SmallVector<Value> {
-        Value after = getSlot(nb, nl, t, true, false);
+        Value carried = getSlot(nb, nl, t, true, false);
         SmallVector<Value> inputs =
             splitLast(nb, nl, buildSlice(nb, nl, iofc, t), 4);
         inputs.push_back(buildSlice(nb, nl, cs, t));
         inputs.push_back(buildSlice(nb, nl, cPrevAll, t));
-        inputs.push_back(buildSlice(nb, nl, args[0], after));
-        inputs.push_back(buildSlice(nb, nl, args[1], after));
+        inputs.push_back(buildSlice(nb, nl, args[0], carried));
+        inputs.push_back(buildSlice(nb, nl, args[1], carried));
         if (dHs)
           inputs.push_back(buildSlice(nb, nl, dHs, t));
         SmallVector<Value> grads = buildGateMath(
             nb, nl, inputs, newStates(nb, nl, state, 5),
             [&](OpBuilder &eb, Location el,
                 ValueRange v) -> SmallVector<Value> {
-              auto mul = [&](Value lhs, Value rhs) -> Value {
-                return arith::MulFOp::create(eb, el, lhs, rhs);
+              auto mul = [&](Value lhs, Value rhs) {
+                return rnn::mul(eb, el, lhs, rhs);
               };
               Value i = v[0], o = v[1], f = v[2], g = v[3], c = v[4],
                     cPrev = v[5], dh = v[6], dc = v[7];
               if (v.size() > 8)
-                dh = arith::AddFOp::create(eb, el, dh, v[8]);
+                dh = add(eb, el, dh, v[8]);
               Value tc = tanh(eb, el, c);
-              dc = arith::AddFOp::create(
-                  eb, el, dc, mul(mul(dh, o), tanhDerivative(eb, el, tc)));
+              dc = add(eb, el, dc, mul(mul(dh, o), tanhDerivative(eb, el, tc)));
               Value dai = mul(mul(dc, g), sigmoidDerivative(eb, el, i));
               Value dao = mul(mul(dh, tc), sigmoidDerivative(eb, el, o));
               Value daf = mul(mul(dc, cPrev), sigmoidDerivative(eb, el, f));
@@ -319,7 +313,7 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
         buildBroadcastMap(
             b, loc, {part, states}, {steps, batch, h}, b.getF32Type(),
             [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-              return arith::MulFOp::create(nb, nl, args[0], args[1]);
+              return mul(nb, nl, args[0], args[1]);
             }),
         {0, 1}, /*keepDims=*/false, ReduceKind::Sum));
   Value dP = concatLast(b, loc, dPParts);

@@ -352,8 +352,8 @@ Value rnn::buildInputProjection(OpBuilder &b, Location loc, Value x, Value w,
   if (bias)
     projected = buildBroadcastMap(
         b, loc, {projected, bias}, getShape(projected), getElementType(x),
-        [](OpBuilder &nested, Location nestedLoc, ValueRange args) -> Value {
-          return arith::AddFOp::create(nested, nestedLoc, args[0], args[1]);
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return add(nb, nl, args[0], args[1]);
         });
   return buildReshape(b, loc, projected, {shape[0], shape[1], gates});
 }
@@ -408,6 +408,22 @@ SmallVector<Value> rnn::newStates(OpBuilder &b, Location loc,
   for (unsigned i = 0; i < count; ++i)
     states.push_back(buildEmpty(b, loc, shape, b.getF32Type()));
   return states;
+}
+
+Value rnn::add(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  return arith::AddFOp::create(b, loc, lhs, rhs);
+}
+
+Value rnn::mul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  return arith::MulFOp::create(b, loc, lhs, rhs);
+}
+
+Value rnn::buildSum(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  return buildBroadcastMap(
+      b, loc, {lhs, rhs}, getShape(lhs), getElementType(lhs),
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return add(nb, nl, args[0], args[1]);
+      });
 }
 
 Value rnn::sigmoid(OpBuilder &b, Location loc, Value x) {

@@ -184,6 +184,16 @@ llvm::SmallVector<mlir::Value> newStates(mlir::OpBuilder &b, mlir::Location loc,
                                          llvm::ArrayRef<int64_t> shape,
                                          unsigned count);
 
+/// Builds lhs + rhs of two floats.
+mlir::Value add(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
+                mlir::Value rhs);
+/// Builds lhs · rhs of two floats.
+mlir::Value mul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
+                mlir::Value rhs);
+/// The element-wise sum of two tensors of one shape.
+mlir::Value buildSum(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
+                     mlir::Value rhs);
+
 /// Builds σ(x).
 mlir::Value sigmoid(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 /// Builds tanh(x).
