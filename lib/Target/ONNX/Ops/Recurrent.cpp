@@ -93,6 +93,10 @@ FailureOr<Dims> rnn::getDims(NodeContext &ctx, const Attributes &attrs) {
                               "input_size] x f32, got "
                            << *xType;
   ArrayRef<int64_t> shape = xType->getShape();
+  // Slices of empty dimensions do not verify (ORT's kernels fail on an
+  // empty batch too).
+  if (xType->getNumElements() == 0)
+    return ctx.emitError() << "expects a non-empty X, got " << *xType;
   return Dims{shape[0], shape[1], shape[2], attrs.hiddenSize,
               attrs.numDirections};
 }
