@@ -12,8 +12,7 @@ Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
 or p = 0.1), convolutional ones (Conv, pooling with and without ceil_mode,
 batch normalization, ConvTranspose, F.pad, nn.Upsample), recurrent ones
 (nn.LSTM, nn.GRU: ORT's LSTMTraining/LSTMGrad, GRUTraining/GRUGrad) and
-Hugging Face's
-GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA) definitions
+Hugging Face's GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA) definitions
 with random weights. Each is exported with static shapes (cnn-pad with a
 dynamic batch, bound when compiling),
 turned into ORT training artifacts (cross entropy, AdamW) and compiled into
