@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/Verifier.h"
@@ -596,10 +597,10 @@ OwningOpRef<ModuleOp>
 muon::onnx_import::importONNXModel(llvm::MemoryBufferRef buffer,
                                    MLIRContext *context,
                                    const ONNXImportOptions &options) {
-  context
-      ->loadDialect<arith::ArithDialect, cf::ControlFlowDialect,
-                    func::FuncDialect, linalg::LinalgDialect, math::MathDialect,
-                    tensor::TensorDialect, muon::optim::OptimDialect>();
+  context->loadDialect<arith::ArithDialect, cf::ControlFlowDialect,
+                       func::FuncDialect, linalg::LinalgDialect,
+                       math::MathDialect, scf::SCFDialect,
+                       tensor::TensorDialect, muon::optim::OptimDialect>();
   Location fileLoc =
       FileLineColLoc::get(context, buffer.getBufferIdentifier(), 0, 0);
   StringRef bytes = buffer.getBuffer();

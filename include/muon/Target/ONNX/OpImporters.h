@@ -68,6 +68,10 @@ void populateActivationGradImporters(OpImporterRegistry &registry);
 /// Dropout (without a random mask: ratio 0 or inference) and com.microsoft
 /// DropoutGrad.
 void populateDropoutImporters(OpImporterRegistry &registry);
+/// LSTM, com.microsoft LSTMTraining and LSTMGrad.
+void populateLSTMImporters(OpImporterRegistry &registry);
+/// GRU, com.microsoft GRUTraining and GRUGrad.
+void populateGRUImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

@@ -26,4 +26,6 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateGradientImporters(registry);
   populateActivationGradImporters(registry);
   populateDropoutImporters(registry);
+  populateLSTMImporters(registry);
+  populateGRUImporters(registry);
 }

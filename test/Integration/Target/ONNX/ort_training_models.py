@@ -10,8 +10,9 @@ GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
 Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
 Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
 or p = 0.1), convolutional ones (Conv, pooling with and without ceil_mode,
-batch normalization, ConvTranspose, F.pad, nn.Upsample) and Hugging Face's
-GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA) definitions
+batch normalization, ConvTranspose, F.pad, nn.Upsample), recurrent ones
+(nn.LSTM, nn.GRU: ORT's LSTMTraining/LSTMGrad, GRUTraining/GRUGrad) and
+Hugging Face's GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA) definitions
 with random weights. Each is exported with static shapes (cnn-pad with a
 dynamic batch, bound when compiling),
 turned into ORT training artifacts (cross entropy, AdamW) and compiled into
@@ -404,6 +405,27 @@ class HuggingFace(nn.Module):
         return out.reshape(-1, VOCAB)
 
 
+class Recurrent(nn.Module):
+    """An embedding through a 1-D convolution into an nn.LSTM or nn.GRU (ORT's
+    LSTMTraining/LSTMGrad, GRUTraining/GRUGrad), whose every-step outputs
+    and final states (broadcast over the steps) feed a linear head: the
+    gradients of all hidden states and of the final ones both flow."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv1d(D, D, 3, padding=1)
+        self.rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(D, 24, batch_first=True)
+        self.head = nn.Linear(24, VOCAB)
+
+    def forward(self, idx):
+        x = self.conv(self.tok(idx).transpose(1, 2)).transpose(1, 2)
+        out, state = self.rnn(x)
+        final = sum(state) if self.kind == "lstm" else state
+        return self.head(out + final.transpose(0, 1)).reshape(-1, VOCAB)
+
+
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN,
           "cnn-pool-ceil": PoolCeilCNN, "cnn-pad": PadCNN,
@@ -411,7 +433,8 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
-          "mlp-ops": OpsMLP,
+          "mlp-ops": OpsMLP, "lstm": lambda: Recurrent("lstm"),
+          "gru": lambda: Recurrent("gru"),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
 
 

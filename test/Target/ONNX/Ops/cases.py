@@ -1027,12 +1027,116 @@ def pad():
     ]
 
 
+def lstm_weights(steps, batch, inputs, hidden, directions=1):
+    """X, W, R, B, initial_h, initial_c, P of an LSTM."""
+    return (f32(steps, batch, inputs), f32(directions, 4 * hidden, inputs, scale=0.5),
+            f32(directions, 4 * hidden, hidden, scale=0.5), f32(directions, 8 * hidden),
+            f32(directions, batch, hidden), f32(directions, batch, hidden),
+            f32(directions, 3 * hidden))
+
+
+def lstm_training_outputs(inputs, hidden):
+    """ORT's LSTMTraining outputs (all_hidden_states, final h and c,
+    all_cell_states, iofc) for LSTMGrad's inputs."""
+    return reference(Case("forward", "LSTMTraining", inputs, {"hidden_size": hidden},
+                          outputs=5, domain=MS))
+
+
+def lstm_grad_case(name, with_initial, grads, hidden=6, steps=4, batch=3, inputs=5,
+                   outputs=6):
+    """LSTMGrad after ORT's LSTMTraining; `grads` picks which of dHAll, dHt,
+    dCt are given."""
+    x, w, r, b, h0, c0, _ = lstm_weights(steps, batch, inputs, hidden)
+    h0, c0 = (h0, c0) if with_initial else (None, None)
+    h_all, _, _, c_all, iofc = lstm_training_outputs([x, w, r, b, None, h0, c0], hidden)
+    d_all = f32(steps, 1, batch, hidden) if "all" in grads else None
+    d_h = f32(1, batch, hidden) if "h" in grads else None
+    d_c = f32(1, batch, hidden) if "c" in grads else None
+    return Case(name, "LSTMGrad", [x, w, r, None, h0, c0, h_all, c_all, iofc, d_all, d_h,
+                                   d_c], {"hidden_size": hidden}, outputs=outputs, domain=MS)
+
+
+def gru_weights(steps, batch, inputs, hidden, directions=1):
+    """X, W, R, B, sequence_lens (None), initial_h of a GRU."""
+    return [f32(steps, batch, inputs), f32(directions, 3 * hidden, inputs, scale=0.5),
+            f32(directions, 3 * hidden, hidden, scale=0.5), f32(directions, 6 * hidden),
+            None, f32(directions, batch, hidden)]
+
+
+def gru_grad_case(name, linear_before_reset, with_bias, with_initial, grads, hidden=6,
+                  steps=4, batch=3, inputs=5):
+    """GRUGrad after ORT's GRUTraining; `grads` picks which of dHAll and dHt
+    are given."""
+    x, w, r, b, _, h0 = gru_weights(steps, batch, inputs, hidden)
+    b = b if with_bias else None
+    h0 = h0 if with_initial else None
+    attrs = {"hidden_size": hidden, "linear_before_reset": linear_before_reset}
+    h_all, _, zrh = reference(Case("forward", "GRUTraining", [x, w, r, b, None, h0], attrs,
+                                   outputs=3, domain=MS))
+    d_all = f32(steps, 1, batch, hidden) if "all" in grads else None
+    d_h = f32(1, batch, hidden) if "h" in grads else None
+    return Case(name, "GRUGrad", [x, w, r, b, None, h0, h_all, zrh, d_all, d_h], attrs,
+                outputs=5, domain=MS)
+
+
+def rnn():
+    x, w, r, b, h0, c0, p = lstm_weights(4, 3, 5, 6)
+    bidirectional = list(lstm_weights(4, 3, 5, 6, directions=2))
+    bidirectional.insert(4, None)
+    cases = [
+        Case("lstm_training", "LSTMTraining", [x, w, r, b, None, h0, c0],
+             {"hidden_size": 6, "direction": "forward"}, outputs=5, domain=MS),
+        Case("lstm_training_no_bias_no_initial", "LSTMTraining", [x, w, r],
+             {"hidden_size": 6}, outputs=5, domain=MS),
+        Case("lstm_training_peepholes", "LSTMTraining", [x, w, r, b, None, h0, c0, p],
+             {"hidden_size": 6}, outputs=5, domain=MS),
+        Case("lstm_training_one_step", "LSTMTraining", [*lstm_weights(1, 2, 3, 4)[:4]],
+             {"hidden_size": 4}, outputs=5, domain=MS),
+        lstm_grad_case("lstm_grad", True, ["all", "h", "c"]),
+        lstm_grad_case("lstm_grad_all_hidden_only", False, ["all"]),
+        lstm_grad_case("lstm_grad_final_only", True, ["h", "c"]),
+        lstm_grad_case("lstm_grad_peepholes", True, ["all", "h", "c"], outputs=7),
+        lstm_grad_case("lstm_grad_one_step", False, ["all", "c"], hidden=4, steps=1,
+                       batch=2, inputs=3),
+        Case("lstm", "LSTM", [x, w, r, b, None, h0, c0], {"hidden_size": 6}, outputs=3),
+        Case("lstm_y_only_opset7", "LSTM", [x, w, r], {"hidden_size": 6}, opset=7),
+        Case("lstm_reverse_peepholes", "LSTM", [x, w, r, b, None, h0, c0, p],
+             {"hidden_size": 6, "direction": "reverse"}, outputs=3),
+        Case("lstm_bidirectional", "LSTM", bidirectional,
+             {"hidden_size": 6, "direction": "bidirectional",
+              "activations": ["Sigmoid", "Tanh", "Tanh"] * 2}, outputs=3, opset=14),
+    ]
+    gx, gw, gr, gb, _, gh0 = gru_weights(4, 3, 5, 6)
+    for lbr in (0, 1):
+        attrs = {"hidden_size": 6, "linear_before_reset": lbr}
+        cases += [
+            Case(f"gru_training_lbr{lbr}", "GRUTraining", [gx, gw, gr, gb, None, gh0],
+                 attrs, outputs=3, domain=MS),
+            Case(f"gru_training_lbr{lbr}_no_bias_no_initial", "GRUTraining", [gx, gw, gr],
+                 attrs, outputs=3, domain=MS),
+            gru_grad_case(f"gru_grad_lbr{lbr}", lbr, True, True, ["all", "h"]),
+            gru_grad_case(f"gru_grad_lbr{lbr}_all_hidden_only", lbr, True, False, ["all"]),
+            gru_grad_case(f"gru_grad_lbr{lbr}_no_bias_final_only", lbr, False, True, ["h"]),
+            Case(f"gru_lbr{lbr}", "GRU", [gx, gw, gr, gb, None, gh0], attrs, outputs=2),
+            Case(f"gru_lbr{lbr}_reverse", "GRU", [gx, gw, gr, gb, None, gh0],
+                 {**attrs, "direction": "reverse"}, outputs=2),
+            Case(f"gru_lbr{lbr}_bidirectional", "GRU", gru_weights(4, 3, 5, 6, directions=2),
+                 {**attrs, "direction": "bidirectional"}, outputs=2, opset=14),
+        ]
+    cases += [
+        gru_grad_case("gru_grad_one_step", 1, True, False, ["all"], hidden=4, steps=1,
+                      batch=2, inputs=3),
+        Case("gru_y_only_opset7", "GRU", [gx, gw, gr], {"hidden_size": 6}, opset=7),
+    ]
+    return cases
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
-    "conv": conv, "pool": pool, "pad": pad, "resize": resize,
+    "conv": conv, "pool": pool, "pad": pad, "resize": resize, "rnn": rnn,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -1182,6 +1286,33 @@ ERROR_CASES = [
     Case("resize_grad_scale_mismatch", "ResizeGrad",
          [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 3, 2], np.float32)],
          {"mode": "linear"}, domain=MS, consts={3}),
+    # What ONNX Runtime's LSTM training kernels do not run, and what the
+    # importer does not implement.
+    Case("lstm_training_reverse", "LSTMTraining", [*lstm_weights(3, 2, 4, 5)[:3]],
+         {"hidden_size": 5, "direction": "reverse"}, outputs=5, domain=MS),
+    Case("lstm_sequence_lens", "LSTM",
+         [*lstm_weights(3, 2, 4, 5)[:4], np.array([3, 2], np.int32)], {"hidden_size": 5}),
+    Case("lstm_clip", "LSTM", [*lstm_weights(3, 2, 4, 5)[:3]],
+         {"hidden_size": 5, "clip": 1.0}),
+    Case("lstm_input_forget", "LSTM", [*lstm_weights(3, 2, 4, 5)[:3]],
+         {"hidden_size": 5, "input_forget": 1}),
+    Case("lstm_activations", "LSTM", [*lstm_weights(3, 2, 4, 5)[:3]],
+         {"hidden_size": 5, "activations": ["Sigmoid", "Relu", "Tanh"]}),
+    Case("lstm_layout_batch_first", "LSTM", [*lstm_weights(3, 2, 4, 5)[:3]],
+         {"hidden_size": 5, "layout": 1}, opset=14),
+    Case("lstm_bad_hidden_size", "LSTM", [*lstm_weights(3, 2, 4, 5)[:3]],
+         {"hidden_size": 4}),
+    Case("lstm_grad_no_steps", "LSTMGrad",
+         [f32(0, 2, 4), f32(1, 20, 4), f32(1, 20, 5), None, None, None, f32(0, 1, 2, 5),
+          f32(0, 1, 2, 5), f32(0, 1, 2, 20)], {"hidden_size": 5}, outputs=6, domain=MS),
+    Case("gru_training_bidirectional", "GRUTraining", gru_weights(3, 2, 4, 5, 2)[:3],
+         {"hidden_size": 5, "direction": "bidirectional"}, outputs=3, domain=MS),
+    Case("gru_activations", "GRU", gru_weights(3, 2, 4, 5)[:3],
+         {"hidden_size": 5, "activations": ["HardSigmoid", "Tanh"]}),
+    Case("gru_missing_hidden_size", "GRU", gru_weights(3, 2, 4, 5)[:3]),
+    Case("gru_grad_bad_zrh", "GRUGrad",
+         [f32(3, 2, 4), f32(1, 15, 4), f32(1, 15, 5), None, None, None, f32(3, 1, 2, 5),
+          f32(3, 1, 2, 5)], {"hidden_size": 5}, outputs=5, domain=MS),
     # 2^62 taps per output: rejected rather than run.
     Case("max_pool_too_many_taps", "MaxPool", [f32(1, 1, 5, 5)],
          {"kernel_shape": [2**31, 2**31], "pads": [2**30] * 4}),
