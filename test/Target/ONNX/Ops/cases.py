@@ -171,6 +171,20 @@ def reduction():
         Case("reduce_l2_attr", "ReduceL2", [f32(2, 3, 4)], {"axes": [-1]}),
         Case("reduce_l2_input_all", "ReduceL2", [f32(2, 3, 4), i64([0, 2])],
              {"keepdims": 0}, opset=18, consts={1}),
+        # CumSum: RoBERTa's position ids (int64 over a 0-d axis), and its
+        # gradient in ORT (reverse), over every axis and flag.
+        Case("cumsum_int64_positions", "CumSum",
+             [i64([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]), i64(1)], consts={1}),
+        Case("cumsum_int32", "CumSum",
+             [np.array([[3, -2, 7], [1, 0, -9]], np.int32), np.array([0], np.int32)],
+             consts={1}),
+        Case("cumsum_first_axis", "CumSum", [f32(5, 3, 4), i64([0])], consts={1}),
+        Case("cumsum_middle_negative_axis", "CumSum", [f32(2, 6, 3), i64(-2)], consts={1}),
+        Case("cumsum_exclusive", "CumSum", [f32(3, 7), i64(1)], {"exclusive": 1}, consts={1}),
+        Case("cumsum_reverse", "CumSum", [f32(3, 7), i64(-1)], {"reverse": 1}, consts={1}),
+        Case("cumsum_exclusive_reverse", "CumSum", [f32(4, 5, 2), i64(1)],
+             {"exclusive": 1, "reverse": 1}, consts={1}),
+        Case("cumsum_1d", "CumSum", [f32(9), i64(0)], consts={1}),
     ]
 
 
@@ -1069,6 +1083,9 @@ ERROR_CASES = [
          {"reduction": "max"}),
     Case("sce_bad_labels", "SoftmaxCrossEntropyLoss", [f32(4, 3), i64([0, 1, 2])]),
     Case("reduce_duplicate_axes", "ReduceSum", [f32(2, 3), i64([1, -1])], consts={1}),
+    Case("cumsum_computed_axis", "CumSum", [f32(2, 3), i64(1)]),
+    Case("cumsum_bad_axis", "CumSum", [f32(2, 3), i64(2)], consts={1}),
+    Case("cumsum_bad_reverse", "CumSum", [f32(2, 3), i64(1)], {"reverse": 2}, consts={1}),
     Case("accumulator_v2_no_buffer_out", "InPlaceAccumulatorV2", [f32(3), f32(3)],
          domain=MS),
     Case("attention_kv_cache", "Attention",
