@@ -30,6 +30,20 @@ def elementwise():
         Case("neg_int64", "Neg", [i64([[3, -2, 0], [-(2**62), 7, -1]])]),
         Case("abs_int32", "Abs", [np.array([-5, 0, 9, -(2**31 - 1)], np.int32)]),
     ]
+    # ORT's fusions in DeBERTa's training graph, CUDA-only kernels in ORT
+    # (numpy references): ScaledSum (scale_2 absent: 1) and BatchScale.
+    a, b, c = f32(2, 3, 5), f32(2, 3, 5), f32(2, 3, 5)
+    cases += [
+        Case("scaled_sum3", "ScaledSum", [a, b, c], {"scale_0": 0.25, "scale_1": -2.0},
+             domain=MS, expect=lambda a, b, c: [np.float32(0.25) * a - 2 * b + c]),
+        Case("scaled_sum2", "ScaledSum", [a, b], {"scale_0": 0.5, "scale_1": 3.0},
+             domain=MS, expect=lambda a, b: [np.float32(0.5) * a + 3 * b]),
+        Case("batch_scale3", "BatchScale", [a],
+             {"scale_0": 0.5, "scale_1": -1.5, "scale_2": 0.1}, outputs=3, domain=MS,
+             expect=lambda a: [np.float32(s) * a for s in (0.5, -1.5, 0.1)]),
+        Case("batch_scale2", "BatchScale", [f32(4, 6)], {"scale_0": 2.0, "scale_1": 0.125},
+             outputs=2, domain=MS, expect=lambda a: [2 * a, np.float32(0.125) * a]),
+    ]
     for op in ["Neg", "Abs", "Exp", "Tanh", "Erf", "Reciprocal", "Relu",
                "Sigmoid", "Identity", "Sin", "Cos", "Floor", "Ceil", "Sign"]:
         cases.append(Case(op.lower(), op, [f32(3, 5)]))
@@ -1083,6 +1097,8 @@ ERROR_CASES = [
          {"reduction": "max"}),
     Case("sce_bad_labels", "SoftmaxCrossEntropyLoss", [f32(4, 3), i64([0, 1, 2])]),
     Case("reduce_duplicate_axes", "ReduceSum", [f32(2, 3), i64([1, -1])], consts={1}),
+    Case("scaled_sum_broadcast", "ScaledSum", [f32(2, 3), f32(3)], domain=MS),
+    Case("batch_scale_one_output", "BatchScale", [f32(2, 3)], {"scale_0": 2.0}, domain=MS),
     Case("cumsum_computed_axis", "CumSum", [f32(2, 3), i64(1)]),
     Case("cumsum_bad_axis", "CumSum", [f32(2, 3), i64(2)], consts={1}),
     Case("cumsum_bad_reverse", "CumSum", [f32(2, 3), i64(1)], {"reverse": 2}, consts={1}),
