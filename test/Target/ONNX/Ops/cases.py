@@ -452,7 +452,7 @@ def logic():
     bools = lambda *shape: RNG.random(shape) < 0.5
     ints = lambda *shape: RNG.integers(-3, 4, shape).astype(np.int64)
     x = f32(3, 4, scale=2.0)
-    return [
+    cases = [
         Case("equal_float", "Equal", [x, np.where(RNG.random((3, 4)) < 0.5, x, f32(3, 4))]),
         Case("equal_int_broadcast", "Equal", [ints(3, 4), ints(4)]),
         Case("equal_bool", "Equal", [bools(3, 4), bools(3, 4)], opset=11),
@@ -478,6 +478,25 @@ def logic():
         Case("cast_float_to_double", "Cast", [f32(3, 4)], {"to": TP.DOUBLE}),
         Case("cast_same_type", "Cast", [f32(3, 4)], {"to": TP.FLOAT}),
     ]
+    # OneHot (F.one_hot: int64 values; off/on floats as label smoothing
+    # writes them): negative indices wrap, ones outside [-depth, depth) give
+    # a row of off values; the new axis last, first or between. (Float
+    # indices: integral ones only, as ORT does not truncate the others.)
+    hot = i64([[0, 3, -1], [-4, 4, 2]])
+    cases += [
+        Case("one_hot_torch", "OneHot", [i64([[1, 0, 2], [4, 3, 3]]), i64(5), i64([0, 1])],
+             consts={1, 2}, opset=11),
+        Case("one_hot_float_values", "OneHot",
+             [hot, i64([4]), np.array([0.1, 0.7], np.float32)], consts={1, 2}, opset=11),
+        Case("one_hot_axis0", "OneHot", [hot, i64(4), np.array([-1.0, 2.0], np.float32)],
+             {"axis": 0}, consts={1}, opset=11),
+        Case("one_hot_axis_middle", "OneHot", [hot, i64(3), i64([5, -7])], {"axis": -2},
+             consts={1, 2}, opset=11),
+        Case("one_hot_float_indices", "OneHot",
+             [np.array([0.0, 2.0, -1.0, 5.0], np.float32), i64(3), i64([0, 1])],
+             consts={1}, opset=11),
+    ]
+    return cases
 
 
 def constant():
@@ -1099,6 +1118,9 @@ ERROR_CASES = [
     Case("reduce_duplicate_axes", "ReduceSum", [f32(2, 3), i64([1, -1])], consts={1}),
     Case("scaled_sum_broadcast", "ScaledSum", [f32(2, 3), f32(3)], domain=MS),
     Case("batch_scale_one_output", "BatchScale", [f32(2, 3)], {"scale_0": 2.0}, domain=MS),
+    Case("one_hot_computed_depth", "OneHot", [i64([0, 1]), i64(3), i64([0, 1])], opset=11),
+    Case("one_hot_bad_values", "OneHot", [i64([0, 1]), i64(3), i64([0, 1, 2])], consts={1},
+         opset=11),
     Case("cumsum_computed_axis", "CumSum", [f32(2, 3), i64(1)]),
     Case("cumsum_bad_axis", "CumSum", [f32(2, 3), i64(2)], consts={1}),
     Case("cumsum_bad_reverse", "CumSum", [f32(2, 3), i64(1)], {"reverse": 2}, consts={1}),
