@@ -9,12 +9,12 @@
 // attribute (earlier opsets); no axes reduce everything unless
 // noop_with_empty_axes.
 //
-// CumSum (RoBERTa's position ids from the padding mask; ORT differentiates
-// it with a CumSum the other way) as one generic whose extra reduction loop
-// runs over the whole axis and adds the elements at or before (after, with
-// reverse; strictly, with exclusive) each output's position: O(n^2) on the
-// axis, but one kernel with no carried state, which the GPU pipeline runs
-// like any reduction.
+// CumSum (RoBERTa's position ids from the padding mask, an integer CumSum
+// in the forward graph: ORT has no gradient for a float one) as one generic
+// whose extra reduction loop runs over the whole axis and adds the elements at
+// or before (after, with reverse; strictly, with exclusive) each output's
+// position: O(n^2) on the axis, but one kernel with no carried state, which the
+// GPU pipeline runs like any reduction.
 //
 //===----------------------------------------------------------------------===//
 

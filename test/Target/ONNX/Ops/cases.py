@@ -185,8 +185,8 @@ def reduction():
         Case("reduce_l2_attr", "ReduceL2", [f32(2, 3, 4)], {"axes": [-1]}),
         Case("reduce_l2_input_all", "ReduceL2", [f32(2, 3, 4), i64([0, 2])],
              {"keepdims": 0}, opset=18, consts={1}),
-        # CumSum: RoBERTa's position ids (int64 over a 0-d axis), and its
-        # gradient in ORT (reverse), over every axis and flag.
+        # CumSum: RoBERTa's position ids (int64 over a 0-d axis), and float
+        # ones over every axis and flag.
         Case("cumsum_int64_positions", "CumSum",
              [i64([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]), i64(1)], consts={1}),
         Case("cumsum_int32", "CumSum",
