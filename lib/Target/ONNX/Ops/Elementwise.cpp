@@ -181,6 +181,82 @@ static ImportResult importScale(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
+/// The float attributes scale_0.. of ORT's ScaledSum and BatchScale, one per
+/// scaled input or output.
+static SmallVector<double> getScales(NodeContext &ctx, int64_t count) {
+  SmallVector<double> scales;
+  for (int64_t i = 0; i < count; ++i)
+    scales.push_back(
+        ctx.getFloatAttr(("scale_" + Twine(i)).str()).value_or(1.0f));
+  return scales;
+}
+
+/// ORT's ScaledSum (its fusion of Div(A, s) + Div(B, s) + C, DeBERTa's
+/// disentangled attention scores): scale_0 * A + scale_1 * B (+ scale_2 *
+/// C), inputs of one shape as its kernel requires.
+static ImportResult importScaledSum(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 3);
+  if (failed(type))
+    return failure();
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(elementType))
+    return failure();
+  SmallVector<Value> inputs;
+  SmallVector<double> scales;
+  for (auto [i, scale] : llvm::enumerate(getScales(ctx, 3))) {
+    Value input = ctx.getOperand(i);
+    if (!input)
+      continue;
+    if (input.getType() != *type)
+      return ctx.emitError() << "expects inputs of one type, got " << *type
+                             << " and " << input.getType();
+    inputs.push_back(input);
+    scales.push_back(scale);
+  }
+  FailureOr<Value> result = buildElementwise(
+      ctx, inputs, *elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value sum;
+        for (auto [arg, scale] : llvm::zip(args, scales)) {
+          Value term = arith::MulFOp::create(
+              b, loc, arg, buildScalar(b, loc, *elementType, scale));
+          sum =
+              sum ? arith::AddFOp::create(b, loc, sum, term).getResult() : term;
+        }
+        return sum;
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+/// ORT's BatchScale (its fusion of Mul(A, s_i) sharing A): output i is
+/// scale_i * A.
+static ImportResult importBatchScale(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(elementType))
+    return failure();
+  int64_t count = ctx.getNumResults();
+  if (count < 2 || count > 3)
+    return ctx.emitError() << "expects 2 or 3 outputs, got " << count;
+  SmallVector<Value> results;
+  for (double scale : getScales(ctx, count)) {
+    FailureOr<Value> result = buildElementwise(
+        ctx, ctx.getOperand(0), *elementType,
+        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return arith::MulFOp::create(
+              b, loc, args[0], buildScalar(b, loc, *elementType, scale));
+        });
+    if (failed(result))
+      return failure();
+    results.push_back(*result);
+  }
+  return results;
+}
+
 /// Clip: X clamped to [min, max], bounds from the attributes (opset 6) or
 /// from optional 0-d inputs (opset 11). An absent bound is the type's
 /// largest finite value, as in ONNX Runtime's kernel (so ±inf become it);
@@ -356,6 +432,8 @@ void muon::onnx_import::populateElementwiseImporters(
   registry.add("", "Clip", importClip, {/*since=*/6});
   registry.add("", "Mod", importMod, {/*since=*/10});
   registry.add("com.microsoft", "Scale", importScale);
+  registry.add("com.microsoft", "ScaledSum", importScaledSum);
+  registry.add("com.microsoft", "BatchScale", importBatchScale);
 
   registry.add("", "Identity", [](NodeContext &ctx) -> ImportResult {
     if (failed(checkNumOperands(ctx, 1, 1)))

@@ -13,6 +13,9 @@
 //   reads: float -> integer truncates toward zero, x -> bool is x != 0,
 //   bool -> number is 0/1.
 //   Trilu: the upper or lower triangle of the last two dims (causal masks).
+//   OneHot(indices, depth, [off, on]): F.one_hot (label smoothing, routing,
+//   embeddings as products), one generic comparing each index with the
+//   position along the new axis.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +24,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -191,6 +195,75 @@ static ImportResult importTrilu(NodeContext &ctx) {
       })};
 }
 
+/// OneHot: `on` where the index (negative ones wrapped once by depth) equals
+/// the position along `axis`, `off` elsewhere; an index outside [-depth,
+/// depth) matches nothing, as ONNX specifies. Float indices truncate.
+static ImportResult importOneHot(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 3);
+  FailureOr<RankedTensorType> valuesType = getOperandType(ctx, 2);
+  if (failed(type) || failed(valuesType))
+    return failure();
+  Type indexType = type->getElementType();
+  if (!isa<FloatType>(indexType) &&
+      (!indexType.isSignlessInteger() || indexType.isInteger(1)))
+    return ctx.emitError() << "unsupported indices element type " << indexType;
+  Type elementType = valuesType->getElementType();
+  if (valuesType->getRank() != 1 || valuesType->getDimSize(0) != 2)
+    return ctx.emitError() << "expects values [off, on] of shape [2], got "
+                           << *valuesType;
+  FailureOr<SmallVector<int64_t>> depthValues = getConstantIntOperand(ctx, 1);
+  if (failed(depthValues))
+    return failure();
+  if (depthValues->size() != 1 || depthValues->front() < 1)
+    return ctx.emitError() << "expects one positive depth";
+  int64_t depth = depthValues->front();
+  int64_t rank = type->getRank() + 1;
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(-1), rank);
+  if (failed(axis))
+    return failure();
+
+  // The indices with a unit dimension at `axis` broadcast over the output;
+  // off and on as 0-d inputs.
+  OpBuilder &b = ctx.builder;
+  SmallVector<int64_t> unitShape(type->getShape());
+  unitShape.insert(unitShape.begin() + *axis, 1);
+  SmallVector<int64_t> shape(unitShape);
+  shape[*axis] = depth;
+  SmallVector<Value> inputs = {
+      buildReshape(b, ctx.loc, ctx.getOperand(0), unitShape)};
+  for (int64_t i = 0; i < 2; ++i) {
+    Value slice = tensor::ExtractSliceOp::create(
+        b, ctx.loc, ctx.getOperand(2),
+        ArrayRef<OpFoldResult>{b.getIndexAttr(i)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    inputs.push_back(buildReshape(b, ctx.loc, slice, {}));
+  }
+  Type i64 = b.getI64Type();
+  return SmallVector<Value>{buildBroadcastMap(
+      b, ctx.loc, inputs, shape, elementType,
+      [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+        Value index = args[0];
+        if (isa<FloatType>(indexType))
+          index = arith::FPToSIOp::create(nb, loc, i64, index);
+        else if (!indexType.isInteger(64))
+          index = arith::ExtSIOp::create(nb, loc, i64, index);
+        Value size = arith::ConstantIntOp::create(nb, loc, i64, depth);
+        Value zero = arith::ConstantIntOp::create(nb, loc, i64, 0);
+        Value negative = arith::CmpIOp::create(
+            nb, loc, arith::CmpIPredicate::slt, index, zero);
+        index = arith::SelectOp::create(
+            nb, loc, negative, arith::AddIOp::create(nb, loc, index, size),
+            index);
+        Value position = arith::IndexCastOp::create(
+            nb, loc, i64, linalg::IndexOp::create(nb, loc, *axis));
+        Value hot = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
+                                          index, position);
+        return arith::SelectOp::create(nb, loc, hot, args[2], args[1]);
+      })};
+}
+
 void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   // Numpy broadcasting since opset 7 (before: `broadcast`/`axis`).
   auto addCompare = [&](StringRef name, arith::CmpFPredicate fpred,
@@ -220,4 +293,5 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   // Cast-1 names `to` by string.
   registry.add("", "Cast", importCast, {/*since=*/6});
   registry.add("", "Trilu", importTrilu, {/*since=*/14});
+  registry.add("", "OneHot", importOneHot, {/*since=*/9});
 }

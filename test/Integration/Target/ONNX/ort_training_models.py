@@ -12,8 +12,10 @@ Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
 or p = 0.1), convolutional ones (Conv, pooling with and without ceil_mode,
 batch normalization, ConvTranspose, F.pad, nn.Upsample), recurrent ones
 (nn.LSTM, nn.GRU: ORT's LSTMTraining/LSTMGrad, GRUTraining/GRUGrad) and
-Hugging Face's GPT-2 (Conv1D layout, FastGelu) and LLaMA (rotary, GQA, SDPA) definitions
-with random weights. Each is exported with static shapes (cnn-pad with a
+Hugging Face's GPT-2 (Conv1D layout, FastGelu), LLaMA (rotary, GQA, SDPA),
+RoBERTa (token types, a padding mask, CumSum position ids) and ViT (patch
+Conv2d; images from the token ids through F.one_hot) definitions with
+random weights. Each is exported with static shapes (cnn-pad with a
 dynamic batch, bound when compiling),
 turned into ORT training artifacts (cross entropy, AdamW) and compiled into
 one step (examples/char_transformer/compiled_step.py); N steps on random
@@ -378,22 +380,44 @@ ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)},
                  "hf-gpt2": {f"m.transformer.h.{i}.attn.c_attn.bias": slice(D, 2 * D)
                              for i in range(2)},
                  "masked": {"qkv.bias": slice(D, 2 * D)},
+                 "hf-roberta": {f"m.roberta.encoder.layer.{i}.attention.self.key.bias":
+                                slice(0, D) for i in range(2)},
+                 "hf-vit": {f"m.vit.encoder.layer.{i}.attention.attention.key.bias":
+                            slice(0, D) for i in range(2)},
                  # A bias before batch normalization: BN removes the shift.
                  "cnn-pool": {"conv.bias": slice(0, 4)}}
 
 class HuggingFace(nn.Module):
-    """A Hugging Face causal LM (random weights, dropout off) as logits
+    """A Hugging Face model (random weights, dropout off) as logits
     [batch * seq, vocab]; parameter names keep the library's."""
 
     def __init__(self, kind):
         super().__init__()
         import transformers
+        self.kind = kind
         common = dict(vocab_size=VOCAB, max_position_embeddings=SEQ)
+        no_dropout = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
         if kind == "gpt2":  # Conv1D (x·W) layout, fused c_attn, tied head
             config = transformers.GPT2Config(
                 n_positions=SEQ, n_embd=D, n_layer=2, n_head=HEADS, resid_pdrop=0.0,
                 embd_pdrop=0.0, attn_pdrop=0.0, **common)
             self.m = transformers.GPT2LMHeadModel(config)
+        elif kind == "roberta":  # positions from a CumSum of the padding mask
+            config = transformers.RobertaConfig(
+                vocab_size=VOCAB, max_position_embeddings=SEQ + 2, pad_token_id=1,
+                type_vocab_size=2, hidden_size=D, intermediate_size=2 * D,
+                num_hidden_layers=2, num_attention_heads=HEADS, **no_dropout)
+            self.m = transformers.RobertaForMaskedLM(config)
+        elif kind == "vit":  # patch Conv2d, class token, a classifier
+            config = transformers.ViTConfig(
+                image_size=16, patch_size=4, num_channels=3, hidden_size=D,
+                intermediate_size=2 * D, num_hidden_layers=2, num_attention_heads=HEADS,
+                num_labels=VOCAB, **no_dropout)
+            self.m = transformers.ViTForImageClassification(config)
+            # Each batch's tokens as a 3x16x16 image: F.one_hot (ONNX OneHot)
+            # through a fixed projection.
+            self.register_buffer("pixels", torch.randn(
+                VOCAB, 3 * 16 * 16 // SEQ, generator=torch.Generator().manual_seed(7)))
         else:  # RMSNorm, rotary embeddings, GQA, SwiGLU, SDPA
             config = transformers.LlamaConfig(
                 hidden_size=D, intermediate_size=2 * D, num_hidden_layers=2,
@@ -401,7 +425,20 @@ class HuggingFace(nn.Module):
             self.m = transformers.LlamaForCausalLM(config)
 
     def forward(self, idx):
-        out = self.m(input_ids=idx, use_cache=False, return_dict=False)[0]
+        if self.kind == "roberta":
+            # Token types (second half 1) and a padding mask (the last 3
+            # tokens of one sequence), fixed.
+            types = (torch.arange(SEQ) >= SEQ // 2).long().expand(BATCH, SEQ)
+            mask = torch.ones(BATCH, SEQ, dtype=torch.long)
+            mask[1, -3:] = 0
+            out = self.m(input_ids=idx, token_type_ids=types, attention_mask=mask,
+                         return_dict=False)[0]
+        elif self.kind == "vit":
+            image = (F.one_hot(idx, VOCAB).float() @ self.pixels).reshape(BATCH, 3, 16, 16)
+            # One prediction per image, repeated for each of its tokens' labels.
+            out = self.m(pixel_values=image, return_dict=False)[0].repeat_interleave(SEQ, 0)
+        else:
+            out = self.m(input_ids=idx, use_cache=False, return_dict=False)[0]
         return out.reshape(-1, VOCAB)
 
 
@@ -435,7 +472,8 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
           "mlp-ops": OpsMLP, "lstm": lambda: Recurrent("lstm"),
           "gru": lambda: Recurrent("gru"),
-          "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama")}
+          "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama"),
+          "hf-roberta": lambda: HuggingFace("roberta"), "hf-vit": lambda: HuggingFace("vit")}
 
 
 LOSSES = ["CrossEntropyLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss"]

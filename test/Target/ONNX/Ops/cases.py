@@ -30,6 +30,20 @@ def elementwise():
         Case("neg_int64", "Neg", [i64([[3, -2, 0], [-(2**62), 7, -1]])]),
         Case("abs_int32", "Abs", [np.array([-5, 0, 9, -(2**31 - 1)], np.int32)]),
     ]
+    # ORT's fusions in DeBERTa's training graph, CUDA-only kernels in ORT
+    # (numpy references): ScaledSum (scale_2 absent: 1) and BatchScale.
+    a, b, c = f32(2, 3, 5), f32(2, 3, 5), f32(2, 3, 5)
+    cases += [
+        Case("scaled_sum3", "ScaledSum", [a, b, c], {"scale_0": 0.25, "scale_1": -2.0},
+             domain=MS, expect=lambda a, b, c: [np.float32(0.25) * a - 2 * b + c]),
+        Case("scaled_sum2", "ScaledSum", [a, b], {"scale_0": 0.5, "scale_1": 3.0},
+             domain=MS, expect=lambda a, b: [np.float32(0.5) * a + 3 * b]),
+        Case("batch_scale3", "BatchScale", [a],
+             {"scale_0": 0.5, "scale_1": -1.5, "scale_2": 0.1}, outputs=3, domain=MS,
+             expect=lambda a: [np.float32(s) * a for s in (0.5, -1.5, 0.1)]),
+        Case("batch_scale2", "BatchScale", [f32(4, 6)], {"scale_0": 2.0, "scale_1": 0.125},
+             outputs=2, domain=MS, expect=lambda a: [2 * a, np.float32(0.125) * a]),
+    ]
     for op in ["Neg", "Abs", "Exp", "Tanh", "Erf", "Reciprocal", "Relu",
                "Sigmoid", "Identity", "Sin", "Cos", "Floor", "Ceil", "Sign"]:
         cases.append(Case(op.lower(), op, [f32(3, 5)]))
@@ -171,6 +185,20 @@ def reduction():
         Case("reduce_l2_attr", "ReduceL2", [f32(2, 3, 4)], {"axes": [-1]}),
         Case("reduce_l2_input_all", "ReduceL2", [f32(2, 3, 4), i64([0, 2])],
              {"keepdims": 0}, opset=18, consts={1}),
+        # CumSum: RoBERTa's position ids (int64 over a 0-d axis), and float
+        # ones over every axis and flag.
+        Case("cumsum_int64_positions", "CumSum",
+             [i64([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]), i64(1)], consts={1}),
+        Case("cumsum_int32", "CumSum",
+             [np.array([[3, -2, 7], [1, 0, -9]], np.int32), np.array([0], np.int32)],
+             consts={1}),
+        Case("cumsum_first_axis", "CumSum", [f32(5, 3, 4), i64([0])], consts={1}),
+        Case("cumsum_middle_negative_axis", "CumSum", [f32(2, 6, 3), i64(-2)], consts={1}),
+        Case("cumsum_exclusive", "CumSum", [f32(3, 7), i64(1)], {"exclusive": 1}, consts={1}),
+        Case("cumsum_reverse", "CumSum", [f32(3, 7), i64(-1)], {"reverse": 1}, consts={1}),
+        Case("cumsum_exclusive_reverse", "CumSum", [f32(4, 5, 2), i64(1)],
+             {"exclusive": 1, "reverse": 1}, consts={1}),
+        Case("cumsum_1d", "CumSum", [f32(9), i64(0)], consts={1}),
     ]
 
 
@@ -424,7 +452,7 @@ def logic():
     bools = lambda *shape: RNG.random(shape) < 0.5
     ints = lambda *shape: RNG.integers(-3, 4, shape).astype(np.int64)
     x = f32(3, 4, scale=2.0)
-    return [
+    cases = [
         Case("equal_float", "Equal", [x, np.where(RNG.random((3, 4)) < 0.5, x, f32(3, 4))]),
         Case("equal_int_broadcast", "Equal", [ints(3, 4), ints(4)]),
         Case("equal_bool", "Equal", [bools(3, 4), bools(3, 4)], opset=11),
@@ -450,6 +478,25 @@ def logic():
         Case("cast_float_to_double", "Cast", [f32(3, 4)], {"to": TP.DOUBLE}),
         Case("cast_same_type", "Cast", [f32(3, 4)], {"to": TP.FLOAT}),
     ]
+    # OneHot (F.one_hot: int64 values; off/on floats as label smoothing
+    # writes them): negative indices wrap, ones outside [-depth, depth) give
+    # a row of off values; the new axis last, first or between. (Float
+    # indices: integral ones only, as ORT does not truncate the others.)
+    hot = i64([[0, 3, -1], [-4, 4, 2]])
+    cases += [
+        Case("one_hot_torch", "OneHot", [i64([[1, 0, 2], [4, 3, 3]]), i64(5), i64([0, 1])],
+             consts={1, 2}, opset=11),
+        Case("one_hot_float_values", "OneHot",
+             [hot, i64([4]), np.array([0.1, 0.7], np.float32)], consts={1, 2}, opset=11),
+        Case("one_hot_axis0", "OneHot", [hot, i64(4), np.array([-1.0, 2.0], np.float32)],
+             {"axis": 0}, consts={1}, opset=11),
+        Case("one_hot_axis_middle", "OneHot", [hot, i64(3), i64([5, -7])], {"axis": -2},
+             consts={1, 2}, opset=11),
+        Case("one_hot_float_indices", "OneHot",
+             [np.array([0.0, 2.0, -1.0, 5.0], np.float32), i64(3), i64([0, 1])],
+             consts={1}, opset=11),
+    ]
+    return cases
 
 
 def constant():
@@ -1173,6 +1220,14 @@ ERROR_CASES = [
          {"reduction": "max"}),
     Case("sce_bad_labels", "SoftmaxCrossEntropyLoss", [f32(4, 3), i64([0, 1, 2])]),
     Case("reduce_duplicate_axes", "ReduceSum", [f32(2, 3), i64([1, -1])], consts={1}),
+    Case("scaled_sum_broadcast", "ScaledSum", [f32(2, 3), f32(3)], domain=MS),
+    Case("batch_scale_one_output", "BatchScale", [f32(2, 3)], {"scale_0": 2.0}, domain=MS),
+    Case("one_hot_computed_depth", "OneHot", [i64([0, 1]), i64(3), i64([0, 1])], opset=11),
+    Case("one_hot_bad_values", "OneHot", [i64([0, 1]), i64(3), i64([0, 1, 2])], consts={1},
+         opset=11),
+    Case("cumsum_computed_axis", "CumSum", [f32(2, 3), i64(1)]),
+    Case("cumsum_bad_axis", "CumSum", [f32(2, 3), i64(2)], consts={1}),
+    Case("cumsum_bad_reverse", "CumSum", [f32(2, 3), i64(1)], {"reverse": 2}, consts={1}),
     Case("accumulator_v2_no_buffer_out", "InPlaceAccumulatorV2", [f32(3), f32(3)],
          domain=MS),
     Case("attention_kv_cache", "Attention",
