@@ -178,18 +178,29 @@ ImportResult rnn::takeResults(NodeContext &ctx, SmallVector<Value> values) {
   return values;
 }
 
+namespace {
+/// Offsets, sizes and strides of the slice at `index` of the leading dim of
+/// a tensor of `shape` (one step, or one time slot).
+struct LeadingSlice {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+
+  LeadingSlice(OpBuilder &b, ArrayRef<int64_t> shape, OpFoldResult index)
+      : offsets(shape.size(), b.getIndexAttr(0)),
+        sizes(getAsIndexOpFoldResult(b.getContext(), shape)),
+        strides(shape.size(), b.getIndexAttr(1)) {
+    offsets[0] = index;
+    sizes[0] = b.getIndexAttr(1);
+  }
+};
+} // namespace
+
 Value rnn::buildSlice(OpBuilder &b, Location loc, Value value,
                       OpFoldResult index) {
   ArrayRef<int64_t> shape = getShape(value);
-  SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
-  offsets[0] = index;
-  SmallVector<OpFoldResult> sizes =
-      getAsIndexOpFoldResult(b.getContext(), shape);
-  sizes[0] = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
+  LeadingSlice slice(b, shape, index);
   auto type = RankedTensorType::get(shape.drop_front(), getElementType(value));
-  return tensor::ExtractSliceOp::create(b, loc, type, value, offsets, sizes,
-                                        strides);
+  return tensor::ExtractSliceOp::create(b, loc, type, value, slice.offsets,
+                                        slice.sizes, slice.strides);
 }
 
 Value rnn::buildSliceLast(OpBuilder &b, Location loc, Value value,
@@ -208,15 +219,9 @@ Value rnn::buildSliceLast(OpBuilder &b, Location loc, Value value,
 
 Value rnn::buildInsert(OpBuilder &b, Location loc, Value value, Value dest,
                        OpFoldResult index) {
-  ArrayRef<int64_t> shape = getShape(dest);
-  SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
-  offsets[0] = index;
-  SmallVector<OpFoldResult> sizes =
-      getAsIndexOpFoldResult(b.getContext(), shape);
-  sizes[0] = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
-  return tensor::InsertSliceOp::create(b, loc, value, dest, offsets, sizes,
-                                       strides);
+  LeadingSlice slice(b, getShape(dest), index);
+  return tensor::InsertSliceOp::create(b, loc, value, dest, slice.offsets,
+                                       slice.sizes, slice.strides);
 }
 
 Value rnn::buildInsertLast(OpBuilder &b, Location loc, Value value, Value dest,
