@@ -71,18 +71,12 @@ static Value buildReluGrad(OpBuilder &b, Location loc, Value dy,
 
 static Value buildTanhGrad(OpBuilder &b, Location loc, Value dy,
                            ValueRange args) {
-  Value square = arith::MulFOp::create(b, loc, args[0], args[0]);
-  Value slope = arith::SubFOp::create(
-      b, loc, buildScalar(b, loc, dy.getType(), 1.0), square);
-  return arith::MulFOp::create(b, loc, dy, slope);
+  return arith::MulFOp::create(b, loc, dy, buildTanhSlope(b, loc, args[0]));
 }
 
 static Value buildSigmoidGrad(OpBuilder &b, Location loc, Value dy,
                               ValueRange args) {
-  Value oneMinus = arith::SubFOp::create(
-      b, loc, buildScalar(b, loc, dy.getType(), 1.0), args[0]);
-  Value slope = arith::MulFOp::create(b, loc, args[0], oneMinus);
-  return arith::MulFOp::create(b, loc, dy, slope);
+  return arith::MulFOp::create(b, loc, dy, buildSigmoidSlope(b, loc, args[0]));
 }
 
 /// dY * derivative(X [+ B]).

@@ -96,6 +96,19 @@ Value muon::onnx_import::buildSigmoid(OpBuilder &b, Location loc, Value x) {
                                arith::AddFOp::create(b, loc, one, exp));
 }
 
+Value muon::onnx_import::buildSigmoidSlope(OpBuilder &b, Location loc,
+                                           Value y) {
+  Value oneMinus =
+      arith::SubFOp::create(b, loc, buildScalar(b, loc, y.getType(), 1.0), y);
+  return arith::MulFOp::create(b, loc, y, oneMinus);
+}
+
+Value muon::onnx_import::buildTanhSlope(OpBuilder &b, Location loc, Value y) {
+  Value square = arith::MulFOp::create(b, loc, y, y);
+  return arith::SubFOp::create(b, loc, buildScalar(b, loc, y.getType(), 1.0),
+                               square);
+}
+
 /// sigmoid(alpha x).
 static Value buildScaledSigmoid(OpBuilder &b, Location loc, Value x,
                                 double alpha) {

@@ -36,6 +36,14 @@ mlir::Value buildTanhGeluDerivative(mlir::OpBuilder &b, mlir::Location loc,
 
 mlir::Value buildSigmoid(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
+/// σ' from the output y = σ(x): y(1 − y).
+mlir::Value buildSigmoidSlope(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value y);
+
+/// tanh' from the output y = tanh(x): 1 − y².
+mlir::Value buildTanhSlope(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value y);
+
 mlir::Value buildQuickGelu(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value x, double alpha);
 

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ActivationMath.h"
 #include "Recurrent.h"
 
 #include "muon/Target/ONNX/OpImporters.h"
@@ -100,8 +101,8 @@ static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
               nb, nl, inputs, newStates(nb, nl, state, 4),
               [&](OpBuilder &eb, Location el,
                   ValueRange v) -> SmallVector<Value> {
-                Value z = sigmoid(eb, el, add(eb, el, v[0], v[3]));
-                Value r = sigmoid(eb, el, add(eb, el, v[1], v[4]));
+                Value z = buildSigmoid(eb, el, add(eb, el, v[0], v[3]));
+                Value r = buildSigmoid(eb, el, add(eb, el, v[1], v[4]));
                 Value hh = v.size() > 7 ? add(eb, el, v[5], v[7]) : v[5];
                 Value candidate =
                     tanh(eb, el, add(eb, el, v[2], mul(eb, el, r, hh)));
@@ -115,8 +116,8 @@ static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
               newStates(nb, nl, state, 3),
               [&](OpBuilder &eb, Location el,
                   ValueRange v) -> SmallVector<Value> {
-                Value z = sigmoid(eb, el, add(eb, el, v[0], v[2]));
-                Value r = sigmoid(eb, el, add(eb, el, v[1], v[3]));
+                Value z = buildSigmoid(eb, el, add(eb, el, v[0], v[2]));
+                Value r = buildSigmoid(eb, el, add(eb, el, v[1], v[3]));
                 return {z, r, mul(eb, el, r, v[4])};
               });
           Value hh = buildMatmul(nb, nl, zr[2], recurrent[2]);
@@ -300,15 +301,15 @@ static ImportResult importGRUGrad(NodeContext &ctx) {
                   mul(eb, el,
                       mul(eb, el, dh,
                           arith::SubFOp::create(eb, el, hPrev, candidate)),
-                      sigmoidDerivative(eb, el, z));
+                      buildSigmoidSlope(eb, el, z));
               Value dah =
                   mul(eb, el,
                       mul(eb, el, dh, arith::SubFOp::create(eb, el, one, z)),
-                      tanhDerivative(eb, el, candidate));
+                      buildTanhSlope(eb, el, candidate));
               SmallVector<Value> out{daz, dah, mul(eb, el, dh, z)};
               if (linearBeforeReset) {
                 out.push_back(mul(eb, el, mul(eb, el, dah, v[next]),
-                                  sigmoidDerivative(eb, el, rr)));
+                                  buildSigmoidSlope(eb, el, rr)));
                 out.push_back(mul(eb, el, dah, rr));
               }
               return out;
@@ -329,7 +330,7 @@ static ImportResult importGRUGrad(NodeContext &ctx) {
               [&](OpBuilder &eb, Location el,
                   ValueRange v) -> SmallVector<Value> {
                 Value dr = mul(eb, el, v[0], v[2]);
-                return {mul(eb, el, dr, sigmoidDerivative(eb, el, v[1])),
+                return {mul(eb, el, dr, buildSigmoidSlope(eb, el, v[1])),
                         add(eb, el, v[3], mul(eb, el, v[0], v[1]))};
               });
           dar = rest[0];

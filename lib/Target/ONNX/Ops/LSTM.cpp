@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ActivationMath.h"
 #include "Recurrent.h"
 
 #include "muon/Target/ONNX/OpImporters.h"
@@ -102,12 +103,13 @@ static DirectionOutputs buildDirection(OpBuilder &b, Location loc,
                               ai = add(ai, mul(v[9], cPrev));
                               af = add(af, mul(v[11], cPrev));
                             }
-                            Value i = sigmoid(eb, el, ai),
-                                  f = sigmoid(eb, el, af), g = tanh(eb, el, ac);
+                            Value i = buildSigmoid(eb, el, ai),
+                                  f = buildSigmoid(eb, el, af),
+                                  g = tanh(eb, el, ac);
                             Value cNew = add(mul(f, cPrev), mul(i, g));
                             if (hasPeepholes)
                               ao = add(ao, mul(v[10], cNew));
-                            Value o = sigmoid(eb, el, ao);
+                            Value o = buildSigmoid(eb, el, ao);
                             Value hNew = mul(o, tanh(eb, el, cNew));
                             return {i, o, f, g, cNew, hNew};
                           });
@@ -283,11 +285,11 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
               if (v.size() > 8)
                 dh = add(eb, el, dh, v[8]);
               Value tc = tanh(eb, el, c);
-              dc = add(eb, el, dc, mul(mul(dh, o), tanhDerivative(eb, el, tc)));
-              Value dai = mul(mul(dc, g), sigmoidDerivative(eb, el, i));
-              Value dao = mul(mul(dh, tc), sigmoidDerivative(eb, el, o));
-              Value daf = mul(mul(dc, cPrev), sigmoidDerivative(eb, el, f));
-              Value dag = mul(mul(dc, i), tanhDerivative(eb, el, g));
+              dc = add(eb, el, dc, mul(mul(dh, o), buildTanhSlope(eb, el, tc)));
+              Value dai = mul(mul(dc, g), buildSigmoidSlope(eb, el, i));
+              Value dao = mul(mul(dh, tc), buildSigmoidSlope(eb, el, o));
+              Value daf = mul(mul(dc, cPrev), buildSigmoidSlope(eb, el, f));
+              Value dag = mul(mul(dc, i), buildTanhSlope(eb, el, g));
               return {dai, dao, daf, dag, mul(dc, f)};
             });
         Value dA = concatLast(nb, nl, ArrayRef(grads).take_front(4));

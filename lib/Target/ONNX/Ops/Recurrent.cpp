@@ -5,7 +5,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "Recurrent.h"
-#include "ActivationMath.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -435,24 +434,8 @@ Value rnn::buildSum(OpBuilder &b, Location loc, Value lhs, Value rhs) {
       });
 }
 
-Value rnn::sigmoid(OpBuilder &b, Location loc, Value x) {
-  return buildSigmoid(b, loc, x);
-}
-
 Value rnn::tanh(OpBuilder &b, Location loc, Value x) {
   return math::TanhOp::create(b, loc, x);
-}
-
-Value rnn::sigmoidDerivative(OpBuilder &b, Location loc, Value y) {
-  Value one = buildScalar(b, loc, y.getType(), 1.0);
-  return arith::MulFOp::create(b, loc, y,
-                               arith::SubFOp::create(b, loc, one, y));
-}
-
-Value rnn::tanhDerivative(OpBuilder &b, Location loc, Value y) {
-  Value one = buildScalar(b, loc, y.getType(), 1.0);
-  return arith::SubFOp::create(b, loc, one,
-                               arith::MulFOp::create(b, loc, y, y));
 }
 
 WeightGradients rnn::buildWeightGradients(OpBuilder &b, Location loc, Value dA,

@@ -194,16 +194,8 @@ mlir::Value mul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
 mlir::Value buildSum(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
                      mlir::Value rhs);
 
-/// Builds σ(x).
-mlir::Value sigmoid(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 /// Builds tanh(x).
 mlir::Value tanh(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
-/// Builds y(1-y) (σ' in terms of y = σ(x)).
-mlir::Value sigmoidDerivative(mlir::OpBuilder &b, mlir::Location loc,
-                              mlir::Value y);
-/// Builds 1-y² (tanh' in terms of y = tanh(x)).
-mlir::Value tanhDerivative(mlir::OpBuilder &b, mlir::Location loc,
-                           mlir::Value y);
 
 /// The gradients of the weights from the stacked gate gradients dA [S, B, G]
 /// of all steps: dX = dA·W [S, B, I], dW = dAᵀ·X [G, I]; and the sum of dA
