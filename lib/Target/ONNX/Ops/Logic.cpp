@@ -247,17 +247,8 @@ static ImportResult importOneHot(NodeContext &ctx) {
         Value index = args[0];
         if (isa<FloatType>(indexType))
           index = arith::FPToSIOp::create(nb, loc, i64, index);
-        else if (!indexType.isInteger(64))
-          index = arith::ExtSIOp::create(nb, loc, i64, index);
-        Value size = arith::ConstantIntOp::create(nb, loc, i64, depth);
-        Value zero = arith::ConstantIntOp::create(nb, loc, i64, 0);
-        Value negative = arith::CmpIOp::create(
-            nb, loc, arith::CmpIPredicate::slt, index, zero);
-        index = arith::SelectOp::create(
-            nb, loc, negative, arith::AddIOp::create(nb, loc, index, size),
-            index);
-        Value position = arith::IndexCastOp::create(
-            nb, loc, i64, linalg::IndexOp::create(nb, loc, *axis));
+        index = buildWrappedIndex(nb, loc, index, depth, /*clamp=*/false);
+        Value position = linalg::IndexOp::create(nb, loc, *axis);
         Value hot = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
                                           index, position);
         return arith::SelectOp::create(nb, loc, hot, args[2], args[1]);
