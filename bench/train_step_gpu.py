@@ -92,7 +92,7 @@ def build_in(args, c, sizes, work, start):
         name = os.path.basename(library)
         for suffix in ("", ".json"):
             shutil.copyfile(library + suffix, os.path.join(args.out, name + suffix))
-        # compile_step's inlined module: lib<name>.so from <name>.mlir.
+        # The module compile_step compiled: lib<name>.so from <name>.mlir.
         inlined = os.path.join(work, name[len("lib"):-len(".so")] + ".mlir")
         manifest["steps"][label] = {
             "file": name, "params": graph.params,

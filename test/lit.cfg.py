@@ -123,6 +123,9 @@ tools = ["muon-capi-optim-test", "muon-compile", "muon-fuzz-input-spec", "muon-f
          "muon-fuzz-tensor-proto", "muon-opt", "muon-run", "muon-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
-# muon_mlir.optim compiles its steps with this build's muon-compile, into a
-# cache that tests point at their own %t directories (MUON_MLIR_CACHE).
-config.environment["MUON_COMPILE"] = os.path.join(config.muon_tools_dir, "muon-compile")
+# muon_mlir.optim and muon_mlir.training compile their steps with this
+# build's tools, into a cache that tests point at their own %t directories
+# (MUON_MLIR_CACHE).
+for _tool in ("muon-compile", "muon-opt", "muon-translate"):
+    config.environment["MUON_" + _tool[len("muon-"):].upper()] = os.path.join(
+        config.muon_tools_dir, _tool)

@@ -10,10 +10,9 @@ no biases and no learned positions.
 
 import math
 import os
-import warnings
+import sys
 
 import numpy as np
-import onnx
 import torch
 from torch import nn
 
@@ -178,36 +177,11 @@ def training_data(count, seed=1, **sizes):
 def make_artifacts(c, directory, seed=0, weight_decay=0.01):
     """Exports the model (fixed shapes, legacy exporter) and writes ORT's
     training artifacts: cross-entropy loss, AdamW. Returns the directory."""
-    from onnxruntime.training import artifacts
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "python"))
+    from muon_mlir.training import export_artifacts
     torch.manual_seed(seed)
     model = CharLM(c)
-    os.makedirs(directory, exist_ok=True)
-    path = os.path.join(directory, "forward.onnx")
-    with warnings.catch_warnings():  # the legacy exporter's deprecation notice
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(c.batch, c.seq, dtype=torch.int64),), path,
-                          dynamo=False, input_names=["idx"], output_names=["logits"],
-                          opset_version=17, do_constant_folding=False,
-                          training=torch.onnx.TrainingMode.TRAINING)
-    forward = onnx.load(path)
-    # ORT's LayerNormalization gradient reads the saved mean and inverse
-    # standard deviation, which torch's export leaves undeclared.
-    for node in forward.graph.node:
-        if node.op_type == "LayerNormalization":
-            while len(node.output) < 3:
-                node.output.append(f"{node.name}_stat{len(node.output)}")
-    params = [name for name, _ in model.named_parameters()]
-    missing = set(params) - {init.name for init in forward.graph.initializer}
-    if missing:
-        raise RuntimeError(f"parameters missing from the exported graph: {sorted(missing)}")
-    from onnxruntime.training.onnxblock.optim import AdamW
-    # ORT's graph transformers log every pass to stderr at info level.
-    saved = os.dup(2)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-    try:
-        artifacts.generate_artifacts(
-            forward, requires_grad=params, loss=artifacts.LossType.CrossEntropyLoss,
-            optimizer=AdamW(weight_decay=weight_decay), artifact_directory=directory)
-    finally:
-        os.dup2(saved, 2)
+    export_artifacts(model, {"idx": torch.zeros(c.batch, c.seq, dtype=torch.int64)}, directory,
+                     weight_decay=weight_decay)
     return directory

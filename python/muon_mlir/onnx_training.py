@@ -22,11 +22,15 @@ optimizer graph: forward, backward and update in one module
 for muon-compile or muon-run. Its parameter arguments carry their ONNX names,
 so that after inlining `optim-assign` sees each AdamW update on a named
 parameter (and the Gather that makes the embedding one).
+
+`muon_mlir.training` compiles that step and trains with it (Trainer).
 """
 
+import os
 import re
 import subprocess
 
+import numpy as np
 import onnx
 from onnx import helper
 
@@ -103,7 +107,13 @@ def declare_inplace_outputs(training_model, optimizer_model):
                 helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     optimizer = onnx.ModelProto()
     optimizer.CopyFrom(optimizer_model)
-    (node,) = [n for n in optimizer.graph.node if n.op_type == "AdamWOptimizer"]
+    nodes = [n for n in optimizer.graph.node if n.op_type == "AdamWOptimizer"]
+    if len(nodes) != 1:
+        raise ValueError(
+            f"the optimizer model has {len(nodes)} AdamWOptimizer nodes (ops: "
+            f"{', '.join(sorted({n.op_type for n in optimizer.graph.node}))}); the training "
+            "step joins exactly one, as generate_artifacts makes it with optim.AdamW")
+    (node,) = nodes
     sequence = helper.make_sequence_type_proto(
         helper.make_tensor_type_proto(onnx.TensorProto.FLOAT, None))
     for name in ["updated_params", "updated_first_order_moments",
@@ -133,6 +143,42 @@ def scalarize_optimizer_io(optimizer_model):
             dims = value.type.tensor_type.shape.dim
             if len(dims) == 1 and dims[0].dim_value == 1:
                 del dims[:]
+
+
+def prepare_artifacts(directory, work, adam_mode=None, dims=None):
+    """Writes to `work` the copies of generate_artifacts' models in
+    `directory` that build_step imports: in-place results declared,
+    optimizer scalars 0-d; with `adam_mode`, set_adam_mode; with `dims`,
+    set_dims. The artifacts themselves are not changed. Returns the
+    (training, optimizer) paths."""
+    paths = []
+    for name in ("training_model.onnx", "optimizer_model.onnx"):
+        path = os.path.join(directory, name)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path} does not exist: a directory of "
+                                    "onnxruntime.training.artifacts.generate_artifacts "
+                                    "holds training_model.onnx and optimizer_model.onnx")
+        paths.append(path)
+    training, optimizer = declare_inplace_outputs(onnx.load(paths[0]), onnx.load(paths[1]))
+    if adam_mode is not None:
+        set_adam_mode(optimizer, adam_mode)
+    scalarize_optimizer_io(optimizer)
+    if dims:
+        set_dims(training, dims)
+    prepared = (os.path.join(work, "training_import.onnx"),
+                os.path.join(work, "optimizer_import.onnx"))
+    onnx.save(training, prepared[0])
+    onnx.save(optimizer, prepared[1])
+    return prepared
+
+
+def initializers(path):
+    """{name: array} of the initializers of the ONNX model at `path` (the
+    exported weights: the values generate_artifacts' checkpoint holds)."""
+    from onnx import numpy_helper
+    # np.array, not ascontiguousarray: that makes a 0-d weight 1-d.
+    return {i.name: np.array(numpy_helper.to_array(i), order="C")
+            for i in onnx.load(path).graph.initializer}
 
 
 # The argument muon-translate adds to a graph with random ops (training-mode

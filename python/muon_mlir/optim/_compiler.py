@@ -35,66 +35,77 @@ class CompileError(RuntimeError):
 
 
 @functools.lru_cache(maxsize=None)
-def find_muon_compile():
-    """The muon-compile executable this package uses."""
-    explicit = os.environ.get("MUON_COMPILE")
+def find_tool(name):
+    """The executable of the project's tool `name` (muon-compile,
+    muon-translate, muon-opt) this package uses: `$MUON_<NAME>`
+    (MUON_COMPILE, MUON_TRANSLATE, MUON_OPT), the copy installed inside
+    this package, the repository's build tree, then PATH."""
+    variable = "MUON_" + name[len("muon-"):].upper()
+    explicit = os.environ.get(variable)
     if explicit is not None and not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
-        raise FileNotFoundError(f"muon-compile not found: MUON_COMPILE={explicit!r} is not "
+        raise FileNotFoundError(f"{name} not found: {variable}={explicit!r} is not "
                                 "an executable")
     candidates = [explicit,
-                  os.path.join(_PACKAGE, "_native", "bin", "muon-compile"),
-                  os.path.join(os.path.dirname(os.path.dirname(_PACKAGE)), "build", "bin",
-                               "muon-compile"),
-                  shutil.which("muon-compile")]
+                  os.path.join(_PACKAGE, "_native", "bin", name),
+                  os.path.join(os.path.dirname(os.path.dirname(_PACKAGE)), "build", "bin", name),
+                  shutil.which(name)]
     for path in candidates:
         if path and os.path.isfile(path) and os.access(path, os.X_OK):
             return path
     raise FileNotFoundError(
-        "muon-compile not found: install the package with `pip install .` from the "
-        "muon-mlir repository, build it (cmake --build build), or set MUON_COMPILE")
+        f"{name} not found: install the package with `pip install .` from the "
+        f"muon-mlir repository, build it (cmake --build build), or set {variable}")
+
+
+def find_muon_compile():
+    """The muon-compile executable this package uses."""
+    return find_tool("muon-compile")
 
 
 @functools.lru_cache(maxsize=None)
-def compiler_fingerprint():
-    """SHA-256 of the compiler binary: the 'compiler version' of cache keys."""
+def compiler_fingerprint(compiler=None):
+    """SHA-256 of the compiler binary (`compiler`, or the one this package
+    uses): the 'compiler version' of cache keys."""
     digest = hashlib.sha256()
-    with open(find_muon_compile(), "rb") as f:
+    with open(compiler or find_muon_compile(), "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def cache_dir():
+def cache_dir(explicit=None):
+    if explicit:
+        return explicit
     return os.environ.get("MUON_MLIR_CACHE",
                           os.path.join(os.path.expanduser("~"), ".cache", "muon_mlir"))
 
 
-def _module_index(module, flags):
+def _module_index(module, flags, cache=None):
     """Where the cache records the directory of the last library compiled
     for `module` with `flags`, by any compiler."""
     key = hashlib.sha256("\0".join([module, *flags]).encode()).hexdigest()[:32]
-    return os.path.join(cache_dir(), "modules", key)
+    return os.path.join(cache_dir(cache), "modules", key)
 
 
-def _precompiled(module, flags, name, missing):
+def _precompiled(module, flags, name, missing, cache=None):
     """The library a compiler elsewhere left in the cache for `module`, or
     `missing` (why there is no compiler here) re-raised with the module."""
     try:
-        with open(_module_index(module, flags)) as f:
-            directory = os.path.join(cache_dir(), f.read().strip())
+        with open(_module_index(module, flags, cache)) as f:
+            directory = os.path.join(cache_dir(cache), f.read().strip())
     except OSError:
         directory = None
     library = directory and os.path.join(directory, f"lib{name}.so")
     if library is None or not os.path.isfile(library + ".json"):
-        raise FileNotFoundError(f"{missing}; and the cache ({cache_dir()}) holds no step "
+        raise FileNotFoundError(f"{missing}; and the cache ({cache_dir(cache)}) holds no step "
                                 f"compiled for this module with flags {list(flags)} "
                                 "(Muon.precompile fills it where the compiler is)") from None
     return library
 
 
-def _record(module, flags, directory):
+def _record(module, flags, directory, cache=None):
     """Indexes `directory` by module and flags, atomically."""
-    index = _module_index(module, flags)
+    index = _module_index(module, flags, cache)
     os.makedirs(os.path.dirname(index), exist_ok=True)
     fd, staging = tempfile.mkstemp(prefix="index-", dir=os.path.dirname(index))
     with os.fdopen(fd, "w") as f:
@@ -102,37 +113,47 @@ def _record(module, flags, directory):
     os.replace(staging, index)
 
 
-def compile_step(module, flags=(), name="step", verbose=True, load=True):
+def compile_step(module, flags=(), name="step", verbose=True, load=True, compiler=None):
     """Returns the aot.CompiledFunction of `module` (MLIR text), compiled
     with `flags` or found in the cache (its `compile_seconds`: the compile
     time, or None). Prints the compile time when it compiles (verbose).
     Without a compiler here, the library a compiler elsewhere cached for the
     same module and flags. `load=False`: compile only (None returned), e.g.
-    for a target this machine cannot load."""
+    for a target this machine cannot load. `compiler`: a muon-compile other
+    than find_muon_compile()'s."""
+    library, seconds = compile_library(module, flags, name, verbose, compiler)
+    return _loaded(library, seconds) if load else None
+
+
+def compile_library(module, flags=(), name="step", verbose=True, compiler=None,
+                    label="muon_mlir.optim", cache=None):
+    """compile_step's library: (path, compile seconds or None when cached);
+    `label` starts the messages (the package part that compiles); `cache`:
+    a cache directory other than cache_dir()'s."""
+    root = cache_dir(cache)
     try:
-        fingerprint = compiler_fingerprint()
+        fingerprint = compiler_fingerprint(compiler)
     except FileNotFoundError as missing:
-        library = _precompiled(module, flags, name, missing)
-        return _loaded(library, None) if load else None
+        return _precompiled(module, flags, name, missing, cache), None
     key = hashlib.sha256("\0".join([fingerprint, module, *flags]).encode())
-    directory = os.path.join(cache_dir(), key.hexdigest()[:32])
+    directory = os.path.join(root, key.hexdigest()[:32])
     library = os.path.join(directory, f"lib{name}.so")
     seconds = None
     if not os.path.isfile(library + ".json"):
         start = time.perf_counter()
-        os.makedirs(cache_dir(), exist_ok=True)
+        os.makedirs(root, exist_ok=True)
         # Compile into a fresh directory and rename it into place: concurrent
         # processes never see a half-written library.
-        staging = tempfile.mkdtemp(prefix="compile-", dir=cache_dir())
+        staging = tempfile.mkdtemp(prefix="compile-", dir=root)
         try:
             source = os.path.join(staging, f"{name}.mlir")
             with open(source, "w") as f:
                 f.write(module)
             output = os.path.join(staging, f"lib{name}.so")
-            proc = subprocess.run([find_muon_compile(), source, "-o", output, *flags],
+            proc = subprocess.run([compiler or find_muon_compile(), source, "-o", output, *flags],
                                   capture_output=True, text=True)
             if proc.returncode != 0:
-                raise CompileError(f"muon-compile failed on the optimizer step "
+                raise CompileError(f"{label}: muon-compile failed on the step "
                                    f"(module kept in {source}):\n{proc.stderr.strip()}")
             try:
                 os.rename(staging, directory)
@@ -145,10 +166,10 @@ def compile_step(module, flags=(), name="step", verbose=True, load=True):
             raise
         seconds = time.perf_counter() - start
         if verbose:
-            print(f"muon_mlir.optim: compiled a step in {seconds:.2f} s (cached in "
+            print(f"{label}: compiled a step in {seconds:.2f} s (cached in "
                   f"{directory})", file=sys.stderr)
-    _record(module, flags, directory)
-    return _loaded(library, seconds) if load else None
+    _record(module, flags, directory, cache)
+    return library, seconds
 
 
 def _loaded(library, seconds):

@@ -48,3 +48,39 @@ with torch.no_grad():
 assert worst <= 1e-5, worst
 print(f"5 steps: worst relative difference {worst:.1e} <= 1e-05 against "
       "torch.optim.Muon + AdamW")
+
+# ONNX Runtime training artifacts trained by muon_mlir.training with the
+# packaged muon-translate, muon-opt and muon-compile: AdamW against ORT's
+# training API, and (through optim-assign in muon-opt) Muon.
+import numpy as np  # noqa: E402
+from onnxruntime.training import api  # noqa: E402
+from muon_mlir.optim._compiler import find_tool  # noqa: E402
+from muon_mlir.training import Trainer, export_artifacts  # noqa: E402
+
+for tool in ("muon-translate", "muon-opt"):
+    assert find_tool(tool).startswith(site), find_tool(tool)
+print("muon_mlir.training: muon-translate and muon-opt from the installed package")
+mlp = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Tanh(), torch.nn.Linear(32, 4))
+export_artifacts(mlp, {"x": x}, "artifacts", loss="MSELoss")
+batch = [x.numpy(), y.numpy()]
+state = api.CheckpointState.load_checkpoint("artifacts/checkpoint")
+module = api.Module("artifacts/training_model.onnx", state)
+optimizer = api.Optimizer("artifacts/optimizer_model.onnx", module)
+optimizer.set_learning_rate(0.01)
+module.train()
+trainer = Trainer.from_artifacts("artifacts")
+for _ in range(3):
+    ours = trainer.step(batch, lr=0.01)
+    theirs = float(module(*batch))
+    optimizer.step()
+    module.lazy_reset_grad()
+    assert abs(ours - theirs) <= 1e-5 * abs(theirs), (ours, theirs)
+worst = max(float(np.abs(p - state.parameters[n].data).max() / np.abs(state.parameters[n].data).max())
+            for n, p in trainer.parameters().items())
+assert worst <= 1e-5, worst
+print(f"3 steps of the ONNX artifacts: worst relative difference {worst:.1e} <= 1e-05 "
+      "against ONNX Runtime")
+muon = Trainer.from_artifacts("artifacts", optimizer="muon", verbose=False)
+losses = [muon.step(batch, lr=0.01) for _ in range(3)]
+assert losses[-1] < losses[0], losses
+print(f"3 steps with Muon: loss {losses[0]:.4f} -> {losses[-1]:.4f}")
