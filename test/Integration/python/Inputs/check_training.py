@@ -6,6 +6,7 @@ loss and parameter; then checks what a wrong batch does (ValueError naming
 the input, parameters and moments untouched) and the state_dict round trip.
 
     check_training.py MODEL WORK_DIR [--device cpu|emulated] [--optimizer muon|muon2]
+                      [--freeze NAME]...
     check_training.py errors WORK_DIR   (after `image WORK_DIR`: its artifacts)
 
 ORT cannot run Muon: with --optimizer, the reference is the same optimizer's
@@ -183,6 +184,9 @@ def main():
     parser.add_argument("work")
     parser.add_argument("--device", default="cpu", choices=["cpu", "emulated"])
     parser.add_argument("--optimizer", default="adamw", choices=["adamw", "muon", "muon2"])
+    parser.add_argument("--freeze", action="append", default=[],
+                        help="a parameter generate_artifacts keeps frozen (its weight "
+                             "comes from the checkpoint, once)")
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--rtol", type=float, default=1e-5)
@@ -192,7 +196,7 @@ def main():
     rng = np.random.default_rng(1)
     data = batches(args.model, rng, args.steps + 1)
     example = {k: torch.from_numpy(v) for k, v in data[0].items() if k != "labels"}
-    export_artifacts(model, example, args.work)
+    export_artifacts(model, example, args.work, frozen=args.freeze)
 
     trainer = Trainer.from_artifacts(args.work, device=args.device, optimizer=args.optimizer,
                                      verbose=False)
