@@ -426,12 +426,13 @@ void muon::onnx_import::populateNormalizationImporters(
   for (bool simplified : {false, true}) {
     StringRef name =
         simplified ? "SimplifiedLayerNormalization" : "LayerNormalization";
-    // ORT defines SimplifiedLayerNormalization in the ONNX domain.
-    // ORT registers SimplifiedLayerNormalization as of ONNX opset 1.
-    registry.add(
-        "", name,
-        [=](NodeContext &ctx) { return importLayerNorm(ctx, simplified); },
-        {/*since=*/simplified ? 1 : 17});
+    // ORT defines both in the ONNX domain as of opset 1, with opset 17's
+    // semantics (axis, epsilon, stash_type; Mean and InvStdDev outputs): its
+    // LayerNormFusion writes LayerNormalization into training graphs of
+    // models exported at any opset, before ONNX standardized it at 17.
+    registry.add("", name, [=](NodeContext &ctx) {
+      return importLayerNorm(ctx, simplified);
+    });
     registry.add("com.microsoft", (name + "Grad").str(), [=](NodeContext &ctx) {
       return importLayerNormGrad(ctx, simplified);
     });

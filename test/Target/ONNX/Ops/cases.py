@@ -210,6 +210,10 @@ def normalization():
         Case("layernorm_axis1_no_bias", "LayerNormalization",
              [f32(3, 4, 5), f32(4, 5)], {"axis": 1, "epsilon": 1e-3}, outputs=3),
         Case("layernorm_y_only", "LayerNormalization", [f32(4, 6), f32(6), f32(6)]),
+        # ORT's own LayerNormalization, which its LayerNormFusion writes into
+        # training graphs exported before opset 17.
+        Case("layernorm_opset13", "LayerNormalization", [x, f32(8), f32(8)],
+             outputs=3, opset=13),
     ]
     cases += [
         Case("rmsnorm_last", "SimplifiedLayerNormalization", [f32(3, 2, 8), f32(8)],
