@@ -533,8 +533,9 @@ def check_forward(args):
     expected = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
         None, {"idx": idx})[0]
     mlir = os.path.join(args.work, "forward.mlir")
+    dims = [f"--onnx-dim={name}={value}" for name, value in DIMS.get(args.model, {}).items()]
     subprocess.run([os.path.join(args.bin, "muon-translate"), "--import-onnx", path,
-                    "-o", mlir], check=True)
+                    *dims, "-o", mlir], check=True)
     np.save(os.path.join(args.work, "idx.npy"), idx)
     out = os.path.join(args.work, "logits.npy")
     subprocess.run([os.path.join(args.bin, "muon-run"), mlir,

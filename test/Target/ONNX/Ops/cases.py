@@ -253,6 +253,18 @@ def normalization():
     cases.append(Case("batch_norm_1d_training", "BatchNormInternal",
                       [f32(6, 3), f32(3), f32(3), f32(3), f32(3, positive=True)],
                       {"training_mode": 1, "epsilon": 1e-3}, outputs=5, domain=MS))
+    # ONNX BatchNormalization, as torch exports it into forward graphs:
+    # training_mode from opset 14; before, training when the running
+    # statistics are declared (ORT's rule).
+    bn_inputs = [x, f32(4), f32(4), mean, var]
+    cases.append(Case("batchnorm_training", "BatchNormalization", bn_inputs,
+                      {"momentum": 0.8, "training_mode": 1}, outputs=3, opset=15))
+    cases.append(Case("batchnorm_inference", "BatchNormalization", bn_inputs,
+                      {"epsilon": 1e-3}, opset=15))
+    cases.append(Case("batchnorm_training_opset13", "BatchNormalization", bn_inputs,
+                      {"momentum": 0.7}, outputs=5, opset=13))
+    cases.append(Case("batchnorm_inference_opset9", "BatchNormalization",
+                      [f32(6, 3), f32(3), f32(3), f32(3), f32(3, positive=True)], opset=9))
     axes = (0, 2, 3)
     batch_mean = x.mean(axis=axes)
     inv_std = (1.0 / np.sqrt(x.var(axis=axes) + 1e-5)).astype(np.float32)
