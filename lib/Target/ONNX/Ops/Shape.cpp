@@ -590,16 +590,21 @@ static ImportResult importScatterND(NodeContext &ctx) {
   ArrayRef<int64_t> indexShape = indicesType->getShape();
   int64_t depth = indexShape.empty() ? 0 : indexShape.back();
   int64_t rank = dataType->getRank();
-  SmallVector<int64_t> updatesShape(indexShape.drop_back());
-  llvm::append_range(updatesShape, dataType->getShape().drop_front(
-                                       std::min<int64_t>(depth, rank)));
+  auto emitShapeError =
+      [&] {
+        return ctx.emitError()
+               << "expects integer indices [..., k] with 1 <= k <= " << rank
+               << " and updates of shape indices[:-1] + data[k:], got "
+               << *indicesType << " and " << *updatesType;
+      };
   if (!isa<IntegerType>(indicesType->getElementType()) || depth < 1 ||
-      depth > rank || updatesType->getShape() != ArrayRef(updatesShape) ||
+      depth > rank)
+    return emitShapeError();
+  SmallVector<int64_t> updatesShape(indexShape.drop_back());
+  llvm::append_range(updatesShape, dataType->getShape().drop_front(depth));
+  if (updatesType->getShape() != ArrayRef(updatesShape) ||
       updatesType->getElementType() != elementType)
-    return ctx.emitError()
-           << "expects integer indices [..., k] with 1 <= k <= " << rank
-           << " and updates of shape indices[:-1] + data[k:], got "
-           << *indicesType << " and " << *updatesType;
+    return emitShapeError();
   ArrayRef<int64_t> dims = dataType->getShape().take_front(depth);
   if (failed(checkScatterIndices(ctx, dims, reduction == "none")))
     return failure();

@@ -1236,6 +1236,7 @@ ERROR_CASES = [
          {"reduction": "mul"}, opset=16, consts={1}),
     Case("scatter_nd_repeated", "ScatterND", [f32(4, 3), i64([[1], [-3]]), f32(2, 3)],
          consts={1}),
+    Case("scatter_nd_scalar_indices", "ScatterND", [f32(4, 3), i64(1), f32(3)], consts={1}),
     Case("scatter_nd_out_of_range", "ScatterND", [f32(4, 3), i64([[4]]), f32(1, 3)],
          consts={1}),
     # ceil_mode's last window would start past X (ORT pools nothing there).
