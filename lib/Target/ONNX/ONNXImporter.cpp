@@ -31,6 +31,7 @@
 #include "onnx/onnx_pb.h"
 
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Path.h"
 
 #include <queue>
 
@@ -571,6 +572,35 @@ static const OpImporterRegistry &getRegistry() {
   return registry;
 }
 
+/// Reads the data of the main graph's tensors stored outside the model
+/// (initializers and tensor attributes such as Constant's value; torch's
+/// dynamo exporter writes its weights so) from their files beside it.
+static LogicalResult inlineModelExternalData(onnx::ModelProto &model,
+                                             StringRef modelPath,
+                                             Location fileLoc) {
+  StringRef baseDir = llvm::sys::path::parent_path(modelPath);
+  ExternalDataFiles files;
+  auto inlineTensor = [&](onnx::TensorProto &tensor,
+                          const Twine &what) -> LogicalResult {
+    if (llvm::Error error = inlineExternalData(tensor, baseDir, files))
+      return emitError(fileLoc)
+             << what << ": " << llvm::toString(std::move(error));
+    return success();
+  };
+  onnx::GraphProto &graph = *model.mutable_graph();
+  for (onnx::TensorProto &init : *graph.mutable_initializer())
+    if (failed(inlineTensor(init, "initializer '" + init.name() + "'")))
+      return failure();
+  for (onnx::NodeProto &node : *graph.mutable_node())
+    for (onnx::AttributeProto &attr : *node.mutable_attribute())
+      if (attr.has_t() &&
+          failed(inlineTensor(*attr.mutable_t(), "attribute '" + attr.name() +
+                                                     "' of node '" +
+                                                     node.name() + "'")))
+        return failure();
+  return success();
+}
+
 /// Fails when a --onnx-dim names no symbolic dimension of the main graph's
 /// inputs, outputs or value_info (a misspelled name would else go unnoticed).
 static LogicalResult checkDimNames(const onnx::ModelProto &model,
@@ -622,7 +652,9 @@ muon::onnx_import::importONNXModel(llvm::MemoryBufferRef buffer,
     return nullptr;
   }
 
-  if (failed(checkDimNames(model, options, fileLoc)))
+  if (failed(checkDimNames(model, options, fileLoc)) ||
+      failed(inlineModelExternalData(model, buffer.getBufferIdentifier(),
+                                     fileLoc)))
     return nullptr;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   ModelImporter importer(context, buffer.getBufferIdentifier(), model, options,

@@ -3,6 +3,7 @@
 Each case is a function below building one ModelProto with onnx.helper; the
 malformed ones are made by editing the protobuf after it is built."""
 
+import os
 import sys
 
 import numpy as np
@@ -118,6 +119,36 @@ def external_data():
     entry = t.external_data.add()
     entry.key, entry.value = "location", "weights.bin"
     return with_initializer(t)
+
+
+def stored_outside(directory, location, offset=None, length=None, data=None):
+    """Momentum whose V ([[0.5, 1, 1.5], [2, 2.5, 3]]) is stored outside the
+    model, as torch's dynamo exporter saves weights: `location` under
+    `directory` holds 8 bytes, then V's (written unless `data` replaces it)."""
+    values = np.arange(1, 7, dtype=np.float32).reshape(2, 3) / 2
+    t = numpy_helper.from_array(values, "V")
+    payload = t.raw_data if data is None else data
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    for key, value in (("location", location), ("offset", offset), ("length", length)):
+        if value is not None:
+            entry = t.external_data.add()
+            entry.key, entry.value = key, str(value)
+    path = os.path.join(directory, location)
+    if os.path.abspath(path).startswith(os.path.abspath(directory) + os.sep):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(b"\0" * 8 + payload)
+    return with_initializer(t)
+
+
+# Cases that write files beside the model: f(directory).
+EXTERNAL_CASES = {
+    "external_init": lambda d: stored_outside(d, "weights/v.bin", offset=8, length=24),
+    "external_escape": lambda d: stored_outside(d, "../v.bin"),
+    "external_past_end": lambda d: stored_outside(d, "past_end.bin", offset=16, length=24),
+    "external_short": lambda d: stored_outside(d, "short.bin", offset=8, data=b"\0" * 20),
+}
 
 
 def huge_dims():
@@ -248,6 +279,9 @@ CASES = {
 }
 
 if __name__ == "__main__":
-    m = CASES[sys.argv[1]]()
+    if sys.argv[1] in EXTERNAL_CASES:
+        m = EXTERNAL_CASES[sys.argv[1]](os.path.dirname(os.path.abspath(sys.argv[2])))
+    else:
+        m = CASES[sys.argv[1]]()
     with open(sys.argv[2], "wb") as f:
         f.write(m.SerializeToString())

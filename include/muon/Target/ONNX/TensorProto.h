@@ -16,10 +16,13 @@
 #define MUON_TARGET_ONNX_TENSORPROTO_H
 
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -55,6 +58,22 @@ std::string getDataTypeName(int32_t dataType);
 llvm::Expected<DecodedTensor>
 decodeTensor(const onnx::TensorProto &tensor,
              uint64_t maxElements = kDefaultMaxTensorElements);
+
+/// Files of external data by location, each read once (see
+/// inlineExternalData).
+using ExternalDataFiles = llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>>;
+
+/// Moves the data of a tensor stored outside the model (data_location
+/// EXTERNAL: `location`, `offset`, `length` keys, as torch.onnx.export and
+/// onnx.save_model(save_as_external_data=True) write it) into its raw_data,
+/// from the file `location` names relative to `baseDir` (the model's
+/// directory), so that decodeTensor reads it like inline data. A tensor
+/// stored inline is left as it is. Errors: an absolute location or one
+/// leaving baseDir, a missing file, a range past its end, a length other
+/// than the shape's byte size.
+llvm::Error inlineExternalData(onnx::TensorProto &tensor,
+                               llvm::StringRef baseDir,
+                               ExternalDataFiles &files);
 
 /// Reads a file holding one serialized TensorProto (the `.pb` files of ONNX
 /// backend test data). Errors are prefixed with the path.

@@ -19,14 +19,14 @@
 //   dX = inv_std_dev * (g - x_hat * E[g * x_hat]), dScale as above.
 // Only f32 inputs with stash_type = 1 (statistics in f32) are supported.
 //
-// BatchNormalization (ORT's training form, com.microsoft BatchNormInternal:
-// X [N, C, D...], Scale, B, input_mean, input_var [C]) normalizes each
-// channel over N and D... with the batch's statistics (training_mode 1) or
-// the given ones (0). Its outputs: Y, the running statistics
-// (input · momentum + batch · (1 − momentum)), saved_mean and saved_inv_std,
-// which com.microsoft BatchNormalizationGrad(dY, X, Scale, saved_mean,
-// saved_inv_std) reads for the gradient above (Scale is constant over the
-// normalized axes): dX, dScale = sum of dY·x_hat, dB = sum of dY.
+// BatchNormalization (ONNX's, and ORT's training form, com.microsoft
+// BatchNormInternal: X [N, C, D...], Scale, B, input_mean, input_var [C])
+// normalizes each channel over N and D... with the batch's statistics
+// (training_mode 1) or the given ones (0). Its outputs: Y, the running
+// statistics (input · momentum + batch · (1 − momentum)), saved_mean and
+// saved_inv_std, which com.microsoft BatchNormalizationGrad(dY, X, Scale,
+// saved_mean, saved_inv_std) reads for the gradient above (Scale is constant
+// over the normalized axes): dX, dScale = sum of dY·x_hat, dB = sum of dY.
 //
 //===----------------------------------------------------------------------===//
 
@@ -306,7 +306,10 @@ static FailureOr<Value> getChannelInput(NodeContext &ctx, unsigned index,
   return buildReshape(ctx.builder, ctx.loc, ctx.getOperand(index), shape);
 }
 
-static ImportResult importBatchNorm(NodeContext &ctx) {
+/// BatchNormInternal's Y, running mean and variance, saved mean and inverse
+/// standard deviation, as far as the node declares them; `trainingMode` 1
+/// normalizes with the batch's statistics.
+static ImportResult buildBatchNorm(NodeContext &ctx, int64_t trainingMode) {
   if (failed(checkNumOperands(ctx, 5, 5)))
     return failure();
   FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
@@ -322,7 +325,6 @@ static ImportResult importBatchNorm(NodeContext &ctx) {
       return failure();
     channel.push_back(*input);
   }
-  int64_t trainingMode = ctx.getIntAttr("training_mode").value_or(0);
   if (trainingMode != 0 && trainingMode != 1)
     return emitUnsupportedAttr(ctx, "training_mode") << ": " << trainingMode;
   float epsilon = ctx.getFloatAttr("epsilon").value_or(1e-5f);
@@ -386,6 +388,23 @@ static ImportResult importBatchNorm(NodeContext &ctx) {
   return results;
 }
 
+static ImportResult importBatchNorm(NodeContext &ctx) {
+  return buildBatchNorm(ctx, ctx.getIntAttr("training_mode").value_or(0));
+}
+
+/// ONNX BatchNormalization (the forward graph torch exports; ORT's training
+/// graph has BatchNormInternal instead): Y, then the running statistics.
+/// Before opset 14 the node trains when it declares them, as ORT decides,
+/// and may declare BatchNormalization-9's saved mean and variance, which ORT
+/// computes as BatchNormInternal's saved mean and inverse standard deviation;
+/// from 14 its training_mode attribute says.
+static ImportResult importBatchNormalization(NodeContext &ctx) {
+  int64_t trainingMode = ctx.opsetVersion >= 14
+                             ? ctx.getIntAttr("training_mode").value_or(0)
+                             : static_cast<int64_t>(hasResult(ctx, 1));
+  return buildBatchNorm(ctx, trainingMode);
+}
+
 static ImportResult importBatchNormGrad(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 5, 5)))
     return failure();
@@ -426,16 +445,20 @@ void muon::onnx_import::populateNormalizationImporters(
   for (bool simplified : {false, true}) {
     StringRef name =
         simplified ? "SimplifiedLayerNormalization" : "LayerNormalization";
-    // ORT defines SimplifiedLayerNormalization in the ONNX domain.
-    // ORT registers SimplifiedLayerNormalization as of ONNX opset 1.
-    registry.add(
-        "", name,
-        [=](NodeContext &ctx) { return importLayerNorm(ctx, simplified); },
-        {/*since=*/simplified ? 1 : 17});
+    // ORT defines both in the ONNX domain as of opset 1, with opset 17's
+    // semantics (axis, epsilon, stash_type; Mean and InvStdDev outputs): its
+    // LayerNormFusion writes LayerNormalization into training graphs of
+    // models exported at any opset, before ONNX standardized it at 17.
+    registry.add("", name, [=](NodeContext &ctx) {
+      return importLayerNorm(ctx, simplified);
+    });
     registry.add("com.microsoft", (name + "Grad").str(), [=](NodeContext &ctx) {
       return importLayerNormGrad(ctx, simplified);
     });
   }
   registry.add("com.microsoft", "BatchNormInternal", importBatchNorm);
+  // BatchNormalization-7 and earlier had the spatial attribute.
+  registry.add("", "BatchNormalization", importBatchNormalization,
+               {/*since=*/9});
   registry.add("com.microsoft", "BatchNormalizationGrad", importBatchNormGrad);
 }

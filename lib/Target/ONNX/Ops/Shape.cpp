@@ -19,7 +19,11 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <set>
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -527,6 +531,188 @@ static ImportResult importGatherElements(NodeContext &ctx) {
   return SmallVector<Value>{generic.getResult(0)};
 }
 
+/// Checks ScatterND's indices [..., k] against data's leading k dims: each
+/// row's entries in [-dim, dim) and, without a reduction (where ONNX leaves
+/// repeated rows undefined), no row twice. Constant indices are checked
+/// now; others through checkIndices, which needs one size for the k dims.
+static LogicalResult checkScatterIndices(NodeContext &ctx,
+                                         ArrayRef<int64_t> dims, bool unique) {
+  DenseIntElementsAttr constant;
+  if (!matchPattern(ctx.getOperand(1), m_Constant(&constant))) {
+    if (!llvm::all_equal(dims))
+      return ctx.emitError() << "expects constant indices when the indexed "
+                                "dimensions differ in size";
+    return checkIndices(ctx, 1, -dims.front(), dims.front());
+  }
+  SmallVector<int64_t> values =
+      llvm::map_to_vector(constant.getValues<APInt>(), [](const APInt &value) {
+        return value.getSExtValue();
+      });
+  std::set<SmallVector<int64_t>> rows;
+  for (size_t start = 0; start < values.size(); start += dims.size()) {
+    SmallVector<int64_t> row;
+    for (auto [j, dim] : llvm::enumerate(dims)) {
+      int64_t value = values[start + j];
+      if (value < -dim || value >= dim)
+        return ctx.emitError()
+               << "index " << value << " (row " << start / dims.size()
+               << ") is outside [" << -dim << ", " << dim << ")";
+      row.push_back(value < 0 ? value + dim : value);
+    }
+    if (unique && !rows.insert(row).second)
+      return ctx.emitError() << "row " << start / dims.size()
+                             << " repeats an index, which leaves the result "
+                                "undefined without a reduction";
+  }
+  return success();
+}
+
+/// ScatterND (opsets 11+; reduction none or add, 16+): data with
+/// updates[p, tail] written to (none) or added to (add, float data)
+/// data[indices[p], tail], indices [..., k] addressing data's leading k
+/// dims. Through optim.scatter_add at the updates' flat offsets: the sum is
+/// data plus the updates scattered into zeros; the write scatters each
+/// update's position and reads the update back where one landed.
+static ImportResult importScatterND(NodeContext &ctx) {
+  FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 3, 3);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
+  FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
+  if (failed(dataType) || failed(indicesType) || failed(updatesType))
+    return failure();
+  std::string reduction = ctx.getStringAttr("reduction").value_or("none");
+  if (reduction != "none" && reduction != "add")
+    return emitUnsupportedAttr(ctx, "reduction")
+           << ": '" << reduction << "' (supported: none, add)";
+  Type elementType = dataType->getElementType();
+  if (reduction == "add" && !isa<FloatType>(elementType))
+    return ctx.emitError() << "expects float data with reduction 'add', got "
+                           << elementType;
+  ArrayRef<int64_t> indexShape = indicesType->getShape();
+  int64_t depth = indexShape.empty() ? 0 : indexShape.back();
+  int64_t rank = dataType->getRank();
+  auto emitShapeError =
+      [&] {
+        return ctx.emitError()
+               << "expects integer indices [..., k] with 1 <= k <= " << rank
+               << " and updates of shape indices[:-1] + data[k:], got "
+               << *indicesType << " and " << *updatesType;
+      };
+  if (!isa<IntegerType>(indicesType->getElementType()) || depth < 1 ||
+      depth > rank)
+    return emitShapeError();
+  SmallVector<int64_t> updatesShape(indexShape.drop_back());
+  llvm::append_range(updatesShape, dataType->getShape().drop_front(depth));
+  if (updatesType->getShape() != ArrayRef(updatesShape) ||
+      updatesType->getElementType() != elementType)
+    return emitShapeError();
+  ArrayRef<int64_t> dims = dataType->getShape().take_front(depth);
+  if (failed(checkScatterIndices(ctx, dims, reduction == "none")))
+    return failure();
+
+  // Each update element's flat offset in data: its index row (wrapped) and
+  // its tail coordinates, row-major.
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  int64_t batchRank = indicesType->getRank() - 1;
+  int64_t updatesRank = updatesShape.size();
+  Value indices = ctx.getOperand(1);
+  Value offsetsInit = buildEmpty(b, loc, updatesShape, b.getI64Type());
+  Value offsets =
+      linalg::GenericOp::create(
+          b, loc, offsetsInit.getType(), ValueRange{}, offsetsInit,
+          SmallVector<AffineMap>{b.getMultiDimIdentityMap(updatesRank)},
+          SmallVector<utils::IteratorType>(updatesRank,
+                                           utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange) {
+            SmallVector<Value> row;
+            for (int64_t d = 0; d < batchRank; ++d)
+              row.push_back(linalg::IndexOp::create(nb, nl, d));
+            row.push_back(Value());
+            Value linear = arith::ConstantIndexOp::create(nb, nl, 0);
+            for (int64_t d = 0; d < rank; ++d) {
+              Value coord;
+              if (d < depth) {
+                row.back() = arith::ConstantIndexOp::create(nb, nl, d);
+                Value index = tensor::ExtractOp::create(nb, nl, indices, row);
+                coord = buildWrappedIndex(nb, nl, index, dims[d]);
+              } else {
+                coord = linalg::IndexOp::create(nb, nl, batchRank + d - depth);
+              }
+              Value size = arith::ConstantIndexOp::create(
+                  nb, nl, dataType->getDimSize(d));
+              linear = arith::AddIOp::create(
+                  nb, nl, arith::MulIOp::create(nb, nl, linear, size), coord);
+            }
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::IndexCastOp::create(nb, nl, nb.getI64Type(), linear)
+                    .getResult());
+          })
+          .getResult(0);
+  int64_t count = updatesType->getNumElements();
+  int64_t total = dataType->getNumElements();
+  // Update positions travel through f32 below: exact up to 2^24.
+  if (count >= (int64_t(1) << 24))
+    return ctx.emitError() << "expects fewer than 2^24 update elements, got "
+                           << count;
+  Value flatOffsets = buildReshape(b, loc, offsets, {count});
+  auto scatter = [&](Value flatUpdates) -> Value {
+    auto type = cast<RankedTensorType>(flatUpdates.getType());
+    Value zeros =
+        buildFilled(b, loc, {total}, b.getFloatAttr(type.getElementType(), 0));
+    Value sum = muon::optim::ScatterAddOp::create(b, loc, zeros.getType(),
+                                                  flatUpdates, flatOffsets,
+                                                  zeros, b.getI64IntegerAttr(0))
+                    .getResult();
+    return buildReshape(b, loc, sum, dataType->getShape());
+  };
+  Value flatUpdates = buildReshape(b, loc, ctx.getOperand(2), {count});
+  if (reduction == "add")
+    return SmallVector<Value>{buildBroadcastMap(
+        b, loc, {ctx.getOperand(0), scatter(flatUpdates)}, dataType->getShape(),
+        elementType, [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::AddFOp::create(nb, nl, args[0], args[1]);
+        })};
+  // Without a reduction, of any element type: each update's position + 1
+  // (rows are unique) scattered as f32, then read back where one landed.
+  Type f32 = b.getF32Type();
+  Value positionsInit = buildEmpty(b, loc, {count}, f32);
+  Value positions =
+      linalg::GenericOp::create(
+          b, loc, positionsInit.getType(), ValueRange{}, positionsInit,
+          SmallVector<AffineMap>{b.getMultiDimIdentityMap(1)},
+          SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+          [&](OpBuilder &nb, Location nl, ValueRange) {
+            Value index = arith::IndexCastOp::create(
+                nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
+            Value one = arith::ConstantIntOp::create(nb, nl, 1, 64);
+            Value position = arith::SIToFPOp::create(
+                nb, nl, f32, arith::AddIOp::create(nb, nl, index, one));
+            linalg::YieldOp::create(nb, nl, position);
+          })
+          .getResult(0);
+  Value landed = scatter(positions);
+  return SmallVector<Value>{buildBroadcastMap(
+      b, loc, {ctx.getOperand(0), landed}, dataType->getShape(), elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value position =
+            arith::FPToSIOp::create(nb, nl, nb.getI64Type(), args[1]);
+        Value one = arith::ConstantIntOp::create(nb, nl, 1, 64);
+        Value index =
+            buildClampedIndex(nb, nl,
+                              arith::IndexCastOp::create(
+                                  nb, nl, nb.getIndexType(),
+                                  arith::SubIOp::create(nb, nl, position, one)),
+                              count);
+        Value update =
+            tensor::ExtractOp::create(nb, nl, flatUpdates, ValueRange{index});
+        Value zero = arith::ConstantIntOp::create(nb, nl, 0, 64);
+        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt,
+                                          position, zero);
+        return arith::SelectOp::create(nb, nl, hit, update, args[0]);
+      })};
+}
+
 /// The axes of Squeeze/Unsqueeze: the second input (opset >= 13) or the
 /// `axes` attribute; nullopt when neither is given.
 static FailureOr<std::optional<SmallVector<int64_t>>>
@@ -672,6 +858,8 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Split", importSplit, {/*since=*/2});
   registry.add("", "Concat", importConcat, {/*since=*/4});
   registry.add("", "GatherElements", importGatherElements, {/*since=*/11});
+  // ScatterND-16 added the reduction attribute (none before), 18 max/min.
+  registry.add("", "ScatterND", importScatterND, {/*since=*/11});
   registry.add("com.microsoft", "ConcatTraining", importConcatTraining);
   // Split with its sizes as input 1, as Split-13 takes them.
   registry.add("com.microsoft", "SplitTraining", importSplit);

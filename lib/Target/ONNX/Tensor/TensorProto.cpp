@@ -7,8 +7,10 @@
 #include "muon/Target/ONNX/TensorProto.h"
 
 #include "onnx/onnx_pb.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 #include <cstring>
 
@@ -167,6 +169,73 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
   if (error)
     return std::move(error);
   return decoded;
+}
+
+/// The external data file `location` names under `baseDir`, read once into
+/// `files`; the location must stay inside baseDir, as ONNX requires.
+static Expected<MemoryBufferRef> getExternalFile(StringRef location,
+                                                 StringRef baseDir,
+                                                 ExternalDataFiles &files) {
+  if (location.empty() || sys::path::is_absolute(location) ||
+      llvm::is_contained(llvm::make_range(sys::path::begin(location),
+                                          sys::path::end(location)),
+                         ".."))
+    return createStringError("external data location '" + location +
+                             "' is not a path inside the model's directory");
+  auto [it, inserted] = files.try_emplace(location);
+  if (inserted) {
+    SmallString<256> path(baseDir);
+    sys::path::append(path, location);
+    ErrorOr<std::unique_ptr<MemoryBuffer>> file =
+        MemoryBuffer::getFile(path, /*IsText=*/false,
+                              /*RequiresNullTerminator=*/false);
+    if (!file) {
+      files.erase(it);
+      return createStringError(file.getError(),
+                               "cannot read external data '" + path +
+                                   "': " + file.getError().message());
+    }
+    it->second = std::move(*file);
+  }
+  return it->second->getMemBufferRef();
+}
+
+Error muon::onnx_import::inlineExternalData(TensorProto &tensor,
+                                            StringRef baseDir,
+                                            ExternalDataFiles &files) {
+  if (tensor.data_location() != TensorProto::EXTERNAL)
+    return Error::success();
+  StringRef location;
+  std::optional<uint64_t> offset, length;
+  for (const onnx::StringStringEntryProto &entry : tensor.external_data()) {
+    StringRef key = entry.key(), value = entry.value();
+    uint64_t number;
+    if (key == "location") {
+      location = value;
+    } else if (key == "offset" || key == "length") {
+      if (value.getAsInteger(10, number))
+        return createStringError("external data " + key + " '" + value +
+                                 "' is not a number");
+      (key == "offset" ? offset : length) = number;
+    }
+  }
+  Expected<MemoryBufferRef> file = getExternalFile(location, baseDir, files);
+  if (!file)
+    return file.takeError();
+  // decodeTensor checks that the bytes fit the shape; without a length the
+  // data runs to the end of the file.
+  StringRef data = file->getBuffer();
+  uint64_t start = offset.value_or(0);
+  if (start > data.size() || (length && *length > data.size() - start))
+    return createStringError("external data range [" + Twine(start) + ", " +
+                             Twine(start + length.value_or(0)) +
+                             ") lies past the end of '" + location + "' (" +
+                             Twine(data.size()) + " bytes)");
+  tensor.set_raw_data(
+      data.substr(start, length.value_or(data.size() - start)).str());
+  tensor.clear_external_data();
+  tensor.set_data_location(TensorProto::DEFAULT);
+  return Error::success();
 }
 
 Expected<DecodedTensor>

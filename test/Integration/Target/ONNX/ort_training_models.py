@@ -489,6 +489,11 @@ def make_targets(loss, rng):
     return rng.standard_normal((BATCH * SEQ, VOCAB)).astype(np.float32)
 
 
+# The newest opset torch.onnx.export(dynamo=False) writes; newer ones are
+# exported at it and converted with onnx.version_converter.
+TORCHSCRIPT_MAX_OPSET = 20
+
+
 def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss"):
     from onnxruntime.training import artifacts
     from onnxruntime.training.onnxblock.optim import AdamW
@@ -501,14 +506,22 @@ def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss"):
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (torch.zeros(BATCH, SEQ, dtype=torch.int64),), path,
                           dynamo=False, input_names=["idx"], output_names=["logits"],
-                          opset_version=opset, do_constant_folding=False,
+                          opset_version=min(opset, TORCHSCRIPT_MAX_OPSET),
+                          do_constant_folding=False,
                           training=torch.onnx.TrainingMode.TRAINING,
                           dynamic_axes=DYNAMIC_AXES.get(name))
+    if opset > TORCHSCRIPT_MAX_OPSET:
+        from onnx import version_converter
+        onnx.save(version_converter.convert_version(onnx.load(path), opset), path)
     forward = onnx.load(path)
     for node in forward.graph.node:  # ORT's LayerNormalizationGrad reads them
         if node.op_type == "LayerNormalization":
             while len(node.output) < 3:
                 node.output.append(f"{node.name}_stat{len(node.output)}")
+        # ORT's gradient of Dropout reads its mask, which the dynamo exporter
+        # leaves undeclared.
+        if node.op_type == "Dropout" and len(node.output) < 2:
+            node.output.append(f"{node.name}_mask")
     trained = {name for name, p in model.named_parameters() if p.requires_grad}
     params = [i.name for i in forward.graph.initializer if i.name in trained]
     frozen = [name for name, p in model.named_parameters() if not p.requires_grad]
@@ -533,8 +546,9 @@ def check_forward(args):
     expected = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
         None, {"idx": idx})[0]
     mlir = os.path.join(args.work, "forward.mlir")
+    dims = [f"--onnx-dim={name}={value}" for name, value in DIMS.get(args.model, {}).items()]
     subprocess.run([os.path.join(args.bin, "muon-translate"), "--import-onnx", path,
-                    "-o", mlir], check=True)
+                    *dims, "-o", mlir], check=True)
     np.save(os.path.join(args.work, "idx.npy"), idx)
     out = os.path.join(args.work, "logits.npy")
     subprocess.run([os.path.join(args.bin, "muon-run"), mlir,
@@ -552,7 +566,10 @@ def main():
     parser.add_argument("--bin", default=compiled_step.BIN)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--opset", type=int, default=17, help="the export's ONNX opset")
+    parser.add_argument("--opset", type=int, default=17,
+                        help="the export's ONNX opset (above 20, the newest the "
+                             "TorchScript exporter writes: exported at 20 and "
+                             "converted by onnx.version_converter)")
     parser.add_argument("--loss", choices=LOSSES, default="CrossEntropyLoss",
                         help="the loss generate_artifacts appends (MSELoss, L1Loss "
                              "and BCEWithLogitsLoss: float targets of the logits' "

@@ -118,7 +118,22 @@ def shape():
         # Indices smaller than the data outside the axis, along axis 0.
         Case("gather_elements_axis0", "GatherElements",
              [f32(4, 3, 2), i64(RNG.integers(-4, 4, size=(5, 2, 2)))]),
-        Case("gather_embedding", "Gather", [f32(10, 4), i64([[1, 9, -1], [0, 0, 3]])]),
+        # ScatterND: an in-place index assignment (mask[1, -3:] = 0) as torch
+        # exports it; whole rows, elements with negative indices, a
+        # computed index tensor (runtime-checked), and reduction add (16+,
+        # repeated rows accumulate).
+        Case("scatter_nd_rows", "ScatterND", [f32(4, 3), i64([[2], [0]]), f32(2, 3)],
+             opset=11, consts={1}),
+        Case("scatter_nd_elements", "ScatterND",
+             [f32(2, 5, 3), i64([[1, -1], [0, 2], [1, 0]]), f32(3, 3)], opset=13,
+             consts={1}),
+        Case("scatter_nd_computed", "ScatterND",
+             [f32(3, 3), i64([[0, 2], [-1, 1]]), f32(2)], opset=18),
+        Case("scatter_nd_int_mask", "ScatterND",
+             [i64(np.ones((4, 6), np.int64)), i64([[1, 3], [1, 4], [1, -1]]), i64([0, 0, 0])],
+             opset=18, consts={1}),
+        Case("scatter_nd_add", "ScatterND", [f32(4, 3), i64([[1], [3], [1]]), f32(3, 3)],
+             {"reduction": "add"}, opset=16, consts={1}),
         Case("gather_axis1", "Gather", [f32(2, 5, 3), i64([4, -5, 2])], {"axis": 1}),
         Case("gather_scalar_index", "Gather", [f32(4, 3), i64(2)]),
         Case("squeeze_axes", "Squeeze", [f32(2, 1, 3, 1), i64([1, -1])], opset=13,
@@ -210,6 +225,10 @@ def normalization():
         Case("layernorm_axis1_no_bias", "LayerNormalization",
              [f32(3, 4, 5), f32(4, 5)], {"axis": 1, "epsilon": 1e-3}, outputs=3),
         Case("layernorm_y_only", "LayerNormalization", [f32(4, 6), f32(6), f32(6)]),
+        # ORT's own LayerNormalization, which its LayerNormFusion writes into
+        # training graphs exported before opset 17.
+        Case("layernorm_opset13", "LayerNormalization", [x, f32(8), f32(8)],
+             outputs=3, opset=13),
     ]
     cases += [
         Case("rmsnorm_last", "SimplifiedLayerNormalization", [f32(3, 2, 8), f32(8)],
@@ -249,6 +268,18 @@ def normalization():
     cases.append(Case("batch_norm_1d_training", "BatchNormInternal",
                       [f32(6, 3), f32(3), f32(3), f32(3), f32(3, positive=True)],
                       {"training_mode": 1, "epsilon": 1e-3}, outputs=5, domain=MS))
+    # ONNX BatchNormalization, as torch exports it into forward graphs:
+    # training_mode from opset 14; before, training when the running
+    # statistics are declared (ORT's rule).
+    bn_inputs = [x, f32(4), f32(4), mean, var]
+    cases.append(Case("batchnorm_training", "BatchNormalization", bn_inputs,
+                      {"momentum": 0.8, "training_mode": 1}, outputs=3, opset=15))
+    cases.append(Case("batchnorm_inference", "BatchNormalization", bn_inputs,
+                      {"epsilon": 1e-3}, opset=15))
+    cases.append(Case("batchnorm_training_opset13", "BatchNormalization", bn_inputs,
+                      {"momentum": 0.7}, outputs=5, opset=13))
+    cases.append(Case("batchnorm_inference_opset9", "BatchNormalization",
+                      [f32(6, 3), f32(3), f32(3), f32(3), f32(3, positive=True)], opset=9))
     axes = (0, 2, 3)
     batch_mean = x.mean(axis=axes)
     inv_std = (1.0 / np.sqrt(x.var(axis=axes) + 1e-5)).astype(np.float32)
@@ -1201,6 +1232,13 @@ ERROR_CASES = [
     Case("split_no_outputs", "Split", [f32(4, 3)], outputs=0, opset=13),
     Case("clip_vector_min", "Clip", [f32(3, 4), f32(4), None], opset=13),
     Case("gather_elements_bad_rank", "GatherElements", [f32(3, 4), i64([1, 2])]),
+    Case("scatter_nd_mul", "ScatterND", [f32(4, 3), i64([[1]]), f32(1, 3)],
+         {"reduction": "mul"}, opset=16, consts={1}),
+    Case("scatter_nd_repeated", "ScatterND", [f32(4, 3), i64([[1], [-3]]), f32(2, 3)],
+         consts={1}),
+    Case("scatter_nd_scalar_indices", "ScatterND", [f32(4, 3), i64(1), f32(3)], consts={1}),
+    Case("scatter_nd_out_of_range", "ScatterND", [f32(4, 3), i64([[4]]), f32(1, 3)],
+         consts={1}),
     # ceil_mode's last window would start past X (ORT pools nothing there).
     Case("max_pool_ceil_empty_window", "MaxPool", [f32(1, 1, 5, 3)],
          {"kernel_shape": [2, 2], "strides": [2, 2], "pads": [0, 1, 0, 1], "ceil_mode": 1}),
