@@ -171,7 +171,7 @@ def shape():
 
 
 def reduction():
-    return [
+    cases = [
         Case("reduce_sum_keep", "ReduceSum", [f32(2, 3, 4), i64([1])], consts={1}),
         Case("reduce_sum_drop_two", "ReduceSum", [f32(2, 3, 4), i64([0, -1])],
              {"keepdims": 0}, consts={1}),
@@ -199,7 +199,33 @@ def reduction():
         Case("cumsum_exclusive_reverse", "CumSum", [f32(4, 5, 2), i64(1)],
              {"exclusive": 1, "reverse": 1}, consts={1}),
         Case("cumsum_1d", "CumSum", [f32(9), i64(0)], consts={1}),
+        # torch.logsumexp: max-subtracted (large and very negative inputs).
+        Case("reduce_log_sum_exp_keep", "ReduceLogSumExp", [f32(2, 3, 4, scale=30.0)],
+             {"axes": [-1]}),
+        Case("reduce_log_sum_exp_two_axes", "ReduceLogSumExp", [f32(3, 4, 5)],
+             {"axes": [0, 2], "keepdims": 0}),
+        Case("reduce_log_sum_exp_input_axes", "ReduceLogSumExp",
+             [np.array([[-120.0, -130.0], [1.0, -1e30], [100.0, 100.0]], np.float32),
+              i64([1])], opset=18, consts={1}),
+        Case("reduce_log_sum_exp_all", "ReduceLogSumExp", [f32(2, 5)], {"keepdims": 0}),
     ]
+    # TopK: torch.topk and torch.sort (k = the axis' size); ties keep the
+    # lower index first, as ONNX specifies.
+    ties = np.array([[3, 1, 3, 2, 1, 3], [0, 0, 0, -1, 5, 5]], np.float32)
+    cases += [
+        Case("top_k_last", "TopK", [f32(3, 4, 10), i64([4])], outputs=2, consts={1}),
+        Case("top_k_smallest_axis0", "TopK", [f32(6, 3), i64([2])],
+             {"axis": 0, "largest": 0}, outputs=2, consts={1}),
+        Case("top_k_sort_middle", "TopK", [f32(2, 5, 3), i64([5])], {"axis": 1},
+             outputs=2, consts={1}),
+        Case("top_k_ties", "TopK", [ties, i64([6])], outputs=2, consts={1}),
+        Case("top_k_ties_smallest", "TopK", [ties, i64([4])], {"largest": 0},
+             outputs=2, consts={1}),
+        Case("top_k_int64", "TopK", [i64([[4, -2, 9, 9, 0]]), i64([3])], outputs=2,
+             consts={1}),
+        Case("top_k_zero", "TopK", [f32(2, 4), i64([0])], outputs=2, consts={1}),
+    ]
+    return cases
 
 
 def normalization():
@@ -478,6 +504,15 @@ def logic():
         Case("cast_float_to_double", "Cast", [f32(3, 4)], {"to": TP.DOUBLE}),
         Case("cast_same_type", "Cast", [f32(3, 4)], {"to": TP.FLOAT}),
     ]
+    # IsNaN/IsInf (SDPA with a boolean mask guards its softmax with IsNaN).
+    special = np.array([[np.nan, np.inf, -np.inf, 0.0], [1.5, -np.nan, -2.0, 3e38]],
+                       np.float32)
+    cases += [
+        Case("is_nan", "IsNaN", [special]),
+        Case("is_inf", "IsInf", [special]),
+        Case("is_inf_negative", "IsInf", [special], {"detect_positive": 0}),
+        Case("is_inf_positive", "IsInf", [special], {"detect_negative": 0}),
+    ]
     # OneHot (F.one_hot: int64 values; off/on floats as label smoothing
     # writes them): negative indices wrap, ones outside [-depth, depth) give
     # a row of off values; the new axis last, first or between. (Float
@@ -518,6 +553,9 @@ def constant():
                                           np.array(-1.5, np.float32),
                                           np.array(-0.5, np.float32)], consts={0, 1, 2}),
         Case("trilu_upper", "Trilu", [f32(2, 4, 5)]),
+        # ORT's own (its gradient of torch.tril/triu).
+        Case("trilu_ms_lower", "Trilu", [f32(3, 5, 4), i64(-1)], {"upper": 0}, consts={1},
+             domain=MS),
         Case("trilu_lower_k", "Trilu", [f32(4, 5), i64(1)], {"upper": 0}, consts={1}),
         Case("trilu_upper_negative_k", "Trilu", [i64(np.arange(12).reshape(3, 4)), i64(-1)],
              consts={1}),
@@ -1251,6 +1289,8 @@ ERROR_CASES = [
     Case("range_zero_delta", "Range", [i64(0), i64(4), i64(0)], consts={0, 1, 2}),
     Case("mod_float_python", "Mod", [f32(3), f32(3)]),
     Case("tile_zero_repeat", "Tile", [f32(2, 3), i64([2, 0])], consts={1}),
+    Case("top_k_too_large", "TopK", [f32(2, 3), i64([4])], outputs=2, consts={1}),
+    Case("top_k_runtime_k", "TopK", [f32(2, 3), i64([2])], outputs=2),
     Case("rmsnorm_grad_bad_stat", "SimplifiedLayerNormalizationGrad",
          [f32(3, 4), f32(3, 4), f32(4), f32(4, 1)], domain=MS),
     Case("resize_scales_and_sizes", "Resize",
