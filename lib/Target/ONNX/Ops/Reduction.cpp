@@ -161,20 +161,6 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
   return SmallVector<Value>{result};
 }
 
-/// The maps of a generic whose loops are `rank` parallel ones over a tensor
-/// and one reduction loop (d`rank`) running along `axis`: the identity and
-/// the identity with `axis` replaced by the reduction loop.
-static SmallVector<AffineMap> getAlongAxisMaps(MLIRContext *context,
-                                               int64_t rank, int64_t axis) {
-  SmallVector<AffineExpr> own, along;
-  for (int64_t d = 0; d < rank; ++d) {
-    own.push_back(getAffineDimExpr(d, context));
-    along.push_back(getAffineDimExpr(d == axis ? rank : d, context));
-  }
-  return {AffineMap::get(rank + 1, 0, own, context),
-          AffineMap::get(rank + 1, 0, along, context)};
-}
-
 static ImportResult importCumSum(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
   if (failed(type))

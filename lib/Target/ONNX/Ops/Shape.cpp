@@ -8,8 +8,10 @@
 // the axes of Squeeze/Unsqueeze) must be constants, and Shape itself folds to
 // a constant. Reshapes become collapse/expand pairs, Split and Slice
 // extract_slices, Concat insert_slices, Gather a generic that extracts from the
-// data, Expand and Tile broadcasting generics. ORT's ConcatTraining and
-// SplitTraining are Concat and Split-13 with the extents as a tensor.
+// data, ScatterElements a generic over the data that combines the updates
+// aimed at each position, Expand and Tile broadcasting generics. ORT's
+// ConcatTraining and SplitTraining are Concat and Split-13 with the extents as
+// a tensor.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +21,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -527,6 +530,132 @@ static ImportResult importGatherElements(NodeContext &ctx) {
   return SmallVector<Value>{generic.getResult(0)};
 }
 
+namespace {
+/// ScatterElements' `reduction`: how an update combines with its target.
+enum class ScatterReduction { None, Add, Mul, Max, Min };
+} // namespace
+
+static Value buildScatterCombine(OpBuilder &b, Location loc,
+                                 ScatterReduction reduction, Value target,
+                                 Value update) {
+  bool isFloat = isa<FloatType>(target.getType());
+  switch (reduction) {
+  case ScatterReduction::None:
+    return update;
+  case ScatterReduction::Add:
+    return isFloat ? arith::AddFOp::create(b, loc, target, update).getResult()
+                   : arith::AddIOp::create(b, loc, target, update).getResult();
+  case ScatterReduction::Mul:
+    return isFloat ? arith::MulFOp::create(b, loc, target, update).getResult()
+                   : arith::MulIOp::create(b, loc, target, update).getResult();
+  case ScatterReduction::Max:
+    return isFloat
+               ? arith::MaximumFOp::create(b, loc, target, update).getResult()
+               : arith::MaxSIOp::create(b, loc, target, update).getResult();
+  case ScatterReduction::Min:
+    return isFloat
+               ? arith::MinimumFOp::create(b, loc, target, update).getResult()
+               : arith::MinSIOp::create(b, loc, target, update).getResult();
+  }
+  llvm_unreachable("unknown scatter reduction");
+}
+
+/// ScatterElements (torch.scatter, scatter_add, scatter_reduce; ORT's
+/// gradient of the scatter writes one more onto zeros): out = data with
+/// out[p with p[axis] = indices[p]] combined with updates[p]. One generic over
+/// the block of data the indices cover outside the axis, whose reduction loop
+/// runs along the indices' axis and combines every update aimed at the
+/// position in order, so that with reduction none the last one wins as in
+/// ORT's kernel; the block goes back into data.
+static ImportResult importScatterElements(NodeContext &ctx) {
+  FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 3, 3);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
+  FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
+  if (failed(dataType) || failed(indicesType) || failed(updatesType))
+    return failure();
+  Type elementType = dataType->getElementType();
+  if (!isa<FloatType>(elementType) && !elementType.isSignlessInteger())
+    return ctx.emitError() << "unsupported element type " << elementType;
+  if (!indicesType->getElementType().isInteger(64) &&
+      !indicesType->getElementType().isInteger(32))
+    return ctx.emitError() << "expects int32/int64 indices, got "
+                           << indicesType->getElementType();
+  int64_t rank = dataType->getRank();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
+  if (failed(axis))
+    return failure();
+  if (updatesType->getShape() != indicesType->getShape() ||
+      updatesType->getElementType() != elementType ||
+      indicesType->getRank() != rank ||
+      llvm::any_of(llvm::seq<int64_t>(0, rank), [&](int64_t d) {
+        return d != *axis &&
+               indicesType->getDimSize(d) > dataType->getDimSize(d);
+      }))
+    return ctx.emitError() << "expects indices and updates of one shape, of "
+                              "the data's rank and within it outside the "
+                              "axis, got "
+                           << *indicesType << " and " << *updatesType << " for "
+                           << *dataType;
+  std::string name = ctx.getStringAttr("reduction").value_or("none");
+  std::optional<ScatterReduction> reduction =
+      llvm::StringSwitch<std::optional<ScatterReduction>>(name)
+          .Case("none", ScatterReduction::None)
+          .Case("add", ScatterReduction::Add)
+          .Case("mul", ScatterReduction::Mul)
+          .Case("max", ScatterReduction::Max)
+          .Case("min", ScatterReduction::Min)
+          .Default(std::nullopt);
+  if (!reduction)
+    return emitUnsupportedAttr(ctx, "reduction") << ": '" << name << "'";
+  int64_t axisSize = dataType->getDimSize(*axis);
+  if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
+    return failure();
+
+  // The block: the indices' extent outside the axis, all of it along it.
+  OpBuilder &b = ctx.builder;
+  SmallVector<int64_t> blockShape(indicesType->getShape());
+  blockShape[*axis] = axisSize;
+  Value data = ctx.getOperand(0);
+  bool whole = ArrayRef<int64_t>(blockShape) == dataType->getShape();
+  SmallVector<OpFoldResult> zeros(rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, ones(rank, b.getIndexAttr(1));
+  for (int64_t size : blockShape)
+    sizes.push_back(b.getIndexAttr(size));
+  Value block = whole ? data
+                      : tensor::ExtractSliceOp::create(b, ctx.loc, data, zeros,
+                                                       sizes, ones)
+                            .getResult();
+  SmallVector<AffineMap> alongMaps =
+      getAlongAxisMaps(b.getContext(), rank, *axis);
+  SmallVector<AffineMap> maps = {alongMaps[1], alongMaps[1], alongMaps[0]};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  Value scattered =
+      linalg::GenericOp::create(
+          b, ctx.loc, block.getType(),
+          ValueRange{ctx.getOperand(1), ctx.getOperand(2)}, block, maps,
+          iterators,
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            Value index =
+                buildWrappedIndex(nb, loc, args[0], axisSize, /*clamp=*/false);
+            Value hit =
+                arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, index,
+                                      linalg::IndexOp::create(nb, loc, *axis));
+            Value combined =
+                buildScatterCombine(nb, loc, *reduction, args[2], args[1]);
+            linalg::YieldOp::create(nb, loc,
+                                    Value(arith::SelectOp::create(
+                                        nb, loc, hit, combined, args[2])));
+          })
+          .getResult(0);
+  if (whole)
+    return SmallVector<Value>{scattered};
+  return SmallVector<Value>{tensor::InsertSliceOp::create(
+      b, ctx.loc, scattered, data, zeros, sizes, ones)};
+}
+
 /// The axes of Squeeze/Unsqueeze: the second input (opset >= 13) or the
 /// `axes` attribute; nullopt when neither is given.
 static FailureOr<std::optional<SmallVector<int64_t>>>
@@ -672,6 +801,8 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Split", importSplit, {/*since=*/2});
   registry.add("", "Concat", importConcat, {/*since=*/4});
   registry.add("", "GatherElements", importGatherElements, {/*since=*/11});
+  // ScatterElements-11 has no reduction; 16 adds none/add/mul, 18 max/min.
+  registry.add("", "ScatterElements", importScatterElements, {/*since=*/11});
   registry.add("com.microsoft", "ConcatTraining", importConcatTraining);
   // Split with its sizes as input 1, as Split-13 takes them.
   registry.add("com.microsoft", "SplitTraining", importSplit);
