@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "muon/Dialect/Optim/IR/OptimOps.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -656,6 +657,214 @@ static ImportResult importScatterElements(NodeContext &ctx) {
       b, ctx.loc, scattered, data, zeros, sizes, ones)};
 }
 
+/// The types of GatherND/ScatterND's data and indices, and the slice
+/// geometry: [M, S] views data as M = prod(data[:k]) rows of S elements, the
+/// indices as N tuples of k; the index tuples are checked against the largest
+/// of data[:k] (all of them where those agree).
+namespace {
+struct IndexedRows {
+  RankedTensorType dataType, indicesType;
+  int64_t k, rows, rowSize, count;
+};
+} // namespace
+
+static FailureOr<IndexedRows> getIndexedRows(NodeContext &ctx) {
+  FailureOr<RankedTensorType> dataType = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
+  if (failed(dataType) || failed(indicesType))
+    return failure();
+  if (!indicesType->getElementType().isInteger(64))
+    return ctx.emitError() << "expects int64 indices, got "
+                           << indicesType->getElementType();
+  if (ctx.getIntAttr("batch_dims").value_or(0) != 0)
+    return emitUnsupportedAttr(ctx, "batch_dims")
+           << ": " << *ctx.getIntAttr("batch_dims") << " (expects 0)";
+  int64_t rank = dataType->getRank();
+  int64_t k = indicesType->getRank() == 0 ? 0 : indicesType->getShape().back();
+  if (indicesType->getRank() < 1 || k < 1 || k > rank)
+    return ctx.emitError() << "expects indices [..., k] with 1 <= k <= " << rank
+                           << ", got " << *indicesType;
+  IndexedRows geometry{*dataType, *indicesType, k, 1, 1, 1};
+  int64_t largest = 0;
+  for (int64_t d = 0; d < rank; ++d) {
+    (d < k ? geometry.rows : geometry.rowSize) *= dataType->getDimSize(d);
+    if (d < k)
+      largest = std::max(largest, dataType->getDimSize(d));
+  }
+  for (int64_t size : indicesType->getShape().drop_back())
+    geometry.count *= size;
+  if (failed(checkIndices(ctx, 1, -largest, largest)))
+    return failure();
+  return geometry;
+}
+
+/// The row of data [M, S] each index tuple names, [N] i64: its components
+/// wrapped once when negative, clamped into data when `clamp`, else a tuple
+/// outside data gets a negative row that optim.scatter_add skips.
+static Value buildTupleRows(OpBuilder &b, Location loc,
+                            const IndexedRows &geometry, Value indices,
+                            bool clamp) {
+  Value tuples = buildReshape(b, loc, indices, {geometry.count, geometry.k});
+  Type i64 = b.getI64Type();
+  Value init = buildEmpty(b, loc, {geometry.count}, i64);
+  ArrayRef<int64_t> dataShape = geometry.dataType.getShape();
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{}, init,
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(1)},
+             utils::IteratorType::parallel,
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               Value tuple = linalg::IndexOp::create(nb, nl, 0);
+               Value row = arith::ConstantIndexOp::create(nb, nl, 0);
+               Value inside = buildScalar(nb, nl, nb.getI1Type(), 1);
+               Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+               for (int64_t i = 0; i < geometry.k; ++i) {
+                 Value component = tensor::ExtractOp::create(
+                     nb, nl, tuples,
+                     ValueRange{tuple,
+                                arith::ConstantIndexOp::create(nb, nl, i)});
+                 Value size =
+                     arith::ConstantIndexOp::create(nb, nl, dataShape[i]);
+                 Value index =
+                     buildWrappedIndex(nb, nl, component, dataShape[i], clamp);
+                 inside = arith::AndIOp::create(
+                     nb, nl, inside,
+                     arith::AndIOp::create(
+                         nb, nl,
+                         arith::CmpIOp::create(
+                             nb, nl, arith::CmpIPredicate::sge, index, zero),
+                         arith::CmpIOp::create(
+                             nb, nl, arith::CmpIPredicate::slt, index, size)));
+                 row = arith::AddIOp::create(
+                     nb, nl, arith::MulIOp::create(nb, nl, row, size), index);
+               }
+               Value skipped = arith::ConstantIndexOp::create(
+                   nb, nl, -2 * geometry.rows - 1);
+               row = arith::SelectOp::create(nb, nl, inside, row, skipped);
+               linalg::YieldOp::create(nb, nl,
+                                       Value(arith::IndexCastOp::create(
+                                           nb, nl, nb.getI64Type(), row)));
+             })
+      .getResult(0);
+}
+
+/// GatherND (batch_dims 0): out[n..., s...] = data[indices[n...], s...],
+/// each output row read from the data's row its tuple names (clamped).
+static ImportResult importGatherND(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<IndexedRows> geometry = getIndexedRows(ctx);
+  if (failed(geometry))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value rows =
+      buildTupleRows(b, ctx.loc, *geometry, ctx.getOperand(1), /*clamp=*/true);
+  Value data = buildReshape(b, ctx.loc, ctx.getOperand(0),
+                            {geometry->rows, geometry->rowSize});
+  Type elementType = geometry->dataType.getElementType();
+  Value init =
+      buildEmpty(b, ctx.loc, {geometry->count, geometry->rowSize}, elementType);
+  MLIRContext *context = b.getContext();
+  AffineMap rowMap = AffineMap::get(2, 0, getAffineDimExpr(0, context));
+  Value gathered =
+      linalg::GenericOp::create(
+          b, ctx.loc, init.getType(), rows, init,
+          ArrayRef<AffineMap>{rowMap, b.getMultiDimIdentityMap(2)},
+          SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value row =
+                arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+            Value element = tensor::ExtractOp::create(
+                nb, nl, data,
+                ValueRange{row, linalg::IndexOp::create(nb, nl, 1)});
+            linalg::YieldOp::create(nb, nl, element);
+          })
+          .getResult(0);
+  SmallVector<int64_t> shape(geometry->indicesType.getShape().drop_back());
+  llvm::append_range(shape,
+                     geometry->dataType.getShape().drop_front(geometry->k));
+  return SmallVector<Value>{buildReshape(b, ctx.loc, gathered, shape)};
+}
+
+/// ScatterND (in-place assignment x[..., i] = v, and ORT's gradient of
+/// GatherND and of the assignment itself) with optim.scatter_add on the
+/// rows its tuples name: reduction add adds the updates to data; none
+/// replaces each named row by its update (ONNX requires distinct tuples
+/// there; repeated ones would add up).
+static ImportResult importScatterND(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 3)))
+    return failure();
+  FailureOr<IndexedRows> geometry = getIndexedRows(ctx);
+  FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
+  if (failed(geometry) || failed(updatesType))
+    return failure();
+  auto elementType = dyn_cast<FloatType>(geometry->dataType.getElementType());
+  if (!elementType)
+    return ctx.emitError() << "unsupported element type "
+                           << geometry->dataType.getElementType()
+                           << " (expects float data)";
+  SmallVector<int64_t> updatesShape(
+      geometry->indicesType.getShape().drop_back());
+  llvm::append_range(updatesShape,
+                     geometry->dataType.getShape().drop_front(geometry->k));
+  if (updatesType->getShape() != ArrayRef<int64_t>(updatesShape) ||
+      updatesType->getElementType() != elementType)
+    return ctx.emitError() << "expects updates of type "
+                           << RankedTensorType::get(updatesShape, elementType)
+                           << ", got " << *updatesType;
+  std::string reduction = ctx.getStringAttr("reduction").value_or("none");
+  if (reduction != "none" && reduction != "add")
+    return emitUnsupportedAttr(ctx, "reduction")
+           << ": '" << reduction << "' (expects none or add)";
+
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  int64_t rows = geometry->rows, rowSize = geometry->rowSize;
+  Value tupleRows =
+      buildTupleRows(b, loc, *geometry, ctx.getOperand(1), /*clamp=*/false);
+  Value updates =
+      buildReshape(b, loc, ctx.getOperand(2), {geometry->count, rowSize});
+  Value data = buildReshape(b, loc, ctx.getOperand(0), {rows, rowSize});
+  auto scatter = [&](Value source, Value dest) -> Value {
+    return muon::optim::ScatterAddOp::create(b, loc, dest.getType(), source,
+                                             tupleRows, dest,
+                                             b.getI64IntegerAttr(0))
+        .getResult();
+  };
+  Value result;
+  if (reduction == "add") {
+    result = scatter(updates, data);
+  } else {
+    // The rows some tuple names (a count of them), and the updates summed
+    // there; the others keep data.
+    TypedAttr zero = b.getFloatAttr(elementType, 0.0);
+    Value hits = scatter(buildFilled(b, loc, {geometry->count, 1},
+                                     b.getFloatAttr(elementType, 1.0)),
+                         buildFilled(b, loc, {rows, 1}, zero));
+    Value values = scatter(updates, buildFilled(b, loc, {rows, rowSize}, zero));
+    AffineMap countMap = AffineMap::get(
+        2, 0, {getAffineDimExpr(0, b.getContext()), b.getAffineConstantExpr(0)},
+        b.getContext());
+    Value init = buildEmpty(b, loc, {rows, rowSize}, elementType);
+    AffineMap identity = b.getMultiDimIdentityMap(2);
+    result =
+        linalg::GenericOp::create(
+            b, loc, init.getType(), ValueRange{hits, values, data}, init,
+            ArrayRef<AffineMap>{countMap, identity, identity, identity},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value named = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OGT, args[0],
+                  buildScalar(nb, nl, args[0].getType(), 0));
+              linalg::YieldOp::create(nb, nl,
+                                      Value(arith::SelectOp::create(
+                                          nb, nl, named, args[1], args[2])));
+            })
+            .getResult(0);
+  }
+  return SmallVector<Value>{
+      buildReshape(b, loc, result, geometry->dataType.getShape())};
+}
+
 /// The axes of Squeeze/Unsqueeze: the second input (opset >= 13) or the
 /// `axes` attribute; nullopt when neither is given.
 static FailureOr<std::optional<SmallVector<int64_t>>>
@@ -803,6 +1012,9 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "GatherElements", importGatherElements, {/*since=*/11});
   // ScatterElements-11 has no reduction; 16 adds none/add/mul, 18 max/min.
   registry.add("", "ScatterElements", importScatterElements, {/*since=*/11});
+  // GatherND-11 has no batch_dims (12 adds it); ScatterND-16 adds reduction.
+  registry.add("", "GatherND", importGatherND, {/*since=*/11});
+  registry.add("", "ScatterND", importScatterND, {/*since=*/11});
   registry.add("com.microsoft", "ConcatTraining", importConcatTraining);
   // Split with its sizes as input 1, as Split-13 takes them.
   registry.add("com.microsoft", "SplitTraining", importSplit);
