@@ -9,7 +9,8 @@ embeddings, whose gradient has ORT's ConcatTraining/SplitTraining),
 GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
 Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
 Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
-or p = 0.1), convolutional ones (Conv, pooling with and without ceil_mode,
+or p = 0.1; and one selecting and masking: top-k masks, sort, scatter,
+logsumexp, tril, tensor assignment, SDPA with a boolean mask), convolutional ones (Conv, pooling with and without ceil_mode,
 batch normalization, ConvTranspose, F.pad, nn.Upsample), recurrent ones
 (nn.LSTM, nn.GRU: ORT's LSTMTraining/LSTMGrad, GRUTraining/GRUGrad) and
 Hugging Face's GPT-2 (Conv1D layout, FastGelu), LLaMA (rotary, GQA, SDPA),
@@ -370,6 +371,42 @@ class OpsMLP(nn.Module):
         return self.out(h).reshape(-1, VOCAB)
 
 
+class SelectMLP(nn.Module):
+    """Selection and masking as torch code writes them: a top-k mask
+    (TopK, ScatterElements; ORT's gradient GatherElements and
+    GatherElementsGrad), torch.sort (a TopK of the whole axis),
+    scatter_add, torch.logsumexp (ReduceLogSumExp), torch.tril of
+    activations (its gradient: com.microsoft's Trilu), a tensor assignment
+    (h[:, :, 0] = ...: ScatterND, differentiated with GatherND and a
+    ScatterND onto zeros) and scaled_dot_product_attention with a boolean
+    mask (IsNaN, Where)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.fc, self.q = nn.Linear(D, D), nn.Linear(D, D)
+        self.out = nn.Linear(2 * D + SEQ + 1, VOCAB)
+        self.register_buffer("buckets", torch.arange(D).remainder(8).expand(BATCH, SEQ, D))
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = self.fc(x)
+        values, picks = h.topk(4, -1)
+        h = torch.zeros_like(h).scatter(-1, picks, values) + 0.1 * h.sort(-1).values
+        h = h.clone()
+        h[:, :, 0] = x[:, :, 1] * 2
+        pooled = torch.zeros(BATCH, SEQ, 8).scatter_add(-1, self.buckets, h)
+        heads = lambda t: t.view(BATCH, SEQ, HEADS, -1).transpose(1, 2)
+        causal = torch.ones(SEQ, SEQ, dtype=torch.bool).tril()
+        a = F.scaled_dot_product_attention(heads(self.q(x)), heads(x), heads(h),
+                                           attn_mask=causal)
+        a = a.transpose(1, 2).reshape(BATCH, SEQ, D)
+        lse = torch.logsumexp(h, -1, keepdim=True)
+        mixed = torch.tril(a @ pooled.repeat(1, 1, 4).transpose(1, 2))
+        z = torch.cat((a, h - lse, mixed, lse), -1)
+        return self.out(z).reshape(-1, VOCAB)
+
+
 # Entries whose gradient is zero in exact arithmetic: softmax is invariant
 # to the key bias (it adds q.b_k to a whole row of scores), batch
 # normalization to the bias of the convolution before it. Their rounding
@@ -470,7 +507,7 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
-          "mlp-ops": OpsMLP, "lstm": lambda: Recurrent("lstm"),
+          "mlp-ops": OpsMLP, "mlp-select": SelectMLP, "lstm": lambda: Recurrent("lstm"),
           "gru": lambda: Recurrent("gru"),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama"),
           "hf-roberta": lambda: HuggingFace("roberta"), "hf-vit": lambda: HuggingFace("vit")}
