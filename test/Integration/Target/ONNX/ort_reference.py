@@ -20,6 +20,11 @@ where ORT cannot run the artifacts as they are.
   nearest: asymmetric floor, as torch exports it; the ratio in/out, which is
   1/scale for integer scales).
 
+- ORT's ConvGrad kernel ignores auto_pad (computing the gradient of the
+  unpadded convolution) where its Conv honours it: torch's
+  padding="same" exports auto_pad SAME_UPPER. ORT's copy spells those pads
+  out, as the importer reads auto_pad.
+
 `write_model` writes that copy (training_model_ort.onnx) when one is needed
 and returns the file name ORT's training API loads.
 """
@@ -143,6 +148,28 @@ def _resize_grad(node, shapes):
             helper.make_node("MatMul", [name + "_rows", name + "_aw"], [name])]
 
 
+def _explicit_pads(node, shapes):
+    """ConvGrad with auto_pad VALID/SAME_UPPER/SAME_LOWER as explicit pads
+    (ONNX's definition) for X's spatial shape."""
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    mode = attrs.pop("auto_pad").decode()
+    spatial, kernel = shapes[node.input[1]][2:], attrs["kernel_shape"]
+    begin, end = [], []
+    for i, (size, k) in enumerate(zip(spatial, kernel)):
+        stride = attrs.get("strides", [1] * len(spatial))[i]
+        extent = (k - 1) * attrs.get("dilations", [1] * len(spatial))[i] + 1
+        total = 0 if mode == "VALID" else max(0, (-(-size // stride) - 1) * stride
+                                               + extent - size)
+        begin.append(total // 2 if mode != "SAME_LOWER" else total - total // 2)
+        end.append(total - begin[-1])
+    return [helper.make_node("ConvGrad", node.input, node.output, name=node.name,
+                             domain=node.domain, pads=begin + end, **attrs)]
+
+
+def _auto_pad(node):
+    return any(a.name == "auto_pad" and a.s not in (b"", b"NOTSET") for a in node.attribute)
+
+
 def write_model(directory, dropouts):
     """Writes ORT's copy of training_model.onnx if it needs one; returns
     the file name to load."""
@@ -150,6 +177,11 @@ def write_model(directory, dropouts):
     pinned = {name for name, _, _, _ in dropouts}
     resizes = (_resize_shapes(directory)
                if any(n.op_type == "ResizeGrad" for n in model.graph.node) else {})
+    shapes = {}
+    if any(n.op_type == "ConvGrad" and _auto_pad(n) for n in model.graph.node):
+        inferred = onnx.shape_inference.infer_shapes(model).graph
+        shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+                  for v in list(inferred.value_info) + list(inferred.input)}
     nodes, changed = [], False
     for node in model.graph.node:
         if node.op_type == "Dropout" and node.name in pinned:
@@ -158,6 +190,8 @@ def write_model(directory, dropouts):
             nodes += _conv_transpose_grad(model, node)
         elif node.op_type == "ResizeGrad":
             nodes += _resize_grad(node, resizes)
+        elif node.op_type == "ConvGrad" and _auto_pad(node):
+            nodes += _explicit_pads(node, shapes)
         else:
             nodes.append(node)
             continue

@@ -11,7 +11,7 @@ Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
 Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
 or p = 0.1; and one selecting and masking: top-k masks, sort, scatter,
 logsumexp, tril, tensor assignment, SDPA with a boolean mask), convolutional ones (Conv, pooling with and without ceil_mode,
-batch normalization, ConvTranspose, F.pad, nn.Upsample), recurrent ones
+batch normalization, ConvTranspose, F.pad, nn.Upsample, padding="same"), recurrent ones
 (nn.LSTM, nn.GRU: ORT's LSTMTraining/LSTMGrad, GRUTraining/GRUGrad) and
 Hugging Face's GPT-2 (Conv1D layout, FastGelu), LLaMA (rotary, GQA, SDPA),
 RoBERTa (token types, a padding mask, CumSum position ids) and ViT (patch
@@ -227,6 +227,25 @@ class PadCNN(nn.Module):
         z = F.relu(self.conv(self.tok(idx).unsqueeze(1)))
         z = self.mix(F.pad(z, (1, 1, 2, 0)))[:, :, :SEQ]
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
+
+
+class SameCNN(nn.Module):
+    """padding="same" convolutions (auto_pad SAME_UPPER in the export; ORT's
+    reference spells the pads out, as its ConvGrad ignores auto_pad): a
+    Conv1d with an even kernel (the odd pad at the end) and a grouped
+    Conv2d with two output channels per group."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv1 = nn.Conv1d(D, D, 4, padding="same")
+        self.conv2 = nn.Conv2d(2, 4, 3, padding="same", groups=2)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        h = F.relu(self.conv1(self.tok(idx).transpose(1, 2)))
+        z = self.conv2(h.reshape(BATCH, 2, D // 2, SEQ))
+        return self.head(z.reshape(BATCH, 2 * D, SEQ).transpose(1, 2)).reshape(-1, VOCAB)
 
 
 class TransposeCNN(nn.Module):
@@ -502,7 +521,7 @@ class Recurrent(nn.Module):
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN,
-          "cnn-pool-ceil": PoolCeilCNN, "cnn-pad": PadCNN,
+          "cnn-pool-ceil": PoolCeilCNN, "cnn-pad": PadCNN, "cnn-same": SameCNN,
           "cnn-transpose": TransposeCNN, "cnn-upsample": UpsampleCNN,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
