@@ -20,6 +20,9 @@
 // position p takes the element of rank p. The results come out sorted
 // whatever `sorted` says, which ONNX allows.
 //
+// ArgMax/ArgMin (predictions, straight-through one-hots) as the maximum and
+// then the first (or last) position holding it.
+//
 // CumSum (RoBERTa's position ids from the padding mask, an integer CumSum
 // in the forward graph: ORT has no gradient for a float one) as one generic
 // whose extra reduction loop runs over the whole axis and adds the elements at
@@ -331,6 +334,80 @@ static ImportResult importTopK(NodeContext &ctx) {
   return SmallVector<Value>{values, indices};
 }
 
+/// ArgMax, or ArgMin (`min`, float data only: an ArgMax of -x): the first
+/// (select_last_index: last) position along the axis holding the maximum, a
+/// NaN counting as it as in torch. Two passes, O(n): the maximum, then the
+/// lowest (highest) position equal to it.
+static ImportResult importArgMax(NodeContext &ctx, bool min) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  Type elementType = type->getElementType();
+  bool isFloat = isa<FloatType>(elementType);
+  if (!isFloat && (min || !elementType.isSignlessInteger()))
+    return ctx.emitError() << "unsupported element type " << elementType;
+  int64_t rank = type->getRank();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
+  if (failed(axis))
+    return failure();
+  bool keepDims = ctx.getIntAttr("keepdims").value_or(1) != 0;
+  bool last = ctx.getIntAttr("select_last_index").value_or(0) != 0;
+  OpBuilder &b = ctx.builder;
+  Value input = ctx.getOperand(0);
+  if (min)
+    input = buildBroadcastMap(
+        b, ctx.loc, input, type->getShape(), elementType,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::NegFOp::create(nb, nl, args[0]);
+        });
+  Value max = buildReduce(b, ctx.loc, input, {*axis}, /*keepDims=*/true,
+                          ReduceKind::Max);
+  int64_t size = type->getDimSize(*axis);
+  Type i64 = b.getI64Type();
+  auto keptType = cast<RankedTensorType>(max.getType());
+  Value init = buildFilled(b, ctx.loc, keptType.getShape(),
+                           b.getIntegerAttr(i64, last ? 0 : size - 1));
+  SmallVector<AffineMap> maps = getAlongAxisMaps(b.getContext(), rank, *axis);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  Value index =
+      linalg::GenericOp::create(
+          b, ctx.loc, init.getType(), ValueRange{input, max}, init,
+          {maps[1], maps[0], maps[0]}, iterators,
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            Value hit;
+            if (isFloat)
+              hit = arith::OrIOp::create(
+                  nb, loc,
+                  arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OEQ,
+                                        args[0], args[1]),
+                  arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::UNO,
+                                        args[0], args[0]));
+            else
+              hit = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
+                                          args[0], args[1]);
+            Value position = arith::IndexCastOp::create(
+                nb, loc, i64, linalg::IndexOp::create(nb, loc, rank));
+            Value better =
+                last ? arith::MaxSIOp::create(nb, loc, args[2], position)
+                           .getResult()
+                     : arith::MinSIOp::create(nb, loc, args[2], position)
+                           .getResult();
+            linalg::YieldOp::create(
+                nb, loc,
+                Value(arith::SelectOp::create(nb, loc, hit, better, args[2])));
+          })
+          .getResult(0);
+  if (!keepDims) {
+    SmallVector<int64_t> shape(type->getShape());
+    shape.erase(shape.begin() + *axis);
+    index = buildReshape(b, ctx.loc, index, shape);
+  }
+  return SmallVector<Value>{index};
+}
+
 void muon::onnx_import::populateReductionImporters(
     OpImporterRegistry &registry) {
   registry.add("", "ReduceSum", [](NodeContext &ctx) {
@@ -349,6 +426,13 @@ void muon::onnx_import::populateReductionImporters(
     return importReduce(ctx, ReduceKind::Max, ReduceForm::LogSumExp);
   });
   registry.add("", "CumSum", importCumSum, {/*since=*/11});
+  // ArgMax-11 allows negative axes, 12 adds select_last_index.
+  registry.add("", "ArgMax",
+               [](NodeContext &ctx) { return importArgMax(ctx, false); },
+               {/*since=*/11});
+  registry.add("", "ArgMin",
+               [](NodeContext &ctx) { return importArgMax(ctx, true); },
+               {/*since=*/11});
   // TopK-10 takes K as an input, TopK-11 adds largest and sorted.
   registry.add("", "TopK", importTopK, {/*since=*/11});
 }

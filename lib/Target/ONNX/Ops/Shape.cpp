@@ -785,11 +785,12 @@ static ImportResult importGatherND(NodeContext &ctx) {
   return SmallVector<Value>{buildReshape(b, ctx.loc, gathered, shape)};
 }
 
-/// ScatterND (in-place assignment x[..., i] = v, and ORT's gradient of
-/// GatherND and of the assignment itself) with optim.scatter_add on the
-/// rows its tuples name: reduction add adds the updates to data; none
-/// replaces each named row by its update (ONNX requires distinct tuples
-/// there; repeated ones would add up).
+/// ScatterND (tensor assignment x[..., i] = v, of activations or of boolean
+/// masks, and ORT's gradient of GatherND and of the assignment itself) on
+/// the rows its tuples name, with optim.scatter_add: reduction add (float
+/// data) adds the updates into data; none scatters each tuple's number
+/// (n + 1, as f32: exact below 2^24 tuples) onto its row, whose update then
+/// replaces the row (ONNX requires distinct tuples there).
 static ImportResult importScatterND(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 3)))
     return failure();
@@ -797,11 +798,7 @@ static ImportResult importScatterND(NodeContext &ctx) {
   FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
   if (failed(geometry) || failed(updatesType))
     return failure();
-  auto elementType = dyn_cast<FloatType>(geometry->dataType.getElementType());
-  if (!elementType)
-    return ctx.emitError() << "unsupported element type "
-                           << geometry->dataType.getElementType()
-                           << " (expects float data)";
+  Type elementType = geometry->dataType.getElementType();
   SmallVector<int64_t> updatesShape(
       geometry->indicesType.getShape().drop_back());
   llvm::append_range(updatesShape,
@@ -815,14 +812,22 @@ static ImportResult importScatterND(NodeContext &ctx) {
   if (reduction != "none" && reduction != "add")
     return emitUnsupportedAttr(ctx, "reduction")
            << ": '" << reduction << "' (expects none or add)";
+  if (reduction == "add" && !isa<FloatType>(elementType))
+    return ctx.emitError() << "unsupported element type " << elementType
+                           << " with reduction add (expects float data)";
+  if (geometry->count >= (int64_t(1) << 24))
+    return ctx.emitError() << "expects fewer than 2^24 index tuples, got "
+                           << geometry->count;
 
+  if (geometry->count == 0) // Nothing named: data as it is.
+    return SmallVector<Value>{ctx.getOperand(0)};
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
   int64_t rows = geometry->rows, rowSize = geometry->rowSize;
+  int64_t count = geometry->count;
   Value tupleRows =
       buildTupleRows(b, loc, *geometry, ctx.getOperand(1), /*clamp=*/false);
-  Value updates =
-      buildReshape(b, loc, ctx.getOperand(2), {geometry->count, rowSize});
+  Value updates = buildReshape(b, loc, ctx.getOperand(2), {count, rowSize});
   Value data = buildReshape(b, loc, ctx.getOperand(0), {rows, rowSize});
   auto scatter = [&](Value source, Value dest) -> Value {
     return muon::optim::ScatterAddOp::create(b, loc, dest.getType(), source,
@@ -834,30 +839,55 @@ static ImportResult importScatterND(NodeContext &ctx) {
   if (reduction == "add") {
     result = scatter(updates, data);
   } else {
-    // The rows some tuple names (a count of them), and the updates summed
-    // there; the others keep data.
-    TypedAttr zero = b.getFloatAttr(elementType, 0.0);
-    Value hits = scatter(buildFilled(b, loc, {geometry->count, 1},
-                                     b.getFloatAttr(elementType, 1.0)),
-                         buildFilled(b, loc, {rows, 1}, zero));
-    Value values = scatter(updates, buildFilled(b, loc, {rows, rowSize}, zero));
-    AffineMap countMap = AffineMap::get(
+    Type f32 = b.getF32Type();
+    Value numbersInit = buildEmpty(b, loc, {count, 1}, f32);
+    Value numbers =
+        linalg::GenericOp::create(
+            b, loc, numbersInit.getType(), ValueRange{}, numbersInit,
+            ArrayRef<AffineMap>{b.getMultiDimIdentityMap(2)},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location nl, ValueRange) {
+              Value n = arith::IndexCastOp::create(
+                  nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
+              Value number = arith::SIToFPOp::create(nb, nl, f32, n);
+              linalg::YieldOp::create(
+                  nb, nl,
+                  Value(arith::AddFOp::create(nb, nl, number,
+                                              buildScalar(nb, nl, f32, 1))));
+            })
+            .getResult(0);
+    Value owners = scatter(
+        numbers, buildFilled(b, loc, {rows, 1}, b.getFloatAttr(f32, 0.0)));
+    AffineMap ownerMap = AffineMap::get(
         2, 0, {getAffineDimExpr(0, b.getContext()), b.getAffineConstantExpr(0)},
         b.getContext());
-    Value init = buildEmpty(b, loc, {rows, rowSize}, elementType);
     AffineMap identity = b.getMultiDimIdentityMap(2);
+    Value init = buildEmpty(b, loc, {rows, rowSize}, elementType);
     result =
         linalg::GenericOp::create(
-            b, loc, init.getType(), ValueRange{hits, values, data}, init,
-            ArrayRef<AffineMap>{countMap, identity, identity, identity},
+            b, loc, init.getType(), ValueRange{owners, data}, init,
+            ArrayRef<AffineMap>{ownerMap, identity, identity},
             SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
             [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value named = arith::CmpFOp::create(
-                  nb, nl, arith::CmpFPredicate::OGT, args[0],
-                  buildScalar(nb, nl, args[0].getType(), 0));
+              Value named =
+                  arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
+                                        args[0], buildScalar(nb, nl, f32, 0));
+              Value tuple =
+                  arith::FPToSIOp::create(nb, nl, nb.getI64Type(), args[0]);
+              tuple = buildClampedIndex(
+                  nb, nl,
+                  arith::SubIOp::create(
+                      nb, nl,
+                      arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                                 tuple),
+                      arith::ConstantIndexOp::create(nb, nl, 1)),
+                  count);
+              Value update = tensor::ExtractOp::create(
+                  nb, nl, updates,
+                  ValueRange{tuple, linalg::IndexOp::create(nb, nl, 1)});
               linalg::YieldOp::create(nb, nl,
                                       Value(arith::SelectOp::create(
-                                          nb, nl, named, args[1], args[2])));
+                                          nb, nl, named, update, args[1])));
             })
             .getResult(0);
   }

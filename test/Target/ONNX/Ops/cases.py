@@ -145,6 +145,12 @@ def shape():
              [f32(2, 3, 4), i64([[[[b, t, 3]] for t in range(3)] for b in range(2)]),
               f32(2, 3, 1)]),
         Case("scatter_nd_rows", "ScatterND", [f32(5, 3), i64([[4], [-5], [2]]), f32(3, 3)]),
+        # Boolean and integer data (a key padding mask edited by assignment).
+        Case("scatter_nd_bool_mask", "ScatterND",
+             [RNG.random((3, 5)) < 0.5, i64([[0, 0], [1, 0], [2, 0]]),
+              np.array([False, True, False])]),
+        Case("scatter_nd_int_rows", "ScatterND",
+             [i64([[1, 2], [3, 4], [5, 6]]), i64([[2], [0]]), i64([[-7, 8], [9, -10]])]),
         Case("scatter_nd_add_repeated", "ScatterND",
              [f32(4, 2, 3), i64([[1, 0], [3, -1], [1, 0], [0, 1]]), f32(4, 3)],
              {"reduction": "add"}, opset=16),
@@ -243,9 +249,23 @@ def reduction():
               i64([1])], opset=18, consts={1}),
         Case("reduce_log_sum_exp_all", "ReduceLogSumExp", [f32(2, 5)], {"keepdims": 0}),
     ]
+    ties = np.array([[3, 1, 3, 2, 1, 3], [0, 0, 0, -1, 5, 5]], np.float32)
+    # ArgMax/ArgMin: any axis, keepdims, ties (first or, with
+    # select_last_index, last), int32 data (ORT has no int64 kernel).
+    cases += [
+        Case("arg_max_last_axis", "ArgMax", [f32(3, 4, 7)], {"axis": -1}),
+        Case("arg_max_axis0_drop", "ArgMax", [f32(5, 3)], {"keepdims": 0}),
+        Case("arg_max_ties_last", "ArgMax", [ties], {"axis": 1, "select_last_index": 1},
+             opset=12),
+        Case("arg_max_ties_first", "ArgMax", [ties], {"axis": 1}),
+        Case("arg_max_int32", "ArgMax", [np.array([[4, -2, 9, 9, 0], [1, 1, 0, -5, 1]], np.int32)],
+             {"axis": 1, "keepdims": 0}),
+        Case("arg_min", "ArgMin", [f32(2, 6, 3)], {"axis": 1, "keepdims": 0}),
+        Case("arg_min_ties_last", "ArgMin", [ties], {"axis": -1, "select_last_index": 1},
+             opset=12),
+    ]
     # TopK: torch.topk and torch.sort (k = the axis' size); ties keep the
     # lower index first, as ONNX specifies.
-    ties = np.array([[3, 1, 3, 2, 1, 3], [0, 0, 0, -1, 5, 5]], np.float32)
     cases += [
         Case("top_k_last", "TopK", [f32(3, 4, 10), i64([4])], outputs=2, consts={1}),
         Case("top_k_smallest_axis0", "TopK", [f32(6, 3), i64([2])],
