@@ -397,8 +397,9 @@ class SelectMLP(nn.Module):
     scatter_add, torch.logsumexp (ReduceLogSumExp), torch.tril of
     activations (its gradient: com.microsoft's Trilu), a tensor assignment
     (h[:, :, 0] = ...: ScatterND, differentiated with GatherND and a
-    ScatterND onto zeros) and scaled_dot_product_attention with a boolean
-    mask (IsNaN, Where)."""
+    ScatterND onto zeros; and of a boolean mask), a straight-through
+    one-hot of an argmax (ArgMax) and scaled_dot_product_attention with a
+    boolean mask (IsNaN, Where)."""
 
     def __init__(self):
         super().__init__()
@@ -414,6 +415,14 @@ class SelectMLP(nn.Module):
         h = torch.zeros_like(h).scatter(-1, picks, values) + 0.1 * h.sort(-1).values
         h = h.clone()
         h[:, :, 0] = x[:, :, 1] * 2
+        # A straight-through one-hot of the argmax (ArgMax, OneHot).
+        soft = h.softmax(-1)
+        h = h + F.one_hot(h.argmax(-1), D).float() - soft.detach() + soft
+        # A padding mask from the ids, edited by assignment (a boolean
+        # ScatterND).
+        pad = (idx < 3).unsqueeze(-1).expand(BATCH, SEQ, 2).clone()
+        pad[:, 0] = False
+        h = h.masked_fill(pad.repeat(1, 1, D // 2), 0.0)
         pooled = torch.zeros(BATCH, SEQ, 8).scatter_add(-1, self.buckets, h)
         heads = lambda t: t.view(BATCH, SEQ, HEADS, -1).transpose(1, 2)
         causal = torch.ones(SEQ, SEQ, dtype=torch.bool).tril()
