@@ -352,6 +352,18 @@ Value muon::onnx_import::buildIndexedRead(
       .getResult(0);
 }
 
+SmallVector<AffineMap> muon::onnx_import::getAlongAxisMaps(MLIRContext *context,
+                                                           int64_t rank,
+                                                           int64_t axis) {
+  SmallVector<AffineExpr> own, along;
+  for (int64_t d = 0; d < rank; ++d) {
+    own.push_back(getAffineDimExpr(d, context));
+    along.push_back(getAffineDimExpr(d == axis ? rank : d, context));
+  }
+  return {AffineMap::get(rank + 1, 0, own, context),
+          AffineMap::get(rank + 1, 0, along, context)};
+}
+
 Value muon::onnx_import::buildWrappedIndex(OpBuilder &b, Location loc,
                                            Value index, int64_t size,
                                            bool clamp) {

@@ -154,6 +154,13 @@ mlir::Value buildIndexedRead(
                                    int64_t dim, mlir::Value position)>
         getIndex);
 
+/// The maps of a generic whose loops are `rank` parallel ones over a tensor
+/// and one reduction loop (d`rank`) running along `axis`: the identity and
+/// the identity with `axis` replaced by the reduction loop (CumSum, TopK,
+/// ScatterElements).
+llvm::SmallVector<mlir::AffineMap> getAlongAxisMaps(mlir::MLIRContext *context,
+                                                    int64_t rank, int64_t axis);
+
 /// The integer element `index` as an index value, wrapped once when negative
 /// (ONNX's -size..-1) and, unless `clamp` is false, clamped to [0, size).
 mlir::Value buildWrappedIndex(mlir::OpBuilder &b, mlir::Location loc,

@@ -12,7 +12,11 @@
 //   Cast(to) between the float, signed integer and bool types the importer
 //   reads: float -> integer truncates toward zero, x -> bool is x != 0,
 //   bool -> number is 0/1.
-//   Trilu: the upper or lower triangle of the last two dims (causal masks).
+//   IsNaN, IsInf(detect_negative, detect_positive) -> bool (torch's
+//   scaled_dot_product_attention with a boolean mask guards its softmax
+//   with IsNaN/Where for rows the mask empties)
+//   Trilu: the upper or lower triangle of the last two dims (causal masks;
+//   torch.tril/triu of data, whose gradient is com.microsoft's Trilu).
 //   OneHot(indices, depth, [off, on]): F.one_hot (label smoothing, routing,
 //   embeddings as products), one generic comparing each index with the
 //   position along the new axis.
@@ -77,6 +81,42 @@ static ImportResult importLogic(NodeContext &ctx, LogicKind kind) {
           return arith::XOrIOp::create(b, loc, args[0], args[1]);
         }
         llvm_unreachable("unknown logic op");
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+/// IsNaN (isInf false) or IsInf: a float classified element-wise.
+static ImportResult importIsSpecial(NodeContext &ctx, bool isInf) {
+  if (failed(checkNumOperands(ctx, 1, 1)) ||
+      failed(getFloatElementType(ctx, 0)))
+    return failure();
+  bool negative = ctx.getIntAttr("detect_negative").value_or(1) != 0;
+  bool positive = ctx.getIntAttr("detect_positive").value_or(1) != 0;
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, ctx.builder.getI1Type(),
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value x = args[0];
+        if (!isInf) // NaN alone is unordered with itself.
+          return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+        auto infinity = [&](bool sign) -> Value {
+          auto type = cast<FloatType>(x.getType());
+          return arith::ConstantOp::create(
+              b, loc,
+              b.getFloatAttr(type,
+                             APFloat::getInf(type.getFloatSemantics(), sign)));
+        };
+        auto equals = [&](bool sign) -> Value {
+          return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x,
+                                       infinity(sign));
+        };
+        Value detected = buildScalar(b, loc, b.getI1Type(), 0);
+        if (positive)
+          detected = equals(/*sign=*/false);
+        if (negative)
+          detected = arith::OrIOp::create(b, loc, detected, equals(true));
+        return detected;
       });
   if (failed(result))
     return failure();
@@ -281,8 +321,17 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   addLogic("Or", LogicKind::Or);
   addLogic("Xor", LogicKind::Xor);
   registry.add("", "Where", importWhere, {/*since=*/9});
+  registry.add("", "IsNaN",
+               [](NodeContext &ctx) { return importIsSpecial(ctx, false); },
+               {/*since=*/9});
+  registry.add("", "IsInf",
+               [](NodeContext &ctx) { return importIsSpecial(ctx, true); },
+               {/*since=*/10});
   // Cast-1 names `to` by string.
   registry.add("", "Cast", importCast, {/*since=*/6});
   registry.add("", "Trilu", importTrilu, {/*since=*/14});
+  // ORT's own Trilu (the contrib op predating ONNX's), which its gradient
+  // of Trilu emits: the same inputs and attribute.
+  registry.add("com.microsoft", "Trilu", importTrilu);
   registry.add("", "OneHot", importOneHot, {/*since=*/9});
 }

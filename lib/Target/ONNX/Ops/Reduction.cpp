@@ -4,10 +4,24 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// ReduceSum/ReduceMean/ReduceMax/ReduceL2 as linalg.reduce. The axes come from
+// ReduceSum/ReduceMean/ReduceMax/ReduceL2 as linalg.reduce; ReduceLogSumExp
+// (torch.logsumexp) max-subtracted as ORT's kernel computes it,
+// m + log(sum(exp(x - m))) with m the maximum (0 where it is infinite), so
+// that large inputs do not overflow. The axes come from
 // the second input (ReduceSum from opset 13, the others from 18) or the `axes`
 // attribute (earlier opsets); no axes reduce everything unless
 // noop_with_empty_axes.
+//
+// TopK (torch.topk, and torch.sort, which exports as a TopK of the whole
+// axis; ORT differentiates both with GatherElementsGrad at the indices)
+// without a sort: each element's rank along the axis is the number of
+// elements ordered before it (larger, or smaller with largest = 0; an equal
+// one at a lower index first, ONNX's tie rule), an O(n^2) reduction; output
+// position p takes the element of rank p. The results come out sorted
+// whatever `sorted` says, which ONNX allows.
+//
+// ArgMax/ArgMin (predictions, straight-through one-hots) as the maximum and
+// then the first (or last) position holding it.
 //
 // CumSum (RoBERTa's position ids from the padding mask, an integer CumSum
 // in the forward graph: ORT has no gradient for a float one) as one generic
@@ -24,14 +38,62 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
 
 namespace {
 /// What a reduction computes around its linalg.reduce.
-enum class ReduceForm { Plain, Mean, L2 };
+enum class ReduceForm { Plain, Mean, L2, LogSumExp };
 } // namespace
+
+/// log(sum(exp(x))) over `axes`, shifted by the maximum (an infinite one
+/// shifts by 0: -inf rows stay -inf, +inf ones +inf).
+static Value buildLogSumExp(OpBuilder &b, Location loc, Value input,
+                            ArrayRef<int64_t> axes, bool keepDims) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Type elementType = type.getElementType();
+  Value max =
+      buildReduce(b, loc, input, axes, /*keepDims=*/true, ReduceKind::Max);
+  Value shift = buildBroadcastMap(
+      b, loc, max, cast<RankedTensorType>(max.getType()).getShape(),
+      elementType, [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value magnitude = math::AbsFOp::create(nb, nl, args[0]);
+        Value infinity = arith::ConstantOp::create(
+            nb, nl,
+            nb.getFloatAttr(
+                args[0].getType(),
+                APFloat::getInf(
+                    cast<FloatType>(args[0].getType()).getFloatSemantics())));
+        Value finite = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT,
+                                             magnitude, infinity);
+        return arith::SelectOp::create(
+            nb, nl, finite, args[0], buildScalar(nb, nl, args[0].getType(), 0));
+      });
+  Value exp = buildBroadcastMap(
+      b, loc, {input, shift}, type.getShape(), elementType,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return math::ExpOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, args[0], args[1]));
+      });
+  Value sum =
+      buildReduce(b, loc, exp, axes, /*keepDims=*/true, ReduceKind::Sum);
+  auto keptType = cast<RankedTensorType>(sum.getType());
+  Value result = buildBroadcastMap(
+      b, loc, {sum, shift}, keptType.getShape(), elementType,
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::AddFOp::create(
+            nb, nl, math::LogOp::create(nb, nl, args[0]), args[1]);
+      });
+  if (keepDims)
+    return result;
+  SmallVector<int64_t> shape;
+  for (auto [d, size] : llvm::enumerate(keptType.getShape()))
+    if (!llvm::is_contained(axes, static_cast<int64_t>(d)))
+      shape.push_back(size);
+  return buildReshape(b, loc, result, shape);
+}
 
 static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
                                  ReduceForm form) {
@@ -76,6 +138,9 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
         map(input, [](OpBuilder &b, Location loc, ValueRange args) -> Value {
           return arith::MulFOp::create(b, loc, args[0], args[0]);
         });
+  if (form == ReduceForm::LogSumExp)
+    return SmallVector<Value>{
+        buildLogSumExp(ctx.builder, ctx.loc, input, *normalized, keepDims)};
   Value result = buildReduce(ctx.builder, ctx.loc, input, *normalized,
                              keepDims == 1, kind);
   if (form == ReduceForm::L2)
@@ -130,15 +195,9 @@ static ImportResult importCumSum(NodeContext &ctx) {
 
   // Loops d0..d(rank-1) over the output, d(rank) over the axis' sources.
   OpBuilder &b = ctx.builder;
-  MLIRContext *context = b.getContext();
-  SmallVector<AffineExpr> sourceExprs, outputExprs;
-  for (int64_t d = 0; d < rank; ++d) {
-    outputExprs.push_back(getAffineDimExpr(d, context));
-    sourceExprs.push_back(getAffineDimExpr(d == *axis ? rank : d, context));
-  }
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(rank + 1, 0, sourceExprs, context),
-      AffineMap::get(rank + 1, 0, outputExprs, context)};
+  SmallVector<AffineMap> alongMaps =
+      getAlongAxisMaps(b.getContext(), rank, *axis);
+  SmallVector<AffineMap> maps = {alongMaps[1], alongMaps[0]};
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
@@ -172,6 +231,183 @@ static ImportResult importCumSum(NodeContext &ctx) {
   return SmallVector<Value>{result};
 }
 
+static ImportResult importTopK(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
+  if (failed(type))
+    return failure();
+  Type elementType = type->getElementType();
+  bool isFloat = isa<FloatType>(elementType);
+  if (!isFloat && !elementType.isSignlessInteger())
+    return ctx.emitError() << "unsupported element type " << elementType;
+  int64_t rank = type->getRank();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(-1), rank);
+  FailureOr<SmallVector<int64_t>> kValues = getConstantIntOperand(ctx, 1);
+  if (failed(axis) || failed(kValues))
+    return failure();
+  int64_t size = type->getDimSize(*axis);
+  if (kValues->size() != 1 || kValues->front() < 0 || kValues->front() > size)
+    return ctx.emitError() << "expects one K in [0, " << size
+                           << "] (the axis' size)";
+  int64_t k = kValues->front();
+  bool largest = ctx.getIntAttr("largest").value_or(1) != 0;
+
+  // rank[x] = #{j : x_j before x_i}, loops d0..d(rank-1) over X (i on the
+  // axis) and d(rank) over j.
+  OpBuilder &b = ctx.builder;
+  MLIRContext *context = b.getContext();
+  Type i64 = b.getI64Type();
+  Value input = ctx.getOperand(0);
+  SmallVector<AffineMap> maps = getAlongAxisMaps(context, rank, *axis);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  Value zeros = buildFilled(b, ctx.loc, type->getShape(), b.getZeroAttr(i64));
+  Value ranks =
+      linalg::GenericOp::create(
+          b, ctx.loc, zeros.getType(), ValueRange{input, input}, zeros,
+          {maps[0], maps[1], maps[0]}, iterators,
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            Value own = args[0], other = args[1];
+            Value before, equal;
+            if (isFloat) {
+              before =
+                  arith::CmpFOp::create(nb, loc,
+                                        largest ? arith::CmpFPredicate::OGT
+                                                : arith::CmpFPredicate::OLT,
+                                        other, own);
+              equal = arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OEQ,
+                                            other, own);
+            } else {
+              before =
+                  arith::CmpIOp::create(nb, loc,
+                                        largest ? arith::CmpIPredicate::sgt
+                                                : arith::CmpIPredicate::slt,
+                                        other, own);
+              equal = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
+                                            other, own);
+            }
+            Value lower =
+                arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt,
+                                      linalg::IndexOp::create(nb, loc, rank),
+                                      linalg::IndexOp::create(nb, loc, *axis));
+            Value counts = arith::OrIOp::create(
+                nb, loc, before, arith::AndIOp::create(nb, loc, equal, lower));
+            Value one = arith::ExtUIOp::create(nb, loc, i64, counts);
+            linalg::YieldOp::create(
+                nb, loc, Value(arith::AddIOp::create(nb, loc, args[2], one)));
+          })
+          .getResult(0);
+
+  // Indices[p] = the i whose rank is p: loops over the output, d(rank) over
+  // the axis' elements.
+  SmallVector<int64_t> shape(type->getShape());
+  shape[*axis] = k;
+  Value indicesInit = buildFilled(b, ctx.loc, shape, b.getZeroAttr(i64));
+  Value indices =
+      linalg::GenericOp::create(
+          b, ctx.loc, indicesInit.getType(), ranks, indicesInit,
+          {maps[1], maps[0]}, iterators,
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            Value position = arith::IndexCastOp::create(
+                nb, loc, i64, linalg::IndexOp::create(nb, loc, *axis));
+            Value element = arith::IndexCastOp::create(
+                nb, loc, i64, linalg::IndexOp::create(nb, loc, rank));
+            Value hit = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
+                                              args[0], position);
+            linalg::YieldOp::create(
+                nb, loc,
+                Value(arith::SelectOp::create(nb, loc, hit, element, args[1])));
+          })
+          .getResult(0);
+  Value values = buildIndexedRead(
+      b, ctx.loc, input, shape,
+      [&](OpBuilder &nb, Location loc, int64_t d, Value position) -> Value {
+        if (d != *axis)
+          return position;
+        SmallVector<Value> at;
+        for (int64_t e = 0; e < rank; ++e)
+          at.push_back(e == d ? position : linalg::IndexOp::create(nb, loc, e));
+        Value index = tensor::ExtractOp::create(nb, loc, indices, at);
+        return arith::IndexCastOp::create(nb, loc, nb.getIndexType(), index);
+      });
+  return SmallVector<Value>{values, indices};
+}
+
+/// ArgMax, or ArgMin (`min`, float data only: an ArgMax of -x): the first
+/// (select_last_index: last) position along the axis holding the maximum, a
+/// NaN counting as it as in torch. Two passes, O(n): the maximum, then the
+/// lowest (highest) position equal to it.
+static ImportResult importArgMax(NodeContext &ctx, bool min) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  Type elementType = type->getElementType();
+  bool isFloat = isa<FloatType>(elementType);
+  if (!isFloat && (min || !elementType.isSignlessInteger()))
+    return ctx.emitError() << "unsupported element type " << elementType;
+  int64_t rank = type->getRank();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
+  if (failed(axis))
+    return failure();
+  bool keepDims = ctx.getIntAttr("keepdims").value_or(1) != 0;
+  bool last = ctx.getIntAttr("select_last_index").value_or(0) != 0;
+  OpBuilder &b = ctx.builder;
+  Value input = ctx.getOperand(0);
+  if (min)
+    input = buildBroadcastMap(
+        b, ctx.loc, input, type->getShape(), elementType,
+        [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          return arith::NegFOp::create(nb, nl, args[0]);
+        });
+  Value max = buildReduce(b, ctx.loc, input, {*axis}, /*keepDims=*/true,
+                          ReduceKind::Max);
+  int64_t size = type->getDimSize(*axis);
+  Type i64 = b.getI64Type();
+  auto keptType = cast<RankedTensorType>(max.getType());
+  Value init = buildFilled(b, ctx.loc, keptType.getShape(),
+                           b.getIntegerAttr(i64, last ? 0 : size - 1));
+  SmallVector<AffineMap> maps = getAlongAxisMaps(b.getContext(), rank, *axis);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  Value index =
+      linalg::GenericOp::create(
+          b, ctx.loc, init.getType(), ValueRange{input, max}, init,
+          {maps[1], maps[0], maps[0]}, iterators,
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            Value hit;
+            if (isFloat)
+              hit = arith::OrIOp::create(
+                  nb, loc,
+                  arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OEQ,
+                                        args[0], args[1]),
+                  arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::UNO,
+                                        args[0], args[0]));
+            else
+              hit = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
+                                          args[0], args[1]);
+            Value position = arith::IndexCastOp::create(
+                nb, loc, i64, linalg::IndexOp::create(nb, loc, rank));
+            Value better =
+                last ? arith::MaxSIOp::create(nb, loc, args[2], position)
+                           .getResult()
+                     : arith::MinSIOp::create(nb, loc, args[2], position)
+                           .getResult();
+            linalg::YieldOp::create(
+                nb, loc,
+                Value(arith::SelectOp::create(nb, loc, hit, better, args[2])));
+          })
+          .getResult(0);
+  if (!keepDims) {
+    SmallVector<int64_t> shape(type->getShape());
+    shape.erase(shape.begin() + *axis);
+    index = buildReshape(b, ctx.loc, index, shape);
+  }
+  return SmallVector<Value>{index};
+}
+
 void muon::onnx_import::populateReductionImporters(
     OpImporterRegistry &registry) {
   registry.add("", "ReduceSum", [](NodeContext &ctx) {
@@ -186,5 +422,17 @@ void muon::onnx_import::populateReductionImporters(
   registry.add("", "ReduceL2", [](NodeContext &ctx) {
     return importReduce(ctx, ReduceKind::Sum, ReduceForm::L2);
   });
+  registry.add("", "ReduceLogSumExp", [](NodeContext &ctx) {
+    return importReduce(ctx, ReduceKind::Max, ReduceForm::LogSumExp);
+  });
   registry.add("", "CumSum", importCumSum, {/*since=*/11});
+  // ArgMax-11 allows negative axes, 12 adds select_last_index.
+  registry.add("", "ArgMax",
+               [](NodeContext &ctx) { return importArgMax(ctx, false); },
+               {/*since=*/11});
+  registry.add("", "ArgMin",
+               [](NodeContext &ctx) { return importArgMax(ctx, true); },
+               {/*since=*/11});
+  // TopK-10 takes K as an input, TopK-11 adds largest and sorted.
+  registry.add("", "TopK", importTopK, {/*since=*/11});
 }

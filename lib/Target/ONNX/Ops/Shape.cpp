@@ -8,8 +8,10 @@
 // the axes of Squeeze/Unsqueeze) must be constants, and Shape itself folds to
 // a constant. Reshapes become collapse/expand pairs, Split and Slice
 // extract_slices, Concat insert_slices, Gather a generic that extracts from the
-// data, Expand and Tile broadcasting generics. ORT's ConcatTraining and
-// SplitTraining are Concat and Split-13 with the extents as a tensor.
+// data, ScatterElements a generic over the data that combines the updates
+// aimed at each position, Expand and Tile broadcasting generics. ORT's
+// ConcatTraining and SplitTraining are Concat and Split-13 with the extents as
+// a tensor.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +23,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <set>
@@ -531,186 +534,401 @@ static ImportResult importGatherElements(NodeContext &ctx) {
   return SmallVector<Value>{generic.getResult(0)};
 }
 
-/// Checks ScatterND's indices [..., k] against data's leading k dims: each
-/// row's entries in [-dim, dim) and, without a reduction (where ONNX leaves
-/// repeated rows undefined), no row twice. Constant indices are checked
-/// now; others through checkIndices, which needs one size for the k dims.
-static LogicalResult checkScatterIndices(NodeContext &ctx,
-                                         ArrayRef<int64_t> dims, bool unique) {
+namespace {
+/// ScatterElements' `reduction`: how an update combines with its target.
+enum class ScatterReduction { None, Add, Mul, Max, Min };
+} // namespace
+
+static Value buildScatterCombine(OpBuilder &b, Location loc,
+                                 ScatterReduction reduction, Value target,
+                                 Value update) {
+  bool isFloat = isa<FloatType>(target.getType());
+  switch (reduction) {
+  case ScatterReduction::None:
+    return update;
+  case ScatterReduction::Add:
+    return isFloat ? arith::AddFOp::create(b, loc, target, update).getResult()
+                   : arith::AddIOp::create(b, loc, target, update).getResult();
+  case ScatterReduction::Mul:
+    return isFloat ? arith::MulFOp::create(b, loc, target, update).getResult()
+                   : arith::MulIOp::create(b, loc, target, update).getResult();
+  case ScatterReduction::Max:
+    return isFloat
+               ? arith::MaximumFOp::create(b, loc, target, update).getResult()
+               : arith::MaxSIOp::create(b, loc, target, update).getResult();
+  case ScatterReduction::Min:
+    return isFloat
+               ? arith::MinimumFOp::create(b, loc, target, update).getResult()
+               : arith::MinSIOp::create(b, loc, target, update).getResult();
+  }
+  llvm_unreachable("unknown scatter reduction");
+}
+
+/// ScatterElements (torch.scatter, scatter_add, scatter_reduce; ORT's
+/// gradient of the scatter writes one more onto zeros): out = data with
+/// out[p with p[axis] = indices[p]] combined with updates[p]. One generic over
+/// the block of data the indices cover outside the axis, whose reduction loop
+/// runs along the indices' axis and combines every update aimed at the
+/// position in order, so that with reduction none the last one wins as in
+/// ORT's kernel; the block goes back into data.
+static ImportResult importScatterElements(NodeContext &ctx) {
+  FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 3, 3);
+  FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
+  FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
+  if (failed(dataType) || failed(indicesType) || failed(updatesType))
+    return failure();
+  Type elementType = dataType->getElementType();
+  if (!isa<FloatType>(elementType) && !elementType.isSignlessInteger())
+    return ctx.emitError() << "unsupported element type " << elementType;
+  if (!indicesType->getElementType().isInteger(64) &&
+      !indicesType->getElementType().isInteger(32))
+    return ctx.emitError() << "expects int32/int64 indices, got "
+                           << indicesType->getElementType();
+  int64_t rank = dataType->getRank();
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
+  if (failed(axis))
+    return failure();
+  if (updatesType->getShape() != indicesType->getShape() ||
+      updatesType->getElementType() != elementType ||
+      indicesType->getRank() != rank ||
+      llvm::any_of(llvm::seq<int64_t>(0, rank), [&](int64_t d) {
+        return d != *axis &&
+               indicesType->getDimSize(d) > dataType->getDimSize(d);
+      }))
+    return ctx.emitError() << "expects indices and updates of one shape, of "
+                              "the data's rank and within it outside the "
+                              "axis, got "
+                           << *indicesType << " and " << *updatesType << " for "
+                           << *dataType;
+  std::string name = ctx.getStringAttr("reduction").value_or("none");
+  std::optional<ScatterReduction> reduction =
+      llvm::StringSwitch<std::optional<ScatterReduction>>(name)
+          .Case("none", ScatterReduction::None)
+          .Case("add", ScatterReduction::Add)
+          .Case("mul", ScatterReduction::Mul)
+          .Case("max", ScatterReduction::Max)
+          .Case("min", ScatterReduction::Min)
+          .Default(std::nullopt);
+  if (!reduction)
+    return emitUnsupportedAttr(ctx, "reduction") << ": '" << name << "'";
+  int64_t axisSize = dataType->getDimSize(*axis);
+  if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
+    return failure();
+
+  // The block: the indices' extent outside the axis, all of it along it.
+  OpBuilder &b = ctx.builder;
+  SmallVector<int64_t> blockShape(indicesType->getShape());
+  blockShape[*axis] = axisSize;
+  Value data = ctx.getOperand(0);
+  bool whole = ArrayRef<int64_t>(blockShape) == dataType->getShape();
+  SmallVector<OpFoldResult> zeros(rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, ones(rank, b.getIndexAttr(1));
+  for (int64_t size : blockShape)
+    sizes.push_back(b.getIndexAttr(size));
+  Value block = whole ? data
+                      : tensor::ExtractSliceOp::create(b, ctx.loc, data, zeros,
+                                                       sizes, ones)
+                            .getResult();
+  SmallVector<AffineMap> alongMaps =
+      getAlongAxisMaps(b.getContext(), rank, *axis);
+  SmallVector<AffineMap> maps = {alongMaps[1], alongMaps[1], alongMaps[0]};
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  Value scattered =
+      linalg::GenericOp::create(
+          b, ctx.loc, block.getType(),
+          ValueRange{ctx.getOperand(1), ctx.getOperand(2)}, block, maps,
+          iterators,
+          [&](OpBuilder &nb, Location loc, ValueRange args) {
+            Value index =
+                buildWrappedIndex(nb, loc, args[0], axisSize, /*clamp=*/false);
+            Value hit =
+                arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, index,
+                                      linalg::IndexOp::create(nb, loc, *axis));
+            Value combined =
+                buildScatterCombine(nb, loc, *reduction, args[2], args[1]);
+            linalg::YieldOp::create(nb, loc,
+                                    Value(arith::SelectOp::create(
+                                        nb, loc, hit, combined, args[2])));
+          })
+          .getResult(0);
+  if (whole)
+    return SmallVector<Value>{scattered};
+  return SmallVector<Value>{tensor::InsertSliceOp::create(
+      b, ctx.loc, scattered, data, zeros, sizes, ones)};
+}
+
+/// Checks GatherND/ScatterND's index tuples [..., k] against data's leading
+/// k dims `dims`: constant tuples now, each component in [-dim, dim) and,
+/// with `unique` (ScatterND without a reduction, where ONNX leaves repeated
+/// tuples undefined), no tuple twice; others at run time (checkIndices)
+/// against the largest of `dims`, which bounds each of them where they agree.
+static LogicalResult checkIndexTuples(NodeContext &ctx, ArrayRef<int64_t> dims,
+                                      bool unique) {
   DenseIntElementsAttr constant;
   if (!matchPattern(ctx.getOperand(1), m_Constant(&constant))) {
-    if (!llvm::all_equal(dims))
-      return ctx.emitError() << "expects constant indices when the indexed "
-                                "dimensions differ in size";
-    return checkIndices(ctx, 1, -dims.front(), dims.front());
+    int64_t largest = *llvm::max_element(dims);
+    return checkIndices(ctx, 1, -largest, largest);
   }
   SmallVector<int64_t> values =
       llvm::map_to_vector(constant.getValues<APInt>(), [](const APInt &value) {
         return value.getSExtValue();
       });
-  std::set<SmallVector<int64_t>> rows;
+  std::set<SmallVector<int64_t>> tuples;
   for (size_t start = 0; start < values.size(); start += dims.size()) {
-    SmallVector<int64_t> row;
+    SmallVector<int64_t> tuple;
     for (auto [j, dim] : llvm::enumerate(dims)) {
       int64_t value = values[start + j];
       if (value < -dim || value >= dim)
         return ctx.emitError()
-               << "index " << value << " (row " << start / dims.size()
+               << "index " << value << " (tuple " << start / dims.size()
                << ") is outside [" << -dim << ", " << dim << ")";
-      row.push_back(value < 0 ? value + dim : value);
+      tuple.push_back(value < 0 ? value + dim : value);
     }
-    if (unique && !rows.insert(row).second)
-      return ctx.emitError() << "row " << start / dims.size()
+    if (unique && !tuples.insert(tuple).second)
+      return ctx.emitError() << "tuple " << start / dims.size()
                              << " repeats an index, which leaves the result "
                                 "undefined without a reduction";
   }
   return success();
 }
 
-/// ScatterND (opsets 11+; reduction none or add, 16+): data with
-/// updates[p, tail] written to (none) or added to (add, float data)
-/// data[indices[p], tail], indices [..., k] addressing data's leading k
-/// dims. Through optim.scatter_add at the updates' flat offsets: the sum is
-/// data plus the updates scattered into zeros; the write scatters each
-/// update's position and reads the update back where one landed.
-static ImportResult importScatterND(NodeContext &ctx) {
-  FailureOr<RankedTensorType> dataType = getFirstOperandType(ctx, 3, 3);
+/// The types of GatherND/ScatterND's data and indices, and the slice
+/// geometry: [M, S] views data as M = prod(data[:k]) rows of S elements, the
+/// indices as N tuples of k, checked by checkIndexTuples (`unique`: as
+/// there). At run time a component outside a dim smaller than the largest
+/// names no row: GatherND clamps it, ScatterND skips its tuple.
+namespace {
+struct IndexedRows {
+  RankedTensorType dataType, indicesType;
+  int64_t k, rows, rowSize, count;
+};
+} // namespace
+
+static FailureOr<IndexedRows> getIndexedRows(NodeContext &ctx, bool unique) {
+  FailureOr<RankedTensorType> dataType = getOperandType(ctx, 0);
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
-  FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
-  if (failed(dataType) || failed(indicesType) || failed(updatesType))
+  if (failed(dataType) || failed(indicesType))
+    return failure();
+  if (!indicesType->getElementType().isInteger(64))
+    return ctx.emitError() << "expects int64 indices, got "
+                           << indicesType->getElementType();
+  if (ctx.getIntAttr("batch_dims").value_or(0) != 0)
+    return emitUnsupportedAttr(ctx, "batch_dims")
+           << ": " << *ctx.getIntAttr("batch_dims") << " (expects 0)";
+  int64_t rank = dataType->getRank();
+  int64_t k = indicesType->getRank() == 0 ? 0 : indicesType->getShape().back();
+  if (indicesType->getRank() < 1 || k < 1 || k > rank)
+    return ctx.emitError() << "expects indices [..., k] with 1 <= k <= " << rank
+                           << ", got " << *indicesType;
+  IndexedRows geometry{*dataType, *indicesType, k, 1, 1, 1};
+  for (int64_t d = 0; d < rank; ++d)
+    (d < k ? geometry.rows : geometry.rowSize) *= dataType->getDimSize(d);
+  for (int64_t size : indicesType->getShape().drop_back())
+    geometry.count *= size;
+  if (failed(checkIndexTuples(ctx, dataType->getShape().take_front(k), unique)))
+    return failure();
+  return geometry;
+}
+
+/// The row of data [M, S] each index tuple names, [N] i64: its components
+/// wrapped once when negative, clamped into data when `clamp`, else a tuple
+/// outside data gets a negative row that optim.scatter_add skips.
+static Value buildTupleRows(OpBuilder &b, Location loc,
+                            const IndexedRows &geometry, Value indices,
+                            bool clamp) {
+  Value tuples = buildReshape(b, loc, indices, {geometry.count, geometry.k});
+  Type i64 = b.getI64Type();
+  Value init = buildEmpty(b, loc, {geometry.count}, i64);
+  ArrayRef<int64_t> dataShape = geometry.dataType.getShape();
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{}, init,
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(1)},
+             utils::IteratorType::parallel,
+             [&](OpBuilder &nb, Location nl, ValueRange) {
+               Value tuple = linalg::IndexOp::create(nb, nl, 0);
+               Value row = arith::ConstantIndexOp::create(nb, nl, 0);
+               Value inside = buildScalar(nb, nl, nb.getI1Type(), 1);
+               Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+               for (int64_t i = 0; i < geometry.k; ++i) {
+                 Value component = tensor::ExtractOp::create(
+                     nb, nl, tuples,
+                     ValueRange{tuple,
+                                arith::ConstantIndexOp::create(nb, nl, i)});
+                 Value size =
+                     arith::ConstantIndexOp::create(nb, nl, dataShape[i]);
+                 Value index =
+                     buildWrappedIndex(nb, nl, component, dataShape[i], clamp);
+                 inside = arith::AndIOp::create(
+                     nb, nl, inside,
+                     arith::AndIOp::create(
+                         nb, nl,
+                         arith::CmpIOp::create(
+                             nb, nl, arith::CmpIPredicate::sge, index, zero),
+                         arith::CmpIOp::create(
+                             nb, nl, arith::CmpIPredicate::slt, index, size)));
+                 row = arith::AddIOp::create(
+                     nb, nl, arith::MulIOp::create(nb, nl, row, size), index);
+               }
+               Value skipped = arith::ConstantIndexOp::create(
+                   nb, nl, -2 * geometry.rows - 1);
+               row = arith::SelectOp::create(nb, nl, inside, row, skipped);
+               linalg::YieldOp::create(nb, nl,
+                                       Value(arith::IndexCastOp::create(
+                                           nb, nl, nb.getI64Type(), row)));
+             })
+      .getResult(0);
+}
+
+/// GatherND (batch_dims 0): out[n..., s...] = data[indices[n...], s...],
+/// each output row read from the data's row its tuple names (clamped).
+static ImportResult importGatherND(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<IndexedRows> geometry = getIndexedRows(ctx, /*unique=*/false);
+  if (failed(geometry))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value rows =
+      buildTupleRows(b, ctx.loc, *geometry, ctx.getOperand(1), /*clamp=*/true);
+  Value data = buildReshape(b, ctx.loc, ctx.getOperand(0),
+                            {geometry->rows, geometry->rowSize});
+  Type elementType = geometry->dataType.getElementType();
+  Value init =
+      buildEmpty(b, ctx.loc, {geometry->count, geometry->rowSize}, elementType);
+  MLIRContext *context = b.getContext();
+  AffineMap rowMap = AffineMap::get(2, 0, getAffineDimExpr(0, context));
+  Value gathered =
+      linalg::GenericOp::create(
+          b, ctx.loc, init.getType(), rows, init,
+          ArrayRef<AffineMap>{rowMap, b.getMultiDimIdentityMap(2)},
+          SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value row =
+                arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[0]);
+            Value element = tensor::ExtractOp::create(
+                nb, nl, data,
+                ValueRange{row, linalg::IndexOp::create(nb, nl, 1)});
+            linalg::YieldOp::create(nb, nl, element);
+          })
+          .getResult(0);
+  SmallVector<int64_t> shape(geometry->indicesType.getShape().drop_back());
+  llvm::append_range(shape,
+                     geometry->dataType.getShape().drop_front(geometry->k));
+  return SmallVector<Value>{buildReshape(b, ctx.loc, gathered, shape)};
+}
+
+/// ScatterND (tensor assignment x[..., i] = v, of activations or of boolean
+/// masks, and ORT's gradient of GatherND and of the assignment itself) on
+/// the rows its tuples name, with optim.scatter_add: reduction add (float
+/// data) adds the updates into data; none scatters each tuple's number
+/// (n + 1, as f32: exact below 2^24 tuples) onto its row, whose update then
+/// replaces the row (ONNX requires distinct tuples there).
+static ImportResult importScatterND(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 3)))
     return failure();
   std::string reduction = ctx.getStringAttr("reduction").value_or("none");
   if (reduction != "none" && reduction != "add")
     return emitUnsupportedAttr(ctx, "reduction")
-           << ": '" << reduction << "' (supported: none, add)";
-  Type elementType = dataType->getElementType();
-  if (reduction == "add" && !isa<FloatType>(elementType))
-    return ctx.emitError() << "expects float data with reduction 'add', got "
-                           << elementType;
-  ArrayRef<int64_t> indexShape = indicesType->getShape();
-  int64_t depth = indexShape.empty() ? 0 : indexShape.back();
-  int64_t rank = dataType->getRank();
-  auto emitShapeError =
-      [&] {
-        return ctx.emitError()
-               << "expects integer indices [..., k] with 1 <= k <= " << rank
-               << " and updates of shape indices[:-1] + data[k:], got "
-               << *indicesType << " and " << *updatesType;
-      };
-  if (!isa<IntegerType>(indicesType->getElementType()) || depth < 1 ||
-      depth > rank)
-    return emitShapeError();
-  SmallVector<int64_t> updatesShape(indexShape.drop_back());
-  llvm::append_range(updatesShape, dataType->getShape().drop_front(depth));
-  if (updatesType->getShape() != ArrayRef(updatesShape) ||
-      updatesType->getElementType() != elementType)
-    return emitShapeError();
-  ArrayRef<int64_t> dims = dataType->getShape().take_front(depth);
-  if (failed(checkScatterIndices(ctx, dims, reduction == "none")))
+           << ": '" << reduction << "' (expects none or add)";
+  FailureOr<IndexedRows> geometry =
+      getIndexedRows(ctx, /*unique=*/reduction == "none");
+  FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
+  if (failed(geometry) || failed(updatesType))
     return failure();
+  Type elementType = geometry->dataType.getElementType();
+  SmallVector<int64_t> updatesShape(
+      geometry->indicesType.getShape().drop_back());
+  llvm::append_range(updatesShape,
+                     geometry->dataType.getShape().drop_front(geometry->k));
+  if (updatesType->getShape() != ArrayRef<int64_t>(updatesShape) ||
+      updatesType->getElementType() != elementType)
+    return ctx.emitError() << "expects updates of type "
+                           << RankedTensorType::get(updatesShape, elementType)
+                           << ", got " << *updatesType;
+  if (reduction == "add" && !isa<FloatType>(elementType))
+    return ctx.emitError() << "unsupported element type " << elementType
+                           << " with reduction add (expects float data)";
+  if (geometry->count >= (int64_t(1) << 24))
+    return ctx.emitError() << "expects fewer than 2^24 index tuples, got "
+                           << geometry->count;
 
-  // Each update element's flat offset in data: its index row (wrapped) and
-  // its tail coordinates, row-major.
+  if (geometry->count == 0) // Nothing named: data as it is.
+    return SmallVector<Value>{ctx.getOperand(0)};
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
-  int64_t batchRank = indicesType->getRank() - 1;
-  int64_t updatesRank = updatesShape.size();
-  Value indices = ctx.getOperand(1);
-  Value offsetsInit = buildEmpty(b, loc, updatesShape, b.getI64Type());
-  Value offsets =
-      linalg::GenericOp::create(
-          b, loc, offsetsInit.getType(), ValueRange{}, offsetsInit,
-          SmallVector<AffineMap>{b.getMultiDimIdentityMap(updatesRank)},
-          SmallVector<utils::IteratorType>(updatesRank,
-                                           utils::IteratorType::parallel),
-          [&](OpBuilder &nb, Location nl, ValueRange) {
-            SmallVector<Value> row;
-            for (int64_t d = 0; d < batchRank; ++d)
-              row.push_back(linalg::IndexOp::create(nb, nl, d));
-            row.push_back(Value());
-            Value linear = arith::ConstantIndexOp::create(nb, nl, 0);
-            for (int64_t d = 0; d < rank; ++d) {
-              Value coord;
-              if (d < depth) {
-                row.back() = arith::ConstantIndexOp::create(nb, nl, d);
-                Value index = tensor::ExtractOp::create(nb, nl, indices, row);
-                coord = buildWrappedIndex(nb, nl, index, dims[d]);
-              } else {
-                coord = linalg::IndexOp::create(nb, nl, batchRank + d - depth);
-              }
-              Value size = arith::ConstantIndexOp::create(
-                  nb, nl, dataType->getDimSize(d));
-              linear = arith::AddIOp::create(
-                  nb, nl, arith::MulIOp::create(nb, nl, linear, size), coord);
-            }
-            linalg::YieldOp::create(
-                nb, nl,
-                arith::IndexCastOp::create(nb, nl, nb.getI64Type(), linear)
-                    .getResult());
-          })
-          .getResult(0);
-  int64_t count = updatesType->getNumElements();
-  int64_t total = dataType->getNumElements();
-  // Update positions travel through f32 below: exact up to 2^24.
-  if (count >= (int64_t(1) << 24))
-    return ctx.emitError() << "expects fewer than 2^24 update elements, got "
-                           << count;
-  Value flatOffsets = buildReshape(b, loc, offsets, {count});
-  auto scatter = [&](Value flatUpdates) -> Value {
-    auto type = cast<RankedTensorType>(flatUpdates.getType());
-    Value zeros =
-        buildFilled(b, loc, {total}, b.getFloatAttr(type.getElementType(), 0));
-    Value sum = muon::optim::ScatterAddOp::create(b, loc, zeros.getType(),
-                                                  flatUpdates, flatOffsets,
-                                                  zeros, b.getI64IntegerAttr(0))
-                    .getResult();
-    return buildReshape(b, loc, sum, dataType->getShape());
+  int64_t rows = geometry->rows, rowSize = geometry->rowSize;
+  int64_t count = geometry->count;
+  Value tupleRows =
+      buildTupleRows(b, loc, *geometry, ctx.getOperand(1), /*clamp=*/false);
+  Value updates = buildReshape(b, loc, ctx.getOperand(2), {count, rowSize});
+  Value data = buildReshape(b, loc, ctx.getOperand(0), {rows, rowSize});
+  auto scatter = [&](Value source, Value dest) -> Value {
+    return muon::optim::ScatterAddOp::create(b, loc, dest.getType(), source,
+                                             tupleRows, dest,
+                                             b.getI64IntegerAttr(0))
+        .getResult();
   };
-  Value flatUpdates = buildReshape(b, loc, ctx.getOperand(2), {count});
-  if (reduction == "add")
-    return SmallVector<Value>{buildBroadcastMap(
-        b, loc, {ctx.getOperand(0), scatter(flatUpdates)}, dataType->getShape(),
-        elementType, [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-          return arith::AddFOp::create(nb, nl, args[0], args[1]);
-        })};
-  // Without a reduction, of any element type: each update's position + 1
-  // (rows are unique) scattered as f32, then read back where one landed.
-  Type f32 = b.getF32Type();
-  Value positionsInit = buildEmpty(b, loc, {count}, f32);
-  Value positions =
-      linalg::GenericOp::create(
-          b, loc, positionsInit.getType(), ValueRange{}, positionsInit,
-          SmallVector<AffineMap>{b.getMultiDimIdentityMap(1)},
-          SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
-          [&](OpBuilder &nb, Location nl, ValueRange) {
-            Value index = arith::IndexCastOp::create(
-                nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
-            Value one = arith::ConstantIntOp::create(nb, nl, 1, 64);
-            Value position = arith::SIToFPOp::create(
-                nb, nl, f32, arith::AddIOp::create(nb, nl, index, one));
-            linalg::YieldOp::create(nb, nl, position);
-          })
-          .getResult(0);
-  Value landed = scatter(positions);
-  return SmallVector<Value>{buildBroadcastMap(
-      b, loc, {ctx.getOperand(0), landed}, dataType->getShape(), elementType,
-      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value position =
-            arith::FPToSIOp::create(nb, nl, nb.getI64Type(), args[1]);
-        Value one = arith::ConstantIntOp::create(nb, nl, 1, 64);
-        Value index =
-            buildClampedIndex(nb, nl,
-                              arith::IndexCastOp::create(
-                                  nb, nl, nb.getIndexType(),
-                                  arith::SubIOp::create(nb, nl, position, one)),
-                              count);
-        Value update =
-            tensor::ExtractOp::create(nb, nl, flatUpdates, ValueRange{index});
-        Value zero = arith::ConstantIntOp::create(nb, nl, 0, 64);
-        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt,
-                                          position, zero);
-        return arith::SelectOp::create(nb, nl, hit, update, args[0]);
-      })};
+  Value result;
+  if (reduction == "add") {
+    result = scatter(updates, data);
+  } else {
+    Type f32 = b.getF32Type();
+    Value numbersInit = buildEmpty(b, loc, {count, 1}, f32);
+    Value numbers =
+        linalg::GenericOp::create(
+            b, loc, numbersInit.getType(), ValueRange{}, numbersInit,
+            ArrayRef<AffineMap>{b.getMultiDimIdentityMap(2)},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location nl, ValueRange) {
+              Value n = arith::IndexCastOp::create(
+                  nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
+              Value number = arith::SIToFPOp::create(nb, nl, f32, n);
+              linalg::YieldOp::create(
+                  nb, nl,
+                  Value(arith::AddFOp::create(nb, nl, number,
+                                              buildScalar(nb, nl, f32, 1))));
+            })
+            .getResult(0);
+    Value owners = scatter(
+        numbers, buildFilled(b, loc, {rows, 1}, b.getFloatAttr(f32, 0.0)));
+    AffineMap ownerMap = AffineMap::get(
+        2, 0, {getAffineDimExpr(0, b.getContext()), b.getAffineConstantExpr(0)},
+        b.getContext());
+    AffineMap identity = b.getMultiDimIdentityMap(2);
+    Value init = buildEmpty(b, loc, {rows, rowSize}, elementType);
+    result =
+        linalg::GenericOp::create(
+            b, loc, init.getType(), ValueRange{owners, data}, init,
+            ArrayRef<AffineMap>{ownerMap, identity, identity},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value named =
+                  arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
+                                        args[0], buildScalar(nb, nl, f32, 0));
+              Value tuple =
+                  arith::FPToSIOp::create(nb, nl, nb.getI64Type(), args[0]);
+              tuple = buildClampedIndex(
+                  nb, nl,
+                  arith::SubIOp::create(
+                      nb, nl,
+                      arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                                 tuple),
+                      arith::ConstantIndexOp::create(nb, nl, 1)),
+                  count);
+              Value update = tensor::ExtractOp::create(
+                  nb, nl, updates,
+                  ValueRange{tuple, linalg::IndexOp::create(nb, nl, 1)});
+              linalg::YieldOp::create(nb, nl,
+                                      Value(arith::SelectOp::create(
+                                          nb, nl, named, update, args[1])));
+            })
+            .getResult(0);
+  }
+  return SmallVector<Value>{
+      buildReshape(b, loc, result, geometry->dataType.getShape())};
 }
 
 /// The axes of Squeeze/Unsqueeze: the second input (opset >= 13) or the
@@ -858,7 +1076,10 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Split", importSplit, {/*since=*/2});
   registry.add("", "Concat", importConcat, {/*since=*/4});
   registry.add("", "GatherElements", importGatherElements, {/*since=*/11});
-  // ScatterND-16 added the reduction attribute (none before), 18 max/min.
+  // ScatterElements-11 has no reduction; 16 adds none/add/mul, 18 max/min.
+  registry.add("", "ScatterElements", importScatterElements, {/*since=*/11});
+  // GatherND-11 has no batch_dims (12 adds it); ScatterND-16 adds reduction.
+  registry.add("", "GatherND", importGatherND, {/*since=*/11});
   registry.add("", "ScatterND", importScatterND, {/*since=*/11});
   registry.add("com.microsoft", "ConcatTraining", importConcatTraining);
   // Split with its sizes as input 1, as Split-13 takes them.

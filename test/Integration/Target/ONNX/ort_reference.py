@@ -14,11 +14,17 @@ where ORT cannot run the artifacts as they are.
   test/Target/ONNX/Ops checks the op itself against torch).
 
 - com.microsoft ResizeGrad exists in ORT for CUDA only too (and for no
-  device in mode nearest): ORT's copy spells each ResizeGrad(dY, X) as
-  A_hᵀ · dY · A_w, the maps of torch's 1-D interpolation of the identity
+  device in mode nearest): ORT's copy spells each ResizeGrad(dY, X) as dY
+  contracted with each spatial axis' map (A_hᵀ · dY · A_w in 2-D; 1-D and
+  3-D alike), the maps of torch's 1-D interpolation of the identity
   (bilinear: upsample_bilinear2d's backward, which ORT's kernel follows;
   nearest: asymmetric floor, as torch exports it; the ratio in/out, which is
   1/scale for integer scales).
+
+- ORT's ConvGrad kernel ignores auto_pad (computing the gradient of the
+  unpadded convolution) where its Conv honours it: torch's
+  padding="same" exports auto_pad SAME_UPPER. ORT's copy spells those pads
+  out, as the importer reads auto_pad.
 
 `write_model` writes that copy (training_model_ort.onnx) when one is needed
 and returns the file name ORT's training API loads.
@@ -128,19 +134,50 @@ def _transposed_map(size_in, size_out, mode, corners):
 
 
 def _resize_grad(node, shapes):
+    """dY contracted with each spatial axis' transposed map in turn (the
+    axis moved last, a MatMul by map [out, in], moved back): any rank."""
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     nearest = attrs.get("mode", b"nearest") == b"nearest"
     mode, corners = ("nearest", None) if nearest else (
         "linear", attrs.get("coordinate_transformation_mode") == b"align_corners")
-    (_, _, in_h, in_w), (_, _, out_h, out_w) = shapes[node.input[1]]
-    ah_t = _transposed_map(in_h, out_h, mode, corners)
-    aw = _transposed_map(in_w, out_w, mode, corners).T.copy()
-    name = node.output[0]
-    constant = onnx.numpy_helper.from_array
-    return [helper.make_node("Constant", [], [name + "_ah_t"], value=constant(ah_t)),
-            helper.make_node("Constant", [], [name + "_aw"], value=constant(aw)),
-            helper.make_node("MatMul", [name + "_ah_t", node.input[0]], [name + "_rows"]),
-            helper.make_node("MatMul", [name + "_rows", name + "_aw"], [name])]
+    x_shape, y_shape = shapes[node.input[1]]
+    rank, name = len(x_shape), node.output[0]
+    nodes, value = [], node.input[0]
+    for axis in range(2, rank):
+        perm = [d for d in range(rank) if d != axis] + [axis]
+        back = [perm.index(d) for d in range(rank)]
+        grad_map = _transposed_map(x_shape[axis], y_shape[axis], mode, corners).T.copy()
+        step = f"{name}_axis{axis}"
+        out = name if axis == rank - 1 else step
+        nodes += [helper.make_node("Constant", [], [step + "_map"],
+                                   value=onnx.numpy_helper.from_array(grad_map)),
+                  helper.make_node("Transpose", [value], [step + "_last"], perm=perm),
+                  helper.make_node("MatMul", [step + "_last", step + "_map"], [step + "_in"]),
+                  helper.make_node("Transpose", [step + "_in"], [out], perm=back)]
+        value = out
+    return nodes
+
+
+def _explicit_pads(node, shapes):
+    """ConvGrad with auto_pad VALID/SAME_UPPER/SAME_LOWER as explicit pads
+    (ONNX's definition) for X's spatial shape."""
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    mode = attrs.pop("auto_pad").decode()
+    spatial, kernel = shapes[node.input[1]][2:], attrs["kernel_shape"]
+    begin, end = [], []
+    for i, (size, k) in enumerate(zip(spatial, kernel)):
+        stride = attrs.get("strides", [1] * len(spatial))[i]
+        extent = (k - 1) * attrs.get("dilations", [1] * len(spatial))[i] + 1
+        total = 0 if mode == "VALID" else max(0, (-(-size // stride) - 1) * stride
+                                               + extent - size)
+        begin.append(total // 2 if mode != "SAME_LOWER" else total - total // 2)
+        end.append(total - begin[-1])
+    return [helper.make_node("ConvGrad", node.input, node.output, name=node.name,
+                             domain=node.domain, pads=begin + end, **attrs)]
+
+
+def _auto_pad(node):
+    return any(a.name == "auto_pad" and a.s not in (b"", b"NOTSET") for a in node.attribute)
 
 
 def write_model(directory, dropouts):
@@ -150,6 +187,11 @@ def write_model(directory, dropouts):
     pinned = {name for name, _, _, _ in dropouts}
     resizes = (_resize_shapes(directory)
                if any(n.op_type == "ResizeGrad" for n in model.graph.node) else {})
+    shapes = {}
+    if any(n.op_type == "ConvGrad" and _auto_pad(n) for n in model.graph.node):
+        inferred = onnx.shape_inference.infer_shapes(model).graph
+        shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+                  for v in list(inferred.value_info) + list(inferred.input)}
     nodes, changed = [], False
     for node in model.graph.node:
         if node.op_type == "Dropout" and node.name in pinned:
@@ -158,6 +200,8 @@ def write_model(directory, dropouts):
             nodes += _conv_transpose_grad(model, node)
         elif node.op_type == "ResizeGrad":
             nodes += _resize_grad(node, resizes)
+        elif node.op_type == "ConvGrad" and _auto_pad(node):
+            nodes += _explicit_pads(node, shapes)
         else:
             nodes.append(node)
             continue

@@ -9,8 +9,9 @@ embeddings, whose gradient has ORT's ConcatTraining/SplitTraining),
 GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
 Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
 Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
-or p = 0.1), convolutional ones (Conv, pooling with and without ceil_mode,
-batch normalization, ConvTranspose, F.pad, nn.Upsample), recurrent ones
+or p = 0.1; and one selecting and masking: top-k masks, sort, scatter,
+logsumexp, tril, tensor assignment, SDPA with a boolean mask), convolutional ones (Conv, pooling with and without ceil_mode,
+batch normalization, ConvTranspose, F.pad, nn.Upsample, padding="same"), recurrent ones
 (nn.LSTM, nn.GRU: ORT's LSTMTraining/LSTMGrad, GRUTraining/GRUGrad) and
 Hugging Face's GPT-2 (Conv1D layout, FastGelu), LLaMA (rotary, GQA, SDPA),
 RoBERTa (token types, a padding mask, CumSum position ids) and ViT (patch
@@ -228,6 +229,25 @@ class PadCNN(nn.Module):
         return self.head(z.permute(0, 2, 1, 3).reshape(BATCH, SEQ, 2 * D)).reshape(-1, VOCAB)
 
 
+class SameCNN(nn.Module):
+    """padding="same" convolutions (auto_pad SAME_UPPER in the export; ORT's
+    reference spells the pads out, as its ConvGrad ignores auto_pad): a
+    Conv1d with an even kernel (the odd pad at the end) and a grouped
+    Conv2d with two output channels per group."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv1 = nn.Conv1d(D, D, 4, padding="same")
+        self.conv2 = nn.Conv2d(2, 4, 3, padding="same", groups=2)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        h = F.relu(self.conv1(self.tok(idx).transpose(1, 2)))
+        z = self.conv2(h.reshape(BATCH, 2, D // 2, SEQ))
+        return self.head(z.reshape(BATCH, 2 * D, SEQ).transpose(1, 2)).reshape(-1, VOCAB)
+
+
 class TransposeCNN(nn.Module):
     """A strided Conv2d over (position, channel) planes, then a
     ConvTranspose2d back to their size (stride 2, padding 1, output_padding
@@ -370,6 +390,51 @@ class OpsMLP(nn.Module):
         return self.out(h).reshape(-1, VOCAB)
 
 
+class SelectMLP(nn.Module):
+    """Selection and masking as torch code writes them: a top-k mask
+    (TopK, ScatterElements; ORT's gradient GatherElements and
+    GatherElementsGrad), torch.sort (a TopK of the whole axis),
+    scatter_add, torch.logsumexp (ReduceLogSumExp), torch.tril of
+    activations (its gradient: com.microsoft's Trilu), a tensor assignment
+    (h[:, :, 0] = ...: ScatterND, differentiated with GatherND and a
+    ScatterND onto zeros; and of a boolean mask), a straight-through
+    one-hot of an argmax (ArgMax) and scaled_dot_product_attention with a
+    boolean mask (IsNaN, Where)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.fc, self.q = nn.Linear(D, D), nn.Linear(D, D)
+        self.out = nn.Linear(2 * D + SEQ + 1, VOCAB)
+        self.register_buffer("buckets", torch.arange(D).remainder(8).expand(BATCH, SEQ, D))
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        h = self.fc(x)
+        values, picks = h.topk(4, -1)
+        h = torch.zeros_like(h).scatter(-1, picks, values) + 0.1 * h.sort(-1).values
+        h = h.clone()
+        h[:, :, 0] = x[:, :, 1] * 2
+        # A straight-through one-hot of the argmax (ArgMax, OneHot).
+        soft = h.softmax(-1)
+        h = h + F.one_hot(h.argmax(-1), D).float() - soft.detach() + soft
+        # A padding mask from the ids, edited by assignment (a boolean
+        # ScatterND).
+        pad = (idx < 3).unsqueeze(-1).expand(BATCH, SEQ, 2).clone()
+        pad[:, 0] = False
+        h = h.masked_fill(pad.repeat(1, 1, D // 2), 0.0)
+        pooled = torch.zeros(BATCH, SEQ, 8).scatter_add(-1, self.buckets, h)
+        heads = lambda t: t.view(BATCH, SEQ, HEADS, -1).transpose(1, 2)
+        causal = torch.ones(SEQ, SEQ, dtype=torch.bool).tril()
+        a = F.scaled_dot_product_attention(heads(self.q(x)), heads(x), heads(h),
+                                           attn_mask=causal)
+        a = a.transpose(1, 2).reshape(BATCH, SEQ, D)
+        lse = torch.logsumexp(h, -1, keepdim=True)
+        mixed = torch.tril(a @ pooled.repeat(1, 1, 4).transpose(1, 2))
+        z = torch.cat((a, h - lse, mixed, lse), -1)
+        return self.out(z).reshape(-1, VOCAB)
+
+
 # Entries whose gradient is zero in exact arithmetic: softmax is invariant
 # to the key bias (it adds q.b_k to a whole row of scores), batch
 # normalization to the bias of the convolution before it. Their rounding
@@ -465,12 +530,12 @@ class Recurrent(nn.Module):
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN,
-          "cnn-pool-ceil": PoolCeilCNN, "cnn-pad": PadCNN,
+          "cnn-pool-ceil": PoolCeilCNN, "cnn-pad": PadCNN, "cnn-same": SameCNN,
           "cnn-transpose": TransposeCNN, "cnn-upsample": UpsampleCNN,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
-          "mlp-ops": OpsMLP, "lstm": lambda: Recurrent("lstm"),
+          "mlp-ops": OpsMLP, "mlp-select": SelectMLP, "lstm": lambda: Recurrent("lstm"),
           "gru": lambda: Recurrent("gru"),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama"),
           "hf-roberta": lambda: HuggingFace("roberta"), "hf-vit": lambda: HuggingFace("vit")}

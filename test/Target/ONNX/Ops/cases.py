@@ -118,11 +118,52 @@ def shape():
         # Indices smaller than the data outside the axis, along axis 0.
         Case("gather_elements_axis0", "GatherElements",
              [f32(4, 3, 2), i64(RNG.integers(-4, 4, size=(5, 2, 2)))]),
-        # ScatterND: an in-place index assignment (mask[1, -3:] = 0) as torch
+        # ScatterElements: torch.scatter (distinct indices: a top-k mask),
+        # scatter_add and the reductions with repeated ones (in order: the
+        # last update wins without a reduction, as in ORT), indices smaller
+        # than the data outside the axis, int32 indices, integer data.
+        Case("scatter_elements_distinct", "ScatterElements",
+             [f32(3, 5), i64([[4, 0], [-1, 2], [1, 3]]), f32(3, 2)], {"axis": 1}),
+        Case("scatter_elements_repeated_last_wins", "ScatterElements",
+             [f32(4, 3), i64([[1, 0, 2], [1, -3, 2], [3, 0, 2]]), f32(3, 3)]),
+        Case("scatter_elements_add", "ScatterElements",
+             [f32(2, 8), i64(RNG.integers(-8, 8, size=(2, 20))), f32(2, 20)],
+             {"axis": 1, "reduction": "add"}, opset=16),
+        Case("scatter_elements_mul_smaller", "ScatterElements",
+             [f32(5, 4, 3), np.asarray(RNG.integers(0, 5, size=(3, 2, 3)), np.int32),
+              f32(3, 2, 3)], {"reduction": "mul"}, opset=16),
+        Case("scatter_elements_max", "ScatterElements",
+             [f32(3, 6), i64([[0, 0, 5], [2, 2, 2], [1, 4, 1]]), f32(3, 3)],
+             {"axis": -1, "reduction": "max"}, opset=18),
+        Case("scatter_elements_min_int", "ScatterElements",
+             [i64([[5, 5, 5], [1, 2, 3]]), i64([[0, 0], [2, 1]]), i64([[7, -1], [0, 9]])],
+             {"axis": 1, "reduction": "min"}, opset=18),
+        # ScatterND (x[:, :, 3] = v as torch exports it: full index tuples;
+        # rows of a matrix; reduction add with repeated tuples) and GatherND
+        # (its gradient; tuples of 1 to all dims, negative components).
+        Case("scatter_nd_assign", "ScatterND",
+             [f32(2, 3, 4), i64([[[[b, t, 3]] for t in range(3)] for b in range(2)]),
+              f32(2, 3, 1)]),
+        Case("scatter_nd_rows", "ScatterND", [f32(5, 3), i64([[4], [-5], [2]]), f32(3, 3)]),
+        # Boolean and integer data (a key padding mask edited by assignment).
+        Case("scatter_nd_bool_mask", "ScatterND",
+             [RNG.random((3, 5)) < 0.5, i64([[0, 0], [1, 0], [2, 0]]),
+              np.array([False, True, False])]),
+        Case("scatter_nd_int_rows", "ScatterND",
+             [i64([[1, 2], [3, 4], [5, 6]]), i64([[2], [0]]), i64([[-7, 8], [9, -10]])]),
+        Case("scatter_nd_add_repeated", "ScatterND",
+             [f32(4, 2, 3), i64([[1, 0], [3, -1], [1, 0], [0, 1]]), f32(4, 3)],
+             {"reduction": "add"}, opset=16),
+        Case("gather_nd_tuples", "GatherND",
+             [f32(2, 3, 4), i64([[[[b, t, 3]] for t in range(3)] for b in range(2)])]),
+        Case("gather_nd_rows", "GatherND", [f32(5, 3, 2), i64([[[4], [-1]], [[0], [2]]])]),
+        Case("gather_nd_pairs", "GatherND", [f32(4, 2, 3), i64([[1, 0], [3, -1], [1, 0]])]),
+        Case("gather_embedding", "Gather", [f32(10, 4), i64([[1, 9, -1], [0, 0, 3]])]),
+        # ScatterND at opsets 11-18: an in-place index assignment (mask[1, -3:] = 0) as torch
         # exports it; whole rows, elements with negative indices, a
         # computed index tensor (runtime-checked), and reduction add (16+,
         # repeated rows accumulate).
-        Case("scatter_nd_rows", "ScatterND", [f32(4, 3), i64([[2], [0]]), f32(2, 3)],
+        Case("scatter_nd_const_rows", "ScatterND", [f32(4, 3), i64([[2], [0]]), f32(2, 3)],
              opset=11, consts={1}),
         Case("scatter_nd_elements", "ScatterND",
              [f32(2, 5, 3), i64([[1, -1], [0, 2], [1, 0]]), f32(3, 3)], opset=13,
@@ -186,7 +227,7 @@ def shape():
 
 
 def reduction():
-    return [
+    cases = [
         Case("reduce_sum_keep", "ReduceSum", [f32(2, 3, 4), i64([1])], consts={1}),
         Case("reduce_sum_drop_two", "ReduceSum", [f32(2, 3, 4), i64([0, -1])],
              {"keepdims": 0}, consts={1}),
@@ -214,7 +255,47 @@ def reduction():
         Case("cumsum_exclusive_reverse", "CumSum", [f32(4, 5, 2), i64(1)],
              {"exclusive": 1, "reverse": 1}, consts={1}),
         Case("cumsum_1d", "CumSum", [f32(9), i64(0)], consts={1}),
+        # torch.logsumexp: max-subtracted (large and very negative inputs).
+        Case("reduce_log_sum_exp_keep", "ReduceLogSumExp", [f32(2, 3, 4, scale=30.0)],
+             {"axes": [-1]}),
+        Case("reduce_log_sum_exp_two_axes", "ReduceLogSumExp", [f32(3, 4, 5)],
+             {"axes": [0, 2], "keepdims": 0}),
+        Case("reduce_log_sum_exp_input_axes", "ReduceLogSumExp",
+             [np.array([[-120.0, -130.0], [1.0, -1e30], [100.0, 100.0]], np.float32),
+              i64([1])], opset=18, consts={1}),
+        Case("reduce_log_sum_exp_all", "ReduceLogSumExp", [f32(2, 5)], {"keepdims": 0}),
     ]
+    ties = np.array([[3, 1, 3, 2, 1, 3], [0, 0, 0, -1, 5, 5]], np.float32)
+    # ArgMax/ArgMin: any axis, keepdims, ties (first or, with
+    # select_last_index, last), int32 data (ORT has no int64 kernel).
+    cases += [
+        Case("arg_max_last_axis", "ArgMax", [f32(3, 4, 7)], {"axis": -1}),
+        Case("arg_max_axis0_drop", "ArgMax", [f32(5, 3)], {"keepdims": 0}),
+        Case("arg_max_ties_last", "ArgMax", [ties], {"axis": 1, "select_last_index": 1},
+             opset=12),
+        Case("arg_max_ties_first", "ArgMax", [ties], {"axis": 1}),
+        Case("arg_max_int32", "ArgMax", [np.array([[4, -2, 9, 9, 0], [1, 1, 0, -5, 1]], np.int32)],
+             {"axis": 1, "keepdims": 0}),
+        Case("arg_min", "ArgMin", [f32(2, 6, 3)], {"axis": 1, "keepdims": 0}),
+        Case("arg_min_ties_last", "ArgMin", [ties], {"axis": -1, "select_last_index": 1},
+             opset=12),
+    ]
+    # TopK: torch.topk and torch.sort (k = the axis' size); ties keep the
+    # lower index first, as ONNX specifies.
+    cases += [
+        Case("top_k_last", "TopK", [f32(3, 4, 10), i64([4])], outputs=2, consts={1}),
+        Case("top_k_smallest_axis0", "TopK", [f32(6, 3), i64([2])],
+             {"axis": 0, "largest": 0}, outputs=2, consts={1}),
+        Case("top_k_sort_middle", "TopK", [f32(2, 5, 3), i64([5])], {"axis": 1},
+             outputs=2, consts={1}),
+        Case("top_k_ties", "TopK", [ties, i64([6])], outputs=2, consts={1}),
+        Case("top_k_ties_smallest", "TopK", [ties, i64([4])], {"largest": 0},
+             outputs=2, consts={1}),
+        Case("top_k_int64", "TopK", [i64([[4, -2, 9, 9, 0]]), i64([3])], outputs=2,
+             consts={1}),
+        Case("top_k_zero", "TopK", [f32(2, 4), i64([0])], outputs=2, consts={1}),
+    ]
+    return cases
 
 
 def normalization():
@@ -509,6 +590,15 @@ def logic():
         Case("cast_float_to_double", "Cast", [f32(3, 4)], {"to": TP.DOUBLE}),
         Case("cast_same_type", "Cast", [f32(3, 4)], {"to": TP.FLOAT}),
     ]
+    # IsNaN/IsInf (SDPA with a boolean mask guards its softmax with IsNaN).
+    special = np.array([[np.nan, np.inf, -np.inf, 0.0], [1.5, -np.nan, -2.0, 3e38]],
+                       np.float32)
+    cases += [
+        Case("is_nan", "IsNaN", [special]),
+        Case("is_inf", "IsInf", [special]),
+        Case("is_inf_negative", "IsInf", [special], {"detect_positive": 0}),
+        Case("is_inf_positive", "IsInf", [special], {"detect_negative": 0}),
+    ]
     # OneHot (F.one_hot: int64 values; off/on floats as label smoothing
     # writes them): negative indices wrap, ones outside [-depth, depth) give
     # a row of off values; the new axis last, first or between. (Float
@@ -549,6 +639,9 @@ def constant():
                                           np.array(-1.5, np.float32),
                                           np.array(-0.5, np.float32)], consts={0, 1, 2}),
         Case("trilu_upper", "Trilu", [f32(2, 4, 5)]),
+        # ORT's own (its gradient of torch.tril/triu).
+        Case("trilu_ms_lower", "Trilu", [f32(3, 5, 4), i64(-1)], {"upper": 0}, consts={1},
+             domain=MS),
         Case("trilu_lower_k", "Trilu", [f32(4, 5), i64(1)], {"upper": 0}, consts={1}),
         Case("trilu_upper_negative_k", "Trilu", [i64(np.arange(12).reshape(3, 4)), i64(-1)],
              consts={1}),
@@ -1289,6 +1382,15 @@ ERROR_CASES = [
     Case("range_zero_delta", "Range", [i64(0), i64(4), i64(0)], consts={0, 1, 2}),
     Case("mod_float_python", "Mod", [f32(3), f32(3)]),
     Case("tile_zero_repeat", "Tile", [f32(2, 3), i64([2, 0])], consts={1}),
+    Case("scatter_elements_bad_updates", "ScatterElements",
+         [f32(3, 4), i64([[0, 1]]), f32(2, 2)], {"axis": 1}),
+    Case("scatter_elements_bad_reduction", "ScatterElements",
+         [f32(3, 4), i64([[0, 1]]), f32(1, 2)], {"reduction": "mean"}, opset=18),
+    Case("gather_nd_batch_dims", "GatherND", [f32(2, 3, 4), i64([[1], [2]])],
+         {"batch_dims": 1}, opset=12),
+    Case("scatter_nd_bad_updates", "ScatterND", [f32(5, 3), i64([[4], [2]]), f32(3, 3)]),
+    Case("top_k_too_large", "TopK", [f32(2, 3), i64([4])], outputs=2, consts={1}),
+    Case("top_k_runtime_k", "TopK", [f32(2, 3), i64([2])], outputs=2),
     Case("rmsnorm_grad_bad_stat", "SimplifiedLayerNormalizationGrad",
          [f32(3, 4), f32(3, 4), f32(4), f32(4, 1)], domain=MS),
     Case("resize_scales_and_sizes", "Resize",
