@@ -164,14 +164,24 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
   return SmallVector<Value>{result};
 }
 
-static ImportResult importCumSum(NodeContext &ctx) {
+/// CumSum's and TopK's data (and their second operand, a constant):
+/// floats or signless integers.
+static FailureOr<RankedTensorType> getNumberDataType(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
   if (failed(type))
     return failure();
   Type elementType = type->getElementType();
-  bool isFloat = isa<FloatType>(elementType);
-  if (!isFloat && !elementType.isSignlessInteger())
+  if (!isa<FloatType>(elementType) && !elementType.isSignlessInteger())
     return ctx.emitError() << "unsupported element type " << elementType;
+  return type;
+}
+
+static ImportResult importCumSum(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getNumberDataType(ctx);
+  if (failed(type))
+    return failure();
+  Type elementType = type->getElementType();
+  bool isFloat = isa<FloatType>(elementType);
   FailureOr<SmallVector<int64_t>> axisValues = getConstantIntOperand(ctx, 1);
   if (failed(axisValues))
     return failure();
@@ -232,13 +242,11 @@ static ImportResult importCumSum(NodeContext &ctx) {
 }
 
 static ImportResult importTopK(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
+  FailureOr<RankedTensorType> type = getNumberDataType(ctx);
   if (failed(type))
     return failure();
   Type elementType = type->getElementType();
   bool isFloat = isa<FloatType>(elementType);
-  if (!isFloat && !elementType.isSignlessInteger())
-    return ctx.emitError() << "unsupported element type " << elementType;
   int64_t rank = type->getRank();
   FailureOr<int64_t> axis =
       normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(-1), rank);
