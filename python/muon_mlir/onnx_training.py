@@ -95,6 +95,57 @@ def set_dims(model, dims):
                          "or value_info of the graph has")
 
 
+# Element-wise ops through which a loss reads its targets (generate_artifacts'
+# MSELoss, L1Loss and BCEWithLogitsLoss): the other operand's shape is theirs.
+_ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
+
+
+def infer_target_dims(model):
+    """Values of the symbolic dimensions of the loss's targets that the rest
+    of the graph determines, {name: value}: torch exports logits reshaped to
+    (-1, V) with a static batch but leaves the labels' first dimension
+    symbolic. ONNX shape inference (with data propagation) finds the logits'
+    shape; a target read by SoftmaxCrossEntropyLoss has the scores' shape
+    without the class dimension, one read by an element-wise op with a static
+    operand of its rank that operand's (where it does not broadcast)."""
+    from onnx import shape_inference
+    graph = model.graph
+    symbolic = {i.name: i.type.tensor_type.shape.dim for i in graph.input
+                if any(d.HasField("dim_param") for d in i.type.tensor_type.shape.dim)}
+    if not symbolic:
+        return {}
+    try:
+        inferred = shape_inference.infer_shapes(model, data_prop=True).graph
+    except Exception:  # noqa: BLE001 -- an unknown op: nothing inferred
+        return {}
+    shapes = {}
+    for value in list(inferred.value_info) + list(inferred.output) + list(inferred.input):
+        dims = value.type.tensor_type.shape.dim
+        if value.type.HasField("tensor_type") and all(d.HasField("dim_value") for d in dims):
+            shapes[value.name] = [d.dim_value for d in dims]
+    found = {}
+    for node in graph.node:
+        for position, name in enumerate(node.input):
+            if name not in symbolic:
+                continue
+            dims = symbolic[name]
+            expected = None
+            if node.op_type == "SoftmaxCrossEntropyLoss" and position == 1 \
+                    and node.input[0] in shapes:
+                scores = shapes[node.input[0]]
+                expected = scores[:1] + scores[2:]
+            elif node.op_type in _ELEMENTWISE and len(node.input) == 2:
+                other = shapes.get(node.input[1 - position])
+                if other is not None and len(other) == len(dims):
+                    expected = [None if size == 1 else size for size in other]
+            if expected is None or len(expected) != len(dims):
+                continue
+            for d, size in zip(dims, expected):
+                if d.HasField("dim_param") and size is not None:
+                    found.setdefault(d.dim_param, size)
+    return found
+
+
 def declare_inplace_outputs(training_model, optimizer_model):
     """Copies of the two artifacts with their in-place results as outputs."""
     training = onnx.ModelProto()
@@ -165,6 +216,9 @@ def prepare_artifacts(directory, work, adam_mode=None, dims=None):
     scalarize_optimizer_io(optimizer)
     if dims:
         set_dims(training, dims)
+    inferred = {k: v for k, v in infer_target_dims(training).items() if k not in (dims or {})}
+    if inferred:
+        set_dims(training, inferred)
     prepared = (os.path.join(work, "training_import.onnx"),
                 os.path.join(work, "optimizer_import.onnx"))
     onnx.save(training, prepared[0])

@@ -15,7 +15,9 @@ and --device emulated compares the GPU program with it.
 
 Models: "bert" (Hugging Face BertForSequenceClassification: input_ids,
 attention_mask with padding, token_type_ids, labels), "image" (a CNN on
-float images: Conv2d, BatchNorm2d, MaxPool2d, AdaptiveAvgPool2d, labels).
+float images: Conv2d, BatchNorm2d, MaxPool2d, AdaptiveAvgPool2d, labels),
+"causal" (a causal Conv1d language model whose exported labels have a
+symbolic dimension).
 """
 
 import argparse
@@ -51,6 +53,23 @@ class Bert(nn.Module):
                       token_type_ids=token_type_ids, return_dict=False)[0]
 
 
+class Causal(nn.Module):
+    """A causal convolution (F.pad on the left) whose logits torch exports
+    reshaped to (-1, V): the labels' dimension stays symbolic in the export,
+    and from_artifacts infers it from the logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, 16)
+        self.conv = nn.Conv1d(16, 16, 3)
+        self.out = nn.Linear(16, VOCAB)
+
+    def forward(self, idx):
+        h = self.tok(idx).transpose(1, 2)
+        h = torch.relu(self.conv(nn.functional.pad(h, (2, 0)))).transpose(1, 2)
+        return self.out(h).reshape(-1, VOCAB)
+
+
 class Image(nn.Module):
     def __init__(self):
         super().__init__()
@@ -68,6 +87,11 @@ def batches(model, rng, steps):
     """`steps` batches {input name: array} with the labels last."""
     out = []
     for _ in range(steps):
+        if model == "causal":
+            batch = {"idx": rng.integers(0, VOCAB, (BATCH, SEQ))}
+            batch["labels"] = rng.integers(0, VOCAB, BATCH * SEQ)
+            out.append(batch)
+            continue
         if model == "bert":
             mask = np.ones((BATCH, SEQ), np.int64)
             mask[1, -4:] = 0  # padding
@@ -108,7 +132,7 @@ def check_bad_batches(trainer, batch):
         "dtype": {**batch, name: batch[name].astype(np.int32 if dtype == "i64" else np.float64)},
         "count": list(batch.values())[:-1],
     }
-    if name == "input_ids":
+    if name in ("input_ids", "idx"):
         wrong["token id"] = {**batch, name: np.full(shape, VOCAB, np.int64)}
     for what, bad in wrong.items():
         try:
@@ -180,7 +204,7 @@ def main():
     if sys.argv[1] == "errors":
         return check_errors(sys.argv[2])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", choices=["bert", "image"])
+    parser.add_argument("model", choices=["bert", "causal", "image"])
     parser.add_argument("work")
     parser.add_argument("--device", default="cpu", choices=["cpu", "emulated"])
     parser.add_argument("--optimizer", default="adamw", choices=["adamw", "muon", "muon2"])
@@ -192,7 +216,7 @@ def main():
     parser.add_argument("--rtol", type=float, default=1e-5)
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = Bert() if args.model == "bert" else Image()
+    model = {"bert": Bert, "causal": Causal, "image": Image}[args.model]()
     rng = np.random.default_rng(1)
     data = batches(args.model, rng, args.steps + 1)
     example = {k: torch.from_numpy(v) for k, v in data[0].items() if k != "labels"}
