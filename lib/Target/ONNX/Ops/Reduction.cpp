@@ -277,24 +277,18 @@ static ImportResult importTopK(NodeContext &ctx) {
           {maps[0], maps[1], maps[0]}, iterators,
           [&](OpBuilder &nb, Location loc, ValueRange args) {
             Value own = args[0], other = args[1];
-            Value before, equal;
-            if (isFloat) {
-              before =
-                  arith::CmpFOp::create(nb, loc,
-                                        largest ? arith::CmpFPredicate::OGT
-                                                : arith::CmpFPredicate::OLT,
-                                        other, own);
-              equal = arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OEQ,
-                                            other, own);
-            } else {
-              before =
-                  arith::CmpIOp::create(nb, loc,
-                                        largest ? arith::CmpIPredicate::sgt
-                                                : arith::CmpIPredicate::slt,
-                                        other, own);
-              equal = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
-                                            other, own);
-            }
+            auto compare = [&](arith::CmpFPredicate fpred,
+                               arith::CmpIPredicate ipred) -> Value {
+              if (isFloat)
+                return arith::CmpFOp::create(nb, loc, fpred, other, own);
+              return arith::CmpIOp::create(nb, loc, ipred, other, own);
+            };
+            Value before = largest ? compare(arith::CmpFPredicate::OGT,
+                                             arith::CmpIPredicate::sgt)
+                                   : compare(arith::CmpFPredicate::OLT,
+                                             arith::CmpIPredicate::slt);
+            Value equal =
+                compare(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
             Value lower =
                 arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt,
                                       linalg::IndexOp::create(nb, loc, rank),
