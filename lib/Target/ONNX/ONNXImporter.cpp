@@ -15,6 +15,7 @@
 #include "muon/Target/ONNX/ONNXImporter.h"
 
 #include "ConstantFolding.h"
+#include "InputShapeInference.h"
 #include "TypeConversion.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Target/ONNX/OpImporters.h"
@@ -108,8 +109,17 @@ private:
   Location getNodeLoc(const onnx::NodeProto &node, size_t index);
   LogicalResult collectDefinitions();
   LogicalResult createArguments(func::FuncOp func);
-  /// The value named `name`, materializing initializers on first use; null
-  /// when the name is undefined (or produced by no importer).
+  /// Inserts argument `index` named `name` (its `onnx.name`).
+  BlockArgument insertArgument(unsigned index, Type type, StringRef name,
+                               Location loc);
+  /// Adds the argument of a deferred graph input, in graph input order.
+  LogicalResult materializeInput(StringRef name);
+  /// Binds the symbolic dimensions of deferred input `position` of `node`
+  /// that its other operands determine.
+  void inferDeferredInputDims(const onnx::NodeProto &node, unsigned position);
+  /// The value named `name`, materializing initializers and deferred inputs
+  /// on first use; null when the name is undefined (or produced by no
+  /// importer).
   const GraphValue *lookup(StringRef name);
   LogicalResult importNodes();
   LogicalResult importNode(const onnx::NodeProto &node, size_t index);
@@ -126,6 +136,11 @@ private:
   llvm::StringMap<const onnx::TensorProto *> initializers;
   llvm::StringMap<const onnx::ValueInfoProto *> inputs;
   SmallVector<const onnx::ValueInfoProto *> inputOrder;
+  /// Arguments per graph input that has them (sequences: one per element).
+  llvm::StringMap<unsigned> inputArgCounts;
+  /// Tensor inputs with symbolic dimensions the options leave unbound: their
+  /// arguments wait until a consumer determines them (or the end).
+  llvm::StringSet<> deferred;
   llvm::StringMap<const onnx::ValueInfoProto *> outputs;
   /// The value_info entries and outputs: declared types of node results.
   llvm::StringMap<const onnx::ValueInfoProto *> declared;
@@ -230,11 +245,17 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
              << "' has the name of the importer's random step argument";
     if (llvm::is_contained(spec.stateArguments, input->name()))
       continue;
+    if (input->type().has_tensor_type() &&
+        !model.types.getUnboundDims(*input).empty()) {
+      deferred.insert(input->name());
+      continue;
+    }
     FailureOr<ValueTypes> type =
         model.types.convertValueInfo(*input, getValueLoc(input->name()));
     if (failed(type))
       return failure();
     inputArgs.push_back({input->name(), type->types.size()});
+    inputArgCounts[input->name()] = type->types.size();
     for (auto [index, elementType] : llvm::enumerate(type->types)) {
       argTypes.push_back(elementType);
       argNames.push_back(type->isSequence
@@ -259,7 +280,51 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
   return success();
 }
 
+LogicalResult FunctionImporter::materializeInput(StringRef name) {
+  const onnx::ValueInfoProto *input = inputs.lookup(name);
+  Location loc = getValueLoc(name);
+  // Reports the dimensions still unbound, with the option that binds them.
+  FailureOr<ValueTypes> type = model.types.convertValueInfo(*input, loc);
+  if (failed(type))
+    return failure();
+  unsigned index = spec.stateArguments.size();
+  for (const onnx::ValueInfoProto *other : inputOrder) {
+    if (other == input)
+      break;
+    index += inputArgCounts.lookup(other->name());
+  }
+  values[name].values.push_back(
+      insertArgument(index, type->types.front(), name, loc));
+  inputArgCounts[name] = 1;
+  deferred.erase(name);
+  return success();
+}
+
+void FunctionImporter::inferDeferredInputDims(const onnx::NodeProto &node,
+                                              unsigned position) {
+  const onnx::ValueInfoProto &input = *inputs.lookup(node.input(position));
+  const auto &dims = input.type().tensor_type().shape().dim();
+  auto getOperandType = [&](unsigned index) -> RankedTensorType {
+    if (index >= static_cast<unsigned>(node.input_size()))
+      return {};
+    auto it = values.find(node.input(index));
+    if (it == values.end() || it->second.isSequence)
+      return {};
+    return dyn_cast<RankedTensorType>(it->second.values.front().getType());
+  };
+  std::optional<SmallVector<int64_t>> shape =
+      inferOperandShape(node, position, dims.size(), getOperandType);
+  if (!shape)
+    return;
+  for (auto [dim, size] : llvm::zip_equal(dims, *shape))
+    if (!dim.has_dim_value() && dim.has_dim_param() &&
+        !ShapedType::isDynamic(size))
+      model.types.bindDim(dim.dim_param(), size);
+}
+
 const GraphValue *FunctionImporter::lookup(StringRef name) {
+  if (deferred.contains(name))
+    return succeeded(materializeInput(name)) ? &values[name] : nullptr;
   auto it = values.find(name);
   if (it != values.end())
     return &it->second;
@@ -289,7 +354,8 @@ LogicalResult FunctionImporter::importNodes() {
       if (producer != producers.end()) {
         consumers[producer->second].push_back(index);
         ++pending[index];
-      } else if (!values.count(input) && !initializers.count(input)) {
+      } else if (!values.count(input) && !initializers.count(input) &&
+                 !deferred.contains(input)) {
         return emitError(getNodeLoc(*node, index))
                << "node '" << node->name() << "' (" << node->op_type()
                << "): input '" << input
@@ -352,11 +418,13 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
     return diag << "opsets " << versions.since << " to " << versions.until;
   }
 
-  for (const std::string &input : node.input()) {
+  for (auto [position, input] : llvm::enumerate(node.input())) {
     operands.emplace_back();
     sequenceOperands.emplace_back();
     if (input.empty())
       continue;
+    if (deferred.contains(input))
+      inferDeferredInputDims(node, position);
     const GraphValue *value = lookup(input);
     if (!value) {
       if (unproduced.count(input))
@@ -463,15 +531,23 @@ LogicalResult FunctionImporter::createReturn(func::FuncOp func) {
   return success();
 }
 
+BlockArgument FunctionImporter::insertArgument(unsigned index, Type type,
+                                               StringRef name, Location loc) {
+  LogicalResult inserted =
+      function.insertArgument(index, type,
+                              builder.getDictionaryAttr(builder.getNamedAttr(
+                                  kONNXNameAttr, builder.getStringAttr(name))),
+                              loc);
+  (void)inserted;
+  assert(succeeded(inserted) && "func.func takes arguments of any type");
+  return function.getArgument(index);
+}
+
 Value FunctionImporter::getRandomStep() {
   if (!randomStep) {
-    unsigned index = function.getNumArguments();
-    function.insertArgument(
-        index, RankedTensorType::get({}, builder.getI64Type()),
-        builder.getDictionaryAttr(builder.getNamedAttr(
-            kONNXNameAttr, builder.getStringAttr(kRandomStepName))),
-        model.fileLoc);
-    randomStep = function.getArgument(index);
+    randomStep = insertArgument(function.getNumArguments(),
+                                RankedTensorType::get({}, builder.getI64Type()),
+                                kRandomStepName, model.fileLoc);
   }
   return randomStep;
 }
@@ -482,8 +558,15 @@ FailureOr<func::FuncOp> FunctionImporter::run() {
   auto func = func::FuncOp::create(model.fileLoc, spec.name,
                                    builder.getFunctionType({}, {}));
   function = func;
+  auto materializeUnread = [&] {
+    for (const onnx::ValueInfoProto *input : inputOrder)
+      if (deferred.contains(input->name()) &&
+          failed(materializeInput(input->name())))
+        return failure();
+    return success();
+  };
   if (failed(createArguments(func)) || failed(importNodes()) ||
-      failed(createReturn(func))) {
+      failed(materializeUnread()) || failed(createReturn(func))) {
     func.erase();
     return failure();
   }
