@@ -157,12 +157,17 @@ private:
 // FunctionImporter
 //===----------------------------------------------------------------------===//
 
+/// The node's name, or `op_type#index` for an unnamed one (its location's
+/// name too, which NodeContext::getName reads back).
+static std::string getNodeName(const onnx::NodeProto &node, size_t index) {
+  if (!node.name().empty())
+    return node.name();
+  return node.op_type() + "#" + std::to_string(index);
+}
+
 Location FunctionImporter::getNodeLoc(const onnx::NodeProto &node,
                                       size_t index) {
-  std::string name = node.name();
-  if (name.empty())
-    name = node.op_type() + "#" + std::to_string(index);
-  return getValueLoc(name);
+  return getValueLoc(getNodeName(node, index));
 }
 
 LogicalResult FunctionImporter::collectDefinitions() {
@@ -207,12 +212,13 @@ LogicalResult FunctionImporter::collectDefinitions() {
       if (inputs.count(output) || initializers.count(output))
         return redefined(output, "a graph input or initializer and an output "
                                  "of node '" +
-                                     node->name() + "'");
+                                     getNodeName(*node, index) + "'");
       auto [it, inserted] = producers.try_emplace(output, index);
       if (!inserted)
-        return redefined(output, "an output of nodes '" +
-                                     nodes[it->second]->name() + "' and '" +
-                                     node->name() + "'");
+        return redefined(output,
+                         "an output of nodes '" +
+                             getNodeName(*nodes[it->second], it->second) +
+                             "' and '" + getNodeName(*node, index) + "'");
     }
   }
   return success();
@@ -357,8 +363,8 @@ LogicalResult FunctionImporter::importNodes() {
       } else if (!values.count(input) && !initializers.count(input) &&
                  !deferred.contains(input)) {
         return emitError(getNodeLoc(*node, index))
-               << "node '" << node->name() << "' (" << node->op_type()
-               << "): input '" << input
+               << "node '" << getNodeName(*node, index) << "' ("
+               << node->op_type() << "): input '" << input
                << "' is not defined (no graph input, initializer or node "
                   "output has that name)";
       }
@@ -384,7 +390,8 @@ LogicalResult FunctionImporter::importNodes() {
   for (auto [index, node] : llvm::enumerate(nodes))
     if (pending[index] != 0)
       return emitError(getNodeLoc(*node, index))
-             << "node '" << node->name() << "' (" << node->op_type()
+             << "node '" << getNodeName(*node, index) << "' ("
+             << node->op_type()
              << ") is part of, or depends on, a cycle in the graph";
   llvm_unreachable("unimported nodes without pending inputs");
 }
@@ -430,7 +437,8 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
       if (unproduced.count(input))
         return probe.emitError()
                << "input '" << input << "' is an output the importer of node '"
-               << nodes[unproduced.lookup(input)]->name()
+               << getNodeName(*nodes[unproduced.lookup(input)],
+                              unproduced.lookup(input))
                << "' does not produce";
       return failure(); // The initializer's constant reported its error.
     }
@@ -500,7 +508,9 @@ LogicalResult FunctionImporter::createReturn(func::FuncOp func) {
         return emitError(loc)
                << "output '" << result.valueName
                << "' is not produced by the importer of node '"
-               << nodes[unproduced.lookup(result.valueName)]->name() << "'";
+               << getNodeName(*nodes[unproduced.lookup(result.valueName)],
+                              unproduced.lookup(result.valueName))
+               << "'";
       if (initializers.count(result.valueName))
         return failure(); // Reported when decoding the initializer.
       return emitError(loc) << "output '" << result.valueName

@@ -224,6 +224,11 @@ CASES = {
     "unsupported_op": lambda: model(
         [helper.make_node("Frobnicate", ["X"], ["Y"], name="frob", domain="com.example")],
         [vi("X", [2])], [vi("Y", [2])], opsets=(helper.make_opsetid("com.example", 3),)),
+    "unnamed_node": lambda: model(
+        [helper.make_node("Identity", ["X"], ["Z"]),
+         helper.make_node("Frobnicate", ["Z"], ["Y"], domain="com.example")],
+        [vi("X", [2])], [vi("Y", [2])],
+        opsets=(helper.make_opsetid("", 17), helper.make_opsetid("com.example", 3))),
     "unknown_domain": lambda: momentum_model().__class__(
         ir_version=8, graph=momentum_model().graph),
     "dynamic_dim": lambda: momentum_model(x_shape=("N", 3)),

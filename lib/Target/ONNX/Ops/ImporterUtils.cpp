@@ -328,7 +328,7 @@ void muon::onnx_import::assertEachIndex(NodeContext &ctx, unsigned operand,
           .getResult(0);
   Value condition = tensor::ExtractOp::create(b, loc, ok);
   cf::AssertOp::create(b, loc, condition,
-                       (ctx.node.op_type() + " '" + ctx.node.name() +
+                       (ctx.node.op_type() + " '" + ctx.getName() +
                         "': an index in input '" + ctx.node.input(operand) +
                         "' " + violation)
                            .str());
