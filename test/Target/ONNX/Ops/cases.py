@@ -731,6 +731,8 @@ def conv():
              {"auto_pad": "VALID", "kernel_shape": [2, 2]}),
         # A 1x1 convolution is one plain GEMM over positions.
         Case("conv2d_pointwise", "Conv", [f32(2, 8, 4, 4), f32(16, 8, 1, 1)]),
+        Case("conv1d_pointwise_groups", "Conv", [f32(4, 32, 16), f32(32, 16, 1), f32(32)],
+             {"group": 2}),
     ]
     # ConvGrad (ORT's CPU kernel as the reference) for every forward case.
     # ORT's ConvGrad ignores auto_pad (its gradient builder sees explicit
@@ -1373,6 +1375,12 @@ ERROR_CASES = [
     Case("dropout_runtime_mode", "Dropout", [f32(3, 4), np.array(0.1, np.float32),
                                              np.array(True)], consts={1}),
     Case("dropout_grad_float_mask", "DropoutGrad", [f32(3, 4), f32(3, 4)], domain=MS),
+    Case("random_uniform_int_dtype", "RandomUniform", [], {"shape": [2, 3], "dtype": 7}),
+    Case("random_uniform_no_shape", "RandomUniform", [], {"seed": 1.0}),
+    Case("random_uniform_low_above_high", "RandomUniform", [],
+         {"shape": [2, 3], "low": 2.0, "high": 1.0}),
+    Case("random_uniform_like_int_input", "RandomUniformLike", [i64([1, 2])]),
+    Case("random_uniform_like_huge_seed", "RandomUniformLike", [f32(2, 3)], {"seed": 1e30}),
     Case("cast_to_uint8", "Cast", [f32(3)], {"to": 2}),
     Case("where_float_condition", "Where", [f32(3), f32(3), f32(3)]),
     Case("and_int", "And", [i64([1, 0]), i64([1, 1])]),
