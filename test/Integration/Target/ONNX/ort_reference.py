@@ -15,12 +15,13 @@ where ORT cannot run the artifacts as they are.
   test/Target/ONNX/Ops checks the op itself against torch).
 
 - com.microsoft ResizeGrad exists in ORT for CUDA only too (and for no
-  device in mode nearest): ORT's copy spells each ResizeGrad(dY, X) as dY
+  device in modes nearest and cubic): ORT's copy spells each ResizeGrad(dY, X) as dY
   contracted with each spatial axis' map (A_hᵀ · dY · A_w in 2-D; 1-D and
   3-D alike), the maps of torch's 1-D interpolation of the identity
   (bilinear: upsample_bilinear2d's backward, which ORT's kernel follows;
-  nearest: asymmetric floor, as torch exports it; the ratio in/out, which is
-  1/scale for integer scales).
+  nearest: asymmetric floor, as torch exports it; bicubic: torch's, with
+  cubic_coeff_a -0.75 and taps past the edge read at it, as torch exports
+  it; the ratio in/out, which is 1/scale for integer scales).
 
 - ORT's ConvGrad kernel ignores auto_pad (computing the gradient of the
   unpadded convolution) where its Conv honours it: torch's
@@ -145,10 +146,14 @@ def _resize_shapes(directory):
 
 def _transposed_map(size_in, size_out, mode, corners):
     """[in, out]: torch's 1-D interpolation of the identity (nearest: ONNX's
-    asymmetric floor, as torch exports it)."""
+    asymmetric floor, as torch exports it; bicubic, 2-D only in torch: along
+    a height with a width of 1)."""
     import torch
     from torch.nn import functional as F
     eye = torch.eye(size_in).unsqueeze(0)
+    if mode == "bicubic":
+        return F.interpolate(eye.unsqueeze(-1), size=(size_out, 1), mode=mode,
+                             align_corners=corners)[0, ..., 0].numpy()
     return F.interpolate(eye, size=size_out, mode=mode, align_corners=corners)[0].numpy()
 
 
@@ -156,9 +161,10 @@ def _resize_grad(node, shapes):
     """dY contracted with each spatial axis' transposed map in turn (the
     axis moved last, a MatMul by map [out, in], moved back): any rank."""
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    nearest = attrs.get("mode", b"nearest") == b"nearest"
-    mode, corners = ("nearest", None) if nearest else (
-        "linear", attrs.get("coordinate_transformation_mode") == b"align_corners")
+    corners = attrs.get("coordinate_transformation_mode") == b"align_corners"
+    mode = {b"nearest": "nearest", b"linear": "linear", b"cubic": "bicubic"}[
+        attrs.get("mode", b"nearest")]
+    corners = None if mode == "nearest" else corners
     x_shape, y_shape = shapes[node.input[1]]
     rank, name = len(x_shape), node.output[0]
     nodes, value = [], node.input[0]
