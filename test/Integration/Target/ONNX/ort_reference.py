@@ -141,7 +141,13 @@ def _resize_shapes(directory):
     values = ort.InferenceSession(forward.SerializeToString(),
                                   providers=["CPUExecutionProvider"]).run(names, feeds)
     shapes = dict(zip(names, (v.shape for v in values)))
-    return {x: (shapes[x], shapes[y]) for x, y in resizes.items()}
+    result = {x: (shapes[x], shapes[y]) for x, y in resizes.items()}
+    # ORT's training graph drops a Cast to X's own type (DINOv2's
+    # .to(float32)) before the Resize: its ResizeGrad names the Cast's input.
+    for node in forward.graph.node:
+        if node.op_type == "Cast" and node.output[0] in result:
+            result[node.input[0]] = result[node.output[0]]
+    return result
 
 
 def _transposed_map(size_in, size_out, mode, corners):

@@ -16,7 +16,9 @@ batch normalization, ConvTranspose, F.pad, nn.Upsample, padding="same"), recurre
 Hugging Face's GPT-2 (Conv1D layout, FastGelu), LLaMA (rotary, GQA, SDPA),
 RoBERTa (token types, a padding mask, CumSum position ids) and ViT (patch
 Conv2d; images from the token ids through F.one_hot) definitions with
-random weights. Each is exported with static shapes (cnn-pad with a
+random weights, and thirty-odd further Hugging Face families (hf-<family>,
+hf_families(): encoders, decoders, encoder-decoders, vision and audio
+models; BEiT with drop path, whose torch.rand draws ORT is fed). Each is exported with static shapes (cnn-pad with a
 dynamic batch, bound when compiling),
 turned into ORT training artifacts (cross entropy, AdamW) and compiled into
 one step (examples/char_transformer/compiled_step.py); N steps on random
