@@ -544,6 +544,11 @@ def hf_families():
         # shifted windows, PVT's spatial reduction, convolutional stages.
         "deit": ("image", lambda: T.DeiTForImageClassification(T.DeiTConfig(**vision)),
                  (3, 16, 16)),
+        # DINOv2 interpolates its position embeddings bicubically (Resize
+        # cubic and its ResizeGrad) whenever traced, here to their own size.
+        "dinov2": ("image", lambda: T.Dinov2ForImageClassification(T.Dinov2Config(
+            mlp_ratio=2, **{k: v for k, v in vision.items() if k != "intermediate_size"})),
+            (3, 16, 16)),
         "beit": ("image", lambda: T.BeitForImageClassification(T.BeitConfig(
             use_relative_position_bias=True, use_mean_pooling=True, drop_path_rate=0.1,
             **vision)), (3, 16, 16)),
@@ -688,7 +693,7 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope,
 HF_FAMILIES = ["bert", "distilbert", "albert", "electra", "mobilebert", "roformer", "deberta",
                "deberta-v2", "gpt-neo", "gpt-neox", "gpt-bigcode", "codegen", "opt", "bloom",
                "falcon", "mistral", "qwen2", "gemma", "gemma2", "phi", "olmo", "starcoder2", "t5",
-               "bart", "marian", "deit", "beit", "swin", "pvt", "convnext", "resnet",
+               "bart", "marian", "deit", "dinov2", "beit", "swin", "pvt", "convnext", "resnet",
                "whisper-encoder", "whisper", "wav2vec2"]
 MODELS.update({f"hf-{kind}": (lambda kind=kind: HuggingFace(kind)) for kind in HF_FAMILIES})
 
