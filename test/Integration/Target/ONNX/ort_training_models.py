@@ -584,9 +584,11 @@ def hf_families():
     }
 
 
-# Key biases and what acts as one (a LayerNorm bias on the keys, DeBERTa's
-# relative key projection): zero gradient in exact arithmetic (see above).
-HF_KEY_BIAS = r"(\.key|k_proj|k_lin|key_proj|pos_key_proj|\.k)\.bias$"
+# Key biases and what acts as one (DeBERTa's relative key projection's):
+# zero gradient in exact arithmetic (see above), unless rotary embeddings
+# rotate the bias with the keys by position, as in these families.
+HF_KEY_BIAS = r"(\.key|k_proj|k_lin|key_proj|\.k)\.bias$"
+HF_ROTATED_KEY_BIAS = {"roformer", "qwen2", "starcoder2", "phi"}
 
 
 class HuggingFace(nn.Module):
@@ -855,7 +857,8 @@ def main():
         reference_params = {name: state.parameters[name].data for name in graph.params}
     initial = compiled_step.initial_parameters(args.work, graph)
     zero_gradient = ZERO_GRADIENT.get(args.model)
-    if args.model.removeprefix("hf-") in HF_FAMILIES:
+    family = args.model.removeprefix("hf-")
+    if family in HF_FAMILIES and family not in HF_ROTATED_KEY_BIAS:
         zero_gradient = {name: slice(0, len(value)) for name, value in zip(graph.params, initial)
                          if re.search(HF_KEY_BIAS, name)}
     reference_name = "cpu" if args.muon else "ort"
