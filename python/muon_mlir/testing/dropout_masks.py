@@ -1,9 +1,11 @@
-"""The compiled step's Dropout masks, computed independently in numpy.
+"""The compiled step's Dropout masks and RandomUniform(Like) values,
+computed independently in numpy.
 
-A training-mode Dropout keeps element i (row-major) at step s when the top
-24 bits of mix(mix(seed + s·γ) + (i + 1)·γ) are at least ceil(ratio·2^24),
-mix being SplitMix64's finalizer and γ its increment
-(lib/Target/ONNX/Ops/Dropout.cpp; docs/onnx-ops.md).
+Element i (row-major) of a random node at step s draws the top 24 bits of
+mix(mix(seed + s·γ) + (i + 1)·γ), mix being SplitMix64's finalizer and γ its
+increment. A training-mode Dropout keeps the element when the draw is at
+least ceil(ratio·2^24); RandomUniform(Like) gives low + (high − low)·draw·2^-24
+in float32 (lib/Target/ONNX/Ops/Dropout.cpp; docs/onnx-ops.md).
 """
 
 import numpy as np
@@ -18,10 +20,23 @@ def mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-def dropout_mask(shape, seed, step, ratio):
-    """The keep mask the compiled step draws at `step` for a node of `seed`."""
+def random_bits(shape, seed, step):
+    """The 24-bit draws of a node of `seed` at `step` (uint64)."""
     with np.errstate(over="ignore"):
         stream = mix64(np.array([seed], np.uint64) + np.uint64(step) * GAMMA)
         index = np.arange(1, int(np.prod(shape)) + 1, dtype=np.uint64)
-        bits = mix64(stream + index * GAMMA) >> np.uint64(40)
-    return (bits >= np.uint64(np.ceil(ratio * 2**24))).reshape(shape)
+        return (mix64(stream + index * GAMMA) >> np.uint64(40)).reshape(shape)
+
+
+def dropout_mask(shape, seed, step, ratio):
+    """The keep mask the compiled step draws at `step` for a node of `seed`."""
+    return random_bits(shape, seed, step) >= np.uint64(np.ceil(ratio * 2**24))
+
+
+def uniform(shape, seed, step, low=0.0, high=1.0):
+    """RandomUniform(Like)'s float32 values at `step` for a node of `seed`."""
+    u = random_bits(shape, seed, step).astype(np.float32) * np.float32(2.0**-24)
+    if low == 0.0 and high == 1.0:
+        return u
+    low, high = np.float32(low), np.float32(high)
+    return u * (high - low) + low

@@ -65,8 +65,8 @@ void populateGradientImporters(OpImporterRegistry &registry);
 /// com.microsoft ReluGrad, TanhGrad, SigmoidGrad, GeluGrad, BiasGeluGrad_dX,
 /// QuickGeluGrad.
 void populateActivationGradImporters(OpImporterRegistry &registry);
-/// Dropout (without a random mask: ratio 0 or inference) and com.microsoft
-/// DropoutGrad.
+/// Dropout (a random mask in training mode), com.microsoft DropoutGrad,
+/// RandomUniform and RandomUniformLike.
 void populateDropoutImporters(OpImporterRegistry &registry);
 /// LSTM, com.microsoft LSTMTraining and LSTMGrad.
 void populateLSTMImporters(OpImporterRegistry &registry);

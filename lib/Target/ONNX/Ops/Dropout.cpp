@@ -1,4 +1,4 @@
-//===- Dropout.cpp - Dropout and its ORT gradient ------------------------===//
+//===- Dropout.cpp - Dropout, its ORT gradient and random tensors --------===//
 //
 // Part of the muon-mlir project.
 //
@@ -15,6 +15,11 @@
 // added on first use after the graph's inputs); a training step passes its
 // step count. The node's `seed` attribute, else its name, selects its stream.
 // The masks are not ONNX Runtime's (its generator is its own).
+//
+// RandomUniform(shape) and RandomUniformLike(input) draw from the same
+// generator: low + (high − low)·draw·2^-24, so stochastic depth (drop path:
+// floor(keep + torch.rand(...))) is drawn afresh every step as Dropout is.
+// Their float `seed`'s integer part selects the stream.
 //
 // com.microsoft DropoutGrad(dY, mask, ratio = 0.5, training_mode) follows
 // ORT's CPU kernel, which ignores training_mode:
@@ -111,25 +116,28 @@ static Value buildMix64(OpBuilder &b, Location loc, Value z) {
   return xorShift(z, 31);
 }
 
-/// The keep mask of a training-mode Dropout: element i of step s is kept
-/// when the top 24 bits of mix(mix(salt + s·γ) + (i + 1)·γ) are at least
-/// ratio·2^24 (γ: SplitMix64's increment), so each node, step and element
-/// draws independently and a step replays identically.
-static Value buildDropoutMask(NodeContext &ctx, ArrayRef<int64_t> shape,
-                              double ratio) {
+/// The stream of a random node: its seed, else a hash of its name and
+/// output.
+static uint64_t getRandomSalt(NodeContext &ctx, std::optional<int64_t> seed) {
+  return seed ? static_cast<uint64_t>(*seed)
+              : llvm::xxh3_64bits(ctx.node.name() + "/" + ctx.node.output(0));
+}
+
+/// A tensor of `shape` whose element i (row-major) at step s is `fn` of the
+/// draw bits = top 24 bits of mix(mix(salt + s·γ) + (i + 1)·γ) as an i64
+/// (γ: SplitMix64's increment), so each node, step and element draws
+/// independently and a step replays identically.
+static Value
+buildRandomMap(NodeContext &ctx, ArrayRef<int64_t> shape, uint64_t salt,
+               Type elementType,
+               function_ref<Value(OpBuilder &, Location, Value)> fn) {
   OpBuilder &b = ctx.builder;
   constexpr uint64_t gamma = 0x9E3779B97F4A7C15ull;
-  // The node's own stream: its seed attribute, else its name and output.
-  std::optional<int64_t> seed = ctx.getIntAttr("seed");
-  uint64_t salt =
-      seed ? static_cast<uint64_t>(*seed)
-           : llvm::xxh3_64bits(ctx.node.name() + "/" + ctx.node.output(0));
-  auto threshold = static_cast<int64_t>(std::ceil(ratio * (1 << 24)));
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
     strides[d] = strides[d + 1] * shape[d + 1];
   return buildBroadcastMap(
-      b, ctx.loc, ctx.getRandomStep(), shape, b.getI1Type(),
+      b, ctx.loc, ctx.getRandomStep(), shape, elementType,
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
         auto constant = [&](int64_t v) {
           return arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(v))
@@ -158,9 +166,23 @@ static Value buildDropoutMask(NodeContext &ctx, ArrayRef<int64_t> shape,
                                nb, nl, linear,
                                constant(static_cast<int64_t>(gamma))))),
             constant(40));
-        return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::uge, bits,
-                                     constant(threshold));
+        return fn(nb, nl, bits);
       });
+}
+
+/// The keep mask of a training-mode Dropout: an element is kept when its
+/// draw is at least ratio·2^24.
+static Value buildDropoutMask(NodeContext &ctx, ArrayRef<int64_t> shape,
+                              double ratio) {
+  auto threshold = static_cast<int64_t>(std::ceil(ratio * (1 << 24)));
+  return buildRandomMap(ctx, shape, getRandomSalt(ctx, ctx.getIntAttr("seed")),
+                        ctx.builder.getI1Type(),
+                        [&](OpBuilder &nb, Location nl, Value bits) -> Value {
+                          Value bound = arith::ConstantOp::create(
+                              nb, nl, nb.getI64IntegerAttr(threshold));
+                          return arith::CmpIOp::create(
+                              nb, nl, arith::CmpIPredicate::uge, bits, bound);
+                        });
 }
 
 static ImportResult importDropout(NodeContext &ctx) {
@@ -242,8 +264,75 @@ static ImportResult importDropoutGrad(NodeContext &ctx) {
       })};
 }
 
+/// RandomUniform(Like)'s values of `shape`: low + (high − low)·u with
+/// u = draw·2^-24 in [0, 1), in the output type (a float type: `dtype`, else
+/// `defaultType`). The stream is the integer part of the `seed` attribute,
+/// else the node's name.
+static ImportResult importRandomUniformValues(NodeContext &ctx,
+                                              ArrayRef<int64_t> shape,
+                                              Type defaultType) {
+  Type elementType = defaultType;
+  if (std::optional<int64_t> dtype = ctx.getIntAttr("dtype")) {
+    elementType = ctx.convertDataType(*dtype);
+    if (!isa_and_nonnull<FloatType>(elementType))
+      return emitUnsupportedAttr(ctx, "dtype")
+             << ": " << *dtype << " (expects a float type)";
+  } else if (!isa<FloatType>(elementType)) {
+    return ctx.emitError() << "expects a float output type, got " << elementType
+                           << " (set 'dtype')";
+  }
+  if (!ctx.getRandomStep)
+    return ctx.emitError() << "draws random values, but this import has no "
+                              "random step to draw from";
+  std::optional<int64_t> seed;
+  if (std::optional<float> seedAttr = ctx.getFloatAttr("seed")) {
+    // Exactly representable integers, so that the stream can be named.
+    if (!(std::abs(*seedAttr) < 0x1p62f))
+      return emitUnsupportedAttr(ctx, "seed")
+             << ": " << *seedAttr << " (expects a finite value below 2^62)";
+    seed = static_cast<int64_t>(*seedAttr);
+  }
+  float low = ctx.getFloatAttr("low").value_or(0.0f);
+  float high = ctx.getFloatAttr("high").value_or(1.0f);
+  if (!(low <= high))
+    return ctx.emitError() << "expects low <= high, got low " << low
+                           << " and high " << high;
+  return SmallVector<Value>{buildRandomMap(
+      ctx, shape, getRandomSalt(ctx, seed), elementType,
+      [&](OpBuilder &nb, Location nl, Value bits) -> Value {
+        Value u = arith::MulFOp::create(
+            nb, nl, arith::UIToFPOp::create(nb, nl, elementType, bits),
+            buildScalar(nb, nl, elementType, 0x1p-24));
+        if (low == 0.0f && high == 1.0f)
+          return u;
+        Value scaled = arith::MulFOp::create(
+            nb, nl, u, buildScalar(nb, nl, elementType, high - low));
+        return arith::AddFOp::create(nb, nl, scaled,
+                                     buildScalar(nb, nl, elementType, low));
+      })};
+}
+
+static ImportResult importRandomUniform(NodeContext &ctx) {
+  std::optional<SmallVector<int64_t>> shape = ctx.getIntsAttr("shape");
+  if (!shape)
+    return ctx.emitError() << "expects attribute 'shape'";
+  if (llvm::any_of(*shape, [](int64_t d) { return d < 0; }))
+    return emitUnsupportedAttr(ctx, "shape") << ": a negative dimension";
+  return importRandomUniformValues(ctx, *shape, ctx.builder.getF32Type());
+}
+
+static ImportResult importRandomUniformLike(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  return importRandomUniformValues(ctx, type->getShape(),
+                                   type->getElementType());
+}
+
 void muon::onnx_import::populateDropoutImporters(OpImporterRegistry &registry) {
   // Dropout-1 and 6 drop unless `is_test`.
   registry.add("", "Dropout", importDropout, {/*since=*/7});
   registry.add("com.microsoft", "DropoutGrad", importDropoutGrad);
+  registry.add("", "RandomUniform", importRandomUniform);
+  registry.add("", "RandomUniformLike", importRandomUniformLike);
 }

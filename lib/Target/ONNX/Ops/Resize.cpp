@@ -4,23 +4,27 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Resize (opsets 11 to 19) in modes nearest and linear, and com.microsoft
-// ResizeGrad as ONNX Runtime's kernel computes it. Scales and sizes must be
-// constants, so every output position's source positions and weights are
-// known at import: the importer computes them on the host with ORT's float
-// arithmetic (ORT's rounding of coordinates decides which pixel nearest
-// picks) and emits one pass per resized axis, a "band":
+// Resize (opsets 11 to 19) in modes nearest, linear and cubic, and
+// com.microsoft ResizeGrad as ONNX Runtime's kernel computes it. Scales and
+// sizes must be constants, so every output position's source positions and
+// weights are known at import: the importer computes them on the host with
+// ORT's float arithmetic (ORT's rounding of coordinates decides which pixel
+// nearest picks) and emits one pass per resized axis, a "band":
 //
 //   target[.., j, ..] = sum over t < count[j] of
 //                       weight[j][t] · source[.., start[j] + t, ..]
 //
-// Both interpolations are separable, so Resize applies one band per resized
+// The interpolations are separable, so Resize applies one band per resized
 // axis: nearest a gather (one tap of weight 1), linear two taps
 //   x = clamp(original(j), 0, in - 1), i = floor(x),
-//   weights |x - (i+1)| at i and |x - i| at i + 1 (0.5 each at the edge)
-// with original() the coordinate_transformation_mode: half_pixel,
-// half_pixel_symmetric, pytorch_half_pixel, asymmetric, align_corners,
-// tf_half_pixel_for_nn. Rejected: cubic, tf_crop_and_resize, antialias.
+//   weights |x - (i+1)| at i and |x - i| at i + 1 (0.5 each at the edge),
+// and cubic four taps at i - 1 .. i + 2 (i = floor(x), x unclamped) with
+// Keys' weights for cubic_coeff_a, a tap outside [0, in) read at the edge
+// (exclude_outside 0) or dropped and the weights renormalized (1), as ORT's
+// kernel does; with original() the coordinate_transformation_mode:
+// half_pixel, half_pixel_symmetric, pytorch_half_pixel, asymmetric,
+// align_corners, tf_half_pixel_for_nn. Rejected: tf_crop_and_resize,
+// antialias.
 //
 // ResizeGrad(dY, X, roi, scales): dX is the transposed map, again one
 // band per axis, each dX position summing the dY positions it contributed
@@ -35,7 +39,9 @@
 // policy, no antialias. ORT's artifacts also take nn.Upsample(mode="nearest")
 // through a nearest ResizeGrad, which no ORT kernel computes: here it is the
 // transposed gather of the forward Resize with the same attributes (the
-// scale given, or out/in), checked against torch's autograd.
+// scale given, or out/in), checked against torch's autograd; mode cubic
+// (bicubic interpolation, such as DINOv2's of its position embeddings),
+// which ORT has no kernel for either, alike.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,6 +55,7 @@
 #include "llvm/ADT/StringSwitch.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -66,8 +73,12 @@ enum class CoordinateMode {
 };
 enum class NearestMode { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
 
+enum class ResizeMode { Nearest, Linear, Cubic };
+
 struct ResizeAttrs {
-  bool linear = false;
+  ResizeMode mode = ResizeMode::Nearest;
+  float cubicCoeffA = -0.75f;
+  bool excludeOutside = false;
   CoordinateMode coordinates = CoordinateMode::HalfPixel;
   NearestMode nearest = NearestMode::RoundPreferFloor;
 };
@@ -111,10 +122,22 @@ using Taps = SmallVector<SmallVector<std::pair<int64_t, float>, 2>>;
 static FailureOr<ResizeAttrs> getResizeAttrs(NodeContext &ctx) {
   ResizeAttrs attrs;
   std::string mode = ctx.getStringAttr("mode").value_or("nearest");
-  if (mode != "nearest" && mode != "linear")
+  std::optional<ResizeMode> resizeMode =
+      llvm::StringSwitch<std::optional<ResizeMode>>(mode)
+          .Case("nearest", ResizeMode::Nearest)
+          .Case("linear", ResizeMode::Linear)
+          .Case("cubic", ResizeMode::Cubic)
+          .Default(std::nullopt);
+  if (!resizeMode)
     return emitUnsupportedAttr(ctx, "mode")
-           << ": '" << mode << "' (expects 'nearest' or 'linear')";
-  attrs.linear = mode == "linear";
+           << ": '" << mode << "' (expects 'nearest', 'linear' or 'cubic')";
+  attrs.mode = *resizeMode;
+  attrs.cubicCoeffA = ctx.getFloatAttr("cubic_coeff_a").value_or(-0.75f);
+  std::optional<int64_t> excludeOutside = ctx.getIntAttr("exclude_outside");
+  if (excludeOutside.value_or(0) != 0 && excludeOutside != 1)
+    return emitUnsupportedAttr(ctx, "exclude_outside")
+           << ": " << *excludeOutside << " (expects 0 or 1)";
+  attrs.excludeOutside = excludeOutside.value_or(0) == 1;
   if (ctx.getIntAttr("antialias").value_or(0) != 0)
     return emitUnsupportedAttr(ctx, "antialias") << ": only 0 is imported";
   std::string coordinates = ctx.getStringAttr("coordinate_transformation_mode")
@@ -362,17 +385,50 @@ static Band buildBand(int64_t axis, int64_t sourceSize, const Taps &taps) {
   return band;
 }
 
+/// Keys' cubic convolution weights of the taps at floor(x) - 1 .. + 2 for
+/// s = x - floor(x), in ORT's float arithmetic (GetCubicCoeffs).
+static std::array<float, 4> getCubicCoeffs(float s, float a) {
+  auto outer = [a](float d) { // 1 <= d < 2
+    return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+  };
+  auto inner = [a](float d) { // 0 <= d <= 1
+    return ((a + 2) * d - (a + 3)) * d * d + 1;
+  };
+  float d = std::fabs(s);
+  return {outer(d + 1), inner(d), inner(1 - d), outer(2 - d)};
+}
+
 /// Resize's taps along one axis: each output position's sources.
 static Taps getResizeTaps(const ResizeAttrs &attrs, const ResizedDim &dim) {
   Taps taps(dim.out);
   float outLength = dim.out, inLength = dim.in;
+  bool isNearest = attrs.mode == ResizeMode::Nearest;
   for (int64_t j = 0; j < dim.out; ++j) {
     float x = static_cast<float>(j);
-    // ORT's linear kernels take a scale of 1 as the identity.
-    if (!attrs.linear || dim.scale != 1.0f)
+    // ORT's linear and cubic kernels take a scale of 1 as the identity.
+    if (isNearest || dim.scale != 1.0f)
       x = getOriginalCoordinate(attrs.coordinates, x, dim.scale, outLength,
                                 inLength);
-    if (!attrs.linear) {
+    if (attrs.mode == ResizeMode::Cubic) {
+      float floorX = std::floor(x);
+      std::array<float, 4> coeffs =
+          getCubicCoeffs(x - floorX, attrs.cubicCoeffA);
+      auto first = static_cast<int64_t>(floorX) - 1;
+      float kept = 0.0f;
+      for (int64_t t = 0; t < 4; ++t) {
+        bool inside = first + t >= 0 && first + t < dim.in;
+        if (attrs.excludeOutside && !inside)
+          coeffs[t] = 0.0f;
+        kept += coeffs[t];
+      }
+      for (int64_t t = 0; t < 4; ++t) {
+        float weight = attrs.excludeOutside ? coeffs[t] / kept : coeffs[t];
+        taps[j].push_back(
+            {std::clamp<int64_t>(first + t, 0, dim.in - 1), weight});
+      }
+      continue;
+    }
+    if (isNearest) {
       int64_t nearest = getNearestPixel(attrs.nearest, x);
       taps[j].push_back({std::clamp<int64_t>(nearest, 0, dim.in - 1), 1.0f});
       continue;
@@ -396,10 +452,11 @@ static Band buildResizeBand(const ResizeAttrs &attrs, int64_t axis,
   return buildBand(axis, dim.in, getResizeTaps(attrs, dim));
 }
 
-/// The gradient of nearest Resize's band along `axis`: each input position
-/// sums the outputs that copied it (the forward gather transposed).
-static Band buildNearestGradBand(const ResizeAttrs &attrs, int64_t axis,
-                                 const ResizedDim &dim) {
+/// The gradient of a nearest or cubic Resize's band along `axis`: each input
+/// position sums the outputs it fed, by their weights (the forward band
+/// transposed).
+static Band buildTransposedBand(const ResizeAttrs &attrs, int64_t axis,
+                                const ResizedDim &dim) {
   Taps transposed(dim.in);
   for (auto [j, list] : llvm::enumerate(getResizeTaps(attrs, dim)))
     for (auto [position, weight] : list)
@@ -591,7 +648,8 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
   FailureOr<ResizeAttrs> attrs = getResizeAttrs(ctx);
   if (failed(attrs))
     return failure();
-  if (attrs->linear && attrs->coordinates != CoordinateMode::HalfPixel &&
+  if (attrs->mode == ResizeMode::Linear &&
+      attrs->coordinates != CoordinateMode::HalfPixel &&
       attrs->coordinates != CoordinateMode::AlignCorners)
     return ctx.emitError() << "imports what ONNX Runtime's kernel computes: "
                               "mode 'linear' with coordinate_transformation_"
@@ -635,7 +693,7 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
                                << axis << " resizes " << in << " positions to "
                                << resized << ", not to dY's " << out;
     }
-    if (attrs->linear) {
+    if (attrs->mode == ResizeMode::Linear) {
       bands.push_back(buildResizeGradBand(
           axis, in, out, attrs->coordinates == CoordinateMode::AlignCorners,
           scales[axis]));
@@ -645,7 +703,7 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
     // it from sizes.
     float scale =
         scales[axis].value_or(static_cast<float>(out) / static_cast<float>(in));
-    bands.push_back(buildNearestGradBand(*attrs, axis, {in, out, scale}));
+    bands.push_back(buildTransposedBand(*attrs, axis, {in, out, scale}));
   }
   return SmallVector<Value>{applyBands(ctx.builder, ctx.loc, dy, bands)};
 }

@@ -7,19 +7,21 @@ where ORT cannot run the artifacts as they are.
   Dropout of training_model.onnx a seed (the import reads it); ORT's copy
   multiplies by a scale and takes the mask as inputs, which `mask_inputs`
   computes with muon_mlir.testing.dropout_masks (an independent numpy
-  implementation of the generator).
+  implementation of the generator). RandomUniform(Like) (drop path's
+  torch.rand) alike: seeded, and ORT's copy takes its values as an input.
 - com.microsoft ConvTransposeGrad exists in ORT for CUDA only: ORT's copy
   spells it with its CPU kernels as its definition reads (dX = Conv(dY, W),
   dW = ConvGrad's with X and dY in each other's roles, dB = ReduceSum(dY);
   test/Target/ONNX/Ops checks the op itself against torch).
 
 - com.microsoft ResizeGrad exists in ORT for CUDA only too (and for no
-  device in mode nearest): ORT's copy spells each ResizeGrad(dY, X) as dY
+  device in modes nearest and cubic): ORT's copy spells each ResizeGrad(dY, X) as dY
   contracted with each spatial axis' map (A_hᵀ · dY · A_w in 2-D; 1-D and
   3-D alike), the maps of torch's 1-D interpolation of the identity
   (bilinear: upsample_bilinear2d's backward, which ORT's kernel follows;
-  nearest: asymmetric floor, as torch exports it; the ratio in/out, which is
-  1/scale for integer scales).
+  nearest: asymmetric floor, as torch exports it; bicubic: torch's, with
+  cubic_coeff_a -0.75 and taps past the edge read at it, as torch exports
+  it; the ratio in/out, which is 1/scale for integer scales).
 
 - ORT's ConvGrad kernel ignores auto_pad (computing the gradient of the
   unpadded convolution) where its Conv honours it: torch's
@@ -36,7 +38,9 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from muon_mlir.testing.dropout_masks import dropout_mask
+from muon_mlir.testing.dropout_masks import dropout_mask, uniform
+
+RANDOM_UNIFORM = ("RandomUniform", "RandomUniformLike")
 
 
 def _constants(model):
@@ -48,20 +52,27 @@ def _constants(model):
 
 
 def pin_dropouts(directory, first_seed=1000):
-    """Seeds the training-mode Dropouts of training_model.onnx. Returns
-    [(name, input shape, seed, ratio)] per Dropout."""
+    """Seeds the training-mode Dropouts and the RandomUniform(Like)s of
+    training_model.onnx. Returns [(name, output shape, seed, draw)] per node,
+    draw being a Dropout's ratio or a RandomUniform's (low, high)."""
     path = os.path.join(directory, "training_model.onnx")
     model = onnx.load(path)
     shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in onnx.shape_inference.infer_shapes(model).graph.value_info}
+              for v in onnx.shape_inference.infer_shapes(model, data_prop=True).graph.value_info}
     constants, dropouts = _constants(model), []
     for node in model.graph.node:
-        if node.op_type != "Dropout" or not bool(constants[node.input[2]]):
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if node.op_type in RANDOM_UNIFORM:
+            draw = (attrs.get("low", 0.0), attrs.get("high", 1.0))
+            seed = float(first_seed + len(dropouts))
+        elif node.op_type == "Dropout" and bool(constants[node.input[2]]):
+            draw, seed = float(constants[node.input[1]]), first_seed + len(dropouts)
+        else:
             continue
-        seed = first_seed + len(dropouts)
-        node.attribute.append(helper.make_attribute("seed", seed))
-        dropouts.append((node.name, shapes[node.input[0]], seed,
-                         float(constants[node.input[1]])))
+        del node.attribute[:]
+        attrs["seed"] = seed
+        node.attribute.extend(helper.make_attribute(k, v) for k, v in attrs.items())
+        dropouts.append((node.name, shapes[node.output[0]], int(seed), draw))
     if dropouts:
         onnx.save(model, path)
     return dropouts
@@ -69,18 +80,27 @@ def pin_dropouts(directory, first_seed=1000):
 
 def mask_inputs(dropouts):
     """The inputs ORT's copy takes at a step (from 1, the compiled step's
-    count): per Dropout, its scale (mask / (1 - ratio)) and mask."""
+    count): per Dropout, its scale (mask / (1 - ratio)) and mask; per
+    RandomUniform(Like), its values."""
     def inputs(step):
         feeds = []
-        for _, shape, seed, ratio in dropouts:
-            mask = dropout_mask(shape, seed, step, ratio)
-            feeds += [mask * np.float32(1.0 / (1.0 - ratio)), mask]
+        for _, shape, seed, draw in dropouts:
+            if isinstance(draw, tuple):
+                feeds.append(uniform(shape, seed, step, *draw))
+                continue
+            mask = dropout_mask(shape, seed, step, draw)
+            feeds += [mask * np.float32(1.0 / (1.0 - draw)), mask]
         return feeds
     return inputs
 
 
 def _dropout_as_inputs(model, node, dropouts):
     (shape,) = [shape for name, shape, _, _ in dropouts if name == node.name]
+    if node.op_type in RANDOM_UNIFORM:
+        values = f"{node.name}.values"
+        model.graph.input.append(
+            helper.make_tensor_value_info(values, onnx.TensorProto.FLOAT, shape))
+        return [helper.make_node("Identity", [values], [node.output[0]])]
     scale, mask = f"{node.name}.scale", f"{node.name}.mask"
     model.graph.input.append(helper.make_tensor_value_info(scale, onnx.TensorProto.FLOAT, shape))
     model.graph.input.append(helper.make_tensor_value_info(mask, onnx.TensorProto.BOOL, shape))
@@ -121,15 +141,25 @@ def _resize_shapes(directory):
     values = ort.InferenceSession(forward.SerializeToString(),
                                   providers=["CPUExecutionProvider"]).run(names, feeds)
     shapes = dict(zip(names, (v.shape for v in values)))
-    return {x: (shapes[x], shapes[y]) for x, y in resizes.items()}
+    result = {x: (shapes[x], shapes[y]) for x, y in resizes.items()}
+    # ORT's training graph drops a Cast to X's own type (DINOv2's
+    # .to(float32)) before the Resize: its ResizeGrad names the Cast's input.
+    for node in forward.graph.node:
+        if node.op_type == "Cast" and node.output[0] in result:
+            result[node.input[0]] = result[node.output[0]]
+    return result
 
 
 def _transposed_map(size_in, size_out, mode, corners):
     """[in, out]: torch's 1-D interpolation of the identity (nearest: ONNX's
-    asymmetric floor, as torch exports it)."""
+    asymmetric floor, as torch exports it; bicubic, 2-D only in torch: along
+    a height with a width of 1)."""
     import torch
     from torch.nn import functional as F
     eye = torch.eye(size_in).unsqueeze(0)
+    if mode == "bicubic":
+        return F.interpolate(eye.unsqueeze(-1), size=(size_out, 1), mode=mode,
+                             align_corners=corners)[0, ..., 0].numpy()
     return F.interpolate(eye, size=size_out, mode=mode, align_corners=corners)[0].numpy()
 
 
@@ -137,9 +167,10 @@ def _resize_grad(node, shapes):
     """dY contracted with each spatial axis' transposed map in turn (the
     axis moved last, a MatMul by map [out, in], moved back): any rank."""
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    nearest = attrs.get("mode", b"nearest") == b"nearest"
-    mode, corners = ("nearest", None) if nearest else (
-        "linear", attrs.get("coordinate_transformation_mode") == b"align_corners")
+    corners = attrs.get("coordinate_transformation_mode") == b"align_corners"
+    mode = {b"nearest": "nearest", b"linear": "linear", b"cubic": "bicubic"}[
+        attrs.get("mode", b"nearest")]
+    corners = None if mode == "nearest" else corners
     x_shape, y_shape = shapes[node.input[1]]
     rank, name = len(x_shape), node.output[0]
     nodes, value = [], node.input[0]
@@ -194,7 +225,7 @@ def write_model(directory, dropouts):
                   for v in list(inferred.value_info) + list(inferred.input)}
     nodes, changed = [], False
     for node in model.graph.node:
-        if node.op_type == "Dropout" and node.name in pinned:
+        if node.op_type in ("Dropout",) + RANDOM_UNIFORM and node.name in pinned:
             nodes += _dropout_as_inputs(model, node, dropouts)
         elif node.op_type == "ConvTransposeGrad":
             nodes += _conv_transpose_grad(model, node)

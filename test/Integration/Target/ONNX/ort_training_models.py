@@ -16,7 +16,9 @@ batch normalization, ConvTranspose, F.pad, nn.Upsample, padding="same"), recurre
 Hugging Face's GPT-2 (Conv1D layout, FastGelu), LLaMA (rotary, GQA, SDPA),
 RoBERTa (token types, a padding mask, CumSum position ids) and ViT (patch
 Conv2d; images from the token ids through F.one_hot) definitions with
-random weights. Each is exported with static shapes (cnn-pad with a
+random weights, and thirty-odd further Hugging Face families (hf-<family>,
+hf_families(): encoders, decoders, encoder-decoders, vision and audio
+models; BEiT with drop path, whose torch.rand draws ORT is fed). Each is exported with static shapes (cnn-pad with a
 dynamic batch, bound when compiling),
 turned into ORT training artifacts (cross entropy, AdamW) and compiled into
 one step (examples/char_transformer/compiled_step.py); N steps on random
@@ -37,6 +39,7 @@ masks as inputs, those gradients spelled with ORT's CPU kernels.
 
 import argparse
 import os
+import re
 import sys
 import warnings
 
@@ -452,6 +455,142 @@ ZERO_GRADIENT = {"gpt2": {"attn.in_proj_bias": slice(D, 2 * D)},
                  # A bias before batch normalization: BN removes the shift.
                  "cnn-pool": {"conv.bias": slice(0, 4)}}
 
+def hf_families():
+    """Hugging Face families beyond GPT-2, LLaMA, RoBERTa and ViT: name ->
+    (input form, model from tiny random configurations; dropout and drop
+    path off unless named). Forms: "lm" takes the token ids and gives
+    per-token logits; "seq2seq" also feeds them as decoder ids; "image" and
+    "audio" turn each sequence's tokens into one example (pixels, mel
+    features or a waveform of the given shape, through F.one_hot) whose
+    prediction every token's label scores."""
+    import transformers as T
+    attention = dict(num_hidden_layers=2, num_attention_heads=HEADS, hidden_size=D,
+                     intermediate_size=2 * D)
+    bert = dict(vocab_size=VOCAB, max_position_embeddings=SEQ + 2, hidden_dropout_prob=0.0,
+                attention_probs_dropout_prob=0.0, **attention)
+    decoder = dict(vocab_size=VOCAB, max_position_embeddings=SEQ, num_key_value_heads=HEADS // 2,
+                   **attention)
+    bart = dict(vocab_size=VOCAB, d_model=D, encoder_layers=1, decoder_layers=1,
+                encoder_attention_heads=HEADS, decoder_attention_heads=HEADS,
+                encoder_ffn_dim=2 * D, decoder_ffn_dim=2 * D, max_position_embeddings=SEQ + 2,
+                dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, pad_token_id=1,
+                decoder_start_token_id=2)
+    t5 = dict(vocab_size=VOCAB, d_model=D, d_kv=D // HEADS, d_ff=2 * D, num_layers=2,
+              num_heads=HEADS, relative_attention_num_buckets=8, dropout_rate=0.0,
+              decoder_start_token_id=0)
+    vision = dict(image_size=16, patch_size=4, num_labels=VOCAB, hidden_dropout_prob=0.0,
+                  attention_probs_dropout_prob=0.0, **attention)
+    whisper = dict(vocab_size=VOCAB, num_mel_bins=8, d_model=D, encoder_attention_heads=HEADS,
+                   decoder_attention_heads=HEADS, encoder_ffn_dim=2 * D, decoder_ffn_dim=2 * D,
+                   max_source_positions=SEQ, max_target_positions=SEQ, dropout=0.0,
+                   attention_dropout=0.0, activation_dropout=0.0, num_labels=VOCAB)
+    lm = lambda config, model, **kw: ("lm", lambda: model(config(**kw)))
+    return {
+        # Encoders: absolute, factorized (ALBERT, ELECTRA), bottlenecked
+        # (MobileBERT: NoNorm, 4 stacked FFNs), rotary (RoFormer) and
+        # disentangled relative (DeBERTa: c2p) positions.
+        "bert": lm(T.BertConfig, T.BertForMaskedLM, **bert),
+        "distilbert": lm(T.DistilBertConfig, T.DistilBertForMaskedLM, vocab_size=VOCAB, dim=D,
+                         hidden_dim=2 * D, n_layers=2, n_heads=HEADS, max_position_embeddings=SEQ,
+                         dropout=0.0, attention_dropout=0.0),
+        "albert": lm(T.AlbertConfig, T.AlbertForMaskedLM, embedding_size=16,
+                     classifier_dropout_prob=0.0, **bert),
+        "electra": lm(T.ElectraConfig, T.ElectraForMaskedLM, embedding_size=16, **bert),
+        "mobilebert": lm(T.MobileBertConfig, T.MobileBertForMaskedLM, embedding_size=16,
+                         true_hidden_size=16, intra_bottleneck_size=16,
+                         num_feedforward_networks=2, **dict(bert, intermediate_size=D)),
+        "roformer": lm(T.RoFormerConfig, T.RoFormerForMaskedLM, embedding_size=D, **bert),
+        "deberta": lm(T.DebertaConfig, T.DebertaForMaskedLM, relative_attention=True,
+                      max_relative_positions=SEQ, pos_att_type=["c2p"], **bert),
+        "deberta-v2": lm(T.DebertaV2Config, T.DebertaV2ForMaskedLM, relative_attention=True,
+                         position_buckets=8, pos_att_type=["c2p"], **bert),
+        # Decoders: learned (OPT, BigCode's multi-query), ALiBi (BLOOM),
+        # local (GPT-Neo), partial rotary (GPT-NeoX, CodeGen, Phi) positions;
+        # Gemma 2's soft-capped logits and sliding windows.
+        "gpt-neo": lm(T.GPTNeoConfig, T.GPTNeoForCausalLM, vocab_size=VOCAB, hidden_size=D,
+                      num_layers=2, attention_types=[[["global", "local"], 1]], num_heads=HEADS,
+                      window_size=4, max_position_embeddings=SEQ, embed_dropout=0.0,
+                      attention_dropout=0.0, resid_dropout=0.0),
+        "gpt-neox": lm(T.GPTNeoXConfig, T.GPTNeoXForCausalLM, **decoder),
+        "gpt-bigcode": lm(T.GPTBigCodeConfig, T.GPTBigCodeForCausalLM, vocab_size=VOCAB,
+                          n_embd=D, n_layer=2, n_head=HEADS, n_positions=SEQ, multi_query=True,
+                          embd_pdrop=0.0, attn_pdrop=0.0, resid_pdrop=0.0),
+        "codegen": lm(T.CodeGenConfig, T.CodeGenForCausalLM, vocab_size=VOCAB, n_embd=D,
+                      n_layer=2, n_head=HEADS, rotary_dim=4, n_positions=SEQ, n_ctx=SEQ,
+                      embd_pdrop=0.0, attn_pdrop=0.0, resid_pdrop=0.0),
+        "opt": lm(T.OPTConfig, T.OPTForCausalLM, vocab_size=VOCAB, hidden_size=D, ffn_dim=2 * D,
+                  num_hidden_layers=2, num_attention_heads=HEADS, max_position_embeddings=SEQ,
+                  word_embed_proj_dim=D, dropout=0.0, attention_dropout=0.0),
+        "bloom": lm(T.BloomConfig, T.BloomForCausalLM, vocab_size=VOCAB, hidden_size=D,
+                    n_layer=2, n_head=HEADS, hidden_dropout=0.0, attention_dropout=0.0),
+        "falcon": lm(T.FalconConfig, T.FalconForCausalLM, vocab_size=VOCAB, hidden_size=D,
+                     num_hidden_layers=2, num_attention_heads=HEADS, max_position_embeddings=SEQ,
+                     hidden_dropout=0.0, attention_dropout=0.0),
+        "mistral": lm(T.MistralConfig, T.MistralForCausalLM, sliding_window=8, **decoder),
+        "qwen2": lm(T.Qwen2Config, T.Qwen2ForCausalLM, **decoder),
+        "gemma": lm(T.GemmaConfig, T.GemmaForCausalLM, head_dim=D // HEADS, **decoder),
+        "gemma2": lm(T.Gemma2Config, T.Gemma2ForCausalLM, head_dim=D // HEADS, sliding_window=8,
+                     attn_implementation="eager", **decoder),
+        "phi": lm(T.PhiConfig, T.PhiForCausalLM, **decoder),
+        "olmo": lm(T.OlmoConfig, T.OlmoForCausalLM, **decoder),
+        "starcoder2": lm(T.Starcoder2Config, T.Starcoder2ForCausalLM, **decoder),
+        # Encoder-decoders: T5's relative position buckets, BART's learned
+        # positions.
+        "t5": ("seq2seq", lambda: T.T5ForConditionalGeneration(T.T5Config(**t5))),
+        "bart": ("seq2seq", lambda: T.BartForConditionalGeneration(T.BartConfig(**bart))),
+        "marian": ("seq2seq", lambda: T.MarianMTModel(T.MarianConfig(**bart))),
+        # Vision: DeiT's distillation token, BEiT's relative position bias
+        # and drop path (RandomUniformLike, drawn afresh every step), Swin's
+        # shifted windows, PVT's spatial reduction, convolutional stages.
+        "deit": ("image", lambda: T.DeiTForImageClassification(T.DeiTConfig(**vision)),
+                 (3, 16, 16)),
+        # DINOv2 interpolates its position embeddings bicubically (Resize
+        # cubic and its ResizeGrad) whenever traced, here to their own size.
+        "dinov2": ("image", lambda: T.Dinov2ForImageClassification(T.Dinov2Config(
+            mlp_ratio=2, **{k: v for k, v in vision.items() if k != "intermediate_size"})),
+            (3, 16, 16)),
+        "beit": ("image", lambda: T.BeitForImageClassification(T.BeitConfig(
+            use_relative_position_bias=True, use_mean_pooling=True, drop_path_rate=0.1,
+            **vision)), (3, 16, 16)),
+        "swin": ("image", lambda: T.SwinForImageClassification(T.SwinConfig(
+            image_size=32, patch_size=4, embed_dim=16, depths=[1, 1], num_heads=[2, 4],
+            window_size=4, num_labels=VOCAB, hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0, drop_path_rate=0.0)), (3, 32, 32)),
+        "pvt": ("image", lambda: T.PvtForImageClassification(T.PvtConfig(
+            image_size=32, num_encoder_blocks=2, depths=[1, 1], sequence_reduction_ratios=[2, 1],
+            hidden_sizes=[16, 32], num_attention_heads=[1, 2], patch_sizes=[4, 2], strides=[4, 2],
+            mlp_ratios=[2, 2], num_labels=VOCAB, hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0, drop_path_rate=0.0)), (3, 32, 32)),
+        "convnext": ("image", lambda: T.ConvNextForImageClassification(T.ConvNextConfig(
+            hidden_sizes=[16, 32], depths=[1, 1], num_stages=2, num_labels=VOCAB,
+            drop_path_rate=0.0)), (3, 32, 32)),
+        "resnet": ("image", lambda: T.ResNetForImageClassification(T.ResNetConfig(
+            embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1], layer_type="basic",
+            num_labels=VOCAB)), (3, 32, 32)),
+        # Audio: Whisper's convolutional stem over mel features, as an
+        # encoder classifier and as the encoder-decoder; wav2vec 2.0's
+        # feature encoder over a waveform.
+        "whisper-encoder": ("audio", lambda: T.WhisperForAudioClassification(T.WhisperConfig(
+            encoder_layers=2, decoder_layers=1, **whisper)), (8, 2 * SEQ)),
+        "whisper": ("seq2seq-audio", lambda: T.WhisperForConditionalGeneration(T.WhisperConfig(
+            encoder_layers=1, decoder_layers=1, pad_token_id=1, decoder_start_token_id=2,
+            **whisper)), (8, 2 * SEQ)),
+        "wav2vec2": ("wave", lambda: T.Wav2Vec2ForSequenceClassification(T.Wav2Vec2Config(
+            vocab_size=VOCAB, conv_dim=(16, 16), conv_stride=(4, 2), conv_kernel=(8, 4),
+            num_conv_pos_embeddings=4, num_conv_pos_embedding_groups=2,
+            feat_extract_norm="layer", do_stable_layer_norm=True, hidden_dropout=0.0,
+            attention_dropout=0.0, activation_dropout=0.0, feat_proj_dropout=0.0, layerdrop=0.0,
+            mask_time_prob=0.0, num_labels=VOCAB, **attention)), (SEQ * 16,)),
+    }
+
+
+# Key biases and what acts as one (DeBERTa's relative key projection's):
+# zero gradient in exact arithmetic (see above), unless rotary embeddings
+# rotate the bias with the keys by position, as in these families.
+HF_KEY_BIAS = r"(\.key|k_proj|k_lin|key_proj|\.k)\.bias$"
+HF_ROTATED_KEY_BIAS = {"roformer", "qwen2", "starcoder2", "phi"}
+
+
 class HuggingFace(nn.Module):
     """A Hugging Face model (random weights, dropout off) as logits
     [batch * seq, vocab]; parameter names keep the library's."""
@@ -462,6 +601,7 @@ class HuggingFace(nn.Module):
         self.kind = kind
         common = dict(vocab_size=VOCAB, max_position_embeddings=SEQ)
         no_dropout = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+        self.form = "lm"
         if kind == "gpt2":  # Conv1D (x·W) layout, fused c_attn, tied head
             config = transformers.GPT2Config(
                 n_positions=SEQ, n_embd=D, n_layer=2, n_head=HEADS, resid_pdrop=0.0,
@@ -473,38 +613,51 @@ class HuggingFace(nn.Module):
                 type_vocab_size=2, hidden_size=D, intermediate_size=2 * D,
                 num_hidden_layers=2, num_attention_heads=HEADS, **no_dropout)
             self.m = transformers.RobertaForMaskedLM(config)
+            self.form = "roberta"
         elif kind == "vit":  # patch Conv2d, class token, a classifier
             config = transformers.ViTConfig(
                 image_size=16, patch_size=4, num_channels=3, hidden_size=D,
                 intermediate_size=2 * D, num_hidden_layers=2, num_attention_heads=HEADS,
                 num_labels=VOCAB, **no_dropout)
             self.m = transformers.ViTForImageClassification(config)
-            # Each batch's tokens as a 3x16x16 image: F.one_hot (ONNX OneHot)
-            # through a fixed projection.
-            self.register_buffer("pixels", torch.randn(
-                VOCAB, 3 * 16 * 16 // SEQ, generator=torch.Generator().manual_seed(7)))
-        else:  # RMSNorm, rotary embeddings, GQA, SwiGLU, SDPA
+            self.form, self.shape = "image", (3, 16, 16)
+        elif kind == "llama":  # RMSNorm, rotary embeddings, GQA, SwiGLU, SDPA
             config = transformers.LlamaConfig(
                 hidden_size=D, intermediate_size=2 * D, num_hidden_layers=2,
                 num_attention_heads=HEADS, num_key_value_heads=HEADS // 2, **common)
             self.m = transformers.LlamaForCausalLM(config)
+        else:
+            self.form, build, *shape = hf_families()[kind]
+            self.m = build()
+            self.shape = shape[0] if shape else None
+        if self.form in ("image", "audio", "seq2seq-audio", "wave"):
+            # Each batch's tokens as one example: F.one_hot (ONNX OneHot)
+            # through a fixed projection.
+            self.register_buffer("pixels", torch.randn(
+                VOCAB, int(np.prod(self.shape)) // SEQ,
+                generator=torch.Generator().manual_seed(7)))
 
     def forward(self, idx):
-        if self.kind == "roberta":
+        if self.form == "roberta":
             # Token types (second half 1) and a padding mask (the last 3
             # tokens of one sequence), fixed.
             types = (torch.arange(SEQ) >= SEQ // 2).long().expand(BATCH, SEQ)
             mask = torch.ones(BATCH, SEQ, dtype=torch.long)
             mask[1, -3:] = 0
-            out = self.m(input_ids=idx, token_type_ids=types, attention_mask=mask,
-                         return_dict=False)[0]
-        elif self.kind == "vit":
-            image = (F.one_hot(idx, VOCAB).float() @ self.pixels).reshape(BATCH, 3, 16, 16)
-            # One prediction per image, repeated for each of its tokens' labels.
-            out = self.m(pixel_values=image, return_dict=False)[0].repeat_interleave(SEQ, 0)
-        else:
-            out = self.m(input_ids=idx, use_cache=False, return_dict=False)[0]
-        return out.reshape(-1, VOCAB)
+            return self.m(input_ids=idx, token_type_ids=types, attention_mask=mask,
+                          return_dict=False)[0].reshape(-1, VOCAB)
+        if self.form == "lm":
+            return self.m(input_ids=idx, return_dict=False)[0].reshape(-1, VOCAB)
+        if self.form == "seq2seq":
+            return self.m(input_ids=idx, decoder_input_ids=idx, use_cache=False,
+                          return_dict=False)[0].reshape(-1, VOCAB)
+        x = (F.one_hot(idx, VOCAB).float() @ self.pixels).reshape(BATCH, *self.shape)
+        if self.form == "seq2seq-audio":
+            return self.m(input_features=x, decoder_input_ids=idx, use_cache=False,
+                          return_dict=False)[0].reshape(-1, VOCAB)
+        key = {"image": "pixel_values", "audio": "input_features", "wave": "input_values"}
+        # One prediction per example, repeated for each of its tokens' labels.
+        return self.m(**{key[self.form]: x}, return_dict=False)[0].repeat_interleave(SEQ, 0)
 
 
 class Recurrent(nn.Module):
@@ -539,6 +692,12 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "gru": lambda: Recurrent("gru"),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama"),
           "hf-roberta": lambda: HuggingFace("roberta"), "hf-vit": lambda: HuggingFace("vit")}
+HF_FAMILIES = ["bert", "distilbert", "albert", "electra", "mobilebert", "roformer", "deberta",
+               "deberta-v2", "gpt-neo", "gpt-neox", "gpt-bigcode", "codegen", "opt", "bloom",
+               "falcon", "mistral", "qwen2", "gemma", "gemma2", "phi", "olmo", "starcoder2", "t5",
+               "bart", "marian", "deit", "dinov2", "beit", "swin", "pvt", "convnext", "resnet",
+               "whisper-encoder", "whisper", "wav2vec2"]
+MODELS.update({f"hf-{kind}": (lambda kind=kind: HuggingFace(kind)) for kind in HF_FAMILIES})
 
 
 LOSSES = ["CrossEntropyLoss", "MSELoss", "L1Loss", "BCEWithLogitsLoss"]
@@ -698,6 +857,10 @@ def main():
         reference_params = {name: state.parameters[name].data for name in graph.params}
     initial = compiled_step.initial_parameters(args.work, graph)
     zero_gradient = ZERO_GRADIENT.get(args.model)
+    family = args.model.removeprefix("hf-")
+    if family in HF_FAMILIES and family not in HF_ROTATED_KEY_BIAS:
+        zero_gradient = {name: slice(0, len(value)) for name, value in zip(graph.params, initial)
+                         if re.search(HF_KEY_BIAS, name)}
     reference_name = "cpu" if args.muon else "ort"
     if args.bundle:
         save_bundle(args.bundle, library, graph.params, initial, batches, args.lr, theirs,

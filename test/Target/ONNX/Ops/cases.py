@@ -731,6 +731,8 @@ def conv():
              {"auto_pad": "VALID", "kernel_shape": [2, 2]}),
         # A 1x1 convolution is one plain GEMM over positions.
         Case("conv2d_pointwise", "Conv", [f32(2, 8, 4, 4), f32(16, 8, 1, 1)]),
+        Case("conv1d_pointwise_groups", "Conv", [f32(4, 32, 16), f32(32, 16, 1), f32(32)],
+             {"group": 2}),
     ]
     # ConvGrad (ORT's CPU kernel as the reference) for every forward case.
     # ORT's ConvGrad ignores auto_pad (its gradient builder sees explicit
@@ -1087,6 +1089,21 @@ def resize():
              {"mode": "linear", "keep_aspect_ratio_policy": "not_smaller"},
              size=i64([5, 5]), opset=18),
     ]
+    # Cubic (torch's bicubic: cubic_coeff_a -0.75, taps past the edge read
+    # at it) under each coordinate mode, up and down; exclude_outside and
+    # another coefficient; sizes.
+    for coord in coordinates:
+        cases.append(case(f"cubic_{coord}", f32(2, 3, 5, 4),
+                          {"mode": "cubic", "coordinate_transformation_mode": coord},
+                          scales(1, 1, 1.5, 0.6)))
+    cases += [
+        case("cubic_down_exclude_outside", f32(1, 2, 8, 6),
+             {"mode": "cubic", "exclude_outside": 1}, scales(1, 1, 0.5, 2.5)),
+        case("cubic_coeff_a_sizes", f32(5, 4), {"mode": "cubic", "cubic_coeff_a": -0.5},
+             size=i64([3, 9])),
+        case("cubic_identity_opset11", f32(1, 2, 4, 5), {"mode": "cubic"},
+             scales(1, 1, 1, 1), opset=11),
+    ]
     x = f32(2, 3, 4, 6)
     axes = case("linear_axes_not_larger_opset18", x,
                 {"mode": "linear", "axes": [3, 2], "keep_aspect_ratio_policy": "not_larger"},
@@ -1142,6 +1159,19 @@ def resize():
                           domain=MS, consts={3},
                           expect=nearest_grad(x_shape, attrs,
                                               scales(1, 1, *scale) if scale else None, size)))
+    # Cubic ResizeGrad (torch's bicubic interpolation, and DINOv2's of its
+    # position embeddings): no ORT kernel either, the Jacobian likewise.
+    for name, x_shape, dy_shape, attrs, scale in [
+            ("resize_grad_cubic_up2", (2, 3, 4, 5), (2, 3, 8, 10),
+             {"mode": "cubic", "cubic_coeff_a": -0.75}, (2.0, 2.0)),
+            ("resize_grad_cubic_down_exclude_outside", (1, 2, 8, 6), (1, 2, 4, 9),
+             {"mode": "cubic", "exclude_outside": 1}, (0.5, 1.5)),
+            ("resize_grad_cubic_align_corners", (1, 2, 5, 4), (1, 2, 7, 4),
+             {"mode": "cubic", "coordinate_transformation_mode": "align_corners"},
+             (1.4, 1.0))]:
+        inputs = [f32(*dy_shape), f32(*x_shape), None, scales(1, 1, *scale)]
+        cases.append(Case(name, "ResizeGrad", inputs, attrs, domain=MS, consts={3},
+                          expect=nearest_grad(x_shape, attrs, scales(1, 1, *scale), None)))
     # An empty X plane: nothing flows back.
     cases.append(Case("resize_grad_nearest_empty", "ResizeGrad",
                       [f32(1, 2, 0, 8), f32(1, 2, 0, 4), None, scales(1, 1, 1, 2)],
@@ -1373,6 +1403,12 @@ ERROR_CASES = [
     Case("dropout_runtime_mode", "Dropout", [f32(3, 4), np.array(0.1, np.float32),
                                              np.array(True)], consts={1}),
     Case("dropout_grad_float_mask", "DropoutGrad", [f32(3, 4), f32(3, 4)], domain=MS),
+    Case("random_uniform_int_dtype", "RandomUniform", [], {"shape": [2, 3], "dtype": 7}),
+    Case("random_uniform_no_shape", "RandomUniform", [], {"seed": 1.0}),
+    Case("random_uniform_low_above_high", "RandomUniform", [],
+         {"shape": [2, 3], "low": 2.0, "high": 1.0}),
+    Case("random_uniform_like_int_input", "RandomUniformLike", [i64([1, 2])]),
+    Case("random_uniform_like_huge_seed", "RandomUniformLike", [f32(2, 3)], {"seed": 1e30}),
     Case("cast_to_uint8", "Cast", [f32(3)], {"to": 2}),
     Case("where_float_condition", "Where", [f32(3), f32(3), f32(3)]),
     Case("and_int", "And", [i64([1, 0]), i64([1, 1])]),
@@ -1404,8 +1440,11 @@ ERROR_CASES = [
          [f32(1, 1, 2, 2), None, np.array([1, 1, 1e30, 2], np.float32)], opset=13, consts={2}),
     Case("resize_scales_rank", "Resize",
          [f32(1, 1, 2, 2), None, np.array([2, 2], np.float32)], opset=13, consts={2}),
-    Case("resize_cubic", "Resize", [f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
-         {"mode": "cubic"}, opset=13, consts={2}),
+    Case("resize_bicubic", "Resize", [f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
+         {"mode": "bicubic"}, opset=13, consts={2}),
+    Case("resize_exclude_outside", "Resize",
+         [f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
+         {"mode": "cubic", "exclude_outside": 2}, opset=13, consts={2}),
     Case("resize_tf_crop_and_resize", "Resize",
          [f32(1, 1, 2, 2), np.array([0, 0, 0, 0, 1, 1, 1, 1], np.float32),
           np.array([1, 1, 2, 2], np.float32)],
@@ -1413,9 +1452,6 @@ ERROR_CASES = [
     Case("resize_antialias", "Resize",
          [f32(1, 1, 4, 4), None, np.array([1, 1, 0.5, 0.5], np.float32)],
          {"mode": "linear", "antialias": 1}, opset=18, consts={2}),
-    Case("resize_grad_cubic", "ResizeGrad",
-         [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
-         {"mode": "cubic"}, domain=MS, consts={3}),
     Case("resize_grad_pytorch_half_pixel", "ResizeGrad",
          [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
          {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
