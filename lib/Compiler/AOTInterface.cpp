@@ -20,6 +20,10 @@ std::string muon::getFlatEntryPointName(const FunctionSignature &signature) {
   return "muon_" + signature.name;
 }
 
+std::string muon::getPackedEntryPointName(const FunctionSignature &signature) {
+  return getFlatEntryPointName(signature) + "_packed";
+}
+
 void muon::markInputsReadOnly(func::FuncOp func,
                               const FunctionSignature &signature) {
   for (unsigned index = 0; index < func.getNumArguments(); ++index)
@@ -67,6 +71,36 @@ static LLVM::LLVMFuncOp getOrInsertFunction(ModuleOp module, StringRef name,
     return func;
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
   return LLVM::LLVMFuncOp::create(builder, module.getLoc(), name, type);
+}
+
+/// Adds `name`, which loads the flat entry point's `numTensors` pointers
+/// from its array argument (and passes the CUDA stream on) and calls it.
+static void addPackedEntryPoint(LLVM::LLVMFuncOp flat, StringRef name,
+                                size_t numTensors, bool cuda) {
+  Location loc = flat.getLoc();
+  auto ptrType = LLVM::LLVMPointerType::get(flat.getContext());
+  SmallVector<Type> params = {ptrType};
+  if (cuda)
+    params.push_back(ptrType);
+  OpBuilder builder(flat);
+  builder.setInsertionPointAfter(flat);
+  auto packed = LLVM::LLVMFuncOp::create(
+      builder, loc, name,
+      LLVM::LLVMFunctionType::get(flat.getFunctionType().getReturnType(),
+                                  params));
+  builder.setInsertionPointToStart(packed.addEntryBlock(builder));
+  Value array = packed.getArgument(0);
+  SmallVector<Value> args;
+  for (size_t index = 0; index < numTensors; ++index) {
+    Value slot = LLVM::GEPOp::create(
+        builder, loc, ptrType, ptrType, array,
+        ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(index)});
+    args.push_back(LLVM::LoadOp::create(builder, loc, ptrType, slot));
+  }
+  if (cuda)
+    args.push_back(packed.getArgument(1));
+  Value status = LLVM::CallOp::create(builder, loc, flat, args).getResult();
+  LLVM::ReturnOp::create(builder, loc, status);
 }
 
 llvm::Error muon::addFlatEntryPoint(ModuleOp module,
@@ -136,13 +170,15 @@ llvm::Error muon::addFlatEntryPoint(ModuleOp module,
     Value ok = LLVM::ConstantOp::create(builder, loc, i32Type,
                                         builder.getI32IntegerAttr(0));
     LLVM::ReturnOp::create(builder, loc, ok);
-    return llvm::Error::success();
+  } else {
+    auto end = getOrInsertFunction(module, "muon_gpu_end",
+                                   LLVM::LLVMFunctionType::get(i32Type, {}));
+    Value status =
+        LLVM::CallOp::create(builder, loc, end, ValueRange()).getResult();
+    LLVM::ReturnOp::create(builder, loc, status);
   }
-  auto end = getOrInsertFunction(module, "muon_gpu_end",
-                                 LLVM::LLVMFunctionType::get(i32Type, {}));
-  Value status =
-      LLVM::CallOp::create(builder, loc, end, ValueRange()).getResult();
-  LLVM::ReturnOp::create(builder, loc, status);
+  addPackedEntryPoint(entryPoint, getPackedEntryPointName(signature),
+                      tensors.size(), cuda);
   return llvm::Error::success();
 }
 
@@ -150,13 +186,14 @@ void muon::internalizeAllButEntryPoints(ModuleOp module,
                                         const FunctionSignature &signature,
                                         AOTTarget target) {
   std::string flat = getFlatEntryPointName(signature);
-  // CUDA keeps only the flat entry point: the C interface would run outside
-  // the runtime's stream and status protocol.
+  std::string packed = getPackedEntryPointName(signature);
+  // CUDA keeps no C interface: it would run outside the runtime's stream and
+  // status protocol.
   std::string ciface =
       target == AOTTarget::CPU ? "_mlir_ciface_" + signature.name : flat;
   for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
     StringRef name = func.getSymName();
-    if (!func.isExternal() && name != flat && name != ciface)
+    if (!func.isExternal() && name != flat && name != packed && name != ciface)
       func.setLinkage(LLVM::Linkage::Internal);
   }
 }
@@ -261,6 +298,14 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
     else if (numTensors == 0)
       os << "    void);\n";
   };
+  auto writePacked = [&](StringRef trailing) {
+    os << "\n/* The same call with the " << numTensors
+       << " pointers in an array, in that order: one argument\n"
+       << " * however many tensors. */\n"
+       << "int " << getPackedEntryPointName(signature)
+       << "(void *const *tensors" << (trailing.empty() ? "" : ", ") << trailing
+       << ");\n";
+  };
   if (cuda) {
     os << "/* One device pointer per tensor: inputs, then outputs; then the "
           "stream\n"
@@ -273,6 +318,7 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
        << " * from muon_gpu_last_error(). */\n"
        << "int " << entryPoint << "(\n";
     writeParams(/*flat=*/true, "void *stream");
+    writePacked("void *stream");
     os << "\n/* The message of the calling thread's last failed call "
           "(libmuon_cuda_runtime). */\n"
        << "const char *muon_gpu_last_error(void);\n";
@@ -282,6 +328,7 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
        << " * as for CUDA; no CPU failure is reported yet). */\n"
        << "int " << entryPoint << "(\n";
     writeParams(/*flat=*/true, "");
+    writePacked("");
     os << "\n/* MLIR's C interface: one pointer to a ranked memref "
           "descriptor\n"
        << " * {T *allocated, T *aligned, int64_t offset, int64_t "
@@ -324,6 +371,7 @@ void muon::writeJSONDescription(const FunctionSignature &signature,
     json.attribute("target", target == AOTTarget::CUDA ? "cuda" : "cpu");
     json.attribute("function", signature.name);
     json.attribute("entry_point", getFlatEntryPointName(signature));
+    json.attribute("packed_entry_point", getPackedEntryPointName(signature));
     if (target == AOTTarget::CPU)
       json.attribute("ciface", "_mlir_ciface_" + signature.name);
     json.attributeBegin("inputs");

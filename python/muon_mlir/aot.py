@@ -166,6 +166,9 @@ class CompiledFunction:
         self._status = self.outputs.pop() if self._status_messages else None
         self._path = os.path.abspath(library_path)
         self._entry_point = signature["entry_point"]
+        # Libraries before the packed entry point take one argument per
+        # tensor, at most 1024 through ctypes.
+        self._packed_entry_point = signature.get("packed_entry_point")
         self._library = None
 
     def _load(self):
@@ -175,18 +178,26 @@ class CompiledFunction:
         if self._library is not None:
             return
         library = ctypes.CDLL(self._path)
-        self._entry = getattr(library, self._entry_point)
         pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs)
                                         + (self._status is not None))
+        # The flat entry point (one argument per tensor; muon_mlir.optim calls
+        # it directly) and, where the library has it, the packed one, which
+        # calls made here use.
+        self._entry = getattr(library, self._entry_point)
+        self._packed = (getattr(library, self._packed_entry_point)
+                        if self._packed_entry_point else None)
+        stream = [ctypes.c_void_p] if self.target == "cuda" else []
+        for entry, params in ((self._entry, pointers), (self._packed, [ctypes.c_void_p])):
+            if entry is None:
+                continue
+            entry.restype = (ctypes.c_int if self.target == "cuda" or self._returns_status
+                             else None)
+            if len(params) + len(stream) <= 1024:  # ctypes' limit on argtypes
+                entry.argtypes = params + stream
         if self.target == "cuda":
-            self._entry.restype = ctypes.c_int
-            self._entry.argtypes = pointers + [ctypes.c_void_p]
             self._last_error = library.muon_gpu_last_error
             self._last_error.restype = ctypes.c_char_p
             self._last_error.argtypes = []
-        else:
-            self._entry.restype = ctypes.c_int if self._returns_status else None
-            self._entry.argtypes = pointers
         self._library = library
 
     def __repr__(self):
@@ -248,16 +259,21 @@ class CompiledFunction:
             use_torch = device != "cpu" or any(_is_torch(x) for x in inputs)
             status = self._allocate(self._status, use_torch, device)
             pointers.append(_check(status, self._status, "output", device))
+        if self._packed is not None:
+            entry = self._packed
+            pointers = [(ctypes.c_void_p * len(pointers))(*pointers)]
+        else:
+            entry = self._entry
 
         def run(buffers=(inputs, out, status)):  # holds the buffers for as long as `run` lives
             if self.target == "cuda":
-                self._call_cuda(pointers, device, stream)
+                self._call_cuda(entry, pointers, device, stream)
             elif self._returns_status:
-                code = self._entry(*pointers)
+                code = entry(*pointers)
                 if code != 0:
                     raise RuntimeError(f"{self.name}: step failed (status {code})")
             else:
-                self._entry(*pointers)
+                entry(*pointers)
             if status is not None:
                 self._check_status(status)
         return run, out
@@ -279,7 +295,7 @@ class CompiledFunction:
         reason = messages[code - 1] if 0 < code <= len(messages) else f"status {code}"
         raise ValueError(f"{self.name} rejected its inputs: {reason}")
 
-    def _call_cuda(self, pointers, device, stream):
+    def _call_cuda(self, entry, pointers, device, stream):
         import torch
         with torch.cuda.device(device):
             if stream is None:
@@ -287,7 +303,7 @@ class CompiledFunction:
             elif stream.device != device:
                 raise ValueError(f"{self.name}: stream is on {stream.device}, the "
                                  f"tensors on {device}")
-            status = self._entry(*pointers, stream.cuda_stream)
+            status = entry(*pointers, stream.cuda_stream)
         if status != 0:
             message = self._last_error().decode(errors="replace")
             raise RuntimeError(f"{self.name}: CUDA step failed (status {status}): "

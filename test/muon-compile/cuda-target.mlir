@@ -29,6 +29,7 @@
 // IR:        call void @muon_gpu_begin(ptr
 // IR:        %[[STATUS:.+]] = {{(tail )?}}call i32 @muon_gpu_end()
 // IR-NEXT:   ret i32 %[[STATUS]]
+// IR:      define i32 @muon_axpby_packed(ptr {{.*}}, ptr {{.*}})
 // IR-NOT:  define {{.*}}void @_mlir_ciface_axpby
 // IR-DAG:  declare {{.*}}ptr @mgpuModuleLoad(ptr{{.*}}, i64{{.*}})
 // IR-DAG:  declare void @mgpuLaunchKernel(ptr{{.*}}, i64{{.*}}, i64{{.*}}, i64{{.*}}, i64{{.*}}, i64{{.*}}, i64{{.*}}, i32{{.*}}, ptr{{.*}}, ptr{{.*}}, ptr{{.*}}, i64{{.*}})
@@ -44,6 +45,7 @@
 // HEADER-NEXT:     const float *a, /* in  2: tensor<f32> */
 // HEADER-NEXT:     float *r, /* out 0: tensor<300x70xf32> */
 // HEADER-NEXT:     void *stream);
+// HEADER:      int muon_axpby_packed(void *const *tensors, void *stream);
 // HEADER:      const char *muon_gpu_last_error(void);
 // HEADER-NOT:  _mlir_ciface
 
@@ -51,11 +53,13 @@
 // JSON-NEXT: "target": "cuda",
 // JSON-NEXT: "function": "axpby",
 // JSON-NEXT: "entry_point": "muon_axpby",
+// JSON-NEXT: "packed_entry_point": "muon_axpby_packed",
 // JSON-NEXT: "inputs": [
 
-// Only the flat entry point is exported.
+// Only the flat and packed entry points are exported.
 // EXPORTS-NOT: {{ T }}
-// EXPORTS:     T muon_axpby
+// EXPORTS:     T muon_axpby{{$}}
+// EXPORTS-NEXT: T muon_axpby_packed{{$}}
 // EXPORTS-NOT: {{ T }}
 
 // NEEDED: (NEEDED) Shared library: [libmuon_cuda_runtime.so]

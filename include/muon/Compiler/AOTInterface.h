@@ -31,6 +31,8 @@ constexpr int kAOTABIVersion = 3;
 
 /// The flat entry point's symbol: `muon_<fn>`.
 std::string getFlatEntryPointName(const FunctionSignature &signature);
+/// The packed entry point's symbol: `muon_<fn>_packed`.
+std::string getPackedEntryPointName(const FunctionSignature &signature);
 
 /// Marks every argument of `func` that no result is written into
 /// `bufferization.writable = false`, so that one-shot bufferization copies
@@ -44,15 +46,18 @@ void markInputsReadOnly(mlir::func::FuncOp func,
 /// written into an argument have no pointer of their own. For CUDA:
 /// `int muon_<fn>(T *arg, ..., T *result, ..., void *stream)`, the call
 /// bracketed by the runtime's muon_gpu_begin(stream) / muon_gpu_end().
+/// Also adds `int muon_<fn>_packed(void *const *tensors[, void *stream])`,
+/// which takes the same pointers from an array: one argument however many
+/// tensors (Python's ctypes calls at most 1024 arguments).
 llvm::Error addFlatEntryPoint(mlir::ModuleOp module,
                               const FunctionSignature &signature,
                               AOTTarget target);
 
 /// Gives every function `module` defines internal linkage except the entry
-/// points (CPU: both; CUDA: the flat one), so that the library exports
-/// nothing else: an exported
-/// `step` would otherwise be interposed by glibc's legacy `step(3)` in any
-/// process that loaded libc first (Python does), and crash.
+/// points (CPU: all three; CUDA: the flat and packed ones), so that the library
+/// exports nothing else: an exported `step` would otherwise be interposed by
+/// glibc's legacy `step(3)` in any process that loaded libc first (Python
+/// does), and crash.
 void internalizeAllButEntryPoints(mlir::ModuleOp module,
                                   const FunctionSignature &signature,
                                   AOTTarget target);
