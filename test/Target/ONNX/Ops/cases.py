@@ -1473,6 +1473,8 @@ ERROR_CASES = [
     Case("pad_edge_empty", "Pad", [f32(0, 3), i64([1, 0, 1, 0])], {"mode": "edge"},
          consts={1}),
     Case("pad_crop_too_far", "Pad", [f32(2, 3), i64([0, -2, 0, -2])], consts={1}),
+    # INT64_MIN, whose magnitude does not fit in int64_t.
+    Case("pad_int64_min", "Pad", [f32(2, 3), i64([0, -(2**63), 0, 0])], consts={1}),
     Case("pad_wrap_opset17", "Pad", [f32(2, 3), i64([0, 1, 0, 1])], {"mode": "wrap"},
          consts={1}),
     Case("pad_computed_pads", "Pad", [f32(2, 3), i64([0, 1, 0, 1])]),
