@@ -1451,6 +1451,9 @@ ERROR_CASES = [
     Case("convt_group_not_dividing", "ConvTranspose", [f32(1, 3, 4, 4), f32(3, 2, 3, 3)],
          {"group": 2}),
     Case("convt_w_bad_rank", "ConvTranspose", [f32(1, 3, 4, 4), f32(3, 2, 3)]),
+    # An empty kernel has no taps (it imported as a convolution of input + 1 outputs).
+    Case("conv_empty_kernel", "Conv", [f32(1, 1, 5), f32(1, 1, 0)]),
+    Case("convt_empty_kernel", "ConvTranspose", [f32(1, 1, 4, 4), f32(1, 1, 0, 3)]),
     Case("convt_output_padding_too_large", "ConvTranspose", [f32(1, 2, 4, 4), f32(2, 2, 3, 3)],
          {"strides": [2, 2], "dilations": [1, 2], "output_padding": [1, 2]}),
     Case("convt_negative_pads", "ConvTranspose", [f32(1, 2, 4, 4), f32(2, 2, 3, 3)],
