@@ -189,6 +189,14 @@ InFlightDiagnostic muon::onnx_import::emitUnsupportedAttr(NodeContext &ctx,
   return ctx.emitError() << "unsupported value of attribute '" << name << "'";
 }
 
+FailureOr<bool> muon::onnx_import::getFlagAttr(NodeContext &ctx, StringRef name,
+                                               bool defaultValue) {
+  int64_t value = ctx.getIntAttr(name).value_or(defaultValue);
+  if (value != 0 && value != 1)
+    return emitUnsupportedAttr(ctx, name) << ": " << value << " (expects 0/1)";
+  return value == 1;
+}
+
 ImportResult muon::onnx_import::importUnaryFloat(
     NodeContext &ctx, function_ref<Value(OpBuilder &, Location, Value)> fn) {
   if (failed(checkNumOperands(ctx, 1, 1)))

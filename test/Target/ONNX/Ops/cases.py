@@ -1446,6 +1446,16 @@ ERROR_CASES = [
     Case("gather_grad_index_out_of_range", "GatherGrad",
          [i64([7, 3]), i64([1, 7]), f32(2, 3)], domain=MS, consts={0, 1}),
     Case("scale_two_elements", "Scale", [f32(3), f32(2)], domain=MS),
+    # 0/1 attributes: ORT reads some as != 0, others as == 1.
+    Case("arg_max_keepdims_minus_one", "ArgMax", [f32(5, 3)], {"keepdims": -1}),
+    Case("mod_fmod_two", "Mod", [i64([7, -7]), i64([3, 3])], {"fmod": 2}),
+    Case("trilu_upper_two", "Trilu", [f32(3, 3)], {"upper": 2}),
+    Case("reshape_allowzero_minus_one", "Reshape", [f32(2, 3), i64([3, 2])],
+         {"allowzero": -1}, consts={1}, opset=14),
+    Case("attention_is_causal_two", "Attention", [f32(2, 4, 6, 8), f32(2, 4, 5, 8),
+                                                  f32(2, 4, 5, 8)], {"is_causal": 2}, opset=23),
+    Case("scale_down_two", "Scale", [f32(3), np.array([2.0], np.float32)], {"scale_down": 2},
+         domain=MS),
     # ConvTranspose: W [C, M/group, k...] must match X [N, C, D...].
     Case("convt_channels_mismatch", "ConvTranspose", [f32(1, 3, 4, 4), f32(2, 2, 3, 3)]),
     Case("convt_group_not_dividing", "ConvTranspose", [f32(1, 3, 4, 4), f32(3, 2, 3, 3)],
