@@ -143,6 +143,11 @@ muon::onnx_import::getConstantIntOperand(NodeContext &ctx, unsigned index) {
     return ctx.emitError() << "expects input #" << index
                            << " to be a constant integer tensor (an "
                               "initializer); computed shapes are not supported";
+  // Shapes, axes, sizes and counts are vectors or scalars in every op; a
+  // matrix would be read flattened where ONNX Runtime rejects it.
+  if (type->getRank() > 1)
+    return ctx.emitError() << "expects input #" << index
+                           << " to be a scalar or a 1-D tensor, got " << *type;
   SmallVector<int64_t> values;
   for (const APInt &value : attr.getValues<APInt>())
     values.push_back(value.getSExtValue());

@@ -1492,6 +1492,8 @@ ERROR_CASES = [
          consts={1}),
     Case("pad_computed_pads", "Pad", [f32(2, 3), i64([0, 1, 0, 1])]),
     Case("pad_pads_2d", "Pad", [f32(2, 3), i64([[0, 1], [0, 1]])], consts={1}),
+    # Shape-like inputs are vectors (or scalars): a matrix was read flattened.
+    Case("reshape_shape_2d", "Reshape", [f32(2, 3), i64([[3, 2]])], consts={1}),
     # Scales that do not resize X to dY describe no Resize.
     Case("resize_grad_scale_mismatch", "ResizeGrad",
          [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 3, 2], np.float32)],
