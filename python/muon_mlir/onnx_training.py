@@ -34,41 +34,34 @@ import numpy as np
 import onnx
 from onnx import helper
 
-# The element types muon-translate reads.
-_DTYPES = {onnx.TensorProto.FLOAT: "f32", onnx.TensorProto.DOUBLE: "f64",
-           onnx.TensorProto.FLOAT16: "f16", onnx.TensorProto.BFLOAT16: "bf16",
-           onnx.TensorProto.INT8: "i8", onnx.TensorProto.INT16: "i16",
-           onnx.TensorProto.INT32: "i32", onnx.TensorProto.INT64: "i64",
-           onnx.TensorProto.BOOL: "i1"}
+# An argument of the imported function: its type and ONNX name.
+_ARGUMENT = re.compile(r'%[\w.$-]+: (tensor<[^>]*>) \{onnx\.name = "((?:[^"\\]|\\.)*)"')
 
 
-def element_type(elem_type, name):
-    """The MLIR spelling of ONNX element type `elem_type` of value `name`."""
-    if elem_type not in _DTYPES:
-        raise ValueError(f"'{name}': element type "
-                         f"{onnx.TensorProto.DataType.Name(elem_type)} is not supported "
-                         f"(supported: {', '.join(sorted(_DTYPES.values()))})")
-    return _DTYPES[elem_type]
+def argument_types(body):
+    """{ONNX name: MLIR type} of the arguments of the first function in the
+    imported module `body`: the importer's static types, with the symbolic
+    dimensions it bound."""
+    signature = body[body.index("func.func"):]
+    signature = signature[:signature.index("{\n")]
+    return {_unescape(name): type_ for type_, name in _ARGUMENT.findall(signature)}
 
 
-def _tensor_type(value_info):
-    t = value_info.type.tensor_type
-    for d in t.shape.dim:
-        if not d.HasField("dim_value"):
-            hint = (f"give its value: dims={{'{d.dim_param}': N}}" if d.dim_param
-                    else "export the model with static shapes")
-            raise ValueError(f"'{value_info.name}' has a dynamic dimension "
-                             f"{d.dim_param or '(unnamed)'}; {hint}")
-    dims = [str(d.dim_value) for d in t.shape.dim]
-    return "tensor<" + "x".join(dims + [element_type(t.elem_type, value_info.name)]) + ">"
+def _unescape(text):
+    """An MLIR string literal's contents as text: \\ and \\XX (hex bytes)."""
+    return re.sub(rb"\\(\\|[0-9a-fA-F]{2})",
+                  lambda m: b"\\" if m.group(1) == b"\\" else bytes([int(m.group(1), 16)]),
+                  text.encode()).decode()
 
 
 class TrainingGraph:
     """Names and types of the training graph's inputs and outputs."""
 
-    def __init__(self, model):
+    def __init__(self, model, input_types):
+        """`input_types`: {name: MLIR type} of the imported graph's inputs
+        (argument_types)."""
         graph = model.graph
-        self.inputs = {i.name: _tensor_type(i) for i in graph.input}
+        self.inputs = {i.name: input_types[i.name] for i in graph.input}
         accumulators = [n for n in graph.node if n.op_type == "InPlaceAccumulatorV2"]
         # Parameter p's gradient accumulates into the buffer `<p>_grad.accumulation.buffer`.
         self.buffers = [n.input[0] for n in accumulators]
@@ -93,57 +86,6 @@ def set_dims(model, dims):
     if unused:
         raise ValueError(f"dims names {', '.join(sorted(unused))}, which no input, output "
                          "or value_info of the graph has")
-
-
-# Element-wise ops through which a loss reads its targets (generate_artifacts'
-# MSELoss, L1Loss and BCEWithLogitsLoss): the other operand's shape is theirs.
-_ELEMENTWISE = {"Add", "Sub", "Mul", "Div"}
-
-
-def infer_target_dims(model):
-    """Values of the symbolic dimensions of the loss's targets that the rest
-    of the graph determines, {name: value}: torch exports logits reshaped to
-    (-1, V) with a static batch but leaves the labels' first dimension
-    symbolic. ONNX shape inference (with data propagation) finds the logits'
-    shape; a target read by SoftmaxCrossEntropyLoss has the scores' shape
-    without the class dimension, one read by an element-wise op with a static
-    operand of its rank that operand's (where it does not broadcast)."""
-    from onnx import shape_inference
-    graph = model.graph
-    symbolic = {i.name: i.type.tensor_type.shape.dim for i in graph.input
-                if any(d.HasField("dim_param") for d in i.type.tensor_type.shape.dim)}
-    if not symbolic:
-        return {}
-    try:
-        inferred = shape_inference.infer_shapes(model, data_prop=True).graph
-    except Exception:  # noqa: BLE001 -- an unknown op: nothing inferred
-        return {}
-    shapes = {}
-    for value in list(inferred.value_info) + list(inferred.output) + list(inferred.input):
-        dims = value.type.tensor_type.shape.dim
-        if value.type.HasField("tensor_type") and all(d.HasField("dim_value") for d in dims):
-            shapes[value.name] = [d.dim_value for d in dims]
-    found = {}
-    for node in graph.node:
-        for position, name in enumerate(node.input):
-            if name not in symbolic:
-                continue
-            dims = symbolic[name]
-            expected = None
-            if node.op_type == "SoftmaxCrossEntropyLoss" and position == 1 \
-                    and node.input[0] in shapes:
-                scores = shapes[node.input[0]]
-                expected = scores[:1] + scores[2:]
-            elif node.op_type in _ELEMENTWISE and len(node.input) == 2:
-                other = shapes.get(node.input[1 - position])
-                if other is not None and len(other) == len(dims):
-                    expected = [None if size == 1 else size for size in other]
-            if expected is None or len(expected) != len(dims):
-                continue
-            for d, size in zip(dims, expected):
-                if d.HasField("dim_param") and size is not None:
-                    found.setdefault(d.dim_param, size)
-    return found
 
 
 def declare_inplace_outputs(training_model, optimizer_model):
@@ -216,9 +158,6 @@ def prepare_artifacts(directory, work, adam_mode=None, dims=None):
     scalarize_optimizer_io(optimizer)
     if dims:
         set_dims(training, dims)
-    inferred = {k: v for k, v in infer_target_dims(training).items() if k not in (dims or {})}
-    if inferred:
-        set_dims(training, inferred)
     prepared = (os.path.join(work, "training_import.onnx"),
                 os.path.join(work, "optimizer_import.onnx"))
     onnx.save(training, prepared[0])
@@ -272,12 +211,13 @@ def build_step(translate, training_path, optimizer_path, work_prefix, in_place=F
     buffers (`optim.aliasing_output`: muon-compile's in-place ABI), so the
     step returns only the loss."""
     training_model = onnx.load(training_path)
-    graph = TrainingGraph(training_model)
+    train = import_body(translate, training_path)
+    graph = TrainingGraph(training_model, argument_types(train))
+    train = rename_function(train, "train")
     param_types = [graph.inputs[p] for p in graph.params]
     shapes = ",".join(t[len("tensor<"):-1] for t in param_types)
     sequences = [f"--onnx-sequence={s}={shapes}" for s in
                  ("params", "gradients", "first_order_moments", "second_order_moments")]
-    train = rename_function(import_body(translate, training_path), "train")
     optim = rename_function(import_body(translate, optimizer_path, sequences), "optimizer")
 
     n = len(graph.params)

@@ -110,6 +110,9 @@ def compile_artifacts(directory, optimizer="adamw", assign=None, qk_clip_tau=Non
             message = str(e)
             for copy, name in zip(prepared, ("training_model.onnx", "optimizer_model.onnx")):
                 message = message.replace(copy, os.path.join(directory, name))
+            unbound = re.search(r"--onnx-dim=(\S+)=N\b", message)
+            if unbound:  # the importer names its command-line option
+                message += f"\nfrom_artifacts takes it as dims={{'{unbound.group(1)}': N}}"
             raise onnx_training.OnnxImportError(message) from None
     if module_dir:
         with open(os.path.join(module_dir, "step.mlir"), "w") as f:

@@ -15,6 +15,7 @@
 #include "muon/Target/ONNX/ONNXImporter.h"
 
 #include "ConstantFolding.h"
+#include "InputShapeInference.h"
 #include "TypeConversion.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Target/ONNX/OpImporters.h"
@@ -108,8 +109,17 @@ private:
   Location getNodeLoc(const onnx::NodeProto &node, size_t index);
   LogicalResult collectDefinitions();
   LogicalResult createArguments(func::FuncOp func);
-  /// The value named `name`, materializing initializers on first use; null
-  /// when the name is undefined (or produced by no importer).
+  /// Inserts argument `index` named `name` (its `onnx.name`).
+  BlockArgument insertArgument(unsigned index, Type type, StringRef name,
+                               Location loc);
+  /// Adds the argument of a deferred graph input, in graph input order.
+  LogicalResult materializeInput(StringRef name);
+  /// Binds the symbolic dimensions of deferred input `position` of `node`
+  /// that its other operands determine.
+  void inferDeferredInputDims(const onnx::NodeProto &node, unsigned position);
+  /// The value named `name`, materializing initializers and deferred inputs
+  /// on first use; null when the name is undefined (or produced by no
+  /// importer).
   const GraphValue *lookup(StringRef name);
   LogicalResult importNodes();
   LogicalResult importNode(const onnx::NodeProto &node, size_t index);
@@ -126,6 +136,11 @@ private:
   llvm::StringMap<const onnx::TensorProto *> initializers;
   llvm::StringMap<const onnx::ValueInfoProto *> inputs;
   SmallVector<const onnx::ValueInfoProto *> inputOrder;
+  /// Arguments per graph input that has them (sequences: one per element).
+  llvm::StringMap<unsigned> inputArgCounts;
+  /// Tensor inputs with symbolic dimensions the options leave unbound: their
+  /// arguments wait until a consumer determines them (or the end).
+  llvm::StringSet<> deferred;
   llvm::StringMap<const onnx::ValueInfoProto *> outputs;
   /// The value_info entries and outputs: declared types of node results.
   llvm::StringMap<const onnx::ValueInfoProto *> declared;
@@ -142,12 +157,17 @@ private:
 // FunctionImporter
 //===----------------------------------------------------------------------===//
 
+/// The node's name, or `op_type#index` for an unnamed one (its location's
+/// name too, which NodeContext::getName reads back).
+static std::string getNodeName(const onnx::NodeProto &node, size_t index) {
+  if (!node.name().empty())
+    return node.name();
+  return node.op_type() + "#" + std::to_string(index);
+}
+
 Location FunctionImporter::getNodeLoc(const onnx::NodeProto &node,
                                       size_t index) {
-  std::string name = node.name();
-  if (name.empty())
-    name = node.op_type() + "#" + std::to_string(index);
-  return getValueLoc(name);
+  return getValueLoc(getNodeName(node, index));
 }
 
 LogicalResult FunctionImporter::collectDefinitions() {
@@ -192,12 +212,13 @@ LogicalResult FunctionImporter::collectDefinitions() {
       if (inputs.count(output) || initializers.count(output))
         return redefined(output, "a graph input or initializer and an output "
                                  "of node '" +
-                                     node->name() + "'");
+                                     getNodeName(*node, index) + "'");
       auto [it, inserted] = producers.try_emplace(output, index);
       if (!inserted)
-        return redefined(output, "an output of nodes '" +
-                                     nodes[it->second]->name() + "' and '" +
-                                     node->name() + "'");
+        return redefined(output,
+                         "an output of nodes '" +
+                             getNodeName(*nodes[it->second], it->second) +
+                             "' and '" + getNodeName(*node, index) + "'");
     }
   }
   return success();
@@ -230,6 +251,11 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
              << "' has the name of the importer's random step argument";
     if (llvm::is_contained(spec.stateArguments, input->name()))
       continue;
+    if (input->type().has_tensor_type() &&
+        !model.types.getUnboundDims(*input).empty()) {
+      deferred.insert(input->name());
+      continue;
+    }
     FailureOr<ValueTypes> type =
         model.types.convertValueInfo(*input, getValueLoc(input->name()));
     if (failed(type))
@@ -249,6 +275,7 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
                << " but its initializer (its default) is " << *initType;
     }
     inputArgs.push_back({input->name(), type->types.size()});
+    inputArgCounts[input->name()] = type->types.size();
     for (auto [index, elementType] : llvm::enumerate(type->types)) {
       argTypes.push_back(elementType);
       argNames.push_back(type->isSequence
@@ -273,7 +300,51 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
   return success();
 }
 
+LogicalResult FunctionImporter::materializeInput(StringRef name) {
+  const onnx::ValueInfoProto *input = inputs.lookup(name);
+  Location loc = getValueLoc(name);
+  // Reports the dimensions still unbound, with the option that binds them.
+  FailureOr<ValueTypes> type = model.types.convertValueInfo(*input, loc);
+  if (failed(type))
+    return failure();
+  unsigned index = spec.stateArguments.size();
+  for (const onnx::ValueInfoProto *other : inputOrder) {
+    if (other == input)
+      break;
+    index += inputArgCounts.lookup(other->name());
+  }
+  values[name].values.push_back(
+      insertArgument(index, type->types.front(), name, loc));
+  inputArgCounts[name] = 1;
+  deferred.erase(name);
+  return success();
+}
+
+void FunctionImporter::inferDeferredInputDims(const onnx::NodeProto &node,
+                                              unsigned position) {
+  const onnx::ValueInfoProto &input = *inputs.lookup(node.input(position));
+  const auto &dims = input.type().tensor_type().shape().dim();
+  auto getOperandType = [&](unsigned index) -> RankedTensorType {
+    if (index >= static_cast<unsigned>(node.input_size()))
+      return {};
+    auto it = values.find(node.input(index));
+    if (it == values.end() || it->second.isSequence)
+      return {};
+    return dyn_cast<RankedTensorType>(it->second.values.front().getType());
+  };
+  std::optional<SmallVector<int64_t>> shape =
+      inferOperandShape(node, position, dims.size(), getOperandType);
+  if (!shape)
+    return;
+  for (auto [dim, size] : llvm::zip_equal(dims, *shape))
+    if (!dim.has_dim_value() && dim.has_dim_param() &&
+        !ShapedType::isDynamic(size))
+      model.types.bindDim(dim.dim_param(), size);
+}
+
 const GraphValue *FunctionImporter::lookup(StringRef name) {
+  if (deferred.contains(name))
+    return succeeded(materializeInput(name)) ? &values[name] : nullptr;
   auto it = values.find(name);
   if (it != values.end())
     return &it->second;
@@ -303,10 +374,11 @@ LogicalResult FunctionImporter::importNodes() {
       if (producer != producers.end()) {
         consumers[producer->second].push_back(index);
         ++pending[index];
-      } else if (!values.count(input) && !initializers.count(input)) {
+      } else if (!values.count(input) && !initializers.count(input) &&
+                 !deferred.contains(input)) {
         return emitError(getNodeLoc(*node, index))
-               << "node '" << node->name() << "' (" << node->op_type()
-               << "): input '" << input
+               << "node '" << getNodeName(*node, index) << "' ("
+               << node->op_type() << "): input '" << input
                << "' is not defined (no graph input, initializer or node "
                   "output has that name)";
       }
@@ -332,7 +404,8 @@ LogicalResult FunctionImporter::importNodes() {
   for (auto [index, node] : llvm::enumerate(nodes))
     if (pending[index] != 0)
       return emitError(getNodeLoc(*node, index))
-             << "node '" << node->name() << "' (" << node->op_type()
+             << "node '" << getNodeName(*node, index) << "' ("
+             << node->op_type()
              << ") is part of, or depends on, a cycle in the graph";
   llvm_unreachable("unimported nodes without pending inputs");
 }
@@ -366,17 +439,20 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
     return diag << "opsets " << versions.since << " to " << versions.until;
   }
 
-  for (const std::string &input : node.input()) {
+  for (auto [position, input] : llvm::enumerate(node.input())) {
     operands.emplace_back();
     sequenceOperands.emplace_back();
     if (input.empty())
       continue;
+    if (deferred.contains(input))
+      inferDeferredInputDims(node, position);
     const GraphValue *value = lookup(input);
     if (!value) {
       if (unproduced.count(input))
         return probe.emitError()
                << "input '" << input << "' is an output the importer of node '"
-               << nodes[unproduced.lookup(input)]->name()
+               << getNodeName(*nodes[unproduced.lookup(input)],
+                              unproduced.lookup(input))
                << "' does not produce";
       return failure(); // The initializer's constant reported its error.
     }
@@ -446,7 +522,9 @@ LogicalResult FunctionImporter::createReturn(func::FuncOp func) {
         return emitError(loc)
                << "output '" << result.valueName
                << "' is not produced by the importer of node '"
-               << nodes[unproduced.lookup(result.valueName)]->name() << "'";
+               << getNodeName(*nodes[unproduced.lookup(result.valueName)],
+                              unproduced.lookup(result.valueName))
+               << "'";
       if (initializers.count(result.valueName))
         return failure(); // Reported when decoding the initializer.
       return emitError(loc) << "output '" << result.valueName
@@ -477,15 +555,23 @@ LogicalResult FunctionImporter::createReturn(func::FuncOp func) {
   return success();
 }
 
+BlockArgument FunctionImporter::insertArgument(unsigned index, Type type,
+                                               StringRef name, Location loc) {
+  LogicalResult inserted =
+      function.insertArgument(index, type,
+                              builder.getDictionaryAttr(builder.getNamedAttr(
+                                  kONNXNameAttr, builder.getStringAttr(name))),
+                              loc);
+  (void)inserted;
+  assert(succeeded(inserted) && "func.func takes arguments of any type");
+  return function.getArgument(index);
+}
+
 Value FunctionImporter::getRandomStep() {
   if (!randomStep) {
-    unsigned index = function.getNumArguments();
-    function.insertArgument(
-        index, RankedTensorType::get({}, builder.getI64Type()),
-        builder.getDictionaryAttr(builder.getNamedAttr(
-            kONNXNameAttr, builder.getStringAttr(kRandomStepName))),
-        model.fileLoc);
-    randomStep = function.getArgument(index);
+    randomStep = insertArgument(function.getNumArguments(),
+                                RankedTensorType::get({}, builder.getI64Type()),
+                                kRandomStepName, model.fileLoc);
   }
   return randomStep;
 }
@@ -496,8 +582,15 @@ FailureOr<func::FuncOp> FunctionImporter::run() {
   auto func = func::FuncOp::create(model.fileLoc, spec.name,
                                    builder.getFunctionType({}, {}));
   function = func;
+  auto materializeUnread = [&] {
+    for (const onnx::ValueInfoProto *input : inputOrder)
+      if (deferred.contains(input->name()) &&
+          failed(materializeInput(input->name())))
+        return failure();
+    return success();
+  };
   if (failed(createArguments(func)) || failed(importNodes()) ||
-      failed(createReturn(func))) {
+      failed(materializeUnread()) || failed(createReturn(func))) {
     func.erase();
     return failure();
   }

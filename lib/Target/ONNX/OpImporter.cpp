@@ -153,9 +153,17 @@ NodeContext::getFloatsAttr(StringRef name) const {
   return std::nullopt;
 }
 
+StringRef NodeContext::getName() const {
+  if (!node.name().empty())
+    return node.name();
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName();
+  return node.op_type();
+}
+
 InFlightDiagnostic NodeContext::emitError() const {
   StringRef domain = normalizeDomain(node.domain());
   return mlir::emitError(loc)
-         << "node '" << node.name() << "' (" << node.op_type() << ", domain '"
+         << "node '" << getName() << "' (" << node.op_type() << ", domain '"
          << (domain.empty() ? StringRef("ai.onnx") : domain) << "'): ";
 }

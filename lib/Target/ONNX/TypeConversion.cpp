@@ -99,6 +99,27 @@ ONNXTypeConverter::convertTensorProtoType(const onnx::TensorProto &tensor,
   return RankedTensorType::get(shape, *elementType);
 }
 
+std::optional<int64_t> ONNXTypeConverter::lookupDim(StringRef name) const {
+  auto given = options.dimValues.find(name);
+  if (given != options.dimValues.end())
+    return given->second;
+  auto inferred = inferredDims.find(name);
+  if (inferred != inferredDims.end())
+    return inferred->second;
+  return std::nullopt;
+}
+
+SmallVector<std::string>
+ONNXTypeConverter::getUnboundDims(const onnx::ValueInfoProto &info) const {
+  SmallVector<std::string> unbound;
+  if (info.type().has_tensor_type())
+    for (const auto &dim : info.type().tensor_type().shape().dim())
+      if (!dim.has_dim_value() && dim.has_dim_param() &&
+          !lookupDim(dim.dim_param()))
+        unbound.push_back(dim.dim_param());
+  return unbound;
+}
+
 FailureOr<RankedTensorType>
 ONNXTypeConverter::convertTensorType(const onnx::TypeProto &type, Location loc,
                                      StringRef name) {
@@ -121,9 +142,8 @@ ONNXTypeConverter::convertTensorType(const onnx::TypeProto &type, Location loc,
   SmallVector<int64_t> shape;
   for (auto [index, dim] : llvm::enumerate(tensor.shape().dim())) {
     if (!dim.has_dim_value() && dim.has_dim_param()) {
-      auto given = options.dimValues.find(dim.dim_param());
-      if (given != options.dimValues.end()) {
-        shape.push_back(given->second);
+      if (std::optional<int64_t> value = lookupDim(dim.dim_param())) {
+        shape.push_back(*value);
         continue;
       }
       return fail() << "has a dynamic dimension " << index << " ('"

@@ -69,6 +69,16 @@ public:
                                               const onnx::TensorProto &tensor,
                                               mlir::Location loc);
 
+  /// The symbolic dimensions of tensor value `info` that neither the options
+  /// nor bindDim give a value.
+  llvm::SmallVector<std::string>
+  getUnboundDims(const onnx::ValueInfoProto &info) const;
+  /// Gives symbolic dimension `name` a value the graph determines (a loss's
+  /// targets sized by its scores), for every value that has it.
+  void bindDim(llvm::StringRef name, int64_t value) {
+    inferredDims.try_emplace(name, value);
+  }
+
   /// Whether `shape` has more elements than the tensor size limit.
   bool exceedsSizeLimit(llvm::ArrayRef<int64_t> shape) const;
   uint64_t getMaxTensorElements() const { return options.maxTensorElements; }
@@ -84,8 +94,12 @@ private:
                                                  mlir::Location loc,
                                                  llvm::StringRef name);
 
+  /// The value of symbolic dimension `name`, if given or bound.
+  std::optional<int64_t> lookupDim(llvm::StringRef name) const;
+
   mlir::MLIRContext *context;
   const ONNXImportOptions &options;
+  llvm::StringMap<int64_t> inferredDims;
 };
 
 } // namespace muon::onnx_import

@@ -147,6 +147,32 @@ loss = model("loss",
 labels = np.array([4, -100, 0], dtype=np.int64)
 check("loss", loss, [scores, labels], np.float32(2 * np.log(5)), [scores, np.array([4, 5, 0])])
 
+# GatherND/ScatterND: each component of an index tuple against its own dim
+# (data [2, 5]: row 3 is inside the largest dim but outside the first).
+data = np.arange(10, dtype=np.float32).reshape(2, 5)
+tuples_info = helper.make_tensor_value_info("tuples", TensorProto.INT64, [2, 2])
+data_info = helper.make_tensor_value_info("data", TensorProto.FLOAT, [2, 5])
+good = np.array([[1, 4], [-2, -5]], dtype=np.int64)
+gather_nd = model("gather_nd", helper.make_node("GatherND", ["data", "tuples"], ["out"],
+                                                name="pick"),
+                  [data_info, tuples_info], [helper.make_tensor_value_info(
+                      "out", TensorProto.FLOAT, [2])])
+for bad_tuple in ([3, 0], [0, 5], [-3, 0]):
+    bad = good.copy()
+    bad[1] = bad_tuple
+    check(f"gather_nd {bad_tuple}", gather_nd, [data, good], data[tuple(good.T)], [data, bad])
+updates = np.array([-1, -2], dtype=np.float32)
+scatter_nd = model("scatter_nd", helper.make_node("ScatterND", ["data", "tuples", "updates"],
+                                                  ["out"], name="assign"),
+                   [data_info, tuples_info,
+                    helper.make_tensor_value_info("updates", TensorProto.FLOAT, [2])],
+                   [helper.make_tensor_value_info("out", TensorProto.FLOAT, [2, 5])])
+expected = data.copy()
+expected[tuple(good.T)] = updates
+bad = good.copy()
+bad[0] = [3, 0]
+check("scatter_nd", scatter_nd, [data, good, updates], expected, [data, bad, updates])
+
 # Constant indices are checked while importing.
 const = os.path.join(WORK, "const.onnx")
 node = helper.make_node("Gather", ["table", "ids"], ["out"], name="const_embed")

@@ -224,6 +224,11 @@ CASES = {
     "unsupported_op": lambda: model(
         [helper.make_node("Frobnicate", ["X"], ["Y"], name="frob", domain="com.example")],
         [vi("X", [2])], [vi("Y", [2])], opsets=(helper.make_opsetid("com.example", 3),)),
+    "unnamed_node": lambda: model(
+        [helper.make_node("Identity", ["X"], ["Z"]),
+         helper.make_node("Frobnicate", ["Z"], ["Y"], domain="com.example")],
+        [vi("X", [2])], [vi("Y", [2])],
+        opsets=(helper.make_opsetid("", 17), helper.make_opsetid("com.example", 3))),
     "unknown_domain": lambda: momentum_model().__class__(
         ir_version=8, graph=momentum_model().graph),
     "dynamic_dim": lambda: momentum_model(x_shape=("N", 3)),
@@ -282,6 +287,42 @@ CASES = {
         opset_import=[helper.make_opsetid("ai.onnx.preview.training", 2)]),
     "no_graph": lambda: onnx.ModelProto(ir_version=8),
 }
+
+def symbolic_target(case):
+    """A loss whose targets are declared with symbolic dimensions, as
+    generate_artifacts declares them when torch exports logits reshaped to
+    (-1, V); the targets come first among the inputs."""
+    I64 = TensorProto.INT64
+    mean = dict(reduction="mean")
+    if case == "labels":  # SoftmaxCrossEntropyLoss: scores [6, 5]
+        nodes = [helper.make_node("SoftmaxCrossEntropyLoss", ["X", "T"], ["L"], **mean),
+                 helper.make_node("Cast", ["M"], ["Mf"], to=F),
+                 helper.make_node("Mul", ["L", "Mf"], ["Y"])]
+        inputs = [vi("T", ["N"], I64), vi("X", [6, 5]), vi("M", ["N"], I64)]
+        outputs = [vi("Y", ["N"])]
+    elif case == "spatial":  # scores [2, 5, 3]: a class dimension, then a spatial one
+        nodes = [helper.make_node("SoftmaxCrossEntropyLoss", ["X", "T"], ["Y"], **mean)]
+        inputs = [vi("T", ["B", "S"], I64), vi("X", [2, 5, 3])]
+        outputs = [vi("Y", [])]
+    elif case == "mse":  # Sub(prediction [4, 2], target)
+        nodes = [helper.make_node("Sub", ["X", "T"], ["D"]),
+                 helper.make_node("Mul", ["D", "D"], ["Y"])]
+        inputs = [vi("T", ["N", "K"]), vi("X", [4, 2])]
+        outputs = [vi("Y", [4, 2])]
+    elif case == "broadcast":  # a size-1 dimension of the prediction tells nothing
+        nodes = [helper.make_node("Sub", ["X", "T"], ["Y"])]
+        inputs = [vi("T", ["N", "K"]), vi("X", [4, 1])]
+        outputs = [vi("Y", [4, "K"])]
+    else:  # "read_first": read by a node that does not determine it
+        nodes = [helper.make_node("Identity", ["T"], ["T2"]),
+                 helper.make_node("SoftmaxCrossEntropyLoss", ["X", "T2"], ["Y"], **mean)]
+        inputs = [vi("T", ["N"], I64), vi("X", [6, 5])]
+        outputs = [vi("Y", [])]
+    return model(nodes, inputs, outputs, opsets=(helper.make_opsetid("", 17),))
+
+
+for _case in ("labels", "spatial", "mse", "broadcast", "read_first"):
+    CASES["symbolic_" + _case] = lambda c=_case: symbolic_target(c)
 
 if __name__ == "__main__":
     if sys.argv[1] in EXTERNAL_CASES:

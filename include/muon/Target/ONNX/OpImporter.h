@@ -113,6 +113,10 @@ public:
   /// An error located at the node, naming node, op type and domain.
   mlir::InFlightDiagnostic emitError() const;
 
+  /// The node's name, or for an unnamed node the `op_type#index` its
+  /// location names it by.
+  llvm::StringRef getName() const;
+
   /// Set when a getter met an attribute of the wrong kind.
   mutable bool hadAttributeError = false;
 };

@@ -277,7 +277,6 @@ LogicalResult muon::onnx_import::checkIndices(NodeContext &ctx,
                                               int64_t size,
                                               std::optional<int64_t> allowed) {
   Value indices = ctx.getOperand(operand);
-  auto type = cast<RankedTensorType>(indices.getType());
   auto inRange = [&](int64_t value) {
     return (value >= lower && value < size) || value == allowed;
   };
@@ -295,11 +294,33 @@ LogicalResult muon::onnx_import::checkIndices(NodeContext &ctx,
     return success();
   }
 
-  // all(lower <= i < size or i == allowed), as a reduction to a 0-d i1.
+  assertEachIndex(
+      ctx, operand, "is outside " + range,
+      [&](OpBuilder &nb, Location nl, Value index, ValueRange) {
+        Type type = index.getType();
+        auto compare = [&](arith::CmpIPredicate predicate, int64_t bound) {
+          return arith::CmpIOp::create(nb, nl, predicate, index,
+                                       buildScalar(nb, nl, type, bound));
+        };
+        Value valid = arith::AndIOp::create(
+            nb, nl, compare(arith::CmpIPredicate::sge, lower),
+            compare(arith::CmpIPredicate::slt, size));
+        if (allowed)
+          valid = arith::OrIOp::create(
+              nb, nl, valid, compare(arith::CmpIPredicate::eq, *allowed));
+        return valid;
+      });
+  return success();
+}
+
+void muon::onnx_import::assertEachIndex(NodeContext &ctx, unsigned operand,
+                                        StringRef violation,
+                                        IndexPredicate valid) {
+  // all(valid(i)), as a reduction to a 0-d i1.
+  Value indices = ctx.getOperand(operand);
+  int64_t rank = cast<RankedTensorType>(indices.getType()).getRank();
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
-  int64_t rank = type.getRank();
-  Type elementType = type.getElementType();
   Value init = buildFilled(b, loc, {}, b.getBoolAttr(true));
   SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
                                  AffineMap::get(rank, 0, b.getContext())};
@@ -309,28 +330,21 @@ LogicalResult muon::onnx_import::checkIndices(NodeContext &ctx,
       linalg::GenericOp::create(
           b, loc, init.getType(), indices, init, maps, iterators,
           [&](OpBuilder &nb, Location nl, ValueRange args) {
-            auto compare = [&](arith::CmpIPredicate predicate, int64_t bound) {
-              return arith::CmpIOp::create(
-                  nb, nl, predicate, args[0],
-                  buildScalar(nb, nl, elementType, bound));
-            };
-            Value valid = arith::AndIOp::create(
-                nb, nl, compare(arith::CmpIPredicate::sge, lower),
-                compare(arith::CmpIPredicate::slt, size));
-            if (allowed)
-              valid = arith::OrIOp::create(
-                  nb, nl, valid, compare(arith::CmpIPredicate::eq, *allowed));
+            SmallVector<Value> position;
+            for (int64_t d = 0; d < rank; ++d)
+              position.push_back(linalg::IndexOp::create(nb, nl, d));
+            Value element = valid(nb, nl, args[0], position);
             linalg::YieldOp::create(
                 nb, nl,
-                arith::AndIOp::create(nb, nl, args[1], valid).getResult());
+                arith::AndIOp::create(nb, nl, args[1], element).getResult());
           })
           .getResult(0);
   Value condition = tensor::ExtractOp::create(b, loc, ok);
   cf::AssertOp::create(b, loc, condition,
-                       ctx.node.op_type() + " '" + ctx.node.name() +
-                           "': an index in input '" + input + "' is outside " +
-                           range);
-  return success();
+                       (ctx.node.op_type() + " '" + ctx.getName() +
+                        "': an index in input '" + ctx.node.input(operand) +
+                        "' " + violation)
+                           .str());
 }
 
 Value muon::onnx_import::buildClampedIndex(OpBuilder &b, Location loc,

@@ -145,6 +145,18 @@ mlir::LogicalResult checkIndices(NodeContext &ctx, unsigned operand,
                                  int64_t lower, int64_t size,
                                  std::optional<int64_t> allowed = {});
 
+/// Whether one element of an index operand is valid, given its position in
+/// the operand (an index value per dimension).
+using IndexPredicate = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::Value element,
+    mlir::ValueRange position)>;
+
+/// Asserts at run time (a `cf.assert`, as checkIndices) that `valid` holds
+/// for every element of operand `operand`; the message says the node, the
+/// input and then `violation`.
+void assertEachIndex(NodeContext &ctx, unsigned operand,
+                     llvm::StringRef violation, IndexPredicate valid);
+
 /// `index` (an index value) clamped to [0, size).
 mlir::Value buildClampedIndex(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value index, int64_t size);

@@ -665,14 +665,39 @@ static ImportResult importScatterElements(NodeContext &ctx) {
 /// Checks GatherND/ScatterND's index tuples [..., k] against data's leading
 /// k dims `dims`: constant tuples now, each component in [-dim, dim) and,
 /// with `unique` (ScatterND without a reduction, where ONNX leaves repeated
-/// tuples undefined), no tuple twice; others at run time (checkIndices)
-/// against the largest of `dims`, which bounds each of them where they agree.
+/// tuples undefined), no tuple twice; others at run time, each component
+/// against its own dim.
 static LogicalResult checkIndexTuples(NodeContext &ctx, ArrayRef<int64_t> dims,
                                       bool unique) {
   DenseIntElementsAttr constant;
   if (!matchPattern(ctx.getOperand(1), m_Constant(&constant))) {
-    int64_t largest = *llvm::max_element(dims);
-    return checkIndices(ctx, 1, -largest, largest);
+    std::string sizes;
+    llvm::raw_string_ostream os(sizes);
+    llvm::interleaveComma(dims, os);
+    assertEachIndex(
+        ctx, 1, "is outside [-dim, dim) of its dim (dims [" + sizes + "])",
+        [&](OpBuilder &nb, Location nl, Value index, ValueRange position) {
+          // The component's dim, selected by its position in the tuple.
+          Value component = position.back();
+          Type type = index.getType();
+          Value dim = buildScalar(nb, nl, type, dims.back());
+          for (auto [j, size] : llvm::enumerate(dims.drop_back())) {
+            Value isJ = arith::CmpIOp::create(
+                nb, nl, arith::CmpIPredicate::eq, component,
+                arith::ConstantIndexOp::create(nb, nl, j));
+            dim = arith::SelectOp::create(nb, nl, isJ,
+                                          buildScalar(nb, nl, type, size), dim);
+          }
+          Value negated =
+              arith::SubIOp::create(nb, nl, buildScalar(nb, nl, type, 0), dim);
+          return arith::AndIOp::create(
+              nb, nl,
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, index,
+                                    negated),
+              arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, index,
+                                    dim));
+        });
+    return success();
   }
   SmallVector<int64_t> values =
       llvm::map_to_vector(constant.getValues<APInt>(), [](const APInt &value) {
@@ -700,8 +725,8 @@ static LogicalResult checkIndexTuples(NodeContext &ctx, ArrayRef<int64_t> dims,
 /// The types of GatherND/ScatterND's data and indices, and the slice
 /// geometry: [M, S] views data as M = prod(data[:k]) rows of S elements, the
 /// indices as N tuples of k, checked by checkIndexTuples (`unique`: as
-/// there). At run time a component outside a dim smaller than the largest
-/// names no row: GatherND clamps it, ScatterND skips its tuple.
+/// there). While a failed run-time check is reported, a component outside
+/// its dim names no row: GatherND clamps it, ScatterND skips its tuple.
 namespace {
 struct IndexedRows {
   RankedTensorType dataType, indicesType;

@@ -183,6 +183,11 @@ def check_errors(work):
     model = onnx.load(os.path.join(unsupported, "training_model.onnx"))
     next(n for n in model.graph.node if n.op_type == "Relu").op_type = "MadeUpOp"
     onnx.save(model, os.path.join(unsupported, "training_model.onnx"))
+    symbolic = os.path.join(work, "symbolic")
+    shutil.copytree(image, symbolic)
+    model = onnx.load(os.path.join(symbolic, "training_model.onnx"))
+    model.graph.input[0].type.tensor_type.shape.dim[0].dim_param = "batch"
+    onnx.save(model, os.path.join(symbolic, "training_model.onnx"))
     wrong_shape = dict(weights, **{"head.weight": np.zeros((2, 2), np.float32)})
     cases = {
         "no artifacts": dict(directory=os.path.join(work, "missing")),
@@ -191,6 +196,7 @@ def check_errors(work):
         "gemm precision on the CPU": dict(directory=image, gemm_precision="bf16"),
         "SGD artifacts": dict(directory=sgd),
         "unsupported op": dict(directory=unsupported),
+        "symbolic batch": dict(directory=symbolic),
         "weights missing": dict(directory=image, parameters={}),
         "weight shape": dict(directory=image, parameters=wrong_shape),
     }
