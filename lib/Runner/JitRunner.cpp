@@ -11,6 +11,7 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "muon/Pipelines/Pipelines.h"
@@ -158,6 +159,25 @@ static Error checkExternalSymbols(ModuleOp module) {
   return Error::success();
 }
 
+/// Gives every function the lowered module defines but the entry point
+/// internal linkage and a name of the JIT's own, as AOT libraries do
+/// (docs/ABI.md): a step named `@exp` would otherwise be the symbol `exp`,
+/// to which the libm call that an f64 math.exp lowers to binds (a recursion
+/// that crashes).
+static LogicalResult internalizeDefinitions(ModuleOp module,
+                                            StringRef entryPoint) {
+  SymbolTable symbols(module);
+  for (auto func :
+       llvm::make_early_inc_range(module.getOps<LLVM::LLVMFuncOp>())) {
+    if (func.isExternal() || func.getSymName() == entryPoint)
+      continue;
+    func.setLinkage(LLVM::Linkage::Internal);
+    if (failed(symbols.renameToUnique(func, {})))
+      return failure();
+  }
+  return success();
+}
+
 /// A JIT for `module` at -O3, for the host CPU.
 static Expected<std::unique_ptr<ExecutionEngine>>
 createEngine(ModuleOp module, ArrayRef<StringRef> sharedLibPaths) {
@@ -249,13 +269,15 @@ Expected<SmallVector<HostTensor>> JitRunner::run(ArrayRef<HostTensor> inputs) {
     module.print(llvm::errs());
   if (Error error = checkExternalSymbols(module))
     return error;
+  std::string entryPoint = "_mlir_ciface_" + signature.name;
+  if (failed(internalizeDefinitions(module, entryPoint)))
+    return impl->step->takeError("cannot rename the module's functions");
 
   Expected<std::unique_ptr<ExecutionEngine>> engine =
       createEngine(module, *libs);
   if (!engine)
     return impl->step->takeError("JIT compilation failed: " +
                                  toString(engine.takeError()));
-  std::string entryPoint = "_mlir_ciface_" + signature.name;
   Expected<void (*)(void **)> packed = (*engine)->lookupPacked(entryPoint);
   if (!packed)
     return llvm::createStringError("JIT compilation failed: " +

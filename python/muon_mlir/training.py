@@ -247,6 +247,18 @@ class Trainer:
                              f"{value.dtype} {value.shape}")
         return value
 
+    @staticmethod
+    def _checked_lr(lr):
+        """`lr` as a float, or a ValueError: a NaN, infinite or negative rate
+        would silently ruin every parameter (or ascend the loss)."""
+        if type(lr).__module__.startswith("torch"):
+            lr = lr.detach().cpu().numpy()
+        value = np.asarray(lr)
+        if (value.shape != () or value.dtype.kind not in "iuf"
+                or not np.isfinite(value) or value < 0):
+            raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
+        return float(value)
+
     def _batch(self, batch):
         """The batch's arrays in `inputs` order, checked."""
         names = [name for name, _, _ in self.inputs]
@@ -299,9 +311,10 @@ class Trainer:
     def step(self, batch, lr):
         """One forward, backward and update on `batch` ({input name: array}
         or the arrays in `inputs` order); returns the loss before the update.
-        A batch of the wrong names, shapes or dtypes raises ValueError; a
-        token id or label out of range raises ValueError naming the node and
+        A batch of the wrong names, shapes or dtypes, or an lr that is not a
+        finite number >= 0, raises ValueError; a token id or label out of range raises ValueError naming the node and
         input. Either way parameters and moments are unchanged."""
+        lr = self._checked_lr(lr)
         batch = self._batch(batch)
         in_place = bool(self.step_fn.updated_inputs)
         if self.device == "cpu" and in_place:

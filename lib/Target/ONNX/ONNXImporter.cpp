@@ -260,6 +260,20 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
         model.types.convertValueInfo(*input, getValueLoc(input->name()));
     if (failed(type))
       return failure();
+    // A default of another type is no value the input could take (ONNX
+    // Runtime rejects the model); ignoring it would hide the mistake.
+    if (auto init = initializers.find(input->name());
+        init != initializers.end() && !type->isSequence) {
+      FailureOr<RankedTensorType> initType = model.types.convertTensorProtoType(
+          *init->second, getValueLoc(input->name()));
+      if (failed(initType))
+        return failure();
+      if (*initType != type->types.front())
+        return emitError(getValueLoc(input->name()))
+               << "input '" << input->name() << "' is declared as "
+               << type->types.front()
+               << " but its initializer (its default) is " << *initType;
+    }
     inputArgs.push_back({input->name(), type->types.size()});
     inputArgCounts[input->name()] = type->types.size();
     for (auto [index, elementType] : llvm::enumerate(type->types)) {

@@ -245,6 +245,11 @@ CASES = {
                                    [vi("X_new", [2])]),
     "missing_output": lambda: model([], [vi("X", [2])], [vi("Y", [2])]),
     "duplicate_input": lambda: model([], [vi("X", [2]), vi("X", [2])], [vi("X", [2])]),
+    # An input's initializer is its default: it must have the input's type.
+    "input_default": lambda: model([], [vi("X", [2])], [vi("X", [2])], inits=[
+        numpy_helper.from_array(np.ones(2, np.float32), "X")]),
+    "input_default_mismatch": lambda: model([], [vi("X", [2])], [vi("X", [2])], inits=[
+        numpy_helper.from_array(np.ones(3, np.float32), "X")]),
     "duplicate_output": duplicate_output,
     "cycle": cycle,
     "unsorted": unsorted,

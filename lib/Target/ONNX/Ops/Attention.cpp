@@ -248,7 +248,10 @@ static ImportResult importAttention(NodeContext &ctx) {
   if (std::optional<float> scale = ctx.getFloatAttr("scale"))
     options.scale = *scale;
   options.softcap = ctx.getFloatAttr("softcap").value_or(0.0f);
-  options.causal = ctx.getIntAttr("is_causal").value_or(0) != 0;
+  FailureOr<bool> causal = getFlagAttr(ctx, "is_causal");
+  if (failed(causal))
+    return failure();
+  options.causal = *causal;
   options.mask = ctx.getOperand(3);
   FailureOr<Value> y = buildAttention(ctx, q, k, v, options);
   if (failed(y))
@@ -280,7 +283,10 @@ static ImportResult importMultiHeadAttention(NodeContext &ctx) {
   if (std::optional<float> scale = ctx.getFloatAttr("scale");
       scale && *scale != 0.0f)
     options.scale = *scale;
-  options.causal = ctx.getIntAttr("unidirectional").value_or(0) != 0;
+  FailureOr<bool> causal = getFlagAttr(ctx, "unidirectional");
+  if (failed(causal))
+    return failure();
+  options.causal = *causal;
   options.mask = ctx.getOperand(5);
   FailureOr<Value> y = buildAttention(
       ctx, splitHeads(b, ctx.loc, q, *heads), splitHeads(b, ctx.loc, k, *heads),
@@ -357,7 +363,10 @@ static ImportResult importORTAttention(NodeContext &ctx) {
   if (std::optional<float> scale = ctx.getFloatAttr("scale");
       scale && *scale != 0.0f)
     options.scale = *scale;
-  options.causal = ctx.getIntAttr("unidirectional").value_or(0) != 0;
+  FailureOr<bool> causal = getFlagAttr(ctx, "unidirectional");
+  if (failed(causal))
+    return failure();
+  options.causal = *causal;
   options.mask = ctx.getOperand(5);
   FailureOr<Value> y =
       buildAttention(ctx, parts[0], parts[1], parts[2], options);

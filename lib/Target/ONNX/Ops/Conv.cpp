@@ -64,6 +64,11 @@ static FailureOr<ConvGeometry> getConvGeometry(NodeContext &ctx,
   geometry.group = ctx.getIntAttr("group").value_or(1);
   geometry.kernel.assign(w.getShape().drop_front(2).begin(),
                          w.getShape().end());
+  // An empty kernel has no taps: every output would be the bias alone, an
+  // output size of input + 1 that no convolution defines.
+  if (llvm::is_contained(geometry.kernel, 0))
+    return ctx.emitError() << "expects W's kernel sizes to be positive, got "
+                           << w;
   int64_t group = geometry.group, channels = x.getDimSize(1);
   if (transposed) {
     if (group < 1 || channels % group != 0 || w.getDimSize(0) != channels)

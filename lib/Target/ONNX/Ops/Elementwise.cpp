@@ -115,9 +115,11 @@ static ImportResult importMod(NodeContext &ctx) {
       getArithmeticElementType(ctx, /*floatOnly=*/false);
   if (failed(elementType))
     return failure();
-  bool fmod = ctx.getIntAttr("fmod").value_or(0) != 0;
+  FailureOr<bool> fmod = getFlagAttr(ctx, "fmod");
+  if (failed(fmod))
+    return failure();
   bool isFloat = isa<FloatType>(*elementType);
-  if (isFloat && !fmod)
+  if (isFloat && !*fmod)
     return emitUnsupportedAttr(ctx, "fmod")
            << ": 0 with float inputs (ONNX requires 1)";
   FailureOr<Value> result = buildElementwise(
@@ -126,7 +128,7 @@ static ImportResult importMod(NodeContext &ctx) {
         if (isFloat)
           return arith::RemFOp::create(b, loc, args[0], args[1]);
         Value rem = arith::RemSIOp::create(b, loc, args[0], args[1]);
-        if (fmod)
+        if (*fmod)
           return rem;
         // A non-zero remainder whose sign differs from the divisor's moves
         // by one divisor.
@@ -165,13 +167,15 @@ static ImportResult importScale(NodeContext &ctx) {
       !scaleElement.isIntOrFloat())
     return ctx.emitError() << "expects a one-element numeric scale, got "
                            << *scaleType;
-  bool down = ctx.getIntAttr("scale_down").value_or(0) != 0;
+  FailureOr<bool> down = getFlagAttr(ctx, "scale_down");
+  if (failed(down))
+    return failure();
   Value scale = buildReshape(ctx.builder, ctx.loc, ctx.getOperand(1), {});
   FailureOr<Value> result = buildElementwise(
       ctx, {ctx.getOperand(0), scale}, *elementType,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         Value factor = muon::convertScalar(b, loc, args[1], *elementType);
-        if (down)
+        if (*down)
           factor = arith::DivFOp::create(
               b, loc, buildScalar(b, loc, *elementType, 1.0), factor);
         return arith::MulFOp::create(b, loc, args[0], factor);

@@ -158,7 +158,11 @@ buildForward(NodeContext &ctx, const Attributes &attrs) {
   if (failed(w) || failed(r) || failed(bias) || failed(h0) ||
       failed(checkAbsent(ctx, 4, "sequence_lens")))
     return failure();
-  bool linearBeforeReset = ctx.getIntAttr("linear_before_reset").value_or(0);
+  FailureOr<bool> linearBeforeResetAttr =
+      getFlagAttr(ctx, "linear_before_reset");
+  if (failed(linearBeforeResetAttr))
+    return failure();
+  bool linearBeforeReset = *linearBeforeResetAttr;
   SmallVector<DirectionOutputs> outputs;
   for (int64_t d = 0; d < dims->directions; ++d)
     outputs.push_back(buildDirection(
@@ -235,7 +239,11 @@ static ImportResult importGRUGrad(NodeContext &ctx) {
       failed(zrhAll) || failed(dHAll) || failed(dHt) ||
       failed(checkAbsent(ctx, 4, "sequence_lens")))
     return failure();
-  bool linearBeforeReset = ctx.getIntAttr("linear_before_reset").value_or(0);
+  FailureOr<bool> linearBeforeResetAttr =
+      getFlagAttr(ctx, "linear_before_reset");
+  if (failed(linearBeforeResetAttr))
+    return failure();
+  bool linearBeforeReset = *linearBeforeResetAttr;
 
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;

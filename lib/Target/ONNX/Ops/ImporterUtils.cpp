@@ -143,6 +143,11 @@ muon::onnx_import::getConstantIntOperand(NodeContext &ctx, unsigned index) {
     return ctx.emitError() << "expects input #" << index
                            << " to be a constant integer tensor (an "
                               "initializer); computed shapes are not supported";
+  // Shapes, axes, sizes and counts are vectors or scalars in every op; a
+  // matrix would be read flattened where ONNX Runtime rejects it.
+  if (type->getRank() > 1)
+    return ctx.emitError() << "expects input #" << index
+                           << " to be a scalar or a 1-D tensor, got " << *type;
   SmallVector<int64_t> values;
   for (const APInt &value : attr.getValues<APInt>())
     values.push_back(value.getSExtValue());
@@ -187,6 +192,14 @@ muon::onnx_import::getBroadcastShape(NodeContext &ctx, ValueRange values) {
 InFlightDiagnostic muon::onnx_import::emitUnsupportedAttr(NodeContext &ctx,
                                                           StringRef name) {
   return ctx.emitError() << "unsupported value of attribute '" << name << "'";
+}
+
+FailureOr<bool> muon::onnx_import::getFlagAttr(NodeContext &ctx, StringRef name,
+                                               bool defaultValue) {
+  int64_t value = ctx.getIntAttr(name).value_or(defaultValue);
+  if (value != 0 && value != 1)
+    return emitUnsupportedAttr(ctx, name) << ": " << value << " (expects 0/1)";
+  return value == 1;
 }
 
 ImportResult muon::onnx_import::importUnaryFloat(

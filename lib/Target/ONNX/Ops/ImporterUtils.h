@@ -88,6 +88,12 @@ getBroadcastShape(NodeContext &ctx, mlir::ValueRange values);
 mlir::InFlightDiagnostic emitUnsupportedAttr(NodeContext &ctx,
                                              llvm::StringRef name);
 
+/// Reads the 0/1 attribute `name` (`defaultValue` when absent). Any other
+/// value is an error: runtimes disagree on it (some test `!= 0`, others
+/// `== 1`), so no reading of it is the model's.
+mlir::FailureOr<bool> getFlagAttr(NodeContext &ctx, llvm::StringRef name,
+                                  bool defaultValue = false);
+
 //===----------------------------------------------------------------------===//
 // IR builders (the shared ones: muon/Utils/LinalgBuilders.h)
 //===----------------------------------------------------------------------===//

@@ -92,8 +92,10 @@ static ImportResult importIsSpecial(NodeContext &ctx, bool isInf) {
   if (failed(checkNumOperands(ctx, 1, 1)) ||
       failed(getFloatElementType(ctx, 0)))
     return failure();
-  bool negative = ctx.getIntAttr("detect_negative").value_or(1) != 0;
-  bool positive = ctx.getIntAttr("detect_positive").value_or(1) != 0;
+  FailureOr<bool> negative = getFlagAttr(ctx, "detect_negative", true);
+  FailureOr<bool> positive = getFlagAttr(ctx, "detect_positive", true);
+  if (failed(negative) || failed(positive))
+    return failure();
   FailureOr<Value> result = buildElementwise(
       ctx, ctx.operands, ctx.builder.getI1Type(),
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -112,9 +114,9 @@ static ImportResult importIsSpecial(NodeContext &ctx, bool isInf) {
                                        infinity(sign));
         };
         Value detected = buildScalar(b, loc, b.getI1Type(), 0);
-        if (positive)
+        if (*positive)
           detected = equals(/*sign=*/false);
-        if (negative)
+        if (*negative)
           detected = arith::OrIOp::create(b, loc, detected, equals(true));
         return detected;
       });
@@ -216,7 +218,9 @@ static ImportResult importTrilu(NodeContext &ctx) {
       return ctx.emitError() << "expects a single k";
     k = diagonal->front();
   }
-  bool upper = ctx.getIntAttr("upper").value_or(1) != 0;
+  FailureOr<bool> upper = getFlagAttr(ctx, "upper", true);
+  if (failed(upper))
+    return failure();
   int64_t rank = type->getRank();
   Type elementType = type->getElementType();
   return SmallVector<Value>{buildBroadcastMap(
@@ -227,8 +231,8 @@ static ImportResult importTrilu(NodeContext &ctx) {
         Value offset = arith::SubIOp::create(b, loc, column, row);
         Value diagonal = arith::ConstantIndexOp::create(b, loc, k);
         Value keep = arith::CmpIOp::create(b, loc,
-                                           upper ? arith::CmpIPredicate::sge
-                                                 : arith::CmpIPredicate::sle,
+                                           *upper ? arith::CmpIPredicate::sge
+                                                  : arith::CmpIPredicate::sle,
                                            offset, diagonal);
         Value zero = buildScalar(b, loc, elementType, 0);
         return arith::SelectOp::create(b, loc, keep, args[0], zero);

@@ -162,14 +162,6 @@ static Value buildScale(OpBuilder &b, Location loc, Value value,
       });
 }
 
-/// Reads the 0/1 attribute `name` (default 0).
-static FailureOr<bool> getFlag(NodeContext &ctx, StringRef name) {
-  int64_t value = ctx.getIntAttr(name).value_or(0);
-  if (value != 0 && value != 1)
-    return emitUnsupportedAttr(ctx, name) << ": " << value << " (expects 0/1)";
-  return value == 1;
-}
-
 /// Loads both float operands of a matrix product and applies the transA /
 /// transB flags (which need rank >= 2).
 static FailureOr<std::pair<Value, Value>>
@@ -185,7 +177,7 @@ getTransposedOperands(NodeContext &ctx) {
     return ctx.emitError() << "expects inputs of one element type";
   const StringRef names[] = {"transA", "transB"};
   for (auto [i, name] : llvm::enumerate(names)) {
-    FailureOr<bool> flag = getFlag(ctx, name);
+    FailureOr<bool> flag = getFlagAttr(ctx, name);
     if (failed(flag))
       return failure();
     if (!*flag)

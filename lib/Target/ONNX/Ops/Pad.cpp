@@ -108,9 +108,11 @@ getPadDims(NodeContext &ctx, ArrayRef<int64_t> shape,
   for (auto [d, size] : llvm::enumerate(shape)) {
     auto [begin, end] = pads[d];
     // Pads beyond ±2^40 cannot describe a tensor that fits in memory; the
-    // bound keeps the sums below from overflowing.
+    // bound keeps the sums below from overflowing. (Not std::abs, which
+    // overflows on INT64_MIN.)
     constexpr int64_t limit = int64_t(1) << 40;
-    if (std::abs(begin) > limit || std::abs(end) > limit)
+    auto outOfRange = [](int64_t pad) { return pad < -limit || pad > limit; };
+    if (outOfRange(begin) || outOfRange(end))
       return ctx.emitError() << "pads " << begin << ", " << end
                              << " of dimension " << d << " are out of range";
     PadDim dim{std::max<int64_t>(0, -begin),

@@ -115,12 +115,13 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
   } else if (auto attr = ctx.getIntsAttr("axes")) {
     axes = *attr;
   }
-  int64_t keepDims = ctx.getIntAttr("keepdims").value_or(1);
-  if (keepDims != 0 && keepDims != 1)
-    return emitUnsupportedAttr(ctx, "keepdims") << ": " << keepDims;
+  FailureOr<bool> keepDims = getFlagAttr(ctx, "keepdims", true);
+  FailureOr<bool> noop = getFlagAttr(ctx, "noop_with_empty_axes");
+  if (failed(keepDims) || failed(noop))
+    return failure();
   Value input = ctx.getOperand(0);
   if (axes.empty()) {
-    if (ctx.getIntAttr("noop_with_empty_axes").value_or(0) != 0)
+    if (*noop)
       return SmallVector<Value>{input};
     axes = llvm::to_vector(llvm::seq<int64_t>(0, type->getRank()));
   }
@@ -140,9 +141,9 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
         });
   if (form == ReduceForm::LogSumExp)
     return SmallVector<Value>{
-        buildLogSumExp(ctx.builder, ctx.loc, input, *normalized, keepDims)};
-  Value result = buildReduce(ctx.builder, ctx.loc, input, *normalized,
-                             keepDims == 1, kind);
+        buildLogSumExp(ctx.builder, ctx.loc, input, *normalized, *keepDims)};
+  Value result =
+      buildReduce(ctx.builder, ctx.loc, input, *normalized, *keepDims, kind);
   if (form == ReduceForm::L2)
     result =
         map(result, [](OpBuilder &b, Location loc, ValueRange args) -> Value {
@@ -191,15 +192,8 @@ static ImportResult importCumSum(NodeContext &ctx) {
   FailureOr<int64_t> axis = normalizeAxis(ctx, axisValues->front(), rank);
   if (failed(axis))
     return failure();
-  auto getFlag = [&](StringRef name) -> FailureOr<bool> {
-    int64_t value = ctx.getIntAttr(name).value_or(0);
-    if (value != 0 && value != 1)
-      return emitUnsupportedAttr(ctx, name)
-             << ": " << value << " (expects 0/1)";
-    return value == 1;
-  };
-  FailureOr<bool> exclusive = getFlag("exclusive");
-  FailureOr<bool> reverse = getFlag("reverse");
+  FailureOr<bool> exclusive = getFlagAttr(ctx, "exclusive");
+  FailureOr<bool> reverse = getFlagAttr(ctx, "reverse");
   if (failed(exclusive) || failed(reverse))
     return failure();
 
@@ -258,7 +252,9 @@ static ImportResult importTopK(NodeContext &ctx) {
     return ctx.emitError() << "expects one K in [0, " << size
                            << "] (the axis' size)";
   int64_t k = kValues->front();
-  bool largest = ctx.getIntAttr("largest").value_or(1) != 0;
+  FailureOr<bool> largest = getFlagAttr(ctx, "largest", true);
+  if (failed(largest))
+    return failure();
 
   // rank[x] = #{j : x_j before x_i}, loops d0..d(rank-1) over X (i on the
   // axis) and d(rank) over j.
@@ -283,10 +279,10 @@ static ImportResult importTopK(NodeContext &ctx) {
                 return arith::CmpFOp::create(nb, loc, fpred, other, own);
               return arith::CmpIOp::create(nb, loc, ipred, other, own);
             };
-            Value before = largest ? compare(arith::CmpFPredicate::OGT,
-                                             arith::CmpIPredicate::sgt)
-                                   : compare(arith::CmpFPredicate::OLT,
-                                             arith::CmpIPredicate::slt);
+            Value before = *largest ? compare(arith::CmpFPredicate::OGT,
+                                              arith::CmpIPredicate::sgt)
+                                    : compare(arith::CmpFPredicate::OLT,
+                                              arith::CmpIPredicate::slt);
             Value equal =
                 compare(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
             Value lower =
@@ -353,8 +349,10 @@ static ImportResult importArgMax(NodeContext &ctx, bool min) {
       normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
   if (failed(axis))
     return failure();
-  bool keepDims = ctx.getIntAttr("keepdims").value_or(1) != 0;
-  bool last = ctx.getIntAttr("select_last_index").value_or(0) != 0;
+  FailureOr<bool> keepDims = getFlagAttr(ctx, "keepdims", true);
+  FailureOr<bool> last = getFlagAttr(ctx, "select_last_index");
+  if (failed(keepDims) || failed(last))
+    return failure();
   OpBuilder &b = ctx.builder;
   Value input = ctx.getOperand(0);
   if (min)
@@ -369,7 +367,7 @@ static ImportResult importArgMax(NodeContext &ctx, bool min) {
   Type i64 = b.getI64Type();
   auto keptType = cast<RankedTensorType>(max.getType());
   Value init = buildFilled(b, ctx.loc, keptType.getShape(),
-                           b.getIntegerAttr(i64, last ? 0 : size - 1));
+                           b.getIntegerAttr(i64, *last ? 0 : size - 1));
   SmallVector<AffineMap> maps = getAlongAxisMaps(b.getContext(), rank, *axis);
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
@@ -393,16 +391,16 @@ static ImportResult importArgMax(NodeContext &ctx, bool min) {
             Value position = arith::IndexCastOp::create(
                 nb, loc, i64, linalg::IndexOp::create(nb, loc, rank));
             Value better =
-                last ? arith::MaxSIOp::create(nb, loc, args[2], position)
-                           .getResult()
-                     : arith::MinSIOp::create(nb, loc, args[2], position)
-                           .getResult();
+                *last ? arith::MaxSIOp::create(nb, loc, args[2], position)
+                            .getResult()
+                      : arith::MinSIOp::create(nb, loc, args[2], position)
+                            .getResult();
             linalg::YieldOp::create(
                 nb, loc,
                 Value(arith::SelectOp::create(nb, loc, hit, better, args[2])));
           })
           .getResult(0);
-  if (!keepDims) {
+  if (!*keepDims) {
     SmallVector<int64_t> shape(type->getShape());
     shape.erase(shape.begin() + *axis);
     index = buildReshape(b, ctx.loc, index, shape);

@@ -37,11 +37,13 @@ static ImportResult importReshape(NodeContext &ctx) {
   FailureOr<SmallVector<int64_t>> requested = getConstantIntOperand(ctx, 1);
   if (failed(type) || failed(requested))
     return failure();
-  bool allowZero = ctx.getIntAttr("allowzero").value_or(0) != 0;
+  FailureOr<bool> allowZero = getFlagAttr(ctx, "allowzero");
+  if (failed(allowZero))
+    return failure();
   SmallVector<int64_t> shape;
   int64_t inferred = -1, known = 1;
   for (auto [i, dim] : llvm::enumerate(*requested)) {
-    if (dim == 0 && !allowZero) {
+    if (dim == 0 && !*allowZero) {
       if (static_cast<int64_t>(i) >= type->getRank())
         return ctx.emitError()
                << "shape entry " << i << " copies a dimension the input lacks";

@@ -142,6 +142,14 @@ def check_bad_batches(trainer, batch):
         else:
             print(f"bad batch ({what}): no error")
             return 1
+    for lr in (float("nan"), -1e-2, np.full(2, 1e-2)):
+        try:
+            trainer.step(batch, lr=lr)
+        except ValueError as e:
+            print(f"bad lr: ValueError: {e}")
+        else:
+            print(f"bad lr ({lr!r}): no error")
+            return 1
     after = trainer.state_dict()
     moved = [n for n in before["params"] if not all(
         np.array_equal(before[k][n], after[k][n]) for k in ("params", "exp_avg", "exp_avg_sq"))]

@@ -1482,11 +1482,24 @@ ERROR_CASES = [
     Case("gather_grad_index_out_of_range", "GatherGrad",
          [i64([7, 3]), i64([1, 7]), f32(2, 3)], domain=MS, consts={0, 1}),
     Case("scale_two_elements", "Scale", [f32(3), f32(2)], domain=MS),
+    # 0/1 attributes: ORT reads some as != 0, others as == 1.
+    Case("arg_max_keepdims_minus_one", "ArgMax", [f32(5, 3)], {"keepdims": -1}),
+    Case("mod_fmod_two", "Mod", [i64([7, -7]), i64([3, 3])], {"fmod": 2}),
+    Case("trilu_upper_two", "Trilu", [f32(3, 3)], {"upper": 2}),
+    Case("reshape_allowzero_minus_one", "Reshape", [f32(2, 3), i64([3, 2])],
+         {"allowzero": -1}, consts={1}, opset=14),
+    Case("attention_is_causal_two", "Attention", [f32(2, 4, 6, 8), f32(2, 4, 5, 8),
+                                                  f32(2, 4, 5, 8)], {"is_causal": 2}, opset=23),
+    Case("scale_down_two", "Scale", [f32(3), np.array([2.0], np.float32)], {"scale_down": 2},
+         domain=MS),
     # ConvTranspose: W [C, M/group, k...] must match X [N, C, D...].
     Case("convt_channels_mismatch", "ConvTranspose", [f32(1, 3, 4, 4), f32(2, 2, 3, 3)]),
     Case("convt_group_not_dividing", "ConvTranspose", [f32(1, 3, 4, 4), f32(3, 2, 3, 3)],
          {"group": 2}),
     Case("convt_w_bad_rank", "ConvTranspose", [f32(1, 3, 4, 4), f32(3, 2, 3)]),
+    # An empty kernel has no taps (it imported as a convolution of input + 1 outputs).
+    Case("conv_empty_kernel", "Conv", [f32(1, 1, 5), f32(1, 1, 0)]),
+    Case("convt_empty_kernel", "ConvTranspose", [f32(1, 1, 4, 4), f32(1, 1, 0, 3)]),
     Case("convt_output_padding_too_large", "ConvTranspose", [f32(1, 2, 4, 4), f32(2, 2, 3, 3)],
          {"strides": [2, 2], "dilations": [1, 2], "output_padding": [1, 2]}),
     Case("convt_negative_pads", "ConvTranspose", [f32(1, 2, 4, 4), f32(2, 2, 3, 3)],
@@ -1509,10 +1522,14 @@ ERROR_CASES = [
     Case("pad_edge_empty", "Pad", [f32(0, 3), i64([1, 0, 1, 0])], {"mode": "edge"},
          consts={1}),
     Case("pad_crop_too_far", "Pad", [f32(2, 3), i64([0, -2, 0, -2])], consts={1}),
+    # INT64_MIN, whose magnitude does not fit in int64_t.
+    Case("pad_int64_min", "Pad", [f32(2, 3), i64([0, -(2**63), 0, 0])], consts={1}),
     Case("pad_wrap_opset17", "Pad", [f32(2, 3), i64([0, 1, 0, 1])], {"mode": "wrap"},
          consts={1}),
     Case("pad_computed_pads", "Pad", [f32(2, 3), i64([0, 1, 0, 1])]),
     Case("pad_pads_2d", "Pad", [f32(2, 3), i64([[0, 1], [0, 1]])], consts={1}),
+    # Shape-like inputs are vectors (or scalars): a matrix was read flattened.
+    Case("reshape_shape_2d", "Reshape", [f32(2, 3), i64([[3, 2]])], consts={1}),
     # Scales that do not resize X to dY describe no Resize.
     Case("resize_grad_scale_mismatch", "ResizeGrad",
          [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 3, 2], np.float32)],
