@@ -567,6 +567,12 @@ def hf_families():
         "resnet": ("image", lambda: T.ResNetForImageClassification(T.ResNetConfig(
             embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1], layer_type="basic",
             num_labels=VOCAB)), (3, 32, 32)),
+        # MobileViT: inverted residuals and transformer blocks over unfolded
+        # patches; its step takes more tensors than ctypes passes one by one.
+        "mobilevit": ("image", lambda: T.MobileViTForImageClassification(T.MobileViTConfig(
+            image_size=32, hidden_sizes=[16, 24, 32], neck_hidden_sizes=[8, 8, 16, 16, 24, 24, 32],
+            num_attention_heads=2, hidden_dropout_prob=0.0, classifier_dropout_prob=0.0,
+            num_labels=VOCAB)), (3, 32, 32)),
         # Audio: Whisper's convolutional stem over mel features, as an
         # encoder classifier and as the encoder-decoder; wav2vec 2.0's
         # feature encoder over a waveform.
@@ -696,6 +702,7 @@ HF_FAMILIES = ["bert", "distilbert", "albert", "electra", "mobilebert", "roforme
                "deberta-v2", "gpt-neo", "gpt-neox", "gpt-bigcode", "codegen", "opt", "bloom",
                "falcon", "mistral", "qwen2", "gemma", "gemma2", "phi", "olmo", "starcoder2", "t5",
                "bart", "marian", "deit", "dinov2", "beit", "swin", "pvt", "convnext", "resnet",
+               "mobilevit",
                "whisper-encoder", "whisper", "wav2vec2"]
 MODELS.update({f"hf-{kind}": (lambda kind=kind: HuggingFace(kind)) for kind in HF_FAMILIES})
 
