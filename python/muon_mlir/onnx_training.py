@@ -38,13 +38,15 @@ from onnx import helper
 _ARGUMENT = re.compile(r'%[\w.$-]+: (tensor<[^>]*>) \{onnx\.name = "((?:[^"\\]|\\.)*)"')
 
 
-def argument_types(body):
-    """{ONNX name: MLIR type} of the arguments of the first function in the
-    imported module `body`: the importer's static types, with the symbolic
-    dimensions it bound."""
+def signature_types(body):
+    """The types of the first function in the imported module `body`: its
+    arguments {ONNX name: MLIR type} and its result types [MLIR type], the
+    importer's static types (with the symbolic dimensions it bound)."""
     signature = body[body.index("func.func"):]
     signature = signature[:signature.index("{\n")]
-    return {_unescape(name): type_ for type_, name in _ARGUMENT.findall(signature)}
+    arguments, _, results = signature.partition(") -> ")
+    return ({_unescape(name): type_ for type_, name in _ARGUMENT.findall(arguments)},
+            re.findall(r"tensor<[^>]*>", results))
 
 
 def _unescape(text):
@@ -59,7 +61,7 @@ class TrainingGraph:
 
     def __init__(self, model, input_types):
         """`input_types`: {name: MLIR type} of the imported graph's inputs
-        (argument_types)."""
+        (signature_types)."""
         graph = model.graph
         self.inputs = {i.name: input_types[i.name] for i in graph.input}
         accumulators = [n for n in graph.node if n.op_type == "InPlaceAccumulatorV2"]
@@ -212,7 +214,7 @@ def build_step(translate, training_path, optimizer_path, work_prefix, in_place=F
     step returns only the loss."""
     training_model = onnx.load(training_path)
     train = import_body(translate, training_path)
-    graph = TrainingGraph(training_model, argument_types(train))
+    graph = TrainingGraph(training_model, signature_types(train)[0])
     train = rename_function(train, "train")
     param_types = [graph.inputs[p] for p in graph.params]
     shapes = ",".join(t[len("tensor<"):-1] for t in param_types)

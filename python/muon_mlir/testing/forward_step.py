@@ -19,11 +19,6 @@ from onnx.reference import ReferenceEvaluator
 
 from .. import onnx_training
 
-def _type(shape, elem_type, name):
-    return ("tensor<" + "".join(f"{d}x" for d in shape)
-            + onnx_training.element_type(elem_type, name) + ">")
-
-
 def prepare(model, params):
     """Copy of `model` with the initializers `params` as graph inputs, and
     Constant nodes and the nodes computed from constants only (torch's shape
@@ -59,15 +54,11 @@ def build_step(translate, model_path, params):
     """Imports the prepared model at `model_path` and returns the text of a
     module with @forward and @step (see the module docstring). `params`:
     names of the graph inputs that are parameters."""
-    model = onnx.load(model_path)
-    graph = model.graph
-    types = {i.name: _type([d.dim_value for d in i.type.tensor_type.shape.dim],
-                           i.type.tensor_type.elem_type, i.name) for i in graph.input}
+    graph = onnx.load(model_path).graph
+    forward = onnx_training.import_body(translate, model_path)
+    types, outputs = onnx_training.signature_types(forward)
+    forward = onnx_training.rename_function(forward, "forward")
     data = [i.name for i in graph.input if i.name not in params]
-    outputs = [_type([d.dim_value for d in o.type.tensor_type.shape.dim],
-                     o.type.tensor_type.elem_type, o.name) for o in graph.output]
-    forward = onnx_training.rename_function(
-        onnx_training.import_body(translate, model_path), "forward")
 
     args = [f'%d{i}: {types[n]} {{onnx.name = "{n}"}}' for i, n in enumerate(data)]
     for prefix, suffix in (("p", ""), ("g", ".grad"), ("m", ".m"), ("v", ".v")):

@@ -15,10 +15,11 @@ work = tempfile.mkdtemp()
 def imported_types(model):
     path = os.path.join(work, "model.onnx")
     onnx.save(model, path)
-    return onnx_training.argument_types(onnx_training.import_body(translate, path))
+    return onnx_training.signature_types(onnx_training.import_body(translate, path))
 
 
-# argument_types reads the importer's types by ONNX name (quotes escaped).
+# signature_types reads the importer's types: arguments by ONNX name (quotes
+# escaped), results in order.
 inputs = [helper.make_tensor_value_info(*args) for args in
           [("ids", TensorProto.INT32, [2, 3]), ("lr", TensorProto.BFLOAT16, []),
            ('say "hi"', TensorProto.FLOAT, [1])]]
