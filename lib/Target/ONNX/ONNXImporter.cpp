@@ -251,8 +251,7 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
              << "' has the name of the importer's random step argument";
     if (llvm::is_contained(spec.stateArguments, input->name()))
       continue;
-    if (input->type().has_tensor_type() &&
-        !model.types.getUnboundDims(*input).empty()) {
+    if (model.types.hasUnboundDims(*input)) {
       deferred.insert(input->name());
       continue;
     }

@@ -109,15 +109,13 @@ std::optional<int64_t> ONNXTypeConverter::lookupDim(StringRef name) const {
   return std::nullopt;
 }
 
-SmallVector<std::string>
-ONNXTypeConverter::getUnboundDims(const onnx::ValueInfoProto &info) const {
-  SmallVector<std::string> unbound;
-  if (info.type().has_tensor_type())
-    for (const auto &dim : info.type().tensor_type().shape().dim())
-      if (!dim.has_dim_value() && dim.has_dim_param() &&
-          !lookupDim(dim.dim_param()))
-        unbound.push_back(dim.dim_param());
-  return unbound;
+bool ONNXTypeConverter::hasUnboundDims(const onnx::ValueInfoProto &info) const {
+  return info.type().has_tensor_type() &&
+         llvm::any_of(info.type().tensor_type().shape().dim(),
+                      [&](const onnx::TensorShapeProto_Dimension &dim) {
+                        return !dim.has_dim_value() && dim.has_dim_param() &&
+                               !lookupDim(dim.dim_param());
+                      });
 }
 
 FailureOr<RankedTensorType>

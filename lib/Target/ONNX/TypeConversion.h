@@ -69,10 +69,9 @@ public:
                                               const onnx::TensorProto &tensor,
                                               mlir::Location loc);
 
-  /// The symbolic dimensions of tensor value `info` that neither the options
-  /// nor bindDim give a value.
-  llvm::SmallVector<std::string>
-  getUnboundDims(const onnx::ValueInfoProto &info) const;
+  /// Whether tensor value `info` has a symbolic dimension that neither the
+  /// options nor bindDim give a value.
+  bool hasUnboundDims(const onnx::ValueInfoProto &info) const;
   /// Gives symbolic dimension `name` a value the graph determines (a loss's
   /// targets sized by its scores), for every value that has it.
   void bindDim(llvm::StringRef name, int64_t value) {

@@ -133,11 +133,10 @@ static FailureOr<ResizeAttrs> getResizeAttrs(NodeContext &ctx) {
            << ": '" << mode << "' (expects 'nearest', 'linear' or 'cubic')";
   attrs.mode = *resizeMode;
   attrs.cubicCoeffA = ctx.getFloatAttr("cubic_coeff_a").value_or(-0.75f);
-  std::optional<int64_t> excludeOutside = ctx.getIntAttr("exclude_outside");
-  if (excludeOutside.value_or(0) != 0 && excludeOutside != 1)
-    return emitUnsupportedAttr(ctx, "exclude_outside")
-           << ": " << *excludeOutside << " (expects 0 or 1)";
-  attrs.excludeOutside = excludeOutside.value_or(0) == 1;
+  FailureOr<bool> excludeOutside = getFlagAttr(ctx, "exclude_outside");
+  if (failed(excludeOutside))
+    return failure();
+  attrs.excludeOutside = *excludeOutside;
   if (ctx.getIntAttr("antialias").value_or(0) != 0)
     return emitUnsupportedAttr(ctx, "antialias") << ": only 0 is imported";
   std::string coordinates = ctx.getStringAttr("coordinate_transformation_mode")
