@@ -307,9 +307,9 @@ static FailureOr<Value> getChannelInput(NodeContext &ctx, unsigned index,
 }
 
 /// BatchNormInternal's Y, running mean and variance, saved mean and inverse
-/// standard deviation, as far as the node declares them; `trainingMode` 1
+/// standard deviation, as far as the node declares them; `training`
 /// normalizes with the batch's statistics.
-static ImportResult buildBatchNorm(NodeContext &ctx, int64_t trainingMode) {
+static ImportResult buildBatchNorm(NodeContext &ctx, bool training) {
   if (failed(checkNumOperands(ctx, 5, 5)))
     return failure();
   FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
@@ -325,8 +325,6 @@ static ImportResult buildBatchNorm(NodeContext &ctx, int64_t trainingMode) {
       return failure();
     channel.push_back(*input);
   }
-  if (trainingMode != 0 && trainingMode != 1)
-    return emitUnsupportedAttr(ctx, "training_mode") << ": " << trainingMode;
   float epsilon = ctx.getFloatAttr("epsilon").value_or(1e-5f);
   float momentum = ctx.getFloatAttr("momentum").value_or(0.9f);
   OpBuilder &b = ctx.builder;
@@ -340,7 +338,7 @@ static ImportResult buildBatchNorm(NodeContext &ctx, int64_t trainingMode) {
     return arith::SubFOp::create(nb, nl, args[0], args[1]);
   };
   Value mean = channel[2], variance = channel[3], invStdDev, centered;
-  if (trainingMode == 1) {
+  if (training) {
     mean = buildMean(b, loc, ctx.getOperand(0), *norm);
     centered = map({ctx.getOperand(0), mean}, shape, subtract);
     invStdDev = buildInvStdDev(b, loc, centered, *norm, epsilon);
@@ -389,7 +387,10 @@ static ImportResult buildBatchNorm(NodeContext &ctx, int64_t trainingMode) {
 }
 
 static ImportResult importBatchNorm(NodeContext &ctx) {
-  return buildBatchNorm(ctx, ctx.getIntAttr("training_mode").value_or(0));
+  FailureOr<bool> training = getFlagAttr(ctx, "training_mode");
+  if (failed(training))
+    return failure();
+  return buildBatchNorm(ctx, *training);
 }
 
 /// ONNX BatchNormalization (the forward graph torch exports; ORT's training
@@ -399,10 +400,12 @@ static ImportResult importBatchNorm(NodeContext &ctx) {
 /// computes as BatchNormInternal's saved mean and inverse standard deviation;
 /// from 14 its training_mode attribute says.
 static ImportResult importBatchNormalization(NodeContext &ctx) {
-  int64_t trainingMode = ctx.opsetVersion >= 14
-                             ? ctx.getIntAttr("training_mode").value_or(0)
-                             : static_cast<int64_t>(hasResult(ctx, 1));
-  return buildBatchNorm(ctx, trainingMode);
+  FailureOr<bool> training = ctx.opsetVersion >= 14
+                                 ? getFlagAttr(ctx, "training_mode")
+                                 : FailureOr<bool>(hasResult(ctx, 1));
+  if (failed(training))
+    return failure();
+  return buildBatchNorm(ctx, *training);
 }
 
 static ImportResult importBatchNormGrad(NodeContext &ctx) {
