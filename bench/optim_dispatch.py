@@ -74,7 +74,11 @@ def bare_calls(opt):
     calls = []
     for index, group in enumerate(opt.param_groups):
         bound = opt._bound.get(index)
-        if hasattr(bound, "fixed"):
+        if hasattr(bound, "arguments"):  # the packed argument array
+            bound.pointer_view[bound.grad_slots] = [p.grad.data_ptr() for p in bound.with_grad]
+            calls.append((bound.function._packed, (bound.arguments,)))
+            continue
+        if hasattr(bound, "fixed"):  # one argument per tensor
             arguments = bound.fixed + [p.grad.data_ptr() for p in bound.with_grad]
             calls += [(f._entry, pick(arguments)) for f, pick in bound.calls]
             continue

@@ -193,9 +193,8 @@ def bare_run(opt, device):
     stream = [torch.cuda.current_stream().cuda_stream] if device == "cuda" else []
     calls = []
     for bound in opt._bound.values():
-        arguments = bound.fixed + [p.grad.data_ptr() for p in bound.with_grad]
-        calls += [(function._entry, tuple(pick(arguments)) + tuple(stream))
-                  for function, pick in bound.calls]
+        bound.pointer_view[bound.grad_slots] = [p.grad.data_ptr() for p in bound.with_grad]
+        calls.append((bound.function._packed, (bound.arguments, *stream)))
 
     def run():
         for entry, pointers in calls:

@@ -20,6 +20,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def Optim_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
 def Optim_ScalarFloat : 0DTensorOf<[AnyFloat]>;
 def Optim_ScalarStep : 0DTensorOf<[AnyFloat, AnySignlessInteger]>;
+// One step count shared by every member (0-d) or one per member (1-d).
+def Optim_StepCounts : TensorRankOf<[AnyFloat, AnySignlessInteger], [0, 1]>;
 // Non-zero: the update is skipped (see Optim_SkipDoc).
 def Optim_SkipFlag : 0DTensorOf<[AnySignlessInteger]>;
 
@@ -277,13 +279,21 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, AttrSizedOperandSegments,
 
     A bucket (`optim-bucket`) is one op over N parameters of any shapes and
     one element type: operands and results are lists in member order, as
-    on `optim.muon`.
+    on `optim.muon`. `step` is one count for every member (0-d) or a 1-d
+    tensor of N counts, one per member in member order, as
+    torch.optim.AdamW keeps them: members whose counts differ (a parameter
+    that had no gradient on some steps) still share one op, and so one
+    kernel on the GPU, where one op per count would launch one per member.
 
     Example:
 
     ```mlir
     %w1, %m1, %v1 = optim.adamw %w, %g, %m, %v, %lr, %t {weight_decay = 0.1}
         : tensor<768xf32>, tensor<f32>, tensor<i64>
+    // Two members with a step count each.
+    %p:2, %pm:2, %pv:2 = optim.adamw [%b, %e], [%gb, %ge], [%mb, %me],
+        [%vb, %ve], %lr, %steps : [tensor<768xf32>, tensor<50257x768xf32>],
+        tensor<f32>, tensor<2xf32>
     ```
   }] # Optim_SkipDoc;
   let arguments = (ins
@@ -292,7 +302,7 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, AttrSizedOperandSegments,
     Variadic<Optim_FloatTensor>:$exp_avgs,
     Variadic<Optim_FloatTensor>:$exp_avg_sqs,
     Optim_ScalarFloat:$lr,
-    Optim_ScalarStep:$step,
+    Optim_StepCounts:$step,
     Optional<Optim_SkipFlag>:$skip,
     DefaultValuedAttr<F64Attr, "0.9">:$beta1,
     DefaultValuedAttr<F64Attr, "0.999">:$beta2,

@@ -115,7 +115,10 @@ def OptimAssignPass : MuonPass<"optim-assign"> {
     Option<"report", "report", "bool", /*default=*/"false",
            "Emit one remark per parameter saying what it was assigned">,
   ];
-  let dependentDialects = ["::muon::optim::OptimDialect"];
+  // arith and tensor: the step counts of an AdamW bucket's kept members.
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::muon::optim::OptimDialect"];
 }
 
 def OptimFoldSkipsPass : MuonPass<"optim-fold-skips"> {

@@ -6,9 +6,10 @@
 //
 // AdamW is element-wise: one kernel over the parameter, or over every
 // parameter of a bucket, each read and written in its own buffer (one row
-// per parameter, BucketBuffers.h). lr and the step count
-// stay device buffers: every thread loads them and computes the bias
-// corrections once, before its elements.
+// per parameter, BucketBuffers.h). lr and the step counts
+// stay device buffers: every thread loads them (its row's count where each
+// member has its own) and computes the bias corrections once, before its
+// elements.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +27,25 @@
 
 using namespace mlir;
 using namespace muon::optim;
+
+/// The member of `row` (one of rows [first, first + count)): the row itself
+/// unless empty members (which have no row) come before it.
+static Value getRowMember(OpBuilder &b, Location loc,
+                          const BucketLayout &layout, Value row, int64_t first,
+                          int64_t count) {
+  Value member = row;
+  for (int64_t r = first; r < first + count; ++r) {
+    if (layout.rowMembers[r] == r)
+      continue;
+    Value isRow =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, row,
+                              arith::ConstantIndexOp::create(b, loc, r));
+    member = arith::SelectOp::create(
+        b, loc, isRow,
+        arith::ConstantIndexOp::create(b, loc, layout.rowMembers[r]), member);
+  }
+  return member;
+}
 
 FailureOr<SmallVector<Value>>
 muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
@@ -51,6 +71,7 @@ muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
                                                /*packed=*/false, destinations));
   Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
   Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
+  bool perMemberSteps = cast<MemRefType>(step.getType()).getRank() == 1;
   SkipFlag skip(rewriter, loc, adaptor.getSkip());
   SmallVector<const BucketBuffer *> buckets;
   for (const BucketBuffer &bucket : llvm::concat<BucketBuffer>(inputs, outputs))
@@ -68,11 +89,16 @@ muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
         ArrayRef(layout.sizes).slice(first, count),
         [&](OpBuilder &b, Location kloc, Value localRow) {
           Value rate = memref::LoadOp::create(b, kloc, lr, ValueRange());
-          Value steps = memref::LoadOp::create(b, kloc, step, ValueRange());
-          scalars.emplace(op, StepScalars(b, kloc, arithType, rate, steps));
           Value row = arith::AddIOp::create(
               b, kloc, localRow,
               arith::ConstantIndexOp::create(b, kloc, first));
+          // A 1-d step holds one count per member.
+          Value steps = memref::LoadOp::create(
+              b, kloc, step,
+              perMemberSteps
+                  ? ValueRange(getRowMember(b, kloc, layout, row, first, count))
+                  : ValueRange());
+          scalars.emplace(op, StepScalars(b, kloc, arithType, rate, steps));
           rowBuffers =
               BucketBuffer::selectRow(b, kloc, buckets, row, first, count);
           skip.load(b, kloc);

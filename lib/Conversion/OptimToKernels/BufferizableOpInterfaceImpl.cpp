@@ -97,9 +97,10 @@ static bool isUpdatedInPlace(OpResult result) {
 
 /// The result `operand` is updated into in place, if any.
 static OpResult getInPlaceResult(OpOperand &operand) {
-  for (OpResult result : operand.getOwner()->getResults())
-    if (getKernelUpdatedOperand(result) == &operand && isUpdatedInPlace(result))
-      return result;
+  OpResult result = getReplacingResult(operand);
+  if (result && getKernelUpdatedOperand(result) == &operand &&
+      isUpdatedInPlace(result))
+    return result;
   return {};
 }
 

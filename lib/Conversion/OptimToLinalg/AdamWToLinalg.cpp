@@ -18,6 +18,7 @@
 #include "muon/Dialect/Optim/Utils/LinalgBuilders.h"
 #include "muon/Dialect/Optim/Utils/UpdateMath.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -37,21 +38,39 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
     Location loc = op.getLoc();
     Type arithType =
         getArithmeticType(getElementTypeOrSelf(adaptor.getParams().front()));
-    // The step scalars once (buildScalarGeneric), taken as inputs by one
-    // generic per member: a bucket's members are updated as by their own ops.
-    SmallVector<Value> stepValues = buildScalarGeneric(
-        rewriter, loc, {adaptor.getLr(), adaptor.getStep()},
-        [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
-          StepScalars step(b, bodyLoc, arithType, args[0], args[1]);
-          return AdamWScalars::buildStepValues(op, step);
-        });
+    // The step scalars once per step count (buildScalarGeneric), taken as
+    // inputs by one generic per member: a bucket's members are updated as by
+    // their own ops.
+    auto buildStepValues = [&](Value step) {
+      return buildScalarGeneric(
+          rewriter, loc, {adaptor.getLr(), step},
+          [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
+            StepScalars scalars(b, bodyLoc, arithType, args[0], args[1]);
+            return AdamWScalars::buildStepValues(op, scalars);
+          });
+    };
+    Value steps = adaptor.getStep();
+    auto stepsType = cast<RankedTensorType>(steps.getType());
+    SmallVector<Value> sharedStepValues;
+    if (stepsType.getRank() == 0)
+      sharedStepValues = buildStepValues(steps);
+    // A member's own count: a 0-d slice of the 1-d counts.
+    auto memberStep = [&](int64_t member) -> Value {
+      return tensor::ExtractSliceOp::create(
+          rewriter, loc, RankedTensorType::get({}, stepsType.getElementType()),
+          steps, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(member)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
+    };
     SmallVector<Value> newParams, newExpAvgs, newExpAvgSqs;
-    for (auto [param, grad, expAvg, expAvgSq] :
-         llvm::zip_equal(adaptor.getParams(), adaptor.getGrads(),
+    for (auto [index, param, grad, expAvg, expAvgSq] :
+         llvm::enumerate(adaptor.getParams(), adaptor.getGrads(),
                          adaptor.getExpAvgs(), adaptor.getExpAvgSqs())) {
       Type type = param.getType();
       SmallVector<Value> inputs = {param, grad, expAvg, expAvgSq};
-      llvm::append_range(inputs, stepValues);
+      llvm::append_range(inputs, stepsType.getRank() == 0
+                                     ? sharedStepValues
+                                     : buildStepValues(memberStep(index)));
       SmallVector<Value> member = buildElementwise(
           rewriter, loc, inputs, {}, {type, type, type}, arithType,
           [&](OpBuilder &b, Location bodyLoc, ValueRange args) {

@@ -1,12 +1,14 @@
 """muon_mlir.optim.Muon: a torch.optim.Optimizer whose step is compiled."""
 
 import copy
+import ctypes
 import functools
 import math
 import numbers
 import operator
 import sys
 
+import numpy
 import torch
 
 from . import _distributed, _plan
@@ -19,16 +21,14 @@ _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
 class _CompiledGroupStep:
     """The compiled step of one param group for one set of parameters with
     gradients: one library call taking every entry's arguments and then the
-    two learning rates (`calls`: [(function, argument indices)])."""
+    two learning rates."""
 
     def __init__(self, entries, group, flags, verbose, deterministic):
-        function = compile_step(_plan.step_module(entries, group, deterministic), flags,
-                                verbose=False)
-        function._load()
-        count = sum(2 + len(_plan.STATE_KEYS[kind]) for kind, *_ in entries)
-        self.calls = [(function, range(count))]
-        if verbose and function.compile_seconds is not None:
-            print(f"muon_mlir.optim: compiled a step in {function.compile_seconds:.2f} s "
+        self.function = compile_step(_plan.step_module(entries, group, deterministic), flags,
+                                     verbose=False)
+        self.function._load()
+        if verbose and self.function.compile_seconds is not None:
+            print(f"muon_mlir.optim: compiled a step in {self.function.compile_seconds:.2f} s "
                   f"(cached in {cache_dir()})", file=sys.stderr)
 
 
@@ -248,7 +248,7 @@ class Muon(torch.optim.Optimizer):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
-        grad_slots, empty = [], []
+        grad_slots, empty, step_states = [], [], []
         for position, p, name in self._positioned(group):
             if p.grad is None:
                 continue
@@ -267,10 +267,14 @@ class Muon(torch.optim.Optimizer):
                 empty.append(p)
                 continue
             entries.append(entry)
+            if entry[0] == "adamw":
+                step_states.append(state)
             grad_slots.append(len(tensors) + 1)
-            tensors += [p, grad] + [state[k] for k in _plan.STATE_KEYS[entry[0]]]
+            tensors += [p, grad] + [state[k] for k in _plan.ARGUMENT_STATE_KEYS[entry[0]]]
         if not entries:
             return None
+        if step_states:
+            tensors.append(_step_counts(step_states))
         _check_device(device, f"param group {index}")
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
@@ -385,14 +389,14 @@ class _Bound:
     the parameters with and without gradients, what their gradients must
     look like, the compiled hyper-parameters and the learning rates.
 
-    The arguments are laid out once as the fixed pointers (parameters,
-    state, rates) followed by the gradients', and each library call picks
-    its own with an operator.itemgetter: a step concatenates two lists and
-    makes one C-level pick per call."""
+    The arguments are laid out once in an array of pointers for the
+    library's packed entry point; a step writes the gradients' pointers
+    into it (one numpy store) and makes one call, where one argument per
+    tensor would cost ctypes ~75 ns a tensor and stop at 1024 tensors."""
 
     def __init__(self, group, compiled, tensors, grad_slots, rates, device, graphs=None,
                  empty=()):
-        self.compiled, self.device, self.graphs = compiled, device, graphs
+        self.function, self.device, self.graphs = compiled.function, device, graphs
         self.params, self.count = group["params"], len(group["params"])
         # A copy: a list hyper-parameter changed in place must not compare
         # equal to itself.
@@ -406,15 +410,10 @@ class _Bound:
         # Not the gradients: holding them would keep last step's alive while
         # backward makes the next ones (zero_grad sets them to None).
         slots = set(grad_slots)
-        fixed = [i for i in range(len(tensors)) if i not in slots]
-        self.tensors = [tensors[i] for i in fixed]
-        self.fixed = [t.data_ptr() for t in self.tensors]
-        position = {i: k for k, i in enumerate(fixed)}
-        position.update({slot: len(fixed) + k for k, slot in enumerate(grad_slots)})
-        lr, adam_lr = position[len(tensors) - 2], position[len(tensors) - 1]
-        self.calls = [(function, operator.itemgetter(*[position[i] for i in arguments],
-                                                     lr, adam_lr))
-                      for function, arguments in compiled.calls]
+        self.tensors = [t for i, t in enumerate(tensors) if i not in slots]
+        self.arguments = (ctypes.c_void_p * len(tensors))(*map(_DATA_PTR, tensors))
+        self.grad_slots = numpy.array(grad_slots, dtype=numpy.intp)
+        self.pointer_view = numpy.frombuffer(self.arguments, dtype=numpy.uintp)
         self.rates, self.scalars = rates, tensors[-2:]
         # A tensor rate is read in place when the step's scalar is its storage.
         self.shared = [isinstance(r, torch.Tensor) and r.data_ptr() == s.data_ptr()
@@ -436,20 +435,22 @@ class _Bound:
         return True
 
     def run(self, grad_pointers):
-        arguments = self.fixed + grad_pointers
+        self.pointer_view[self.grad_slots] = grad_pointers
         if self.device.type != "cuda":
-            return self._launch(arguments)
-        if self.graphs is not None and self.graphs.run(
-                tuple(grad_pointers), lambda stream: self._launch(arguments, stream)):
+            return self._launch()
+        if self.graphs is not None and self.graphs.run(tuple(grad_pointers), self._launch):
             return
-        # One stream query per step, not per call (a few µs each).
-        self._launch(arguments, torch.cuda.current_stream(self.device).cuda_stream)
+        # One stream query per step (a few µs).
+        self._launch(torch.cuda.current_stream(self.device).cuda_stream)
 
-    def _launch(self, arguments, *stream):
-        for function, pick in self.calls:
-            status = function._entry(*pick(arguments), *stream)
-            if status != 0:
-                raise _failure(function, status, self.device)
+    def _launch(self, *stream):
+        function = self.function
+        if function._packed is not None:
+            status = function._packed(self.arguments, *stream)
+        else:  # a library cached by a compiler without the packed entry point
+            status = function._entry(*self.pointer_view.tolist(), *stream)
+        if status != 0:
+            raise _failure(function, status, self.device)
 
 
 def _grads_like(grads, device):
@@ -659,6 +660,16 @@ def _check_distinct(tensors, group):
         seen[pointer] = t
     if len({id(p) for p in group["params"]}) != len(group["params"]):
         raise ValueError("a parameter appears twice in one param group")
+
+
+def _step_counts(states):
+    """The AdamW step counts of `states` as the one float32 vector the
+    compiled step takes and increments in place; each state's 'step' becomes
+    its 0-d view (still torch's per-parameter tensor)."""
+    counts = torch.stack([state["step"] for state in states])
+    for k, state in enumerate(states):
+        state["step"] = counts[k]
+    return counts
 
 
 def _scalar(value, device):

@@ -4,8 +4,11 @@ A group's step is one function: per parameter with a gradient, its tensors
 (the parameter and its state tied to the results that update them,
 docs/ABI.md's in-place ABI; the gradient read only), then the group's Muon
 and AdamW learning rates as 0-d tensors, so that changing them recompiles
-nothing. AdamW's step count is a 0-d float32 tensor per parameter, as in
-torch.optim.AdamW, incremented by the compiled step itself.
+nothing. The AdamW parameters share one optim.adamw op, whose step counts
+(torch.optim.AdamW's per-parameter 'step', float32) are one 1-d argument
+before the rates, incremented by the compiled step itself: one kernel for
+all of them on the GPU, where an op per count would launch two per
+parameter.
 """
 
 import re
@@ -18,6 +21,10 @@ ELEMENT_TYPES = {"torch.float32": "f32", "torch.bfloat16": "bf16", "torch.float1
 # The state each update keeps, in the step's argument order (torch's keys).
 STATE_KEYS = {"muon": ("momentum_buffer",), "muon2": ("momentum_buffer", "second_moment"),
               "adamw": ("exp_avg", "exp_avg_sq", "step")}
+# The state each parameter passes as arguments of its own: AdamW's step
+# counts are one vector of the group's.
+ARGUMENT_STATE_KEYS = {kind: tuple(k for k in keys if k != "step")
+                       for kind, keys in STATE_KEYS.items()}
 # Parameters that keep AdamW under automatic routing even when 2-D: they are
 # lookup tables or the output layer, not hidden linear maps.
 _ADAMW_NAMES = re.compile(r"(^|[._])(embed|embedding|embeddings|wte|wpe|tok_emb|pos_emb|"
@@ -103,12 +110,13 @@ def _adamw_attrs(group, explicit):
                                   else group["adamw_weight_decay"])}
 
 
-_INCREMENT = """  %t{i}_1 = linalg.generic {{indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>],
-      iterator_types = []}} ins(%t{i} : tensor<f32>) outs(%t{i}_e : tensor<f32>) {{
+_INCREMENT = """  %steps_e = tensor.empty() : {t}
+  %steps_1 = linalg.generic {{indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+      iterator_types = ["parallel"]}} ins(%steps : {t}) outs(%steps_e : {t}) {{
   ^bb0(%x: f32, %o: f32):
     %y = arith.addf %x, %one : f32
     linalg.yield %y : f32
-  }} -> tensor<f32>"""
+  }} -> {t}"""
 
 
 def step_module(entries, group, deterministic=False):
@@ -123,6 +131,7 @@ def step_module(entries, group, deterministic=False):
         results.append(f"%{name}_1")
         types.append(type_)
 
+    adamw = []  # (index, tensor type) of the AdamW members
     for i, (kind, shape, element, view) in enumerate(entries):
         t = tensor_type(shape, element)
         tied(f"w{i}", t)
@@ -130,12 +139,7 @@ def step_module(entries, group, deterministic=False):
         if kind == "adamw":
             for state in (f"m{i}", f"v{i}"):
                 tied(state, t)
-            tied(f"t{i}", "tensor<f32>")
-            body.append(f"  %t{i}_e = tensor.empty() : tensor<f32>")
-            body.append(_INCREMENT.format(i=i))
-            body.append(f"  %w{i}_1, %m{i}_1, %v{i}_1 = optim.adamw %w{i}, %g{i}, %m{i}, %v{i}, "
-                        f"%adam_lr, %t{i}_1 {attr_dict(_adamw_attrs(group, explicit_adamw))} "
-                        f": {t}, tensor<f32>, tensor<f32>")
+            adamw.append((i, t))
         elif kind == "muon":
             tied(f"m{i}", t)
             body.append(f"  %w{i}_1, %m{i}_1 = optim.muon %w{i}, %g{i}, %m{i}, %lr "
@@ -146,9 +150,20 @@ def step_module(entries, group, deterministic=False):
             body.append(f"  %w{i}_1, %m{i}_1, %v{i}_1 = optim.muon2 %w{i}, %g{i}, %m{i}, [%v{i}], "
                         f"%lr {attr_dict(_muon_attrs(group, kind, view))} : {t}, [{t}], "
                         "tensor<f32>")
+    if adamw:
+        steps = f"tensor<{len(adamw)}xf32>"
+        tied("steps", steps)
+        body += ["  %one = arith.constant 1.0 : f32", _INCREMENT.format(t=steps)]
+        members = [f"[{', '.join(f'%{name}{i}' for i, _ in adamw)}]" for name in "wgmv"]
+        count = len(adamw)
+        body.append(f"  %aw:{count}, %am:{count}, %av:{count} = optim.adamw {', '.join(members)}, "
+                    f"%adam_lr, %steps_1 {attr_dict(_adamw_attrs(group, explicit_adamw))} "
+                    f": [{', '.join(t for _, t in adamw)}], tensor<f32>, {steps}")
+        # The op's results are its members' updated tensors.
+        renamed = {f"%{name}{i}_1": f"%a{name}#{k}"
+                   for k, (i, _) in enumerate(adamw) for name in "wmv"}
+        results[:] = [renamed.get(r, r) for r in results]
     args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>"]
-    if any(kind == "adamw" for kind, *_ in entries):
-        body.insert(0, "  %one = arith.constant 1.0 : f32")
     step = (f"func.func @step({', '.join(args)}) -> ({', '.join(types)}) {{\n"
             + "\n".join(body) + f"\n  return {', '.join(results)} : {', '.join(types)}\n}}\n")
     return f"module attributes {{optim.deterministic}} {{\n{step}}}\n" if deterministic else step

@@ -247,6 +247,24 @@ func.func @adamw_bucket(%w0: tensor<4x3xf32>, %w1: tensor<5xf32>, %lr: tensor<f3
 
 // -----
 
+// A step count per member: each row loads its member's count. The empty
+// member has no row, so row 1 is member 2.
+// CHECK-LABEL: func.func @adamw_step_per_member
+// CHECK-SAME: %[[T:[^:]+]]: memref<3xi64>)
+// CHECK: scf.parallel
+// CHECK: %[[IS_ROW1:.+]] = arith.cmpi eq, %[[ROW:.+]], %c1
+// CHECK: %[[MEMBER:.+]] = arith.select %[[IS_ROW1]], %c2{{.*}}, %[[ROW]] : index
+// CHECK: memref.load %[[T]][%[[MEMBER]]] : memref<3xi64>
+func.func @adamw_step_per_member(%w0: tensor<4x3xf32>, %w1: tensor<5xf32>, %w2: tensor<0xf32>,
+                                 %lr: tensor<f32>, %t: tensor<3xi64>)
+    -> (tensor<4x3xf32>, tensor<5xf32>) {
+  %n:3, %m:3, %v:3 = optim.adamw [%w0, %w2, %w1], [%w0, %w2, %w1], [%w0, %w2, %w1], [%w0, %w2, %w1], %lr, %t
+      : [tensor<4x3xf32>, tensor<0xf32>, tensor<5xf32>], tensor<f32>, tensor<3xi64>
+  return %n#0, %n#2 : tensor<4x3xf32>, tensor<5xf32>
+}
+
+// -----
+
 // An operand that bufferizes to a strided view (a column block of a larger
 // buffer) is copied into a contiguous buffer the kernel can index flat.
 // CHECK-LABEL: func.func @strided_operand

@@ -138,3 +138,23 @@ func.func @adamw_bucket(%a: tensor<4x3xf32>, %b: tensor<5xf32>, %lr: tensor<f32>
       : [tensor<4x3xf32>, tensor<5xf32>], tensor<f32>, tensor<i64>
   return %w#0, %w#1, %v#0, %m#1 : tensor<4x3xf32>, tensor<5xf32>, tensor<4x3xf32>, tensor<5xf32>
 }
+
+// -----
+
+// A step count per member: each member's scalars come from its own 0-d
+// slice of the counts.
+// CHECK-LABEL: func.func @adamw_step_per_member
+// CHECK-SAME: %[[LR:[^:]+]]: tensor<f32>, %[[T:[^:]+]]: tensor<2xi64>)
+// CHECK: %[[T0:.+]] = tensor.extract_slice %[[T]][0] [1] [1] : tensor<2xi64> to tensor<i64>
+// CHECK: linalg.generic {{.*}}iterator_types = []} ins(%[[LR]], %[[T0]] : tensor<f32>, tensor<i64>)
+// CHECK: linalg.generic {{.*}} ins({{.*}} : tensor<768xf32>,
+// CHECK: %[[T1:.+]] = tensor.extract_slice %[[T]][1] [1] [1] : tensor<2xi64> to tensor<i64>
+// CHECK: linalg.generic {{.*}}iterator_types = []} ins(%[[LR]], %[[T1]] : tensor<f32>, tensor<i64>)
+// CHECK: linalg.generic {{.*}} ins({{.*}} : tensor<4x8xf32>,
+func.func @adamw_step_per_member(%b: tensor<768xf32>, %w: tensor<4x8xf32>,
+                                 %lr: tensor<f32>, %t: tensor<2xi64>)
+    -> (tensor<768xf32>, tensor<4x8xf32>) {
+  %p:2, %m:2, %v:2 = optim.adamw [%b, %w], [%b, %w], [%b, %w], [%b, %w], %lr, %t
+      : [tensor<768xf32>, tensor<4x8xf32>], tensor<f32>, tensor<2xi64>
+  return %p#0, %p#1 : tensor<768xf32>, tensor<4x8xf32>
+}

@@ -228,3 +228,26 @@ func.func @bucket(%w1: tensor<64x32xf32> {onnx.name = "fc1.weight"}, %b: tensor<
       : [tensor<64x32xf32>, tensor<32xf32>, tensor<50x32xf32>, tensor<32x64xf32>], tensor<f32>, tensor<i64>
   return %n#0, %n#1, %n#2, %n#3, %v#2 : tensor<64x32xf32>, tensor<32xf32>, tensor<50x32xf32>, tensor<32x64xf32>, tensor<50x32xf32>
 }
+
+// -----
+
+// A bucket with a step count per member keeps the counts of the members it
+// keeps, in their order.
+// CHECK-LABEL: func.func @bucket_step_per_member
+// CHECK-SAME: %[[T:[^:]+]]: tensor<3xf32>)
+// CHECK: %[[C1:.+]] = arith.constant 1 : index
+// CHECK: %[[T1:.+]] = tensor.extract %[[T]][%[[C1]]]
+// CHECK: %[[C2:.+]] = arith.constant 2 : index
+// CHECK: %[[T2:.+]] = tensor.extract %[[T]][%[[C2]]]
+// CHECK: %[[KEPT:.+]] = tensor.from_elements %[[T1]], %[[T2]] : tensor<2xf32>
+// CHECK: optim.adamw [%{{.+}}, %{{.+}}], {{.*}}, %[[KEPT]] {weight_decay
+// CHECK-NOT: tensor.
+// CHECK: optim.muon
+func.func @bucket_step_per_member(%w1: tensor<64x32xf32> {onnx.name = "fc1.weight"}, %b: tensor<32xf32> {onnx.name = "fc1.bias"},
+                                  %e: tensor<50x32xf32> {onnx.name = "wte.weight"},
+                                  %lr: tensor<f32>, %t: tensor<3xf32>)
+    -> (tensor<64x32xf32>, tensor<32xf32>, tensor<50x32xf32>) {
+  %n:3, %m:3, %v:3 = optim.adamw [%w1, %b, %e], [%w1, %b, %e], [%w1, %b, %e], [%w1, %b, %e], %lr, %t {weight_decay = 0.1}
+      : [tensor<64x32xf32>, tensor<32xf32>, tensor<50x32xf32>], tensor<f32>, tensor<3xf32>
+  return %n#0, %n#1, %n#2 : tensor<64x32xf32>, tensor<32xf32>, tensor<50x32xf32>
+}

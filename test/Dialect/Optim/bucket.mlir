@@ -135,6 +135,23 @@ func.func @adamw_sizes(%a: tensor<768xf32>, %b: tensor<16x24xf32>,
 
 // -----
 
+// An AdamW op with a step count per member is a bucket already: it stays as
+// it is, and a same-configured single op beside it is not merged into it.
+// CHECK-LABEL: func.func @adamw_step_per_member
+// CHECK: optim.adamw [%{{.+}}, %{{.+}}], {{.*}} : [tensor<768xf32>, tensor<16x24xf32>], tensor<f32>, tensor<2xf32>
+// CHECK: optim.adamw %{{[^\[]*}} : tensor<768xf32>, tensor<f32>, tensor<f32>
+func.func @adamw_step_per_member(%a: tensor<768xf32>, %b: tensor<16x24xf32>,
+                                 %lr: tensor<f32>, %steps: tensor<2xf32>,
+                                 %t: tensor<f32>)
+    -> (tensor<768xf32>, tensor<16x24xf32>, tensor<768xf32>) {
+  %n:2, %m:2, %v:2 = optim.adamw [%a, %b], [%a, %b], [%a, %b], [%a, %b], %lr, %steps
+      : [tensor<768xf32>, tensor<16x24xf32>], tensor<f32>, tensor<2xf32>
+  %c:3 = optim.adamw %a, %a, %a, %a, %lr, %t : tensor<768xf32>, tensor<f32>, tensor<f32>
+  return %n#0, %n#1, %c#0 : tensor<768xf32>, tensor<16x24xf32>, tensor<768xf32>
+}
+
+// -----
+
 // Muon² with full second moments: four operand lists, three result lists;
 // Muon²-F (factored) is not bucketed.
 // CHECK-LABEL: func.func @muon2

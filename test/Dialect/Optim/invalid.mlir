@@ -307,10 +307,20 @@ func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) {
 
 // -----
 
-// AdamW: the step is a 0-d tensor.
-func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<1xi64>) {
-  // expected-error @+1 {{'optim.adamw' op operand #5 must be 0D tensor of floating-point or signless integer values, but got 'tensor<1xi64>'}}
-  %r:3 = optim.adamw %w, %w, %w, %w, %lr, %t : tensor<8xf32>, tensor<f32>, tensor<1xi64>
+// AdamW: the step is one count (0-d) or one per member (1-d).
+func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<1x1xi64>) {
+  // expected-error @+1 {{'optim.adamw' op operand #5 must be 0D/1D tensor of floating-point or signless integer values, but got 'tensor<1x1xi64>'}}
+  %r:3 = optim.adamw %w, %w, %w, %w, %lr, %t : tensor<8xf32>, tensor<f32>, tensor<1x1xi64>
+  return
+}
+
+// -----
+
+// AdamW: a 1-d step has one count per member.
+func.func @f(%w: tensor<8xf32>, %b: tensor<3xf32>, %lr: tensor<f32>, %t: tensor<3xf32>) {
+  // expected-error @+1 {{'optim.adamw' op has 2 members but 3 step counts; a 1-d step holds one count per member}}
+  %r:6 = optim.adamw [%w, %b], [%w, %b], [%w, %b], [%w, %b], %lr, %t
+      : [tensor<8xf32>, tensor<3xf32>], tensor<f32>, tensor<3xf32>
   return
 }
 

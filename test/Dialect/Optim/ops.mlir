@@ -112,6 +112,17 @@ func.func @adamw(%w: tensor<768xf32>, %lr: tensor<f32>, %t: tensor<i64>,
   return %w1, %s1 : tensor<768xf32>, tensor<f16>
 }
 
+// An AdamW bucket whose members have a step count each.
+// CHECK-LABEL: func.func @adamw_step_per_member
+// CHECK: optim.adamw [%{{.+}}, %{{.+}}], {{.*}} : [tensor<768xf32>, tensor<4x8xf32>], tensor<f32>, tensor<2xf32>
+func.func @adamw_step_per_member(%b: tensor<768xf32>, %w: tensor<4x8xf32>,
+                                 %lr: tensor<f32>, %t: tensor<2xf32>)
+    -> (tensor<768xf32>, tensor<4x8xf32>) {
+  %p:2, %m:2, %v:2 = optim.adamw [%b, %w], [%b, %w], [%b, %w], [%b, %w], %lr, %t
+      : [tensor<768xf32>, tensor<4x8xf32>], tensor<f32>, tensor<2xf32>
+  return %p#0, %p#1 : tensor<768xf32>, tensor<4x8xf32>
+}
+
 // The optional skip flag (any 0-d integer tensor), on a single update and
 // on a bucket.
 // CHECK-LABEL: func.func @skip

@@ -303,13 +303,31 @@ template <typename OpTy> static LogicalResult verifyMatrixMembers(OpTy op) {
 // Updates
 //===----------------------------------------------------------------------===//
 
+/// The number of parameters an update op updates (none for other ops).
+static std::optional<unsigned> getNumMembers(Operation *op) {
+  return TypeSwitch<Operation *, std::optional<unsigned>>(op)
+      .Case<MuonOp, Muon2Op, AdamWOp>(
+          [](auto update) { return unsigned(update.getParams().size()); })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+OpResult muon::optim::getReplacingResult(OpOperand &operand) {
+  Operation *op = operand.getOwner();
+  std::optional<unsigned> members = getNumMembers(op);
+  if (!members)
+    return {};
+  // getUpdatedOperand's index map, inverted; the gradients (list 1) and the
+  // scalars after the last list have no result.
+  unsigned index = operand.getOperandNumber();
+  if (index >= *members && index < 2 * *members)
+    return {};
+  unsigned result = index < *members ? index : index - *members;
+  return result < op->getNumResults() ? op->getResult(result) : OpResult();
+}
+
 OpOperand *muon::optim::getUpdatedOperand(OpResult result) {
   Operation *op = result.getOwner();
-  std::optional<unsigned> members =
-      TypeSwitch<Operation *, std::optional<unsigned>>(op)
-          .Case<MuonOp, Muon2Op, AdamWOp>(
-              [](auto update) { return unsigned(update.getParams().size()); })
-          .Default([](Operation *) { return std::nullopt; });
+  std::optional<unsigned> members = getNumMembers(op);
   if (!members)
     return nullptr;
   // Result list k updates operand list k + 1 from the states on (list 1
@@ -496,6 +514,12 @@ LogicalResult AdamWOp::verify() {
       failed(
           verifyPositive(*this, getEpsAttrName(), getEps().convertToDouble())))
     return failure();
+  auto stepType = cast<RankedTensorType>(getStep().getType());
+  if (stepType.getRank() == 1 &&
+      stepType.getDimSize(0) != int64_t(getParams().size()))
+    return emitOpError("has ")
+           << getParams().size() << " members but " << stepType.getDimSize(0)
+           << " step counts; a 1-d step holds one count per member";
   return verifyNonNegative(*this, getWeightDecayAttrName(),
                            getWeightDecay().convertToDouble());
 }

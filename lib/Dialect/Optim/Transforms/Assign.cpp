@@ -17,6 +17,7 @@
 #include "HeadLayout.h"
 #include "ParameterInfo.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
@@ -165,8 +166,10 @@ private:
   /// Checks and converts the options; errors are reported on the op.
   LogicalResult parseOptions(SmallVectorImpl<llvm::Regex> &includes,
                              SmallVectorImpl<llvm::Regex> &excludes);
-  /// Replaces `op` by optim.muon / optim.muon2.
+  /// Replaces `op` by optim.muon / optim.muon2 (and erases the step counts
+  /// picked for it, which they do not read).
   Operation *rewrite(RewriterBase &rewriter, AdamWOp op);
+  Operation *rewriteAsMatrixUpdate(RewriterBase &rewriter, AdamWOp op);
 };
 } // namespace
 
@@ -225,7 +228,28 @@ getKeepReason(Value param, StringRef name, ArrayRef<llvm::Regex> includes,
   return std::nullopt;
 }
 
+/// Erases the op defining `value` if nothing uses it and it has no effects,
+/// then its operands' producers the same way: the step counts picked for a
+/// member that became a Muon update.
+static void eraseDeadProducers(RewriterBase &rewriter, Value value) {
+  Operation *producer = value.getDefiningOp();
+  if (!producer || !isOpTriviallyDead(producer))
+    return;
+  SmallVector<Value> operands(producer->getOperands());
+  rewriter.eraseOp(producer);
+  for (Value operand : operands)
+    eraseDeadProducers(rewriter, operand);
+}
+
 Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
+  Value steps = op.getStep();
+  Operation *newOp = rewriteAsMatrixUpdate(rewriter, op);
+  eraseDeadProducers(rewriter, steps);
+  return newOp;
+}
+
+Operation *OptimAssignPass::rewriteAsMatrixUpdate(RewriterBase &rewriter,
+                                                  AdamWOp op) {
   rewriter.setInsertionPoint(op);
   Location loc = op.getLoc();
   MLIRContext *ctx = &getContext();
@@ -260,6 +284,21 @@ Operation *OptimAssignPass::rewrite(RewriterBase &rewriter, AdamWOp op) {
   return muon;
 }
 
+/// The step counts of `op`'s members `members`: its step where it is shared,
+/// else a 1-d tensor of theirs.
+static Value pickStepCounts(RewriterBase &rewriter, AdamWOp op,
+                            ArrayRef<unsigned> members) {
+  Value steps = op.getStep();
+  if (cast<ShapedType>(steps.getType()).getRank() == 0)
+    return steps;
+  Location loc = op.getLoc();
+  SmallVector<Value> counts = llvm::map_to_vector(members, [&](unsigned i) {
+    Value index = arith::ConstantIndexOp::create(rewriter, loc, i);
+    return Value(tensor::ExtractOp::create(rewriter, loc, steps, index));
+  });
+  return tensor::FromElementsOp::create(rewriter, loc, counts);
+}
+
 /// An `optim.adamw` of `op`'s members `members` (its lr, step and
 /// attributes), built before `op`, which then no longer has results used.
 static AdamWOp extractMembers(RewriterBase &rewriter, AdamWOp op,
@@ -271,20 +310,13 @@ static AdamWOp extractMembers(RewriterBase &rewriter, AdamWOp op,
   SmallVector<SmallVector<Value>> lists = {
       pick(op.getParams()), pick(op.getGrads()), pick(op.getExpAvgs()),
       pick(op.getExpAvgSqs())};
-  SmallVector<Value> operands;
-  for (ArrayRef<Value> list : lists)
-    llvm::append_range(operands, list);
-  operands.append({op.getLr(), op.getStep()});
-  SmallVector<Type> resultTypes;
-  for (int list = 0; list < 3; ++list)
-    llvm::append_range(resultTypes, ValueRange(lists[list]).getTypes());
   rewriter.setInsertionPoint(op);
   TypeRange types = ValueRange(lists[0]).getTypes();
   auto subset = AdamWOp::create(
       rewriter, op.getLoc(), types, types, types, lists[0], lists[1], lists[2],
-      lists[3], op.getLr(), op.getStep(), op.getSkip(), op.getBeta1Attr(),
-      op.getBeta2Attr(), op.getEpsAttr(), op.getWeightDecayAttr(),
-      op.getBiasCorrectionAttr(), op.getVariantAttr());
+      lists[3], op.getLr(), pickStepCounts(rewriter, op, members), op.getSkip(),
+      op.getBeta1Attr(), op.getBeta2Attr(), op.getEpsAttr(),
+      op.getWeightDecayAttr(), op.getBiasCorrectionAttr(), op.getVariantAttr());
   subset->setDiscardableAttrs(op->getDiscardableAttrDictionary());
   for (auto [k, i] : llvm::enumerate(members))
     for (auto [from, to] :

@@ -134,7 +134,12 @@ describeCandidate(Operation *op) {
                 b.getF64FloatAttr(muon2.getEps().convertToDouble())));
             return describeMatrixUpdate(muon2, config);
           })
-      .Case([&](AdamWOp adamw) {
+      .Case([&](AdamWOp adamw)
+                -> std::optional<std::pair<BucketKey, Candidate>> {
+        // Counts per member make the op a bucket already; merging it would
+        // need its counts concatenated with another's.
+        if (cast<ShapedType>(adamw.getStep().getType()).getRank() != 0)
+          return std::nullopt;
         auto getF64 = [&](APFloat value) {
           return b.getF64FloatAttr(value.convertToDouble());
         };

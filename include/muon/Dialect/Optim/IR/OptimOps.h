@@ -62,6 +62,10 @@ namespace muon::optim {
 /// other ops.
 mlir::OpOperand *getUpdatedOperand(mlir::OpResult result);
 
+/// The inverse of getUpdatedOperand: the result that replaces `operand`, if
+/// any (constant time: bucketed ops have thousands of results).
+mlir::OpResult getReplacingResult(mlir::OpOperand &operand);
+
 /// The `skip` operand of those updates (null where absent, or for other
 /// ops).
 mlir::Value getSkip(mlir::Operation *op);
