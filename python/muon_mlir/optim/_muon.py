@@ -248,7 +248,7 @@ class Muon(torch.optim.Optimizer):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
-        grad_slots, empty, step_states = [], [], []
+        grad_slots, empty, states = [], [], []
         for position, p, name in self._positioned(group):
             if p.grad is None:
                 continue
@@ -267,14 +267,13 @@ class Muon(torch.optim.Optimizer):
                 empty.append(p)
                 continue
             entries.append(entry)
-            if entry[0] == "adamw":
-                step_states.append(state)
+            states.append(state)
             grad_slots.append(len(tensors) + 1)
             tensors += [p, grad] + [state[k] for k in _plan.ARGUMENT_STATE_KEYS[entry[0]]]
         if not entries:
             return None
-        if step_states:
-            tensors.append(_step_counts(step_states))
+        for members in _plan.adamw_ops(entries):
+            tensors.append(_step_counts([states[i] for i in members]))
         _check_device(device, f"param group {index}")
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))

@@ -4,11 +4,11 @@ A group's step is one function: per parameter with a gradient, its tensors
 (the parameter and its state tied to the results that update them,
 docs/ABI.md's in-place ABI; the gradient read only), then the group's Muon
 and AdamW learning rates as 0-d tensors, so that changing them recompiles
-nothing. The AdamW parameters share one optim.adamw op, whose step counts
-(torch.optim.AdamW's per-parameter 'step', float32) are one 1-d argument
-before the rates, incremented by the compiled step itself: one kernel for
-all of them on the GPU, where an op per count would launch two per
-parameter.
+nothing. The AdamW parameters of one element type share one optim.adamw
+op, whose step counts (torch.optim.AdamW's per-parameter 'step', float32)
+are one 1-d argument before the rates, incremented by the compiled step
+itself: one kernel for all of them on the GPU, where an op per count would
+launch two per parameter.
 """
 
 import re
@@ -110,13 +110,24 @@ def _adamw_attrs(group, explicit):
                                   else group["adamw_weight_decay"])}
 
 
-_INCREMENT = """  %steps_e = tensor.empty() : {t}
-  %steps_1 = linalg.generic {{indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
-      iterator_types = ["parallel"]}} ins(%steps : {t}) outs(%steps_e : {t}) {{
+_INCREMENT = """  %steps{j}_e = tensor.empty() : {t}
+  %steps{j}_1 = linalg.generic {{indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+      iterator_types = ["parallel"]}} ins(%steps{j} : {t}) outs(%steps{j}_e : {t}) {{
   ^bb0(%x: f32, %o: f32):
     %y = arith.addf %x, %one : f32
     linalg.yield %y : f32
   }} -> {t}"""
+
+
+def adamw_ops(entries):
+    """The entry indices of each optim.adamw of the step: the AdamW entries
+    of one element type (an op's members share theirs), in order of first
+    appearance. Each op's step counts are an argument of their own."""
+    ops = {}
+    for i, (kind, _, element, _) in enumerate(entries):
+        if kind == "adamw":
+            ops.setdefault(element, []).append(i)
+    return list(ops.values())
 
 
 def step_module(entries, group, deterministic=False):
@@ -131,7 +142,7 @@ def step_module(entries, group, deterministic=False):
         results.append(f"%{name}_1")
         types.append(type_)
 
-    adamw = []  # (index, tensor type) of the AdamW members
+    adamw = False
     for i, (kind, shape, element, view) in enumerate(entries):
         t = tensor_type(shape, element)
         tied(f"w{i}", t)
@@ -139,7 +150,7 @@ def step_module(entries, group, deterministic=False):
         if kind == "adamw":
             for state in (f"m{i}", f"v{i}"):
                 tied(state, t)
-            adamw.append((i, t))
+            adamw = True
         elif kind == "muon":
             tied(f"m{i}", t)
             body.append(f"  %w{i}_1, %m{i}_1 = optim.muon %w{i}, %g{i}, %m{i}, %lr "
@@ -151,18 +162,21 @@ def step_module(entries, group, deterministic=False):
                         f"%lr {attr_dict(_muon_attrs(group, kind, view))} : {t}, [{t}], "
                         "tensor<f32>")
     if adamw:
-        steps = f"tensor<{len(adamw)}xf32>"
-        tied("steps", steps)
-        body += ["  %one = arith.constant 1.0 : f32", _INCREMENT.format(t=steps)]
-        members = [f"[{', '.join(f'%{name}{i}' for i, _ in adamw)}]" for name in "wgmv"]
-        count = len(adamw)
-        body.append(f"  %aw:{count}, %am:{count}, %av:{count} = optim.adamw {', '.join(members)}, "
-                    f"%adam_lr, %steps_1 {attr_dict(_adamw_attrs(group, explicit_adamw))} "
-                    f": [{', '.join(t for _, t in adamw)}], tensor<f32>, {steps}")
-        # The op's results are its members' updated tensors.
-        renamed = {f"%{name}{i}_1": f"%a{name}#{k}"
-                   for k, (i, _) in enumerate(adamw) for name in "wmv"}
-        results[:] = [renamed.get(r, r) for r in results]
+        body.append("  %one = arith.constant 1.0 : f32")
+    renamed = {}  # an AdamW member's updated tensors: results of its op
+    for j, members in enumerate(adamw_ops(entries)):
+        steps, count = f"tensor<{len(members)}xf32>", len(members)
+        tied(f"steps{j}", steps)
+        body.append(_INCREMENT.format(t=steps, j=j))
+        lists = [f"[{', '.join(f'%{name}{i}' for i in members)}]" for name in "wgmv"]
+        body.append(f"  %aw{j}:{count}, %am{j}:{count}, %av{j}:{count} = optim.adamw "
+                    f"{', '.join(lists)}, %adam_lr, %steps{j}_1 "
+                    f"{attr_dict(_adamw_attrs(group, explicit_adamw))} "
+                    f": [{', '.join(tensor_type(*entries[i][1:3]) for i in members)}], "
+                    f"tensor<f32>, {steps}")
+        renamed.update({f"%{name}{i}_1": f"%a{name}{j}#{k}"
+                        for k, i in enumerate(members) for name in "wmv"})
+    results[:] = [renamed.get(r, r) for r in results]
     args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>"]
     step = (f"func.func @step({', '.join(args)}) -> ({', '.join(types)}) {{\n"
             + "\n".join(body) + f"\n  return {', '.join(results)} : {', '.join(types)}\n}}\n")

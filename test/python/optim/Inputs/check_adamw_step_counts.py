@@ -1,0 +1,34 @@
+"""An AdamW group of float32 and float64 parameters whose step counts
+differ (some parameters had no gradient on some steps) matches
+torch.optim.AdamW over five steps: the counts of one element type are one
+vector of the compiled step, one op per element type, each member's bias
+correction from its own count."""
+
+import torch
+
+from muon_mlir.optim import Muon
+
+TOLERANCE = 1e-6
+generator = torch.Generator().manual_seed(0)
+shapes = [((5,), torch.float32), ((3,), torch.float64), ((4, 4), torch.float32),
+          ((2,), torch.float64), ((6,), torch.float32)]
+init = [torch.randn(s, generator=generator, dtype=d) for s, d in shapes]
+ours = [torch.nn.Parameter(t.clone()) for t in init]
+ref = [torch.nn.Parameter(t.clone()) for t in init]
+opt = Muon(ours, lr=0.01, use_muon=False, weight_decay=0.1, verbose=False)
+torch_opt = torch.optim.AdamW(ref, lr=0.01, weight_decay=0.1, foreach=False)
+skipped = {0: (1,), 1: (2, 3), 3: (1,)}  # step -> parameters without a gradient
+for step in range(5):
+    for k, (p, q) in enumerate(zip(ours, ref)):
+        grad = None if k in skipped.get(step, ()) else torch.randn(
+            p.shape, generator=generator, dtype=p.dtype)
+        p.grad, q.grad = grad, None if grad is None else grad.clone()
+    opt.step()
+    torch_opt.step()
+
+counts = [int(opt.state[p]["step"]) for p in ours]
+assert counts == [int(torch_opt.state[q]["step"]) for q in ref], counts
+worst = max(float((p.detach() - q.detach()).abs().max() / q.detach().abs().max())
+            for p, q in zip(ours, ref))
+print(f"step counts {counts}: worst relative difference {worst:.1e} "
+      f"{'<=' if worst <= TOLERANCE else '>'} {TOLERANCE:.0e}")
