@@ -2,11 +2,14 @@
 differ (some parameters had no gradient on some steps) matches
 torch.optim.AdamW over five steps: the counts of one element type are one
 vector of the compiled step, one op per element type, each member's bias
-correction from its own count."""
+correction from its own count. With --module: the group's step module
+(for counting what its GPU program launches) instead."""
+
+import sys
 
 import torch
 
-from muon_mlir.optim import Muon
+from muon_mlir.optim import Muon, _muon, _plan
 
 TOLERANCE = 1e-6
 generator = torch.Generator().manual_seed(0)
@@ -16,6 +19,11 @@ init = [torch.randn(s, generator=generator, dtype=d) for s, d in shapes]
 ours = [torch.nn.Parameter(t.clone()) for t in init]
 ref = [torch.nn.Parameter(t.clone()) for t in init]
 opt = Muon(ours, lr=0.01, use_muon=False, weight_decay=0.1, verbose=False)
+if "--module" in sys.argv:
+    group = opt.param_groups[0]
+    print(_plan.step_module([_muon._entry(p, None, group, str(k)) for k, p in enumerate(ours)],
+                            group))
+    sys.exit()
 torch_opt = torch.optim.AdamW(ref, lr=0.01, weight_decay=0.1, foreach=False)
 skipped = {0: (1,), 1: (2, 3), 3: (1,)}  # step -> parameters without a gradient
 for step in range(5):
