@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import gpu_peers  # noqa: E402
 import optim_gpu  # noqa: E402
-from muon_mlir.optim import _muon, _plan  # noqa: E402
+from muon_mlir.optim import _plan  # noqa: E402
 from muon_mlir.optim._compiler import find_muon_compile  # noqa: E402
 from muon_mlir.testing.ir import gpt2_block_params  # noqa: E402
 
@@ -46,8 +46,7 @@ def group_modules(name, variant):
         adamw = [torch.empty(s, requires_grad=True) for s in adamw]
     opt = optim_gpu.ours(muon, adamw, variant)
     for group in opt.param_groups:
-        entries = [_muon._entry(p, name, group, _plan.describe(p, name, position))
-                   for position, p, name in opt._positioned(group)]
+        entries = opt._group_entries(group)
         label = "muon" if group["use_muon"] else "adamw"
         yield (f"{label} ({len(entries)} parameters)", _plan.step_module(entries, group),
                opt._flags(entries, torch.device("cuda")))

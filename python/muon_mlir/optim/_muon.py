@@ -18,18 +18,17 @@ from ._compiler import cache_dir, compile_step
 _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
 
 
-class _CompiledGroupStep:
+def _compile_group_step(entries, group, flags, verbose, deterministic):
     """The compiled step of one param group for one set of parameters with
-    gradients: one library call taking every entry's arguments and then the
-    two learning rates."""
-
-    def __init__(self, entries, group, flags, verbose, deterministic):
-        self.function = compile_step(_plan.step_module(entries, group, deterministic), flags,
-                                     verbose=False)
-        self.function._load()
-        if verbose and self.function.compile_seconds is not None:
-            print(f"muon_mlir.optim: compiled a step in {self.function.compile_seconds:.2f} s "
-                  f"(cached in {cache_dir()})", file=sys.stderr)
+    gradients: one library call taking every entry's arguments, the AdamW
+    step counts and then the two learning rates."""
+    function = compile_step(_plan.step_module(entries, group, deterministic), flags,
+                            verbose=False)
+    function._load()
+    if verbose and function.compile_seconds is not None:
+        print(f"muon_mlir.optim: compiled a step in {function.compile_seconds:.2f} s "
+              f"(cached in {cache_dir()})", file=sys.stderr)
+    return function
 
 
 def _flags(device, budget):
@@ -157,7 +156,7 @@ class Muon(torch.optim.Optimizer):
             raise ValueError(f"ns_memory must be >= 0, got {ns_memory}")
         self.ns_memory = ns_memory
         super().__init__(params, defaults)
-        self._compiled = {}  # (group index, layout) -> _CompiledGroupStep
+        self._compiled = {}  # (group index, layout) -> its compiled step
         self._bound = {}  # group index -> _Bound of its last step
         self._sharded = _distributed.sharded_step(self, process_group, average_gradients,
                                                   bucket_bytes)
@@ -278,7 +277,7 @@ class Muon(torch.optim.Optimizer):
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
         if compiled is None:
-            compiled = _CompiledGroupStep(entries, group, self._flags(entries, device),
+            compiled = _compile_group_step(entries, group, self._flags(entries, device),
                                           self.verbose, self.deterministic)
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
@@ -308,11 +307,15 @@ class Muon(torch.optim.Optimizer):
                 continue
             target = torch.device(device) if device is not None else params[0][1].device
             _check_device(target, f"precompile: param group {index}")
-            entries = [_entry(p, name, group, _plan.describe(p, name, position))
-                       for position, p, name in params]
+            entries = self._group_entries(group)
             compile_step(_plan.step_module(entries, group, self.deterministic),
                          self._flags(entries, target),
                          verbose=False, load=False)
+
+    def _group_entries(self, group):
+        """The step entries of `group` as if every parameter had a gradient."""
+        return [_entry(p, name, group, _plan.describe(p, name, position))
+                for position, p, name in self._positioned(group)]
 
     def _positioned(self, group):
         """(position, parameter, name) of each parameter of a group."""
@@ -393,9 +396,9 @@ class _Bound:
     into it (one numpy store) and makes one call, where one argument per
     tensor would cost ctypes ~75 ns a tensor and stop at 1024 tensors."""
 
-    def __init__(self, group, compiled, tensors, grad_slots, rates, device, graphs=None,
+    def __init__(self, group, function, tensors, grad_slots, rates, device, graphs=None,
                  empty=()):
-        self.function, self.device, self.graphs = compiled.function, device, graphs
+        self.function, self.device, self.graphs = function, device, graphs
         self.params, self.count = group["params"], len(group["params"])
         # A copy: a list hyper-parameter changed in place must not compare
         # equal to itself.

@@ -142,7 +142,6 @@ def step_module(entries, group, deterministic=False):
         results.append(f"%{name}_1")
         types.append(type_)
 
-    adamw = False
     for i, (kind, shape, element, view) in enumerate(entries):
         t = tensor_type(shape, element)
         tied(f"w{i}", t)
@@ -150,7 +149,6 @@ def step_module(entries, group, deterministic=False):
         if kind == "adamw":
             for state in (f"m{i}", f"v{i}"):
                 tied(state, t)
-            adamw = True
         elif kind == "muon":
             tied(f"m{i}", t)
             body.append(f"  %w{i}_1, %m{i}_1 = optim.muon %w{i}, %g{i}, %m{i}, %lr "
@@ -161,10 +159,11 @@ def step_module(entries, group, deterministic=False):
             body.append(f"  %w{i}_1, %m{i}_1, %v{i}_1 = optim.muon2 %w{i}, %g{i}, %m{i}, [%v{i}], "
                         f"%lr {attr_dict(_muon_attrs(group, kind, view))} : {t}, [{t}], "
                         "tensor<f32>")
-    if adamw:
+    ops = adamw_ops(entries)
+    if ops:
         body.append("  %one = arith.constant 1.0 : f32")
     renamed = {}  # an AdamW member's updated tensors: results of its op
-    for j, members in enumerate(adamw_ops(entries)):
+    for j, members in enumerate(ops):
         steps, count = f"tensor<{len(members)}xf32>", len(members)
         tied(f"steps{j}", steps)
         body.append(_INCREMENT.format(t=steps, j=j))

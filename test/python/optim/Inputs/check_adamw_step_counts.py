@@ -9,7 +9,7 @@ import sys
 
 import torch
 
-from muon_mlir.optim import Muon, _muon, _plan
+from muon_mlir.optim import Muon, _plan
 
 TOLERANCE = 1e-6
 generator = torch.Generator().manual_seed(0)
@@ -21,8 +21,7 @@ ref = [torch.nn.Parameter(t.clone()) for t in init]
 opt = Muon(ours, lr=0.01, use_muon=False, weight_decay=0.1, verbose=False)
 if "--module" in sys.argv:
     group = opt.param_groups[0]
-    print(_plan.step_module([_muon._entry(p, None, group, str(k)) for k, p in enumerate(ours)],
-                            group))
+    print(_plan.step_module(opt._group_entries(group), group))
     sys.exit()
 torch_opt = torch.optim.AdamW(ref, lr=0.01, weight_decay=0.1, foreach=False)
 skipped = {0: (1,), 1: (2, 3), 3: (1,)}  # step -> parameters without a gradient
