@@ -21,7 +21,11 @@ def Optim_FloatTensor : StaticShapeTensorOf<[AnyFloat]>;
 def Optim_ScalarFloat : 0DTensorOf<[AnyFloat]>;
 def Optim_ScalarStep : 0DTensorOf<[AnyFloat, AnySignlessInteger]>;
 // One step count shared by every member (0-d) or one per member (1-d).
-def Optim_StepCounts : TensorRankOf<[AnyFloat, AnySignlessInteger], [0, 1]>;
+def Optim_StepCounts : Type<
+    And<[TensorRankOf<[AnyFloat, AnySignlessInteger], [0, 1]>.predicate,
+         HasStaticShapePred]>,
+    "0-d or statically sized 1-d tensor of floating-point or signless integer values",
+    "::mlir::TensorType">;
 // Non-zero: the update is skipped (see Optim_SkipDoc).
 def Optim_SkipFlag : 0DTensorOf<[AnySignlessInteger]>;
 

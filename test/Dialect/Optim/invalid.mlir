@@ -309,8 +309,17 @@ func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) {
 
 // AdamW: the step is one count (0-d) or one per member (1-d).
 func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<1x1xi64>) {
-  // expected-error @+1 {{'optim.adamw' op operand #5 must be 0D/1D tensor of floating-point or signless integer values, but got 'tensor<1x1xi64>'}}
+  // expected-error @+1 {{'optim.adamw' op operand #5 must be 0-d or statically sized 1-d tensor of floating-point or signless integer values, but got 'tensor<1x1xi64>'}}
   %r:3 = optim.adamw %w, %w, %w, %w, %lr, %t : tensor<8xf32>, tensor<f32>, tensor<1x1xi64>
+  return
+}
+
+// -----
+
+// AdamW: per-member step counts have a static length.
+func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<?xf32>) {
+  // expected-error @+1 {{'optim.adamw' op operand #5 must be 0-d or statically sized 1-d tensor of floating-point or signless integer values, but got 'tensor<?xf32>'}}
+  %r:3 = optim.adamw %w, %w, %w, %w, %lr, %t : tensor<8xf32>, tensor<f32>, tensor<?xf32>
   return
 }
 
