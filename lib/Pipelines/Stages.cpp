@@ -84,6 +84,9 @@ void muon::addHostLLVMStage(OpPassManager &pm,
   // No __truncsfbf2 libcalls, which not every libgcc has.
   pm.addNestedPass<func::FuncOp>(muon::createExpandBF16ConversionsPass());
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  // The translation to LLVM IR analyses a region's whole function once per
+  // parallel region: one function per region keeps that linear.
+  pm.addPass(muon::createOutlineParallelRegionsPass());
   // Temporaries come from the CPU runtime's caching allocator
   // (runtime/cpu/HostAllocator.cpp): malloc would hand a step's large
   // buffers back to the kernel between calls and page-fault them in again.
