@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
@@ -30,6 +31,36 @@ namespace muon {
 using namespace mlir;
 
 namespace {
+
+/// Replaces the results of a 0-d generic that only yields values computed
+/// before it (what hoisting leaves of the lowerings' scalar generics): reads
+/// of a result become the value itself, other uses a tensor.from_elements.
+/// Left alone, the generics of a large group all write into one shared
+/// tensor.empty, whose uses one-shot bufferization's conflict analysis then
+/// compares pairwise.
+void forwardYieldedScalars(linalg::GenericOp generic) {
+  if (generic.getNumLoops() != 0 || generic.getNumDpsInputs() != 0)
+    return;
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  if (!llvm::all_of(yield.getValues(), [&](Value value) {
+        return !generic.getRegion().isAncestor(value.getParentRegion());
+      }))
+    return;
+  OpBuilder builder(generic);
+  for (auto [result, scalar] :
+       llvm::zip_equal(generic.getResults(), yield.getValues())) {
+    for (OpOperand &use : llvm::make_early_inc_range(result.getUses()))
+      if (auto extract = dyn_cast<tensor::ExtractOp>(use.getOwner())) {
+        extract.replaceAllUsesWith(scalar);
+        extract.erase();
+      }
+    if (!result.use_empty())
+      result.replaceAllUsesWith(tensor::FromElementsOp::create(
+          builder, generic.getLoc(), result.getType(), scalar));
+  }
+  generic.erase();
+}
+
 struct HoistScalarReadsPass
     : muon::impl::HoistScalarReadsPassBase<HoistScalarReadsPass> {
   void runOnOperation() override {
@@ -51,6 +82,12 @@ struct HoistScalarReadsPass
           },
           [&](Operation *op, Region *) { op->moveBefore(generic); });
     });
+    // Collected first: forwarding erases the reads that follow a generic.
+    SmallVector<linalg::GenericOp> generics;
+    getOperation()->walk(
+        [&](linalg::GenericOp generic) { generics.push_back(generic); });
+    for (linalg::GenericOp generic : generics)
+      forwardYieldedScalars(generic);
   }
 };
 } // namespace
