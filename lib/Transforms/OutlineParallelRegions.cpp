@@ -21,12 +21,37 @@ using namespace mlir;
 
 namespace {
 
-/// Replaces `parallel` by a call of a new private function holding it,
-/// named after `caller`, unique in `symbols` and inserted after `previous`;
-/// returns the function.
-func::FuncOp outline(omp::ParallelOp parallel, func::FuncOp caller,
-                     Operation *previous, SymbolTable &symbols,
-                     unsigned index) {
+/// A hash of what OperationEquivalence compares, locations aside.
+llvm::hash_code hashStructure(func::FuncOp function) {
+  llvm::hash_code hash = hash_value(function.getFunctionType());
+  function.getBody().walk([&](Operation *op) {
+    hash =
+        llvm::hash_combine(hash, OperationEquivalence::computeHash(
+                                     op, OperationEquivalence::ignoreHashValue,
+                                     OperationEquivalence::ignoreHashValue,
+                                     OperationEquivalence::IgnoreLocations));
+  });
+  return hash;
+}
+
+/// Outlines regions into functions, one per distinct body.
+class Outliner {
+public:
+  explicit Outliner(ModuleOp module) : symbols(module) {}
+
+  /// Replaces `parallel` by a call of a private function holding it: one
+  /// outlined before with an equivalent body, else a new one named after
+  /// `caller` and inserted after `previous` (which is updated).
+  void outline(omp::ParallelOp parallel, func::FuncOp caller,
+               Operation *&previous, unsigned index);
+
+private:
+  SymbolTable symbols;
+  DenseMap<llvm::hash_code, SmallVector<func::FuncOp>> functions;
+};
+
+void Outliner::outline(omp::ParallelOp parallel, func::FuncOp caller,
+                       Operation *&previous, unsigned index) {
   SetVector<Value> captured;
   getUsedValuesDefinedAbove(parallel->getRegions(), captured);
   SmallVector<Value> arguments;
@@ -46,7 +71,6 @@ func::FuncOp outline(omp::ParallelOp parallel, func::FuncOp caller,
       (caller.getSymName() + "_parallel_" + Twine(index)).str(),
       builder.getFunctionType(ValueRange(arguments).getTypes(), {}));
   function.setPrivate();
-  symbols.insert(function);
   Block *body = function.addEntryBlock();
   IRMapping mapping;
   mapping.map(arguments, body->getArguments());
@@ -56,10 +80,27 @@ func::FuncOp outline(omp::ParallelOp parallel, func::FuncOp caller,
   builder.clone(*parallel, mapping);
   func::ReturnOp::create(builder, parallel.getLoc());
 
+  // Same-shape members of an optimizer group have equal loops: one copy
+  // each is what LLVM translates, optimizes and compiles.
+  SmallVector<func::FuncOp> &candidates = functions[hashStructure(function)];
+  auto equivalent = llvm::find_if(candidates, [&](func::FuncOp other) {
+    return other.getFunctionType() == function.getFunctionType() &&
+           OperationEquivalence::isRegionEquivalentTo(
+               &other.getBody(), &function.getBody(),
+               OperationEquivalence::IgnoreLocations);
+  });
+  if (equivalent != candidates.end()) {
+    function.erase();
+    function = *equivalent;
+  } else {
+    symbols.insert(function);
+    candidates.push_back(function);
+    previous = function;
+  }
+
   builder.setInsertionPoint(parallel);
   func::CallOp::create(builder, parallel.getLoc(), function, arguments);
   parallel.erase();
-  return function;
 }
 
 struct OutlineParallelRegionsPass
@@ -68,7 +109,7 @@ struct OutlineParallelRegionsPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SymbolTable symbols(module);
+    Outliner outliner(module);
     for (auto caller :
          llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
       SmallVector<omp::ParallelOp> regions;
@@ -80,7 +121,7 @@ struct OutlineParallelRegionsPass
         continue;
       Operation *previous = caller;
       for (auto [index, parallel] : llvm::enumerate(regions))
-        previous = outline(parallel, caller, previous, symbols, index);
+        outliner.outline(parallel, caller, previous, index);
     }
   }
 };

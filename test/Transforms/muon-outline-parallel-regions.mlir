@@ -65,7 +65,7 @@ func.func @step(%a: memref<1024xf32>, %n: index, %v: f32) {
 func.func private @step_parallel_1()
 
 // A function with one region keeps it (min-regions=2); min-regions=1
-// outlines it too, min-regions=3 nothing.
+// outlines it too; min-regions=3 only the three regions of @same.
 // CHECK-LABEL: func.func @single(
 // CHECK-NOT: call
 // CHECK: omp.parallel
@@ -74,14 +74,108 @@ func.func private @step_parallel_1()
 // ONE: call @single_parallel_0(%{{.*}}) : (memref<8xf32>) -> ()
 // ONE: func.func private @single_parallel_0(
 // ONE: omp.parallel
-// THREE-NOT: call @
-// THREE-COUNT-4: omp.parallel
-// THREE-NOT: call @
+// THREE-LABEL: func.func @step(
+// THREE-NOT: call
+// THREE: omp.parallel
+// THREE-LABEL: func.func @single(
+// THREE-NOT: call
+// THREE: omp.parallel
+// THREE-LABEL: func.func @same(
+// THREE: call @same_parallel_0
 func.func @single(%a: memref<8xf32>) {
   %f = arith.constant 1.0 : f32
   %c0 = arith.constant 0 : index
   omp.parallel {
     memref.store %f, %a[%c0] : memref<8xf32>
+    omp.terminator
+  }
+  return
+}
+
+// Regions equal up to their captured values (the same update of two
+// same-shape matrices) share one function, across callers too; a different
+// constant makes a different function.
+// CHECK-LABEL: func.func @same(
+// CHECK-SAME: %[[X:[^:]+]]: memref<64xf32>, %[[Y:[^:]+]]: memref<64xf32>)
+// CHECK: call @[[SCALE:same_parallel_0]](%[[X]])
+// CHECK-NEXT: call @[[SCALE]](%[[Y]])
+// CHECK-NEXT: call @[[OTHER:same_parallel_2]](%[[Y]])
+// CHECK: func.func private @[[SCALE]](
+// CHECK: arith.constant 2.000000e+00 : f32
+// CHECK: func.func private @[[OTHER]](
+// CHECK: arith.constant 3.000000e+00 : f32
+// CHECK-NOT: func.func private @same_parallel
+// CHECK-LABEL: func.func @again(
+// CHECK: call @[[SCALE]](
+// CHECK-NEXT: call @[[SCALE]](
+// CHECK-NOT: func.func private @again_parallel
+func.func @same(%x: memref<64xf32>, %y: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %two = arith.constant 2.0 : f32
+  %three = arith.constant 3.0 : f32
+  omp.parallel {
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%i] : memref<64xf32>
+        %w = arith.mulf %v, %two : f32
+        memref.store %w, %x[%i] : memref<64xf32>
+        omp.yield
+      }
+    }
+    omp.terminator
+  }
+  omp.parallel {
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %y[%i] : memref<64xf32>
+        %w = arith.mulf %v, %two : f32
+        memref.store %w, %y[%i] : memref<64xf32>
+        omp.yield
+      }
+    }
+    omp.terminator
+  }
+  omp.parallel {
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %y[%i] : memref<64xf32>
+        %w = arith.mulf %v, %three : f32
+        memref.store %w, %y[%i] : memref<64xf32>
+        omp.yield
+      }
+    }
+    omp.terminator
+  }
+  return
+}
+
+func.func @again(%x: memref<64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %two = arith.constant 2.0 : f32
+  omp.parallel {
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%i] : memref<64xf32>
+        %w = arith.mulf %v, %two : f32
+        memref.store %w, %x[%i] : memref<64xf32>
+        omp.yield
+      }
+    }
+    omp.terminator
+  }
+  omp.parallel {
+    omp.wsloop {
+      omp.loop_nest (%i) : index = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%i] : memref<64xf32>
+        %w = arith.mulf %v, %two : f32
+        memref.store %w, %x[%i] : memref<64xf32>
+        omp.yield
+      }
+    }
     omp.terminator
   }
   return

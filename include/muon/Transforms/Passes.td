@@ -398,7 +398,7 @@ def OutlineParallelRegionsPass
     it creates the region and when it finalizes the function. A function
     with N parallel regions thus costs O(N × its size) to translate: an
     optimizer step over GPT-2 XL's shapes (1200 regions in one function)
-    spent about half of its 61 s of `muon-compile` there (34 s outlined).
+    spent about half of its 61 s of `muon-compile` there (20 s now).
 
     In every function holding at least `min-regions` of them, this pass
     replaces each outermost `omp.parallel` by a `func.call` of a new private
@@ -406,9 +406,11 @@ def OutlineParallelRegionsPass
     is the region. Values defined above it become arguments, except
     constants, which are cloned into the new function so that loop bounds
     and steps stay constant for LLVM. The translation then analyses one small
-    function per region. LLVM's inliner may put the bodies back into the
-    caller after the translation: the generated code does not change, only
-    the time taken to produce it.
+    function per region. Regions equal up to the values they capture (the
+    same update of an optimizer group's same-shape matrices, the same
+    softmax of every layer) share one function, across callers too, so that
+    LLVM translates, optimizes and compiles each distinct loop nest once:
+    the 1200 regions of that GPT-2 XL step are 17 functions.
 
     The CPU pipeline runs it after `llvm-request-c-wrappers` (the outlined
     functions get no C-interface wrappers) and before the lowering of
