@@ -31,6 +31,9 @@ static void addLinalgStage(OpPassManager &pm,
                                  : muon::NewtonSchulzGemm::Linalg;
   pm.addPass(muon::createConvertOptimToLinalgPass(toLinalg));
   pm.addPass(muon::createDecomposeSoftmaxPass());
+  // Element-wise arith/math on whole tensors (hand-written steps) as
+  // linalg.generic, which fuses and bufferizes like the rest.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them).
   pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());

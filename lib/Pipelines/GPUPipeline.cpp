@@ -55,6 +55,9 @@ static void addFusedStage(OpPassManager &pm,
   linalg.keepFusable = true;
   pm.addPass(muon::createConvertOptimToLinalgPass(linalg));
   pm.addPass(muon::createDecomposeSoftmaxPass());
+  // Element-wise arith/math on whole tensors (hand-written steps) as
+  // linalg.generic, which fuses and bufferizes like the rest.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them). The
   // device reads lr and the step count: kernels recompute their scalars,

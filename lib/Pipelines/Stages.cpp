@@ -97,6 +97,7 @@ void muon::addHostLLVMStage(OpPassManager &pm,
   // Math without an LLVM lowering (erf, in imported GELUs) calls libm, which
   // the JIT process and AOT libraries (-lm) link; only what convert-to-llvm
   // left is touched (libm has no rsqrtf, for one), then the calls lowered.
+  pm.addPass(muon::createCheckLibmNamesPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

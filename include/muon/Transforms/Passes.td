@@ -388,6 +388,22 @@ def HostParallelLoopsPass : MuonPass<"muon-host-parallel-loops"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def CheckLibmNamesPass
+    : MuonPass<"muon-check-libm-names", "::mlir::ModuleOp"> {
+  let summary = "Reject functions named like the libm calls of the remaining math ops";
+  let description = [{
+    `convert-math-to-libm` turns a math op without an LLVM lowering
+    (`math.erf` on f32, say) into a call of the C library's function
+    (`erff`), declaring it unless the module has a symbol of that name
+    already. When the module's own function has that name (a step called
+    `erff`), the call would go to it: upstream's pass then fails with
+    "'func.call' op 'erff' does not reference a valid function", naming
+    neither the cause nor the fix. This pass, run just before it, reports
+    the clash at the math op, with a remark at the function. A libm name is
+    the op's mnemonic (`math.powf`: `pow`) with an `f` suffix on f32.
+  }];
+}
+
 def OutlineParallelRegionsPass
     : MuonPass<"muon-outline-parallel-regions", "::mlir::ModuleOp"> {
   let summary = "Move each omp.parallel of a function that holds several into a function of its own";
