@@ -414,7 +414,7 @@ def OutlineParallelRegionsPass
     it creates the region and when it finalizes the function. A function
     with N parallel regions thus costs O(N × its size) to translate: an
     optimizer step over GPT-2 XL's shapes (1200 regions in one function)
-    spent about half of its 61 s of `muon-compile` there (20 s now).
+    spent about half of its 61 s of `muon-compile` there (17 s now).
 
     In every function holding at least `min-regions` of them, this pass
     replaces each outermost `omp.parallel` by a `func.call` of a new private
