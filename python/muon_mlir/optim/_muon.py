@@ -120,7 +120,10 @@ class Muon(torch.optim.Optimizer):
     parameters with a gradient changes), cached on disk and reused across
     runs; learning rates and AdamW step counts are tensors, so schedulers
     never recompile. Parameters, momentum buffers and AdamW moments are
-    updated in their own storage.
+    updated in their own storage, in the parameter's own layout when it is
+    dense but permuted (channels_last conv kernels; for Muon with its rows
+    outermost, where the update of the matrix with permuted columns is the
+    update with its columns permuted).
     """
 
     def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
@@ -247,18 +250,19 @@ class Muon(torch.optim.Optimizer):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
         entries, tensors, device = [], [], None
-        grad_slots, empty, states = [], [], []
+        grad_slots, empty, states, with_grad, templates = [], [], [], [], []
         for position, p, name in self._positioned(group):
             if p.grad is None:
                 continue
             what = _plan.describe(p, name, position)
-            grad = _check_grad(p, what)
+            _check_grad(p, what, any_layout=True)
             if device is None:
                 device = p.device
             elif p.device != device:
                 raise ValueError(f"{what}: on {p.device}, but the group's other parameters "
                                  f"are on {device}; one param group must live on one device")
-            entry = _entry(p, name, group, what)
+            order = _storage_order(p, what)
+            entry = _entry(p, name, group, what, order)
             state = self._state_for(p, entry[0], what)
             if entry[0] != "adamw" and p.numel() == 0:
                 # Nothing to orthogonalize (the op rejects empty matrices)
@@ -267,8 +271,12 @@ class Muon(torch.optim.Optimizer):
                 continue
             entries.append(entry)
             states.append(state)
+            with_grad.append(p)
+            grad, direct = _grad_in_order(p, order)
+            templates.append(p.grad if direct else None)
             grad_slots.append(len(tensors) + 1)
-            tensors += [p, grad] + [state[k] for k in _plan.ARGUMENT_STATE_KEYS[entry[0]]]
+            tensors += [p.permute(order), grad] + [
+                state[k].permute(order) for k in _plan.ARGUMENT_STATE_KEYS[entry[0]]]
         if not entries:
             return None
         for members in _plan.adamw_ops(entries):
@@ -286,7 +294,8 @@ class Muon(torch.optim.Optimizer):
         rates = _learning_rates(group)
         tensors += [_scalar(rate, device) for rate in rates]
         graphs = GraphCache(device) if self.cuda_graph and device.type == "cuda" else None
-        bound = _Bound(group, compiled, tensors, grad_slots, rates, device, graphs, empty)
+        bound = _Bound(group, compiled, tensors, grad_slots, rates, device, graphs, empty,
+                       with_grad, templates)
         self._bound[index] = bound
         grads = [tensors[slot] for slot in grad_slots]
         return lambda grads=grads: bound.run([g.data_ptr() for g in grads])
@@ -314,8 +323,11 @@ class Muon(torch.optim.Optimizer):
 
     def _group_entries(self, group):
         """The step entries of `group` as if every parameter had a gradient."""
-        return [_entry(p, name, group, _plan.describe(p, name, position))
-                for position, p, name in self._positioned(group)]
+        entries = []
+        for position, p, name in self._positioned(group):
+            what = _plan.describe(p, name, position)
+            entries.append(_entry(p, name, group, what, _storage_order(p, what)))
+        return entries
 
     def _positioned(self, group):
         """(position, parameter, name) of each parameter of a group."""
@@ -362,8 +374,10 @@ class Muon(torch.optim.Optimizer):
         state = self.state[p]
         for key in _plan.STATE_KEYS[kind]:
             if key not in state:
+                # zeros_like keeps the strides of a dense parameter: the
+                # state is read in the parameter's storage order.
                 state[key] = (torch.zeros((), dtype=torch.float32) if key == "step"
-                              else torch.zeros_like(p, memory_format=torch.contiguous_format))
+                              else torch.zeros_like(p))
             value = state[key]
             if key == "step":
                 if not isinstance(value, torch.Tensor):
@@ -379,9 +393,8 @@ class Muon(torch.optim.Optimizer):
                 raise ValueError(f"{what}: its shape changed since its state was created: "
                                  f"state '{key}' has shape {tuple(value.shape)}")
             if value.dtype != p.dtype or value.device != p.device or \
-                    not value.is_contiguous():
-                state[key] = value.to(device=p.device, dtype=p.dtype,
-                                      memory_format=torch.contiguous_format)
+                    not _same_layout(value, p):
+                state[key] = torch.empty_like(p).copy_(value)
         return state
 
 
@@ -396,19 +409,22 @@ class _Bound:
     into it (one numpy store) and makes one call, where one argument per
     tensor would cost ctypes ~75 ns a tensor and stop at 1024 tensors."""
 
-    def __init__(self, group, function, tensors, grad_slots, rates, device, graphs=None,
-                 empty=()):
+    def __init__(self, group, function, tensors, grad_slots, rates, device, graphs, empty,
+                 with_grad, templates):
         self.function, self.device, self.graphs = function, device, graphs
         self.params, self.count = group["params"], len(group["params"])
         # A copy: a list hyper-parameter changed in place must not compare
         # equal to itself.
         self.key = copy.deepcopy(_KEY_VALUES(group))
-        self.with_grad = [tensors[slot - 1] for slot in grad_slots]
+        self.with_grad = with_grad
         # Empty Muon matrices are not stepped, with or without a gradient.
         with_grad = {id(p) for p in [*self.with_grad, *empty]}
         self.without_grad = [p for p in group["params"] if id(p) not in with_grad]
         self.param_pointers = list(map(_DATA_PTR, self.with_grad))
-        self.grads_match = _grads_like([tensors[slot] for slot in grad_slots], device)
+        # A gradient read through a copy (another layout than its
+        # parameter's) sends every step through the full check.
+        self.grads_match = _grads_like(templates, device) if None not in templates else \
+            (lambda grads: False)
         # Not the gradients: holding them would keep last step's alive while
         # backward makes the next ones (zero_grad sets them to None).
         slots = set(grad_slots)
@@ -456,7 +472,7 @@ class _Bound:
 
 
 def _grads_like(grads, device):
-    """A check that a list of tensors has the (contiguous) gradients' dtypes,
+    """A check that a list of tensors has the gradients' dtypes,
     devices, layouts, shapes and strides: torch's C++ tensor guard (the one
     torch.compile checks its inputs with; one call, ~0.1 µs a tensor, where
     the four separate C-level passes it replaces cost ~0.25 µs), or those
@@ -480,9 +496,10 @@ def _grads_like(grads, device):
         indices = [device.index] * len(grads)  # a tensor's device has one
         on_device = lambda tensors: (all(map(_IS_CUDA, tensors)) and  # noqa: E731
                                      list(map(_GET_DEVICE, tensors)) == indices)
+    strides = list(map(_STRIDE, grads))
     return lambda tensors: (list(map(_SHAPE, tensors)) == shapes and
                             list(map(_DTYPE, tensors)) == dtypes and on_device(tensors) and
-                            all(map(_IS_CONTIGUOUS, tensors)))
+                            list(map(_STRIDE, tensors)) == strides)
 
 
 _GRAD = operator.attrgetter("grad")
@@ -492,7 +509,7 @@ _IS_CPU = operator.attrgetter("is_cpu")
 _IS_CUDA = operator.attrgetter("is_cuda")
 _GET_DEVICE = torch.Tensor.get_device
 _DATA_PTR = torch.Tensor.data_ptr
-_IS_CONTIGUOUS = torch.Tensor.is_contiguous
+_STRIDE = torch.Tensor.stride
 
 
 def _step_hooks(step):
@@ -614,14 +631,27 @@ def _group_key(group):
                  for k in _COMPILED_KEYS)
 
 
-def _entry(p, name, group, what):
-    """(kind, shape, element type, view) of a parameter's update."""
+def _entry(p, name, group, what, order=None):
+    """(kind, shape, element type, view) of a parameter's update, its shape
+    in storage `order` (_storage_order; None: contiguous)."""
     kind = _plan.route(p, name, group["use_muon"], group["algorithm"], what)
     view = _plan.view_of(p, name, group["view"]) if kind != "adamw" else None
     if str(p.dtype) not in _plan.ELEMENT_TYPES:
         raise TypeError(f"{what}: dtype {p.dtype} is not supported "
                         f"({', '.join(_plan.ELEMENT_TYPES)})")
-    return kind, tuple(p.shape), _plan.ELEMENT_TYPES[str(p.dtype)], view
+    identity = tuple(range(p.ndim))
+    order = identity if order is None else order
+    # Permuting the columns of the matrix permutes those of its
+    # orthogonalization alike; rows must stay rows.
+    if kind != "adamw" and order != identity:
+        if view == "batch":
+            raise ValueError(f"{what}: Muon needs stacked matrices contiguous, but its strides "
+                             f"{p.stride()} order its dimensions {order}; make it contiguous")
+        if order[0] != 0:
+            raise ValueError(f"{what}: Muon needs its rows (dimension 0) outermost in memory, "
+                             f"but its strides {p.stride()} put dimension {order[0]} there; "
+                             "make it contiguous")
+    return kind, tuple(p.shape[d] for d in order), _plan.ELEMENT_TYPES[str(p.dtype)], view
 
 
 def _check_device(device, what):
@@ -629,9 +659,10 @@ def _check_device(device, what):
         raise ValueError(f"{what}: device {device} is not supported (CPU, CUDA)")
 
 
-def _check_grad(p, what):
-    """The gradient of `p` as the step reads it, or a ValueError/TypeError
-    naming the parameter."""
+def _check_grad(p, what, any_layout=False):
+    """The gradient of `p` (contiguous, for a contiguous `p`), or a
+    ValueError/TypeError naming the parameter. With `any_layout`, `p` may
+    be any dense layout (_storage_order checks it)."""
     grad = p.grad
     if grad.is_sparse:
         raise RuntimeError(f"{what}: sparse gradients are not supported")
@@ -643,9 +674,38 @@ def _check_grad(p, what):
         raise ValueError(f"{what}: gradient has shape {tuple(grad.shape)}")
     if grad.device != p.device:
         raise ValueError(f"{what}: gradient is on {grad.device}, the parameter on {p.device}")
+    if any_layout:
+        return grad
     if not p.is_contiguous():
         raise ValueError(f"{what}: the parameter is not contiguous; it is updated in place")
     return grad if grad.is_contiguous() else grad.contiguous()
+
+
+def _storage_order(p, what):
+    """The order of p's dimensions from outermost to innermost in memory:
+    p.permute(order) is a contiguous view of p's storage, which the
+    compiled step updates in place (channels_last conv kernels, transposed
+    views). A ValueError when p's elements are not one dense block."""
+    if p.is_contiguous():
+        return tuple(range(p.ndim))
+    strides = p.stride()
+    order = tuple(sorted(range(p.ndim), key=lambda d: (-strides[d], d)))
+    if not p.permute(order).is_contiguous():
+        raise ValueError(f"{what}: the parameter's elements (strides {strides}) are not one "
+                         "dense block; it is updated in place, so it must be")
+    return order
+
+
+def _grad_in_order(p, order):
+    """p's gradient in p's storage order as a contiguous tensor, and whether
+    that is a view of the gradient itself (not a copy)."""
+    view = p.grad.permute(order)
+    return (view, True) if view.is_contiguous() else (view.contiguous(), False)
+
+
+def _same_layout(a, b):
+    """Whether a's elements lie in memory as b's do."""
+    return a.stride() == b.stride() or (a.is_contiguous() and b.is_contiguous())
 
 
 def _check_distinct(tensors, group):
