@@ -281,6 +281,13 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, AttrSizedOperandSegments,
 
     and `bias_correction = false` drops the (1 − βᵗ) factors from either.
 
+    `beta1(%b : tensor<f32>)`, optional, gives β₁ as a 0-d tensor read at
+    run time instead of the `beta1` attribute (which must then be absent),
+    for schedulers that cycle it (torch's OneCycleLR and CyclicLR set
+    `betas[0]` every step): the bias correction 1 − β₁ᵗ then uses the
+    value of this step, as torch.optim.AdamW does. Its range [0, 1) is the
+    caller's to keep.
+
     A bucket (`optim-bucket`) is one op over N parameters of any shapes and
     one element type: operands and results are lists in member order, as
     on `optim.muon`. `step` is one count for every member (0-d) or a 1-d
@@ -298,6 +305,9 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, AttrSizedOperandSegments,
     %p:2, %pm:2, %pv:2 = optim.adamw [%b, %e], [%gb, %ge], [%mb, %me],
         [%vb, %ve], %lr, %steps : [tensor<768xf32>, tensor<50257x768xf32>],
         tensor<f32>, tensor<2xf32>
+    // β₁ read at run time.
+    %w2, %m2, %v2 = optim.adamw %w, %g, %m, %v, %lr, %t
+        beta1(%b1 : tensor<f32>) : tensor<768xf32>, tensor<f32>, tensor<i64>
     ```
   }] # Optim_SkipDoc;
   let arguments = (ins
@@ -308,6 +318,7 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, AttrSizedOperandSegments,
     Optim_ScalarFloat:$lr,
     Optim_StepCounts:$step,
     Optional<Optim_SkipFlag>:$skip,
+    Optional<Optim_ScalarFloat>:$dynamic_beta1,
     DefaultValuedAttr<F64Attr, "0.9">:$beta1,
     DefaultValuedAttr<F64Attr, "0.999">:$beta2,
     DefaultValuedAttr<F64Attr, "1.0e-8">:$eps,
@@ -321,7 +332,8 @@ def Optim_AdamWOp : Optim_Op<"adamw", [Pure, AttrSizedOperandSegments,
   let assemblyFormat = [{
     custom<Members>($params) `,` custom<Members>($grads) `,`
     custom<Members>($exp_avgs) `,` custom<Members>($exp_avg_sqs) `,` $lr `,`
-    $step (`skip` `(` $skip^ `:` type($skip) `)`)? attr-dict
+    $step (`skip` `(` $skip^ `:` type($skip) `)`)?
+    (`beta1` `(` $dynamic_beta1^ `:` type($dynamic_beta1) `)`)? attr-dict
     `:` custom<MemberTypes>(type($params)) `,` type($lr) `,`
     type($step)
   }];

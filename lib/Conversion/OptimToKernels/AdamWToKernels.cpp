@@ -6,7 +6,7 @@
 //
 // AdamW is element-wise: one kernel over the parameter, or over every
 // parameter of a bucket, each read and written in its own buffer (one row
-// per parameter, BucketBuffers.h). lr and the step counts
+// per parameter, BucketBuffers.h). lr, the step counts and a run-time β₁
 // stay device buffers: every thread loads them (its row's count where each
 // member has its own) and computes the bias corrections once, before its
 // elements.
@@ -71,6 +71,9 @@ muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
                                                /*packed=*/false, destinations));
   Value lr = toFlatBuffer(rewriter, loc, adaptor.getLr());
   Value step = toFlatBuffer(rewriter, loc, adaptor.getStep());
+  Value beta1 = adaptor.getDynamicBeta1()
+                    ? toFlatBuffer(rewriter, loc, adaptor.getDynamicBeta1())
+                    : Value();
   bool perMemberSteps = cast<MemRefType>(step.getType()).getRank() == 1;
   SkipFlag skip(rewriter, loc, adaptor.getSkip());
   SmallVector<const BucketBuffer *> buckets;
@@ -98,7 +101,11 @@ muon::optim::buildKernels(RewriterBase &rewriter, AdamWOp op,
               perMemberSteps
                   ? ValueRange(getRowMember(b, kloc, layout, row, first, count))
                   : ValueRange());
-          scalars.emplace(op, StepScalars(b, kloc, arithType, rate, steps));
+          scalars.emplace(
+              op, StepScalars(b, kloc, arithType, rate, steps),
+              beta1 ? memref::LoadOp::create(b, kloc, beta1, ValueRange())
+                          .getResult()
+                    : Value());
           rowBuffers =
               BucketBuffer::selectRow(b, kloc, buckets, row, first, count);
           skip.load(b, kloc);

@@ -42,11 +42,15 @@ struct AdamWToLinalg : public OpConversionPattern<AdamWOp> {
     // inputs by one generic per member: a bucket's members are updated as by
     // their own ops.
     auto buildStepValues = [&](Value step) {
+      SmallVector<Value> inputs = {adaptor.getLr(), step};
+      if (Value beta1 = adaptor.getDynamicBeta1())
+        inputs.push_back(beta1);
       return buildScalarGeneric(
-          rewriter, loc, {adaptor.getLr(), step},
+          rewriter, loc, inputs,
           [&](OpBuilder &b, Location bodyLoc, ValueRange args) {
             StepScalars scalars(b, bodyLoc, arithType, args[0], args[1]);
-            return AdamWScalars::buildStepValues(op, scalars);
+            return AdamWScalars::buildStepValues(
+                op, scalars, args.size() > 2 ? args[2] : Value());
           });
     };
     Value steps = adaptor.getStep();

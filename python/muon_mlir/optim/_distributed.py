@@ -471,7 +471,10 @@ class ShardedStep(Collective):
                 mine[offset:offset + count].view(shadow.shape)
             self._backup([shadow], inner, shadow, backups)
         for group, g in zip(inner.param_groups, inner._outer_groups):
-            group["lr"] = _inner_lr(self.optimizer.param_groups[g], group["use_muon"])
+            outer = self.optimizer.param_groups[g]
+            # What a scheduler changes: the rates and AdamW's beta1.
+            group["lr"] = _inner_lr(outer, group["use_muon"])
+            group["betas"] = outer["betas"]
         inner.step()
         for shadow, offset, count, _ in self.shadows[j]:
             mine[offset:offset + count].copy_(shadow.reshape(-1))

@@ -21,7 +21,7 @@ _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
 def _compile_group_step(entries, group, flags, verbose, deterministic):
     """The compiled step of one param group for one set of parameters with
     gradients: one library call taking every entry's arguments, the AdamW
-    step counts and then the two learning rates."""
+    step counts and then the two learning rates and AdamW's beta1."""
     function = compile_step(_plan.step_module(entries, group, deterministic), flags,
                             verbose=False)
     function._load()
@@ -118,8 +118,9 @@ class Muon(torch.optim.Optimizer):
     The step of a group is compiled on the first `step()` for its
     parameters' shapes and dtypes (and again only when the set of
     parameters with a gradient changes), cached on disk and reused across
-    runs; learning rates and AdamW step counts are tensors, so schedulers
-    never recompile. Parameters, momentum buffers and AdamW moments are
+    runs; learning rates, AdamW step counts and AdamW's beta1 (betas[0],
+    which OneCycleLR and CyclicLR cycle) are tensors, so schedulers never
+    recompile. Parameters, momentum buffers and AdamW moments are
     updated in their own storage, in the parameter's own layout when it is
     dense but permuted (channels_last conv kernels; for Muon with its rows
     outermost, where the update of the matrix with permuted columns is the
@@ -291,8 +292,8 @@ class Muon(torch.optim.Optimizer):
         # Before the rates: read-only, they may share one tensor (lr given as
         # a tensor serves as both rates when adamw_lr is None).
         _check_distinct(tensors, group)
-        rates = _learning_rates(group)
-        tensors += [_scalar(rate, device) for rate in rates]
+        rates = _step_inputs(group)
+        tensors += [_scalar(rate, device, dtype) for rate, dtype in zip(rates, _INPUT_DTYPES)]
         graphs = GraphCache(device) if self.cuda_graph and device.type == "cuda" else None
         bound = _Bound(group, compiled, tensors, grad_slots, rates, device, graphs, empty,
                        with_grad, templates)
@@ -362,7 +363,7 @@ class Muon(torch.optim.Optimizer):
             return None
         if bound.without_grad and any(p.grad is not None for p in bound.without_grad):
             return None
-        if not bound.refresh_rates(_learning_rates(group)):
+        if not bound.refresh_rates(_step_inputs(group)):
             return None
         # The gradients stay alive (in the lambda) until the call.
         return lambda grads=grads: bound.run(pointers)
@@ -432,7 +433,7 @@ class _Bound:
         self.arguments = (ctypes.c_void_p * len(tensors))(*map(_DATA_PTR, tensors))
         self.grad_slots = numpy.array(grad_slots, dtype=numpy.intp)
         self.pointer_view = numpy.frombuffer(self.arguments, dtype=numpy.uintp)
-        self.rates, self.scalars = rates, tensors[-2:]
+        self.rates, self.scalars = rates, tensors[-len(rates):]
         # A tensor rate is read in place when the step's scalar is its storage.
         self.shared = [isinstance(r, torch.Tensor) and r.data_ptr() == s.data_ptr()
                        for r, s in zip(rates, self.scalars)]
@@ -545,6 +546,21 @@ def _learning_rates(group):
     return group["lr"], group["adamw_lr"] if group["adamw_lr"] is not None else group["lr"]
 
 
+# The dtypes of the step's trailing 0-d inputs (_step_inputs).
+_INPUT_DTYPES = (torch.float32, torch.float32, torch.float64)
+
+
+def _step_inputs(group):
+    """The values the compiled step reads at run time, in its argument
+    order: Muon's and AdamW's learning rates, and AdamW's beta1, which
+    schedulers cycle (checked here: they bypass add_param_group's checks)."""
+    beta1 = group["betas"][0]
+    if not isinstance(beta1, torch.Tensor) and not (
+            isinstance(beta1, numbers.Real) and 0.0 <= beta1 < 1.0):
+        raise ValueError(f"betas[0] must be in [0, 1), got {beta1!r}")
+    return (*_learning_rates(group), beta1)
+
+
 def _check_group(group):
     if group["algorithm"] not in ("muon", "muon2"):
         raise ValueError(f"algorithm must be 'muon' or 'muon2', got {group['algorithm']!r}")
@@ -616,19 +632,22 @@ def _check_hyper_parameters(group):
                          f"{coefficients!r}")
 
 
-# Hyper-parameters compiled into the step (learning rates are inputs).
+# Hyper-parameters compiled into the step (the learning rates and beta1 are
+# inputs; of betas, beta2 is compiled).
 _NS_DTYPES = (None, torch.bfloat16, torch.float16, torch.float32)
 _COMPILED_KEYS = ("weight_decay", "momentum", "nesterov", "ns_coefficients", "ns_steps",
                   "lr_adjust", "ns_schedule", "ns_algorithm", "ns_dtype", "algorithm", "beta2",
-                  "betas", "eps", "adamw_eps", "adamw_weight_decay", "use_muon", "view")
+                  "eps", "adamw_eps", "adamw_weight_decay", "use_muon", "view")
+_COMPILED_VALUES = operator.itemgetter(*_COMPILED_KEYS)
 
 
-_KEY_VALUES = operator.itemgetter(*_COMPILED_KEYS)
+def _KEY_VALUES(group):
+    return _COMPILED_VALUES(group), group["betas"][1]
 
 
 def _group_key(group):
     return tuple((k, tuple(group[k]) if isinstance(group[k], (list, tuple)) else group[k])
-                 for k in _COMPILED_KEYS)
+                 for k in _COMPILED_KEYS) + (("adamw_beta2", group["betas"][1]),)
 
 
 def _entry(p, name, group, what, order=None):
@@ -734,10 +753,10 @@ def _step_counts(states):
     return counts
 
 
-def _scalar(value, device):
+def _scalar(value, device, dtype=torch.float32):
     if isinstance(value, torch.Tensor):
-        return value.detach().to(device=device, dtype=torch.float32).reshape(())
-    return torch.tensor(float(value), dtype=torch.float32, device=device)
+        return value.detach().to(device=device, dtype=dtype).reshape(())
+    return torch.tensor(float(value), dtype=dtype, device=device)
 
 
 def _run(function, pointers, device):

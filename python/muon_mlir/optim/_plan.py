@@ -3,8 +3,9 @@
 A group's step is one function: per parameter with a gradient, its tensors
 (the parameter and its state tied to the results that update them,
 docs/ABI.md's in-place ABI; the gradient read only), then the group's Muon
-and AdamW learning rates as 0-d tensors, so that changing them recompiles
-nothing. The AdamW parameters of one element type share one optim.adamw
+and AdamW learning rates (f32) and AdamW's beta1 (f64, as torch's Python
+float) as 0-d tensors, so that schedulers changing them (OneCycleLR and
+CyclicLR cycle betas[0]) recompile nothing. The AdamW parameters of one element type share one optim.adamw
 op, whose step counts (torch.optim.AdamW's per-parameter 'step', float32)
 are one 1-d argument before the rates, incremented by the compiled step
 itself: one kernel for all of them on the GPU, where an op per count would
@@ -101,10 +102,9 @@ def _muon_attrs(group, kind, view):
 
 
 def _adamw_attrs(group, explicit):
-    """AdamW's hyper-parameters: the group's own in an AdamW group
-    (use_muon=False), else its adamw_* ones."""
-    beta1, beta2 = group["betas"]
-    return {"beta1": float(beta1), "beta2": float(beta2),
+    """AdamW's compiled hyper-parameters: the group's own in an AdamW group
+    (use_muon=False), else its adamw_* ones; beta1 is an argument."""
+    return {"beta2": float(group["betas"][1]),
             "eps": float(group["eps"] if explicit else group["adamw_eps"]),
             "weight_decay": float(group["weight_decay"] if explicit
                                   else group["adamw_weight_decay"])}
@@ -169,14 +169,14 @@ def step_module(entries, group, deterministic=False):
         body.append(_INCREMENT.format(t=steps, j=j))
         lists = [f"[{', '.join(f'%{name}{i}' for i in members)}]" for name in "wgmv"]
         body.append(f"  %aw{j}:{count}, %am{j}:{count}, %av{j}:{count} = optim.adamw "
-                    f"{', '.join(lists)}, %adam_lr, %steps{j}_1 "
+                    f"{', '.join(lists)}, %adam_lr, %steps{j}_1 beta1(%beta1 : tensor<f64>) "
                     f"{attr_dict(_adamw_attrs(group, explicit_adamw))} "
                     f": [{', '.join(tensor_type(*entries[i][1:3]) for i in members)}], "
                     f"tensor<f32>, {steps}")
         renamed.update({f"%{name}{i}_1": f"%a{name}{j}#{k}"
                         for k, i in enumerate(members) for name in "wmv"})
     results[:] = [renamed.get(r, r) for r in results]
-    args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>"]
+    args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>", "%beta1: tensor<f64>"]
     step = (f"func.func @step({', '.join(args)}) -> ({', '.join(types)}) {{\n"
             + "\n".join(body) + f"\n  return {', '.join(results)} : {', '.join(types)}\n}}\n")
     return f"module attributes {{optim.deterministic}} {{\n{step}}}\n" if deterministic else step

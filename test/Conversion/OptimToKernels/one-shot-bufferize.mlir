@@ -55,6 +55,23 @@ func.func @adamw(%w: tensor<10x3xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> ten
 
 // -----
 
+// A run-time β₁ is loaded by each thread too, and raised to the step.
+// CHECK-LABEL: func.func @adamw_runtime_beta1
+// CHECK-SAME: %[[B1:[^:]+]]: memref<f64>)
+// CHECK: scf.parallel
+// CHECK: %[[B1V:.+]] = memref.load %[[B1]][] : memref<f64>
+// CHECK: math.powf %[[B1V]], %{{.+}} : f64
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @adamw_runtime_beta1(%w: tensor<10x3xf32>, %lr: tensor<f32>, %t: tensor<i64>,
+                               %b1: tensor<f64>) -> tensor<10x3xf32> {
+  %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t beta1(%b1 : tensor<f64>)
+      : tensor<10x3xf32>, tensor<f32>, tensor<i64>
+  return %w1 : tensor<10x3xf32>
+}
+
+// -----
+
 func.func @f16_compute(%w: tensor<8x8xf32>, %lr: tensor<f32>) -> tensor<8x8xf32> {
   // expected-error @+2 {{cannot run Newton–Schulz in 'f16' on the GPU: the GEMMs take f32 or bf16}}
   // expected-error @+1 {{failed to bufferize op}}

@@ -92,6 +92,34 @@ func.func @adamw_f64(%w: tensor<4x4xf64>, %lr: tensor<f64>, %t: tensor<i32>)
 
 // -----
 
+// β₁ read at run time (an f64 0-d tensor): the scalar generic raises it to
+// the step for the bias correction and hands β₁ and 1 − β₁, rounded once to
+// f32, to the element-wise generic, whose M' uses them; no β₁ constant.
+// CHECK-LABEL: func.func @adamw_runtime_beta1
+// CHECK-SAME: %[[LR:[^:]+]]: tensor<f32>, %[[T:[^:]+]]: tensor<i64>, %[[B1:[^:]+]]: tensor<f64>)
+// CHECK: %[[S:.+]]:5 = linalg.generic {{.*}}iterator_types = []} ins(%[[LR]], %[[T]], %[[B1]] : tensor<f32>, tensor<i64>, tensor<f64>)
+// CHECK-NEXT: ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: i64, %[[B1V:[^:]+]]: f64,
+// CHECK-NOT: arith.constant 9.000000e-01
+// CHECK: math.powf %[[B1V]], %{{.+}} : f64
+// CHECK: %[[B1F:.+]] = arith.truncf %[[B1V]] : f64 to f32
+// CHECK: %[[ONE_MINUS:.+]] = arith.subf %{{.+}}, %[[B1V]] : f64
+// CHECK: %[[ONE_MINUS_F:.+]] = arith.truncf %[[ONE_MINUS]] : f64 to f32
+// CHECK-NEXT: linalg.yield %{{.+}}, %{{.+}}, %{{.+}}, %[[B1F]], %[[ONE_MINUS_F]]
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[S]]#0, %[[S]]#1, %[[S]]#2, %[[S]]#3, %[[S]]#4 :
+// CHECK-NEXT: ^bb0(%{{[^:]+}}: f32, %[[GE:[^:]+]]: f32, %[[ME:[^:]+]]: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32, %[[BE:[^:]+]]: f32, %[[OBE:[^:]+]]: f32,
+// CHECK-NOT: arith.constant 0.899
+// CHECK-DAG: arith.mulf %[[BE]], %[[ME]] : f32
+// CHECK-DAG: arith.mulf %[[OBE]], %[[GE]] : f32
+func.func @adamw_runtime_beta1(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>,
+                               %b1: tensor<f64>) -> tensor<8xf32> {
+  %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t beta1(%b1 : tensor<f64>)
+      : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %w1 : tensor<8xf32>
+}
+
+// -----
+
 // A whole step: Muon and Muon²-F decompose and their Newton–Schulz lowers in
 // the same conversion, next to AdamW and QK-clip; no optim op is left.
 // CHECK-LABEL: func.func @step

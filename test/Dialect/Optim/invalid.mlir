@@ -280,6 +280,24 @@ func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) {
 
 // -----
 
+// AdamW: a run-time beta1 and the attribute it replaces.
+func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>, %b1: tensor<f64>) {
+  // expected-error @+1 {{'optim.adamw' op reads beta1 from its operand; the beta1 attribute (8.000000e-01) would be ignored}}
+  %r:3 = optim.adamw %w, %w, %w, %w, %lr, %t beta1(%b1 : tensor<f64>) {beta1 = 0.8} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return
+}
+
+// -----
+
+// AdamW: a run-time beta1 is a 0-d float tensor.
+func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>, %b1: tensor<1xf32>) {
+  // expected-error @+1 {{'optim.adamw' op operand #6 must be 0D tensor of floating-point values, but got 'tensor<1xf32>'}}
+  %r:3 = optim.adamw %w, %w, %w, %w, %lr, %t beta1(%b1 : tensor<1xf32>) : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return
+}
+
+// -----
+
 // AdamW: beta2 in [0, 1).
 func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) {
   // expected-error @+1 {{'optim.adamw' op expects 'beta2' in [0, 1), got 1.5}}
@@ -338,7 +356,7 @@ func.func @f(%w: tensor<8xf32>, %b: tensor<3xf32>, %lr: tensor<f32>, %t: tensor<
 // AdamW: state has the parameter's type (generic form).
 func.func @f(%w: tensor<8xf32>, %m: tensor<8xbf16>, %lr: tensor<f32>, %t: tensor<i64>) {
   // expected-error @+1 {{'optim.adamw' op failed to verify that 'exp_avgs' have the types of 'params'}}
-  %r:3 = "optim.adamw"(%w, %w, %m, %w, %lr, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}> : (tensor<8xf32>, tensor<8xf32>, tensor<8xbf16>, tensor<8xf32>, tensor<f32>, tensor<i64>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
+  %r:3 = "optim.adamw"(%w, %w, %m, %w, %lr, %t) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0, 0>}> : (tensor<8xf32>, tensor<8xf32>, tensor<8xbf16>, tensor<8xf32>, tensor<f32>, tensor<i64>) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
   return
 }
 

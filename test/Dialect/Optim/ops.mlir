@@ -92,14 +92,16 @@ func.func @muon2_factored(%w: tensor<4x64x256xf32>, %vr: tensor<4x64x1xf32>,
 }
 
 // AdamW on a vector with an integer step, on a 0-d parameter with a float
-// step (defaults elided, torch variant), and Hugging Face's variant without
-// bias correction.
+// step (defaults elided, torch variant), Hugging Face's variant without
+// bias correction, and beta1 read at run time.
 // CHECK-LABEL: func.func @adamw
 // CHECK: optim.adamw {{.*}} {beta1 = 8.000000e-01 : f64, beta2 = 0.9899{{[0-9]+}} : f64, eps = 9.99{{[0-9]+}}E-7 : f64, weight_decay = 0.000000e+00 : f64} : tensor<768xf32>, tensor<f32>, tensor<i64>
 // CHECK: optim.adamw %{{[^{]*}} : tensor<f16>, tensor<f16>, tensor<f32>
 // CHECK: optim.adamw {{.*}} {bias_correction = false, variant = #optim.adamw_variant<huggingface>} : tensor<768xf32>
+// CHECK: optim.adamw %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} beta1(%{{.*}} : tensor<f64>) {weight_decay = 1.000000e-01 : f64} : tensor<768xf32>, tensor<f32>, tensor<i64>
 func.func @adamw(%w: tensor<768xf32>, %lr: tensor<f32>, %t: tensor<i64>,
-                 %s: tensor<f16>, %lr16: tensor<f16>, %tf: tensor<f32>)
+                 %s: tensor<f16>, %lr16: tensor<f16>, %tf: tensor<f32>,
+                 %b1: tensor<f64>)
     -> (tensor<768xf32>, tensor<f16>) {
   %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t {beta1 = 0.8, beta2 = 0.99,
       eps = 1.0e-6, weight_decay = 0.0} : tensor<768xf32>, tensor<f32>, tensor<i64>
@@ -109,6 +111,8 @@ func.func @adamw(%w: tensor<768xf32>, %lr: tensor<f32>, %t: tensor<i64>,
   %h1, %hm, %hv = optim.adamw %w, %w, %w, %w, %lr, %t
       {variant = #optim.adamw_variant<huggingface>, bias_correction = false}
       : tensor<768xf32>, tensor<f32>, tensor<i64>
+  %d1, %dm, %dv = optim.adamw %w, %w, %w, %w, %lr, %t beta1(%b1 : tensor<f64>)
+      {weight_decay = 0.1} : tensor<768xf32>, tensor<f32>, tensor<i64>
   return %w1, %s1 : tensor<768xf32>, tensor<f16>
 }
 

@@ -65,8 +65,9 @@ struct OptimBytecodeInterface : public BytecodeDialectInterface {
     });
     top->walk([](AdamWOp op) {
       int32_t members = (op->getNumOperands() - 2) / 4;
-      llvm::copy(ArrayRef<int32_t>{members, members, members, members, 1, 1, 0},
-                 op.getProperties().operandSegmentSizes.begin());
+      llvm::copy(
+          ArrayRef<int32_t>{members, members, members, members, 1, 1, 0, 0},
+          op.getProperties().operandSegmentSizes.begin());
     });
     if (version >= 2)
       return success();

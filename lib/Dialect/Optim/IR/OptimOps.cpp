@@ -505,6 +505,10 @@ void Muon2Op::writeProperties(DialectBytecodeWriter &writer) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdamWOp::verify() {
+  // Properties hold the default when the attribute is absent.
+  if (getDynamicBeta1() && getBeta1().convertToDouble() != 0.9)
+    return emitOpError("reads beta1 from its operand; the beta1 attribute (")
+           << getBeta1().convertToDouble() << ") would be ignored";
   if (failed(verifyAddressable(*this)) ||
       failed(verifyMembers(*this, getParams())) ||
       failed(verifyDecay(*this, getBeta1AttrName(),
@@ -527,7 +531,7 @@ LogicalResult AdamWOp::verify() {
 LogicalResult AdamWOp::readProperties(DialectBytecodeReader &reader,
                                       OperationState &state) {
   Properties &p = state.getOrAddProperties<Properties>();
-  return readUpdateProperties<7, 0>(reader, p.operandSegmentSizes, nullptr,
+  return readUpdateProperties<8, 0>(reader, p.operandSegmentSizes, nullptr,
                                     /*sizesSince=*/3, p.beta1, p.beta2,
                                     p.bias_correction, p.eps, p.variant,
                                     p.weight_decay);
@@ -535,7 +539,7 @@ LogicalResult AdamWOp::readProperties(DialectBytecodeReader &reader,
 
 void AdamWOp::writeProperties(DialectBytecodeWriter &writer) {
   Properties &p = getProperties();
-  writeUpdateProperties<7, 0>(writer, p.operandSegmentSizes, nullptr, p.beta1,
+  writeUpdateProperties<8, 0>(writer, p.operandSegmentSizes, nullptr, p.beta1,
                               p.beta2, p.bias_correction, p.eps, p.variant,
                               p.weight_decay);
 }

@@ -315,8 +315,9 @@ static AdamWOp extractMembers(RewriterBase &rewriter, AdamWOp op,
   auto subset = AdamWOp::create(
       rewriter, op.getLoc(), types, types, types, lists[0], lists[1], lists[2],
       lists[3], op.getLr(), pickStepCounts(rewriter, op, members), op.getSkip(),
-      op.getBeta1Attr(), op.getBeta2Attr(), op.getEpsAttr(),
-      op.getWeightDecayAttr(), op.getBiasCorrectionAttr(), op.getVariantAttr());
+      op.getDynamicBeta1(), op.getBeta1Attr(), op.getBeta2Attr(),
+      op.getEpsAttr(), op.getWeightDecayAttr(), op.getBiasCorrectionAttr(),
+      op.getVariantAttr());
   subset->setDiscardableAttrs(op->getDiscardableAttrDictionary());
   for (auto [k, i] : llvm::enumerate(members))
     for (auto [from, to] :

@@ -137,8 +137,10 @@ describeCandidate(Operation *op) {
       .Case([&](AdamWOp adamw)
                 -> std::optional<std::pair<BucketKey, Candidate>> {
         // Counts per member make the op a bucket already; merging it would
-        // need its counts concatenated with another's.
-        if (cast<ShapedType>(adamw.getStep().getType()).getRank() != 0)
+        // need its counts concatenated with another's. A run-time β₁ comes
+        // from a step that builds its buckets itself (muon_mlir.optim).
+        if (cast<ShapedType>(adamw.getStep().getType()).getRank() != 0 ||
+            adamw.getDynamicBeta1())
           return std::nullopt;
         auto getF64 = [&](APFloat value) {
           return b.getF64FloatAttr(value.convertToDouble());

@@ -176,11 +176,15 @@ ParamUpdateScalars MuonUpdateMath::buildParamScalars(OpBuilder &b, Location loc,
 
 Value muon::optim::buildBiasCorrection(OpBuilder &b, Location loc, double beta,
                                        Value step) {
-  Type type = step.getType();
-  Value power = math::PowFOp::create(
-      b, loc, createFloatConstant(b, loc, type, beta), step);
-  return arith::SubFOp::create(b, loc, createFloatConstant(b, loc, type, 1.0),
-                               power);
+  return buildBiasCorrection(
+      b, loc, createFloatConstant(b, loc, step.getType(), beta), step);
+}
+
+Value muon::optim::buildBiasCorrection(OpBuilder &b, Location loc, Value beta,
+                                       Value step) {
+  Value power = math::PowFOp::create(b, loc, beta, step);
+  return arith::SubFOp::create(
+      b, loc, createFloatConstant(b, loc, step.getType(), 1.0), power);
 }
 
 StepScalars::StepScalars(OpBuilder &b, Location loc, Type arithType, Value lr,
@@ -215,18 +219,28 @@ Value StepScalars::biasCorrection(double beta, Value step) const {
   return buildBiasCorrection(b, loc, beta, step);
 }
 
-SmallVector<Value> AdamWScalars::buildStepValues(AdamWOp op,
-                                                 const StepScalars &s) {
+Value StepScalars::biasCorrection(Value beta, Value step) const {
+  return buildBiasCorrection(b, loc, beta, step);
+}
+
+SmallVector<Value>
+AdamWScalars::buildStepValues(AdamWOp op, const StepScalars &s, Value beta1) {
   OpBuilder &b = s.b;
   Location loc = s.loc;
   Type f64 = b.getF64Type();
   Value lr = s.lr;
   Value step = s.firstStepAtLeastOne();
   bool huggingFace = op.getVariant() == AdamWVariant::huggingface;
+  assert(bool(beta1) == bool(op.getDynamicBeta1()) &&
+         "beta1 is given exactly where the op reads it at run time");
+  if (beta1)
+    beta1 = convertScalar(b, loc, beta1, f64);
   Value size = lr, root;
   if (op.getBiasCorrection()) {
-    size = arith::DivFOp::create(
-        b, loc, lr, s.biasCorrection(op.getBeta1().convertToDouble(), step));
+    Value correction1 =
+        beta1 ? s.biasCorrection(beta1, step)
+              : s.biasCorrection(op.getBeta1().convertToDouble(), step);
+    size = arith::DivFOp::create(b, loc, lr, correction1);
     root = math::SqrtOp::create(
         b, loc, s.biasCorrection(op.getBeta2().convertToDouble(), step));
     // Hugging Face folds the correction of V' into the step size.
@@ -244,33 +258,42 @@ SmallVector<Value> AdamWScalars::buildStepValues(AdamWOp op,
   if (root)
     stepValues.push_back(s.round(root));
   stepValues.push_back(s.round(decayFactor));
+  if (beta1) {
+    stepValues.push_back(s.round(beta1));
+    stepValues.push_back(
+        s.round(arith::SubFOp::create(b, loc, s.f64(1.0), beta1).getResult()));
+  }
   return stepValues;
 }
 
-AdamWScalars::AdamWScalars(AdamWOp op, const StepScalars &s)
-    : AdamWScalars(op, s.b, s.loc, s.arithType, buildStepValues(op, s)) {}
+AdamWScalars::AdamWScalars(AdamWOp op, const StepScalars &s, Value beta1)
+    : AdamWScalars(op, s.b, s.loc, s.arithType, buildStepValues(op, s, beta1)) {
+}
+
+/// The step values of `op` without the trailing β₁, 1 − β₁ of a run-time β₁.
+static ValueRange dropBeta1(AdamWOp op, ValueRange stepValues) {
+  return op.getDynamicBeta1() ? stepValues.drop_back(2) : stepValues;
+}
 
 AdamWScalars::AdamWScalars(AdamWOp op, OpBuilder &b, Location loc,
-                           Type arithType, ValueRange stepValues)
-    : stepSize(stepValues.front()),
-      correction2Root(stepValues.size() > 2 ? stepValues[1] : Value()),
-      decay(stepValues.back()),
-      decayAfterUpdate(op.getVariant() == AdamWVariant::huggingface) {
-  double b1 = op.getBeta1().convertToDouble();
+                           Type arithType, ValueRange allStepValues)
+    : decayAfterUpdate(op.getVariant() == AdamWVariant::huggingface) {
+  ValueRange stepValues = dropBeta1(op, allStepValues);
+  stepSize = stepValues.front();
+  correction2Root = stepValues.size() > 2 ? stepValues[1] : Value();
+  decay = stepValues.back();
+  if (op.getDynamicBeta1()) {
+    beta1 = allStepValues.take_back(2).front();
+    oneMinusBeta1 = allStepValues.back();
+  } else {
+    double b1 = op.getBeta1().convertToDouble();
+    beta1 = createFloatConstant(b, loc, arithType, b1);
+    oneMinusBeta1 = createFloatConstant(b, loc, arithType, 1.0 - b1);
+  }
   double b2 = op.getBeta2().convertToDouble();
-  beta1 = createFloatConstant(b, loc, arithType, b1);
-  oneMinusBeta1 = createFloatConstant(b, loc, arithType, 1.0 - b1);
   beta2 = createFloatConstant(b, loc, arithType, b2);
   oneMinusBeta2 = createFloatConstant(b, loc, arithType, 1.0 - b2);
   eps = createFloatConstant(b, loc, arithType, op.getEps().convertToDouble());
-}
-
-SmallVector<Value> AdamWScalars::getStepValues() const {
-  SmallVector<Value> values = {stepSize};
-  if (correction2Root)
-    values.push_back(correction2Root);
-  values.push_back(decay);
-  return values;
 }
 
 SmallVector<Value> AdamWScalars::build(OpBuilder &b, Location loc, Value param,

@@ -157,10 +157,10 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
     auto op = optim::AdamWOp::create(
         b, ctx.loc, param.getType(), param.getType(), param.getType(), param,
         (*lists)[1][i], (*lists)[2][i], (*lists)[3][i], *lr, *step,
-        /*skip=*/signal->second, b.getF64FloatAttr(*alpha),
-        b.getF64FloatAttr(*beta), b.getF64FloatAttr(*epsilon),
-        b.getF64FloatAttr(*weightDecay), b.getBoolAttr(*correctBias == 1),
-        variant);
+        /*skip=*/signal->second, /*dynamic_beta1=*/Value(),
+        b.getF64FloatAttr(*alpha), b.getF64FloatAttr(*beta),
+        b.getF64FloatAttr(*epsilon), b.getF64FloatAttr(*weightDecay),
+        b.getBoolAttr(*correctBias == 1), variant);
     if (failed(verifyCreated(op)))
       return failure();
     weights.push_back(op.getNewParams().front());

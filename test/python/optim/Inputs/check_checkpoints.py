@@ -4,7 +4,8 @@ torch -> ours: the torch pair trains 3 steps, its two state dicts are
 combined and loaded into muon_mlir.optim.Muon, which trains 3 more; ours ->
 torch: the reverse, split. Each must equal 6 steps of the torch pair alone
 (1e-5 relative). With a LambdaLR on both sides, 10 steps agree too and the
-step compiles once: the learning rate is an input of the compiled step.
+step compiles once: the learning rate is an input of the compiled step; so
+with OneCycleLR, which also cycles AdamW's beta1.
 """
 
 import torch
@@ -92,3 +93,27 @@ with models.fp32_newton_schulz():
     report("LambdaLR, 10 steps", model, reference)
     assert len(ours._compiled) == 2, len(ours._compiled)  # one step per group
     print(f"compiled steps after 10 scheduled steps: {len(ours._compiled)} (one per group)")
+
+    # OneCycleLR cycles lr and AdamW's beta1 (betas[0]; bias corrections with
+    # each step's beta1, as torch.optim.AdamW): an input of the step too. On
+    # torch.optim.Muon it would cycle momentum, which ours compiles (its
+    # groups have betas, which OneCycleLR prefers): off there.
+    model, reference = models.twins(models.TinyGPT)
+    ours = groups(model)
+    pair = models.TorchPair(reference)
+    cycle = dict(total_steps=10, pct_start=0.3)
+    models.train(model, ours, loss, batch, 10, scheduler=torch.optim.lr_scheduler.OneCycleLR(
+        ours, max_lr=[models.LR, models.ADAMW_LR], **cycle))
+    betas = ours.param_groups[1]["betas"]
+
+    class Cycles(Both):
+        def __init__(self):
+            self.parts = [
+                torch.optim.lr_scheduler.OneCycleLR(pair.muon, max_lr=models.LR,
+                                                    cycle_momentum=False, **cycle),
+                torch.optim.lr_scheduler.OneCycleLR(pair.adamw, max_lr=models.ADAMW_LR, **cycle)]
+
+    models.train(reference, pair, loss, batch, 10, scheduler=Cycles())
+    assert betas == pair.adamw.param_groups[0]["betas"], betas
+    report(f"OneCycleLR, 10 steps (beta1 now {betas[0]:.3f})", model, reference)
+    print(f"compiled steps after 10 cycled steps: {len(ours._compiled)} (one per group)")

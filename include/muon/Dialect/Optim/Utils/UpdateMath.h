@@ -166,6 +166,9 @@ private:
 /// `step`.
 mlir::Value buildBiasCorrection(mlir::OpBuilder &b, mlir::Location loc,
                                 double beta, mlir::Value step);
+/// The same for a β known at run time, a scalar of `step`'s type.
+mlir::Value buildBiasCorrection(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value beta, mlir::Value step);
 
 /// lr and the step count of one update in f64, as torch and ONNX Runtime
 /// compute their step-dependent scalars (in Python floats, in double), and
@@ -186,8 +189,9 @@ struct StepScalars {
   /// max(t, 1): t < 1 would make 1 − βᵗ zero or negative (t = 0: a division
   /// by zero), so such steps are taken as the first one (AdamW).
   mlir::Value firstStepAtLeastOne() const;
-  /// 1 − β^`step` in f64.
+  /// 1 − β^`step` in f64 (β a constant, or an f64 scalar).
   mlir::Value biasCorrection(double beta, mlir::Value step) const;
+  mlir::Value biasCorrection(mlir::Value beta, mlir::Value step) const;
 
   mlir::OpBuilder &b;
   mlir::Location loc;
@@ -208,18 +212,20 @@ struct AdamWScalars {
   /// β₁, 1 − β₁, β₂, 1 − β₂ and ε in the arithmetic type.
   mlir::Value beta1, oneMinusBeta1, beta2, oneMinusBeta2, eps;
 
-  AdamWScalars(AdamWOp op, const StepScalars &scalars);
+  AdamWScalars(AdamWOp op, const StepScalars &scalars, mlir::Value beta1 = {});
   /// The coefficients (β₁ … ε) at `b`'s insertion point and the step
-  /// scalars `stepValues` (getStepValues of this op's AdamWScalars, e.g. as
+  /// scalars `stepValues` (buildStepValues of this op, e.g. as
   /// the arguments of a generic that takes them as inputs).
   AdamWScalars(AdamWOp op, mlir::OpBuilder &b, mlir::Location loc,
                mlir::Type arithType, mlir::ValueRange stepValues);
 
-  /// stepSize, correction2Root where there is one, decay.
-  llvm::SmallVector<mlir::Value> getStepValues() const;
-  /// The step scalars alone (getStepValues' order), from lr and the step.
+  /// The step scalars alone, from lr, the step and, where the op has its
+  /// `beta1` operand, `beta1` (a scalar of any float type, the operand's
+  /// value): stepSize, correction2Root where there is one, decay, then β₁
+  /// and 1 − β₁ where the op reads β₁ at run time.
   static llvm::SmallVector<mlir::Value>
-  buildStepValues(AdamWOp op, const StepScalars &scalars);
+  buildStepValues(AdamWOp op, const StepScalars &scalars,
+                  mlir::Value beta1 = {});
 
   /// Returns {W', M', V'} of one element (inputs in the arithmetic type),
   /// in the operation order of torch.optim.AdamW or, for the Hugging Face
