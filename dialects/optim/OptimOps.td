@@ -84,7 +84,11 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, AttrSizedOperandSegments,
     ```
 
     `β` is `momentum` (default 0.95), `wd` is `weight_decay` (default 0),
-    `adjust` is the `lr_adjust` rule (default `original`). `ns_steps`,
+    `adjust` is the `lr_adjust` rule (default `original`).
+    `momentum(%b : tensor<f64>)`, optional, gives β as a 0-d tensor read at
+    run time instead of the attribute (which must then be absent), for
+    momentum schedules (a warm-up from 0.85 to 0.95, as modded-nanogpt's);
+    its range [0, 1) is the caller's to keep. `optim.muon2` takes it too. `ns_steps`,
     `schedule`, `compute_type` and `view` configure the orthogonalization as
     on `optim.newton_schulz`. Parameters of rank > 2 are seen as matrices
     through `view`.
@@ -116,6 +120,7 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, AttrSizedOperandSegments,
     Variadic<Optim_FloatTensor>:$momentum_buffers,
     Optim_ScalarFloat:$lr,
     Optional<Optim_SkipFlag>:$skip,
+    Optional<Optim_ScalarFloat>:$dynamic_momentum,
     DefaultValuedAttr<F64Attr, "0.95">:$momentum,
     DefaultValuedAttr<BoolAttr, "true">:$nesterov,
     DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
@@ -127,7 +132,8 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, AttrSizedOperandSegments,
   let assemblyFormat = [{
     custom<Members>($params) `,` custom<Members>($grads) `,`
     custom<Members>($momentum_buffers) `,` $lr
-    (`skip` `(` $skip^ `:` type($skip) `)`)? attr-dict
+    (`skip` `(` $skip^ `:` type($skip) `)`)?
+    (`momentum` `(` $dynamic_momentum^ `:` type($dynamic_momentum) `)`)? attr-dict
     `:` custom<MemberTypes>(type($params)) `,` type($lr)
   }];
   let builders = [
@@ -136,6 +142,7 @@ def Optim_MuonOp : Optim_Op<"muon", [Pure, AttrSizedOperandSegments,
                    "::mlir::ValueRange":$momentum_buffers, "::mlir::Value":$lr), [{
       build($_builder, $_state, params.getTypes(), params.getTypes(), params,
             grads, momentum_buffers, lr, /*skip=*/::mlir::Value(),
+            /*dynamic_momentum=*/::mlir::Value(),
             ::mlir::FloatAttr(),
             ::mlir::BoolAttr(), ::mlir::FloatAttr(), ::mlir::IntegerAttr(),
             LrAdjustAttr(), NSScheduleAttr(), ::mlir::TypeAttr(),
@@ -200,6 +207,7 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
     Variadic<Optim_FloatTensor>:$second_moments,
     Optim_ScalarFloat:$lr,
     Optional<Optim_SkipFlag>:$skip,
+    Optional<Optim_ScalarFloat>:$dynamic_momentum,
     DefaultValuedAttr<F64Attr, "0.95">:$momentum,
     DefaultValuedAttr<F64Attr, "0.95">:$beta2,
     DefaultValuedAttr<F64Attr, "1.0e-8">:$eps,
@@ -214,7 +222,8 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
   let assemblyFormat = [{
     custom<Members>($params) `,` custom<Members>($grads) `,`
     custom<Members>($momentum_buffers) `,` `[` $second_moments `]` `,` $lr
-    (`skip` `(` $skip^ `:` type($skip) `)`)? attr-dict
+    (`skip` `(` $skip^ `:` type($skip) `)`)?
+    (`momentum` `(` $dynamic_momentum^ `:` type($dynamic_momentum) `)`)? attr-dict
     `:` custom<MemberTypes>(type($params), type($new_params),
                                       type($new_momentum_buffers)) `,`
     `[` custom<TypesTwice>(type($second_moments), type($new_second_moments))
@@ -231,7 +240,8 @@ def Optim_Muon2Op : Optim_Op<"muon2", [Pure, AttrSizedOperandSegments,
                    "::mlir::ValueRange":$second_moments, "::mlir::Value":$lr), [{
       build($_builder, $_state, params.getTypes(), params.getTypes(),
             second_moments.getTypes(), params, grads, momentum_buffers,
-            second_moments, lr, /*skip=*/::mlir::Value(), ::mlir::FloatAttr(),
+            second_moments, lr, /*skip=*/::mlir::Value(),
+            /*dynamic_momentum=*/::mlir::Value(), ::mlir::FloatAttr(),
             ::mlir::FloatAttr(),
             ::mlir::FloatAttr(), ::mlir::BoolAttr(), ::mlir::FloatAttr(),
             ::mlir::IntegerAttr(), LrAdjustAttr(), NSScheduleAttr(),

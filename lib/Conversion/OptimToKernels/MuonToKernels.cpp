@@ -13,12 +13,12 @@
 //       kernels in a module marked optim.deterministic);
 //   K2 + GEMMs  Newton–Schulz (NewtonSchulzToKernels.cpp);
 //   K3  W' = W·(1 − lr·wd) − lr·adjust·X.
-// lr stays a device buffer that K3 loads. A bucket's parameters are read
-// and written in their own buffers (BucketBuffers.h). The
-// order of the steps is buildMuonUpdate's (MuonUpdate.h), which
-// optim-decompose shares. Muon²-F is not fused: optim-decompose
-// (keep-fusable) decomposes it into moment generics, which run as generic
-// kernels, around an `optim.newton_schulz`.
+// lr stays a device buffer that K3 loads (a run-time β one that K1 loads). A
+// bucket's parameters are read and written in their own buffers
+// (BucketBuffers.h). The order of the steps is buildMuonUpdate's
+// (MuonUpdate.h), which optim-decompose shares. Muon²-F is not fused:
+// optim-decompose (keep-fusable) decomposes it into moment generics, which run
+// as generic kernels, around an `optim.newton_schulz`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,6 +73,9 @@ public:
         grad(operands(adaptor.getGrads())),
         momentum(operands(adaptor.getMomentumBuffers())),
         lr(toFlatBuffer(rewriter, loc, adaptor.getLr())),
+        beta(adaptor.getDynamicMomentum()
+                 ? toFlatBuffer(rewriter, loc, adaptor.getDynamicMomentum())
+                 : Value()),
         skip(rewriter, loc, adaptor.getSkip()) {
     if constexpr (kIsMuon2) {
       secondMoment.emplace(operands(adaptor.getSecondMoments()));
@@ -99,19 +102,28 @@ public:
       buckets.append({&*secondMoment, &*newSecondMoment});
     SmallVector<RowBuffer> rows;
     std::optional<BucketRows::RowShape> shape;
+    std::optional<MomentumCoefficients> runtime;
     buildKernel(
         builder, loc, numMatrices, elements, {zero},
         [&](OpBuilder &b, Location kloc, Value row) {
           rows = BucketBuffer::selectRow(b, kloc, buckets, row);
           skip.load(b, kloc);
+          if (beta) {
+            SmallVector<Value> values = buildRuntimeMomentum(
+                b, kloc, memref::LoadOp::create(b, kloc, beta, ValueRange()),
+                math.getArithType());
+            runtime.emplace(values[0], values[1], op.getNesterov());
+          }
           if (bucketRows.isPadded())
             shape = bucketRows.buildRowShape(b, kloc, row);
         },
         [&](OpBuilder &b, Location kloc, Value row, Value flat,
             ValueRange accs) {
+          const MomentumCoefficients *coefficients =
+              runtime ? &*runtime : nullptr;
           if (!shape)
-            return emitMomentsAt(b, kloc, math, rows, flat, flat, update,
-                                 accs[0]);
+            return emitMomentsAt(b, kloc, math, coefficients, rows, flat, flat,
+                                 update, accs[0]);
           // Outside the member's matrix: U = 0, nothing else read or written.
           auto [inside, member] =
               bucketRows.buildMemberIndex(b, kloc, row, flat, *shape);
@@ -119,8 +131,9 @@ public:
                                           /*withElseRegion=*/true);
           OpBuilder then = branch.getThenBodyBuilder();
           scf::YieldOp::create(then, kloc,
-                               emitMomentsAt(then, kloc, math, rows, member,
-                                             flat, update, accs[0]));
+                               emitMomentsAt(then, kloc, math, coefficients,
+                                             rows, member, flat, update,
+                                             accs[0]));
           OpBuilder otherwise = branch.getElseBodyBuilder();
           storeConverted(
               otherwise, kloc,
@@ -140,6 +153,7 @@ public:
   /// `flat` of the Newton–Schulz input; returns the updated Σ U².
   SmallVector<Value> emitMomentsAt(OpBuilder &b, Location kloc,
                                    const MuonUpdateMath &math,
+                                   const MomentumCoefficients *runtime,
                                    ArrayRef<RowBuffer> rows, Value member,
                                    Value flat, Value update, Value acc) {
     Type arithType = math.getArithType();
@@ -149,7 +163,7 @@ public:
     Value v;
     if (secondMoment)
       v = BucketBuffer::load(b, kloc, rows[3], member, arithType);
-    MuonMoments values = math.buildMoments(b, kloc, g, m, v);
+    MuonMoments values = math.buildMoments(b, kloc, g, m, v, runtime);
     BucketBuffer::store(b, kloc, rows[2],
                         skip.select(b, kloc, values.newMomentum, m), member);
     if (secondMoment)
@@ -263,7 +277,7 @@ private:
   int64_t numMatrices;
   bool packed;
   BucketBuffer param, grad, momentum;
-  Value lr;
+  Value lr, beta;
   SkipFlag skip;
   // Results are created after the operands (BucketBuffer has no default).
   std::optional<BucketBuffer> newParam, newMomentum, secondMoment,

@@ -472,9 +472,11 @@ class ShardedStep(Collective):
             self._backup([shadow], inner, shadow, backups)
         for group, g in zip(inner.param_groups, inner._outer_groups):
             outer = self.optimizer.param_groups[g]
-            # What a scheduler changes: the rates and AdamW's beta1.
+            # What schedules change: the rates, AdamW's beta1, the momentum.
             group["lr"] = _inner_lr(outer, group["use_muon"])
             group["betas"] = outer["betas"]
+            if group["use_muon"]:
+                group["momentum"] = outer["momentum"]
         inner.step()
         for shadow, offset, count, _ in self.shadows[j]:
             mine[offset:offset + count].copy_(shadow.reshape(-1))

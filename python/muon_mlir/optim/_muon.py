@@ -21,7 +21,8 @@ _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
 def _compile_group_step(entries, group, flags, verbose, deterministic):
     """The compiled step of one param group for one set of parameters with
     gradients: one library call taking every entry's arguments, the AdamW
-    step counts and then the two learning rates and AdamW's beta1."""
+    step counts and then the two learning rates, AdamW's beta1 and Muon's
+    momentum."""
     function = compile_step(_plan.step_module(entries, group, deterministic), flags,
                             verbose=False)
     function._load()
@@ -118,9 +119,9 @@ class Muon(torch.optim.Optimizer):
     The step of a group is compiled on the first `step()` for its
     parameters' shapes and dtypes (and again only when the set of
     parameters with a gradient changes), cached on disk and reused across
-    runs; learning rates, AdamW step counts and AdamW's beta1 (betas[0],
-    which OneCycleLR and CyclicLR cycle) are tensors, so schedulers never
-    recompile. Parameters, momentum buffers and AdamW moments are
+    runs; learning rates, AdamW step counts, AdamW's beta1 (betas[0],
+    which OneCycleLR and CyclicLR cycle) and Muon's momentum (often warmed
+    up) are tensors, so schedules never recompile. Parameters, momentum buffers and AdamW moments are
     updated in their own storage, in the parameter's own layout when it is
     dense but permuted (channels_last conv kernels; for Muon with its rows
     outermost, where the update of the matrix with permuted columns is the
@@ -547,18 +548,20 @@ def _learning_rates(group):
 
 
 # The dtypes of the step's trailing 0-d inputs (_step_inputs).
-_INPUT_DTYPES = (torch.float32, torch.float32, torch.float64)
+_INPUT_DTYPES = (torch.float32, torch.float32, torch.float64, torch.float64)
 
 
 def _step_inputs(group):
     """The values the compiled step reads at run time, in its argument
-    order: Muon's and AdamW's learning rates, and AdamW's beta1, which
-    schedulers cycle (checked here: they bypass add_param_group's checks)."""
-    beta1 = group["betas"][0]
-    if not isinstance(beta1, torch.Tensor) and not (
-            isinstance(beta1, numbers.Real) and 0.0 <= beta1 < 1.0):
-        raise ValueError(f"betas[0] must be in [0, 1), got {beta1!r}")
-    return (*_learning_rates(group), beta1)
+    order: Muon's and AdamW's learning rates, AdamW's beta1 and Muon's
+    momentum, which schedules change (checked here: they bypass
+    add_param_group's checks)."""
+    decays = (("betas[0]", group["betas"][0]), ("momentum", group["momentum"]))
+    for name, value in decays:
+        if not isinstance(value, torch.Tensor) and not (
+                isinstance(value, numbers.Real) and 0.0 <= value < 1.0):
+            raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return (*_learning_rates(group), *(value for _, value in decays))
 
 
 def _check_group(group):
@@ -632,10 +635,10 @@ def _check_hyper_parameters(group):
                          f"{coefficients!r}")
 
 
-# Hyper-parameters compiled into the step (the learning rates and beta1 are
-# inputs; of betas, beta2 is compiled).
+# Hyper-parameters compiled into the step (the learning rates, beta1 and
+# momentum are inputs; of betas, beta2 is compiled).
 _NS_DTYPES = (None, torch.bfloat16, torch.float16, torch.float32)
-_COMPILED_KEYS = ("weight_decay", "momentum", "nesterov", "ns_coefficients", "ns_steps",
+_COMPILED_KEYS = ("weight_decay", "nesterov", "ns_coefficients", "ns_steps",
                   "lr_adjust", "ns_schedule", "ns_algorithm", "ns_dtype", "algorithm", "beta2",
                   "eps", "adamw_eps", "adamw_weight_decay", "use_muon", "view")
 _COMPILED_VALUES = operator.itemgetter(*_COMPILED_KEYS)

@@ -3,9 +3,10 @@
 A group's step is one function: per parameter with a gradient, its tensors
 (the parameter and its state tied to the results that update them,
 docs/ABI.md's in-place ABI; the gradient read only), then the group's Muon
-and AdamW learning rates (f32) and AdamW's beta1 (f64, as torch's Python
-float) as 0-d tensors, so that schedulers changing them (OneCycleLR and
-CyclicLR cycle betas[0]) recompile nothing. The AdamW parameters of one element type share one optim.adamw
+and AdamW learning rates (f32), AdamW's beta1 and Muon's momentum (f64,
+as torch's Python floats) as 0-d tensors, so that schedules changing them
+(OneCycleLR and CyclicLR cycle betas[0]; Muon's momentum is often warmed
+up) recompile nothing. The AdamW parameters of one element type share one optim.adamw
 op, whose step counts (torch.optim.AdamW's per-parameter 'step', float32)
 are one 1-d argument before the rates, incremented by the compiled step
 itself: one kernel for all of them on the GPU, where an op per count would
@@ -78,8 +79,12 @@ def view_of(param, name, view):
     return "batch" if param.ndim == 3 and name and "expert" in name.lower() else "flatten"
 
 
+# Muon's momentum is an argument of the step (schedules warm it up).
+_MOMENTUM = "momentum(%momentum : tensor<f64>) "
+
+
 def _muon_attrs(group, kind, view):
-    attrs = {"momentum": float(group["momentum"]), "nesterov": bool(group["nesterov"]),
+    attrs = {"nesterov": bool(group["nesterov"]),
              "weight_decay": float(group["weight_decay"]), "ns_steps": int(group["ns_steps"]),
              "lr_adjust": f"#optim.lr_adjust<{group['lr_adjust']}>"}
     coefficients = group.get("ns_coefficients")
@@ -151,13 +156,13 @@ def step_module(entries, group, deterministic=False):
                 tied(state, t)
         elif kind == "muon":
             tied(f"m{i}", t)
-            body.append(f"  %w{i}_1, %m{i}_1 = optim.muon %w{i}, %g{i}, %m{i}, %lr "
+            body.append(f"  %w{i}_1, %m{i}_1 = optim.muon %w{i}, %g{i}, %m{i}, %lr {_MOMENTUM}"
                         f"{attr_dict(_muon_attrs(group, kind, view))} : {t}, tensor<f32>")
         else:
             tied(f"m{i}", t)
             tied(f"v{i}", t)
             body.append(f"  %w{i}_1, %m{i}_1, %v{i}_1 = optim.muon2 %w{i}, %g{i}, %m{i}, [%v{i}], "
-                        f"%lr {attr_dict(_muon_attrs(group, kind, view))} : {t}, [{t}], "
+                        f"%lr {_MOMENTUM}{attr_dict(_muon_attrs(group, kind, view))} : {t}, [{t}], "
                         "tensor<f32>")
     ops = adamw_ops(entries)
     if ops:
@@ -176,7 +181,8 @@ def step_module(entries, group, deterministic=False):
         renamed.update({f"%{name}{i}_1": f"%a{name}{j}#{k}"
                         for k, i in enumerate(members) for name in "wmv"})
     results[:] = [renamed.get(r, r) for r in results]
-    args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>", "%beta1: tensor<f64>"]
+    args += ["%lr: tensor<f32>", "%adam_lr: tensor<f32>", "%beta1: tensor<f64>",
+             "%momentum: tensor<f64>"]
     step = (f"func.func @step({', '.join(args)}) -> ({', '.join(types)}) {{\n"
             + "\n".join(body) + f"\n  return {', '.join(results)} : {', '.join(types)}\n}}\n")
     return f"module attributes {{optim.deterministic}} {{\n{step}}}\n" if deterministic else step

@@ -55,6 +55,21 @@ func.func @adamw(%w: tensor<10x3xf32>, %lr: tensor<f32>, %t: tensor<i64>) -> ten
 
 // -----
 
+// A run-time momentum is loaded by each thread of the moments kernel.
+// CHECK-LABEL: func.func @muon_runtime_momentum
+// CHECK-SAME: %[[MU:[^:]+]]: memref<f64>)
+// CHECK: scf.parallel
+// CHECK: %[[MV:.+]] = memref.load %[[MU]][] : memref<f64>
+// CHECK: arith.subf %{{.+}}, %[[MV]] : f64
+func.func @muon_runtime_momentum(%w: tensor<8x4xf32>, %lr: tensor<f32>, %mu: tensor<f64>)
+    -> tensor<8x4xf32> {
+  %w1, %m1 = optim.muon %w, %w, %w, %lr momentum(%mu : tensor<f64>)
+      : tensor<8x4xf32>, tensor<f32>
+  return %w1 : tensor<8x4xf32>
+}
+
+// -----
+
 // A run-time β₁ is loaded by each thread too, and raised to the step.
 // CHECK-LABEL: func.func @adamw_runtime_beta1
 // CHECK-SAME: %[[B1:[^:]+]]: memref<f64>)

@@ -272,6 +272,34 @@ func.func @skip_flags(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>, %c: tensor<4x8xf
 
 // -----
 
+// Muon updates with a run-time momentum join only those reading the same
+// value, which the bucket keeps after its skip flag; AdamW with a run-time
+// beta1 stays alone (its step builds its own buckets).
+// CHECK-LABEL: func.func @runtime_hyper_parameters
+// CHECK-DAG: optim.muon [%{{.+}}, %{{.+}}], {{.*}} skip(%[[S:[^ ]+]] : tensor<i32>) momentum(%[[MU:[^ ]+]] : tensor<f64>) {view = #optim.matrix_view<batch>} : [tensor<4x8xf32>, tensor<4x8xf32>], tensor<f32>
+// CHECK-DAG: optim.muon %{{[^,\[]+}}, {{.*}} skip(%[[S]] : tensor<i32>) momentum(%[[NU:[^ ]+]] : tensor<f64>) : tensor<4x8xf32>, tensor<f32>
+// CHECK-DAG: optim.muon %{{[^,\[]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^ ]+}} skip(%[[S]] : tensor<i32>) : tensor<4x8xf32>, tensor<f32>
+// CHECK-DAG: optim.adamw %{{[^,\[]+}}, {{.*}} beta1(%[[B1:[^ ]+]] : tensor<f64>) : tensor<8xf32>, tensor<f32>, tensor<i64>
+// CHECK-DAG: optim.adamw %{{[^,\[]+}}, {{.*}} beta1(%[[B1]] : tensor<f64>) : tensor<3xf32>, tensor<f32>, tensor<i64>
+func.func @runtime_hyper_parameters(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>,
+                                    %c: tensor<4x8xf32>, %d: tensor<4x8xf32>,
+                                    %e: tensor<8xf32>, %f: tensor<3xf32>,
+                                    %lr: tensor<f32>, %t: tensor<i64>, %s: tensor<i32>,
+                                    %mu: tensor<f64>, %nu: tensor<f64>, %b1: tensor<f64>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>,
+        tensor<8xf32>, tensor<3xf32>) {
+  %a1, %am = optim.muon %a, %a, %a, %lr skip(%s : tensor<i32>) momentum(%mu : tensor<f64>) : tensor<4x8xf32>, tensor<f32>
+  %b1_, %bm = optim.muon %b, %b, %b, %lr skip(%s : tensor<i32>) momentum(%nu : tensor<f64>) : tensor<4x8xf32>, tensor<f32>
+  %c1, %cm = optim.muon %c, %c, %c, %lr skip(%s : tensor<i32>) : tensor<4x8xf32>, tensor<f32>
+  %d1, %dm = optim.muon %d, %d, %d, %lr skip(%s : tensor<i32>) momentum(%mu : tensor<f64>) : tensor<4x8xf32>, tensor<f32>
+  %e1, %em, %ev = optim.adamw %e, %e, %e, %e, %lr, %t beta1(%b1 : tensor<f64>) : tensor<8xf32>, tensor<f32>, tensor<i64>
+  %f1, %fm, %fv = optim.adamw %f, %f, %f, %f, %lr, %t beta1(%b1 : tensor<f64>) : tensor<3xf32>, tensor<f32>, tensor<i64>
+  return %a1, %b1_, %c1, %d1, %e1, %f1 : tensor<4x8xf32>, tensor<4x8xf32>,
+      tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<3xf32>
+}
+
+// -----
+
 // Near-equal shapes share a zero-padded bucket (default pad-waste 1/8):
 // Newton–Schulz on 32x64 costs 3·32²·64 + 32³ = 229376 FLOPs per step,
 // 1.07x 31x64's and 1.06x 32x60's, and the tall 64x31 joins as its 31x64

@@ -41,6 +41,30 @@ func.func @muon_nesterov(%w: tensor<768x3072xf32>, %g: tensor<768x3072xf32>,
 
 // -----
 
+// A run-time momentum: β and 1 − β from one scalar generic (in f64, each
+// rounded once to f32), taken as inputs by the moments generic.
+// CHECK-LABEL: func.func @muon_runtime_momentum
+// CHECK-SAME: %[[MU:[^:]+]]: tensor<f64>)
+// CHECK: %[[B:.+]]:2 = linalg.generic {{.*}}iterator_types = []} ins(%[[MU]] : tensor<f64>)
+// CHECK-NEXT: ^bb0(%[[MV:[^:]+]]: f64,
+// CHECK: %[[ONE_MINUS:.+]] = arith.subf %{{.+}}, %[[MV]] : f64
+// CHECK: %[[BF:.+]] = arith.truncf %[[MV]] : f64 to f32
+// CHECK: %[[OF:.+]] = arith.truncf %[[ONE_MINUS]] : f64 to f32
+// CHECK-NEXT: linalg.yield %[[BF]], %[[OF]]
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %[[B]]#0, %[[B]]#1 : tensor<8x4xf32>, tensor<8x4xf32>, tensor<f32>, tensor<f32>)
+// CHECK-NEXT: ^bb0(%[[GE:[^:]+]]: f32, %[[ME:[^:]+]]: f32, %[[BE:[^:]+]]: f32, %[[OE:[^:]+]]: f32,
+// CHECK-NEXT:   arith.mulf %[[BE]], %[[ME]]
+// CHECK-NEXT:   arith.mulf %[[OE]], %[[GE]]
+func.func @muon_runtime_momentum(%w: tensor<8x4xf32>, %lr: tensor<f32>, %mu: tensor<f64>)
+    -> tensor<8x4xf32> {
+  %w1, %m1 = optim.muon %w, %w, %w, %lr momentum(%mu : tensor<f64>)
+      : tensor<8x4xf32>, tensor<f32>
+  return %w1 : tensor<8x4xf32>
+}
+
+// -----
+
 // Without Nesterov the generic yields M' alone and NS runs on it; a tall
 // 3072x768 matrix gets the original adjust sqrt(3072/768) = 2; weight decay
 // scales W by 1 − lr·wd.

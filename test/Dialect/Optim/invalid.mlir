@@ -76,7 +76,7 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 // Parameter, gradient and momentum share one type (generic form).
 func.func @f(%w: tensor<4x8xf32>, %g: tensor<8x4xf32>, %lr: tensor<f32>) {
   // expected-error @+1 {{'optim.muon' op failed to verify that 'grads' have the types of 'params'}}
-  %r:2 = "optim.muon"(%w, %g, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}> : (tensor<4x8xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  %r:2 = "optim.muon"(%w, %g, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0>}> : (tensor<4x8xf32>, tensor<8x4xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
 
@@ -85,7 +85,7 @@ func.func @f(%w: tensor<4x8xf32>, %g: tensor<8x4xf32>, %lr: tensor<f32>) {
 // Element types match too.
 func.func @f(%w: tensor<4x8xf32>, %g: tensor<4x8xbf16>, %lr: tensor<f32>) {
   // expected-error @+1 {{'optim.muon' op failed to verify that 'grads' have the types of 'params'}}
-  %r:2 = "optim.muon"(%w, %g, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}> : (tensor<4x8xf32>, tensor<4x8xbf16>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  %r:2 = "optim.muon"(%w, %g, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0>}> : (tensor<4x8xf32>, tensor<4x8xbf16>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
 
@@ -265,7 +265,7 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 // Muon²: at least one second moment (generic form).
 func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
   // expected-error @+1 {{'optim.muon2' op expects one second-moment operand (full) or two (factored rows and columns) per parameter, got 0 for 1}}
-  %r:2 = "optim.muon2"(%w, %w, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0>, resultSegmentSizes = array<i32: 1, 1, 0>}> : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
+  %r:2 = "optim.muon2"(%w, %w, %w, %lr) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 1, 0, 0>, resultSegmentSizes = array<i32: 1, 1, 0>}> : (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<f32>) -> (tensor<4x8xf32>, tensor<4x8xf32>)
   return
 }
 
@@ -275,6 +275,24 @@ func.func @f(%w: tensor<4x8xf32>, %lr: tensor<f32>) {
 func.func @f(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>) {
   // expected-error @+1 {{'optim.adamw' op expects 'beta1' in [0, 1), got -0.1}}
   %r:3 = optim.adamw %w, %w, %w, %w, %lr, %t {beta1 = -0.1} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return
+}
+
+// -----
+
+// Muon: a run-time momentum and the attribute it replaces.
+func.func @f(%w: tensor<8x4xf32>, %lr: tensor<f32>, %mu: tensor<f64>) {
+  // expected-error @+1 {{'optim.muon' op reads momentum from its operand; the momentum attribute (8.000000e-01) would be ignored}}
+  %r:2 = optim.muon %w, %w, %w, %lr momentum(%mu : tensor<f64>) {momentum = 0.8} : tensor<8x4xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+// Muon²: the same.
+func.func @f(%w: tensor<8x4xf32>, %lr: tensor<f32>, %mu: tensor<f64>) {
+  // expected-error @+1 {{'optim.muon2' op reads momentum from its operand; the momentum attribute (0.000000e+00) would be ignored}}
+  %r:3 = optim.muon2 %w, %w, %w, [%w], %lr momentum(%mu : tensor<f64>) {momentum = 0.0} : tensor<8x4xf32>, [tensor<8x4xf32>], tensor<f32>
   return
 }
 

@@ -128,14 +128,16 @@ func.func @adamw_step_per_member(%b: tensor<768xf32>, %w: tensor<4x8xf32>,
 }
 
 // The optional skip flag (any 0-d integer tensor), on a single update and
-// on a bucket.
+// on a bucket, and Muon's run-time momentum (any 0-d float tensor).
 // CHECK-LABEL: func.func @skip
 // CHECK: optim.muon %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} skip(%{{.+}} : tensor<i32>) {ns_steps = 2 : i64} : tensor<4x8xf32>, tensor<f32>
 // CHECK: optim.muon2 {{.*}} skip(%{{.+}} : tensor<i1>) : [tensor<4x8xf32>, tensor<8x4xf32>], [tensor<4x8xf32>, tensor<8x4xf32>], tensor<f32>
 // CHECK: optim.adamw {{.*}}, %{{.+}} skip(%{{.+}} : tensor<i32>) {weight_decay = 0.000000e+00 : f64} : tensor<8xf32>, tensor<f32>, tensor<i64>
+// CHECK: optim.muon %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} skip(%{{.+}} : tensor<i32>) momentum(%{{.+}} : tensor<f64>) : tensor<4x8xf32>, tensor<f32>
+// CHECK: optim.muon2 {{.*}} momentum(%{{.+}} : tensor<f32>) {ns_steps = 2 : i64} : tensor<4x8xf32>, [tensor<4x8xf32>], tensor<f32>
 func.func @skip(%w: tensor<4x8xf32>, %v: tensor<8x4xf32>, %b: tensor<8xf32>,
                 %lr: tensor<f32>, %t: tensor<i64>, %status: tensor<i32>,
-                %failed: tensor<i1>) {
+                %failed: tensor<i1>, %mu: tensor<f64>) {
   %w1, %m1 = optim.muon %w, %w, %w, %lr skip(%status : tensor<i32>)
       {ns_steps = 2 : i64} : tensor<4x8xf32>, tensor<f32>
   %p:2, %q:2, %r:2 = optim.muon2 [%w, %v], [%w, %v], [%w, %v], [%w, %v], %lr
@@ -144,6 +146,10 @@ func.func @skip(%w: tensor<4x8xf32>, %v: tensor<8x4xf32>, %b: tensor<8xf32>,
         tensor<f32>
   %b1, %bm, %bv = optim.adamw %b, %b, %b, %b, %lr, %t skip(%status : tensor<i32>)
       {weight_decay = 0.0} : tensor<8xf32>, tensor<f32>, tensor<i64>
+  %w2, %m2 = optim.muon %w, %w, %w, %lr skip(%status : tensor<i32>)
+      momentum(%mu : tensor<f64>) : tensor<4x8xf32>, tensor<f32>
+  %w3, %m3, %v3 = optim.muon2 %w, %w, %w, [%w], %lr momentum(%lr : tensor<f32>)
+      {ns_steps = 2 : i64} : tensor<4x8xf32>, [tensor<4x8xf32>], tensor<f32>
   return
 }
 

@@ -396,8 +396,19 @@ Type MuonOp::getComputeElementType() {
   return getComputeTypeOrElement(*this, getParams().front());
 }
 
+/// A run-time momentum operand replaces the attribute, which must keep its
+/// default (properties hold it when the attribute is absent).
+template <typename OpTy> static LogicalResult verifyDynamicMomentum(OpTy op) {
+  if (!op.getDynamicMomentum() || op.getMomentum().convertToDouble() == 0.95)
+    return success();
+  return op.emitOpError(
+             "reads momentum from its operand; the momentum attribute (")
+         << op.getMomentum().convertToDouble() << ") would be ignored";
+}
+
 LogicalResult MuonOp::verify() {
-  if (failed(verifyAddressable(*this)) || failed(verifyMatrixMembers(*this)) ||
+  if (failed(verifyDynamicMomentum(*this)) ||
+      failed(verifyAddressable(*this)) || failed(verifyMatrixMembers(*this)) ||
       failed(verifyDecay(*this, getMomentumAttrName(),
                          getMomentum().convertToDouble())))
     return failure();
@@ -408,7 +419,7 @@ LogicalResult MuonOp::verify() {
 LogicalResult MuonOp::readProperties(DialectBytecodeReader &reader,
                                      OperationState &state) {
   Properties &p = state.getOrAddProperties<Properties>();
-  return readUpdateProperties<5, 0>(
+  return readUpdateProperties<6, 0>(
       reader, p.operandSegmentSizes, nullptr, /*sizesSince=*/3, p.compute_type,
       p.lr_adjust, p.momentum, p.nesterov, p.ns_steps, p.schedule, p.view,
       p.weight_decay);
@@ -416,7 +427,7 @@ LogicalResult MuonOp::readProperties(DialectBytecodeReader &reader,
 
 void MuonOp::writeProperties(DialectBytecodeWriter &writer) {
   Properties &p = getProperties();
-  writeUpdateProperties<5, 0>(
+  writeUpdateProperties<6, 0>(
       writer, p.operandSegmentSizes, nullptr, p.compute_type, p.lr_adjust,
       p.momentum, p.nesterov, p.ns_steps, p.schedule, p.view, p.weight_decay);
 }
@@ -444,7 +455,8 @@ static RankedTensorType getFactorType(RankedTensorType paramType,
 }
 
 LogicalResult Muon2Op::verify() {
-  if (failed(verifyAddressable(*this)) || failed(verifyMatrixMembers(*this)) ||
+  if (failed(verifyDynamicMomentum(*this)) ||
+      failed(verifyAddressable(*this)) || failed(verifyMatrixMembers(*this)) ||
       failed(verifyDecay(*this, getMomentumAttrName(),
                          getMomentum().convertToDouble())) ||
       failed(verifyDecay(*this, getBeta2AttrName(),

@@ -42,7 +42,8 @@ namespace {
 /// Ops with equal keys may share a bucket: same op name, same slice type
 /// (A×B and the element type for matrices, a scalar of the element type for
 /// AdamW), same resolved hyper-parameters and the same SSA values for the
-/// shared scalar operands (lr, AdamW's step, and `skip`).
+/// shared scalar operands (lr, AdamW's step or Muon's run-time momentum,
+/// and `skip`).
 using BucketKey = std::tuple<OperationName, RankedTensorType, DictionaryAttr,
                              Value, Value, Value>;
 
@@ -55,7 +56,7 @@ struct Candidate {
   /// Parameters it updates: each per-parameter operand and result group
   /// (params, grads, states) has this many entries.
   unsigned numMembers;
-  /// The trailing operands every member shares (lr, step, skip).
+  /// The trailing operands every member shares (lr, step, skip, momentum).
   unsigned numShared;
   /// Muon family: whether its first member's matrices are tall (A > B), and
   /// how many matrices it updates.
@@ -95,9 +96,12 @@ describeMatrixUpdate(OpTy op, ArrayRef<NamedAttribute> config) {
   auto sliceType = RankedTensorType::get(
       {std::min(matrix.rows, matrix.cols), std::max(matrix.rows, matrix.cols)},
       type.getElementType());
-  BucketKey key{
-      op->getName(), sliceType, DictionaryAttr::get(op.getContext(), config),
-      op.getLr(),    Value(),   op.getSkip()};
+  BucketKey key{op->getName(),
+                sliceType,
+                DictionaryAttr::get(op.getContext(), config),
+                op.getLr(),
+                op.getDynamicMomentum(),
+                op.getSkip()};
   std::optional<MatrixView> reshapedView;
   if (op.getView() != MatrixView::batch)
     reshapedView = op.getView();
@@ -106,7 +110,8 @@ describeMatrixUpdate(OpTy op, ArrayRef<NamedAttribute> config) {
     numMatrices +=
         getMatrixShape(cast<ShapedType>(param), op.getView()).getBatchSize();
   return {key, Candidate{op, reshapedView, unsigned(op.getParams().size()),
-                         1 + unsigned(op.getSkip() != nullptr),
+                         1 + unsigned(op.getSkip() != nullptr) +
+                             unsigned(op.getDynamicMomentum() != nullptr),
                          matrix.rows > matrix.cols, numMatrices}};
 }
 

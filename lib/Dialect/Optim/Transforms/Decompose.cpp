@@ -167,6 +167,15 @@ public:
   Moments emitMoments(OpBuilder &b, const MuonUpdateMath &math) {
     Moments moments;
     SmallVector<Value> updates;
+    // A run-time β: β and 1 − β once, as 0-d tensors the generics take.
+    SmallVector<Value> runtime;
+    if (Value beta = op.getDynamicMomentum())
+      runtime = buildScalarGeneric(
+          b, op.getLoc(), beta,
+          [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+            return buildRuntimeMomentum(nested, nestedLoc, args[0],
+                                        math.getArithType());
+          });
     for (auto [i, param] : llvm::enumerate(op.getParams())) {
       SmallVector<Value> second;
       if constexpr (std::is_same_v<OpTy, Muon2Op>) {
@@ -174,9 +183,9 @@ public:
         second = llvm::to_vector(
             op.getSecondMoments().slice(i * perParam, perParam));
       }
-      updates.push_back(
-          emitMemberMoments(b, math, param.getType(), op.getGrads()[i],
-                            op.getMomentumBuffers()[i], second, moments));
+      updates.push_back(emitMemberMoments(
+          b, math, param.getType(), op.getGrads()[i],
+          op.getMomentumBuffers()[i], second, runtime, moments));
     }
     moments.update = updates.size() == 1
                          ? updates.front()
@@ -254,20 +263,28 @@ public:
 private:
   /// One member's moments generic (and Muon²-F preconditioning): appends
   /// its new state to `moments` and returns its Newton–Schulz input.
+  /// `runtime` holds a run-time β and 1 − β (0-d tensors), if any.
   Value emitMemberMoments(OpBuilder &b, const MuonUpdateMath &math,
                           Type paramType, Value grad, Value momentum,
-                          ArrayRef<Value> second, Moments &moments) {
+                          ArrayRef<Value> second, ArrayRef<Value> runtime,
+                          Moments &moments) {
     bool full = math.hasFullSecondMoment();
     bool separateUpdate = full || op.getNesterov();
     SmallVector<Value> inputs = {grad, momentum};
     if (full)
       inputs.push_back(second.front());
+    llvm::append_range(inputs, runtime);
     SmallVector<Type> resultTypes(1 + full + separateUpdate, paramType);
     SmallVector<Value> results = buildElementwise(
         b, op.getLoc(), inputs, {}, resultTypes, math.getArithType(),
         [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+          std::optional<MomentumCoefficients> coefficients;
+          if (!runtime.empty())
+            coefficients.emplace(args[inputs.size() - 2],
+                                 args[inputs.size() - 1], op.getNesterov());
           MuonMoments values = math.buildMoments(
-              nested, nestedLoc, args[0], args[1], full ? args[2] : Value());
+              nested, nestedLoc, args[0], args[1], full ? args[2] : Value(),
+              coefficients ? &*coefficients : nullptr);
           SmallVector<Value> out = {values.newMomentum};
           if (full)
             out.push_back(values.newSecondMoment);

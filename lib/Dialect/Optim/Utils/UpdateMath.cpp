@@ -50,6 +50,16 @@ std::pair<Value, Value> MomentumCoefficients::build(OpBuilder &b, Location loc,
           buildMovingAverage(b, loc, beta, oneMinusBeta, newMomentum, grad)};
 }
 
+SmallVector<Value> muon::optim::buildRuntimeMomentum(OpBuilder &b, Location loc,
+                                                     Value beta,
+                                                     Type arithType) {
+  Value wide = convertScalar(b, loc, beta, b.getF64Type());
+  Value oneMinus = arith::SubFOp::create(
+      b, loc, createFloatConstant(b, loc, b.getF64Type(), 1.0), wide);
+  return {convertScalar(b, loc, wide, arithType),
+          convertScalar(b, loc, oneMinus, arithType)};
+}
+
 SecondMomentCoefficients::SecondMomentCoefficients(OpBuilder &b, Location loc,
                                                    Type type, Muon2Op op)
     : beta2(createFloatConstant(b, loc, type, op.getBeta2().convertToDouble())),
@@ -148,10 +158,12 @@ MuonUpdateMath::MuonUpdateMath(OpBuilder &b, Location loc, Operation *op) {
   init(cast<MuonOp>(op));
 }
 
-MuonMoments MuonUpdateMath::buildMoments(OpBuilder &b, Location loc, Value grad,
-                                         Value momentumValue,
-                                         Value secondMoment) const {
-  auto [newMomentum, update] = momentum->build(b, loc, grad, momentumValue);
+MuonMoments
+MuonUpdateMath::buildMoments(OpBuilder &b, Location loc, Value grad,
+                             Value momentumValue, Value secondMoment,
+                             const MomentumCoefficients *runtime) const {
+  auto [newMomentum, update] =
+      (runtime ? *runtime : *momentum).build(b, loc, grad, momentumValue);
   if (!secondMoment)
     return {newMomentum, update, Value()};
   Value square = arith::MulFOp::create(b, loc, grad, grad);

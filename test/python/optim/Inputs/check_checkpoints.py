@@ -5,7 +5,8 @@ combined and loaded into muon_mlir.optim.Muon, which trains 3 more; ours ->
 torch: the reverse, split. Each must equal 6 steps of the torch pair alone
 (1e-5 relative). With a LambdaLR on both sides, 10 steps agree too and the
 step compiles once: the learning rate is an input of the compiled step; so
-with OneCycleLR, which also cycles AdamW's beta1.
+with OneCycleLR, which also cycles AdamW's beta1, and with Muon's momentum
+warmed up step by step (out of range: an error, parameters untouched).
 """
 
 import torch
@@ -117,3 +118,33 @@ with models.fp32_newton_schulz():
     assert betas == pair.adamw.param_groups[0]["betas"], betas
     report(f"OneCycleLR, 10 steps (beta1 now {betas[0]:.3f})", model, reference)
     print(f"compiled steps after 10 cycled steps: {len(ours._compiled)} (one per group)")
+
+    # Muon's momentum warmed up from 0.85 to 0.95 (modded-nanogpt's
+    # schedule), set on the group before every step: an input too.
+    model, reference = models.twins(models.TinyGPT)
+    ours = groups(model)
+    pair = models.TorchPair(reference)
+
+    class WarmUp:
+        def __init__(self, *optimizers):
+            self.optimizers, self.count = optimizers, 0
+            self.step()
+
+        def step(self):
+            value = 0.85 + 0.1 * min(self.count / 8, 1.0)
+            for optimizer in self.optimizers:
+                optimizer.param_groups[0]["momentum"] = value
+            self.count += 1
+
+    models.train(model, ours, loss, batch, 10, scheduler=WarmUp(ours))
+    models.train(reference, pair, loss, batch, 10, scheduler=WarmUp(pair.muon))
+    report("momentum warm-up 0.85 -> 0.95, 10 steps", model, reference)
+    print(f"compiled steps after 10 warmed-up steps: {len(ours._compiled)} (one per group)")
+    saved = [p.detach().clone() for p in model.parameters()]
+    ours.param_groups[0]["momentum"] = 1.5
+    try:
+        models.train(model, ours, loss, batch, 1)
+        raise AssertionError("no error for momentum 1.5")
+    except ValueError as e:
+        untouched = all(torch.equal(p.detach(), q) for p, q in zip(model.parameters(), saved))
+        print(f"momentum 1.5: {e} [parameters {'untouched' if untouched else 'MODIFIED'}]")

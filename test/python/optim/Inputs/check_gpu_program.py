@@ -47,8 +47,10 @@ emulated = _compiler.compile_step(module, ("--pipeline=gpu-emulation",), verbose
 torch.manual_seed(0)
 inputs = []
 for spec in cpu.inputs:
+    decays = {"beta1": 0.9, "momentum": 0.95}  # f64 inputs in [0, 1)
     x = torch.randn(spec.shape) if spec.shape else \
-        torch.tensor(0.9, dtype=torch.float64) if spec.name == "beta1" else torch.tensor(0.02)
+        torch.tensor(decays[spec.name], dtype=torch.float64) if spec.name in decays else \
+        torch.tensor(0.02)
     inputs.append(x.abs() if spec.name.startswith(("v", "t")) else x)
 copies = [[x.clone() for x in inputs] for _ in range(2)]
 for step, args in zip((cpu, emulated), copies):

@@ -48,7 +48,7 @@ def train(module, budget):
     inputs = []
     for spec in step.inputs:
         x = torch.from_numpy(rng.standard_normal(spec.shape).astype(np.float32))
-        if spec.name == "beta1":  # AdamW's, in [0, 1)
+        if spec.name in ("beta1", "momentum"):  # f64 inputs in [0, 1)
             x = torch.tensor(0.9, dtype=torch.float64)
         inputs.append(x.abs() if spec.name.startswith(("v", "t")) else x)
     initial = [x.clone() for x in inputs]

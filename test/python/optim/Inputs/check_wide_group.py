@@ -1,5 +1,5 @@
 """A param group of more than 1024 tensors (parameters, gradients, state,
-rates and beta1: 1068 here), past what ctypes passes as separate arguments, steps
+rates, beta1 and momentum: 1069 here), past what ctypes passes as separate arguments, steps
 through the packed entry point and matches torch.optim.Muon (fp32
 Newton–Schulz) + torch.optim.AdamW over three steps, gradients re-created
 every step as backward does."""

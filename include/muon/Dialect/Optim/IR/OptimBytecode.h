@@ -29,8 +29,9 @@ class OptimDialect;
 ///      records the sizes of its operand and result lists.
 ///   3: `optim.muon`, `optim.muon2` and `optim.adamw` take an optional
 ///      `skip` operand; all three record their operand list sizes.
-///   4: `optim.adamw` takes an optional run-time `beta1` operand (a
-///      trailing list: files of version 3 read as before).
+///   4: `optim.adamw` takes an optional run-time `beta1` operand,
+///      `optim.muon` and `optim.muon2` a run-time `momentum` (trailing
+///      lists: files of version 3 read as before).
 inline constexpr uint64_t kOptimBytecodeVersion = 4;
 
 /// Adds the dialect's BytecodeDialectInterface (OptimDialect::initialize).

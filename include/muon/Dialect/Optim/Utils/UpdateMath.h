@@ -31,6 +31,11 @@ struct MomentumCoefficients {
 
   MomentumCoefficients(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
                        double momentum, bool nesterov);
+  /// β and 1 − β known at run time, scalars of the arithmetic type
+  /// (buildRuntimeMomentum).
+  MomentumCoefficients(mlir::Value beta, mlir::Value oneMinusBeta,
+                       bool nesterov)
+      : beta(beta), oneMinusBeta(oneMinusBeta), nesterov(nesterov) {}
 
   /// Returns {M', U} of one element: M' = βM + (1 − β)G and
   /// U = nesterov ? (1 − β)G + βM' : M'.
@@ -39,6 +44,14 @@ struct MomentumCoefficients {
                                             mlir::Value grad,
                                             mlir::Value momentum) const;
 };
+
+/// β and 1 − β of a run-time momentum `beta` (a scalar of any float type),
+/// computed in f64 and each rounded once to `arithType`, as the attribute's
+/// constants are.
+llvm::SmallVector<mlir::Value> buildRuntimeMomentum(mlir::OpBuilder &b,
+                                                    mlir::Location loc,
+                                                    mlir::Value beta,
+                                                    mlir::Type arithType);
 
 /// Second-moment constants of one Muon² update, in the arithmetic type.
 struct SecondMomentCoefficients {
@@ -137,10 +150,14 @@ public:
 
   /// M' = βM + (1 − β)G, U (Nesterov blend) and, when `secondMoment` is
   /// given, V' = β₂V + (1 − β₂)G² and U / (sqrt(V') + ε), of one element
-  /// (inputs in the arithmetic type).
+  /// (inputs in the arithmetic type). `runtime` gives β where the op reads
+  /// it from its `momentum` operand.
   MuonMoments buildMoments(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value grad, mlir::Value momentum,
-                           mlir::Value secondMoment = {}) const;
+                           mlir::Value secondMoment = {},
+                           const MomentumCoefficients *runtime = nullptr) const;
+  /// Whether Nesterov's blend applies.
+  bool isNesterov() const { return momentum->nesterov; }
 
   /// adjust(A, B) of the op's lr_adjust rule for a member of A×B matrices
   /// (members of a bucket may be each other's transposes), in the arithmetic
