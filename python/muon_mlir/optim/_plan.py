@@ -28,9 +28,17 @@ STATE_KEYS = {"muon": ("momentum_buffer",), "muon2": ("momentum_buffer", "second
 ARGUMENT_STATE_KEYS = {kind: tuple(k for k in keys if k != "step")
                        for kind, keys in STATE_KEYS.items()}
 # Parameters that keep AdamW under automatic routing even when 2-D: they are
-# lookup tables or the output layer, not hidden linear maps.
+# lookup tables or the output layer, not hidden linear maps. Either a part
+# of any module's name says so, or the module's own name is one that
+# common models give only such layers: Hugging Face's sequence-
+# classification `score` and question-answering `qa_outputs` heads, T5's
+# and BART's `shared` token embedding and T5's `relative_attention_bias`
+# table, and the top-level `output` head of Meta-style LLaMA code (only at
+# the top: BERT-style blocks name a hidden projection `attention.output`).
 _ADAMW_NAMES = re.compile(r"(^|[._])(embed|embedding|embeddings|wte|wpe|tok_emb|pos_emb|"
-                          r"lm_head|head|classifier|output|unembed)([._]|$)")
+                          r"lm_head|head|classifier|unembed)([._]|$)")
+_ADAMW_MODULES = re.compile(r"((^|\.)(score|qa_outputs|shared|relative_attention_bias)|"
+                            r"^([^.]+\.)?output)\.weight$")
 _QUINTIC = (3.4445, -4.775, 2.0315)
 
 
@@ -40,7 +48,7 @@ def route(param, name, use_muon, algorithm, what):
     and, when the optimizer has parameter names, by name). `what` names the
     parameter in errors."""
     if use_muon is None:
-        use_muon = param.ndim >= 2 and not (name and _ADAMW_NAMES.search(name.lower()))
+        use_muon = param.ndim >= 2 and not (name and _is_adamw_name(name.lower()))
     if not use_muon:
         return "adamw"
     if param.ndim < 2:
@@ -48,6 +56,10 @@ def route(param, name, use_muon, algorithm, what):
                          f"(a matrix, a conv kernel, stacked matrices), got shape "
                          f"{tuple(param.shape)}; use AdamW for it (use_muon=False)")
     return algorithm
+
+
+def _is_adamw_name(name):
+    return bool(_ADAMW_NAMES.search(name) or _ADAMW_MODULES.search(name))
 
 
 def describe(param, name, index=None):
