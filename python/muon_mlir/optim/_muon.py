@@ -121,8 +121,9 @@ class Muon(torch.optim.Optimizer):
     parameters with a gradient changes), cached on disk and reused across
     runs; learning rates, AdamW step counts, AdamW's beta1 (betas[0],
     which OneCycleLR and CyclicLR cycle) and Muon's momentum (often warmed
-    up) are tensors, so schedules never recompile. Parameters, momentum buffers and AdamW moments are
-    updated in their own storage, in the parameter's own layout when it is
+    up) are tensors, so schedules never recompile. Parameters, momentum
+    buffers and AdamW moments are updated in their own storage, in the
+    parameter's own layout when it is
     dense but permuted (channels_last conv kernels; for Muon with its rows
     outermost, where the update of the matrix with permuted columns is the
     update with its columns permuted).
