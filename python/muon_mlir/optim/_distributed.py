@@ -470,13 +470,7 @@ class ShardedStep(Collective):
             shadow.grad = None if it.param.grad is None else \
                 mine[offset:offset + count].view(shadow.shape)
             self._backup([shadow], inner, shadow, backups)
-        for group, g in zip(inner.param_groups, inner._outer_groups):
-            outer = self.optimizer.param_groups[g]
-            # What schedules change: the rates, AdamW's beta1, the momentum.
-            group["lr"] = _inner_lr(outer, group["use_muon"])
-            group["betas"] = outer["betas"]
-            if group["use_muon"]:
-                group["momentum"] = outer["momentum"]
+        sync_inner_groups(inner, self.optimizer)
         inner.step()
         for shadow, offset, count, _ in self.shadows[j]:
             mine[offset:offset + count].copy_(shadow.reshape(-1))
@@ -500,6 +494,19 @@ def _digest(strings):
     """A signed 64-bit hash of `strings`, the same in every process."""
     value = int.from_bytes(hashlib.sha256("\0".join(strings).encode()).digest()[:8], "little")
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def sync_inner_groups(inner, outer):
+    """Brings the groups of an inner optimizer (_inner_optimizer) up to
+    date with what schedules change in their outer groups, which the
+    compiled steps read as inputs: the learning rate, AdamW's beta1 and
+    Muon's momentum."""
+    for group, g in zip(inner.param_groups, inner._outer_groups):
+        source = outer.param_groups[g]
+        group["lr"] = _inner_lr(source, group["use_muon"])
+        group["betas"] = source["betas"]
+        if group["use_muon"]:
+            group["momentum"] = source["momentum"]
 
 
 def _inner_lr(group, use_muon):

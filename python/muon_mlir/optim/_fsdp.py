@@ -29,7 +29,7 @@ import torch
 import torch.distributed as dist
 
 from . import _muon
-from ._distributed import Collective, ShardPlan, _inner_lr, _inner_optimizer
+from ._distributed import Collective, ShardPlan, _inner_optimizer, sync_inner_groups
 
 
 def _rows(length, world):
@@ -149,8 +149,7 @@ class FSDPStep(Collective):
                     weight, grad = self.whole[it.index]
                     weight.grad = grad if it.param.grad is not None else None
                     self._backup([], self.muon, weight, backups)
-            for group, g in zip(self.muon.param_groups, self.muon._outer_groups):
-                group["lr"] = _inner_lr(self.optimizer.param_groups[g], True)
+            sync_inner_groups(self.muon, self.optimizer)
             self.muon.step()
         try:
             # Back: each rank's rows of the matrices owned here.
@@ -176,8 +175,7 @@ class FSDPStep(Collective):
                 if it.index in self.local:
                     grad = it.param.grad
                     self.local[it.index].grad = None if grad is None else grad.to_local()
-            for group, g in zip(self.adamw.param_groups, self.adamw._outer_groups):
-                group["lr"] = _inner_lr(self.optimizer.param_groups[g], False)
+            sync_inner_groups(self.adamw, self.optimizer)
             self.adamw.step()
 
     def _all_to_all(self, tensors, sizes_in, sizes_out):

@@ -98,6 +98,15 @@ def drop_skipped(model, step):
             named[name].grad = None
 
 
+def schedule(opt, step):
+    """A warm-up of Muon's momentum and a decay of AdamW's beta1, as
+    schedules set them before a step: the ranks' inner optimizers must see
+    the new values (their compiled steps read them as inputs)."""
+    for group in opt.param_groups:
+        group["momentum"] = 0.85 + 0.02 * step
+        group["betas"] = (0.9 - 0.01 * step, group["betas"][1])
+
+
 def train(model, opt, rank, world, steps, skip=False):
     for step in steps:
         opt.zero_grad()
@@ -105,6 +114,7 @@ def train(model, opt, rank, world, steps, skip=False):
         quantize(model)
         if skip:
             drop_skipped(model, step)
+        schedule(opt, step)
         opt.step()
 
 
@@ -202,6 +212,7 @@ def fsdp_train(model, opt, rank, world, steps):
     for step in steps:
         opt.zero_grad()
         models.gpt_loss(model, batch(step, rank, world)).backward()
+        schedule(opt, step)
         opt.step()
 
 
@@ -365,6 +376,7 @@ def reference(worlds, rounded=True, skip=False):
             p.grad = t / world
         if skip:
             drop_skipped(model, step)
+        schedule(opt, step)
         opt.step()
     return model.state_dict()
 
