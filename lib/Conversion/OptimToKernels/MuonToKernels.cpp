@@ -109,7 +109,7 @@ public:
           rows = BucketBuffer::selectRow(b, kloc, buckets, row);
           skip.load(b, kloc);
           if (beta) {
-            SmallVector<Value> values = buildRuntimeMomentum(
+            SmallVector<Value> values = buildRuntimeDecay(
                 b, kloc, memref::LoadOp::create(b, kloc, beta, ValueRange()),
                 math.getArithType());
             runtime.emplace(values[0], values[1], op.getNesterov());

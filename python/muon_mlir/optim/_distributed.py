@@ -219,6 +219,7 @@ class Collective:
 
     def _check_grad(self, it):
         _muon._check_grad(it.param, it.describe())
+        _muon._check_contiguous(it.param, it.describe())
 
     def _check(self):
         """Whether this step has gradients, after checking with one

@@ -101,7 +101,9 @@ class FSDPStep(Collective):
         return self.muon._state_for(self.whole[it.index][0], it.kind, it.describe())
 
     def _check_grad(self, it):
-        _muon._check_grad(_LocalView(it.param), it.describe())
+        local = _LocalView(it.param)
+        _muon._check_grad(local, it.describe())
+        _muon._check_contiguous(local, it.describe())
 
     def step(self):
         if self.plan is None:
@@ -197,8 +199,8 @@ def _span(rows):
 
 
 class _LocalView:
-    """A DTensor parameter as _muon._check_grad reads it: its local rows
-    and its local gradient."""
+    """A DTensor parameter as _muon._check_grad and _check_contiguous read
+    it: its local rows and its local gradient."""
 
     def __init__(self, param):
         local = param.to_local()

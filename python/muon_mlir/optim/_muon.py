@@ -258,7 +258,7 @@ class Muon(torch.optim.Optimizer):
             if p.grad is None:
                 continue
             what = _plan.describe(p, name, position)
-            _check_grad(p, what, any_layout=True)
+            _check_grad(p, what)
             if device is None:
                 device = p.device
             elif p.device != device:
@@ -352,7 +352,7 @@ class Muon(torch.optim.Optimizer):
         runs _prepare."""
         bound = self._bound.get(index)
         if bound is None or group["params"] is not bound.params or \
-                len(bound.params) != bound.count or _KEY_VALUES(group) != bound.key:
+                len(bound.params) != bound.count or _compiled_values(group) != bound.key:
             return None
         params = bound.with_grad
         grads = list(map(_GRAD, params))
@@ -418,7 +418,7 @@ class _Bound:
         self.params, self.count = group["params"], len(group["params"])
         # A copy: a list hyper-parameter changed in place must not compare
         # equal to itself.
-        self.key = copy.deepcopy(_KEY_VALUES(group))
+        self.key = copy.deepcopy(_compiled_values(group))
         self.with_grad = with_grad
         # Empty Muon matrices are not stepped, with or without a gradient.
         with_grad = {id(p) for p in [*self.with_grad, *empty]}
@@ -645,7 +645,9 @@ _COMPILED_KEYS = ("weight_decay", "nesterov", "ns_coefficients", "ns_steps",
 _COMPILED_VALUES = operator.itemgetter(*_COMPILED_KEYS)
 
 
-def _KEY_VALUES(group):
+def _compiled_values(group):
+    """What a step compiled for `group` depends on (equality: a bound step
+    still fits)."""
     return _COMPILED_VALUES(group), group["betas"][1]
 
 
@@ -682,10 +684,9 @@ def _check_device(device, what):
         raise ValueError(f"{what}: device {device} is not supported (CPU, CUDA)")
 
 
-def _check_grad(p, what, any_layout=False):
-    """The gradient of `p` (contiguous, for a contiguous `p`), or a
-    ValueError/TypeError naming the parameter. With `any_layout`, `p` may
-    be any dense layout (_storage_order checks it)."""
+def _check_grad(p, what):
+    """A ValueError/TypeError naming the parameter where its gradient
+    cannot be stepped with it (its layout may differ: _grad_in_order)."""
     grad = p.grad
     if grad.is_sparse:
         raise RuntimeError(f"{what}: sparse gradients are not supported")
@@ -697,11 +698,12 @@ def _check_grad(p, what, any_layout=False):
         raise ValueError(f"{what}: gradient has shape {tuple(grad.shape)}")
     if grad.device != p.device:
         raise ValueError(f"{what}: gradient is on {grad.device}, the parameter on {p.device}")
-    if any_layout:
-        return grad
+
+
+def _check_contiguous(p, what):
+    """The distributed steps update flat views of contiguous parameters."""
     if not p.is_contiguous():
         raise ValueError(f"{what}: the parameter is not contiguous; it is updated in place")
-    return grad if grad.is_contiguous() else grad.contiguous()
 
 
 def _storage_order(p, what):

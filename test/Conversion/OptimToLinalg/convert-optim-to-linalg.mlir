@@ -101,8 +101,8 @@ func.func @adamw_f64(%w: tensor<4x4xf64>, %lr: tensor<f64>, %t: tensor<i32>)
 // CHECK-NEXT: ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: i64, %[[B1V:[^:]+]]: f64,
 // CHECK-NOT: arith.constant 9.000000e-01
 // CHECK: math.powf %[[B1V]], %{{.+}} : f64
-// CHECK: %[[B1F:.+]] = arith.truncf %[[B1V]] : f64 to f32
 // CHECK: %[[ONE_MINUS:.+]] = arith.subf %{{.+}}, %[[B1V]] : f64
+// CHECK: %[[B1F:.+]] = arith.truncf %[[B1V]] : f64 to f32
 // CHECK: %[[ONE_MINUS_F:.+]] = arith.truncf %[[ONE_MINUS]] : f64 to f32
 // CHECK-NEXT: linalg.yield %{{.+}}, %{{.+}}, %{{.+}}, %[[B1F]], %[[ONE_MINUS_F]]
 // CHECK: linalg.generic

@@ -173,8 +173,8 @@ public:
       runtime = buildScalarGeneric(
           b, op.getLoc(), beta,
           [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-            return buildRuntimeMomentum(nested, nestedLoc, args[0],
-                                        math.getArithType());
+            return buildRuntimeDecay(nested, nestedLoc, args[0],
+                                     math.getArithType());
           });
     for (auto [i, param] : llvm::enumerate(op.getParams())) {
       SmallVector<Value> second;

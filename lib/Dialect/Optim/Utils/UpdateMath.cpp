@@ -50,9 +50,8 @@ std::pair<Value, Value> MomentumCoefficients::build(OpBuilder &b, Location loc,
           buildMovingAverage(b, loc, beta, oneMinusBeta, newMomentum, grad)};
 }
 
-SmallVector<Value> muon::optim::buildRuntimeMomentum(OpBuilder &b, Location loc,
-                                                     Value beta,
-                                                     Type arithType) {
+SmallVector<Value> muon::optim::buildRuntimeDecay(OpBuilder &b, Location loc,
+                                                  Value beta, Type arithType) {
   Value wide = convertScalar(b, loc, beta, b.getF64Type());
   Value oneMinus = arith::SubFOp::create(
       b, loc, createFloatConstant(b, loc, b.getF64Type(), 1.0), wide);
@@ -270,11 +269,9 @@ AdamWScalars::buildStepValues(AdamWOp op, const StepScalars &s, Value beta1) {
   if (root)
     stepValues.push_back(s.round(root));
   stepValues.push_back(s.round(decayFactor));
-  if (beta1) {
-    stepValues.push_back(s.round(beta1));
-    stepValues.push_back(
-        s.round(arith::SubFOp::create(b, loc, s.f64(1.0), beta1).getResult()));
-  }
+  if (beta1)
+    llvm::append_range(stepValues,
+                       buildRuntimeDecay(b, loc, beta1, s.arithType));
   return stepValues;
 }
 

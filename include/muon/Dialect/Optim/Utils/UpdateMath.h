@@ -32,7 +32,7 @@ struct MomentumCoefficients {
   MomentumCoefficients(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type,
                        double momentum, bool nesterov);
   /// β and 1 − β known at run time, scalars of the arithmetic type
-  /// (buildRuntimeMomentum).
+  /// (buildRuntimeDecay).
   MomentumCoefficients(mlir::Value beta, mlir::Value oneMinusBeta,
                        bool nesterov)
       : beta(beta), oneMinusBeta(oneMinusBeta), nesterov(nesterov) {}
@@ -45,13 +45,13 @@ struct MomentumCoefficients {
                                             mlir::Value momentum) const;
 };
 
-/// β and 1 − β of a run-time momentum `beta` (a scalar of any float type),
-/// computed in f64 and each rounded once to `arithType`, as the attribute's
-/// constants are.
-llvm::SmallVector<mlir::Value> buildRuntimeMomentum(mlir::OpBuilder &b,
-                                                    mlir::Location loc,
-                                                    mlir::Value beta,
-                                                    mlir::Type arithType);
+/// β and 1 − β of a decay rate read at run time (Muon's momentum, AdamW's
+/// β₁; `beta` a scalar of any float type), computed in f64 and each rounded
+/// once to `arithType`, as the constants of an attribute are.
+llvm::SmallVector<mlir::Value> buildRuntimeDecay(mlir::OpBuilder &b,
+                                                 mlir::Location loc,
+                                                 mlir::Value beta,
+                                                 mlir::Type arithType);
 
 /// Second-moment constants of one Muon² update, in the arithmetic type.
 struct SecondMomentCoefficients {
@@ -156,8 +156,6 @@ public:
                            mlir::Value grad, mlir::Value momentum,
                            mlir::Value secondMoment = {},
                            const MomentumCoefficients *runtime = nullptr) const;
-  /// Whether Nesterov's blend applies.
-  bool isNesterov() const { return momentum->nesterov; }
 
   /// adjust(A, B) of the op's lr_adjust rule for a member of A×B matrices
   /// (members of a bucket may be each other's transposes), in the arithmetic
