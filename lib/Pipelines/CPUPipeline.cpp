@@ -35,6 +35,8 @@ static void addLinalgStage(OpPassManager &pm,
   // linalg.generic, which fuses and bufferizes like the rest.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+  // Reductions' kept dims would stop fusion at their readers.
+  pm.addNestedPass<func::FuncOp>(muon::createFoldUnitDimsPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them).
   pm.addNestedPass<func::FuncOp>(muon::createFuseElementwisePass());
   // Scalars computed once (lr·adjust, bias corrections) are read once, before

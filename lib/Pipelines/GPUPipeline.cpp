@@ -59,6 +59,8 @@ static void addFusedStage(OpPassManager &pm,
   // linalg.generic, which fuses and bufferizes like the rest.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
+  // Reductions' kept dims would stop fusion at their readers.
+  pm.addNestedPass<func::FuncOp>(muon::createFoldUnitDimsPass());
   // Keeps the GEMMs named (upstream's pass folds reshapes into them). The
   // device reads lr and the step count: kernels recompute their scalars,
   // and cheap element-wise producers rather than store them (memory, not

@@ -73,6 +73,26 @@ static bool isRecomputable(Operation *producer) {
 }
 
 namespace {
+/// A `linalg.reduce` as the generic it is, so that element-wise producers of
+/// its inputs fuse into it (upstream's fusion takes generic consumers only):
+/// a LayerNorm's squared deviations are then summed as they are computed
+/// instead of written to memory and read back. Reshape propagation used to
+/// do this as a side effect of expanding a reduction's kept unit dim.
+struct GeneralizeReduceOp : OpRewritePattern<linalg::ReduceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::ReduceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (llvm::none_of(op.getDpsInputs(), [](Value input) {
+          Operation *producer = input.getDefiningOp();
+          return producer && isa<linalg::GenericOp>(producer) &&
+                 isElementwise(producer);
+        }))
+      return rewriter.notifyMatchFailure(op, "no element-wise producer");
+    return linalg::generalizeNamedOp(rewriter, op);
+  }
+};
+
 struct FuseElementwisePass
     : muon::impl::FuseElementwisePassBase<FuseElementwisePass> {
   using Base::Base;
@@ -102,6 +122,7 @@ struct FuseElementwisePass
              (recompute && isRecomputable(producer));
     };
     RewritePatternSet patterns(context);
+    patterns.add<GeneralizeReduceOp>(context);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, control);
     tensor::populateBubbleUpExpandShapePatterns(patterns);

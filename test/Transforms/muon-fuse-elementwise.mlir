@@ -194,3 +194,47 @@ func.func @two_full_inputs(%s: tensor<2x4x4xf32>, %t: tensor<2x4x4xf32>, %init: 
   } -> tensor<2x4x4xf32>
   return %max, %exp : tensor<2x4xf32>, tensor<2x4x4xf32>
 }
+
+// -----
+
+// A named linalg.reduce whose input an element-wise generic computes is
+// generalized, and the producer fuses into it (a LayerNorm's squared
+// deviations, summed as they are computed); upstream's pass leaves both.
+// A reduce of a function argument stays named.
+// CHECK-LABEL: func.func @reduce_of_elementwise
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<8x64xf32>, %[[M:[^:]+]]: tensor<8xf32>
+// CHECK: %[[SQ:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[X]], %[[M]] : tensor<8x64xf32>, tensor<8xf32>)
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: %[[SUM:.+]] = linalg.reduce ins(%[[X]] : tensor<8x64xf32>)
+// CHECK: return %[[SQ]], %[[SUM]]
+// UPSTREAM-LABEL: func.func @reduce_of_elementwise
+// UPSTREAM: linalg.generic
+// UPSTREAM: linalg.reduce
+// UPSTREAM: linalg.reduce
+func.func @reduce_of_elementwise(%x: tensor<8x64xf32>, %m: tensor<8xf32>, %init: tensor<8xf32>)
+    -> (tensor<8xf32>, tensor<8xf32>) {
+  %e = tensor.empty() : tensor<8x64xf32>
+  %sq = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                         affine_map<(d0, d1) -> (d0)>,
+                                         affine_map<(d0, d1) -> (d0, d1)>],
+                        iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m : tensor<8x64xf32>, tensor<8xf32>) outs(%e : tensor<8x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %s = arith.mulf %d, %d : f32
+    linalg.yield %s : f32
+  } -> tensor<8x64xf32>
+  %var = linalg.reduce ins(%sq : tensor<8x64xf32>) outs(%init : tensor<8xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  %sum = linalg.reduce ins(%x : tensor<8x64xf32>) outs(%init : tensor<8xf32>) dimensions = [1]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %var, %sum : tensor<8xf32>, tensor<8xf32>
+}

@@ -144,6 +144,11 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
     it in place, instead of the update into temporaries and a select pass
     over each of them.
 
+    A `linalg.reduce` whose input an elementwise generic computes becomes
+    the generic it is (upstream's fusion takes generic consumers only), so
+    that the producer fuses into it: a LayerNorm's squared deviations are
+    summed as they are computed, not written to memory and read back.
+
     With `recompute-producers` (the GPU pipeline's choice), an elementwise
     producer that reads at most one tensor of its result's size (the
     others broadcast: a mask, a bias, a row's max) and whose every use is a
@@ -174,6 +179,41 @@ def FuseElementwisePass : MuonPass<"muon-fuse-elementwise", "::mlir::func::FuncO
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def FoldUnitDimsPass : MuonPass<"muon-fold-unit-dims", "::mlir::func::FuncOp"> {
+  let summary = "Drop unit dims from element-wise and reduction generics, "
+                "so that fusion sees through kept reduction dims";
+  let description = [{
+    A reduction that keeps its reduced dim (`ReduceSum`/`ReduceMean` with
+    keepdims, a LayerNorm's or a softmax's row statistic, `[rows, 1]`) is
+    read back through a constant index:
+
+    ```mlir
+    %y = linalg.generic {indexing_maps = [(d0, d1) -> (d0, d1),
+                                          (d0, d1) -> (d0, 0), ...]}
+        ins(%x, %mean : tensor<8x64xf32>, tensor<8x1xf32>) ...
+    ```
+
+    Reshape propagation by expansion cannot move a reshape through such a
+    map, so the producer of the next reduction's input stays a loop (a
+    kernel) of its own and its result is written to memory and read back,
+    and an element-wise consumer cannot join a reduction whose loops it
+    does not share. This pass runs upstream's unit-dim folding patterns
+    (`linalg::populateFoldUnitExtentDimsPatterns`, reassociative reshapes)
+    on `linalg.generic` and `tensor.pad`: the read above becomes
+    `(d0, d1) -> (d0)` of a `tensor<8xf32>`. Unlike upstream's
+    `linalg-fold-unit-extent-dims` it does not move init operands the
+    payload reads to the inputs: an update computed into its own
+    loop-carried tensor (Newton–Schulz's `X ← a·X + B·X` in an `scf.for`)
+    must keep writing it for bufferization to reuse the iteration
+    argument's buffer. Both pipelines run it before `muon-fuse-elementwise`;
+    with it, a LayerNorm is two GPU kernels instead of four.
+  }];
+  let dependentDialects = [
     "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect",
   ];
