@@ -203,7 +203,25 @@ def static_launches_of(text):
     return {"kernels": kernels, "runtime_calls": dict(calls),
             "launches": kernels + sum(calls.values()),
             "memcpy": host.count("gpu.memcpy "), "memset": host.count("gpu.memset "),
-            "host_loops": len(re.findall(r"scf\.(?:for|while|parallel) ", host))}
+            "host_loops": len(re.findall(r"scf\.(?:for|while|parallel) ", host)),
+            "kernel_argument_bytes": kernel_argument_bytes(host)}
+
+
+_ELEMENT_BYTES = {"i1": 1, "i8": 1, "f16": 2, "bf16": 2, "i32": 4, "f32": 4, "i64": 8,
+                  "f64": 8, "index": 8}
+
+
+def kernel_argument_bytes(host):
+    """The bytes of the buffers (views) the launched kernels take, each
+    counted once per launch: what the kernels would move if each read or
+    wrote every element of its arguments once. A static estimate for
+    comparing builds (a row re-read within a kernel, a broadcast operand
+    read per element or a partly read view count once), not a measurement."""
+    total = 0
+    for args in re.findall(r"gpu\.launch_func .* args\((.*)\)\s*$", host, re.M):
+        for dims, element in re.findall(r"memref<((?:\d+x)*)(\w+)", args):
+            total += math.prod(int(d) for d in dims.split("x") if d) * _ELEMENT_BYTES[element]
+    return total
 
 
 def compile_module(args, module, stem):
@@ -354,8 +372,10 @@ def ortho_steps(ortho):
 
 def describe_static(s):
     loops = f"; {s['host_loops']} host loops, bodies counted once" if s["host_loops"] else ""
+    moved = s.get("kernel_argument_bytes")  # absent from older manifests
+    moved = f"; kernel arguments {moved / 2**30:.2f} GiB" if moved is not None else ""
     return (f"{s['launches']} ({s['kernels']} kernels + {sum(s['runtime_calls'].values())} "
-            f"runtime calls; {s['memcpy']} memcpy, {s['memset']} memset{loops})")
+            f"runtime calls; {s['memcpy']} memcpy, {s['memset']} memset{loops}{moved})")
 
 
 # --------------------------------------------------------------------------

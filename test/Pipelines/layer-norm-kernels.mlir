@@ -1,23 +1,27 @@
 // A LayerNorm as the ONNX importer writes it: row sums kept as [rows, 1]
 // (linalg.reduce and an expand_shape), read back through `(d0, d1, 0)`.
-// With the unit dims folded (muon::addUnitDimFolding) and the reductions
+// With the unit dims folded (muon-fold-unit-dims) and the reductions
 // generalized (muon-fuse-elementwise), the squared deviations are summed
-// as they are computed and the normalization follows the variance's
-// all-reduce in its kernel: two kernels, each a block per row, and no
-// [8, 32, 64] temporary (before: four kernels, the squared deviations
-// written to memory and read back).
+// as they are computed; the variance's reduction runs in the mean's kernel
+// after its all-reduce (convert-linalg-to-thread-loops chains reductions
+// of the same rows), and the normalization after both: one kernel, a
+// block per row, and no [8, 32, 64] temporary (before: four kernels, the
+// squared deviations written to memory and read back).
 // RUN: muon-opt %s --muon-gpu-pipeline="stop-after=gpu" | FileCheck %s --check-prefix=GPU
 // RUN: muon-opt %s --muon-cpu-pipeline="stop-after=linalg" | FileCheck %s --check-prefix=CPU
 
 // GPU-LABEL: func.func @layer_norm
-// GPU-COUNT-2: gpu.launch_func {{.*}} blocks in (%c256, %c1, %c1) threads in (%c32, %c1, %c1)
+// GPU: gpu.launch_func {{.*}} blocks in (%c256, %c1, %c1) threads in (%c32, %c1, %c1)
 // GPU-NOT: gpu.launch_func
-// GPU: gpu.func @layer_norm_kernel(%{{.+}}: memref<8x32x64xf32>, %{{.+}}: memref<8x32xf32>) kernel
-// GPU: gpu.all_reduce add
-// GPU: gpu.func @layer_norm_kernel_0(%[[X:.+]]: memref<8x32x64xf32>, %[[SUM:.+]]: memref<8x32xf32>, %[[SQSUM:.+]]: memref<8x32xf32>, %{{.+}}: memref<64xf32>, %{{.+}}: memref<64xf32>, %[[Y:.+]]: memref<8x32x64xf32>) kernel
+// GPU: gpu.func @layer_norm_kernel(%[[X:.+]]: memref<8x32x64xf32>, %[[SUM:.+]]: memref<8x32xf32>, %[[SQSUM:.+]]: memref<8x32xf32>, %{{.+}}: memref<64xf32>, %{{.+}}: memref<64xf32>, %[[Y:.+]]: memref<8x32x64xf32>) kernel
+// GPU: %[[PARTIAL:.+]] = gpu.all_reduce add
+// GPU: %[[ROWSUM:.+]] = arith.addf %[[PARTIAL]]
+// GPU: scf.for
+// GPU: arith.divf %[[ROWSUM]]
 // GPU: arith.subf
 // GPU: arith.mulf
 // GPU: gpu.all_reduce add
+// GPU: memref.store %{{.+}}, %[[SUM]]
 // GPU: memref.store %{{.+}}, %[[SQSUM]]
 // GPU: math.rsqrt
 // GPU: memref.store %{{.+}}, %[[Y]]

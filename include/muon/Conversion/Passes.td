@@ -184,14 +184,17 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     more, a thread per output element reads consecutive elements across a
     warp and fills the device.
 
-    The next op that touches memory, when it is element-wise over the same
-    iteration space and reads the reduced values only at its own row (the
-    exp after a softmax's max, the division after its sum, a LayerNorm's
-    normalization), runs in the same kernel after the all-reduce, reading
-    them from registers: it may write the reduction's input in place at the
-    elements the row read (the all-reduce orders the row's reads before),
-    but no other view of a buffer either op writes. A softmax is two
-    kernels.
+    The ops that follow, each the next op that touches memory (memsets of
+    buffers the kernel does not touch aside), run in the same kernel when
+    they read the reduced values only at their own row: further reductions
+    of the same rows, each with its own partials and all-reduce (a
+    softmax's sum after its max, a LayerNorm's variance after its mean),
+    then one element-wise op over the same iteration space (the division
+    after the sum, the normalization), all reading the reduced values from
+    registers. The element-wise op may write a reduction's input in place
+    at the elements the row read (the all-reduces order the row's reads
+    before), but no other view of a buffer the kernel writes. A softmax or
+    a LayerNorm is one kernel.
 
     Any other reduction is walked serially by each thread, and an op
     without parallel dims runs on one thread. The thread carries its output

@@ -202,19 +202,20 @@ static SmallVector<Value> buildPayload(OpBuilder &b, Location loc,
       [&](Value v) { return mapping.lookupOrDefault(v); });
 }
 
-/// Whether element-wise `consumer`, run by the block of each output
-/// element of `op` over the same iteration space right after the
-/// all-reduce, computes what it computes after `op`: it reads `op`'s
-/// outputs only as the reduced values of its own row (through the same
-/// maps), writes none of them, and writes an input of `op` only where the
-/// same row reads it (the all-reduce orders a row's reads before its
-/// writes; other blocks touch other rows).
-bool muon::canFuseIntoCooperativeReduction(linalg::LinalgOp op,
-                                           linalg::LinalgOp consumer) {
-  if (!consumer.hasPureBufferSemantics() ||
-      consumer.getNumLoops() != op.getNumLoops() ||
-      consumer.getNumParallelLoops() != consumer.getNumLoops() ||
-      consumer.getStaticLoopRanges() != op.getStaticLoopRanges())
+/// Whether `next`, run by the block of each output element of the
+/// reductions in `chain` over the same iteration space after their
+/// all-reduces, computes what it computes after them: it reads their
+/// outputs only as the reduced values of its own row (through the maps
+/// that wrote them), writes none of them, and writes an input of theirs
+/// only where the same row reads it (the all-reduces order a row's reads
+/// before its writes; other blocks touch other rows). `next` is either
+/// element-wise or reduces the same dims as the chain.
+bool muon::canJoinCooperativeReduction(ArrayRef<linalg::LinalgOp> chain,
+                                       linalg::LinalgOp next) {
+  linalg::LinalgOp op = chain.front();
+  if (!next.hasPureBufferSemantics() ||
+      next.getNumLoops() != op.getNumLoops() ||
+      next.getStaticLoopRanges() != op.getStaticLoopRanges())
     return false;
   // Rows are blocks only when the parallel dims come first.
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
@@ -223,40 +224,54 @@ bool muon::canFuseIntoCooperativeReduction(linalg::LinalgOp op,
                rhs != utils::IteratorType::parallel;
       }))
     return false;
+  // A reduction joins only where gpu.all_reduce implements it: otherwise
+  // the chain before it would fail with it.
+  if (next.getNumParallelLoops() != next.getNumLoops() &&
+      (next.getIteratorTypesArray() != iterators ||
+       failed(matchReducedOutputs(next))))
+    return false;
   auto getRoot = [](Value buffer) {
     return memref::skipViewLikeOps(cast<MemrefValue>(buffer));
   };
-  for (OpOperand &used : consumer->getOpOperands()) {
+  for (OpOperand &used : next->getOpOperands()) {
     if (!isa<MemRefType>(used.get().getType()))
       continue;
-    bool consumerWrites = consumer.isDpsInit(&used);
-    AffineMap map = consumer.getMatchingIndexingMap(&used);
-    for (OpOperand &reduced : op->getOpOperands()) {
-      bool opWrites = op.isDpsInit(&reduced);
-      if (!isa<MemRefType>(reduced.get().getType()) ||
-          (!consumerWrites && !opWrites) ||
-          getRoot(used.get()) != getRoot(reduced.get()))
-        continue;
-      // Two views of one buffer, one of them written: their elements
-      // cannot be matched here.
-      if (used.get() != reduced.get() ||
-          map != op.getMatchingIndexingMap(&reduced))
-        return false;
-      if (opWrites ? consumerWrites : !map.isPermutation())
-        return false;
+    bool nextWrites = next.isDpsInit(&used);
+    AffineMap map = next.getMatchingIndexingMap(&used);
+    for (linalg::LinalgOp reduction : chain) {
+      for (OpOperand &reduced : reduction->getOpOperands()) {
+        bool reductionWrites = reduction.isDpsInit(&reduced);
+        if (!isa<MemRefType>(reduced.get().getType()) ||
+            (!nextWrites && !reductionWrites) ||
+            getRoot(used.get()) != getRoot(reduced.get()))
+          continue;
+        // Two views of one buffer, one of them written: their elements
+        // cannot be matched here.
+        if (used.get() != reduced.get() ||
+            map != reduction.getMatchingIndexingMap(&reduced))
+          return false;
+        if (reductionWrites ? nextWrites : !map.isPermutation())
+          return false;
+      }
     }
   }
   return true;
 }
 
 LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
-                                              linalg::LinalgOp op,
+                                              ArrayRef<linalg::LinalgOp> chain,
                                               unsigned maxThreads,
                                               linalg::LinalgOp consumer) {
-  FailureOr<SmallVector<ReducedOutput>> outputs = matchReducedOutputs(op);
+  SmallVector<SmallVector<ReducedOutput>> outputs;
+  for (linalg::LinalgOp op : chain) {
+    FailureOr<SmallVector<ReducedOutput>> matched = matchReducedOutputs(op);
+    if (failed(matched) || !op.hasPureBufferSemantics())
+      return failure();
+    outputs.push_back(std::move(*matched));
+  }
+  linalg::LinalgOp op = chain.front();
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (failed(outputs) || llvm::any_of(ranges, ShapedType::isDynamic) ||
-      !op.hasPureBufferSemantics())
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
     return failure();
   unsigned numParallel = op.getNumParallelLoops();
   ArrayRef<int64_t> parallelRanges = ArrayRef(ranges).take_front(numParallel);
@@ -268,10 +283,12 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
   int64_t threads = std::clamp<int64_t>(
       llvm::alignTo(llvm::divideCeil(reductionSize, 4), 32), 32, maxThreads);
 
-  SmallVector<gpu::MemsetOp> fills =
-      llvm::map_to_vector(op.getDpsInitsMutable(), [&](OpOperand &init) {
-        return getOverwrittenFill(op, init);
-      });
+  SmallVector<SmallVector<gpu::MemsetOp>> fills;
+  for (linalg::LinalgOp reduction : chain)
+    fills.push_back(
+        llvm::map_to_vector(reduction.getDpsInitsMutable(), [&](auto &init) {
+          return getOverwrittenFill(reduction, init);
+        }));
 
   Location loc = op.getLoc();
   auto index = [&](int64_t value) -> Value {
@@ -283,10 +300,12 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
     blockBounds.push_back(one);
   SmallVector<Value> zeros(blockBounds.size(), zero);
   SmallVector<Value> ones(blockBounds.size(), one);
-  SmallVector<Value> neutrals =
-      llvm::map_to_vector(*outputs, [&](const ReducedOutput &output) -> Value {
-        return arith::ConstantOp::create(rewriter, loc, output.neutral);
-      });
+  SmallVector<SmallVector<Value>> neutrals;
+  for (ArrayRef<ReducedOutput> reduced : outputs)
+    neutrals.push_back(
+        llvm::map_to_vector(reduced, [&](const ReducedOutput &output) -> Value {
+          return arith::ConstantOp::create(rewriter, loc, output.neutral);
+        }));
   Value threadCount = index(threads), reductionEnd = index(reductionSize);
 
   OpBuilder::InsertionGuard guard(rewriter);
@@ -312,60 +331,74 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
           scf::YieldOp::create(b, nested, body(b, nested, ivs, iterArgs));
         });
   };
-  auto partials =
-      reductionLoop(neutrals, [&](OpBuilder &b, Location nested,
-                                  ArrayRef<Value> ivs, ValueRange accs) {
-        IRMapping bound;
-        for (auto [output, acc] : llvm::zip(*outputs, accs))
-          bound.map(output.accumulator, acc);
-        return buildPayload(b, nested, op, ivs, bound);
-      });
+  // The reduced values of the row so far, in registers: a later reduction
+  // or the consumer reads them there, not from memory.
+  auto bindReduced = [](linalg::LinalgOp reader, ValueRange inits,
+                        ValueRange values, IRMapping &bound) {
+    for (OpOperand *input : reader.getDpsInputOperands())
+      for (auto [init, value] : llvm::zip(inits, values))
+        if (input->get() == init)
+          bound.map(reader.getMatchingBlockArgument(input), value);
+  };
 
-  // What the outputs held is read before the all-reduce, which no thread
-  // passes before every thread has arrived: thread 0's store below cannot
-  // overtake another thread's read. A constant they were filled with just
-  // before is used as it is.
   SmallVector<Value> outputIvs(parallelIvs);
   outputIvs.append(reductionRanges.size(), zero);
+  SmallVector<Value> reducedInits, finals;
   SmallVector<SmallVector<Value>> outputIndices;
-  SmallVector<Value> olds;
-  for (auto [init, fill] : llvm::zip_equal(op.getDpsInitsMutable(), fills)) {
-    outputIndices.push_back(
-        applyMap(rewriter, loc, op.getMatchingIndexingMap(&init), outputIvs));
-    olds.push_back(fill ? fill.getValue()
-                        : memref::LoadOp::create(rewriter, loc, init.get(),
-                                                 outputIndices.back()));
-  }
-  SmallVector<Value> finals;
-  for (auto [output, partial, old] :
-       llvm::zip(*outputs, partials.getResults(), olds)) {
-    Value reduced = gpu::AllReduceOp::create(
-        rewriter, loc, partial,
-        gpu::AllReduceOperationAttr::get(rewriter.getContext(), output.kind),
-        rewriter.getUnitAttr());
-    IRMapping mapping;
-    for (Value operand : output.combiner->getOperands())
-      mapping.map(operand, operand == output.accumulator ? old : reduced);
-    finals.push_back(rewriter.clone(*output.combiner, mapping)->getResult(0));
+  for (auto [chained, reduced, reductionFills, inits] :
+       llvm::zip_equal(chain, outputs, fills, neutrals)) {
+    linalg::LinalgOp reduction = chained;
+    IRMapping earlier;
+    bindReduced(reduction, reducedInits, finals, earlier);
+    auto partials =
+        reductionLoop(inits, [&](OpBuilder &b, Location nested,
+                                 ArrayRef<Value> ivs, ValueRange accs) {
+          IRMapping bound = earlier;
+          for (auto [output, acc] : llvm::zip(reduced, accs))
+            bound.map(output.accumulator, acc);
+          return buildPayload(b, nested, reduction, ivs, bound);
+        });
+
+    // What the outputs held is read before the all-reduce, which no thread
+    // passes before every thread has arrived: thread 0's stores at the end
+    // cannot overtake another thread's read. A constant they were filled
+    // with just before is used as it is.
+    SmallVector<Value> olds;
+    for (auto [init, fill] :
+         llvm::zip_equal(reduction.getDpsInitsMutable(), reductionFills)) {
+      outputIndices.push_back(applyMap(
+          rewriter, loc, reduction.getMatchingIndexingMap(&init), outputIvs));
+      olds.push_back(fill ? fill.getValue()
+                          : memref::LoadOp::create(rewriter, loc, init.get(),
+                                                   outputIndices.back()));
+    }
+    for (auto [output, partial, old] :
+         llvm::zip(reduced, partials.getResults(), olds)) {
+      Value all = gpu::AllReduceOp::create(
+          rewriter, loc, partial,
+          gpu::AllReduceOperationAttr::get(rewriter.getContext(), output.kind),
+          rewriter.getUnitAttr());
+      IRMapping mapping;
+      for (Value operand : output.combiner->getOperands())
+        mapping.map(operand, operand == output.accumulator ? old : all);
+      finals.push_back(rewriter.clone(*output.combiner, mapping)->getResult(0));
+    }
+    llvm::append_range(reducedInits, reduction.getDpsInits());
   }
 
-  // Thread 0 stores the block's result.
+  // Thread 0 stores the block's results.
   Value isFirst = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
                                         thread, zero);
   auto ifFirst = scf::IfOp::create(rewriter, loc, isFirst);
   rewriter.setInsertionPoint(ifFirst.thenBlock()->getTerminator());
   for (auto [init, value, indices] :
-       llvm::zip(op.getDpsInits(), finals, outputIndices))
+       llvm::zip_equal(reducedInits, finals, outputIndices))
     memref::StoreOp::create(rewriter, loc, value, init, indices);
   rewriter.setInsertionPointAfter(ifFirst);
 
-  // The fused consumer reads the reduced values from registers.
   if (consumer) {
     IRMapping bound;
-    for (OpOperand *input : consumer.getDpsInputOperands())
-      for (auto [init, value] : llvm::zip(op.getDpsInits(), finals))
-        if (input->get() == init)
-          bound.map(consumer.getMatchingBlockArgument(input), value);
+    bindReduced(consumer, reducedInits, finals, bound);
     reductionLoop(ValueRange{}, [&](OpBuilder &b, Location nested,
                                     ArrayRef<Value> ivs, ValueRange) {
       SmallVector<Value> results =
@@ -386,9 +419,10 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
     collapseParallelLoops(rewriter, blockLoop, {all});
   }
   llvm::SmallSetVector<Operation *, 2> filled;
-  for (gpu::MemsetOp fill : fills)
-    if (fill)
-      filled.insert(fill);
+  for (ArrayRef<gpu::MemsetOp> reductionFills : fills)
+    for (gpu::MemsetOp fill : reductionFills)
+      if (fill)
+        filled.insert(fill);
   for (Operation *fill : filled)
     rewriter.eraseOp(fill);
   return success();

@@ -23,28 +23,31 @@ namespace muon {
 mlir::gpu::MemsetOp getOverwrittenFill(mlir::linalg::LinalgOp op,
                                        mlir::OpOperand &init);
 
-/// Replaces `op` (on buffers, parallel dims first) by a block loop over its
-/// parallel iteration space around a thread loop of up to `maxThreads`
-/// threads: each thread combines a strided share of the reduction, a
-/// `gpu.all_reduce` combines the threads, and thread 0 folds the result into
-/// the output. Fails, leaving `op` untouched, when an output is not a plain
-/// reduction that `gpu.all_reduce` implements (one combiner op with a
-/// neutral element, 32-bit elements) or the loop ranges are not static.
-/// A non-null `consumer` (see canFuseIntoCooperativeReduction) runs in the
-/// same kernel after the all-reduce, over the same row; the caller erases
-/// both ops.
-mlir::LogicalResult
-buildCooperativeReduction(mlir::RewriterBase &rewriter,
-                          mlir::linalg::LinalgOp op, unsigned maxThreads,
-                          mlir::linalg::LinalgOp consumer = nullptr);
+/// Replaces the reductions of `chain` (on buffers, parallel dims first,
+/// each reducing the same dims; see canJoinCooperativeReduction) by a block
+/// loop over their parallel iteration space around a thread loop of up to
+/// `maxThreads` threads: for each reduction in turn, each thread combines a
+/// strided share of the row, a `gpu.all_reduce` combines the threads, and
+/// the next reduction reads the result from registers; thread 0 folds the
+/// results into the outputs. A softmax's max and sum, or a LayerNorm's mean
+/// and variance, are then one kernel. Fails, leaving the ops untouched,
+/// when an output is not a plain reduction that `gpu.all_reduce` implements
+/// (one combiner op with a neutral element, 32-bit elements) or the loop
+/// ranges are not static. A non-null element-wise `consumer` runs in the
+/// same kernel after the all-reduces, over the same row; the caller erases
+/// the ops.
+mlir::LogicalResult buildCooperativeReduction(
+    mlir::RewriterBase &rewriter, llvm::ArrayRef<mlir::linalg::LinalgOp> chain,
+    unsigned maxThreads, mlir::linalg::LinalgOp consumer = nullptr);
 
-/// Whether the element-wise `consumer` of `op`'s reduced values (the next
-/// op that touches memory after `op`) may run in `op`'s cooperative kernel:
-/// same iteration space, `op`'s parallel dims first, `op`'s outputs read
-/// only at their own row and not written, `op`'s inputs written only at
-/// the elements the same row reads.
-bool canFuseIntoCooperativeReduction(mlir::linalg::LinalgOp op,
-                                     mlir::linalg::LinalgOp consumer);
+/// Whether `next` (the next op that touches memory after the reductions of
+/// `chain`) may run in their cooperative kernel after them: an element-wise
+/// op or a reduction over the same dims, with the same iteration space,
+/// the chain's parallel dims first, the chain's outputs read only at their
+/// own row and not written, the chain's inputs written only at the
+/// elements the same row reads.
+bool canJoinCooperativeReduction(llvm::ArrayRef<mlir::linalg::LinalgOp> chain,
+                                 mlir::linalg::LinalgOp next);
 
 } // namespace muon
 

@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -268,11 +269,31 @@ static bool onlyAllocates(Operation *op) {
   });
 }
 
-/// The linalg op after `op` if it is the next op that reads or writes
-/// memory.
-static linalg::LinalgOp getNextMemoryUser(Operation *op) {
-  for (Operation *next = op->getNextNode(); next; next = next->getNextNode())
-    if (!isMemoryEffectFree(next) && !onlyAllocates(next))
+/// Whether `op` is a memset of a buffer none of `ops` touches: a kernel of
+/// `ops` may run after it (the next reduction's fill, which its kernel
+/// then absorbs).
+static bool isUnrelatedMemset(Operation *op, ArrayRef<linalg::LinalgOp> ops) {
+  auto memset = dyn_cast<gpu::MemsetOp>(op);
+  if (!memset || memset.getAsyncToken())
+    return false;
+  auto getRoot = [](Value buffer) {
+    return memref::skipViewLikeOps(cast<MemrefValue>(buffer));
+  };
+  Value root = getRoot(memset.getDst());
+  return llvm::none_of(ops, [&](linalg::LinalgOp linalgOp) {
+    return llvm::any_of(linalgOp->getOperands(), [&](Value operand) {
+      return isa<MemRefType>(operand.getType()) && getRoot(operand) == root;
+    });
+  });
+}
+
+/// The linalg op after the last of `ops` if it is the next op that reads or
+/// writes memory, memsets of buffers `ops` do not touch aside.
+static linalg::LinalgOp getNextMemoryUser(ArrayRef<linalg::LinalgOp> ops) {
+  for (Operation *next = ops.back()->getNextNode(); next;
+       next = next->getNextNode())
+    if (!isMemoryEffectFree(next) && !onlyAllocates(next) &&
+        !isUnrelatedMemset(next, ops))
       return dyn_cast<linalg::LinalgOp>(next);
   return nullptr;
 }
@@ -355,18 +376,30 @@ struct ConvertLinalgToThreadLoops
       if (cooperativeReductions && ordered->getNumReductionLoops() > 0 &&
           counts && counts->reduced >= cooperativeThreshold &&
           (isRowReduction(*ordered) || counts->outputs < kColumnThreads)) {
-        linalg::LinalgOp consumer = getNextMemoryUser(*ordered);
-        if (consumer &&
-            !muon::canFuseIntoCooperativeReduction(*ordered, consumer))
+        // Reductions of the same rows that read the previous ones' results
+        // (a softmax's sum after its max), then an element-wise consumer.
+        SmallVector<linalg::LinalgOp> chain = {*ordered};
+        linalg::LinalgOp consumer = getNextMemoryUser(chain);
+        while (consumer && consumer.getNumReductionLoops() > 0 &&
+               muon::canJoinCooperativeReduction(chain, consumer)) {
+          chain.push_back(consumer);
+          consumer = getNextMemoryUser(chain);
+        }
+        if (consumer && (consumer.getNumReductionLoops() > 0 ||
+                         !muon::canJoinCooperativeReduction(chain, consumer)))
           consumer = nullptr;
-        // Nothing between the two reads or writes memory: the kernel runs in
-        // the consumer's place, where its operands (an allocation of its
-        // output, say) are all defined.
-        if (consumer)
-          rewriter.setInsertionPoint(consumer);
-        if (succeeded(muon::buildCooperativeReduction(rewriter, *ordered,
+        // Nothing between them reads or writes memory the kernel touches: it
+        // runs in the last op's place, where its operands (an allocation of
+        // its output, say) are all defined.
+        rewriter.setInsertionPoint(consumer ? consumer : chain.back());
+        if (succeeded(muon::buildCooperativeReduction(rewriter, chain,
                                                       blockSize, consumer))) {
           rewriter.eraseOp(*ordered);
+          llvm::append_range(fused,
+                             llvm::map_range(ArrayRef(chain).drop_front(),
+                                             [](linalg::LinalgOp later) {
+                                               return later.getOperation();
+                                             }));
           if (consumer)
             fused.push_back(consumer);
           continue;

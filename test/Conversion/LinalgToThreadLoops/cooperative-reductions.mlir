@@ -458,3 +458,121 @@ func.func @not_constant(%a: memref<4x1024xf32>, %out: memref<4xf32>, %init: f32)
   }
   return
 }
+
+// -----
+
+// Reductions of the same rows in a row: a softmax's max, the sum of its
+// exps (which reads the max) and the division (which reads both) run in
+// one kernel. The sum's partials read the max from the register the first
+// all-reduce left it in, not from memory; the fill of the sum's output
+// between the two (a buffer the max does not touch) is absorbed like the
+// max's; thread 0 stores both statistics after the second all-reduce.
+// CHECK-LABEL: func.func @softmax_one_kernel
+// CHECK-SAME: (%[[X:[^:]+]]: memref<4x1024xf32>, %[[MAX:[^:]+]]: memref<4xf32>, %[[SUM:[^:]+]]: memref<4xf32>, %[[OUT:[^:]+]]: memref<4x1024xf32>)
+// CHECK-NOT: gpu.memset
+// CHECK: scf.parallel
+// CHECK:   scf.parallel
+// CHECK:     scf.for
+// CHECK:       arith.maxnumf
+// CHECK:     %[[ROW_MAX:.+]] = gpu.all_reduce maxnumf
+// CHECK:     %[[M:.+]] = arith.maxnumf %[[ROW_MAX]]
+// CHECK:     scf.for
+// CHECK-NOT:   memref.load %[[MAX]]
+// CHECK:       arith.subf %{{.+}}, %[[M]]
+// CHECK:       math.exp
+// CHECK:     %[[ROW_SUM:.+]] = gpu.all_reduce add
+// CHECK:     %[[S:.+]] = arith.addf %[[ROW_SUM]]
+// CHECK:     scf.if
+// CHECK:       memref.store %[[M]], %[[MAX]]
+// CHECK:       memref.store %[[S]], %[[SUM]]
+// CHECK:     scf.for
+// CHECK:       arith.divf %{{.+}}, %[[S]]
+// CHECK:       memref.store %{{.+}}, %[[OUT]]
+// CHECK-NOT: scf.parallel
+// CHECK: return
+#rows = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+func.func @softmax_one_kernel(%x: memref<4x1024xf32>, %max: memref<4xf32>, %sum: memref<4xf32>,
+                              %out: memref<4x1024xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  gpu.memset %max, %ninf : memref<4xf32>, f32
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1024xf32>) outs(%max : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maxnumf %in, %acc : f32
+    linalg.yield %m : f32
+  }
+  gpu.memset %sum, %zero : memref<4xf32>, f32
+  linalg.generic {indexing_maps = [#rows, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %max : memref<4x1024xf32>, memref<4xf32>) outs(%sum : memref<4xf32>) {
+  ^bb0(%in: f32, %m: f32, %acc: f32):
+    %d = arith.subf %in, %m : f32
+    %e = math.exp %d : f32
+    %s = arith.addf %e, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row, #row, #rows], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %max, %sum : memref<4x1024xf32>, memref<4xf32>, memref<4xf32>) outs(%out : memref<4x1024xf32>) {
+  ^bb0(%in: f32, %m: f32, %s: f32, %o: f32):
+    %d = arith.subf %in, %m : f32
+    %e = math.exp %d : f32
+    %p = arith.divf %e, %s : f32
+    linalg.yield %p : f32
+  }
+  return
+}
+
+// -----
+
+// Kept apart, a kernel each: a second reduction over other rows (more
+// columns), one reading the first's result at another row, and one after
+// a fill of the buffer the first reads.
+// CHECK-LABEL: func.func @not_chained
+// CHECK: gpu.all_reduce
+// CHECK: scf.if
+// CHECK: scf.parallel
+// CHECK: gpu.all_reduce
+// CHECK: scf.if
+// CHECK: gpu.memset
+// CHECK: scf.parallel
+// CHECK: gpu.all_reduce
+// CHECK: scf.if
+// CHECK: scf.parallel
+// CHECK: gpu.all_reduce
+// CHECK: scf.if
+// CHECK-NOT: gpu.all_reduce
+// CHECK: return
+#rows = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+func.func @not_chained(%x: memref<4x1024xf32>, %w: memref<4x2048xf32>, %a: memref<4xf32>,
+                       %b: memref<4xf32>, %c: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1024xf32>) outs(%a : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%w : memref<4x2048xf32>) outs(%b : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  gpu.memset %x, %zero : memref<4x1024xf32>, f32
+  linalg.generic {indexing_maps = [#rows, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x1024xf32>) outs(%c : memref<4xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %s = arith.addf %in, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#rows, affine_map<(i, j) -> (3 - i)>, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %c : memref<4x1024xf32>, memref<4xf32>) outs(%a : memref<4xf32>) {
+  ^bb0(%in: f32, %o: f32, %acc: f32):
+    %d = arith.mulf %in, %o : f32
+    %s = arith.addf %d, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
