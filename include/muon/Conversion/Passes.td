@@ -191,7 +191,9 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
     softmax's sum after its max, a LayerNorm's variance after its mean),
     then one element-wise op over the same iteration space (the division
     after the sum, the normalization), all reading the reduced values from
-    registers. The element-wise op may write a reduction's input in place
+    registers (every op is put in parallel-dims-first order before any
+    kernel is built, so column reductions over the same tokens chain as
+    well). The element-wise op may write a reduction's input in place
     at the elements the row read (the all-reduces order the row's reads
     before), but no other view of a buffer the kernel writes. A softmax or
     a LayerNorm is one kernel.

@@ -355,11 +355,23 @@ struct ConvertLinalgToThreadLoops
     if (reductions.wasInterrupted())
       return signalPassFailure();
     IRRewriter rewriter(&getContext());
-    SmallVector<linalg::LinalgOp> ops;
+    SmallVector<linalg::LinalgOp> found;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureBufferSemantics())
-        ops.push_back(op);
+        found.push_back(op);
     });
+    // All parallel dims first before any kernel is built: an op that joins
+    // an earlier reduction's kernel must iterate as that reduction does.
+    SmallVector<linalg::LinalgOp> ops;
+    for (linalg::LinalgOp op : found) {
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::LinalgOp> ordered = hoistParallelDims(rewriter, op);
+      if (failed(ordered)) {
+        op->emitOpError("cannot be turned into parallel loops");
+        return signalPassFailure();
+      }
+      ops.push_back(*ordered);
+    }
     // Consumers run inside a reduction's kernel are erased at the end, so
     // that no op created meanwhile reuses their address.
     SmallVector<Operation *> fused;
@@ -367,18 +379,13 @@ struct ConvertLinalgToThreadLoops
       if (llvm::is_contained(fused, op.getOperation()))
         continue;
       rewriter.setInsertionPoint(op);
-      FailureOr<linalg::LinalgOp> ordered = hoistParallelDims(rewriter, op);
-      if (failed(ordered)) {
-        op->emitOpError("cannot be turned into parallel loops");
-        return signalPassFailure();
-      }
-      std::optional<IterationCounts> counts = getIterationCounts(*ordered);
-      if (cooperativeReductions && ordered->getNumReductionLoops() > 0 &&
-          counts && counts->reduced >= cooperativeThreshold &&
-          (isRowReduction(*ordered) || counts->outputs < kColumnThreads)) {
+      std::optional<IterationCounts> counts = getIterationCounts(op);
+      if (cooperativeReductions && op.getNumReductionLoops() > 0 && counts &&
+          counts->reduced >= cooperativeThreshold &&
+          (isRowReduction(op) || counts->outputs < kColumnThreads)) {
         // Reductions of the same rows that read the previous ones' results
         // (a softmax's sum after its max), then an element-wise consumer.
-        SmallVector<linalg::LinalgOp> chain = {*ordered};
+        SmallVector<linalg::LinalgOp> chain = {op};
         linalg::LinalgOp consumer = getNextMemoryUser(chain);
         while (consumer && consumer.getNumReductionLoops() > 0 &&
                muon::canJoinCooperativeReduction(chain, consumer)) {
@@ -394,7 +401,7 @@ struct ConvertLinalgToThreadLoops
         rewriter.setInsertionPoint(consumer ? consumer : chain.back());
         if (succeeded(muon::buildCooperativeReduction(rewriter, chain,
                                                       blockSize, consumer))) {
-          rewriter.eraseOp(*ordered);
+          rewriter.eraseOp(op);
           llvm::append_range(fused,
                              llvm::map_range(ArrayRef(chain).drop_front(),
                                              [](linalg::LinalgOp later) {
@@ -404,14 +411,14 @@ struct ConvertLinalgToThreadLoops
             fused.push_back(consumer);
           continue;
         }
-        rewriter.setInsertionPoint(*ordered);
+        rewriter.setInsertionPoint(op);
       }
-      remarkSerialWork(*ordered, serialRemarkThreshold);
-      if (failed(buildThreadLoops(rewriter, *ordered))) {
+      remarkSerialWork(op, serialRemarkThreshold);
+      if (failed(buildThreadLoops(rewriter, op))) {
         op->emitOpError("cannot be turned into parallel loops");
         return signalPassFailure();
       }
-      rewriter.eraseOp(*ordered);
+      rewriter.eraseOp(op);
     }
     for (Operation *consumer : fused)
       rewriter.eraseOp(consumer);

@@ -576,3 +576,38 @@ func.func @not_chained(%x: memref<4x1024xf32>, %w: memref<4x2048xf32>, %a: memre
   }
   return
 }
+
+// -----
+
+// Two column reductions over the same tokens (a LayerNorm's weight and
+// bias gradients), each written with the reduced dim first: both are put
+// in parallel-dims-first order before any kernel is built, so the second
+// joins the first's kernel (two all-reduces, one launch).
+// CHECK-LABEL: func.func @column_pair
+// CHECK: scf.parallel
+// CHECK:   scf.parallel
+// CHECK:     gpu.all_reduce add
+// CHECK:     gpu.all_reduce add
+// CHECK:     scf.if
+// CHECK-COUNT-2: memref.store
+// CHECK-NOT: scf.parallel
+// CHECK: return
+func.func @column_pair(%dy: memref<512x8xf32>, %xhat: memref<512x8xf32>, %dgamma: memref<8xf32>,
+                       %dbeta: memref<8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(t, c) -> (t, c)>, affine_map<(t, c) -> (t, c)>, affine_map<(t, c) -> (c)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%dy, %xhat : memref<512x8xf32>, memref<512x8xf32>) outs(%dgamma : memref<8xf32>) {
+  ^bb0(%g: f32, %x: f32, %acc: f32):
+    %p = arith.mulf %g, %x : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(t, c) -> (t, c)>, affine_map<(t, c) -> (c)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%dy : memref<512x8xf32>) outs(%dbeta : memref<8xf32>) {
+  ^bb0(%g: f32, %acc: f32):
+    %s = arith.addf %g, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}
