@@ -132,6 +132,19 @@ static Value stripReshapes(Value buffer) {
   return buffer;
 }
 
+bool muon::touchesBuffer(Operation *op, Value root) {
+  WalkResult access = op->walk([&](Operation *nested) {
+    if (isa<ViewLikeOpInterface>(nested))
+      return WalkResult::advance();
+    for (Value operand : nested->getOperands())
+      if (auto memref = dyn_cast<MemrefValue>(operand);
+          memref && memref::skipViewLikeOps(memref) == root)
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return access.wasInterrupted();
+}
+
 gpu::MemsetOp muon::getOverwrittenFill(linalg::LinalgOp op, OpOperand &init) {
   auto type = cast<MemRefType>(init.get().getType());
   llvm::SmallDenseSet<unsigned> dims;
@@ -156,16 +169,7 @@ gpu::MemsetOp muon::getOverwrittenFill(linalg::LinalgOp op, OpOperand &init) {
                      matchPattern(memset.getValue(), m_Constant())
                  ? memset
                  : nullptr;
-    WalkResult access = prev->walk([&](Operation *nested) {
-      if (isa<ViewLikeOpInterface>(nested))
-        return WalkResult::advance();
-      for (Value operand : nested->getOperands())
-        if (auto memref = dyn_cast<MemrefValue>(operand);
-            memref && memref::skipViewLikeOps(memref) == root)
-          return WalkResult::interrupt();
-      return WalkResult::advance();
-    });
-    if (access.wasInterrupted())
+    if (touchesBuffer(prev, root))
       return nullptr;
   }
   return nullptr;

@@ -12,6 +12,11 @@
 
 namespace muon {
 
+/// Whether `op` or an op nested in it reads or writes a view of the buffer
+/// `root` (a value with its view-like ops skipped); the view ops
+/// themselves do not count.
+bool touchesBuffer(mlir::Operation *op, mlir::Value root);
+
 /// The `gpu.memset` of a constant (convert-memory-to-gpu's form of a
 /// whole-buffer `linalg.fill`) that the kernel of `op`'s output `init` can
 /// do without: earlier in `op`'s block, of the same buffer up to reshapes,

@@ -276,14 +276,9 @@ static bool isUnrelatedMemset(Operation *op, ArrayRef<linalg::LinalgOp> ops) {
   auto memset = dyn_cast<gpu::MemsetOp>(op);
   if (!memset || memset.getAsyncToken())
     return false;
-  auto getRoot = [](Value buffer) {
-    return memref::skipViewLikeOps(cast<MemrefValue>(buffer));
-  };
-  Value root = getRoot(memset.getDst());
+  Value root = memref::skipViewLikeOps(memset.getDst());
   return llvm::none_of(ops, [&](linalg::LinalgOp linalgOp) {
-    return llvm::any_of(linalgOp->getOperands(), [&](Value operand) {
-      return isa<MemRefType>(operand.getType()) && getRoot(operand) == root;
-    });
+    return muon::touchesBuffer(linalgOp, root);
   });
 }
 
