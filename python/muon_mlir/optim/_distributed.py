@@ -507,7 +507,7 @@ def sync_inner_groups(inner, outer):
         group["lr"] = _inner_lr(source, group["use_muon"])
         group["betas"] = source["betas"]
         if group["use_muon"]:
-            group["momentum"] = source["momentum"]
+            group["momentum"] = _muon._momentum(source)
 
 
 def _inner_lr(group, use_muon):

@@ -13,6 +13,7 @@ import torch
 
 from . import _distributed, _plan
 from ._graphs import GraphCache
+from ._tracked_state import TrackedState
 from ._compiler import cache_dir, compile_step
 
 _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
@@ -73,7 +74,9 @@ class Muon(torch.optim.Optimizer):
         algorithm: "muon" or "muon2" (second-moment preconditioned Muon²,
             with `beta2`; state key "second_moment").
         adamw_lr (default: lr), betas, adamw_eps, adamw_weight_decay: AdamW
-            for the parameters routed to it in automatic groups.
+            for the parameters routed to it in automatic groups. adamw_lr
+            holds while lr has the value the group was made with, and
+            follows lr's changes in proportion (a scheduler writes lr alone).
         use_muon: None (automatic), True or False.
         view: "flatten" or "batch" for N-D Muon parameters (None: automatic).
         verbose: print the compile time of each new step.
@@ -120,8 +123,9 @@ class Muon(torch.optim.Optimizer):
     parameters' shapes and dtypes (and again only when the set of
     parameters with a gradient changes), cached on disk and reused across
     runs; learning rates, AdamW step counts, AdamW's beta1 (betas[0],
-    which OneCycleLR and CyclicLR cycle) and Muon's momentum (often warmed
-    up) are tensors, so schedules never recompile. Parameters, momentum
+    which OneCycleLR and CyclicLR cycle; Muon's momentum follows it then,
+    as those schedulers cycle torch.optim.Muon's momentum) and Muon's
+    momentum (often warmed up) are tensors, so schedules never recompile. Parameters, momentum
     buffers and AdamW moments are updated in their own storage, in the
     parameter's own layout when it is
     dense but permuted (channels_last conv kernels; for Muon with its rows
@@ -162,6 +166,7 @@ class Muon(torch.optim.Optimizer):
             raise ValueError(f"ns_memory must be >= 0, got {ns_memory}")
         self.ns_memory = ns_memory
         super().__init__(params, defaults)
+        self.state = TrackedState(self.state)
         self._compiled = {}  # (group index, layout) -> its compiled step
         self._bound = {}  # group index -> _Bound of its last step
         self._sharded = _distributed.sharded_step(self, process_group, average_gradients,
@@ -178,12 +183,27 @@ class Muon(torch.optim.Optimizer):
         super().add_param_group(param_group)
         _check_group(self.param_groups[-1])
 
+    # What torch.optim.Optimizer's own pickling leaves out (its state is
+    # defaults, state and param_groups), with the values older pickles get.
+    _SETTINGS = {"verbose": True, "cuda_graph": False, "deterministic": False,
+                 "ns_memory": None}
+
+    def __getstate__(self):
+        if self._sharded is not None:
+            raise TypeError("a muon_mlir.optim.Muon with a process group or FSDP2 parameters "
+                            "cannot be copied or pickled; save its state_dict() instead")
+        state = super().__getstate__()
+        state.update({key: getattr(self, key) for key in self._SETTINGS})
+        return state
+
     def __setstate__(self, state):
         super().__setstate__(state)
+        if not isinstance(self.state, TrackedState):
+            self.state = TrackedState(self.state)
         self._compiled, self._bound = {}, {}
         self.__dict__.setdefault("_sharded", None)
-        self.__dict__.setdefault("cuda_graph", False)
-        self.__dict__.setdefault("deterministic", False)
+        for key, default in self._SETTINGS.items():
+            self.__dict__.setdefault(key, default)
 
     # -- state dicts -------------------------------------------------------
 
@@ -215,7 +235,10 @@ class Muon(torch.optim.Optimizer):
         """
         if self._sharded is not None:
             return self._sharded.state_dict()
-        return super().state_dict()
+        state_dict = super().state_dict()
+        # Plain dicts: a checkpoint loads with torch alone (weights_only).
+        state_dict["state"] = {k: dict(v) for k, v in state_dict["state"].items()}
+        return state_dict
 
     # -- the step ----------------------------------------------------------
 
@@ -252,6 +275,10 @@ class Muon(torch.optim.Optimizer):
     def _prepare(self, index, group):
         """Checks the group's tensors and returns the call of its compiled
         step on them (None if no parameter has a gradient)."""
+        if not isinstance(self.state, TrackedState):  # replaced: opt.state = {}
+            self.state = TrackedState(self.state)
+        # Again: hyper-parameters set in param_groups bypass add_param_group.
+        _check_group(group)
         entries, tensors, device = [], [], None
         grad_slots, empty, states, with_grad, templates = [], [], [], [], []
         for position, p, name in self._positioned(group):
@@ -293,12 +320,12 @@ class Muon(torch.optim.Optimizer):
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
         # a tensor serves as both rates when adamw_lr is None).
-        _check_distinct(tensors, group)
+        _check_distinct(tensors, grad_slots, group)
         rates = _step_inputs(group)
         tensors += [_scalar(rate, device, dtype) for rate, dtype in zip(rates, _INPUT_DTYPES)]
         graphs = GraphCache(device) if self.cuda_graph and device.type == "cuda" else None
-        bound = _Bound(group, compiled, tensors, grad_slots, rates, device, graphs, empty,
-                       with_grad, templates)
+        bound = _Bound(group, self.state, compiled, tensors, grad_slots, rates, device, graphs,
+                       empty, with_grad, templates)
         self._bound[index] = bound
         grads = [tensors[slot] for slot in grad_slots]
         return lambda grads=grads: bound.run([g.data_ptr() for g in grads])
@@ -349,10 +376,16 @@ class Muon(torch.optim.Optimizer):
         the same checks as _prepare's on the gradients and the parameters'
         storage, each one C-level pass over the group (map, list equality,
         a tensor guard) against what _prepare established; any difference
-        runs _prepare."""
+        runs _prepare. The state counts the caller's changes
+        (_tracked_state)."""
         bound = self._bound.get(index)
-        if bound is None or group["params"] is not bound.params or \
-                len(bound.params) != bound.count or _compiled_values(group) != bound.key:
+        if bound is None or self.state is not bound.state or \
+                self.state.changes != bound.state_changes or \
+                _compiled_values(group) != bound.key:
+            return None
+        params = group["params"]
+        if len(params) != len(bound.params) or not all(map(operator.is_, params,
+                                                           bound.params)):
             return None
         params = bound.with_grad
         grads = list(map(_GRAD, params))
@@ -379,8 +412,8 @@ class Muon(torch.optim.Optimizer):
             if key not in state:
                 # zeros_like keeps the strides of a dense parameter: the
                 # state is read in the parameter's storage order.
-                state[key] = (torch.zeros((), dtype=torch.float32) if key == "step"
-                              else torch.zeros_like(p))
+                _put(state, key, torch.zeros((), dtype=torch.float32) if key == "step"
+                     else torch.zeros_like(p))
             value = state[key]
             if key == "step":
                 if not isinstance(value, torch.Tensor):
@@ -390,14 +423,14 @@ class Muon(torch.optim.Optimizer):
                                      f"{tuple(value.shape)}")
                 if value.dtype != torch.float32 or value.device != p.device:
                     value = value.to(device=p.device, dtype=torch.float32)
-                state[key] = value.reshape(()).contiguous()
+                _put(state, key, value.reshape(()).contiguous())
                 continue
             if value.shape != p.shape:
                 raise ValueError(f"{what}: its shape changed since its state was created: "
                                  f"state '{key}' has shape {tuple(value.shape)}")
             if value.dtype != p.dtype or value.device != p.device or \
                     not _same_layout(value, p):
-                state[key] = torch.empty_like(p).copy_(value)
+                _put(state, key, torch.empty_like(p).copy_(value))
         return state
 
 
@@ -412,10 +445,11 @@ class _Bound:
     into it (one numpy store) and makes one call, where one argument per
     tensor would cost ctypes ~75 ns a tensor and stop at 1024 tensors."""
 
-    def __init__(self, group, function, tensors, grad_slots, rates, device, graphs, empty,
-                 with_grad, templates):
+    def __init__(self, group, state, function, tensors, grad_slots, rates, device, graphs,
+                 empty, with_grad, templates):
         self.function, self.device, self.graphs = function, device, graphs
-        self.params, self.count = group["params"], len(group["params"])
+        self.params = list(group["params"])
+        self.state, self.state_changes = state, state.changes
         # A copy: a list hyper-parameter changed in place must not compare
         # equal to itself.
         self.key = copy.deepcopy(_compiled_values(group))
@@ -445,10 +479,13 @@ class _Bound:
         (a scheduler's new float, a tensor rate's new value) in place;
         False when a full check must rebind them."""
         for value, old, scalar, shared in zip(rates, self.rates, self.scalars, self.shared):
-            if value is old:
+            if isinstance(value, _Product) and value == old:
+                value.into(scalar)
+            elif value is old:
                 if isinstance(value, torch.Tensor) and not shared:
                     scalar.copy_(value.detach().reshape(()))
-            elif isinstance(value, torch.Tensor) or isinstance(old, torch.Tensor):
+            elif isinstance(value, (torch.Tensor, _Product)) or \
+                    isinstance(old, (torch.Tensor, _Product)):
                 return False
             elif value != old:
                 scalar.fill_(value)
@@ -542,10 +579,53 @@ Muon.step = _step_hooks(Muon.step)
 
 
 def _learning_rates(group):
-    """Muon's and AdamW's learning rates of the group."""
+    """Muon's and AdamW's learning rates of the group. adamw_lr holds at the
+    lr the group was made with (`adamw_base_lr`) and follows lr's changes in
+    proportion: schedulers write lr alone."""
+    lr = group["lr"]
     if group["use_muon"] is False:
-        return 0.0, group["lr"]
-    return group["lr"], group["adamw_lr"] if group["adamw_lr"] is not None else group["lr"]
+        return 0.0, lr
+    adamw_lr, base = group["adamw_lr"], group.get("adamw_base_lr")
+    if adamw_lr is None:
+        return lr, lr
+    if not base or (not isinstance(lr, torch.Tensor) and lr == base):
+        return lr, adamw_lr
+    if isinstance(lr, torch.Tensor) or isinstance(adamw_lr, torch.Tensor):
+        return lr, _Product(lr, adamw_lr, 1.0 / base)
+    return lr, adamw_lr * (lr / base)
+
+
+class _Product:
+    """A step input computed as a product of numbers and tensors (AdamW's
+    share of a tensor lr), into the step's 0-d input on each step. Equal to
+    another with the same tensors in the same places: the bound step then
+    recomputes its input in place, as it copies a tensor rate's."""
+    __slots__ = ("factors",)
+    __hash__ = None
+
+    def __init__(self, *factors):
+        self.factors = factors
+
+    def __eq__(self, other):
+        return isinstance(other, _Product) and len(other.factors) == len(self.factors) and \
+            all(a is b if isinstance(a, torch.Tensor) else not isinstance(b, torch.Tensor)
+                for a, b in zip(self.factors, other.factors))
+
+    def into(self, scalar):
+        tensors = [f for f in self.factors if isinstance(f, torch.Tensor)]
+        scalar.fill_(math.prod(f for f in self.factors if not isinstance(f, torch.Tensor)))
+        for tensor in tensors:
+            scalar.mul_(tensor.detach().reshape(()))
+        return scalar
+
+
+def _momentum(group):
+    """Muon's momentum: betas[0] while a scheduler cycles that (OneCycleLR
+    and CyclicLR with cycle_momentum=True cycle betas[0] of an optimizer
+    with betas, where torch.optim.Muon's would cycle its momentum)."""
+    if "max_momentum" in group and "base_momentum" in group:
+        group["momentum"] = group["betas"][0]
+    return group["momentum"]
 
 
 # The dtypes of the step's trailing 0-d inputs (_step_inputs).
@@ -557,7 +637,7 @@ def _step_inputs(group):
     order: Muon's and AdamW's learning rates, AdamW's beta1 and Muon's
     momentum, which schedules change (checked here: they bypass
     add_param_group's checks)."""
-    decays = (("betas[0]", group["betas"][0]), ("momentum", group["momentum"]))
+    decays = (("betas[0]", group["betas"][0]), ("momentum", _momentum(group)))
     for name, value in decays:
         if not isinstance(value, torch.Tensor) and not (
                 isinstance(value, numbers.Real) and 0.0 <= value < 1.0):
@@ -568,11 +648,16 @@ def _step_inputs(group):
 def _check_group(group):
     if group["algorithm"] not in ("muon", "muon2"):
         raise ValueError(f"algorithm must be 'muon' or 'muon2', got {group['algorithm']!r}")
-    # torch.optim.Muon's spelling (adjust_lr_fn) and ours (lr_adjust).
-    adjust = group.get("lr_adjust") or group.get("adjust_lr_fn") or "original"
+    # torch.optim.Muon's spelling (adjust_lr_fn) and ours (lr_adjust) are
+    # one setting, kept where torch's checkpoints have it; lr_adjust set in
+    # a group later wins (_plan.lr_adjust_of) and moves there.
+    adjust = _plan.lr_adjust_of(group)
     if adjust not in _LR_ADJUST:
         raise ValueError(f"lr_adjust must be one of {', '.join(_LR_ADJUST)}, got {adjust!r}")
-    group["lr_adjust"] = adjust
+    group["adjust_lr_fn"], group["lr_adjust"] = adjust, None
+    for flag in _UNSUPPORTED_FLAGS:
+        if group.get(flag):
+            raise ValueError(f"{flag}=True is not supported (torch.optim.AdamW's option)")
     if group["ns_schedule"] not in (None, "quintic", "polar_express"):
         raise ValueError(f"ns_schedule must be 'quintic' or 'polar_express', got "
                          f"{group['ns_schedule']!r}")
@@ -591,6 +676,8 @@ def _check_group(group):
         raise ValueError(f"view must be 'flatten' or 'batch', got {group['view']!r}")
     if group["use_muon"] not in (None, True, False):
         raise ValueError(f"use_muon must be None, True or False, got {group['use_muon']!r}")
+    if group["use_muon"] is not False:
+        group.setdefault("adamw_base_lr", float(group["lr"]))
     _check_hyper_parameters(group)
 
 
@@ -640,15 +727,21 @@ def _check_hyper_parameters(group):
 # momentum are inputs; of betas, beta2 is compiled).
 _NS_DTYPES = (None, torch.bfloat16, torch.float16, torch.float32)
 _COMPILED_KEYS = ("weight_decay", "nesterov", "ns_coefficients", "ns_steps",
-                  "lr_adjust", "ns_schedule", "ns_algorithm", "ns_dtype", "algorithm", "beta2",
+                  "lr_adjust", "adjust_lr_fn", "ns_schedule", "ns_algorithm", "ns_dtype", "algorithm", "beta2",
                   "eps", "adamw_eps", "adamw_weight_decay", "use_muon", "view")
 _COMPILED_VALUES = operator.itemgetter(*_COMPILED_KEYS)
+
+
+# AdamW options of torch's that a group may carry (a loaded checkpoint of
+# torch.optim.AdamW): rejected when true, rather than ignored.
+_UNSUPPORTED_FLAGS = ("maximize", "amsgrad")
 
 
 def _compiled_values(group):
     """What a step compiled for `group` depends on (equality: a bound step
     still fits)."""
-    return _COMPILED_VALUES(group), group["betas"][1]
+    return (_COMPILED_VALUES(group), group["betas"][1],
+            *map(group.get, _UNSUPPORTED_FLAGS))
 
 
 def _group_key(group):
@@ -733,18 +826,24 @@ def _same_layout(a, b):
     return a.stride() == b.stride() or (a.is_contiguous() and b.is_contiguous())
 
 
-def _check_distinct(tensors, group):
+def _check_distinct(tensors, grad_slots, group):
     """Written buffers must not overlap any other argument (docs/ABI.md): a
-    parameter listed twice, or state shared between parameters."""
-    seen = {}
-    for t in tensors:
-        if t.numel() == 0:  # no storage to share (its pointer may be 0)
+    parameter listed twice, state shared between parameters, a gradient
+    sharing a parameter's or its state's storage. Gradients are only read:
+    parameters may share one, as torch allows."""
+    written, grads = {}, set(grad_slots)
+    for i, t in enumerate(tensors):
+        if i in grads or t.numel() == 0:  # no storage to share (its pointer may be 0)
             continue
         pointer = t.data_ptr()
-        if pointer in seen and seen[pointer] is not t:
+        if pointer in written and written[pointer] is not t:
             raise ValueError("two tensors of the step share storage (a parameter listed "
                              "twice, or state shared between parameters)")
-        seen[pointer] = t
+        written[pointer] = t
+    for i in grad_slots:
+        if tensors[i].numel() != 0 and tensors[i].data_ptr() in written:
+            raise ValueError("a gradient shares storage with a parameter or optimizer state "
+                             "that the step updates")
     if len({id(p) for p in group["params"]}) != len(group["params"]):
         raise ValueError("a parameter appears twice in one param group")
 
@@ -755,11 +854,18 @@ def _step_counts(states):
     its 0-d view (still torch's per-parameter tensor)."""
     counts = torch.stack([state["step"] for state in states])
     for k, state in enumerate(states):
-        state["step"] = counts[k]
+        _put(state, "step", counts[k])
     return counts
 
 
+# The optimizer's own writes of state: they do not count as the caller's
+# changes (_tracked_state).
+_put = dict.__setitem__
+
+
 def _scalar(value, device, dtype=torch.float32):
+    if isinstance(value, _Product):
+        return value.into(torch.empty((), dtype=dtype, device=device))
     if isinstance(value, torch.Tensor):
         return value.detach().to(device=device, dtype=dtype).reshape(())
     return torch.tensor(float(value), dtype=dtype, device=device)

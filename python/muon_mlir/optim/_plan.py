@@ -82,6 +82,12 @@ def step_bytes(entry):
     return numel * _ELEMENT_BYTES[element] * (2 + matrices) + 4 * ("step" in STATE_KEYS[kind])
 
 
+def lr_adjust_of(group):
+    """The group's lr adjustment: `lr_adjust` where set, else torch's
+    `adjust_lr_fn` (None: "original")."""
+    return group.get("lr_adjust") or group.get("adjust_lr_fn") or "original"
+
+
 def view_of(param, name, view):
     """The matrix view of an N-D Muon parameter: 'batch' for stacked experts
     ([E, M, N], by name or `view="batch"`), else 'flatten' (conv kernels:
@@ -98,7 +104,7 @@ _MOMENTUM = "momentum(%momentum : tensor<f64>) "
 def _muon_attrs(group, kind, view):
     attrs = {"nesterov": bool(group["nesterov"]),
              "weight_decay": float(group["weight_decay"]), "ns_steps": int(group["ns_steps"]),
-             "lr_adjust": f"#optim.lr_adjust<{group['lr_adjust']}>"}
+             "lr_adjust": f"#optim.lr_adjust<{lr_adjust_of(group)}>"}
     coefficients = group.get("ns_coefficients")
     schedule = group.get("ns_schedule") or "quintic"
     if schedule == "quintic" and coefficients is not None and tuple(coefficients) != _QUINTIC:

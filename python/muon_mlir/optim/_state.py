@@ -40,8 +40,9 @@ def split_state_dict(state_dict, groups_per_dict):
         part = combine_state_dicts({"state": state_dict["state"],
                                     "param_groups": state_dict["param_groups"][start:start + count]})
         for group in part["param_groups"]:
-            # torch.optim.Muon reads its own spelling of the adjustment.
-            if "lr_adjust" in group:
+            # torch.optim.Muon reads its own spelling of the adjustment
+            # (state dicts of older versions kept ours).
+            if group.get("lr_adjust"):
                 group["adjust_lr_fn"] = group["lr_adjust"]
         result.append(part)
         start += count

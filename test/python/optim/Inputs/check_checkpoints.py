@@ -5,8 +5,9 @@ combined and loaded into muon_mlir.optim.Muon, which trains 3 more; ours ->
 torch: the reverse, split. Each must equal 6 steps of the torch pair alone
 (1e-5 relative). With a LambdaLR on both sides, 10 steps agree too and the
 step compiles once: the learning rate is an input of the compiled step; so
-with OneCycleLR, which also cycles AdamW's beta1, and with Muon's momentum
-warmed up step by step (out of range: an error, parameters untouched).
+with OneCycleLR, which also cycles AdamW's beta1 and Muon's momentum, and
+with Muon's momentum warmed up step by step (out of range: an error,
+parameters untouched).
 """
 
 import torch
@@ -95,10 +96,25 @@ with models.fp32_newton_schulz():
     assert len(ours._compiled) == 2, len(ours._compiled)  # one step per group
     print(f"compiled steps after 10 scheduled steps: {len(ours._compiled)} (one per group)")
 
+    # A scheduler writes a group's lr alone: in an automatic group, AdamW's
+    # rate (adamw_lr, for its 1-D parameters here) follows in proportion,
+    # as a second scheduler on torch's AdamW would set it.
+    model, reference = models.twins(models.TinyGPT)
+    named = list(model.named_parameters())
+    outer = [p for n, p in named if "embed" in n or "head" in n]
+    ours = Muon([{"params": [p for p in model.parameters() if all(p is not q for q in outer)]},
+                 {"params": outer, "use_muon": False, "lr": models.ADAMW_LR}],
+                lr=models.LR, adamw_lr=models.ADAMW_LR, verbose=False)
+    models.train(model, ours, loss, batch, 10,
+                 scheduler=torch.optim.lr_scheduler.LambdaLR(ours, schedule))
+    pair = models.TorchPair(reference)
+    models.train(reference, pair, loss, batch, 10, scheduler=Both())
+    report("LambdaLR, 10 steps, adamw_lr of an automatic group", model, reference)
+
     # OneCycleLR cycles lr and AdamW's beta1 (betas[0]; bias corrections with
     # each step's beta1, as torch.optim.AdamW): an input of the step too. On
-    # torch.optim.Muon it would cycle momentum, which ours compiles (its
-    # groups have betas, which OneCycleLR prefers): off there.
+    # torch.optim.Muon it cycles momentum; ours has betas, which OneCycleLR
+    # prefers, and Muon's momentum follows them (Muon._momentum).
     model, reference = models.twins(models.TinyGPT)
     ours = groups(model)
     pair = models.TorchPair(reference)
@@ -110,8 +126,7 @@ with models.fp32_newton_schulz():
     class Cycles(Both):
         def __init__(self):
             self.parts = [
-                torch.optim.lr_scheduler.OneCycleLR(pair.muon, max_lr=models.LR,
-                                                    cycle_momentum=False, **cycle),
+                torch.optim.lr_scheduler.OneCycleLR(pair.muon, max_lr=models.LR, **cycle),
                 torch.optim.lr_scheduler.OneCycleLR(pair.adamw, max_lr=models.ADAMW_LR, **cycle)]
 
     models.train(reference, pair, loss, batch, 10, scheduler=Cycles())

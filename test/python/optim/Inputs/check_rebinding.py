@@ -4,10 +4,14 @@ on torch.optim.Muon + AdamW twins alike, and the parameters must still match:
 a parameter's storage replaced (p.data = ...; the old tensor must stay as it
 was), gradients updated in place instead of re-created, a non-contiguous
 gradient, a gradient gone (skipped), a float learning rate changed and a
-tensor one changed in place. Then a gradient's dtype changed behind the
-setter's back (grad.data = ...) after fast steps, and then its shape: the
-error names it and no parameter changes."""
+tensor one changed in place, state cleared, replaced and reset whole
+(opt.state = defaultdict(dict)), a parameter replaced in its group's list
+(the removed one untouched), and two gradients sharing storage. Then a
+gradient's dtype changed behind the setter's back (grad.data = ...) after
+fast steps, and then its shape: the error names it and no parameter
+changes."""
 
+import collections
 import sys
 
 import torch
@@ -52,9 +56,9 @@ def worst():
                      / ref[n].detach().abs().max()) for n in SHAPES)
 
 
-old_storage = None
+old_storage = removed = None
 with fp32_newton_schulz():
-    for step in range(9):
+    for step in range(14):
         set_grads(step, in_place=step == 4, skip=("w2",) if step == 6 else ())
         if step == 3:
             old_storage = ours["w1"].data
@@ -73,14 +77,37 @@ with fp32_newton_schulz():
         if step == 8:
             rate.fill_(0.005)  # in place: the same tensor, a new value
             torch_muon.param_groups[0]["lr"] = 0.005
+        if step == 9:
+            opt.state[ours["sq"]].clear()
+            torch_muon.state[ref["sq"]].clear()
+        if step == 10:
+            for o, p in ((opt, ours["w1"]), (torch_muon, ref["w1"])):
+                o.state[p]["momentum_buffer"] = torch.ones_like(p)
+        if step == 11:
+            for o in (opt, torch_muon, torch_adamw):
+                o.state = collections.defaultdict(dict)
+        if step == 12:
+            removed = ours["w2"]
+            before = removed.detach().clone()
+            for o, params in ((opt, ours), (torch_muon, ref)):
+                params["w2"] = torch.nn.Parameter(params["w2"].detach() + 1)
+                params["w2"].grad = removed.grad.clone()
+                o.param_groups[0]["params"][1] = params["w2"]
+        if step == 13:
+            for params in (ours, ref):
+                shared = torch.randn(48, generator=torch.Generator().manual_seed(7))
+                params["w1"].grad, params["w2"].grad = shared[:32].view(8, 4), shared.view(6, 8)
         opt.step()
         torch_muon.step()
         torch_adamw.step()
         if step == 3:
             assert torch.equal(old_storage, before), "the replaced storage was written"
+        if step == 12:
+            assert torch.equal(removed.detach(), before), "a removed parameter was stepped"
 
-print(f"9 steps with storage, gradient and learning-rate changes: worst relative "
-      f"difference {worst():.1e} <= {TOLERANCE:g}; replaced storage untouched")
+print(f"14 steps with storage, gradient, learning-rate, state and parameter-list changes: "
+      f"worst relative difference {worst():.1e} <= {TOLERANCE:g}; replaced storage and "
+      "removed parameter untouched")
 assert worst() <= TOLERANCE, worst()
 
 saved = {n: p.detach().clone() for n, p in ours.items()}

@@ -100,6 +100,28 @@ for options in [{"deterministic": 1}, {"momentum": 1.0}, {"ns_steps": 2.5},
     except ValueError as e:
         print(f"{', '.join(options)}: ValueError: {e}")
 
+# Set in param_groups after a step (bypassing add_param_group): checked
+# at the next step, parameters untouched.
+for key, value in [("ns_steps", 0), ("eps", 1e-3), ("lr_adjust", "sqrt"), ("view", "rows")]:
+    good = fresh((8, 4))[0]
+    opt = Muon([good], verbose=False)
+    opt.step()
+    opt.param_groups[0][key] = value
+    expect_error(f"{key} set after a step", opt, [good])
+
+# torch.optim.AdamW's options that change the update (a loaded AdamW
+# checkpoint may carry them): rejected, not ignored.
+for flag in ("maximize", "amsgrad"):
+    good, bias = fresh((8, 4), (8,))
+    opt = Muon([{"params": [good]}, {"params": [bias], "use_muon": False}], verbose=False)
+    opt.step()
+    opt.param_groups[1][flag] = True
+    expect_error(flag, opt, [good, bias])
+
+good, bias = fresh((8, 4), (8,))
+bias.grad = bias.detach()
+expect_error("gradient aliasing its parameter", Muon([good, bias], verbose=False), [good, bias])
+
 good, bias = fresh((8, 4), (8,))
 opt = Muon([good, bias], verbose=False)
 opt.state[bias].update(step=torch.tensor([1.0, 2.0]), exp_avg=torch.zeros(8),
@@ -127,3 +149,23 @@ states = " | ".join(" ".join(sorted(opt.state[p])) for p in params[1:])
 print(f"empty parameters, 2 steps: state {states}, "
       f"AdamW step {int(opt.state[params[1]]['step'])}, the matrix beside them within "
       f"{'1e-5' if difference <= 1e-5 else f'{difference:.1e} (TOO FAR)'} of torch's")
+
+# Copies and pickles step like the original (torch's pickling keeps only
+# defaults, state and param_groups; the optimizer's own settings too).
+import copy  # noqa: E402
+import pickle  # noqa: E402
+
+params = fresh((8, 4), (8,))
+opt = Muon(params, lr=0.02, verbose=False, ns_memory=1 << 20)
+opt.step()
+copies = [copy.deepcopy(opt), pickle.loads(pickle.dumps(opt))]
+for c in copies:  # parameters included, without their gradients
+    for p, twin in zip(params, c.param_groups[0]["params"]):
+        twin.grad = p.grad.clone()
+    c.step()
+opt.step()
+same = all(torch.equal(c.param_groups[0]["params"][i].detach(), params[i].detach())
+           for c in copies for i in range(2))
+print(f"deepcopy, pickle: a step equals the original's: {same}; ns_memory "
+      f"{copies[1].ns_memory}; state of plain dicts in state_dict(): "
+      f"{all(type(v) is dict for v in opt.state_dict()['state'].values())}")
