@@ -8,10 +8,13 @@
 //   log_prob = log_softmax(scores, axis 1)
 //   w_i = 0 if labels_i == ignore_index else (weights[labels_i] or 1)
 //   loss_i = -w_i * log_prob[i, labels_i]
-//   none: loss_i; sum: sum_i loss_i; mean: sum_i loss_i / sum_i w_i
+//   none: loss_i; sum: sum_i loss_i; mean: sum_i loss_i / W
 // com.microsoft SoftmaxCrossEntropyLossGrad(dY, log_prob, labels, weights):
 //   d_scores[i, c] = (exp(log_prob[i, c]) - [c == labels_i]) * w_i * s_i
-//   with s_i = dY_i (none), dY (sum), dY / sum_i w_i (mean).
+//   with s_i = dY_i (none), dY (sum), dY / W (mean),
+// W = sum_i w_i, or 1 where that is 0: ONNX Runtime's kernels skip the
+// mean's division then, so that a batch whose labels are all ignored (all
+// padding) gives loss 0 and zero gradients rather than NaN.
 // As in ONNX Runtime's kernels, ignore_index defaults to -1. Labels outside
 // [0, C) other than ignore_index are undefined (no runtime error channel).
 //
@@ -159,6 +162,22 @@ static Value buildTotal(OpBuilder &b, Location loc, Value value) {
                      /*keepDims=*/false, ReduceKind::Sum);
 }
 
+/// W of the header: the total of the sample weights, 1 where it is 0.
+static Value buildMeanDivisor(OpBuilder &b, Location loc, Value weights) {
+  Value total = buildTotal(b, loc, weights);
+  auto type = cast<RankedTensorType>(total.getType());
+  return buildBroadcastMap(
+      b, loc, {total}, type.getShape(), type.getElementType(),
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Type element = args[0].getType();
+        Value isZero = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
+                                             args[0],
+                                             buildScalar(nb, nl, element, 0.0));
+        return arith::SelectOp::create(
+            nb, nl, isZero, buildScalar(nb, nl, element, 1.0), args[0]);
+      });
+}
+
 static Value buildDivide(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   auto type = cast<RankedTensorType>(lhs.getType());
   return buildBroadcastMap(
@@ -196,7 +215,7 @@ static ImportResult importLoss(NodeContext &ctx) {
   if (ops->reduction != Reduction::None)
     loss = buildTotal(b, loc, losses);
   if (ops->reduction == Reduction::Mean)
-    loss = buildDivide(b, loc, loss, buildTotal(b, loc, weights));
+    loss = buildDivide(b, loc, loss, buildMeanDivisor(b, loc, weights));
   SmallVector<Value> results = {loss, logProb};
   results.resize(std::min<int64_t>(ctx.getNumResults(), 2));
   return results;
@@ -224,7 +243,7 @@ static ImportResult importLossGrad(NodeContext &ctx) {
   if (!perSample)
     scale = buildReshape(b, loc, scale, {});
   if (ops->reduction == Reduction::Mean)
-    scale = buildDivide(b, loc, scale, buildTotal(b, loc, weights));
+    scale = buildDivide(b, loc, scale, buildMeanDivisor(b, loc, weights));
   // Per sample: w_i * s_i, broadcast along C below.
   Value sampleScale = buildBroadcastMap(
       b, loc, {weights, scale}, weightsType.getShape(),

@@ -432,6 +432,19 @@ def loss():
         Case("sce_grad_mean_ignore_weights", "SoftmaxCrossEntropyLossGrad",
              [f32(), log_softmax(f32(2, 5, 3)), labels, f32(5, positive=True)],
              {"ignore_index": 3}, domain=MS),
+        # Every label ignored (an all-padding batch) or of weight 0: ORT's
+        # mean skips its division (loss 0, zero gradients), not 0 / 0.
+        Case("sce_mean_all_ignored", "SoftmaxCrossEntropyLoss",
+             [f32(4, 3), i64([-1, -1, -1, -1])], outputs=2),
+        Case("sce_mean_zero_weights", "SoftmaxCrossEntropyLoss",
+             [f32(2, 5, 3), labels, np.array([0, 1, 1, 0, 0], np.float32)],
+             {"ignore_index": 1}),
+        Case("sce_grad_mean_all_ignored", "SoftmaxCrossEntropyLossGrad",
+             [f32(), log_softmax(f32(4, 3)), i64([2, 2, 2, 2])], {"ignore_index": 2},
+             domain=MS),
+        Case("sce_grad_mean_zero_weights", "SoftmaxCrossEntropyLossGrad",
+             [f32(), log_softmax(f32(2, 5, 3)), labels,
+              np.array([0, 1, 1, 0, 0], np.float32)], {"ignore_index": 1}, domain=MS),
     ]
 
 
