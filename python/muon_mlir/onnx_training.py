@@ -49,6 +49,13 @@ def signature_types(body):
             re.findall(r"tensor<[^>]*>", results))
 
 
+def _escape(text):
+    """`text` as the contents of an MLIR string literal (_unescape's inverse):
+    quotes, backslashes and control characters as \\XX."""
+    return "".join("".join(f"\\{b:02X}" for b in c.encode())
+                   if c in '"\\' or ord(c) < 0x20 or ord(c) == 0x7F else c for c in text)
+
+
 def _unescape(text):
     """An MLIR string literal's contents as text: \\ and \\XX (hex bytes)."""
     return re.sub(rb"\\(\\|[0-9a-fA-F]{2})",
@@ -230,7 +237,7 @@ def build_step(translate, training_path, optimizer_path, work_prefix, in_place=F
     v = [f"%v{i}" for i in range(n)]
     # Parameters keep their ONNX names (optim-assign's routing reads them).
     for suffix, values in (("", p), (".m", m), (".v", v)):
-        args += [f'{x}: {t} {{onnx.name = "{name}{suffix}"}}'
+        args += [f'{x}: {t} {{onnx.name = "{_escape(name + suffix)}"}}'
                  for x, t, name in zip(values, param_types, graph.params)]
     args += ["%lr: tensor<f32>", "%t: tensor<i64>"]
 
@@ -256,6 +263,13 @@ def build_step(translate, training_path, optimizer_path, work_prefix, in_place=F
         train_args.append("%t")
         train_types.append("tensor<i64>")
     outputs = [o.name for o in training_model.graph.output]
+    if len(outputs) != 1 + 2 * n:
+        extra = [o for o in outputs[1:] if "_grad.accumulation." not in o]
+        raise OnnxImportError(
+            f"{training_path}: the training graph has outputs besides the loss and the "
+            f"gradient accumulators ({', '.join(extra)}; generate_artifacts' "
+            "additional_output_names): the compiled step returns the loss only; make the "
+            "artifacts without them")
     train_results = ["tensor<f32>"] + ["tensor<1xi1>"] * n + param_types
     lines.append(f"    %tr:{len(train_results)} = call @train({', '.join(train_args)}) : "
                  f"({', '.join(train_types)}) -> ({', '.join(train_results)})")
@@ -268,7 +282,6 @@ def build_step(translate, training_path, optimizer_path, work_prefix, in_place=F
     results = ["%tr#0"] + [f"%op#{1 + i}" for i in range(3 * n)]
     result_types = ["tensor<f32>"] + param_types * 3
     lines.append(f"    return {', '.join(results)} : {', '.join(result_types)}")
-    assert outputs[0] == graph.loss and len(outputs) == 1 + 2 * n
     if in_place:
         # Arguments: data, then p, m, v (the results' order), then lr, t.
         first = len(graph.data)

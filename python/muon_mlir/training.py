@@ -388,7 +388,7 @@ def export_artifacts(model, inputs, directory, loss="CrossEntropyLoss", frozen=(
     pass on `inputs` ({name: example tensor}, the forward's arguments by
     name and in order) with static shapes, then ORT's generate_artifacts
     with `loss` (CrossEntropyLoss, MSELoss, L1Loss or BCEWithLogitsLoss,
-    appended to the model's first output) and AdamW. The parameters named in
+    appended to the model's output, which must be one tensor) and AdamW. The parameters named in
     `frozen` are not trained. Needs torch, onnx and onnxruntime-training."""
     import warnings
 
@@ -408,6 +408,11 @@ def export_artifacts(model, inputs, directory, loss="CrossEntropyLoss", frozen=(
                           do_constant_folding=False,
                           training=torch.onnx.TrainingMode.TRAINING)
     forward = onnx.load(path)
+    if len(forward.graph.output) != 1:
+        # generate_artifacts would take the other outputs for the loss'
+        # target and weights.
+        raise ValueError(f"the model returns {len(forward.graph.output)} outputs; the loss "
+                         f"({loss}) is built on one: return only the output to train on")
     for node in forward.graph.node:
         # ORT's LayerNormalizationGrad reads the mean and inverse deviation,
         # optional outputs torch's export leaves out.

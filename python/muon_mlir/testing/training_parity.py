@@ -38,7 +38,9 @@ def compare(losses, reference_losses, params, reference_params, reference_name,
         worst = max(worst, err) if np.isfinite(err) else float("inf")
 
     for step, (a, b) in enumerate(zip(losses, reference_losses)):
-        err = abs(a - b) / abs(b)
+        # Equal losses (both 0 included) differ by 0; against a reference 0,
+        # the difference itself.
+        err = 0.0 if a == b else abs(a - b) / (abs(b) or 1.0)
         update(err)
         print(f"step {step}: loss muon {a:.7f} {reference_name} {b:.7f} rel err {err:.2e}")
     for name, value in params.items():

@@ -163,7 +163,7 @@ def check_errors(work):
 
     import onnx
     from onnxruntime.training import artifacts
-    from onnxruntime.training.onnxblock.optim import SGD
+    from onnxruntime.training.onnxblock.optim import SGD, AdamW
     from muon_mlir.onnx_training import OnnxImportError, initializers
     image = os.path.join(os.path.dirname(os.path.abspath(work)), "image")
     os.makedirs(work, exist_ok=True)
@@ -172,10 +172,18 @@ def check_errors(work):
     os.makedirs(sgd, exist_ok=True)
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
+    extra = os.path.join(work, "extra")
+    os.makedirs(extra, exist_ok=True)
+    forward = onnx.load(os.path.join(image, "forward.onnx"))
     try:
         artifacts.generate_artifacts(
-            onnx.load(os.path.join(image, "forward.onnx")), requires_grad=["head.weight"],
+            forward, requires_grad=["head.weight"],
             loss=artifacts.LossType.CrossEntropyLoss, optimizer=SGD(), artifact_directory=sgd)
+        # The logits as an output of the training graph besides the loss.
+        artifacts.generate_artifacts(
+            forward, requires_grad=["head.weight"], loss=artifacts.LossType.CrossEntropyLoss,
+            optimizer=AdamW(), artifact_directory=extra,
+            additional_output_names=[forward.graph.output[0].name])
     finally:
         os.dup2(saved, 2)
     unsupported = os.path.join(work, "unsupported")
@@ -199,6 +207,7 @@ def check_errors(work):
         "symbolic batch": dict(directory=symbolic),
         "weights missing": dict(directory=image, parameters={}),
         "weight shape": dict(directory=image, parameters=wrong_shape),
+        "additional outputs": dict(directory=extra),
     }
     failed = 0
     for what, kwargs in cases.items():
@@ -211,7 +220,53 @@ def check_errors(work):
         else:
             print(f"{what}: no error")
             failed = 1
-    return failed
+    try:
+        export_artifacts(TwoOutputs(), {"idx": torch.zeros(BATCH, SEQ, dtype=torch.int64)},
+                         os.path.join(work, "two"), loss="MSELoss")
+        print("two outputs: no error")
+        failed = 1
+    except ValueError as e:
+        print(f"two outputs: ValueError: {e}")
+    return failed | check_quoted_name(os.path.join(work, "quoted"))
+
+
+class TwoOutputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok, self.out = nn.Embedding(VOCAB, 8), nn.Linear(8, VOCAB)
+
+    def forward(self, idx):
+        h = self.tok(idx)
+        return self.out(h), h.mean()
+
+
+class Quoted(nn.Module):
+    """A parameter whose name holds a quote and a backslash (ONNX and torch
+    names may hold any character but '.')."""
+
+    NAME = 'w"\\41'
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, 8)
+        self.register_parameter(self.NAME, nn.Parameter(torch.randn(8, VOCAB)))
+
+    def forward(self, idx):
+        return (self.tok(idx) @ getattr(self, self.NAME)).reshape(-1, VOCAB)
+
+
+def check_quoted_name(work):
+    """The step module names parameters in MLIR string literals; Muon's
+    routing (optim-assign) reads them back."""
+    torch.manual_seed(0)
+    export_artifacts(Quoted(), {"idx": torch.zeros(BATCH, SEQ, dtype=torch.int64)}, work)
+    trainer = Trainer.from_artifacts(work, optimizer="muon", verbose=False)
+    rng = np.random.default_rng(0)
+    loss = trainer.step((rng.integers(0, VOCAB, (BATCH, SEQ)),
+                         rng.integers(0, VOCAB, BATCH * SEQ)), lr=1e-2)
+    names = sorted(trainer.parameters())
+    print(f"quoted parameter name: parameters {names}, loss {'finite' if np.isfinite(loss) else loss}")
+    return 0 if Quoted.NAME in names and np.isfinite(loss) else 1
 
 
 def main():
