@@ -120,6 +120,20 @@ func.func @adamw_runtime_beta1(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i
 
 // -----
 
+// The skip flag, not the beta1 operand that follows it, selects.
+// CHECK-LABEL: func.func @adamw_skip_and_beta1
+// CHECK-SAME: %[[S:[^:]+]]: tensor<i32>, %{{[^:]+}}: tensor<f64>)
+// CHECK-COUNT-3: ins(%[[S]], %{{.+}}, %{{.+}} : tensor<i32>, tensor<8xf32>, tensor<8xf32>)
+func.func @adamw_skip_and_beta1(%w: tensor<8xf32>, %lr: tensor<f32>, %t: tensor<i64>,
+                                %s: tensor<i32>, %b1: tensor<f64>)
+    -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  %w1, %m1, %v1 = optim.adamw %w, %w, %w, %w, %lr, %t skip(%s : tensor<i32>)
+      beta1(%b1 : tensor<f64>) : tensor<8xf32>, tensor<f32>, tensor<i64>
+  return %w1, %m1, %v1 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
 // A whole step: Muon and Muon²-F decompose and their Newton–Schulz lowers in
 // the same conversion, next to AdamW and QK-clip; no optim op is left.
 // CHECK-LABEL: func.func @step

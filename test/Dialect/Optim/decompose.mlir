@@ -405,3 +405,18 @@ func.func @muon_skip(%w: tensor<4x8xf32>, %g: tensor<4x8xf32>, %m: tensor<4x8xf3
       : tensor<4x8xf32>, tensor<f32>
   return %w1, %m1 : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// The skip flag, not the momentum operand that follows it, selects.
+// CHECK-LABEL: func.func @muon_skip_and_momentum
+// CHECK-SAME: %[[S:[^:]+]]: tensor<i1>, %[[MU:[^:]+]]: tensor<f64>)
+// CHECK: linalg.generic {{.*}} ins(%[[S]], %{{.+}}, %{{.+}} : tensor<i1>, tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[S]], %{{.+}}, %{{.+}} : tensor<i1>, tensor<4x8xf32>, tensor<4x8xf32>)
+func.func @muon_skip_and_momentum(%w: tensor<4x8xf32>, %g: tensor<4x8xf32>, %m: tensor<4x8xf32>,
+                                  %lr: tensor<f32>, %s: tensor<i1>, %mu: tensor<f64>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %w1, %m1 = optim.muon %w, %g, %m, %lr skip(%s : tensor<i1>) momentum(%mu : tensor<f64>)
+      {ns_steps = 1 : i64} : tensor<4x8xf32>, tensor<f32>
+  return %w1, %m1 : tensor<4x8xf32>, tensor<4x8xf32>
+}

@@ -210,10 +210,16 @@ SmallVector<Value> muon::optim::unpackMatrices(OpBuilder &b, Location loc,
 
 void muon::optim::applySkip(OpBuilder &b, Operation *op, ValueRange operands,
                             MutableArrayRef<Value> results) {
-  if (!getSkip(op))
+  Value skipOperand = getSkip(op);
+  if (!skipOperand)
     return;
-  // `skip` is the last operand.
-  Value skip = operands.back();
+  // `operands` may be the converted ones: the same position as op's. Other
+  // optional operands (momentum, beta1) may follow skip.
+  auto isSkip = [&](OpOperand &operand) {
+    return operand.get() == skipOperand;
+  };
+  Value skip =
+      operands[llvm::find_if(op->getOpOperands(), isSkip)->getOperandNumber()];
   for (auto [result, value] : llvm::zip_equal(op->getResults(), results)) {
     OpOperand *updated = getUpdatedOperand(result);
     value = muon::buildUnlessFlagged(b, op->getLoc(), skip, value,
