@@ -173,6 +173,22 @@ bad = good.copy()
 bad[0] = [3, 0]
 check("scatter_nd", scatter_nd, [data, good, updates], expected, [data, bad, updates])
 
+# Integer divisors: 0 is reported like a bad index (the instruction would
+# trap); the type's minimum over -1 wraps, as ONNX Runtime's does.
+int_info = [helper.make_tensor_value_info(n, TensorProto.INT64, [4]) for n in ("a", "b")]
+out_info = [helper.make_tensor_value_info("out", TensorProto.INT64, [4])]
+lowest = np.iinfo(np.int64).min
+a = np.array([7, -9, lowest, 5], dtype=np.int64)
+b = np.array([2, 4, -1, -3], dtype=np.int64)
+for op, attrs, expected in [
+        ("Div", {}, np.array([3, -2, lowest, -1])),
+        ("Mod", {}, np.array([1, 3, 0, -1])),
+        ("Mod", {"fmod": 1}, np.array([1, -1, 0, 2]))]:
+    name = f"{op.lower()}{attrs.get('fmod', '')}"
+    divide = model(name, helper.make_node(op, ["a", "b"], ["out"], name=name, **attrs),
+                   int_info, out_info)
+    check(name, divide, [a, b], expected, [a, np.array([2, 0, -1, 3], dtype=np.int64)])
+
 # Constant indices are checked while importing.
 const = os.path.join(WORK, "const.onnx")
 node = helper.make_node("Gather", ["table", "ids"], ["out"], name="const_embed")

@@ -53,7 +53,7 @@ static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value lhs,
   case BinaryKind::Mul:
     return arith::MulIOp::create(b, loc, lhs, rhs);
   case BinaryKind::Div:
-    return arith::DivSIOp::create(b, loc, lhs, rhs);
+    return buildSafeDivision(b, loc, lhs, rhs, /*remainder=*/false);
   case BinaryKind::Max:
     return arith::MaxSIOp::create(b, loc, lhs, rhs);
   case BinaryKind::Min:
@@ -89,6 +89,9 @@ static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
       getArithmeticElementType(ctx, kind == BinaryKind::Pow || mean);
   if (failed(elementType))
     return failure();
+  if (kind == BinaryKind::Div && isa<IntegerType>(*elementType) &&
+      failed(checkDivisors(ctx, 1)))
+    return failure();
   unsigned count = ctx.operands.size();
   FailureOr<Value> result = buildElementwise(
       ctx, ctx.operands, *elementType,
@@ -122,12 +125,15 @@ static ImportResult importMod(NodeContext &ctx) {
   if (isFloat && !*fmod)
     return emitUnsupportedAttr(ctx, "fmod")
            << ": 0 with float inputs (ONNX requires 1)";
+  if (!isFloat && failed(checkDivisors(ctx, 1)))
+    return failure();
   FailureOr<Value> result = buildElementwise(
       ctx, ctx.operands, *elementType,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         if (isFloat)
           return arith::RemFOp::create(b, loc, args[0], args[1]);
-        Value rem = arith::RemSIOp::create(b, loc, args[0], args[1]);
+        Value rem = buildSafeDivision(b, loc, args[0], args[1],
+                                      /*remainder=*/true);
         if (*fmod)
           return rem;
         // A non-zero remainder whose sign differs from the divisor's moves

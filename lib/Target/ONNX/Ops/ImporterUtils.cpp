@@ -315,7 +315,8 @@ LogicalResult muon::onnx_import::checkIndices(NodeContext &ctx,
 
 void muon::onnx_import::assertEachIndex(NodeContext &ctx, unsigned operand,
                                         StringRef violation,
-                                        IndexPredicate valid) {
+                                        IndexPredicate valid,
+                                        StringRef element) {
   // all(valid(i)), as a reduction to a 0-d i1.
   Value indices = ctx.getOperand(operand);
   int64_t rank = cast<RankedTensorType>(indices.getType()).getRank();
@@ -342,9 +343,53 @@ void muon::onnx_import::assertEachIndex(NodeContext &ctx, unsigned operand,
   Value condition = tensor::ExtractOp::create(b, loc, ok);
   cf::AssertOp::create(b, loc, condition,
                        (ctx.node.op_type() + " '" + ctx.getName() +
-                        "': an index in input '" + ctx.node.input(operand) +
-                        "' " + violation)
+                        "': " + element + " in input '" +
+                        ctx.node.input(operand) + "' " + violation)
                            .str());
+}
+
+LogicalResult muon::onnx_import::checkDivisors(NodeContext &ctx,
+                                               unsigned operand) {
+  Value divisors = ctx.getOperand(operand);
+  DenseIntElementsAttr constant;
+  if (matchPattern(divisors, m_Constant(&constant))) {
+    for (auto [position, value] : llvm::enumerate(constant.getValues<APInt>()))
+      if (value.isZero())
+        return ctx.emitError()
+               << "divisor 0 (element " << position << " of constant input '"
+               << ctx.node.input(operand) << "')";
+    return success();
+  }
+  assertEachIndex(
+      ctx, operand, "is 0",
+      [](OpBuilder &nb, Location nl, Value divisor, ValueRange) -> Value {
+        return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, divisor,
+                                     buildScalar(nb, nl, divisor.getType(), 0));
+      },
+      "a divisor");
+  return success();
+}
+
+Value muon::onnx_import::buildSafeDivision(OpBuilder &b, Location loc,
+                                           Value lhs, Value rhs,
+                                           bool remainder) {
+  Type type = rhs.getType();
+  auto equals = [&](int64_t value) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rhs,
+                                 buildScalar(b, loc, type, value));
+  };
+  Value one = buildScalar(b, loc, type, 1);
+  Value minusOne = equals(-1);
+  Value divisor = arith::SelectOp::create(
+      b, loc, arith::OrIOp::create(b, loc, equals(0), minusOne), one, rhs);
+  if (remainder)
+    return arith::SelectOp::create(
+        b, loc, minusOne, buildScalar(b, loc, type, 0),
+        arith::RemSIOp::create(b, loc, lhs, divisor));
+  Value negated =
+      arith::SubIOp::create(b, loc, buildScalar(b, loc, type, 0), lhs);
+  return arith::SelectOp::create(b, loc, minusOne, negated,
+                                 arith::DivSIOp::create(b, loc, lhs, divisor));
 }
 
 Value muon::onnx_import::buildClampedIndex(OpBuilder &b, Location loc,

@@ -152,10 +152,25 @@ using IndexPredicate = llvm::function_ref<mlir::Value(
     mlir::ValueRange position)>;
 
 /// Asserts at run time (a `cf.assert`, as checkIndices) that `valid` holds
-/// for every element of operand `operand`; the message says the node, the
-/// input and then `violation`.
+/// for every element of operand `operand`; the message says the node,
+/// `element` (what an element is) in the input, and then `violation`.
 void assertEachIndex(NodeContext &ctx, unsigned operand,
-                     llvm::StringRef violation, IndexPredicate valid);
+                     llvm::StringRef violation, IndexPredicate valid,
+                     llvm::StringRef element = "an index");
+
+/// Checks the integer divisors in operand `operand` of the node (Div, Mod)
+/// as checkIndices checks indices: none may be 0. The division must still
+/// use buildSafeDivision: the assert does not stop it, and a zero divisor
+/// traps (SIGFPE) on x86.
+mlir::LogicalResult checkDivisors(NodeContext &ctx, unsigned operand);
+
+/// `lhs / rhs` (arith.divsi) or, with `remainder`, `lhs % rhs` (arith.remsi)
+/// on signed integers, defined everywhere: a 0 divisor divides by 1 (the
+/// step's status reports it, checkDivisors), and -1 negates (the quotient
+/// of the type's minimum by -1 wraps, as ONNX Runtime's does, where the
+/// instruction would trap).
+mlir::Value buildSafeDivision(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value lhs, mlir::Value rhs, bool remainder);
 
 /// `index` (an index value) clamped to [0, size).
 mlir::Value buildClampedIndex(mlir::OpBuilder &b, mlir::Location loc,

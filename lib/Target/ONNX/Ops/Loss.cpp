@@ -170,9 +170,9 @@ static Value buildMeanDivisor(OpBuilder &b, Location loc, Value weights) {
       b, loc, {total}, type.getShape(), type.getElementType(),
       [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
         Type element = args[0].getType();
-        Value isZero = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
-                                             args[0],
-                                             buildScalar(nb, nl, element, 0.0));
+        Value isZero =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, args[0],
+                                  buildScalar(nb, nl, element, 0.0));
         return arith::SelectOp::create(
             nb, nl, isZero, buildScalar(nb, nl, element, 1.0), args[0]);
       });
