@@ -179,7 +179,7 @@ class Collective:
         self.world = dist.get_world_size(process_group)
         self.rank = dist.get_rank(process_group)
         self.counter = CommunicationCounter()
-        self.plan = None
+        self.plan = self.items = None
 
     def _items(self):
         outer = self.optimizer
@@ -202,8 +202,12 @@ class Collective:
 
     def _check_step(self):
         """Whether this step has gradients, checked on every rank alike
-        (param groups unchanged, same parameters and gradients everywhere,
-        each gradient valid) before any collective moves them."""
+        (param groups unchanged, same parameters, gradients and
+        hyper-parameters everywhere, each valid) before any collective moves
+        them, and before the first step builds its inner optimizers (which
+        check the hyper-parameters too, on this rank alone)."""
+        if self.items is None:
+            self._items()
         if sum(len(g["params"]) for g in self.optimizer.param_groups) != len(self.items):
             raise ValueError("muon_mlir.optim.Muon with a process group: the param groups "
                              "changed after the first step; build a new optimizer (and load "
@@ -223,28 +227,49 @@ class Collective:
 
     def _check(self):
         """Whether this step has gradients, after checking with one
-        all_gather that every rank has the same parameters and gradients
-        (so that all agree on which parameters are skipped, as torch skips
-        those whose .grad is None): a difference raises the same error on
-        every rank."""
+        all_gather that every rank has the same parameters, gradients and
+        hyper-parameters (so that all agree on which parameters are skipped,
+        as torch skips those whose .grad is None, and compile the same
+        steps): a difference raises the same error on every rank, and so
+        does a hyper-parameter out of range, before any collective that a
+        rank raising alone would leave the others waiting in."""
         grads = [it.param.grad for it in self.items]
-        step = _digest([str(self.signature)] + [
+        settings, problem = self._settings()
+        step = _digest([str(self.signature), *settings] + [
             "-" if g is None else f"{g.dtype}{tuple(g.shape)}{g.layout}" for g in grads])
         mine = torch.tensor([step], dtype=torch.int64, device=self.device)
         every = torch.empty(self.world, dtype=torch.int64, device=self.device)
         self.counter.add("check", every, self.world)
         dist.all_gather_into_tensor(every, mine, group=self.group)
         if len(set(every.tolist())) != 1:
-            self._mismatch(every.tolist())
+            self._mismatch(every.tolist(), settings)
+        if problem is not None:
+            raise problem
         return any(g is not None for g in grads)
 
-    def _mismatch(self, hashes):
+    def _settings(self):
+        """The param groups' hyper-parameters, one "param group G: key=value"
+        each (the learning rates aside: a rank may scale its own), and the
+        ValueError one of them raises (None)."""
+        settings = []
+        for g, group in enumerate(self.optimizer.param_groups):
+            try:
+                _muon._check_group(group)
+                _, _, beta1, momentum = _muon._step_inputs(group)
+            except ValueError as e:
+                return settings + [f"param group {g}: {e}"], e
+            values = (*_muon._group_key(group), ("betas[0]", beta1), ("momentum", momentum))
+            settings += [f"param group {g}: {key}={value!r}" for key, value in values]
+        return settings, None
+
+    def _mismatch(self, hashes, settings):
         def entry(it):
             g = it.param.grad
             return it.describe() + (", no gradient" if g is None else
                                     f", gradient {tuple(g.shape)} {str(g.dtype)[6:]}")
 
-        described = [entry(it) for it in self.items]
+        described = [f"parameter #{k}: {entry(it)}" for k, it in enumerate(self.items)] + \
+            settings
         everyone = [None] * self.world
         dist.all_gather_object(everyone, described, group=self.group)
         other = next(r for r, h in enumerate(hashes) if h != hashes[0])
@@ -253,10 +278,10 @@ class Collective:
                      min(len(first), len(second)))
         show = lambda entries: entries[where] if where < len(entries) else "nothing"
         raise ValueError(
-            f"muon_mlir.optim.Muon with a process group: the ranks' parameters differ "
-            f"(rank 0: {len(first)} parameters, rank {other}: {len(second)}); parameter "
-            f"#{where} is '{show(first)}' on rank 0 but '{show(second)}' on rank {other}. "
-            "Every rank must build the same model and optimizer.")
+            f"muon_mlir.optim.Muon with a process group: the ranks' parameters or "
+            f"hyper-parameters differ: rank 0 has '{show(first)}', rank {other} "
+            f"'{show(second)}'. Every rank must build the same model and optimizer and "
+            "set the same hyper-parameters.")
 
     # -- checkpoints -------------------------------------------------------
 
@@ -376,7 +401,8 @@ class ShardedStep(Collective):
     # -- layout ------------------------------------------------------------
 
     def _build(self):
-        self._items()
+        if self.items is None:
+            self._items()
         outer, items = self.optimizer, self.items
         element = torch.empty((), dtype=self.dtype).element_size()
         self.plan = plan = ShardPlan(
@@ -415,10 +441,10 @@ class ShardedStep(Collective):
     # -- the step ----------------------------------------------------------
 
     def step(self):
-        if self.plan is None:
-            self._build()
         if not self._check_step():
             return
+        if self.plan is None:
+            self._build()
         plan, flat, mine = self.plan, self.flat, self.mine
         for _, it, at, start, length in self.spans:
             grad = it.param.grad
@@ -499,15 +525,12 @@ def _digest(strings):
 
 def sync_inner_groups(inner, outer):
     """Brings the groups of an inner optimizer (_inner_optimizer) up to
-    date with what schedules change in their outer groups, which the
-    compiled steps read as inputs: the learning rate, AdamW's beta1 and
-    Muon's momentum."""
+    date with their outer groups: what schedules change (the learning
+    rate, AdamW's beta1 and Muon's momentum, inputs of the compiled steps)
+    and any other hyper-parameter set since (a new compiled step)."""
     for group, g in zip(inner.param_groups, inner._outer_groups):
-        source = outer.param_groups[g]
-        group["lr"] = _inner_lr(source, group["use_muon"])
-        group["betas"] = source["betas"]
-        if group["use_muon"]:
-            group["momentum"] = _muon._momentum(source)
+        group.update(_inner_group(outer.param_groups[g], not group["use_muon"],
+                                  group["view"], group["params"]))
 
 
 def _inner_lr(group, use_muon):
@@ -541,10 +564,11 @@ def _inner_group(group, adamw, view, params):
     AdamW hyper-parameters."""
     if not adamw:
         inner = {k: v for k, v in group.items() if k not in ("params", "param_names")}
-        inner.update(params=params, use_muon=True, view=view)
+        inner.update(params=params, use_muon=True, view=view, lr=_inner_lr(group, True),
+                     momentum=_muon._momentum(group))
         return inner
     explicit = group["use_muon"] is False
-    return {"params": params, "use_muon": False, "lr": _inner_lr(group, False),
+    return {"params": params, "use_muon": False, "view": None, "lr": _inner_lr(group, False),
             "betas": group["betas"], "eps": group["eps"] if explicit else group["adamw_eps"],
             "weight_decay": group["weight_decay"] if explicit else group["adamw_weight_decay"]}
 

@@ -45,7 +45,8 @@ class FSDPStep(Collective):
     def _build(self):
         from torch.distributed.tensor import DTensor, Shard
 
-        self._items()
+        if self.items is None:
+            self._items()
         for it in self.items:
             p = it.param
             if not isinstance(p, DTensor) or tuple(p.placements) != (Shard(0),) or \
@@ -106,10 +107,10 @@ class FSDPStep(Collective):
         _muon._check_contiguous(local, it.describe())
 
     def step(self):
-        if self.plan is None:
-            self._build()
         if not self._check_step():
             return
+        if self.plan is None:
+            self._build()
         world, me = self.world, self.rank
         for it in self.items:
             if it.index in self.local and \

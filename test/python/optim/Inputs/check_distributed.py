@@ -29,7 +29,10 @@ sharded one at 2 ranks, 2 more steps: bitwise the single-process run.
 by rank: every rank's weights equal one process clipping with their maximum.
 
 `mismatch`: rank 1 builds a model with a different hidden size; every rank
-must raise the same ValueError at the first step, before any update.
+must raise the same ValueError at the first step, before any update. So
+with rank 1's betas[0] out of range alone (`hypermismatch`: the others must
+not wait for it in a collective), and with the momentum out of range on
+every rank (`badmomentum`).
 
 `dead`: rank 1 exits after the reduce_scatter of step 3 (after computing
 nothing); rank 0 must get an exception from the process group within its
@@ -101,10 +104,13 @@ def drop_skipped(model, step):
 def schedule(opt, step):
     """A warm-up of Muon's momentum and a decay of AdamW's beta1, as
     schedules set them before a step: the ranks' inner optimizers must see
-    the new values (their compiled steps read them as inputs)."""
+    the new values (their compiled steps read them as inputs); from step 2
+    on, another weight decay (compiled into the steps)."""
     for group in opt.param_groups:
         group["momentum"] = 0.85 + 0.02 * step
         group["betas"] = (0.9 - 0.01 * step, group["betas"][1])
+        if step == 2:
+            group["weight_decay"] = 0.05
 
 
 def train(model, opt, rank, world, steps, skip=False):
@@ -264,10 +270,12 @@ def qkclip_rank(rank, world, out):
     torch.save(pairs, f"{out}/clip{rank}.pt")
 
 
-def mismatch_rank(rank, world, out):
-    model = models.TinyGPT(d=48 if rank == 1 else 32)
+def mismatch_rank(rank, world, out, case="mismatch", change=None):
+    model = models.TinyGPT(d=48 if rank == 1 and change is None else 32)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     opt = optimizer(model, process_group=dist.group.WORLD)
+    if change is not None:
+        change(rank, opt.param_groups[0])
     models.gpt_loss(model, batch(0, rank, world)).backward()
     try:
         opt.step()
@@ -275,8 +283,20 @@ def mismatch_rank(rank, world, out):
     except ValueError as e:
         message = f"ValueError: {e}"
     untouched = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
-    with open(f"{out}/mismatch{rank}.txt", "w") as f:
+    with open(f"{out}/{case}{rank}.txt", "w") as f:
         f.write(f"{message} [parameters {'untouched' if untouched else 'CHANGED'}]")
+
+
+def hypermismatch_rank(rank, world, out):
+    def change(rank, group):
+        if rank == 1:
+            group["betas"] = (1.5, group["betas"][1])
+    mismatch_rank(rank, world, out, "hypermismatch", change)
+
+
+def badmomentum_rank(rank, world, out):
+    mismatch_rank(rank, world, out, "badmomentum",
+                  lambda rank, group: group.update(momentum=1.0))
 
 
 def dead_rank(rank, world, out):
@@ -420,10 +440,10 @@ def check_skip(world, out):
           "rank): 4 steps bitwise equal to one process skipping them")
 
 
-def check_mismatch(world, out):
-    messages = [open(f"{out}/mismatch{r}.txt").read() for r in range(world)]
+def check_mismatch(world, out, case="mismatch"):
+    messages = [open(f"{out}/{case}{r}.txt").read() for r in range(world)]
     assert len(set(messages)) == 1, messages
-    print(f"mismatch {world}: every rank: {messages[0]}")
+    print(f"{case} {world}: every rank: {messages[0]}")
 
 
 def check_failure(case, out, within):
@@ -486,13 +506,16 @@ def check_qkclip(world, out):
 if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
-        spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "dead"])
+        spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "hypermismatch",
+                       "badmomentum", "dead"])
         check_equal(2, out)
         check_skip(2, out)
         check_fsdp(2, out)
         check_resume(1, 2, out)
         check_qkclip(2, out)
         check_mismatch(2, out)
+        check_mismatch(2, out, "hypermismatch")
+        check_mismatch(2, out, "badmomentum")
         check_failure("dead", out, 15)
         spawn(2, out, ["fsdpdead"])
         check_failure("fsdpdead", out, 15)
