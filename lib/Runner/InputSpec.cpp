@@ -11,6 +11,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -52,6 +53,11 @@ static Error parseElement(StringRef text, HostTensor &tensor, int64_t index) {
     if (text.getAsDouble(value))
       return invalid();
     tensor.setDouble(index, value);
+    // Written as inf, or too large for the type: not silently infinite.
+    if (std::isinf(tensor.getDouble(index)) &&
+        !text.contains_insensitive("inf"))
+      return createStringError("'" + text + "' is out of the range of " +
+                               getElementTypeName(elementType));
     return Error::success();
   }
   if (elementType == ElementType::I1) {
@@ -89,6 +95,13 @@ static Expected<HostTensor> parseInlineTensor(StringRef spec,
     return std::move(error);
 
   // Brackets only group rows for the reader; the shape comes from the type.
+  SmallVector<StringRef> fields;
+  valuesText.split(fields, ',');
+  if (fields.size() > 1)
+    for (StringRef field : fields)
+      if (field.trim(" \t\n[]").empty())
+        return createStringError("empty value between commas in '" +
+                                 valuesText + "'");
   SmallVector<StringRef> values;
   SplitString(valuesText, values, " \t\n,[]");
   HostTensor tensor(std::move(*type));

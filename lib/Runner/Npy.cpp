@@ -243,6 +243,14 @@ Expected<HostTensor> muon::readNpy(StringRef path, StringRef image) {
   // 0 bytes.
   if (!image.empty())
     std::memcpy(tensor.getBytes().data(), image.data(), image.size());
+  // An i1 is loaded as its low bit (or compared whole): another byte would
+  // be a different value to different code.
+  if (tensor.getElementType() == ElementType::I1)
+    for (auto [index, byte] : enumerate(tensor.getBytes()))
+      if (byte > 1)
+        return createStringError(path + ": element " + Twine(index) +
+                                 " of the bool array is the byte " +
+                                 Twine(unsigned(byte)) + ", not 0 or 1");
   return tensor;
 }
 

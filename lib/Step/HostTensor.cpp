@@ -269,8 +269,17 @@ double muon::getRelativeError(const HostTensor &got,
   assert(got.getShape() == expected.getShape() && "shape mismatch");
   double diffNorm = 0.0, expectedNorm = 0.0;
   for (int64_t i = 0, e = got.getNumElements(); i < e; ++i) {
-    double want = expected.getDouble(i);
-    double diff = got.getDouble(i) - want;
+    double want = expected.getDouble(i), value = got.getDouble(i);
+    // A NaN never matches; equal infinities do, and any other difference
+    // involving an infinity is infinitely wrong.
+    if (std::isnan(value) || std::isnan(want))
+      return std::numeric_limits<double>::quiet_NaN();
+    if (std::isinf(value) || std::isinf(want)) {
+      if (value != want)
+        return std::numeric_limits<double>::infinity();
+      continue;
+    }
+    double diff = value - want;
     diffNorm += diff * diff;
     expectedNorm += want * want;
   }

@@ -28,6 +28,17 @@
 // RUN: not muon-run %s --input=2x3xf32=1,2,x,4,5,6 --input=f32=1 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=TEXT
 // TEXT: muon-run: error: --input='2x3xf32=1,2,x,4,5,6': 'x' is not a valid f32 value
+// A value the type cannot hold, and an empty one, are errors too (not inf,
+// not skipped).
+// RUN: not muon-run %s --input=2x3xf32=1e39 --input=f32=1 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=FRANGE
+// FRANGE: muon-run: error: --input='2x3xf32=1e39': '1e39' is out of the range of f32
+// RUN: not muon-run %s --input=2x3xf32=1,2,,4,5,6,7 --input=f32=1 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=EMPTY
+// EMPTY: muon-run: error: --input='2x3xf32=1,2,,4,5,6,7': empty value between commas in '1,2,,4,5,6,7'
+// RUN: not muon-run %s --input=2x3xf32=1 --input=f32=1 --print_max_element_count=-1 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=PRINT
+// PRINT: muon-run: error: --print_max_element_count must be >= 0, got -1
 // RUN: not muon-run %s --input=2x3xf32 --input=f32=1 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=NOVALUE
 // NOVALUE: muon-run: error: --input='2x3xf32': expected '@file.npy', '@file.pb' or '<shape>x<type>=<values>' such as '2x2xf32=1,2,3,4'

@@ -43,6 +43,21 @@
 // RUN:   | FileCheck %s --check-prefix=NAN
 // NAN: muon-run: error: result 0 does not match --expected_output: relative error nan
 
+// Equal infinities match; an infinity against anything else is an infinite
+// error.
+// RUN: muon-run %s --input=2x2xf32=1,2,3,inf --input=2xi32=5,6 \
+// RUN:   --expected_output=2x2xf32=2,4,6,inf --expected_output=2xi32=5,6
+// RUN: not muon-run %s --input=2x2xf32=1,2,3,inf --input=2xi32=5,6 \
+// RUN:   --expected_output=2x2xf32=2,4,6,-inf --expected_output=2xi32=5,6 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=INF
+// INF: muon-run: error: result 0 does not match --expected_output: relative error inf
+
+// A threshold that is not a number >= 0 is an error, not a check that
+// always fails.
+// RUN: not muon-run %s --input=2x2xf32=1,2,3,4 --input=2xi32=5,6 \
+// RUN:   --expected_f32_threshold=-1 2>&1 | FileCheck %s --check-prefix=THRESHOLD
+// THRESHOLD: muon-run: error: --expected_f32_threshold must be a number >= 0, got -1
+
 // Expected values are checked against the signature before running.
 // RUN: not muon-run %s --input=2x2xf32=1,2,3,4 --input=2xi32=5,6 \
 // RUN:   --expected_output=2x2xf32=2,4,6,8 2>&1 | FileCheck %s --check-prefix=COUNT

@@ -142,7 +142,18 @@ static llvm::Error checkResult(unsigned index, const HostTensor &got,
 static llvm::Error runModule() {
   JitRunnerOptions options;
   options.functionName = functionName;
-  options.sharedLibPaths.assign(sharedLibs.begin(), sharedLibs.end());
+  if (!(expectedF32Threshold >= 0.0)) // NaN too
+    return llvm::createStringError(
+        "--expected_f32_threshold must be a number >= 0, got %g",
+        expectedF32Threshold.getValue());
+  if (printMaxElementCount < 0)
+    return llvm::createStringError(
+        "--print_max_element_count must be >= 0, got %lld",
+        static_cast<long long>(printMaxElementCount.getValue()));
+  // `--shared-libs=a,,b` or an empty flag name no library.
+  for (const std::string &path : sharedLibs)
+    if (!path.empty())
+      options.sharedLibPaths.push_back(path);
   options.printIRAfterPipeline = printIRAfterPipeline;
   options.pipeline = pipeline;
   options.useBlas = useBlas;
