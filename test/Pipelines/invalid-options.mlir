@@ -17,6 +17,12 @@
 // SCHEDULE: for the --schedule option: Cannot find option named 'cubic'!
 // LRADJUST: for the --lr-adjust option: Cannot find option named 'sqrt'!
 
+// Numeric options out of range are errors too, not silently other settings.
+// RUN: not muon-opt %s --pass-pipeline='builtin.module(optim-bucket{pad-waste=-1})' 2>&1 | FileCheck %s --check-prefix=PADWASTE
+// RUN: not muon-opt %s --pass-pipeline='builtin.module(optim-bucket{max-temporary-bytes=-1})' 2>&1 | FileCheck %s --check-prefix=TEMPORARY
+// PADWASTE: error: optim-bucket: pad-waste must be a number >= 0, got -1.00
+// TEMPORARY: error: optim-bucket: max-temporary-bytes must be >= 0, got -1
+
 func.func @f() {
   return
 }

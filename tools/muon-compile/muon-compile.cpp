@@ -210,6 +210,11 @@ int main(int argc, char **argv) {
         << "--bucket-memory must be >= 0, got " << bucketMemory << "\n";
     return 1;
   }
+  if (threadMinWork < 0) {
+    llvm::WithColor::error(llvm::errs(), "muon-compile")
+        << "--parallel-min-work must be >= 0, got " << threadMinWork << "\n";
+    return 1;
+  }
   AOTCompileOptions options;
   options.functionName = functionName;
   options.target = target;

@@ -24,6 +24,7 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace muon::optim {
@@ -502,6 +503,19 @@ struct OptimBucketPass
   using OptimBucketPassBase::OptimBucketPassBase;
 
   void runOnOperation() override {
+    // Written so that NaN fails; infinity pads every shape into the largest.
+    double waste = padWaste;
+    int64_t temporaryBytes = maxTemporaryBytes;
+    if (!(waste >= 0.0) || temporaryBytes < 0) {
+      InFlightDiagnostic diag = emitError(getOperation()->getLoc());
+      if (temporaryBytes < 0)
+        diag << "optim-bucket: max-temporary-bytes must be >= 0, got "
+             << temporaryBytes;
+      else
+        diag << "optim-bucket: pad-waste must be a number >= 0, got "
+             << llvm::formatv("{0}", waste).str();
+      return signalPassFailure();
+    }
     // Collected first: rewriting adds ops, never blocks.
     SmallVector<Block *> blocks;
     getOperation()->walk([&](Block *block) { blocks.push_back(block); });
