@@ -153,14 +153,21 @@ def plot(runs, path, args, device):
     print(f"wrote {path}")
 
 
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--context", type=int, default=64)
-    p.add_argument("--d", type=int, default=128)
-    p.add_argument("--heads", type=int, default=4)
-    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--steps", type=_positive, default=300)
+    p.add_argument("--batch", type=_positive, default=16)
+    p.add_argument("--context", type=_positive, default=64)
+    p.add_argument("--d", type=_positive, default=128)
+    p.add_argument("--heads", type=_positive, default=4)
+    p.add_argument("--layers", type=_positive, default=2)
     p.add_argument("--muon-lr", type=float, default=0.02)
     p.add_argument("--adamw-lr", type=float, default=3e-3)
     p.add_argument("--qk-clip-tau", type=float, default=5.0)

@@ -59,9 +59,17 @@ def train(library, graph, work, batches, steps, lr, label, config=None, device="
     return losses
 
 
+def _non_negative(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=_non_negative, default=200,
+                        help="updates after the first (steps + 1 in all)")
     parser.add_argument("--optimizer", choices=["adamw", "muon", "both"], default="both")
     parser.add_argument("--lr", type=float, default=3e-3, help="AdamW learning rate")
     parser.add_argument("--qk-clip", action="store_true",

@@ -151,9 +151,11 @@ getRuntimeLibraries(ModuleOp module, AOTTarget target) {
   return needed;
 }
 
-/// Links `objectPath` into the shared library `outputPath` with the system
-/// compiler driver; the runtime libraries are found through an rpath.
+/// Links `objectPath` into the shared library `outputPath` (named `libraryName`
+/// in messages) with the system compiler driver; the runtime libraries are
+/// found through an rpath.
 static Error linkSharedLibrary(StringRef objectPath, StringRef outputPath,
+                               StringRef libraryName,
                                ArrayRef<std::string> libraries) {
   llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("cc");
   if (!driver)
@@ -190,7 +192,7 @@ static Error linkSharedLibrary(StringRef objectPath, StringRef outputPath,
   if (auto buffer = llvm::MemoryBuffer::getFile(logPath))
     log = (*buffer)->getBuffer().rtrim().str();
   return llvm::createStringError(
-      "linking '" + outputPath + "' failed (" + llvm::join(args, " ") + ")" +
+      "linking '" + libraryName + "' failed (" + llvm::join(args, " ") + ")" +
       (errorMessage.empty() ? "" : ": ") + errorMessage +
       (log.empty() ? "" : ":\n") + log);
 }
@@ -247,10 +249,23 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
     return llvm::createStringError(
         "--target=cuda needs muon-mlir built with a CUDA toolkit (CMake "
         "found none, or MUON_CUDA=OFF)");
+  // A library is written beside its path and renamed over it at the end:
+  // truncating or relinking the file in place would change the code of a
+  // process that has it loaded (a bus error, or missing symbols).
+  std::string writtenPath = options.outputPath;
+  bool library = options.emit == AOTEmitKind::SharedLibrary;
+  if (library) {
+    SmallString<128> unique;
+    if (std::error_code error = llvm::sys::fs::createUniqueFile(
+            options.outputPath + ".%%%%%%.tmp", unique))
+      return llvm::createStringError("cannot write '" + options.outputPath +
+                                     "': " + error.message());
+    writtenPath = unique.str().str();
+  }
   Expected<std::unique_ptr<llvm::ToolOutputFile>> output =
-      openOutput(options.outputPath, options.emit == AOTEmitKind::LLVMIR
-                                         ? llvm::sys::fs::OF_Text
-                                         : llvm::sys::fs::OF_None);
+      openOutput(writtenPath, options.emit == AOTEmitKind::LLVMIR
+                                  ? llvm::sys::fs::OF_Text
+                                  : llvm::sys::fs::OF_None);
   if (!output)
     return output.takeError();
   SmallVector<DescriptionFile> descriptions;
@@ -342,9 +357,14 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   if (!libraries)
     return libraries.takeError();
   (*output)->os().close();
-  if (Error error =
-          linkSharedLibrary(objectPath, options.outputPath, *libraries))
+  if (Error error = linkSharedLibrary(objectPath, writtenPath,
+                                      options.outputPath, *libraries))
     return error;
+  if (std::error_code error =
+          llvm::sys::fs::rename(writtenPath, options.outputPath))
+    return llvm::createStringError("cannot move the library to '" +
+                                   options.outputPath +
+                                   "': " + error.message());
   finish(**output, descriptions, signature, options.target);
   return Error::success();
 }

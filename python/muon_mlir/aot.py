@@ -177,7 +177,13 @@ class CompiledFunction:
         function lives."""
         if self._library is not None:
             return
-        library = ctypes.CDLL(self._path)
+        loadable = _loadable_path(self._path)
+        try:
+            library = ctypes.CDLL(loadable)
+        finally:
+            if loadable != self._path:  # mapped now (or not at all)
+                import shutil
+                shutil.rmtree(os.path.dirname(loadable), ignore_errors=True)
         pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs)
                                         + (self._status is not None))
         # The flat entry point (one argument per tensor; muon_mlir.optim calls
@@ -265,6 +271,12 @@ class CompiledFunction:
         else:
             entry = self._entry
 
+        # Written torch tensors count as modified in place, as torch's own
+        # in-place ops do: a backward that saved one before the step raises
+        # instead of differentiating with the new values.
+        modified = [x for x in [inputs[i] for i in self.updated_inputs] + list(out)
+                    if _is_torch(x)]
+
         def run(buffers=(inputs, out, status)):  # holds the buffers for as long as `run` lives
             if self.target == "cuda":
                 self._call_cuda(entry, pointers, device, stream)
@@ -274,6 +286,9 @@ class CompiledFunction:
                     raise RuntimeError(f"{self.name}: step failed (status {code})")
             else:
                 entry(*pointers)
+            if modified:
+                import torch
+                torch.autograd.graph.increment_version(modified)
             if status is not None:
                 self._check_status(status)
         return run, out
@@ -308,6 +323,26 @@ class CompiledFunction:
             message = self._last_error().decode(errors="replace")
             raise RuntimeError(f"{self.name}: CUDA step failed (status {status}): "
                                f"{message}")
+
+
+# path -> the identity of the file this process loaded from it.
+_LOADED = {}
+
+
+def _loadable_path(path):
+    """`path`, or a private copy of it when this process loaded another file
+    from that path before (a library rebuilt in place): the dynamic loader
+    would return the library it already has for the path, whose code does
+    not match the new signature."""
+    status = os.stat(path)
+    identity = (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
+    if _LOADED.setdefault(path, identity) == identity:
+        return path
+    import shutil
+    import tempfile
+    copy = os.path.join(tempfile.mkdtemp(prefix="muon-aot-"), os.path.basename(path))
+    shutil.copy2(path, copy)
+    return copy
 
 
 def load(path, signature=None):

@@ -21,6 +21,7 @@ compiled elsewhere runs where ONNX is not installed.
 """
 
 import hashlib
+import math
 import os
 import re
 import subprocess
@@ -98,6 +99,9 @@ def compile_artifacts(directory, optimizer="adamw", assign=None, qk_clip_tau=Non
     if optimizer != "adamw" or assign:
         passes.append("--optim-assign" + (f"={','.join(options)}" if options else ""))
     if qk_clip_tau is not None:
+        if not (isinstance(qk_clip_tau, (int, float)) and math.isfinite(qk_clip_tau)
+                and qk_clip_tau > 0):
+            raise ValueError(f"qk_clip_tau must be a finite number > 0, got {qk_clip_tau!r}")
         passes.append(f"--optim-insert-qk-clip=tau={float(qk_clip_tau)!r}")
     with tempfile.TemporaryDirectory(prefix="muon-artifacts-") as work:
         prepared = onnx_training.prepare_artifacts(directory, work, adam_mode=adam_mode,
@@ -254,8 +258,9 @@ class Trainer:
         if type(lr).__module__.startswith("torch"):
             lr = lr.detach().cpu().numpy()
         value = np.asarray(lr)
+        # Finite as the step's float32 too (1e39 is not); NaN fails.
         if (value.shape != () or value.dtype.kind not in "iuf"
-                or not np.isfinite(value) or value < 0):
+                or not 0 <= float(value) <= float(np.finfo(np.float32).max)):
             raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
         return float(value)
 
@@ -364,7 +369,15 @@ class Trainer:
                 "exp_avg_sq": copy(v)}
 
     def load_state_dict(self, state):
-        """Copies `state` (state_dict's form) into the step's own buffers."""
+        """Copies `state` (state_dict's form) into the step's own buffers,
+        after checking all of it: a bad state dict changes nothing."""
+        missing = [k for k in ("step", "params", "exp_avg", "exp_avg_sq") if k not in state]
+        if missing:
+            raise ValueError(f"state_dict has no {', '.join(map(repr, missing))}")
+        step = state["step"]
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+            raise ValueError(f"state_dict['step'] must be an integer >= 0, got {step!r}")
+        copies = []
         for key, buffers in (("params", self.params), ("exp_avg", self.m),
                              ("exp_avg_sq", self.v)):
             values = state[key]
@@ -372,12 +385,14 @@ class Trainer:
                 raise ValueError(f"state_dict['{key}'] has the parameters "
                                  f"{sorted(values)}; the step trains {sorted(self.names)}")
             for name, buffer, spec in zip(self.names, buffers, self._param_types):
-                value = self._checked(f"{key}[{name}]", values[name], *spec, "state")
-                if self.device == "cpu":
-                    np.copyto(buffer, value)
-                else:
-                    buffer.copy_(self._tensor(value))
-        self.t = int(state["step"])
+                copies.append((buffer, self._checked(f"{key}[{name}]", values[name], *spec,
+                                                     "state")))
+        for buffer, value in copies:
+            if self.device == "cpu":
+                np.copyto(buffer, value)
+            else:
+                buffer.copy_(self._tensor(value))
+        self.t = int(step)
 
 
 

@@ -142,7 +142,7 @@ def check_bad_batches(trainer, batch):
         else:
             print(f"bad batch ({what}): no error")
             return 1
-    for lr in (float("nan"), -1e-2, np.full(2, 1e-2)):
+    for lr in (float("nan"), -1e-2, np.full(2, 1e-2), 1e39):  # 1e39: inf as float32
         try:
             trainer.step(batch, lr=lr)
         except ValueError as e:
