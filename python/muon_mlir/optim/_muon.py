@@ -125,8 +125,9 @@ class Muon(torch.optim.Optimizer):
     runs; learning rates, AdamW step counts, AdamW's beta1 (betas[0],
     which OneCycleLR and CyclicLR cycle; Muon's momentum follows it then,
     as those schedulers cycle torch.optim.Muon's momentum) and Muon's
-    momentum (often warmed up) are tensors, so schedules never recompile. Parameters, momentum
-    buffers and AdamW moments are updated in their own storage, in the
+    momentum (often warmed up) are tensors, so schedules never recompile.
+    Parameters, momentum buffers and AdamW moments are updated in their
+    own storage, in the
     parameter's own layout when it is
     dense but permuted (channels_last conv kernels; for Muon with its rows
     outermost, where the update of the matrix with permuted columns is the
