@@ -21,6 +21,8 @@ and can be captured in a CUDA graph.
 import ctypes
 import json
 import os
+import shutil
+import tempfile
 
 import numpy as np
 
@@ -182,7 +184,6 @@ class CompiledFunction:
             library = ctypes.CDLL(loadable)
         finally:
             if loadable != self._path:  # mapped now (or not at all)
-                import shutil
                 shutil.rmtree(os.path.dirname(loadable), ignore_errors=True)
         pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs)
                                         + (self._status is not None))
@@ -338,8 +339,6 @@ def _loadable_path(path):
     identity = (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
     if _LOADED.setdefault(path, identity) == identity:
         return path
-    import shutil
-    import tempfile
     copy = os.path.join(tempfile.mkdtemp(prefix="muon-aot-"), os.path.basename(path))
     shutil.copy2(path, copy)
     return copy

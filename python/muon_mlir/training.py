@@ -22,6 +22,7 @@ compiled elsewhere runs where ONNX is not installed.
 
 import hashlib
 import math
+import numbers
 import os
 import re
 import subprocess
@@ -99,8 +100,8 @@ def compile_artifacts(directory, optimizer="adamw", assign=None, qk_clip_tau=Non
     if optimizer != "adamw" or assign:
         passes.append("--optim-assign" + (f"={','.join(options)}" if options else ""))
     if qk_clip_tau is not None:
-        if not (isinstance(qk_clip_tau, (int, float)) and math.isfinite(qk_clip_tau)
-                and qk_clip_tau > 0):
+        if isinstance(qk_clip_tau, bool) or not isinstance(qk_clip_tau, numbers.Real) or \
+                not (math.isfinite(qk_clip_tau) and qk_clip_tau > 0):
             raise ValueError(f"qk_clip_tau must be a finite number > 0, got {qk_clip_tau!r}")
         passes.append(f"--optim-insert-qk-clip=tau={float(qk_clip_tau)!r}")
     with tempfile.TemporaryDirectory(prefix="muon-artifacts-") as work:
@@ -403,8 +404,8 @@ def export_artifacts(model, inputs, directory, loss="CrossEntropyLoss", frozen=(
     pass on `inputs` ({name: example tensor}, the forward's arguments by
     name and in order) with static shapes, then ORT's generate_artifacts
     with `loss` (CrossEntropyLoss, MSELoss, L1Loss or BCEWithLogitsLoss,
-    appended to the model's output, which must be one tensor) and AdamW. The parameters named in
-    `frozen` are not trained. Needs torch, onnx and onnxruntime-training."""
+    appended to the model's output, which must be one tensor) and AdamW.
+    The parameters named in `frozen` are not trained. Needs torch, onnx and onnxruntime-training."""
     import warnings
 
     import onnx
