@@ -327,6 +327,22 @@ def main():
     print(f"state_dict round trip: step {saved['step']} -> {trainer.state_dict()['step']}, "
           f"repeated step {'identical' if same else 'DIFFERS'}")
     failed |= not same
+    # A state dict bad in its last entry changes nothing (checked whole first).
+    before = trainer.state_dict()
+    bad = {**before, "exp_avg_sq": {**before["exp_avg_sq"]}}
+    last = trainer.names[-1]
+    bad["exp_avg_sq"][last] = np.zeros(before["exp_avg_sq"][last].shape + (2,), np.float32)
+    try:
+        trainer.load_state_dict(bad)
+        print("bad state_dict: no error")
+        failed = True
+    except ValueError as e:
+        after = trainer.state_dict()
+        kept = after["step"] == before["step"] and all(
+            np.array_equal(before[k][n], after[k][n])
+            for k in ("params", "exp_avg", "exp_avg_sq") for n in trainer.names)
+        print(f"bad state_dict: ValueError: {e} [state {'unchanged' if kept else 'CHANGED'}]")
+        failed |= not kept
     return 1 if failed else 0
 
 
