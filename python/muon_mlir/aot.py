@@ -167,6 +167,7 @@ class CompiledFunction:
         self._status_messages = signature.get("status_messages")
         self._status = self.outputs.pop() if self._status_messages else None
         self._path = os.path.abspath(library_path)
+        self._signature = signature
         self._entry_point = signature["entry_point"]
         # Libraries before the packed entry point take one argument per
         # tensor, at most 1024 through ctypes.
@@ -206,6 +207,11 @@ class CompiledFunction:
             self._last_error.restype = ctypes.c_char_p
             self._last_error.argtypes = []
         self._library = library
+
+    def __reduce__(self):
+        """Copies and pickles load the library again (ctypes handles do not
+        copy)."""
+        return CompiledFunction, (self._path, self._signature)
 
     def __repr__(self):
         target = " cuda" if self.target == "cuda" else ""

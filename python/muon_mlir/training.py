@@ -163,8 +163,9 @@ class Trainer:
     """A compiled training step with its parameters and optimizer moments:
     numpy arrays on the CPU, torch tensors on a CUDA `device`. An in-place
     step (compile_artifacts' default) updates them in their own buffers (on
-    the CPU, bound once to the arrays: update them in place, never replace
-    them); another returns new ones, which replace them.
+    the CPU, bound to the arrays: update them in place; one replaced in
+    `params`, `m` or `v` is checked and bound at the next step); another
+    returns new ones, which replace them.
 
     `inputs`: the batch the step takes, [(name, shape, dtype)] in the
     training graph's order (model inputs, then the loss's targets); the
@@ -239,6 +240,15 @@ class Trainer:
         self.t = 0
         self._bound = None
 
+    def __getstate__(self):
+        """Copies and pickles bind their own buffers at their first step: a
+        binding holds the original's."""
+        state = dict(self.__dict__)
+        for name in ("_buffers", "_scalars", "_loss", "_bound_state"):
+            state.pop(name, None)
+        state["_bound"] = None
+        return state
+
     @staticmethod
     def _checked(name, value, shape, dtype, what="input"):
         """`value` as a numpy array of the input's shape and dtype, or a
@@ -297,14 +307,30 @@ class Trainer:
         return [batch[x] if kind == "batch" else x for kind, x in self._layout]
 
     def _bind(self, batch):
-        """An in-place CPU step bound once (aot's bind) to the parameters and
-        to buffers that each step copies its batch, lr and t into: the checks
-        of the step's arguments then run once, not every step."""
-        self._buffers = [np.array(x, copy=True) for x in batch]
+        """An in-place CPU step bound (aot's bind) to the parameters and to
+        buffers that each step copies its batch, lr and t into: the checks of
+        the step's arguments then run once, not every step. Parameters or
+        moments the caller replaced are checked and bound anew."""
+        self._buffers = [np.array(x, order="C") for x in batch]
         self._scalars = (np.zeros((), np.float32), np.zeros((), np.int64))
         self._loss = np.zeros((), np.float32)
-        self._bound = self.step_fn.bind(*self._data(self._buffers), *self.params, *self.m,
-                                        *self.v, *self._scalars, out=[self._loss])
+        for key, buffers in (("params", self.params), ("exp_avg", self.m),
+                             ("exp_avg_sq", self.v)):
+            for i, (name, spec) in enumerate(zip(self.names, self._param_types)):
+                what = "parameter" if key == "params" else "state"
+                label = name if key == "params" else f"{key}[{name}]"
+                # The step writes them: C-ordered and writable, else a copy.
+                buffers[i] = np.require(self._checked(label, buffers[i], *spec, what),
+                                        requirements=["C", "W"])
+        self._bound_state = self.params + self.m + self.v
+        self._bound = self.step_fn.bind(*self._data(self._buffers), *self._bound_state,
+                                        *self._scalars, out=[self._loss])
+
+    def _rebinding(self):
+        """Whether the in-place CPU step must be bound (again): first step, or
+        a parameter or moment replaced since."""
+        return self._bound is None or any(
+            a is not b for a, b in zip(self.params + self.m + self.v, self._bound_state))
 
     def _tensor(self, value, dtype=None):
         """`value` where the step runs (`dtype`: for Python scalars)."""
@@ -324,7 +350,7 @@ class Trainer:
         batch = self._batch(batch)
         in_place = bool(self.step_fn.updated_inputs)
         if self.device == "cpu" and in_place:
-            if self._bound is None:
+            if self._rebinding():
                 self._bind(batch)
             for buffer, value in zip(self._buffers, batch):
                 np.copyto(buffer, value)

@@ -21,7 +21,9 @@ symbolic dimension).
 """
 
 import argparse
+import copy
 import os
+import pickle
 import sys
 
 import numpy as np
@@ -343,7 +345,37 @@ def main():
             for k in ("params", "exp_avg", "exp_avg_sq") for n in trainer.names)
         print(f"bad state_dict: ValueError: {e} [state {'unchanged' if kept else 'CHANGED'}]")
         failed |= not kept
+    failed |= check_copies(trainer, data[args.steps], args.lr)
     return 1 if failed else 0
+
+
+def check_copies(trainer, batch, lr):
+    """Copies and pickles step as the original does, in their own buffers;
+    a Fortran-ordered first batch and parameters replaced between steps are
+    taken; a replacement of the wrong shape raises naming the parameter."""
+    twin = copy.deepcopy(trainer)
+    thawed = pickle.loads(pickle.dumps(trainer))
+    # Fortran order (a transposed array's layout) in the copy's first batch.
+    fortran = {n: np.asfortranarray(v) for n, v in batch.items()}
+    losses = [trainer.step(batch, lr=lr), twin.step(fortran, lr=lr), thawed.step(batch, lr=lr)]
+    same = lambda a, b: all(np.array_equal(a.parameters()[n], b.parameters()[n])
+                            for n in a.names)
+    copied = len(set(losses)) == 1 and same(trainer, twin) and same(trainer, thawed)
+    print(f"copies: losses {'identical' if len(set(losses)) == 1 else losses}, parameters "
+          f"{'identical' if copied else 'DIFFER'}")
+    twin.params[0] = twin.params[0].copy()
+    twin.step(batch, lr=lr)
+    trainer.step(batch, lr=lr)
+    replaced = same(trainer, twin)
+    print(f"replaced parameter: {'stepped' if replaced else 'NOT STEPPED'}")
+    twin.params[0] = np.zeros(twin.params[0].shape + (1,), np.float32)
+    try:
+        twin.step(batch, lr=lr)
+        print("replaced parameter of another shape: no error")
+        return True
+    except ValueError as e:
+        print(f"replaced parameter of another shape: ValueError: {e}")
+    return not (copied and replaced)
 
 
 if __name__ == "__main__":
