@@ -312,6 +312,7 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
     return (*step)->takeError("lowering to LLVM failed");
   if (Error error = addFlatEntryPoint(module, signature, options.target))
     return error;
+  addSignatureGlobal(module, signature, options.target);
   internalizeAllButEntryPoints(module, signature, options.target);
 
   llvm::LLVMContext llvmContext;

@@ -182,6 +182,26 @@ llvm::Error muon::addFlatEntryPoint(ModuleOp module,
   return llvm::Error::success();
 }
 
+std::string muon::getSignatureSymbolName(const FunctionSignature &signature) {
+  return getFlatEntryPointName(signature) + "_signature";
+}
+
+void muon::addSignatureGlobal(ModuleOp module,
+                              const FunctionSignature &signature,
+                              AOTTarget target) {
+  std::string json;
+  llvm::raw_string_ostream os(json);
+  writeJSONDescription(signature, target, os);
+  json.push_back('\0');
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  auto type = LLVM::LLVMArrayType::get(IntegerType::get(module.getContext(), 8),
+                                       json.size());
+  LLVM::GlobalOp::create(builder, module.getLoc(), type, /*isConstant=*/true,
+                         LLVM::Linkage::External,
+                         getSignatureSymbolName(signature),
+                         builder.getStringAttr(json));
+}
+
 void muon::internalizeAllButEntryPoints(ModuleOp module,
                                         const FunctionSignature &signature,
                                         AOTTarget target) {
@@ -337,6 +357,9 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
        << "void _mlir_ciface_" << fn << "(\n";
     writeParams(/*flat=*/false, "");
   }
+  os << "\n/* The JSON description of '" << fn << "' (docs/ABI.md), "
+     << "NUL-terminated. */\n"
+     << "extern const char " << getSignatureSymbolName(signature) << "[];\n";
   os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
 }
 

@@ -186,6 +186,14 @@ class CompiledFunction:
         finally:
             if loadable != self._path:  # mapped now (or not at all)
                 shutil.rmtree(os.path.dirname(loadable), ignore_errors=True)
+        if not hasattr(library, self._entry_point):
+            raise ValueError(f"{self._path} has no entry point {self._entry_point}: "
+                             "its description is another library's")
+        mismatch = _signature_mismatch(_own_signature(library, self._entry_point),
+                                       self._signature)
+        if mismatch:
+            raise ValueError(f"{self._path} does not match its description ({mismatch}): "
+                             f"load it with the .json muon-compile wrote with it")
         pointers = [ctypes.c_void_p] * (len(self.inputs) + len(self.outputs)
                                         + (self._status is not None))
         # The flat entry point (one argument per tensor; muon_mlir.optim calls
@@ -330,6 +338,39 @@ class CompiledFunction:
             message = self._last_error().decode(errors="replace")
             raise RuntimeError(f"{self.name}: CUDA step failed (status {status}): "
                                f"{message}")
+
+
+def _own_signature(library, entry_point):
+    """The description a library carries (docs/ABI.md), or None for one
+    compiled before libraries carried it."""
+    try:
+        text = ctypes.c_char.in_dll(library, entry_point + "_signature")
+    except ValueError:
+        return None
+    return json.loads(ctypes.string_at(ctypes.addressof(text)))
+
+
+def _signature_mismatch(own, given):
+    """The first difference between a library's own description and the one
+    it is loaded with, or None. Optional keys absent from `given` (a
+    hand-written description) are not differences."""
+    if own is None:
+        return None
+    describe = (lambda t: f"{t.get('name')} {t.get('dtype')}{t.get('shape')}"
+                + (f" updating {t['updates']}" if "updates" in t else ""))
+    for key, value in own.items():
+        if key not in given and key in ("packed_entry_point", "ciface"):
+            continue
+        if key in ("inputs", "outputs") and isinstance(given.get(key), list):
+            theirs = given[key]
+            for i, (a, b) in enumerate(zip(value, theirs)):
+                if a != b:
+                    return f"{key[:-1]} {i}: the library's is {describe(a)}, the description's {describe(b)}"
+            if len(value) != len(theirs):
+                return f"the library has {len(value)} {key}, the description {len(theirs)}"
+        elif given.get(key) != value:
+            return f"{key}: the library's is {value!r}, the description's {given.get(key)!r}"
+    return None
 
 
 # path -> the identity of the file this process loaded from it.

@@ -53,6 +53,16 @@ llvm::Error addFlatEntryPoint(mlir::ModuleOp module,
                               const FunctionSignature &signature,
                               AOTTarget target);
 
+/// The name of the library's copy of its JSON description: muon_<fn>_signature.
+std::string getSignatureSymbolName(const FunctionSignature &signature);
+
+/// Adds `const char muon_<fn>_signature[]`, the JSON description as
+/// writeJSONDescription writes it, to `module` (LLVM dialect): a library
+/// carries its own signature, so a loader can tell a stale or foreign
+/// description from its own.
+void addSignatureGlobal(mlir::ModuleOp module,
+                        const FunctionSignature &signature, AOTTarget target);
+
 /// Gives every function `module` defines internal linkage except the entry
 /// points (CPU: all three; CUDA: the flat and packed ones), so that the library
 /// exports nothing else: an exported `step` would otherwise be interposed by
