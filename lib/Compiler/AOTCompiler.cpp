@@ -243,6 +243,26 @@ static void finish(llvm::ToolOutputFile &output,
   output.keep();
 }
 
+/// Bufferization's "cannot avoid RaW conflict" on a step with in-place
+/// results nearly always means the old value of an input written in place is
+/// read after the write (returned too, or read by a later op); say so.
+static Error explainInPlaceConflict(Error error,
+                                    const FunctionSignature &signature) {
+  if (llvm::none_of(signature.resultAliases,
+                    [](std::optional<unsigned> alias) { return alias; }))
+    return error;
+  return llvm::handleErrors(
+      std::move(error), [](const llvm::StringError &stringError) -> Error {
+        std::string message = stringError.getMessage();
+        if (StringRef(message).contains("cannot avoid RaW conflict"))
+          message += " (an input written in place, optim.aliasing_output, "
+                     "is read after its update: returned as well, or read by "
+                     "a later op; read it before the update, or compile with "
+                     "--in-place=false)";
+        return llvm::createStringError(message);
+      });
+}
+
 Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
   bool cuda = options.target == AOTTarget::CUDA;
   if (cuda && getCUDARuntimeLibrary().empty())
@@ -309,7 +329,8 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
     buildMuonCPUPipeline(pm, pipeline);
   }
   if (failed(pm.run(module)))
-    return (*step)->takeError("lowering to LLVM failed");
+    return explainInPlaceConflict((*step)->takeError("lowering to LLVM failed"),
+                                  signature);
   if (Error error = addFlatEntryPoint(module, signature, options.target))
     return error;
   addSignatureGlobal(module, signature, options.target);
