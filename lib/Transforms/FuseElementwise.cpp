@@ -72,6 +72,22 @@ static bool isRecomputable(Operation *producer) {
          });
 }
 
+/// Whether fusing `fused`'s producer would turn an update of its init into an
+/// accumulation: a producer whose payload reads its init (a unit reduction
+/// folded to a 0-d op, `out + in`) keeps that init as an output of the fused
+/// op, which a consumer reading the producer's result through a broadcast
+/// (non-permutation) map then updates once per broadcast iteration.
+static bool readsInitUnderBroadcast(OpOperand *fused) {
+  auto producer = fused->get().getDefiningOp<linalg::LinalgOp>();
+  auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+  if (!producer || !consumer ||
+      consumer.getMatchingIndexingMap(fused).isPermutation())
+    return false;
+  return llvm::any_of(producer.getDpsInitsMutable(), [&](OpOperand &init) {
+    return producer.payloadUsesValueFromOperand(&init);
+  });
+}
+
 namespace {
 /// A `linalg.reduce` as the generic it is, so that element-wise producers of
 /// its inputs fuse into it (upstream's fusion takes generic consumers only):
@@ -111,7 +127,8 @@ struct FuseElementwisePass
                                        recompute](OpOperand *fused) {
       Operation *producer = fused->get().getDefiningOp();
       Operation *consumer = fused->getOwner();
-      if (!producer || isContraction(consumer) || isContraction(producer))
+      if (!producer || isContraction(consumer) || isContraction(producer) ||
+          readsInitUnderBroadcast(fused))
         return false;
       if (isScalar(producer))
         return fuseScalars;

@@ -50,3 +50,36 @@ func.func @updates(%w: tensor<4x8xf32>, %o: tensor<4x8xf32>, %v: tensor<4x8xf32>
   } -> tensor<4x8xf32>
   return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// A unit reduction folded to a 0-d op reads its init (out + in): fused into
+// a consumer that broadcasts its result, the init would become an output
+// updated once per element (a sum over the consumer's loop). It stays
+// unfused, with or without fuse-scalar-producers.
+// CHECK-LABEL: func.func @accumulating_scalar
+// CHECK: %[[SUM:.+]] = linalg.generic {{.*}}iterator_types = []}
+// CHECK: linalg.generic {{.*}}ins(%{{.+}}, %[[SUM]] : tensor<4xf32>, tensor<f32>)
+// FUSED-LABEL: func.func @accumulating_scalar
+// FUSED: %[[SUM:.+]] = linalg.generic {{.*}}iterator_types = []}
+// FUSED: linalg.generic {{.*}}ins(%{{.+}}, %[[SUM]] : tensor<4xf32>, tensor<f32>) outs(%{{.+}} : tensor<4xf32>)
+func.func @accumulating_scalar(%c: tensor<f32>, %u: tensor<4xf32>) -> tensor<4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%zero : f32) outs(%e0 : tensor<f32>) -> tensor<f32>
+  %s = linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>],
+                       iterator_types = []}
+      ins(%c : tensor<f32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %out, %in : f32
+    linalg.yield %a : f32
+  } -> tensor<f32>
+  %e1 = tensor.empty() : tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>,
+                                        affine_map<(d0) -> (d0)>],
+                       iterator_types = ["parallel"]}
+      ins(%u, %s : tensor<4xf32>, tensor<f32>) outs(%e1 : tensor<4xf32>) {
+  ^bb0(%in: f32, %x: f32, %out: f32):
+    %d = arith.divf %in, %x : f32
+    linalg.yield %d : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
