@@ -106,6 +106,7 @@ static void addGPUStage(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(muon::createCheckNoHostAccessPass());
 }
 
 /// gpu-module-to-binary's name of `format`.

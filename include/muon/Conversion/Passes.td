@@ -390,10 +390,9 @@ def ConvertGPUToHostLoopsPass : MuonPass<"convert-gpu-to-host-loops", "::mlir::M
     Running the threads of a block one after another is only faithful when
     they do not communicate: a kernel with barriers, shuffles, reductions
     across threads or workgroup/private memory is an error, as are calls to
-    device functions, clusters and dynamic shared memory. So is host code
-    that reads or writes a buffer itself (outside the runtime's calls):
-    every buffer of the GPU program is device memory, and a GPU run would
-    fault there.
+    device functions, clusters and dynamic shared memory. Host code that
+    reads or writes a buffer itself would fault on a GPU, not here: the GPU
+    pipeline's `muon-check-no-host-access` rejects it before this pass.
 
     Pre-condition: kernels outlined (`gpu.launch_func`, not `gpu.launch`).
   }];

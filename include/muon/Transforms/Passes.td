@@ -445,6 +445,23 @@ def CheckLibmNamesPass
   }];
 }
 
+def CheckNoHostAccessPass
+    : MuonPass<"muon-check-no-host-access", "::mlir::func::FuncOp"> {
+  let summary = "Reject host code that reads or writes a buffer of a GPU program";
+  let description = [{
+    In the GPU pipeline every buffer is device memory (docs/ABI.md: the
+    step's tensors are device pointers; its temporaries come from
+    `gpu.alloc`). Host code may pass buffers to kernels and to the
+    runtime's memory operations, but a load or store of its own (a
+    `tensor.extract` of a 0-d tensor that bufferized into `memref.load`,
+    say) would dereference a device pointer on the host and fault. This
+    pass, run on the host functions after kernel outlining, reports the
+    first such op of each function: a located compile-time error, on the
+    CUDA target and in the GPU emulation alike, instead of a crash on the
+    device. Ops of the GPU dialect are the runtime's and are allowed.
+  }];
+}
+
 def OutlineParallelRegionsPass
     : MuonPass<"muon-outline-parallel-regions", "::mlir::ModuleOp"> {
   let summary = "Move each omp.parallel of a function that holds several into a function of its own";

@@ -50,31 +50,6 @@ static bool isBlockSync(Operation *op) {
   return isa<gpu::BarrierOp, gpu::AllReduceOp>(op);
 }
 
-/// Host code may not touch a buffer itself: all of them are device memory.
-static LogicalResult checkNoHostAccess(func::FuncOp func) {
-  WalkResult result = func.walk([](Operation *op) {
-    if (isa_and_nonnull<gpu::GPUDialect>(op->getDialect()))
-      return WalkResult::advance();
-    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!effects)
-      return WalkResult::advance();
-    SmallVector<MemoryEffects::EffectInstance> instances;
-    effects.getEffects(instances);
-    for (const MemoryEffects::EffectInstance &effect : instances) {
-      Value value = effect.getValue();
-      if (!value || !isa<MemRefType>(value.getType()) ||
-          !isa<MemoryEffects::Read, MemoryEffects::Write>(effect.getEffect()))
-        continue;
-      op->emitOpError("reads or writes a buffer in host code; every buffer "
-                      "of a GPU program is device memory, so a GPU run would "
-                      "fault here");
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return failure(result.wasInterrupted());
-}
-
 /// Replaces the GPU index ops under `root` with the host loops' indices and
 /// the launch bounds.
 static void replaceIndexOps(RewriterBase &rewriter, Operation *root,
@@ -423,8 +398,6 @@ struct ConvertGPUToHostLoops
                          "memory, which the host does not emulate");
       emulable = false;
     });
-    for (auto func : module.getOps<func::FuncOp>())
-      emulable &= succeeded(checkNoHostAccess(func));
     if (!emulable)
       return signalPassFailure();
 

@@ -59,16 +59,6 @@ module attributes {gpu.container_module} {
   }
 }
 
-// -----
-
-// Host code reading a buffer: device memory on a GPU, a fault there.
-module attributes {gpu.container_module} {
-  func.func @host_read(%lr: memref<f32>, %out: memref<f32>) {
-    // expected-error @below {{'memref.load' op reads or writes a buffer in host code; every buffer of a GPU program is device memory, so a GPU run would fault here}}
-    %x = memref.load %lr[] : memref<f32>
-    return
-  }
-}
 
 // -----
 
