@@ -1,4 +1,4 @@
-//===- OutlineParallelRegions.cpp - One function per omp.parallel ---------===//
+//===- OutlineLoopNests.cpp - One function per loop nest ------------------===//
 //
 // Part of the muon-mlir project.
 //
@@ -7,13 +7,14 @@
 #include "muon/Transforms/Passes.h"
 
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace muon {
-#define GEN_PASS_DEF_OUTLINEPARALLELREGIONSPASS
+#define GEN_PASS_DEF_OUTLINELOOPNESTSPASS
 #include "muon/Transforms/Passes.h.inc"
 } // namespace muon
 
@@ -34,26 +35,31 @@ llvm::hash_code hashStructure(func::FuncOp function) {
   return hash;
 }
 
-/// Outlines regions into functions, one per distinct body.
+/// A loop nest or parallel region worth a function of its own.
+bool isNest(Operation *op) {
+  return isa<omp::ParallelOp, scf::ForOp, scf::ParallelOp, scf::WhileOp>(op);
+}
+
+/// Outlines loop nests into functions, one per distinct body.
 class Outliner {
 public:
   explicit Outliner(ModuleOp module) : symbols(module) {}
 
-  /// Replaces `parallel` by a call of a private function holding it: one
+  /// Replaces `nest` by a call of a private function holding it: one
   /// outlined before with an equivalent body, else a new one named after
   /// `caller` and inserted after `previous` (which is updated).
-  void outline(omp::ParallelOp parallel, func::FuncOp caller,
-               Operation *&previous, unsigned index);
+  void outline(Operation *nest, func::FuncOp caller, Operation *&previous,
+               unsigned index);
 
 private:
   SymbolTable symbols;
   DenseMap<llvm::hash_code, SmallVector<func::FuncOp>> functions;
 };
 
-void Outliner::outline(omp::ParallelOp parallel, func::FuncOp caller,
+void Outliner::outline(Operation *nest, func::FuncOp caller,
                        Operation *&previous, unsigned index) {
-  SetVector<Value> captured;
-  getUsedValuesDefinedAbove(parallel->getRegions(), captured);
+  SetVector<Value> captured(nest->operand_begin(), nest->operand_end());
+  getUsedValuesDefinedAbove(nest->getRegions(), captured);
   SmallVector<Value> arguments;
   SmallVector<Operation *> constants;
   for (Value value : captured) {
@@ -66,10 +72,12 @@ void Outliner::outline(omp::ParallelOp parallel, func::FuncOp caller,
 
   OpBuilder builder(caller);
   builder.setInsertionPointAfter(previous);
+  StringRef kind = isa<omp::ParallelOp>(nest) ? "parallel" : "loops";
   auto function = func::FuncOp::create(
-      builder, parallel.getLoc(),
-      (caller.getSymName() + "_parallel_" + Twine(index)).str(),
-      builder.getFunctionType(ValueRange(arguments).getTypes(), {}));
+      builder, nest->getLoc(),
+      (caller.getSymName() + "_" + kind + "_" + Twine(index)).str(),
+      builder.getFunctionType(ValueRange(arguments).getTypes(),
+                              nest->getResultTypes()));
   function.setPrivate();
   Block *body = function.addEntryBlock();
   IRMapping mapping;
@@ -77,8 +85,8 @@ void Outliner::outline(omp::ParallelOp parallel, func::FuncOp caller,
   builder.setInsertionPointToStart(body);
   for (Operation *constant : constants)
     builder.clone(*constant, mapping);
-  builder.clone(*parallel, mapping);
-  func::ReturnOp::create(builder, parallel.getLoc());
+  Operation *copy = builder.clone(*nest, mapping);
+  func::ReturnOp::create(builder, nest->getLoc(), copy->getResults());
 
   // Same-shape members of an optimizer group have equal loops: one copy
   // each is what LLVM translates, optimizes and compiles.
@@ -98,13 +106,19 @@ void Outliner::outline(omp::ParallelOp parallel, func::FuncOp caller,
     previous = function;
   }
 
-  builder.setInsertionPoint(parallel);
-  func::CallOp::create(builder, parallel.getLoc(), function, arguments);
-  parallel.erase();
+  builder.setInsertionPoint(nest);
+  auto call =
+      func::CallOp::create(builder, nest->getLoc(), function, arguments);
+  // LLVM would inline a function called once back into its caller, and
+  // optimize and compile one huge function again (the call's no_inline is
+  // what the conversion to LLVM keeps).
+  call.setNoInline(true);
+  nest->replaceAllUsesWith(call.getResults());
+  nest->erase();
 }
 
-struct OutlineParallelRegionsPass
-    : muon::impl::OutlineParallelRegionsPassBase<OutlineParallelRegionsPass> {
+struct OutlineLoopNestsPass
+    : muon::impl::OutlineLoopNestsPassBase<OutlineLoopNestsPass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -112,16 +126,18 @@ struct OutlineParallelRegionsPass
     Outliner outliner(module);
     for (auto caller :
          llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
-      SmallVector<omp::ParallelOp> regions;
-      caller.walk([&](omp::ParallelOp parallel) {
-        if (!parallel->getParentOfType<omp::ParallelOp>())
-          regions.push_back(parallel);
+      SmallVector<Operation *> nests;
+      caller.walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (!isNest(op))
+          return WalkResult::advance();
+        nests.push_back(op);
+        return WalkResult::skip();
       });
-      if (static_cast<int64_t>(regions.size()) < minRegions)
+      if (static_cast<int64_t>(nests.size()) < minNests)
         continue;
       Operation *previous = caller;
-      for (auto [index, parallel] : llvm::enumerate(regions))
-        outliner.outline(parallel, caller, previous, index);
+      for (auto [index, nest] : llvm::enumerate(nests))
+        outliner.outline(nest, caller, previous, index);
     }
   }
 };
