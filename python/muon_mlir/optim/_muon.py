@@ -62,6 +62,8 @@ class Muon(torch.optim.Optimizer):
         adjust_lr_fn / lr_adjust: as torch.optim.Muon ("original",
             "match_rms_adamw", "spectral_unclamped", "none"); eps (the
             Newton–Schulz normalization) only at its default, 1e-7.
+            weight_decay and eps unset: torch.optim.Muon's defaults (0.1,
+            1e-7), or torch.optim.AdamW's (0.01, 1e-8) with use_muon=False.
         ns_schedule: "quintic" (torch's), "polar_express".
         ns_algorithm: how the Newton–Schulz steps run: "auto" (Gram
             Newton–Schulz for bf16/f16 matrices over twice as wide as tall,
@@ -134,8 +136,8 @@ class Muon(torch.optim.Optimizer):
     update with its columns permuted).
     """
 
-    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
-                 ns_coefficients=_plan._QUINTIC, eps=1e-7, ns_steps=5, adjust_lr_fn=None,
+    def __init__(self, params, lr=1e-3, weight_decay=None, momentum=0.95, nesterov=True,
+                 ns_coefficients=_plan._QUINTIC, eps=None, ns_steps=5, adjust_lr_fn=None,
                  *, lr_adjust=None, ns_schedule=None, ns_algorithm="auto", ns_dtype=None,
                  algorithm="muon",
                  beta2=0.95,
@@ -147,6 +149,13 @@ class Muon(torch.optim.Optimizer):
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
+        # Unset: torch.optim.Muon's defaults, or torch.optim.AdamW's for an
+        # optimizer declared AdamW (as for such a param group).
+        adamw = use_muon is False
+        if weight_decay is None:
+            weight_decay = 1e-2 if adamw else 0.1
+        if eps is None:
+            eps = 1e-8 if adamw else 1e-7
         defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum,
                         nesterov=nesterov, ns_coefficients=tuple(ns_coefficients), eps=eps,
                         ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn,
@@ -176,8 +185,7 @@ class Muon(torch.optim.Optimizer):
     def add_param_group(self, param_group):
         if param_group.get("use_muon") is False:
             # A group declared AdamW: torch.optim.AdamW's defaults, not
-            # Muon's (with the constructor's use_muon=False, its eps and
-            # weight_decay arguments apply).
+            # Muon's (the constructor's use_muon=False picks them too).
             param_group = dict(param_group)
             param_group.setdefault("eps", 1e-8)
             param_group.setdefault("weight_decay", 1e-2)

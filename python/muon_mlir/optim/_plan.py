@@ -28,15 +28,21 @@ STATE_KEYS = {"muon": ("momentum_buffer",), "muon2": ("momentum_buffer", "second
 ARGUMENT_STATE_KEYS = {kind: tuple(k for k in keys if k != "step")
                        for kind, keys in STATE_KEYS.items()}
 # Parameters that keep AdamW under automatic routing even when 2-D: they are
-# lookup tables or the output layer, not hidden linear maps. Either a part
-# of any module's name says so, or the module's own name is one that
-# common models give only such layers: Hugging Face's sequence-
+# lookup tables or the output layer, not hidden linear maps. Either a module
+# on the parameter's path is named for one (`embeddings.…`, `lm_head`,
+# `classifier.…`), or the parameter's own module (or the parameter, for one
+# held directly: `pos_embed`) begins or ends with such a word (`embed_tokens`,
+# `word_embeddings`, `class_embed`). A word inside a longer name says nothing
+# (`multi_head_attention.linear_q`), nor does a module above the parameter's
+# own that ends in one (`time_embedding.linear_1`, `bbox_embed.layers.0`:
+# hidden layers of an MLP named for its purpose). Or the module's own name is
+# one that common models give only such layers: Hugging Face's sequence-
 # classification `score` and question-answering `qa_outputs` heads, T5's
 # and BART's `shared` token embedding and T5's `relative_attention_bias`
 # table, and the top-level `output` head of Meta-style LLaMA code (only at
 # the top: BERT-style blocks name a hidden projection `attention.output`).
-_ADAMW_NAMES = re.compile(r"(^|[._])(embed|embedding|embeddings|wte|wpe|tok_emb|pos_emb|"
-                          r"lm_head|head|classifier|unembed)([._]|$)")
+_ADAMW_WORDS = frozenset({"embed", "embedding", "embeddings", "emb", "wte", "wpe", "lm_head",
+                          "head", "classifier", "unembed"})
 _ADAMW_MODULES = re.compile(r"((^|\.)(score|qa_outputs|shared|relative_attention_bias)|"
                             r"^([^.]+\.)?output)\.weight$")
 _QUINTIC = (3.4445, -4.775, 2.0315)
@@ -59,7 +65,15 @@ def route(param, name, use_muon, algorithm, what):
 
 
 def _is_adamw_name(name):
-    return bool(_ADAMW_NAMES.search(name) or _ADAMW_MODULES.search(name))
+    path = name.split(".")
+    if any(part in _ADAMW_WORDS for part in path):
+        return True
+    # The parameter's module, and the parameter's own name for one held
+    # directly (not weight or bias).
+    own = [part for part in path[-2:] if part not in ("weight", "bias")][-1:]
+    return bool(any(words[0] in _ADAMW_WORDS or words[-1] in _ADAMW_WORDS
+                    for words in (part.split("_") for part in own))
+                or _ADAMW_MODULES.search(name))
 
 
 def describe(param, name, index=None):

@@ -2,7 +2,8 @@
 differ (some parameters had no gradient on some steps) matches
 torch.optim.AdamW over five steps: the counts of one element type are one
 vector of the compiled step, one op per element type, each member's bias
-correction from its own count. With --module: the group's step module
+correction from its own count; `use_muon=False` in the constructor gives
+torch.optim.AdamW's defaults. With --module: the group's step module
 (for counting what its GPU program launches) instead."""
 
 import sys
@@ -18,12 +19,14 @@ shapes = [((5,), torch.float32), ((3,), torch.float64), ((4, 4), torch.float32),
 init = [torch.randn(s, generator=generator, dtype=d) for s, d in shapes]
 ours = [torch.nn.Parameter(t.clone()) for t in init]
 ref = [torch.nn.Parameter(t.clone()) for t in init]
-opt = Muon(ours, lr=0.01, use_muon=False, weight_decay=0.1, verbose=False)
+# Declared AdamW in the constructor: torch.optim.AdamW's defaults (eps,
+# weight_decay), not Muon's.
+opt = Muon(ours, lr=0.01, use_muon=False, verbose=False)
 if "--module" in sys.argv:
     group = opt.param_groups[0]
     print(_plan.step_module(opt._group_entries(group), group))
     sys.exit()
-torch_opt = torch.optim.AdamW(ref, lr=0.01, weight_decay=0.1, foreach=False)
+torch_opt = torch.optim.AdamW(ref, lr=0.01, foreach=False)
 skipped = {0: (1,), 1: (2, 3), 3: (1,)}  # step -> parameters without a gradient
 for step in range(5):
     for k, (p, q) in enumerate(zip(ours, ref)):

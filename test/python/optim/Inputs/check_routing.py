@@ -82,6 +82,15 @@ TABLE = {
     "model.layers.0.mlp.shared_experts.gate_proj.weight": "muon",  # DeepSeek-style MoE
     "model.shared.weight": "adamw",
     "score.weight": "adamw",
+    # A word inside a longer module name, or on a module above the
+    # parameter's own, does not make a table or head.
+    "encoder.layers.0.multi_head_attention.linear_q.weight": "muon",
+    "time_embedding.linear_1.weight": "muon",  # diffusers' timestep MLP
+    "transformer.decoder.bbox_embed.layers.0.weight": "muon",  # DETR's box MLP
+    "query_embed.weight": "adamw",  # DETR's query table
+    "class_embed.weight": "adamw",  # DETR's class head
+    "pos_embed": "adamw",  # timm ViT, a parameter held directly
+    "classifier.out_proj.weight": "adamw",  # RoBERTa's classification head
 }
 matrix = torch.zeros(4, 4)
 wrong = [f"{name} -> {kind}" for name, want in TABLE.items()
