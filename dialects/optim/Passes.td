@@ -31,12 +31,20 @@ def OptimAssignPass : MuonPass<"optim-assign"> {
        contains `gather` (`tensor.gather`), is read inside a linalg body at
        a position computed from data (`tensor.extract` with an index that
        is not a `linalg.index` or constant: the ONNX importer's Gather), or
-       its name contains `embed`, `wte` or `wpe` (case-insensitive).
+       its name says so (case-insensitive): a component of its path
+       (separated by `.`, `/` or `:`) is `embed`, `embedding(s)`, `emb`,
+       `wte` or `wpe`, or its own module's name (the last component but
+       `weight`/`bias`) begins or ends with one of these words
+       (`embed_tokens`, `word_embeddings`). A word inside a longer name, or
+       ending a module above the parameter's own (`time_embedding.linear_1`,
+       an MLP named for its purpose), does not count; muon_mlir.optim
+       routes by the same rule.
     5. The output head keeps AdamW: a contraction reads it (up to views)
        on the path that ends in a scalar float result of the function (the
        loss), walking back from that result and stopping at contractions;
-       or, by name, it contains `lm_head` or `classifier`, or has a `head`
-       component (`head.weight`, `model/head`).
+       or its name says so by the rule of 4 with the words `lm_head`,
+       `head`, `classifier` and `unembed` (`head.weight`, `model/head`,
+       `cls_head`, not `multi_head_attention`).
     6. Learned position embeddings keep AdamW: the parameter (up to views:
        slices, broadcasts) is added to an activation (not to another
        weight).

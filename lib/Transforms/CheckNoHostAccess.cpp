@@ -1,4 +1,5 @@
-//===- CheckNoHostAccess.cpp - Host code leaves device buffers alone -------===//
+//===- CheckNoHostAccess.cpp - Host code leaves device buffers alone
+//-------===//
 //
 // Part of the muon-mlir project.
 //

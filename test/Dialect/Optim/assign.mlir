@@ -68,6 +68,34 @@ func.func @policy(%bias: tensor<32xf32> {onnx.name = "fc1.bias"},
 
 // -----
 
+// Names: a word of a table or head inside a longer module name, or ending a
+// module above the parameter's own, names neither.
+// REPORT: remark: optim-assign: 'encoder.multi_head_attention.linear_q.weight' 'tensor<32x32xf32>' -> optim.muon: hidden matrix
+// REPORT: remark: optim-assign: 'time_embedding.linear_1.weight' 'tensor<32x32xf32>' -> optim.muon: hidden matrix
+// REPORT: remark: optim-assign: 'model.embed_tokens.weight' 'tensor<32x32xf32>' keeps optim.adamw: embedding (by name)
+// REPORT: remark: optim-assign: 'class_embed.weight' 'tensor<32x32xf32>' keeps optim.adamw: embedding (by name)
+// REPORT: remark: optim-assign: 'classifier.out_proj.weight' 'tensor<32x32xf32>' keeps optim.adamw: output head (by name)
+// CHECK-LABEL: func.func @names
+// EXCLUDE-LABEL: func.func @names
+// INCLUDE-LABEL: func.func @names
+// CHECK-COUNT-2: optim.muon
+// CHECK-COUNT-3: optim.adamw
+func.func @names(%q: tensor<32x32xf32> {onnx.name = "encoder.multi_head_attention.linear_q.weight"},
+                 %t1: tensor<32x32xf32> {onnx.name = "time_embedding.linear_1.weight"},
+                 %e: tensor<32x32xf32> {onnx.name = "model.embed_tokens.weight"},
+                 %c: tensor<32x32xf32> {onnx.name = "class_embed.weight"},
+                 %o: tensor<32x32xf32> {onnx.name = "classifier.out_proj.weight"},
+                 %lr: tensor<f32>, %t: tensor<i64>) -> (tensor<32x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>) {
+  %q1, %qm, %qv = optim.adamw %q, %q, %q, %q, %lr, %t : tensor<32x32xf32>, tensor<f32>, tensor<i64>
+  %a1, %am, %av = optim.adamw %t1, %t1, %t1, %t1, %lr, %t : tensor<32x32xf32>, tensor<f32>, tensor<i64>
+  %e1, %em, %ev = optim.adamw %e, %e, %e, %e, %lr, %t : tensor<32x32xf32>, tensor<f32>, tensor<i64>
+  %c1, %cm, %cv = optim.adamw %c, %c, %c, %c, %lr, %t : tensor<32x32xf32>, tensor<f32>, tensor<i64>
+  %o1, %om, %ov = optim.adamw %o, %o, %o, %o, %lr, %t : tensor<32x32xf32>, tensor<f32>, tensor<i64>
+  return %q1, %a1, %e1, %c1, %o1 : tensor<32x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>
+}
+
+// -----
+
 // The ONNX importer's Gather reads the table inside a linalg.generic at
 // positions computed from the ids: an embedding (tied or not). A matrix read
 // only at iteration indices is not.

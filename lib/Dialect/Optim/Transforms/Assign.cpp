@@ -25,6 +25,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Regex.h"
 
 namespace muon::optim {
@@ -48,6 +49,30 @@ static bool isDataDependentRead(Operation *user) {
   });
 }
 
+/// Whether `name` calls its parameter one of `words` (lower case): a module
+/// on its path is named so (`embeddings.word.weight`), or the parameter's own
+/// module (or the parameter, when held directly: `pos_embed`) begins or ends
+/// with one (`embed_tokens`, `word_embeddings`, `lm_head`). A word inside a
+/// longer name (`multi_head_attention`) or ending a module above the
+/// parameter's own (`time_embedding.linear_1`, an MLP named for its purpose)
+/// does not: muon_mlir.optim routes by the same rule.
+static bool isNamedAs(StringRef name, ArrayRef<StringRef> words) {
+  SmallVector<StringRef> path;
+  llvm::SplitString(name, path, "./:");
+  if (path.empty())
+    return false;
+  auto isWord = [&](StringRef part) {
+    return llvm::any_of(
+        words, [&](StringRef word) { return part.equals_insensitive(word); });
+  };
+  if (llvm::any_of(path, isWord))
+    return true;
+  while (path.size() > 1 && (path.back() == "weight" || path.back() == "bias"))
+    path.pop_back();
+  StringRef own = path.back();
+  return isWord(own.split('_').first) || isWord(own.rsplit('_').second);
+}
+
 /// Why a parameter is treated as an embedding, or std::nullopt.
 static std::optional<std::string> getEmbeddingReason(Value param,
                                                      StringRef name) {
@@ -62,8 +87,8 @@ static std::optional<std::string> getEmbeddingReason(Value param,
                  .str() +
              ")";
   }
-  static const llvm::Regex embedding("embed|wte|wpe", llvm::Regex::IgnoreCase);
-  if (embedding.match(name))
+  if (isNamedAs(name,
+                {"embed", "embedding", "embeddings", "emb", "wte", "wpe"}))
     return "embedding (by name)";
   return std::nullopt;
 }
@@ -150,9 +175,7 @@ static bool isAddedToActivations(Value param) {
 }
 
 static bool isOutputHead(StringRef name) {
-  static const llvm::Regex head("lm_head|classifier|(^|[./_:])head([./_:]|$)",
-                                llvm::Regex::IgnoreCase);
-  return head.match(name);
+  return isNamedAs(name, {"lm_head", "head", "classifier", "unembed"});
 }
 
 namespace {
