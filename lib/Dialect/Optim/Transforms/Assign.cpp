@@ -177,10 +177,10 @@ LogicalResult
 OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
                               SmallVectorImpl<llvm::Regex> &excludes) {
   Operation *root = getOperation();
-  if (nsSteps < 0)
+  if (nsSteps < 0 || nsSteps > kMaxNewtonSchulzSteps)
     return root->emitError()
-           << "optim-assign: ns-steps must be >= 0 (0: the op's default), got "
-           << static_cast<int64_t>(nsSteps);
+           << "optim-assign: ns-steps must be in [0, " << kMaxNewtonSchulzSteps
+           << "] (0: the op's default), got " << static_cast<int64_t>(nsSteps);
   if (!(momentum >= 0.0 && momentum < 1.0))
     return root->emitError()
            << "optim-assign: momentum must lie in [0, 1), got "
