@@ -163,7 +163,8 @@ struct OptimAssignPass
   void runOnOperation() override;
 
 private:
-  /// Checks and converts the options; errors are reported on the op.
+  /// Checks and converts the options; errors are unlocated (they concern no
+  /// op).
   LogicalResult parseOptions(SmallVectorImpl<llvm::Regex> &includes,
                              SmallVectorImpl<llvm::Regex> &excludes);
   /// Replaces `op` by optim.muon / optim.muon2 (and erases the step counts
@@ -176,13 +177,12 @@ private:
 LogicalResult
 OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
                               SmallVectorImpl<llvm::Regex> &excludes) {
-  Operation *root = getOperation();
   if (nsSteps < 0 || nsSteps > kMaxNewtonSchulzSteps)
-    return root->emitError()
+    return emitError(UnknownLoc::get(&getContext()))
            << "optim-assign: ns-steps must be in [0, " << kMaxNewtonSchulzSteps
            << "] (0: the op's default), got " << static_cast<int64_t>(nsSteps);
   if (!(momentum >= 0.0 && momentum < 1.0))
-    return root->emitError()
+    return emitError(UnknownLoc::get(&getContext()))
            << "optim-assign: momentum must lie in [0, 1), got "
            << static_cast<double>(momentum);
   for (auto [patterns, regexes, flag] :
@@ -193,8 +193,9 @@ OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
       llvm::Regex regex(pattern);
       std::string error;
       if (!regex.isValid(error))
-        return root->emitError() << "optim-assign: bad " << flag << " pattern '"
-                                 << pattern << "': " << error;
+        return emitError(UnknownLoc::get(&getContext()))
+               << "optim-assign: bad " << flag << " pattern '" << pattern
+               << "': " << error;
       regexes->push_back(std::move(regex));
     }
   }

@@ -326,7 +326,7 @@ OptimInsertQKClipPass::insertClip(Operation *softmax,
 void OptimInsertQKClipPass::runOnOperation() {
   // As optim.qk_clip's verifier: an infinite tau would clip nothing.
   if (!(std::isfinite(tau) && tau > 0.0) || !(alpha >= 0.0 && alpha <= 1.0)) {
-    getOperation().emitError()
+    emitError(UnknownLoc::get(&getContext()))
         << "optim-insert-qk-clip expects a finite tau > 0 and alpha in [0, 1], "
            "got tau="
         << tau << ", alpha=" << alpha;
