@@ -269,6 +269,10 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
     return llvm::createStringError(
         "--target=cuda needs muon-mlir built with a CUDA toolkit (CMake "
         "found none, or MUON_CUDA=OFF)");
+  // Before any output exists, so that none is left behind.
+  if (cuda)
+    if (Error error = verifyCUDAChip(options.cuda.chip))
+      return error;
   // A library is written beside its path and renamed over it at the end:
   // truncating or relinking the file in place would change the code of a
   // process that has it loaded (a bus error, or missing symbols).

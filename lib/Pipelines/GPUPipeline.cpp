@@ -132,6 +132,28 @@ static void addLLVMStage(OpPassManager &pm,
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
 
+llvm::Error muon::verifyCUDAChip(StringRef chip) {
+  StringRef version = chip;
+  if (version.consume_front("sm_")) {
+    if (!version.consume_back("a"))
+      version.consume_back("f");
+    if (!version.empty() && llvm::all_of(version, llvm::isDigit))
+      return llvm::Error::success();
+  }
+  return llvm::createStringError(
+      "invalid CUDA chip '" + chip +
+      "': expected sm_<version>, optionally with an 'a' or 'f' suffix (sm_80, "
+      "sm_90a)");
+}
+
+bool muon::CUDAChipParser::parse(llvm::cl::Option &option, StringRef argName,
+                                 StringRef arg, std::string &value) {
+  if (llvm::Error error = verifyCUDAChip(arg))
+    return option.error(llvm::toString(std::move(error)));
+  value = arg.str();
+  return false;
+}
+
 void muon::buildMuonGPUPipeline(OpPassManager &pm,
                                 const MuonGPUPipelineOptions &options) {
   addFusedStage(pm, options);

@@ -32,10 +32,26 @@ struct ApproximateMathPass
       name.consume_front("math.");
       return llvm::is_contained(names, name);
     };
+    // Upstream's patterns take scalars and vectors: on a tensor they compare
+    // it with a scalar (invalid IR). Other ops are left to their lowering.
+    auto isScalarOrVector = [](Type type) {
+      return type.isIntOrIndexOrFloat() || isa<VectorType>(type);
+    };
+    SmallVector<Operation *> candidates;
+    getOperation()->walk([&](Operation *op) {
+      if (selected(op->getName().getStringRef()) &&
+          llvm::all_of(op->getOperandTypes(), isScalarOrVector) &&
+          llvm::all_of(op->getResultTypes(), isScalarOrVector))
+        candidates.push_back(op);
+    });
     RewritePatternSet patterns(&getContext());
     populateMathF32ExpansionPatterns(patterns, selected);
     populateMathPolynomialApproximationPatterns(patterns, selected);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    // New ops too: an f16 op's expansion is an f32 op to approximate.
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+    if (failed(
+            applyOpPatternsGreedily(candidates, std::move(patterns), config)))
       return signalPassFailure();
   }
 };

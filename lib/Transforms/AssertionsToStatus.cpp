@@ -230,6 +230,21 @@ struct AssertionsToStatusPass
       if (!func.isExternal() && !getStatusMessages(func) &&
           failed(convertFunction(func, symbols)))
         return signalPassFailure();
+    // On a cycle of calls, a function comes before a callee that gets a
+    // status (a recursive call's status would have to hold its own
+    // messages): the call then lacks that result.
+    WalkResult recursion = getOperation().walk([&](func::CallOp call) {
+      auto callee = symbols.lookupNearestSymbolFrom<func::FuncOp>(
+          call, call.getCalleeAttr());
+      if (!getStatusMessages(callee) ||
+          call.getNumResults() == callee.getNumResults())
+        return WalkResult::advance();
+      call.emitError() << "cannot turn the checks of a recursive call into a "
+                          "status result";
+      return WalkResult::interrupt();
+    });
+    if (recursion.wasInterrupted())
+      return signalPassFailure();
   }
 };
 } // namespace

@@ -90,6 +90,12 @@ struct SplitReductionsPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (chunkLength <= 0) {
+      emitError(UnknownLoc::get(&getContext()))
+          << "muon-split-reductions: chunk-length must be > 0, got "
+          << static_cast<int64_t>(chunkLength);
+      return signalPassFailure();
+    }
     SmallVector<linalg::LinalgOp> candidates;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && op.getNumReductionLoops() >= 1 &&

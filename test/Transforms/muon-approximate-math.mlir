@@ -31,3 +31,20 @@ func.func @bf16(%x: bf16) -> bf16 {
   %e = math.erf %x : bf16
   return %e : bf16
 }
+
+// Upstream's approximations take scalars and vectors: ops on tensors, ranked
+// or not, are left for their lowering to loops; the others are still
+// rewritten.
+// CHECK-LABEL: func.func @tensors
+// CHECK: math.erf %{{.+}} : tensor<4xf32>
+// CHECK: math.exp %{{.+}} : tensor<*xf32>
+// CHECK-NOT: math.{{erf|exp|tanh}}
+// CHECK: return
+func.func @tensors(%t: tensor<4xf32>, %u: tensor<*xf32>, %v: vector<4xf32>, %x: f16)
+    -> (tensor<4xf32>, tensor<*xf32>, vector<4xf32>, f16) {
+  %a = math.erf %t : tensor<4xf32>
+  %b = math.exp %u : tensor<*xf32>
+  %c = math.exp %v : vector<4xf32>
+  %d = math.tanh %x : f16
+  return %a, %b, %c, %d : tensor<4xf32>, tensor<*xf32>, vector<4xf32>, f16
+}

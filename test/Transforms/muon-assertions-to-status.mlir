@@ -123,3 +123,29 @@ func.func @conditional_call(%p: i1) {
   }
   return
 }
+
+// -----
+
+// A recursive call's status would have to hold the messages of its own
+// function: an error, not a call without the callee's status result.
+func.func @recursive(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
+  cf.assert %p, "recursive"
+  // expected-error @below {{cannot turn the checks of a recursive call into a status result}}
+  %r = call @recursive(%x, %p) : (tensor<4xf32>, i1) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// Through a function without checks of its own.
+func.func @ping(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
+  %r = call @pong(%x, %p) : (tensor<4xf32>, i1) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+func.func private @pong(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
+  cf.assert %p, "pong"
+  // expected-error @below {{cannot turn the checks of a recursive call into a status result}}
+  %r = call @ping(%x, %p) : (tensor<4xf32>, i1) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}

@@ -1,6 +1,12 @@
 // RUN: muon-opt %s -muon-split-reductions -split-input-file | FileCheck %s
 // RUN: muon-opt %s -muon-split-reductions="max-column-outputs=4096" -split-input-file | FileCheck %s --check-prefix=LIMIT
 // RUN: muon-opt %s -muon-split-reductions="column-threads=0" -split-input-file | FileCheck %s --check-prefix=ANY
+// RUN: not muon-opt %s -muon-split-reductions="chunk-length=0" -split-input-file 2>&1 | FileCheck %s --check-prefix=CHUNK0
+// RUN: not muon-opt %s -muon-split-reductions="chunk-length=-4" -split-input-file 2>&1 | FileCheck %s --check-prefix=CHUNKNEG
+
+// Chunks of no elements divide nothing: an error, not a division by zero.
+// CHUNK0: error: muon-split-reductions: chunk-length must be > 0, got 0
+// CHUNKNEG: error: muon-split-reductions: chunk-length must be > 0, got -4
 
 // The loss: one output over 8192 elements. Chunks of 256: a first
 // reduction into 32 partial sums (the chunk a parallel dim), a second into

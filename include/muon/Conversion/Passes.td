@@ -216,7 +216,7 @@ def ConvertLinalgToThreadLoopsPass : MuonPass<"convert-linalg-to-thread-loops"> 
   }];
   let options = [
     Option<"blockSize", "block-size", "unsigned", /*default=*/"256",
-           "Threads per block">,
+           "Threads per block (1 to 1024, CUDA's limit)">,
     Option<"cooperativeReductions", "cooperative-reductions", "bool",
            /*default=*/"true",
            "Reduce long reductions with a block of threads per output "

@@ -9,6 +9,7 @@
 
 #include "mlir/Pass/PassOptions.h"
 #include "muon/Conversion/MatmulToBlas/MatmulToBlas.h"
+#include "llvm/Support/Error.h"
 
 namespace mlir {
 class OpPassManager;
@@ -120,6 +121,22 @@ struct CUDATargetOptions {
   int64_t bucketMemory = 0;
 };
 
+/// Fails unless `chip` names an SM architecture as NVPTX spells it: `sm_`, a
+/// version, optionally an `a` or `f` suffix (sm_80, sm_90a). NVVM's target
+/// checks parse the chip without validating it: an empty one crashes them.
+llvm::Error verifyCUDAChip(llvm::StringRef chip);
+
+/// The parser of a chip option: an option error (exit 1, or a failed
+/// pipeline) for what verifyCUDAChip rejects.
+class CUDAChipParser : public llvm::cl::parser<std::string> {
+public:
+  using parser::parser;
+
+  /// Hides the string parser's parse, which cl::opt calls statically.
+  bool parse(llvm::cl::Option &option, llvm::StringRef argName,
+             llvm::StringRef arg, std::string &value);
+};
+
 /// Where the GPU pipeline may stop so that each stage can be inspected.
 enum class GPUPipelineStage { Fused, Bufferized, GPU, LLVM };
 
@@ -141,7 +158,7 @@ struct MuonGPUPipelineOptions
           clEnumValN(GPUPipelineStage::LLVM, "llvm",
                      "LLVM dialect host code with C-interface wrappers and "
                      "the kernels embedded as a gpu.binary"))};
-  PassOptions::Option<std::string> chip{
+  PassOptions::Option<std::string, CUDAChipParser> chip{
       *this, "chip", llvm::cl::desc("GPU architecture of the cubin"),
       llvm::cl::init(CUDATargetOptions().chip)};
   PassOptions::Option<std::string> features{

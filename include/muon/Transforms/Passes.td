@@ -81,7 +81,9 @@ def AssertionsToStatusPass
     left as they are.
 
     Only asserts and calls in a function's entry block are converted: one
-    nested in a region is an error, as it might not run on every call.
+    nested in a region is an error, as it might not run on every call. So is
+    a recursive call of a function with checks, whose status would have to
+    hold its own function's messages.
 
     Before:
     ```mlir
@@ -377,8 +379,9 @@ def ApproximateMathPass : MuonPass<"muon-approximate-math"> {
     This pass rewrites the ops named in `ops` into upstream's polynomial
     approximations (`populateMathPolynomialApproximationPatterns`): plain
     arithmetic that vectorizes, computed in f32 (f16/bf16 operands are
-    extended first). The CPU pipeline runs it on its loops; the GPU keeps the
-    device library's functions.
+    extended first). Upstream's patterns take scalars and vectors: ops on
+    tensors are left alone. The CPU pipeline runs it on its loops; the GPU
+    keeps the device library's functions.
 
     Accuracy, measured against numpy (f64) over 2^20 inputs by
     test/Transforms/muon-approximate-math-accuracy.test: see

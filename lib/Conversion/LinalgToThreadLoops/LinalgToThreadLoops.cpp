@@ -317,6 +317,9 @@ static bool isRowReduction(linalg::LinalgOp op) {
 /// the row stride).
 constexpr int64_t kColumnThreads = 1024;
 
+/// CUDA's limit on the threads of a block: a launch with more fails.
+constexpr unsigned kMaxBlockSize = 1024;
+
 /// Remarks on `op` if each of its threads walks at least `threshold`
 /// elements serially (its reduction extents; all of it on one thread when
 /// it has no parallel dim).
@@ -337,6 +340,12 @@ struct ConvertLinalgToThreadLoops
   using Base::Base;
 
   void runOnOperation() override {
+    if (blockSize == 0 || blockSize > kMaxBlockSize) {
+      emitError(UnknownLoc::get(&getContext()))
+          << "convert-linalg-to-thread-loops: block-size must be in [1, "
+          << kMaxBlockSize << "], got " << static_cast<unsigned>(blockSize);
+      return signalPassFailure();
+    }
     // Loops are tiled onto threads by upstream's tileParallelLoop, which
     // drops reduction results: a reduction must arrive as linalg, where it
     // gets a cooperative or per-thread kernel.

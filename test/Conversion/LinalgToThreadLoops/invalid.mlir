@@ -1,4 +1,11 @@
 // RUN: muon-opt %s -convert-linalg-to-thread-loops -verify-diagnostics -o /dev/null
+// RUN: not muon-opt %s -convert-linalg-to-thread-loops=block-size=0 -o /dev/null 2>&1 | FileCheck %s --check-prefix=ZERO
+// RUN: not muon-opt %s -convert-linalg-to-thread-loops=block-size=2048 -o /dev/null 2>&1 | FileCheck %s --check-prefix=LARGE
+
+// Blocks without threads (a loop step of 0, or a division by it) or with more
+// than CUDA launches.
+// ZERO: error: convert-linalg-to-thread-loops: block-size must be in [1, 1024], got 0
+// LARGE: error: convert-linalg-to-thread-loops: block-size must be in [1, 1024], got 2048
 
 // Tiling an scf.parallel onto threads would drop its reduction result.
 func.func @loop_reduction(%a: memref<65536xf32>) -> f32 {

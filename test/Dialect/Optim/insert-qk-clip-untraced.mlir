@@ -1,10 +1,13 @@
 // RUN: muon-opt %s -optim-insert-qk-clip -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: not muon-opt %s -optim-insert-qk-clip="tau=-1" -split-input-file 2>&1 | FileCheck %s --check-prefix=OPTION
+// RUN: not muon-opt %s -optim-insert-qk-clip="tau=inf" -split-input-file 2>&1 | FileCheck %s --check-prefix=INF
 
 // Attentions the pass cannot clip get a warning at the softmax saying why,
 // and are left unchanged.
 // CHECK-NOT: optim.qk_clip
-// OPTION: error: optim-insert-qk-clip expects tau > 0 and alpha in [0, 1], got tau=-1.000000e+00, alpha=5.000000e-01
+// OPTION: error: optim-insert-qk-clip expects a finite tau > 0 and alpha in [0, 1], got tau=-1.000000e+00, alpha=5.000000e-01
+// Rejected like optim.qk_clip's verifier would reject the op it inserts.
+// INF: error: optim-insert-qk-clip expects a finite tau > 0 and alpha in [0, 1], got tau=INF, alpha=5.000000e-01
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 

@@ -130,8 +130,6 @@ static LogicalResult verifyMatrixRank(Operation *op, Type type) {
                            << rank << "; use optim.adamw for vectors";
 }
 
-static constexpr int64_t kMaxNewtonSchulzSteps = 100;
-
 /// Rules for every op that runs Newton–Schulz iterations.
 static LogicalResult verifyNewtonSchulzConfig(Operation *op, Type operandType,
                                               int64_t steps,

@@ -186,7 +186,8 @@ struct OptimAssignPass
   void runOnOperation() override;
 
 private:
-  /// Checks and converts the options; errors are reported on the op.
+  /// Checks and converts the options; errors are unlocated (they concern no
+  /// op).
   LogicalResult parseOptions(SmallVectorImpl<llvm::Regex> &includes,
                              SmallVectorImpl<llvm::Regex> &excludes);
   /// Replaces `op` by optim.muon / optim.muon2 (and erases the step counts
@@ -199,13 +200,12 @@ private:
 LogicalResult
 OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
                               SmallVectorImpl<llvm::Regex> &excludes) {
-  Operation *root = getOperation();
-  if (nsSteps < 0)
-    return root->emitError()
-           << "optim-assign: ns-steps must be >= 0 (0: the op's default), got "
-           << static_cast<int64_t>(nsSteps);
+  if (nsSteps < 0 || nsSteps > kMaxNewtonSchulzSteps)
+    return emitError(UnknownLoc::get(&getContext()))
+           << "optim-assign: ns-steps must be in [0, " << kMaxNewtonSchulzSteps
+           << "] (0: the op's default), got " << static_cast<int64_t>(nsSteps);
   if (!(momentum >= 0.0 && momentum < 1.0))
-    return root->emitError()
+    return emitError(UnknownLoc::get(&getContext()))
            << "optim-assign: momentum must lie in [0, 1), got "
            << static_cast<double>(momentum);
   for (auto [patterns, regexes, flag] :
@@ -216,8 +216,9 @@ OptimAssignPass::parseOptions(SmallVectorImpl<llvm::Regex> &includes,
       llvm::Regex regex(pattern);
       std::string error;
       if (!regex.isValid(error))
-        return root->emitError() << "optim-assign: bad " << flag << " pattern '"
-                                 << pattern << "': " << error;
+        return emitError(UnknownLoc::get(&getContext()))
+               << "optim-assign: bad " << flag << " pattern '" << pattern
+               << "': " << error;
       regexes->push_back(std::move(regex));
     }
   }

@@ -507,7 +507,8 @@ struct OptimBucketPass
     double waste = padWaste;
     int64_t temporaryBytes = maxTemporaryBytes;
     if (!(waste >= 0.0) || temporaryBytes < 0) {
-      InFlightDiagnostic diag = emitError(getOperation()->getLoc());
+      // Option errors concern no op: unlocated.
+      InFlightDiagnostic diag = emitError(UnknownLoc::get(&getContext()));
       if (temporaryBytes < 0)
         diag << "optim-bucket: max-temporary-bytes must be >= 0, got "
              << temporaryBytes;

@@ -22,6 +22,7 @@
 
 #include "llvm/ADT/MapVector.h"
 
+#include <cmath>
 #include <limits>
 
 namespace muon::optim {
@@ -323,9 +324,11 @@ OptimInsertQKClipPass::insertClip(Operation *softmax,
 }
 
 void OptimInsertQKClipPass::runOnOperation() {
-  if (!(tau > 0.0) || !(alpha >= 0.0 && alpha <= 1.0)) {
-    getOperation().emitError()
-        << "optim-insert-qk-clip expects tau > 0 and alpha in [0, 1], got tau="
+  // As optim.qk_clip's verifier: an infinite tau would clip nothing.
+  if (!(std::isfinite(tau) && tau > 0.0) || !(alpha >= 0.0 && alpha <= 1.0)) {
+    emitError(UnknownLoc::get(&getContext()))
+        << "optim-insert-qk-clip expects a finite tau > 0 and alpha in [0, 1], "
+           "got tau="
         << tau << ", alpha=" << alpha;
     return signalPassFailure();
   }

@@ -19,6 +19,10 @@
 
 namespace muon::optim {
 
+/// The most Newton–Schulz iterations (`ns_steps`) the ops that run them
+/// accept.
+inline constexpr int64_t kMaxNewtonSchulzSteps = 100;
+
 /// A tensor seen as a batch of matrices: `batch` leading extents (empty for a
 /// single matrix) and a `rows` × `cols` matrix each.
 struct MatrixShape {
