@@ -35,7 +35,9 @@ constexpr int64_t kMaxSymmetricBlocks = 8;
 /// (one full GEMM) if `blockRows` ≤ 0 or m < 2·blockRows. Block row i spans
 /// rows [i·b, min(m, (i + 1)·b)).
 inline int64_t symmetricBlockRows(int64_t m, int64_t blockRows) {
-  if (blockRows <= 0 || m < 2 * blockRows)
+  // m / 2 < blockRows is m < 2·blockRows without overflow (blockRows up to
+  // INT64_MAX from the environment).
+  if (blockRows <= 0 || m / 2 < blockRows)
     return m;
   int64_t count = std::min(m / blockRows, kMaxSymmetricBlocks);
   int64_t rows = (m + count - 1) / count;

@@ -141,10 +141,15 @@ def compile_library(module, flags=(), name="step", verbose=True, compiler=None,
     seconds = None
     if not os.path.isfile(library + ".json"):
         start = time.perf_counter()
-        os.makedirs(root, exist_ok=True)
-        # Compile into a fresh directory and rename it into place: concurrent
-        # processes never see a half-written library.
-        staging = tempfile.mkdtemp(prefix="compile-", dir=root)
+        try:
+            os.makedirs(root, exist_ok=True)
+            # Compile into a fresh directory and rename it into place:
+            # concurrent processes never see a half-written library.
+            staging = tempfile.mkdtemp(prefix="compile-", dir=root)
+        except OSError as e:
+            raise OSError(e.errno, f"{label}: cannot write the compile cache {root} "
+                          f"({e.strerror}); set MUON_MLIR_CACHE to a writable "
+                          "directory") from e
         try:
             source = os.path.join(staging, f"{name}.mlir")
             with open(source, "w") as f:

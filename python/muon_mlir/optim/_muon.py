@@ -290,6 +290,7 @@ class Muon(torch.optim.Optimizer):
         _check_group(group)
         entries, tensors, device = [], [], None
         grad_slots, empty, states, with_grad, templates = [], [], [], [], []
+        labels = []  # what each tensor is, for errors
         for position, p, name in self._positioned(group):
             if p.grad is None:
                 continue
@@ -314,12 +315,14 @@ class Muon(torch.optim.Optimizer):
             grad, direct = _grad_in_order(p, order)
             templates.append(p.grad if direct else None)
             grad_slots.append(len(tensors) + 1)
-            tensors += [p.permute(order), grad] + [
-                state[k].permute(order) for k in _plan.ARGUMENT_STATE_KEYS[entry[0]]]
+            keys = _plan.ARGUMENT_STATE_KEYS[entry[0]]
+            tensors += [p.permute(order), grad] + [state[k].permute(order) for k in keys]
+            labels += [what, f"the gradient of {what}"] + [f"{k} of {what}" for k in keys]
         if not entries:
             return None
         for members in _plan.adamw_ops(entries):
             tensors.append(_step_counts([states[i] for i in members]))
+            labels.append("AdamW's step counts")
         _check_device(device, f"param group {index}")
         layout = (tuple(entries), device.type, _group_key(group))
         compiled = self._compiled.get((index, layout))
@@ -329,7 +332,7 @@ class Muon(torch.optim.Optimizer):
             self._compiled[(index, layout)] = compiled
         # Before the rates: read-only, they may share one tensor (lr given as
         # a tensor serves as both rates when adamw_lr is None).
-        _check_distinct(tensors, grad_slots, group)
+        _check_distinct(tensors, labels, grad_slots, group)
         rates = _step_inputs(group)
         tensors += [_scalar(rate, device, dtype) for rate, dtype in zip(rates, _INPUT_DTYPES)]
         graphs = GraphCache(device) if self.cuda_graph and device.type == "cuda" else None
@@ -835,26 +838,26 @@ def _same_layout(a, b):
     return a.stride() == b.stride() or (a.is_contiguous() and b.is_contiguous())
 
 
-def _check_distinct(tensors, grad_slots, group):
+def _check_distinct(tensors, labels, grad_slots, group):
     """Written buffers must not overlap any other argument (docs/ABI.md): a
     parameter listed twice, state shared between parameters, a gradient
     sharing a parameter's or its state's storage. Gradients are only read:
-    parameters may share one, as torch allows."""
+    parameters may share one, as torch allows. `labels` names the tensors."""
+    if len({id(p) for p in group["params"]}) != len(group["params"]):
+        raise ValueError("a parameter appears twice in one param group")
     written, grads = {}, set(grad_slots)
     for i, t in enumerate(tensors):
         if i in grads or t.numel() == 0:  # no storage to share (its pointer may be 0)
             continue
         pointer = t.data_ptr()
-        if pointer in written and written[pointer] is not t:
-            raise ValueError("two tensors of the step share storage (a parameter listed "
-                             "twice, or state shared between parameters)")
-        written[pointer] = t
+        if pointer in written and tensors[written[pointer]] is not t:
+            raise ValueError(f"{labels[written[pointer]]} and {labels[i]} share storage; the "
+                             "step updates both in place (tied weights must be one parameter)")
+        written[pointer] = i
     for i in grad_slots:
         if tensors[i].numel() != 0 and tensors[i].data_ptr() in written:
-            raise ValueError("a gradient shares storage with a parameter or optimizer state "
-                             "that the step updates")
-    if len({id(p) for p in group["params"]}) != len(group["params"]):
-        raise ValueError("a parameter appears twice in one param group")
+            raise ValueError(f"{labels[i]} shares storage with "
+                             f"{labels[written[tensors[i].data_ptr()]]}, which the step updates")
 
 
 def _step_counts(states):

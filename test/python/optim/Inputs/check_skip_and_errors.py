@@ -35,7 +35,7 @@ def expect_error(label, opt, params):
     saved = [p.detach().clone() for p in params]
     try:
         opt.step()
-    except (TypeError, ValueError, RuntimeError) as e:
+    except (TypeError, ValueError, RuntimeError, OSError) as e:
         untouched = all(torch.equal(p.detach(), s) for p, s in zip(params, saved))
         print(f"{label}: {type(e).__name__}: {e} [parameters "
               f"{'untouched' if untouched else 'MODIFIED'}]")
@@ -122,6 +122,16 @@ good, bias = fresh((8, 4), (8,))
 bias.grad = bias.detach()
 expect_error("gradient aliasing its parameter", Muon([good, bias], verbose=False), [good, bias])
 
+# Two parameters over one storage (a tie made by sharing data, not by one
+# Parameter): both named.
+good, = fresh((8, 4))
+shared = torch.randn(16, 4)
+emb, head = torch.nn.Parameter(shared), torch.nn.Parameter(shared)
+emb.grad, head.grad = torch.randn(16, 4), torch.randn(16, 4)
+expect_error("parameters sharing storage",
+             Muon([("good", good), ("emb", emb), ("head", head)], verbose=False),
+             [good, emb, head])
+
 good, bias = fresh((8, 4), (8,))
 opt = Muon([good, bias], verbose=False)
 opt.state[bias].update(step=torch.tensor([1.0, 2.0]), exp_avg=torch.zeros(8),
@@ -169,3 +179,13 @@ same = all(torch.equal(c.param_groups[0]["params"][i].detach(), params[i].detach
 print(f"deepcopy, pickle: a step equals the original's: {same}; ns_memory "
       f"{copies[1].ns_memory}; state of plain dicts in state_dict(): "
       f"{all(type(v) is dict for v in opt.state_dict()['state'].values())}")
+
+# A compile cache that cannot be written (its path runs through a file): an
+# error naming the directory and the variable that moves it.
+import os  # noqa: E402
+import tempfile  # noqa: E402
+
+with tempfile.NamedTemporaryFile() as blocker:
+    os.environ["MUON_MLIR_CACHE"] = os.path.join(blocker.name, "cache")
+    good, = fresh((8, 5))
+    expect_error("unwritable cache", Muon([good], verbose=False), [good])
