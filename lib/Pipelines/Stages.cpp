@@ -83,14 +83,13 @@ void muon::addHostLLVMStage(OpPassManager &pm,
   // a batch dim) expand to affine.apply.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
-  // The translation to LLVM IR (per parallel region) and LLVM's optimization
-  // and code generation (per function) grow faster than a function's size:
-  // one function per distinct loop nest keeps them linear.
-  pm.addPass(muon::createOutlineLoopNestsPass());
   pm.addPass(createSCFToControlFlowPass());
   // No __truncsfbf2 libcalls, which not every libgcc has.
   pm.addNestedPass<func::FuncOp>(muon::createExpandBF16ConversionsPass());
+  pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  // The translation to LLVM IR analyses a region's whole function once per
+  // parallel region: one function per region keeps that linear.
+  pm.addPass(muon::createOutlineParallelRegionsPass());
   // Temporaries come from the CPU runtime's caching allocator
   // (runtime/cpu/HostAllocator.cpp): malloc would hand a step's large
   // buffers back to the kernel between calls and page-fault them in again.

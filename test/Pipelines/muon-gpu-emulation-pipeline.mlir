@@ -1,8 +1,7 @@
 // muon-gpu-emulation-pipeline: the GPU pipeline's program lowered for the
 // host. No gpu op, gpu.module or GPU runtime (mgpu*) call is left; the GEMMs
 // are still the GPU entry points (which the CPU runtime implements), and the
-// kernels are host loops, each in a function of its own
-// (muon-outline-loop-nests) that the step calls.
+// kernels are host loops in the step itself.
 // RUN: muon-opt %s --muon-gpu-emulation-pipeline | FileCheck %s
 // The same module stopped at the gpu stage has the launches the emulation
 // replaces.
@@ -11,12 +10,10 @@
 // CHECK-NOT: gpu.
 // CHECK-NOT: mgpu
 // CHECK: llvm.func @step(
-// CHECK: llvm.call @step_loops_0(
+// CHECK: llvm.br
 // CHECK: llvm.call @muon_gpu_syrk_f32
 // CHECK: llvm.call @muon_gpu_gemm_f32
 // CHECK: llvm.func @_mlir_ciface_step(
-// CHECK: llvm.func @step_loops_0(
-// CHECK: llvm.br
 // CHECK-NOT: gpu.
 // CHECK-NOT: mgpu
 

@@ -465,41 +465,33 @@ def CheckNoHostAccessPass
   }];
 }
 
-def OutlineLoopNestsPass
-    : MuonPass<"muon-outline-loop-nests", "::mlir::ModuleOp"> {
-  let summary = "Move each outermost loop nest or parallel region of a function that holds several into a function of its own";
+def OutlineParallelRegionsPass
+    : MuonPass<"muon-outline-parallel-regions", "::mlir::ModuleOp"> {
+  let summary = "Move each omp.parallel of a function that holds several into a function of its own";
   let description = [{
-    A step lowers to one function holding a loop nest per update, fusion
-    group and reduction: thousands for a model of hundreds of tensors. Two
-    parts of the compilation grow faster than that function:
-    - translating an `omp.parallel` to LLVM IR outlines its body with
-      LLVM's `CodeExtractor`, and the OpenMPIRBuilder builds that
-      extractor's analysis of the *whole enclosing function* once per
-      region, O(regions × size) (an optimizer step over GPT-2 XL's shapes
-      spent about half of its 61 s of `muon-compile` there);
-    - LLVM's optimization and code generation of one function (register
-      allocation, instruction scheduling) are superlinear in its size: a
-      step of 581 small tensors, serial loops only, took 57 s in
-      `muon-compile`, 13 s of them before LLVM.
+    Translating an `omp.parallel` to LLVM IR outlines its body with LLVM's
+    `CodeExtractor`, and the OpenMPIRBuilder builds that extractor's
+    analysis of the *whole enclosing function* once per region, both when
+    it creates the region and when it finalizes the function. A function
+    with N parallel regions thus costs O(N × its size) to translate: an
+    optimizer step over GPT-2 XL's shapes (1200 regions in one function)
+    spent about half of its 61 s of `muon-compile` there (17 s now).
 
-    In every function holding at least `min-nests` of them, this pass
-    replaces each outermost `omp.parallel`, `scf.for`, `scf.parallel` and
-    `scf.while` by a `no_inline` `func.call` of a new private function
-    (named after the caller, `<caller>_parallel_<i>` or `<caller>_loops_<i>`)
-    whose body is the nest, returning the nest's results. Values defined
-    above it become arguments, except constants, which are cloned into the
-    new function so that loop bounds and steps stay constant for LLVM.
-    Nests equal up to the values they capture (the same update of an
-    optimizer group's same-shape matrices, the same softmax of every layer)
-    share one function, across callers too, so that LLVM translates,
-    optimizes and compiles each distinct loop nest once: the 1200 regions of
-    that GPT-2 XL step are 17 functions. `no_inline` keeps LLVM from
-    inlining a function called once back into the step (the conversion to
-    LLVM keeps it on calls, not on functions); a call per loop nest costs
-    nanoseconds.
+    In every function holding at least `min-regions` of them, this pass
+    replaces each outermost `omp.parallel` by a `func.call` of a new private
+    function (named after the caller, `<caller>_parallel_<i>`) whose body
+    is the region. Values defined above it become arguments, except
+    constants, which are cloned into the new function so that loop bounds
+    and steps stay constant for LLVM. The translation then analyses one small
+    function per region. Regions equal up to the values they capture (the
+    same update of an optimizer group's same-shape matrices, the same
+    softmax of every layer) share one function, across callers too, so that
+    LLVM translates, optimizes and compiles each distinct loop nest once:
+    the 1200 regions of that GPT-2 XL step are 17 functions.
 
-    The host pipelines run it after `llvm-request-c-wrappers` (the outlined
-    functions get no C-interface wrappers) and before `convert-scf-to-cf`.
+    The CPU pipeline runs it after `llvm-request-c-wrappers` (the outlined
+    functions get no C-interface wrappers) and before the lowering of
+    memrefs to LLVM.
 
     Before:
     ```mlir
@@ -509,15 +501,15 @@ def OutlineLoopNestsPass
         omp.wsloop { omp.loop_nest (%i) : index = (%c0) to (%n) step ... }
         omp.terminator
       }
-      scf.for %i = %c0 to %n step %c1 { ... }
+      omp.parallel { ... }
       return
     }
     ```
     After:
     ```mlir
     func.func @step(%a: memref<1024xf32>, %n: index) {
-      call @step_parallel_0(%n, %a) {no_inline} : (index, memref<1024xf32>) -> ()
-      call @step_loops_1(%n, %a) {no_inline} : (index, memref<1024xf32>) -> ()
+      call @step_parallel_0(%n, %a) : (index, memref<1024xf32>) -> ()
+      call @step_parallel_1(...) : ...
       return
     }
     func.func private @step_parallel_0(%n: index, %a: memref<1024xf32>) {
@@ -528,8 +520,8 @@ def OutlineLoopNestsPass
     ```
   }];
   let options = [
-    Option<"minNests", "min-nests", "int64_t", /*default=*/"2",
-           "Fewest loop nests and parallel regions a function holds for them to be outlined">,
+    Option<"minRegions", "min-regions", "int64_t", /*default=*/"2",
+           "Fewest omp.parallel ops a function holds for them to be outlined">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }

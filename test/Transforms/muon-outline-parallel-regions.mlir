@@ -1,6 +1,6 @@
-// RUN: muon-opt %s --muon-outline-loop-nests | FileCheck %s
-// RUN: muon-opt %s --muon-outline-loop-nests="min-nests=1" | FileCheck %s --check-prefix=ONE
-// RUN: muon-opt %s --muon-outline-loop-nests="min-nests=3" | FileCheck %s --check-prefix=THREE
+// RUN: muon-opt %s --muon-outline-parallel-regions | FileCheck %s
+// RUN: muon-opt %s --muon-outline-parallel-regions="min-regions=1" | FileCheck %s --check-prefix=ONE
+// RUN: muon-opt %s --muon-outline-parallel-regions="min-regions=3" | FileCheck %s --check-prefix=THREE
 
 // Each region of @step becomes a call; captured values are arguments in
 // order of first use, constants are cloned (loop bounds stay constant), the
@@ -9,9 +9,9 @@
 // CHECK-LABEL: func.func @step(
 // CHECK-SAME: %[[A:.*]]: memref<1024xf32>, %[[N:.*]]: index, %[[V:.*]]: f32)
 // CHECK-NOT: omp.
-// CHECK: call @step_parallel_0(%[[V]], %[[A]], %[[N]]) {no_inline} : (f32, memref<1024xf32>, index) -> ()
+// CHECK: call @step_parallel_0(%[[V]], %[[A]], %[[N]]) : (f32, memref<1024xf32>, index) -> ()
 // CHECK-NOT: omp.
-// CHECK: call @[[SECOND:step_parallel_1_[0-9]+]](%[[A]]) {no_inline} : (memref<1024xf32>) -> ()
+// CHECK: call @[[SECOND:step_parallel_1_[0-9]+]](%[[A]]) : (memref<1024xf32>) -> ()
 // CHECK-NOT: omp.
 // CHECK: return
 
@@ -64,15 +64,14 @@ func.func @step(%a: memref<1024xf32>, %n: index, %v: f32) {
 
 func.func private @step_parallel_1()
 
-// A function with one region keeps it (min-nests=2); min-nests=1
-// outlines it too; min-nests=3 only the three regions of @same and the
-// loops of @loops.
+// A function with one region keeps it (min-regions=2); min-regions=1
+// outlines it too; min-regions=3 only the three regions of @same.
 // CHECK-LABEL: func.func @single(
 // CHECK-NOT: call
 // CHECK: omp.parallel
 // ONE-LABEL: func.func @single(
 // ONE-NOT: omp.
-// ONE: call @single_parallel_0(%{{.*}}) {no_inline} : (memref<8xf32>) -> ()
+// ONE: call @single_parallel_0(%{{.*}}) : (memref<8xf32>) -> ()
 // ONE: func.func private @single_parallel_0(
 // ONE: omp.parallel
 // THREE-LABEL: func.func @step(
@@ -180,50 +179,4 @@ func.func @again(%x: memref<64xf32>) {
     omp.terminator
   }
   return
-}
-
-// Serial loops too: an scf.for with results returns them; the nests inside
-// an outermost loop move with it; equal loops share a function.
-// CHECK-LABEL: func.func @loops(
-// CHECK-SAME: %[[P:[^:]+]]: memref<16xf32>, %[[Q:[^:]+]]: memref<16xf32>)
-// CHECK: %[[SUM:.+]] = call @[[SUMF:loops_loops_0]](%[[P]]) {no_inline} : (memref<16xf32>) -> f32
-// CHECK-NEXT: call @[[SCALEF:loops_loops_1]](%[[P]], %[[SUM]]) {no_inline} : (memref<16xf32>, f32) -> ()
-// CHECK-NEXT: call @[[SCALEF]](%[[Q]], %[[SUM]]) {no_inline} : (memref<16xf32>, f32) -> ()
-// CHECK-NEXT: return %[[SUM]] : f32
-// CHECK: func.func private @[[SUMF]](%{{.+}}: memref<16xf32>) -> f32 {
-// CHECK: %[[R:.+]] = scf.for {{.*}} iter_args
-// CHECK: return %[[R]] : f32
-// CHECK: func.func private @[[SCALEF]](%{{.+}}: memref<16xf32>, %{{.+}}: f32) {
-// CHECK: scf.parallel
-// CHECK: scf.parallel
-// CHECK: return
-// CHECK-NOT: func.func private @loops_loops
-// THREE-LABEL: func.func @loops(
-// THREE: call @loops_loops_0
-func.func @loops(%p: memref<16xf32>, %q: memref<16xf32>) -> f32 {
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %c4 = arith.constant 4 : index
-  %c16 = arith.constant 16 : index
-  %zero = arith.constant 0.0 : f32
-  %sum = scf.for %i = %c0 to %c16 step %c1 iter_args(%acc = %zero) -> f32 {
-    %x = memref.load %p[%i] : memref<16xf32>
-    %a = arith.addf %acc, %x : f32
-    scf.yield %a : f32
-  }
-  scf.parallel (%i) = (%c0) to (%c16) step (%c4) {
-    scf.parallel (%j) = (%i) to (%c16) step (%c4) {
-      %x = memref.load %p[%j] : memref<16xf32>
-      %y = arith.mulf %x, %sum : f32
-      memref.store %y, %p[%j] : memref<16xf32>
-    }
-  }
-  scf.parallel (%i) = (%c0) to (%c16) step (%c4) {
-    scf.parallel (%j) = (%i) to (%c16) step (%c4) {
-      %x = memref.load %q[%j] : memref<16xf32>
-      %y = arith.mulf %x, %sum : f32
-      memref.store %y, %q[%j] : memref<16xf32>
-    }
-  }
-  return %sum : f32
 }

@@ -1,4 +1,4 @@
-//===- OutlineLoopNests.cpp - One function per loop nest ------------------===//
+//===- OutlineParallelRegions.cpp - One function per omp.parallel ---------===//
 //
 // Part of the muon-mlir project.
 //
@@ -7,14 +7,13 @@
 #include "muon/Transforms/Passes.h"
 
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/RegionUtils.h"
 
 namespace muon {
-#define GEN_PASS_DEF_OUTLINELOOPNESTSPASS
+#define GEN_PASS_DEF_OUTLINEPARALLELREGIONSPASS
 #include "muon/Transforms/Passes.h.inc"
 } // namespace muon
 
@@ -35,31 +34,26 @@ llvm::hash_code hashStructure(func::FuncOp function) {
   return hash;
 }
 
-/// A loop nest or parallel region worth a function of its own.
-bool isNest(Operation *op) {
-  return isa<omp::ParallelOp, scf::ForOp, scf::ParallelOp, scf::WhileOp>(op);
-}
-
-/// Outlines loop nests into functions, one per distinct body.
+/// Outlines regions into functions, one per distinct body.
 class Outliner {
 public:
   explicit Outliner(ModuleOp module) : symbols(module) {}
 
-  /// Replaces `nest` by a call of a private function holding it: one
+  /// Replaces `parallel` by a call of a private function holding it: one
   /// outlined before with an equivalent body, else a new one named after
   /// `caller` and inserted after `previous` (which is updated).
-  void outline(Operation *nest, func::FuncOp caller, Operation *&previous,
-               unsigned index);
+  void outline(omp::ParallelOp parallel, func::FuncOp caller,
+               Operation *&previous, unsigned index);
 
 private:
   SymbolTable symbols;
   DenseMap<llvm::hash_code, SmallVector<func::FuncOp>> functions;
 };
 
-void Outliner::outline(Operation *nest, func::FuncOp caller,
+void Outliner::outline(omp::ParallelOp parallel, func::FuncOp caller,
                        Operation *&previous, unsigned index) {
-  SetVector<Value> captured(nest->operand_begin(), nest->operand_end());
-  getUsedValuesDefinedAbove(nest->getRegions(), captured);
+  SetVector<Value> captured;
+  getUsedValuesDefinedAbove(parallel->getRegions(), captured);
   SmallVector<Value> arguments;
   SmallVector<Operation *> constants;
   for (Value value : captured) {
@@ -72,12 +66,10 @@ void Outliner::outline(Operation *nest, func::FuncOp caller,
 
   OpBuilder builder(caller);
   builder.setInsertionPointAfter(previous);
-  StringRef kind = isa<omp::ParallelOp>(nest) ? "parallel" : "loops";
   auto function = func::FuncOp::create(
-      builder, nest->getLoc(),
-      (caller.getSymName() + "_" + kind + "_" + Twine(index)).str(),
-      builder.getFunctionType(ValueRange(arguments).getTypes(),
-                              nest->getResultTypes()));
+      builder, parallel.getLoc(),
+      (caller.getSymName() + "_parallel_" + Twine(index)).str(),
+      builder.getFunctionType(ValueRange(arguments).getTypes(), {}));
   function.setPrivate();
   Block *body = function.addEntryBlock();
   IRMapping mapping;
@@ -85,8 +77,8 @@ void Outliner::outline(Operation *nest, func::FuncOp caller,
   builder.setInsertionPointToStart(body);
   for (Operation *constant : constants)
     builder.clone(*constant, mapping);
-  Operation *copy = builder.clone(*nest, mapping);
-  func::ReturnOp::create(builder, nest->getLoc(), copy->getResults());
+  builder.clone(*parallel, mapping);
+  func::ReturnOp::create(builder, parallel.getLoc());
 
   // Same-shape members of an optimizer group have equal loops: one copy
   // each is what LLVM translates, optimizes and compiles.
@@ -106,19 +98,13 @@ void Outliner::outline(Operation *nest, func::FuncOp caller,
     previous = function;
   }
 
-  builder.setInsertionPoint(nest);
-  auto call =
-      func::CallOp::create(builder, nest->getLoc(), function, arguments);
-  // LLVM would inline a function called once back into its caller, and
-  // optimize and compile one huge function again (the call's no_inline is
-  // what the conversion to LLVM keeps).
-  call.setNoInline(true);
-  nest->replaceAllUsesWith(call.getResults());
-  nest->erase();
+  builder.setInsertionPoint(parallel);
+  func::CallOp::create(builder, parallel.getLoc(), function, arguments);
+  parallel.erase();
 }
 
-struct OutlineLoopNestsPass
-    : muon::impl::OutlineLoopNestsPassBase<OutlineLoopNestsPass> {
+struct OutlineParallelRegionsPass
+    : muon::impl::OutlineParallelRegionsPassBase<OutlineParallelRegionsPass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -126,18 +112,16 @@ struct OutlineLoopNestsPass
     Outliner outliner(module);
     for (auto caller :
          llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
-      SmallVector<Operation *> nests;
-      caller.walk<WalkOrder::PreOrder>([&](Operation *op) {
-        if (!isNest(op))
-          return WalkResult::advance();
-        nests.push_back(op);
-        return WalkResult::skip();
+      SmallVector<omp::ParallelOp> regions;
+      caller.walk([&](omp::ParallelOp parallel) {
+        if (!parallel->getParentOfType<omp::ParallelOp>())
+          regions.push_back(parallel);
       });
-      if (static_cast<int64_t>(nests.size()) < minNests)
+      if (static_cast<int64_t>(regions.size()) < minRegions)
         continue;
       Operation *previous = caller;
-      for (auto [index, nest] : llvm::enumerate(nests))
-        outliner.outline(nest, caller, previous, index);
+      for (auto [index, parallel] : llvm::enumerate(regions))
+        outliner.outline(parallel, caller, previous, index);
     }
   }
 };
