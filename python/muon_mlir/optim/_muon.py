@@ -507,11 +507,14 @@ class _Bound:
     def run(self, grad_pointers):
         self.pointer_view[self.grad_slots] = grad_pointers
         if self.device.type != "cuda":
-            return self._launch()
-        if self.graphs is not None and self.graphs.run(tuple(grad_pointers), self._launch):
-            return
-        # One stream query per step (a few µs).
-        self._launch(torch.cuda.current_stream(self.device).cuda_stream)
+            self._launch()
+        elif self.graphs is None or not self.graphs.run(tuple(grad_pointers), self._launch):
+            # One stream query per step (a few µs).
+            self._launch(torch.cuda.current_stream(self.device).cuda_stream)
+        # The parameters count as modified in place, as torch's optimizers
+        # modify them: a backward through a graph built before the step then
+        # raises instead of using the new weights (~5 µs for 145 tensors).
+        _increment_version(self.with_grad)
 
     def _launch(self, *stream):
         function = self.function
@@ -873,6 +876,7 @@ def _step_counts(states):
 # The optimizer's own writes of state: they do not count as the caller's
 # changes (_tracked_state).
 _put = dict.__setitem__
+_increment_version = torch.autograd.graph.increment_version
 
 
 def _scalar(value, device, dtype=torch.float32):

@@ -82,3 +82,5 @@ class QKClip:
                                           verbose=self.verbose)
             self._function._load()
         _run(self._function, [t.data_ptr() for t in tensors], device)
+        # Rescaled in place, as torch's in-place ops would (see _Bound.run).
+        torch.autograd.graph.increment_version([w for pair in self.pairs for w in pair])

@@ -185,7 +185,27 @@ print(f"deepcopy, pickle: a step equals the original's: {same}; ns_memory "
 import os  # noqa: E402
 import tempfile  # noqa: E402
 
+cache = os.environ.get("MUON_MLIR_CACHE")
 with tempfile.NamedTemporaryFile() as blocker:
     os.environ["MUON_MLIR_CACHE"] = os.path.join(blocker.name, "cache")
     good, = fresh((8, 5))
     expect_error("unwritable cache", Muon([good], verbose=False), [good])
+if cache is None:
+    del os.environ["MUON_MLIR_CACHE"]
+else:
+    os.environ["MUON_MLIR_CACHE"] = cache
+
+# The step modifies parameters in place as torch's optimizers do: a backward
+# through a graph that saved them before the step raises (autograd's
+# version check) instead of differentiating with the new weights.
+w, b = fresh((8, 8), (8,))
+opt = Muon([w, b], verbose=False)
+before = (w * w).sum() + (b * b).sum()
+opt.step()
+opt.step()  # the fast path too
+try:
+    before.backward()
+    print("backward after a step: no error")
+except RuntimeError as e:
+    print(f"backward after a step: RuntimeError: {str(e).split(':')[0]}; versions "
+          f"{w._version}, {b._version}")
