@@ -1,5 +1,4 @@
-//===- CheckNoHostAccess.cpp - Host code leaves device buffers alone
-//-------===//
+//===- CheckNoHostAccess.cpp - Host code leaves device buffers alone ------===//
 //
 // Part of the muon-mlir project.
 //

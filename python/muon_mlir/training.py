@@ -314,8 +314,7 @@ class Trainer:
         self._buffers = [np.array(x, order="C") for x in batch]
         self._scalars = (np.zeros((), np.float32), np.zeros((), np.int64))
         self._loss = np.zeros((), np.float32)
-        for key, buffers in (("params", self.params), ("exp_avg", self.m),
-                             ("exp_avg_sq", self.v)):
+        for key, buffers in self._state_buffers():
             for i, (name, spec) in enumerate(zip(self.names, self._param_types)):
                 what = "parameter" if key == "params" else "state"
                 label = name if key == "params" else f"{key}[{name}]"
@@ -325,6 +324,10 @@ class Trainer:
         self._bound_state = self.params + self.m + self.v
         self._bound = self.step_fn.bind(*self._data(self._buffers), *self._bound_state,
                                         *self._scalars, out=[self._loss])
+
+    def _state_buffers(self):
+        """(state_dict key, buffers) of the parameters and both moments."""
+        return (("params", self.params), ("exp_avg", self.m), ("exp_avg_sq", self.v))
 
     def _rebinding(self):
         """Whether the in-place CPU step must be bound (again): first step, or
@@ -405,8 +408,7 @@ class Trainer:
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
             raise ValueError(f"state_dict['step'] must be an integer >= 0, got {step!r}")
         copies = []
-        for key, buffers in (("params", self.params), ("exp_avg", self.m),
-                             ("exp_avg_sq", self.v)):
+        for key, buffers in self._state_buffers():
             values = state[key]
             if set(values) != set(self.names):
                 raise ValueError(f"state_dict['{key}'] has the parameters "

@@ -129,11 +129,10 @@ class Muon(torch.optim.Optimizer):
     as those schedulers cycle torch.optim.Muon's momentum) and Muon's
     momentum (often warmed up) are tensors, so schedules never recompile.
     Parameters, momentum buffers and AdamW moments are updated in their
-    own storage, in the
-    parameter's own layout when it is
-    dense but permuted (channels_last conv kernels; for Muon with its rows
-    outermost, where the update of the matrix with permuted columns is the
-    update with its columns permuted).
+    own storage, in the parameter's own layout when it is dense but
+    permuted (channels_last conv kernels; for Muon with its rows outermost,
+    where the update of the matrix with permuted columns is the update with
+    its columns permuted).
     """
 
     def __init__(self, params, lr=1e-3, weight_decay=None, momentum=0.95, nesterov=True,
