@@ -19,6 +19,7 @@ using namespace mlir;
 
 static void addLinalgStage(OpPassManager &pm,
                            const muon::MuonCPUPipelineOptions &options) {
+  pm.addPass(muon::createCheckNoNestedModulesPass());
   // Input checks report through a status result, not an abort.
   pm.addPass(muon::createAssertionsToStatusPass());
   if (options.bucket)

@@ -32,6 +32,7 @@ using namespace mlir;
 
 static void addFusedStage(OpPassManager &pm,
                           const muon::MuonGPUPipelineOptions &options) {
+  pm.addPass(muon::createCheckNoNestedModulesPass());
   // Input checks report through a status result computed on the device: the
   // host never reads the data they check.
   pm.addPass(muon::createAssertionsToStatusPass());

@@ -182,7 +182,8 @@ static Expected<func::FuncOp> selectFunction(ModuleOp module, StringRef name) {
         ", ");
   };
   if (candidates.empty())
-    return llvm::createStringError("the module has no public function");
+    return llvm::createStringError(
+        "the module has no public function at its top level");
   if (name.empty()) {
     if (candidates.size() == 1)
       return candidates.front();

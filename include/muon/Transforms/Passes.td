@@ -448,6 +448,20 @@ def CheckLibmNamesPass
   }];
 }
 
+def CheckNoNestedModulesPass
+    : MuonPass<"muon-check-no-nested-modules", "::mlir::ModuleOp"> {
+  let summary = "Reject a builtin.module nested in the compiled module";
+  let description = [{
+    The pipelines nest their function passes on the top-level module's
+    functions, and the conversions to LLVM treat a nested module as foreign
+    IR: a function in `module @inner { ... }` would pass through unlowered
+    (its optim ops still there) while the tool reports success. This pass,
+    the first of every pipeline, turns that into a located error naming
+    the nested module. GPU modules (`gpu.module`), which the GPU pipeline
+    creates itself, are not `builtin.module` and are unaffected.
+  }];
+}
+
 def CheckNoHostAccessPass
     : MuonPass<"muon-check-no-host-access", "::mlir::func::FuncOp"> {
   let summary = "Reject host code that reads or writes a buffer of a GPU program";
