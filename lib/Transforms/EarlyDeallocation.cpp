@@ -16,6 +16,12 @@ namespace muon {
 
 using namespace mlir;
 
+/// Whether a value of `type` is data read out of a buffer, not something
+/// that may still refer to it (a memref, a `to_tensor` result, a pointer).
+static bool holdsNoReference(Type type) {
+  return isa<IntegerType, FloatType, IndexType, VectorType, ComplexType>(type);
+}
+
 /// The last op of `block` that uses `buffer` or a view of it (an ancestor
 /// in `block` of every such use), or null where the buffer may escape what
 /// this can see.
@@ -35,9 +41,7 @@ static Operation *findLastUse(Block *block, Value buffer, Operation *dealloc) {
         for (Value result : user->getResults())
           if (isa<BaseMemRefType>(result.getType()))
             worklist.push_back(result);
-      } else if (llvm::any_of(user->getResultTypes(), [](Type type) {
-                   return isa<BaseMemRefType>(type);
-                 })) {
+      } else if (!llvm::all_of(user->getResultTypes(), holdsNoReference)) {
         return nullptr;
       }
       if (last->isBeforeInBlock(ancestor))

@@ -42,23 +42,30 @@ func.func @after_last_use(%out: memref<f32>) {
 
 // A buffer that may escape what the pass sees keeps its dealloc: a
 // non-view op returning a memref from it (it could alias it), its pointer
-// taken as an index.
+// taken as an index, a tensor over it (read later through the tensor).
 // CHECK-LABEL: func.func @escapes
 // CHECK: call @pass_through
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: call @use
+// CHECK: bufferization.to_tensor
+// CHECK: tensor.extract
+// CHECK-NEXT: memref.dealloc
 // CHECK-NEXT: memref.dealloc
 // CHECK-NEXT: memref.dealloc
 // CHECK-NEXT: return
 func.func private @pass_through(%m: memref<8xf32>) -> memref<8xf32>
 func.func private @use(%i: index)
-func.func @escapes() {
+func.func @escapes(%i: index) -> f32 {
   %a = memref.alloc() : memref<8xf32>
   %b = memref.alloc() : memref<8xf32>
+  %c = memref.alloc() : memref<8xf32>
   %alias = call @pass_through(%a) : (memref<8xf32>) -> memref<8xf32>
   %p = memref.extract_aligned_pointer_as_index %b : memref<8xf32> -> index
   call @use(%p) : (index) -> ()
+  %t = bufferization.to_tensor %c restrict : memref<8xf32> to tensor<8xf32>
+  %e = tensor.extract %t[%i] : tensor<8xf32>
   memref.dealloc %a : memref<8xf32>
   memref.dealloc %b : memref<8xf32>
-  return
+  memref.dealloc %c : memref<8xf32>
+  return %e : f32
 }

@@ -555,8 +555,10 @@ def EarlyDeallocationPass
     nested in the op's regions.
 
     It leaves a dealloc where it is when the buffer may escape what it can
-    see: a use outside the block, an op other than a view that returns a
-    memref from it (it could alias it), or one that takes its pointer
+    see: a use outside the block, an op other than a view with a result
+    that may refer to it (a memref, a `bufferization.to_tensor`, a pointer:
+    anything but integers, floats, indices, vectors, complex numbers), or
+    one that takes its pointer
     (`memref.extract_aligned_pointer_as_index`). Frees on the GPU are
     stream-ordered (cuMemFreeAsync on the step's stream), so freeing after
     the last launch that reads a buffer is safe there as on the host.
