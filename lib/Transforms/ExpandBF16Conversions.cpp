@@ -18,6 +18,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace muon {
@@ -104,11 +106,42 @@ struct ExtBF16ToF64 : OpRewritePattern<arith::ExtFOp> {
   }
 };
 
+/// Whether `op` converts between bf16 and a wider float.
+bool isBF16Conversion(Operation *op) {
+  if (!isa<arith::ExtFOp, arith::TruncFOp>(op))
+    return false;
+  return getElementTypeOrSelf(op->getOperand(0).getType()).isBF16() ||
+         getElementTypeOrSelf(op->getResult(0).getType()).isBF16();
+}
+
+/// Named linalg ops (a bf16 x bf16 -> f32 `linalg.matmul`) verify that their
+/// body is the one their name implies: expanding a conversion in it would
+/// make them invalid, so they become `linalg.generic`s first.
+LogicalResult generalizeNamedOpsWithBF16(Operation *root) {
+  SmallVector<linalg::LinalgOp> named;
+  root->walk([&](linalg::LinalgOp op) {
+    if (!isa<linalg::GenericOp>(op) &&
+        llvm::any_of(op.getBlock()->getOperations(),
+                     [](Operation &inner) { return isBF16Conversion(&inner); }))
+      named.push_back(op);
+  });
+  IRRewriter rewriter(root->getContext());
+  for (linalg::LinalgOp op : named) {
+    rewriter.setInsertionPoint(op);
+    if (failed(linalg::generalizeNamedOp(rewriter, op)))
+      return op->emitOpError("has bf16 conversions in its body but cannot "
+                             "be generalized to expand them");
+  }
+  return success();
+}
+
 struct ExpandBF16ConversionsPass
     : muon::impl::ExpandBF16ConversionsPassBase<ExpandBF16ConversionsPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    if (failed(generalizeNamedOpsWithBF16(getOperation())))
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     arith::populateExpandBFloat16Patterns(patterns);
     patterns.add<TruncF64ToBF16, ExtBF16ToF64>(&getContext());

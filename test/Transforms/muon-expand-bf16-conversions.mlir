@@ -61,3 +61,24 @@ func.func @wide(%w: vector<4xf64>) -> vector<4xf64> {
   %y = arith.extf %b : vector<4xbf16> to vector<4xf64>
   return %y : vector<4xf64>
 }
+
+// A named op's body must stay the one its name implies: a mixed-precision
+// matmul (bf16 operands, f32 accumulator) becomes a linalg.generic whose
+// widenings expand; an all-f32 matmul stays named.
+// CHECK-LABEL: func.func @mixed_matmul
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : memref<4x8xbf16>, memref<8x3xbf16>)
+// CHECK: ^bb0(%[[A:.*]]: bf16, %[[B:.*]]: bf16, %[[C:.*]]: f32):
+// CHECK: arith.bitcast %[[A]] : bf16 to i16
+// CHECK: arith.bitcast %[[B]] : bf16 to i16
+// CHECK: %[[P:.*]] = arith.mulf
+// CHECK: %[[S:.*]] = arith.addf %[[C]], %[[P]] : f32
+// CHECK: linalg.yield %[[S]] : f32
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<4x8xf32>, memref<8x3xf32>)
+func.func @mixed_matmul(%a: memref<4x8xbf16>, %b: memref<8x3xbf16>, %c: memref<4x3xf32>,
+                        %x: memref<4x8xf32>, %y: memref<8x3xf32>) {
+  linalg.matmul ins(%a, %b : memref<4x8xbf16>, memref<8x3xbf16>) outs(%c : memref<4x3xf32>)
+  linalg.matmul ins(%x, %y : memref<4x8xf32>, memref<8x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}

@@ -707,8 +707,10 @@ def ExpandBF16ConversionsPass
     its lowest bit set when inexact — so that the f32 → bf16 rounding after
     it is still correctly rounded (rounding twice to nearest would turn
     1 + 2⁻⁸ + 2⁻³⁰ into a tie and then 1, not 1 + 2⁻⁷); bf16 → f64 widens
-    through f32, exactly. The host LLVM stage runs it before the conversion
-    to LLVM.
+    through f32, exactly. A named linalg op with such a conversion in its
+    body (a bf16 × bf16 → f32 `linalg.matmul`) is generalized first: its
+    verifier requires the body its name implies. The host LLVM stage runs it
+    before the conversion to LLVM.
 
     ```mlir
     %b = arith.truncf %x : f32 to bf16
