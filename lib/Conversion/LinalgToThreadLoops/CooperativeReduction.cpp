@@ -283,9 +283,12 @@ LogicalResult muon::buildCooperativeReduction(RewriterBase &rewriter,
   int64_t reductionSize =
       std::accumulate(reductionRanges.begin(), reductionRanges.end(),
                       int64_t{1}, std::multiplies<>());
-  // Whole warps, each thread combining at least four elements.
-  int64_t threads = std::clamp<int64_t>(
-      llvm::alignTo(llvm::divideCeil(reductionSize, 4), 32), 32, maxThreads);
+  // Whole warps, each thread combining at least four elements; a block
+  // size below a warp caps it too.
+  int64_t threads = std::min<int64_t>(
+      std::max<int64_t>(llvm::alignTo(llvm::divideCeil(reductionSize, 4), 32),
+                        32),
+      maxThreads);
 
   SmallVector<SmallVector<gpu::MemsetOp>> fills;
   for (linalg::LinalgOp reduction : chain)

@@ -2,6 +2,7 @@
 // RUN: muon-opt %s -convert-linalg-to-thread-loops=cooperative-threshold=2048 -split-input-file | FileCheck %s --check-prefix=LONGER
 // RUN: muon-opt %s -convert-linalg-to-thread-loops=cooperative-reductions=false -split-input-file | FileCheck %s --check-prefix=SERIAL
 // RUN: muon-opt %s -convert-linalg-to-thread-loops=cooperative-threshold=1 -split-input-file | FileCheck %s --check-prefix=ONE
+// RUN: muon-opt %s -convert-linalg-to-thread-loops=block-size=16 -split-input-file | FileCheck %s --check-prefix=SMALL
 
 // A row sum of 1024 elements: a block per row (4 blocks), 256 threads that
 // start at their thread index and step by 256 (consecutive threads on
@@ -31,6 +32,12 @@
 // LONGER-NOT: gpu.all_reduce
 // SERIAL-LABEL: func.func @row_sum
 // SERIAL-NOT: gpu.all_reduce
+// A block size below a warp is the number of threads per row.
+// SMALL-LABEL: func.func @row_sum
+// SMALL-DAG: %[[C16:.+]] = arith.constant 16 : index
+// SMALL:   scf.parallel (%[[T:.+]]) = (%{{.+}}) to (%[[C16]])
+// SMALL:     scf.for %{{.+}} = %[[T]] to %{{.+}} step %[[C16]]
+// SMALL:     gpu.all_reduce add
 func.func @row_sum(%a: memref<4x1024xf32>, %out: memref<4xf32>) {
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
                   iterator_types = ["parallel", "reduction"]}
