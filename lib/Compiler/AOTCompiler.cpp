@@ -271,8 +271,10 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
         "found none, or MUON_CUDA=OFF)");
   // Before any output exists, so that none is left behind.
   if (cuda)
-    if (Error error = verifyCUDAChip(options.cuda.chip))
-      return error;
+    if (Expected<std::string> features =
+            resolveCUDAFeatures(options.cuda.chip, options.cuda.features);
+        !features)
+      return features.takeError();
   // A library is written beside its path and renamed over it at the end:
   // truncating or relinking the file in place would change the code of a
   // process that has it loaded (a bus error, or missing symbols).

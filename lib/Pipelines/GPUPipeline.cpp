@@ -32,6 +32,13 @@ using namespace mlir;
 
 static void addFusedStage(OpPassManager &pm,
                           const muon::MuonGPUPipelineOptions &options) {
+  // NVPTX would abort on these at the end, after all the work.
+  if (options.stopAfter == muon::GPUPipelineStage::LLVM) {
+    muon::CheckCUDATargetPassOptions target;
+    target.chip = options.chip;
+    target.features = options.features;
+    pm.addPass(muon::createCheckCUDATargetPass(target));
+  }
   pm.addPass(muon::createCheckNoNestedModulesPass());
   // Input checks report through a status result computed on the device: the
   // host never reads the data they check.
@@ -128,23 +135,13 @@ static void addLLVMStage(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
-  nvvm.cubinFeatures = options.features;
+  // muon-check-cuda-target rejected what does not resolve.
+  nvvm.cubinFeatures =
+      llvm::expectedToOptional(
+          muon::resolveCUDAFeatures(options.chip, options.features))
+          .value_or(options.features);
   nvvm.cubinFormat = getBinaryFormatName(options.binaryFormat).str();
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
-}
-
-llvm::Error muon::verifyCUDAChip(StringRef chip) {
-  StringRef version = chip;
-  if (version.consume_front("sm_")) {
-    if (!version.consume_back("a"))
-      version.consume_back("f");
-    if (!version.empty() && llvm::all_of(version, llvm::isDigit))
-      return llvm::Error::success();
-  }
-  return llvm::createStringError(
-      "invalid CUDA chip '" + chip +
-      "': expected sm_<version>, optionally with an 'a' or 'f' suffix (sm_80, "
-      "sm_90a)");
 }
 
 bool muon::CUDAChipParser::parse(llvm::cl::Option &option, StringRef argName,

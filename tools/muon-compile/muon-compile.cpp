@@ -66,8 +66,8 @@ static const std::string cudaChipHelp =
     "(default: " +
     CUDATargetOptions().chip + ", H100/H200)";
 static const std::string cudaFeaturesHelp =
-    "--target=cuda: NVPTX features, e.g. --cuda-features=+ptx80 (default: " +
-    CUDATargetOptions().features + "; sm_90 needs PTX 7.8 or newer)";
+    "--target=cuda: NVPTX features, e.g. --cuda-features=+ptx88 (default: "
+    "PTX ISA 8.6, or the chip's minimum when newer)";
 
 static cl::opt<std::string> cudaChip("cuda-chip", cl::desc(cudaChipHelp),
                                      cl::value_desc("sm_XY"),

@@ -9,6 +9,7 @@
 
 #include "mlir/Pass/PassOptions.h"
 #include "muon/Conversion/MatmulToBlas/MatmulToBlas.h"
+#include "muon/Utils/CUDATarget.h"
 #include "llvm/Support/Error.h"
 
 namespace mlir {
@@ -109,10 +110,9 @@ struct CUDATargetOptions {
   /// SM architecture of the kernels: H100/H200 (`sm_90a` cubins run on
   /// sm_90 parts only; `sm_80` for A100).
   std::string chip = "sm_90a";
-  /// NVPTX features; sm_90 needs PTX ISA 7.8 or newer (LLVM defaults
-  /// older), kernels with more than 4 KB of parameters (buckets of many
-  /// tensors, BucketBuffers.h) 8.1 or newer.
-  std::string features = "+ptx86";
+  /// NVPTX features; without a `+ptx<version>`, PTX ISA 8.6 or the chip's
+  /// minimum when newer (resolveCUDAFeatures).
+  std::string features;
   CUDABinaryFormat format = CUDABinaryFormat::Fatbin;
   /// How the imported graphs' f32 GEMMs compute (fp32 for parity).
   GemmPrecision gemmPrecision = GemmPrecision::FP32;
@@ -120,11 +120,6 @@ struct CUDATargetOptions {
   /// (`optim-bucket` max-temporary-bytes; 0: no limit).
   int64_t bucketMemory = 0;
 };
-
-/// Fails unless `chip` names an SM architecture as NVPTX spells it: `sm_`, a
-/// version, optionally an `a` or `f` suffix (sm_80, sm_90a). NVVM's target
-/// checks parse the chip without validating it: an empty one crashes them.
-llvm::Error verifyCUDAChip(llvm::StringRef chip);
 
 /// The parser of a chip option: an option error (exit 1, or a failed
 /// pipeline) for what verifyCUDAChip rejects.
@@ -162,7 +157,9 @@ struct MuonGPUPipelineOptions
       *this, "chip", llvm::cl::desc("GPU architecture of the cubin"),
       llvm::cl::init(CUDATargetOptions().chip)};
   PassOptions::Option<std::string> features{
-      *this, "features", llvm::cl::desc("PTX features (the PTX version)"),
+      *this, "features",
+      llvm::cl::desc("NVPTX features, e.g. +ptx88 (default: PTX ISA 8.6, or "
+                     "the chip's minimum when newer)"),
       llvm::cl::init(CUDATargetOptions().features)};
   PassOptions::Option<CUDABinaryFormat> binaryFormat{
       *this, "format", llvm::cl::desc("What gpu-module-to-binary embeds"),

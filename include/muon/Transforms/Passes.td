@@ -462,6 +462,26 @@ def CheckNoNestedModulesPass
   }];
 }
 
+def CheckCUDATargetPass
+    : MuonPass<"muon-check-cuda-target", "::mlir::ModuleOp"> {
+  let summary = "Reject a CUDA chip and PTX version NVPTX cannot generate code for";
+  let description = [{
+    NVPTX aborts the process (`LLVM ERROR: PTX version 8.6 does not support
+    target 'sm_120'`) when asked for a chip its backend does not know or a
+    PTX ISA version older than the chip's minimum, and only once it compiles
+    the kernels. The GPU pipeline runs this pass first, with its own `chip`
+    and `features`, so that such a combination is an error before any work.
+    Features without a PTX version are always accepted: the pipeline then
+    uses PTX ISA 8.6, or the chip's minimum when newer (`sm_100f`: 8.8).
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", "\"sm_90a\"",
+           "SM architecture of the kernels">,
+    Option<"features", "features", "std::string", "\"\"",
+           "NVPTX features (the PTX version)">,
+  ];
+}
+
 def CheckNoHostAccessPass
     : MuonPass<"muon-check-no-host-access", "::mlir::func::FuncOp"> {
   let summary = "Reject host code that reads or writes a buffer of a GPU program";
