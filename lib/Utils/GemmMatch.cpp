@@ -51,11 +51,33 @@ muon::matchGemm(ArrayRef<AffineMap> maps,
   FailureOr<SmallVector<DimKind>> kinds = classifyDims(maps, iterators);
   if (failed(kinds))
     return failure();
+  GemmMatch match;
+  // A product broadcast along the result's leading dims, as MLP-Mixer's
+  // token mixing [M, K]·[b, K, N] -> [b, M, N]: classified M or N (the
+  // operand without them does not read them), they are batch dims of the
+  // other operand; per batch index, one plain GEMM.
+  SmallVector<unsigned> resultDims =
+      llvm::map_to_vector(maps[2].getResults(), [](AffineExpr expr) {
+        return cast<AffineDimExpr>(expr).getPosition();
+      });
+  auto leadEnd = llvm::find_if(resultDims, [&](unsigned dim) {
+    return (*kinds)[dim] != (*kinds)[resultDims.front()];
+  });
+  DimKind lead = (*kinds)[resultDims.front()];
+  auto hasKind = [&](DimKind kind) {
+    return llvm::any_of(llvm::make_range(leadEnd, resultDims.end()),
+                        [&](unsigned dim) { return (*kinds)[dim] == kind; });
+  };
+  if ((lead == DimKind::M || lead == DimKind::N) && hasKind(DimKind::M) &&
+      hasKind(DimKind::N)) {
+    for (unsigned dim : llvm::make_range(resultDims.begin(), leadEnd))
+      (*kinds)[dim] = DimKind::Batch;
+    (lead == DimKind::N ? match.broadcastA : match.broadcastB) = true;
+  }
 
   // Each operand's dims as runs of one kind, batch dims first; the loop
   // dims of a kind must come in the same order in every operand that has
   // them.
-  GemmMatch match;
   SmallVector<DimKind> runs[3];
   SmallVector<unsigned> order[4];
   bool seen[4] = {false, false, false, false};
@@ -95,7 +117,7 @@ muon::matchGemm(ArrayRef<AffineMap> maps,
   match.hasBatch = runs[2].front() == K::Batch;
   auto is = [&](unsigned operand, std::initializer_list<DimKind> matrix) {
     ArrayRef<DimKind> kindsOfRuns = runs[operand];
-    if (match.hasBatch) {
+    if (match.hasBatch && !match.isBroadcast(operand)) {
       if (kindsOfRuns.front() != K::Batch)
         return false;
       kindsOfRuns = kindsOfRuns.drop_front();

@@ -79,8 +79,7 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
     `linalg.batch_matmul`, and the multiply-accumulate generics elementwise
     fusion makes of them, whose row, column or reduction dims may span
     several loop dims (reshapes folded into the maps; the groups are
-    collapsed back) — whose operands are plain or transposed (no broadcast
-    maps) by calls into the
+    collapsed back) — whose operands are plain or transposed by calls into the
     project's CPU runtime (`runtime/cpu`), which runs oneDNN: `dnnl_sgemm`
     for f32 × f32 → f32 and its bf16 × bf16 → f32 GEMM (e.g. the
     matmuls of imported forward/backward graphs; an f32/bf16 Newton–Schulz
@@ -94,7 +93,14 @@ def ConvertMatmulToBlasPass : MuonPass<"convert-matmul-to-blas", "::mlir::Module
     allocation in between (how bufferized contractions start), the fill is
     erased and the call overwrites C instead (beta = 0): one pass over C
     fewer per product. Batches of products too small to thread one by one
-    run spread over the runtime's OpenMP team.
+    run spread over the runtime's OpenMP team. Batch dims that no single
+    stride spans (attention's heads between sequence and head dims) are
+    looped over around the call; so are batch dims one operand does not
+    have (a product broadcast along the result's leading dims, such as
+    MLP-Mixer's token mixing [M, K]·[b, K, N] → [b, M, N], as the ONNX
+    importer writes a MatMul of a matrix and a stack of them): each
+    iteration is one GEMM that reads that operand whole. Other broadcasts
+    (a dim only the result has) stay.
 
     Pre-condition: bufferized IR. Matmuls of other element types, and those
     with a static size or stride beyond 2^31 − 1 (BLAS takes 32-bit ints),

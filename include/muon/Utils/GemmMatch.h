@@ -16,9 +16,17 @@ namespace muon {
 /// when transposed); B: K, N (N, K); C: M, N. A group may span several loop
 /// dims, as elementwise fusion folds reshapes into the contraction.
 struct GemmMatch {
-  bool hasBatch;
-  bool transposeA;
-  bool transposeB;
+  bool hasBatch = false;
+  bool transposeA = false;
+  bool transposeB = false;
+  /// The result's batch dims are all missing from A (or B), which every
+  /// batch index reads whole.
+  bool broadcastA = false;
+  bool broadcastB = false;
+  /// Whether operand 0 (A) or 1 (B) is broadcast along the batch dims.
+  bool isBroadcast(unsigned operand) const {
+    return operand == 0 ? broadcastA : operand == 1 && broadcastB;
+  }
   /// Per operand (A, B, C): the order in which the GEMM reads its dims,
   /// batch dims first, where that is not their stored order (batch dims
   /// between matrix dims, as attention's heads between its sequence and
@@ -29,7 +37,8 @@ struct GemmMatch {
 };
 
 /// Named (batch) matmuls and the multiply-accumulate generics fusion makes
-/// of them; failure for broadcasts, transposed results, and dims whose
+/// of them, one operand possibly without the batch dims; failure for other
+/// broadcasts, transposed results, and dims whose
 /// order differs between operands (their groups would not linearize alike).
 /// Batch dims may sit anywhere in an operand; the matrix dims of each kind
 /// must be adjacent once the batch dims are taken out.

@@ -182,14 +182,19 @@ FailureOr<GemmPlan> planGemm(
     layouts.push_back(*layout);
   }
   unsigned batchDims = match.hasBatch ? match.groups[2].front().size() : 0;
-  for (unsigned looped = 0; looped <= batchDims; ++looped) {
+  // The runtime GEMMs take one batch count for all operands: a broadcast
+  // operand's batch dims are all looped over.
+  bool broadcast = match.broadcastA || match.broadcastB;
+  for (unsigned looped = broadcast ? batchDims : 0; looped <= batchDims;
+       ++looped) {
     GemmPlan plan;
     plan.loopedDims = looped;
     bool feasible = true;
-    for (auto [operand, layout, groups] :
-         llvm::zip(op->getOperands(), layouts, match.groups)) {
-      plan.layouts.push_back(layout.dropFront(looped));
-      plan.groups.push_back(dropLoopedDims(groups, looped));
+    for (auto [index, operand, layout, groups] :
+         llvm::enumerate(op->getOperands(), layouts, match.groups)) {
+      unsigned dropped = match.isBroadcast(index) ? 0 : looped;
+      plan.layouts.push_back(layout.dropFront(dropped));
+      plan.groups.push_back(dropLoopedDims(groups, dropped));
       feasible = feasible &&
                  hasGemmView(plan.layouts.back(),
                              getElementTypeOrSelf(operand.getType()),
@@ -231,7 +236,11 @@ void emitGemmCalls(
       rewriter, loc, lbs, ubs, steps,
       [&](OpBuilder &b, Location nested, ValueRange ivs) {
         SmallVector<Value> slices;
-        for (Value view : views) {
+        for (auto [index, view] : llvm::enumerate(views)) {
+          if (match.isBroadcast(index)) {
+            slices.push_back(view);
+            continue;
+          }
           auto type = cast<MemRefType>(view.getType());
           SmallVector<OpFoldResult> offsets(ivs.begin(), ivs.end());
           SmallVector<OpFoldResult> sizes(plan.loopedDims, b.getIndexAttr(1));

@@ -182,6 +182,43 @@ func.func @not_gemms(%a: memref<4x2x3xf32>, %b: memref<3x2x5xf32>, %c: memref<4x
 
 // -----
 
+// One left operand for a batch of right ones (MLP-Mixer's token mixing,
+// [M, K]·[b, K, N]; here B also transposed): the batch dim, which A does not
+// read, is looped over, each iteration one GEMM on A whole and the batch
+// index's slices of B and C.
+// CHECK-LABEL: func.func @shared_left_operand
+// CHECK-SAME: (%[[A:.+]]: memref<5x7xf32>, %[[B:.+]]: memref<3x4x7xf32>, %[[C:.+]]: memref<3x5x4xf32>)
+// CHECK-DAG: %[[NO:.+]] = arith.constant 0 : i64
+// CHECK-DAG: %[[YES:.+]] = arith.constant 1 : i64
+// CHECK-DAG: %[[THREE:.+]] = arith.constant 3 : index
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[THREE]]
+// CHECK-DAG: %[[CA:.+]] = memref.cast %[[A]]
+// CHECK-DAG: %[[SB:.+]] = memref.subview %[[B]][%[[I]], 0, 0] [1, 4, 7] [1, 1, 1]
+// CHECK-DAG: %[[SC:.+]] = memref.subview %[[C]][%[[I]], 0, 0] [1, 5, 4] [1, 1, 1]
+// CHECK-DAG: %[[CB:.+]] = memref.cast %[[SB]]
+// CHECK-DAG: %[[CC:.+]] = memref.cast %[[SC]]
+// CHECK: call @muon_cpu_matmul_f32(%[[CA]], %[[CB]], %[[CC]], %[[NO]], %[[YES]],
+// CHECK-NOT: linalg.generic
+// GPU-LABEL: func.func @shared_left_operand
+// GPU: scf.for
+// GPU: call @muon_gpu_gemm_f32(
+// GPU-NOT: linalg.generic
+func.func @shared_left_operand(%a: memref<5x7xf32>, %b: memref<3x4x7xf32>, %c: memref<3x5x4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(r, m, n, k) -> (m, k)>,
+                                   affine_map<(r, m, n, k) -> (r, n, k)>,
+                                   affine_map<(r, m, n, k) -> (r, m, n)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<5x7xf32>, memref<3x4x7xf32>) outs(%c : memref<3x5x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
 // BLAS takes 32-bit sizes and leading dimensions: a K of 2^31 or a row
 // stride of 2^31 keeps the (64-bit indexed) linalg op.
 // CHECK-LABEL: func.func @beyond_blas_int

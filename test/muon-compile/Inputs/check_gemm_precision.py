@@ -1,5 +1,7 @@
-"""Calls gemm-precision.mlir compiled for the GPU emulation with
---gemm-precision=fp32, tf32 and bf16 on the same random inputs, and compares
+"""Calls a function of gemm-precision.mlir (argv[1]: `matmul`, or
+`mixing`, whose batch of matrices shares one left operand) compiled for the
+GPU emulation with --gemm-precision=fp32, tf32 and bf16 (argv[2:5]) on the
+same random inputs, and compares
 each product with a float64 product of the inputs rounded to that
 precision's mantissa (nearest, ties to even: 23, 10 and 7 bits), computed
 here with numpy. Also requires the reduced precisions to be measurably
@@ -27,10 +29,11 @@ def rel(got, want):
 
 
 rng = np.random.default_rng(0)
+kind = sys.argv[1]
 a = rng.standard_normal((64, 96)).astype(np.float32)
-b = rng.standard_normal((96, 48)).astype(np.float32)
+b = rng.standard_normal((96, 48) if kind == "matmul" else (3, 96, 48)).astype(np.float32)
 exact = a.astype(np.float64) @ b.astype(np.float64)
-for path, name in zip(sys.argv[1:4], ("fp32", "tf32", "bf16")):
+for path, name in zip(sys.argv[2:5], ("fp32", "tf32", "bf16")):
     got = aot.load(path)(a, b).astype(np.float64)
     bits = MANTISSA[name]
     want = round_mantissa(a, bits) @ round_mantissa(b, bits)
