@@ -8,7 +8,8 @@ scaled_dot_product_attention; no biases; and a variant with rotary
 embeddings, whose gradient has ORT's ConcatTraining/SplitTraining),
 GPT-2-style (tied embedding, nn.MultiheadAttention, tanh GELU:
 Tanh/TanhGrad), a hand-written block (mean/variance LayerNorm, masked_fill:
-Where), an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
+Where), MLP-Mixer's token mixing (a matrix times a stack of matrices),
+an MLP (ReLU, a sigmoid gate, Dropout p = 0, which ORT removes,
 or p = 0.1; and one selecting and masking: top-k masks, sort, scatter,
 logsumexp, tril, tensor assignment, SDPA with a boolean mask), convolutional ones (Conv, pooling with and without ceil_mode,
 batch normalization, ConvTranspose, F.pad, nn.Upsample, padding="same"), recurrent ones
@@ -358,6 +359,27 @@ class MLP(nn.Module):
         return self.out(self.drop(h)).reshape(-1, VOCAB)
 
 
+class Mixer(nn.Module):
+    """MLP-Mixer's token mixing: a learned [SEQ, SEQ] matrix times each
+    sequence's normalized [SEQ, D] activations, an ONNX MatMul of a matrix
+    and a stack of them (as is the input's gradient, with the matrix
+    transposed): one GEMM per batch index, its operand shared."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.norm = nn.LayerNorm(D)
+        self.mix = nn.Parameter(torch.randn(SEQ, SEQ) / SEQ ** 0.5)
+        self.fc = nn.Linear(D, D)
+        self.out = nn.Linear(D, VOCAB)
+
+    def forward(self, idx):
+        x = self.tok(idx)
+        x = x + torch.matmul(self.mix, self.norm(x))
+        x = x + F.gelu(self.fc(x))
+        return self.out(x).reshape(-1, VOCAB)
+
+
 class FrozenMLP(MLP):
     """The MLP with a frozen layer (generate_artifacts' frozen_params: its
     weights are inputs of the step, not trained) and a 0-d parameter."""
@@ -693,7 +715,7 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "cnn-transpose": TransposeCNN, "cnn-upsample": UpsampleCNN,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
-          "mlp-dropout": lambda: MLP(0.1), "mlp-frozen": FrozenMLP,
+          "mlp-dropout": lambda: MLP(0.1), "mixer": Mixer, "mlp-frozen": FrozenMLP,
           "mlp-ops": OpsMLP, "mlp-select": SelectMLP, "lstm": lambda: Recurrent("lstm"),
           "gru": lambda: Recurrent("gru"),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama"),
