@@ -13,16 +13,15 @@
 #include "mlir/Transforms/Passes.h"
 #include "muon/Compiler/AOTInterface.h"
 #include "muon/Pipelines/Pipelines.h"
+#include "muon/Step/OptimizeModule.h"
 #include "muon/Step/RuntimeLibraries.h"
 #include "muon/Step/StepModule.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
-#include "llvm/IR/PassInstrumentation.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Object/ELFObjectFile.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -198,38 +197,6 @@ static Error linkSharedLibrary(StringRef objectPath, StringRef outputPath,
       (log.empty() ? "" : ":\n") + log);
 }
 
-/// Runs LLVM's -O3 pipeline on `llvmModule`, as MLIR's
-/// makeOptimizingTransformer does, but without CalledValuePropagationPass:
-/// it only annotates indirect calls with their possible callees, and a
-/// lowered step makes none, yet its lattice solver grows faster than linearly
-/// with the size of the module (11 of the 45 s of -O3 on a step of 581
-/// tensors).
-static void optimizeModule(llvm::Module &llvmModule,
-                           llvm::TargetMachine &machine) {
-  llvm::PassInstrumentationCallbacks callbacks;
-  callbacks.registerShouldRunOptionalPassCallback(
-      [](StringRef pass, llvm::Any) {
-        return pass != "CalledValuePropagationPass";
-      });
-  llvm::PipelineTuningOptions tuning;
-  tuning.LoopUnrolling = true;
-  tuning.LoopInterleaving = true;
-  tuning.LoopVectorization = true;
-  tuning.SLPVectorization = true;
-  llvm::PassBuilder builder(&machine, tuning, std::nullopt, &callbacks);
-  llvm::LoopAnalysisManager loops;
-  llvm::FunctionAnalysisManager functions;
-  llvm::CGSCCAnalysisManager sccs;
-  llvm::ModuleAnalysisManager modules;
-  builder.registerModuleAnalyses(modules);
-  builder.registerCGSCCAnalyses(sccs);
-  builder.registerFunctionAnalyses(functions);
-  builder.registerLoopAnalyses(loops);
-  builder.crossRegisterProxies(loops, functions, sccs, modules);
-  builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3)
-      .run(llvmModule, modules);
-}
-
 /// Writes the optimized `llvmModule` as an object file to `os`.
 static Error emitObject(llvm::Module &llvmModule, llvm::TargetMachine &machine,
                         llvm::raw_pwrite_stream &os) {
@@ -382,7 +349,7 @@ Error muon::compileAOT(StringRef inputPath, const AOTCompileOptions &options) {
     return (*step)->takeError("translation to LLVM IR failed");
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
-  optimizeModule(*llvmModule, **machine);
+  muon::optimizeModule(*llvmModule, **machine);
 
   if (options.emit == AOTEmitKind::LLVMIR) {
     llvmModule->print((*output)->os(), nullptr);

@@ -9,12 +9,12 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "muon/Pipelines/Pipelines.h"
+#include "muon/Step/OptimizeModule.h"
 #include "muon/Step/RuntimeLibraries.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/DynamicLibrary.h"
@@ -193,10 +193,12 @@ createEngine(ModuleOp module, ArrayRef<StringRef> sharedLibPaths) {
   if (!targetMachine)
     return targetMachine.takeError();
 
-  auto transformer = makeOptimizingTransformer(
-      /*optLevel=*/3, /*sizeLevel=*/0, targetMachine->get());
+  llvm::TargetMachine *machine = targetMachine->get();
   ExecutionEngineOptions options;
-  options.transformer = transformer;
+  options.transformer = [machine](llvm::Module *module) {
+    muon::optimizeModule(*module, *machine);
+    return llvm::Error::success();
+  };
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   options.sharedLibPaths = sharedLibPaths;
   return ExecutionEngine::create(module, options, std::move(*targetMachine));
