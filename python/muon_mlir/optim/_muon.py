@@ -224,7 +224,12 @@ class Muon(torch.optim.Optimizer):
             return self._sharded.load_state_dict(state_dict)
         current = [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups]
         super().load_state_dict(state_dict)
-        for group, before in zip(self.param_groups, current):
+        for group, before, saved in zip(self.param_groups, current,
+                                        state_dict["param_groups"]):
+            if "betas" not in saved and _cycles_momentum(saved):
+                # torch.optim.Muon's, whose scheduler cycled momentum: here
+                # one cycles betas[0], which Muon's momentum then follows.
+                group["betas"] = (saved["momentum"], *before["betas"][1:])
             for key, value in before.items():
                 group.setdefault(key, value)
             # What decides the routing and the compiled code stays ours.
@@ -633,11 +638,17 @@ class _Product:
         return scalar
 
 
+def _cycles_momentum(group):
+    """Whether OneCycleLR or CyclicLR (cycle_momentum=True) schedules the
+    group's momentum."""
+    return "max_momentum" in group and "base_momentum" in group
+
+
 def _momentum(group):
     """Muon's momentum: betas[0] while a scheduler cycles that (OneCycleLR
     and CyclicLR with cycle_momentum=True cycle betas[0] of an optimizer
     with betas, where torch.optim.Muon's would cycle its momentum)."""
-    if "max_momentum" in group and "base_momentum" in group:
+    if _cycles_momentum(group):
         group["momentum"] = group["betas"][0]
     return group["momentum"]
 

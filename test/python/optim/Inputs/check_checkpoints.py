@@ -134,6 +134,23 @@ with models.fp32_newton_schulz():
     report(f"OneCycleLR, 10 steps (beta1 now {betas[0]:.3f})", model, reference)
     print(f"compiled steps after 10 cycled steps: {len(ours._compiled)} (one per group)")
 
+    # A checkpoint of the torch pair taken mid-cycle: torch.optim.Muon's
+    # group has the cycled momentum and no betas; ours keeps that momentum
+    # (not its default betas[0]) when it continues, here without a scheduler.
+    model, reference = models.twins(models.TinyGPT)
+    pair = models.TorchPair(reference)
+    models.train(reference, pair, loss, batch, 3, scheduler=Cycles())
+    model.load_state_dict(reference.state_dict())
+    ours = groups(model)
+    # Through a file: the pair steps on, its state must not be shared.
+    torch.save(combine_state_dicts(pair.muon.state_dict(), pair.adamw.state_dict()),
+               "cycled.pt")
+    ours.load_state_dict(torch.load("cycled.pt"))
+    models.train(model, ours, loss, batch, 3, first_seed=3)
+    models.train(reference, pair, loss, batch, 3, first_seed=3)
+    report(f"OneCycleLR checkpoint (momentum {pair.muon.param_groups[0]['momentum']:.3f}) "
+           "-> muon_mlir.optim.Muon", model, reference)
+
     # Muon's momentum warmed up from 0.85 to 0.95 (modded-nanogpt's
     # schedule), set on the group before every step: an input too.
     model, reference = models.twins(models.TinyGPT)
