@@ -594,7 +594,10 @@ def _step_hooks(step):
     return wrapper
 
 
-Muon.step = _step_hooks(Muon.step)
+# torch.compile runs the step eagerly (a graph break): traced, it would keep
+# the gradients' addresses of its first call, and the compiled library is
+# opaque to it anyway.
+Muon.step = torch.compiler.disable(_step_hooks(Muon.step))
 
 
 def _learning_rates(group):

@@ -142,3 +142,23 @@ with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as
     opt.step()
 ranges = [e.name for e in prof.events() if e.name.startswith("Optimizer.step#")]
 print(f"step hooks: {seen}; profiler range: {ranges}")
+
+# Inside torch.compile the step runs eagerly (a graph break): traced, it
+# kept the first call's gradient addresses (a crash once they were freed)
+# or failed on the pointer table. Each step's gradients are new tensors.
+twins = [{n: torch.nn.Parameter(t.clone()) for n, t in init.items()} for _ in range(2)]
+optimizers = [Muon([{"params": [p[n] for n in hidden], "use_muon": True},
+                    {"params": [p["b"]], "use_muon": False, "lr": 1e-3}], lr=0.02, verbose=False)
+              for p in twins]
+compiled_step = torch.compile(lambda: optimizers[0].step(), backend="eager")
+for step in range(4):
+    g = torch.Generator().manual_seed(200 + step)
+    grads = {n: torch.randn(s, generator=g) for n, s in SHAPES.items()}
+    for params in twins:
+        for n, p in params.items():
+            p.grad = grads[n].clone()
+    compiled_step()
+    optimizers[1].step()
+same = all(torch.equal(twins[0][n].detach(), twins[1][n].detach()) for n in SHAPES)
+print(f"4 steps called inside torch.compile: {'equal to' if same else 'DIFFERENT from'} "
+      "eager steps")
