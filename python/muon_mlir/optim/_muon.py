@@ -282,8 +282,16 @@ class Muon(torch.optim.Optimizer):
 
     def _names(self, group):
         names = group.get("param_names")
-        return names if names and len(names) == len(group["params"]) else [None] * len(
-            group["params"])
+        if not names:
+            return [None] * len(group["params"])
+        if len(names) != len(group["params"]):
+            # Without them, an embedding or a head would go to Muon.
+            index = next(i for i, g in enumerate(self.param_groups) if g is group)
+            raise ValueError(
+                f"param group {index} has {len(group['params'])} params but "
+                f"{len(names)} param_names, which route them to Muon or AdamW; "
+                "edit both lists together")
+        return names
 
     def _prepare(self, index, group):
         """Checks the group's tensors and returns the call of its compiled

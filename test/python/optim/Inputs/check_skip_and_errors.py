@@ -122,6 +122,13 @@ good, bias = fresh((8, 4), (8,))
 bias.grad = bias.detach()
 expect_error("gradient aliasing its parameter", Muon([good, bias], verbose=False), [good, bias])
 
+# A parameter removed from a named group's params but not from its names.
+good, bias = fresh((8, 4), (8,))
+emb, = fresh((16, 4))
+opt = Muon([("embed_tokens", emb), ("layer.weight", good), ("layer.bias", bias)], verbose=False)
+opt.param_groups[0]["params"] = [p for p in opt.param_groups[0]["params"] if p is not bias]
+expect_error("param_names out of step", opt, [emb, good, bias])
+
 # Two parameters over one storage (a tie made by sharing data, not by one
 # Parameter): both named.
 good, = fresh((8, 4))
