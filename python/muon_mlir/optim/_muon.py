@@ -7,6 +7,7 @@ import math
 import numbers
 import operator
 import sys
+import warnings
 
 import numpy
 import torch
@@ -78,7 +79,8 @@ class Muon(torch.optim.Optimizer):
         adamw_lr (default: lr), betas, adamw_eps, adamw_weight_decay: AdamW
             for the parameters routed to it in automatic groups. adamw_lr
             holds while lr has the value the group was made with, and
-            follows lr's changes in proportion (a scheduler writes lr alone).
+            follows lr's changes in proportion (a scheduler writes lr alone;
+            made with lr=0, it stays at adamw_lr, with a warning).
         use_muon: None (automatic), True or False.
         view: "flatten" or "batch" for N-D Muon parameters (None: automatic).
         verbose: print the compile time of each new step.
@@ -712,8 +714,14 @@ def _check_group(group):
         raise ValueError(f"view must be 'flatten' or 'batch', got {group['view']!r}")
     if group["use_muon"] not in (None, True, False):
         raise ValueError(f"use_muon must be None, True or False, got {group['use_muon']!r}")
-    if group["use_muon"] is not False:
-        group.setdefault("adamw_base_lr", float(group["lr"]))
+    if group["use_muon"] is not False and "adamw_base_lr" not in group:
+        group["adamw_base_lr"] = float(group["lr"])
+        if group["adamw_base_lr"] == 0.0 and group["adamw_lr"] is not None:
+            warnings.warn(
+                "muon_mlir.optim: adamw_lr follows lr's changes in proportion to the lr a "
+                "group is made with, which cannot start from lr=0: it stays at adamw_lr. "
+                "Make the group with the lr a warm-up reaches (LambdaLR or LinearLR scale "
+                "it from 0), or use separate groups for AdamW's parameters", stacklevel=5)
     _check_hyper_parameters(group)
 
 

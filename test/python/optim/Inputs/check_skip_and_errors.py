@@ -216,3 +216,13 @@ try:
 except RuntimeError as e:
     print(f"backward after a step: RuntimeError: {str(e).split(':')[0]}; versions "
           f"{w._version}, {b._version}")
+
+# adamw_lr follows lr in proportion to the group's first lr: from 0 it
+# cannot, and says so.
+import warnings  # noqa: E402
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    Muon(fresh((8, 4), (8,)), lr=0.0, adamw_lr=3e-3, verbose=False)
+    Muon(fresh((8, 4), (8,)), lr=0.02, adamw_lr=3e-3, verbose=False)
+print(f"lr=0 with adamw_lr: {len(caught)} warning: {caught[0].message}")
