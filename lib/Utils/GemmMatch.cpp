@@ -44,9 +44,10 @@ FailureOr<muon::GemmMatch> muon::matchGemm(linalg::LinalgOp op) {
 FailureOr<muon::GemmMatch>
 muon::matchGemm(ArrayRef<AffineMap> maps,
                 ArrayRef<utils::IteratorType> iterators) {
-  if (maps.size() != 3 || !llvm::all_of(maps, [](AffineMap map) {
-        return map.isProjectedPermutation();
-      }))
+  // A 0-d result (a dot product) has no matrix to write.
+  if (maps.size() != 3 || maps[2].getNumResults() == 0 ||
+      !llvm::all_of(maps,
+                    [](AffineMap map) { return map.isProjectedPermutation(); }))
     return failure();
   FailureOr<SmallVector<DimKind>> kinds = classifyDims(maps, iterators);
   if (failed(kinds))

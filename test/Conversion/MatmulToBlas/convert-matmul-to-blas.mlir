@@ -219,6 +219,23 @@ func.func @shared_left_operand(%a: memref<5x7xf32>, %b: memref<3x4x7xf32>, %c: m
 
 // -----
 
+// A dot product and a matrix-vector product are not GEMMs.
+// CHECK-LABEL: func.func @vectors
+// CHECK: linalg.dot
+// CHECK: linalg.matvec
+// CHECK-NOT: call
+// GPU-LABEL: func.func @vectors
+// GPU-NOT: call
+// GPU: return
+func.func @vectors(%a: memref<8xf32>, %b: memref<8xf32>, %c: memref<f32>,
+                   %m: memref<4x8xf32>, %v: memref<4xf32>) {
+  linalg.dot ins(%a, %b : memref<8xf32>, memref<8xf32>) outs(%c : memref<f32>)
+  linalg.matvec ins(%m, %b : memref<4x8xf32>, memref<8xf32>) outs(%v : memref<4xf32>)
+  return
+}
+
+// -----
+
 // BLAS takes 32-bit sizes and leading dimensions: a K of 2^31 or a row
 // stride of 2^31 keeps the (64-bit indexed) linalg op.
 // CHECK-LABEL: func.func @beyond_blas_int
