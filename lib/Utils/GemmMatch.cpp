@@ -54,9 +54,9 @@ muon::matchGemm(ArrayRef<AffineMap> maps,
     return failure();
   GemmMatch match;
   // A product broadcast along the result's leading dims, as MLP-Mixer's
-  // token mixing [M, K]·[b, K, N] -> [b, M, N]: classified M or N (the
-  // operand without them does not read them), they are batch dims of the
-  // other operand; per batch index, one plain GEMM.
+  // token mixing [M, K]·[b, K, N] -> [b, M, N]: classified N (A does not
+  // read them), they are batch dims of B; per batch index, one plain GEMM.
+  // (Leading dims A reads alone are M dims: C's rows span them.)
   SmallVector<unsigned> resultDims =
       llvm::map_to_vector(maps[2].getResults(), [](AffineExpr expr) {
         return cast<AffineDimExpr>(expr).getPosition();
@@ -69,11 +69,10 @@ muon::matchGemm(ArrayRef<AffineMap> maps,
     return llvm::any_of(llvm::make_range(leadEnd, resultDims.end()),
                         [&](unsigned dim) { return (*kinds)[dim] == kind; });
   };
-  if ((lead == DimKind::M || lead == DimKind::N) && hasKind(DimKind::M) &&
-      hasKind(DimKind::N)) {
+  if (lead == DimKind::N && hasKind(DimKind::M) && hasKind(DimKind::N)) {
     for (unsigned dim : llvm::make_range(resultDims.begin(), leadEnd))
       (*kinds)[dim] = DimKind::Batch;
-    (lead == DimKind::N ? match.broadcastA : match.broadcastB) = true;
+    match.broadcastA = true;
   }
 
   // Each operand's dims as runs of one kind, batch dims first; the loop

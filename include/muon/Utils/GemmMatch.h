@@ -19,13 +19,12 @@ struct GemmMatch {
   bool hasBatch = false;
   bool transposeA = false;
   bool transposeB = false;
-  /// The result's batch dims are all missing from A (or B), which every
-  /// batch index reads whole.
+  /// The result's batch dims are all missing from A, which every batch
+  /// index reads whole.
   bool broadcastA = false;
-  bool broadcastB = false;
-  /// Whether operand 0 (A) or 1 (B) is broadcast along the batch dims.
+  /// Whether `operand` (0: A, 1: B, 2: C) is broadcast along the batch dims.
   bool isBroadcast(unsigned operand) const {
-    return operand == 0 ? broadcastA : operand == 1 && broadcastB;
+    return operand == 0 && broadcastA;
   }
   /// Per operand (A, B, C): the order in which the GEMM reads its dims,
   /// batch dims first, where that is not their stored order (batch dims

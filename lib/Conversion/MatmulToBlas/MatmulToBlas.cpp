@@ -184,8 +184,7 @@ FailureOr<GemmPlan> planGemm(
   unsigned batchDims = match.hasBatch ? match.groups[2].front().size() : 0;
   // The runtime GEMMs take one batch count for all operands: a broadcast
   // operand's batch dims are all looped over.
-  bool broadcast = match.broadcastA || match.broadcastB;
-  for (unsigned looped = broadcast ? batchDims : 0; looped <= batchDims;
+  for (unsigned looped = match.broadcastA ? batchDims : 0; looped <= batchDims;
        ++looped) {
     GemmPlan plan;
     plan.loopedDims = looped;
