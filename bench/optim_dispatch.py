@@ -74,6 +74,8 @@ def bare_calls(opt):
     calls = []
     for index, group in enumerate(opt.param_groups):
         bound = opt._bound.get(index)
+        if isinstance(bound, list):  # the bindings of a group, the last one run first
+            bound = bound[0]
         if hasattr(bound, "arguments"):  # the packed argument array
             bound.pointer_view[bound.grad_slots] = [p.grad.data_ptr() for p in bound.with_grad]
             calls.append((bound.function._packed, (bound.arguments,)))

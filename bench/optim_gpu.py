@@ -192,7 +192,8 @@ def bare_run(opt, device):
     import torch
     stream = [torch.cuda.current_stream().cuda_stream] if device == "cuda" else []
     calls = []
-    for bound in opt._bound.values():
+    for bindings in opt._bound.values():
+        bound = bindings[0]  # the one the last step ran
         bound.pointer_view[bound.grad_slots] = [p.grad.data_ptr() for p in bound.with_grad]
         calls.append((bound.function._packed, (bound.arguments, *stream)))
 

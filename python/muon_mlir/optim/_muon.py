@@ -17,6 +17,9 @@ from ._graphs import GraphCache
 from ._tracked_state import TrackedState
 from ._compiler import cache_dir, compile_step
 
+# Bindings kept per group: one per set of parameters with gradients, e.g.
+# two for a branch used on alternate batches.
+_MAX_BINDINGS = 4
 _LR_ADJUST = ("original", "match_rms_adamw", "spectral_unclamped", "none")
 
 
@@ -179,7 +182,9 @@ class Muon(torch.optim.Optimizer):
         super().__init__(params, defaults)
         self.state = TrackedState(self.state)
         self._compiled = {}  # (group index, layout) -> its compiled step
-        self._bound = {}  # group index -> _Bound of its last step
+        # group index -> its _Bounds, the last one run first (it owns the
+        # AdamW step counts; see _Bound.take_counts)
+        self._bound = {}
         self._sharded = _distributed.sharded_step(self, process_group, average_gradients,
                                                   bucket_bytes)
 
@@ -302,6 +307,9 @@ class Muon(torch.optim.Optimizer):
             self.state = TrackedState(self.state)
         # Again: hyper-parameters set in param_groups bypass add_param_group.
         _check_group(group)
+        # Until this check succeeds, no binding of the group is valid: the
+        # step counts may have moved into a vector none of them holds.
+        bindings = self._bound.pop(index, [])
         entries, tensors, device = [], [], None
         grad_slots, empty, states, with_grad, templates = [], [], [], [], []
         labels = []  # what each tensor is, for errors
@@ -334,8 +342,11 @@ class Muon(torch.optim.Optimizer):
             labels += [what, f"the gradient of {what}"] + [f"{k} of {what}" for k in keys]
         if not entries:
             return None
+        counts = []
         for members in _plan.adamw_ops(entries):
-            tensors.append(_step_counts([states[i] for i in members]))
+            counted = [states[i] for i in members]
+            tensors.append(_step_counts(counted))
+            counts.append((counted, tensors[-1], [state["step"] for state in counted]))
             labels.append("AdamW's step counts")
         _check_device(device, f"param group {index}")
         layout = (tuple(entries), device.type, _group_key(group))
@@ -351,8 +362,13 @@ class Muon(torch.optim.Optimizer):
         tensors += [_scalar(rate, device, dtype) for rate, dtype in zip(rates, _INPUT_DTYPES)]
         graphs = GraphCache(device) if self.cuda_graph and device.type == "cuda" else None
         bound = _Bound(group, self.state, compiled, tensors, grad_slots, rates, device, graphs,
-                       empty, with_grad, templates)
-        self._bound[index] = bound
+                       empty, with_grad, templates, counts)
+        # One binding per set of parameters with gradients (a branch used on
+        # alternate batches keeps two).
+        self._bound[index] = [bound] + [
+            b for b in bindings
+            if b.state_changes == bound.state_changes and b.key == bound.key and
+            not _same_objects(b.with_grad, with_grad)][:_MAX_BINDINGS - 1]
         grads = [tensors[slot] for slot in grad_slots]
         return lambda grads=grads: bound.run([g.data_ptr() for g in grads])
 
@@ -397,21 +413,29 @@ class Muon(torch.optim.Optimizer):
         return _flags(device, budget)
 
     def _prepare_bound(self, index, group):
-        """The call of the last step of this group when nothing it was
-        checked for changed but the gradients' storage (the common case):
-        the same checks as _prepare's on the gradients and the parameters'
-        storage, each one C-level pass over the group (map, list equality,
-        a tensor guard) against what _prepare established; any difference
-        runs _prepare. The state counts the caller's changes
-        (_tracked_state)."""
-        bound = self._bound.get(index)
-        if bound is None or self.state is not bound.state or \
-                self.state.changes != bound.state_changes or \
-                _compiled_values(group) != bound.key:
+        """The call of a step of this group bound before when nothing it
+        was checked for changed but the gradients' storage (the common
+        case): the same checks as _prepare's on the gradients and the
+        parameters' storage, each one C-level pass over the group (map, list
+        equality, a tensor guard) against what _prepare established; any
+        difference runs _prepare. The state counts the caller's changes
+        (_tracked_state). The last binding run is tried first."""
+        bindings = self._bound.get(index)
+        if not bindings:
             return None
-        params = group["params"]
-        if len(params) != len(bound.params) or not all(map(operator.is_, params,
-                                                           bound.params)):
+        values = _compiled_values(group)
+        for position, bound in enumerate(bindings):
+            call = self._call_bound(bound, group, values)
+            if call is not None:
+                if position:
+                    bindings.insert(0, bindings.pop(position))
+                    bound.take_counts()
+                return call
+        return None
+
+    def _call_bound(self, bound, group, values):
+        if self.state is not bound.state or self.state.changes != bound.state_changes or \
+                values != bound.key or not _same_objects(group["params"], bound.params):
             return None
         params = bound.with_grad
         grads = list(map(_GRAD, params))
@@ -472,7 +496,7 @@ class _Bound:
     tensor would cost ctypes ~75 ns a tensor and stop at 1024 tensors."""
 
     def __init__(self, group, state, function, tensors, grad_slots, rates, device, graphs,
-                 empty, with_grad, templates):
+                 empty, with_grad, templates, counts):
         self.function, self.device, self.graphs = function, device, graphs
         self.params = list(group["params"])
         self.state, self.state_changes = state, state.changes
@@ -499,6 +523,17 @@ class _Bound:
         # A tensor rate is read in place when the step's scalar is its storage.
         self.shared = [isinstance(r, torch.Tensor) and r.data_ptr() == s.data_ptr()
                        for r, s in zip(rates, self.scalars)]
+        # (states, their step-count vector, its views) of each AdamW op
+        self.counts = counts
+
+    def take_counts(self):
+        """Makes this binding's step-count vectors the states' again after
+        another binding of the group ran: their current values copied in,
+        each 'step' its view once more."""
+        for states, vector, views in self.counts:
+            vector.copy_(torch.stack([state["step"] for state in states]))
+            for state, view in zip(states, views):
+                _put(state, "step", view)
 
     def refresh_rates(self, rates):
         """Brings the step's 0-d rate tensors up to date with the group's
@@ -890,6 +925,10 @@ def _check_distinct(tensors, labels, grad_slots, group):
         if tensors[i].numel() != 0 and tensors[i].data_ptr() in written:
             raise ValueError(f"{labels[i]} shares storage with "
                              f"{labels[written[tensors[i].data_ptr()]]}, which the step updates")
+
+
+def _same_objects(a, b):
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _step_counts(states):

@@ -77,5 +77,5 @@ for cuda_graph in (False, True):
         opt.step()
     results.append([p.detach().clone() for p in params])
 same = all(torch.equal(a, b) for a, b in zip(*results))
-print(f"cpu, cuda_graph=True: graphs {next(iter(opt._bound.values())).graphs}, "
+print(f"cpu, cuda_graph=True: graphs {next(iter(opt._bound.values()))[0].graphs}, "
       f"same results: {same}")

@@ -27,7 +27,7 @@ with fp32_newton_schulz():
         for o in torch_opts:
             o.step()
 
-tensors = len(opt._bound[0].arguments)
+tensors = len(opt._bound[0][0].arguments)
 worst = max(float((p.detach() - q.detach()).abs().max() / q.detach().abs().max())
             for p, q in zip(ours, ref))
 print(f"{tensors} tensors in one group: worst relative difference {worst:.2e} "
