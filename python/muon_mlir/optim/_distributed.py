@@ -349,11 +349,9 @@ class Collective:
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"a saved param group has {len(saved['params'])} parameters, "
                                  f"the optimizer's {len(group['params'])}")
-            for key, value in saved.items():
-                if key not in ("params", "param_names", "use_muon"):
-                    group[key] = value
-        for group in outer.param_groups:
-            _muon._check_group(group)
+            before = {k: v for k, v in group.items() if k != "params"}
+            group.update((k, v) for k, v in saved.items() if k not in ("params", "param_names"))
+            _muon._merge_group(group, before, saved)
         saved_state = state_dict["state"]
         for i, start, end in self._segments(self.rank):
             it = self.items[i]

@@ -233,15 +233,7 @@ class Muon(torch.optim.Optimizer):
         super().load_state_dict(state_dict)
         for group, before, saved in zip(self.param_groups, current,
                                         state_dict["param_groups"]):
-            if "betas" not in saved and _cycles_momentum(saved):
-                # torch.optim.Muon's, whose scheduler cycled momentum: here
-                # one cycles betas[0], which Muon's momentum then follows.
-                group["betas"] = (saved["momentum"], *before["betas"][1:])
-            for key, value in before.items():
-                group.setdefault(key, value)
-            # What decides the routing and the compiled code stays ours.
-            group["use_muon"] = before["use_muon"]
-            _check_group(group)
+            _merge_group(group, before, saved)
         self._compiled, self._bound = {}, {}
 
     def state_dict(self):
@@ -684,6 +676,21 @@ class _Product:
         for tensor in tensors:
             scalar.mul_(tensor.detach().reshape(()))
         return scalar
+
+
+def _merge_group(group, before, saved):
+    """Completes a param group loaded from `saved` (a state dict's group)
+    with `before`, its settings before the load (one process and the
+    distributed steps alike): hyper-parameters the saved group lacks keep
+    their values, and what decides the routing stays ours."""
+    if "betas" not in saved and _cycles_momentum(saved):
+        # torch.optim.Muon's, whose scheduler cycled momentum: here one
+        # cycles betas[0], which Muon's momentum then follows.
+        group["betas"] = (saved["momentum"], *before["betas"][1:])
+    for key, value in before.items():
+        group.setdefault(key, value)
+    group["use_muon"] = before["use_muon"]
+    _check_group(group)
 
 
 def _cycles_momentum(group):

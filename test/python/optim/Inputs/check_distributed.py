@@ -34,6 +34,10 @@ with rank 1's betas[0] out of range alone (`hypermismatch`: the others must
 not wait for it in a collective), and with the momentum out of range on
 every rank (`badmomentum`).
 
+`torchload`: a torch.optim.Muon + AdamW checkpoint taken while OneCycleLR
+cycled Muon's momentum, one matrix without state (never a gradient), loaded
+at 2 ranks: 2 steps bitwise one process loading it, with the saved momentum.
+
 `dead`: rank 1 exits after the reduce_scatter of step 3 (after computing
 nothing); rank 0 must get an exception from the process group within its
 timeout, and its parameters and optimizer state must be those before step 3
@@ -45,7 +49,8 @@ owners' results: rank 0 (an owner) restores its momentum, changes nothing.
 `resume`: 3 steps at 2 (4) ranks, torch.distributed.checkpoint, 2 steps at
 4 (2) ranks from it: bitwise the single-process run with those gradients.
 
-    check_distributed.py quick   # 2 ranks: equal, skip, single, fsdp, qkclip, mismatch, dead; fsdpdead
+    check_distributed.py quick   # 2 ranks: equal, skip, single, fsdp, qkclip, mismatch, ...,
+                                 # dead; fsdpdead
     check_distributed.py         # 4 ranks (equal, fsdp), resume 2 <-> 4, hang
 """
 
@@ -61,7 +66,7 @@ import torch.distributed.checkpoint as dcp
 import torch.multiprocessing as mp
 
 import models
-from muon_mlir.optim import Muon, QKClip, _distributed, _fsdp
+from muon_mlir.optim import Muon, QKClip, _distributed, _fsdp, combine_state_dicts
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), *[os.pardir] * 4, "bench"))
 import comm_model  # noqa: E402
@@ -299,6 +304,74 @@ def badmomentum_rank(rank, world, out):
                   lambda rank, group: group.update(momentum=1.0))
 
 
+# -- small cases: two matrices (Muon) and a bias (AdamW) --------------------
+
+
+def small_params(*extra):
+    g = torch.Generator().manual_seed(0)
+    return [torch.nn.Parameter(torch.randn(shape, generator=g))
+            for shape in [(6, 5), (4, 6), (6,), *extra]]
+
+
+def small_grads(params, step, skip=()):
+    """The same gradients on every rank (their mean is exact)."""
+    for i, p in enumerate(params):
+        g = torch.Generator().manual_seed(10 * step + i)
+        p.grad = None if i in skip else torch.randn(p.shape, generator=g)
+
+
+def small_optimizer(params, **kwargs):
+    """The matrices in a Muon group, the other parameters in an AdamW one."""
+    return Muon([dict(params=[p for p in params if p.ndim == 2], use_muon=True),
+                 dict(params=[p for p in params if p.ndim != 2], use_muon=False, lr=3e-3)],
+                lr=0.02, verbose=False, **kwargs)
+
+
+def small_train(opt, params, steps, skip=()):
+    for step in steps:
+        small_grads(params, step, skip)
+        opt.step()
+
+
+def torch_checkpoint():
+    """3 steps of torch.optim.Muon (the second matrix without gradients,
+    so without state) and AdamW under OneCycleLR, which cycles Muon's
+    momentum: the parameters and the combined state dict."""
+    params = small_params()
+    muon = torch.optim.Muon(params[:2], lr=0.02)
+    adamw = torch.optim.AdamW(params[2:], lr=3e-3)
+    schedules = [torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=8)
+                 for opt, lr in ((muon, 0.02), (adamw, 3e-3))]
+    for step in range(3):
+        small_grads(params, step, skip=(1,))
+        for opt in (muon, adamw, *schedules):
+            opt.step()
+    return params, combine_state_dicts(muon.state_dict(), adamw.state_dict())
+
+
+def small_resume(checkpoint, trained, **kwargs):
+    """A new optimizer (trained 3 steps first with `trained`) loads the
+    checkpoint's state and parameters, 2 more steps: the parameters and
+    Muon's momentum."""
+    params = small_params()
+    opt = small_optimizer(params, **kwargs)
+    if trained:
+        small_train(opt, params, range(10, 13))
+    saved, state_dict = checkpoint()
+    with torch.no_grad():
+        for p, value in zip(params, saved):
+            p.copy_(value)
+    opt.load_state_dict(state_dict)
+    small_train(opt, params, range(3, 5))
+    return {"params": [p.detach() for p in params], "momentum": opt.param_groups[0]["momentum"],
+            "saved": state_dict["param_groups"][0]["momentum"]}
+
+
+def torchload_rank(rank, world, out):
+    torch.save(small_resume(torch_checkpoint, False, process_group=dist.group.WORLD),
+               f"{out}/torchload{rank}.pt")
+
+
 def dead_rank(rank, world, out):
     """Rank 1 exits inside step 3, after the reduce_scatter, before its
     compute and the all_gather; the others report what they saw."""
@@ -446,6 +519,24 @@ def check_mismatch(world, out, case="mismatch"):
     print(f"{case} {world}: every rank: {messages[0]}")
 
 
+def check_small(case, world, out, checkpoint, trained):
+    """Every rank's parameters after small_resume bitwise one process's."""
+    expected = small_resume(checkpoint, trained)
+    for rank in range(world):
+        got = torch.load(f"{out}/{case}{rank}.pt")
+        assert all(map(torch.equal, expected["params"], got["params"])), \
+            f"{case}, rank {rank}: differs from one process"
+        assert got["momentum"] == expected["momentum"], (got["momentum"], expected["momentum"])
+    return got
+
+
+def check_torchload(world, out):
+    got = check_small("torchload", world, out, torch_checkpoint, False)
+    print(f"torchload {world}: a torch.optim.Muon + AdamW checkpoint (OneCycleLR's momentum "
+          f"{got['saved']:.4f}, a matrix without state): 2 steps with momentum "
+          f"{got['momentum']:.4f}, bitwise equal to one process loading it")
+
+
 def check_failure(case, out, within):
     report = open(f"{out}/{case}0.txt").read()
     seconds = float(report.split(" after ")[1].split(" s")[0]) if " after " in report else -1
@@ -507,7 +598,7 @@ if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
         spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "hypermismatch",
-                       "badmomentum", "dead"])
+                       "badmomentum", "torchload", "dead"])
         check_equal(2, out)
         check_skip(2, out)
         check_fsdp(2, out)
@@ -516,6 +607,7 @@ if __name__ == "__main__":
         check_mismatch(2, out)
         check_mismatch(2, out, "hypermismatch")
         check_mismatch(2, out, "badmomentum")
+        check_torchload(2, out)
         check_failure("dead", out, 15)
         spawn(2, out, ["fsdpdead"])
         check_failure("fsdpdead", out, 15)
