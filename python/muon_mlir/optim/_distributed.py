@@ -357,6 +357,10 @@ class Collective:
             it = self.items[i]
             values = saved_state.get(i, saved_state.get(str(i)))
             if values is None:
+                # No state saved (no gradient yet): it restarts from zeros,
+                # as torch's load_state_dict leaves it without state.
+                inner, shadow = self._shadow(it, start, end)
+                inner.state.pop(shadow, None)
                 continue
             local = self._local_state(it, start, end)
             for key in _plan.STATE_KEYS[it.kind]:
@@ -366,6 +370,12 @@ class Collective:
                 if it.kind == "adamw" and key != "step":
                     target = target.view(-1)
                 target.copy_(_local_part(values[key], it, key, start, end))
+
+    def _local_state(self, it, start, end):
+        """The inner optimizer's state of this rank's tensor of `it`
+        (_shadow), created if new."""
+        inner, shadow = self._shadow(it, start, end)
+        return inner._state_for(shadow, it.kind, it.describe())
 
     @staticmethod
     def _backup(tensors, inner, shadow, backups):
@@ -504,14 +514,14 @@ class ShardedStep(Collective):
         """(item, start, end in the flattened parameter) of rank's tensors."""
         return [(i, start, end) for i, start, end, _ in self.plan.segments[rank]]
 
-    def _local_state(self, it, start, end):
-        """The inner optimizer's state of this rank's tensor of `it` (the
-        whole matrix, or the AdamW slice [start, end)), created if new."""
+    def _shadow(self, it, start, end):
+        """(inner optimizer, tensor) of this rank's tensor of `it` (the whole
+        matrix, or the AdamW slice [start, end))."""
         for shadows, inner in zip(self.shadows, self.inner):
             for shadow, _, count, other in shadows:
                 if other is it and (it.kind != "adamw" or shadow.storage_offset() ==
                                     it.param.storage_offset() + start):
-                    return inner._state_for(shadow, it.kind, it.describe())
+                    return inner, shadow
         raise AssertionError(f"{it.describe()} [{start}, {end}) is not on rank {self.rank}")
 
 

@@ -96,10 +96,10 @@ class FSDPStep(Collective):
                 segments.append((it.index, begin * width, end * width))
         return segments
 
-    def _local_state(self, it, start, end):
+    def _shadow(self, it, start, end):
         if it.kind == "adamw":
-            return self.adamw._state_for(self.local[it.index], "adamw", it.describe())
-        return self.muon._state_for(self.whole[it.index][0], it.kind, it.describe())
+            return self.adamw, self.local[it.index]
+        return self.muon, self.whole[it.index][0]
 
     def _check_grad(self, it):
         local = _LocalView(it.param)

@@ -38,6 +38,9 @@ every rank (`badmomentum`).
 cycled Muon's momentum, one matrix without state (never a gradient), loaded
 at 2 ranks: 2 steps bitwise one process loading it, with the saved momentum.
 
+`stale`: a single-process state dict without a matrix's state loaded into a
+trained optimizer: that matrix restarts from zeros, as in one process.
+
 `dead`: rank 1 exits after the reduce_scatter of step 3 (after computing
 nothing); rank 0 must get an exception from the process group within its
 timeout, and its parameters and optimizer state must be those before step 3
@@ -349,6 +352,15 @@ def torch_checkpoint():
     return params, combine_state_dicts(muon.state_dict(), adamw.state_dict())
 
 
+def plain_checkpoint():
+    """3 steps of the single-process optimizer, the second matrix without
+    gradients (without state)."""
+    params = small_params()
+    opt = small_optimizer(params)
+    small_train(opt, params, range(3), skip=(1,))
+    return params, opt.state_dict()
+
+
 def small_resume(checkpoint, trained, **kwargs):
     """A new optimizer (trained 3 steps first with `trained`) loads the
     checkpoint's state and parameters, 2 more steps: the parameters and
@@ -370,6 +382,11 @@ def small_resume(checkpoint, trained, **kwargs):
 def torchload_rank(rank, world, out):
     torch.save(small_resume(torch_checkpoint, False, process_group=dist.group.WORLD),
                f"{out}/torchload{rank}.pt")
+
+
+def stale_rank(rank, world, out):
+    torch.save(small_resume(plain_checkpoint, True, process_group=dist.group.WORLD),
+               f"{out}/stale{rank}.pt")
 
 
 def dead_rank(rank, world, out):
@@ -537,6 +554,12 @@ def check_torchload(world, out):
           f"{got['momentum']:.4f}, bitwise equal to one process loading it")
 
 
+def check_stale(world, out):
+    check_small("stale", world, out, plain_checkpoint, True)
+    print(f"stale {world}: a state dict without a matrix's state loaded after 3 steps: "
+          "2 steps bitwise equal to one process (the matrix restarts from zeros)")
+
+
 def check_failure(case, out, within):
     report = open(f"{out}/{case}0.txt").read()
     seconds = float(report.split(" after ")[1].split(" s")[0]) if " after " in report else -1
@@ -598,7 +621,7 @@ if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
         spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "hypermismatch",
-                       "badmomentum", "torchload", "dead"])
+                       "badmomentum", "torchload", "stale", "dead"])
         check_equal(2, out)
         check_skip(2, out)
         check_fsdp(2, out)
@@ -608,6 +631,7 @@ if __name__ == "__main__":
         check_mismatch(2, out, "hypermismatch")
         check_mismatch(2, out, "badmomentum")
         check_torchload(2, out)
+        check_stale(2, out)
         check_failure("dead", out, 15)
         spawn(2, out, ["fsdpdead"])
         check_failure("fsdpdead", out, 15)
