@@ -183,13 +183,15 @@ class Collective:
 
     def _items(self):
         outer = self.optimizer
-        items = []
+        items, labels = [], []
         for g, group in enumerate(outer.param_groups):
             for position, (p, name) in enumerate(zip(group["params"], outer._names(group))):
                 what = _plan.describe(p, name, position)
                 kind = _plan.route(p, name, group["use_muon"], group["algorithm"], what)
                 view = _plan.view_of(p, name, group["view"]) if kind != "adamw" else None
                 items.append(_Item(len(items), g, group, p, name, kind, view))
+                labels.append(what)
+        _check_distinct([it.param for it in items], labels)
         dtypes = {it.param.dtype for it in items}
         devices = {it.param.device for it in items}
         if len(dtypes) != 1 or len(devices) != 1:
@@ -523,6 +525,29 @@ class ShardedStep(Collective):
                                     it.param.storage_offset() + start):
                     return inner, shadow
         raise AssertionError(f"{it.describe()} [{start}, {end}) is not on rank {self.rank}")
+
+
+def _check_distinct(params, labels):
+    """One process's errors for a parameter listed twice or parameters
+    sharing storage (_muon._check_distinct), raised by every rank before
+    any collective: here an owner would raise alone after the
+    reduce_scatter, or two owners would update the storage and each rank
+    keep the other's update (replicas diverging)."""
+    if len({id(p) for p in params}) != len(params):
+        raise ValueError("a parameter appears twice in one param group")
+    spans = []  # (first byte, end, label) of each parameter's elements
+    for p, label in zip(params, labels):
+        local = p.to_local() if hasattr(p, "to_local") else p  # FSDP2: this rank's rows
+        if local.numel():
+            extent = sum((size - 1) * stride for size, stride in
+                         zip(local.shape, local.stride())) + 1
+            spans.append((local.data_ptr(), local.data_ptr() + extent * local.element_size(),
+                          label))
+    spans.sort(key=lambda span: span[:2])
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+        if start < end:
+            raise ValueError(f"{first} and {second} share storage; the step updates both in "
+                             "place (tied weights must be one parameter)")
 
 
 def _digest(strings):

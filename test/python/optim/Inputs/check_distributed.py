@@ -41,6 +41,9 @@ at 2 ranks: 2 steps bitwise one process loading it, with the saved momentum.
 `stale`: a single-process state dict without a matrix's state loaded into a
 trained optimizer: that matrix restarts from zeros, as in one process.
 
+`twice`/`tied`: a parameter listed twice, two Parameters on one storage:
+one process's error on every rank, before any collective.
+
 `dead`: rank 1 exits after the reduce_scatter of step 3 (after computing
 nothing); rank 0 must get an exception from the process group within its
 timeout, and its parameters and optimizer state must be those before step 3
@@ -62,6 +65,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 
 import torch
 import torch.distributed as dist
@@ -285,13 +289,19 @@ def mismatch_rank(rank, world, out, case="mismatch", change=None):
     if change is not None:
         change(rank, opt.param_groups[0])
     models.gpt_loss(model, batch(0, rank, world)).backward()
+    report_error(opt, before.values(), model.state_dict().values(), f"{out}/{case}{rank}.txt")
+
+
+def report_error(opt, before, params, path):
+    """Steps `opt` and writes the ValueError it raises (or "no error") and
+    whether `params` kept the values `before` to `path`."""
     try:
         opt.step()
         message = "no error"
     except ValueError as e:
         message = f"ValueError: {e}"
-    untouched = all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
-    with open(f"{out}/{case}{rank}.txt", "w") as f:
+    untouched = all(torch.equal(a, b) for a, b in zip(before, params))
+    with open(path, "w") as f:
         f.write(f"{message} [parameters {'untouched' if untouched else 'CHANGED'}]")
 
 
@@ -387,6 +397,28 @@ def torchload_rank(rank, world, out):
 def stale_rank(rank, world, out):
     torch.save(small_resume(plain_checkpoint, True, process_group=dist.group.WORLD),
                f"{out}/stale{rank}.pt")
+
+
+def small_error(rank, world, out, case, params, change=None):
+    """The step's error on `params` (their gradients changed by `change`)."""
+    before = [p.detach().clone() for p in params]
+    with warnings.catch_warnings():  # torch's for a parameter listed twice
+        warnings.simplefilter("ignore")
+        opt = small_optimizer(params, process_group=dist.group.WORLD)
+    small_grads(params, 0)
+    if change is not None:
+        change(params)
+    report_error(opt, before, params, f"{out}/{case}{rank}.txt")
+
+
+def twice_rank(rank, world, out):
+    params = small_params()
+    small_error(rank, world, out, "twice", [params[0], *params])
+
+
+def tied_rank(rank, world, out):
+    params = small_params()
+    small_error(rank, world, out, "tied", [torch.nn.Parameter(params[0].data), *params])
 
 
 def dead_rank(rank, world, out):
@@ -621,7 +653,7 @@ if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
         spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "hypermismatch",
-                       "badmomentum", "torchload", "stale", "dead"])
+                       "badmomentum", "torchload", "stale", "twice", "tied", "dead"])
         check_equal(2, out)
         check_skip(2, out)
         check_fsdp(2, out)
@@ -632,6 +664,8 @@ if __name__ == "__main__":
         check_mismatch(2, out, "badmomentum")
         check_torchload(2, out)
         check_stale(2, out)
+        for case in ("twice", "tied"):
+            check_mismatch(2, out, case)
         check_failure("dead", out, 15)
         spawn(2, out, ["fsdpdead"])
         check_failure("fsdpdead", out, 15)
