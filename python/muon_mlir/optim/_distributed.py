@@ -513,8 +513,9 @@ class ShardedStep(Collective):
             mine[offset:offset + count].copy_(shadow.reshape(-1))
 
     def _segments(self, rank):
-        """(item, start, end in the flattened parameter) of rank's tensors."""
-        return [(i, start, end) for i, start, end, _ in self.plan.segments[rank]]
+        """(item, start, end in the flattened parameter) of rank's tensors;
+        not the empty ones, which have no tensor (_build) and no state."""
+        return [(i, start, end) for i, start, end, _ in self.plan.segments[rank] if end > start]
 
     def _shadow(self, it, start, end):
         """(inner optimizer, tensor) of this rank's tensor of `it` (the whole

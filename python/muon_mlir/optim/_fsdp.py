@@ -83,11 +83,11 @@ class FSDPStep(Collective):
     def _segments(self, rank):
         """(item, start, end in the flattened parameter) of rank's tensors:
         its owned matrices whole, its rows of the AdamW parameters — in the
-        checkpoint layout of the data-parallel mode."""
+        checkpoint layout of the data-parallel mode (no empty matrices)."""
         segments = []
         for it in self.items:
             if it.kind != "adamw":
-                if self.owner[it.index] == rank:
+                if self.owner[it.index] == rank and it.param.numel():
                     segments.append((it.index, 0, it.param.numel()))
                 continue
             begin, end = _rows(it.param.shape[0], self.world)[rank]

@@ -41,6 +41,10 @@ at 2 ranks: 2 steps bitwise one process loading it, with the saved momentum.
 `stale`: a single-process state dict without a matrix's state loaded into a
 trained optimizer: that matrix restarts from zeros, as in one process.
 
+`empty`: a zero-size Muon matrix: state_dict() on every rank, through
+torch.distributed.checkpoint into a new optimizer that then steps as the
+first does.
+
 `twice`/`tied`: a parameter listed twice, two Parameters on one storage:
 one process's error on every rank, before any collective.
 
@@ -399,6 +403,26 @@ def stale_rank(rank, world, out):
                f"{out}/stale{rank}.pt")
 
 
+def empty_rank(rank, world, out):
+    """A zero-size Muon matrix (rank 1 owns it): 2 steps, a checkpoint
+    through torch.distributed.checkpoint into a new optimizer on copies of
+    the parameters, a step of both."""
+    params = small_params((0, 6))
+    opt = small_optimizer(params, process_group=dist.group.WORLD)
+    small_train(opt, params, range(2))
+    dcp.save({"optim": opt.state_dict()}, checkpoint_id=f"{out}/empty-checkpoint")
+    copies = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    again = small_optimizer(copies, process_group=dist.group.WORLD)
+    state = again.state_dict()
+    dcp.load({"optim": state}, checkpoint_id=f"{out}/empty-checkpoint")
+    again.load_state_dict(state)
+    small_train(opt, params, [2])
+    small_train(again, copies, [2])
+    same = all(torch.equal(a, b) for a, b in zip(params, copies))
+    with open(f"{out}/empty{rank}.txt", "w") as f:
+        f.write("same" if same else "DIFFERENT")
+
+
 def small_error(rank, world, out, case, params, change=None):
     """The step's error on `params` (their gradients changed by `change`)."""
     before = [p.detach().clone() for p in params]
@@ -592,6 +616,13 @@ def check_stale(world, out):
           "2 steps bitwise equal to one process (the matrix restarts from zeros)")
 
 
+def check_empty(world, out):
+    reports = [open(f"{out}/empty{r}.txt").read() for r in range(world)]
+    assert reports == ["same"] * world, reports
+    print(f"empty {world}: a zero-size Muon matrix: state_dict() on every rank, through "
+          "torch.distributed.checkpoint into a new optimizer that steps bitwise as the first")
+
+
 def check_failure(case, out, within):
     report = open(f"{out}/{case}0.txt").read()
     seconds = float(report.split(" after ")[1].split(" s")[0]) if " after " in report else -1
@@ -653,7 +684,7 @@ if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
         spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "hypermismatch",
-                       "badmomentum", "torchload", "stale", "twice", "tied", "dead"])
+                       "badmomentum", "torchload", "stale", "empty", "twice", "tied", "dead"])
         check_equal(2, out)
         check_skip(2, out)
         check_fsdp(2, out)
@@ -664,6 +695,7 @@ if __name__ == "__main__":
         check_mismatch(2, out, "badmomentum")
         check_torchload(2, out)
         check_stale(2, out)
+        check_empty(2, out)
         for case in ("twice", "tied"):
             check_mismatch(2, out, case)
         check_failure("dead", out, 15)
