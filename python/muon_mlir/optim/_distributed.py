@@ -267,23 +267,26 @@ class Collective:
     def _mismatch(self, hashes, settings):
         def entry(it):
             g = it.param.grad
-            return it.describe() + (", no gradient" if g is None else
-                                    f", gradient {tuple(g.shape)} {str(g.dtype)[6:]}")
+            if g is None:
+                return f"{it.describe()}, no gradient"
+            layout = "" if g.layout == torch.strided else f" {str(g.layout)[6:]}"
+            return f"{it.describe()}, gradient {tuple(g.shape)} {str(g.dtype)[6:]}{layout}"
 
-        described = [f"parameter #{k}: {entry(it)}" for k, it in enumerate(self.items)] + \
-            settings
+        described = ([f"parameter #{k}: {entry(it)}" for k, it in enumerate(self.items)],
+                     settings)
         everyone = [None] * self.world
         dist.all_gather_object(everyone, described, group=self.group)
         other = next(r for r, h in enumerate(hashes) if h != hashes[0])
-        first, second = everyone[0], everyone[other]
-        where = next((k for k, (a, b) in enumerate(zip(first, second)) if a != b),
-                     min(len(first), len(second)))
-        show = lambda entries: entries[where] if where < len(entries) else "nothing"
+        # Parameters with parameters, settings with settings: the first
+        # difference, or else which list is longer.
+        difference = next(filter(None, (
+            _difference(mine, theirs, what, other) for mine, theirs, what in
+            zip(everyone[0], everyone[other], ("parameters", "hyper-parameter settings")))),
+            f"rank 0 and rank {other} differ in what this message does not show")
         raise ValueError(
-            f"muon_mlir.optim.Muon with a process group: the ranks' parameters or "
-            f"hyper-parameters differ: rank 0 has '{show(first)}', rank {other} "
-            f"'{show(second)}'. Every rank must build the same model and optimizer and "
-            "set the same hyper-parameters.")
+            "muon_mlir.optim.Muon with a process group: the ranks' parameters or "
+            f"hyper-parameters differ: {difference}. Every rank must build the same model "
+            "and optimizer and set the same hyper-parameters.")
 
     # -- checkpoints -------------------------------------------------------
 
@@ -549,6 +552,20 @@ def _check_distinct(params, labels):
         if start < end:
             raise ValueError(f"{first} and {second} share storage; the step updates both in "
                              "place (tied weights must be one parameter)")
+
+
+def _difference(mine, theirs, what, other):
+    """rank 0's and rank `other`'s first different entry of `what`, or
+    their numbers of entries when one list extends the other (None if the
+    same)."""
+    for a, b in zip(mine, theirs):
+        if a != b:
+            return f"rank 0 has '{a}', rank {other} '{b}'"
+    if len(mine) == len(theirs):
+        return None
+    extra = max(mine, theirs, key=len)[min(len(mine), len(theirs))]
+    return (f"rank 0 has {len(mine)} {what}, rank {other} {len(theirs)} "
+            f"(the first extra: '{extra}')")
 
 
 def _digest(strings):

@@ -48,6 +48,9 @@ first does.
 `twice`/`tied`: a parameter listed twice, two Parameters on one storage:
 one process's error on every rank, before any collective.
 
+`sparse`/`count`: a sparse gradient, a parameter more on rank 1: the
+mismatch error names them.
+
 `dead`: rank 1 exits after the reduce_scatter of step 3 (after computing
 nothing); rank 0 must get an exception from the process group within its
 timeout, and its parameters and optimizer state must be those before step 3
@@ -445,6 +448,16 @@ def tied_rank(rank, world, out):
     small_error(rank, world, out, "tied", [torch.nn.Parameter(params[0].data), *params])
 
 
+def sparse_rank(rank, world, out):
+    def sparse(params):
+        params[0].grad = params[0].grad.to_sparse()
+    small_error(rank, world, out, "sparse", small_params(), sparse if rank == 0 else None)
+
+
+def count_rank(rank, world, out):
+    small_error(rank, world, out, "count", small_params(*[(5,)] * rank))
+
+
 def dead_rank(rank, world, out):
     """Rank 1 exits inside step 3, after the reduce_scatter, before its
     compute and the all_gather; the others report what they saw."""
@@ -684,7 +697,8 @@ if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
         spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "hypermismatch",
-                       "badmomentum", "torchload", "stale", "empty", "twice", "tied", "dead"])
+                       "badmomentum", "torchload", "stale", "empty", "twice", "tied", "sparse",
+                       "count", "dead"])
         check_equal(2, out)
         check_skip(2, out)
         check_fsdp(2, out)
@@ -696,7 +710,7 @@ if __name__ == "__main__":
         check_torchload(2, out)
         check_stale(2, out)
         check_empty(2, out)
-        for case in ("twice", "tied"):
+        for case in ("twice", "tied", "sparse", "count"):
             check_mismatch(2, out, case)
         check_failure("dead", out, 15)
         spawn(2, out, ["fsdpdead"])
