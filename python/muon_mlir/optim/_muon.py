@@ -230,7 +230,7 @@ class Muon(torch.optim.Optimizer):
         if self._sharded is not None:
             return self._sharded.load_state_dict(state_dict)
         current = [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups]
-        super().load_state_dict(state_dict)
+        super().load_state_dict(_as_one_process(state_dict, self.param_groups))
         for group, before, saved in zip(self.param_groups, current,
                                         state_dict["param_groups"]):
             _merge_group(group, before, saved)
@@ -676,6 +676,35 @@ class _Product:
         for tensor in tensors:
             scalar.mul_(tensor.detach().reshape(()))
         return scalar
+
+
+def _as_one_process(state_dict, groups):
+    """`state_dict` with a distributed checkpoint's state (a process group's
+    or FSDP2's, converted by torch.distributed.checkpoint's
+    dcp_to_torch_save) in one process's layout: its parameter ids, strings
+    there, as ints (torch maps ints alone: it would keep the others as junk
+    and train from zero state) and its flattened AdamW moments in their
+    parameter's shape."""
+    saved_ids = {i for saved in state_dict["param_groups"] for i in saved["params"]}
+    params = {saved_id: p for saved, group in zip(state_dict["param_groups"], groups)
+              for saved_id, p in zip(saved["params"], group["params"])}
+    state = {}
+    for key, values in state_dict["state"].items():
+        key = int(key) if isinstance(key, str) and key.isdigit() else key
+        if key not in saved_ids:
+            raise ValueError(f"the state dict has state for parameter {key!r}, which no "
+                             "saved param group lists")
+        state[key] = {k: _shaped(v, params.get(key)) if k != "step" else v
+                      for k, v in values.items()}
+    return dict(state_dict, state=state)
+
+
+def _shaped(value, p):
+    """A state tensor with p's elements in p's shape (a flattened one)."""
+    if isinstance(value, torch.Tensor) and p is not None and value.shape != p.shape and \
+            value.numel() == p.numel():
+        return value.reshape(p.shape)
+    return value
 
 
 def _merge_group(group, before, saved):

@@ -45,6 +45,9 @@ trained optimizer: that matrix restarts from zeros, as in one process.
 torch.distributed.checkpoint into a new optimizer that then steps as the
 first does.
 
+`tosingle`: a 2-rank torch.distributed.checkpoint through dcp_to_torch_save
+into one process: its next step is the ranks'.
+
 `twice`/`tied`: a parameter listed twice, two Parameters on one storage:
 one process's error on every rank, before any collective.
 
@@ -426,6 +429,20 @@ def empty_rank(rank, world, out):
         f.write("same" if same else "DIFFERENT")
 
 
+def tosingle_rank(rank, world, out):
+    """2 steps, a checkpoint through torch.distributed.checkpoint, a third
+    step; with a 3-D AdamW parameter, whose moments it holds flattened."""
+    params = small_params((2, 3, 4))
+    opt = small_optimizer(params, process_group=dist.group.WORLD)
+    small_train(opt, params, range(2))
+    dcp.save({"optim": opt.state_dict()}, checkpoint_id=f"{out}/tosingle-checkpoint")
+    before = [p.detach().clone() for p in params]
+    small_train(opt, params, [2])
+    if rank == 0:
+        torch.save({"before": before, "after": [p.detach() for p in params]},
+                   f"{out}/tosingle.pt")
+
+
 def small_error(rank, world, out, case, params, change=None):
     """The step's error on `params` (their gradients changed by `change`)."""
     before = [p.detach().clone() for p in params]
@@ -636,6 +653,23 @@ def check_empty(world, out):
           "torch.distributed.checkpoint into a new optimizer that steps bitwise as the first")
 
 
+def check_tosingle(world, out):
+    """The ranks' checkpoint into one process through dcp_to_torch_save:
+    its third step is the ranks'."""
+    from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
+
+    dcp_to_torch_save(f"{out}/tosingle-checkpoint", f"{out}/tosingle-single.pt")
+    saved = torch.load(f"{out}/tosingle.pt")
+    params = [torch.nn.Parameter(p.clone()) for p in saved["before"]]
+    opt = small_optimizer(params)
+    opt.load_state_dict(torch.load(f"{out}/tosingle-single.pt", weights_only=False)["optim"])
+    small_train(opt, params, [2])
+    assert all(map(torch.equal, params, saved["after"])), "differs from the ranks' step"
+    print(f"tosingle {world} -> 1: a torch.distributed.checkpoint through dcp_to_torch_save "
+          "into one process (a 3-D AdamW parameter's moments saved flattened): its next step "
+          "bitwise equal to the ranks'")
+
+
 def check_failure(case, out, within):
     report = open(f"{out}/{case}0.txt").read()
     seconds = float(report.split(" after ")[1].split(" s")[0]) if " after " in report else -1
@@ -697,8 +731,8 @@ if __name__ == "__main__":
     out, cases = os.getcwd(), sys.argv[1:]
     if cases == ["quick"]:  # check-muon: one 2-rank group
         spawn(2, out, ["equal", "skip", "single", "fsdp", "qkclip", "mismatch", "hypermismatch",
-                       "badmomentum", "torchload", "stale", "empty", "twice", "tied", "sparse",
-                       "count", "dead"])
+                       "badmomentum", "torchload", "stale", "empty", "tosingle", "twice", "tied",
+                       "sparse", "count", "dead"])
         check_equal(2, out)
         check_skip(2, out)
         check_fsdp(2, out)
@@ -710,6 +744,7 @@ if __name__ == "__main__":
         check_torchload(2, out)
         check_stale(2, out)
         check_empty(2, out)
+        check_tosingle(2, out)
         for case in ("twice", "tied", "sparse", "count"):
             check_mismatch(2, out, case)
         check_failure("dead", out, 15)
