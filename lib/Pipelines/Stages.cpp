@@ -27,8 +27,9 @@ void muon::addBufferizationStage(OpPassManager &pm) {
   // temporary, and the then redundant results are dropped before the rest
   // become out-params. Without the marking these passes change nothing.
   pm.addNestedPass<func::FuncOp>(muon::createMaterializeAliasedResultsPass());
-  // A fill CSE shared between writers would be copied for each of them.
-  pm.addNestedPass<func::FuncOp>(muon::createDuplicateSharedFillsPass());
+  // An init CSE shared between writers: a filled one would be copied for
+  // each of them, an empty one makes one alias set of all of them.
+  pm.addNestedPass<func::FuncOp>(muon::createDuplicateSharedInitsPass());
   pm.addNestedPass<func::FuncOp>(muon::createDistinctReturnedValuesPass());
   // The parts of a concatenation (the Q, K, V gradients of a fused
   // projection) are computed into their slices, not copied there.

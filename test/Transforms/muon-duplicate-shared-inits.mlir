@@ -1,5 +1,9 @@
-// RUN: muon-opt %s --muon-duplicate-shared-fills | FileCheck %s
-// RUN: muon-opt %s --muon-duplicate-shared-fills --one-shot-bufferize="bufferize-function-boundaries" | FileCheck %s --check-prefix=BUF
+// RUN: muon-opt %s --muon-duplicate-shared-inits | FileCheck %s
+// RUN: muon-opt %s --muon-duplicate-shared-inits --one-shot-bufferize="bufferize-function-boundaries" | FileCheck %s --check-prefix=BUF
+// RUN: muon-opt %s --muon-duplicate-shared-inits=max-shared-writers=2 | FileCheck %s --check-prefix=WRITERS
+// RUN: muon-opt %s --muon-duplicate-shared-inits | FileCheck %s --check-prefix=DEFAULT
+// RUN: not muon-opt %s --muon-duplicate-shared-inits=max-shared-writers=0 2>&1 | FileCheck %s --check-prefix=BADLIMIT
+// BADLIMIT: error: max-shared-writers must be at least 1
 
 // One zero fill (as CSE leaves it) initializes two matmuls and is read by
 // an add: each matmul gets its own fill and empty tensor right before it,
@@ -50,4 +54,37 @@ func.func @single_use(%a: tensor<4x8xf32>) -> tensor<4xf32> {
   %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
   %r1 = linalg.reduce { arith.maxnumf } ins(%a : tensor<4x8xf32>) outs(%f : tensor<4xf32>) dimensions = [1]
   return %r1 : tensor<4xf32>
+}
+
+// An empty tensor CSE made the init of more than max-shared-writers ops:
+// runs of two consecutive writers share a clone, made right before the
+// run (before the loop that holds the run's first writer).
+// WRITERS-LABEL: func.func @shared_empty
+// WRITERS: %[[E0:.*]] = tensor.empty() : tensor<4xf32>
+// WRITERS: %[[A:.*]] = linalg.exp ins(%{{.*}} : tensor<4xf32>) outs(%[[E0]] : tensor<4xf32>)
+// WRITERS: %[[B:.*]] = linalg.log ins(%[[A]] : tensor<4xf32>) outs(%[[E0]] : tensor<4xf32>)
+// WRITERS: %[[E1:.*]] = tensor.empty() : tensor<4xf32>
+// WRITERS: scf.for
+// WRITERS:   linalg.abs ins(%{{.*}} : tensor<4xf32>) outs(%[[E1]] : tensor<4xf32>)
+// WRITERS: linalg.negf ins(%{{.*}} : tensor<4xf32>) outs(%[[E1]] : tensor<4xf32>)
+// WRITERS-NOT: tensor.empty
+// WRITERS: return
+// Within the limit, they keep sharing the original.
+// DEFAULT-LABEL: func.func @shared_empty
+// DEFAULT-COUNT-1: tensor.empty
+// DEFAULT-NOT: tensor.empty
+// DEFAULT: return
+func.func @shared_empty(%a: tensor<4xf32>, %n: index) -> tensor<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %e = tensor.empty() : tensor<4xf32>
+  %x = linalg.exp ins(%a : tensor<4xf32>) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %y = linalg.log ins(%x : tensor<4xf32>) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %z = scf.for %i = %c0 to %n step %c1 iter_args(%t = %y) -> tensor<4xf32> {
+    %w = linalg.abs ins(%t : tensor<4xf32>) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+    %s = linalg.add ins(%t, %w : tensor<4xf32>, tensor<4xf32>) outs(%t : tensor<4xf32>) -> tensor<4xf32>
+    scf.yield %s : tensor<4xf32>
+  }
+  %r = linalg.negf ins(%z : tensor<4xf32>) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
 }
