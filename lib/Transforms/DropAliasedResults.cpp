@@ -35,24 +35,25 @@ static LogicalResult dropAliasedResults(func::FuncOp func, ModuleOp module) {
   if (!SymbolTable::symbolKnownUseEmpty(func, module))
     return func.emitError() << "cannot drop the results tied to arguments of a "
                                "function that has callers";
+  // Collected once: a walk per result is quadratic for a step of thousands
+  // of tensors.
+  SmallVector<func::ReturnOp> returns;
+  func.walk([&](func::ReturnOp ret) { returns.push_back(ret); });
   llvm::BitVector erase(func.getNumResults());
   for (auto [result, arg] : llvm::enumerate(*aliases)) {
     if (!arg)
       continue;
-    WalkResult walk = func.walk([&](func::ReturnOp ret) {
-      if (stripCasts(ret.getOperand(result)) == func.getArgument(*arg))
-        return WalkResult::advance();
-      ret.emitError() << "result " << result
-                      << " is not returned in the buffer of argument " << *arg
-                      << " (run muon-materialize-aliased-results before "
-                         "bufferization)";
-      return WalkResult::interrupt();
-    });
-    if (walk.wasInterrupted())
-      return failure();
+    for (func::ReturnOp ret : returns)
+      if (stripCasts(ret.getOperand(result)) != func.getArgument(*arg))
+        return ret.emitError()
+               << "result " << result
+               << " is not returned in the buffer of argument " << *arg
+               << " (run muon-materialize-aliased-results before "
+                  "bufferization)";
     erase.set(result);
   }
-  func.walk([&](func::ReturnOp ret) { ret->eraseOperands(erase); });
+  for (func::ReturnOp ret : returns)
+    ret->eraseOperands(erase);
   if (failed(func.eraseResults(erase)))
     return failure();
   muon::removeResultAliases(func);

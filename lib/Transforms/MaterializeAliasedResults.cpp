@@ -31,6 +31,10 @@ struct MaterializeAliasedResultsPass
                        << "' needs a function with a body";
       return signalPassFailure();
     }
+    // Collected once: a walk per result is quadratic for a step of
+    // thousands of tensors.
+    SmallVector<func::ReturnOp> returns;
+    func.walk([&](func::ReturnOp ret) { returns.push_back(ret); });
     OpBuilder builder(func.getContext());
     for (auto [result, arg] : llvm::enumerate(*aliases)) {
       if (!arg)
@@ -44,13 +48,13 @@ struct MaterializeAliasedResultsPass
                       bufferization::BufferizationDialect::kWritableAttrName,
                       builder.getBoolAttr(true));
       BlockArgument destination = func.getArgument(*arg);
-      func.walk([&](func::ReturnOp ret) {
+      for (func::ReturnOp ret : returns) {
         builder.setInsertionPoint(ret);
         OpOperand &returned = ret->getOpOperand(result);
         auto materialize = bufferization::MaterializeInDestinationOp::create(
             builder, ret.getLoc(), returned.get(), destination);
         returned.set(materialize.getResult());
-      });
+      }
     }
   }
 };
