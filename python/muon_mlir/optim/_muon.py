@@ -700,9 +700,10 @@ def _as_one_process(state_dict, groups):
 
 
 def _shaped(value, p):
-    """A state tensor with p's elements in p's shape (a flattened one)."""
-    if isinstance(value, torch.Tensor) and p is not None and value.shape != p.shape and \
-            value.numel() == p.numel():
+    """A flattened state tensor with p's elements in p's shape; any other
+    shape stays, for _state_for to report against the parameter's."""
+    if isinstance(value, torch.Tensor) and p is not None and value.dim() == 1 and \
+            p.dim() > 1 and value.numel() == p.numel():
         return value.reshape(p.shape)
     return value
 

@@ -84,6 +84,18 @@ opt = Muon([good, twice], verbose=False)
 opt.state[twice]["momentum_buffer"] = torch.zeros(8, 5)
 expect_error("bad checkpoint state", opt, [good, twice])
 
+# Loaded, with as many elements: only a flattened state (a distributed
+# checkpoint's) takes its parameter's shape.
+good, turned = fresh((8, 4), (6, 8))
+saved = Muon([torch.nn.Parameter(torch.zeros(8, 4)), torch.nn.Parameter(torch.zeros(8, 6))],
+             verbose=False)
+for p in saved.param_groups[0]["params"]:
+    p.grad = torch.ones_like(p)
+saved.step()
+opt = Muon([good, turned], verbose=False)
+opt.load_state_dict(saved.state_dict())
+expect_error("transposed checkpoint state", opt, [good, turned])
+
 try:  # checked when the group is added, before any step
     Muon(fresh((8, 4)), ns_dtype=torch.int32, verbose=False)
 except ValueError as e:
