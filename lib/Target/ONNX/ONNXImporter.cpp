@@ -502,10 +502,18 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
       values[name] = GraphValue{sequence->second, /*isSequence=*/true};
       continue;
     }
-    if (Value value = (*results)[resultIndex])
-      values[name].values.push_back(value);
-    else
+    Value value = (*results)[resultIndex];
+    if (!value) {
       unproduced[name] = index;
+      continue;
+    }
+    values[name].values.push_back(value);
+    // Later declarations (a gradient's) may name the dims only this value
+    // determines.
+    auto info = declared.find(name);
+    if (auto type = dyn_cast<RankedTensorType>(value.getType());
+        type && info != declared.end())
+      model.types.bindDims(*info->second, type.getShape());
   }
   return success();
 }

@@ -118,6 +118,19 @@ bool ONNXTypeConverter::hasUnboundDims(const onnx::ValueInfoProto &info) const {
                       });
 }
 
+void ONNXTypeConverter::bindDims(const onnx::ValueInfoProto &info,
+                                 ArrayRef<int64_t> shape) {
+  if (!info.type().has_tensor_type())
+    return;
+  const auto &dims = info.type().tensor_type().shape().dim();
+  if (dims.size() != static_cast<int>(shape.size()))
+    return;
+  for (auto [dim, size] : llvm::zip_equal(dims, shape))
+    if (!dim.has_dim_value() && dim.has_dim_param() &&
+        !ShapedType::isDynamic(size))
+      bindDim(dim.dim_param(), size);
+}
+
 FailureOr<RankedTensorType>
 ONNXTypeConverter::convertTensorType(const onnx::TypeProto &type, Location loc,
                                      StringRef name) {

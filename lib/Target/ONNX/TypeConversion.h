@@ -77,6 +77,12 @@ public:
   void bindDim(llvm::StringRef name, int64_t value) {
     inferredDims.try_emplace(name, value);
   }
+  /// Binds the symbolic dimensions `info` declares to the sizes of `shape`,
+  /// the shape the importer computed for the value: ONNX gives a dim_param
+  /// one size throughout the graph, and ORT declares a gradient with its
+  /// forward value's dims (`unk__N` where its shape inference made them up).
+  void bindDims(const onnx::ValueInfoProto &info,
+                llvm::ArrayRef<int64_t> shape);
 
   /// Whether `shape` has more elements than the tensor size limit.
   bool exceedsSizeLimit(llvm::ArrayRef<int64_t> shape) const;

@@ -324,6 +324,31 @@ def symbolic_target(case):
 for _case in ("labels", "spatial", "mse", "broadcast", "read_first"):
     CASES["symbolic_" + _case] = lambda c=_case: symbolic_target(c)
 
+
+def symbolic_pool_grad(undeclared_x=False):
+    """ORT's pooling gradients in a graph exported with a dynamic batch,
+    height and width: its shape inference declares X (a Relu's output),
+    the pooled values and the gradients dX with dims it made up (unk__N)
+    that no input names. Without X's declaration nothing binds them."""
+    I64 = TensorProto.INT64
+    x = ["N", 2, "unk__0", "unk__1"]
+    y = ["N", 2, "unk__2", "unk__3"]
+    pool = dict(kernel_shape=[2, 2], strides=[2, 2])
+    nodes = [helper.make_node("Relu", ["In"], ["X"]),
+             helper.make_node("MaxPool", ["X"], ["P", "I"], **pool),
+             helper.make_node("AveragePool", ["X"], ["A"], **pool),
+             helper.make_node("MaxPoolGrad", ["P", "I"], ["X_grad"], name="max_grad", **pool),
+             helper.make_node("AveragePoolGrad", ["A"], ["X_grad_1"], name="avg_grad",
+                              **pool)]
+    declared = [vi("P", y), vi("I", y, I64), vi("A", y)] + ([] if undeclared_x else [vi("X", x)])
+    graph = helper.make_graph(nodes, "g", [vi("In", ["N", 2, "H", "W"])],
+                              [vi("X_grad", x), vi("X_grad_1", x)], value_info=declared)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+CASES["symbolic_pool_grad"] = symbolic_pool_grad
+CASES["symbolic_pool_grad_unbound"] = lambda: symbolic_pool_grad(undeclared_x=True)
+
 if __name__ == "__main__":
     if sys.argv[1] in EXTERNAL_CASES:
         m = EXTERNAL_CASES[sys.argv[1]](os.path.dirname(os.path.abspath(sys.argv[2])))

@@ -69,8 +69,9 @@ public:
   getSequenceOperand(unsigned index) const;
 
   /// The static types the graph declares for the node's outputs (its
-  /// value_info or outputs, as shape inference writes them), by output;
-  /// std::nullopt where none is declared.
+  /// value_info or outputs, as shape inference writes them; symbolic dims
+  /// as the options or the values imported so far bind them), by output;
+  /// std::nullopt where none is declared or a dim is unbound.
   llvm::ArrayRef<std::optional<mlir::RankedTensorType>> declaredResultTypes;
 
   /// The step counter random ops draw from (a 0-d i64 argument the function

@@ -396,8 +396,9 @@ getDeclaredDx(NodeContext &ctx, RankedTensorType dy) {
   std::optional<RankedTensorType> type = ctx.getDeclaredResultType(0);
   if (!type)
     return ctx.emitError()
-           << "needs its output's static type (X's) declared in the graph's "
-              "value_info; run ONNX shape inference";
+           << "needs the static type of its output (X's): the graph's "
+              "value_info declares none, or one with symbolic dims that no "
+              "--onnx-dim, input or computed value binds";
   if (type->getRank() != dy.getRank() ||
       type->getElementType() != dy.getElementType())
     return ctx.emitError() << "declares its output as " << *type

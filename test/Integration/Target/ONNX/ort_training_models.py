@@ -41,6 +41,7 @@ masks as inputs, those gradients spelled with ORT's CPU kernels.
 import argparse
 import os
 import re
+import shutil
 import sys
 import warnings
 
@@ -215,6 +216,26 @@ class PoolCeilCNN(nn.Module):
         return self.head(z).reshape(-1, VOCAB)
 
 
+class DynamicPoolCNN(nn.Module):
+    """MaxPool2d and AvgPool2d over the positions (windows of 3 rows, padded,
+    and column pairs; ORT's MaxPoolGrad, AveragePoolGrad) exported with a
+    dynamic batch and sequence: ORT declares X, the pooled values and dX
+    with dims its shape inference made up (unk__N), which no input names and
+    the importer binds from the forward values."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.head = nn.Linear(2 * D, VOCAB)
+
+    def forward(self, idx):
+        z = F.relu(self.conv(self.tok(idx).unsqueeze(1)))
+        window = ((3, 2), (1, 2), (1, 0))
+        z = F.max_pool2d(z, *window) + F.avg_pool2d(z, *window, count_include_pad=False)
+        return self.head(z.permute(0, 2, 1, 3).flatten(2)).flatten(0, 1)
+
+
 class PadCNN(nn.Module):
     """Convolutions around F.pad (ONNX Pad; ORT differentiates it with a Pad
     by the negated pads, a crop), exported with a dynamic batch: the
@@ -293,8 +314,14 @@ class UpsampleCNN(nn.Module):
 
 # Models exported with symbolic dimensions (torch.onnx.export's dynamic_axes)
 # and the values their compiled step binds them to.
-DYNAMIC_AXES = {"cnn-pad": {"idx": {0: "batch"}, "logits": {0: "rows"}}}
-DIMS = {"cnn-pad": {"batch": BATCH, "rows": BATCH * SEQ}}
+DYNAMIC_AXES = {"cnn-pad": {"idx": {0: "batch"}, "logits": {0: "rows"}},
+                "cnn-pool-dynamic": {"idx": {0: "batch", 1: "seq"}, "logits": {0: "rows"}}}
+DIMS = {"cnn-pad": {"batch": BATCH, "rows": BATCH * SEQ},
+        "cnn-pool-dynamic": {"batch": BATCH, "seq": SEQ, "rows": BATCH * SEQ}}
+# Models ORT's training API cannot run as exported: its pooling gradients
+# take dX's shape from the graph's declaration, and crash on unk__N dims.
+# Its reference is the same model exported with static shapes.
+STATIC_REFERENCE = {"cnn-pool-dynamic"}
 
 
 class GPT2(nn.Module):
@@ -711,7 +738,7 @@ class Recurrent(nn.Module):
 
 MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "llama-rope-interleaved": LlamaRopeInterleaved, "cnn": CNN, "cnn-pool": PoolCNN,
-          "cnn-pool-ceil": PoolCeilCNN, "cnn-pad": PadCNN, "cnn-same": SameCNN,
+          "cnn-pool-ceil": PoolCeilCNN, "cnn-pool-dynamic": DynamicPoolCNN, "cnn-pad": PadCNN, "cnn-same": SameCNN,
           "cnn-transpose": TransposeCNN, "cnn-upsample": UpsampleCNN,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
@@ -747,7 +774,7 @@ def make_targets(loss, rng):
 TORCHSCRIPT_MAX_OPSET = 20
 
 
-def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss"):
+def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss", dynamic=True):
     from onnxruntime.training import artifacts
     from onnxruntime.training.onnxblock.optim import AdamW
     import onnx
@@ -762,7 +789,7 @@ def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss"):
                           opset_version=min(opset, TORCHSCRIPT_MAX_OPSET),
                           do_constant_folding=False,
                           training=torch.onnx.TrainingMode.TRAINING,
-                          dynamic_axes=DYNAMIC_AXES.get(name))
+                          dynamic_axes=DYNAMIC_AXES.get(name) if dynamic else None)
     if opset > TORCHSCRIPT_MAX_OPSET:
         from onnx import version_converter
         onnx.save(version_converter.convert_version(onnx.load(path), opset), path)
@@ -880,8 +907,16 @@ def main():
         theirs, cpu, _ = compiled_run(None)
         reference_params = dict(zip(graph.params, cpu))
     else:
-        theirs, state = ort_steps(args.work, batches, args.lr,
-                                  ort_reference.write_model(args.work, dropouts),
+        reference = args.work
+        if args.model in STATIC_REFERENCE:
+            reference = os.path.join(args.work, "static")
+            make_artifacts(args.model, reference, opset=args.opset, loss=args.loss,
+                           dynamic=False)
+            # A second generate_artifacts in one process writes an optimizer
+            # model of IR version 14, which ORT 1.19 rejects; it has no shapes.
+            shutil.copy(os.path.join(args.work, "optimizer_model.onnx"), reference)
+        theirs, state = ort_steps(reference, batches, args.lr,
+                                  ort_reference.write_model(reference, dropouts),
                                   ort_reference.mask_inputs(dropouts))
         reference_params = {name: state.parameters[name].data for name in graph.params}
     initial = compiled_step.initial_parameters(args.work, graph)
