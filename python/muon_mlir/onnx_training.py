@@ -32,7 +32,23 @@ import subprocess
 
 import numpy as np
 import onnx
+from google.protobuf.message import DecodeError
 from onnx import helper
+
+
+class OnnxImportError(RuntimeError):
+    """A model could not be imported: muon-translate rejected it (the message
+    has its diagnostics) or the file is no ONNX model (the message names it)."""
+
+
+def load_model(path):
+    """onnx.load, with a file protobuf cannot parse (truncated or corrupt)
+    reported as an OnnxImportError naming it: protobuf's own error does not."""
+    try:
+        return onnx.load(path)
+    except DecodeError as e:
+        raise OnnxImportError(f"{path} is not a valid ONNX model "
+                              f"(truncated or corrupt): {e}") from None
 
 # An argument of the imported function: its type and ONNX name.
 _ARGUMENT = re.compile(r'%[\w.$-]+: (tensor<[^>]*>) \{onnx\.name = "((?:[^"\\]|\\.)*)"')
@@ -161,7 +177,7 @@ def prepare_artifacts(directory, work, adam_mode=None, dims=None):
                                     "onnxruntime.training.artifacts.generate_artifacts "
                                     "holds training_model.onnx and optimizer_model.onnx")
         paths.append(path)
-    training, optimizer = declare_inplace_outputs(onnx.load(paths[0]), onnx.load(paths[1]))
+    training, optimizer = declare_inplace_outputs(load_model(paths[0]), load_model(paths[1]))
     if adam_mode is not None:
         set_adam_mode(optimizer, adam_mode)
     scalarize_optimizer_io(optimizer)
@@ -180,16 +196,12 @@ def initializers(path):
     from onnx import numpy_helper
     # np.array, not ascontiguousarray: that makes a 0-d weight 1-d.
     return {i.name: np.array(numpy_helper.to_array(i), order="C")
-            for i in onnx.load(path).graph.initializer}
+            for i in load_model(path).graph.initializer}
 
 
 # The argument muon-translate adds to a graph with random ops (training-mode
 # Dropout): the step counter their draws are a function of.
 RANDOM_STEP = "muon.random_step"
-
-
-class OnnxImportError(RuntimeError):
-    """muon-translate rejected a model; the message has its diagnostics."""
 
 
 def import_body(translate, path, extra_args=()):
@@ -219,7 +231,7 @@ def build_step(translate, training_path, optimizer_path, work_prefix, in_place=F
     parameters and moments as results computed into their own arguments'
     buffers (`optim.aliasing_output`: muon-compile's in-place ABI), so the
     step returns only the loss."""
-    training_model = onnx.load(training_path)
+    training_model = load_model(training_path)
     train = import_body(translate, training_path)
     graph = TrainingGraph(training_model, signature_types(train)[0])
     train = rename_function(train, "train")
