@@ -112,6 +112,8 @@ private:
   /// Inserts argument `index` named `name` (its `onnx.name`).
   BlockArgument insertArgument(unsigned index, Type type, StringRef name,
                                Location loc);
+  /// The types of graph input `input`'s arguments.
+  FailureOr<ValueTypes> convertInput(const onnx::ValueInfoProto &input);
   /// Adds the argument of a deferred graph input, in graph input order.
   LogicalResult materializeInput(StringRef name);
   /// Binds the symbolic dimensions of deferred input `position` of `node`
@@ -255,8 +257,7 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
       deferred.insert(input->name());
       continue;
     }
-    FailureOr<ValueTypes> type =
-        model.types.convertValueInfo(*input, getValueLoc(input->name()));
+    FailureOr<ValueTypes> type = convertInput(*input);
     if (failed(type))
       return failure();
     // A default of another type is no value the input could take (ONNX
@@ -297,6 +298,31 @@ LogicalResult FunctionImporter::createArguments(func::FuncOp func) {
       values[name].values.push_back(entry->getArgument(next++));
   builder.setInsertionPointToStart(entry);
   return success();
+}
+
+FailureOr<ValueTypes>
+FunctionImporter::convertInput(const onnx::ValueInfoProto &input) {
+  Location loc = getValueLoc(input.name());
+  const onnx::TypeProto &type = input.type();
+  StringRef param = input.name();
+  // ORT declares a gradient buffer without a shape where its shape inference
+  // could not give the gradient its parameter's: the buffer gets the
+  // parameter's, and the accumulator reports the gradient's.
+  if (type.has_tensor_type() && !type.tensor_type().has_shape() &&
+      param.consume_back(kGradientBufferSuffix)) {
+    const onnx::ValueInfoProto *info = inputs.lookup(param);
+    std::optional<RankedTensorType> paramType =
+        info ? model.types.getStaticType(*info) : std::nullopt;
+    if (paramType) {
+      FailureOr<Type> elementType = model.types.convertElementType(
+          type.tensor_type().elem_type(), loc, input.name());
+      if (failed(elementType))
+        return failure();
+      return ValueTypes{
+          {RankedTensorType::get(paramType->getShape(), *elementType)}, false};
+    }
+  }
+  return model.types.convertValueInfo(input, loc);
 }
 
 LogicalResult FunctionImporter::materializeInput(StringRef name) {

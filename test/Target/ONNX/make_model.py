@@ -346,6 +346,28 @@ def symbolic_pool_grad(undeclared_x=False):
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
+def gradient_buffer(reduced):
+    """ORT's accumulation of parameter fill's gradient into the graph input
+    `fill_grad.accumulation.buffer`, which ORT declares without a shape
+    where its shape inference could not give the gradient fill's shape: a
+    gradient left unreduced over a broadcast of fill (Where's), or one that
+    has fill's shape after all."""
+    B = TensorProto.BOOL
+    grad = helper.make_node("Mul", ["fill", "fill"] if reduced else ["x", "fill"],
+                            ["fill_grad"])
+    accumulate = helper.make_node(
+        "InPlaceAccumulatorV2", ["fill_grad.accumulation.buffer", "fill_grad", "reset"],
+        ["fill_grad.accumulation.out", "fill_grad.accumulation.buffer_out"],
+        name="accumulate", domain="com.microsoft")
+    buffer = helper.make_tensor_value_info("fill_grad.accumulation.buffer", F, None)
+    return model([grad, accumulate], [vi("x", [5, 4]), vi("fill", [4]), buffer, vi("reset", [1], B)],
+                 [vi("fill_grad.accumulation.out", [1], B),
+                  helper.make_tensor_value_info("fill_grad.accumulation.buffer_out", F, None)],
+                 opsets=(helper.make_opsetid("", 17), MS))
+
+
+CASES["unreduced_gradient"] = lambda: gradient_buffer(reduced=False)
+CASES["reduced_gradient"] = lambda: gradient_buffer(reduced=True)
 CASES["symbolic_pool_grad"] = symbolic_pool_grad
 CASES["symbolic_pool_grad_unbound"] = lambda: symbolic_pool_grad(undeclared_x=True)
 

@@ -46,6 +46,11 @@ inline constexpr llvm::StringLiteral kONNXNameAttr = "onnx.name";
 /// with random ops (training-mode Dropout) gains after the graph's inputs.
 inline constexpr llvm::StringLiteral kRandomStepName = "muon.random_step";
 
+/// ORT's suffix of the graph input parameter p's gradient accumulates into
+/// (`<p>_grad.accumulation.buffer`).
+inline constexpr llvm::StringLiteral kGradientBufferSuffix =
+    "_grad.accumulation.buffer";
+
 struct ONNXImportOptions {
   /// Larger files are rejected before parsing: protobuf cannot parse
   /// messages of 2 GiB or more.

@@ -24,6 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ImporterUtils.h"
+#include "muon/Target/ONNX/ONNXImporter.h"
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -31,6 +32,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
+#include "onnx/onnx_pb.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -263,6 +265,15 @@ static ImportResult importAccumulator(NodeContext &ctx, bool v2) {
   FailureOr<RankedTensorType> valueType = getOperandType(ctx, 1);
   if (failed(type) || failed(valueType))
     return failure();
+  StringRef param = ctx.node.input(0);
+  if (type->getShape() != valueType->getShape() &&
+      param.consume_back(kGradientBufferSuffix))
+    return ctx.emitError()
+           << "the gradient of parameter '" << param << "' is " << *valueType
+           << ", not of the parameter's shape " << *type
+           << ": ORT's gradient graph did not reduce it to the parameter "
+              "(a broadcast of the parameter, e.g. through Where, left "
+              "unreduced)";
   if (!isa<FloatType>(type->getElementType()) ||
       type->getShape() != valueType->getShape() ||
       !isa<FloatType>(valueType->getElementType()))
