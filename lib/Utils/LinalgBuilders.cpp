@@ -149,28 +149,43 @@ SmallVector<int64_t> muon::getKeptDimsShape(ArrayRef<int64_t> shape,
   return result;
 }
 
-/// The neutral element of a reduction: 0, or the lowest value of the type.
+/// The neutral element of a reduction: 0, or the lowest (Max) or highest
+/// (Min) value of the type.
 static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
   if (auto floatType = dyn_cast<FloatType>(type)) {
     if (kind == ReduceKind::Sum)
       return b.getFloatAttr(type, 0.0);
-    return b.getFloatAttr(type, APFloat::getInf(floatType.getFloatSemantics(),
-                                                /*Negative=*/true));
+    return b.getFloatAttr(
+        type, APFloat::getInf(floatType.getFloatSemantics(),
+                              /*Negative=*/kind == ReduceKind::Max));
   }
   unsigned width = type.getIntOrFloatBitWidth();
-  return b.getIntegerAttr(type, kind == ReduceKind::Sum
-                                    ? APInt::getZero(width)
-                                    : APInt::getSignedMinValue(width));
+  switch (kind) {
+  case ReduceKind::Sum:
+    return b.getIntegerAttr(type, APInt::getZero(width));
+  case ReduceKind::Max:
+    return b.getIntegerAttr(type, APInt::getSignedMinValue(width));
+  case ReduceKind::Min:
+    return b.getIntegerAttr(type, APInt::getSignedMaxValue(width));
+  }
+  llvm_unreachable("unknown ReduceKind");
 }
 
 static Value combine(OpBuilder &b, Location loc, Value lhs, Value rhs,
                      ReduceKind kind) {
   bool isFloat = isa<FloatType>(lhs.getType());
-  if (kind == ReduceKind::Sum)
+  switch (kind) {
+  case ReduceKind::Sum:
     return isFloat ? arith::AddFOp::create(b, loc, lhs, rhs).getResult()
                    : arith::AddIOp::create(b, loc, lhs, rhs).getResult();
-  return isFloat ? arith::MaximumFOp::create(b, loc, lhs, rhs).getResult()
-                 : arith::MaxSIOp::create(b, loc, lhs, rhs).getResult();
+  case ReduceKind::Max:
+    return isFloat ? arith::MaximumFOp::create(b, loc, lhs, rhs).getResult()
+                   : arith::MaxSIOp::create(b, loc, lhs, rhs).getResult();
+  case ReduceKind::Min:
+    return isFloat ? arith::MinimumFOp::create(b, loc, lhs, rhs).getResult()
+                   : arith::MinSIOp::create(b, loc, lhs, rhs).getResult();
+  }
+  llvm_unreachable("unknown ReduceKind");
 }
 
 Value muon::buildReduce(OpBuilder &b, Location loc, Value value,

@@ -10,7 +10,9 @@
 // and normalize over the trailing block. Gelu (opset 20, erf or tanh),
 // com.microsoft BiasGelu (gelu(X + B), erf), FastGelu (the same with the tanh
 // approximation, which ORT fuses GPT-2's GELU into; B optional) and QuickGelu
-// (X sigmoid(alpha X), which ORT fuses SiLU into) are element-wise.
+// (X sigmoid(alpha X), which ORT fuses SiLU into) are element-wise, as are
+// Softplus, Elu, Selu, Celu, HardSigmoid and HardSwish (forward only: ORT
+// has no gradient for them), spelled as ORT's CPU kernels compute them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +21,7 @@
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -85,6 +88,102 @@ static ImportResult importQuickGelu(NodeContext &ctx) {
   });
 }
 
+namespace {
+/// Scalar arithmetic on values of x's float type.
+struct ScalarMath {
+  OpBuilder &b;
+  Location loc;
+  Type type;
+
+  Value constant(double value) { return buildScalar(b, loc, type, value); }
+  Value add(Value lhs, Value rhs) {
+    return arith::AddFOp::create(b, loc, lhs, rhs);
+  }
+  Value mul(Value lhs, Value rhs) {
+    return arith::MulFOp::create(b, loc, lhs, rhs);
+  }
+  Value mul(Value lhs, double rhs) { return mul(lhs, constant(rhs)); }
+  Value div(Value lhs, double rhs) {
+    return arith::DivFOp::create(b, loc, lhs, constant(rhs));
+  }
+  Value max(Value lhs, double rhs) {
+    return arith::MaximumFOp::create(b, loc, lhs, constant(rhs));
+  }
+  Value min(Value lhs, double rhs) {
+    return arith::MinimumFOp::create(b, loc, lhs, constant(rhs));
+  }
+  Value exp(Value x) { return math::ExpOp::create(b, loc, x); }
+  /// exp(x) − 1 (ORT's kernels do not use expm1).
+  Value expMinusOne(Value x) { return add(exp(x), constant(-1.0)); }
+  /// x where x > 0 (Selu) or x >= 0 (Elu), else `negative`.
+  Value selectPositive(Value x, Value negative, bool zeroIsPositive) {
+    Value positive = arith::CmpFOp::create(
+        b, loc,
+        zeroIsPositive ? arith::CmpFPredicate::UGE : arith::CmpFPredicate::UGT,
+        x, constant(0.0));
+    return arith::SelectOp::create(b, loc, positive, x, negative);
+  }
+};
+} // namespace
+
+using ActivationFn = Value (*)(ScalarMath &, Value, ArrayRef<double>);
+
+/// log(1 + exp(x)) as max(x, 0) + log(1 + exp(-|x|)), which does not
+/// overflow.
+static Value buildSoftplus(ScalarMath &m, Value x, ArrayRef<double>) {
+  Value negAbs = m.mul(math::AbsFOp::create(m.b, m.loc, x), -1.0);
+  Value log =
+      math::LogOp::create(m.b, m.loc, m.add(m.exp(negAbs), m.constant(1.0)));
+  return m.add(m.max(x, 0.0), log);
+}
+
+/// x >= 0 ? x : alpha (exp(x) − 1).
+static Value buildElu(ScalarMath &m, Value x, ArrayRef<double> attrs) {
+  return m.selectPositive(x, m.mul(m.expMinusOne(x), attrs[0]),
+                          /*zeroIsPositive=*/true);
+}
+
+/// gamma (x > 0 ? x : alpha exp(x) − alpha).
+static Value buildSelu(ScalarMath &m, Value x, ArrayRef<double> attrs) {
+  Value negative = m.mul(m.expMinusOne(x), attrs[0]);
+  return m.mul(m.selectPositive(x, negative, /*zeroIsPositive=*/false),
+               attrs[1]);
+}
+
+/// max(0, x) + min(0, alpha (exp(x / alpha) − 1)).
+static Value buildCelu(ScalarMath &m, Value x, ArrayRef<double> attrs) {
+  Value scaled = m.mul(m.expMinusOne(m.div(x, attrs[0])), attrs[0]);
+  return m.add(m.max(x, 0.0), m.min(scaled, 0.0));
+}
+
+/// max(0, min(1, alpha x + beta)).
+static Value buildHardSigmoid(ScalarMath &m, Value x, ArrayRef<double> attrs) {
+  Value linear = m.add(m.mul(x, attrs[0]), m.constant(attrs[1]));
+  return m.max(m.min(linear, 1.0), 0.0);
+}
+
+/// x HardSigmoid(x) with alpha = 1/6, beta = 0.5.
+static Value buildHardSwish(ScalarMath &m, Value x, ArrayRef<double>) {
+  return m.mul(x, buildHardSigmoid(m, x, {1.0 / 6.0, 0.5}));
+}
+
+/// Registers the element-wise activation `fn` of x and the node's float
+/// attributes `attrs` (ONNX's defaults where absent), since opset `since`.
+static void addActivation(OpImporterRegistry &registry, StringRef name,
+                          SmallVector<std::pair<StringRef, float>> attrs,
+                          ActivationFn fn, int64_t since) {
+  auto import = [=](NodeContext &ctx) {
+    SmallVector<double> values;
+    for (auto [attr, defaultValue] : attrs)
+      values.push_back(ctx.getFloatAttr(attr).value_or(defaultValue));
+    return importUnaryFloat(ctx, [&](OpBuilder &b, Location loc, Value x) {
+      ScalarMath math{b, loc, x.getType()};
+      return fn(math, x, values);
+    });
+  };
+  registry.add("", name, import, {since});
+}
+
 void muon::onnx_import::populateActivationImporters(
     OpImporterRegistry &registry) {
   registry.add("", "Softmax", [](NodeContext &ctx) {
@@ -102,4 +201,14 @@ void muon::onnx_import::populateActivationImporters(
     return importBiasGelu(ctx, /*tanh=*/true);
   });
   registry.add("com.microsoft", "QuickGelu", importQuickGelu);
+  addActivation(registry, "Softplus", {}, buildSoftplus, /*since=*/1);
+  addActivation(registry, "Elu", {{"alpha", 1.0f}}, buildElu, /*since=*/6);
+  addActivation(registry, "Selu",
+                {{"alpha", 1.67326319217681884765625f},
+                 {"gamma", 1.05070102214813232421875f}},
+                buildSelu, /*since=*/6);
+  addActivation(registry, "Celu", {{"alpha", 1.0f}}, buildCelu, /*since=*/12);
+  addActivation(registry, "HardSigmoid", {{"alpha", 0.2f}, {"beta", 0.5f}},
+                buildHardSigmoid, /*since=*/6);
+  addActivation(registry, "HardSwish", {}, buildHardSwish, /*since=*/14);
 }

@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// ReduceSum/ReduceMean/ReduceMax/ReduceL2 as linalg.reduce; ReduceLogSumExp
-// (torch.logsumexp) max-subtracted as ORT's kernel computes it,
+// ReduceSum/ReduceMean/ReduceMax/ReduceMin/ReduceL2 as linalg.reduce;
+// ReduceLogSumExp (torch.logsumexp) max-subtracted as ORT's kernel computes it,
 // m + log(sum(exp(x - m))) with m the maximum (0 where it is infinite), so
 // that large inputs do not overflow. The axes come from
 // the second input (ReduceSum from opset 13, the others from 18) or the `axes`
@@ -418,6 +418,9 @@ void muon::onnx_import::populateReductionImporters(
   });
   registry.add("", "ReduceMax", [](NodeContext &ctx) {
     return importReduce(ctx, ReduceKind::Max, ReduceForm::Plain);
+  });
+  registry.add("", "ReduceMin", [](NodeContext &ctx) {
+    return importReduce(ctx, ReduceKind::Min, ReduceForm::Plain);
   });
   registry.add("", "ReduceL2", [](NodeContext &ctx) {
     return importReduce(ctx, ReduceKind::Sum, ReduceForm::L2);

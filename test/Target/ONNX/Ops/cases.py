@@ -238,6 +238,10 @@ def reduction():
         Case("reduce_mean_attr", "ReduceMean", [f32(2, 3, 4)], {"axes": [2]}),
         Case("reduce_max_input", "ReduceMax", [f32(2, 3, 4), i64([1, 2])],
              {"keepdims": 0}, opset=18, consts={1}),
+        Case("reduce_min_input", "ReduceMin", [f32(2, 3, 4), i64([0, 2])],
+             {"keepdims": 0}, opset=18, consts={1}),
+        Case("reduce_min_attr", "ReduceMin", [f32(2, 3, 4)], {"axes": [1]}),
+        Case("reduce_min_all_int64", "ReduceMin", [i64([[3, -7, 2], [2**40, 0, -1]])]),
         Case("reduce_l2_attr", "ReduceL2", [f32(2, 3, 4)], {"axes": [-1]}),
         Case("reduce_l2_input_all", "ReduceL2", [f32(2, 3, 4), i64([0, 2])],
              {"keepdims": 0}, opset=18, consts={1}),
@@ -403,6 +407,22 @@ def activation():
         Case("quick_gelu_silu", "QuickGelu", [f32(4, 5, scale=4.0)], {"alpha": 1.0},
              domain=MS),
         Case("quick_gelu_default", "QuickGelu", [f32(4, 5, scale=4.0)], domain=MS),
+        # Forward-only activations (ORT has no gradient for them), with
+        # ONNX's default attributes and others; large inputs for Softplus
+        # (no overflow at 100).
+        Case("softplus", "Softplus", [f32(4, 5, scale=4.0)]),
+        Case("softplus_large", "Softplus", [np.array([[-100.0, -20.0, 0.0, 20.0, 100.0]],
+                                                     np.float32)]),
+        Case("elu_default", "Elu", [f32(4, 5, scale=3.0)]),
+        Case("elu_alpha", "Elu", [f32(4, 5, scale=3.0)], {"alpha": 0.5}),
+        Case("selu_default", "Selu", [f32(4, 5, scale=3.0)]),
+        Case("selu_attrs", "Selu", [f32(4, 5, scale=3.0)], {"alpha": 2.0, "gamma": 0.5}),
+        Case("celu_default", "Celu", [f32(4, 5, scale=3.0)]),
+        Case("celu_alpha", "Celu", [f32(4, 5, scale=3.0)], {"alpha": 2.5}),
+        Case("hard_sigmoid_default", "HardSigmoid", [f32(4, 5, scale=6.0)]),
+        Case("hard_sigmoid_attrs", "HardSigmoid", [f32(4, 5, scale=6.0)],
+             {"alpha": 0.25, "beta": 0.4}),
+        Case("hard_swish", "HardSwish", [f32(4, 5, scale=6.0)]),
     ]
 
 
