@@ -88,7 +88,8 @@ def _plan_of(params, world, element_size, bucket_bytes):
     sizes = [math.prod(shape) for shape, _ in params]
     flops = [None if kind == "adamw" else ns_flops(shape, "flatten", NS_STEPS)
              for shape, kind in params]
-    return ShardPlan(sizes, flops, world, bucket_bytes // element_size if bucket_bytes else None)
+    return ShardPlan(sizes, flops, world,
+                     max(1, bucket_bytes // element_size) if bucket_bytes else None)
 
 
 def ours_bytes(params, world, element_size, bucket_bytes=BUCKET_BYTES):

@@ -420,7 +420,7 @@ class ShardedStep(Collective):
         element = torch.empty((), dtype=self.dtype).element_size()
         self.plan = plan = ShardPlan(
             [it.param.numel() for it in items], [it.flops for it in items], self.world,
-            self.bucket_bytes // element if self.bucket_bytes else None)
+            max(1, self.bucket_bytes // element) if self.bucket_bytes else None)
         # This rank's tensors (views of the parameters: the compiled step
         # updates them in place), grouped by the part in which they end: an
         # inner optimizer per part, run as soon as that part is reduced.

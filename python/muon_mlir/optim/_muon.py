@@ -112,7 +112,8 @@ class Muon(torch.optim.Optimizer):
         average_gradients: with a process group, divide the summed
             gradients by the world size (DDP's convention).
         bucket_bytes: with a process group, the size of the buckets whose
-            collectives overlap the compute of the others.
+            collectives overlap the compute of the others (at least one
+            element each; None: one bucket, no overlap).
         ns_memory: on CUDA, bytes of device temporaries (Newton–Schulz
             iterates and Gram matrices) one bucket of the compiled step may
             hold. Matrices of one shape, its transpose or a near-equal one
@@ -175,6 +176,11 @@ class Muon(torch.optim.Optimizer):
         if not isinstance(deterministic, bool):
             raise ValueError(f"deterministic must be True or False, got {deterministic!r}")
         self.deterministic = deterministic
+        if bucket_bytes is not None and not (isinstance(bucket_bytes, numbers.Integral) and
+                                             not isinstance(bucket_bytes, bool) and
+                                             bucket_bytes > 0):
+            raise ValueError("bucket_bytes must be a positive number of bytes, or None for "
+                             f"one bucket, got {bucket_bytes!r}")
         if ns_memory is not None and not (isinstance(ns_memory, (int, float)) and
                                           ns_memory >= 0):  # NaN fails too
             raise ValueError(f"ns_memory must be >= 0, got {ns_memory}")

@@ -238,3 +238,10 @@ with warnings.catch_warnings(record=True) as caught:
     Muon(fresh((8, 4), (8,)), lr=0.0, adamw_lr=3e-3, verbose=False)
     Muon(fresh((8, 4), (8,)), lr=0.02, adamw_lr=3e-3, verbose=False)
 print(f"lr=0 with adamw_lr: {len(caught)} warning: {caught[0].message}")
+
+# A bucket size is bytes (below one element: buckets of one element).
+for bad in (0, -1, 1.5, True):
+    try:
+        Muon(fresh((8, 4)), bucket_bytes=bad, verbose=False)
+    except ValueError as error:
+        print(f"bucket_bytes={bad!r}: ValueError: {error}")
