@@ -136,7 +136,9 @@ def _resize_shapes(directory):
     resizes = {n.input[0]: n.output[0] for n in forward.graph.node if n.op_type == "Resize"}
     names = [name for pair in resizes.items() for name in pair]
     forward.graph.output.extend(helper.make_empty_tensor_value_info(n) for n in names)
-    feeds = {i.name: np.zeros([d.dim_value for d in i.type.tensor_type.shape.dim], np.int64)
+    # Zeros of each input's own type (token ids, or a float image).
+    feeds = {i.name: np.zeros([d.dim_value for d in i.type.tensor_type.shape.dim],
+                              helper.tensor_dtype_to_np_dtype(i.type.tensor_type.elem_type))
              for i in forward.graph.input}
     values = ort.InferenceSession(forward.SerializeToString(),
                                   providers=["CPUExecutionProvider"]).run(names, feeds)
