@@ -634,7 +634,8 @@ def Optim_ScatterAddOp : Optim_Op<"scatter_add", [
     ```
 
     so `updates` has shape `dest[:axis] + indices.shape + dest[axis+1:]`.
-    Repeated indices accumulate. An index still outside
+    Indices are signed integers of 2 to 64 bits (not i1, whose `true`
+    would read as -1). Repeated indices accumulate. An index still outside
     `[0, dest.shape[axis])` after wrapping contributes nothing (its row is
     skipped, never written out of bounds); producers that must report such
     indices check them separately (the ONNX importer's `cf.assert`s). The

@@ -614,6 +614,24 @@ func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<8xf32>, %t: tensor<100x16xf32>)
 
 // -----
 
+// Scatter-add: an i1 index is a boolean (`true` would read as -1, the last
+// row), and one wider than 64 bits would be truncated into range.
+func.func @f(%dy: tensor<8x16xf32>, %ids: tensor<8xi1>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expects indices of a signed integer type of 2 to 64 bits, got 'i1'}}
+  %g = optim.scatter_add %dy into %t[%ids] : tensor<8x16xf32>, tensor<8xi1> into tensor<100x16xf32> -> tensor<100x16xf32>
+  return
+}
+
+// -----
+
+func.func @f(%dy: memref<8x16xf32>, %ids: memref<8xi128>, %t: memref<100x16xf32>) {
+  // expected-error @+1 {{expects indices of a signed integer type of 2 to 64 bits, got 'i128'}}
+  optim.scatter_add %dy into %t[%ids] : memref<8x16xf32>, memref<8xi128> into memref<100x16xf32>
+  return
+}
+
+// -----
+
 // Scatter-add: float updates and destination.
 func.func @f(%dy: tensor<8x16xi32>, %ids: tensor<8xi64>, %t: tensor<100x16xi32>) {
   // expected-error @+1 {{operand #0 must be Tensor or MemRef of floating-point values}}

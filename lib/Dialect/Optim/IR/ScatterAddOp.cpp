@@ -35,6 +35,14 @@ LogicalResult ScatterAddOp::verify() {
   if (axis < 0 || axis >= rank)
     return emitOpError() << "expects 'axis' in [0, " << rank << "), got "
                          << axis;
+  // Indices are signed and become 64-bit offsets: an i1 `true` would read
+  // as -1 (the last row), and a wider index would be truncated into range
+  // instead of being skipped.
+  unsigned indexWidth = indicesType.getElementTypeBitWidth();
+  if (indexWidth < 2 || indexWidth > 64)
+    return emitOpError() << "expects indices of a signed integer type of 2 to "
+                            "64 bits, got "
+                         << indicesType.getElementType();
   if (updatesType.getElementType() != destType.getElementType())
     return emitOpError() << "expects updates of dest's element type "
                          << destType.getElementType() << ", got "
