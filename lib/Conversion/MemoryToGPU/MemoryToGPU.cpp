@@ -34,20 +34,25 @@ namespace muon {
 
 using namespace mlir;
 
-/// The raw device allocation `value` is a view of (through view-like ops),
-/// or null.
-static Value getDeviceAllocation(Value value) {
+/// The buffer `value` views: itself, or the source of its views and
+/// metadata extractions.
+static Value getBufferRoot(Value value) {
   while (Operation *def = value.getDefiningOp()) {
-    if (isa<gpu::AllocOp>(def))
-      return value;
     if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(def))
       value = metadata.getSource();
     else if (auto viewLike = dyn_cast<ViewLikeOpInterface>(def))
       value = viewLike.getViewSource();
     else
-      return nullptr;
+      break;
   }
-  return nullptr;
+  return value;
+}
+
+/// The raw device allocation `value` is a view of (through view-like ops),
+/// or null.
+static Value getDeviceAllocation(Value value) {
+  Value root = getBufferRoot(value);
+  return root.getDefiningOp<gpu::AllocOp>() ? root : nullptr;
 }
 
 /// Whether `value` is a static, contiguous row-major buffer that an
@@ -301,6 +306,19 @@ struct ConvertMemoryToGPU
       if (!isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
                memref::CopyOp>(op))
         return WalkResult::advance();
+      // A buffer that leaves an scf.if / scf.for or a block as a result or
+      // argument hides which allocation it is: ownership-based deallocation
+      // frees it conditionally, and no pattern can tell a device one.
+      if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
+        Operation *def = getBufferRoot(dealloc.getMemref()).getDefiningOp();
+        if (!def || def->getNumRegions() != 0) {
+          op->emitOpError(
+              "frees a buffer that crosses control flow (a region result "
+              "or block argument); the GPU pipeline takes straight-line "
+              "steps: keep loops and branches outside the compiled step");
+          return WalkResult::interrupt();
+        }
+      }
       op->emitOpError("cannot be turned into a device memory operation (a "
                       "dynamic shape, a non-identity allocation, a stack "
                       "buffer or an unranked copy)");
