@@ -15,6 +15,7 @@
 #include "muon/Target/ONNX/ONNXImporter.h"
 
 #include "ConstantFolding.h"
+#include "FunctionInlining.h"
 #include "InputShapeInference.h"
 #include "TypeConversion.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
@@ -794,7 +795,8 @@ muon::onnx_import::importONNXModel(llvm::MemoryBufferRef buffer,
 
   if (failed(checkDimNames(model, options, fileLoc)) ||
       failed(inlineModelExternalData(model, buffer.getBufferIdentifier(),
-                                     fileLoc)))
+                                     fileLoc)) ||
+      failed(inlineLocalFunctions(model, fileLoc)))
     return nullptr;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   ModelImporter importer(context, buffer.getBufferIdentifier(), model, options,
