@@ -81,6 +81,10 @@ if subprocess.call([config.python_executable, "-c", "import torch"],
 if subprocess.call([config.python_executable, "-c", "import onnx, onnxruntime"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("onnxruntime")
+# torch.onnx.export's default exporter (dynamo) writes through onnxscript.
+if subprocess.call([config.python_executable, "-c", "import onnxscript"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("onnxscript")
 # Hugging Face models for the importer's model-family tests.
 if subprocess.call([config.python_executable, "-c", "import transformers"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:

@@ -774,7 +774,40 @@ def make_targets(loss, rng):
 TORCHSCRIPT_MAX_OPSET = 20
 
 
-def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss", dynamic=True):
+def export_dynamo(model, path, opset=None, optimize=True, dynamic_axes=None):
+    """torch.onnx.export as torch's documentation has users call it (the
+    dynamo exporter, torch's default opset, its graph optimizer, weights in
+    an external data file); only the input and output are named."""
+    torch.onnx.export(model, (torch.zeros(BATCH, SEQ, dtype=torch.int64),), path,
+                      input_names=["idx"], output_names=["logits"], opset_version=opset,
+                      optimize=optimize, verbose=False, dynamic_axes=dynamic_axes)
+
+
+def parameter_initializers(model, forward, trainable):
+    """The forward graph's initializers that are the parameters of `model`
+    with requires_grad == `trainable`: by name, or, where the dynamo
+    exporter's optimizer folded nn.Linear's weight transpose into a new
+    initializer (val_N), by value."""
+    import onnx.numpy_helper
+    params = {name: p.detach().numpy() for name, p in model.named_parameters()
+              if p.requires_grad == trainable}
+    found = []
+    for init in forward.graph.initializer:
+        if init.name in params:
+            found.append(init.name)
+            continue
+        value = onnx.numpy_helper.to_array(init)
+        if value.ndim == 2 and any(p.shape == value.shape[::-1] and np.array_equal(p.T, value)
+                                   for p in params.values()):
+            found.append(init.name)
+    return found
+
+
+def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss", dynamic=True,
+                   exporter="torchscript"):
+    """`exporter`: "torchscript" (opset `opset`), "dynamo" (torch's default
+    exporter as users call it; opset None: its default) or
+    "dynamo-unoptimized" (without its graph optimizer)."""
     from onnxruntime.training import artifacts
     from onnxruntime.training.onnxblock.optim import AdamW
     import onnx
@@ -784,13 +817,17 @@ def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss", d
     path = os.path.join(directory, "forward.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (torch.zeros(BATCH, SEQ, dtype=torch.int64),), path,
-                          dynamo=False, input_names=["idx"], output_names=["logits"],
-                          opset_version=min(opset, TORCHSCRIPT_MAX_OPSET),
-                          do_constant_folding=False,
-                          training=torch.onnx.TrainingMode.TRAINING,
+        if exporter == "torchscript":
+            torch.onnx.export(model, (torch.zeros(BATCH, SEQ, dtype=torch.int64),), path,
+                              dynamo=False, input_names=["idx"], output_names=["logits"],
+                              opset_version=min(opset, TORCHSCRIPT_MAX_OPSET),
+                              do_constant_folding=False,
+                              training=torch.onnx.TrainingMode.TRAINING,
+                              dynamic_axes=DYNAMIC_AXES.get(name) if dynamic else None)
+        else:
+            export_dynamo(model, path, opset, optimize=exporter == "dynamo",
                           dynamic_axes=DYNAMIC_AXES.get(name) if dynamic else None)
-    if opset > TORCHSCRIPT_MAX_OPSET:
+    if exporter == "torchscript" and opset > TORCHSCRIPT_MAX_OPSET:
         from onnx import version_converter
         onnx.save(version_converter.convert_version(onnx.load(path), opset), path)
     forward = onnx.load(path)
@@ -802,9 +839,8 @@ def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss", d
         # leaves undeclared.
         if node.op_type == "Dropout" and len(node.output) < 2:
             node.output.append(f"{node.name}_mask")
-    trained = {name for name, p in model.named_parameters() if p.requires_grad}
-    params = [i.name for i in forward.graph.initializer if i.name in trained]
-    frozen = [name for name, p in model.named_parameters() if not p.requires_grad]
+    params = parameter_initializers(model, forward, True)
+    frozen = parameter_initializers(model, forward, False)
     saved = os.dup(2)  # ORT logs every graph transformer to stderr
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     try:
@@ -814,6 +850,20 @@ def make_artifacts(name, directory, seed=0, opset=17, loss="CrossEntropyLoss", d
             optimizer=AdamW(weight_decay=0.01), artifact_directory=directory)
     finally:
         os.dup2(saved, 2)
+
+
+def step_dims(args):
+    """DIMS of the model, those its training graph names: the dynamo exporter
+    names the batch and sequence dims as asked, but an output's by its
+    expression (seq*batch, not rows)."""
+    import onnx
+    dims = DIMS.get(args.model)
+    if not dims or args.exporter == "torchscript":
+        return dims
+    graph = onnx.load(os.path.join(args.work, "training_model.onnx")).graph
+    used = {d.dim_param for v in (*graph.input, *graph.output, *graph.value_info)
+            for d in v.type.tensor_type.shape.dim}
+    return {name: value for name, value in dims.items() if name in used}
 
 
 def check_forward(args):
@@ -846,8 +896,13 @@ def main():
     parser.add_argument("--bin", default=compiled_step.BIN)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--opset", type=int, default=17,
-                        help="the export's ONNX opset (above 20, the newest the "
+    parser.add_argument("--exporter", choices=["torchscript", "dynamo", "dynamo-unoptimized"],
+                        default="torchscript",
+                        help="torch.onnx.export's TorchScript exporter (dynamo=False), "
+                             "or its default, the dynamo exporter, as users call it "
+                             "(with or without its graph optimizer)")
+    parser.add_argument("--opset", type=int,
+                        help="the export's ONNX opset (TorchScript: 17 by default; above 20, the newest the "
                              "TorchScript exporter writes: exported at 20 and "
                              "converted by onnx.version_converter)")
     parser.add_argument("--loss", choices=LOSSES, default="CrossEntropyLoss",
@@ -871,14 +926,17 @@ def main():
                              "here, and write both to DIR for bench/training_numerics.py "
                              "to run elsewhere (with cuda: on a GPU machine)")
     args = parser.parse_args()
+    if args.opset is None and args.exporter == "torchscript":
+        args.opset = 17
     if args.bundle and not args.gpu:
         parser.error("--bundle needs --gpu")
     if args.forward:
-        make_artifacts(args.model, args.work, opset=args.opset)
+        make_artifacts(args.model, args.work, opset=args.opset, exporter=args.exporter)
         return check_forward(args)
     if args.muon and not args.gpu:
         parser.error("--muon compares the GPU program with the CPU step: give --gpu")
-    make_artifacts(args.model, args.work, opset=args.opset, loss=args.loss)
+    make_artifacts(args.model, args.work, opset=args.opset, loss=args.loss,
+                   exporter=args.exporter)
     # Training-mode Dropout: ORT on the compiled step's own masks.
     dropouts = ort_reference.pin_dropouts(args.work)
     rng = np.random.default_rng(3)
@@ -889,7 +947,7 @@ def main():
     def compiled_run(gpu):
         library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=gpu,
                                                     assign=assign, in_place=gpu == "cuda",
-                                                    dims=DIMS.get(args.model))
+                                                    dims=step_dims(args))
         trainer = compiled_step.CompiledTrainer(
             library, graph, compiled_step.initial_parameters(args.work, graph),
             "cuda" if gpu == "cuda" else "cpu",
@@ -900,7 +958,7 @@ def main():
     if args.bundle:
         library, graph = compiled_step.compile_step(args.work, bin_dir=args.bin, gpu=args.gpu,
                                                     assign=assign, in_place=True,
-                                                    dims=DIMS.get(args.model))
+                                                    dims=step_dims(args))
     else:
         ours, params, graph = compiled_run(args.gpu)
     if args.muon:
@@ -911,7 +969,7 @@ def main():
         if args.model in STATIC_REFERENCE:
             reference = os.path.join(args.work, "static")
             make_artifacts(args.model, reference, opset=args.opset, loss=args.loss,
-                           dynamic=False)
+                           dynamic=False, exporter=args.exporter)
             # A second generate_artifacts in one process writes an optimizer
             # model of IR version 14, which ORT 1.19 rejects; it has no shapes.
             shutil.copy(os.path.join(args.work, "optimizer_model.onnx"), reference)
