@@ -25,7 +25,7 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy, torch, onnx, onnxruntime, transformers, scikit_build_core, matplotlib" 2>/dev/null; then
+if ! .venv/bin/python -c "import numpy, torch, onnx, onnxruntime, onnxscript, transformers, scikit_build_core, matplotlib" 2>/dev/null; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r python/requirements-test.txt
 fi
 

@@ -90,6 +90,8 @@ private:
   onnx::ModelProto &model;
   Location fileLoc;
   llvm::StringMap<LocalFunction> functions;
+  /// How often each call name has prefixed body values.
+  llvm::StringMap<unsigned> prefixUses;
 };
 } // namespace
 
@@ -165,9 +167,12 @@ LogicalResult Inliner::expand(const onnx::NodeProto &call,
            << proto.input_size() << " and " << proto.output_size();
 
   // Formal parameters name the call's values (an omitted optional input: "");
-  // every other body value gets the call's name as prefix.
-  std::string prefix =
-      (call.name().empty() ? call.op_type() : call.name()) + "/";
+  // every other body value gets the call's name as prefix, numbered where
+  // names repeat (node names are optional in ONNX).
+  std::string prefix = call.name().empty() ? call.op_type() : call.name();
+  if (unsigned uses = prefixUses[prefix]++)
+    prefix += "#" + std::to_string(uses);
+  prefix += "/";
   llvm::StringMap<std::string> names;
   for (int i = 0; i < proto.input_size(); ++i)
     names[proto.input(i)] = i < call.input_size() ? call.input(i) : "";

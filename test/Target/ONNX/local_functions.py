@@ -66,10 +66,10 @@ def model(nodes, functions, opset=18):
 
 def calls():
     """alpha given (2.0), defaulted (3.0), a nested call, the optional
-    second output taken once."""
-    nodes = [helper.make_node("ScaledRelu", ["x", "b"], ["t", ""], name="f1", domain=LOCAL,
-                              alpha=2.0),
-             helper.make_node("ScaledRelu", ["t", "b"], ["t2", "u"], name="f2", domain=LOCAL),
+    second output taken once; two calls without node names (optional in
+    ONNX), whose body values must still not clash."""
+    nodes = [helper.make_node("ScaledRelu", ["x", "b"], ["t", ""], domain=LOCAL, alpha=2.0),
+             helper.make_node("ScaledRelu", ["t", "b"], ["t2", "u"], domain=LOCAL),
              helper.make_node("Block", ["t2", "b"], ["y"], name="f3", domain=LOCAL)]
     return model(nodes, [scaled_relu(), block()])
 
