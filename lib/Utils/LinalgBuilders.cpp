@@ -149,12 +149,12 @@ SmallVector<int64_t> muon::getKeptDimsShape(ArrayRef<int64_t> shape,
   return result;
 }
 
-/// The neutral element of a reduction: 0, or the lowest (Max) or highest
-/// (Min) value of the type.
+/// The neutral element of a reduction: 0 (Sum), 1 (Prod), or the lowest
+/// (Max) or highest (Min) value of the type.
 static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
   if (auto floatType = dyn_cast<FloatType>(type)) {
-    if (kind == ReduceKind::Sum)
-      return b.getFloatAttr(type, 0.0);
+    if (kind == ReduceKind::Sum || kind == ReduceKind::Prod)
+      return b.getFloatAttr(type, kind == ReduceKind::Sum ? 0.0 : 1.0);
     return b.getFloatAttr(
         type, APFloat::getInf(floatType.getFloatSemantics(),
                               /*Negative=*/kind == ReduceKind::Max));
@@ -163,6 +163,8 @@ static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
   switch (kind) {
   case ReduceKind::Sum:
     return b.getIntegerAttr(type, APInt::getZero(width));
+  case ReduceKind::Prod:
+    return b.getIntegerAttr(type, APInt(width, 1));
   case ReduceKind::Max:
     return b.getIntegerAttr(type, APInt::getSignedMinValue(width));
   case ReduceKind::Min:
@@ -178,6 +180,9 @@ static Value combine(OpBuilder &b, Location loc, Value lhs, Value rhs,
   case ReduceKind::Sum:
     return isFloat ? arith::AddFOp::create(b, loc, lhs, rhs).getResult()
                    : arith::AddIOp::create(b, loc, lhs, rhs).getResult();
+  case ReduceKind::Prod:
+    return isFloat ? arith::MulFOp::create(b, loc, lhs, rhs).getResult()
+                   : arith::MulIOp::create(b, loc, lhs, rhs).getResult();
   case ReduceKind::Max:
     return isFloat ? arith::MaximumFOp::create(b, loc, lhs, rhs).getResult()
                    : arith::MaxSIOp::create(b, loc, lhs, rhs).getResult();

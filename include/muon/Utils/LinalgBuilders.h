@@ -135,7 +135,7 @@ mlir::Value buildReshape(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value buildTranspose(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value value, llvm::ArrayRef<int64_t> perm);
 
-enum class ReduceKind { Sum, Max, Min };
+enum class ReduceKind { Sum, Prod, Max, Min };
 
 /// Reduces `value` over the sorted, unique `axes`; with `keepDims` the
 /// reduced dimensions stay as size 1.

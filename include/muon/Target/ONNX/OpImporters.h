@@ -47,6 +47,8 @@ void populateResizeImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
 /// Flatten, Expand, Slice, Tile.
 void populateShapeImporters(OpImporterRegistry &registry);
+void populateDepthToSpaceImporters(OpImporterRegistry &registry);
+void populateEinsumImporters(OpImporterRegistry &registry);
 /// ReduceSum, ReduceMean, ReduceMax.
 void populateReductionImporters(OpImporterRegistry &registry);
 /// LayerNormalization, SimplifiedLayerNormalization (RMSNorm) and their

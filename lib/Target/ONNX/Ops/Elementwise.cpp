@@ -320,6 +320,38 @@ static ImportResult importClip(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
+/// x > 0 ? x : slope · x (LeakyRelu's alpha; PRelu's slope, which
+/// broadcasts to x).
+static Value buildLeakyRelu(OpBuilder &b, Location loc, Value x, Value slope) {
+  Value zero = buildScalar(b, loc, x.getType(), 0.0);
+  Value positive =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+  Value scaled = arith::MulFOp::create(b, loc, x, slope);
+  return arith::SelectOp::create(b, loc, positive, x, scaled);
+}
+
+/// PRelu(X, slope): the slope broadcasts to X's shape (unidirectionally: the
+/// result has X's shape), as nn.PReLU's per-channel [C, 1, 1] does.
+static ImportResult importPRelu(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> type = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> slopeType = getOperandType(ctx, 1);
+  if (failed(type) || failed(slopeType) || failed(getFloatElementType(ctx, 0)))
+    return failure();
+  std::optional<SmallVector<int64_t>> shape =
+      broadcastShapes({type->getShape(), slopeType->getShape()});
+  if (slopeType->getElementType() != type->getElementType() || !shape ||
+      ArrayRef<int64_t>(*shape) != type->getShape())
+    return ctx.emitError() << "expects a slope that broadcasts to X's type "
+                           << *type << ", got " << *slopeType;
+  return SmallVector<Value>{buildBroadcastMap(
+      ctx.builder, ctx.loc, ctx.operands, type->getShape(),
+      type->getElementType(), [](OpBuilder &b, Location loc, ValueRange args) {
+        return buildLeakyRelu(b, loc, args[0], args[1]);
+      })};
+}
+
 using UnaryFn = Value (*)(OpBuilder &, Location, Value);
 
 /// The unary op `OpT` on `x`.
@@ -406,7 +438,14 @@ void muon::onnx_import::populateElementwiseImporters(
   addUnary("Sigmoid", buildSigmoid);
   addUnary("Sin", buildUnaryOp<math::SinOp>, /*since=*/7);
   addUnary("Cos", buildUnaryOp<math::CosOp>, /*since=*/7);
+  addUnary("Tan", buildUnaryOp<math::TanOp>, /*since=*/7);
+  addUnary("Atan", buildUnaryOp<math::AtanOp>, /*since=*/7);
+  addUnary("Asin", buildUnaryOp<math::AsinOp>, /*since=*/7);
+  addUnary("Acos", buildUnaryOp<math::AcosOp>, /*since=*/7);
   addUnary("Floor", buildUnaryOp<math::FloorOp>);
+  // Halves to even, as ONNX specifies (math.round would round them away
+  // from zero).
+  addUnary("Round", buildUnaryOp<math::RoundEvenOp>, /*since=*/11);
   addUnary("Ceil", buildUnaryOp<math::CeilOp>);
   addUnary(
       "Sign",
@@ -427,18 +466,15 @@ void muon::onnx_import::populateElementwiseImporters(
   registry.add("", "LeakyRelu",
                [](NodeContext &ctx) {
                  double alpha = ctx.getFloatAttr("alpha").value_or(0.01f);
-                 return importUnaryFloat(ctx, [alpha](OpBuilder &b,
-                                                      Location loc, Value x) {
-                   Value zero = buildScalar(b, loc, x.getType(), 0.0);
-                   Value positive = arith::CmpFOp::create(
-                       b, loc, arith::CmpFPredicate::OGT, x, zero);
-                   Value scaled = arith::MulFOp::create(
-                       b, loc, x, buildScalar(b, loc, x.getType(), alpha));
-                   return arith::SelectOp::create(b, loc, positive, x, scaled)
-                       .getResult();
-                 });
+                 return importUnaryFloat(
+                     ctx, [alpha](OpBuilder &b, Location loc, Value x) {
+                       return buildLeakyRelu(
+                           b, loc, x, buildScalar(b, loc, x.getType(), alpha));
+                     });
                },
                {/*since=*/6});
+  // Before 9 the slope broadcast only as the old `broadcast` rules said.
+  registry.add("", "PRelu", importPRelu, {/*since=*/9});
   registry.add("", "Clip", importClip, {/*since=*/6});
   registry.add("", "Mod", importMod, {/*since=*/10});
   registry.add("com.microsoft", "Scale", importScale);

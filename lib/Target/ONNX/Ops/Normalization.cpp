@@ -28,6 +28,14 @@
 // saved_mean, saved_inv_std) reads for the gradient above (Scale is constant
 // over the normalized axes): dX, dScale = sum of dY·x_hat, dB = sum of dY.
 //
+// InstanceNormalization (nn.InstanceNorm*d, and nn.GroupNorm as torch
+// exports it: an InstanceNormalization of X viewed as [N, G, C/G·D...]) and
+// GroupNormalization (opsets 18 and 21, the dynamo exporter's GroupNorm)
+// view X [N, C, D...] as [N, G, C/G, S] and normalize each (n, g) over the
+// last two dims, G = C for InstanceNormalization; Scale and B are per
+// channel, or per group in GroupNormalization-18. Forward only: ORT has no
+// gradient for either.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ImporterUtils.h"
@@ -118,6 +126,21 @@ static Value buildInvStdDev(OpBuilder &b, Location loc, Value centered,
         Value eps = buildScalar(nb, nl, f32, epsilon);
         Value sum = arith::AddFOp::create(nb, nl, args[0], eps);
         return math::RsqrtOp::create(nb, nl, sum);
+      });
+}
+
+/// centered · inv_std_dev · scale + bias, all broadcast to `centered`'s
+/// shape.
+static Value buildNormalizedAffine(OpBuilder &b, Location loc, Value centered,
+                                   Value invStdDev, Value scale, Value bias) {
+  auto type = cast<RankedTensorType>(centered.getType());
+  return buildBroadcastMap(
+      b, loc, {centered, invStdDev, scale, bias}, type.getShape(),
+      type.getElementType(),
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value normalized = arith::MulFOp::create(nb, nl, args[0], args[1]);
+        Value scaled = arith::MulFOp::create(nb, nl, normalized, args[2]);
+        return arith::AddFOp::create(nb, nl, scaled, args[3]);
       });
 }
 
@@ -275,10 +298,18 @@ static ImportResult importLayerNormGrad(NodeContext &ctx, bool simplified) {
 }
 
 /// The per-channel axes of a batch normalization of `type` [N, C, D...].
-static FailureOr<NormAxes> getChannelNormAxes(NodeContext &ctx,
-                                              RankedTensorType type) {
+/// Fails unless `type` is an f32 X [N, C, D...].
+static LogicalResult checkChannelsType(NodeContext &ctx,
+                                       RankedTensorType type) {
   if (!type.getElementType().isF32() || type.getRank() < 2)
     return ctx.emitError() << "expects an f32 X [N, C, D...], got " << type;
+  return success();
+}
+
+static FailureOr<NormAxes> getChannelNormAxes(NodeContext &ctx,
+                                              RankedTensorType type) {
+  if (failed(checkChannelsType(ctx, type)))
+    return failure();
   NormAxes result;
   for (int64_t i = 0; i < type.getRank(); ++i)
     if (i != 1) {
@@ -288,19 +319,27 @@ static FailureOr<NormAxes> getChannelNormAxes(NodeContext &ctx,
   return result;
 }
 
-/// Per-channel input `index` ([C]) as [C, 1...] to broadcast against X.
-static FailureOr<Value> getChannelInput(NodeContext &ctx, unsigned index,
-                                        RankedTensorType x) {
+/// Fails unless input `index` is a vector of `size` elements of `x`'s
+/// element type (one per channel, or per group).
+static LogicalResult checkVectorInput(NodeContext &ctx, unsigned index,
+                                      int64_t size, RankedTensorType x) {
   FailureOr<RankedTensorType> type = getOperandType(ctx, index);
   if (failed(type))
     return failure();
-  int64_t channels = x.getDimSize(1);
   if (type->getElementType() != x.getElementType() ||
-      type->getShape() != ArrayRef<int64_t>{channels})
+      type->getShape() != ArrayRef<int64_t>{size})
     return ctx.emitError() << "expects input #" << index << " of type "
-                           << RankedTensorType::get({channels},
-                                                    x.getElementType())
+                           << RankedTensorType::get({size}, x.getElementType())
                            << ", got " << *type;
+  return success();
+}
+
+/// Per-channel input `index` ([C]) as [C, 1...] to broadcast against X.
+static FailureOr<Value> getChannelInput(NodeContext &ctx, unsigned index,
+                                        RankedTensorType x) {
+  int64_t channels = x.getDimSize(1);
+  if (failed(checkVectorInput(ctx, index, channels, x)))
+    return failure();
   SmallVector<int64_t> shape{channels};
   shape.append(x.getRank() - 2, 1);
   return buildReshape(ctx.builder, ctx.loc, ctx.getOperand(index), shape);
@@ -363,13 +402,8 @@ static ImportResult buildBatchNorm(NodeContext &ctx, bool training) {
   auto perChannel = [&](Value value) {
     return buildReshape(b, loc, value, {channels});
   };
-  Value y =
-      map({centered, invStdDev, channel[0], channel[1]}, shape,
-          [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-            Value normalized = arith::MulFOp::create(nb, nl, args[0], args[1]);
-            Value scaled = arith::MulFOp::create(nb, nl, normalized, args[2]);
-            return arith::AddFOp::create(nb, nl, scaled, args[3]);
-          });
+  Value y = buildNormalizedAffine(b, loc, centered, invStdDev, channel[0],
+                                  channel[1]);
   auto running = [&](unsigned index, Value batch) {
     return map({ctx.getOperand(index), perChannel(batch)}, {channels},
                [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
@@ -443,6 +477,57 @@ static ImportResult importBatchNormGrad(NodeContext &ctx) {
   return results;
 }
 
+/// InstanceNormalization (`instance`) or GroupNormalization(X, scale, bias).
+static ImportResult importGroupNorm(NodeContext &ctx, bool instance) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 3);
+  if (failed(type) || failed(checkChannelsType(ctx, *type)))
+    return failure();
+  int64_t batch = type->getDimSize(0), channels = type->getDimSize(1);
+  int64_t groups = channels;
+  // GroupNormalization-18 scales per group; 21 made it per channel.
+  bool perGroup = false;
+  if (!instance) {
+    std::optional<int64_t> numGroups = ctx.getIntAttr("num_groups");
+    if (!numGroups)
+      return ctx.emitError() << "expects attribute 'num_groups'";
+    if (*numGroups <= 0 || channels % *numGroups != 0)
+      return ctx.emitError()
+             << "num_groups " << *numGroups << " does not divide the "
+             << channels << " channels";
+    if (ctx.getIntAttr("stash_type").value_or(1) != 1)
+      return emitUnsupportedAttr(ctx, "stash_type") << ": only 1 (f32)";
+    groups = *numGroups;
+    perGroup = ctx.opsetVersion < 21;
+  }
+  int64_t perGroupChannels = groups ? channels / groups : 0;
+  int64_t paramSize = perGroup ? groups : channels;
+  if (failed(checkVectorInput(ctx, 1, paramSize, *type)) ||
+      failed(checkVectorInput(ctx, 2, paramSize, *type)))
+    return failure();
+  int64_t spatial = 1;
+  for (int64_t dim : type->getShape().drop_front(2))
+    spatial *= dim;
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  SmallVector<int64_t> view = {batch, groups, perGroupChannels, spatial};
+  NormAxes norm{{2, 3}, perGroupChannels * spatial};
+  Value x = buildReshape(b, loc, ctx.getOperand(0), view);
+  Value mean = buildMean(b, loc, x, norm);
+  Value centered = buildBroadcastMap(
+      b, loc, {x, mean}, view, type->getElementType(),
+      [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return arith::SubFOp::create(nb, nl, args[0], args[1]);
+      });
+  float epsilon = ctx.getFloatAttr("epsilon").value_or(1e-5f);
+  Value invStdDev = buildInvStdDev(b, loc, centered, norm, epsilon);
+  SmallVector<int64_t> paramShape = {groups, perGroup ? 1 : perGroupChannels,
+                                     1};
+  Value scale = buildReshape(b, loc, ctx.getOperand(1), paramShape);
+  Value bias = buildReshape(b, loc, ctx.getOperand(2), paramShape);
+  Value y = buildNormalizedAffine(b, loc, centered, invStdDev, scale, bias);
+  return SmallVector<Value>{buildReshape(b, loc, y, type->getShape())};
+}
+
 void muon::onnx_import::populateNormalizationImporters(
     OpImporterRegistry &registry) {
   for (bool simplified : {false, true}) {
@@ -464,4 +549,12 @@ void muon::onnx_import::populateNormalizationImporters(
   registry.add("", "BatchNormalization", importBatchNormalization,
                {/*since=*/9});
   registry.add("com.microsoft", "BatchNormalizationGrad", importBatchNormGrad);
+  registry.add(
+      "", "InstanceNormalization",
+      [](NodeContext &ctx) { return importGroupNorm(ctx, /*instance=*/true); },
+      {/*since=*/6});
+  registry.add(
+      "", "GroupNormalization",
+      [](NodeContext &ctx) { return importGroupNorm(ctx, /*instance=*/false); },
+      {/*since=*/18});
 }

@@ -18,6 +18,8 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populatePadImporters(registry);
   populateResizeImporters(registry);
   populateShapeImporters(registry);
+  populateDepthToSpaceImporters(registry);
+  populateEinsumImporters(registry);
   populateReductionImporters(registry);
   populateNormalizationImporters(registry);
   populateActivationImporters(registry);

@@ -4,7 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// ReduceSum/ReduceMean/ReduceMax/ReduceMin/ReduceL2 as linalg.reduce;
+// ReduceSum/ReduceMean/ReduceMax/ReduceMin/ReduceProd/ReduceL1/ReduceL2 as
+// linalg.reduce;
 // ReduceLogSumExp (torch.logsumexp) max-subtracted as ORT's kernel computes it,
 // m + log(sum(exp(x - m))) with m the maximum (0 where it is infinite), so
 // that large inputs do not overflow. The axes come from
@@ -45,7 +46,7 @@ using namespace muon::onnx_import;
 
 namespace {
 /// What a reduction computes around its linalg.reduce.
-enum class ReduceForm { Plain, Mean, L2, LogSumExp };
+enum class ReduceForm { Plain, Mean, L1, L2, LogSumExp };
 } // namespace
 
 /// log(sum(exp(x))) over `axes`, shifted by the maximum (an infinite one
@@ -138,6 +139,11 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
     input =
         map(input, [](OpBuilder &b, Location loc, ValueRange args) -> Value {
           return arith::MulFOp::create(b, loc, args[0], args[0]);
+        });
+  if (form == ReduceForm::L1) // sum(|x|)
+    input =
+        map(input, [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return math::AbsFOp::create(b, loc, args[0]);
         });
   if (form == ReduceForm::LogSumExp)
     return SmallVector<Value>{
@@ -421,6 +427,12 @@ void muon::onnx_import::populateReductionImporters(
   });
   registry.add("", "ReduceMin", [](NodeContext &ctx) {
     return importReduce(ctx, ReduceKind::Min, ReduceForm::Plain);
+  });
+  registry.add("", "ReduceProd", [](NodeContext &ctx) {
+    return importReduce(ctx, ReduceKind::Prod, ReduceForm::Plain);
+  });
+  registry.add("", "ReduceL1", [](NodeContext &ctx) {
+    return importReduce(ctx, ReduceKind::Sum, ReduceForm::L1);
   });
   registry.add("", "ReduceL2", [](NodeContext &ctx) {
     return importReduce(ctx, ReduceKind::Sum, ReduceForm::L2);

@@ -49,6 +49,23 @@ def elementwise():
         cases.append(Case(op.lower(), op, [f32(3, 5)]))
     for op in ["Log", "Sqrt"]:
         cases.append(Case(op.lower(), op, [f32(3, 5, positive=True)]))
+    # Forward only (ORT has no gradient for them): Tan, Atan, Asin and Acos
+    # (in [-1, 1], its ends included), Round (halves to even), PRelu
+    # (nn.PReLU's per-channel [C, 1, 1] and single slopes, a full one).
+    unit = np.concatenate([np.tanh(f32(14)), [-1.0, 1.0]]).astype(np.float32).reshape(4, 4)
+    halves = np.array([-2.5, -1.5, -0.5, -0.0, 0.5, 1.5, 2.5, 3.5, 0.49999997, -0.49999997,
+                       2.4, -2.6, 8388609.0, -8388607.5, 1e20, 7.25], np.float32)
+    cases += [
+        Case("tan", "Tan", [f32(3, 5)]),
+        Case("atan", "Atan", [f32(3, 5, scale=4.0)]),
+        Case("asin", "Asin", [unit]),
+        Case("acos", "Acos", [unit]),
+        Case("round_halves", "Round", [halves.reshape(2, 8)]),
+        Case("round", "Round", [f32(3, 5, scale=4.0)]),
+        Case("prelu_channel", "PRelu", [f32(2, 4, 3, 3), f32(4, 1, 1)]),
+        Case("prelu_single", "PRelu", [f32(2, 4, 3), f32(1)]),
+        Case("prelu_full", "PRelu", [f32(3, 5), f32(3, 5)], opset=9),
+    ]
     return cases
 
 
@@ -223,6 +240,16 @@ def shape():
         Case("tile", "Tile", [f32(2, 3, 4), i64([2, 1, 3])], consts={1}),
         # GQA's repeat_interleave as torch exports it: unsqueeze, tile, reshape.
         Case("tile_int64", "Tile", [i64([[1, 2, 3], [4, 5, 6]]), i64([3, 2])], consts={1}),
+        # nn.PixelShuffle (DCR) and CRD; SpaceToDepth.
+        Case("depth_to_space_dcr", "DepthToSpace", [f32(2, 8, 3, 4)], {"blocksize": 2}),
+        Case("depth_to_space_crd", "DepthToSpace", [f32(1, 18, 2, 3)],
+             {"blocksize": 3, "mode": "CRD"}),
+        # ORT has float kernels only: ONNX's reshape-transpose-reshape in numpy.
+        Case("depth_to_space_int64", "DepthToSpace", [i64(np.arange(32).reshape(1, 8, 2, 2))],
+             {"blocksize": 2, "mode": "DCR"},
+             expect=lambda x: [x.reshape(1, 2, 2, 2, 2, 2).transpose(0, 3, 4, 1, 5, 2)
+                               .reshape(1, 2, 4, 4)]),
+        Case("space_to_depth", "SpaceToDepth", [f32(2, 3, 4, 6)], {"blocksize": 2}),
     ]
 
 
@@ -299,6 +326,16 @@ def reduction():
              consts={1}),
         Case("top_k_zero", "TopK", [f32(2, 4), i64([0])], outputs=2, consts={1}),
     ]
+    # torch.prod and the L1 norm (forward only: ORT has no gradient for them).
+    cases += [
+        Case("reduce_prod_attr", "ReduceProd", [f32(2, 3, 4, positive=True)], {"axes": [1]}),
+        Case("reduce_prod_input", "ReduceProd", [f32(2, 3, 4), i64([0, 2])],
+             {"keepdims": 0}, opset=18, consts={1}),
+        Case("reduce_prod_all_int64", "ReduceProd", [i64([[3, -7, 2], [5, 1, -1]])]),
+        Case("reduce_l1_attr", "ReduceL1", [f32(2, 3, 4)], {"axes": [-1], "keepdims": 0}),
+        Case("reduce_l1_input_all", "ReduceL1", [f32(2, 3, 4), i64([0, 1, 2])],
+             opset=18, consts={1}),
+    ]
     return cases
 
 
@@ -371,6 +408,25 @@ def normalization():
     cases.append(Case("batch_norm_grad", "BatchNormalizationGrad",
                       [f32(3, 4, 5, 2), x, f32(4), batch_mean, inv_std], {"epsilon": 1e-5},
                       outputs=3, domain=MS))
+    # InstanceNormalization (nn.InstanceNorm2d; nn.GroupNorm as torch
+    # exports it: over [N, G, C/G·H·W] with unit scales) and
+    # GroupNormalization (18: per-group scale and bias; 21: per channel).
+    cases += [
+        Case("instance_norm_2d", "InstanceNormalization",
+             [f32(2, 3, 4, 5, scale=3.0), f32(3), f32(3)]),
+        Case("instance_norm_1d_epsilon", "InstanceNormalization",
+             [f32(3, 4, 6), f32(4), f32(4)], {"epsilon": 1e-2}),
+        Case("instance_norm_group_view", "InstanceNormalization",
+             [f32(2, 2, 24) + 1.0, np.ones(2, np.float32), np.zeros(2, np.float32)]),
+        # No spatial dims (ORT's kernel wants 3): one element per instance,
+        # normalized to 0, so Y is B.
+        Case("instance_norm_no_spatial", "InstanceNormalization", [f32(2, 3), f32(3), f32(3)],
+             expect=lambda x, scale, bias: [np.broadcast_to(bias, x.shape).copy()]),
+        Case("group_norm_18", "GroupNormalization", [f32(2, 6, 3, 3), f32(3), f32(3)],
+             {"num_groups": 3}, opset=18),
+        Case("group_norm_21", "GroupNormalization", [f32(2, 6, 3, 3), f32(6), f32(6)],
+             {"num_groups": 2, "epsilon": 1e-3}, opset=21),
+    ]
     return cases
 
 
@@ -1365,12 +1421,46 @@ def rnn():
     return cases
 
 
+def einsum():
+    """torch.einsum's equations (forward only: ORT has no gradient for Einsum)."""
+    return [
+        Case("einsum_attention_scores", "Einsum", [f32(2, 3, 5, 4), f32(2, 3, 6, 4)],
+             {"equation": "bhqd,bhkd->bhqk"}, opset=12),
+        Case("einsum_attention_values", "Einsum", [f32(2, 3, 5, 6), f32(2, 3, 6, 4)],
+             {"equation": "bhqk,bhkd->bhqd"}),
+        Case("einsum_bmm", "Einsum", [f32(2, 3, 4), f32(2, 4, 5)], {"equation": "bij,bjk->bik"}),
+        Case("einsum_ellipsis_vector", "Einsum", [f32(2, 3, 4), f32(4)],
+             {"equation": "...d,d->..."}),
+        Case("einsum_ellipsis_broadcast", "Einsum", [f32(2, 1, 3, 4), f32(1, 5, 4, 2)],
+             {"equation": "...ij,...jk->...ik"}),
+        Case("einsum_ellipsis_middle", "Einsum", [f32(3, 2, 5, 4)],
+             {"equation": "a...b->b...a"}),
+        Case("einsum_implicit", "Einsum", [f32(3, 4), f32(4, 5)], {"equation": "ij,jk"}),
+        Case("einsum_implicit_transpose", "Einsum", [f32(3, 4)], {"equation": "ba"}),
+        Case("einsum_transpose", "Einsum", [f32(3, 4, 2)], {"equation": "ijk->kij"}),
+        Case("einsum_sum_all", "Einsum", [f32(3, 4)], {"equation": "ij->"}),
+        Case("einsum_dot", "Einsum", [f32(7), f32(7)], {"equation": "i,i->"}),
+        Case("einsum_outer", "Einsum", [f32(3), f32(4)], {"equation": "i,j->ij"}),
+        Case("einsum_sum_one_operand_index", "Einsum", [f32(3, 4), f32(4, 5)],
+             {"equation": "ij,jk->k"}),
+        Case("einsum_three_operands", "Einsum", [f32(2, 3), f32(3, 4), f32(4, 5)],
+             {"equation": "ij,jk,kl->il"}),
+        Case("einsum_upper_spaces", "Einsum", [f32(2, 3), f32(3, 4)],
+             {"equation": " bI , IJ -> bJ "}),
+        Case("einsum_bilinear", "Einsum", [f32(4, 3), f32(5, 3, 2), f32(4, 2)],
+             {"equation": "bi,oij,bj->bo"}),
+        Case("einsum_int64", "Einsum", [i64([[1, -2], [3, 4]]), i64([[5, 6, -7], [8, 9, 10]])],
+             {"equation": "ij,jk->ik"}),
+    ]
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
     "conv": conv, "pool": pool, "pad": pad, "resize": resize, "rnn": rnn,
+    "einsum": einsum,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -1597,6 +1687,31 @@ ERROR_CASES = [
     Case("gru_grad_bad_zrh", "GRUGrad",
          [f32(3, 2, 4), f32(1, 15, 4), f32(1, 15, 5), None, None, None, f32(3, 1, 2, 5),
           f32(3, 1, 2, 5)], {"hidden_size": 5}, outputs=5, domain=MS),
+    # Einsum: diagonals, mismatched terms and sizes, an unknown output index,
+    # a dropped ellipsis.
+    Case("einsum_diagonal", "Einsum", [f32(3, 3)], {"equation": "ii->i"}, opset=12),
+    Case("einsum_term_count", "Einsum", [f32(2, 3)], {"equation": "ij,jk->ik"}, opset=12),
+    Case("einsum_size_mismatch", "Einsum", [f32(2, 3), f32(4, 5)], {"equation": "ij,jk->ik"},
+         opset=12),
+    Case("einsum_unknown_output", "Einsum", [f32(2, 3)], {"equation": "ij->ik"}, opset=12),
+    Case("einsum_drops_ellipsis", "Einsum", [f32(2, 3, 4)], {"equation": "...ij->ij"},
+         opset=12),
+    Case("einsum_bad_character", "Einsum", [f32(2, 3)], {"equation": "i1->i"}, opset=12),
+    Case("einsum_term_too_long", "Einsum", [f32(2, 3)], {"equation": "ijk->i"}, opset=12),
+    # PRelu's slope broadcasts to X; normalizations and DepthToSpace need
+    # their shapes to divide.
+    Case("prelu_slope_grows_x", "PRelu", [f32(3), f32(2, 3)]),
+    Case("group_norm_bad_groups", "GroupNormalization", [f32(2, 6, 3), f32(4), f32(4)],
+         {"num_groups": 4}, opset=18),
+    Case("group_norm_21_per_group_scale", "GroupNormalization", [f32(2, 6, 3), f32(3), f32(3)],
+         {"num_groups": 3}, opset=21),
+    Case("instance_norm_bad_scale", "InstanceNormalization", [f32(2, 3, 4), f32(2), f32(3)]),
+    Case("depth_to_space_bad_channels", "DepthToSpace", [f32(1, 6, 2, 2)], {"blocksize": 2}),
+    Case("depth_to_space_bad_mode", "DepthToSpace", [f32(1, 8, 2, 2)],
+         {"blocksize": 2, "mode": "RDC"}),
+    Case("space_to_depth_bad_spatial", "SpaceToDepth", [f32(1, 2, 5, 4)], {"blocksize": 2}),
+    Case("space_to_depth_zero_block", "SpaceToDepth", [f32(1, 2, 4, 4)], {"blocksize": 0}),
+    Case("reduce_l1_int64", "ReduceL1", [i64([[1, -2], [3, 4]])]),
     # 2^62 taps per output: rejected rather than run.
     Case("max_pool_too_many_taps", "MaxPool", [f32(1, 1, 5, 5)],
          {"kernel_shape": [2**31, 2**31], "pads": [2**30] * 4}),
