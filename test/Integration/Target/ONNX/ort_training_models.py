@@ -420,6 +420,45 @@ class FrozenMLP(MLP):
         return super().forward(idx) * self.scale
 
 
+class FrozenStem(nn.Module):
+    """A frozen feature extractor (generate_artifacts' frozen_params) built
+    from ops ORT has no gradient for, and a trained head: nn.GroupNorm
+    (InstanceNormalization of a [N, G, C/G·H·W] view), nn.PReLU,
+    nn.PixelShuffle (DepthToSpace), nn.InstanceNorm2d, einsum attention,
+    torch.prod (ReduceProd), the L1 norm (ReduceL1), torch.round of token ids
+    halved (halves to even), atan, tan, asin and acos. Nothing differentiates
+    through the stem, so ORT trains the head on its outputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D)
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.group_norm = nn.GroupNorm(2, 8)
+        self.prelu = nn.PReLU(8, init=0.2)
+        self.instance_norm = nn.InstanceNorm2d(2, affine=True)
+        self.head = nn.Linear(D + 8, VOCAB)
+        for module in (self.tok, self.conv, self.group_norm, self.prelu, self.instance_norm):
+            module.requires_grad_(False)
+        with torch.no_grad():  # frozen affine parameters away from 1 and 0
+            self.group_norm.weight.uniform_(0.5, 1.5)
+            self.instance_norm.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, idx):
+        h = self.prelu(self.group_norm(self.conv(self.tok(idx).unsqueeze(1))))  # [B, 8, S, D]
+        h = F.pixel_unshuffle(self.instance_norm(F.pixel_shuffle(h, 2)), 2)
+        scores = torch.einsum("bhqd,bhkd->bhqk", h, h) / D ** 0.5
+        h = torch.einsum("bhqk,bhkd->bhqd", scores.softmax(-1), h).mean(1)  # [B, S, D]
+        unit = 0.9 * torch.tanh(h)
+        trig = torch.atan(h) + torch.tan(unit) + torch.asin(unit) - torch.acos(unit)
+        stats = torch.stack([torch.prod(torch.sigmoid(h), -1),
+                             torch.linalg.vector_norm(h, 1, -1),
+                             torch.round(idx.float() * 0.5),
+                             torch.linalg.vector_norm(trig, 1, -1)], -1)  # [B, S, 4]
+        stats = torch.cat([stats, torch.einsum("bsd,d->bs", trig, self.tok.weight[0])
+                           .unsqueeze(-1).expand(-1, -1, 4)], -1)
+        return self.head(torch.cat([trig, stats], -1)).reshape(-1, VOCAB)
+
+
 class OpsMLP(nn.Module):
     """LeakyRelu, torch.clamp (Clip), F.normalize (ReduceL2, Clip), a
     division by a learned tensor (DivGrad) and torch.gather with repeated
@@ -743,7 +782,7 @@ MODELS = {"llama": Llama, "llama-rope": LlamaRope,
           "cnn-upsample-nearest": lambda: UpsampleCNN("nearest"),
           "gpt2": GPT2, "masked": Masked, "mlp": lambda: MLP(0.0),
           "mlp-dropout": lambda: MLP(0.1), "mixer": Mixer, "mlp-frozen": FrozenMLP,
-          "mlp-ops": OpsMLP, "mlp-select": SelectMLP, "lstm": lambda: Recurrent("lstm"),
+          "mlp-ops": OpsMLP, "frozen-stem": FrozenStem, "mlp-select": SelectMLP, "lstm": lambda: Recurrent("lstm"),
           "gru": lambda: Recurrent("gru"),
           "hf-gpt2": lambda: HuggingFace("gpt2"), "hf-llama": lambda: HuggingFace("llama"),
           "hf-roberta": lambda: HuggingFace("roberta"), "hf-vit": lambda: HuggingFace("vit")}
