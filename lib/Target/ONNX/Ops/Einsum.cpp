@@ -32,6 +32,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace muon::onnx_import;
 
@@ -215,13 +217,13 @@ static ImportResult importEinsum(NodeContext &ctx) {
   SmallVector<Index> loops;
   SmallVector<int64_t> sizes;
   SmallVector<SmallVector<Index>> operandIndices;
-  llvm::StringMap<unsigned> uses;
+  std::map<char, unsigned> uses; // ASCII order: the implicit output's
   for (unsigned i = 0; i < numInputs; ++i) {
     SmallVector<Index> indices =
         expandTerm(terms[i], types[i].getRank(), numEllipsis);
     for (auto [index, size] : llvm::zip(indices, types[i].getShape())) {
       if (index.letter)
-        ++uses[StringRef(&index.letter, 1)];
+        ++uses[index.letter];
       auto *it = llvm::find(loops, index);
       if (it == loops.end()) {
         loops.push_back(index);
@@ -257,19 +259,15 @@ static ImportResult importEinsum(NodeContext &ctx) {
                                 "supported";
     output = expandTerm(*term, term->letters.size() + numEllipsis, numEllipsis);
     for (char c : term->letters)
-      if (!uses.count(StringRef(&c, 1)))
+      if (!uses.count(c))
         return ctx.emitError()
                << "output index '" << c << "' is in no input term";
   } else {
     for (int64_t k = 0; k < numEllipsis; ++k)
       output.push_back({0, k});
-    SmallVector<char> once;
-    for (const auto &entry : uses)
-      if (entry.getValue() == 1)
-        once.push_back(entry.getKey().front());
-    llvm::sort(once);
-    for (char c : once)
-      output.push_back({c, -1});
+    for (auto [letter, count] : uses)
+      if (count == 1)
+        output.push_back({letter, -1});
   }
 
   // Left to right, each operand contracted into the product so far, which
