@@ -149,6 +149,9 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
               nb, nl, math::TanhOp::create(nb, nl, ratio), cap);
         });
   double negInf = -std::numeric_limits<double>::infinity();
+  // The causal and mask terms added to the scores, which decide the rows
+  // without an attended key.
+  Value bias;
   if (options.causal) {
     int64_t rows = qs[2], cols = ks[2];
     SmallVector<Attribute> values;
@@ -156,9 +159,8 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
       for (int64_t j = 0; j < cols; ++j)
         values.push_back(b.getFloatAttr(elementType, j > i ? negInf : 0.0));
     auto type = RankedTensorType::get({rows, cols}, elementType);
-    Value causal =
+    bias =
         arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
-    scores = buildBinary<arith::AddFOp>(b, loc, scores, causal);
   }
   if (Value mask = options.mask) {
     if (!broadcastShapes({scoreShape, getShape(mask)}) ||
@@ -177,9 +179,35 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
       return ctx.emitError() << "expects a bool mask or one of the scores' "
                                 "element type, got "
                              << mask.getType();
-    scores = buildBinary<arith::AddFOp>(b, loc, scores, mask);
+    if (bias)
+      bias = buildBroadcastMap(
+          b, loc, {bias, mask},
+          *broadcastShapes({getShape(bias), getShape(mask)}), elementType,
+          [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+            return arith::AddFOp::create(nb, nl, args[0], args[1]);
+          });
+    else
+      bias = mask;
   }
+  if (bias)
+    scores = buildBinary<arith::AddFOp>(b, loc, scores, bias);
   Value probabilities = buildSoftmax(b, loc, scores, 3, /*logSoftmax=*/false);
+  if (bias) {
+    // A query row whose keys are all masked softmaxes to NaN; ONNX specifies
+    // zero probabilities (so a zero output row) for it.
+    int64_t rank = getShape(bias).size();
+    Value rowMax = buildReduce(b, loc, bias, {rank - 1}, /*keepDims=*/true,
+                               ReduceKind::Max);
+    probabilities = buildBroadcastMap(
+        b, loc, {probabilities, rowMax}, scoreShape, elementType,
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          Value masked =
+              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, args[1],
+                                    buildScalar(nb, nl, elementType, negInf));
+          return arith::SelectOp::create(
+              nb, nl, masked, buildScalar(nb, nl, elementType, 0.0), args[0]);
+        });
+  }
   return buildHeadMatmul(b, loc, probabilities, v);
 }
 

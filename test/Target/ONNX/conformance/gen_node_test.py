@@ -1,8 +1,9 @@
-"""Writes one ONNX backend node test case (model.onnx, test_data_set_0/) to a
+"""Writes ONNX backend node test cases (model.onnx, test_data_set_0/) to a
 directory, as `python -m onnx.backend.test.cmd_tools generate-data` lays them
 out, from the case definitions shipped with the installed `onnx` package
-(whose wheels carry no generated data). Only the training-operator cases are
-mapped: generating them all takes ~10 s, one ~1 s.
+(whose wheels carry no generated data). A case is found through the module
+under onnx.backend.test.case.node that defines it: importing that module
+runs its exporters (~1 s), where collecting all cases takes minutes.
 
 usage: gen_node_test.py CASE OUTDIR
 """
@@ -14,8 +15,8 @@ import sys
 from onnx import numpy_helper
 import onnx.backend.test.case.node as node_cases
 
-# case name -> module under onnx.backend.test.case.node defining it (its
-# classes run their exporters when the module is imported)
+# case name -> module under onnx.backend.test.case.node defining it; the
+# cases of node_tests.txt are added by load_case_list.
 CASES = {
     "test_adam": "adam",
     "test_adam_multiple": "adam",
@@ -24,23 +25,57 @@ CASES = {
     "test_nesterov_momentum": "momentum",
     "test_adagrad": "adagrad",
     "test_adagrad_multiple": "adagrad",
+    "test_attention_causal_boolmask_nan_robustness": "attention",
+    "test_attention_23_boolmask_fullymasked_row_nan_robustness": "attention",
 }
 
 
-def main():
-    name, out_dir = sys.argv[1], sys.argv[2]
-    importlib.import_module("onnx.backend.test.case.node." + CASES[name])
-    case = [c for c in node_cases._NodeTestCases if c.name == name][0]
+def load_case_list(path):
+    """Entries (case, module, threshold or None) of a list file whose lines
+    read `MODULE CASE [THRESHOLD]`; '#' starts a comment."""
+    entries = []
+    with open(path) as f:
+        for line in f:
+            fields = line.split("#")[0].split()
+            if not fields:
+                continue
+            threshold = float(fields[2]) if len(fields) > 2 else None
+            entries.append((fields[1], fields[0], threshold))
+    return entries
+
+
+def find_case(name, module):
+    """The node test case `name`, defined by `module`."""
+    importlib.import_module("onnx.backend.test.case.node." + module)
+    return next(c for c in node_cases._NodeTestCases if c.name == name)
+
+
+def write_case(case, out_dir):
+    """Writes the case's model and first data set; returns the paths of its
+    inputs and expected outputs."""
     data_dir = os.path.join(out_dir, "test_data_set_0")
     os.makedirs(data_dir, exist_ok=True)
     with open(os.path.join(out_dir, "model.onnx"), "wb") as f:
         f.write(case.model.SerializeToString())
     inputs, outputs = case.data_sets[0]
+    paths = {"input": [], "output": []}
     for kind, values, infos in (("input", inputs, case.model.graph.input),
                                 ("output", outputs, case.model.graph.output)):
         for i, (value, info) in enumerate(zip(values, infos)):
-            with open(os.path.join(data_dir, f"{kind}_{i}.pb"), "wb") as f:
+            path = os.path.join(data_dir, f"{kind}_{i}.pb")
+            with open(path, "wb") as f:
                 f.write(numpy_helper.from_array(value, info.name).SerializeToString())
+            paths[kind].append(path)
+    return paths["input"], paths["output"]
+
+
+def main():
+    name, out_dir = sys.argv[1], sys.argv[2]
+    cases = dict(CASES)
+    list_path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "node_tests.txt")
+    cases.update((case, module) for case, module, _ in load_case_list(list_path))
+    write_case(find_case(name, cases[name]), out_dir)
 
 
 if __name__ == "__main__":
