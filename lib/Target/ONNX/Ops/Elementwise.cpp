@@ -21,7 +21,7 @@ using namespace mlir;
 using namespace muon::onnx_import;
 
 namespace {
-enum class BinaryKind { Add, Sub, Mul, Div, Pow, Max, Min };
+enum class BinaryKind { Add, Sub, Mul, Div, Max, Min };
 } // namespace
 
 /// `lhs <kind> rhs` on scalars of one float or integer type.
@@ -37,8 +37,6 @@ static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value lhs,
       return arith::MulFOp::create(b, loc, lhs, rhs);
     case BinaryKind::Div:
       return arith::DivFOp::create(b, loc, lhs, rhs);
-    case BinaryKind::Pow:
-      return math::PowFOp::create(b, loc, lhs, rhs);
     case BinaryKind::Max:
       return arith::MaximumFOp::create(b, loc, lhs, rhs);
     case BinaryKind::Min:
@@ -58,10 +56,8 @@ static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value lhs,
     return arith::MaxSIOp::create(b, loc, lhs, rhs);
   case BinaryKind::Min:
     return arith::MinSIOp::create(b, loc, lhs, rhs);
-  case BinaryKind::Pow:
-    break;
   }
-  llvm_unreachable("integer Pow is rejected by the importer");
+  llvm_unreachable("unknown BinaryKind");
 }
 
 /// Checks that every input is present, static and of one element type (float
@@ -86,7 +82,7 @@ static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
   if (failed(checkNumOperands(ctx, minInputs, maxInputs)))
     return failure();
   FailureOr<Type> elementType =
-      getArithmeticElementType(ctx, kind == BinaryKind::Pow || mean);
+      getArithmeticElementType(ctx, /*floatOnly=*/mean);
   if (failed(elementType))
     return failure();
   if (kind == BinaryKind::Div && isa<IntegerType>(*elementType) &&
@@ -103,6 +99,37 @@ static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
           acc = arith::DivFOp::create(
               b, loc, acc, buildScalar(b, loc, acc.getType(), count));
         return acc;
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+/// Pow: the exponent may have another type than the base (ONNX's T1), and
+/// the result has the base's. A float base is raised in its own type; an
+/// integer one in f64 and truncated, as ORT's kernel computes std::pow.
+static ImportResult importPow(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<RankedTensorType> baseType = getOperandType(ctx, 0);
+  FailureOr<RankedTensorType> exponentType = getOperandType(ctx, 1);
+  if (failed(baseType) || failed(exponentType))
+    return failure();
+  Type elementType = baseType->getElementType();
+  for (Type type : {elementType, exponentType->getElementType()})
+    if (!isa<FloatType>(type) &&
+        (!type.isSignlessInteger() || type.isInteger(1)))
+      return ctx.emitError() << "expects float or integer inputs, got " << type;
+  Type computeType = isa<FloatType>(elementType)
+                         ? elementType
+                         : Type(Float64Type::get(ctx.builder.getContext()));
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, elementType,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value power = math::PowFOp::create(
+            b, loc, buildCast(b, loc, args[0], computeType),
+            buildCast(b, loc, args[1], computeType));
+        return buildCast(b, loc, power, elementType);
       });
   if (failed(result))
     return failure();
@@ -403,7 +430,7 @@ void muon::onnx_import::populateElementwiseImporters(
   addFold("Sub", BinaryKind::Sub, 2, 2);
   addFold("Mul", BinaryKind::Mul, 2, 2);
   addFold("Div", BinaryKind::Div, 2, 2);
-  addFold("Pow", BinaryKind::Pow, 2, 2);
+  registry.add("", "Pow", importPow, {/*since=*/7});
   addFold("Sum", BinaryKind::Add, 1, ~0u);
   addFold("Mean", BinaryKind::Add, 1, ~0u, /*mean=*/true);
   addFold("Max", BinaryKind::Max, 1, ~0u);

@@ -117,6 +117,11 @@ mlir::FailureOr<mlir::Value> buildElementwise(NodeContext &ctx,
                                               mlir::Type elementType,
                                               ScalarBodyFn body);
 
+/// `value` (a float, integer or bool scalar) converted to `to` with ONNX
+/// Cast's semantics: float -> integer truncates, x -> bool is x != 0.
+mlir::Value buildCast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                      mlir::Type to);
+
 /// A node with one float input imported as one element-wise generic
 /// applying `fn` to it.
 ImportResult

@@ -142,41 +142,6 @@ static ImportResult importWhere(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
-/// `value` converted to `to` with Cast's semantics.
-static Value buildCast(OpBuilder &b, Location loc, Value value, Type to) {
-  Type from = value.getType();
-  if (from == to)
-    return value;
-  if (to.isInteger(1)) {
-    Value zero = buildScalar(b, loc, from, 0);
-    if (isa<FloatType>(from))
-      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, value,
-                                   zero);
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value, zero);
-  }
-  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
-  bool fromBool = from.isInteger(1);
-  unsigned fromWidth = from.getIntOrFloatBitWidth();
-  unsigned toWidth = to.getIntOrFloatBitWidth();
-  if (fromFloat && toFloat) {
-    if (fromWidth < toWidth)
-      return arith::ExtFOp::create(b, loc, to, value);
-    // f16 <-> bf16 have one width: through f32.
-    if (fromWidth == toWidth)
-      value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
-    return arith::TruncFOp::create(b, loc, to, value);
-  }
-  if (toFloat)
-    return fromBool ? arith::UIToFPOp::create(b, loc, to, value).getResult()
-                    : arith::SIToFPOp::create(b, loc, to, value).getResult();
-  if (fromFloat)
-    return arith::FPToSIOp::create(b, loc, to, value);
-  if (fromWidth < toWidth)
-    return fromBool ? arith::ExtUIOp::create(b, loc, to, value).getResult()
-                    : arith::ExtSIOp::create(b, loc, to, value).getResult();
-  return arith::TruncIOp::create(b, loc, to, value);
-}
-
 static ImportResult importCast(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))

@@ -31,14 +31,16 @@ CASES = {
 
 
 def load_case_list(path):
-    """Entries (case, module, threshold or None) of a list file whose lines
-    read `MODULE CASE [THRESHOLD]`; '#' starts a comment."""
+    """Entries (case, module, threshold or None) of the lines of a file that
+    read `NODE: MODULE CASE [THRESHOLD]` (so a lit test can list its cases
+    itself); other lines are ignored."""
     entries = []
     with open(path) as f:
         for line in f:
-            fields = line.split("#")[0].split()
-            if not fields:
+            fields = line.split()
+            if not fields or fields[0] != "NODE:":
                 continue
+            fields = fields[1:]
             threshold = float(fields[2]) if len(fields) > 2 else None
             entries.append((fields[1], fields[0], threshold))
     return entries

@@ -1,0 +1,59 @@
+"""Runs the ONNX backend node tests of a list file (see gen_node_test.py)
+through the importer and muon-run: writes each case, imports it and runs it
+against its expected outputs. Prints one FAIL line per failing case (with
+the tools' output) and a summary.
+
+usage: run_node_tests.py LIST OUTDIR MUON_TRANSLATE MUON_RUN [MUON_RUN_ARGS...]
+"""
+
+import os
+import shlex
+import subprocess
+import sys
+
+from gen_node_test import find_case, load_case_list, write_case
+
+# Largest relative Frobenius error accepted unless the list names another.
+DEFAULT_THRESHOLD = 1e-5
+
+
+def run_case(name, module, threshold, out_dir, translate, run):
+    """None when the case passes, else what went wrong."""
+    case_dir = os.path.join(out_dir, name)
+    inputs, outputs = write_case(find_case(name, module), case_dir)
+    mlir = os.path.join(case_dir, "model.mlir")
+    commands = [
+        [translate, "--import-onnx", os.path.join(case_dir, "model.onnx"),
+         "-o", mlir],
+        run + [mlir, "--expected_f32_threshold=%g" %
+               (threshold if threshold is not None else DEFAULT_THRESHOLD)]
+        + ["--input=@" + p for p in inputs]
+        + ["--expected_output=@" + p for p in outputs],
+    ]
+    for command in commands:
+        try:
+            result = subprocess.run(command, capture_output=True, text=True,
+                                    timeout=120)
+        except subprocess.TimeoutExpired:
+            return "timed out: " + shlex.join(command)
+        if result.returncode != 0:
+            return "exit %d: %s\n%s" % (result.returncode, shlex.join(command),
+                                        result.stderr.strip())
+    return None
+
+
+def main():
+    list_path, out_dir, translate = sys.argv[1:4]
+    run = shlex.split(sys.argv[4]) + sys.argv[5:]
+    entries = load_case_list(list_path)
+    failed = 0
+    for name, module, threshold in entries:
+        error = run_case(name, module, threshold, out_dir, translate, run)
+        if error:
+            failed += 1
+            print("FAIL %s: %s" % (name, error))
+    print("%d of %d node tests passed" % (len(entries) - failed, len(entries)))
+
+
+if __name__ == "__main__":
+    main()
