@@ -97,9 +97,14 @@ struct SplitReductionsPass
       return signalPassFailure();
     }
     SmallVector<linalg::LinalgOp> candidates;
+    // linalg::splitReduction leaves the payload's linalg.index ops reading
+    // the split dim's chunk-local position (a loss whose labels index its
+    // log-probabilities, fused in, would then gather the wrong elements):
+    // ops with index semantics stay whole.
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && op.getNumReductionLoops() >= 1 &&
-          op.getNumDpsInits() == 1 && !op.hasDynamicShape())
+          op.getNumDpsInits() == 1 && !op.hasDynamicShape() &&
+          !op.hasIndexSemantics())
         candidates.push_back(op);
     });
     IRRewriter rewriter(&getContext());

@@ -162,3 +162,26 @@ func.func @head_bias_grad(%dy: tensor<8192x50257xf32>, %x: tensor<50257x8192xf32
   } -> tensor<50257xf32>
   return %r, %rows : tensor<50257xf32>, tensor<50257xf32>
 }
+
+// -----
+
+// A loss fused with the gather of its labels' log-probabilities reads
+// linalg.index; splitReduction would leave it the chunk-local position
+// (wrong elements gathered), so the op stays whole.
+// CHECK-LABEL: func.func @indexed_loss
+// CHECK-NOT: tensor.expand_shape
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]} ins(%{{.+}} : tensor<8192xi64>)
+func.func @indexed_loss(%labels: tensor<8192xi64>, %lp: tensor<5x8192xf32>,
+                        %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+                       iterator_types = ["reduction"]}
+      ins(%labels : tensor<8192xi64>) outs(%init : tensor<f32>) {
+  ^bb0(%in: i64, %acc: f32):
+    %c = arith.index_cast %in : i64 to index
+    %i = linalg.index 0 : index
+    %v = tensor.extract %lp[%c, %i] : tensor<5x8192xf32>
+    %s = arith.addf %v, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
