@@ -12,8 +12,9 @@
 //   MaxPool          Y[o] = max of the window's unpadded taps, from the
 //                    lowest finite value with NaN never larger (ORT's
 //                    kernel); Indices[o] = the first maximum's flat offset
-//                    in X (over N·C·D..., storage_order 0), or the first
-//                    tap's in a window of NaN or -inf
+//                    in X (over N·C·D...; storage_order 1 numbers D...
+//                    column-major), or the first tap's in a window of
+//                    NaN or -inf
 //   MaxPoolGrad      dX = zeros with dY scatter-added at Indices
 //   AveragePool      Y[o] = sum / count, count the kernel's size
 //                    (count_include_pad) or the window's unpadded taps
@@ -54,9 +55,10 @@ static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
   if (ceilMode != 0 && ceilMode != 1)
     return emitUnsupportedAttr(ctx, "ceil_mode")
            << ": " << ceilMode << " (expects 0 or 1)";
-  if (ctx.getIntAttr("storage_order").value_or(0) != 0)
+  int64_t storageOrder = ctx.getIntAttr("storage_order").value_or(0);
+  if (storageOrder != 0 && storageOrder != 1)
     return emitUnsupportedAttr(ctx, "storage_order")
-           << ": only 0 (row major) is imported";
+           << ": " << storageOrder << " (expects 0 or 1)";
   ConvGeometry geometry;
   geometry.batch = x.getDimSize(0);
   geometry.channels = geometry.outChannels = x.getDimSize(1);
@@ -227,6 +229,33 @@ getPoolInput(NodeContext &ctx) {
   return std::make_pair(*type, *geometry);
 }
 
+/// The row-major flat offset `offset` in X of `shape` [N, C, D...] with its
+/// spatial part renumbered column-major (the first spatial dim fastest), as
+/// ORT's MaxPool writes Indices for storage_order 1.
+static Value buildColumnMajorOffset(OpBuilder &b, Location loc, Value offset,
+                                    ArrayRef<int64_t> shape) {
+  Type i64 = b.getI64Type();
+  auto constant = [&](int64_t value) -> Value {
+    return arith::ConstantIntOp::create(b, loc, i64, value);
+  };
+  ArrayRef<int64_t> spatial = shape.drop_front(2);
+  int64_t planeSize = ShapedType::getNumElements(spatial);
+  Value plane = arith::DivSIOp::create(b, loc, offset, constant(planeSize));
+  Value rest = arith::RemSIOp::create(b, loc, offset, constant(planeSize));
+  SmallVector<Value> coords(spatial.size());
+  for (int64_t i = spatial.size() - 1; i >= 0; --i) {
+    coords[i] = arith::RemSIOp::create(b, loc, rest, constant(spatial[i]));
+    rest = arith::DivSIOp::create(b, loc, rest, constant(spatial[i]));
+  }
+  Value result = arith::MulIOp::create(b, loc, plane, constant(planeSize));
+  Value column = constant(0);
+  for (int64_t i = spatial.size() - 1; i >= 0; --i)
+    column = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, column, constant(spatial[i])),
+        coords[i]);
+  return arith::AddIOp::create(b, loc, result, column);
+}
+
 static ImportResult importMaxPool(NodeContext &ctx) {
   FailureOr<std::pair<RankedTensorType, ConvGeometry>> input =
       getPoolInput(ctx);
@@ -255,6 +284,7 @@ static ImportResult importMaxPool(NodeContext &ctx) {
             .getResult();
       });
   SmallVector<Value> results{y};
+  bool columnMajor = ctx.getIntAttr("storage_order").value_or(0) == 1;
   if (hasResult(ctx, 1)) {
     // The first maximum in the taps' order, which is also the smallest
     // flat offset: the smallest offset of an unpadded tap equal to Y, or
@@ -301,9 +331,11 @@ static ImportResult importMaxPool(NodeContext &ctx) {
           Value size = arith::ConstantIntOp::create(nb, loc, i64, total);
           Value fallback = arith::CmpIOp::create(
               nb, loc, arith::CmpIPredicate::sge, args[0], size);
-          return arith::SelectOp::create(
+          Value offset = arith::SelectOp::create(
               nb, loc, fallback, arith::SubIOp::create(nb, loc, args[0], size),
               args[0]);
+          return columnMajor ? buildColumnMajorOffset(nb, loc, offset, shape)
+                             : offset;
         });
     results.push_back(indices);
   }
