@@ -723,14 +723,16 @@ static LogicalResult checkIndexTuples(NodeContext &ctx, ArrayRef<int64_t> dims,
 }
 
 /// The types of GatherND/ScatterND's data and indices, and the slice
-/// geometry: [M, S] views data as M = prod(data[:k]) rows of S elements, the
-/// indices as N tuples of k, checked by checkIndexTuples (`unique`: as
-/// there). While a failed run-time check is reported, a component outside
-/// its dim names no row: GatherND clamps it, ScatterND skips its tuple.
+/// geometry: [M, S] views data as M = prod(data[:b + k]) rows of S elements,
+/// the indices as N tuples of k, checked by checkIndexTuples (`unique`: as
+/// there); with GatherND's batch_dims b, the tuples of batch i (the first b
+/// dims of data and indices, equal) name rows of batch i. While a failed
+/// run-time check is reported, a component outside its dim names no row:
+/// GatherND clamps it, ScatterND skips its tuple.
 namespace {
 struct IndexedRows {
   RankedTensorType dataType, indicesType;
-  int64_t k, rows, rowSize, count;
+  int64_t batchDims, k, rows, rowSize, count, batches;
 };
 } // namespace
 
@@ -742,20 +744,32 @@ static FailureOr<IndexedRows> getIndexedRows(NodeContext &ctx, bool unique) {
   if (!indicesType->getElementType().isInteger(64))
     return ctx.emitError() << "expects int64 indices, got "
                            << indicesType->getElementType();
-  if (ctx.getIntAttr("batch_dims").value_or(0) != 0)
-    return emitUnsupportedAttr(ctx, "batch_dims")
-           << ": " << *ctx.getIntAttr("batch_dims") << " (expects 0)";
   int64_t rank = dataType->getRank();
-  int64_t k = indicesType->getRank() == 0 ? 0 : indicesType->getShape().back();
-  if (indicesType->getRank() < 1 || k < 1 || k > rank)
-    return ctx.emitError() << "expects indices [..., k] with 1 <= k <= " << rank
-                           << ", got " << *indicesType;
-  IndexedRows geometry{*dataType, *indicesType, k, 1, 1, 1};
+  int64_t batchDims = ctx.getIntAttr("batch_dims").value_or(0);
+  ArrayRef<int64_t> indicesShape = indicesType->getShape();
+  if (batchDims < 0 ||
+      (batchDims > 0 &&
+       (batchDims >= std::min<int64_t>(rank, indicesType->getRank()) ||
+        dataType->getShape().take_front(batchDims) !=
+            indicesShape.take_front(batchDims))))
+    return emitUnsupportedAttr(ctx, "batch_dims")
+           << ": " << batchDims
+           << " (expects fewer than the ranks of data and indices, whose "
+              "first batch_dims dims are equal)";
+  int64_t k = indicesType->getRank() == 0 ? 0 : indicesShape.back();
+  if (indicesType->getRank() < 1 || k < 1 || k > rank - batchDims)
+    return ctx.emitError() << "expects indices [..., k] with 1 <= k <= "
+                           << rank - batchDims << ", got " << *indicesType;
+  IndexedRows geometry{*dataType, *indicesType, batchDims, k, 1, 1, 1, 1};
   for (int64_t d = 0; d < rank; ++d)
-    (d < k ? geometry.rows : geometry.rowSize) *= dataType->getDimSize(d);
-  for (int64_t size : indicesType->getShape().drop_back())
+    (d < batchDims + k ? geometry.rows : geometry.rowSize) *=
+        dataType->getDimSize(d);
+  for (int64_t size : indicesShape.drop_back())
     geometry.count *= size;
-  if (failed(checkIndexTuples(ctx, dataType->getShape().take_front(k), unique)))
+  for (int64_t size : indicesShape.take_front(batchDims))
+    geometry.batches *= size;
+  if (failed(checkIndexTuples(ctx, dataType->getShape().slice(batchDims, k),
+                              unique)))
     return failure();
   return geometry;
 }
@@ -769,14 +783,19 @@ static Value buildTupleRows(OpBuilder &b, Location loc,
   Value tuples = buildReshape(b, loc, indices, {geometry.count, geometry.k});
   Type i64 = b.getI64Type();
   Value init = buildEmpty(b, loc, {geometry.count}, i64);
-  ArrayRef<int64_t> dataShape = geometry.dataType.getShape();
+  ArrayRef<int64_t> dataShape =
+      geometry.dataType.getShape().drop_front(geometry.batchDims);
   return linalg::GenericOp::create(
              b, loc, init.getType(), ValueRange{}, init,
              ArrayRef<AffineMap>{b.getMultiDimIdentityMap(1)},
              utils::IteratorType::parallel,
              [&](OpBuilder &nb, Location nl, ValueRange) {
                Value tuple = linalg::IndexOp::create(nb, nl, 0);
-               Value row = arith::ConstantIndexOp::create(nb, nl, 0);
+               // The tuple's batch: the rows before it hold earlier batches.
+               Value row = arith::DivUIOp::create(
+                   nb, nl, tuple,
+                   arith::ConstantIndexOp::create(
+                       nb, nl, geometry.count / geometry.batches));
                Value inside = buildScalar(nb, nl, nb.getI1Type(), 1);
                Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
                for (int64_t i = 0; i < geometry.k; ++i) {
@@ -809,7 +828,7 @@ static Value buildTupleRows(OpBuilder &b, Location loc,
       .getResult(0);
 }
 
-/// GatherND (batch_dims 0): out[n..., s...] = data[indices[n...], s...],
+/// GatherND: out[b..., n..., s...] = data[b..., indices[b..., n...], s...],
 /// each output row read from the data's row its tuple names (clamped).
 static ImportResult importGatherND(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 2, 2)))
@@ -842,8 +861,8 @@ static ImportResult importGatherND(NodeContext &ctx) {
           })
           .getResult(0);
   SmallVector<int64_t> shape(geometry->indicesType.getShape().drop_back());
-  llvm::append_range(shape,
-                     geometry->dataType.getShape().drop_front(geometry->k));
+  llvm::append_range(shape, geometry->dataType.getShape().drop_front(
+                                geometry->batchDims + geometry->k));
   return SmallVector<Value>{buildReshape(b, ctx.loc, gathered, shape)};
 }
 

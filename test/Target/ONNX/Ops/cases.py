@@ -1546,7 +1546,7 @@ ERROR_CASES = [
     Case("scatter_elements_bad_reduction", "ScatterElements",
          [f32(3, 4), i64([[0, 1]]), f32(1, 2)], {"reduction": "mean"}, opset=18),
     Case("gather_nd_batch_dims", "GatherND", [f32(2, 3, 4), i64([[1], [2]])],
-         {"batch_dims": 1}, opset=12),
+         {"batch_dims": 2}, opset=12),
     Case("scatter_nd_bad_updates", "ScatterND", [f32(5, 3), i64([[4], [2]]), f32(3, 3)]),
     Case("top_k_too_large", "TopK", [f32(2, 3), i64([4])], outputs=2, consts={1}),
     Case("top_k_runtime_k", "TopK", [f32(2, 3), i64([2])], outputs=2),
