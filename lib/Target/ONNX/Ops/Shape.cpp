@@ -871,14 +871,16 @@ static ImportResult importGatherND(NodeContext &ctx) {
 /// the rows its tuples name, with optim.scatter_add: reduction add (float
 /// data) adds the updates into data; none scatters each tuple's number
 /// (n + 1, as f32: exact below 2^24 tuples) onto its row, whose update then
-/// replaces the row (ONNX requires distinct tuples there).
+/// replaces the row (ONNX requires distinct tuples there); mul, max and min
+/// combine each row with the updates of the tuples naming it, in tuple order,
+/// in one generic over the rows whose reduction loop runs over the tuples.
 static ImportResult importScatterND(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 3)))
     return failure();
   std::string reduction = ctx.getStringAttr("reduction").value_or("none");
-  if (reduction != "none" && reduction != "add")
+  if (!llvm::is_contained({"none", "add", "mul", "max", "min"}, reduction))
     return emitUnsupportedAttr(ctx, "reduction")
-           << ": '" << reduction << "' (expects none or add)";
+           << ": '" << reduction << "' (expects none, add, mul, max or min)";
   FailureOr<IndexedRows> geometry =
       getIndexedRows(ctx, /*unique=*/reduction == "none");
   FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
@@ -897,6 +899,12 @@ static ImportResult importScatterND(NodeContext &ctx) {
   if (reduction == "add" && !isa<FloatType>(elementType))
     return ctx.emitError() << "unsupported element type " << elementType
                            << " with reduction add (expects float data)";
+  if (reduction != "none" && reduction != "add" &&
+      !isa<FloatType>(elementType) &&
+      (!elementType.isSignlessInteger() || elementType.isInteger(1)))
+    return ctx.emitError() << "unsupported element type " << elementType
+                           << " with reduction " << reduction
+                           << " (expects float or integer data)";
   if (geometry->count >= (int64_t(1) << 24))
     return ctx.emitError() << "expects fewer than 2^24 index tuples, got "
                            << geometry->count;
@@ -920,6 +928,51 @@ static ImportResult importScatterND(NodeContext &ctx) {
   Value result;
   if (reduction == "add") {
     result = scatter(updates, data);
+  } else if (reduction != "none") {
+    MLIRContext *context = b.getContext();
+    AffineExpr r = getAffineDimExpr(0, context),
+               s = getAffineDimExpr(1, context),
+               t = getAffineDimExpr(2, context);
+    result =
+        linalg::GenericOp::create(
+            b, loc, data.getType(), ValueRange{tupleRows, updates}, data,
+            ArrayRef<AffineMap>{AffineMap::get(3, 0, {t}, context),
+                                AffineMap::get(3, 0, {t, s}, context),
+                                AffineMap::get(3, 0, {r, s}, context)},
+            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                          utils::IteratorType::parallel,
+                                          utils::IteratorType::reduction},
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value row = arith::IndexCastOp::create(
+                  nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
+              Value named = arith::CmpIOp::create(
+                  nb, nl, arith::CmpIPredicate::eq, args[0], row);
+              Value acc = args[2], update = args[1];
+              bool isFloat = isa<FloatType>(elementType);
+              Value combined;
+              if (reduction == "mul")
+                combined =
+                    isFloat
+                        ? arith::MulFOp::create(nb, nl, acc, update).getResult()
+                        : arith::MulIOp::create(nb, nl, acc, update)
+                              .getResult();
+              else if (reduction == "max")
+                combined = isFloat
+                               ? arith::MaximumFOp::create(nb, nl, acc, update)
+                                     .getResult()
+                               : arith::MaxSIOp::create(nb, nl, acc, update)
+                                     .getResult();
+              else
+                combined = isFloat
+                               ? arith::MinimumFOp::create(nb, nl, acc, update)
+                                     .getResult()
+                               : arith::MinSIOp::create(nb, nl, acc, update)
+                                     .getResult();
+              linalg::YieldOp::create(
+                  nb, nl,
+                  Value(arith::SelectOp::create(nb, nl, named, combined, acc)));
+            })
+            .getResult(0);
   } else {
     Type f32 = b.getF32Type();
     Value numbersInit = buildEmpty(b, loc, {count, 1}, f32);
