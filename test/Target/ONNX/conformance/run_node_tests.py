@@ -3,9 +3,11 @@ through the importer and muon-run: writes each case, imports it and runs it
 against its expected outputs. Prints one FAIL line per failing case (with
 the tools' output) and a summary.
 
-usage: run_node_tests.py LIST OUTDIR MUON_TRANSLATE MUON_RUN [MUON_RUN_ARGS...]
+usage: run_node_tests.py [-jN] LIST OUTDIR MUON_TRANSLATE MUON_RUN [MUON_RUN_ARGS...]
+(-jN: N cases at a time, default 1)
 """
 
+from multiprocessing import Pool
 import os
 import shlex
 import subprocess
@@ -43,12 +45,19 @@ def run_case(name, module, threshold, out_dir, translate, run):
 
 
 def main():
-    list_path, out_dir, translate = sys.argv[1:4]
-    run = shlex.split(sys.argv[4]) + sys.argv[5:]
+    args = sys.argv[1:]
+    jobs = 1
+    if args[0].startswith("-j"):
+        jobs = int(args.pop(0)[2:])
+    list_path, out_dir, translate = args[:3]
+    run = shlex.split(args[3]) + args[4:]
     entries = load_case_list(list_path)
+    with Pool(jobs) as pool:
+        errors = pool.starmap(
+            run_case, [(name, module, threshold, out_dir, translate, run)
+                       for name, module, threshold in entries])
     failed = 0
-    for name, module, threshold in entries:
-        error = run_case(name, module, threshold, out_dir, translate, run)
+    for (name, _, _), error in zip(entries, errors):
         if error:
             failed += 1
             print("FAIL %s: %s" % (name, error))
