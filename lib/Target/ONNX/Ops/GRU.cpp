@@ -11,7 +11,8 @@
 // of Recurrent.h with LSTM; the formulas are in docs/formulas.md.
 //
 // Not supported (located errors): sequence_lens, clip, activations other
-// than sigmoid/tanh, layout 1.
+// than sigmoid/tanh, layout 1 for the training ops (GRU itself takes it
+// through importWithLayout).
 //
 //===----------------------------------------------------------------------===//
 
@@ -387,7 +388,11 @@ static ImportResult importGRUGrad(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateGRUImporters(OpImporterRegistry &registry) {
-  registry.add("", "GRU", importGRU, {/*since=*/7});
+  // initial_h is input 5.
+  registry.add(
+      "", "GRU",
+      [](NodeContext &ctx) { return importWithLayout(ctx, importGRU, {5}); },
+      {/*since=*/7});
   registry.add("com.microsoft", "GRUTraining", importGRUTraining);
   registry.add("com.microsoft", "GRUGrad", importGRUGrad);
 }

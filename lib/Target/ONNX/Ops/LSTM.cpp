@@ -15,7 +15,8 @@
 // not flow through the peepholes, and dP sums each peephole's gate gradient
 // times the cell state it reads. Not supported (located errors):
 // sequence_lens, input_forget, clip, activations other than
-// sigmoid/tanh/tanh, layout 1.
+// sigmoid/tanh/tanh, layout 1 for the training ops (LSTM itself takes it
+// through importWithLayout).
 //
 //===----------------------------------------------------------------------===//
 
@@ -328,7 +329,12 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateLSTMImporters(OpImporterRegistry &registry) {
-  registry.add("", "LSTM", importLSTM, {/*since=*/7});
+  // initial_h and initial_c are inputs 5 and 6.
+  registry.add("", "LSTM",
+               [](NodeContext &ctx) {
+                 return importWithLayout(ctx, importLSTM, {5, 6});
+               },
+               {/*since=*/7});
   registry.add("com.microsoft", "LSTMTraining", importLSTMTraining);
   registry.add("com.microsoft", "LSTMGrad", importLSTMGrad);
 }

@@ -75,9 +75,12 @@ rnn::parseAttributes(NodeContext &ctx, ArrayRef<StringRef> defaultActivations,
   for (StringRef name : {"activation_alpha", "activation_beta", "clip"})
     if (ctx.getAttr(name))
       return ctx.emitError() << "attribute '" << name << "' is not supported";
-  if (ctx.getIntAttr("layout").value_or(0) != 0)
+  int64_t layout = ctx.getIntAttr("layout").value_or(0);
+  if (layout != 0 && (layout != 1 || training))
     return emitUnsupportedAttr(ctx, "layout")
-           << ": only 0 (sequence-major) is supported";
+           << ": " << layout
+           << (training ? " (expects 0, sequence-major)"
+                        : " (expects 0, sequence-major, or 1, batch-first)");
   if (ctx.hadAttributeError)
     return failure();
   return attrs;
@@ -167,6 +170,37 @@ FailureOr<Value> rnn::getInput(NodeContext &ctx, unsigned index,
     return diag << "] x f32, got " << value.getType();
   }
   return value;
+}
+
+ImportResult rnn::importWithLayout(NodeContext &ctx, ImporterFn import,
+                                   ArrayRef<unsigned> stateInputs) {
+  if (ctx.getIntAttr("layout").value_or(0) != 1)
+    return import(ctx);
+  OpBuilder &b = ctx.builder;
+  auto swapLeadingDims = [&](Value value, ArrayRef<int64_t> perm) -> Value {
+    auto type =
+        dyn_cast_or_null<RankedTensorType>(value ? value.getType() : Type());
+    if (!type || type.getRank() != static_cast<int64_t>(perm.size()))
+      return value; // Left to the importer's own checks.
+    return buildTranspose(b, ctx.loc, value, perm);
+  };
+  SmallVector<Value> operands(ctx.operands);
+  if (!operands.empty())
+    operands[0] = swapLeadingDims(operands[0], {1, 0, 2});
+  for (unsigned index : stateInputs)
+    if (index < operands.size())
+      operands[index] = swapLeadingDims(operands[index], {1, 0, 2});
+  ArrayRef<Value> original = ctx.operands;
+  ctx.operands = operands;
+  ImportResult results = import(ctx);
+  ctx.operands = original;
+  if (failed(results))
+    return failure();
+  // Y [S, D, B, H] -> [B, S, D, H]; the final states [D, B, H] -> [B, D, H].
+  for (auto [index, value] : llvm::enumerate(*results))
+    value = index == 0 ? swapLeadingDims(value, {2, 0, 1, 3})
+                       : swapLeadingDims(value, {1, 0, 2});
+  return results;
 }
 
 ImportResult rnn::takeResults(NodeContext &ctx, SmallVector<Value> values) {

@@ -36,9 +36,9 @@ struct Dims {
 
 /// Reads hidden_size and direction and rejects what the importers do not
 /// implement (located errors): other activations than `defaultActivations`
-/// (each direction's list), clip, a batch-first layout and, with `training`
-/// (ONNX Runtime's training ops are forward-only), any direction but
-/// "forward".
+/// (each direction's list), clip, a layout other than 0 or 1 and, with
+/// `training` (ONNX Runtime's training ops are forward-only and
+/// sequence-major), layout 1 and any direction but "forward".
 mlir::FailureOr<Attributes>
 parseAttributes(NodeContext &ctx,
                 llvm::ArrayRef<llvm::StringRef> defaultActivations,
@@ -74,6 +74,15 @@ mlir::FailureOr<mlir::Value> getInput(NodeContext &ctx, unsigned index,
                                       llvm::ArrayRef<int64_t> shape,
                                       llvm::StringRef what,
                                       bool optional = true);
+
+using ImporterFn = llvm::function_ref<ImportResult(NodeContext &)>;
+
+/// `import` (an ONNX LSTM or GRU on sequence-major tensors) for a node of
+/// either layout: with layout 1 (batch-first) X [B, S, I] and the initial
+/// states at `stateInputs` [B, D, H] are transposed for it, and its results
+/// back: Y to [B, S, D, H], the final states to [B, D, H].
+ImportResult importWithLayout(NodeContext &ctx, ImporterFn import,
+                              llvm::ArrayRef<unsigned> stateInputs);
 
 /// `values` (one per output the op defines) cut to the outputs the node
 /// declares; an error when it declares more.
