@@ -14,6 +14,7 @@
 
 #include "muon/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
@@ -84,6 +85,30 @@ static bool isColumnReduction(linalg::LinalgOp op) {
                           utils::IteratorType::parallel;
 }
 
+/// splitReduction moves the payload into the split op unchanged, while the
+/// loops gained the chunk dim in front (split index 0, not inner-parallel):
+/// a `linalg.index` of dim d must read dim d + 1, and one of the split
+/// reduction dim its position before the split, chunk · length + the
+/// position within the chunk (a loss gathering its labels'
+/// log-probabilities would otherwise read the wrong elements).
+static void remapIndices(RewriterBase &rewriter, linalg::LinalgOp split,
+                         unsigned reductionDim, int64_t length) {
+  SmallVector<linalg::IndexOp> indices;
+  split->walk([&](linalg::IndexOp index) { indices.push_back(index); });
+  for (linalg::IndexOp index : indices) {
+    rewriter.setInsertionPoint(index);
+    Location loc = index.getLoc();
+    Value position = linalg::IndexOp::create(rewriter, loc, index.getDim() + 1);
+    if (index.getDim() == reductionDim) {
+      Value chunkStart = arith::MulIOp::create(
+          rewriter, loc, linalg::IndexOp::create(rewriter, loc, 0),
+          arith::ConstantIndexOp::create(rewriter, loc, length));
+      position = arith::AddIOp::create(rewriter, loc, chunkStart, position);
+    }
+    rewriter.replaceOp(index, position);
+  }
+}
+
 namespace {
 struct SplitReductionsPass
     : muon::impl::SplitReductionsPassBase<SplitReductionsPass> {
@@ -97,14 +122,9 @@ struct SplitReductionsPass
       return signalPassFailure();
     }
     SmallVector<linalg::LinalgOp> candidates;
-    // linalg::splitReduction leaves the payload's linalg.index ops reading
-    // the split dim's chunk-local position (a loss whose labels index its
-    // log-probabilities, fused in, would then gather the wrong elements):
-    // ops with index semantics stay whole.
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && op.getNumReductionLoops() >= 1 &&
-          op.getNumDpsInits() == 1 && !op.hasDynamicShape() &&
-          !op.hasIndexSemantics())
+          op.getNumDpsInits() == 1 && !op.hasDynamicShape())
         candidates.push_back(op);
     });
     IRRewriter rewriter(&getContext());
@@ -135,12 +155,18 @@ struct SplitReductionsPass
       linalg::LinalgOp op = collapseReductionDims(rewriter, candidate);
       if (op.getNumReductionLoops() != 1)
         continue;
+      SmallVector<unsigned> reductionDims;
+      op.getReductionDims(reductionDims);
       // Not a plain reduction (no combiner with a neutral element): left
       // alone.
-      (void)linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
-        return linalg::SplitReductionOptions{chunks, 0,
-                                             /*innerParallel=*/false};
-      });
+      FailureOr<linalg::SplitReductionResult> split =
+          linalg::splitReduction(rewriter, op, [&](linalg::LinalgOp) {
+            return linalg::SplitReductionOptions{chunks, 0,
+                                                 /*innerParallel=*/false};
+          });
+      if (succeeded(split))
+        remapIndices(rewriter, split->splitLinalgOp, reductionDims.front(),
+                     *length);
     }
   }
 };

@@ -166,11 +166,19 @@ func.func @head_bias_grad(%dy: tensor<8192x50257xf32>, %x: tensor<50257x8192xf32
 // -----
 
 // A loss fused with the gather of its labels' log-probabilities reads
-// linalg.index; splitReduction would leave it the chunk-local position
-// (wrong elements gathered), so the op stays whole.
+// linalg.index: splitReduction keeps the payload as it was, so each index
+// is remapped to the split loops (the chunk dim is now dim 0), the split dim
+// to its position before the split: chunk · 256 + position in the chunk.
 // CHECK-LABEL: func.func @indexed_loss
-// CHECK-NOT: tensor.expand_shape
-// CHECK: linalg.generic {{.*}}iterator_types = ["reduction"]} ins(%{{.+}} : tensor<8192xi64>)
+// LIMIT-LABEL: func.func @indexed_loss
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0, 1]] output_shape [32, 256]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]}
+// CHECK-DAG: %[[WITHIN:.+]] = linalg.index 1 : index
+// CHECK-DAG: %[[CHUNK:.+]] = linalg.index 0 : index
+// CHECK-DAG: %[[LENGTH:.+]] = arith.constant 256 : index
+// CHECK: %[[START:.+]] = arith.muli %[[CHUNK]], %[[LENGTH]] : index
+// CHECK: %[[AT:.+]] = arith.addi %[[START]], %[[WITHIN]] : index
+// CHECK: tensor.extract %{{.+}}[%{{.+}}, %[[AT]]] : tensor<5x8192xf32>
 func.func @indexed_loss(%labels: tensor<8192xi64>, %lp: tensor<5x8192xf32>,
                         %init: tensor<f32>) -> tensor<f32> {
   %r = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
@@ -184,4 +192,25 @@ func.func @indexed_loss(%labels: tensor<8192xi64>, %lp: tensor<5x8192xf32>,
     linalg.yield %s : f32
   } -> tensor<f32>
   return %r : tensor<f32>
+}
+
+// -----
+
+// An index of a kept (parallel) dim moves with it: dim 0 becomes dim 1.
+// CHECK-LABEL: func.func @indexed_rows
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK: %[[ROW:.+]] = linalg.index 1 : index
+// CHECK: arith.index_cast %[[ROW]] : index to i64
+func.func @indexed_rows(%x: tensor<2x8192xi64>, %init: tensor<2xi64>) -> tensor<2xi64> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<2x8192xi64>) outs(%init : tensor<2xi64>) {
+  ^bb0(%in: i64, %acc: i64):
+    %i = linalg.index 0 : index
+    %c = arith.index_cast %i : index to i64
+    %p = arith.muli %in, %c : i64
+    %s = arith.addi %p, %acc : i64
+    linalg.yield %s : i64
+  } -> tensor<2xi64>
+  return %r : tensor<2xi64>
 }
