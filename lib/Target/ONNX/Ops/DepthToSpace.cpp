@@ -8,10 +8,12 @@
 // between the channels and the spatial dims of X [N, C, H, W]: a reshape, a
 // transpose and a reshape, as ONNX defines them.
 //
-//   DepthToSpace DCR  [N, b, b, C/b², H, W] -> perm 0 3 4 1 5 2 -> [N, C/b²,
-//   H·b, W·b] DepthToSpace CRD  [N, C/b², b, b, H, W] -> perm 0 1 4 2 5 3 ->
-//   same SpaceToDepth      [N, C, H/b, b, W/b, b] -> perm 0 3 5 1 2 4 -> [N,
-//   C·b², H/b, W/b]
+//   DepthToSpace DCR: [N, b, b, C/b², H, W] -> perm 0 3 4 1 5 2
+//   DepthToSpace CRD: [N, C/b², b, b, H, W] -> perm 0 1 4 2 5 3
+//     -> [N, C/b², H·b, W·b]
+//   SpaceToDepth DCR: [N, C, H/b, b, W/b, b] -> perm 0 3 5 1 2 4
+//   SpaceToDepth CRD (opset 28's mode): the same -> perm 0 1 3 5 2 4
+//     -> [N, C·b², H/b, W/b]
 //
 // Forward only: ORT has no gradient for either (torch exports
 // pixel_unshuffle as the Reshape/Transpose pair itself).
@@ -51,24 +53,29 @@ getBlocks(NodeContext &ctx, bool toSpace) {
   return std::make_pair(*type, block);
 }
 
-static ImportResult importDepthToSpace(NodeContext &ctx) {
-  FailureOr<std::pair<RankedTensorType, int64_t>> blocks =
-      getBlocks(ctx, /*toSpace=*/true);
-  if (failed(blocks))
-    return failure();
+/// Whether the node's `mode` is DCR (the default) rather than CRD.
+static FailureOr<bool> isDCR(NodeContext &ctx) {
   std::string mode = ctx.getStringAttr("mode").value_or("DCR");
   if (mode != "DCR" && mode != "CRD")
     return emitUnsupportedAttr(ctx, "mode")
            << ": '" << mode << "' (expects 'DCR' or 'CRD')";
+  return mode == "DCR";
+}
+
+static ImportResult importDepthToSpace(NodeContext &ctx) {
+  FailureOr<std::pair<RankedTensorType, int64_t>> blocks =
+      getBlocks(ctx, /*toSpace=*/true);
+  FailureOr<bool> dcr = isDCR(ctx);
+  if (failed(blocks) || failed(dcr))
+    return failure();
   auto [type, block] = *blocks;
   int64_t n = type.getDimSize(0), c = type.getDimSize(1) / (block * block),
           h = type.getDimSize(2), w = type.getDimSize(3);
-  bool dcr = mode == "DCR";
   SmallVector<int64_t> split =
-      dcr ? SmallVector<int64_t>{n, block, block, c, h, w}
-          : SmallVector<int64_t>{n, c, block, block, h, w};
-  SmallVector<int64_t> perm = dcr ? SmallVector<int64_t>{0, 3, 4, 1, 5, 2}
-                                  : SmallVector<int64_t>{0, 1, 4, 2, 5, 3};
+      *dcr ? SmallVector<int64_t>{n, block, block, c, h, w}
+           : SmallVector<int64_t>{n, c, block, block, h, w};
+  SmallVector<int64_t> perm = *dcr ? SmallVector<int64_t>{0, 3, 4, 1, 5, 2}
+                                   : SmallVector<int64_t>{0, 1, 4, 2, 5, 3};
   OpBuilder &b = ctx.builder;
   Value blocked = buildReshape(b, ctx.loc, ctx.getOperand(0), split);
   Value moved = buildTranspose(b, ctx.loc, blocked, perm);
@@ -79,7 +86,8 @@ static ImportResult importDepthToSpace(NodeContext &ctx) {
 static ImportResult importSpaceToDepth(NodeContext &ctx) {
   FailureOr<std::pair<RankedTensorType, int64_t>> blocks =
       getBlocks(ctx, /*toSpace=*/false);
-  if (failed(blocks))
+  FailureOr<bool> dcr = isDCR(ctx);
+  if (failed(blocks) || failed(dcr))
     return failure();
   auto [type, block] = *blocks;
   int64_t n = type.getDimSize(0), c = type.getDimSize(1),
@@ -87,7 +95,9 @@ static ImportResult importSpaceToDepth(NodeContext &ctx) {
   OpBuilder &b = ctx.builder;
   Value blocked =
       buildReshape(b, ctx.loc, ctx.getOperand(0), {n, c, h, block, w, block});
-  Value moved = buildTranspose(b, ctx.loc, blocked, {0, 3, 5, 1, 2, 4});
+  Value moved = buildTranspose(b, ctx.loc, blocked,
+                               *dcr ? SmallVector<int64_t>{0, 3, 5, 1, 2, 4}
+                                    : SmallVector<int64_t>{0, 1, 3, 5, 2, 4});
   return SmallVector<Value>{
       buildReshape(b, ctx.loc, moved, {n, c * block * block, h, w})};
 }
