@@ -173,8 +173,8 @@ static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
   llvm_unreachable("unknown ReduceKind");
 }
 
-static Value combine(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                     ReduceKind kind) {
+Value muon::buildCombine(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                         ReduceKind kind) {
   bool isFloat = isa<FloatType>(lhs.getType());
   switch (kind) {
   case ReduceKind::Sum:
@@ -208,7 +208,7 @@ Value muon::buildReduce(OpBuilder &b, Location loc, Value value,
   auto reduce = linalg::ReduceOp::create(
       b, loc, value, init, axes,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value result = combine(nested, nestedLoc, args[0], args[1], kind);
+        Value result = buildCombine(nested, nestedLoc, args[0], args[1], kind);
         linalg::YieldOp::create(nested, nestedLoc, result);
       });
   Value result = reduce.getResult(0);

@@ -137,6 +137,11 @@ mlir::Value buildTranspose(mlir::OpBuilder &b, mlir::Location loc,
 
 enum class ReduceKind { Sum, Prod, Max, Min };
 
+/// `lhs` combined with `rhs` by `kind` (floats: maximumf/minimumf, which
+/// propagate NaN; integers: signed).
+mlir::Value buildCombine(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value lhs, mlir::Value rhs, ReduceKind kind);
+
 /// Reduces `value` over the sorted, unique `axes`; with `keepDims` the
 /// reduced dimensions stay as size 1.
 mlir::Value buildReduce(mlir::OpBuilder &b, mlir::Location loc,

@@ -62,6 +62,16 @@ static FailureOr<bool> isDCR(NodeContext &ctx) {
   return mode == "DCR";
 }
 
+/// X reshaped to `split`, transposed by `perm` and reshaped to `result`.
+static ImportResult moveBlocks(NodeContext &ctx, ArrayRef<int64_t> split,
+                               ArrayRef<int64_t> perm,
+                               ArrayRef<int64_t> result) {
+  OpBuilder &b = ctx.builder;
+  Value blocked = buildReshape(b, ctx.loc, ctx.getOperand(0), split);
+  Value moved = buildTranspose(b, ctx.loc, blocked, perm);
+  return SmallVector<Value>{buildReshape(b, ctx.loc, moved, result)};
+}
+
 static ImportResult importDepthToSpace(NodeContext &ctx) {
   FailureOr<std::pair<RankedTensorType, int64_t>> blocks =
       getBlocks(ctx, /*toSpace=*/true);
@@ -76,11 +86,7 @@ static ImportResult importDepthToSpace(NodeContext &ctx) {
            : SmallVector<int64_t>{n, c, block, block, h, w};
   SmallVector<int64_t> perm = *dcr ? SmallVector<int64_t>{0, 3, 4, 1, 5, 2}
                                    : SmallVector<int64_t>{0, 1, 4, 2, 5, 3};
-  OpBuilder &b = ctx.builder;
-  Value blocked = buildReshape(b, ctx.loc, ctx.getOperand(0), split);
-  Value moved = buildTranspose(b, ctx.loc, blocked, perm);
-  return SmallVector<Value>{
-      buildReshape(b, ctx.loc, moved, {n, c, h * block, w * block})};
+  return moveBlocks(ctx, split, perm, {n, c, h * block, w * block});
 }
 
 static ImportResult importSpaceToDepth(NodeContext &ctx) {
@@ -92,14 +98,10 @@ static ImportResult importSpaceToDepth(NodeContext &ctx) {
   auto [type, block] = *blocks;
   int64_t n = type.getDimSize(0), c = type.getDimSize(1),
           h = type.getDimSize(2) / block, w = type.getDimSize(3) / block;
-  OpBuilder &b = ctx.builder;
-  Value blocked =
-      buildReshape(b, ctx.loc, ctx.getOperand(0), {n, c, h, block, w, block});
-  Value moved = buildTranspose(b, ctx.loc, blocked,
-                               *dcr ? SmallVector<int64_t>{0, 3, 5, 1, 2, 4}
-                                    : SmallVector<int64_t>{0, 1, 3, 5, 2, 4});
-  return SmallVector<Value>{
-      buildReshape(b, ctx.loc, moved, {n, c * block * block, h, w})};
+  return moveBlocks(ctx, {n, c, h, block, w, block},
+                    *dcr ? SmallVector<int64_t>{0, 3, 5, 1, 2, 4}
+                         : SmallVector<int64_t>{0, 1, 3, 5, 2, 4},
+                    {n, c * block * block, h, w});
 }
 
 void muon::onnx_import::populateDepthToSpaceImporters(

@@ -541,27 +541,37 @@ namespace {
 enum class ScatterReduction { None, Add, Mul, Max, Min };
 } // namespace
 
+/// ScatterElements' and ScatterND's `reduction` attribute (default none).
+static FailureOr<ScatterReduction> getScatterReduction(NodeContext &ctx) {
+  std::string name = ctx.getStringAttr("reduction").value_or("none");
+  std::optional<ScatterReduction> reduction =
+      llvm::StringSwitch<std::optional<ScatterReduction>>(name)
+          .Case("none", ScatterReduction::None)
+          .Case("add", ScatterReduction::Add)
+          .Case("mul", ScatterReduction::Mul)
+          .Case("max", ScatterReduction::Max)
+          .Case("min", ScatterReduction::Min)
+          .Default(std::nullopt);
+  if (!reduction)
+    return emitUnsupportedAttr(ctx, "reduction")
+           << ": '" << name << "' (expects none, add, mul, max or min)";
+  return *reduction;
+}
+
 static Value buildScatterCombine(OpBuilder &b, Location loc,
                                  ScatterReduction reduction, Value target,
                                  Value update) {
-  bool isFloat = isa<FloatType>(target.getType());
   switch (reduction) {
   case ScatterReduction::None:
     return update;
   case ScatterReduction::Add:
-    return isFloat ? arith::AddFOp::create(b, loc, target, update).getResult()
-                   : arith::AddIOp::create(b, loc, target, update).getResult();
+    return buildCombine(b, loc, target, update, ReduceKind::Sum);
   case ScatterReduction::Mul:
-    return isFloat ? arith::MulFOp::create(b, loc, target, update).getResult()
-                   : arith::MulIOp::create(b, loc, target, update).getResult();
+    return buildCombine(b, loc, target, update, ReduceKind::Prod);
   case ScatterReduction::Max:
-    return isFloat
-               ? arith::MaximumFOp::create(b, loc, target, update).getResult()
-               : arith::MaxSIOp::create(b, loc, target, update).getResult();
+    return buildCombine(b, loc, target, update, ReduceKind::Max);
   case ScatterReduction::Min:
-    return isFloat
-               ? arith::MinimumFOp::create(b, loc, target, update).getResult()
-               : arith::MinSIOp::create(b, loc, target, update).getResult();
+    return buildCombine(b, loc, target, update, ReduceKind::Min);
   }
   llvm_unreachable("unknown scatter reduction");
 }
@@ -603,17 +613,9 @@ static ImportResult importScatterElements(NodeContext &ctx) {
                               "axis, got "
                            << *indicesType << " and " << *updatesType << " for "
                            << *dataType;
-  std::string name = ctx.getStringAttr("reduction").value_or("none");
-  std::optional<ScatterReduction> reduction =
-      llvm::StringSwitch<std::optional<ScatterReduction>>(name)
-          .Case("none", ScatterReduction::None)
-          .Case("add", ScatterReduction::Add)
-          .Case("mul", ScatterReduction::Mul)
-          .Case("max", ScatterReduction::Max)
-          .Case("min", ScatterReduction::Min)
-          .Default(std::nullopt);
-  if (!reduction)
-    return emitUnsupportedAttr(ctx, "reduction") << ": '" << name << "'";
+  FailureOr<ScatterReduction> reduction = getScatterReduction(ctx);
+  if (failed(reduction))
+    return failure();
   int64_t axisSize = dataType->getDimSize(*axis);
   if (failed(checkIndices(ctx, 1, -axisSize, axisSize)))
     return failure();
@@ -877,12 +879,11 @@ static ImportResult importGatherND(NodeContext &ctx) {
 static ImportResult importScatterND(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 3)))
     return failure();
-  std::string reduction = ctx.getStringAttr("reduction").value_or("none");
-  if (!llvm::is_contained({"none", "add", "mul", "max", "min"}, reduction))
-    return emitUnsupportedAttr(ctx, "reduction")
-           << ": '" << reduction << "' (expects none, add, mul, max or min)";
+  FailureOr<ScatterReduction> reduction = getScatterReduction(ctx);
+  if (failed(reduction))
+    return failure();
   FailureOr<IndexedRows> geometry =
-      getIndexedRows(ctx, /*unique=*/reduction == "none");
+      getIndexedRows(ctx, /*unique=*/*reduction == ScatterReduction::None);
   FailureOr<RankedTensorType> updatesType = getOperandType(ctx, 2);
   if (failed(geometry) || failed(updatesType))
     return failure();
@@ -896,14 +897,15 @@ static ImportResult importScatterND(NodeContext &ctx) {
     return ctx.emitError() << "expects updates of type "
                            << RankedTensorType::get(updatesShape, elementType)
                            << ", got " << *updatesType;
-  if (reduction == "add" && !isa<FloatType>(elementType))
+  if (*reduction == ScatterReduction::Add && !isa<FloatType>(elementType))
     return ctx.emitError() << "unsupported element type " << elementType
                            << " with reduction add (expects float data)";
-  if (reduction != "none" && reduction != "add" &&
-      !isa<FloatType>(elementType) &&
+  if (*reduction != ScatterReduction::None &&
+      *reduction != ScatterReduction::Add && !isa<FloatType>(elementType) &&
       (!elementType.isSignlessInteger() || elementType.isInteger(1)))
     return ctx.emitError() << "unsupported element type " << elementType
-                           << " with reduction " << reduction
+                           << " with reduction "
+                           << ctx.getStringAttr("reduction").value_or("none")
                            << " (expects float or integer data)";
   if (geometry->count >= (int64_t(1) << 24))
     return ctx.emitError() << "expects fewer than 2^24 index tuples, got "
@@ -926,9 +928,9 @@ static ImportResult importScatterND(NodeContext &ctx) {
         .getResult();
   };
   Value result;
-  if (reduction == "add") {
+  if (*reduction == ScatterReduction::Add) {
     result = scatter(updates, data);
-  } else if (reduction != "none") {
+  } else if (*reduction != ScatterReduction::None) {
     MLIRContext *context = b.getContext();
     AffineExpr r = getAffineDimExpr(0, context),
                s = getAffineDimExpr(1, context),
@@ -947,27 +949,9 @@ static ImportResult importScatterND(NodeContext &ctx) {
                   nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, 0));
               Value named = arith::CmpIOp::create(
                   nb, nl, arith::CmpIPredicate::eq, args[0], row);
-              Value acc = args[2], update = args[1];
-              bool isFloat = isa<FloatType>(elementType);
-              Value combined;
-              if (reduction == "mul")
-                combined =
-                    isFloat
-                        ? arith::MulFOp::create(nb, nl, acc, update).getResult()
-                        : arith::MulIOp::create(nb, nl, acc, update)
-                              .getResult();
-              else if (reduction == "max")
-                combined = isFloat
-                               ? arith::MaximumFOp::create(nb, nl, acc, update)
-                                     .getResult()
-                               : arith::MaxSIOp::create(nb, nl, acc, update)
-                                     .getResult();
-              else
-                combined = isFloat
-                               ? arith::MinimumFOp::create(nb, nl, acc, update)
-                                     .getResult()
-                               : arith::MinSIOp::create(nb, nl, acc, update)
-                                     .getResult();
+              Value acc = args[2];
+              Value combined =
+                  buildScatterCombine(nb, nl, *reduction, acc, args[1]);
               linalg::YieldOp::create(
                   nb, nl,
                   Value(arith::SelectOp::create(nb, nl, named, combined, acc)));
