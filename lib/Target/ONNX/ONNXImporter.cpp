@@ -505,6 +505,12 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
   FailureOr<SmallVector<Value>> results = importer->import(ctx);
   if (failed(results) || ctx.hadAttributeError)
     return failure();
+  for (const onnx::AttributeProto &attr : node.attribute())
+    if (!ctx.wasAttrRead(attr.name()))
+      return ctx.emitError()
+             << "unsupported attribute '" << attr.name()
+             << "': the importer does not read it, and ignoring it could "
+                "change the result";
   if (static_cast<int64_t>(results->size()) != ctx.getNumResults())
     return ctx.emitError() << "importer returned " << results->size()
                            << " values for " << ctx.getNumResults()

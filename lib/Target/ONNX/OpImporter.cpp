@@ -64,6 +64,7 @@ NodeContext::getSequenceOperand(unsigned index) const {
 }
 
 const AttributeProto *NodeContext::getAttr(StringRef name) const {
+  readAttrs.insert(name);
   for (const AttributeProto &attr : node.attribute())
     if (attr.name() == name)
       return &attr;

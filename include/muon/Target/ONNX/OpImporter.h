@@ -22,6 +22,7 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <functional>
 #include <optional>
@@ -120,6 +121,20 @@ public:
 
   /// Set when a getter met an attribute of the wrong kind.
   mutable bool hadAttributeError = false;
+
+  /// Every lookup above marks the attribute as read. After a node imports,
+  /// an attribute its importer never read is an error: an unread attribute
+  /// (a newer opset's mode, an exporter's option) may change the op's
+  /// result, and ignoring it would import another op silently.
+  bool wasAttrRead(llvm::StringRef name) const {
+    return readAttrs.contains(name);
+  }
+  /// Marks an attribute the importer leaves unread on purpose because it
+  /// cannot change the imported values (say why at the call).
+  void ignoreAttr(llvm::StringRef name) const { readAttrs.insert(name); }
+
+private:
+  mutable llvm::StringSet<> readAttrs;
 };
 
 /// Imports one node; returns one Value per node output (null for outputs the

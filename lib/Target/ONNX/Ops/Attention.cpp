@@ -276,6 +276,9 @@ static ImportResult importAttention(NodeContext &ctx) {
   if (std::optional<float> scale = ctx.getFloatAttr("scale"))
     options.scale = *scale;
   options.softcap = ctx.getFloatAttr("softcap").value_or(0.0f);
+  // It selects what the fourth output holds, which checkOnlyFirstOutput
+  // rejected.
+  ctx.ignoreAttr("qk_matmul_output_mode");
   FailureOr<bool> causal = getFlagAttr(ctx, "is_causal");
   if (failed(causal))
     return failure();
@@ -298,6 +301,8 @@ static ImportResult importMultiHeadAttention(NodeContext &ctx) {
       failed(checkAbsent(ctx, 7, "past_value")) ||
       failed(checkOnlyFirstOutput(ctx)))
     return failure();
+  // It fills the rejected key_padding_mask's masked scores.
+  ctx.ignoreAttr("mask_filter_value");
   Value q = ctx.getOperand(0), k = ctx.getOperand(1), v = ctx.getOperand(2);
   if (getShape(q).size() != 3 || getShape(k).size() != 3 ||
       getShape(v).size() != 3)
@@ -336,6 +341,10 @@ static ImportResult importORTAttention(NodeContext &ctx) {
     return failure();
   if (ctx.getIntAttr("do_rotary").value_or(0) != 0)
     return emitUnsupportedAttr(ctx, "do_rotary");
+  // Options of the rejected rotary, mask_index and past inputs.
+  for (StringRef name : {"rotary_embedding_dim", "mask_filter_value",
+                         "past_present_share_buffer"})
+    ctx.ignoreAttr(name);
   Value input = ctx.getOperand(0), weights = ctx.getOperand(1);
   ArrayRef<int64_t> inShape = getShape(input), wShape = getShape(weights);
   if (inShape.size() != 3 || wShape.size() != 2 || wShape[0] != inShape[2])

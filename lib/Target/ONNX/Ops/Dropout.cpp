@@ -70,6 +70,11 @@ struct DropoutMode {
 /// earlier Dropouts are inference-only).
 static FailureOr<DropoutMode> getDropoutMode(NodeContext &ctx) {
   DropoutMode mode;
+  // Seeds only pick the stream of a dropping node (buildDropoutMask).
+  ctx.ignoreAttr("seed");
+  // Before opset 12 the ratio is an attribute of an inference-only identity.
+  if (ctx.opsetVersion < 12)
+    ctx.ignoreAttr("ratio");
   if (ctx.opsetVersion < 12 || !ctx.getOperand(2))
     return mode;
   FailureOr<Attribute> training = getConstantScalar(ctx, 2, "training_mode");
@@ -220,6 +225,8 @@ static ImportResult importDropout(NodeContext &ctx) {
 }
 
 static ImportResult importDropoutGrad(NodeContext &ctx) {
+  // ORT copies the forward's attributes; the mask input fixes the gradient.
+  ctx.ignoreAttr("seed");
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 4);
   FailureOr<RankedTensorType> maskType = getOperandType(ctx, 1);
   if (failed(type) || failed(maskType) || failed(getFloatElementType(ctx, 0)))

@@ -279,6 +279,8 @@ static ImportResult importBatchScale(NodeContext &ctx) {
   int64_t count = ctx.getNumResults();
   if (count < 2 || count > 3)
     return ctx.emitError() << "expects 2 or 3 outputs, got " << count;
+  // ORT's kernel leaves the scale of an absent third output unused.
+  ctx.ignoreAttr("scale_2");
   SmallVector<Value> results;
   for (double scale : getScales(ctx, count)) {
     FailureOr<Value> result = buildElementwise(

@@ -259,6 +259,8 @@ static ImportResult importLayerNormGrad(NodeContext &ctx, bool simplified) {
   unsigned numInputs = simplified ? 4 : 5;
   if (failed(checkNumOperands(ctx, numInputs, numInputs)))
     return failure();
+  // The saved inverse standard deviation already holds the forward's epsilon.
+  ctx.ignoreAttr("epsilon");
   FailureOr<RankedTensorType> type = getOperandType(ctx, 1);
   FailureOr<RankedTensorType> dyType = getOperandType(ctx, 0);
   FailureOr<RankedTensorType> scaleType = getOperandType(ctx, 2);
@@ -445,6 +447,8 @@ static ImportResult importBatchNormalization(NodeContext &ctx) {
 static ImportResult importBatchNormGrad(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 5, 5)))
     return failure();
+  // saved_inv_std already holds the forward's epsilon.
+  ctx.ignoreAttr("epsilon");
   FailureOr<RankedTensorType> type = getOperandType(ctx, 1);
   FailureOr<RankedTensorType> dyType = getOperandType(ctx, 0);
   if (failed(type) || failed(dyType))

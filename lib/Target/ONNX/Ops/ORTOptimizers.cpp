@@ -119,9 +119,6 @@ static Value createUpdatedFlag(NodeContext &ctx) {
 }
 
 static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
-  if (failed(checkKnownAttrs(ctx, {"alpha", "beta", "epsilon", "weight_decay",
-                                   "adam_mode", "correct_bias"})))
-    return failure();
   FailureOr<double> alpha = getFloatAttr(ctx, "alpha", 0.9);
   FailureOr<double> beta = getFloatAttr(ctx, "beta", 0.999);
   FailureOr<double> epsilon = getFloatAttr(ctx, "epsilon", 1e-8);
@@ -182,7 +179,7 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
 }
 
 static FailureOr<SmallVector<Value>> importSGDOptimizerV2(NodeContext &ctx) {
-  if (failed(checkKnownAttrs(ctx, {})) || failed(checkNoUpdateSignal(ctx, 3)))
+  if (failed(checkNoUpdateSignal(ctx, 3)))
     return failure();
   if (ctx.getNumResults() > 2)
     return ctx.emitError() << "expects at most 2 outputs, got "

@@ -13,14 +13,6 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
-LogicalResult muon::onnx_import::checkKnownAttrs(NodeContext &ctx,
-                                                 ArrayRef<StringRef> known) {
-  for (const onnx::AttributeProto &attr : ctx.node.attribute())
-    if (!llvm::is_contained(known, attr.name()))
-      return ctx.emitError() << "unsupported attribute '" << attr.name() << "'";
-  return success();
-}
-
 FailureOr<double>
 muon::onnx_import::getFloatAttr(NodeContext &ctx, StringRef name,
                                 std::optional<double> defaultValue) {

@@ -16,11 +16,6 @@
 
 namespace muon::onnx_import {
 
-/// Fails on an attribute whose name is not in `known` (a misspelt or
-/// unsupported attribute must not be silently ignored).
-mlir::LogicalResult checkKnownAttrs(NodeContext &ctx,
-                                    llvm::ArrayRef<llvm::StringRef> known);
-
 /// A float attribute widened to double; `defaultValue` when absent, or an
 /// error when absent and required (no default).
 mlir::FailureOr<double> getFloatAttr(NodeContext &ctx, llvm::StringRef name,

@@ -242,6 +242,9 @@ static ImportResult importCumSum(NodeContext &ctx) {
 }
 
 static ImportResult importTopK(NodeContext &ctx) {
+  // Sorted results are valid for both values (sorted = 0 leaves the order
+  // unspecified).
+  ctx.ignoreAttr("sorted");
   FailureOr<RankedTensorType> type = getNumberDataType(ctx);
   if (failed(type))
     return failure();

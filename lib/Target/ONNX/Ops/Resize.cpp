@@ -121,6 +121,8 @@ using Taps = SmallVector<SmallVector<std::pair<int64_t, float>, 2>>;
 
 static FailureOr<ResizeAttrs> getResizeAttrs(NodeContext &ctx) {
   ResizeAttrs attrs;
+  // It fills tf_crop_and_resize's outside samples; that mode is rejected.
+  ctx.ignoreAttr("extrapolation_value");
   std::string mode = ctx.getStringAttr("mode").value_or("nearest");
   std::optional<ResizeMode> resizeMode =
       llvm::StringSwitch<std::optional<ResizeMode>>(mode)
@@ -266,6 +268,8 @@ static FailureOr<SmallVector<ResizedDim>> getResizedDims(NodeContext &ctx,
                            << " (one per resized axis), got " << count;
   };
   if (hasScales) {
+    // ONNX applies the policy to sizes only.
+    ctx.ignoreAttr("keep_aspect_ratio_policy");
     FailureOr<SmallVector<float>> scales = getConstantFloatOperand(ctx, 2);
     if (failed(scales) || failed(checkCount(scales->size(), "scales")))
       return failure();

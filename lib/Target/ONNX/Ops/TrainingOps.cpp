@@ -102,9 +102,6 @@ collectResults(int64_t count, function_ref<Operation *(int64_t)> build) {
 }
 
 static FailureOr<SmallVector<Value>> importMomentum(NodeContext &ctx) {
-  if (failed(
-          checkKnownAttrs(ctx, {"alpha", "beta", "mode", "norm_coefficient"})))
-    return failure();
   FailureOr<double> alpha = getFloatAttr(ctx, "alpha", std::nullopt);
   FailureOr<double> beta = getFloatAttr(ctx, "beta", std::nullopt);
   FailureOr<double> norm = getFloatAttr(ctx, "norm_coefficient", std::nullopt);
@@ -138,9 +135,6 @@ static FailureOr<SmallVector<Value>> importMomentum(NodeContext &ctx) {
 }
 
 static FailureOr<SmallVector<Value>> importAdagrad(NodeContext &ctx) {
-  if (failed(checkKnownAttrs(ctx,
-                             {"decay_factor", "epsilon", "norm_coefficient"})))
-    return failure();
   FailureOr<double> decay = getFloatAttr(ctx, "decay_factor", 0.0);
   FailureOr<double> epsilon = getFloatAttr(ctx, "epsilon", 1e-6);
   FailureOr<double> norm = getFloatAttr(ctx, "norm_coefficient", 0.0);
@@ -163,10 +157,6 @@ static FailureOr<SmallVector<Value>> importAdagrad(NodeContext &ctx) {
 }
 
 static FailureOr<SmallVector<Value>> importAdam(NodeContext &ctx) {
-  if (failed(
-          checkKnownAttrs(ctx, {"alpha", "beta", "epsilon", "norm_coefficient",
-                                "norm_coefficient_post"})))
-    return failure();
   FailureOr<double> alpha = getFloatAttr(ctx, "alpha", 0.9);
   FailureOr<double> beta = getFloatAttr(ctx, "beta", 0.999);
   FailureOr<double> epsilon = getFloatAttr(ctx, "epsilon", 1e-6);

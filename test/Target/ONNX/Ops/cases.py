@@ -678,6 +678,10 @@ def logic():
         Case("cast_int64_to_int32", "Cast", [ints(3, 4)], {"to": TP.INT32}),
         Case("cast_float_to_double", "Cast", [f32(3, 4)], {"to": TP.DOUBLE}),
         Case("cast_same_type", "Cast", [f32(3, 4)], {"to": TP.FLOAT}),
+        # saturate applies to float8 targets only (ONNX Runtime rejects it
+        # elsewhere).
+        onnx_reference(Case("cast_saturate_off", "Cast", [f32(3, 4, scale=5.0)],
+                            {"to": TP.INT64, "saturate": 0}, opset=19)),
     ]
     # IsNaN/IsInf (SDPA with a boolean mask guards its softmax with IsNaN).
     special = np.array([[np.nan, np.inf, -np.inf, 0.0], [1.5, -np.nan, -2.0, 3e38]],
@@ -786,6 +790,10 @@ def attention():
         onnx_reference(Case("attention_float_mask_softcap", "Attention",
                             [f32(2, 4, 6, 8, scale=3.0), f32(2, 4, 5, 8), f32(2, 4, 5, 8),
                              f32(2, 1, 6, 5)], {"softcap": 2.0}, opset=23)),
+        # The mode selects what the (absent) fourth output holds.
+        onnx_reference(Case("attention_qk_output_mode_unused", "Attention",
+                            [f32(2, 4, 6, 8), f32(2, 4, 5, 8), f32(2, 4, 5, 8)],
+                            {"qk_matmul_output_mode": 3}, opset=23)),
         # Full-shape attention_bias: ONNX Runtime 1.19 misreads a batch-1 one.
         Case("ms_multi_head_attention", "MultiHeadAttention",
              [f32(2, 6, 32), f32(2, 5, 32), f32(2, 5, 24), None, None, f32(2, 4, 6, 5)],
@@ -1465,6 +1473,11 @@ FAMILIES = {
 
 # Models the importer must reject with a located error (see errors.test).
 ERROR_CASES = [
+    # Attributes an importer does not read: ignoring them could change the
+    # result (LeakyRelu's slope on a Relu, an option a newer opset or another
+    # runtime adds).
+    Case("relu_unknown_alpha", "Relu", [f32(2, 3)], {"alpha": 0.1}),
+    Case("softmax_unknown_precision", "Softmax", [f32(2, 3)], {"precision": 1}),
     Case("gemm_bad_trans", "Gemm", [f32(3, 4), f32(4, 5)], {"transA": 2}),
     Case("fused_matmul_trans_batch", "FusedMatMul", [f32(2, 3, 4), f32(2, 4, 5)],
          {"transBatchA": 1}, domain=MS),

@@ -11,6 +11,9 @@ optimizer numerics), exact equality for integer and bool results.
   check_ops.py --errors WORK_DIR                         write the error models
   check_ops.py --models WORK_DIR                         write every case's model
   check_ops.py --model CASE PATH                         write one case's model
+  check_ops.py --defaulted-attributes MUON_TRANSLATE WORK_DIR
+      import every case with each attribute its node omits spelled out at
+      ONNX's default (an importer must read every attribute it is given)
 """
 
 import os
@@ -131,6 +134,49 @@ def run_case(case, translate, run, work_dir):
     print(f"PASS {case.name} {case.op} max rel err {worst:.2e}")
 
 
+def add_default_attributes(model):
+    """Spells out each attribute ONNX's schema gives a default and a
+    default-domain node omits; returns whether any was added."""
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    added = False
+    for node in model.graph.node:
+        if node.domain not in ("", "ai.onnx"):
+            continue
+        try:
+            schema = onnx.defs.get_schema(node.op_type, opset, "")
+        except onnx.defs.SchemaError:  # an op ORT adds to an older opset
+            continue
+        present = {a.name for a in node.attribute}
+        for name, attr in schema.attributes.items():
+            if name in present or attr.default_value.type == onnx.AttributeProto.UNDEFINED:
+                continue
+            node.attribute.append(attr.default_value)
+            node.attribute[-1].name = name
+            added = True
+    return added
+
+
+def check_defaulted_attributes(translate, work_dir):
+    from cases import FAMILIES
+    os.makedirs(work_dir, exist_ok=True)
+    checked = failed = 0
+    for cases in FAMILIES.values():
+        for case in cases():
+            model = case.model()
+            if not add_default_attributes(model):
+                continue
+            path = os.path.join(work_dir, case.name + ".onnx")
+            onnx.save(model, path)
+            result = subprocess.run([translate, "--import-onnx", path, "-o", os.devnull],
+                                    capture_output=True, text=True)
+            checked += 1
+            if result.returncode != 0:
+                failed += 1
+                print(f"FAIL {case.name}: {result.stderr.strip()}")
+    print(f"{checked - failed} of {checked} cases import with defaulted attributes")
+    return 1 if failed else 0
+
+
 def main(argv):
     from cases import ERROR_CASES, FAMILIES
     if argv[1] == "--model":
@@ -144,6 +190,8 @@ def main(argv):
             for case in cases():
                 onnx.save(case.model(), os.path.join(argv[2], case.name + ".onnx"))
         return 0
+    if argv[1] == "--defaulted-attributes":
+        return check_defaulted_attributes(argv[2], argv[3])
     if argv[1] == "--errors":
         os.makedirs(argv[2], exist_ok=True)
         for case in ERROR_CASES:
