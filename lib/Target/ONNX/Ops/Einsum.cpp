@@ -18,9 +18,11 @@
 // (aligned from the right, numpy-style: a dim of size 1 broadcasts), and an
 // optional "->" output; without one, the output is the ellipsis dims and
 // then the letters used exactly once, in ASCII order (numpy's). A letter
-// repeated within one term (a diagonal or trace: "ii->i") is rejected, as
-// are an explicit output that drops the ellipsis dims, letters of one index
-// with different sizes, and an output letter no input has.
+// repeated within an input term reads its diagonal ("ii->i", the trace
+// "ii->", "bii->bi"): the operand's dims of that letter share one loop, so
+// its indexing map names the loop twice. Rejected: a letter repeated in the
+// output, an explicit output that drops the ellipsis dims, letters of one
+// index with different sizes, and an output letter no input has.
 //
 // Forward only: ORT has no gradient for Einsum.
 //
@@ -60,8 +62,10 @@ struct Operand {
 };
 } // namespace
 
-/// Parses one term ("bij", "...d", "") of the equation.
-static FailureOr<Term> parseTerm(NodeContext &ctx, StringRef text) {
+/// Parses one term ("bij", "...d", "") of the equation; only input terms
+/// may repeat a letter (a diagonal).
+static FailureOr<Term> parseTerm(NodeContext &ctx, StringRef text,
+                                 bool isOutput) {
   Term term;
   for (size_t i = 0; i < text.size();) {
     if (text.substr(i).starts_with("...")) {
@@ -75,10 +79,9 @@ static FailureOr<Term> parseTerm(NodeContext &ctx, StringRef text) {
     if (!llvm::isAlpha(c))
       return ctx.emitError() << "unexpected character '" << c
                              << "' in equation term '" << text << "'";
-    if (term.letters.find(c) != std::string::npos)
+    if (isOutput && term.letters.find(c) != std::string::npos)
       return ctx.emitError()
-             << "index '" << c << "' repeats in term '" << text
-             << "' (a diagonal or trace), which is not supported";
+             << "index '" << c << "' repeats in the output '" << text << "'";
     term.letters.push_back(c);
   }
   return term;
@@ -199,7 +202,7 @@ static ImportResult importEinsum(NodeContext &ctx) {
   SmallVector<RankedTensorType> types;
   int64_t numEllipsis = 0;
   for (unsigned i = 0; i < numInputs; ++i) {
-    FailureOr<Term> term = parseTerm(ctx, termTexts[i]);
+    FailureOr<Term> term = parseTerm(ctx, termTexts[i], /*isOutput=*/false);
     FailureOr<RankedTensorType> type = getOperandType(ctx, i);
     if (failed(term) || failed(type))
       return failure();
@@ -250,7 +253,7 @@ static ImportResult importEinsum(NodeContext &ctx) {
   // The output's indices.
   SmallVector<Index> output;
   if (explicitOutput) {
-    FailureOr<Term> term = parseTerm(ctx, rhs);
+    FailureOr<Term> term = parseTerm(ctx, rhs, /*isOutput=*/true);
     if (failed(term))
       return failure();
     if (numEllipsis > 0 && !term->ellipsis)

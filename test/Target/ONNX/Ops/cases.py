@@ -1459,6 +1459,18 @@ def einsum():
              {"equation": "bi,oij,bj->bo"}),
         Case("einsum_int64", "Einsum", [i64([[1, -2], [3, 4]]), i64([[5, 6, -7], [8, 9, 10]])],
              {"equation": "ij,jk->ik"}),
+        # Diagonals: a letter repeated within an input term.
+        Case("einsum_diagonal", "Einsum", [f32(4, 4)], {"equation": "ii->i"}),
+        Case("einsum_trace", "Einsum", [f32(5, 5)], {"equation": "ii->"}),
+        Case("einsum_trace_implicit", "Einsum", [f32(5, 5)], {"equation": "ii"}),
+        Case("einsum_batch_diagonal", "Einsum", [f32(2, 3, 3)], {"equation": "bii->bi"}),
+        Case("einsum_ellipsis_diagonal", "Einsum", [f32(2, 3, 4, 4)],
+             {"equation": "...ii->...i"}),
+        Case("einsum_diagonal_contraction", "Einsum", [f32(3, 3, 4), f32(4, 5)],
+             {"equation": "iij,jk->ik"}),
+        Case("einsum_triple_diagonal", "Einsum", [f32(3, 3, 3)], {"equation": "iii->i"}),
+        Case("einsum_diagonal_int64", "Einsum", [i64([[1, -2], [3, 4]])],
+             {"equation": "ii->i"}),
     ]
 
 
@@ -1702,7 +1714,8 @@ ERROR_CASES = [
           f32(3, 1, 2, 5)], {"hidden_size": 5}, outputs=5, domain=MS),
     # Einsum: diagonals, mismatched terms and sizes, an unknown output index,
     # a dropped ellipsis.
-    Case("einsum_diagonal", "Einsum", [f32(3, 3)], {"equation": "ii->i"}, opset=12),
+    Case("einsum_repeated_output", "Einsum", [f32(3)], {"equation": "i->ii"}, opset=12),
+    Case("einsum_diagonal_sizes", "Einsum", [f32(3, 4)], {"equation": "ii->i"}, opset=12),
     Case("einsum_term_count", "Einsum", [f32(2, 3)], {"equation": "ij,jk->ik"}, opset=12),
     Case("einsum_size_mismatch", "Einsum", [f32(2, 3), f32(4, 5)], {"equation": "ij,jk->ik"},
          opset=12),
