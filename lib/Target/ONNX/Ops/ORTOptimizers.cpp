@@ -122,7 +122,8 @@ static FailureOr<SmallVector<Value>> importAdamWOptimizer(NodeContext &ctx) {
   FailureOr<double> alpha = getFloatAttr(ctx, "alpha", 0.9);
   FailureOr<double> beta = getFloatAttr(ctx, "beta", 0.999);
   FailureOr<double> epsilon = getFloatAttr(ctx, "epsilon", 1e-8);
-  FailureOr<double> weightDecay = getFloatAttr(ctx, "weight_decay", 0.0);
+  // ORT's schema default (its kernel reads 1e-2 when the node omits it).
+  FailureOr<double> weightDecay = getFloatAttr(ctx, "weight_decay", 1e-2);
   FailureOr<int64_t> mode = getIntAttr(ctx, "adam_mode", 0);
   FailureOr<int64_t> correctBias = getIntAttr(ctx, "correct_bias", 1);
   if (failed(alpha) || failed(beta) || failed(epsilon) || failed(weightDecay) ||
