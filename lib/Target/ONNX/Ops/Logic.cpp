@@ -142,6 +142,21 @@ static ImportResult importWhere(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
+/// Input 0 converted to `target` (Cast, CastLike).
+static ImportResult buildCastTo(NodeContext &ctx, RankedTensorType type,
+                                Type target) {
+  // Both apply to float8 targets only, which the importer never produces.
+  ctx.ignoreAttr("saturate");
+  ctx.ignoreAttr("round_mode");
+  if (target == type.getElementType())
+    return SmallVector<Value>{ctx.getOperand(0)};
+  return SmallVector<Value>{buildBroadcastMap(
+      ctx.builder, ctx.loc, ctx.getOperand(0), type.getShape(), target,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        return buildCast(b, loc, args[0], target);
+      })};
+}
+
 static ImportResult importCast(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
@@ -153,16 +168,17 @@ static ImportResult importCast(NodeContext &ctx) {
   if (!target)
     return emitUnsupportedAttr(ctx, "to")
            << ": " << *to << " (expects a float, signed integer or bool type)";
-  // Both apply to float8 targets only, which convertDataType never returns.
-  ctx.ignoreAttr("saturate");
-  ctx.ignoreAttr("round_mode");
-  if (target == type->getElementType())
-    return SmallVector<Value>{ctx.getOperand(0)};
-  return SmallVector<Value>{buildBroadcastMap(
-      ctx.builder, ctx.loc, ctx.getOperand(0), type->getShape(), target,
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        return buildCast(b, loc, args[0], target);
-      })};
+  return buildCastTo(ctx, *type, target);
+}
+
+/// CastLike(input, target_type): input cast to target_type's element type
+/// (the dynamo exporter's type promotion).
+static ImportResult importCastLike(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
+  FailureOr<RankedTensorType> like = getOperandType(ctx, 1);
+  if (failed(type) || failed(like))
+    return failure();
+  return buildCastTo(ctx, *type, like->getElementType());
 }
 
 /// Trilu keeps the upper (upper = 1) or lower triangle of the last two dims
@@ -299,6 +315,7 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
                {/*since=*/10});
   // Cast-1 names `to` by string.
   registry.add("", "Cast", importCast, {/*since=*/6});
+  registry.add("", "CastLike", importCastLike, {/*since=*/15});
   registry.add("", "Trilu", importTrilu, {/*since=*/14});
   // ORT's own Trilu (the contrib op predating ONNX's), which its gradient
   // of Trilu emits: the same inputs and attribute.

@@ -678,6 +678,11 @@ def logic():
         Case("cast_int64_to_int32", "Cast", [ints(3, 4)], {"to": TP.INT32}),
         Case("cast_float_to_double", "Cast", [f32(3, 4)], {"to": TP.DOUBLE}),
         Case("cast_same_type", "Cast", [f32(3, 4)], {"to": TP.FLOAT}),
+        # CastLike takes the second input's element type (its values unused).
+        Case("castlike_float_to_int", "CastLike", [f32(3, 4, scale=5.0), ints(2)],
+             opset=15),
+        Case("castlike_int_to_double", "CastLike", [ints(3, 4), np.ones(1)], opset=15),
+        Case("castlike_bool_to_float", "CastLike", [bools(5), f32(1)], opset=15),
         # saturate applies to float8 targets only (ONNX Runtime rejects it
         # elsewhere).
         onnx_reference(Case("cast_saturate_off", "Cast", [f32(3, 4, scale=5.0)],
