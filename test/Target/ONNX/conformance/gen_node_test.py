@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 
+import onnx
 from onnx import numpy_helper
 import onnx.backend.test.case.node as node_cases
 
@@ -65,8 +66,15 @@ def write_case(case, out_dir):
                                 ("output", outputs, case.model.graph.output)):
         for i, (value, info) in enumerate(zip(values, infos)):
             path = os.path.join(data_dir, f"{kind}_{i}.pb")
+            # Types numpy lacks (bfloat16, float8) come as TensorProtos.
+            if isinstance(value, onnx.TensorProto):
+                tensor = onnx.TensorProto()
+                tensor.CopyFrom(value)
+                tensor.name = info.name
+            else:
+                tensor = numpy_helper.from_array(value, info.name)
             with open(path, "wb") as f:
-                f.write(numpy_helper.from_array(value, info.name).SerializeToString())
+                f.write(tensor.SerializeToString())
             paths[kind].append(path)
     return paths["input"], paths["output"]
 
