@@ -27,7 +27,8 @@ args = p.parse_args()
 
 SHAPES = [(4, 8), (8,)]
 spec = ",".join("x".join(map(str, s)) + "xf32" for s in SHAPES)
-flags = [f"--onnx-sequence={name}={spec}" for name in ("params", "grads", "m1", "m2")]
+SEQUENCES = ("params", "grads", "m1", "m2")
+flags = [f"--onnx-sequence={name}={spec}" for name in SEQUENCES]
 
 
 def imported(onnx_model):
@@ -57,9 +58,8 @@ def run_ort(model, feeds):
 
 # Copies: the kernel updates its sequence inputs in place.
 n = len(SHAPES)
-names = ("params", "grads", "m1", "m2")
 feeds = {name: [t.copy() for t in tensors[i * n:(i + 1) * n]]
-         for i, name in enumerate(names)}
+         for i, name in enumerate(SEQUENCES)}
 feeds.update(lr=np.array(inputs[0]), step=np.array(inputs[1]))
 want_ort = run_ort(make_model.ort_adamw(), feeds)
 
