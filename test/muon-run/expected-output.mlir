@@ -37,10 +37,16 @@
 // RUN:   --expected_f32_threshold=1 2>&1 | FileCheck %s --check-prefix=INT
 // INT: muon-run: error: result 1 does not match --expected_output: relative error {{.*}} exceeds threshold 0
 
-// A NaN result never matches.
+// NaN matches NaN at the same position (numpy's equal_nan); a NaN against a
+// number, either way round, fails whatever the threshold.
+// RUN: muon-run %s --input=2x2xf32=1,2,3,nan --input=2xi32=5,6 \
+// RUN:   --expected_output=2x2xf32=2,4,6,nan --expected_output=2xi32=5,6
 // RUN: not muon-run %s --input=2x2xf32=1,2,3,nan --input=2xi32=5,6 \
-// RUN:   --expected_output=2x2xf32=2,4,6,nan --expected_output=2xi32=5,6 2>&1 \
-// RUN:   | FileCheck %s --check-prefix=NAN
+// RUN:   --expected_output=2x2xf32=2,4,6,8 --expected_output=2xi32=5,6 \
+// RUN:   --expected_f32_threshold=1e30 2>&1 | FileCheck %s --check-prefix=NAN
+// RUN: not muon-run %s --input=2x2xf32=1,2,3,4 --input=2xi32=5,6 \
+// RUN:   --expected_output=2x2xf32=2,4,6,nan --expected_output=2xi32=5,6 \
+// RUN:   --expected_f32_threshold=1e30 2>&1 | FileCheck %s --check-prefix=NAN
 // NAN: muon-run: error: result 0 does not match --expected_output: relative error nan
 
 // Equal infinities match; an infinity against anything else is an infinite

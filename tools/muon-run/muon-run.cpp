@@ -68,8 +68,8 @@ static cl::opt<double> expectedF32Threshold(
     "expected_f32_threshold",
     cl::desc("Largest relative Frobenius error ||got - expected|| / "
              "||expected|| --expected_output accepts for float results, e.g. "
-             "--expected_f32_threshold=1e-3 (integer results must match "
-             "exactly)"),
+             "--expected_f32_threshold=1e-3 (NaN must meet NaN at the same "
+             "position; integer results must match exactly)"),
     cl::init(1e-5), cl::cat(runCategory));
 
 static cl::list<std::string> sharedLibs(

@@ -121,7 +121,8 @@ private:
 
 /// The relative Frobenius error ||got - expected|| / max(||expected||, tiny),
 /// the measure `--expected_output` thresholds. Both tensors must have the
-/// same shape; NaN anywhere makes the error NaN (never "close").
+/// same shape. NaN matches NaN at the same position; a NaN against a number
+/// makes the error NaN (never "close").
 double getRelativeError(const HostTensor &got, const HostTensor &expected);
 
 } // namespace muon
