@@ -1,15 +1,18 @@
-//===- ConstantFolding.cpp - Constant integer node results ----------------===//
+//===- ConstantFolding.cpp - Constant node results ------------------------===//
 //
 // Part of the muon-mlir project.
 //
 //===----------------------------------------------------------------------===//
 //
-// A small host interpreter for the integer IR the op importers emit
+// A small host interpreter for the IR the op importers emit
 // (linalg.generic/reduce/transpose/fill, tensor reshapes and slices, scalar
-// arith in generic bodies). Evaluating the emitted IR rather than the ONNX
-// ops keeps each op's semantics in its importer alone. Anything it does not
-// know (floats, dynamic shapes, other ops, division by zero) leaves the
-// node's IR as it is.
+// ops in generic bodies). Evaluating the emitted IR rather than the ONNX ops
+// keeps each op's semantics in its importer alone. Scalar ops evaluate
+// through their own folders (`Operation::fold`, as upstream's SCCP does), so
+// integer and float arithmetic, comparisons and casts fold exactly as the
+// canonicalizer would fold them. Anything it does not know (dynamic shapes,
+// other ops, an op whose folder declines, such as division by zero) leaves
+// the node's IR as it is.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,18 +30,17 @@ using namespace mlir;
 static constexpr int64_t kMaxElements = 4096;
 static constexpr int64_t kMaxIterations = 1 << 16;
 
-/// Bit width of an integer or index type; 0 for anything else.
-static unsigned getIntegerWidth(Type type) {
-  if (auto integer = dyn_cast<IntegerType>(type))
-    return integer.getWidth();
-  return type.isIndex() ? 64 : 0;
+/// Integer, index and float scalars: the ones IntegerAttr/FloatAttr hold.
+static bool isFoldableScalarType(Type type) {
+  return isa<IntegerType, IndexType, FloatType>(type);
 }
 
-/// A statically shaped integer tensor of at most kMaxElements elements.
+/// A statically shaped integer or float tensor of at most kMaxElements
+/// elements.
 static RankedTensorType getFoldableType(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape() ||
-      !getIntegerWidth(tensor.getElementType()))
+      !isFoldableScalarType(tensor.getElementType()))
     return {};
   // Dims of any size reach here (the importer bounds results only after
   // folding): count without overflow.
@@ -68,28 +70,33 @@ static SmallVector<int64_t> delinearize(int64_t linear,
 }
 
 namespace {
-/// Row-major elements of a foldable tensor.
+/// Row-major elements of a foldable tensor, each an IntegerAttr or FloatAttr
+/// of the element type.
 struct HostTensor {
   SmallVector<int64_t> shape;
-  SmallVector<APInt> data;
+  SmallVector<Attribute> data;
 
-  APInt &at(ArrayRef<int64_t> index) { return data[linearize(index, shape)]; }
+  Attribute &at(ArrayRef<int64_t> index) {
+    return data[linearize(index, shape)];
+  }
 };
 
 class Evaluator {
 public:
   LogicalResult evaluate(Operation *op);
-  /// The value of a tensor (evaluated, or an integer constant).
+  /// The value of a tensor (evaluated, or a constant).
   HostTensor *getTensor(Value value);
 
 private:
-  FailureOr<APInt> getScalar(Value value);
+  /// The value of a scalar (evaluated, or a constant); null if unknown.
+  Attribute getScalar(Value value);
   LogicalResult setTensor(Value value, HostTensor tensor);
   LogicalResult evaluateScalarOp(Operation *op, ArrayRef<int64_t> point);
+  Attribute evaluateExtract(tensor::ExtractOp extract);
   /// Runs a linalg body at iteration `point`; fills `yielded`.
-  LogicalResult evaluateBody(Block &body, ArrayRef<APInt> args,
+  LogicalResult evaluateBody(Block &body, ArrayRef<Attribute> args,
                              ArrayRef<int64_t> point,
-                             SmallVectorImpl<APInt> &yielded);
+                             SmallVectorImpl<Attribute> &yielded);
   LogicalResult evaluateGeneric(linalg::GenericOp op);
   LogicalResult evaluateReduce(linalg::ReduceOp op);
   LogicalResult evaluateTranspose(linalg::TransposeOp op);
@@ -97,7 +104,7 @@ private:
                               Value source, Value dest, Value result);
 
   DenseMap<Value, HostTensor> tensors;
-  DenseMap<Value, APInt> scalars;
+  DenseMap<Value, Attribute> scalars;
 };
 } // namespace
 
@@ -105,12 +112,12 @@ HostTensor *Evaluator::getTensor(Value value) {
   auto found = tensors.find(value);
   if (found != tensors.end())
     return &found->second;
-  DenseIntElementsAttr attr;
+  DenseElementsAttr attr;
   RankedTensorType type = getFoldableType(value.getType());
   if (!type || !matchPattern(value, m_Constant(&attr)))
     return nullptr;
   HostTensor tensor{llvm::to_vector(type.getShape()),
-                    llvm::to_vector(attr.getValues<APInt>())};
+                    llvm::to_vector(attr.getValues<Attribute>())};
   return &tensors.try_emplace(value, std::move(tensor)).first->second;
 }
 
@@ -121,116 +128,92 @@ LogicalResult Evaluator::setTensor(Value value, HostTensor tensor) {
   return success();
 }
 
-FailureOr<APInt> Evaluator::getScalar(Value value) {
-  auto found = scalars.find(value);
-  if (found != scalars.end())
-    return found->second;
-  IntegerAttr attr;
-  unsigned width = getIntegerWidth(value.getType());
-  if (!width || !matchPattern(value, m_Constant(&attr)))
-    return failure();
-  return attr.getValue().sextOrTrunc(width);
+Attribute Evaluator::getScalar(Value value) {
+  if (Attribute known = scalars.lookup(value))
+    return known;
+  Attribute attr;
+  if (!isFoldableScalarType(value.getType()) ||
+      !matchPattern(value, m_Constant(&attr)) ||
+      !isa<IntegerAttr, FloatAttr>(attr))
+    return {};
+  return attr;
+}
+
+Attribute Evaluator::evaluateExtract(tensor::ExtractOp extract) {
+  HostTensor *tensor = getTensor(extract.getTensor());
+  if (!tensor)
+    return {};
+  SmallVector<int64_t> index;
+  for (auto [operand, dim] :
+       llvm::zip_equal(extract.getIndices(), tensor->shape)) {
+    auto arg = dyn_cast_or_null<IntegerAttr>(getScalar(operand));
+    if (!arg || arg.getInt() < 0 || arg.getInt() >= dim)
+      return {};
+    index.push_back(arg.getInt());
+  }
+  return tensor->at(index);
 }
 
 LogicalResult Evaluator::evaluateScalarOp(Operation *op,
                                           ArrayRef<int64_t> point) {
-  if (op->getNumResults() != 1)
+  if (op->getNumResults() != 1 ||
+      !isFoldableScalarType(op->getResult(0).getType()))
     return failure();
   Value result = op->getResult(0);
-  unsigned width = getIntegerWidth(result.getType());
-  if (!width)
-    return failure();
+  Attribute value;
   if (auto index = dyn_cast<linalg::IndexOp>(op)) {
     if (index.getDim() >= point.size())
       return failure();
-    scalars[result] = APInt(64, point[index.getDim()], /*isSigned=*/true);
-    return success();
+    value = IntegerAttr::get(result.getType(), point[index.getDim()]);
+  } else if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+    value = evaluateExtract(extract);
+  } else if (!op->getNumRegions()) {
+    // A folder may answer with one of the op's operands (select), decline
+    // (division by zero, an out-of-range float-to-integer cast, poison) or
+    // rewrite the op in place into an equivalent one (extsi of an extsi reads
+    // the inner operand; commutative ops move constants right), which is then
+    // folded again.
+    for (int attempt = 0; attempt < 3 && !value; ++attempt) {
+      SmallVector<Attribute> operands;
+      for (Value operand : op->getOperands()) {
+        operands.push_back(getScalar(operand));
+        if (!operands.back())
+          return failure();
+      }
+      SmallVector<OpFoldResult, 1> folded;
+      if (failed(op->fold(operands, folded)) || folded.size() > 1)
+        return failure();
+      if (folded.empty())
+        continue;
+      if (auto operand = dyn_cast<Value>(folded.front()))
+        value = getScalar(operand);
+      else
+        value = cast<Attribute>(folded.front());
+      if (!value)
+        return failure();
+    }
   }
-  if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-    FailureOr<APInt> value = getScalar(constant);
-    if (failed(value))
-      return failure();
-    scalars[result] = *value;
-    return success();
-  }
-  SmallVector<APInt> args;
-  for (Value operand : op->getOperands()) {
-    if (isa<RankedTensorType>(operand.getType()))
-      continue;
-    FailureOr<APInt> arg = getScalar(operand);
-    if (failed(arg))
-      return failure();
-    args.push_back(*arg);
-  }
-  std::optional<APInt> value =
-      llvm::TypeSwitch<Operation *, std::optional<APInt>>(op)
-          .Case([&](arith::AddIOp) { return args[0] + args[1]; })
-          .Case([&](arith::SubIOp) { return args[0] - args[1]; })
-          .Case([&](arith::MulIOp) { return args[0] * args[1]; })
-          .Case([&](arith::DivSIOp) -> std::optional<APInt> {
-            bool overflow = false;
-            if (args[1].isZero())
-              return std::nullopt;
-            APInt quotient = args[0].sdiv_ov(args[1], overflow);
-            return overflow ? std::nullopt : std::optional(quotient);
-          })
-          .Case([&](arith::RemSIOp) -> std::optional<APInt> {
-            if (args[1].isZero())
-              return std::nullopt;
-            return args[0].srem(args[1]);
-          })
-          .Case([&](arith::MaxSIOp) {
-            return llvm::APIntOps::smax(args[0], args[1]);
-          })
-          .Case([&](arith::MinSIOp) {
-            return llvm::APIntOps::smin(args[0], args[1]);
-          })
-          .Case([&](arith::AndIOp) { return args[0] & args[1]; })
-          .Case([&](arith::OrIOp) { return args[0] | args[1]; })
-          .Case([&](arith::XOrIOp) { return args[0] ^ args[1]; })
-          .Case([&](arith::CmpIOp cmp) {
-            return APInt(1, arith::applyCmpPredicate(cmp.getPredicate(),
-                                                     args[0], args[1]));
-          })
-          .Case([&](arith::SelectOp) {
-            return args[0].getBoolValue() ? args[1] : args[2];
-          })
-          .Case<arith::IndexCastOp, arith::ExtSIOp, arith::TruncIOp>(
-              [&](Operation *) { return args[0].sextOrTrunc(width); })
-          .Case([&](arith::ExtUIOp) { return args[0].zext(width); })
-          .Case([&](tensor::ExtractOp extract) -> std::optional<APInt> {
-            HostTensor *tensor = getTensor(extract.getTensor());
-            if (!tensor)
-              return std::nullopt;
-            SmallVector<int64_t> index;
-            for (auto [arg, dim] : llvm::zip_equal(args, tensor->shape)) {
-              int64_t i = arg.getSExtValue();
-              if (i < 0 || i >= dim)
-                return std::nullopt;
-              index.push_back(i);
-            }
-            return tensor->at(index);
-          })
-          .Default([](Operation *) { return std::nullopt; });
-  if (!value)
+  auto typed = dyn_cast_or_null<TypedAttr>(value);
+  if (!typed || !isa<IntegerAttr, FloatAttr>(typed) ||
+      typed.getType() != result.getType())
     return failure();
-  scalars[result] = *value;
+  scalars[result] = value;
   return success();
 }
 
-LogicalResult Evaluator::evaluateBody(Block &body, ArrayRef<APInt> args,
+LogicalResult Evaluator::evaluateBody(Block &body, ArrayRef<Attribute> args,
                                       ArrayRef<int64_t> point,
-                                      SmallVectorImpl<APInt> &yielded) {
+                                      SmallVectorImpl<Attribute> &yielded) {
   for (auto [arg, value] : llvm::zip_equal(body.getArguments(), args))
     scalars[arg] = value;
   for (Operation &op : body) {
     if (auto yield = dyn_cast<linalg::YieldOp>(op)) {
       yielded.clear();
       for (Value operand : yield.getOperands()) {
-        FailureOr<APInt> value = getScalar(operand);
-        if (failed(value))
+        Attribute value = getScalar(operand);
+        if (!value)
           return failure();
-        yielded.push_back(*value);
+        yielded.push_back(value);
       }
       return success();
     }
@@ -265,7 +248,7 @@ LogicalResult Evaluator::evaluateGeneric(linalg::GenericOp op) {
     outputs.push_back(*tensor);
   }
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  SmallVector<APInt> args, yielded;
+  SmallVector<Attribute> args, yielded;
   for (int64_t linear = 0; linear < total; ++linear) {
     SmallVector<int64_t> point = delinearize(linear, ranges);
     args.clear();
@@ -295,14 +278,14 @@ LogicalResult Evaluator::evaluateReduce(linalg::ReduceOp op) {
     return failure();
   HostTensor output = *init;
   ArrayRef<int64_t> reduced = op.getDimensions();
-  SmallVector<APInt> yielded;
+  SmallVector<Attribute> yielded;
   for (int64_t linear = 0, e = input->data.size(); linear < e; ++linear) {
     SmallVector<int64_t> index = delinearize(linear, input->shape);
     SmallVector<int64_t> outIndex;
     for (auto [d, i] : llvm::enumerate(index))
       if (!llvm::is_contained(reduced, static_cast<int64_t>(d)))
         outIndex.push_back(i);
-    APInt &acc = output.at(outIndex);
+    Attribute &acc = output.at(outIndex);
     if (failed(evaluateBody(op.getCombiner().front(),
                             {input->data[linear], acc}, index, yielded)))
       return failure();
@@ -386,19 +369,21 @@ LogicalResult Evaluator::evaluate(Operation *op) {
         RankedTensorType type = getFoldableType(empty.getType());
         if (!type)
           return failure();
-        APInt zero(getIntegerWidth(type.getElementType()), 0);
+        Attribute zero =
+            Builder(op->getContext()).getZeroAttr(type.getElementType());
         return setTensor(empty,
                          {llvm::to_vector(type.getShape()),
-                          SmallVector<APInt>(type.getNumElements(), zero)});
+                          SmallVector<Attribute>(type.getNumElements(), zero)});
       })
       .Case([&](linalg::FillOp fill) {
         RankedTensorType type = getFoldableType(fill.getResult(0).getType());
-        FailureOr<APInt> value = getScalar(fill.getInputs()[0]);
-        if (!type || failed(value))
+        Attribute value = getScalar(fill.getInputs()[0]);
+        if (!type || !value)
           return failure();
-        return setTensor(fill.getResult(0),
-                         {llvm::to_vector(type.getShape()),
-                          SmallVector<APInt>(type.getNumElements(), *value)});
+        return setTensor(
+            fill.getResult(0),
+            {llvm::to_vector(type.getShape()),
+             SmallVector<Attribute>(type.getNumElements(), value)});
       })
       .Case<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
           [&](Operation *reshape) {
@@ -423,15 +408,16 @@ LogicalResult Evaluator::evaluate(Operation *op) {
         return evaluateTranspose(transpose);
       })
       .Default([&](Operation *) {
-        // Scalar integer math outside linalg bodies.
+        // Scalar math outside linalg bodies.
         if (isa<linalg::IndexOp>(op))
           return failure();
         return evaluateScalarOp(op, {});
       });
 }
 
-void muon::onnx_import::foldConstantIntegerResults(
-    OpBuilder &builder, Block::iterator begin, MutableArrayRef<Value> results) {
+void muon::onnx_import::foldConstantResults(OpBuilder &builder,
+                                            Block::iterator begin,
+                                            MutableArrayRef<Value> results) {
   SmallVector<Operation *> ops;
   for (auto it = begin, end = builder.getInsertionPoint(); it != end; ++it)
     ops.push_back(&*it);

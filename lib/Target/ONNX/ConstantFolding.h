@@ -1,4 +1,4 @@
-//===- ConstantFolding.h - Constant integer node results --------*- C++ -*-===//
+//===- ConstantFolding.h - Constant node results ----------------*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //
@@ -6,9 +6,11 @@
 //
 // Shape-valued inputs (Reshape's shape, Expand's, axes, repeats) must be
 // constants on static shapes. Exporters and ORT's gradient builder often
-// compute them from constants (Shape, Unsqueeze, Concat, Gather, ...), so the
-// importer evaluates the IR a node's importer emitted when it yields small
-// integer tensors from constants, and replaces those results by constants.
+// compute them from constants (Shape, Unsqueeze, Concat, Gather, ...), at
+// times through float arithmetic and a Cast back (torch code that computes a
+// length in floats, as Funnel's relative positions do), so the importer
+// evaluates the IR a node's importer emitted when it yields small integer or
+// float tensors from constants, and replaces those results by constants.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,13 +22,12 @@
 namespace muon::onnx_import {
 
 /// Evaluates on the host the ops from `begin` to the builder's insertion
-/// point (one node's import). If they only read constants, the integer
-/// tensors among `results` (a few thousand elements at most) are replaced by
-/// `arith.constant`s and the ops left unused are erased; otherwise nothing
-/// changes.
-void foldConstantIntegerResults(mlir::OpBuilder &builder,
-                                mlir::Block::iterator begin,
-                                llvm::MutableArrayRef<mlir::Value> results);
+/// point (one node's import). If they only read constants, the integer and
+/// float tensors among `results` (a few thousand elements at most) are
+/// replaced by `arith.constant`s and the ops left unused are erased;
+/// otherwise nothing changes.
+void foldConstantResults(mlir::OpBuilder &builder, mlir::Block::iterator begin,
+                         llvm::MutableArrayRef<mlir::Value> results);
 
 } // namespace muon::onnx_import
 

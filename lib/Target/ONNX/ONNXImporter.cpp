@@ -515,7 +515,7 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
     return ctx.emitError() << "importer returned " << results->size()
                            << " values for " << ctx.getNumResults()
                            << " outputs";
-  foldConstantIntegerResults(
+  foldConstantResults(
       builder, previous ? std::next(previous->getIterator()) : block->begin(),
       *results);
   for (auto [resultIndex, name] : llvm::enumerate(node.output())) {

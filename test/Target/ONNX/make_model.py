@@ -211,8 +211,32 @@ def shape_subgraph():
                  opsets=[helper.make_opsetid("", 17)])
 
 
+def float_shape_subgraph(divisor):
+    """Range's limit computed in floats, as torch code writes
+    ceil(seq_len / 2) and exporters keep it: Shape, Gather, Cast to float,
+    Div, Ceil, Cast back. Folded, Range gets its constant limit; the float
+    scalar qc also feeds a runtime Mul. A zero divisor makes the limit
+    infinite, which no integer holds: Range must stay an error."""
+    i64 = TensorProto.INT64
+    scalar = lambda name, value, dtype: numpy_helper.from_array(np.array(value, dtype), name)
+    nodes = [helper.make_node("Shape", ["X"], ["s"]),
+             helper.make_node("Gather", ["s", "one"], ["n"]),
+             helper.make_node("Cast", ["n"], ["nf"], to=F),
+             helper.make_node("Div", ["nf", "divisor"], ["q"]),
+             helper.make_node("Ceil", ["q"], ["qc"]),
+             helper.make_node("Cast", ["qc"], ["limit"], to=i64),
+             helper.make_node("Range", ["zero", "limit", "one"], ["Y"], name="range"),
+             helper.make_node("Mul", ["X", "qc"], ["Z"])]
+    inits = [scalar("zero", 0, np.int64), scalar("one", 1, np.int64),
+             scalar("divisor", divisor, np.float32)]
+    return model(nodes, [vi("X", [2, 5, 4])], [vi("Y", [3], i64), vi("Z", [2, 5, 4])],
+                 inits, opsets=[helper.make_opsetid("", 17)])
+
+
 CASES = {
     "shape_subgraph": shape_subgraph,
+    "float_shape_subgraph": lambda: float_shape_subgraph(2.0),
+    "float_shape_subgraph_inf": lambda: float_shape_subgraph(0.0),
     "momentum": momentum_model,
     "training_info": training_info,
     "ort_adamw": ort_adamw,
