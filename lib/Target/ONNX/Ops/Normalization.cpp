@@ -13,9 +13,10 @@
 //   dX = inv_std_dev * (g - E[g] - x_hat * E[g * x_hat])
 //   dScale = sum over the leading dims of dY * x_hat, dB = sum of dY.
 // SimplifiedLayerNormalization (RMSNorm; ORT fuses x * rsqrt(mean(x^2) + eps)
-// * w into it) skips the centering and the bias, and its output 1 is
-// InvStdDev; com.microsoft SimplifiedLayerNormalizationGrad(dY, X, Scale,
-// InvStdDev) is the gradient above with mean = 0 and without E[g]:
+// * w into it, and ONNX's RMSNormalization-23 is the same op with only Y)
+// skips the centering and the bias, and its output 1 is InvStdDev;
+// com.microsoft SimplifiedLayerNormalizationGrad(dY, X, Scale, InvStdDev) is
+// the gradient above with mean = 0 and without E[g]:
 //   dX = inv_std_dev * (g - x_hat * E[g * x_hat]), dScale as above.
 // Only f32 inputs with stash_type = 1 (statistics in f32) are supported.
 //
@@ -548,6 +549,13 @@ void muon::onnx_import::populateNormalizationImporters(
       return importLayerNormGrad(ctx, simplified);
     });
   }
+  // ONNX's RMSNormalization (opset 23, the dynamo exporter's nn.RMSNorm) is
+  // SimplifiedLayerNormalization with the one output Y.
+  registry.add("", "RMSNormalization",
+               [](NodeContext &ctx) {
+                 return importLayerNorm(ctx, /*simplified=*/true);
+               },
+               {/*since=*/23});
   registry.add("com.microsoft", "BatchNormInternal", importBatchNorm);
   // BatchNormalization-7 and earlier had the spatial attribute.
   registry.add("", "BatchNormalization", importBatchNormalization,

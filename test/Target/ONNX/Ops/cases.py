@@ -358,6 +358,13 @@ def normalization():
         Case("rmsnorm_axis1", "SimplifiedLayerNormalization", [f32(3, 4, 5), f32(4, 5)],
              {"axis": 1}, outputs=2),
         Case("rmsnorm_y_only", "SimplifiedLayerNormalization", [f32(4, 6), f32(6)]),
+        # ONNX's RMSNormalization (opset 23: the dynamo exporter's nn.RMSNorm;
+        # ONNX Runtime 1.19 predates it).
+        onnx_reference(Case("rms_normalization", "RMSNormalization",
+                            [f32(3, 2, 8), f32(8)], opset=23)),
+        onnx_reference(Case("rms_normalization_axis1", "RMSNormalization",
+                            [f32(3, 4, 5), f32(4, 5)], {"axis": 1, "epsilon": 1e-3},
+                            opset=23)),
     ]
     for name, axis, shape in [("rmsnorm_grad_last", -1, (3, 2, 8)),
                               ("rmsnorm_grad_axis1", 1, (3, 4, 5))]:
