@@ -146,6 +146,14 @@ loss = model("loss",
              [helper.make_tensor_value_info("loss", TensorProto.FLOAT, [])])
 labels = np.array([4, -100, 0], dtype=np.int64)
 check("loss", loss, [scores, labels], np.float32(2 * np.log(5)), [scores, np.array([4, 5, 0])])
+# NegativeLogLikelihoodLoss has no default ignore_index: -1 is out of range.
+nll = model("nll",
+            helper.make_node("NegativeLogLikelihoodLoss", ["scores", "labels"], ["loss"],
+                             name="nll", reduction="sum"),
+            [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [3, 5]),
+             helper.make_tensor_value_info("labels", TensorProto.INT64, [3])],
+            [helper.make_tensor_value_info("loss", TensorProto.FLOAT, [])])
+check("nll", nll, [scores, np.array([4, 1, 0])], np.float32(0), [scores, np.array([4, -1, 0])])
 
 # GatherND/ScatterND: each component of an index tuple against its own dim
 # (data [2, 5]: row 3 is inside the largest dim but outside the first).

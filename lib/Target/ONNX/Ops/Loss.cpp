@@ -1,4 +1,4 @@
-//===- Loss.cpp - SoftmaxCrossEntropyLoss and its gradient ----------------===//
+//===- Loss.cpp - Cross-entropy and NLL losses, gradient ------------------===//
 //
 // Part of the muon-mlir project.
 //
@@ -9,14 +9,21 @@
 //   w_i = 0 if labels_i == ignore_index else (weights[labels_i] or 1)
 //   loss_i = -w_i * log_prob[i, labels_i]
 //   none: loss_i; sum: sum_i loss_i; mean: sum_i loss_i / W
+// NegativeLogLikelihoodLoss(log_prob [N, C, D...], labels, weights) is the
+// same without the log_softmax (torch's nll_loss; its only output is the
+// loss), with ONNX's and ONNX Runtime's semantics where they differ from
+// ORT's cross-entropy kernels: no default ignore_index, and a mean over zero
+// total weight is 0 / 0 = NaN, as torch's nll_loss gives too.
 // com.microsoft SoftmaxCrossEntropyLossGrad(dY, log_prob, labels, weights):
 //   d_scores[i, c] = (exp(log_prob[i, c]) - [c == labels_i]) * w_i * s_i
 //   with s_i = dY_i (none), dY (sum), dY / W (mean),
 // W = sum_i w_i, or 1 where that is 0: ONNX Runtime's kernels skip the
 // mean's division then, so that a batch whose labels are all ignored (all
-// padding) gives loss 0 and zero gradients rather than NaN.
-// As in ONNX Runtime's kernels, ignore_index defaults to -1. Labels outside
-// [0, C) other than ignore_index are undefined (no runtime error channel).
+// padding) gives loss 0 and zero gradients rather than NaN (ONNX's reference
+// gives NaN there, for both losses).
+// As in ONNX Runtime's kernels, SoftmaxCrossEntropyLoss's ignore_index
+// defaults to -1. Labels outside [0, C) other than ignore_index fail the
+// step's input check.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,13 +47,15 @@ struct LossOperands {
   Value labels;  // [N, D...], integer
   Value weights; // [C] or null
   Reduction reduction;
-  int64_t ignoreIndex;
+  std::optional<int64_t> ignoreIndex;
   RankedTensorType scoresType;
 };
 } // namespace
 
-static FailureOr<LossOperands> getLossOperands(NodeContext &ctx,
-                                               unsigned scoresIndex) {
+/// `defaultIgnoreIndex`: the label ignored when the node names none.
+static FailureOr<LossOperands>
+getLossOperands(NodeContext &ctx, unsigned scoresIndex,
+                std::optional<int64_t> defaultIgnoreIndex) {
   LossOperands result;
   FailureOr<FloatType> elementType = getFloatElementType(ctx, scoresIndex);
   FailureOr<RankedTensorType> labelsType = getOperandType(ctx, scoresIndex + 1);
@@ -87,7 +96,9 @@ static FailureOr<LossOperands> getLossOperands(NodeContext &ctx,
   else
     return emitUnsupportedAttr(ctx, "reduction")
            << ": '" << reduction << "' (expects none, sum or mean)";
-  result.ignoreIndex = ctx.getIntAttr("ignore_index").value_or(-1);
+  result.ignoreIndex = ctx.getIntAttr("ignore_index");
+  if (!result.ignoreIndex)
+    result.ignoreIndex = defaultIgnoreIndex;
   if (failed(
           checkIndices(ctx, scoresIndex + 1, 0, shape[1], result.ignoreIndex)))
     return failure();
@@ -97,12 +108,15 @@ static FailureOr<LossOperands> getLossOperands(NodeContext &ctx,
 /// The label of an element as an index, 0 for ignored ones (whose weight is
 /// 0), and whether it is ignored. Out-of-range labels fail the step's input
 /// check (getLossOperands) and are clamped to a class meanwhile.
-static std::pair<Value, Value> buildLabelIndex(OpBuilder &b, Location loc,
-                                               Value label, int64_t ignoreIndex,
-                                               int64_t numClasses) {
-  Value ignore = buildScalar(b, loc, label.getType(), ignoreIndex);
-  Value ignored =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, label, ignore);
+static std::pair<Value, Value>
+buildLabelIndex(OpBuilder &b, Location loc, Value label,
+                std::optional<int64_t> ignoreIndex, int64_t numClasses) {
+  Value ignored = arith::ConstantIntOp::create(b, loc, 0, 1);
+  if (ignoreIndex) {
+    Value ignore = buildScalar(b, loc, label.getType(), *ignoreIndex);
+    ignored =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, label, ignore);
+  }
   Value safe = arith::SelectOp::create(
       b, loc, ignored, buildScalar(b, loc, label.getType(), 0), label);
   Value index = arith::IndexCastOp::create(b, loc, b.getIndexType(), safe);
@@ -162,9 +176,13 @@ static Value buildTotal(OpBuilder &b, Location loc, Value value) {
                      /*keepDims=*/false, ReduceKind::Sum);
 }
 
-/// W of the header: the total of the sample weights, 1 where it is 0.
-static Value buildMeanDivisor(OpBuilder &b, Location loc, Value weights) {
+/// W of the header: the total of the sample weights, 1 where it is 0 as
+/// ORT's cross-entropy kernels divide (`zeroAsOne`), else as it is.
+static Value buildMeanDivisor(OpBuilder &b, Location loc, Value weights,
+                              bool zeroAsOne = true) {
   Value total = buildTotal(b, loc, weights);
+  if (!zeroAsOne)
+    return total;
   auto type = cast<RankedTensorType>(total.getType());
   return buildBroadcastMap(
       b, loc, {total}, type.getShape(), type.getElementType(),
@@ -187,15 +205,20 @@ static Value buildDivide(OpBuilder &b, Location loc, Value lhs, Value rhs) {
       });
 }
 
-static ImportResult importLoss(NodeContext &ctx) {
+/// SoftmaxCrossEntropyLoss, or with `fromLogProb` NegativeLogLikelihoodLoss,
+/// whose input is log_prob already.
+static ImportResult importLoss(NodeContext &ctx, bool fromLogProb) {
   if (failed(checkNumOperands(ctx, 2, 3)))
     return failure();
-  FailureOr<LossOperands> ops = getLossOperands(ctx, 0);
+  FailureOr<LossOperands> ops = getLossOperands(
+      ctx, 0, fromLogProb ? std::nullopt : std::optional<int64_t>(-1));
   if (failed(ops))
     return failure();
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
-  Value logProb = buildSoftmax(b, loc, ops->scores, 1, /*logSoftmax=*/true);
+  Value logProb =
+      fromLogProb ? ops->scores
+                  : buildSoftmax(b, loc, ops->scores, 1, /*logSoftmax=*/true);
   Value weights = buildSampleWeights(b, loc, *ops);
   Value picked = buildOverLabels(
       b, loc, *ops,
@@ -215,16 +238,19 @@ static ImportResult importLoss(NodeContext &ctx) {
   if (ops->reduction != Reduction::None)
     loss = buildTotal(b, loc, losses);
   if (ops->reduction == Reduction::Mean)
-    loss = buildDivide(b, loc, loss, buildMeanDivisor(b, loc, weights));
-  SmallVector<Value> results = {loss, logProb};
-  results.resize(std::min<int64_t>(ctx.getNumResults(), 2));
+    loss = buildDivide(b, loc, loss,
+                       buildMeanDivisor(b, loc, weights,
+                                        /*zeroAsOne=*/!fromLogProb));
+  SmallVector<Value> results = {loss};
+  if (!fromLogProb && ctx.getNumResults() > 1)
+    results.push_back(logProb);
   return results;
 }
 
 static ImportResult importLossGrad(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 4)))
     return failure();
-  FailureOr<LossOperands> ops = getLossOperands(ctx, 1);
+  FailureOr<LossOperands> ops = getLossOperands(ctx, 1, /*ignoreIndex=*/-1);
   FailureOr<RankedTensorType> dyType = getOperandType(ctx, 0);
   if (failed(ops) || failed(dyType))
     return failure();
@@ -264,7 +290,7 @@ static ImportResult importLossGrad(NodeContext &ctx) {
   Value init = buildEmpty(b, loc, shape, ops->scoresType.getElementType());
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
-  int64_t ignoreIndex = ops->ignoreIndex;
+  std::optional<int64_t> ignoreIndex = ops->ignoreIndex;
   auto generic = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{ops->scores, ops->labels, sampleScale},
       init, SmallVector<AffineMap>{identity, sampleMap, sampleMap, identity},
@@ -288,6 +314,13 @@ static ImportResult importLossGrad(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateLossImporters(OpImporterRegistry &registry) {
-  registry.add("", "SoftmaxCrossEntropyLoss", importLoss, {/*since=*/12});
+  registry.add(
+      "", "SoftmaxCrossEntropyLoss",
+      [](NodeContext &ctx) { return importLoss(ctx, /*fromLogProb=*/false); },
+      {/*since=*/12});
+  registry.add(
+      "", "NegativeLogLikelihoodLoss",
+      [](NodeContext &ctx) { return importLoss(ctx, /*fromLogProb=*/true); },
+      {/*since=*/12});
   registry.add("com.microsoft", "SoftmaxCrossEntropyLossGrad", importLossGrad);
 }

@@ -528,6 +528,22 @@ def loss():
         Case("sce_grad_mean_zero_weights", "SoftmaxCrossEntropyLossGrad",
              [f32(), log_softmax(f32(2, 5, 3)), labels,
               np.array([0, 1, 1, 0, 0], np.float32)], {"ignore_index": 1}, domain=MS),
+        # NegativeLogLikelihoodLoss (F.nll_loss): the same without the
+        # log_softmax.
+        Case("nll_mean", "NegativeLogLikelihoodLoss",
+             [log_softmax(f32(6, 5)), i64([0, 4, 2, 2, 1, 3])]),
+        Case("nll_none_nd", "NegativeLogLikelihoodLoss", [log_softmax(f32(2, 5, 3)), labels],
+             {"reduction": "none"}),
+        Case("nll_sum_weights_ignore", "NegativeLogLikelihoodLoss",
+             [log_softmax(f32(2, 5, 3)), labels, f32(5, positive=True)],
+             {"reduction": "sum", "ignore_index": 3}),
+        # Unlike ORT's cross-entropy, its NLL kernel (as ONNX and torch) has no
+        # default ignore_index and divides a mean over zero weight into NaN.
+        Case("nll_mean_all_ignored", "NegativeLogLikelihoodLoss",
+             [log_softmax(f32(4, 3)), i64([2, 2, 2, 2])], {"ignore_index": 2}),
+        Case("nll_mean_weights_ignore", "NegativeLogLikelihoodLoss",
+             [log_softmax(f32(2, 5, 3)), labels, np.array([0, 1, 1, 0, 0], np.float32)],
+             {"ignore_index": 1}),
     ]
 
 
