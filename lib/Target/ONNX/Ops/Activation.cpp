@@ -11,8 +11,9 @@
 // com.microsoft BiasGelu (gelu(X + B), erf), FastGelu (the same with the tanh
 // approximation, which ORT fuses GPT-2's GELU into; B optional) and QuickGelu
 // (X sigmoid(alpha X), which ORT fuses SiLU into) are element-wise, as are
-// Softplus, Elu, Selu, Celu, HardSigmoid and HardSwish (forward only: ORT
-// has no gradient for them), spelled as ORT's CPU kernels compute them.
+// Softplus, Elu, Selu, Celu, HardSigmoid, HardSwish, Softsign,
+// ThresholdedRelu and Shrink (forward only: ORT has no gradient for them),
+// spelled as ORT's CPU kernels compute them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -162,6 +163,35 @@ static Value buildHardSigmoid(ScalarMath &m, Value x, ArrayRef<double> attrs) {
   return m.max(m.min(linear, 1.0), 0.0);
 }
 
+/// x / (1 + |x|).
+static Value buildSoftsign(ScalarMath &m, Value x, ArrayRef<double>) {
+  Value denominator =
+      m.add(math::AbsFOp::create(m.b, m.loc, x), m.constant(1.0));
+  return arith::DivFOp::create(m.b, m.loc, x, denominator);
+}
+
+/// x > alpha ? x : 0 (NaN gives 0, as in ORT's kernel).
+static Value buildThresholdedRelu(ScalarMath &m, Value x,
+                                  ArrayRef<double> attrs) {
+  Value above = arith::CmpFOp::create(m.b, m.loc, arith::CmpFPredicate::OGT, x,
+                                      m.constant(attrs[0]));
+  return arith::SelectOp::create(m.b, m.loc, above, x, m.constant(0.0));
+}
+
+/// x < -lambd ? x + bias : x > lambd ? x - bias : 0 (attrs: bias, lambd;
+/// NaN gives 0, as in ORT's kernel).
+static Value buildShrink(ScalarMath &m, Value x, ArrayRef<double> attrs) {
+  auto compare = [&](arith::CmpFPredicate predicate, double bound) {
+    return arith::CmpFOp::create(m.b, m.loc, predicate, x, m.constant(bound));
+  };
+  Value above = arith::SelectOp::create(
+      m.b, m.loc, compare(arith::CmpFPredicate::OGT, attrs[1]),
+      m.add(x, m.constant(-attrs[0])), m.constant(0.0));
+  return arith::SelectOp::create(m.b, m.loc,
+                                 compare(arith::CmpFPredicate::OLT, -attrs[1]),
+                                 m.add(x, m.constant(attrs[0])), above);
+}
+
 /// x HardSigmoid(x) with alpha = 1/6, beta = 0.5.
 static Value buildHardSwish(ScalarMath &m, Value x, ArrayRef<double>) {
   return m.mul(x, buildHardSigmoid(m, x, {1.0 / 6.0, 0.5}));
@@ -211,4 +241,9 @@ void muon::onnx_import::populateActivationImporters(
   addActivation(registry, "HardSigmoid", {{"alpha", 0.2f}, {"beta", 0.5f}},
                 buildHardSigmoid, /*since=*/6);
   addActivation(registry, "HardSwish", {}, buildHardSwish, /*since=*/14);
+  addActivation(registry, "Softsign", {}, buildSoftsign, /*since=*/1);
+  addActivation(registry, "ThresholdedRelu", {{"alpha", 1.0f}},
+                buildThresholdedRelu, /*since=*/10);
+  addActivation(registry, "Shrink", {{"bias", 0.0f}, {"lambd", 0.5f}},
+                buildShrink, /*since=*/9);
 }

@@ -471,6 +471,11 @@ void muon::onnx_import::populateElementwiseImporters(
   addUnary("Atan", buildUnaryOp<math::AtanOp>, /*since=*/7);
   addUnary("Asin", buildUnaryOp<math::AsinOp>, /*since=*/7);
   addUnary("Acos", buildUnaryOp<math::AcosOp>, /*since=*/7);
+  addUnary("Sinh", buildUnaryOp<math::SinhOp>, /*since=*/9);
+  addUnary("Cosh", buildUnaryOp<math::CoshOp>, /*since=*/9);
+  addUnary("Asinh", buildUnaryOp<math::AsinhOp>, /*since=*/9);
+  addUnary("Acosh", buildUnaryOp<math::AcoshOp>, /*since=*/9);
+  addUnary("Atanh", buildUnaryOp<math::AtanhOp>, /*since=*/9);
   addUnary("Floor", buildUnaryOp<math::FloorOp>);
   // Halves to even, as ONNX specifies (math.round would round them away
   // from zero).

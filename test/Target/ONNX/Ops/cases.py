@@ -50,7 +50,8 @@ def elementwise():
     for op in ["Log", "Sqrt"]:
         cases.append(Case(op.lower(), op, [f32(3, 5, positive=True)]))
     # Forward only (ORT has no gradient for them): Tan, Atan, Asin and Acos
-    # (in [-1, 1], its ends included), Round (halves to even), PRelu
+    # (in [-1, 1], its ends included), the hyperbolic functions and their
+    # inverses (Acosh from 1, Atanh in (-1, 1)), Round (halves to even), PRelu
     # (nn.PReLU's per-channel [C, 1, 1] and single slopes, a full one).
     unit = np.concatenate([np.tanh(f32(14)), [-1.0, 1.0]]).astype(np.float32).reshape(4, 4)
     halves = np.array([-2.5, -1.5, -0.5, -0.0, 0.5, 1.5, 2.5, 3.5, 0.49999997, -0.49999997,
@@ -60,6 +61,11 @@ def elementwise():
         Case("atan", "Atan", [f32(3, 5, scale=4.0)]),
         Case("asin", "Asin", [unit]),
         Case("acos", "Acos", [unit]),
+        Case("sinh", "Sinh", [f32(3, 5, scale=3.0)]),
+        Case("cosh", "Cosh", [f32(3, 5, scale=3.0)]),
+        Case("asinh", "Asinh", [f32(3, 5, scale=10.0)]),
+        Case("acosh", "Acosh", [(1.0 + f32(3, 5, positive=True, scale=5.0)).astype(np.float32)]),
+        Case("atanh", "Atanh", [np.tanh(f32(3, 5, scale=2.0)).astype(np.float32)]),
         Case("round_halves", "Round", [halves.reshape(2, 8)]),
         Case("round", "Round", [f32(3, 5, scale=4.0)]),
         Case("prelu_channel", "PRelu", [f32(2, 4, 3, 3), f32(4, 1, 1)]),
@@ -486,6 +492,16 @@ def activation():
         Case("hard_sigmoid_attrs", "HardSigmoid", [f32(4, 5, scale=6.0)],
              {"alpha": 0.25, "beta": 0.4}),
         Case("hard_swish", "HardSwish", [f32(4, 5, scale=6.0)]),
+        Case("softsign", "Softsign", [f32(4, 5, scale=4.0)]),
+        # NaN gives 0 in ORT's ThresholdedRelu and Shrink kernels.
+        Case("thresholded_relu_default", "ThresholdedRelu",
+             [np.append(f32(19, scale=3.0), np.nan).astype(np.float32).reshape(4, 5)],
+             opset=10),
+        Case("thresholded_relu_alpha", "ThresholdedRelu", [f32(4, 5, scale=3.0)],
+             {"alpha": -0.5}, opset=10),
+        Case("shrink_default", "Shrink",
+             [np.append(f32(19), np.nan).astype(np.float32).reshape(4, 5)]),
+        Case("shrink_soft", "Shrink", [f32(4, 5, scale=3.0)], {"bias": 1.5, "lambd": 1.5}),
     ]
 
 
