@@ -74,6 +74,8 @@ void populateDropoutImporters(OpImporterRegistry &registry);
 void populateLSTMImporters(OpImporterRegistry &registry);
 /// GRU, com.microsoft GRUTraining and GRUGrad.
 void populateGRUImporters(OpImporterRegistry &registry);
+/// RNN (tanh).
+void populateRNNImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

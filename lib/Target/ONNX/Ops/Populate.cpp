@@ -30,4 +30,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateDropoutImporters(registry);
   populateLSTMImporters(registry);
   populateGRUImporters(registry);
+  populateRNNImporters(registry);
 }

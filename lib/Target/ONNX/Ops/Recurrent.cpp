@@ -61,8 +61,11 @@ rnn::parseAttributes(NodeContext &ctx, ArrayRef<StringRef> defaultActivations,
         }
         return result;
       }()) {
+    // One list per direction; a one-direction node may also list both, as
+    // ONNX's RNN schema default does (Tanh, Tanh) and ORT accepts.
     bool isDefault =
-        names->size() == defaultActivations.size() * attrs.numDirections;
+        names->size() == defaultActivations.size() * attrs.numDirections ||
+        names->size() == defaultActivations.size() * 2;
     for (size_t i = 0; isDefault && i < names->size(); ++i)
       isDefault = StringRef((*names)[i])
                       .equals_insensitive(

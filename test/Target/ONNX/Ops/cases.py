@@ -1405,6 +1405,13 @@ def gru_weights(steps, batch, inputs, hidden, directions=1):
             None, f32(directions, batch, hidden)]
 
 
+def rnn_weights(steps, batch, inputs, hidden, directions=1):
+    """X, W, R, B, sequence_lens (None), initial_h of an RNN."""
+    return [f32(steps, batch, inputs), f32(directions, hidden, inputs, scale=0.5),
+            f32(directions, hidden, hidden, scale=0.5), f32(directions, 2 * hidden),
+            None, f32(directions, batch, hidden)]
+
+
 def gru_grad_case(name, linear_before_reset, with_bias, with_initial, grads, hidden=6,
                   steps=4, batch=3, inputs=5):
     """GRUGrad after ORT's GRUTraining; `grads` picks which of dHAll and dHt
@@ -1469,6 +1476,24 @@ def rnn():
         gru_grad_case("gru_grad_one_step", 1, True, False, ["all"], hidden=4, steps=1,
                       batch=2, inputs=3),
         Case("gru_y_only_opset7", "GRU", [gx, gw, gr], {"hidden_size": 6}, opset=7),
+    ]
+    # RNN (nn.RNN): H = tanh(X·Wᵀ + H·Rᵀ + Wb + Rb).
+    rx, rw, rr, rb, _, rh0 = rnn_weights(4, 3, 5, 6)
+    cases += [
+        Case("rnn", "RNN", [rx, rw, rr, rb, None, rh0], {"hidden_size": 6}, outputs=2),
+        Case("rnn_reverse", "RNN", [rx, rw, rr, rb, None, rh0],
+             {"hidden_size": 6, "direction": "reverse"}, outputs=2),
+        Case("rnn_bidirectional", "RNN", rnn_weights(4, 3, 5, 6, directions=2),
+             {"hidden_size": 6, "direction": "bidirectional"}, outputs=2, opset=14),
+        # ORT's kernel rejects layout 1 (batch-first).
+        onnx_reference(Case(
+            "rnn_batch_first", "RNN",
+            [rx.transpose(1, 0, 2).copy(), rw, rr, rb, None, rh0.transpose(1, 0, 2).copy()],
+            {"hidden_size": 6, "layout": 1}, outputs=2, opset=14)),
+        Case("rnn_y_only_opset7", "RNN", [rx, rw, rr], {"hidden_size": 6}, opset=7),
+        # ONNX's schema default lists two activations even for one direction.
+        Case("rnn_schema_default_activations", "RNN", [rx, rw, rr],
+             {"hidden_size": 6, "activations": ["Tanh", "Tanh"]}),
     ]
     return cases
 
@@ -1753,6 +1778,9 @@ ERROR_CASES = [
     Case("gru_activations", "GRU", gru_weights(3, 2, 4, 5)[:3],
          {"hidden_size": 5, "activations": ["HardSigmoid", "Tanh"]}),
     Case("gru_missing_hidden_size", "GRU", gru_weights(3, 2, 4, 5)[:3]),
+    # nn.RNN(nonlinearity="relu").
+    Case("rnn_relu", "RNN", rnn_weights(3, 2, 4, 5)[:3],
+         {"hidden_size": 5, "activations": ["Relu"]}),
     Case("gru_grad_bad_zrh", "GRUGrad",
          [f32(3, 2, 4), f32(1, 15, 4), f32(1, 15, 5), None, None, None, f32(3, 1, 2, 5),
           f32(3, 1, 2, 5)], {"hidden_size": 5}, outputs=5, domain=MS),
