@@ -4,15 +4,15 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// ONNX Attention (opset 23) and ONNX Runtime's com.microsoft
-// MultiHeadAttention and Attention are lowered to the unfused form torch
-// exports: heads split by reshape + transpose, QKᵀ as linalg.batch_matmul,
-// the scale and additive masks as element-wise generics, the stable softmax,
-// and a linalg.batch_matmul with V. Lowering rather than keeping one fused
-// op means every later stage sees attention one way: the BLAS lowering takes
-// the products, and optim-insert-qk-clip's matcher traces these graphs like
-// torch's. Key/value heads of GQA are repeated in place (np.repeat on the
-// head axis, as ONNX specifies).
+// ONNX Attention (opsets 23 to 25; 25's sliding windows) and ONNX Runtime's
+// com.microsoft MultiHeadAttention and Attention are lowered to the unfused
+// form torch exports: heads split by reshape + transpose, QKᵀ as
+// linalg.batch_matmul, the scale and additive masks as element-wise
+// generics, the stable softmax, and a linalg.batch_matmul with V. Lowering
+// rather than keeping one fused op means every later stage sees attention
+// one way: the BLAS lowering takes the products, and optim-insert-qk-clip's
+// matcher traces these graphs like torch's. Key/value heads of GQA are
+// repeated in place (np.repeat on the head axis, as ONNX specifies).
 //
 // Not supported (located errors): KV caches (past/present), the outputs
 // besides Y, key padding masks and masks shorter than the key sequence,
@@ -103,6 +103,9 @@ struct AttentionOptions {
   std::optional<double> scale; // default 1/sqrt(head_size)
   double softcap = 0.0;        // > 0: c · tanh(scores / c)
   bool causal = false;         // key j > query i masked
+  // Sliding windows (Attention-25): keys j < i - left or j > i + right
+  // masked; none: that side unbounded.
+  std::optional<int64_t> leftWindow, rightWindow;
   Value mask; // bool (true: attend) or additive float, broadcast to scores
 };
 } // namespace
@@ -152,12 +155,18 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
   // The causal and mask terms added to the scores, which decide the rows
   // without an attended key.
   Value bias;
-  if (options.causal) {
+  if (options.causal || options.leftWindow || options.rightWindow) {
     int64_t rows = qs[2], cols = ks[2];
+    auto masked = [&](int64_t i, int64_t j) {
+      return (options.causal && j > i) ||
+             (options.leftWindow && j < i - *options.leftWindow) ||
+             (options.rightWindow && j > i + *options.rightWindow);
+    };
     SmallVector<Attribute> values;
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t j = 0; j < cols; ++j)
-        values.push_back(b.getFloatAttr(elementType, j > i ? negInf : 0.0));
+        values.push_back(
+            b.getFloatAttr(elementType, masked(i, j) ? negInf : 0.0));
     auto type = RankedTensorType::get({rows, cols}, elementType);
     bias =
         arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
@@ -245,9 +254,9 @@ static LogicalResult checkFloatInputs(NodeContext &ctx, unsigned count) {
   return success();
 }
 
-/// ONNX Attention (opset 23): Q, K, V as [B, H, S, D] or [B, S, H·D] (with
-/// q_num_heads / kv_num_heads), optional attn_mask; scale, softcap,
-/// is_causal.
+/// ONNX Attention (opsets 23 to 25): Q, K, V as [B, H, S, D] or
+/// [B, S, H·D] (with q_num_heads / kv_num_heads), optional attn_mask; scale,
+/// softcap, is_causal, and from 25 left/right_window_size.
 static ImportResult importAttention(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 7)) || failed(checkFloatInputs(ctx, 3)) ||
       failed(checkAbsent(ctx, 4, "past_key")) ||
@@ -283,6 +292,19 @@ static ImportResult importAttention(NodeContext &ctx) {
   if (failed(causal))
     return failure();
   options.causal = *causal;
+  if (ctx.opsetVersion >= 25) {
+    // Without a KV cache a query's absolute position is its index.
+    for (auto [name, window] :
+         {std::pair{"left_window_size", &options.leftWindow},
+          std::pair{"right_window_size", &options.rightWindow}}) {
+      int64_t size = ctx.getIntAttr(name).value_or(-1);
+      if (size < -1)
+        return emitUnsupportedAttr(ctx, name)
+               << ": " << size << " (expects -1, unbounded, or a size >= 0)";
+      if (size >= 0)
+        *window = size;
+    }
+  }
   options.mask = ctx.getOperand(3);
   FailureOr<Value> y = buildAttention(ctx, q, k, v, options);
   if (failed(y))
@@ -415,7 +437,7 @@ static ImportResult importORTAttention(NodeContext &ctx) {
 void muon::onnx_import::populateAttentionImporters(
     OpImporterRegistry &registry) {
   // Attention-25's sliding windows are not imported.
-  registry.add("", "Attention", importAttention, {/*since=*/23, /*until=*/24});
+  registry.add("", "Attention", importAttention, {/*since=*/23});
   registry.add("com.microsoft", "MultiHeadAttention", importMultiHeadAttention);
   registry.add("com.microsoft", "Attention", importORTAttention);
 }

@@ -834,6 +834,20 @@ def attention():
         onnx_reference(Case("attention_float_mask_softcap", "Attention",
                             [f32(2, 4, 6, 8, scale=3.0), f32(2, 4, 5, 8), f32(2, 4, 5, 8),
                              f32(2, 1, 6, 5)], {"softcap": 2.0}, opset=23)),
+        # Attention-25's sliding windows: bidirectional, and composed with
+        # is_causal and a bool mask (the window and the mask together leave
+        # some rows with no key: zero rows, as ONNX specifies).
+        onnx_reference(Case("attention_window_bidirectional", "Attention",
+                            [f32(2, 4, 6, 8), f32(2, 4, 7, 8), f32(2, 4, 7, 8)],
+                            {"left_window_size": 2, "right_window_size": 1}, opset=25)),
+        onnx_reference(Case("attention_3d_gqa_causal_window", "Attention",
+                            [f32(2, 6, 32), f32(2, 6, 16), f32(2, 6, 24)],
+                            {"q_num_heads": 4, "kv_num_heads": 2, "is_causal": 1,
+                             "left_window_size": 1}, opset=25)),
+        onnx_reference(Case("attention_window_bool_mask", "Attention",
+                            [f32(2, 4, 6, 8), f32(2, 4, 5, 8), f32(2, 4, 5, 8),
+                             bool_mask(6, 5)], {"right_window_size": 0, "left_window_size": 0},
+                            opset=25)),
         # The mode selects what the (absent) fourth output holds.
         onnx_reference(Case("attention_qk_output_mode_unused", "Attention",
                             [f32(2, 4, 6, 8), f32(2, 4, 5, 8), f32(2, 4, 5, 8)],
@@ -1684,8 +1698,13 @@ ERROR_CASES = [
     Case("softmax_opset99", "Softmax", [f32(2, 3)], opset=99),
     Case("add_opset_negative", "Add", [f32(2, 3), f32(3)], opset=-5),
     Case("gemm_opset6", "Gemm", [f32(3, 4), f32(4, 5)], opset=6),
-    Case("attention_opset25", "Attention", [f32(1, 2, 3, 4), f32(1, 2, 3, 4), f32(1, 2, 3, 4)],
+    Case("attention_window_negative", "Attention",
+         [f32(1, 2, 3, 4), f32(1, 2, 3, 4), f32(1, 2, 3, 4)], {"left_window_size": -2},
          opset=25),
+    # The windows are Attention-25's: earlier opsets do not read them.
+    Case("attention_window_opset24", "Attention",
+         [f32(1, 2, 3, 4), f32(1, 2, 3, 4), f32(1, 2, 3, 4)], {"left_window_size": 1},
+         opset=24),
     Case("convt_opset10", "ConvTranspose", [f32(1, 2, 3), f32(2, 2, 2)], opset=10),
     # Beyond output_padding's reach ORT and ONNX's reference disagree.
     Case("convt_output_shape_too_large", "ConvTranspose", [f32(1, 2, 3, 3), f32(2, 2, 3, 3)],
