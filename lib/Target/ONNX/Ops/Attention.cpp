@@ -157,10 +157,11 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
   Value bias;
   if (options.causal || options.leftWindow || options.rightWindow) {
     int64_t rows = qs[2], cols = ks[2];
+    // Distances, not bounds: i + right would overflow for a huge window.
     auto masked = [&](int64_t i, int64_t j) {
       return (options.causal && j > i) ||
-             (options.leftWindow && j < i - *options.leftWindow) ||
-             (options.rightWindow && j > i + *options.rightWindow);
+             (options.leftWindow && i - j > *options.leftWindow) ||
+             (options.rightWindow && j - i > *options.rightWindow);
     };
     SmallVector<Attribute> values;
     for (int64_t i = 0; i < rows; ++i)

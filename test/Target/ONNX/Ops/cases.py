@@ -844,6 +844,11 @@ def attention():
                             [f32(2, 6, 32), f32(2, 6, 16), f32(2, 6, 24)],
                             {"q_num_heads": 4, "kv_num_heads": 2, "is_causal": 1,
                              "left_window_size": 1}, opset=25)),
+        # A window past every key is unbounded (no overflow at the int64 limit).
+        onnx_reference(Case("attention_window_huge", "Attention",
+                            [f32(2, 4, 6, 8), f32(2, 4, 7, 8), f32(2, 4, 7, 8)],
+                            {"left_window_size": 2**63 - 1, "right_window_size": 2**63 - 1},
+                            opset=25)),
         onnx_reference(Case("attention_window_bool_mask", "Attention",
                             [f32(2, 4, 6, 8), f32(2, 4, 5, 8), f32(2, 4, 5, 8),
                              bool_mask(6, 5)], {"right_window_size": 0, "left_window_size": 0},
