@@ -250,7 +250,8 @@ static ImportResult importLoss(NodeContext &ctx, bool fromLogProb) {
 static ImportResult importLossGrad(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 4)))
     return failure();
-  FailureOr<LossOperands> ops = getLossOperands(ctx, 1, /*ignoreIndex=*/-1);
+  FailureOr<LossOperands> ops =
+      getLossOperands(ctx, 1, /*defaultIgnoreIndex=*/-1);
   FailureOr<RankedTensorType> dyType = getOperandType(ctx, 0);
   if (failed(ops) || failed(dyType))
     return failure();
