@@ -234,6 +234,10 @@ static StringRef getCElementType(ElementType type) {
     return "double";
   case ElementType::I1:
     return "uint8_t";
+  case ElementType::I8:
+    return "int8_t";
+  case ElementType::I16:
+    return "int16_t";
   case ElementType::I32:
     return "int32_t";
   case ElementType::I64:

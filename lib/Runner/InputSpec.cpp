@@ -10,10 +10,10 @@
 #include "muon/Runner/TensorProtoReader.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <cstring>
-#include <limits>
 
 using namespace llvm;
 using namespace muon;
@@ -72,10 +72,10 @@ static Error parseElement(StringRef text, HostTensor &tensor, int64_t index) {
   int64_t value;
   if (text.getAsInteger(10, value))
     return invalid();
-  if (elementType == ElementType::I32 &&
-      (value < std::numeric_limits<int32_t>::min() ||
-       value > std::numeric_limits<int32_t>::max()))
-    return createStringError("'" + text + "' does not fit in i32");
+  unsigned bits = 8 * getElementByteWidth(elementType);
+  if (bits < 64 && !isIntN(bits, value))
+    return createStringError("'" + text + "' does not fit in " +
+                             getElementTypeName(elementType));
   tensor.setInt(index, value);
   return Error::success();
 }

@@ -38,6 +38,10 @@ static StringRef getNpyDescr(ElementType type) {
     return "<f8";
   case ElementType::I1:
     return "|b1";
+  case ElementType::I8:
+    return "|i1";
+  case ElementType::I16:
+    return "<i2";
   case ElementType::I32:
     return "<i4";
   case ElementType::I64:
@@ -56,6 +60,8 @@ static std::optional<ElementType> parseNpyDescr(StringRef descr) {
       .Case("<f4", ElementType::F32)
       .Case("<f8", ElementType::F64)
       .Case("|b1", ElementType::I1)
+      .Case("|i1", ElementType::I8)
+      .Case("<i2", ElementType::I16)
       .Case("<i4", ElementType::I32)
       .Case("<i8", ElementType::I64)
       .Default(std::nullopt);
@@ -185,7 +191,8 @@ static Expected<NpyHeader> parseHeader(StringRef path, StringRef text) {
   if (!elementType) {
     StringRef why = descr->starts_with(">") ? " (big-endian)" : "";
     return createStringError(path + ": unsupported dtype '" + *descr + "'" +
-                             why + "; supported: <f2 <f4 <f8 <i4 <i8 |b1");
+                             why +
+                             "; supported: <f2 <f4 <f8 |i1 <i2 <i4 <i8 |b1");
   }
   return NpyHeader{*elementType, std::move(*shape)};
 }

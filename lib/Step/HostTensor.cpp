@@ -33,6 +33,10 @@ StringRef muon::getElementTypeName(ElementType type) {
     return "f64";
   case ElementType::I1:
     return "i1";
+  case ElementType::I8:
+    return "i8";
+  case ElementType::I16:
+    return "i16";
   case ElementType::I32:
     return "i32";
   case ElementType::I64:
@@ -48,13 +52,15 @@ std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
       .Case("f32", ElementType::F32)
       .Case("f64", ElementType::F64)
       .Case("i1", ElementType::I1)
+      .Case("i8", ElementType::I8)
+      .Case("i16", ElementType::I16)
       .Case("i32", ElementType::I32)
       .Case("i64", ElementType::I64)
       .Default(std::nullopt);
 }
 
 StringRef muon::getSupportedElementTypeNames() {
-  return "f16, bf16, f32, f64, i1, i32, i64";
+  return "f16, bf16, f32, f64, i1, i8, i16, i32, i64";
 }
 
 std::optional<ElementType> muon::getElementType(mlir::Type type) {
@@ -69,6 +75,10 @@ std::optional<ElementType> muon::getElementType(mlir::Type type) {
   // Signless only: signed/unsigned integers do not survive the LLVM lowering.
   if (type.isSignlessInteger(1))
     return ElementType::I1;
+  if (type.isSignlessInteger(8))
+    return ElementType::I8;
+  if (type.isSignlessInteger(16))
+    return ElementType::I16;
   if (type.isSignlessInteger(32))
     return ElementType::I32;
   if (type.isSignlessInteger(64))
@@ -79,9 +89,11 @@ std::optional<ElementType> muon::getElementType(mlir::Type type) {
 size_t muon::getElementByteWidth(ElementType type) {
   switch (type) {
   case ElementType::I1:
+  case ElementType::I8:
     return 1;
   case ElementType::F16:
   case ElementType::BF16:
+  case ElementType::I16:
     return 2;
   case ElementType::F32:
   case ElementType::I32:
@@ -101,6 +113,8 @@ bool muon::isFloatElementType(ElementType type) {
   case ElementType::F64:
     return true;
   case ElementType::I1:
+  case ElementType::I8:
+  case ElementType::I16:
   case ElementType::I32:
   case ElementType::I64:
     return false;
@@ -192,6 +206,8 @@ double HostTensor::getDouble(int64_t index) const {
   case ElementType::F64:
     return load<double>(ptr);
   case ElementType::I1:
+  case ElementType::I8:
+  case ElementType::I16:
   case ElementType::I32:
   case ElementType::I64:
     return static_cast<double>(getInt(index));
@@ -206,6 +222,10 @@ int64_t HostTensor::getInt(int64_t index) const {
   case ElementType::I1:
     // LLVM reads an i1 in memory as the low bit of its byte.
     return *ptr & 1;
+  case ElementType::I8:
+    return load<int8_t>(ptr);
+  case ElementType::I16:
+    return load<int16_t>(ptr);
   case ElementType::I32:
     return load<int32_t>(ptr);
   case ElementType::I64:
@@ -243,6 +263,12 @@ void HostTensor::setInt(int64_t index, int64_t value) {
   switch (type.elementType) {
   case ElementType::I1:
     store<uint8_t>(ptr, value != 0);
+    return;
+  case ElementType::I8:
+    store<int8_t>(ptr, static_cast<int8_t>(value));
+    return;
+  case ElementType::I16:
+    store<int16_t>(ptr, static_cast<int16_t>(value));
     return;
   case ElementType::I32:
     store<int32_t>(ptr, static_cast<int32_t>(value));

@@ -47,7 +47,7 @@ static cl::list<std::string> inputSpecs(
              "(--input=@w.npy), an ONNX TensorProto file (--input=@w.pb), an "
              "inline tensor (--input=2x2xf32=1,2,3,4), a "
              "splat (--input=4xf32=0.5) or a 0-d tensor (--input=f32=0.02); "
-             "element types f16 bf16 f32 f64 i1 i32 i64"),
+             "element types f16 bf16 f32 f64 i1 i8 i16 i32 i64"),
     cl::value_desc("value"), cl::cat(runCategory));
 
 static cl::list<std::string> outputSpecs(

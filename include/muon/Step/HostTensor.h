@@ -31,7 +31,7 @@ class Type;
 namespace muon {
 
 /// Element types muon-run can pass to and from compiled code.
-enum class ElementType { F16, BF16, F32, F64, I1, I32, I64 };
+enum class ElementType { F16, BF16, F32, F64, I1, I8, I16, I32, I64 };
 
 /// The MLIR spelling of `type` ("f32", "i1", ...).
 llvm::StringRef getElementTypeName(ElementType type);

@@ -297,25 +297,33 @@ static ImportResult importBatchScale(NodeContext &ctx) {
 }
 
 /// Clip: X clamped to [min, max], bounds from the attributes (opset 6) or
-/// from optional 0-d inputs (opset 11). An absent bound is the type's
-/// largest finite value, as in ONNX Runtime's kernel (so ±inf become it);
-/// max wins where min > max.
+/// from optional 0-d inputs (opset 11). An absent float bound is the type's
+/// largest finite value, as in ONNX Runtime's kernel (so ±inf become it); an
+/// absent integer bound (integers since opset 12) clamps nothing. max wins
+/// where min > max.
 static ImportResult importClip(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 3);
   if (failed(type))
     return failure();
-  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
-  if (failed(elementType))
+  Type elementType = type->getElementType();
+  bool isInteger = ctx.opsetVersion >= 12 && isa<IntegerType>(elementType) &&
+                   !elementType.isInteger(1);
+  if (!isInteger && failed(getFloatElementType(ctx, 0)))
     return failure();
   SmallVector<Value> inputs{ctx.getOperand(0)};
-  double largest =
-      APFloat::getLargest(elementType->getFloatSemantics()).convertToDouble();
-  double low = -largest, high = largest;
+  double largest = isInteger
+                       ? 0.0
+                       : APFloat::getLargest(
+                             cast<FloatType>(elementType).getFloatSemantics())
+                             .convertToDouble();
+  std::optional<double> low, high;
   bool hasLow = false, hasHigh = false;
   if (ctx.opsetVersion < 11) {
     low = ctx.getFloatAttr("min").value_or(-largest);
     high = ctx.getFloatAttr("max").value_or(largest);
   } else {
+    if (!isInteger)
+      low = -largest, high = largest;
     for (unsigned i = 1; i < 3; ++i) {
       Value bound = ctx.getOperand(i);
       if (!bound)
@@ -325,7 +333,7 @@ static ImportResult importClip(NodeContext &ctx) {
         return ctx.emitError()
                << "expects a scalar " << (i == 1 ? "min" : "max") << ", got "
                << boundType;
-      if (boundType.getElementType() != *elementType)
+      if (boundType.getElementType() != elementType)
         return ctx.emitError() << "expects " << (i == 1 ? "min" : "max")
                                << " of the input's element type";
       inputs.push_back(buildReshape(ctx.builder, ctx.loc, bound, {}));
@@ -333,14 +341,26 @@ static ImportResult importClip(NodeContext &ctx) {
     }
   }
   FailureOr<Value> result = buildElementwise(
-      ctx, inputs, *elementType,
+      ctx, inputs, elementType,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         Value x = args[0];
         unsigned next = 1;
-        Value lowValue =
-            hasLow ? args[next++] : buildScalar(b, loc, x.getType(), low);
-        Value highValue =
-            hasHigh ? args[next++] : buildScalar(b, loc, x.getType(), high);
+        auto getBound = [&](bool fromInput,
+                            std::optional<double> constant) -> Value {
+          if (fromInput)
+            return args[next++];
+          return constant ? buildScalar(b, loc, x.getType(), *constant)
+                          : Value();
+        };
+        Value lowValue = getBound(hasLow, low);
+        Value highValue = getBound(hasHigh, high);
+        if (isInteger) {
+          if (lowValue)
+            x = arith::MaxSIOp::create(b, loc, x, lowValue);
+          if (highValue)
+            x = arith::MinSIOp::create(b, loc, x, highValue);
+          return x;
+        }
         x = arith::MaximumFOp::create(b, loc, x, lowValue);
         return arith::MinimumFOp::create(b, loc, x, highValue).getResult();
       });

@@ -457,6 +457,15 @@ def activation():
         # Unbounded: infinities become the largest finite value, as ORT's do.
         Case("clip_no_bounds", "Clip", [np.array([[np.inf, -np.inf, 1.5]], np.float32)],
              opset=13, expect=lambda x: [np.clip(x, -f32_max, f32_max)]),
+        # Integers (since opset 12): an absent bound clamps nothing; max wins
+        # where min > max.
+        Case("clip_int64", "Clip", [np.arange(-6, 6, dtype=np.int64).reshape(3, 4),
+                                    np.array(-3, np.int64), np.array(4, np.int64)], opset=13),
+        Case("clip_int8_max_only", "Clip", [np.array([-128, -5, 7, 127], np.int8), None,
+                                            np.array(6, np.int8)], opset=13),
+        Case("clip_int32_crossed_bounds", "Clip", [np.arange(-2, 4, dtype=np.int32),
+                                                   np.array(3, np.int32),
+                                                   np.array(1, np.int32)], opset=12),
         Case("softmax_last", "Softmax", [f32(2, 3, 5)], opset=13),
         Case("softmax_axis1", "Softmax", [f32(2, 3, 5)], {"axis": 1}, opset=13),
         Case("softmax_large_logits", "Softmax", [f32(4, 6, scale=1000.0)], opset=13),
