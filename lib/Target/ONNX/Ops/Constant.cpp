@@ -69,13 +69,9 @@ static ImportResult importConstant(NodeContext &ctx) {
 static ImportResult importConstantOfShape(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 1, 1)))
     return failure();
-  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 0);
+  FailureOr<SmallVector<int64_t>> shape = getConstantShapeOperand(ctx, 0);
   if (failed(shape))
     return failure();
-  if (llvm::any_of(*shape, [](int64_t dim) { return dim < 0; }))
-    return ctx.emitError() << "expects a shape of non-negative dims, got ["
-                           << llvm::make_range(shape->begin(), shape->end())
-                           << "]";
   OpBuilder &b = ctx.builder;
   Attribute element = b.getF32FloatAttr(0.0f);
   if (ctx.getAttr("value")) {

@@ -97,7 +97,7 @@ static ImportResult importSoftmaxGrad(NodeContext &ctx, bool logSoftmax,
 static ImportResult importGatherGrad(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 3)))
     return failure();
-  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 0);
+  FailureOr<SmallVector<int64_t>> shape = getConstantShapeOperand(ctx, 0);
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
   FailureOr<FloatType> elementType = getFloatElementType(ctx, 2);
   if (failed(shape) || failed(indicesType) || failed(elementType))
@@ -134,7 +134,7 @@ static ImportResult importGatherGrad(NodeContext &ctx) {
 static ImportResult importGatherElementsGrad(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 3)))
     return failure();
-  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 1);
+  FailureOr<SmallVector<int64_t>> shape = getConstantShapeOperand(ctx, 1);
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 2);
   FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
   if (failed(shape) || failed(indicesType) || failed(elementType))
@@ -162,7 +162,7 @@ static ImportResult importGatherElementsGrad(NodeContext &ctx) {
   for (int64_t size : *shape)
     total *= size;
   // Each position's flat offset in the data; an out-of-range index gets one
-  // the scatter skips (negative even after its wrap).
+  // the scatter skips (-total - 1, still negative after its wrap).
   OpBuilder &b = ctx.builder;
   Type i64 = b.getI64Type();
   Value offsetsInit = buildEmpty(b, ctx.loc, indicesType->getShape(), i64);
@@ -196,8 +196,7 @@ static ImportResult importGatherElementsGrad(NodeContext &ctx) {
                                       zero),
                 arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::slt, index,
                                       size));
-            Value skipped =
-                arith::ConstantIndexOp::create(nb, loc, -2 * total - 1);
+            Value skipped = arith::ConstantIndexOp::create(nb, loc, -total - 1);
             Value offset =
                 arith::SelectOp::create(nb, loc, inRange, linear, skipped);
             Value result =

@@ -154,6 +154,22 @@ muon::onnx_import::getConstantIntOperand(NodeContext &ctx, unsigned index) {
   return values;
 }
 
+FailureOr<SmallVector<int64_t>>
+muon::onnx_import::getConstantShapeOperand(NodeContext &ctx, unsigned index) {
+  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, index);
+  if (failed(shape))
+    return failure();
+  int64_t count = 1;
+  for (int64_t dim : *shape)
+    if (dim < 0 || llvm::MulOverflow(count, dim, count))
+      return ctx.emitError()
+             << "expects input #" << index
+             << " to be a shape of non-negative dims whose product fits in 64 "
+                "bits, got ["
+             << llvm::make_range(shape->begin(), shape->end()) << "]";
+  return shape;
+}
+
 std::optional<SmallVector<int64_t>>
 muon::onnx_import::broadcastShapes(ArrayRef<ArrayRef<int64_t>> shapes) {
   SmallVector<int64_t> result;

@@ -74,6 +74,13 @@ normalizeAxes(NodeContext &ctx, llvm::ArrayRef<int64_t> axes, int64_t rank,
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 getConstantIntOperand(NodeContext &ctx, unsigned index);
 
+/// getConstantIntOperand for the shape of a tensor the node builds: its dims
+/// must be non-negative and their product fit in int64_t (the importer
+/// checks the size limit on the node's results; the product is computed
+/// before that).
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+getConstantShapeOperand(NodeContext &ctx, unsigned index);
+
 /// Numpy-style broadcast of `shapes`; std::nullopt when they do not
 /// broadcast.
 std::optional<llvm::SmallVector<int64_t>>

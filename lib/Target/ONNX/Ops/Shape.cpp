@@ -297,13 +297,9 @@ static ImportResult importSlice(NodeContext &ctx) {
 /// slices such as x[..., ::2] included).
 static ImportResult importSliceGrad(NodeContext &ctx) {
   FailureOr<RankedTensorType> dyType = getFirstOperandType(ctx, 4, 6);
-  FailureOr<SmallVector<int64_t>> shape = getConstantIntOperand(ctx, 1);
+  FailureOr<SmallVector<int64_t>> shape = getConstantShapeOperand(ctx, 1);
   if (failed(dyType) || failed(shape))
     return failure();
-  if (llvm::any_of(*shape, [](int64_t dim) { return dim < 0; }))
-    return ctx.emitError() << "expects a non-negative shape, got ["
-                           << llvm::make_range(shape->begin(), shape->end())
-                           << "]";
   FailureOr<SliceParams> params = getSliceParams(ctx, *shape, 2);
   if (failed(params))
     return failure();

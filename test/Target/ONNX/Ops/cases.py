@@ -1643,6 +1643,13 @@ ERROR_CASES = [
          {"num_heads": 2, "do_rotary": 1}, domain=MS),
     Case("gather_grad_bad_dy", "GatherGrad", [i64([7, 3]), i64([1, 2]), f32(3, 3)],
          domain=MS, consts={0}),
+    # Shapes a node builds its result from: negative dims, or a product past
+    # int64 (GatherElementsGrad's skipped offset overflowed on one).
+    Case("gather_grad_negative_shape", "GatherGrad", [i64([-4, 3]), i64([1, 2]),
+                                                      f32(2, 3)], domain=MS, consts={0}),
+    Case("gather_elements_grad_huge_shape", "GatherElementsGrad",
+         [f32(2, 2), i64([1 << 62, 4]), i64([[0, 1], [1, 0]])], domain=MS, consts={1}),
+    Case("constant_of_shape_negative", "ConstantOfShape", [i64([2, -1])], consts={0}),
     Case("dropout_ratio1_training", "Dropout",
          [f32(3, 4), np.array(1.0, np.float32), np.array(True)], consts={1, 2}),
     Case("dropout_runtime_mode", "Dropout", [f32(3, 4), np.array(0.1, np.float32),
