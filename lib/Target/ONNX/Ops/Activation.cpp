@@ -11,7 +11,7 @@
 // com.microsoft BiasGelu (gelu(X + B), erf), FastGelu (the same with the tanh
 // approximation, which ORT fuses GPT-2's GELU into; B optional) and QuickGelu
 // (X sigmoid(alpha X), which ORT fuses SiLU into) are element-wise, as are
-// Softplus, Elu, Selu, Celu, HardSigmoid, HardSwish, Softsign,
+// Softplus, Elu, Selu, Celu, HardSigmoid, HardSwish, Mish, Swish, Softsign,
 // ThresholdedRelu and Shrink (forward only: ORT has no gradient for them),
 // spelled as ORT's CPU kernels compute them.
 //
@@ -197,6 +197,16 @@ static Value buildHardSwish(ScalarMath &m, Value x, ArrayRef<double>) {
   return m.mul(x, buildHardSigmoid(m, x, {1.0 / 6.0, 0.5}));
 }
 
+/// x tanh(softplus(x)).
+static Value buildMish(ScalarMath &m, Value x, ArrayRef<double>) {
+  return m.mul(x, math::TanhOp::create(m.b, m.loc, buildSoftplus(m, x, {})));
+}
+
+/// x sigmoid(alpha x).
+static Value buildSwish(ScalarMath &m, Value x, ArrayRef<double> attrs) {
+  return buildQuickGelu(m.b, m.loc, x, attrs[0]);
+}
+
 /// Registers the element-wise activation `fn` of x and the node's float
 /// attributes `attrs` (ONNX's defaults where absent), since opset `since`.
 static void addActivation(OpImporterRegistry &registry, StringRef name,
@@ -241,6 +251,9 @@ void muon::onnx_import::populateActivationImporters(
   addActivation(registry, "HardSigmoid", {{"alpha", 0.2f}, {"beta", 0.5f}},
                 buildHardSigmoid, /*since=*/6);
   addActivation(registry, "HardSwish", {}, buildHardSwish, /*since=*/14);
+  addActivation(registry, "Mish", {}, buildMish, /*since=*/18);
+  addActivation(registry, "Swish", {{"alpha", 1.0f}}, buildSwish,
+                /*since=*/24);
   addActivation(registry, "Softsign", {}, buildSoftsign, /*since=*/1);
   addActivation(registry, "ThresholdedRelu", {{"alpha", 1.0f}},
                 buildThresholdedRelu, /*since=*/10);

@@ -37,6 +37,9 @@
 // channel, or per group in GroupNormalization-18. Forward only: ORT has no
 // gradient for either.
 //
+// LpNormalization divides X by its L1 or L2 norm along one axis (forward
+// only).
+//
 //===----------------------------------------------------------------------===//
 
 #include "ImporterUtils.h"
@@ -533,6 +536,47 @@ static ImportResult importGroupNorm(NodeContext &ctx, bool instance) {
   return SmallVector<Value>{buildReshape(b, loc, y, type->getShape())};
 }
 
+/// LpNormalization (F.normalize's op): X / ||X||_p along `axis` (default
+/// -1), p 1 or 2 (default 2); a zero norm gives 0, as in ONNX Runtime's
+/// kernel and ONNX's reference.
+static ImportResult importLpNormalization(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 1)))
+    return failure();
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(elementType))
+    return failure();
+  auto type = cast<RankedTensorType>(ctx.getOperand(0).getType());
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(-1), type.getRank());
+  if (failed(axis))
+    return failure();
+  int64_t p = ctx.getIntAttr("p").value_or(2);
+  if (p != 1 && p != 2)
+    return emitUnsupportedAttr(ctx, "p") << ": " << p << " (expects 1 or 2)";
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  Value magnitudes = buildBroadcastMap(
+      b, loc, ctx.getOperand(0), type.getShape(), *elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        if (p == 1)
+          return math::AbsFOp::create(nb, nl, args[0]);
+        return arith::MulFOp::create(nb, nl, args[0], args[0]);
+      });
+  Value norm = buildReduce(b, loc, magnitudes, {*axis}, /*keepDims=*/true,
+                           ReduceKind::Sum);
+  return SmallVector<Value>{buildBroadcastMap(
+      b, loc, {ctx.getOperand(0), norm}, type.getShape(), *elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value sum = args[1];
+        Value zero = buildScalar(nb, nl, *elementType, 0.0);
+        Value isZero =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, sum, zero);
+        Value norm = p == 1 ? sum : math::SqrtOp::create(nb, nl, sum);
+        Value y = arith::DivFOp::create(nb, nl, args[0], norm);
+        return arith::SelectOp::create(nb, nl, isZero, zero, y);
+      })};
+}
+
 void muon::onnx_import::populateNormalizationImporters(
     OpImporterRegistry &registry) {
   for (bool simplified : {false, true}) {
@@ -569,4 +613,5 @@ void muon::onnx_import::populateNormalizationImporters(
       "", "GroupNormalization",
       [](NodeContext &ctx) { return importGroupNorm(ctx, /*instance=*/false); },
       {/*since=*/18});
+  registry.add("", "LpNormalization", importLpNormalization);
 }

@@ -20,6 +20,7 @@
 //                    (count_include_pad) or the window's unpadded taps
 //   AveragePoolGrad  dX[x] = sum over the windows covering x of dY[o]/count(o)
 //   GlobalAveragePool  the mean over the spatial dims
+//   GlobalMaxPool      the maximum over the spatial dims
 //
 // ceil_mode 1 rounds the output size up as ORT does, adding a last window
 // that reaches past X and the end pads: its taps there are excluded like
@@ -396,9 +397,10 @@ static ImportResult importAveragePool(NodeContext &ctx) {
   return SmallVector<Value>{buildDivide(b, ctx.loc, sum, counts)};
 }
 
-/// GlobalAveragePool: the mean over the spatial dims, kept as 1s (torch's
-/// AdaptiveAvgPool2d(1); ORT differentiates it with Scale and Expand).
-static ImportResult importGlobalAveragePool(NodeContext &ctx) {
+/// GlobalAveragePool (`max` false): the mean over the spatial dims, kept as
+/// 1s (torch's AdaptiveAvgPool2d(1); ORT differentiates it with Scale and
+/// Expand). GlobalMaxPool (`max`): their maximum (AdaptiveMaxPool2d(1)).
+static ImportResult importGlobalPool(NodeContext &ctx, bool max) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
@@ -407,14 +409,17 @@ static ImportResult importGlobalAveragePool(NodeContext &ctx) {
     return ctx.emitError() << "expects a float X [N, C, D...], got " << *type;
   SmallVector<int64_t> axes =
       llvm::to_vector(llvm::seq<int64_t>(2, type->getRank()));
+  Value reduced =
+      buildReduce(ctx.builder, ctx.loc, ctx.getOperand(0), axes,
+                  /*keepDims=*/true, max ? ReduceKind::Max : ReduceKind::Sum);
+  if (max)
+    return SmallVector<Value>{reduced};
   int64_t count = 1;
   for (int64_t axis : axes)
     count *= type->getDimSize(axis);
-  Value sum = buildReduce(ctx.builder, ctx.loc, ctx.getOperand(0), axes,
-                          /*keepDims=*/true, ReduceKind::Sum);
-  auto sumType = cast<RankedTensorType>(sum.getType());
+  auto sumType = cast<RankedTensorType>(reduced.getType());
   return SmallVector<Value>{buildBroadcastMap(
-      ctx.builder, ctx.loc, sum, sumType.getShape(), elementType,
+      ctx.builder, ctx.loc, reduced, sumType.getShape(), elementType,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         return arith::DivFOp::create(b, loc, args[0],
                                      buildScalar(b, loc, elementType, count));
@@ -550,5 +555,10 @@ void muon::onnx_import::populatePoolImporters(OpImporterRegistry &registry) {
   registry.add("", "MaxPoolGrad", importMaxPoolGrad);
   registry.add("", "AveragePool", importAveragePool, {/*since=*/11});
   registry.add("", "AveragePoolGrad", importAveragePoolGrad);
-  registry.add("", "GlobalAveragePool", importGlobalAveragePool);
+  registry.add("", "GlobalAveragePool", [](NodeContext &ctx) {
+    return importGlobalPool(ctx, /*max=*/false);
+  });
+  registry.add("", "GlobalMaxPool", [](NodeContext &ctx) {
+    return importGlobalPool(ctx, /*max=*/true);
+  });
 }

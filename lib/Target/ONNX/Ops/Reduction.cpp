@@ -4,8 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// ReduceSum/ReduceMean/ReduceMax/ReduceMin/ReduceProd/ReduceL1/ReduceL2 as
-// linalg.reduce;
+// ReduceSum/ReduceMean/ReduceMax/ReduceMin/ReduceProd/ReduceL1/ReduceL2/
+// ReduceSumSquare/ReduceLogSum as linalg.reduce;
 // ReduceLogSumExp (torch.logsumexp) max-subtracted as ORT's kernel computes it,
 // m + log(sum(exp(x - m))) with m the maximum (0 where it is infinite), so
 // that large inputs do not overflow. The axes come from
@@ -22,7 +22,8 @@
 // whatever `sorted` says, which ONNX allows.
 //
 // ArgMax/ArgMin (predictions, straight-through one-hots) as the maximum and
-// then the first (or last) position holding it.
+// then the first (or last) position holding it; Hardmax as the one-hot of
+// ArgMax's first position.
 //
 // CumSum (RoBERTa's position ids from the padding mask, an integer CumSum
 // in the forward graph: ORT has no gradient for a float one) as one generic
@@ -46,7 +47,7 @@ using namespace muon::onnx_import;
 
 namespace {
 /// What a reduction computes around its linalg.reduce.
-enum class ReduceForm { Plain, Mean, L1, L2, LogSumExp };
+enum class ReduceForm { Plain, Mean, L1, L2, SumSquare, LogSum, LogSumExp };
 } // namespace
 
 /// log(sum(exp(x))) over `axes`, shifted by the maximum (an infinite one
@@ -135,7 +136,7 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
     return buildBroadcastMap(ctx.builder, ctx.loc, value, valueType.getShape(),
                              valueType.getElementType(), fn);
   };
-  if (form == ReduceForm::L2) // sqrt(sum(x^2))
+  if (form == ReduceForm::L2 || form == ReduceForm::SumSquare) // sum(x^2)
     input =
         map(input, [](OpBuilder &b, Location loc, ValueRange args) -> Value {
           return arith::MulFOp::create(b, loc, args[0], args[0]);
@@ -154,6 +155,11 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
     result =
         map(result, [](OpBuilder &b, Location loc, ValueRange args) -> Value {
           return math::SqrtOp::create(b, loc, args[0]);
+        });
+  if (form == ReduceForm::LogSum)
+    result =
+        map(result, [](OpBuilder &b, Location loc, ValueRange args) -> Value {
+          return math::LogOp::create(b, loc, args[0]);
         });
   if (mean) {
     int64_t count = 1;
@@ -341,10 +347,56 @@ static ImportResult importTopK(NodeContext &ctx) {
   return SmallVector<Value>{values, indices};
 }
 
-/// ArgMax, or ArgMin (`min`, float data only: an ArgMax of -x): the first
-/// (select_last_index: last) position along the axis holding the maximum, a
-/// NaN counting as it as in torch. Two passes, O(n): the maximum, then the
-/// lowest (highest) position equal to it.
+/// The first (`last`: last) position along `axis` of `input` holding its
+/// maximum, a NaN counting as it as in torch, as i64 with `axis` kept as 1.
+/// Two passes, O(n): the maximum, then the lowest (highest) position equal
+/// to it.
+static Value buildArgMax(OpBuilder &b, Location loc, Value input, int64_t axis,
+                         bool last) {
+  auto type = cast<RankedTensorType>(input.getType());
+  bool isFloat = isa<FloatType>(type.getElementType());
+  int64_t rank = type.getRank();
+  Value max =
+      buildReduce(b, loc, input, {axis}, /*keepDims=*/true, ReduceKind::Max);
+  int64_t size = type.getDimSize(axis);
+  Type i64 = b.getI64Type();
+  auto keptType = cast<RankedTensorType>(max.getType());
+  Value init = buildFilled(b, loc, keptType.getShape(),
+                           b.getIntegerAttr(i64, last ? 0 : size - 1));
+  SmallVector<AffineMap> maps = getAlongAxisMaps(b.getContext(), rank, axis);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{input, max}, init,
+             {maps[1], maps[0], maps[0]}, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value hit;
+               if (isFloat)
+                 hit = arith::OrIOp::create(
+                     nb, nl,
+                     arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
+                                           args[0], args[1]),
+                     arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNO,
+                                           args[0], args[0]));
+               else
+                 hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                             args[0], args[1]);
+               Value position = arith::IndexCastOp::create(
+                   nb, nl, i64, linalg::IndexOp::create(nb, nl, rank));
+               Value better =
+                   last ? arith::MaxSIOp::create(nb, nl, args[2], position)
+                              .getResult()
+                        : arith::MinSIOp::create(nb, nl, args[2], position)
+                              .getResult();
+               linalg::YieldOp::create(nb, nl,
+                                       Value(arith::SelectOp::create(
+                                           nb, nl, hit, better, args[2])));
+             })
+      .getResult(0);
+}
+
+/// ArgMax, or ArgMin (`min`, float data only: an ArgMax of -x).
 static ImportResult importArgMax(NodeContext &ctx, bool min) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
@@ -353,9 +405,8 @@ static ImportResult importArgMax(NodeContext &ctx, bool min) {
   bool isFloat = isa<FloatType>(elementType);
   if (!isFloat && (min || !elementType.isSignlessInteger()))
     return ctx.emitError() << "unsupported element type " << elementType;
-  int64_t rank = type->getRank();
   FailureOr<int64_t> axis =
-      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), rank);
+      normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), type->getRank());
   if (failed(axis))
     return failure();
   FailureOr<bool> keepDims = getFlagAttr(ctx, "keepdims", true);
@@ -370,51 +421,51 @@ static ImportResult importArgMax(NodeContext &ctx, bool min) {
         [](OpBuilder &nb, Location nl, ValueRange args) -> Value {
           return arith::NegFOp::create(nb, nl, args[0]);
         });
-  Value max = buildReduce(b, ctx.loc, input, {*axis}, /*keepDims=*/true,
-                          ReduceKind::Max);
-  int64_t size = type->getDimSize(*axis);
-  Type i64 = b.getI64Type();
-  auto keptType = cast<RankedTensorType>(max.getType());
-  Value init = buildFilled(b, ctx.loc, keptType.getShape(),
-                           b.getIntegerAttr(i64, *last ? 0 : size - 1));
-  SmallVector<AffineMap> maps = getAlongAxisMaps(b.getContext(), rank, *axis);
-  SmallVector<utils::IteratorType> iterators(rank,
-                                             utils::IteratorType::parallel);
-  iterators.push_back(utils::IteratorType::reduction);
-  Value index =
-      linalg::GenericOp::create(
-          b, ctx.loc, init.getType(), ValueRange{input, max}, init,
-          {maps[1], maps[0], maps[0]}, iterators,
-          [&](OpBuilder &nb, Location loc, ValueRange args) {
-            Value hit;
-            if (isFloat)
-              hit = arith::OrIOp::create(
-                  nb, loc,
-                  arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OEQ,
-                                        args[0], args[1]),
-                  arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::UNO,
-                                        args[0], args[0]));
-            else
-              hit = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
-                                          args[0], args[1]);
-            Value position = arith::IndexCastOp::create(
-                nb, loc, i64, linalg::IndexOp::create(nb, loc, rank));
-            Value better =
-                *last ? arith::MaxSIOp::create(nb, loc, args[2], position)
-                            .getResult()
-                      : arith::MinSIOp::create(nb, loc, args[2], position)
-                            .getResult();
-            linalg::YieldOp::create(
-                nb, loc,
-                Value(arith::SelectOp::create(nb, loc, hit, better, args[2])));
-          })
-          .getResult(0);
+  Value index = buildArgMax(b, ctx.loc, input, *axis, *last);
   if (!*keepDims) {
     SmallVector<int64_t> shape(type->getShape());
     shape.erase(shape.begin() + *axis);
     index = buildReshape(b, ctx.loc, index, shape);
   }
   return SmallVector<Value>{index};
+}
+
+/// Hardmax: 1 at the first maximum along the axis, 0 elsewhere. From opset
+/// 13 over the one dimension `axis` (default -1); earlier opsets flatten to
+/// 2-D at `axis` (default 1), as Softmax does.
+static ImportResult importHardmax(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 1, 1)))
+    return failure();
+  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
+  if (failed(elementType))
+    return failure();
+  auto type = cast<RankedTensorType>(ctx.getOperand(0).getType());
+  bool coerce = ctx.opsetVersion < 13;
+  FailureOr<int64_t> axis = normalizeAxis(
+      ctx, ctx.getIntAttr("axis").value_or(coerce ? 1 : -1), type.getRank());
+  if (failed(axis))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value input = ctx.getOperand(0);
+  if (coerce) {
+    input = buildReshape(b, ctx.loc, input,
+                         getCoercedShape(type.getShape(), *axis));
+    axis = 1;
+  }
+  auto inputType = cast<RankedTensorType>(input.getType());
+  Value index = buildArgMax(b, ctx.loc, input, *axis, /*last=*/false);
+  Value result = buildBroadcastMap(
+      b, ctx.loc, index, inputType.getShape(), *elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value position = arith::IndexCastOp::create(
+            nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, *axis));
+        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                          args[0], position);
+        return arith::SelectOp::create(nb, nl, hit,
+                                       buildScalar(nb, nl, *elementType, 1.0),
+                                       buildScalar(nb, nl, *elementType, 0.0));
+      });
+  return SmallVector<Value>{buildReshape(b, ctx.loc, result, type.getShape())};
 }
 
 void muon::onnx_import::populateReductionImporters(
@@ -440,6 +491,12 @@ void muon::onnx_import::populateReductionImporters(
   registry.add("", "ReduceL2", [](NodeContext &ctx) {
     return importReduce(ctx, ReduceKind::Sum, ReduceForm::L2);
   });
+  registry.add("", "ReduceSumSquare", [](NodeContext &ctx) {
+    return importReduce(ctx, ReduceKind::Sum, ReduceForm::SumSquare);
+  });
+  registry.add("", "ReduceLogSum", [](NodeContext &ctx) {
+    return importReduce(ctx, ReduceKind::Sum, ReduceForm::LogSum);
+  });
   registry.add("", "ReduceLogSumExp", [](NodeContext &ctx) {
     return importReduce(ctx, ReduceKind::Max, ReduceForm::LogSumExp);
   });
@@ -451,6 +508,7 @@ void muon::onnx_import::populateReductionImporters(
   registry.add("", "ArgMin",
                [](NodeContext &ctx) { return importArgMax(ctx, true); },
                {/*since=*/11});
+  registry.add("", "Hardmax", importHardmax);
   // TopK-10 takes K as an input, TopK-11 adds largest and sorted.
   registry.add("", "TopK", importTopK, {/*since=*/11});
 }

@@ -278,6 +278,13 @@ def reduction():
         Case("reduce_l2_attr", "ReduceL2", [f32(2, 3, 4)], {"axes": [-1]}),
         Case("reduce_l2_input_all", "ReduceL2", [f32(2, 3, 4), i64([0, 2])],
              {"keepdims": 0}, opset=18, consts={1}),
+        Case("reduce_sum_square_attr", "ReduceSumSquare", [f32(2, 3, 4)], {"axes": [1]}),
+        Case("reduce_sum_square_input", "ReduceSumSquare", [f32(2, 3, 4), i64([0, 2])],
+             {"keepdims": 0}, opset=18, consts={1}),
+        Case("reduce_log_sum_attr", "ReduceLogSum", [np.abs(f32(2, 3, 4)) + 0.1],
+             {"axes": [-1]}),
+        Case("reduce_log_sum_all", "ReduceLogSum", [np.abs(f32(3, 5)) + 0.1],
+             {"keepdims": 0}, opset=18),
         # CumSum: RoBERTa's position ids (int64 over a 0-d axis), and float
         # ones over every axis and flag.
         Case("cumsum_int64_positions", "CumSum",
@@ -316,6 +323,10 @@ def reduction():
         Case("arg_min", "ArgMin", [f32(2, 6, 3)], {"axis": 1, "keepdims": 0}),
         Case("arg_min_ties_last", "ArgMin", [ties], {"axis": -1, "select_last_index": 1},
              opset=12),
+        # Hardmax: the first maximum on ties; opset 11 over the 2-D coercion.
+        Case("hardmax_last_axis", "Hardmax", [f32(3, 4, 7)], opset=13),
+        Case("hardmax_ties_axis0", "Hardmax", [ties.T.copy()], {"axis": 0}, opset=13),
+        Case("hardmax_coerced_opset11", "Hardmax", [f32(2, 3, 4)], {"axis": 1}, opset=11),
     ]
     # TopK: torch.topk and torch.sort (k = the axis' size); ties keep the
     # lower index first, as ONNX specifies.
@@ -439,6 +450,12 @@ def normalization():
              {"num_groups": 3}, opset=18),
         Case("group_norm_21", "GroupNormalization", [f32(2, 6, 3, 3), f32(6), f32(6)],
              {"num_groups": 2, "epsilon": 1e-3}, opset=21),
+        # LpNormalization: a zero row stays 0 (ORT's kernel).
+        Case("lp_norm_default", "LpNormalization",
+             [np.concatenate([np.zeros((1, 5), np.float32), f32(2, 5)])]),
+        Case("lp_norm_l1_axis0", "LpNormalization", [f32(4, 3, 2)], {"axis": 0, "p": 1}),
+        Case("lp_norm_l1_zero_row", "LpNormalization",
+             [np.concatenate([np.zeros((1, 5), np.float32), f32(2, 5)])], {"p": 1}),
     ]
     return cases
 
@@ -502,6 +519,12 @@ def activation():
              {"alpha": 0.25, "beta": 0.4}),
         Case("hard_swish", "HardSwish", [f32(4, 5, scale=6.0)]),
         Case("softsign", "Softsign", [f32(4, 5, scale=4.0)]),
+        Case("mish", "Mish", [np.append(f32(18, scale=4.0), [-100.0, 100.0])
+                              .astype(np.float32).reshape(4, 5)], opset=18),
+        # Swish-24 is newer than ORT 1.19.
+        onnx_reference(Case("swish_default", "Swish", [f32(4, 5, scale=4.0)], opset=24)),
+        onnx_reference(Case("swish_alpha", "Swish", [f32(4, 5, scale=4.0)], {"alpha": 1.702},
+                            opset=24)),
         # NaN gives 0 in ORT's ThresholdedRelu and Shrink kernels.
         Case("thresholded_relu_default", "ThresholdedRelu",
              [np.append(f32(19, scale=3.0), np.nan).astype(np.float32).reshape(4, 5)],
@@ -1128,6 +1151,8 @@ def pool():
               "count_include_pad": 1}),
         Case("avg_pool_1d", "AveragePool", [f32(2, 3, 9)], {"kernel_shape": [3]}),
         Case("global_avg_pool", "GlobalAveragePool", [f32(2, 3, 5, 4)]),
+        Case("global_max_pool", "GlobalMaxPool", [f32(2, 3, 5, 4)]),
+        Case("global_max_pool_1d", "GlobalMaxPool", [f32(2, 4, 7)]),
         Case("avg_pool_grad_padded", "AveragePoolGrad", [f32(2, 2, 4, 5)],
              {"kernel_shape": [3, 3], "strides": [2, 1], "pads": [1, 1, 1, 1]},
              expect=avg_pool_grad((2, 2, 7, 5), 3, (2, 1), 1, False)),
@@ -1650,6 +1675,7 @@ ERROR_CASES = [
     Case("gather_elements_grad_huge_shape", "GatherElementsGrad",
          [f32(2, 2), i64([1 << 62, 4]), i64([[0, 1], [1, 0]])], domain=MS, consts={1}),
     Case("constant_of_shape_negative", "ConstantOfShape", [i64([2, -1])], consts={0}),
+    Case("lp_norm_p3", "LpNormalization", [f32(2, 3)], {"p": 3}),
     Case("dropout_ratio1_training", "Dropout",
          [f32(3, 4), np.array(1.0, np.float32), np.array(True)], consts={1, 2}),
     Case("dropout_runtime_mode", "Dropout", [f32(3, 4), np.array(0.1, np.float32),
