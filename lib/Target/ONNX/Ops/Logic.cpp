@@ -8,7 +8,9 @@
 // masks are Cast). All broadcast numpy-style in one generic:
 //   Equal Less LessOrEqual Greater GreaterOrEqual -> bool (floats compare
 //   ordered: NaN is unequal to everything; integers signed)
-//   Not And Or Xor on bools; Where(cond, X, Y) = cond ? X : Y
+//   Not And Or Xor on bools, their Bitwise* forms on integers, BitShift-28
+//   on signed integers (an arithmetic right shift); Where(cond, X, Y) =
+//   cond ? X : Y
 //   Cast(to) between the float, signed integer and bool types the importer
 //   reads: float -> integer truncates toward zero, x -> bool is x != 0,
 //   bool -> number is 0/1.
@@ -57,22 +59,29 @@ namespace {
 enum class LogicKind { Not, And, Or, Xor };
 } // namespace
 
-static ImportResult importLogic(NodeContext &ctx, LogicKind kind) {
+/// Not And Or Xor on bools, or (`bitwise`) BitwiseNot BitwiseAnd BitwiseOr
+/// BitwiseXor on integers.
+static ImportResult importLogic(NodeContext &ctx, LogicKind kind,
+                                bool bitwise) {
   unsigned numInputs = kind == LogicKind::Not ? 1 : 2;
   if (failed(checkNumOperands(ctx, numInputs, numInputs)))
     return failure();
   FailureOr<Type> type = getCommonElementType(ctx, 0);
   if (failed(type))
     return failure();
-  if (!type->isInteger(1))
+  if (!bitwise && !type->isInteger(1))
     return ctx.emitError() << "expects bool inputs, got " << *type;
+  if (bitwise && (!type->isSignlessInteger() || type->isInteger(1)))
+    return ctx.emitError() << "expects integer inputs, got " << *type;
   FailureOr<Value> result = buildElementwise(
       ctx, ctx.operands, *type,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         switch (kind) {
         case LogicKind::Not:
+          // All ones: true for a bool.
           return arith::XOrIOp::create(
-              b, loc, args[0], buildScalar(b, loc, args[0].getType(), 1));
+              b, loc, args[0],
+              buildScalar(b, loc, args[0].getType(), bitwise ? -1 : 1));
         case LogicKind::And:
           return arith::AndIOp::create(b, loc, args[0], args[1]);
         case LogicKind::Or:
@@ -81,6 +90,54 @@ static ImportResult importLogic(NodeContext &ctx, LogicKind kind) {
           return arith::XOrIOp::create(b, loc, args[0], args[1]);
         }
         llvm_unreachable("unknown logic op");
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+/// BitShift-28 on signed integers (earlier versions take only unsigned ones,
+/// which the importer does not read): a right shift is arithmetic; a shift by
+/// a negative amount or by the width or more gives the sign fill alone (-1
+/// for a right shift of a negative X, else 0), where arith's shifts would be
+/// poison.
+static ImportResult importBitShift(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 2)))
+    return failure();
+  FailureOr<Type> type = getCommonElementType(ctx, 0);
+  if (failed(type))
+    return failure();
+  if (!type->isSignlessInteger() || type->isInteger(1))
+    return ctx.emitError() << "expects integer inputs, got " << *type;
+  std::optional<std::string> direction = ctx.getStringAttr("direction");
+  if (!direction || (*direction != "LEFT" && *direction != "RIGHT"))
+    return emitUnsupportedAttr(ctx, "direction")
+           << ": '" << direction.value_or("") << "' (expects LEFT or RIGHT)";
+  bool right = *direction == "RIGHT";
+  unsigned width = type->getIntOrFloatBitWidth();
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, *type,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value x = args[0], amount = args[1];
+        Value zero = buildScalar(b, loc, *type, 0);
+        Value inRange = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, amount,
+                                  zero),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, amount,
+                                  buildScalar(b, loc, *type, width)));
+        Value safeAmount =
+            arith::SelectOp::create(b, loc, inRange, amount, zero);
+        Value shifted =
+            right ? arith::ShRSIOp::create(b, loc, x, safeAmount).getResult()
+                  : arith::ShLIOp::create(b, loc, x, safeAmount).getResult();
+        // The sign fill: x >> (width - 1) is -1 or 0.
+        Value fill = right
+                         ? arith::ShRSIOp::create(
+                               b, loc, x, buildScalar(b, loc, *type, width - 1))
+                               .getResult()
+                         : zero;
+        return arith::SelectOp::create(b, loc, inRange, shifted, fill);
       });
   if (failed(result))
     return failure();
@@ -298,14 +355,19 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   addCompare("GreaterOrEqual", arith::CmpFPredicate::OGE,
              arith::CmpIPredicate::sge, /*since=*/12);
   auto addLogic = [&](StringRef name, LogicKind kind) {
-    registry.add("", name,
-                 [=](NodeContext &ctx) { return importLogic(ctx, kind); },
-                 {/*since=*/kind == LogicKind::Not ? 1 : 7});
+    registry.add(
+        "", name,
+        [=](NodeContext &ctx) { return importLogic(ctx, kind, false); },
+        {/*since=*/kind == LogicKind::Not ? 1 : 7});
+    registry.add("", ("Bitwise" + name).str(),
+                 [=](NodeContext &ctx) { return importLogic(ctx, kind, true); },
+                 {/*since=*/18});
   };
   addLogic("Not", LogicKind::Not);
   addLogic("And", LogicKind::And);
   addLogic("Or", LogicKind::Or);
   addLogic("Xor", LogicKind::Xor);
+  registry.add("", "BitShift", importBitShift, {/*since=*/28});
   registry.add("", "Where", importWhere, {/*since=*/9});
   registry.add("", "IsNaN",
                [](NodeContext &ctx) { return importIsSpecial(ctx, false); },

@@ -26,9 +26,10 @@
 // ArgMax's first position.
 //
 // CumSum (RoBERTa's position ids from the padding mask, an integer CumSum
-// in the forward graph: ORT has no gradient for a float one) as one generic
-// whose extra reduction loop runs over the whole axis and adds the elements at
-// or before (after, with reverse; strictly, with exclusive) each output's
+// in the forward graph: ORT has no gradient for a float one) and CumProd
+// (opset 26, the same with products) as one generic
+// whose extra reduction loop runs over the whole axis and combines the elements
+// at or before (after, with reverse; strictly, with exclusive) each output's
 // position: O(n^2) on the axis, but one kernel with no carried state, which the
 // GPU pipeline runs like any reduction.
 //
@@ -177,7 +178,7 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
   return SmallVector<Value>{result};
 }
 
-/// CumSum's and TopK's data (and their second operand, a constant):
+/// CumSum's, CumProd's and TopK's data (and their second operand, a constant):
 /// floats or signless integers.
 static FailureOr<RankedTensorType> getNumberDataType(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
@@ -189,7 +190,8 @@ static FailureOr<RankedTensorType> getNumberDataType(NodeContext &ctx) {
   return type;
 }
 
-static ImportResult importCumSum(NodeContext &ctx) {
+/// CumSum, or CumProd (`product`, opset 26).
+static ImportResult importCumulative(NodeContext &ctx, bool product) {
   FailureOr<RankedTensorType> type = getNumberDataType(ctx);
   if (failed(type))
     return failure();
@@ -217,8 +219,9 @@ static ImportResult importCumSum(NodeContext &ctx) {
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
-  Value init =
-      buildFilled(b, ctx.loc, type->getShape(), b.getZeroAttr(elementType));
+  Value init = buildFilled(b, ctx.loc, type->getShape(),
+                           product ? b.getOneAttr(elementType)
+                                   : b.getZeroAttr(elementType));
   // Source j counts toward output i when j <= i (j >= i reversed), strictly
   // when exclusive.
   arith::CmpIPredicate predicate =
@@ -234,14 +237,22 @@ static ImportResult importCumSum(NodeContext &ctx) {
             Value position = linalg::IndexOp::create(nb, loc, *axis);
             Value counts =
                 arith::CmpIOp::create(nb, loc, predicate, source, position);
-            Value sum = isFloat
-                            ? arith::AddFOp::create(nb, loc, args[1], args[0])
-                                  .getResult()
-                            : arith::AddIOp::create(nb, loc, args[1], args[0])
-                                  .getResult();
-            linalg::YieldOp::create(
-                nb, loc,
-                Value(arith::SelectOp::create(nb, loc, counts, sum, args[1])));
+            Value combined;
+            if (product)
+              combined = isFloat
+                             ? arith::MulFOp::create(nb, loc, args[1], args[0])
+                                   .getResult()
+                             : arith::MulIOp::create(nb, loc, args[1], args[0])
+                                   .getResult();
+            else
+              combined = isFloat
+                             ? arith::AddFOp::create(nb, loc, args[1], args[0])
+                                   .getResult()
+                             : arith::AddIOp::create(nb, loc, args[1], args[0])
+                                   .getResult();
+            linalg::YieldOp::create(nb, loc,
+                                    Value(arith::SelectOp::create(
+                                        nb, loc, counts, combined, args[1])));
           })
           .getResult(0);
   return SmallVector<Value>{result};
@@ -500,7 +511,14 @@ void muon::onnx_import::populateReductionImporters(
   registry.add("", "ReduceLogSumExp", [](NodeContext &ctx) {
     return importReduce(ctx, ReduceKind::Max, ReduceForm::LogSumExp);
   });
-  registry.add("", "CumSum", importCumSum, {/*since=*/11});
+  registry.add(
+      "", "CumSum",
+      [](NodeContext &ctx) { return importCumulative(ctx, /*product=*/false); },
+      {/*since=*/11});
+  registry.add(
+      "", "CumProd",
+      [](NodeContext &ctx) { return importCumulative(ctx, /*product=*/true); },
+      {/*since=*/26});
   // ArgMax-11 allows negative axes, 12 adds select_last_index.
   registry.add("", "ArgMax",
                [](NodeContext &ctx) { return importArgMax(ctx, false); },
