@@ -150,7 +150,8 @@ SmallVector<int64_t> muon::getKeptDimsShape(ArrayRef<int64_t> shape,
 }
 
 /// The neutral element of a reduction: 0 (Sum), 1 (Prod), or the lowest
-/// (Max) or highest (Min) value of the type.
+/// (Max) or highest (Min) value of the type: signed for integers, unsigned
+/// for bools (false < true, where a signed i1 true is -1).
 static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
   if (auto floatType = dyn_cast<FloatType>(type)) {
     if (kind == ReduceKind::Sum || kind == ReduceKind::Prod)
@@ -160,15 +161,18 @@ static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
                               /*Negative=*/kind == ReduceKind::Max));
   }
   unsigned width = type.getIntOrFloatBitWidth();
+  bool isBool = width == 1;
   switch (kind) {
   case ReduceKind::Sum:
     return b.getIntegerAttr(type, APInt::getZero(width));
   case ReduceKind::Prod:
     return b.getIntegerAttr(type, APInt(width, 1));
   case ReduceKind::Max:
-    return b.getIntegerAttr(type, APInt::getSignedMinValue(width));
+    return b.getIntegerAttr(type, isBool ? APInt::getMinValue(width)
+                                         : APInt::getSignedMinValue(width));
   case ReduceKind::Min:
-    return b.getIntegerAttr(type, APInt::getSignedMaxValue(width));
+    return b.getIntegerAttr(type, isBool ? APInt::getMaxValue(width)
+                                         : APInt::getSignedMaxValue(width));
   }
   llvm_unreachable("unknown ReduceKind");
 }
@@ -176,6 +180,8 @@ static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
 Value muon::buildCombine(OpBuilder &b, Location loc, Value lhs, Value rhs,
                          ReduceKind kind) {
   bool isFloat = isa<FloatType>(lhs.getType());
+  // Bools order false < true: unsigned (a signed i1 true is -1).
+  bool isBool = lhs.getType().isInteger(1);
   switch (kind) {
   case ReduceKind::Sum:
     return isFloat ? arith::AddFOp::create(b, loc, lhs, rhs).getResult()
@@ -184,11 +190,15 @@ Value muon::buildCombine(OpBuilder &b, Location loc, Value lhs, Value rhs,
     return isFloat ? arith::MulFOp::create(b, loc, lhs, rhs).getResult()
                    : arith::MulIOp::create(b, loc, lhs, rhs).getResult();
   case ReduceKind::Max:
-    return isFloat ? arith::MaximumFOp::create(b, loc, lhs, rhs).getResult()
-                   : arith::MaxSIOp::create(b, loc, lhs, rhs).getResult();
+    if (isFloat)
+      return arith::MaximumFOp::create(b, loc, lhs, rhs);
+    return isBool ? arith::MaxUIOp::create(b, loc, lhs, rhs).getResult()
+                  : arith::MaxSIOp::create(b, loc, lhs, rhs).getResult();
   case ReduceKind::Min:
-    return isFloat ? arith::MinimumFOp::create(b, loc, lhs, rhs).getResult()
-                   : arith::MinSIOp::create(b, loc, lhs, rhs).getResult();
+    if (isFloat)
+      return arith::MinimumFOp::create(b, loc, lhs, rhs);
+    return isBool ? arith::MinUIOp::create(b, loc, lhs, rhs).getResult()
+                  : arith::MinSIOp::create(b, loc, lhs, rhs).getResult();
   }
   llvm_unreachable("unknown ReduceKind");
 }

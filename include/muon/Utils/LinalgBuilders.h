@@ -138,7 +138,7 @@ mlir::Value buildTranspose(mlir::OpBuilder &b, mlir::Location loc,
 enum class ReduceKind { Sum, Prod, Max, Min };
 
 /// `lhs` combined with `rhs` by `kind` (floats: maximumf/minimumf, which
-/// propagate NaN; integers: signed).
+/// propagate NaN; integers: signed; bools: false < true).
 mlir::Value buildCombine(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value lhs, mlir::Value rhs, ReduceKind kind);
 

@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -294,12 +295,26 @@ static ImportResult importOneHot(NodeContext &ctx) {
   if (valuesType->getRank() != 1 || valuesType->getDimSize(0) != 2)
     return ctx.emitError() << "expects values [off, on] of shape [2], got "
                            << *valuesType;
-  FailureOr<SmallVector<int64_t>> depthValues = getConstantIntOperand(ctx, 1);
-  if (failed(depthValues))
-    return failure();
-  if (depthValues->size() != 1 || depthValues->front() < 1)
+  // A float depth is cast to int64 (truncated), as ONNX specifies.
+  std::optional<int64_t> depth;
+  DenseFPElementsAttr floatDepth;
+  if (matchPattern(ctx.getOperand(1), m_Constant(&floatDepth))) {
+    if (floatDepth.getNumElements() == 1) {
+      double value =
+          (*floatDepth.getValues<FloatAttr>().begin()).getValueAsDouble();
+      // Beyond 2^62 no tensor fits anyway; the bound keeps the cast defined.
+      if (value >= 1 && value < 0x1p62)
+        depth = static_cast<int64_t>(value);
+    }
+  } else {
+    FailureOr<SmallVector<int64_t>> depthValues = getConstantIntOperand(ctx, 1);
+    if (failed(depthValues))
+      return failure();
+    if (depthValues->size() == 1 && depthValues->front() >= 1)
+      depth = depthValues->front();
+  }
+  if (!depth)
     return ctx.emitError() << "expects one positive depth";
-  int64_t depth = depthValues->front();
   int64_t rank = type->getRank() + 1;
   FailureOr<int64_t> axis =
       normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(-1), rank);
@@ -312,7 +327,7 @@ static ImportResult importOneHot(NodeContext &ctx) {
   SmallVector<int64_t> unitShape(type->getShape());
   unitShape.insert(unitShape.begin() + *axis, 1);
   SmallVector<int64_t> shape(unitShape);
-  shape[*axis] = depth;
+  shape[*axis] = *depth;
   SmallVector<Value> inputs = {
       buildReshape(b, ctx.loc, ctx.getOperand(0), unitShape)};
   for (int64_t i = 0; i < 2; ++i) {
@@ -330,7 +345,7 @@ static ImportResult importOneHot(NodeContext &ctx) {
         Value index = args[0];
         if (isa<FloatType>(indexType))
           index = arith::FPToSIOp::create(nb, loc, i64, index);
-        index = buildWrappedIndex(nb, loc, index, depth, /*clamp=*/false);
+        index = buildWrappedIndex(nb, loc, index, *depth, /*clamp=*/false);
         Value position = linalg::IndexOp::create(nb, loc, *axis);
         Value hot = arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
                                           index, position);

@@ -275,6 +275,12 @@ def reduction():
              {"keepdims": 0}, opset=18, consts={1}),
         Case("reduce_min_attr", "ReduceMin", [f32(2, 3, 4)], {"axes": [1]}),
         Case("reduce_min_all_int64", "ReduceMin", [i64([[3, -7, 2], [2**40, 0, -1]])]),
+        # Bools (opset 20) order false < true: any / all.
+        onnx_reference(Case("reduce_max_bool", "ReduceMax",
+                            [np.array([[1, 1], [1, 0], [0, 1], [0, 0]], bool), i64([1])],
+                            opset=20, consts={1})),
+        onnx_reference(Case("reduce_min_bool_all", "ReduceMin",
+                            [np.array([[1, 1], [1, 0]], bool)], {"keepdims": 0}, opset=20)),
         Case("reduce_l2_attr", "ReduceL2", [f32(2, 3, 4)], {"axes": [-1]}),
         Case("reduce_l2_input_all", "ReduceL2", [f32(2, 3, 4), i64([0, 2])],
              {"keepdims": 0}, opset=18, consts={1}),

@@ -32,18 +32,24 @@ CASES = {
 
 
 def load_case_list(path):
-    """Entries (case, module, threshold or None) of the lines of a file that
-    read `NODE: MODULE CASE [THRESHOLD]` (so a lit test can list its cases
-    itself); other lines are ignored."""
+    """Entries (case, module, threshold or None, constant inputs) of the lines
+    of a file that read `NODE: MODULE CASE [THRESHOLD] [const=I,J...]` (so a
+    lit test can list its cases itself); other lines are ignored. `const`
+    names graph inputs that write_case makes initializers."""
     entries = []
     with open(path) as f:
         for line in f:
             fields = line.split()
             if not fields or fields[0] != "NODE:":
                 continue
-            fields = fields[1:]
-            threshold = float(fields[2]) if len(fields) > 2 else None
-            entries.append((fields[1], fields[0], threshold))
+            module, name, *rest = fields[1:]
+            threshold, consts = None, ()
+            for field in rest:
+                if field.startswith("const="):
+                    consts = tuple(int(i) for i in field[len("const="):].split(","))
+                else:
+                    threshold = float(field)
+            entries.append((name, module, threshold, consts))
     return entries
 
 
@@ -53,30 +59,46 @@ def find_case(name, module):
     return next(c for c in node_cases._NodeTestCases if c.name == name)
 
 
-def write_case(case, out_dir):
+def write_case(case, out_dir, consts=()):
     """Writes the case's model and first data set; returns the paths of its
-    inputs and expected outputs."""
+    inputs and expected outputs. The graph inputs numbered in `consts` become
+    initializers holding their data (node tests pass axes, shapes and sizes
+    as inputs, where exporters write constants the importer needs)."""
     data_dir = os.path.join(out_dir, "test_data_set_0")
     os.makedirs(data_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "model.onnx"), "wb") as f:
-        f.write(case.model.SerializeToString())
     inputs, outputs = case.data_sets[0]
+    model = onnx.ModelProto()
+    model.CopyFrom(case.model)
+    graph = model.graph
+    kept = [i for i in range(len(graph.input)) if i not in consts]
+    for i in consts:
+        graph.initializer.append(to_tensor(inputs[i], graph.input[i].name))
+    kept_infos = [graph.input[i] for i in kept]
+    del graph.input[:]
+    graph.input.extend(kept_infos)
+    inputs = [inputs[i] for i in kept]
+    with open(os.path.join(out_dir, "model.onnx"), "wb") as f:
+        f.write(model.SerializeToString())
     paths = {"input": [], "output": []}
-    for kind, values, infos in (("input", inputs, case.model.graph.input),
-                                ("output", outputs, case.model.graph.output)):
+    for kind, values, infos in (("input", inputs, graph.input),
+                                ("output", outputs, graph.output)):
         for i, (value, info) in enumerate(zip(values, infos)):
             path = os.path.join(data_dir, f"{kind}_{i}.pb")
-            # Types numpy lacks (bfloat16, float8) come as TensorProtos.
-            if isinstance(value, onnx.TensorProto):
-                tensor = onnx.TensorProto()
-                tensor.CopyFrom(value)
-                tensor.name = info.name
-            else:
-                tensor = numpy_helper.from_array(value, info.name)
             with open(path, "wb") as f:
-                f.write(tensor.SerializeToString())
+                f.write(to_tensor(value, info.name).SerializeToString())
             paths[kind].append(path)
     return paths["input"], paths["output"]
+
+
+def to_tensor(value, name):
+    """`value` as a TensorProto named `name`; types numpy lacks (bfloat16,
+    float8) come as TensorProtos already."""
+    if isinstance(value, onnx.TensorProto):
+        tensor = onnx.TensorProto()
+        tensor.CopyFrom(value)
+        tensor.name = name
+        return tensor
+    return numpy_helper.from_array(value, name)
 
 
 def main():
@@ -84,8 +106,11 @@ def main():
     cases = dict(CASES)
     list_path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                              "node_tests.txt")
-    cases.update((case, module) for case, module, _ in load_case_list(list_path))
-    write_case(find_case(name, cases[name]), out_dir)
+    consts = {}
+    for case, module, _, case_consts in load_case_list(list_path):
+        cases[case] = module
+        consts[case] = case_consts
+    write_case(find_case(name, cases[name]), out_dir, consts.get(name, ()))
 
 
 if __name__ == "__main__":

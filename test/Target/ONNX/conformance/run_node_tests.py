@@ -19,10 +19,10 @@ from gen_node_test import find_case, load_case_list, write_case
 DEFAULT_THRESHOLD = 1e-5
 
 
-def run_case(name, module, threshold, out_dir, translate, run):
+def run_case(name, module, threshold, consts, out_dir, translate, run):
     """None when the case passes, else what went wrong."""
     case_dir = os.path.join(out_dir, name)
-    inputs, outputs = write_case(find_case(name, module), case_dir)
+    inputs, outputs = write_case(find_case(name, module), case_dir, consts)
     mlir = os.path.join(case_dir, "model.mlir")
     commands = [
         [translate, "--import-onnx", os.path.join(case_dir, "model.onnx"),
@@ -54,10 +54,11 @@ def main():
     entries = load_case_list(list_path)
     with Pool(jobs) as pool:
         errors = pool.starmap(
-            run_case, [(name, module, threshold, out_dir, translate, run)
-                       for name, module, threshold in entries])
+            run_case,
+            [(name, module, threshold, consts, out_dir, translate, run)
+             for name, module, threshold, consts in entries])
     failed = 0
-    for (name, _, _), error in zip(entries, errors):
+    for (name, *_), error in zip(entries, errors):
         if error:
             failed += 1
             print("FAIL %s: %s" % (name, error))
