@@ -28,25 +28,10 @@ using namespace mlir;
 using namespace muon::onnx_import;
 
 static ImportResult importSoftmax(NodeContext &ctx, bool logSoftmax) {
-  if (failed(checkNumOperands(ctx, 1, 1)))
-    return failure();
-  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
-  if (failed(elementType))
-    return failure();
-  auto type = cast<RankedTensorType>(ctx.getOperand(0).getType());
-  bool coerce = ctx.opsetVersion < 13;
-  FailureOr<int64_t> axis = normalizeAxis(
-      ctx, ctx.getIntAttr("axis").value_or(coerce ? 1 : -1), type.getRank());
-  if (failed(axis))
-    return failure();
-  OpBuilder &b = ctx.builder;
-  if (!coerce)
-    return SmallVector<Value>{
-        buildSoftmax(b, ctx.loc, ctx.getOperand(0), *axis, logSoftmax)};
-  Value flat = buildReshape(b, ctx.loc, ctx.getOperand(0),
-                            getCoercedShape(type.getShape(), *axis));
-  Value result = buildSoftmax(b, ctx.loc, flat, 1, logSoftmax);
-  return SmallVector<Value>{buildReshape(b, ctx.loc, result, type.getShape())};
+  return importAlongCoercedAxis(
+      ctx, [&](OpBuilder &b, Location loc, Value x, int64_t axis) {
+        return buildSoftmax(b, loc, x, axis, logSoftmax);
+      });
 }
 
 static ImportResult importGelu(NodeContext &ctx) {

@@ -254,6 +254,27 @@ SmallVector<int64_t> muon::onnx_import::getCoercedShape(ArrayRef<int64_t> shape,
   return {rows, cols};
 }
 
+ImportResult muon::onnx_import::importAlongCoercedAxis(
+    NodeContext &ctx,
+    function_ref<Value(OpBuilder &, Location, Value, int64_t)> build) {
+  if (failed(checkNumOperands(ctx, 1, 1)) ||
+      failed(getFloatElementType(ctx, 0)))
+    return failure();
+  auto type = cast<RankedTensorType>(ctx.getOperand(0).getType());
+  bool coerce = ctx.opsetVersion < 13;
+  FailureOr<int64_t> axis = normalizeAxis(
+      ctx, ctx.getIntAttr("axis").value_or(coerce ? 1 : -1), type.getRank());
+  if (failed(axis))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  if (!coerce)
+    return SmallVector<Value>{build(b, ctx.loc, ctx.getOperand(0), *axis)};
+  Value flat = buildReshape(b, ctx.loc, ctx.getOperand(0),
+                            getCoercedShape(type.getShape(), *axis));
+  Value result = build(b, ctx.loc, flat, 1);
+  return SmallVector<Value>{buildReshape(b, ctx.loc, result, type.getShape())};
+}
+
 Value muon::onnx_import::buildSoftmax(OpBuilder &b, Location loc, Value value,
                                       int64_t axis, bool logSoftmax) {
   auto type = cast<RankedTensorType>(value.getType());

@@ -142,6 +142,16 @@ importUnaryFloat(NodeContext &ctx,
 llvm::SmallVector<int64_t> getCoercedShape(llvm::ArrayRef<int64_t> shape,
                                            int64_t axis);
 
+/// Imports a node with one float input X computed along its `axis` by
+/// `build` (X's shape out): from opset 13 along the one dimension `axis`
+/// (default -1); earlier opsets view X as getCoercedShape at `axis` (default
+/// 1) and compute along its rows (Softmax, LogSoftmax, Hardmax).
+ImportResult importAlongCoercedAxis(
+    NodeContext &ctx,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::Value, int64_t)>
+        build);
+
 /// Softmax of a float tensor over `axis` as `linalg.softmax`; with
 /// `logSoftmax` the numerically stable log-softmax (max subtracted first).
 mlir::Value buildSoftmax(mlir::OpBuilder &b, mlir::Location loc,

@@ -445,38 +445,23 @@ static ImportResult importArgMax(NodeContext &ctx, bool min) {
 /// 13 over the one dimension `axis` (default -1); earlier opsets flatten to
 /// 2-D at `axis` (default 1), as Softmax does.
 static ImportResult importHardmax(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 1, 1)))
-    return failure();
-  FailureOr<FloatType> elementType = getFloatElementType(ctx, 0);
-  if (failed(elementType))
-    return failure();
-  auto type = cast<RankedTensorType>(ctx.getOperand(0).getType());
-  bool coerce = ctx.opsetVersion < 13;
-  FailureOr<int64_t> axis = normalizeAxis(
-      ctx, ctx.getIntAttr("axis").value_or(coerce ? 1 : -1), type.getRank());
-  if (failed(axis))
-    return failure();
-  OpBuilder &b = ctx.builder;
-  Value input = ctx.getOperand(0);
-  if (coerce) {
-    input = buildReshape(b, ctx.loc, input,
-                         getCoercedShape(type.getShape(), *axis));
-    axis = 1;
-  }
-  auto inputType = cast<RankedTensorType>(input.getType());
-  Value index = buildArgMax(b, ctx.loc, input, *axis, /*last=*/false);
-  Value result = buildBroadcastMap(
-      b, ctx.loc, index, inputType.getShape(), *elementType,
-      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Value position = arith::IndexCastOp::create(
-            nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, *axis));
-        Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                          args[0], position);
-        return arith::SelectOp::create(nb, nl, hit,
-                                       buildScalar(nb, nl, *elementType, 1.0),
-                                       buildScalar(nb, nl, *elementType, 0.0));
-      });
-  return SmallVector<Value>{buildReshape(b, ctx.loc, result, type.getShape())};
+  return importAlongCoercedAxis(ctx, [](OpBuilder &b, Location loc, Value x,
+                                        int64_t axis) {
+    auto type = cast<RankedTensorType>(x.getType());
+    Type elementType = type.getElementType();
+    Value index = buildArgMax(b, loc, x, axis, /*last=*/false);
+    return buildBroadcastMap(
+        b, loc, index, type.getShape(), elementType,
+        [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+          Value position = arith::IndexCastOp::create(
+              nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, axis));
+          Value hit = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                            args[0], position);
+          return arith::SelectOp::create(nb, nl, hit,
+                                         buildScalar(nb, nl, elementType, 1.0),
+                                         buildScalar(nb, nl, elementType, 0.0));
+        });
+  });
 }
 
 void muon::onnx_import::populateReductionImporters(
