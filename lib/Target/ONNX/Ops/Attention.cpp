@@ -14,9 +14,14 @@
 // matcher traces these graphs like torch's. Key/value heads of GQA are
 // repeated in place (np.repeat on the head axis, as ONNX specifies).
 //
-// Not supported (located errors): KV caches (past/present), the outputs
-// besides Y, key padding masks and masks shorter than the key sequence,
-// com.microsoft rotary embeddings and packed QKV inputs.
+// ONNX Attention's KV cache: past_key/past_value with K and V appended are
+// the keys and values attended and the present_key/present_value outputs;
+// the queries then sit after the past keys for the causal and window masks.
+//
+// Not supported (located errors): Attention's qk_matmul_output and
+// nonpad_kv_seqlen, com.microsoft's caches and outputs besides Y, key padding
+// masks and masks shorter than the key sequence, com.microsoft rotary
+// embeddings and packed QKV inputs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,6 +75,28 @@ static Value repeatHeads(OpBuilder &b, Location loc, Value x, int64_t repeat) {
   return buildReshape(b, loc, repeated, {s[0], s[1] * repeat, s[2], s[3]});
 }
 
+/// past[B, H, P, D] followed by x[B, H, L, D] along the sequence axis.
+static Value appendToCache(OpBuilder &b, Location loc, Value past, Value x) {
+  ArrayRef<int64_t> ps = getShape(past), xs = getShape(x);
+  Value result = buildEmpty(b, loc, {xs[0], xs[1], ps[2] + xs[2], xs[3]},
+                            getElementType(x));
+  int64_t offset = 0;
+  for (Value part : {past, x}) {
+    ArrayRef<int64_t> shape = getShape(part);
+    if (shape[2] == 0)
+      continue; // nothing to insert, and its offset may be the extent
+    SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)), sizes,
+        strides(4, b.getIndexAttr(1));
+    for (int64_t dim : shape)
+      sizes.push_back(b.getIndexAttr(dim));
+    offsets[2] = b.getIndexAttr(offset);
+    result = tensor::InsertSliceOp::create(b, loc, part, result, offsets, sizes,
+                                           strides);
+    offset += shape[2];
+  }
+  return result;
+}
+
 /// lhs[B, H, M, K] · rhs[B, H, K, N] as one batch_matmul over B·H.
 static Value buildHeadMatmul(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   ArrayRef<int64_t> l = getShape(lhs), r = getShape(rhs);
@@ -106,6 +133,9 @@ struct AttentionOptions {
   // Sliding windows (Attention-25): keys j < i - left or j > i + right
   // masked; none: that side unbounded.
   std::optional<int64_t> leftWindow, rightWindow;
+  // The keys before the first query (a KV cache's past length): query i sits
+  // at key position i + queryOffset for the causal and window masks.
+  int64_t queryOffset = 0;
   Value mask; // bool (true: attend) or additive float, broadcast to scores
 };
 } // namespace
@@ -158,7 +188,8 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
   if (options.causal || options.leftWindow || options.rightWindow) {
     int64_t rows = qs[2], cols = ks[2];
     // Distances, not bounds: i + right would overflow for a huge window.
-    auto masked = [&](int64_t i, int64_t j) {
+    auto masked = [&](int64_t query, int64_t j) {
+      int64_t i = query + options.queryOffset;
       return (options.causal && j > i) ||
              (options.leftWindow && i - j > *options.leftWindow) ||
              (options.rightWindow && j - i > *options.rightWindow);
@@ -260,11 +291,13 @@ static LogicalResult checkFloatInputs(NodeContext &ctx, unsigned count) {
 /// softcap, is_causal, and from 25 left/right_window_size.
 static ImportResult importAttention(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 7)) || failed(checkFloatInputs(ctx, 3)) ||
-      failed(checkAbsent(ctx, 4, "past_key")) ||
-      failed(checkAbsent(ctx, 5, "past_value")) ||
-      failed(checkAbsent(ctx, 6, "nonpad_kv_seqlen")) ||
-      failed(checkOnlyFirstOutput(ctx)))
+      failed(checkAbsent(ctx, 6, "nonpad_kv_seqlen")))
     return failure();
+  if (ctx.getNumResults() > 3)
+    return ctx.emitError() << "qk_matmul_output (output 3) is not supported";
+  Value pastKey = ctx.getOperand(4), pastValue = ctx.getOperand(5);
+  if (!pastKey != !pastValue)
+    return ctx.emitError() << "expects past_key and past_value together";
   OpBuilder &b = ctx.builder;
   Value q = ctx.getOperand(0), k = ctx.getOperand(1), v = ctx.getOperand(2);
   bool packed = getShape(q).size() == 3;
@@ -283,18 +316,34 @@ static ImportResult importAttention(NodeContext &ctx) {
     v = splitHeads(b, ctx.loc, v, *kvHeads);
   }
   AttentionOptions options;
+  if (pastKey) {
+    // The cache: [B, Hkv, P, D] and [B, Hkv, P, Dv], K and V appended.
+    ArrayRef<int64_t> pk = getShape(pastKey), pv = getShape(pastValue);
+    ArrayRef<int64_t> ks = getShape(k), vs = getShape(v);
+    if (pk.size() != 4 || pv.size() != 4 || ks.size() != 4 || vs.size() != 4 ||
+        pk[0] != ks[0] || pk[1] != ks[1] || pk[3] != ks[3] || pv[0] != vs[0] ||
+        pv[1] != vs[1] || pv[3] != vs[3] || pk[2] != pv[2] ||
+        getElementType(pastKey) != getElementType(k) ||
+        getElementType(pastValue) != getElementType(v))
+      return ctx.emitError()
+             << "expects past_key [B, Hkv, P, D] and past_value [B, Hkv, P, "
+                "Dv] matching K "
+             << k.getType() << " and V " << v.getType() << ", got "
+             << pastKey.getType() << " and " << pastValue.getType();
+    options.queryOffset = pk[2];
+    k = appendToCache(b, ctx.loc, pastKey, k);
+    v = appendToCache(b, ctx.loc, pastValue, v);
+  }
   if (std::optional<float> scale = ctx.getFloatAttr("scale"))
     options.scale = *scale;
   options.softcap = ctx.getFloatAttr("softcap").value_or(0.0f);
-  // It selects what the fourth output holds, which checkOnlyFirstOutput
-  // rejected.
+  // It selects what the fourth output holds, which is rejected above.
   ctx.ignoreAttr("qk_matmul_output_mode");
   FailureOr<bool> causal = getFlagAttr(ctx, "is_causal");
   if (failed(causal))
     return failure();
   options.causal = *causal;
   if (ctx.opsetVersion >= 25) {
-    // Without a KV cache a query's absolute position is its index.
     for (auto [name, window] :
          {std::pair{"left_window_size", &options.leftWindow},
           std::pair{"right_window_size", &options.rightWindow}}) {
@@ -310,7 +359,10 @@ static ImportResult importAttention(NodeContext &ctx) {
   FailureOr<Value> y = buildAttention(ctx, q, k, v, options);
   if (failed(y))
     return failure();
-  return SmallVector<Value>{packed ? mergeHeads(b, ctx.loc, *y) : *y};
+  // present_key and present_value: the cache with K and V appended.
+  SmallVector<Value> results{packed ? mergeHeads(b, ctx.loc, *y) : *y, k, v};
+  results.resize(ctx.getNumResults());
+  return results;
 }
 
 /// com.microsoft MultiHeadAttention, unpacked [B, S, hidden] query, key and
