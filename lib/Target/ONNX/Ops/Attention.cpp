@@ -293,7 +293,7 @@ static ImportResult importAttention(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 3, 7)) || failed(checkFloatInputs(ctx, 3)) ||
       failed(checkAbsent(ctx, 6, "nonpad_kv_seqlen")))
     return failure();
-  if (ctx.getNumResults() > 3)
+  if (hasResult(ctx, 3))
     return ctx.emitError() << "qk_matmul_output (output 3) is not supported";
   Value pastKey = ctx.getOperand(4), pastValue = ctx.getOperand(5);
   if (!pastKey != !pastValue)
