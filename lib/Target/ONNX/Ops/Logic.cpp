@@ -79,10 +79,9 @@ static ImportResult importLogic(NodeContext &ctx, LogicKind kind,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         switch (kind) {
         case LogicKind::Not:
-          // All ones: true for a bool.
+          // XOr with all ones (true, for a bool) complements.
           return arith::XOrIOp::create(
-              b, loc, args[0],
-              buildScalar(b, loc, args[0].getType(), bitwise ? -1 : 1));
+              b, loc, args[0], buildScalar(b, loc, args[0].getType(), -1));
         case LogicKind::And:
           return arith::AndIOp::create(b, loc, args[0], args[1]);
         case LogicKind::Or:
