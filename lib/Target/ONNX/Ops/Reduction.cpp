@@ -196,7 +196,6 @@ static ImportResult importCumulative(NodeContext &ctx, bool product) {
   if (failed(type))
     return failure();
   Type elementType = type->getElementType();
-  bool isFloat = isa<FloatType>(elementType);
   FailureOr<SmallVector<int64_t>> axisValues = getConstantIntOperand(ctx, 1);
   if (failed(axisValues))
     return failure();
@@ -237,19 +236,9 @@ static ImportResult importCumulative(NodeContext &ctx, bool product) {
             Value position = linalg::IndexOp::create(nb, loc, *axis);
             Value counts =
                 arith::CmpIOp::create(nb, loc, predicate, source, position);
-            Value combined;
-            if (product)
-              combined = isFloat
-                             ? arith::MulFOp::create(nb, loc, args[1], args[0])
-                                   .getResult()
-                             : arith::MulIOp::create(nb, loc, args[1], args[0])
-                                   .getResult();
-            else
-              combined = isFloat
-                             ? arith::AddFOp::create(nb, loc, args[1], args[0])
-                                   .getResult()
-                             : arith::AddIOp::create(nb, loc, args[1], args[0])
-                                   .getResult();
+            Value combined =
+                buildCombine(nb, loc, args[1], args[0],
+                             product ? ReduceKind::Prod : ReduceKind::Sum);
             linalg::YieldOp::create(nb, loc,
                                     Value(arith::SelectOp::create(
                                         nb, loc, counts, combined, args[1])));
