@@ -242,6 +242,14 @@ static StringRef getCElementType(ElementType type) {
     return "int32_t";
   case ElementType::I64:
     return "int64_t";
+  case ElementType::U8:
+    return "uint8_t";
+  case ElementType::U16:
+    return "uint16_t";
+  case ElementType::U32:
+    return "uint32_t";
+  case ElementType::U64:
+    return "uint64_t";
   }
   llvm_unreachable("unknown element type");
 }

@@ -69,13 +69,27 @@ static Error parseElement(StringRef text, HostTensor &tensor, int64_t index) {
       return invalid();
     return Error::success();
   }
+  unsigned bits = 8 * getElementByteWidth(elementType);
+  auto doesNotFit = [&] {
+    return createStringError("'" + text + "' does not fit in " +
+                             getElementTypeName(elementType));
+  };
+  if (isUnsignedElementType(elementType)) {
+    uint64_t value;
+    if (text.starts_with("-"))
+      return doesNotFit();
+    if (text.getAsInteger(10, value))
+      return invalid();
+    if (bits < 64 && !isUIntN(bits, value))
+      return doesNotFit();
+    tensor.setInt(index, static_cast<int64_t>(value));
+    return Error::success();
+  }
   int64_t value;
   if (text.getAsInteger(10, value))
     return invalid();
-  unsigned bits = 8 * getElementByteWidth(elementType);
   if (bits < 64 && !isIntN(bits, value))
-    return createStringError("'" + text + "' does not fit in " +
-                             getElementTypeName(elementType));
+    return doesNotFit();
   tensor.setInt(index, value);
   return Error::success();
 }

@@ -46,6 +46,14 @@ static StringRef getNpyDescr(ElementType type) {
     return "<i4";
   case ElementType::I64:
     return "<i8";
+  case ElementType::U8:
+    return "|u1";
+  case ElementType::U16:
+    return "<u2";
+  case ElementType::U32:
+    return "<u4";
+  case ElementType::U64:
+    return "<u8";
   case ElementType::BF16:
     break;
   }
@@ -64,6 +72,10 @@ static std::optional<ElementType> parseNpyDescr(StringRef descr) {
       .Case("<i2", ElementType::I16)
       .Case("<i4", ElementType::I32)
       .Case("<i8", ElementType::I64)
+      .Case("|u1", ElementType::U8)
+      .Case("<u2", ElementType::U16)
+      .Case("<u4", ElementType::U32)
+      .Case("<u8", ElementType::U64)
       .Default(std::nullopt);
 }
 
@@ -190,9 +202,9 @@ static Expected<NpyHeader> parseHeader(StringRef path, StringRef text) {
   std::optional<ElementType> elementType = parseNpyDescr(*descr);
   if (!elementType) {
     StringRef why = descr->starts_with(">") ? " (big-endian)" : "";
-    return createStringError(path + ": unsupported dtype '" + *descr + "'" +
-                             why +
-                             "; supported: <f2 <f4 <f8 |i1 <i2 <i4 <i8 |b1");
+    return createStringError(
+        path + ": unsupported dtype '" + *descr + "'" + why +
+        "; supported: <f2 <f4 <f8 |i1 <i2 <i4 <i8 |u1 <u2 <u4 <u8 |b1");
   }
   return NpyHeader{*elementType, std::move(*shape)};
 }

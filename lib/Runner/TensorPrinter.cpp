@@ -16,6 +16,8 @@ static void printElement(raw_ostream &os, const HostTensor &tensor,
                          int64_t index) {
   if (isFloatElementType(tensor.getElementType()))
     os << format("%g", tensor.getDouble(index));
+  else if (tensor.getElementType() == ElementType::U64)
+    os << static_cast<uint64_t>(tensor.getInt(index));
   else
     os << tensor.getInt(index);
 }

@@ -35,6 +35,14 @@ static std::optional<ElementType> getONNXElementType(int32_t dataType) {
     return ElementType::I32;
   case onnx::TensorProto::INT64:
     return ElementType::I64;
+  case onnx::TensorProto::UINT8:
+    return ElementType::U8;
+  case onnx::TensorProto::UINT16:
+    return ElementType::U16;
+  case onnx::TensorProto::UINT32:
+    return ElementType::U32;
+  case onnx::TensorProto::UINT64:
+    return ElementType::U64;
   default:
     return std::nullopt;
   }

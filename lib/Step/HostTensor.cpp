@@ -41,6 +41,14 @@ StringRef muon::getElementTypeName(ElementType type) {
     return "i32";
   case ElementType::I64:
     return "i64";
+  case ElementType::U8:
+    return "ui8";
+  case ElementType::U16:
+    return "ui16";
+  case ElementType::U32:
+    return "ui32";
+  case ElementType::U64:
+    return "ui64";
   }
   llvm_unreachable("unknown element type");
 }
@@ -56,11 +64,15 @@ std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
       .Case("i16", ElementType::I16)
       .Case("i32", ElementType::I32)
       .Case("i64", ElementType::I64)
+      .Case("ui8", ElementType::U8)
+      .Case("ui16", ElementType::U16)
+      .Case("ui32", ElementType::U32)
+      .Case("ui64", ElementType::U64)
       .Default(std::nullopt);
 }
 
 StringRef muon::getSupportedElementTypeNames() {
-  return "f16, bf16, f32, f64, i1, i8, i16, i32, i64";
+  return "f16, bf16, f32, f64, i1, i8, i16, i32, i64, ui8, ui16, ui32, ui64";
 }
 
 std::optional<ElementType> muon::getElementType(mlir::Type type) {
@@ -72,7 +84,22 @@ std::optional<ElementType> muon::getElementType(mlir::Type type) {
     return ElementType::F32;
   if (type.isF64())
     return ElementType::F64;
-  // Signless only: signed/unsigned integers do not survive the LLVM lowering.
+  // Signless or unsigned: a signed integer type has no ABI (the lowering
+  // makes every integer signless, and `muon.unsigned` marks unsigned ones).
+  if (type.isUnsignedInteger()) {
+    switch (type.getIntOrFloatBitWidth()) {
+    case 8:
+      return ElementType::U8;
+    case 16:
+      return ElementType::U16;
+    case 32:
+      return ElementType::U32;
+    case 64:
+      return ElementType::U64;
+    default:
+      return std::nullopt;
+    }
+  }
   if (type.isSignlessInteger(1))
     return ElementType::I1;
   if (type.isSignlessInteger(8))
@@ -90,36 +117,33 @@ size_t muon::getElementByteWidth(ElementType type) {
   switch (type) {
   case ElementType::I1:
   case ElementType::I8:
+  case ElementType::U8:
     return 1;
   case ElementType::F16:
   case ElementType::BF16:
   case ElementType::I16:
+  case ElementType::U16:
     return 2;
   case ElementType::F32:
   case ElementType::I32:
+  case ElementType::U32:
     return 4;
   case ElementType::F64:
   case ElementType::I64:
+  case ElementType::U64:
     return 8;
   }
   llvm_unreachable("unknown element type");
 }
 
 bool muon::isFloatElementType(ElementType type) {
-  switch (type) {
-  case ElementType::F16:
-  case ElementType::BF16:
-  case ElementType::F32:
-  case ElementType::F64:
-    return true;
-  case ElementType::I1:
-  case ElementType::I8:
-  case ElementType::I16:
-  case ElementType::I32:
-  case ElementType::I64:
-    return false;
-  }
-  llvm_unreachable("unknown element type");
+  return type == ElementType::F16 || type == ElementType::BF16 ||
+         type == ElementType::F32 || type == ElementType::F64;
+}
+
+bool muon::isUnsignedElementType(ElementType type) {
+  return type == ElementType::U8 || type == ElementType::U16 ||
+         type == ElementType::U32 || type == ElementType::U64;
 }
 
 int64_t HostTensorType::getNumElements() const {
@@ -205,11 +229,9 @@ double HostTensor::getDouble(int64_t index) const {
     return load<float>(ptr);
   case ElementType::F64:
     return load<double>(ptr);
-  case ElementType::I1:
-  case ElementType::I8:
-  case ElementType::I16:
-  case ElementType::I32:
-  case ElementType::I64:
+  case ElementType::U64:
+    return static_cast<double>(static_cast<uint64_t>(getInt(index)));
+  default:
     return static_cast<double>(getInt(index));
   }
   llvm_unreachable("unknown element type");
@@ -229,7 +251,14 @@ int64_t HostTensor::getInt(int64_t index) const {
   case ElementType::I32:
     return load<int32_t>(ptr);
   case ElementType::I64:
+  case ElementType::U64:
     return load<int64_t>(ptr);
+  case ElementType::U8:
+    return load<uint8_t>(ptr);
+  case ElementType::U16:
+    return load<uint16_t>(ptr);
+  case ElementType::U32:
+    return load<uint32_t>(ptr);
   default:
     llvm_unreachable("getInt on a float tensor");
   }
@@ -265,15 +294,19 @@ void HostTensor::setInt(int64_t index, int64_t value) {
     store<uint8_t>(ptr, value != 0);
     return;
   case ElementType::I8:
-    store<int8_t>(ptr, static_cast<int8_t>(value));
+  case ElementType::U8:
+    store<uint8_t>(ptr, static_cast<uint8_t>(value));
     return;
   case ElementType::I16:
-    store<int16_t>(ptr, static_cast<int16_t>(value));
+  case ElementType::U16:
+    store<uint16_t>(ptr, static_cast<uint16_t>(value));
     return;
   case ElementType::I32:
-    store<int32_t>(ptr, static_cast<int32_t>(value));
+  case ElementType::U32:
+    store<uint32_t>(ptr, static_cast<uint32_t>(value));
     return;
   case ElementType::I64:
+  case ElementType::U64:
     store<int64_t>(ptr, value);
     return;
   default:

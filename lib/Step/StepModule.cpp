@@ -20,6 +20,7 @@
 #include "muon/InitAll.h"
 #include "muon/Transforms/Passes.h"
 #include "muon/Transforms/ResultAliases.h"
+#include "muon/Utils/ABIAttributes.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
@@ -239,15 +240,49 @@ static std::string getIdentifier(StringRef name, const Twine &fallback,
   return id;
 }
 
+/// `type`, with unsigned elements when the argument or result carries
+/// `muon.unsigned` (which only signless integers wider than i1 may).
+static Expected<Type> applyUnsignedAttr(Type type, DictionaryAttr attrs,
+                                        StringRef function, StringRef what,
+                                        unsigned index) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  auto intType =
+      tensorType ? dyn_cast<IntegerType>(tensorType.getElementType()) : nullptr;
+  // The lowering computes on signless integers only.
+  if (intType && !intType.isSignless()) {
+    std::string typeName;
+    llvm::raw_string_ostream(typeName) << type;
+    return llvm::createStringError(
+        "function '" + function + "' " + what + " " + Twine(index) +
+        " has type " + typeName + ": integers are signless in a signature; " +
+        "mark unsigned ones with `" + kUnsignedAttrName + "`");
+  }
+  if (!attrs || !attrs.get(kUnsignedAttrName))
+    return type;
+  if (!intType || !intType.isSignless() || intType.getWidth() == 1)
+    return llvm::createStringError(
+        "function '" + function + "' " + what + " " + Twine(index) + " has `" +
+        kUnsignedAttrName + "` but is not a tensor of i8, i16, i32 or i64");
+  return tensorType.clone(IntegerType::get(
+      type.getContext(), intType.getWidth(), IntegerType::Unsigned));
+}
+
 static Expected<FunctionSignature>
 buildSignature(func::FuncOp func, const DenseMap<Value, std::string> &names) {
   FunctionSignature signature{func.getSymName().str(), {}, {}, {}, {}, {}};
-  for (auto [what, types, hostTypes] :
-       {std::make_tuple("input", func.getArgumentTypes(), &signature.inputs),
-        std::make_tuple("result", func.getResultTypes(), &signature.results)}) {
-    for (auto [index, type] : llvm::enumerate(types)) {
+  for (auto [what, types, attrs, hostTypes] :
+       {std::make_tuple("input", func.getArgumentTypes(), func.getAllArgAttrs(),
+                        &signature.inputs),
+        std::make_tuple("result", func.getResultTypes(),
+                        func.getAllResultAttrs(), &signature.results)}) {
+    for (auto [index, declared] : llvm::enumerate(types)) {
+      Expected<Type> type = applyUnsignedAttr(
+          declared, attrs ? cast<DictionaryAttr>(attrs[index]) : nullptr,
+          signature.name, what, index);
+      if (!type)
+        return type.takeError();
       Expected<HostTensorType> hostType =
-          getHostTensorType(type, signature.name, what, index);
+          getHostTensorType(*type, signature.name, what, index);
       if (!hostType)
         return hostType.takeError();
       hostTypes->push_back(std::move(*hostType));
@@ -262,8 +297,7 @@ buildSignature(func::FuncOp func, const DenseMap<Value, std::string> &names) {
   Operation *terminator = func.getBody().hasOneBlock()
                               ? func.getBody().front().getTerminator()
                               : nullptr;
-  if (auto messages =
-          func->getAttrOfType<ArrayAttr>(kStatusMessagesAttrName))
+  if (auto messages = func->getAttrOfType<ArrayAttr>(kStatusMessagesAttrName))
     for (auto message : messages.getAsValueRange<StringAttr>())
       signature.statusMessages.push_back(message.str());
   for (unsigned index = 0; index < func.getNumResults(); ++index) {

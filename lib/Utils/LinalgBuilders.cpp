@@ -152,7 +152,8 @@ SmallVector<int64_t> muon::getKeptDimsShape(ArrayRef<int64_t> shape,
 /// The neutral element of a reduction: 0 (Sum), 1 (Prod), or the lowest
 /// (Max) or highest (Min) value of the type: signed for integers, unsigned
 /// for bools (false < true, where a signed i1 true is -1).
-static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
+static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind,
+                               bool isUnsigned) {
   if (auto floatType = dyn_cast<FloatType>(type)) {
     if (kind == ReduceKind::Sum || kind == ReduceKind::Prod)
       return b.getFloatAttr(type, kind == ReduceKind::Sum ? 0.0 : 1.0);
@@ -161,7 +162,7 @@ static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
                               /*Negative=*/kind == ReduceKind::Max));
   }
   unsigned width = type.getIntOrFloatBitWidth();
-  bool isBool = width == 1;
+  bool isBool = width == 1 || isUnsigned;
   switch (kind) {
   case ReduceKind::Sum:
     return b.getIntegerAttr(type, APInt::getZero(width));
@@ -178,10 +179,10 @@ static TypedAttr getReduceInit(OpBuilder &b, Type type, ReduceKind kind) {
 }
 
 Value muon::buildCombine(OpBuilder &b, Location loc, Value lhs, Value rhs,
-                         ReduceKind kind) {
+                         ReduceKind kind, bool isUnsigned) {
   bool isFloat = isa<FloatType>(lhs.getType());
   // Bools order false < true: unsigned (a signed i1 true is -1).
-  bool isBool = lhs.getType().isInteger(1);
+  bool isBool = lhs.getType().isInteger(1) || isUnsigned;
   switch (kind) {
   case ReduceKind::Sum:
     return isFloat ? arith::AddFOp::create(b, loc, lhs, rhs).getResult()
@@ -213,18 +214,30 @@ Value muon::buildReduce(OpBuilder &b, Location loc, Value value,
   for (auto [i, dim] : llvm::enumerate(type.getShape()))
     if (!llvm::is_contained(axes, static_cast<int64_t>(i)))
       reducedShape.push_back(dim);
+  Type elementType = type.getElementType();
+  bool isUnsigned = elementType.isUnsignedInteger();
+  if (isUnsigned) {
+    elementType = b.getIntegerType(elementType.getIntOrFloatBitWidth());
+    value = tensor::BitcastOp::create(b, loc, type.clone(elementType), value);
+  }
   Value init = buildFilled(b, loc, reducedShape,
-                           getReduceInit(b, type.getElementType(), kind));
+                           getReduceInit(b, elementType, kind, isUnsigned));
   auto reduce = linalg::ReduceOp::create(
       b, loc, value, init, axes,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
-        Value result = buildCombine(nested, nestedLoc, args[0], args[1], kind);
+        Value result =
+            buildCombine(nested, nestedLoc, args[0], args[1], kind, isUnsigned);
         linalg::YieldOp::create(nested, nestedLoc, result);
       });
   Value result = reduce.getResult(0);
   if (keepDims)
     result =
         buildReshape(b, loc, result, getKeptDimsShape(type.getShape(), axes));
+  if (isUnsigned) {
+    auto resultType = cast<RankedTensorType>(result.getType());
+    result = tensor::BitcastOp::create(
+        b, loc, resultType.clone(type.getElementType()), result);
+  }
   return result;
 }
 

@@ -31,7 +31,24 @@ class Type;
 namespace muon {
 
 /// Element types muon-run can pass to and from compiled code.
-enum class ElementType { F16, BF16, F32, F64, I1, I8, I16, I32, I64 };
+/// Unsigned integers (U8..U64, spelled `ui8`..`ui64`) are signless in the
+/// compiled code; a function marks them with `muon.unsigned`
+/// (muon/Utils/ABIAttributes.h).
+enum class ElementType {
+  F16,
+  BF16,
+  F32,
+  F64,
+  I1,
+  I8,
+  I16,
+  I32,
+  I64,
+  U8,
+  U16,
+  U32,
+  U64
+};
 
 /// The MLIR spelling of `type` ("f32", "i1", ...).
 llvm::StringRef getElementTypeName(ElementType type);
@@ -42,13 +59,16 @@ std::optional<ElementType> parseElementTypeName(llvm::StringRef name);
 /// The supported element types, comma separated, for error messages.
 llvm::StringRef getSupportedElementTypeNames();
 
-/// Maps an MLIR element type to ours; std::nullopt if unsupported.
+/// Maps an MLIR element type to ours (unsigned integers from `uiN`);
+/// std::nullopt if unsupported.
 std::optional<ElementType> getElementType(mlir::Type type);
 
 /// Bytes per element in memory (i1 takes a whole byte, as in LLVM).
 size_t getElementByteWidth(ElementType type);
 
 bool isFloatElementType(ElementType type);
+
+bool isUnsignedElementType(ElementType type);
 
 /// Bytes of physical memory of this machine: the default limit on what
 /// muon-run allocates for tensors, so that a huge shape is an error rather
@@ -102,7 +122,8 @@ public:
   /// Element `index` (row-major) widened to double; integers convert exactly
   /// up to 2^53, which is all comparisons and printing need.
   double getDouble(int64_t index) const;
-  /// Element `index` of an integer tensor.
+  /// Element `index` of an integer tensor (a u64 one's bits for values
+  /// past INT64_MAX: isUnsignedElementType says how to read it).
   int64_t getInt(int64_t index) const;
 
   /// Stores `value` at `index`, rounding to nearest even for narrower floats.

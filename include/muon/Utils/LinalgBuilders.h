@@ -138,12 +138,15 @@ mlir::Value buildTranspose(mlir::OpBuilder &b, mlir::Location loc,
 enum class ReduceKind { Sum, Prod, Max, Min };
 
 /// `lhs` combined with `rhs` by `kind` (floats: maximumf/minimumf, which
-/// propagate NaN; integers: signed; bools: false < true).
+/// propagate NaN; integers: signed, or unsigned with `isUnsigned`; bools:
+/// false < true).
 mlir::Value buildCombine(mlir::OpBuilder &b, mlir::Location loc,
-                         mlir::Value lhs, mlir::Value rhs, ReduceKind kind);
+                         mlir::Value lhs, mlir::Value rhs, ReduceKind kind,
+                         bool isUnsigned = false);
 
 /// Reduces `value` over the sorted, unique `axes`; with `keepDims` the
-/// reduced dimensions stay as size 1.
+/// reduced dimensions stay as size 1. Unsigned integers (`uiN` elements)
+/// order unsigned; the reduction computes on their signless bits.
 mlir::Value buildReduce(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::Value value, llvm::ArrayRef<int64_t> axes,
                         bool keepDims, ReduceKind kind);

@@ -17,7 +17,9 @@
 #include "ConstantFolding.h"
 #include "FunctionInlining.h"
 #include "InputShapeInference.h"
+#include "Ops/ImporterUtils.h"
 #include "TypeConversion.h"
+#include "UnsignedIntegers.h"
 #include "muon/Dialect/Optim/IR/OptimDialect.h"
 #include "muon/Target/ONNX/OpImporters.h"
 
@@ -488,6 +490,14 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
       operands.back() = value->values.front();
   }
 
+  if (!importer->acceptsUnsigned)
+    for (auto [position, operand] : llvm::enumerate(operands))
+      if (operand && isUnsignedTensor(operand.getType()))
+        return probe.emitError()
+               << "input '" << node.input(position) << "' has type "
+               << operand.getType() << ": the importer of " << node.op_type()
+               << " does not handle unsigned integers";
+
   SmallVector<std::optional<RankedTensorType>> declaredTypes;
   for (const std::string &output : node.output()) {
     auto info = declared.find(output);
@@ -515,6 +525,13 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
     return ctx.emitError() << "importer returned " << results->size()
                            << " values for " << ctx.getNumResults()
                            << " outputs";
+  if (!importer->acceptsUnsigned)
+    for (auto [resultIndex, result] : llvm::enumerate(*results))
+      if (result && isUnsignedTensor(result.getType()))
+        return ctx.emitError()
+               << "output '" << node.output(resultIndex) << "' has type "
+               << result.getType() << ": the importer of " << node.op_type()
+               << " does not handle unsigned integers";
   foldConstantResults(
       builder, previous ? std::next(previous->getIterator()) : block->begin(),
       *results);
@@ -634,6 +651,7 @@ FailureOr<func::FuncOp> FunctionImporter::run() {
     func.erase();
     return failure();
   }
+  eraseUnsignedIntegers(func);
   return func;
 }
 

@@ -38,6 +38,15 @@ const RegisteredImporter *OpImporterRegistry::lookup(StringRef domain,
   return it == importers.end() ? nullptr : &it->second;
 }
 
+void OpImporterRegistry::acceptUnsigned(StringRef domain,
+                                        ArrayRef<StringRef> opTypes) {
+  for (StringRef opType : opTypes) {
+    auto it = importers.find(getKey(domain, opType));
+    assert(it != importers.end() && "op must be registered first");
+    it->second.acceptsUnsigned = true;
+  }
+}
+
 int64_t OpImporterRegistry::getLatestOpset(StringRef domain) {
   // Each registration's `since` was checked against ONNX 1.23's operator
   // history (onnx.defs); a newer opset may redefine any op.

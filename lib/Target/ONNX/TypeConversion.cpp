@@ -35,6 +35,15 @@ Type muon::onnx_import::getElementType(MLIRContext *context, int32_t dataType) {
     return b.getI64Type();
   case onnx::TensorProto::BOOL:
     return b.getI1Type();
+  // Unsigned while importing (see isUnsignedTensor); signless after.
+  case onnx::TensorProto::UINT8:
+    return IntegerType::get(context, 8, IntegerType::Unsigned);
+  case onnx::TensorProto::UINT16:
+    return IntegerType::get(context, 16, IntegerType::Unsigned);
+  case onnx::TensorProto::UINT32:
+    return IntegerType::get(context, 32, IntegerType::Unsigned);
+  case onnx::TensorProto::UINT64:
+    return IntegerType::get(context, 64, IntegerType::Unsigned);
   default:
     return {};
   }
@@ -60,7 +69,8 @@ FailureOr<Type> ONNXTypeConverter::convertElementType(int32_t dataType,
   return emitError(loc) << "'" << name << "' has unsupported element type "
                         << getDataTypeName(dataType)
                         << " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
-                           "INT8, INT16, INT32, INT64, BOOL)";
+                           "INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, "
+                           "UINT64, BOOL)";
 }
 
 bool ONNXTypeConverter::exceedsSizeLimit(ArrayRef<int64_t> shape) const {

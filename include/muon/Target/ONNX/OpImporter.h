@@ -159,6 +159,10 @@ struct OpsetRange {
 struct RegisteredImporter {
   OpImportFn import;
   OpsetRange versions;
+  /// Whether the importer handles unsigned integer inputs (ONNX's UINT8..
+  /// UINT64, `uiN` tensors while importing). The others reject them before
+  /// they import: with signless integers, they would compute signed results.
+  bool acceptsUnsigned = false;
 };
 
 /// (domain, op_type) -> importer. The default domain is spelled "" (as in
@@ -169,6 +173,10 @@ public:
            OpsetRange versions = {});
   const RegisteredImporter *lookup(llvm::StringRef domain,
                                    llvm::StringRef opType) const;
+  /// Marks the registered importers of `opTypes` as handling unsigned
+  /// integer inputs (RegisteredImporter::acceptsUnsigned).
+  void acceptUnsigned(llvm::StringRef domain,
+                      llvm::ArrayRef<llvm::StringRef> opTypes);
 
   /// The newest opset of `domain` the importers were checked against
   /// (ai.onnx: ONNX 1.23's 28; com.microsoft and ai.onnx.preview.training

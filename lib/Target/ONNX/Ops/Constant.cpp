@@ -162,4 +162,5 @@ void muon::onnx_import::populateConstantImporters(
   registry.add("", "Constant", importConstant);
   registry.add("", "ConstantOfShape", importConstantOfShape, {/*since=*/9});
   registry.add("", "Range", importRange, {/*since=*/11});
+  registry.acceptUnsigned("", {"Constant", "ConstantOfShape"});
 }

@@ -108,4 +108,5 @@ void muon::onnx_import::populateDepthToSpaceImporters(
     OpImporterRegistry &registry) {
   registry.add("", "DepthToSpace", importDepthToSpace);
   registry.add("", "SpaceToDepth", importSpaceToDepth);
+  registry.acceptUnsigned("", {"DepthToSpace", "SpaceToDepth"});
 }

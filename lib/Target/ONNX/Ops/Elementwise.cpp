@@ -24,9 +24,10 @@ namespace {
 enum class BinaryKind { Add, Sub, Mul, Div, Max, Min };
 } // namespace
 
-/// `lhs <kind> rhs` on scalars of one float or integer type.
+/// `lhs <kind> rhs` on scalars of one float or integer type (integers read
+/// as unsigned with `isUnsigned`).
 static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value lhs,
-                         Value rhs) {
+                         Value rhs, bool isUnsigned) {
   if (isa<FloatType>(lhs.getType())) {
     switch (kind) {
     case BinaryKind::Add:
@@ -51,10 +52,14 @@ static Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value lhs,
   case BinaryKind::Mul:
     return arith::MulIOp::create(b, loc, lhs, rhs);
   case BinaryKind::Div:
-    return buildSafeDivision(b, loc, lhs, rhs, /*remainder=*/false);
+    return buildSafeDivision(b, loc, lhs, rhs, /*remainder=*/false, isUnsigned);
   case BinaryKind::Max:
+    if (isUnsigned)
+      return arith::MaxUIOp::create(b, loc, lhs, rhs);
     return arith::MaxSIOp::create(b, loc, lhs, rhs);
   case BinaryKind::Min:
+    if (isUnsigned)
+      return arith::MinUIOp::create(b, loc, lhs, rhs);
     return arith::MinSIOp::create(b, loc, lhs, rhs);
   }
   llvm_unreachable("unknown BinaryKind");
@@ -89,12 +94,13 @@ static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
       failed(checkDivisors(ctx, 1)))
     return failure();
   unsigned count = ctx.operands.size();
+  bool isUnsigned = elementType->isUnsignedInteger();
   FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, *elementType,
+      ctx, buildSignlessTensors(ctx), getSignlessType(*elementType),
       [&](OpBuilder &b, Location loc, ValueRange args) {
         Value acc = args.front();
         for (Value arg : args.drop_front())
-          acc = buildBinary(b, loc, kind, acc, arg);
+          acc = buildBinary(b, loc, kind, acc, arg, isUnsigned);
         if (mean)
           acc = arith::DivFOp::create(
               b, loc, acc, buildScalar(b, loc, acc.getType(), count));
@@ -102,7 +108,8 @@ static ImportResult importFold(NodeContext &ctx, BinaryKind kind,
       });
   if (failed(result))
     return failure();
-  return SmallVector<Value>{*result};
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, *result, *elementType)};
 }
 
 /// Pow: the exponent may have another type than the base (ONNX's T1), and
@@ -116,19 +123,24 @@ static ImportResult importPow(NodeContext &ctx) {
   if (failed(baseType) || failed(exponentType))
     return failure();
   Type elementType = baseType->getElementType();
-  for (Type type : {elementType, exponentType->getElementType()})
-    if (!isa<FloatType>(type) &&
-        (!type.isSignlessInteger() || type.isInteger(1)))
+  Type exponentElementType = exponentType->getElementType();
+  // Only the exponent may be unsigned (ONNX's T1).
+  if (elementType.isUnsignedInteger())
+    return ctx.emitError() << "expects a float or signed integer base, got "
+                           << elementType;
+  for (Type type : {elementType, exponentElementType})
+    if (!isa<FloatType>(type) && (!type.isInteger() || type.isInteger(1)))
       return ctx.emitError() << "expects float or integer inputs, got " << type;
   Type computeType = isa<FloatType>(elementType)
                          ? elementType
                          : Type(Float64Type::get(ctx.builder.getContext()));
+  bool unsignedExponent = exponentElementType.isUnsignedInteger();
   FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, elementType,
+      ctx, buildSignlessTensors(ctx), elementType,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         Value power = math::PowFOp::create(
             b, loc, buildCast(b, loc, args[0], computeType),
-            buildCast(b, loc, args[1], computeType));
+            buildCast(b, loc, args[1], computeType, unsignedExponent));
         return buildCast(b, loc, power, elementType);
       });
   if (failed(result))
@@ -154,14 +166,16 @@ static ImportResult importMod(NodeContext &ctx) {
            << ": 0 with float inputs (ONNX requires 1)";
   if (!isFloat && failed(checkDivisors(ctx, 1)))
     return failure();
+  bool isUnsigned = elementType->isUnsignedInteger();
   FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, *elementType,
+      ctx, buildSignlessTensors(ctx), getSignlessType(*elementType),
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         if (isFloat)
           return arith::RemFOp::create(b, loc, args[0], args[1]);
         Value rem = buildSafeDivision(b, loc, args[0], args[1],
-                                      /*remainder=*/true);
-        if (*fmod)
+                                      /*remainder=*/true, isUnsigned);
+        // Unsigned remainders have no sign to adjust.
+        if (*fmod || isUnsigned)
           return rem;
         // A non-zero remainder whose sign differs from the divisor's moves
         // by one divisor.
@@ -180,7 +194,8 @@ static ImportResult importMod(NodeContext &ctx) {
       });
   if (failed(result))
     return failure();
-  return SmallVector<Value>{*result};
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, *result, *elementType)};
 }
 
 /// com.microsoft Scale, which ORT's gradients of ReduceMean and of the
@@ -540,4 +555,6 @@ void muon::onnx_import::populateElementwiseImporters(
       return failure();
     return SmallVector<Value>{ctx.getOperand(0)};
   });
+  registry.acceptUnsigned("", {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max",
+                               "Min", "Mod", "Identity"});
 }

@@ -355,10 +355,10 @@ void muon::onnx_import::assertEachIndex(NodeContext &ctx, unsigned operand,
                                         IndexPredicate valid,
                                         StringRef element) {
   // all(valid(i)), as a reduction to a 0-d i1.
-  Value indices = ctx.getOperand(operand);
-  int64_t rank = cast<RankedTensorType>(indices.getType()).getRank();
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
+  Value indices = buildSignlessTensor(b, loc, ctx.getOperand(operand));
+  int64_t rank = cast<RankedTensorType>(indices.getType()).getRank();
   Value init = buildFilled(b, loc, {}, b.getBoolAttr(true));
   SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
                                  AffineMap::get(rank, 0, b.getContext())};
@@ -408,14 +408,20 @@ LogicalResult muon::onnx_import::checkDivisors(NodeContext &ctx,
 }
 
 Value muon::onnx_import::buildSafeDivision(OpBuilder &b, Location loc,
-                                           Value lhs, Value rhs,
-                                           bool remainder) {
+                                           Value lhs, Value rhs, bool remainder,
+                                           bool isUnsigned) {
   Type type = rhs.getType();
   auto equals = [&](int64_t value) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rhs,
                                  buildScalar(b, loc, type, value));
   };
   Value one = buildScalar(b, loc, type, 1);
+  if (isUnsigned) {
+    Value divisor = arith::SelectOp::create(b, loc, equals(0), one, rhs);
+    if (remainder)
+      return arith::RemUIOp::create(b, loc, lhs, divisor);
+    return arith::DivUIOp::create(b, loc, lhs, divisor);
+  }
   Value minusOne = equals(-1);
   Value divisor = arith::SelectOp::create(
       b, loc, arith::OrIOp::create(b, loc, equals(0), minusOne), one, rhs);
@@ -488,7 +494,8 @@ Value muon::onnx_import::buildWrappedIndex(OpBuilder &b, Location loc,
 
 /// `value` converted to `to` with Cast's semantics.
 Value muon::onnx_import::buildCast(OpBuilder &b, Location loc, Value value,
-                                   Type to) {
+                                   Type to, bool fromUnsigned,
+                                   bool toUnsigned) {
   Type from = value.getType();
   if (from == to)
     return value;
@@ -511,13 +518,53 @@ Value muon::onnx_import::buildCast(OpBuilder &b, Location loc, Value value,
       value = arith::ExtFOp::create(b, loc, b.getF32Type(), value);
     return arith::TruncFOp::create(b, loc, to, value);
   }
+  bool zeroExtend = fromBool || fromUnsigned;
   if (toFloat)
-    return fromBool ? arith::UIToFPOp::create(b, loc, to, value).getResult()
-                    : arith::SIToFPOp::create(b, loc, to, value).getResult();
+    return zeroExtend ? arith::UIToFPOp::create(b, loc, to, value).getResult()
+                      : arith::SIToFPOp::create(b, loc, to, value).getResult();
   if (fromFloat)
-    return arith::FPToSIOp::create(b, loc, to, value);
+    return toUnsigned ? arith::FPToUIOp::create(b, loc, to, value).getResult()
+                      : arith::FPToSIOp::create(b, loc, to, value).getResult();
   if (fromWidth < toWidth)
-    return fromBool ? arith::ExtUIOp::create(b, loc, to, value).getResult()
-                    : arith::ExtSIOp::create(b, loc, to, value).getResult();
+    return zeroExtend ? arith::ExtUIOp::create(b, loc, to, value).getResult()
+                      : arith::ExtSIOp::create(b, loc, to, value).getResult();
+  if (fromWidth == toWidth)
+    return value;
   return arith::TruncIOp::create(b, loc, to, value);
+}
+
+bool muon::onnx_import::isUnsignedTensor(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.getElementType().isUnsignedInteger();
+}
+
+Type muon::onnx_import::getSignlessType(Type type) {
+  if (!type.isUnsignedInteger())
+    return type;
+  return IntegerType::get(type.getContext(), type.getIntOrFloatBitWidth());
+}
+
+Value muon::onnx_import::buildSignlessTensor(OpBuilder &b, Location loc,
+                                             Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  Type signless = getSignlessType(type.getElementType());
+  if (signless == type.getElementType())
+    return tensor;
+  return tensor::BitcastOp::create(b, loc, type.clone(signless), tensor);
+}
+
+SmallVector<Value> muon::onnx_import::buildSignlessTensors(NodeContext &ctx) {
+  return llvm::map_to_vector(ctx.operands, [&](Value operand) {
+    return operand ? buildSignlessTensor(ctx.builder, ctx.loc, operand)
+                   : operand;
+  });
+}
+
+Value muon::onnx_import::buildTensorOfElementType(OpBuilder &b, Location loc,
+                                                  Value tensor,
+                                                  Type elementType) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.getElementType() == elementType)
+    return tensor;
+  return tensor::BitcastOp::create(b, loc, type.clone(elementType), tensor);
 }

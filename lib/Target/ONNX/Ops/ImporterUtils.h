@@ -125,9 +125,36 @@ mlir::FailureOr<mlir::Value> buildElementwise(NodeContext &ctx,
                                               ScalarBodyFn body);
 
 /// `value` (a float, integer or bool scalar) converted to `to` with ONNX
-/// Cast's semantics: float -> integer truncates, x -> bool is x != 0.
+/// Cast's semantics: float -> integer truncates, x -> bool is x != 0. Scalars
+/// are signless; `fromUnsigned`/`toUnsigned` say how their integers read.
 mlir::Value buildCast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
-                      mlir::Type to);
+                      mlir::Type to, bool fromUnsigned = false,
+                      bool toUnsigned = false);
+
+//===----------------------------------------------------------------------===//
+// Unsigned integers: `uiN` tensors while importing (../UnsignedIntegers.h)
+//===----------------------------------------------------------------------===//
+
+/// Whether `type` is a tensor of unsigned integers.
+bool isUnsignedTensor(mlir::Type type);
+
+/// The signless integer of `type`'s width when `type` is an unsigned
+/// integer, else `type`: what arith computes on.
+mlir::Type getSignlessType(mlir::Type type);
+
+/// `tensor` with signless elements (a tensor.bitcast when they are
+/// unsigned), for arith and linalg to compute on.
+mlir::Value buildSignlessTensor(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value tensor);
+
+/// The node's operands through buildSignlessTensor (absent ones stay null).
+llvm::SmallVector<mlir::Value> buildSignlessTensors(NodeContext &ctx);
+
+/// `tensor` (signless elements) as a tensor of `elementType`, which has the
+/// same width: a tensor.bitcast when `elementType` is unsigned.
+mlir::Value buildTensorOfElementType(mlir::OpBuilder &b, mlir::Location loc,
+                                     mlir::Value tensor,
+                                     mlir::Type elementType);
 
 /// A node with one float input imported as one element-wise generic
 /// applying `fn` to it.
@@ -180,7 +207,8 @@ void assertEachIndex(NodeContext &ctx, unsigned operand,
                      llvm::StringRef violation, IndexPredicate valid,
                      llvm::StringRef element = "an index");
 
-/// Checks the integer divisors in operand `operand` of the node (Div, Mod)
+/// Checks the integer divisors (signed or unsigned) in operand `operand` of
+/// the node (Div, Mod)
 /// as checkIndices checks indices: none may be 0. The division must still
 /// use buildSafeDivision: the assert does not stop it, and a zero divisor
 /// traps (SIGFPE) on x86.
@@ -190,9 +218,11 @@ mlir::LogicalResult checkDivisors(NodeContext &ctx, unsigned operand);
 /// on signed integers, defined everywhere: a 0 divisor divides by 1 (the
 /// step's status reports it, checkDivisors), and -1 negates (the quotient
 /// of the type's minimum by -1 wraps, as ONNX Runtime's does, where the
-/// instruction would trap).
+/// instruction would trap). With `isUnsigned`, divui/remui, where only 0
+/// needs replacing.
 mlir::Value buildSafeDivision(mlir::OpBuilder &b, mlir::Location loc,
-                              mlir::Value lhs, mlir::Value rhs, bool remainder);
+                              mlir::Value lhs, mlir::Value rhs, bool remainder,
+                              bool isUnsigned = false);
 
 /// `index` (an index value) clamped to [0, size).
 mlir::Value buildClampedIndex(mlir::OpBuilder &b, mlir::Location loc,

@@ -8,12 +8,13 @@
 // masks are Cast). All broadcast numpy-style in one generic:
 //   Equal Less LessOrEqual Greater GreaterOrEqual -> bool (floats compare
 //   ordered: NaN is unequal to everything; integers signed)
-//   Not And Or Xor on bools, their Bitwise* forms on integers, BitShift-28
-//   on signed integers (an arithmetic right shift); Where(cond, X, Y) =
-//   cond ? X : Y
-//   Cast(to) between the float, signed integer and bool types the importer
-//   reads: float -> integer truncates toward zero, x -> bool is x != 0,
-//   bool -> number is 0/1.
+//   Not And Or Xor on bools, their Bitwise* forms on integers, BitShift
+//   (unsigned integers since opset 11, signed ones since 28: an arithmetic
+//   right shift); Where(cond, X, Y) = cond ? X : Y
+//   Cast(to) between the float, integer and bool types the importer reads:
+//   float -> integer truncates toward zero, x -> bool is x != 0, bool ->
+//   number is 0/1, integers widen by their own signedness.
+// Unsigned integers compare and shift as unsigned (ImporterUtils.h).
 //   IsNaN, IsInf(detect_negative, detect_positive) -> bool (torch's
 //   scaled_dot_product_attention with a boolean mask guards its softmax
 //   with IsNaN/Where for rows the mask empties)
@@ -36,6 +37,22 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
+/// The unsigned form of a signed integer comparison.
+static arith::CmpIPredicate getUnsignedPredicate(arith::CmpIPredicate pred) {
+  switch (pred) {
+  case arith::CmpIPredicate::slt:
+    return arith::CmpIPredicate::ult;
+  case arith::CmpIPredicate::sle:
+    return arith::CmpIPredicate::ule;
+  case arith::CmpIPredicate::sgt:
+    return arith::CmpIPredicate::ugt;
+  case arith::CmpIPredicate::sge:
+    return arith::CmpIPredicate::uge;
+  default:
+    return pred;
+  }
+}
+
 static ImportResult importCompare(NodeContext &ctx, arith::CmpFPredicate fpred,
                                   arith::CmpIPredicate ipred) {
   if (failed(checkNumOperands(ctx, 2, 2)))
@@ -44,8 +61,10 @@ static ImportResult importCompare(NodeContext &ctx, arith::CmpFPredicate fpred,
   if (failed(type))
     return failure();
   bool isFloat = isa<FloatType>(*type);
+  if (type->isUnsignedInteger())
+    ipred = getUnsignedPredicate(ipred);
   FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, ctx.builder.getI1Type(),
+      ctx, buildSignlessTensors(ctx), ctx.builder.getI1Type(),
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         if (isFloat)
           return arith::CmpFOp::create(b, loc, fpred, args[0], args[1]);
@@ -72,10 +91,10 @@ static ImportResult importLogic(NodeContext &ctx, LogicKind kind,
     return failure();
   if (!bitwise && !type->isInteger(1))
     return ctx.emitError() << "expects bool inputs, got " << *type;
-  if (bitwise && (!type->isSignlessInteger() || type->isInteger(1)))
+  if (bitwise && (!type->isInteger() || type->isInteger(1)))
     return ctx.emitError() << "expects integer inputs, got " << *type;
   FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, *type,
+      ctx, buildSignlessTensors(ctx), getSignlessType(*type),
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         switch (kind) {
         case LogicKind::Not:
@@ -93,55 +112,64 @@ static ImportResult importLogic(NodeContext &ctx, LogicKind kind,
       });
   if (failed(result))
     return failure();
-  return SmallVector<Value>{*result};
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, *result, *type)};
 }
 
-/// BitShift-28 on signed integers (earlier versions take only unsigned ones,
-/// which the importer does not read): a right shift is arithmetic; a shift by
-/// a negative amount or by the width or more gives the sign fill alone (-1
-/// for a right shift of a negative X, else 0), where arith's shifts would be
-/// poison.
+/// BitShift on unsigned integers, and since opset 28 on signed ones, whose
+/// right shift is arithmetic; a shift by a negative amount or by the width
+/// or more gives the sign fill alone (-1 for a right shift of a negative X,
+/// else 0), where arith's shifts would be poison.
 static ImportResult importBitShift(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 2, 2)))
     return failure();
   FailureOr<Type> type = getCommonElementType(ctx, 0);
   if (failed(type))
     return failure();
-  if (!type->isSignlessInteger() || type->isInteger(1))
+  if (!type->isInteger() || type->isInteger(1))
     return ctx.emitError() << "expects integer inputs, got " << *type;
+  bool isUnsigned = type->isUnsignedInteger();
+  if (!isUnsigned && ctx.opsetVersion < 28)
+    return ctx.emitError() << "expects unsigned integers before opset 28, got "
+                           << *type;
   std::optional<std::string> direction = ctx.getStringAttr("direction");
   if (!direction || (*direction != "LEFT" && *direction != "RIGHT"))
     return emitUnsupportedAttr(ctx, "direction")
            << ": '" << direction.value_or("") << "' (expects LEFT or RIGHT)";
   bool right = *direction == "RIGHT";
   unsigned width = type->getIntOrFloatBitWidth();
+  Type signless = getSignlessType(*type);
   FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, *type,
+      ctx, buildSignlessTensors(ctx), signless,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         Value x = args[0], amount = args[1];
-        Value zero = buildScalar(b, loc, *type, 0);
-        Value inRange = arith::AndIOp::create(
-            b, loc,
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, amount,
-                                  zero),
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, amount,
-                                  buildScalar(b, loc, *type, width)));
+        Value zero = buildScalar(b, loc, signless, 0);
+        // Unsigned: one comparison also rejects what reads as negative.
+        Value inRange =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, amount,
+                                  buildScalar(b, loc, signless, width));
         Value safeAmount =
             arith::SelectOp::create(b, loc, inRange, amount, zero);
-        Value shifted =
-            right ? arith::ShRSIOp::create(b, loc, x, safeAmount).getResult()
-                  : arith::ShLIOp::create(b, loc, x, safeAmount).getResult();
+        Value shifted;
+        if (!right)
+          shifted = arith::ShLIOp::create(b, loc, x, safeAmount);
+        else if (isUnsigned)
+          shifted = arith::ShRUIOp::create(b, loc, x, safeAmount);
+        else
+          shifted = arith::ShRSIOp::create(b, loc, x, safeAmount);
         // The sign fill: x >> (width - 1) is -1 or 0.
-        Value fill = right
-                         ? arith::ShRSIOp::create(
-                               b, loc, x, buildScalar(b, loc, *type, width - 1))
-                               .getResult()
-                         : zero;
+        Value fill =
+            right && !isUnsigned
+                ? arith::ShRSIOp::create(
+                      b, loc, x, buildScalar(b, loc, signless, width - 1))
+                      .getResult()
+                : zero;
         return arith::SelectOp::create(b, loc, inRange, shifted, fill);
       });
   if (failed(result))
     return failure();
-  return SmallVector<Value>{*result};
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, *result, *type)};
 }
 
 /// IsNaN (isInf false) or IsInf: a float classified element-wise.
@@ -190,13 +218,14 @@ static ImportResult importWhere(NodeContext &ctx) {
   if (!condType->getElementType().isInteger(1))
     return ctx.emitError() << "expects a bool condition, got " << *condType;
   FailureOr<Value> result = buildElementwise(
-      ctx, ctx.operands, *type,
+      ctx, buildSignlessTensors(ctx), getSignlessType(*type),
       [](OpBuilder &b, Location loc, ValueRange args) -> Value {
         return arith::SelectOp::create(b, loc, args[0], args[1], args[2]);
       });
   if (failed(result))
     return failure();
-  return SmallVector<Value>{*result};
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, *result, *type)};
 }
 
 /// Input 0 converted to `target` (Cast, CastLike).
@@ -205,13 +234,21 @@ static ImportResult buildCastTo(NodeContext &ctx, RankedTensorType type,
   // Both apply to float8 targets only, which the importer never produces.
   ctx.ignoreAttr("saturate");
   ctx.ignoreAttr("round_mode");
-  if (target == type.getElementType())
+  Type source = type.getElementType();
+  if (target == source)
     return SmallVector<Value>{ctx.getOperand(0)};
-  return SmallVector<Value>{buildBroadcastMap(
-      ctx.builder, ctx.loc, ctx.getOperand(0), type.getShape(), target,
+  Type signlessTarget = getSignlessType(target);
+  Value result = buildBroadcastMap(
+      ctx.builder, ctx.loc,
+      buildSignlessTensor(ctx.builder, ctx.loc, ctx.getOperand(0)),
+      type.getShape(), signlessTarget,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        return buildCast(b, loc, args[0], target);
-      })};
+        return buildCast(b, loc, args[0], signlessTarget,
+                         source.isUnsignedInteger(),
+                         target.isUnsignedInteger());
+      });
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, result, target)};
 }
 
 static ImportResult importCast(NodeContext &ctx) {
@@ -224,7 +261,7 @@ static ImportResult importCast(NodeContext &ctx) {
   Type target = ctx.convertDataType(*to);
   if (!target)
     return emitUnsupportedAttr(ctx, "to")
-           << ": " << *to << " (expects a float, signed integer or bool type)";
+           << ": " << *to << " (expects a float, integer or bool type)";
   return buildCastTo(ctx, *type, target);
 }
 
@@ -261,9 +298,11 @@ static ImportResult importTrilu(NodeContext &ctx) {
   if (failed(upper))
     return failure();
   int64_t rank = type->getRank();
-  Type elementType = type->getElementType();
-  return SmallVector<Value>{buildBroadcastMap(
-      ctx.builder, ctx.loc, ctx.getOperand(0), type->getShape(), elementType,
+  Type elementType = getSignlessType(type->getElementType());
+  Value result = buildBroadcastMap(
+      ctx.builder, ctx.loc,
+      buildSignlessTensor(ctx.builder, ctx.loc, ctx.getOperand(0)),
+      type->getShape(), elementType,
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         Value row = linalg::IndexOp::create(b, loc, rank - 2);
         Value column = linalg::IndexOp::create(b, loc, rank - 1);
@@ -275,7 +314,9 @@ static ImportResult importTrilu(NodeContext &ctx) {
                                            offset, diagonal);
         Value zero = buildScalar(b, loc, elementType, 0);
         return arith::SelectOp::create(b, loc, keep, args[0], zero);
-      })};
+      });
+  return SmallVector<Value>{buildTensorOfElementType(
+      ctx.builder, ctx.loc, result, type->getElementType())};
 }
 
 /// OneHot: `on` where the index (negative ones wrapped once by depth) equals
@@ -381,7 +422,7 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   addLogic("And", LogicKind::And);
   addLogic("Or", LogicKind::Or);
   addLogic("Xor", LogicKind::Xor);
-  registry.add("", "BitShift", importBitShift, {/*since=*/28});
+  registry.add("", "BitShift", importBitShift, {/*since=*/11});
   registry.add("", "Where", importWhere, {/*since=*/9});
   registry.add("", "IsNaN",
                [](NodeContext &ctx) { return importIsSpecial(ctx, false); },
@@ -397,4 +438,8 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   // of Trilu emits: the same inputs and attribute.
   registry.add("com.microsoft", "Trilu", importTrilu);
   registry.add("", "OneHot", importOneHot, {/*since=*/9});
+  registry.acceptUnsigned("", {"Equal", "Less", "LessOrEqual", "Greater",
+                               "GreaterOrEqual", "BitwiseNot", "BitwiseAnd",
+                               "BitwiseOr", "BitwiseXor", "BitShift", "Where",
+                               "Cast", "CastLike", "Trilu"});
 }

@@ -249,4 +249,5 @@ static ImportResult importPad(NodeContext &ctx) {
 
 void muon::onnx_import::populatePadImporters(OpImporterRegistry &registry) {
   registry.add("", "Pad", importPad, {/*since=*/2});
+  registry.acceptUnsigned("", {"Pad"});
 }

@@ -106,8 +106,7 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
     return failure();
   Type elementType = type->getElementType();
   bool isFloat = isa<FloatType>(elementType);
-  if (!isFloat &&
-      !(elementType.isSignlessInteger() && form == ReduceForm::Plain))
+  if (!isFloat && !(elementType.isInteger() && form == ReduceForm::Plain))
     return ctx.emitError() << "unsupported element type " << elementType;
   SmallVector<int64_t> axes;
   if (ctx.getOperand(1)) {
@@ -179,13 +178,13 @@ static ImportResult importReduce(NodeContext &ctx, ReduceKind kind,
 }
 
 /// CumSum's, CumProd's and TopK's data (and their second operand, a constant):
-/// floats or signless integers.
+/// floats or integers.
 static FailureOr<RankedTensorType> getNumberDataType(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
   if (failed(type))
     return failure();
   Type elementType = type->getElementType();
-  if (!isa<FloatType>(elementType) && !elementType.isSignlessInteger())
+  if (!isa<FloatType>(elementType) && !elementType.isInteger())
     return ctx.emitError() << "unsupported element type " << elementType;
   return type;
 }
@@ -195,7 +194,7 @@ static ImportResult importCumulative(NodeContext &ctx, bool product) {
   FailureOr<RankedTensorType> type = getNumberDataType(ctx);
   if (failed(type))
     return failure();
-  Type elementType = type->getElementType();
+  Type elementType = getSignlessType(type->getElementType());
   FailureOr<SmallVector<int64_t>> axisValues = getConstantIntOperand(ctx, 1);
   if (failed(axisValues))
     return failure();
@@ -230,7 +229,9 @@ static ImportResult importCumulative(NodeContext &ctx, bool product) {
                         : arith::CmpIPredicate::sle);
   Value result =
       linalg::GenericOp::create(
-          b, ctx.loc, init.getType(), ctx.getOperand(0), init, maps, iterators,
+          b, ctx.loc, init.getType(),
+          buildSignlessTensor(b, ctx.loc, ctx.getOperand(0)), init, maps,
+          iterators,
           [&](OpBuilder &nb, Location loc, ValueRange args) {
             Value source = linalg::IndexOp::create(nb, loc, rank);
             Value position = linalg::IndexOp::create(nb, loc, *axis);
@@ -244,7 +245,8 @@ static ImportResult importCumulative(NodeContext &ctx, bool product) {
                                         nb, loc, counts, combined, args[1])));
           })
           .getResult(0);
-  return SmallVector<Value>{result};
+  return SmallVector<Value>{
+      buildTensorOfElementType(b, ctx.loc, result, type->getElementType())};
 }
 
 static ImportResult importTopK(NodeContext &ctx) {
@@ -256,6 +258,7 @@ static ImportResult importTopK(NodeContext &ctx) {
     return failure();
   Type elementType = type->getElementType();
   bool isFloat = isa<FloatType>(elementType);
+  bool isUnsigned = elementType.isUnsignedInteger();
   int64_t rank = type->getRank();
   FailureOr<int64_t> axis =
       normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(-1), rank);
@@ -276,7 +279,7 @@ static ImportResult importTopK(NodeContext &ctx) {
   OpBuilder &b = ctx.builder;
   MLIRContext *context = b.getContext();
   Type i64 = b.getI64Type();
-  Value input = ctx.getOperand(0);
+  Value input = buildSignlessTensor(b, ctx.loc, ctx.getOperand(0));
   SmallVector<AffineMap> maps = getAlongAxisMaps(context, rank, *axis);
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
@@ -294,10 +297,13 @@ static ImportResult importTopK(NodeContext &ctx) {
                 return arith::CmpFOp::create(nb, loc, fpred, other, own);
               return arith::CmpIOp::create(nb, loc, ipred, other, own);
             };
-            Value before = *largest ? compare(arith::CmpFPredicate::OGT,
-                                              arith::CmpIPredicate::sgt)
-                                    : compare(arith::CmpFPredicate::OLT,
-                                              arith::CmpIPredicate::slt);
+            Value before =
+                *largest ? compare(arith::CmpFPredicate::OGT,
+                                   isUnsigned ? arith::CmpIPredicate::ugt
+                                              : arith::CmpIPredicate::sgt)
+                         : compare(arith::CmpFPredicate::OLT,
+                                   isUnsigned ? arith::CmpIPredicate::ult
+                                              : arith::CmpIPredicate::slt);
             Value equal =
                 compare(arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
             Value lower =
@@ -344,7 +350,8 @@ static ImportResult importTopK(NodeContext &ctx) {
         Value index = tensor::ExtractOp::create(nb, loc, indices, at);
         return arith::IndexCastOp::create(nb, loc, nb.getIndexType(), index);
       });
-  return SmallVector<Value>{values, indices};
+  return SmallVector<Value>{
+      buildTensorOfElementType(b, ctx.loc, values, elementType), indices};
 }
 
 /// The first (`last`: last) position along `axis` of `input` holding its
@@ -356,8 +363,10 @@ static Value buildArgMax(OpBuilder &b, Location loc, Value input, int64_t axis,
   auto type = cast<RankedTensorType>(input.getType());
   bool isFloat = isa<FloatType>(type.getElementType());
   int64_t rank = type.getRank();
-  Value max =
-      buildReduce(b, loc, input, {axis}, /*keepDims=*/true, ReduceKind::Max);
+  Value max = buildSignlessTensor(
+      b, loc,
+      buildReduce(b, loc, input, {axis}, /*keepDims=*/true, ReduceKind::Max));
+  input = buildSignlessTensor(b, loc, input);
   int64_t size = type.getDimSize(axis);
   Type i64 = b.getI64Type();
   auto keptType = cast<RankedTensorType>(max.getType());
@@ -403,7 +412,7 @@ static ImportResult importArgMax(NodeContext &ctx, bool min) {
     return failure();
   Type elementType = type->getElementType();
   bool isFloat = isa<FloatType>(elementType);
-  if (!isFloat && (min || !elementType.isSignlessInteger()))
+  if (!isFloat && (min || !elementType.isInteger()))
     return ctx.emitError() << "unsupported element type " << elementType;
   FailureOr<int64_t> axis =
       normalizeAxis(ctx, ctx.getIntAttr("axis").value_or(0), type->getRank());
@@ -503,4 +512,7 @@ void muon::onnx_import::populateReductionImporters(
   registry.add("", "Hardmax", importHardmax);
   // TopK-10 takes K as an input, TopK-11 adds largest and sorted.
   registry.add("", "TopK", importTopK, {/*since=*/11});
+  registry.acceptUnsigned("",
+                          {"ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
+                           "CumSum", "CumProd", "ArgMax", "TopK"});
 }

@@ -1173,4 +1173,9 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Slice", importSlice, {/*since=*/10});
   registry.add("com.microsoft", "SliceGrad", importSliceGrad);
   registry.add("", "Tile", importTile, {/*since=*/6});
+  // Data movement: any element type (the index inputs are signed).
+  registry.acceptUnsigned("", {"Reshape", "Transpose", "Split", "Concat",
+                               "GatherElements", "GatherND", "Shape", "Size",
+                               "Gather", "Squeeze", "Unsqueeze", "Flatten",
+                               "Expand", "Slice", "Tile"});
 }

@@ -23,16 +23,20 @@ muon::onnx_import::getDataTypeByteWidth(int32_t dataType) {
   switch (dataType) {
   case TensorProto::BOOL:
   case TensorProto::INT8:
+  case TensorProto::UINT8:
     return 1;
   case TensorProto::INT16:
+  case TensorProto::UINT16:
   case TensorProto::FLOAT16:
   case TensorProto::BFLOAT16:
     return 2;
   case TensorProto::FLOAT:
   case TensorProto::INT32:
+  case TensorProto::UINT32:
     return 4;
   case TensorProto::DOUBLE:
   case TensorProto::INT64:
+  case TensorProto::UINT64:
     return 8;
   default:
     return std::nullopt;
@@ -63,11 +67,16 @@ static Error copyTypedValues(const google::protobuf::RepeatedField<T> &values,
         fits = isInt<8>(wide);
       else if (dataType == TensorProto::INT16)
         fits = isInt<16>(wide);
+      else if (dataType == TensorProto::UINT8)
+        fits = isUInt<8>(wide);
       else if (dataType == TensorProto::FLOAT16 ||
-               dataType == TensorProto::BFLOAT16)
+               dataType == TensorProto::BFLOAT16 ||
+               dataType == TensorProto::UINT16)
         fits = isUInt<16>(wide);
+      else if (dataType == TensorProto::UINT32)
+        fits = isUInt<32>(static_cast<uint64_t>(value));
       if (!fits)
-        return createStringError("value " + Twine(wide) + " at index " +
+        return createStringError("value " + Twine(value) + " at index " +
                                  Twine(index) + " does not fit in " +
                                  getDataTypeName(dataType));
       // Little-endian: the low `width` bytes of the value.
@@ -85,10 +94,11 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
   int32_t dataType = tensor.data_type();
   std::optional<size_t> width = getDataTypeByteWidth(dataType);
   if (!width)
-    return createStringError("unsupported data type " +
-                             getDataTypeName(dataType) +
-                             " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
-                             "INT8, INT16, INT32, INT64, BOOL)");
+    return createStringError(
+        "unsupported data type " + getDataTypeName(dataType) +
+        " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
+        "INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, "
+        "UINT64, BOOL)");
   if (tensor.data_location() == TensorProto::EXTERNAL ||
       tensor.external_data_size() > 0)
     return createStringError(
@@ -141,6 +151,10 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
   case TensorProto::INT64:
     error = checkCount(tensor.int64_data_size(), "int64_data");
     break;
+  case TensorProto::UINT32:
+  case TensorProto::UINT64:
+    error = checkCount(tensor.uint64_data_size(), "uint64_data");
+    break;
   default:
     error = checkCount(tensor.int32_data_size(), "int32_data");
     break;
@@ -160,6 +174,11 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
   case TensorProto::INT64:
     error =
         copyTypedValues(tensor.int64_data(), dataType, *width, decoded.bytes);
+    break;
+  case TensorProto::UINT32:
+  case TensorProto::UINT64:
+    error =
+        copyTypedValues(tensor.uint64_data(), dataType, *width, decoded.bytes);
     break;
   default:
     error =
