@@ -76,6 +76,7 @@ void populateLSTMImporters(OpImporterRegistry &registry);
 void populateGRUImporters(OpImporterRegistry &registry);
 /// RNN (tanh).
 void populateRNNImporters(OpImporterRegistry &registry);
+void populateQuantizeImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

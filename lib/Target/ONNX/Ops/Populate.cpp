@@ -31,4 +31,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateLSTMImporters(registry);
   populateGRUImporters(registry);
   populateRNNImporters(registry);
+  populateQuantizeImporters(registry);
 }

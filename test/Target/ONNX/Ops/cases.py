@@ -1747,13 +1747,72 @@ def unsigned():
     return [onnx_reference(c) if c.op in no_ort and not c.expect else c for c in cases]
 
 
+def quantize():
+    """QuantizeLinear, DequantizeLinear and DynamicQuantizeLinear: parameters
+    per tensor, per axis and per block (opset 21, a block that does not
+    divide its axis among them), int8/uint8/int16/uint16, values past each
+    type's range (saturated) and halves (rounded to even)."""
+    TP = __import__("onnx").TensorProto
+    halves = np.array([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 1000.0, -1000.0,
+                       124.5, 125.5, 252.5], np.float32).reshape(3, 4)
+    x = f32(2, 3, 4, scale=60.0)
+    scale = lambda *shape: (0.25 + RNG.random(shape)).astype(np.float32)
+    ints = lambda dtype, *shape: RNG.integers(np.iinfo(dtype).min, np.iinfo(dtype).max,
+                                              shape, dtype=dtype, endpoint=True)
+    zero = lambda dtype, *shape: RNG.integers(np.iinfo(dtype).min // 4, np.iinfo(dtype).max // 4,
+                                              shape, dtype=dtype, endpoint=True)
+    cases = [
+        Case("quantize_halves_uint8", "QuantizeLinear",
+             [halves, np.array(1.0, np.float32), np.array(3, np.uint8)], opset=13),
+        Case("quantize_int8_per_axis", "QuantizeLinear",
+             [x, scale(3), zero(np.int8, 3)], {"axis": 1}, opset=13),
+        Case("quantize_int16_last_axis", "QuantizeLinear",
+             [x * 400, scale(4), zero(np.int16, 4)], {"axis": -1}, opset=21),
+        Case("quantize_default_uint8", "QuantizeLinear", [x, np.array(0.5, np.float32)],
+             opset=13),
+        Case("quantize_uint16_output_dtype", "QuantizeLinear",
+             [x * 500, np.array([0.75], np.float32)], {"output_dtype": TP.UINT16}, opset=21),
+        # ORT 1.19 rounds f16 inputs toward zero (28.61 - 7 gives 21): ONNX's
+        # reference, which rounds to nearest as ONNX specifies.
+        onnx_reference(Case("quantize_float16", "QuantizeLinear",
+                            [x.astype(np.float16), np.array(0.5, np.float16),
+                             np.array(-7, np.int8)], opset=19)),
+        onnx_reference(Case("quantize_blocked_int8", "QuantizeLinear",
+                            [x, scale(2, 3, 2), zero(np.int8, 2, 3, 2)],
+                            {"axis": 2, "block_size": 2}, opset=21)),
+        Case("dequantize_uint8", "DequantizeLinear",
+             [ints(np.uint8, 3, 4), np.array(0.125, np.float32), np.array(200, np.uint8)],
+             opset=13),
+        Case("dequantize_int8_axis0", "DequantizeLinear",
+             [ints(np.int8, 3, 4), scale(3), zero(np.int8, 3)], {"axis": 0}, opset=13),
+        Case("dequantize_uint16_last_axis", "DequantizeLinear",
+             [ints(np.uint16, 2, 3, 4), scale(4), zero(np.uint16, 4)], {"axis": -1}, opset=21),
+        Case("dequantize_int16", "DequantizeLinear",
+             [ints(np.int16, 3, 4), np.array(0.01, np.float32), np.array(-1000, np.int16)],
+             opset=21),
+        Case("dequantize_int32", "DequantizeLinear",
+             [ints(np.int32, 3, 4), np.array(2.0**-20, np.float32)], opset=13),
+        Case("dequantize_float16_scale", "DequantizeLinear",
+             [ints(np.uint8, 3, 4), np.array(0.5, np.float16), np.array(9, np.uint8)],
+             opset=19),
+        onnx_reference(Case("dequantize_blocked_uint8", "DequantizeLinear",
+                            [ints(np.uint8, 3, 4), scale(3, 2), zero(np.uint8, 3, 2)],
+                            {"axis": 1, "block_size": 3}, opset=21)),
+        Case("dynamic_quantize", "DynamicQuantizeLinear", [f32(3, 4, scale=3.0)],
+             outputs=3, opset=11),
+        Case("dynamic_quantize_positive", "DynamicQuantizeLinear",
+             [f32(2, 5, positive=True)], outputs=3, opset=11),
+    ]
+    return cases
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
     "activation": activation, "attention": attention, "loss": loss,
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
     "conv": conv, "pool": pool, "pad": pad, "resize": resize, "rnn": rnn,
-    "einsum": einsum, "unsigned": unsigned,
+    "einsum": einsum, "unsigned": unsigned, "quantize": quantize,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -1840,6 +1899,15 @@ ERROR_CASES = [
     Case("bitshift_signed_opset11", "BitShift", [i64([1, 2]), i64([1, 1])],
          {"direction": "LEFT"}, opset=11),
     Case("pow_uint8_base", "Pow", [np.arange(4, dtype=np.uint8), f32(4)], opset=15),
+    Case("quantize_float8", "QuantizeLinear", [f32(3), np.array(1.0, np.float32)],
+         {"output_dtype": 17}, opset=21),
+    Case("quantize_precision_f16", "QuantizeLinear", [f32(3), np.array(1.0, np.float32)],
+         {"precision": 10}, opset=25),
+    Case("dequantize_bad_scale", "DequantizeLinear",
+         [np.arange(6, dtype=np.int8).reshape(2, 3), np.ones(5, np.float32)], opset=13),
+    Case("dequantize_bad_block", "DequantizeLinear",
+         [np.arange(6, dtype=np.int8).reshape(2, 3), np.ones((2, 1), np.float32)],
+         {"axis": 1, "block_size": 2}, opset=21),
     Case("dropout_ratio1_training", "Dropout",
          [f32(3, 4), np.array(1.0, np.float32), np.array(True)], consts={1, 2}),
     Case("dropout_runtime_mode", "Dropout", [f32(3, 4), np.array(0.1, np.float32),

@@ -1,0 +1,314 @@
+//===- Quantize.cpp - QuantizeLinear and DequantizeLinear importers -------===//
+//
+// Part of the muon-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Linear quantization, as quantization-aware training exports it (torch's
+// fake-quantize modules become QuantizeLinear/DequantizeLinear pairs):
+//
+//   QuantizeLinear:   y = saturate(round(x / scale) + zero_point)
+//   DequantizeLinear: y = (x - zero_point) · scale
+//   DynamicQuantizeLinear: scale = (max(x, 0) - min(x, 0)) / 255,
+//     zero_point = saturate(round(-min(x, 0) / scale)), y as QuantizeLinear
+//
+// round halves to even; saturate clamps to the integer type's range (int8,
+// uint8, int16, uint16). scale and zero_point are one per tensor (a scalar
+// or one element), one per slice along `axis` (1-D), or one per block of
+// `block_size` along `axis` (opset 21: X's rank, X's shape with
+// ceil(dim / block_size) at `axis`). The arithmetic is in f32 for f32, f16
+// and bf16 scales, as ONNX Runtime computes it, and the integers exactly
+// (differences in i64). Float8 and 4-bit types are not read by the importer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterUtils.h"
+#include "muon/Target/ONNX/OpImporters.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "onnx/onnx_pb.h"
+
+using namespace mlir;
+using namespace muon::onnx_import;
+
+namespace {
+/// Where scale and zero_point apply along X.
+struct QuantAxis {
+  RankedTensorType xType;
+  int64_t axis;
+  int64_t blockSize;
+};
+} // namespace
+
+/// X's type, `axis` (as given: only per-axis and blocked parameters need it
+/// in range) and `block_size`.
+static FailureOr<QuantAxis> getQuantAxis(NodeContext &ctx) {
+  FailureOr<RankedTensorType> xType = getFirstOperandType(ctx, 2, 3);
+  if (failed(xType))
+    return failure();
+  int64_t axis = ctx.getIntAttr("axis").value_or(1);
+  int64_t blockSize = ctx.getIntAttr("block_size").value_or(0);
+  if (blockSize < 0)
+    return emitUnsupportedAttr(ctx, "block_size")
+           << ": " << blockSize << " (expects a positive size, or 0)";
+  return QuantAxis{*xType, axis, blockSize};
+}
+
+/// Input `index` (scale or zero_point) in a form that broadcasts against X
+/// numpy-style: 0-d per tensor, X's rank with X's dim at the axis (1
+/// elsewhere) per axis, X's shape when blocked.
+static FailureOr<Value> getBroadcastParam(NodeContext &ctx, unsigned index,
+                                          const QuantAxis &q) {
+  FailureOr<RankedTensorType> type = getOperandType(ctx, index);
+  if (failed(type))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Value param = buildSignlessTensor(b, ctx.loc, ctx.getOperand(index));
+  ArrayRef<int64_t> xShape = q.xType.getShape();
+  int64_t rank = q.xType.getRank();
+  StringRef name = ctx.node.input(index);
+  if (q.blockSize == 0 && type->getNumElements() == 1 && type->getRank() <= 1)
+    return buildReshape(b, ctx.loc, param, {});
+  FailureOr<int64_t> axis = normalizeAxis(ctx, q.axis, rank);
+  if (failed(axis))
+    return failure();
+  if (q.blockSize > 0) {
+    SmallVector<int64_t> expected(xShape);
+    expected[*axis] = llvm::divideCeil(xShape[*axis], q.blockSize);
+    if (type->getShape() != ArrayRef(expected))
+      return ctx.emitError()
+             << "expects '" << name << "' of X's shape with ceil(dim / "
+             << q.blockSize << ") at axis " << *axis << " (blocked), got "
+             << *type;
+    return buildIndexedRead(
+        b, ctx.loc, param, xShape,
+        [&](OpBuilder &nb, Location loc, int64_t d, Value position) -> Value {
+          if (d != *axis)
+            return position;
+          Value block = arith::ConstantIndexOp::create(nb, loc, q.blockSize);
+          return arith::DivUIOp::create(nb, loc, position, block);
+        });
+  }
+  if (type->getRank() == 1 && type->getDimSize(0) == xShape[*axis]) {
+    SmallVector<int64_t> shape(rank, 1);
+    shape[*axis] = xShape[*axis];
+    return buildReshape(b, ctx.loc, param, shape);
+  }
+  return ctx.emitError() << "expects '" << name
+                         << "' to be one element (per tensor) or 1-D of X's "
+                            "size along axis "
+                         << *axis << " (per axis), got " << *type;
+}
+
+/// Whether `type` is an integer type QuantizeLinear saturates to.
+static bool isQuantizedType(Type type) {
+  auto intType = dyn_cast<IntegerType>(type);
+  return intType && (intType.getWidth() == 8 || intType.getWidth() == 16) &&
+         !intType.isSigned();
+}
+
+/// The arithmetic type of a scale type: f32, as ORT computes f16 and bf16.
+static Type getComputeType(OpBuilder &b, Type scaleType) {
+  return scaleType.isF64() ? scaleType : b.getF32Type();
+}
+
+/// `x` (a float of the compute type) rounded half to even, offset by the
+/// zero point and clamped to `type`'s range, converted to its signless type.
+static Value buildSaturatedQuantize(OpBuilder &b, Location loc, Value scaled,
+                                    Value zeroPoint, Type type) {
+  Type computeType = scaled.getType();
+  auto intType = cast<IntegerType>(type);
+  bool isUnsigned = intType.isUnsigned();
+  Value rounded = math::RoundEvenOp::create(b, loc, scaled);
+  if (zeroPoint)
+    rounded = arith::AddFOp::create(
+        b, loc, rounded, buildCast(b, loc, zeroPoint, computeType, isUnsigned));
+  unsigned width = intType.getWidth();
+  APInt low =
+      isUnsigned ? APInt::getMinValue(width) : APInt::getSignedMinValue(width);
+  APInt high =
+      isUnsigned ? APInt::getMaxValue(width) : APInt::getSignedMaxValue(width);
+  auto bound = [&](const APInt &value) {
+    return buildScalar(b, loc, computeType,
+                       isUnsigned ? static_cast<double>(value.getZExtValue())
+                                  : static_cast<double>(value.getSExtValue()));
+  };
+  // maxnumf/minnumf: a NaN clamps to the low bound rather than poisoning
+  // the conversion.
+  Value clamped = arith::MinNumFOp::create(
+      b, loc, arith::MaxNumFOp::create(b, loc, rounded, bound(low)),
+      bound(high));
+  return buildCast(b, loc, clamped, getSignlessType(type), false, isUnsigned);
+}
+
+static ImportResult importQuantizeLinear(NodeContext &ctx) {
+  FailureOr<QuantAxis> q = getQuantAxis(ctx);
+  FailureOr<FloatType> scaleType = getFloatElementType(ctx, 1);
+  if (failed(q) || failed(scaleType))
+    return failure();
+  Type xElement = q->xType.getElementType();
+  if (!isa<FloatType>(xElement) && !xElement.isSignlessInteger(32))
+    return ctx.emitError() << "expects float or int32 X, got " << xElement;
+  // saturate applies to float8 outputs, which the importer does not read.
+  ctx.ignoreAttr("saturate");
+  if (std::optional<int64_t> precision = ctx.getIntAttr("precision");
+      precision && *precision != 0 && *precision != onnx::TensorProto::FLOAT)
+    return emitUnsupportedAttr(ctx, "precision")
+           << ": " << *precision << " (the importer divides in f32)";
+  Type outputType = ctx.convertDataType(onnx::TensorProto::UINT8);
+  if (Value zeroPoint = ctx.getOperand(2))
+    outputType = cast<RankedTensorType>(zeroPoint.getType()).getElementType();
+  if (std::optional<int64_t> dtype = ctx.getIntAttr("output_dtype");
+      dtype && *dtype != 0) {
+    Type declared = ctx.convertDataType(*dtype);
+    if (!declared || !isQuantizedType(declared))
+      return emitUnsupportedAttr(ctx, "output_dtype")
+             << ": " << *dtype << " (expects INT8, UINT8, INT16 or UINT16)";
+    if (ctx.getOperand(2) && declared != outputType)
+      return emitUnsupportedAttr(ctx, "output_dtype")
+             << ": " << *dtype << " (y_zero_point has type " << outputType
+             << ")";
+    outputType = declared;
+  }
+  if (!isQuantizedType(outputType))
+    return ctx.emitError() << "expects an int8, uint8, int16 or uint16 "
+                              "output, got "
+                           << outputType;
+  SmallVector<Value> inputs = {ctx.getOperand(0)};
+  for (unsigned index : {1u, 2u}) {
+    if (!ctx.getOperand(index))
+      continue;
+    FailureOr<Value> param = getBroadcastParam(ctx, index, *q);
+    if (failed(param))
+      return failure();
+    inputs.push_back(*param);
+  }
+  Type computeType = getComputeType(ctx.builder, *scaleType);
+  FailureOr<Value> result = buildElementwise(
+      ctx, inputs, getSignlessType(outputType),
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value x = buildCast(b, loc, args[0], computeType);
+        Value scale = buildCast(b, loc, args[1], computeType);
+        Value scaled = arith::DivFOp::create(b, loc, x, scale);
+        return buildSaturatedQuantize(
+            b, loc, scaled, args.size() > 2 ? args[2] : Value(), outputType);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, *result, outputType)};
+}
+
+static ImportResult importDequantizeLinear(NodeContext &ctx) {
+  FailureOr<QuantAxis> q = getQuantAxis(ctx);
+  FailureOr<FloatType> scaleType = getFloatElementType(ctx, 1);
+  if (failed(q) || failed(scaleType))
+    return failure();
+  Type xElement = q->xType.getElementType();
+  if (!isQuantizedType(xElement) && !xElement.isSignlessInteger(32))
+    return ctx.emitError()
+           << "expects int8, uint8, int16, uint16 or int32 X, got " << xElement;
+  if (Value zeroPoint = ctx.getOperand(2);
+      zeroPoint &&
+      cast<RankedTensorType>(zeroPoint.getType()).getElementType() != xElement)
+    return ctx.emitError() << "expects x_zero_point of X's type " << xElement
+                           << ", got " << zeroPoint.getType();
+  Type outputType = *scaleType;
+  if (std::optional<int64_t> dtype = ctx.getIntAttr("output_dtype");
+      dtype && *dtype != 0) {
+    outputType = ctx.convertDataType(*dtype);
+    if (!outputType || !isa<FloatType>(outputType))
+      return emitUnsupportedAttr(ctx, "output_dtype")
+             << ": " << *dtype << " (expects a float type)";
+  }
+  SmallVector<Value> inputs = {
+      buildSignlessTensor(ctx.builder, ctx.loc, ctx.getOperand(0))};
+  for (unsigned index : {1u, 2u}) {
+    if (!ctx.getOperand(index))
+      continue;
+    FailureOr<Value> param = getBroadcastParam(ctx, index, *q);
+    if (failed(param))
+      return failure();
+    inputs.push_back(*param);
+  }
+  bool isUnsigned = xElement.isUnsignedInteger();
+  Type computeType = getComputeType(ctx.builder, *scaleType);
+  FailureOr<Value> result = buildElementwise(
+      ctx, inputs, outputType,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        // The difference exactly in i64, then the product in floats.
+        Type i64 = b.getI64Type();
+        Value x = buildCast(b, loc, args[0], i64, isUnsigned);
+        if (args.size() > 2)
+          x = arith::SubIOp::create(
+              b, loc, x, buildCast(b, loc, args[2], i64, isUnsigned));
+        Value product =
+            arith::MulFOp::create(b, loc, buildCast(b, loc, x, computeType),
+                                  buildCast(b, loc, args[1], computeType));
+        return buildCast(b, loc, product, outputType);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
+/// DynamicQuantizeLinear: uint8 parameters from the range of X and 0.
+static ImportResult importDynamicQuantizeLinear(NodeContext &ctx) {
+  FailureOr<RankedTensorType> xType = getFirstOperandType(ctx, 1, 1);
+  if (failed(xType))
+    return failure();
+  if (!xType->getElementType().isF32())
+    return ctx.emitError() << "expects f32 X, got " << *xType;
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  Value x = ctx.getOperand(0);
+  auto axes = llvm::to_vector(llvm::seq<int64_t>(0, xType->getRank()));
+  Value low = buildReduce(b, loc, x, axes, /*keepDims=*/false, ReduceKind::Min);
+  Value high =
+      buildReduce(b, loc, x, axes, /*keepDims=*/false, ReduceKind::Max);
+  Type f32 = b.getF32Type();
+  Type u8 = ctx.convertDataType(onnx::TensorProto::UINT8);
+  // The range always includes 0, so that 0 quantizes exactly.
+  Value scale = buildBroadcastMap(
+      b, loc, {low, high}, {}, f32,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value zero = buildScalar(nb, nl, f32, 0.0);
+        Value range = arith::SubFOp::create(
+            nb, nl, arith::MaximumFOp::create(nb, nl, args[1], zero),
+            arith::MinimumFOp::create(nb, nl, args[0], zero));
+        return arith::DivFOp::create(nb, nl, range,
+                                     buildScalar(nb, nl, f32, 255.0));
+      });
+  Value zeroPoint = buildBroadcastMap(
+      b, loc, {low, scale}, {}, b.getI8Type(),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Value zero = buildScalar(nb, nl, f32, 0.0);
+        Value negLow = arith::NegFOp::create(
+            nb, nl, arith::MinimumFOp::create(nb, nl, args[0], zero));
+        return buildSaturatedQuantize(
+            nb, nl, arith::DivFOp::create(nb, nl, negLow, args[1]), Value(),
+            u8);
+      });
+  Value y = buildBroadcastMap(
+      b, loc, {x, scale, zeroPoint}, xType->getShape(), b.getI8Type(),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        return buildSaturatedQuantize(
+            nb, nl, arith::DivFOp::create(nb, nl, args[0], args[1]), args[2],
+            u8);
+      });
+  return SmallVector<Value>{buildTensorOfElementType(b, loc, y, u8), scale,
+                            buildTensorOfElementType(b, loc, zeroPoint, u8)};
+}
+
+void muon::onnx_import::populateQuantizeImporters(
+    OpImporterRegistry &registry) {
+  // Opset 13 adds axis (per-axis parameters), 19 float8 types, 21 blocks
+  // and int16/uint16, 23 output_dtype for DequantizeLinear, 25 precision.
+  registry.add("", "QuantizeLinear", importQuantizeLinear, {/*since=*/10});
+  registry.add("", "DequantizeLinear", importDequantizeLinear, {/*since=*/10});
+  registry.add("", "DynamicQuantizeLinear", importDynamicQuantizeLinear,
+               {/*since=*/11});
+  registry.acceptUnsigned(
+      "", {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"});
+}
