@@ -4,7 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Pad (opsets 2 to 21) with constant, edge, reflect and wrap modes. Negative
+// Pad (opsets 2 to 21) with constant, edge, reflect and wrap modes, and
+// CenterCropPad (opset 18: zeros, centered; a crop where smaller). Negative
 // pads crop; the mode then pads the cropped tensor (ONNX Runtime's order).
 // ORT's training graphs take Pad's gradient as a Pad of dY by the negated
 // pads, so cropping is what the backward pass runs.
@@ -160,11 +161,13 @@ static FailureOr<Value> buildPadding(NodeContext &ctx, Type elementType,
   }
   double value =
       ctx.opsetVersion < 11 ? ctx.getFloatAttr("value").value_or(0.0f) : 0.0;
-  TypedAttr attr = isa<FloatType>(elementType)
-                       ? TypedAttr(b.getFloatAttr(elementType, value))
-                       : TypedAttr(b.getIntegerAttr(
-                             elementType, static_cast<int64_t>(value)));
-  return buildFilled(b, ctx.loc, shape, attr);
+  Type signless = getSignlessType(elementType);
+  TypedAttr attr =
+      isa<FloatType>(elementType)
+          ? TypedAttr(b.getFloatAttr(elementType, value))
+          : TypedAttr(b.getIntegerAttr(signless, static_cast<int64_t>(value)));
+  return buildTensorOfElementType(
+      b, ctx.loc, buildFilled(b, ctx.loc, shape, attr), elementType);
 }
 
 /// The cropped coordinate `padded - padBegin` moved into [0, cropped) as the
@@ -195,25 +198,20 @@ static Value buildSourceIndex(OpBuilder &b, Location loc, Value padded,
   return arith::SelectOp::create(b, loc, below, low, inside);
 }
 
-static ImportResult importPad(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type = getFirstOperandType(
-      ctx, ctx.opsetVersion < 11 ? 1 : 2, ctx.opsetVersion < 11 ? 1 : 4);
-  FailureOr<PadMode> mode = getPadMode(ctx);
-  if (failed(type) || failed(mode))
-    return failure();
-  FailureOr<SmallVector<std::pair<int64_t, int64_t>>> pads =
-      getPads(ctx, type->getRank());
-  if (failed(pads))
-    return failure();
+/// Input 0 (of `type`) cropped and padded by `pads` (begin, end per dim;
+/// negative ones crop) in `mode`.
+static ImportResult buildPadded(NodeContext &ctx, RankedTensorType type,
+                                ArrayRef<std::pair<int64_t, int64_t>> pads,
+                                PadMode mode) {
   FailureOr<SmallVector<PadDim>> dims =
-      getPadDims(ctx, type->getShape(), *pads, *mode);
+      getPadDims(ctx, type.getShape(), pads, mode);
   if (failed(dims))
     return failure();
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
-  Type elementType = type->getElementType();
+  Type elementType = type.getElementType();
   SmallVector<int64_t> resultShape, cropOffsets, croppedShape, insertOffsets;
-  SmallVector<int64_t> ones(type->getRank(), 1);
+  SmallVector<int64_t> ones(type.getRank(), 1);
   for (const PadDim &dim : *dims) {
     resultShape.push_back(dim.getResultSize());
     cropOffsets.push_back(dim.cropped ? dim.cropBegin : 0);
@@ -221,12 +219,12 @@ static ImportResult importPad(NodeContext &ctx) {
     insertOffsets.push_back(dim.cropped ? dim.padBegin : 0);
   }
   Value x = ctx.getOperand(0);
-  if (ArrayRef<int64_t>(croppedShape) != type->getShape())
+  if (ArrayRef<int64_t>(croppedShape) != type.getShape())
     x = tensor::ExtractSliceOp::create(
         b, loc, x, getAsIndexOpFoldResult(b.getContext(), cropOffsets),
         getAsIndexOpFoldResult(b.getContext(), croppedShape),
         getAsIndexOpFoldResult(b.getContext(), ones));
-  if (*mode == PadMode::Constant) {
+  if (mode == PadMode::Constant) {
     FailureOr<Value> padding = buildPadding(ctx, elementType, resultShape);
     if (failed(padding))
       return failure();
@@ -243,11 +241,55 @@ static ImportResult importPad(NodeContext &ctx) {
   return SmallVector<Value>{buildIndexedRead(
       b, loc, x, resultShape,
       [&](OpBuilder &nb, Location nl, int64_t d, Value position) {
-        return buildSourceIndex(nb, nl, position, (*dims)[d], *mode);
+        return buildSourceIndex(nb, nl, position, (*dims)[d], mode);
       })};
+}
+
+static ImportResult importPad(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(
+      ctx, ctx.opsetVersion < 11 ? 1 : 2, ctx.opsetVersion < 11 ? 1 : 4);
+  FailureOr<PadMode> mode = getPadMode(ctx);
+  if (failed(type) || failed(mode))
+    return failure();
+  FailureOr<SmallVector<std::pair<int64_t, int64_t>>> pads =
+      getPads(ctx, type->getRank());
+  if (failed(pads))
+    return failure();
+  return buildPadded(ctx, *type, *pads, *mode);
+}
+
+/// CenterCropPad (opset 18): each of `axes` (default all) cropped or padded
+/// with zeros to its size in the constant `shape`, centered; of an odd
+/// difference, the extra element is cropped or padded at the end.
+static ImportResult importCenterCropPad(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
+  FailureOr<SmallVector<int64_t>> sizes = getConstantShapeOperand(ctx, 1);
+  if (failed(type) || failed(sizes))
+    return failure();
+  int64_t rank = type->getRank();
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  if (std::optional<SmallVector<int64_t>> named = ctx.getIntsAttr("axes")) {
+    FailureOr<SmallVector<int64_t>> normalized =
+        normalizeAxes(ctx, *named, rank, "axes", /*sort=*/false);
+    if (failed(normalized))
+      return failure();
+    axes = *normalized;
+  }
+  if (sizes->size() != axes.size())
+    return ctx.emitError() << "expects one size per axis (" << axes.size()
+                           << "), got " << sizes->size();
+  SmallVector<std::pair<int64_t, int64_t>> pads(rank, {0, 0});
+  for (auto [axis, size] : llvm::zip_equal(axes, *sizes)) {
+    int64_t grow = size - type->getDimSize(axis);
+    // Rounded down at the start: crop less, or pad less, before the data.
+    int64_t begin = grow >= 0 ? grow / 2 : -((-grow) / 2);
+    pads[axis] = {begin, grow - begin};
+  }
+  return buildPadded(ctx, *type, pads, PadMode::Constant);
 }
 
 void muon::onnx_import::populatePadImporters(OpImporterRegistry &registry) {
   registry.add("", "Pad", importPad, {/*since=*/2});
-  registry.acceptUnsigned("", {"Pad"});
+  registry.add("", "CenterCropPad", importCenterCropPad, {/*since=*/18});
+  registry.acceptUnsigned("", {"Pad", "CenterCropPad"});
 }

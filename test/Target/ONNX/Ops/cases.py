@@ -1435,6 +1435,12 @@ def same_pads(spatial, kernel, attrs):
 def pad():
     ints = np.arange(12, dtype=np.int64).reshape(3, 4)
     return [
+        # CenterCropPad (opset 18): an odd crop and an odd pad, the extra
+        # element at the end; named axes, or all of them.
+        Case("center_crop_pad_axes", "CenterCropPad", [f32(5, 6, 3), i64([2, 9])],
+             {"axes": [0, -2]}, opset=18, consts={1}),
+        Case("center_crop_pad_all", "CenterCropPad", [f32(4, 7), i64([7, 4])],
+             opset=18, consts={1}),
         Case("pad_constant", "Pad", [f32(2, 3, 4, 5), i64([0, 0, 1, 2, 0, 0, 2, 1])],
              consts={1}),
         # The value from a graph input; negative pads crop first.
@@ -1736,6 +1742,11 @@ def unsigned():
         Case("identity_uint64", "Identity", [u64(2, 3)]),
         Case("pad_uint8", "Pad", [u8(2, 3), i64([1, 0, 0, 2]), np.array(250, np.uint8)],
              consts={1, 2}),
+        Case("pad_zeros_uint16", "Pad", [u16(2, 3), i64([1, 0, 0, 2])], consts={1}),
+        Case("pad_edge_uint64", "Pad", [u64(2, 3), i64([0, 2, 1, 1])], {"mode": "edge"},
+             consts={1}),
+        Case("center_crop_pad_uint8", "CenterCropPad", [u8(3, 5), i64([6, 2])], opset=18,
+             consts={1}),
         Case("depth_to_space_uint8", "DepthToSpace", [u8(1, 8, 2, 3)], {"blocksize": 2}),
         Case("shape_of_uint16", "Shape", [u16(2, 3)]),
         Case("constant_of_shape_uint64", "ConstantOfShape", [i64([2, 3])],
@@ -1743,7 +1754,8 @@ def unsigned():
     ]
     # ORT 1.19 has no unsigned kernels of these: ONNX's reference instead.
     no_ort = {"Less", "Greater", "GreaterOrEqual", "LessOrEqual", "Equal", "ReduceMax",
-              "ReduceMin", "ArgMax", "TopK", "CumSum", "Where", "Trilu", "DepthToSpace"}
+              "ReduceMin", "ArgMax", "TopK", "CumSum", "Where", "Trilu", "DepthToSpace",
+              "Pad", "CenterCropPad"}
     return [onnx_reference(c) if c.op in no_ort and not c.expect else c for c in cases]
 
 
