@@ -47,11 +47,18 @@
 using namespace mlir;
 using namespace muon::onnx_import;
 
-/// X's sizes and the attributes of a pooling node (kernel_shape required).
+/// X's sizes and the attributes of a pooling node (kernel_shape required);
+/// X holds floats, or integers where `allowIntegers` (MaxPool).
 static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
-                                               RankedTensorType x) {
-  if (x.getRank() < 3 || !isa<FloatType>(x.getElementType()))
-    return ctx.emitError() << "expects a float X [N, C, D...], got " << x;
+                                               RankedTensorType x,
+                                               bool allowIntegers = false) {
+  Type elementType = x.getElementType();
+  bool isNumber =
+      isa<FloatType>(elementType) ||
+      (allowIntegers && elementType.isInteger() && !elementType.isInteger(1));
+  if (x.getRank() < 3 || !isNumber)
+    return ctx.emitError() << "expects a " << (allowIntegers ? "" : "float ")
+                           << "X [N, C, D...], got " << x;
   int64_t ceilMode = ctx.getIntAttr("ceil_mode").value_or(0);
   if (ceilMode != 0 && ceilMode != 1)
     return emitUnsupportedAttr(ctx, "ceil_mode")
@@ -220,11 +227,11 @@ struct PoolLoops {
 
 /// A pooling's X and its geometry.
 static FailureOr<std::pair<RankedTensorType, ConvGeometry>>
-getPoolInput(NodeContext &ctx) {
+getPoolInput(NodeContext &ctx, bool allowIntegers = false) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
   if (failed(type))
     return failure();
-  FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *type);
+  FailureOr<ConvGeometry> geometry = getPoolGeometry(ctx, *type, allowIntegers);
   if (failed(geometry))
     return failure();
   return std::make_pair(*type, *geometry);
@@ -257,34 +264,59 @@ static Value buildColumnMajorOffset(OpBuilder &b, Location loc, Value offset,
   return arith::AddIOp::create(b, loc, result, column);
 }
 
+/// MaxPool on floats or (opset 12) integers, signed or unsigned.
 static ImportResult importMaxPool(NodeContext &ctx) {
   FailureOr<std::pair<RankedTensorType, ConvGeometry>> input =
-      getPoolInput(ctx);
+      getPoolInput(ctx, /*allowIntegers=*/true);
   if (failed(input))
     return failure();
   RankedTensorType type = input->first;
   OpBuilder &b = ctx.builder;
-  Value x = ctx.getOperand(0);
-  auto elementType = cast<FloatType>(type.getElementType());
+  Value x = buildSignlessTensor(b, ctx.loc, ctx.getOperand(0));
+  Type elementType = getSignlessType(type.getElementType());
+  auto floatType = dyn_cast<FloatType>(elementType);
+  bool isUnsigned = type.getElementType().isUnsignedInteger();
   PoolLoops loops{input->second};
   // As ORT's kernel: from the lowest finite value, a tap counts when it is
   // larger (so NaN never does, and a window of -inf gives the lowest).
-  TypedAttr lowest = b.getFloatAttr(
-      elementType,
-      APFloat::getLargest(elementType.getFloatSemantics(), /*Negative=*/true));
+  unsigned width = elementType.getIntOrFloatBitWidth();
+  TypedAttr lowest =
+      floatType
+          ? TypedAttr(b.getFloatAttr(
+                floatType,
+                APFloat::getLargest(floatType.getFloatSemantics(), true)))
+          : TypedAttr(b.getIntegerAttr(
+                elementType, isUnsigned ? APInt::getMinValue(width)
+                                        : APInt::getSignedMinValue(width)));
+  auto equals = [&](OpBuilder &nb, Location loc, Value lhs, Value rhs) {
+    return floatType ? arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OEQ,
+                                             lhs, rhs)
+                           .getResult()
+                     : arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq,
+                                             lhs, rhs)
+                           .getResult();
+  };
   Value y = loops.build(
       b, ctx.loc, elementType, lowest, {},
       [&](OpBuilder &nb, Location loc, ValueRange, Value accumulator) {
         auto [coords, inside] = loops.getTap(nb, loc);
         Value value = loops.readTap(nb, loc, x, coords);
-        Value larger = arith::AndIOp::create(
-            nb, loc, inside,
-            arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OGT, value,
-                                  accumulator));
+        Value greater =
+            floatType
+                ? arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OGT,
+                                        value, accumulator)
+                      .getResult()
+                : arith::CmpIOp::create(nb, loc,
+                                        isUnsigned ? arith::CmpIPredicate::ugt
+                                                   : arith::CmpIPredicate::sgt,
+                                        value, accumulator)
+                      .getResult();
+        Value larger = arith::AndIOp::create(nb, loc, inside, greater);
         return arith::SelectOp::create(nb, loc, larger, value, accumulator)
             .getResult();
       });
-  SmallVector<Value> results{y};
+  SmallVector<Value> results{
+      buildTensorOfElementType(b, ctx.loc, y, type.getElementType())};
   bool columnMajor = ctx.getIntAttr("storage_order").value_or(0) == 1;
   if (hasResult(ctx, 1)) {
     // The first maximum in the taps' order, which is also the smallest
@@ -300,8 +332,7 @@ static ImportResult importMaxPool(NodeContext &ctx) {
         [&](OpBuilder &nb, Location loc, ValueRange inputs, Value accumulator) {
           auto [coords, inside] = loops.getTap(nb, loc);
           Value value = loops.readTap(nb, loc, x, coords);
-          Value isMax = arith::CmpFOp::create(
-              nb, loc, arith::CmpFPredicate::OEQ, value, inputs[0]);
+          Value isMax = equals(nb, loc, value, inputs[0]);
           SmallVector<Value> position{linalg::IndexOp::create(nb, loc, 0),
                                       linalg::IndexOp::create(nb, loc, 1)};
           llvm::append_range(position, coords);
@@ -551,6 +582,7 @@ static ImportResult importAveragePoolGrad(NodeContext &ctx) {
 
 void muon::onnx_import::populatePoolImporters(OpImporterRegistry &registry) {
   registry.add("", "MaxPool", importMaxPool, {/*since=*/10});
+  registry.acceptUnsigned("", {"MaxPool"});
   // ORT defines its pooling gradients in the default domain.
   registry.add("", "MaxPoolGrad", importMaxPoolGrad);
   registry.add("", "AveragePool", importAveragePool, {/*since=*/11});

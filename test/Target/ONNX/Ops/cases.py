@@ -1182,6 +1182,16 @@ def pool():
              outputs=2),
         Case("max_pool_same_upper", "MaxPool", [f32(1, 2, 5, 5)],
              {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+        # Integers (opset 12): padding never wins, even over the type's
+        # minimum. (Y only: where a window's maximum is the minimum, ORT's
+        # Indices are negative, -7 here; the importer's, the first tap's.)
+        Case("max_pool_int8_padded", "MaxPool",
+             [np.concatenate([np.full(6, -128), RNG.integers(-128, 128, 30)])
+              .astype(np.int8).reshape(1, 2, 3, 6)],
+             {"kernel_shape": [2, 3], "pads": [1, 1, 0, 1]}, opset=12),
+        Case("max_pool_int8_indices", "MaxPool",
+             [RNG.integers(-100, 128, (2, 2, 4, 5)).astype(np.int8)],
+             {"kernel_shape": [2, 2], "strides": [1, 2]}, outputs=2, opset=12),
         Case("max_pool_grad", "MaxPoolGrad", [f32(2, 3, 2, 2), grad_indices],
              {"kernel_shape": [2, 2], "strides": [2, 2]},
              expect=lambda dy, i: max_pool_grad(dy, i, grad_x)),
@@ -1745,6 +1755,9 @@ def unsigned():
         Case("pad_zeros_uint16", "Pad", [u16(2, 3), i64([1, 0, 0, 2])], consts={1}),
         Case("pad_edge_uint64", "Pad", [u64(2, 3), i64([0, 2, 1, 1])], {"mode": "edge"},
              consts={1}),
+        Case("max_pool_uint8", "MaxPool", [u8(2, 2, 5, 5)],
+             {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, outputs=2,
+             opset=12),
         Case("center_crop_pad_uint8", "CenterCropPad", [u8(3, 5), i64([6, 2])], opset=18,
              consts={1}),
         Case("depth_to_space_uint8", "DepthToSpace", [u8(1, 8, 2, 3)], {"blocksize": 2}),
@@ -1906,8 +1919,8 @@ ERROR_CASES = [
     Case("bitwise_and_float", "BitwiseAnd", [f32(2, 3), f32(2, 3)], opset=18),
     Case("bitshift_up", "BitShift", [i64([1, 2]), i64([1, 1])], {"direction": "UP"}, opset=28),
     # Unsigned integers reach only the importers that handle them.
-    Case("max_pool_uint8", "MaxPool", [np.arange(16, dtype=np.uint8).reshape(1, 1, 4, 4)],
-         {"kernel_shape": [2, 2]}),
+    Case("average_pool_uint8", "AveragePool",
+         [np.arange(16, dtype=np.uint8).reshape(1, 1, 4, 4)], {"kernel_shape": [2, 2]}),
     Case("bitshift_signed_opset11", "BitShift", [i64([1, 2]), i64([1, 1])],
          {"direction": "LEFT"}, opset=11),
     Case("pow_uint8_base", "Pow", [np.arange(4, dtype=np.uint8), f32(4)], opset=15),
