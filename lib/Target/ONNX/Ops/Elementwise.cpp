@@ -314,8 +314,8 @@ static ImportResult importBatchScale(NodeContext &ctx) {
 /// Clip: X clamped to [min, max], bounds from the attributes (opset 6) or
 /// from optional 0-d inputs (opset 11). An absent float bound is the type's
 /// largest finite value, as in ONNX Runtime's kernel (so ±inf become it); an
-/// absent integer bound (integers since opset 12) clamps nothing. max wins
-/// where min > max.
+/// absent integer bound (integers since opset 12, signed or unsigned) clamps
+/// nothing. max wins where min > max.
 static ImportResult importClip(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 3);
   if (failed(type))
@@ -355,8 +355,11 @@ static ImportResult importClip(NodeContext &ctx) {
       (i == 1 ? hasLow : hasHigh) = true;
     }
   }
+  bool isUnsigned = elementType.isUnsignedInteger();
+  for (Value &input : inputs)
+    input = buildSignlessTensor(ctx.builder, ctx.loc, input);
   FailureOr<Value> result = buildElementwise(
-      ctx, inputs, elementType,
+      ctx, inputs, getSignlessType(elementType),
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         Value x = args[0];
         unsigned next = 1;
@@ -371,9 +374,13 @@ static ImportResult importClip(NodeContext &ctx) {
         Value highValue = getBound(hasHigh, high);
         if (isInteger) {
           if (lowValue)
-            x = arith::MaxSIOp::create(b, loc, x, lowValue);
+            x = isUnsigned
+                    ? arith::MaxUIOp::create(b, loc, x, lowValue).getResult()
+                    : arith::MaxSIOp::create(b, loc, x, lowValue).getResult();
           if (highValue)
-            x = arith::MinSIOp::create(b, loc, x, highValue);
+            x = isUnsigned
+                    ? arith::MinUIOp::create(b, loc, x, highValue).getResult()
+                    : arith::MinSIOp::create(b, loc, x, highValue).getResult();
           return x;
         }
         x = arith::MaximumFOp::create(b, loc, x, lowValue);
@@ -381,7 +388,8 @@ static ImportResult importClip(NodeContext &ctx) {
       });
   if (failed(result))
     return failure();
-  return SmallVector<Value>{*result};
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, *result, elementType)};
 }
 
 /// x > 0 ? x : slope · x (LeakyRelu's alpha; PRelu's slope, which
@@ -556,5 +564,5 @@ void muon::onnx_import::populateElementwiseImporters(
     return SmallVector<Value>{ctx.getOperand(0)};
   });
   registry.acceptUnsigned("", {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max",
-                               "Min", "Mod", "Identity"});
+                               "Min", "Mod", "Clip", "Identity"});
 }

@@ -430,8 +430,8 @@ getGatherTypes(NodeContext &ctx) {
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
   if (failed(dataType) || failed(indicesType))
     return failure();
-  if (!indicesType->getElementType().isInteger(64) &&
-      !indicesType->getElementType().isInteger(32))
+  if (!indicesType->getElementType().isSignlessInteger(64) &&
+      !indicesType->getElementType().isSignlessInteger(32))
     return ctx.emitError() << "expects int32/int64 indices, got "
                            << indicesType->getElementType();
   return std::make_pair(*dataType, *indicesType);
@@ -556,7 +556,7 @@ static FailureOr<ScatterReduction> getScatterReduction(NodeContext &ctx) {
 
 static Value buildScatterCombine(OpBuilder &b, Location loc,
                                  ScatterReduction reduction, Value target,
-                                 Value update) {
+                                 Value update, bool isUnsigned = false) {
   switch (reduction) {
   case ScatterReduction::None:
     return update;
@@ -565,9 +565,9 @@ static Value buildScatterCombine(OpBuilder &b, Location loc,
   case ScatterReduction::Mul:
     return buildCombine(b, loc, target, update, ReduceKind::Prod);
   case ScatterReduction::Max:
-    return buildCombine(b, loc, target, update, ReduceKind::Max);
+    return buildCombine(b, loc, target, update, ReduceKind::Max, isUnsigned);
   case ScatterReduction::Min:
-    return buildCombine(b, loc, target, update, ReduceKind::Min);
+    return buildCombine(b, loc, target, update, ReduceKind::Min, isUnsigned);
   }
   llvm_unreachable("unknown scatter reduction");
 }
@@ -586,10 +586,10 @@ static ImportResult importScatterElements(NodeContext &ctx) {
   if (failed(dataType) || failed(indicesType) || failed(updatesType))
     return failure();
   Type elementType = dataType->getElementType();
-  if (!isa<FloatType>(elementType) && !elementType.isSignlessInteger())
+  if (!isa<FloatType>(elementType) && !elementType.isInteger())
     return ctx.emitError() << "unsupported element type " << elementType;
-  if (!indicesType->getElementType().isInteger(64) &&
-      !indicesType->getElementType().isInteger(32))
+  if (!indicesType->getElementType().isSignlessInteger(64) &&
+      !indicesType->getElementType().isSignlessInteger(32))
     return ctx.emitError() << "expects int32/int64 indices, got "
                            << indicesType->getElementType();
   int64_t rank = dataType->getRank();
@@ -620,7 +620,8 @@ static ImportResult importScatterElements(NodeContext &ctx) {
   OpBuilder &b = ctx.builder;
   SmallVector<int64_t> blockShape(indicesType->getShape());
   blockShape[*axis] = axisSize;
-  Value data = ctx.getOperand(0);
+  Value data = buildSignlessTensor(b, ctx.loc, ctx.getOperand(0));
+  bool isUnsigned = elementType.isUnsignedInteger();
   bool whole = ArrayRef<int64_t>(blockShape) == dataType->getShape();
   SmallVector<OpFoldResult> zeros(rank, b.getIndexAttr(0));
   SmallVector<OpFoldResult> sizes, ones(rank, b.getIndexAttr(1));
@@ -639,25 +640,27 @@ static ImportResult importScatterElements(NodeContext &ctx) {
   Value scattered =
       linalg::GenericOp::create(
           b, ctx.loc, block.getType(),
-          ValueRange{ctx.getOperand(1), ctx.getOperand(2)}, block, maps,
-          iterators,
+          ValueRange{ctx.getOperand(1),
+                     buildSignlessTensor(b, ctx.loc, ctx.getOperand(2))},
+          block, maps, iterators,
           [&](OpBuilder &nb, Location loc, ValueRange args) {
             Value index =
                 buildWrappedIndex(nb, loc, args[0], axisSize, /*clamp=*/false);
             Value hit =
                 arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::eq, index,
                                       linalg::IndexOp::create(nb, loc, *axis));
-            Value combined =
-                buildScatterCombine(nb, loc, *reduction, args[2], args[1]);
+            Value combined = buildScatterCombine(nb, loc, *reduction, args[2],
+                                                 args[1], isUnsigned);
             linalg::YieldOp::create(nb, loc,
                                     Value(arith::SelectOp::create(
                                         nb, loc, hit, combined, args[2])));
           })
           .getResult(0);
-  if (whole)
-    return SmallVector<Value>{scattered};
-  return SmallVector<Value>{tensor::InsertSliceOp::create(
-      b, ctx.loc, scattered, data, zeros, sizes, ones)};
+  if (!whole)
+    scattered = tensor::InsertSliceOp::create(b, ctx.loc, scattered, data,
+                                              zeros, sizes, ones);
+  return SmallVector<Value>{
+      buildTensorOfElementType(b, ctx.loc, scattered, elementType)};
 }
 
 /// Checks GatherND/ScatterND's index tuples [..., k] against data's leading
@@ -739,7 +742,7 @@ static FailureOr<IndexedRows> getIndexedRows(NodeContext &ctx, bool unique) {
   FailureOr<RankedTensorType> indicesType = getOperandType(ctx, 1);
   if (failed(dataType) || failed(indicesType))
     return failure();
-  if (!indicesType->getElementType().isInteger(64))
+  if (!indicesType->getElementType().isSignlessInteger(64))
     return ctx.emitError() << "expects int64 indices, got "
                            << indicesType->getElementType();
   int64_t rank = dataType->getRank();
@@ -1174,8 +1177,8 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("com.microsoft", "SliceGrad", importSliceGrad);
   registry.add("", "Tile", importTile, {/*since=*/6});
   // Data movement: any element type (the index inputs are signed).
-  registry.acceptUnsigned("", {"Reshape", "Transpose", "Split", "Concat",
-                               "GatherElements", "GatherND", "Shape", "Size",
-                               "Gather", "Squeeze", "Unsqueeze", "Flatten",
-                               "Expand", "Slice", "Tile"});
+  registry.acceptUnsigned(
+      "", {"ScatterElements", "Reshape", "Transpose", "Split", "Concat",
+           "GatherElements", "GatherND", "Shape", "Size", "Gather", "Squeeze",
+           "Unsqueeze", "Flatten", "Expand", "Slice", "Tile"});
 }

@@ -1755,6 +1755,15 @@ def unsigned():
         Case("pad_zeros_uint16", "Pad", [u16(2, 3), i64([1, 0, 0, 2])], consts={1}),
         Case("pad_edge_uint64", "Pad", [u64(2, 3), i64([0, 2, 1, 1])], {"mode": "edge"},
              consts={1}),
+        Case("clip_uint64", "Clip", [u64(3, 4), np.array(2**62, np.uint64),
+                                     np.array(2**63 + 5, np.uint64)], opset=13),
+        Case("clip_min_uint8", "Clip", [u8(3, 4), np.array(200, np.uint8)], opset=13),
+        Case("scatter_elements_max_uint16", "ScatterElements",
+             [u16(3, 4), RNG.integers(0, 3, (2, 4)), u16(2, 4)],
+             {"axis": 0, "reduction": "max"}, opset=18),
+        Case("scatter_elements_uint32", "ScatterElements",
+             [u32(3, 4), i64([[1, 0, 2, 3], [0, 3, 1, 2]]), u32(2, 4)], {"axis": 1},
+             opset=16),
         Case("max_pool_uint8", "MaxPool", [u8(2, 2, 5, 5)],
              {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}, outputs=2,
              opset=12),
@@ -1768,7 +1777,7 @@ def unsigned():
     # ORT 1.19 has no unsigned kernels of these: ONNX's reference instead.
     no_ort = {"Less", "Greater", "GreaterOrEqual", "LessOrEqual", "Equal", "ReduceMax",
               "ReduceMin", "ArgMax", "TopK", "CumSum", "Where", "Trilu", "DepthToSpace",
-              "Pad", "CenterCropPad"}
+              "Pad", "CenterCropPad", "Clip", "ScatterElements"}
     return [onnx_reference(c) if c.op in no_ort and not c.expect else c for c in cases]
 
 
@@ -1919,6 +1928,8 @@ ERROR_CASES = [
     Case("bitwise_and_float", "BitwiseAnd", [f32(2, 3), f32(2, 3)], opset=18),
     Case("bitshift_up", "BitShift", [i64([1, 2]), i64([1, 1])], {"direction": "UP"}, opset=28),
     # Unsigned integers reach only the importers that handle them.
+    Case("gather_uint32_indices", "Gather",
+         [f32(4, 3), np.array([1, 3], np.uint32)]),
     Case("average_pool_uint8", "AveragePool",
          [np.arange(16, dtype=np.uint8).reshape(1, 1, 4, 4)], {"kernel_shape": [2, 2]}),
     Case("bitshift_signed_opset11", "BitShift", [i64([1, 2]), i64([1, 1])],
