@@ -1,4 +1,4 @@
-//===- Constant.cpp - Constant, ConstantOfShape, Range importers ----------===//
+//===- Constant.cpp - Constant, ConstantOfShape, Range, EyeLike -----------===//
 //
 // Part of the muon-mlir project.
 //
@@ -10,6 +10,8 @@
 // (its length is the result's static shape):
 //   out[i] = start + i * delta,  i < max(ceil((limit - start) / delta), 0)
 // computed in the element type, as ONNX Runtime does (2^24 elements at most).
+// EyeLike: ones on diagonal k of a matrix of the input's shape, in a kernel
+// rather than a constant (its shape may be large).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,7 @@
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Matchers.h"
 #include "onnx/onnx_pb.h"
 
@@ -157,10 +160,42 @@ static ImportResult importRange(NodeContext &ctx) {
                          << " (expects f32, f64, i32 or i64)";
 }
 
+/// EyeLike: out[i][j] = (j - i == k), of `dtype` (default: the input's).
+static ImportResult importEyeLike(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  if (type->getRank() != 2)
+    return ctx.emitError() << "expects a 2-D input, got " << *type;
+  Type elementType = type->getElementType();
+  if (std::optional<int64_t> dtype = ctx.getIntAttr("dtype")) {
+    elementType = ctx.convertDataType(*dtype);
+    if (!elementType)
+      return emitUnsupportedAttr(ctx, "dtype")
+             << ": " << *dtype << " (expects a float, integer or bool type)";
+  }
+  int64_t k = ctx.getIntAttr("k").value_or(0);
+  Type signless = getSignlessType(elementType);
+  Value eye = buildBroadcastMap(
+      ctx.builder, ctx.loc, ValueRange{}, type->getShape(), signless,
+      [&](OpBuilder &b, Location loc, ValueRange) -> Value {
+        Value row = linalg::IndexOp::create(b, loc, 0);
+        Value column = linalg::IndexOp::create(b, loc, 1);
+        Value onDiagonal =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                  arith::SubIOp::create(b, loc, column, row),
+                                  arith::ConstantIndexOp::create(b, loc, k));
+        return buildCast(b, loc, onDiagonal, signless);
+      });
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, eye, elementType)};
+}
+
 void muon::onnx_import::populateConstantImporters(
     OpImporterRegistry &registry) {
   registry.add("", "Constant", importConstant);
   registry.add("", "ConstantOfShape", importConstantOfShape, {/*since=*/9});
   registry.add("", "Range", importRange, {/*since=*/11});
-  registry.acceptUnsigned("", {"Constant", "ConstantOfShape"});
+  registry.add("", "EyeLike", importEyeLike, {/*since=*/9});
+  registry.acceptUnsigned("", {"Constant", "ConstantOfShape", "EyeLike"});
 }

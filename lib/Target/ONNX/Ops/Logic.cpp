@@ -13,7 +13,8 @@
 //   right shift); Where(cond, X, Y) = cond ? X : Y
 //   Cast(to) between the float, integer and bool types the importer reads:
 //   float -> integer truncates toward zero, x -> bool is x != 0, bool ->
-//   number is 0/1, integers widen by their own signedness.
+//   number is 0/1, integers widen by their own signedness; BitCast(to)
+//   keeps the bits.
 // Unsigned integers compare and shift as unsigned (ImporterUtils.h).
 //   IsNaN, IsInf(detect_negative, detect_positive) -> bool (torch's
 //   scaled_dot_product_attention with a boolean mask guards its softmax
@@ -275,6 +276,41 @@ static ImportResult importCastLike(NodeContext &ctx) {
   return buildCastTo(ctx, *type, like->getElementType());
 }
 
+/// BitCast (opset 26): input 0's bits as `to`, a type of the same width; a
+/// bool is its byte (0 or 1), so a bool reads as 0/1 and a byte as a bool is
+/// its test against 0.
+static ImportResult importBitCast(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  if (failed(type))
+    return failure();
+  std::optional<int64_t> to = ctx.getIntAttr("to");
+  if (!to)
+    return ctx.emitError() << "expects attribute 'to'";
+  Type source = type->getElementType();
+  Type target = ctx.convertDataType(*to);
+  auto getBits = [](Type t) {
+    return t.isInteger(1) ? 8u : t.getIntOrFloatBitWidth();
+  };
+  if (!target || getBits(target) != getBits(source))
+    return emitUnsupportedAttr(ctx, "to")
+           << ": " << *to << " (expects a type as wide as " << source << ")";
+  if (source.isInteger(1) || target.isInteger(1))
+    return buildCastTo(ctx, *type, target);
+  // Element-wise arith.bitcast: tensor.bitcast does not bufferize.
+  Type signlessTarget = getSignlessType(target);
+  Value result = buildBroadcastMap(
+      ctx.builder, ctx.loc,
+      buildSignlessTensor(ctx.builder, ctx.loc, ctx.getOperand(0)),
+      type->getShape(), signlessTarget,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        if (args[0].getType() == signlessTarget)
+          return args[0];
+        return arith::BitcastOp::create(b, loc, signlessTarget, args[0]);
+      });
+  return SmallVector<Value>{
+      buildTensorOfElementType(ctx.builder, ctx.loc, result, target)};
+}
+
 /// Trilu keeps the upper (upper = 1) or lower triangle of the last two dims
 /// shifted by diagonal k (constant input 1, default 0), zeroing the rest:
 /// element (i, j) stays when j - i >= k (upper) or j - i <= k (lower).
@@ -433,6 +469,7 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   // Cast-1 names `to` by string.
   registry.add("", "Cast", importCast, {/*since=*/6});
   registry.add("", "CastLike", importCastLike, {/*since=*/15});
+  registry.add("", "BitCast", importBitCast, {/*since=*/26});
   registry.add("", "Trilu", importTrilu, {/*since=*/14});
   // ORT's own Trilu (the contrib op predating ONNX's), which its gradient
   // of Trilu emits: the same inputs and attribute.
@@ -441,5 +478,5 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
   registry.acceptUnsigned("", {"Equal", "Less", "LessOrEqual", "Greater",
                                "GreaterOrEqual", "BitwiseNot", "BitwiseAnd",
                                "BitwiseOr", "BitwiseXor", "BitShift", "Where",
-                               "Cast", "CastLike", "Trilu"});
+                               "Cast", "CastLike", "BitCast", "Trilu"});
 }

@@ -101,6 +101,22 @@ static FailureOr<Value> getBroadcastParam(NodeContext &ctx, unsigned index,
                          << *axis << " (per axis), got " << *type;
 }
 
+/// X (signless) and the scale and zero_point present, broadcasting to it.
+static FailureOr<SmallVector<Value>> getQuantInputs(NodeContext &ctx,
+                                                    const QuantAxis &q) {
+  SmallVector<Value> inputs = {
+      buildSignlessTensor(ctx.builder, ctx.loc, ctx.getOperand(0))};
+  for (unsigned index : {1u, 2u}) {
+    if (!ctx.getOperand(index))
+      continue;
+    FailureOr<Value> param = getBroadcastParam(ctx, index, q);
+    if (failed(param))
+      return failure();
+    inputs.push_back(*param);
+  }
+  return inputs;
+}
+
 /// Whether `type` is an integer type QuantizeLinear saturates to.
 static bool isQuantizedType(Type type) {
   auto intType = dyn_cast<IntegerType>(type);
@@ -175,18 +191,12 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
     return ctx.emitError() << "expects an int8, uint8, int16 or uint16 "
                               "output, got "
                            << outputType;
-  SmallVector<Value> inputs = {ctx.getOperand(0)};
-  for (unsigned index : {1u, 2u}) {
-    if (!ctx.getOperand(index))
-      continue;
-    FailureOr<Value> param = getBroadcastParam(ctx, index, *q);
-    if (failed(param))
-      return failure();
-    inputs.push_back(*param);
-  }
+  FailureOr<SmallVector<Value>> inputs = getQuantInputs(ctx, *q);
+  if (failed(inputs))
+    return failure();
   Type computeType = getComputeType(ctx.builder, *scaleType);
   FailureOr<Value> result = buildElementwise(
-      ctx, inputs, getSignlessType(outputType),
+      ctx, *inputs, getSignlessType(outputType),
       [&](OpBuilder &b, Location loc, ValueRange args) {
         Value x = buildCast(b, loc, args[0], computeType);
         Value scale = buildCast(b, loc, args[1], computeType);
@@ -222,20 +232,13 @@ static ImportResult importDequantizeLinear(NodeContext &ctx) {
       return emitUnsupportedAttr(ctx, "output_dtype")
              << ": " << *dtype << " (expects a float type)";
   }
-  SmallVector<Value> inputs = {
-      buildSignlessTensor(ctx.builder, ctx.loc, ctx.getOperand(0))};
-  for (unsigned index : {1u, 2u}) {
-    if (!ctx.getOperand(index))
-      continue;
-    FailureOr<Value> param = getBroadcastParam(ctx, index, *q);
-    if (failed(param))
-      return failure();
-    inputs.push_back(*param);
-  }
+  FailureOr<SmallVector<Value>> inputs = getQuantInputs(ctx, *q);
+  if (failed(inputs))
+    return failure();
   bool isUnsigned = xElement.isUnsignedInteger();
   Type computeType = getComputeType(ctx.builder, *scaleType);
   FailureOr<Value> result = buildElementwise(
-      ctx, inputs, outputType,
+      ctx, *inputs, outputType,
       [&](OpBuilder &b, Location loc, ValueRange args) {
         // The difference exactly in i64, then the product in floats.
         Type i64 = b.getI64Type();

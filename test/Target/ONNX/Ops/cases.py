@@ -757,6 +757,16 @@ def logic():
         Case("bitwise_xor_int64", "BitwiseXor", [ints(3, 4) << 40, ints(3, 4)], opset=18),
         Case("bitwise_not_int16", "BitwiseNot",
              [RNG.integers(-2**15, 2**15, (3, 3)).astype(np.int16)], opset=18),
+        # BitCast (opset 26, newer than ORT 1.19: numpy's view): NaN, -0 and
+        # infinities keep their bits; a bool is its byte.
+        Case("bitcast_float_to_int32", "BitCast",
+             [np.array([[1.0, -0.0, np.inf], [np.nan, -2.5, 1e-40]], np.float32)],
+             {"to": TP.INT32}, opset=26, expect=lambda x: [x.view(np.int32)]),
+        Case("bitcast_int16_to_float16", "BitCast", [RNG.integers(-2**15, 2**15, (3, 4))
+                                                     .astype(np.int16)],
+             {"to": TP.FLOAT16}, opset=26, expect=lambda x: [x.view(np.float16)]),
+        Case("bitcast_bool_to_int8", "BitCast", [bools(3, 4)], {"to": TP.INT8}, opset=26,
+             expect=lambda x: [x.astype(np.int8)]),
         onnx_reference(Case("bitshift_right_int32", "BitShift",
                             [np.array([-97, 97, -1, 5, -2**31, 12], np.int32),
                              np.array([3, 3, 40, -1, 31, 32], np.int32)],
@@ -846,6 +856,13 @@ def constant():
         Case("trilu_lower_k", "Trilu", [f32(4, 5), i64(1)], {"upper": 0}, consts={1}),
         Case("trilu_upper_negative_k", "Trilu", [i64(np.arange(12).reshape(3, 4)), i64(-1)],
              consts={1}),
+        # EyeLike: any diagonal (one past the matrix gives zeros), dtype.
+        Case("eyelike_k1", "EyeLike", [f32(3, 5)], {"k": 1}),
+        Case("eyelike_double_k_negative", "EyeLike", [i64(np.zeros((4, 3)))],
+             {"dtype": 11, "k": -2}),
+        # (numpy's eye: ORT 1.19 has no bool EyeLike)
+        Case("eyelike_bool_outside", "EyeLike", [f32(2, 3)], {"dtype": 9, "k": 3},
+             expect=lambda x: [np.eye(2, 3, 3, dtype=np.bool_)]),
     ]
 
 
@@ -1755,6 +1772,14 @@ def unsigned():
         Case("pad_zeros_uint16", "Pad", [u16(2, 3), i64([1, 0, 0, 2])], consts={1}),
         Case("pad_edge_uint64", "Pad", [u64(2, 3), i64([0, 2, 1, 1])], {"mode": "edge"},
              consts={1}),
+        Case("bitcast_uint64_to_float64", "BitCast",
+             [f32(3, 4).astype(np.float64).view(np.uint64)], {"to": TP.DOUBLE},
+             opset=26, expect=lambda x: [x.view(np.float64)]),
+        Case("bitcast_int32_to_uint32", "BitCast",
+             [RNG.integers(-2**31, 2**31, (2, 3)).astype(np.int32)], {"to": TP.UINT32},
+             opset=26, expect=lambda x: [x.view(np.uint32)]),
+        Case("eyelike_uint8", "EyeLike", [f32(3, 3)], {"dtype": TP.UINT8, "k": -1},
+             expect=lambda x: [np.eye(3, 3, -1, dtype=np.uint8)]),
         Case("clip_uint64", "Clip", [u64(3, 4), np.array(2**62, np.uint64),
                                      np.array(2**63 + 5, np.uint64)], opset=13),
         Case("clip_min_uint8", "Clip", [u8(3, 4), np.array(200, np.uint8)], opset=13),
