@@ -77,6 +77,7 @@ void populateGRUImporters(OpImporterRegistry &registry);
 /// RNN (tanh).
 void populateRNNImporters(OpImporterRegistry &registry);
 void populateQuantizeImporters(OpImporterRegistry &registry);
+void populateRotaryImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

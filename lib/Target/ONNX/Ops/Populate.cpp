@@ -32,4 +32,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateGRUImporters(registry);
   populateRNNImporters(registry);
   populateQuantizeImporters(registry);
+  populateRotaryImporters(registry);
 }

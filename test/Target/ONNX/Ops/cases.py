@@ -902,7 +902,18 @@ def bool_mask(*shape):
 
 
 def attention():
+    angles = np.outer(np.arange(10), 1.0 / 10000 ** (np.arange(4) / 4)).astype(np.float32)
     return [
+        # RotaryEmbedding (opset 23, newer than ORT 1.19): halves with cache
+        # rows at position ids; interleaved pairs over part of 3-D X's heads
+        # with per-token caches.
+        onnx_reference(Case("rotary_4d_positions", "RotaryEmbedding",
+                            [f32(2, 3, 5, 8), np.cos(angles), np.sin(angles),
+                             RNG.integers(0, 10, (2, 5))], opset=23)),
+        onnx_reference(Case("rotary_3d_interleaved_partial", "RotaryEmbedding",
+                            [f32(2, 4, 24), f32(2, 4, 4), f32(2, 4, 4)],
+                            {"num_heads": 2, "rotary_embedding_dim": 8, "interleaved": 1},
+                            opset=23)),
         onnx_reference(Case("attention_4d", "Attention",
                             [f32(2, 4, 6, 8), f32(2, 4, 5, 8), f32(2, 4, 5, 8)], opset=23)),
         onnx_reference(Case("attention_3d_gqa_causal", "Attention",
@@ -1953,6 +1964,10 @@ ERROR_CASES = [
     Case("bitwise_and_float", "BitwiseAnd", [f32(2, 3), f32(2, 3)], opset=18),
     Case("bitshift_up", "BitShift", [i64([1, 2]), i64([1, 1])], {"direction": "UP"}, opset=28),
     # Unsigned integers reach only the importers that handle them.
+    Case("rotary_odd_dim", "RotaryEmbedding", [f32(1, 2, 3, 8), f32(3, 2), f32(3, 2)],
+         {"rotary_embedding_dim": 5}, opset=23),
+    Case("rotary_bad_cache", "RotaryEmbedding",
+         [f32(1, 2, 3, 8), f32(3, 3), f32(3, 3), np.zeros((1, 3), np.int64)], opset=23),
     Case("gather_uint32_indices", "Gather",
          [f32(4, 3), np.array([1, 3], np.uint32)]),
     Case("average_pool_uint8", "AveragePool",
