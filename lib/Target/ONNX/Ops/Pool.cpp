@@ -19,6 +19,7 @@
 //   AveragePool      Y[o] = sum / count, count the kernel's size
 //                    (count_include_pad) or the window's unpadded taps
 //   AveragePoolGrad  dX[x] = sum over the windows covering x of dY[o]/count(o)
+//   LpPool           Y[o] = (sum of |x|^p over the unpadded taps)^(1/p)
 //   GlobalAveragePool  the mean over the spatial dims
 //   GlobalMaxPool      the maximum over the spatial dims
 //
@@ -39,6 +40,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "muon/Dialect/Optim/IR/OptimOps.h"
 
@@ -428,6 +430,41 @@ static ImportResult importAveragePool(NodeContext &ctx) {
   return SmallVector<Value>{buildDivide(b, ctx.loc, sum, counts)};
 }
 
+/// LpPool: (Σ |x|^p)^(1/p) over each window's unpadded taps (p, an integer
+/// attribute, default 2), as math.powf computes it.
+static ImportResult importLpPool(NodeContext &ctx) {
+  FailureOr<std::pair<RankedTensorType, ConvGeometry>> input =
+      getPoolInput(ctx);
+  if (failed(input))
+    return failure();
+  int64_t p = ctx.getIntAttr("p").value_or(2);
+  if (p < 1)
+    return emitUnsupportedAttr(ctx, "p") << ": " << p << " (expects p >= 1)";
+  OpBuilder &b = ctx.builder;
+  Value x = ctx.getOperand(0);
+  auto elementType = cast<FloatType>(input->first.getElementType());
+  PoolLoops loops{input->second};
+  Value sum = loops.build(
+      b, ctx.loc, elementType, b.getFloatAttr(elementType, 0.0), {},
+      [&](OpBuilder &nb, Location loc, ValueRange, Value accumulator) {
+        auto [coords, inside] = loops.getTap(nb, loc);
+        Value magnitude =
+            math::AbsFOp::create(nb, loc, loops.readTap(nb, loc, x, coords));
+        Value power = math::PowFOp::create(
+            nb, loc, magnitude, buildScalar(nb, loc, elementType, p));
+        Value term = arith::SelectOp::create(
+            nb, loc, inside, power, buildScalar(nb, loc, elementType, 0.0));
+        return arith::AddFOp::create(nb, loc, accumulator, term).getResult();
+      });
+  auto sumType = cast<RankedTensorType>(sum.getType());
+  return SmallVector<Value>{buildBroadcastMap(
+      b, ctx.loc, sum, sumType.getShape(), elementType,
+      [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+        return math::PowFOp::create(nb, loc, args[0],
+                                    buildScalar(nb, loc, elementType, 1.0 / p));
+      })};
+}
+
 /// GlobalAveragePool (`max` false): the mean over the spatial dims, kept as
 /// 1s (torch's AdaptiveAvgPool2d(1); ORT differentiates it with Scale and
 /// Expand). GlobalMaxPool (`max`): their maximum (AdaptiveMaxPool2d(1)).
@@ -586,6 +623,9 @@ void muon::onnx_import::populatePoolImporters(OpImporterRegistry &registry) {
   // ORT defines its pooling gradients in the default domain.
   registry.add("", "MaxPoolGrad", importMaxPoolGrad);
   registry.add("", "AveragePool", importAveragePool, {/*since=*/11});
+  // LpPool-11 has no ceil_mode or dilations (18 adds them; 1 takes a float
+  // p).
+  registry.add("", "LpPool", importLpPool, {/*since=*/2});
   registry.add("", "AveragePoolGrad", importAveragePoolGrad);
   registry.add("", "GlobalAveragePool", [](NodeContext &ctx) {
     return importGlobalPool(ctx, /*max=*/false);

@@ -1210,6 +1210,13 @@ def pool():
              outputs=2),
         Case("max_pool_same_upper", "MaxPool", [f32(1, 2, 5, 5)],
              {"kernel_shape": [3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER"}),
+        # LpPool: padded taps add nothing; p = 3, and the default 2 with
+        # dilations (opset 18).
+        Case("lp_pool_2d_p3", "LpPool", [f32(2, 3, 5, 5)],
+             {"kernel_shape": [2, 2], "strides": [2, 1], "pads": [1, 0, 0, 1], "p": 3},
+             opset=18),
+        Case("lp_pool_1d_dilated", "LpPool", [f32(1, 2, 7)],
+             {"kernel_shape": [3], "dilations": [2]}, opset=18),
         # Integers (opset 12): padding never wins, even over the type's
         # minimum. (Y only: where a window's maximum is the minimum, ORT's
         # Indices are negative, -7 here; the importer's, the first tap's.)
