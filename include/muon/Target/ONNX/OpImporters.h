@@ -78,6 +78,7 @@ void populateGRUImporters(OpImporterRegistry &registry);
 void populateRNNImporters(OpImporterRegistry &registry);
 void populateQuantizeImporters(OpImporterRegistry &registry);
 void populateRotaryImporters(OpImporterRegistry &registry);
+void populateLegacyNormalizationImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

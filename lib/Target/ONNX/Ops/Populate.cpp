@@ -33,4 +33,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateRNNImporters(registry);
   populateQuantizeImporters(registry);
   populateRotaryImporters(registry);
+  populateLegacyNormalizationImporters(registry);
 }

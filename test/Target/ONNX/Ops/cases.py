@@ -369,9 +369,32 @@ def reduction():
     return cases
 
 
+def lrn_reference(x, size, alpha, beta, bias):
+    """LRN as ONNX defines it: channels c - floor((size-1)/2) through
+    c + ceil((size-1)/2), clipped to X."""
+    squares = np.zeros_like(x)
+    channels = x.shape[1]
+    for c in range(channels):
+        low, high = max(0, c - (size - 1) // 2), min(channels - 1, c + size // 2)
+        squares[:, c] = (x[:, low:high + 1] ** 2).sum(axis=1)
+    return (x / (bias + alpha / size * squares) ** beta).astype(x.dtype)
+
+
 def normalization():
     x = f32(3, 2, 8)
     cases = [
+        # LRN: even and odd windows, clipped at the first and last channels.
+        # (ORT takes odd sizes only, and ONNX's reference sums over the
+        # first N channels only: numpy for the even size.)
+        Case("lrn_size4", "LRN", [f32(2, 6, 3, 3)],
+             {"size": 4, "alpha": 0.01, "beta": 0.5, "bias": 2.0},
+             expect=lambda x: [lrn_reference(x, 4, 0.01, 0.5, 2.0)]),
+        Case("lrn_size5", "LRN", [f32(2, 7, 3, 2)], {"size": 5}),
+        Case("lrn_size3_1d", "LRN", [f32(2, 5, 7)], {"size": 3},
+             expect=lambda x: [lrn_reference(x, 3, 1e-4, 0.75, 1.0)]),
+        Case("mvn_default_axes", "MeanVarianceNormalization", [f32(3, 4, 2, 5)]),
+        Case("mvn_last_axis", "MeanVarianceNormalization", [f32(3, 7) * 4],
+             {"axes": [-1]}),
         Case("layernorm_last", "LayerNormalization", [x, f32(8), f32(8)],
              outputs=3),
         Case("layernorm_axis1_no_bias", "LayerNormalization",
