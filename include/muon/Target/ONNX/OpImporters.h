@@ -79,6 +79,7 @@ void populateRNNImporters(OpImporterRegistry &registry);
 void populateQuantizeImporters(OpImporterRegistry &registry);
 void populateRotaryImporters(OpImporterRegistry &registry);
 void populateLegacyNormalizationImporters(OpImporterRegistry &registry);
+void populateReverseSequenceImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

@@ -13,7 +13,7 @@
 // (X sigmoid(alpha X), which ORT fuses SiLU into) are element-wise, as are
 // Softplus, Elu, Selu, Celu, HardSigmoid, HardSwish, Mish, Swish, Softsign,
 // ThresholdedRelu and Shrink (forward only: ORT has no gradient for them),
-// spelled as ORT's CPU kernels compute them.
+// spelled as ORT's CPU kernels compute them; SwiGLU is Swish(A) · B.
 //
 //===----------------------------------------------------------------------===//
 
@@ -192,6 +192,28 @@ static Value buildSwish(ScalarMath &m, Value x, ArrayRef<double> attrs) {
   return buildQuickGelu(m.b, m.loc, x, attrs[0]);
 }
 
+/// SwiGLU (opset 28): Swish_alpha(A) · B, A and B of one shape (no
+/// broadcasting, as ONNX specifies): LLaMA's gate_proj/up_proj product.
+static ImportResult importSwiGLU(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 2, 2);
+  FailureOr<RankedTensorType> valueType = getOperandType(ctx, 1);
+  if (failed(type) || failed(valueType) || failed(getFloatElementType(ctx, 0)))
+    return failure();
+  if (*type != *valueType)
+    return ctx.emitError() << "expects A and B of one type, got " << *type
+                           << " and " << *valueType;
+  double alpha = ctx.getFloatAttr("alpha").value_or(1.0f);
+  FailureOr<Value> result = buildElementwise(
+      ctx, ctx.operands, type->getElementType(),
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        ScalarMath m{b, loc, args[0].getType()};
+        return m.mul(buildSwish(m, args[0], {alpha}), args[1]);
+      });
+  if (failed(result))
+    return failure();
+  return SmallVector<Value>{*result};
+}
+
 /// Registers the element-wise activation `fn` of x and the node's float
 /// attributes `attrs` (ONNX's defaults where absent), since opset `since`.
 static void addActivation(OpImporterRegistry &registry, StringRef name,
@@ -239,6 +261,7 @@ void muon::onnx_import::populateActivationImporters(
   addActivation(registry, "Mish", {}, buildMish, /*since=*/18);
   addActivation(registry, "Swish", {{"alpha", 1.0f}}, buildSwish,
                 /*since=*/24);
+  registry.add("", "SwiGLU", importSwiGLU, {/*since=*/28});
   addActivation(registry, "Softsign", {}, buildSoftsign, /*since=*/1);
   addActivation(registry, "ThresholdedRelu", {{"alpha", 1.0f}},
                 buildThresholdedRelu, /*since=*/10);

@@ -34,4 +34,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateQuantizeImporters(registry);
   populateRotaryImporters(registry);
   populateLegacyNormalizationImporters(registry);
+  populateReverseSequenceImporters(registry);
 }

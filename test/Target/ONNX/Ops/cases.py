@@ -103,6 +103,14 @@ def matmul():
 
 def shape():
     return [
+        # ReverseSequence: whole, partial and empty prefixes, both layouts.
+        # (ORT 1.19 zeroes an entry of length 0, which ONNX's reference
+        # copies, as ONNX specifies: the reference for that case.)
+        onnx_reference(Case("reverse_sequence_time_major", "ReverseSequence",
+                            [f32(4, 3, 2), i64([4, 1, 0])],
+                            {"time_axis": 0, "batch_axis": 1})),
+        Case("reverse_sequence_batch_major", "ReverseSequence", [f32(3, 5), i64([2, 5, 3])],
+             {"time_axis": 1, "batch_axis": 0}),
         Case("reshape_zero_infer", "Reshape", [f32(2, 3, 4), i64([0, -1, 2])],
              consts={1}),
         Case("reshape_to_vector", "Reshape", [f32(2, 3, 4), i64([24])], consts={1}),
@@ -558,6 +566,8 @@ def activation():
         Case("mish", "Mish", [np.append(f32(18, scale=4.0), [-100.0, 100.0])
                               .astype(np.float32).reshape(4, 5)], opset=18),
         # Swish-24 is newer than ORT 1.19.
+        onnx_reference(Case("swiglu_alpha", "SwiGLU", [f32(3, 8, scale=4.0), f32(3, 8)],
+                            {"alpha": 1.702}, opset=28)),
         onnx_reference(Case("swish_default", "Swish", [f32(4, 5, scale=4.0)], opset=24)),
         onnx_reference(Case("swish_alpha", "Swish", [f32(4, 5, scale=4.0)], {"alpha": 1.702},
                             opset=24)),
@@ -1998,6 +2008,8 @@ ERROR_CASES = [
          {"rotary_embedding_dim": 5}, opset=23),
     Case("rotary_bad_cache", "RotaryEmbedding",
          [f32(1, 2, 3, 8), f32(3, 3), f32(3, 3), np.zeros((1, 3), np.int64)], opset=23),
+    Case("reverse_sequence_too_long", "ReverseSequence", [f32(3, 2), i64([3, 4])],
+         consts={1}),
     Case("gather_uint32_indices", "Gather",
          [f32(4, 3), np.array([1, 3], np.uint32)]),
     Case("average_pool_uint8", "AveragePool",
