@@ -148,8 +148,9 @@ static ImportResult importPow(NodeContext &ctx) {
   return SmallVector<Value>{*result};
 }
 
-/// Mod: integers take the divisor's sign (fmod = 0, Python's %) or the
-/// dividend's (fmod = 1, C's fmod); floats need fmod = 1.
+/// Mod: the divisor's sign (fmod = 0, Python's %) or the dividend's (fmod =
+/// 1, C's fmod); floats take fmod = 0 from opset 28 (before, ONNX requires
+/// 1), with a zero result signed as the divisor.
 static ImportResult importMod(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 2, 2)))
     return failure();
@@ -161,17 +162,36 @@ static ImportResult importMod(NodeContext &ctx) {
   if (failed(fmod))
     return failure();
   bool isFloat = isa<FloatType>(*elementType);
-  if (isFloat && !*fmod)
+  if (isFloat && !*fmod && ctx.opsetVersion < 28)
     return emitUnsupportedAttr(ctx, "fmod")
-           << ": 0 with float inputs (ONNX requires 1)";
+           << ": 0 with float inputs before opset 28 (ONNX requires 1)";
   if (!isFloat && failed(checkDivisors(ctx, 1)))
     return failure();
   bool isUnsigned = elementType->isUnsignedInteger();
   FailureOr<Value> result = buildElementwise(
       ctx, buildSignlessTensors(ctx), getSignlessType(*elementType),
       [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-        if (isFloat)
+        if (isFloat && *fmod)
           return arith::RemFOp::create(b, loc, args[0], args[1]);
+        if (isFloat) {
+          // C's fmod moved by one divisor where the signs differ; ordered
+          // comparisons leave NaN (an infinite A, a zero B) as it is.
+          Value rem = arith::RemFOp::create(b, loc, args[0], args[1]);
+          Value zero = buildScalar(b, loc, rem.getType(), 0.0);
+          auto compare = [&](arith::CmpFPredicate predicate, Value lhs) {
+            return arith::CmpFOp::create(b, loc, predicate, lhs, zero);
+          };
+          Value differ = arith::XOrIOp::create(
+              b, loc, compare(arith::CmpFPredicate::OLT, rem),
+              compare(arith::CmpFPredicate::OLT, args[1]));
+          Value adjust = arith::AndIOp::create(
+              b, loc, compare(arith::CmpFPredicate::ONE, rem), differ);
+          Value moved = arith::SelectOp::create(
+              b, loc, adjust, arith::AddFOp::create(b, loc, rem, args[1]), rem);
+          return arith::SelectOp::create(
+              b, loc, compare(arith::CmpFPredicate::OEQ, rem),
+              math::CopySignOp::create(b, loc, zero, args[1]), moved);
+        }
         Value rem = buildSafeDivision(b, loc, args[0], args[1],
                                       /*remainder=*/true, isUnsigned);
         // Unsigned remainders have no sign to adjust.

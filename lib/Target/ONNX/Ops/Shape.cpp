@@ -1160,6 +1160,9 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "GatherElements", importGatherElements, {/*since=*/11});
   // ScatterElements-11 has no reduction; 16 adds none/add/mul, 18 max/min.
   registry.add("", "ScatterElements", importScatterElements, {/*since=*/11});
+  // Scatter (opsets 9 and 10) is ScatterElements-11 under its older name.
+  registry.add("", "Scatter", importScatterElements,
+               {/*since=*/9, /*until=*/10});
   // GatherND-11 has no batch_dims (12 adds it); ScatterND-16 adds reduction.
   registry.add("", "GatherND", importGatherND, {/*since=*/11});
   registry.add("", "ScatterND", importScatterND, {/*since=*/11});

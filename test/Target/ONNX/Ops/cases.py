@@ -26,6 +26,14 @@ def elementwise():
         Case("mod_fmod_int", "Mod", [i64([7, -7, 7, -7]), i64([3, 3, -3, -3])], {"fmod": 1}),
         Case("mod_fmod_float", "Mod", [f32(3, 4, scale=5.0), f32(4, positive=True)],
              {"fmod": 1}),
+        # Mod-28's fmod = 0 on floats (newer than ORT 1.19): the divisor's
+        # sign, infinities and zeros as ONNX specifies.
+        onnx_reference(Case("mod_python_float", "Mod",
+                            [np.array([[7.5, -7.5, 7.5, -7.5, 0.0, -0.0],
+                                       [np.inf, 3.0, -3.0, 2.0, np.nan, 1.0]], np.float32),
+                             np.array([[2.0, 2.0, -2.0, -2.0, 3.0, -3.0],
+                                       [2.0, np.inf, -np.inf, 0.0, 1.0, np.nan]],
+                                      np.float32)], opset=28)),
         # Integer Neg and Abs (ORT's gradient of Pad negates int64 pads).
         Case("neg_int64", "Neg", [i64([[3, -2, 0], [-(2**62), 7, -1]])]),
         Case("abs_int32", "Abs", [np.array([-5, 0, 9, -(2**31 - 1)], np.int32)]),
@@ -103,6 +111,9 @@ def matmul():
 
 def shape():
     return [
+        # Scatter (opsets 9 and 10): ScatterElements under its older name.
+        Case("scatter_opset10", "Scatter", [f32(3, 4), i64([[1, 0, 3], [2, 2, 0]]), f32(2, 3)],
+             {"axis": 1}, opset=10),
         # ReverseSequence: whole, partial and empty prefixes, both layouts.
         # (ORT 1.19 zeroes an entry of length 0, which ONNX's reference
         # copies, as ONNX specifies: the reference for that case.)

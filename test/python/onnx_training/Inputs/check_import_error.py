@@ -8,7 +8,7 @@ from muon_mlir import onnx_training
 translate, path = sys.argv[1:]
 x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
 y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])
-node = helper.make_node("LRN", ["x"], ["y"], name="lrn", size=3)
+node = helper.make_node("Unique", ["x"], ["y"], name="unique")
 model = helper.make_model(helper.make_graph([node], "g", [x], [y]),
                           opset_imports=[helper.make_opsetid("", 17)])
 onnx.save(model, path)
