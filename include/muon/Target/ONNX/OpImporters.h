@@ -80,6 +80,7 @@ void populateQuantizeImporters(OpImporterRegistry &registry);
 void populateRotaryImporters(OpImporterRegistry &registry);
 void populateLegacyNormalizationImporters(OpImporterRegistry &registry);
 void populateReverseSequenceImporters(OpImporterRegistry &registry);
+void populateTensorScatterImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

@@ -35,4 +35,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateRotaryImporters(registry);
   populateLegacyNormalizationImporters(registry);
   populateReverseSequenceImporters(registry);
+  populateTensorScatterImporters(registry);
 }

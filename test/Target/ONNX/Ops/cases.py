@@ -948,6 +948,12 @@ def bool_mask(*shape):
 def attention():
     angles = np.outer(np.arange(10), 1.0 / 10000 ** (np.arange(4) / 4)).astype(np.float32)
     return [
+        # TensorScatter (opset 24): the KV-cache update, linear and wrapping.
+        onnx_reference(Case("tensor_scatter_linear", "TensorScatter",
+                            [f32(2, 3, 6, 4), f32(2, 3, 2, 4), i64([1, 4])], opset=24)),
+        onnx_reference(Case("tensor_scatter_circular", "TensorScatter",
+                            [f32(2, 5, 3), f32(2, 3, 3), i64([3, 0])],
+                            {"axis": 1, "mode": "circular"}, opset=24)),
         # RotaryEmbedding (opset 23, newer than ORT 1.19): halves with cache
         # rows at position ids; interleaved pairs over part of 3-D X's heads
         # with per-token caches.
@@ -2021,6 +2027,8 @@ ERROR_CASES = [
          [f32(1, 2, 3, 8), f32(3, 3), f32(3, 3), np.zeros((1, 3), np.int64)], opset=23),
     Case("reverse_sequence_too_long", "ReverseSequence", [f32(3, 2), i64([3, 4])],
          consts={1}),
+    Case("tensor_scatter_overflow", "TensorScatter",
+         [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
     Case("gather_uint32_indices", "Gather",
          [f32(4, 3), np.array([1, 3], np.uint32)]),
     Case("average_pool_uint8", "AveragePool",
