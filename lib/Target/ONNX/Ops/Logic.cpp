@@ -252,10 +252,8 @@ static ImportResult buildCastTo(NodeContext &ctx, RankedTensorType type,
       buildTensorOfElementType(ctx.builder, ctx.loc, result, target)};
 }
 
-static ImportResult importCast(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
-  if (failed(type))
-    return failure();
+/// The element type attribute `to` names (Cast, BitCast).
+static FailureOr<Type> getToType(NodeContext &ctx) {
   std::optional<int64_t> to = ctx.getIntAttr("to");
   if (!to)
     return ctx.emitError() << "expects attribute 'to'";
@@ -263,7 +261,15 @@ static ImportResult importCast(NodeContext &ctx) {
   if (!target)
     return emitUnsupportedAttr(ctx, "to")
            << ": " << *to << " (expects a float, integer or bool type)";
-  return buildCastTo(ctx, *type, target);
+  return target;
+}
+
+static ImportResult importCast(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
+  FailureOr<Type> target = getToType(ctx);
+  if (failed(type) || failed(target))
+    return failure();
+  return buildCastTo(ctx, *type, *target);
 }
 
 /// CastLike(input, target_type): input cast to target_type's element type
@@ -281,19 +287,16 @@ static ImportResult importCastLike(NodeContext &ctx) {
 /// its test against 0.
 static ImportResult importBitCast(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 1);
-  if (failed(type))
+  FailureOr<Type> toType = getToType(ctx);
+  if (failed(type) || failed(toType))
     return failure();
-  std::optional<int64_t> to = ctx.getIntAttr("to");
-  if (!to)
-    return ctx.emitError() << "expects attribute 'to'";
-  Type source = type->getElementType();
-  Type target = ctx.convertDataType(*to);
+  Type source = type->getElementType(), target = *toType;
   auto getBits = [](Type t) {
     return t.isInteger(1) ? 8u : t.getIntOrFloatBitWidth();
   };
-  if (!target || getBits(target) != getBits(source))
+  if (getBits(target) != getBits(source))
     return emitUnsupportedAttr(ctx, "to")
-           << ": " << *to << " (expects a type as wide as " << source << ")";
+           << ": " << target << " (expects a type as wide as " << source << ")";
   if (source.isInteger(1) || target.isInteger(1))
     return buildCastTo(ctx, *type, target);
   // Element-wise arith.bitcast: tensor.bitcast does not bufferize.

@@ -2029,6 +2029,7 @@ ERROR_CASES = [
          consts={1}),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
+    Case("bitcast_wider", "BitCast", [f32(3)], {"to": 7}, opset=26),
     Case("gather_uint32_indices", "Gather",
          [f32(4, 3), np.array([1, 3], np.uint32)]),
     Case("average_pool_uint8", "AveragePool",
