@@ -508,6 +508,7 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
   NodeContext ctx(builder, loc, node, operands, opset->second,
                   sequenceOperands);
   ctx.declaredResultTypes = declaredTypes;
+  ctx.maxTensorElements = model.types.getMaxTensorElements();
   ctx.getRandomStep = [this] { return getRandomStep(); };
   Block *block = builder.getInsertionBlock();
   Block::iterator point = builder.getInsertionPoint();

@@ -25,6 +25,7 @@
 #include "llvm/ADT/StringSet.h"
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -74,6 +75,11 @@ public:
   /// as the options or the values imported so far bind them), by output;
   /// std::nullopt where none is declared or a dim is unbound.
   llvm::ArrayRef<std::optional<mlir::RankedTensorType>> declaredResultTypes;
+
+  /// The most elements a tensor may have (the importer's size limit, which
+  /// it checks on every result): an importer whose IR grows with a result's
+  /// size checks it first (checkResultSize).
+  uint64_t maxTensorElements = std::numeric_limits<uint64_t>::max();
 
   /// The step counter random ops draw from (a 0-d i64 argument the function
   /// gains on first use, named kRandomStepName): a random op's values are a

@@ -533,6 +533,21 @@ Value muon::onnx_import::buildCast(OpBuilder &b, Location loc, Value value,
   return arith::TruncIOp::create(b, loc, to, value);
 }
 
+LogicalResult muon::onnx_import::checkResultSize(NodeContext &ctx,
+                                                 unsigned index,
+                                                 RankedTensorType type) {
+  uint64_t count = 1;
+  for (int64_t dim : type.getShape()) {
+    if (dim != 0 && count > ctx.maxTensorElements / static_cast<uint64_t>(dim))
+      return ctx.emitError()
+             << "output '" << ctx.node.output(index) << "' of type " << type
+             << " has more than " << ctx.maxTensorElements
+             << " elements (the tensor size limit)";
+    count *= static_cast<uint64_t>(dim);
+  }
+  return success();
+}
+
 bool muon::onnx_import::isUnsignedTensor(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   return tensor && tensor.getElementType().isUnsignedInteger();

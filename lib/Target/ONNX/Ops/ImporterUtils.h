@@ -81,6 +81,13 @@ getConstantIntOperand(NodeContext &ctx, unsigned index);
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 getConstantShapeOperand(NodeContext &ctx, unsigned index);
 
+/// Fails, as the importer does after a node whose result is too large, when
+/// output `index` of type `type` has more than ctx.maxTensorElements
+/// elements: for importers whose IR grows with a result's size, before they
+/// build it.
+mlir::LogicalResult checkResultSize(NodeContext &ctx, unsigned index,
+                                    mlir::RankedTensorType type);
+
 /// Numpy-style broadcast of `shapes`; std::nullopt when they do not
 /// broadcast.
 std::optional<llvm::SmallVector<int64_t>>
