@@ -543,11 +543,8 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
     // constant shape can ask for any size).
     if (Value value = (*results)[resultIndex])
       if (auto type = dyn_cast<RankedTensorType>(value.getType());
-          type && model.types.exceedsSizeLimit(type.getShape()))
-        return ctx.emitError()
-               << "output '" << name << "' of type " << type
-               << " has more than " << model.types.getMaxTensorElements()
-               << " elements (the tensor size limit)";
+          type && failed(checkResultSize(ctx, resultIndex, type)))
+        return failure();
     auto sequence = ctx.sequenceResults.find(resultIndex);
     if (sequence != ctx.sequenceResults.end()) {
       values[name] = GraphValue{sequence->second, /*isSequence=*/true};
