@@ -81,6 +81,10 @@ void populateRotaryImporters(OpImporterRegistry &registry);
 void populateLegacyNormalizationImporters(OpImporterRegistry &registry);
 void populateReverseSequenceImporters(OpImporterRegistry &registry);
 void populateTensorScatterImporters(OpImporterRegistry &registry);
+/// CausalConvWithState (Mamba's and Gated DeltaNet's short convolution).
+void populateCausalConvImporters(OpImporterRegistry &registry);
+/// LinearAttention (linear, gated, delta and gated-delta recurrences).
+void populateLinearAttentionImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

@@ -36,4 +36,6 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateLegacyNormalizationImporters(registry);
   populateReverseSequenceImporters(registry);
   populateTensorScatterImporters(registry);
+  populateCausalConvImporters(registry);
+  populateLinearAttentionImporters(registry);
 }

@@ -10,6 +10,7 @@
 // outputs, one GEMM H·Rᵀ per step; the gradients run the loop backwards,
 // stack the per-step gate gradients, and take dX, dW and dR as single GEMMs
 // over all steps after it. The formulas are in docs/formulas.md.
+// LinearAttention.cpp reuses the time loop and the slicing helpers.
 //
 //===----------------------------------------------------------------------===//
 

@@ -945,6 +945,21 @@ def bool_mask(*shape):
     return mask
 
 
+def unit_keys(batch, steps, heads, size):
+    """Keys L2-normalized per head, as the delta rules expect."""
+    keys = f32(batch, steps, heads, size)
+    return (keys / np.linalg.norm(keys, axis=-1, keepdims=True)).reshape(
+        batch, steps, heads * size)
+
+
+def log_decay(*shape):
+    return np.log(RNG.uniform(0.5, 1.0, shape)).astype(np.float32)
+
+
+def rates(*shape):
+    return RNG.uniform(0.1, 0.9, shape).astype(np.float32)
+
+
 def attention():
     angles = np.outer(np.arange(10), 1.0 / 10000 ** (np.arange(4) / 4)).astype(np.float32)
     return [
@@ -964,6 +979,35 @@ def attention():
                             [f32(2, 4, 24), f32(2, 4, 4), f32(2, 4, 4)],
                             {"num_heads": 2, "rotary_embedding_dim": 8, "interleaved": 1},
                             opset=23)),
+        # LinearAttention (opset 27): the four recurrences, GQA, a past
+        # state, per-key-dim and per-head decay, a shared beta, a scale.
+        onnx_reference(Case("linear_attention_gated_delta_gqa", "LinearAttention",
+                            [f32(2, 5, 12), unit_keys(2, 5, 2, 3), f32(2, 5, 4),
+                             f32(2, 2, 3, 2), log_decay(2, 5, 6), rates(2, 5, 2)],
+                            {"q_num_heads": 4, "kv_num_heads": 2}, outputs=2, opset=27)),
+        onnx_reference(Case("linear_attention_delta_shared_beta", "LinearAttention",
+                            [f32(1, 4, 6), unit_keys(1, 4, 2, 3), f32(1, 4, 8), None, None,
+                             rates(1, 4, 1)],
+                            {"q_num_heads": 2, "kv_num_heads": 2, "update_rule": "delta"},
+                            outputs=2, opset=27)),
+        onnx_reference(Case("linear_attention_gated_per_head", "LinearAttention",
+                            [f32(2, 3, 8), f32(2, 3, 4), f32(2, 3, 6), None,
+                             log_decay(2, 3, 1)],
+                            {"q_num_heads": 2, "kv_num_heads": 1, "update_rule": "gated"},
+                            outputs=2, opset=27)),
+        onnx_reference(Case("linear_attention_linear_scale", "LinearAttention",
+                            [f32(1, 3, 4), f32(1, 3, 4), f32(1, 3, 2), f32(1, 1, 4, 2)],
+                            {"q_num_heads": 1, "kv_num_heads": 1, "update_rule": "linear",
+                             "scale": 0.25}, outputs=2, opset=27)),
+        # CausalConvWithState (opset 27): with a carried state, bias and
+        # SiLU; without a state; a kernel of one tap.
+        onnx_reference(Case("causal_conv_state_bias_silu", "CausalConvWithState",
+                            [f32(2, 3, 5), f32(3, 1, 4), f32(3), f32(2, 3, 3)],
+                            {"activation": "silu"}, outputs=2, opset=27)),
+        onnx_reference(Case("causal_conv_no_state", "CausalConvWithState",
+                            [f32(1, 4, 2), f32(4, 1, 3)], outputs=2, opset=27)),
+        onnx_reference(Case("causal_conv_one_tap", "CausalConvWithState",
+                            [f32(2, 2, 3), f32(2, 1, 1), f32(2)], opset=27)),
         onnx_reference(Case("attention_4d", "Attention",
                             [f32(2, 4, 6, 8), f32(2, 4, 5, 8), f32(2, 4, 5, 8)], opset=23)),
         onnx_reference(Case("attention_3d_gqa_causal", "Attention",
@@ -2027,6 +2071,15 @@ ERROR_CASES = [
          [f32(1, 2, 3, 8), f32(3, 3), f32(3, 3), np.zeros((1, 3), np.int64)], opset=23),
     Case("reverse_sequence_too_long", "ReverseSequence", [f32(3, 2), i64([3, 4])],
          consts={1}),
+    Case("linear_attention_no_beta", "LinearAttention",
+         [f32(1, 2, 4), f32(1, 2, 4), f32(1, 2, 4), None, f32(1, 2, 1)],
+         {"q_num_heads": 1, "kv_num_heads": 1}, outputs=2, opset=27),
+    Case("linear_attention_heads", "LinearAttention",
+         [f32(1, 2, 6), f32(1, 2, 6), f32(1, 2, 6)],
+         {"q_num_heads": 3, "kv_num_heads": 2, "update_rule": "linear"}, outputs=2,
+         opset=27),
+    Case("causal_conv_bad_weight", "CausalConvWithState", [f32(1, 3, 4), f32(3, 2, 2)],
+         outputs=2, opset=27),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
     Case("bitcast_wider", "BitCast", [f32(3)], {"to": 7}, opset=26),
