@@ -497,6 +497,56 @@ static ImportResult importConvForward(NodeContext &ctx, bool transposed) {
   return SmallVector<Value>{y};
 }
 
+/// Col2Im (opset 18): the image [N, C, image_shape...] that sums the blocks
+/// of X [N, C·∏block_shape, L] back into place (strides, dilations, pads as
+/// a convolution's): the data gradient of im2col, so X [N, L, C·K] viewed as
+/// cols goes through buildCol2Im.
+static ImportResult importCol2Im(NodeContext &ctx) {
+  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 3);
+  if (failed(type) || failed(getFloatElementType(ctx, 0)))
+    return failure();
+  FailureOr<SmallVector<int64_t>> image = getConstantIntOperand(ctx, 1);
+  FailureOr<SmallVector<int64_t>> block = getConstantIntOperand(ctx, 2);
+  if (failed(image) || failed(block))
+    return failure();
+  // The block's size divides X's dimension 1, so its product cannot
+  // overflow once each factor is checked against it.
+  int64_t rows = type->getRank() == 3 ? type->getDimSize(1) : 0, taps = 1;
+  bool valid = rows > 0 && !image->empty() && image->size() == block->size();
+  for (auto [size, extent] : llvm::zip(*image, *block)) {
+    valid = valid && size > 0 && extent > 0 && extent <= rows / taps;
+    if (valid)
+      taps *= extent;
+  }
+  if (!valid || rows % taps != 0)
+    return ctx.emitError() << "expects image_shape and block_shape of one "
+                              "length with positive sizes, and input [N, C · "
+                              "the block's size, L], got "
+                           << *type;
+  ConvGeometry geometry;
+  geometry.input = *image;
+  geometry.kernel = *block;
+  geometry.batch = type->getDimSize(0);
+  geometry.channels = geometry.outChannels = rows / taps;
+  SmallVector<int64_t> shape = {geometry.batch, geometry.channels};
+  llvm::append_range(shape, *image);
+  if (failed(checkResultSize(
+          ctx, 0, RankedTensorType::get(shape, type->getElementType()))) ||
+      failed(fillSpatialGeometry(ctx, geometry)))
+    return failure();
+  int64_t blocks = type->getDimSize(2);
+  if (geometry.getNumPositions() != blocks)
+    return ctx.emitError() << "expects L = " << geometry.getNumPositions()
+                           << " blocks for image_shape and block_shape, got "
+                           << blocks;
+  OpBuilder &b = ctx.builder;
+  Value cols = buildReshape(
+      b, ctx.loc, buildTranspose(b, ctx.loc, ctx.getOperand(0), {0, 2, 1}),
+      {geometry.batch * blocks, type->getDimSize(1)});
+  return SmallVector<Value>{
+      buildCol2Im(b, ctx.loc, cols, geometry, type->getElementType())};
+}
+
 /// com.microsoft ConvGrad and ConvTransposeGrad (dY, X, W) -> dX, dW, dB
 /// (each output optional), with their forward op's attributes.
 static ImportResult importConvGradients(NodeContext &ctx, bool transposed) {
@@ -550,6 +600,7 @@ void muon::onnx_import::populateConvImporters(OpImporterRegistry &registry) {
                  return importConvForward(ctx, /*transposed=*/true);
                },
                {/*since=*/11});
+  registry.add("", "Col2Im", importCol2Im, {/*since=*/18});
   registry.add("com.microsoft", "ConvGrad", [](NodeContext &ctx) {
     return importConvGradients(ctx, /*transposed=*/false);
   });

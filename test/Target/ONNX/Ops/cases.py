@@ -1110,6 +1110,17 @@ def conv():
             spelled = Case(grad.name, "ConvGrad", grad.inputs, explicit, outputs=3, domain=MS)
             grad.expect = lambda *_, spelled=spelled: reference(spelled)
         cases.append(grad)
+    # Col2Im (opset 18): the blocks summed back into the image.
+    cases += [
+        Case("col2im_2d_strides_pads_dilations", "Col2Im",
+             [f32(1, 12, 12), i64([5, 6]), i64([2, 3])],
+             {"strides": [1, 2], "pads": [1, 0, 0, 1], "dilations": [2, 1]},
+             opset=18, consts={1, 2}),
+        # ORT 1.19's 1-D Col2Im reads past its input (garbage, NaN): ONNX's
+        # reference checks it.
+        onnx_reference(Case("col2im_1d", "Col2Im", [f32(2, 9, 3), i64([7]), i64([3])],
+                            {"strides": [2]}, opset=18, consts={1, 2})),
+    ]
     return cases + conv_transpose()
 
 
@@ -2080,6 +2091,8 @@ ERROR_CASES = [
          opset=27),
     Case("causal_conv_bad_weight", "CausalConvWithState", [f32(1, 3, 4), f32(3, 2, 2)],
          outputs=2, opset=27),
+    Case("col2im_block_count", "Col2Im", [f32(1, 4, 5), i64([4, 4]), i64([2, 2])],
+         opset=18, consts={1, 2}),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
     Case("bitcast_wider", "BitCast", [f32(3)], {"to": 7}, opset=26),
