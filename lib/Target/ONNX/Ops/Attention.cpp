@@ -18,10 +18,17 @@
 // the keys and values attended and the present_key/present_value outputs;
 // the queries then sit after the past keys for the causal and window masks.
 //
-// Not supported (located errors): Attention's qk_matmul_output and
-// nonpad_kv_seqlen, com.microsoft's caches and outputs besides Y, key padding
-// masks and masks shorter than the key sequence, com.microsoft rotary
-// embeddings and packed QKV inputs.
+// nonpad_kv_seqlen (an external cache's valid lengths n[b]) masks the keys
+// from n[b] on and puts the queries' causal and window frontiers at the end
+// of the valid keys: a bias generic over [B, 1, S, L] instead of a constant.
+// qk_matmul_output is the scores after the scale and softcap (modes 0 and 1,
+// as ONNX's reference and function body), after the masks (2) or the
+// probabilities (3); softmax_precision sets the softmax's float type. A
+// mask shorter than the keys masks those past it.
+//
+// Not supported (located errors): com.microsoft's caches and outputs besides
+// Y, key padding masks and masks shorter than the key sequence,
+// com.microsoft rotary embeddings and packed QKV inputs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -137,14 +144,105 @@ struct AttentionOptions {
   // at key position i + queryOffset for the causal and window masks.
   int64_t queryOffset = 0;
   Value mask; // bool (true: attend) or additive float, broadcast to scores
+  // nonpad_kv_seqlen [B] (i64): keys j >= n[b] masked; query i sits at key
+  // position i + n[b] - S for the causal and window masks.
+  Value keyLengths;
+  Type softmaxType; // the softmax's float type; null: the scores'
+  // What qk_matmul_output holds (ONNX's qk_matmul_output_mode).
+  int64_t qkMode = 0;
 };
+
+/// Whether key j is outside query position i's causal frontier or windows.
+static Value buildFrontierMask(OpBuilder &b, Location loc,
+                               const AttentionOptions &options, Value i,
+                               Value j) {
+  auto constant = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, loc, v, 64);
+  };
+  auto greater = [&](Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, y);
+  };
+  Value masked = arith::ConstantIntOp::create(b, loc, 0, 1);
+  auto either = [&](Value term) {
+    masked = arith::OrIOp::create(b, loc, masked, term);
+  };
+  if (options.causal)
+    either(greater(j, i));
+  // Distances, not bounds: i + right would overflow for a huge window.
+  if (options.leftWindow)
+    either(greater(arith::SubIOp::create(b, loc, i, j),
+                   constant(*options.leftWindow)));
+  if (options.rightWindow)
+    either(greater(arith::SubIOp::create(b, loc, j, i),
+                   constant(*options.rightWindow)));
+  return masked;
+}
+
+/// The additive bias [B, 1, S, L] of nonpad_kv_seqlen's lengths n[b]: −∞
+/// where key j >= n[b] or outside the frontier of query position
+/// i + n[b] − S.
+static Value buildKeyLengthBias(OpBuilder &b, Location loc,
+                                const AttentionOptions &options, int64_t batch,
+                                int64_t rows, int64_t cols, Type elementType) {
+  Value lengths = buildReshape(b, loc, options.keyLengths, {batch, 1, 1, 1});
+  return buildBroadcastMap(
+      b, loc, lengths, {batch, 1, rows, cols}, elementType,
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        auto constant = [&](int64_t v) -> Value {
+          return arith::ConstantIntOp::create(nb, nl, v, 64);
+        };
+        auto position = [&](unsigned dim) -> Value {
+          return arith::IndexCastOp::create(
+              nb, nl, nb.getI64Type(), linalg::IndexOp::create(nb, nl, dim));
+        };
+        // Clamped so that the positions cannot wrap; past the bounds every
+        // key is masked (n < 0) or none by padding (n > L).
+        Value n = arith::MinSIOp::create(
+            nb, nl, arith::MaxSIOp::create(nb, nl, args[0], constant(-1)),
+            constant(int64_t{1} << 61));
+        Value j = position(3);
+        Value i = arith::AddIOp::create(
+            nb, nl, position(2),
+            arith::SubIOp::create(nb, nl, n, constant(rows)));
+        Value masked = arith::OrIOp::create(
+            nb, nl,
+            arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, j, n),
+            buildFrontierMask(nb, nl, options, i, j));
+        return arith::SelectOp::create(
+            nb, nl, masked,
+            buildScalar(nb, nl, elementType,
+                        -std::numeric_limits<double>::infinity()),
+            buildScalar(nb, nl, elementType, 0.0));
+      });
+}
 } // namespace
 
+/// A mask [..., L'] shorter than the L keys padded to [..., L], masking the
+/// keys past it (false, or −∞), as ONNX specifies.
+static Value padMaskKeys(OpBuilder &b, Location loc, Value mask, int64_t keys) {
+  ArrayRef<int64_t> shape = getShape(mask);
+  SmallVector<int64_t> padded(shape);
+  padded.back() = keys;
+  Type elementType = getElementType(mask);
+  TypedAttr fill =
+      elementType.isInteger(1)
+          ? TypedAttr(b.getBoolAttr(false))
+          : TypedAttr(b.getFloatAttr(elementType,
+                                     -std::numeric_limits<double>::infinity()));
+  SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0)),
+      strides(shape.size(), b.getIndexAttr(1)), sizes;
+  for (int64_t dim : shape)
+    sizes.push_back(b.getIndexAttr(dim));
+  return tensor::InsertSliceOp::create(
+      b, loc, mask, buildFilled(b, loc, padded, fill), offsets, sizes, strides);
+}
+
 /// softmax(Q Kᵀ · scale + masks) V for Q [B, H, S, D], K [B, Hkv, L, D] and
-/// V [B, Hkv, L, Dv]; returns [B, H, S, Dv].
+/// V [B, Hkv, L, Dv]; returns [B, H, S, Dv], and sets `qkOutput` (if given)
+/// to the scores or probabilities options.qkMode selects.
 static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
-                                       Value v,
-                                       const AttentionOptions &options) {
+                                       Value v, const AttentionOptions &options,
+                                       Value *qkOutput = nullptr) {
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
   ArrayRef<int64_t> qs = getShape(q), ks = getShape(k), vs = getShape(v);
@@ -185,20 +283,21 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
   // The causal and mask terms added to the scores, which decide the rows
   // without an attended key.
   Value bias;
-  if (options.causal || options.leftWindow || options.rightWindow) {
+  if (options.keyLengths) {
+    bias =
+        buildKeyLengthBias(b, loc, options, qs[0], qs[2], ks[2], elementType);
+  } else if (options.causal || options.leftWindow || options.rightWindow) {
     int64_t rows = qs[2], cols = ks[2];
-    // Distances, not bounds: i + right would overflow for a huge window.
-    auto masked = [&](int64_t query, int64_t j) {
-      int64_t i = query + options.queryOffset;
-      return (options.causal && j > i) ||
-             (options.leftWindow && i - j > *options.leftWindow) ||
-             (options.rightWindow && j - i > *options.rightWindow);
-    };
     SmallVector<Attribute> values;
     for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j)
-        values.push_back(
-            b.getFloatAttr(elementType, masked(i, j) ? negInf : 0.0));
+      for (int64_t j = 0; j < cols; ++j) {
+        bool masked = (options.causal && j > i + options.queryOffset) ||
+                      (options.leftWindow &&
+                       i + options.queryOffset - j > *options.leftWindow) ||
+                      (options.rightWindow &&
+                       j - i - options.queryOffset > *options.rightWindow);
+        values.push_back(b.getFloatAttr(elementType, masked ? negInf : 0.0));
+      }
     auto type = RankedTensorType::get({rows, cols}, elementType);
     bias =
         arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
@@ -230,9 +329,17 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
     else
       bias = mask;
   }
+  if (qkOutput && options.qkMode < 2)
+    *qkOutput = scores;
   if (bias)
     scores = buildBinary<arith::AddFOp>(b, loc, scores, bias);
-  Value probabilities = buildSoftmax(b, loc, scores, 3, /*logSoftmax=*/false);
+  if (qkOutput && options.qkMode == 2)
+    *qkOutput = scores;
+  Type softmaxType = options.softmaxType ? options.softmaxType : elementType;
+  Value probabilities = buildSoftmax(
+      b, loc, muon::convertElements(b, loc, scores, softmaxType), 3,
+      /*logSoftmax=*/false);
+  probabilities = muon::convertElements(b, loc, probabilities, elementType);
   if (bias) {
     // A query row whose keys are all masked softmaxes to NaN; ONNX specifies
     // zero probabilities (so a zero output row) for it.
@@ -249,6 +356,8 @@ static FailureOr<Value> buildAttention(NodeContext &ctx, Value q, Value k,
               nb, nl, masked, buildScalar(nb, nl, elementType, 0.0), args[0]);
         });
   }
+  if (qkOutput && options.qkMode == 3)
+    *qkOutput = probabilities;
   return buildHeadMatmul(b, loc, probabilities, v);
 }
 
@@ -290,14 +399,33 @@ static LogicalResult checkFloatInputs(NodeContext &ctx, unsigned count) {
 /// [B, S, H·D] (with q_num_heads / kv_num_heads), optional attn_mask; scale,
 /// softcap, is_causal, and from 25 left/right_window_size.
 static ImportResult importAttention(NodeContext &ctx) {
-  if (failed(checkNumOperands(ctx, 3, 7)) || failed(checkFloatInputs(ctx, 3)) ||
-      failed(checkAbsent(ctx, 6, "nonpad_kv_seqlen")))
+  if (failed(checkNumOperands(ctx, 3, 7)) || failed(checkFloatInputs(ctx, 3)))
     return failure();
-  if (hasResult(ctx, 3))
-    return ctx.emitError() << "qk_matmul_output (output 3) is not supported";
   Value pastKey = ctx.getOperand(4), pastValue = ctx.getOperand(5);
   if (!pastKey != !pastValue)
     return ctx.emitError() << "expects past_key and past_value together";
+  AttentionOptions options;
+  if (Value lengths = ctx.getOperand(6)) {
+    int64_t batch = getShape(ctx.getOperand(0))[0];
+    if (pastKey)
+      return ctx.emitError() << "expects nonpad_kv_seqlen (an external "
+                                "cache's lengths) without past_key";
+    if (getShape(lengths) != ArrayRef<int64_t>{batch} ||
+        !getElementType(lengths).isSignlessInteger(64))
+      return ctx.emitError() << "expects an int64 nonpad_kv_seqlen [" << batch
+                             << "], got " << lengths.getType();
+    options.keyLengths = lengths;
+  }
+  options.qkMode = ctx.getIntAttr("qk_matmul_output_mode").value_or(0);
+  if (options.qkMode < 0 || options.qkMode > 3)
+    return emitUnsupportedAttr(ctx, "qk_matmul_output_mode")
+           << ": " << options.qkMode << " (expects 0 to 3)";
+  if (std::optional<int64_t> precision = ctx.getIntAttr("softmax_precision")) {
+    options.softmaxType = ctx.convertDataType(*precision);
+    if (!isa_and_nonnull<FloatType>(options.softmaxType))
+      return emitUnsupportedAttr(ctx, "softmax_precision")
+             << ": " << *precision << " (expects a float type)";
+  }
   OpBuilder &b = ctx.builder;
   Value q = ctx.getOperand(0), k = ctx.getOperand(1), v = ctx.getOperand(2);
   bool packed = getShape(q).size() == 3;
@@ -315,7 +443,6 @@ static ImportResult importAttention(NodeContext &ctx) {
     k = splitHeads(b, ctx.loc, k, *kvHeads);
     v = splitHeads(b, ctx.loc, v, *kvHeads);
   }
-  AttentionOptions options;
   if (pastKey) {
     // The cache: [B, Hkv, P, D] and [B, Hkv, P, Dv], K and V appended.
     ArrayRef<int64_t> pk = getShape(pastKey), pv = getShape(pastValue);
@@ -337,8 +464,6 @@ static ImportResult importAttention(NodeContext &ctx) {
   if (std::optional<float> scale = ctx.getFloatAttr("scale"))
     options.scale = *scale;
   options.softcap = ctx.getFloatAttr("softcap").value_or(0.0f);
-  // It selects what the fourth output holds, which is rejected above.
-  ctx.ignoreAttr("qk_matmul_output_mode");
   FailureOr<bool> causal = getFlagAttr(ctx, "is_causal");
   if (failed(causal))
     return failure();
@@ -356,12 +481,17 @@ static ImportResult importAttention(NodeContext &ctx) {
     }
   }
   options.mask = ctx.getOperand(3);
-  FailureOr<Value> y = buildAttention(ctx, q, k, v, options);
+  if (Value mask = options.mask;
+      mask && !getShape(mask).empty() && getShape(mask).back() < getShape(k)[2])
+    options.mask = padMaskKeys(b, ctx.loc, mask, getShape(k)[2]);
+  Value qk;
+  FailureOr<Value> y = buildAttention(ctx, q, k, v, options, &qk);
   if (failed(y))
     return failure();
   // present_key and present_value: the cache with K and V appended.
-  SmallVector<Value> results{packed ? mergeHeads(b, ctx.loc, *y) : *y, k, v};
-  results.resize(ctx.getNumResults());
+  SmallVector<Value> results{packed ? mergeHeads(b, ctx.loc, *y) : *y, k, v,
+                             qk};
+  results.resize(std::min<int64_t>(ctx.getNumResults(), results.size()));
   return results;
 }
 

@@ -197,6 +197,8 @@ static ImportResult importLinearAttention(NodeContext &ctx) {
              << ", " << keySize << ", " << valueSize << "], got " << *pastType;
     stateElementType = pastType->getElementType();
   }
+  // A tuning hint of chunked kernels; the result does not depend on it.
+  ctx.ignoreAttr("chunk_size");
   double scale = ctx.getFloatAttr("scale").value_or(0.0f);
   if (scale == 0.0)
     scale = 1.0 / std::sqrt(static_cast<double>(keySize));
