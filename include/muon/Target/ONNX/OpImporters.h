@@ -85,6 +85,8 @@ void populateTensorScatterImporters(OpImporterRegistry &registry);
 void populateCausalConvImporters(OpImporterRegistry &registry);
 /// LinearAttention (linear, gated, delta and gated-delta recurrences).
 void populateLinearAttentionImporters(OpImporterRegistry &registry);
+/// GridSample and AffineGrid (spatial transformers).
+void populateGridSampleImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

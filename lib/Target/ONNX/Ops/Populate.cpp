@@ -38,4 +38,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateTensorScatterImporters(registry);
   populateCausalConvImporters(registry);
   populateLinearAttentionImporters(registry);
+  populateGridSampleImporters(registry);
 }

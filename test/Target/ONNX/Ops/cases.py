@@ -2005,6 +2005,39 @@ def quantize():
     return cases
 
 
+def grid_sample():
+    """GridSample and AffineGrid (the spatial transformer pair)."""
+    def grid(*shape, extent=1.2):
+        return RNG.uniform(-extent, extent, shape).astype(np.float32)
+    return [
+        Case("grid_sample_bilinear_zeros", "GridSample", [f32(2, 3, 5, 6), grid(2, 4, 3, 2)],
+             opset=16),
+        Case("grid_sample_bicubic_border_aligned", "GridSample",
+             [f32(1, 2, 4, 5), grid(1, 3, 3, 2)],
+             {"mode": "bicubic", "padding_mode": "border", "align_corners": 1}, opset=16),
+        Case("grid_sample_bicubic_reflection", "GridSample",
+             [f32(1, 1, 5, 4), grid(1, 4, 4, 2, extent=2.0)],
+             {"mode": "bicubic", "padding_mode": "reflection"}, opset=16),
+        Case("grid_sample_nearest_reflection", "GridSample",
+             [f32(1, 2, 4, 3), grid(1, 5, 4, 2, extent=2.5)],
+             {"mode": "nearest", "padding_mode": "reflection"}, opset=16),
+        Case("grid_sample_bilinear_reflection_aligned", "GridSample",
+             [f32(2, 1, 3, 4), grid(2, 3, 3, 2, extent=3.0)],
+             {"padding_mode": "reflection", "align_corners": 1}, opset=16),
+        # Opset 20's N-D sampling, newer than ORT 1.19's kernel.
+        onnx_reference(Case("grid_sample_3d_linear_reflection", "GridSample",
+                            [f32(1, 2, 3, 4, 5), grid(1, 2, 3, 2, 3, extent=1.6)],
+                            {"padding_mode": "reflection"}, opset=20)),
+        onnx_reference(Case("grid_sample_1d_cubic_zeros", "GridSample",
+                            [f32(2, 3, 6), grid(2, 5, 1)], {"mode": "cubic"}, opset=20)),
+        onnx_reference(Case("affine_grid_2d", "AffineGrid", [f32(2, 2, 3), i64([2, 3, 4, 5])],
+                            opset=20, consts={1})),
+        onnx_reference(Case("affine_grid_3d_aligned", "AffineGrid",
+                            [f32(1, 3, 4), i64([1, 1, 2, 3, 4])], {"align_corners": 1},
+                            opset=20, consts={1})),
+    ]
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
@@ -2012,6 +2045,7 @@ FAMILIES = {
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
     "conv": conv, "pool": pool, "pad": pad, "resize": resize, "rnn": rnn,
     "einsum": einsum, "unsigned": unsigned, "quantize": quantize,
+    "grid_sample": grid_sample,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -2113,6 +2147,11 @@ ERROR_CASES = [
           f32(1, 2, 3, 4), i64([2])], outputs=3, opset=24),
     Case("attention_qk_mode", "Attention", [f32(1, 2, 3, 4), f32(1, 2, 3, 4), f32(1, 2, 3, 4)],
          {"qk_matmul_output_mode": 4}, outputs=4, opset=24),
+    Case("grid_sample_bad_grid", "GridSample", [f32(1, 1, 3, 3), f32(1, 2, 2, 3)], opset=16),
+    Case("grid_sample_bad_mode", "GridSample", [f32(1, 1, 3, 3), f32(1, 2, 2, 2)],
+         {"mode": "linear"}, opset=16),
+    Case("affine_grid_bad_theta", "AffineGrid", [f32(1, 2, 2), i64([1, 1, 3, 3])], opset=20,
+         consts={1}),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
     Case("bitcast_wider", "BitCast", [f32(3)], {"to": 7}, opset=26),
