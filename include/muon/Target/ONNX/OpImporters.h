@@ -87,6 +87,8 @@ void populateCausalConvImporters(OpImporterRegistry &registry);
 void populateLinearAttentionImporters(OpImporterRegistry &registry);
 /// GridSample and AffineGrid (spatial transformers).
 void populateGridSampleImporters(OpImporterRegistry &registry);
+/// DFT, STFT, MelWeightMatrix and the Hann, Hamming and Blackman windows.
+void populateSignalImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

@@ -39,4 +39,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateCausalConvImporters(registry);
   populateLinearAttentionImporters(registry);
   populateGridSampleImporters(registry);
+  populateSignalImporters(registry);
 }

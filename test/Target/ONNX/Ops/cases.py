@@ -2038,6 +2038,39 @@ def grid_sample():
     ]
 
 
+def signal():
+    """DFT, STFT, the windows and MelWeightMatrix (audio front ends)."""
+    def scalar(value, dtype=np.int64):
+        return np.array(value, dtype)
+    return [
+        Case("dft_real_axis1", "DFT", [f32(2, 8, 1)], opset=17),
+        Case("dft_inverse_complex_padded", "DFT", [f32(2, 6, 2), scalar(8)], {"inverse": 1},
+             opset=17, consts={1}),
+        onnx_reference(Case("dft_onesided_truncated", "DFT",
+                            [f32(3, 10, 1), scalar(7), scalar(-2)], {"onesided": 1},
+                            opset=20, consts={1, 2})),
+        onnx_reference(Case("dft_irfft", "DFT", [f32(2, 5, 2)],
+                            {"inverse": 1, "onesided": 1}, opset=20)),
+        onnx_reference(Case("dft_axis0_complex", "DFT", [f32(6, 3, 2), None, scalar(0)],
+                            opset=20, consts={2})),
+        Case("stft_hann_onesided", "STFT",
+             [f32(2, 32, 1), scalar(4), np.hanning(8).astype(np.float32), scalar(8)],
+             opset=17, consts={1, 3}),
+        # ORT 1.19's STFT of a complex signal is off by orders of magnitude;
+        # ONNX's reference agrees with numpy's FFT of each frame.
+        onnx_reference(Case("stft_complex_two_sided", "STFT",
+                            [f32(1, 20, 2), scalar(5), None, scalar(6)], {"onesided": 0},
+                            opset=17, consts={1, 3})),
+        Case("hann_window_periodic", "HannWindow", [scalar(10)], opset=17, consts={0}),
+        Case("hamming_window_symmetric_double", "HammingWindow", [scalar(9)],
+             {"periodic": 0, "output_datatype": 11}, opset=17, consts={0}),
+        Case("blackman_window", "BlackmanWindow", [scalar(7)], opset=17, consts={0}),
+        Case("mel_weight_matrix", "MelWeightMatrix",
+             [scalar(8), scalar(64), scalar(16000), scalar(20.0, np.float32),
+              scalar(7000.0, np.float32)], opset=17, consts={0, 1, 2, 3, 4}),
+    ]
+
+
 FAMILIES = {
     "elementwise": elementwise, "matmul": matmul, "shape": shape,
     "reduction": reduction, "normalization": normalization,
@@ -2045,7 +2078,7 @@ FAMILIES = {
     "gradient": gradient, "dropout": dropout, "logic": logic, "constant": constant,
     "conv": conv, "pool": pool, "pad": pad, "resize": resize, "rnn": rnn,
     "einsum": einsum, "unsigned": unsigned, "quantize": quantize,
-    "grid_sample": grid_sample,
+    "grid_sample": grid_sample, "signal": signal,
 }
 
 # Models the importer must reject with a located error (see errors.test).
@@ -2151,6 +2184,9 @@ ERROR_CASES = [
     Case("grid_sample_bad_mode", "GridSample", [f32(1, 1, 3, 3), f32(1, 2, 2, 2)],
          {"mode": "linear"}, opset=16),
     Case("affine_grid_bad_theta", "AffineGrid", [f32(1, 2, 2), i64([1, 1, 3, 3])], opset=20,
+         consts={1}),
+    Case("dft_last_axis", "DFT", [f32(2, 4, 2)], {"axis": 2}, opset=17),
+    Case("stft_zero_step", "STFT", [f32(1, 8, 1), np.array(0, np.int64)], opset=17,
          consts={1}),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
