@@ -110,10 +110,14 @@ LogicalResult muon::onnx_import::fillSpatialGeometry(NodeContext &ctx,
     // negatively where the kernel is smaller than the stride, which the
     // rounding down here matches.
     bool roundUp = ceilMode && !padsAttr->isSame();
-    geometry.output.push_back((roundUp
-                                   ? llvm::divideCeil(padded - extent, stride)
-                                   : (padded - extent) / stride) +
-                              1);
+    int64_t out = (roundUp ? llvm::divideCeil(padded - extent, stride)
+                           : (padded - extent) / stride) +
+                  1;
+    // A rounded-up last window starting in the end padding is dropped, as
+    // ONNX (shape inference, the reference) and torch do.
+    if (roundUp && out > 1 && (out - 1) * stride >= in + pads[i])
+      --out;
+    geometry.output.push_back(out);
   }
   return success();
 }

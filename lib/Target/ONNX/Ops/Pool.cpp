@@ -94,19 +94,6 @@ static FailureOr<ConvGeometry> getPoolGeometry(NodeContext &ctx,
            << ": " << includePad << " (expects 0 or 1)";
   if (failed(fillSpatialGeometry(ctx, geometry, ceilMode != 0)))
     return failure();
-  // Only ceil_mode's last window can start past X (pads are smaller than
-  // the kernel). ORT 1.19 keeps it and pools nothing there (the lowest
-  // value, an Indices entry in the previous plane, 0 or NaN for an
-  // average) where ONNX's shape inference and torch drop it: no answer
-  // agrees with both.
-  for (int64_t i = 0; i < geometry.getRank(); ++i) {
-    int64_t start =
-        (geometry.output[i] - 1) * geometry.strides[i] - geometry.padBegin[i];
-    if (start >= geometry.input[i])
-      return emitUnsupportedAttr(ctx, "ceil_mode")
-             << ": spatial dimension " << i << "'s last window starts at "
-             << start << ", past the input (" << geometry.input[i] << ")";
-  }
   // Each output visits every tap of its window: bound the total (2^40, far
   // beyond any real pooling, is minutes of work) rather than run for years.
   constexpr int64_t kMaxTaps = int64_t(1) << 40;
