@@ -71,7 +71,15 @@ enum class CoordinateMode {
   AlignCorners,
   TfHalfPixelForNN,
 };
-enum class NearestMode { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+// Simple: ORT's rounding before opset 11 (Upsample, Resize-10): down when
+// upsampling, up when downsampling.
+enum class NearestMode {
+  RoundPreferFloor,
+  RoundPreferCeil,
+  Floor,
+  Ceil,
+  Simple
+};
 
 enum class ResizeMode { Nearest, Linear, Cubic };
 
@@ -246,6 +254,28 @@ static FailureOr<SmallVector<int64_t>> getResizeAxes(NodeContext &ctx,
 /// position, as constants (2^22 rows take seconds to build; 2^24 took 16).
 static constexpr int64_t kMaxResizedDim = int64_t(1) << 22;
 
+/// Sets `axes`' output sizes floor(scale · in) (in float, as ORT computes
+/// them) and scales.
+static LogicalResult applyScales(NodeContext &ctx,
+                                 MutableArrayRef<ResizedDim> dims,
+                                 ArrayRef<int64_t> axes,
+                                 ArrayRef<float> scales) {
+  for (auto [axis, scale] : llvm::zip_equal(axes, scales)) {
+    if (!(scale > 0.0f))
+      return ctx.emitError() << "expects positive scales, got " << scale;
+    ResizedDim &dim = dims[axis];
+    dim.scale = scale;
+    // A larger float would not convert to int64_t.
+    float out = scale * static_cast<float>(dim.in);
+    if (!(out <= static_cast<float>(kMaxResizedDim)))
+      return ctx.emitError()
+             << "resizes dimension " << axis << " of size " << dim.in << " by "
+             << scale << ": more than " << kMaxResizedDim;
+    dim.out = static_cast<int64_t>(out);
+  }
+  return success();
+}
+
 /// Every dimension of X with its output size and scale, as ORT's kernel
 /// computes them (in float: floor(scale · in) for scales, sizes / in as the
 /// scale for sizes, the aspect ratio policies scaling all axes alike).
@@ -273,19 +303,8 @@ static FailureOr<SmallVector<ResizedDim>> getResizedDims(NodeContext &ctx,
     FailureOr<SmallVector<float>> scales = getConstantFloatOperand(ctx, 2);
     if (failed(scales) || failed(checkCount(scales->size(), "scales")))
       return failure();
-    for (auto [axis, scale] : llvm::zip_equal(*axes, *scales)) {
-      if (!(scale > 0.0f))
-        return ctx.emitError() << "expects positive scales, got " << scale;
-      ResizedDim &dim = dims[axis];
-      dim.scale = scale;
-      // A larger float would not convert to int64_t.
-      float out = scale * static_cast<float>(dim.in);
-      if (!(out <= static_cast<float>(kMaxResizedDim)))
-        return ctx.emitError()
-               << "resizes dimension " << axis << " of size " << dim.in
-               << " by " << scale << ": more than " << kMaxResizedDim;
-      dim.out = static_cast<int64_t>(out);
-    }
+    if (failed(applyScales(ctx, dims, *axes, *scales)))
+      return failure();
   } else {
     FailureOr<SmallVector<int64_t>> sizes = getConstantIntOperand(ctx, 3);
     if (failed(sizes) || failed(checkCount(sizes->size(), "sizes")))
@@ -360,6 +379,7 @@ static int64_t getNearestPixel(NearestMode mode, float x) {
   case NearestMode::Floor:
     return static_cast<int64_t>(std::floor(x));
   case NearestMode::Ceil:
+  case NearestMode::Simple: // resolved per scale by the caller
     return static_cast<int64_t>(std::ceil(x));
   }
   llvm_unreachable("unknown nearest mode");
@@ -432,7 +452,10 @@ static Taps getResizeTaps(const ResizeAttrs &attrs, const ResizedDim &dim) {
       continue;
     }
     if (isNearest) {
-      int64_t nearest = getNearestPixel(attrs.nearest, x);
+      NearestMode mode = attrs.nearest;
+      if (mode == NearestMode::Simple)
+        mode = dim.scale < 1.0f ? NearestMode::Ceil : NearestMode::Floor;
+      int64_t nearest = getNearestPixel(mode, x);
       taps[j].push_back({std::clamp<int64_t>(nearest, 0, dim.in - 1), 1.0f});
       continue;
     }
@@ -574,6 +597,35 @@ static Value applyBands(OpBuilder &b, Location loc, Value source,
   return source;
 }
 
+/// X resized to `dims` by `attrs`, the output's size and declared type
+/// checked first.
+static ImportResult buildResized(NodeContext &ctx, RankedTensorType type,
+                                 const ResizeAttrs &attrs,
+                                 ArrayRef<ResizedDim> dims) {
+  SmallVector<int64_t> shape =
+      llvm::map_to_vector(dims, [](const ResizedDim &dim) { return dim.out; });
+  std::optional<RankedTensorType> declared = ctx.getDeclaredResultType(0);
+  if (declared && declared->getShape() != ArrayRef<int64_t>(shape))
+    return ctx.emitError() << "declares its output as " << *declared
+                           << ", but resizes " << type << " to "
+                           << RankedTensorType::get(shape,
+                                                    type.getElementType());
+  // The bands' tables grow with the output's dims: its size is checked
+  // before they are built (a fuzzer found 11 s of tables for a result the
+  // limit then rejected).
+  if (failed(checkResultSize(
+          ctx, 0, RankedTensorType::get(shape, type.getElementType()))))
+    return failure();
+  if (llvm::is_contained(shape, 0)) // An empty result reads nothing.
+    return SmallVector<Value>{
+        buildEmpty(ctx.builder, ctx.loc, shape, type.getElementType())};
+  SmallVector<Band> bands;
+  for (auto [axis, dim] : llvm::enumerate(dims))
+    bands.push_back(buildResizeBand(attrs, axis, dim));
+  return SmallVector<Value>{
+      applyBands(ctx.builder, ctx.loc, ctx.getOperand(0), bands)};
+}
+
 static ImportResult importResize(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 1, 4);
   if (failed(type))
@@ -587,28 +639,47 @@ static ImportResult importResize(NodeContext &ctx) {
   FailureOr<SmallVector<ResizedDim>> dims = getResizedDims(ctx, *type);
   if (failed(dims))
     return failure();
-  SmallVector<int64_t> shape =
-      llvm::map_to_vector(*dims, [](const ResizedDim &dim) { return dim.out; });
-  std::optional<RankedTensorType> declared = ctx.getDeclaredResultType(0);
-  if (declared && declared->getShape() != ArrayRef<int64_t>(shape))
-    return ctx.emitError() << "declares its output as " << *declared
-                           << ", but resizes " << *type << " to "
-                           << RankedTensorType::get(shape,
-                                                    type->getElementType());
-  // The bands' tables grow with the output's dims: its size is checked
-  // before they are built (a fuzzer found 11 s of tables for a result the
-  // limit then rejected).
-  if (failed(checkResultSize(
-          ctx, 0, RankedTensorType::get(shape, type->getElementType()))))
+  return buildResized(ctx, *type, *attrs, *dims);
+}
+
+/// Upsample (opsets 7 to 9) and Resize-10: every axis scaled (the scales an
+/// attribute at 7, then input 1), asymmetric coordinates, nearest rounding
+/// as ORT's (down when upsampling, up when downsampling) or linear.
+static ImportResult importUpsample(NodeContext &ctx) {
+  bool scalesInput = ctx.opsetVersion >= 9;
+  FailureOr<RankedTensorType> type =
+      getFirstOperandType(ctx, scalesInput ? 2 : 1, scalesInput ? 2 : 1);
+  if (failed(type))
     return failure();
-  if (llvm::is_contained(shape, 0)) // An empty result reads nothing.
-    return SmallVector<Value>{
-        buildEmpty(ctx.builder, ctx.loc, shape, type->getElementType())};
-  SmallVector<Band> bands;
-  for (auto [axis, dim] : llvm::enumerate(*dims))
-    bands.push_back(buildResizeBand(*attrs, axis, dim));
-  return SmallVector<Value>{
-      applyBands(ctx.builder, ctx.loc, ctx.getOperand(0), bands)};
+  if (!isa<FloatType>(type->getElementType()) || type->getRank() < 1)
+    return ctx.emitError() << "expects a float X of rank 1 or more, got "
+                           << *type;
+  ResizeAttrs attrs;
+  attrs.coordinates = CoordinateMode::Asymmetric;
+  attrs.nearest = NearestMode::Simple;
+  std::string mode = ctx.getStringAttr("mode").value_or("nearest");
+  if (mode != "nearest" && mode != "linear")
+    return emitUnsupportedAttr(ctx, "mode")
+           << ": '" << mode << "' (expects 'nearest' or 'linear')";
+  attrs.mode = mode == "linear" ? ResizeMode::Linear : ResizeMode::Nearest;
+  FailureOr<SmallVector<float>> scales =
+      scalesInput
+          ? getConstantFloatOperand(ctx, 1)
+          : FailureOr<SmallVector<float>>(
+                ctx.getFloatsAttr("scales").value_or(SmallVector<float>{}));
+  if (failed(scales))
+    return failure();
+  if (static_cast<int64_t>(scales->size()) != type->getRank())
+    return ctx.emitError() << "expects " << type->getRank()
+                           << " scales (one per axis), got " << scales->size();
+  SmallVector<ResizedDim> dims;
+  for (int64_t size : type->getShape())
+    dims.push_back({size, size, 1.0f});
+  if (failed(applyScales(ctx, dims,
+                         llvm::to_vector(llvm::seq<int64_t>(type->getRank())),
+                         *scales)))
+    return failure();
+  return buildResized(ctx, *type, attrs, dims);
 }
 
 /// ResizeGrad's band along spatial `axis`: each dX position's taps in dY,
@@ -718,7 +789,13 @@ static ImportResult importResizeGrad(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateResizeImporters(OpImporterRegistry &registry) {
-  // Opset 10's Resize has neither roi nor sizes.
-  registry.add("", "Resize", importResize, {/*since=*/11});
+  // Opset 10's Resize, with neither roi nor sizes, is Upsample renamed.
+  registry.add("", "Resize",
+               [](NodeContext &ctx) {
+                 return ctx.opsetVersion < 11 ? importUpsample(ctx)
+                                              : importResize(ctx);
+               },
+               {/*since=*/10});
+  registry.add("", "Upsample", importUpsample, {/*since=*/7, /*until=*/9});
   registry.add("com.microsoft", "ResizeGrad", importResizeGrad);
 }

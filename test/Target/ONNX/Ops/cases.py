@@ -1587,6 +1587,19 @@ def resize():
                       [f32(1, 2, 0, 8), f32(1, 2, 0, 4), None, scales(1, 1, 1, 2)],
                       torch_nearest, domain=MS, consts={3},
                       expect=lambda *_: [np.zeros((1, 2, 0, 4), np.float32)]))
+    # Upsample (opset 7: scales an attribute; 9: an input) and Resize-10:
+    # asymmetric coordinates, nearest rounding down when upsampling and up
+    # when downsampling, as ORT's kernels.
+    cases += [
+        Case("upsample7_nearest", "Upsample", [f32(1, 2, 3, 4)],
+             {"scales": [1.0, 1.0, 2.0, 1.5]}, opset=7),
+        Case("upsample9_linear", "Upsample", [f32(2, 1, 3, 3), scales(1, 1, 2, 2.5)],
+             {"mode": "linear"}, opset=9, consts={1}),
+        Case("resize10_nearest_down", "Resize", [f32(1, 2, 7, 6), scales(1, 1, 0.6, 0.5)],
+             opset=10, consts={1}),
+        Case("resize10_linear_mixed", "Resize", [f32(1, 1, 6, 4), scales(1, 1, 0.5, 1.75)],
+             {"mode": "linear"}, opset=10, consts={1}),
+    ]
     return cases
 
 
@@ -2191,6 +2204,7 @@ ERROR_CASES = [
     Case("dft_last_axis", "DFT", [f32(2, 4, 2)], {"axis": 2}, opset=17),
     Case("stft_zero_step", "STFT", [f32(1, 8, 1), np.array(0, np.int64)], opset=17,
          consts={1}),
+    Case("upsample_scales_count", "Upsample", [f32(1, 2, 3)], {"scales": [1.0, 2.0]}, opset=7),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
     Case("bitcast_wider", "BitCast", [f32(3)], {"to": 7}, opset=26),
@@ -2274,7 +2288,7 @@ ERROR_CASES = [
     Case("resize_grad_channel_mismatch", "ResizeGrad", [f32(1, 4, 4), f32(1, 2, 2)],
          {"mode": "linear"}, domain=MS),
     # Opset versions outside what each importer implements.
-    Case("resize_opset10", "Resize", [f32(1, 1, 2, 2), np.array([1, 1, 2, 2], np.float32)],
+    Case("upsample_opset10", "Upsample", [f32(1, 1, 2, 2), np.array([1, 1, 2, 2], np.float32)],
          opset=10, consts={1}),
     Case("softmax_opset99", "Softmax", [f32(2, 3)], opset=99),
     Case("add_opset_negative", "Add", [f32(2, 3), f32(3)], opset=-5),
