@@ -131,6 +131,11 @@ mlir::FailureOr<mlir::Value> buildElementwise(NodeContext &ctx,
                                               mlir::Type elementType,
                                               ScalarBodyFn body);
 
+/// lhs · rhs as numpy.matmul (1-D operands promoted, batch dimensions
+/// broadcast): linalg.matmul or batch_matmul where the shapes allow.
+mlir::FailureOr<mlir::Value> buildMatMul(NodeContext &ctx, mlir::Value lhs,
+                                         mlir::Value rhs);
+
 /// `value` (a float, integer or bool scalar) converted to `to` with ONNX
 /// Cast's semantics: float -> integer truncates, x -> bool is x != 0. Scalars
 /// are signless; `fromUnsigned`/`toUnsigned` say how their integers read.

@@ -37,7 +37,7 @@ static Value buildTransposeLastTwo(OpBuilder &b, Location loc, Value value) {
 /// A zero-filled accumulator of `shape`.
 static Value buildZeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                         Type elementType) {
-  return buildFilled(b, loc, shape, b.getFloatAttr(elementType, 0.0));
+  return buildFilled(b, loc, shape, b.getZeroAttr(elementType));
 }
 
 /// a[..., M, K] x b[..., K, N] with broadcast batch dims, as one generic over
@@ -78,16 +78,23 @@ static Value buildBroadcastBatchMatmul(OpBuilder &b, Location loc, Value lhs,
   return linalg::GenericOp::create(
              b, loc, init.getType(), ValueRange{lhs, rhs}, init, maps,
              iterators,
-             [](OpBuilder &nb, Location nl, ValueRange args) {
-               Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
-               Value sum = arith::AddFOp::create(nb, nl, args[2], product);
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value sum;
+               if (isa<FloatType>(elementType))
+                 sum = arith::AddFOp::create(
+                     nb, nl, args[2],
+                     arith::MulFOp::create(nb, nl, args[0], args[1]));
+               else
+                 sum = arith::AddIOp::create(
+                     nb, nl, args[2],
+                     arith::MulIOp::create(nb, nl, args[0], args[1]));
                linalg::YieldOp::create(nb, nl, sum);
              })
       .getResult(0);
 }
 
-/// numpy.matmul of two float tensors whose shapes were checked compatible.
-static FailureOr<Value> buildMatMul(NodeContext &ctx, Value lhs, Value rhs) {
+FailureOr<Value> muon::onnx_import::buildMatMul(NodeContext &ctx, Value lhs,
+                                                Value rhs) {
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
   SmallVector<int64_t> lhsShape(getShape(lhs)), rhsShape(getShape(rhs));

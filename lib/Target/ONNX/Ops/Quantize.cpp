@@ -20,6 +20,11 @@
 // and bf16 scales, as ONNX Runtime computes it, and the integers exactly
 // (differences in i64). Float8 and 4-bit types are not read by the importer.
 //
+// MatMulInteger and QLinearMatMul multiply the centered int8/uint8 inputs
+// (A − a_zero_point per tensor or row, B − b_zero_point per tensor or
+// column) in i32 through the MatMul importer's products; QLinearMatMul then
+// requantizes by a_scale · b_scale / y_scale as ONNX's reference does.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ImporterUtils.h"
@@ -304,6 +309,144 @@ static ImportResult importDynamicQuantizeLinear(NodeContext &ctx) {
                             buildTensorOfElementType(b, loc, zeroPoint, u8)};
 }
 
+/// A per-row parameter of a 2-D operand given as a vector [M] lines up with
+/// its rows as [M, 1]; every other form (a scalar, [..., M, 1], a per-column
+/// [N] or [..., 1, N]) broadcasts as it is.
+static Value alignPerRow(NodeContext &ctx, Value param, RankedTensorType x,
+                         bool perRow) {
+  auto type = cast<RankedTensorType>(param.getType());
+  if (!perRow || x.getRank() != 2 || type.getRank() != 1 ||
+      type.getNumElements() == 1)
+    return param;
+  return buildReshape(ctx.builder, ctx.loc, param, {type.getDimSize(0), 1});
+}
+
+/// Input `index` (an int8 or uint8 matrix) minus its zero point (input
+/// `zeroIndex`, if present; per tensor, per row with `perRow`, else per
+/// column), as i32.
+static FailureOr<Value> buildCentered(NodeContext &ctx, unsigned index,
+                                      unsigned zeroIndex, bool perRow) {
+  FailureOr<RankedTensorType> type = getOperandType(ctx, index);
+  if (failed(type))
+    return failure();
+  Type elementType = type->getElementType();
+  if (!elementType.isInteger(8))
+    return ctx.emitError() << "expects int8 or uint8 input #" << index
+                           << ", got " << *type;
+  bool isUnsigned = elementType.isUnsignedInteger();
+  OpBuilder &b = ctx.builder;
+  SmallVector<Value> inputs = {
+      buildSignlessTensor(b, ctx.loc, ctx.getOperand(index))};
+  if (Value zeroPoint = ctx.getOperand(zeroIndex)) {
+    if (cast<RankedTensorType>(zeroPoint.getType()).getElementType() !=
+        elementType)
+      return ctx.emitError()
+             << "expects input #" << zeroIndex << " (a zero point) of input #"
+             << index << "'s element type";
+    inputs.push_back(alignPerRow(
+        ctx, buildSignlessTensor(b, ctx.loc, zeroPoint), *type, perRow));
+  }
+  FailureOr<SmallVector<int64_t>> shape = getBroadcastShape(ctx, inputs);
+  if (failed(shape))
+    return failure();
+  if (ArrayRef<int64_t>(*shape) != type->getShape())
+    return ctx.emitError() << "expects input #" << zeroIndex
+                           << " (a zero point) to broadcast to " << *type;
+  return buildBroadcastMap(
+      b, ctx.loc, inputs, type->getShape(), b.getI32Type(),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        auto widen = [&](Value v) -> Value {
+          if (isUnsigned)
+            return arith::ExtUIOp::create(nb, nl, nb.getI32Type(), v);
+          return arith::ExtSIOp::create(nb, nl, nb.getI32Type(), v);
+        };
+        Value x = widen(args[0]);
+        return args.size() == 1
+                   ? x
+                   : arith::SubIOp::create(nb, nl, x, widen(args[1]));
+      });
+}
+
+/// (A − a_zero_point) · (B − b_zero_point) in i32.
+static FailureOr<Value> buildIntegerProduct(NodeContext &ctx, unsigned a,
+                                            unsigned aZero, unsigned b,
+                                            unsigned bZero) {
+  FailureOr<Value> lhs = buildCentered(ctx, a, aZero, /*perRow=*/true);
+  if (failed(lhs))
+    return failure();
+  FailureOr<Value> rhs = buildCentered(ctx, b, bZero, /*perRow=*/false);
+  if (failed(rhs))
+    return failure();
+  return buildMatMul(ctx, *lhs, *rhs);
+}
+
+/// MatMulInteger (opset 10): (A − a_zero_point) · (B − b_zero_point), i32.
+static ImportResult importMatMulInteger(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 2, 4)))
+    return failure();
+  FailureOr<Value> product = buildIntegerProduct(ctx, 0, 2, 1, 3);
+  if (failed(product))
+    return failure();
+  return SmallVector<Value>{*product};
+}
+
+/// QLinearMatMul (opsets 10 and 21): the i32 product of the centered
+/// inputs requantized, y = saturate(rint(C · (a_scale · b_scale / y_scale))
+/// + y_zero_point): the factor in the scales' type, the product in f64, as
+/// ONNX's reference computes them.
+static ImportResult importQLinearMatMul(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 8, 8)))
+    return failure();
+  SmallVector<Value> scales;
+  for (unsigned index : {1u, 4u, 6u}) {
+    FailureOr<FloatType> type = getFloatElementType(ctx, index);
+    if (failed(type))
+      return failure();
+    scales.push_back(ctx.getOperand(index));
+  }
+  Type scaleType = cast<RankedTensorType>(scales[0].getType()).getElementType();
+  if (llvm::any_of(scales, [&](Value v) {
+        return cast<RankedTensorType>(v.getType()).getElementType() !=
+               scaleType;
+      }))
+    return ctx.emitError() << "expects a_scale, b_scale and y_scale of one "
+                              "float type";
+  Value outZero = ctx.getOperand(7);
+  Type outType = cast<RankedTensorType>(outZero.getType()).getElementType();
+  if (!outType.isInteger(8))
+    return ctx.emitError() << "expects an int8 or uint8 y_zero_point, got "
+                           << outZero.getType();
+  FailureOr<Value> product = buildIntegerProduct(ctx, 0, 2, 3, 5);
+  if (failed(product))
+    return failure();
+  auto aType = cast<RankedTensorType>(ctx.getOperand(0).getType());
+  SmallVector<Value> inputs = {
+      *product, alignPerRow(ctx, scales[0], aType, /*perRow=*/true), scales[1],
+      scales[2], buildSignlessTensor(ctx.builder, ctx.loc, outZero)};
+  FailureOr<SmallVector<int64_t>> shape = getBroadcastShape(ctx, inputs);
+  if (failed(shape))
+    return failure();
+  if (ArrayRef<int64_t>(*shape) !=
+      cast<RankedTensorType>(product->getType()).getShape())
+    return ctx.emitError() << "expects scales and y_zero_point that "
+                              "broadcast to the product "
+                           << product->getType();
+  OpBuilder &b = ctx.builder;
+  Value y = buildBroadcastMap(
+      b, ctx.loc, inputs, *shape, getSignlessType(outType),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Type f64 = nb.getF64Type();
+        Value factor = arith::DivFOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, args[1], args[2]), args[3]);
+        if (!factor.getType().isF64())
+          factor = arith::ExtFOp::create(nb, nl, f64, factor);
+        Value scaled = arith::MulFOp::create(
+            nb, nl, arith::SIToFPOp::create(nb, nl, f64, args[0]), factor);
+        return buildSaturatedQuantize(nb, nl, scaled, args[4], outType);
+      });
+  return SmallVector<Value>{buildTensorOfElementType(b, ctx.loc, y, outType)};
+}
+
 void muon::onnx_import::populateQuantizeImporters(
     OpImporterRegistry &registry) {
   // Opset 13 adds axis (per-axis parameters), 19 float8 types, 21 blocks
@@ -312,6 +455,9 @@ void muon::onnx_import::populateQuantizeImporters(
   registry.add("", "DequantizeLinear", importDequantizeLinear, {/*since=*/10});
   registry.add("", "DynamicQuantizeLinear", importDynamicQuantizeLinear,
                {/*since=*/11});
-  registry.acceptUnsigned(
-      "", {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"});
+  registry.add("", "MatMulInteger", importMatMulInteger, {/*since=*/10});
+  registry.add("", "QLinearMatMul", importQLinearMatMul, {/*since=*/10});
+  registry.acceptUnsigned("", {"QuantizeLinear", "DequantizeLinear",
+                               "DynamicQuantizeLinear", "MatMulInteger",
+                               "QLinearMatMul"});
 }

@@ -2020,6 +2020,29 @@ def quantize():
         Case("dynamic_quantize_positive", "DynamicQuantizeLinear",
              [f32(2, 5, positive=True)], outputs=3, opset=11),
     ]
+    # MatMulInteger and QLinearMatMul: the centered integer product in i32.
+    def per_row_product(a, b, a_zero, b_zero):
+        return [(a.astype(np.int32) - a_zero.astype(np.int32)[:, None])
+                @ (b.astype(np.int32) - b_zero.astype(np.int32))]
+    a_i8, b_i8 = ints(np.int8, 3, 4), ints(np.int8, 4, 2)
+    a_zero, b_zero = ints(np.int8, 3), ints(np.int8, 2)
+    cases += [
+        Case("matmul_integer_uint8", "MatMulInteger",
+             [ints(np.uint8, 2, 3, 4), ints(np.uint8, 4, 5), np.array(128, np.uint8),
+              np.array(7, np.uint8)], opset=10),
+        Case("matmul_integer_int8_per_row_column", "MatMulInteger",
+             [a_i8, b_i8, a_zero, b_zero], opset=10,
+             expect=lambda *_: per_row_product(a_i8, b_i8, a_zero, b_zero)),
+        Case("qlinear_matmul_uint8_batched", "QLinearMatMul",
+             [ints(np.uint8, 2, 3, 4), np.array(0.02, np.float32), np.array(120, np.uint8),
+              ints(np.uint8, 4, 5), np.array(0.03, np.float32), np.array(130, np.uint8),
+              np.array(0.05, np.float32), np.array(128, np.uint8)], opset=10),
+        Case("qlinear_matmul_int8_per_column", "QLinearMatMul",
+             [ints(np.int8, 3, 4), np.array(0.1, np.float32), np.array(-3, np.int8),
+              ints(np.int8, 4, 2), np.array([0.05, 0.2], np.float32),
+              np.array([0, 0], np.int8), np.array(0.5, np.float32), np.array(5, np.int8)],
+             opset=10),
+    ]
     return cases
 
 
@@ -2205,6 +2228,7 @@ ERROR_CASES = [
     Case("stft_zero_step", "STFT", [f32(1, 8, 1), np.array(0, np.int64)], opset=17,
          consts={1}),
     Case("upsample_scales_count", "Upsample", [f32(1, 2, 3)], {"scales": [1.0, 2.0]}, opset=7),
+    Case("matmul_integer_float", "MatMulInteger", [f32(2, 3), f32(3, 2)], opset=10),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
     Case("bitcast_wider", "BitCast", [f32(3)], {"to": 7}, opset=26),
