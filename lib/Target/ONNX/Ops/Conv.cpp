@@ -19,6 +19,9 @@
 // through its flatten view [M, Cg·K] (a collapse_shape), the matrix Muon
 // orthogonalizes for convolution kernels (optim-assign).
 //
+// ConvInteger and QLinearConv are the same GEMMs in i32 on the inputs
+// centered on their zero points (Quantization.h).
+//
 // ConvTranspose is the dX of the convolution whose input has its output's
 // shape (W [C, M/group, k...] is that convolution's kernel as it is); its
 // gradient's dX is that convolution of dY, and its dW that convolution's
@@ -27,7 +30,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ConvGeometry.h"
-#include "ImporterUtils.h"
+#include "Quantization.h"
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -43,15 +46,15 @@ using namespace muon::onnx_import;
 /// dilations, group, pads or auto_pad; ConvTranspose's output_padding and
 /// output_shape) into the geometry of the convolution: for ConvTranspose,
 /// the one it is the data gradient of.
-static FailureOr<ConvGeometry> getConvGeometry(NodeContext &ctx,
-                                               RankedTensorType x,
-                                               RankedTensorType w,
-                                               bool transposed) {
+static FailureOr<ConvGeometry>
+getConvGeometry(NodeContext &ctx, RankedTensorType x, RankedTensorType w,
+                bool transposed, bool integer = false) {
   ArrayRef<int64_t> spatial =
       x.getShape().drop_front(std::min<int64_t>(2, x.getRank()));
   if (x.getRank() < 3 || w.getRank() != x.getRank() ||
       x.getElementType() != w.getElementType() ||
-      !isa<FloatType>(x.getElementType()) ||
+      !(integer ? x.getElementType().isInteger(32)
+                : isa<FloatType>(x.getElementType())) ||
       (transposed && llvm::is_contained(spatial, 0)))
     return ctx.emitError() << "expects float X [N, C, D...]"
                            << (transposed ? " (D > 0)" : "") << " and W "
@@ -242,7 +245,7 @@ static Value buildGroupedMatmul(OpBuilder &b, Location loc, Value lhs,
   SmallVector<int64_t> shape(lhsType.getShape().drop_back());
   shape.push_back(rhsShape.back());
   Value init =
-      buildFilled(b, loc, shape, b.getFloatAttr(lhsType.getElementType(), 0.0));
+      buildFilled(b, loc, shape, b.getZeroAttr(lhsType.getElementType()));
   if (shape.size() == 2)
     return linalg::MatmulOp::create(b, loc, ValueRange{lhs, rhs}, init)
         .getResult(0);
@@ -345,7 +348,9 @@ static Value addBias(IndexMath &math, Value value, Value bias, Value channel) {
   if (!bias)
     return value;
   Value offset = tensor::ExtractOp::create(math.b, math.loc, bias, channel);
-  return arith::AddFOp::create(math.b, math.loc, value, offset);
+  if (isa<FloatType>(value.getType()))
+    return arith::AddFOp::create(math.b, math.loc, value, offset);
+  return arith::AddIOp::create(math.b, math.loc, value, offset);
 }
 
 /// The convolution `geometry` of X [N, C, D...] with W [M, C/group, k...],
@@ -497,6 +502,64 @@ static ImportResult importConvForward(NodeContext &ctx, bool transposed) {
   return SmallVector<Value>{y};
 }
 
+/// A per-output-channel vector [M] (more than one element) reshaped to
+/// broadcast along dimension `dim` of a rank-`rank` tensor.
+static Value alignChannels(OpBuilder &b, Location loc, Value param,
+                           int64_t rank, int64_t dim) {
+  auto type = cast<RankedTensorType>(param.getType());
+  if (type.getRank() != 1 || type.getNumElements() == 1)
+    return param;
+  SmallVector<int64_t> shape(rank, 1);
+  shape[dim] = type.getDimSize(0);
+  return buildReshape(b, loc, param, shape);
+}
+
+/// ConvInteger (opset 10) and QLinearConv (10): the convolution of X and W
+/// centered on their zero points (W's per tensor or per output channel) in
+/// i32, QLinearConv's plus its i32 bias and requantized by x_scale ·
+/// w_scale / y_scale (w_scale per tensor or per output channel).
+static ImportResult importQuantizedConv(NodeContext &ctx, bool requantize) {
+  unsigned w = requantize ? 3 : 1, xZero = 2, wZero = requantize ? 5 : 3;
+  if (failed(checkNumOperands(ctx, requantize ? 8 : 2, requantize ? 9 : 4)))
+    return failure();
+  FailureOr<RankedTensorType> wType = getOperandType(ctx, w);
+  if (failed(wType))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  Value wZeroPoint = ctx.getOperand(wZero);
+  if (wZeroPoint)
+    wZeroPoint = alignChannels(b, loc, wZeroPoint, wType->getRank(), 0);
+  FailureOr<Value> x = buildCenteredInteger(ctx, 0, ctx.getOperand(xZero));
+  FailureOr<Value> weight = buildCenteredInteger(ctx, w, wZeroPoint);
+  if (failed(x) || failed(weight))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  FailureOr<ConvGeometry> geometry =
+      getConvGeometry(ctx, xType, cast<RankedTensorType>(weight->getType()),
+                      /*transposed=*/false, /*integer=*/true);
+  if (failed(geometry))
+    return failure();
+  Value bias = requantize ? ctx.getOperand(8) : Value();
+  auto biasType =
+      RankedTensorType::get({geometry->outChannels}, b.getI32Type());
+  if (bias && bias.getType() != biasType)
+    return ctx.emitError() << "expects B of type " << biasType << ", got "
+                           << bias.getType();
+  Value accumulator = buildConv(b, loc, *x, *weight, bias, *geometry);
+  if (!requantize)
+    return SmallVector<Value>{accumulator};
+  FailureOr<Value> y = buildRequantized(
+      ctx, accumulator,
+      {ctx.getOperand(1),
+       alignChannels(b, loc, ctx.getOperand(4), xType.getRank(), 1),
+       ctx.getOperand(6)},
+      ctx.getOperand(7));
+  if (failed(y))
+    return failure();
+  return SmallVector<Value>{*y};
+}
+
 /// Col2Im (opset 18): the image [N, C, image_shape...] that sums the blocks
 /// of X [N, C·∏block_shape, L] back into place (strides, dilations, pads as
 /// a convolution's): the data gradient of im2col, so X [N, L, C·K] viewed as
@@ -601,6 +664,13 @@ void muon::onnx_import::populateConvImporters(OpImporterRegistry &registry) {
                },
                {/*since=*/11});
   registry.add("", "Col2Im", importCol2Im, {/*since=*/18});
+  registry.add("", "ConvInteger",
+               [](NodeContext &ctx) { return importQuantizedConv(ctx, false); },
+               {/*since=*/10});
+  registry.add("", "QLinearConv",
+               [](NodeContext &ctx) { return importQuantizedConv(ctx, true); },
+               {/*since=*/10});
+  registry.acceptUnsigned("", {"ConvInteger", "QLinearConv"});
   registry.add("com.microsoft", "ConvGrad", [](NodeContext &ctx) {
     return importConvGradients(ctx, /*transposed=*/false);
   });

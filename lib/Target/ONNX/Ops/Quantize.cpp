@@ -27,11 +27,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ImporterUtils.h"
+#include "Quantization.h"
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "onnx/onnx_pb.h"
 
 using namespace mlir;
@@ -321,11 +322,9 @@ static Value alignPerRow(NodeContext &ctx, Value param, RankedTensorType x,
   return buildReshape(ctx.builder, ctx.loc, param, {type.getDimSize(0), 1});
 }
 
-/// Input `index` (an int8 or uint8 matrix) minus its zero point (input
-/// `zeroIndex`, if present; per tensor, per row with `perRow`, else per
-/// column), as i32.
-static FailureOr<Value> buildCentered(NodeContext &ctx, unsigned index,
-                                      unsigned zeroIndex, bool perRow) {
+FailureOr<Value> muon::onnx_import::buildCenteredInteger(NodeContext &ctx,
+                                                         unsigned index,
+                                                         Value zeroPoint) {
   FailureOr<RankedTensorType> type = getOperandType(ctx, index);
   if (failed(type))
     return failure();
@@ -337,21 +336,20 @@ static FailureOr<Value> buildCentered(NodeContext &ctx, unsigned index,
   OpBuilder &b = ctx.builder;
   SmallVector<Value> inputs = {
       buildSignlessTensor(b, ctx.loc, ctx.getOperand(index))};
-  if (Value zeroPoint = ctx.getOperand(zeroIndex)) {
+  if (zeroPoint) {
     if (cast<RankedTensorType>(zeroPoint.getType()).getElementType() !=
         elementType)
       return ctx.emitError()
-             << "expects input #" << zeroIndex << " (a zero point) of input #"
-             << index << "'s element type";
-    inputs.push_back(alignPerRow(
-        ctx, buildSignlessTensor(b, ctx.loc, zeroPoint), *type, perRow));
+             << "expects the zero point of input #" << index
+             << " of its element type, got " << zeroPoint.getType();
+    inputs.push_back(buildSignlessTensor(b, ctx.loc, zeroPoint));
+    FailureOr<SmallVector<int64_t>> shape = getBroadcastShape(ctx, inputs);
+    if (failed(shape))
+      return failure();
+    if (ArrayRef<int64_t>(*shape) != type->getShape())
+      return ctx.emitError() << "expects the zero point of input #" << index
+                             << " to broadcast to " << *type;
   }
-  FailureOr<SmallVector<int64_t>> shape = getBroadcastShape(ctx, inputs);
-  if (failed(shape))
-    return failure();
-  if (ArrayRef<int64_t>(*shape) != type->getShape())
-    return ctx.emitError() << "expects input #" << zeroIndex
-                           << " (a zero point) to broadcast to " << *type;
   return buildBroadcastMap(
       b, ctx.loc, inputs, type->getShape(), b.getI32Type(),
       [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
@@ -365,6 +363,60 @@ static FailureOr<Value> buildCentered(NodeContext &ctx, unsigned index,
                    ? x
                    : arith::SubIOp::create(nb, nl, x, widen(args[1]));
       });
+}
+
+FailureOr<Value> muon::onnx_import::buildRequantized(NodeContext &ctx,
+                                                     Value accumulator,
+                                                     ValueRange scales,
+                                                     Value zeroPoint) {
+  Type scaleType = getElementTypeOrSelf(scales[0].getType());
+  if (!isa<FloatType>(scaleType) || llvm::any_of(scales, [&](Value v) {
+        return getElementTypeOrSelf(v.getType()) != scaleType;
+      }))
+    return ctx.emitError() << "expects the scales of one float type";
+  Type outType = getElementTypeOrSelf(zeroPoint.getType());
+  if (!outType.isInteger(8))
+    return ctx.emitError() << "expects an int8 or uint8 y_zero_point, got "
+                           << zeroPoint.getType();
+  SmallVector<Value> inputs = {accumulator};
+  llvm::append_range(inputs, scales);
+  inputs.push_back(buildSignlessTensor(ctx.builder, ctx.loc, zeroPoint));
+  FailureOr<SmallVector<int64_t>> shape = getBroadcastShape(ctx, inputs);
+  if (failed(shape))
+    return failure();
+  ArrayRef<int64_t> accShape =
+      cast<RankedTensorType>(accumulator.getType()).getShape();
+  if (ArrayRef<int64_t>(*shape) != accShape)
+    return ctx.emitError() << "expects scales and y_zero_point that "
+                              "broadcast to the accumulator "
+                           << accumulator.getType();
+  OpBuilder &b = ctx.builder;
+  Value y = buildBroadcastMap(
+      b, ctx.loc, inputs, accShape, getSignlessType(outType),
+      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+        Type f64 = nb.getF64Type();
+        Value factor = arith::DivFOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, args[1], args[2]), args[3]);
+        if (!factor.getType().isF64())
+          factor = arith::ExtFOp::create(nb, nl, f64, factor);
+        Value scaled = arith::MulFOp::create(
+            nb, nl, arith::SIToFPOp::create(nb, nl, f64, args[0]), factor);
+        return buildSaturatedQuantize(nb, nl, scaled, args[4], outType);
+      });
+  return buildTensorOfElementType(b, ctx.loc, y, outType);
+}
+
+/// Input `index` (an int8 or uint8 matrix) minus its zero point (input
+/// `zeroIndex`, if present; per tensor, per row with `perRow`, else per
+/// column), as i32.
+static FailureOr<Value> buildCentered(NodeContext &ctx, unsigned index,
+                                      unsigned zeroIndex, bool perRow) {
+  Value zeroPoint = ctx.getOperand(zeroIndex);
+  if (zeroPoint)
+    zeroPoint = alignPerRow(
+        ctx, zeroPoint, cast<RankedTensorType>(ctx.getOperand(index).getType()),
+        perRow);
+  return buildCenteredInteger(ctx, index, zeroPoint);
 }
 
 /// (A − a_zero_point) · (B − b_zero_point) in i32.
@@ -397,54 +449,18 @@ static ImportResult importMatMulInteger(NodeContext &ctx) {
 static ImportResult importQLinearMatMul(NodeContext &ctx) {
   if (failed(checkNumOperands(ctx, 8, 8)))
     return failure();
-  SmallVector<Value> scales;
-  for (unsigned index : {1u, 4u, 6u}) {
-    FailureOr<FloatType> type = getFloatElementType(ctx, index);
-    if (failed(type))
-      return failure();
-    scales.push_back(ctx.getOperand(index));
-  }
-  Type scaleType = cast<RankedTensorType>(scales[0].getType()).getElementType();
-  if (llvm::any_of(scales, [&](Value v) {
-        return cast<RankedTensorType>(v.getType()).getElementType() !=
-               scaleType;
-      }))
-    return ctx.emitError() << "expects a_scale, b_scale and y_scale of one "
-                              "float type";
-  Value outZero = ctx.getOperand(7);
-  Type outType = cast<RankedTensorType>(outZero.getType()).getElementType();
-  if (!outType.isInteger(8))
-    return ctx.emitError() << "expects an int8 or uint8 y_zero_point, got "
-                           << outZero.getType();
   FailureOr<Value> product = buildIntegerProduct(ctx, 0, 2, 3, 5);
   if (failed(product))
     return failure();
   auto aType = cast<RankedTensorType>(ctx.getOperand(0).getType());
-  SmallVector<Value> inputs = {
-      *product, alignPerRow(ctx, scales[0], aType, /*perRow=*/true), scales[1],
-      scales[2], buildSignlessTensor(ctx.builder, ctx.loc, outZero)};
-  FailureOr<SmallVector<int64_t>> shape = getBroadcastShape(ctx, inputs);
-  if (failed(shape))
+  FailureOr<Value> y = buildRequantized(
+      ctx, *product,
+      {alignPerRow(ctx, ctx.getOperand(1), aType, /*perRow=*/true),
+       ctx.getOperand(4), ctx.getOperand(6)},
+      ctx.getOperand(7));
+  if (failed(y))
     return failure();
-  if (ArrayRef<int64_t>(*shape) !=
-      cast<RankedTensorType>(product->getType()).getShape())
-    return ctx.emitError() << "expects scales and y_zero_point that "
-                              "broadcast to the product "
-                           << product->getType();
-  OpBuilder &b = ctx.builder;
-  Value y = buildBroadcastMap(
-      b, ctx.loc, inputs, *shape, getSignlessType(outType),
-      [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-        Type f64 = nb.getF64Type();
-        Value factor = arith::DivFOp::create(
-            nb, nl, arith::MulFOp::create(nb, nl, args[1], args[2]), args[3]);
-        if (!factor.getType().isF64())
-          factor = arith::ExtFOp::create(nb, nl, f64, factor);
-        Value scaled = arith::MulFOp::create(
-            nb, nl, arith::SIToFPOp::create(nb, nl, f64, args[0]), factor);
-        return buildSaturatedQuantize(nb, nl, scaled, args[4], outType);
-      });
-  return SmallVector<Value>{buildTensorOfElementType(b, ctx.loc, y, outType)};
+  return SmallVector<Value>{*y};
 }
 
 void muon::onnx_import::populateQuantizeImporters(

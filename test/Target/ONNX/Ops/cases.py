@@ -1138,6 +1138,28 @@ def conv():
         onnx_reference(Case("col2im_1d", "Col2Im", [f32(2, 9, 3), i64([7]), i64([3])],
                             {"strides": [2]}, opset=18, consts={1, 2})),
     ]
+    # ConvInteger and QLinearConv (opset 10): the GEMMs in i32 on centered
+    # inputs; per-channel weight scales.
+    def quantized(dtype, *shape):
+        info = np.iinfo(dtype)
+        return RNG.integers(info.min, info.max + 1, shape).astype(dtype)
+    cases += [
+        Case("conv_integer_uint8_padded", "ConvInteger",
+             [quantized(np.uint8, 1, 2, 5, 5), quantized(np.uint8, 3, 2, 3, 3),
+              np.array(131, np.uint8), np.array(120, np.uint8)], {"pads": [1, 1, 1, 1]},
+             opset=10),
+        Case("qlinear_conv_uint8_bias_strided", "QLinearConv",
+             [quantized(np.uint8, 1, 3, 7, 6), np.array(0.02, np.float32),
+              np.array(128, np.uint8), quantized(np.uint8, 4, 3, 3, 3),
+              np.array(0.01, np.float32), np.array(125, np.uint8), np.array(0.2, np.float32),
+              np.array(100, np.uint8), RNG.integers(-500, 500, 4).astype(np.int32)],
+             {"strides": [2, 2]}, opset=10),
+        Case("qlinear_conv_int8_per_channel", "QLinearConv",
+             [quantized(np.int8, 2, 2, 5, 5), np.array(0.05, np.float32),
+              np.array(-4, np.int8), quantized(np.int8, 3, 2, 2, 2),
+              np.array([0.01, 0.02, 0.005], np.float32), np.zeros(3, np.int8),
+              np.array(0.4, np.float32), np.array(3, np.int8)], opset=10),
+    ]
     return cases + conv_transpose()
 
 
@@ -2229,6 +2251,10 @@ ERROR_CASES = [
          consts={1}),
     Case("upsample_scales_count", "Upsample", [f32(1, 2, 3)], {"scales": [1.0, 2.0]}, opset=7),
     Case("matmul_integer_float", "MatMulInteger", [f32(2, 3), f32(3, 2)], opset=10),
+    Case("qlinear_conv_float_bias", "QLinearConv",
+         [np.zeros((1, 1, 3, 3), np.uint8), np.array(0.1, np.float32), np.array(0, np.uint8),
+          np.zeros((1, 1, 2, 2), np.uint8), np.array(0.1, np.float32), np.array(0, np.uint8),
+          np.array(0.1, np.float32), np.array(0, np.uint8), f32(1)], opset=10),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
     Case("bitcast_wider", "BitCast", [f32(3)], {"to": 7}, opset=26),
