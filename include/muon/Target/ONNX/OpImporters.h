@@ -89,6 +89,8 @@ void populateLinearAttentionImporters(OpImporterRegistry &registry);
 void populateGridSampleImporters(OpImporterRegistry &registry);
 /// DFT, STFT, MelWeightMatrix and the Hann, Hamming and Blackman windows.
 void populateSignalImporters(OpImporterRegistry &registry);
+/// Det (LU with partial pivoting).
+void populateDetImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

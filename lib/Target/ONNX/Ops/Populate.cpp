@@ -40,4 +40,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateLinearAttentionImporters(registry);
   populateGridSampleImporters(registry);
   populateSignalImporters(registry);
+  populateDetImporters(registry);
 }

@@ -85,6 +85,14 @@ def elementwise():
 
 def matmul():
     return [
+        # Det (opset 11): LU with partial pivoting; a batch, a single matrix
+        # (a 0-d result), a zero first pivot and a singular matrix.
+        Case("det_batched", "Det", [f32(2, 3, 4, 4)], opset=11),
+        Case("det_matrix", "Det", [f32(6, 6)], opset=11),
+        Case("det_zero_pivot", "Det",
+             [np.array([[0, 2, 1], [3, 1, 0], [1, 1, 5]], np.float32)], opset=11),
+        Case("det_singular", "Det",
+             [np.array([[[1, 2, 3], [2, 4, 6], [0, 1, 1]]], np.float32)], opset=11),
         Case("matmul_2d", "MatMul", [f32(3, 4), f32(4, 5)]),
         Case("matmul_batched", "MatMul", [f32(2, 3, 4, 5), f32(2, 3, 5, 6)]),
         Case("matmul_rhs_matrix", "MatMul", [f32(2, 3, 4), f32(4, 5)]),
@@ -2255,6 +2263,7 @@ ERROR_CASES = [
          [np.zeros((1, 1, 3, 3), np.uint8), np.array(0.1, np.float32), np.array(0, np.uint8),
           np.zeros((1, 1, 2, 2), np.uint8), np.array(0.1, np.float32), np.array(0, np.uint8),
           np.array(0.1, np.float32), np.array(0, np.uint8), f32(1)], opset=10),
+    Case("det_not_square", "Det", [f32(2, 3, 4)], opset=11),
     Case("tensor_scatter_overflow", "TensorScatter",
          [f32(1, 6, 2), f32(1, 2, 2), i64([5])], {"axis": 1}, opset=24, consts={2}),
     Case("bitcast_wider", "BitCast", [f32(3)], {"to": 7}, opset=26),
