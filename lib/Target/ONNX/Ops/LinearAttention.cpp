@@ -45,8 +45,8 @@ struct Heads {
 };
 } // namespace
 
-/// The type of input `index` if it is [B, T, one of `lastDims`] of `type`'s
-/// elements; a located error naming `what` otherwise.
+/// Fails, with a located error naming `what`, unless input `index` is
+/// [B, T, one of `lastDims`] of `elementType`.
 static LogicalResult checkPacked(NodeContext &ctx, unsigned index,
                                  const Heads &heads, Type elementType,
                                  ArrayRef<int64_t> lastDims, StringRef what) {
