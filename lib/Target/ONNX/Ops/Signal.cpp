@@ -65,17 +65,8 @@ struct BodyMath {
   Value equal(Value x, int64_t y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, index(y));
   }
-  Value less(Value x, int64_t y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x,
-                                 index(y));
-  }
   Value select(Value c, Value x, Value y) {
     return arith::SelectOp::create(b, loc, c, x, y);
-  }
-  /// The element of `tensor` at `at`, in the arithmetic type.
-  Value read(Value tensor, ValueRange at) {
-    return muon::convertScalar(
-        b, loc, tensor::ExtractOp::create(b, loc, tensor, at), type);
   }
   /// cos and sin of 2π·((k·n) mod length)/length.
   std::pair<Value, Value> twiddle(Value k, Value n, int64_t length) {
