@@ -502,18 +502,6 @@ static ImportResult importConvForward(NodeContext &ctx, bool transposed) {
   return SmallVector<Value>{y};
 }
 
-/// A per-output-channel vector [M] (more than one element) reshaped to
-/// broadcast along dimension `dim` of a rank-`rank` tensor.
-static Value alignChannels(OpBuilder &b, Location loc, Value param,
-                           int64_t rank, int64_t dim) {
-  auto type = cast<RankedTensorType>(param.getType());
-  if (type.getRank() != 1 || type.getNumElements() == 1)
-    return param;
-  SmallVector<int64_t> shape(rank, 1);
-  shape[dim] = type.getDimSize(0);
-  return buildReshape(b, loc, param, shape);
-}
-
 /// ConvInteger (opset 10) and QLinearConv (10): the convolution of X and W
 /// centered on their zero points (W's per tensor or per output channel) in
 /// i32, QLinearConv's plus its i32 bias and requantized by x_scale ·
@@ -529,7 +517,7 @@ static ImportResult importQuantizedConv(NodeContext &ctx, bool requantize) {
   Location loc = ctx.loc;
   Value wZeroPoint = ctx.getOperand(wZero);
   if (wZeroPoint)
-    wZeroPoint = alignChannels(b, loc, wZeroPoint, wType->getRank(), 0);
+    wZeroPoint = alignVector(b, loc, wZeroPoint, wType->getRank(), 0);
   FailureOr<Value> x = buildCenteredInteger(ctx, 0, ctx.getOperand(xZero));
   FailureOr<Value> weight = buildCenteredInteger(ctx, w, wZeroPoint);
   if (failed(x) || failed(weight))
@@ -552,7 +540,7 @@ static ImportResult importQuantizedConv(NodeContext &ctx, bool requantize) {
   FailureOr<Value> y = buildRequantized(
       ctx, accumulator,
       {ctx.getOperand(1),
-       alignChannels(b, loc, ctx.getOperand(4), xType.getRank(), 1),
+       alignVector(b, loc, ctx.getOperand(4), xType.getRank(), 1),
        ctx.getOperand(6)},
       ctx.getOperand(7));
   if (failed(y))

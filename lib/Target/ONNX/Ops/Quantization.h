@@ -17,6 +17,12 @@
 
 namespace muon::onnx_import {
 
+/// A per-channel vector `param` [M] (more than one element) reshaped to
+/// broadcast along dimension `dim` of a rank-`rank` tensor; any other
+/// parameter as it is.
+mlir::Value alignVector(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value param, int64_t rank, int64_t dim);
+
 /// Input `index` (int8 or uint8) minus `zeroPoint` (of its element type,
 /// broadcasting to it; null: none) as i32.
 mlir::FailureOr<mlir::Value>

@@ -310,16 +310,24 @@ static ImportResult importDynamicQuantizeLinear(NodeContext &ctx) {
                             buildTensorOfElementType(b, loc, zeroPoint, u8)};
 }
 
+Value muon::onnx_import::alignVector(OpBuilder &b, Location loc, Value param,
+                                     int64_t rank, int64_t dim) {
+  auto type = cast<RankedTensorType>(param.getType());
+  if (type.getRank() != 1 || type.getNumElements() == 1)
+    return param;
+  SmallVector<int64_t> shape(rank, 1);
+  shape[dim] = type.getDimSize(0);
+  return buildReshape(b, loc, param, shape);
+}
+
 /// A per-row parameter of a 2-D operand given as a vector [M] lines up with
 /// its rows as [M, 1]; every other form (a scalar, [..., M, 1], a per-column
 /// [N] or [..., 1, N]) broadcasts as it is.
 static Value alignPerRow(NodeContext &ctx, Value param, RankedTensorType x,
                          bool perRow) {
-  auto type = cast<RankedTensorType>(param.getType());
-  if (!perRow || x.getRank() != 2 || type.getRank() != 1 ||
-      type.getNumElements() == 1)
+  if (!perRow || x.getRank() != 2)
     return param;
-  return buildReshape(ctx.builder, ctx.loc, param, {type.getDimSize(0), 1});
+  return alignVector(ctx.builder, ctx.loc, param, 2, 0);
 }
 
 FailureOr<Value> muon::onnx_import::buildCenteredInteger(NodeContext &ctx,
