@@ -225,6 +225,11 @@ void muon::internalizeAllButEntryPoints(ModuleOp module,
 /// The C type of one element; 16-bit floats travel as their raw bits.
 static StringRef getCElementType(ElementType type) {
   switch (type) {
+  case ElementType::F8E4M3FN:
+  case ElementType::F8E4M3FNUZ:
+  case ElementType::F8E5M2:
+  case ElementType::F8E5M2FNUZ:
+    return "uint8_t";
   case ElementType::F16:
   case ElementType::BF16:
     return "uint16_t";
@@ -270,7 +275,7 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
      << " * ABI (version " << kAOTABIVersion << "): docs/ABI.md. Every tensor "
      << "is a contiguous row-major buffer of\n"
      << " * its static shape" << (cuda ? " in device memory" : "")
-     << "; f16/bf16 elements are raw uint16_t bits, i1 elements one\n"
+     << "; f16/bf16 elements are raw uint16_t bits, float8 ones uint8_t bits, i1 elements one\n"
      << " * byte (0 or 1). Inputs are only read"
      << (inPlace ? ", except in-out ones, which receive\n"
                    " * a result in place"

@@ -89,8 +89,8 @@ static Error matchValues(MutableArrayRef<HostTensor> values,
                                    ", got " + Twine(values.size()));
   for (auto [index, value, type] : llvm::enumerate(values, types)) {
     if (value.getElementType() == ElementType::F32 &&
-        type.elementType == ElementType::BF16)
-      value = value.convertTo(ElementType::BF16);
+        travelsAsF32(type.elementType))
+      value = value.convertTo(type.elementType);
     StringRef mismatch;
     if (value.getElementType() != type.elementType)
       mismatch = "element type";

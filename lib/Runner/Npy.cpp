@@ -27,7 +27,8 @@ using namespace muon;
 
 static constexpr StringLiteral kMagic("\x93NUMPY");
 
-/// The .npy dtype string of `type`; bf16 has none (it is written as f32).
+/// The .npy dtype string of `type`; bf16 and the float8 types have none
+/// (travelsAsF32).
 static StringRef getNpyDescr(ElementType type) {
   switch (type) {
   case ElementType::F16:
@@ -55,9 +56,13 @@ static StringRef getNpyDescr(ElementType type) {
   case ElementType::U64:
     return "<u8";
   case ElementType::BF16:
+  case ElementType::F8E4M3FN:
+  case ElementType::F8E4M3FNUZ:
+  case ElementType::F8E5M2:
+  case ElementType::F8E5M2FNUZ:
     break;
   }
-  llvm_unreachable("bf16 has no .npy dtype");
+  llvm_unreachable("no .npy dtype");
 }
 
 /// Only the spellings NumPy writes on little-endian hosts are accepted; a
@@ -289,7 +294,7 @@ static std::string formatHeader(ElementType elementType,
 }
 
 void muon::writeNpy(raw_ostream &os, const HostTensor &tensor) {
-  if (tensor.getElementType() == ElementType::BF16)
+  if (travelsAsF32(tensor.getElementType()))
     return writeNpy(os, tensor.convertTo(ElementType::F32));
 
   // Version 1.0 unless the header outgrows its 16-bit length (rank > ~10^4).

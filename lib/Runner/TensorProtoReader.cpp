@@ -17,6 +17,14 @@ using namespace muon;
 /// Our element type of an ONNX data type (booleans are one byte in both).
 static std::optional<ElementType> getONNXElementType(int32_t dataType) {
   switch (dataType) {
+  case onnx_import::kFloat8E4M3FN:
+    return ElementType::F8E4M3FN;
+  case onnx_import::kFloat8E4M3FNUZ:
+    return ElementType::F8E4M3FNUZ;
+  case onnx_import::kFloat8E5M2:
+    return ElementType::F8E5M2;
+  case onnx_import::kFloat8E5M2FNUZ:
+    return ElementType::F8E5M2FNUZ;
   case onnx::TensorProto::FLOAT16:
     return ElementType::F16;
   case onnx::TensorProto::BFLOAT16:

@@ -23,6 +23,14 @@ using namespace muon;
 
 StringRef muon::getElementTypeName(ElementType type) {
   switch (type) {
+  case ElementType::F8E4M3FN:
+    return "f8E4M3FN";
+  case ElementType::F8E4M3FNUZ:
+    return "f8E4M3FNUZ";
+  case ElementType::F8E5M2:
+    return "f8E5M2";
+  case ElementType::F8E5M2FNUZ:
+    return "f8E5M2FNUZ";
   case ElementType::F16:
     return "f16";
   case ElementType::BF16:
@@ -55,6 +63,10 @@ StringRef muon::getElementTypeName(ElementType type) {
 
 std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
   return StringSwitch<std::optional<ElementType>>(name)
+      .Case("f8E4M3FN", ElementType::F8E4M3FN)
+      .Case("f8E4M3FNUZ", ElementType::F8E4M3FNUZ)
+      .Case("f8E5M2", ElementType::F8E5M2)
+      .Case("f8E5M2FNUZ", ElementType::F8E5M2FNUZ)
       .Case("f16", ElementType::F16)
       .Case("bf16", ElementType::BF16)
       .Case("f32", ElementType::F32)
@@ -72,10 +84,18 @@ std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
 }
 
 StringRef muon::getSupportedElementTypeNames() {
-  return "f16, bf16, f32, f64, i1, i8, i16, i32, i64, ui8, ui16, ui32, ui64";
+  return "f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ, f16, bf16, f32, f64, i1, i8, i16, i32, i64, ui8, ui16, ui32, ui64";
 }
 
 std::optional<ElementType> muon::getElementType(mlir::Type type) {
+  if (isa<mlir::Float8E4M3FNType>(type))
+    return ElementType::F8E4M3FN;
+  if (isa<mlir::Float8E4M3FNUZType>(type))
+    return ElementType::F8E4M3FNUZ;
+  if (isa<mlir::Float8E5M2Type>(type))
+    return ElementType::F8E5M2;
+  if (isa<mlir::Float8E5M2FNUZType>(type))
+    return ElementType::F8E5M2FNUZ;
   if (type.isF16())
     return ElementType::F16;
   if (type.isBF16())
@@ -115,6 +135,10 @@ std::optional<ElementType> muon::getElementType(mlir::Type type) {
 
 size_t muon::getElementByteWidth(ElementType type) {
   switch (type) {
+  case ElementType::F8E4M3FN:
+  case ElementType::F8E4M3FNUZ:
+  case ElementType::F8E5M2:
+  case ElementType::F8E5M2FNUZ:
   case ElementType::I1:
   case ElementType::I8:
   case ElementType::U8:
@@ -137,8 +161,14 @@ size_t muon::getElementByteWidth(ElementType type) {
 }
 
 bool muon::isFloatElementType(ElementType type) {
-  return type == ElementType::F16 || type == ElementType::BF16 ||
+  return travelsAsF32(type) || type == ElementType::F16 ||
          type == ElementType::F32 || type == ElementType::F64;
+}
+
+bool muon::travelsAsF32(ElementType type) {
+  return type == ElementType::BF16 || type == ElementType::F8E4M3FN ||
+         type == ElementType::F8E4M3FNUZ || type == ElementType::F8E5M2 ||
+         type == ElementType::F8E5M2FNUZ;
 }
 
 bool muon::isUnsignedElementType(ElementType type) {
@@ -191,9 +221,30 @@ std::string HostTensorType::str() const {
 // Element access
 //===----------------------------------------------------------------------===//
 
-/// The semantics of the 16-bit float types, which have no C++ counterpart.
-static const fltSemantics &getHalfSemantics(ElementType type) {
-  return type == ElementType::F16 ? APFloat::IEEEhalf() : APFloat::BFloat();
+/// The semantics of the float types narrower than f32, which have no C++
+/// counterpart.
+static const fltSemantics &getNarrowSemantics(ElementType type) {
+  switch (type) {
+  case ElementType::F8E4M3FN:
+    return APFloat::Float8E4M3FN();
+  case ElementType::F8E4M3FNUZ:
+    return APFloat::Float8E4M3FNUZ();
+  case ElementType::F8E5M2:
+    return APFloat::Float8E5M2();
+  case ElementType::F8E5M2FNUZ:
+    return APFloat::Float8E5M2FNUZ();
+  case ElementType::F16:
+    return APFloat::IEEEhalf();
+  case ElementType::BF16:
+    return APFloat::BFloat();
+  default:
+    llvm_unreachable("not a narrow float type");
+  }
+}
+
+/// Whether `type` is a float type narrower than f32.
+static bool isNarrowFloat(ElementType type) {
+  return isFloatElementType(type) && getElementByteWidth(type) < 4;
 }
 
 template <typename T> static T load(const uint8_t *ptr) {
@@ -215,16 +266,16 @@ HostTensor::HostTensor(HostTensorType type) : type(std::move(type)) {
 double HostTensor::getDouble(int64_t index) const {
   const uint8_t *ptr =
       bytes.data() + index * getElementByteWidth(type.elementType);
-  switch (type.elementType) {
-  case ElementType::F16:
-  case ElementType::BF16: {
-    APFloat value(getHalfSemantics(type.elementType),
-                  APInt(16, load<uint16_t>(ptr)));
+  if (isNarrowFloat(type.elementType)) {
+    unsigned width = getElementByteWidth(type.elementType) * 8;
+    uint16_t bits = width == 8 ? *ptr : load<uint16_t>(ptr);
+    APFloat value(getNarrowSemantics(type.elementType), APInt(width, bits));
     bool losesInfo;
     value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
                   &losesInfo);
     return value.convertToDouble();
   }
+  switch (type.elementType) {
   case ElementType::F32:
     return load<float>(ptr);
   case ElementType::F64:
@@ -266,16 +317,20 @@ int64_t HostTensor::getInt(int64_t index) const {
 
 void HostTensor::setDouble(int64_t index, double value) {
   uint8_t *ptr = bytes.data() + index * getElementByteWidth(type.elementType);
-  switch (type.elementType) {
-  case ElementType::F16:
-  case ElementType::BF16: {
+  if (isNarrowFloat(type.elementType)) {
+    // Out of range, the float8 types without infinities become NaN.
     APFloat narrowed(value);
     bool losesInfo;
-    narrowed.convert(getHalfSemantics(type.elementType),
+    narrowed.convert(getNarrowSemantics(type.elementType),
                      APFloat::rmNearestTiesToEven, &losesInfo);
-    store<uint16_t>(ptr, narrowed.bitcastToAPInt().getZExtValue());
+    uint64_t bits = narrowed.bitcastToAPInt().getZExtValue();
+    if (getElementByteWidth(type.elementType) == 1)
+      *ptr = static_cast<uint8_t>(bits);
+    else
+      store<uint16_t>(ptr, static_cast<uint16_t>(bits));
     return;
   }
+  switch (type.elementType) {
   case ElementType::F32:
     store<float>(ptr, static_cast<float>(value));
     return;

@@ -31,7 +31,8 @@ ABI_VERSION = 3
 # CPU entry points, no in-place results) are still accepted.
 _KNOWN_ABI_VERSIONS = (1, 2, 3)
 
-# f16/bf16 cross the ABI as raw 16-bit values; numpy has no bfloat16.
+# f16/bf16 cross the ABI as raw 16-bit values, the float8 types as bytes;
+# numpy has neither bfloat16 nor float8 (torch tensors carry them).
 _NUMPY_DTYPES = {"f16": np.float16, "f32": np.float32, "f64": np.float64,
                  "i1": np.bool_, "i8": np.int8, "i16": np.int16,
                  "i32": np.int32, "i64": np.int64, "ui8": np.uint8,
@@ -39,7 +40,9 @@ _NUMPY_DTYPES = {"f16": np.float16, "f32": np.float32, "f64": np.float64,
 _TORCH_DTYPES = {"f16": "float16", "bf16": "bfloat16", "f32": "float32",
                  "f64": "float64", "i1": "bool", "i8": "int8", "i16": "int16",
                  "i32": "int32", "i64": "int64", "ui8": "uint8",
-                 "ui16": "uint16", "ui32": "uint32", "ui64": "uint64"}
+                 "ui16": "uint16", "ui32": "uint32", "ui64": "uint64",
+                 "f8E4M3FN": "float8_e4m3fn", "f8E4M3FNUZ": "float8_e4m3fnuz",
+                 "f8E5M2": "float8_e5m2", "f8E5M2FNUZ": "float8_e5m2fnuz"}
 
 
 class TensorSpec:

@@ -33,8 +33,13 @@ namespace muon {
 /// Element types muon-run can pass to and from compiled code.
 /// Unsigned integers (U8..U64, spelled `ui8`..`ui64`) are signless in the
 /// compiled code; a function marks them with `muon.unsigned`
-/// (muon/Utils/ABIAttributes.h).
+/// (muon/Utils/ABIAttributes.h). The float8 types (ONNX's FLOAT8E4M3FN,
+/// FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ) are one byte of their bits.
 enum class ElementType {
+  F8E4M3FN,
+  F8E4M3FNUZ,
+  F8E5M2,
+  F8E5M2FNUZ,
   F16,
   BF16,
   F32,
@@ -67,6 +72,10 @@ std::optional<ElementType> getElementType(mlir::Type type);
 size_t getElementByteWidth(ElementType type);
 
 bool isFloatElementType(ElementType type);
+
+/// Whether .npy files have no dtype for `type` (bf16, the float8 types): such
+/// tensors are written as f32 and read from f32 files.
+bool travelsAsF32(ElementType type);
 
 bool isUnsignedElementType(ElementType type);
 
@@ -132,7 +141,7 @@ public:
   void setInt(int64_t index, int64_t value);
 
   /// A copy converted to the float type `elementType`; this tensor must hold
-  /// floats too (bf16 travels through .npy files as f32).
+  /// floats too (see travelsAsF32).
   HostTensor convertTo(ElementType elementType) const;
 
 private:

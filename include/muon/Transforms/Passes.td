@@ -726,6 +726,47 @@ def StridedCopiesToLinalgPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ExpandF8ConversionsPass : MuonPass<"muon-expand-f8-conversions"> {
+  let summary = "Convert float8 to and from wider floats with integer ops";
+  let description = [{
+    LLVM has no float8 types: the conversion to LLVM keeps their values as
+    i8, and `arith.extf`/`arith.truncf` of them have no lowering. This pass
+    rewrites those conversions into integer arithmetic on the bits, for
+    `f8E4M3FN`, `f8E4M3FNUZ`, `f8E5M2` and `f8E5M2FNUZ` (ONNX's FLOAT8
+    types), each format's parameters taken from its APFloat semantics: with
+    M mantissa bits, exponent bias B = 1 − (smallest normal exponent), and
+    the codes of its largest finite value, infinity (E5M2 only) and NaN.
+
+    - `truncf` f32/f64 → float8 rounds to nearest even, as APFloat (and so
+      constant folding) does. Normal results round the wide mantissa on its
+      bits, `bits + (2^(s−1) − 1) + ((bits >> s) & 1)` shifted right by
+      s = (wide mantissa bits − M), and rebias the exponent; subnormal ones
+      are the magnitude times 2^(M + B − 1) (exact), rounded to an integer
+      by adding and subtracting 2^(wide mantissa bits). A result past the
+      largest finite value becomes ±infinity where the format has it and
+      NaN where not; NaN becomes the format's NaN; FNUZ formats have no −0
+      (its code is NaN) and give +0. f16 and bf16 widen to f32 first,
+      exactly. Cast's saturation (ONNX) is the importer's clamp before it.
+    - `extf` float8 → any wider float decodes to f32 — exponent rebiased
+      into f32's bits, or the mantissa times 2^(1 − B − M) for subnormals,
+      infinity and NaN codes by comparison — then widens or narrows exactly
+      (every float8 value is an f16 and a bf16 value).
+
+    Any other `arith` op left on float8 values is an error: nothing lowers
+    float8 arithmetic. The host LLVM stage and the CUDA pipeline run it
+    before the conversion to LLVM.
+
+    ```mlir
+    %y = arith.truncf %x : f32 to f8E4M3FN
+    // becomes (schematically)
+    %b = arith.bitcast %x : f32 to i32
+    // ... round and rebias, select subnormal / overflow / NaN codes
+    %y = arith.bitcast %t : i8 to f8E4M3FN
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ExpandBF16ConversionsPass
     : MuonPass<"muon-expand-bf16-conversions", "::mlir::func::FuncOp"> {
   let summary = "Round f32/f64 to bf16 (and widen back) with integer ops";

@@ -438,6 +438,20 @@ LogicalResult FunctionImporter::importNodes() {
   llvm_unreachable("unimported nodes without pending inputs");
 }
 
+/// What `importer` does not handle in `value`'s type ("unsigned integers",
+/// "float8 tensors"); empty if it handles it (or `value` is null).
+static StringRef getRejectedKind(const RegisteredImporter &importer,
+                                 Value value) {
+  if (!value)
+    return {};
+  if (!importer.acceptsUnsigned && isUnsignedTensor(value.getType()))
+    return "unsigned integers";
+  if (!importer.acceptsFloat8 &&
+      isFloat8(getElementTypeOrSelf(value.getType())))
+    return "float8 tensors";
+  return {};
+}
+
 LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
                                            size_t index) {
   Location loc = getNodeLoc(node, index);
@@ -490,13 +504,12 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
       operands.back() = value->values.front();
   }
 
-  if (!importer->acceptsUnsigned)
-    for (auto [position, operand] : llvm::enumerate(operands))
-      if (operand && isUnsignedTensor(operand.getType()))
-        return probe.emitError()
-               << "input '" << node.input(position) << "' has type "
-               << operand.getType() << ": the importer of " << node.op_type()
-               << " does not handle unsigned integers";
+  for (auto [position, operand] : llvm::enumerate(operands))
+    if (StringRef kind = getRejectedKind(*importer, operand); !kind.empty())
+      return probe.emitError()
+             << "input '" << node.input(position) << "' has type "
+             << operand.getType() << ": the importer of " << node.op_type()
+             << " does not handle " << kind;
 
   SmallVector<std::optional<RankedTensorType>> declaredTypes;
   for (const std::string &output : node.output()) {
@@ -526,13 +539,12 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
     return ctx.emitError() << "importer returned " << results->size()
                            << " values for " << ctx.getNumResults()
                            << " outputs";
-  if (!importer->acceptsUnsigned)
-    for (auto [resultIndex, result] : llvm::enumerate(*results))
-      if (result && isUnsignedTensor(result.getType()))
-        return ctx.emitError()
-               << "output '" << node.output(resultIndex) << "' has type "
-               << result.getType() << ": the importer of " << node.op_type()
-               << " does not handle unsigned integers";
+  for (auto [resultIndex, result] : llvm::enumerate(*results))
+    if (StringRef kind = getRejectedKind(*importer, result); !kind.empty())
+      return ctx.emitError()
+             << "output '" << node.output(resultIndex) << "' has type "
+             << result.getType() << ": the importer of " << node.op_type()
+             << " does not handle " << kind;
   foldConstantResults(
       builder, previous ? std::next(previous->getIterator()) : block->begin(),
       *results);

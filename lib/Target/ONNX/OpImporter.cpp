@@ -38,13 +38,23 @@ const RegisteredImporter *OpImporterRegistry::lookup(StringRef domain,
   return it == importers.end() ? nullptr : &it->second;
 }
 
-void OpImporterRegistry::acceptUnsigned(StringRef domain,
-                                        ArrayRef<StringRef> opTypes) {
+void OpImporterRegistry::setFlag(StringRef domain, ArrayRef<StringRef> opTypes,
+                                 bool RegisteredImporter::*flag) {
   for (StringRef opType : opTypes) {
     auto it = importers.find(getKey(domain, opType));
     assert(it != importers.end() && "op must be registered first");
-    it->second.acceptsUnsigned = true;
+    it->second.*flag = true;
   }
+}
+
+void OpImporterRegistry::acceptUnsigned(StringRef domain,
+                                        ArrayRef<StringRef> opTypes) {
+  setFlag(domain, opTypes, &RegisteredImporter::acceptsUnsigned);
+}
+
+void OpImporterRegistry::acceptFloat8(StringRef domain,
+                                      ArrayRef<StringRef> opTypes) {
+  setFlag(domain, opTypes, &RegisteredImporter::acceptsFloat8);
 }
 
 int64_t OpImporterRegistry::getLatestOpset(StringRef domain) {

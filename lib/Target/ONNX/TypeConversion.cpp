@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "TypeConversion.h"
+#include "muon/Target/ONNX/TensorProto.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -25,6 +26,14 @@ Type muon::onnx_import::getElementType(MLIRContext *context, int32_t dataType) {
     return b.getF16Type();
   case onnx::TensorProto::BFLOAT16:
     return b.getBF16Type();
+  case kFloat8E4M3FN:
+    return b.getType<Float8E4M3FNType>();
+  case kFloat8E4M3FNUZ:
+    return b.getType<Float8E4M3FNUZType>();
+  case kFloat8E5M2:
+    return b.getType<Float8E5M2Type>();
+  case kFloat8E5M2FNUZ:
+    return b.getType<Float8E5M2FNUZType>();
   case onnx::TensorProto::INT8:
     return b.getI8Type();
   case onnx::TensorProto::INT16:
@@ -69,6 +78,8 @@ FailureOr<Type> ONNXTypeConverter::convertElementType(int32_t dataType,
   return emitError(loc) << "'" << name << "' has unsupported element type "
                         << getDataTypeName(dataType)
                         << " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
+                           "FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, "
+                           "FLOAT8E5M2FNUZ, "
                            "INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, "
                            "UINT64, BOOL)";
 }

@@ -169,6 +169,11 @@ struct RegisteredImporter {
   /// UINT64, `uiN` tensors while importing). The others reject them before
   /// they import: with signless integers, they would compute signed results.
   bool acceptsUnsigned = false;
+  /// Whether the importer handles float8 tensors (ONNX's FLOAT8E4M3FN,
+  /// FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ): conversions and data
+  /// movement. The compiler lowers only conversions of them (to and from
+  /// wider floats, muon-expand-f8-conversions), not arithmetic.
+  bool acceptsFloat8 = false;
 };
 
 /// (domain, op_type) -> importer. The default domain is spelled "" (as in
@@ -183,6 +188,10 @@ public:
   /// integer inputs (RegisteredImporter::acceptsUnsigned).
   void acceptUnsigned(llvm::StringRef domain,
                       llvm::ArrayRef<llvm::StringRef> opTypes);
+  /// Marks the registered importers of `opTypes` as handling float8 tensors
+  /// (RegisteredImporter::acceptsFloat8).
+  void acceptFloat8(llvm::StringRef domain,
+                    llvm::ArrayRef<llvm::StringRef> opTypes);
 
   /// The newest opset of `domain` the importers were checked against
   /// (ai.onnx: ONNX 1.23's 28; com.microsoft and ai.onnx.preview.training
@@ -190,6 +199,9 @@ public:
   static int64_t getLatestOpset(llvm::StringRef domain);
 
 private:
+  void setFlag(llvm::StringRef domain, llvm::ArrayRef<llvm::StringRef> opTypes,
+               bool RegisteredImporter::*flag);
+
   llvm::StringMap<RegisteredImporter> importers;
 };
 

@@ -45,8 +45,29 @@ struct DecodedTensor {
   std::vector<uint8_t> bytes;
 };
 
+/// The data types onnx.proto added after the version the importer builds
+/// against (Debian's libonnx predates IR version 9), numbered as there.
+enum NewerDataType : int32_t {
+  kFloat8E4M3FN = 17,
+  kFloat8E4M3FNUZ = 18,
+  kFloat8E5M2 = 19,
+  kFloat8E5M2FNUZ = 20,
+  kUInt4 = 21,
+  kInt4 = 22,
+  kFloat4E2M1 = 23,
+  kFloat8E8M0 = 24,
+  kUInt2 = 25,
+  kInt2 = 26,
+};
+
+/// Whether `dataType` is one of the four FLOAT8 types the importer reads.
+inline bool isFloat8DataType(int32_t dataType) {
+  return dataType >= kFloat8E4M3FN && dataType <= kFloat8E5M2FNUZ;
+}
+
 /// Bytes per element of a supported ONNX data type (FLOAT, DOUBLE, FLOAT16,
-/// BFLOAT16, INT8/16/32/64, BOOL); std::nullopt for the others.
+/// BFLOAT16, FLOAT8*, INT8/16/32/64, UINT8/16/32/64, BOOL); std::nullopt for
+/// the others.
 std::optional<size_t> getDataTypeByteWidth(int32_t dataType);
 
 /// ONNX's name of a data type ("FLOAT", "INT64", ...), or "<code N>".

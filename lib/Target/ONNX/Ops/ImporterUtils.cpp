@@ -492,6 +492,24 @@ Value muon::onnx_import::buildWrappedIndex(OpBuilder &b, Location loc,
   return clamp ? buildClampedIndex(b, loc, index, size) : index;
 }
 
+bool muon::onnx_import::isFloat8(Type type) {
+  return isa<FloatType>(type) && type.getIntOrFloatBitWidth() == 8;
+}
+
+Value muon::onnx_import::buildFloat8Saturated(OpBuilder &b, Location loc,
+                                              Value value, FloatType target) {
+  auto type = cast<FloatType>(value.getType());
+  auto bound = [&](bool negative) -> Value {
+    APFloat largest = APFloat::getLargest(target.getFloatSemantics(), negative);
+    bool losesInfo;
+    largest.convert(type.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                    &losesInfo);
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, largest));
+  };
+  value = arith::MinimumFOp::create(b, loc, value, bound(false));
+  return arith::MaximumFOp::create(b, loc, value, bound(true));
+}
+
 /// `value` converted to `to` with Cast's semantics.
 Value muon::onnx_import::buildCast(OpBuilder &b, Location loc, Value value,
                                    Type to, bool fromUnsigned,
@@ -499,6 +517,17 @@ Value muon::onnx_import::buildCast(OpBuilder &b, Location loc, Value value,
   Type from = value.getType();
   if (from == to)
     return value;
+  // Float8 converts only to and from wider floats (the compiler expands
+  // nothing else, muon-expand-f8-conversions): other types go through f32,
+  // which holds every float8 value, and every integer float8 can (larger
+  // ones overflow either way).
+  Type f32 = b.getF32Type();
+  if (isFloat8(from) && !isa<FloatType>(to))
+    return buildCast(b, loc, arith::ExtFOp::create(b, loc, f32, value), to,
+                     fromUnsigned, toUnsigned);
+  if (isFloat8(to) && (!isa<FloatType>(from) || isFloat8(from)))
+    return arith::TruncFOp::create(
+        b, loc, to, buildCast(b, loc, value, f32, fromUnsigned, toUnsigned));
   if (to.isInteger(1)) {
     Value zero = buildScalar(b, loc, from, 0);
     if (isa<FloatType>(from))

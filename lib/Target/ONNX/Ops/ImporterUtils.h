@@ -136,8 +136,18 @@ mlir::FailureOr<mlir::Value> buildElementwise(NodeContext &ctx,
 mlir::FailureOr<mlir::Value> buildMatMul(NodeContext &ctx, mlir::Value lhs,
                                          mlir::Value rhs);
 
+/// Whether `type` is one of the float8 types.
+bool isFloat8(mlir::Type type);
+
+/// `value` (a float wide enough to hold `target`'s bounds: f16, bf16, f32 or
+/// f64) clamped to ±the largest finite value of the float8 type `target`:
+/// saturation (Cast, QuantizeLinear), which maps infinities there too and
+/// keeps NaN.
+mlir::Value buildFloat8Saturated(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value value, mlir::FloatType target);
+
 /// `value` (a float, integer or bool scalar) converted to `to` with ONNX
-/// Cast's semantics: float -> integer truncates, x -> bool is x != 0. Scalars
+/// Cast's semantics (float8 targets without saturation): float -> integer truncates, x -> bool is x != 0. Scalars
 /// are signless; `fromUnsigned`/`toUnsigned` say how their integers read.
 mlir::Value buildCast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                       mlir::Type to, bool fromUnsigned = false,

@@ -232,8 +232,11 @@ static ImportResult importWhere(NodeContext &ctx) {
 /// Input 0 converted to `target` (Cast, CastLike).
 static ImportResult buildCastTo(NodeContext &ctx, RankedTensorType type,
                                 Type target) {
-  // Both apply to float8 targets only, which the importer never produces.
-  ctx.ignoreAttr("saturate");
+  // saturate (default 1) applies to float8 targets only; round_mode to
+  // FLOAT8E8M0, which the importer does not read.
+  FailureOr<bool> saturate = getFlagAttr(ctx, "saturate", true);
+  if (failed(saturate))
+    return failure();
   ctx.ignoreAttr("round_mode");
   Type source = type.getElementType();
   if (target == source)
@@ -244,7 +247,16 @@ static ImportResult buildCastTo(NodeContext &ctx, RankedTensorType type,
       buildSignlessTensor(ctx.builder, ctx.loc, ctx.getOperand(0)),
       type.getShape(), signlessTarget,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        return buildCast(b, loc, args[0], signlessTarget,
+        Value value = args[0];
+        if (isFloat8(target) && *saturate) {
+          // Wider floats hold float8's bounds exactly; integers go through
+          // f32 (buildCast).
+          if (!isa<FloatType>(source) || isFloat8(source))
+            value = buildCast(b, loc, value, b.getF32Type(),
+                              source.isUnsignedInteger());
+          value = buildFloat8Saturated(b, loc, value, cast<FloatType>(target));
+        }
+        return buildCast(b, loc, value, signlessTarget,
                          source.isUnsignedInteger(),
                          target.isUnsignedInteger());
       });
@@ -482,4 +494,5 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
                                "GreaterOrEqual", "BitwiseNot", "BitwiseAnd",
                                "BitwiseOr", "BitwiseXor", "BitShift", "Where",
                                "Cast", "CastLike", "BitCast", "Trilu"});
+  registry.acceptFloat8("", {"Cast", "CastLike"});
 }

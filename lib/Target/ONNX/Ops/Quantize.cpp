@@ -13,12 +13,15 @@
 //     zero_point = saturate(round(-min(x, 0) / scale)), y as QuantizeLinear
 //
 // round halves to even; saturate clamps to the integer type's range (int8,
-// uint8, int16, uint16). scale and zero_point are one per tensor (a scalar
+// uint8, int16, uint16). A float8 output (opset 19+) is x / scale (+ the
+// zero point ONNX requires to be 0) cast as Cast does, saturating to the
+// format's largest value unless `saturate` is 0; a float8 input dequantizes
+// in f32. scale and zero_point are one per tensor (a scalar
 // or one element), one per slice along `axis` (1-D), or one per block of
 // `block_size` along `axis` (opset 21: X's rank, X's shape with
 // ceil(dim / block_size) at `axis`). The arithmetic is in f32 for f32, f16
 // and bf16 scales, as ONNX Runtime computes it, and the integers exactly
-// (differences in i64). Float8 and 4-bit types are not read by the importer.
+// (differences in i64). 4-bit and 2-bit types are not read by the importer.
 //
 // MatMulInteger and QLinearMatMul multiply the centered int8/uint8 inputs
 // (A − a_zero_point per tensor or row, B − b_zero_point per tensor or
@@ -172,8 +175,10 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
   Type xElement = q->xType.getElementType();
   if (!isa<FloatType>(xElement) && !xElement.isSignlessInteger(32))
     return ctx.emitError() << "expects float or int32 X, got " << xElement;
-  // saturate applies to float8 outputs, which the importer does not read.
-  ctx.ignoreAttr("saturate");
+  // saturate applies to float8 outputs only.
+  FailureOr<bool> saturate = getFlagAttr(ctx, "saturate", true);
+  if (failed(saturate))
+    return failure();
   if (std::optional<int64_t> precision = ctx.getIntAttr("precision");
       precision && *precision != 0 && *precision != onnx::TensorProto::FLOAT)
     return emitUnsupportedAttr(ctx, "precision")
@@ -184,18 +189,19 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
   if (std::optional<int64_t> dtype = ctx.getIntAttr("output_dtype");
       dtype && *dtype != 0) {
     Type declared = ctx.convertDataType(*dtype);
-    if (!declared || !isQuantizedType(declared))
+    if (!declared || (!isQuantizedType(declared) && !isFloat8(declared)))
       return emitUnsupportedAttr(ctx, "output_dtype")
-             << ": " << *dtype << " (expects INT8, UINT8, INT16 or UINT16)";
+             << ": " << *dtype
+             << " (expects INT8, UINT8, INT16, UINT16 or a FLOAT8 type)";
     if (ctx.getOperand(2) && declared != outputType)
       return emitUnsupportedAttr(ctx, "output_dtype")
              << ": " << *dtype << " (y_zero_point has type " << outputType
              << ")";
     outputType = declared;
   }
-  if (!isQuantizedType(outputType))
-    return ctx.emitError() << "expects an int8, uint8, int16 or uint16 "
-                              "output, got "
+  if (!isQuantizedType(outputType) && !isFloat8(outputType))
+    return ctx.emitError() << "expects an int8, uint8, int16, uint16 or "
+                              "float8 output, got "
                            << outputType;
   FailureOr<SmallVector<Value>> inputs = getQuantInputs(ctx, *q);
   if (failed(inputs))
@@ -207,8 +213,18 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
         Value x = buildCast(b, loc, args[0], computeType);
         Value scale = buildCast(b, loc, args[1], computeType);
         Value scaled = arith::DivFOp::create(b, loc, x, scale);
-        return buildSaturatedQuantize(
-            b, loc, scaled, args.size() > 2 ? args[2] : Value(), outputType);
+        Value zeroPoint = args.size() > 2 ? args[2] : Value();
+        if (!isFloat8(outputType))
+          return buildSaturatedQuantize(b, loc, scaled, zeroPoint, outputType);
+        // Float8 zero points are 0 (ONNX requires it); added in the compute
+        // type, they change nothing then.
+        if (zeroPoint)
+          scaled = arith::AddFOp::create(
+              b, loc, scaled, buildCast(b, loc, zeroPoint, computeType));
+        if (*saturate)
+          scaled = buildFloat8Saturated(b, loc, scaled,
+                                        cast<FloatType>(outputType));
+        return buildCast(b, loc, scaled, outputType);
       });
   if (failed(result))
     return failure();
@@ -222,9 +238,11 @@ static ImportResult importDequantizeLinear(NodeContext &ctx) {
   if (failed(q) || failed(scaleType))
     return failure();
   Type xElement = q->xType.getElementType();
-  if (!isQuantizedType(xElement) && !xElement.isSignlessInteger(32))
+  if (!isQuantizedType(xElement) && !xElement.isSignlessInteger(32) &&
+      !isFloat8(xElement))
     return ctx.emitError()
-           << "expects int8, uint8, int16, uint16 or int32 X, got " << xElement;
+           << "expects int8, uint8, int16, uint16, int32 or float8 X, got "
+           << xElement;
   if (Value zeroPoint = ctx.getOperand(2);
       zeroPoint &&
       cast<RankedTensorType>(zeroPoint.getType()).getElementType() != xElement)
@@ -246,12 +264,17 @@ static ImportResult importDequantizeLinear(NodeContext &ctx) {
   FailureOr<Value> result = buildElementwise(
       ctx, *inputs, outputType,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        // The difference exactly in i64, then the product in floats.
-        Type i64 = b.getI64Type();
-        Value x = buildCast(b, loc, args[0], i64, isUnsigned);
-        if (args.size() > 2)
-          x = arith::SubIOp::create(
-              b, loc, x, buildCast(b, loc, args[2], i64, isUnsigned));
+        // The difference exactly: integers in i64, float8 values (which the
+        // compute type holds) in floats; then the product in floats.
+        bool isFloat = isFloat8(xElement);
+        Type differenceType = isFloat ? computeType : b.getI64Type();
+        Value x = buildCast(b, loc, args[0], differenceType, isUnsigned);
+        if (args.size() > 2) {
+          Value zeroPoint =
+              buildCast(b, loc, args[2], differenceType, isUnsigned);
+          x = isFloat ? arith::SubFOp::create(b, loc, x, zeroPoint).getResult()
+                      : arith::SubIOp::create(b, loc, x, zeroPoint).getResult();
+        }
         Value product =
             arith::MulFOp::create(b, loc, buildCast(b, loc, x, computeType),
                                   buildCast(b, loc, args[1], computeType));
@@ -481,6 +504,7 @@ void muon::onnx_import::populateQuantizeImporters(
                {/*since=*/11});
   registry.add("", "MatMulInteger", importMatMulInteger, {/*since=*/10});
   registry.add("", "QLinearMatMul", importQLinearMatMul, {/*since=*/10});
+  registry.acceptFloat8("", {"QuantizeLinear", "DequantizeLinear"});
   registry.acceptUnsigned("", {"QuantizeLinear", "DequantizeLinear",
                                "DynamicQuantizeLinear", "MatMulInteger",
                                "QLinearMatMul"});

@@ -1180,8 +1180,13 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("com.microsoft", "SliceGrad", importSliceGrad);
   registry.add("", "Tile", importTile, {/*since=*/6});
   // Data movement: any element type (the index inputs are signed).
+  // ScatterElements adds with a reduction attribute, which float8 lacks.
   registry.acceptUnsigned(
       "", {"ScatterElements", "Reshape", "Transpose", "Split", "Concat",
            "GatherElements", "GatherND", "Shape", "Size", "Gather", "Squeeze",
            "Unsqueeze", "Flatten", "Expand", "Slice", "Tile"});
+  registry.acceptFloat8(
+      "", {"Reshape", "Transpose", "Split", "Concat", "GatherElements",
+           "GatherND", "Shape", "Size", "Gather", "Squeeze", "Unsqueeze",
+           "Flatten", "Expand", "Slice", "Tile"});
 }

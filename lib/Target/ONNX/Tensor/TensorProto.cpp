@@ -24,6 +24,10 @@ muon::onnx_import::getDataTypeByteWidth(int32_t dataType) {
   case TensorProto::BOOL:
   case TensorProto::INT8:
   case TensorProto::UINT8:
+  case kFloat8E4M3FN:
+  case kFloat8E4M3FNUZ:
+  case kFloat8E5M2:
+  case kFloat8E5M2FNUZ:
     return 1;
   case TensorProto::INT16:
   case TensorProto::UINT16:
@@ -47,6 +51,11 @@ std::string muon::onnx_import::getDataTypeName(int32_t dataType) {
   if (TensorProto::DataType_IsValid(dataType))
     return TensorProto::DataType_Name(
         static_cast<TensorProto::DataType>(dataType));
+  static const char *const newer[] = {
+      "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4",
+      "INT4",         "FLOAT4E2M1",     "FLOAT8E8M0", "UINT2",          "INT2"};
+  if (dataType >= kFloat8E4M3FN && dataType <= kInt2)
+    return newer[dataType - kFloat8E4M3FN];
   return "<code " + std::to_string(dataType) + ">";
 }
 
@@ -67,7 +76,7 @@ static Error copyTypedValues(const google::protobuf::RepeatedField<T> &values,
         fits = isInt<8>(wide);
       else if (dataType == TensorProto::INT16)
         fits = isInt<16>(wide);
-      else if (dataType == TensorProto::UINT8)
+      else if (dataType == TensorProto::UINT8 || isFloat8DataType(dataType))
         fits = isUInt<8>(wide);
       else if (dataType == TensorProto::FLOAT16 ||
                dataType == TensorProto::BFLOAT16 ||
@@ -96,7 +105,8 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
   if (!width)
     return createStringError(
         "unsupported data type " + getDataTypeName(dataType) +
-        " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
+        " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, FLOAT8E4M3FN, "
+        "FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, "
         "INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, "
         "UINT64, BOOL)");
   if (tensor.data_location() == TensorProto::EXTERNAL ||
