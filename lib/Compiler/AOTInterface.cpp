@@ -239,6 +239,8 @@ static StringRef getCElementType(ElementType type) {
     return "double";
   case ElementType::I1:
     return "uint8_t";
+  case ElementType::I2:
+  case ElementType::I4:
   case ElementType::I8:
     return "int8_t";
   case ElementType::I16:
@@ -247,6 +249,8 @@ static StringRef getCElementType(ElementType type) {
     return "int32_t";
   case ElementType::I64:
     return "int64_t";
+  case ElementType::U2:
+  case ElementType::U4:
   case ElementType::U8:
     return "uint8_t";
   case ElementType::U16:
@@ -275,8 +279,10 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
      << " * ABI (version " << kAOTABIVersion << "): docs/ABI.md. Every tensor "
      << "is a contiguous row-major buffer of\n"
      << " * its static shape" << (cuda ? " in device memory" : "")
-     << "; f16/bf16 elements are raw uint16_t bits, float8 ones uint8_t bits, i1 elements one\n"
-     << " * byte (0 or 1). Inputs are only read"
+     << "; f16/bf16 elements are raw uint16_t bits, float8 ones uint8_t bits, "
+        "i1 elements one\n"
+     << " * byte (0 or 1), i2/i4 ones a byte each (the value in its low bits). "
+        "Inputs are only read"
      << (inPlace ? ", except in-out ones, which receive\n"
                    " * a result in place"
                  : "")

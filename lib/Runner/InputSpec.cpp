@@ -69,7 +69,7 @@ static Error parseElement(StringRef text, HostTensor &tensor, int64_t index) {
       return invalid();
     return Error::success();
   }
-  unsigned bits = 8 * getElementByteWidth(elementType);
+  unsigned bits = getIntegerBitWidth(elementType);
   auto doesNotFit = [&] {
     return createStringError("'" + text + "' does not fit in " +
                              getElementTypeName(elementType));

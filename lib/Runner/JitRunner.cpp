@@ -91,6 +91,14 @@ static Error matchValues(MutableArrayRef<HostTensor> values,
     if (value.getElementType() == ElementType::F32 &&
         travelsAsF32(type.elementType))
       value = value.convertTo(type.elementType);
+    if (value.getElementType() == getByteCarrier(type.elementType) &&
+        value.getShape() == ArrayRef(type.shape)) {
+      Expected<HostTensor> narrowed = value.narrowTo(type.elementType);
+      if (!narrowed)
+        return llvm::createStringError(what + " " + Twine(index) + ": " +
+                                       toString(narrowed.takeError()));
+      value = std::move(*narrowed);
+    }
     StringRef mismatch;
     if (value.getElementType() != type.elementType)
       mismatch = "element type";

@@ -27,8 +27,8 @@ using namespace muon;
 
 static constexpr StringLiteral kMagic("\x93NUMPY");
 
-/// The .npy dtype string of `type`; bf16 and the float8 types have none
-/// (travelsAsF32).
+/// The .npy dtype string of `type`; bf16, the float8 types (travelsAsF32)
+/// and the 2- and 4-bit integers (getByteCarrier) have none.
 static StringRef getNpyDescr(ElementType type) {
   switch (type) {
   case ElementType::F16:
@@ -55,6 +55,10 @@ static StringRef getNpyDescr(ElementType type) {
     return "<u4";
   case ElementType::U64:
     return "<u8";
+  case ElementType::I2:
+  case ElementType::I4:
+  case ElementType::U2:
+  case ElementType::U4:
   case ElementType::BF16:
   case ElementType::F8E4M3FN:
   case ElementType::F8E4M3FNUZ:
@@ -296,6 +300,13 @@ static std::string formatHeader(ElementType elementType,
 void muon::writeNpy(raw_ostream &os, const HostTensor &tensor) {
   if (travelsAsF32(tensor.getElementType()))
     return writeNpy(os, tensor.convertTo(ElementType::F32));
+  if (std::optional<ElementType> carrier =
+          getByteCarrier(tensor.getElementType())) {
+    HostTensor wide(HostTensorType{*carrier, tensor.getType().shape});
+    for (int64_t i = 0, e = tensor.getNumElements(); i < e; ++i)
+      wide.setInt(i, tensor.getInt(i));
+    return writeNpy(os, wide);
+  }
 
   // Version 1.0 unless the header outgrows its 16-bit length (rank > ~10^4).
   size_t prefix = kMagic.size() + 2 + 2;

@@ -17,6 +17,14 @@ using namespace muon;
 /// Our element type of an ONNX data type (booleans are one byte in both).
 static std::optional<ElementType> getONNXElementType(int32_t dataType) {
   switch (dataType) {
+  case onnx_import::kInt2:
+    return ElementType::I2;
+  case onnx_import::kInt4:
+    return ElementType::I4;
+  case onnx_import::kUInt2:
+    return ElementType::U2;
+  case onnx_import::kUInt4:
+    return ElementType::U4;
   case onnx_import::kFloat8E4M3FN:
     return ElementType::F8E4M3FN;
   case onnx_import::kFloat8E4M3FNUZ:

@@ -41,6 +41,14 @@ StringRef muon::getElementTypeName(ElementType type) {
     return "f64";
   case ElementType::I1:
     return "i1";
+  case ElementType::I2:
+    return "i2";
+  case ElementType::I4:
+    return "i4";
+  case ElementType::U2:
+    return "ui2";
+  case ElementType::U4:
+    return "ui4";
   case ElementType::I8:
     return "i8";
   case ElementType::I16:
@@ -72,6 +80,10 @@ std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
       .Case("f32", ElementType::F32)
       .Case("f64", ElementType::F64)
       .Case("i1", ElementType::I1)
+      .Case("i2", ElementType::I2)
+      .Case("i4", ElementType::I4)
+      .Case("ui2", ElementType::U2)
+      .Case("ui4", ElementType::U4)
       .Case("i8", ElementType::I8)
       .Case("i16", ElementType::I16)
       .Case("i32", ElementType::I32)
@@ -84,7 +96,8 @@ std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
 }
 
 StringRef muon::getSupportedElementTypeNames() {
-  return "f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ, f16, bf16, f32, f64, i1, i8, i16, i32, i64, ui8, ui16, ui32, ui64";
+  return "f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ, f16, bf16, f32, f64, i1, "
+         "i2, i4, i8, i16, i32, i64, ui2, ui4, ui8, ui16, ui32, ui64";
 }
 
 std::optional<ElementType> muon::getElementType(mlir::Type type) {
@@ -108,6 +121,10 @@ std::optional<ElementType> muon::getElementType(mlir::Type type) {
   // makes every integer signless, and `muon.unsigned` marks unsigned ones).
   if (type.isUnsignedInteger()) {
     switch (type.getIntOrFloatBitWidth()) {
+    case 2:
+      return ElementType::U2;
+    case 4:
+      return ElementType::U4;
     case 8:
       return ElementType::U8;
     case 16:
@@ -122,6 +139,10 @@ std::optional<ElementType> muon::getElementType(mlir::Type type) {
   }
   if (type.isSignlessInteger(1))
     return ElementType::I1;
+  if (type.isSignlessInteger(2))
+    return ElementType::I2;
+  if (type.isSignlessInteger(4))
+    return ElementType::I4;
   if (type.isSignlessInteger(8))
     return ElementType::I8;
   if (type.isSignlessInteger(16))
@@ -140,7 +161,11 @@ size_t muon::getElementByteWidth(ElementType type) {
   case ElementType::F8E5M2:
   case ElementType::F8E5M2FNUZ:
   case ElementType::I1:
+  case ElementType::I2:
+  case ElementType::I4:
   case ElementType::I8:
+  case ElementType::U2:
+  case ElementType::U4:
   case ElementType::U8:
     return 1;
   case ElementType::F16:
@@ -160,9 +185,38 @@ size_t muon::getElementByteWidth(ElementType type) {
   llvm_unreachable("unknown element type");
 }
 
+unsigned muon::getIntegerBitWidth(ElementType type) {
+  switch (type) {
+  case ElementType::I1:
+    return 1;
+  case ElementType::I2:
+  case ElementType::U2:
+    return 2;
+  case ElementType::I4:
+  case ElementType::U4:
+    return 4;
+  default:
+    assert(!isFloatElementType(type) && "not an integer type");
+    return 8 * getElementByteWidth(type);
+  }
+}
+
 bool muon::isFloatElementType(ElementType type) {
   return travelsAsF32(type) || type == ElementType::F16 ||
          type == ElementType::F32 || type == ElementType::F64;
+}
+
+std::optional<ElementType> muon::getByteCarrier(ElementType type) {
+  switch (type) {
+  case ElementType::I2:
+  case ElementType::I4:
+    return ElementType::I8;
+  case ElementType::U2:
+  case ElementType::U4:
+    return ElementType::U8;
+  default:
+    return std::nullopt;
+  }
 }
 
 bool muon::travelsAsF32(ElementType type) {
@@ -172,7 +226,8 @@ bool muon::travelsAsF32(ElementType type) {
 }
 
 bool muon::isUnsignedElementType(ElementType type) {
-  return type == ElementType::U8 || type == ElementType::U16 ||
+  return type == ElementType::U2 || type == ElementType::U4 ||
+         type == ElementType::U8 || type == ElementType::U16 ||
          type == ElementType::U32 || type == ElementType::U64;
 }
 
@@ -293,8 +348,15 @@ int64_t HostTensor::getInt(int64_t index) const {
       bytes.data() + index * getElementByteWidth(type.elementType);
   switch (type.elementType) {
   case ElementType::I1:
-    // LLVM reads an i1 in memory as the low bit of its byte.
+    // LLVM reads an i1 in memory as the low bit of its byte, an i2/i4 as its
+    // low bits.
     return *ptr & 1;
+  case ElementType::I2:
+  case ElementType::I4:
+    return SignExtend64(*ptr, getIntegerBitWidth(type.elementType));
+  case ElementType::U2:
+  case ElementType::U4:
+    return *ptr & ((1u << getIntegerBitWidth(type.elementType)) - 1);
   case ElementType::I8:
     return load<int8_t>(ptr);
   case ElementType::I16:
@@ -348,6 +410,17 @@ void HostTensor::setInt(int64_t index, int64_t value) {
   case ElementType::I1:
     store<uint8_t>(ptr, value != 0);
     return;
+  case ElementType::I2:
+  case ElementType::I4:
+  case ElementType::U2:
+  case ElementType::U4: {
+    unsigned bits = getIntegerBitWidth(type.elementType);
+    int64_t kept = isUnsignedElementType(type.elementType)
+                       ? static_cast<int64_t>(value & ((1u << bits) - 1))
+                       : SignExtend64(static_cast<uint64_t>(value), bits);
+    store<uint8_t>(ptr, static_cast<uint8_t>(kept));
+    return;
+  }
   case ElementType::I8:
   case ElementType::U8:
     store<uint8_t>(ptr, static_cast<uint8_t>(value));
@@ -375,6 +448,21 @@ HostTensor HostTensor::convertTo(ElementType elementType) const {
   HostTensor result(HostTensorType{elementType, type.shape});
   for (int64_t i = 0, e = getNumElements(); i < e; ++i)
     result.setDouble(i, getDouble(i));
+  return result;
+}
+
+Expected<HostTensor> HostTensor::narrowTo(ElementType elementType) const {
+  assert(getByteCarrier(elementType) == type.elementType &&
+         "narrows from the byte carrier only");
+  HostTensor result(HostTensorType{elementType, type.shape});
+  for (int64_t i = 0, e = getNumElements(); i < e; ++i) {
+    int64_t value = getInt(i);
+    result.setInt(i, value);
+    if (result.getInt(i) != value)
+      return createStringError("value " + Twine(value) + " at index " +
+                               Twine(i) + " does not fit in " +
+                               getElementTypeName(elementType));
+  }
   return result;
 }
 

@@ -77,9 +77,9 @@ struct BitsBuilder {
               unsigned width)
       : b(rewriter), loc(loc),
         intType(withElementType(shapeOf, rewriter.getIntegerType(width))),
-        floatType(withElementType(shapeOf,
-                                  width == 64 ? Type(rewriter.getF64Type())
-                                              : rewriter.getF32Type())) {}
+        floatType(withElementType(shapeOf, width == 64
+                                               ? Type(rewriter.getF64Type())
+                                               : rewriter.getF32Type())) {}
 
   Value integer(uint64_t value) {
     return createScalarOrSplatConstant(
@@ -90,9 +90,9 @@ struct BitsBuilder {
   Value real(double value) {
     APFloat exact(value);
     bool losesInfo;
-    exact.convert(cast<FloatType>(getElementTypeOrSelf(floatType))
-                      .getFloatSemantics(),
-                  APFloat::rmNearestTiesToEven, &losesInfo);
+    exact.convert(
+        cast<FloatType>(getElementTypeOrSelf(floatType)).getFloatSemantics(),
+        APFloat::rmNearestTiesToEven, &losesInfo);
     return createScalarOrSplatConstant(b, loc, floatType, exact);
   }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
@@ -141,10 +141,10 @@ Value buildEncode(PatternRewriter &rewriter, Location loc, Value x,
   unsigned shift = wideMantissa - format.mantissaBits;
   Value halfUlp = bb.add(bb.integer((uint64_t{1} << (shift - 1)) - 1),
                          bb.andi(bb.shr(magnitudeBits, shift), 1));
-  Value normal = bb.sub(bb.shr(bb.add(magnitudeBits, halfUlp), shift),
-                        bb.integer(static_cast<uint64_t>(
-                                       wideBias - format.getBias())
-                                   << format.mantissaBits));
+  Value normal =
+      bb.sub(bb.shr(bb.add(magnitudeBits, halfUlp), shift),
+             bb.integer(static_cast<uint64_t>(wideBias - format.getBias())
+                        << format.mantissaBits));
   // Subnormal results: the magnitude in units of the smallest subnormal
   // (exact: a power of two), rounded to an integer by adding and removing
   // 2^mantissa, which leaves no fraction bits; the integer is the code.
@@ -155,18 +155,17 @@ Value buildEncode(PatternRewriter &rewriter, Location loc, Value x,
   Value rounded = arith::SubFOp::create(
       rewriter, loc, arith::AddFOp::create(rewriter, loc, units, magic), magic);
   Value subnormal = arith::FPToUIOp::create(rewriter, loc, bb.intType, rounded);
-  Value isSubnormal =
-      bb.cmp(arith::CmpIPredicate::ult, magnitudeBits,
-             static_cast<uint64_t>(format.minExponent + wideBias)
-                 << wideMantissa);
+  Value isSubnormal = bb.cmp(
+      arith::CmpIPredicate::ult, magnitudeBits,
+      static_cast<uint64_t>(format.minExponent + wideBias) << wideMantissa);
   Value code = bb.select(isSubnormal, subnormal, normal);
 
   Value overflow = bb.cmp(arith::CmpIPredicate::ugt, code, format.largest);
   Value signBit = bb.shl(sign, 7);
   Value result = bb.ori(signBit, code);
   if (!format.signedZero)
-    result = bb.select(bb.cmp(arith::CmpIPredicate::eq, code, 0),
-                       bb.integer(0), result);
+    result = bb.select(bb.cmp(arith::CmpIPredicate::eq, code, 0), bb.integer(0),
+                       result);
   Value overflowCode = format.hasInfinity
                            ? bb.ori(signBit, bb.integer(format.infinity))
                            : bb.integer(format.nan);
@@ -185,9 +184,9 @@ Value buildDecode(PatternRewriter &rewriter, Location loc, Value x) {
   Float8Format format(cast<FloatType>(getElementTypeOrSelf(x.getType())));
   BitsBuilder bb(rewriter, loc, x.getType(), 32);
   Type i8 = withElementType(x.getType(), rewriter.getI8Type());
-  Value code = arith::ExtUIOp::create(
-      rewriter, loc, bb.intType,
-      arith::BitcastOp::create(rewriter, loc, i8, x));
+  Value code =
+      arith::ExtUIOp::create(rewriter, loc, bb.intType,
+                             arith::BitcastOp::create(rewriter, loc, i8, x));
   Value magnitude = bb.andi(code, 0x7f);
   unsigned mantissaBits = format.mantissaBits;
   Value exponent = bb.shr(magnitude, mantissaBits);
@@ -204,19 +203,19 @@ Value buildDecode(PatternRewriter &rewriter, Location loc, Value x) {
   Value value = bb.select(bb.cmp(arith::CmpIPredicate::eq, exponent, 0),
                           subnormal, normal);
   if (format.hasInfinity)
-    value = bb.select(bb.cmp(arith::CmpIPredicate::eq, magnitude,
-                             format.infinity),
-                      bb.real(std::numeric_limits<double>::infinity()), value);
+    value =
+        bb.select(bb.cmp(arith::CmpIPredicate::eq, magnitude, format.infinity),
+                  bb.real(std::numeric_limits<double>::infinity()), value);
   Value negative = bb.cmp(arith::CmpIPredicate::ne, bb.shr(code, 7), 0);
-  value = bb.select(negative, arith::NegFOp::create(rewriter, loc, value),
-                    value);
+  value =
+      bb.select(negative, arith::NegFOp::create(rewriter, loc, value), value);
   // NaN: magnitudes past the largest finite one (but infinity's), or the
   // code of the negative zero in FNUZ formats.
   Value isNaN = bb.cmp(arith::CmpIPredicate::ugt, magnitude,
                        format.hasInfinity ? format.infinity : format.largest);
   if (!format.signedZero)
-    isNaN = arith::OrIOp::create(
-        rewriter, loc, isNaN, bb.cmp(arith::CmpIPredicate::eq, code, 0x80));
+    isNaN = arith::OrIOp::create(rewriter, loc, isNaN,
+                                 bb.cmp(arith::CmpIPredicate::eq, code, 0x80));
   return bb.select(isNaN, bb.real(std::numeric_limits<double>::quiet_NaN()),
                    value);
 }
@@ -276,8 +275,8 @@ struct ExpandF8ConversionsPass
       if (!isa<arith::ArithDialect>(op->getDialect()) ||
           isa<arith::ConstantOp, arith::BitcastOp, arith::SelectOp>(op))
         return WalkResult::advance();
-      for (Type type : llvm::concat<Type>(op->getOperandTypes(),
-                                          op->getResultTypes()))
+      for (Type type :
+           llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes()))
         if (isFloat8(type)) {
           op->emitOpError("computes on float8 values; only conversions to "
                           "and from wider floats are supported");

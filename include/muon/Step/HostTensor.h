@@ -34,7 +34,9 @@ namespace muon {
 /// Unsigned integers (U8..U64, spelled `ui8`..`ui64`) are signless in the
 /// compiled code; a function marks them with `muon.unsigned`
 /// (muon/Utils/ABIAttributes.h). The float8 types (ONNX's FLOAT8E4M3FN,
-/// FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ) are one byte of their bits.
+/// FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ) are one byte of their bits,
+/// the 2- and 4-bit integers (ONNX's INT2/INT4/UINT2/UINT4) one byte each,
+/// whose low bits hold the value (as LLVM stores an i4).
 enum class ElementType {
   F8E4M3FN,
   F8E4M3FNUZ,
@@ -45,10 +47,14 @@ enum class ElementType {
   F32,
   F64,
   I1,
+  I2,
+  I4,
   I8,
   I16,
   I32,
   I64,
+  U2,
+  U4,
   U8,
   U16,
   U32,
@@ -68,14 +74,21 @@ llvm::StringRef getSupportedElementTypeNames();
 /// std::nullopt if unsupported.
 std::optional<ElementType> getElementType(mlir::Type type);
 
-/// Bytes per element in memory (i1 takes a whole byte, as in LLVM).
+/// Bytes per element in memory (i1, i2 and i4 take a whole byte, as in LLVM).
 size_t getElementByteWidth(ElementType type);
+
+/// Bits of an integer element's value: its type's width (1, 2, 4, ..., 64).
+unsigned getIntegerBitWidth(ElementType type);
 
 bool isFloatElementType(ElementType type);
 
 /// Whether .npy files have no dtype for `type` (bf16, the float8 types): such
 /// tensors are written as f32 and read from f32 files.
 bool travelsAsF32(ElementType type);
+
+/// The 8-bit integer type .npy files carry a 2- or 4-bit integer type as
+/// (i8 for signed, ui8 for unsigned ones); std::nullopt for other types.
+std::optional<ElementType> getByteCarrier(ElementType type);
 
 bool isUnsignedElementType(ElementType type);
 
@@ -137,12 +150,17 @@ public:
 
   /// Stores `value` at `index`, rounding to nearest even for narrower floats.
   void setDouble(int64_t index, double value);
-  /// Stores `value` at `index` of an integer tensor, truncating to its width.
+  /// Stores `value` at `index` of an integer tensor, truncating to its width
+  /// (2- and 4-bit ones keep it sign- or zero-extended in their byte).
   void setInt(int64_t index, int64_t value);
 
   /// A copy converted to the float type `elementType`; this tensor must hold
   /// floats too (see travelsAsF32).
   HostTensor convertTo(ElementType elementType) const;
+  /// A copy narrowed to the 2- or 4-bit integer type `elementType` from its
+  /// byte carrier (getByteCarrier), or an error naming the first value out
+  /// of its range.
+  llvm::Expected<HostTensor> narrowTo(ElementType elementType) const;
 
 private:
   HostTensorType type;

@@ -34,6 +34,10 @@ Type muon::onnx_import::getElementType(MLIRContext *context, int32_t dataType) {
     return b.getType<Float8E5M2Type>();
   case kFloat8E5M2FNUZ:
     return b.getType<Float8E5M2FNUZType>();
+  case kInt2:
+    return b.getIntegerType(2);
+  case kInt4:
+    return b.getIntegerType(4);
   case onnx::TensorProto::INT8:
     return b.getI8Type();
   case onnx::TensorProto::INT16:
@@ -45,6 +49,10 @@ Type muon::onnx_import::getElementType(MLIRContext *context, int32_t dataType) {
   case onnx::TensorProto::BOOL:
     return b.getI1Type();
   // Unsigned while importing (see isUnsignedTensor); signless after.
+  case kUInt2:
+    return IntegerType::get(context, 2, IntegerType::Unsigned);
+  case kUInt4:
+    return IntegerType::get(context, 4, IntegerType::Unsigned);
   case onnx::TensorProto::UINT8:
     return IntegerType::get(context, 8, IntegerType::Unsigned);
   case onnx::TensorProto::UINT16:
@@ -79,8 +87,8 @@ FailureOr<Type> ONNXTypeConverter::convertElementType(int32_t dataType,
                         << getDataTypeName(dataType)
                         << " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
                            "FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, "
-                           "FLOAT8E5M2FNUZ, "
-                           "INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, "
+                           "FLOAT8E5M2FNUZ, INT2, INT4, INT8, INT16, INT32, "
+                           "INT64, UINT2, UINT4, UINT8, UINT16, UINT32, "
                            "UINT64, BOOL)";
 }
 

@@ -27,8 +27,8 @@ class ValueInfoProto;
 namespace muon::onnx_import {
 
 /// The MLIR element type of an ONNX data type the importer reads (FLOAT,
-/// DOUBLE, FLOAT16, BFLOAT16, the four FLOAT8 types, INT8/16/32/64, BOOL,
-/// UINT8/16/32/64); null for the others.
+/// DOUBLE, FLOAT16, BFLOAT16, the four FLOAT8 types, INT2/4/8/16/32/64, BOOL,
+/// UINT2/4/8/16/32/64); null for the others.
 mlir::Type getElementType(mlir::MLIRContext *context, int32_t dataType);
 
 /// The decoded tensor's elements as an attribute of `type` (its shape and

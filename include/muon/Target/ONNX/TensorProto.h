@@ -38,7 +38,8 @@ namespace muon::onnx_import {
 inline constexpr uint64_t kDefaultMaxTensorElements = uint64_t(1) << 31;
 
 /// A decoded tensor: ONNX data type, shape and element bytes (booleans take
-/// one byte each, 16-bit floats their IEEE/bfloat16 bit pattern).
+/// one byte each, 16-bit floats their IEEE/bfloat16 bit pattern, 4- and
+/// 2-bit elements a byte each: signed integers sign-extended).
 struct DecodedTensor {
   int32_t dataType;
   llvm::SmallVector<int64_t> shape;
@@ -65,9 +66,14 @@ inline bool isFloat8DataType(int32_t dataType) {
   return dataType >= kFloat8E4M3FN && dataType <= kFloat8E5M2FNUZ;
 }
 
-/// Bytes per element of a supported ONNX data type (FLOAT, DOUBLE, FLOAT16,
-/// BFLOAT16, FLOAT8*, INT8/16/32/64, UINT8/16/32/64, BOOL); std::nullopt for
-/// the others.
+/// The width of the elements of INT4, UINT4, FLOAT4E2M1 (4), INT2 and UINT2
+/// (2), which tensors store packed; 0 for the other data types.
+unsigned getPackedBitWidth(int32_t dataType);
+
+/// Bytes per element of a supported ONNX data type once decoded (FLOAT,
+/// DOUBLE, FLOAT16, BFLOAT16, FLOAT8*, INT2/4/8/16/32/64,
+/// UINT2/4/8/16/32/64, BOOL; the packed ones take a byte each); std::nullopt
+/// for the others.
 std::optional<size_t> getDataTypeByteWidth(int32_t dataType);
 
 /// ONNX's name of a data type ("FLOAT", "INT64", ...), or "<code N>".

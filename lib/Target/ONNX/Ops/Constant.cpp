@@ -156,8 +156,29 @@ static ImportResult importRange(NodeContext &ctx) {
   if (elementType.isInteger(64))
     return build(computeRange<int64_t>(ctx, get(0, int64_t()),
                                        get(1, int64_t()), get(2, int64_t())));
+  if (elementType.isF16() || elementType.isBF16()) {
+    // In f32, each element rounded once to the 16-bit type (as ONNX
+    // Runtime's MLFloat16/BFloat16 arithmetic goes through float).
+    auto wide = [&](unsigned i) {
+      return (*scalars[i].value_begin<APFloat>()).convertToFloat();
+    };
+    FailureOr<SmallVector<float>> values =
+        computeRange<float>(ctx, wide(0), wide(1), wide(2));
+    if (failed(values))
+      return failure();
+    const llvm::fltSemantics &semantics =
+        cast<FloatType>(elementType).getFloatSemantics();
+    SmallVector<APFloat> narrow;
+    for (float value : *values) {
+      APFloat rounded(value);
+      bool losesInfo;
+      rounded.convert(semantics, APFloat::rmNearestTiesToEven, &losesInfo);
+      narrow.push_back(rounded);
+    }
+    return build(FailureOr<SmallVector<APFloat>>(std::move(narrow)));
+  }
   return ctx.emitError() << "unsupported element type " << elementType
-                         << " (expects f32, f64, i32 or i64)";
+                         << " (expects f16, bf16, f32, f64, i32 or i64)";
 }
 
 /// EyeLike: out[i][j] = (j - i == k), of `dtype` (default: the input's).

@@ -551,6 +551,23 @@ Value muon::onnx_import::buildCast(OpBuilder &b, Location loc, Value value,
   if (toFloat)
     return zeroExtend ? arith::UIToFPOp::create(b, loc, to, value).getResult()
                       : arith::SIToFPOp::create(b, loc, to, value).getResult();
+  if (fromFloat && toWidth < 8) {
+    // 2- and 4-bit results: a value whose truncation the type cannot hold
+    // (or NaN) becomes 0, as ONNX's reference (ml_dtypes) converts.
+    int64_t low = toUnsigned ? 0 : -(int64_t{1} << (toWidth - 1));
+    int64_t high = toUnsigned ? (int64_t{1} << toWidth) - 1
+                              : (int64_t{1} << (toWidth - 1)) - 1;
+    Value inRange = arith::AndIOp::create(
+        b, loc,
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, value,
+                              buildScalar(b, loc, from, low - 1)),
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, value,
+                              buildScalar(b, loc, from, high + 1)));
+    value = arith::SelectOp::create(b, loc, inRange, value,
+                                    buildScalar(b, loc, from, 0));
+    return arith::TruncIOp::create(
+        b, loc, to, buildCast(b, loc, value, b.getI32Type(), false, false));
+  }
   if (fromFloat)
     return toUnsigned ? arith::FPToUIOp::create(b, loc, to, value).getResult()
                       : arith::FPToSIOp::create(b, loc, to, value).getResult();

@@ -129,7 +129,7 @@ static FailureOr<SmallVector<Value>> getQuantInputs(NodeContext &ctx,
 /// Whether `type` is an integer type QuantizeLinear saturates to.
 static bool isQuantizedType(Type type) {
   auto intType = dyn_cast<IntegerType>(type);
-  return intType && (intType.getWidth() == 8 || intType.getWidth() == 16) &&
+  return intType && llvm::is_contained({2u, 4u, 8u, 16u}, intType.getWidth()) &&
          !intType.isSigned();
 }
 
@@ -192,7 +192,8 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
     if (!declared || (!isQuantizedType(declared) && !isFloat8(declared)))
       return emitUnsupportedAttr(ctx, "output_dtype")
              << ": " << *dtype
-             << " (expects INT8, UINT8, INT16, UINT16 or a FLOAT8 type)";
+             << " (expects a 2-, 4-, 8- or 16-bit integer type or a FLOAT8 "
+                "type)";
     if (ctx.getOperand(2) && declared != outputType)
       return emitUnsupportedAttr(ctx, "output_dtype")
              << ": " << *dtype << " (y_zero_point has type " << outputType
@@ -200,7 +201,7 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
     outputType = declared;
   }
   if (!isQuantizedType(outputType) && !isFloat8(outputType))
-    return ctx.emitError() << "expects an int8, uint8, int16, uint16 or "
+    return ctx.emitError() << "expects a 2-, 4-, 8- or 16-bit integer or "
                               "float8 output, got "
                            << outputType;
   FailureOr<SmallVector<Value>> inputs = getQuantInputs(ctx, *q);
@@ -222,8 +223,8 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
           scaled = arith::AddFOp::create(
               b, loc, scaled, buildCast(b, loc, zeroPoint, computeType));
         if (*saturate)
-          scaled = buildFloat8Saturated(b, loc, scaled,
-                                        cast<FloatType>(outputType));
+          scaled =
+              buildFloat8Saturated(b, loc, scaled, cast<FloatType>(outputType));
         return buildCast(b, loc, scaled, outputType);
       });
   if (failed(result))
@@ -241,7 +242,7 @@ static ImportResult importDequantizeLinear(NodeContext &ctx) {
   if (!isQuantizedType(xElement) && !xElement.isSignlessInteger(32) &&
       !isFloat8(xElement))
     return ctx.emitError()
-           << "expects int8, uint8, int16, uint16, int32 or float8 X, got "
+           << "expects 2-, 4-, 8- or 16-bit integer, int32 or float8 X, got "
            << xElement;
   if (Value zeroPoint = ctx.getOperand(2);
       zeroPoint &&

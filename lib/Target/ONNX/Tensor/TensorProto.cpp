@@ -28,6 +28,10 @@ muon::onnx_import::getDataTypeByteWidth(int32_t dataType) {
   case kFloat8E4M3FNUZ:
   case kFloat8E5M2:
   case kFloat8E5M2FNUZ:
+  case kUInt4:
+  case kInt4:
+  case kUInt2:
+  case kInt2:
     return 1;
   case TensorProto::INT16:
   case TensorProto::UINT16:
@@ -97,6 +101,64 @@ static Error copyTypedValues(const google::protobuf::RepeatedField<T> &values,
   return Error::success();
 }
 
+unsigned muon::onnx_import::getPackedBitWidth(int32_t dataType) {
+  switch (dataType) {
+  case kUInt4:
+  case kInt4:
+  case kFloat4E2M1:
+    return 4;
+  case kUInt2:
+  case kInt2:
+    return 2;
+  default:
+    return 0;
+  }
+}
+
+/// The `count` elements of a tensor of `bits`-bit values, packed 8 / bits
+/// per byte with the first in the low bits (raw_data, or one byte per
+/// int32_data entry), one per byte: signed integers sign-extended, the
+/// others zero-extended.
+static Expected<DecodedTensor> decodePacked(const TensorProto &tensor,
+                                            DecodedTensor decoded,
+                                            uint64_t count, unsigned bits) {
+  uint64_t packedSize = divideCeil(count * bits, 8);
+  std::vector<uint8_t> packed;
+  if (tensor.has_raw_data()) {
+    const std::string &raw = tensor.raw_data();
+    if (raw.size() != packedSize)
+      return createStringError("raw_data holds " + Twine(raw.size()) +
+                               " bytes, but " + Twine(count) + " " +
+                               getDataTypeName(decoded.dataType) +
+                               " elements take " + Twine(packedSize));
+    packed.assign(raw.begin(), raw.end());
+  } else {
+    if (static_cast<uint64_t>(tensor.int32_data_size()) != packedSize)
+      return createStringError(
+          "int32_data holds " + Twine(tensor.int32_data_size()) +
+          " values, but " + Twine(count) + " " +
+          getDataTypeName(decoded.dataType) + " elements pack into " +
+          Twine(packedSize) + " bytes");
+    for (auto [index, value] : llvm::enumerate(tensor.int32_data())) {
+      if (!isUInt<8>(value))
+        return createStringError("value " + Twine(value) + " at index " +
+                                 Twine(index) + " is not a byte of packed " +
+                                 getDataTypeName(decoded.dataType) +
+                                 " elements");
+      packed.push_back(static_cast<uint8_t>(value));
+    }
+  }
+  bool isSigned = decoded.dataType == kInt4 || decoded.dataType == kInt2;
+  decoded.bytes.resize(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t bit = i * bits;
+    unsigned value = (packed[bit / 8] >> (bit % 8)) & ((1u << bits) - 1);
+    decoded.bytes[i] = static_cast<uint8_t>(
+        isSigned ? SignExtend32(value, bits) : static_cast<int32_t>(value));
+  }
+  return decoded;
+}
+
 Expected<DecodedTensor>
 muon::onnx_import::decodeTensor(const TensorProto &tensor,
                                 uint64_t maxElements) {
@@ -107,8 +169,8 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
         "unsupported data type " + getDataTypeName(dataType) +
         " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, FLOAT8E4M3FN, "
         "FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, "
-        "INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, "
-        "UINT64, BOOL)");
+        "INT2, INT4, INT8, INT16, INT32, INT64, UINT2, UINT4, UINT8, UINT16, "
+        "UINT32, UINT64, BOOL)");
   if (tensor.data_location() == TensorProto::EXTERNAL ||
       tensor.external_data_size() > 0)
     return createStringError(
@@ -130,6 +192,9 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
                                " elements (the tensor size limit)");
     count *= static_cast<uint64_t>(dim);
   }
+
+  if (unsigned bits = getPackedBitWidth(dataType))
+    return decodePacked(tensor, std::move(decoded), count, bits);
 
   uint64_t byteSize = count * *width;
   if (tensor.has_raw_data()) {

@@ -1,5 +1,6 @@
-"""Float8 conversions through the importer and muon-run, against ONNX's
-reference evaluator, exactly (NaN where it has NaN).
+"""Float8 and 2-/4-bit integer tensors through the importer and muon-run
+(.pb files of the narrow types), against ONNX's reference evaluator, exactly
+(NaN where it has NaN; a MatMul within 1e-6).
 
 For each FLOAT8 format (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ):
 - decoding: all 256 codes cast to FLOAT, FLOAT16, BFLOAT16 and DOUBLE, and
@@ -10,8 +11,15 @@ For each FLOAT8 format (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ):
   values over 16 decades; from INT32 and between formats;
 - data movement (Reshape, Transpose, Concat, Gather, Slice) of float8
   tensors, and QuantizeLinear/DequantizeLinear with a float8 type.
+For INT4, UINT4, INT2 and UINT2 (packed two or four per byte in the files,
+odd counts included):
+- every value cast to FLOAT, FLOAT16, INT8/UINT8 and INT64;
+- floats and integers in and out of range cast to them (the reference
+  gives 0 for floats out of range);
+- QuantizeLinear (saturating) and DequantizeLinear per tensor, per axis and
+  blocked, and a blocked int4 weight initializer dequantized into a MatMul.
 
-usage: float8_casts.py MUON_TRANSLATE "MUON_RUN [ARGS]" WORK_DIR
+usage: narrow_casts.py MUON_TRANSLATE "MUON_RUN [ARGS]" WORK_DIR
 """
 
 import os
@@ -30,6 +38,10 @@ FORMATS = {
     "e4m3fnuz": (TP.FLOAT8E4M3FNUZ, ml_dtypes.float8_e4m3fnuz),
     "e5m2": (TP.FLOAT8E5M2, ml_dtypes.float8_e5m2),
     "e5m2fnuz": (TP.FLOAT8E5M2FNUZ, ml_dtypes.float8_e5m2fnuz),
+}
+SUBBYTE = {
+    "int4": (TP.INT4, ml_dtypes.int4), "uint4": (TP.UINT4, ml_dtypes.uint4),
+    "int2": (TP.INT2, ml_dtypes.int2), "uint2": (TP.UINT2, ml_dtypes.uint2),
 }
 WIDE = {TP.FLOAT: np.float32, TP.DOUBLE: np.float64, TP.FLOAT16: np.float16,
         TP.BFLOAT16: ml_dtypes.bfloat16}
@@ -98,6 +110,21 @@ def cases():
                 yield f"convert_{name}_to_{other_name}", cast_case(codes, other)
     yield "data_movement", data_movement_case()
     yield "quantize_dequantize", quantize_case()
+    for name, (code, dtype) in SUBBYTE.items():
+        info_ = ml_dtypes.iinfo(dtype)
+        values = np.arange(info_.min, info_.max + 1).astype(dtype)
+        values = np.concatenate([values, values[::-1], values[:1]])  # odd count
+        unsigned = info_.min == 0
+        for to in (TP.FLOAT, TP.FLOAT16, TP.UINT8 if unsigned else TP.INT8, TP.INT64):
+            yield f"decode_{name}_to_{TP.DataType.Name(to).lower()}", cast_case(values, to)
+        floats = np.concatenate([np.arange(info_.min - 3, info_.max + 4, 0.25),
+                                 [np.nan, np.inf, -np.inf, -0.0]]).astype(np.float32)
+        yield f"encode_float_to_{name}", cast_case(floats, code)
+        yield f"encode_float16_to_{name}", cast_case(floats.astype(np.float16), code)
+        ints = np.arange(info_.min, info_.max + 1, dtype=np.int32)
+        yield f"encode_int32_to_{name}", cast_case(ints, code)
+        yield f"quantize_{name}", subbyte_quantize_case(code, dtype)
+    yield "int4_weights_matmul", int4_weights_case()
 
 
 def data_movement_case():
@@ -139,8 +166,51 @@ def quantize_case():
     return model(nodes, [info("x", x)], outputs, inits), [x], [q, y]
 
 
+def subbyte_quantize_case(code, dtype):
+    """x -> `dtype` (per tensor, per axis with zero points, blocked) and back."""
+    x = (RNG.standard_normal((4, 6)) * 6).astype(np.float32)
+    info_ = ml_dtypes.iinfo(dtype)
+    zero = np.array([0, info_.max // 2, info_.min, 1][:4], np.int64).clip(
+        info_.min, info_.max).astype(dtype)
+    inits = [numpy_helper.from_array(np.array(0.7, np.float32), "s0"),
+             numpy_helper.from_array(np.array([0.5, 1.0, 2.0, 0.25], np.float32), "s1"),
+             numpy_helper.from_array(zero, "z1"),
+             numpy_helper.from_array(np.full((4, 2), 0.6, np.float32), "s2"),
+             numpy_helper.from_array(np.zeros(1, dtype).reshape(()), "z0")]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s0", "z0"], ["q0"]),
+        helper.make_node("DequantizeLinear", ["q0", "s0", "z0"], ["y0"]),
+        helper.make_node("QuantizeLinear", ["x", "s1", "z1"], ["q1"], axis=0),
+        helper.make_node("DequantizeLinear", ["q1", "s1", "z1"], ["y1"], axis=0),
+        helper.make_node("QuantizeLinear", ["x", "s2"], ["q2"], axis=1, block_size=3,
+                         output_dtype=code),
+        helper.make_node("DequantizeLinear", ["q2", "s2"], ["y2"], axis=1, block_size=3),
+    ]
+    names = ["q0", "y0", "q1", "y1", "q2", "y2"]
+    m = model(nodes, [info("x", x)], names, inits)
+    results = ReferenceEvaluator(m).run(names, {"x": x})
+    outputs = [info(n, r) for n, r in zip(names, results)]
+    return model(nodes, [info("x", x)], outputs, inits), [x], results
+
+
+def int4_weights_case():
+    """A weight-only int4 linear layer as quantizers export it: blocked int4
+    weights (an initializer of 5 x 7, an odd count) dequantized, then MatMul."""
+    w = RNG.integers(-8, 8, (5, 7)).astype(ml_dtypes.int4)
+    scale = (RNG.random((5, 2)) + 0.5).astype(np.float32)
+    x = RNG.standard_normal((3, 5)).astype(np.float32)
+    nodes = [helper.make_node("DequantizeLinear", ["w", "scale"], ["wf"], axis=1,
+                              block_size=4),
+             helper.make_node("MatMul", ["x", "wf"], ["y"])]
+    inits = [numpy_helper.from_array(w, "w"), numpy_helper.from_array(scale, "scale")]
+    m = model(nodes, [info("x", x)], ["y"], inits)
+    y = ReferenceEvaluator(m).run(None, {"x": x})[0]
+    # The sums' order is the compiler's: the one case that is not exact.
+    return model(nodes, [info("x", x)], [info("y", y)], inits), [x], [y], 1e-6
+
+
 def run(name, case, translate, run_args, work_dir):
-    m, inputs, outputs = case
+    m, inputs, outputs, *threshold = case
     case_dir = os.path.join(work_dir, name)
     os.makedirs(case_dir, exist_ok=True)
     paths = []
@@ -154,7 +224,7 @@ def run(name, case, translate, run_args, work_dir):
     onnx.save(m, model_path)
     mlir_path = os.path.join(case_dir, "model.mlir")
     subprocess.run([translate, "--import-onnx", model_path, "-o", mlir_path], check=True)
-    result = subprocess.run([*run_args, mlir_path, "--expected_f32_threshold=0", *paths],
+    result = subprocess.run([*run_args, mlir_path, f"--expected_f32_threshold={threshold[0] if threshold else 0}", *paths],
                             capture_output=True, text=True)
     if result.returncode != 0:
         print(f"FAIL {name}: {result.stderr.strip()}")
@@ -170,7 +240,7 @@ def main(argv):
             passed += 1
         else:
             failed += 1
-    print(f"float8: {passed} cases passed, {failed} failed")
+    print(f"narrow types: {passed} cases passed, {failed} failed")
     return 1 if failed else 0
 
 
