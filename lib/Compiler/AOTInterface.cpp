@@ -225,6 +225,7 @@ void muon::internalizeAllButEntryPoints(ModuleOp module,
 /// The C type of one element; 16-bit floats travel as their raw bits.
 static StringRef getCElementType(ElementType type) {
   switch (type) {
+  case ElementType::F4E2M1FN:
   case ElementType::F8E4M3FN:
   case ElementType::F8E4M3FNUZ:
   case ElementType::F8E5M2:
@@ -279,7 +280,8 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
      << " * ABI (version " << kAOTABIVersion << "): docs/ABI.md. Every tensor "
      << "is a contiguous row-major buffer of\n"
      << " * its static shape" << (cuda ? " in device memory" : "")
-     << "; f16/bf16 elements are raw uint16_t bits, float8 ones uint8_t bits, "
+     << "; f16/bf16 elements are raw uint16_t bits, float8 ones uint8_t bits "
+        "(float4 ones in the low 4), "
         "i1 elements one\n"
      << " * byte (0 or 1), i2/i4 ones a byte each (the value in its low bits). "
         "Inputs are only read"

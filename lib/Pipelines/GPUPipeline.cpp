@@ -133,7 +133,7 @@ static StringRef getBinaryFormatName(muon::CUDABinaryFormat format) {
 static void addLLVMStage(OpPassManager &pm,
                          const muon::MuonGPUPipelineOptions &options) {
   // Kernels and host code alike.
-  pm.addPass(muon::createExpandF8ConversionsPass());
+  pm.addPass(muon::createExpandMinifloatConversionsPass());
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;

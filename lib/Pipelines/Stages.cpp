@@ -87,7 +87,7 @@ void muon::addHostLLVMStage(OpPassManager &pm,
   pm.addPass(createSCFToControlFlowPass());
   // No __truncsfbf2 libcalls, which not every libgcc has.
   pm.addNestedPass<func::FuncOp>(muon::createExpandBF16ConversionsPass());
-  pm.addPass(muon::createExpandF8ConversionsPass());
+  pm.addPass(muon::createExpandMinifloatConversionsPass());
   pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   // The translation to LLVM IR analyses a region's whole function once per
   // parallel region: one function per region keeps that linear.

@@ -60,6 +60,7 @@ static StringRef getNpyDescr(ElementType type) {
   case ElementType::U2:
   case ElementType::U4:
   case ElementType::BF16:
+  case ElementType::F4E2M1FN:
   case ElementType::F8E4M3FN:
   case ElementType::F8E4M3FNUZ:
   case ElementType::F8E5M2:

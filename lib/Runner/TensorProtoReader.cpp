@@ -25,6 +25,8 @@ static std::optional<ElementType> getONNXElementType(int32_t dataType) {
     return ElementType::U2;
   case onnx_import::kUInt4:
     return ElementType::U4;
+  case onnx_import::kFloat4E2M1:
+    return ElementType::F4E2M1FN;
   case onnx_import::kFloat8E4M3FN:
     return ElementType::F8E4M3FN;
   case onnx_import::kFloat8E4M3FNUZ:

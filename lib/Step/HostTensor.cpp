@@ -23,6 +23,8 @@ using namespace muon;
 
 StringRef muon::getElementTypeName(ElementType type) {
   switch (type) {
+  case ElementType::F4E2M1FN:
+    return "f4E2M1FN";
   case ElementType::F8E4M3FN:
     return "f8E4M3FN";
   case ElementType::F8E4M3FNUZ:
@@ -71,6 +73,7 @@ StringRef muon::getElementTypeName(ElementType type) {
 
 std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
   return StringSwitch<std::optional<ElementType>>(name)
+      .Case("f4E2M1FN", ElementType::F4E2M1FN)
       .Case("f8E4M3FN", ElementType::F8E4M3FN)
       .Case("f8E4M3FNUZ", ElementType::F8E4M3FNUZ)
       .Case("f8E5M2", ElementType::F8E5M2)
@@ -96,11 +99,14 @@ std::optional<ElementType> muon::parseElementTypeName(StringRef name) {
 }
 
 StringRef muon::getSupportedElementTypeNames() {
-  return "f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ, f16, bf16, f32, f64, i1, "
+  return "f4E2M1FN, f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ, f16, bf16, f32, "
+         "f64, i1, "
          "i2, i4, i8, i16, i32, i64, ui2, ui4, ui8, ui16, ui32, ui64";
 }
 
 std::optional<ElementType> muon::getElementType(mlir::Type type) {
+  if (isa<mlir::Float4E2M1FNType>(type))
+    return ElementType::F4E2M1FN;
   if (isa<mlir::Float8E4M3FNType>(type))
     return ElementType::F8E4M3FN;
   if (isa<mlir::Float8E4M3FNUZType>(type))
@@ -156,6 +162,7 @@ std::optional<ElementType> muon::getElementType(mlir::Type type) {
 
 size_t muon::getElementByteWidth(ElementType type) {
   switch (type) {
+  case ElementType::F4E2M1FN:
   case ElementType::F8E4M3FN:
   case ElementType::F8E4M3FNUZ:
   case ElementType::F8E5M2:
@@ -220,9 +227,9 @@ std::optional<ElementType> muon::getByteCarrier(ElementType type) {
 }
 
 bool muon::travelsAsF32(ElementType type) {
-  return type == ElementType::BF16 || type == ElementType::F8E4M3FN ||
-         type == ElementType::F8E4M3FNUZ || type == ElementType::F8E5M2 ||
-         type == ElementType::F8E5M2FNUZ;
+  return type == ElementType::BF16 || type == ElementType::F4E2M1FN ||
+         type == ElementType::F8E4M3FN || type == ElementType::F8E4M3FNUZ ||
+         type == ElementType::F8E5M2 || type == ElementType::F8E5M2FNUZ;
 }
 
 bool muon::isUnsignedElementType(ElementType type) {
@@ -280,6 +287,8 @@ std::string HostTensorType::str() const {
 /// counterpart.
 static const fltSemantics &getNarrowSemantics(ElementType type) {
   switch (type) {
+  case ElementType::F4E2M1FN:
+    return APFloat::Float4E2M1FN();
   case ElementType::F8E4M3FN:
     return APFloat::Float8E4M3FN();
   case ElementType::F8E4M3FNUZ:
@@ -322,9 +331,11 @@ double HostTensor::getDouble(int64_t index) const {
   const uint8_t *ptr =
       bytes.data() + index * getElementByteWidth(type.elementType);
   if (isNarrowFloat(type.elementType)) {
-    unsigned width = getElementByteWidth(type.elementType) * 8;
-    uint16_t bits = width == 8 ? *ptr : load<uint16_t>(ptr);
-    APFloat value(getNarrowSemantics(type.elementType), APInt(width, bits));
+    const fltSemantics &semantics = getNarrowSemantics(type.elementType);
+    unsigned width = APFloat::getSizeInBits(semantics);
+    uint16_t bits =
+        width == 16 ? load<uint16_t>(ptr) : *ptr & ((1u << width) - 1);
+    APFloat value(semantics, APInt(width, bits));
     bool losesInfo;
     value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
                   &losesInfo);
@@ -380,7 +391,8 @@ int64_t HostTensor::getInt(int64_t index) const {
 void HostTensor::setDouble(int64_t index, double value) {
   uint8_t *ptr = bytes.data() + index * getElementByteWidth(type.elementType);
   if (isNarrowFloat(type.elementType)) {
-    // Out of range, the float8 types without infinities become NaN.
+    // Out of range, the float8 types without infinities become NaN and
+    // float4 its largest value (APFloat's conversion).
     APFloat narrowed(value);
     bool losesInfo;
     narrowed.convert(getNarrowSemantics(type.elementType),

@@ -18,7 +18,7 @@
 // DIM: muon-run: error: --input='2x?xf32=1': bad dimension '?' in '2x?xf32' (expected static sizes like 2x2xf32)
 // RUN: not muon-run %s --input=2x3xf8=1 --input=f32=1 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=ELTYPE
-// ELTYPE: muon-run: error: --input='2x3xf8=1': unsupported element type 'f8' in '2x3xf8' (supported: f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ, f16, bf16, f32, f64, i1, i2, i4, i8, i16, i32, i64, ui2, ui4, ui8, ui16, ui32, ui64)
+// ELTYPE: muon-run: error: --input='2x3xf8=1': unsupported element type 'f8' in '2x3xf8' (supported: f4E2M1FN, f8E4M3FN, f8E4M3FNUZ, f8E5M2, f8E5M2FNUZ, f16, bf16, f32, f64, i1, i2, i4, i8, i16, i32, i64, ui2, ui4, ui8, ui16, ui32, ui64)
 // RUN: not muon-run %s --input=2x3xf32=1,2,3 --input=f32=1 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=FEW
 // FEW: muon-run: error: --input='2x3xf32=1,2,3': 2x3xf32 takes 6 values (or 1 to fill it), got 3

@@ -35,9 +35,11 @@ namespace muon {
 /// compiled code; a function marks them with `muon.unsigned`
 /// (muon/Utils/ABIAttributes.h). The float8 types (ONNX's FLOAT8E4M3FN,
 /// FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ) are one byte of their bits,
+/// f4E2M1FN (FLOAT4E2M1) one byte whose low 4 bits hold its bits,
 /// the 2- and 4-bit integers (ONNX's INT2/INT4/UINT2/UINT4) one byte each,
 /// whose low bits hold the value (as LLVM stores an i4).
 enum class ElementType {
+  F4E2M1FN,
   F8E4M3FN,
   F8E4M3FNUZ,
   F8E5M2,
@@ -82,7 +84,7 @@ unsigned getIntegerBitWidth(ElementType type);
 
 bool isFloatElementType(ElementType type);
 
-/// Whether .npy files have no dtype for `type` (bf16, the float8 types): such
+/// Whether .npy files have no dtype for `type` (bf16, float8, float4): such
 /// tensors are written as f32 and read from f32 files.
 bool travelsAsF32(ElementType type);
 

@@ -726,16 +726,19 @@ def StridedCopiesToLinalgPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
-def ExpandF8ConversionsPass : MuonPass<"muon-expand-f8-conversions"> {
-  let summary = "Convert float8 to and from wider floats with integer ops";
+def ExpandMinifloatConversionsPass
+    : MuonPass<"muon-expand-minifloat-conversions"> {
+  let summary = "Convert float8/float4 to and from wider floats with integer "
+                "ops";
   let description = [{
-    LLVM has no float8 types: the conversion to LLVM keeps their values as
-    i8, and `arith.extf`/`arith.truncf` of them have no lowering. This pass
-    rewrites those conversions into integer arithmetic on the bits, for
-    `f8E4M3FN`, `f8E4M3FNUZ`, `f8E5M2` and `f8E5M2FNUZ` (ONNX's FLOAT8
-    types), each format's parameters taken from its APFloat semantics: with
-    M mantissa bits, exponent bias B = 1 − (smallest normal exponent), and
-    the codes of its largest finite value, infinity (E5M2 only) and NaN.
+    LLVM has no float8 or float4 types: the conversion to LLVM keeps their
+    values as i8/i4, and `arith.extf`/`arith.truncf` of them have no
+    lowering. This pass rewrites those conversions into integer arithmetic
+    on the bits, for `f8E4M3FN`, `f8E4M3FNUZ`, `f8E5M2`, `f8E5M2FNUZ` (ONNX's
+    FLOAT8 types) and `f4E2M1FN` (FLOAT4E2M1), each format's parameters
+    taken from its APFloat semantics: its width W, M mantissa bits, exponent
+    bias B = 1 − (smallest normal exponent), and the codes of its largest
+    finite value, infinity (E5M2 only) and NaN (not E2M1).
 
     - `truncf` f32/f64 → float8 rounds to nearest even, as APFloat (and so
       constant folding) does. Normal results round the wide mantissa on its
@@ -743,17 +746,18 @@ def ExpandF8ConversionsPass : MuonPass<"muon-expand-f8-conversions"> {
       s = (wide mantissa bits − M), and rebias the exponent; subnormal ones
       are the magnitude times 2^(M + B − 1) (exact), rounded to an integer
       by adding and subtracting 2^(wide mantissa bits). A result past the
-      largest finite value becomes ±infinity where the format has it and
-      NaN where not; NaN becomes the format's NaN; FNUZ formats have no −0
+      largest finite value becomes ±infinity where the format has it, NaN
+      where it has NaN, and ±largest in E2M1; NaN becomes the format's NaN
+      (in E2M1, as infinities, a zero of its sign); FNUZ formats have no −0
       (its code is NaN) and give +0. f16 and bf16 widen to f32 first,
       exactly. Cast's saturation (ONNX) is the importer's clamp before it.
     - `extf` float8 → any wider float decodes to f32 — exponent rebiased
       into f32's bits, or the mantissa times 2^(1 − B − M) for subnormals,
       infinity and NaN codes by comparison — then widens or narrows exactly
-      (every float8 value is an f16 and a bf16 value).
+      (every float8 and float4 value is an f16 and a bf16 value).
 
-    Any other `arith` op left on float8 values is an error: nothing lowers
-    float8 arithmetic. The host LLVM stage and the CUDA pipeline run it
+    Any other `arith` op left on these types is an error: nothing lowers
+    their arithmetic. The host LLVM stage and the CUDA pipeline run it
     before the conversion to LLVM.
 
     ```mlir

@@ -439,16 +439,16 @@ LogicalResult FunctionImporter::importNodes() {
 }
 
 /// What `importer` does not handle in `value`'s type ("unsigned integers",
-/// "float8 tensors"); empty if it handles it (or `value` is null).
+/// "float8 or float4 tensors"); empty if it handles it (or `value` is null).
 static StringRef getRejectedKind(const RegisteredImporter &importer,
                                  Value value) {
   if (!value)
     return {};
   if (!importer.acceptsUnsigned && isUnsignedTensor(value.getType()))
     return "unsigned integers";
-  if (!importer.acceptsFloat8 &&
-      isFloat8(getElementTypeOrSelf(value.getType())))
-    return "float8 tensors";
+  if (!importer.acceptsMinifloats &&
+      isMinifloat(getElementTypeOrSelf(value.getType())))
+    return "float8 or float4 tensors";
   return {};
 }
 

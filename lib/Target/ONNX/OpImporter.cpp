@@ -52,9 +52,9 @@ void OpImporterRegistry::acceptUnsigned(StringRef domain,
   setFlag(domain, opTypes, &RegisteredImporter::acceptsUnsigned);
 }
 
-void OpImporterRegistry::acceptFloat8(StringRef domain,
+void OpImporterRegistry::acceptMinifloats(StringRef domain,
                                       ArrayRef<StringRef> opTypes) {
-  setFlag(domain, opTypes, &RegisteredImporter::acceptsFloat8);
+  setFlag(domain, opTypes, &RegisteredImporter::acceptsMinifloats);
 }
 
 int64_t OpImporterRegistry::getLatestOpset(StringRef domain) {

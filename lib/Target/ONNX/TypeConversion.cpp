@@ -26,6 +26,8 @@ Type muon::onnx_import::getElementType(MLIRContext *context, int32_t dataType) {
     return b.getF16Type();
   case onnx::TensorProto::BFLOAT16:
     return b.getBF16Type();
+  case kFloat4E2M1:
+    return b.getType<Float4E2M1FNType>();
   case kFloat8E4M3FN:
     return b.getType<Float8E4M3FNType>();
   case kFloat8E4M3FNUZ:
@@ -83,13 +85,14 @@ FailureOr<Type> ONNXTypeConverter::convertElementType(int32_t dataType,
                                                       StringRef name) {
   if (Type type = getElementType(context, dataType))
     return type;
-  return emitError(loc) << "'" << name << "' has unsupported element type "
-                        << getDataTypeName(dataType)
-                        << " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
-                           "FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, "
-                           "FLOAT8E5M2FNUZ, INT2, INT4, INT8, INT16, INT32, "
-                           "INT64, UINT2, UINT4, UINT8, UINT16, UINT32, "
-                           "UINT64, BOOL)";
+  return emitError(loc)
+         << "'" << name << "' has unsupported element type "
+         << getDataTypeName(dataType)
+         << " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, "
+            "FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, "
+            "FLOAT8E5M2FNUZ, FLOAT4E2M1, INT2, INT4, INT8, INT16, INT32, "
+            "INT64, UINT2, UINT4, UINT8, UINT16, UINT32, "
+            "UINT64, BOOL)";
 }
 
 bool ONNXTypeConverter::exceedsSizeLimit(ArrayRef<int64_t> shape) const {

@@ -1,9 +1,9 @@
-"""Float8 and 2-/4-bit integer tensors through the importer and muon-run
+"""Float8, float4 and 2-/4-bit integer tensors through the importer and muon-run
 (.pb files of the narrow types), against ONNX's reference evaluator, exactly
 (NaN where it has NaN; a MatMul within 1e-6).
 
-For each FLOAT8 format (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ):
-- decoding: all 256 codes cast to FLOAT, FLOAT16, BFLOAT16 and DOUBLE, and
+For each FLOAT8 format (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ) and FLOAT4E2M1:
+- decoding: all 256 (16) codes cast to FLOAT, FLOAT16, BFLOAT16 and DOUBLE, and
   the finite ones to INT32;
 - encoding from FLOAT, DOUBLE, FLOAT16 and BFLOAT16, with saturate 1 and 0:
   every tie between neighbouring values and the floats next to it (round to
@@ -38,6 +38,7 @@ FORMATS = {
     "e4m3fnuz": (TP.FLOAT8E4M3FNUZ, ml_dtypes.float8_e4m3fnuz),
     "e5m2": (TP.FLOAT8E5M2, ml_dtypes.float8_e5m2),
     "e5m2fnuz": (TP.FLOAT8E5M2FNUZ, ml_dtypes.float8_e5m2fnuz),
+    "e2m1": (TP.FLOAT4E2M1, ml_dtypes.float4_e2m1fn),
 }
 SUBBYTE = {
     "int4": (TP.INT4, ml_dtypes.int4), "uint4": (TP.UINT4, ml_dtypes.uint4),
@@ -49,7 +50,8 @@ RNG = np.random.default_rng(11)
 
 
 def all_codes(dtype):
-    return np.arange(256, dtype=np.uint8).view(dtype)
+    count = 16 if dtype == ml_dtypes.float4_e2m1fn else 256
+    return np.arange(count, dtype=np.uint8).view(dtype)
 
 
 def encode_inputs(dtype):
@@ -106,10 +108,11 @@ def cases():
         ints = np.concatenate([np.arange(-700, 700, 3), [2**20, -2**31, 2**31 - 1]])
         yield f"encode_int32_to_{name}", cast_case(ints.astype(np.int32), code)
         for other_name, (other, _) in FORMATS.items():
-            if other != code:
+            if other != code and TP.FLOAT4E2M1 not in (code, other):
                 yield f"convert_{name}_to_{other_name}", cast_case(codes, other)
     yield "data_movement", data_movement_case()
     yield "quantize_dequantize", quantize_case()
+    yield "quantize_dequantize_e2m1", quantize_case(ml_dtypes.float4_e2m1fn)
     for name, (code, dtype) in SUBBYTE.items():
         info_ = ml_dtypes.iinfo(dtype)
         values = np.arange(info_.min, info_.max + 1).astype(dtype)
@@ -148,12 +151,12 @@ def data_movement_case():
     return model(nodes, [info("x", x)], [info("y", y)], inits), [x], [y]
 
 
-def quantize_case():
-    """x -> E4M3FN with a per-channel scale, saturating, and back."""
+def quantize_case(dtype=ml_dtypes.float8_e4m3fn):
+    """x -> `dtype` with a per-channel scale, saturating, and back."""
     x = (RNG.standard_normal((4, 6)) * 300).astype(np.float32)
     x[0, :3] = [np.inf, -np.inf, np.nan]
     scale = np.array([0.5, 1.0, 2.0, 0.25], np.float32)
-    zero = np.zeros(4, ml_dtypes.float8_e4m3fn)
+    zero = np.zeros(4, dtype)
     nodes = [
         helper.make_node("QuantizeLinear", ["x", "scale", "zero"], ["q"], axis=0),
         helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["y"], axis=0),

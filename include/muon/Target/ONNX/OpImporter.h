@@ -169,11 +169,12 @@ struct RegisteredImporter {
   /// UINT64, `uiN` tensors while importing). The others reject them before
   /// they import: with signless integers, they would compute signed results.
   bool acceptsUnsigned = false;
-  /// Whether the importer handles float8 tensors (ONNX's FLOAT8E4M3FN,
-  /// FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ): conversions and data
-  /// movement. The compiler lowers only conversions of them (to and from
-  /// wider floats, muon-expand-f8-conversions), not arithmetic.
-  bool acceptsFloat8 = false;
+  /// Whether the importer handles float8 and float4 tensors (ONNX's
+  /// FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1):
+  /// conversions and data movement. The compiler lowers only conversions of
+  /// them (to and from wider floats, muon-expand-minifloat-conversions), not
+  /// arithmetic.
+  bool acceptsMinifloats = false;
 };
 
 /// (domain, op_type) -> importer. The default domain is spelled "" (as in
@@ -188,10 +189,10 @@ public:
   /// integer inputs (RegisteredImporter::acceptsUnsigned).
   void acceptUnsigned(llvm::StringRef domain,
                       llvm::ArrayRef<llvm::StringRef> opTypes);
-  /// Marks the registered importers of `opTypes` as handling float8 tensors
-  /// (RegisteredImporter::acceptsFloat8).
-  void acceptFloat8(llvm::StringRef domain,
-                    llvm::ArrayRef<llvm::StringRef> opTypes);
+  /// Marks the registered importers of `opTypes` as handling float8 and
+  /// float4 tensors (RegisteredImporter::acceptsMinifloats).
+  void acceptMinifloats(llvm::StringRef domain,
+                        llvm::ArrayRef<llvm::StringRef> opTypes);
 
   /// The newest opset of `domain` the importers were checked against
   /// (ai.onnx: ONNX 1.23's 28; com.microsoft and ai.onnx.preview.training

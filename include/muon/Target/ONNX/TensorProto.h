@@ -71,7 +71,7 @@ inline bool isFloat8DataType(int32_t dataType) {
 unsigned getPackedBitWidth(int32_t dataType);
 
 /// Bytes per element of a supported ONNX data type once decoded (FLOAT,
-/// DOUBLE, FLOAT16, BFLOAT16, FLOAT8*, INT2/4/8/16/32/64,
+/// DOUBLE, FLOAT16, BFLOAT16, FLOAT8*, FLOAT4E2M1, INT2/4/8/16/32/64,
 /// UINT2/4/8/16/32/64, BOOL; the packed ones take a byte each); std::nullopt
 /// for the others.
 std::optional<size_t> getDataTypeByteWidth(int32_t dataType);

@@ -585,5 +585,5 @@ void muon::onnx_import::populateElementwiseImporters(
   });
   registry.acceptUnsigned("", {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max",
                                "Min", "Mod", "Clip", "Identity"});
-  registry.acceptFloat8("", {"Identity"});
+  registry.acceptMinifloats("", {"Identity"});
 }

@@ -492,12 +492,19 @@ Value muon::onnx_import::buildWrappedIndex(OpBuilder &b, Location loc,
   return clamp ? buildClampedIndex(b, loc, index, size) : index;
 }
 
-bool muon::onnx_import::isFloat8(Type type) {
-  return isa<FloatType>(type) && type.getIntOrFloatBitWidth() == 8;
+bool muon::onnx_import::isMinifloat(Type type) {
+  return isa<FloatType>(type) && type.getIntOrFloatBitWidth() <= 8;
 }
 
-Value muon::onnx_import::buildFloat8Saturated(OpBuilder &b, Location loc,
-                                              Value value, FloatType target) {
+Value muon::onnx_import::buildMinifloatCast(OpBuilder &b, Location loc,
+                                            Value value, FloatType target,
+                                            bool saturate, bool fromUnsigned) {
+  bool isFloat4 = target.getWidth() == 4;
+  if (!saturate && !isFloat4)
+    return buildCast(b, loc, value, target, fromUnsigned);
+  // Wider floats hold the bounds exactly; the others go through f32.
+  if (!isa<FloatType>(value.getType()) || isMinifloat(value.getType()))
+    value = buildCast(b, loc, value, b.getF32Type(), fromUnsigned);
   auto type = cast<FloatType>(value.getType());
   auto bound = [&](bool negative) -> Value {
     APFloat largest = APFloat::getLargest(target.getFloatSemantics(), negative);
@@ -507,7 +514,14 @@ Value muon::onnx_import::buildFloat8Saturated(OpBuilder &b, Location loc,
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, largest));
   };
   value = arith::MinimumFOp::create(b, loc, value, bound(false));
-  return arith::MaximumFOp::create(b, loc, value, bound(true));
+  value = arith::MaximumFOp::create(b, loc, value, bound(true));
+  if (isFloat4) {
+    Value isNaN =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, value, value);
+    value = arith::SelectOp::create(b, loc, isNaN,
+                                    buildScalar(b, loc, type, -0.0), value);
+  }
+  return arith::TruncFOp::create(b, loc, target, value);
 }
 
 /// `value` converted to `to` with Cast's semantics.
@@ -518,14 +532,14 @@ Value muon::onnx_import::buildCast(OpBuilder &b, Location loc, Value value,
   if (from == to)
     return value;
   // Float8 converts only to and from wider floats (the compiler expands
-  // nothing else, muon-expand-f8-conversions): other types go through f32,
-  // which holds every float8 value, and every integer float8 can (larger
+  // nothing else, muon-expand-minifloat-conversions): other types go through
+  // f32, which holds every float8 value, and every integer float8 can (larger
   // ones overflow either way).
   Type f32 = b.getF32Type();
-  if (isFloat8(from) && !isa<FloatType>(to))
+  if (isMinifloat(from) && !isa<FloatType>(to))
     return buildCast(b, loc, arith::ExtFOp::create(b, loc, f32, value), to,
                      fromUnsigned, toUnsigned);
-  if (isFloat8(to) && (!isa<FloatType>(from) || isFloat8(from)))
+  if (isMinifloat(to) && (!isa<FloatType>(from) || isMinifloat(from)))
     return arith::TruncFOp::create(
         b, loc, to, buildCast(b, loc, value, f32, fromUnsigned, toUnsigned));
   if (to.isInteger(1)) {

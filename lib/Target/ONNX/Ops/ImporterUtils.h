@@ -136,15 +136,17 @@ mlir::FailureOr<mlir::Value> buildElementwise(NodeContext &ctx,
 mlir::FailureOr<mlir::Value> buildMatMul(NodeContext &ctx, mlir::Value lhs,
                                          mlir::Value rhs);
 
-/// Whether `type` is one of the float8 types.
-bool isFloat8(mlir::Type type);
+/// Whether `type` is a float8 or float4 type (a minifloat).
+bool isMinifloat(mlir::Type type);
 
-/// `value` (a float wide enough to hold `target`'s bounds: f16, bf16, f32 or
-/// f64) clamped to ±the largest finite value of the float8 type `target`:
-/// saturation (Cast, QuantizeLinear), which maps infinities there too and
-/// keeps NaN.
-mlir::Value buildFloat8Saturated(mlir::OpBuilder &b, mlir::Location loc,
-                                 mlir::Value value, mlir::FloatType target);
+/// `value` (a float, integer or bool scalar) converted to the minifloat type
+/// `target` as Cast and QuantizeLinear convert: with `saturate` (float8;
+/// float4 always saturates) clamped to ±the largest finite value first, so
+/// that infinities go there too; a NaN to float4 becomes −0, as ONNX's
+/// reference (ml_dtypes) converts it; then rounded to nearest even.
+mlir::Value buildMinifloatCast(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value value, mlir::FloatType target,
+                               bool saturate, bool fromUnsigned = false);
 
 /// `value` (a float, integer or bool scalar) converted to `to` with ONNX
 /// Cast's semantics (float8 targets without saturation): float -> integer truncates, x -> bool is x != 0. Scalars

@@ -247,16 +247,10 @@ static ImportResult buildCastTo(NodeContext &ctx, RankedTensorType type,
       buildSignlessTensor(ctx.builder, ctx.loc, ctx.getOperand(0)),
       type.getShape(), signlessTarget,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value value = args[0];
-        if (isFloat8(target) && *saturate) {
-          // Wider floats hold float8's bounds exactly; integers go through
-          // f32 (buildCast).
-          if (!isa<FloatType>(source) || isFloat8(source))
-            value = buildCast(b, loc, value, b.getF32Type(),
-                              source.isUnsignedInteger());
-          value = buildFloat8Saturated(b, loc, value, cast<FloatType>(target));
-        }
-        return buildCast(b, loc, value, signlessTarget,
+        if (isMinifloat(target))
+          return buildMinifloatCast(b, loc, args[0], cast<FloatType>(target),
+                                    *saturate, source.isUnsignedInteger());
+        return buildCast(b, loc, args[0], signlessTarget,
                          source.isUnsignedInteger(),
                          target.isUnsignedInteger());
       });
@@ -494,5 +488,5 @@ void muon::onnx_import::populateLogicImporters(OpImporterRegistry &registry) {
                                "GreaterOrEqual", "BitwiseNot", "BitwiseAnd",
                                "BitwiseOr", "BitwiseXor", "BitShift", "Where",
                                "Cast", "CastLike", "BitCast", "Trilu"});
-  registry.acceptFloat8("", {"Cast", "CastLike"});
+  registry.acceptMinifloats("", {"Cast", "CastLike"});
 }

@@ -12,16 +12,16 @@
 //   DynamicQuantizeLinear: scale = (max(x, 0) - min(x, 0)) / 255,
 //     zero_point = saturate(round(-min(x, 0) / scale)), y as QuantizeLinear
 //
-// round halves to even; saturate clamps to the integer type's range (int8,
-// uint8, int16, uint16). A float8 output (opset 19+) is x / scale (+ the
-// zero point ONNX requires to be 0) cast as Cast does, saturating to the
-// format's largest value unless `saturate` is 0; a float8 input dequantizes
-// in f32. scale and zero_point are one per tensor (a scalar
-// or one element), one per slice along `axis` (1-D), or one per block of
-// `block_size` along `axis` (opset 21: X's rank, X's shape with
-// ceil(dim / block_size) at `axis`). The arithmetic is in f32 for f32, f16
-// and bf16 scales, as ONNX Runtime computes it, and the integers exactly
-// (differences in i64). 4-bit and 2-bit types are not read by the importer.
+// round halves to even; saturate clamps to the integer type's range (int2,
+// uint2, int4, uint4, int8, uint8, int16, uint16). A float8 or float4 output
+// (opset 19+/23+) is x / scale (+ the zero point, 0 for float8) cast as Cast
+// does, saturating to the format's largest value unless `saturate` is 0
+// (float8); a float8 or float4 input dequantizes in f32. scale and
+// zero_point are one per tensor (a scalar or one element), one per slice
+// along `axis` (1-D), or one per block of `block_size` along `axis` (opset
+// 21: X's rank, X's shape with ceil(dim / block_size) at `axis`). The
+// arithmetic is in f32 for f32, f16 and bf16 scales, as ONNX Runtime
+// computes it, and the integers exactly (differences in i64).
 //
 // MatMulInteger and QLinearMatMul multiply the centered int8/uint8 inputs
 // (A − a_zero_point per tensor or row, B − b_zero_point per tensor or
@@ -189,20 +189,20 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
   if (std::optional<int64_t> dtype = ctx.getIntAttr("output_dtype");
       dtype && *dtype != 0) {
     Type declared = ctx.convertDataType(*dtype);
-    if (!declared || (!isQuantizedType(declared) && !isFloat8(declared)))
+    if (!declared || (!isQuantizedType(declared) && !isMinifloat(declared)))
       return emitUnsupportedAttr(ctx, "output_dtype")
              << ": " << *dtype
-             << " (expects a 2-, 4-, 8- or 16-bit integer type or a FLOAT8 "
-                "type)";
+             << " (expects a 2-, 4-, 8- or 16-bit integer type, a FLOAT8 "
+                "type or FLOAT4E2M1)";
     if (ctx.getOperand(2) && declared != outputType)
       return emitUnsupportedAttr(ctx, "output_dtype")
              << ": " << *dtype << " (y_zero_point has type " << outputType
              << ")";
     outputType = declared;
   }
-  if (!isQuantizedType(outputType) && !isFloat8(outputType))
-    return ctx.emitError() << "expects a 2-, 4-, 8- or 16-bit integer or "
-                              "float8 output, got "
+  if (!isQuantizedType(outputType) && !isMinifloat(outputType))
+    return ctx.emitError() << "expects a 2-, 4-, 8- or 16-bit integer, "
+                              "float8 or float4 output, got "
                            << outputType;
   FailureOr<SmallVector<Value>> inputs = getQuantInputs(ctx, *q);
   if (failed(inputs))
@@ -215,17 +215,15 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
         Value scale = buildCast(b, loc, args[1], computeType);
         Value scaled = arith::DivFOp::create(b, loc, x, scale);
         Value zeroPoint = args.size() > 2 ? args[2] : Value();
-        if (!isFloat8(outputType))
+        if (!isMinifloat(outputType))
           return buildSaturatedQuantize(b, loc, scaled, zeroPoint, outputType);
         // Float8 zero points are 0 (ONNX requires it); added in the compute
         // type, they change nothing then.
         if (zeroPoint)
           scaled = arith::AddFOp::create(
               b, loc, scaled, buildCast(b, loc, zeroPoint, computeType));
-        if (*saturate)
-          scaled =
-              buildFloat8Saturated(b, loc, scaled, cast<FloatType>(outputType));
-        return buildCast(b, loc, scaled, outputType);
+        return buildMinifloatCast(b, loc, scaled, cast<FloatType>(outputType),
+                                  *saturate);
       });
   if (failed(result))
     return failure();
@@ -240,10 +238,11 @@ static ImportResult importDequantizeLinear(NodeContext &ctx) {
     return failure();
   Type xElement = q->xType.getElementType();
   if (!isQuantizedType(xElement) && !xElement.isSignlessInteger(32) &&
-      !isFloat8(xElement))
-    return ctx.emitError()
-           << "expects 2-, 4-, 8- or 16-bit integer, int32 or float8 X, got "
-           << xElement;
+      !isMinifloat(xElement))
+    return ctx.emitError() << "expects 2-, 4-, 8- or 16-bit integer, int32, "
+                              "float8 or float4 X, "
+                              "got "
+                           << xElement;
   if (Value zeroPoint = ctx.getOperand(2);
       zeroPoint &&
       cast<RankedTensorType>(zeroPoint.getType()).getElementType() != xElement)
@@ -267,7 +266,7 @@ static ImportResult importDequantizeLinear(NodeContext &ctx) {
       [&](OpBuilder &b, Location loc, ValueRange args) {
         // The difference exactly: integers in i64, float8 values (which the
         // compute type holds) in floats; then the product in floats.
-        bool isFloat = isFloat8(xElement);
+        bool isFloat = isMinifloat(xElement);
         Type differenceType = isFloat ? computeType : b.getI64Type();
         Value x = buildCast(b, loc, args[0], differenceType, isUnsigned);
         if (args.size() > 2) {
@@ -505,7 +504,7 @@ void muon::onnx_import::populateQuantizeImporters(
                {/*since=*/11});
   registry.add("", "MatMulInteger", importMatMulInteger, {/*since=*/10});
   registry.add("", "QLinearMatMul", importQLinearMatMul, {/*since=*/10});
-  registry.acceptFloat8("", {"QuantizeLinear", "DequantizeLinear"});
+  registry.acceptMinifloats("", {"QuantizeLinear", "DequantizeLinear"});
   registry.acceptUnsigned("", {"QuantizeLinear", "DequantizeLinear",
                                "DynamicQuantizeLinear", "MatMulInteger",
                                "QLinearMatMul"});

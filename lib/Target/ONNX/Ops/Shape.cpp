@@ -1185,7 +1185,7 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
       "", {"ScatterElements", "Reshape", "Transpose", "Split", "Concat",
            "GatherElements", "GatherND", "Shape", "Size", "Gather", "Squeeze",
            "Unsqueeze", "Flatten", "Expand", "Slice", "Tile"});
-  registry.acceptFloat8(
+  registry.acceptMinifloats(
       "", {"Reshape", "Transpose", "Split", "Concat", "GatherElements",
            "GatherND", "Shape", "Size", "Gather", "Squeeze", "Unsqueeze",
            "Flatten", "Expand", "Slice", "Tile"});

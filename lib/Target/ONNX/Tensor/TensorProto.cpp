@@ -30,6 +30,7 @@ muon::onnx_import::getDataTypeByteWidth(int32_t dataType) {
   case kFloat8E5M2FNUZ:
   case kUInt4:
   case kInt4:
+  case kFloat4E2M1:
   case kUInt2:
   case kInt2:
     return 1;
@@ -168,7 +169,7 @@ muon::onnx_import::decodeTensor(const TensorProto &tensor,
     return createStringError(
         "unsupported data type " + getDataTypeName(dataType) +
         " (supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, FLOAT8E4M3FN, "
-        "FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, "
+        "FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ, FLOAT4E2M1, "
         "INT2, INT4, INT8, INT16, INT32, INT64, UINT2, UINT4, UINT8, UINT16, "
         "UINT32, UINT64, BOOL)");
   if (tensor.data_location() == TensorProto::EXTERNAL ||

@@ -2275,8 +2275,8 @@ ERROR_CASES = [
     Case("bitshift_signed_opset11", "BitShift", [i64([1, 2]), i64([1, 1])],
          {"direction": "LEFT"}, opset=11),
     Case("pow_uint8_base", "Pow", [np.arange(4, dtype=np.uint8), f32(4)], opset=15),
-    Case("quantize_float4", "QuantizeLinear", [f32(3), np.array(1.0, np.float32)],
-         {"output_dtype": 23}, opset=23),
+    Case("quantize_float8e8m0", "QuantizeLinear", [f32(3), np.array(1.0, np.float32)],
+         {"output_dtype": 24}, opset=24),
     # Float8 tensors go through conversions and data movement only.
     Case("add_float8", "Add", [np.zeros(3, ml_dtypes.float8_e4m3fn)] * 2),
     Case("quantize_precision_f16", "QuantizeLinear", [f32(3), np.array(1.0, np.float32)],

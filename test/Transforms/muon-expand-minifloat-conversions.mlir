@@ -1,4 +1,4 @@
-// RUN: muon-opt %s --split-input-file --verify-diagnostics --muon-expand-f8-conversions \
+// RUN: muon-opt %s --split-input-file --verify-diagnostics --muon-expand-minifloat-conversions \
 // RUN:   | FileCheck %s --implicit-check-not=arith.truncf --implicit-check-not=arith.extf
 
 // f32 -> E4M3FN: the mantissa rounds to nearest even on the bits (shift 20:
@@ -111,7 +111,46 @@ func.func @ext_e5m2(%x: f8E5M2) -> f16 {
 
 // Arithmetic on float8 values has no lowering: an error, not a crash later.
 func.func @add(%x: f8E4M3FN) -> f8E4M3FN {
-  // expected-error @+1 {{'arith.addf' op computes on float8 values; only conversions to and from wider floats are supported}}
+  // expected-error @+1 {{'arith.addf' op computes on float8/float4 values; only conversions to and from wider floats are supported}}
   %y = arith.addf %x, %x : f8E4M3FN
   return %y : f8E4M3FN
+}
+
+// -----
+
+// E2M1 (no infinity, no NaN) saturates past its largest value 6 (code 7) and
+// gives a zero of the sign for infinities and NaN (f32 magnitudes from
+// 0x7f800000), as APFloat converts; codes are 4 bits.
+// CHECK-LABEL: func.func @trunc_e2m1
+// CHECK-DAG: %[[LARGEST:.*]] = arith.constant 7 : i32
+// CHECK-DAG: %[[NONFINITE:.*]] = arith.constant 2139095040 : i32
+// CHECK: %[[OVER:.*]] = arith.cmpi ugt, %[[CODE:.*]], %[[LARGEST]] : i32
+// CHECK: %[[SIGN:.*]] = arith.shli %{{.*}}, %{{.*}} : i32
+// CHECK: %[[SIGNED:.*]] = arith.ori %[[SIGN]], %[[CODE]] : i32
+// CHECK: %[[SATURATED:.*]] = arith.ori %[[SIGN]], %[[LARGEST]] : i32
+// CHECK: %[[FINITE:.*]] = arith.select %[[OVER]], %[[SATURATED]], %[[SIGNED]] : i32
+// CHECK: %[[ISNONFINITE:.*]] = arith.cmpi uge, %{{.*}}, %[[NONFINITE]] : i32
+// CHECK: %[[PICK:.*]] = arith.select %[[ISNONFINITE]], %[[SIGN]], %[[FINITE]] : i32
+// CHECK: %[[NIBBLE:.*]] = arith.trunci %[[PICK]] : i32 to i4
+// CHECK: arith.bitcast %[[NIBBLE]] : i4 to f4E2M1FN
+func.func @trunc_e2m1(%x: f32) -> f4E2M1FN {
+  %y = arith.truncf %x : f32 to f4E2M1FN
+  return %y : f4E2M1FN
+}
+
+// -----
+
+// E2M1 -> f32: the sign is bit 3; no NaN or infinity codes to test.
+// CHECK-LABEL: func.func @ext_e2m1
+// CHECK-DAG: %[[SIGNCODE:.*]] = arith.constant 8 : i32
+// CHECK: %[[NIBBLE:.*]] = arith.bitcast %{{.*}} : f4E2M1FN to i4
+// CHECK: %[[CODE:.*]] = arith.extui %[[NIBBLE]] : i4 to i32
+// CHECK: %[[NEGATIVE:.*]] = arith.cmpi uge, %[[CODE]], %[[SIGNCODE]] : i32
+// CHECK: %[[NEG:.*]] = arith.negf %[[VALUE:.*]] : f32
+// CHECK: %[[Y:.*]] = arith.select %[[NEGATIVE]], %[[NEG]], %[[VALUE]] : f32
+// CHECK-NOT: arith.cmpi
+// CHECK: return %[[Y]]
+func.func @ext_e2m1(%x: f4E2M1FN) -> f32 {
+  %y = arith.extf %x : f4E2M1FN to f32
+  return %y : f32
 }

@@ -1,15 +1,15 @@
-//===- ExpandF8Conversions.cpp - float8 <-> wider floats on the bits ------===//
+//===- ExpandMinifloatConversions.cpp - float8/4 <-> wider floats ---------===//
 //
 // Part of the muon-mlir project.
 //
 //===----------------------------------------------------------------------===//
 //
-// LLVM has no float8 types: the conversion to LLVM stores them as i8, and
-// `arith.extf`/`arith.truncf` of them have no lowering. Both become integer
-// arithmetic on the bits here, for each of the four formats ONNX exchanges
-// (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ), with the formats' parameters read from
-// their APFloat semantics: exponent bias, mantissa width, largest finite
-// value, and how NaN, infinity and negative zero are encoded.
+// LLVM has no float8 or float4 types: the conversion to LLVM stores them as
+// i8/i4, and `arith.extf`/`arith.truncf` of them have no lowering. Both become
+// integer arithmetic on the bits here, for each of the formats ONNX exchanges
+// (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ, E2M1FN), with the formats' parameters
+// read from their APFloat semantics: width, exponent bias, mantissa width,
+// largest finite value, and how NaN, infinity and negative zero are encoded.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,16 +23,16 @@
 #include <limits>
 
 namespace muon {
-#define GEN_PASS_DEF_EXPANDF8CONVERSIONSPASS
+#define GEN_PASS_DEF_EXPANDMINIFLOATCONVERSIONSPASS
 #include "muon/Transforms/Passes.h.inc"
 } // namespace muon
 
 using namespace mlir;
 
 namespace {
-bool isFloat8(Type type) {
+bool isMinifloat(Type type) {
   return isa<Float8E4M3FNType, Float8E4M3FNUZType, Float8E5M2Type,
-             Float8E5M2FNUZType>(getElementTypeOrSelf(type));
+             Float8E5M2FNUZType, Float4E2M1FNType>(getElementTypeOrSelf(type));
 }
 
 /// `type` (a scalar or a vector/tensor of them) with element type `element`.
@@ -42,9 +42,9 @@ Type withElementType(Type type, Type element) {
   return element;
 }
 
-/// The bit layout of a float8 format.
-struct Float8Format {
-  explicit Float8Format(FloatType type) {
+/// The bit layout of a minifloat format.
+struct MinifloatFormat {
+  explicit MinifloatFormat(FloatType type) : width(type.getWidth()) {
     const llvm::fltSemantics &semantics = type.getFloatSemantics();
     mantissaBits = llvm::APFloat::semanticsPrecision(semantics) - 1;
     minExponent = llvm::APFloat::semanticsMinExponent(semantics);
@@ -52,7 +52,9 @@ struct Float8Format {
       return value.bitcastToAPInt().getZExtValue();
     };
     largest = bits(llvm::APFloat::getLargest(semantics));
-    nan = bits(llvm::APFloat::getQNaN(semantics));
+    hasNaN = llvm::APFloat::semanticsHasNaN(semantics);
+    if (hasNaN)
+      nan = bits(llvm::APFloat::getQNaN(semantics));
     hasInfinity = llvm::APFloat::semanticsHasInf(semantics);
     if (hasInfinity)
       infinity = bits(llvm::APFloat::getInf(semantics));
@@ -63,12 +65,12 @@ struct Float8Format {
   /// The exponent bias: the smallest normal exponent is 1 - bias.
   int64_t getBias() const { return 1 - minExponent; }
 
-  unsigned mantissaBits;
+  unsigned width, mantissaBits;
   int minExponent;
   /// Magnitude codes (sign bit clear) of the largest finite value and of
   /// infinity, and the full code of the NaN the conversions produce.
-  uint64_t largest, infinity = 0, nan;
-  bool hasInfinity, signedZero;
+  uint64_t largest, infinity = 0, nan = 0;
+  bool hasNaN, hasInfinity, signedZero;
 };
 
 /// Builds scalar-or-splat integer and float arithmetic of one shape.
@@ -119,12 +121,14 @@ struct BitsBuilder {
   Type intType, floatType;
 };
 
-/// f32/f64 -> float8, rounding to nearest even; a magnitude past the largest
-/// finite value becomes infinity where the format has one and NaN where not
-/// (APFloat's conversion, which constant folding applies).
+/// f32/f64 -> a minifloat, rounding to nearest even, as APFloat converts
+/// (and so constant folding): a magnitude past the largest finite value
+/// becomes infinity where the format has one, else NaN where it has one,
+/// else (E2M1) the largest value; in a format without NaN, infinities and
+/// NaN become zero of their sign.
 Value buildEncode(PatternRewriter &rewriter, Location loc, Value x,
                   Type resultType) {
-  Float8Format format(cast<FloatType>(getElementTypeOrSelf(resultType)));
+  MinifloatFormat format(cast<FloatType>(getElementTypeOrSelf(resultType)));
   Type wideType = getElementTypeOrSelf(x.getType());
   unsigned width = wideType.getIntOrFloatBitWidth();
   unsigned wideMantissa = width == 64 ? 52 : 23;
@@ -161,33 +165,45 @@ Value buildEncode(PatternRewriter &rewriter, Location loc, Value x,
   Value code = bb.select(isSubnormal, subnormal, normal);
 
   Value overflow = bb.cmp(arith::CmpIPredicate::ugt, code, format.largest);
-  Value signBit = bb.shl(sign, 7);
+  Value signBit = bb.shl(sign, format.width - 1);
   Value result = bb.ori(signBit, code);
   if (!format.signedZero)
     result = bb.select(bb.cmp(arith::CmpIPredicate::eq, code, 0), bb.integer(0),
                        result);
-  Value overflowCode = format.hasInfinity
-                           ? bb.ori(signBit, bb.integer(format.infinity))
-                           : bb.integer(format.nan);
+  Value overflowCode =
+      format.hasInfinity ? bb.ori(signBit, bb.integer(format.infinity))
+      : format.hasNaN    ? bb.integer(format.nan)
+                         : bb.ori(signBit, bb.integer(format.largest));
   result = bb.select(overflow, overflowCode, result);
-  Value isNaN =
-      arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::UNO, x, x);
-  result = bb.select(isNaN, bb.integer(format.nan), result);
-  Type i8 = withElementType(x.getType(), rewriter.getI8Type());
+  if (format.hasNaN) {
+    Value isNaN =
+        arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::UNO, x, x);
+    result = bb.select(isNaN, bb.integer(format.nan), result);
+  } else {
+    uint64_t infinityBits = ((uint64_t{1} << (width - wideMantissa - 1)) - 1)
+                            << wideMantissa;
+    result = bb.select(
+        bb.cmp(arith::CmpIPredicate::uge, magnitudeBits, infinityBits), signBit,
+        result);
+  }
+  Type narrow =
+      withElementType(x.getType(), rewriter.getIntegerType(format.width));
   return arith::BitcastOp::create(
       rewriter, loc, resultType,
-      arith::TruncIOp::create(rewriter, loc, i8, result));
+      arith::TruncIOp::create(rewriter, loc, narrow, result));
 }
 
-/// float8 -> f32, exactly.
+/// A minifloat -> f32, exactly.
 Value buildDecode(PatternRewriter &rewriter, Location loc, Value x) {
-  Float8Format format(cast<FloatType>(getElementTypeOrSelf(x.getType())));
+  MinifloatFormat format(cast<FloatType>(getElementTypeOrSelf(x.getType())));
   BitsBuilder bb(rewriter, loc, x.getType(), 32);
-  Type i8 = withElementType(x.getType(), rewriter.getI8Type());
-  Value code =
-      arith::ExtUIOp::create(rewriter, loc, bb.intType,
-                             arith::BitcastOp::create(rewriter, loc, i8, x));
-  Value magnitude = bb.andi(code, 0x7f);
+  Type narrow =
+      withElementType(x.getType(), rewriter.getIntegerType(format.width));
+  Value code = arith::ExtUIOp::create(
+      rewriter, loc, bb.intType,
+      arith::BitcastOp::create(rewriter, loc, narrow, x));
+  uint64_t signCode = uint64_t{1} << (format.width - 1);
+  Value magnitude = bb.andi(code, signCode - 1);
   unsigned mantissaBits = format.mantissaBits;
   Value exponent = bb.shr(magnitude, mantissaBits);
   Value mantissa = bb.andi(magnitude, (uint64_t{1} << mantissaBits) - 1);
@@ -206,32 +222,34 @@ Value buildDecode(PatternRewriter &rewriter, Location loc, Value x) {
     value =
         bb.select(bb.cmp(arith::CmpIPredicate::eq, magnitude, format.infinity),
                   bb.real(std::numeric_limits<double>::infinity()), value);
-  Value negative = bb.cmp(arith::CmpIPredicate::ne, bb.shr(code, 7), 0);
+  Value negative = bb.cmp(arith::CmpIPredicate::uge, code, signCode);
   value =
       bb.select(negative, arith::NegFOp::create(rewriter, loc, value), value);
+  if (!format.hasNaN)
+    return value;
   // NaN: magnitudes past the largest finite one (but infinity's), or the
   // code of the negative zero in FNUZ formats.
   Value isNaN = bb.cmp(arith::CmpIPredicate::ugt, magnitude,
                        format.hasInfinity ? format.infinity : format.largest);
   if (!format.signedZero)
-    isNaN = arith::OrIOp::create(rewriter, loc, isNaN,
-                                 bb.cmp(arith::CmpIPredicate::eq, code, 0x80));
+    isNaN = arith::OrIOp::create(
+        rewriter, loc, isNaN, bb.cmp(arith::CmpIPredicate::eq, code, signCode));
   return bb.select(isNaN, bb.real(std::numeric_limits<double>::quiet_NaN()),
                    value);
 }
 
-/// arith.truncf to a float8 type: from f32 or f64 on their bits; f16 and
+/// arith.truncf to a minifloat type: from f32 or f64 on their bits; f16 and
 /// bf16 widen to f32 first, exactly.
 struct ExpandTruncToF8 : OpRewritePattern<arith::TruncFOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(arith::TruncFOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isFloat8(op.getType()) || op.getRoundingmodeAttr())
+    if (!isMinifloat(op.getType()) || op.getRoundingmodeAttr())
       return failure();
     Value x = op.getIn();
     Type wide = getElementTypeOrSelf(x.getType());
-    if (isFloat8(wide) || wide.getIntOrFloatBitWidth() < 32)
+    if (isMinifloat(wide) || wide.getIntOrFloatBitWidth() < 32)
       x = arith::ExtFOp::create(
           rewriter, op.getLoc(),
           withElementType(x.getType(), rewriter.getF32Type()), x);
@@ -240,14 +258,14 @@ struct ExpandTruncToF8 : OpRewritePattern<arith::TruncFOp> {
   }
 };
 
-/// arith.extf from a float8 type: to f32 on the bits, then (exactly) to the
+/// arith.extf from a minifloat type: to f32 on the bits, then (exactly) to the
 /// result type.
 struct ExpandExtFromF8 : OpRewritePattern<arith::ExtFOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(arith::ExtFOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!isFloat8(op.getIn().getType()))
+    if (!isMinifloat(op.getIn().getType()))
       return failure();
     Value f32 = buildDecode(rewriter, op.getLoc(), op.getIn());
     Type result = getElementTypeOrSelf(op.getType());
@@ -261,8 +279,9 @@ struct ExpandExtFromF8 : OpRewritePattern<arith::ExtFOp> {
   }
 };
 
-struct ExpandF8ConversionsPass
-    : muon::impl::ExpandF8ConversionsPassBase<ExpandF8ConversionsPass> {
+struct ExpandMinifloatConversionsPass
+    : muon::impl::ExpandMinifloatConversionsPassBase<
+          ExpandMinifloatConversionsPass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -270,16 +289,17 @@ struct ExpandF8ConversionsPass
     patterns.add<ExpandTruncToF8, ExpandExtFromF8>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    // What is left computes on float8 values, which nothing lowers.
+    // What is left computes on minifloats, which nothing lowers.
     WalkResult result = getOperation()->walk([](Operation *op) {
       if (!isa<arith::ArithDialect>(op->getDialect()) ||
           isa<arith::ConstantOp, arith::BitcastOp, arith::SelectOp>(op))
         return WalkResult::advance();
       for (Type type :
            llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes()))
-        if (isFloat8(type)) {
-          op->emitOpError("computes on float8 values; only conversions to "
-                          "and from wider floats are supported");
+        if (isMinifloat(type)) {
+          op->emitOpError(
+              "computes on float8/float4 values; only conversions to "
+              "and from wider floats are supported");
           return WalkResult::interrupt();
         }
       return WalkResult::advance();
