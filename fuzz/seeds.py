@@ -94,8 +94,12 @@ def generated_onnx_files(pattern):
                            re.MULTILINE)
         for case in cases:
             run(ONNX_TESTS / "make_model.py", case, tmp / f"{case}.onnx")
+        # The optimizers, and tensors of the packed and minifloat types.
         for case in ["test_adam_multiple", "test_momentum", "test_nesterov_momentum",
-                     "test_adagrad_multiple"]:
+                     "test_adagrad_multiple", "test_cast_FLOAT_to_INT4",
+                     "test_cast_no_saturate_FLOAT_to_FLOAT8E4M3FN",
+                     "test_dequantizelinear_e4m3fn", "test_dequantizelinear_int4",
+                     "test_dequantizelinear_float4e2m1"]:
             run(ONNX_TESTS / "conformance" / "gen_node_test.py", case, tmp / case)
         for flag in ("--models", "--errors"):
             run(ONNX_TESTS / "Ops" / "check_ops.py", flag, tmp / "ops")
