@@ -280,11 +280,9 @@ void muon::writeCHeader(const FunctionSignature &signature, AOTTarget target,
      << " * ABI (version " << kAOTABIVersion << "): docs/ABI.md. Every tensor "
      << "is a contiguous row-major buffer of\n"
      << " * its static shape" << (cuda ? " in device memory" : "")
-     << "; f16/bf16 elements are raw uint16_t bits, float8 ones uint8_t bits "
-        "(float4 ones in the low 4), "
-        "i1 elements one\n"
-     << " * byte (0 or 1), i2/i4 ones a byte each (the value in its low bits). "
-        "Inputs are only read"
+     << ";\n * f16/bf16 elements are raw uint16_t bits, float8 ones uint8_t "
+        "bits; i1, i2, i4 and\n * float4 ones take a byte each, their value "
+        "in its low bits (i1: 0 or 1).\n * Inputs are only read"
      << (inPlace ? ", except in-out ones, which receive\n"
                    " * a result in place"
                  : "")
