@@ -531,10 +531,10 @@ Value muon::onnx_import::buildCast(OpBuilder &b, Location loc, Value value,
   Type from = value.getType();
   if (from == to)
     return value;
-  // Float8 converts only to and from wider floats (the compiler expands
+  // Minifloats convert only to and from wider floats (the compiler expands
   // nothing else, muon-expand-minifloat-conversions): other types go through
-  // f32, which holds every float8 value, and every integer float8 can (larger
-  // ones overflow either way).
+  // f32, which holds every float8/float4 value, and every integer they can
+  // (larger ones overflow either way).
   Type f32 = b.getF32Type();
   if (isMinifloat(from) && !isa<FloatType>(to))
     return buildCast(b, loc, arith::ExtFOp::create(b, loc, f32, value), to,

@@ -217,8 +217,8 @@ static ImportResult importQuantizeLinear(NodeContext &ctx) {
         Value zeroPoint = args.size() > 2 ? args[2] : Value();
         if (!isMinifloat(outputType))
           return buildSaturatedQuantize(b, loc, scaled, zeroPoint, outputType);
-        // Float8 zero points are 0 (ONNX requires it); added in the compute
-        // type, they change nothing then.
+        // Float8 zero points are 0 (ONNX requires it; float4 ones need not
+        // be, and ONNX's reference adds them): added in the compute type.
         if (zeroPoint)
           scaled = arith::AddFOp::create(
               b, loc, scaled, buildCast(b, loc, zeroPoint, computeType));
@@ -240,8 +240,7 @@ static ImportResult importDequantizeLinear(NodeContext &ctx) {
   if (!isQuantizedType(xElement) && !xElement.isSignlessInteger(32) &&
       !isMinifloat(xElement))
     return ctx.emitError() << "expects 2-, 4-, 8- or 16-bit integer, int32, "
-                              "float8 or float4 X, "
-                              "got "
+                              "float8 or float4 X, got "
                            << xElement;
   if (Value zeroPoint = ctx.getOperand(2);
       zeroPoint &&
@@ -264,7 +263,7 @@ static ImportResult importDequantizeLinear(NodeContext &ctx) {
   FailureOr<Value> result = buildElementwise(
       ctx, *inputs, outputType,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        // The difference exactly: integers in i64, float8 values (which the
+        // The difference exactly: integers in i64, minifloats (which the
         // compute type holds) in floats; then the product in floats.
         bool isFloat = isMinifloat(xElement);
         Type differenceType = isFloat ? computeType : b.getI64Type();
