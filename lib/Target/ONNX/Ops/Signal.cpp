@@ -44,6 +44,7 @@
 #include "mlir/IR/Matchers.h"
 #include "onnx/onnx_pb.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -413,11 +414,17 @@ static SmallVector<double> getMelWeights(int64_t bins, int64_t dftLength,
   };
   double low = toMel(lower), high = toMel(upper);
   double step = (high - low) / static_cast<double>(bins + 2);
+  // An edge far past the sample rate puts points far past the rows: they
+  // stay within ±2^53 (where doubles count exactly and the cast is defined),
+  // and the loops visit only rows that exist.
+  constexpr double kMaxPoint = 0x1p53;
   SmallVector<int64_t> points;
   for (int64_t i = 0; i < bins + 2; ++i) {
     double hz = 700.0 * std::expm1((i * step + low) / 2595.0 * std::log(10.0));
-    points.push_back(static_cast<int64_t>(
-        std::floor((dftLength + 1) * hz / static_cast<double>(sampleRate))));
+    double point =
+        std::floor((dftLength + 1) * hz / static_cast<double>(sampleRate));
+    points.push_back(
+        static_cast<int64_t>(std::clamp(point, -kMaxPoint, kMaxPoint)));
   }
   SmallVector<double> weights(rows * bins, 0.0);
   auto set = [&](int64_t row, int64_t bin, double value) {
@@ -428,9 +435,11 @@ static SmallVector<double> getMelWeights(int64_t bins, int64_t dftLength,
     int64_t left = points[i], center = points[i + 1], right = points[i + 2];
     if (center == left)
       set(center, i, 1.0);
-    for (int64_t j = left; center > left && j <= center; ++j)
+    for (int64_t j = std::max<int64_t>(left, 0);
+         center > left && j <= std::min(center, rows - 1); ++j)
       set(j, i, static_cast<double>(j - left) / (center - left));
-    for (int64_t j = center; right > center && j < right; ++j)
+    for (int64_t j = std::max<int64_t>(center, 0);
+         right > center && j < std::min(right, rows); ++j)
       set(j, i, static_cast<double>(right - j) / (right - center));
   }
   return weights;
@@ -466,9 +475,9 @@ static ImportResult importMelWeightMatrix(NodeContext &ctx) {
            << ": " << dataType << " (expects a float type)";
   auto type = RankedTensorType::get({*dftLength / 2 + 1, *bins}, elementType);
   if (*bins < 1 || *dftLength < 1 || *sampleRate < 1 || !(*lower >= 0.0) ||
-      !(*upper > *lower))
+      !(*upper > *lower) || !std::isfinite(*upper))
     return ctx.emitError() << "expects positive num_mel_bins, dft_length and "
-                              "sample_rate and 0 <= lower_edge_hertz < "
+                              "sample_rate and finite 0 <= lower_edge_hertz < "
                               "upper_edge_hertz";
   if (failed(checkResultSize(ctx, 0, type)))
     return failure();
