@@ -103,6 +103,9 @@ def generated_onnx_files(pattern):
             run(ONNX_TESTS / "conformance" / "gen_node_test.py", case, tmp / case)
         for flag in ("--models", "--errors"):
             run(ONNX_TESTS / "Ops" / "check_ops.py", flag, tmp / "ops")
+        # If, Loop and Scan, nested subgraphs among them.
+        for mode in ("models", "errors"):
+            run(ONNX_TESTS / "control_flow.py", mode, tmp / "control_flow" / mode)
         for path in sorted(tmp.glob(pattern)):
             yield path.read_bytes()
 

@@ -7,7 +7,10 @@
 #include "muon/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace muon {
@@ -16,6 +19,24 @@ namespace muon {
 } // namespace muon
 
 using namespace mlir;
+
+/// Whether `value` (through scalar arithmetic) decides a branch or a loop's
+/// bounds: a run-time If condition, Loop trip count or condition.
+static bool decidesControlFlow(Value value) {
+  SmallVector<Value> worklist = {value};
+  llvm::SmallPtrSet<Operation *, 8> seen;
+  while (!worklist.empty()) {
+    for (Operation *user : worklist.pop_back_val().getUsers()) {
+      if (!seen.insert(user).second)
+        continue;
+      if (isa<scf::IfOp, scf::ConditionOp, scf::ForOp, scf::WhileOp>(user))
+        return true;
+      if (isa_and_nonnull<arith::ArithDialect>(user->getDialect()))
+        llvm::append_range(worklist, user->getResults());
+    }
+  }
+  return false;
+}
 
 namespace {
 struct CheckNoHostAccessPass
@@ -36,9 +57,15 @@ struct CheckNoHostAccessPass
         if (!value || !isa<MemRefType>(value.getType()) ||
             !isa<MemoryEffects::Read, MemoryEffects::Write>(effect.getEffect()))
           continue;
-        op->emitOpError("reads or writes a buffer in host code; every buffer "
-                        "of a GPU program is device memory, so a GPU run "
-                        "would fault here");
+        InFlightDiagnostic diag = op->emitOpError(
+            "reads or writes a buffer in host code; every buffer of a GPU "
+            "program is device memory, so a GPU run would fault here");
+        if (auto load = dyn_cast<memref::LoadOp>(op);
+            load && decidesControlFlow(load.getResult()))
+          diag << " (the value decides a branch or a loop, as an ONNX If or "
+                  "Loop on a run-time condition or trip count does; the GPU "
+                  "pipeline needs those constant: run such steps on the CPU "
+                  "pipeline)";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();

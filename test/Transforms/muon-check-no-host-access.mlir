@@ -9,6 +9,31 @@ func.func @host_read(%lr: memref<f32>, %out: memref<f32>) {
 
 // -----
 
+// A value deciding a loop's trip count or a branch (an imported Loop or If
+// on run-time values) says so.
+func.func @host_trip_count(%m: memref<i64>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error @below {{(the value decides a branch or a loop, as an ONNX If or Loop on a run-time condition or trip count does; the GPU pipeline needs those constant: run such steps on the CPU pipeline)}}
+  %n = memref.load %m[] : memref<i64>
+  %ub = arith.index_cast %n : i64 to index
+  scf.for %i = %c0 to %ub step %c1 {
+  }
+  return
+}
+
+// -----
+
+func.func @host_branch(%c: memref<i1>) {
+  // expected-error @below {{the value decides a branch or a loop}}
+  %b = memref.load %c[] : memref<i1>
+  scf.if %b {
+  }
+  return
+}
+
+// -----
+
 func.func @host_write(%out: memref<4xf32>, %x: f32) {
   %c0 = arith.constant 0 : index
   // expected-error @below {{'memref.store' op reads or writes a buffer in host code}}

@@ -100,8 +100,9 @@ private:
 /// Imports one FunctionSpec.
 class FunctionImporter {
 public:
-  FunctionImporter(ModelImporter &model, const FunctionSpec &spec)
-      : model(model), spec(spec), builder(model.context) {}
+  FunctionImporter(ModelImporter &model, const FunctionSpec &spec,
+                   FunctionImporter *parent = nullptr)
+      : model(model), spec(spec), builder(model.context), parent(parent) {}
 
   FailureOr<func::FuncOp> run();
 
@@ -130,6 +131,10 @@ private:
   LogicalResult importNode(const onnx::NodeProto &node, size_t index);
   LogicalResult createReturn(func::FuncOp func);
   Value getRandomStep();
+  /// NodeContext::importSubgraph for a subgraph of `node`.
+  FailureOr<SmallVector<Value>>
+  importSubgraph(const NodeContext &ctx, const onnx::GraphProto &graph,
+                 ArrayRef<Value> arguments, OpBuilder &body);
 
   ModelImporter &model;
   const FunctionSpec &spec;
@@ -155,6 +160,8 @@ private:
   llvm::StringMap<GraphValue> values;
   /// Outputs the importer of their node did not produce.
   llvm::StringMap<size_t> unproduced;
+  /// The importer of the graph enclosing this subgraph; null for a function.
+  FunctionImporter *parent;
 };
 } // namespace
 
@@ -173,6 +180,51 @@ static std::string getNodeName(const onnx::NodeProto &node, size_t index) {
 Location FunctionImporter::getNodeLoc(const onnx::NodeProto &node,
                                       size_t index) {
   return getValueLoc(getNodeName(node, index));
+}
+
+/// Appends to `names` (once each) the names `graph` and the subgraphs nested
+/// in it read without defining: values of the enclosing graphs.
+static void collectOuterReferences(const onnx::GraphProto &graph,
+                                   SmallVectorImpl<std::string> &names,
+                                   llvm::StringSet<> &seen) {
+  llvm::StringSet<> defined;
+  for (const onnx::ValueInfoProto &input : graph.input())
+    defined.insert(input.name());
+  for (const onnx::TensorProto &init : graph.initializer())
+    defined.insert(init.name());
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &output : node.output())
+      defined.insert(output);
+  auto add = [&](const std::string &name) {
+    if (!name.empty() && !defined.contains(name) && seen.insert(name).second)
+      names.push_back(name);
+  };
+  for (const onnx::NodeProto &node : graph.node()) {
+    llvm::for_each(node.input(), add);
+    SmallVector<std::string> nested;
+    llvm::StringSet<> nestedSeen;
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        collectOuterReferences(attr.g(), nested, nestedSeen);
+      for (const onnx::GraphProto &g : attr.graphs())
+        collectOuterReferences(g, nested, nestedSeen);
+    }
+    llvm::for_each(nested, add);
+  }
+}
+
+/// The names `node`'s subgraph attributes read from enclosing graphs.
+static SmallVector<std::string>
+getSubgraphReferences(const onnx::NodeProto &node) {
+  SmallVector<std::string> names;
+  llvm::StringSet<> seen;
+  for (const onnx::AttributeProto &attr : node.attribute()) {
+    if (attr.has_g())
+      collectOuterReferences(attr.g(), names, seen);
+    for (const onnx::GraphProto &g : attr.graphs())
+      collectOuterReferences(g, names, seen);
+  }
+  return names;
 }
 
 LogicalResult FunctionImporter::collectDefinitions() {
@@ -395,7 +447,11 @@ LogicalResult FunctionImporter::importNodes() {
   SmallVector<SmallVector<size_t>> consumers(nodes.size());
   for (auto [index, node] : llvm::enumerate(nodes)) {
     llvm::StringSet<> seen;
-    for (const std::string &input : node->input()) {
+    // A subgraph's reads of this graph's values order the node like inputs.
+    SmallVector<std::string> reads(node->input().begin(),
+                                   node->input().end());
+    llvm::append_range(reads, getSubgraphReferences(*node));
+    for (const std::string &input : reads) {
       if (input.empty() || !seen.insert(input).second)
         continue;
       auto producer = producers.find(input);
@@ -404,11 +460,14 @@ LogicalResult FunctionImporter::importNodes() {
         ++pending[index];
       } else if (!values.count(input) && !initializers.count(input) &&
                  !deferred.contains(input)) {
-        return emitError(getNodeLoc(*node, index))
-               << "node '" << getNodeName(*node, index) << "' ("
-               << node->op_type() << "): input '" << input
-               << "' is not defined (no graph input, initializer or node "
-                  "output has that name)";
+        InFlightDiagnostic diag = emitError(getNodeLoc(*node, index))
+                                  << "node '" << getNodeName(*node, index)
+                                  << "' (" << node->op_type() << "): ";
+        bool read = !llvm::is_contained(node->input(), input);
+        return diag << (read ? "its subgraph reads '" : "input '") << input
+                    << (read ? "', which is" : "' is")
+                    << " not defined (no graph input, initializer or node "
+                       "output has that name)";
       }
     }
   }
@@ -523,6 +582,11 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
   ctx.declaredResultTypes = declaredTypes;
   ctx.maxTensorElements = model.types.getMaxTensorElements();
   ctx.getRandomStep = [this] { return getRandomStep(); };
+  ctx.importSubgraph = [this, &ctx](const onnx::GraphProto &graph,
+                                    ArrayRef<Value> arguments,
+                                    OpBuilder &body) {
+    return importSubgraph(ctx, graph, arguments, body);
+  };
   Block *block = builder.getInsertionBlock();
   Block::iterator point = builder.getInsertionPoint();
   Operation *previous = point == block->begin() ? nullptr : &*std::prev(point);
@@ -635,12 +699,98 @@ BlockArgument FunctionImporter::insertArgument(unsigned index, Type type,
 }
 
 Value FunctionImporter::getRandomStep() {
+  if (parent)
+    return parent->getRandomStep();
   if (!randomStep) {
     randomStep = insertArgument(function.getNumArguments(),
                                 RankedTensorType::get({}, builder.getI64Type()),
                                 kRandomStepName, model.fileLoc);
   }
   return randomStep;
+}
+
+FailureOr<SmallVector<Value>> FunctionImporter::importSubgraph(
+    const NodeContext &ctx, const onnx::GraphProto &graph,
+    ArrayRef<Value> arguments, OpBuilder &body) {
+  StringRef opType = ctx.node.op_type();
+  auto error = [&] {
+    return ctx.emitError() << "subgraph '" << graph.name() << "' ";
+  };
+  if (graph.input_size() != static_cast<int>(arguments.size()))
+    return error() << "declares " << graph.input_size() << " inputs, "
+                   << opType << " binds " << arguments.size();
+  FunctionSpec spec;
+  spec.name = graph.name();
+  spec.graphs.push_back(&graph);
+  FunctionImporter child(model, spec, this);
+  child.builder.restoreInsertionPoint(body.saveInsertionPoint());
+  if (failed(child.collectDefinitions()))
+    return failure();
+
+  // Values read from this graph (or further out) materialize where they
+  // dominate the op holding the subgraph's block.
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    Block *block = body.getInsertionBlock();
+    if (block != builder.getInsertionBlock()) {
+      Operation *anchor = block->getParentOp();
+      while (anchor && anchor->getBlock() != builder.getInsertionBlock())
+        anchor = anchor->getParentOp();
+      if (anchor)
+        builder.setInsertionPoint(anchor);
+    }
+    SmallVector<std::string> reads;
+    llvm::StringSet<> seen;
+    collectOuterReferences(graph, reads, seen);
+    for (const std::string &name : reads) {
+      const GraphValue *value = lookup(name);
+      if (!value) {
+        if (initializers.count(name))
+          return failure(); // Reported when decoding the initializer.
+        if (unproduced.count(name))
+          return error() << "reads '" << name
+                         << "', an output its node's importer does not "
+                            "produce";
+        return error() << "reads '" << name
+                       << "', which no enclosing graph defines";
+      }
+      child.values[name] = *value;
+    }
+  }
+
+  for (auto [input, argument] : llvm::zip_equal(graph.input(), arguments)) {
+    std::optional<RankedTensorType> type = model.types.getStaticType(input);
+    if (type && *type != argument.getType())
+      return error() << "input '" << input.name() << "' is declared as "
+                     << *type << " but " << opType << " binds "
+                     << argument.getType();
+    child.values[input.name()].values.push_back(argument);
+  }
+  if (failed(child.importNodes()))
+    return failure();
+
+  SmallVector<Value> results;
+  for (const onnx::ValueInfoProto &output : graph.output()) {
+    const GraphValue *value = child.lookup(output.name());
+    if (!value) {
+      if (child.unproduced.count(output.name()))
+        return error() << "output '" << output.name()
+                       << "' is not produced by the importer of its node";
+      if (child.initializers.count(output.name()))
+        return failure();
+      return error() << "output '" << output.name() << "' is not defined";
+    }
+    if (value->isSequence)
+      return error() << "output '" << output.name()
+                     << "' is a sequence; subgraph outputs must be tensors";
+    std::optional<RankedTensorType> type = model.types.getStaticType(output);
+    if (type && *type != value->values.front().getType())
+      return error() << "output '" << output.name() << "' is declared as "
+                     << *type << " but computes "
+                     << value->values.front().getType();
+    results.push_back(value->values.front());
+  }
+  return results;
 }
 
 FailureOr<func::FuncOp> FunctionImporter::run() {

@@ -116,6 +116,13 @@ std::optional<int64_t> NodeContext::getIntAttr(StringRef name) const {
   return std::nullopt;
 }
 
+const onnx::GraphProto *NodeContext::getGraphAttr(StringRef name) const {
+  if (const AttributeProto *attr =
+          getTypedAttr(*this, name, AttributeProto::GRAPH))
+    return &attr->g();
+  return nullptr;
+}
+
 std::optional<float> NodeContext::getFloatAttr(StringRef name) const {
   if (const AttributeProto *attr =
           getTypedAttr(*this, name, AttributeProto::FLOAT))

@@ -31,6 +31,7 @@
 
 namespace onnx {
 class AttributeProto;
+class GraphProto;
 class NodeProto;
 class TensorProto;
 } // namespace onnx
@@ -88,6 +89,18 @@ public:
   /// none.
   std::function<mlir::Value()> getRandomStep;
 
+  /// Imports `graph` (a GRAPH attribute of the node: If's branches, Loop's
+  /// and Scan's bodies) with `builder`'s insertion point, its inputs bound
+  /// to `arguments` in order; returns its outputs. Names the graph uses but
+  /// does not define resolve in the enclosing graphs, materialized before
+  /// the op holding `builder`'s block (or at this node's insertion point when
+  /// that block is the node's own or not yet attached). Null where the
+  /// importer offers none.
+  std::function<mlir::FailureOr<llvm::SmallVector<mlir::Value>>(
+      const onnx::GraphProto &graph, llvm::ArrayRef<mlir::Value> arguments,
+      mlir::OpBuilder &builder)>
+      importSubgraph;
+
   /// Number of outputs the node declares (trailing optional ones included).
   int64_t getNumResults() const;
   /// The declared static type of output `index`, if any.
@@ -113,6 +126,9 @@ public:
   /// tensor is reported like an attribute of the wrong kind.
   std::optional<mlir::DenseElementsAttr>
   getTensorAttr(llvm::StringRef name) const;
+  /// A GRAPH attribute (a control-flow op's body), or null when absent or
+  /// of another kind (reported).
+  const onnx::GraphProto *getGraphAttr(llvm::StringRef name) const;
 
   /// The element type of ONNX data type `dataType` (Cast's `to`), or null
   /// for the types the importer does not read.

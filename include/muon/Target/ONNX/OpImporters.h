@@ -91,6 +91,8 @@ void populateGridSampleImporters(OpImporterRegistry &registry);
 void populateSignalImporters(OpImporterRegistry &registry);
 /// Det (LU with partial pivoting).
 void populateDetImporters(OpImporterRegistry &registry);
+/// If, Loop and Scan (GRAPH-attribute bodies, as scf.if/for/while).
+void populateControlFlowImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

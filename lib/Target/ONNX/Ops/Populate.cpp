@@ -41,4 +41,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateGridSampleImporters(registry);
   populateSignalImporters(registry);
   populateDetImporters(registry);
+  populateControlFlowImporters(registry);
 }
