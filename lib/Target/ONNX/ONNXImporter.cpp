@@ -132,9 +132,10 @@ private:
   LogicalResult createReturn(func::FuncOp func);
   Value getRandomStep();
   /// NodeContext::importSubgraph for a subgraph of `node`.
-  FailureOr<SmallVector<Value>>
-  importSubgraph(const NodeContext &ctx, const onnx::GraphProto &graph,
-                 ArrayRef<Value> arguments, OpBuilder &body);
+  FailureOr<SmallVector<Value>> importSubgraph(const NodeContext &ctx,
+                                               const onnx::GraphProto &graph,
+                                               ArrayRef<Value> arguments,
+                                               OpBuilder &body);
 
   ModelImporter &model;
   const FunctionSpec &spec;
@@ -448,8 +449,7 @@ LogicalResult FunctionImporter::importNodes() {
   for (auto [index, node] : llvm::enumerate(nodes)) {
     llvm::StringSet<> seen;
     // A subgraph's reads of this graph's values order the node like inputs.
-    SmallVector<std::string> reads(node->input().begin(),
-                                   node->input().end());
+    SmallVector<std::string> reads(node->input().begin(), node->input().end());
     llvm::append_range(reads, getSubgraphReferences(*node));
     for (const std::string &input : reads) {
       if (input.empty() || !seen.insert(input).second)
@@ -709,16 +709,17 @@ Value FunctionImporter::getRandomStep() {
   return randomStep;
 }
 
-FailureOr<SmallVector<Value>> FunctionImporter::importSubgraph(
-    const NodeContext &ctx, const onnx::GraphProto &graph,
-    ArrayRef<Value> arguments, OpBuilder &body) {
+FailureOr<SmallVector<Value>>
+FunctionImporter::importSubgraph(const NodeContext &ctx,
+                                 const onnx::GraphProto &graph,
+                                 ArrayRef<Value> arguments, OpBuilder &body) {
   StringRef opType = ctx.node.op_type();
   auto error = [&] {
     return ctx.emitError() << "subgraph '" << graph.name() << "' ";
   };
   if (graph.input_size() != static_cast<int>(arguments.size()))
-    return error() << "declares " << graph.input_size() << " inputs, "
-                   << opType << " binds " << arguments.size();
+    return error() << "declares " << graph.input_size() << " inputs, " << opType
+                   << " binds " << arguments.size();
   FunctionSpec spec;
   spec.name = graph.name();
   spec.graphs.push_back(&graph);

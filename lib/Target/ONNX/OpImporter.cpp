@@ -53,7 +53,7 @@ void OpImporterRegistry::acceptUnsigned(StringRef domain,
 }
 
 void OpImporterRegistry::acceptMinifloats(StringRef domain,
-                                      ArrayRef<StringRef> opTypes) {
+                                          ArrayRef<StringRef> opTypes) {
   setFlag(domain, opTypes, &RegisteredImporter::acceptsMinifloats);
 }
 

@@ -44,8 +44,8 @@ static LogicalResult checkScalarOperand(NodeContext &ctx, unsigned index,
                                         Type elementType, StringRef what) {
   Value value = ctx.getOperand(index);
   auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type || type.getElementType() != elementType ||
-      !type.hasStaticShape() || type.getNumElements() != 1)
+  if (!type || type.getElementType() != elementType || !type.hasStaticShape() ||
+      type.getNumElements() != 1)
     return ctx.emitError() << what << " must be a one-element tensor of "
                            << elementType << ", got " << value.getType();
   return success();
@@ -98,9 +98,9 @@ static SmallVector<Value> buildInPlaceYields(OpBuilder &b, Location loc,
                                              ValueRange carried) {
   SmallVector<Value> yields;
   for (auto [value, arg] : llvm::zip_equal(next, carried))
-    yields.push_back(value == arg ? value
-                                  : linalg::CopyOp::create(b, loc, value, arg)
-                                        .getResult(0));
+    yields.push_back(
+        value == arg ? value
+                     : linalg::CopyOp::create(b, loc, value, arg).getResult(0));
   return yields;
 }
 
@@ -130,11 +130,9 @@ struct DetachedBody {
 };
 } // namespace
 
-/// Imports GRAPH attribute `name` with arguments of `argTypes` into a
-/// detached block; its output count must be `numResults`.
-static FailureOr<DetachedBody> importDetached(NodeContext &ctx, StringRef name,
-                                              TypeRange argTypes,
-                                              int64_t numResults) {
+/// GRAPH attribute `name`, which must have `numResults` outputs.
+static FailureOr<const onnx::GraphProto *>
+getBodyAttr(NodeContext &ctx, StringRef name, int64_t numResults) {
   const onnx::GraphProto *graph = ctx.getGraphAttr(name);
   if (!graph) {
     if (!ctx.hadAttributeError)
@@ -145,13 +143,25 @@ static FailureOr<DetachedBody> importDetached(NodeContext &ctx, StringRef name,
     return ctx.emitError() << "subgraph '" << name << "' has "
                            << graph->output_size() << " outputs, expected "
                            << numResults;
+  return graph;
+}
+
+/// Imports GRAPH attribute `name` with arguments of `argTypes` into a
+/// detached block; its output count must be `numResults`.
+static FailureOr<DetachedBody> importDetached(NodeContext &ctx, StringRef name,
+                                              TypeRange argTypes,
+                                              int64_t numResults) {
+  FailureOr<const onnx::GraphProto *> graph =
+      getBodyAttr(ctx, name, numResults);
+  if (failed(graph))
+    return failure();
   DetachedBody body;
   for (Type type : argTypes)
     body.block->addArgument(type, ctx.loc);
   OpBuilder b(ctx.builder.getContext());
   b.setInsertionPointToEnd(body.block.get());
   SmallVector<Value> args(body.block->getArguments());
-  FailureOr<SmallVector<Value>> results = ctx.importSubgraph(*graph, args, b);
+  FailureOr<SmallVector<Value>> results = ctx.importSubgraph(**graph, args, b);
   if (failed(results))
     return failure();
   body.results = std::move(*results);
@@ -189,21 +199,15 @@ static ImportResult importIf(NodeContext &ctx) {
     // the shapes at hand (exporters guard shape-dependent code so).
     StringRef name = *taken ? "then_branch" : "else_branch";
     ctx.ignoreAttr(*taken ? "else_branch" : "then_branch");
-    const onnx::GraphProto *graph = ctx.getGraphAttr(name);
-    if (!graph)
-      return ctx.hadAttributeError
-                 ? failure()
-                 : ctx.emitError() << "expects the graph attribute '" << name
-                                   << "'";
-    if (graph->output_size() != numResults)
-      return ctx.emitError() << "subgraph '" << name << "' has "
-                             << graph->output_size() << " outputs, expected "
-                             << numResults;
-    return ctx.importSubgraph(*graph, {}, ctx.builder);
+    FailureOr<const onnx::GraphProto *> graph =
+        getBodyAttr(ctx, name, numResults);
+    if (failed(graph))
+      return failure();
+    return ctx.importSubgraph(**graph, {}, ctx.builder);
   }
 
-  if (failed(checkScalarOperand(ctx, 0, ctx.builder.getI1Type(),
-                                "the condition")))
+  if (failed(
+          checkScalarOperand(ctx, 0, ctx.builder.getI1Type(), "the condition")))
     return failure();
   FailureOr<DetachedBody> thenBody =
       importDetached(ctx, "then_branch", {}, numResults);
@@ -249,16 +253,15 @@ static SmallVector<Value> buildScanAccumulators(OpBuilder &b, Location loc,
     auto type = cast<RankedTensorType>(slice.getType());
     SmallVector<int64_t> shape(type.getShape());
     shape.insert(shape.begin() + axis, tripCount);
-    accumulators.push_back(tensor::EmptyOp::create(b, loc, shape,
-                                                   type.getElementType()));
+    accumulators.push_back(
+        tensor::EmptyOp::create(b, loc, shape, type.getElementType()));
   }
   return accumulators;
 }
 
 /// Writes `slice` into `accumulator` at `position` along `axis`.
 static Value insertScanSlice(OpBuilder &b, Location loc, Value slice,
-                             Value accumulator, int64_t axis,
-                             Value position) {
+                             Value accumulator, int64_t axis, Value position) {
   auto type = cast<RankedTensorType>(accumulator.getType());
   SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
   SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
@@ -293,8 +296,8 @@ static ImportResult importLoop(NodeContext &ctx) {
   SmallVector<Value> carried;
   for (unsigned i = 2; i < ctx.operands.size(); ++i) {
     if (!ctx.getOperand(i))
-      return ctx.emitError() << "loop-carried input " << i
-                             << " is omitted; it must be given";
+      return ctx.emitError()
+             << "loop-carried input " << i << " is omitted; it must be given";
     carried.push_back(ctx.getOperand(i));
   }
   int64_t numCarried = carried.size();
@@ -333,18 +336,17 @@ static ImportResult importLoop(NodeContext &ctx) {
       condOut.getType() != RankedTensorType::get({1}, b.getI1Type()))
     return ctx.emitError() << "the body's condition output has type "
                            << condOut.getType() << ", expected " << i1Scalar;
-  if (failed(checkCarriedTypes(ctx, carried,
-                               results.slice(1, numCarried), 2)))
+  if (failed(checkCarriedTypes(ctx, carried, results.slice(1, numCarried), 2)))
     return failure();
 
   // The body's condition ends the loop even without an input condition (the
   // spec calls it ignored then; ONNX Runtime and ONNX's reference honour
   // it, and so does this importer).
   Value condIn = body->block->getArgument(1);
-  bool startsTrue = !ctx.getOperand(1) ||
-                    getConstantBool(ctx.getOperand(1)) == true;
-  bool staysTrue = getConstantBool(condOut) == true ||
-                   (condOut == condIn && startsTrue);
+  bool startsTrue =
+      !ctx.getOperand(1) || getConstantBool(ctx.getOperand(1)) == true;
+  bool staysTrue =
+      getConstantBool(condOut) == true || (condOut == condIn && startsTrue);
   if (!tripCount && staysTrue)
     return ctx.emitError() << "has no trip count and a condition that stays "
                               "true: the loop would never end";
@@ -384,13 +386,13 @@ static ImportResult importLoop(NodeContext &ctx) {
               body->splice(nb.getInsertionBlock(), replacements);
           // The slices first: they may read a carried value's old contents.
           SmallVector<Value> stacked;
-          for (auto [slice, acc] : llvm::zip_equal(
-                   ArrayRef(out).drop_front(1 + numCarried),
-                   args.drop_front(numCarried)))
+          for (auto [slice, acc] :
+               llvm::zip_equal(ArrayRef(out).drop_front(1 + numCarried),
+                               args.drop_front(numCarried)))
             stacked.push_back(insertScanSlice(nb, nloc, slice, acc, 0, iv));
-          SmallVector<Value> yielded = buildInPlaceYields(
-              nb, nloc, ArrayRef(out).slice(1, numCarried),
-              args.take_front(numCarried));
+          SmallVector<Value> yielded =
+              buildInPlaceYields(nb, nloc, ArrayRef(out).slice(1, numCarried),
+                                 args.take_front(numCarried));
           llvm::append_range(yielded, stacked);
           scf::YieldOp::create(nb, nloc, yielded);
         });
@@ -403,8 +405,8 @@ static ImportResult importLoop(NodeContext &ctx) {
                               "import";
   // scf.while over (i, cond, carried...), running while i < M && cond.
   Value cond = ctx.getOperand(1)
-             ? buildScalarExtract(b, loc, ctx.getOperand(1))
-             : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
+                   ? buildScalarExtract(b, loc, ctx.getOperand(1))
+                   : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
   SmallVector<Value> inits = {zero, cond};
   llvm::append_range(inits, carried);
   SmallVector<Type> types(ValueRange(inits).getTypes());
@@ -445,8 +447,8 @@ getPerValueAttr(NodeContext &ctx, StringRef name, int64_t count) {
   SmallVector<int64_t> values =
       ctx.getIntsAttr(name).value_or(SmallVector<int64_t>(count, 0));
   if (static_cast<int64_t>(values.size()) != count)
-    return ctx.emitError() << "attribute '" << name << "' has "
-                           << values.size() << " entries, expected " << count;
+    return ctx.emitError() << "attribute '" << name << "' has " << values.size()
+                           << " entries, expected " << count;
   return values;
 }
 
@@ -481,8 +483,8 @@ static ImportResult importScan(NodeContext &ctx) {
   if (failed(inputAxes) || failed(inputDirections) || failed(outputAxes) ||
       failed(outputDirections))
     return failure();
-  for (int64_t direction : llvm::concat<int64_t>(*inputDirections,
-                                                 *outputDirections))
+  for (int64_t direction :
+       llvm::concat<int64_t>(*inputDirections, *outputDirections))
     if (direction != 0 && direction != 1)
       return ctx.emitError() << "scan directions must be 0 (forward) or 1 "
                                 "(reverse), got "
@@ -501,10 +503,10 @@ static ImportResult importScan(NodeContext &ctx) {
       return failure();
     (*inputAxes)[i] = *axis;
     if (length >= 0 && type.getDimSize(*axis) != length)
-      return ctx.emitError() << "scan inputs have different lengths along "
-                                "their scan axes ("
-                             << length << " and " << type.getDimSize(*axis)
-                             << ")";
+      return ctx.emitError()
+             << "scan inputs have different lengths along "
+                "their scan axes ("
+             << length << " and " << type.getDimSize(*axis) << ")";
     length = type.getDimSize(*axis);
     SmallVector<int64_t> shape(type.getShape());
     shape.erase(shape.begin() + *axis);
@@ -522,9 +524,8 @@ static ImportResult importScan(NodeContext &ctx) {
   for (int64_t i = 0; i < numScans; ++i) {
     // The output's rank counts the scan axis.
     auto type = cast<RankedTensorType>(results[numStates + i].getType());
-    FailureOr<int64_t> axis = normalizeAxis(ctx, (*outputAxes)[i],
-                                            type.getRank() + 1,
-                                            "scan_output_axes");
+    FailureOr<int64_t> axis = normalizeAxis(
+        ctx, (*outputAxes)[i], type.getRank() + 1, "scan_output_axes");
     if (failed(axis))
       return failure();
     (*outputAxes)[i] = *axis;
