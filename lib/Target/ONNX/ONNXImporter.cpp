@@ -183,6 +183,22 @@ Location FunctionImporter::getNodeLoc(const onnx::NodeProto &node,
   return getValueLoc(getNodeName(node, index));
 }
 
+static void collectOuterReferences(const onnx::GraphProto &graph,
+                                   SmallVectorImpl<std::string> &names,
+                                   llvm::StringSet<> &seen);
+
+/// collectOuterReferences over the subgraph attributes of `node`.
+static void collectSubgraphReferences(const onnx::NodeProto &node,
+                                      SmallVectorImpl<std::string> &names,
+                                      llvm::StringSet<> &seen) {
+  for (const onnx::AttributeProto &attr : node.attribute()) {
+    if (attr.has_g())
+      collectOuterReferences(attr.g(), names, seen);
+    for (const onnx::GraphProto &g : attr.graphs())
+      collectOuterReferences(g, names, seen);
+  }
+}
+
 /// Appends to `names` (once each) the names `graph` and the subgraphs nested
 /// in it read without defining: values of the enclosing graphs.
 static void collectOuterReferences(const onnx::GraphProto &graph,
@@ -204,28 +220,9 @@ static void collectOuterReferences(const onnx::GraphProto &graph,
     llvm::for_each(node.input(), add);
     SmallVector<std::string> nested;
     llvm::StringSet<> nestedSeen;
-    for (const onnx::AttributeProto &attr : node.attribute()) {
-      if (attr.has_g())
-        collectOuterReferences(attr.g(), nested, nestedSeen);
-      for (const onnx::GraphProto &g : attr.graphs())
-        collectOuterReferences(g, nested, nestedSeen);
-    }
+    collectSubgraphReferences(node, nested, nestedSeen);
     llvm::for_each(nested, add);
   }
-}
-
-/// The names `node`'s subgraph attributes read from enclosing graphs.
-static SmallVector<std::string>
-getSubgraphReferences(const onnx::NodeProto &node) {
-  SmallVector<std::string> names;
-  llvm::StringSet<> seen;
-  for (const onnx::AttributeProto &attr : node.attribute()) {
-    if (attr.has_g())
-      collectOuterReferences(attr.g(), names, seen);
-    for (const onnx::GraphProto &g : attr.graphs())
-      collectOuterReferences(g, names, seen);
-  }
-  return names;
 }
 
 LogicalResult FunctionImporter::collectDefinitions() {
@@ -450,7 +447,8 @@ LogicalResult FunctionImporter::importNodes() {
     llvm::StringSet<> seen;
     // A subgraph's reads of this graph's values order the node like inputs.
     SmallVector<std::string> reads(node->input().begin(), node->input().end());
-    llvm::append_range(reads, getSubgraphReferences(*node));
+    llvm::StringSet<> subgraphSeen;
+    collectSubgraphReferences(*node, reads, subgraphSeen);
     for (const std::string &input : reads) {
       if (input.empty() || !seen.insert(input).second)
         continue;

@@ -21,6 +21,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Ops"))
+from check_ops import compare_outputs  # noqa: E402
+
 F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 RTOL = 1e-5
 RNG = np.random.default_rng(3)
@@ -334,12 +337,6 @@ ERRORS = {
 }
 
 
-def rel_error(got, ref):
-    got, ref = got.astype(np.float64), ref.astype(np.float64)
-    denom = np.linalg.norm(ref)
-    return np.linalg.norm(got - ref) / (denom if denom > 0 else 1.0)
-
-
 def check(translate, run, directory, names=None):
     import onnxruntime as ort
     selected = names.split(",") if names else list(VALID)
@@ -363,19 +360,7 @@ def check(translate, run, directory, names=None):
         outs = [os.path.join(case_dir, f"out{i}.npy") for i in range(len(expected))]
         subprocess.run(args + ["--output=@" + p for p in outs], check=True,
                        stdout=subprocess.DEVNULL)
-        worst = 0.0
-        for out, want in zip(outs, expected):
-            got = np.load(out)
-            if got.shape != want.shape or got.dtype != want.dtype:
-                raise AssertionError(f"{name}: got {got.dtype}{got.shape}, "
-                                     f"expected {want.dtype}{want.shape}")
-            if np.issubdtype(want.dtype, np.floating):
-                err = rel_error(got, want)
-                if not err <= RTOL:
-                    raise AssertionError(f"{name}: relative error {err:.3e}")
-                worst = max(worst, err)
-            elif not np.array_equal(got, want):
-                raise AssertionError(f"{name}: {got} != {want}")
+        worst = compare_outputs(name, outs, expected, RTOL)
         print(f"PASS {name} max rel err {worst:.2e}")
     print(f"control flow: {len(selected)} models passed (tolerance {RTOL:.0e})")
     return 0

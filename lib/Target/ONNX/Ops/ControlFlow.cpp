@@ -259,16 +259,25 @@ static SmallVector<Value> buildScanAccumulators(OpBuilder &b, Location loc,
   return accumulators;
 }
 
-/// Writes `slice` into `accumulator` at `position` along `axis`.
-static Value insertScanSlice(OpBuilder &b, Location loc, Value slice,
-                             Value accumulator, int64_t axis, Value position) {
-  auto type = cast<RankedTensorType>(accumulator.getType());
+/// The offsets, sizes and strides of the slice of `type` at `position`
+/// along `axis` (one element there, everything elsewhere).
+static std::array<SmallVector<OpFoldResult>, 3>
+getAxisSlice(OpBuilder &b, RankedTensorType type, int64_t axis,
+             Value position) {
   SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
   SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
   for (int64_t size : type.getShape())
     sizes.push_back(b.getIndexAttr(size));
   offsets[axis] = position;
   sizes[axis] = b.getIndexAttr(1);
+  return {offsets, sizes, strides};
+}
+
+/// Writes `slice` into `accumulator` at `position` along `axis`.
+static Value insertScanSlice(OpBuilder &b, Location loc, Value slice,
+                             Value accumulator, int64_t axis, Value position) {
+  auto [offsets, sizes, strides] = getAxisSlice(
+      b, cast<RankedTensorType>(accumulator.getType()), axis, position);
   return tensor::InsertSliceOp::create(b, loc, slice, accumulator, offsets,
                                        sizes, strides);
 }
@@ -277,12 +286,7 @@ static Value insertScanSlice(OpBuilder &b, Location loc, Value slice,
 static Value extractScanSlice(OpBuilder &b, Location loc, Value input,
                               int64_t axis, Value position) {
   auto type = cast<RankedTensorType>(input.getType());
-  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
-  for (int64_t size : type.getShape())
-    sizes.push_back(b.getIndexAttr(size));
-  offsets[axis] = position;
-  sizes[axis] = b.getIndexAttr(1);
+  auto [offsets, sizes, strides] = getAxisSlice(b, type, axis, position);
   SmallVector<int64_t> sliceShape(type.getShape());
   sliceShape.erase(sliceShape.begin() + axis);
   return tensor::ExtractSliceOp::create(

@@ -123,21 +123,28 @@ def run_case(case, translate, run, work_dir):
     outs = [os.path.join(case_dir, f"out{i}.npy") for i in range(len(expected))]
     args += ["--output=@" + p for p in outs]
     subprocess.run(args, check=True)
+    worst = compare_outputs(case.name, outs, expected, case.rtol)
+    print(f"PASS {case.name} {case.op} max rel err {worst:.2e}")
+
+
+def compare_outputs(name, paths, expected, rtol):
+    """Checks the .npy files `paths` against `expected`: same shapes and
+    dtypes, floats within `rtol` (rel_error), others exactly; returns the
+    largest float error."""
     worst = 0.0
-    for path, ref in zip(outs, expected):
+    for path, ref in zip(paths, expected, strict=True):
         got = np.load(path)
         if got.shape != ref.shape or got.dtype != ref.dtype:
-            raise AssertionError(f"{case.name}: got {got.dtype}{got.shape}, "
+            raise AssertionError(f"{name}: got {got.dtype}{got.shape}, "
                                  f"expected {ref.dtype}{ref.shape}")
         if np.issubdtype(ref.dtype, np.floating):
             err = rel_error(got, ref)
-            if not err <= case.rtol:
-                raise AssertionError(f"{case.name}: relative error {err:.3e} "
-                                     f"> {case.rtol:.0e}")
+            if not err <= rtol:
+                raise AssertionError(f"{name}: relative error {err:.3e} > {rtol:.0e}")
             worst = max(worst, err)
         elif not np.array_equal(got, ref):
-            raise AssertionError(f"{case.name}: {got} != {ref}")
-    print(f"PASS {case.name} {case.op} max rel err {worst:.2e}")
+            raise AssertionError(f"{name}: {got} != {ref}")
+    return worst
 
 
 def add_default_attributes(model):
