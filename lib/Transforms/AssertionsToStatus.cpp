@@ -10,6 +10,8 @@
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -41,6 +43,103 @@ static Value getConditionTensor(OpBuilder &b, cf::AssertOp op) {
   b.setInsertionPoint(op);
   return tensor::FromElementsOp::create(
       b, op.getLoc(), RankedTensorType::get({}, b.getI1Type()), condition);
+}
+
+/// `flag && condition` of two 0-d i1 tensors, written into `flag` (in place,
+/// so that a loop carrying it keeps one buffer).
+static Value buildAnd(OpBuilder &b, Location loc, Value flag, Value condition) {
+  AffineMap scalar = AffineMap::get(0, 0, b.getContext());
+  return linalg::GenericOp::create(
+             b, loc, flag.getType(), condition, flag,
+             ArrayRef<AffineMap>{scalar, scalar},
+             ArrayRef<utils::IteratorType>{},
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::AndIOp::create(nb, nl, args[0], args[1]).getResult());
+             })
+      .getResult(0);
+}
+
+static Value buildTrue(OpBuilder &b, Location loc) {
+  return arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({}, b.getI1Type()), true));
+}
+
+/// Replaces the asserts of `op`'s blocks by flags it yields (an scf.for
+/// carries each, true until its condition fails in an iteration; an scf.if
+/// yields it from the branch holding it, true from the other) and asserts of
+/// the flags right after `op`, in its parent block. Other ops with regions
+/// keep their asserts.
+static void liftAssertions(Operation *op) {
+  SmallVector<cf::AssertOp> asserts;
+  for (Region &region : op->getRegions())
+    for (Block &block : region)
+      for (auto assertOp : block.getOps<cf::AssertOp>())
+        asserts.push_back(assertOp);
+  if (asserts.empty() || !isa<scf::ForOp, scf::IfOp>(op))
+    return;
+  IRRewriter b(op->getContext());
+  Location loc = op->getLoc();
+  if (auto loop = dyn_cast<scf::ForOp>(op)) {
+    b.setInsertionPoint(loop);
+    SmallVector<Value> inits;
+    for (size_t i = 0; i < asserts.size(); ++i)
+      inits.push_back(buildTrue(b, loc));
+    FailureOr<LoopLikeOpInterface> lifted = loop.replaceWithAdditionalYields(
+        b, inits, /*replaceInitOperandUsesInLoop=*/false,
+        [&](OpBuilder &nb, Location nl, ArrayRef<BlockArgument> carried) {
+          SmallVector<Value> next;
+          for (auto [assertOp, flag] : llvm::zip_equal(asserts, carried))
+            next.push_back(
+                buildAnd(nb, nl, flag, getConditionTensor(nb, assertOp)));
+          return next;
+        });
+    // scf.for always takes more iter_args.
+    assert(succeeded(lifted));
+    op = *lifted;
+  } else {
+    auto branch = cast<scf::IfOp>(op);
+    b.setInsertionPoint(branch);
+    SmallVector<Type> types(branch.getResultTypes());
+    types.append(asserts.size(), RankedTensorType::get({}, b.getI1Type()));
+    auto lifted = scf::IfOp::create(b, loc, types, branch.getCondition(),
+                                    /*addThenBlock=*/false,
+                                    /*addElseBlock=*/false);
+    for (auto [from, to] :
+         llvm::zip_equal(branch->getRegions(), lifted->getRegions())) {
+      if (from.empty()) {
+        b.createBlock(&to);
+        scf::YieldOp::create(b, loc);
+      } else {
+        to.takeBody(from);
+      }
+      auto yield = cast<scf::YieldOp>(to.front().getTerminator());
+      b.setInsertionPoint(yield);
+      SmallVector<Value> values(yield.getOperands());
+      for (cf::AssertOp assertOp : asserts)
+        values.push_back(assertOp->getParentRegion() == &to
+                             ? getConditionTensor(b, assertOp)
+                             : buildTrue(b, loc));
+      b.setInsertionPoint(yield);
+      b.replaceOpWithNewOp<scf::YieldOp>(yield, values);
+    }
+    b.replaceOp(branch, lifted.getResults().drop_back(asserts.size()));
+    op = lifted;
+  }
+  b.setInsertionPointAfter(op);
+  SmallVector<Value> flags(op->getResults().take_back(asserts.size()));
+  for (auto [assertOp, flag] : llvm::zip_equal(asserts, flags)) {
+    Value condition = tensor::ExtractOp::create(b, loc, flag, ValueRange());
+    cf::AssertOp::create(b, assertOp.getLoc(), condition,
+                         assertOp.getMsgAttr());
+    Value old = assertOp.getArg();
+    assertOp.erase();
+    if (Operation *def = old.getDefiningOp();
+        def && isa<tensor::ExtractOp>(def) && def->use_empty())
+      def->erase();
+  }
 }
 
 /// Right after the last op of `block` that defines a check: the status is
@@ -129,6 +228,11 @@ static LogicalResult convertFunction(func::FuncOp func,
   SmallVector<Attribute> messages;
   SmallVector<cf::AssertOp> asserts;
   SmallVector<func::CallOp> calls;
+  // Innermost first: a loop nest's asserts move out one level at a time.
+  func.walk<WalkOrder::PostOrder>([](Operation *op) {
+    if (op->getNumRegions() != 0 && !isa<func::FuncOp>(op))
+      liftAssertions(op);
+  });
   WalkResult walk = func.walk([&](Operation *op) {
     bool isAssert = isa<cf::AssertOp>(op);
     auto call = dyn_cast<func::CallOp>(op);

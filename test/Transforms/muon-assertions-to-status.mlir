@@ -72,12 +72,74 @@ func.func @unchecked(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-func.func @nested(%x: tensor<4xf32>, %p: i1) -> tensor<4xf32> {
-  scf.if %p {
-    // expected-error @below {{cannot turn an assertion nested in a region into a status result}}
-    cf.assert %p, "nested"
+// An assert in a loop body (an imported Loop's Gather of x[i]): the loop
+// carries a flag, true until the condition fails in an iteration, updated in
+// place; the assert of the flag after the loop becomes the check.
+// CHECK-LABEL: func.func @in_loop
+// CHECK-SAME: -> (tensor<4xf32>, tensor<i32>) attributes {muon.status_messages = ["index in range"]}
+// CHECK: %[[TRUE:.+]] = arith.constant dense<true> : tensor<i1>
+// CHECK: %[[R:.+]]:2 = scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[Y:.+]] = %{{.+}}, %[[FLAG:.+]] = %[[TRUE]]) -> (tensor<4xf32>, tensor<i1>)
+// CHECK-NOT: cf.assert
+// CHECK: %[[OK:.+]] = linalg.generic {{.*}} ins(%[[COND:.+]] : tensor<i1>) outs(%[[FLAG]] : tensor<i1>)
+// CHECK: arith.andi
+// CHECK: scf.yield %{{.+}}, %[[OK]] : tensor<4xf32>, tensor<i1>
+// CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} ins(%[[R]]#1 : tensor<i1>)
+// CHECK: return %[[R]]#0, %[[STATUS]]
+func.func @in_loop(%x: tensor<4xf32>, %checks: tensor<3xi1>) -> tensor<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%y = %x) -> tensor<4xf32> {
+    %ok = tensor.extract_slice %checks[%i] [1] [1] : tensor<3xi1> to tensor<i1>
+    %c = tensor.extract %ok[] : tensor<i1>
+    cf.assert %c, "index in range"
+    scf.yield %y : tensor<4xf32>
   }
-  return %x : tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// In a branch: the branch yields its condition, the other branch true; a
+// loop nest's asserts move out one level at a time.
+// CHECK-LABEL: func.func @in_branch
+// CHECK-SAME: muon.status_messages = ["then", "nested"]
+// CHECK: %[[IF:.+]]:2 = scf.if %{{.+}} -> (tensor<i1>, tensor<i1>) {
+// CHECK: %[[THEN:.+]] = tensor.from_elements
+// CHECK: %[[TRUE:.+]] = arith.constant dense<true> : tensor<i1>
+// CHECK: scf.yield %[[THEN]], %[[TRUE]] : tensor<i1>, tensor<i1>
+// CHECK: } else {
+// CHECK: %[[LOOP:.+]] = scf.for
+// CHECK: %[[TRUE2:.+]] = arith.constant dense<true> : tensor<i1>
+// CHECK: scf.yield %[[TRUE2]], %[[LOOP]] : tensor<i1>, tensor<i1>
+// CHECK-NOT: cf.assert
+// CHECK: linalg.generic {{.*}} ins(%[[IF]]#0, %[[IF]]#1 : tensor<i1>, tensor<i1>)
+func.func @in_branch(%p: i1, %q: i1) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.if %p {
+    cf.assert %q, "then"
+  } else {
+    scf.for %i = %c0 to %c2 step %c1 {
+      cf.assert %p, "nested"
+    }
+  }
+  return
+}
+
+// -----
+
+// Other regions keep theirs: an error.
+func.func @in_while(%p: i1) {
+  scf.while (%c = %p) : (i1) -> () {
+    scf.condition(%c)
+  } do {
+    // expected-error @below {{cannot turn an assertion nested in a region into a status result}}
+    cf.assert %p, "in a while loop"
+    scf.yield %p : i1
+  }
+  return
 }
 
 // -----

@@ -80,10 +80,16 @@ def AssertionsToStatusPass
     leaves parameters and state as they were. Functions without asserts are
     left as they are.
 
-    Only asserts and calls in a function's entry block are converted: one
-    nested in a region is an error, as it might not run on every call. So is
-    a recursive call of a function with checks, whose status would have to
-    hold its own function's messages.
+    Asserts in the body of an `scf.for` or a branch of an `scf.if` (an
+    imported Loop or Scan gathering x[i], an If) move out first, innermost
+    first: the loop carries one 0-d flag per assert, true until its
+    condition fails in an iteration (updated in place, so the loop keeps one
+    buffer), the `scf.if` yields the condition from the branch holding the
+    assert and true from the other, and an assert of the flag follows the
+    op. Any other assert or call nested in a region (an `scf.while`) is an
+    error, as it might not run on every call. So is a recursive call of a
+    function with checks, whose status would have to hold its own
+    function's messages.
 
     Before:
     ```mlir

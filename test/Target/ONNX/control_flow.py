@@ -211,6 +211,32 @@ def loop_with_if():
     return m, {"x": f32(2, 3), "y0": f32(2, 3)}
 
 
+def loop_embedding_rnn():
+    """A recurrence as TorchScript exports `for t in range(ids.size(0))`:
+    M from the input's shape (folded), the condition an outer constant the
+    body passes on through Identity, a Gather at the iteration number (a
+    run-time index, so a checked one) and a table lookup of the token id
+    (checked against the table: a bad id fails the step's status)."""
+    body = graph("body", [
+        helper.make_node("Gather", ["ids", "t"], ["id"]),
+        helper.make_node("Gather", ["table", "id"], ["e"]),
+        helper.make_node("MatMul", ["e", "W"], ["eW"]),
+        helper.make_node("Add", ["eW", "h"], ["pre"]),
+        helper.make_node("Tanh", ["pre"], ["h_out"]),
+        helper.make_node("Identity", ["go"], ["go_out"]),
+        helper.make_node("Identity", ["h_out"], ["h_scan"]),
+    ], [vi("t", I64, []), vi("cond", B, []), vi("h", F, [4])],
+        [vi("go_out", B, []), untyped("h_out"), untyped("h_scan")])
+    nodes = [helper.make_node("Shape", ["ids"], ["shape"]),
+             helper.make_node("Gather", ["shape", "zero"], ["M"]),
+             const("go", np.bool_(True)),
+             helper.make_node("Loop", ["M", "go", "h0"], ["h", "hs"], name="loop",
+                              body=body)]
+    m = model(nodes, [vi("ids", I64, [5]), vi("h0", F, [4])], [untyped("h"), untyped("hs")],
+              [init("zero", np.int64(0)), init("table", f32(10, 4)), init("W", f32(4, 4))])
+    return m, {"ids": np.int64([3, 0, 9, 3, 7]), "h0": f32(4)}
+
+
 # --- Scan -------------------------------------------------------------------
 
 def scan_sum():
@@ -264,6 +290,7 @@ VALID = {
     "loop_while": lambda: loop_while(False),
     "loop_while_no_condition": lambda: loop_while(False, False),
     "loop_with_if": loop_with_if,
+    "loop_embedding_rnn": loop_embedding_rnn,
     "scan_sum": scan_sum,
     "scan_axes_directions": scan_axes_directions,
 }
