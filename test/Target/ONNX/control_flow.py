@@ -353,7 +353,76 @@ def scan_lengths_differ():
                  opset=11)
 
 
+def if_missing_branch():
+    then = graph("then", [helper.make_node("Relu", ["x"], ["t"])], [], [untyped("t")])
+    nodes = [helper.make_node("If", ["c"], ["y"], name="if", then_branch=then)]
+    return model(nodes, [vi("c", B, []), vi("x", F, [2, 3])], [untyped("y")])
+
+
+def if_output_declared():
+    then = graph("then", [helper.make_node("Relu", ["x"], ["t"])], [], [vi("t", F, [3, 2])])
+    other = graph("else", [helper.make_node("Neg", ["x"], ["e"])], [], [untyped("e")])
+    nodes = [helper.make_node("If", ["c"], ["y"], name="if", then_branch=then,
+                              else_branch=other)]
+    return model(nodes, [vi("c", B, []), vi("x", F, [2, 3])], [untyped("y")])
+
+
+def loop_body_outputs():
+    body = graph("body", [helper.make_node("Identity", ["y"], ["y_out"])],
+                 [vi("i", I64, []), vi("cond_in", B, []), vi("y", F, [2, 3])],
+                 [untyped("y_out")])
+    nodes = [helper.make_node("Loop", ["M", "", "y0"], ["y"], name="loop", body=body)]
+    return model(nodes, [vi("y0", F, [2, 3])], [untyped("y")], [init("M", np.int64(2))])
+
+
+def loop_body_input_type():
+    body = graph("body", [helper.make_node("Identity", ["y"], ["y_out"])],
+                 [vi("i", I64, []), vi("cond_in", B, []), vi("y", F, [3, 2])],
+                 [vi("cond_in", B, []), untyped("y_out")])
+    nodes = [helper.make_node("Loop", ["M", "", "y0"], ["y"], name="loop", body=body)]
+    return model(nodes, [vi("y0", F, [2, 3])], [untyped("y")], [init("M", np.int64(2))])
+
+
+def loop_condition_type():
+    body = graph("body", [helper.make_node("Identity", ["y"], ["y_out"]),
+                          const("go", np.float32(1))],
+                 [vi("i", I64, []), vi("cond_in", B, []), vi("y", F, [2, 3])],
+                 [untyped("go"), untyped("y_out")])
+    nodes = [helper.make_node("Loop", ["M", "", "y0"], ["y"], name="loop", body=body)]
+    return model(nodes, [vi("y0", F, [2, 3])], [untyped("y")], [init("M", np.int64(2))])
+
+
+def loop_scans_runtime_trip_count():
+    nodes = [helper.make_node("Loop", ["M", "", "y0"], ["y", "ys", "is"], name="loop",
+                              body=accumulate_body())]
+    return model(nodes, [vi("M", I64, []), vi("x", F, [2, 3]), vi("y0", F, [2, 3])],
+                 [untyped("y"), untyped("ys"), untyped("is")])
+
+
+def loop_scans_negative_trip_count():
+    nodes = [helper.make_node("Loop", ["M", "", "y0"], ["y", "ys", "is"], name="loop",
+                              body=accumulate_body())]
+    return model(nodes, [vi("x", F, [2, 3]), vi("y0", F, [2, 3])],
+                 [untyped("y"), untyped("ys"), untyped("is")], [init("M", np.int64(-1))])
+
+
+def scan_bad_direction():
+    body = graph("body", [helper.make_node("Add", ["s", "xi"], ["s_out"])],
+                 [vi("s", F, [2]), vi("xi", F, [2])], [untyped("s_out")])
+    nodes = [helper.make_node("Scan", ["s0", "xs"], ["s"], name="scan", num_scan_inputs=1,
+                              scan_input_directions=[2], body=body)]
+    return model(nodes, [vi("s0", F, [2]), vi("xs", F, [4, 2])], [untyped("s")], opset=11)
+
+
 ERRORS = {
+    "if_missing_branch": if_missing_branch,
+    "if_output_declared": if_output_declared,
+    "loop_body_outputs": loop_body_outputs,
+    "loop_body_input_type": loop_body_input_type,
+    "loop_condition_type": loop_condition_type,
+    "loop_scans_runtime_trip_count": loop_scans_runtime_trip_count,
+    "loop_scans_negative_trip_count": loop_scans_negative_trip_count,
+    "scan_bad_direction": scan_bad_direction,
     "if_types_differ": if_types_differ,
     "loop_scans_early_exit": loop_scans_early_exit,
     "loop_carried_grows": loop_carried_grows,
