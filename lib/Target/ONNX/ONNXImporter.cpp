@@ -34,6 +34,7 @@
 #include "mlir/IR/Verifier.h"
 #include "onnx/onnx_pb.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Path.h"
 
@@ -48,12 +49,6 @@ static StringRef normalizeDomain(StringRef domain) {
 }
 
 namespace {
-/// A graph value: one tensor, or the elements of a sequence.
-struct GraphValue {
-  SmallVector<Value> values;
-  bool isSequence = false;
-};
-
 /// What a function imported from one or more graphs returns.
 struct FunctionResult {
   /// The graph value returned.
@@ -132,10 +127,9 @@ private:
   LogicalResult createReturn(func::FuncOp func);
   Value getRandomStep();
   /// NodeContext::importSubgraph for a subgraph of `node`.
-  FailureOr<SmallVector<Value>> importSubgraph(const NodeContext &ctx,
-                                               const onnx::GraphProto &graph,
-                                               ArrayRef<Value> arguments,
-                                               OpBuilder &body);
+  FailureOr<SmallVector<GraphValue>>
+  importSubgraph(const NodeContext &ctx, const onnx::GraphProto &graph,
+                 ArrayRef<GraphValue> arguments, OpBuilder &body);
 
   ModelImporter &model;
   const FunctionSpec &spec;
@@ -515,7 +509,7 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
   StringRef domain = normalizeDomain(node.domain());
   auto opset = model.opsets.find(domain);
   SmallVector<Value> operands;
-  SmallVector<SmallVector<Value>> sequenceOperands;
+  SmallVector<std::optional<SmallVector<Value>>> sequenceOperands;
   NodeContext probe(builder, loc, node, operands, 0);
   if (opset == model.opsets.end())
     return probe.emitError()
@@ -581,7 +575,7 @@ LogicalResult FunctionImporter::importNode(const onnx::NodeProto &node,
   ctx.maxTensorElements = model.types.getMaxTensorElements();
   ctx.getRandomStep = [this] { return getRandomStep(); };
   ctx.importSubgraph = [this, &ctx](const onnx::GraphProto &graph,
-                                    ArrayRef<Value> arguments,
+                                    ArrayRef<GraphValue> arguments,
                                     OpBuilder &body) {
     return importSubgraph(ctx, graph, arguments, body);
   };
@@ -707,10 +701,9 @@ Value FunctionImporter::getRandomStep() {
   return randomStep;
 }
 
-FailureOr<SmallVector<Value>>
-FunctionImporter::importSubgraph(const NodeContext &ctx,
-                                 const onnx::GraphProto &graph,
-                                 ArrayRef<Value> arguments, OpBuilder &body) {
+FailureOr<SmallVector<GraphValue>> FunctionImporter::importSubgraph(
+    const NodeContext &ctx, const onnx::GraphProto &graph,
+    ArrayRef<GraphValue> arguments, OpBuilder &body) {
   StringRef opType = ctx.node.op_type();
   auto error = [&] {
     return ctx.emitError() << "subgraph '" << graph.name() << "' ";
@@ -721,6 +714,10 @@ FunctionImporter::importSubgraph(const NodeContext &ctx,
   FunctionSpec spec;
   spec.name = graph.name();
   spec.graphs.push_back(&graph);
+  auto restoreDims = llvm::make_scope_exit(
+      [&, dims = model.types.getInferredDims()]() mutable {
+        model.types.setInferredDims(std::move(dims));
+      });
   FunctionImporter child(model, spec, this);
   child.builder.restoreInsertionPoint(body.saveInsertionPoint());
   if (failed(child.collectDefinitions()))
@@ -758,17 +755,24 @@ FunctionImporter::importSubgraph(const NodeContext &ctx,
   }
 
   for (auto [input, argument] : llvm::zip_equal(graph.input(), arguments)) {
+    if (input.type().value_case() != onnx::TypeProto::VALUE_NOT_SET &&
+        input.type().has_sequence_type() != argument.isSequence)
+      return error() << "input '" << input.name() << "' is declared as a "
+                     << (argument.isSequence ? "tensor" : "sequence") << " but "
+                     << opType << " binds a "
+                     << (argument.isSequence ? "sequence" : "tensor");
     std::optional<RankedTensorType> type = model.types.getStaticType(input);
-    if (type && *type != argument.getType())
+    if (type && !argument.isSequence &&
+        *type != argument.values.front().getType())
       return error() << "input '" << input.name() << "' is declared as "
                      << *type << " but " << opType << " binds "
-                     << argument.getType();
-    child.values[input.name()].values.push_back(argument);
+                     << argument.values.front().getType();
+    child.values[input.name()] = argument;
   }
   if (failed(child.importNodes()))
     return failure();
 
-  SmallVector<Value> results;
+  SmallVector<GraphValue> results;
   for (const onnx::ValueInfoProto &output : graph.output()) {
     const GraphValue *value = child.lookup(output.name());
     if (!value) {
@@ -779,15 +783,12 @@ FunctionImporter::importSubgraph(const NodeContext &ctx,
         return failure();
       return error() << "output '" << output.name() << "' is not defined";
     }
-    if (value->isSequence)
-      return error() << "output '" << output.name()
-                     << "' is a sequence; subgraph outputs must be tensors";
     std::optional<RankedTensorType> type = model.types.getStaticType(output);
-    if (type && *type != value->values.front().getType())
+    if (type && !value->isSequence && *type != value->values.front().getType())
       return error() << "output '" << output.name() << "' is declared as "
                      << *type << " but computes "
                      << value->values.front().getType();
-    results.push_back(value->values.front());
+    results.push_back(*value);
   }
   return results;
 }

@@ -77,9 +77,9 @@ Value NodeContext::getOperand(unsigned index) const {
 
 std::optional<ArrayRef<Value>>
 NodeContext::getSequenceOperand(unsigned index) const {
-  if (index >= sequenceOperands.size() || sequenceOperands[index].empty())
+  if (index >= sequenceOperands.size() || !sequenceOperands[index])
     return std::nullopt;
-  return ArrayRef<Value>(sequenceOperands[index]);
+  return ArrayRef<Value>(*sequenceOperands[index]);
 }
 
 const AttributeProto *NodeContext::getAttr(StringRef name) const {

@@ -25,7 +25,8 @@ void muon::onnx_import::registerImportONNXTranslation() {
       "onnx-sequence",
       llvm::cl::desc("Static element types of a sequence-typed ONNX value, "
                      "repeated per sequence, e.g. "
-                     "--onnx-sequence=params=4x8xf32,8xf32"),
+                     "--onnx-sequence=params=4x8xf32,8xf32 (params= for an "
+                     "empty one)"),
       llvm::cl::value_desc("name=type,type,..."));
   static llvm::cl::list<std::string> dimSpecs(
       "onnx-dim",
@@ -63,11 +64,13 @@ void muon::onnx_import::registerImportONNXTranslation() {
         }
         options.maxFileBytes = maxFileBytes;
         for (StringRef spec : sequenceSpecs) {
+          // `name=` (no types) is an empty sequence.
           auto [name, types] = spec.split('=');
-          if (name.empty() || types.empty()) {
+          if (name.empty() || !spec.contains('=')) {
             emitError(fileLoc) << "--onnx-sequence='" << spec
                                << "': expected name=type,type,... such as "
-                                  "params=4x8xf32,8xf32";
+                                  "params=4x8xf32,8xf32 (name= for an empty "
+                                  "sequence)";
             return nullptr;
           }
           options.sequenceTypes[name] = types.str();

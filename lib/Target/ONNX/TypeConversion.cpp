@@ -216,6 +216,8 @@ FailureOr<ValueTypes> ONNXTypeConverter::parseSequenceTypes(StringRef spec,
                                                             StringRef name) {
   ValueTypes result;
   result.isSequence = true;
+  if (spec.trim().empty())
+    return result; // An empty sequence.
   SmallVector<StringRef> parts;
   spec.split(parts, ',');
   for (StringRef part : parts) {

@@ -85,6 +85,14 @@ public:
   void bindDims(const onnx::ValueInfoProto &info,
                 llvm::ArrayRef<int64_t> shape);
 
+  /// The dims bindDim gave so far. Restoring them forgets later bindings: a
+  /// subgraph binds its dims afresh each time it is imported (SequenceMap's
+  /// body, once per element, may see other sizes each time).
+  llvm::StringMap<int64_t> getInferredDims() const { return inferredDims; }
+  void setInferredDims(llvm::StringMap<int64_t> dims) {
+    inferredDims = std::move(dims);
+  }
+
   /// Whether `shape` has more elements than the tensor size limit.
   bool exceedsSizeLimit(llvm::ArrayRef<int64_t> shape) const;
   uint64_t getMaxTensorElements() const { return options.maxTensorElements; }

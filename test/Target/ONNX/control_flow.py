@@ -22,7 +22,9 @@ import onnx
 from onnx import TensorProto, helper
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "Ops"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "conformance"))
 from check_ops import compare_outputs  # noqa: E402
+from gen_node_test import mlir_type  # noqa: E402
 
 F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 RTOL = 1e-5
@@ -433,32 +435,45 @@ ERRORS = {
 }
 
 
-def check(translate, run, directory, names=None):
+def check(translate, run, directory, names=None, models=None,
+          label="control flow"):
+    """Runs `models` (name -> builder of (model, feeds); default VALID), or
+    those of `names` (comma-separated), with muon-run against ONNX Runtime.
+    A sequence (a list in the feeds or in ORT's outputs) crosses as one
+    argument or result per element, its element types given to the importer
+    with --onnx-sequence."""
     import onnxruntime as ort
-    selected = names.split(",") if names else list(VALID)
+    models = models or VALID
+    selected = names.split(",") if names else list(models)
     for name in selected:
-        build = VALID[name]
-        m, feeds = build()
+        m, feeds = models[name]()
         case_dir = os.path.join(directory, name)
         os.makedirs(case_dir, exist_ok=True)
         path = os.path.join(case_dir, "model.onnx")
         onnx.save(m, path)
         expected = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
             None, feeds)
+        expected = [e for out in expected
+                    for e in (out if isinstance(out, list) else [out])]
         mlir = os.path.join(case_dir, "model.mlir")
-        subprocess.run([translate, "--import-onnx", path, "-o", mlir], check=True)
+        flags = ["--onnx-sequence=%s=%s" % (key, ",".join(map(mlir_type, value)))
+                 for key, value in feeds.items() if isinstance(value, list)]
+        subprocess.run([translate, "--import-onnx", path, "-o", mlir, *flags],
+                       check=True)
         args = [*shlex.split(run), mlir]
         # muon-run binds inputs in the graph's order.
         for input_name in [i.name for i in m.graph.input if i.name in feeds]:
             value = feeds[input_name]
-            np.save(os.path.join(case_dir, input_name + ".npy"), value)
-            args.append("--input=@" + os.path.join(case_dir, input_name + ".npy"))
+            for j, element in enumerate(value if isinstance(value, list) else [value]):
+                npy = os.path.join(case_dir, f"{input_name}_{j}.npy")
+                np.save(npy, element)
+                args.append("--input=@" + npy)
         outs = [os.path.join(case_dir, f"out{i}.npy") for i in range(len(expected))]
         subprocess.run(args + ["--output=@" + p for p in outs], check=True,
                        stdout=subprocess.DEVNULL)
         worst = compare_outputs(name, outs, expected, RTOL)
         print(f"PASS {name} max rel err {worst:.2e}")
-    print(f"control flow: {len(selected)} models passed (tolerance {RTOL:.0e})")
+    print(f"{label}: {len(selected)} models passed (tolerance {RTOL:.0e})")
     return 0
 
 

@@ -38,13 +38,26 @@ class TensorProto;
 
 namespace muon::onnx_import {
 
+/// An ONNX value as imported: one tensor, or the elements of a sequence (a
+/// static list of tensors, possibly empty: sequences exist only at import).
+struct GraphValue {
+  llvm::SmallVector<mlir::Value> values;
+  bool isSequence = false;
+
+  static GraphValue tensor(mlir::Value value) { return {{value}, false}; }
+  static GraphValue sequence(llvm::ArrayRef<mlir::Value> elements) {
+    return {llvm::SmallVector<mlir::Value>(elements), true};
+  }
+};
+
 /// Everything an op importer may look at while importing one node.
 class NodeContext {
 public:
   NodeContext(
       mlir::OpBuilder &builder, mlir::Location loc, const onnx::NodeProto &node,
       llvm::ArrayRef<mlir::Value> operands, int64_t opsetVersion,
-      llvm::ArrayRef<llvm::SmallVector<mlir::Value>> sequenceOperands = {})
+      llvm::ArrayRef<std::optional<llvm::SmallVector<mlir::Value>>>
+          sequenceOperands = {})
       : builder(builder), loc(loc), node(node), operands(operands),
         opsetVersion(opsetVersion), sequenceOperands(sequenceOperands) {}
 
@@ -59,9 +72,11 @@ public:
 
   /// Sequence-typed inputs (ONNX `seq(tensor)`, e.g. ONNX Runtime's
   /// optimizer parameter lists) have static element types given at import
-  /// time; their elements are here, indexed like `operands` (empty for
-  /// tensor inputs), and their `operands` entry is null.
-  llvm::ArrayRef<llvm::SmallVector<mlir::Value>> sequenceOperands;
+  /// time (or built by the sequence ops); their elements are here, indexed
+  /// like `operands` (std::nullopt for tensor inputs), and their `operands`
+  /// entry is null.
+  llvm::ArrayRef<std::optional<llvm::SmallVector<mlir::Value>>>
+      sequenceOperands;
   /// Sequence-typed results: an importer stores the elements of output
   /// `index` here and returns a null Value for it.
   llvm::DenseMap<unsigned, llvm::SmallVector<mlir::Value>> sequenceResults;
@@ -89,15 +104,16 @@ public:
   /// none.
   std::function<mlir::Value()> getRandomStep;
 
-  /// Imports `graph` (a GRAPH attribute of the node: If's branches, Loop's
-  /// and Scan's bodies) with `builder`'s insertion point, its inputs bound
-  /// to `arguments` in order; returns its outputs. Names the graph uses but
+  /// Imports `graph` (a GRAPH attribute of the node: If's branches, Loop's,
+  /// Scan's and SequenceMap's bodies) with `builder`'s insertion point, its
+  /// inputs bound to `arguments` in order; returns its outputs (tensors or
+  /// sequences, as the graph computes them). Names the graph uses but
   /// does not define resolve in the enclosing graphs, materialized before
   /// the op holding `builder`'s block (or at this node's insertion point when
   /// that block is the node's own or not yet attached). Null where the
   /// importer offers none.
-  std::function<mlir::FailureOr<llvm::SmallVector<mlir::Value>>(
-      const onnx::GraphProto &graph, llvm::ArrayRef<mlir::Value> arguments,
+  std::function<mlir::FailureOr<llvm::SmallVector<GraphValue>>(
+      const onnx::GraphProto &graph, llvm::ArrayRef<GraphValue> arguments,
       mlir::OpBuilder &builder)>
       importSubgraph;
 

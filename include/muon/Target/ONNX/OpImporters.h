@@ -93,6 +93,8 @@ void populateSignalImporters(OpImporterRegistry &registry);
 void populateDetImporters(OpImporterRegistry &registry);
 /// If, Loop and Scan (GRAPH-attribute bodies, as scf.if/for/while).
 void populateControlFlowImporters(OpImporterRegistry &registry);
+/// Sequence ops (static lists of tensors at import) and SequenceMap.
+void populateSequenceImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

@@ -21,7 +21,10 @@
 //   Scan  scf.for over the scan axis (static), slices read and written in
 //         either direction along any axis.
 //
-// Loop-carried values keep their types across iterations (static shapes).
+// Loop-carried values keep their types across iterations (static shapes),
+// except in a Loop carrying a sequence (a list growing each iteration, as
+// TorchScript exports `outs.append(h)`): that one is unrolled at import, its
+// trip count and conditions known there.
 //
 //===----------------------------------------------------------------------===//
 
@@ -160,11 +163,22 @@ static FailureOr<DetachedBody> importDetached(NodeContext &ctx, StringRef name,
     body.block->addArgument(type, ctx.loc);
   OpBuilder b(ctx.builder.getContext());
   b.setInsertionPointToEnd(body.block.get());
-  SmallVector<Value> args(body.block->getArguments());
-  FailureOr<SmallVector<Value>> results = ctx.importSubgraph(**graph, args, b);
+  SmallVector<GraphValue> args;
+  for (Value arg : body.block->getArguments())
+    args.push_back(GraphValue::tensor(arg));
+  FailureOr<SmallVector<GraphValue>> results =
+      ctx.importSubgraph(**graph, args, b);
   if (failed(results))
     return failure();
-  body.results = std::move(*results);
+  for (auto [index, result] : llvm::enumerate(*results)) {
+    if (result.isSequence)
+      return ctx.emitError()
+             << "subgraph '" << name << "' output '"
+             << (*graph)->output(index).name()
+             << "' is a sequence; a body run by an scf op computes tensors "
+                "(only loops carrying a sequence are unrolled)";
+    body.results.push_back(result.values.front());
+  }
   return body;
 }
 
@@ -203,7 +217,11 @@ static ImportResult importIf(NodeContext &ctx) {
         getBodyAttr(ctx, name, numResults);
     if (failed(graph))
       return failure();
-    return ctx.importSubgraph(**graph, {}, ctx.builder);
+    FailureOr<SmallVector<GraphValue>> results =
+        ctx.importSubgraph(**graph, {}, ctx.builder);
+    if (failed(results))
+      return failure();
+    return returnGraphValues(ctx, *results);
   }
 
   if (failed(
@@ -294,9 +312,137 @@ static Value extractScanSlice(OpBuilder &b, Location loc, Value input,
       offsets, sizes, strides);
 }
 
+/// The most iterations a loop carrying a sequence unrolls to (each one
+/// imports the body again).
+static constexpr int64_t kMaxUnrolledIterations = 1024;
+
+/// A Loop carrying a sequence, whose length (and so type) changes each
+/// iteration, which no scf loop can carry: unrolled at import, each
+/// iteration importing the body with its iteration number as a constant
+/// (which folds the slices and positions it computes). The trip count, the
+/// condition and the body's condition must be known at import.
+static ImportResult importUnrolledLoop(NodeContext &ctx,
+                                       SmallVector<GraphValue> carried) {
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  int64_t numCarried = carried.size();
+  int64_t numScans = ctx.getNumResults() - numCarried;
+  if (numScans < 0)
+    return ctx.emitError() << "has " << numCarried
+                           << " loop-carried inputs but only "
+                           << ctx.getNumResults() << " outputs";
+  std::optional<int64_t> tripCount;
+  if (ctx.getOperand(0)) {
+    std::optional<APInt> m = getConstantScalar(ctx.getOperand(0), 64);
+    if (!m)
+      return ctx.emitError() << "carries a sequence, so it is unrolled at "
+                                "import, but its trip count M is known only "
+                                "at run time";
+    tripCount = m->getSExtValue();
+    if (*tripCount > kMaxUnrolledIterations)
+      return ctx.emitError() << "carries a sequence, so it is unrolled at "
+                                "import, but its trip count "
+                             << *tripCount << " exceeds the limit of "
+                             << kMaxUnrolledIterations << " iterations";
+  }
+  std::optional<bool> cond =
+      ctx.getOperand(1) ? getConstantBool(ctx.getOperand(1)) : true;
+  if (!cond)
+    return ctx.emitError() << "carries a sequence, so it is unrolled at "
+                              "import, but its condition is known only at "
+                              "run time";
+  FailureOr<const onnx::GraphProto *> graph =
+      getBodyAttr(ctx, "body", 1 + numCarried + numScans);
+  if (failed(graph))
+    return failure();
+
+  auto i64Scalar = RankedTensorType::get({}, b.getI64Type());
+  auto i1Scalar = RankedTensorType::get({}, b.getI1Type());
+  SmallVector<SmallVector<Value>> slices(numScans);
+  int64_t iteration = 0;
+  for (; *cond && iteration < tripCount.value_or(kMaxUnrolledIterations);
+       ++iteration) {
+    SmallVector<GraphValue> args = {
+        GraphValue::tensor(arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(i64Scalar, APInt(64, iteration)))),
+        GraphValue::tensor(arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(i1Scalar, true)))};
+    llvm::append_range(args, carried);
+    FailureOr<SmallVector<GraphValue>> out =
+        ctx.importSubgraph(**graph, args, b);
+    if (failed(out))
+      return failure();
+    cond = (*out)[0].isSequence ? std::nullopt
+                                : getConstantBool((*out)[0].values.front());
+    if (!cond)
+      return ctx.emitError()
+             << "carries a sequence, so it is unrolled at import, but its "
+                "body's condition in iteration "
+             << iteration << " is known only at run time";
+    for (auto [index, value] :
+         llvm::enumerate(ArrayRef(*out).slice(1, numCarried))) {
+      if (value.isSequence != carried[index].isSequence)
+        return ctx.emitError()
+               << "the body turns loop-carried input '"
+               << ctx.node.input(2 + index) << "' from a "
+               << (carried[index].isSequence ? "sequence" : "tensor")
+               << " into a " << (value.isSequence ? "sequence" : "tensor");
+      carried[index] = value;
+    }
+    for (auto [index, value] :
+         llvm::enumerate(ArrayRef(*out).drop_front(1 + numCarried))) {
+      Type type = value.isSequence ? Type() : value.values.front().getType();
+      if (!type ||
+          (!slices[index].empty() && slices[index].front().getType() != type))
+        return ctx.emitError()
+               << "scan output " << index << " is "
+               << (type ? "of another type" : "a sequence") << " in iteration "
+               << iteration << "; scan outputs stack tensors of one type";
+      slices[index].push_back(value.values.front());
+    }
+  }
+  if (!tripCount && *cond)
+    return ctx.emitError() << "carries a sequence, so it is unrolled at "
+                              "import, but its condition stays true for "
+                           << kMaxUnrolledIterations << " iterations";
+
+  ImportResult results = returnGraphValues(ctx, carried);
+  for (auto [index, stack] : llvm::enumerate(slices)) {
+    if (stack.empty())
+      return ctx.emitError() << "has scan outputs but runs no iteration, so "
+                                "their types are unknown";
+    SmallVector<int64_t> axes = {0};
+    Value acc = buildScanAccumulators(b, loc, stack.front(), axes, stack.size())
+                    .front();
+    if (failed(checkResultSize(ctx, numCarried + index,
+                               cast<RankedTensorType>(acc.getType()))))
+      return failure();
+    for (auto [position, slice] : llvm::enumerate(stack))
+      acc = insertScanSlice(
+          b, loc, slice, acc, 0,
+          arith::ConstantIndexOp::create(b, loc, position).getResult());
+    results->push_back(acc);
+  }
+  return results;
+}
+
 static ImportResult importLoop(NodeContext &ctx) {
   Location loc = ctx.loc;
   OpBuilder &b = ctx.builder;
+  if (llvm::any_of(llvm::seq<unsigned>(2, ctx.operands.size()),
+                   [&](unsigned i) { return ctx.getSequenceOperand(i); })) {
+    SmallVector<GraphValue> carried;
+    for (unsigned i = 2; i < ctx.operands.size(); ++i) {
+      if (std::optional<ArrayRef<Value>> elements = ctx.getSequenceOperand(i))
+        carried.push_back(GraphValue::sequence(*elements));
+      else if (Value value = ctx.getOperand(i))
+        carried.push_back(GraphValue::tensor(value));
+      else
+        return ctx.emitError()
+               << "loop-carried input " << i << " is omitted; it must be given";
+    }
+    return importUnrolledLoop(ctx, std::move(carried));
+  }
   SmallVector<Value> carried;
   for (unsigned i = 2; i < ctx.operands.size(); ++i) {
     if (!ctx.getOperand(i))

@@ -27,13 +27,16 @@ bool muon::onnx_import::hasResult(NodeContext &ctx, int64_t index) {
 LogicalResult muon::onnx_import::checkNumOperands(NodeContext &ctx,
                                                   unsigned min, unsigned max) {
   unsigned count = ctx.operands.size();
-  while (count > 0 && !ctx.operands[count - 1])
+  while (count > 0 && !ctx.operands[count - 1] &&
+         !ctx.getSequenceOperand(count - 1))
     --count;
   if (count >= min && count <= max)
     return success();
   auto diag = ctx.emitError() << "expects ";
   if (min == max)
     diag << min;
+  else if (max == ~0u)
+    diag << "at least " << min;
   else
     diag << min << " to " << max;
   diag << " inputs, got " << count;
@@ -43,6 +46,9 @@ LogicalResult muon::onnx_import::checkNumOperands(NodeContext &ctx,
 FailureOr<RankedTensorType> muon::onnx_import::getOperandType(NodeContext &ctx,
                                                               unsigned index) {
   Value value = ctx.getOperand(index);
+  if (!value && ctx.getSequenceOperand(index))
+    return ctx.emitError() << "input #" << index
+                           << " is a sequence; expected a tensor";
   if (!value)
     return ctx.emitError() << "expects input #" << index;
   auto type = dyn_cast<RankedTensorType>(value.getType());
@@ -216,6 +222,17 @@ FailureOr<bool> muon::onnx_import::getFlagAttr(NodeContext &ctx, StringRef name,
   if (value != 0 && value != 1)
     return emitUnsupportedAttr(ctx, name) << ": " << value << " (expects 0/1)";
   return value == 1;
+}
+
+ImportResult muon::onnx_import::returnGraphValues(NodeContext &ctx,
+                                                  ArrayRef<GraphValue> values) {
+  SmallVector<Value> results;
+  for (auto [index, value] : llvm::enumerate(values)) {
+    if (value.isSequence)
+      ctx.sequenceResults[index] = value.values;
+    results.push_back(value.isSequence ? Value() : value.values.front());
+  }
+  return results;
 }
 
 ImportResult muon::onnx_import::importUnaryFloat(

@@ -27,6 +27,12 @@ using ImportResult = mlir::FailureOr<llvm::SmallVector<mlir::Value>>;
 // Checks (each emits a located error on failure)
 //===----------------------------------------------------------------------===//
 
+/// The node's results from `values` (say, an inlined subgraph's outputs):
+/// tensors returned, sequences stored in ctx.sequenceResults (their slot a
+/// null Value).
+ImportResult returnGraphValues(NodeContext &ctx,
+                               llvm::ArrayRef<GraphValue> values);
+
 /// Whether the node declares output `index` under a name (an optional
 /// output may be omitted, or given as "").
 bool hasResult(NodeContext &ctx, int64_t index);
@@ -149,8 +155,9 @@ mlir::Value buildMinifloatCast(mlir::OpBuilder &b, mlir::Location loc,
                                bool saturate, bool fromUnsigned = false);
 
 /// `value` (a float, integer or bool scalar) converted to `to` with ONNX
-/// Cast's semantics (float8 targets without saturation): float -> integer truncates, x -> bool is x != 0. Scalars
-/// are signless; `fromUnsigned`/`toUnsigned` say how their integers read.
+/// Cast's semantics (float8 targets without saturation): float -> integer
+/// truncates, x -> bool is x != 0. Scalars are signless;
+/// `fromUnsigned`/`toUnsigned` say how their integers read.
 mlir::Value buildCast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                       mlir::Type to, bool fromUnsigned = false,
                       bool toUnsigned = false);

@@ -42,4 +42,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateSignalImporters(registry);
   populateDetImporters(registry);
   populateControlFlowImporters(registry);
+  populateSequenceImporters(registry);
 }

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Shape.h"
 #include "ImporterUtils.h"
 #include "muon/Target/ONNX/OpImporters.h"
 
@@ -132,6 +133,14 @@ static ImportResult importSplit(NodeContext &ctx) {
   if (static_cast<int64_t>(sizes.size()) != numResults)
     return ctx.emitError() << "has " << numResults << " outputs but "
                            << sizes.size() << " split sizes";
+  return buildSplit(ctx, ctx.getOperand(0), *axis, sizes);
+}
+
+ImportResult muon::onnx_import::buildSplit(NodeContext &ctx, Value input,
+                                           int64_t axis,
+                                           ArrayRef<int64_t> sizes) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t dimSize = type.getDimSize(axis);
   int64_t total = 0;
   for (int64_t size : sizes) {
     if (size < 0)
@@ -144,24 +153,24 @@ static ImportResult importSplit(NodeContext &ctx) {
   SmallVector<Value> results;
   int64_t offset = 0;
   for (int64_t size : sizes) {
-    SmallVector<int64_t> shape(type->getShape());
-    shape[*axis] = size;
+    SmallVector<int64_t> shape(type.getShape());
+    shape[axis] = size;
     // A zero-size part has no data to slice (and its offset may equal the
     // extent, which a slice may not start at).
     if (isEmptyShape(shape)) {
       results.push_back(
-          buildEmpty(ctx.builder, ctx.loc, shape, type->getElementType()));
+          buildEmpty(ctx.builder, ctx.loc, shape, type.getElementType()));
       continue;
     }
-    SmallVector<OpFoldResult> offsets(type->getRank(),
+    SmallVector<OpFoldResult> offsets(type.getRank(),
                                       ctx.builder.getIndexAttr(0));
     SmallVector<OpFoldResult> extents,
-        strides(type->getRank(), ctx.builder.getIndexAttr(1));
+        strides(type.getRank(), ctx.builder.getIndexAttr(1));
     for (int64_t dim : shape)
       extents.push_back(ctx.builder.getIndexAttr(dim));
-    offsets[*axis] = ctx.builder.getIndexAttr(offset);
+    offsets[axis] = ctx.builder.getIndexAttr(offset);
     results.push_back(tensor::ExtractSliceOp::create(
-        ctx.builder, ctx.loc, ctx.getOperand(0), offsets, extents, strides));
+        ctx.builder, ctx.loc, input, offsets, extents, strides));
     offset += size;
   }
   return results;
@@ -328,33 +337,41 @@ static ImportResult importConcat(NodeContext &ctx) {
   std::optional<int64_t> axisAttr = ctx.getIntAttr("axis");
   if (!axisAttr)
     return ctx.emitError() << "expects attribute 'axis'";
-  FailureOr<RankedTensorType> first = getOperandType(ctx, 0);
-  if (failed(first))
+  for (unsigned i = 0, e = ctx.operands.size(); i < e; ++i)
+    if (failed(getOperandType(ctx, i)))
+      return failure();
+  FailureOr<Value> result = buildConcat(ctx, ctx.operands, *axisAttr);
+  if (failed(result))
     return failure();
-  FailureOr<int64_t> axis = normalizeAxis(ctx, *axisAttr, first->getRank());
+  return SmallVector<Value>{*result};
+}
+
+FailureOr<Value> muon::onnx_import::buildConcat(NodeContext &ctx,
+                                                ValueRange inputs,
+                                                int64_t axisAttr) {
+  auto first = cast<RankedTensorType>(inputs.front().getType());
+  FailureOr<int64_t> axis = normalizeAxis(ctx, axisAttr, first.getRank());
   if (failed(axis))
     return failure();
-  SmallVector<int64_t> shape(first->getShape());
+  SmallVector<int64_t> shape(first.getShape());
   shape[*axis] = 0;
-  for (unsigned i = 0, e = ctx.operands.size(); i < e; ++i) {
-    FailureOr<RankedTensorType> type = getOperandType(ctx, i);
-    if (failed(type))
-      return failure();
-    for (int64_t d = 0; d < first->getRank(); ++d)
-      if (d != *axis && (type->getRank() != first->getRank() ||
-                         type->getDimSize(d) != first->getDimSize(d) ||
-                         type->getElementType() != first->getElementType()))
-        return ctx.emitError() << "input #" << i << " of type " << *type
-                               << " does not concatenate with " << *first;
-    shape[*axis] += type->getDimSize(*axis);
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    auto type = cast<RankedTensorType>(input.getType());
+    for (int64_t d = 0; d < first.getRank(); ++d)
+      if (d != *axis && (type.getRank() != first.getRank() ||
+                         type.getDimSize(d) != first.getDimSize(d) ||
+                         type.getElementType() != first.getElementType()))
+        return ctx.emitError() << "input #" << i << " of type " << type
+                               << " does not concatenate with " << first;
+    shape[*axis] += type.getDimSize(*axis);
   }
   OpBuilder &b = ctx.builder;
-  Value result = buildEmpty(b, ctx.loc, shape, first->getElementType());
+  Value result = buildEmpty(b, ctx.loc, shape, first.getElementType());
   if (isEmptyShape(shape))
-    return SmallVector<Value>{result};
+    return result;
   int64_t offset = 0;
-  for (Value operand : ctx.operands) {
-    auto type = cast<RankedTensorType>(operand.getType());
+  for (Value input : inputs) {
+    auto type = cast<RankedTensorType>(input.getType());
     if (type.getDimSize(*axis) == 0)
       continue; // nothing to insert, and its offset may be the extent
     SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
@@ -362,11 +379,11 @@ static ImportResult importConcat(NodeContext &ctx) {
     for (int64_t dim : type.getShape())
       sizes.push_back(b.getIndexAttr(dim));
     offsets[*axis] = b.getIndexAttr(offset);
-    result = tensor::InsertSliceOp::create(b, ctx.loc, operand, result, offsets,
+    result = tensor::InsertSliceOp::create(b, ctx.loc, input, result, offsets,
                                            sizes, strides);
     offset += type.getDimSize(*axis);
   }
-  return SmallVector<Value>{result};
+  return result;
 }
 
 /// com.microsoft ConcatTraining: Concat plus an optional second output, each
@@ -1185,8 +1202,8 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
       "", {"ScatterElements", "Reshape", "Transpose", "Split", "Concat",
            "GatherElements", "GatherND", "Shape", "Size", "Gather", "Squeeze",
            "Unsqueeze", "Flatten", "Expand", "Slice", "Tile"});
-  registry.acceptMinifloats(
-      "", {"Reshape", "Transpose", "Split", "Concat", "GatherElements",
-           "GatherND", "Shape", "Size", "Gather", "Squeeze", "Unsqueeze",
-           "Flatten", "Expand", "Slice", "Tile"});
+  registry.acceptMinifloats("", {"Reshape", "Transpose", "Split", "Concat",
+                                 "GatherElements", "GatherND", "Shape", "Size",
+                                 "Gather", "Squeeze", "Unsqueeze", "Flatten",
+                                 "Expand", "Slice", "Tile"});
 }

@@ -61,9 +61,13 @@ def find_case(name, module):
 
 def write_case(case, out_dir, consts=()):
     """Writes the case's model and first data set; returns the paths of its
-    inputs and expected outputs. The graph inputs numbered in `consts` become
-    initializers holding their data (node tests pass axes, shapes and sizes
-    as inputs, where exporters write constants the importer needs)."""
+    inputs and expected outputs, and the import flags its inputs need
+    (`--onnx-sequence` for sequences, `--onnx-dim` for symbolic dims, their
+    values those of the data). A sequence (input or output) is written as one file per
+    element, as the importer passes it (one argument or result each). The
+    graph inputs numbered in `consts` become initializers holding their data
+    (node tests pass axes, shapes and sizes as inputs, where exporters write
+    constants the importer needs)."""
     data_dir = os.path.join(out_dir, "test_data_set_0")
     os.makedirs(data_dir, exist_ok=True)
     inputs, outputs = case.data_sets[0]
@@ -80,14 +84,53 @@ def write_case(case, out_dir, consts=()):
     with open(os.path.join(out_dir, "model.onnx"), "wb") as f:
         f.write(model.SerializeToString())
     paths = {"input": [], "output": []}
+    flags = []
+    dims = {}
+    for value, info in zip(inputs, graph.input):
+        if info.type.HasField("tensor_type"):
+            for dim, size in zip(info.type.tensor_type.shape.dim,
+                                 numpy_shape(value)):
+                if dim.dim_param and dims.setdefault(dim.dim_param,
+                                                     size) == size:
+                    flags.append("--onnx-dim=%s=%d" % (dim.dim_param, size))
     for kind, values, infos in (("input", inputs, graph.input),
                                 ("output", outputs, graph.output)):
         for i, (value, info) in enumerate(zip(values, infos)):
-            path = os.path.join(data_dir, f"{kind}_{i}.pb")
-            with open(path, "wb") as f:
-                f.write(to_tensor(value, info.name).SerializeToString())
-            paths[kind].append(path)
-    return paths["input"], paths["output"]
+            if isinstance(value, list):
+                if kind == "input":
+                    flags.append("--onnx-sequence=%s=%s" % (
+                        info.name, ",".join(mlir_type(e) for e in value)))
+                elements = [(f"{kind}_{i}_{j}.pb", e, f"{info.name}[{j}]")
+                            for j, e in enumerate(value)]
+            else:
+                elements = [(f"{kind}_{i}.pb", value, info.name)]
+            for file_name, element, name in elements:
+                path = os.path.join(data_dir, file_name)
+                with open(path, "wb") as f:
+                    f.write(to_tensor(element, name).SerializeToString())
+                paths[kind].append(path)
+    return paths["input"], paths["output"], sorted(set(flags))
+
+
+def numpy_shape(value):
+    """The shape of an input's data (a TensorProto's dims for the types
+    numpy lacks)."""
+    return tuple(value.dims) if isinstance(value, onnx.TensorProto) \
+        else value.shape
+
+
+# numpy dtype name -> MLIR element type, for --onnx-sequence.
+MLIR_ELEMENT_TYPES = {
+    "float16": "f16", "float32": "f32", "float64": "f64", "bool": "i1",
+    "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
+    "uint8": "ui8", "uint16": "ui16", "uint32": "ui32", "uint64": "ui64",
+}
+
+
+def mlir_type(array):
+    """The `--onnx-sequence` spelling of a numpy array's type (3x2xf32)."""
+    return "x".join([str(d) for d in array.shape]
+                    + [MLIR_ELEMENT_TYPES[array.dtype.name]])
 
 
 def to_tensor(value, name):

@@ -22,11 +22,12 @@ DEFAULT_THRESHOLD = 1e-5
 def run_case(name, module, threshold, consts, out_dir, translate, run):
     """None when the case passes, else what went wrong."""
     case_dir = os.path.join(out_dir, name)
-    inputs, outputs = write_case(find_case(name, module), case_dir, consts)
+    inputs, outputs, flags = write_case(find_case(name, module), case_dir,
+                                        consts)
     mlir = os.path.join(case_dir, "model.mlir")
     commands = [
         [translate, "--import-onnx", os.path.join(case_dir, "model.onnx"),
-         "-o", mlir],
+         "-o", mlir] + flags,
         run + [mlir, "--expected_f32_threshold=%g" %
                (threshold if threshold is not None else DEFAULT_THRESHOLD)]
         + ["--input=@" + p for p in inputs]
