@@ -755,8 +755,9 @@ FailureOr<SmallVector<GraphValue>> FunctionImporter::importSubgraph(
   }
 
   for (auto [input, argument] : llvm::zip_equal(graph.input(), arguments)) {
-    if (input.type().value_case() != onnx::TypeProto::VALUE_NOT_SET &&
-        input.type().has_sequence_type() != argument.isSequence)
+    const onnx::TypeProto &declaredType = getPresentType(input.type());
+    if (declaredType.value_case() != onnx::TypeProto::VALUE_NOT_SET &&
+        declaredType.has_sequence_type() != argument.isSequence)
       return error() << "input '" << input.name() << "' is declared as a "
                      << (argument.isSequence ? "tensor" : "sequence") << " but "
                      << opType << " binds a "

@@ -131,6 +131,13 @@ ONNXTypeConverter::convertTensorProtoType(const onnx::TensorProto &tensor,
   return RankedTensorType::get(shape, *elementType);
 }
 
+const onnx::TypeProto &
+muon::onnx_import::getPresentType(const onnx::TypeProto &type) {
+  return type.has_optional_type()
+             ? getPresentType(type.optional_type().elem_type())
+             : type;
+}
+
 std::optional<int64_t> ONNXTypeConverter::lookupDim(StringRef name) const {
   auto given = options.dimValues.find(name);
   if (given != options.dimValues.end())
@@ -142,8 +149,9 @@ std::optional<int64_t> ONNXTypeConverter::lookupDim(StringRef name) const {
 }
 
 bool ONNXTypeConverter::hasUnboundDims(const onnx::ValueInfoProto &info) const {
-  return info.type().has_tensor_type() &&
-         llvm::any_of(info.type().tensor_type().shape().dim(),
+  const onnx::TypeProto &type = getPresentType(info.type());
+  return type.has_tensor_type() &&
+         llvm::any_of(type.tensor_type().shape().dim(),
                       [&](const onnx::TensorShapeProto_Dimension &dim) {
                         return !dim.has_dim_value() && dim.has_dim_param() &&
                                !lookupDim(dim.dim_param());
@@ -152,9 +160,10 @@ bool ONNXTypeConverter::hasUnboundDims(const onnx::ValueInfoProto &info) const {
 
 void ONNXTypeConverter::bindDims(const onnx::ValueInfoProto &info,
                                  ArrayRef<int64_t> shape) {
-  if (!info.type().has_tensor_type())
+  const onnx::TypeProto &type = getPresentType(info.type());
+  if (!type.has_tensor_type())
     return;
-  const auto &dims = info.type().tensor_type().shape().dim();
+  const auto &dims = type.tensor_type().shape().dim();
   if (dims.size() != static_cast<int>(shape.size()))
     return;
   for (auto [dim, size] : llvm::zip_equal(dims, shape))
@@ -241,7 +250,7 @@ FailureOr<ValueTypes> ONNXTypeConverter::parseSequenceTypes(StringRef spec,
 FailureOr<ValueTypes>
 ONNXTypeConverter::convertValueInfo(const onnx::ValueInfoProto &info,
                                     Location loc) {
-  if (info.type().has_sequence_type()) {
+  if (getPresentType(info.type()).has_sequence_type()) {
     auto spec = options.sequenceTypes.find(info.name());
     if (spec == options.sequenceTypes.end())
       return emitError(loc)
@@ -252,7 +261,7 @@ ONNXTypeConverter::convertValueInfo(const onnx::ValueInfoProto &info,
     return parseSequenceTypes(spec->second, loc, info.name());
   }
   FailureOr<RankedTensorType> type =
-      convertTensorType(info.type(), loc, info.name());
+      convertTensorType(getPresentType(info.type()), loc, info.name());
   if (failed(type))
     return failure();
   return ValueTypes{{*type}, false};
@@ -260,14 +269,14 @@ ONNXTypeConverter::convertValueInfo(const onnx::ValueInfoProto &info,
 
 std::optional<RankedTensorType>
 ONNXTypeConverter::getStaticType(const onnx::ValueInfoProto &info) {
-  if (!info.type().has_tensor_type())
+  if (!getPresentType(info.type()).has_tensor_type())
     return std::nullopt;
   // A declaration that is not static is simply not compared: drop the
   // conversion's diagnostics.
   ScopedDiagnosticHandler quiet(context,
                                 [](Diagnostic &) { return success(); });
-  FailureOr<RankedTensorType> type =
-      convertTensorType(info.type(), UnknownLoc::get(context), info.name());
+  FailureOr<RankedTensorType> type = convertTensorType(
+      getPresentType(info.type()), UnknownLoc::get(context), info.name());
   if (failed(type))
     return std::nullopt;
   return *type;

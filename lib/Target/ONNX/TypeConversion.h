@@ -36,6 +36,10 @@ mlir::Type getElementType(mlir::MLIRContext *context, int32_t dataType);
 mlir::DenseElementsAttr getDenseAttr(mlir::RankedTensorType type,
                                      const DecodedTensor &decoded);
 
+/// `type` without an optional's wrapper: an optional value is present at
+/// import (the importer has no empty values), so it has its contents' type.
+const onnx::TypeProto &getPresentType(const onnx::TypeProto &type);
+
 /// The MLIR types of one ONNX value: one tensor, or a sequence's elements.
 struct ValueTypes {
   llvm::SmallVector<mlir::Type> types;

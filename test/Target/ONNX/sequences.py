@@ -148,6 +148,33 @@ def sequence_at_runtime():
     return m, {"a": f32(2, 3), "b": f32(2, 3), "c": f32(2, 3), "p": np.array(-2, dtype=np.int64)}
 
 
+def optionals():
+    """An optional graph input (present: its contents), Optional and
+    OptionalGetElement passing values through, OptionalHasElement of a
+    present and an omitted input (constants), and an If on a constant
+    condition returning a sequence."""
+    then = graph("then", [helper.make_node("SequenceConstruct", ["x", "x"], ["pair"])],
+                 [], [seq_vi("pair")])
+    other = graph("else", [helper.make_node("SequenceConstruct", ["x"], ["one"])],
+                  [], [seq_vi("one")])
+    nodes = [
+        helper.make_node("OptionalHasElement", ["o"], ["has_o"]),
+        helper.make_node("OptionalHasElement", [""], ["has_none"]),
+        helper.make_node("OptionalGetElement", ["o"], ["o_value"]),
+        helper.make_node("Optional", ["x"], ["x_opt"]),
+        helper.make_node("OptionalGetElement", ["x_opt"], ["x_value"]),
+        helper.make_node("Add", ["o_value", "x_value"], ["sum"]),
+        helper.make_node("If", ["yes"], ["chosen"], then_branch=then, else_branch=other),
+        helper.make_node("ConcatFromSequence", ["chosen"], ["joined"], axis=0),
+    ]
+    optional_input = helper.make_value_info(
+        "o", helper.make_optional_type_proto(helper.make_tensor_type_proto(F, [3])))
+    m = model(nodes, [optional_input, vi("x", F, [3])],
+              [vi("has_o", B, []), vi("has_none", B, []), vi("sum", F, [3]),
+               vi("joined", F, [6])], [init("yes", np.bool_(True))], opset=18)
+    return m, {"o": f32(3), "x": f32(3)}
+
+
 VALID = {
     "loop_stack_outputs": loop_stack_outputs,
     "loop_scan_with_sequence": loop_scan_with_sequence,
@@ -156,6 +183,7 @@ VALID = {
     "split_no_keepdims_stack": split_no_keepdims_stack,
     "sequence_map_input_sequence": sequence_map_input_sequence,
     "sequence_at_runtime": sequence_at_runtime,
+    "optionals": optionals,
 }
 
 
@@ -213,6 +241,13 @@ def map_lengths_differ():
     return model(nodes, [vi("a", F, [2])], [untyped("y")])
 
 
+def optional_empty():
+    nodes = [helper.make_node("Optional", [], ["none"], name="empty",
+                              type=helper.make_tensor_type_proto(F, [2])),
+             helper.make_node("OptionalGetElement", ["none"], ["y"])]
+    return model(nodes, [], [untyped("y")], opset=18)
+
+
 ERRORS = {
     "at_out_of_range": at_out_of_range,
     "insert_wrong_type": insert_wrong_type,
@@ -221,6 +256,7 @@ ERRORS = {
     "at_runtime_mixed_types": at_runtime_mixed_types,
     "tensor_as_sequence": tensor_as_sequence,
     "map_lengths_differ": map_lengths_differ,
+    "optional_empty": optional_empty,
 }
 
 

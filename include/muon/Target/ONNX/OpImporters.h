@@ -95,6 +95,8 @@ void populateDetImporters(OpImporterRegistry &registry);
 void populateControlFlowImporters(OpImporterRegistry &registry);
 /// Sequence ops (static lists of tensors at import) and SequenceMap.
 void populateSequenceImporters(OpImporterRegistry &registry);
+/// Optional, OptionalHasElement and OptionalGetElement (decided at import).
+void populateOptionalImporters(OpImporterRegistry &registry);
 /// Every family above.
 void populateAllOpImporters(OpImporterRegistry &registry);
 

@@ -581,7 +581,7 @@ void muon::onnx_import::populateElementwiseImporters(
   registry.add("", "Identity", [](NodeContext &ctx) -> ImportResult {
     if (failed(checkNumOperands(ctx, 1, 1)))
       return failure();
-    return SmallVector<Value>{ctx.getOperand(0)};
+    return forwardOperand(ctx, 0);
   });
   registry.acceptUnsigned("", {"Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max",
                                "Min", "Mod", "Clip", "Identity"});

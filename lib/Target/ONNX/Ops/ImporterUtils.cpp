@@ -235,6 +235,15 @@ ImportResult muon::onnx_import::returnGraphValues(NodeContext &ctx,
   return results;
 }
 
+ImportResult muon::onnx_import::forwardOperand(NodeContext &ctx,
+                                               unsigned index) {
+  if (std::optional<ArrayRef<Value>> elements = ctx.getSequenceOperand(index))
+    return returnGraphValues(ctx, GraphValue::sequence(*elements));
+  if (!ctx.getOperand(index))
+    return ctx.emitError() << "expects input #" << index;
+  return SmallVector<Value>{ctx.getOperand(index)};
+}
+
 ImportResult muon::onnx_import::importUnaryFloat(
     NodeContext &ctx, function_ref<Value(OpBuilder &, Location, Value)> fn) {
   if (failed(checkNumOperands(ctx, 1, 1)))

@@ -33,6 +33,10 @@ using ImportResult = mlir::FailureOr<llvm::SmallVector<mlir::Value>>;
 ImportResult returnGraphValues(NodeContext &ctx,
                                llvm::ArrayRef<GraphValue> values);
 
+/// Input `index` as the node's only result, a tensor or a sequence
+/// (Identity, OptionalGetElement); fails when it is absent.
+ImportResult forwardOperand(NodeContext &ctx, unsigned index);
+
 /// Whether the node declares output `index` under a name (an optional
 /// output may be omitted, or given as "").
 bool hasResult(NodeContext &ctx, int64_t index);

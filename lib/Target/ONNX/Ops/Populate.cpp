@@ -43,4 +43,5 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populateDetImporters(registry);
   populateControlFlowImporters(registry);
   populateSequenceImporters(registry);
+  populateOptionalImporters(registry);
 }

@@ -22,8 +22,12 @@ DEFAULT_THRESHOLD = 1e-5
 def run_case(name, module, threshold, consts, out_dir, translate, run):
     """None when the case passes, else what went wrong."""
     case_dir = os.path.join(out_dir, name)
-    inputs, outputs, flags = write_case(find_case(name, module), case_dir,
-                                        consts)
+    try:
+        inputs, outputs, flags = write_case(find_case(name, module), case_dir,
+                                            consts)
+    except (TypeError, ValueError, AttributeError, KeyError) as error:
+        # Data the harness cannot pass (an empty optional, strings).
+        return "cannot write the case's data: %r" % error
     mlir = os.path.join(case_dir, "model.mlir")
     commands = [
         [translate, "--import-onnx", os.path.join(case_dir, "model.onnx"),
