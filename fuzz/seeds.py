@@ -9,7 +9,8 @@ usage: seeds.py <target> <output dir>
   muon-fuzz-optim-parser  every .mlir case under test/ (split at `// -----`
                           and split-file `//--- name` markers) and examples/
   muon-fuzz-onnx-import   the models of the importer tests (make_model.py,
-                          the op cases of Ops/check_ops.py)
+                          the op cases of Ops/check_ops.py, control_flow.py's
+                          and sequences.py's models)
                           and of ONNX's training-op conformance cases
   muon-fuzz-tensor-proto  the .pb inputs and outputs of those cases
 
@@ -103,9 +104,11 @@ def generated_onnx_files(pattern):
             run(ONNX_TESTS / "conformance" / "gen_node_test.py", case, tmp / case)
         for flag in ("--models", "--errors"):
             run(ONNX_TESTS / "Ops" / "check_ops.py", flag, tmp / "ops")
-        # If, Loop and Scan, nested subgraphs among them.
-        for mode in ("models", "errors"):
-            run(ONNX_TESTS / "control_flow.py", mode, tmp / "control_flow" / mode)
+        # If, Loop and Scan, nested subgraphs among them; sequences,
+        # optionals and loops carrying sequences.
+        for script in ("control_flow", "sequences"):
+            for mode in ("models", "errors"):
+                run(ONNX_TESTS / f"{script}.py", mode, tmp / script / mode)
         for path in sorted(tmp.glob(pattern)):
             yield path.read_bytes()
 

@@ -5,6 +5,7 @@ them (unrolled at import), for sequences.test.
                                     each valid model (or those named) imported
                                     and run with RUN against ONNX Runtime, as
                                     control_flow.py checks
+  sequences.py models DIR           the valid ones, written to DIR
   sequences.py errors DIR           the invalid ones, written to DIR
 """
 
@@ -265,7 +266,10 @@ def main():
         return check(*sys.argv[2:6], models=VALID, label="sequences")
     directory = sys.argv[2]
     os.makedirs(directory, exist_ok=True)
-    for name, build in ERRORS.items():
+    if sys.argv[1] == "models":
+        for name, build in VALID.items():
+            onnx.save(build()[0], os.path.join(directory, name + ".onnx"))
+    for name, build in ERRORS.items() if sys.argv[1] == "errors" else ():
         onnx.save(build(), os.path.join(directory, name + ".onnx"))
     return 0
 

@@ -617,10 +617,91 @@ static ImportResult importORTAttention(NodeContext &ctx) {
   return SmallVector<Value>{mergeHeads(b, loc, *y)};
 }
 
+/// Imports FlexAttention's GRAPH attribute `name` (score_mod, prob_mod) on
+/// `value`, which it must map to a tensor of the same type; absent: `value`.
+static FailureOr<Value> applyModGraph(NodeContext &ctx, StringRef name,
+                                      Value value) {
+  const onnx::GraphProto *graph = ctx.getGraphAttr(name);
+  if (!graph)
+    return ctx.hadAttributeError ? FailureOr<Value>(failure())
+                                 : FailureOr<Value>(value);
+  FailureOr<SmallVector<GraphValue>> results =
+      ctx.importSubgraph(*graph, GraphValue::tensor(value), ctx.builder);
+  if (failed(results))
+    return failure();
+  if (results->size() != 1 || results->front().isSequence ||
+      results->front().values.front().getType() != value.getType())
+    return ctx.emitError() << "subgraph '" << name << "' must map "
+                           << value.getType()
+                           << " to one tensor of the same type";
+  return results->front().values.front();
+}
+
+/// ai.onnx.preview FlexAttention: softmax(score_mod(Q Kᵀ · scale)) through
+/// prob_mod, times V, with GQA's heads repeated. As ONNX's reference
+/// computes it: Q and K scaled by √scale in their type, the scores, softmax
+/// and modifiers in softmax_precision (f32 for 16-bit inputs), the result
+/// cast back.
+static ImportResult importFlexAttention(NodeContext &ctx) {
+  if (failed(checkNumOperands(ctx, 3, 3)) || failed(checkFloatInputs(ctx, 3)))
+    return failure();
+  OpBuilder &b = ctx.builder;
+  Location loc = ctx.loc;
+  Value q = ctx.getOperand(0), k = ctx.getOperand(1), v = ctx.getOperand(2);
+  ArrayRef<int64_t> qs = getShape(q), ks = getShape(k), vs = getShape(v);
+  Type elementType = getElementType(q);
+  if (qs.size() != 4 || ks.size() != 4 || vs.size() != 4 || qs[0] != ks[0] ||
+      ks[0] != vs[0] || qs[3] != ks[3] || ks[1] != vs[1] || ks[2] != vs[2] ||
+      ks[1] == 0 || qs[1] % ks[1] != 0 || getElementType(k) != elementType ||
+      getElementType(v) != elementType)
+    return ctx.emitError() << "expects Q [B, H, L, E], K [B, Hkv, S, E] and "
+                              "V [B, Hkv, S, Ev] of one type, Hkv dividing H, "
+                              "got "
+                           << q.getType() << ", " << k.getType() << " and "
+                           << v.getType();
+  Type computeType =
+      elementType.getIntOrFloatBitWidth() < 32 ? b.getF32Type() : elementType;
+  if (std::optional<int64_t> precision = ctx.getIntAttr("softmax_precision")) {
+    computeType = ctx.convertDataType(*precision);
+    if (!isa_and_nonnull<FloatType>(computeType))
+      return emitUnsupportedAttr(ctx, "softmax_precision")
+             << ": data type " << *precision << " is not a float type";
+  }
+  double scale = ctx.getFloatAttr("scale").value_or(
+      1.0 / std::sqrt(static_cast<double>(qs[3])));
+  auto scalarType = RankedTensorType::get({}, elementType);
+  Value rootScale = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(
+          scalarType,
+          b.getFloatAttr(elementType, std::sqrt(static_cast<float>(scale)))));
+  int64_t repeat = qs[1] / ks[1];
+  auto prepare = [&](Value x) {
+    return muon::convertElements(
+        b, loc, buildBinary<arith::MulFOp>(b, loc, x, rootScale), computeType);
+  };
+  Value keys = repeatHeads(b, loc, prepare(k), repeat);
+  Value scores = buildHeadMatmul(b, loc, prepare(q),
+                                 buildTranspose(b, loc, keys, {0, 1, 3, 2}));
+  FailureOr<Value> modified = applyModGraph(ctx, "score_mod", scores);
+  if (failed(modified))
+    return failure();
+  Value probabilities =
+      buildSoftmax(b, loc, *modified, 3, /*logSoftmax=*/false);
+  modified = applyModGraph(ctx, "prob_mod", probabilities);
+  if (failed(modified))
+    return failure();
+  Value values = repeatHeads(
+      b, loc, muon::convertElements(b, loc, v, computeType), repeat);
+  return SmallVector<Value>{muon::convertElements(
+      b, loc, buildHeadMatmul(b, loc, *modified, values), elementType)};
+}
+
 void muon::onnx_import::populateAttentionImporters(
     OpImporterRegistry &registry) {
   // Attention-25's sliding windows are not imported.
   registry.add("", "Attention", importAttention, {/*since=*/23});
   registry.add("com.microsoft", "MultiHeadAttention", importMultiHeadAttention);
   registry.add("com.microsoft", "Attention", importORTAttention);
+  registry.add("ai.onnx.preview", "FlexAttention", importFlexAttention);
 }

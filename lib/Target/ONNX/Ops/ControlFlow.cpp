@@ -322,15 +322,11 @@ static constexpr int64_t kMaxUnrolledIterations = 1024;
 /// (which folds the slices and positions it computes). The trip count, the
 /// condition and the body's condition must be known at import.
 static ImportResult importUnrolledLoop(NodeContext &ctx,
-                                       SmallVector<GraphValue> carried) {
+                                       SmallVector<GraphValue> carried,
+                                       int64_t numScans) {
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
   int64_t numCarried = carried.size();
-  int64_t numScans = ctx.getNumResults() - numCarried;
-  if (numScans < 0)
-    return ctx.emitError() << "has " << numCarried
-                           << " loop-carried inputs but only "
-                           << ctx.getNumResults() << " outputs";
   std::optional<int64_t> tripCount;
   if (ctx.getOperand(0)) {
     std::optional<APInt> m = getConstantScalar(ctx.getOperand(0), 64);
@@ -429,33 +425,28 @@ static ImportResult importUnrolledLoop(NodeContext &ctx,
 static ImportResult importLoop(NodeContext &ctx) {
   Location loc = ctx.loc;
   OpBuilder &b = ctx.builder;
-  if (llvm::any_of(llvm::seq<unsigned>(2, ctx.operands.size()),
-                   [&](unsigned i) { return ctx.getSequenceOperand(i); })) {
-    SmallVector<GraphValue> carried;
-    for (unsigned i = 2; i < ctx.operands.size(); ++i) {
-      if (std::optional<ArrayRef<Value>> elements = ctx.getSequenceOperand(i))
-        carried.push_back(GraphValue::sequence(*elements));
-      else if (Value value = ctx.getOperand(i))
-        carried.push_back(GraphValue::tensor(value));
-      else
-        return ctx.emitError()
-               << "loop-carried input " << i << " is omitted; it must be given";
-    }
-    return importUnrolledLoop(ctx, std::move(carried));
-  }
-  SmallVector<Value> carried;
+  SmallVector<GraphValue> carriedValues;
   for (unsigned i = 2; i < ctx.operands.size(); ++i) {
-    if (!ctx.getOperand(i))
+    if (std::optional<ArrayRef<Value>> elements = ctx.getSequenceOperand(i))
+      carriedValues.push_back(GraphValue::sequence(*elements));
+    else if (Value value = ctx.getOperand(i))
+      carriedValues.push_back(GraphValue::tensor(value));
+    else
       return ctx.emitError()
              << "loop-carried input " << i << " is omitted; it must be given";
-    carried.push_back(ctx.getOperand(i));
   }
-  int64_t numCarried = carried.size();
+  int64_t numCarried = carriedValues.size();
   int64_t numScans = ctx.getNumResults() - numCarried;
   if (numScans < 0)
     return ctx.emitError() << "has " << numCarried
                            << " loop-carried inputs but only "
                            << ctx.getNumResults() << " outputs";
+  if (llvm::any_of(carriedValues,
+                   [](const GraphValue &value) { return value.isSequence; }))
+    return importUnrolledLoop(ctx, std::move(carriedValues), numScans);
+  SmallVector<Value> carried;
+  for (const GraphValue &value : carriedValues)
+    carried.push_back(value.values.front());
 
   Value tripCount;
   std::optional<int64_t> constantTripCount;

@@ -2,7 +2,7 @@
 
 import ml_dtypes
 import numpy as np
-from onnx import helper
+from onnx import TensorProto, helper
 
 from check_ops import RNG, Case, f32, i64, reference
 
@@ -2154,7 +2154,22 @@ FAMILIES = {
 }
 
 # Models the importer must reject with a located error (see errors.test).
+def flex_score_mod_to_double():
+    """A FlexAttention score_mod that changes the scores' type."""
+    return helper.make_graph(
+        [helper.make_node("Cast", ["scores"], ["scores_out"], to=TensorProto.DOUBLE)],
+        "score_mod", [helper.make_tensor_value_info("scores", TensorProto.FLOAT, None)],
+        [helper.make_tensor_value_info("scores_out", TensorProto.DOUBLE, None)])
+
+
 ERROR_CASES = [
+    # FlexAttention (ai.onnx.preview): heads that do not group, a score_mod
+    # changing the scores' type.
+    Case("flex_attention_heads", "FlexAttention",
+         [f32(1, 3, 4, 8), f32(1, 2, 4, 8), f32(1, 2, 4, 8)], domain="ai.onnx.preview"),
+    Case("flex_attention_score_mod_type", "FlexAttention",
+         [f32(1, 2, 4, 8), f32(1, 2, 4, 8), f32(1, 2, 4, 8)],
+         {"score_mod": flex_score_mod_to_double()}, domain="ai.onnx.preview"),
     # Attributes an importer does not read: ignoring them could change the
     # result (LeakyRelu's slope on a Relu, an option a newer opset or another
     # runtime adds).

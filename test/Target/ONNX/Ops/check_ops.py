@@ -75,6 +75,8 @@ class Case:
         graph = helper.make_graph([node], self.name, graph_inputs, graph_outputs, inits)
         opsets = [helper.make_opsetid("", self.opset),
                   helper.make_opsetid("com.microsoft", self.ms_opset)]
+        if self.domain not in ("", "com.microsoft"):
+            opsets.append(helper.make_opsetid(self.domain, 1))
         # ONNX Runtime 1.19 reads IR versions up to 10.
         return helper.make_model(graph, opset_imports=opsets, ir_version=8)
 
