@@ -10,7 +10,8 @@
 // ("zrh", [S, 1, B, 3H]), and GRUGrad. They share the recurrence skeleton
 // of Recurrent.h with LSTM; the formulas are in docs/formulas.md.
 //
-// Not supported (located errors): sequence_lens, clip, activations other
+// Not supported (located errors): sequence_lens shorter than the sequence
+// (a constant of full lengths changes nothing), clip, activations other
 // than sigmoid/tanh, layout 1 for the training ops (GRU itself takes it
 // through importWithLayout).
 //
@@ -157,7 +158,7 @@ buildForward(NodeContext &ctx, const Attributes &attrs) {
   auto bias = getPerDirection(ctx, 3, *dims, {6 * h}, "B");
   auto h0 = getPerDirection(ctx, 5, *dims, {dims->batch, h}, "initial_h");
   if (failed(w) || failed(r) || failed(bias) || failed(h0) ||
-      failed(checkAbsent(ctx, 4, "sequence_lens")))
+      failed(checkFullSequenceLengths(ctx, 4)))
     return failure();
   FailureOr<bool> linearBeforeResetAttr =
       getFlagAttr(ctx, "linear_before_reset");
@@ -238,7 +239,7 @@ static ImportResult importGRUGrad(NodeContext &ctx) {
   auto dHt = getPerDirection(ctx, 9, *dims, {batch, h}, "grad_final_h");
   if (failed(w) || failed(r) || failed(bias) || failed(h0) || failed(hAll) ||
       failed(zrhAll) || failed(dHAll) || failed(dHt) ||
-      failed(checkAbsent(ctx, 4, "sequence_lens")))
+      failed(checkFullSequenceLengths(ctx, 4)))
     return failure();
   FailureOr<bool> linearBeforeResetAttr =
       getFlagAttr(ctx, "linear_before_reset");

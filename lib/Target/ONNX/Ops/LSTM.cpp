@@ -14,7 +14,8 @@
 // As in ONNX Runtime's kernel, LSTMGrad takes no P: the state gradients do
 // not flow through the peepholes, and dP sums each peephole's gate gradient
 // times the cell state it reads. Not supported (located errors):
-// sequence_lens, input_forget, clip, activations other than
+// sequence_lens shorter than the sequence (a constant of full lengths changes
+// nothing), input_forget, clip, activations other than
 // sigmoid/tanh/tanh, layout 1 for the training ops (LSTM itself takes it
 // through importWithLayout).
 //
@@ -144,7 +145,7 @@ getForwardInputs(NodeContext &ctx, const Attributes &attrs) {
   auto c0 = getPerDirection(ctx, 6, *dims, {dims->batch, h}, "initial_c");
   auto p = getPerDirection(ctx, 7, *dims, {3 * h}, "P");
   if (failed(w) || failed(r) || failed(bias) || failed(h0) || failed(c0) ||
-      failed(p) || failed(checkAbsent(ctx, 4, "sequence_lens")))
+      failed(p) || failed(checkFullSequenceLengths(ctx, 4)))
     return failure();
   SmallVector<DirectionInputs> inputs;
   for (int64_t d = 0; d < dims->directions; ++d)
@@ -240,7 +241,7 @@ static ImportResult importLSTMGrad(NodeContext &ctx) {
   auto dCt = getPerDirection(ctx, 11, *dims, {batch, h}, "grad_final_c");
   if (failed(w) || failed(r) || failed(h0) || failed(c0) || failed(hAll) ||
       failed(cAll) || failed(iofcAll) || failed(dHAll) || failed(dHt) ||
-      failed(dCt) || failed(checkAbsent(ctx, 3, "sequence_lens")))
+      failed(dCt) || failed(checkFullSequenceLengths(ctx, 3)))
     return failure();
 
   OpBuilder &b = ctx.builder;

@@ -9,7 +9,8 @@
 // recurrence skeleton of Recurrent.h that LSTM and GRU share. Forward only:
 // ONNX Runtime has no training op for it.
 //
-// Not supported (located errors): sequence_lens, clip, activations other
+// Not supported (located errors): sequence_lens shorter than the sequence
+// (a constant of full lengths changes nothing), clip, activations other
 // than tanh (nn.RNN's relu nonlinearity among them).
 //
 //===----------------------------------------------------------------------===//
@@ -78,7 +79,7 @@ static ImportResult importRNN(NodeContext &ctx) {
   auto bias = getPerDirection(ctx, 3, *dims, {2 * h}, "B");
   auto h0 = getPerDirection(ctx, 5, *dims, {dims->batch, h}, "initial_h");
   if (failed(w) || failed(r) || failed(bias) || failed(h0) ||
-      failed(checkAbsent(ctx, 4, "sequence_lens")))
+      failed(checkFullSequenceLengths(ctx, 4)))
     return failure();
   SmallVector<Value> hAll, hLast;
   for (int64_t d = 0; d < dims->directions; ++d) {

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
@@ -150,11 +151,21 @@ Value rnn::stackSteps(OpBuilder &b, Location loc, ArrayRef<Value> values) {
   return result;
 }
 
-LogicalResult rnn::checkAbsent(NodeContext &ctx, unsigned index,
-                               StringRef what) {
-  if (ctx.getOperand(index))
-    return ctx.emitError() << what << " is not supported";
-  return success();
+LogicalResult rnn::checkFullSequenceLengths(NodeContext &ctx, unsigned index) {
+  Value lengths = ctx.getOperand(index);
+  if (!lengths)
+    return success();
+  auto x = dyn_cast<RankedTensorType>(ctx.getOperand(0).getType());
+  DenseIntElementsAttr constant;
+  if (x && x.getRank() == 3 && matchPattern(lengths, m_Constant(&constant)) &&
+      constant.getNumElements() == x.getDimSize(1) &&
+      llvm::all_of(constant.getValues<APInt>(), [&](const APInt &length) {
+        return length.getSExtValue() == x.getDimSize(0);
+      }))
+    return success();
+  return ctx.emitError() << "sequence_lens is supported only as a constant "
+                            "giving every batch entry all the sequence's "
+                            "steps";
 }
 
 FailureOr<Value> rnn::getInput(NodeContext &ctx, unsigned index,

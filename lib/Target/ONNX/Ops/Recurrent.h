@@ -64,10 +64,10 @@ mlir::Value dropDirection(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value stackSteps(mlir::OpBuilder &b, mlir::Location loc,
                        llvm::ArrayRef<mlir::Value> values);
 
-/// Fails unless the optional input `index` is absent (sequence_lens: every
-/// batch entry runs all steps).
-mlir::LogicalResult checkAbsent(NodeContext &ctx, unsigned index,
-                                llvm::StringRef what);
+/// Fails unless sequence_lens (input `index`) is absent or a constant
+/// giving every batch entry all the steps of X (input 0, sequence-major),
+/// which then changes nothing; shorter sequences are not supported.
+mlir::LogicalResult checkFullSequenceLengths(NodeContext &ctx, unsigned index);
 
 /// The static f32 type of input `index`, which must have `shape`; null
 /// (success) when the optional input is absent.

@@ -1767,6 +1767,10 @@ def rnn():
         lstm_grad_case("lstm_grad_one_step", False, ["all", "c"], hidden=4, steps=1,
                        batch=2, inputs=3),
         Case("lstm", "LSTM", [x, w, r, b, None, h0, c0], {"hidden_size": 6}, outputs=3),
+        # sequence_lens giving every batch entry all 4 steps changes nothing.
+        Case("lstm_full_sequence_lens", "LSTM",
+             [x, w, r, b, np.full(3, 4, np.int32), h0, c0], {"hidden_size": 6},
+             outputs=3, consts={4}),
         Case("lstm_y_only_opset7", "LSTM", [x, w, r], {"hidden_size": 6}, opset=7),
         Case("lstm_reverse_peepholes", "LSTM", [x, w, r, b, None, h0, c0, p],
              {"hidden_size": 6, "direction": "reverse"}, outputs=3),
