@@ -23,8 +23,9 @@
 // (exclude_outside 0) or dropped and the weights renormalized (1), as ORT's
 // kernel does; with original() the coordinate_transformation_mode:
 // half_pixel, half_pixel_symmetric, pytorch_half_pixel, asymmetric,
-// align_corners, tf_half_pixel_for_nn. Rejected: tf_crop_and_resize,
-// antialias.
+// align_corners, tf_half_pixel_for_nn. antialias (linear and cubic) widens
+// the taps by 1/scale when downsampling, as ONNX's reference does
+// (getAntialiasTaps). Rejected: tf_crop_and_resize.
 //
 // ResizeGrad(dY, X, roi, scales): dX is the transposed map, again one
 // band per axis, each dX position summing the dY positions it contributed
@@ -87,6 +88,7 @@ struct ResizeAttrs {
   ResizeMode mode = ResizeMode::Nearest;
   float cubicCoeffA = -0.75f;
   bool excludeOutside = false;
+  bool antialias = false;
   CoordinateMode coordinates = CoordinateMode::HalfPixel;
   NearestMode nearest = NearestMode::RoundPreferFloor;
 };
@@ -147,8 +149,13 @@ static FailureOr<ResizeAttrs> getResizeAttrs(NodeContext &ctx) {
   if (failed(excludeOutside))
     return failure();
   attrs.excludeOutside = *excludeOutside;
-  if (ctx.getIntAttr("antialias").value_or(0) != 0)
-    return emitUnsupportedAttr(ctx, "antialias") << ": only 0 is imported";
+  FailureOr<bool> antialias = getFlagAttr(ctx, "antialias");
+  if (failed(antialias))
+    return failure();
+  if (*antialias && attrs.mode == ResizeMode::Nearest)
+    return emitUnsupportedAttr(ctx, "antialias")
+           << ": 1 applies to modes 'linear' and 'cubic', not 'nearest'";
+  attrs.antialias = *antialias;
   std::string coordinates = ctx.getStringAttr("coordinate_transformation_mode")
                                 .value_or("half_pixel");
   std::optional<CoordinateMode> coordinateMode =
@@ -421,6 +428,54 @@ static std::array<float, 4> getCubicCoeffs(float s, float a) {
   return {outer(d + 1), inner(d), inner(1 - d), outer(2 - d)};
 }
 
+/// The antialiased taps of source coordinate `x` (linear or cubic), as
+/// ONNX's reference computes them: when downsampling (scale < 1) the
+/// kernel stretches by 1/scale, its taps at base + k for the integers k of
+/// its support, base + ratio = x with ratio in (0, 1]; weights normalized to
+/// sum 1, taps outside the input read at the edge or, with exclude_outside,
+/// dropped before normalizing.
+static SmallVector<std::pair<int64_t, float>, 2>
+getAntialiasTaps(const ResizeAttrs &attrs, const ResizedDim &dim, double x) {
+  double scale = std::min<double>(dim.scale, 1.0);
+  double base = std::floor(x), ratio = x - base;
+  if (ratio == 0.0) {
+    ratio = 1.0;
+    base -= 1.0;
+  }
+  bool cubic = attrs.mode == ResizeMode::Cubic;
+  auto kernel = [&](double t) {
+    t = std::fabs(t);
+    if (!cubic)
+      return std::clamp(1.0 - t, 0.0, 1.0);
+    double a = attrs.cubicCoeffA;
+    if (t <= 1.0)
+      return ((a + 2) * t - (a + 3)) * t * t + 1;
+    return t < 2.0 ? ((a * t - 5 * a) * t + 8 * a) * t - 4 * a : 0.0;
+  };
+  auto first =
+      static_cast<int64_t>(std::floor((cubic ? -2.0 : -1.0) / scale)) + 1;
+  SmallVector<std::pair<int64_t, double>> weights;
+  double sum = 0.0;
+  for (int64_t k = first; k <= 1 - first; ++k) {
+    auto position = static_cast<int64_t>(base) + k;
+    double weight = kernel(scale * (static_cast<double>(k) - ratio));
+    weights.push_back({position, weight});
+    sum += weight;
+  }
+  SmallVector<std::pair<int64_t, float>, 2> taps;
+  double kept = 0.0;
+  for (auto &[position, weight] : weights) {
+    weight /= sum;
+    if (attrs.excludeOutside && (position < 0 || position >= dim.in))
+      weight = 0.0;
+    kept += weight;
+  }
+  for (auto [position, weight] : weights)
+    taps.push_back({std::clamp<int64_t>(position, 0, dim.in - 1),
+                    static_cast<float>(weight / kept)});
+  return taps;
+}
+
 /// Resize's taps along one axis: each output position's sources.
 static Taps getResizeTaps(const ResizeAttrs &attrs, const ResizedDim &dim) {
   Taps taps(dim.out);
@@ -432,6 +487,10 @@ static Taps getResizeTaps(const ResizeAttrs &attrs, const ResizedDim &dim) {
     if (isNearest || dim.scale != 1.0f)
       x = getOriginalCoordinate(attrs.coordinates, x, dim.scale, outLength,
                                 inLength);
+    if (attrs.antialias) {
+      taps[j] = getAntialiasTaps(attrs, dim, x);
+      continue;
+    }
     if (attrs.mode == ResizeMode::Cubic) {
       float floorX = std::floor(x);
       std::array<float, 4> coeffs =

@@ -1503,6 +1503,17 @@ def resize():
     axes.expect = lambda *_, x=x: reference(case("", x, {"mode": "nearest"},
                                             scales(1, 1, 0.6, 1.5), opset=18))
     cases.append(axes)
+    # antialias (opset 18): linear and cubic downsampling with the kernel
+    # widened by 1/scale (upsampling axes unchanged), exclude_outside, sizes.
+    cases += [
+        case("linear_antialias_down", f32(1, 2, 9, 8),
+             {"mode": "linear", "antialias": 1}, scales(1, 1, 0.5, 0.6), opset=18),
+        case("cubic_antialias_mixed", f32(1, 2, 9, 4),
+             {"mode": "cubic", "antialias": 1}, scales(1, 1, 0.35, 1.5), opset=18),
+        case("cubic_antialias_exclude_sizes", f32(1, 2, 10, 7),
+             {"mode": "cubic", "antialias": 1, "exclude_outside": 1,
+              "cubic_coeff_a": -0.5}, size=i64([1, 2, 4, 3]), opset=18),
+    ]
     # Linear over the last two dims (rank 2 and 4) or three (rank 3 and 5),
     # as ORT's kernel allows.
     for coord in coordinates:
@@ -2361,7 +2372,7 @@ ERROR_CASES = [
          {"coordinate_transformation_mode": "tf_crop_and_resize"}, opset=13, consts={1, 2}),
     Case("resize_antialias", "Resize",
          [f32(1, 1, 4, 4), None, np.array([1, 1, 0.5, 0.5], np.float32)],
-         {"mode": "linear", "antialias": 1}, opset=18, consts={2}),
+         {"mode": "nearest", "antialias": 1}, opset=18, consts={2}),
     Case("resize_grad_pytorch_half_pixel", "ResizeGrad",
          [f32(1, 1, 4, 4), f32(1, 1, 2, 2), None, np.array([1, 1, 2, 2], np.float32)],
          {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
