@@ -477,18 +477,21 @@ def check(translate, run, directory, names=None, models=None,
     return 0
 
 
-def main():
-    if sys.argv[1] == "check":
-        return check(*sys.argv[2:6])
-    directory = sys.argv[2]
+def main(argv, valid=None, errors=None, label="control flow"):
+    """The `check`, `models` and `errors` commands over `valid` and `errors`
+    (default this file's VALID and ERRORS)."""
+    valid, errors = valid or VALID, errors or ERRORS
+    if argv[1] == "check":
+        return check(*argv[2:6], models=valid, label=label)
+    directory = argv[2]
     os.makedirs(directory, exist_ok=True)
-    if sys.argv[1] == "models":
-        for name, build in VALID.items():
+    if argv[1] == "models":
+        for name, build in valid.items():
             onnx.save(build()[0], os.path.join(directory, name + ".onnx"))
-    for name, build in ERRORS.items() if sys.argv[1] == "errors" else ():
+    for name, build in errors.items() if argv[1] == "errors" else ():
         onnx.save(build(), os.path.join(directory, name + ".onnx"))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv))

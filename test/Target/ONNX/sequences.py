@@ -9,14 +9,12 @@ them (unrolled at import), for sequences.test.
   sequences.py errors DIR           the invalid ones, written to DIR
 """
 
-import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper
 
-from control_flow import check, const, f32, graph, init, model, untyped, vi
+from control_flow import const, f32, graph, init, main, model, untyped, vi
 
 F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 
@@ -261,18 +259,5 @@ ERRORS = {
 }
 
 
-def main():
-    if sys.argv[1] == "check":
-        return check(*sys.argv[2:6], models=VALID, label="sequences")
-    directory = sys.argv[2]
-    os.makedirs(directory, exist_ok=True)
-    if sys.argv[1] == "models":
-        for name, build in VALID.items():
-            onnx.save(build()[0], os.path.join(directory, name + ".onnx"))
-    for name, build in ERRORS.items() if sys.argv[1] == "errors" else ():
-        onnx.save(build(), os.path.join(directory, name + ".onnx"))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv, VALID, ERRORS, "sequences"))
