@@ -219,6 +219,32 @@ def loop_runtime_trips():
     return model(nodes, [vi("M", I64, []), vi("x", F, [2])], [untyped("y")])
 
 
+def loop_too_many_trips():
+    body = graph("body", [
+        helper.make_node("Identity", ["c"], ["c_out"]),
+        helper.make_node("SequenceInsert", ["s_in", "x"], ["s_out"]),
+    ], [vi("i", I64, []), vi("c", B, []), seq_vi("s_in")],
+        [vi("c_out", B, []), seq_vi("s_out")])
+    nodes = [helper.make_node("SequenceEmpty", [], ["s0"]),
+             helper.make_node("Loop", ["M", "", "s0"], ["s"], name="loop", body=body),
+             helper.make_node("SequenceLength", ["s"], ["y"])]
+    return model(nodes, [vi("x", F, [2])], [untyped("y")], [init("M", np.int64(2000))])
+
+
+def loop_runtime_body_condition():
+    body = graph("body", [
+        helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
+        helper.make_node("Greater", ["total", "zero"], ["c_out"]),
+        helper.make_node("SequenceInsert", ["s_in", "x"], ["s_out"]),
+    ], [vi("i", I64, []), vi("c", B, []), seq_vi("s_in")],
+        [vi("c_out", B, []), seq_vi("s_out")])
+    nodes = [helper.make_node("SequenceEmpty", [], ["s0"]),
+             helper.make_node("Loop", ["M", "", "s0"], ["s"], name="loop", body=body),
+             helper.make_node("SequenceLength", ["s"], ["y"])]
+    return model(nodes, [vi("x", F, [2])], [untyped("y")],
+                 [init("M", np.int64(3)), init("zero", np.float32(0))])
+
+
 def at_runtime_mixed_types():
     nodes = [helper.make_node("SequenceConstruct", ["a", "b"], ["s"]),
              helper.make_node("SequenceAt", ["s", "p"], ["y"], name="at")]
@@ -252,6 +278,8 @@ ERRORS = {
     "insert_wrong_type": insert_wrong_type,
     "concat_empty": concat_empty,
     "loop_runtime_trips": loop_runtime_trips,
+    "loop_too_many_trips": loop_too_many_trips,
+    "loop_runtime_body_condition": loop_runtime_body_condition,
     "at_runtime_mixed_types": at_runtime_mixed_types,
     "tensor_as_sequence": tensor_as_sequence,
     "map_lengths_differ": map_lengths_differ,
