@@ -34,15 +34,20 @@ struct Check {
 } // namespace
 
 /// The condition as a 0-d i1 tensor: the tensor it was extracted from, if
-/// it was, so that the status never needs the value on the host.
+/// it was, so that the status never needs the value on the host; else one
+/// written by a 0-d generic (a kernel on the GPU pipeline, where
+/// tensor.from_elements would store to device memory from the host).
 static Value getConditionTensor(OpBuilder &b, cf::AssertOp op) {
   Value condition = op.getArg();
   if (auto extract = condition.getDefiningOp<tensor::ExtractOp>())
     if (extract.getTensor().getType().getRank() == 0)
       return extract.getTensor();
   b.setInsertionPoint(op);
-  return tensor::FromElementsOp::create(
-      b, op.getLoc(), RankedTensorType::get({}, b.getI1Type()), condition);
+  return muon::buildScalarGeneric(b, op.getLoc(), {},
+                                  [&](OpBuilder &, Location, ValueRange) {
+                                    return SmallVector<Value>{condition};
+                                  })
+      .front();
 }
 
 /// `flag && condition` of two 0-d i1 tensors, written into `flag` (in place,

@@ -3,13 +3,16 @@
 // RUN: muon-opt %s -muon-assertions-to-status -muon-assertions-to-status -split-input-file -verify-diagnostics | FileCheck %s
 
 // Two checks: the status is 0 or the 1-based index of the first failure,
-// computed on tensors from the checked 0-d tensor and from a host scalar.
+// computed on tensors from the checked 0-d tensor and from a host scalar
+// (written by a 0-d generic, a kernel on the GPU pipeline).
 // CHECK-LABEL: func.func @step
 // CHECK-SAME: -> (tensor<4xf32>, tensor<i32>)
 // CHECK-SAME: muon.status_messages = ["ids out of range", "label out of range"]
 // CHECK-NOT: cf.assert
 // CHECK: %[[OK1:.+]] = linalg.generic
-// CHECK: %[[OK2:.+]] = tensor.from_elements %{{.+}} : tensor<i1>
+// CHECK: %[[OK2:.+]] = linalg.generic {indexing_maps = [#{{.+}}], iterator_types = []} outs(%{{.+}} : tensor<i1>)
+// CHECK-NEXT: ^bb0(%{{.+}}: i1):
+// CHECK-NEXT: linalg.yield %{{.+}} : i1
 // CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} ins(%[[OK1]], %[[OK2]] : tensor<i1>, tensor<i1>) outs(%{{.+}} : tensor<i32>)
 // CHECK: ^bb0(%[[A:.+]]: i1, %[[B:.+]]: i1, %{{.+}}: i32):
 // CHECK-DAG: %[[ZERO:.+]] = arith.constant 0 : i32
@@ -105,7 +108,7 @@ func.func @in_loop(%x: tensor<4xf32>, %checks: tensor<3xi1>) -> tensor<4xf32> {
 // CHECK-LABEL: func.func @in_branch
 // CHECK-SAME: muon.status_messages = ["then", "nested"]
 // CHECK: %[[IF:.+]]:2 = scf.if %{{.+}} -> (tensor<i1>, tensor<i1>) {
-// CHECK: %[[THEN:.+]] = tensor.from_elements
+// CHECK: %[[THEN:.+]] = linalg.generic
 // CHECK: %[[TRUE:.+]] = arith.constant dense<true> : tensor<i1>
 // CHECK: scf.yield %[[THEN]], %[[TRUE]] : tensor<i1>, tensor<i1>
 // CHECK: } else {
@@ -150,7 +153,7 @@ func.func @in_while(%p: i1) {
 // CHECK-SAME: -> (tensor<4xf32>, tensor<i32>) attributes {muon.status_messages = ["in the callee"]}
 // CHECK-LABEL: func.func @caller
 // CHECK-SAME: -> (tensor<4xf32>, tensor<i32>) attributes {muon.status_messages = ["in the caller", "in the callee"]}
-// CHECK: %[[OK:.+]] = tensor.from_elements
+// CHECK: %[[OK:.+]] = linalg.generic
 // CHECK: %[[R:.+]]:2 = call @callee(%{{.+}}) {note = "kept"} : (tensor<4xf32>, i1) -> (tensor<4xf32>, tensor<i32>)
 // CHECK: %[[STATUS:.+]] = linalg.generic {{.*}} ins(%[[OK]], %[[R]]#1 : tensor<i1>, tensor<i32>)
 // CHECK: ^bb0(%[[A:.+]]: i1, %[[S:.+]]: i32, %{{.+}}: i32):
