@@ -20,22 +20,30 @@ namespace muon {
 
 using namespace mlir;
 
-/// Whether `value` (through scalar arithmetic) decides a branch or a loop's
-/// bounds: a run-time If condition, Loop trip count or condition.
-static bool decidesControlFlow(Value value) {
+namespace {
+/// What a value read on the host decides, through scalar arithmetic.
+enum class HostUse { Other, ControlFlow, ViewOffset };
+} // namespace
+
+/// A branch or a loop's bounds (a run-time If condition, Loop trip count or
+/// condition) first, else a view's offset (a Slice's run-time start).
+static HostUse getHostUse(Value value) {
   SmallVector<Value> worklist = {value};
   llvm::SmallPtrSet<Operation *, 8> seen;
+  HostUse use = HostUse::Other;
   while (!worklist.empty()) {
     for (Operation *user : worklist.pop_back_val().getUsers()) {
       if (!seen.insert(user).second)
         continue;
       if (isa<scf::IfOp, scf::ConditionOp, scf::ForOp, scf::WhileOp>(user))
-        return true;
+        return HostUse::ControlFlow;
+      if (isa<memref::SubViewOp, memref::ReinterpretCastOp>(user))
+        use = HostUse::ViewOffset;
       if (isa_and_nonnull<arith::ArithDialect>(user->getDialect()))
         llvm::append_range(worklist, user->getResults());
     }
   }
-  return false;
+  return use;
 }
 
 namespace {
@@ -60,12 +68,18 @@ struct CheckNoHostAccessPass
         InFlightDiagnostic diag = op->emitOpError(
             "reads or writes a buffer in host code; every buffer of a GPU "
             "program is device memory, so a GPU run would fault here");
-        if (auto load = dyn_cast<memref::LoadOp>(op);
-            load && decidesControlFlow(load.getResult()))
+        auto load = dyn_cast<memref::LoadOp>(op);
+        HostUse use = load ? getHostUse(load.getResult()) : HostUse::Other;
+        if (use == HostUse::ControlFlow)
           diag << " (the value decides a branch or a loop, as an ONNX If or "
                   "Loop on a run-time condition or trip count does; the GPU "
                   "pipeline needs those constant: run such steps on the CPU "
                   "pipeline)";
+        if (use == HostUse::ViewOffset)
+          diag << " (the value offsets a view, as a Slice's run-time start "
+                  "read from a tensor does; the GPU pipeline needs offsets "
+                  "the host computes, as from a Loop's iteration number: run "
+                  "such steps on the CPU pipeline)";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();

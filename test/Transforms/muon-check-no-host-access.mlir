@@ -34,6 +34,19 @@ func.func @host_branch(%c: memref<i1>) {
 
 // -----
 
+// A value offsetting a view (an imported Slice's run-time start read from a
+// tensor) says so.
+func.func @host_view_offset(%s: memref<1xi64>, %x: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @below {{(the value offsets a view, as a Slice's run-time start read from a tensor does; the GPU pipeline needs offsets the host computes, as from a Loop's iteration number: run such steps on the CPU pipeline)}}
+  %v = memref.load %s[%c0] : memref<1xi64>
+  %o = arith.index_cast %v : i64 to index
+  %w = memref.subview %x[%o] [3] [1] : memref<8xf32> to memref<3xf32, strided<[1], offset: ?>>
+  return
+}
+
+// -----
+
 func.func @host_write(%out: memref<4xf32>, %x: f32) {
   %c0 = arith.constant 0 : index
   // expected-error @below {{'memref.store' op reads or writes a buffer in host code}}
