@@ -714,7 +714,7 @@ FailureOr<SmallVector<GraphValue>> FunctionImporter::importSubgraph(
   FunctionSpec spec;
   spec.name = graph.name();
   spec.graphs.push_back(&graph);
-  auto restoreDims = llvm::make_scope_exit(
+  llvm::scope_exit restoreDims(
       [&, dims = model.types.getInferredDims()]() mutable {
         model.types.setInferredDims(std::move(dims));
       });
