@@ -9,8 +9,8 @@ usage: seeds.py <target> <output dir>
   muon-fuzz-optim-parser  every .mlir case under test/ (split at `// -----`
                           and split-file `//--- name` markers) and examples/
   muon-fuzz-onnx-import   the models of the importer tests (make_model.py,
-                          the op cases of Ops/check_ops.py, control_flow.py's
-                          and sequences.py's models)
+                          the op cases of Ops/check_ops.py, control_flow.py's,
+                          sequences.py's and runtime_slices.py's models)
                           and of ONNX's training-op conformance cases
   muon-fuzz-tensor-proto  the .pb inputs and outputs of those cases
 
@@ -105,8 +105,8 @@ def generated_onnx_files(pattern):
         for flag in ("--models", "--errors"):
             run(ONNX_TESTS / "Ops" / "check_ops.py", flag, tmp / "ops")
         # If, Loop and Scan, nested subgraphs among them; sequences,
-        # optionals and loops carrying sequences.
-        for script in ("control_flow", "sequences"):
+        # optionals and loops carrying sequences; slices at run-time offsets.
+        for script in ("control_flow", "sequences", "runtime_slices"):
             for mode in ("models", "errors"):
                 run(ONNX_TESTS / f"{script}.py", mode, tmp / script / mode)
         for path in sorted(tmp.glob(pattern)):

@@ -1,8 +1,9 @@
 """TorchScript-exported loops (torch.jit.script, torch.onnx.export with the
 TorchScript exporter), for torchscript-loops.test: Python lists built in a
 loop (`outs.append(h)`, exported as SequenceEmpty, a Loop carrying the
-sequence and ConcatFromSequence, stacking or concatenating) and a plain
-recurrence (a Loop carrying tensors only).
+sequence and ConcatFromSequence, stacking or concatenating), a plain
+recurrence (a Loop carrying tensors only) and one over windows sliced at
+the iteration number.
 
   torchscript_loops.py TRANSLATE RUN DIR [NAMES]
       each model exported, imported and run with RUN against ONNX Runtime,
@@ -71,6 +72,21 @@ class Recurrence(torch.nn.Module):
         return h
 
 
+class SlidingWindows(torch.nn.Module):
+    """A recurrence over the windows x[t:t+2] (a Slice at the run-time
+    offset t in the Loop body), a hand-written 1-D convolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = torch.nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = torch.zeros(4)
+        for t in range(x.size(0) - 1):
+            h = torch.tanh(self.cell(x[t:t + 2].reshape(-1)) + h)
+        return h
+
+
 def exported(module, x):
     def build():
         buffer = io.BytesIO()
@@ -84,6 +100,7 @@ MODELS = {
     "stacked_rnn": exported(StackedRNN(), torch.randn(5, 8)),
     "running_sums": exported(RunningSums(), torch.randn(3, 6)),
     "recurrence": exported(Recurrence(), torch.randn(6, 4)),
+    "sliding_windows": exported(SlidingWindows(), torch.randn(6, 4)),
 }
 
 

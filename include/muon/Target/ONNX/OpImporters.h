@@ -45,8 +45,11 @@ void populatePadImporters(OpImporterRegistry &registry);
 /// Resize (nearest, linear) and com.microsoft ResizeGrad (Resize.cpp).
 void populateResizeImporters(OpImporterRegistry &registry);
 /// Reshape, Transpose, Split, Concat, Shape, Gather, Squeeze, Unsqueeze,
-/// Flatten, Expand, Slice, Tile.
+/// Flatten, Expand, Tile.
 void populateShapeImporters(OpImporterRegistry &registry);
+/// Slice and com.microsoft SliceGrad, with constant bounds or run-time ones
+/// a constant apart (Slice.cpp).
+void populateSliceImporters(OpImporterRegistry &registry);
 void populateDepthToSpaceImporters(OpImporterRegistry &registry);
 void populateEinsumImporters(OpImporterRegistry &registry);
 /// ReduceSum, ReduceMean, ReduceMax.

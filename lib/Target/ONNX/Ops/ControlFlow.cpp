@@ -84,6 +84,21 @@ static Value buildScalarTensor(OpBuilder &b, Location loc, Value scalar) {
       .front();
 }
 
+/// Makes the body's reads of its iteration number (`iteration`, the 0-d
+/// tensor of `iv`) read `iv` itself: a run-time slice offset is then a host
+/// value on the GPU pipeline, not a load from device memory.
+static void forwardIterationReads(OpBuilder &b, Location loc, Value iteration,
+                                  Value iv) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointAfterValue(iteration);
+  Value scalar = arith::IndexCastOp::create(b, loc, b.getI64Type(), iv);
+  for (OpOperand &use : llvm::make_early_inc_range(iteration.getUses()))
+    if (auto extract = dyn_cast<tensor::ExtractOp>(use.getOwner())) {
+      extract.replaceAllUsesWith(scalar);
+      extract.erase();
+    }
+}
+
 static Value buildScalarExtract(OpBuilder &b, Location loc, Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
   SmallVector<Value> zeros(type.getRank(),
@@ -525,6 +540,7 @@ static ImportResult importLoop(NodeContext &ctx) {
           llvm::append_range(replacements, args.take_front(numCarried));
           SmallVector<Value> out =
               body->splice(nb.getInsertionBlock(), replacements);
+          forwardIterationReads(nb, nloc, iteration, iv);
           // The slices first: they may read a carried value's old contents.
           SmallVector<Value> stacked;
           for (auto [slice, acc] :
@@ -569,6 +585,7 @@ static ImportResult importLoop(NodeContext &ctx) {
         llvm::append_range(replacements, args.drop_front(2));
         SmallVector<Value> out =
             body->splice(nb.getInsertionBlock(), replacements);
+        forwardIterationReads(nb, nloc, iteration, args[0]);
         SmallVector<Value> yielded = {
             arith::AddIOp::create(nb, nloc, args[0], one),
             buildScalarExtract(nb, nloc, out[0])};

@@ -18,6 +18,7 @@ void muon::onnx_import::populateAllOpImporters(OpImporterRegistry &registry) {
   populatePadImporters(registry);
   populateResizeImporters(registry);
   populateShapeImporters(registry);
+  populateSliceImporters(registry);
   populateDepthToSpaceImporters(registry);
   populateEinsumImporters(registry);
   populateReductionImporters(registry);

@@ -6,10 +6,10 @@
 //
 // Shapes are static, so shape-valued inputs (Reshape's shape, Split's sizes,
 // the axes of Squeeze/Unsqueeze) must be constants, and Shape itself folds to
-// a constant. Reshapes become collapse/expand pairs, Split and Slice
-// extract_slices, Concat insert_slices, Gather a generic that extracts from the
-// data, ScatterElements a generic over the data that combines the updates
-// aimed at each position, Expand and Tile broadcasting generics. ORT's
+// a constant. Reshapes become collapse/expand pairs, Split extract_slices
+// (Slice is Slice.cpp), Concat insert_slices, Gather a generic that extracts
+// from the data, ScatterElements a generic over the data that combines the
+// updates aimed at each position, Expand and Tile broadcasting generics. ORT's
 // ConcatTraining and SplitTraining are Concat and Split-13 with the extents as
 // a tensor.
 //
@@ -174,161 +174,6 @@ ImportResult muon::onnx_import::buildSplit(NodeContext &ctx, Value input,
     offset += size;
   }
   return results;
-}
-
-namespace {
-/// The static offsets, sizes and (positive) strides of a slice, and the
-/// dimensions a negative step then reads back to front.
-struct SliceParams {
-  SmallVector<int64_t> offsets, sizes, strides;
-  SmallVector<bool> reversed;
-};
-} // namespace
-
-/// The slice of a tensor of `shape` that Slice's constant inputs starts,
-/// ends and the optional axes and steps (node inputs `first` to `first + 3`)
-/// select; out-of-range bounds are clamped as ONNX specifies, and an empty
-/// range (x[:, 6:6]) gives a zero-size slice. A negative step (x[::-1],
-/// torch.flip) selects the same elements as the positive one from its last
-/// element, reversed.
-static FailureOr<SliceParams>
-getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
-  FailureOr<SmallVector<int64_t>> starts = getConstantIntOperand(ctx, first);
-  FailureOr<SmallVector<int64_t>> ends = getConstantIntOperand(ctx, first + 1);
-  if (failed(starts) || failed(ends))
-    return failure();
-  int64_t rank = shape.size();
-  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  axes.resize(starts->size());
-  if (ctx.getOperand(first + 2)) {
-    FailureOr<SmallVector<int64_t>> given =
-        getConstantIntOperand(ctx, first + 2);
-    if (failed(given))
-      return failure();
-    axes = *given;
-  }
-  SmallVector<int64_t> steps(starts->size(), 1);
-  if (ctx.getOperand(first + 3)) {
-    FailureOr<SmallVector<int64_t>> given =
-        getConstantIntOperand(ctx, first + 3);
-    if (failed(given))
-      return failure();
-    steps = *given;
-  }
-  if (ends->size() != starts->size() || axes.size() != starts->size() ||
-      steps.size() != starts->size())
-    return ctx.emitError() << "expects starts, ends, axes and steps of one "
-                              "length";
-  SliceParams params{SmallVector<int64_t>(rank, 0), SmallVector<int64_t>(shape),
-                     SmallVector<int64_t>(rank, 1),
-                     SmallVector<bool>(rank, false)};
-  FailureOr<SmallVector<int64_t>> normalized =
-      normalizeAxes(ctx, axes, rank, "axes", /*sort=*/false);
-  if (failed(normalized))
-    return failure();
-  for (auto [i, axis] : llvm::enumerate(*normalized)) {
-    int64_t step = steps[i];
-    if (step == 0)
-      return ctx.emitError() << "steps must not be 0";
-    int64_t dim = shape[axis];
-    params.reversed[axis] = step < 0;
-    if (dim == 0) // Nothing to select (and no index to clamp to).
-      continue;
-    // As ONNX specifies: a negative index counts from the end; forward
-    // steps clamp both bounds to [0, dim], backward ones the start to
-    // [0, dim - 1] and the end to [-1, dim - 1].
-    auto clamp = [&](int64_t index, int64_t low, int64_t high) {
-      if (index < 0)
-        index = index < -dim ? -1 : index + dim;
-      return std::clamp<int64_t>(index, low, high);
-    };
-    bool forward = step > 0;
-    int64_t start = clamp((*starts)[i], 0, forward ? dim : dim - 1);
-    int64_t end = clamp((*ends)[i], forward ? 0 : -1, forward ? dim : dim - 1);
-    // |INT64_MIN| does not fit; any stride past the dimension selects one.
-    int64_t stride = forward ? step : -std::max(step, -dim - 1);
-    int64_t distance = forward ? end - start : start - end;
-    int64_t size = distance <= 0 ? 0 : (distance - 1) / stride + 1;
-    // The lowest selected index; an empty slice starts anywhere, 0 keeps it
-    // in bounds (start may be the dimension itself).
-    int64_t first = step > 0 ? start : start - (size - 1) * stride;
-    params.offsets[axis] = size == 0 ? 0 : first;
-    params.sizes[axis] = size;
-    params.strides[axis] = stride;
-  }
-  return params;
-}
-
-/// `value` with the dimensions where `reversed` is set read back to front.
-static Value buildReverse(OpBuilder &b, Location loc, Value value,
-                          ArrayRef<bool> reversed) {
-  if (!llvm::is_contained(reversed, true))
-    return value;
-  ArrayRef<int64_t> shape = cast<RankedTensorType>(value.getType()).getShape();
-  return buildIndexedRead(
-      b, loc, value, shape,
-      [&](OpBuilder &nb, Location nl, int64_t d, Value position) -> Value {
-        if (!reversed[d])
-          return position;
-        return arith::SubIOp::create(
-            nb, nl, arith::ConstantIndexOp::create(nb, nl, shape[d] - 1),
-            position);
-      });
-}
-
-static SmallVector<OpFoldResult> getIndexAttrs(OpBuilder &b,
-                                               ArrayRef<int64_t> values) {
-  return llvm::map_to_vector(
-      values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
-}
-
-/// Slice (opset >= 10): constant starts, ends, axes and steps.
-static ImportResult importSlice(NodeContext &ctx) {
-  FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 5);
-  if (failed(type))
-    return failure();
-  FailureOr<SliceParams> params = getSliceParams(ctx, type->getShape(), 1);
-  if (failed(params))
-    return failure();
-  OpBuilder &b = ctx.builder;
-  // Nothing to read (a slice of a zero-size dimension would not verify).
-  if (llvm::is_contained(params->sizes, 0))
-    return SmallVector<Value>{
-        buildEmpty(b, ctx.loc, params->sizes, type->getElementType())};
-  Value slice = tensor::ExtractSliceOp::create(
-      b, ctx.loc, ctx.getOperand(0), getIndexAttrs(b, params->offsets),
-      getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides));
-  return SmallVector<Value>{buildReverse(b, ctx.loc, slice, params->reversed)};
-}
-
-/// com.microsoft SliceGrad(dY, shape, starts, ends[, axes, steps]): zeros of
-/// the sliced input's `shape` with dY written where Slice read (strided
-/// slices such as x[..., ::2] included).
-static ImportResult importSliceGrad(NodeContext &ctx) {
-  FailureOr<RankedTensorType> dyType = getFirstOperandType(ctx, 4, 6);
-  FailureOr<SmallVector<int64_t>> shape = getConstantShapeOperand(ctx, 1);
-  if (failed(dyType) || failed(shape))
-    return failure();
-  FailureOr<SliceParams> params = getSliceParams(ctx, *shape, 2);
-  if (failed(params))
-    return failure();
-  if (dyType->getShape() != ArrayRef<int64_t>(params->sizes))
-    return ctx.emitError() << "expects dY of the slice's shape ["
-                           << llvm::make_range(params->sizes.begin(),
-                                               params->sizes.end())
-                           << "], got " << *dyType;
-  OpBuilder &b = ctx.builder;
-  Type elementType = dyType->getElementType();
-  if (!isa<FloatType>(elementType))
-    return ctx.emitError() << "expects a float dY, got " << elementType;
-  Value zeros =
-      buildFilled(b, ctx.loc, *shape, b.getFloatAttr(elementType, 0.0));
-  if (llvm::is_contained(params->sizes, 0))
-    return SmallVector<Value>{zeros};
-  Value dy = buildReverse(b, ctx.loc, ctx.getOperand(0), params->reversed);
-  return SmallVector<Value>{tensor::InsertSliceOp::create(
-      b, ctx.loc, dy, zeros, getIndexAttrs(b, params->offsets),
-      getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides))};
 }
 
 static ImportResult importConcat(NodeContext &ctx) {
@@ -1167,9 +1012,8 @@ static ImportResult importFlatten(NodeContext &ctx) {
 }
 
 void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
-  // Opsets: the shape, starts/ends and repeats as inputs since Reshape-5,
-  // Slice-10 and Tile-6; Split-1 could take its sizes as an input; Concat-1
-  // defaulted the axis.
+  // Opsets: the shape and repeats as inputs since Reshape-5 and Tile-6; Split-1
+  // could take its sizes as an input; Concat-1 defaulted the axis.
   registry.add("", "Reshape", importReshape, {/*since=*/5});
   registry.add("", "Transpose", importTranspose);
   registry.add("", "Split", importSplit, {/*since=*/2});
@@ -1193,17 +1037,15 @@ void muon::onnx_import::populateShapeImporters(OpImporterRegistry &registry) {
   registry.add("", "Unsqueeze", importUnsqueeze);
   registry.add("", "Flatten", importFlatten);
   registry.add("", "Expand", importExpand, {/*since=*/8});
-  registry.add("", "Slice", importSlice, {/*since=*/10});
-  registry.add("com.microsoft", "SliceGrad", importSliceGrad);
   registry.add("", "Tile", importTile, {/*since=*/6});
   // Data movement: any element type (the index inputs are signed).
   // ScatterElements adds with a reduction attribute, which float8 lacks.
-  registry.acceptUnsigned(
-      "", {"ScatterElements", "Reshape", "Transpose", "Split", "Concat",
-           "GatherElements", "GatherND", "Shape", "Size", "Gather", "Squeeze",
-           "Unsqueeze", "Flatten", "Expand", "Slice", "Tile"});
+  registry.acceptUnsigned("", {"ScatterElements", "Reshape", "Transpose",
+                               "Split", "Concat", "GatherElements", "GatherND",
+                               "Shape", "Size", "Gather", "Squeeze",
+                               "Unsqueeze", "Flatten", "Expand", "Tile"});
   registry.acceptMinifloats("", {"Reshape", "Transpose", "Split", "Concat",
                                  "GatherElements", "GatherND", "Shape", "Size",
                                  "Gather", "Squeeze", "Unsqueeze", "Flatten",
-                                 "Expand", "Slice", "Tile"});
+                                 "Expand", "Tile"});
 }
