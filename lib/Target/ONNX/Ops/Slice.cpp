@@ -10,7 +10,9 @@
 // constants (clamped as ONNX specifies), or run-time values that differ by a
 // constant: x[i:i+k] in a loop body reads k elements from a run-time offset.
 // ONNX would clamp such an offset too, changing the shape, so the step
-// asserts at run time that the range lies inside the dimension.
+// asserts at run time that the range lies inside the dimension; the check
+// and the read are generics that read the offset themselves, so the GPU
+// pipeline runs them as kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,12 +31,19 @@ using namespace mlir;
 using namespace muon::onnx_import;
 
 namespace {
-/// The offsets, static sizes and positive strides of a slice, and the
-/// dimensions a negative step then reads back to front.
+/// The lowest index a slice selects per dimension (a constant, or a
+/// run-time root plus a constant), its static sizes and positive strides,
+/// and the dimensions a negative step then reads back to front.
 struct SliceParams {
-  SmallVector<OpFoldResult> offsets;
+  SmallVector<LinearElement> offsets;
   SmallVector<int64_t> sizes, strides;
   SmallVector<bool> reversed;
+
+  bool hasRuntimeOffset() const {
+    return !llvm::all_of(offsets, [](const LinearElement &offset) {
+      return offset.isConstant();
+    });
+  }
 };
 } // namespace
 
@@ -69,9 +78,8 @@ getOptionalConstants(NodeContext &ctx, unsigned index,
 /// steps clamp both bounds to [0, dim], backward ones the start to
 /// [0, dim - 1] and the end to [-1, dim - 1]); an empty range (x[:, 6:6])
 /// gives size 0.
-static void setConstantRange(OpBuilder &b, SliceParams &params, int64_t axis,
-                             int64_t dim, int64_t start, int64_t end,
-                             int64_t step) {
+static void setConstantRange(SliceParams &params, int64_t axis, int64_t dim,
+                             int64_t start, int64_t end, int64_t step) {
   auto clamp = [&](int64_t index, int64_t low, int64_t high) {
     if (index < 0)
       index = index < -dim ? -1 : index + dim;
@@ -87,7 +95,7 @@ static void setConstantRange(OpBuilder &b, SliceParams &params, int64_t axis,
   // The lowest selected index; an empty slice starts anywhere, 0 keeps it in
   // bounds (start may be the dimension itself).
   int64_t first = forward ? start : start - (size - 1) * stride;
-  params.offsets[axis] = b.getIndexAttr(size == 0 ? 0 : first);
+  params.offsets[axis].offset = size == 0 ? 0 : first;
   params.sizes[axis] = size;
   params.strides[axis] = stride;
 }
@@ -126,30 +134,35 @@ static LogicalResult setRuntimeRange(NodeContext &ctx, SliceParams &params,
                            << "] are known only at run time and select " << size
                            << " elements with step " << step
                            << ", which no start fits in a dimension of " << dim;
+  // Checked by a 0-d generic: a kernel on the GPU pipeline, which may read
+  // the start from device memory.
   OpBuilder &b = ctx.builder;
   Location loc = ctx.loc;
-  Value value = buildLinearElement(b, loc, start);
-  auto compare = [&](arith::CmpIPredicate predicate, int64_t bound) {
-    return arith::CmpIOp::create(b, loc, predicate, value,
-                                 arith::ConstantIndexOp::create(b, loc, bound));
-  };
   Value inside =
-      arith::AndIOp::create(b, loc, compare(arith::CmpIPredicate::sge, low),
-                            compare(arith::CmpIPredicate::slt, high));
+      muon::buildScalarGeneric(
+          b, loc, {},
+          [&](OpBuilder &nb, Location nl, ValueRange) {
+            Value value = buildLinearElement(nb, nl, start);
+            auto compare = [&](arith::CmpIPredicate predicate, int64_t bound) {
+              return arith::CmpIOp::create(
+                  nb, nl, predicate, value,
+                  arith::ConstantIndexOp::create(nb, nl, bound));
+            };
+            return SmallVector<Value>{arith::AndIOp::create(
+                nb, nl, compare(arith::CmpIPredicate::sge, low),
+                compare(arith::CmpIPredicate::slt, high))};
+          })
+          .front();
   cf::AssertOp::create(
-      b, loc, inside,
+      b, loc, tensor::ExtractOp::create(b, loc, inside),
       ctx.node.op_type() + " '" + ctx.getName().str() + "': element " +
           std::to_string(element) + " of input '" +
           ctx.node.input(startsIndex) + "' is outside [" + std::to_string(low) +
           ", " + std::to_string(high) + "), where the slice keeps its " +
           std::to_string(size) + " elements of axis " + std::to_string(axis));
-  params.offsets[axis] =
-      forward
-          ? OpFoldResult(value)
-          : OpFoldResult(arith::SubIOp::create(b, loc, value,
-                                               arith::ConstantIndexOp::create(
-                                                   b, loc, (size - 1) * stride))
-                             .getResult());
+  params.offsets[axis] = start;
+  if (!forward)
+    params.offsets[axis].offset -= (size - 1) * stride;
   params.sizes[axis] = size;
   params.strides[axis] = stride;
   return success();
@@ -178,8 +191,7 @@ getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
       static_cast<int64_t>(steps->size()) != count)
     return ctx.emitError() << "expects starts, ends, axes and steps of one "
                               "length";
-  OpBuilder &b = ctx.builder;
-  SliceParams params{SmallVector<OpFoldResult>(rank, b.getIndexAttr(0)),
+  SliceParams params{SmallVector<LinearElement>(rank),
                      SmallVector<int64_t>(shape), SmallVector<int64_t>(rank, 1),
                      SmallVector<bool>(rank, false)};
   FailureOr<SmallVector<int64_t>> normalized =
@@ -196,7 +208,7 @@ getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
       continue;
     const LinearElement &start = (*starts)[i], &end = (*ends)[i];
     if (start.isConstant() && end.isConstant()) {
-      setConstantRange(b, params, axis, dim, start.offset, end.offset, step);
+      setConstantRange(params, axis, dim, start.offset, end.offset, step);
       continue;
     }
     if (!start.hasSameRoot(end))
@@ -235,6 +247,47 @@ static SmallVector<OpFoldResult> getIndexAttrs(OpBuilder &b,
       values, [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); });
 }
 
+/// The offsets as host values, constants as attributes.
+static SmallVector<OpFoldResult> buildOffsets(OpBuilder &b, Location loc,
+                                              const SliceParams &params) {
+  return llvm::map_to_vector(params.offsets,
+                             [&](const LinearElement &offset) -> OpFoldResult {
+                               if (offset.isConstant())
+                                 return b.getIndexAttr(offset.offset);
+                               return buildLinearElement(b, loc, offset);
+                             });
+}
+
+/// The slice of `source`, reversed where `params` says: a view
+/// (extract_slice) at constant offsets, else one generic reading each
+/// element, which reads the run-time offsets itself: they are elements of
+/// tensors (device memory on the GPU pipeline, where the kernel reads them;
+/// a Loop's iteration number becomes its argument).
+static Value buildSlice(OpBuilder &b, Location loc, Value source,
+                        const SliceParams &params) {
+  if (!params.hasRuntimeOffset())
+    return buildReverse(b, loc,
+                        tensor::ExtractSliceOp::create(
+                            b, loc, source, buildOffsets(b, loc, params),
+                            getIndexAttrs(b, params.sizes),
+                            getIndexAttrs(b, params.strides)),
+                        params.reversed);
+  return buildIndexedRead(
+      b, loc, source, params.sizes,
+      [&](OpBuilder &nb, Location nl, int64_t d, Value position) -> Value {
+        if (params.reversed[d])
+          position = arith::SubIOp::create(
+              nb, nl,
+              arith::ConstantIndexOp::create(nb, nl, params.sizes[d] - 1),
+              position);
+        Value first = buildLinearElement(nb, nl, params.offsets[d]);
+        Value step = arith::MulIOp::create(
+            nb, nl, position,
+            arith::ConstantIndexOp::create(nb, nl, params.strides[d]));
+        return arith::AddIOp::create(nb, nl, first, step);
+      });
+}
+
 /// Slice (opset >= 10): starts and ends as inputs, constant axes and steps.
 static ImportResult importSlice(NodeContext &ctx) {
   FailureOr<RankedTensorType> type = getFirstOperandType(ctx, 3, 5);
@@ -248,10 +301,7 @@ static ImportResult importSlice(NodeContext &ctx) {
   if (llvm::is_contained(params->sizes, 0))
     return SmallVector<Value>{
         buildEmpty(b, ctx.loc, params->sizes, type->getElementType())};
-  Value slice = tensor::ExtractSliceOp::create(
-      b, ctx.loc, ctx.getOperand(0), params->offsets,
-      getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides));
-  return SmallVector<Value>{buildReverse(b, ctx.loc, slice, params->reversed)};
+  return SmallVector<Value>{buildSlice(b, ctx.loc, ctx.getOperand(0), *params)};
 }
 
 /// com.microsoft SliceGrad(dY, shape, starts, ends[, axes, steps]): zeros of
@@ -280,8 +330,8 @@ static ImportResult importSliceGrad(NodeContext &ctx) {
     return SmallVector<Value>{zeros};
   Value dy = buildReverse(b, ctx.loc, ctx.getOperand(0), params->reversed);
   return SmallVector<Value>{tensor::InsertSliceOp::create(
-      b, ctx.loc, dy, zeros, params->offsets, getIndexAttrs(b, params->sizes),
-      getIndexAttrs(b, params->strides))};
+      b, ctx.loc, dy, zeros, buildOffsets(b, ctx.loc, *params),
+      getIndexAttrs(b, params->sizes), getIndexAttrs(b, params->strides))};
 }
 
 void muon::onnx_import::populateSliceImporters(OpImporterRegistry &registry) {
