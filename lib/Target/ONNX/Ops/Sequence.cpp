@@ -10,7 +10,8 @@
 // SequenceLength is a constant, and ConcatFromSequence and SplitToSequence
 // are Concat and Split over it. Positions that change the list must be known
 // at import; SequenceAt also takes a run-time position when the elements
-// share one type (a select over them, its range asserted at run time).
+// share one type (a generic selecting among them per element, its range
+// asserted at run time).
 // SequenceMap imports its body once per element.
 //
 //===----------------------------------------------------------------------===//
@@ -20,6 +21,7 @@
 #include "muon/Target/ONNX/OpImporters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
@@ -136,7 +138,7 @@ static ImportResult importSequenceErase(NodeContext &ctx) {
 }
 
 /// SequenceAt at a run-time position: the elements (of one type) selected
-/// by comparing the position with each index, the position's range asserted
+/// per element by comparing the position with each index, its range asserted
 /// (an out-of-range position fails the step's status).
 static FailureOr<Value> buildSelectAt(NodeContext &ctx,
                                       ArrayRef<Value> elements) {
@@ -155,23 +157,42 @@ static FailureOr<Value> buildSelectAt(NodeContext &ctx,
                            << ctx.getOperand(1).getType();
   if (failed(checkIndices(ctx, 1, -size, size)))
     return failure();
-  SmallVector<Value> zeros(type.getRank(),
-                           arith::ConstantIndexOp::create(b, loc, 0));
-  Value position = arith::IndexCastOp::create(
-      b, loc, b.getIndexType(),
-      tensor::ExtractOp::create(
-          b, loc, buildSignlessTensor(b, loc, ctx.getOperand(1)), zeros));
-  Value result = elements.back();
-  for (int64_t i = size - 2; i >= 0; --i) {
-    auto equals = [&](int64_t index) {
-      return arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::eq, position,
-          arith::ConstantIndexOp::create(b, loc, index));
-    };
-    Value taken = arith::OrIOp::create(b, loc, equals(i), equals(i - size));
-    result = arith::SelectOp::create(b, loc, taken, elements[i], result);
-  }
-  return result;
+  // One element-wise generic reads the position (a kernel on the GPU
+  // pipeline, where the host may not read it) and selects per element.
+  Value position = buildSignlessTensor(b, loc, ctx.getOperand(1));
+  if (type.getRank() > 0)
+    position = tensor::CollapseShapeOp::create(
+        b, loc, position, ArrayRef<ReassociationIndices>{});
+  auto elementType = cast<RankedTensorType>(elements.front().getType());
+  int64_t rank = elementType.getRank();
+  SmallVector<Value> inputs = {position};
+  llvm::append_range(inputs, elements);
+  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, b.getContext())};
+  maps.append(size + 1, b.getMultiDimIdentityMap(rank));
+  Value init = tensor::EmptyOp::create(b, loc, elementType.getShape(),
+                                       elementType.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, elementType, inputs, init, maps,
+             SmallVector<utils::IteratorType>(rank,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value at = arith::IndexCastOp::create(nb, nl, nb.getIndexType(),
+                                                     args[0]);
+               auto equals = [&](int64_t index) {
+                 return arith::CmpIOp::create(
+                     nb, nl, arith::CmpIPredicate::eq, at,
+                     arith::ConstantIndexOp::create(nb, nl, index));
+               };
+               Value result = args[size];
+               for (int64_t i = size - 2; i >= 0; --i) {
+                 Value taken =
+                     arith::OrIOp::create(nb, nl, equals(i), equals(i - size));
+                 result = arith::SelectOp::create(nb, nl, taken, args[1 + i],
+                                                  result);
+               }
+               linalg::YieldOp::create(nb, nl, result);
+             })
+      .getResult(0);
 }
 
 static ImportResult importSequenceAt(NodeContext &ctx) {
