@@ -145,6 +145,11 @@ ImportResult muon::onnx_import::buildSplit(NodeContext &ctx, Value input,
   for (int64_t size : sizes) {
     if (size < 0)
       return ctx.emitError() << "negative split size " << size;
+    // Checked before adding: sizes near 2^63 would overflow the sum.
+    if (size > dimSize - total)
+      return ctx.emitError() << "split sizes add up to more than the axis "
+                                "size "
+                             << dimSize;
     total += size;
   }
   if (total != dimSize)
