@@ -145,11 +145,20 @@ def window_too_wide():
                            helper.make_node("Add", ["s", "nine"], ["end"])], "end")
 
 
+def distance_overflows():
+    """x[:, s - (2^63 - 1) : s + 2^62]: the bounds' difference overflows."""
+    return slice_of_input([const("low", np.int64([-(2**63 - 1)])),
+                           const("high", np.int64([2**62])),
+                           helper.make_node("Add", ["s", "low"], ["lo"]),
+                           helper.make_node("Add", ["s", "high"], ["end"])], "end")
+
+
 ERRORS = {
     "open_end": open_end,
     "scaled_end": scaled_end,
     "empty_window": empty_window,
     "window_too_wide": window_too_wide,
+    "distance_overflows": distance_overflows,
 }
 
 

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace muon::onnx_import;
@@ -238,19 +239,33 @@ LinearTracer::traceBinary(Operation *op, linalg::GenericOp generic,
       traceScalar(op->getOperand(1), generic, loops);
   if (!lhs || !rhs)
     return std::nullopt;
+  // The constant part as the op computes it: it must not wrap (in 64 bits,
+  // or in a narrower op's width).
+  unsigned width = widthOf(op->getResult(0).getType());
+  auto combine = [&](Value root, int64_t position, int64_t a, int64_t b,
+                     bool subtract) -> std::optional<LinearElement> {
+    int64_t offset;
+    if (subtract ? llvm::SubOverflow(a, b, offset)
+                 : llvm::AddOverflow(a, b, offset))
+      return std::nullopt;
+    if (width < 64 && !llvm::isIntN(width, offset))
+      return std::nullopt;
+    return LinearElement{root, position, offset};
+  };
   if (isa<arith::SubIOp>(op)) {
     if (rhs->isConstant())
-      return LinearElement{lhs->root, lhs->rootPosition,
-                           lhs->offset - rhs->offset};
+      return combine(lhs->root, lhs->rootPosition, lhs->offset, rhs->offset,
+                     /*subtract=*/true);
     if (lhs->hasSameRoot(*rhs)) // (r + a) - (r + b)
-      return LinearElement{{}, 0, lhs->offset - rhs->offset};
+      return combine({}, 0, lhs->offset, rhs->offset, /*subtract=*/true);
     return std::nullopt;
   }
   if (lhs->isConstant())
     std::swap(lhs, rhs);
   if (!rhs->isConstant())
     return std::nullopt;
-  return LinearElement{lhs->root, lhs->rootPosition, lhs->offset + rhs->offset};
+  return combine(lhs->root, lhs->rootPosition, lhs->offset, rhs->offset,
+                 /*subtract=*/false);
 }
 
 LinearElement muon::onnx_import::getLinearElement(Value value,

@@ -24,6 +24,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "onnx/onnx_pb.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 
@@ -112,7 +113,9 @@ static LogicalResult setRuntimeRange(NodeContext &ctx, SliceParams &params,
   // Steps past the dimension select one element as one of dim + 1 does.
   int64_t stride =
       std::min(forward ? step : -std::max(step, -dim - 1), dim + 1);
-  int64_t reach = forward ? distance : -distance;
+  // A distance of -2^63 selects no element backwards either (its negation
+  // would not fit).
+  int64_t reach = forward ? distance : -std::max(distance, -INT64_MAX);
   if (reach <= 0)
     return ctx.emitError() << "starts[" << element << "] and ends[" << element
                            << "] are known only at run time and select no "
@@ -160,9 +163,12 @@ static LogicalResult setRuntimeRange(NodeContext &ctx, SliceParams &params,
           ctx.node.input(startsIndex) + "' is outside [" + std::to_string(low) +
           ", " + std::to_string(high) + "), where the slice keeps its " +
           std::to_string(size) + " elements of axis " + std::to_string(axis));
+  // Backwards, the lowest selected index is start - (size - 1) * stride.
   params.offsets[axis] = start;
-  if (!forward)
-    params.offsets[axis].offset -= (size - 1) * stride;
+  if (!forward && llvm::SubOverflow(start.offset, (size - 1) * stride,
+                                    params.offsets[axis].offset))
+    return ctx.emitError() << "starts[" << element
+                           << "]'s constant part overflows 64 bits";
   params.sizes[axis] = size;
   params.strides[axis] = stride;
   return success();
@@ -217,8 +223,12 @@ getSliceParams(NodeContext &ctx, ArrayRef<int64_t> shape, unsigned first) {
              << "] are not both constants and do not differ by a constant "
                 "(as x[i:i+k] does), so the slice's shape is unknown at "
                 "import";
-    if (failed(setRuntimeRange(ctx, params, axis, dim, start,
-                               end.offset - start.offset, step, first, i)))
+    int64_t distance;
+    if (llvm::SubOverflow(end.offset, start.offset, distance))
+      return ctx.emitError()
+             << "ends[" << i << "] - starts[" << i << "] overflows 64 bits";
+    if (failed(setRuntimeRange(ctx, params, axis, dim, start, distance, step,
+                               first, i)))
       return failure();
   }
   return params;
