@@ -1,5 +1,4 @@
-//===- LinearIndex.h - Run-time indices as a root plus a constant -*- C++
-//-*-===//
+//===- LinearIndex.h - Indices as a root plus a constant --------*- C++ -*-===//
 //
 // Part of the muon-mlir project.
 //
