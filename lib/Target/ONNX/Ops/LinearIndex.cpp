@@ -118,10 +118,13 @@ std::optional<LinearElement> LinearTracer::traceDefiningOp(Value value,
       })
       .Case([&](linalg::FillOp fill) { return trace(fill.value(), 0); })
       .Case([&](tensor::ExtractOp extract) -> std::optional<LinearElement> {
+        // Constant indices inside the tensor (else the read is a run-time
+        // error the analysis leaves to the IR).
         SmallVector<int64_t> at;
-        for (Value i : extract.getIndices()) {
+        ArrayRef<int64_t> extents = extract.getTensor().getType().getShape();
+        for (auto [i, size] : llvm::zip_equal(extract.getIndices(), extents)) {
           std::optional<int64_t> c = getConstantIntValue(i);
-          if (!c)
+          if (!c || *c < 0 || *c >= size)
             return std::nullopt;
           at.push_back(*c);
         }
