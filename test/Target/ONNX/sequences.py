@@ -207,40 +207,31 @@ def concat_empty():
     return model(nodes, [], [untyped("y")])
 
 
-def loop_runtime_trips():
+def appending_loop(condition_nodes=(helper.make_node("Identity", ["c"], ["c_out"]),)):
+    """SequenceEmpty, a Loop over M appending x to the sequence (its body's
+    condition from `condition_nodes`), and the sequence's length."""
     body = graph("body", [
-        helper.make_node("Identity", ["c"], ["c_out"]),
+        *condition_nodes,
         helper.make_node("SequenceInsert", ["s_in", "x"], ["s_out"]),
     ], [vi("i", I64, []), vi("c", B, []), seq_vi("s_in")],
         [vi("c_out", B, []), seq_vi("s_out")])
-    nodes = [helper.make_node("SequenceEmpty", [], ["s0"]),
-             helper.make_node("Loop", ["M", "", "s0"], ["s"], name="loop", body=body),
-             helper.make_node("SequenceLength", ["s"], ["y"])]
-    return model(nodes, [vi("M", I64, []), vi("x", F, [2])], [untyped("y")])
+    return [helper.make_node("SequenceEmpty", [], ["s0"]),
+            helper.make_node("Loop", ["M", "", "s0"], ["s"], name="loop", body=body),
+            helper.make_node("SequenceLength", ["s"], ["y"])]
+
+
+def loop_runtime_trips():
+    return model(appending_loop(), [vi("M", I64, []), vi("x", F, [2])], [untyped("y")])
 
 
 def loop_too_many_trips():
-    body = graph("body", [
-        helper.make_node("Identity", ["c"], ["c_out"]),
-        helper.make_node("SequenceInsert", ["s_in", "x"], ["s_out"]),
-    ], [vi("i", I64, []), vi("c", B, []), seq_vi("s_in")],
-        [vi("c_out", B, []), seq_vi("s_out")])
-    nodes = [helper.make_node("SequenceEmpty", [], ["s0"]),
-             helper.make_node("Loop", ["M", "", "s0"], ["s"], name="loop", body=body),
-             helper.make_node("SequenceLength", ["s"], ["y"])]
-    return model(nodes, [vi("x", F, [2])], [untyped("y")], [init("M", np.int64(2000))])
+    return model(appending_loop(), [vi("x", F, [2])], [untyped("y")],
+                 [init("M", np.int64(2000))])
 
 
 def loop_runtime_body_condition():
-    body = graph("body", [
-        helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
-        helper.make_node("Greater", ["total", "zero"], ["c_out"]),
-        helper.make_node("SequenceInsert", ["s_in", "x"], ["s_out"]),
-    ], [vi("i", I64, []), vi("c", B, []), seq_vi("s_in")],
-        [vi("c_out", B, []), seq_vi("s_out")])
-    nodes = [helper.make_node("SequenceEmpty", [], ["s0"]),
-             helper.make_node("Loop", ["M", "", "s0"], ["s"], name="loop", body=body),
-             helper.make_node("SequenceLength", ["s"], ["y"])]
+    nodes = appending_loop([helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
+                            helper.make_node("Greater", ["total", "zero"], ["c_out"])])
     return model(nodes, [vi("x", F, [2])], [untyped("y")],
                  [init("M", np.int64(3)), init("zero", np.float32(0))])
 

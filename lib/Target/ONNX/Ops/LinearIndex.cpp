@@ -29,9 +29,8 @@ private:
                                             unsigned result, int64_t position);
   std::optional<LinearElement>
   traceScalar(Value value, linalg::GenericOp generic, ArrayRef<int64_t> loops);
-  std::optional<LinearElement> traceBinary(Operation *op,
-                                           linalg::GenericOp generic,
-                                           ArrayRef<int64_t> loops);
+  std::optional<LinearElement>
+  traceArith(Operation *op, linalg::GenericOp generic, ArrayRef<int64_t> loops);
 
   // Ops looked through per query: bounds the import time of long chains (a
   // Concat of many inputs is a chain of insert_slices).
@@ -159,7 +158,7 @@ std::optional<LinearElement> LinearTracer::traceDefiningOp(Value value,
       .Default([&](Operation *) -> std::optional<LinearElement> {
         if (!shape.empty())
           return std::nullopt;
-        return traceBinary(op, {}, {});
+        return traceArith(op, {}, {});
       });
 }
 
@@ -215,13 +214,13 @@ LinearTracer::traceScalar(Value value, linalg::GenericOp generic,
   Operation *op = value.getDefiningOp();
   if (auto index = dyn_cast<linalg::IndexOp>(op))
     return LinearElement{{}, 0, loops[index.getDim()]};
-  return traceBinary(op, generic, loops);
+  return traceArith(op, generic, loops);
 }
 
 /// Integer constants, adds, subtractions and casts that keep every value.
-std::optional<LinearElement>
-LinearTracer::traceBinary(Operation *op, linalg::GenericOp generic,
-                          ArrayRef<int64_t> loops) {
+std::optional<LinearElement> LinearTracer::traceArith(Operation *op,
+                                                      linalg::GenericOp generic,
+                                                      ArrayRef<int64_t> loops) {
   auto widthOf = [](Type type) {
     return type.isIndex() ? 64u : type.getIntOrFloatBitWidth();
   };
